@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * mcp-warden command line: parses arguments with commander and wires the stages together through
+ * the command modules in commands/. Errors print as one line (a stack trace only with --debug) and
+ * map to the exit codes in errors.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { commandModules } from './commands/index.js';
+import { CliError, EXIT } from './errors.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mcp-warden')
+    .description('Security proxy for the Model Context Protocol: identity, Rego policy and audit in front of any MCP server')
+    .version(packageVersion(), '-V, --version')
+    .option('--debug', 'print stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const mod of commandModules) mod.register(program);
+  return program;
+}
+
+function report(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or help/version output).
+    return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(`mcp-warden: invalid configuration:\n${err.message}\n`);
+    return EXIT.CONFIG;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`mcp-warden: ${message}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return err instanceof CliError ? err.exitCode : EXIT.RUNTIME;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err, argv.includes('--debug'));
+  }
+}
+
+await main(process.argv);

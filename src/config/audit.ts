@@ -1,0 +1,23 @@
+/** Config section `audit`: where and how every request, decision and outcome is recorded. */
+import { z } from 'zod';
+
+export const auditSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    path: z.string().default('./data/audit.db'),
+    /** Argument/result payloads larger than this are stored as their hash and size. */
+    maxPayloadBytes: z.number().int().positive().default(16 * 1024),
+    /** Field names (any depth, case-insensitive) whose values are masked before storage. */
+    redactFields: z.array(z.string()).default(['password', 'token', 'api_key', 'apikey', 'authorization', 'secret']),
+    flushIntervalMs: z.number().int().positive().default(50),
+    /** Rows queued beyond this apply `backpressure`. */
+    maxQueue: z.number().int().positive().default(100_000),
+    backpressure: z.enum(['block', 'fail-closed']).default('block'),
+    retention: z
+      .object({ days: z.number().positive().optional(), rows: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type AuditConfig = z.infer<typeof auditSchema>;

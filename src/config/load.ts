@@ -1,0 +1,88 @@
+/**
+ * Loads warden.yaml: parse YAML, interpolate ${ENV_VAR} (for secrets), validate with the schema.
+ * Every error names the file, the key path and what was expected, in one line per problem.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { wardenConfigSchema, type WardenConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces ${NAME} and ${NAME:-default} in every string; a missing variable without default is an error. */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[], problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined) return v;
+      if (fallback !== undefined) return fallback;
+      problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], problems));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateEnv(v, env, [...path, k], problems);
+    return out;
+  }
+  return value;
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' || /^\d+$/.test(String(p)) ? `[${String(p)}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/** Validates an already-parsed object (used by tests and by `wrap`, which builds its config in code). */
+export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): WardenConfig {
+  const problems: string[] = [];
+  const interpolated = interpolateEnv(raw ?? {}, env, [], problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  const parsed = wardenConfigSchema.safeParse(interpolated);
+  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(describeIssue));
+  return parsed.data;
+}
+
+export interface LoadedConfig {
+  config: WardenConfig;
+  file: string;
+  /** Directory relative paths in the config are resolved against. */
+  baseDir: string;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  return { config: validateConfig(doc.toJS(), file, env), file: abs, baseDir: dirname(abs) };
+}

@@ -1,0 +1,30 @@
+/** The whole warden.yaml: each section's schema lives in its own file beside this one. */
+import { z } from 'zod';
+import { adminSchema } from './admin.js';
+import { auditSchema } from './audit.js';
+import { authSchema } from './auth.js';
+import { backendSchema } from './backends.js';
+import { policySchema } from './policy.js';
+import { serverSchema } from './server.js';
+
+export const wardenConfigSchema = z
+  .object({
+    server: serverSchema.prefault({}),
+    backends: z
+      .array(backendSchema)
+      .min(1, 'at least one backend is required')
+      .refine((list) => new Set(list.map((b) => b.name)).size === list.length, 'backend names must be unique'),
+    /** Separator between backend prefix and tool/prompt name. */
+    namespaceSeparator: z.string().min(1).default('__'),
+    policy: policySchema.prefault({}),
+    auth: authSchema.prefault({}),
+    audit: auditSchema.prefault({}),
+    admin: adminSchema.prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type WardenConfig = z.infer<typeof wardenConfigSchema>;

@@ -1,0 +1,164 @@
+/**
+ * The contract between the stages of the request path, exported from one place.
+ *
+ * A message from an MCP client is identified (identity/ produces a ClientIdentity), described
+ * (proxy/ builds an InterceptContext: who, which session, which backend, which tool with its
+ * annotations), decided (policy/ implements PolicyDecider and returns a Decision), recorded
+ * (audit/ implements Recorder and stores an AuditRecord) and then forwarded. proxy/ depends only on
+ * these interfaces, never on the modules that implement them; cli/ wires the implementations in.
+ */
+
+/** How a peer is reached. */
+export type TransportKind = 'stdio' | 'streamable-http' | 'sse';
+
+/** How a client proved who it is. */
+export type AuthMethod = 'anonymous' | 'api_key' | 'jwt' | 'local';
+
+/** Who is asking. `id` is stable across sessions and is what policies and the audit key on. */
+export interface ClientIdentity {
+  id: string;
+  name: string;
+  auth: AuthMethod;
+  roles: string[];
+  /** Verified JWT claims, or the metadata bound to an API key. Never the credential itself. */
+  claims: Record<string, unknown>;
+  /** Remote address for network transports. */
+  address?: string;
+  /** Identifier of the credential used (API key id, JWT jti/kid), safe to log. */
+  credentialId?: string;
+}
+
+/** What a credential check sees: the transport's view of an incoming connection or request. */
+export interface AuthRequest {
+  transport: TransportKind;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  address?: string;
+}
+
+export type AuthResult =
+  | { ok: true; client: ClientIdentity }
+  | {
+      ok: false;
+      /** 401: no or invalid credential (send WWW-Authenticate); 403: valid but not permitted here. */
+      status: 401 | 403;
+      /** Safe to show the client: never echoes the presented credential. */
+      message: string;
+      wwwAuthenticate?: string;
+    };
+
+export interface Authenticator {
+  authenticate(request: AuthRequest): AuthResult | Promise<AuthResult>;
+}
+
+/** A tool as the client sees it, with the backend's own definition. */
+export interface ToolInfo {
+  /** Client-visible (possibly namespaced) name. */
+  name: string;
+  /** The backend's own name for it. */
+  backendName: string;
+  title?: string;
+  description?: string;
+  annotations?: Record<string, unknown>;
+  inputSchema?: unknown;
+}
+
+/** request: a client-to-server request; response: the backend's result before the client sees it; list: may this item be shown. */
+export type Phase = 'request' | 'response' | 'list';
+
+/** Everything known about one message at one phase; policy/ turns it into the Rego input document. */
+export interface InterceptContext {
+  phase: Phase;
+  method: string;
+  client: ClientIdentity;
+  session: { id: string; transport: TransportKind; protocolVersion?: string };
+  backend?: { name: string; transport: TransportKind };
+  /** Raw params as the client sent them (before any renaming). */
+  params?: Record<string, unknown>;
+  tool?: ToolInfo;
+  arguments?: unknown;
+  resource?: { uri: string };
+  prompt?: { name: string };
+  /** Only at the response phase. */
+  result?: unknown;
+}
+
+/** A masking obligation from the policy, applied to results (and to audited payloads). */
+export interface RedactRule {
+  /** JSON path-ish field selector, e.g. "password" (any depth) or "content.0.text". */
+  field?: string;
+  /** RE2 pattern; matches are replaced in string values. */
+  pattern?: string;
+  replacement?: string;
+}
+
+export interface Decision {
+  /** What the policy decided (allow and no deny reasons). */
+  allowed: boolean;
+  /** Deny reasons (empty when allowed). Evaluation errors appear here too, prefixed "policy error:". */
+  reasons: string[];
+  /** shadow: the proxy forwards even when !allowed and records the would-be decision. */
+  mode: 'enforce' | 'shadow';
+  /** Evaluation failed; allowed is false (fail closed). */
+  error?: string;
+  redact?: RedactRule[];
+  /** Identifies the policy bundle in force (content hash), for the audit. */
+  policyVersion: string;
+  /** Time spent deciding, in microseconds. */
+  micros: number;
+}
+
+export interface PolicyDecider {
+  /** Must never throw: errors become a deny (fail closed). */
+  decide(context: InterceptContext): Decision;
+}
+
+/** The audit's view of a decision: shadow-deny means "denied by policy, forwarded because of shadow mode". */
+export type AuditDecision = 'allow' | 'deny' | 'shadow-deny' | 'error';
+
+/** How the request ended. */
+export type AuditOutcome = 'ok' | 'tool_error' | 'rpc_error' | 'denied' | 'backend_unavailable' | 'cancelled' | 'timeout' | 'notification';
+
+export interface AuditRecord {
+  /** Milliseconds since the epoch when the request arrived. */
+  time: number;
+  clientId: string;
+  clientName: string;
+  authMethod: AuthMethod;
+  sessionId: string;
+  transport: TransportKind;
+  backend?: string;
+  method: string;
+  requestId?: string | number;
+  tool?: string;
+  resource?: string;
+  prompt?: string;
+  /** Already redacted by the recorder's rules and the policy's obligations before storage. */
+  arguments?: unknown;
+  decision: AuditDecision;
+  reasons: string[];
+  policyVersion?: string;
+  outcome: AuditOutcome;
+  /** JSON-RPC error code when outcome is rpc_error. */
+  errorCode?: number;
+  errorMessage?: string;
+  /** tools/call result flagged isError. */
+  isError?: boolean;
+  result?: unknown;
+  decisionMicros: number;
+  backendMicros?: number;
+  requestBytes?: number;
+  responseBytes?: number;
+  /** Redaction rules from the policy decision to apply before storage. */
+  redact?: RedactRule[];
+}
+
+export interface Recorder {
+  /**
+   * Accepts one record. Returns synchronously when the record is safely handed off (durable against
+   * a crash of this process once it returns, or queued within the bound); returns a promise only
+   * when back-pressure applies, which the caller awaits before answering. Throws (or rejects) when
+   * the record cannot be accepted and the configured policy is to fail closed.
+   */
+  record(entry: AuditRecord): void | Promise<void>;
+  close(): Promise<void>;
+}
