@@ -110,6 +110,8 @@ export interface Decision {
 export interface PolicyDecider {
   /** Must never throw: errors become a deny (fail closed). */
   decide(context: InterceptContext): Decision;
+  /** When true, the proxy also calls decide() with phase 'response' (the result in context.result) before answering. */
+  readonly wantsResponsePhase?: boolean;
 }
 
 /** The audit's view of a decision: shadow-deny means "denied by policy, forwarded because of shadow mode". */
