@@ -1,15 +1,79 @@
-/** Config section `auth`: how clients prove who they are (API keys, JWT), and OAuth resource metadata. */
+/**
+ * Config section `auth`: how clients prove who they are (API keys, JWT), OAuth protected-resource
+ * metadata, and the identity of an unauthenticated stdio client. Keys are stored as hashes only.
+ */
 import { z } from 'zod';
 
-const apiKeyEntry = z
+/** "sha256:<64 hex>": the only form a key is ever stored in. */
+export const keyHashSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" followed by 64 lowercase hex digits');
+
+/** One API key as stored (inline here or in the keys file). */
+export const apiKeyEntrySchema = z
   .object({
-    id: z.string(),
-    /** "sha256:<hex>" of the key; keys are never stored in clear. */
-    hash: z.string(),
-    client: z.string(),
+    /** Key id: safe to log, names the key in `keys list/revoke` and in the audit. */
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    hash: keyHashSchema,
+    /** Client id the key is bound to (what policies and the audit key on). */
+    client: z.string().min(1),
+    /** Display name; defaults to the client id. */
     name: z.string().optional(),
     roles: z.array(z.string()).default([]),
-    expires: z.string().optional(),
+    /** ISO 8601 time after which the key is refused. */
+    expires: z.iso.datetime({ offset: true }).optional(),
+    /** ISO 8601 time the key was revoked; a revoked key is refused. */
+    revoked: z.iso.datetime({ offset: true }).optional(),
+    created: z.iso.datetime({ offset: true }).optional(),
+    /** Deployment the key is valid for; a key for another deployment gets 403. Unset: any. */
+    deployment: z.string().optional(),
+  })
+  .strict();
+
+export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
+
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const ALG = /^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/;
+
+export const jwtSchema = z
+  .object({
+    /** Shared secret for HS256/384/512 (use ${ENV} interpolation; at least 32 bytes). */
+    secret: z.string().min(32, 'an HMAC secret must be at least 32 characters').optional(),
+    /** PEM public key (SPKI) for RS/PS/ES/EdDSA, inline or as a path to a file (relative to the config). */
+    publicKey: z.string().optional(),
+    /** JWKS URL of the authorization server; fetched, cached, refreshed on an unknown kid. */
+    jwksUrl: z.url().optional(),
+    /** How long one JWKS fetch may take. */
+    jwksTimeoutMs: z.number().int().positive().default(5000),
+    /** Minimum time between two JWKS fetches (an unknown kid within it is refused). */
+    jwksCooldownMs: z.number().int().nonnegative().default(30_000),
+    /** A cached JWKS older than this is refetched. */
+    jwksCacheMaxAgeMs: z.number().int().positive().default(600_000),
+    issuer: stringOrList.optional(),
+    /** Accepted `aud` values; defaults to auth.oauth.resource. One of the two is required. */
+    audience: stringOrList.optional(),
+    /** Allowlist of `alg` values; defaults to HS* for a secret, the asymmetric families otherwise. */
+    algorithms: z.array(z.string().regex(ALG, 'unsupported algorithm ("none" is never accepted)')).min(1).optional(),
+    /** Claim holding roles: dotted path (`realm_access.roles`); a string value is split on spaces (`scope`). */
+    rolesClaim: z.string().min(1).default('roles'),
+    clientIdClaim: z.string().min(1).default('sub'),
+    nameClaim: z.string().min(1).default('name'),
+    clockSkewSec: z.number().int().nonnegative().default(30),
+  })
+  .strict()
+  .refine((j) => [j.secret, j.publicKey, j.jwksUrl].filter((v) => v !== undefined).length === 1, {
+    message: 'set exactly one of secret, publicKey, jwksUrl',
+  });
+
+export const oauthSchema = z
+  .object({
+    /** Our own resource URL (the MCP endpoint); JWTs must carry it in `aud`. */
+    resource: z.url(),
+    authorizationServers: z.array(z.url()).min(1),
+    scopesSupported: z.array(z.string()).optional(),
+    /** Scopes a token must carry; a valid token without them gets 403 insufficient_scope. */
+    requiredScopes: z.array(z.string()).default([]),
+    resourceName: z.string().optional(),
+    resourceDocumentation: z.url().optional(),
   })
   .strict();
 
@@ -17,33 +81,31 @@ export const authSchema = z
   .object({
     /** Allow requests with no credential; the policy then sees client.id = "anonymous". */
     anonymous: z.boolean().default(false),
-    /** Keys file managed by `mcp-warden keys`. */
+    /** Name of this deployment; keys bound to another deployment are refused with 403. */
+    deployment: z.string().optional(),
+    /** Keys file managed by `mcp-warden keys` (relative to the config file). */
     keysFile: z.string().optional(),
-    apiKeys: z.array(apiKeyEntry).default([]),
-    jwt: z
-      .object({
-        secret: z.string().optional(),
-        publicKey: z.string().optional(),
-        jwksUrl: z.url().optional(),
-        issuer: z.string().optional(),
-        audience: z.string().optional(),
-        algorithms: z.array(z.string()).optional(),
-        rolesClaim: z.string().default('roles'),
-        clientIdClaim: z.string().default('sub'),
-        clockSkewSec: z.number().int().nonnegative().default(30),
-      })
-      .strict()
-      .optional(),
-    oauth: z
-      .object({
-        /** Our own resource URL (the audience tokens must be bound to). */
-        resource: z.url(),
-        authorizationServers: z.array(z.url()).min(1),
-        scopesSupported: z.array(z.string()).optional(),
-      })
+    apiKeys: z.array(apiKeyEntrySchema).default([]),
+    jwt: jwtSchema.optional(),
+    oauth: oauthSchema.optional(),
+    /** Key presented by a stdio client when MCP_WARDEN_API_KEY is not set (usually ${ENV}). */
+    stdioApiKey: z.string().optional(),
+    /** Identity of a stdio client that presents no key (the local user who launched mcp-warden). */
+    stdioClient: z
+      .object({ id: z.string().min(1), name: z.string().optional(), roles: z.array(z.string()).default([]) })
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => !a.jwt || a.jwt.audience !== undefined || a.oauth !== undefined, {
+    message: 'jwt needs an audience: set auth.jwt.audience or auth.oauth.resource',
+    path: ['jwt', 'audience'],
+  })
+  .refine((a) => new Set(a.apiKeys.map((k) => k.id)).size === a.apiKeys.length, {
+    message: 'API key ids must be unique',
+    path: ['apiKeys'],
+  });
 
 export type AuthConfig = z.infer<typeof authSchema>;
+export type JwtConfig = z.infer<typeof jwtSchema>;
+export type OAuthConfig = z.infer<typeof oauthSchema>;

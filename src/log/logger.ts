@@ -27,6 +27,20 @@ export const REDACTED_PATHS = [
   '*.password',
   'env',
   '*.env',
+  // identity: client credentials and the backend credentials mcp-warden holds
+  'headers["proxy-authorization"]',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  '*.headers.cookie',
+  'bearerToken',
+  '*.bearerToken',
+  'stdioApiKey',
+  '*.stdioApiKey',
+  'apiKeys',
+  '*.apiKeys',
+  '*.*.secret',
+  '*.*.bearerToken',
+  '*.*.headers',
 ];
 
 export interface LoggerOptions {

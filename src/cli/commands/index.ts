@@ -1,7 +1,9 @@
 /** Every CLI command module; each exports register(program). Add one import and one entry per command. */
 import type { Command } from 'commander';
 import * as config from './config.js';
+import * as keys from './keys.js';
 
 export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [
   config,
+  keys,
 ];

@@ -1,0 +1,183 @@
+/**
+ * `mcp-warden keys create|list|revoke|rotate|hash`: manage API keys in the keys file. A key is
+ * printed once, on stdout, when created; the file holds only its sha256 hash.
+ */
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { ApiKeyEntry } from '../../config/auth.js';
+import { loadConfigFile } from '../../config/load.js';
+import { generateApiKey, generateKeyId, hashApiKey } from '../../identity/api-keys.js';
+import { parseDuration } from '../../identity/duration.js';
+import { readKeysFile, writeKeysFile } from '../../identity/keys-file.js';
+import { CliError, EXIT } from '../errors.js';
+
+interface FileOptions {
+  keysFile?: string;
+  config?: string;
+}
+
+function keysFilePath(opts: FileOptions): string {
+  if (opts.keysFile) return resolve(opts.keysFile);
+  if (opts.config) {
+    const { config, file } = loadConfigFile(opts.config);
+    if (config.auth.keysFile) return resolve(dirname(file), config.auth.keysFile);
+    throw new CliError(`${opts.config}: auth.keysFile is not set; pass --keys-file`, EXIT.USAGE);
+  }
+  if (process.env.MCP_WARDEN_KEYS_FILE) return resolve(process.env.MCP_WARDEN_KEYS_FILE);
+  throw new CliError('no keys file: pass --keys-file PATH or --config warden.yaml (with auth.keysFile)', EXIT.USAGE);
+}
+
+function withFileOptions(cmd: Command): Command {
+  return cmd
+    .option('--keys-file <path>', 'keys file (YAML, or JSON if it ends in .json); default: auth.keysFile of --config, or $MCP_WARDEN_KEYS_FILE')
+    .option('-c, --config <file>', 'warden.yaml whose auth.keysFile to use');
+}
+
+function status(key: ApiKeyEntry, now: number): 'active' | 'revoked' | 'expired' {
+  if (key.revoked && Date.parse(key.revoked) <= now) return 'revoked';
+  if (key.expires && Date.parse(key.expires) <= now) return 'expired';
+  return 'active';
+}
+
+function parseRoles(text: string | undefined): string[] {
+  if (!text) return [];
+  return text.split(',').map((r) => r.trim()).filter((r) => r.length > 0);
+}
+
+function durationOption(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new CliError(`${flag}: ${(err as Error).message}`, EXIT.USAGE);
+  }
+}
+
+function newKey(fields: Omit<ApiKeyEntry, 'id' | 'hash' | 'created'>, now: number): { key: string; entry: ApiKeyEntry } {
+  const key = generateApiKey();
+  const entry: ApiKeyEntry = { id: generateKeyId(), hash: hashApiKey(key), client: fields.client, roles: fields.roles, created: new Date(now).toISOString() };
+  if (fields.name !== undefined) entry.name = fields.name;
+  if (fields.expires !== undefined) entry.expires = fields.expires;
+  if (fields.deployment !== undefined) entry.deployment = fields.deployment;
+  return { key, entry };
+}
+
+function announce(key: string, entry: ApiKeyEntry, file: string): void {
+  process.stdout.write(`${key}\n`);
+  const roles = entry.roles.length > 0 ? entry.roles.join(',') : '(none)';
+  process.stderr.write(
+    `created key ${entry.id} for client ${entry.client} (roles: ${roles}${entry.expires ? `, expires ${entry.expires}` : ''}) in ${file}\n` +
+      'the key is shown only this once: store it now (only its hash is kept)\n',
+  );
+}
+
+function register(program: Command): void {
+  const keys = program.command('keys').description('manage client API keys (stored as hashes in the keys file)');
+
+  withFileOptions(keys.command('create'))
+    .description('create a key for a client; prints the key once on stdout')
+    .requiredOption('--client <id>', 'client id the key is bound to')
+    .option('--name <name>', 'display name (default: the client id)')
+    .option('--roles <list>', 'comma-separated roles, e.g. vm-operator,reader')
+    .option('--expires <duration>', 'lifetime, e.g. 90d, 24h, 2w')
+    .option('--deployment <name>', 'only valid on the deployment with this auth.deployment')
+    .action((opts: FileOptions & { client: string; name?: string; roles?: string; expires?: string; deployment?: string }) => {
+      const file = keysFilePath(opts);
+      const now = Date.now();
+      const lifetime = durationOption(opts.expires, '--expires');
+      const list = readKeysFile(file);
+      const fields: Omit<ApiKeyEntry, 'id' | 'hash' | 'created'> = { client: opts.client, roles: parseRoles(opts.roles) };
+      if (opts.name !== undefined) fields.name = opts.name;
+      if (lifetime !== undefined) fields.expires = new Date(now + lifetime).toISOString();
+      if (opts.deployment !== undefined) fields.deployment = opts.deployment;
+      const { key, entry } = newKey(fields, now);
+      writeKeysFile(file, [...list, entry]);
+      announce(key, entry, file);
+    });
+
+  withFileOptions(keys.command('list'))
+    .description('list keys (ids, clients, roles, status; never the keys)')
+    .option('--json', 'print JSON')
+    .action((opts: FileOptions & { json?: boolean }) => {
+      const now = Date.now();
+      const rows = readKeysFile(keysFilePath(opts)).map((k) => ({
+        id: k.id,
+        client: k.client,
+        name: k.name ?? k.client,
+        roles: k.roles,
+        status: status(k, now),
+        created: k.created ?? '',
+        expires: k.expires ?? '',
+        deployment: k.deployment ?? '',
+      }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const table = [['ID', 'CLIENT', 'NAME', 'ROLES', 'STATUS', 'CREATED', 'EXPIRES', 'DEPLOYMENT']];
+      for (const r of rows) table.push([r.id, r.client, r.name, r.roles.join(',') || '-', r.status, r.created || '-', r.expires || '-', r.deployment || '-']);
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    });
+
+  withFileOptions(keys.command('revoke'))
+    .description('revoke a key by id, or every active key of a client; takes effect without a restart')
+    .argument('[id]', 'key id (see keys list)')
+    .option('--client <id>', 'revoke all active keys of this client')
+    .action((id: string | undefined, opts: FileOptions & { client?: string }) => {
+      if ((id === undefined) === (opts.client === undefined)) throw new CliError('give either a key id or --client, not both', EXIT.USAGE);
+      const file = keysFilePath(opts);
+      const now = Date.now();
+      const list = readKeysFile(file);
+      const revokedAt = new Date(now).toISOString();
+      const hit = list.filter((k) => (id !== undefined ? k.id === id : k.client === opts.client && status(k, now) === 'active'));
+      if (hit.length === 0) throw new CliError(id !== undefined ? `no key with id ${id} in ${file}` : `client ${opts.client} has no active key in ${file}`, EXIT.CHECK_FAILED);
+      for (const k of hit) if (!k.revoked) k.revoked = revokedAt;
+      writeKeysFile(file, list);
+      process.stderr.write(`revoked ${hit.map((k) => k.id).join(', ')}\n`);
+    });
+
+  withFileOptions(keys.command('rotate'))
+    .description("create a new key for a client; the client's old keys stay valid for the grace period")
+    .requiredOption('--client <id>', 'client whose key to rotate')
+    .option('--grace <duration>', 'how long the old keys stay valid (0 revokes them now)', '24h')
+    .option('--expires <duration>', "new key's lifetime (default: the old key's lifetime, if it had one)")
+    .action((opts: FileOptions & { client: string; grace: string; expires?: string }) => {
+      const file = keysFilePath(opts);
+      const now = Date.now();
+      const grace = opts.grace.trim() === '0' ? 0 : durationOption(opts.grace, '--grace')!;
+      const lifetime = durationOption(opts.expires, '--expires');
+      const list = readKeysFile(file);
+      const active = list.filter((k) => k.client === opts.client && status(k, now) === 'active');
+      const newest = active.at(-1);
+      if (!newest) throw new CliError(`client ${opts.client} has no active key in ${file}; use keys create`, EXIT.CHECK_FAILED);
+      const fields: Omit<ApiKeyEntry, 'id' | 'hash' | 'created'> = { client: newest.client, roles: [...newest.roles] };
+      if (newest.name !== undefined) fields.name = newest.name;
+      if (newest.deployment !== undefined) fields.deployment = newest.deployment;
+      const inherited = newest.expires && newest.created ? Date.parse(newest.expires) - Date.parse(newest.created) : undefined;
+      const life = lifetime ?? inherited;
+      if (life !== undefined && life > 0) fields.expires = new Date(now + life).toISOString();
+      const graceEnd = new Date(now + grace).toISOString();
+      for (const k of active) {
+        if (grace === 0) k.revoked = graceEnd;
+        else if (!k.expires || Date.parse(k.expires) > now + grace) k.expires = graceEnd;
+      }
+      const { key, entry } = newKey(fields, now);
+      writeKeysFile(file, [...list, entry]);
+      announce(key, entry, file);
+      process.stderr.write(`old key${active.length > 1 ? 's' : ''} ${active.map((k) => k.id).join(', ')} ${grace === 0 ? 'revoked' : `valid until ${graceEnd}`}\n`);
+    });
+
+  keys
+    .command('hash')
+    .description('read a key on stdin (e.g. from `openssl rand -hex 32`) and print its sha256 hash for auth.apiKeys')
+    .action(async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const key = Buffer.concat(chunks).toString('utf8').trim();
+      if (key.length < 16) throw new CliError('expected a key of at least 16 characters on stdin', EXIT.USAGE);
+      process.stdout.write(`${hashApiKey(key)}\n`);
+    });
+}
+
+export { register };

@@ -1,0 +1,185 @@
+/**
+ * The Authenticator: turns a transport's view of a request (headers, or the environment on stdio)
+ * into a ClientIdentity, or a 401/403 with a safe message.
+ *
+ * Status choices (RFC 6750 section 3.1, MCP authorization 2025-11-25 "Error Handling"):
+ * - 401 + WWW-Authenticate (no error code): no credential and anonymous access is off.
+ * - 401 + error="invalid_token": unknown, revoked or expired API key; JWT with a bad signature,
+ *   wrong aud (a token not issued for this resource is invalid here), wrong iss, alg none, expired,
+ *   not yet valid, unknown signing key, or signing keys unavailable (JWKS down: fail closed).
+ * - 401 + error="invalid_request": malformed Authorization header, two different credentials.
+ * - 403 + error="insufficient_scope": a valid token without auth.oauth.requiredScopes.
+ * - 403 (no challenge): a valid API key bound to another deployment (auth.deployment).
+ * Messages never echo a credential.
+ */
+import { resolve } from 'node:path';
+import type { AuthConfig } from '../config/auth.js';
+import type { Logger } from '../log/logger.js';
+import type { AuthRequest, AuthResult, Authenticator, ClientIdentity } from '../types.js';
+import { KEY_PREFIX } from './api-keys.js';
+import { bearerChallenge, resourceMetadataUrl, type ChallengeParams } from './challenge.js';
+import { tokenScopes } from './claims.js';
+import { JwtVerifier } from './jwt.js';
+import { KeyStore } from './key-store.js';
+
+/** Environment variable a stdio client's API key arrives in (wrap / serve's stdio frontend). */
+export const API_KEY_ENV = 'MCP_WARDEN_API_KEY';
+
+export interface AuthenticatorOptions {
+  logger?: Logger;
+  /** Directory relative paths (keysFile, publicKey) resolve against. */
+  baseDir?: string;
+  /** Environment read for a stdio client's key; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+type Credential = { kind: 'api_key' | 'bearer'; value: string } | { kind: 'none' } | { kind: 'malformed'; reason: string };
+
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+function single(value: string | string[] | undefined): string | undefined | null {
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : value.length === 0 ? undefined : null;
+  return value;
+}
+
+function credentialFromHeaders(headers: AuthRequest['headers']): Credential {
+  const authorization = single(headers.authorization);
+  const apiKey = single(headers['x-api-key']);
+  if (authorization === null || apiKey === null) return { kind: 'malformed', reason: 'more than one credential header' };
+  let bearer: string | undefined;
+  if (authorization !== undefined && authorization !== '') {
+    const match = /^Bearer +([^\s]+) *$/i.exec(authorization);
+    if (!match) return { kind: 'malformed', reason: 'Authorization must be "Bearer <token>"' };
+    bearer = match[1];
+  }
+  const key = apiKey === undefined || apiKey === '' ? undefined : apiKey.trim();
+  if (bearer !== undefined && key !== undefined && bearer !== key) return { kind: 'malformed', reason: 'send either Authorization or X-API-Key, not both' };
+  if (key !== undefined) return { kind: 'api_key', value: key };
+  if (bearer !== undefined) return { kind: 'bearer', value: bearer };
+  return { kind: 'none' };
+}
+
+export class WardenAuthenticator implements Authenticator {
+  readonly keys: KeyStore;
+  private readonly jwt: JwtVerifier | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly metadataUrl: string | undefined;
+  private readonly scope: string | undefined;
+
+  constructor(
+    private readonly config: AuthConfig,
+    options: AuthenticatorOptions = {},
+  ) {
+    const baseDir = options.baseDir ?? process.cwd();
+    this.logger = options.logger;
+    this.env = options.env ?? process.env;
+    const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
+    this.keys = new KeyStore(config.apiKeys, keysFile, options.logger);
+    this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
+    this.metadataUrl = config.oauth ? resourceMetadataUrl(config.oauth.resource) : undefined;
+    const scopes = config.oauth?.requiredScopes.length ? config.oauth.requiredScopes : config.oauth?.scopesSupported;
+    this.scope = scopes && scopes.length > 0 ? scopes.join(' ') : undefined;
+  }
+
+  authenticate(request: AuthRequest): AuthResult | Promise<AuthResult> {
+    let credential = credentialFromHeaders(request.headers);
+    if (credential.kind === 'none' && request.transport === 'stdio') credential = this.stdioCredential();
+    switch (credential.kind) {
+      case 'malformed':
+        return this.refuse(request, credential.reason, 'invalid_request');
+      case 'none':
+        return this.noCredential(request);
+      case 'api_key':
+        return this.apiKey(credential.value, request);
+      case 'bearer':
+        if (this.jwt && !credential.value.startsWith(KEY_PREFIX) && JWT_SHAPE.test(credential.value)) {
+          return this.bearerJwt(this.jwt, credential.value, request);
+        }
+        return this.apiKey(credential.value, request);
+    }
+  }
+
+  close(): void {
+    this.keys.close();
+  }
+
+  private stdioCredential(): Credential {
+    const value = this.env[API_KEY_ENV] || this.config.stdioApiKey;
+    return value ? { kind: 'api_key', value } : { kind: 'none' };
+  }
+
+  private noCredential(request: AuthRequest): AuthResult {
+    const local = this.config.stdioClient;
+    if (request.transport === 'stdio' && local) {
+      const client: ClientIdentity = { id: local.id, name: local.name ?? local.id, auth: 'local', roles: [...local.roles], claims: {} };
+      return { ok: true, client };
+    }
+    if (this.config.anonymous) {
+      const client: ClientIdentity = { id: 'anonymous', name: 'anonymous', auth: 'anonymous', roles: [], claims: {} };
+      if (request.address !== undefined) client.address = request.address;
+      return { ok: true, client };
+    }
+    return this.refuse(request, 'authentication required');
+  }
+
+  private apiKey(presented: string, request: AuthRequest): AuthResult {
+    const found = this.keys.lookup(presented);
+    switch (found.kind) {
+      case 'unknown':
+        return this.refuse(request, 'invalid API key', 'invalid_token');
+      case 'unavailable':
+        return this.refuse(request, 'API key could not be checked (keys file unreadable)', 'invalid_token');
+      case 'revoked':
+        return this.refuse(request, 'API key revoked', 'invalid_token', found.key.entry.id);
+      case 'expired':
+        return this.refuse(request, 'API key expired', 'invalid_token', found.key.entry.id);
+      case 'ok':
+        break;
+    }
+    const { entry, claims } = found.key;
+    if (entry.deployment !== undefined && entry.deployment !== this.config.deployment) {
+      this.logger?.info({ transport: request.transport, address: request.address, keyId: entry.id }, 'API key for another deployment refused');
+      return { ok: false, status: 403, message: 'API key not valid for this deployment' };
+    }
+    const client: ClientIdentity = { id: entry.client, name: entry.name ?? entry.client, auth: 'api_key', roles: entry.roles, claims: claims as Record<string, unknown>, credentialId: entry.id };
+    if (request.address !== undefined) client.address = request.address;
+    return { ok: true, client };
+  }
+
+  private async bearerJwt(verifier: JwtVerifier, token: string, request: AuthRequest): Promise<AuthResult> {
+    const outcome = await verifier.verify(token);
+    if (!outcome.ok) {
+      if (outcome.unavailable) this.logger?.warn({ jwksUrl: this.config.jwt?.jwksUrl, reason: outcome.reason }, 'JWT refused: signing keys unavailable');
+      return this.refuse(request, outcome.reason, 'invalid_token');
+    }
+    const required = this.config.oauth?.requiredScopes ?? [];
+    if (required.length > 0) {
+      const granted = tokenScopes(outcome.claims);
+      const missing = required.filter((s) => !granted.includes(s));
+      if (missing.length > 0) {
+        this.logger?.info({ transport: request.transport, address: request.address, clientId: outcome.clientId, missing }, 'JWT refused: insufficient scope');
+        const description = `token lacks scope ${missing.join(' ')}`;
+        const challenge: ChallengeParams = { error: 'insufficient_scope', description, scope: required.join(' ') };
+        if (this.metadataUrl) challenge.resourceMetadata = this.metadataUrl;
+        return { ok: false, status: 403, message: description, wwwAuthenticate: bearerChallenge(challenge) };
+      }
+    }
+    const client: ClientIdentity = { id: outcome.clientId, name: outcome.name, auth: 'jwt', roles: outcome.roles, claims: outcome.claims as Record<string, unknown> };
+    if (outcome.credentialId !== undefined) client.credentialId = outcome.credentialId;
+    if (request.address !== undefined) client.address = request.address;
+    return { ok: true, client };
+  }
+
+  private refuse(request: AuthRequest, reason: string, error?: ChallengeParams['error'], keyId?: string): AuthResult {
+    this.logger?.info({ transport: request.transport, address: request.address, reason, keyId }, 'authentication refused');
+    const challenge: ChallengeParams = {};
+    if (this.metadataUrl) challenge.resourceMetadata = this.metadataUrl;
+    if (this.scope) challenge.scope = this.scope;
+    if (error) {
+      challenge.error = error;
+      challenge.description = reason;
+    }
+    return { ok: false, status: 401, message: reason, wwwAuthenticate: bearerChallenge(challenge) };
+  }
+}

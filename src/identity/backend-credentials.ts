@@ -1,0 +1,61 @@
+/**
+ * What mcp-warden sends to a backend: its own configured credential, never the client's. For HTTP
+ * backends the outgoing headers are the backend's `headers` plus `Authorization: Bearer
+ * <bearerToken>`; client credential headers (Authorization, X-API-Key, Cookie, Proxy-Authorization)
+ * are never copied from the client's request. For stdio backends the child's environment is
+ * mcp-warden's own minus the client credential variables (MCP_WARDEN_API_KEY), plus the backend's
+ * configured `env`.
+ */
+import type { HttpBackendConfig, StdioBackendConfig } from '../config/backends.js';
+import { API_KEY_ENV } from './authenticator.js';
+
+/** Request headers that carry a client's credential; stripped from anything forwarded. */
+export const CLIENT_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'cookie', 'proxy-authorization']);
+
+/** Environment variables that carry a client's credential; never inherited by a backend. */
+export const CLIENT_CREDENTIAL_ENV: readonly string[] = [API_KEY_ENV];
+
+/**
+ * Headers for requests to an HTTP backend: the backend's configured headers and bearer token.
+ * `passthrough` (optional) are client request headers the caller wants to forward (e.g. tracing);
+ * credential headers among them are dropped, and configured headers always win.
+ */
+export function backendRequestHeaders(
+  backend: Pick<HttpBackendConfig, 'headers' | 'bearerToken'>,
+  passthrough?: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (passthrough) {
+    for (const [name, value] of Object.entries(passthrough)) {
+      if (value === undefined || CLIENT_CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+  }
+  for (const [name, value] of Object.entries(backend.headers)) out[name.toLowerCase()] = value;
+  if (backend.bearerToken !== undefined) out.authorization = `Bearer ${backend.bearerToken}`;
+  return out;
+}
+
+/** Removes client credential headers from a header object (in place) and returns it. */
+export function stripClientCredentialHeaders<T extends Record<string, unknown>>(headers: T): T {
+  for (const name of Object.keys(headers)) {
+    if (CLIENT_CREDENTIAL_HEADERS.has(name.toLowerCase())) delete headers[name];
+  }
+  return headers;
+}
+
+/**
+ * Environment for a stdio backend's child process: `base` (default process.env) minus the client
+ * credential variables, plus the backend's configured env (which may set anything explicitly).
+ */
+export function backendEnvironment(
+  backend: Pick<StdioBackendConfig, 'env'>,
+  base: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && !CLIENT_CREDENTIAL_ENV.includes(name)) out[name] = value;
+  }
+  for (const [name, value] of Object.entries(backend.env)) out[name] = value;
+  return out;
+}

@@ -1,0 +1,159 @@
+/**
+ * JWT verification with jose: HS256/384/512 with a shared secret, RS/PS/ES/EdDSA with a PEM public
+ * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout). iss, aud,
+ * exp and nbf are checked with a clock skew; "none" and any algorithm outside the allowlist are
+ * refused. Failures become a short reason that never contains the token.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JwtConfig, OAuthConfig } from '../config/auth.js';
+import { claimRoles, claimString } from './claims.js';
+
+const HMAC = ['HS256', 'HS384', 'HS512'];
+const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+const EC = ['ES256', 'ES384', 'ES512'];
+const OKP = ['EdDSA', 'Ed25519'];
+
+export type JwtOutcome =
+  | { ok: true; claims: JWTPayload; clientId: string; name: string; roles: string[]; credentialId?: string }
+  /** unavailable: the token could not be checked (JWKS down); the client is still refused. */
+  | { ok: false; reason: string; unavailable?: boolean };
+
+/** Thrown at startup for a jwt section that cannot work (unreadable key, algorithms that do not fit the key). */
+export class JwtConfigError extends Error {
+  override name = 'JwtConfigError';
+}
+
+function algorithmsForKey(key: KeyObject): string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return RSA;
+    case 'ec':
+      return EC;
+    case 'ed25519':
+      return OKP;
+    default:
+      throw new JwtConfigError(`auth.jwt.publicKey: unsupported key type ${String(key.asymmetricKeyType)}`);
+  }
+}
+
+function loadPublicKey(value: string, baseDir: string): KeyObject {
+  const pem = value.includes('-----BEGIN') ? value : readPem(resolve(baseDir, value));
+  try {
+    return createPublicKey(pem);
+  } catch (err) {
+    throw new JwtConfigError(`auth.jwt.publicKey: not a PEM public key (${(err as Error).message})`);
+  }
+}
+
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new JwtConfigError(`auth.jwt.publicKey: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function failure(err: unknown): { ok: false; reason: string; unavailable?: boolean } {
+  const e = err as { code?: string; claim?: string; name?: string };
+  switch (e.code) {
+    case 'ERR_JWT_EXPIRED':
+      return { ok: false, reason: 'token expired' };
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (e.claim === 'aud') return { ok: false, reason: 'token audience not accepted' };
+      if (e.claim === 'iss') return { ok: false, reason: 'token issuer not accepted' };
+      if (e.claim === 'nbf') return { ok: false, reason: 'token not yet valid' };
+      return { ok: false, reason: `token claim ${e.claim ?? '?'} invalid` };
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return { ok: false, reason: 'token signature invalid' };
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return { ok: false, reason: 'token algorithm not allowed' };
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+      return { ok: false, reason: 'malformed token' };
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return { ok: false, reason: 'token signing key not found' };
+    case 'ERR_JWKS_TIMEOUT':
+      return { ok: false, reason: 'token signing keys unavailable (key set fetch timed out)', unavailable: true };
+    case 'ERR_JWKS_INVALID':
+      return { ok: false, reason: 'token signing keys unavailable (invalid key set)', unavailable: true };
+    default:
+      // Network errors and non-200 answers from the JWKS endpoint end here: refuse, never crash.
+      return { ok: false, reason: 'token could not be verified (signing keys unavailable)', unavailable: true };
+  }
+}
+
+export class JwtVerifier {
+  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  private readonly options: { issuer?: string | string[]; audience: string | string[]; algorithms: string[]; clockTolerance: number };
+
+  constructor(
+    private readonly config: JwtConfig,
+    oauth: OAuthConfig | undefined,
+    baseDir: string,
+  ) {
+    let allowed: string[];
+    if (config.secret !== undefined) {
+      this.key = new TextEncoder().encode(config.secret);
+      allowed = HMAC;
+    } else if (config.publicKey !== undefined) {
+      const key = loadPublicKey(config.publicKey, baseDir);
+      this.key = key;
+      allowed = algorithmsForKey(key);
+    } else {
+      this.key = createRemoteJWKSet(new URL(config.jwksUrl!), {
+        timeoutDuration: config.jwksTimeoutMs,
+        cooldownDuration: config.jwksCooldownMs,
+        cacheMaxAge: config.jwksCacheMaxAgeMs,
+      });
+      allowed = [...RSA, ...EC, ...OKP];
+    }
+    const algorithms = config.algorithms ?? allowed;
+    const misfit = algorithms.filter((a) => !allowed.includes(a));
+    if (misfit.length > 0) {
+      throw new JwtConfigError(`auth.jwt.algorithms: ${misfit.join(', ')} cannot be used with the configured key (allowed: ${allowed.join(', ')})`);
+    }
+    const audience = config.audience ?? oauth?.resource;
+    if (audience === undefined) throw new JwtConfigError('auth.jwt.audience: required (or set auth.oauth.resource)');
+    this.options = { audience, algorithms, clockTolerance: config.clockSkewSec };
+    if (config.issuer !== undefined) this.options.issuer = config.issuer;
+  }
+
+  async verify(token: string): Promise<JwtOutcome> {
+    let kid: string | undefined;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') {
+        return { ok: false, reason: 'unsigned token (alg none) refused' };
+      }
+      kid = header.kid;
+    } catch {
+      return { ok: false, reason: 'malformed token' };
+    }
+    let payload: JWTPayload;
+    try {
+      // The overloads differ only by key type; both take the same options.
+      const result = typeof this.key === 'function' ? await jwtVerify(token, this.key, this.options) : await jwtVerify(token, this.key, this.options);
+      payload = result.payload;
+    } catch (err) {
+      return failure(err);
+    }
+    const clientId = claimString(payload, this.config.clientIdClaim);
+    if (clientId === undefined) return { ok: false, reason: `token has no ${this.config.clientIdClaim} claim` };
+    const outcome: JwtOutcome = {
+      ok: true,
+      claims: payload,
+      clientId,
+      name: claimString(payload, this.config.nameClaim) ?? clientId,
+      roles: claimRoles(payload, this.config.rolesClaim),
+    };
+    const credentialId = typeof payload.jti === 'string' ? payload.jti : kid;
+    if (credentialId !== undefined) outcome.credentialId = credentialId;
+    return outcome;
+  }
+}

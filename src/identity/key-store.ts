@@ -1,0 +1,140 @@
+/**
+ * The API keys in force: inline config keys plus the keys file, indexed by the sha256 of the key.
+ * The file is re-read when it changes (fs.watch marks it dirty; each lookup also compares the
+ * file's stat, one cheap syscall) so `keys revoke` takes effect without a restart. A keys file that
+ * becomes unreadable fails closed: its keys stop working until it is fixed.
+ */
+import { statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { ApiKeyEntry } from '../config/auth.js';
+import type { Logger } from '../log/logger.js';
+import { digestKey, digestsEqual, storedDigest } from './api-keys.js';
+import { readKeysFile } from './keys-file.js';
+
+/** A stored key prepared for lookups (times parsed once). */
+export interface IndexedKey {
+  entry: ApiKeyEntry;
+  digest: Buffer;
+  expiresMs: number;
+  revokedMs: number;
+  /** What the policy sees as client.claims for this key (built once, frozen): never the key or its hash. */
+  claims: Readonly<Record<string, unknown>>;
+}
+
+function keyClaims(entry: ApiKeyEntry): Readonly<Record<string, unknown>> {
+  const claims: Record<string, unknown> = { key_id: entry.id, client: entry.client, name: entry.name ?? entry.client, roles: Object.freeze([...entry.roles]) };
+  if (entry.expires) claims.expires = entry.expires;
+  if (entry.deployment) claims.deployment = entry.deployment;
+  return Object.freeze(claims);
+}
+
+export type KeyLookup =
+  | { kind: 'ok'; key: IndexedKey }
+  | { kind: 'unknown' }
+  | { kind: 'revoked'; key: IndexedKey }
+  | { kind: 'expired'; key: IndexedKey }
+  | { kind: 'unavailable' };
+
+function indexEntries(entries: readonly ApiKeyEntry[], into: Map<string, IndexedKey>): void {
+  for (const entry of entries) {
+    const digest = storedDigest(entry.hash);
+    const hex = digest.toString('hex');
+    if (into.has(hex)) continue;
+    into.set(hex, {
+      entry,
+      digest,
+      expiresMs: entry.expires ? Date.parse(entry.expires) : Number.POSITIVE_INFINITY,
+      revokedMs: entry.revoked ? Date.parse(entry.revoked) : Number.POSITIVE_INFINITY,
+      claims: keyClaims(entry),
+    });
+  }
+}
+
+function sameFile(a: Stats | undefined, b: Stats | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
+}
+
+export class KeyStore {
+  private readonly inline = new Map<string, IndexedKey>();
+  private fileKeys = new Map<string, IndexedKey>();
+  private fileStat: Stats | undefined;
+  private fileBroken = false;
+  private dirty = false;
+  private watcher: FSWatcher | undefined;
+
+  constructor(
+    inlineKeys: readonly ApiKeyEntry[],
+    private readonly file: string | undefined,
+    private readonly logger?: Logger,
+  ) {
+    indexEntries(inlineKeys, this.inline);
+    if (file) {
+      // A broken keys file at startup is a configuration error: let it throw.
+      this.fileStat = statSync(file, { throwIfNoEntry: false });
+      if (!this.fileStat) logger?.warn({ keysFile: file }, 'keys file does not exist yet; no file keys are valid');
+      this.fileKeys = this.loadFile();
+      this.startWatching(file);
+    }
+  }
+
+  /** Number of keys in force (inline + file), for startup logs. */
+  get size(): number {
+    return this.inline.size + this.fileKeys.size;
+  }
+
+  /** Finds the stored key matching a presented key and says whether it may be used now. */
+  lookup(presented: string, now = Date.now()): KeyLookup {
+    if (this.file) this.refreshIfChanged();
+    const digest = digestKey(presented);
+    const hex = digest.toString('hex');
+    const key = this.inline.get(hex) ?? this.fileKeys.get(hex);
+    if (!key || !digestsEqual(key.digest, digest)) return this.fileBroken ? { kind: 'unavailable' } : { kind: 'unknown' };
+    if (now >= key.revokedMs) return { kind: 'revoked', key };
+    if (now >= key.expiresMs) return { kind: 'expired', key };
+    return { kind: 'ok', key };
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private loadFile(): Map<string, IndexedKey> {
+    const map = new Map<string, IndexedKey>();
+    indexEntries(readKeysFile(this.file!), map);
+    return map;
+  }
+
+  private refreshIfChanged(): void {
+    const stat = statSync(this.file!, { throwIfNoEntry: false });
+    if (!this.dirty && sameFile(stat, this.fileStat)) return;
+    this.dirty = false;
+    this.fileStat = stat;
+    try {
+      this.fileKeys = this.loadFile();
+      if (this.fileBroken) this.logger?.info({ keysFile: this.file }, 'keys file readable again');
+      this.fileBroken = false;
+      this.logger?.info({ keysFile: this.file, keys: this.fileKeys.size }, 'keys file reloaded');
+    } catch (err) {
+      this.fileKeys = new Map();
+      this.fileBroken = true;
+      this.logger?.error({ keysFile: this.file, err: (err as Error).message }, 'keys file unreadable; its keys are refused until it is fixed');
+    }
+  }
+
+  private startWatching(file: string): void {
+    const name = basename(file);
+    try {
+      // Watch the directory: `keys` replaces the file by rename, which a file watch would lose.
+      this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed === name) this.dirty = true;
+      });
+      this.watcher.on('error', () => {
+        this.dirty = true;
+      });
+    } catch {
+      // No watch support: the stat comparison on each lookup still catches changes.
+    }
+  }
+}

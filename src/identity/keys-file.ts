@@ -1,0 +1,69 @@
+/**
+ * The keys file managed by `mcp-warden keys`: YAML (or JSON when the name ends in .json) holding
+ * `keys: [...]` entries with hashes only. Written atomically (temp file + rename, mode 0600) so a
+ * running server never reads half a file.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { apiKeyEntrySchema, type ApiKeyEntry } from '../config/auth.js';
+
+const keysFileSchema = z
+  .object({ keys: z.array(apiKeyEntrySchema).default([]) })
+  .strict()
+  .refine((f) => new Set(f.keys.map((k) => k.id)).size === f.keys.length, { message: 'key ids must be unique', path: ['keys'] });
+
+export class KeysFileError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`keys file ${file}: ${detail}`);
+    this.name = 'KeysFileError';
+  }
+}
+
+const HEADER = '# mcp-warden keys file, managed by `mcp-warden keys`. It holds key hashes only, never keys.\n';
+
+/** Parses keys file text; throws KeysFileError naming the problem. */
+export function parseKeysFile(text: string, file: string): ApiKeyEntry[] {
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parse(text);
+  } catch (err) {
+    throw new KeysFileError(file, `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = keysFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new KeysFileError(file, `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return parsed.data.keys;
+}
+
+/** Reads the keys file; a missing file is an empty list when `missingOk`. */
+export function readKeysFile(file: string, missingOk = true): ApiKeyEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && missingOk) return [];
+    throw new KeysFileError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseKeysFile(text, file);
+}
+
+/** Writes the keys file atomically with mode 0600. */
+export function writeKeysFile(file: string, keys: ApiKeyEntry[]): void {
+  const body = file.endsWith('.json') ? `${JSON.stringify({ keys }, null, 2)}\n` : HEADER + stringify({ keys });
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, body, { mode: 0o600 });
+    chmodSync(temp, 0o600);
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw new KeysFileError(file, `cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
