@@ -1,0 +1,59 @@
+package mcp.packs.containarium_test
+
+import rego.v1
+
+call(roles, user, name, arguments) := {
+	"phase": "request",
+	"method": "tools/call",
+	"client": {"id": user, "name": user, "auth": "jwt", "roles": roles, "claims": {"sub": "u-1", "username": user}},
+	"backend": {"name": "containarium", "transport": "streamable-http"},
+	"tool": {"name": name, "backend_name": name},
+	"arguments": arguments,
+}
+
+test_admin_manages_containers if {
+	every name in ["create_container", "delete_container", "start_container", "stop_container"] {
+		data.mcp.authz.allow with input as call(["admin"], "root", name, {"username": "bob"})
+		count(data.mcp.authz.deny) == 0 with input as call(["admin"], "root", name, {"username": "bob"})
+	}
+	data.mcp.authz.allow with input as call(["admin"], "root", "get_metrics", {"username": "bob"})
+}
+
+test_user_cannot_manage if {
+	reasons := data.mcp.authz.deny with input as call(["user"], "alice", "delete_container", {"username": "alice"})
+	reasons == {"Operation 'delete_container' requires the 'admin' role"}
+}
+
+test_user_reads_own_container if {
+	data.mcp.authz.allow with input as call(["user"], "alice", "get_container", {"username": "alice"})
+	data.mcp.authz.allow with input as call(["user"], "alice", "get_metrics", {"username": "alice"})
+	data.mcp.authz.allow with input as call(["user"], "alice", "list_containers", {})
+}
+
+test_user_cannot_read_other_users if {
+	reasons := data.mcp.authz.deny with input as call(["user"], "alice", "get_container", {"username": "bob"})
+	reasons == {"Tool 'get_container' may only be used for your own username 'alice' (requested 'bob')"}
+	not data.mcp.authz.allow with input as call(["user"], "alice", "get_metrics", {})
+}
+
+test_missing_claim_denied if {
+	item := json.patch(call(["user"], "alice", "get_container", {"username": "alice"}), [{"op": "remove", "path": "/client/claims/username"}])
+	reasons := data.mcp.authz.deny with input as item
+	reasons == {"Tool 'get_container' needs the 'username' claim in the client's token to check the username"}
+}
+
+test_username_claim_configurable if {
+	data.mcp.authz.allow with input as call(["user"], "alice", "get_container", {"username": "u-1"})
+		with data.warden.containarium.username_claim as "sub"
+}
+
+test_no_role_denied if {
+	not data.mcp.authz.allow with input as call([], "anon", "list_containers", {})
+}
+
+test_listing_shows_reads_for_users if {
+	item := object.union(call(["user"], "alice", "get_container", null), {"phase": "list", "method": "tools/list"})
+	data.mcp.authz.allow with input as item
+	hidden := object.union(call(["user"], "alice", "create_container", null), {"phase": "list", "method": "tools/list"})
+	not data.mcp.authz.allow with input as hidden
+}

@@ -1,0 +1,178 @@
+# Pack `kubernetes`: a troubleshooting assistant for mcp-server-kubernetes (npm).
+#
+# Verbs get/describe/logs/top (and explain, api-resources, ping, context list/get, rollout
+# status/history) are allowed; delete/apply/edit/scale/patch/replace/create/... are denied with
+# "Operation 'delete' is not allowed in read-only mode"; a verb the pack does not recognize is
+# denied. Namespaces are checked on the `namespace` argument (the server's default is "default"),
+# on `allNamespaces`, and on generic kubectl command strings (-n, --namespace, --all-namespaces,
+# -A) of kubectl_generic. exec (exec_in_pod, kubectl exec) is off unless enabled.
+#
+# Settings in data.warden.kubernetes (all optional):
+#   allowed_namespaces: [..]         namespaces every client may touch ("*": any; absent: any)
+#   clients: {<client id>: {allowed_namespaces: [..]}}   per-client override
+#   allow_exec: true                 enable exec_in_pod / kubectl exec
+#   read_only: false                 also allow the write verbs (namespaces still apply)
+#   backends: [names]                judge only tools of these backends (default: every backend)
+package mcp.packs.kubernetes
+
+import rego.v1
+
+default settings := {}
+
+settings := data.warden.kubernetes
+
+applies if not settings.backends
+
+applies if input.backend.name in settings.backends
+
+read_only if not settings.read_only == false
+
+exec_enabled if settings.allow_exec == true
+
+tool := object.get(input.tool, "backend_name", input.tool.name)
+
+default args := {}
+
+args := input.arguments if is_object(input.arguments)
+
+read_verbs := {
+	"get", "describe", "logs", "top", "explain", "api-resources", "api-versions", "version",
+	"cluster-info", "ping", "context-list", "context-get", "rollout-status", "rollout-history",
+}
+
+write_verbs := {
+	"delete", "apply", "edit", "scale", "patch", "replace", "create", "label", "annotate", "set",
+	"rollout-restart", "rollout-undo", "rollout-pause", "rollout-resume", "cordon", "uncordon",
+	"drain", "taint", "helm-install", "helm-upgrade", "helm-uninstall", "context-set",
+	"port-forward", "autoscale", "expose", "run", "cp", "attach", "cleanup", "reconnect",
+}
+
+# Tools whose verb does not depend on their arguments.
+fixed_verbs := {
+	"kubectl_get": "get", "kubectl_describe": "describe", "kubectl_logs": "logs",
+	"kubectl_apply": "apply", "kubectl_delete": "delete", "kubectl_create": "create",
+	"kubectl_scale": "scale", "kubectl_patch": "patch", "explain_resource": "explain",
+	"list_api_resources": "api-resources", "ping": "ping", "install_helm_chart": "helm-install",
+	"upgrade_helm_chart": "helm-upgrade", "uninstall_helm_chart": "helm-uninstall",
+	"port_forward": "port-forward", "stop_port_forward": "port-forward", "exec_in_pod": "exec",
+	"cleanup": "cleanup", "kubectl_reconnect": "reconnect",
+}
+
+# Tools whose verb is read from their arguments (unknown at the list phase).
+argument_verb_tools := {"kubectl_generic", "kubectl_rollout", "kubectl_context", "node_management"}
+
+# Every operation of node_management (cordon, uncordon, drain) changes the cluster.
+write_only_tools := {"node_management"}
+
+namespaced_tools := {
+	"kubectl_get", "kubectl_describe", "kubectl_logs", "kubectl_apply", "kubectl_delete",
+	"kubectl_create", "kubectl_scale", "kubectl_patch", "kubectl_rollout", "kubectl_generic",
+	"exec_in_pod", "install_helm_chart", "upgrade_helm_chart", "uninstall_helm_chart", "port_forward",
+}
+
+known_tool if fixed_verbs[tool]
+
+known_tool if tool in argument_verb_tools
+
+split_words(s) := [w | some w in regex.split(`\s+`, trim_space(s)); w != ""]
+
+# kubectl_generic's command line: command, subCommand and args, in that order.
+generic_tokens := array.concat(
+	array.concat(split_words(object.get(args, "command", "")), split_words(object.get(args, "subCommand", ""))),
+	object.get(args, "args", []),
+) if tool == "kubectl_generic"
+
+verb := fixed_verbs[tool]
+
+verb := concat("-", ["rollout", lower(args.subCommand)]) if tool == "kubectl_rollout"
+
+verb := concat("-", ["context", lower(args.operation)]) if tool == "kubectl_context"
+
+verb := lower(args.operation) if tool == "node_management"
+
+verb := v if {
+	lower(generic_tokens[0]) == "rollout"
+	v := concat("-", ["rollout", lower(generic_tokens[1])])
+} else := lower(generic_tokens[0]) if {
+	tool == "kubectl_generic"
+}
+
+allow if {
+	applies
+	input.tool
+	verb in read_verbs
+}
+
+allow if {
+	applies
+	input.tool
+	verb in write_verbs
+	not read_only
+}
+
+allow if {
+	applies
+	input.tool
+	verb == "exec"
+	exec_enabled
+}
+
+# At the list phase a tool whose verb depends on its arguments is shown when some call could pass.
+allow if {
+	applies
+	input.phase == "list"
+	tool in argument_verb_tools
+	not listing_denied
+}
+
+listing_denied if {
+	tool in write_only_tools
+	read_only
+}
+
+deny contains sprintf("Operation '%s' is not allowed in read-only mode", [verb]) if {
+	applies
+	input.tool
+	verb in write_verbs
+	read_only
+}
+
+deny contains sprintf("Operation '%s' is not allowed in read-only mode", [tool]) if {
+	applies
+	input.phase == "list"
+	listing_denied
+}
+
+deny contains "Operation 'exec' is disabled (set data.warden.kubernetes.allow_exec to true to enable it)" if {
+	applies
+	input.tool
+	verb == "exec"
+	not exec_enabled
+}
+
+deny contains sprintf("Operation '%s' is not recognized: denied", [verb]) if {
+	applies
+	input.tool
+	not verb in read_verbs
+	not verb in write_verbs
+	verb != "exec"
+}
+
+deny contains sprintf("Tool '%s' is not recognized by the kubernetes pack: denied", [input.tool.name]) if {
+	applies
+	input.tool
+	not known_tool
+}
+
+deny contains sprintf("Operation of tool '%s' could not be determined from its arguments: denied", [input.tool.name]) if {
+	applies
+	input.phase != "list"
+	tool in argument_verb_tools
+	not verb
+}
+
+open_methods := {
+	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
+	"resources/templates/list", "resources/read", "completion/complete", "logging/setLevel",
+	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+}

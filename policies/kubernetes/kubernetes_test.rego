@@ -1,0 +1,122 @@
+package mcp.packs.kubernetes_test
+
+import rego.v1
+
+call(name, arguments) := {
+	"phase": "request",
+	"method": "tools/call",
+	"client": {"id": "sre-bot", "name": "sre-bot", "auth": "api_key", "roles": ["viewer"], "claims": {}},
+	"session": {"id": "s1", "transport": "stdio"},
+	"backend": {"name": "k8s", "transport": "stdio"},
+	"tool": {"name": name, "backend_name": name, "annotations": {}},
+	"arguments": arguments,
+}
+
+listed(name) := object.union(call(name, {}), {"phase": "list", "method": "tools/list", "arguments": null})
+
+restricted := {"allowed_namespaces": ["default", "monitoring"]}
+
+test_get_allowed if {
+	data.mcp.authz.allow with input as call("kubectl_get", {"resourceType": "pods", "namespace": "default"})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods"})
+}
+
+test_describe_logs_top_allowed if {
+	data.mcp.authz.allow with input as call("kubectl_describe", {"resourceType": "pod", "name": "web"})
+	data.mcp.authz.allow with input as call("kubectl_logs", {"resourceType": "pod", "name": "web"})
+	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "top", "resourceType": "pods"})
+}
+
+test_delete_denied_with_message if {
+	reasons := data.mcp.authz.deny with input as call("kubectl_delete", {"resourceType": "pod", "name": "web"})
+	reasons == {"Operation 'delete' is not allowed in read-only mode"}
+}
+
+test_write_verbs_denied if {
+	every name in ["kubectl_apply", "kubectl_scale", "kubectl_patch", "kubectl_create"] {
+		not data.mcp.authz.allow with input as call(name, {"name": "web"})
+	}
+	"Operation 'edit' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "edit", "resourceType": "deployment"})
+	"Operation 'replace' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "replace -f x.yaml"})
+}
+
+test_unrecognized_verb_denied if {
+	reasons := data.mcp.authz.deny with input as call("kubectl_generic", {"command": "auth", "subCommand": "can-i"})
+	reasons == {"Operation 'auth' is not recognized: denied"}
+}
+
+test_unknown_tool_denied if {
+	not data.mcp.authz.allow with input as call("kubectl_frobnicate", {})
+	count(data.mcp.authz.deny) == 1 with input as call("kubectl_frobnicate", {})
+}
+
+test_write_allowed_when_read_only_off if {
+	data.mcp.authz.allow with input as call("kubectl_scale", {"name": "web", "replicas": 2})
+		with data.warden.kubernetes.read_only as false
+}
+
+test_exec_off_unless_enabled if {
+	"Operation 'exec' is disabled (set data.warden.kubernetes.allow_exec to true to enable it)" in data.mcp.authz.deny with input as call("exec_in_pod", {"name": "web", "command": ["ls"]})
+	data.mcp.authz.allow with input as call("exec_in_pod", {"name": "web", "command": ["ls"]})
+		with data.warden.kubernetes.allow_exec as true
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "exec", "args": ["web", "--", "ls"]})
+}
+
+test_namespace_argument_enforced if {
+	reasons := data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "namespace": "kube-system"})
+		with data.warden.kubernetes as restricted
+	reasons == {"Namespace 'kube-system' is not allowed (allowed: default, monitoring)"}
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods", "namespace": "monitoring"})
+		with data.warden.kubernetes as restricted
+}
+
+test_default_namespace_implied if {
+	"Namespace 'default' is not allowed (allowed: prod)" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods"})
+		with data.warden.kubernetes as {"allowed_namespaces": ["prod"]}
+}
+
+test_all_namespaces_denied_when_restricted if {
+	"All namespaces (--all-namespaces) is not allowed (allowed: default, monitoring)" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "allNamespaces": true})
+		with data.warden.kubernetes as restricted
+	"All namespaces (--all-namespaces) is not allowed (allowed: default, monitoring)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods -A"})
+		with data.warden.kubernetes as restricted
+	"All namespaces (--all-namespaces) is not allowed (allowed: default, monitoring)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--all-namespaces"]})
+		with data.warden.kubernetes as restricted
+}
+
+test_command_string_namespaces if {
+	"Namespace 'kube-system' is not allowed (allowed: default, monitoring)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods -n kube-system"})
+		with data.warden.kubernetes as restricted
+	"Namespace 'kube-system' is not allowed (allowed: default, monitoring)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--namespace=kube-system"]})
+		with data.warden.kubernetes as restricted
+	"Namespace 'kube-system' is not allowed (allowed: default, monitoring)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "top", "flags": {"namespace": "kube-system"}})
+		with data.warden.kubernetes as restricted
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "top pods --namespace monitoring"})
+		with data.warden.kubernetes as restricted
+}
+
+test_per_client_namespaces if {
+	settings := {"allowed_namespaces": ["default"], "clients": {"sre-bot": {"allowed_namespaces": ["payments"]}}}
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods", "namespace": "payments"})
+		with data.warden.kubernetes as settings
+	"Namespace 'default' is not allowed (allowed: payments)" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods"})
+		with data.warden.kubernetes as settings
+}
+
+test_listing_ignores_arguments if {
+	data.mcp.authz.allow with input as listed("kubectl_get") with data.warden.kubernetes as {"allowed_namespaces": []}
+	data.mcp.authz.allow with input as listed("kubectl_generic")
+	not data.mcp.authz.allow with input as listed("kubectl_delete")
+	not data.mcp.authz.allow with input as listed("node_management")
+}
+
+test_protocol_methods_allowed if {
+	data.mcp.authz.allow with input as {"phase": "request", "method": "tools/list", "client": {"id": "x"}}
+}
+
+test_resource_namespace if {
+	not data.mcp.authz.deny["Namespace 'kube-system' is not allowed (allowed: default, monitoring)"] with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "k8s://default/pods"}}
+		with data.warden.kubernetes as restricted
+	data.mcp.authz.deny["Namespace 'kube-system' is not allowed (allowed: default, monitoring)"] with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "k8s://kube-system/pods"}}
+		with data.warden.kubernetes as restricted
+}

@@ -1,0 +1,13 @@
+# Plugs the nomad pack into the decision package.
+package mcp.authz
+
+import rego.v1
+
+allow if data.mcp.packs.nomad.allow
+
+deny contains reason if some reason in data.mcp.packs.nomad.deny
+
+allow if {
+	not input.tool
+	input.method in data.mcp.packs.nomad.open_methods
+}

@@ -1,0 +1,64 @@
+package mcp.packs.nomad_test
+
+import rego.v1
+
+settings := {"clients": {
+	"team-a": {"namespaces": ["team-a", "default"]},
+	"ops": {"namespaces": ["*"]},
+}}
+
+call(client, roles, name, arguments) := {
+	"phase": "request",
+	"method": "tools/call",
+	"client": {"id": client, "name": client, "auth": "jwt", "roles": roles, "claims": {}},
+	"backend": {"name": "nomad", "transport": "sse"},
+	"tool": {"name": name, "backend_name": name},
+	"arguments": arguments,
+}
+
+test_read_tools_open if {
+	every name in ["list_nomad_jobs", "get_job_status", "get_job_logs", "get_allocation_status", "get_job_evaluations"] {
+		data.mcp.authz.allow with input as call("team-a", [], name, {"namespace": "team-a", "job_id": "web"})
+			with data.warden.nomad as settings
+		count(data.mcp.authz.deny) == 0 with input as call("team-a", [], name, {"namespace": "team-a", "job_id": "web"})
+			with data.warden.nomad as settings
+	}
+}
+
+test_job_changes_need_operator if {
+	every name in ["stop_job", "restart_job", "create_job", "submit_job_file", "force_evaluate_job"] {
+		reasons := data.mcp.authz.deny with input as call("team-a", ["developer"], name, {"namespace": "team-a"})
+			with data.warden.nomad as settings
+		reasons == {sprintf("Operation '%s' requires the 'operator' role", [name])}
+	}
+	data.mcp.authz.allow with input as call("team-a", ["operator"], "stop_job", {"namespace": "team-a", "job_id": "web"})
+		with data.warden.nomad as settings
+}
+
+test_namespace_per_client if {
+	reasons := data.mcp.authz.deny with input as call("team-a", [], "list_nomad_jobs", {"namespace": "team-b"})
+		with data.warden.nomad as settings
+	reasons == {"Namespace 'team-b' is not allowed for client 'team-a' (allowed: default, team-a)"}
+	count(data.mcp.authz.deny) == 0 with input as call("ops", [], "list_nomad_jobs", {"namespace": "team-b"})
+		with data.warden.nomad as settings
+}
+
+test_missing_namespace_means_default if {
+	count(data.mcp.authz.deny) == 0 with input as call("team-a", [], "list_nomad_jobs", {}) with data.warden.nomad as settings
+	"Namespace 'default' is not allowed for client 'x' (allowed: prod)" in data.mcp.authz.deny with input as call("x", [], "list_nomad_jobs", {})
+		with data.warden.nomad as {"default_namespaces": ["prod"]}
+}
+
+test_unlisted_client_gets_default_namespace_only if {
+	count(data.mcp.authz.deny) == 1 with input as call("stranger", [], "list_nomad_jobs", {"namespace": "team-a"})
+		with data.warden.nomad as settings
+}
+
+test_unknown_tool_denied if {
+	not data.mcp.authz.allow with input as call("ops", ["operator"], "purge_everything", {}) with data.warden.nomad as settings
+}
+
+test_operator_role_configurable if {
+	data.mcp.authz.allow with input as call("ops", ["sre"], "restart_job", {"job_id": "web"})
+		with data.warden.nomad as object.union(settings, {"operator_role": "sre"})
+}

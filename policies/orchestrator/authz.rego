@@ -1,0 +1,13 @@
+# Plugs the orchestrator pack into the decision package.
+package mcp.authz
+
+import rego.v1
+
+allow if data.mcp.packs.orchestrator.allow
+
+deny contains reason if some reason in data.mcp.packs.orchestrator.deny
+
+allow if {
+	not input.tool
+	input.method in data.mcp.packs.orchestrator.open_methods
+}

@@ -1,0 +1,122 @@
+# Pack `orchestrator`: the AI-native orchestrator's MCP server (nodes and workloads).
+#
+# Read tools (list_nodes, get_node, list_workloads, get_workload, get_cluster_status) are open.
+# Destructive operations (drain_node, cordon_node, delete_workload, scale_workload) need the
+# operator role, and scale_workload's `replicas` must be a whole number from 0 to max_replicas.
+# Resources orchestrator://... are readable (resources/read is decided like a tool call); those
+# under an operator-only prefix (default orchestrator://secrets/) need the operator role; other URIs
+# are denied. Tools outside this set are denied.
+#
+# Settings in data.warden.orchestrator:
+#   operator_role: "operator"
+#   max_replicas: 10
+#   operator_resources: ["orchestrator://secrets/"]
+#   backends: [names]            judge only tools of these backends (default: every backend)
+package mcp.packs.orchestrator
+
+import rego.v1
+
+default settings := {}
+
+settings := data.warden.orchestrator
+
+applies if not settings.backends
+
+applies if input.backend.name in settings.backends
+
+tool := object.get(input.tool, "backend_name", input.tool.name)
+
+read_tools := {"list_nodes", "get_node", "list_workloads", "get_workload", "get_cluster_status"}
+
+destructive_tools := {"drain_node", "cordon_node", "delete_workload", "scale_workload"}
+
+default operator_role := "operator"
+
+operator_role := settings.operator_role
+
+default max_replicas := 10
+
+max_replicas := settings.max_replicas
+
+default operator_resources := ["orchestrator://secrets/"]
+
+operator_resources := settings.operator_resources
+
+is_operator if operator_role in input.client.roles
+
+allow if {
+	applies
+	tool in read_tools
+}
+
+allow if {
+	applies
+	tool in destructive_tools
+	is_operator
+}
+
+deny contains sprintf("Operation '%s' requires the '%s' role", [tool, operator_role]) if {
+	applies
+	tool in destructive_tools
+	not is_operator
+}
+
+deny contains sprintf("Tool '%s' is not part of the orchestrator tool set: denied", [input.tool.name]) if {
+	applies
+	input.tool
+	not tool in read_tools
+	not tool in destructive_tools
+}
+
+deny contains sprintf("scale_workload: replicas must be a whole number from 0 to %d (got %v)", [max_replicas, replicas]) if {
+	applies
+	input.phase == "request"
+	tool == "scale_workload"
+	replicas := object.get(input.arguments, "replicas", null)
+	not valid_replicas(replicas)
+}
+
+valid_replicas(n) if {
+	is_number(n)
+	n == floor(n)
+	n >= 0
+	n <= max_replicas
+}
+
+# Resources: read like tool calls, listed the same way.
+orchestrator_uri if startswith(input.resource.uri, "orchestrator://")
+
+operator_resource if {
+	some prefix in operator_resources
+	startswith(input.resource.uri, prefix)
+}
+
+allow if {
+	applies
+	orchestrator_uri
+	not operator_resource
+}
+
+allow if {
+	applies
+	operator_resource
+	is_operator
+}
+
+deny contains sprintf("Resource '%s' requires the '%s' role", [input.resource.uri, operator_role]) if {
+	applies
+	operator_resource
+	not is_operator
+}
+
+deny contains sprintf("Resource '%s' is not an orchestrator:// resource: denied", [input.resource.uri]) if {
+	applies
+	input.resource.uri
+	not orchestrator_uri
+}
+
+open_methods := {
+	"initialize", "ping", "tools/list", "prompts/list", "resources/list", "resources/templates/list",
+	"completion/complete", "logging/setLevel", "notifications/initialized",
+	"notifications/cancelled", "notifications/progress",
+}

@@ -1,0 +1,65 @@
+package mcp.packs.orchestrator_test
+
+import rego.v1
+
+call(roles, name, arguments) := {
+	"phase": "request",
+	"method": "tools/call",
+	"client": {"id": "agent", "name": "agent", "auth": "jwt", "roles": roles, "claims": {}},
+	"backend": {"name": "orchestrator", "transport": "streamable-http"},
+	"tool": {"name": name, "backend_name": name},
+	"arguments": arguments,
+}
+
+read(roles, uri) := {
+	"phase": "request",
+	"method": "resources/read",
+	"client": {"id": "agent", "name": "agent", "auth": "jwt", "roles": roles, "claims": {}},
+	"backend": {"name": "orchestrator", "transport": "streamable-http"},
+	"resource": {"uri": uri},
+	"params": {"uri": uri},
+}
+
+test_reads_open if {
+	data.mcp.authz.allow with input as call([], "list_nodes", {})
+	data.mcp.authz.allow with input as call([], "get_workload", {"name": "web"})
+}
+
+test_destructive_needs_operator if {
+	every name in ["drain_node", "cordon_node", "delete_workload"] {
+		reasons := data.mcp.authz.deny with input as call(["viewer"], name, {"name": "n1"})
+		reasons == {sprintf("Operation '%s' requires the 'operator' role", [name])}
+		data.mcp.authz.allow with input as call(["operator"], name, {"name": "n1"})
+		count(data.mcp.authz.deny) == 0 with input as call(["operator"], name, {"name": "n1"})
+	}
+}
+
+test_scale_replicas_capped if {
+	count(data.mcp.authz.deny) == 0 with input as call(["operator"], "scale_workload", {"name": "web", "replicas": 10})
+	reasons := data.mcp.authz.deny with input as call(["operator"], "scale_workload", {"name": "web", "replicas": 50})
+	reasons == {"scale_workload: replicas must be a whole number from 0 to 10 (got 50)"}
+	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", {"name": "web", "replicas": "5"})
+	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", {"name": "web", "replicas": 2.5})
+	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", {"name": "web"})
+	count(data.mcp.authz.deny) == 0 with input as call(["operator"], "scale_workload", {"name": "web", "replicas": 40})
+		with data.warden.orchestrator.max_replicas as 40
+}
+
+test_resources_readable if {
+	data.mcp.authz.allow with input as read([], "orchestrator://nodes/n1")
+	count(data.mcp.authz.deny) == 0 with input as read([], "orchestrator://cluster/status")
+}
+
+test_operator_resources if {
+	"Resource 'orchestrator://secrets/registry' requires the 'operator' role" in data.mcp.authz.deny with input as read([], "orchestrator://secrets/registry")
+	data.mcp.authz.allow with input as read(["operator"], "orchestrator://secrets/registry")
+}
+
+test_foreign_resource_denied if {
+	not data.mcp.authz.allow with input as read(["operator"], "file:///etc/passwd")
+	"Resource 'file:///etc/passwd' is not an orchestrator:// resource: denied" in data.mcp.authz.deny with input as read(["operator"], "file:///etc/passwd")
+}
+
+test_unknown_tool_denied if {
+	not data.mcp.authz.allow with input as call(["operator"], "rm_rf", {})
+}

@@ -1,0 +1,84 @@
+# Pack `qubinode`: the Qubinode Navigator MCP server (Airflow DAGs, KVM virtual machines, task logs).
+#
+# Tools fall into three categories, each enabled per client (clients are told apart by their API
+# key, which the identity stage maps to client.id):
+#   dags: list_dags, get_dag_info, get_dag_runs, trigger_dag
+#   vms:  list_vms, get_vm_info, create_vm, delete_vm
+#   logs: get_task_logs
+# A read-only switch (for everyone or per client) keeps listing and logs and denies trigger_dag,
+# create_vm and delete_vm. Tools outside this set are denied.
+#
+# Settings in data.warden.qubinode:
+#   clients: {<client id>: {categories: ["dags", "vms", "logs"] or ["*"], read_only: true}}
+#   read_only: true              read-only for every client
+#   backends: [names]            judge only tools of these backends (default: every backend)
+package mcp.packs.qubinode
+
+import rego.v1
+
+default settings := {}
+
+settings := data.warden.qubinode
+
+applies if not settings.backends
+
+applies if input.backend.name in settings.backends
+
+tool := object.get(input.tool, "backend_name", input.tool.name)
+
+categories := {
+	"list_dags": "dags", "get_dag_info": "dags", "get_dag_runs": "dags", "trigger_dag": "dags",
+	"list_vms": "vms", "get_vm_info": "vms", "create_vm": "vms", "delete_vm": "vms",
+	"get_task_logs": "logs",
+}
+
+write_tools := {"trigger_dag", "create_vm", "delete_vm"}
+
+category_names := {"dags": "DAG management", "vms": "VM operations", "logs": "log access"}
+
+client_settings := settings.clients[input.client.id]
+
+enabled_categories contains c if some c in client_settings.categories
+
+read_only if settings.read_only == true
+
+read_only if client_settings.read_only == true
+
+category := categories[tool]
+
+category_enabled if category in enabled_categories
+
+category_enabled if "*" in enabled_categories
+
+allow if {
+	applies
+	category_enabled
+	not write_blocked
+}
+
+write_blocked if {
+	tool in write_tools
+	read_only
+}
+
+deny contains sprintf("Tool '%s' is not part of the Qubinode Navigator tool set: denied", [input.tool.name]) if {
+	applies
+	input.tool
+	not category
+}
+
+deny contains sprintf("Client '%s' is not allowed %s (category '%s' is not enabled for it)", [input.client.id, category_names[category], category]) if {
+	applies
+	not category_enabled
+}
+
+deny contains sprintf("Operation '%s' is not allowed in read-only mode", [tool]) if {
+	applies
+	write_blocked
+}
+
+open_methods := {
+	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
+	"resources/templates/list", "completion/complete", "logging/setLevel",
+	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+}

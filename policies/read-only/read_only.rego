@@ -1,0 +1,97 @@
+# Pack `read-only`: lets a client read and never change anything.
+#
+# A tool is read-only when its annotations say readOnlyHint: true (and not destructiveHint: true),
+# or when its name reads as a read verb (get, list, describe, logs, top, read, search, query,
+# status, info) with no write verb in it. Write verbs (create, delete, apply, edit, scale, patch,
+# replace, update, trigger, drain, cordon, stop, start, restart, submit, exec, write, remove, kill)
+# are denied with "Operation '<verb>' is not allowed in read-only mode", and a tool that cannot be
+# classified is denied too (fail secure). Protocol methods (initialize, ping, the list methods,
+# prompts/get, resources/read, ...) are reads and always allowed.
+#
+# Settings (all optional) in data.warden.read_only:
+#   backends: [names]           judge only tools of these backends (default: every backend)
+#   trust_annotations: false    ignore readOnlyHint and classify by name alone (default: true)
+package mcp.packs.read_only
+
+import rego.v1
+
+default settings := {}
+
+settings := data.warden.read_only
+
+read_verbs := {"get", "list", "describe", "logs", "top", "read", "search", "query", "status", "info"}
+
+write_verbs := {
+	"create", "delete", "apply", "edit", "scale", "patch", "replace", "update", "trigger", "drain",
+	"cordon", "stop", "start", "restart", "submit", "exec", "write", "remove", "kill",
+}
+
+# Requests that read protocol state or content; tools/call is judged per tool below.
+open_methods := {
+	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
+	"resources/templates/list", "resources/read", "resources/subscribe", "resources/unsubscribe",
+	"completion/complete", "logging/setLevel", "notifications/initialized", "notifications/cancelled",
+	"notifications/progress", "notifications/roots/list_changed",
+}
+
+applies if not settings.backends
+
+applies if input.backend.name in settings.backends
+
+trust_annotations if not settings.trust_annotations == false
+
+tool_name := object.get(input.tool, "backend_name", input.tool.name)
+
+# Lower-case words of the tool's own name: "get-annotated-message" -> {get, annotated, message},
+# "readFile" -> {read, file}, "kubectl_get" -> {kubectl, get}.
+name_words contains lower(word) if {
+	spaced := regex.replace(tool_name, `([a-z0-9])([A-Z])`, "${1}_${2}")
+	some word in regex.split(`[^A-Za-z0-9]+`, spaced)
+	word != ""
+}
+
+write_words := name_words & write_verbs
+
+annotated_read_only if {
+	trust_annotations
+	input.tool.annotations.readOnlyHint == true
+	not input.tool.annotations.destructiveHint == true
+}
+
+annotated_writable if input.tool.annotations.readOnlyHint == false
+
+annotated_writable if input.tool.annotations.destructiveHint == true
+
+read_tool if annotated_read_only
+
+read_tool if {
+	not annotated_writable
+	count(write_words) == 0
+	count(name_words & read_verbs) > 0
+}
+
+allow if {
+	not input.tool
+	input.method in open_methods
+}
+
+allow if {
+	applies
+	input.tool
+	read_tool
+}
+
+deny contains sprintf("Operation '%s' is not allowed in read-only mode (tool '%s')", [verb, input.tool.name]) if {
+	applies
+	input.tool
+	not annotated_read_only
+	some verb in write_words
+}
+
+deny contains msg if {
+	applies
+	input.tool
+	not read_tool
+	count(write_words) == 0
+	msg := sprintf("Tool '%s' is not known to be read-only (no readOnlyHint annotation and no read verb in its name): denied in read-only mode", [input.tool.name])
+}

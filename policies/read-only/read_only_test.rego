@@ -1,0 +1,77 @@
+package mcp.packs.read_only_test
+
+import rego.v1
+
+call(name, annotations) := {
+	"phase": "request",
+	"method": "tools/call",
+	"client": {"id": "alice", "name": "alice", "auth": "api_key", "roles": [], "claims": {}},
+	"session": {"id": "s1", "transport": "stdio"},
+	"backend": {"name": "fs", "transport": "stdio"},
+	"tool": {"name": name, "backend_name": name, "annotations": annotations},
+	"arguments": {},
+}
+
+test_read_file_allowed if {
+	data.mcp.authz.allow with input as call("read_file", {"readOnlyHint": true})
+	count(data.mcp.authz.deny) == 0 with input as call("read_file", {"readOnlyHint": true})
+}
+
+test_read_verb_without_annotations_allowed if {
+	data.mcp.authz.allow with input as call("list_directory", {})
+	data.mcp.authz.allow with input as call("getStatus", {})
+}
+
+test_write_file_denied_with_reason if {
+	reasons := data.mcp.authz.deny with input as call("write_file", {"readOnlyHint": false, "destructiveHint": true})
+	reasons == {"Operation 'write' is not allowed in read-only mode (tool 'write_file')"}
+	not data.mcp.authz.allow with input as call("write_file", {"readOnlyHint": false, "destructiveHint": true})
+}
+
+test_write_verb_wins_over_read_verb_in_name if {
+	reasons := data.mcp.authz.deny with input as call("get-and-delete", {})
+	"Operation 'delete' is not allowed in read-only mode (tool 'get-and-delete')" in reasons
+}
+
+test_annotation_read_only_is_trusted if {
+	data.mcp.authz.allow with input as call("trigger-long-running-operation", {"readOnlyHint": true})
+}
+
+test_annotation_can_be_distrusted if {
+	reasons := data.mcp.authz.deny with input as call("trigger-long-running-operation", {"readOnlyHint": true})
+		with data.warden.read_only.trust_annotations as false
+	"Operation 'trigger' is not allowed in read-only mode (tool 'trigger-long-running-operation')" in reasons
+}
+
+test_unclassified_tool_denied if {
+	reasons := data.mcp.authz.deny with input as call("toggle-simulated-logging", {"readOnlyHint": false})
+	count(reasons) == 1
+	not data.mcp.authz.allow with input as call("toggle-simulated-logging", {"readOnlyHint": false})
+}
+
+test_read_verb_with_writable_annotation_denied if {
+	not data.mcp.authz.allow with input as call("get_and_reset", {"readOnlyHint": false})
+}
+
+test_protocol_methods_allowed if {
+	data.mcp.authz.allow with input as {"phase": "request", "method": "tools/list"}
+	data.mcp.authz.allow with input as {"phase": "request", "method": "initialize"}
+	data.mcp.authz.allow with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "file:///x"}}
+}
+
+test_unknown_method_denied if {
+	not data.mcp.authz.allow with input as {"phase": "request", "method": "tools/call"}
+	not data.mcp.authz.allow with input as {"phase": "request", "method": "x/unknown"}
+}
+
+test_list_phase_filters_the_same_way if {
+	item := object.union(call("write_file", {"readOnlyHint": false}), {"phase": "list", "method": "tools/list"})
+	not data.mcp.authz.allow with input as item
+	shown := object.union(call("read_file", {"readOnlyHint": true}), {"phase": "list", "method": "tools/list"})
+	data.mcp.authz.allow with input as shown
+}
+
+test_scoped_to_other_backend_does_not_judge if {
+	count(data.mcp.authz.deny) == 0 with input as call("write_file", {})
+		with data.warden.read_only.backends as ["other"]
+}
