@@ -1,0 +1,134 @@
+/**
+ * transport/http/: the HTTP frontends of `serve` on fastify. Streamable HTTP (MCP 2025-11-25:
+ * POST/GET/DELETE on server.mcpPath) and legacy HTTP+SSE (GET server.ssePath + POST
+ * server.messagesPath). Every request passes the Host/Origin guard and the Authenticator before its
+ * body is read; each client session becomes one SDK Transport handed to the SessionAcceptor (the
+ * proxy), bound to the client identity that opened it. createHttpFrontend returns the fastify
+ * instance so other modules can add routes (admin API, OAuth metadata) before listen().
+ */
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ServerConfig } from '../../config/server.js';
+import type { Logger } from '../../log/logger.js';
+import type { Authenticator } from '../../types.js';
+import type { SessionAcceptor } from '../types.js';
+import { HostOriginGuard } from './guards.js';
+import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, errorBody } from './jsonrpc.js';
+import { createLegacySseHandlers } from './legacy-sse.js';
+import { createRequestGuard } from './request-guard.js';
+import { SessionRegistry } from './sessions.js';
+import { createStreamableHandlers } from './streamable-routes.js';
+
+export { HostOriginGuard } from './guards.js';
+export { StreamableHttpSession } from './streamable-session.js';
+export { LegacySseSession } from './legacy-sse.js';
+
+export interface HttpFrontendOptions {
+  config: ServerConfig;
+  acceptor: SessionAcceptor;
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+export interface HttpFrontend {
+  app: FastifyInstance;
+  /** Starts listening; `url` is the Streamable HTTP endpoint, `sseUrl` the legacy SSE one. */
+  listen(): Promise<{ url: string; baseUrl: string; sseUrl: string }>;
+  /** Closes every client session, then the listener. */
+  close(): Promise<void>;
+  /** Number of open client sessions (both frontends). */
+  readonly sessionCount: number;
+}
+
+/** Maps body-parsing failures to an HTTP status and a JSON-RPC error. */
+function bodyErrorHandler(config: ServerConfig, logger: Logger) {
+  return function onError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+    let status = 500;
+    let code = INTERNAL_ERROR;
+    let message = 'Internal error';
+    switch (error.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        status = 413;
+        code = INVALID_REQUEST;
+        message = `Request body too large: the limit is ${config.maxMessageBytes} bytes per JSON-RPC message (server.maxMessageBytes)`;
+        break;
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        status = 415;
+        code = INVALID_REQUEST;
+        message = 'Unsupported Content-Type: send the JSON-RPC message as application/json';
+        break;
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        status = 400;
+        code = PARSE_ERROR;
+        message = 'Parse error: empty or truncated request body';
+        break;
+      default:
+        if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+          status = error.statusCode;
+          code = INVALID_REQUEST;
+          message = error.message;
+        } else {
+          logger.error({ err: error }, 'http: request failed');
+        }
+    }
+    reply.code(status).header('content-type', 'application/json').send(errorBody(code, message));
+  };
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
+  const { config, acceptor, authenticator, logger } = options;
+  const log = logger.child({ component: 'http' });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: config.maxMessageBytes });
+  const registry = new SessionRegistry(config.sessionIdleMs);
+  const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
+  const streamable = createStreamableHandlers({ acceptor, registry, logger: log });
+  const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, messagesPath: config.messagesPath });
+  const guardStreamable = createRequestGuard('streamable-http', guard, authenticator, log);
+  const guardSse = createRequestGuard('sse', guard, authenticator, log);
+
+  // Encapsulated: the body parser, error handler and guards apply to the MCP routes only, not to
+  // routes other modules add on `app`.
+  void app.register(async (scope) => {
+    scope.decorateRequest('wardenClient', null);
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.maxMessageBytes }, (_request, body, done) => {
+      done(null, body);
+    });
+    scope.setErrorHandler(bodyErrorHandler(config, log));
+
+    scope.post(config.mcpPath, { onRequest: guardStreamable }, streamable.post);
+    scope.get(config.mcpPath, { onRequest: guardStreamable }, streamable.get);
+    scope.delete(config.mcpPath, { onRequest: guardStreamable }, streamable.del);
+    scope.get(config.ssePath, { onRequest: guardSse }, legacy.openStream);
+    scope.post(config.messagesPath, { onRequest: guardSse }, legacy.postMessage);
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    get sessionCount() {
+      return registry.size;
+    },
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address() as AddressInfo;
+      const baseUrl = `http://${urlHost(config.host)}:${address.port}`;
+      log.info({ url: `${baseUrl}${config.mcpPath}`, sse: `${baseUrl}${config.ssePath}` }, 'http: listening');
+      return { url: `${baseUrl}${config.mcpPath}`, baseUrl, sseUrl: `${baseUrl}${config.ssePath}` };
+    },
+    close() {
+      closed ??= (async () => {
+        await registry.closeAll();
+        await app.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Legacy HTTP+SSE (MCP 2024-11-05, as older clients and the Nomad MCP server speak it): GET on the
+ * SSE path opens a session whose stream first carries an `endpoint` event naming
+ * `<messagesPath>?sessionId=<id>`; the client POSTs each JSON-RPC message there (answered 202) and
+ * every server message, answers included, travels on the stream. The session ends when the stream
+ * closes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../log/logger.js';
+import type { ClientIdentity } from '../../types.js';
+import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
+import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, parseBody, writeJsonError } from './jsonrpc.js';
+import type { HttpSession, SessionRegistry } from './sessions.js';
+import { SseStream } from './sse.js';
+
+export class LegacySseSession implements Transport, HttpSession {
+  readonly kind = 'sse' as const;
+  readonly ownerId: string;
+  lastActivity = Date.now();
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private readonly stream: SseStream;
+  private closed = false;
+
+  constructor(
+    readonly sessionId: string,
+    readonly client: ClientIdentity,
+    res: FastifyReply['raw'],
+    private readonly registry: SessionRegistry,
+  ) {
+    this.ownerId = client.id;
+    this.stream = new SseStream(res, {}, () => void this.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async start(): Promise<void> {
+    // The stream is open already; the frontend announces the endpoint once the proxy holds us.
+  }
+
+  announceEndpoint(messagesPath: string): void {
+    this.stream.writeEvent('endpoint', `${messagesPath}?sessionId=${encodeURIComponent(this.sessionId)}`);
+  }
+
+  deliver(message: JSONRPCMessage): void {
+    this.onmessage?.(message);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return;
+    this.stream.send(message);
+  }
+
+  busy(): boolean {
+    return this.stream.open;
+  }
+
+  keepAlive(now: number, quietSince: number): void {
+    if (this.stream.lastWrite < quietSince) this.stream.keepAlive(now);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.remove(this);
+    this.stream.end();
+    this.onclose?.();
+  }
+}
+
+export interface LegacySseOptions {
+  acceptor: SessionAcceptor;
+  registry: SessionRegistry;
+  logger: Logger;
+  messagesPath: string;
+}
+
+export function createLegacySseHandlers(options: LegacySseOptions) {
+  const { acceptor, registry, logger, messagesPath } = options;
+
+  async function openStream(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    const client = request.wardenClient;
+    if (client === null) {
+      writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated');
+      return;
+    }
+    const session = new LegacySseSession(randomUUID(), client, res, registry);
+    registry.add(session);
+    try {
+      await acceptor.openSession(session, { sessionId: session.sessionId, transport: 'sse', client });
+    } catch (error) {
+      logger.error({ err: error, sessionId: session.sessionId }, 'http: the proxy refused a new SSE session');
+      await session.close();
+      return;
+    }
+    if (session.isClosed) return;
+    logger.debug({ sessionId: session.sessionId, client: client.id }, 'http: legacy SSE session opened');
+    session.announceEndpoint(messagesPath);
+  }
+
+  function postMessage(request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
+    const sessionId = (request.query as { sessionId?: unknown }).sessionId;
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      writeJsonError(res, 400, SERVER_ERROR, 'Bad Request: the sessionId query parameter is required (use the endpoint announced on the SSE stream)');
+      return;
+    }
+    const parsed = parseBody(request.body);
+    if (parsed.kind === 'invalid') {
+      writeJsonError(res, parsed.status, parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    const session = registry.get(sessionId);
+    if (!(session instanceof LegacySseSession) || session.isClosed || session.ownerId !== request.wardenClient?.id) {
+      writeJsonError(res, 404, SESSION_NOT_FOUND, 'Session not found (unknown or closed sessionId): open a new SSE stream', parsed.kind === 'notification' ? null : parsed.id);
+      return;
+    }
+    session.lastActivity = Date.now();
+    try {
+      session.deliver(parsed.message);
+    } catch (error) {
+      logger.error({ err: error, sessionId }, 'http: delivering a legacy SSE message failed');
+      writeJsonError(res, 500, INTERNAL_ERROR, 'Internal error while accepting the message');
+      return;
+    }
+    res.writeHead(202, { 'content-type': 'text/plain' });
+    res.end('Accepted');
+  }
+
+  return { openStream, postMessage };
+}

@@ -1,0 +1,72 @@
+/**
+ * The onRequest hook every frontend route runs before its body is even read: DNS rebinding checks
+ * (Host, Origin) and then the Authenticator. A refused request is answered here (403 / 401 with
+ * WWW-Authenticate, JSON-RPC error body) and never reaches a session or the proxy. The accepted
+ * client identity is left on the request for the route.
+ */
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Logger } from '../../log/logger.js';
+import type { AuthResult, Authenticator, ClientIdentity, TransportKind } from '../../types.js';
+import type { HostOriginGuard } from './guards.js';
+import { SERVER_ERROR, errorBody } from './jsonrpc.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the frontends' request guard once the client is authenticated. */
+    wardenClient: ClientIdentity | null;
+  }
+}
+
+export type RequestGuardHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+
+function refuse(reply: FastifyReply, status: number, message: string, wwwAuthenticate?: string): void {
+  if (wwwAuthenticate !== undefined) reply.header('www-authenticate', wwwAuthenticate);
+  reply.code(status).header('content-type', 'application/json').send(errorBody(SERVER_ERROR, message));
+}
+
+export function createRequestGuard(
+  transport: TransportKind,
+  guard: HostOriginGuard,
+  authenticator: Authenticator,
+  logger: Logger,
+): RequestGuardHook {
+  function finish(result: AuthResult, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (result.ok) {
+      request.wardenClient = result.client;
+      done();
+      return;
+    }
+    logger.info({ transport, status: result.status, address: request.raw.socket.remoteAddress, reason: result.message }, 'http: request refused by authenticator');
+    const challenge = result.status === 401 ? (result.wwwAuthenticate ?? 'Bearer') : result.wwwAuthenticate;
+    refuse(reply, result.status, result.message, challenge);
+  }
+
+  return function requestGuard(request, reply, done) {
+    const headers = request.raw.headers;
+    const failure = guard.check(headers.host, headers.origin);
+    if (failure !== undefined) {
+      logger.warn({ transport, host: headers.host, origin: headers.origin, address: request.raw.socket.remoteAddress }, 'http: request refused (Host/Origin not allowed)');
+      refuse(reply, failure.status, failure.message);
+      return;
+    }
+    let result: AuthResult | Promise<AuthResult>;
+    try {
+      result = authenticator.authenticate({ transport, headers, address: request.raw.socket.remoteAddress });
+    } catch (error) {
+      logger.error({ err: error, transport }, 'http: authenticator failed');
+      refuse(reply, 500, 'Internal error while authenticating the request');
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => finish(r, request, reply, done),
+        (error: unknown) => {
+          logger.error({ err: error, transport }, 'http: authenticator failed');
+          refuse(reply, 500, 'Internal error while authenticating the request');
+        },
+      );
+      return;
+    }
+    finish(result, request, reply, done);
+  };
+}

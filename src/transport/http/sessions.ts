@@ -1,0 +1,74 @@
+/**
+ * The HTTP frontends' table of live client sessions (Streamable HTTP and legacy SSE share it and
+ * its id space). One timer sweeps it: it writes SSE keep-alive comments on quiet long-lived
+ * streams (which also detects dead sockets) and closes sessions that have been idle (no request,
+ * no open stream, nothing in flight) for longer than server.sessionIdleMs.
+ */
+import type { TransportKind } from '../../types.js';
+
+/** What the registry needs from a session of either frontend. */
+export interface HttpSession {
+  readonly sessionId: string;
+  readonly kind: TransportKind;
+  /** ClientIdentity.id of the client that created the session; other identities never see it. */
+  readonly ownerId: string;
+  /** Milliseconds timestamp of the last HTTP request on this session. */
+  lastActivity: number;
+  /** True while a stream is open or a request awaits its answer (never idle then). */
+  busy(now: number): boolean;
+  /** Writes a keep-alive on long-lived streams quiet since `quietSince`. */
+  keepAlive(now: number, quietSince: number): void;
+  close(): Promise<void>;
+}
+
+const KEEPALIVE_MS = 20_000;
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, HttpSession>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleMs: number) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string): HttpSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  add(session: HttpSession): void {
+    this.sessions.set(session.sessionId, session);
+    if (this.timer === undefined) {
+      const every = Math.max(50, Math.min(Math.floor(this.idleMs / 4), 10_000));
+      this.timer = setInterval(() => this.sweep(), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Called by a session when it closes (for any reason). */
+  remove(session: HttpSession): void {
+    if (this.sessions.get(session.sessionId) === session) this.sessions.delete(session.sessionId);
+    if (this.sessions.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  sweep(now = Date.now()): void {
+    const quietSince = now - KEEPALIVE_MS;
+    const idleSince = now - this.idleMs;
+    for (const session of this.sessions.values()) {
+      session.keepAlive(now, quietSince);
+      if (session.lastActivity < idleSince && !session.busy(now)) void session.close();
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    await Promise.allSettled(all.map((s) => s.close()));
+    this.sessions.clear();
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Server-sent events on a raw Node response: the headers, one `message` event per JSON-RPC
+ * message (JSON.stringify never emits a raw newline, so each message is one `data:` line), comment
+ * keep-alives, and a flag for when the client went away.
+ */
+import type { ServerResponse } from 'node:http';
+import type { JSONRPCMessage } from '../types.js';
+
+export class SseStream {
+  /** Milliseconds timestamp of the last write, for keep-alives. */
+  lastWrite = Date.now();
+  private ended = false;
+
+  constructor(
+    readonly res: ServerResponse,
+    headers: Record<string, string>,
+    onClose: ((stream: SseStream) => void) | undefined,
+    status = 200,
+  ) {
+    res.writeHead(status, {
+      ...headers,
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    // Nagle would hold small events back.
+    res.socket?.setNoDelay(true);
+    if (onClose) {
+      res.on('close', () => {
+        this.ended = true;
+        onClose(this);
+      });
+    }
+  }
+
+  get open(): boolean {
+    return !this.ended && !this.res.destroyed && !this.res.writableEnded;
+  }
+
+  /** Writes one `message` event (with an event id when given); false when the stream is gone. */
+  send(message: JSONRPCMessage, eventId?: string): boolean {
+    return this.writeEvent('message', JSON.stringify(message), eventId);
+  }
+
+  writeEvent(event: string, data: string, eventId?: string): boolean {
+    if (!this.open) return false;
+    this.lastWrite = Date.now();
+    const head = eventId === undefined ? `event: ${event}\n` : `id: ${eventId}\nevent: ${event}\n`;
+    this.res.write(`${head}data: ${data}\n\n`);
+    return true;
+  }
+
+  keepAlive(now: number): void {
+    if (!this.open) return;
+    this.lastWrite = now;
+    this.res.write(': keepalive\n\n');
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.res.writableEnded) this.res.end();
+  }
+}

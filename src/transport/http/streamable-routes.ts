@@ -1,0 +1,150 @@
+/**
+ * Streamable HTTP (MCP 2025-11-25) on one path: POST carries one JSON-RPC message (an `initialize`
+ * request without Mcp-Session-Id opens a session), GET opens the session's standalone SSE stream,
+ * DELETE ends the session. Checks, in order: MCP-Protocol-Version (400), Accept (406), the body
+ * (400 with -32700 / -32600), the session (400 without Mcp-Session-Id, 404 unknown, closed or owned
+ * by another client). Answers are written on the raw response (reply.hijack()).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../../log/logger.js';
+import type { SessionAcceptor } from '../types.js';
+import { INTERNAL_ERROR, INVALID_REQUEST, SERVER_ERROR, SESSION_NOT_FOUND, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
+import type { SessionRegistry } from './sessions.js';
+import { StreamableHttpSession } from './streamable-session.js';
+
+const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
+const SUPPORTED_LIST = SUPPORTED_PROTOCOL_VERSIONS.join(', ');
+
+export interface StreamableRoutesOptions {
+  acceptor: SessionAcceptor;
+  registry: SessionRegistry;
+  logger: Logger;
+}
+
+function acceptsJsonAndSse(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  if (accept.includes('*/*')) return true;
+  return (accept.includes('application/json') || accept.includes('application/*')) && (accept.includes('text/event-stream') || accept.includes('text/*'));
+}
+
+function acceptsSse(accept: string | undefined): boolean {
+  return accept !== undefined && (accept.includes('text/event-stream') || accept.includes('text/*') || accept.includes('*/*'));
+}
+
+/** 400 when an MCP-Protocol-Version header names a version we do not speak; true when it did. */
+function rejectedProtocolVersion(request: FastifyRequest, res: ServerResponse): boolean {
+  const version = request.headers['mcp-protocol-version'];
+  if (version === undefined || (typeof version === 'string' && SUPPORTED_VERSIONS.has(version))) return false;
+  writeJsonError(res, 400, SERVER_ERROR, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)} (supported: ${SUPPORTED_LIST})`);
+  return true;
+}
+
+export function createStreamableHandlers(options: StreamableRoutesOptions) {
+  const { acceptor, registry, logger } = options;
+
+  /** The caller's session, or undefined after answering 400 / 404. */
+  function sessionOf(request: FastifyRequest, res: ServerResponse, id: RequestId | null = null): StreamableHttpSession | undefined {
+    const sessionId = request.headers['mcp-session-id'];
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      writeJsonError(res, 400, SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required (send initialize first)', id);
+      return undefined;
+    }
+    const session = registry.get(sessionId);
+    // A session owned by another client is reported exactly like an unknown one.
+    if (!(session instanceof StreamableHttpSession) || session.isClosed || session.ownerId !== request.wardenClient?.id) {
+      writeJsonError(res, 404, SESSION_NOT_FOUND, 'Session not found (unknown, expired or terminated Mcp-Session-Id): initialize a new session', id);
+      return undefined;
+    }
+    session.lastActivity = Date.now();
+    return session;
+  }
+
+  async function initialize(request: FastifyRequest, res: ServerResponse, id: RequestId, message: Parameters<StreamableHttpSession['acceptRequest']>[1]): Promise<void> {
+    const client = request.wardenClient;
+    if (client === null) {
+      writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated', id);
+      return;
+    }
+    const session = new StreamableHttpSession(randomUUID(), client, registry);
+    registry.add(session);
+    try {
+      await acceptor.openSession(session, { sessionId: session.sessionId, transport: 'streamable-http', client });
+    } catch (error) {
+      logger.error({ err: error, sessionId: session.sessionId }, 'http: the proxy refused a new Streamable HTTP session');
+      await session.close();
+      writeJsonError(res, 500, INTERNAL_ERROR, 'Internal error: could not open the session', id);
+      return;
+    }
+    logger.debug({ sessionId: session.sessionId, client: client.id }, 'http: Streamable HTTP session opened');
+    session.acceptRequest(id, message, res);
+  }
+
+  function post(request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+    reply.hijack();
+    const res = reply.raw;
+    if (rejectedProtocolVersion(request, res)) return undefined;
+    if (!acceptsJsonAndSse(request.headers.accept)) {
+      writeJsonError(res, 406, SERVER_ERROR, 'Not Acceptable: the Accept header must list both application/json and text/event-stream');
+      return undefined;
+    }
+    const parsed = parseBody(request.body);
+    if (parsed.kind === 'invalid') {
+      writeJsonError(res, parsed.status, parsed.code, parsed.message, parsed.id);
+      return undefined;
+    }
+    if (parsed.kind === 'request' && parsed.method === 'initialize') {
+      if (request.headers['mcp-session-id'] !== undefined) {
+        writeJsonError(res, 400, INVALID_REQUEST, 'Invalid Request: this session is already initialized (send initialize without Mcp-Session-Id to open a new one)', parsed.id);
+        return undefined;
+      }
+      return initialize(request, res, parsed.id, parsed.message);
+    }
+    const session = sessionOf(request, res, parsed.kind === 'notification' ? null : parsed.id);
+    if (session === undefined) return undefined;
+    if (parsed.kind === 'request') {
+      if (!session.acceptRequest(parsed.id, parsed.message, res)) {
+        writeJsonError(res, 400, INVALID_REQUEST, `Invalid Request: request id ${JSON.stringify(parsed.id)} is already in flight in this session`, parsed.id);
+      }
+      return undefined;
+    }
+    session.deliver(parsed.message);
+    res.writeHead(202, { 'mcp-session-id': session.sessionId });
+    res.end();
+    return undefined;
+  }
+
+  function get(request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
+    if (rejectedProtocolVersion(request, res)) return;
+    if (!acceptsSse(request.headers.accept)) {
+      writeJsonError(res, 406, SERVER_ERROR, 'Not Acceptable: the Accept header must list text/event-stream');
+      return;
+    }
+    const session = sessionOf(request, res);
+    if (session === undefined) return;
+    const lastEventId = request.headers['last-event-id'];
+    if (session.hasStandaloneStream && lastEventId === undefined) {
+      writeJsonError(res, 409, SERVER_ERROR, 'Conflict: this session already has an open GET stream');
+      return;
+    }
+    session.openStandalone(res, typeof lastEventId === 'string' ? lastEventId : undefined);
+  }
+
+  async function del(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    if (rejectedProtocolVersion(request, res)) return;
+    const session = sessionOf(request, res);
+    if (session === undefined) return;
+    await session.close();
+    logger.debug({ sessionId: session.sessionId }, 'http: Streamable HTTP session deleted by the client');
+    res.writeHead(200);
+    res.end();
+  }
+
+  return { post, get, del };
+}

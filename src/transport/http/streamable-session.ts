@@ -1,0 +1,185 @@
+/**
+ * One Streamable HTTP client session as an SDK Transport. Each POSTed request waits in `exchanges`
+ * for its answer; the answer goes out as plain application/json unless the server first sends a
+ * message related to that request (progress, logging, a sampling/elicitation/roots request), in
+ * which case the exchange turns into an SSE stream carrying those messages and then the answer.
+ * Messages with no live related request go to the standalone GET stream; they are numbered and the
+ * last RING_SIZE kept, so messages sent while no GET stream is open are delivered when one opens
+ * and a reconnecting client resumes with Last-Event-ID.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ClientIdentity } from '../../types.js';
+import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
+import { SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
+import type { HttpSession, SessionRegistry } from './sessions.js';
+import { SseStream } from './sse.js';
+
+const RING_SIZE = 128;
+
+interface Exchange {
+  res: ServerResponse;
+  /** Set once the answer switched to SSE. */
+  sse: SseStream | undefined;
+}
+
+export class StreamableHttpSession implements Transport, HttpSession {
+  readonly kind = 'streamable-http' as const;
+  readonly ownerId: string;
+  lastActivity = Date.now();
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+
+  private readonly exchanges = new Map<RequestId, Exchange>();
+  private standalone: SseStream | undefined;
+  /** Standalone-stream events: ring[n % RING_SIZE] holds event n's JSON. */
+  private readonly ring: (string | undefined)[] = new Array(RING_SIZE);
+  private nextEventId = 1;
+  /** Highest event id written to a standalone stream. */
+  private delivered = 0;
+  private closed = false;
+  private readonly sessionHeaders: Record<string, string>;
+
+  constructor(
+    readonly sessionId: string,
+    readonly client: ClientIdentity,
+    private readonly registry: SessionRegistry,
+  ) {
+    this.ownerId = client.id;
+    this.sessionHeaders = { 'mcp-session-id': sessionId };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async start(): Promise<void> {
+    // Nothing to connect: HTTP requests arrive through the frontend's routes.
+  }
+
+  /**
+   * Registers a POSTed request to be answered on `res` and hands it to the proxy. False when the
+   * id is already awaiting an answer in this session (the caller answers 400).
+   */
+  acceptRequest(id: RequestId, message: JSONRPCMessage, res: ServerResponse): boolean {
+    if (this.exchanges.has(id)) return false;
+    this.exchanges.set(id, { res, sse: undefined });
+    this.onmessage?.(message);
+    return true;
+  }
+
+  /** Hands a POSTed notification or response to the proxy (the caller answers 202). */
+  deliver(message: JSONRPCMessage): void {
+    this.onmessage?.(message);
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.closed) return;
+    const msg = message as { id?: RequestId; method?: string };
+    if (msg.method === undefined && msg.id !== undefined) {
+      this.answer(msg.id, message);
+      return;
+    }
+    const related = options?.relatedRequestId;
+    if (related !== undefined) {
+      const exchange = this.exchanges.get(related);
+      if (exchange !== undefined && this.streamFor(exchange)?.send(message)) return;
+    }
+    this.sendStandalone(message);
+  }
+
+  private answer(id: RequestId, message: JSONRPCMessage): void {
+    const exchange = this.exchanges.get(id);
+    if (exchange === undefined) return; // Not ours (or answered already): nothing to deliver it on.
+    this.exchanges.delete(id);
+    if (exchange.sse !== undefined) {
+      exchange.sse.send(message);
+      exchange.sse.end();
+      return;
+    }
+    const res = exchange.res;
+    if (res.destroyed || res.headersSent) return; // The client went away; it may not resume a JSON answer.
+    const body = JSON.stringify(message);
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'mcp-session-id': this.sessionId,
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  }
+
+  /** The exchange's SSE stream, opening it on first use; undefined when the client went away. */
+  private streamFor(exchange: Exchange): SseStream | undefined {
+    if (exchange.sse !== undefined) return exchange.sse.open ? exchange.sse : undefined;
+    if (exchange.res.destroyed || exchange.res.headersSent) return undefined;
+    exchange.sse = new SseStream(exchange.res, this.sessionHeaders, undefined);
+    return exchange.sse;
+  }
+
+  private sendStandalone(message: JSONRPCMessage): void {
+    const eventId = this.nextEventId++;
+    const json = JSON.stringify(message);
+    this.ring[eventId % RING_SIZE] = json;
+    const stream = this.standalone;
+    if (stream !== undefined && stream.writeEvent('message', json, String(eventId))) this.delivered = eventId;
+  }
+
+  /** True when a standalone GET stream is open (a second one gets 409). */
+  get hasStandaloneStream(): boolean {
+    return this.standalone !== undefined && this.standalone.open;
+  }
+
+  /**
+   * Opens the standalone stream on `res`. Replays the kept events after `lastEventId` (a resuming
+   * client), or else those never delivered because no stream was open when they were sent.
+   */
+  openStandalone(res: ServerResponse, lastEventId: string | undefined): void {
+    this.standalone?.end();
+    const stream = new SseStream(res, this.sessionHeaders, (s) => {
+      if (this.standalone === s) this.standalone = undefined;
+    });
+    this.standalone = stream;
+    let from = this.delivered + 1;
+    if (lastEventId !== undefined) {
+      const last = Number.parseInt(lastEventId, 10);
+      if (Number.isSafeInteger(last) && last >= 0 && last < this.nextEventId) from = last + 1;
+    }
+    from = Math.max(from, this.nextEventId - RING_SIZE, 1);
+    for (let id = from; id < this.nextEventId; id++) {
+      const json = this.ring[id % RING_SIZE];
+      if (json !== undefined && stream.writeEvent('message', json, String(id))) this.delivered = Math.max(this.delivered, id);
+    }
+  }
+
+  busy(): boolean {
+    if (this.standalone !== undefined && this.standalone.open) return true;
+    for (const [id, exchange] of this.exchanges) {
+      // Forget exchanges whose client left without an answer having been sent.
+      if (exchange.res.destroyed && (exchange.sse === undefined || !exchange.sse.open)) this.exchanges.delete(id);
+    }
+    return this.exchanges.size > 0;
+  }
+
+  keepAlive(now: number, quietSince: number): void {
+    const stream = this.standalone;
+    if (stream !== undefined && stream.lastWrite < quietSince) stream.keepAlive(now);
+    for (const exchange of this.exchanges.values()) {
+      if (exchange.sse !== undefined && exchange.sse.lastWrite < quietSince) exchange.sse.keepAlive(now);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.remove(this);
+    for (const [id, exchange] of this.exchanges) {
+      if (exchange.sse !== undefined) exchange.sse.end();
+      else if (!exchange.res.destroyed) writeJsonError(exchange.res, 404, SESSION_NOT_FOUND, 'Session closed before the request was answered', id);
+    }
+    this.exchanges.clear();
+    this.standalone?.end();
+    this.standalone = undefined;
+    this.ring.fill(undefined);
+    this.onclose?.();
+  }
+}
