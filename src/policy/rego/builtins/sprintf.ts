@@ -1,0 +1,38 @@
+/**
+ * sprintf(format, values): Go fmt semantics (see gofmt.ts) with Rego operands handed over as OPA does:
+ * integers as int (or *big.Int beyond int64), other numbers as float64, strings as string, and every
+ * other value as its Rego text (so `%v` of an array prints `["a", 1]`).
+ */
+import { BigNum, formatValue, type Value } from '../value/index.js';
+import { type BuiltinDef, operandTypeError } from './registry.js';
+import { str } from './operands.js';
+import { fitsInt64, goSprintf, type FmtArg } from './gofmt.js';
+
+export function toFmtArg(v: Value): FmtArg {
+  if (typeof v === 'string') return { t: 'str', v };
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) return { t: 'int', v: BigInt(v) };
+    return { t: 'float', v };
+  }
+  if (v instanceof BigNum) {
+    if (v.int !== null) return fitsInt64(v.int) ? { t: 'int', v: v.int } : { t: 'big', v: v.int };
+    const f = Number(v.text);
+    if (Number.isFinite(f)) return { t: 'float', v: f };
+    return { t: 'str', v: v.text };
+  }
+  return { t: 'str', v: formatValue(v) };
+}
+
+function sprintf(args: Value[]): Value {
+  const format = str(args[0]!, 1);
+  const list = args[1]!;
+  if (!Array.isArray(list)) throw operandTypeError(2, list, 'array');
+  if (format === '%d' && list.length === 1 && typeof list[0] === 'number' && Number.isInteger(list[0])) {
+    return String(list[0]);
+  }
+  const fa: FmtArg[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) fa[i] = toFmtArg(list[i]!);
+  return goSprintf(format, fa);
+}
+
+export const builtins: BuiltinDef[] = [{ name: 'sprintf', arity: 2, fn: sprintf }];
