@@ -14,7 +14,14 @@ export const auditSchema = z
     maxQueue: z.number().int().positive().default(100_000),
     backpressure: z.enum(['block', 'fail-closed']).default('block'),
     retention: z
-      .object({ days: z.number().positive().optional(), rows: z.number().int().positive().optional() })
+      .object({
+        /** Rows older than this many days are removed. */
+        days: z.number().positive().optional(),
+        /** Only the newest this many rows are kept. */
+        rows: z.number().int().positive().optional(),
+        /** How often the retention job runs. */
+        intervalSeconds: z.number().positive().default(600),
+      })
       .strict()
       .optional(),
   })

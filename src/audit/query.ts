@@ -1,0 +1,139 @@
+/**
+ * Read side of the audit log: filtered, cursor-paginated queries (who/what/when/decision plus free
+ * text on arguments), the rows after a sequence number (tail), and counts by client, tool and
+ * decision. Works on any connection, including a read-only one opened by the CLI.
+ */
+import type Database from 'better-sqlite3';
+import { decodeRow, type AuditEntry } from './row.js';
+
+export interface AuditFilter {
+  /** Client id or name; `*` is a wildcard. */
+  client?: string;
+  /** Tool name; `*` is a wildcard. */
+  tool?: string;
+  backend?: string;
+  /** One decision or several separated by commas: allow, deny, shadow-deny, error. */
+  decision?: string;
+  method?: string;
+  outcome?: string;
+  /** Milliseconds since the epoch, inclusive. */
+  since?: number;
+  /** Milliseconds since the epoch, exclusive. */
+  until?: number;
+  /** Substring of the (redacted) arguments JSON. */
+  text?: string;
+}
+
+export interface QueryOptions extends AuditFilter {
+  /** Newest first (default) or oldest first. */
+  order?: 'desc' | 'asc';
+  /** Only rows with seq below this (desc paging) or above it (asc paging). */
+  cursor?: number;
+  limit?: number;
+}
+
+export interface QueryPage {
+  rows: AuditEntry[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: number;
+}
+
+export const DECISIONS = ['allow', 'deny', 'shadow-deny', 'error'] as const;
+export const MAX_LIMIT = 10_000;
+
+function likePattern(value: string, wildcardsOnly: boolean): string {
+  const escaped = value.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return wildcardsOnly ? escaped.replaceAll('*', '%') : `%${escaped}%`;
+}
+
+function matchClause(column: string, value: string, params: unknown[]): string {
+  if (value.includes('*')) {
+    params.push(likePattern(value, true));
+    return `${column} LIKE ? ESCAPE '\\'`;
+  }
+  params.push(value);
+  return `${column} = ?`;
+}
+
+/** SQL WHERE clause and parameters for a filter; rejects unknown decisions. */
+export function buildWhere(filter: AuditFilter): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.client) {
+    const byId = matchClause('client_id', filter.client, params);
+    const byName = matchClause('client_name', filter.client, params);
+    clauses.push(`(${byId} OR ${byName})`);
+  }
+  if (filter.tool) clauses.push(matchClause('tool', filter.tool, params));
+  if (filter.backend) clauses.push(matchClause('backend', filter.backend, params));
+  if (filter.method) clauses.push(matchClause('method', filter.method, params));
+  if (filter.outcome) clauses.push(matchClause('outcome', filter.outcome, params));
+  if (filter.decision) {
+    const list = filter.decision.split(',').map((d) => d.trim()).filter(Boolean);
+    for (const d of list) {
+      if (!(DECISIONS as readonly string[]).includes(d)) throw new Error(`unknown decision "${d}" (expected one of ${DECISIONS.join(', ')})`);
+    }
+    clauses.push(`decision IN (${list.map(() => '?').join(', ')})`);
+    params.push(...list);
+  }
+  if (filter.since !== undefined) {
+    clauses.push('time >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    clauses.push('time < ?');
+    params.push(filter.until);
+  }
+  if (filter.text) {
+    clauses.push("arguments LIKE ? ESCAPE '\\'");
+    params.push(likePattern(filter.text, false));
+  }
+  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export function queryAudit(db: Database.Database, options: QueryOptions = {}): QueryPage {
+  const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 100)), MAX_LIMIT);
+  const order = options.order ?? 'desc';
+  const { where, params } = buildWhere(options);
+  let sql = `SELECT * FROM audit_log ${where}`;
+  if (options.cursor !== undefined) {
+    sql += `${where ? ' AND' : ' WHERE'} seq ${order === 'desc' ? '<' : '>'} ?`;
+    params.push(options.cursor);
+  }
+  sql += ` ORDER BY seq ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
+  params.push(limit + 1);
+  const raw = db.prepare(sql).all(...params) as Array<Record<string, unknown>>;
+  const more = raw.length > limit;
+  const rows = (more ? raw.slice(0, limit) : raw).map(decodeRow);
+  return more ? { rows, nextCursor: rows[rows.length - 1]!.seq } : { rows };
+}
+
+export interface CountRow {
+  key: string | null;
+  count: number;
+}
+
+export interface AuditStats {
+  total: number;
+  byClient: CountRow[];
+  byTool: CountRow[];
+  byDecision: CountRow[];
+  /** Counts per client, tool and decision together. */
+  byClientToolDecision: Array<{ client: string; tool: string | null; decision: string; count: number }>;
+}
+
+export function auditStats(db: Database.Database, filter: AuditFilter = {}): AuditStats {
+  const { where, params } = buildWhere(filter);
+  const group = (column: string): CountRow[] =>
+    db
+      .prepare(`SELECT ${column} AS key, COUNT(*) AS count FROM audit_log ${where} GROUP BY ${column} ORDER BY count DESC, key`)
+      .all(...params) as CountRow[];
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }).n;
+  const combined = db
+    .prepare(
+      `SELECT client_id AS client, tool, decision, COUNT(*) AS count FROM audit_log ${where}
+       GROUP BY client_id, tool, decision ORDER BY count DESC, client, tool, decision`,
+    )
+    .all(...params) as AuditStats['byClientToolDecision'];
+  return { total, byClient: group('client_id'), byTool: group('tool'), byDecision: group('decision'), byClientToolDecision: combined };
+}

@@ -1,0 +1,183 @@
+/**
+ * The Recorder the proxy calls once per request. record() redacts and serializes the entry, appends
+ * it to the journal with one write() (durable against a process kill from then on) and queues it;
+ * every flushIntervalMs the queued lines go to the writer thread as one batch. Back-pressure is
+ * explicit: past maxQueue uncommitted rows, `block` makes record() return a promise that settles
+ * when the writer catches up, `fail-closed` makes it throw (the proxy then denies). Nothing is
+ * ever dropped.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/logger.js';
+import type { AuditRecord, Recorder } from '../types.js';
+import { Redactor } from './redact.js';
+import type { RetentionRule } from './retention.js';
+import { toRowValues } from './row.js';
+import type { Spool } from './spool.js';
+import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
+
+/** Thrown by record() when the queue is full and backpressure is fail-closed. */
+export class AuditBackpressureError extends Error {
+  constructor(queued: number) {
+    super(`audit log is ${queued} rows behind; refusing the request (audit.backpressure: fail-closed)`);
+    this.name = 'AuditBackpressureError';
+  }
+}
+
+export interface RecorderOptions {
+  dbPath: string;
+  headSeq: number;
+  spool: Spool;
+  redactFields: readonly string[];
+  maxPayloadBytes: number;
+  flushIntervalMs: number;
+  maxQueue: number;
+  backpressure: 'block' | 'fail-closed';
+  retention?: RetentionRule;
+  retentionIntervalMs: number;
+  logger?: Logger;
+  /** Called after the writer thread is gone and the journal is closed. */
+  onClosed?: () => void;
+}
+
+/** Lines are posted early once this many are queued, so one batch never grows unbounded. */
+const MAX_BATCH_LINES = 4096;
+const CLOSE_TIMEOUT_MS = 10_000;
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+export class AuditRecorder implements Recorder {
+  private seq: number;
+  private committedSeq: number;
+  private pending: string[] = [];
+  /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
+  private inflight: Array<{ lastSeq: number; text: string }> = [];
+  private waiters: Waiter[] = [];
+  private worker!: Worker;
+  private readonly timer: NodeJS.Timeout;
+  private readonly redactor: Redactor;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: RecorderOptions) {
+    this.seq = options.headSeq;
+    this.committedSeq = options.headSeq;
+    this.redactor = new Redactor(options.redactFields);
+    this.startWorker();
+    this.timer = setInterval(() => this.post(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Rows accepted but not yet committed to SQLite. */
+  get queued(): number {
+    return this.seq - this.committedSeq;
+  }
+
+  record(entry: AuditRecord): void | Promise<void> {
+    if (this.closing) throw new Error('audit recorder is closed');
+    const queued = this.seq - this.committedSeq;
+    if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
+    const seq = this.seq + 1;
+    const line = `${JSON.stringify(toRowValues(seq, entry, this.redactor, this.options.maxPayloadBytes))}\n`;
+    this.options.spool.append(line, seq);
+    this.seq = seq;
+    this.pending.push(line);
+    if (this.pending.length >= MAX_BATCH_LINES) this.post();
+    if (queued >= this.options.maxQueue) return this.waitFor(seq - this.options.maxQueue);
+  }
+
+  /** Resolves once every row recorded so far is committed to the database. */
+  flush(): Promise<void> {
+    this.post();
+    return this.waitFor(this.seq);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.timer);
+    this.post();
+    this.worker.ref();
+    const done = new Promise<boolean>((resolve) => {
+      this.worker.once('exit', () => resolve(true));
+      setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS).unref();
+    });
+    this.worker.postMessage({ type: 'close' } satisfies ToWriter);
+    const exited = await done;
+    if (!exited) {
+      this.options.logger?.error({ queued: this.queued }, 'audit writer did not finish in time; uncommitted rows stay in the journal for the next start');
+      await this.worker.terminate();
+    }
+    this.options.spool.close(this.committedSeq === this.seq);
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+    this.options.onClosed?.();
+  }
+
+  private waitFor(seq: number): Promise<void> {
+    if (this.committedSeq >= seq) return Promise.resolve();
+    // Someone is waiting for the writer: keep the process alive until it answers.
+    this.worker.ref();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  private post(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.inflight.push({ lastSeq: this.seq, text });
+    this.worker.postMessage({ type: 'batch', text } satisfies ToWriter);
+  }
+
+  private onCommitted(headSeq: number): void {
+    if (headSeq <= this.committedSeq) return;
+    this.committedSeq = headSeq;
+    while (this.inflight.length > 0 && this.inflight[0]!.lastSeq <= headSeq) this.inflight.shift();
+    this.options.spool.committed(headSeq);
+    if (this.waiters.length > 0) {
+      const still: Waiter[] = [];
+      for (const w of this.waiters) (w.seq <= headSeq ? w.resolve() : still.push(w));
+      this.waiters = still;
+      if (still.length === 0 && !this.closing) this.worker.unref();
+    }
+  }
+
+  private startWorker(): void {
+    const data: WriterWorkerData = {
+      dbPath: this.options.dbPath,
+      retention: this.options.retention,
+      retentionIntervalMs: this.options.retentionIntervalMs,
+    };
+    const worker = spawnWriter(data);
+    if (this.waiters.length === 0) worker.unref();
+    worker.on('message', (msg: FromWriter) => {
+      if (msg.type === 'committed' || msg.type === 'closed') this.onCommitted(msg.headSeq);
+      else if (msg.type === 'error') this.options.logger?.error(msg.message);
+      else if (msg.type === 'retention') this.options.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
+    });
+    worker.on('error', (err) => this.options.logger?.error({ err: err.message }, 'audit writer thread failed'));
+    worker.on('exit', () => {
+      if (this.closing || this.worker !== worker) return;
+      this.options.logger?.error('audit writer thread exited; restarting it');
+      this.startWorker();
+      // The new writer skips rows it already has, so resending everything uncommitted is safe.
+      for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text } satisfies ToWriter);
+    });
+    this.worker = worker;
+  }
+}
+
+/** Starts the writer thread; from TypeScript sources (tests) it is loaded through tsx. */
+function spawnWriter(workerData: WriterWorkerData): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const entry = new URL('./writer-worker.ts', here).href;
+    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+    return new Worker(boot, { eval: true, workerData });
+  }
+  return new Worker(new URL('./writer-worker.js', here), { workerData });
+}

@@ -1,0 +1,143 @@
+/**
+ * Redaction of audited payloads before they are written anywhere (journal or database): values of
+ * sensitive field names (config `audit.redactFields`, any depth, case-insensitive, also as the last
+ * word of a longer name such as `access_token` or `clientSecret`) are replaced by a marker, and the
+ * policy's redact obligations (field names, dotted paths, RE2 patterns) are applied on top.
+ */
+import { RE2JS } from 're2js';
+import type { RedactRule } from '../types.js';
+
+export const REDACTED = '[REDACTED]';
+
+type Json = unknown;
+
+const SEPARATORS = new Set(['_', '-', '.', ' ']);
+const KEY_CACHE_LIMIT = 4096;
+
+export class Redactor {
+  private readonly fields: string[];
+  private readonly keyCache = new Map<string, boolean>();
+  private readonly patternCache = new Map<string, RE2JS>();
+  private readonly baseReplacer: (key: string, value: Json) => Json;
+
+  constructor(fields: readonly string[]) {
+    this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
+    this.baseReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : value);
+  }
+
+  /** True when a value under this key is masked by the configured field names. */
+  isSensitiveKey(key: string): boolean {
+    let hit = this.keyCache.get(key);
+    if (hit === undefined) {
+      hit = this.matchKey(key);
+      if (this.keyCache.size >= KEY_CACHE_LIMIT) this.keyCache.clear();
+      this.keyCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private matchKey(key: string): boolean {
+    const lower = key.toLowerCase().replaceAll('-', '_');
+    for (const f of this.fields) {
+      if (lower === f) return true;
+      if (lower.length > f.length && lower.endsWith(f)) {
+        const at = key.length - f.length;
+        const before = key[at - 1]!;
+        const first = key[at]!;
+        // access_token, x-api-key, clientSecret: the field is the name's last word.
+        if (SEPARATORS.has(before) || (first !== first.toLowerCase() && before === before.toLowerCase())) return true;
+      }
+    }
+    return false;
+  }
+
+  /** JSON text of `value` with every rule applied; undefined stays undefined. */
+  serialize(value: Json, rules?: readonly RedactRule[]): string | undefined {
+    if (value === undefined) return undefined;
+    if (!rules || rules.length === 0) return JSON.stringify(value, this.baseReplacer);
+    let input: Json = value;
+    const names = new Map<string, RedactRule[]>();
+    const patterns: Array<{ re: RE2JS; replacement: string }> = [];
+    for (const rule of rules) {
+      if (rule.field && rule.field.includes('.')) {
+        input = applyPathRule(input === value ? cloneJson(value) : input, rule.field.split('.'), (v) => this.applyRuleToValue(v, rule));
+      } else if (rule.field) {
+        const name = rule.field.toLowerCase();
+        const list = names.get(name) ?? [];
+        list.push(rule);
+        names.set(name, list);
+      } else if (rule.pattern) {
+        patterns.push({ re: this.compile(rule.pattern), replacement: rule.replacement ?? REDACTED });
+      }
+    }
+    return JSON.stringify(input, (key, v) => {
+      if (key !== '') {
+        if (this.isSensitiveKey(key)) return REDACTED;
+        const named = names.size > 0 ? names.get(key.toLowerCase()) : undefined;
+        if (named) for (const rule of named) v = this.applyRuleToValue(v, rule);
+      }
+      if (typeof v === 'string' && patterns.length > 0) {
+        for (const p of patterns) v = replacePattern(v as string, p.re, p.replacement);
+      }
+      return v;
+    });
+  }
+
+  /** Applies the pattern rules of the policy to free text (error messages). */
+  redactText(text: string, rules?: readonly RedactRule[]): string {
+    if (!rules) return text;
+    let out = text;
+    for (const rule of rules) {
+      if (rule.pattern && !rule.field) out = replacePattern(out, this.compile(rule.pattern), rule.replacement ?? REDACTED);
+    }
+    return out;
+  }
+
+  private applyRuleToValue(value: Json, rule: RedactRule): Json {
+    const replacement = rule.replacement ?? REDACTED;
+    if (!rule.pattern) return replacement;
+    const re = this.compile(rule.pattern);
+    return mapStrings(value, (s) => replacePattern(s, re, replacement));
+  }
+
+  private compile(pattern: string): RE2JS {
+    let re = this.patternCache.get(pattern);
+    if (!re) {
+      re = RE2JS.compile(pattern);
+      this.patternCache.set(pattern, re);
+    }
+    return re;
+  }
+}
+
+function replacePattern(text: string, re: RE2JS, replacement: string): string {
+  const m = re.matcher(text);
+  return m.find() ? re.matcher(text).replaceAll(replacement) : text;
+}
+
+function cloneJson(value: Json): Json {
+  return JSON.parse(JSON.stringify(value)) as Json;
+}
+
+function mapStrings(value: Json, fn: (s: string) => string): Json {
+  if (typeof value === 'string') return fn(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = mapStrings(v, fn);
+    return out;
+  }
+  return value;
+}
+
+/** Replaces the value at a dotted path (array indexes as numbers) in an already-cloned document. */
+function applyPathRule(doc: Json, segments: string[], fn: (v: Json) => Json): Json {
+  if (segments.length === 0) return fn(doc);
+  if (doc === null || typeof doc !== 'object') return doc;
+  const container = doc as Record<string, Json>;
+  const [head, ...rest] = segments as [string, ...string[]];
+  const key = Array.isArray(doc) ? head : Object.keys(container).find((k) => k.toLowerCase() === head.toLowerCase());
+  if (key === undefined || !(key in container)) return doc;
+  container[key] = applyPathRule(container[key], rest, fn);
+  return doc;
+}

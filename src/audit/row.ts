@@ -1,0 +1,166 @@
+/**
+ * Turns an AuditRecord into the stored row: redacted payloads (capped at maxPayloadBytes, beyond
+ * which only their SHA-256 and size are kept), integers for timings, and the canonical JSON line
+ * that is both the journal entry and the input of the row's chained hash. Also decodes stored rows
+ * back into objects for queries.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditRecord } from '../types.js';
+import type { Redactor } from './redact.js';
+import { ROW_COLUMNS, type RowValues } from './schema.js';
+
+export interface PayloadCap {
+  maxPayloadBytes: number;
+}
+
+function text(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const s = value as string & { isWellFormed(): boolean; toWellFormed(): string };
+  // Lone surrogates would not survive the UTF-8 round trip through SQLite and break the hash.
+  return s.isWellFormed() ? value : s.toWellFormed();
+}
+
+function int(value: number | undefined): number | null {
+  return value === undefined || !Number.isFinite(value) ? null : Math.round(value);
+}
+
+/** Payload text, size and (when over the cap) hash; the text is null when over the cap. */
+function payload(json: string | undefined, cap: number): [string | null, number | null, string | null] {
+  if (json === undefined) return [null, null, null];
+  const bytes = Buffer.byteLength(json);
+  if (bytes <= cap) return [json, bytes, null];
+  return [null, bytes, createHash('sha256').update(json).digest('hex')];
+}
+
+/** The row values (ROW_COLUMNS order) for a record, with redaction and the payload cap applied. */
+export function toRowValues(seq: number, entry: AuditRecord, redactor: Redactor, cap: number): RowValues {
+  const rules = entry.redact;
+  const args = payload(redactor.serialize(entry.arguments, rules), cap);
+  const result = payload(redactor.serialize(entry.result, rules), cap);
+  const errorMessage = entry.errorMessage === undefined ? null : text(redactor.redactText(entry.errorMessage, rules));
+  return [
+    seq,
+    Math.round(entry.time),
+    text(entry.clientId)!,
+    text(entry.clientName)!,
+    entry.authMethod,
+    text(entry.sessionId)!,
+    entry.transport,
+    text(entry.backend),
+    text(entry.method)!,
+    entry.requestId === undefined ? null : JSON.stringify(entry.requestId),
+    text(entry.tool),
+    text(entry.resource),
+    text(entry.prompt),
+    args[0],
+    args[1],
+    args[2],
+    entry.decision,
+    JSON.stringify(entry.reasons ?? []),
+    text(entry.policyVersion),
+    entry.outcome,
+    int(entry.errorCode),
+    errorMessage,
+    entry.isError === undefined ? null : entry.isError ? 1 : 0,
+    result[0],
+    result[1],
+    result[2],
+    int(entry.decisionMicros) ?? 0,
+    int(entry.backendMicros),
+    int(entry.requestBytes),
+    int(entry.responseBytes),
+  ];
+}
+
+/** SHA-256 over the previous row's hash and this row's canonical line. */
+export function chainHash(prevHash: string, canonicalLine: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalLine).digest('hex');
+}
+
+/** The canonical line of a stored row (the same string its journal entry had). */
+export function canonicalLine(row: Record<string, unknown>): string {
+  const values: RowValues = new Array(ROW_COLUMNS.length);
+  for (let i = 0; i < ROW_COLUMNS.length; i++) values[i] = (row[ROW_COLUMNS[i]!] ?? null) as string | number | null;
+  return JSON.stringify(values);
+}
+
+/** A stored row as the query API and CLI present it. */
+export interface AuditEntry {
+  seq: number;
+  time: number;
+  clientId: string;
+  clientName: string;
+  authMethod: string;
+  sessionId: string;
+  transport: string;
+  backend: string | null;
+  method: string;
+  requestId: string | number | null;
+  tool: string | null;
+  resource: string | null;
+  prompt: string | null;
+  /** Parsed (redacted) arguments; null when absent or over the size cap (see argumentsSha256). */
+  arguments: unknown;
+  argumentsBytes: number | null;
+  argumentsSha256: string | null;
+  decision: string;
+  reasons: string[];
+  policyVersion: string | null;
+  outcome: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  isError: boolean | null;
+  result: unknown;
+  resultBytes: number | null;
+  resultSha256: string | null;
+  decisionMicros: number;
+  backendMicros: number | null;
+  requestBytes: number | null;
+  responseBytes: number | null;
+  hash: string;
+}
+
+function parseJson(value: unknown): unknown {
+  if (typeof value !== 'string') return null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+export function decodeRow(r: Record<string, unknown>): AuditEntry {
+  return {
+    seq: r.seq as number,
+    time: r.time as number,
+    clientId: r.client_id as string,
+    clientName: r.client_name as string,
+    authMethod: r.auth_method as string,
+    sessionId: r.session_id as string,
+    transport: r.transport as string,
+    backend: (r.backend as string | null) ?? null,
+    method: r.method as string,
+    requestId: r.request_id === null ? null : (parseJson(r.request_id) as string | number),
+    tool: (r.tool as string | null) ?? null,
+    resource: (r.resource as string | null) ?? null,
+    prompt: (r.prompt as string | null) ?? null,
+    arguments: parseJson(r.arguments),
+    argumentsBytes: (r.arguments_bytes as number | null) ?? null,
+    argumentsSha256: (r.arguments_sha256 as string | null) ?? null,
+    decision: r.decision as string,
+    reasons: (parseJson(r.reasons) as string[] | null) ?? [],
+    policyVersion: (r.policy_version as string | null) ?? null,
+    outcome: r.outcome as string,
+    errorCode: (r.error_code as number | null) ?? null,
+    errorMessage: (r.error_message as string | null) ?? null,
+    isError: r.is_error === null || r.is_error === undefined ? null : r.is_error === 1,
+    result: parseJson(r.result),
+    resultBytes: (r.result_bytes as number | null) ?? null,
+    resultSha256: (r.result_sha256 as string | null) ?? null,
+    decisionMicros: r.decision_micros as number,
+    backendMicros: (r.backend_micros as number | null) ?? null,
+    requestBytes: (r.request_bytes as number | null) ?? null,
+    responseBytes: (r.response_bytes as number | null) ?? null,
+    hash: r.hash as string,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The audit database layout: one row per request in `audit_log` (the columns of AuditRecord plus
+ * the hash chain), a key/value `audit_meta` table holding the chain anchor (hash of the last row
+ * removed by retention) and head, and forward-only migrations keyed on PRAGMA user_version.
+ */
+import type Database from 'better-sqlite3';
+
+/**
+ * Row columns in canonical order (without the chain columns). A journal line is JSON.stringify of
+ * these values in this order, and that same string is what the row hash covers.
+ */
+export const ROW_COLUMNS = [
+  'seq',
+  'time',
+  'client_id',
+  'client_name',
+  'auth_method',
+  'session_id',
+  'transport',
+  'backend',
+  'method',
+  'request_id',
+  'tool',
+  'resource',
+  'prompt',
+  'arguments',
+  'arguments_bytes',
+  'arguments_sha256',
+  'decision',
+  'reasons',
+  'policy_version',
+  'outcome',
+  'error_code',
+  'error_message',
+  'is_error',
+  'result',
+  'result_bytes',
+  'result_sha256',
+  'decision_micros',
+  'backend_micros',
+  'request_bytes',
+  'response_bytes',
+] as const;
+
+export type RowColumn = (typeof ROW_COLUMNS)[number];
+/** One row's values in ROW_COLUMNS order: strings, integers or null. */
+export type RowValues = Array<string | number | null>;
+
+/** The row's hash input starts from this "previous hash" when nothing was ever removed. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+const MIGRATIONS: string[] = [
+  // 1: initial layout.
+  `CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY,
+     time INTEGER NOT NULL,
+     client_id TEXT NOT NULL,
+     client_name TEXT NOT NULL,
+     auth_method TEXT NOT NULL,
+     session_id TEXT NOT NULL,
+     transport TEXT NOT NULL,
+     backend TEXT,
+     method TEXT NOT NULL,
+     request_id TEXT,
+     tool TEXT,
+     resource TEXT,
+     prompt TEXT,
+     arguments TEXT,
+     arguments_bytes INTEGER,
+     arguments_sha256 TEXT,
+     decision TEXT NOT NULL,
+     reasons TEXT NOT NULL,
+     policy_version TEXT,
+     outcome TEXT NOT NULL,
+     error_code INTEGER,
+     error_message TEXT,
+     is_error INTEGER,
+     result TEXT,
+     result_bytes INTEGER,
+     result_sha256 TEXT,
+     decision_micros INTEGER NOT NULL,
+     backend_micros INTEGER,
+     request_bytes INTEGER,
+     response_bytes INTEGER,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX audit_log_time ON audit_log(time);
+   CREATE INDEX audit_log_client ON audit_log(client_id, time);
+   CREATE INDEX audit_log_tool ON audit_log(tool, time);
+   CREATE INDEX audit_log_decision ON audit_log(decision, time);
+   CREATE INDEX audit_log_backend_method ON audit_log(backend, method, time);
+   CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   INSERT INTO audit_meta(key, value) VALUES
+     ('anchor_seq', '0'), ('anchor_hash', '${GENESIS_HASH}'), ('head_seq', '0'), ('head_hash', '${GENESIS_HASH}');`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Pragmas for the writing connection: WAL, commits survive a process crash, fsync at checkpoints. */
+export function configureWriter(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+}
+
+/** Brings the database to SCHEMA_VERSION; refuses a database written by a newer mcp-warden. */
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`audit database schema version ${version} is newer than this mcp-warden supports (${SCHEMA_VERSION})`);
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export interface ChainMeta {
+  anchorSeq: number;
+  anchorHash: string;
+  headSeq: number;
+  headHash: string;
+}
+
+export function readMeta(db: Database.Database): ChainMeta {
+  const rows = db.prepare('SELECT key, value FROM audit_meta').all() as Array<{ key: string; value: string }>;
+  const m = new Map(rows.map((r) => [r.key, r.value]));
+  return {
+    anchorSeq: Number(m.get('anchor_seq') ?? 0),
+    anchorHash: m.get('anchor_hash') ?? GENESIS_HASH,
+    headSeq: Number(m.get('head_seq') ?? 0),
+    headHash: m.get('head_hash') ?? GENESIS_HASH,
+  };
+}

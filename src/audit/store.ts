@@ -1,0 +1,129 @@
+/**
+ * Opening the audit database: the writing store used by the proxy (lock, migrations, import of
+ * journal lines a killed process left behind, then the recorder with its writer thread) and the
+ * read-only reader used by the CLI. Both expose the same query, stats and verify operations.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AuditConfig } from '../config/audit.js';
+import type { Logger } from '../log/logger.js';
+import type { Recorder } from '../types.js';
+import { ChainWriter } from './chain-writer.js';
+import { auditStats, queryAudit, type AuditFilter, type AuditStats, type QueryOptions, type QueryPage } from './query.js';
+import { AuditRecorder } from './recorder.js';
+import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
+import { acquireLock, listSegments, readSegment, removeFile, Spool } from './spool.js';
+import { verifyChain, type VerifyResult } from './verify.js';
+
+export interface AuditReader {
+  readonly path: string;
+  query(options?: QueryOptions): QueryPage;
+  stats(filter?: AuditFilter): AuditStats;
+  verify(): VerifyResult;
+  meta(): ChainMeta;
+}
+
+export interface AuditStore extends AuditReader, Recorder {
+  /** Resolves once every row recorded so far is committed. */
+  flush(): Promise<void>;
+  /** Rows accepted but not yet committed. */
+  readonly queued: number;
+}
+
+export interface OpenOptions {
+  /** Relative `audit.path` values are resolved against this directory (the config file's). */
+  baseDir?: string;
+  logger?: Logger;
+}
+
+function readerOn(db: Database.Database, path: string): AuditReader {
+  return {
+    path,
+    query: (options) => queryAudit(db, options),
+    stats: (filter) => auditStats(db, filter),
+    verify: () => verifyChain(db),
+    meta: () => readMeta(db),
+  };
+}
+
+/** Moves journal lines left by a previous (killed) process into the database; returns rows imported. */
+function importJournal(db: Database.Database, dbPath: string, logger?: Logger): number {
+  const segments = listSegments(dbPath);
+  if (segments.length === 0) return 0;
+  const writer = new ChainWriter(db);
+  let inserted = 0;
+  for (const file of segments) {
+    const result = writer.writeBatch(readSegment(file));
+    inserted += result.inserted;
+    if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
+    if (result.gaps.length > 0) logger?.error({ file, missing: result.gaps }, 'audit journal: sequence numbers missing');
+  }
+  for (const file of segments) removeFile(file);
+  if (inserted > 0) logger?.info({ rows: inserted }, 'audit journal: imported rows recorded before the last shutdown');
+  return inserted;
+}
+
+/** Opens (creating if needed) the audit database for writing and starts the recorder. */
+export function openAuditStore(config: AuditConfig, logger?: Logger, options: OpenOptions = {}): AuditStore {
+  const log = logger ?? options.logger;
+  const path = resolve(options.baseDir ?? process.cwd(), config.path);
+  mkdirSync(dirname(path), { recursive: true });
+  const release = acquireLock(path);
+  let db: Database.Database | undefined;
+  let recorder: AuditRecorder;
+  try {
+    db = new Database(path);
+    configureWriter(db);
+    migrate(db);
+    importJournal(db, path, log);
+    recorder = new AuditRecorder({
+      dbPath: path,
+      headSeq: readMeta(db).headSeq,
+      spool: new Spool(path),
+      redactFields: config.redactFields,
+      maxPayloadBytes: config.maxPayloadBytes,
+      flushIntervalMs: config.flushIntervalMs,
+      maxQueue: config.maxQueue,
+      backpressure: config.backpressure,
+      retention: config.retention,
+      retentionIntervalMs: (config.retention?.intervalSeconds ?? 600) * 1000,
+      logger: log,
+      onClosed: () => {
+        db!.close();
+        release();
+      },
+    });
+  } catch (err) {
+    db?.close();
+    release();
+    throw err;
+  }
+  const reader = readerOn(db, path);
+  return {
+    ...reader,
+    record: (entry) => recorder.record(entry),
+    flush: () => recorder.flush(),
+    close: () => recorder.close(),
+    get queued() {
+      return recorder.queued;
+    },
+  };
+}
+
+/** Opens an existing audit database read-only (CLI queries); never imports or writes. */
+export function openAuditReader(dbPath: string): AuditReader & { close(): void; pendingJournalSegments(): number } {
+  const path = resolve(dbPath);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new Error(`cannot open audit database ${path}: ${(err as Error).message}`);
+  }
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version < 1 || version > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`${path} is not an mcp-warden audit database (schema version ${version})`);
+  }
+  return { ...readerOn(db, path), close: () => db.close(), pendingJournalSegments: () => listSegments(path).length };
+}

@@ -1,0 +1,87 @@
+/**
+ * The batch writer thread: owns the writing SQLite connection, inserts each batch of journal lines
+ * in one transaction (ChainWriter), reports the committed head back to the recorder, and runs the
+ * retention job. Keeping it on its own thread means no database write ever runs on the thread that
+ * answers MCP calls.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { ChainWriter } from './chain-writer.js';
+import { applyRetention, type RetentionRule } from './retention.js';
+import { configureWriter } from './schema.js';
+
+export interface WriterWorkerData {
+  dbPath: string;
+  retention?: RetentionRule;
+  retentionIntervalMs: number;
+}
+
+export type ToWriter = { type: 'batch'; text: string } | { type: 'retention' } | { type: 'close' };
+export type FromWriter =
+  | { type: 'committed'; headSeq: number }
+  | { type: 'error'; message: string }
+  | { type: 'retention'; removed: number }
+  | { type: 'closed'; headSeq: number };
+
+const port = parentPort!;
+const data = workerData as WriterWorkerData;
+const db = new Database(data.dbPath);
+configureWriter(db);
+const writer = new ChainWriter(db);
+const backlog: string[] = [];
+let retryTimer: NodeJS.Timeout | undefined;
+
+function send(msg: FromWriter): void {
+  port.postMessage(msg);
+}
+
+function drain(): void {
+  while (backlog.length > 0) {
+    try {
+      const result = writer.writeBatch(backlog[0]!);
+      backlog.shift();
+      if (result.gaps.length > 0) send({ type: 'error', message: `journal lines missing before seq ${result.gaps.join(', ')}` });
+      send({ type: 'committed', headSeq: result.headSeq });
+    } catch (err) {
+      // Rows stay in the backlog (and in the journal on disk); retry shortly.
+      send({ type: 'error', message: `audit batch write failed: ${(err as Error).message}` });
+      retryTimer ??= setTimeout(() => {
+        retryTimer = undefined;
+        drain();
+      }, 200);
+      return;
+    }
+  }
+}
+
+function retention(): void {
+  if (!data.retention) return;
+  try {
+    const removed = applyRetention(db, data.retention);
+    if (removed > 0) send({ type: 'retention', removed });
+  } catch (err) {
+    send({ type: 'error', message: `audit retention failed: ${(err as Error).message}` });
+  }
+}
+
+const retentionTimer = data.retention ? setInterval(retention, data.retentionIntervalMs) : undefined;
+retention();
+
+port.on('message', (msg: ToWriter) => {
+  if (msg.type === 'batch') {
+    backlog.push(msg.text);
+    if (!retryTimer) drain();
+  } else if (msg.type === 'retention') {
+    retention();
+  } else if (msg.type === 'close') {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    drain();
+    if (retentionTimer) clearInterval(retentionTimer);
+    if (backlog.length === 0) {
+      db.close();
+      send({ type: 'closed', headSeq: writer.headSeq });
+      port.close();
+    }
+  }
+});
