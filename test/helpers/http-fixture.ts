@@ -13,6 +13,13 @@ import { createHttpFrontend, type HttpFrontend } from '../../src/transport/http/
 import type { ClientSessionInfo, SessionAcceptor, Transport } from '../../src/transport/types.js';
 import type { AuthRequest, AuthResult, Authenticator } from '../../src/types.js';
 
+/**
+ * A real tool's work takes time. Without a pause, notifications and the answer leave in one TCP
+ * chunk, and the SDK's SSEClientTransport handles the answer (dropping the request's progress
+ * handler) before the notifications queued ahead of it: an SDK client race, also seen direct.
+ */
+const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+
 function buildServer(): McpServer {
   const server = new McpServer({ name: 'http-fixture', version: '1.0.0' }, { capabilities: { logging: {} } });
   server.registerTool('echo', { description: 'echo', inputSchema: { text: z.string() } }, async ({ text }) => ({
@@ -22,8 +29,10 @@ function buildServer(): McpServer {
     for (let i = 1; i <= steps; i++) {
       const token = extra._meta?.progressToken;
       if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
+      await pause();
     }
     await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `did ${steps} steps` } });
+    await pause();
     return { content: [{ type: 'text', text: `done ${steps}` }] };
   });
   server.registerTool('roots', { description: 'asks the client for its roots' }, async (extra) => {
