@@ -1,0 +1,149 @@
+/** `mcp-warden keys ...` through the built CLI (run `npm run build` first) on a temp keys file. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authSchema } from '../src/config/auth.js';
+import { createAuthenticator } from '../src/identity/index.js';
+
+const run = promisify(execFile);
+const CLI = resolve('dist/cli/main.js');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], input?: string): Promise<CliResult> {
+  const child = run(process.execPath, [CLI, ...args], { env: { ...process.env, MCP_WARDEN_KEYS_FILE: '' } });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('mcp-warden keys (real CLI)', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-keys-cli-'));
+    file = join(dir, 'keys.yaml');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const listJson = async () => JSON.parse((await cli(['keys', 'list', '--keys-file', file, '--json'])).stdout) as Array<Record<string, unknown>>;
+  const check = async (key: string) => {
+    const auth = createAuthenticator(authSchema.parse({ keysFile: file }), { env: {} });
+    try {
+      return await auth.authenticate({ transport: 'streamable-http', headers: { 'x-api-key': key } });
+    } finally {
+      auth.close();
+    }
+  };
+
+  it('create prints a 256-bit key once; the file holds only its hash (mode 0600); list never shows keys', async () => {
+    const created = await cli(['keys', 'create', '--keys-file', file, '--client', 'alice', '--roles', 'vm-operator,reader', '--expires', '90d']);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^mcpw_[A-Za-z0-9_-]{43}$/); // 32 bytes of base64url
+    expect(created.stderr).toMatch(/created key k_[0-9a-f]{12} for client alice \(roles: vm-operator,reader, expires 20\d\d-/);
+    expect(created.stderr).not.toContain(key);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(key.slice(5));
+    expect(text).toMatch(/hash: sha256:[0-9a-f]{64}/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const bob = (await cli(['keys', 'create', '--keys-file', file, '--client', 'bob'])).stdout.trim();
+    const list = await cli(['keys', 'list', '--keys-file', file]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ID\s+CLIENT\s+NAME\s+ROLES\s+STATUS/);
+    expect(list.stdout).toMatch(/alice\s+alice\s+vm-operator,reader\s+active/);
+    for (const k of [key, bob]) {
+      expect(list.stdout).not.toContain(k);
+      expect(readFileSync(file, 'utf8')).not.toContain(k);
+    }
+    const alice = await check(key);
+    expect(alice.ok && alice.client).toMatchObject({ id: 'alice', roles: ['vm-operator', 'reader'], auth: 'api_key' });
+  });
+
+  it('revoke by id and by client: the keys stop working; unknown id is a clear error', async () => {
+    const carol = (await cli(['keys', 'create', '--keys-file', file, '--client', 'carol'])).stdout.trim();
+    const id = (await listJson()).find((k) => k.client === 'carol')!.id as string;
+    expect((await check(carol)).ok).toBe(true);
+    const revoked = await cli(['keys', 'revoke', id, '--keys-file', file]);
+    expect(revoked).toMatchObject({ code: 0, stderr: `revoked ${id}\n` });
+    expect(await check(carol)).toMatchObject({ ok: false, status: 401, message: 'API key revoked' });
+    expect((await listJson()).find((k) => k.id === id)!.status).toBe('revoked');
+
+    const dave1 = (await cli(['keys', 'create', '--keys-file', file, '--client', 'dave'])).stdout.trim();
+    const dave2 = (await cli(['keys', 'create', '--keys-file', file, '--client', 'dave'])).stdout.trim();
+    expect((await cli(['keys', 'revoke', '--client', 'dave', '--keys-file', file])).code).toBe(0);
+    expect((await check(dave1)).ok).toBe(false);
+    expect((await check(dave2)).ok).toBe(false);
+
+    const missing = await cli(['keys', 'revoke', 'k_000000000000', '--keys-file', file]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`mcp-warden: no key with id k_000000000000 in ${file}\n`);
+    expect((await cli(['keys', 'revoke', '--keys-file', file])).stderr).toBe('mcp-warden: give either a key id or --client, not both\n');
+  });
+
+  it('rotate: old and new keys both work during the grace period, the new one inherits roles', async () => {
+    const old = (await cli(['keys', 'create', '--keys-file', file, '--client', 'erin', '--roles', 'admin'])).stdout.trim();
+    const rotated = await cli(['keys', 'rotate', '--client', 'erin', '--grace', '24h', '--keys-file', file]);
+    expect(rotated.code).toBe(0);
+    const fresh = rotated.stdout.trim();
+    expect(fresh).toMatch(/^mcpw_/);
+    expect(fresh).not.toBe(old);
+    expect(rotated.stderr).toMatch(/old key k_[0-9a-f]{12} valid until 20\d\d-/);
+    const a = await check(old);
+    const b = await check(fresh);
+    expect(a.ok && a.client.roles).toEqual(['admin']);
+    expect(b.ok && b.client.roles).toEqual(['admin']);
+    const erin = (await listJson()).filter((k) => k.client === 'erin');
+    expect(erin).toHaveLength(2);
+    const graceEnd = Date.parse(erin[0]!.expires as string);
+    expect(graceEnd - Date.now()).toBeGreaterThan(23 * 3600_000);
+    expect(graceEnd - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+
+    // --grace 0: the old key stops at once.
+    const again = (await cli(['keys', 'rotate', '--client', 'erin', '--grace', '0', '--keys-file', file])).stdout.trim();
+    expect((await check(fresh)).ok).toBe(false);
+    expect((await check(old)).ok).toBe(false);
+    expect((await check(again)).ok).toBe(true);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/mcpw_/);
+  });
+
+  it('bad input: unknown client for rotate, bad duration, no keys file, a broken file', async () => {
+    expect((await cli(['keys', 'rotate', '--client', 'nobody', '--keys-file', file])).stderr).toBe(`mcp-warden: client nobody has no active key in ${file}; use keys create\n`);
+    const bad = await cli(['keys', 'create', '--client', 'x', '--expires', '90 days', '--keys-file', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('mcp-warden: --expires: invalid duration "90 days": expected a number and a unit (s, m, h, d, w), e.g. 90d or 24h\n');
+    const none = await cli(['keys', 'list']);
+    expect(none).toMatchObject({ code: 2, stderr: 'mcp-warden: no keys file: pass --keys-file PATH or --config warden.yaml (with auth.keysFile)\n' });
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'keys: 3\n');
+    expect((await cli(['keys', 'list', '--keys-file', broken])).stderr).toBe(`mcp-warden: keys file ${broken}: keys: Invalid input: expected array, received number\n`);
+  });
+
+  it('--config uses auth.keysFile relative to the config; JSON keys files work too; keys hash reads stdin', async () => {
+    writeFileSync(join(dir, 'warden.yaml'), 'backends:\n  - name: demo\n    transport: stdio\n    command: node\nauth:\n  keysFile: team-keys.json\n');
+    const made = await cli(['keys', 'create', '--client', 'frank', '--config', join(dir, 'warden.yaml')]);
+    expect(made.code).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'team-keys.json'), 'utf8')) as { keys: Array<{ client: string }> };
+    expect(json.keys.map((k) => k.client)).toEqual(['frank']);
+    const hexKey = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
+    const hashed = await cli(['keys', 'hash'], `${hexKey}\n`);
+    expect(hashed.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(hashed.stdout).not.toContain(hexKey);
+  });
+});
