@@ -1,0 +1,75 @@
+/**
+ * CPU time of another process from /proc: the sum over its threads of /proc/<pid>/task/<tid>/schedstat
+ * (nanoseconds on CPU; Node's GC and libuv threads included), falling back to utime+stime of
+ * /proc/<pid>/stat (clock ticks) where schedstat is unavailable. Plus percentiles.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const NS_PER_TICK = 1e9 / 100; // CLK_TCK is 100 on Linux x86_64
+
+function schedstatNs(pid) {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* thread exited between readdir and read */
+    }
+  }
+  return total;
+}
+
+function statNs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11] = utime, fields[12] = stime (fields 14 and 15 of stat(5), counted after the comm)
+  return (Number(fields[11]) + Number(fields[12])) * NS_PER_TICK;
+}
+
+let useSchedstat;
+/** CPU nanoseconds consumed so far by process `pid` (all threads). */
+export function cpuNs(pid) {
+  if (useSchedstat === undefined) {
+    try {
+      useSchedstat = schedstatNs(process.pid) > 0;
+    } catch {
+      useSchedstat = false;
+    }
+  }
+  return useSchedstat ? schedstatNs(pid) : statNs(pid);
+}
+
+/** Pids whose parent is `pid`. */
+export function childPids(pid) {
+  const out = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(' ').map(Number));
+    }
+    return out;
+  } catch {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+      } catch {
+        /* gone */
+      }
+    }
+    return out;
+  }
+}
+
+/** The p-th percentile (0..100) of an ascending-sorted Float64Array. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx];
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}

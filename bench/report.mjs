@@ -1,0 +1,110 @@
+/** Turns aggregated measurements into tables, ratios and goal verdicts (plain text). */
+import { percentile } from './proc-stats.mjs';
+
+/** Summary numbers for one scenario at one concurrency. */
+export function summarize(agg) {
+  const sorted = Float64Array.from(agg.latencies).sort();
+  const perCall = (ns) => (agg.calls ? ns / agg.calls / 1000 : NaN); // µs
+  return {
+    calls: agg.calls,
+    p50us: percentile(sorted, 50) * 1000,
+    p99us: percentile(sorted, 99) * 1000,
+    throughput: agg.calls / (agg.elapsedMs / 1000),
+    proxyCpuUs: agg.proxyMeasured ? perCall(agg.proxyCpuNs) : undefined,
+    backendCpuUs: agg.backendMeasured ? perCall(agg.backendCpuNs) : undefined,
+    clientCpuUs: perCall(agg.clientCpuNs),
+    errors: agg.errors,
+    firstError: agg.firstError,
+  };
+}
+
+const fmt = (v, digits = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
+const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
+
+function table(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/**
+ * @param {Record<string, Record<number, ReturnType<typeof summarize>>>} results  scenario -> concurrency -> summary
+ * @param {import('./scenarios.mjs').Scenario[]} list
+ */
+export function render(results, list, concurrencies) {
+  const out = [];
+  for (const c of concurrencies) {
+    for (const transport of ['stdio', 'http']) {
+      const direct = results[`${transport}-direct`]?.[c];
+      const relay = transport === 'stdio' ? results['stdio-relay']?.[c] : undefined;
+      const rows = [];
+      for (const s of list.filter((x) => x.transport === transport && results[x.name]?.[c])) {
+        const r = results[s.name][c];
+        rows.push([
+          s.name,
+          r.calls,
+          fmt(r.p50us),
+          fmt(r.p99us),
+          fmt(r.throughput),
+          fmt(r.proxyCpuUs, 1),
+          fmt(r.backendCpuUs, 1),
+          fmt(r.clientCpuUs, 1),
+          fmt(ratio(r.p50us, direct?.p50us), 2),
+          relay ? fmt(ratio(r.p50us, relay.p50us), 2) : '-',
+          relay ? fmt(ratio(r.proxyCpuUs, relay.proxyCpuUs), 2) : '-',
+          r.errors,
+        ]);
+      }
+      if (rows.length === 0) continue;
+      out.push(`\n${transport} tools/call, concurrency ${c}`);
+      out.push(
+        table(
+          ['scenario', 'calls', 'p50 µs', 'p99 µs', 'calls/s', 'proxy CPU µs/call', 'backend CPU', 'client CPU', 'p50 ×direct', 'p50 ×relay', 'CPU ×relay', 'errors'],
+          rows,
+        ),
+      );
+    }
+  }
+  return out.join('\n');
+}
+
+/** Goal verdicts: each scenario's `compare` entries, plus the HTTP proxy-CPU ceiling. */
+export function verdicts(results, list, concurrencies) {
+  const lines = [];
+  let failed = 0;
+  const verdict = (ok) => {
+    if (!ok) failed++;
+    return ok ? 'OK' : 'MISSED';
+  };
+  for (const s of list) {
+    for (const cmp of s.compare ?? []) {
+      for (const c of concurrencies) {
+        const a = results[s.name]?.[c];
+        const b = results[cmp.against]?.[c];
+        if (!a || !b) continue;
+        const parts = [];
+        if (cmp.p50) {
+          const r = a.p50us / b.p50us;
+          parts.push(`p50 ${r.toFixed(3)}x (goal <= ${cmp.p50}) ${verdict(r <= cmp.p50)}`);
+        }
+        if (cmp.cpu) {
+          const r = a.proxyCpuUs / b.proxyCpuUs;
+          parts.push(`CPU/call ${r.toFixed(3)}x (goal <= ${cmp.cpu}) ${verdict(r <= cmp.cpu)}`);
+        }
+        lines.push(`${cmp.label} @c${c}: ${parts.join('; ')}`);
+      }
+    }
+  }
+  for (const c of concurrencies) {
+    const serve = results.serve?.[c];
+    if (serve?.proxyCpuUs !== undefined) {
+      lines.push(`issue 3: serve proxy CPU per call @c${c}: ${serve.proxyCpuUs.toFixed(0)} µs (goal < 1000) ${verdict(serve.proxyCpuUs < 1000)}`);
+    }
+  }
+  for (const [name, byC] of Object.entries(results)) {
+    for (const [c, r] of Object.entries(byC)) {
+      if (r.errors) lines.push(`WARNING ${name} @c${c}: ${r.errors} calls answered with an error, e.g. ${JSON.stringify(r.firstError).slice(0, 200)}`);
+    }
+  }
+  return { text: lines.join('\n'), failed };
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: tools/call latency (p50, p99), throughput and CPU per call of the proxy process,
+ * at concurrency 1 and 16, for every scenario in bench/scenarios.mjs (direct stdio, bare relay,
+ * wrap, direct Streamable HTTP, serve, and the policy / audit variants), all in one run. Sessions
+ * stay open for the whole run and measurement rounds are interleaved across scenarios, so that
+ * noise from a shared machine hits them alike; ratios within one run are what count.
+ * Then optional extra benchmarks (bench/audit.mjs, bench/policy-decision.mjs) if present.
+ * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts).
+ * Writes bench/results/bench-<time>.json.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from '../scripts/lib/procs.mjs';
+import { cpuNs } from './proc-stats.mjs';
+import { render, summarize, verdicts } from './report.mjs';
+import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    scale: { type: 'string' },
+  },
+});
+const CONCURRENCIES = [1, 16];
+const scale = Number(opts.scale ?? (opts.quick ? 0.1 : 1));
+const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 4));
+/** Calls per scenario per concurrency (split across rounds), and warm-up calls before the first round. */
+const PLAN = {
+  stdio: { 1: 6000, 16: 16000, warmup: 1500 },
+  http: { 1: 3000, 16: 8000, warmup: 800 },
+};
+const log = (m) => process.stderr.write(`${m}\n`);
+
+async function measure(handle, scenario, calls, concurrency) {
+  const { session, proxyPid, backendPid } = handle;
+  const p0 = proxyPid ? cpuNs(proxyPid) : 0;
+  const b0 = backendPid ? cpuNs(backendPid) : 0;
+  const c0 = process.cpuUsage();
+  const r = await session.run(calls, concurrency, scenario.call);
+  const c1 = process.cpuUsage(c0);
+  return {
+    ...r,
+    proxyCpuNs: proxyPid ? cpuNs(proxyPid) - p0 : 0,
+    backendCpuNs: backendPid ? cpuNs(backendPid) - b0 : 0,
+    clientCpuNs: (c1.user + c1.system) * 1000,
+  };
+}
+
+async function main() {
+  const only = opts.only?.split(',');
+  const list = scenarios().filter((s) => !only || only.includes(s.name));
+  const skipped = {};
+  const handles = new Map();
+  try {
+    for (const s of list) {
+      const reason = s.unavailable?.();
+      if (reason) {
+        skipped[s.name] = reason;
+        log(`skip ${s.name}: ${reason}`);
+        continue;
+      }
+      try {
+        handles.set(s.name, await s.start());
+        log(`started ${s.name}`);
+      } catch (err) {
+        skipped[s.name] = `failed to start: ${err.message.split('\n')[0]}`;
+        log(`skip ${s.name}: ${err.message}`);
+      }
+    }
+    const active = list.filter((s) => handles.has(s.name));
+    const agg = {};
+    for (const c of CONCURRENCIES) {
+      for (const s of active) {
+        const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale));
+        await handles.get(s.name).session.run(warm, c, s.call);
+      }
+      for (let round = 0; round < rounds; round++) {
+        // Alternate the order each round so no scenario always runs right after the same neighbour.
+        const order = round % 2 ? [...active].reverse() : active;
+        for (const s of order) {
+          const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale) / rounds));
+          const m = await measure(handles.get(s.name), s, calls, c);
+          const a = ((agg[s.name] ??= {})[c] ??= {
+            calls: 0, latencies: [], elapsedMs: 0, proxyCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
+            proxyMeasured: !!handles.get(s.name).proxyPid, backendMeasured: !!handles.get(s.name).backendPid,
+          });
+          a.calls += calls;
+          for (const v of m.latenciesMs) a.latencies.push(v);
+          a.elapsedMs += m.elapsedMs;
+          a.proxyCpuNs += m.proxyCpuNs;
+          a.backendCpuNs += m.backendCpuNs;
+          a.clientCpuNs += m.clientCpuNs;
+          a.errors += m.errors;
+          a.firstError ??= m.firstError;
+        }
+      }
+      log(`concurrency ${c} done`);
+    }
+    const results = {};
+    for (const [name, byC] of Object.entries(agg)) {
+      results[name] = {};
+      for (const [c, a] of Object.entries(byC)) results[name][c] = summarize(a);
+    }
+
+    console.log(`mcp-warden bench (${rounds} interleaved rounds, scale ${scale}; CPU = on-CPU time of that process, all threads)`);
+    for (const s of list) console.log(`  ${s.name.padEnd(16)} ${s.note}`);
+    console.log(render(results, list, CONCURRENCIES));
+    for (const [name, reason] of Object.entries(skipped)) console.log(`SKIPPED ${name}: ${reason}`);
+    const v = verdicts(results, list, CONCURRENCIES);
+    console.log(`\nGoals\n${v.text || '(no goal comparisons ran)'}`);
+
+    const extras = {};
+    for (const file of ['policy-decision.mjs', 'audit.mjs']) {
+      const full = path.join(ROOT, 'bench', file);
+      if (!existsSync(full)) continue;
+      const mod = await import(pathToFileURL(full).href);
+      const fn = mod.bench ?? mod.run ?? mod.default;
+      if (typeof fn !== 'function') continue;
+      try {
+        extras[file] = await fn({ quick: opts.quick, scale });
+        console.log(`\n${file}\n${extras[file]?.text ?? JSON.stringify(extras[file], null, 2)}`);
+      } catch (err) {
+        extras[file] = { error: err.message };
+        console.log(`\n${file} failed: ${err.message}`);
+      }
+    }
+
+    const dir = path.join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, results, skipped, goals: v, extras }, null, 2));
+    console.log(`\nresults written to ${path.relative(ROOT, file)}`);
+  } finally {
+    for (const h of handles.values()) await h.stop().catch(() => {});
+    await stopSharedBackends();
+    cleanup();
+  }
+}
+
+main().catch((err) => {
+  log(`bench: ${err.stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,180 @@
+/**
+ * Benchmark scenarios: each starts one client session to one path (direct, relay, wrap, serve...)
+ * and says which process is the proxy (whose CPU is measured) and which is the backend. To add a
+ * scenario, append to the list in `scenarios()`: give it a name, a transport, the tools/call it
+ * sends, the ratios it is compared on, and `start()`; `unavailable()` returns a reason to skip.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ALLOW_ALL_REGO, ROOT, WARDEN_CLI, startHttpTestServer, startServe } from '../scripts/lib/procs.mjs';
+import { HttpSession } from './load-http.mjs';
+import { StdioSession } from './load-stdio.mjs';
+import { childPids } from './proc-stats.mjs';
+
+const BENCH_SERVER = path.join(ROOT, 'test', 'servers', 'bench-server.mjs');
+const RELAY = path.join(ROOT, 'bench', 'relay.mjs');
+const ECHO = { tool: 'echo', args: { text: 'hello from mcp-warden bench' } };
+const KUBECTL_GET = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' } };
+
+/** Scratch dir for generated policy files and audit databases, removed by cleanup(). */
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
+const allowAllPolicy = path.join(scratch, 'allow-all.rego');
+writeFileSync(allowAllPolicy, ALLOW_ALL_REGO);
+export function cleanup() {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+let helpCache;
+/** `mcp-warden wrap --help` text, or undefined when the CLI (dist/) has no wrap command yet. */
+function wrapHelp() {
+  if (helpCache === undefined) {
+    try {
+      helpCache = execFileSync(process.execPath, [WARDEN_CLI, 'wrap', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch {
+      helpCache = '';
+    }
+  }
+  return helpCache || undefined;
+}
+const needsWrap = (...flags) => () => {
+  const help = wrapHelp();
+  if (!help) return 'mcp-warden wrap is not built (npm run build) or not implemented yet';
+  const missing = flags.filter((f) => !help.includes(f));
+  return missing.length ? `wrap has no ${missing.join(', ')} option yet` : undefined;
+};
+
+/** Open a stdio session; the spawned process is the proxy unless `direct`. */
+async function stdioStart(command, args, { direct = false, env } = {}) {
+  const session = await new StdioSession({ command, args, env }).open();
+  const proxyPid = direct ? undefined : session.pid;
+  const backendPid = direct ? session.pid : childPids(session.pid)[0];
+  return { session, proxyPid, backendPid, stop: () => session.close() };
+}
+
+/** Arguments for `mcp-warden wrap` with a policy and (optionally) an audit database. */
+function wrapArgs({ policy = ['--policy', allowAllPolicy], audit } = {}) {
+  const auditArgs = audit ? ['--audit', path.join(scratch, `${audit}.db`)] : wrapHelp()?.includes('--no-audit') ? ['--no-audit'] : [];
+  return [WARDEN_CLI, 'wrap', ...policy, ...auditArgs, '--', process.execPath, BENCH_SERVER];
+}
+
+let httpBackend;
+/** One HTTP bench server shared by the HTTP scenarios (started on first use). */
+async function sharedHttpBackend() {
+  httpBackend ??= startHttpTestServer(BENCH_SERVER);
+  return httpBackend;
+}
+export async function stopSharedBackends() {
+  if (httpBackend) await (await httpBackend).stop();
+}
+
+/** @typedef {{ name: string, transport: 'stdio'|'http', call: {tool:string,args:object}, note: string,
+ *   compare?: { against: string, p50?: number, cpu?: number, label: string }[], unavailable?: () => string|undefined,
+ *   start: () => Promise<{ session: any, proxyPid?: number, backendPid?: number, stop: () => Promise<void> }> }} Scenario */
+
+/** @returns {Scenario[]} */
+export function scenarios() {
+  return [
+    {
+      name: 'stdio-direct',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'client -> bench server (stdio)',
+      start: () => stdioStart(process.execPath, [BENCH_SERVER], { direct: true }),
+    },
+    {
+      name: 'stdio-relay',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'client -> bare byte relay -> bench server',
+      start: () => stdioStart(process.execPath, [RELAY, process.execPath, BENCH_SERVER]),
+    },
+    {
+      name: 'wrap',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'client -> mcp-warden wrap (allow-all, no audit) -> bench server',
+      compare: [{ against: 'stdio-relay', p50: 1.1, cpu: 1.3, label: 'issue 3: wrap vs bare relay' }],
+      unavailable: needsWrap('--policy'),
+      start: () => stdioStart(process.execPath, wrapArgs()),
+    },
+    {
+      name: 'wrap-allow-k8s',
+      transport: 'stdio',
+      call: KUBECTL_GET,
+      note: 'wrap (allow-all) calling kubectl_get: baseline for the kubernetes pack',
+      unavailable: needsWrap('--policy'),
+      start: () => stdioStart(process.execPath, wrapArgs()),
+    },
+    {
+      name: 'wrap-kubernetes',
+      transport: 'stdio',
+      call: KUBECTL_GET,
+      note: 'wrap --policy kubernetes (allowed_namespaces: default) calling kubectl_get',
+      compare: [{ against: 'wrap-allow-k8s', p50: 1.1, cpu: 1.15, label: 'issue 5: kubernetes pack vs allow-all' }],
+      unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
+      start: () => stdioStart(process.execPath, wrapArgs({ policy: kubernetesPolicyArgs() })),
+    },
+    {
+      name: 'wrap-audit',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'wrap (allow-all) with the SQLite audit recorder on',
+      compare: [{ against: 'wrap', p50: 1.05, label: 'issue 7: audit on vs off' }],
+      unavailable: needsWrap('--policy', '--audit'),
+      start: () => stdioStart(process.execPath, wrapArgs({ audit: `audit-${Date.now()}` })),
+    },
+    {
+      name: 'http-direct',
+      transport: 'http',
+      call: ECHO,
+      note: 'client -> bench server (Streamable HTTP)',
+      start: async () => {
+        const backend = await sharedHttpBackend();
+        const session = await new HttpSession({ url: backend.url }).open();
+        return { session, backendPid: backend.proc.pid, stop: () => session.close() };
+      },
+    },
+    {
+      name: 'serve',
+      transport: 'http',
+      call: ECHO,
+      note: 'client -> mcp-warden serve (HTTP, allow-all, no audit) -> bench server (HTTP)',
+      unavailable: () => (serveBuilt() ? undefined : 'mcp-warden serve is not built (npm run build) or not implemented yet'),
+      start: async () => {
+        const backend = await sharedHttpBackend();
+        const serve = await startServe({ transport: 'streamable-http', url: backend.url });
+        const session = await new HttpSession({ url: serve.url }).open();
+        return {
+          session,
+          proxyPid: serve.proc.pid,
+          backendPid: backend.proc.pid,
+          stop: async () => {
+            await session.close();
+            await serve.stop();
+          },
+        };
+      },
+    },
+  ];
+}
+
+function serveBuilt() {
+  try {
+    execFileSync(process.execPath, [WARDEN_CLI, 'serve', '--help'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function kubernetesPackMissing() {
+  return existsSync(path.join(ROOT, 'policies', 'kubernetes')) ? undefined : 'policies/kubernetes does not exist yet';
+}
+
+function kubernetesPolicyArgs() {
+  const data = path.join(scratch, 'kubernetes-data.json');
+  writeFileSync(data, JSON.stringify({ allowed_namespaces: ['default'] }));
+  return ['--policy', 'kubernetes', '--data', data];
+}
