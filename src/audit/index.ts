@@ -9,7 +9,7 @@ import type { AuditConfig } from '../config/audit.js';
 import type { Recorder } from '../types.js';
 import { openAuditStore, type AuditStore, type OpenOptions } from './store.js';
 
-export { openAuditStore, openAuditReader, type AuditReader, type AuditStore, type OpenOptions } from './store.js';
+export { openAuditStore, openAuditReader, type AuditFileReader, type AuditReader, type AuditStore, type OpenOptions } from './store.js';
 export { AuditBackpressureError } from './recorder.js';
 export { type AuditFilter, type QueryOptions, type QueryPage, type AuditStats, DECISIONS } from './query.js';
 export { type VerifyResult, type VerifyProblem } from './verify.js';

@@ -112,7 +112,13 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
 }
 
 /** Opens an existing audit database read-only (CLI queries); never imports or writes. */
-export function openAuditReader(dbPath: string): AuditReader & { close(): void; pendingJournalSegments(): number } {
+export interface AuditFileReader extends AuditReader {
+  close(): void;
+  /** Journal segments beside the database that a writer has not imported yet. */
+  pendingJournalSegments(): number;
+}
+
+export function openAuditReader(dbPath: string): AuditFileReader {
   const path = resolve(dbPath);
   let db: Database.Database;
   try {

@@ -1,9 +1,11 @@
 /** Every CLI command module; each exports register(program). Add one import and one entry per command. */
 import type { Command } from 'commander';
+import * as audit from './audit.js';
 import * as config from './config.js';
 import * as keys from './keys.js';
 
 export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [
+  audit,
   config,
   keys,
 ];

@@ -1,0 +1,91 @@
+/**
+ * Output of the `audit` commands: a fixed-width table for people (default on a TTY), JSON or
+ * NDJSON for programs, plus parsing of time arguments (ISO dates, epoch milliseconds or a
+ * duration ago such as 15m, 2h, 7d).
+ */
+import type { AuditEntry, AuditStats } from '../audit/index.js';
+import { CliError, EXIT } from './errors.js';
+
+export type OutputFormat = 'table' | 'json' | 'ndjson';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Parses --since/--until: "2026-01-31", "2026-01-31T10:00:00Z", epoch ms, or "15m"/"2h"/"7d" ago. */
+export function parseTime(value: string, option: string, now: number = Date.now()): number {
+  const rel = DURATION.exec(value.trim());
+  if (rel) return now - Number(rel[1]) * UNIT_MS[rel[2]!]!;
+  if (/^\d{10,}$/.test(value)) return Number(value);
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) {
+    throw new CliError(`${option}: cannot read "${value}" as a time (use an ISO date, epoch milliseconds, or a duration like 15m, 2h, 7d)`, EXIT.USAGE);
+  }
+  return t;
+}
+
+export function chooseFormat(opts: { json?: boolean; ndjson?: boolean; table?: boolean }): OutputFormat {
+  if (opts.json) return 'json';
+  if (opts.ndjson) return 'ndjson';
+  if (opts.table) return 'table';
+  return process.stdout.isTTY ? 'table' : 'ndjson';
+}
+
+function target(e: AuditEntry): string {
+  const name = e.tool ?? e.prompt ?? e.resource ?? '';
+  return e.backend && name ? `${name} @${e.backend}` : name || (e.backend ?? '');
+}
+
+function cell(value: string, width: number): string {
+  const flat = value.replace(/\s+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
+}
+
+const COLUMNS: Array<[string, number, (e: AuditEntry) => string]> = [
+  ['SEQ', 7, (e) => String(e.seq)],
+  ['TIME', 24, (e) => new Date(e.time).toISOString()],
+  ['CLIENT', 26, (e) => (e.clientName && e.clientName !== e.clientId ? `${e.clientId} (${e.clientName})` : e.clientId)],
+  ['METHOD', 16, (e) => e.method],
+  ['TARGET', 28, target],
+  ['DECISION', 11, (e) => e.decision],
+  ['OUTCOME', 12, (e) => e.outcome + (e.errorCode !== null ? ` ${e.errorCode}` : '')],
+  ['MS', 8, (e) => (((e.backendMicros ?? 0) + e.decisionMicros) / 1000).toFixed(1)],
+  ['REASONS', 40, (e) => e.reasons.join('; ')],
+];
+
+export function tableHeader(): string {
+  return COLUMNS.map(([name, width]) => cell(name, width)).join(' ').trimEnd();
+}
+
+export function tableRow(e: AuditEntry): string {
+  return COLUMNS.map(([, width, get]) => cell(get(e), width)).join(' ').trimEnd();
+}
+
+export function writeEntries(rows: AuditEntry[], format: OutputFormat, out: NodeJS.WritableStream = process.stdout): void {
+  if (format === 'json') {
+    out.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else if (format === 'ndjson') {
+    for (const r of rows) out.write(`${JSON.stringify(r)}\n`);
+  } else {
+    out.write(`${tableHeader()}\n`);
+    for (const r of rows) out.write(`${tableRow(r)}\n`);
+  }
+}
+
+export function writeStats(stats: AuditStats, format: OutputFormat, out: NodeJS.WritableStream = process.stdout): void {
+  if (format !== 'table') {
+    out.write(`${JSON.stringify(stats, null, format === 'json' ? 2 : undefined)}\n`);
+    return;
+  }
+  const section = (title: string, rows: Array<{ key: string | null; count: number }>): void => {
+    out.write(`${title}\n`);
+    for (const r of rows) out.write(`  ${cell(r.key ?? '(none)', 40)} ${r.count}\n`);
+  };
+  out.write(`total ${stats.total}\n`);
+  section('by client', stats.byClient);
+  section('by tool', stats.byTool);
+  section('by decision', stats.byDecision);
+  out.write('by client, tool, decision\n');
+  for (const r of stats.byClientToolDecision) {
+    out.write(`  ${cell(r.client, 24)} ${cell(r.tool ?? '(none)', 28)} ${cell(r.decision, 11)} ${r.count}\n`);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * `mcp-warden audit query|tail|export|stats|verify`: read the audit database (read-only; the
+ * running proxy keeps writing) to answer who called what, when, with which decision; follow new
+ * rows; export OPA-style decision logs; count; and check the hash chain (exit 1 when tampered).
+ * Every command takes --db PATH or --config FILE (default ./warden.yaml).
+ */
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
+import { loadConfigFile } from '../../config/load.js';
+import { chooseFormat, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
+import { CliError, EXIT } from '../errors.js';
+
+interface SourceOptions {
+  db?: string;
+  config?: string;
+}
+
+interface FilterOptions extends SourceOptions {
+  client?: string;
+  tool?: string;
+  backend?: string;
+  decision?: string;
+  method?: string;
+  outcome?: string;
+  since?: string;
+  until?: string;
+  text?: string;
+}
+
+interface FormatOptions {
+  json?: boolean;
+  ndjson?: boolean;
+  table?: boolean;
+}
+
+/** The database path and the policy package (for exports) from --db or the config file. */
+function resolveSource(opts: SourceOptions): { dbPath: string; policyPackage?: string } {
+  if (opts.db) return { dbPath: resolve(opts.db) };
+  const file = opts.config ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
+  if (!file) throw new CliError('no audit database given: use --db PATH or --config FILE', EXIT.USAGE);
+  const { config, baseDir } = loadConfigFile(file);
+  return { dbPath: resolve(baseDir, config.audit.path), policyPackage: config.policy.package };
+}
+
+function withReader<T>(opts: SourceOptions, fn: (reader: AuditFileReader, policyPackage?: string) => T): T {
+  const { dbPath, policyPackage } = resolveSource(opts);
+  if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
+  const reader = openAuditReader(dbPath);
+  try {
+    return fn(reader, policyPackage);
+  } finally {
+    reader.close();
+  }
+}
+
+function toFilter(opts: FilterOptions): AuditFilter {
+  return {
+    client: opts.client,
+    tool: opts.tool,
+    backend: opts.backend,
+    decision: opts.decision,
+    method: opts.method,
+    outcome: opts.outcome,
+    since: opts.since === undefined ? undefined : parseTime(opts.since, '--since'),
+    until: opts.until === undefined ? undefined : parseTime(opts.until, '--until'),
+    text: opts.text,
+  };
+}
+
+function positiveInt(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name}: expected a positive integer, got "${value}"`, EXIT.USAGE);
+    return n;
+  };
+}
+
+function sourceOptions(cmd: Command): Command {
+  return cmd.option('--db <path>', 'audit database file').option('--config <file>', 'warden.yaml to read audit.path from (default ./warden.yaml)');
+}
+
+function filterOptions(cmd: Command): Command {
+  return sourceOptions(cmd)
+    .option('--client <id>', 'client id or name (* wildcard)')
+    .option('--tool <name>', 'tool name (* wildcard)')
+    .option('--backend <name>', 'backend name')
+    .option('--decision <list>', 'allow, deny, shadow-deny, error (comma-separated)')
+    .option('--method <method>', 'JSON-RPC method, e.g. tools/call')
+    .option('--outcome <outcome>', 'ok, tool_error, rpc_error, denied, backend_unavailable, cancelled, timeout')
+    .option('--since <time>', 'from this time: ISO date, epoch ms, or a duration ago (15m, 2h, 7d)')
+    .option('--until <time>', 'before this time (same forms as --since)')
+    .option('--text <text>', 'free text contained in the (redacted) arguments');
+}
+
+function formatOptions(cmd: Command): Command {
+  return cmd.option('--table', 'table output (default on a terminal)').option('--json', 'JSON array output').option('--ndjson', 'one JSON object per line (default when piped)');
+}
+
+function wrapFilterError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('unknown decision')) throw new CliError(`--decision: ${err.message}`, EXIT.USAGE);
+    throw err;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function register(program: Command): void {
+  const audit = program.command('audit').description('query, follow, export and verify the audit log');
+
+  formatOptions(filterOptions(audit.command('query')))
+    .description('rows matching the filters, newest first')
+    .option('--limit <n>', 'at most this many rows', positiveInt('--limit'), 50)
+    .option('--asc', 'oldest first')
+    .action((opts: FilterOptions & FormatOptions & { limit: number; asc?: boolean }) => {
+      withReader(opts, (reader) => {
+        const page = wrapFilterError(() => reader.query({ ...toFilter(opts), limit: opts.limit, order: opts.asc ? 'asc' : 'desc' }));
+        writeEntries(page.rows, chooseFormat(opts));
+      });
+    });
+
+  formatOptions(filterOptions(audit.command('tail')))
+    .description('the newest rows, oldest first; with -f keep printing new rows')
+    .option('-n, --lines <n>', 'how many rows to show first', positiveInt('--lines'), 10)
+    .option('-f, --follow', 'wait for new rows')
+    .option('--interval <ms>', 'poll interval with -f', positiveInt('--interval'), 250)
+    .action(async (opts: FilterOptions & FormatOptions & { lines: number; follow?: boolean; interval: number }) => {
+      const { dbPath } = resolveSource(opts);
+      if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
+      const reader = openAuditReader(dbPath);
+      const format = chooseFormat(opts) === 'json' ? 'ndjson' : chooseFormat(opts);
+      try {
+        const filter = toFilter(opts);
+        const first = wrapFilterError(() => reader.query({ ...filter, limit: opts.lines })).rows.reverse();
+        writeEntries(first, format);
+        let cursor = first.length > 0 ? first[first.length - 1]!.seq : reader.meta().headSeq;
+        let stop = false;
+        const onSignal = (): void => {
+          stop = true;
+        };
+        process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+        while (opts.follow && !stop) {
+          await sleep(opts.interval);
+          const page = reader.query({ ...filter, order: 'asc', cursor, limit: 1000 });
+          if (page.rows.length === 0) continue;
+          for (const row of page.rows) process.stdout.write(format === 'table' ? `${tableRow(row)}\n` : `${JSON.stringify(row)}\n`);
+          cursor = page.rows[page.rows.length - 1]!.seq;
+        }
+      } finally {
+        reader.close();
+      }
+    });
+
+  filterOptions(audit.command('export'))
+    .description('write rows as NDJSON in the shape of OPA decision logs, oldest first')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option('--package <name>', 'policy package for the "path" field (default from the config, else mcp.authz)')
+    .action(async (opts: FilterOptions & { output?: string; package?: string }) => {
+      const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+      const out = opts.output ? createWriteStream(opts.output) : process.stdout;
+      let count = 0;
+      withReader(opts, (reader, policyPackage) => {
+        const filter = toFilter(opts);
+        let cursor: number | undefined;
+        for (;;) {
+          const page = wrapFilterError(() => reader.query({ ...filter, order: 'asc', cursor, limit: 1000 }));
+          for (const row of page.rows) out.write(`${JSON.stringify(toDecisionLog(row, { policyPackage: opts.package ?? policyPackage, version }))}\n`);
+          count += page.rows.length;
+          if (page.nextCursor === undefined) break;
+          cursor = page.nextCursor;
+        }
+      });
+      if (opts.output) {
+        await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? rej(err) : res())));
+        process.stderr.write(`exported ${count} decision${count === 1 ? '' : 's'} to ${opts.output}\n`);
+      }
+    });
+
+  formatOptions(filterOptions(audit.command('stats')))
+    .description('counts by client, tool and decision')
+    .action((opts: FilterOptions & FormatOptions) => {
+      withReader(opts, (reader) => writeStats(wrapFilterError(() => reader.stats(toFilter(opts))), chooseFormat(opts)));
+    });
+
+  sourceOptions(audit.command('verify'))
+    .description('check the hash chain; exit 1 and name the first changed, deleted or inserted row')
+    .option('--json', 'print the result as JSON')
+    .action((opts: SourceOptions & { json?: boolean }) => {
+      withReader(opts, (reader) => {
+        const result = reader.verify();
+        const pending = reader.pendingJournalSegments();
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, pendingJournalSegments: pending })}\n`);
+        else if (result.ok) {
+          process.stdout.write(`ok: ${result.rows} rows verified (seq ${result.anchorSeq + 1}-${result.headSeq}), head ${result.headHash}\n`);
+        }
+        if (pending > 0) {
+          process.stderr.write(`note: ${pending} journal segment(s) not yet imported; they are imported when mcp-warden next opens this database\n`);
+        }
+        if (!result.ok) {
+          throw new CliError(`audit verify FAILED: ${result.problem!.message} (${result.rows} rows verified before it)`, EXIT.CHECK_FAILED);
+        }
+      });
+    });
+}
