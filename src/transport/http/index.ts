@@ -97,7 +97,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   // routes other modules add on `app`.
   void app.register(async (scope) => {
     scope.decorateRequest('wardenClient', null);
-    scope.removeContentTypeParser('application/json');
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.maxMessageBytes }, (_request, body, done) => {
       done(null, body);
     });
