@@ -1,9 +1,10 @@
 /**
- * Load generator for Streamable HTTP: node:http with a keep-alive Agent, raw JSON bodies, one
+ * Load generator for Streamable HTTP: a pool of raw keep-alive HTTP/1.1 connections (one per
+ * concurrent call; see raw-http.mjs), raw JSON bodies, one
  * `initialize` per session (Mcp-Session-Id), then tools/call POSTs kept `concurrency` deep.
  * Accepts a JSON or an SSE response; parses only the response message.
  */
-import http from 'node:http';
+import { RawHttpConnection } from './raw-http.mjs';
 
 /** The JSON-RPC response carried by a body that is either JSON or an SSE stream. */
 function parseBody(body, contentType) {
@@ -26,41 +27,37 @@ export class HttpSession {
   constructor(spec) {
     this.url = new URL(spec.url);
     this.nextId = 1;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.pool = [];
     this.headers = {
+      host: this.url.host,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': '2025-11-25',
     };
   }
 
-  #post(body, onDone) {
-    const req = http.request(
-      {
-        host: this.url.hostname,
-        port: this.url.port,
-        path: this.url.pathname,
-        method: 'POST',
-        agent: this.agent,
-        headers: { ...this.headers, 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => onDone(undefined, res, text));
-      },
-    );
-    req.on('error', (err) => onDone(err));
-    req.end(body);
+  /** The first `n` keep-alive connections of the pool, opened on demand. */
+  async #connections(n) {
+    while (this.pool.length < n) {
+      const conn = new RawHttpConnection(this.url.hostname, Number(this.url.port));
+      await conn.ready;
+      this.pool.push(conn);
+    }
+    return this.pool.slice(0, n);
   }
 
-  #postAsync(body) {
-    return new Promise((resolve, reject) => this.#post(body, (err, res, text) => (err ? reject(err) : resolve({ res, text }))));
+  async #send(method, body) {
+    const [conn] = await this.#connections(1);
+    return new Promise((resolve, reject) =>
+      conn.request(method, this.url.pathname, this.headers, body, (err, status, headers, text) =>
+        err ? reject(err) : resolve({ status, headers, text }),
+      ),
+    );
   }
 
   async open() {
-    const { res, text } = await this.#postAsync(
+    const init = await this.#send(
+      'POST',
       JSON.stringify({
         jsonrpc: '2.0',
         id: 0,
@@ -68,22 +65,24 @@ export class HttpSession {
         params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-warden-bench', version: '1.0.0' } },
       }),
     );
-    if (res.statusCode !== 200) throw new Error(`initialize: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
-    const sessionId = res.headers['mcp-session-id'];
-    if (sessionId) this.headers['mcp-session-id'] = sessionId;
-    const msg = parseBody(text, res.headers['content-type']);
-    if (!msg.result) throw new Error(`initialize failed: ${text.slice(0, 300)}`);
+    if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status}: ${init.text.slice(0, 300)}`);
+    if (init.headers['mcp-session-id']) this.headers['mcp-session-id'] = init.headers['mcp-session-id'];
+    const msg = parseBody(init.text, init.headers['content-type']);
+    if (!msg.result) throw new Error(`initialize failed: ${init.text.slice(0, 300)}`);
     if (msg.result.protocolVersion) this.headers['mcp-protocol-version'] = msg.result.protocolVersion;
-    const note = await this.#postAsync('{"jsonrpc":"2.0","method":"notifications/initialized"}');
-    if (note.res.statusCode >= 300) throw new Error(`notifications/initialized: HTTP ${note.res.statusCode}`);
+    const note = await this.#send('POST', '{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    if (note.status >= 300) throw new Error(`notifications/initialized: HTTP ${note.status}`);
     return this;
   }
 
   /** @returns {Promise<{ latenciesMs: Float64Array, elapsedMs: number, errors: number, firstError?: unknown }>} */
-  run(n, concurrency, { tool, args }) {
+  async run(n, concurrency, { tool, args }) {
+    const conns = await this.#connections(Math.min(concurrency, n));
     const base = this.nextId;
     this.nextId += n;
     const tail = `,"method":"tools/call","params":${JSON.stringify({ name: tool, arguments: args })}}`;
+    const path = this.url.pathname;
+    const headers = this.headers;
     const latenciesMs = new Float64Array(n);
     let sent = 0;
     let done = 0;
@@ -91,14 +90,14 @@ export class HttpSession {
     let firstError;
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
-      const send = () => {
+      const send = (conn) => {
         const i = sent++;
         const start = performance.now();
-        this.#post(`{"jsonrpc":"2.0","id":${base + i}${tail}`, (err, res, text) => {
+        conn.request('POST', path, headers, `{"jsonrpc":"2.0","id":${base + i}${tail}`, (err, status, resHeaders, text) => {
           latenciesMs[i] = performance.now() - start;
           if (err) return reject(err);
           try {
-            const msg = res.statusCode === 200 ? parseBody(text, res.headers['content-type']) : { error: { status: res.statusCode, text } };
+            const msg = status === 200 ? parseBody(text, resHeaders['content-type']) : { error: { status, text } };
             if (msg.error || msg.result?.isError) {
               errors++;
               firstError ??= msg.error ?? msg.result;
@@ -108,25 +107,15 @@ export class HttpSession {
             firstError ??= String(e);
           }
           if (++done === n) resolve({ latenciesMs, elapsedMs: performance.now() - t0, errors, firstError });
-          else if (sent < n) send();
+          else if (sent < n) send(conn);
         });
       };
-      const first = Math.min(concurrency, n);
-      for (let k = 0; k < first; k++) send();
+      for (const conn of conns) send(conn);
     });
   }
 
   async close() {
-    if (this.headers['mcp-session-id']) {
-      await new Promise((resolve) => {
-        const req = http.request(
-          { host: this.url.hostname, port: this.url.port, path: this.url.pathname, method: 'DELETE', agent: this.agent, headers: this.headers },
-          (res) => (res.resume(), res.on('end', resolve)),
-        );
-        req.on('error', resolve);
-        req.end();
-      });
-    }
-    this.agent.destroy();
+    if (this.headers['mcp-session-id']) await this.#send('DELETE', '').catch(() => {});
+    for (const conn of this.pool) conn.close();
   }
 }
