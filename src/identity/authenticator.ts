@@ -17,13 +17,13 @@ import type { AuthConfig } from '../config/auth.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthRequest, AuthResult, Authenticator, ClientIdentity } from '../types.js';
 import { KEY_PREFIX } from './api-keys.js';
+import { API_KEY_ENV } from './backend-credentials.js';
 import { bearerChallenge, resourceMetadataUrl, type ChallengeParams } from './challenge.js';
 import { tokenScopes } from './claims.js';
 import { JwtVerifier } from './jwt.js';
 import { KeyStore } from './key-store.js';
 
-/** Environment variable a stdio client's API key arrives in (wrap / serve's stdio frontend). */
-export const API_KEY_ENV = 'MCP_WARDEN_API_KEY';
+export { API_KEY_ENV };
 
 export interface AuthenticatorOptions {
   logger?: Logger;

@@ -7,7 +7,9 @@
  * configured `env`.
  */
 import type { HttpBackendConfig, StdioBackendConfig } from '../config/backends.js';
-import { API_KEY_ENV } from './authenticator.js';
+
+/** Environment variable a stdio client's API key arrives in (wrap / serve's stdio frontend). */
+export const API_KEY_ENV = 'MCP_WARDEN_API_KEY';
 
 /** Request headers that carry a client's credential; stripped from anything forwarded. */
 export const CLIENT_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'cookie', 'proxy-authorization']);
