@@ -16,6 +16,7 @@ export { type VerifyResult, type VerifyProblem } from './verify.js';
 export { type AuditEntry } from './row.js';
 export { toDecisionLog, type DecisionLogEvent } from './export.js';
 export { Redactor, REDACTED } from './redact.js';
+export { parseAuditTime } from './time.js';
 
 /** A recorder that stores nothing (audit.enabled: false). */
 export const disabledRecorder: Recorder = {

@@ -3,24 +3,18 @@
  * NDJSON for programs, plus parsing of time arguments (ISO dates, epoch milliseconds or a
  * duration ago such as 15m, 2h, 7d).
  */
-import type { AuditEntry, AuditStats } from '../audit/index.js';
+import { parseAuditTime, type AuditEntry, type AuditStats } from '../audit/index.js';
 import { CliError, EXIT } from './errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'ndjson';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** Parses --since/--until: "2026-01-31", "2026-01-31T10:00:00Z", epoch ms, or "15m"/"2h"/"7d" ago. */
 export function parseTime(value: string, option: string, now: number = Date.now()): number {
-  const rel = DURATION.exec(value.trim());
-  if (rel) return now - Number(rel[1]) * UNIT_MS[rel[2]!]!;
-  if (/^\d{10,}$/.test(value)) return Number(value);
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) {
-    throw new CliError(`${option}: cannot read "${value}" as a time (use an ISO date, epoch milliseconds, or a duration like 15m, 2h, 7d)`, EXIT.USAGE);
+  try {
+    return parseAuditTime(value, now);
+  } catch (err) {
+    throw new CliError(`${option}: ${(err as Error).message}`, EXIT.USAGE);
   }
-  return t;
 }
 
 export function chooseFormat(opts: { json?: boolean; ndjson?: boolean; table?: boolean }): OutputFormat {

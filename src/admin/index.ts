@@ -1,0 +1,67 @@
+/**
+ * Admin HTTP API, a fastify plugin the serve command registers on its HTTP frontend:
+ * `GET <prefix>/audit` (the audit log with the CLI's filters, cursor-paginated), `<prefix>/audit/stats`
+ * and `<prefix>/audit/verify`, all behind admin bearer tokens that are separate from MCP clients'
+ * credentials (401 without one).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditReader } from '../audit/index.js';
+import type { AdminConfig } from '../config/admin.js';
+import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
+import { filterFromQuery, pageFromQuery, QueryParamError } from './params.js';
+
+export { adminTokenHash } from './auth.js';
+
+export interface AdminRoutesOptions {
+  store: AuditReader;
+  /** The `admin` section, or the whole warden config. */
+  config: AdminConfig | { admin: AdminConfig };
+}
+
+const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
+
+export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOptions): void {
+  const admin = 'admin' in options.config ? options.config.admin : options.config;
+  if (!admin.enabled) return;
+  const check = createAdminTokenCheck(parseTokenHashes(admin.tokenHashes));
+  const { store } = options;
+  const prefix = admin.pathPrefix.replace(/\/+$/, '');
+
+  void app.register(
+    async (scope) => {
+      scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+        if (check(request.headers.authorization)) return;
+        const error = admin.tokenHashes.length === 0 ? 'admin API has no credentials configured (admin.tokenHashes)' : 'admin token required';
+        return reply.code(401).header('www-authenticate', CHALLENGE).send({ error });
+      });
+
+      const badRequest = (reply: FastifyReply, err: unknown): FastifyReply => {
+        if (err instanceof QueryParamError || (err instanceof Error && err.message.startsWith('unknown decision'))) {
+          return reply.code(400).send({ error: err.message });
+        }
+        throw err;
+      };
+
+      scope.get('/audit', async (request, reply) => {
+        try {
+          const query = request.query as Record<string, unknown>;
+          const page = store.query({ ...filterFromQuery(query), ...pageFromQuery(query) });
+          return page;
+        } catch (err) {
+          return badRequest(reply, err);
+        }
+      });
+
+      scope.get('/audit/stats', async (request, reply) => {
+        try {
+          return store.stats(filterFromQuery(request.query as Record<string, unknown>));
+        } catch (err) {
+          return badRequest(reply, err);
+        }
+      });
+
+      scope.get('/audit/verify', async () => store.verify());
+    },
+    { prefix },
+  );
+}
