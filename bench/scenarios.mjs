@@ -175,6 +175,6 @@ function kubernetesPackMissing() {
 
 function kubernetesPolicyArgs() {
   const data = path.join(scratch, 'kubernetes-data.json');
-  writeFileSync(data, JSON.stringify({ allowed_namespaces: ['default'] }));
+  writeFileSync(data, JSON.stringify({ warden: { kubernetes: { allowed_namespaces: ['default'] } } }));
   return ['--policy', 'kubernetes', '--data', data];
 }
