@@ -168,6 +168,13 @@ describe('Streamable HTTP bad input', () => {
     await expectStillServing();
   });
 
+  it.each([['PUT'], ['PATCH'], ['HEAD']])('%s on the MCP path: 405 with Allow: GET, POST, DELETE', async (method) => {
+    const res = await raw(started.url, { method, headers: sessionHeaders() });
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, POST, DELETE');
+    await expectStillServing();
+  });
+
   it('Host not allowed (DNS rebinding): 403, and a loopback Host with the port is accepted', async () => {
     const res = await post(initializeBody(), { ...MCP_HEADERS, host: 'evil.example.com' });
     expect(res.status).toBe(403);

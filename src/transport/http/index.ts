@@ -13,7 +13,7 @@ import type { Logger } from '../../log/logger.js';
 import type { Authenticator } from '../../types.js';
 import type { SessionAcceptor } from '../types.js';
 import { HostOriginGuard } from './guards.js';
-import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, errorBody } from './jsonrpc.js';
+import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, errorBody } from './jsonrpc.js';
 import { createLegacySseHandlers } from './legacy-sse.js';
 import { createRequestGuard } from './request-guard.js';
 import { SessionRegistry } from './sessions.js';
@@ -76,6 +76,13 @@ function bodyErrorHandler(config: ServerConfig, logger: Logger) {
   };
 }
 
+function methodNotAllowed(allow: string) {
+  const body = errorBody(SERVER_ERROR, `Method not allowed: use ${allow}`);
+  return function handler(_request: FastifyRequest, reply: FastifyReply): void {
+    reply.code(405).header('allow', allow).header('content-type', 'application/json').send(body);
+  };
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
@@ -104,9 +111,10 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     scope.setErrorHandler(bodyErrorHandler(config, log));
 
     scope.post(config.mcpPath, { onRequest: guardStreamable }, streamable.post);
-    scope.get(config.mcpPath, { onRequest: guardStreamable }, streamable.get);
+    scope.get(config.mcpPath, { onRequest: guardStreamable, exposeHeadRoute: false }, streamable.get);
     scope.delete(config.mcpPath, { onRequest: guardStreamable }, streamable.del);
-    scope.get(config.ssePath, { onRequest: guardSse }, legacy.openStream);
+    scope.route({ method: ['PUT', 'PATCH', 'HEAD', 'OPTIONS'], url: config.mcpPath, onRequest: guardStreamable, handler: methodNotAllowed('GET, POST, DELETE') });
+    scope.get(config.ssePath, { onRequest: guardSse, exposeHeadRoute: false }, legacy.openStream);
     scope.post(config.messagesPath, { onRequest: guardSse }, legacy.postMessage);
   });
 

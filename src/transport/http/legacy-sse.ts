@@ -90,6 +90,10 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
       writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated');
       return;
     }
+    if (registry.full) {
+      writeJsonError(res, 503, SERVER_ERROR, 'Service unavailable: too many open sessions, retry later', null, { 'retry-after': '5' });
+      return;
+    }
     const session = new LegacySseSession(randomUUID(), client, res, registry);
     registry.add(session);
     try {

@@ -22,6 +22,8 @@ export interface HttpSession {
 }
 
 const KEEPALIVE_MS = 20_000;
+/** Open sessions beyond this are refused (503) rather than exhausting memory. */
+export const MAX_SESSIONS = 10_000;
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, HttpSession>();
@@ -31,6 +33,10 @@ export class SessionRegistry {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  get full(): boolean {
+    return this.sessions.size >= MAX_SESSIONS;
   }
 
   get(id: string): HttpSession | undefined {

@@ -68,6 +68,10 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
       writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated', id);
       return;
     }
+    if (registry.full) {
+      writeJsonError(res, 503, SERVER_ERROR, 'Service unavailable: too many open sessions, retry later', id, { 'retry-after': '5' });
+      return;
+    }
     const session = new StreamableHttpSession(randomUUID(), client, registry);
     registry.add(session);
     try {
