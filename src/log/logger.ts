@@ -41,6 +41,14 @@ export const REDACTED_PATHS = [
   '*.*.secret',
   '*.*.bearerToken',
   '*.*.headers',
+  '*.*.env',
+  '*.*.stdioApiKey',
+  '*.*.apiKeys',
+  // a whole config logged as { config }: config.auth.jwt.secret, config.backends[i].bearerToken
+  '*.*.*.secret',
+  '*.*.*.bearerToken',
+  '*.*.*.headers',
+  '*.*.*.env',
 ];
 
 export interface LoggerOptions {
