@@ -1,0 +1,71 @@
+/** Helpers for the audit tests: temp databases, sample records, the built CLI and raw file bytes. */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { auditSchema, type AuditConfig } from '../../src/config/audit.js';
+import type { AuditRecord } from '../../src/types.js';
+
+export const CLI = resolve('dist/cli/main.js');
+
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-audit-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function auditConfig(path: string, overrides: Record<string, unknown> = {}): AuditConfig {
+  return auditSchema.parse({ path, ...overrides });
+}
+
+export function sampleRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    time: Date.now(),
+    clientId: 'alice',
+    clientName: 'Alice (laptop)',
+    authMethod: 'api_key',
+    sessionId: 'sess-1',
+    transport: 'streamable-http',
+    backend: 'qubinode',
+    method: 'tools/call',
+    requestId: 7,
+    tool: 'qubinode__list_vms',
+    arguments: { filter: 'running' },
+    decision: 'allow',
+    reasons: [],
+    policyVersion: 'sha256:abc',
+    outcome: 'ok',
+    result: { content: [{ type: 'text', text: 'vm-1, vm-2' }] },
+    decisionMicros: 42,
+    backendMicros: 1234,
+    requestBytes: 120,
+    responseBytes: 300,
+    ...overrides,
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'silent' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Raw bytes of the database and every file beside it that belongs to it (-wal, -shm, journal). */
+export function databaseBytes(dbPath: string): Buffer {
+  const dir = resolve(dbPath, '..');
+  const base = dbPath.slice(dir.length + 1);
+  const parts = readdirSync(dir)
+    .filter((n) => n.startsWith(base))
+    .map((n) => join(dir, n))
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p));
+  return Buffer.concat(parts);
+}
