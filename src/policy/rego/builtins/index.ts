@@ -13,6 +13,17 @@ import { builtins as regex } from './regex.js';
 import { builtins as glob } from './glob.js';
 import { builtins as encoding } from './encoding.js';
 import { builtins as time } from './time.js';
+import { builtins as objects } from './objects.js';
+import { builtins as arrays } from './arrays.js';
+import { builtins as json_patch } from './json-patch.js';
+import { builtins as graph } from './graph.js';
+import { builtins as units } from './units.js';
+import { builtins as semver } from './semver.js';
+import { builtins as net } from './net.js';
+import { builtins as crypto } from './crypto.js';
+import { builtins as jwt } from './jwt.js';
+import { builtins as uuid } from './uuid.js';
+import { builtins as bits } from './bits.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -23,5 +34,16 @@ registerBuiltins(regex);
 registerBuiltins(glob);
 registerBuiltins(encoding);
 registerBuiltins(time);
+registerBuiltins(objects);
+registerBuiltins(arrays);
+registerBuiltins(json_patch);
+registerBuiltins(graph);
+registerBuiltins(units);
+registerBuiltins(semver);
+registerBuiltins(net);
+registerBuiltins(crypto);
+registerBuiltins(jwt);
+registerBuiltins(uuid);
+registerBuiltins(bits);
 
 export * from './registry.js';
