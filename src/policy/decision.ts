@@ -1,0 +1,69 @@
+/**
+ * Reads a Decision out of the compiled policy for one input document: `deny` first (any reason
+ * denies, and then `allow` need not be evaluated), then `allow` (only the value true allows:
+ * undefined or anything else fails closed, with a reason saying so). At the response phase only
+ * `deny` (withhold the result) and `redact` (mask fields before the client sees them) count; the
+ * request was already allowed.
+ */
+import type { Phase, RedactRule } from '../types.js';
+import type { CompiledPolicy } from './engine.js';
+import type { InputDocument } from './input.js';
+
+export interface Verdict {
+  allowed: boolean;
+  reasons: string[];
+  redact?: RedactRule[];
+}
+
+const NO_REASONS: string[] = [];
+
+function reasonText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** deny's value as reasons: a set (array) of messages; any other defined, non-false value denies too. */
+export function denyReasons(value: unknown, ref: string): string[] {
+  if (value === undefined || value === false || value === null) return NO_REASONS;
+  if (Array.isArray(value)) return value.length === 0 ? NO_REASONS : value.map(reasonText);
+  if (typeof value === 'object') {
+    const keys = Object.keys(value);
+    return keys.length === 0 ? NO_REASONS : keys.map((k) => `${k}: ${reasonText((value as Record<string, unknown>)[k])}`);
+  }
+  return [value === true ? `denied by ${ref}` : reasonText(value)];
+}
+
+/** redact's value: a set of objects {field, pattern, replacement} or of strings (field names). */
+export function redactRules(value: unknown): RedactRule[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const rules: RedactRule[] = [];
+  for (const item of value) {
+    if (typeof item === 'string') {
+      rules.push({ field: item });
+    } else if (item !== null && typeof item === 'object') {
+      const { field, pattern, replacement } = item as Record<string, unknown>;
+      const rule: RedactRule = {};
+      if (typeof field === 'string') rule.field = field;
+      if (typeof pattern === 'string') rule.pattern = pattern;
+      if (typeof replacement === 'string') rule.replacement = replacement;
+      if (rule.field !== undefined || rule.pattern !== undefined) rules.push(rule);
+    }
+  }
+  return rules.length > 0 ? rules : undefined;
+}
+
+export function evaluateVerdict(policy: CompiledPolicy, input: InputDocument, phase: Phase, packageName: string, hasRedact: boolean): Verdict {
+  const reasons = denyReasons(policy.evaluate('deny', input), `data.${packageName}.deny`);
+  if (phase === 'response') {
+    const verdict: Verdict = { allowed: reasons.length === 0, reasons };
+    if (hasRedact) {
+      const redact = redactRules(policy.evaluate('redact', input));
+      if (redact !== undefined) verdict.redact = redact;
+    }
+    return verdict;
+  }
+  if (reasons.length > 0) return { allowed: false, reasons };
+  const allow = policy.evaluate('allow', input);
+  if (allow === true) return { allowed: true, reasons: NO_REASONS };
+  const shown = allow === undefined ? 'undefined' : JSON.stringify(allow);
+  return { allowed: false, reasons: [`no allow rule matched (data.${packageName}.allow is ${shown})`] };
+}

@@ -1,0 +1,50 @@
+/**
+ * What the decision point needs from a policy engine, so that the Rego interpreter (rego/) and the
+ * opa-wasm path (wasm/) are interchangeable: compile a set of sources with their data once, then
+ * evaluate one rule of the decision package many times with different input documents.
+ */
+
+/** One policy source: a Rego module's text, or (wasm) a compiled bundle's bytes. */
+export interface PolicySource {
+  /** Absolute path; compile errors name it. */
+  path: string;
+  text?: string;
+  bytes?: Uint8Array;
+}
+
+/** A compiled policy with its data, evaluated many times. */
+export interface CompiledPolicy {
+  /**
+   * Value of `data.<package>.<rule>` for this input (plain JSON: sets become arrays), or
+   * undefined when the rule is undefined. Throws PolicyEvalError on an evaluation error.
+   */
+  evaluate(rule: string, input: Record<string, unknown>): unknown;
+  /** Whether the decision package defines this rule at all. */
+  defines(rule: string): boolean;
+  close?(): void;
+}
+
+export interface PolicyEngine {
+  readonly name: 'rego' | 'wasm';
+  /** Throws PolicyCompileError whose message lists every problem as file:line:col: message. */
+  compile(sources: PolicySource[], data: Record<string, unknown>, packageName: string): CompiledPolicy;
+}
+
+/** A policy that cannot be loaded: the message names file:line:col for each problem. */
+export class PolicyCompileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyCompileError';
+  }
+}
+
+/** An error while evaluating: becomes a deny (fail closed); `location` is file:line:col when known. */
+export class PolicyEvalError extends Error {
+  constructor(
+    message: string,
+    readonly location?: string,
+  ) {
+    super(location ? `${location}: ${message}` : message);
+    this.name = 'PolicyEvalError';
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The decision point (PolicyDecider): loads the configured Rego policy (packs, files, data), turns
+ * each InterceptContext into an input document, evaluates `deny`/`allow` (and `redact` at the
+ * response phase) of one package, and returns a Decision that never throws (errors deny: fail
+ * closed). The policy in force is swapped atomically on reload (file watch, SIGHUP via reload()):
+ * a policy that fails to load keeps the previous one; at startup it throws with file:line:col.
+ * Contract for policy authors: docs/policy-contract.md.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log/logger.js';
+import { policySchema, type PolicyConfig } from '../config/policy.js';
+import type { Decision, InterceptContext, PolicyDecider } from '../types.js';
+import { evaluateVerdict } from './decision.js';
+import { PolicyEvalError, type CompiledPolicy } from './engine.js';
+import { engineFor } from './engines.js';
+import { buildInput } from './input.js';
+import { BUILTIN_PACKS_DIR, resolvePolicy } from './sources.js';
+import { watchPolicyFiles, type PolicyWatcher } from './watch.js';
+import { ErrorLog } from './error-log.js';
+
+export { PolicyCompileError, PolicyEvalError } from './engine.js';
+export { BUILTIN_PACKS_DIR } from './sources.js';
+
+export type EnforcementMode = 'enforce' | 'shadow';
+
+export interface PolicyDeciderOptions {
+  logger?: Logger;
+  /** Relative policy paths and data files are resolved against it (the config file's folder; default: cwd). */
+  baseDir?: string;
+  /** Where pack names are looked up (default: the packs shipped with mcp-warden). */
+  packsDir?: string;
+  /** Per-backend mode overrides (backends[].mode in the config). */
+  backendModes?: Readonly<Record<string, EnforcementMode | undefined>>;
+  /** Override policy.watch (e.g. `wrap`, which has no long-lived config). */
+  watch?: boolean;
+}
+
+export type ReloadResult = { ok: true; version: string; changed: boolean } | { ok: false; version: string; error: string };
+
+export interface PolicyDeciderHandle extends PolicyDecider {
+  readonly wantsResponsePhase: boolean;
+  /** Content hash of the policy in force. */
+  readonly version: string;
+  /** Reloads policy and data files; on failure keeps the policy in force. Never throws. */
+  reload(): ReloadResult;
+  close(): void;
+}
+
+/** Everything that changes together on reload: swapped as one reference. */
+interface Loaded {
+  compiled: CompiledPolicy;
+  version: string;
+  hasRedact: boolean;
+  watched: string[];
+}
+
+const DEFAULT_PACK_NOTE = 'no policy named: using the default pack (read-only rules: reads allowed, writes and unclassified tools denied)';
+
+class RegoPolicyDecider implements PolicyDeciderHandle {
+  private loaded: Loaded;
+  private watcher: PolicyWatcher | undefined;
+  private readonly errors: ErrorLog;
+
+  constructor(
+    private readonly config: PolicyConfig,
+    private readonly options: PolicyDeciderOptions & { baseDir: string; packsDir: string },
+  ) {
+    this.errors = new ErrorLog(options.logger);
+    this.loaded = this.load();
+    const log = options.logger;
+    if (log) {
+      if (isDefaultPolicy(config)) log.info({ version: this.loaded.version }, `policy: ${DEFAULT_PACK_NOTE}`);
+      log.info(
+        { engine: config.engine, package: config.package, mode: config.mode, version: this.loaded.version, policy: config.paths, data: config.dataFiles },
+        'policy loaded',
+      );
+    }
+    if (options.watch ?? config.watch) this.startWatching();
+  }
+
+  get wantsResponsePhase(): boolean {
+    return this.loaded.hasRedact;
+  }
+
+  get version(): string {
+    return this.loaded.version;
+  }
+
+  private load(): Loaded {
+    const resolved = resolvePolicy(this.config.paths, this.config.dataFiles, this.config.data, {
+      engine: this.config.engine,
+      baseDir: this.options.baseDir,
+      packsDir: this.options.packsDir,
+    });
+    const compiled = engineFor(this.config.engine).compile(resolved.sources, resolved.data, this.config.package);
+    return { compiled, version: resolved.version, hasRedact: compiled.defines('redact'), watched: resolved.watched };
+  }
+
+  decide(context: InterceptContext): Decision {
+    const start = performance.now();
+    const loaded = this.loaded;
+    const mode = this.modeFor(context);
+    try {
+      const verdict = evaluateVerdict(loaded.compiled, buildInput(context), context.phase, this.config.package, loaded.hasRedact);
+      const decision: Decision = { allowed: verdict.allowed, reasons: verdict.reasons, mode, policyVersion: loaded.version, micros: 0 };
+      if (verdict.redact !== undefined) decision.redact = verdict.redact;
+      decision.micros = (performance.now() - start) * 1000;
+      return decision;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.errors.report(loaded.version, message, context, err instanceof PolicyEvalError ? err.location : undefined);
+      return {
+        allowed: false,
+        reasons: [`policy error: ${message}`],
+        error: message,
+        mode,
+        policyVersion: loaded.version,
+        micros: (performance.now() - start) * 1000,
+      };
+    }
+  }
+
+  private modeFor(context: InterceptContext): EnforcementMode {
+    const name = context.backend?.name;
+    if (name !== undefined) {
+      const override = this.options.backendModes?.[name];
+      if (override !== undefined) return override;
+    }
+    return this.config.mode;
+  }
+
+  reload(): ReloadResult {
+    const previous = this.loaded;
+    let next: Loaded;
+    try {
+      next = this.load();
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.options.logger?.error({ version: previous.version, error }, 'policy reload failed: keeping the policy in force');
+      return { ok: false, version: previous.version, error };
+    }
+    const changed = next.version !== previous.version;
+    this.loaded = next;
+    previous.compiled.close?.();
+    if (changed) this.options.logger?.info({ version: next.version, previous: previous.version }, 'policy reloaded');
+    if (this.watcher && next.watched.join('\n') !== previous.watched.join('\n')) this.startWatching();
+    return { ok: true, version: next.version, changed };
+  }
+
+  private startWatching(): void {
+    this.watcher?.close();
+    this.watcher = watchPolicyFiles(this.loaded.watched, () => this.reload(), this.options.logger);
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
+function isDefaultPolicy(config: PolicyConfig): boolean {
+  return config.paths.length === 1 && config.paths[0] === 'default';
+}
+
+/**
+ * Builds the decider from the `policy:` config section (partial sections get the schema defaults,
+ * so `wrap --policy X --data F` passes `{ paths: [X], dataFiles: [F] }`). Throws
+ * PolicyCompileError (message: file:line:col: problem) when the policy cannot be loaded.
+ */
+export function createPolicyDecider(policyConfig: Partial<PolicyConfig> | undefined, options: PolicyDeciderOptions = {}): PolicyDeciderHandle {
+  const config = policySchema.parse(policyConfig ?? {});
+  return new RegoPolicyDecider(config, {
+    ...options,
+    baseDir: options.baseDir ?? process.cwd(),
+    packsDir: options.packsDir ?? BUILTIN_PACKS_DIR,
+  });
+}
+
+/** SIGHUP reloads the policy (serve wires this in); returns a function that removes the handler. */
+export function reloadOnSighup(decider: PolicyDeciderHandle): () => void {
+  const onHup = (): void => {
+    decider.reload();
+  };
+  process.on('SIGHUP', onHup);
+  return () => process.off('SIGHUP', onHup);
+}

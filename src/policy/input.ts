@@ -1,0 +1,65 @@
+/**
+ * Builds the Rego input document from an InterceptContext: the same shape for every transport (see
+ * docs/policy-contract.md). It runs on every request, so nothing is deep-copied: the client,
+ * session and tool sub-documents are built once per object they describe (cached by identity in
+ * WeakMaps: a session's ClientIdentity and a backend's ToolInfo are long-lived), and arguments,
+ * params and result are the proxy's own parsed objects, passed by reference. Undefined fields are
+ * left out, so a policy sees them as undefined, never as null.
+ */
+import type { ClientIdentity, InterceptContext, ToolInfo } from '../types.js';
+
+export type InputDocument = Record<string, unknown>;
+
+const clientDocs = new WeakMap<ClientIdentity, InputDocument>();
+const toolDocs = new WeakMap<ToolInfo, InputDocument>();
+const sessionDocs = new WeakMap<object, InputDocument>();
+
+function clientDoc(client: ClientIdentity): InputDocument {
+  let doc = clientDocs.get(client);
+  if (doc === undefined) {
+    doc = { id: client.id, name: client.name, auth: client.auth, roles: client.roles, claims: client.claims };
+    if (client.address !== undefined) doc.address = client.address;
+    if (client.credentialId !== undefined) doc.credential_id = client.credentialId;
+    clientDocs.set(client, doc);
+  }
+  return doc;
+}
+
+function toolDoc(tool: ToolInfo): InputDocument {
+  let doc = toolDocs.get(tool);
+  if (doc === undefined) {
+    doc = { name: tool.name, backend_name: tool.backendName };
+    if (tool.title !== undefined) doc.title = tool.title;
+    if (tool.description !== undefined) doc.description = tool.description;
+    doc.annotations = tool.annotations ?? {};
+    toolDocs.set(tool, doc);
+  }
+  return doc;
+}
+
+function sessionDoc(session: InterceptContext['session']): InputDocument {
+  let doc = sessionDocs.get(session);
+  if (doc === undefined) {
+    doc = { id: session.id, transport: session.transport };
+    if (session.protocolVersion !== undefined) doc.protocol_version = session.protocolVersion;
+    sessionDocs.set(session, doc);
+  }
+  return doc;
+}
+
+export function buildInput(ctx: InterceptContext): InputDocument {
+  const input: InputDocument = {
+    phase: ctx.phase,
+    method: ctx.method,
+    client: clientDoc(ctx.client),
+    session: sessionDoc(ctx.session),
+  };
+  if (ctx.backend !== undefined) input.backend = ctx.backend;
+  if (ctx.tool !== undefined) input.tool = toolDoc(ctx.tool);
+  if (ctx.arguments !== undefined) input.arguments = ctx.arguments;
+  if (ctx.resource !== undefined) input.resource = ctx.resource;
+  if (ctx.prompt !== undefined) input.prompt = ctx.prompt;
+  if (ctx.params !== undefined) input.params = ctx.params;
+  if (ctx.result !== undefined) input.result = ctx.result;
+  return input;
+}
