@@ -70,6 +70,20 @@ describe('JWT (HS256 shared secret)', () => {
     expect(refusal(await hsAuth({ clockSkewSec: 0 }).authenticate(http(token))).message).toBe('token expired');
   });
 
+  it('a verified token is remembered, but never past its exp', async () => {
+    const a = hsAuth({ clockSkewSec: 0 });
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = await hs({ sub: 'short' }, { exp });
+    const first = a.authenticate(http(token));
+    expect(first).toBeInstanceOf(Promise); // verified
+    expect((await first).ok).toBe(true);
+    const second = a.authenticate({ ...http(token), address: '10.0.0.1' });
+    expect(second).not.toBeInstanceOf(Promise); // from the cache
+    expect((second as AuthResult).ok && (second as { client: { address?: string } }).client.address).toBe('10.0.0.1');
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    expect(refusal(await a.authenticate(http(token))).message).toBe('token expired');
+  });
+
   it('roles claim is configurable: groups, realm_access.roles (dotted), scope (space-separated); client id claim too', async () => {
     const claims = { sub: 'u1', email: 'u1@example.test', groups: ['g1', 'g2'], realm_access: { roles: ['r1'] }, scope: 'vm:read vm:write' };
     const token = await hs(claims);

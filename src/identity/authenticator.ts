@@ -35,6 +35,9 @@ export interface AuthenticatorOptions {
 
 type Credential = { kind: 'api_key' | 'bearer'; value: string } | { kind: 'none' } | { kind: 'malformed'; reason: string };
 
+const JWT_CACHE_MS = 60_000;
+const JWT_CACHE_SIZE = 1024;
+
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 function single(value: string | string[] | undefined): string | undefined | null {
@@ -66,6 +69,8 @@ export class WardenAuthenticator implements Authenticator {
   private readonly env: NodeJS.ProcessEnv;
   private readonly metadataUrl: string | undefined;
   private readonly scope: string | undefined;
+  /** Verified tokens -> identity, for at most JWT_CACHE_MS and never past the token's exp. */
+  private readonly jwtCache = new Map<string, { client: ClientIdentity; until: number }>();
 
   constructor(
     private readonly config: AuthConfig,
@@ -94,7 +99,7 @@ export class WardenAuthenticator implements Authenticator {
         return this.apiKey(credential.value, request);
       case 'bearer':
         if (this.jwt && !credential.value.startsWith(KEY_PREFIX) && JWT_SHAPE.test(credential.value)) {
-          return this.bearerJwt(this.jwt, credential.value, request);
+          return this.cachedJwt(credential.value, request) ?? this.bearerJwt(this.jwt, credential.value, request);
         }
         return this.apiKey(credential.value, request);
     }
@@ -147,6 +152,24 @@ export class WardenAuthenticator implements Authenticator {
     return { ok: true, client };
   }
 
+  /** A token verified in the last minute (and not expired since) skips verification: no await on the hot path. */
+  private cachedJwt(token: string, request: AuthRequest): AuthResult | undefined {
+    const hit = this.jwtCache.get(token);
+    if (hit === undefined) return undefined;
+    if (Date.now() >= hit.until) {
+      this.jwtCache.delete(token);
+      return undefined;
+    }
+    return { ok: true, client: request.address === undefined ? hit.client : { ...hit.client, address: request.address } };
+  }
+
+  private remember(token: string, client: ClientIdentity): void {
+    const exp = typeof client.claims.exp === 'number' ? client.claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    const until = Math.min(exp, Date.now() + JWT_CACHE_MS);
+    if (this.jwtCache.size >= JWT_CACHE_SIZE) this.jwtCache.delete(this.jwtCache.keys().next().value!);
+    this.jwtCache.set(token, { client, until });
+  }
+
   private async bearerJwt(verifier: JwtVerifier, token: string, request: AuthRequest): Promise<AuthResult> {
     const outcome = await verifier.verify(token);
     if (!outcome.ok) {
@@ -167,8 +190,8 @@ export class WardenAuthenticator implements Authenticator {
     }
     const client: ClientIdentity = { id: outcome.clientId, name: outcome.name, auth: 'jwt', roles: outcome.roles, claims: outcome.claims as Record<string, unknown> };
     if (outcome.credentialId !== undefined) client.credentialId = outcome.credentialId;
-    if (request.address !== undefined) client.address = request.address;
-    return { ok: true, client };
+    this.remember(token, client);
+    return { ok: true, client: request.address === undefined ? client : { ...client, address: request.address } };
   }
 
   private refuse(request: AuthRequest, reason: string, error?: ChallengeParams['error'], keyId?: string): AuthResult {
