@@ -87,14 +87,17 @@ describe('Streamable HTTP frontend', () => {
   it('answers a request as application/json when nothing else relates to it, with the session id header', async () => {
     started = await startFrontend();
     const sessionId = await rawSession(started.url);
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 'abc', method: 'tools/call', params: { name: 'echo', arguments: { text: 'x – ü' } } });
     const res = await raw(started.url, {
       headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'abc', method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } }),
+      body,
     });
     expect(res.status).toBe(200);
+    // The transport tells the proxy the size of the message it delivered (for the audit).
+    expect((started.acceptor.transports[0] as { lastMessageBytes?: number }).lastMessageBytes).toBe(Buffer.byteLength(body));
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.headers['mcp-session-id']).toBe(sessionId);
-    expect(res.json()).toEqual({ jsonrpc: '2.0', id: 'abc', result: { content: [{ type: 'text', text: 'x' }] } });
+    expect(res.json()).toEqual({ jsonrpc: '2.0', id: 'abc', result: { content: [{ type: 'text', text: 'x – ü' }] } });
   });
 
   it('turns the answer into an SSE stream when the server sends messages related to the request, ending it after the answer', async () => {

@@ -77,6 +77,13 @@ export function classifyMessage(value: unknown): ParsedBody {
   return invalid(INVALID_REQUEST, 'Invalid Request: missing "method" (a request needs "method" and "id")', id);
 }
 
+/** Byte size of a request's body: its Content-Length, or counted when it came chunked. */
+export function bodyBytes(request: { headers: { 'content-length'?: string }; body?: unknown }): number | undefined {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined) return Number(declared);
+  return typeof request.body === 'string' ? Buffer.byteLength(request.body) : undefined;
+}
+
 /** Serialized JSON-RPC error response. */
 export function errorBody(code: number, message: string, id: RequestId | null = null): string {
   return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
-import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, parseBody, writeJsonError } from './jsonrpc.js';
+import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError } from './jsonrpc.js';
 import type { HttpSession, SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
 
@@ -18,6 +18,8 @@ export class LegacySseSession implements Transport, HttpSession {
   readonly kind = 'sse' as const;
   readonly ownerId: string;
   lastActivity = Date.now();
+  /** Size in bytes of the message being delivered to onmessage (read by the proxy for the audit). */
+  lastMessageBytes: number | undefined;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -46,7 +48,8 @@ export class LegacySseSession implements Transport, HttpSession {
     this.stream.writeEvent('endpoint', `${messagesPath}?sessionId=${encodeURIComponent(this.sessionId)}`);
   }
 
-  deliver(message: JSONRPCMessage): void {
+  deliver(message: JSONRPCMessage, bytes?: number): void {
+    this.lastMessageBytes = bytes;
     this.onmessage?.(message);
   }
 
@@ -128,7 +131,7 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
     }
     session.lastActivity = Date.now();
     try {
-      session.deliver(parsed.message);
+      session.deliver(parsed.message, bodyBytes(request));
     } catch (error) {
       logger.error({ err: error, sessionId }, 'http: delivering a legacy SSE message failed');
       writeJsonError(res, 500, INTERNAL_ERROR, 'Internal error while accepting the message');

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { SessionAcceptor } from '../types.js';
-import { INTERNAL_ERROR, INVALID_REQUEST, SERVER_ERROR, SESSION_NOT_FOUND, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
+import { INTERNAL_ERROR, INVALID_REQUEST, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
 import type { SessionRegistry } from './sessions.js';
 import { StreamableHttpSession } from './streamable-session.js';
 
@@ -83,7 +83,7 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
       return;
     }
     logger.debug({ sessionId: session.sessionId, client: client.id }, 'http: Streamable HTTP session opened');
-    session.acceptRequest(id, message, res);
+    session.acceptRequest(id, message, res, bodyBytes(request));
   }
 
   function post(request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
@@ -109,12 +109,12 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     const session = sessionOf(request, res, parsed.kind === 'notification' ? null : parsed.id);
     if (session === undefined) return undefined;
     if (parsed.kind === 'request') {
-      if (!session.acceptRequest(parsed.id, parsed.message, res)) {
+      if (!session.acceptRequest(parsed.id, parsed.message, res, bodyBytes(request))) {
         writeJsonError(res, 400, INVALID_REQUEST, `Invalid Request: request id ${JSON.stringify(parsed.id)} is already in flight in this session`, parsed.id);
       }
       return undefined;
     }
-    session.deliver(parsed.message);
+    session.deliver(parsed.message, bodyBytes(request));
     res.writeHead(202, { 'mcp-session-id': session.sessionId });
     res.end();
     return undefined;

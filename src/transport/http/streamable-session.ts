@@ -26,6 +26,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
   readonly kind = 'streamable-http' as const;
   readonly ownerId: string;
   lastActivity = Date.now();
+  /** Size in bytes of the message being delivered to onmessage (read by the proxy for the audit). */
+  lastMessageBytes: number | undefined;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -61,15 +63,17 @@ export class StreamableHttpSession implements Transport, HttpSession {
    * Registers a POSTed request to be answered on `res` and hands it to the proxy. False when the
    * id is already awaiting an answer in this session (the caller answers 400).
    */
-  acceptRequest(id: RequestId, message: JSONRPCMessage, res: ServerResponse): boolean {
+  acceptRequest(id: RequestId, message: JSONRPCMessage, res: ServerResponse, bytes?: number): boolean {
     if (this.exchanges.has(id)) return false;
     this.exchanges.set(id, { res, sse: undefined });
+    this.lastMessageBytes = bytes;
     this.onmessage?.(message);
     return true;
   }
 
   /** Hands a POSTed notification or response to the proxy (the caller answers 202). */
-  deliver(message: JSONRPCMessage): void {
+  deliver(message: JSONRPCMessage, bytes?: number): void {
+    this.lastMessageBytes = bytes;
     this.onmessage?.(message);
   }
 
