@@ -1,0 +1,118 @@
+/**
+ * `mcp-warden wrap [options] -- <command> [args...]`: put mcp-warden in front of one stdio MCP
+ * server. Our stdin/stdout face the client (stdout carries only the protocol); the command runs as a
+ * child with our environment (minus client credential variables) and its stderr on ours. Its exit
+ * ends us with its exit code; our SIGINT/SIGTERM, or the client closing stdin, end it.
+ */
+import { constants } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfigFile, validateConfig } from '../../config/load.js';
+import type { WardenConfig } from '../../config/schema.js';
+import { createLogger } from '../../log/logger.js';
+import { WardenProxy } from '../../proxy/proxy.js';
+import type { ChildExit } from '../../transport/child-process.js';
+import { CliError, EXIT } from '../errors.js';
+import { openStdioSession } from '../run-stdio.js';
+import { packageVersion } from '../version.js';
+import { wire } from '../wiring.js';
+
+interface WrapOptions {
+  policy?: string;
+  data?: string[];
+  audit?: string | false;
+  config?: string;
+  name: string;
+}
+
+/** The exit code that reports a child's end the way a shell would. */
+export function exitCodeOf(exit: ChildExit | undefined): number {
+  if (exit === undefined) return EXIT.RUNTIME;
+  if (exit.error) {
+    const code = (exit.error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 127 : code === 'EACCES' ? 126 : EXIT.RUNTIME;
+  }
+  if (exit.code !== null) return exit.code;
+  const signo = exit.signal ? constants.signals[exit.signal] : undefined;
+  return signo ? 128 + signo : EXIT.RUNTIME;
+}
+
+function buildConfig(opts: WrapOptions, command: string, args: string[]): { config: WardenConfig; baseDir: string } {
+  const backend = { name: opts.name, transport: 'stdio' as const, command, args };
+  let raw: Record<string, unknown>;
+  let file = '(wrap options)';
+  let baseDir = process.cwd();
+  if (opts.config) {
+    const loaded = loadConfigFile(opts.config);
+    raw = { ...loaded.config } as Record<string, unknown>;
+    file = loaded.file;
+    baseDir = loaded.baseDir;
+  } else {
+    raw = {};
+  }
+  raw.backends = [backend];
+  const policy = { ...((raw.policy as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.policy) policy.paths = [opts.policy];
+  if (opts.data && opts.data.length > 0) policy.dataFiles = opts.data;
+  raw.policy = policy;
+  const audit = { ...((raw.audit as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.audit === false) audit.enabled = false;
+  else if (typeof opts.audit === 'string') audit.path = opts.audit;
+  raw.audit = audit;
+  return { config: validateConfig(raw, file), baseDir };
+}
+
+async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> {
+  const [command, ...args] = commandLine;
+  if (!command) throw new CliError('wrap: missing the server command (usage: mcp-warden wrap [options] -- <command> [args...])', EXIT.USAGE);
+  const { config, baseDir } = buildConfig(opts, command, args);
+  const logger = createLogger({ level: config.log.level });
+  const wired = wire({ config, baseDir, logger });
+  let exiting = false;
+
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    await proxy.close();
+    await wired.recorder.close().catch(() => undefined);
+    wired.decider.close?.();
+    logger.flush?.();
+    process.exit(code);
+  };
+
+  const proxy = new WardenProxy({
+    backends: config.backends,
+    namespaceSeparator: config.namespaceSeparator,
+    decider: wired.decider,
+    recorder: wired.recorder,
+    deniedToolCall: config.policy.deniedToolCall,
+    logger,
+    version: packageVersion(),
+    maxMessageBytes: config.server.maxMessageBytes,
+    baseDir,
+    restartBackends: false,
+    onBackendExit: (_backend, exit) => {
+      if (exit?.error) process.stderr.write(`mcp-warden: cannot start '${command}': ${exit.error.message}\n`);
+      // Let answers already queued (e.g. the initialize error) go out first.
+      setImmediate(() => void shutdown(exitCodeOf(exit)));
+    },
+  });
+
+  process.once('SIGINT', () => void shutdown(130));
+  process.once('SIGTERM', () => void shutdown(143));
+  await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => void shutdown(EXIT.OK));
+}
+
+export function register(program: Command): void {
+  program
+    .command('wrap')
+    .description('run a stdio MCP server behind mcp-warden (prefix an mcpServers command with `mcp-warden wrap --`)')
+    .argument('<command...>', 'the server command and its arguments (after --)')
+    .option('--policy <pack-or-path>', 'policy pack name (policies/<name>) or .rego file/directory')
+    .option('--data <file>', 'JSON/YAML data file for the policy (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--audit <path>', 'SQLite audit file (default from config: ./data/audit.db)')
+    .option('--no-audit', 'do not record an audit log')
+    .option('--config <file>', 'warden.yaml for policy, audit, auth and log settings (its backends are ignored)')
+    .option('--name <name>', 'backend name used by policies and the audit', 'backend')
+    .addHelpText('after', '\nExample:\n  mcp-warden wrap --policy read-only -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nExit code: the server\'s own (128+N when it died of signal N), 127 if it cannot be found.')
+    .action((commandLine: string[], opts: WrapOptions) => runWrap(commandLine, opts));
+}

@@ -1,0 +1,29 @@
+/**
+ * The stdio frontend shared by `wrap` and `serve` (server.stdio): one client session on our own
+ * stdin/stdout, identified by the Authenticator as a stdio client. stdout carries only the protocol.
+ */
+import { randomUUID } from 'node:crypto';
+import { NdjsonTransport } from '../transport/ndjson.js';
+import type { SessionAcceptor } from '../transport/types.js';
+import type { Authenticator } from '../types.js';
+import { CliError, EXIT } from './errors.js';
+
+export async function openStdioSession(
+  acceptor: SessionAcceptor,
+  authenticator: Authenticator,
+  maxMessageBytes: number,
+  onClose: () => void,
+): Promise<NdjsonTransport> {
+  const auth = await authenticator.authenticate({ transport: 'stdio', headers: {} });
+  if (!auth.ok) throw new CliError(`stdio client rejected: ${auth.message}`, EXIT.CONFIG);
+  const sessionId = `stdio-${randomUUID()}`;
+  const transport = new NdjsonTransport(process.stdin, process.stdout, { maxMessageBytes, answerInvalid: true, sessionId });
+  await acceptor.openSession(transport, { sessionId, transport: 'stdio', client: auth.client });
+  // The proxy set onclose when it took the transport over; chain ours after it.
+  const proxyOnClose = transport.onclose;
+  transport.onclose = () => {
+    proxyOnClose?.();
+    onClose();
+  };
+  return transport;
+}

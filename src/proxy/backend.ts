@@ -1,0 +1,401 @@
+/**
+ * One backend session of one client session: a child process (stdio) or an upstream MCP session
+ * (Streamable HTTP / SSE). It owns the transport, the requests in flight to it (under the proxy's
+ * own ids, so nothing a client or the proxy chose can collide), their timeouts, the backend's tool
+ * definitions for call-time policy, and its life cycle: started at the client's initialize, and when
+ * it dies, every request in flight answered with a clear error and (if restarts are on) a new one
+ * started with backoff and re-initialized by replaying the client's initialize, initialized,
+ * logging level and resource subscriptions.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log/logger.js';
+import type { AuditOutcome, ToolInfo, TransportKind } from '../types.js';
+import type { ChildExit } from '../transport/child-process.js';
+import type { JSONRPCMessage, Transport } from '../transport/types.js';
+import type { Exchange } from './intercept.js';
+import { errorResponse, RPC, type RpcMessage } from './jsonrpc.js';
+
+/** A transport that may also report a child's exit and the size of the message being delivered. */
+export type BackendTransport = Transport & {
+  onexit?: (exit: ChildExit) => void;
+  readonly lastMessageBytes?: number;
+  terminateSession?: () => Promise<void>;
+};
+
+export interface BackendSpec {
+  index: number;
+  name: string;
+  transport: TransportKind;
+  timeoutMs: number;
+  /** false: a dead backend is not restarted (wrap: its exit ends mcp-warden). */
+  restart: { initialDelayMs: number; maxDelayMs: number } | false;
+  createTransport(): BackendTransport;
+}
+
+export interface BackendEvents {
+  onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined): void;
+  /** A forwarded request will get no answer from the backend (death, timeout, send failure). */
+  onFailed(backend: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void;
+  onServerRequest(backend: BackendConnection, message: RpcMessage): void;
+  onNotification(backend: BackendConnection, message: RpcMessage): void;
+  /** The backend came back after a restart. */
+  onRecovered(backend: BackendConnection): void;
+  /** The backend is gone for good (restarts off). */
+  onExit(backend: BackendConnection, exit: ChildExit | undefined): void;
+}
+
+class InternalCall {
+  constructor(
+    readonly method: string,
+    readonly resolve: (message: RpcMessage) => void,
+    readonly sentAt: number,
+  ) {}
+}
+
+type Pending = Exchange | InternalCall;
+type State = 'idle' | 'starting' | 'ready' | 'down' | 'failed' | 'closed';
+
+const STABLE_UPTIME_MS = 10_000;
+
+export class BackendConnection {
+  state: State = 'idle';
+  /** The backend's own initialize result. */
+  initResult: Record<string, unknown> | undefined;
+  /** Tool definitions by the backend's own name. */
+  tools = new Map<string, ToolInfo>();
+  /** True when `tools` holds the backend's whole current list. */
+  toolsComplete = false;
+  /** Resource URIs the client subscribed to here (replayed after a restart). */
+  readonly subscriptions = new Set<string>();
+  logLevel: string | undefined;
+
+  private transport: BackendTransport | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly progress = new Map<string | number, Exchange>();
+  private nextId = 0;
+  private initParams: Record<string, unknown> | undefined;
+  private initializedNote: RpcMessage | undefined;
+  private lastExit: ChildExit | undefined;
+  private attempt = 0;
+  private upSince = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private toolsFetch: Promise<void> | undefined;
+  private perRequestSendErrors = false;
+
+  constructor(
+    readonly spec: BackendSpec,
+    private readonly events: BackendEvents,
+    private readonly exposeName: (name: string) => string,
+    private readonly logger: Logger,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Why requests cannot be forwarded now. */
+  get unavailableReason(): string {
+    const why = this.state === 'down' ? 'restarting' : this.state === 'starting' || this.state === 'idle' ? 'starting' : 'stopped';
+    return `backend '${this.spec.name}' is unavailable: ${why}`;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Starts the backend and initializes it with the client's initialize params; resolves to its answer. */
+  async open(initParams: Record<string, unknown> | undefined): Promise<RpcMessage> {
+    this.initParams = initParams;
+    const timeout = Math.max(20, Math.min(1000, this.spec.timeoutMs / 4));
+    this.sweepTimer = setInterval(this.sweep, timeout);
+    this.sweepTimer.unref();
+    const answer = await this.connect();
+    // The client's initialized may have arrived while we were still connecting.
+    if (this.initializedNote && this.state === 'ready') this.sendRaw(this.initializedNote);
+    return answer;
+  }
+
+  private async connect(): Promise<RpcMessage> {
+    this.state = 'starting';
+    const t = this.spec.createTransport();
+    this.transport = t;
+    this.perRequestSendErrors = t.lastMessageBytes === undefined;
+    t.onmessage = this.onMessage as Transport['onmessage'];
+    t.onclose = () => this.onTransportClosed(t);
+    t.onerror = (err) => this.logger.warn({ backend: this.spec.name, err: err.message }, 'backend transport error');
+    t.onexit = (exit) => {
+      this.lastExit = exit;
+      if (exit.error) this.logger.error({ backend: this.spec.name, err: exit.error.message }, 'backend could not be started');
+      else this.logger.warn({ backend: this.spec.name, code: exit.code, signal: exit.signal }, 'backend process exited');
+    };
+    try {
+      await t.start();
+    } catch (err) {
+      this.onTransportClosed(t);
+      return errorResponse(null, RPC.BACKEND_UNAVAILABLE, `backend '${this.spec.name}' is unavailable: ${(err as Error).message}`);
+    }
+    const answer = await this.call('initialize', this.initParams);
+    if (this.transport !== t || this.state !== 'starting') return answer;
+    if (answer.error !== undefined || answer.result === undefined) {
+      this.state = 'failed';
+      void t.close();
+      return answer;
+    }
+    this.initResult = answer.result;
+    const version = answer.result.protocolVersion;
+    if (typeof version === 'string') t.setProtocolVersion?.(version);
+    this.state = 'ready';
+    this.upSince = Date.now();
+    return answer;
+  }
+
+  /** Relays the client's notifications/initialized (and remembers it for restarts). */
+  initialized(note: RpcMessage): void {
+    this.initializedNote = note;
+    if (this.state === 'ready') this.sendRaw(note);
+  }
+
+  /** Forwards a client request under a fresh proxy id. Returns false when the backend is not ready. */
+  forward(message: RpcMessage, ex: Exchange): boolean {
+    const t = this.transport;
+    if (this.state !== 'ready' || t === undefined) return false;
+    const id = ++this.nextId;
+    this.pending.set(id, ex);
+    if (ex.progressToken !== undefined) this.progress.set(ex.progressToken, ex);
+    message.id = id;
+    ex.sentAt = performance.now();
+    const sent = t.send(message as JSONRPCMessage);
+    if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));
+    else sent.catch(ignore);
+    return true;
+  }
+
+  /** A request of the proxy's own (initialize, tools/list for the policy, replays). Never rejects. */
+  call(method: string, params: Record<string, unknown> | undefined): Promise<RpcMessage> {
+    const t = this.transport;
+    if (t === undefined) return Promise.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, this.unavailableReason));
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.pending.set(id, new InternalCall(method, resolve, performance.now()));
+      const message: RpcMessage = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      t.send(message as JSONRPCMessage).catch((err: Error) => this.sendFailed(id, err));
+    });
+  }
+
+  /** Sends a notification or a response as is (when the backend is up). */
+  sendRaw(message: RpcMessage): void {
+    if (this.state !== 'ready' || this.transport === undefined) return;
+    this.transport.send(message as JSONRPCMessage).catch(ignore);
+  }
+
+  /** The exchange forwarded for a client request id, if still in flight. */
+  findByOriginalId(originalId: unknown): { proxyId: number; ex: Exchange } | undefined {
+    for (const [proxyId, p] of this.pending) {
+      if (!(p instanceof InternalCall) && p.originalId === originalId) return { proxyId, ex: p };
+    }
+    return undefined;
+  }
+
+  exchangeForProgress(token: unknown): Exchange | undefined {
+    return this.progress.get(token as string | number);
+  }
+
+  /** The only exchange in flight, when there is exactly one (to relate server messages to it). */
+  soleExchange(): Exchange | undefined {
+    if (this.pending.size !== 1) return undefined;
+    const p = this.pending.values().next().value;
+    return p instanceof InternalCall ? undefined : p;
+  }
+
+  /** Drops an exchange the client cancelled and tells the backend (notifications/cancelled with our id). */
+  cancel(proxyId: number, params: Record<string, unknown> | undefined): Exchange | undefined {
+    const p = this.pending.get(proxyId);
+    if (p === undefined || p instanceof InternalCall) return undefined;
+    this.pending.delete(proxyId);
+    if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
+    this.sendRaw({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...params, requestId: proxyId } });
+    return p;
+  }
+
+  /** Remembers tool definitions seen in a tools/list answer. */
+  rememberTools(tools: ToolInfo[], complete: boolean): void {
+    for (const t of tools) this.tools.set(t.backendName, t);
+    if (complete) this.toolsComplete = true;
+  }
+
+  /** Fetches the whole tools/list (all pages) so a call can be decided with the tool's definition. */
+  fetchTools(): Promise<void> {
+    if (this.toolsComplete || this.state !== 'ready') return Promise.resolve();
+    if (!this.toolsFetch) {
+      this.toolsFetch = this.loadAllTools().finally(() => {
+        this.toolsFetch = undefined;
+      });
+    }
+    return this.toolsFetch;
+  }
+
+  private async loadAllTools(): Promise<void> {
+    const fresh = new Map<string, ToolInfo>();
+    let cursor: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const answer = await this.call('tools/list', cursor === undefined ? undefined : { cursor });
+      const tools = answer.result?.tools;
+      if (!Array.isArray(tools)) return;
+      for (const t of tools as Array<Record<string, unknown>>) {
+        if (typeof t.name === 'string') fresh.set(t.name, toToolInfo(t, this.exposeName(t.name)));
+      }
+      cursor = typeof answer.result?.nextCursor === 'string' ? answer.result.nextCursor : undefined;
+      if (cursor === undefined) break;
+    }
+    this.tools = fresh;
+    this.toolsComplete = true;
+  }
+
+  invalidateTools(): void {
+    this.tools = new Map();
+    this.toolsComplete = false;
+  }
+
+  private readonly onMessage = (raw: JSONRPCMessage): void => {
+    const message = raw as unknown as RpcMessage;
+    if (message.method === undefined) {
+      const id = message.id as number;
+      const p = this.pending.get(id);
+      if (p === undefined) return; // cancelled or timed out: the answer is dropped
+      this.pending.delete(id);
+      if (p instanceof InternalCall) {
+        p.resolve(message);
+        return;
+      }
+      if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
+      this.events.onResponse(this, p, message, this.transport?.lastMessageBytes);
+    } else if (message.id !== undefined) {
+      this.events.onServerRequest(this, message);
+    } else {
+      if (message.method === 'notifications/tools/list_changed') this.invalidateTools();
+      this.events.onNotification(this, message);
+    }
+  };
+
+  private sendFailed(id: number, err: Error): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    const text = `backend '${this.spec.name}' is unavailable: ${err.message}`;
+    if (p instanceof InternalCall) p.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, text));
+    else this.events.onFailed(this, p, RPC.BACKEND_UNAVAILABLE, text, 'backend_unavailable');
+  }
+
+  private readonly sweep = (): void => {
+    if (this.pending.size === 0) return;
+    const limit = performance.now() - this.spec.timeoutMs;
+    for (const [id, p] of this.pending) {
+      if (p.sentAt > limit) continue;
+      this.pending.delete(id);
+      const text = `backend '${this.spec.name}' did not answer ${p instanceof InternalCall ? p.method : p.method} within ${this.spec.timeoutMs} ms`;
+      if (p instanceof InternalCall) {
+        p.resolve(errorResponse(null, RPC.BACKEND_TIMEOUT, text));
+      } else {
+        if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
+        this.sendRaw({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timeout' } });
+        this.events.onFailed(this, p, RPC.BACKEND_TIMEOUT, text, 'timeout');
+      }
+    }
+  };
+
+  private onTransportClosed(t: BackendTransport): void {
+    if (t !== this.transport) return;
+    this.transport = undefined;
+    const previous = this.state;
+    const exit = this.lastExit;
+    const how = exit?.error ? exit.error.message : exit ? `exited (${exit.signal ?? `code ${exit.code}`})` : 'connection closed';
+    this.failPending(`backend '${this.spec.name}' is unavailable: ${how}`);
+    if (previous === 'closed' || previous === 'failed') return;
+    this.invalidateTools();
+    if (this.spec.restart === false) {
+      this.state = 'failed';
+      this.events.onExit(this, exit);
+      return;
+    }
+    this.state = 'down';
+    this.scheduleRestart(this.spec.restart);
+  }
+
+  private scheduleRestart(restart: { initialDelayMs: number; maxDelayMs: number }): void {
+    if (this.upSince > 0 && Date.now() - this.upSince > STABLE_UPTIME_MS) this.attempt = 0;
+    const delay = Math.min(restart.maxDelayMs, restart.initialDelayMs * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    this.logger.info({ backend: this.spec.name, delayMs: delay }, 'restarting backend');
+    this.restartTimer = setTimeout(() => void this.restartNow(), delay);
+  }
+
+  private async restartNow(): Promise<void> {
+    this.restartTimer = undefined;
+    if (this.state !== 'down') return;
+    this.lastExit = undefined;
+    await this.connect();
+    const state = this.state as State;
+    if (state !== 'ready') {
+      // An initialize error leaves it 'failed' (a crash during initialize already rescheduled): try again later.
+      if (state === 'failed' && this.spec.restart !== false) {
+        this.state = 'down';
+        this.scheduleRestart(this.spec.restart);
+      }
+      return;
+    }
+    if (this.initializedNote) this.sendRaw(this.initializedNote);
+    if (this.logLevel !== undefined) void this.call('logging/setLevel', { level: this.logLevel });
+    for (const uri of this.subscriptions) void this.call('resources/subscribe', { uri });
+    this.logger.info({ backend: this.spec.name }, 'backend restarted');
+    this.events.onRecovered(this);
+  }
+
+  private failPending(text: string): void {
+    if (this.pending.size === 0) return;
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    this.progress.clear();
+    for (const p of all) {
+      if (p instanceof InternalCall) p.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, text));
+      else this.events.onFailed(this, p, RPC.BACKEND_UNAVAILABLE, text, 'backend_unavailable');
+    }
+  }
+
+  /** Ends this backend session (kills a child, ends an upstream session). */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const t = this.transport;
+    this.failPending(`backend '${this.spec.name}' is unavailable: session closed`);
+    if (t === undefined) return;
+    try {
+      await t.terminateSession?.();
+    } catch {
+      /* the upstream session may already be gone */
+    }
+    await t.close();
+    this.transport = undefined;
+  }
+}
+
+function ignore(): void {
+  /* a failed send is reported by the transport's close */
+}
+
+export function toToolInfo(tool: Record<string, unknown>, exposedName: string): ToolInfo {
+  return {
+    name: exposedName,
+    backendName: tool.name as string,
+    title: tool.title as string | undefined,
+    description: tool.description as string | undefined,
+    annotations: tool.annotations as Record<string, unknown> | undefined,
+    inputSchema: tool.inputSchema,
+  };
+}

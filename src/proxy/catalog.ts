@@ -1,0 +1,150 @@
+/**
+ * What one client session has been shown: list answers rewritten for the client (namespaced names,
+ * unambiguous resource URIs, composed cursors, items the policy would never allow hidden) and the
+ * routes learned from them (which backend owns a resource URI or a URI template). Used by the
+ * session for every list answer and for every request addressed by URI.
+ */
+import type { InterceptContext, ToolInfo } from '../types.js';
+import { toToolInfo, type BackendConnection } from './backend.js';
+import { offers } from './initialize.js';
+import type { Exchange } from './intercept.js';
+import { encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
+
+export const LIST_METHODS: Readonly<Record<string, { key: string; capability: string }>> = {
+  'tools/list': { key: 'tools', capability: 'tools' },
+  'prompts/list': { key: 'prompts', capability: 'prompts' },
+  'resources/list': { key: 'resources', capability: 'resources' },
+  'resources/templates/list': { key: 'resourceTemplates', capability: 'resources' },
+};
+
+/** Decides one list item; true when the policy hides it. */
+export type HideCheck = (ctx: InterceptContext) => boolean;
+
+type Item = Record<string, unknown>;
+
+export class Catalog {
+  /** Client-visible resource URI -> owning backend index (several backends only). */
+  private readonly uriOwner = new Map<string, number>();
+  /** Per backend: backend URI -> client-visible alias, for URIs another backend owns. */
+  private readonly aliases: Array<Map<string, string>>;
+  /** Per backend: URI templates it listed. */
+  private readonly templates: Array<Map<string, RegExp>>;
+
+  constructor(
+    private readonly ns: Namespace,
+    private readonly backends: ReadonlyArray<BackendConnection>,
+  ) {
+    this.aliases = backends.map(() => new Map());
+    this.templates = backends.map(() => new Map());
+  }
+
+  /** The next backend (from `from` on) that offers a list method's capability and is up; -1 if none. */
+  nextListBackend(method: string, from: number): number {
+    const capability = LIST_METHODS[method]!.capability;
+    for (let i = from; i < this.backends.length; i++) {
+      const b = this.backends[i]!;
+      if (b.ready && offers(b.initResult, capability)) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Rewrites a list answer in place: names, URIs, hidden items, and (several backends) the cursor.
+   * `base` is the request context, reused for each item's 'list' decision.
+   */
+  rewriteList(b: BackendConnection, ex: Exchange, result: Item, hide: HideCheck): void {
+    const method = ex.method;
+    const spec = LIST_METHODS[method]!;
+    const items = result[spec.key];
+    const index = b.spec.index;
+    const backendNext = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
+    if (Array.isArray(items)) {
+      const kept: unknown[] = [];
+      const tools: ToolInfo[] | undefined = method === 'tools/list' ? [] : undefined;
+      for (const item of items as Item[]) {
+        if (item === null || typeof item !== 'object') {
+          kept.push(item);
+          continue;
+        }
+        const ctx: InterceptContext = { ...ex.ctx, phase: 'list' };
+        if (tools !== undefined) this.toolItem(b, item, ctx, tools);
+        else if (method === 'prompts/list') this.promptItem(index, item, ctx);
+        else if (method === 'resources/list') this.resourceItem(b, item, ctx);
+        else this.templateItem(index, item, ctx);
+        if (!hide(ctx)) kept.push(item);
+      }
+      result[spec.key] = kept;
+      if (tools !== undefined) b.rememberTools(tools, ex.listFirstPage && backendNext === undefined);
+    }
+    if (!this.ns.multi) return;
+    if (backendNext !== undefined) {
+      result.nextCursor = encodeCursor(index, backendNext);
+    } else {
+      const following = this.nextListBackend(method, index + 1);
+      if (following >= 0) result.nextCursor = encodeCursor(following, undefined);
+      else delete result.nextCursor;
+    }
+  }
+
+  private toolItem(b: BackendConnection, item: Item, ctx: InterceptContext, tools: ToolInfo[]): void {
+    if (typeof item.name !== 'string') return;
+    const info = toToolInfo(item, this.ns.exposed(b.spec.index, item.name));
+    tools.push(info);
+    ctx.tool = info;
+    if (info.name !== info.backendName) item.name = info.name;
+  }
+
+  private promptItem(index: number, item: Item, ctx: InterceptContext): void {
+    if (typeof item.name !== 'string') return;
+    const shown = this.ns.exposed(index, item.name);
+    item.name = shown;
+    ctx.prompt = { name: shown };
+  }
+
+  private resourceItem(b: BackendConnection, item: Item, ctx: InterceptContext): void {
+    if (typeof item.uri !== 'string') return;
+    const uri = item.uri;
+    let shown = uri;
+    if (this.ns.multi) {
+      const index = b.spec.index;
+      const owner = this.uriOwner.get(uri);
+      if (owner === undefined) this.uriOwner.set(uri, index);
+      else if (owner !== index) {
+        shown = Namespace.alias(b.name, uri);
+        this.aliases[index]!.set(uri, shown);
+      }
+      item.uri = shown;
+    }
+    ctx.resource = { uri: shown };
+  }
+
+  private templateItem(index: number, item: Item, ctx: InterceptContext): void {
+    if (typeof item.name === 'string') item.name = this.ns.exposed(index, item.name);
+    if (typeof item.uriTemplate === 'string') {
+      const known = this.templates[index]!;
+      if (!known.has(item.uriTemplate)) known.set(item.uriTemplate, templateMatcher(item.uriTemplate));
+      ctx.resource = { uri: item.uriTemplate };
+    }
+  }
+
+  /** The backend (and its own URI) for a client-visible resource URI. */
+  resolveUri(uri: string): ResolvedName | undefined {
+    if (!this.ns.multi) return { index: 0, name: uri };
+    const aliased = this.ns.unalias(uri);
+    if (aliased) return aliased;
+    const owner = this.uriOwner.get(uri);
+    if (owner !== undefined) return { index: owner, name: uri };
+    for (let i = 0; i < this.templates.length; i++) {
+      const known = this.templates[i]!;
+      if (known.has(uri)) return { index: i, name: uri };
+      for (const re of known.values()) if (re.test(uri)) return { index: i, name: uri };
+    }
+    const first = this.backends.findIndex((b) => offers(b.initResult, 'resources'));
+    return first >= 0 ? { index: first, name: uri } : undefined;
+  }
+
+  /** The URI the client knows for a backend's URI (notifications/resources/updated). */
+  clientUri(index: number, uri: string): string {
+    return this.aliases[index]?.get(uri) ?? uri;
+  }
+}

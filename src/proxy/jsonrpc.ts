@@ -1,0 +1,50 @@
+/**
+ * The JSON-RPC vocabulary of the proxy: the loose message shape it relays (fields it does not know
+ * pass through untouched), the error codes it answers with itself, and small builders.
+ */
+export type RequestId = string | number;
+
+export interface RpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** Any JSON-RPC message, as parsed: request, notification, result or error. */
+export interface RpcMessage {
+  jsonrpc: '2.0';
+  id?: RequestId | null;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: RpcError;
+  [key: string]: unknown;
+}
+
+/** Error codes mcp-warden answers with on its own. */
+export const RPC = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** The backend that would answer is down, restarting or could not be started. */
+  BACKEND_UNAVAILABLE: -32000,
+  /** The policy denied the request (data: {reasons, policyVersion}). */
+  DENIED: -32001,
+  /** MCP: resource not found. */
+  RESOURCE_NOT_FOUND: -32002,
+  /** The backend did not answer within its timeoutMs. */
+  BACKEND_TIMEOUT: -32003,
+  /** The audit record could not be written and the recorder fails closed. */
+  AUDIT_UNAVAILABLE: -32004,
+} as const;
+
+export function errorResponse(id: RequestId | null, code: number, message: string, data?: unknown): RpcMessage {
+  const error: RpcError = data === undefined ? { code, message } : { code, message, data };
+  return { jsonrpc: '2.0', id, error };
+}
+
+export function resultResponse(id: RequestId | null, result: Record<string, unknown>): RpcMessage {
+  return { jsonrpc: '2.0', id, result };
+}

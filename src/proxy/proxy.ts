@@ -1,0 +1,123 @@
+/**
+ * The proxy: a SessionAcceptor that every frontend (stdio, Streamable HTTP, SSE) hands its client
+ * sessions to. It turns the configured backends into backend specs (how to open a transport, the
+ * effective name prefix, timeout, restart policy), and opens one ClientSession per client session,
+ * each with its own backend sessions. close() ends them all and with them every child process.
+ *
+ * Protocol eras: a session is negotiated per side. The client side's era is whatever the frontend's
+ * transport speaks; each BackendConnection negotiates its own with its backend at open(). A
+ * stateless (2026-07-28) client would reach a ClientSession whose first request carries its
+ * client info in _meta, from which the session opens its backends as it does at initialize.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { BackendConfig } from '../config/backends.js';
+import type { Logger } from '../log/logger.js';
+import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
+import { createHttpBackendTransport } from '../transport/http-client.js';
+import type { ClientSessionInfo, SessionAcceptor, Transport } from '../transport/types.js';
+import type { PolicyDecider, Recorder } from '../types.js';
+import type { BackendConnection, BackendSpec, BackendTransport } from './backend.js';
+import { Namespace } from './namespace.js';
+import { ClientSession, type ProxyShared } from './session.js';
+
+/** Environment variables that carry a client's own credential to mcp-warden: never passed to backends. */
+export const CLIENT_CREDENTIAL_ENV = ['MCP_WARDEN_API_KEY', 'MCP_WARDEN_TOKEN', 'MCP_WARDEN_ADMIN_TOKEN'];
+
+export interface ProxyOptions {
+  backends: ReadonlyArray<BackendConfig>;
+  namespaceSeparator?: string;
+  decider: PolicyDecider;
+  recorder: Recorder;
+  deniedToolCall?: 'result' | 'error';
+  logger: Logger;
+  /** mcp-warden's version, for the merged serverInfo. */
+  version: string;
+  /** Largest message accepted from a stdio backend. */
+  maxMessageBytes?: number;
+  /** Directory relative backend cwd values are resolved against. */
+  baseDir?: string;
+  /** false: dead backends are not restarted (wrap); their exit is reported to onBackendExit. */
+  restartBackends?: boolean;
+  onBackendExit?: (backend: BackendConnection, exit: ChildExit | undefined) => void;
+  /** Environment the child processes start from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+function childEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...extra };
+  for (const name of CLIENT_CREDENTIAL_ENV) if (!(name in extra)) delete env[name];
+  return env;
+}
+
+export function backendSpecs(options: ProxyOptions): BackendSpec[] {
+  const count = options.backends.length;
+  const baseEnv = options.env ?? process.env;
+  return options.backends.map((cfg, index): BackendSpec => {
+    let createTransport: () => BackendTransport;
+    let restart: BackendSpec['restart'];
+    if (cfg.transport === 'stdio') {
+      const cwd = cfg.cwd === undefined ? undefined : isAbsolute(cfg.cwd) ? cfg.cwd : resolve(options.baseDir ?? process.cwd(), cfg.cwd);
+      const env = childEnv(baseEnv, cfg.env);
+      createTransport = () =>
+        new ChildProcessTransport({ command: cfg.command, args: cfg.args, env, cwd, maxMessageBytes: options.maxMessageBytes });
+      restart = cfg.restart;
+    } else {
+      createTransport = () => createHttpBackendTransport(cfg);
+      restart = { initialDelayMs: 200, maxDelayMs: 30_000 };
+    }
+    return {
+      index,
+      name: cfg.name,
+      transport: cfg.transport,
+      timeoutMs: cfg.timeoutMs,
+      restart: options.restartBackends === false ? false : restart,
+      createTransport,
+    };
+  });
+}
+
+export class WardenProxy implements SessionAcceptor {
+  readonly sessions = new Set<ClientSession>();
+  private readonly shared: ProxyShared;
+  private closing = false;
+
+  constructor(options: ProxyOptions) {
+    const specs = backendSpecs(options);
+    const namespace = new Namespace(
+      options.backends.map((b) => ({ name: b.name, prefix: Namespace.prefixFor(b.prefix, b.name, options.backends.length) })),
+      options.namespaceSeparator ?? '__',
+    );
+    this.shared = {
+      namespace,
+      specs,
+      decider: options.decider,
+      recorder: options.recorder,
+      deniedToolCall: options.deniedToolCall ?? 'result',
+      logger: options.logger,
+      version: options.version,
+      onBackendExit: options.onBackendExit ? (_s, b, exit) => options.onBackendExit!(b, exit) : undefined,
+      onSessionClosed: (s) => this.sessions.delete(s),
+    };
+  }
+
+  get namespace(): Namespace {
+    return this.shared.namespace;
+  }
+
+  async openSession(transport: Transport, info: ClientSessionInfo): Promise<void> {
+    if (this.closing) {
+      await transport.close();
+      return;
+    }
+    const session = new ClientSession(transport, info, this.shared);
+    this.sessions.add(session);
+    this.shared.logger.debug({ session: info.sessionId, transport: info.transport, client: info.client.id }, 'client session opened');
+    await session.start();
+  }
+
+  /** Closes every client session and backend (child processes end). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.sessions].map((s) => s.close()));
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The server-to-client direction of one client session, and the client's answers to it.
+ *
+ * Requests a backend sends (sampling/createMessage, elicitation/create, roots/list, anything newer)
+ * pass through the same chain (decide, record) and reach the client under an id of the session's
+ * own, so two backends can never collide; the client's answer goes back to the backend that asked,
+ * under its original id. Notifications are relayed with their ids and URIs mapped (cancelled,
+ * resources/updated), progress related to the client request that carries its token, and anything
+ * unknown passed through unchanged. Backend pings are answered here.
+ */
+import type { BackendConnection } from './backend.js';
+import { buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { errorResponse, resultResponse, type RequestId, type RpcMessage } from './jsonrpc.js';
+import type { ClientSession } from './session.js';
+
+type Params = Record<string, unknown>;
+
+interface ServerExchange extends Exchange {
+  backend: BackendConnection;
+  backendId: RequestId;
+}
+
+export class ServerRelay {
+  private readonly pending = new Map<number, ServerExchange>();
+  private nextId = 0;
+
+  constructor(private readonly session: ClientSession) {}
+
+  /** A request from a backend to the client. */
+  serverRequest(b: BackendConnection, msg: RpcMessage): void {
+    const backendId = msg.id as RequestId;
+    if (msg.method === 'ping') return b.sendRaw(resultResponse(backendId, {}));
+    const s = this.session;
+    const ctx = {
+      phase: 'request' as const,
+      method: msg.method!,
+      client: s.info.client,
+      session: s.sessionCtx,
+      backend: { name: b.name, transport: b.spec.transport },
+      params: msg.params,
+    };
+    const ex = s.exchange(msg, ctx, s.decide(ctx), undefined, -1, false) as ServerExchange;
+    ex.backend = b;
+    ex.backendId = backendId;
+    if (isEnforcedDeny(ex.decision) || s.state === 'closed') {
+      const answer = isEnforcedDeny(ex.decision)
+        ? denyAnswer(backendId, ex.method, ex.decision, 'error')
+        : errorResponse(backendId, -32000, 'client session closed');
+      return s.finish(ex, answer, isEnforcedDeny(ex.decision) ? 'denied' : 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
+    }
+    const id = ++this.nextId;
+    this.pending.set(id, ex);
+    msg.id = id;
+    ex.sentAt = performance.now();
+    s.send(msg, this.relatedTo(b, msg));
+  }
+
+  /** The client's answer to a request relayed above. */
+  clientAnswer(msg: RpcMessage): void {
+    const id = msg.id as number;
+    const ex = this.pending.get(id);
+    if (ex === undefined) return; // unknown or already cancelled
+    this.pending.delete(id);
+    msg.id = ex.backendId;
+    const micros = Math.round((performance.now() - ex.sentAt) * 1000);
+    const b = ex.backend;
+    this.session.finish(ex, msg, outcomeOf(ex.method, msg), micros, undefined, undefined, (m) => b.sendRaw(m));
+  }
+
+  /** A notification from the client: to the backend(s) it concerns. */
+  clientNotification(msg: RpcMessage, method: string): void {
+    const s = this.session;
+    const params = msg.params;
+    switch (method) {
+      case 'notifications/initialized':
+        for (const b of s.backends) b.initialized(msg);
+        return;
+      case 'notifications/cancelled': {
+        const requestId = params?.requestId;
+        for (const b of s.backends) {
+          const found = b.findByOriginalId(requestId);
+          if (found === undefined) continue;
+          const ex = b.cancel(found.proxyId, params);
+          if (ex) this.recordOnly(ex, 'cancelled', typeof params?.reason === 'string' ? params.reason : 'cancelled by the client');
+          return;
+        }
+        return;
+      }
+      case 'notifications/progress': {
+        // Progress on a request a backend sent us: to that backend only.
+        const token = params?.progressToken;
+        for (const ex of this.pending.values()) {
+          const meta = (ex.ctx.params as Params | undefined)?._meta as Params | undefined;
+          if (meta?.progressToken === token) return ex.backend.sendRaw(msg);
+        }
+        for (const b of s.backends) b.sendRaw(msg);
+        return;
+      }
+      default:
+        for (const b of s.backends) b.sendRaw(msg);
+    }
+  }
+
+  /** A notification from a backend: to the client, ids and URIs mapped. */
+  serverNotification(b: BackendConnection, msg: RpcMessage): void {
+    const s = this.session;
+    const params = msg.params;
+    switch (msg.method) {
+      case 'notifications/progress': {
+        const ex = b.exchangeForProgress(params?.progressToken);
+        return s.send(msg, ex?.originalId);
+      }
+      case 'notifications/cancelled': {
+        const backendId = params?.requestId;
+        for (const [id, ex] of this.pending) {
+          if (ex.backend !== b || ex.backendId !== backendId) continue;
+          this.pending.delete(id);
+          this.recordOnly(ex, 'cancelled', typeof params?.reason === 'string' ? params.reason : 'cancelled by the server');
+          msg.params = { ...params, requestId: id };
+          return s.send(msg, this.relatedTo(b, msg));
+        }
+        return;
+      }
+      case 'notifications/resources/updated': {
+        const uri = params?.uri;
+        if (typeof uri === 'string') {
+          const shown = s.catalog.clientUri(b.spec.index, uri);
+          if (shown !== uri) msg.params = { ...params, uri: shown };
+        }
+        return s.send(msg, this.relatedTo(b, msg));
+      }
+      default:
+        return s.send(msg, this.relatedTo(b, msg));
+    }
+  }
+
+  /** The client request a server message belongs to, when it can be told (one request in flight). */
+  private relatedTo(b: BackendConnection, _msg: RpcMessage): RequestId | undefined {
+    return b.soleExchange()?.originalId;
+  }
+
+  private recordOnly(ex: Exchange, outcome: 'cancelled', reason: string): void {
+    try {
+      const pending = this.session.shared.recorder.record({ ...buildRecord(ex, outcome, undefined, undefined, undefined, undefined), errorMessage: reason });
+      if (pending) pending.catch(() => undefined);
+    } catch {
+      /* nothing to fail closed: no answer goes out for a cancelled request */
+    }
+  }
+
+  clear(): void {
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * A backend MCP server run as a child process, spoken to over newline-delimited JSON on its
+ * stdin/stdout. Its stderr goes straight to ours. Every child is registered so that none outlives
+ * us: close() ends it (stdin closed, then SIGTERM, then SIGKILL after a grace period), and a
+ * process 'exit' hook SIGKILLs whatever is still running when mcp-warden exits for any reason
+ * short of SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { NdjsonTransport, type NdjsonOptions } from './ndjson.js';
+import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
+
+export interface ChildProcessSpec {
+  command: string;
+  args?: string[];
+  /** Full environment of the child (callers merge process.env with the backend's own variables). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  maxMessageBytes?: number;
+  /** Milliseconds between SIGTERM and SIGKILL on close (default 2000). */
+  killGraceMs?: number;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  error?: Error;
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+}
+
+/** Pids of the child processes still running (for diagnostics and tests). */
+export function liveChildPids(): number[] {
+  return [...liveChildren].map((c) => c.pid).filter((p): p is number => p !== undefined);
+}
+
+export class ChildProcessTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  /** Called once when the child has exited (or failed to start). */
+  onexit?: (exit: ChildExit) => void;
+  sessionId?: string;
+
+  private child?: ChildProcess;
+  private framing?: NdjsonTransport;
+  private exited = false;
+  private closing = false;
+  private closeNotified = false;
+
+  constructor(private readonly spec: ChildProcessSpec) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Byte length of the message being delivered by onmessage. */
+  get lastMessageBytes(): number {
+    return this.framing?.lastMessageBytes ?? 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) throw new Error('ChildProcessTransport already started');
+    installExitHook();
+    const child = spawn(this.spec.command, this.spec.args ?? [], {
+      env: this.spec.env ?? process.env,
+      cwd: this.spec.cwd,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      windowsHide: true,
+    });
+    this.child = child;
+    liveChildren.add(child);
+    const framing = new NdjsonTransport(child.stdout!, child.stdin!, {
+      maxMessageBytes: this.spec.maxMessageBytes,
+      oninvalid: (p) => this.onerror?.(new Error(`invalid message from backend: ${p.message}`)),
+    });
+    this.framing = framing;
+    framing.onmessage = (m) => this.onmessage?.(m);
+    framing.onerror = (e) => this.onerror?.(e);
+    // stdin errors (EPIPE after the child died) are expected; the exit handler reports the death.
+    child.stdin!.on('error', () => undefined);
+
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (err) => {
+        if (child.pid === undefined) reject(err);
+        else this.onerror?.(err);
+        this.handleExit({ code: null, signal: null, error: err });
+      });
+    });
+    // 'close' comes after the child's stdout is drained, so its last messages are delivered first; a
+    // grandchild holding stdout open must not keep us waiting, hence the fallback after 'exit'.
+    child.once('exit', (code, signal) => {
+      const fallback = setTimeout(() => this.handleExit({ code, signal }), 500);
+      fallback.unref();
+      child.once('close', () => {
+        clearTimeout(fallback);
+        this.handleExit({ code, signal });
+      });
+    });
+    await framing.start();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
+    return this.framing.send(message, options);
+  }
+
+  /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) {
+      this.notifyClose();
+      return;
+    }
+    if (this.closing) return this.waitExit(child);
+    this.closing = true;
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      if (!this.exited) child.kill('SIGKILL');
+    }, this.spec.killGraceMs ?? 2000);
+    timer.unref();
+    await this.waitExit(child);
+    clearTimeout(timer);
+  }
+
+  private waitExit(child: ChildProcess): Promise<void> {
+    if (this.exited || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  private handleExit(exit: ChildExit): void {
+    if (this.exited) return;
+    this.exited = true;
+    if (this.child) liveChildren.delete(this.child);
+    void this.framing?.close();
+    this.onexit?.(exit);
+    this.notifyClose();
+  }
+
+  private notifyClose(): void {
+    if (this.closeNotified) return;
+    this.closeNotified = true;
+    this.onclose?.();
+  }
+}

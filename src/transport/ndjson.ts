@@ -1,0 +1,203 @@
+/**
+ * Newline-delimited JSON-RPC over a pair of byte streams (our stdin/stdout, or a child's stdout/stdin).
+ *
+ * The hot path does one JSON.parse per incoming line and one JSON.stringify per outgoing message; a
+ * message is checked by a few property reads (object, jsonrpc "2.0", a method or an id with a
+ * result/error), never by a schema library. Lines larger than `maxMessageBytes` are dropped without
+ * being parsed. Invalid input is reported through `oninvalid`; when `answerInvalid` is set (the
+ * side that faces a client) the transport itself answers it with the JSON-RPC error the spec asks
+ * for (-32700 parse error, -32600 invalid request) so the peer learns what was wrong, and goes on
+ * reading the next line.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
+
+export const PARSE_ERROR = -32700;
+export const INVALID_REQUEST = -32600;
+const NEWLINE = 0x0a;
+
+export interface InvalidMessage {
+  code: number;
+  message: string;
+  id: string | number | null;
+}
+
+export interface NdjsonOptions {
+  /** Largest accepted line, in bytes (default 4 MiB). */
+  maxMessageBytes?: number;
+  /** Answer invalid input with a JSON-RPC error on the output stream (for the client-facing side). */
+  answerInvalid?: boolean;
+  /** Called for every invalid line (after answering it, when answerInvalid is set). */
+  oninvalid?: (problem: InvalidMessage) => void;
+  sessionId?: string;
+}
+
+/** Checks the shape of a parsed value; returns undefined when it is a JSON-RPC message. */
+export function checkMessage(value: unknown): InvalidMessage | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return { code: INVALID_REQUEST, message: 'Invalid Request: a JSON-RPC message must be a JSON object', id: null };
+  }
+  if (Array.isArray(value)) {
+    return { code: INVALID_REQUEST, message: 'Invalid Request: JSON-RPC batches are not supported', id: null };
+  }
+  const m = value as { jsonrpc?: unknown; id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  if (m.jsonrpc !== '2.0') return { code: INVALID_REQUEST, message: 'Invalid Request: "jsonrpc" must be "2.0"', id };
+  if (typeof m.method === 'string') {
+    if (m.id !== undefined && id === null) {
+      return { code: INVALID_REQUEST, message: 'Invalid Request: "id" must be a string or a number', id: null };
+    }
+    return undefined;
+  }
+  if (m.method !== undefined) return { code: INVALID_REQUEST, message: 'Invalid Request: "method" must be a string', id };
+  if (id !== null && (m.result !== undefined || m.error !== undefined)) return undefined;
+  if (m.id === undefined) return { code: INVALID_REQUEST, message: 'Invalid Request: missing "method" (and "id")', id: null };
+  return { code: INVALID_REQUEST, message: 'Invalid Request: missing "method", or "result"/"error" for a response', id };
+}
+
+export class NdjsonTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  sessionId?: string;
+  /** Byte length of the message being delivered by onmessage (read it synchronously inside onmessage). */
+  lastMessageBytes = 0;
+
+  private readonly maxBytes: number;
+  private readonly answerInvalid: boolean;
+  private readonly oninvalid?: (problem: InvalidMessage) => void;
+  /** Bytes of an incomplete line carried over from earlier chunks. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  /** Set while skipping the rest of an oversize line. */
+  private discarding = false;
+  private started = false;
+  private closed = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    options: NdjsonOptions = {},
+  ) {
+    this.maxBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+    this.answerInvalid = options.answerInvalid ?? false;
+    this.oninvalid = options.oninvalid;
+    this.sessionId = options.sessionId;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('NdjsonTransport already started');
+    this.started = true;
+    this.input.on('data', this.onData);
+    this.input.once('end', this.onEnd);
+    this.input.on('error', this.onStreamError);
+    this.output.on('error', this.onStreamError);
+  }
+
+  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('transport closed'));
+    const ok = this.output.write(JSON.stringify(message) + '\n');
+    if (ok) return Promise.resolve();
+    return new Promise((resolve) => this.output.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.onData);
+    this.input.off('end', this.onEnd);
+    this.partial = [];
+    this.onclose?.();
+  }
+
+  private readonly onEnd = (): void => {
+    void this.close();
+  };
+
+  private readonly onStreamError = (err: Error): void => {
+    // EPIPE on a peer that went away ends the conversation; anything else is reported.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+      void this.close();
+      return;
+    }
+    this.onerror?.(err);
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    let start = 0;
+    let nl = chunk.indexOf(NEWLINE, start);
+    while (nl !== -1) {
+      if (this.discarding) {
+        this.discarding = false;
+      } else if (this.partialBytes > 0) {
+        const total = this.partialBytes + (nl - start);
+        if (total > this.maxBytes) {
+          this.oversize(total);
+        } else {
+          this.partial.push(chunk.subarray(start, nl));
+          const line = Buffer.concat(this.partial, total);
+          this.line(line, 0, total);
+        }
+        this.partial = [];
+        this.partialBytes = 0;
+      } else if (nl - start > this.maxBytes) {
+        this.oversize(nl - start);
+      } else {
+        this.line(chunk, start, nl);
+      }
+      if (this.closed) return;
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < chunk.length && !this.discarding) {
+      const rest = chunk.length - start;
+      if (this.partialBytes + rest > this.maxBytes) {
+        this.oversize(this.partialBytes + rest);
+        this.partial = [];
+        this.partialBytes = 0;
+        this.discarding = true;
+      } else {
+        this.partial.push(chunk.subarray(start));
+        this.partialBytes += rest;
+      }
+    }
+  };
+
+  private line(buf: Buffer, start: number, end: number): void {
+    // Tolerate CRLF and blank lines.
+    if (end > start && buf[end - 1] === 0x0d) end--;
+    if (end === start) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.toString('utf8', start, end));
+    } catch (err) {
+      this.invalid({ code: PARSE_ERROR, message: `Parse error: ${(err as Error).message}`, id: null });
+      return;
+    }
+    const problem = checkMessage(value);
+    if (problem) {
+      this.invalid(problem);
+      return;
+    }
+    this.lastMessageBytes = end - start;
+    this.onmessage?.(value as JSONRPCMessage);
+  }
+
+  private oversize(bytes: number): void {
+    this.invalid({
+      code: INVALID_REQUEST,
+      message: `Invalid Request: message of ${bytes}+ bytes exceeds the ${this.maxBytes}-byte limit`,
+      id: null,
+    });
+  }
+
+  private invalid(problem: InvalidMessage): void {
+    if (this.answerInvalid && !this.closed) {
+      this.output.write(
+        JSON.stringify({ jsonrpc: '2.0', id: problem.id, error: { code: problem.code, message: problem.message } }) + '\n',
+      );
+    }
+    if (this.oninvalid) this.oninvalid(problem);
+    else this.onerror?.(new Error(problem.message));
+  }
+}
