@@ -43,6 +43,15 @@ async function openRawStream(url: string, headers: Record<string, string> = {}) 
 }
 
 describe('legacy HTTP+SSE frontend', () => {
+  it('refuses a GET /sse with a forged Host (403) or Origin (403) before opening a session', async () => {
+    started = await startFrontend();
+    const host = await raw(started.sseUrl, { method: 'GET', headers: { accept: 'text/event-stream', host: 'evil.example.com' } });
+    expect(host.status).toBe(403);
+    const origin = await raw(started.sseUrl, { method: 'GET', headers: { accept: 'text/event-stream', origin: 'http://evil.example.com' } });
+    expect(origin.status).toBe(403);
+    expect(started.acceptor.sessions).toHaveLength(0);
+  });
+
   it('announces the messages endpoint, opens a session with the client identity, and relays calls', async () => {
     started = await startFrontend();
     const { client } = await connect(started.sseUrl, { 'x-test-client': 'carol' });
@@ -86,7 +95,7 @@ describe('legacy HTTP+SSE frontend', () => {
   });
 
   it('rejects bad POSTs to /messages with clear errors and keeps serving the session', async () => {
-    started = await startFrontend();
+    started = await startFrontend({ maxMessageBytes: 4096 });
     const stream = await openRawStream(started.sseUrl, { 'x-test-client': 'dan' });
     const endpoint = new URL(stream.endpoint, started.sseUrl).href;
     const post = (body: string, headers: Record<string, string> = {}, url = endpoint) =>
@@ -106,6 +115,17 @@ describe('legacy HTTP+SSE frontend', () => {
 
     const otherClient = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }), { 'x-test-client': 'eve' });
     expect(otherClient.status).toBe(404);
+
+    const tooBig = await post(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping', params: { pad: 'z'.repeat(5000) } }));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.json().error.message).toContain('4096 bytes');
+
+    const noMethod = await post(JSON.stringify({ jsonrpc: '2.0', id: 3 }));
+    expect(noMethod.status).toBe(400);
+    expect(noMethod.json()).toMatchObject({ id: 3, error: { code: -32600 } });
+
+    const forgedHost = await post(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }), { host: 'evil.example.com' });
+    expect(forgedHost.status).toBe(403);
 
     // The session still works: initialize goes through and its answer arrives on the stream.
     const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
