@@ -39,7 +39,7 @@ const COLUMNS: Array<[string, number, (e: AuditEntry) => string]> = [
   ['TIME', 24, (e) => new Date(e.time).toISOString()],
   ['CLIENT', 26, (e) => (e.clientName && e.clientName !== e.clientId ? `${e.clientId} (${e.clientName})` : e.clientId)],
   ['METHOD', 16, (e) => e.method],
-  ['TARGET', 28, target],
+  ['TARGET', 36, target],
   ['DECISION', 11, (e) => e.decision],
   ['OUTCOME', 12, (e) => e.outcome + (e.errorCode !== null ? ` ${e.errorCode}` : '')],
   ['MS', 8, (e) => (((e.backendMicros ?? 0) + e.decisionMicros) / 1000).toFixed(1)],

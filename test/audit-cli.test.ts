@@ -1,0 +1,134 @@
+/** The `audit` CLI (built): query filters and formats, tail, export in OPA decision-log shape, stats, --config, bad input. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAuditStore } from '../src/audit/index.js';
+import { auditConfig, runCli, sampleRecord, tempDir } from './helpers/audit.js';
+
+describe('audit CLI', () => {
+  const tmp = tempDir();
+  const db = `${tmp.dir}/data/audit.db`;
+  const t0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+
+  beforeAll(async () => {
+    const store = openAuditStore(auditConfig(db));
+    store.record(sampleRecord({ time: t0, clientId: 'alice', clientName: 'Alice', tool: 'qubinode__list_vms', arguments: { filter: 'all' } }));
+    store.record(
+      sampleRecord({
+        time: t0 + 1000,
+        clientId: 'bob',
+        clientName: 'Bob CI',
+        tool: 'qubinode__delete_vm',
+        arguments: { name: 'prod-db-1' },
+        decision: 'deny',
+        reasons: ['delete_vm requires the admin role'],
+        outcome: 'denied',
+        result: undefined,
+        backendMicros: undefined,
+      }),
+    );
+    store.record(sampleRecord({ time: t0 + 2000, clientId: 'carol', clientName: 'Carol', tool: 'qubinode__delete_vm', arguments: { name: 'scratch-9' }, decision: 'allow', reasons: [] }));
+    store.record(sampleRecord({ time: t0 + 3000, clientId: 'alice', clientName: 'Alice', method: 'resources/read', tool: undefined, resource: 'file:///srv/notes.txt', arguments: undefined }));
+    await store.close();
+    writeFileSync(
+      `${tmp.dir}/warden.yaml`,
+      'backends:\n  - name: qubinode\n    transport: stdio\n    command: node\n    args: [server.mjs]\naudit:\n  path: ./data/audit.db\npolicy:\n  package: mcp.warden.authz\n',
+    );
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('answers "which client called delete_vm and was it allowed" in one command', async () => {
+    const r = await runCli(['audit', 'query', '--db', db, '--tool', '*delete_vm', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ clientId: string; decision: string; reasons: string[]; arguments: unknown }>;
+    expect(rows.map((x) => [x.clientId, x.decision, x.reasons])).toEqual([
+      ['carol', 'allow', []],
+      ['bob', 'deny', ['delete_vm requires the admin role']],
+    ]);
+    expect(rows[1]!.arguments).toEqual({ name: 'prod-db-1' });
+    const table = await runCli(['audit', 'query', '--db', db, '--tool', '*delete_vm', '--table']);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^SEQ\s+TIME\s+CLIENT\s+METHOD\s+TARGET\s+DECISION\s+OUTCOME\s+MS\s+REASONS$/);
+    expect(lines[1]).toMatch(/carol \(Carol\).*qubinode__delete_vm @qubinode.*allow/);
+    expect(lines[2]).toMatch(/bob \(Bob CI\).*qubinode__delete_vm @qubinode.*deny\s+denied.*delete_vm requires the admin role/);
+  });
+
+  it('filters by client, decision, method, time and argument text; NDJSON when piped', async () => {
+    const ids = async (args: string[]): Promise<number[]> => {
+      const r = await runCli(['audit', 'query', '--db', db, ...args]);
+      expect(r.stderr).toBe('');
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq);
+    };
+    expect(await ids(['--client', 'alice'])).toEqual([4, 1]);
+    expect(await ids(['--client', 'Bob CI'])).toEqual([2]);
+    expect(await ids(['--decision', 'deny'])).toEqual([2]);
+    expect(await ids(['--method', 'resources/read'])).toEqual([4]);
+    expect(await ids(['--text', 'scratch'])).toEqual([3]);
+    expect(await ids(['--since', new Date(t0 + 1000).toISOString(), '--until', String(t0 + 3000), '--asc'])).toEqual([2, 3]);
+    expect(await ids(['--limit', '1'])).toEqual([4]);
+  });
+
+  it('reads the database path from --config', async () => {
+    const r = await runCli(['audit', 'stats', '--config', `${tmp.dir}/warden.yaml`, '--json']);
+    expect(r.code).toBe(0);
+    const stats = JSON.parse(r.stdout);
+    expect(stats.total).toBe(4);
+    expect(stats.byDecision).toEqual([
+      { key: 'allow', count: 3 },
+      { key: 'deny', count: 1 },
+    ]);
+    expect(stats.byClient[0]).toEqual({ key: 'alice', count: 2 });
+    expect(stats.byClientToolDecision).toContainEqual({ client: 'bob', tool: 'qubinode__delete_vm', decision: 'deny', count: 1 });
+  });
+
+  it('exports OPA-style decision logs', async () => {
+    const out = `${tmp.dir}/decisions.ndjson`;
+    const r = await runCli(['audit', 'export', '--config', `${tmp.dir}/warden.yaml`, '--decision', 'deny', '-o', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('exported 1 decision to');
+    const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      path: 'mcp/warden/authz',
+      input: { method: 'tools/call', client: { id: 'bob', name: 'Bob CI' }, tool: { name: 'qubinode__delete_vm' }, arguments: { name: 'prod-db-1' } },
+      result: { allow: false, decision: 'deny', reasons: ['delete_vm requires the admin role'], outcome: 'denied' },
+      timestamp: new Date(t0 + 1000).toISOString(),
+      labels: { app: 'mcp-warden' },
+      bundles: { policy: { revision: 'sha256:abc' } },
+      requested_by: 'bob',
+      audit: { seq: 2 },
+    });
+    expect(events[0].decision_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it('tail prints the newest rows oldest first, and -f follows new ones', async () => {
+    const r = await runCli(['audit', 'tail', '--db', db, '-n', '2']);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).seq)).toEqual([3, 4]);
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('./helpers/audit.js');
+    const child = spawn(process.execPath, [CLI, 'audit', 'tail', '-f', '--db', db, '-n', '1', '--interval', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(1);
+      const store = openAuditStore(auditConfig(db));
+      store.record(sampleRecord({ clientId: 'dave', tool: 'qubinode__delete_vm' }));
+      await store.close();
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(2);
+      expect(JSON.parse(out.trim().split('\n')[1]!)).toMatchObject({ seq: 5, clientId: 'dave' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('rejects bad filter values with a usage error', async () => {
+    const bad = await runCli(['audit', 'query', '--db', db, '--decision', 'perhaps']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--decision: unknown decision "perhaps" (expected one of allow, deny, shadow-deny, error)');
+    const since = await runCli(['audit', 'query', '--db', db, '--since', 'yesterday-ish']);
+    expect(since.code).toBe(2);
+    expect(since.stderr).toContain('--since: cannot read "yesterday-ish" as a time');
+    const limit = await runCli(['audit', 'query', '--db', db, '--limit', '0']);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toContain('--limit: expected a positive integer, got "0"');
+  });
+});
