@@ -4,6 +4,7 @@ import {
   RSet,
   compare,
   equal,
+  formatRaw,
   isObject,
   objForEach,
   objGet,
@@ -80,6 +81,15 @@ export const typeBuiltins: BuiltinDef[] = [
         return n;
       }
       throw operandTypeError(1, v, 'null', 'boolean', 'number', 'string');
+    },
+  },
+  { name: 'print', arity: 0, variadic: true, fn: (args, ctx) => (ctx.print(args.map(formatRaw).join(' ')), true) },
+  { name: 'trace', arity: 1, fn: () => true },
+  {
+    name: 'walk',
+    arity: 1,
+    fn: () => {
+      throw new BuiltinError('walk is evaluated by the engine');
     },
   },
   { name: 'internal.member_2', arity: 2, fn: ([x, c]) => memberOf(x!, c!) },

@@ -1,0 +1,427 @@
+/**
+ * The compiler: parses modules, merges them by package into the rule tree, resolves variables,
+ * rules, imports and function calls, checks safety and reorders bodies. Produces a Compiled policy.
+ */
+import { parseModule, parseQuery, RegoSyntaxError } from '../ast/parser.js';
+import type { Expr, Module, Rule, Term, With } from '../ast/types.js';
+import { refName } from '../ast/parser-terms.js';
+import type { WithInfo } from '../topdown/with.js';
+import { SLOT_DATA, SLOT_FUNC } from './scope.js';
+import { lookupBuiltin, type BuiltinDef } from '../builtins/index.js';
+import { RegoCompileError, IssueError, fail, issue, type CompileIssue } from './errors.js';
+import { Resolver, Scope, type Globals } from './scope.js';
+import { reorderBody } from './safety.js';
+import { RuleNode, type CRule, type RuleKind } from './tree.js';
+import { checkTree } from './checks.js';
+
+export interface SourceFile {
+  file: string;
+  source: string;
+}
+
+export type CallTarget = { kind: 'builtin'; def: BuiltinDef; name: string } | { kind: 'func'; node: RuleNode; name: string };
+
+export interface CompiledQuery {
+  body: Expr[];
+  nslots: number;
+  /** named query variables (result bindings) and their slots */
+  vars: { name: string; slot: number }[];
+}
+
+export interface Compiled {
+  root: RuleNode;
+  modules: Module[];
+  rules: CRule[];
+}
+
+interface PendingRule {
+  rule: Rule;
+  mod: Module;
+  crule: CRule;
+}
+
+export function compileModules(files: (SourceFile | Module)[]): Compiled {
+  const issues: CompileIssue[] = [];
+  const modules: Module[] = [];
+  for (const f of files) {
+    if ('pkg' in f) {
+      modules.push(f);
+      continue;
+    }
+    try {
+      modules.push(parseModule(f.source, f.file));
+    } catch (e) {
+      if (e instanceof RegoSyntaxError) issues.push({ file: f.file, line: e.line, col: e.col, message: `rego_parse_error: ${e.message}` });
+      else throw e;
+    }
+  }
+  if (issues.length) throw new RegoCompileError(issues);
+  const root = new RuleNode([]);
+  const pending: PendingRule[] = [];
+  const ruleNamesByPkg = new Map<string, Set<string>>();
+  for (const mod of modules) {
+    const key = mod.pkg.join('.');
+    let names = ruleNamesByPkg.get(key);
+    if (!names) ruleNamesByPkg.set(key, (names = new Set()));
+    for (const rule of mod.rules) {
+      try {
+        pending.push({ rule, mod, crule: placeRule(root, mod, rule) });
+        names.add(rule.ref[0]!.t === 'const' ? (rule.ref[0]!.v as string) : '');
+      } catch (e) {
+        if (e instanceof IssueError) issues.push(e.issue);
+        else throw e;
+      }
+    }
+  }
+  const compiler = new BodyCompiler(root);
+  for (const p of pending) {
+    try {
+      const globals = moduleGlobals(p.mod, ruleNamesByPkg.get(p.mod.pkg.join('.'))!);
+      compiler.compileRule(p.crule, globals);
+    } catch (e) {
+      if (e instanceof IssueError) issues.push(e.issue);
+      else throw e;
+    }
+  }
+  if (!issues.length) issues.push(...checkTree(root, pending.map((p) => p.crule)));
+  if (issues.length) throw new RegoCompileError(issues);
+  return { root, modules, rules: pending.map((p) => p.crule) };
+}
+
+function moduleGlobals(mod: Module, ruleNames: Set<string>): Globals {
+  const imports = new Map<string, string[]>();
+  for (const imp of mod.imports) {
+    const path = pathOf(imp.path);
+    if (!path) fail(imp.loc, 'invalid import path');
+    if (path[0] === 'future' || path[0] === 'rego') continue;
+    if (path[0] !== 'data' && path[0] !== 'input') fail(imp.loc, `invalid import ${path.join('.')}: must begin with input or data`);
+    const alias = imp.alias ?? path[path.length - 1]!;
+    imports.set(alias, path);
+  }
+  return { imports, ruleNames, pkg: mod.pkg };
+}
+
+function pathOf(t: Term): string[] | undefined {
+  if (t.t === 'var') return [t.name];
+  if (t.t !== 'ref' || t.head.t !== 'var') return undefined;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.t !== 'const' || typeof p.v !== 'string') return undefined;
+    out.push(p.v);
+  }
+  return out;
+}
+
+function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
+  let staticLen = 0;
+  while (staticLen < rule.ref.length) {
+    const r = rule.ref[staticLen]!;
+    if (r.t !== 'const' || typeof r.v !== 'string') break;
+    staticLen++;
+  }
+  let kind: RuleKind;
+  let keyPath: Term[] = [];
+  if (rule.args) {
+    kind = 'func';
+    if (staticLen < rule.ref.length) fail(rule.loc, 'function names must be static');
+  } else if (rule.key) {
+    kind = 'set';
+    if (staticLen < rule.ref.length) fail(rule.loc, 'multi-value rules must have a static ref');
+    keyPath = [rule.key];
+  } else if (staticLen < rule.ref.length) {
+    kind = 'object';
+    keyPath = rule.ref.slice(staticLen);
+  } else kind = 'complete';
+  const path = [...mod.pkg, ...rule.ref.slice(0, staticLen).map((t) => (t as { v: string }).v)];
+  let node = root;
+  for (const seg of path) {
+    node.subtreeRules = true;
+    node = node.child(seg);
+  }
+  node.subtreeRules = true;
+  const trueTerm: Term = { t: 'const', v: true, loc: rule.loc };
+  const crule: CRule = {
+    kind,
+    node,
+    rule,
+    keyPath,
+    value: rule.value ?? trueTerm,
+    args: rule.args,
+    body: rule.body,
+    elses: rule.elses.map((e) => ({ value: e.value ?? trueTerm, body: e.body, loc: e.loc })),
+    nslots: 0,
+    isDefault: rule.isDefault,
+    loc: rule.loc,
+    constValue: undefined,
+  };
+  if (rule.isDefault) {
+    if (kind === 'func') {
+      node.defaultRule = crule;
+    } else {
+      if (kind !== 'complete') fail(rule.loc, 'default rules must not have a key');
+      if (node.defaultRule) fail(rule.loc, `multiple default rules ${node.name} found`);
+      node.defaultRule = crule;
+    }
+    return crule;
+  }
+  if (kind === 'complete') node.complete.push(crule);
+  else if (kind === 'set') node.sets.push(crule);
+  else if (kind === 'object') node.objects.push(crule);
+  else node.funcs.push(crule);
+  return crule;
+}
+
+export class BodyCompiler {
+  constructor(readonly root: RuleNode) {}
+
+  compileRule(cr: CRule, g: Globals): void {
+    const res = new Resolver(g);
+    const counter = { n: 0 };
+    const ruleScope = new Scope(null, counter);
+    const bound = new Set<number>();
+    let args: Term[] | undefined;
+    if (cr.args) {
+      for (const a of cr.args) res.collectTerm(a, ruleScope);
+      args = cr.args.map((a) => res.resolveTerm(a, ruleScope));
+      for (const s of ruleScope.vars.values()) bound.add(s);
+    }
+    const mainScope = ruleScope.child();
+    const body = this.compileBody(res.resolveBody(cr.body, mainScope), bound, g);
+    for (const t of [...cr.keyPath, cr.value]) res.collectTerm(t, mainScope);
+    const keyPath = cr.keyPath.map((t) => res.resolveTerm(t, mainScope));
+    const value = res.resolveTerm(cr.value, mainScope);
+    for (const t of [...keyPath, value]) this.checkHeadSafe(t, bound, cr);
+    const elses = cr.elses.map((e) => {
+      const sc = ruleScope.child();
+      const eb = new Set(cr.args ? [...ruleScope.vars.values()] : []);
+      const b = this.compileBody(res.resolveBody(e.body, sc), eb, g);
+      res.collectTerm(e.value, sc);
+      const v = res.resolveTerm(e.value, sc);
+      this.checkHeadSafe(v, eb, cr);
+      return { value: v, body: b, loc: e.loc };
+    });
+    cr.args = args;
+    cr.body = body;
+    cr.keyPath = keyPath;
+    cr.value = this.resolveCalls(value, g);
+    cr.keyPath = keyPath.map((k) => this.resolveCalls(k, g));
+    cr.elses = elses.map((e) => ({ ...e, value: this.resolveCalls(e.value, g) }));
+    cr.nslots = counter.n;
+    cr.constValue = value.t === 'const' && elses.length === 0 ? value.v : undefined;
+  }
+
+  compileQuery(src: string | Expr[], g?: Globals): CompiledQuery {
+    const globals = g ?? { imports: new Map(), ruleNames: new Set(), pkg: [] };
+    let parsed: Expr[];
+    try {
+      parsed = typeof src === 'string' ? parseQuery(src) : src;
+    } catch (e) {
+      if (e instanceof RegoSyntaxError) throw new RegoCompileError([{ file: 'query', line: e.line, col: e.col, message: `rego_parse_error: ${e.message}` }]);
+      throw e;
+    }
+    const res = new Resolver(globals);
+    const scope = new Scope(null, { n: 0 });
+    try {
+      const body = this.compileBody(res.resolveBody(parsed, scope), new Set(), globals);
+      const vars = [...scope.vars.entries()].filter(([n]) => !n.startsWith('__') && !n.startsWith('$')).map(([name, slot]) => ({ name, slot }));
+      return { body, nslots: scope.counter.n, vars };
+    } catch (e) {
+      if (e instanceof IssueError) throw new RegoCompileError([e.issue]);
+      throw e;
+    }
+  }
+
+  private checkHeadSafe(t: Term, bound: Set<number>, cr: CRule): void {
+    const visit = (x: Term): void => {
+      if (x.t === 'var' && x.slot >= 0 && !bound.has(x.slot)) fail(x.loc, `var ${x.name} is unsafe`);
+      if (x.t === 'ref') {
+        visit(x.head);
+        x.path.forEach(visit);
+      } else if (x.t === 'array' || x.t === 'set') x.items.forEach(visit);
+      else if (x.t === 'object') {
+        x.keys.forEach(visit);
+        x.values.forEach(visit);
+      } else if (x.t === 'call') x.args.forEach(visit);
+    };
+    visit(t);
+    void cr;
+  }
+
+  /** resolves calls, marks output args, reorders (recursively for nested bodies) */
+  compileBody(body: Expr[], bound: Set<number>, g: Globals): Expr[] {
+    for (const e of body) this.resolveExprCalls(e, g);
+    const ordered = reorderBody(body, bound);
+    // nested bodies see the variables bound before their expression
+    const seen = new Set<number>(bound);
+    for (const s of bound) seen.add(s);
+    const walkBound = new Set<number>([...bound]);
+    void seen;
+    const before = new Set<number>(walkBound);
+    for (const e of ordered) {
+      this.nested(e, before, g);
+      // approximate: everything bound by the full body is visible after it
+    }
+    for (const s of bound) before.add(s);
+    return ordered;
+  }
+
+  private nested(e: Expr, bound: Set<number>, g: Globals): void {
+    const visitT = (t: Term | undefined): void => {
+      if (!t) return;
+      switch (t.t) {
+        case 'arraycompr':
+        case 'setcompr':
+        case 'objectcompr':
+          t.body = this.compileBody(t.body, new Set(bound), g);
+          return;
+        case 'ref':
+          visitT(t.head);
+          t.path.forEach(visitT);
+          return;
+        case 'array':
+        case 'set':
+          t.items.forEach(visitT);
+          return;
+        case 'object':
+          t.keys.forEach(visitT);
+          t.values.forEach(visitT);
+          return;
+        case 'call':
+          t.args.forEach(visitT);
+          return;
+        case 'template':
+          for (const p of t.parts) if (typeof p !== 'string') this.nested(p, bound, g);
+          return;
+      }
+    };
+    [e.term, e.left, e.right, e.key, e.value, e.domain].forEach(visitT);
+    e.withs.forEach((w) => visitT(w.value));
+    if (e.kind === 'every') e.body = this.compileBody(e.body!, new Set(bound), g);
+    // mark what this expression binds as bound for following siblings' nested bodies
+    collectAllSlots(e, bound);
+  }
+
+  private resolveExprCalls(e: Expr, g: Globals): void {
+    const r = (t: Term | undefined) => (t ? this.resolveCalls(t, g, e) : undefined);
+    e.term = r(e.term);
+    e.left = r(e.left);
+    e.right = r(e.right);
+    if (e.kind !== 'every') {
+      e.key = r(e.key);
+      e.value = r(e.value);
+    }
+    e.domain = r(e.domain);
+    for (const w of e.withs) {
+      w.value = r(w.value)!;
+      (w as With & { info: WithInfo }).info = this.withInfo(w, g);
+    }
+  }
+
+  private withInfo(w: With, g: Globals): WithInfo {
+    const name = w.target.t === 'var' ? w.target.name : w.target.t === 'ref' ? refName(w.target) : undefined;
+    if (name === undefined) return fail(w.loc, 'rego_type_error: with keyword target must reference existing input, data, or a function');
+    const segs = name.split('.');
+    if (segs[0] === 'input') return { kind: 'input', path: segs.slice(1) };
+    let path: string[] | undefined;
+    const imp = g.imports.get(segs[0]!);
+    if (imp) path = [...imp, ...segs.slice(1)];
+    else if (segs[0] === 'data') path = segs;
+    else if (g.ruleNames.has(segs[0]!)) path = ['data', ...g.pkg, ...segs];
+    let fn: CallTarget | undefined;
+    const v = w.value;
+    if (v.t === 'var' && v.slot === SLOT_FUNC) fn = this.callTarget(v.name, g, v.loc);
+    else if (v.t === 'ref' && v.head.t === 'var' && v.head.slot === SLOT_DATA) {
+      const vp = refName(v);
+      const node = vp ? this.root.find(vp.split('.').slice(1)) : undefined;
+      if (node && node.isFunc) fn = { kind: 'func', node, name: node.name };
+    }
+    if (path && path[0] === 'input') return { kind: 'input', path: path.slice(1) };
+    if (path) {
+      const node = this.root.find(path.slice(1));
+      if (node && (node.isFunc || node.defaultRule?.kind === 'func')) return { kind: 'mock', key: node.name, fn };
+      return { kind: 'data', path: path.slice(1) };
+    }
+    const def = lookupBuiltin(name);
+    if (!def) return fail(w.loc, `rego_compile_error: with keyword used on non-existent function ${name}`);
+    return { kind: 'mock', key: def.name, fn };
+  }
+
+  /** resolves call targets in t (in place); `top` is the expression when t is its top-level term */
+  resolveCalls(t: Term, g: Globals, top?: Expr): Term {
+    switch (t.t) {
+      case 'call': {
+        t.args = t.args.map((a) => this.resolveCalls(a, g));
+        const target = this.callTarget(t.name, g, t.loc);
+        t.target = target;
+        const arity = target.kind === 'builtin' ? target.def.arity : target.node.funcs[0]?.args?.length ?? target.node.defaultRule?.args?.length ?? 0;
+        const variadic = target.kind === 'builtin' && target.def.variadic;
+        if (!variadic && t.args.length !== arity) {
+          if (t.args.length === arity + 1 && top && top.term === t && top.kind === 'term') top.output = true;
+          else fail(t.loc, `rego_type_error: ${t.name}: arity mismatch\n\thave: ${t.args.length} operand(s)\n\twant: ${arity} operand(s)`);
+        }
+        return t;
+      }
+      case 'ref':
+        t.head = this.resolveCalls(t.head, g);
+        t.path = t.path.map((p) => this.resolveCalls(p, g));
+        return t;
+      case 'array':
+      case 'set':
+        t.items = t.items.map((i) => this.resolveCalls(i, g));
+        return t;
+      case 'object':
+        t.keys = t.keys.map((k) => this.resolveCalls(k, g));
+        t.values = t.values.map((v) => this.resolveCalls(v, g));
+        return t;
+      case 'arraycompr':
+      case 'setcompr':
+        t.head = this.resolveCalls(t.head, g);
+        return t;
+      case 'objectcompr':
+        t.key = this.resolveCalls(t.key, g);
+        t.value = this.resolveCalls(t.value, g);
+        return t;
+      case 'template':
+        for (const p of t.parts) if (typeof p !== 'string') this.resolveExprCalls(p, g);
+        return t;
+      default:
+        return t;
+    }
+  }
+
+  callTarget(name: string, g: Globals, loc: Term['loc']): CallTarget {
+    const segs = name.split('.');
+    let path: string[] | undefined;
+    const imp = g.imports.get(segs[0]!);
+    if (imp) path = [...imp, ...segs.slice(1)];
+    else if (g.ruleNames.has(segs[0]!)) path = ['data', ...g.pkg, ...segs];
+    else if (segs[0] === 'data') path = segs;
+    if (path && path[0] === 'data') {
+      const node = this.root.find(path.slice(1));
+      if (node && (node.isFunc || node.defaultRule?.kind === 'func')) return { kind: 'func', node, name: node.name };
+    }
+    const def = lookupBuiltin(name);
+    if (def) return { kind: 'builtin', def, name };
+    return fail(loc, `rego_type_error: undefined function ${name}`);
+  }
+}
+
+function collectAllSlots(e: Expr, out: Set<number>): void {
+  const v = (t: Term | undefined): void => {
+    if (!t) return;
+    if (t.t === 'var') {
+      if (t.slot >= 0) out.add(t.slot);
+    } else if (t.t === 'ref') {
+      v(t.head);
+      t.path.forEach(v);
+    } else if (t.t === 'array' || t.t === 'set') t.items.forEach(v);
+    else if (t.t === 'object') {
+      t.keys.forEach(v);
+      t.values.forEach(v);
+    } else if (t.t === 'call') t.args.forEach(v);
+  };
+  if (e.negated) return;
+  [e.term, e.left, e.right, e.key, e.value].forEach(v);
+}
+
+export { issue };

@@ -1,0 +1,67 @@
+/** The rule tree: one node per static path segment under data, holding the rules defined there. */
+import type { Expr, Loc, Rule, Term } from '../ast/types.js';
+import type { Value } from '../value/index.js';
+
+export type RuleKind = 'complete' | 'set' | 'object' | 'func';
+
+export interface ElseBody {
+  value: Term;
+  body: Expr[];
+  loc: Loc;
+}
+
+export interface CRule {
+  kind: RuleKind;
+  node: RuleNode;
+  rule: Rule;
+  /** object rules: key terms after the node path; set rules: [element] */
+  keyPath: Term[];
+  value: Term;
+  args: Term[] | undefined;
+  body: Expr[];
+  elses: ElseBody[];
+  nslots: number;
+  isDefault: boolean;
+  loc: Loc;
+  /** constant value (no else): lets complete rules stop at the first success */
+  constValue: Value | undefined;
+}
+
+export class RuleNode {
+  readonly children = new Map<string, RuleNode>();
+  readonly complete: CRule[] = [];
+  readonly sets: CRule[] = [];
+  readonly objects: CRule[] = [];
+  readonly funcs: CRule[] = [];
+  defaultRule: CRule | undefined;
+  /** rules anywhere at or below this node */
+  subtreeRules = false;
+  /** '.'-joined absolute path (data.a.b) */
+  readonly name: string;
+  constructor(readonly path: string[]) {
+    this.name = ['data', ...path].join('.');
+  }
+  get hasRules(): boolean {
+    return this.complete.length > 0 || this.sets.length > 0 || this.objects.length > 0 || this.defaultRule !== undefined;
+  }
+  get isFunc(): boolean {
+    return this.funcs.length > 0;
+  }
+  child(seg: string): RuleNode {
+    let c = this.children.get(seg);
+    if (!c) {
+      c = new RuleNode([...this.path, seg]);
+      this.children.set(seg, c);
+    }
+    return c;
+  }
+  /** node at path below this one, or undefined */
+  find(path: readonly string[]): RuleNode | undefined {
+    let n: RuleNode | undefined = this;
+    for (const p of path) {
+      n = n.children.get(p);
+      if (!n) return undefined;
+    }
+    return n;
+  }
+}

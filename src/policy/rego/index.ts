@@ -1,0 +1,131 @@
+/**
+ * The Rego engine: a Rego v1 parser, compiler and top-down evaluator. Public API:
+ *   const policy = compilePolicy([{ file, source }], { data })   // throws RegoCompileError
+ *   policy.eval('data.x.allow == true', { input })               // -> result rows
+ *   const allow = policy.prepareRule('data.mcp.authz.allow')     // fast path
+ *   allow.eval(input)                                             // -> Value | undefined
+ * This folder imports nothing from the rest of mcp-warden.
+ */
+import './builtins/index.js';
+import type { Module } from './ast/types.js';
+import { BodyCompiler, compileModules, type Compiled, type CompiledQuery, type SourceFile } from './compile/compiler.js';
+import type { RuleNode } from './compile/tree.js';
+import { Evaluator } from './topdown/eval.js';
+import { QueryContext } from './topdown/context.js';
+import { lookup, nodeValue } from './topdown/refs.js';
+import { fromJSON, type Value } from './value/index.js';
+
+export { RegoCompileError, type CompileIssue } from './compile/errors.js';
+export { RegoEvalError } from './topdown/errors.js';
+export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
+export type { SourceFile } from './compile/compiler.js';
+export * from './value/index.js';
+
+export interface EvalOptions {
+  input?: Value;
+  /** base documents; overrides the policy's data for this evaluation */
+  data?: Value;
+  /** builtin errors abort the query (default false, as OPA) */
+  strict?: boolean;
+  print?: (msg: string) => void;
+  /** fixed time.now_ns for the query */
+  nowNs?: bigint;
+}
+
+export type ResultRow = Record<string, Value>;
+
+export interface PolicyOptions {
+  data?: Value;
+}
+
+export class Policy {
+  private readonly bodies: BodyCompiler;
+  private readonly queries = new Map<string, CompiledQuery>();
+  data: Value;
+  constructor(
+    readonly compiled: Compiled,
+    data: Value = {},
+  ) {
+    this.bodies = new BodyCompiler(compiled.root);
+    this.data = data;
+  }
+
+  get modules(): Module[] {
+    return this.compiled.modules;
+  }
+
+  /** compiles (and caches) a query */
+  prepare(query: string): CompiledQuery {
+    let q = this.queries.get(query);
+    if (!q) {
+      q = this.bodies.compileQuery(query);
+      if (this.queries.size > 1000) this.queries.clear();
+      this.queries.set(query, q);
+    }
+    return q;
+  }
+
+  /** evaluates a query; returns one row of variable bindings per solution (empty: undefined) */
+  eval(query: string, opts: EvalOptions = {}): ResultRow[] {
+    const q = this.prepare(query);
+    const ctx = new QueryContext(opts.strict ?? false, opts.print, opts.nowNs);
+    const ev = new Evaluator(this.compiled.root, { strict: opts.strict ?? false, ctx }, opts.input, opts.data ?? this.data);
+    const rows: ResultRow[] = [];
+    const f = new Array<Value | undefined>(q.nslots);
+    ev.evalBody(q.body, 0, f, () => {
+      const row: ResultRow = {};
+      for (const v of q.vars) if (f[v.slot] !== undefined) row[v.name] = f[v.slot]!;
+      rows.push(row);
+      return false;
+    });
+    return rows;
+  }
+
+  /** fast path for evaluating one rule (e.g. data.mcp.authz.allow) repeatedly with different inputs */
+  prepareRule(ref: string, opts: { strict?: boolean; print?: (msg: string) => void } = {}): PreparedRule {
+    const segs = ref.split('.');
+    if (segs[0] !== 'data') throw new Error(`rule reference must start with data: ${ref}`);
+    const node = this.compiled.root.find(segs.slice(1));
+    return new PreparedRule(this, node, segs.slice(1), opts.strict ?? false, opts.print);
+  }
+}
+
+export class PreparedRule {
+  private readonly ctx: QueryContext;
+  private readonly ev: Evaluator;
+  constructor(
+    private readonly policy: Policy,
+    private readonly node: RuleNode | undefined,
+    private readonly path: string[],
+    strict: boolean,
+    print?: (msg: string) => void,
+  ) {
+    this.ctx = new QueryContext(strict, print);
+    this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx }, undefined, policy.data);
+  }
+
+  /** value of the rule for this input (undefined when the rule is undefined) */
+  eval(input: unknown): Value | undefined {
+    const ev = this.ev;
+    ev.st.input = input === undefined ? undefined : fromJSON(input);
+    ev.st.data = this.policy.data;
+    if (ev.st.cache.size > 0) ev.st.cache.clear();
+    this.ctx.reset();
+    if (this.node !== undefined) return nodeValue(ev, this.node, baseAt(this.policy.data, this.path));
+    return baseAt(this.policy.data, this.path);
+  }
+}
+
+function baseAt(data: Value, path: string[]): Value | undefined {
+  let v: Value | undefined = data;
+  for (const p of path) {
+    v = lookup(v, p);
+    if (v === undefined) return undefined;
+  }
+  return v;
+}
+
+/** parses and compiles modules into a Policy; throws RegoCompileError listing file:line:col: message */
+export function compilePolicy(files: (SourceFile | Module)[], opts: PolicyOptions = {}): Policy {
+  return new Policy(compileModules(files), opts.data ?? {});
+}

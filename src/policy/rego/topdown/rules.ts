@@ -1,0 +1,180 @@
+/** Rule evaluation: complete rules (with else and default), partial sets and objects, functions. */
+import { RObject, RSet, equal, type Value } from '../value/index.js';
+import type { CRule, RuleNode } from '../compile/tree.js';
+import type { Loc } from '../ast/types.js';
+import type { Evaluator } from './eval.js';
+import { RegoEvalError } from './errors.js';
+import { UNDEF, type Frame } from './state.js';
+
+/** runs the rule's body (then its else clauses while undefined), emitting each value */
+function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
+  let found = false;
+  let stop = ev.evalBody(r.body, 0, f, () =>
+    ev.evalTerm(r.value, f, (v) => {
+      found = true;
+      return emit(v);
+    }),
+  );
+  if (found || stop) return stop;
+  for (const e of r.elses) {
+    stop = ev.evalBody(e.body, 0, f, () =>
+      ev.evalTerm(e.value, f, (v) => {
+        found = true;
+        return emit(v);
+      }),
+    );
+    if (found || stop) return stop;
+  }
+  return false;
+}
+
+function conflict(node: RuleNode, loc: Loc, fn: boolean): RegoEvalError {
+  return new RegoEvalError(
+    'eval_conflict_error',
+    fn ? `function ${node.name} produced conflicting values for the same inputs` : `rule ${node.name} produced conflicting values`,
+    loc,
+  );
+}
+
+function defaultValue(ev: Evaluator, node: RuleNode): Value | undefined {
+  const d = node.defaultRule;
+  if (!d) return undefined;
+  let out: Value | undefined;
+  ev.evalTerm(d.value, new Array(d.nslots), (v) => {
+    out = v;
+    return true;
+  });
+  return out;
+}
+
+let depth = 0;
+
+/** value of the rules defined at node (cached per query) */
+export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
+  const c = ev.st.cache.get(node);
+  if (c !== undefined) return c === UNDEF ? undefined : c;
+  if (++depth > 2000) {
+    depth = 0;
+    throw new RegoEvalError('eval_internal_error', `stack overflow evaluating ${node.name}`);
+  }
+  let v: Value | undefined;
+  try {
+    if (node.sets.length) v = evalSets(ev, node);
+    else if (node.objects.length) v = evalObjects(ev, node);
+    else v = evalComplete(ev, node);
+  } finally {
+    depth--;
+  }
+  ev.st.cache.set(node, v === undefined ? UNDEF : v);
+  return v;
+}
+
+function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
+  let result: Value | undefined;
+  for (const r of node.complete) {
+    if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
+    const f: Frame = new Array(r.nslots);
+    evalClauses(ev, r, f, (v) => {
+      if (result === undefined) result = v;
+      else if (!equal(result, v)) throw conflict(node, r.loc, false);
+      return r.constValue !== undefined;
+    });
+  }
+  return result === undefined ? defaultValue(ev, node) : result;
+}
+
+function evalSets(ev: Evaluator, node: RuleNode): Value {
+  const out = new RSet();
+  for (const r of node.sets) {
+    const f: Frame = new Array(r.nslots);
+    ev.evalBody(r.body, 0, f, () => ev.evalTerm(r.keyPath[0]!, f, (v) => (out.add(v), false)));
+  }
+  return out;
+}
+
+function evalObjects(ev: Evaluator, node: RuleNode): Value {
+  const out = new RObject();
+  for (const r of node.objects) {
+    const f: Frame = new Array(r.nslots);
+    evalClausesKeyed(ev, r, f, (keys, v) => {
+      insertPath(out, keys, v, node, r);
+      return false;
+    });
+  }
+  for (const r of node.complete) void r;
+  return out;
+}
+
+function evalClausesKeyed(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Value[], v: Value) => boolean): boolean {
+  let found = false;
+  const run = (body: CRule['body'], value: CRule['value']) =>
+    ev.evalBody(body, 0, f, () =>
+      ev.evalItems(r.keyPath, f, (keys) =>
+        ev.evalTerm(value, f, (v) => {
+          found = true;
+          return emit(keys, v);
+        }),
+      ),
+    );
+  let stop = run(r.body, r.value);
+  if (found || stop) return stop;
+  for (const e of r.elses) {
+    stop = run(e.body, e.value);
+    if (found || stop) return stop;
+  }
+  return false;
+}
+
+function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule): void {
+  let o = out;
+  for (let j = 0; j < keys.length - 1; j++) {
+    let c = o.get(keys[j]!);
+    if (c === undefined) {
+      c = new RObject();
+      o.set(keys[j]!, c);
+    } else if (!(c instanceof RObject)) throw conflict(node, r.loc, false);
+    o = c;
+  }
+  const last = keys[keys.length - 1]!;
+  const old = o.get(last);
+  if (old !== undefined && !equal(old, v)) {
+    if (keys.length === 1) throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', r.loc);
+    throw conflict(node, r.loc, false);
+  }
+  o.set(last, v);
+}
+
+/** calls a user function with argument values */
+export function evalFunc(ev: Evaluator, node: RuleNode, args: Value[]): Value | undefined {
+  let result: Value | undefined;
+  if (++depth > 2000) {
+    depth = 0;
+    throw new RegoEvalError('eval_internal_error', `stack overflow calling ${node.name}`);
+  }
+  try {
+    for (const r of node.funcs) {
+      if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
+      const f: Frame = new Array(r.nslots);
+      const params = r.args!;
+      const bind = (i: number): boolean => {
+        if (i === params.length) {
+          return evalClauses(ev, r, f, (v) => {
+            if (result === undefined) result = v;
+            else if (!equal(result, v)) throw conflict(node, r.loc, true);
+            return r.constValue !== undefined;
+          });
+        }
+        return ev.unifyValue(params[i]!, args[i]!, f, () => bind(i + 1));
+      };
+      bind(0);
+    }
+  } finally {
+    depth--;
+  }
+  if (result === undefined && node.defaultRule) {
+    const d = node.defaultRule;
+    const f: Frame = new Array(d.nslots);
+    ev.evalTerm(d.value, f, (v) => ((result = v), true));
+  }
+  return result;
+}

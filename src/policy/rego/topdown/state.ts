@@ -1,0 +1,31 @@
+/** Evaluation state shared by the evaluator modules. */
+import type { Value } from '../value/index.js';
+import type { RuleNode } from '../compile/tree.js';
+import type { CallTarget } from '../compile/compiler.js';
+import type { BuiltinContext } from '../builtins/registry.js';
+
+export type Frame = (Value | undefined)[];
+/** continuation: returns true to stop the enumeration */
+export type K = () => boolean;
+export type VK = (v: Value) => boolean;
+
+export type Mock = { value: Value } | { fn: CallTarget };
+
+export interface EvalState {
+  input: Value | undefined;
+  /** base documents (data) */
+  data: Value;
+  /** rule tree nodes hidden by `with data.x as ...` (by node name) */
+  shadow: string[] | null;
+  /** per-query cache of rule node values (fresh under `with`) */
+  cache: Map<RuleNode, Value | typeof UNDEF>;
+  /** function/builtin replacements from `with` (by target name) */
+  mocks: Map<string, Mock> | null;
+}
+
+export const UNDEF: unique symbol = Symbol('undefined');
+
+export interface EvalOptions {
+  strict: boolean;
+  ctx: BuiltinContext;
+}
