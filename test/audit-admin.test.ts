@@ -1,0 +1,120 @@
+/** GET /admin/audit on a real fastify listener: admin-token auth (401 without), filters, cursor paging, bad input. */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminTokenHash, registerAdminRoutes } from '../src/admin/index.js';
+import { openAuditStore, type AuditStore } from '../src/audit/index.js';
+import { adminSchema } from '../src/config/admin.js';
+import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
+
+const ADMIN_TOKEN = 'adm-4f9c2b7e1d';
+
+describe('admin audit API', () => {
+  const tmp = tempDir();
+  let store: AuditStore;
+  let app: FastifyInstance;
+  let base: string;
+
+  beforeAll(async () => {
+    store = openAuditStore(auditConfig(`${tmp.dir}/audit.db`));
+    for (let i = 0; i < 25; i++) {
+      store.record(
+        sampleRecord({
+          time: Date.UTC(2026, 0, 1) + i * 1000,
+          clientId: i % 2 ? 'bob' : 'alice',
+          tool: i % 5 === 0 ? 'delete_vm' : 'list_vms',
+          decision: i % 5 === 0 ? 'deny' : 'allow',
+          arguments: { vm: `vm-${i}` },
+        }),
+      );
+    }
+    await store.flush();
+    app = Fastify();
+    registerAdminRoutes(app, { store, config: { admin: adminSchema.parse({ tokenHashes: [adminTokenHash(ADMIN_TOKEN)] }) } });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    tmp.cleanup();
+  });
+
+  const get = (path: string, token: string | null = ADMIN_TOKEN) =>
+    fetch(`${base}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+
+  it('refuses requests without a valid admin token', async () => {
+    const none = await get('/admin/audit', null);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="mcp-warden-admin"');
+    expect(await none.json()).toEqual({ error: 'admin token required' });
+    expect((await get('/admin/audit', 'not-the-token')).status).toBe(401);
+    expect((await get('/admin/audit/stats', 'not-the-token')).status).toBe(401);
+    const basic = await fetch(`${base}/admin/audit`, { headers: { authorization: `Basic ${Buffer.from(`x:${ADMIN_TOKEN}`).toString('base64')}` } });
+    expect(basic.status).toBe(401);
+  });
+
+  it('filters and paginates with a cursor', async () => {
+    const denied = await get('/admin/audit?decision=deny&tool=delete_vm');
+    expect(denied.status).toBe(200);
+    const body = (await denied.json()) as { rows: Array<{ seq: number; clientId: string; decision: string }>; nextCursor?: number };
+    expect(body.rows.map((r) => [r.seq, r.clientId, r.decision])).toEqual([
+      [21, 'alice', 'deny'],
+      [16, 'bob', 'deny'],
+      [11, 'alice', 'deny'],
+      [6, 'bob', 'deny'],
+      [1, 'alice', 'deny'],
+    ]);
+    expect(body.nextCursor).toBeUndefined();
+    const bob = (await (await get('/admin/audit?client=bob&text=vm-1')).json()) as { rows: Array<{ seq: number }> };
+    expect(bob.rows.map((r) => r.seq)).toEqual([20, 18, 16, 14, 12, 2]);
+    const since = new Date(Date.UTC(2026, 0, 1) + 20_000).toISOString();
+    const recent = (await (await get(`/admin/audit?since=${encodeURIComponent(since)}&order=asc`)).json()) as { rows: Array<{ seq: number }> };
+    expect(recent.rows.map((r) => r.seq)).toEqual([21, 22, 23, 24, 25]);
+    const seen: number[] = [];
+    let cursor: number | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = (await (await get(`/admin/audit?limit=10${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { rows: Array<{ seq: number }>; nextCursor?: number };
+      seen.push(...page.rows.map((r) => r.seq));
+      cursor = page.nextCursor;
+      if (cursor === undefined) break;
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => 25 - i));
+  });
+
+  it('serves stats and verify', async () => {
+    const stats = (await (await get('/admin/audit/stats?client=alice')).json()) as { total: number; byDecision: unknown };
+    expect(stats.total).toBe(13);
+    expect(stats.byDecision).toEqual([
+      { key: 'allow', count: 10 },
+      { key: 'deny', count: 3 },
+    ]);
+    expect(await (await get('/admin/audit/verify')).json()).toMatchObject({ ok: true, rows: 25, headSeq: 25 });
+  });
+
+  it('answers 400 with the reason for bad parameters', async () => {
+    const cases: Array<[string, string]> = [
+      ['/admin/audit?decision=maybe', 'unknown decision "maybe" (expected one of allow, deny, shadow-deny, error)'],
+      ['/admin/audit?limit=0', 'limit: expected a positive integer, got "0"'],
+      ['/admin/audit?limit=5000', 'limit: at most 1000'],
+      ['/admin/audit?since=soonish', 'since: cannot read "soonish" as a time'],
+      ['/admin/audit?order=sideways', 'order: expected asc or desc, got "sideways"'],
+      ['/admin/audit?client=a&client=b', 'client: give it once'],
+    ];
+    for (const [path, message] of cases) {
+      const r = await get(path);
+      expect(r.status, path).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toContain(message);
+    }
+  });
+
+  it('refuses everything when no admin token is configured, and rejects malformed hashes at startup', async () => {
+    const bare = Fastify();
+    registerAdminRoutes(bare, { store, config: adminSchema.parse({}) });
+    const r = await bare.inject({ method: 'GET', url: '/admin/audit', headers: { authorization: 'Bearer anything' } });
+    expect(r.statusCode).toBe(401);
+    expect(r.json()).toEqual({ error: 'admin API has no credentials configured (admin.tokenHashes)' });
+    await bare.close();
+    expect(() => registerAdminRoutes(Fastify(), { store, config: adminSchema.parse({ tokenHashes: ['md5:abc'] }) })).toThrow(
+      'admin.tokenHashes[0]: expected "sha256:" followed by 64 hex digits',
+    );
+  });
+});
