@@ -3,11 +3,13 @@ import type { Command } from 'commander';
 import * as audit from './audit.js';
 import * as config from './config.js';
 import * as keys from './keys.js';
+import * as serve from './serve.js';
 import * as wrap from './wrap.js';
 
 export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [
   audit,
   config,
   keys,
+  serve,
   wrap,
 ];

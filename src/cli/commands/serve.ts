@@ -1,0 +1,120 @@
+/**
+ * `mcp-warden serve [--config warden.yaml]`: the configured backends behind the HTTP frontends
+ * (Streamable HTTP and legacy SSE) and, with server.stdio, one stdio client on our stdin/stdout.
+ * With no config file: the embedded default (the bundled demo backend, the default policy, audit in
+ * ./data/audit.db, http://127.0.0.1:8080/mcp, anonymous local clients allowed). SIGINT/SIGTERM
+ * close every session and end every child backend.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadConfigFile, validateConfig } from '../../config/load.js';
+import type { WardenConfig } from '../../config/schema.js';
+import { createLogger } from '../../log/logger.js';
+import { WardenProxy } from '../../proxy/proxy.js';
+import { createHttpFrontend } from '../../transport/http/index.js';
+import { CliError, EXIT } from '../errors.js';
+import { openStdioSession } from '../run-stdio.js';
+import { packageVersion } from '../version.js';
+import { wire } from '../wiring.js';
+
+interface ServeOptions {
+  config?: string;
+  host?: string;
+  port?: string;
+  stdio?: boolean;
+  http?: boolean;
+}
+
+/** The configuration `serve` runs without a file. */
+export function embeddedDefaultConfig(): Record<string, unknown> {
+  const demo = fileURLToPath(new URL('../../demo/server.js', import.meta.url));
+  return {
+    backends: [{ name: 'demo', transport: 'stdio', command: process.execPath, args: [demo] }],
+    auth: { anonymous: true },
+  };
+}
+
+function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: string } {
+  let config: WardenConfig;
+  let baseDir = process.cwd();
+  if (opts.config) {
+    const loaded = loadConfigFile(opts.config);
+    config = loaded.config;
+    baseDir = loaded.baseDir;
+  } else {
+    config = validateConfig(embeddedDefaultConfig(), '(embedded default)');
+  }
+  if (opts.host !== undefined) config.server.host = opts.host;
+  if (opts.port !== undefined) {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port: expected 0-65535, got ${opts.port}`, EXIT.USAGE);
+    config.server.port = port;
+  }
+  if (opts.stdio) config.server.stdio = true;
+  return { config, baseDir };
+}
+
+async function runServe(opts: ServeOptions): Promise<void> {
+  const { config, baseDir } = loadServeConfig(opts);
+  const logger = createLogger({ level: config.log.level });
+  const wired = wire({ config, baseDir, logger });
+  const proxy = new WardenProxy({
+    backends: config.backends,
+    namespaceSeparator: config.namespaceSeparator,
+    decider: wired.decider,
+    recorder: wired.recorder,
+    deniedToolCall: config.policy.deniedToolCall,
+    logger,
+    version: packageVersion(),
+    maxMessageBytes: config.server.maxMessageBytes,
+    baseDir,
+  });
+
+  const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
+  let exiting = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    logger.info('shutting down');
+    await http?.close().catch(() => undefined);
+    await proxy.close();
+    await wired.recorder.close().catch(() => undefined);
+    wired.decider.close?.();
+    logger.flush?.();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(EXIT.OK));
+  process.once('SIGTERM', () => void shutdown(EXIT.OK));
+
+  if (http) {
+    let urls: { url: string; sseUrl: string };
+    try {
+      urls = await http.listen();
+    } catch (err) {
+      await proxy.close();
+      throw new CliError(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, EXIT.RUNTIME);
+    }
+    logger.info({ url: urls.url, sse: urls.sseUrl, backends: config.backends.map((b) => b.name) }, 'mcp-warden serving');
+    // One plain line for people and scripts (tests read the port from it).
+    process.stderr.write(`mcp-warden: listening on ${urls.url} (legacy SSE: ${urls.sseUrl})\n`);
+  }
+  if (config.server.stdio) {
+    // The stdio client leaving ends a stdio-only server; with HTTP up, only its session closes.
+    await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => {
+      if (!http) void shutdown(EXIT.OK);
+    });
+  }
+  if (!http && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio', EXIT.USAGE);
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the configured backends over Streamable HTTP, legacy SSE and optionally stdio')
+    .option('--config <file>', 'warden.yaml (default: embedded demo configuration)')
+    .option('--host <host>', 'override server.host')
+    .option('--port <port>', 'override server.port (0: any free port)')
+    .option('--stdio', 'also serve one client on stdin/stdout (server.stdio)')
+    .option('--no-http', 'do not start the HTTP frontends (stdio only)')
+    .action((opts: ServeOptions) => runServe(opts));
+}
