@@ -13,7 +13,7 @@ import {
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { MCP_HEADERS, raw, rawSession, startFrontend, type StartedFrontend } from './helpers/http-fixture.js';
+import { MCP_HEADERS, initializeBody, raw, rawSession, startFrontend, type StartedFrontend } from './helpers/http-fixture.js';
 
 let started: StartedFrontend | undefined;
 const clients: Client[] = [];
@@ -193,5 +193,76 @@ describe('Streamable HTTP frontend', () => {
     expect(chunk).toContain('id: 2\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/resources/list_changed"}');
     expect(chunk).not.toContain('id: 1\n');
     resumed.abort();
+  });
+});
+
+describe('Streamable HTTP frontend: concurrency, cancellation, failures', () => {
+  it('keeps concurrent sessions apart when their request ids collide', async () => {
+    started = await startFrontend();
+    const sessions = await Promise.all([rawSession(started.url), rawSession(started.url), rawSession(started.url)]);
+    const calls = sessions.flatMap((sessionId, s) =>
+      Array.from({ length: 10 }, (_, i) =>
+        raw(started!.url, {
+          headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { text: `s${s}-${i}` } } }),
+        }).then((res) => ({ s, i, res })),
+      ),
+    );
+    for (const { s, i, res } of await Promise.all(calls)) {
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ jsonrpc: '2.0', id: i, result: { content: [{ type: 'text', text: `s${s}-${i}` }] } });
+    }
+  });
+
+  it('sends a server-to-client request unrelated to any client request on the GET stream and takes its answer by POST', async () => {
+    started = await startFrontend();
+    await connect(started.url);
+    // Give the client a moment to open its GET stream (the request would wait for it anyway).
+    const roots = await started.acceptor.servers[0]!.server.listRoots();
+    expect(roots.roots.map((r) => r.uri)).toEqual(['file:///tmp/a', 'file:///tmp/b']);
+  });
+
+  it('a cancelled request ends its HTTP exchange (202) and the server keeps serving', async () => {
+    started = await startFrontend();
+    const sessionId = await rawSession(started.url);
+    const headers = { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    const slow = raw(started.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow', arguments: {} } }) });
+    await new Promise((r) => setTimeout(r, 100));
+    const cancel = await raw(started.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'user' } }) });
+    expect(cancel.status).toBe(202);
+    const released = await slow;
+    expect(released.status).toBe(202);
+    expect(released.body).toBe('');
+    const next = await raw(started.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'after' } } }) });
+    expect(next.json().result.content[0].text).toBe('after');
+  });
+
+  it('the SDK client cancelling a call through an AbortSignal gets an abort and the session goes on', async () => {
+    started = await startFrontend();
+    const { client } = await connect(started.url);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: controller.signal });
+    setTimeout(() => controller.abort('changed my mind'), 100);
+    await expect(call).rejects.toThrow();
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe('still here');
+  });
+
+  it('an acceptor that refuses the session: 500 with a JSON-RPC error, no session left behind', async () => {
+    started = await startFrontend();
+    started.acceptor.fail = 'open';
+    const res = await raw(started.url, { headers: MCP_HEADERS, body: initializeBody() });
+    expect(res.status).toBe(500);
+    expect(res.json()).toMatchObject({ id: 1, error: { code: -32603 } });
+    expect(started.frontend.sessionCount).toBe(0);
+  });
+
+  it('a proxy that throws on a message: 500 with a JSON-RPC error, the server keeps serving', async () => {
+    started = await startFrontend();
+    started.acceptor.fail = 'message';
+    const res = await raw(started.url, { headers: MCP_HEADERS, body: initializeBody(3) });
+    expect(res.status).toBe(500);
+    expect(res.json()).toMatchObject({ id: 3, error: { code: -32603, message: expect.stringMatching(/Internal error/) } });
+    started.acceptor.fail = undefined;
+    expect(await rawSession(started.url)).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -53,6 +53,16 @@ function buildServer(): McpServer {
     );
     return { content: [{ type: 'text', text: `${result.action}:${String(result.content?.name)}` }] };
   });
+  server.registerTool('slow', { description: 'waits until cancelled (or 10 s)' }, async (extra) => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      extra.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return { content: [{ type: 'text', text: extra.signal.aborted ? 'cancelled' : 'finished' }] };
+  });
   server.registerTool('add-tool', { description: 'registers a tool (server sends tools/list_changed unrelated to any request)', inputSchema: { name: z.string() } }, async ({ name }) => {
     server.registerTool(name, { description: 'added' }, async () => ({ content: [{ type: 'text', text: name }] }));
     return { content: [{ type: 'text', text: 'added' }] };
@@ -64,13 +74,23 @@ function buildServer(): McpServer {
 export class McpServerAcceptor implements SessionAcceptor {
   readonly sessions: ClientSessionInfo[] = [];
   readonly transports: Transport[] = [];
+  readonly servers: McpServer[] = [];
+  /** Makes the next openSession throw, or makes the session's onmessage throw. */
+  fail: 'open' | 'message' | undefined;
   closedSessions = 0;
 
   async openSession(transport: Transport, info: ClientSessionInfo): Promise<void> {
+    if (this.fail === 'open') throw new Error('acceptor refuses');
     this.sessions.push(info);
     this.transports.push(transport);
     const server = buildServer();
+    this.servers.push(server);
     await server.connect(transport);
+    if (this.fail === 'message') {
+      transport.onmessage = () => {
+        throw new Error('proxy bug');
+      };
+    }
     const previous = transport.onclose;
     transport.onclose = () => {
       this.closedSessions++;

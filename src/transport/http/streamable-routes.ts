@@ -83,7 +83,11 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
       return;
     }
     logger.debug({ sessionId: session.sessionId, client: client.id }, 'http: Streamable HTTP session opened');
-    session.acceptRequest(id, message, res, bodyBytes(request));
+    try {
+      session.acceptRequest(id, message, res, bodyBytes(request));
+    } catch (error) {
+      proxyFailed(error, res, id);
+    }
   }
 
   function post(request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
@@ -108,16 +112,27 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     }
     const session = sessionOf(request, res, parsed.kind === 'notification' ? null : parsed.id);
     if (session === undefined) return undefined;
-    if (parsed.kind === 'request') {
-      if (!session.acceptRequest(parsed.id, parsed.message, res, bodyBytes(request))) {
-        writeJsonError(res, 400, INVALID_REQUEST, `Invalid Request: request id ${JSON.stringify(parsed.id)} is already in flight in this session`, parsed.id);
+    try {
+      if (parsed.kind === 'request') {
+        if (!session.acceptRequest(parsed.id, parsed.message, res, bodyBytes(request))) {
+          writeJsonError(res, 400, INVALID_REQUEST, `Invalid Request: request id ${JSON.stringify(parsed.id)} is already in flight in this session`, parsed.id);
+        }
+        return undefined;
       }
+      session.deliver(parsed.message, bodyBytes(request));
+    } catch (error) {
+      proxyFailed(error, res, parsed.kind === 'request' ? parsed.id : null);
       return undefined;
     }
-    session.deliver(parsed.message, bodyBytes(request));
     res.writeHead(202, { 'mcp-session-id': session.sessionId });
     res.end();
     return undefined;
+  }
+
+  /** The proxy threw while taking a message: answer 500 (if nothing was sent yet) and log it. */
+  function proxyFailed(error: unknown, res: ServerResponse, id: RequestId | null): void {
+    logger.error({ err: error }, 'http: the proxy failed to take a message');
+    writeJsonError(res, 500, INTERNAL_ERROR, 'Internal error while handling the message', id);
   }
 
   function get(request: FastifyRequest, reply: FastifyReply): void {

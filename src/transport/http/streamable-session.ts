@@ -75,6 +75,25 @@ export class StreamableHttpSession implements Transport, HttpSession {
   deliver(message: JSONRPCMessage, bytes?: number): void {
     this.lastMessageBytes = bytes;
     this.onmessage?.(message);
+    const msg = message as { method?: string; params?: { requestId?: RequestId } };
+    if (msg.method === 'notifications/cancelled' && msg.params?.requestId !== undefined) this.release(msg.params.requestId);
+  }
+
+  /**
+   * The client cancelled a request: no answer is due (and a late one is dropped), so its HTTP
+   * exchange ends now instead of holding the connection: an SSE answer stream is closed, a pending
+   * JSON answer becomes 202 with no body.
+   */
+  private release(id: RequestId): void {
+    const exchange = this.exchanges.get(id);
+    if (exchange === undefined) return;
+    this.exchanges.delete(id);
+    if (exchange.sse !== undefined) {
+      exchange.sse.end();
+    } else if (!exchange.res.destroyed && !exchange.res.headersSent) {
+      exchange.res.writeHead(202, this.sessionHeaders);
+      exchange.res.end();
+    }
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
@@ -158,8 +177,9 @@ export class StreamableHttpSession implements Transport, HttpSession {
   busy(): boolean {
     if (this.standalone !== undefined && this.standalone.open) return true;
     for (const [id, exchange] of this.exchanges) {
-      // Forget exchanges whose client left without an answer having been sent.
-      if (exchange.res.destroyed && (exchange.sse === undefined || !exchange.sse.open)) this.exchanges.delete(id);
+      // Forget exchanges that can no longer carry an answer (client gone, or answered with an error).
+      const dead = exchange.sse !== undefined ? !exchange.sse.open : exchange.res.destroyed || exchange.res.writableEnded;
+      if (dead) this.exchanges.delete(id);
     }
     return this.exchanges.size > 0;
   }
