@@ -74,13 +74,14 @@ known_tool if fixed_verbs[tool]
 
 known_tool if tool in argument_verb_tools
 
-split_words(s) := [w | some w in regex.split(`\s+`, trim_space(s)); w != ""]
+command_words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "command", ""))); w != ""]
+
+subcommand_words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "subCommand", ""))); w != ""]
 
 # kubectl_generic's command line: command, subCommand and args, in that order.
-generic_tokens := array.concat(
-	array.concat(split_words(object.get(args, "command", "")), split_words(object.get(args, "subCommand", ""))),
-	object.get(args, "args", []),
-) if tool == "kubectl_generic"
+generic_tokens := array.concat(array.concat(command_words, subcommand_words), object.get(args, "args", [])) if {
+	tool == "kubectl_generic"
+}
 
 verb := fixed_verbs[tool]
 

@@ -17,20 +17,26 @@ call(client, roles, name, arguments) := {
 }
 
 test_read_tools_open if {
-	every name in ["list_nomad_jobs", "get_job_status", "get_job_logs", "get_allocation_status", "get_job_evaluations"] {
+	names := ["list_nomad_jobs", "get_job_status", "get_job_logs", "get_allocation_status", "get_job_evaluations"]
+	allowed := {name |
+		some name in names
 		data.mcp.authz.allow with input as call("team-a", [], name, {"namespace": "team-a", "job_id": "web"})
 			with data.warden.nomad as settings
 		count(data.mcp.authz.deny) == 0 with input as call("team-a", [], name, {"namespace": "team-a", "job_id": "web"})
 			with data.warden.nomad as settings
 	}
+	count(allowed) == 5
 }
 
 test_job_changes_need_operator if {
-	every name in ["stop_job", "restart_job", "create_job", "submit_job_file", "force_evaluate_job"] {
+	names := ["stop_job", "restart_job", "create_job", "submit_job_file", "force_evaluate_job"]
+	denied := {name |
+		some name in names
 		reasons := data.mcp.authz.deny with input as call("team-a", ["developer"], name, {"namespace": "team-a"})
 			with data.warden.nomad as settings
 		reasons == {sprintf("Operation '%s' requires the 'operator' role", [name])}
 	}
+	count(denied) == 5
 	data.mcp.authz.allow with input as call("team-a", ["operator"], "stop_job", {"namespace": "team-a", "job_id": "web"})
 		with data.warden.nomad as settings
 }

@@ -1,0 +1,32 @@
+/**
+ * Each shipped pack's own `*_test.rego` unit tests pass on our Rego engine (as `mcp-warden policy
+ * test policies/<pack>` runs them), and each pack loads through createPolicyDecider.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_PACKS_DIR, createPolicyDecider } from '../src/policy/index.js';
+import { runRegoTests } from './helpers/rego-tests.js';
+
+const PACKS = ['default', 'read-only', 'kubernetes', 'qubinode', 'nomad', 'orchestrator', 'containarium'];
+
+describe('policy packs', () => {
+  it('ships exactly the documented packs', () => {
+    const dirs = readdirSync(BUILTIN_PACKS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(dirs.sort()).toEqual([...PACKS].sort());
+  });
+
+  for (const pack of PACKS) {
+    it(`${pack}: its Rego unit tests pass`, () => {
+      const results = runRegoTests(`${BUILTIN_PACKS_DIR}/${pack}`);
+      expect(results.length).toBeGreaterThanOrEqual(pack === 'default' ? 1 : 7);
+      const failed = results.filter((r) => !r.passed).map((r) => `${r.name}${r.error ? `: ${r.error}` : ''}`);
+      expect(failed).toEqual([]);
+    });
+
+    it(`${pack}: loads as a policy`, () => {
+      const decider = createPolicyDecider({ paths: [pack], watch: false });
+      expect(decider.version).toMatch(/^[0-9a-f]{16}$/);
+      decider.close();
+    });
+  }
+});
