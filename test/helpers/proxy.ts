@@ -1,0 +1,170 @@
+/**
+ * Helpers for the proxy tests: start `mcp-warden wrap` / `serve` from the built CLI (dist/) as real
+ * processes, connect the SDK's Client to them (stdio pipes or Streamable HTTP), and small process
+ * utilities (is a pid alive, wait for it to go).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+export const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+export const FILESYSTEM = join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+export const TEST_BACKEND = join(ROOT, 'test/servers/proxy-backend.mjs');
+
+/** An SDK client that answers sampling, elicitation and roots/list like a real host would. */
+export function testClient(name = 'proxy-test'): Client {
+  const client = new Client(
+    { name, version: '1.0.0' },
+    { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } },
+  );
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+    role: 'assistant',
+    model: 'test-model',
+    content: { type: 'text', text: `sampled: ${req.params.messages.length} message(s)` },
+    stopReason: 'endTurn',
+  }));
+  client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada', check: true } }));
+  client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///tmp', name: 'tmp' }] }));
+  return client;
+}
+
+export interface StdioConnection {
+  client: Client;
+  transport: StdioClientTransport;
+  /** pid of the mcp-warden process. */
+  pid: number;
+  stderr: () => string;
+  close(): Promise<void>;
+}
+
+/** Runs `mcp-warden <args>` with stdio and connects an SDK Client to it. */
+export async function connectCli(args: string[], client: Client = testClient(), env?: Record<string, string>): Promise<StdioConnection> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, ...args],
+    env: { ...(process.env as Record<string, string>), MCP_WARDEN_LOG_LEVEL: 'warn', ...env },
+    stderr: 'pipe',
+    cwd: ROOT,
+  });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    pid: transport.pid!,
+    stderr: () => err,
+    close: () => client.close(),
+  };
+}
+
+export function connectWrap(command: string[], options: string[] = [], client?: Client): Promise<StdioConnection> {
+  return connectCli(['wrap', '--no-audit', ...options, '--', ...command], client);
+}
+
+export interface ServeProcess {
+  proc: ChildProcessWithoutNullStreams;
+  url: string;
+  sseUrl: string;
+  dir: string;
+  stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'warden-proxy-'));
+}
+
+/** Writes a warden.yaml into a fresh temp dir and starts `mcp-warden serve` on a free port. */
+export async function startServe(yaml: string, extraArgs: string[] = []): Promise<ServeProcess> {
+  const dir = await tempDir();
+  const file = join(dir, 'warden.yaml');
+  await writeFile(file, yaml);
+  const proc = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0', ...extraArgs], {
+    cwd: dir,
+    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const urls = await new Promise<{ url: string; sseUrl: string }>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 20_000);
+    proc.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (\S+) \(legacy SSE: (\S+)\)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl({ url: m[1]!, sseUrl: m[2]! });
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${err}`));
+    });
+  });
+  return {
+    proc,
+    ...urls,
+    dir,
+    stderr: () => err,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+        proc.kill(signal);
+        const code = await exited;
+        await rm(dir, { recursive: true, force: true });
+        return code;
+      }
+      await rm(dir, { recursive: true, force: true });
+      return proc.exitCode;
+    },
+  };
+}
+
+export async function connectHttp(url: string, client: Client = testClient()): Promise<Client> {
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Text of the first content item of a tool result. */
+export function firstText(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content;
+  return content?.[0]?.text ?? '';
+}
+
+/** Direct child pids of a process (from /proc). */
+export async function childPids(pid: number): Promise<number[]> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
