@@ -122,6 +122,12 @@ describe('API keys', () => {
     const local = await createAuthenticator({ ...config, stdioClient: { id: 'me', roles: ['admin'] } }, { env: {} }).authenticate(stdio);
     expect(local.ok && local.client).toMatchObject({ id: 'me', auth: 'local', roles: ['admin'] });
     expect(refused(await createAuthenticator(config, { env: {} }).authenticate(stdio)).status).toBe(401);
+    // Nothing configured at all: the stdio client is the local user (HTTP stays refused).
+    const bare = createAuthenticator(authSchema.parse({}), { env: {} });
+    const user = await bare.authenticate(stdio);
+    expect(user.ok && user.client).toMatchObject({ auth: 'local', roles: [] });
+    expect(user.ok && user.client.id).toMatch(/^local:/);
+    expect(refused(await bare.authenticate(http({}))).status).toBe(401);
     // The environment variable is a stdio mechanism only: it never authenticates an HTTP request.
     expect(refused(await createAuthenticator(config, { env: { MCP_WARDEN_API_KEY: alice } }).authenticate(http({}))).status).toBe(401);
   });

@@ -1,14 +1,16 @@
 /**
  * The seams where `wrap` and `serve` get their decision point, recorder and authenticator. Each is
  * one factory so the policy, audit and identity modules plug in with a one-line change here; until
- * they do, the defaults are allow-all, no audit, and the local user on stdio (anonymous on HTTP).
+ * they do, the defaults are allow-all and no audit. Identity is wired (identity/): HTTP clients need
+ * a credential unless auth.anonymous; a stdio client is the local user when no auth is configured.
  */
-import { userInfo } from 'node:os';
 import type { WardenConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { AllowAllDecider } from '../proxy/allow-all.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
-import type { AuthRequest, AuthResult, Authenticator, PolicyDecider, Recorder } from '../types.js';
+import { createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
+import { CliError, EXIT } from './errors.js';
+import type { Authenticator, PolicyDecider, Recorder } from '../types.js';
 
 export interface WiringContext {
   config: WardenConfig;
@@ -31,27 +33,14 @@ export function createRecorder(_ctx: WiringContext): Recorder {
   return new NoopRecorder();
 }
 
-/** stdio clients are the local user; network clients are anonymous. */
-class LocalAuthenticator implements Authenticator {
-  private readonly user = safeUserName();
-  authenticate(request: AuthRequest): AuthResult {
-    if (request.transport === 'stdio') {
-      return { ok: true, client: { id: `local:${this.user}`, name: this.user, auth: 'local', roles: [], claims: {} } };
-    }
-    return { ok: true, client: { id: 'anonymous', name: 'anonymous', auth: 'anonymous', roles: [], claims: {}, address: request.address } };
-  }
-}
-
-function safeUserName(): string {
+/** identity/: API keys, JWT, anonymous and local stdio clients from the config's `auth` section. */
+export function createAuthenticator(ctx: WiringContext): Authenticator {
   try {
-    return userInfo().username;
-  } catch {
-    return 'local';
+    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir });
+  } catch (err) {
+    if (err instanceof KeysFileError || err instanceof JwtConfigError) throw new CliError(err.message, EXIT.CONFIG);
+    throw err;
   }
-}
-
-export function createAuthenticator(_ctx: WiringContext): Authenticator {
-  return new LocalAuthenticator();
 }
 
 export function wire(ctx: WiringContext): Wired {

@@ -10,8 +10,11 @@
  * - 401 + error="invalid_request": malformed Authorization header, two different credentials.
  * - 403 + error="insufficient_scope": a valid token without auth.oauth.requiredScopes.
  * - 403 (no challenge): a valid API key bound to another deployment (auth.deployment).
+ * A stdio client without a key is auth.stdioClient if set, else the local OS user when no
+ * credential mechanism is configured at all, else anonymous (if allowed) or refused.
  * Messages never echo a credential.
  */
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { AuthConfig } from '../config/auth.js';
 import type { Logger } from '../log/logger.js';
@@ -34,6 +37,14 @@ export interface AuthenticatorOptions {
 }
 
 type Credential = { kind: 'api_key' | 'bearer'; value: string } | { kind: 'none' } | { kind: 'malformed'; reason: string };
+
+function localUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'local';
+  }
+}
 
 const JWT_CACHE_MS = 60_000;
 const JWT_CACHE_SIZE = 1024;
@@ -69,6 +80,7 @@ export class WardenAuthenticator implements Authenticator {
   private readonly env: NodeJS.ProcessEnv;
   private readonly metadataUrl: string | undefined;
   private readonly scope: string | undefined;
+  private readonly credentialsConfigured: boolean;
   /** Verified tokens -> identity, for at most JWT_CACHE_MS and never past the token's exp. */
   private readonly jwtCache = new Map<string, { client: ClientIdentity; until: number }>();
 
@@ -82,6 +94,7 @@ export class WardenAuthenticator implements Authenticator {
     const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
     this.keys = new KeyStore(config.apiKeys, keysFile, options.logger);
     this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
+    this.credentialsConfigured = config.apiKeys.length > 0 || config.keysFile !== undefined || config.jwt !== undefined || config.stdioApiKey !== undefined;
     this.metadataUrl = config.oauth ? resourceMetadataUrl(config.oauth.resource) : undefined;
     const scopes = config.oauth?.requiredScopes.length ? config.oauth.requiredScopes : config.oauth?.scopesSupported;
     this.scope = scopes && scopes.length > 0 ? scopes.join(' ') : undefined;
@@ -115,10 +128,14 @@ export class WardenAuthenticator implements Authenticator {
   }
 
   private noCredential(request: AuthRequest): AuthResult {
-    const local = this.config.stdioClient;
-    if (request.transport === 'stdio' && local) {
-      const client: ClientIdentity = { id: local.id, name: local.name ?? local.id, auth: 'local', roles: [...local.roles], claims: {} };
-      return { ok: true, client };
+    if (request.transport === 'stdio') {
+      const local = this.config.stdioClient;
+      if (local) return { ok: true, client: { id: local.id, name: local.name ?? local.id, auth: 'local', roles: [...local.roles], claims: {} } };
+      // No credential mechanism configured at all: the stdio client is the local user who launched us.
+      if (!this.credentialsConfigured) {
+        const user = localUserName();
+        return { ok: true, client: { id: `local:${user}`, name: user, auth: 'local', roles: [], claims: {} } };
+      }
     }
     if (this.config.anonymous) {
       const client: ClientIdentity = { id: 'anonymous', name: 'anonymous', auth: 'anonymous', roles: [], claims: {} };

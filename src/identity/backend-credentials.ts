@@ -15,7 +15,7 @@ export const API_KEY_ENV = 'MCP_WARDEN_API_KEY';
 export const CLIENT_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'cookie', 'proxy-authorization']);
 
 /** Environment variables that carry a client's credential; never inherited by a backend. */
-export const CLIENT_CREDENTIAL_ENV: readonly string[] = [API_KEY_ENV];
+export const CLIENT_CREDENTIAL_ENV: readonly string[] = [API_KEY_ENV, 'MCP_WARDEN_TOKEN', 'MCP_WARDEN_ADMIN_TOKEN'];
 
 /**
  * Headers for requests to an HTTP backend: the backend's configured headers and bearer token.
