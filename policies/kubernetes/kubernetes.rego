@@ -74,9 +74,13 @@ known_tool if fixed_verbs[tool]
 
 known_tool if tool in argument_verb_tools
 
-command_words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "command", ""))); w != ""]
+command_words := words if {
+	words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "command", ""))); w != ""]
+}
 
-subcommand_words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "subCommand", ""))); w != ""]
+subcommand_words := words if {
+	words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "subCommand", ""))); w != ""]
+}
 
 # kubectl_generic's command line: command, subCommand and args, in that order.
 generic_tokens := array.concat(array.concat(command_words, subcommand_words), object.get(args, "args", [])) if {
