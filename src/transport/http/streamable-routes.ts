@@ -82,6 +82,10 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
       writeJsonError(res, 500, INTERNAL_ERROR, 'Internal error: could not open the session', id);
       return;
     }
+    if (session.isClosed) {
+      writeJsonError(res, 503, SERVER_ERROR, 'Service unavailable: the session closed while opening (is the server shutting down?)', id);
+      return;
+    }
     logger.debug({ sessionId: session.sessionId, client: client.id }, 'http: Streamable HTTP session opened');
     try {
       session.acceptRequest(id, message, res, bodyBytes(request));
