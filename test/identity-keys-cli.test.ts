@@ -31,7 +31,7 @@ async function cli(args: string[], input?: string): Promise<CliResult> {
   }
 }
 
-describe('mcp-warden keys (real CLI)', () => {
+describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
   let dir: string;
   let file: string;
   beforeAll(() => {
