@@ -166,7 +166,7 @@ describe('Streamable HTTP frontend', () => {
     expect(res.status).toBe(404);
   });
 
-  it('resumes the standalone stream with Last-Event-ID and refuses a second concurrent GET stream with 409', async () => {
+  it('resumes the standalone stream with Last-Event-ID; a new GET replaces the open stream', async () => {
     started = await startFrontend();
     const sessionId = await rawSession(started.url);
     const transport = started.acceptor.transports[0]!;
@@ -183,8 +183,18 @@ describe('Streamable HTTP frontend', () => {
     while (!seen.includes('resources/list_changed')) seen += new TextDecoder().decode((await reader.read()).value);
     expect(seen).toContain('id: 1\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}');
     expect(seen).toContain('id: 2\n');
-    const second = await raw(started.url, { method: 'GET', headers });
-    expect(second.status).toBe(409);
+    // A second GET (no Last-Event-ID: nothing undelivered) takes over; the first stream ends.
+    const secondController = new AbortController();
+    const second = await fetch(started.url, { headers, signal: secondController.signal });
+    expect(second.status).toBe(200);
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+    await transport.send({ jsonrpc: '2.0', method: 'notifications/prompts/list_changed' });
+    const onSecond = new TextDecoder().decode((await second.body!.getReader().read()).value);
+    expect(onSecond).toContain('id: 3\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}');
+    secondController.abort();
     controller.abort();
     // Resume after event 1: event 2 is replayed.
     const resumed = new AbortController();

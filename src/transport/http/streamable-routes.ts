@@ -1,7 +1,7 @@
 /**
  * Streamable HTTP (MCP 2025-11-25) on one path: POST carries one JSON-RPC message (an `initialize`
  * request without Mcp-Session-Id opens a session), GET opens the session's standalone SSE stream,
- * DELETE ends the session. Checks, in order: MCP-Protocol-Version (400), Accept (406), the body
+ * DELETE ends the session (a new GET replaces an open GET stream). Checks, in order: MCP-Protocol-Version (400), Accept (406), the body
  * (400 with -32700 / -32600), the session (400 without Mcp-Session-Id, 404 unknown, closed or owned
  * by another client). Answers are written on the raw response (reply.hijack()).
  */
@@ -149,11 +149,9 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     }
     const session = sessionOf(request, res);
     if (session === undefined) return;
+    // A new GET replaces an open one: a client only reconnects when it lost its stream, even when
+    // our side has not noticed the dead connection yet (refusing it would cut server messages off).
     const lastEventId = request.headers['last-event-id'];
-    if (session.hasStandaloneStream && lastEventId === undefined) {
-      writeJsonError(res, 409, SERVER_ERROR, 'Conflict: this session already has an open GET stream');
-      return;
-    }
     session.openStandalone(res, typeof lastEventId === 'string' ? lastEventId : undefined);
   }
 

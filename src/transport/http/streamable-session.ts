@@ -147,7 +147,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     if (stream !== undefined && stream.writeEvent('message', json, String(eventId))) this.delivered = eventId;
   }
 
-  /** True when a standalone GET stream is open (a second one gets 409). */
+  /** True when a standalone GET stream is open. */
   get hasStandaloneStream(): boolean {
     return this.standalone !== undefined && this.standalone.open;
   }
