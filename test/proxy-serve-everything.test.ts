@@ -1,0 +1,159 @@
+/**
+ * `mcp-warden serve` in front of @modelcontextprotocol/server-everything, reached by the SDK's
+ * Client over Streamable HTTP: once with everything as a stdio backend, once with everything in
+ * its own Streamable HTTP mode as an HTTP backend. Server-to-client requests (sampling,
+ * elicitation, roots) must come back to the right client session, progress must reach the call
+ * that asked for it, and a cancelled call must not break the session. Also server-filesystem
+ * (stdio backend) through serve.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectHttp, EVERYTHING, FILESYSTEM, firstText, startServe, testClient, waitFor, type ServeProcess } from './helpers/proxy.js';
+
+/** A free TCP port for a third-party server that cannot report the port it bound. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function exercise(name: string, setup: () => Promise<{ serve: ServeProcess; cleanup?: () => Promise<void> }>): void {
+  describe(name, () => {
+    let serve: ServeProcess;
+    let cleanup: (() => Promise<void>) | undefined;
+    let client: Client;
+    let other: Client;
+    beforeAll(async () => {
+      ({ serve, cleanup } = await setup());
+      client = await connectHttp(serve.url, testClient('first'));
+      other = await connectHttp(serve.url, testClient('second'));
+    });
+    afterAll(async () => {
+      await client?.close();
+      await other?.close();
+      await serve?.stop();
+      await cleanup?.();
+    });
+
+    it('lists and calls tools, transparently named', async () => {
+      expect(client.getServerVersion()?.name).toMatch(/everything/i);
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('echo');
+      expect(firstText(await client.callTool({ name: 'echo', arguments: { message: 'http' } }))).toBe('Echo: http');
+    });
+
+    it('routes sampling and elicitation back to the session that made the call', async () => {
+      await waitFor(async () => (await client.listTools()).tools.some((t) => t.name === 'trigger-sampling-request'), 10_000, 'sampling tool');
+      const [a, b] = await Promise.all([
+        client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'one', maxTokens: 5 } }),
+        other.callTool({ name: 'trigger-elicitation-request', arguments: {} }),
+      ]);
+      expect(firstText(a)).toContain('sampled: 1 message(s)');
+      expect((b.content as Array<{ text?: string }>).map((c) => c.text).join('\n')).toContain('Ada');
+    });
+
+    it('relays progress and survives a cancelled call', async () => {
+      const progress: number[] = [];
+      await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } }, undefined, {
+        onprogress: (p) => progress.push(p.progress),
+      });
+      expect(progress).toEqual([1, 2, 3]);
+      const controller = new AbortController();
+      const call = client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 5, steps: 50 } }, undefined, {
+        signal: controller.signal,
+        onprogress: () => controller.abort(),
+      });
+      await expect(call).rejects.toThrow();
+      expect(firstText(await client.callTool({ name: 'echo', arguments: { message: 'next' } }))).toBe('Echo: next');
+    });
+
+    it('reads resources and completes prompt arguments', async () => {
+      const { resources } = await client.listResources();
+      const read = await client.readResource({ uri: resources[0]!.uri });
+      expect(read.contents[0]?.uri).toBe(resources[0]!.uri);
+      const c = await client.complete({ ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: 'Sa' } });
+      expect(c.completion.values).toEqual(['Sales']);
+    });
+  });
+}
+
+exercise('serve (Streamable HTTP) -> server-everything (stdio backend)', async () => ({
+  serve: await startServe(`backends:
+  - name: everything
+    transport: stdio
+    command: ${JSON.stringify(process.execPath)}
+    args: [${JSON.stringify(EVERYTHING)}, stdio]
+auth: { anonymous: true }
+audit: { enabled: false }
+`),
+}));
+
+exercise('serve (Streamable HTTP) -> server-everything (Streamable HTTP backend)', async () => {
+  const port = await freePort();
+  const upstream: ChildProcess = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`everything (HTTP) did not start: ${log}`)), 15_000);
+    upstream.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('listening on port')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const serve = await startServe(`backends:
+  - name: everything
+    transport: streamable-http
+    url: http://127.0.0.1:${port}/mcp
+auth: { anonymous: true }
+audit: { enabled: false }
+`);
+  return {
+    serve,
+    cleanup: async () => {
+      upstream.kill('SIGTERM');
+    },
+  };
+});
+
+describe('serve (Streamable HTTP) -> server-filesystem (stdio backend)', () => {
+  let dir: string;
+  let serve: ServeProcess;
+  let client: Client;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'warden-fs-serve-'));
+    await writeFile(join(dir, 'a.txt'), 'alpha');
+    serve = await startServe(`backends:
+  - name: fs
+    transport: stdio
+    command: ${JSON.stringify(process.execPath)}
+    args: [${JSON.stringify(FILESYSTEM)}, ${JSON.stringify(dir)}]
+auth: { anonymous: true }
+audit: { enabled: false }
+`);
+    const { Client: SdkClient } = await import('@modelcontextprotocol/sdk/client/index.js');
+    client = await connectHttp(serve.url, new SdkClient({ name: 'fs', version: '1' }));
+  });
+  afterAll(async () => {
+    await client?.close();
+    await serve?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads and searches files through serve', async () => {
+    expect(firstText(await client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'a.txt') } }))).toBe('alpha');
+    const found = await client.callTool({ name: 'search_files', arguments: { path: dir, pattern: '*.txt' } });
+    expect(firstText(found)).toContain('a.txt');
+  });
+});
