@@ -53,7 +53,7 @@ describe('object.* / array.* / json.filter / json.remove / json.patch', () => {
   it('array builtins and numbers.range', () => {
     expect(call('array.slice', [[1, 2, 3, 4], -1, 2])).toEqual([1, 2]);
     expect(call('array.slice', [[1, 2, 3], 2, 1])).toEqual([]);
-    expect(call('array.flatten', [[1, [2, [3, [4]]]]])).toEqual([1, 2, 3, 4]);
+    expect(call('array.flatten', [[1, [2, [3, [4]]]]])).toEqual([1, 2, [3, [4]]]);
     expect(call('array.reverse', [[1, 2, 3]])).toEqual([3, 2, 1]);
     expect(call('numbers.range', [3, 1])).toEqual([3, 2, 1]);
     expect(call('numbers.range_step', [10, 1, 3])).toEqual([10, 7, 4, 1]);

@@ -1,14 +1,15 @@
 /**
- * array.* builtins (concat, slice with OPA's clamping, reverse, flatten of nested arrays) and
+ * array.* builtins (concat, slice with OPA's clamping, reverse, flatten of one nesting level) and
  * numbers.range / numbers.range_step (inclusive, counting down when end < start).
  */
 import { BigNum, type Value } from '../value/index.js';
 import { type BuiltinDef, BuiltinError } from './registry.js';
 import { arr, int, bigInt } from './operands.js';
 
+/** one level of nesting, as OPA's array.flatten */
 function flatten(a: readonly Value[], out: Value[]): Value[] {
   for (const v of a) {
-    if (Array.isArray(v)) flatten(v, out);
+    if (Array.isArray(v)) for (const x of v) out.push(x);
     else out.push(v);
   }
   return out;

@@ -3,14 +3,14 @@
  * complement ~x), lsh, rsh (arithmetic, shift count must be non-negative).
  */
 import { BigNum, type Value } from '../value/index.js';
-import { type BuiltinDef, BuiltinTypeError } from './registry.js';
-import { bigInt } from './operands.js';
+import { type BuiltinDef } from './registry.js';
+import { bigInt, typeError } from './operands.js';
 
 const int2 = (f: (a: bigint, b: bigint) => bigint) => (args: Value[]) => BigNum.fromBigInt(f(bigInt(args[0]!, 1), bigInt(args[1]!, 2)));
 
 function shiftCount(v: Value): bigint {
   const n = bigInt(v, 2);
-  if (n < 0n) throw new BuiltinTypeError('operand 2 must be an unsigned integer number but got a negative integer');
+  if (n < 0n) throw typeError('operand 2 must be an unsigned integer number but got a negative integer');
   return n;
 }
 

@@ -5,8 +5,8 @@
  */
 import YAML from 'yaml';
 import { RSet, fromJS, objForEach, objGet, objKeys, toJSON, type Value } from '../value/index.js';
-import { type BuiltinDef, BuiltinError, BuiltinTypeError, operandTypeError } from './registry.js';
-import { str, obj } from './operands.js';
+import { type BuiltinDef, BuiltinError } from './registry.js';
+import { str, obj, typeError, operandTypeError } from './operands.js';
 import { isValidJSON, marshalIndent, marshalJSON, parseJSON } from './json-text.js';
 import { base64Encode, base64UrlDecode, bytesToString, goBase64Decode, hexDecode } from './base64.js';
 
@@ -20,25 +20,25 @@ function marshalWithOptions(args: Value[]): Value {
   let pretty = false;
   for (const k of objKeys(opts)) {
     const val = objGet(opts, k)!;
-    if (typeof k !== 'string') throw new BuiltinTypeError(`operand 2 failed to stringify key ${String(k)}`);
+    if (typeof k !== 'string') throw typeError(`operand 2 failed to stringify key ${String(k)}`);
     switch (k) {
       case 'prefix':
-        if (typeof val !== 'string') throw new BuiltinTypeError(`operand 2 key prefix failed cast to string`);
+        if (typeof val !== 'string') throw typeError(`operand 2 key prefix failed cast to string`);
         prefix = val;
         implicit = true;
         break;
       case 'indent':
-        if (typeof val !== 'string') throw new BuiltinTypeError(`operand 2 key indent failed cast to string`);
+        if (typeof val !== 'string') throw typeError(`operand 2 key indent failed cast to string`);
         indent = val;
         implicit = true;
         break;
       case 'pretty':
         explicitSet = true;
-        if (typeof val !== 'boolean') throw new BuiltinTypeError('operand 2 key pretty failed cast to bool');
+        if (typeof val !== 'boolean') throw typeError('operand 2 key pretty failed cast to bool');
         pretty = val;
         break;
       default:
-        throw new BuiltinTypeError(`operand 2 object contained unknown key ${JSON.stringify(k)}`);
+        throw typeError(`operand 2 object contained unknown key ${JSON.stringify(k)}`);
     }
   }
   if (!explicitSet) pretty = implicit;
@@ -111,7 +111,7 @@ function encodeObject(args: Value[]): Value {
   if (o === null || typeof o !== 'object' || Array.isArray(o) || o instanceof RSet) throw operandTypeError(1, o, 'object');
   const parts: [string, string][] = [];
   const bad = (): never => {
-    throw new BuiltinTypeError('operand 1 values must be string, array[string], or set[string]');
+    throw typeError('operand 1 values must be string, array[string], or set[string]');
   };
   objForEach(o as never, (k, v) => {
     const key = typeof k === 'string' ? k : bad();

@@ -7,8 +7,8 @@
  */
 import { RE2JS } from 're2js';
 import type { Value } from '../value/index.js';
-import { type BuiltinDef, BuiltinError, operandTypeError } from './registry.js';
-import { str, elementError, Lru } from './operands.js';
+import { type BuiltinDef, BuiltinError } from './registry.js';
+import { str, elementError, Lru, operandTypeError } from './operands.js';
 
 interface Matcher {
   (s: string): boolean;

@@ -3,8 +3,8 @@
  * node -> array/set of neighbours; nodes absent from the graph are not reached.
  */
 import { RSet, objGet, type Value } from '../value/index.js';
-import { type BuiltinDef, operandTypeError } from './registry.js';
-import { obj, members } from './operands.js';
+import { type BuiltinDef } from './registry.js';
+import { obj, members, operandTypeError } from './operands.js';
 
 type Graph = Parameters<typeof objGet>[0];
 
@@ -44,12 +44,11 @@ function pathBuilder(graph: Graph, root: Value, path: Value[], out: RSet, reache
     out.add(p);
     return;
   }
-  const r = new RSet();
-  for (const x of reached.values()) r.add(x);
-  r.add(root);
+  // the visited set is shared by the whole walk below one start edge (as OPA's case data has it)
+  reached.add(root);
   for (const n of es) {
-    if (r.has(n)) out.add(p);
-    else pathBuilder(graph, n, p, out, r);
+    if (reached.has(n)) out.add(p);
+    else pathBuilder(graph, n, p, out, reached);
   }
 }
 

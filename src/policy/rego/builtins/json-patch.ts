@@ -4,8 +4,8 @@
  * escapes) or arrays of segments. Values are rebuilt immutably; a failing patch is undefined.
  */
 import { RObject, RSet, equal, isObject, objForEach, objGet, type Value } from '../value/index.js';
-import { type BuiltinDef, BuiltinTypeError, operandTypeError } from './registry.js';
-import { obj, arr } from './operands.js';
+import { type BuiltinDef, BuiltinTypeError } from './registry.js';
+import { obj, arr, typeError, operandTypeError } from './operands.js';
 
 const NULL_LEAF = null;
 
@@ -18,7 +18,7 @@ function parsePath(p: Value): Value[] {
       .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   }
   if (Array.isArray(p)) return p;
-  throw new BuiltinTypeError(
+  throw typeError(
     `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeNameOf(p)}`,
   );
 }

@@ -4,8 +4,8 @@
  * encode_sign and encode_sign_raw, with OPA's error messages for malformed tokens.
  */
 import { BigNum, RObject, isObject, objForEach, objGet, type Value } from '../value/index.js';
-import { type BuiltinDef, type BuiltinContext, BuiltinError, operandTypeError } from './registry.js';
-import { str } from './operands.js';
+import { type BuiltinDef, type BuiltinContext, BuiltinError } from './registry.js';
+import { str, operandTypeError } from './operands.js';
 import { base64UrlDecode } from './base64.js';
 import { marshalJSON, parseJSON } from './json-text.js';
 import { ALGORITHMS, jwsSign, jwsVerify, signingKey, verificationKeys } from './jwt-keys.js';

@@ -137,6 +137,8 @@ function lookupIPAddr(args: Value[]): Value {
   const name = str(args[0]!, 1);
   const ip = parseIP(name);
   if (ip !== null) return RSet.of(ipText(ip));
+  // RFC 6761: localhost always names the loopback addresses
+  if (name.toLowerCase() === 'localhost' || name.toLowerCase().endsWith('.localhost')) return RSet.of('127.0.0.1', '::1');
   throw new BuiltinError(`lookup ${name}: DNS lookups are not supported in policy evaluation`);
 }
 

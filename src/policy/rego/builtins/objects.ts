@@ -13,8 +13,8 @@ import {
   type JsonObject,
   type Value,
 } from '../value/index.js';
-import { type BuiltinDef, BuiltinTypeError, operandTypeError } from './registry.js';
-import { obj, arr, elementError } from './operands.js';
+import { type BuiltinDef } from './registry.js';
+import { obj, arr, elementError, typeError, operandTypeError } from './operands.js';
 
 type Obj = RObject | JsonObject;
 
@@ -106,7 +106,7 @@ function subset(args: Value[]): Value {
     }
     return false;
   }
-  throw new BuiltinTypeError('both arguments object.subset must be of the same type or array and set');
+  throw typeError('both arguments object.subset must be of the same type or array and set');
 }
 
 function get(args: Value[]): Value {

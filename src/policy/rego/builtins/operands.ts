@@ -11,7 +11,24 @@ import {
   type JsonObject,
   type Value,
 } from '../value/index.js';
-import { BuiltinError, BuiltinTypeError, operandTypeError } from './registry.js';
+import { BuiltinError, BuiltinTypeError, operandTypeError as registryTypeError } from './registry.js';
+
+/**
+ * OPA raises operand type errors (eval_type_error) even without strict builtin errors; only
+ * eval_builtin_error makes a call undefined. So every type error here is marked `halt`.
+ */
+export function typeError(message: string): BuiltinTypeError {
+  const e = new BuiltinTypeError(message);
+  e.halt = true;
+  return e;
+}
+
+/** "operand 1 must be string but got number" (halting, see typeError) */
+export function operandTypeError(pos: number, got: Value, ...expected: string[]): BuiltinTypeError {
+  const e = registryTypeError(pos, got, ...expected);
+  e.halt = true;
+  return e;
+}
 
 export function str(v: Value, pos: number): string {
   if (typeof v !== 'string') throw operandTypeError(pos, v, 'string');
@@ -26,11 +43,11 @@ export function num(v: Value, pos: number): number | BigNum {
 /** Go `int` operand (IntOperand): must be an integral number */
 export function int(v: Value, pos: number): number {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new BuiltinTypeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (!Number.isInteger(v)) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
     return v;
   }
   if (v instanceof BigNum) {
-    if (v.int === null) throw new BuiltinTypeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (v.int === null) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
     return Number(v.int);
   }
   throw operandTypeError(pos, v, 'number');
@@ -39,11 +56,11 @@ export function int(v: Value, pos: number): number {
 /** integral operand as bigint (BigIntOperand) */
 export function bigInt(v: Value, pos: number): bigint {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new BuiltinTypeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (!Number.isInteger(v)) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
     return BigInt(v);
   }
   if (v instanceof BigNum) {
-    if (v.int === null) throw new BuiltinTypeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (v.int === null) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
     return v.int;
   }
   throw operandTypeError(pos, v, 'integer');
@@ -68,9 +85,9 @@ export function set(v: Value, pos: number): RSet {
 export function elementError(pos: number, composite: Value, got: Value, ...expected: string[]): BuiltinTypeError {
   const t = typeName(composite);
   if (expected.length === 1) {
-    return new BuiltinTypeError(`operand ${pos} must be ${t} of ${expected[0]}s but got ${t} containing ${typeName(got)}`);
+    return typeError(`operand ${pos} must be ${t} of ${expected[0]}s but got ${t} containing ${typeName(got)}`);
   }
-  return new BuiltinTypeError(
+  return typeError(
     `operand ${pos} must be ${t} of (any of) {${expected.join(', ')}} but got ${t} containing ${typeName(got)}`,
   );
 }
@@ -102,7 +119,7 @@ export function fail(msg: string): never {
 }
 
 export function typeFail(msg: string): never {
-  throw new BuiltinTypeError(msg);
+  throw typeError(msg);
 }
 
 /** Go's utf8 byte length of a JS string */

@@ -4,8 +4,8 @@
  * other value as its Rego text (so `%v` of an array prints `["a", 1]`).
  */
 import { BigNum, formatValue, type Value } from '../value/index.js';
-import { type BuiltinDef, operandTypeError } from './registry.js';
-import { str } from './operands.js';
+import { type BuiltinDef } from './registry.js';
+import { str, operandTypeError } from './operands.js';
 import { fitsInt64, goSprintf, type FmtArg } from './gofmt.js';
 
 export function toFmtArg(v: Value): FmtArg {

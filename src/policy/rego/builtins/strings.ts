@@ -5,8 +5,8 @@
  * and lengths count runes (code points), cutsets are rune sets, case mapping is per rune.
  */
 import { BigNum, RSet, objKeys, objGet, type Value } from '../value/index.js';
-import { type BuiltinDef, BuiltinTypeError, operandTypeError } from './registry.js';
-import { str, int, num, elementError, fail, obj, stringList } from './operands.js';
+import { type BuiltinDef } from './registry.js';
+import { str, int, num, elementError, fail, obj, stringList, typeError, operandTypeError } from './operands.js';
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -126,30 +126,37 @@ export function replaceAll(s: string, pairs: readonly (readonly [string, string]
     for (const ch of s) out += ch + n;
     return out;
   }
+  // Go's generic Replacer: at each position the highest-priority (first sorted) key that matches
+  // wins; an empty key matches once per position, after which the other keys are tried there.
   let out = '';
   let i = 0;
-  let lastEmpty = -1;
-  while (i <= s.length) {
-    let matched = false;
-    for (const [o, n] of pairs) {
-      if (o === '') {
-        if (lastEmpty === i) continue;
-        out += n;
-        lastEmpty = i;
-        matched = true;
-        // empty match: copy one rune below
+  let prevEmpty = false;
+  const n = s.length;
+  while (i <= n) {
+    let hit: readonly [string, string] | undefined;
+    for (const p of pairs) {
+      if (p[0] === '') {
+        if (prevEmpty) continue;
+        hit = p;
         break;
       }
-      if (s.startsWith(o, i)) {
-        out += n;
-        i += o.length;
-        matched = true;
-        lastEmpty = -1;
+      if (s.startsWith(p[0], i)) {
+        hit = p;
         break;
       }
     }
-    if (matched && lastEmpty !== i) continue;
-    if (i >= s.length) break;
+    if (hit !== undefined) {
+      out += hit[1];
+      if (hit[0] === '') {
+        prevEmpty = true;
+        continue;
+      }
+      i += hit[0].length;
+      prevEmpty = false;
+      continue;
+    }
+    prevEmpty = false;
+    if (i >= n) break;
     const c = s.charCodeAt(i);
     const w = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
     out += s.slice(i, i + w);
@@ -171,9 +178,9 @@ function replaceN(args: Value[]): Value {
   const s = str(args[1]!, 2);
   const pairs: [string, string][] = [];
   for (const k of keys) {
-    if (typeof k !== 'string') throw new BuiltinTypeError('operand 1 non-string key found in pattern object');
+    if (typeof k !== 'string') throw typeError('operand 1 non-string key found in pattern object');
     const v = objGet(patterns, k)!;
-    if (typeof v !== 'string') throw new BuiltinTypeError('operand 1 non-string value found in pattern object');
+    if (typeof v !== 'string') throw typeError('operand 1 non-string value found in pattern object');
     pairs.push([k, v]);
   }
   if (pairs.length === 0) return s;
@@ -264,7 +271,7 @@ function formatInt(args: Value[]): Value {
   const input = num(args[0]!, 1);
   const base = num(args[1]!, 2);
   const b = typeof base === 'number' ? base : base.toNumber();
-  if (b !== 2 && b !== 8 && b !== 10 && b !== 16) throw new BuiltinTypeError('operand 2 must be one of {2, 8, 10, 16}');
+  if (b !== 2 && b !== 8 && b !== 10 && b !== 16) throw typeError('operand 2 must be one of {2, 8, 10, 16}');
   let i: bigint;
   if (typeof input === 'number') i = BigInt(Math.trunc(input));
   else if (input.int !== null) i = input.int;

@@ -5,8 +5,8 @@
  * for format) with IANA zones.
  */
 import { BigNum, type Value } from '../value/index.js';
-import { type BuiltinDef, BuiltinError, operandTypeError } from './registry.js';
-import { str, int } from './operands.js';
+import { type BuiltinDef, BuiltinError } from './registry.js';
+import { str, int, operandTypeError } from './operands.js';
 import { UTC, civilOf, goDate, inZone, loadZone, type ZonedTime, type Zone } from './gotime-civil.js';
 import { NAMED_LAYOUTS, formatTime, parseTime, weekdayName, TimeParseError } from './gotime-layout.js';
 
