@@ -1,16 +1,16 @@
 /**
  * The seams where `wrap` and `serve` get their decision point, recorder and authenticator. Each is
  * one factory so the policy, audit and identity modules plug in with a one-line change here; until
- * they do, the defaults are allow-all and no audit. Identity is wired (identity/): HTTP clients need
+ * they do, the default is no audit. Policy is wired (policy/). Identity is wired (identity/): HTTP clients need
  * a credential unless auth.anonymous; a stdio client is the local user when no auth is configured.
  */
 import type { WardenConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { AllowAllDecider } from '../proxy/allow-all.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
 import { createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
 import type { Authenticator, PolicyDecider, Recorder } from '../types.js';
+import { createPolicyDecider as createRegoPolicyDecider, PolicyCompileError } from '../policy/index.js';
 
 export interface WiringContext {
   config: WardenConfig;
@@ -25,8 +25,15 @@ export interface Wired {
   authenticator: Authenticator;
 }
 
-export function createPolicyDecider(_ctx: WiringContext): Wired['decider'] {
-  return new AllowAllDecider();
+/** policy/: the configured Rego policy (default pack: read-only rules), watched and reloaded on SIGHUP. */
+export function createPolicyDecider(ctx: WiringContext): Wired['decider'] {
+  const backendModes = Object.fromEntries(ctx.config.backends.map((b) => [b.name, b.mode]));
+  try {
+    return createRegoPolicyDecider(ctx.config.policy, { logger: ctx.logger, baseDir: ctx.baseDir, backendModes, sighup: true });
+  } catch (err) {
+    if (err instanceof PolicyCompileError) throw new CliError(`policy: ${err.message}`, EXIT.CONFIG);
+    throw err;
+  }
 }
 
 export function createRecorder(_ctx: WiringContext): Recorder {

@@ -31,8 +31,10 @@ export interface PolicyDeciderOptions {
   packsDir?: string;
   /** Per-backend mode overrides (backends[].mode in the config). */
   backendModes?: Readonly<Record<string, EnforcementMode | undefined>>;
-  /** Override policy.watch (e.g. `wrap`, which has no long-lived config). */
+  /** Override policy.watch. */
   watch?: boolean;
+  /** Reload on SIGHUP until close() (serve and wrap). */
+  sighup?: boolean;
 }
 
 export type ReloadResult = { ok: true; version: string; changed: boolean } | { ok: false; version: string; error: string };
@@ -60,6 +62,9 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
   private loaded: Loaded;
   private watcher: PolicyWatcher | undefined;
   private readonly errors: ErrorLog;
+  private readonly onSighup = (): void => {
+    this.reload();
+  };
 
   constructor(
     private readonly config: PolicyConfig,
@@ -76,6 +81,7 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
       );
     }
     if (options.watch ?? config.watch) this.startWatching();
+    if (options.sighup) process.on('SIGHUP', this.onSighup);
   }
 
   get wantsResponsePhase(): boolean {
@@ -153,6 +159,7 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
   }
 
   close(): void {
+    process.off('SIGHUP', this.onSighup);
     this.watcher?.close();
     this.watcher = undefined;
   }
@@ -174,13 +181,4 @@ export function createPolicyDecider(policyConfig: Partial<PolicyConfig> | undefi
     baseDir: options.baseDir ?? process.cwd(),
     packsDir: options.packsDir ?? BUILTIN_PACKS_DIR,
   });
-}
-
-/** SIGHUP reloads the policy (serve wires this in); returns a function that removes the handler. */
-export function reloadOnSighup(decider: PolicyDeciderHandle): () => void {
-  const onHup = (): void => {
-    decider.reload();
-  };
-  process.on('SIGHUP', onHup);
-  return () => process.off('SIGHUP', onHup);
 }
