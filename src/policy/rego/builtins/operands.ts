@@ -13,21 +13,14 @@ import {
 } from '../value/index.js';
 import { BuiltinError, BuiltinTypeError, operandTypeError as registryTypeError } from './registry.js';
 
-/**
- * OPA raises operand type errors (eval_type_error) even without strict builtin errors; only
- * eval_builtin_error makes a call undefined. So every type error here is marked `halt`.
- */
+/** an OPA eval_type_error (as OPA: undefined without strict builtin errors, an error with them) */
 export function typeError(message: string): BuiltinTypeError {
-  const e = new BuiltinTypeError(message);
-  e.halt = true;
-  return e;
+  return new BuiltinTypeError(message);
 }
 
-/** "operand 1 must be string but got number" (halting, see typeError) */
+/** "operand 1 must be string but got number" */
 export function operandTypeError(pos: number, got: Value, ...expected: string[]): BuiltinTypeError {
-  const e = registryTypeError(pos, got, ...expected);
-  e.halt = true;
-  return e;
+  return registryTypeError(pos, got, ...expected);
 }
 
 export function str(v: Value, pos: number): string {

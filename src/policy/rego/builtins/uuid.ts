@@ -67,5 +67,5 @@ export const builtins: BuiltinDef[] = [
       return v;
     },
   },
-  { name: 'uuid.parse', arity: 1, fn: (a) => parse(str(a[0]!, 1)) },
+  { name: 'uuid.parse', arity: 1, fn: (a) => (typeof a[0] === 'string' ? parse(a[0]) : undefined) },
 ];

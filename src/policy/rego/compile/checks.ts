@@ -63,11 +63,15 @@ function checkRecursion(root: RuleNode, rules: CRule[]): CompileIssue[] {
         case 'ref': {
           if (t.head.t === 'var' && t.head.slot === -3) {
             const path: string[] = [];
+            let nonString = false;
             for (const p of t.path) {
               if (p.t === 'const' && typeof p.v === 'string') path.push(p.v);
-              else break;
+              else {
+                nonString = p.t === 'const';
+                break;
+              }
             }
-            addRef(path);
+            if (!nonString) addRef(path);
           } else visitT(t.head);
           t.path.forEach(visitT);
           return;

@@ -10,7 +10,7 @@ import { SLOT_DATA, SLOT_FUNC } from './scope.js';
 import { lookupBuiltin, type BuiltinDef } from '../builtins/index.js';
 import { RegoCompileError, IssueError, fail, issue, type CompileIssue } from './errors.js';
 import { Resolver, Scope, type Globals } from './scope.js';
-import { reorderBody } from './safety.js';
+import { reorderBody, termVars } from './safety.js';
 import { RuleNode, type CRule, type RuleKind } from './tree.js';
 import { checkTree } from './checks.js';
 
@@ -236,7 +236,8 @@ export class BodyCompiler {
       if (x.t === 'var' && x.slot >= 0 && !bound.has(x.slot)) fail(x.loc, `var ${x.name} is unsafe`);
       if (x.t === 'ref') {
         visit(x.head);
-        x.path.forEach(visit);
+        // vars in ref paths are bound by iterating the ref
+        x.path.forEach((p) => p.t !== 'var' && visit(p));
       } else if (x.t === 'array' || x.t === 'set') x.items.forEach(visit);
       else if (x.t === 'object') {
         x.keys.forEach(visit);
@@ -296,7 +297,14 @@ export class BodyCompiler {
     };
     [e.term, e.left, e.right, e.key, e.value, e.domain].forEach(visitT);
     e.withs.forEach((w) => visitT(w.value));
-    if (e.kind === 'every') e.body = this.compileBody(e.body!, new Set(bound), g);
+    if (e.kind === 'every') {
+      const inner = new Set(bound);
+      const vi = { needs: new Set<number>(), binds: new Set<number>() };
+      if (e.key) termVars(e.key, true, vi);
+      termVars(e.value!, true, vi);
+      for (const s of vi.binds) inner.add(s);
+      e.body = this.compileBody(e.body!, inner, g);
+    }
     // mark what this expression binds as bound for following siblings' nested bodies
     collectAllSlots(e, bound);
   }

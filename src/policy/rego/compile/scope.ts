@@ -75,23 +75,25 @@ export class Resolver {
     return undefined;
   }
 
-  /** declares names introduced by `some`, `:=` and `some .. in` at this level of a body */
+  /**
+   * declares `some` names and the free names used at this level of a body. Names declared by `:=`
+   * and `some .. in` are declared in source order by resolveBody (visible from their expression on).
+   */
   declareBody(body: Expr[], scope: Scope): void {
+    const later = new Set<string>();
     for (const e of body) {
       if (e.kind === 'some') {
         for (const v of e.vars!) {
           if (v.name !== '_' && scope.vars.has(v.name)) fail(v.loc, `var ${v.name} declared above`);
           scope.declare(v.name);
         }
-      } else if (e.kind === 'assign') {
-        this.declarePattern(e.left!, scope, true);
-      } else if (e.kind === 'somein') {
-        if (e.key) this.declarePattern(e.key, scope, false);
-        this.declarePattern(e.value!, scope, false);
+      } else if (e.kind === 'assign') patternNames(e.left!, later);
+      else if (e.kind === 'somein') {
+        if (e.key) patternNames(e.key, later);
+        patternNames(e.value!, later);
       }
     }
-    // remaining free names at this level
-    for (const e of body) this.collectExpr(e, scope);
+    for (const e of body) this.collectExpr(e, scope, later);
   }
 
   private declarePattern(t: Term, scope: Scope, assign: boolean): void {
@@ -112,8 +114,8 @@ export class Resolver {
     }
   }
 
-  private collectExpr(e: Expr, scope: Scope): void {
-    const c = (t: Term | undefined) => t && this.collectTerm(t, scope);
+  private collectExpr(e: Expr, scope: Scope, skip?: Set<string>): void {
+    const c = (t: Term | undefined) => t && this.collectTerm(t, scope, skip);
     c(e.term);
     c(e.left);
     c(e.right);
@@ -126,28 +128,30 @@ export class Resolver {
   }
 
   /** declares free var names (not nested bodies) in this scope */
-  collectTerm(t: Term, scope: Scope): void {
+  collectTerm(t: Term, scope: Scope, skip?: Set<string>): void {
     switch (t.t) {
       case 'var':
-        if (t.name !== '_' && scope.lookup(t.name) === undefined && !this.globalPath(t.name)) scope.declare(t.name);
+        if (t.name !== '_' && !skip?.has(t.name) && scope.lookup(t.name) === undefined && !this.globalPath(t.name)) {
+          scope.declare(t.name);
+        }
         return;
       case 'ref':
-        this.collectTerm(t.head, scope);
-        for (const p of t.path) this.collectTerm(p, scope);
+        this.collectTerm(t.head, scope, skip);
+        for (const p of t.path) this.collectTerm(p, scope, skip);
         return;
       case 'array':
       case 'set':
-        for (const i of t.items) this.collectTerm(i, scope);
+        for (const i of t.items) this.collectTerm(i, scope, skip);
         return;
       case 'object':
-        for (const k of t.keys) this.collectTerm(k, scope);
-        for (const v of t.values) this.collectTerm(v, scope);
+        for (const k of t.keys) this.collectTerm(k, scope, skip);
+        for (const v of t.values) this.collectTerm(v, scope, skip);
         return;
       case 'call':
-        for (const a of t.args) this.collectTerm(a, scope);
+        for (const a of t.args) this.collectTerm(a, scope, skip);
         return;
       case 'template':
-        for (const p of t.parts) if (typeof p !== 'string') this.collectExpr(p, scope);
+        for (const p of t.parts) if (typeof p !== 'string') this.collectExpr(p, scope, skip);
         return;
       default:
         return;
@@ -156,7 +160,24 @@ export class Resolver {
 
   resolveBody(body: Expr[], scope: Scope): Expr[] {
     this.declareBody(body, scope);
-    return body.map((e) => this.resolveExpr(e, scope));
+    return body.map((e) => {
+      if (e.kind === 'assign') {
+        const right = this.resolveTerm(e.right!, scope);
+        this.declarePattern(e.left!, scope, true);
+        const out = this.resolveExpr({ ...e, right: { t: 'const', v: null, loc: e.loc } }, scope);
+        out.right = right;
+        return out;
+      }
+      if (e.kind === 'somein') {
+        const domain = this.resolveTerm(e.domain!, scope);
+        if (e.key) this.declarePattern(e.key, scope, false);
+        this.declarePattern(e.value!, scope, false);
+        const out = this.resolveExpr({ ...e, domain: { t: 'const', v: null, loc: e.loc } }, scope);
+        out.domain = domain;
+        return out;
+      }
+      return this.resolveExpr(e, scope);
+    });
   }
 
   resolveExpr(e: Expr, scope: Scope): Expr {
@@ -248,4 +269,11 @@ export class Resolver {
         return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.resolveExpr(p, scope))) };
     }
   }
+}
+
+function patternNames(t: Term, out: Set<string>): void {
+  if (t.t === 'var') {
+    if (t.name !== '_') out.add(t.name);
+  } else if (t.t === 'array') t.items.forEach((i) => patternNames(i, out));
+  else if (t.t === 'object') t.values.forEach((v) => patternNames(v, out));
 }

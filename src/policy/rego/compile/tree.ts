@@ -42,10 +42,15 @@ export class RuleNode {
     this.name = ['data', ...path].join('.');
   }
   get hasRules(): boolean {
-    return this.complete.length > 0 || this.sets.length > 0 || this.objects.length > 0 || this.defaultRule !== undefined;
+    return (
+      this.complete.length > 0 ||
+      this.sets.length > 0 ||
+      this.objects.length > 0 ||
+      (this.defaultRule !== undefined && this.defaultRule.kind !== 'func')
+    );
   }
   get isFunc(): boolean {
-    return this.funcs.length > 0;
+    return this.funcs.length > 0 || this.defaultRule?.kind === 'func';
   }
   child(seg: string): RuleNode {
     let c = this.children.get(seg);

@@ -3,7 +3,7 @@
  * modules, evaluate the query with input/data, compare result rows as a set (or the error code and
  * message). A few cases are skipped for stated reasons (experimental syntax, harness-only builtins).
  */
-import { compilePolicy, RegoCompileError, RegoEvalError, RSet, RObject, canonicalKey, compare, fromJS, isObject, objForEach, type Value } from '../index.js';
+import { compilePolicy, RegoCompileError, RegoEvalError, RSet, RObject, canonicalKey, compare, toJSONText, fromJS, isObject, objForEach, type Value } from '../index.js';
 import { loadCaseFiles, type Case, type CaseFile } from './cases.js';
 
 export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };
@@ -42,7 +42,7 @@ function normalize(v: Value): Value {
   if (Array.isArray(v)) return v.map(normalize);
   if (isObject(v)) {
     const o = new RObject();
-    objForEach(v, (k, x) => void o.set(k, normalize(x)));
+    objForEach(v, (k, x) => void o.set(typeof k === 'string' ? k : toJSONText(k), normalize(x)));
     return o;
   }
   return v;
@@ -75,8 +75,8 @@ export function runCase(c: Case): Outcome {
   try {
     let input: Value | undefined = c.input === undefined ? undefined : fromJS(c.input);
     if (c.input_term !== undefined) {
-      const rows = policy.eval(`__input__ = ${c.input_term}`);
-      input = rows[0]?.['__input__'];
+      const rows = policy.eval(`input_term_value = ${c.input_term}`);
+      input = rows[0]?.['input_term_value'];
     }
     const rows = policy.eval(c.query, { input, strict: c.strict_error ?? false, nowNs: undefined });
     if (wantErr) return { status: 'fail', reason: `expected error ${c.want_error_code ?? ''} ${c.want_error ?? ''}, got ${rows.length} row(s)` };

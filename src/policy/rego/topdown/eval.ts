@@ -75,6 +75,7 @@ export class Evaluator {
         );
       case 'every':
         return this.evalTerm(e.domain!, f, (coll) => {
+          if (!Array.isArray(coll) && !isObject(coll) && !(coll instanceof RSet)) return false;
           let ok = true;
           const body = e.body!;
           const run = () => this.bodyDefined(body, f);

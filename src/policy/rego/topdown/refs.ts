@@ -124,7 +124,7 @@ export function evalDataPath(
   k: VK,
 ): boolean {
   if (node !== undefined && shadowed(ev, node)) node = undefined;
-  if (node === undefined) return base === undefined ? false : evalPath(ev, base, path, i, f, k);
+  if (node === undefined) return base === undefined ? false : evalBasePath(ev, base, path, i, f, k);
   if (node.hasRules || node.isFunc || i === path.length) {
     const v = nodeValue(ev, node, base);
     return v === undefined ? false : evalPath(ev, v, path, i, f, k);
@@ -135,7 +135,7 @@ export function evalDataPath(
   else if (p.t === 'var' && p.slot >= 0 && f[p.slot] !== undefined) key = f[p.slot];
   if (key !== undefined) {
     const child = typeof key === 'string' ? node.children.get(key) : undefined;
-    const b = base === undefined ? undefined : lookup(base, key);
+    const b = base === undefined ? undefined : dataLookup(base, key);
     return evalDataPath(ev, child, b, path, i + 1, f, k);
   }
   if (p.t === 'var' && p.slot >= 0) {
@@ -154,4 +154,30 @@ export function evalDataPath(
   // complex key: evaluate the whole document here and walk it as a value
   const v = nodeValue(ev, node, base);
   return v === undefined ? false : evalPath(ev, v, path, i, f, k);
+}
+
+/** storage lookup: object keys in base documents are strings, so data.x[2] finds "2" */
+function dataLookup(base: Value, key: Value): Value | undefined {
+  const v = lookup(base, key);
+  if (v === undefined && typeof key === 'number' && isObject(base)) return objGet(base, String(key));
+  return v;
+}
+
+/** walks base documents (no rules below): numeric keys also match string object keys */
+function evalBasePath(ev: Evaluator, v: Value, path: Term[], i: number, f: Frame, k: VK): boolean {
+  if (i < path.length && isObject(v)) {
+    const p = path[i]!;
+    let key: Value | undefined;
+    if (p.t === 'const') key = p.v;
+    else if (p.t === 'var' && p.slot >= 0) key = f[p.slot];
+    if (typeof key === 'number') {
+      const c = dataLookup(v, key);
+      return c === undefined ? false : evalBasePath(ev, c, path, i + 1, f, k);
+    }
+    if (key !== undefined) {
+      const c = lookup(v, key);
+      return c === undefined ? false : evalBasePath(ev, c, path, i + 1, f, k);
+    }
+  }
+  return evalPath(ev, v, path, i, f, k);
 }

@@ -2,7 +2,6 @@
 import { BigNum, RObject, RSet, type Value } from './types.js';
 import { objForEach } from './object.js';
 import { numberText } from './hash.js';
-import { formatValue } from './format.js';
 
 /**
  * JSON data (as produced by JSON.parse) is already a Value: this is O(1) and does not copy.
@@ -51,8 +50,8 @@ export function fromJS(x: unknown): Value {
 }
 
 /**
- * Value -> plain JSON data: sets become sorted arrays, objects plain objects (non-string keys are
- * formatted as Rego text), big integers become numbers when exact, otherwise JS numbers (lossy).
+ * Value -> plain JSON data: sets become sorted arrays, objects plain objects (non-string keys become
+ * their JSON text, as OPA outputs them), big integers become numbers when exact, otherwise JS numbers (lossy).
  */
 export function toJSON(v: Value): unknown {
   if (v === null || typeof v !== 'object') return v;
@@ -61,7 +60,7 @@ export function toJSON(v: Value): unknown {
   if (v instanceof RSet) return v.values().map(toJSON);
   const out: Record<string, unknown> = {};
   objForEach(v, (k, val) => {
-    const key = typeof k === 'string' ? k : formatValue(k);
+    const key = typeof k === 'string' ? k : toJSONText(k);
     Object.defineProperty(out, key, { value: toJSON(val), enumerable: true, writable: true, configurable: true });
   });
   return out;
@@ -83,7 +82,7 @@ export function toJSONText(v: Value): string {
   if (v instanceof RSet) return '[' + v.values().map(toJSONText).join(',') + ']';
   const parts: string[] = [];
   objForEach(v, (k, val) => {
-    parts.push(JSON.stringify(typeof k === 'string' ? k : formatValue(k)) + ':' + toJSONText(val));
+    parts.push(JSON.stringify(typeof k === 'string' ? k : toJSONText(k)) + ':' + toJSONText(val));
   });
   return '{' + parts.join(',') + '}';
 }

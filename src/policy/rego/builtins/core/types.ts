@@ -77,6 +77,7 @@ export const typeBuiltins: BuiltinDef[] = [
       if (typeof v === 'number' || v instanceof BigNum) return v;
       if (typeof v === 'string') {
         const n = parseNumber(v);
+        if (n === undefined && /^[+-]?(nan|inf|infinity)$/i.test(v.trim())) throw operandTypeError(1, v, 'valid number string');
         if (n === undefined) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
         return n;
       }
