@@ -13,6 +13,7 @@ import {
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { StreamableHttpSession } from '../src/transport/http/index.js';
 import { MCP_HEADERS, initializeBody, raw, rawSession, startFrontend, type StartedFrontend } from './helpers/http-fixture.js';
 
 let started: StartedFrontend | undefined;
@@ -274,5 +275,34 @@ describe('Streamable HTTP frontend: concurrency, cancellation, failures', () => 
     expect(res.json()).toMatchObject({ id: 3, error: { code: -32603, message: expect.stringMatching(/Internal error/) } });
     started.acceptor.fail = undefined;
     expect(await rawSession(started.url)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('Streamable HTTP frontend: a client that stops reading', () => {
+  it('drops its GET stream once too much is unread instead of buffering without bound', async () => {
+    started = await startFrontend();
+    const sessionId = await rawSession(started.url);
+    const session = started.acceptor.transports[0] as StreamableHttpSession;
+    const { request } = await import('node:http');
+    const target = new URL(started.url);
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId } }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    res.pause(); // Never read.
+    expect(session.hasStandaloneStream).toBe(true);
+    const pad = 'p'.repeat(256 * 1024);
+    for (let i = 0; i < 200 && session.hasStandaloneStream; i++) {
+      await session.send({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: pad } });
+    }
+    expect(session.hasStandaloneStream).toBe(false);
+    res.destroy();
+    // The session itself lives on.
+    const ok = await raw(started.url, {
+      headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'alive' } } }),
+    });
+    expect(ok.json().result.content[0].text).toBe('alive');
   });
 });

@@ -1,10 +1,14 @@
 /**
  * Server-sent events on a raw Node response: the headers, one `message` event per JSON-RPC
  * message (JSON.stringify never emits a raw newline, so each message is one `data:` line), comment
- * keep-alives, and a flag for when the client went away.
+ * keep-alives, a flag for when the client went away, and a bound on what a client that stops
+ * reading can make us buffer.
  */
 import type { ServerResponse } from 'node:http';
 import type { JSONRPCMessage } from '../types.js';
+
+/** Bytes written but not yet taken by the client beyond which a stream is dropped. */
+export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 export class SseStream {
   /** Milliseconds timestamp of the last write, for keep-alives. */
@@ -49,6 +53,12 @@ export class SseStream {
     this.lastWrite = Date.now();
     const head = eventId === undefined ? `event: ${event}\n` : `id: ${eventId}\nevent: ${event}\n`;
     this.res.write(`${head}data: ${data}\n\n`);
+    if (this.res.writableLength > MAX_UNREAD_BYTES) {
+      // The client stopped reading: drop the stream rather than buffer without bound. A
+      // Streamable HTTP client can reconnect its GET stream with Last-Event-ID.
+      this.ended = true;
+      this.res.destroy();
+    }
     return true;
   }
 
