@@ -23,6 +23,7 @@ function twoBackends(): string {
   return `backends:${backend('alpha', 'a')}${backend('beta', 'b')}
 auth: { anonymous: true }
 audit: { enabled: false }
+policy: { paths: [allow-all] }
 `;
 }
 

@@ -68,7 +68,9 @@ export async function connectCli(args: string[], client: Client = testClient(), 
 }
 
 export function connectWrap(command: string[], options: string[] = [], client?: Client): Promise<StdioConnection> {
-  return connectCli(['wrap', '--no-audit', ...options, '--', ...command], client);
+  // These tests exercise the proxy, not policy: allow everything unless a test names a policy.
+  const policy = options.includes('--policy') ? [] : ['--policy', 'allow-all'];
+  return connectCli(['wrap', '--no-audit', ...policy, ...options, '--', ...command], client);
 }
 
 export interface ServeProcess {
