@@ -52,7 +52,7 @@ export class TermParser extends Cursor {
 
   private isAdjRef(k: number): boolean {
     const t = this.peek(k);
-    return (t.kind === 'op' && (t.text === '.' || t.text === '[' || t.text === '(') && !t.sp) || (t.kind === 'op' && (t.text === ':=' || t.text === '='));
+    return t.kind === 'op' && (t.text === '.' || t.text === '[' || t.text === '(') && !t.sp;
   }
 
   private parseExprBody(loc: Loc): Expr {

@@ -58,7 +58,6 @@ function checkRecursion(root: RuleNode, rules: CRule[]): CompileIssue[] {
       if (!t) return;
       switch (t.t) {
         case 'var':
-          if (t.name === 'data' && t.slot === -3) addRef([]);
           return;
         case 'ref': {
           if (t.head.t === 'var' && t.head.slot === -3) {
@@ -71,7 +70,22 @@ function checkRecursion(root: RuleNode, rules: CRule[]): CompileIssue[] {
                 break;
               }
             }
-            if (!nonString) addRef(path);
+            // dynamic refs (data[x]) are not followed: recursion through them is caught at run time
+            if (!nonString && path.length === t.path.length) addRef(path);
+            else if (!nonString && path.length > 0) {
+              const n = root.find(path);
+              if (n && (n.hasRules || n.isFunc)) d!.add(n);
+              else {
+                let m: RuleNode | undefined = root;
+                for (const seg of path) {
+                  m = m?.children.get(seg);
+                  if (m && (m.hasRules || m.isFunc)) {
+                    d!.add(m);
+                    break;
+                  }
+                }
+              }
+            }
           } else visitT(t.head);
           t.path.forEach(visitT);
           return;

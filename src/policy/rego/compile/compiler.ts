@@ -60,6 +60,12 @@ export function compileModules(files: (SourceFile | Module)[]): Compiled {
   const pending: PendingRule[] = [];
   const ruleNamesByPkg = new Map<string, Set<string>>();
   for (const mod of modules) {
+    let pn = root;
+    pn.subtreeRules = true;
+    for (const seg of mod.pkg) {
+      pn = pn.child(seg);
+      pn.subtreeRules = true;
+    }
     const key = mod.pkg.join('.');
     let names = ruleNamesByPkg.get(key);
     if (!names) ruleNamesByPkg.set(key, (names = new Set()));
@@ -121,12 +127,16 @@ function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
   }
   let kind: RuleKind;
   let keyPath: Term[] = [];
+  let setElem: Term | undefined;
   if (rule.args) {
     kind = 'func';
     if (staticLen < rule.ref.length) fail(rule.loc, 'function names must be static');
+  } else if (rule.key && staticLen < rule.ref.length) {
+    kind = 'object';
+    keyPath = rule.ref.slice(staticLen);
+    setElem = rule.key;
   } else if (rule.key) {
     kind = 'set';
-    if (staticLen < rule.ref.length) fail(rule.loc, 'multi-value rules must have a static ref');
     keyPath = [rule.key];
   } else if (staticLen < rule.ref.length) {
     kind = 'object';
@@ -153,6 +163,7 @@ function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
     isDefault: rule.isDefault,
     loc: rule.loc,
     constValue: undefined,
+    setElem,
   };
   if (rule.isDefault) {
     if (kind === 'func') {
@@ -180,16 +191,22 @@ export class BodyCompiler {
     const ruleScope = new Scope(null, counter);
     const bound = new Set<number>();
     let args: Term[] | undefined;
+    if (cr.args) deferComplexArgs(cr);
     if (cr.args) {
-      for (const a of cr.args) res.collectTerm(a, ruleScope);
+      for (const a of cr.args) declareArgVars(a, ruleScope);
       args = cr.args.map((a) => res.resolveTerm(a, ruleScope));
       for (const s of ruleScope.vars.values()) bound.add(s);
     }
     const mainScope = ruleScope.child();
     const body = this.compileBody(res.resolveBody(cr.body, mainScope), bound, g);
     for (const t of [...cr.keyPath, cr.value]) res.collectTerm(t, mainScope);
+    if (cr.setElem) res.collectTerm(cr.setElem, mainScope);
     const keyPath = cr.keyPath.map((t) => res.resolveTerm(t, mainScope));
     const value = res.resolveTerm(cr.value, mainScope);
+    if (cr.setElem) {
+      cr.setElem = this.resolveCalls(res.resolveTerm(cr.setElem, mainScope), g);
+      this.checkHeadSafe(cr.setElem, bound, cr);
+    }
     for (const t of [...keyPath, value]) this.checkHeadSafe(t, bound, cr);
     const elses = cr.elses.map((e) => {
       const sc = ruleScope.child();
@@ -205,7 +222,9 @@ export class BodyCompiler {
     cr.keyPath = keyPath;
     cr.value = this.resolveCalls(value, g);
     cr.keyPath = keyPath.map((k) => this.resolveCalls(k, g));
+    for (const t of [cr.value, ...cr.keyPath]) this.nestedTerm(t, bound, g);
     cr.elses = elses.map((e) => ({ ...e, value: this.resolveCalls(e.value, g) }));
+    for (const e of cr.elses) this.nestedTerm(e.value, bound, g);
     cr.nslots = counter.n;
     cr.constValue = value.t === 'const' && elses.length === 0 ? value.v : undefined;
   }
@@ -266,37 +285,43 @@ export class BodyCompiler {
     return ordered;
   }
 
+  /** compiles comprehension bodies inside t, seeing the variables in bound */
+  nestedTerm(t: Term | undefined, bound: Set<number>, g: Globals): void {
+    if (!t) return;
+    switch (t.t) {
+      case 'arraycompr':
+      case 'setcompr':
+      case 'objectcompr':
+        t.body = this.compileBody(t.body, new Set(bound), g);
+        if (t.t === 'objectcompr') {
+          this.nestedTerm(t.key, bound, g);
+          this.nestedTerm(t.value, bound, g);
+        } else this.nestedTerm(t.head, bound, g);
+        return;
+      case 'ref':
+        this.nestedTerm(t.head, bound, g);
+        for (const p of t.path) this.nestedTerm(p, bound, g);
+        return;
+      case 'array':
+      case 'set':
+        for (const i of t.items) this.nestedTerm(i, bound, g);
+        return;
+      case 'object':
+        for (const k of t.keys) this.nestedTerm(k, bound, g);
+        for (const v of t.values) this.nestedTerm(v, bound, g);
+        return;
+      case 'call':
+        for (const a of t.args) this.nestedTerm(a, bound, g);
+        return;
+      case 'template':
+        for (const p of t.parts) if (typeof p !== 'string') this.nested(p, bound, g);
+        return;
+    }
+  }
+
   private nested(e: Expr, bound: Set<number>, g: Globals): void {
-    const visitT = (t: Term | undefined): void => {
-      if (!t) return;
-      switch (t.t) {
-        case 'arraycompr':
-        case 'setcompr':
-        case 'objectcompr':
-          t.body = this.compileBody(t.body, new Set(bound), g);
-          return;
-        case 'ref':
-          visitT(t.head);
-          t.path.forEach(visitT);
-          return;
-        case 'array':
-        case 'set':
-          t.items.forEach(visitT);
-          return;
-        case 'object':
-          t.keys.forEach(visitT);
-          t.values.forEach(visitT);
-          return;
-        case 'call':
-          t.args.forEach(visitT);
-          return;
-        case 'template':
-          for (const p of t.parts) if (typeof p !== 'string') this.nested(p, bound, g);
-          return;
-      }
-    };
-    [e.term, e.left, e.right, e.key, e.value, e.domain].forEach(visitT);
-    e.withs.forEach((w) => visitT(w.value));
+    for (const t of [e.term, e.left, e.right, e.key, e.value, e.domain]) this.nestedTerm(t, bound, g);
+    for (const w of e.withs) this.nestedTerm(w.value, bound, g);
     if (e.kind === 'every') {
       const inner = new Set(bound);
       const vi = { needs: new Set<number>(), binds: new Set<number>() };
@@ -412,6 +437,33 @@ export class BodyCompiler {
     if (def) return { kind: 'builtin', def, name };
     return fail(loc, `rego_type_error: undefined function ${name}`);
   }
+}
+
+/** function parameters that are not patterns (templates, calls, refs) are matched after the body */
+function deferComplexArgs(cr: CRule): void {
+  cr.args = cr.args!.map((a, i) => {
+    if (isPatternTerm(a)) return a;
+    const v: Term = { t: 'var', name: `__arg${i}__`, loc: a.loc, slot: -1 };
+    const eq: Expr = { kind: 'unify', negated: false, withs: [], loc: a.loc, left: v, right: a };
+    cr.body = [...cr.body, eq];
+    cr.elses = cr.elses.map((e) => ({ ...e, body: [...e.body, eq] }));
+    return v;
+  });
+}
+
+function isPatternTerm(t: Term): boolean {
+  if (t.t === 'var' || t.t === 'const') return true;
+  if (t.t === 'array') return t.items.every(isPatternTerm);
+  if (t.t === 'object') return t.keys.every((k) => k.t === 'const') && t.values.every(isPatternTerm);
+  return false;
+}
+
+/** function parameters are local variables even when a rule has the same name */
+function declareArgVars(t: Term, scope: Scope): void {
+  if (t.t === 'var') {
+    if (t.name !== '_' && !scope.vars.has(t.name)) scope.declare(t.name);
+  } else if (t.t === 'array' || t.t === 'set') t.items.forEach((i) => declareArgVars(i, scope));
+  else if (t.t === 'object') t.values.forEach((v) => declareArgVars(v, scope));
 }
 
 function collectAllSlots(e: Expr, out: Set<number>): void {

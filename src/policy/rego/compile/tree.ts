@@ -25,6 +25,8 @@ export interface CRule {
   loc: Loc;
   /** constant value (no else): lets complete rules stop at the first success */
   constValue: Value | undefined;
+  /** multi-value rules with a dynamic ref (a[x] contains y): the element */
+  setElem?: Term;
 }
 
 export class RuleNode {

@@ -194,11 +194,23 @@ export class Evaluator {
       }
     }
     if (simple) return k(vals);
-    const step = (i: number): boolean => {
-      if (i === n) return k(vals.slice());
+    // unbound plain vars are evaluated last: refs among the items may bind them (x == a[x])
+    let order: number[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const it = items[i]!;
+      if (it.t === 'var' && it.slot >= 0 && f[it.slot] === undefined) {
+        order = [];
+        for (let j = 0; j < n; j++) if (!(items[j]!.t === 'var' && f[(items[j] as { slot: number }).slot] === undefined)) order.push(j);
+        for (let j = 0; j < n; j++) if (items[j]!.t === 'var' && f[(items[j] as { slot: number }).slot] === undefined) order.push(j);
+        break;
+      }
+    }
+    const step = (s: number): boolean => {
+      if (s === n) return k(vals.slice());
+      const i = order === null ? s : order[s]!;
       return this.evalTerm(items[i]!, f, (v) => {
         vals[i] = v;
-        return step(i + 1);
+        return step(s + 1);
       });
     };
     return step(0);

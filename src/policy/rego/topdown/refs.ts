@@ -100,16 +100,13 @@ export function nodeValue(ev: Evaluator, node: RuleNode | undefined, base: Value
 
 function mergeChildren(ev: Evaluator, node: RuleNode, base: Value | undefined): Value | undefined {
   const out = new RObject();
-  if (base !== undefined) {
-    if (!isObject(base)) return base;
-    objForEach(base, (k, v) => {
-      if (typeof k !== 'string' || !node.children.has(k)) out.set(k, v);
-    });
-  }
+  if (base !== undefined && !isObject(base)) return base;
   for (const [name, child] of node.children) {
     const cv = nodeValue(ev, child, base !== undefined ? objGet(base as never, name) : undefined);
     if (cv !== undefined) out.set(name, cv);
   }
+  // base documents take precedence over rules on conflicting keys (as OPA merges them)
+  if (base !== undefined) objForEach(base, (k, v) => void out.set(k, v));
   return out;
 }
 

@@ -97,7 +97,7 @@ function evalObjects(ev: Evaluator, node: RuleNode): Value {
   for (const r of node.objects) {
     const f: Frame = new Array(r.nslots);
     evalClausesKeyed(ev, r, f, (keys, v) => {
-      insertPath(out, keys, v, node, r);
+      insertPath(out, keys, v, node, r, r.setElem !== undefined);
       return false;
     });
   }
@@ -110,7 +110,7 @@ function evalClausesKeyed(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Value[
   const run = (body: CRule['body'], value: CRule['value']) =>
     ev.evalBody(body, 0, f, () =>
       ev.evalItems(r.keyPath, f, (keys) =>
-        ev.evalTerm(value, f, (v) => {
+        ev.evalTerm(r.setElem ?? value, f, (v) => {
           found = true;
           return emit(keys, v);
         }),
@@ -125,7 +125,7 @@ function evalClausesKeyed(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Value[
   return false;
 }
 
-function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule): void {
+function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule, multi: boolean): void {
   let o = out;
   for (let j = 0; j < keys.length - 1; j++) {
     let c = o.get(keys[j]!);
@@ -137,6 +137,12 @@ function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CR
   }
   const last = keys[keys.length - 1]!;
   const old = o.get(last);
+  if (multi) {
+    if (old === undefined) o.set(last, RSet.of(v));
+    else if (old instanceof RSet) old.add(v);
+    else throw conflict(node, r.loc, false);
+    return;
+  }
   if (old !== undefined && !equal(old, v)) {
     if (keys.length === 1) throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', r.loc);
     throw conflict(node, r.loc, false);
