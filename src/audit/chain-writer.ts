@@ -4,8 +4,8 @@
  * chain head. Lines at or below the head are skipped, so replaying a journal twice is harmless.
  */
 import type Database from 'better-sqlite3';
-import { chainHash } from './row.js';
-import { ROW_COLUMNS, readMeta, type RowValues } from './schema.js';
+import { chainHash, parseCanonicalLine } from './row.js';
+import { ROW_COLUMNS, readMeta } from './schema.js';
 
 export interface BatchResult {
   /** Highest sequence number now in the database. */
@@ -47,18 +47,12 @@ export class ChainWriter {
     const gaps: number[] = [];
     for (const line of lines) {
       if (line.length === 0) continue;
-      let values: RowValues;
-      try {
-        values = JSON.parse(line) as RowValues;
-      } catch {
+      const values = parseCanonicalLine(line);
+      if (!values) {
         unreadable++;
         continue;
       }
-      if (!Array.isArray(values) || values.length !== ROW_COLUMNS.length || typeof values[0] !== 'number') {
-        unreadable++;
-        continue;
-      }
-      const rowSeq = values[0];
+      const rowSeq = values[0] as number;
       if (rowSeq <= seq) continue;
       if (rowSeq !== seq + 1) gaps.push(seq + 1);
       const rowHash = chainHash(hash, line);

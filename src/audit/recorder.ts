@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { AuditRecord, Recorder } from '../types.js';
 import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
-import { toRowValues } from './row.js';
+import { toCanonicalLine } from './row.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 
@@ -79,7 +79,7 @@ export class AuditRecorder implements Recorder {
     const queued = this.seq - this.committedSeq;
     if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
     const seq = this.seq + 1;
-    const line = `${JSON.stringify(toRowValues(seq, entry, this.redactor, this.options.maxPayloadBytes))}\n`;
+    const line = `${toCanonicalLine(seq, entry, this.redactor, this.options.maxPayloadBytes)}\n`;
     this.options.spool.append(line, seq);
     this.seq = seq;
     this.pending.push(line);

@@ -13,6 +13,7 @@ type Json = unknown;
 
 const SEPARATORS = new Set(['_', '-', '.', ' ']);
 const KEY_CACHE_LIMIT = 4096;
+const MAX_SCAN_DEPTH = 64;
 
 export class Redactor {
   private readonly fields: string[];
@@ -36,6 +37,20 @@ export class Redactor {
     return hit;
   }
 
+  /** True when some key at any depth is sensitive (or the value is nested too deep to scan). */
+  private containsSensitiveKey(value: Json, depth: number): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if (depth > MAX_SCAN_DEPTH) return true;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (this.containsSensitiveKey(value[i], depth + 1)) return true;
+      return false;
+    }
+    for (const key in value) {
+      if (this.isSensitiveKey(key) || this.containsSensitiveKey((value as Record<string, Json>)[key], depth + 1)) return true;
+    }
+    return false;
+  }
+
   private matchKey(key: string): boolean {
     const lower = key.toLowerCase().replaceAll('-', '_');
     for (const f of this.fields) {
@@ -54,7 +69,10 @@ export class Redactor {
   /** JSON text of `value` with every rule applied; undefined stays undefined. */
   serialize(value: Json, rules?: readonly RedactRule[]): string | undefined {
     if (value === undefined) return undefined;
-    if (!rules || rules.length === 0) return JSON.stringify(value, this.baseReplacer);
+    if (!rules || rules.length === 0) {
+      // Most payloads hold no sensitive key: a key scan is cheaper than a replacer on every value.
+      return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : JSON.stringify(value);
+    }
     let input: Json = value;
     const names = new Map<string, RedactRule[]>();
     const patterns: Array<{ re: RE2JS; replacement: string }> = [];

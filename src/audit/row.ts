@@ -4,10 +4,10 @@
  * that is both the journal entry and the input of the row's chained hash. Also decodes stored rows
  * back into objects for queries.
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import type { AuditRecord } from '../types.js';
 import type { Redactor } from './redact.js';
-import { ROW_COLUMNS, type RowValues } from './schema.js';
+import { SCALAR_COLUMNS, type ScalarValues } from './schema.js';
 
 export interface PayloadCap {
   maxPayloadBytes: number;
@@ -32,13 +32,16 @@ function payload(json: string | undefined, cap: number): [string | null, number 
   return [null, bytes, createHash('sha256').update(json).digest('hex')];
 }
 
-/** The row values (ROW_COLUMNS order) for a record, with redaction and the payload cap applied. */
-export function toRowValues(seq: number, entry: AuditRecord, redactor: Redactor, cap: number): RowValues {
+/**
+ * The canonical line of a record (see SCALAR_COLUMNS), with redaction and the payload cap applied.
+ * It is the journal entry, the hash input, and (split again) the stored row.
+ */
+export function toCanonicalLine(seq: number, entry: AuditRecord, redactor: Redactor, cap: number): string {
   const rules = entry.redact;
   const args = payload(redactor.serialize(entry.arguments, rules), cap);
   const result = payload(redactor.serialize(entry.result, rules), cap);
   const errorMessage = entry.errorMessage === undefined ? null : text(redactor.redactText(entry.errorMessage, rules));
-  return [
+  const scalars: ScalarValues = [
     seq,
     Math.round(entry.time),
     text(entry.clientId)!,
@@ -52,7 +55,6 @@ export function toRowValues(seq: number, entry: AuditRecord, redactor: Redactor,
     text(entry.tool),
     text(entry.resource),
     text(entry.prompt),
-    args[0],
     args[1],
     args[2],
     entry.decision,
@@ -62,7 +64,6 @@ export function toRowValues(seq: number, entry: AuditRecord, redactor: Redactor,
     int(entry.errorCode),
     errorMessage,
     entry.isError === undefined ? null : entry.isError ? 1 : 0,
-    result[0],
     result[1],
     result[2],
     int(entry.decisionMicros) ?? 0,
@@ -70,18 +71,42 @@ export function toRowValues(seq: number, entry: AuditRecord, redactor: Redactor,
     int(entry.requestBytes),
     int(entry.responseBytes),
   ];
+  return `${JSON.stringify(scalars)}\t${args[0] ?? ''}\t${result[0] ?? ''}`;
 }
+
+/** A canonical line split back into the stored column values (ROW_COLUMNS order); undefined if malformed. */
+export function parseCanonicalLine(line: string): Array<string | number | null> | undefined {
+  const tab1 = line.indexOf('\t');
+  const tab2 = tab1 < 0 ? -1 : line.indexOf('\t', tab1 + 1);
+  if (tab2 < 0) return undefined;
+  let scalars: unknown;
+  try {
+    scalars = JSON.parse(line.slice(0, tab1));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(scalars) || scalars.length !== SCALAR_COLUMNS.length || typeof scalars[0] !== 'number') return undefined;
+  const args = line.slice(tab1 + 1, tab2);
+  const result = line.slice(tab2 + 1);
+  scalars.push(args === '' ? null : args, result === '' ? null : result);
+  return scalars as Array<string | number | null>;
+}
+
+const sha256Hex: (data: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) => (crypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', data, 'hex')
+    : (data) => createHash('sha256').update(data).digest('hex');
 
 /** SHA-256 over the previous row's hash and this row's canonical line. */
 export function chainHash(prevHash: string, canonicalLine: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalLine).digest('hex');
+  return sha256Hex(`${prevHash}\n${canonicalLine}`);
 }
 
 /** The canonical line of a stored row (the same string its journal entry had). */
 export function canonicalLine(row: Record<string, unknown>): string {
-  const values: RowValues = new Array(ROW_COLUMNS.length);
-  for (let i = 0; i < ROW_COLUMNS.length; i++) values[i] = (row[ROW_COLUMNS[i]!] ?? null) as string | number | null;
-  return JSON.stringify(values);
+  const scalars: ScalarValues = new Array(SCALAR_COLUMNS.length);
+  for (let i = 0; i < SCALAR_COLUMNS.length; i++) scalars[i] = (row[SCALAR_COLUMNS[i]!] ?? null) as string | number | null;
+  return `${JSON.stringify(scalars)}\t${(row.arguments as string | null) ?? ''}\t${(row.result as string | null) ?? ''}`;
 }
 
 /** A stored row as the query API and CLI present it. */

@@ -6,10 +6,12 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Row columns in canonical order (without the chain columns). A journal line is JSON.stringify of
- * these values in this order, and that same string is what the row hash covers.
+ * Scalar row columns in canonical order. A row's canonical line (its journal entry, and what its
+ * hash covers) is JSON.stringify of these values, a tab, the arguments JSON text, a tab, and the
+ * result JSON text (either may be empty for null). JSON text never contains a raw tab or newline,
+ * so the line is unambiguous, and payloads are not escaped a second time.
  */
-export const ROW_COLUMNS = [
+export const SCALAR_COLUMNS = [
   'seq',
   'time',
   'client_id',
@@ -23,7 +25,6 @@ export const ROW_COLUMNS = [
   'tool',
   'resource',
   'prompt',
-  'arguments',
   'arguments_bytes',
   'arguments_sha256',
   'decision',
@@ -33,7 +34,6 @@ export const ROW_COLUMNS = [
   'error_code',
   'error_message',
   'is_error',
-  'result',
   'result_bytes',
   'result_sha256',
   'decision_micros',
@@ -42,9 +42,11 @@ export const ROW_COLUMNS = [
   'response_bytes',
 ] as const;
 
-export type RowColumn = (typeof ROW_COLUMNS)[number];
-/** One row's values in ROW_COLUMNS order: strings, integers or null. */
-export type RowValues = Array<string | number | null>;
+/** Every stored column except the chain's: the scalars, then the two payloads. */
+export const ROW_COLUMNS = [...SCALAR_COLUMNS, 'arguments', 'result'] as const;
+
+/** One row's scalar values in SCALAR_COLUMNS order: strings, integers or null. */
+export type ScalarValues = Array<string | number | null>;
 
 /** The row's hash input starts from this "previous hash" when nothing was ever removed. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -85,11 +87,11 @@ const MIGRATIONS: string[] = [
      prev_hash TEXT NOT NULL,
      hash TEXT NOT NULL
    );
+   -- Every index entry also carries the rowid (seq), so "WHERE tool = ? ORDER BY seq DESC" walks one index.
    CREATE INDEX audit_log_time ON audit_log(time);
-   CREATE INDEX audit_log_client ON audit_log(client_id, time);
-   CREATE INDEX audit_log_tool ON audit_log(tool, time);
-   CREATE INDEX audit_log_decision ON audit_log(decision, time);
-   CREATE INDEX audit_log_backend_method ON audit_log(backend, method, time);
+   CREATE INDEX audit_log_client ON audit_log(client_id);
+   CREATE INDEX audit_log_tool ON audit_log(tool);
+   CREATE INDEX audit_log_decision ON audit_log(decision);
    CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    INSERT INTO audit_meta(key, value) VALUES
      ('anchor_seq', '0'), ('anchor_hash', '${GENESIS_HASH}'), ('head_seq', '0'), ('head_hash', '${GENESIS_HASH}');`,
