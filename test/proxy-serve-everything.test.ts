@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectHttp, EVERYTHING, FILESYSTEM, firstText, startServe, testClient, waitFor, type ServeProcess } from './helpers/proxy.js';
+import { connectHttp, EVERYTHING, FILESYSTEM, firstText, startServe, testClient, waitFor, type ServeProcess, ALLOW_ALL_POLICY } from './helpers/proxy.js';
 
 /** A free TCP port for a third-party server that cannot report the port it bound. */
 async function freePort(): Promise<number> {
@@ -95,7 +95,7 @@ exercise('serve (Streamable HTTP) -> server-everything (stdio backend)', async (
     args: [${JSON.stringify(EVERYTHING)}, stdio]
 auth: { anonymous: true }
 audit: { enabled: false }
-`),
+${ALLOW_ALL_POLICY}`),
 }));
 
 exercise('serve (Streamable HTTP) -> server-everything (Streamable HTTP backend)', async () => {
@@ -118,7 +118,7 @@ exercise('serve (Streamable HTTP) -> server-everything (Streamable HTTP backend)
     url: http://127.0.0.1:${port}/mcp
 auth: { anonymous: true }
 audit: { enabled: false }
-`);
+${ALLOW_ALL_POLICY}`);
   return {
     serve,
     cleanup: async () => {
@@ -141,7 +141,7 @@ describe('serve (Streamable HTTP) -> server-filesystem (stdio backend)', () => {
     args: [${JSON.stringify(FILESYSTEM)}, ${JSON.stringify(dir)}]
 auth: { anonymous: true }
 audit: { enabled: false }
-`);
+${ALLOW_ALL_POLICY}`);
     const { Client: SdkClient } = await import('@modelcontextprotocol/sdk/client/index.js');
     client = await connectHttp(serve.url, new SdkClient({ name: 'fs', version: '1' }));
   });

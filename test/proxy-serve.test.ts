@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectCli, connectHttp, firstText, startServe, tempDir, TEST_BACKEND, waitFor, type ServeProcess, type StdioConnection } from './helpers/proxy.js';
+import { connectCli, connectHttp, firstText, startServe, tempDir, TEST_BACKEND, waitFor, type ServeProcess, type StdioConnection, ALLOW_ALL_POLICY } from './helpers/proxy.js';
 
 function twoBackends(): string {
   const backend = (name: string, label: string) => `
@@ -23,7 +23,7 @@ function twoBackends(): string {
   return `backends:${backend('alpha', 'a')}${backend('beta', 'b')}
 auth: { anonymous: true }
 audit: { enabled: false }
-policy: { paths: [allow-all] }
+${ALLOW_ALL_POLICY}
 `;
 }
 

@@ -86,6 +86,9 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'warden-proxy-'));
 }
 
+/** The policy section the proxy tests run with: the proxy itself under test, so nothing is denied. */
+export const ALLOW_ALL_POLICY = 'policy: { paths: [allow-all], watch: false }\n';
+
 /** Writes a warden.yaml into a fresh temp dir and starts `mcp-warden serve` on a free port. */
 export async function startServe(yaml: string, extraArgs: string[] = []): Promise<ServeProcess> {
   const dir = await tempDir();

@@ -6,7 +6,10 @@
  */
 import { constants } from 'node:os';
 import type { Command } from 'commander';
-import { loadConfigFile, validateConfig } from '../../config/load.js';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError, validateConfig } from '../../config/load.js';
 import type { WardenConfig } from '../../config/schema.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
@@ -36,16 +39,29 @@ export function exitCodeOf(exit: ChildExit | undefined): number {
   return signo ? 128 + signo : EXIT.RUNTIME;
 }
 
+function readRawConfig(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => `invalid YAML: ${e.message.split('\n')[0]}`));
+  const value = doc.toJS() as unknown;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+}
+
 function buildConfig(opts: WrapOptions, command: string, args: string[]): { config: WardenConfig; baseDir: string } {
   const backend = { name: opts.name, transport: 'stdio' as const, command, args };
   let raw: Record<string, unknown>;
   let file = '(wrap options)';
   let baseDir = process.cwd();
   if (opts.config) {
-    const loaded = loadConfigFile(opts.config);
-    raw = { ...loaded.config } as Record<string, unknown>;
-    file = loaded.file;
-    baseDir = loaded.baseDir;
+    // Read without validating: the file's backends (if any) are replaced by the wrapped command.
+    file = resolve(opts.config);
+    baseDir = dirname(file);
+    raw = readRawConfig(file);
   } else {
     raw = {};
   }
