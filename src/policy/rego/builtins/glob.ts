@@ -9,6 +9,7 @@ import { RE2JS } from 're2js';
 import type { Value } from '../value/index.js';
 import { type BuiltinDef, BuiltinError } from './registry.js';
 import { str, elementError, Lru, operandTypeError } from './operands.js';
+import { nativeAffordable, toNativeRegex } from './regex-native.js';
 
 interface Matcher {
   (s: string): boolean;
@@ -141,7 +142,9 @@ function compileGlob(pattern: string, delims: readonly string[]): Matcher {
   } catch (e) {
     throw new BuiltinError((e as Error).message);
   }
-  return (s) => re.matches(s);
+  const native = toNativeRegex(src);
+  if (native === null) return (s) => re.matches(s);
+  return (s) => (nativeAffordable(native, s.length) ? native.re.test(s) : re.matches(s));
 }
 
 function delimitersOf(v: Value): readonly string[] {

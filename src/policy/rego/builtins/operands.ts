@@ -125,21 +125,18 @@ export function toDouble(v: number | BigNum): number {
   return typeof v === 'number' ? v : v.toNumber();
 }
 
-/** A small bounded LRU map for compiled patterns. */
+/**
+ * A small bounded cache for compiled patterns: lookups do not reorder (no allocation on the hot
+ * path); when full, the oldest insertion is evicted.
+ */
 export class Lru<K, V> {
   private readonly m = new Map<K, V>();
   constructor(private readonly max: number) {}
   get(k: K): V | undefined {
-    const v = this.m.get(k);
-    if (v !== undefined) {
-      this.m.delete(k);
-      this.m.set(k, v);
-    }
-    return v;
+    return this.m.get(k);
   }
   set(k: K, v: V): void {
-    if (this.m.has(k)) this.m.delete(k);
-    else if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value as K);
+    if (!this.m.has(k) && this.m.size >= this.max) this.m.delete(this.m.keys().next().value as K);
     this.m.set(k, v);
   }
 }

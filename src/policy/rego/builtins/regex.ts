@@ -9,6 +9,7 @@ import type { Value } from '../value/index.js';
 import { type BuiltinDef, BuiltinError } from './registry.js';
 import { str, int, Lru } from './operands.js';
 import { builtins as globsMatch } from './regex-globs.js';
+import { nativeAffordable, toNativeRegex, type NativeRegex } from './regex-native.js';
 
 /** the Go-flavoured RE2 object of re2js (findAll*, Go empty-match rules) */
 interface GoRE2 {
@@ -22,6 +23,10 @@ interface GoRE2 {
 interface Compiled {
   re: GoRE2;
   names: Map<string, number>;
+  /** the RE2 source */
+  src: string;
+  /** JS RegExp equivalent for boolean matches (null: none, undefined: not yet translated) */
+  native?: NativeRegex | null;
 }
 
 const cache = new Lru<string, Compiled | Error>(256);
@@ -36,7 +41,7 @@ function compileRE(pattern: string): Compiled {
       const ng = re.namedGroups;
       if (ng instanceof Map) for (const [k, v] of ng) names.set(k, v);
       else if (ng) for (const k of Object.keys(ng)) names.set(k, ng[k]!);
-      c = { re, names };
+      c = { re, names, src: pattern };
     } catch (e) {
       c = new BuiltinError((e as Error).message);
     }
@@ -47,7 +52,11 @@ function compileRE(pattern: string): Compiled {
 }
 
 export function regexMatches(pattern: string, value: string): boolean {
-  return compileRE(pattern).re.match(value);
+  const c = compileRE(pattern);
+  let n = c.native;
+  if (n === undefined) n = c.native = toNativeRegex(pattern);
+  if (n !== null && nativeAffordable(n, value.length)) return n.re.test(value);
+  return c.re.match(value);
 }
 
 function isValid(args: Value[]): Value {
@@ -204,10 +213,13 @@ function templateMatch(args: Value[]): Value {
       pattern += quoteMeta(raw) + '(' + patt + ')';
     }
     pattern += quoteMeta(tpl.slice(last)) + '$';
-    c = compileRE(pattern);
+    c = { ...compileRE(pattern), src: pattern };
     cache.set(key, c);
   }
   if (c instanceof Error) throw new BuiltinError(c.message);
+  let n = c.native;
+  if (n === undefined) n = c.native = toNativeRegex(c.src);
+  if (n !== null && nativeAffordable(n, value.length)) return n.re.test(value);
   return c.re.match(value);
 }
 

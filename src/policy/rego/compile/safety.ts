@@ -38,9 +38,14 @@ export function termVars(t: Term, pattern: boolean, vi: VarInfo): void {
     case 'set':
       for (const i of t.items) termVars(i, false, vi);
       return;
-    case 'call':
-      for (const a of t.args) termVars(a, false, vi);
+    case 'call': {
+      // plain var operands may be bound by ref paths among the operands (x == a[x])
+      const inner: VarInfo = { needs: new Set(), binds: new Set() };
+      for (const a of t.args) termVars(a, false, inner);
+      for (const s of inner.needs) if (!inner.binds.has(s)) vi.needs.add(s);
+      for (const s of inner.binds) vi.binds.add(s);
       return;
+    }
     case 'arraycompr':
     case 'setcompr':
     case 'objectcompr': {

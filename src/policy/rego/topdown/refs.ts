@@ -106,7 +106,12 @@ function mergeChildren(ev: Evaluator, node: RuleNode, base: Value | undefined): 
     if (cv !== undefined) out.set(name, cv);
   }
   // base documents take precedence over rules on conflicting keys (as OPA merges them)
-  if (base !== undefined) objForEach(base, (k, v) => void out.set(k, v));
+  if (base !== undefined) {
+    objForEach(base, (k, v) => {
+      const child = typeof k === 'string' ? node.children.get(k) : undefined;
+      if (child === undefined || child.hasRules) out.set(k, v);
+    });
+  }
   return out;
 }
 
