@@ -49,8 +49,13 @@ class InternalCall {
     readonly method: string,
     readonly resolve: (message: RpcMessage) => void,
     readonly sentAt: number,
+    /** Starting a backend (spawn, npx download) may take longer than answering a request. */
+    readonly timeoutMs: number,
   ) {}
 }
+
+/** Least time a backend gets to answer initialize. */
+const STARTUP_TIMEOUT_MS = 30_000;
 
 type Pending = Exchange | InternalCall;
 type State = 'idle' | 'starting' | 'ready' | 'down' | 'failed' | 'closed';
@@ -181,7 +186,8 @@ export class BackendConnection {
     if (t === undefined) return Promise.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, this.unavailableReason));
     const id = ++this.nextId;
     return new Promise((resolve) => {
-      this.pending.set(id, new InternalCall(method, resolve, performance.now()));
+      const timeoutMs = method === 'initialize' ? Math.max(this.spec.timeoutMs, STARTUP_TIMEOUT_MS) : this.spec.timeoutMs;
+      this.pending.set(id, new InternalCall(method, resolve, performance.now(), timeoutMs));
       const message: RpcMessage = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
       t.send(message as JSONRPCMessage).catch((err: Error) => this.sendFailed(id, err));
     });
@@ -293,11 +299,12 @@ export class BackendConnection {
 
   private readonly sweep = (): void => {
     if (this.pending.size === 0) return;
-    const limit = performance.now() - this.spec.timeoutMs;
+    const now = performance.now();
     for (const [id, p] of this.pending) {
-      if (p.sentAt > limit) continue;
+      const timeoutMs = p instanceof InternalCall ? p.timeoutMs : this.spec.timeoutMs;
+      if (now - p.sentAt < timeoutMs) continue;
       this.pending.delete(id);
-      const text = `backend '${this.spec.name}' did not answer ${p instanceof InternalCall ? p.method : p.method} within ${this.spec.timeoutMs} ms`;
+      const text = `backend '${this.spec.name}' did not answer ${p.method} within ${timeoutMs} ms`;
       if (p instanceof InternalCall) {
         p.resolve(errorResponse(null, RPC.BACKEND_TIMEOUT, text));
       } else {
