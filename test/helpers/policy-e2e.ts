@@ -1,0 +1,90 @@
+/**
+ * For the policy end-to-end tests: run `mcp-warden wrap --policy ...` (built CLI) in front of a
+ * backend whose every received call is appended to a record file (our guide test servers record
+ * themselves; real npm servers sit behind test/servers/recording-relay.mjs), and read that file back
+ * to prove which calls reached the backend.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectCli, ROOT, testClient, type StdioConnection } from './proxy.js';
+
+export const SERVERS = join(ROOT, 'test/servers');
+export const RELAY = join(SERVERS, 'recording-relay.mjs');
+export const KUBERNETES = join(ROOT, 'node_modules/mcp-server-kubernetes/dist/index.js');
+
+export interface Received {
+  kind: 'tool' | 'resource';
+  name?: string;
+  arguments?: Record<string, unknown>;
+  uri?: string;
+}
+
+/** A scratch folder with a record file; remove() when done. */
+export interface Scratch {
+  dir: string;
+  recordFile: string;
+  /** Every call the backend received, in order. */
+  received(): Received[];
+  /** Names of the tools the backend received calls for. */
+  toolsReceived(): string[];
+  write(name: string, content: string | object): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export async function scratch(): Promise<Scratch> {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-policy-e2e-'));
+  const recordFile = join(dir, 'received.jsonl');
+  const received = (): Received[] =>
+    existsSync(recordFile)
+      ? readFileSync(recordFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Received)
+      : [];
+  return {
+    dir,
+    recordFile,
+    received,
+    toolsReceived: () => received().filter((r) => r.kind === 'tool').map((r) => r.name!),
+    async write(name, content) {
+      const path = join(dir, name);
+      await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+      return path;
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface WrapPolicyOptions {
+  policy?: string;
+  data?: string;
+  config?: string;
+  /** Presented as MCP_WARDEN_API_KEY (the stdio way to present an API key). */
+  apiKey?: string;
+  extra?: string[];
+  client?: Client;
+  env?: Record<string, string>;
+}
+
+/** `mcp-warden wrap --policy P [--data F] [--config C] --no-audit -- <command...>` with recording on. */
+export function wrapWithPolicy(s: Scratch, command: string[], options: WrapPolicyOptions = {}): Promise<StdioConnection> {
+  const args = ['wrap'];
+  if (options.policy) args.push('--policy', options.policy);
+  if (options.data) args.push('--data', options.data);
+  if (options.config) args.push('--config', options.config);
+  if (!options.extra?.some((a) => a.startsWith('--audit'))) args.push('--no-audit');
+  args.push(...(options.extra ?? []), '--', ...command);
+  const env: Record<string, string> = { MCP_RECORD_FILE: s.recordFile };
+  if (options.apiKey) env.MCP_WARDEN_API_KEY = options.apiKey;
+  Object.assign(env, options.env);
+  return connectCli(args, options.client ?? testClient(), env);
+}
+
+/** The text of a tool result (all text items joined). */
+export function resultText(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content.map((c) => c.text ?? '').join('\n');
+}
