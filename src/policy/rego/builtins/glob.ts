@@ -147,21 +147,25 @@ function compileGlob(pattern: string, delims: readonly string[]): Matcher {
   return (s) => (nativeAffordable(native, s.length) ? native.re.test(s) : re.matches(s));
 }
 
+const NO_DELIMS: readonly string[] = [];
+const DOT_DELIMS: readonly string[] = ['.'];
+
 function delimitersOf(v: Value): readonly string[] {
-  if (v === null) return [];
+  if (v === null) return NO_DELIMS;
   if (!Array.isArray(v)) throw operandTypeError(2, v, 'array', 'null');
-  if (v.length === 0) return ['.'];
+  if (v.length === 0) return DOT_DELIMS;
+  if (v.length === 1 && v[0] === '.') return DOT_DELIMS;
   const out: string[] = [];
   for (const d of v) {
     if (typeof d !== 'string') throw elementError(2, v, d, 'string');
-    if (Array.from(d).length !== 1) throw elementError(2, v, d, 'rune');
+    if (!(d.length === 1 || (d.length === 2 && d.codePointAt(0)! > 0xffff))) throw elementError(2, v, d, 'rune');
     out.push(d);
   }
   return out;
 }
 
 export function globMatch(pattern: string, delims: readonly string[], value: string): boolean {
-  const key = delims.join('') + '\u0000' + pattern;
+  const key = (delims.length === 1 ? delims[0]! : delims.join('')) + '\u0000' + pattern;
   let m = cache.get(key);
   if (m === undefined) {
     try {

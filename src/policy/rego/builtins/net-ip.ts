@@ -74,6 +74,29 @@ function isMapped(v: bigint): boolean {
   return v >> 32n === 0xffffn;
 }
 
+/** dotted-quad IPv4 as an unsigned 32-bit number (no leading zeros), or -1 */
+export function parseV4Number(s: string): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return v * 256 + part;
+}
+
 /** net.ParseIP, with IPv4-mapped IPv6 reduced to IPv4 (To4) */
 export function parseIP(s: string): IP | null {
   if (s.includes(':')) {
@@ -116,6 +139,14 @@ export function parseCIDR(s: string): Net | null {
 
 export function lastOf(n: Net): bigint {
   return n.base | ((1n << BigInt(n.bits - n.prefix)) - 1n);
+}
+
+/** IPv4 containment on plain numbers (the common case on the request path) */
+export function netContainsV4(n: Net, ip: number): boolean {
+  if (n.bits !== 32) return false;
+  const hostBits = 32 - n.prefix;
+  const base = Number(n.base);
+  return hostBits === 32 ? true : Math.floor(ip / 2 ** hostBits) === Math.floor(base / 2 ** hostBits);
 }
 
 export function netContainsIP(n: Net, ip: IP): boolean {

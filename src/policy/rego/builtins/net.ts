@@ -7,7 +7,7 @@
 import { RSet, objForEach, isObject, type Value } from '../value/index.js';
 import { type BuiltinDef, BuiltinError } from './registry.js';
 import { str, Lru } from './operands.js';
-import { ipText, lastOf, netContainsIP, parseCIDR, parseIP, rangeToCIDRs, type IP, type Net } from './net-ip.js';
+import { ipText, lastOf, netContainsIP, netContainsV4, parseCIDR, parseIP, parseV4Number, rangeToCIDRs, type IP, type Net } from './net-ip.js';
 
 const netCache = new Lru<string, Net | null>(1024);
 
@@ -30,6 +30,8 @@ function netOperand(v: Value, pos: number): Net {
 function contains(a: Value, b: Value): boolean {
   const na = netOperand(a, 1);
   const bs = str(b, 1);
+  const v4 = parseV4Number(bs);
+  if (v4 >= 0) return netContainsV4(na, v4);
   const ip = parseIP(bs);
   if (ip !== null) return netContainsIP(na, ip);
   const nb = cidr(bs);
