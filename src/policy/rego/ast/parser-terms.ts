@@ -65,19 +65,31 @@ export class TermParser extends Cursor {
       this.next();
       return { kind: 'unify', negated: false, withs: [], loc, left: lhs, right: this.parseTermExpr(false) };
     }
-    if (this.isOp(',') ) {
-      // k, v in xs
-      const save = this.pos;
-      this.next();
-      const v = this.parseRelation(false);
-      if (this.isKw('in')) {
-        this.next();
-        const coll = this.parseRelation(false);
-        return { kind: 'term', negated: false, withs: [], loc, term: mkCall('internal.member_3', [lhs, v, coll], loc) };
-      }
-      this.pos = save;
+    if (this.isOp(',')) {
+      const kv = this.tryKeyValueIn(lhs);
+      if (kv) return { kind: 'term', negated: false, withs: [], loc, term: kv };
     }
     return { kind: 'term', negated: false, withs: [], loc, term: lhs };
+  }
+
+  /** after `k` at a ',': parses `, v in xs [in ys ...]` as internal.member_3, or restores */
+  private tryKeyValueIn(key: Term): Term | undefined {
+    const save = this.pos;
+    this.next();
+    const v = this.parseRelation(false);
+    if (!this.isKw('in')) {
+      this.pos = save;
+      return undefined;
+    }
+    const loc = this.loc();
+    this.next();
+    let term = mkCall('internal.member_3', [key, v, this.parseRelation(false)], loc);
+    while (this.isKw('in')) {
+      const l = this.loc();
+      this.next();
+      term = mkCall('internal.member_2', [term, this.parseRelation(false)], l);
+    }
+    return term;
   }
 
   private parseSome(loc: Loc): Expr {
@@ -274,7 +286,8 @@ export class TermParser extends Cursor {
     }
     if (t.text === '(') {
       this.next();
-      const inner = this.parseTermExpr(false);
+      let inner = this.parseTermExpr(false);
+      if (this.isOp(',')) inner = this.tryKeyValueIn(inner) ?? inner;
       this.expectOp(')');
       return inner;
     }

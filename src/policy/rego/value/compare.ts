@@ -1,15 +1,14 @@
 /** Total order and equality of values, as OPA sorts them (ast.Compare). */
 import { BigNum, Kind, RSet, kindOf, type Value } from './types.js';
 import { objKeys, objGet, objSize } from './object.js';
+import { compareDecimals, decimalOf } from './numbers.js';
 
 export function compareNumbers(a: number | BigNum, b: number | BigNum): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   const ai = typeof a === 'number' ? intOf(a) : a.int;
   const bi = typeof b === 'number' ? intOf(b) : b.int;
   if (ai !== null && bi !== null) return ai < bi ? -1 : ai > bi ? 1 : 0;
-  const an = typeof a === 'number' ? a : a.toNumber();
-  const bn = typeof b === 'number' ? b : b.toNumber();
-  return an < bn ? -1 : an > bn ? 1 : 0;
+  return compareDecimals(decimalOf(a), decimalOf(b));
 }
 
 function intOf(n: number): bigint | null {

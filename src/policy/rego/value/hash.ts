@@ -1,6 +1,7 @@
 /** Canonical string keys for values: equal values (by Rego equality) give equal strings. */
 import { BigNum, RSet, type Value } from './types.js';
 import { objKeys, objGet } from './object.js';
+import { decimalOf, decimalText } from './numbers.js';
 
 export function numberText(v: number | BigNum): string {
   if (typeof v === 'number') {
@@ -8,7 +9,7 @@ export function numberText(v: number | BigNum): string {
     return String(v);
   }
   if (v.int !== null) return v.int.toString();
-  return v.text;
+  return decimalText(decimalOf(v));
 }
 
 export function canonicalKey(v: Value): string {

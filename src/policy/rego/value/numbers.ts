@@ -27,19 +27,71 @@ export function fromDouble(n: number): number | BigNum {
   return n;
 }
 
-/** parses Rego/JSON number text keeping big integers exact */
+/** parses Rego/JSON number text keeping big integers (and decimals a double cannot hold) exact */
 export function parseNumber(text: string): number | BigNum | undefined {
+  return parseNumberExact(text);
+}
+
+/** an exact decimal: m * 10^e, normalised (no trailing zeros in m) */
+export interface Decimal {
+  m: bigint;
+  e: number;
+}
+
+function parseDecimal(text: string): Decimal | undefined {
+  const r = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(text.trim());
+  if (!r || (!r[2] && !r[3])) return undefined;
+  const frac = r[3] ?? '';
+  let m = BigInt((r[2] || '0') + frac);
+  if (r[1] === '-') m = -m;
+  let e = Number(r[4] ?? 0) - frac.length;
+  if (m === 0n) return { m, e: 0 };
+  while (m % 10n === 0n) {
+    m /= 10n;
+    e++;
+  }
+  return { m, e };
+}
+
+export function decimalOf(v: number | BigNum): Decimal {
+  const text = typeof v === 'number' ? String(v) : v.int !== null ? v.int.toString() : v.text;
+  return parseDecimal(text) ?? { m: 0n, e: 0 };
+}
+
+export function compareDecimals(a: Decimal, b: Decimal): number {
+  if (a.m === 0n || b.m === 0n || a.m < 0n !== b.m < 0n) {
+    const sa = a.m === 0n ? 0 : a.m < 0n ? -1 : 1;
+    const sb = b.m === 0n ? 0 : b.m < 0n ? -1 : 1;
+    return sa < sb ? -1 : sa > sb ? 1 : 0;
+  }
+  const d = a.e - b.e;
+  if (Math.abs(d) > 20000) {
+    // magnitudes far apart: the larger exponent wins (scaled by sign)
+    const pos = a.m > 0n;
+    return (d > 0) === pos ? 1 : -1;
+  }
+  const x = d >= 0 ? a.m * 10n ** BigInt(d) : a.m;
+  const y = d < 0 ? b.m * 10n ** BigInt(-d) : b.m;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** canonical text of an exact decimal */
+export function decimalText(d: Decimal): string {
+  return d.e === 0 ? d.m.toString() : `${d.m}e${d.e}`;
+}
+
+/** parses Rego/JSON number text exactly: big integers and decimals a double cannot hold are BigNum */
+export function parseNumberExact(text: string): number | BigNum | undefined {
   const t = text.trim();
-  if (!/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(t)) return undefined;
+  if (!/^-?(0|[1-9][0-9]*|0[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(t)) return undefined;
   if (/^-?[0-9]+$/.test(t)) {
     const n = Number(t);
     if (Number.isSafeInteger(n)) return n;
     return BigNum.fromBigInt(BigInt(t));
   }
+  const d = parseDecimal(t)!;
+  if (d.e >= 0 && d.e < 10000) return BigNum.fromBigInt(d.m * 10n ** BigInt(d.e));
   const n = Number(t);
-  if (!Number.isFinite(n)) return new BigNum(null, t);
-  if (Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?[0-9]+(\.0+)?([eE]\+?[0-9]+)?$/.test(t)) {
-    return fromDouble(n);
-  }
-  return n;
+  if (Number.isFinite(n) && compareDecimals(decimalOf(n), d) === 0) return n;
+  return new BigNum(null, t);
 }

@@ -34,15 +34,14 @@ const minus: BuiltinDef = {
   name: 'minus',
   arity: 2,
   fn: ([a, b]) => {
-    if (a instanceof RSet || b instanceof RSet) {
-      if (!(a instanceof RSet)) throw operandTypeError(1, a!, 'number', 'set');
-      if (!(b instanceof RSet)) throw operandTypeError(2, b!, 'number', 'set');
+    if (a instanceof RSet) {
+      if (!(b instanceof RSet)) throw operandTypeError(2, b!, 'set');
       const out = new RSet();
       for (const v of a.values()) if (!b.has(v)) out.add(v);
       return out;
     }
     if (!isNumber(a!)) throw operandTypeError(1, a!, 'number', 'set');
-    if (!isNumber(b!)) throw operandTypeError(2, b!, 'number', 'set');
+    if (!isNumber(b!)) throw operandTypeError(2, b!, 'number');
     return intArith(a as Num, b as Num, (x, y) => x - y, (x, y) => x - y);
   },
 };
