@@ -24,6 +24,7 @@ import { builtins as crypto } from './crypto.js';
 import { builtins as jwt } from './jwt.js';
 import { builtins as uuid } from './uuid.js';
 import { builtins as bits } from './bits.js';
+import { builtins as providers } from './providers.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -45,5 +46,6 @@ registerBuiltins(crypto);
 registerBuiltins(jwt);
 registerBuiltins(uuid);
 registerBuiltins(bits);
+registerBuiltins(providers);
 
 export * from './registry.js';
