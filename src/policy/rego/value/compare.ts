@@ -7,6 +7,9 @@ export function compareNumbers(a: number | BigNum, b: number | BigNum): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   const ai = typeof a === 'number' ? intOf(a) : a.int;
   const bi = typeof b === 'number' ? intOf(b) : b.int;
+  if ((ai === null && typeof a !== 'number') || (bi === null && typeof b !== 'number')) {
+    return compareDecimals(decimalOf(a), decimalOf(b));
+  }
   if (ai !== null && bi !== null) return ai < bi ? -1 : ai > bi ? 1 : 0;
   return compareDecimals(decimalOf(a), decimalOf(b));
 }

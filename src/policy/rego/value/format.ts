@@ -13,7 +13,7 @@ export function formatValue(v: Value): string {
     case 'string':
       return JSON.stringify(v);
   }
-  if (v instanceof BigNum) return v.int !== null ? v.int.toString() : v.text;
+  if (v instanceof BigNum) return v.text;
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
   if (v instanceof RSet) {
     if (v.size === 0) return 'set()';

@@ -77,7 +77,7 @@ export function toJSONText(v: Value): string {
     case 'string':
       return JSON.stringify(v);
   }
-  if (v instanceof BigNum) return v.int !== null ? v.int.toString() : v.text;
+  if (v instanceof BigNum) return v.text;
   if (Array.isArray(v)) return '[' + v.map(toJSONText).join(',') + ']';
   if (v instanceof RSet) return '[' + v.values().map(toJSONText).join(',') + ']';
   const parts: string[] = [];

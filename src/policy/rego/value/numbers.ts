@@ -8,12 +8,14 @@ export function toNumber(v: number | BigNum): number {
 /** integer value of a number (bigint), or null if not integral */
 export function toBigInt(v: number | BigNum): bigint | null {
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : null;
-  return v.int;
+  if (v.int !== null) return v.int;
+  const d = decimalOf(v);
+  return d.e >= 0 && d.e < 10000 ? d.m * 10n ** BigInt(d.e) : null;
 }
 
 export function isInteger(v: Value): boolean {
   if (typeof v === 'number') return Number.isInteger(v);
-  return v instanceof BigNum && v.int !== null;
+  return v instanceof BigNum && toBigInt(v) !== null;
 }
 
 /** a number value from a bigint: a JS number when exactly representable, else BigNum */
@@ -77,7 +79,8 @@ export function compareDecimals(a: Decimal, b: Decimal): number {
 
 /** canonical text of an exact decimal */
 export function decimalText(d: Decimal): string {
-  return d.e === 0 ? d.m.toString() : `${d.m}e${d.e}`;
+  if (d.e >= 0 && d.e < 10000) return (d.m * 10n ** BigInt(d.e)).toString();
+  return `${d.m}e${d.e}`;
 }
 
 /** parses Rego/JSON number text exactly: big integers and decimals a double cannot hold are BigNum */
@@ -90,7 +93,12 @@ export function parseNumberExact(text: string): number | BigNum | undefined {
     return BigNum.fromBigInt(BigInt(t));
   }
   const d = parseDecimal(t)!;
-  if (d.e >= 0 && d.e < 10000) return BigNum.fromBigInt(d.m * 10n ** BigInt(d.e));
+  if (d.e >= 0 && d.e < 10000) {
+    const b = d.m * 10n ** BigInt(d.e);
+    const r = BigNum.fromBigInt(b);
+    // keep the literal as written (OPA prints 2e308 as written); arithmetic stays exact via toBigInt
+    return typeof r === 'number' ? r : new BigNum(null, t);
+  }
   const n = Number(t);
   if (Number.isFinite(n) && compareDecimals(decimalOf(n), d) === 0) return n;
   return new BigNum(null, t);
