@@ -1,0 +1,105 @@
+/**
+ * The nomad pack end to end over the legacy HTTP+SSE transport on both sides, as the Nomad guide
+ * serves it: clients connect to `mcp-warden serve`'s SSE frontend with API keys (roles from the key),
+ * and mcp-warden reaches our Nomad test server (real tool names and arguments, recording every
+ * call) over SSE too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../src/identity/api-keys.js';
+import { startServe, type ServeProcess } from './helpers/proxy.js';
+import { resultText, scratch, SERVERS, type Scratch } from './helpers/policy-e2e.js';
+
+const DEV_KEY = 'mcpw_dev_0123456789abcdef0123456789abcdef01234';
+const OPS_KEY = 'mcpw_ops_0123456789abcdef0123456789abcdef01234';
+
+async function startNomad(recordFile: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [`${SERVERS}/nomad-server.mjs`, '--sse'], { env: { ...process.env, MCP_RECORD_FILE: recordFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /MCP_URL=(\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`nomad test server exited with ${code}`)));
+  });
+  return { proc, url };
+}
+
+async function connectSse(url: string, key: string): Promise<Client> {
+  const headers = { authorization: `Bearer ${key}` };
+  const transport = new SSEClientTransport(new URL(url), {
+    requestInit: { headers },
+    eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
+  });
+  const client = new Client({ name: 'nomad-policy-test', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+describe('nomad pack: Nomad test server, legacy SSE on both sides', () => {
+  let s: Scratch;
+  let nomad: { proc: ChildProcess; url: string };
+  let serve: ServeProcess;
+  let developer: Client;
+  let operator: Client;
+
+  beforeAll(async () => {
+    s = await scratch();
+    nomad = await startNomad(s.recordFile);
+    serve = await startServe(`
+backends:
+  - { name: nomad, transport: sse, url: "${nomad.url}" }
+auth:
+  apiKeys:
+    - { id: dev-key, hash: "${hashApiKey(DEV_KEY)}", client: team-a, roles: [developer] }
+    - { id: ops-key, hash: "${hashApiKey(OPS_KEY)}", client: ops, roles: [operator] }
+policy:
+  paths: [nomad]
+  data:
+    warden:
+      nomad:
+        clients:
+          team-a: { namespaces: [team-a] }
+          ops: { namespaces: ["*"] }
+audit: { enabled: false }
+`);
+    developer = await connectSse(serve.sseUrl, DEV_KEY);
+    operator = await connectSse(serve.sseUrl, OPS_KEY);
+  });
+  afterAll(async () => {
+    await developer?.close();
+    await operator?.close();
+    await serve?.stop();
+    nomad?.proc.kill();
+    await s?.remove();
+  });
+
+  it('read tools are open; job changes are listed only for the operator', async () => {
+    const dev = (await developer.listTools()).tools.map((t) => t.name);
+    expect(dev.sort()).toEqual(['get_allocation_status', 'get_job_evaluations', 'get_job_logs', 'get_job_status', 'list_nomad_jobs']);
+    expect((await operator.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['stop_job', 'submit_job_file']));
+  });
+
+  it("a developer reads its own namespace; another namespace and job changes are refused before reaching Nomad", async () => {
+    const jobs = await developer.callTool({ name: 'list_nomad_jobs', arguments: { namespace: 'team-a' } });
+    expect(resultText(jobs)).toContain('"Namespace":"team-a"');
+    const other = await developer.callTool({ name: 'get_job_status', arguments: { job_id: 'billing', namespace: 'team-b' } });
+    expect(resultText(other)).toBe("Denied by policy: Namespace 'team-b' is not allowed for client 'team-a' (allowed: team-a)");
+    const implicit = await developer.callTool({ name: 'get_job_logs', arguments: { job_id: 'web' } });
+    expect(resultText(implicit)).toBe("Denied by policy: Namespace 'default' is not allowed for client 'team-a' (allowed: team-a)");
+    const stop = await developer.callTool({ name: 'stop_job', arguments: { job_id: 'web', namespace: 'team-a' } });
+    expect(stop.isError).toBe(true);
+    expect(resultText(stop)).toBe("Denied by policy: Operation 'stop_job' requires the 'operator' role");
+    expect(s.received().map((r) => [r.name, r.arguments])).toEqual([['list_nomad_jobs', { namespace: 'team-a' }]]);
+  });
+
+  it('the operator changes jobs in any namespace', async () => {
+    await operator.callTool({ name: 'restart_job', arguments: { job_id: 'web', namespace: 'team-b' } });
+    await operator.callTool({ name: 'submit_job_file', arguments: { file_content: 'job "web" {}', namespace: 'prod' } });
+    expect(s.toolsReceived().slice(-2)).toEqual(['restart_job', 'submit_job_file']);
+  });
+});
