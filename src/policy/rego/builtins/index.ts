@@ -25,6 +25,8 @@ import { builtins as jwt } from './jwt.js';
 import { builtins as uuid } from './uuid.js';
 import { builtins as bits } from './bits.js';
 import { builtins as providers } from './providers.js';
+import { builtins as cryptoKeys } from './crypto-keys.js';
+import { builtins as template } from './template.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -47,5 +49,7 @@ registerBuiltins(jwt);
 registerBuiltins(uuid);
 registerBuiltins(bits);
 registerBuiltins(providers);
+registerBuiltins(cryptoKeys);
+registerBuiltins(template);
 
 export * from './registry.js';
