@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditBackpressureError, openAuditStore, type AuditStore } from '../src/audit/index.js';
+import { listJournals } from '../src/audit/spool.js';
 import { auditConfig, databaseBytes, sampleRecord, tempDir } from './helpers/audit.js';
 
 describe('audit store', () => {
@@ -212,12 +214,20 @@ describe('audit store', () => {
     await store.flush();
     // These stay in the journal only: the flush interval is long and nothing flushes them.
     for (let i = 3; i < 8; i++) store.record(sampleRecord({ requestId: i }));
-    expect(new Database(path, { readonly: true }).prepare('SELECT COUNT(*) AS n FROM audit_log').get()).toEqual({ n: 3 });
-    // Simulate the crash: reopen from the files as they are (the lock is held by this live process).
-    const { copyFileSync, readdirSync } = await import('node:fs');
+    const peek = new Database(path, { readonly: true });
+    expect(peek.prepare('SELECT COUNT(*) AS n FROM audit_log').get()).toEqual({ n: 3 });
+    peek.close();
+    // Simulate the crash: copy the files as they are now, naming the journal after a process that is gone.
+    const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     const copy = `${tmp.dir}/copy`;
-    (await import('node:fs')).mkdirSync(copy);
-    for (const n of readdirSync(tmp.dir)) if (n.startsWith('audit.db') && !n.endsWith('.lock')) copyFileSync(`${tmp.dir}/${n}`, `${copy}/${n}`);
+    mkdirSync(copy);
+    for (const n of readdirSync(tmp.dir)) {
+      if (n.startsWith('audit.db')) copyFileSync(`${tmp.dir}/${n}`, `${copy}/${n.replace(`journal-${process.pid}-`, `journal-${deadPid}-`)}`);
+    }
+    expect(listJournals(`${copy}/audit.db`).map((j) => j.pid)).toEqual([Number(deadPid)]);
+    const copyDb = new Database(`${copy}/audit.db`);
+    copyDb.prepare('UPDATE audit_journal SET id = ? || substr(id, ?)').run(deadPid, String(process.pid).length + 1);
+    copyDb.close();
     const reopened = openAuditStore(auditConfig(`${copy}/audit.db`));
     try {
       expect(reopened.query({ order: 'asc', limit: 100 }).rows.map((r) => r.requestId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -228,13 +238,28 @@ describe('audit store', () => {
     } finally {
       await reopened.close();
     }
-    expect(existsSync(`${copy}/audit.db.spool-000001`)).toBe(false);
+    // Imported and closed cleanly: no journal is left.
+    expect(listJournals(`${copy}/audit.db`)).toEqual([]);
   });
 
-  it('refuses a second writer on the same database', () => {
+  it('lets several processes write one database into one chain', async () => {
     const path = `${tmp.dir}/audit.db`;
-    store = openAuditStore(auditConfig(path));
-    expect(() => openAuditStore(auditConfig(path))).toThrow(/in use by process/);
+    store = openAuditStore(auditConfig(path, { flushIntervalMs: 5 }));
+    const second = openAuditStore(auditConfig(path, { flushIntervalMs: 5 }));
+    try {
+      for (let i = 0; i < 200; i++) {
+        (i % 2 ? store : second).record(sampleRecord({ requestId: i, clientId: i % 2 ? 'first' : 'second' }));
+        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 2));
+      }
+      await Promise.all([store.flush(), second.flush()]);
+      expect(store.verify()).toMatchObject({ ok: true, rows: 200, headSeq: 200 });
+      expect(store.stats().byClient).toEqual([
+        { key: 'first', count: 100 },
+        { key: 'second', count: 100 },
+      ]);
+    } finally {
+      await second.close();
+    }
   });
 
   it('retention removes old rows and keeps the chain verifiable', async () => {

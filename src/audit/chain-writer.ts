@@ -1,77 +1,97 @@
 /**
- * The single writer of the audit table: takes canonical journal lines in sequence order, links each
- * to the previous row's hash, and inserts a whole batch in one transaction together with the new
- * chain head. Lines at or below the head are skipped, so replaying a journal twice is harmless.
+ * Appends journal entries to the audit chain. Each batch runs in one IMMEDIATE transaction that
+ * reads the chain head, gives every entry the next sequence number, links it to the previous row's
+ * hash, inserts it, and stores the new head together with how far this journal is committed. The
+ * head is read inside the transaction, so several processes (e.g. one `wrap` per MCP server) can
+ * share one database and one chain; entries at or below the journal's committed mark are skipped,
+ * so importing a journal twice is harmless.
  */
 import type Database from 'better-sqlite3';
-import { chainHash, parseCanonicalLine } from './row.js';
-import { ROW_COLUMNS, readMeta } from './schema.js';
+import { canonicalFromBody, chainHash, parseCanonicalLine } from './row.js';
+import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
 
 export interface BatchResult {
-  /** Highest sequence number now in the database. */
+  /** Highest journal sequence number of this journal now committed. */
+  committed: number;
+  /** Highest row sequence number in the database. */
   headSeq: number;
   inserted: number;
-  /** Lines that were not valid JSON rows (a torn last line after a crash). */
+  /** Lines that could not be read (a torn last line after a crash). */
   unreadable: number;
-  /** Sequence numbers that were expected but never seen (the row before `seq` is missing). */
-  gaps: number[];
+}
+
+/** Journal line: "<journal seq> <body>" where body is the canonical line without the row seq. */
+function splitJournalLine(line: string): [number, string] | undefined {
+  const space = line.indexOf(' ');
+  if (space <= 0) return undefined;
+  const local = Number(line.slice(0, space));
+  if (!Number.isSafeInteger(local) || line.charCodeAt(space + 1) !== 91 /* [ */) return undefined;
+  return [local, line.slice(space + 1)];
 }
 
 export class ChainWriter {
-  headSeq: number;
-  headHash: string;
   private readonly insert: Database.Statement;
+  private readonly getMeta: Database.Statement;
   private readonly setMeta: Database.Statement;
-  private readonly writeLines: (lines: string[]) => BatchResult;
+  private readonly getJournal: Database.Statement;
+  private readonly setJournal: Database.Statement;
+  private readonly run: { immediate(journalId: string, lines: string[]): BatchResult };
 
-  constructor(private readonly db: Database.Database) {
-    const meta = readMeta(db);
-    this.headSeq = meta.headSeq;
-    this.headHash = meta.headHash;
+  constructor(db: Database.Database) {
     const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
     this.insert = db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    this.getMeta = db.prepare('SELECT value FROM audit_meta WHERE key = ?').pluck();
     this.setMeta = db.prepare('UPDATE audit_meta SET value = ? WHERE key = ?');
-    this.writeLines = db.transaction((lines: string[]) => this.insertLines(lines));
+    this.getJournal = db.prepare('SELECT committed FROM audit_journal WHERE id = ?').pluck();
+    this.setJournal = db.prepare(
+      'INSERT INTO audit_journal (id, committed) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET committed = excluded.committed',
+    );
+    this.run = db.transaction((journalId: string, lines: string[]) => this.insertLines(journalId, lines));
   }
 
-  /** Inserts newline-separated canonical lines in one transaction. */
-  writeBatch(text: string): BatchResult {
-    return this.writeLines(text.split('\n'));
+  /** Appends the newline-separated journal lines of `journalId` in one transaction. */
+  writeBatch(journalId: string, text: string): BatchResult {
+    return this.run.immediate(journalId, text.split('\n'));
   }
 
-  private insertLines(lines: string[]): BatchResult {
-    let seq = this.headSeq;
-    let hash = this.headHash;
+  private insertLines(journalId: string, lines: string[]): BatchResult {
+    let seq = Number(this.getMeta.get('head_seq') ?? 0);
+    let hash = String(this.getMeta.get('head_hash') ?? GENESIS_HASH);
+    const before = (this.getJournal.get(journalId) as number | undefined) ?? 0;
+    let committed = before;
     let inserted = 0;
     let unreadable = 0;
-    const gaps: number[] = [];
     for (const line of lines) {
       if (line.length === 0) continue;
-      const values = parseCanonicalLine(line);
+      const entry = splitJournalLine(line);
+      if (!entry) {
+        unreadable++;
+        continue;
+      }
+      if (entry[0] <= committed) continue;
+      const canonical = canonicalFromBody(seq + 1, entry[1]);
+      const values = parseCanonicalLine(canonical);
       if (!values) {
         unreadable++;
         continue;
       }
-      const rowSeq = values[0] as number;
-      if (rowSeq <= seq) continue;
-      if (rowSeq !== seq + 1) gaps.push(seq + 1);
-      const rowHash = chainHash(hash, line);
+      const rowHash = chainHash(hash, canonical);
       this.insert.run(...values, hash, rowHash);
-      seq = rowSeq;
+      seq++;
       hash = rowHash;
+      committed = entry[0];
       inserted++;
     }
     if (inserted > 0) {
       this.setMeta.run(String(seq), 'head_seq');
       this.setMeta.run(hash, 'head_hash');
     }
-    // Assigned only after the statements succeeded; a failed transaction leaves the head unchanged.
-    this.headSeq = seq;
-    this.headHash = hash;
-    return { headSeq: seq, inserted, unreadable, gaps };
+    if (committed !== before) this.setJournal.run(journalId, committed);
+    return { committed, headSeq: seq, inserted, unreadable };
   }
+}
 
-  get database(): Database.Database {
-    return this.db;
-  }
+/** Forgets a journal whose files are gone (after a clean close or an import). */
+export function forgetJournal(db: Database.Database, journalId: string): void {
+  db.prepare('DELETE FROM audit_journal WHERE id = ?').run(journalId);
 }

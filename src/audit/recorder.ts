@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { AuditRecord, Recorder } from '../types.js';
 import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
-import { toCanonicalLine } from './row.js';
+import { toJournalBody } from './row.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 
@@ -25,7 +25,6 @@ export class AuditBackpressureError extends Error {
 
 export interface RecorderOptions {
   dbPath: string;
-  headSeq: number;
   spool: Spool;
   redactFields: readonly string[];
   maxPayloadBytes: number;
@@ -61,8 +60,9 @@ export class AuditRecorder implements Recorder {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RecorderOptions) {
-    this.seq = options.headSeq;
-    this.committedSeq = options.headSeq;
+    // Journal sequence numbers: this process's own count; the writer assigns the rows' chain seq.
+    this.seq = 0;
+    this.committedSeq = 0;
     this.redactor = new Redactor(options.redactFields);
     this.startWorker();
     this.timer = setInterval(() => this.post(), options.flushIntervalMs);
@@ -79,7 +79,7 @@ export class AuditRecorder implements Recorder {
     const queued = this.seq - this.committedSeq;
     if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
     const seq = this.seq + 1;
-    const line = `${toCanonicalLine(seq, entry, this.redactor, this.options.maxPayloadBytes)}\n`;
+    const line = `${seq} ${toJournalBody(entry, this.redactor, this.options.maxPayloadBytes)}\n`;
     this.options.spool.append(line, seq);
     this.seq = seq;
     this.pending.push(line);
@@ -133,14 +133,14 @@ export class AuditRecorder implements Recorder {
     this.worker.postMessage({ type: 'batch', text } satisfies ToWriter);
   }
 
-  private onCommitted(headSeq: number): void {
-    if (headSeq <= this.committedSeq) return;
-    this.committedSeq = headSeq;
-    while (this.inflight.length > 0 && this.inflight[0]!.lastSeq <= headSeq) this.inflight.shift();
-    this.options.spool.committed(headSeq);
+  private onCommitted(seq: number): void {
+    if (seq <= this.committedSeq) return;
+    this.committedSeq = seq;
+    while (this.inflight.length > 0 && this.inflight[0]!.lastSeq <= seq) this.inflight.shift();
+    this.options.spool.committed(seq);
     if (this.waiters.length > 0) {
       const still: Waiter[] = [];
-      for (const w of this.waiters) (w.seq <= headSeq ? w.resolve() : still.push(w));
+      for (const w of this.waiters) (w.seq <= seq ? w.resolve() : still.push(w));
       this.waiters = still;
       if (still.length === 0 && !this.closing) this.worker.unref();
     }
@@ -149,13 +149,14 @@ export class AuditRecorder implements Recorder {
   private startWorker(): void {
     const data: WriterWorkerData = {
       dbPath: this.options.dbPath,
+      journalId: this.options.spool.id,
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
     };
     const worker = spawnWriter(data);
     if (this.waiters.length === 0) worker.unref();
     worker.on('message', (msg: FromWriter) => {
-      if (msg.type === 'committed' || msg.type === 'closed') this.onCommitted(msg.headSeq);
+      if (msg.type === 'committed' || msg.type === 'closed') this.onCommitted(msg.committed);
       else if (msg.type === 'error') this.options.logger?.error(msg.message);
       else if (msg.type === 'retention') this.options.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
     });

@@ -33,16 +33,15 @@ function payload(json: string | undefined, cap: number): [string | null, number 
 }
 
 /**
- * The canonical line of a record (see SCALAR_COLUMNS), with redaction and the payload cap applied.
- * It is the journal entry, the hash input, and (split again) the stored row.
+ * The journal body of a record: its canonical line without `seq` (see SCALAR_COLUMNS), with
+ * redaction and the payload cap applied. canonicalFromBody() adds the seq the writer assigns.
  */
-export function toCanonicalLine(seq: number, entry: AuditRecord, redactor: Redactor, cap: number): string {
+export function toJournalBody(entry: AuditRecord, redactor: Redactor, cap: number): string {
   const rules = entry.redact;
   const args = payload(redactor.serialize(entry.arguments, rules), cap);
   const result = payload(redactor.serialize(entry.result, rules), cap);
   const errorMessage = entry.errorMessage === undefined ? null : text(redactor.redactText(entry.errorMessage, rules));
   const scalars: ScalarValues = [
-    seq,
     Math.round(entry.time),
     text(entry.clientId)!,
     text(entry.clientName)!,
@@ -72,6 +71,11 @@ export function toCanonicalLine(seq: number, entry: AuditRecord, redactor: Redac
     int(entry.responseBytes),
   ];
   return `${JSON.stringify(scalars)}\t${args[0] ?? ''}\t${result[0] ?? ''}`;
+}
+
+/** The canonical line of a journal body once the row's sequence number is known. */
+export function canonicalFromBody(seq: number, body: string): string {
+  return `[${seq},${body.slice(1)}`;
 }
 
 /** A canonical line split back into the stored column values (ROW_COLUMNS order); undefined if malformed. */

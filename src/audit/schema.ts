@@ -1,15 +1,17 @@
 /**
  * The audit database layout: one row per request in `audit_log` (the columns of AuditRecord plus
  * the hash chain), a key/value `audit_meta` table holding the chain anchor (hash of the last row
- * removed by retention) and head, and forward-only migrations keyed on PRAGMA user_version.
+ * removed by retention) and head, `audit_journal` (how far each writer's journal is committed),
+ * and forward-only migrations keyed on PRAGMA user_version.
  */
 import type Database from 'better-sqlite3';
 
 /**
- * Scalar row columns in canonical order. A row's canonical line (its journal entry, and what its
- * hash covers) is JSON.stringify of these values, a tab, the arguments JSON text, a tab, and the
- * result JSON text (either may be empty for null). JSON text never contains a raw tab or newline,
- * so the line is unambiguous, and payloads are not escaped a second time.
+ * Scalar row columns in canonical order. A row's canonical line (what its hash covers) is
+ * JSON.stringify of these values, a tab, the arguments JSON text, a tab, and the result JSON text
+ * (either may be empty for null). JSON text never contains a raw tab or newline, so the line is
+ * unambiguous, and payloads are not escaped a second time. A journal entry is the same line
+ * without `seq`, which the writer assigns when it appends the row to the chain.
  */
 export const SCALAR_COLUMNS = [
   'seq',
@@ -93,6 +95,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_log_tool ON audit_log(tool);
    CREATE INDEX audit_log_decision ON audit_log(decision);
    CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   -- Per writing process: the last journal sequence number committed (makes journal import idempotent).
+   CREATE TABLE audit_journal (id TEXT PRIMARY KEY, committed INTEGER NOT NULL);
    INSERT INTO audit_meta(key, value) VALUES
      ('anchor_seq', '0'), ('anchor_hash', '${GENESIS_HASH}'), ('head_seq', '0'), ('head_hash', '${GENESIS_HASH}');`,
 ];

@@ -1,39 +1,50 @@
 /**
- * The audit journal ("spool"): append-only segment files beside the database, one canonical line
- * per record, each appended with a single write() before record() returns. The kernel holds that
- * write even if the process is killed with SIGKILL, so an answered call is never lost; the batch
- * writer moves lines into SQLite and committed segments are deleted. A lock file keeps two
- * processes from writing the same database.
+ * The audit journal: append-only files beside the database, one per writing process (rotated into
+ * numbered segments), one line per record appended with a single write() before record() returns.
+ * The kernel keeps that write even if the process is killed with SIGKILL, so an answered call is
+ * never lost; the writer thread moves lines into SQLite and committed segments are deleted. A
+ * journal left by a process that is gone is imported by the next process that opens the database.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Segments are rotated once they pass this size, then deleted when all their rows are committed. */
+/** Segments are rotated once they pass this size, then deleted when all their lines are committed. */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 
-interface Segment {
-  file: string;
-  lastSeq: number;
+export interface JournalFiles {
+  /** "<pid>-<random>": unique per writing process. */
+  id: string;
+  pid: number;
+  /** Segment files, oldest first. */
+  files: string[];
 }
 
-function segmentPrefix(dbPath: string): string {
-  return `${basename(dbPath)}.spool-`;
+function journalPrefix(dbPath: string): string {
+  return `${basename(dbPath)}.journal-`;
 }
 
-/** Existing segment files, oldest first. */
-export function listSegments(dbPath: string): string[] {
+/** The journals beside a database, grouped by writer. */
+export function listJournals(dbPath: string): JournalFiles[] {
   const dir = dirname(dbPath);
-  const prefix = segmentPrefix(dbPath);
+  const prefix = journalPrefix(dbPath);
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return [];
   }
-  return names
-    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
-    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
-    .map((n) => join(dir, n));
+  const byId = new Map<string, { pid: number; segments: Array<[number, string]> }>();
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-([0-9a-f]+)-(\d+)$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const id = `${m[1]}-${m[2]}`;
+    const entry = byId.get(id) ?? { pid: Number(m[1]), segments: [] };
+    entry.segments.push([Number(m[3]), join(dir, name)]);
+    byId.set(id, entry);
+  }
+  return [...byId.entries()].map(([id, e]) => ({ id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) }));
 }
 
 export function readSegment(file: string): string {
@@ -48,22 +59,37 @@ export function removeFile(file: string): void {
   }
 }
 
+/** True when a process with this pid exists (journals of live writers are theirs to commit). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface Segment {
+  file: string;
+  lastSeq: number;
+}
+
+/** This process's journal. */
 export class Spool {
+  readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private fd = -1;
   private active: Segment;
   private activeBytes = 0;
   private readonly closed: Segment[] = [];
-  private nextNumber: number;
+  private nextNumber = 1;
 
   constructor(private readonly dbPath: string) {
-    const existing = listSegments(dbPath);
-    const prefix = segmentPrefix(dbPath);
-    this.nextNumber = existing.length === 0 ? 1 : Number(basename(existing[existing.length - 1]!).slice(prefix.length)) + 1;
     this.active = this.openSegment();
   }
 
   private openSegment(): Segment {
-    const file = join(dirname(this.dbPath), `${segmentPrefix(this.dbPath)}${String(this.nextNumber++).padStart(6, '0')}`);
+    const file = join(dirname(this.dbPath), `${journalPrefix(this.dbPath)}${this.id}-${this.nextNumber++}`);
     this.fd = openSync(file, 'a', 0o600);
     this.activeBytes = 0;
     return { file, lastSeq: 0 };
@@ -75,7 +101,7 @@ export class Spool {
     this.active.lastSeq = seq;
   }
 
-  /** Called after rows up to `seq` are committed: rotates a large segment and deletes committed ones. */
+  /** Called after lines up to `seq` are committed: rotates a large segment and deletes committed ones. */
   committed(seq: number): void {
     if (this.activeBytes >= SEGMENT_BYTES) {
       closeSync(this.fd);
@@ -85,7 +111,7 @@ export class Spool {
     while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) removeFile(this.closed.shift()!.file);
   }
 
-  /** Closes the active segment; with `allCommitted`, deletes every segment. */
+  /** Closes the journal; with `allCommitted`, deletes its files. */
   close(allCommitted: boolean): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
@@ -94,43 +120,5 @@ export class Spool {
       removeFile(this.active.file);
       this.closed.length = 0;
     }
-  }
-}
-
-/** An exclusive lock on the database for this process (stale locks of dead processes are taken over). */
-export function acquireLock(dbPath: string): () => void {
-  const file = `${dbPath}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => removeFile(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileSafe(file), 10);
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new Error(`audit database ${dbPath} is in use by process ${pid} (lock file ${file})`);
-      }
-      removeFile(file);
-    }
-  }
-  throw new Error(`cannot lock audit database ${dbPath}`);
-}
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

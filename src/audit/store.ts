@@ -1,6 +1,7 @@
 /**
- * Opening the audit database: the writing store used by the proxy (lock, migrations, import of
- * journal lines a killed process left behind, then the recorder with its writer thread) and the
+ * Opening the audit database: the writing store used by the proxy (migrations, import of journal
+ * lines a killed process left behind, then the recorder with its writer thread; several processes
+ * may write one database) and the
  * read-only reader used by the CLI. Both expose the same query, stats and verify operations.
  */
 import { mkdirSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { ChainWriter } from './chain-writer.js';
 import { auditStats, queryAudit, type AuditFilter, type AuditStats, type QueryOptions, type QueryPage } from './query.js';
 import { AuditRecorder } from './recorder.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
-import { acquireLock, listSegments, readSegment, removeFile, Spool } from './spool.js';
+import { isProcessAlive, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
 import { verifyChain, type VerifyResult } from './verify.js';
 
 export interface AuditReader {
@@ -47,20 +48,28 @@ function readerOn(db: Database.Database, path: string): AuditReader {
   };
 }
 
-/** Moves journal lines left by a previous (killed) process into the database; returns rows imported. */
-function importJournal(db: Database.Database, dbPath: string, logger?: Logger): number {
-  const segments = listSegments(dbPath);
-  if (segments.length === 0) return 0;
+/** Journals left by processes that are gone (killed, crashed), whose lines may not all be committed. */
+function orphanedJournals(dbPath: string): JournalFiles[] {
+  return listJournals(dbPath).filter((j) => !isProcessAlive(j.pid));
+}
+
+/** Moves the lines of orphaned journals into the database and removes them; returns rows imported. */
+function importJournals(db: Database.Database, dbPath: string, logger?: Logger): number {
+  const journals = orphanedJournals(dbPath);
+  if (journals.length === 0) return 0;
   const writer = new ChainWriter(db);
   let inserted = 0;
-  for (const file of segments) {
-    const result = writer.writeBatch(readSegment(file));
-    inserted += result.inserted;
-    if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
-    if (result.gaps.length > 0) logger?.error({ file, missing: result.gaps }, 'audit journal: sequence numbers missing');
+  for (const journal of journals) {
+    for (const file of journal.files) {
+      const result = writer.writeBatch(journal.id, readSegment(file));
+      inserted += result.inserted;
+      if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
+    }
+    // The journal's committed mark stays in audit_journal, so a process importing the same files at
+    // the same moment skips them instead of inserting them twice.
+    for (const file of journal.files) removeFile(file);
   }
-  for (const file of segments) removeFile(file);
-  if (inserted > 0) logger?.info({ rows: inserted }, 'audit journal: imported rows recorded before the last shutdown');
+  if (inserted > 0) logger?.info({ rows: inserted }, 'audit journal: imported rows recorded by a process that stopped without closing');
   return inserted;
 }
 
@@ -69,17 +78,15 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   const log = logger ?? options.logger;
   const path = resolve(options.baseDir ?? process.cwd(), config.path);
   mkdirSync(dirname(path), { recursive: true });
-  const release = acquireLock(path);
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
   try {
     db = new Database(path);
     configureWriter(db);
     migrate(db);
-    importJournal(db, path, log);
+    importJournals(db, path, log);
     recorder = new AuditRecorder({
       dbPath: path,
-      headSeq: readMeta(db).headSeq,
       spool: new Spool(path),
       redactFields: config.redactFields,
       maxPayloadBytes: config.maxPayloadBytes,
@@ -89,14 +96,10 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
       retention: config.retention,
       retentionIntervalMs: (config.retention?.intervalSeconds ?? 600) * 1000,
       logger: log,
-      onClosed: () => {
-        db!.close();
-        release();
-      },
+      onClosed: () => db!.close(),
     });
   } catch (err) {
     db?.close();
-    release();
     throw err;
   }
   const reader = readerOn(db, path);
@@ -114,8 +117,8 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
 /** Opens an existing audit database read-only (CLI queries); never imports or writes. */
 export interface AuditFileReader extends AuditReader {
   close(): void;
-  /** Journal segments beside the database that a writer has not imported yet. */
-  pendingJournalSegments(): number;
+  /** Journals of processes that stopped without closing, not imported yet (the next writer imports them). */
+  orphanedJournals(): number;
 }
 
 export function openAuditReader(dbPath: string): AuditFileReader {
@@ -131,5 +134,5 @@ export function openAuditReader(dbPath: string): AuditFileReader {
     db.close();
     throw new Error(`${path} is not an mcp-warden audit database (schema version ${version})`);
   }
-  return { ...readerOn(db, path), close: () => db.close(), pendingJournalSegments: () => listSegments(path).length };
+  return { ...readerOn(db, path), close: () => db.close(), orphanedJournals: () => orphanedJournals(path).length };
 }

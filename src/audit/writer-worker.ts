@@ -6,22 +6,23 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { ChainWriter } from './chain-writer.js';
+import { ChainWriter, forgetJournal } from './chain-writer.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
 
 export interface WriterWorkerData {
   dbPath: string;
+  journalId: string;
   retention?: RetentionRule;
   retentionIntervalMs: number;
 }
 
 export type ToWriter = { type: 'batch'; text: string } | { type: 'retention' } | { type: 'close' };
 export type FromWriter =
-  | { type: 'committed'; headSeq: number }
+  | { type: 'committed'; committed: number }
   | { type: 'error'; message: string }
   | { type: 'retention'; removed: number }
-  | { type: 'closed'; headSeq: number };
+  | { type: 'closed'; committed: number };
 
 const port = parentPort!;
 const data = workerData as WriterWorkerData;
@@ -29,6 +30,7 @@ const db = new Database(data.dbPath);
 configureWriter(db);
 const writer = new ChainWriter(db);
 const backlog: string[] = [];
+let committed = 0;
 let retryTimer: NodeJS.Timeout | undefined;
 
 function send(msg: FromWriter): void {
@@ -38,10 +40,10 @@ function send(msg: FromWriter): void {
 function drain(): void {
   while (backlog.length > 0) {
     try {
-      const result = writer.writeBatch(backlog[0]!);
+      const result = writer.writeBatch(data.journalId, backlog[0]!);
       backlog.shift();
-      if (result.gaps.length > 0) send({ type: 'error', message: `journal lines missing before seq ${result.gaps.join(', ')}` });
-      send({ type: 'committed', headSeq: result.headSeq });
+      committed = result.committed;
+      send({ type: 'committed', committed });
     } catch (err) {
       // Rows stay in the backlog (and in the journal on disk); retry shortly.
       send({ type: 'error', message: `audit batch write failed: ${(err as Error).message}` });
@@ -79,8 +81,10 @@ port.on('message', (msg: ToWriter) => {
     drain();
     if (retentionTimer) clearInterval(retentionTimer);
     if (backlog.length === 0) {
+      // Everything is committed and the journal files go away with the recorder: forget the journal.
+      forgetJournal(db, data.journalId);
       db.close();
-      send({ type: 'closed', headSeq: writer.headSeq });
+      send({ type: 'closed', committed });
       port.close();
     }
   }

@@ -192,13 +192,13 @@ export function register(program: Command): void {
     .action((opts: SourceOptions & { json?: boolean }) => {
       withReader(opts, (reader) => {
         const result = reader.verify();
-        const pending = reader.pendingJournalSegments();
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, pendingJournalSegments: pending })}\n`);
+        const pending = reader.orphanedJournals();
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, orphanedJournals: pending })}\n`);
         else if (result.ok) {
           process.stdout.write(`ok: ${result.rows} rows verified (seq ${result.anchorSeq + 1}-${result.headSeq}), head ${result.headHash}\n`);
         }
         if (pending > 0) {
-          process.stderr.write(`note: ${pending} journal segment(s) not yet imported; they are imported when mcp-warden next opens this database\n`);
+          process.stderr.write(`note: ${pending} journal(s) of stopped mcp-warden processes not yet imported; the next mcp-warden to open this database imports them\n`);
         }
         if (!result.ok) {
           throw new CliError(`audit verify FAILED: ${result.problem!.message} (${result.rows} rows verified before it)`, EXIT.CHECK_FAILED);
