@@ -77,6 +77,14 @@ bound_violation if {
 	not own_user
 }
 
+# Without the username claim no call of an owned tool can pass: do not list it either.
+bound_violation if {
+	input.phase == "list"
+	not is_admin
+	tool in owned_tools
+	not is_string(caller)
+}
+
 deny contains sprintf("Operation '%s' requires the '%s' role", [tool, admin_role]) if {
 	applies
 	tool in admin_tools

@@ -60,3 +60,9 @@ test_listing_shows_reads_for_users if {
 	hidden := object.union(call(["user"], "alice", "create_container", null), {"phase": "list", "method": "tools/list"})
 	not data.mcp.authz.allow with input as hidden
 }
+
+test_listing_hides_owned_tools_without_username_claim if {
+	item := json.patch(object.union(call(["user"], "alice", "get_metrics", null), {"phase": "list", "method": "tools/list"}), [{"op": "remove", "path": "/client/claims/username"}])
+	not data.mcp.authz.allow with input as item
+	data.mcp.authz.allow with input as object.union(item, {"tool": {"name": "list_containers", "backend_name": "list_containers"}})
+}

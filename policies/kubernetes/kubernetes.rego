@@ -93,7 +93,13 @@ verb := concat("-", ["rollout", lower(args.subCommand)]) if tool == "kubectl_rol
 
 verb := concat("-", ["context", lower(args.operation)]) if tool == "kubectl_context"
 
-verb := lower(args.operation) if tool == "node_management"
+verb := op if {
+	tool == "node_management"
+	op := lower(args.operation)
+	op in {"cordon", "uncordon", "drain"}
+} else := concat(" ", ["node_management", lower(args.operation)]) if {
+	tool == "node_management"
+}
 
 verb := v if {
 	lower(generic_tokens[0]) == "rollout"

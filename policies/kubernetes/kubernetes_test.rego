@@ -122,3 +122,10 @@ test_resource_namespace if {
 	data.mcp.authz.deny["Namespace 'kube-system' is not allowed (allowed: default, monitoring)"] with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "k8s://kube-system/pods"}}
 		with data.warden.kubernetes as restricted
 }
+
+test_node_management_only_knows_its_operations if {
+	"Operation 'drain' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("node_management", {"operation": "drain", "nodeName": "n1"})
+	"Operation 'node_management get' is not recognized: denied" in data.mcp.authz.deny with input as call("node_management", {"operation": "get"})
+		with data.warden.kubernetes.read_only as false
+	not data.mcp.authz.allow with input as call("node_management", {"operation": "get"})
+}
