@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfigFile, validateConfig } from '../../config/load.js';
 import type { WardenConfig } from '../../config/schema.js';
+import { oauthMetadataPlugin } from '../../identity/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { createHttpFrontend } from '../../transport/http/index.js';
@@ -71,6 +72,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   });
 
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
+  // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
+  if (http && config.auth.oauth) void http.app.register(oauthMetadataPlugin, { oauth: config.auth.oauth, extraPaths: [config.server.mcpPath, config.server.ssePath] });
   let exiting = false;
   const shutdown = async (code: number): Promise<void> => {
     if (exiting) return;
