@@ -8,7 +8,8 @@ import { BigNum, type Value } from '../value/index.js';
 import { type BuiltinDef, BuiltinError } from './registry.js';
 import { str, int, operandTypeError } from './operands.js';
 import { UTC, civilOf, goDate, inZone, loadZone, type ZonedTime, type Zone } from './gotime-civil.js';
-import { NAMED_LAYOUTS, formatTime, parseTime, weekdayName, TimeParseError } from './gotime-layout.js';
+import { NAMED_LAYOUTS, formatTime, weekdayName } from './gotime-layout.js';
+import { parseTime, TimeParseError } from './gotime-parse.js';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
