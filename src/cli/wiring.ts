@@ -1,12 +1,12 @@
 /**
  * The seams where `wrap` and `serve` get their decision point, recorder and authenticator. Each is
- * one factory so the policy, audit and identity modules plug in with a one-line change here; until
- * they do, the default is no audit. Policy is wired (policy/). Identity is wired (identity/): HTTP clients need
+ * one factory so the policy, audit and identity modules plug in with a one-line change here. Audit is
+ * wired (audit/: SQLite at audit.path, or nothing with audit.enabled: false). Policy is wired (policy/). Identity is wired (identity/): HTTP clients need
  * a credential unless auth.anonymous; a stdio client is the local user when no auth is configured.
  */
 import type { WardenConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { NoopRecorder } from '../proxy/noop-recorder.js';
+import { createRecorder as createAuditRecorder } from '../audit/index.js';
 import { createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
 import type { Authenticator, PolicyDecider, Recorder } from '../types.js';
@@ -36,8 +36,13 @@ export function createPolicyDecider(ctx: WiringContext): Wired['decider'] {
   }
 }
 
-export function createRecorder(_ctx: WiringContext): Recorder {
-  return new NoopRecorder();
+/** audit/: the SQLite audit log (imports rows a killed process left in its journal before serving). */
+export function createRecorder(ctx: WiringContext): Recorder {
+  try {
+    return createAuditRecorder(ctx.config, { logger: ctx.logger, baseDir: ctx.baseDir });
+  } catch (err) {
+    throw new CliError(`audit: ${(err as Error).message}`, EXIT.RUNTIME);
+  }
 }
 
 /** identity/: API keys, JWT, anonymous and local stdio clients from the config's `auth` section. */
