@@ -11,8 +11,9 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import type { AuditOutcome, ToolInfo, TransportKind } from '../types.js';
 import type { ChildExit } from '../transport/child-process.js';
+import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
-import type { Exchange } from './intercept.js';
+import { toToolInfo, type Exchange } from './intercept.js';
 import { errorResponse, RPC, type RpcMessage } from './jsonrpc.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
@@ -175,6 +176,8 @@ export class BackendConnection {
     message.id = id;
     ex.sentAt = performance.now();
     const sent = t.send(message as JSONRPCMessage);
+    // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
+    if (sent === SENT) return true;
     if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));
     else sent.catch(ignore);
     return true;
@@ -392,17 +395,5 @@ export class BackendConnection {
   }
 }
 
-function ignore(): void {
-  /* a failed send is reported by the transport's close */
-}
-
-export function toToolInfo(tool: Record<string, unknown>, exposedName: string): ToolInfo {
-  return {
-    name: exposedName,
-    backendName: tool.name as string,
-    title: tool.title as string | undefined,
-    description: tool.description as string | undefined,
-    annotations: tool.annotations as Record<string, unknown> | undefined,
-    inputSchema: tool.inputSchema,
-  };
-}
+/** A failed send is reported by the transport's close. */
+function ignore(): void {}

@@ -5,9 +5,9 @@
  * session for every list answer and for every request addressed by URI.
  */
 import type { InterceptContext, ToolInfo } from '../types.js';
-import { toToolInfo, type BackendConnection } from './backend.js';
+import type { BackendConnection } from './backend.js';
 import { offers } from './initialize.js';
-import type { Exchange } from './intercept.js';
+import { toToolInfo, type Exchange } from './intercept.js';
 import { encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
 
 export const LIST_METHODS: Readonly<Record<string, { key: string; capability: string }>> = {

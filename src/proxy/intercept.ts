@@ -5,7 +5,7 @@
  * PolicyDecider.decide > (deny: record, answer) | (allow: forward; on the answer: response phase if
  * the decider wants it, redact, record, answer).
  */
-import type { AuditDecision, AuditOutcome, AuditRecord, Decision, InterceptContext, RedactRule } from '../types.js';
+import type { AuditDecision, AuditOutcome, AuditRecord, Decision, InterceptContext, RedactRule, ToolInfo } from '../types.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 
 /** One request in flight from a client to a backend (or from a backend to the client). */
@@ -111,4 +111,16 @@ export function combinedRedactions(a: Decision, b: Decision | undefined): Redact
   if (!second) return first;
   if (!first) return second;
   return [...first, ...second];
+}
+
+/** The InterceptContext view of a tool definition from a tools/list answer. */
+export function toToolInfo(tool: Record<string, unknown>, exposedName: string): ToolInfo {
+  return {
+    name: exposedName,
+    backendName: tool.name as string,
+    title: tool.title as string | undefined,
+    description: tool.description as string | undefined,
+    annotations: tool.annotations as Record<string, unknown> | undefined,
+    inputSchema: tool.inputSchema,
+  };
 }

@@ -50,7 +50,6 @@ function childEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJ
 }
 
 export function backendSpecs(options: ProxyOptions): BackendSpec[] {
-  const count = options.backends.length;
   const baseEnv = options.env ?? process.env;
   return options.backends.map((cfg, index): BackendSpec => {
     let createTransport: () => BackendTransport;

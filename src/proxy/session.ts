@@ -9,15 +9,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
+import { SENT } from '../transport/ndjson.js';
 import type { ClientSessionInfo, JSONRPCMessage, Transport } from '../transport/types.js';
 import type { AuditOutcome, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
 import { BackendConnection, type BackendEvents, type BackendSpec } from './backend.js';
-import { Catalog, LIST_METHODS } from './catalog.js';
+import { Catalog } from './catalog.js';
 import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
 import { buildRecord, combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
-import { decodeCursor, type Namespace } from './namespace.js';
+import type { Namespace } from './namespace.js';
 import { applyRedactions } from './redact.js';
+import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
 
 export interface ProxyShared {
@@ -40,9 +42,10 @@ export class ClientSession implements BackendEvents {
   readonly catalog: Catalog;
   readonly sessionCtx: InterceptContext['session'];
   state: State = 'new';
-  private readonly backendRefs: Array<{ name: string; transport: BackendSpec['transport'] }>;
+  readonly backendRefs: Array<{ name: string; transport: BackendSpec['transport'] }>;
   private readonly relay: ServerRelay;
-  private readonly ns: Namespace;
+  readonly ns: Namespace;
+  private readonly router: RequestRouter;
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined }> = [];
 
   constructor(
@@ -58,6 +61,7 @@ export class ClientSession implements BackendEvents {
     this.catalog = new Catalog(this.ns, this.backends);
     this.sessionCtx = { id: info.sessionId, transport: info.transport };
     this.relay = new ServerRelay(this);
+    this.router = new RequestRouter(this);
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     transport.onclose = () => void this.close();
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');
@@ -92,28 +96,28 @@ export class ClientSession implements BackendEvents {
     const params = msg.params;
     switch (method) {
       case 'tools/call':
-        return this.toolCall(msg, params ?? {}, bytes);
+        return this.router.toolCall(msg, params ?? {}, bytes);
       case 'tools/list':
       case 'prompts/list':
       case 'resources/list':
       case 'resources/templates/list':
-        return this.list(msg, method, params, bytes);
+        return this.router.list(msg, method, params, bytes);
       case 'prompts/get':
-        return this.promptGet(msg, params ?? {}, bytes);
+        return this.router.promptGet(msg, params ?? {}, bytes);
       case 'resources/read':
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        return this.byUri(msg, method, params ?? {}, bytes);
+        return this.router.byUri(msg, method, params ?? {}, bytes);
       case 'completion/complete':
-        return this.completion(msg, params ?? {}, bytes);
+        return this.router.completion(msg, params ?? {}, bytes);
       case 'logging/setLevel':
-        return this.setLevel(msg, params ?? {}, bytes);
+        return this.router.setLevel(msg, params ?? {}, bytes);
       default:
-        return this.other(msg, method, params, bytes);
+        return this.router.other(msg, method, params, bytes);
     }
   }
 
-  private context(method: string, params: Params | undefined, b: BackendConnection | undefined): InterceptContext {
+  context(method: string, params: Params | undefined, b: BackendConnection | undefined): InterceptContext {
     return {
       phase: 'request',
       method,
@@ -122,155 +126,6 @@ export class ClientSession implements BackendEvents {
       backend: b === undefined ? undefined : this.backendRefs[b.spec.index],
       params,
     };
-  }
-
-  private toolCall(msg: RpcMessage, params: Params, bytes: number | undefined): void {
-    const name = params.name;
-    let b = this.backends[0]!;
-    let backendName = name as string;
-    if (this.ns.multi || this.ns.renames) {
-      const r = typeof name === 'string' ? this.ns.resolve(name, (i, n) => this.backends[i]!.tools.has(n)) : undefined;
-      if (r === undefined) return this.unroutable(msg, 'tools/call', params, bytes, RPC.INVALID_PARAMS, `Unknown tool: ${String(name)}`);
-      b = this.backends[r.index]!;
-      if (r.name !== name) msg.params = { ...params, name: r.name };
-      backendName = r.name;
-    }
-    if (!b.toolsComplete && b.ready && !b.tools.has(backendName)) {
-      // Call-time policy needs the tool's definition even when the client never listed.
-      b.fetchTools().then(() => this.toolCallOn(msg, params, b, backendName, bytes), () => this.toolCallOn(msg, params, b, backendName, bytes));
-      return;
-    }
-    this.toolCallOn(msg, params, b, backendName, bytes);
-  }
-
-  private toolCallOn(msg: RpcMessage, params: Params, b: BackendConnection, backendName: string, bytes: number | undefined): void {
-    const ctx = this.context('tools/call', params, b);
-    ctx.tool = b.tools.get(backendName) ?? { name: String(params.name), backendName };
-    ctx.arguments = params.arguments;
-    this.decideAndForward(msg, ctx, b, bytes, -1, false);
-  }
-
-  private list(msg: RpcMessage, method: string, params: Params | undefined, bytes: number | undefined): void {
-    const ctx = this.context(method, params, undefined);
-    if (!this.ns.multi) {
-      ctx.backend = this.backendRefs[0];
-      return this.decideAndForward(msg, ctx, this.backends[0]!, bytes, 0, params?.cursor === undefined);
-    }
-    let index: number;
-    let cursor: string | undefined;
-    if (typeof params?.cursor === 'string') {
-      const decoded = decodeCursor(params.cursor);
-      if (decoded === undefined || decoded.index < 0 || decoded.index >= this.backends.length) {
-        return this.unroutable(msg, method, params, bytes, RPC.INVALID_PARAMS, `Invalid params: unknown cursor`);
-      }
-      index = decoded.index;
-      cursor = decoded.cursor;
-      if (!this.backends[index]!.ready) {
-        index = this.catalog.nextListBackend(method, index + 1);
-        cursor = undefined;
-      }
-    } else {
-      index = this.catalog.nextListBackend(method, 0);
-    }
-    if (index < 0) {
-      // Nothing (left) to list: an empty last page.
-      const ex = this.exchange(msg, ctx, this.decide(ctx), bytes, -1, false);
-      return this.finish(ex, resultResponse(ex.originalId, { [LIST_METHODS[method]!.key]: [] }), 'ok');
-    }
-    const b = this.backends[index]!;
-    ctx.backend = this.backendRefs[index];
-    const forwarded: Params = { ...params };
-    if (cursor === undefined) delete forwarded.cursor;
-    else forwarded.cursor = cursor;
-    msg.params = forwarded;
-    this.decideAndForward(msg, ctx, b, bytes, index, cursor === undefined);
-  }
-
-  private promptGet(msg: RpcMessage, params: Params, bytes: number | undefined): void {
-    const name = params.name;
-    const r = typeof name === 'string' ? this.ns.resolve(name) : undefined;
-    if (r === undefined) return this.unroutable(msg, 'prompts/get', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${String(name)}`);
-    if (r.name !== name) msg.params = { ...params, name: r.name };
-    const b = this.backends[r.index]!;
-    const ctx = this.context('prompts/get', params, b);
-    ctx.prompt = { name: name as string };
-    ctx.arguments = params.arguments;
-    this.decideAndForward(msg, ctx, b, bytes, -1, false);
-  }
-
-  private byUri(msg: RpcMessage, method: string, params: Params, bytes: number | undefined): void {
-    const uri = params.uri;
-    const r = typeof uri === 'string' ? this.catalog.resolveUri(uri) : this.ns.multi ? undefined : { index: 0, name: '' };
-    if (r === undefined) return this.unroutable(msg, method, params, bytes, RPC.RESOURCE_NOT_FOUND, `Resource not found: ${String(uri)}`);
-    if (typeof uri === 'string' && r.name !== uri) msg.params = { ...params, uri: r.name };
-    const b = this.backends[r.index]!;
-    const ctx = this.context(method, params, b);
-    if (typeof uri === 'string') ctx.resource = { uri };
-    this.decideAndForward(msg, ctx, b, bytes, -1, false);
-  }
-
-  private completion(msg: RpcMessage, params: Params, bytes: number | undefined): void {
-    const ref = params.ref as Params | undefined;
-    let index = 0;
-    const ctx = this.context('completion/complete', params, undefined);
-    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
-      const r = this.ns.resolve(ref.name);
-      if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${ref.name}`);
-      index = r.index;
-      if (r.name !== ref.name) msg.params = { ...params, ref: { ...ref, name: r.name } };
-      ctx.prompt = { name: ref.name };
-    } else if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
-      const r = this.catalog.resolveUri(ref.uri);
-      if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.RESOURCE_NOT_FOUND, `Resource not found: ${ref.uri}`);
-      index = r.index;
-      if (r.name !== ref.uri) msg.params = { ...params, ref: { ...ref, uri: r.name } };
-      ctx.resource = { uri: ref.uri };
-    }
-    ctx.backend = this.backendRefs[index];
-    ctx.arguments = params.argument;
-    this.decideAndForward(msg, ctx, this.backends[index]!, bytes, -1, false);
-  }
-
-  private setLevel(msg: RpcMessage, params: Params, bytes: number | undefined): void {
-    const level = typeof params.level === 'string' ? params.level : undefined;
-    if (!this.ns.multi) {
-      const b = this.backends[0]!;
-      b.logLevel = level;
-      return this.decideAndForward(msg, this.context('logging/setLevel', params, b), b, bytes, -1, false);
-    }
-    const ctx = this.context('logging/setLevel', params, undefined);
-    const ex = this.exchange(msg, ctx, this.decide(ctx), bytes, -1, false);
-    if (isEnforcedDeny(ex.decision)) return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
-    const targets = this.backends.filter((b) => b.ready && offers(b.initResult, 'logging'));
-    for (const b of targets) b.logLevel = level;
-    void Promise.all(targets.map((b) => b.call('logging/setLevel', params))).then((answers) => {
-      const failed = answers.length > 0 && answers.every((a) => a.error !== undefined) ? answers[0]!.error! : undefined;
-      const answer = failed ? errorResponse(ex.originalId, failed.code, failed.message, failed.data) : resultResponse(ex.originalId, {});
-      this.finish(ex, answer, failed ? 'rpc_error' : 'ok');
-    });
-  }
-
-  /** A method the proxy does not know: one backend gets it unchanged (by name prefix when it has one, else the first up). */
-  private other(msg: RpcMessage, method: string, params: Params | undefined, bytes: number | undefined): void {
-    let index = 0;
-    if (this.ns.multi) {
-      const r = typeof params?.name === 'string' ? this.ns.resolve(params.name) : undefined;
-      index = r?.index ?? Math.max(0, this.backends.findIndex((b) => b.ready));
-    }
-    const b = this.backends[index]!;
-    this.decideAndForward(msg, this.context(method, params, b), b, bytes, -1, false);
-  }
-
-  /** A request no backend can take: still decided and recorded, then answered with `code`. */
-  private unroutable(msg: RpcMessage, method: string, params: Params, bytes: number | undefined, code: number, text: string): void {
-    const ctx = this.context(method, params, undefined);
-    if (method === 'tools/call' && typeof params.name === 'string') {
-      ctx.tool = { name: params.name, backendName: params.name };
-      ctx.arguments = params.arguments;
-    }
-    const ex = this.exchange(msg, ctx, this.decide(ctx), bytes, -1, false);
-    if (isEnforcedDeny(ex.decision)) return this.finish(ex, denyAnswer(ex.originalId, method, ex.decision, this.shared.deniedToolCall), 'denied');
-    this.finish(ex, errorResponse(ex.originalId, code, text), 'rpc_error');
   }
 
   // ---- the chain ---------------------------------------------------------------------------------
@@ -301,7 +156,7 @@ export class ClientSession implements BackendEvents {
     };
   }
 
-  private decideAndForward(msg: RpcMessage, ctx: InterceptContext, b: BackendConnection, bytes: number | undefined, listIndex: number, firstPage: boolean): void {
+  decideAndForward(msg: RpcMessage, ctx: InterceptContext, b: BackendConnection, bytes: number | undefined, listIndex: number, firstPage: boolean): void {
     const ex = this.exchange(msg, ctx, this.decide(ctx), bytes, listIndex, firstPage);
     if (isEnforcedDeny(ex.decision)) {
       return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
@@ -332,7 +187,7 @@ export class ClientSession implements BackendEvents {
   send(message: RpcMessage, relatedRequestId?: RequestId): void {
     if (this.state === 'closed') return;
     const sent = relatedRequestId === undefined ? this.transport.send(message as JSONRPCMessage) : this.transport.send(message as JSONRPCMessage, { relatedRequestId });
-    sent.catch(this.onSendError);
+    if (sent !== SENT) sent.catch(this.onSendError);
   }
 
   private readonly onSendError = (err: Error): void => {

@@ -6,7 +6,7 @@
  * short of SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NdjsonTransport, type NdjsonOptions } from './ndjson.js';
+import { NdjsonTransport } from './ndjson.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
 
 export interface ChildProcessSpec {

@@ -15,6 +15,8 @@ import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions 
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 const NEWLINE = 0x0a;
+/** What send() returns: writes are queued, not awaited (stream errors surface through onerror/onclose). */
+export const SENT: Promise<void> = Promise.resolve();
 
 export interface InvalidMessage {
   code: number;
@@ -73,6 +75,9 @@ export class NdjsonTransport implements Transport {
   private discarding = false;
   private started = false;
   private closed = false;
+  /** Messages sent in this turn, written together by flush(). */
+  private outgoing = '';
+  private flushQueued = false;
 
   constructor(
     private readonly input: Readable,
@@ -94,15 +99,31 @@ export class NdjsonTransport implements Transport {
     this.output.on('error', this.onStreamError);
   }
 
+  /**
+   * Queues one message; everything sent during the same turn of the event loop (e.g. the answers
+   * to all the lines of one incoming chunk) leaves in a single write, flushed from a microtask, so
+   * batching costs no latency.
+   */
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
-    const ok = this.output.write(JSON.stringify(message) + '\n');
-    if (ok) return Promise.resolve();
-    return new Promise((resolve) => this.output.once('drain', resolve));
+    this.outgoing += JSON.stringify(message) + '\n';
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+    return SENT;
   }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const text = this.outgoing;
+    this.outgoing = '';
+    if (!this.closed && text.length > 0) this.output.write(text);
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
@@ -193,9 +214,7 @@ export class NdjsonTransport implements Transport {
 
   private invalid(problem: InvalidMessage): void {
     if (this.answerInvalid && !this.closed) {
-      this.output.write(
-        JSON.stringify({ jsonrpc: '2.0', id: problem.id, error: { code: problem.code, message: problem.message } }) + '\n',
-      );
+      void this.send({ jsonrpc: '2.0', id: problem.id, error: { code: problem.code, message: problem.message } } as JSONRPCMessage);
     }
     if (this.oninvalid) this.oninvalid(problem);
     else this.onerror?.(new Error(problem.message));

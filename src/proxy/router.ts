@@ -1,0 +1,169 @@
+/**
+ * Where a client request goes: the backend (and the backend's own name or URI) for tools/call,
+ * prompts/get, resources/*, completion/complete, the composed cursor of a merged list, the fan-out
+ * of logging/setLevel, and the one backend an unknown method goes to unchanged. Each route ends in
+ * the session's chain (decideAndForward), or, when nothing can take the request, in an answer that
+ * is still decided and recorded.
+ */
+import type { BackendConnection } from './backend.js';
+import { LIST_METHODS } from './catalog.js';
+import { offers } from './initialize.js';
+import { denyAnswer, isEnforcedDeny } from './intercept.js';
+import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { decodeCursor } from './namespace.js';
+import type { ClientSession } from './session.js';
+
+type Params = Record<string, unknown>;
+
+export class RequestRouter {
+  constructor(private readonly s: ClientSession) {}
+
+  toolCall(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+    const name = params.name;
+    let b = this.s.backends[0]!;
+    let backendName = name as string;
+    if (this.s.ns.multi || this.s.ns.renames) {
+      const r = typeof name === 'string' ? this.s.ns.resolve(name, (i, n) => this.s.backends[i]!.tools.has(n)) : undefined;
+      if (r === undefined) return this.unroutable(msg, 'tools/call', params, bytes, RPC.INVALID_PARAMS, `Unknown tool: ${String(name)}`);
+      b = this.s.backends[r.index]!;
+      if (r.name !== name) msg.params = { ...params, name: r.name };
+      backendName = r.name;
+    }
+    if (!b.toolsComplete && b.ready && !b.tools.has(backendName)) {
+      // Call-time policy needs the tool's definition even when the client never listed.
+      b.fetchTools().then(() => this.toolCallOn(msg, params, b, backendName, bytes), () => this.toolCallOn(msg, params, b, backendName, bytes));
+      return;
+    }
+    this.toolCallOn(msg, params, b, backendName, bytes);
+  }
+
+  private toolCallOn(msg: RpcMessage, params: Params, b: BackendConnection, backendName: string, bytes: number | undefined): void {
+    const ctx = this.s.context('tools/call', params, b);
+    ctx.tool = b.tools.get(backendName) ?? { name: String(params.name), backendName };
+    ctx.arguments = params.arguments;
+    this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
+  }
+
+  list(msg: RpcMessage, method: string, params: Params | undefined, bytes: number | undefined): void {
+    const ctx = this.s.context(method, params, undefined);
+    if (!this.s.ns.multi) {
+      ctx.backend = this.s.backendRefs[0];
+      return this.s.decideAndForward(msg, ctx, this.s.backends[0]!, bytes, 0, params?.cursor === undefined);
+    }
+    let index: number;
+    let cursor: string | undefined;
+    if (typeof params?.cursor === 'string') {
+      const decoded = decodeCursor(params.cursor);
+      if (decoded === undefined || decoded.index < 0 || decoded.index >= this.s.backends.length) {
+        return this.unroutable(msg, method, params, bytes, RPC.INVALID_PARAMS, `Invalid params: unknown cursor`);
+      }
+      index = decoded.index;
+      cursor = decoded.cursor;
+      if (!this.s.backends[index]!.ready) {
+        index = this.s.catalog.nextListBackend(method, index + 1);
+        cursor = undefined;
+      }
+    } else {
+      index = this.s.catalog.nextListBackend(method, 0);
+    }
+    if (index < 0) {
+      // Nothing (left) to list: an empty last page.
+      const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
+      return this.s.finish(ex, resultResponse(ex.originalId, { [LIST_METHODS[method]!.key]: [] }), 'ok');
+    }
+    const b = this.s.backends[index]!;
+    ctx.backend = this.s.backendRefs[index];
+    const forwarded: Params = { ...params };
+    if (cursor === undefined) delete forwarded.cursor;
+    else forwarded.cursor = cursor;
+    msg.params = forwarded;
+    this.s.decideAndForward(msg, ctx, b, bytes, index, cursor === undefined);
+  }
+
+  promptGet(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+    const name = params.name;
+    const r = typeof name === 'string' ? this.s.ns.resolve(name) : undefined;
+    if (r === undefined) return this.unroutable(msg, 'prompts/get', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${String(name)}`);
+    if (r.name !== name) msg.params = { ...params, name: r.name };
+    const b = this.s.backends[r.index]!;
+    const ctx = this.s.context('prompts/get', params, b);
+    ctx.prompt = { name: name as string };
+    ctx.arguments = params.arguments;
+    this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
+  }
+
+  byUri(msg: RpcMessage, method: string, params: Params, bytes: number | undefined): void {
+    const uri = params.uri;
+    const r = typeof uri === 'string' ? this.s.catalog.resolveUri(uri) : this.s.ns.multi ? undefined : { index: 0, name: '' };
+    if (r === undefined) return this.unroutable(msg, method, params, bytes, RPC.RESOURCE_NOT_FOUND, `Resource not found: ${String(uri)}`);
+    if (typeof uri === 'string' && r.name !== uri) msg.params = { ...params, uri: r.name };
+    const b = this.s.backends[r.index]!;
+    const ctx = this.s.context(method, params, b);
+    if (typeof uri === 'string') ctx.resource = { uri };
+    this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
+  }
+
+  completion(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+    const ref = params.ref as Params | undefined;
+    let index = 0;
+    const ctx = this.s.context('completion/complete', params, undefined);
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+      const r = this.s.ns.resolve(ref.name);
+      if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${ref.name}`);
+      index = r.index;
+      if (r.name !== ref.name) msg.params = { ...params, ref: { ...ref, name: r.name } };
+      ctx.prompt = { name: ref.name };
+    } else if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const r = this.s.catalog.resolveUri(ref.uri);
+      if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.RESOURCE_NOT_FOUND, `Resource not found: ${ref.uri}`);
+      index = r.index;
+      if (r.name !== ref.uri) msg.params = { ...params, ref: { ...ref, uri: r.name } };
+      ctx.resource = { uri: ref.uri };
+    }
+    ctx.backend = this.s.backendRefs[index];
+    ctx.arguments = params.argument;
+    this.s.decideAndForward(msg, ctx, this.s.backends[index]!, bytes, -1, false);
+  }
+
+  setLevel(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+    const level = typeof params.level === 'string' ? params.level : undefined;
+    if (!this.s.ns.multi) {
+      const b = this.s.backends[0]!;
+      b.logLevel = level;
+      return this.s.decideAndForward(msg, this.s.context('logging/setLevel', params, b), b, bytes, -1, false);
+    }
+    const ctx = this.s.context('logging/setLevel', params, undefined);
+    const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
+    if (isEnforcedDeny(ex.decision)) return this.s.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.s.shared.deniedToolCall), 'denied');
+    const targets = this.s.backends.filter((b) => b.ready && offers(b.initResult, 'logging'));
+    for (const b of targets) b.logLevel = level;
+    void Promise.all(targets.map((b) => b.call('logging/setLevel', params))).then((answers) => {
+      const failed = answers.length > 0 && answers.every((a) => a.error !== undefined) ? answers[0]!.error! : undefined;
+      const answer = failed ? errorResponse(ex.originalId, failed.code, failed.message, failed.data) : resultResponse(ex.originalId, {});
+      this.s.finish(ex, answer, failed ? 'rpc_error' : 'ok');
+    });
+  }
+
+  /** A method the proxy does not know: one backend gets it unchanged (by name prefix when it has one, else the first up). */
+  other(msg: RpcMessage, method: string, params: Params | undefined, bytes: number | undefined): void {
+    let index = 0;
+    if (this.s.ns.multi) {
+      const r = typeof params?.name === 'string' ? this.s.ns.resolve(params.name) : undefined;
+      index = r?.index ?? Math.max(0, this.s.backends.findIndex((b) => b.ready));
+    }
+    const b = this.s.backends[index]!;
+    this.s.decideAndForward(msg, this.s.context(method, params, b), b, bytes, -1, false);
+  }
+
+  /** A request no backend can take: still decided and recorded, then answered with `code`. */
+  private unroutable(msg: RpcMessage, method: string, params: Params, bytes: number | undefined, code: number, text: string): void {
+    const ctx = this.s.context(method, params, undefined);
+    if (method === 'tools/call' && typeof params.name === 'string') {
+      ctx.tool = { name: params.name, backendName: params.name };
+      ctx.arguments = params.arguments;
+    }
+    const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
+    if (isEnforcedDeny(ex.decision)) return this.s.finish(ex, denyAnswer(ex.originalId, method, ex.decision, this.s.shared.deniedToolCall), 'denied');
+    this.s.finish(ex, errorResponse(ex.originalId, code, text), 'rpc_error');
+  }
+}
