@@ -36,6 +36,14 @@ describe('HTTP frontend authentication', () => {
     expect(started.frontend.sessionCount).toBe(0);
   });
 
+  it('a 401 to an allowed browser Origin carries CORS headers so the page can read WWW-Authenticate', async () => {
+    started = await startFrontend({}, new RefusingAuthenticator(401));
+    const res = await raw(started.url, { headers: { ...MCP_HEADERS, origin: 'http://localhost:3000' }, body: initializeBody() });
+    expect(res.status).toBe(401);
+    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(res.headers['access-control-expose-headers']).toContain('www-authenticate');
+  });
+
   it('the SDK client sees the 401 as an error on connect', async () => {
     started = await startFrontend({}, new RefusingAuthenticator(401));
     const client = new Client({ name: 'refused', version: '1' });

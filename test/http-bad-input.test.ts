@@ -195,6 +195,31 @@ describe('Streamable HTTP bad input', () => {
     await expectStillServing();
   });
 
+  it('CORS: a preflight from an allowed Origin gets 204 with the allowed methods and headers, without credentials; a foreign Origin gets 403', async () => {
+    const pre = await raw(started.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, mcp-session-id' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe('http://localhost:6274');
+    expect(pre.headers['access-control-allow-methods']).toBe('GET, POST, DELETE, OPTIONS');
+    expect(pre.headers['access-control-allow-headers']).toBe('content-type, mcp-session-id');
+    const foreign = await raw(started.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    await expectStillServing();
+  });
+
+  it('CORS: answers to an allowed Origin let the page read them and the session id', async () => {
+    const res = await post(JSON.stringify({ jsonrpc: '2.0', id: 15, method: 'tools/list' }), sessionHeaders({ origin: 'http://127.0.0.1:6274' }));
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('http://127.0.0.1:6274');
+    expect(res.headers['access-control-expose-headers']).toBe('mcp-session-id, www-authenticate');
+    expect(res.headers['mcp-session-id']).toBe(sessionId);
+    const plain = await post(JSON.stringify({ jsonrpc: '2.0', id: 16, method: 'tools/list' }));
+    expect(plain.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('a nonsense Origin (not a URL) is refused with 403', async () => {
     const res = await post(JSON.stringify({ jsonrpc: '2.0', id: 14, method: 'tools/list' }), sessionHeaders({ origin: 'null' }));
     expect(res.status).toBe(403);

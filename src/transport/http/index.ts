@@ -15,7 +15,7 @@ import type { SessionAcceptor } from '../types.js';
 import { HostOriginGuard } from './guards.js';
 import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, errorBody } from './jsonrpc.js';
 import { createLegacySseHandlers } from './legacy-sse.js';
-import { createRequestGuard } from './request-guard.js';
+import { createPreflightHandler, createRequestGuard } from './request-guard.js';
 import { SessionRegistry } from './sessions.js';
 import { createStreamableHandlers } from './streamable-routes.js';
 
@@ -99,6 +99,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, messagesPath: config.messagesPath });
   const guardStreamable = createRequestGuard('streamable-http', guard, authenticator, log);
   const guardSse = createRequestGuard('sse', guard, authenticator, log);
+  const preflight = createPreflightHandler(guard);
 
   // Encapsulated: the body parser, error handler and guards apply to the MCP routes only, not to
   // routes other modules add on `app`.
@@ -113,9 +114,10 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     scope.post(config.mcpPath, { onRequest: guardStreamable }, streamable.post);
     scope.get(config.mcpPath, { onRequest: guardStreamable, exposeHeadRoute: false }, streamable.get);
     scope.delete(config.mcpPath, { onRequest: guardStreamable }, streamable.del);
-    scope.route({ method: ['PUT', 'PATCH', 'HEAD', 'OPTIONS'], url: config.mcpPath, onRequest: guardStreamable, handler: methodNotAllowed('GET, POST, DELETE') });
+    scope.route({ method: ['PUT', 'PATCH', 'HEAD'], url: config.mcpPath, onRequest: guardStreamable, handler: methodNotAllowed('GET, POST, DELETE') });
     scope.get(config.ssePath, { onRequest: guardSse, exposeHeadRoute: false }, legacy.openStream);
     scope.post(config.messagesPath, { onRequest: guardSse }, legacy.postMessage);
+    for (const path of new Set([config.mcpPath, config.ssePath, config.messagesPath])) scope.options(path, preflight);
   });
 
   let closed: Promise<void> | undefined;

@@ -2,7 +2,8 @@
  * The onRequest hook every frontend route runs before its body is even read: DNS rebinding checks
  * (Host, Origin) and then the Authenticator. A refused request is answered here (403 / 401 with
  * WWW-Authenticate, JSON-RPC error body) and never reaches a session or the proxy. The accepted
- * client identity is left on the request for the route.
+ * client identity is left on the request for the route. Requests from an allowed browser Origin get
+ * CORS headers, and CORS preflights are answered here too.
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from '../../log/logger.js';
@@ -15,6 +16,37 @@ declare module 'fastify' {
     /** Set by the frontends' request guard once the client is authenticated. */
     wardenClient: ClientIdentity | null;
   }
+}
+
+/** Lets a browser page on an allowed origin read our answers (and the session id header). */
+function allowCrossOrigin(reply: FastifyReply, origin: string): void {
+  const res = reply.raw;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-expose-headers', 'mcp-session-id, www-authenticate');
+  res.setHeader('vary', 'Origin');
+}
+
+/**
+ * CORS preflight (OPTIONS) for the frontend paths: answered for allowed origins without
+ * credentials (browsers send none on a preflight); the real request is then authenticated.
+ */
+export function createPreflightHandler(guard: HostOriginGuard) {
+  return function preflight(request: FastifyRequest, reply: FastifyReply): void {
+    const headers = request.raw.headers;
+    const failure = guard.check(headers.host, headers.origin);
+    if (failure !== undefined) {
+      refuse(reply, failure.status, failure.message);
+      return;
+    }
+    if (headers.origin !== undefined) allowCrossOrigin(reply, headers.origin);
+    reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS')
+      .header('access-control-allow-headers', headers['access-control-request-headers'] ?? 'content-type, authorization, mcp-session-id, mcp-protocol-version, last-event-id')
+      .header('access-control-max-age', '600')
+      .header('allow', 'GET, POST, DELETE, OPTIONS')
+      .send();
+  };
 }
 
 export type RequestGuardHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
@@ -49,6 +81,7 @@ export function createRequestGuard(
       refuse(reply, failure.status, failure.message);
       return;
     }
+    if (headers.origin !== undefined) allowCrossOrigin(reply, headers.origin);
     let result: AuthResult | Promise<AuthResult>;
     try {
       result = authenticator.authenticate({ transport, headers, address: request.raw.socket.remoteAddress });
