@@ -273,6 +273,33 @@ log: { level: debug }
     for (const secret of [...Object.values(keys), ...Object.values(tokens), JWT_SECRET]) expect(everything.includes(secret)).toBe(false);
   });
 
+  it('keys created, rotated and revoked with the CLI take effect on the running server without a restart', async () => {
+    const keysFile = join(dir, 'keys.yaml');
+    const cli = async (...args: string[]) => (await run(process.execPath, [CLI, 'keys', ...args, '--keys-file', keysFile])).stdout.trim();
+    const first = await cli('create', '--client', 'newcomer', '--roles', 'reader');
+    const { client, transport } = await httpClient({ 'x-api-key': first });
+    await expect(client.listTools()).resolves.toHaveProperty('tools');
+    const second = await cli('rotate', '--client', 'newcomer', '--grace', '1h');
+    await expect(client.listTools()).resolves.toHaveProperty('tools'); // the old key within its grace period
+    const { client: rotated } = await httpClient({ authorization: `Bearer ${second}` });
+    await expect(rotated.listTools()).resolves.toHaveProperty('tools');
+    await cli('revoke', '--client', 'newcomer');
+    for (const key of [first, second]) {
+      const res = await fetch(serve.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId!, 'x-api-key': key },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(401);
+      expect(await res.text()).toContain('API key revoked');
+    }
+    await expect(client.listTools()).rejects.toThrow();
+    for (const key of [first, second]) {
+      expect(readFileSync(keysFile, 'utf8')).not.toContain(key);
+      expect(serve.stderr()).not.toContain(key);
+    }
+  });
+
   it('no secret in the log or the audit database', async () => {
     const log = serve.stderr();
     expect(log).toContain('authentication refused');
