@@ -10,6 +10,8 @@ import type { Command } from 'commander';
 import { loadConfigFile, validateConfig } from '../../config/load.js';
 import type { WardenConfig } from '../../config/schema.js';
 import { oauthMetadataPlugin } from '../../identity/index.js';
+import { registerAdminRoutes } from '../../admin/index.js';
+import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { createHttpFrontend } from '../../transport/http/index.js';
@@ -72,6 +74,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   });
 
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
+  // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
+  if (http && 'query' in wired.recorder) registerAdminRoutes(http.app, { store: wired.recorder as AuditStore, config });
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
   if (http && config.auth.oauth) void http.app.register(oauthMetadataPlugin, { oauth: config.auth.oauth, extraPaths: [config.server.mcpPath, config.server.ssePath] });
   let exiting = false;
