@@ -52,17 +52,28 @@ export function redactRules(value: unknown): RedactRule[] | undefined {
 }
 
 export function evaluateVerdict(policy: CompiledPolicy, input: InputDocument, phase: Phase, packageName: string, hasRedact: boolean): Verdict {
-  const reasons = denyReasons(policy.evaluate('deny', input), `data.${packageName}.deny`);
   if (phase === 'response') {
+    const values = policy.evaluatePhase
+      ? policy.evaluatePhase('response', input)
+      : { deny: policy.evaluate('deny', input), redact: hasRedact ? policy.evaluate('redact', input) : undefined };
+    const reasons = denyReasons(values.deny, `data.${packageName}.deny`);
     const verdict: Verdict = { allowed: reasons.length === 0, reasons };
-    if (hasRedact) {
-      const redact = redactRules(policy.evaluate('redact', input));
-      if (redact !== undefined) verdict.redact = redact;
-    }
+    const redact = redactRules(values.redact);
+    if (redact !== undefined) verdict.redact = redact;
     return verdict;
   }
+  let allow: unknown;
+  let reasons: string[];
+  if (policy.evaluatePhase) {
+    const values = policy.evaluatePhase('request', input);
+    reasons = denyReasons(values.deny, `data.${packageName}.deny`);
+    allow = values.allow;
+  } else {
+    // deny first: any reason denies, and then allow need not be evaluated.
+    reasons = denyReasons(policy.evaluate('deny', input), `data.${packageName}.deny`);
+    if (reasons.length === 0) allow = policy.evaluate('allow', input);
+  }
   if (reasons.length > 0) return { allowed: false, reasons };
-  const allow = policy.evaluate('allow', input);
   if (allow === true) return { allowed: true, reasons: NO_REASONS };
   const shown = allow === undefined ? 'undefined' : JSON.stringify(allow);
   return { allowed: false, reasons: [`no allow rule matched (data.${packageName}.allow is ${shown})`] };

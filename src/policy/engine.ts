@@ -21,7 +21,19 @@ export interface CompiledPolicy {
   evaluate(rule: string, input: Record<string, unknown>): unknown;
   /** Whether the decision package defines this rule at all. */
   defines(rule: string): boolean;
+  /**
+   * Optional fast path: the values of the decision rules of one phase (request: allow and deny;
+   * response: deny and redact) from ONE evaluation, so the helper rules they share are computed
+   * once. Undefined rules are absent from the result.
+   */
+  evaluatePhase?(phase: 'request' | 'response', input: Record<string, unknown>): DecisionValues;
   close?(): void;
+}
+
+export interface DecisionValues {
+  allow?: unknown;
+  deny?: unknown;
+  redact?: unknown;
 }
 
 export interface PolicyEngine {
