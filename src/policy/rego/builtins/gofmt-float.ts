@@ -15,6 +15,7 @@ export interface Spec {
 }
 
 export function pad(s: string, sp: Spec, zeroOk: boolean): string {
+  if (sp.width === 0) return s;
   const n = [...s].length;
   if (sp.width <= n) return s;
   const fill = sp.width - n;

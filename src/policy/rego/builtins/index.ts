@@ -27,6 +27,7 @@ import { builtins as bits } from './bits.js';
 import { builtins as providers } from './providers.js';
 import { builtins as cryptoKeys } from './crypto-keys.js';
 import { builtins as template } from './template.js';
+import { builtins as x509 } from './x509.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -51,5 +52,6 @@ registerBuiltins(bits);
 registerBuiltins(providers);
 registerBuiltins(cryptoKeys);
 registerBuiltins(template);
+registerBuiltins(x509);
 
 export * from './registry.js';
