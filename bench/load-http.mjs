@@ -90,6 +90,7 @@ export class HttpSession {
     let firstError;
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
+      const timer = setTimeout(() => reject(new Error(`HTTP run stalled at ${done}/${n} (${this.url})`)), 120_000);
       const send = (conn) => {
         const i = sent++;
         const start = performance.now();
@@ -106,8 +107,10 @@ export class HttpSession {
             errors++;
             firstError ??= String(e);
           }
-          if (++done === n) resolve({ latenciesMs, elapsedMs: performance.now() - t0, errors, firstError });
-          else if (sent < n) send(conn);
+          if (++done === n) {
+            clearTimeout(timer);
+            resolve({ latenciesMs, elapsedMs: performance.now() - t0, errors, firstError });
+          } else if (sent < n) send(conn);
         });
       };
       for (const conn of conns) send(conn);
@@ -115,7 +118,12 @@ export class HttpSession {
   }
 
   async close() {
-    if (this.headers['mcp-session-id']) await this.#send('DELETE', '').catch(() => {});
+    if (this.headers['mcp-session-id']) {
+      let timer;
+      const timeout = new Promise((resolve) => (timer = setTimeout(resolve, 2000)));
+      await Promise.race([this.#send('DELETE', '').catch(() => {}), timeout]);
+      clearTimeout(timer);
+    }
     for (const conn of this.pool) conn.close();
   }
 }

@@ -21,7 +21,12 @@ export class RawHttpConnection {
       this.#parse();
     });
     this.socket.on('error', (err) => this.#fail(err));
-    this.socket.on('close', () => this.#fail(new Error('connection closed by server')));
+    this.socket.on('close', () => {
+      if (this.pending && !this.inHead && this.bodyLength === -2) {
+        this.body = this.buf;
+        this.#complete();
+      } else this.#fail(new Error('connection closed by server'));
+    });
     this.#reset();
   }
 

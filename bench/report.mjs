@@ -101,6 +101,13 @@ export function verdicts(results, list, concurrencies) {
       lines.push(`issue 3: serve proxy CPU per call @c${c}: ${serve.proxyCpuUs.toFixed(0)} µs (goal < 1000) ${verdict(serve.proxyCpuUs < 1000)}`);
     }
   }
+  for (const c of concurrencies) {
+    const names = ['serve-stdio', 'peer-mcp-proxy', 'peer-supergateway'].filter((n) => results[n]?.[c]);
+    if (names.length > 1) {
+      const cells = names.map((n) => `${n} ${results[n][c].proxyCpuUs.toFixed(0)} µs CPU, p50 ${results[n][c].p50us.toFixed(0)} µs`);
+      lines.push(`peers (HTTP -> stdio backend) @c${c}: ${cells.join('; ')}`);
+    }
+  }
   for (const [name, byC] of Object.entries(results)) {
     for (const [c, r] of Object.entries(byC)) {
       if (r.errors) lines.push(`WARNING ${name} @c${c}: ${r.errors} calls answered with an error, e.g. ${JSON.stringify(r.firstError).slice(0, 200)}`);

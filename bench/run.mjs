@@ -6,7 +6,8 @@
  * stay open for the whole run and measurement rounds are interleaved across scenarios, so that
  * noise from a shared machine hits them alike; ratios within one run are what count.
  * Then optional extra benchmarks (bench/audit.mjs, bench/policy-decision.mjs) if present.
- * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts).
+ * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts),
+ * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers).
  * Writes bench/results/bench-<time>.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     scale: { type: 'string' },
+    'skip-peers': { type: 'boolean', default: false },
   },
 });
 const CONCURRENCIES = [1, 16];
@@ -53,9 +55,21 @@ async function measure(handle, scenario, calls, concurrency) {
 
 async function main() {
   const only = opts.only?.split(',');
-  const list = scenarios().filter((s) => !only || only.includes(s.name));
+  const list = scenarios().filter((s) => (!only || only.includes(s.name)) && !(s.peer && opts['skip-peers']));
   const skipped = {};
   const handles = new Map();
+  const stopAll = async () => {
+    for (const [name, h] of handles) {
+      let timer;
+      const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(log(`stopping ${name} timed out`)), 10_000)));
+      await Promise.race([h.stop().catch((err) => log(`stopping ${name}: ${err.message}`)), timeout]);
+      clearTimeout(timer);
+    }
+    handles.clear();
+    await stopSharedBackends();
+    cleanup();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => stopAll().finally(() => process.exit(130)));
   try {
     for (const s of list) {
       const reason = s.unavailable?.();
@@ -76,14 +90,14 @@ async function main() {
     const agg = {};
     for (const c of CONCURRENCIES) {
       for (const s of active) {
-        const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale));
+        const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale * (s.callScale ?? 1)));
         await handles.get(s.name).session.run(warm, c, s.call);
       }
       for (let round = 0; round < rounds; round++) {
         // Alternate the order each round so no scenario always runs right after the same neighbour.
         const order = round % 2 ? [...active].reverse() : active;
         for (const s of order) {
-          const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale) / rounds));
+          const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale * (s.callScale ?? 1)) / rounds));
           const m = await measure(handles.get(s.name), s, calls, c);
           const a = ((agg[s.name] ??= {})[c] ??= {
             calls: 0, latencies: [], elapsedMs: 0, proxyCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
@@ -136,9 +150,7 @@ async function main() {
     writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, results, skipped, goals: v, extras }, null, 2));
     console.log(`\nresults written to ${path.relative(ROOT, file)}`);
   } finally {
-    for (const h of handles.values()) await h.stop().catch(() => {});
-    await stopSharedBackends();
-    cleanup();
+    await stopAll();
   }
 }
 

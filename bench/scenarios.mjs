@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ALLOW_ALL_REGO, ROOT, WARDEN_CLI, startHttpTestServer, startServe } from '../scripts/lib/procs.mjs';
 import { HttpSession } from './load-http.mjs';
 import { StdioSession } from './load-stdio.mjs';
+import { peersUnavailable, startPeer } from './peers.mjs';
 import { childPids } from './proc-stats.mjs';
 
 const BENCH_SERVER = path.join(ROOT, 'test', 'servers', 'bench-server.mjs');
@@ -70,6 +71,7 @@ export async function stopSharedBackends() {
 }
 
 /** @typedef {{ name: string, transport: 'stdio'|'http', call: {tool:string,args:object}, note: string,
+ *   callScale?: number, peer?: boolean,
  *   compare?: { against: string, p50?: number, cpu?: number, label: string }[], unavailable?: () => string|undefined,
  *   start: () => Promise<{ session: any, proxyPid?: number, backendPid?: number, stop: () => Promise<void> }> }} Scenario */
 
@@ -157,6 +159,36 @@ export function scenarios() {
         };
       },
     },
+    {
+      name: 'serve-stdio',
+      transport: 'http',
+      call: ECHO,
+      note: 'client -> mcp-warden serve (HTTP, allow-all, no audit) -> bench server (stdio)',
+      unavailable: () => (serveBuilt() ? undefined : 'mcp-warden serve is not built (npm run build) or not implemented yet'),
+      start: async () => {
+        const serve = await startServe({ transport: 'stdio', command: process.execPath, args: [BENCH_SERVER] });
+        const session = await new HttpSession({ url: serve.url }).open();
+        return {
+          session,
+          proxyPid: serve.proc.pid,
+          backendPid: childPids(serve.proc.pid)[0],
+          stop: async () => {
+            await session.close();
+            await serve.stop();
+          },
+        };
+      },
+    },
+    ...['mcp-proxy', 'supergateway'].map((peer) => ({
+      name: `peer-${peer}`,
+      transport: 'http',
+      peer: true,
+      callScale: 0.25, // several times slower per call than the others
+      call: ECHO,
+      note: `client -> ${peer} (npm, Streamable HTTP) -> bench server (stdio): compare with serve-stdio`,
+      unavailable: peersUnavailable,
+      start: () => startPeer(peer, [process.execPath, BENCH_SERVER]),
+    })),
   ];
 }
 
