@@ -93,8 +93,9 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
       writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated');
       return;
     }
-    if (registry.full) {
-      writeJsonError(res, 503, SERVER_ERROR, 'Service unavailable: too many open sessions, retry later', null, { 'retry-after': '5' });
+    const refusal = registry.refusal(client.id);
+    if (refusal !== undefined) {
+      writeJsonError(res, 503, SERVER_ERROR, `Service unavailable: ${refusal}; close some or retry later`, null, { 'retry-after': '5' });
       return;
     }
     const session = new LegacySseSession(randomUUID(), client, res, registry);

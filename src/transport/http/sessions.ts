@@ -24,9 +24,12 @@ export interface HttpSession {
 const KEEPALIVE_MS = 20_000;
 /** Open sessions beyond this are refused (503) rather than exhausting memory. */
 export const MAX_SESSIONS = 10_000;
+/** Open sessions one client identity may hold (so one credential cannot take them all). */
+export const MAX_SESSIONS_PER_CLIENT = 1_000;
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, HttpSession>();
+  private readonly perClient = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly idleMs: number) {}
@@ -35,8 +38,11 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
-  get full(): boolean {
-    return this.sessions.size >= MAX_SESSIONS;
+  /** Why a new session for this client would be refused, or undefined when it may open one. */
+  refusal(clientId: string): string | undefined {
+    if (this.sessions.size >= MAX_SESSIONS) return 'too many open sessions';
+    if ((this.perClient.get(clientId) ?? 0) >= MAX_SESSIONS_PER_CLIENT) return `this client already holds ${MAX_SESSIONS_PER_CLIENT} open sessions`;
+    return undefined;
   }
 
   get(id: string): HttpSession | undefined {
@@ -45,6 +51,7 @@ export class SessionRegistry {
 
   add(session: HttpSession): void {
     this.sessions.set(session.sessionId, session);
+    this.perClient.set(session.ownerId, (this.perClient.get(session.ownerId) ?? 0) + 1);
     if (this.timer === undefined) {
       const every = Math.max(50, Math.min(Math.floor(this.idleMs / 4), 10_000));
       this.timer = setInterval(() => this.sweep(), every);
@@ -54,7 +61,12 @@ export class SessionRegistry {
 
   /** Called by a session when it closes (for any reason). */
   remove(session: HttpSession): void {
-    if (this.sessions.get(session.sessionId) === session) this.sessions.delete(session.sessionId);
+    if (this.sessions.get(session.sessionId) === session) {
+      this.sessions.delete(session.sessionId);
+      const held = (this.perClient.get(session.ownerId) ?? 1) - 1;
+      if (held > 0) this.perClient.set(session.ownerId, held);
+      else this.perClient.delete(session.ownerId);
+    }
     if (this.sessions.size === 0 && this.timer !== undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
@@ -74,6 +86,7 @@ export class SessionRegistry {
     const all = [...this.sessions.values()];
     await Promise.allSettled(all.map((s) => s.close()));
     this.sessions.clear();
+    this.perClient.clear();
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -3,7 +3,9 @@
  * request without Mcp-Session-Id opens a session), GET opens the session's standalone SSE stream,
  * DELETE ends the session (a new GET replaces an open GET stream). Checks, in order: MCP-Protocol-Version (400), Accept (406), the body
  * (400 with -32700 / -32600), the session (400 without Mcp-Session-Id, 404 unknown, closed or owned
- * by another client). Answers are written on the raw response (reply.hijack()).
+ * by another client). Answers are written on the raw response (reply.hijack()). A stateless
+ * (2026-07-28) request, which carries no session, would branch off where a missing Mcp-Session-Id
+ * is refused today.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -68,8 +70,9 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
       writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated', id);
       return;
     }
-    if (registry.full) {
-      writeJsonError(res, 503, SERVER_ERROR, 'Service unavailable: too many open sessions, retry later', id, { 'retry-after': '5' });
+    const refusal = registry.refusal(client.id);
+    if (refusal !== undefined) {
+      writeJsonError(res, 503, SERVER_ERROR, `Service unavailable: ${refusal}; close some or retry later`, id, { 'retry-after': '5' });
       return;
     }
     const session = new StreamableHttpSession(randomUUID(), client, registry);
