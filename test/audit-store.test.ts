@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditBackpressureError, openAuditStore, type AuditStore } from '../src/audit/index.js';
@@ -77,6 +77,7 @@ describe('audit store', () => {
     });
     expect(rows[0]!.argumentsBytes).toBe(JSON.stringify({ name: 'vm-7', force: true }).length);
     expect(rows[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(store.verify()).toMatchObject({ ok: true, rows: 1, headSeq: 1 });
     // Numeric request ids keep their type.
     store.record(sampleRecord({ requestId: 12 }));

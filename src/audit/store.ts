@@ -4,7 +4,7 @@
  * may write one database) and the
  * read-only reader used by the CLI. Both expose the same query, stats and verify operations.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditConfig } from '../config/audit.js';
@@ -80,8 +80,11 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
+  const created = !existsSync(path);
   try {
     db = new Database(path);
+    // The audit holds who did what: owner-only (SQLite gives -wal and -shm the same mode).
+    if (created) chmodSync(path, 0o600);
     configureWriter(db);
     migrate(db);
     importJournals(db, path, log);
