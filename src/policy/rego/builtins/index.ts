@@ -28,6 +28,7 @@ import { builtins as providers } from './providers.js';
 import { builtins as cryptoKeys } from './crypto-keys.js';
 import { builtins as template } from './template.js';
 import { builtins as x509 } from './x509.js';
+import { builtins as jsonschema } from './jsonschema.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -53,5 +54,6 @@ registerBuiltins(providers);
 registerBuiltins(cryptoKeys);
 registerBuiltins(template);
 registerBuiltins(x509);
+registerBuiltins(jsonschema);
 
 export * from './registry.js';
