@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import type { AuditOutcome, ToolInfo, TransportKind } from '../types.js';
-import type { ChildExit } from '../transport/child-process.js';
+import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import { toToolInfo, type Exchange } from './intercept.js';
@@ -130,7 +130,7 @@ export class BackendConnection {
     this.state = 'starting';
     const t = this.spec.createTransport();
     this.transport = t;
-    this.perRequestSendErrors = t.lastMessageBytes === undefined;
+    this.perRequestSendErrors = !(t instanceof ChildProcessTransport);
     t.onmessage = this.onMessage as Transport['onmessage'];
     t.onclose = () => this.onTransportClosed(t);
     t.onerror = (err) => this.logger.warn({ backend: this.spec.name, err: err.message }, 'backend transport error');
