@@ -66,7 +66,11 @@ async function runSuite(node22, url, label) {
       const problems = checks
         .filter((c) => c.status === 'FAILURE' || c.status === 'WARNING')
         .map((c) => `${c.status} ${c.id}: ${c.errorMessage ?? c.description}`);
-      results[m[1]] = { status: classify(checks), problems };
+      // INFO checks other than request/response traces say what the suite could not exercise.
+      const notes = checks
+        .filter((c) => c.status === 'INFO' && !/^(incoming|outgoing)-/.test(c.id))
+        .map((c) => `${c.id}: ${c.details?.message ?? c.description}`);
+      results[m[1]] = { status: classify(checks), problems, notes };
     }
     return results;
   } finally {
@@ -138,6 +142,16 @@ async function main() {
     if (results[r.target].__error) continue;
     console.log(`\nREGRESSION ${r.scenario} via ${r.target}: direct ${r.direct}, through ${r.through}`);
     for (const p of r.problems) console.log(`  ${p}`);
+  }
+  for (const t of targets.filter((x) => x !== 'direct' && !results[x].__error)) {
+    for (const s of scenarios) {
+      const before = results.direct?.[s];
+      const after = results[t][s];
+      if (before && after && RANK[after.status] > RANK[before.status]) {
+        console.log(`\nbetter through ${t}: ${s} (direct ${before.status}: ${before.problems.join('; ')})`);
+        for (const n of after.notes) console.log(`  through: ${n}`);
+      }
+    }
   }
   const summary = targets.map((t) => `${t}: ${scenarios.filter((s) => results[t][s]?.status === 'PASS').length}/${scenarios.length} pass`);
   console.log(`\n${summary.join(', ')}; ${regressions.length} regression(s) through mcp-warden`);
