@@ -1,6 +1,6 @@
 /** `mcp-warden keys ...` through the built CLI (run `npm run build` first) on a temp keys file. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -121,6 +121,16 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     expect((await check(old)).ok).toBe(false);
     expect((await check(again)).ok).toBe(true);
     expect(readFileSync(file, 'utf8')).not.toMatch(/mcpw_/);
+  });
+
+  it('concurrent commands on one file lose no key (lock file)', async () => {
+    const racy = join(dir, 'racy.yaml');
+    const made = await Promise.all(Array.from({ length: 6 }, (_, i) => cli(['keys', 'create', '--keys-file', racy, '--client', `c${i}`])));
+    expect(made.map((m) => m.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    const listed = JSON.parse((await cli(['keys', 'list', '--keys-file', racy, '--json'])).stdout) as Array<{ client: string }>;
+    expect(listed.map((k) => k.client).sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+    for (const m of made) expect(readFileSync(racy, 'utf8')).not.toContain(m.stdout.trim());
+    expect(existsSync(`${racy}.lock`)).toBe(false);
   });
 
   it('bad input: unknown client for rotate, bad duration, no keys file, a broken file', async () => {

@@ -4,7 +4,7 @@
  * running server never reads half a file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { apiKeyEntrySchema, type ApiKeyEntry } from '../config/auth.js';
@@ -65,5 +65,42 @@ export function writeKeysFile(file: string, keys: ApiKeyEntry[]): void {
   } catch (err) {
     rmSync(temp, { force: true });
     throw new KeysFileError(file, `cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+const LOCK_WAIT_MS = 5000;
+const LOCK_STALE_MS = 30_000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Read-modify-write of the keys file under an exclusive lock file (`<file>.lock`, created with
+ * O_EXCL), so two `mcp-warden keys` commands at once never lose a key. A lock older than 30 s is
+ * taken to be left over from a crash and removed.
+ */
+export function updateKeysFile<T>(file: string, change: (keys: ApiKeyEntry[]) => { keys: ApiKeyEntry[]; result: T }): T {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new KeysFileError(file, `cannot create lock ${lock}: ${code ?? String(err)}`);
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) rmSync(lock, { force: true });
+      else if (Date.now() > deadline) throw new KeysFileError(file, `locked by another mcp-warden keys command (${lock}); retry, or remove the lock if no command is running`);
+      else sleepSync(20);
+    }
+  }
+  try {
+    const { keys, result } = change(readKeysFile(file));
+    writeKeysFile(file, keys);
+    return result;
+  } finally {
+    rmSync(lock, { force: true });
   }
 }

@@ -8,7 +8,7 @@ import type { ApiKeyEntry } from '../../config/auth.js';
 import { loadConfigFile } from '../../config/load.js';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../identity/api-keys.js';
 import { parseDuration } from '../../identity/duration.js';
-import { readKeysFile, writeKeysFile } from '../../identity/keys-file.js';
+import { readKeysFile, updateKeysFile } from '../../identity/keys-file.js';
 import { CliError, EXIT } from '../errors.js';
 
 interface FileOptions {
@@ -85,13 +85,12 @@ function register(program: Command): void {
       const file = keysFilePath(opts);
       const now = Date.now();
       const lifetime = durationOption(opts.expires, '--expires');
-      const list = readKeysFile(file);
       const fields: Omit<ApiKeyEntry, 'id' | 'hash' | 'created'> = { client: opts.client, roles: parseRoles(opts.roles) };
       if (opts.name !== undefined) fields.name = opts.name;
       if (lifetime !== undefined) fields.expires = new Date(now + lifetime).toISOString();
       if (opts.deployment !== undefined) fields.deployment = opts.deployment;
       const { key, entry } = newKey(fields, now);
-      writeKeysFile(file, [...list, entry]);
+      updateKeysFile(file, (list) => ({ keys: [...list, entry], result: undefined }));
       announce(key, entry, file);
     });
 
@@ -128,12 +127,13 @@ function register(program: Command): void {
       if ((id === undefined) === (opts.client === undefined)) throw new CliError('give either a key id or --client, not both', EXIT.USAGE);
       const file = keysFilePath(opts);
       const now = Date.now();
-      const list = readKeysFile(file);
       const revokedAt = new Date(now).toISOString();
-      const hit = list.filter((k) => (id !== undefined ? k.id === id : k.client === opts.client && status(k, now) === 'active'));
-      if (hit.length === 0) throw new CliError(id !== undefined ? `no key with id ${id} in ${file}` : `client ${opts.client} has no active key in ${file}`, EXIT.CHECK_FAILED);
-      for (const k of hit) if (!k.revoked) k.revoked = revokedAt;
-      writeKeysFile(file, list);
+      const hit = updateKeysFile(file, (list) => {
+        const matched = list.filter((k) => (id !== undefined ? k.id === id : k.client === opts.client && status(k, now) === 'active'));
+        if (matched.length === 0) throw new CliError(id !== undefined ? `no key with id ${id} in ${file}` : `client ${opts.client} has no active key in ${file}`, EXIT.CHECK_FAILED);
+        for (const k of matched) if (!k.revoked) k.revoked = revokedAt;
+        return { keys: list, result: matched };
+      });
       process.stderr.write(`revoked ${hit.map((k) => k.id).join(', ')}\n`);
     });
 
@@ -147,23 +147,24 @@ function register(program: Command): void {
       const now = Date.now();
       const grace = opts.grace.trim() === '0' ? 0 : durationOption(opts.grace, '--grace')!;
       const lifetime = durationOption(opts.expires, '--expires');
-      const list = readKeysFile(file);
-      const active = list.filter((k) => k.client === opts.client && status(k, now) === 'active');
-      const newest = active.at(-1);
-      if (!newest) throw new CliError(`client ${opts.client} has no active key in ${file}; use keys create`, EXIT.CHECK_FAILED);
-      const fields: Omit<ApiKeyEntry, 'id' | 'hash' | 'created'> = { client: newest.client, roles: [...newest.roles] };
-      if (newest.name !== undefined) fields.name = newest.name;
-      if (newest.deployment !== undefined) fields.deployment = newest.deployment;
-      const inherited = newest.expires && newest.created ? Date.parse(newest.expires) - Date.parse(newest.created) : undefined;
-      const life = lifetime ?? inherited;
-      if (life !== undefined && life > 0) fields.expires = new Date(now + life).toISOString();
       const graceEnd = new Date(now + grace).toISOString();
-      for (const k of active) {
-        if (grace === 0) k.revoked = graceEnd;
-        else if (!k.expires || Date.parse(k.expires) > now + grace) k.expires = graceEnd;
-      }
-      const { key, entry } = newKey(fields, now);
-      writeKeysFile(file, [...list, entry]);
+      const { key, entry, active } = updateKeysFile(file, (list) => {
+        const active = list.filter((k) => k.client === opts.client && status(k, now) === 'active');
+        const newest = active.at(-1);
+        if (!newest) throw new CliError(`client ${opts.client} has no active key in ${file}; use keys create`, EXIT.CHECK_FAILED);
+        const fields: Omit<ApiKeyEntry, 'id' | 'hash' | 'created'> = { client: newest.client, roles: [...newest.roles] };
+        if (newest.name !== undefined) fields.name = newest.name;
+        if (newest.deployment !== undefined) fields.deployment = newest.deployment;
+        const inherited = newest.expires && newest.created ? Date.parse(newest.expires) - Date.parse(newest.created) : undefined;
+        const life = lifetime ?? inherited;
+        if (life !== undefined && life > 0) fields.expires = new Date(now + life).toISOString();
+        for (const k of active) {
+          if (grace === 0) k.revoked = graceEnd;
+          else if (!k.expires || Date.parse(k.expires) > now + grace) k.expires = graceEnd;
+        }
+        const made = newKey(fields, now);
+        return { keys: [...list, made.entry], result: { ...made, active } };
+      });
       announce(key, entry, file);
       process.stderr.write(`old key${active.length > 1 ? 's' : ''} ${active.map((k) => k.id).join(', ')} ${grace === 0 ? 'revoked' : `valid until ${graceEnd}`}\n`);
     });
