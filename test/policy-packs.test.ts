@@ -2,7 +2,7 @@
  * Each shipped pack's own `*_test.rego` unit tests pass on our Rego engine (as `mcp-warden policy
  * test policies/<pack>` runs them), and each pack loads through createPolicyDecider.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PACKS_DIR, createPolicyDecider } from '../src/policy/index.js';
 import { runRegoTests } from './helpers/rego-tests.js';
@@ -23,10 +23,16 @@ describe('policy packs', () => {
       expect(failed).toEqual([]);
     });
 
-    it(`${pack}: loads as a policy`, () => {
+    it(`${pack}: loads as a policy (with its example data, when it has some)`, () => {
       const decider = createPolicyDecider({ paths: [pack], watch: false });
       expect(decider.version).toMatch(/^[0-9a-f]{16}$/);
       decider.close();
+      const example = `${BUILTIN_PACKS_DIR}/${pack}/example-data.yaml`;
+      if (existsSync(example)) {
+        const withData = createPolicyDecider({ paths: [pack], dataFiles: [example], watch: false });
+        expect(withData.version).not.toBe(decider.version);
+        withData.close();
+      }
     });
   }
 });
