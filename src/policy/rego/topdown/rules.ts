@@ -5,6 +5,7 @@ import type { Loc } from '../ast/types.js';
 import type { Evaluator } from './eval.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type Frame } from './state.js';
+import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
 function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
@@ -69,9 +70,26 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   return v;
 }
 
+const indexes = new WeakMap<readonly CRule[], RuleIndex | null>();
+
+/** the rules of a list that may match the current input (rule indexing) */
+function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
+  if (rules.length < 4) return rules;
+  let ix = indexes.get(rules);
+  if (ix === undefined) {
+    ix = buildIndex(rules);
+    indexes.set(rules, ix);
+  }
+  if (ix === null) return rules;
+  const c = candidates(ix, ev.st.input);
+  const out: CRule[] = new Array(c.length);
+  for (let i = 0; i < c.length; i++) out[i] = rules[c[i]!]!;
+  return out;
+}
+
 function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
   let result: Value | undefined;
-  for (const r of node.complete) {
+  for (const r of select(ev, node.complete)) {
     if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
     const f: Frame = new Array(r.nslots);
     evalClauses(ev, r, f, (v) => {
@@ -85,7 +103,7 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
 
 function evalSets(ev: Evaluator, node: RuleNode): Value {
   const out = new RSet();
-  for (const r of node.sets) {
+  for (const r of select(ev, node.sets)) {
     const f: Frame = new Array(r.nslots);
     ev.evalBody(r.body, 0, f, () => ev.evalTerm(r.keyPath[0]!, f, (v) => (out.add(v), false)));
   }
@@ -94,7 +112,7 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
 
 function evalObjects(ev: Evaluator, node: RuleNode): Value {
   const out = new RObject();
-  for (const r of node.objects) {
+  for (const r of select(ev, node.objects)) {
     const f: Frame = new Array(r.nslots);
     evalClausesKeyed(ev, r, f, (keys, v) => {
       insertPath(out, keys, v, node, r, r.setElem !== undefined);
