@@ -1,13 +1,13 @@
 /**
  * Client transports to HTTP backends (Streamable HTTP and legacy HTTP+SSE), one per client session.
- * Streamable HTTP uses our lean client transport (src/transport/http/streamable-client.ts), legacy
- * SSE the SDK's: they handle sessions, SSE streams, reconnection and the MCP-Protocol-Version
- * header. The only headers sent are the backend's own from warden.yaml (`headers`, `bearerToken`):
- * the client's credential is never forwarded, because nothing from the client's HTTP request
- * reaches this module.
+ * Both are our lean client transports (src/transport/http/streamable-client.ts, sse-client.ts):
+ * they handle sessions, SSE streams, reconnection and the MCP-Protocol-Version header. The only
+ * headers sent are the backend's own from warden.yaml (`headers`, `bearerToken`): the client's
+ * credential is never forwarded, because nothing from the client's HTTP request reaches this
+ * module.
  */
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { HttpBackendConfig } from '../config/backends.js';
+import { SseClientTransport } from './http/sse-client.js';
 import { StreamableHttpClientTransport } from './http/streamable-client.js';
 import type { Transport } from './types.js';
 
@@ -28,8 +28,8 @@ export interface HttpBackendTransport extends Transport {
 
 export function createHttpBackendTransport(config: HttpBackendConfig): HttpBackendTransport {
   const url = new URL(config.url);
-  const requestInit: RequestInit = { headers: backendHeaders(config) };
-  if (config.transport === 'sse') return new SSEClientTransport(url, { requestInit });
-  // Our lean client (src/transport/http/streamable-client.ts): the SDK's costs ~1 ms CPU per call.
-  return new StreamableHttpClientTransport(url, { headers: backendHeaders(config) });
+  const headers = backendHeaders(config);
+  // Our lean clients (src/transport/http/): the SDK's cost about 1 ms of CPU per call.
+  if (config.transport === 'sse') return new SseClientTransport(url, { headers });
+  return new StreamableHttpClientTransport(url, { headers });
 }
