@@ -14,7 +14,6 @@ import { registerAdminRoutes } from '../../admin/index.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
-import { createHttpFrontend } from '../../transport/http/index.js';
 import { CliError, EXIT } from '../errors.js';
 import { openStdioSession } from '../run-stdio.js';
 import { packageVersion } from '../version.js';
@@ -73,6 +72,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     baseDir,
   });
 
+  // Loaded here, not at the top: fastify is not needed by the other commands (wrap starts faster).
+  const { createHttpFrontend } = await import('../../transport/http/index.js');
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   if (http && 'query' in wired.recorder) registerAdminRoutes(http.app, { store: wired.recorder as AuditStore, config });
