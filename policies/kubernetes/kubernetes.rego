@@ -108,31 +108,39 @@ verb := v if {
 	tool == "kubectl_generic"
 }
 
-allow if {
-	applies
-	input.tool
+# The verb's class, computed once per decision: read, write, exec or unknown.
+verb_kind := "read" if {
 	verb in read_verbs
+} else := "write" if {
+	verb in write_verbs
+} else := "exec" if {
+	verb == "exec"
+} else := "unknown" if {
+	verb
 }
 
 allow if {
+	verb_kind == "read"
 	applies
-	input.tool
-	verb in write_verbs
+}
+
+allow if {
+	verb_kind == "write"
+	applies
 	not read_only
 }
 
 allow if {
+	verb_kind == "exec"
 	applies
-	input.tool
-	verb == "exec"
 	exec_enabled
 }
 
 # At the list phase a tool whose verb depends on its arguments is shown when some call could pass.
 allow if {
-	applies
 	input.phase == "list"
 	tool in argument_verb_tools
+	applies
 	not listing_denied
 }
 
@@ -142,31 +150,26 @@ listing_denied if {
 }
 
 deny contains sprintf("Operation '%s' is not allowed in read-only mode", [verb]) if {
+	verb_kind == "write"
 	applies
-	input.tool
-	verb in write_verbs
 	read_only
 }
 
 deny contains sprintf("Operation '%s' is not allowed in read-only mode", [tool]) if {
-	applies
 	input.phase == "list"
+	applies
 	listing_denied
 }
 
 deny contains "Operation 'exec' is disabled (set data.warden.kubernetes.allow_exec to true to enable it)" if {
+	verb_kind == "exec"
 	applies
-	input.tool
-	verb == "exec"
 	not exec_enabled
 }
 
 deny contains sprintf("Operation '%s' is not recognized: denied", [verb]) if {
+	verb_kind == "unknown"
 	applies
-	input.tool
-	not verb in read_verbs
-	not verb in write_verbs
-	verb != "exec"
 }
 
 deny contains sprintf("Tool '%s' is not recognized by the kubernetes pack: denied", [input.tool.name]) if {
