@@ -38,6 +38,8 @@ export class HttpSession {
 
   /** The first `n` keep-alive connections of the pool, opened on demand. */
   async #connections(n) {
+    // Servers close idle keep-alive connections (e.g. while other scenarios run): replace those.
+    this.pool = this.pool.filter((c) => !c.closed);
     while (this.pool.length < n) {
       const conn = new RawHttpConnection(this.url.hostname, Number(this.url.port));
       await conn.ready;

@@ -21,7 +21,9 @@ export class RawHttpConnection {
       this.#parse();
     });
     this.socket.on('error', (err) => this.#fail(err));
+    this.closed = false;
     this.socket.on('close', () => {
+      this.closed = true;
       if (this.pending && !this.inHead && this.bodyLength === -2) {
         this.body = this.buf;
         this.#complete();
@@ -49,6 +51,10 @@ export class RawHttpConnection {
     let head = `${method} ${path} HTTP/1.1\r\n`;
     for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
     head += `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    if (this.closed) {
+      cb(new Error('connection closed'));
+      return;
+    }
     this.pending = cb;
     this.socket.write(head + body);
   }

@@ -33,8 +33,8 @@ const scale = Number(opts.scale ?? (opts.quick ? 0.1 : 1));
 const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 4));
 /** Calls per scenario per concurrency (split across rounds), and warm-up calls before the first round. */
 const PLAN = {
-  stdio: { 1: 6000, 16: 16000, warmup: 1500 },
-  http: { 1: 3000, 16: 8000, warmup: 800 },
+  stdio: { 1: 4000, 16: 12000, warmup: 1000 },
+  http: { 1: 2000, 16: 6000, warmup: 600 },
 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -88,17 +88,30 @@ async function main() {
     }
     const active = list.filter((s) => handles.has(s.name));
     const agg = {};
+    const failed = {};
     for (const c of CONCURRENCIES) {
       for (const s of active) {
         const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale * (s.callScale ?? 1)));
-        await handles.get(s.name).session.run(warm, c, s.call);
+        if (failed[s.name]) continue;
+        await handles.get(s.name).session.run(warm, c, s.call).catch((err) => {
+          failed[s.name] = `warm-up: ${err.message.split('\n')[0]}`;
+          log(`${s.name} failed: ${err.message}`);
+        });
       }
       for (let round = 0; round < rounds; round++) {
         // Alternate the order each round so no scenario always runs right after the same neighbour.
         const order = round % 2 ? [...active].reverse() : active;
         for (const s of order) {
           const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale * (s.callScale ?? 1)) / rounds));
-          const m = await measure(handles.get(s.name), s, calls, c);
+          if (failed[s.name]) continue;
+          let m;
+          try {
+            m = await measure(handles.get(s.name), s, calls, c);
+          } catch (err) {
+            failed[s.name] = err.message.split('\n')[0];
+            log(`${s.name} failed: ${err.message}`);
+            continue;
+          }
           const a = ((agg[s.name] ??= {})[c] ??= {
             calls: 0, latencies: [], elapsedMs: 0, proxyCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
             proxyMeasured: !!handles.get(s.name).proxyPid, backendMeasured: !!handles.get(s.name).backendPid,
@@ -125,6 +138,7 @@ async function main() {
     for (const s of list) console.log(`  ${s.name.padEnd(16)} ${s.note}`);
     console.log(render(results, list, CONCURRENCIES));
     for (const [name, reason] of Object.entries(skipped)) console.log(`SKIPPED ${name}: ${reason}`);
+    for (const [name, reason] of Object.entries(failed)) console.log(`FAILED ${name} (its figures cover only the rounds before): ${reason}`);
     const v = verdicts(results, list, CONCURRENCIES);
     console.log(`\nGoals\n${v.text || '(no goal comparisons ran)'}`);
 
@@ -147,7 +161,7 @@ async function main() {
     const dir = path.join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, results, skipped, goals: v, extras }, null, 2));
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, results, skipped, failed, goals: v, extras }, null, 2));
     console.log(`\nresults written to ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();
