@@ -157,3 +157,56 @@ ${ALLOW_ALL_POLICY}`);
     expect(firstText(found)).toContain('a.txt');
   });
 });
+
+describe('serve (Streamable HTTP) -> two server-everything backends (stdio)', () => {
+  let serve: ServeProcess;
+  let client: Client;
+  beforeAll(async () => {
+    const backend = (name: string) => `
+  - name: ${name}
+    transport: stdio
+    command: ${JSON.stringify(process.execPath)}
+    args: [${JSON.stringify(EVERYTHING)}, stdio]`;
+    serve = await startServe(`backends:${backend('one')}${backend('two')}
+auth: { anonymous: true }
+audit: { enabled: false }
+${ALLOW_ALL_POLICY}`);
+    client = await connectHttp(serve.url, testClient('two-everything'));
+  });
+  afterAll(async () => {
+    await client?.close();
+    await serve?.stop();
+  });
+
+  it('routes concurrent sampling and elicitation from two backends to the client and back to the right one', async () => {
+    await waitFor(async () => {
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor === undefined ? undefined : { cursor });
+        names.push(...page.tools.map((t) => t.name));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return names.includes('one__trigger-sampling-request') && names.includes('two__trigger-elicitation-request');
+    }, 15_000, 'conditional tools of both backends');
+    const [a, b, c] = await Promise.all([
+      client.callTool({ name: 'one__trigger-sampling-request', arguments: { prompt: 'p1', maxTokens: 5 } }),
+      client.callTool({ name: 'two__trigger-sampling-request', arguments: { prompt: 'p2', maxTokens: 5 } }),
+      client.callTool({ name: 'two__trigger-elicitation-request', arguments: {} }),
+    ]);
+    expect(firstText(a)).toContain('sampled: 1 message(s)');
+    expect(firstText(b)).toContain('sampled: 1 message(s)');
+    expect((c.content as Array<{ text?: string }>).map((x) => x.text).join('\n')).toContain('Ada');
+  });
+
+  it('relays progress from both backends to the calls that asked for it', async () => {
+    const p1: number[] = [];
+    const p2: number[] = [];
+    await Promise.all([
+      client.callTool({ name: 'one__trigger-long-running-operation', arguments: { duration: 0.4, steps: 2 } }, undefined, { onprogress: (p) => p1.push(p.progress) }),
+      client.callTool({ name: 'two__trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } }, undefined, { onprogress: (p) => p2.push(p.progress) }),
+    ]);
+    expect(p1).toEqual([1, 2]);
+    expect(p2).toEqual([1, 2, 3]);
+  });
+});
