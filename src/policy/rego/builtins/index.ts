@@ -29,6 +29,7 @@ import { builtins as cryptoKeys } from './crypto-keys.js';
 import { builtins as template } from './template.js';
 import { builtins as x509 } from './x509.js';
 import { builtins as jsonschema } from './jsonschema.js';
+import { builtins as graphql } from './graphql.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -55,5 +56,6 @@ registerBuiltins(cryptoKeys);
 registerBuiltins(template);
 registerBuiltins(x509);
 registerBuiltins(jsonschema);
+registerBuiltins(graphql);
 
 export * from './registry.js';
