@@ -98,6 +98,18 @@ export class WardenAuthenticator implements Authenticator {
     this.metadataUrl = config.oauth ? resourceMetadataUrl(config.oauth.resource) : undefined;
     const scopes = config.oauth?.requiredScopes.length ? config.oauth.requiredScopes : config.oauth?.scopesSupported;
     this.scope = scopes && scopes.length > 0 ? scopes.join(' ') : undefined;
+    this.logStartup();
+  }
+
+  private logStartup(): void {
+    const { config, logger } = this;
+    if (!logger) return;
+    const jwt = config.jwt ? (config.jwt.jwksUrl ? 'jwks' : config.jwt.publicKey ? 'public key' : 'shared secret') : 'off';
+    logger.info({ apiKeys: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, anonymous: config.anonymous }, 'auth: client identification configured');
+    if (config.jwt && config.jwt.issuer === undefined) logger.warn('auth.jwt.issuer is not set: tokens of any issuer signed by the configured key are accepted');
+    if (!this.credentialsConfigured && !config.anonymous) {
+      logger.warn('auth: no API keys, keys file or JWT configured and auth.anonymous is false: every HTTP request will be refused with 401');
+    }
   }
 
   authenticate(request: AuthRequest): AuthResult | Promise<AuthResult> {
