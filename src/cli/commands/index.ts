@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import * as audit from './audit.js';
 import * as config from './config.js';
 import * as keys from './keys.js';
+import * as policy from './policy.js';
 import * as serve from './serve.js';
 import * as wrap from './wrap.js';
 
@@ -10,6 +11,7 @@ export const commandModules: ReadonlyArray<{ register(program: Command): void }>
   audit,
   config,
   keys,
+  policy,
   serve,
   wrap,
 ];

@@ -7,7 +7,7 @@
  * This folder imports nothing from the rest of mcp-warden.
  */
 import './builtins/index.js';
-import type { Module } from './ast/types.js';
+import type { Expr, Module } from './ast/types.js';
 import { BodyCompiler, compileModules, type Compiled, type CompiledQuery, type SourceFile } from './compile/compiler.js';
 import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
@@ -19,6 +19,9 @@ export { RegoCompileError, type CompileIssue } from './compile/errors.js';
 export { RegoEvalError } from './topdown/errors.js';
 export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
 export type { SourceFile } from './compile/compiler.js';
+export { evalQuery, type QueryResult, type ExpressionResult } from './query.js';
+export { loadPaths, LoadError, type Loaded } from './loader.js';
+export { runTests, testNames, type TestResult } from './tester.js';
 export * from './value/index.js';
 
 export interface EvalOptions {
@@ -67,14 +70,23 @@ export class Policy {
 
   /** evaluates a query; returns one row of variable bindings per solution (empty: undefined) */
   eval(query: string, opts: EvalOptions = {}): ResultRow[] {
-    const q = this.prepare(query);
+    return this.run(this.prepare(query), opts, false);
+  }
+
+  /** evaluates parsed query expressions; withHidden also returns $-named variables */
+  evalBody(body: Expr[], opts: EvalOptions = {}, withHidden = false): ResultRow[] {
+    return this.run(this.bodies.compileQuery(body), opts, withHidden);
+  }
+
+  private run(q: CompiledQuery, opts: EvalOptions, withHidden: boolean): ResultRow[] {
+    const vars = withHidden ? q.allVars : q.vars;
     const ctx = new QueryContext(opts.strict ?? false, opts.print, opts.nowNs);
     const ev = new Evaluator(this.compiled.root, { strict: opts.strict ?? false, ctx }, opts.input, opts.data ?? this.data);
     const rows: ResultRow[] = [];
     const f = new Array<Value | undefined>(q.nslots);
     ev.evalBody(q.body, 0, f, () => {
       const row: ResultRow = {};
-      for (const v of q.vars) if (f[v.slot] !== undefined) row[v.name] = f[v.slot]!;
+      for (const v of vars) if (f[v.slot] !== undefined) row[v.name] = f[v.slot]!;
       rows.push(row);
       return false;
     });

@@ -26,6 +26,8 @@ export interface CompiledQuery {
   nslots: number;
   /** named query variables (result bindings) and their slots */
   vars: { name: string; slot: number }[];
+  /** all query variables, including $-named ones */
+  allVars: { name: string; slot: number }[];
 }
 
 export interface Compiled {
@@ -242,8 +244,9 @@ export class BodyCompiler {
     const scope = new Scope(null, { n: 0 });
     try {
       const body = this.compileBody(res.resolveBody(parsed, scope), new Set(), globals);
-      const vars = [...scope.vars.entries()].filter(([n]) => !n.startsWith('__') && !n.startsWith('$')).map(([name, slot]) => ({ name, slot }));
-      return { body, nslots: scope.counter.n, vars };
+      const allVars = [...scope.vars.entries()].map(([name, slot]) => ({ name, slot }));
+      const vars = allVars.filter(({ name }) => !name.startsWith('__') && !name.startsWith('$'));
+      return { body, nslots: scope.counter.n, vars, allVars };
     } catch (e) {
       if (e instanceof IssueError) throw new RegoCompileError([e.issue]);
       throw e;
@@ -252,7 +255,7 @@ export class BodyCompiler {
 
   private checkHeadSafe(t: Term, bound: Set<number>, cr: CRule): void {
     const visit = (x: Term): void => {
-      if (x.t === 'var' && x.slot >= 0 && !bound.has(x.slot)) fail(x.loc, `var ${x.name} is unsafe`);
+      if (x.t === 'var' && x.slot >= 0 && !bound.has(x.slot)) fail(x.loc, `rego_unsafe_var_error: var ${x.name} is unsafe`);
       if (x.t === 'ref') {
         visit(x.head);
         // vars in ref paths are bound by iterating the ref

@@ -204,9 +204,9 @@ export function reorderBody(body: Expr[], bound: Set<number>): Expr[] {
     if (picked < 0) {
       for (let i = 0; i < body.length; i++) {
         if (done[i]) continue;
-        for (const s of infos[i]!.needs) if (!bound.has(s)) fail(body[i]!.loc, `var ${varName(body, s)} is unsafe`);
+        for (const s of infos[i]!.needs) if (!bound.has(s)) fail(body[i]!.loc, `rego_unsafe_var_error: var ${varName(body, s)} is unsafe`);
         const e = body[i]!;
-        for (const s of infos[i]!.binds) if (!bound.has(s)) fail(e.loc, `var ${varName(body, s)} is unsafe`);
+        for (const s of infos[i]!.binds) if (!bound.has(s)) fail(e.loc, `rego_unsafe_var_error: var ${varName(body, s)} is unsafe`);
       }
       fail(body[0]!.loc, 'unsafe expression');
     }
