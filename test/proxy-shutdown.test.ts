@@ -4,9 +4,10 @@
  * the child's exit code, and a command that does not exist exits 127 with one clear line.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
 import { LineClient } from './helpers/line-client.js';
-import { connectHttp, firstText, isAlive, startServe, TEST_BACKEND, waitFor, ALLOW_ALL_POLICY } from './helpers/proxy.js';
+import { ALLOW_ALL_POLICY, connectHttp, firstText, isAlive, startServe, TEST_BACKEND, testClient, waitFor } from './helpers/proxy.js';
 
 async function wrapWithChildPid(): Promise<{ c: LineClient; childPid: number }> {
   const c = new LineClient(['wrap', '--no-audit', '--policy', 'allow-all', '--', process.execPath, TEST_BACKEND]);
@@ -79,4 +80,32 @@ ${ALLOW_ALL_POLICY}`);
       for (const client of clients) await client.close().catch(() => undefined);
     });
   }
+
+  it('an HTTP client ending its session (DELETE) ends that session\'s child backend only', async () => {
+    const serve = await startServe(`backends:
+  - name: one
+    transport: stdio
+    command: ${JSON.stringify(process.execPath)}
+    args: [${JSON.stringify(TEST_BACKEND)}]
+auth: { anonymous: true }
+audit: { enabled: false }
+${ALLOW_ALL_POLICY}`);
+    try {
+      const leaving = testClient('leaving');
+      const transport = new StreamableHTTPClientTransport(new URL(serve.url));
+      await leaving.connect(transport);
+      const staying = await connectHttp(serve.url);
+      const pidOf = async (c: Client) => (JSON.parse(firstText(await c.callTool({ name: 'whoami', arguments: {} }))) as { pid: number }).pid;
+      const gone = await pidOf(leaving);
+      const kept = await pidOf(staying);
+      await transport.terminateSession();
+      await leaving.close();
+      await waitFor(() => !isAlive(gone), 5000, 'the leaving session\'s child gone');
+      expect(isAlive(kept)).toBe(true);
+      expect(await pidOf(staying)).toBe(kept);
+      await staying.close();
+    } finally {
+      await serve.stop();
+    }
+  });
 });

@@ -23,6 +23,8 @@ import { ClientSession, type ProxyShared } from './session.js';
 /** Environment variables that carry a client's own credential to mcp-warden: never passed to backends. */
 export const CLIENT_CREDENTIAL_ENV = ['MCP_WARDEN_API_KEY', 'MCP_WARDEN_TOKEN', 'MCP_WARDEN_ADMIN_TOKEN'];
 
+const BACKEND_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 export interface ProxyOptions {
   backends: ReadonlyArray<BackendConfig>;
   namespaceSeparator?: string;
@@ -32,7 +34,7 @@ export interface ProxyOptions {
   logger: Logger;
   /** mcp-warden's version, for the merged serverInfo. */
   version: string;
-  /** Largest message accepted from a stdio backend. */
+  /** The client-side message limit (server.maxMessageBytes); backends may answer up to 64 MiB or this, whichever is larger. */
   maxMessageBytes?: number;
   /** Directory relative backend cwd values are resolved against. */
   baseDir?: string;
@@ -57,8 +59,10 @@ export function backendSpecs(options: ProxyOptions): BackendSpec[] {
     if (cfg.transport === 'stdio') {
       const cwd = cfg.cwd === undefined ? undefined : isAbsolute(cfg.cwd) ? cfg.cwd : resolve(options.baseDir ?? process.cwd(), cfg.cwd);
       const env = childEnv(baseEnv, cfg.env);
+      // A backend's answer (a file, a long listing) may legitimately exceed what clients may send.
+      const maxMessageBytes = Math.max(options.maxMessageBytes ?? 0, BACKEND_MAX_MESSAGE_BYTES);
       createTransport = () =>
-        new ChildProcessTransport({ command: cfg.command, args: cfg.args, env, cwd, maxMessageBytes: options.maxMessageBytes });
+        new ChildProcessTransport({ command: cfg.command, args: cfg.args, env, cwd, maxMessageBytes });
       restart = cfg.restart;
     } else {
       createTransport = () => createHttpBackendTransport(cfg);
