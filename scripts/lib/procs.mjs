@@ -104,6 +104,34 @@ export async function startHttpTestServer(script, extraArgs = []) {
   return { ...handle, url };
 }
 
+/** Resolves with the first capture of `pattern` in the process's stderr. */
+function waitForLine({ proc, stderrLines }, pattern, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const check = () => {
+      for (const line of stderrLines) {
+        const m = pattern.exec(line);
+        if (m) return done(undefined, m[1]);
+      }
+    };
+    const onData = () => setImmediate(check);
+    const onExit = (code) => done(new Error(`process exited with code ${code}`));
+    const timer = setTimeout(() => done(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+    const done = (err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      proc.stderr.off('data', onData);
+      proc.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(value);
+    };
+    proc.stderr.on('data', onData);
+    proc.once('exit', onExit);
+    check();
+  });
+}
+
 /** A Rego policy that allows everything (for measuring and conformance without policy effects). */
 export const ALLOW_ALL_REGO = 'package mcp.authz\n\ndefault allow := true\n';
 
@@ -117,9 +145,8 @@ export async function startServe(backend, overrides = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'warden-harness-'));
   const policyFile = path.join(dir, 'allow-all.rego');
   await writeFile(policyFile, ALLOW_ALL_REGO);
-  const port = await freePort();
   const config = {
-    server: { host: '127.0.0.1', port, ...overrides.server },
+    server: { host: '127.0.0.1', port: 0, ...overrides.server },
     backends: [{ name: 'backend', prefix: '', ...backend }],
     policy: overrides.policy ?? { paths: [policyFile], watch: false },
     auth: { anonymous: true },
@@ -129,13 +156,14 @@ export async function startServe(backend, overrides = {}) {
   const configFile = path.join(dir, 'warden.yaml');
   await writeFile(configFile, toYaml(config));
   const handle = startProcess(process.execPath, [WARDEN_CLI, 'serve', '--config', configFile]);
+  let url;
   try {
-    await waitForPort(port, 20_000, handle.proc);
+    // Port 0: serve reports the bound address ("mcp-warden: listening on http://127.0.0.1:N/mcp").
+    url = await waitForLine(handle, /listening on (http:\/\/\S+)/, 20_000);
   } catch (err) {
     await handle.stop();
     throw new Error(`mcp-warden serve did not start: ${err.message}\n${handle.stderrLines.join('\n')}`);
   }
-  const url = `http://127.0.0.1:${port}${config.server.mcpPath ?? '/mcp'}`;
   const stop = async () => {
     await handle.stop();
     await rm(dir, { recursive: true, force: true });
