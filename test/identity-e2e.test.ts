@@ -178,6 +178,13 @@ log: { level: debug }
         for (const secret of Object.values(c.headers)) expect(text + (challenge ?? '')).not.toContain(secret.replace(/^Bearer /, ''));
       }
     }
+    // A valid credential of another client on this session: the session does not exist for it.
+    const hijack = await fetch(serve.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', 'mcp-session-id': sessionId, 'x-api-key': keys.dashboard },
+      body: JSON.stringify(call),
+    });
+    expect(hijack.status).toBe(404);
     expect(toolCalls()).toBe(before);
     await client.close();
   });
