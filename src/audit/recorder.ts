@@ -33,6 +33,8 @@ export interface RecorderOptions {
   backpressure: 'block' | 'fail-closed';
   retention?: RetentionRule;
   retentionIntervalMs: number;
+  /** Niceness of the writer thread (Linux: per thread). */
+  writerNice: number;
   logger?: Logger;
   /** Called after the writer thread is gone and the journal is closed. */
   onClosed?: () => void;
@@ -152,6 +154,7 @@ export class AuditRecorder implements Recorder {
       journalId: this.options.spool.id,
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
+      niceness: this.options.writerNice,
     };
     const worker = spawnWriter(data);
     if (this.waiters.length === 0) worker.unref();

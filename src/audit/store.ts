@@ -98,6 +98,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
       backpressure: config.backpressure,
       retention: config.retention,
       retentionIntervalMs: (config.retention?.intervalSeconds ?? 600) * 1000,
+      writerNice: config.writerNice,
       logger: log,
       onClosed: () => db!.close(),
     });

@@ -4,6 +4,7 @@
  * retention job. Keeping it on its own thread means no database write ever runs on the thread that
  * answers MCP calls.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { ChainWriter, forgetJournal } from './chain-writer.js';
@@ -15,6 +16,8 @@ export interface WriterWorkerData {
   journalId: string;
   retention?: RetentionRule;
   retentionIntervalMs: number;
+  /** Scheduling niceness of the writer thread (0: same as the proxy). */
+  niceness?: number;
 }
 
 export type ToWriter = { type: 'batch'; text: string } | { type: 'retention' } | { type: 'close' };
@@ -26,6 +29,15 @@ export type FromWriter =
 
 const port = parentPort!;
 const data = workerData as WriterWorkerData;
+if (data.niceness) {
+  try {
+    // On Linux a nice value applies to the calling thread: when CPU is short, the threads that
+    // answer MCP calls go first and this one catches up (its queue is bounded by back-pressure).
+    setPriority(data.niceness);
+  } catch {
+    // Not permitted or not supported: run at normal priority.
+  }
+}
 const db = new Database(data.dbPath);
 configureWriter(db);
 const writer = new ChainWriter(db);

@@ -13,6 +13,8 @@ export const auditSchema = z
     /** Rows queued beyond this apply `backpressure`. */
     maxQueue: z.number().int().positive().default(100_000),
     backpressure: z.enum(['block', 'fail-closed']).default('block'),
+    /** Scheduling niceness of the batch writer thread (0-19): when CPU is short, answering calls goes first. */
+    writerNice: z.number().int().min(0).max(19).default(5),
     retention: z
       .object({
         /** Rows older than this many days are removed. */
