@@ -52,17 +52,19 @@ function yamlMarshal(v: Value): string {
 }
 
 function yamlUnmarshal(s: string): Value {
-  let doc: unknown;
-  try {
-    doc = YAML.parse(s, { intAsBigInt: true, merge: true, uniqueKeys: false });
-  } catch (e) {
-    const err = e as { message: string; linePos?: { line: number }[] };
-    const line = err.linePos?.[0]?.line ?? 1;
-    const first = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    const expected = /must end with a ([\]}])/.exec(first);
-    const msg = expected ? `did not find expected ',' or '${expected[1]}'` : first;
-    throw new BuiltinError(`yaml: line ${line}: ${msg}`);
+  // like go-yaml: the first document is the value, but the whole stream must scan cleanly
+  const docs = YAML.parseAllDocuments(s, { intAsBigInt: true, merge: true, uniqueKeys: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const d of list) {
+    const err = d.errors[0];
+    if (err !== undefined) {
+      const line = err.linePos?.[0]?.line ?? 1;
+      const first = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const expected = /must end with a ([\]}])/.exec(first);
+      throw new BuiltinError(`yaml: line ${line}: ${expected ? `did not find expected ',' or '${expected[1]}'` : first}`);
+    }
   }
+  const doc = list[0]?.toJS({ maxAliasCount: 100 }) as unknown;
   return fromJS(doc === undefined ? null : doc);
 }
 
