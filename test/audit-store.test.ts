@@ -280,15 +280,22 @@ describe('audit store', () => {
     store.record(sampleRecord({ requestId: 'new' }));
     await store.flush();
     expect(store.verify()).toMatchObject({ ok: true, rows: 7, anchorSeq: 14, headSeq: 21 });
+    // The periodic job: with a short interval, rows beyond the bound go while the store is running.
+    await store.close();
+    store = openAuditStore(auditConfig(path, { retention: { rows: 10, intervalSeconds: 0.2 } }));
+    for (let i = 0; i < 12; i++) store.record(sampleRecord({ requestId: `p${i}` }));
+    await store.flush();
+    await expect.poll(() => store!.stats().total, { timeout: 5000 }).toBe(10);
+    expect(store.verify()).toMatchObject({ ok: true, rows: 10, anchorSeq: 23, headSeq: 33 });
     // Deleting the first remaining row is still detected after retention.
     await store.close();
     store = undefined;
     const db = new Database(path);
-    db.prepare('DELETE FROM audit_log WHERE seq = 15').run();
+    db.prepare('DELETE FROM audit_log WHERE seq = 25').run();
     db.close();
     const check = openAuditStore(auditConfig(path));
     try {
-      expect(check.verify()).toMatchObject({ ok: false, problem: { kind: 'deleted', seq: 15 } });
+      expect(check.verify()).toMatchObject({ ok: false, problem: { kind: 'deleted', seq: 25 } });
     } finally {
       await check.close();
     }
