@@ -130,6 +130,49 @@ describe('lean Streamable HTTP client transport against our frontend', () => {
   });
 });
 
+describe('lean Streamable HTTP client transport: kept-alive sockets', () => {
+  it('resends once when the server dropped a reused keep-alive socket before answering (ECONNRESET)', async () => {
+    const { createServer } = await import('node:http');
+    const perSocket = new WeakMap<object, number>();
+    let handled = 0;
+    const server = createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n === 2) {
+        req.socket.destroy(); // As a server whose keep-alive timeout fired just now.
+        return;
+      }
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        handled++;
+        const msg = JSON.parse(body) as { id: number };
+        const answer = JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { n: handled } });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+        res.end(answer);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const transport = new StreamableHttpClientTransport(new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`));
+      const answers: unknown[] = [];
+      transport.onmessage = (m) => void answers.push(m);
+      await transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+      await new Promise((r) => setTimeout(r, 20));
+      await transport.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
+      for (let i = 0; i < 100 && answers.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(answers).toEqual([
+        { jsonrpc: '2.0', id: 1, result: { n: 1 } },
+        { jsonrpc: '2.0', id: 2, result: { n: 2 } },
+      ]);
+      await transport.close();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('lean Streamable HTTP client transport against the SDK server transport', () => {
   async function startConformanceServer(): Promise<string> {
     child = spawn(process.execPath, [path.join(import.meta.dirname, 'servers', 'conformance-server.mjs'), '--http', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -128,36 +128,45 @@ export class SseClientTransport implements Transport {
     const endpoint = this.endpoint;
     if (this.closed || endpoint === undefined) return Promise.reject(new Error(this.closed ? 'transport closed' : 'transport not started'));
     const body = JSON.stringify(message);
-    return new Promise<void>((resolve, reject) => {
-      const req = this.request(
-        endpoint,
-        { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            res.resume();
-            res.on('end', () => this.inflight.delete(req));
-            resolve();
-            return;
-          }
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            if (text.length < 4096) text += c;
-          });
-          res.on('end', () => {
-            this.inflight.delete(req);
-            reject(new BackendHttpError(status, text));
-          });
-        },
-      );
-      this.inflight.add(req);
-      req.on('error', (error) => {
-        this.inflight.delete(req);
-        reject(error);
-      });
-      req.end(body);
+    return new Promise<void>((resolve, reject) => this.post(endpoint, body, resolve, reject, true));
+  }
+
+  private post(endpoint: URL, body: string, resolve: () => void, reject: (e: Error) => void, mayRetry: boolean): void {
+    let answered = false;
+    const req = this.request(
+      endpoint,
+      { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        answered = true;
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          res.resume();
+          res.on('end', () => this.inflight.delete(req));
+          resolve();
+          return;
+        }
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (text.length < 4096) text += c;
+        });
+        res.on('end', () => {
+          this.inflight.delete(req);
+          reject(new BackendHttpError(status, text));
+        });
+      },
+    );
+    this.inflight.add(req);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      this.inflight.delete(req);
+      // A kept-alive socket the server closed just as we reused it: the message never arrived.
+      if (mayRetry && !answered && req.reusedSocket && error.code === 'ECONNRESET' && !this.closed) {
+        this.post(endpoint, body, resolve, reject, false);
+        return;
+      }
+      reject(error);
     });
+    req.end(body);
   }
 
   async close(): Promise<void> {

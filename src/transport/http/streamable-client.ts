@@ -88,18 +88,29 @@ export class StreamableHttpClientTransport implements Transport {
     const body = JSON.stringify(message);
     const msg = message as { id?: unknown; method?: string };
     const isRequest = msg.method !== undefined && msg.id !== undefined;
-    return new Promise<void>((resolve, reject) => {
-      const req = this.request(
-        { ...this.target, method: 'POST', agent: this.agent, headers: this.headers({ 'content-length': Buffer.byteLength(body) }) },
-        (res) => this.onPostResponse(req, res, msg, isRequest, resolve, reject),
-      );
-      this.inflight.add(req);
-      req.on('error', (error) => {
-        this.inflight.delete(req);
-        reject(error);
-      });
-      req.end(body);
+    return new Promise<void>((resolve, reject) => this.post(body, msg, isRequest, resolve, reject, true));
+  }
+
+  private post(body: string, msg: { id?: unknown; method?: string }, isRequest: boolean, resolve: () => void, reject: (e: Error) => void, mayRetry: boolean): void {
+    let answered = false;
+    const req = this.request(
+      { ...this.target, method: 'POST', agent: this.agent, headers: this.headers({ 'content-length': Buffer.byteLength(body) }) },
+      (res) => {
+        answered = true;
+        this.onPostResponse(req, res, msg, isRequest, resolve, reject);
+      },
+    );
+    this.inflight.add(req);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      this.inflight.delete(req);
+      // A kept-alive socket the server closed just as we reused it: the message never arrived.
+      if (mayRetry && !answered && req.reusedSocket && error.code === 'ECONNRESET' && !this.closed) {
+        this.post(body, msg, isRequest, resolve, reject, false);
+        return;
+      }
+      reject(error);
     });
+    req.end(body);
   }
 
   private onPostResponse(
