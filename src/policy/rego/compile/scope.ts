@@ -31,6 +31,8 @@ export interface Globals {
 
 export class Scope {
   readonly vars = new Map<string, number>();
+  /** names declared with := in this scope */
+  readonly assigned = new Set<string>();
   constructor(
     readonly parent: Scope | null,
     readonly counter: { n: number },
@@ -84,7 +86,7 @@ export class Resolver {
     for (const e of body) {
       if (e.kind === 'some') {
         for (const v of e.vars!) {
-          if (v.name !== '_' && scope.vars.has(v.name)) fail(v.loc, `var ${v.name} declared above`);
+          if (v.name !== '_' && scope.vars.has(v.name)) fail(v.loc, `rego_compile_error: var ${v.name} declared above`);
           scope.declare(v.name);
         }
       } else if (e.kind === 'assign') patternNames(e.left!, later);
@@ -100,8 +102,11 @@ export class Resolver {
     switch (t.t) {
       case 'var':
         if (t.name === '_') return;
-        if (assign && scope.vars.has(t.name)) fail(t.loc, `var ${t.name} assigned above`);
+        if (assign && scope.vars.has(t.name)) {
+          fail(t.loc, `rego_compile_error: var ${t.name} ${scope.assigned.has(t.name) ? 'assigned' : 'referenced'} above`);
+        }
         if (!scope.vars.has(t.name)) scope.declare(t.name);
+        if (assign) scope.assigned.add(t.name);
         return;
       case 'array':
         for (const i of t.items) this.declarePattern(i, scope, assign);
