@@ -43,6 +43,7 @@ export interface RecorderOptions {
 /** Lines are posted early once this many are queued, so one batch never grows unbounded. */
 const MAX_BATCH_LINES = 4096;
 const CLOSE_TIMEOUT_MS = 10_000;
+const WORKER_RESTART_MS = 500;
 
 interface Waiter {
   seq: number;
@@ -167,9 +168,13 @@ export class AuditRecorder implements Recorder {
     worker.on('exit', () => {
       if (this.closing || this.worker !== worker) return;
       this.options.logger?.error('audit writer thread exited; restarting it');
-      this.startWorker();
-      // The new writer skips rows it already has, so resending everything uncommitted is safe.
-      for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text } satisfies ToWriter);
+      // Rows keep going to the journal meanwhile; batches posted to the dead thread stay in `inflight`.
+      setTimeout(() => {
+        if (this.closing) return;
+        this.startWorker();
+        // The new writer skips rows it already has, so resending everything uncommitted is safe.
+        for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text } satisfies ToWriter);
+      }, WORKER_RESTART_MS).unref();
     });
     this.worker = worker;
   }
