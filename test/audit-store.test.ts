@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditBackpressureError, openAuditStore, type AuditStore } from '../src/audit/index.js';
-import { listJournals } from '../src/audit/spool.js';
+import { AuditBackpressureError, openAuditReader, openAuditStore, type AuditStore } from '../src/audit/index.js';
+import { AuditRecorder } from '../src/audit/recorder.js';
+import { configureWriter, migrate } from '../src/audit/schema.js';
+import { listJournals, Spool } from '../src/audit/spool.js';
 import { auditConfig, databaseBytes, sampleRecord, tempDir } from './helpers/audit.js';
 
 describe('audit store', () => {
@@ -260,6 +262,39 @@ describe('audit store', () => {
       ]);
     } finally {
       await second.close();
+    }
+  });
+
+  it('restarts a writer thread that died and commits everything it had not', async () => {
+    const path = `${tmp.dir}/audit.db`;
+    const init = new Database(path);
+    configureWriter(init);
+    migrate(init);
+    init.close();
+    const spool = new Spool(path);
+    const recorder = new AuditRecorder({
+      dbPath: path,
+      spool,
+      redactFields: ['password'],
+      maxPayloadBytes: 1024,
+      flushIntervalMs: 10,
+      maxQueue: 1000,
+      backpressure: 'block',
+      retentionIntervalMs: 60_000,
+      writerNice: 0,
+    });
+    recorder.record(sampleRecord({ requestId: 'before' }));
+    await recorder.flush();
+    await (recorder as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    for (let i = 0; i < 5; i++) recorder.record(sampleRecord({ requestId: `after-${i}` }));
+    await recorder.flush();
+    await recorder.close();
+    const reader = openAuditReader(path);
+    try {
+      expect(reader.query({ order: 'asc' }).rows.map((r) => r.requestId)).toEqual(['before', 'after-0', 'after-1', 'after-2', 'after-3', 'after-4']);
+      expect(reader.verify().ok).toBe(true);
+    } finally {
+      reader.close();
     }
   });
 
