@@ -87,23 +87,21 @@ generic_tokens := array.concat(array.concat(command_words, subcommand_words), ob
 	tool == "kubectl_generic"
 }
 
-verb := fixed_verbs[tool]
-
-verb := concat("-", ["rollout", lower(args.subCommand)]) if tool == "kubectl_rollout"
-
-verb := concat("-", ["context", lower(args.operation)]) if tool == "kubectl_context"
-
-verb := op if {
+# The verb of this call: one else-chain, so the common case (a fixed verb) evaluates one body.
+verb := v if {
+	v := fixed_verbs[tool]
+} else := concat("-", ["rollout", lower(args.subCommand)]) if {
+	tool == "kubectl_rollout"
+} else := concat("-", ["context", lower(args.operation)]) if {
+	tool == "kubectl_context"
+} else := op if {
 	tool == "node_management"
 	op := lower(args.operation)
 	op in {"cordon", "uncordon", "drain"}
 } else := concat(" ", ["node_management", lower(args.operation)]) if {
 	tool == "node_management"
-}
-
-verb := v if {
+} else := concat("-", ["rollout", lower(generic_tokens[1])]) if {
 	lower(generic_tokens[0]) == "rollout"
-	v := concat("-", ["rollout", lower(generic_tokens[1])])
 } else := lower(generic_tokens[0]) if {
 	tool == "kubectl_generic"
 }

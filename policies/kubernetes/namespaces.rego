@@ -16,82 +16,85 @@ restricted if {
 	not "*" in allowed_namespaces
 }
 
-# Namespaces a generic kubectl command line names: -n X, --namespace X, --namespace=X, -n=X, -nX.
-token_namespaces contains generic_tokens[i + 1] if {
+allowed_text := concat(", ", sort(allowed_namespaces))
+
+# Namespaces a generic kubectl command line names: -n X, --namespace X, --namespace=X, -n=X, -nX,
+# and the flags object ({"namespace": X} or {"n": X}).
+generic_namespaces contains args.namespace if is_string(args.namespace)
+
+generic_namespaces contains generic_tokens[i + 1] if {
 	some i, token in generic_tokens
 	token in {"-n", "--namespace"}
 }
 
-token_namespaces contains substring(token, 12, -1) if {
+generic_namespaces contains substring(token, 12, -1) if {
 	some token in generic_tokens
 	startswith(token, "--namespace=")
 }
 
-token_namespaces contains trim_prefix(substring(token, 2, -1), "=") if {
+generic_namespaces contains trim_prefix(substring(token, 2, -1), "=") if {
 	some token in generic_tokens
 	startswith(token, "-n")
 	not startswith(token, "--")
 	count(token) > 2
 }
 
-flag_namespaces contains value if {
-	tool == "kubectl_generic"
+generic_namespaces contains value if {
 	some key, value in object.get(args, "flags", {})
 	trim_left(key, "-") in {"n", "namespace"}
 }
 
-all_namespaces if args.allNamespaces == true
+# What the call touches; mcp-server-kubernetes runs a namespaced command in "default" when none is given.
+requested_namespaces := generic_namespaces if {
+	tool == "kubectl_generic"
+	count(generic_namespaces) > 0
+} else := {args.namespace} if {
+	is_string(args.namespace)
+} else := {"default"} if {
+	tool in namespaced_tools
+}
 
-all_namespaces if {
+all_namespaces := true if {
+	args.allNamespaces == true
+} else := true if {
+	tool == "kubectl_generic"
+	generic_all_namespaces
+}
+
+generic_all_namespaces if {
 	some token in generic_tokens
 	token in {"-A", "--all-namespaces", "--all-namespaces=true"}
 }
 
-all_namespaces if {
-	tool == "kubectl_generic"
+generic_all_namespaces if {
 	some key, value in object.get(args, "flags", {})
 	trim_left(key, "-") in {"A", "all-namespaces"}
 	value != false
 	value != "false"
 }
 
-explicit_namespaces contains args.namespace if is_string(args.namespace)
-
-explicit_namespaces contains ns if some ns in token_namespaces
-
-explicit_namespaces contains ns if some ns in flag_namespaces
-
-# mcp-server-kubernetes runs a namespaced command in "default" when none is given.
-requested_namespaces := explicit_namespaces if count(explicit_namespaces) > 0
-
-requested_namespaces := {"default"} if {
-	count(explicit_namespaces) == 0
-	tool in namespaced_tools
-}
-
-deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, concat(", ", sort(allowed_namespaces))]) if {
-	applies
+deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowed_text]) if {
+	restricted
 	input.phase == "request"
 	input.tool
-	restricted
+	applies
 	some ns in requested_namespaces
 	not ns in allowed_namespaces
 }
 
-deny contains sprintf("All namespaces (--all-namespaces) is not allowed (allowed: %s)", [concat(", ", sort(allowed_namespaces))]) if {
-	applies
+deny contains sprintf("All namespaces (--all-namespaces) is not allowed (allowed: %s)", [allowed_text]) if {
+	restricted
 	input.phase == "request"
 	input.tool
-	restricted
+	applies
 	all_namespaces
 }
 
 # Resources k8s://<namespace>/<kind> are namespaced too.
-deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, concat(", ", sort(allowed_namespaces))]) if {
-	applies
-	input.resource.uri
+deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowed_text]) if {
 	restricted
 	startswith(input.resource.uri, "k8s://")
+	applies
 	ns := split(substring(input.resource.uri, 6, -1), "/")[0]
 	not ns in allowed_namespaces
 }
