@@ -7,15 +7,18 @@
  * noise from a shared machine hits them alike; ratios within one run are what count.
  * Then optional extra benchmarks (bench/audit.mjs, bench/policy-decision.mjs) if present.
  * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts),
- * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers).
+ * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers),
+ * --profile (V8 CPU profiles of the relay, wrap and serve processes into bench/results/profiles-<time>/,
+ * summarized at the end; profiling slows them, so figures of such a run are not comparable).
  * Writes bench/results/bench-<time>.json.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
 import { cpuNs } from './proc-stats.mjs';
+import { formatSummary } from './profile-summary.mjs';
 import { render, summarize, verdicts } from './report.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
 
@@ -26,6 +29,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string' },
     scale: { type: 'string' },
     'skip-peers': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const CONCURRENCIES = [1, 16];
@@ -51,6 +55,13 @@ async function measure(handle, scenario, calls, concurrency) {
     backendCpuNs: backendPid ? cpuNs(backendPid) - b0 : 0,
     clientCpuNs: (c1.user + c1.system) * 1000,
   };
+}
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const profileDir = opts.profile ? path.join(ROOT, 'bench', 'results', `profiles-${stamp}`) : undefined;
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  process.env.MCP_WARDEN_BENCH_PROFILE = profileDir; // read by profileArgs() when processes start
 }
 
 async function main() {
@@ -160,11 +171,17 @@ async function main() {
 
     const dir = path.join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    const file = path.join(dir, `bench-${stamp}.json`);
     writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, results, skipped, failed, goals: v, extras }, null, 2));
     console.log(`\nresults written to ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();
+  }
+  if (profileDir) {
+    for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
+      console.log(`\n${formatSummary(path.join(profileDir, f), { top: 20 })}`);
+    }
+    console.log(`\nprofiles in ${path.relative(ROOT, profileDir)} (open in Chrome DevTools or summarize with bench/profile-summary.mjs)`);
   }
 }
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ALLOW_ALL_REGO, ROOT, WARDEN_CLI, startHttpTestServer, startServe } from '../scripts/lib/procs.mjs';
+import { ALLOW_ALL_REGO, ROOT, WARDEN_CLI, profileArgs, startHttpTestServer, startServe } from '../scripts/lib/procs.mjs';
 import { HttpSession } from './load-http.mjs';
 import { StdioSession } from './load-stdio.mjs';
 import { peersUnavailable, startPeer } from './peers.mjs';
@@ -55,9 +55,9 @@ async function stdioStart(command, args, { direct = false, env } = {}) {
 }
 
 /** Arguments for `mcp-warden wrap` with a policy and (optionally) an audit database. */
-function wrapArgs({ policy = ['--policy', allowAllPolicy], audit } = {}) {
+function wrapArgs(label, { policy = ['--policy', allowAllPolicy], audit } = {}) {
   const auditArgs = audit ? ['--audit', path.join(scratch, `${audit}.db`)] : wrapHelp()?.includes('--no-audit') ? ['--no-audit'] : [];
-  return [WARDEN_CLI, 'wrap', ...policy, ...auditArgs, '--', process.execPath, BENCH_SERVER];
+  return [...profileArgs(label), WARDEN_CLI, 'wrap', ...policy, ...auditArgs, '--', process.execPath, BENCH_SERVER];
 }
 
 let httpBackend;
@@ -90,7 +90,7 @@ export function scenarios() {
       transport: 'stdio',
       call: ECHO,
       note: 'client -> bare byte relay -> bench server',
-      start: () => stdioStart(process.execPath, [RELAY, process.execPath, BENCH_SERVER]),
+      start: () => stdioStart(process.execPath, [...profileArgs('stdio-relay'), RELAY, process.execPath, BENCH_SERVER]),
     },
     {
       name: 'wrap',
@@ -99,7 +99,7 @@ export function scenarios() {
       note: 'client -> mcp-warden wrap (allow-all, no audit) -> bench server',
       compare: [{ against: 'stdio-relay', p50: 1.1, cpu: 1.3, label: 'issue 3: wrap vs bare relay' }],
       unavailable: needsWrap('--policy'),
-      start: () => stdioStart(process.execPath, wrapArgs()),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap')),
     },
     {
       name: 'wrap-allow-k8s',
@@ -107,7 +107,7 @@ export function scenarios() {
       call: KUBECTL_GET,
       note: 'wrap (allow-all) calling kubectl_get: baseline for the kubernetes pack',
       unavailable: needsWrap('--policy'),
-      start: () => stdioStart(process.execPath, wrapArgs()),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-allow-k8s')),
     },
     {
       name: 'wrap-kubernetes',
@@ -116,7 +116,7 @@ export function scenarios() {
       note: 'wrap --policy kubernetes (allowed_namespaces: default) calling kubectl_get',
       compare: [{ against: 'wrap-allow-k8s', p50: 1.1, cpu: 1.15, label: 'issue 5: kubernetes pack vs allow-all' }],
       unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
-      start: () => stdioStart(process.execPath, wrapArgs({ policy: kubernetesPolicyArgs() })),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes', { policy: kubernetesPolicyArgs() })),
     },
     {
       name: 'wrap-audit',
@@ -125,7 +125,7 @@ export function scenarios() {
       note: 'wrap (allow-all) with the SQLite audit recorder on',
       compare: [{ against: 'wrap', p50: 1.05, label: 'issue 7: audit on vs off' }],
       unavailable: needsWrap('--policy', '--audit'),
-      start: () => stdioStart(process.execPath, wrapArgs({ audit: `audit-${Date.now()}` })),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-audit', { audit: `audit-${Date.now()}` })),
     },
     {
       name: 'http-direct',
@@ -146,7 +146,7 @@ export function scenarios() {
       unavailable: () => (serveBuilt() ? undefined : 'mcp-warden serve is not built (npm run build) or not implemented yet'),
       start: async () => {
         const backend = await sharedHttpBackend();
-        const serve = await startServe({ transport: 'streamable-http', url: backend.url });
+        const serve = await startServe({ transport: 'streamable-http', url: backend.url }, { label: 'serve' });
         const session = await new HttpSession({ url: serve.url }).open();
         return {
           session,
@@ -166,7 +166,7 @@ export function scenarios() {
       note: 'client -> mcp-warden serve (HTTP, allow-all, no audit) -> bench server (stdio)',
       unavailable: () => (serveBuilt() ? undefined : 'mcp-warden serve is not built (npm run build) or not implemented yet'),
       start: async () => {
-        const serve = await startServe({ transport: 'stdio', command: process.execPath, args: [BENCH_SERVER] });
+        const serve = await startServe({ transport: 'stdio', command: process.execPath, args: [BENCH_SERVER] }, { label: 'serve-stdio' });
         const session = await new HttpSession({ url: serve.url }).open();
         return {
           session,

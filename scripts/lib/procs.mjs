@@ -104,6 +104,15 @@ export async function startHttpTestServer(script, extraArgs = []) {
   return { ...handle, url };
 }
 
+/**
+ * Node flags for a measured proxy process: with MCP_WARDEN_BENCH_PROFILE=<dir> (bench --profile)
+ * it writes a V8 CPU profile named after `label` into that directory when it exits.
+ */
+export function profileArgs(label) {
+  const dir = process.env.MCP_WARDEN_BENCH_PROFILE;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${label}.cpuprofile`] : [];
+}
+
 /** Resolves with the first capture of `pattern` in the process's stderr. */
 function waitForLine({ proc, stderrLines }, pattern, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -139,7 +148,7 @@ export const ALLOW_ALL_REGO = 'package mcp.authz\n\ndefault allow := true\n';
  * Start `mcp-warden serve` with a generated warden.yaml (one backend, no name prefix, anonymous
  * clients, allow-all policy, audit off unless `audit` is given) on a free port.
  * @param {object} backend  a `backends:` entry without name/prefix
- * @param {{ audit?: object, policy?: object, server?: object }} [overrides]
+ * @param {{ audit?: object, policy?: object, server?: object, label?: string }} [overrides]
  */
 export async function startServe(backend, overrides = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'warden-harness-'));
@@ -155,7 +164,8 @@ export async function startServe(backend, overrides = {}) {
   };
   const configFile = path.join(dir, 'warden.yaml');
   await writeFile(configFile, toYaml(config));
-  const handle = startProcess(process.execPath, [WARDEN_CLI, 'serve', '--config', configFile]);
+  const label = overrides.label ?? 'serve';
+  const handle = startProcess(process.execPath, [...profileArgs(label), WARDEN_CLI, 'serve', '--config', configFile]);
   let url;
   try {
     // Port 0: serve reports the bound address ("mcp-warden: listening on http://127.0.0.1:N/mcp").
