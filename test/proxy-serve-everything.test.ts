@@ -127,6 +127,35 @@ ${ALLOW_ALL_POLICY}`);
   };
 });
 
+exercise('serve (Streamable HTTP) -> server-everything (legacy SSE backend)', async () => {
+  const port = await freePort();
+  const upstream: ChildProcess = spawn(process.execPath, [EVERYTHING, 'sse'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`everything (SSE) did not start: ${log}`)), 15_000);
+    upstream.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('running on port')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const serve = await startServe(`backends:
+  - name: everything
+    transport: sse
+    url: http://127.0.0.1:${port}/sse
+auth: { anonymous: true }
+audit: { enabled: false }
+${ALLOW_ALL_POLICY}`);
+  return {
+    serve,
+    cleanup: async () => {
+      upstream.kill('SIGTERM');
+    },
+  };
+});
+
 describe('serve (Streamable HTTP) -> server-filesystem (stdio backend)', () => {
   let dir: string;
   let serve: ServeProcess;
