@@ -83,3 +83,30 @@ describe('object.* / array.* / json.filter / json.remove / json.patch', () => {
     ]);
   });
 });
+
+describe('json.patch (RFC 6902 suite edge cases)', () => {
+  const patch = (doc: unknown, ops: unknown[]) => {
+    const r = call('json.patch', [doc as never, ops as never]);
+    return r === undefined ? undefined : j(r);
+  };
+  it('follows the RFC 6902 test suite', () => {
+    expect(patch({ foo: 'bar' }, [{ op: 'replace', path: '', value: { baz: 'qux' } }])).toEqual({ baz: 'qux' });
+    expect(patch('foo', [{ op: 'replace', path: '', value: 'bar' }])).toBe('bar');
+    expect(patch({ foo: ['all', 'grass', 'cows', 'eat'] }, [{ op: 'move', from: '/foo/1', path: '/foo/3' }])).toEqual({ foo: ['all', 'cows', 'eat', 'grass'] });
+    expect(patch({ '/': 9, '~1': 10 }, [{ op: 'test', path: '/~01', value: 10 }])).toEqual({ '/': 9, '~1': 10 });
+    expect(patch({}, [{ op: 'add', path: '/', value: 1 }])).toEqual({ '': 1 });
+    expect(patch([1, 2, [3, [4, 5]]], [{ op: 'add', path: '/2/1/-', value: 6 }])).toEqual([1, 2, [3, [4, 5, 6]]]);
+    expect(patch({ baz: [{ qux: 'hello' }], bar: 1 }, [{ op: 'move', from: '/baz/0/qux', path: '/baz/1' }])).toEqual({ baz: [{}, 'hello'], bar: 1 });
+    for (const bad of [
+      [{ op: 'add', path: '/a/b', value: 1 }],
+      [{ op: 'test', path: '/00', value: 'foo' }],
+      [{ op: 'add', path: '/bar/-1', value: 5 }],
+      [{ op: 'add', path: null, value: 'bar' }],
+      [{ op: 'test', path: '/0' }],
+      [{ op: 'spam', path: '/foo', value: 1 }],
+      [{ op: 'remove', path: '/missing1/missing2' }],
+    ]) {
+      expect(patch(bad[0]!.path === '/00' ? ['foo', 'bar'] : { bar: [1, 2] }, bad), JSON.stringify(bad)).toBeUndefined();
+    }
+  });
+});

@@ -266,7 +266,7 @@ function applyPatch(doc: Value, ops: Value[]): Value {
         break;
       case 'replace': {
         const v = value();
-        cur = insertAt(deleteAt(cur, path), path, v);
+        cur = path.length === 0 ? v : insertAt(deleteAt(cur, path), path, v);
         break;
       }
       case 'move': {
