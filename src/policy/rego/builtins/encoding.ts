@@ -64,7 +64,12 @@ function yamlUnmarshal(s: string): Value {
       throw new BuiltinError(`yaml: line ${line}: ${expected ? `did not find expected ',' or '${expected[1]}'` : first}`);
     }
   }
-  const doc = list[0]?.toJS({ maxAliasCount: 100 }) as unknown;
+  let doc: unknown;
+  try {
+    doc = list[0]?.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new BuiltinError(`yaml: ${(e as Error).message}`);
+  }
   return fromJS(doc === undefined ? null : doc);
 }
 

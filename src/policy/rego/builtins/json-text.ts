@@ -100,7 +100,12 @@ export function parseJSON(text: string): Value {
       // fall through to the exact parser for a Go-style message
     }
   }
-  return new ExactParser(text).parseTop();
+  try {
+    return new ExactParser(text).parseTop();
+  } catch (e) {
+    if (e instanceof RangeError) throw new BuiltinError('exceeded max depth');
+    throw e;
+  }
 }
 
 export function isValidJSON(text: string): boolean {

@@ -1,6 +1,7 @@
 /** Reference evaluation: paths into values, into data (base documents merged with rules), iteration. */
 import type { Term } from '../ast/types.js';
-import { RObject, RSet, isObject, objForEach, objGet, type Value } from '../value/index.js';
+import { RObject, RSet, equal, isObject, objForEach, objGet, type Value } from '../value/index.js';
+import { RegoEvalError } from './errors.js';
 import type { RuleNode } from '../compile/tree.js';
 import type { Evaluator } from './eval.js';
 import type { Frame, VK } from './state.js';
@@ -91,11 +92,27 @@ export function nodeValue(ev: Evaluator, node: RuleNode | undefined, base: Value
   if (node.hasRules) {
     const rv = nodeRuleValue(ev, node);
     if (node.children.size === 0 || rv === undefined || !isObject(rv)) return rv;
-    return mergeChildren(ev, node, rv);
+    return mergeRuleChildren(ev, node, rv, base);
   }
   if (node.isFunc) return undefined;
   if (!node.subtreeRules && node.children.size === 0) return base;
   return mergeChildren(ev, node, base);
+}
+
+/** an object produced by rules at node, merged with the documents of rules below it */
+function mergeRuleChildren(ev: Evaluator, node: RuleNode, rv: Value, base: Value | undefined): Value {
+  const out = new RObject();
+  objForEach(rv as never, (k, v) => void out.set(k, v));
+  for (const [name, child] of node.children) {
+    const cv = nodeValue(ev, child, base !== undefined ? lookup(base, name) : undefined);
+    if (cv === undefined) continue;
+    const old = out.get(name);
+    if (old !== undefined && !equal(old, cv)) {
+      throw new RegoEvalError('eval_conflict_error', `rule ${child.name} produced conflicting values`, child.complete[0]?.loc);
+    }
+    out.set(name, cv);
+  }
+  return out;
 }
 
 function mergeChildren(ev: Evaluator, node: RuleNode, base: Value | undefined): Value | undefined {
