@@ -3,7 +3,8 @@
  * A deliberately cheap MCP server for benchmarks: raw JSON-RPC, no SDK, so that its own cost
  * does not hide the cost of the hop being measured. Tools: `echo` and `kubectl_get` (the real
  * tool name of mcp-server-kubernetes, so policy packs see a realistic call); both answer at once
- * with their arguments as text.
+ * with their arguments as text. Calling any other name echoes too, except `fail`, which answers
+ * isError (so the harness's error counting can be checked).
  *   node test/servers/bench-server.mjs            stdio (newline-delimited JSON-RPC)
  *   node test/servers/bench-server.mjs --http 0   Streamable HTTP on 127.0.0.1 (JSON responses),
  *                                                 prints MCP_URL=<url>
@@ -45,6 +46,9 @@ function answer(msg) {
         },
       };
     case 'tools/call':
+      if (msg.params?.name === 'fail') {
+        return { jsonrpc: '2.0', id: msg.id, result: { isError: true, content: [{ type: 'text', text: 'failed on purpose' }] } };
+      }
       return {
         jsonrpc: '2.0',
         id: msg.id,

@@ -1,0 +1,111 @@
+/**
+ * The benchmark harness's own parts, so its figures can be trusted: the bare relay passes bytes
+ * and exit codes, the raw HTTP client parses Content-Length, chunked (SSE) and empty responses
+ * over one keep-alive connection, the load generators complete runs against the bench server,
+ * and /proc CPU accounting sees a busy process. Functional checks only: no timing assertions.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { RawHttpConnection } from '../bench/raw-http.mjs';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { StdioSession } from '../bench/load-stdio.mjs';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { HttpSession } from '../bench/load-http.mjs';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { cpuNs, percentile } from '../bench/proc-stats.mjs';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { startHttpTestServer } from '../scripts/lib/procs.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RELAY = path.join(ROOT, 'bench', 'relay.mjs');
+const BENCH_SERVER = path.join(ROOT, 'test', 'servers', 'bench-server.mjs');
+
+type RawResult = { status: number; headers: Record<string, string>; body: string };
+function rawRequest(conn: { request: Function }, method: string, body: string): Promise<RawResult> {
+  return new Promise((resolve, reject) =>
+    conn.request(method, '/mcp', { host: '127.0.0.1' }, body, (err: Error | undefined, status: number, headers: Record<string, string>, text: string) =>
+      err ? reject(err) : resolve({ status, headers, body: text }),
+    ),
+  );
+}
+
+describe('bench harness', () => {
+  it('the bare relay forwards JSON-RPC both ways and exits with its child code', async () => {
+    const session = await new StdioSession({ command: process.execPath, args: [RELAY, process.execPath, BENCH_SERVER] }).open();
+    const r = await session.run(200, 8, { tool: 'echo', args: { text: 'é ünïcode' } });
+    expect(r.errors).toBe(0);
+    expect(r.latenciesMs.every((v: number) => v > 0)).toBe(true);
+    await session.close();
+
+    const code = await new Promise((resolve) => {
+      const p = spawn(process.execPath, [RELAY, process.execPath, '-e', 'process.exit(7)'], { stdio: 'ignore' });
+      p.on('exit', resolve);
+    });
+    expect(code).toBe(7);
+  });
+
+  it('the raw HTTP client parses Content-Length, chunked SSE and empty responses on one connection', async () => {
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (body === 'json') res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":{"ok":"ü"}}');
+        else if (body === 'sse') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write('id: 1\ndata: \n\n');
+          setTimeout(() => res.end('event: message\ndata: {"jsonrpc":"2.0","id":2,"result":{}}\n\n'), 5);
+        } else res.writeHead(202).end();
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const conn = new RawHttpConnection('127.0.0.1', port);
+    await conn.ready;
+    try {
+      const a = await rawRequest(conn, 'POST', 'json');
+      expect(a.status).toBe(200);
+      expect(JSON.parse(a.body).result.ok).toBe('ü');
+      const b = await rawRequest(conn, 'POST', 'sse');
+      expect(b.headers['content-type']).toBe('text/event-stream');
+      expect(b.body).toContain('"id":2');
+      const c = await rawRequest(conn, 'POST', 'note');
+      expect(c.status).toBe(202);
+      expect(c.body).toBe('');
+      expect(connections).toBe(1);
+    } finally {
+      conn.close();
+      server.close();
+    }
+  });
+
+  it('the HTTP load generator runs a session against the bench server (initialize, calls, DELETE)', async () => {
+    const backend = await startHttpTestServer(BENCH_SERVER);
+    try {
+      const session = await new HttpSession({ url: backend.url }).open();
+      const r = await session.run(300, 16, { tool: 'echo', args: { text: 'x' } });
+      expect(r.errors).toBe(0);
+      const failing = await session.run(3, 1, { tool: 'fail', args: {} });
+      expect(failing.errors).toBe(3); // isError results are counted, so denied calls cannot pass unnoticed
+      expect(failing.firstError).toMatchObject({ isError: true });
+      await session.close();
+      const cpu = cpuNs(backend.proc.pid);
+      expect(cpu).toBeGreaterThan(0);
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('percentile picks from sorted samples', () => {
+    const s = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(percentile(s, 50)).toBe(5);
+    expect(percentile(s, 99)).toBe(10);
+    expect(percentile(s, 0)).toBe(1);
+  });
+});
