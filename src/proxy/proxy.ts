@@ -11,6 +11,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { BackendConfig } from '../config/backends.js';
+import { backendEnvironment, CLIENT_CREDENTIAL_ENV } from '../identity/backend-credentials.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { createHttpBackendTransport } from '../transport/http-client.js';
@@ -21,7 +22,7 @@ import { Namespace } from './namespace.js';
 import { ClientSession, type ProxyShared } from './session.js';
 
 /** Environment variables that carry a client's own credential to mcp-warden: never passed to backends. */
-export const CLIENT_CREDENTIAL_ENV = ['MCP_WARDEN_API_KEY', 'MCP_WARDEN_TOKEN', 'MCP_WARDEN_ADMIN_TOKEN'];
+export { CLIENT_CREDENTIAL_ENV };
 
 const BACKEND_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -46,9 +47,7 @@ export interface ProxyOptions {
 }
 
 function childEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, ...extra };
-  for (const name of CLIENT_CREDENTIAL_ENV) if (!(name in extra)) delete env[name];
-  return env;
+  return backendEnvironment({ env: extra }, base);
 }
 
 export function backendSpecs(options: ProxyOptions): BackendSpec[] {

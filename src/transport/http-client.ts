@@ -7,18 +7,14 @@
  * module.
  */
 import type { HttpBackendConfig } from '../config/backends.js';
+import { backendRequestHeaders } from '../identity/backend-credentials.js';
 import { SseClientTransport } from './http/sse-client.js';
 import { StreamableHttpClientTransport } from './http/streamable-client.js';
 import type { Transport } from './types.js';
 
 /** Headers for one backend: its configured headers plus `Authorization: Bearer` when a token is set. */
 export function backendHeaders(config: Pick<HttpBackendConfig, 'headers' | 'bearerToken'>): Record<string, string> {
-  const headers: Record<string, string> = { ...config.headers };
-  if (config.bearerToken) {
-    for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
-    headers.Authorization = `Bearer ${config.bearerToken}`;
-  }
-  return headers;
+  return backendRequestHeaders(config);
 }
 
 export interface HttpBackendTransport extends Transport {
