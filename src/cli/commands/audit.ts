@@ -5,6 +5,7 @@
  * Every command takes --db PATH or --config FILE (default ./warden.yaml).
  */
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
@@ -163,17 +164,25 @@ export function register(program: Command): void {
       const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
       const out = opts.output ? createWriteStream(opts.output) : process.stdout;
       let count = 0;
-      withReader(opts, (reader, policyPackage) => {
+      const { dbPath, policyPackage } = resolveSource(opts);
+      if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
+      const reader = openAuditReader(dbPath);
+      try {
         const filter = toFilter(opts);
         let cursor: number | undefined;
         for (;;) {
           const page = wrapFilterError(() => reader.query({ ...filter, order: 'asc', cursor, limit: 1000 }));
-          for (const row of page.rows) out.write(`${JSON.stringify(toDecisionLog(row, { policyPackage: opts.package ?? policyPackage, version }))}\n`);
+          let chunk = '';
+          for (const row of page.rows) chunk += `${JSON.stringify(toDecisionLog(row, { policyPackage: opts.package ?? policyPackage, version }))}\n`;
+          // Respect the output's back-pressure so a large export does not pile up in memory.
+          if (!out.write(chunk)) await once(out, 'drain');
           count += page.rows.length;
           if (page.nextCursor === undefined) break;
           cursor = page.nextCursor;
         }
-      });
+      } finally {
+        reader.close();
+      }
       if (opts.output) {
         await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? rej(err) : res())));
         process.stderr.write(`exported ${count} decision${count === 1 ? '' : 's'} to ${opts.output}\n`);
