@@ -224,7 +224,9 @@ export class WardenAuthenticator implements Authenticator {
   }
 
   private refuse(request: AuthRequest, reason: string, error?: ChallengeParams['error'], keyId?: string): AuthResult {
-    this.logger?.info({ transport: request.transport, address: request.address, reason, keyId }, 'authentication refused');
+    // The HTTP frontend logs every refusal; this line adds the key id when there is one.
+    if (keyId !== undefined) this.logger?.info({ transport: request.transport, address: request.address, reason, keyId }, 'authentication refused');
+    else this.logger?.debug({ transport: request.transport, address: request.address, reason }, 'authentication refused');
     const challenge: ChallengeParams = {};
     if (this.metadataUrl) challenge.resourceMetadata = this.metadataUrl;
     if (this.scope) challenge.scope = this.scope;
