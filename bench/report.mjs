@@ -15,6 +15,8 @@ export function summarize(agg) {
     clientCpuUs: perCall(agg.clientCpuNs),
     errors: agg.errors,
     firstError: agg.firstError,
+    roundP50us: agg.roundP50s,
+    roundProxyCpuUs: agg.roundCpuUs,
   };
 }
 
@@ -68,6 +70,13 @@ export function render(results, list, concurrencies) {
   return out.join('\n');
 }
 
+/** " [rounds 0.98-1.21]": the spread of the same ratio computed round by round (a noise gauge). */
+function roundRange(a = [], b = []) {
+  const ratios = a.map((v, i) => v / b[i]).filter((r) => Number.isFinite(r));
+  if (ratios.length < 2) return '';
+  return ` [rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
+}
+
 /** Goal verdicts: each scenario's `compare` entries, plus the HTTP proxy-CPU ceiling. */
 export function verdicts(results, list, concurrencies) {
   const lines = [];
@@ -85,11 +94,11 @@ export function verdicts(results, list, concurrencies) {
         const parts = [];
         if (cmp.p50) {
           const r = a.p50us / b.p50us;
-          parts.push(`p50 ${r.toFixed(3)}x (goal <= ${cmp.p50}) ${verdict(r <= cmp.p50)}`);
+          parts.push(`p50 ${r.toFixed(3)}x (goal <= ${cmp.p50}) ${verdict(r <= cmp.p50)}${roundRange(a.roundP50us, b.roundP50us)}`);
         }
         if (cmp.cpu) {
           const r = a.proxyCpuUs / b.proxyCpuUs;
-          parts.push(`CPU/call ${r.toFixed(3)}x (goal <= ${cmp.cpu}) ${verdict(r <= cmp.cpu)}`);
+          parts.push(`CPU/call ${r.toFixed(3)}x (goal <= ${cmp.cpu}) ${verdict(r <= cmp.cpu)}${roundRange(a.roundProxyCpuUs, b.roundProxyCpuUs)}`);
         }
         lines.push(`${cmp.label} @c${c}: ${parts.join('; ')}`);
       }

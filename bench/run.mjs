@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
-import { cpuNs } from './proc-stats.mjs';
+import { cpuNs, percentile } from './proc-stats.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { render, summarize, verdicts } from './report.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
@@ -124,11 +124,13 @@ async function main() {
             continue;
           }
           const a = ((agg[s.name] ??= {})[c] ??= {
-            calls: 0, latencies: [], elapsedMs: 0, proxyCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
+            calls: 0, latencies: [], roundP50s: [], roundCpuUs: [], elapsedMs: 0, proxyCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
             proxyMeasured: !!handles.get(s.name).proxyPid, backendMeasured: !!handles.get(s.name).backendPid,
           });
           a.calls += calls;
           for (const v of m.latenciesMs) a.latencies.push(v);
+          a.roundP50s[round] = percentile(Float64Array.from(m.latenciesMs).sort(), 50) * 1000;
+          a.roundCpuUs[round] = m.proxyCpuNs / calls / 1000;
           a.elapsedMs += m.elapsedMs;
           a.proxyCpuNs += m.proxyCpuNs;
           a.backendCpuNs += m.backendCpuNs;
