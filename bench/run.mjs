@@ -66,6 +66,8 @@ if (profileDir) {
 
 async function main() {
   const only = opts.only?.split(',');
+  const unknown = only?.filter((n) => !scenarios().some((s) => s.name === n)) ?? [];
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${scenarios().map((s) => s.name).join(', ')}`);
   const list = scenarios().filter((s) => (!only || only.includes(s.name)) && !(s.peer && opts['skip-peers']));
   const skipped = {};
   const handles = new Map();
