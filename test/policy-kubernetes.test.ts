@@ -69,7 +69,7 @@ describe('kubernetes pack: mcp-server-kubernetes', () => {
 
   it('namespaces are enforced on arguments and on kubectl command lines', async () => {
     const before = s.received().length;
-    expect((await call('kubectl_get', { resourceType: 'secrets', namespace: 'kube-system' })).text).toBe(
+    expect((await call('kubectl_get', { resourceType: 'pods', namespace: 'kube-system' })).text).toBe(
       "Denied by policy: Namespace 'kube-system' is not allowed (allowed: default, monitoring)",
     );
     expect((await call('kubectl_get', { resourceType: 'pods', allNamespaces: true })).text).toContain(
@@ -80,6 +80,16 @@ describe('kubernetes pack: mcp-server-kubernetes', () => {
     );
     expect((await call('kubectl_generic', { command: 'top pods --all-namespaces' })).text).toContain('All namespaces (--all-namespaces) is not allowed');
     expect(s.received().length).toBe(before);
+  });
+
+  it('secrets and identity-changing flags are refused even with a read verb', async () => {
+    expect((await call('kubectl_get', { resourceType: 'secrets', namespace: 'default' })).text).toBe(
+      'Denied by policy: Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)',
+    );
+    expect((await call('kubectl_generic', { command: 'get', args: ['pods', '--as=system:admin'], namespace: 'default' })).text).toBe(
+      "Denied by policy: Flag '--as' is not allowed (it changes kubectl's identity or cluster)",
+    );
+    expect(s.toolsReceived().filter((n) => n === 'kubectl_get' || n === 'kubectl_generic')).toEqual(['kubectl_get', 'kubectl_generic']);
   });
 
   it('exec is off unless enabled', async () => {

@@ -12,6 +12,8 @@
 #   clients: {<client id>: {allowed_namespaces: [..]}}   per-client override
 #   allow_exec: true                 enable exec_in_pod / kubectl exec
 #   read_only: false                 also allow the write verbs (namespaces still apply)
+#   allow_secrets: true              allow reading Secret objects (guards.rego)
+#   allowed_contexts: [..]           kube contexts a `context` argument may name (guards.rego)
 #   backends: [names]                judge only tools of these backends (default: every backend)
 package mcp.packs.kubernetes
 

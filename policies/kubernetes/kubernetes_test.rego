@@ -129,3 +129,30 @@ test_node_management_only_knows_its_operations if {
 		with data.warden.kubernetes.read_only as false
 	not data.mcp.authz.allow with input as call("node_management", {"operation": "get"})
 }
+
+test_secrets_not_readable_by_default if {
+	reason := "Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)"
+	reason in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "secrets"})
+	reason in data.mcp.authz.deny with input as call("kubectl_describe", {"resourceType": "Secret", "name": "db"})
+	reason in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["secret/db", "-o", "yaml"]})
+	reason in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get secrets"})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "secrets"})
+		with data.warden.kubernetes.allow_secrets as true
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "configmaps"})
+}
+
+test_identity_flags_denied if {
+	"Flag '--as' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods --as=system:admin"})
+	"Flag '--token' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--token", "x"]})
+	"Flag '--kubeconfig' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "top", "flags": {"kubeconfig": "/tmp/other"}})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get pods -o wide --sort-by=.metadata.name"})
+}
+
+test_contexts_restricted_when_configured if {
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods", "context": "prod"})
+	"Context 'prod' is not allowed (allowed: staging)" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "context": "prod"})
+		with data.warden.kubernetes.allowed_contexts as ["staging"]
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods", "context": "staging"})
+		with data.warden.kubernetes.allowed_contexts as ["staging"]
+	"Flag '--context' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods --context=prod"})
+}
