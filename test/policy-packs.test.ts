@@ -5,20 +5,41 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PACKS_DIR, createPolicyDecider } from '../src/policy/index.js';
+import { listItem, toolCall } from './helpers/contexts.js';
 import { runRegoTests } from './helpers/rego-tests.js';
 
 const PACKS = ['allow-all', 'default', 'read-only', 'kubernetes', 'qubinode', 'nomad', 'orchestrator', 'containarium'];
 
 describe('policy packs', () => {
+  it('default is the read-only pack: same decisions, same reasons', () => {
+    const byDefault = createPolicyDecider({ paths: ['default'], watch: false });
+    const readOnly = createPolicyDecider({ paths: ['read-only'], watch: false });
+    const tools: Array<[string, Record<string, unknown>]> = [
+      ['read_file', { readOnlyHint: true }],
+      ['write_file', { readOnlyHint: false, destructiveHint: true }],
+      ['get-sum', {}],
+      ['toggle-simulated-logging', { readOnlyHint: false }],
+      ['frobnicate', {}],
+    ];
+    for (const [name, annotations] of tools) {
+      for (const ctx of [toolCall(name, {}, { annotations }), listItem(name, { annotations })]) {
+        const a = byDefault.decide(ctx);
+        const b = readOnly.decide(ctx);
+        expect([a.allowed, a.reasons]).toEqual([b.allowed, b.reasons]);
+      }
+    }
+    expect(byDefault.decide(toolCall('write_file')).allowed).toBe(false);
+  });
+
   it('ships exactly the documented packs', () => {
     const dirs = readdirSync(BUILTIN_PACKS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(dirs.sort()).toEqual([...PACKS].sort());
   });
 
   for (const pack of PACKS) {
-    it(`${pack}: its Rego unit tests pass`, () => {
+    it.skipIf(pack === 'default')(`${pack}: its Rego unit tests pass`, () => {
       const results = runRegoTests(`${BUILTIN_PACKS_DIR}/${pack}`);
-      expect(results.length).toBeGreaterThanOrEqual(pack === 'default' || pack === 'allow-all' ? 1 : 7);
+      expect(results.length).toBeGreaterThanOrEqual(pack === 'allow-all' ? 1 : 7);
       const failed = results.filter((r) => !r.passed).map((r) => `${r.name}${r.error ? `: ${r.error}` : ''}`);
       expect(failed).toEqual([]);
     });
