@@ -9,12 +9,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
-import type { AuditOutcome, ToolInfo, TransportKind } from '../types.js';
+import type { AuditOutcome, TransportKind } from '../types.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
-import { toToolInfo, type Exchange } from './intercept.js';
+import type { Exchange } from './intercept.js';
 import { errorResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { ToolCache } from './tool-cache.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
 export type BackendTransport = Transport & {
@@ -67,10 +68,8 @@ export class BackendConnection {
   state: State = 'idle';
   /** The backend's own initialize result. */
   initResult: Record<string, unknown> | undefined;
-  /** Tool definitions by the backend's own name. */
-  tools = new Map<string, ToolInfo>();
-  /** True when `tools` holds the backend's whole current list. */
-  toolsComplete = false;
+  /** The backend's tool definitions, for call-time policy. */
+  readonly tools: ToolCache;
   /** Resource URIs the client subscribed to here (replayed after a restart). */
   readonly subscriptions = new Set<string>();
   logLevel: string | undefined;
@@ -86,15 +85,16 @@ export class BackendConnection {
   private upSince = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private toolsFetch: Promise<void> | undefined;
   private perRequestSendErrors = false;
 
   constructor(
     readonly spec: BackendSpec,
     private readonly events: BackendEvents,
-    private readonly exposeName: (name: string) => string,
+    exposeName: (name: string) => string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.tools = new ToolCache(exposeName, (method, params) => (this.state === 'ready' ? this.call(method, params) : undefined));
+  }
 
   get name(): string {
     return this.spec.name;
@@ -231,47 +231,15 @@ export class BackendConnection {
     return p;
   }
 
-  /** Remembers tool definitions seen in a tools/list answer. */
-  rememberTools(tools: ToolInfo[], complete: boolean): void {
-    for (const t of tools) this.tools.set(t.backendName, t);
-    if (complete) this.toolsComplete = true;
-  }
-
-  /** Fetches the whole tools/list (all pages) so a call can be decided with the tool's definition. */
-  fetchTools(): Promise<void> {
-    if (this.toolsComplete || this.state !== 'ready') return Promise.resolve();
-    if (!this.toolsFetch) {
-      this.toolsFetch = this.loadAllTools().finally(() => {
-        this.toolsFetch = undefined;
-      });
-    }
-    return this.toolsFetch;
-  }
-
-  private async loadAllTools(): Promise<void> {
-    const fresh = new Map<string, ToolInfo>();
-    let cursor: string | undefined;
-    for (let page = 0; page < 1000; page++) {
-      const answer = await this.call('tools/list', cursor === undefined ? undefined : { cursor });
-      const tools = answer.result?.tools;
-      if (!Array.isArray(tools)) return;
-      for (const t of tools as Array<Record<string, unknown>>) {
-        if (typeof t.name === 'string') fresh.set(t.name, toToolInfo(t, this.exposeName(t.name)));
-      }
-      cursor = typeof answer.result?.nextCursor === 'string' ? answer.result.nextCursor : undefined;
-      if (cursor === undefined) break;
-    }
-    this.tools = fresh;
-    this.toolsComplete = true;
-  }
-
-  invalidateTools(): void {
-    this.tools = new Map();
-    this.toolsComplete = false;
-  }
-
   private readonly onMessage = (raw: JSONRPCMessage): void => {
-    const message = raw as unknown as RpcMessage;
+    try {
+      this.dispatch(raw as unknown as RpcMessage);
+    } catch (err) {
+      this.logger.error({ backend: this.spec.name, err: (err as Error).message }, 'proxy error on a backend message');
+    }
+  };
+
+  private dispatch(message: RpcMessage): void {
     if (message.method === undefined) {
       const id = message.id as number;
       const p = this.pending.get(id);
@@ -286,10 +254,10 @@ export class BackendConnection {
     } else if (message.id !== undefined) {
       this.events.onServerRequest(this, message);
     } else {
-      if (message.method === 'notifications/tools/list_changed') this.invalidateTools();
+      if (message.method === 'notifications/tools/list_changed') this.tools.invalidate();
       this.events.onNotification(this, message);
     }
-  };
+  }
 
   private sendFailed(id: number, err: Error): void {
     const p = this.pending.get(id);
@@ -326,7 +294,7 @@ export class BackendConnection {
     const how = exit?.error ? exit.error.message : exit ? `exited (${exit.signal ?? `code ${exit.code}`})` : 'connection closed';
     this.failPending(`backend '${this.spec.name}' is unavailable: ${how}`);
     if (previous === 'closed' || previous === 'failed') return;
-    this.invalidateTools();
+    this.tools.invalidate();
     if (this.spec.restart === false) {
       this.state = 'failed';
       this.events.onExit(this, exit);

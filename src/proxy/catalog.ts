@@ -74,7 +74,7 @@ export class Catalog {
         if (!hide(ctx)) kept.push(item);
       }
       result[spec.key] = kept;
-      if (tools !== undefined) b.rememberTools(tools, ex.listFirstPage && backendNext === undefined);
+      if (tools !== undefined) b.tools.remember(tools, ex.listFirstPage && backendNext === undefined);
     }
     if (!this.ns.multi) return;
     if (backendNext !== undefined) {

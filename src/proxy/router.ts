@@ -29,9 +29,9 @@ export class RequestRouter {
       if (r.name !== name) msg.params = { ...params, name: r.name };
       backendName = r.name;
     }
-    if (!b.toolsComplete && b.ready && !b.tools.has(backendName)) {
+    if (!b.tools.complete && b.ready && !b.tools.has(backendName)) {
       // Call-time policy needs the tool's definition even when the client never listed.
-      b.fetchTools().then(() => this.toolCallOn(msg, params, b, backendName, bytes), () => this.toolCallOn(msg, params, b, backendName, bytes));
+      b.tools.fetchAll().then(() => this.toolCallOn(msg, params, b, backendName, bytes), () => this.toolCallOn(msg, params, b, backendName, bytes));
       return;
     }
     this.toolCallOn(msg, params, b, backendName, bytes);

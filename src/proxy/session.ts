@@ -76,9 +76,17 @@ export class ClientSession implements BackendEvents {
   private readonly onClientMessage = (raw: JSONRPCMessage): void => {
     const msg = raw as unknown as RpcMessage;
     const method = msg.method;
-    if (method === undefined) this.relay.clientAnswer(msg);
-    else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
-    else this.onClientRequest(msg, method, this.transport.lastMessageBytes);
+    try {
+      if (method === undefined) this.relay.clientAnswer(msg);
+      else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
+      else this.onClientRequest(msg, method, this.transport.lastMessageBytes);
+    } catch (err) {
+      // A bug or an unexpected shape must cost one request, never the process.
+      this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
+      if (method !== undefined && msg.id !== undefined && msg.id !== null) {
+        this.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
+      }
+    }
   };
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
@@ -200,7 +208,7 @@ export class ClientSession implements BackendEvents {
     const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
     msg.id = ex.originalId;
     let redact: Decision['redact'];
-    if (msg.result !== undefined) {
+    if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
       if (ex.listIndex >= 0) this.catalog.rewriteList(b, ex, msg.result, this.hides);
       else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
       let second: Decision | undefined;
