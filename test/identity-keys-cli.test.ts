@@ -124,7 +124,7 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
   });
 
   it('concurrent commands on one file lose no key (lock file)', async () => {
-    const racy = join(dir, 'racy.yaml');
+    const racy = join(dir, 'new-dir', 'racy.yaml'); // the directory is created on first use
     const made = await Promise.all(Array.from({ length: 6 }, (_, i) => cli(['keys', 'create', '--keys-file', racy, '--client', `c${i}`])));
     expect(made.map((m) => m.code)).toEqual([0, 0, 0, 0, 0, 0]);
     const listed = JSON.parse((await cli(['keys', 'list', '--keys-file', racy, '--json'])).stdout) as Array<{ client: string }>;

@@ -4,7 +4,8 @@
  * running server never reads half a file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { apiKeyEntrySchema, type ApiKeyEntry } from '../config/auth.js';
@@ -82,6 +83,7 @@ function sleepSync(ms: number): void {
  */
 export function updateKeysFile<T>(file: string, change: (keys: ApiKeyEntry[]) => { keys: ApiKeyEntry[]; result: T }): T {
   const lock = `${file}.lock`;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
