@@ -2,10 +2,12 @@
  * Each shipped pack's own `*_test.rego` unit tests pass on our Rego engine (as `mcp-warden policy
  * test policies/<pack>` runs them), and each pack loads through createPolicyDecider.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PACKS_DIR, createPolicyDecider } from '../src/policy/index.js';
 import { listItem, toolCall } from './helpers/contexts.js';
+import { CLI } from './helpers/proxy.js';
 import { runRegoTests } from './helpers/rego-tests.js';
 
 const PACKS = ['allow-all', 'default', 'read-only', 'kubernetes', 'qubinode', 'nomad', 'orchestrator', 'containarium'];
@@ -42,6 +44,12 @@ describe('policy packs', () => {
       expect(results.length).toBeGreaterThanOrEqual(pack === 'allow-all' ? 1 : 7);
       const failed = results.filter((r) => !r.passed).map((r) => `${r.name}${r.error ? `: ${r.error}` : ''}`);
       expect(failed).toEqual([]);
+    });
+
+    it.skipIf(pack === 'default')(`${pack}: \`mcp-warden policy test policies/${pack}\` passes (built CLI)`, () => {
+      const run = spawnSync(process.execPath, [CLI, 'policy', 'test', `${BUILTIN_PACKS_DIR}/${pack}`], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.stdout).toMatch(/PASS: (\d+)\/\1/);
+      expect(run.status).toBe(0);
     });
 
     it(`${pack}: loads as a policy (with its example data, when it has some)`, () => {
