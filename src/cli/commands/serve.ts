@@ -77,6 +77,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   if (http && 'query' in wired.recorder) registerAdminRoutes(http.app, { store: wired.recorder as AuditStore, config });
+  // Liveness for container and orchestrator probes: no credential, no session, says nothing about backends.
+  http?.app.get('/healthz', { exposeHeadRoute: false }, async () => ({ status: 'ok' }));
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
   if (http && config.auth.oauth) void http.app.register(oauthMetadataPlugin, { oauth: config.auth.oauth, extraPaths: [config.server.mcpPath, config.server.ssePath] });
   let exiting = false;
