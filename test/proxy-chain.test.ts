@@ -192,15 +192,15 @@ describe('interception chain', () => {
 
   it('records a cancelled call as cancelled, and a backend that does not answer in time as timeout', async () => {
     const recorder = new KeepingRecorder();
-    const c = await start(new RuleDecider([]), recorder, { backend: { timeoutMs: 400 } });
+    const c = await start(new RuleDecider([]), recorder, { backend: { timeoutMs: 1500 } });
     const controller = new AbortController();
     const call = c.callTool({ name: 'slow', arguments: { ms: 3000 } }, undefined, { signal: controller.signal, onprogress: () => controller.abort() });
     await expect(call).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 100));
     expect(recorder.records.find((r) => r.tool === 'slow')).toMatchObject({ outcome: 'cancelled' });
-    await expect(c.callTool({ name: 'slow', arguments: { ms: 3000 } }, undefined, { timeout: 10_000 })).rejects.toMatchObject({
+    await expect(c.callTool({ name: 'slow', arguments: { ms: 6000 } }, undefined, { timeout: 10_000 })).rejects.toMatchObject({
       code: -32003,
-      message: expect.stringContaining("backend 'inv' did not answer tools/call within 400 ms"),
+      message: expect.stringContaining("backend 'inv' did not answer tools/call within 1500 ms"),
     });
     expect(recorder.records.filter((r) => r.tool === 'slow').at(-1)).toMatchObject({ outcome: 'timeout', errorCode: -32003 });
     expect(firstText(await c.callTool({ name: 'echo', arguments: { text: 'alive' } }))).toBe('a:alive');

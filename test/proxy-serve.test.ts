@@ -19,7 +19,7 @@ function twoBackends(): string {
     args: [${JSON.stringify(TEST_BACKEND)}]
     env: { TEST_BACKEND_LABEL: ${label} }
     timeoutMs: 5000
-    restart: { initialDelayMs: 100, maxDelayMs: 400 }`;
+    restart: { initialDelayMs: 500, maxDelayMs: 1000 }`;
   return `backends:${backend('alpha', 'a')}${backend('beta', 'b')}
 auth: { anonymous: true }
 audit: { enabled: false }
@@ -142,7 +142,7 @@ describe('serve: two backends with colliding names behind one Streamable HTTP en
     process.kill(before.pid, 'SIGKILL');
     await expect(inFlight).rejects.toThrow(/backend 'beta' is unavailable/);
     const during = client.callTool({ name: 'beta__echo', arguments: { text: 'z' } });
-    await expect(during).rejects.toThrow(/backend 'beta' is unavailable: restarting/);
+    await expect(during).rejects.toThrow(/backend 'beta' is unavailable: (restarting|starting)/);
     expect(firstText(await client.callTool({ name: 'alpha__echo', arguments: { text: 'still' } }))).toBe('a:still');
     let after: { pid: number } | undefined;
     await waitFor(async () => {
