@@ -37,6 +37,9 @@ export interface RefTerm {
   head: Term;
   path: Term[];
   loc: Loc;
+  /** compiler: the rule node (without nodes below it) that path[0..leafDepth) names */
+  leaf?: unknown;
+  leafDepth?: number;
 }
 export interface ArrayTerm {
   t: 'array';

@@ -3,6 +3,7 @@
  * wins), union_n, subset (recursive on objects, sets, contiguous arrays, array ⊇ set).
  */
 import {
+  BigNum,
   RObject,
   RSet,
   equal,
@@ -23,20 +24,29 @@ export function findPath(v: Value, path: readonly Value[], from = 0): Value | un
   let cur: Value = v;
   for (let i = from; i < path.length; i++) {
     const k = path[i]!;
+    if (cur === null || typeof cur !== 'object') return undefined;
     if (Array.isArray(cur)) {
       if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= cur.length) return undefined;
       cur = cur[k]!;
+    } else if (cur instanceof RObject) {
+      const next = cur.get(k);
+      if (next === undefined) return undefined;
+      cur = next;
     } else if (cur instanceof RSet) {
       if (!cur.has(k)) return undefined;
       cur = k;
-    } else if (isObject(cur)) {
-      const next = objGet(cur, k);
-      if (next === undefined) return undefined;
-      cur = next;
-    } else return undefined;
+    } else if (cur instanceof BigNum) {
+      return undefined;
+    } else {
+      // plain JSON object (input documents): string keys only
+      if (typeof k !== 'string' || !hasOwn.call(cur, k)) return undefined;
+      cur = (cur as Record<string, Value>)[k]!;
+    }
   }
   return cur;
 }
+
+const hasOwn = Object.prototype.hasOwnProperty;
 
 /** the key set of an object, set or array operand (getObjectKeysParam) */
 function keysParam(v: Value): RSet {

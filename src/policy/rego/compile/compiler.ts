@@ -7,6 +7,7 @@ import type { Expr, Module, Rule, Term, With } from '../ast/types.js';
 import { refName } from '../ast/parser-terms.js';
 import type { WithInfo } from '../topdown/with.js';
 import { SLOT_DATA, SLOT_FUNC } from './scope.js';
+import { RObject, RSet, type Value } from '../value/index.js';
 import { lookupBuiltin, type BuiltinDef } from '../builtins/index.js';
 import { RegoCompileError, IssueError, fail, issue, type CompileIssue } from './errors.js';
 import { Resolver, Scope, type Globals } from './scope.js';
@@ -175,12 +176,14 @@ function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
       if (node.defaultRule) fail(rule.loc, `multiple default rules ${node.name} found`);
       node.defaultRule = crule;
     }
+    node.update();
     return crule;
   }
   if (kind === 'complete') node.complete.push(crule);
   else if (kind === 'set') node.sets.push(crule);
   else if (kind === 'object') node.objects.push(crule);
   else node.funcs.push(crule);
+  node.update();
   return crule;
 }
 
@@ -400,15 +403,16 @@ export class BodyCompiler {
       case 'ref':
         t.head = this.resolveCalls(t.head, g);
         t.path = t.path.map((p) => this.resolveCalls(p, g));
+        if (t.head.t === 'var' && t.head.slot === SLOT_DATA) this.markLeaf(t);
         return t;
       case 'array':
       case 'set':
         t.items = t.items.map((i) => this.resolveCalls(i, g));
-        return t;
+        return foldConstant(t);
       case 'object':
         t.keys = t.keys.map((k) => this.resolveCalls(k, g));
         t.values = t.values.map((v) => this.resolveCalls(v, g));
-        return t;
+        return foldConstant(t);
       case 'arraycompr':
       case 'setcompr':
         t.head = this.resolveCalls(t.head, g);
@@ -422,6 +426,24 @@ export class BodyCompiler {
         return t;
       default:
         return t;
+    }
+  }
+
+  /** data refs whose constant prefix names a rule node without nodes below: evaluated directly */
+  private markLeaf(t: Term & { t: 'ref' }): void {
+    let n: RuleNode | undefined = this.root;
+    for (let i = 0; i < t.path.length; i++) {
+      const p = t.path[i]!;
+      if (p.t !== 'const' || typeof p.v !== 'string') return;
+      n = n.children.get(p.v);
+      if (!n) return;
+      if (n.hasRules || n.isFunc) {
+        if (n.children.size === 0 && n.hasRules) {
+          t.leaf = n;
+          t.leafDepth = i + 1;
+        }
+        return;
+      }
     }
   }
 
@@ -440,6 +462,25 @@ export class BodyCompiler {
     if (def) return { kind: 'builtin', def, name };
     return fail(loc, `rego_type_error: undefined function ${name}`);
   }
+}
+
+/** a collection literal of constants becomes one constant value (built once, shared: never mutated) */
+function foldConstant(t: Term): Term {
+  if (t.t === 'array') {
+    if (!t.items.every((i) => i.t === 'const')) return t;
+    return { t: 'const', v: t.items.map((i) => (i as { v: Value }).v), loc: t.loc };
+  }
+  if (t.t === 'set') {
+    if (!t.items.every((i) => i.t === 'const')) return t;
+    return { t: 'const', v: RSet.of(...t.items.map((i) => (i as { v: Value }).v)), loc: t.loc };
+  }
+  if (t.t === 'object') {
+    if (!t.keys.every((k) => k.t === 'const') || !t.values.every((v) => v.t === 'const')) return t;
+    const o = new RObject();
+    t.keys.forEach((k, i) => o.set((k as { v: Value }).v, (t.values[i] as { v: Value }).v));
+    return { t: 'const', v: o, loc: t.loc };
+  }
+  return t;
 }
 
 /** function parameters that are not patterns (templates, calls, refs) are matched after the body */

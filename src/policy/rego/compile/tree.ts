@@ -43,16 +43,18 @@ export class RuleNode {
   constructor(readonly path: string[]) {
     this.name = ['data', ...path].join('.');
   }
-  get hasRules(): boolean {
-    return (
+  /** rules (not functions) are defined at this node; kept current by update() */
+  hasRules = false;
+  /** functions are defined at this node */
+  isFunc = false;
+  /** recomputes hasRules / isFunc after rules were added */
+  update(): void {
+    this.hasRules =
       this.complete.length > 0 ||
       this.sets.length > 0 ||
       this.objects.length > 0 ||
-      (this.defaultRule !== undefined && this.defaultRule.kind !== 'func')
-    );
-  }
-  get isFunc(): boolean {
-    return this.funcs.length > 0 || this.defaultRule?.kind === 'func';
+      (this.defaultRule !== undefined && this.defaultRule.kind !== 'func');
+    this.isFunc = this.funcs.length > 0 || this.defaultRule?.kind === 'func';
   }
   child(seg: string): RuleNode {
     let c = this.children.get(seg);

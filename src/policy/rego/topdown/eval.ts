@@ -8,7 +8,7 @@ import type { RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
-import { evalDataPath, evalPath, iterate } from './refs.js';
+import { evalDataPath, evalPath, iterate, nodeValue } from './refs.js';
 import { evalCall } from './calls.js';
 import { evalWith } from './with.js';
 
@@ -113,7 +113,13 @@ export class Evaluator {
             return v === undefined ? false : evalPath(this, v, t.path, 0, f, k);
           }
           if (h.slot === SLOT_INPUT) return this.st.input === undefined ? false : evalPath(this, this.st.input, t.path, 0, f, k);
-          if (h.slot === SLOT_DATA) return evalDataPath(this, this.root, this.st.data, t.path, 0, f, k);
+          if (h.slot === SLOT_DATA) {
+            if (t.leaf !== undefined && this.st.shadow === null) {
+              const v = nodeValue(this, t.leaf as RuleNode, undefined);
+              return v === undefined ? false : evalPath(this, v, t.path, t.leafDepth!, f, k);
+            }
+            return evalDataPath(this, this.root, this.st.data, t.path, 0, f, k);
+          }
         }
         return this.evalTerm(h, f, (v) => evalPath(this, v, t.path, 0, f, k));
       }

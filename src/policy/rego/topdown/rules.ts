@@ -112,10 +112,11 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
 
 function evalObjects(ev: Evaluator, node: RuleNode): Value {
   const out = new RObject();
+  const owned = new WeakSet<object>();
   for (const r of select(ev, node.objects)) {
     const f: Frame = new Array(r.nslots);
     evalClausesKeyed(ev, r, f, (keys, v) => {
-      insertPath(out, keys, v, node, r, r.setElem !== undefined);
+      insertPath(out, keys, v, node, r, r.setElem !== undefined, owned);
       return false;
     });
   }
@@ -143,21 +144,40 @@ function evalClausesKeyed(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Value[
   return false;
 }
 
-function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule, multi: boolean): void {
+function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule, multi: boolean, owned: WeakSet<object>): void {
   let o = out;
   for (let j = 0; j < keys.length - 1; j++) {
     let c = o.get(keys[j]!);
     if (c === undefined) {
       c = new RObject();
+      owned.add(c);
       o.set(keys[j]!, c);
     } else if (!(c instanceof RObject)) throw conflict(node, r.loc, false);
+    else if (!owned.has(c)) {
+      // a value produced by a rule (maybe a shared constant): copy before adding to it
+      const copy = new RObject();
+      for (const k of c.keys()) copy.set(k, c.get(k)!);
+      owned.add(copy);
+      o.set(keys[j]!, copy);
+      c = copy;
+    }
     o = c;
   }
   const last = keys[keys.length - 1]!;
   const old = o.get(last);
   if (multi) {
-    if (old === undefined) o.set(last, RSet.of(v));
-    else if (old instanceof RSet) old.add(v);
+    if (old === undefined) {
+      const s = RSet.of(v);
+      owned.add(s);
+      o.set(last, s);
+    } else if (old instanceof RSet) {
+      if (owned.has(old)) old.add(v);
+      else {
+        const s = RSet.of(...old.values(), v);
+        owned.add(s);
+        o.set(last, s);
+      }
+    }
     else throw conflict(node, r.loc, false);
     return;
   }
