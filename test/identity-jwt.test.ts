@@ -84,6 +84,14 @@ describe('JWT (HS256 shared secret)', () => {
     expect(refusal(await a.authenticate(http(token))).message).toBe('token expired');
   });
 
+  it('stdio: a JWT in MCP_WARDEN_API_KEY is verified like a Bearer token', async () => {
+    const config = authSchema.parse({ jwt: { secret: SECRET, audience: AUD, issuer: ISS } });
+    const good = await createAuthenticator(config, { env: { MCP_WARDEN_API_KEY: await hs({ sub: 'desk', roles: ['admin'] }) } }).authenticate({ transport: 'stdio', headers: {} });
+    expect(good.ok && good.client).toMatchObject({ id: 'desk', auth: 'jwt', roles: ['admin'] });
+    const bad = await createAuthenticator(config, { env: { MCP_WARDEN_API_KEY: await hs({ sub: 'desk' }, { aud: 'other' }) } }).authenticate({ transport: 'stdio', headers: {} });
+    expect(refusal(bad).message).toBe('token audience not accepted');
+  });
+
   it('roles claim is configurable: groups, realm_access.roles (dotted), scope (space-separated); client id claim too', async () => {
     const claims = { sub: 'u1', email: 'u1@example.test', groups: ['g1', 'g2'], realm_access: { roles: ['r1'] }, scope: 'vm:read vm:write' };
     const token = await hs(claims);

@@ -136,7 +136,8 @@ export class WardenAuthenticator implements Authenticator {
 
   private stdioCredential(): Credential {
     const value = this.env[API_KEY_ENV] || this.config.stdioApiKey;
-    return value ? { kind: 'api_key', value } : { kind: 'none' };
+    // Like a Bearer credential: an API key, or a JWT when jwt is configured.
+    return value ? { kind: 'bearer', value } : { kind: 'none' };
   }
 
   private noCredential(request: AuthRequest): AuthResult {
