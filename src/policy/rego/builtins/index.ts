@@ -30,6 +30,7 @@ import { builtins as template } from './template.js';
 import { builtins as x509 } from './x509.js';
 import { builtins as jsonschema } from './jsonschema.js';
 import { builtins as graphql } from './graphql.js';
+import { builtins as regoParse } from './rego-parse.js';
 
 registerBuiltins(core);
 // ---- builtins engineer: and one registerBuiltins(...) call per module below, e.g.
@@ -57,5 +58,6 @@ registerBuiltins(template);
 registerBuiltins(x509);
 registerBuiltins(jsonschema);
 registerBuiltins(graphql);
+registerBuiltins(regoParse);
 
 export * from './registry.js';

@@ -129,7 +129,15 @@ export class Resolver {
       c(e.value);
     }
     c(e.domain);
-    for (const w of e.withs) c(w.value);
+    for (const w of e.withs) if (!this.namesBuiltin(w.value, scope)) c(w.value);
+  }
+
+  /** a with value naming a builtin function (with f as count) */
+  private namesBuiltin(t: Term, scope: Scope): boolean {
+    const name = t.t === 'var' ? t.name : t.t === 'ref' ? dotted(t) : undefined;
+    if (name === undefined) return false;
+    const first = name.split('.')[0]!;
+    return scope.lookup(first) === undefined && !this.globalPath(first) && lookupBuiltin(name) !== undefined;
   }
 
   /** declares free var names (not nested bodies) in this scope */

@@ -21,29 +21,47 @@ export function invoke(ev: Evaluator, target: CallTarget, vals: Value[], t: Call
     const m = mocks.get(target.name);
     if (m !== undefined) {
       if ('value' in m) return k(m.value);
-      target = m.fn;
+      // inside the replacement, the replaced function is the original one again
+      const saved = ev.st;
+      const rest = new Map(mocks);
+      rest.delete(target.name);
+      ev.st = { ...saved, mocks: rest.size ? rest : null, cache: new Map() };
+      let r: Value | undefined;
+      try {
+        r = callTarget(ev, m.fn, vals, t);
+      } finally {
+        ev.st = saved;
+      }
+      return r === undefined ? false : k(r);
     }
   }
-  if (target.kind === 'func') {
-    const r = evalFunc(ev, target.node, vals);
-    return r === undefined ? false : k(r);
-  }
+  if (target.kind === 'builtin' && target.def.name === 'walk') return walk(vals[0]!, [], k);
+  const r = callTarget(ev, target, vals, t);
+  return r === undefined ? false : k(r);
+}
+
+/** calls a function or builtin once; undefined when undefined (or a non-strict builtin error) */
+function callTarget(ev: Evaluator, target: CallTarget, vals: Value[], t: CallTerm): Value | undefined {
+  if (target.kind === 'func') return evalFunc(ev, target.node, vals);
   const def = target.def;
-  if (def.name === 'walk') return walk(vals[0]!, [], k);
+  if (def.name === 'print') {
+    ev.opts.ctx.print(vals.map(formatRaw).join(' '));
+    return true;
+  }
   let r: Value | undefined;
   try {
     r = def.fn(vals, ev.opts.ctx);
   } catch (e) {
     if (e instanceof BuiltinError) {
       if (ev.opts.strict || e.halt) throw new RegoEvalError(e.code, `${def.name}: ${e.message}`, t.loc);
-      return false;
+      return undefined;
     }
     if (e instanceof RegoEvalError) throw e;
     if (e instanceof RangeError) throw e;
     if (ev.opts.strict) throw new RegoEvalError('eval_builtin_error', `${def.name}: ${(e as Error).message}`, t.loc);
-    return false;
+    return undefined;
   }
-  return r === undefined ? false : k(r);
+  return r;
 }
 
 function doPrint(ev: Evaluator, t: CallTerm, f: Frame, k: VK): boolean {
