@@ -159,3 +159,18 @@ describe('strings.render_template', () => {
     expect(callError('strings.render_template', ['{{if .a}}', {}]).message).toBe('template: template:1: unexpected EOF');
   });
 });
+
+describe('rego.parse_module', () => {
+  it('returns the OPA AST JSON shape and reports syntax errors', () => {
+    const m = j(call('rego.parse_module', ['x.rego', 'package foo.bar\n\nimport data.a\n\np if { a = true }\n'])) as Record<string, any>;
+    expect(m.package.path).toEqual([
+      { type: 'var', value: 'data' },
+      { type: 'string', value: 'foo' },
+      { type: 'string', value: 'bar' },
+    ]);
+    expect(m.imports[0].path).toEqual({ type: 'ref', value: [{ type: 'var', value: 'data' }, { type: 'string', value: 'a' }] });
+    expect(m.rules[0].head.name).toBe('p');
+    expect(m.rules[0].body[0].terms[0]).toEqual({ type: 'ref', value: [{ type: 'var', value: 'eq' }] });
+    expect(callError('rego.parse_module', ['x.rego', 'package foo.']).message).toContain('rego_parse_error: unexpected eof token: expected ident');
+  });
+});
