@@ -145,6 +145,10 @@ describe('loading policy and data', () => {
     file('packs/top/pack.json', '{"include": ["base"]}');
     file('packs/top/top.rego', `${HEADER}allow := true\n`);
     expect(createPolicyDecider({ paths: ['top'], watch: false }, { packsDir: packs }).decide(toolCall('x')).reasons).toEqual(['from base']);
+    // A folder of ours named like a shipped pack: the bare name is the pack, ./name the folder.
+    file('own/top/mine.rego', `${HEADER}deny contains "mine"\n`);
+    expect(createPolicyDecider({ paths: ['top'], watch: false }, { packsDir: packs, baseDir: join(dir, 'own') }).decide(toolCall('x')).reasons).toEqual(['from base']);
+    expect(createPolicyDecider({ paths: ['./top'], watch: false }, { packsDir: packs, baseDir: join(dir, 'own') }).decide(toolCall('x')).reasons).toEqual(['mine']);
   });
 
   it('says what is wrong: unknown pack, bad include, syntax error, bad data', () => {

@@ -93,8 +93,15 @@ function addPack(name: string, c: Collector, from: string): void {
   addDirectory(dir, c);
 }
 
-/** Resolves one configured entry: an existing path (relative to baseDir) wins over a pack name. */
+/**
+ * Resolves one configured entry: a bare name of a shipped pack is that pack (write ./name for a
+ * folder of yours with the same name); anything else is a path relative to baseDir.
+ */
 function addEntry(entry: string, c: Collector): string {
+  if (PACK_NAME.test(entry) && existsSync(join(c.options.packsDir, entry))) {
+    addPack(entry, c, 'policy');
+    return `${entry} (pack ${join(c.options.packsDir, entry)})`;
+  }
   const path = resolve(c.options.baseDir, entry);
   if (existsSync(path)) {
     if (statSync(path).isDirectory()) {
@@ -104,10 +111,6 @@ function addEntry(entry: string, c: Collector): string {
     c.files.add(path);
     c.watched.add(path);
     return `${entry} (file ${path})`;
-  }
-  if (PACK_NAME.test(entry) && existsSync(join(c.options.packsDir, entry))) {
-    addPack(entry, c, 'policy');
-    return `${entry} (pack ${join(c.options.packsDir, entry)})`;
   }
   throw new PolicyCompileError(
     `policy '${entry}' not found: no file or directory ${path}, and no pack of that name (packs: ${listPacks(c.options.packsDir)})`,
