@@ -162,6 +162,9 @@ describe('loading policy and data', () => {
     expect(() => createPolicyDecider({ paths: [broken], watch: false })).toThrow(/syntax\.rego:7:1: rego_parse_error/);
     const unsafe = file('unsafe.rego', `${HEADER}allow if x == 1\n`);
     expect(() => createPolicyDecider({ paths: [unsafe], watch: false })).toThrow(/unsafe\.rego:5:\d+: .*var x is unsafe/);
+    expect(() => createPolicyDecider({ paths: [], watch: false })).toThrow('policy.paths is empty: name a pack or a policy file (the default is [default])');
+    file('only-tests/a_test.rego', `${HEADER}test_x if true\n`);
+    expect(() => createPolicyDecider({ paths: ['only-tests'], watch: false }, { baseDir: dir })).toThrow(/only-tests: no policy files found/);
     const ok = file('ok.rego', `${HEADER}allow := true\n`);
     expect(() => createPolicyDecider({ paths: [ok], dataFiles: [file('bad.json', '{nope')], watch: false })).toThrow(/bad\.json: invalid JSON data/);
     expect(() => createPolicyDecider({ paths: [ok], dataFiles: [file('list.yaml', '- a\n')], watch: false })).toThrow(/list\.yaml: a data file must hold an object/);

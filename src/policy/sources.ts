@@ -155,6 +155,7 @@ export function resolvePolicy(
   inlineData: Record<string, unknown>,
   options: ResolveOptions,
 ): ResolvedPolicy {
+  if (paths.length === 0) throw new PolicyCompileError('policy.paths is empty: name a pack or a policy file (the default is [default])');
   const c: Collector = { files: new Set(), watched: new Set(), packsSeen: new Set(), options };
   const described = paths.map((entry) => addEntry(entry, c));
   const hash = createHash('sha256');
@@ -171,7 +172,7 @@ export function resolvePolicy(
       sources.push({ path, text });
     }
   }
-  if (sources.length === 0) throw new PolicyCompileError(`policy ${paths.join(', ')}: no policy files found`);
+  if (sources.length === 0) throw new PolicyCompileError(`policy ${paths.join(', ')}: no policy files found (.rego, not *_test.rego)`);
   const data: Record<string, unknown> = {};
   for (const file of dataFiles) {
     const path = resolve(options.baseDir, file);
