@@ -7,7 +7,8 @@
  * so importing a journal twice is harmless.
  */
 import type Database from 'better-sqlite3';
-import { canonicalFromBody, chainHash, parseCanonicalLine } from './row.js';
+import type { ChainKeying } from './chain-key.js';
+import { canonicalFromBody, parseCanonicalLine } from './row.js';
 import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
 
 export interface BatchResult {
@@ -37,7 +38,10 @@ export class ChainWriter {
   private readonly setJournal: Database.Statement;
   private readonly run: { immediate(journalId: string, lines: string[]): BatchResult };
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly keying: ChainKeying,
+  ) {
     const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
     this.insert = db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
     this.getMeta = db.prepare('SELECT value FROM audit_meta WHERE key = ?').pluck();
@@ -75,7 +79,7 @@ export class ChainWriter {
         unreadable++;
         continue;
       }
-      const rowHash = chainHash(hash, canonical);
+      const rowHash = this.keying.hash(hash, canonical);
       this.insert.run(...values, hash, rowHash);
       seq++;
       hash = rowHash;

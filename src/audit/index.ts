@@ -17,6 +17,7 @@ export { type AuditEntry } from './row.js';
 export { toDecisionLog, type DecisionLogEvent } from './export.js';
 export { Redactor, REDACTED } from './redact.js';
 export { parseAuditTime } from './time.js';
+export { ChainKeyError } from './chain-key.js';
 
 /** A recorder that stores nothing (audit.enabled: false). */
 export const disabledRecorder: Recorder = {

@@ -26,6 +26,7 @@ export class AuditBackpressureError extends Error {
 export interface RecorderOptions {
   dbPath: string;
   spool: Spool;
+  chainKey?: string;
   redactFields: readonly string[];
   maxPayloadBytes: number;
   flushIntervalMs: number;
@@ -153,6 +154,7 @@ export class AuditRecorder implements Recorder {
     const data: WriterWorkerData = {
       dbPath: this.options.dbPath,
       journalId: this.options.spool.id,
+      chainKey: this.options.chainKey,
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
       niceness: this.options.writerNice,

@@ -99,6 +99,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE audit_journal (id TEXT PRIMARY KEY, committed INTEGER NOT NULL);
    INSERT INTO audit_meta(key, value) VALUES
      ('anchor_seq', '0'), ('anchor_hash', '${GENESIS_HASH}'), ('head_seq', '0'), ('head_hash', '${GENESIS_HASH}');`,
+  // 2: how the chain is hashed (plain SHA-256 or HMAC-SHA256 under audit.chainKey; see chain-key.ts).
+  `INSERT OR IGNORE INTO audit_meta(key, value) VALUES ('chain_mode', 'sha256'), ('chain_key_id', '');`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { AuditConfig } from '../config/audit.js';
 import type { Logger } from '../log/logger.js';
 import type { Recorder } from '../types.js';
+import { chainKeying, checkChainKeying, type ChainKeying } from './chain-key.js';
 import { ChainWriter } from './chain-writer.js';
 import { auditStats, queryAudit, type AuditFilter, type AuditStats, type QueryOptions, type QueryPage } from './query.js';
 import { AuditRecorder } from './recorder.js';
@@ -38,12 +39,12 @@ export interface OpenOptions {
   logger?: Logger;
 }
 
-function readerOn(db: Database.Database, path: string): AuditReader {
+function readerOn(db: Database.Database, path: string, keying: ChainKeying): AuditReader {
   return {
     path,
     query: (options) => queryAudit(db, options),
     stats: (filter) => auditStats(db, filter),
-    verify: () => verifyChain(db),
+    verify: () => verifyChain(db, keying),
     meta: () => readMeta(db),
   };
 }
@@ -54,10 +55,10 @@ function orphanedJournals(dbPath: string): JournalFiles[] {
 }
 
 /** Moves the lines of orphaned journals into the database and removes them; returns rows imported. */
-function importJournals(db: Database.Database, dbPath: string, logger?: Logger): number {
+function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, logger?: Logger): number {
   const journals = orphanedJournals(dbPath);
   if (journals.length === 0) return 0;
-  const writer = new ChainWriter(db);
+  const writer = new ChainWriter(db, keying);
   let inserted = 0;
   for (const journal of journals) {
     for (const file of journal.files) {
@@ -77,6 +78,7 @@ function importJournals(db: Database.Database, dbPath: string, logger?: Logger):
 export function openAuditStore(config: AuditConfig, logger?: Logger, options: OpenOptions = {}): AuditStore {
   const log = logger ?? options.logger;
   const path = resolve(options.baseDir ?? process.cwd(), config.path);
+  const keying = chainKeying(config.chainKey);
   mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
@@ -87,9 +89,11 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     if (created) chmodSync(path, 0o600);
     configureWriter(db);
     migrate(db);
-    importJournals(db, path, log);
+    checkChainKeying(db, keying, true);
+    importJournals(db, path, keying, log);
     recorder = new AuditRecorder({
       dbPath: path,
+      chainKey: config.chainKey,
       spool: new Spool(path),
       redactFields: config.redactFields,
       maxPayloadBytes: config.maxPayloadBytes,
@@ -106,7 +110,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     db?.close();
     throw err;
   }
-  const reader = readerOn(db, path);
+  const reader = readerOn(db, path, keying);
   return {
     ...reader,
     record: (entry) => recorder.record(entry),
@@ -125,7 +129,7 @@ export interface AuditFileReader extends AuditReader {
   orphanedJournals(): number;
 }
 
-export function openAuditReader(dbPath: string): AuditFileReader {
+export function openAuditReader(dbPath: string, options: { chainKey?: string } = {}): AuditFileReader {
   const path = resolve(dbPath);
   let db: Database.Database;
   try {
@@ -138,5 +142,5 @@ export function openAuditReader(dbPath: string): AuditFileReader {
     db.close();
     throw new Error(`${path} is not an mcp-warden audit database (schema version ${version})`);
   }
-  return { ...readerOn(db, path), close: () => db.close(), orphanedJournals: () => orphanedJournals(path).length };
+  return { ...readerOn(db, path, chainKeying(options.chainKey)), close: () => db.close(), orphanedJournals: () => orphanedJournals(path).length };
 }

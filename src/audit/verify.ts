@@ -5,7 +5,8 @@
  * concurrently writing proxy does not disturb it.
  */
 import type Database from 'better-sqlite3';
-import { canonicalLine, chainHash } from './row.js';
+import { chainKeying, checkChainKeying, type ChainKeying } from './chain-key.js';
+import { canonicalLine } from './row.js';
 import { readMeta } from './schema.js';
 
 export type TamperKind = 'changed' | 'deleted' | 'inserted';
@@ -26,8 +27,10 @@ export interface VerifyResult {
   problem?: VerifyProblem;
 }
 
-export function verifyChain(db: Database.Database): VerifyResult {
+/** Throws ChainKeyError when the database is keyed differently from `keying`. */
+export function verifyChain(db: Database.Database, keying: ChainKeying = chainKeying()): VerifyResult {
   return db.transaction((): VerifyResult => {
+    checkChainKeying(db, keying, false);
     const meta = readMeta(db);
     let expectedSeq = meta.anchorSeq + 1;
     let prev = meta.anchorHash;
@@ -48,7 +51,7 @@ export function verifyChain(db: Database.Database): VerifyResult {
           const range = seq - 1 === expectedSeq ? `row ${expectedSeq} is` : `rows ${expectedSeq}-${seq - 1} are`;
           return fail({ kind: 'deleted', seq: expectedSeq, message: `${range} missing (deleted): row ${seq} follows row ${expectedSeq - 1}` });
         }
-        const own = chainHash(String(row.prev_hash), canonicalLine(row));
+        const own = keying.hash(String(row.prev_hash), canonicalLine(row));
         if (own !== row.hash) {
           return fail({ kind: 'changed', seq, message: `row ${seq} was changed (or inserted): its contents do not match its hash` });
         }

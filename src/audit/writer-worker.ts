@@ -7,6 +7,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { chainKeying } from './chain-key.js';
 import { ChainWriter, forgetJournal } from './chain-writer.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
@@ -14,6 +15,8 @@ import { configureWriter } from './schema.js';
 export interface WriterWorkerData {
   dbPath: string;
   journalId: string;
+  /** audit.chainKey, when the chain is keyed (kept in memory only). */
+  chainKey?: string;
   retention?: RetentionRule;
   retentionIntervalMs: number;
   /** Scheduling niceness of the writer thread (0: same as the proxy). */
@@ -40,7 +43,7 @@ if (data.niceness) {
 }
 const db = new Database(data.dbPath);
 configureWriter(db);
-const writer = new ChainWriter(db);
+const writer = new ChainWriter(db, chainKeying(data.chainKey));
 const backlog: string[] = [];
 let committed = 0;
 let retryTimer: NodeJS.Timeout | undefined;

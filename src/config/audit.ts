@@ -9,6 +9,11 @@ export const auditSchema = z
     maxPayloadBytes: z.number().int().positive().default(16 * 1024),
     /** Field names (any depth, case-insensitive) whose values are masked before storage. */
     redactFields: z.array(z.string()).default(['password', 'token', 'api_key', 'apikey', 'authorization', 'secret']),
+    /**
+     * Secret for HMAC-SHA256 chaining (use ${ENV} interpolation; at least 16 characters). Without it
+     * rows are chained with plain SHA-256, which anyone able to write the file can recompute.
+     */
+    chainKey: z.string().min(16, 'the chain key must be at least 16 characters').optional(),
     flushIntervalMs: z.number().int().positive().default(50),
     /** Rows queued beyond this apply `backpressure`. */
     maxQueue: z.number().int().positive().default(100_000),

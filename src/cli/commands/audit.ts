@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
+import { ChainKeyError, openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
 import { loadConfigFile } from '../../config/load.js';
 import { chooseFormat, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
 import { CliError, EXIT } from '../errors.js';
@@ -36,19 +36,24 @@ interface FormatOptions {
   table?: boolean;
 }
 
-/** The database path and the policy package (for exports) from --db or the config file. */
-function resolveSource(opts: SourceOptions): { dbPath: string; policyPackage?: string } {
-  if (opts.db) return { dbPath: resolve(opts.db) };
+/** The database path, the chain key and the policy package (for exports) from --db or the config file. */
+function resolveSource(opts: SourceOptions & { keyEnv?: string }): { dbPath: string; chainKey?: string; policyPackage?: string } {
+  let chainKey: string | undefined;
+  if (opts.keyEnv) {
+    chainKey = process.env[opts.keyEnv];
+    if (!chainKey) throw new CliError(`--key-env: environment variable ${opts.keyEnv} is not set`, EXIT.USAGE);
+  }
+  if (opts.db) return { dbPath: resolve(opts.db), chainKey };
   const file = opts.config ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
   if (!file) throw new CliError('no audit database given: use --db PATH or --config FILE', EXIT.USAGE);
   const { config, baseDir } = loadConfigFile(file);
-  return { dbPath: resolve(baseDir, config.audit.path), policyPackage: config.policy.package };
+  return { dbPath: resolve(baseDir, config.audit.path), chainKey: chainKey ?? config.audit.chainKey, policyPackage: config.policy.package };
 }
 
-function withReader<T>(opts: SourceOptions, fn: (reader: AuditFileReader, policyPackage?: string) => T): T {
-  const { dbPath, policyPackage } = resolveSource(opts);
+function withReader<T>(opts: SourceOptions & { keyEnv?: string }, fn: (reader: AuditFileReader, policyPackage?: string) => T): T {
+  const { dbPath, chainKey, policyPackage } = resolveSource(opts);
   if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
-  const reader = openAuditReader(dbPath);
+  const reader = openAuditReader(dbPath, { chainKey });
   try {
     return fn(reader, policyPackage);
   } finally {
@@ -198,9 +203,16 @@ export function register(program: Command): void {
   sourceOptions(audit.command('verify'))
     .description('check the hash chain; exit 1 and name the first changed, deleted or inserted row')
     .option('--json', 'print the result as JSON')
-    .action((opts: SourceOptions & { json?: boolean }) => {
+    .option('--key-env <name>', 'environment variable holding the chain key (default: audit.chainKey from the config)')
+    .action((opts: SourceOptions & { json?: boolean; keyEnv?: string }) => {
       withReader(opts, (reader) => {
-        const result = reader.verify();
+        let result;
+        try {
+          result = reader.verify();
+        } catch (err) {
+          if (err instanceof ChainKeyError) throw new CliError(`audit verify: ${err.message}`, EXIT.CONFIG);
+          throw err;
+        }
         const pending = reader.orphanedJournals();
         if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, orphanedJournals: pending })}\n`);
         else if (result.ok) {
