@@ -1,9 +1,9 @@
 /** Rego module and query parser (Rego v1 syntax). */
-import { tokenize } from './lexer.js';
+import { RegoSyntaxError, tokenize } from './lexer.js';
 import { TermParser, mkVar } from './parser-terms.js';
 import type { ElseClause, Expr, Import, Module, Rule, Term } from './types.js';
 
-export { RegoSyntaxError } from './lexer.js';
+export { RegoSyntaxError };
 
 export function parseModule(src: string, file = 'module.rego'): Module {
   const p = new ModuleParser(tokenize(src), file);
@@ -153,7 +153,21 @@ class ModuleParser extends TermParser {
   private parseRuleBody(allowNone: boolean): Expr[] | undefined {
     if (this.isKw('if')) {
       this.next();
-      if (this.isOp('{')) return this.parseBraceBody();
+      if (this.isOp('{')) {
+        // a block, or a literal starting with an object/set (comprehension): `if {x: 1 | ...}`
+        const save = this.pos;
+        try {
+          return this.parseBraceBody();
+        } catch (e) {
+          if (!(e instanceof RegoSyntaxError)) throw e;
+          this.pos = save;
+          try {
+            return [this.parseLiteral()];
+          } catch {
+            throw e;
+          }
+        }
+      }
       return [this.parseLiteral()];
     }
     if (this.isOp('{') && !this.tok.nl) {

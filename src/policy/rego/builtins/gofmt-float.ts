@@ -29,15 +29,96 @@ export function pad(s: string, sp: Spec, zeroOk: boolean): string {
   return ' '.repeat(fill) + s;
 }
 
+/** the exact decimal expansion of a finite double |v|: digits (no leading/trailing zeros) and point position */
+function exactDecimal(v: number): { d: string; dp: number } {
+  const a = Math.abs(v);
+  if (a === 0) return { d: '0', dp: 1 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const bits = view.getBigUint64(0);
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) exp = 1;
+  else mant |= 1n << 52n;
+  const e2 = exp - 1075;
+  let digits: string;
+  let dp: number;
+  if (e2 >= 0) {
+    digits = (mant << BigInt(e2)).toString();
+    dp = digits.length;
+  } else {
+    digits = (mant * 5n ** BigInt(-e2)).toString();
+    dp = digits.length + e2;
+  }
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  digits = digits.slice(lead).replace(/0+$/, '');
+  return { d: digits === '' ? '0' : digits, dp: dp - lead };
+}
+
+/** rounds a digit string to n digits, half to even (Go's strconv on the exact value) */
+function roundDigits(d: string, dp: number, n: number): { d: string; dp: number } {
+  if (n < 0) return { d: '0', dp: 1 };
+  if (d.length <= n) return { d, dp };
+  const next = d.charCodeAt(n) - 48;
+  const rest = d.slice(n + 1);
+  let up = next > 5 || (next === 5 && (/[1-9]/.test(rest) || (n > 0 && (d.charCodeAt(n - 1) - 48) % 2 === 1)));
+  let kept = d.slice(0, n);
+  if (up) {
+    const arr = kept.split('');
+    let i = arr.length - 1;
+    for (; i >= 0; i--) {
+      if (arr[i] === '9') arr[i] = '0';
+      else {
+        arr[i] = String.fromCharCode(arr[i]!.charCodeAt(0) + 1);
+        break;
+      }
+    }
+    kept = arr.join('');
+    if (i < 0) {
+      kept = '1' + kept;
+      dp++;
+    }
+    up = false;
+  }
+  kept = kept.replace(/0+$/, '');
+  return kept === '' ? { d: '0', dp: 1 } : { d: kept, dp };
+}
+
 /** Decimal digits and exponent of |v| rounded to `sig` significant digits, or shortest when sig < 0. */
 function decimalDigits(v: number, sig: number): { d: string; dp: number } {
-  const e = sig < 0 ? Math.abs(v).toExponential() : Math.abs(v).toExponential(Math.max(sig - 1, 0));
-  const [mant, exp] = e.split('e');
-  let d = mant.replace('.', '');
-  const dp = Number(exp) + 1;
-  if (sig < 0 || true) d = d.replace(/0+$/, '');
-  if (d === '') d = '0';
-  return { d, dp: d === '0' ? 1 : dp };
+  if (sig < 0) {
+    const [mant, exp] = Math.abs(v).toExponential().split('e');
+    const d = mant!.replace('.', '').replace(/0+$/, '') || '0';
+    return { d, dp: d === '0' ? 1 : Number(exp) + 1 };
+  }
+  const x = exactDecimal(v);
+  if (x.d === '0') return x;
+  return roundDigits(x.d, x.dp, sig);
+}
+
+/** |v| with prec digits after the point, rounded half to even on the exact value */
+function fixedDigits(v: number, prec: number): string {
+  const x = exactDecimal(v);
+  const r = x.d === '0' ? x : roundDigits(x.d, x.dp, x.dp + prec);
+  let d = r.d;
+  let dp = r.dp;
+  if (d === '0') dp = 1;
+  // materialise integer and fraction parts
+  let intPart: string;
+  let frac: string;
+  if (dp <= 0) {
+    intPart = '0';
+    frac = '0'.repeat(-dp) + d;
+  } else if (dp >= d.length) {
+    intPart = d + '0'.repeat(dp - d.length);
+    frac = '';
+  } else {
+    intPart = d.slice(0, dp);
+    frac = d.slice(dp);
+  }
+  frac = frac.slice(0, prec).padEnd(prec, '0');
+  d = '';
+  return prec > 0 ? intPart + '.' + frac : intPart;
 }
 
 function expSuffix(exp: number, upper: boolean): string {
@@ -62,10 +143,7 @@ function fmtF(v: number, prec: number): string {
     if (dp >= d.length) return d + '0'.repeat(dp - d.length);
     return d.slice(0, dp) + '.' + d.slice(dp);
   }
-  if (a < 1e21) return a.toFixed(prec);
-  // toFixed switches to exponent notation above 1e21: build the digits from the exact integer
-  const intPart = BigInt(a).toString();
-  return prec > 0 ? intPart + '.' + '0'.repeat(prec) : intPart;
+  return fixedDigits(a, prec);
 }
 
 export function fmtG(v: number, prec: number, upper: boolean, sharp: boolean): string {

@@ -19,7 +19,8 @@
  *   casts and type checks: to_number, is_number, is_string, is_boolean, is_array, is_set,
  *     is_object, is_null, type_name;
  *   print, walk (handled by the evaluator), internal.member_2, internal.member_3,
- *   internal.print, internal.template_string, trace.
+ *   internal.print, internal.template_string, trace, opa.runtime (empty object) and http.send
+ *   (declared for `with` mocks in tests; calling it is an error: policies make no HTTP calls).
  * The builtins engineer implements everything else (strings, regex, sprintf, glob,
  * json/yaml/base64/hex/urlquery, time, net, semver, units, crypto, jwt, uuid, object.*, array.*,
  * json.patch/filter/remove, graph.*, numbers.range, bits.*, ...) in modules under builtins/,

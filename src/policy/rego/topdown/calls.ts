@@ -21,11 +21,9 @@ export function invoke(ev: Evaluator, target: CallTarget, vals: Value[], t: Call
     const m = mocks.get(target.name);
     if (m !== undefined) {
       if ('value' in m) return k(m.value);
-      // inside the replacement, the replaced function is the original one again
+      // inside a replacement no replacement applies: it calls the originals (as OPA does)
       const saved = ev.st;
-      const rest = new Map(mocks);
-      rest.delete(target.name);
-      ev.st = { ...saved, mocks: rest.size ? rest : null, cache: new Map() };
+      ev.st = { ...saved, mocks: null, cache: new Map() };
       let r: Value | undefined;
       try {
         r = callTarget(ev, m.fn, vals, t);

@@ -1,6 +1,7 @@
 /** Comparison, type-check, cast and membership builtins. */
 import {
   BigNum,
+  RObject,
   RSet,
   compare,
   equal,
@@ -86,6 +87,16 @@ export const typeBuiltins: BuiltinDef[] = [
   },
   { name: 'print', arity: 0, variadic: true, fn: (args, ctx) => (ctx.print(args.map(formatRaw).join(' ')), true) },
   { name: 'trace', arity: 1, fn: () => true },
+  // no runtime configuration is exposed to policies
+  { name: 'opa.runtime', arity: 0, fn: () => new RObject() },
+  {
+    // declared so that tests can mock it (with http.send as ...); a policy cannot make HTTP calls
+    name: 'http.send',
+    arity: 1,
+    fn: () => {
+      throw new BuiltinError('http.send is not available in mcp-warden policies');
+    },
+  },
   {
     name: 'walk',
     arity: 1,
