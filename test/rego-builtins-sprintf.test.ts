@@ -62,3 +62,13 @@ describe('sprintf (Go fmt verbs as OPA hands Rego values to Go)', () => {
     expect(callError('sprintf', ['%d', 5])).toEqual({ code: 'eval_type_error', message: 'operand 2 must be array but got number' });
   });
 });
+
+describe('sprintf float rounding', () => {
+  it('rounds the exact binary value half to even, as Go strconv does', () => {
+    expect(sp('%.0f %.0f %.0f', 0.5, 1.5, 2.5)).toBe('0 2 2');
+    expect(sp('%.1f %.1f %.2f', 0.25, 0.35, 2.675)).toBe('0.2 0.3 2.67');
+    expect(sp('%.1e %.3g %.0f', 0.25, 999.5, 99.5)).toBe('2.5e-01 1e+03 100');
+    expect(sp('%f', 1e22)).toBe('10000000000000000000000.000000');
+    expect(sp('%.2f', -0.001)).toBe('-0.00');
+  });
+});
