@@ -61,7 +61,7 @@ function roundDigits(d: string, dp: number, n: number): { d: string; dp: number 
   if (d.length <= n) return { d, dp };
   const next = d.charCodeAt(n) - 48;
   const rest = d.slice(n + 1);
-  let up = next > 5 || (next === 5 && (/[1-9]/.test(rest) || (n > 0 && (d.charCodeAt(n - 1) - 48) % 2 === 1)));
+  const up = next > 5 || (next === 5 && (/[1-9]/.test(rest) || (n > 0 && (d.charCodeAt(n - 1) - 48) % 2 === 1)));
   let kept = d.slice(0, n);
   if (up) {
     const arr = kept.split('');
@@ -78,7 +78,6 @@ function roundDigits(d: string, dp: number, n: number): { d: string; dp: number 
       kept = '1' + kept;
       dp++;
     }
-    up = false;
   }
   kept = kept.replace(/0+$/, '');
   return kept === '' ? { d: '0', dp: 1 } : { d: kept, dp };
@@ -100,9 +99,8 @@ function decimalDigits(v: number, sig: number): { d: string; dp: number } {
 function fixedDigits(v: number, prec: number): string {
   const x = exactDecimal(v);
   const r = x.d === '0' ? x : roundDigits(x.d, x.dp, x.dp + prec);
-  let d = r.d;
-  let dp = r.dp;
-  if (d === '0') dp = 1;
+  const d = r.d;
+  const dp = d === '0' ? 1 : r.dp;
   // materialise integer and fraction parts
   let intPart: string;
   let frac: string;
@@ -117,7 +115,6 @@ function fixedDigits(v: number, prec: number): string {
     frac = d.slice(dp);
   }
   frac = frac.slice(0, prec).padEnd(prec, '0');
-  d = '';
   return prec > 0 ? intPart + '.' + frac : intPart;
 }
 
