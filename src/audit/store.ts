@@ -79,7 +79,11 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   const log = logger ?? options.logger;
   const path = resolve(options.baseDir ?? process.cwd(), config.path);
   const keying = chainKeying(config.chainKey);
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new Error(`cannot create the directory of the audit database ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): set audit.path (wrap: --audit PATH or --no-audit)`);
+  }
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
   const created = !existsSync(path);
