@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicyDecider, PolicyCompileError } from '../src/policy/index.js';
 import { request, toolCall } from './helpers/contexts.js';
 import { assembleTestPolicy, tarGz } from './helpers/wasm-policy.js';
+import { resultText, scratch, SERVERS, wrapWithPolicy } from './helpers/policy-e2e.js';
 
 let dir: string;
 let wasm: Uint8Array;
@@ -96,7 +97,27 @@ describe('engine: wasm with our ABI module', () => {
 
   it('protocol requests go through the same contract', () => {
     const decider = createPolicyDecider({ engine: 'wasm', paths: [bundle], watch: false });
-    expect(decider.decide(request('tools/list')).allowed).toBe(false);
+    expect(decider.decide(request('tools/list')).allowed).toBe(true);
+  });
+
+  it('serves through `mcp-warden wrap` (built CLI): allowed calls reach the backend, denied ones are answered with the reason', async () => {
+    const s = await scratch();
+    const cfg = await s.write('warden.yaml', `backends: [{ name: x, transport: stdio, command: unused }]\npolicy: { engine: wasm, paths: [${JSON.stringify(bundle)}] }\n`);
+    const conn = await wrapWithPolicy(s, [process.execPath, `${SERVERS}/qubinode-server.mjs`], { config: cfg });
+    try {
+      const names = (await conn.client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('list_dags');
+      expect(names).not.toContain('delete_vm');
+      expect(resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} }))).toContain('qubinode_deploy');
+      const del = await conn.client.callTool({ name: 'delete_vm', arguments: { vm_name: 'rhel9-web' } });
+      expect(resultText(del)).toBe('Denied by policy: destructive tools are denied by the wasm test policy');
+      const create = await conn.client.callTool({ name: 'create_vm', arguments: { name: 'x', image: 'rhel9' } });
+      expect(resultText(create)).toBe('Denied by policy: no allow rule matched (data.mcp.authz.allow is undefined)');
+      expect(s.toolsReceived()).toEqual(['list_dags']);
+    } finally {
+      await conn.close();
+      await s.remove();
+    }
   });
 });
 
