@@ -23,13 +23,42 @@ export function toFmtArg(v: Value): FmtArg {
   return { t: 'str', v: formatValue(v) };
 }
 
+/**
+ * The common policy case — plain %s / %v / %d with strings and safe integers, one operand per verb —
+ * formatted without building Go operand descriptors; undefined when the general path is needed.
+ */
+function simpleFormat(format: string, list: Value[]): string | undefined {
+  let out = '';
+  let last = 0;
+  let argi = 0;
+  for (let i = format.indexOf('%'); i >= 0; i = format.indexOf('%', i)) {
+    const verb = format.charCodeAt(i + 1);
+    out += format.slice(last, i);
+    if (verb === 37) {
+      out += '%';
+    } else {
+      const a = list[argi++];
+      if (typeof a === 'string') {
+        if (verb !== 115 && verb !== 118) return undefined; // %s %v
+        out += a;
+      } else if (typeof a === 'number' && Number.isSafeInteger(a)) {
+        if (verb !== 100 && verb !== 118) return undefined; // %d %v
+        out += String(a);
+      } else return undefined;
+    }
+    i += 2;
+    last = i;
+  }
+  if (argi !== list.length) return undefined;
+  return out + format.slice(last);
+}
+
 function sprintf(args: Value[]): Value {
   const format = str(args[0]!, 1);
   const list = args[1]!;
   if (!Array.isArray(list)) throw operandTypeError(2, list, 'array');
-  if (format === '%d' && list.length === 1 && typeof list[0] === 'number' && Number.isInteger(list[0])) {
-    return String(list[0]);
-  }
+  const simple = simpleFormat(format, list);
+  if (simple !== undefined) return simple;
   const fa: FmtArg[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) fa[i] = toFmtArg(list[i]!);
   return goSprintf(format, fa);
