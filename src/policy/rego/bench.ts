@@ -98,7 +98,12 @@ export function runBench(n = 50000): string {
   return lines.join('\n');
 }
 
-if (process.argv[1] && /bench\.js$/.test(process.argv[1])) {
+/** for bench/run.mjs: `bench({ quick })` -> { text } */
+export async function bench({ quick = false }: { quick?: boolean } = {}): Promise<{ text: string }> {
+  return { text: runBench(quick ? 5000 : 50000) };
+}
+
+if (process.argv[1] && /rego[/\\]bench\.js$/.test(process.argv[1])) {
   const i = process.argv.indexOf('--n');
   console.log(runBench(i > 0 ? Number(process.argv[i + 1]) : 50000));
 }

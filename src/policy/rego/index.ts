@@ -8,7 +8,7 @@
  */
 import './builtins/index.js';
 import type { Expr, Module } from './ast/types.js';
-import { BodyCompiler, compileModules, type Compiled, type CompiledQuery, type SourceFile } from './compile/compiler.js';
+import { BodyCompiler, compileModules as compileTree, type Compiled, type CompiledQuery, type SourceFile } from './compile/compiler.js';
 import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
@@ -137,7 +137,12 @@ function baseAt(data: Value, path: string[]): Value | undefined {
   return v;
 }
 
+/** alias of compilePolicy */
+export function compileModules(files: (SourceFile | Module)[], opts: PolicyOptions = {}): Policy {
+  return compilePolicy(files, opts);
+}
+
 /** parses and compiles modules into a Policy; throws RegoCompileError listing file:line:col: message */
 export function compilePolicy(files: (SourceFile | Module)[], opts: PolicyOptions = {}): Policy {
-  return new Policy(compileModules(files), opts.data ?? {});
+  return new Policy(compileTree(files), opts.data ?? {});
 }

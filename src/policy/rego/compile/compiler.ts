@@ -7,12 +7,13 @@ import type { Expr, Module, Rule, Term, With } from '../ast/types.js';
 import { refName } from '../ast/parser-terms.js';
 import type { WithInfo } from '../topdown/with.js';
 import { SLOT_DATA, SLOT_FUNC } from './scope.js';
-import { RObject, RSet, type Value } from '../value/index.js';
 import { lookupBuiltin, type BuiltinDef } from '../builtins/index.js';
 import { RegoCompileError, IssueError, fail, issue, type CompileIssue } from './errors.js';
 import { Resolver, Scope, type Globals } from './scope.js';
 import { reorderBody, termVars } from './safety.js';
-import { RuleNode, type CRule, type RuleKind } from './tree.js';
+import { RuleNode, type CRule } from './tree.js';
+import { moduleGlobals, placeRule } from './place.js';
+import { collectAllSlots, declareArgVars, deferComplexArgs, foldConstant } from './helpers.js';
 import { checkTree } from './checks.js';
 
 export interface SourceFile {
@@ -95,96 +96,6 @@ export function compileModules(files: (SourceFile | Module)[]): Compiled {
   if (!issues.length) issues.push(...checkTree(root, pending.map((p) => p.crule)));
   if (issues.length) throw new RegoCompileError(issues);
   return { root, modules, rules: pending.map((p) => p.crule) };
-}
-
-function moduleGlobals(mod: Module, ruleNames: Set<string>): Globals {
-  const imports = new Map<string, string[]>();
-  for (const imp of mod.imports) {
-    const path = pathOf(imp.path);
-    if (!path) fail(imp.loc, 'invalid import path');
-    if (path[0] === 'future' || path[0] === 'rego') continue;
-    if (path[0] !== 'data' && path[0] !== 'input') fail(imp.loc, `invalid import ${path.join('.')}: must begin with input or data`);
-    const alias = imp.alias ?? path[path.length - 1]!;
-    imports.set(alias, path);
-  }
-  return { imports, ruleNames, pkg: mod.pkg };
-}
-
-function pathOf(t: Term): string[] | undefined {
-  if (t.t === 'var') return [t.name];
-  if (t.t !== 'ref' || t.head.t !== 'var') return undefined;
-  const out = [t.head.name];
-  for (const p of t.path) {
-    if (p.t !== 'const' || typeof p.v !== 'string') return undefined;
-    out.push(p.v);
-  }
-  return out;
-}
-
-function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
-  let staticLen = 0;
-  while (staticLen < rule.ref.length) {
-    const r = rule.ref[staticLen]!;
-    if (r.t !== 'const' || typeof r.v !== 'string') break;
-    staticLen++;
-  }
-  let kind: RuleKind;
-  let keyPath: Term[] = [];
-  let setElem: Term | undefined;
-  if (rule.args) {
-    kind = 'func';
-    if (staticLen < rule.ref.length) fail(rule.loc, 'function names must be static');
-  } else if (rule.key && staticLen < rule.ref.length) {
-    kind = 'object';
-    keyPath = rule.ref.slice(staticLen);
-    setElem = rule.key;
-  } else if (rule.key) {
-    kind = 'set';
-    keyPath = [rule.key];
-  } else if (staticLen < rule.ref.length) {
-    kind = 'object';
-    keyPath = rule.ref.slice(staticLen);
-  } else kind = 'complete';
-  const path = [...mod.pkg, ...rule.ref.slice(0, staticLen).map((t) => (t as { v: string }).v)];
-  let node = root;
-  for (const seg of path) {
-    node.subtreeRules = true;
-    node = node.child(seg);
-  }
-  node.subtreeRules = true;
-  const trueTerm: Term = { t: 'const', v: true, loc: rule.loc };
-  const crule: CRule = {
-    kind,
-    node,
-    rule,
-    keyPath,
-    value: rule.value ?? trueTerm,
-    args: rule.args,
-    body: rule.body,
-    elses: rule.elses.map((e) => ({ value: e.value ?? trueTerm, body: e.body, loc: e.loc })),
-    nslots: 0,
-    isDefault: rule.isDefault,
-    loc: rule.loc,
-    constValue: undefined,
-    setElem,
-  };
-  if (rule.isDefault) {
-    if (kind === 'func') {
-      node.defaultRule = crule;
-    } else {
-      if (kind !== 'complete') fail(rule.loc, 'default rules must not have a key');
-      if (node.defaultRule) fail(rule.loc, `multiple default rules ${node.name} found`);
-      node.defaultRule = crule;
-    }
-    node.update();
-    return crule;
-  }
-  if (kind === 'complete') node.complete.push(crule);
-  else if (kind === 'set') node.sets.push(crule);
-  else if (kind === 'object') node.objects.push(crule);
-  else node.funcs.push(crule);
-  node.update();
-  return crule;
 }
 
 export class BodyCompiler {
@@ -462,70 +373,6 @@ export class BodyCompiler {
     if (def) return { kind: 'builtin', def, name };
     return fail(loc, `rego_type_error: undefined function ${name}`);
   }
-}
-
-/** a collection literal of constants becomes one constant value (built once, shared: never mutated) */
-function foldConstant(t: Term): Term {
-  if (t.t === 'array') {
-    if (!t.items.every((i) => i.t === 'const')) return t;
-    return { t: 'const', v: t.items.map((i) => (i as { v: Value }).v), loc: t.loc };
-  }
-  if (t.t === 'set') {
-    if (!t.items.every((i) => i.t === 'const')) return t;
-    return { t: 'const', v: RSet.of(...t.items.map((i) => (i as { v: Value }).v)), loc: t.loc };
-  }
-  if (t.t === 'object') {
-    if (!t.keys.every((k) => k.t === 'const') || !t.values.every((v) => v.t === 'const')) return t;
-    const o = new RObject();
-    t.keys.forEach((k, i) => o.set((k as { v: Value }).v, (t.values[i] as { v: Value }).v));
-    return { t: 'const', v: o, loc: t.loc };
-  }
-  return t;
-}
-
-/** function parameters that are not patterns (templates, calls, refs) are matched after the body */
-function deferComplexArgs(cr: CRule): void {
-  cr.args = cr.args!.map((a, i) => {
-    if (isPatternTerm(a)) return a;
-    const v: Term = { t: 'var', name: `__arg${i}__`, loc: a.loc, slot: -1 };
-    const eq: Expr = { kind: 'unify', negated: false, withs: [], loc: a.loc, left: v, right: a };
-    cr.body = [...cr.body, eq];
-    cr.elses = cr.elses.map((e) => ({ ...e, body: [...e.body, eq] }));
-    return v;
-  });
-}
-
-function isPatternTerm(t: Term): boolean {
-  if (t.t === 'var' || t.t === 'const') return true;
-  if (t.t === 'array') return t.items.every(isPatternTerm);
-  if (t.t === 'object') return t.keys.every((k) => k.t === 'const') && t.values.every(isPatternTerm);
-  return false;
-}
-
-/** function parameters are local variables even when a rule has the same name */
-function declareArgVars(t: Term, scope: Scope): void {
-  if (t.t === 'var') {
-    if (t.name !== '_' && !scope.vars.has(t.name)) scope.declare(t.name);
-  } else if (t.t === 'array' || t.t === 'set') t.items.forEach((i) => declareArgVars(i, scope));
-  else if (t.t === 'object') t.values.forEach((v) => declareArgVars(v, scope));
-}
-
-function collectAllSlots(e: Expr, out: Set<number>): void {
-  const v = (t: Term | undefined): void => {
-    if (!t) return;
-    if (t.t === 'var') {
-      if (t.slot >= 0) out.add(t.slot);
-    } else if (t.t === 'ref') {
-      v(t.head);
-      t.path.forEach(v);
-    } else if (t.t === 'array' || t.t === 'set') t.items.forEach(v);
-    else if (t.t === 'object') {
-      t.keys.forEach(v);
-      t.values.forEach(v);
-    } else if (t.t === 'call') t.args.forEach(v);
-  };
-  if (e.negated) return;
-  [e.term, e.left, e.right, e.key, e.value].forEach(v);
 }
 
 export { issue };
