@@ -138,7 +138,7 @@ describe('interception chain', () => {
       names.push(...page.tools.map((t) => t.name));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(names).toEqual(['echo', 'whoami', 'slow', 'cancelled_count', 'secret']);
+    expect(names).toEqual(['echo', 'whoami', 'slow', 'cancelled_count', 'secret', 'sample_then_cancel']);
     const resources = await c.listResources();
     expect(resources.resources.map((r) => r.uri)).toEqual(['test://shared']);
     expect(decider.seen.some((x) => x.phase === 'list' && x.tool?.name === 'crash')).toBe(true);

@@ -71,7 +71,7 @@ describe('serve: two backends with colliding names behind one Streamable HTTP en
       return { items: r.tools.map((t) => t.name), nextCursor: r.nextCursor };
     });
     expect(pages).toBe(8);
-    expect(items).toHaveLength(14);
+    expect(items).toHaveLength(16);
     expect(items).toContain('alpha__echo');
     expect(items).toContain('beta__echo');
     expect(items.filter((n) => !n.includes('__'))).toEqual([]);

@@ -78,6 +78,10 @@ export class NdjsonTransport implements Transport {
   /** Messages sent in this turn, written together by flush(). */
   private outgoing = '';
   private flushQueued = false;
+  /** A notification is queued: an answer after it must wait for the next turn. */
+  private notificationQueued = false;
+  /** Queued messages wait for flushDeferred (setImmediate) instead of the microtask. */
+  private deferred = false;
 
   constructor(
     private readonly input: Readable,
@@ -102,12 +106,23 @@ export class NdjsonTransport implements Transport {
   /**
    * Queues one message; everything sent during the same turn of the event loop (e.g. the answers
    * to all the lines of one incoming chunk) leaves in a single write, flushed from a microtask, so
-   * batching costs no latency.
+   * batching costs no latency. One exception keeps the proxy as faithful as a direct connection:
+   * the SDK handles a notification a microtask later than a response, so a notification (say the
+   * last progress) and the answer after it, read together, would lose the notification. An answer
+   * that follows a queued notification therefore leaves in the next turn, after the notification.
    */
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
+    const m = message as { id?: unknown; method?: unknown };
+    if (m.id === undefined) {
+      this.notificationQueued = true;
+    } else if (m.method === undefined && this.notificationQueued && !this.deferred) {
+      this.writeQueued();
+      this.deferred = true;
+      setImmediate(this.flushDeferred);
+    }
     this.outgoing += JSON.stringify(message) + '\n';
-    if (!this.flushQueued) {
+    if (!this.flushQueued && !this.deferred) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
     }
@@ -116,14 +131,24 @@ export class NdjsonTransport implements Transport {
 
   private readonly flush = (): void => {
     this.flushQueued = false;
+    if (!this.deferred) this.writeQueued();
+  };
+
+  private readonly flushDeferred = (): void => {
+    this.deferred = false;
+    this.writeQueued();
+  };
+
+  private writeQueued(): void {
     const text = this.outgoing;
     this.outgoing = '';
+    this.notificationQueued = false;
     if (!this.closed && text.length > 0) this.output.write(text);
-  };
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    this.writeQueued();
     this.closed = true;
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);

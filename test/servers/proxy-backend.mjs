@@ -5,7 +5,8 @@
  * so tests can tell two instances apart; both instances use the same tool names, so they collide
  * behind one endpoint.
  *   tools: echo, whoami (pid and label), crash (exits with code 3), slow (progress until done or
- *          cancelled), cancelled_count, delete_thing (destructive), secret (returns a password)
+ *          cancelled), cancelled_count, delete_thing (destructive), secret (returns a password),
+ *          sample_then_cancel (a sampling request it cancels itself after 300 ms)
  *   prompts: greet (completable argument), farewell, third
  *   resources: test://shared (same URI in every instance), test://<label>/only; template
  *              test://<label>/items/{id}
@@ -15,6 +16,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
+  CreateMessageResultSchema,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
@@ -38,6 +40,7 @@ const TOOLS = [
   { name: 'cancelled_count', description: 'how many calls were cancelled', inputSchema: obj(), annotations: { readOnlyHint: true } },
   { name: 'delete_thing', description: 'deletes a thing', inputSchema: obj({ id: { type: 'string' } }), annotations: { readOnlyHint: false, destructiveHint: true } },
   { name: 'secret', description: 'returns a credential', inputSchema: obj(), annotations: { readOnlyHint: true } },
+  { name: 'sample_then_cancel', description: 'asks the client to sample, then cancels that request', inputSchema: obj(), annotations: { readOnlyHint: true } },
 ];
 const PROMPTS = [
   { name: 'greet', description: 'greets', arguments: [{ name: 'name', required: true }] },
@@ -127,6 +130,20 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       return text(`${label}: deleted ${args.id}`);
     case 'secret':
       return text('user=admin password=hunter2');
+    case 'sample_then_cancel': {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort('changed my mind'), 300);
+      try {
+        await extra.sendRequest(
+          { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'slow' } }], maxTokens: 5 } },
+          CreateMessageResultSchema,
+          { signal: controller.signal },
+        );
+        return text('sampling answered');
+      } catch {
+        return text('sampling cancelled');
+      }
+    }
     default:
       return { ...text(`Unknown tool: ${req.params.name}`), isError: true };
   }
