@@ -8,7 +8,9 @@ import type { RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
-import { evalDataPath, evalPath, iterate, nodeValue } from './refs.js';
+import { evalDataPath, evalPath, iterate, lookup, nodeValue } from './refs.js';
+
+const NOT_QUICK: unique symbol = Symbol('not quick');
 import { evalCall } from './calls.js';
 import { evalWith } from './with.js';
 
@@ -188,13 +190,21 @@ export class Evaluator {
   evalItems(items: Term[], f: Frame, k: (vals: Value[]) => boolean): boolean {
     const n = items.length;
     const vals = new Array<Value>(n);
-    // fast path: constants and bound vars
+    // fast path: constants, bound vars and constant paths into input or bound vars
     let simple = true;
     for (let i = 0; i < n; i++) {
       const it = items[i]!;
       if (it.t === 'const') vals[i] = it.v;
       else if (it.t === 'var' && it.slot >= 0 && f[it.slot] !== undefined) vals[i] = f[it.slot]!;
-      else {
+      else if (it.t === 'ref') {
+        const v = this.quickRef(it, f);
+        if (v === NOT_QUICK) {
+          simple = false;
+          break;
+        }
+        if (v === undefined) return false;
+        vals[i] = v;
+      } else {
         simple = false;
         break;
       }
@@ -220,6 +230,24 @@ export class Evaluator {
       });
     };
     return step(0);
+  }
+
+  /** value of a ref with a constant path into input or a bound local (undefined if missing) */
+  private quickRef(t: Term & { t: 'ref' }, f: Frame): Value | undefined | typeof NOT_QUICK {
+    const h = t.head;
+    if (h.t !== 'var') return NOT_QUICK;
+    let v: Value | undefined;
+    if (h.slot >= 0) v = f[h.slot];
+    else if (h.slot === SLOT_INPUT) v = this.st.input;
+    else return NOT_QUICK;
+    const path = t.path;
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i]!;
+      if (p.t !== 'const') return NOT_QUICK;
+      if (v === undefined) return undefined;
+      v = lookup(v, p.v);
+    }
+    return v;
   }
 
   /** true if t is a pattern with unbound variables (var, or array/object containing one) */

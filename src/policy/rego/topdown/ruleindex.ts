@@ -14,6 +14,8 @@ export interface RuleIndex {
   path: string[];
   byValue: Map<string, number[]>;
   rest: number[];
+  /** candidates per key, merged with rest (filled lazily) */
+  merged: Map<string, number[]>;
 }
 
 const MIN_RULES = 4;
@@ -116,7 +118,7 @@ export function buildIndex(rules: readonly CRule[]): RuleIndex | null {
       else if (list[list.length - 1] !== i) list.push(i);
     }
   });
-  return { path: best.split('\u0000'), byValue, rest };
+  return { path: best.split('\u0000'), byValue, rest, merged: new Map() };
 }
 
 const EMPTY: number[] = [];
@@ -131,9 +133,13 @@ export function candidates(ix: RuleIndex, input: Value | undefined): number[] {
     }
     v = objGet(v, p);
   }
-  const hit = v === undefined ? EMPTY : ix.byValue.get(keyOf(v)) ?? EMPTY;
+  if (v === undefined) return ix.rest;
+  const key = keyOf(v);
+  const hit = ix.byValue.get(key) ?? EMPTY;
   if (hit.length === 0) return ix.rest;
   if (ix.rest.length === 0) return hit;
+  const cached = ix.merged.get(key);
+  if (cached !== undefined) return cached;
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -141,5 +147,6 @@ export function candidates(ix: RuleIndex, input: Value | undefined): number[] {
     if (j >= ix.rest.length || (i < hit.length && hit[i]! < ix.rest[j]!)) out.push(hit[i++]!);
     else out.push(ix.rest[j++]!);
   }
+  ix.merged.set(key, out);
   return out;
 }

@@ -70,20 +70,29 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   return v;
 }
 
-const indexes = new WeakMap<readonly CRule[], RuleIndex | null>();
+interface Selector {
+  ix: RuleIndex | null;
+  /** rule lists per candidate index list (shared, never mutated) */
+  lists: WeakMap<number[], CRule[]>;
+}
+
+const indexes = new WeakMap<readonly CRule[], Selector>();
 
 /** the rules of a list that may match the current input (rule indexing) */
 function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
   if (rules.length < 4) return rules;
-  let ix = indexes.get(rules);
-  if (ix === undefined) {
-    ix = buildIndex(rules);
-    indexes.set(rules, ix);
+  let sel = indexes.get(rules);
+  if (sel === undefined) {
+    sel = { ix: buildIndex(rules), lists: new WeakMap() };
+    indexes.set(rules, sel);
   }
-  if (ix === null) return rules;
-  const c = candidates(ix, ev.st.input);
-  const out: CRule[] = new Array(c.length);
-  for (let i = 0; i < c.length; i++) out[i] = rules[c[i]!]!;
+  if (sel.ix === null) return rules;
+  const c = candidates(sel.ix, ev.st.input);
+  let out = sel.lists.get(c);
+  if (out === undefined) {
+    out = c.map((i) => rules[i]!);
+    sel.lists.set(c, out);
+  }
   return out;
 }
 
