@@ -309,7 +309,9 @@ export class BackendConnection {
     const delay = Math.min(restart.maxDelayMs, restart.initialDelayMs * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 30);
     this.logger.info({ backend: this.spec.name, delayMs: delay }, 'restarting backend');
-    this.restartTimer = setTimeout(() => void this.restartNow(), delay);
+    this.restartTimer = setTimeout(() => {
+      this.restartNow().catch((err: Error) => this.logger.error({ backend: this.spec.name, err: err.message }, 'backend restart failed'));
+    }, delay);
   }
 
   private async restartNow(): Promise<void> {

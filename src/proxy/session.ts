@@ -92,7 +92,14 @@ export class ClientSession implements BackendEvents {
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;
     if (method === 'ping') return this.send(resultResponse(id, {}));
-    if (method === 'initialize') return void this.initialize(msg, bytes);
+    if (method === 'initialize') {
+      this.initialize(msg, bytes).catch((err: Error) => {
+        this.shared.logger.error({ err: err.message }, 'initialize failed');
+        this.state = 'failed';
+        this.send(errorResponse(id, RPC.INTERNAL_ERROR, `Internal error in mcp-warden: ${err.message}`));
+      });
+      return;
+    }
     if (this.state === 'initializing') {
       // A client that pipelines behind its initialize: answered once the backends are up.
       this.queued.push({ msg, method, bytes });
