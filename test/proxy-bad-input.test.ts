@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineClient } from './helpers/line-client.js';
-import { TEST_BACKEND } from './helpers/proxy.js';
+import { ROOT, TEST_BACKEND } from './helpers/proxy.js';
+
+const ROGUE_BACKEND = join(ROOT, 'test/servers/rogue-backend.mjs');
 
 describe('wrap: bad input on stdin', () => {
   let dir: string;
@@ -95,5 +97,28 @@ describe('wrap: bad input on stdin', () => {
   it('string ids come back as the same strings', async () => {
     const answer = await c.request('req-α', 'tools/call', { name: 'echo', arguments: { text: 's' } });
     expect(answer.id).toBe('req-α');
+  });
+});
+
+describe('wrap: a misbehaving backend', () => {
+  let c: LineClient;
+  beforeAll(async () => {
+    c = new LineClient(['wrap', '--no-audit', '--policy', 'allow-all', '--', process.execPath, ROGUE_BACKEND]);
+    await c.initialize();
+  });
+  afterAll(async () => {
+    c?.proc.stdin.end();
+    await c?.exited;
+  });
+
+  it('survives garbage, stray answers and malformed notifications from the backend', async () => {
+    const list = await c.request(1, 'tools/list');
+    expect(list).toEqual({ jsonrpc: '2.0', id: 1, result: null });
+    const call = await c.request(2, 'tools/call', { name: 'anything', arguments: {} });
+    expect(call.result).toEqual({ content: [{ type: 'text', text: 'survived' }] });
+    const unknown = await c.request(3, 'vendor/x');
+    expect(unknown).toEqual({ jsonrpc: '2.0', id: 3, error: { code: -32601, message: 'Method not found', data: { method: 'vendor/x' } } });
+    expect(await c.request(4, 'ping')).toEqual({ jsonrpc: '2.0', id: 4, result: {} });
+    expect(c.proc.exitCode).toBeNull();
   });
 });
