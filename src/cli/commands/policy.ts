@@ -138,10 +138,12 @@ export function register(program: Command): void {
       const passed = results.filter((r) => r.status === 'PASS').length;
       const failed = results.filter((r) => r.status === 'FAIL').length;
       const errors = results.filter((r) => r.status === 'ERROR').length;
+      const skipped = results.filter((r) => r.status === 'SKIP').length;
       out('-'.repeat(80));
       if (passed) out(`PASS: ${passed}/${results.length}`);
       if (failed) out(`FAIL: ${failed}/${results.length}`);
       if (errors) out(`ERROR: ${errors}/${results.length}`);
+      if (skipped) out(`SKIPPED: ${skipped}/${results.length}`);
       if (results.length === 0) out('no tests found');
       if (failed || errors) throw new CliError('policy test failed', EXIT.CHECK_FAILED);
     });

@@ -292,7 +292,7 @@ export class BodyCompiler {
       return { kind: 'data', path: path.slice(1) };
     }
     const def = lookupBuiltin(name);
-    if (!def) return fail(w.loc, `rego_compile_error: with keyword used on non-existent function ${name}`);
+    if (!def) return fail(w.loc, `rego_compile_error: with keyword target must reference existing input, data, or a function (${name})`);
     return { kind: 'mock', key: def.name, fn };
   }
 
