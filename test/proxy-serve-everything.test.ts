@@ -228,6 +228,24 @@ ${ALLOW_ALL_POLICY}`);
     expect((c.content as Array<{ text?: string }>).map((x) => x.text).join('\n')).toContain('Ada');
   });
 
+  it("routes a task's tasks/get and tasks/result to the backend that created it", async () => {
+    const seen: string[] = [];
+    let text = '';
+    const stream = client.experimental.tasks.callToolStream(
+      { name: 'two__simulate-research-query', arguments: { topic: 'proxies', ambiguous: false } },
+      undefined,
+      { task: { ttl: 60_000 }, timeout: 30_000 },
+    );
+    for await (const message of stream) {
+      seen.push(message.type);
+      if (message.type === 'error') throw message.error;
+      if (message.type === 'result') text = (message.result.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('\n');
+    }
+    expect(seen[0]).toBe('taskCreated');
+    expect(seen.at(-1)).toBe('result');
+    expect(text).toContain('proxies');
+  });
+
   it('relays progress from both backends to the calls that asked for it', async () => {
     const p1: number[] = [];
     const p2: number[] = [];

@@ -29,6 +29,8 @@ export class Catalog {
   private readonly aliases: Array<Map<string, string>>;
   /** Per backend: URI templates it listed. */
   private readonly templates: Array<Map<string, RegExp>>;
+  /** Task id -> the backend that created the task (several backends only). */
+  private readonly tasks = new Map<string, number>();
 
   constructor(
     private readonly ns: Namespace,
@@ -141,6 +143,19 @@ export class Catalog {
     }
     const first = this.backends.findIndex((b) => offers(b.initResult, 'resources'));
     return first >= 0 ? { index: first, name: uri } : undefined;
+  }
+
+  /** Remembers which backend created a task (a result carrying `task.taskId`). */
+  rememberTask(result: Item, index: number): void {
+    const task = result.task as Item | undefined;
+    if (this.ns.multi && typeof task?.taskId === 'string') {
+      if (this.tasks.size > 10_000) this.tasks.clear();
+      this.tasks.set(task.taskId, index);
+    }
+  }
+
+  taskOwner(taskId: string): number | undefined {
+    return this.tasks.get(taskId);
   }
 
   /** The URI the client knows for a backend's URI (notifications/resources/updated). */

@@ -144,12 +144,17 @@ export class RequestRouter {
     });
   }
 
-  /** A method the proxy does not know: one backend gets it unchanged (by name prefix when it has one, else the first up). */
+  /**
+   * A method the proxy does not know: one backend gets it unchanged: the one that created the task
+   * it names, or the one its name prefix names, else the first that is up.
+   */
   other(msg: RpcMessage, method: string, params: Params | undefined, bytes: number | undefined): void {
     let index = 0;
     if (this.s.ns.multi) {
-      const r = typeof params?.name === 'string' ? this.s.ns.resolve(params.name) : undefined;
-      index = r?.index ?? Math.max(0, this.s.backends.findIndex((b) => b.ready));
+      // Tasks (tasks/get, tasks/result, tasks/cancel) go to the backend that created them.
+      const owner = typeof params?.taskId === 'string' ? this.s.catalog.taskOwner(params.taskId) : undefined;
+      const r = owner === undefined && typeof params?.name === 'string' ? this.s.ns.resolve(params.name) : undefined;
+      index = owner ?? r?.index ?? Math.max(0, this.s.backends.findIndex((b) => b.ready));
     }
     const b = this.s.backends[index]!;
     this.s.decideAndForward(msg, this.s.context(method, params, b), b, bytes, -1, false);

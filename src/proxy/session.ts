@@ -217,6 +217,7 @@ export class ClientSession implements BackendEvents {
     let redact: Decision['redact'];
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
       if (ex.listIndex >= 0) this.catalog.rewriteList(b, ex, msg.result, this.hides);
+      else if (msg.result.task !== undefined) this.catalog.rememberTask(msg.result, b.spec.index);
       else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
       let second: Decision | undefined;
       if (this.shared.decider.wantsResponsePhase === true) {
