@@ -35,7 +35,14 @@ export class RegoSyntaxError extends Error {
 
 const OPS = [':=', '==', '!=', '<=', '>=', '{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|'];
 
-export function tokenize(src: string, line0 = 1, col0 = 1): Token[] {
+export interface Comment {
+  line: number;
+  col: number;
+  /** text after the # */
+  text: string;
+}
+
+export function tokenize(src: string, line0 = 1, col0 = 1, comments?: Comment[]): Token[] {
   const toks: Token[] = [];
   let i = 0;
   let line = line0;
@@ -66,7 +73,11 @@ export function tokenize(src: string, line0 = 1, col0 = 1): Token[] {
       continue;
     }
     if (c === '#') {
+      const start = i;
+      const cl = line;
+      const cc = col;
       while (i < n && src[i] !== '\n') adv(1);
+      if (comments) comments.push({ line: cl, col: cc, text: src.slice(start + 1, i) });
       sp = true;
       continue;
     }

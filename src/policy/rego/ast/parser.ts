@@ -1,13 +1,17 @@
 /** Rego module and query parser (Rego v1 syntax). */
-import { RegoSyntaxError, tokenize } from './lexer.js';
+import { RegoSyntaxError, tokenize, type Comment } from './lexer.js';
+import { attachAnnotations } from './annotations.js';
 import { TermParser, mkVar } from './parser-terms.js';
 import type { ElseClause, Expr, Import, Module, Rule, Term } from './types.js';
 
 export { RegoSyntaxError };
 
 export function parseModule(src: string, file = 'module.rego'): Module {
-  const p = new ModuleParser(tokenize(src), file);
-  return p.parseModule();
+  const comments: Comment[] = [];
+  const p = new ModuleParser(tokenize(src, 1, 1, comments), file);
+  const mod = p.parseModule();
+  if (comments.some((c) => c.text.trim() === 'METADATA')) mod.annotations = attachAnnotations(mod, comments);
+  return mod;
 }
 
 export function parseQuery(src: string, file = 'query'): Expr[] {

@@ -167,4 +167,15 @@ export interface Module {
   pkgLoc: Loc;
   imports: Import[];
   rules: Rule[];
+  /** METADATA comment blocks, attached to the package or a rule */
+  annotations?: Annotation[];
+}
+
+export interface Annotation {
+  /** rule scope/document scope: the rule; package/subpackages: undefined */
+  rule?: Rule;
+  scope: 'rule' | 'document' | 'package' | 'subpackages';
+  /** the annotation document (normalised: authors as {name, email}, ...) */
+  data: Record<string, unknown>;
+  loc: Loc;
 }

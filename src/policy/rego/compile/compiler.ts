@@ -15,6 +15,7 @@ import { RuleNode, type CRule } from './tree.js';
 import { moduleGlobals, placeRule } from './place.js';
 import { collectAllSlots, declareArgVars, deferComplexArgs, foldConstant } from './helpers.js';
 import { checkTree } from './checks.js';
+import { attachMetadata } from './metadata.js';
 
 export interface SourceFile {
   file: string;
@@ -95,6 +96,7 @@ export function compileModules(files: (SourceFile | Module)[]): Compiled {
   }
   if (!issues.length) issues.push(...checkTree(root, pending.map((p) => p.crule)));
   if (issues.length) throw new RegoCompileError(issues);
+  attachMetadata(modules, pending.map((p) => p.crule));
   return { root, modules, rules: pending.map((p) => p.crule) };
 }
 

@@ -27,6 +27,8 @@ export interface CRule {
   constValue: Value | undefined;
   /** multi-value rules with a dynamic ref (a[x] contains y): the element */
   setElem?: Term;
+  /** rego.metadata.rule() / chain() values (rules with METADATA in their modules) */
+  meta?: { rule: Value; chain: Value };
 }
 
 export class RuleNode {

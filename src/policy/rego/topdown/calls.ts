@@ -1,6 +1,6 @@
 /** Function calls: builtins (with error handling and `with` mocks), user functions, print, walk. */
 import type { CallTerm } from '../ast/types.js';
-import { formatRaw, RSet, isObject, objForEach, type Value } from '../value/index.js';
+import { formatRaw, RObject, RSet, isObject, objForEach, type Value } from '../value/index.js';
 import { BuiltinError } from '../builtins/registry.js';
 import type { CallTarget } from '../compile/compiler.js';
 import type { Evaluator } from './eval.js';
@@ -45,6 +45,11 @@ function callTarget(ev: Evaluator, target: CallTarget, vals: Value[], t: CallTer
   if (def.name === 'print') {
     ev.opts.ctx.print(vals.map(formatRaw).join(' '));
     return true;
+  }
+  if (def.name === 'rego.metadata.rule' || def.name === 'rego.metadata.chain') {
+    const meta = ev.rule?.meta;
+    if (def.name === 'rego.metadata.rule') return meta?.rule ?? new RObject();
+    return meta?.chain ?? (ev.rule ? [RObject.fromEntries([['path', ev.rule.node.path]])] : []);
   }
   let r: Value | undefined;
   try {

@@ -4,7 +4,7 @@
  */
 import type { Expr, Term } from '../ast/types.js';
 import { RObject, RSet, equal, formatRaw, isObject, objForEach, objGet, type Value } from '../value/index.js';
-import type { RuleNode } from '../compile/tree.js';
+import type { CRule, RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
@@ -16,6 +16,8 @@ import { evalWith } from './with.js';
 
 export class Evaluator {
   st: EvalState;
+  /** the rule being evaluated (rego.metadata.*) */
+  rule: CRule | null = null;
   constructor(
     readonly root: RuleNode,
     readonly opts: EvalOptions,

@@ -9,6 +9,16 @@ import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
 function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
+  const outer = ev.rule;
+  ev.rule = r;
+  try {
+    return evalClausesIn(ev, r, f, emit);
+  } finally {
+    ev.rule = outer;
+  }
+}
+
+function evalClausesIn(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
   let found = false;
   let stop = ev.evalBody(r.body, 0, f, () =>
     ev.evalTerm(r.value, f, (v) => {
@@ -112,9 +122,15 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
 
 function evalSets(ev: Evaluator, node: RuleNode): Value {
   const out = new RSet();
-  for (const r of select(ev, node.sets)) {
-    const f: Frame = new Array(r.nslots);
-    ev.evalBody(r.body, 0, f, () => ev.evalTerm(r.keyPath[0]!, f, (v) => (out.add(v), false)));
+  const outer = ev.rule;
+  try {
+    for (const r of select(ev, node.sets)) {
+      ev.rule = r;
+      const f: Frame = new Array(r.nslots);
+      ev.evalBody(r.body, 0, f, () => ev.evalTerm(r.keyPath[0]!, f, (v) => (out.add(v), false)));
+    }
+  } finally {
+    ev.rule = outer;
   }
   return out;
 }
@@ -134,6 +150,16 @@ function evalObjects(ev: Evaluator, node: RuleNode): Value {
 }
 
 function evalClausesKeyed(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Value[], v: Value) => boolean): boolean {
+  const outer = ev.rule;
+  ev.rule = r;
+  try {
+    return evalClausesKeyedIn(ev, r, f, emit);
+  } finally {
+    ev.rule = outer;
+  }
+}
+
+function evalClausesKeyedIn(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Value[], v: Value) => boolean): boolean {
   let found = false;
   const run = (body: CRule['body'], value: CRule['value']) =>
     ev.evalBody(body, 0, f, () =>

@@ -87,6 +87,9 @@ export const typeBuiltins: BuiltinDef[] = [
   },
   { name: 'print', arity: 0, variadic: true, fn: (args, ctx) => (ctx.print(args.map(formatRaw).join(' ')), true) },
   { name: 'trace', arity: 1, fn: () => true },
+  // evaluated by the engine with the active rule's METADATA
+  { name: 'rego.metadata.rule', arity: 0, fn: () => new RObject() },
+  { name: 'rego.metadata.chain', arity: 0, fn: () => [] },
   // no runtime configuration is exposed to policies
   { name: 'opa.runtime', arity: 0, fn: () => new RObject() },
   {
