@@ -162,6 +162,14 @@ describe('prepared rules', () => {
     expect(allow.eval(undefined)).toBe(false);
   });
 
+  it('fail with an evaluation error (not a crash) on absurdly deep input', () => {
+    const n = policy('n := count([x | walk(input, x)])').prepareRule('data.t.n');
+    let deep: unknown = {};
+    for (let i = 0; i < 50000; i++) deep = { a: deep };
+    expect(() => n.eval(deep)).toThrow(/eval_internal_error: evaluation too deep/);
+    expect(n.eval({ a: { b: 1 } })).toBe(3);
+  });
+
   it('print goes to the sink given', () => {
     const lines: string[] = [];
     const p = policy('p if { print("user", input.user, input.missing); true }');

@@ -17,6 +17,7 @@ import { fromJSON, type Value } from './value/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
 export { RegoEvalError } from './topdown/errors.js';
+import { RegoEvalError } from './topdown/errors.js';
 export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
 export type { SourceFile } from './compile/compiler.js';
 export { evalQuery, type QueryResult, type ExpressionResult } from './query.js';
@@ -84,12 +85,14 @@ export class Policy {
     const ev = new Evaluator(this.compiled.root, { strict: opts.strict ?? false, ctx }, opts.input, opts.data ?? this.data);
     const rows: ResultRow[] = [];
     const f = new Array<Value | undefined>(q.nslots);
-    ev.evalBody(q.body, 0, f, () => {
-      const row: ResultRow = {};
-      for (const v of vars) if (f[v.slot] !== undefined) row[v.name] = f[v.slot]!;
-      rows.push(row);
-      return false;
-    });
+    guard(() =>
+      ev.evalBody(q.body, 0, f, () => {
+        const row: ResultRow = {};
+        for (const v of vars) if (f[v.slot] !== undefined) row[v.name] = f[v.slot]!;
+        rows.push(row);
+        return false;
+      }),
+    );
     return rows;
   }
 
@@ -123,8 +126,21 @@ export class PreparedRule {
     ev.st.data = this.policy.data;
     if (ev.st.cache.size > 0) ev.st.cache.clear();
     this.ctx.reset();
-    if (this.node !== undefined) return nodeValue(ev, this.node, baseAt(this.policy.data, this.path));
+    const node = this.node;
+    if (node !== undefined) return guard(() => nodeValue(ev, node, baseAt(this.policy.data, this.path)));
     return baseAt(this.policy.data, this.path);
+  }
+}
+
+/** a JS stack overflow (absurdly deep input or recursion) becomes an evaluation error */
+function guard<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new RegoEvalError('eval_internal_error', 'evaluation too deep (stack overflow)');
+    }
+    throw e;
   }
 }
 
