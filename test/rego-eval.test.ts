@@ -98,6 +98,15 @@ m[x] contains y if { some y in input.xs; x := upper(y) }`;
   });
 });
 
+describe('unification', () => {
+  it('solves composite patterns pair by pair, in whatever order they can be solved', () => {
+    const p = policy('');
+    expect(p.eval('[x, y] = [y, 1]')).toEqual([{ x: 1, y: 1 }]);
+    expect(p.eval('{"a": x, "b": [y, 2]} = {"b": [x, z], "a": 1}')).toEqual([{ x: 1, y: 1, z: 2 }]);
+    expect(p.eval('[x, 1] = [2, x]')).toEqual([]);
+  });
+});
+
 describe('iteration and quantifiers', () => {
   it('some x in, every, comprehensions', () => {
     expect(value('p := [x | some x in [3, 1, 2]; x > 1]', 'p')).toEqual([3, 2]);

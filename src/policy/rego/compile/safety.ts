@@ -129,13 +129,32 @@ function unboundPattern(t: Term, bound: Set<number>): boolean {
   }
 }
 
+function patternSlots(t: Term, out: Set<number>): void {
+  if (t.t === 'var') {
+    if (t.slot >= 0) out.add(t.slot);
+  } else if (t.t === 'array') t.items.forEach((i) => patternSlots(i, out));
+  else if (t.t === 'object') t.values.forEach((v) => patternSlots(v, out));
+}
+
+/** can a = b be solved with the vars in bound (as the evaluator does: pair by pair, in any order) */
 function unifiable(a: Term, b: Term, bound: Set<number>): boolean {
   if (!unboundPattern(a, bound) || !unboundPattern(b, bound)) return true;
+  let pairs: [Term, Term][];
   if (a.t === 'array' && b.t === 'array' && a.items.length === b.items.length) {
-    return a.items.every((x, i) => unifiable(x, b.items[i]!, bound));
+    pairs = a.items.map((x, i) => [x, b.items[i]!]);
+  } else if (a.t === 'object' && b.t === 'object' && a.keys.length === b.keys.length) {
+    return true;
+  } else return false;
+  const local = new Set(bound);
+  while (pairs.length > 0) {
+    const i = pairs.findIndex(([x, y]) => unifiable(x, y, local));
+    if (i < 0) return false;
+    const [x, y] = pairs[i]!;
+    patternSlots(x, local);
+    patternSlots(y, local);
+    pairs = pairs.filter((_, j) => j !== i);
   }
-  if (a.t === 'object' && b.t === 'object' && a.keys.length === b.keys.length) return true;
-  return false;
+  return true;
 }
 
 function varName(body: Expr[], slot: number): string {

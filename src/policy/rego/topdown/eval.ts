@@ -273,8 +273,7 @@ export class Evaluator {
     if (!this.hasUnbound(b, f)) return this.evalTerm(b, f, (vb) => this.unifyValue(a, vb, f, k));
     if (a.t === 'array' && b.t === 'array') {
       if (a.items.length !== b.items.length) return false;
-      const step = (i: number): boolean => (i === a.items.length ? k() : this.unify(a.items[i]!, b.items[i]!, f, () => step(i + 1)));
-      return step(0);
+      return this.unifyPairs(a.items.map((x, i) => [x, b.items[i]!] as [Term, Term]), f, k);
     }
     if (a.t === 'object' && b.t === 'object' && a.keys.length === b.keys.length) {
       return this.evalItems(a.keys, f, (ka) =>
@@ -285,10 +284,27 @@ export class Evaluator {
             if (j < 0) return false;
             pairs.push([a.values[i]!, b.values[j]!]);
           }
-          const step = (i: number): boolean => (i === pairs.length ? k() : this.unify(pairs[i]![0], pairs[i]![1], f, () => step(i + 1)));
-          return step(0);
+          return this.unifyPairs(pairs, f, k);
         }),
       );
+    }
+    return false;
+  }
+
+  /** unifies pairs of terms, each as soon as one of its sides can be evaluated ([x, y] = [y, 1]) */
+  private unifyPairs(pairs: [Term, Term][], f: Frame, k: K): boolean {
+    if (pairs.length === 0) return k();
+    for (let i = 0; i < pairs.length; i++) {
+      const [a, b] = pairs[i]!;
+      if (
+        !this.hasUnbound(a, f) ||
+        !this.hasUnbound(b, f) ||
+        (a.t === 'array' && b.t === 'array') ||
+        (a.t === 'object' && b.t === 'object')
+      ) {
+        const rest = pairs.length === 1 ? pairs : pairs.slice(0, i).concat(pairs.slice(i + 1));
+        return this.unify(a, b, f, () => (pairs.length === 1 ? k() : this.unifyPairs(rest, f, k)));
+      }
     }
     return false;
   }
