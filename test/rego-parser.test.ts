@@ -95,6 +95,12 @@ describe('Rego compiler checks', () => {
     expect(compileErrors('package x\n\np := y if true\n')).toEqual(['3:6: rego_unsafe_var_error: var y is unsafe']);
   });
 
+  it('requires the variables of a negated expression to be bound before it (wildcards aside)', () => {
+    expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[x]\n}\n')).toEqual(['6:3: rego_unsafe_var_error: var x is unsafe']);
+    expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[_]\n}\n')).toEqual([]);
+    expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[x]\n  x := 2\n}\n')).toEqual([]);
+  });
+
   it('reorders bodies so that variables are bound before use', () => {
     const p = compilePolicy([{ file: 'p.rego', source: 'package x\n\np := y if {\n  y > 1\n  y = input.n\n}\n' }]);
     expect(p.eval('v := data.x.p', { input: { n: 5 } })).toEqual([{ v: 5 }]);

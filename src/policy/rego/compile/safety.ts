@@ -198,11 +198,9 @@ export function reorderBody(body: Expr[], bound: Set<number>): Expr[] {
     exprVars(e, vi);
     return vi;
   });
-  // negated-expression bindings that also occur elsewhere must be bound before
+  // a negated expression binds nothing: its variables must be bound before it (wildcards excepted)
   infos.forEach((vi, i) => {
-    for (const s of vi.negBinds!) {
-      if (bound.has(s) || infos.some((o, j) => j !== i && (o.binds.has(s) || o.needs.has(s)))) vi.needs.add(s);
-    }
+    for (const s of vi.negBinds!) if (varName([body[i]!], s) !== '_') vi.needs.add(s);
   });
   const out: Expr[] = [];
   const done = new Array<boolean>(body.length).fill(false);
