@@ -98,7 +98,7 @@ describe('Rego compiler checks', () => {
   it('requires the variables of a negated expression to be bound before it (wildcards aside)', () => {
     expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[x]\n}\n')).toEqual(['6:3: rego_unsafe_var_error: var x is unsafe']);
     expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[_]\n}\n')).toEqual([]);
-    expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[x]\n  x := 2\n}\n')).toEqual([]);
+    expect(compileErrors('package x\n\nq contains 1\n\np if {\n  not q[x]\n  x = 2\n}\n')).toEqual([]);
   });
 
   it('reorders bodies so that variables are bound before use', () => {
