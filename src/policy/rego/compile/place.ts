@@ -53,6 +53,12 @@ export function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
     keyPath = rule.ref.slice(staticLen);
   } else kind = 'complete';
   const path = [...mod.pkg, ...rule.ref.slice(0, staticLen).map((t) => (t as { v: string }).v)];
+  if (rule.elses.length > 0 && (kind === 'set' || (kind === 'object' && setElem))) {
+    fail(rule.elses[0]!.loc, 'rego_parse_error: else keyword cannot be used on multi-value rules');
+  }
+  if (rule.elses.length > 0 && kind === 'object') {
+    fail(rule.elses[0]!.loc, 'rego_parse_error: else keyword cannot be used on rules with variables in head');
+  }
   let node = root;
   for (const seg of path) {
     node.subtreeRules = true;
