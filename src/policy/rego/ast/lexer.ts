@@ -33,7 +33,17 @@ export class RegoSyntaxError extends Error {
   }
 }
 
-const OPS = [':=', '==', '!=', '<=', '>=', '{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|'];
+const TWO = new Set([':=', '==', '!=', '<=', '>=']);
+const ONE = new Set(['{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|']);
+const NUMBER = /(0|[1-9][0-9]*|0[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+
+function isIdentStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57);
+}
 
 export interface Comment {
   line: number;
@@ -89,14 +99,16 @@ export function tokenize(src: string, line0 = 1, col0 = 1, comments?: Comment[])
       sp = false;
       adv(len);
     };
-    if (/[A-Za-z_]/.test(c)) {
+    const code = src.charCodeAt(i);
+    if (isIdentStart(code)) {
       let j = i + 1;
-      while (j < n && /[A-Za-z0-9_]/.test(src[j]!)) j++;
+      while (j < n && isIdentPart(src.charCodeAt(j))) j++;
       push('ident', src.slice(i, j), j - i);
       continue;
     }
-    if (/[0-9]/.test(c)) {
-      const m = /^(0|[1-9][0-9]*|0[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i, i + 400))!;
+    if (code >= 48 && code <= 57) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(src)!;
       push('number', m[0], m[0].length);
       continue;
     }
@@ -117,12 +129,9 @@ export function tokenize(src: string, line0 = 1, col0 = 1, comments?: Comment[])
       continue;
     }
     let op = '';
-    for (const o of OPS) {
-      if (src.startsWith(o, i)) {
-        op = o;
-        break;
-      }
-    }
+    const two = src.slice(i, i + 2);
+    if (TWO.has(two)) op = two;
+    else if (ONE.has(c)) op = c;
     if (!op) throw new RegoSyntaxError(`illegal token ${JSON.stringify(c)}`, tl, tc);
     push('op', op, op.length);
   }
