@@ -124,7 +124,7 @@ export class PreparedRule {
     const ev = this.ev;
     ev.st.input = input === undefined ? undefined : fromJSON(input);
     ev.st.data = this.policy.data;
-    if (ev.st.cache.size > 0) ev.st.cache.clear();
+    ev.fresh();
     this.ctx.reset();
     const node = this.node;
     if (node !== undefined) return guard(() => nodeValue(ev, node, baseAt(this.policy.data, this.path)));

@@ -45,6 +45,9 @@ export class RuleNode {
   constructor(readonly path: string[]) {
     this.name = ['data', ...path].join('.');
   }
+  /** evaluator cache: the value computed under generation cacheGen (see topdown/state.ts) */
+  cacheGen = 0;
+  cacheVal: unknown = undefined;
   /** rules (not functions) are defined at this node; kept current by update() */
   hasRules = false;
   /** functions are defined at this node */

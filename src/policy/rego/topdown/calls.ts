@@ -6,7 +6,7 @@ import type { CallTarget } from '../compile/compiler.js';
 import type { Evaluator } from './eval.js';
 import { RegoEvalError } from './errors.js';
 import { evalFunc } from './rules.js';
-import type { Frame, VK } from './state.js';
+import { nextGen, type Frame, type VK } from './state.js';
 
 export function evalCall(ev: Evaluator, t: CallTerm, nIn: number, f: Frame, k: VK): boolean {
   const target = t.target as CallTarget;
@@ -23,7 +23,7 @@ export function invoke(ev: Evaluator, target: CallTarget, vals: Value[], t: Call
       if ('value' in m) return k(m.value);
       // inside a replacement no replacement applies: it calls the originals (as OPA does)
       const saved = ev.st;
-      ev.st = { ...saved, mocks: null, cache: new Map() };
+      ev.st = { ...saved, mocks: null, gen: nextGen() };
       let r: Value | undefined;
       try {
         r = callTarget(ev, m.fn, vals, t);

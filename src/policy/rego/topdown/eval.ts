@@ -7,7 +7,7 @@ import { RObject, RSet, equal, formatRaw, isObject, objForEach, objGet, type Val
 import type { CRule, RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { RegoEvalError } from './errors.js';
-import { UNDEF, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
+import { nextGen, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
 import { evalDataPath, evalPath, iterate, lookup, nodeValue } from './refs.js';
 
 const NOT_QUICK: unique symbol = Symbol('not quick');
@@ -24,7 +24,7 @@ export class Evaluator {
     input: Value | undefined,
     data: Value,
   ) {
-    this.st = { input, data, shadow: null, cache: new Map(), mocks: null };
+    this.st = { input, data, shadow: null, gen: nextGen(), mocks: null };
   }
 
   evalBody(body: Expr[], i: number, f: Frame, k: K): boolean {
@@ -348,7 +348,8 @@ export class Evaluator {
     }
   }
 
-  cached(node: RuleNode): Value | typeof UNDEF | undefined {
-    return this.st.cache.get(node);
+  /** starts a new query: nothing cached before applies */
+  fresh(): void {
+    this.st.gen = nextGen();
   }
 }

@@ -62,8 +62,10 @@ let depth = 0;
 
 /** value of the rules defined at node (cached per query) */
 export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
-  const c = ev.st.cache.get(node);
-  if (c !== undefined) return c === UNDEF ? undefined : c;
+  if (node.cacheGen === ev.st.gen) {
+    const c = node.cacheVal;
+    return c === UNDEF ? undefined : (c as Value);
+  }
   if (++depth > 2000) {
     depth = 0;
     throw new RegoEvalError('eval_internal_error', `stack overflow evaluating ${node.name}`);
@@ -76,7 +78,8 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   } finally {
     depth--;
   }
-  ev.st.cache.set(node, v === undefined ? UNDEF : v);
+  node.cacheGen = ev.st.gen;
+  node.cacheVal = v === undefined ? UNDEF : v;
   return v;
 }
 

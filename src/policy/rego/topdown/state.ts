@@ -17,13 +17,21 @@ export interface EvalState {
   data: Value;
   /** rule tree nodes hidden by `with data.x as ...` (by node name) */
   shadow: string[] | null;
-  /** per-query cache of rule node values (fresh under `with`) */
-  cache: Map<RuleNode, Value | typeof UNDEF>;
+  /** cache generation: rule node values cached under another generation are stale (new per query
+   * and per `with` scope; see RuleNode.cacheGen) */
+  gen: number;
   /** function/builtin replacements from `with` (by target name) */
   mocks: Map<string, Mock> | null;
 }
 
 export const UNDEF: unique symbol = Symbol('undefined');
+
+let generation = 0;
+/** a fresh cache generation */
+export function nextGen(): number {
+  generation = (generation + 1) % Number.MAX_SAFE_INTEGER || 1;
+  return generation;
+}
 
 export interface EvalOptions {
   strict: boolean;

@@ -3,7 +3,7 @@ import type { Expr, With } from '../ast/types.js';
 import { RObject, isObject, objForEach, type Value } from '../value/index.js';
 import type { CallTarget } from '../compile/compiler.js';
 import type { Evaluator } from './eval.js';
-import type { EvalState, Frame, K, Mock } from './state.js';
+import { nextGen, type EvalState, type Frame, type K, type Mock } from './state.js';
 
 /** resolved by the compiler onto each With */
 export type WithInfo =
@@ -22,7 +22,7 @@ export function upsert(doc: Value | undefined, path: readonly string[], v: Value
 
 export function evalWith(ev: Evaluator, e: Expr, f: Frame, k: K, inner?: () => boolean): boolean {
   const saved = ev.st;
-  const next: EvalState = { ...saved, cache: new Map() };
+  const next: EvalState = { ...saved, gen: nextGen() };
   const ok = applyWiths(ev, e.withs, 0, f, next, () => {
     ev.st = next;
     try {
