@@ -6,7 +6,10 @@
  * annotations), decided (policy/ implements PolicyDecider and returns a Decision), recorded
  * (audit/ implements Recorder and stores an AuditRecord) and then forwarded. proxy/ depends only on
  * these interfaces, never on the modules that implement them; cli/ wires the implementations in.
+ * What mcp-warden presents to a backend (its own credential, never the client's) is computed by
+ * identity/ as a BackendCredentialResolver and handed to the proxy the same way.
  */
+import type { BackendConfig } from './config/backends.js';
 
 /** How a peer is reached. */
 export type TransportKind = 'stdio' | 'streamable-http' | 'sse';
@@ -164,3 +167,20 @@ export interface Recorder {
   record(entry: AuditRecord): void | Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * What mcp-warden presents to one backend: its own configured credential, never the client's.
+ * Computed once per backend when the proxy starts (not per message).
+ */
+export interface BackendCredentials {
+  /** Every request header an HTTP backend gets (configured headers, `Authorization: Bearer`). Empty for stdio. */
+  headers: Readonly<Record<string, string>>;
+  /**
+   * The complete environment of a stdio backend's child process: mcp-warden's own minus the client
+   * credential variables (MCP_WARDEN_API_KEY, ...), plus the backend's configured `env`. Empty for HTTP.
+   */
+  env: Readonly<Record<string, string>>;
+}
+
+/** Implemented by identity/ (backendCredentialResolver); cli/ passes it to the proxy. */
+export type BackendCredentialResolver = (backend: BackendConfig) => BackendCredentials;

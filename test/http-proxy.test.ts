@@ -14,6 +14,7 @@ import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { backendSchema } from '../src/config/backends.js';
 import { serverSchema } from '../src/config/server.js';
 import { createLogger } from '../src/log/logger.js';
+import { backendCredentialResolver } from '../src/identity/index.js';
 import { AllowAllDecider, NoopRecorder, WardenProxy } from '../src/proxy/index.js';
 import { createHttpFrontend, type HttpFrontend } from '../src/transport/http/index.js';
 import { HeaderAuthenticator } from './helpers/http-fixture.js';
@@ -38,6 +39,7 @@ async function start() {
     backends: [backendSchema.parse({ name: 'conf', transport: 'stdio', command: process.execPath, args: [SERVER, '--stdio'] })],
     decider: new AllowAllDecider(),
     recorder: new NoopRecorder(),
+    backendCredentials: backendCredentialResolver(),
     logger,
     version: '0.0.0-test',
   });

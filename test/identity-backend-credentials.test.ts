@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendSchema, type HttpBackendConfig, type StdioBackendConfig } from '../src/config/backends.js';
-import { backendEnvironment, backendRequestHeaders, stripClientCredentialHeaders } from '../src/identity/index.js';
+import { backendCredentialResolver, backendEnvironment, backendRequestHeaders, stripClientCredentialHeaders } from '../src/identity/index.js';
 import { ChildProcessTransport } from '../src/transport/child-process.js';
 import { createHttpBackendTransport } from '../src/transport/http-client.js';
 import { readRecords, RECORDER, startHttpRecorder } from './helpers/credential-recorder.js';
@@ -33,10 +33,18 @@ describe('backend credentials: the backend gets its own, never the client\'s', (
     expect(env).toEqual({ PATH: '/bin', QUBINODE_API_KEY: BACKEND_TOKEN });
   });
 
+  it('the resolver cli/ hands the proxy: stdio gets only an env, HTTP only headers, neither the client key', () => {
+    const resolve = backendCredentialResolver({ PATH: '/bin', MCP_WARDEN_API_KEY: CLIENT_KEY, MCP_WARDEN_TOKEN: CLIENT_KEY });
+    const stdio = backendSchema.parse({ name: 's', transport: 'stdio', command: 'x', env: { OWN: 'own' } });
+    expect(resolve(stdio)).toEqual({ headers: {}, env: { PATH: '/bin', OWN: 'own' } });
+    const http = backendSchema.parse({ name: 'h', transport: 'sse', url: 'http://127.0.0.1:1/sse', headers: { 'X-Backend-Key': 'bk' }, bearerToken: BACKEND_TOKEN });
+    expect(resolve(http)).toEqual({ headers: { 'x-backend-key': 'bk', authorization: `Bearer ${BACKEND_TOKEN}` }, env: {} });
+  });
+
   it('a real stdio backend process sees its configured variable and not the client key', async () => {
     const recordFile = join(dir, 'stdio.jsonl');
     const backend = backendSchema.parse({ name: 'rec', transport: 'stdio', command: process.execPath, args: [RECORDER], env: { BACKEND_TOKEN, MCP_RECORD_FILE: recordFile } }) as StdioBackendConfig;
-    const transport = new ChildProcessTransport({ command: backend.command, args: backend.args, env: backendEnvironment(backend, { ...process.env, MCP_WARDEN_API_KEY: CLIENT_KEY }) });
+    const transport = new ChildProcessTransport({ command: backend.command, args: backend.args, env: backendCredentialResolver({ ...process.env, MCP_WARDEN_API_KEY: CLIENT_KEY })(backend).env });
     const client = new Client({ name: 't', version: '1' });
     await client.connect(transport);
     const result = await client.callTool({ name: 'echo', arguments: { text: 'hi' } });
@@ -54,7 +62,7 @@ describe('backend credentials: the backend gets its own, never the client\'s', (
     try {
       const backend = backendSchema.parse({ name: 'rec', transport: 'streamable-http', url: recorder.url, headers: { 'X-Backend-Key': 'bk' }, bearerToken: BACKEND_TOKEN }) as HttpBackendConfig;
       const client = new Client({ name: 't', version: '1' });
-      await client.connect(createHttpBackendTransport(backend));
+      await client.connect(createHttpBackendTransport(backend, backendCredentialResolver()(backend).headers));
       await client.callTool({ name: 'echo', arguments: { text: 'hi' } });
       await client.close();
       const requests = readRecords(recordFile).filter((r) => r.kind === 'http');

@@ -12,6 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../src/config/backends.js';
 import { createLogger } from '../src/log/logger.js';
+import { backendCredentialResolver } from '../src/identity/index.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { AuditRecord, Decision, InterceptContext, PolicyDecider, Recorder } from '../src/types.js';
@@ -60,6 +61,7 @@ async function start(decider: PolicyDecider, recorder: Recorder, options: { deni
     backends: [backend(options.backend)],
     decider,
     recorder,
+    backendCredentials: backendCredentialResolver(),
     deniedToolCall: options.deniedToolCall,
     logger: createLogger({ level: 'silent' }),
     version: '0.0.0-test',

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
- * mcp-warden command line: parses arguments with commander and wires the stages together through
- * the command modules in commands/. Errors print as one line (a stack trace only with --debug) and
- * map to the exit codes in errors.ts.
+ * cli/: the mcp-warden command line, and the only place that wires the stages together. main.ts
+ * parses arguments with commander and dispatches to the command modules in commands/; wiring.ts
+ * builds the identity/, policy/ and audit/ implementations (authenticator, decider, recorder,
+ * backend credentials) that wrap and serve hand to the proxy and transports through the interfaces
+ * in ../types.ts. Errors print as one line (a stack trace only with --debug) and map to the exit
+ * codes in errors.ts.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';

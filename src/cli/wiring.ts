@@ -3,13 +3,15 @@
  * one factory so the policy, audit and identity modules plug in with a one-line change here. Audit is
  * wired (audit/: SQLite at audit.path, or nothing with audit.enabled: false). Policy is wired (policy/). Identity is wired (identity/): HTTP clients need
  * a credential unless auth.anonymous; a stdio client is the local user when no auth is configured.
+ * identity/ also computes what each backend is given (backendCredentials: its own headers or child
+ * environment, never the client's credential), which wrap/serve hand to the proxy.
  */
 import type { WardenConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createRecorder as createAuditRecorder } from '../audit/index.js';
-import { createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
+import { backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
-import type { Authenticator, PolicyDecider, Recorder } from '../types.js';
+import type { Authenticator, BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import { createPolicyDecider as createRegoPolicyDecider, PolicyCompileError } from '../policy/index.js';
 
 export interface WiringContext {
@@ -23,6 +25,8 @@ export interface Wired {
   decider: PolicyDecider & { close?: () => void };
   recorder: Recorder;
   authenticator: Authenticator;
+  /** For the proxy: each backend's own headers / child environment (client credentials stripped). */
+  backendCredentials: BackendCredentialResolver;
 }
 
 /** policy/: the configured Rego policy (default pack: read-only rules), watched and reloaded on SIGHUP. */
@@ -56,5 +60,10 @@ export function createAuthenticator(ctx: WiringContext): Authenticator {
 }
 
 export function wire(ctx: WiringContext): Wired {
-  return { decider: createPolicyDecider(ctx), recorder: createRecorder(ctx), authenticator: createAuthenticator(ctx) };
+  return {
+    decider: createPolicyDecider(ctx),
+    recorder: createRecorder(ctx),
+    authenticator: createAuthenticator(ctx),
+    backendCredentials: backendCredentialResolver(),
+  };
 }

@@ -1,4 +1,10 @@
-/** The whole warden.yaml: each section's schema lives in its own file beside this one. */
+/**
+ * config/: warden.yaml, loaded once at startup. This file is the schema of the whole document; each
+ * section's schema lives in its own file beside it (server, backends, auth, policy, audit, admin),
+ * owned by the feature that reads it. load.ts parses the YAML, interpolates ${ENV_VAR} secrets and
+ * validates with zod, naming the file, key path and expectation of every problem. Other folders
+ * import only the inferred types and defaults from here; config/ imports nothing outside itself.
+ */
 import { z } from 'zod';
 import { adminSchema } from './admin.js';
 import { auditSchema } from './audit.js';

@@ -4,9 +4,11 @@
  * <bearerToken>`; client credential headers (Authorization, X-API-Key, Cookie, Proxy-Authorization)
  * are never copied from the client's request. For stdio backends the child's environment is
  * mcp-warden's own minus the client credential variables (MCP_WARDEN_API_KEY), plus the backend's
- * configured `env`.
+ * configured `env`. backendCredentialResolver() bundles both for cli/ to hand to the proxy, so that
+ * proxy/ and transport/ never import this module.
  */
 import type { HttpBackendConfig, StdioBackendConfig } from '../config/backends.js';
+import type { BackendCredentialResolver, BackendCredentials } from '../types.js';
 
 /** Environment variable a stdio client's API key arrives in (wrap / serve's stdio frontend). */
 export const API_KEY_ENV = 'MCP_WARDEN_API_KEY';
@@ -60,4 +62,18 @@ export function backendEnvironment(
   }
   for (const [name, value] of Object.entries(backend.env)) out[name] = value;
   return out;
+}
+
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The credentials of each backend as the proxy needs them: a stdio backend gets its child
+ * environment from `base` (default process.env, read when the resolver is called), an HTTP backend
+ * its request headers.
+ */
+export function backendCredentialResolver(base?: NodeJS.ProcessEnv): BackendCredentialResolver {
+  return (backend): BackendCredentials =>
+    backend.transport === 'stdio'
+      ? { headers: NONE, env: backendEnvironment(backend, base ?? process.env) }
+      : { headers: backendRequestHeaders(backend), env: NONE };
 }

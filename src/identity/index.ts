@@ -3,7 +3,8 @@
  * reloaded on change), JWTs verified with jose (secret, PEM key or JWKS; iss/aud/exp/nbf; roles
  * claim), OAuth protected-resource metadata and challenges (RFC 9728, MCP authorization
  * 2025-11-25), anonymous and local stdio identities, and the rule that a client's credential never
- * reaches a backend (backend-credentials.ts). cli/ calls createAuthenticator; transports call
+ * reaches a backend (backend-credentials.ts). cli/ calls createAuthenticator and hands the proxy
+ * backendCredentialResolver (proxy/ and transport/ never import identity/); transports call
  * authenticate() once per HTTP request or stdio session.
  */
 import type { AuthConfig } from '../config/auth.js';
@@ -11,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { WardenAuthenticator } from './authenticator.js';
 
 export { WardenAuthenticator, API_KEY_ENV, type AuthenticatorOptions } from './authenticator.js';
-export { backendEnvironment, backendRequestHeaders, stripClientCredentialHeaders, CLIENT_CREDENTIAL_ENV, CLIENT_CREDENTIAL_HEADERS } from './backend-credentials.js';
+export { backendCredentialResolver, backendEnvironment, backendRequestHeaders, stripClientCredentialHeaders, CLIENT_CREDENTIAL_ENV, CLIENT_CREDENTIAL_HEADERS } from './backend-credentials.js';
 export { oauthMetadataPlugin, protectedResourceMetadata, type OAuthMetadataPluginOptions } from './oauth-metadata.js';
 export { bearerChallenge, resourceMetadataUrl, WELL_KNOWN_PRM } from './challenge.js';
 export { generateApiKey, hashApiKey, KEY_PREFIX } from './api-keys.js';

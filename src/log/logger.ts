@@ -1,5 +1,5 @@
 /**
- * Logging: pino, JSON to stderr (pretty when stderr is a TTY). stdout is never written: in stdio
+ * log/: logging with pino, JSON to stderr (pretty when stderr is a TTY). stdout is never written: in stdio
  * mode it carries only the MCP protocol. Credentials are redacted by path wherever they could appear.
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';

@@ -8,21 +8,21 @@
  * transport speaks; each BackendConnection negotiates its own with its backend at open(). A
  * stateless (2026-07-28) client would reach a ClientSession whose first request carries its
  * client info in _meta, from which the session opens its backends as it does at initialize.
+ *
+ * What each backend is given (a stdio child's environment, an HTTP backend's request headers) comes
+ * from options.backendCredentials, which cli/ wires to identity/: the proxy never sees or strips a
+ * client credential itself, and imports no identity/ module.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { BackendConfig } from '../config/backends.js';
-import { backendEnvironment, CLIENT_CREDENTIAL_ENV } from '../identity/backend-credentials.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { createHttpBackendTransport } from '../transport/http-client.js';
 import type { ClientSessionInfo, SessionAcceptor, Transport } from '../transport/types.js';
-import type { PolicyDecider, Recorder } from '../types.js';
+import type { BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import type { BackendConnection, BackendSpec, BackendTransport } from './backend.js';
 import { Namespace } from './namespace.js';
 import { ClientSession, type ProxyShared } from './session.js';
-
-/** Environment variables that carry a client's own credential to mcp-warden: never passed to backends. */
-export { CLIENT_CREDENTIAL_ENV };
 
 const BACKEND_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -42,29 +42,30 @@ export interface ProxyOptions {
   /** false: dead backends are not restarted (wrap); their exit is reported to onBackendExit. */
   restartBackends?: boolean;
   onBackendExit?: (backend: BackendConnection, exit: ChildExit | undefined) => void;
-  /** Environment the child processes start from (default process.env). */
-  env?: NodeJS.ProcessEnv;
-}
-
-function childEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return backendEnvironment({ env: extra }, base);
+  /**
+   * Each backend's own credentials: the complete child environment of a stdio backend (client
+   * credential variables removed) and the request headers of an HTTP backend. Required: there is
+   * no default that could leak the client's credential. Called once per backend at construction.
+   */
+  backendCredentials: BackendCredentialResolver;
 }
 
 export function backendSpecs(options: ProxyOptions): BackendSpec[] {
-  const baseEnv = options.env ?? process.env;
   return options.backends.map((cfg, index): BackendSpec => {
     let createTransport: () => BackendTransport;
     let restart: BackendSpec['restart'];
+    const credentials = options.backendCredentials(cfg);
     if (cfg.transport === 'stdio') {
       const cwd = cfg.cwd === undefined ? undefined : isAbsolute(cfg.cwd) ? cfg.cwd : resolve(options.baseDir ?? process.cwd(), cfg.cwd);
-      const env = childEnv(baseEnv, cfg.env);
+      const env = credentials.env;
       // A backend's answer (a file, a long listing) may legitimately exceed what clients may send.
       const maxMessageBytes = Math.max(options.maxMessageBytes ?? 0, BACKEND_MAX_MESSAGE_BYTES);
       createTransport = () =>
         new ChildProcessTransport({ command: cfg.command, args: cfg.args, env, cwd, maxMessageBytes });
       restart = cfg.restart;
     } else {
-      createTransport = () => createHttpBackendTransport(cfg);
+      const headers = credentials.headers;
+      createTransport = () => createHttpBackendTransport(cfg, headers);
       restart = { initialDelayMs: 200, maxDelayMs: 30_000 };
     }
     return {

@@ -65,6 +65,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     namespaceSeparator: config.namespaceSeparator,
     decider: wired.decider,
     recorder: wired.recorder,
+    backendCredentials: wired.backendCredentials,
     deniedToolCall: config.policy.deniedToolCall,
     logger,
     version: packageVersion(),

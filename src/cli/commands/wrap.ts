@@ -100,6 +100,7 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     namespaceSeparator: config.namespaceSeparator,
     decider: wired.decider,
     recorder: wired.recorder,
+    backendCredentials: wired.backendCredentials,
     deniedToolCall: config.policy.deniedToolCall,
     logger,
     version: packageVersion(),
