@@ -113,6 +113,12 @@ describe('Rego compiler checks', () => {
     expect(compileErrors('package x\n\nq contains 1\n\nq := 3\n')[0]).toMatch(/conflicting rules data\.x\.q found/);
   });
 
+  it('reports literal operands of the wrong type for core builtins at compile time', () => {
+    expect(compileErrors('package x\n\np := 1 + "a"\n')).toEqual(['3:8: rego_type_error: plus: invalid argument(s)\n\thave: (number, string)\n\twant: (number, number)']);
+    expect(compileErrors('package x\n\np := count(1)\n')[0]).toMatch(/^3:6: rego_type_error: count: invalid argument\(s\)/);
+    expect(compileErrors('package x\n\np := count(input.x) + 1\n')).toEqual([]);
+  });
+
   it('reports re-declared variables', () => {
     expect(compileErrors('package x\n\np if {\n  x := 1\n  x := 2\n}\n')).toEqual(['5:3: rego_compile_error: var x assigned above']);
     expect(compileErrors('package x\n\np if {\n  x > 1\n  x := 2\n}\n')).toEqual(['5:3: rego_compile_error: var x referenced above']);

@@ -15,6 +15,7 @@ import { RuleNode, type CRule } from './tree.js';
 import { moduleGlobals, placeRule } from './place.js';
 import { collectAllSlots, declareArgVars, deferComplexArgs, foldConstant } from './helpers.js';
 import { checkTree } from './checks.js';
+import { checkCallTypes } from './typecheck.js';
 import { attachMetadata } from './metadata.js';
 
 export interface SourceFile {
@@ -307,6 +308,7 @@ export class BodyCompiler {
         t.target = target;
         const arity = target.kind === 'builtin' ? target.def.arity : target.node.funcs[0]?.args?.length ?? target.node.defaultRule?.args?.length ?? 0;
         const variadic = target.kind === 'builtin' && target.def.variadic;
+        if (target.kind === 'builtin') checkCallTypes(t, target.def.name);
         if (!variadic && t.args.length !== arity) {
           if (t.args.length === arity + 1 && top && top.term === t && top.kind === 'term') top.output = true;
           else fail(t.loc, `rego_type_error: ${t.name}: arity mismatch\n\thave: ${t.args.length} operand(s)\n\twant: ${arity} operand(s)`);
