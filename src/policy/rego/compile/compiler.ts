@@ -308,11 +308,11 @@ export class BodyCompiler {
         t.target = target;
         const arity = target.kind === 'builtin' ? target.def.arity : target.node.funcs[0]?.args?.length ?? target.node.defaultRule?.args?.length ?? 0;
         const variadic = target.kind === 'builtin' && target.def.variadic;
-        if (target.kind === 'builtin') checkCallTypes(t, target.def.name);
         if (!variadic && t.args.length !== arity) {
           if (t.args.length === arity + 1 && top && top.term === t && top.kind === 'term') top.output = true;
           else fail(t.loc, `rego_type_error: ${t.name}: arity mismatch\n\thave: ${t.args.length} operand(s)\n\twant: ${arity} operand(s)`);
         }
+        if (target.kind === 'builtin') checkCallTypes(t, target.def.name);
         return t;
       }
       case 'ref':
