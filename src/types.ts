@@ -68,10 +68,15 @@ export interface ToolInfo {
 /** request: a client-to-server request; response: the backend's result before the client sees it; list: may this item be shown. */
 export type Phase = 'request' | 'response' | 'list';
 
+/** Which way a request goes: from the client to a backend, or from a backend to the client (sampling, elicitation, roots). */
+export type Direction = 'client_to_server' | 'server_to_client';
+
 /** Everything known about one message at one phase; policy/ turns it into the Rego input document. */
 export interface InterceptContext {
   phase: Phase;
   method: string;
+  /** Absent means client_to_server; the proxy sets server_to_client on requests a backend sends the client. */
+  direction?: Direction;
   client: ClientIdentity;
   session: { id: string; transport: TransportKind; protocolVersion?: string };
   backend?: { name: string; transport: TransportKind };

@@ -51,6 +51,7 @@ describe('the input document', () => {
     expect(input).toEqual({
       phase: 'request',
       method: 'tools/call',
+      direction: 'client_to_server',
       client: { id: 'sre-bot', name: 'sre-bot', auth: 'api_key', roles: ['viewer'], claims: { team: 'x' }, address: '10.0.0.7', credential_id: 'k1' },
       session: { id: 'session-1', transport: 'stdio', protocol_version: '2025-06-18' },
       backend: { name: 'k8s', transport: 'stdio' },
@@ -65,6 +66,8 @@ describe('the input document', () => {
     expect(read).toMatchObject({ resource: { uri: 'file:///x' } });
     expect(read).not.toHaveProperty('tool');
     expect(read).not.toHaveProperty('backend');
+    const asked = JSON.parse(decider.decide(request('sampling/createMessage', { direction: 'server_to_client', params: { maxTokens: 5 } })).reasons[0]!) as Record<string, unknown>;
+    expect(asked).toMatchObject({ phase: 'request', method: 'sampling/createMessage', direction: 'server_to_client', params: { maxTokens: 5 } });
   });
 });
 

@@ -9,5 +9,6 @@ deny contains reason if some reason in data.mcp.packs.containarium.deny
 
 allow if {
 	not input.tool
+	not data.mcp.packs.containarium.server_request
 	input.method in data.mcp.packs.containarium.open_methods
 }

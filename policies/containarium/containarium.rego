@@ -9,6 +9,9 @@
 #   admin_role: "admin"
 #   username_claim: "username"   JWT claim holding the caller's username
 #   backends: [names]            judge only tools of these backends (default: every backend)
+#   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
+#                               elicitation/create, roots/list, ...; "*": all), which are
+#                               otherwise allowed (server_requests.rego)
 package mcp.packs.containarium
 
 import rego.v1
@@ -116,8 +119,12 @@ deny contains sprintf("Tool '%s' is not part of the Containarium tool set: denie
 	not tool in read_tools
 }
 
+# Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on
+# the client's own tasks (tasks/*). Server-to-client requests: server_requests.rego.
 open_methods := {
 	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
 	"resources/templates/list", "completion/complete", "logging/setLevel",
 	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+	"notifications/roots/list_changed", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+	"notifications/tasks/status",
 }

@@ -15,6 +15,9 @@
 #   allow_secrets: true              allow reading Secret objects (guards.rego)
 #   allowed_contexts: [..]           kube contexts a `context` argument may name (guards.rego)
 #   backends: [names]                judge only tools of these backends (default: every backend)
+#   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
+#                               elicitation/create, roots/list, ...; "*": all), which are
+#                               otherwise allowed (server_requests.rego)
 package mcp.packs.kubernetes
 
 import rego.v1
@@ -185,8 +188,12 @@ deny contains sprintf("Operation of tool '%s' could not be determined from its a
 	not verb
 }
 
+# Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on
+# the client's own tasks (tasks/*). Server-to-client requests: server_requests.rego.
 open_methods := {
 	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
 	"resources/templates/list", "resources/read", "completion/complete", "logging/setLevel",
 	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+	"notifications/roots/list_changed", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+	"notifications/tasks/status",
 }

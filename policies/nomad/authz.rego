@@ -9,5 +9,6 @@ deny contains reason if some reason in data.mcp.packs.nomad.deny
 
 allow if {
 	not input.tool
+	not data.mcp.packs.nomad.server_request
 	input.method in data.mcp.packs.nomad.open_methods
 }

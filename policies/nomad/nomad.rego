@@ -11,6 +11,9 @@
 #   default_namespaces: [..]     for clients not listed (default: ["default"])
 #   operator_role: "operator"    role that may change jobs
 #   backends: [names]            judge only tools of these backends (default: every backend)
+#   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
+#                               elicitation/create, roots/list, ...; "*": all), which are
+#                               otherwise allowed (server_requests.rego)
 package mcp.packs.nomad
 
 import rego.v1
@@ -80,8 +83,12 @@ deny contains sprintf("Namespace '%v' is not allowed for client '%s' (allowed: %
 	not namespace_ok
 }
 
+# Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on
+# the client's own tasks (tasks/*). Server-to-client requests: server_requests.rego.
 open_methods := {
 	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
 	"resources/templates/list", "completion/complete", "logging/setLevel",
 	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+	"notifications/roots/list_changed", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+	"notifications/tasks/status",
 }

@@ -9,5 +9,6 @@ deny contains reason if some reason in data.mcp.packs.orchestrator.deny
 
 allow if {
 	not input.tool
+	not data.mcp.packs.orchestrator.server_request
 	input.method in data.mcp.packs.orchestrator.open_methods
 }

@@ -12,6 +12,9 @@
 #   max_replicas: 10
 #   operator_resources: ["orchestrator://secrets/"]
 #   backends: [names]            judge only tools of these backends (default: every backend)
+#   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
+#                               elicitation/create, roots/list, ...; "*": all), which are
+#                               otherwise allowed (server_requests.rego)
 package mcp.packs.orchestrator
 
 import rego.v1
@@ -115,8 +118,12 @@ deny contains sprintf("Resource '%s' is not an orchestrator:// resource: denied"
 	not orchestrator_uri
 }
 
+# Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on
+# the client's own tasks (tasks/*). Server-to-client requests: server_requests.rego.
 open_methods := {
-	"initialize", "ping", "tools/list", "prompts/list", "resources/list", "resources/templates/list",
-	"completion/complete", "logging/setLevel", "notifications/initialized",
-	"notifications/cancelled", "notifications/progress",
+	"initialize", "ping", "tools/list", "prompts/list", "resources/list",
+	"resources/templates/list", "completion/complete", "logging/setLevel",
+	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+	"notifications/roots/list_changed", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+	"notifications/tasks/status",
 }

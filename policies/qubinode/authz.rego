@@ -9,5 +9,6 @@ deny contains reason if some reason in data.mcp.packs.qubinode.deny
 
 allow if {
 	not input.tool
+	not data.mcp.packs.qubinode.server_request
 	input.method in data.mcp.packs.qubinode.open_methods
 }

@@ -12,6 +12,9 @@
 #   clients: {<client id>: {categories: ["dags", "vms", "logs"] or ["*"], read_only: true}}
 #   read_only: true              read-only for every client
 #   backends: [names]            judge only tools of these backends (default: every backend)
+#   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
+#                               elicitation/create, roots/list, ...; "*": all), which are
+#                               otherwise allowed (server_requests.rego)
 package mcp.packs.qubinode
 
 import rego.v1
@@ -77,8 +80,12 @@ deny contains sprintf("Operation '%s' is not allowed in read-only mode", [tool])
 	write_blocked
 }
 
+# Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on
+# the client's own tasks (tasks/*). Server-to-client requests: server_requests.rego.
 open_methods := {
 	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
 	"resources/templates/list", "completion/complete", "logging/setLevel",
 	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+	"notifications/roots/list_changed", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+	"notifications/tasks/status",
 }

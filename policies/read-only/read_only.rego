@@ -11,6 +11,9 @@
 # Settings (all optional) in data.warden.read_only:
 #   backends: [names]           judge only tools of these backends (default: every backend)
 #   trust_annotations: false    ignore readOnlyHint and classify by name alone (default: true)
+#   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
+#                               elicitation/create, roots/list, ...; "*": all), which are
+#                               otherwise allowed (server_requests.rego)
 package mcp.packs.read_only
 
 import rego.v1
@@ -26,12 +29,14 @@ write_verbs := {
 	"cordon", "stop", "start", "restart", "submit", "exec", "write", "remove", "kill",
 }
 
-# Requests that read protocol state or content; tools/call is judged per tool below.
+# Client-to-server requests that read protocol state or content, or follow up on the client's own
+# tasks (tasks/*); tools/call is judged per tool below. Server-to-client requests: server_requests.rego.
 open_methods := {
 	"initialize", "ping", "tools/list", "prompts/list", "prompts/get", "resources/list",
 	"resources/templates/list", "resources/read", "resources/subscribe", "resources/unsubscribe",
-	"completion/complete", "logging/setLevel", "notifications/initialized", "notifications/cancelled",
-	"notifications/progress", "notifications/roots/list_changed",
+	"completion/complete", "logging/setLevel", "notifications/initialized",
+	"notifications/cancelled", "notifications/progress", "notifications/roots/list_changed",
+	"tasks/get", "tasks/result", "tasks/list", "tasks/cancel", "notifications/tasks/status",
 }
 
 applies if not settings.backends
@@ -72,6 +77,7 @@ read_tool if {
 
 allow if {
 	not input.tool
+	not server_request
 	input.method in open_methods
 }
 

@@ -4,7 +4,8 @@
  * session and tool sub-documents are built once per object they describe (cached by identity in
  * WeakMaps: a session's ClientIdentity and a backend's ToolInfo are long-lived), and arguments,
  * params and result are the proxy's own parsed objects, passed by reference. Undefined fields are
- * left out, so a policy sees them as undefined, never as null.
+ * left out, so a policy sees them as undefined, never as null; `direction` is always there
+ * (client_to_server unless the proxy says server_to_client).
  */
 import type { ClientIdentity, InterceptContext, ToolInfo } from '../types.js';
 
@@ -51,6 +52,7 @@ export function buildInput(ctx: InterceptContext): InputDocument {
   const input: InputDocument = {
     phase: ctx.phase,
     method: ctx.method,
+    direction: ctx.direction ?? 'client_to_server',
     client: clientDoc(ctx.client),
     session: sessionDoc(ctx.session),
   };

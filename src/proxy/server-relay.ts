@@ -34,6 +34,7 @@ export class ServerRelay {
     const ctx = {
       phase: 'request' as const,
       method: msg.method!,
+      direction: 'server_to_client' as const,
       client: s.info.client,
       session: s.sessionCtx,
       backend: { name: b.name, transport: b.spec.transport },

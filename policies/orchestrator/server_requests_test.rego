@@ -1,0 +1,87 @@
+package mcp.packs.orchestrator_server_requests_test
+
+import rego.v1
+
+from_server(method) := {
+	"phase": "request",
+	"method": method,
+	"direction": "server_to_client",
+	"client": {"id": "alice", "name": "alice", "auth": "api_key", "roles": [], "claims": {}},
+	"session": {"id": "s1", "transport": "stdio"},
+	"backend": {"name": "srv", "transport": "stdio"},
+	"params": {},
+}
+
+from_client(method) := object.union(from_server(method), {"direction": "client_to_server"})
+
+server_methods := [
+	"sampling/createMessage", "elicitation/create", "roots/list", "ping",
+	"tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+]
+
+test_server_requests_allowed_by_default if {
+	allowed := {m |
+		some m in server_methods
+		data.mcp.authz.allow with input as from_server(m)
+		count(data.mcp.authz.deny) == 0 with input as from_server(m)
+	}
+	count(allowed) == count(server_methods)
+}
+
+test_deny_server_requests_refuses_the_chosen_ones if {
+	reasons := data.mcp.authz.deny with input as from_server("sampling/createMessage")
+		with data.warden.orchestrator.deny_server_requests as ["sampling/createMessage"]
+	reasons == {"Request 'sampling/createMessage' from backend 'srv' to the client is denied by data.warden.orchestrator.deny_server_requests"}
+	count(data.mcp.authz.deny) == 0 with input as from_server("elicitation/create")
+		with data.warden.orchestrator.deny_server_requests as ["sampling/createMessage"]
+	data.mcp.authz.allow with input as from_server("elicitation/create")
+		with data.warden.orchestrator.deny_server_requests as ["sampling/createMessage"]
+}
+
+test_deny_server_requests_star_refuses_all if {
+	denied := {m |
+		some m in server_methods
+		count(data.mcp.authz.deny) == 1 with input as from_server(m) with data.warden.orchestrator.deny_server_requests as ["*"]
+	}
+	count(denied) == count(server_methods)
+}
+
+test_deny_server_requests_malformed_fails_closed if {
+	reasons := data.mcp.authz.deny with input as from_server("roots/list")
+		with data.warden.orchestrator.deny_server_requests as "sampling/createMessage"
+	reasons == {"data.warden.orchestrator.deny_server_requests must be a list of method names: server requests denied"}
+}
+
+test_deny_server_requests_scoped_by_backends if {
+	count(data.mcp.authz.deny) == 0 with input as from_server("sampling/createMessage")
+		with data.warden.orchestrator as {"backends": ["other"], "deny_server_requests": ["sampling/createMessage"]}
+	count(data.mcp.authz.deny) == 1 with input as from_server("sampling/createMessage")
+		with data.warden.orchestrator as {"backends": ["srv"], "deny_server_requests": ["sampling/createMessage"]}
+}
+
+test_unknown_server_request_not_allowed if {
+	not data.mcp.authz.allow with input as from_server("x/unknown")
+	# a client-to-server method sent by a server is not one of the server's requests
+	not data.mcp.authz.allow with input as from_server("tools/list")
+	not data.mcp.authz.allow with input as from_server("initialize")
+}
+
+test_server_methods_sent_by_a_client_not_allowed if {
+	not data.mcp.authz.allow with input as from_client("sampling/createMessage")
+	not data.mcp.authz.allow with input as from_client("elicitation/create")
+	not data.mcp.authz.allow with input as from_client("roots/list")
+}
+
+test_client_task_follow_ups_allowed if {
+	allowed := {m |
+		some m in ["tasks/get", "tasks/result", "tasks/list", "tasks/cancel", "ping", "notifications/roots/list_changed", "notifications/tasks/status"]
+		data.mcp.authz.allow with input as from_client(m)
+		count(data.mcp.authz.deny) == 0 with input as from_client(m)
+	}
+	count(allowed) == 7
+}
+
+test_missing_direction_is_client_to_server if {
+	data.mcp.authz.allow with input as object.remove(from_client("tasks/get"), ["direction"])
+	not data.mcp.authz.allow with input as object.remove(from_client("sampling/createMessage"), ["direction"])
+}
