@@ -61,7 +61,7 @@ test_write_denied if not authz.allow with input as {"tool": {"name": "write_file
   await writeFile(file('unsafe.rego'), 'package x\n\nallow if {\n  y := input.a\n  z > y\n}\n');
   await writeFile(file('conflict.rego'), 'package x\n\nq contains 1\n\nq := 3\n');
   await writeFile(file('evalconflict.rego'), 'package x\n\np := 1\n\np := 2 if input.a\n');
-  await writeFile(file('failing_test.rego'), 'package t\n\ntest_ok if true\n\ntest_bad if 1 == 2\n\ntest_err if 1 / 0\n');
+  await writeFile(file('failing_test.rego'), 'package t\n\ntest_ok if true\n\ntest_bad if {\n  print("checking", 1)\n  1 == 2\n}\n\ntest_err if 1 / 0\n');
   await writeFile(file('input.json'), JSON.stringify({ tool: { name: 'read_file' }, client: { roles: [] }, a: true }));
 });
 
@@ -159,6 +159,7 @@ describe('mcp-warden policy test', () => {
     const r = await run(['policy', 'test', file('failing_test.rego')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/data\.t\.test_bad: FAIL/);
+    expect(r.stdout).toContain('  checking 1');
     expect(r.stdout).toMatch(/data\.t\.test_err: ERROR/);
     expect(r.stdout).toContain('div: divide by zero');
     expect(r.stdout).not.toMatch(/test_ok: PASS/);

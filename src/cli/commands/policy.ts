@@ -134,6 +134,7 @@ export function register(program: Command): void {
         out(`${r.name}: ${r.status} (${r.ms.toFixed(3)}ms)`);
         if (r.status === 'FAIL') out(`  ${r.file}:${r.line}: got ${r.value}`);
         if (r.status === 'ERROR') out(`  ${r.error}`);
+        for (const line of r.output) out(`  ${line}`);
       }
       const passed = results.filter((r) => r.status === 'PASS').length;
       const failed = results.filter((r) => r.status === 'FAIL').length;

@@ -17,6 +17,8 @@ export interface TestResult {
   error?: string;
   /** the value when not true */
   value?: string;
+  /** print() output of the test */
+  output: string[];
 }
 
 export function testNames(policy: Policy): { name: string; file: string; line: number }[] {
@@ -44,17 +46,21 @@ export function runTests(policy: Policy, filter?: RegExp): TestResult[] {
     const t0 = performance.now();
     let r: TestResult;
     if (t.name.split('.').pop()!.startsWith('todo_')) {
-      results.push({ ...t, status: 'SKIP', ms: 0 });
+      results.push({ ...t, status: 'SKIP', ms: 0, output: [] });
       continue;
     }
+    const output: string[] = [];
     try {
-      const v = policy.prepareRule(t.name, { strict: true }).eval(undefined);
+      const v = policy.prepareRule(t.name, { strict: true, print: (m) => output.push(m) }).eval(undefined);
       const ms = performance.now() - t0;
-      r = v === true ? { ...t, status: 'PASS', ms } : { ...t, status: 'FAIL', ms, value: v === undefined ? 'undefined' : formatValue(v) };
+      r =
+        v === true
+          ? { ...t, status: 'PASS', ms, output }
+          : { ...t, status: 'FAIL', ms, output, value: v === undefined ? 'undefined' : formatValue(v) };
     } catch (err) {
       const ms = performance.now() - t0;
       if (!(err instanceof RegoEvalError)) throw err;
-      r = { ...t, status: 'ERROR', ms, error: err.message };
+      r = { ...t, status: 'ERROR', ms, output, error: err.message };
     }
     results.push(r);
   }
