@@ -98,6 +98,14 @@ m[x] contains y if { some y in input.xs; x := upper(y) }`;
   });
 });
 
+describe('template strings', () => {
+  it('print each part once, <undefined> for none, and fail on several distinct values', () => {
+    const p = policy('');
+    expect(p.eval('x := $"{[1, 1][_]} {input.nope} {{"a"}}"')).toEqual([{ x: '1 <undefined> {"a"}' }]);
+    expect(() => p.eval('x := $"{[1, 2][_]}"')).toThrow(/eval_conflict_error: template-strings must not produce multiple outputs/);
+  });
+});
+
 describe('unification', () => {
   it('solves composite patterns pair by pair, in whatever order they can be solved', () => {
     const p = policy('');

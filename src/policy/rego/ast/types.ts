@@ -98,6 +98,9 @@ export interface ObjectCompr {
 }
 export interface TemplateTerm {
   t: 'template';
+  /** slots allocated inside the parts: [lo, hi) (set by the compiler) */
+  lo?: number;
+  hi?: number;
   /** literal text, or an expression (a literal: term plus optional 'with' modifiers) */
   parts: (string | Expr)[];
   loc: Loc;

@@ -63,7 +63,7 @@ export function termVars(t: Term, pattern: boolean, vi: VarInfo): void {
         if (typeof p === 'string') continue;
         const inner: VarInfo = { needs: new Set(), binds: new Set() };
         exprVars(p, inner);
-        for (const s of [...inner.needs, ...inner.binds]) vi.needs.add(s);
+        for (const s of [...inner.needs, ...inner.binds]) if (s < t.lo! || s >= t.hi!) vi.needs.add(s);
       }
       return;
   }

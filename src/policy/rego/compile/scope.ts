@@ -164,8 +164,7 @@ export class Resolver {
         for (const a of t.args) this.collectTerm(a, scope, skip);
         return;
       case 'template':
-        for (const p of t.parts) if (typeof p !== 'string') this.collectExpr(p, scope, skip);
-        return;
+        return; // template parts have their own scope (like comprehensions)
       default:
         return;
     }
@@ -278,8 +277,12 @@ export class Resolver {
         const value = this.resolveTerm(t.value, inner);
         return { ...t, body, key, value, lo, hi: scope.counter.n };
       }
-      case 'template':
-        return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.resolveExpr(p, scope))) };
+      case 'template': {
+        const inner = scope.child();
+        const lo = scope.counter.n;
+        const parts = t.parts.map((p) => (typeof p === 'string' ? p : this.resolveExpr(p, inner)));
+        return { ...t, parts, lo, hi: scope.counter.n };
+      }
     }
   }
 }

@@ -172,15 +172,14 @@ export class Evaluator {
             s += p;
             continue;
           }
-          let val: Value | undefined;
+          // every value of the part: none prints <undefined>, several distinct ones are an error
+          const vals = new RSet();
           const term = p.term!;
-          const get = (): boolean =>
-            this.evalTerm(term, f, (v) => {
-              val = v;
-              return true;
-            });
+          const get = (): boolean => this.evalTerm(term, f, (v) => (vals.add(v), false));
           if (p.withs.length > 0) evalWith(this, p, f, () => true, get);
           else get();
+          if (vals.size > 1) throw new RegoEvalError('eval_conflict_error', 'template-strings must not produce multiple outputs', p.loc);
+          const val = vals.size === 0 ? undefined : vals.values()[0];
           s += val === undefined ? '<undefined>' : formatRaw(val);
         }
         return k(s);
