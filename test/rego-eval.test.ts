@@ -149,7 +149,7 @@ describe('builtin errors', () => {
     const e = evalError('p := 1 / 0', 'p', undefined, true);
     expect(e.code).toBe('eval_builtin_error');
     expect(e.message).toContain('div: divide by zero');
-    const t = evalError('p := 1 + "a"', 'p', undefined, true);
+    const t = evalError('p := 1 + input.s', 'p', { s: 'a' }, true);
     expect(t.code).toBe('eval_type_error');
     expect(t.message).toContain('plus: operand 2 must be number but got string');
   });
