@@ -5,7 +5,7 @@
  * wrap, direct Streamable HTTP, serve, and the policy / audit variants), all in one run. Sessions
  * stay open for the whole run and measurement rounds are interleaved across scenarios, so that
  * noise from a shared machine hits them alike; ratios within one run are what count.
- * Then optional extra benchmarks (bench/audit.mjs, bench/policy-decision.mjs) if present.
+ * Then optional extra benchmarks (bench/rego-engine.mjs, policy-decision.mjs, audit.mjs, identity-auth.mjs) if present.
  * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts),
  * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers),
  * --profile (V8 CPU profiles of the relay, wrap and serve processes into bench/results/profiles-<time>/,
@@ -158,7 +158,7 @@ async function main() {
     console.log(`\nGoals\n${v.text || '(no goal comparisons ran)'}`);
 
     const extras = {};
-    for (const file of ['policy-decision.mjs', 'audit.mjs']) {
+    for (const file of ['rego-engine.mjs', 'policy-decision.mjs', 'audit.mjs', 'identity-auth.mjs']) {
       const full = path.join(ROOT, 'bench', file);
       if (!existsSync(full)) continue;
       const mod = await import(pathToFileURL(full).href);
