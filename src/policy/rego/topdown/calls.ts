@@ -39,7 +39,7 @@ export function invoke(ev: Evaluator, target: CallTarget, vals: Value[], t: Call
 }
 
 /** calls a function or builtin once; undefined when undefined (or a non-strict builtin error) */
-function callTarget(ev: Evaluator, target: CallTarget, vals: Value[], t: CallTerm): Value | undefined {
+export function callTarget(ev: Evaluator, target: CallTarget, vals: Value[], t: CallTerm): Value | undefined {
   if (target.kind === 'func') return evalFunc(ev, target.node, vals);
   const def = target.def;
   if (def.name === 'print') {

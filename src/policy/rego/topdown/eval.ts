@@ -10,9 +10,9 @@ import { RegoEvalError } from './errors.js';
 import { nextGen, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
 import { evalDataPath, evalPath, iterate, lookup, nodeValue } from './refs.js';
 
-const NOT_QUICK: unique symbol = Symbol('not quick');
 import { evalCall } from './calls.js';
 import { evalWith } from './with.js';
+import { evalSingle, isSingle, quickTest, TEST_FAIL, TEST_PASS } from './single.js';
 
 export class Evaluator {
   st: EvalState;
@@ -28,6 +28,12 @@ export class Evaluator {
   }
 
   evalBody(body: Expr[], i: number, f: Frame, k: K): boolean {
+    // tests (single-valued, no bindings) pass or fail here without a continuation each
+    for (; i < body.length; i++) {
+      const r = quickTest(this, body[i]!, f);
+      if (r === TEST_FAIL) return false;
+      if (r !== TEST_PASS) break;
+    }
     if (i === body.length) return k();
     const e = body[i]!;
     if (i === body.length - 1) return this.evalExpr(e, f, k);
@@ -56,6 +62,10 @@ export class Evaluator {
     switch (e.kind) {
       case 'term': {
         const t = e.term!;
+        if (!e.output && isSingle(this, t, f)) {
+          const v = evalSingle(this, t, f);
+          return v === undefined || v === false ? false : k();
+        }
         if (t.t === 'call') {
           if (e.output) {
             const out = t.args[t.args.length - 1]!;
@@ -67,8 +77,14 @@ export class Evaluator {
       }
       case 'unify':
         return this.unify(e.left!, e.right!, f, k);
-      case 'assign':
-        return this.evalTerm(e.right!, f, (v) => this.unifyValue(e.left!, v, f, k));
+      case 'assign': {
+        const r = e.right!;
+        if (isSingle(this, r, f)) {
+          const v = evalSingle(this, r, f);
+          return v === undefined ? false : this.unifyValue(e.left!, v, f, k);
+        }
+        return this.evalTerm(r, f, (v) => this.unifyValue(e.left!, v, f, k));
+      }
       case 'some':
         return k();
       case 'somein':
@@ -191,26 +207,22 @@ export class Evaluator {
   evalItems(items: Term[], f: Frame, k: (vals: Value[]) => boolean): boolean {
     const n = items.length;
     const vals = new Array<Value>(n);
-    // fast path: constants, bound vars and constant paths into input or bound vars
+    // fast path: every item has at most one value
     let simple = true;
     for (let i = 0; i < n; i++) {
-      const it = items[i]!;
-      if (it.t === 'const') vals[i] = it.v;
-      else if (it.t === 'var' && it.slot >= 0 && f[it.slot] !== undefined) vals[i] = f[it.slot]!;
-      else if (it.t === 'ref') {
-        const v = this.quickRef(it, f);
-        if (v === NOT_QUICK) {
-          simple = false;
-          break;
-        }
-        if (v === undefined) return false;
-        vals[i] = v;
-      } else {
+      if (!isSingle(this, items[i]!, f)) {
         simple = false;
         break;
       }
     }
-    if (simple) return k(vals);
+    if (simple) {
+      for (let i = 0; i < n; i++) {
+        const v = evalSingle(this, items[i]!, f);
+        if (v === undefined) return false;
+        vals[i] = v;
+      }
+      return k(vals);
+    }
     // unbound plain vars are evaluated last: refs among the items may bind them (x == a[x])
     let order: number[] | null = null;
     for (let i = 0; i < n; i++) {
@@ -231,24 +243,6 @@ export class Evaluator {
       });
     };
     return step(0);
-  }
-
-  /** value of a ref with a constant path into input or a bound local (undefined if missing) */
-  private quickRef(t: Term & { t: 'ref' }, f: Frame): Value | undefined | typeof NOT_QUICK {
-    const h = t.head;
-    if (h.t !== 'var') return NOT_QUICK;
-    let v: Value | undefined;
-    if (h.slot >= 0) v = f[h.slot];
-    else if (h.slot === SLOT_INPUT) v = this.st.input;
-    else return NOT_QUICK;
-    const path = t.path;
-    for (let i = 0; i < path.length; i++) {
-      const p = path[i]!;
-      if (p.t !== 'const') return NOT_QUICK;
-      if (v === undefined) return undefined;
-      v = lookup(v, p.v);
-    }
-    return v;
   }
 
   /** true if t is a pattern with unbound variables (var, or array/object containing one) */
