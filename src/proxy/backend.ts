@@ -14,13 +14,16 @@ import { ChildProcessTransport, type ChildExit } from '../transport/child-proces
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { Exchange } from './intercept.js';
-import { errorResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, RPC, withTrailingId, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
 export type BackendTransport = Transport & {
   onexit?: (exit: ChildExit) => void;
   readonly lastMessageBytes?: number;
+  /** The text of the message being delivered (stdio), with sendLine to forward such text. */
+  readonly lastMessageText?: string;
+  sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
   terminateSession?: () => Promise<void>;
 };
 
@@ -35,7 +38,8 @@ export interface BackendSpec {
 }
 
 export interface BackendEvents {
-  onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined): void;
+  /** `line`: the message's text as received, when the transport keeps it. */
+  onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined, line: string | undefined): void;
   /** A forwarded request will get no answer from the backend (death, timeout, send failure). */
   onFailed(backend: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void;
   onServerRequest(backend: BackendConnection, message: RpcMessage): void;
@@ -166,8 +170,12 @@ export class BackendConnection {
     if (this.state === 'ready') this.sendRaw(note);
   }
 
-  /** Forwards a client request under a fresh proxy id. Returns false when the backend is not ready. */
-  forward(message: RpcMessage, ex: Exchange): boolean {
+  /**
+   * Forwards a client request under a fresh proxy id. Returns false when the backend is not ready.
+   * `line`: the request's text as the client sent it, when the proxy changed nothing in it but the
+   * id (then only the id is spliced in, instead of serializing the message again).
+   */
+  forward(message: RpcMessage, ex: Exchange, line?: string): boolean {
     const t = this.transport;
     if (this.state !== 'ready' || t === undefined) return false;
     const id = ++this.nextId;
@@ -175,7 +183,8 @@ export class BackendConnection {
     if (ex.progressToken !== undefined) this.progress.set(ex.progressToken, ex);
     message.id = id;
     ex.sentAt = performance.now();
-    const sent = t.send(message as JSONRPCMessage);
+    const text = line === undefined || t.sendLine === undefined ? undefined : withTrailingId(line, ex.originalId, id);
+    const sent = text === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(text, message as JSONRPCMessage);
     // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
     if (sent === SENT) return true;
     if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));
@@ -250,7 +259,8 @@ export class BackendConnection {
         return;
       }
       if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
-      this.events.onResponse(this, p, message, this.transport?.lastMessageBytes);
+      const t = this.transport;
+      this.events.onResponse(this, p, message, t?.lastMessageBytes, t?.lastMessageText);
     } else if (message.id !== undefined) {
       this.events.onServerRequest(this, message);
     } else {

@@ -48,3 +48,20 @@ export function errorResponse(id: RequestId | null, code: number, message: strin
 export function resultResponse(id: RequestId | null, result: Record<string, unknown>): RpcMessage {
   return { jsonrpc: '2.0', id, result };
 }
+
+/**
+ * A message's original line with its id changed from `from` to `to`, when the id is the line's last
+ * member, written compactly (`…,"id":7}`, as the MCP SDKs write it); else undefined (the caller then
+ * serializes the parsed message). The line parsed as a JSON object, so a final `}` closes the top
+ * level object and an unescaped `"id":` right after `,` or `{` before it is that object's own id key.
+ */
+export function withTrailingId(line: string, from: RequestId, to: RequestId): string | undefined {
+  const value = typeof from === 'number' ? String(from) : JSON.stringify(from);
+  const end = line.length - 1 - value.length; // index just past `"id":`
+  const key = end - 5;
+  if (key < 1 || line.charCodeAt(line.length - 1) !== 0x7d /* } */) return undefined;
+  if (!line.startsWith(value, end) || !line.startsWith('"id":', key)) return undefined;
+  const before = line.charCodeAt(key - 1);
+  if (before !== 0x2c /* , */ && before !== 0x7b /* { */) return undefined;
+  return line.slice(0, end) + (typeof to === 'number' ? String(to) : JSON.stringify(to)) + '}';
+}

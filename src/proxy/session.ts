@@ -16,7 +16,7 @@ import { BackendConnection, type BackendEvents, type BackendSpec } from './backe
 import { Catalog } from './catalog.js';
 import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
 import { buildRecord, combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
-import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, resultResponse, RPC, withTrailingId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
 import { applyRedactions } from './redact.js';
 import { RequestRouter } from './router.js';
@@ -47,9 +47,21 @@ export class ClientSession implements BackendEvents {
   readonly ns: Namespace;
   private readonly router: RequestRouter;
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined }> = [];
+  /**
+   * The client message being handled synchronously, its params as parsed and its text as received:
+   * a tools/call whose message and params are still these when it is forwarded goes out as that text
+   * with only the id spliced in (see forwardLine).
+   */
+  private currentMsg: RpcMessage | undefined;
+  private currentParams: unknown;
+  private currentLine: string | undefined;
 
   constructor(
-    readonly transport: Transport & { readonly lastMessageBytes?: number },
+    readonly transport: Transport & {
+      readonly lastMessageBytes?: number;
+      readonly lastMessageText?: string;
+      sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
+    },
     readonly info: ClientSessionInfo,
     readonly shared: ProxyShared,
   ) {
@@ -79,15 +91,32 @@ export class ClientSession implements BackendEvents {
     try {
       if (method === undefined) this.relay.clientAnswer(msg);
       else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
-      else this.onClientRequest(msg, method, this.transport.lastMessageBytes);
+      else {
+        this.currentMsg = msg;
+        this.currentParams = msg.params;
+        this.currentLine = this.transport.lastMessageText;
+        this.onClientRequest(msg, method, this.transport.lastMessageBytes);
+      }
     } catch (err) {
       // A bug or an unexpected shape must cost one request, never the process.
       this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
       if (method !== undefined && msg.id !== undefined && msg.id !== null) {
         this.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
       }
+    } finally {
+      this.currentMsg = undefined;
+      this.currentLine = undefined;
     }
   };
+
+  /**
+   * The client's own text of `msg`, when it may be forwarded as is (but for the id): a tools/call
+   * handled in the turn it arrived, whose params object the router did not replace (a namespaced
+   * name is rewritten into a new params object). Other methods are always serialized again.
+   */
+  private forwardLine(msg: RpcMessage, method: string): string | undefined {
+    return msg === this.currentMsg && method === 'tools/call' && msg.params === this.currentParams ? this.currentLine : undefined;
+  }
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;
@@ -176,11 +205,12 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
-    if (!b.forward(msg, ex)) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+    if (!b.forward(msg, ex, this.forwardLine(msg, ctx.method))) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
   }
 
   /** Records the exchange (awaiting back-pressure), then sends the answer. A recorder failure fails closed. */
-  finish(ex: Exchange, answer: RpcMessage, outcome: AuditOutcome, backendMicros?: number, responseBytes?: number, redact?: Decision['redact'], to?: (m: RpcMessage) => void): void {
+  /** `line`: the answer already serialized (a backend's text with the client's id), sent instead of `answer`'s JSON. */
+  finish(ex: Exchange, answer: RpcMessage, outcome: AuditOutcome, backendMicros?: number, responseBytes?: number, redact?: Decision['redact'], to?: (m: RpcMessage) => void, line?: string): void {
     const deliver = to ?? this.sendAnswer;
     let pending: void | Promise<void>;
     try {
@@ -188,8 +218,12 @@ export class ClientSession implements BackendEvents {
     } catch (err) {
       return deliver(this.auditFailure(ex, err));
     }
-    if (pending === undefined) deliver(answer);
-    else pending.then(() => deliver(answer), (err: unknown) => deliver(this.auditFailure(ex, err)));
+    if (pending === undefined) {
+      if (line === undefined) deliver(answer);
+      else this.sendLine(line, answer);
+    } else {
+      pending.then(() => (line === undefined ? deliver(answer) : this.sendLine(line, answer)), (err: unknown) => deliver(this.auditFailure(ex, err)));
+    }
   }
 
   private auditFailure(ex: Exchange, err: unknown): RpcMessage {
@@ -205,14 +239,23 @@ export class ClientSession implements BackendEvents {
     if (sent !== SENT) sent.catch(this.onSendError);
   }
 
+  /** Sends a message already serialized as `text` (stdio), or `message` serialized by the transport. */
+  private sendLine(text: string, message: RpcMessage): void {
+    if (this.state === 'closed') return;
+    const t = this.transport;
+    const sent = t.sendLine === undefined ? t.send(message as JSONRPCMessage) : t.sendLine(text, message as JSONRPCMessage);
+    if (sent !== SENT) sent.catch(this.onSendError);
+  }
+
   private readonly onSendError = (err: Error): void => {
     this.shared.logger.debug({ session: this.info.sessionId, err: err.message }, 'could not send to client');
   };
 
   // ---- backend events ----------------------------------------------------------------------------
 
-  onResponse(b: BackendConnection, ex: Exchange, msg: RpcMessage, bytes: number | undefined): void {
+  onResponse(b: BackendConnection, ex: Exchange, msg: RpcMessage, bytes: number | undefined, line: string | undefined): void {
     const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
+    const proxyId = msg.id as RequestId;
     msg.id = ex.originalId;
     let redact: Decision['redact'];
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
@@ -231,7 +274,9 @@ export class ClientSession implements BackendEvents {
       redact = combinedRedactions(ex.decision, second);
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }
-    this.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact);
+    // Nothing but the id changed (no list rewritten, nothing redacted): the backend's own text goes on.
+    const out = line === undefined || ex.listIndex >= 0 || redact !== undefined ? undefined : withTrailingId(line, proxyId, ex.originalId);
+    this.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
   }
 
   private readonly hides = (ctx: InterceptContext): boolean => isEnforcedDeny(this.decide(ctx));

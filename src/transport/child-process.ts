@@ -74,6 +74,11 @@ export class ChildProcessTransport implements Transport {
     return this.framing?.lastMessageBytes ?? 0;
   }
 
+  /** Text of the message being delivered by onmessage. */
+  get lastMessageText(): string {
+    return this.framing?.lastMessageText ?? '';
+  }
+
   async start(): Promise<void> {
     if (this.child) throw new Error('ChildProcessTransport already started');
     installExitHook();
@@ -119,6 +124,12 @@ export class ChildProcessTransport implements Transport {
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
     return this.framing.send(message, options);
+  }
+
+  /** Queues a message already serialized as one line of JSON (see NdjsonTransport.sendLine). */
+  sendLine(text: string, message: JSONRPCMessage): Promise<void> {
+    if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
+    return this.framing.sendLine(text, message);
   }
 
   /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */

@@ -64,6 +64,8 @@ export class NdjsonTransport implements Transport {
   sessionId?: string;
   /** Byte length of the message being delivered by onmessage (read it synchronously inside onmessage). */
   lastMessageBytes = 0;
+  /** The text of the message being delivered by onmessage (read it synchronously inside onmessage). */
+  lastMessageText = '';
 
   private readonly maxBytes: number;
   private readonly answerInvalid: boolean;
@@ -112,6 +114,15 @@ export class NdjsonTransport implements Transport {
    * that follows a queued notification therefore leaves in the next turn, after the notification.
    */
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    return this.sendLine(JSON.stringify(message), message);
+  }
+
+  /**
+   * Queues one message already serialized as `text` (one line of JSON, without the newline), e.g.
+   * the bytes a peer sent when the proxy changed nothing in them; `message` is its parsed form
+   * (only its id and method are read, to keep the ordering rule of send()).
+   */
+  sendLine(text: string, message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
     const m = message as { id?: unknown; method?: unknown };
     if (m.id === undefined) {
@@ -121,7 +132,7 @@ export class NdjsonTransport implements Transport {
       this.deferred = true;
       setImmediate(this.flushDeferred);
     }
-    this.outgoing += JSON.stringify(message) + '\n';
+    this.outgoing += text + '\n';
     if (!this.flushQueued && !this.deferred) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -214,8 +225,9 @@ export class NdjsonTransport implements Transport {
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (end === start) return;
     let value: unknown;
+    const text = buf.toString('utf8', start, end);
     try {
-      value = JSON.parse(buf.toString('utf8', start, end));
+      value = JSON.parse(text);
     } catch (err) {
       this.invalid({ code: PARSE_ERROR, message: `Parse error: ${(err as Error).message}`, id: null });
       return;
@@ -226,6 +238,7 @@ export class NdjsonTransport implements Transport {
       return;
     }
     this.lastMessageBytes = end - start;
+    this.lastMessageText = text;
     this.onmessage?.(value as JSONRPCMessage);
   }
 
