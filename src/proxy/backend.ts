@@ -14,7 +14,7 @@ import { ChildProcessTransport, type ChildExit } from '../transport/child-proces
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { Exchange } from './intercept.js';
-import { errorResponse, RPC, withTrailingId, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
@@ -183,7 +183,7 @@ export class BackendConnection {
     if (ex.progressToken !== undefined) this.progress.set(ex.progressToken, ex);
     message.id = id;
     ex.sentAt = performance.now();
-    const text = line === undefined || t.sendLine === undefined ? undefined : withTrailingId(line, ex.originalId, id);
+    const text = line === undefined || t.sendLine === undefined ? undefined : withSplicedId(line, ex.originalId, id);
     const sent = text === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(text, message as JSONRPCMessage);
     // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
     if (sent === SENT) return true;

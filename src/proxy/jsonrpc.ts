@@ -49,19 +49,30 @@ export function resultResponse(id: RequestId | null, result: Record<string, unkn
   return { jsonrpc: '2.0', id, result };
 }
 
+const HEADS = ['{"jsonrpc":"2.0","id":', '{"id":'];
+
 /**
- * A message's original line with its id changed from `from` to `to`, when the id is the line's last
- * member, written compactly (`…,"id":7}`, as the MCP SDKs write it); else undefined (the caller then
- * serializes the parsed message). The line parsed as a JSON object, so a final `}` closes the top
- * level object and an unescaped `"id":` right after `,` or `{` before it is that object's own id key.
+ * A message's original line with its id changed from `from` to `to`, when the id is written
+ * compactly where the MCP SDKs put it: first after `"jsonrpc":"2.0"` (Python SDK, hand-written
+ * servers), first of all, or last (TypeScript SDK: `…,"id":7}`); else undefined (the caller then
+ * serializes the parsed message). The line parsed as a JSON object, so at its start these members
+ * are the top-level object's own, and a final `}` closes the top-level object, so an unescaped
+ * `"id":` right after `,` or `{` before it is that object's own id key.
  */
-export function withTrailingId(line: string, from: RequestId, to: RequestId): string | undefined {
+export function withSplicedId(line: string, from: RequestId, to: RequestId): string | undefined {
   const value = typeof from === 'number' ? String(from) : JSON.stringify(from);
+  const next = typeof to === 'number' ? String(to) : JSON.stringify(to);
+  for (const head of HEADS) {
+    if (!line.startsWith(head)) continue;
+    const after = head.length + value.length;
+    const c = line.charCodeAt(after);
+    if ((c === 0x2c /* , */ || c === 0x7d /* } */) && line.startsWith(value, head.length)) return head + next + line.slice(after);
+  }
   const end = line.length - 1 - value.length; // index just past `"id":`
   const key = end - 5;
   if (key < 1 || line.charCodeAt(line.length - 1) !== 0x7d /* } */) return undefined;
   if (!line.startsWith(value, end) || !line.startsWith('"id":', key)) return undefined;
   const before = line.charCodeAt(key - 1);
   if (before !== 0x2c /* , */ && before !== 0x7b /* { */) return undefined;
-  return line.slice(0, end) + (typeof to === 'number' ? String(to) : JSON.stringify(to)) + '}';
+  return line.slice(0, end) + next + '}';
 }

@@ -16,7 +16,7 @@ import { BackendConnection, type BackendEvents, type BackendSpec } from './backe
 import { Catalog } from './catalog.js';
 import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
 import { buildRecord, combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
-import { errorResponse, resultResponse, RPC, withTrailingId, type RequestId, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, resultResponse, RPC, withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
 import { applyRedactions } from './redact.js';
 import { RequestRouter } from './router.js';
@@ -275,7 +275,7 @@ export class ClientSession implements BackendEvents {
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }
     // Nothing but the id changed (no list rewritten, nothing redacted): the backend's own text goes on.
-    const out = line === undefined || ex.listIndex >= 0 || redact !== undefined ? undefined : withTrailingId(line, proxyId, ex.originalId);
+    const out = line === undefined || ex.listIndex >= 0 || redact !== undefined ? undefined : withSplicedId(line, proxyId, ex.originalId);
     this.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
   }
 
