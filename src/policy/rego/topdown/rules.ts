@@ -6,6 +6,7 @@ import type { Evaluator } from './eval.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type Frame } from './state.js';
 import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
+import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
 function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
@@ -60,11 +61,18 @@ function defaultValue(ev: Evaluator, node: RuleNode): Value | undefined {
 
 let depth = 0;
 
-/** value of the rules defined at node (cached per query) */
+/** value of the rules defined at node (cached per query; input-free nodes across queries) */
 export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
   if (node.cacheGen === ev.st.gen) {
     const c = node.cacheVal;
     return c === UNDEF ? undefined : (c as Value);
+  }
+  const keeps = keepable(ev, node);
+  const old = keeps ? keptValue(ev, node) : NOT_KEPT;
+  if (old !== NOT_KEPT) {
+    node.cacheGen = ev.st.gen;
+    node.cacheVal = old;
+    return old === UNDEF ? undefined : (old as Value);
   }
   if (++depth > 2000) {
     depth = 0;
@@ -80,6 +88,7 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   }
   node.cacheGen = ev.st.gen;
   node.cacheVal = v === undefined ? UNDEF : v;
+  if (keeps) keep(ev, node, node.cacheVal);
   return v;
 }
 
