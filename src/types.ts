@@ -171,6 +171,8 @@ export interface Recorder {
    */
   record(entry: AuditRecord): void | Promise<void>;
   close(): Promise<void>;
+  /** true: every record is dropped unread (auditing off), so the proxy need not build them. */
+  readonly discardsRecords?: boolean;
 }
 
 /**

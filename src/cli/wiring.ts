@@ -8,7 +8,8 @@
  */
 import type { WardenConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { createRecorder as createAuditRecorder } from '../audit/index.js';
+import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
+import { NoopRecorder } from '../proxy/noop-recorder.js';
 import { backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
 import type { Authenticator, BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
@@ -43,7 +44,9 @@ export function createPolicyDecider(ctx: WiringContext): Wired['decider'] {
 /** audit/: the SQLite audit log (imports rows a killed process left in its journal before serving). */
 export function createRecorder(ctx: WiringContext): Recorder {
   try {
-    return createAuditRecorder(ctx.config, { logger: ctx.logger, baseDir: ctx.baseDir });
+    const recorder = createAuditRecorder(ctx.config, { logger: ctx.logger, baseDir: ctx.baseDir });
+    // Auditing off: a recorder that says it drops everything, so the proxy builds no records.
+    return recorder === disabledRecorder ? new NoopRecorder() : recorder;
   } catch (err) {
     throw new CliError(`audit: ${(err as Error).message}`, EXIT.RUNTIME);
   }

@@ -2,6 +2,7 @@
 import type { AuditRecord, Recorder } from '../types.js';
 
 export class NoopRecorder implements Recorder {
+  readonly discardsRecords = true;
   record(_entry: AuditRecord): void {
     /* intentionally nothing: audit disabled */
   }

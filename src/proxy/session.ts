@@ -212,9 +212,15 @@ export class ClientSession implements BackendEvents {
   /** `line`: the answer already serialized (a backend's text with the client's id), sent instead of `answer`'s JSON. */
   finish(ex: Exchange, answer: RpcMessage, outcome: AuditOutcome, backendMicros?: number, responseBytes?: number, redact?: Decision['redact'], to?: (m: RpcMessage) => void, line?: string): void {
     const deliver = to ?? this.sendAnswer;
+    const recorder = this.shared.recorder;
+    if (recorder.discardsRecords === true) {
+      if (line === undefined) deliver(answer);
+      else this.sendLine(line, answer);
+      return;
+    }
     let pending: void | Promise<void>;
     try {
-      pending = this.shared.recorder.record(buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact));
+      pending = recorder.record(buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact));
     } catch (err) {
       return deliver(this.auditFailure(ex, err));
     }
