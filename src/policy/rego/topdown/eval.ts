@@ -12,7 +12,7 @@ import { evalDataPath, evalPath, iterate, lookup, nodeValue } from './refs.js';
 
 import { evalCall } from './calls.js';
 import { evalWith } from './with.js';
-import { evalSingle, isSingle, quickTest, TEST_FAIL, TEST_PASS } from './single.js';
+import { evalSingle, isSingle, testPrefix } from './single.js';
 
 export class Evaluator {
   st: EvalState;
@@ -29,11 +29,8 @@ export class Evaluator {
 
   evalBody(body: Expr[], i: number, f: Frame, k: K): boolean {
     // tests (single-valued, no bindings) pass or fail here without a continuation each
-    for (; i < body.length; i++) {
-      const r = quickTest(this, body[i]!, f);
-      if (r === TEST_FAIL) return false;
-      if (r !== TEST_PASS) break;
-    }
+    i = testPrefix(this, body, i, f);
+    if (i < 0) return false;
     if (i === body.length) return k();
     const e = body[i]!;
     if (i === body.length - 1) return this.evalExpr(e, f, k);

@@ -1,12 +1,13 @@
 /** Rule evaluation: complete rules (with else and default), partial sets and objects, functions. */
 import { RObject, RSet, equal, type Value } from '../value/index.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
-import type { Loc } from '../ast/types.js';
+import type { Expr, Loc, Term } from '../ast/types.js';
 import type { Evaluator } from './eval.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type Frame } from './state.js';
 import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
+import { evalSingle, isSingle, testPrefix } from './single.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
 function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
@@ -21,23 +22,35 @@ function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => bool
 
 function evalClausesIn(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
   let found = false;
-  let stop = ev.evalBody(r.body, 0, f, () =>
-    ev.evalTerm(r.value, f, (v) => {
-      found = true;
-      return emit(v);
-    }),
-  );
+  const em = (v: Value): boolean => {
+    found = true;
+    return emit(v);
+  };
+  let stop = clause(ev, r.body, r.value, f, em);
   if (found || stop) return stop;
   for (const e of r.elses) {
-    stop = ev.evalBody(e.body, 0, f, () =>
-      ev.evalTerm(e.value, f, (v) => {
-        found = true;
-        return emit(v);
-      }),
-    );
+    stop = clause(ev, e.body, e.value, f, em);
     if (found || stop) return stop;
   }
   return false;
+}
+
+/** one body and its value: leading tests and a single-valued value need no continuation */
+function clause(ev: Evaluator, body: Expr[], value: Term, f: Frame, emit: (v: Value) => boolean): boolean {
+  const i = testPrefix(ev, body, 0, f);
+  if (i < 0) return false;
+  if (i === body.length && isSingle(ev, value, f)) {
+    const v = evalSingle(ev, value, f);
+    return v === undefined ? false : emit(v);
+  }
+  return ev.evalBody(body, i, f, () => ev.evalTerm(value, f, emit));
+}
+
+/** frame of a rule without variables (never written) */
+const NO_SLOTS: Frame = [];
+
+function frameFor(r: CRule): Frame {
+  return r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
 }
 
 function conflict(node: RuleNode, loc: Loc, fn: boolean): RegoEvalError {
@@ -123,7 +136,7 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
   let result: Value | undefined;
   for (const r of select(ev, node.complete)) {
     if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
-    const f: Frame = new Array(r.nslots);
+    const f = frameFor(r);
     evalClauses(ev, r, f, (v) => {
       if (result === undefined) result = v;
       else if (!equal(result, v)) throw conflict(node, r.loc, false);
@@ -139,8 +152,17 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   try {
     for (const r of select(ev, node.sets)) {
       ev.rule = r;
-      const f: Frame = new Array(r.nslots);
-      ev.evalBody(r.body, 0, f, () => ev.evalTerm(r.keyPath[0]!, f, (v) => (out.add(v), false)));
+      const f = frameFor(r);
+      const body = r.body;
+      const i = testPrefix(ev, body, 0, f);
+      if (i < 0) continue;
+      const elem = r.keyPath[0]!;
+      if (i === body.length && isSingle(ev, elem, f)) {
+        const v = evalSingle(ev, elem, f);
+        if (v !== undefined) out.add(v);
+        continue;
+      }
+      ev.evalBody(body, i, f, () => ev.evalTerm(elem, f, (v) => (out.add(v), false)));
     }
   } finally {
     ev.rule = outer;

@@ -170,3 +170,14 @@ export function quickTest(ev: Evaluator, e: Expr, f: Frame): number {
   const ok = v !== undefined && v !== false;
   return ok !== (e.negated === true) ? TEST_PASS : TEST_FAIL;
 }
+
+/** index of the first expression from i on that needs the general evaluator (body.length when
+ * every one passed), or -1 when a test failed */
+export function testPrefix(ev: Evaluator, body: Expr[], i: number, f: Frame): number {
+  for (; i < body.length; i++) {
+    const r = quickTest(ev, body[i]!, f);
+    if (r === TEST_FAIL) return -1;
+    if (r !== TEST_PASS) return i;
+  }
+  return i;
+}

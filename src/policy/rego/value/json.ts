@@ -61,7 +61,8 @@ export function toJSON(v: Value): unknown {
   const out: Record<string, unknown> = {};
   objForEach(v, (k, val) => {
     const key = typeof k === 'string' ? k : toJSONText(k);
-    Object.defineProperty(out, key, { value: toJSON(val), enumerable: true, writable: true, configurable: true });
+    if (key !== '__proto__') out[key] = toJSON(val);
+    else Object.defineProperty(out, key, { value: toJSON(val), enumerable: true, writable: true, configurable: true });
   });
   return out;
 }
