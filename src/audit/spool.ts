@@ -6,7 +6,7 @@
  * journal left by a process that is gone is imported by the next process that opens the database.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Segments are rotated once they pass this size, then deleted when all their lines are committed. */
@@ -83,6 +83,8 @@ export class Spool {
   private activeBytes = 0;
   private readonly closed: Segment[] = [];
   private nextNumber = 1;
+  /** Committed segments being deleted in the background; close() finishes the job synchronously. */
+  private readonly removing = new Set<string>();
 
   constructor(private readonly dbPath: string) {
     this.active = this.openSegment();
@@ -108,7 +110,16 @@ export class Spool {
       this.closed.push(this.active);
       this.active = this.openSegment();
     }
-    while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) removeFile(this.closed.shift()!.file);
+    while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) this.removeInBackground(this.closed.shift()!.file);
+  }
+
+  /** Deletes a committed segment off this thread (unlinking megabytes takes milliseconds). */
+  private removeInBackground(file: string): void {
+    this.removing.add(file);
+    unlink(file, (err) => {
+      // On a failure the file stays listed, and close() tries again (and reports the error).
+      if (!err || err.code === 'ENOENT') this.removing.delete(file);
+    });
   }
 
   /** Closes the journal; with `allCommitted`, deletes its files. */
@@ -117,6 +128,8 @@ export class Spool {
     this.fd = -1;
     if (allCommitted) {
       for (const s of this.closed) removeFile(s.file);
+      // An exit right after close() must not leave a segment whose journal mark is forgotten.
+      for (const file of this.removing) removeFile(file);
       removeFile(this.active.file);
       this.closed.length = 0;
     }
