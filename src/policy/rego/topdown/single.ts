@@ -4,11 +4,12 @@
  * into input, locals or rule values, builtin and function calls of such terms, composites of
  * them, comprehensions and template strings) has at most one value, so the evaluator computes it
  * directly: no closure per step, same order of evaluation and same errors as the general path.
- * isSingle() only looks (it evaluates nothing), so a term that turns out not to be single-valued
- * is left to the general evaluator untouched. Also the body fast path: a test expression (a
+ * Each term is compiled once into closures (its value, and the bindings and `with`-free state it
+ * needs); isSingle() only checks those needs (it evaluates nothing), so a term that is not
+ * single-valued in the current bindings is left to the general evaluator untouched. Also the body fast path: a test expression (a
  * single-valued term, maybe negated) passes or fails without a continuation.
  */
-import type { Expr, Term } from '../ast/types.js';
+import type { Expr, RefTerm, Term } from '../ast/types.js';
 import { RObject, RSet, type Value } from '../value/index.js';
 import type { RuleNode } from '../compile/tree.js';
 import type { CallTarget } from '../compile/compiler.js';
@@ -18,130 +19,184 @@ import type { Frame } from './state.js';
 import { lookup, nodeValue } from './refs.js';
 import { callTarget } from './calls.js';
 
-function allSingle(ev: Evaluator, ts: Term[], f: Frame): boolean {
-  for (let i = 0; i < ts.length; i++) if (!isSingle(ev, ts[i]!, f)) return false;
+type ValFn = (ev: Evaluator, f: Frame) => Value | undefined;
+
+/** a term compiled for direct evaluation: what it needs to be single-valued, and its value */
+interface Fast {
+  /** never single-valued here (walk, data paths without a rule leaf, unresolved names) */
+  never: boolean;
+  /** local slots that must be bound */
+  slots: number[];
+  /** refers to rule values: not while `with data` is in force */
+  rules: boolean;
+  /** calls functions: not while a `with` mock is in force */
+  calls: boolean;
+  val: ValFn;
+}
+
+type Compiled<T> = T & { fast?: Fast; fastTest?: FastTest | null };
+
+/** the compiled form of t (made once per term: terms are immutable after compilation) */
+function fastOf(t: Term): Fast {
+  const c = t as Compiled<Term>;
+  let x = c.fast;
+  if (x === undefined) {
+    x = { never: false, slots: [], rules: false, calls: false, val: NONE };
+    x.val = compile(t, x);
+    c.fast = x;
+  }
+  return x;
+}
+
+const NONE: ValFn = () => undefined;
+
+function ready(ev: Evaluator, x: Fast, f: Frame): boolean {
+  if (x.never || (x.rules && ev.st.shadow !== null) || (x.calls && ev.st.mocks !== null)) return false;
+  const s = x.slots;
+  for (let i = 0; i < s.length; i++) if (f[s[i]!] === undefined) return false;
   return true;
 }
 
 /** true if t has at most one value in the current bindings (and evalSingle can compute it) */
 export function isSingle(ev: Evaluator, t: Term, f: Frame): boolean {
-  switch (t.t) {
-    case 'const':
-      return true;
-    case 'var':
-      return t.slot >= 0 ? f[t.slot] !== undefined : t.slot === SLOT_INPUT;
-    case 'ref': {
-      const h = t.head;
-      let start = 0;
-      if (h.t === 'var') {
-        if (h.slot >= 0) {
-          if (f[h.slot] === undefined) return false;
-        } else if (h.slot === SLOT_DATA) {
-          if (t.leaf === undefined || ev.st.shadow !== null) return false;
-          start = t.leafDepth!;
-        } else if (h.slot !== SLOT_INPUT) return false;
-      } else if (!isSingle(ev, h, f)) return false;
-      const path = t.path;
-      for (let i = start; i < path.length; i++) {
-        const p = path[i]!;
-        if (p.t !== 'const' && !isSingle(ev, p, f)) return false;
-      }
-      return true;
-    }
-    case 'array':
-    case 'set':
-      return allSingle(ev, t.items, f);
-    case 'object':
-      return allSingle(ev, t.keys, f) && allSingle(ev, t.values, f);
-    case 'call': {
-      if (ev.st.mocks !== null) return false;
-      const target = t.target as CallTarget;
-      if (target.kind === 'builtin') {
-        const name = target.def.name;
-        if (name === 'print') return true; // prints all values of its arguments once
-        if (name === 'walk') return false;
-      }
-      return allSingle(ev, t.args, f);
-    }
-    default:
-      // comprehensions and template strings: exactly one value
-      return true;
-  }
+  return ready(ev, fastOf(t), f);
 }
 
 /** the value of a term for which isSingle() holds (undefined when it is undefined) */
 export function evalSingle(ev: Evaluator, t: Term, f: Frame): Value | undefined {
-  switch (t.t) {
-    case 'const':
-      return t.v;
-    case 'var':
-      return t.slot >= 0 ? f[t.slot] : ev.st.input;
-    case 'ref': {
-      const h = t.head;
-      let v: Value | undefined;
-      let start = 0;
-      if (h.t === 'var') {
-        if (h.slot >= 0) v = f[h.slot];
-        else if (h.slot === SLOT_INPUT) v = ev.st.input;
-        else {
-          v = nodeValue(ev, t.leaf as RuleNode, undefined);
-          start = t.leafDepth!;
-        }
-      } else v = evalSingle(ev, h, f);
-      const path = t.path;
-      for (let i = start; i < path.length && v !== undefined; i++) {
-        const p = path[i]!;
-        const key = p.t === 'const' ? p.v : evalSingle(ev, p, f);
-        if (key === undefined) return undefined;
-        v = lookup(v, key);
-      }
-      return v;
-    }
-    case 'array': {
-      const n = t.items.length;
-      const out = new Array<Value>(n);
-      for (let i = 0; i < n; i++) {
-        const v = evalSingle(ev, t.items[i]!, f);
-        if (v === undefined) return undefined;
-        out[i] = v;
-      }
-      return out;
-    }
-    case 'set': {
-      const vals = singles(ev, t.items, f);
-      if (vals === undefined) return undefined;
-      const out = new RSet();
-      for (let i = 0; i < vals.length; i++) out.add(vals[i]!);
-      return out;
-    }
-    case 'object': {
-      const keys = singles(ev, t.keys, f);
-      if (keys === undefined) return undefined;
-      const vals = singles(ev, t.values, f);
-      if (vals === undefined) return undefined;
-      const out = new RObject();
-      for (let i = 0; i < keys.length; i++) out.set(keys[i]!, vals[i]!);
-      return out;
-    }
-    case 'call': {
-      const target = t.target as CallTarget;
-      if (target.kind === 'builtin' && target.def.name === 'print') return captured(ev, t, f);
-      const vals = singles(ev, t.args, f);
-      return vals === undefined ? undefined : callTarget(ev, target, vals, t);
-    }
-    default:
-      return captured(ev, t, f);
-  }
+  return fastOf(t).val(ev, f);
 }
 
-function singles(ev: Evaluator, ts: Term[], f: Frame): Value[] | undefined {
-  const out = new Array<Value>(ts.length);
-  for (let i = 0; i < ts.length; i++) {
-    const v = evalSingle(ev, ts[i]!, f);
+function compileAll(ts: Term[], x: Fast): ValFn[] {
+  return ts.map((t) => compile(t, x));
+}
+
+/** values of fns in order; undefined as soon as one is undefined */
+function all(fns: ValFn[], ev: Evaluator, f: Frame): Value[] | undefined {
+  const out = new Array<Value>(fns.length);
+  for (let i = 0; i < fns.length; i++) {
+    const v = fns[i]!(ev, f);
     if (v === undefined) return undefined;
     out[i] = v;
   }
   return out;
+}
+
+function compile(t: Term, x: Fast): ValFn {
+  switch (t.t) {
+    case 'const': {
+      const v = t.v;
+      return () => v;
+    }
+    case 'var': {
+      const slot = t.slot;
+      if (slot >= 0) {
+        x.slots.push(slot);
+        return (_ev, f) => f[slot];
+      }
+      if (slot === SLOT_INPUT) return (ev) => ev.st.input;
+      x.never = true;
+      return NONE;
+    }
+    case 'ref':
+      return compileRef(t, x);
+    case 'array': {
+      const items = compileAll(t.items, x);
+      return (ev, f) => all(items, ev, f);
+    }
+    case 'set': {
+      const items = compileAll(t.items, x);
+      return (ev, f) => {
+        const vals = all(items, ev, f);
+        if (vals === undefined) return undefined;
+        const out = new RSet();
+        for (let i = 0; i < vals.length; i++) out.add(vals[i]!);
+        return out;
+      };
+    }
+    case 'object': {
+      const keys = compileAll(t.keys, x);
+      const values = compileAll(t.values, x);
+      return (ev, f) => {
+        const ks = all(keys, ev, f);
+        if (ks === undefined) return undefined;
+        const vs = all(values, ev, f);
+        if (vs === undefined) return undefined;
+        const out = new RObject();
+        for (let i = 0; i < ks.length; i++) out.set(ks[i]!, vs[i]!);
+        return out;
+      };
+    }
+    case 'call': {
+      x.calls = true;
+      const target = t.target as CallTarget;
+      if (target.kind === 'builtin') {
+        const name = target.def.name;
+        if (name === 'print') return (ev, f) => captured(ev, t, f); // prints all values of its arguments once
+        if (name === 'walk') {
+          x.never = true;
+          return NONE;
+        }
+      }
+      const args = compileAll(t.args, x);
+      return (ev, f) => {
+        const vals = all(args, ev, f);
+        return vals === undefined ? undefined : callTarget(ev, target, vals, t);
+      };
+    }
+    default:
+      // comprehensions and template strings: exactly one value
+      return (ev, f) => captured(ev, t, f);
+  }
+}
+
+function compileRef(t: RefTerm, x: Fast): ValFn {
+  const h = t.head;
+  let head: ValFn;
+  let start = 0;
+  if (h.t === 'var') {
+    const slot = h.slot;
+    if (slot >= 0) {
+      x.slots.push(slot);
+      head = (_ev, f) => f[slot];
+    } else if (slot === SLOT_INPUT) head = (ev) => ev.st.input;
+    else if (slot === SLOT_DATA && t.leaf !== undefined) {
+      x.rules = true;
+      const leaf = t.leaf as RuleNode;
+      head = (ev) => nodeValue(ev, leaf, undefined);
+      start = t.leafDepth!;
+    } else {
+      x.never = true;
+      return NONE;
+    }
+  } else head = compile(h, x);
+  const path = t.path.slice(start);
+  if (path.every((p) => p.t === 'const')) {
+    const keys = path.map((p) => (p as { v: Value }).v);
+    if (keys.length === 0) return head;
+    if (keys.length === 1) {
+      const k0 = keys[0]!;
+      return (ev, f) => {
+        const v = head(ev, f);
+        return v === undefined ? undefined : lookup(v, k0);
+      };
+    }
+    return (ev, f) => {
+      let v = head(ev, f);
+      for (let i = 0; i < keys.length && v !== undefined; i++) v = lookup(v, keys[i]!);
+      return v;
+    };
+  }
+  const segs = compileAll(path, x);
+  return (ev, f) => {
+    let v = head(ev, f);
+    for (let i = 0; i < segs.length && v !== undefined; i++) {
+      const key = segs[i]!(ev, f);
+      if (key === undefined) return undefined;
+      v = lookup(v, key);
+    }
+    return v;
+  };
 }
 
 /** the one value of a term through the general evaluator */
@@ -162,13 +217,22 @@ export const TEST_GENERAL = 2;
  * A body expression that only tests (no bindings, no `with`, at most one solution): TEST_PASS or
  * TEST_FAIL; TEST_GENERAL when it needs the general evaluator.
  */
+interface FastTest {
+  x: Fast;
+  negated: boolean;
+}
+
 export function quickTest(ev: Evaluator, e: Expr, f: Frame): number {
-  if (e.withs.length > 0 || e.kind !== 'term' || e.output) return TEST_GENERAL;
-  const t = e.term!;
-  if (!isSingle(ev, t, f)) return TEST_GENERAL;
-  const v = evalSingle(ev, t, f);
+  const c = e as Compiled<Expr>;
+  let q = c.fastTest;
+  if (q === undefined) {
+    q = e.withs.length > 0 || e.kind !== 'term' || e.output ? null : { x: fastOf(e.term!), negated: e.negated === true };
+    c.fastTest = q;
+  }
+  if (q === null || !ready(ev, q.x, f)) return TEST_GENERAL;
+  const v = q.x.val(ev, f);
   const ok = v !== undefined && v !== false;
-  return ok !== (e.negated === true) ? TEST_PASS : TEST_FAIL;
+  return ok !== q.negated ? TEST_PASS : TEST_FAIL;
 }
 
 /** index of the first expression from i on that needs the general evaluator (body.length when
