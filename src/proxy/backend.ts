@@ -14,16 +14,15 @@ import { ChildProcessTransport, type ChildExit } from '../transport/child-proces
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { Exchange } from './intercept.js';
-import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, RPC, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
 export type BackendTransport = Transport & {
   onexit?: (exit: ChildExit) => void;
   readonly lastMessageBytes?: number;
-  /** The text of the message being delivered (stdio), with sendLine to forward such text. */
+  /** The text of the message being delivered (stdio). */
   readonly lastMessageText?: string;
-  sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
   terminateSession?: () => Promise<void>;
 };
 
@@ -172,10 +171,10 @@ export class BackendConnection {
 
   /**
    * Forwards a client request under a fresh proxy id. Returns false when the backend is not ready.
-   * `line`: the request's text as the client sent it, when the proxy changed nothing in it but the
-   * id (then only the id is spliced in, instead of serializing the message again).
+   * Always serialized again from the parsed message the policy judged (never the client's text: a
+   * line with duplicate keys could be read one way by the policy and another by the backend).
    */
-  forward(message: RpcMessage, ex: Exchange, line?: string): boolean {
+  forward(message: RpcMessage, ex: Exchange): boolean {
     const t = this.transport;
     if (this.state !== 'ready' || t === undefined) return false;
     const id = ++this.nextId;
@@ -183,8 +182,7 @@ export class BackendConnection {
     if (ex.progressToken !== undefined) this.progress.set(ex.progressToken, ex);
     message.id = id;
     ex.sentAt = performance.now();
-    const text = line === undefined || t.sendLine === undefined ? undefined : withSplicedId(line, ex.originalId, id);
-    const sent = text === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(text, message as JSONRPCMessage);
+    const sent = t.send(message as JSONRPCMessage);
     // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
     if (sent === SENT) return true;
     if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));

@@ -47,19 +47,10 @@ export class ClientSession implements BackendEvents {
   readonly ns: Namespace;
   private readonly router: RequestRouter;
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined }> = [];
-  /**
-   * The client message being handled synchronously, its params as parsed and its text as received:
-   * a tools/call whose message and params are still these when it is forwarded goes out as that text
-   * with only the id spliced in (see forwardLine).
-   */
-  private currentMsg: RpcMessage | undefined;
-  private currentParams: unknown;
-  private currentLine: string | undefined;
 
   constructor(
     readonly transport: Transport & {
       readonly lastMessageBytes?: number;
-      readonly lastMessageText?: string;
       sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
     },
     readonly info: ClientSessionInfo,
@@ -91,32 +82,15 @@ export class ClientSession implements BackendEvents {
     try {
       if (method === undefined) this.relay.clientAnswer(msg);
       else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
-      else {
-        this.currentMsg = msg;
-        this.currentParams = msg.params;
-        this.currentLine = this.transport.lastMessageText;
-        this.onClientRequest(msg, method, this.transport.lastMessageBytes);
-      }
+      else this.onClientRequest(msg, method, this.transport.lastMessageBytes);
     } catch (err) {
       // A bug or an unexpected shape must cost one request, never the process.
       this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
       if (method !== undefined && msg.id !== undefined && msg.id !== null) {
         this.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
       }
-    } finally {
-      this.currentMsg = undefined;
-      this.currentLine = undefined;
     }
   };
-
-  /**
-   * The client's own text of `msg`, when it may be forwarded as is (but for the id): a tools/call
-   * handled in the turn it arrived, whose params object the router did not replace (a namespaced
-   * name is rewritten into a new params object). Other methods are always serialized again.
-   */
-  private forwardLine(msg: RpcMessage, method: string): string | undefined {
-    return msg === this.currentMsg && method === 'tools/call' && msg.params === this.currentParams ? this.currentLine : undefined;
-  }
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;
@@ -205,7 +179,7 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
-    if (!b.forward(msg, ex, this.forwardLine(msg, ctx.method))) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+    if (!b.forward(msg, ex)) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
   }
 
   /** Records the exchange (awaiting back-pressure), then sends the answer. A recorder failure fails closed. */
@@ -280,12 +254,23 @@ export class ClientSession implements BackendEvents {
       redact = combinedRedactions(ex.decision, second);
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }
-    // Nothing but the id changed (no list rewritten, nothing redacted): the backend's own text goes on.
-    const out = line === undefined || ex.listIndex >= 0 || redact !== undefined ? undefined : withSplicedId(line, proxyId, ex.originalId);
+    const out = line !== undefined && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
     this.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
   }
 
   private readonly hides = (ctx: InterceptContext): boolean => isEnforcedDeny(this.decide(ctx));
+
+  /**
+   * Whether a backend's answer may go to the client as the text the backend wrote (with the id
+   * spliced in): only when the proxy neither changed nor looked into it (no list rewritten, nothing
+   * redacted, no response-phase policy, no audit record). Then the client parses exactly what a
+   * direct connection would give it; whenever the policy or the audit judged the parsed answer, the
+   * client gets that parsed answer serialized again, so that a backend's duplicate keys (read
+   * differently by different JSON parsers) cannot show the client something other than what was judged.
+   */
+  private passesThrough(ex: Exchange, redact: Decision['redact']): boolean {
+    return ex.listIndex < 0 && redact === undefined && this.shared.recorder.discardsRecords === true && this.shared.decider.wantsResponsePhase !== true;
+  }
 
   private trackSubscription(b: BackendConnection, ex: Exchange): void {
     const uri = (ex.ctx.params as Params | undefined)?.uri;

@@ -126,12 +126,6 @@ export class ChildProcessTransport implements Transport {
     return this.framing.send(message, options);
   }
 
-  /** Queues a message already serialized as one line of JSON (see NdjsonTransport.sendLine). */
-  sendLine(text: string, message: JSONRPCMessage): Promise<void> {
-    if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
-    return this.framing.sendLine(text, message);
-  }
-
   /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
   async close(): Promise<void> {
     const child = this.child;
