@@ -81,7 +81,7 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
     return c === UNDEF ? undefined : (c as Value);
   }
   const keeps = keepable(ev, node);
-  const old = keeps ? keptValue(ev, node) : NOT_KEPT;
+  const old = keeps !== null ? keptValue(ev, keeps) : NOT_KEPT;
   if (old !== NOT_KEPT) {
     node.cacheGen = ev.st.gen;
     node.cacheVal = old;
@@ -101,7 +101,7 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   }
   node.cacheGen = ev.st.gen;
   node.cacheVal = v === undefined ? UNDEF : v;
-  if (keeps) keep(ev, node, node.cacheVal);
+  if (keeps !== null) keep(ev, keeps, node.cacheVal);
   return v;
 }
 

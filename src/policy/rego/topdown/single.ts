@@ -15,7 +15,7 @@ import type { RuleNode } from '../compile/tree.js';
 import type { CallTarget } from '../compile/compiler.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import type { Evaluator } from './eval.js';
-import type { Frame } from './state.js';
+import { UNDEF, type Frame } from './state.js';
 import { lookup, nodeValue } from './refs.js';
 import { callTarget } from './calls.js';
 
@@ -163,7 +163,15 @@ function compileRef(t: RefTerm, x: Fast): ValFn {
     else if (slot === SLOT_DATA && t.leaf !== undefined) {
       x.rules = true;
       const leaf = t.leaf as RuleNode;
-      head = (ev) => nodeValue(ev, leaf, undefined);
+      const plain = leaf.hasRules && leaf.children.size === 0;
+      head = (ev) => {
+        // a rule value this query already computed (ready() ensured no `with data` is in force)
+        if (plain && leaf.cacheGen === ev.st.gen) {
+          const c = leaf.cacheVal;
+          return c === UNDEF ? undefined : (c as Value);
+        }
+        return nodeValue(ev, leaf, undefined);
+      };
       start = t.leafDepth!;
     } else {
       x.never = true;

@@ -122,6 +122,8 @@ function dataRefFree(t: Term & { t: 'ref' }, root: RuleNode): boolean {
 }
 
 interface Kept {
+  /** the node's rules are input-free */
+  free: boolean;
   data: unknown;
   strict: boolean;
   value: unknown;
@@ -131,17 +133,24 @@ const kept = new WeakMap<RuleNode, Kept>();
 
 export const NOT_KEPT: unique symbol = Symbol('not kept');
 
-/** may the value of node be kept across queries in this state (no `with` in force, input-free)? */
-export function keepable(ev: Evaluator, node: RuleNode): boolean {
-  return ev.st.shadow === null && ev.st.mocks === null && inputFree(node, ev.root);
+/** the entry of an input-free node when its value may be kept in this state (no `with` in force) */
+export function keepable(ev: Evaluator, node: RuleNode): Kept | null {
+  if (ev.st.shadow !== null || ev.st.mocks !== null) return null;
+  let k = kept.get(node);
+  if (k === undefined) {
+    k = { free: inputFree(node, ev.root), data: NOT_KEPT, strict: false, value: undefined };
+    kept.set(node, k);
+  }
+  return k.free ? k : null;
 }
 
-/** the value kept for node under the current data document (UNDEF: undefined), or NOT_KEPT */
-export function keptValue(ev: Evaluator, node: RuleNode): unknown {
-  const k = kept.get(node);
-  return k !== undefined && k.data === ev.st.data && k.strict === ev.opts.strict ? k.value : NOT_KEPT;
+/** the value kept under the current data document (UNDEF: undefined), or NOT_KEPT */
+export function keptValue(ev: Evaluator, k: Kept): unknown {
+  return k.data === ev.st.data && k.strict === ev.opts.strict ? k.value : NOT_KEPT;
 }
 
-export function keep(ev: Evaluator, node: RuleNode, value: unknown): void {
-  kept.set(node, { data: ev.st.data, strict: ev.opts.strict, value });
+export function keep(ev: Evaluator, k: Kept, value: unknown): void {
+  k.data = ev.st.data;
+  k.strict = ev.opts.strict;
+  k.value = value;
 }
