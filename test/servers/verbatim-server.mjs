@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * A stdio MCP server that writes its answers in a spelling JSON.stringify would not produce (a
+ * number written `1.0`, an integer too large for a double, id first): whoever forwards its bytes
+ * unchanged is told apart from whoever parses and serializes them again.
+ */
+let buffer = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  let nl;
+  while ((nl = buffer.indexOf('\n')) >= 0) {
+    const line = buffer.slice(0, nl);
+    buffer = buffer.slice(nl + 1);
+    if (line.trim()) answer(JSON.parse(line));
+  }
+});
+
+function answer(msg) {
+  if (msg.id === undefined) return;
+  const id = JSON.stringify(msg.id);
+  let result;
+  if (msg.method === 'initialize') {
+    result = JSON.stringify({ protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'verbatim', version: '1.0.0' } });
+  } else if (msg.method === 'tools/list') {
+    result = '{"tools":[{"name":"spell","inputSchema":{"type":"object"}}]}';
+  } else if (msg.method === 'tools/call') {
+    result = '{"content":[{"type":"text","text":"ok"}],"structuredContent":{"ratio":1.0,"big":12345678901234567890}}';
+  } else {
+    process.stdout.write(`{"jsonrpc":"2.0","id":${id},"error":{"code":-32601,"message":"Method not found"}}\n`);
+    return;
+  }
+  process.stdout.write(`{"jsonrpc":"2.0","id":${id},"result":${result}}\n`);
+}
