@@ -5,8 +5,12 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 export function objGet(o: RObject | JsonObject, k: Value): Value | undefined {
   if (o instanceof RObject) return o.get(k);
-  if (typeof k !== 'string' || !hasOwn.call(o, k)) return undefined;
-  return o[k] as Value | undefined;
+  if (typeof k !== 'string') return undefined;
+  const v = o[k];
+  // inherited members of Object.prototype are functions, or the __proto__ accessor
+  if (v === undefined || typeof v === 'function') return undefined;
+  if (k === '__proto__' && !hasOwn.call(o, k)) return undefined;
+  return v as Value;
 }
 
 export function objSize(o: RObject | JsonObject): number {
