@@ -11,7 +11,7 @@ type Prim = string | number | boolean | null;
 
 /** key used inside the maps: primitives as-is; composites as "\u0001" + canonical string in a separate map */
 export class RSet {
-  private prim: Map<Prim, Value> = new Map();
+  private prim: Set<Prim> | null = null;
   private comp: Map<string, Value> | null = null;
   private items: Value[] = [];
   private sorted = true;
@@ -31,7 +31,7 @@ export class RSet {
       if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
         return this.comp !== null && this.comp.has(canonicalKey(v));
       }
-      return this.prim.has(v);
+      return this.prim !== null && this.prim.has(v);
     }
     return this.comp !== null && this.comp.has(canonicalKey(v));
   }
@@ -40,8 +40,9 @@ export class RSet {
   add(v: Value): boolean {
     if (v === null || typeof v !== 'object') {
       if (!(typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))) {
-        if (this.prim.has(v)) return false;
-        this.prim.set(v, v);
+        if (this.prim === null) this.prim = new Set();
+        else if (this.prim.has(v)) return false;
+        this.prim.add(v);
         this.push(v);
         return true;
       }
