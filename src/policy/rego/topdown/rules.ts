@@ -21,23 +21,28 @@ function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => bool
 }
 
 function evalClausesIn(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
+  return evalClausesFrom(ev, r, 0, 0, f, emit);
+}
+
+/** clauses from number c on (0: the body, then the else clauses), the first one from expression i */
+function evalClausesFrom(ev: Evaluator, r: CRule, c: number, i: number, f: Frame, emit: (v: Value) => boolean): boolean {
   let found = false;
   const em = (v: Value): boolean => {
     found = true;
     return emit(v);
   };
-  let stop = clause(ev, r.body, r.value, f, em);
-  if (found || stop) return stop;
-  for (const e of r.elses) {
-    stop = clause(ev, e.body, e.value, f, em);
+  for (; c <= r.elses.length; c++) {
+    const cl = c === 0 ? r : r.elses[c - 1]!;
+    const stop = clause(ev, cl.body, cl.value, f, em, i);
     if (found || stop) return stop;
+    i = 0;
   }
   return false;
 }
 
 /** one body and its value: leading tests and a single-valued value need no continuation */
-function clause(ev: Evaluator, body: Expr[], value: Term, f: Frame, emit: (v: Value) => boolean): boolean {
-  const i = testPrefix(ev, body, 0, f);
+function clause(ev: Evaluator, body: Expr[], value: Term, f: Frame, emit: (v: Value) => boolean, from: number): boolean {
+  const i = testPrefix(ev, body, from, f);
   if (i < 0) return false;
   if (i === body.length && isSingle(ev, value, f)) {
     const v = evalSingle(ev, value, f);
@@ -132,16 +137,55 @@ function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
   return out;
 }
 
+/** where quickValue stopped: the clause and expression the general evaluator continues from */
+let pendingClause = 0;
+let pendingExpr = 0;
+const PENDING: unique symbol = Symbol('pending');
+
+/**
+ * the value of a rule's clauses in order while each one is tests and a single-valued value (no
+ * continuations); PENDING when a clause needs the general evaluator (see pendingClause/Expr)
+ */
+function quickValue(ev: Evaluator, r: CRule, f: Frame): Value | undefined | typeof PENDING {
+  for (let c = 0; c <= r.elses.length; c++) {
+    const cl = c === 0 ? r : r.elses[c - 1]!;
+    const body = cl.body;
+    const i = testPrefix(ev, body, 0, f);
+    if (i < 0) continue;
+    if (i === body.length && isSingle(ev, cl.value, f)) {
+      const v = evalSingle(ev, cl.value, f);
+      if (v !== undefined) return v;
+      continue;
+    }
+    pendingClause = c;
+    pendingExpr = i;
+    return PENDING;
+  }
+  return undefined;
+}
+
 function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
   let result: Value | undefined;
-  for (const r of select(ev, node.complete)) {
-    if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
-    const f = frameFor(r);
-    evalClauses(ev, r, f, (v) => {
-      if (result === undefined) result = v;
-      else if (!equal(result, v)) throw conflict(node, r.loc, false);
-      return r.constValue !== undefined;
-    });
+  const outer = ev.rule;
+  try {
+    for (const r of select(ev, node.complete)) {
+      if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
+      const f = frameFor(r);
+      ev.rule = r;
+      const v = quickValue(ev, r, f);
+      if (v === PENDING) {
+        evalClausesFrom(ev, r, pendingClause, pendingExpr, f, (v) => {
+          if (result === undefined) result = v;
+          else if (!equal(result, v)) throw conflict(node, r.loc, false);
+          return r.constValue !== undefined;
+        });
+      } else if (v !== undefined) {
+        if (result === undefined) result = v;
+        else if (!equal(result, v)) throw conflict(node, r.loc, false);
+      }
+    }
+  } finally {
+    ev.rule = outer;
   }
   return result === undefined ? defaultValue(ev, node) : result;
 }
