@@ -48,6 +48,8 @@ export class RuleNode {
   /** evaluator cache: the value computed under generation cacheGen (see topdown/state.ts) */
   cacheGen = 0;
   cacheVal: unknown = undefined;
+  /** evaluator: the value kept across queries when the rules here are input-free (topdown/static.ts) */
+  kept: unknown = undefined;
   /** rules (not functions) are defined at this node; kept current by update() */
   hasRules = false;
   /** functions are defined at this node */

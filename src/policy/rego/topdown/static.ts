@@ -129,17 +129,15 @@ interface Kept {
   value: unknown;
 }
 
-const kept = new WeakMap<RuleNode, Kept>();
-
 export const NOT_KEPT: unique symbol = Symbol('not kept');
 
 /** the entry of an input-free node when its value may be kept in this state (no `with` in force) */
 export function keepable(ev: Evaluator, node: RuleNode): Kept | null {
   if (ev.st.shadow !== null || ev.st.mocks !== null) return null;
-  let k = kept.get(node);
+  let k = node.kept as Kept | undefined;
   if (k === undefined) {
     k = { free: inputFree(node, ev.root), data: NOT_KEPT, strict: false, value: undefined };
-    kept.set(node, k);
+    node.kept = k;
   }
   return k.free ? k : null;
 }
