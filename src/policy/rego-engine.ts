@@ -1,59 +1,54 @@
 /**
  * Adapter from the in-process Rego interpreter (rego/) to the decision point's PolicyEngine: all
- * sources compiled once with their data, then one prepared rule per decision rule (allow, deny,
- * redact), each evaluated with the input document as is (no conversion: JSON objects are Rego
- * values). Results come back as plain JSON (sets as arrays). Builtin errors follow OPA (the
+ * sources compiled once with their data; each phase's decision rules (request: allow and deny,
+ * response: deny and redact) are evaluated together in one query, so rules they share run once,
+ * with the input document as is (no conversion: JSON objects are Rego values). Results come back as plain JSON (sets as arrays). Builtin errors follow OPA (the
  * expression is undefined); conflicts and other evaluation errors throw with their location.
  */
-import { compilePolicy, RegoCompileError, RegoEvalError, toJSON, fromJS, type Policy, type PreparedRule } from './rego/index.js';
+import { compilePolicy, RegoCompileError, RegoEvalError, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules } from './rego/index.js';
 import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
 
-/** Packages of the generated module that gathers each phase's decision rules in one object. */
-const PHASE_PACKAGE = { request: 'mcp_warden_internal.request', response: 'mcp_warden_internal.response' } as const;
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
 
-/** `package mcp_warden_internal.request  allow := data.mcp.authz.allow ...` for the rules that exist. */
-function phaseModules(packageName: string, defined: (rule: string) => boolean): Array<{ file: string; source: string }> {
-  return (['request', 'response'] as const).map((phase) => ({
-    file: `(mcp-warden ${phase} decision)`,
-    source: [
-      `package ${PHASE_PACKAGE[phase]}`,
-      'import rego.v1',
-      ...PHASE_RULES[phase].filter(defined).map((rule) => `${rule} := data.${packageName}.${rule}`),
-    ].join('\n'),
-  }));
+/** evaluation errors become PolicyEvalError with their location */
+function guardEval<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof RegoEvalError) {
+      const loc = err.loc ? `${err.loc.file}:${err.loc.line}:${err.loc.col}` : undefined;
+      throw new PolicyEvalError(`${err.code}: ${err.detail}`, loc);
+    }
+    throw err;
+  }
 }
 
 class RegoPolicy implements CompiledPolicy {
   private readonly prepared = new Map<string, PreparedRule | null>();
-  private readonly phases: Record<'request' | 'response', PreparedRule>;
+  /** each phase's decision rules, evaluated together in one query (rules they share run once) */
+  private readonly phases: Record<'request' | 'response', PreparedRules>;
 
   constructor(
     private readonly policy: Policy,
     private readonly packagePath: string[],
   ) {
-    this.phases = {
-      request: policy.prepareRule(`data.${PHASE_PACKAGE.request}`),
-      response: policy.prepareRule(`data.${PHASE_PACKAGE.response}`),
-    };
+    const refs = (phase: 'request' | 'response') => PHASE_RULES[phase].map((rule) => `data.${packagePath.join('.')}.${rule}`);
+    this.phases = { request: policy.prepareRules(refs('request')), response: policy.prepareRules(refs('response')) };
   }
 
   evaluatePhase(phase: 'request' | 'response', input: Record<string, unknown>): DecisionValues {
-    const value = this.run(this.phases[phase], input);
-    return value !== null && typeof value === 'object' ? (value as DecisionValues) : {};
+    const values = guardEval(() => this.phases[phase].eval(input));
+    const names = PHASE_RULES[phase];
+    const out: DecisionValues = {};
+    for (let i = 0; i < names.length; i++) {
+      const v = values[i];
+      if (v !== undefined) out[names[i]!] = toJSON(v);
+    }
+    return out;
   }
 
   private run(prepared: PreparedRule, input: Record<string, unknown>): unknown {
-    let value;
-    try {
-      value = prepared.eval(input);
-    } catch (err) {
-      if (err instanceof RegoEvalError) {
-        const loc = err.loc ? `${err.loc.file}:${err.loc.line}:${err.loc.col}` : undefined;
-        throw new PolicyEvalError(`${err.code}: ${err.detail}`, loc);
-      }
-      throw err;
-    }
+    const value = guardEval(() => prepared.eval(input));
     return value === undefined ? undefined : toJSON(value);
   }
 
@@ -84,10 +79,7 @@ export const regoEngine: PolicyEngine = {
     const baseData = fromJS(data);
     let policy: Policy;
     try {
-      // Compiled once to learn which decision rules exist, then with the phase modules that gather them.
-      const plain = compilePolicy(files, { data: baseData });
-      const defined = (rule: string): boolean => plain.compiled.root.find([...packagePath, rule]) !== undefined;
-      policy = compilePolicy([...files, ...phaseModules(packageName, defined)], { data: baseData });
+      policy = compilePolicy(files, { data: baseData });
     } catch (err) {
       if (err instanceof RegoCompileError) throw new PolicyCompileError(err.message);
       throw err;

@@ -4,6 +4,7 @@
  *   policy.eval('data.x.allow == true', { input })               // -> result rows
  *   const allow = policy.prepareRule('data.mcp.authz.allow')     // fast path
  *   allow.eval(input)                                             // -> Value | undefined
+ *   policy.prepareRules(['data.p.allow', 'data.p.deny']).eval(input) // one query, both values
  * This folder imports nothing from the rest of mcp-warden.
  */
 import './builtins/index.js';
@@ -96,6 +97,11 @@ export class Policy {
     return rows;
   }
 
+  /** several rules (e.g. allow and deny of one package) evaluated together, in one query per input */
+  prepareRules(refs: string[], opts: { strict?: boolean; print?: (msg: string) => void } = {}): PreparedRules {
+    return new PreparedRules(this, refs, opts.strict ?? false, opts.print);
+  }
+
   /** fast path for evaluating one rule (e.g. data.mcp.authz.allow) repeatedly with different inputs */
   prepareRule(ref: string, opts: { strict?: boolean; print?: (msg: string) => void } = {}): PreparedRule {
     const segs = ref.split('.');
@@ -129,6 +135,46 @@ export class PreparedRule {
     const node = this.node;
     if (node !== undefined) return guard(() => nodeValue(ev, node, baseAt(this.policy.data, this.path)));
     return baseAt(this.policy.data, this.path);
+  }
+}
+
+/** several rules evaluated in one query with the same input (rules they share run once) */
+export class PreparedRules {
+  private readonly ctx: QueryContext;
+  private readonly ev: Evaluator;
+  private readonly nodes: (RuleNode | undefined)[];
+  private readonly paths: string[][];
+  constructor(
+    private readonly policy: Policy,
+    refs: string[],
+    strict: boolean,
+    print?: (msg: string) => void,
+  ) {
+    this.paths = refs.map((ref) => {
+      const segs = ref.split('.');
+      if (segs[0] !== 'data') throw new Error(`rule reference must start with data: ${ref}`);
+      return segs.slice(1);
+    });
+    this.nodes = this.paths.map((path) => policy.compiled.root.find(path));
+    this.ctx = new QueryContext(strict, print);
+    this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx }, undefined, policy.data);
+  }
+
+  /** the value of each rule for this input, in the order of the refs (undefined: undefined) */
+  eval(input: unknown): (Value | undefined)[] {
+    const ev = this.ev;
+    const data = this.policy.data;
+    ev.st.input = input === undefined ? undefined : fromJSON(input);
+    ev.st.data = data;
+    ev.fresh();
+    this.ctx.reset();
+    const out = new Array<Value | undefined>(this.nodes.length);
+    for (let i = 0; i < out.length; i++) {
+      const node = this.nodes[i];
+      const base = baseAt(data, this.paths[i]!);
+      out[i] = node === undefined ? base : guard(() => nodeValue(ev, node, base));
+    }
+    return out;
   }
 }
 
