@@ -102,3 +102,16 @@ describe('single-valued terms', () => {
     expect(() => p.prepareRule('data.p.t', { strict: true }).eval({ n: 5 })).toThrow(/count: operand 1 must be/);
   });
 });
+
+describe('Policy.prepareRules', () => {
+  it('evaluates several rules in one query: values in order, undefined for missing ones, shared rules once', () => {
+    const printed: string[] = [];
+    const p = compile('shared := input.n if print("shared")\nallow if shared > 1\ndeny contains "small" if shared < 2');
+    const rules = p.prepareRules(['data.p.allow', 'data.p.deny', 'data.p.nothing'], { print: (m) => printed.push(m) });
+    const [allow, deny, nothing] = rules.eval({ n: 1 });
+    expect([allow, toJSON(deny!), nothing]).toEqual([undefined, ['small'], undefined]);
+    expect(printed).toEqual(['shared']);
+    expect(rules.eval({ n: 5 }).map((v) => (v === undefined ? undefined : toJSON(v)))).toEqual([true, [], undefined]);
+    expect(printed).toEqual(['shared', 'shared']);
+  });
+});
