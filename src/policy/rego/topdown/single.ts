@@ -18,6 +18,7 @@ import type { Evaluator } from './eval.js';
 import { UNDEF, type Frame } from './state.js';
 import { lookup, nodeValue } from './refs.js';
 import { callTarget } from './calls.js';
+import { nodeRuleValue } from './rules.js';
 
 type ValFn = (ev: Evaluator, f: Frame) => Value | undefined;
 
@@ -166,7 +167,8 @@ function compileRef(t: RefTerm, x: Fast): ValFn {
       const plain = leaf.hasRules && leaf.children.size === 0;
       head = (ev) => {
         // a rule value this query already computed (ready() ensured no `with data` is in force)
-        if (plain && leaf.cacheGen === ev.st.gen) {
+        if (plain) {
+          if (leaf.cacheGen !== ev.st.gen) return nodeRuleValue(ev, leaf);
           const c = leaf.cacheVal;
           return c === UNDEF ? undefined : (c as Value);
         }
