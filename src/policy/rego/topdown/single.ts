@@ -83,6 +83,13 @@ function all(fns: ValFn[], ev: Evaluator, f: Frame): Value[] | undefined {
   return out;
 }
 
+/** builtins that return a value computed from their operands and never keep the operand array */
+const SCRATCH_ARGS = new Set([
+  'equal', 'neq', 'lt', 'lte', 'gt', 'gte', 'internal.member_2', 'internal.member_3', 'count',
+  'is_number', 'is_string', 'is_boolean', 'is_array', 'is_set', 'is_object', 'is_null',
+  'startswith', 'endswith', 'contains', 'lower', 'upper', 'object.get',
+]);
+
 function compile(t: Term, x: Fast): ValFn {
   switch (t.t) {
     case 'const': {
@@ -140,6 +147,19 @@ function compile(t: Term, x: Fast): ValFn {
         }
       }
       const args = compileAll(t.args, x);
+      if (target.kind === 'builtin' && SCRATCH_ARGS.has(target.def.name)) {
+        // operands in one array per call site: these builtins keep no reference to it, and a call
+        // site is never re-entered while its operands are evaluated (Rego has no recursion)
+        const vals = new Array<Value>(args.length);
+        return (ev, f) => {
+          for (let i = 0; i < args.length; i++) {
+            const v = args[i]!(ev, f);
+            if (v === undefined) return undefined;
+            vals[i] = v;
+          }
+          return callTarget(ev, target, vals, t);
+        };
+      }
       return (ev, f) => {
         const vals = all(args, ev, f);
         return vals === undefined ? undefined : callTarget(ev, target, vals, t);
