@@ -12,6 +12,8 @@ import { createRecorder as createAuditRecorder, disabledRecorder } from '../audi
 import { NoopRecorder } from '../proxy/noop-recorder.js';
 import { backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
+import { packageVersion } from './version.js';
+import type { ProxyOptions } from '../proxy/proxy.js';
 import type { Authenticator, BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import { createPolicyDecider as createRegoPolicyDecider, PolicyCompileError } from '../policy/index.js';
 
@@ -68,5 +70,22 @@ export function wire(ctx: WiringContext): Wired {
     recorder: createRecorder(ctx),
     authenticator: createAuthenticator(ctx),
     backendCredentials: backendCredentialResolver(),
+  };
+}
+
+/** The proxy options every command shares: the configured backends and the wired stages. */
+export function proxyOptions(ctx: WiringContext, wired: Wired): ProxyOptions {
+  const { config } = ctx;
+  return {
+    backends: config.backends,
+    namespaceSeparator: config.namespaceSeparator,
+    decider: wired.decider,
+    recorder: wired.recorder,
+    backendCredentials: wired.backendCredentials,
+    deniedToolCall: config.policy.deniedToolCall,
+    logger: ctx.logger,
+    version: packageVersion(),
+    maxMessageBytes: config.server.maxMessageBytes,
+    baseDir: ctx.baseDir,
   };
 }

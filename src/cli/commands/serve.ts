@@ -16,8 +16,7 @@ import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { openStdioSession } from '../run-stdio.js';
-import { packageVersion } from '../version.js';
-import { wire } from '../wiring.js';
+import { proxyOptions, wire } from '../wiring.js';
 
 interface ServeOptions {
   config?: string;
@@ -59,19 +58,9 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
 async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
   const logger = createLogger({ level: config.log.level });
-  const wired = wire({ config, baseDir, logger });
-  const proxy = new WardenProxy({
-    backends: config.backends,
-    namespaceSeparator: config.namespaceSeparator,
-    decider: wired.decider,
-    recorder: wired.recorder,
-    backendCredentials: wired.backendCredentials,
-    deniedToolCall: config.policy.deniedToolCall,
-    logger,
-    version: packageVersion(),
-    maxMessageBytes: config.server.maxMessageBytes,
-    baseDir,
-  });
+  const ctx = { config, baseDir, logger };
+  const wired = wire(ctx);
+  const proxy = new WardenProxy(proxyOptions(ctx, wired));
 
   // Loaded here, not at the top: fastify is not needed by the other commands (wrap starts faster).
   const { createHttpFrontend } = await import('../../transport/http/index.js');

@@ -16,8 +16,7 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import type { ChildExit } from '../../transport/child-process.js';
 import { CliError, EXIT } from '../errors.js';
 import { openStdioSession } from '../run-stdio.js';
-import { packageVersion } from '../version.js';
-import { wire } from '../wiring.js';
+import { proxyOptions, wire } from '../wiring.js';
 
 interface WrapOptions {
   policy?: string;
@@ -96,16 +95,7 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   };
 
   const proxy = new WardenProxy({
-    backends: config.backends,
-    namespaceSeparator: config.namespaceSeparator,
-    decider: wired.decider,
-    recorder: wired.recorder,
-    backendCredentials: wired.backendCredentials,
-    deniedToolCall: config.policy.deniedToolCall,
-    logger,
-    version: packageVersion(),
-    maxMessageBytes: config.server.maxMessageBytes,
-    baseDir,
+    ...proxyOptions({ config, baseDir, logger }, wired),
     restartBackends: false,
     onBackendExit: (_backend, exit) => {
       if (exit?.error) process.stderr.write(`mcp-warden: cannot start '${command}': ${exit.error.message}\n`);
