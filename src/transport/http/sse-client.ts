@@ -7,10 +7,9 @@
  * JSON.parse per message, as in the Streamable HTTP client.
  */
 import http, { type ClientRequest } from 'node:http';
-import https from 'node:https';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '../types.js';
 import { SseParser } from './sse-parser.js';
-import { BackendHttpError } from './streamable-client.js';
+import { BackendHttpError, connectorFor } from './backend-http.js';
 
 export interface SseClientOptions {
   /** Extra request headers (the backend's own credentials from warden.yaml). */
@@ -21,8 +20,6 @@ export interface SseClientOptions {
   connectTimeoutMs?: number;
 }
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
 
 export class SseClientTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
@@ -43,9 +40,7 @@ export class SseClientTransport implements Transport {
     private readonly url: URL,
     options: SseClientOptions = {},
   ) {
-    const secure = url.protocol === 'https:';
-    this.request = secure ? https.request : http.request;
-    this.agent = secure ? httpsAgent : httpAgent;
+    ({ request: this.request, agent: this.agent } = connectorFor(url));
     this.headers = { ...options.headers };
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 30_000;

@@ -9,8 +9,8 @@
  * established session means the backend forgot it: the transport closes, so its owner reconnects.
  */
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
+import { BackendHttpError, connectorFor } from './backend-http.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
 export interface StreamableHttpClientOptions {
@@ -22,19 +22,7 @@ export interface StreamableHttpClientOptions {
   reconnectDelayMs?: number;
 }
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
 const MAX_RECONNECT_MS = 30_000;
-
-/** An HTTP error answer from the backend (status and the start of its body). */
-export class BackendHttpError extends Error {
-  constructor(
-    readonly status: number,
-    body: string,
-  ) {
-    super(`backend answered HTTP ${status}${body ? `: ${body.slice(0, 300)}` : ''}`);
-  }
-}
 
 export class StreamableHttpClientTransport implements Transport {
   sessionId?: string;
@@ -58,9 +46,7 @@ export class StreamableHttpClientTransport implements Transport {
   private closed = false;
 
   constructor(url: URL, options: StreamableHttpClientOptions = {}) {
-    const secure = url.protocol === 'https:';
-    this.request = secure ? https.request : http.request;
-    this.agent = secure ? httpsAgent : httpAgent;
+    ({ request: this.request, agent: this.agent } = connectorFor(url));
     this.target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search };
     this.baseHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
