@@ -120,6 +120,13 @@ export interface PolicyDecider {
   decide(context: InterceptContext): Decision;
   /** When true, the proxy also calls decide() with phase 'response' (the result in context.result) before answering. */
   readonly wantsResponsePhase?: boolean;
+  /**
+   * Set (to the decision every request gets) while the policy in force allows every request whatever
+   * its input: it reads no input, calls no non-deterministic builtin and has no response phase (e.g.
+   * allow-all). Read it per request: a reload can change it. While it is set, the proxy may skip
+   * building the input and evaluating, and forward a request it did not judge as the client's own bytes.
+   */
+  readonly unconditionalAllow?: Decision;
 }
 
 /** The audit's view of a decision: shadow-deny means "denied by policy, forwarded because of shadow mode". */
