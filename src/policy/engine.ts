@@ -27,6 +27,12 @@ export interface CompiledPolicy {
    * once. Undefined rules are absent from the result.
    */
   evaluatePhase?(phase: 'request' | 'response', input: Record<string, unknown>): DecisionValues;
+  /**
+   * Optional static analysis: false only when the values of these rules of the decision package
+   * (and everything they reach) are certainly the same for every input (no input read, no `with`,
+   * no time/random/network builtin). Absent or true: evaluate every request.
+   */
+  dependsOnInput?(rules: readonly string[]): boolean;
   close?(): void;
 }
 

@@ -54,7 +54,13 @@ interface Loaded {
   version: string;
   hasRedact: boolean;
   watched: string[];
+  /** the decision every request gets, when the policy allows everything whatever the input */
+  unconditionalAllow: Decision | undefined;
 }
+
+/** the decision package's rules that make a decision (their analysis decides unconditionalAllow) */
+const DECISION_RULES = ['allow', 'deny', 'redact'] as const;
+const NO_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 const DEFAULT_PACK_NOTE = 'no policy named: using the default pack (read-only rules: reads allowed, writes and unclassified tools denied)';
 
@@ -92,6 +98,10 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.version;
   }
 
+  get unconditionalAllow(): Decision | undefined {
+    return this.loaded.unconditionalAllow;
+  }
+
   private load(): Loaded {
     const resolved = resolvePolicy(this.config.paths, this.config.dataFiles, this.config.data, {
       engine: this.config.engine,
@@ -99,7 +109,27 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
       packsDir: this.options.packsDir,
     });
     const compiled = engineFor(this.config.engine).compile(resolved.sources, resolved.data, this.config.package);
-    return { compiled, version: resolved.version, hasRedact: compiled.defines('redact'), watched: resolved.watched };
+    const hasRedact = compiled.defines('redact');
+    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow: this.unconditional(compiled, resolved.version, hasRedact) };
+  }
+
+  /**
+   * The allow every request gets when static analysis shows that allow and deny read no input, use
+   * no `with` and call no time/random/network builtin, and they evaluate to allowed with no reason.
+   * A response phase (redact), an engine without the analysis, or an error: undefined (evaluate
+   * every request). The mode is the global one: an allow is forwarded in either mode, so a backend
+   * override changes nothing about it.
+   */
+  private unconditional(compiled: CompiledPolicy, version: string, hasRedact: boolean): Decision | undefined {
+    if (hasRedact || compiled.dependsOnInput === undefined || compiled.dependsOnInput(DECISION_RULES)) return undefined;
+    try {
+      const verdict = evaluateVerdict(compiled, NO_INPUT, 'request', this.config.package, false);
+      if (!verdict.allowed || verdict.reasons.length > 0) return undefined;
+    } catch {
+      return undefined;
+    }
+    const reasons: string[] = Object.freeze([]) as unknown as string[];
+    return Object.freeze({ allowed: true, reasons, mode: this.config.mode, policyVersion: version, micros: 0 });
   }
 
   decide(context: InterceptContext): Decision {

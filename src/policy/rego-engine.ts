@@ -61,6 +61,10 @@ class RegoPolicy implements CompiledPolicy {
     return prepared;
   }
 
+  dependsOnInput(rules: readonly string[]): boolean {
+    return this.policy.dependsOnInput(this.packagePath, rules);
+  }
+
   defines(name: string): boolean {
     return this.policy.compiled.root.find([...this.packagePath, name]) !== undefined;
   }

@@ -5,6 +5,7 @@
  *   const allow = policy.prepareRule('data.mcp.authz.allow')     // fast path
  *   allow.eval(input)                                             // -> Value | undefined
  *   policy.prepareRules(['data.p.allow', 'data.p.deny']).eval(input) // one query, both values
+ *   policy.dependsOnInput(['p'], ['allow', 'deny'])               // static: may input change them?
  * This folder imports nothing from the rest of mcp-warden.
  */
 import './builtins/index.js';
@@ -14,6 +15,7 @@ import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
 import { lookup, nodeValue } from './topdown/refs.js';
+import { inputFree, subtreeFree } from './topdown/static.js';
 import { fromJSON, type Value } from './value/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
@@ -100,6 +102,28 @@ export class Policy {
   /** several rules (e.g. allow and deny of one package) evaluated together, in one query per input */
   prepareRules(refs: string[], opts: { strict?: boolean; print?: (msg: string) => void } = {}): PreparedRules {
     return new PreparedRules(this, refs, opts.strict ?? false, opts.print);
+  }
+
+  /**
+   * Whether the values of these rules of one package (and of every rule, function and data path
+   * they reach) may differ between evaluations over the same data: true when any of them reads
+   * `input`, uses `with`, or calls a builtin whose result can change between calls (time, random,
+   * uuid, http.send, print, ...). Static and conservative: what the analysis cannot follow counts
+   * as dependent. A rule that is not defined depends on nothing.
+   */
+  dependsOnInput(packagePath: readonly string[], ruleNames: readonly string[]): boolean {
+    const root = this.compiled.root;
+    for (const name of ruleNames) {
+      // rules at an ancestor (package a; b := {...} for data.a.b.allow) give the value too
+      let node: RuleNode | undefined = root;
+      for (const seg of [...packagePath, name]) {
+        if ((node.hasRules || node.isFunc) && !inputFree(node, root)) return true;
+        node = node.children.get(seg);
+        if (node === undefined) break;
+      }
+      if (node !== undefined && !subtreeFree(node, root)) return true;
+    }
+    return false;
   }
 
   /** fast path for evaluating one rule (e.g. data.mcp.authz.allow) repeatedly with different inputs */

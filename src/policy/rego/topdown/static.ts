@@ -14,7 +14,18 @@ import { SLOT_DATA } from '../compile/scope.js';
 import type { Evaluator } from './eval.js';
 
 /** builtins whose value may change between queries with equal operands, or that have effects */
-const VOLATILE = new Set(['print', 'internal.print', 'trace', 'http.send', 'opa.runtime', 'net.lookup_ip_addr']);
+const VOLATILE = new Set([
+  'print',
+  'internal.print',
+  'trace',
+  'http.send',
+  'opa.runtime',
+  'net.lookup_ip_addr',
+  // verify against the current time unless the constraints name one
+  'io.jwt.decode_verify',
+  'crypto.x509.parse_and_verify_certificates',
+  'crypto.x509.parse_and_verify_certificates_with_options',
+]);
 const VOLATILE_PREFIXES = ['time.', 'rand.', 'uuid.'];
 
 function volatileBuiltin(target: CallTarget): boolean {
@@ -39,7 +50,7 @@ export function inputFree(node: RuleNode, root: RuleNode): boolean {
 }
 
 /** input-free rules at node and at every node below it */
-function subtreeFree(node: RuleNode, root: RuleNode): boolean {
+export function subtreeFree(node: RuleNode, root: RuleNode): boolean {
   if ((node.hasRules || node.isFunc) && !inputFree(node, root)) return false;
   for (const child of node.children.values()) if (child.subtreeRules && !subtreeFree(child, root)) return false;
   return true;
