@@ -1,8 +1,12 @@
 /**
  * wrap forwards a backend's answer as the bytes the backend wrote (only the id changed) when nothing
  * in the proxy judged it (allow-all policy without a response phase, no audit), and as the parsed
- * answer serialized again as soon as something did (here: the audit records it).
+ * answer serialized again as soon as something did (here: the audit records it). The same holds for
+ * a client's request: its own bytes reach the backend while the policy allows everything whatever
+ * the input and the audit is off; with the audit on, or a policy that reads the request, the backend
+ * gets the parsed request serialized again.
  */
+import { writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +18,8 @@ const SERVER = join(ROOT, 'test/servers/verbatim-server.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'warden-passthrough-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs one session through wrap; returns the raw line answering the tools/call. */
-async function callThroughWrap(options: string[], id: unknown): Promise<string> {
+/** Runs one session through wrap; returns the raw line answering the tools/call (`call`: its id, or its whole line). */
+async function callThroughWrap(options: string[], call: unknown, afterInitialize = false): Promise<string> {
   const proc = spawn(process.execPath, [CLI, 'wrap', ...options, '--', process.execPath, SERVER], {
     cwd: ROOT,
     env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
@@ -34,6 +38,7 @@ async function callThroughWrap(options: string[], id: unknown): Promise<string> 
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         lines.push(line);
+        if (afterInitialize && line.includes('"protocolVersion"')) sendCall();
         if (line.includes('"structuredContent"') || line.includes('"error"')) {
           clearTimeout(timer);
           resolve(line);
@@ -44,7 +49,11 @@ async function callThroughWrap(options: string[], id: unknown): Promise<string> 
   const send = (m: unknown) => proc.stdin.write(JSON.stringify(m) + '\n');
   send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
   send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'spell', arguments: {} } });
+  const sendCall = (): void => {
+    if (typeof call === 'string' && call.startsWith('{')) proc.stdin.write(`${call}\n`);
+    else send({ jsonrpc: '2.0', id: call, method: 'tools/call', params: { name: 'spell', arguments: {} } });
+  };
+  if (!afterInitialize) sendCall();
   try {
     return await answered;
   } finally {
@@ -62,6 +71,41 @@ describe('wrap: answers nothing judged pass as the backend wrote them', () => {
   it('with the audit on: the answer the audit recorded, serialized again', async () => {
     const line = await callThroughWrap(['--policy', 'allow-all', '--audit', join(dir, 'audit.db')], 42);
     expect(JSON.parse(line)).toMatchObject({ id: 42, result: { structuredContent: { ratio: 1 } } });
+    expect(line).toContain('"ratio":1,');
+    expect(line).not.toContain('12345678901234567890');
+  });
+});
+
+describe('wrap: requests nothing judged reach the backend as the client wrote them', () => {
+  // Spellings JSON.stringify would not produce: a number written 1.0, an integer beyond a double, a space.
+  const request = '{"jsonrpc":"2.0","id":"r-1","method":"tools/call","params":{"name":"received","arguments":{"ratio":1.0, "big":12345678901234567890}}}';
+  const received = (answer: string): string => {
+    const parsed = JSON.parse(answer) as { id: unknown; result: { content: Array<{ text: string }> } };
+    expect(parsed.id).toBe('r-1');
+    return parsed.result.content[0]!.text;
+  };
+
+  const asWritten = /^\{"jsonrpc":"2\.0","id":\d+,"method":"tools\/call","params":\{"name":"received","arguments":\{"ratio":1\.0, "big":12345678901234567890\}\}\}$/;
+
+  it('allow-all without audit: the client bytes, with the proxy id spliced in', async () => {
+    expect(received(await callThroughWrap(['--policy', 'allow-all', '--no-audit'], request, true))).toMatch(asWritten);
+  });
+
+  it('allow-all without audit, the call pipelined behind initialize (held until the backend is up): the same', async () => {
+    expect(received(await callThroughWrap(['--policy', 'allow-all', '--no-audit'], request))).toMatch(asWritten);
+  });
+
+  it('with the audit on: the request the audit saw, serialized again', async () => {
+    const line = received(await callThroughWrap(['--policy', 'allow-all', '--audit', join(dir, 'audit-request.db')], request));
+    expect(JSON.parse(line)).toMatchObject({ method: 'tools/call', params: { name: 'received', arguments: { ratio: 1 } } });
+    expect(line).toContain('"ratio":1,');
+    expect(line).not.toContain('12345678901234567890');
+  });
+
+  it('with a policy that reads the request: the request the policy judged, serialized again', async () => {
+    const policy = join(dir, 'reads-input.rego');
+    writeFileSync(policy, 'package mcp.authz\n\nimport rego.v1\n\ndefault allow := false\n\nallow if input.method == "tools/call"\n\nallow if input.method != "tools/call"\n');
+    const line = received(await callThroughWrap(['--policy', policy, '--no-audit'], request));
     expect(line).toContain('"ratio":1,');
     expect(line).not.toContain('12345678901234567890');
   });

@@ -14,7 +14,7 @@ import { ChildProcessTransport, type ChildExit } from '../transport/child-proces
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { Exchange } from './intercept.js';
-import { errorResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
@@ -23,6 +23,8 @@ export type BackendTransport = Transport & {
   readonly lastMessageBytes?: number;
   /** The text of the message being delivered (stdio). */
   readonly lastMessageText?: string;
+  /** Sends a message already serialized (stdio). */
+  sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
   terminateSession?: () => Promise<void>;
 };
 
@@ -171,10 +173,10 @@ export class BackendConnection {
 
   /**
    * Forwards a client request under a fresh proxy id. Returns false when the backend is not ready.
-   * Always serialized again from the parsed message the policy judged (never the client's text: a
-   * line with duplicate keys could be read one way by the policy and another by the backend).
+   * Serialized again from the parsed message the policy judged, unless the session passes `text`:
+   * the client's own line of a request nothing judged, then sent as is with the id spliced in.
    */
-  forward(message: RpcMessage, ex: Exchange): boolean {
+  forward(message: RpcMessage, ex: Exchange, text?: string): boolean {
     const t = this.transport;
     if (this.state !== 'ready' || t === undefined) return false;
     const id = ++this.nextId;
@@ -182,7 +184,8 @@ export class BackendConnection {
     if (ex.progressToken !== undefined) this.progress.set(ex.progressToken, ex);
     message.id = id;
     ex.sentAt = performance.now();
-    const sent = t.send(message as JSONRPCMessage);
+    const line = text === undefined || t.sendLine === undefined ? undefined : withSplicedId(text, ex.originalId, id);
+    const sent = line === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(line, message as JSONRPCMessage);
     // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
     if (sent === SENT) return true;
     if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));

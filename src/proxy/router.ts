@@ -29,8 +29,8 @@ export class RequestRouter {
       if (r.name !== name) msg.params = { ...params, name: r.name };
       backendName = r.name;
     }
-    if (!b.tools.complete && b.ready && !b.tools.has(backendName)) {
-      // Call-time policy needs the tool's definition even when the client never listed.
+    if (!b.tools.complete && b.ready && !b.tools.has(backendName) && this.s.shared.decider.unconditionalAllow === undefined) {
+      // Call-time policy needs the tool's definition even when the client never listed (unless it reads no input).
       b.tools.fetchAll().then(() => this.toolCallOn(msg, params, b, backendName, bytes), () => this.toolCallOn(msg, params, b, backendName, bytes));
       return;
     }

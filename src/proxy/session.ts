@@ -46,11 +46,16 @@ export class ClientSession implements BackendEvents {
   private readonly relay: ServerRelay;
   readonly ns: Namespace;
   private readonly router: RequestRouter;
-  private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined }> = [];
+  private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined }> = [];
+  /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
+  private delivering: RpcMessage | undefined;
+  private deliveringText: string | undefined;
 
   constructor(
     readonly transport: Transport & {
       readonly lastMessageBytes?: number;
+      /** The text of the message being delivered by onmessage (stdio). */
+      readonly lastMessageText?: string;
       sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
     },
     readonly info: ClientSessionInfo,
@@ -82,8 +87,13 @@ export class ClientSession implements BackendEvents {
     try {
       if (method === undefined) this.relay.clientAnswer(msg);
       else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
-      else this.onClientRequest(msg, method, this.transport.lastMessageBytes);
+      else {
+        this.delivering = msg;
+        this.onClientRequest(msg, method, this.transport.lastMessageBytes);
+        this.delivering = undefined;
+      }
     } catch (err) {
+      this.delivering = undefined;
       // A bug or an unexpected shape must cost one request, never the process.
       this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
       if (method !== undefined && msg.id !== undefined && msg.id !== null) {
@@ -105,7 +115,7 @@ export class ClientSession implements BackendEvents {
     }
     if (this.state === 'initializing') {
       // A client that pipelines behind its initialize: answered once the backends are up.
-      this.queued.push({ msg, method, bytes });
+      this.queued.push({ msg, method, bytes, text: msg === this.delivering ? this.transport.lastMessageText : undefined });
       return;
     }
     if (this.state !== 'ready') {
@@ -149,6 +159,9 @@ export class ClientSession implements BackendEvents {
   // ---- the chain ---------------------------------------------------------------------------------
 
   decide(ctx: InterceptContext): Decision {
+    // A policy that allows every request whatever its input: nothing to evaluate (never for a response phase).
+    const allow = this.shared.decider.unconditionalAllow;
+    if (allow !== undefined && ctx.phase !== 'response') return allow;
     try {
       return this.shared.decider.decide(ctx);
     } catch (err) {
@@ -165,7 +178,7 @@ export class ClientSession implements BackendEvents {
       method: ctx.method,
       ctx,
       decision,
-      time: Date.now(),
+      time: this.shared.recorder.discardsRecords === true ? 0 : Date.now(),
       sentAt: 0,
       requestBytes: bytes,
       listIndex,
@@ -179,7 +192,20 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
-    if (!b.forward(msg, ex)) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+    if (!b.forward(msg, ex, this.unjudgedText(msg, ctx))) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+  }
+
+  /**
+   * The client's own text of a request nothing judged, to be forwarded as it came (with only the id
+   * changed): the policy allows every request whatever its input, the audit records nothing, the
+   * routing changed nothing in it (same params object) and it is the message being delivered (not
+   * one resumed later). Else undefined: the backend gets the parsed message serialized again, the
+   * form the policy judged (a line with duplicate keys may be read differently by another parser).
+   */
+  private unjudgedText(msg: RpcMessage, ctx: InterceptContext): string | undefined {
+    if (msg !== this.delivering || msg.params !== ctx.params) return undefined;
+    if (this.shared.decider.unconditionalAllow === undefined || this.shared.recorder.discardsRecords !== true) return undefined;
+    return this.deliveringText ?? this.transport.lastMessageText;
   }
 
   /** Records the exchange (awaiting back-pressure), then sends the answer. A recorder failure fails closed. */
@@ -234,7 +260,7 @@ export class ClientSession implements BackendEvents {
   // ---- backend events ----------------------------------------------------------------------------
 
   onResponse(b: BackendConnection, ex: Exchange, msg: RpcMessage, bytes: number | undefined, line: string | undefined): void {
-    const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
+    const backendMicros = this.shared.recorder.discardsRecords === true ? undefined : Math.round((performance.now() - ex.sentAt) * 1000);
     const proxyId = msg.id as RequestId;
     msg.id = ex.originalId;
     let redact: Decision['redact'];
@@ -338,7 +364,16 @@ export class ClientSession implements BackendEvents {
     this.finish(ex, answer, outcomeOf('initialize', answer), Math.round((performance.now() - started) * 1000));
     const queued = this.queued;
     this.queued = [];
-    for (const q of queued) this.onClientRequest(q.msg, q.method, q.bytes);
+    for (const q of queued) {
+      this.delivering = q.text === undefined ? undefined : q.msg;
+      this.deliveringText = q.text;
+      try {
+        this.onClientRequest(q.msg, q.method, q.bytes);
+      } finally {
+        this.delivering = undefined;
+        this.deliveringText = undefined;
+      }
+    }
   }
 
   /** Ends the session: backends closed (children killed), transport closed. */

@@ -126,6 +126,12 @@ export class ChildProcessTransport implements Transport {
     return this.framing.send(message, options);
   }
 
+  /** Sends a message already serialized as `text` (one line of JSON; see NdjsonTransport.sendLine). */
+  sendLine(text: string, message: JSONRPCMessage): Promise<void> {
+    if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
+    return this.framing.sendLine(text, message);
+  }
+
   /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
   async close(): Promise<void> {
     const child = this.child;

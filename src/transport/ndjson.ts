@@ -18,6 +18,22 @@ const NEWLINE = 0x0a;
 /** What send() returns: writes are queued, not awaited (stream errors surface through onerror/onclose). */
 export const SENT: Promise<void> = Promise.resolve();
 
+/**
+ * Transports with messages queued while some transport's onData was delivering a chunk: they are
+ * written when that delivery ends (the proxy forwards a client's request to a backend, or a
+ * backend's answer to the client, from inside onData), without a microtask per turn.
+ */
+let delivering = 0;
+const flushAfterDelivery: NdjsonTransport[] = [];
+
+function flushDelivered(): void {
+  try {
+    for (let i = 0; i < flushAfterDelivery.length; i++) flushAfterDelivery[i]!.flushNow();
+  } finally {
+    flushAfterDelivery.length = 0;
+  }
+}
+
 export interface InvalidMessage {
   code: number;
   message: string;
@@ -107,8 +123,9 @@ export class NdjsonTransport implements Transport {
 
   /**
    * Queues one message; everything sent during the same turn of the event loop (e.g. the answers
-   * to all the lines of one incoming chunk) leaves in a single write, flushed from a microtask, so
-   * batching costs no latency. One exception keeps the proxy as faithful as a direct connection:
+   * to all the lines of one incoming chunk) leaves in a single write, flushed when the delivery of
+   * that chunk ends (or from a microtask when sent outside any delivery), so batching costs no
+   * latency. One exception keeps the proxy as faithful as a direct connection:
    * the SDK handles a notification a microtask later than a response, so a notification (say the
    * last progress) and the answer after it, read together, would lose the notification. An answer
    * that follows a queued notification therefore leaves in the next turn, after the notification.
@@ -135,15 +152,19 @@ export class NdjsonTransport implements Transport {
     this.outgoing += text + '\n';
     if (!this.flushQueued && !this.deferred) {
       this.flushQueued = true;
-      queueMicrotask(this.flush);
+      if (delivering > 0) flushAfterDelivery.push(this);
+      else queueMicrotask(this.flush);
     }
     return SENT;
   }
 
-  private readonly flush = (): void => {
+  /** Writes what was queued in this turn (unless it waits for flushDeferred). */
+  flushNow(): void {
     this.flushQueued = false;
     if (!this.deferred) this.writeQueued();
-  };
+  }
+
+  private readonly flush = (): void => this.flushNow();
 
   private readonly flushDeferred = (): void => {
     this.deferred = false;
@@ -181,6 +202,15 @@ export class NdjsonTransport implements Transport {
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    delivering++;
+    try {
+      this.deliver(chunk);
+    } finally {
+      if (--delivering === 0 && flushAfterDelivery.length > 0) flushDelivered();
+    }
+  };
+
+  private deliver(chunk: Buffer): void {
     let start = 0;
     let nl = chunk.indexOf(NEWLINE, start);
     while (nl !== -1) {
@@ -218,7 +248,7 @@ export class NdjsonTransport implements Transport {
         this.partialBytes += rest;
       }
     }
-  };
+  }
 
   private line(buf: Buffer, start: number, end: number): void {
     // Tolerate CRLF and blank lines.

@@ -2,7 +2,8 @@
 /**
  * A stdio MCP server that writes its answers in a spelling JSON.stringify would not produce (a
  * number written `1.0`, an integer too large for a double, id first): whoever forwards its bytes
- * unchanged is told apart from whoever parses and serializes them again.
+ * unchanged is told apart from whoever parses and serializes them again. The tool `received` answers
+ * with the request line as it reached the server (to tell the same about requests).
  */
 let buffer = '';
 process.stdin.setEncoding('utf8');
@@ -12,11 +13,11 @@ process.stdin.on('data', (chunk) => {
   while ((nl = buffer.indexOf('\n')) >= 0) {
     const line = buffer.slice(0, nl);
     buffer = buffer.slice(nl + 1);
-    if (line.trim()) answer(JSON.parse(line));
+    if (line.trim()) answer(JSON.parse(line), line);
   }
 });
 
-function answer(msg) {
+function answer(msg, line) {
   if (msg.id === undefined) return;
   const id = JSON.stringify(msg.id);
   let result;
@@ -24,6 +25,9 @@ function answer(msg) {
     result = JSON.stringify({ protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'verbatim', version: '1.0.0' } });
   } else if (msg.method === 'tools/list') {
     result = '{"tools":[{"name":"spell","inputSchema":{"type":"object"}}]}';
+  } else if (msg.method === 'tools/call' && msg.params?.name === 'received') {
+    // The request line exactly as it reached this server.
+    result = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
   } else if (msg.method === 'tools/call') {
     result = '{"content":[{"type":"text","text":"ok"}],"structuredContent":{"ratio":1.0,"big":12345678901234567890}}';
   } else {
