@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChainKeying } from './chain-key.js';
-import { canonicalFromBody, parseCanonicalLine } from './row.js';
+import { rowFromBody } from './journal-line.js';
 import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
 
 export interface BatchResult {
@@ -21,12 +21,12 @@ export interface BatchResult {
   unreadable: number;
 }
 
-/** Journal line: "<journal seq> <body>" where body is the canonical line without the row seq. */
+/** Journal line: "<journal seq> <body>" (see journal-line.ts). */
 function splitJournalLine(line: string): [number, string] | undefined {
   const space = line.indexOf(' ');
   if (space <= 0) return undefined;
   const local = Number(line.slice(0, space));
-  if (!Number.isSafeInteger(local) || line.charCodeAt(space + 1) !== 91 /* [ */) return undefined;
+  if (!Number.isSafeInteger(local)) return undefined;
   return [local, line.slice(space + 1)];
 }
 
@@ -41,6 +41,8 @@ export class ChainWriter {
   constructor(
     db: Database.Database,
     private readonly keying: ChainKeying,
+    /** audit.maxPayloadBytes: larger payloads are stored as their size and SHA-256. */
+    private readonly maxPayloadBytes: number,
   ) {
     const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
     this.insert = db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
@@ -73,12 +75,12 @@ export class ChainWriter {
         continue;
       }
       if (entry[0] <= committed) continue;
-      const canonical = canonicalFromBody(seq + 1, entry[1]);
-      const values = parseCanonicalLine(canonical);
-      if (!values) {
+      const row = rowFromBody(seq + 1, entry[1], this.maxPayloadBytes);
+      if (!row) {
         unreadable++;
         continue;
       }
+      const [canonical, values] = row;
       const rowHash = this.keying.hash(hash, canonical);
       this.insert.run(...values, hash, rowHash);
       seq++;

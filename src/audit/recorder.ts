@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { AuditRecord, Recorder } from '../types.js';
 import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
-import { toJournalBody } from './row.js';
+import { journalBody } from './journal-line.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 
@@ -83,7 +83,7 @@ export class AuditRecorder implements Recorder {
     const queued = this.seq - this.committedSeq;
     if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
     const seq = this.seq + 1;
-    const line = `${seq} ${toJournalBody(entry, this.redactor, this.options.maxPayloadBytes)}\n`;
+    const line = `${seq} ${journalBody(entry, this.redactor, this.options.maxPayloadBytes)}\n`;
     this.options.spool.append(line, seq);
     this.seq = seq;
     this.pending.push(line);
@@ -155,6 +155,7 @@ export class AuditRecorder implements Recorder {
       dbPath: this.options.dbPath,
       journalId: this.options.spool.id,
       chainKey: this.options.chainKey,
+      maxPayloadBytes: this.options.maxPayloadBytes,
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
       niceness: this.options.writerNice,

@@ -20,10 +20,19 @@ export class Redactor {
   private readonly keyCache = new Map<string, boolean>();
   private readonly patternCache = new Map<string, RE2JS>();
   private readonly baseReplacer: (key: string, value: Json) => Json;
+  /**
+   * Matches JSON text that may hold a sensitive key: any occurrence of a field name, in any case,
+   * `-` or `_` alike (a superset of isSensitiveKey: a key's lower case ends with a field only if
+   * the key's text contains it). Undefined when a field is not plain ASCII (then every value is scanned).
+   */
+  private readonly mayHold: RegExp | undefined;
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
     this.baseReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : value);
+    const ascii = this.fields.every((f) => /^[\x20-\x7e]+$/.test(f));
+    const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
+    this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
   }
 
   /** True when a value under this key is masked by the configured field names. */
@@ -99,6 +108,18 @@ export class Redactor {
       }
       return v;
     });
+  }
+
+  /**
+   * Like serialize(), for the call path: one JSON.stringify (or `json`, that text already made by
+   * the caller), and the key scan only when the text names a sensitive field somewhere.
+   */
+  serializeFast(value: Json, rules: readonly RedactRule[] | undefined, json: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    if (rules !== undefined && rules.length > 0) return this.serialize(value, rules);
+    const text = json ?? JSON.stringify(value);
+    if (text === undefined || (this.mayHold !== undefined && !this.mayHold.test(text))) return text;
+    return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : text;
   }
 
   /** Applies the pattern rules of the policy to free text (error messages). */

@@ -1,77 +1,9 @@
 /**
- * Turns an AuditRecord into the stored row: redacted payloads (capped at maxPayloadBytes, beyond
- * which only their SHA-256 and size are kept), integers for timings, and the canonical JSON line
- * that is both the journal entry and the input of the row's chained hash. Also decodes stored rows
- * back into objects for queries.
+ * A stored row's canonical line (the input of its chained hash) and the row's decoding into
+ * objects for queries. (The row itself is made from a journal line by journal-line.ts.)
  */
 import crypto, { createHash } from 'node:crypto';
-import type { AuditRecord } from '../types.js';
-import type { Redactor } from './redact.js';
 import { SCALAR_COLUMNS, type ScalarValues } from './schema.js';
-
-export interface PayloadCap {
-  maxPayloadBytes: number;
-}
-
-function text(value: string | undefined): string | null {
-  if (value === undefined) return null;
-  const s = value as string & { isWellFormed(): boolean; toWellFormed(): string };
-  // Lone surrogates would not survive the UTF-8 round trip through SQLite and break the hash.
-  return s.isWellFormed() ? value : s.toWellFormed();
-}
-
-function int(value: number | undefined): number | null {
-  return value === undefined || !Number.isFinite(value) ? null : Math.round(value);
-}
-
-/** Payload text, size and (when over the cap) hash; the text is null when over the cap. */
-function payload(json: string | undefined, cap: number): [string | null, number | null, string | null] {
-  if (json === undefined) return [null, null, null];
-  const bytes = Buffer.byteLength(json);
-  if (bytes <= cap) return [json, bytes, null];
-  return [null, bytes, createHash('sha256').update(json).digest('hex')];
-}
-
-/**
- * The journal body of a record: its canonical line without `seq` (see SCALAR_COLUMNS), with
- * redaction and the payload cap applied. canonicalFromBody() adds the seq the writer assigns.
- */
-export function toJournalBody(entry: AuditRecord, redactor: Redactor, cap: number): string {
-  const rules = entry.redact;
-  const args = payload(redactor.serialize(entry.arguments, rules), cap);
-  const result = payload(redactor.serialize(entry.result, rules), cap);
-  const errorMessage = entry.errorMessage === undefined ? null : text(redactor.redactText(entry.errorMessage, rules));
-  const scalars: ScalarValues = [
-    Math.round(entry.time),
-    text(entry.clientId)!,
-    text(entry.clientName)!,
-    entry.authMethod,
-    text(entry.sessionId)!,
-    entry.transport,
-    text(entry.backend),
-    text(entry.method)!,
-    entry.requestId === undefined ? null : JSON.stringify(entry.requestId),
-    text(entry.tool),
-    text(entry.resource),
-    text(entry.prompt),
-    args[1],
-    args[2],
-    entry.decision,
-    JSON.stringify(entry.reasons ?? []),
-    text(entry.policyVersion),
-    entry.outcome,
-    int(entry.errorCode),
-    errorMessage,
-    entry.isError === undefined ? null : entry.isError ? 1 : 0,
-    result[1],
-    result[2],
-    int(entry.decisionMicros) ?? 0,
-    int(entry.backendMicros),
-    int(entry.requestBytes),
-    int(entry.responseBytes),
-  ];
-  return `${JSON.stringify(scalars)}\t${args[0] ?? ''}\t${result[0] ?? ''}`;
-}
 
 /** The canonical line of a journal body once the row's sequence number is known. */
 export function canonicalFromBody(seq: number, body: string): string {
