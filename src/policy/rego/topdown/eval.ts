@@ -33,6 +33,10 @@ export class Evaluator {
     if (i < 0) return false;
     if (i === body.length) return k();
     const e = body[i]!;
+    if (e.withs.length === 0 && !e.negated) {
+      const r = bindStep(this, body, i, f, k);
+      if (r !== NOT_FAST) return r;
+    }
     if (i === body.length - 1) return this.evalExpr(e, f, k);
     return this.evalExpr(e, f, () => this.evalBody(body, i + 1, f, k));
   }
@@ -342,4 +346,53 @@ export class Evaluator {
   fresh(): void {
     this.st.gen = nextGen();
   }
+}
+
+const NOT_FAST = 2;
+
+/**
+ * Binding expressions without a closure each: `x := t` / `x = t` (x an unbound local, t
+ * single-valued) binds and goes on; `some x in c` (c single-valued, an array or a set) loops over
+ * c binding x. Bindings are undone on return, as unifyValue does. NOT_FAST: use the general path.
+ */
+function bindStep(ev: Evaluator, body: Expr[], i: number, f: Frame, k: K): boolean | typeof NOT_FAST {
+  const e = body[i]!;
+  if (e.kind === 'assign' || e.kind === 'unify') {
+    const l = e.left!;
+    if (l.t !== 'var' || l.slot < 0 || f[l.slot] !== undefined || !isSingle(ev, e.right!, f)) return NOT_FAST;
+    const v = evalSingle(ev, e.right!, f);
+    if (v === undefined) return false;
+    const slot = l.slot;
+    f[slot] = v;
+    const r = ev.evalBody(body, i + 1, f, k);
+    f[slot] = undefined;
+    return r;
+  }
+  if (e.kind === 'somein' && e.key === undefined) {
+    const x = e.value!;
+    if (x.t !== 'var' || x.slot < 0 || f[x.slot] !== undefined || !isSingle(ev, e.domain!, f)) return NOT_FAST;
+    const coll = evalSingle(ev, e.domain!, f);
+    if (coll === undefined) return false;
+    let items: readonly Value[];
+    if (Array.isArray(coll)) items = coll;
+    else if (coll instanceof RSet) items = coll.values();
+    else return someInObject(ev, e, coll, body, i, f, k);
+    const slot = x.slot;
+    for (let j = 0; j < items.length; j++) {
+      f[slot] = items[j]!;
+      if (ev.evalBody(body, i + 1, f, k)) {
+        f[slot] = undefined;
+        return true;
+      }
+    }
+    f[slot] = undefined;
+    return false;
+  }
+  return NOT_FAST;
+}
+
+/** `some x in c` over an object (or a scalar: no members), its domain already evaluated */
+function someInObject(ev: Evaluator, e: Expr, coll: Value, body: Expr[], i: number, f: Frame, k: K): boolean {
+  const next = (): boolean => ev.evalBody(body, i + 1, f, k);
+  return iterate(coll, (_key, val) => ev.unifyValue(e.value!, val, f, next));
 }

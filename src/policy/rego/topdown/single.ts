@@ -10,7 +10,8 @@
  * single-valued term, maybe negated) passes or fails without a continuation.
  */
 import type { Expr, RefTerm, Term } from '../ast/types.js';
-import { RObject, RSet, type Value } from '../value/index.js';
+import { BigNum, RObject, RSet, equal, isObject, type Value } from '../value/index.js';
+import { memberOf } from '../builtins/core/types.js';
 import type { RuleNode } from '../compile/tree.js';
 import type { CallTarget } from '../compile/compiler.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
@@ -35,7 +36,7 @@ interface Fast {
   val: ValFn;
 }
 
-type Compiled<T> = T & { fast?: Fast; fastTest?: FastTest | null };
+type Compiled<T> = T & { fast?: Fast };
 
 /** the compiled form of t (made once per term: terms are immutable after compilation) */
 function fastOf(t: Term): Fast {
@@ -52,7 +53,11 @@ function fastOf(t: Term): Fast {
 const NONE: ValFn = () => undefined;
 
 function ready(ev: Evaluator, x: Fast, f: Frame): boolean {
-  if (x.never || (x.rules && ev.st.shadow !== null) || (x.calls && ev.st.mocks !== null)) return false;
+  if (x.never) return false;
+  if (x.rules || x.calls) {
+    const st = ev.st;
+    if ((x.rules && st.shadow !== null) || (x.calls && st.mocks !== null)) return false;
+  }
   const s = x.slots;
   for (let i = 0; i < s.length; i++) if (f[s[i]!] === undefined) return false;
   return true;
@@ -147,6 +152,10 @@ function compile(t: Term, x: Fast): ValFn {
         }
       }
       const args = compileAll(t.args, x);
+      if (target.kind === 'builtin') {
+        const direct = directCall(target.def.name, t.args, args);
+        if (direct !== undefined) return direct;
+      }
       if (target.kind === 'builtin' && SCRATCH_ARGS.has(target.def.name)) {
         // operands in one array per call site: these builtins keep no reference to it, and a call
         // site is never re-entered while its operands are evaluated (Rego has no recursion)
@@ -169,6 +178,69 @@ function compile(t: Term, x: Fast): ValFn {
       // comprehensions and template strings: exactly one value
       return (ev, f) => captured(ev, t, f);
   }
+}
+
+const PREDICATES: Record<string, (v: Value) => boolean> = {
+  is_string: (v) => typeof v === 'string',
+  is_boolean: (v) => typeof v === 'boolean',
+  is_null: (v) => v === null,
+  is_array: (v) => Array.isArray(v),
+  is_set: (v) => v instanceof RSet,
+  is_object: (v) => isObject(v),
+  is_number: (v) => typeof v === 'number' || v instanceof BigNum,
+};
+
+/**
+ * Builtins that never fail and need no context (comparisons, membership, type tests) called
+ * directly, without the operand array and the generic call path; a constant operand is folded in
+ * (a string equals only the same string). Only reached without `with` mocks (see ready()).
+ */
+function directCall(name: string, terms: Term[], args: ValFn[]): ValFn | undefined {
+  if (args.length === 1) {
+    const test = PREDICATES[name];
+    if (test === undefined) return undefined;
+    const a = args[0]!;
+    return (ev, f) => {
+      const v = a(ev, f);
+      return v === undefined ? undefined : test(v);
+    };
+  }
+  if (args.length !== 2) return undefined;
+  const [ta, tb] = terms as [Term, Term];
+  const [a, b] = args as [ValFn, ValFn];
+  if (name === 'equal' || name === 'neq') {
+    const want = name === 'equal';
+    const str = tb.t === 'const' && typeof tb.v === 'string' ? tb.v : ta.t === 'const' && typeof ta.v === 'string' ? ta.v : undefined;
+    if (str !== undefined) {
+      const other = tb.t === 'const' && typeof tb.v === 'string' ? a : b;
+      return (ev, f) => {
+        const v = other(ev, f);
+        return v === undefined ? undefined : (v === str) === want;
+      };
+    }
+    return (ev, f) => {
+      const va = a(ev, f);
+      if (va === undefined) return undefined;
+      const vb = b(ev, f);
+      return vb === undefined ? undefined : equal(va, vb) === want;
+    };
+  }
+  if (name === 'internal.member_2') {
+    if (tb.t === 'const' && tb.v instanceof RSet) {
+      const set = tb.v;
+      return (ev, f) => {
+        const v = a(ev, f);
+        return v === undefined ? undefined : set.has(v);
+      };
+    }
+    return (ev, f) => {
+      const va = a(ev, f);
+      if (va === undefined) return undefined;
+      const vb = b(ev, f);
+      return vb === undefined ? undefined : memberOf(va, vb);
+    };
+  }
+  return undefined;
 }
 
 function compileRef(t: RefTerm, x: Fast): ValFn {
@@ -204,6 +276,18 @@ function compileRef(t: RefTerm, x: Fast): ValFn {
   if (path.every((p) => p.t === 'const')) {
     const keys = path.map((p) => (p as { v: Value }).v);
     if (keys.length === 0) return head;
+    if (keys.every((k) => typeof k === 'string' && k !== '__proto__')) {
+      const names = keys as string[];
+      if (names.length === 1) {
+        const k0 = names[0]!;
+        return (ev, f) => member(head(ev, f), k0);
+      }
+      return (ev, f) => {
+        let v = head(ev, f);
+        for (let i = 0; i < names.length && v !== undefined; i++) v = member(v, names[i]!);
+        return v;
+      };
+    }
     if (keys.length === 1) {
       const k0 = keys[0]!;
       return (ev, f) => {
@@ -229,6 +313,17 @@ function compileRef(t: RefTerm, x: Fast): ValFn {
   };
 }
 
+/** lookup(v, name) for a string name other than __proto__ (undefined v: undefined) */
+function member(v: Value | undefined, name: string): Value | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (v instanceof RObject) return v.get(name);
+  if (Array.isArray(v) || v instanceof BigNum) return undefined;
+  if (v instanceof RSet) return v.has(name) ? name : undefined;
+  const r = (v as Record<string, unknown>)[name];
+  // inherited members of Object.prototype are functions
+  return r === undefined || typeof r === 'function' ? undefined : (r as Value);
+}
+
 /** the one value of a term through the general evaluator */
 function captured(ev: Evaluator, t: Term, f: Frame): Value | undefined {
   let out: Value | undefined;
@@ -239,39 +334,41 @@ function captured(ev: Evaluator, t: Term, f: Frame): Value | undefined {
   return out;
 }
 
-export const TEST_FAIL = 0;
-export const TEST_PASS = 1;
-export const TEST_GENERAL = 2;
-
 /**
- * A body expression that only tests (no bindings, no `with`, at most one solution): TEST_PASS or
- * TEST_FAIL; TEST_GENERAL when it needs the general evaluator.
+ * A body expression as a test step: its compiled term when it only tests (no bindings, no `with`,
+ * at most one solution), null when it needs the general evaluator. Kept per body array (one
+ * property on the array, not one on each expression: expressions come in many shapes, and reading
+ * a property they do not all have is slow).
  */
-interface FastTest {
-  x: Fast;
+interface Step {
+  x: Fast | null;
   negated: boolean;
 }
 
-export function quickTest(ev: Evaluator, e: Expr, f: Frame): number {
-  const c = e as Compiled<Expr>;
-  let q = c.fastTest;
-  if (q === undefined) {
-    q = e.withs.length > 0 || e.kind !== 'term' || e.output ? null : { x: fastOf(e.term!), negated: e.negated === true };
-    c.fastTest = q;
+type StepBody = Expr[] & { steps?: Step[] };
+
+function stepsOf(body: Expr[]): Step[] {
+  let steps = (body as StepBody).steps;
+  if (steps === undefined) {
+    steps = body.map((e) => ({
+      x: e.withs.length > 0 || e.kind !== 'term' || e.output ? null : fastOf(e.term!),
+      negated: e.negated === true,
+    }));
+    Object.defineProperty(body, 'steps', { value: steps, enumerable: false, writable: false });
   }
-  if (q === null || !ready(ev, q.x, f)) return TEST_GENERAL;
-  const v = q.x.val(ev, f);
-  const ok = v !== undefined && v !== false;
-  return ok !== q.negated ? TEST_PASS : TEST_FAIL;
+  return steps;
 }
 
 /** index of the first expression from i on that needs the general evaluator (body.length when
  * every one passed), or -1 when a test failed */
 export function testPrefix(ev: Evaluator, body: Expr[], i: number, f: Frame): number {
-  for (; i < body.length; i++) {
-    const r = quickTest(ev, body[i]!, f);
-    if (r === TEST_FAIL) return -1;
-    if (r !== TEST_PASS) return i;
+  const steps = stepsOf(body);
+  for (; i < steps.length; i++) {
+    const step = steps[i]!;
+    const x = step.x;
+    if (x === null || !ready(ev, x, f)) return i;
+    const v = x.val(ev, f);
+    if ((v !== undefined && v !== false) === step.negated) return -1;
   }
   return i;
 }
