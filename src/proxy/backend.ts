@@ -14,7 +14,7 @@ import { ChildProcessTransport, type ChildExit } from '../transport/child-proces
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { Exchange } from './intercept.js';
-import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
+import { compactAnswerId, errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
@@ -25,6 +25,8 @@ export type BackendTransport = Transport & {
   readonly lastMessageText?: string;
   /** Sends a message already serialized (stdio). */
   sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
+  /** Offered each incoming line before it is parsed (stdio); set before start(). */
+  takeLine?: (text: string) => boolean;
   terminateSession?: () => Promise<void>;
 };
 
@@ -39,6 +41,11 @@ export interface BackendSpec {
 }
 
 export interface BackendEvents {
+  /**
+   * An answer to `ex` (which allows it: ex.answerAsText) as the backend's line, unparsed, with the
+   * client's id spliced in. Returns false when it must be parsed after all (e.g. the audit now records).
+   */
+  onAnswerText(backend: BackendConnection, ex: Exchange, line: string): boolean;
   /** `line`: the message's text as received, when the transport keeps it. */
   onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined, line: string | undefined): void;
   /** A forwarded request will get no answer from the backend (death, timeout, send failure). */
@@ -137,6 +144,7 @@ export class BackendConnection {
     this.transport = t;
     this.perRequestSendErrors = !(t instanceof ChildProcessTransport);
     t.onmessage = this.onMessage as Transport['onmessage'];
+    t.takeLine = this.takeLine;
     t.onclose = () => this.onTransportClosed(t);
     t.onerror = (err) => this.logger.warn({ backend: this.spec.name, err: err.message }, 'backend transport error');
     t.onexit = (exit) => {
@@ -240,6 +248,24 @@ export class BackendConnection {
     this.sendRaw({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...params, requestId: proxyId } });
     return p;
   }
+
+  /**
+   * A line from the backend, before it is parsed: an answer that is one by its spelling alone
+   * (compactAnswerId) to an exchange whose answer nobody reads goes to the client as it is, with
+   * only the id changed, and is not parsed: the client reads exactly the bytes a direct connection
+   * would give it. Anything else is parsed and dispatched.
+   */
+  private readonly takeLine = (text: string): boolean => {
+    const id = compactAnswerId(text);
+    if (id < 0) return false;
+    const p = this.pending.get(id);
+    if (p === undefined || p instanceof InternalCall || !p.answerAsText) return false;
+    const line = withSplicedId(text, id, p.originalId);
+    if (line === undefined || !this.events.onAnswerText(this, p, line)) return false;
+    this.pending.delete(id);
+    if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
+    return true;
+  };
 
   private readonly onMessage = (raw: JSONRPCMessage): void => {
     try {

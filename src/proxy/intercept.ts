@@ -26,6 +26,12 @@ export interface Exchange {
   listFirstPage: boolean;
   /** _meta.progressToken of the request, when it asked for progress. */
   progressToken: string | number | undefined;
+  /**
+   * Nothing the proxy does with the answer needs its content (no list to rewrite, no subscription
+   * or task to track, nothing to redact): while nothing judges answers either (no audit record, no
+   * response phase), a compactly written answer goes to the client unparsed (BackendConnection.takeLine).
+   */
+  answerAsText: boolean;
 }
 
 export function auditDecision(decision: Decision): AuditDecision {

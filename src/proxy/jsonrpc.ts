@@ -50,6 +50,44 @@ export function resultResponse(id: RequestId | null, result: Record<string, unkn
 }
 
 const HEADS = ['{"jsonrpc":"2.0","id":', '{"id":'];
+const ANSWER_TAIL = ',"jsonrpc":"2.0","id":';
+
+/** The digits of a positive integer id (no sign, no leading zero, at most 15 digits) at `start`, up to `end`; -1 if not. */
+function idDigits(line: string, start: number, end: number): number {
+  const first = line.charCodeAt(start);
+  if (end - start < 1 || end - start > 15 || first < 0x31 || first > 0x39) return -1;
+  let id = first - 0x30;
+  for (let i = start + 1; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    id = id * 10 + (c - 0x30);
+  }
+  return id;
+}
+
+/**
+ * The id of a line that is, by its spelling alone, an answer (result or error) to one of the
+ * proxy's own requests (positive integer ids), written compactly the way the MCP SDKs write
+ * answers: `{"jsonrpc":"2.0","id":7,"result":…}` / `…,"error":…}` (Python SDK, hand-written
+ * servers, TypeScript SDK errors) or `{"result":…,"jsonrpc":"2.0","id":7}` (TypeScript SDK
+ * results); else -1. The line is not parsed: whoever uses this passes it on unread.
+ */
+export function compactAnswerId(line: string): number {
+  const last = line.length - 1;
+  if (line.charCodeAt(last) !== 0x7d /* } */) return -1;
+  if (line.startsWith(HEADS[0]!)) {
+    const start = HEADS[0]!.length;
+    let end = start;
+    while (end < last && line.charCodeAt(end) !== 0x2c /* , */) end++;
+    if (!line.startsWith(',"result":', end) && !line.startsWith(',"error":', end)) return -1;
+    return idDigits(line, start, end);
+  }
+  if (!line.startsWith('{"result":') && !line.startsWith('{"error":')) return -1;
+  let start = last;
+  while (start > 0 && line.charCodeAt(start - 1) !== 0x3a /* : */) start--;
+  if (!line.startsWith(ANSWER_TAIL, start - ANSWER_TAIL.length)) return -1;
+  return idDigits(line, start, last);
+}
 
 /**
  * A message's original line with its id changed from `from` to `to`, when the id is written

@@ -3,9 +3,9 @@
  * interception chain. Every client request is routed to a backend (by namespaced name, resource
  * URI, or list cursor), described in an InterceptContext with the client fixed for the session and
  * the tool's definition (fetched from the backend when the client never listed), decided, and then
- * either answered as denied or forwarded under the backend's own id space; its answer is rewritten
- * for the client (lists), decided at the response phase when the decider asks for it, redacted,
- * recorded and only then sent. The server-to-client direction lives in server-relay.ts.
+ * either answered as denied or forwarded under the backend's own id space; its answer (answers.ts)
+ * is rewritten for the client (lists), decided at the response phase when the decider asks for it,
+ * redacted, recorded and only then sent. The server-to-client direction lives in server-relay.ts.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
@@ -15,10 +15,10 @@ import type { AuditOutcome, Decision, InterceptContext, PolicyDecider, Recorder 
 import { BackendConnection, type BackendEvents, type BackendSpec } from './backend.js';
 import { Catalog } from './catalog.js';
 import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
-import { buildRecord, combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
-import { errorResponse, resultResponse, RPC, withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
+import { AnswerRelay } from './answers.js';
+import { buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
-import { applyRedactions } from './redact.js';
 import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
 
@@ -46,6 +46,7 @@ export class ClientSession implements BackendEvents {
   private readonly relay: ServerRelay;
   readonly ns: Namespace;
   private readonly router: RequestRouter;
+  private readonly answers: AnswerRelay;
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined }> = [];
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
@@ -70,6 +71,7 @@ export class ClientSession implements BackendEvents {
     this.sessionCtx = { id: info.sessionId, transport: info.transport };
     this.relay = new ServerRelay(this);
     this.router = new RequestRouter(this);
+    this.answers = new AnswerRelay(this);
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     transport.onclose = () => void this.close();
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');
@@ -153,6 +155,11 @@ export class ClientSession implements BackendEvents {
       session: this.sessionCtx,
       backend: b === undefined ? undefined : this.backendRefs[b.spec.index],
       params,
+      // All the optional members, so that every context has one shape (set by the router as it learns them).
+      tool: undefined,
+      arguments: undefined,
+      resource: undefined,
+      prompt: undefined,
     };
   }
 
@@ -184,6 +191,7 @@ export class ClientSession implements BackendEvents {
       listIndex,
       listFirstPage: firstPage,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      answerAsText: false,
     };
   }
 
@@ -192,6 +200,7 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
+    ex.answerAsText = this.answers.answerAsText(ex);
     if (!b.forward(msg, ex, this.unjudgedText(msg, ctx))) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
   }
 
@@ -246,7 +255,7 @@ export class ClientSession implements BackendEvents {
   }
 
   /** Sends a message already serialized as `text` (stdio), or `message` serialized by the transport. */
-  private sendLine(text: string, message: RpcMessage): void {
+  sendLine(text: string, message: RpcMessage): void {
     if (this.state === 'closed') return;
     const t = this.transport;
     const sent = t.sendLine === undefined ? t.send(message as JSONRPCMessage) : t.sendLine(text, message as JSONRPCMessage);
@@ -260,50 +269,11 @@ export class ClientSession implements BackendEvents {
   // ---- backend events ----------------------------------------------------------------------------
 
   onResponse(b: BackendConnection, ex: Exchange, msg: RpcMessage, bytes: number | undefined, line: string | undefined): void {
-    const backendMicros = this.shared.recorder.discardsRecords === true ? undefined : Math.round((performance.now() - ex.sentAt) * 1000);
-    const proxyId = msg.id as RequestId;
-    msg.id = ex.originalId;
-    let redact: Decision['redact'];
-    if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
-      if (ex.listIndex >= 0) this.catalog.rewriteList(b, ex, msg.result, this.hides);
-      else if (msg.result.task !== undefined) this.catalog.rememberTask(msg.result, b.spec.index);
-      else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
-      let second: Decision | undefined;
-      if (this.shared.decider.wantsResponsePhase === true) {
-        second = this.decide({ ...ex.ctx, phase: 'response', result: msg.result });
-        if (isEnforcedDeny(second)) {
-          ex.decision = second;
-          return this.finish(ex, denyAnswer(ex.originalId, ex.method, second, this.shared.deniedToolCall), 'denied', backendMicros, bytes);
-        }
-        if (!second.allowed) ex.decision = second;
-      }
-      redact = combinedRedactions(ex.decision, second);
-      if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
-    }
-    const out = line !== undefined && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
-    this.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
+    this.answers.onResponse(b, ex, msg, bytes, line);
   }
 
-  private readonly hides = (ctx: InterceptContext): boolean => isEnforcedDeny(this.decide(ctx));
-
-  /**
-   * Whether a backend's answer may go to the client as the text the backend wrote (with the id
-   * spliced in): only when the proxy neither changed nor looked into it (no list rewritten, nothing
-   * redacted, no response-phase policy, no audit record). Then the client parses exactly what a
-   * direct connection would give it; whenever the policy or the audit judged the parsed answer, the
-   * client gets that parsed answer serialized again, so that a backend's duplicate keys (read
-   * differently by different JSON parsers) cannot show the client something other than what was judged.
-   */
-  private passesThrough(ex: Exchange, redact: Decision['redact']): boolean {
-    return ex.listIndex < 0 && redact === undefined && this.shared.recorder.discardsRecords === true && this.shared.decider.wantsResponsePhase !== true;
-  }
-
-  private trackSubscription(b: BackendConnection, ex: Exchange): void {
-    const uri = (ex.ctx.params as Params | undefined)?.uri;
-    if (typeof uri !== 'string') return;
-    const backendUri = this.catalog.resolveUri(uri)?.name ?? uri;
-    if (ex.method === 'resources/subscribe') b.subscriptions.add(backendUri);
-    else b.subscriptions.delete(backendUri);
+  onAnswerText(_b: BackendConnection, ex: Exchange, line: string): boolean {
+    return this.state !== 'closed' && this.answers.onAnswerText(ex, line);
   }
 
   onFailed(_b: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void {

@@ -55,6 +55,8 @@ export class ChildProcessTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   /** Called once when the child has exited (or failed to start). */
   onexit?: (exit: ChildExit) => void;
+  /** Offered each line the child writes before it is parsed (NdjsonTransport.takeLine); set it before start(). */
+  takeLine?: (text: string) => boolean;
   sessionId?: string;
 
   private child?: ChildProcess;
@@ -95,6 +97,7 @@ export class ChildProcessTransport implements Transport {
       oninvalid: (p) => this.onerror?.(new Error(`invalid message from backend: ${p.message}`)),
     });
     this.framing = framing;
+    framing.takeLine = this.takeLine;
     framing.onmessage = (m) => this.onmessage?.(m);
     framing.onerror = (e) => this.onerror?.(e);
     // stdin errors (EPIPE after the child died) are expected; the exit handler reports the death.

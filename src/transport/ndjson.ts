@@ -82,6 +82,11 @@ export class NdjsonTransport implements Transport {
   lastMessageBytes = 0;
   /** The text of the message being delivered by onmessage (read it synchronously inside onmessage). */
   lastMessageText = '';
+  /**
+   * Offered every line's text before it is parsed; returning true means the owner took the line as
+   * it is (it is then neither parsed nor delivered to onmessage).
+   */
+  takeLine?: (text: string) => boolean;
 
   private readonly maxBytes: number;
   private readonly answerInvalid: boolean;
@@ -256,6 +261,7 @@ export class NdjsonTransport implements Transport {
     if (end === start) return;
     let value: unknown;
     const text = buf.toString('utf8', start, end);
+    if (this.takeLine !== undefined && this.takeLine(text)) return;
     try {
       value = JSON.parse(text);
     } catch (err) {

@@ -1,0 +1,101 @@
+/**
+ * Backends' answers to client requests, on their way back to the client: the id changed back to
+ * the client's, lists rewritten for the client, tasks and subscriptions remembered, the response
+ * phase decided when the decider asks for it, redacted, and then finished (recorded and sent) by
+ * the session. An answer nobody reads (nothing to rewrite, track or redact, no response phase, no
+ * audit record) goes to the client as the backend's own text, id spliced in; when it is written
+ * compactly it is not even parsed (BackendConnection.takeLine > onAnswerText).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Decision, InterceptContext } from '../types.js';
+import type { BackendConnection } from './backend.js';
+import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
+import { applyRedactions } from './redact.js';
+import type { ClientSession } from './session.js';
+
+type Params = Record<string, unknown>;
+
+/** What the client transport's ordering rule reads of an answer sent as text: an id, no method. */
+const ANSWER_SHAPE: RpcMessage = Object.freeze({ jsonrpc: '2.0', id: 0 }) as RpcMessage;
+
+export class AnswerRelay {
+  constructor(private readonly s: ClientSession) {}
+
+  /**
+   * At forwarding time: whether nothing the proxy does with this exchange's answer needs its
+   * content (Exchange.answerAsText): no list to rewrite, no subscription to track, no task to
+   * remember for routing (one backend), nothing to redact, and a client transport that takes text.
+   */
+  answerAsText(ex: Exchange): boolean {
+    const method = ex.method;
+    const redact = ex.decision.redact;
+    return (
+      ex.listIndex < 0 &&
+      !this.s.ns.multi &&
+      method !== 'resources/subscribe' &&
+      method !== 'resources/unsubscribe' &&
+      (redact === undefined || redact.length === 0) &&
+      this.s.transport.sendLine !== undefined
+    );
+  }
+
+  /** An answer taken unparsed (see answerAsText), with the client's id: sent while nothing judges answers. */
+  onAnswerText(ex: Exchange, line: string): boolean {
+    const shared = this.s.shared;
+    if (shared.recorder.discardsRecords !== true || shared.decider.wantsResponsePhase === true || ex.decision.redact?.length) return false;
+    this.s.sendLine(line, ANSWER_SHAPE);
+    return true;
+  }
+
+  /** A parsed answer; `line`: its text as received, when the transport keeps it. */
+  onResponse(b: BackendConnection, ex: Exchange, msg: RpcMessage, bytes: number | undefined, line: string | undefined): void {
+    const s = this.s;
+    const shared = s.shared;
+    const backendMicros = shared.recorder.discardsRecords === true ? undefined : Math.round((performance.now() - ex.sentAt) * 1000);
+    const proxyId = msg.id as RequestId;
+    msg.id = ex.originalId;
+    let redact: Decision['redact'];
+    if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
+      if (ex.listIndex >= 0) s.catalog.rewriteList(b, ex, msg.result, this.hides);
+      else if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
+      else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
+      let second: Decision | undefined;
+      if (shared.decider.wantsResponsePhase === true) {
+        second = s.decide({ ...ex.ctx, phase: 'response', result: msg.result });
+        if (isEnforcedDeny(second)) {
+          ex.decision = second;
+          return s.finish(ex, denyAnswer(ex.originalId, ex.method, second, shared.deniedToolCall), 'denied', backendMicros, bytes);
+        }
+        if (!second.allowed) ex.decision = second;
+      }
+      redact = combinedRedactions(ex.decision, second);
+      if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
+    }
+    const out = line !== undefined && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
+    s.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
+  }
+
+  private readonly hides = (ctx: InterceptContext): boolean => isEnforcedDeny(this.s.decide(ctx));
+
+  /**
+   * Whether a backend's answer may go to the client as the text the backend wrote (with the id
+   * spliced in): only when the proxy neither changed nor looked into it (no list rewritten, nothing
+   * redacted, no response-phase policy, no audit record). Then the client parses exactly what a
+   * direct connection would give it; whenever the policy or the audit judged the parsed answer, the
+   * client gets that parsed answer serialized again, so that a backend's duplicate keys (read
+   * differently by different JSON parsers) cannot show the client something other than what was judged.
+   */
+  private passesThrough(ex: Exchange, redact: Decision['redact']): boolean {
+    const shared = this.s.shared;
+    return ex.listIndex < 0 && redact === undefined && shared.recorder.discardsRecords === true && shared.decider.wantsResponsePhase !== true;
+  }
+
+  private trackSubscription(b: BackendConnection, ex: Exchange): void {
+    const uri = (ex.ctx.params as Params | undefined)?.uri;
+    if (typeof uri !== 'string') return;
+    const backendUri = this.s.catalog.resolveUri(uri)?.name ?? uri;
+    if (ex.method === 'resources/subscribe') b.subscriptions.add(backendUri);
+    else b.subscriptions.delete(backendUri);
+  }
+}
