@@ -41,8 +41,6 @@ export class ChainWriter {
   constructor(
     db: Database.Database,
     private readonly keying: ChainKeying,
-    /** audit.maxPayloadBytes: larger payloads are stored as their size and SHA-256. */
-    private readonly maxPayloadBytes: number,
   ) {
     const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
     this.insert = db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
@@ -75,7 +73,7 @@ export class ChainWriter {
         continue;
       }
       if (entry[0] <= committed) continue;
-      const row = rowFromBody(seq + 1, entry[1], this.maxPayloadBytes);
+      const row = rowFromBody(seq + 1, entry[1]);
       if (!row) {
         unreadable++;
         continue;

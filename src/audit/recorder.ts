@@ -155,7 +155,6 @@ export class AuditRecorder implements Recorder {
       dbPath: this.options.dbPath,
       journalId: this.options.spool.id,
       chainKey: this.options.chainKey,
-      maxPayloadBytes: this.options.maxPayloadBytes,
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
       niceness: this.options.writerNice,

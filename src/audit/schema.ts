@@ -10,8 +10,8 @@ import type Database from 'better-sqlite3';
  * Scalar row columns in canonical order. A row's canonical line (what its hash covers) is
  * JSON.stringify of these values, a tab, the arguments JSON text, a tab, and the result JSON text
  * (either may be empty for null). JSON text never contains a raw tab or newline, so the line is
- * unambiguous, and payloads are not escaped a second time. The writer thread makes it from the
- * row's journal line (journal-line.ts) when it appends the row to the chain and assigns `seq`.
+ * unambiguous, and payloads are not escaped a second time. A journal entry is the same line
+ * without `seq`, which the writer assigns when it appends the row to the chain (journal-line.ts).
  */
 export const SCALAR_COLUMNS = [
   'seq',

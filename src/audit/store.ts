@@ -55,10 +55,10 @@ function orphanedJournals(dbPath: string): JournalFiles[] {
 }
 
 /** Moves the lines of orphaned journals into the database and removes them; returns rows imported. */
-function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, maxPayloadBytes: number, logger?: Logger): number {
+function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, logger?: Logger): number {
   const journals = orphanedJournals(dbPath);
   if (journals.length === 0) return 0;
-  const writer = new ChainWriter(db, keying, maxPayloadBytes);
+  const writer = new ChainWriter(db, keying);
   let inserted = 0;
   for (const journal of journals) {
     for (const file of journal.files) {
@@ -94,7 +94,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     configureWriter(db);
     migrate(db);
     checkChainKeying(db, keying, true);
-    importJournals(db, path, keying, config.maxPayloadBytes, log);
+    importJournals(db, path, keying, log);
     recorder = new AuditRecorder({
       dbPath: path,
       chainKey: config.chainKey,

@@ -17,7 +17,6 @@ export interface WriterWorkerData {
   journalId: string;
   /** audit.chainKey, when the chain is keyed (kept in memory only). */
   chainKey?: string;
-  maxPayloadBytes: number;
   retention?: RetentionRule;
   retentionIntervalMs: number;
   /** Scheduling niceness of the writer thread (0: same as the proxy). */
@@ -44,7 +43,7 @@ if (data.niceness) {
 }
 const db = new Database(data.dbPath);
 configureWriter(db);
-const writer = new ChainWriter(db, chainKeying(data.chainKey), data.maxPayloadBytes);
+const writer = new ChainWriter(db, chainKeying(data.chainKey));
 const backlog: string[] = [];
 let committed = 0;
 let retryTimer: NodeJS.Timeout | undefined;
