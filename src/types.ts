@@ -161,6 +161,8 @@ export interface AuditRecord {
   /** tools/call result flagged isError. */
   isError?: boolean;
   result?: unknown;
+  /** JSON.stringify(result) when the proxy made it already (for the answer); the recorder then does not make it again. */
+  resultJson?: string;
   decisionMicros: number;
   backendMicros?: number;
   requestBytes?: number;

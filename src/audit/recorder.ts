@@ -83,7 +83,7 @@ export class AuditRecorder implements Recorder {
     const queued = this.seq - this.committedSeq;
     if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
     const seq = this.seq + 1;
-    const line = `${seq} ${journalBody(entry, this.redactor, this.options.maxPayloadBytes)}\n`;
+    const line = `${seq} ${journalBody(entry, this.redactor, this.options.maxPayloadBytes, entry.resultJson)}\n`;
     this.options.spool.append(line, seq);
     this.seq = seq;
     this.pending.push(line);
