@@ -104,10 +104,23 @@ export function buildRecord(
       rec.errorMessage = answer.error.message;
     } else if (answer.result !== undefined) {
       rec.result = answer.result;
+      rec.resultJson = JSON.stringify(answer.result);
       if (ex.method === 'tools/call') rec.isError = answer.result.isError === true;
     }
   }
   return rec;
+}
+
+/**
+ * JSON.stringify(answer) for an answer whose result is already serialized as `resultJson` (by
+ * buildRecord): the audit record and the client's copy share one serialization of the result.
+ */
+export function answerText(answer: RpcMessage, resultJson: string): string {
+  const id = answer.id;
+  if (answer.jsonrpc === '2.0' && (typeof id === 'number' || typeof id === 'string') && Object.keys(answer).length === 3) {
+    return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${resultJson}}`;
+  }
+  return JSON.stringify(answer);
 }
 
 /** Merges the request-phase and response-phase redaction rules (no allocation when there are none). */

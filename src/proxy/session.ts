@@ -16,7 +16,7 @@ import { BackendConnection, type BackendEvents, type BackendSpec } from './backe
 import { Catalog } from './catalog.js';
 import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
 import { AnswerRelay } from './answers.js';
-import { buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { answerText, buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
 import { RequestRouter } from './router.js';
@@ -229,7 +229,10 @@ export class ClientSession implements BackendEvents {
     }
     let pending: void | Promise<void>;
     try {
-      pending = recorder.record(buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact));
+      const record = buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact);
+      // The client's copy reuses the result's JSON made for the record (one serialization of it).
+      if (line === undefined && to === undefined && record.resultJson !== undefined) line = answerText(answer, record.resultJson);
+      pending = recorder.record(record);
     } catch (err) {
       return deliver(this.auditFailure(ex, err));
     }
