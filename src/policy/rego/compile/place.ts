@@ -80,6 +80,7 @@ export function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
     loc: rule.loc,
     constValue: undefined,
     setElem,
+    quick: undefined,
   };
   if (rule.isDefault) {
     if (kind === 'func') {

@@ -27,6 +27,8 @@ export interface CRule {
   constValue: Value | undefined;
   /** multi-value rules with a dynamic ref (a[x] contains y): the element */
   setElem?: Term;
+  /** evaluator: the clauses compiled for direct evaluation (topdown/single.ts clausesOf) */
+  quick: unknown;
   /** rego.metadata.rule() / chain() values (rules with METADATA in their modules) */
   meta?: { rule: Value; chain: Value };
 }

@@ -12,7 +12,9 @@ import { evalDataPath, evalPath, iterate, lookup, nodeValue } from './refs.js';
 
 import { evalCall } from './calls.js';
 import { evalWith } from './with.js';
-import { evalSingle, isSingle, testPrefix } from './single.js';
+import { evalSingle, isSingle } from './single.js';
+import { clearBinds, runSteps, stepsOf } from './steps.js';
+import { bindStep, NOT_FAST } from './bind.js';
 
 export class Evaluator {
   st: EvalState;
@@ -28,10 +30,18 @@ export class Evaluator {
   }
 
   evalBody(body: Expr[], i: number, f: Frame, k: K): boolean {
-    // tests (single-valued, no bindings) pass or fail here without a continuation each
-    i = testPrefix(this, body, i, f);
+    // tests and simple bindings run as steps, without a continuation each (steps.ts)
+    const steps = stepsOf(body);
+    const from = i;
+    i = runSteps(this, steps, i, f);
     if (i < 0) return false;
-    if (i === body.length) return k();
+    const r = i === body.length ? k() : this.evalFrom(body, i, f, k);
+    if (steps.binds) clearBinds(steps, from, i, f);
+    return r;
+  }
+
+  /** the body from expression i on, where the steps stopped */
+  private evalFrom(body: Expr[], i: number, f: Frame, k: K): boolean {
     const e = body[i]!;
     if (e.withs.length === 0 && !e.negated) {
       const r = bindStep(this, body, i, f, k);
@@ -346,53 +356,4 @@ export class Evaluator {
   fresh(): void {
     this.st.gen = nextGen();
   }
-}
-
-const NOT_FAST = 2;
-
-/**
- * Binding expressions without a closure each: `x := t` / `x = t` (x an unbound local, t
- * single-valued) binds and goes on; `some x in c` (c single-valued, an array or a set) loops over
- * c binding x. Bindings are undone on return, as unifyValue does. NOT_FAST: use the general path.
- */
-function bindStep(ev: Evaluator, body: Expr[], i: number, f: Frame, k: K): boolean | typeof NOT_FAST {
-  const e = body[i]!;
-  if (e.kind === 'assign' || e.kind === 'unify') {
-    const l = e.left!;
-    if (l.t !== 'var' || l.slot < 0 || f[l.slot] !== undefined || !isSingle(ev, e.right!, f)) return NOT_FAST;
-    const v = evalSingle(ev, e.right!, f);
-    if (v === undefined) return false;
-    const slot = l.slot;
-    f[slot] = v;
-    const r = ev.evalBody(body, i + 1, f, k);
-    f[slot] = undefined;
-    return r;
-  }
-  if (e.kind === 'somein' && e.key === undefined) {
-    const x = e.value!;
-    if (x.t !== 'var' || x.slot < 0 || f[x.slot] !== undefined || !isSingle(ev, e.domain!, f)) return NOT_FAST;
-    const coll = evalSingle(ev, e.domain!, f);
-    if (coll === undefined) return false;
-    let items: readonly Value[];
-    if (Array.isArray(coll)) items = coll;
-    else if (coll instanceof RSet) items = coll.values();
-    else return someInObject(ev, e, coll, body, i, f, k);
-    const slot = x.slot;
-    for (let j = 0; j < items.length; j++) {
-      f[slot] = items[j]!;
-      if (ev.evalBody(body, i + 1, f, k)) {
-        f[slot] = undefined;
-        return true;
-      }
-    }
-    f[slot] = undefined;
-    return false;
-  }
-  return NOT_FAST;
-}
-
-/** `some x in c` over an object (or a scalar: no members), its domain already evaluated */
-function someInObject(ev: Evaluator, e: Expr, coll: Value, body: Expr[], i: number, f: Frame, k: K): boolean {
-  const next = (): boolean => ev.evalBody(body, i + 1, f, k);
-  return iterate(coll, (_key, val) => ev.unifyValue(e.value!, val, f, next));
 }

@@ -1,13 +1,13 @@
 /** Rule evaluation: complete rules (with else and default), partial sets and objects, functions. */
 import { RObject, RSet, equal, type Value } from '../value/index.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
-import type { Expr, Loc, Term } from '../ast/types.js';
+import type { Loc } from '../ast/types.js';
 import type { Evaluator } from './eval.js';
 import { RegoEvalError } from './errors.js';
 import { UNDEF, type Frame } from './state.js';
 import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
-import { evalSingle, isSingle, testPrefix } from './single.js';
+import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickClause } from './steps.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
 function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
@@ -21,34 +21,29 @@ function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => bool
 }
 
 function evalClausesIn(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
-  return evalClausesFrom(ev, r, 0, 0, f, emit);
-}
-
-/** clauses from number c on (0: the body, then the else clauses), the first one from expression i */
-function evalClausesFrom(ev: Evaluator, r: CRule, c: number, i: number, f: Frame, emit: (v: Value) => boolean): boolean {
   let found = false;
   const em = (v: Value): boolean => {
     found = true;
     return emit(v);
   };
-  for (; c <= r.elses.length; c++) {
-    const cl = c === 0 ? r : r.elses[c - 1]!;
-    const stop = clause(ev, cl.body, cl.value, f, em, i);
+  const clauses = clausesOf(r);
+  for (let c = 0; c < clauses.length; c++) {
+    const stop = clause(ev, clauses[c]!, f, em);
     if (found || stop) return stop;
-    i = 0;
   }
   return false;
 }
 
-/** one body and its value: leading tests and a single-valued value need no continuation */
-function clause(ev: Evaluator, body: Expr[], value: Term, f: Frame, emit: (v: Value) => boolean, from: number): boolean {
-  const i = testPrefix(ev, body, from, f);
+/** one clause: its steps, then the general evaluator from where they stopped */
+function clause(ev: Evaluator, cl: QuickClause, f: Frame, emit: (v: Value) => boolean): boolean {
+  const i = runSteps(ev, cl.steps, 0, f);
   if (i < 0) return false;
-  if (i === body.length && isSingle(ev, value, f)) {
-    const v = evalSingle(ev, value, f);
-    return v === undefined ? false : emit(v);
-  }
-  return ev.evalBody(body, i, f, () => ev.evalTerm(value, f, emit));
+  let r: boolean;
+  const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
+  if (v !== GENERAL) r = v === undefined ? false : emit(v);
+  else r = ev.evalBody(cl.body, i, f, () => ev.evalTerm(cl.value, f, emit));
+  if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
+  return r;
 }
 
 /** frame of a rule without variables (never written) */
@@ -137,52 +132,19 @@ function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
   return out;
 }
 
-/** where quickValue stopped: the clause and expression the general evaluator continues from */
-let pendingClause = 0;
-let pendingExpr = 0;
-const PENDING: unique symbol = Symbol('pending');
-
-/**
- * the value of a rule's clauses in order while each one is tests and a single-valued value (no
- * continuations); PENDING when a clause needs the general evaluator (see pendingClause/Expr)
- */
-function quickValue(ev: Evaluator, r: CRule, f: Frame): Value | undefined | typeof PENDING {
-  for (let c = 0; c <= r.elses.length; c++) {
-    const cl = c === 0 ? r : r.elses[c - 1]!;
-    const body = cl.body;
-    const i = testPrefix(ev, body, 0, f);
-    if (i < 0) continue;
-    if (i === body.length && isSingle(ev, cl.value, f)) {
-      const v = evalSingle(ev, cl.value, f);
-      if (v !== undefined) return v;
-      continue;
-    }
-    pendingClause = c;
-    pendingExpr = i;
-    return PENDING;
-  }
-  return undefined;
-}
+// evalComplete and evalSets create no closure: the continuations of the general evaluator live
+// in completeGeneral and setGeneral, so that their own locals stay on the stack
 
 function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
   let result: Value | undefined;
   const outer = ev.rule;
+  const rules = select(ev, node.complete);
   try {
-    for (const r of select(ev, node.complete)) {
+    for (let j = 0; j < rules.length; j++) {
+      const r = rules[j]!;
       if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
-      const f = frameFor(r);
       ev.rule = r;
-      const v = quickValue(ev, r, f);
-      if (v === PENDING) {
-        evalClausesFrom(ev, r, pendingClause, pendingExpr, f, (v) => {
-          if (result === undefined) result = v;
-          else if (!equal(result, v)) throw conflict(node, r.loc, false);
-          return r.constValue !== undefined;
-        });
-      } else if (v !== undefined) {
-        if (result === undefined) result = v;
-        else if (!equal(result, v)) throw conflict(node, r.loc, false);
-      }
+      result = completeRule(ev, node, r, frameFor(r), result);
     }
   } finally {
     ev.rule = outer;
@@ -190,28 +152,65 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
   return result === undefined ? defaultValue(ev, node) : result;
 }
 
+/** prior combined with the value of r's first clause (body, then else clauses) that has one */
+function completeRule(ev: Evaluator, node: RuleNode, r: CRule, f: Frame, prior: Value | undefined): Value | undefined {
+  const clauses = clausesOf(r);
+  for (let c = 0; c < clauses.length; c++) {
+    const cl = clauses[c]!;
+    const i = runSteps(ev, cl.steps, 0, f);
+    if (i < 0) continue;
+    const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
+    const out = v !== GENERAL ? v : completeGeneral(ev, node, r, cl, i, f, prior);
+    if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
+    if (out === undefined || out === NOT_FOUND) continue;
+    if (prior !== undefined && out !== prior && !equal(prior, out)) throw conflict(node, r.loc, false);
+    return out;
+  }
+  return prior;
+}
+
+const NOT_FOUND: unique symbol = Symbol('not found');
+
+/** the clause from expression i on through the general evaluator: its value(s) combined with prior */
+function completeGeneral(ev: Evaluator, node: RuleNode, r: CRule, cl: QuickClause, i: number, f: Frame, prior: Value | undefined): Value | typeof NOT_FOUND {
+  let result = prior;
+  let found = false;
+  ev.evalBody(cl.body, i, f, () =>
+    ev.evalTerm(cl.value, f, (v) => {
+      found = true;
+      if (result === undefined) result = v;
+      else if (!equal(result, v)) throw conflict(node, r.loc, false);
+      return r.constValue !== undefined;
+    }),
+  );
+  return found ? result! : NOT_FOUND;
+}
+
 function evalSets(ev: Evaluator, node: RuleNode): Value {
   const out = new RSet();
   const outer = ev.rule;
+  const rules = select(ev, node.sets);
   try {
-    for (const r of select(ev, node.sets)) {
+    for (let j = 0; j < rules.length; j++) {
+      const r = rules[j]!;
       ev.rule = r;
       const f = frameFor(r);
-      const body = r.body;
-      const i = testPrefix(ev, body, 0, f);
+      const cl = clausesOf(r)[0]!;
+      const i = runSteps(ev, cl.steps, 0, f);
       if (i < 0) continue;
-      const elem = r.keyPath[0]!;
-      if (i === body.length && isSingle(ev, elem, f)) {
-        const v = evalSingle(ev, elem, f);
-        if (v !== undefined) out.add(v);
-        continue;
-      }
-      ev.evalBody(body, i, f, () => ev.evalTerm(elem, f, (v) => (out.add(v), false)));
+      const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
+      if (v === GENERAL) setGeneral(ev, cl, i, f, out);
+      else if (v !== undefined) out.add(v);
+      if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
     }
   } finally {
     ev.rule = outer;
   }
   return out;
+}
+
+function setGeneral(ev: Evaluator, cl: QuickClause, i: number, f: Frame, out: RSet): void {
+  ev.evalBody(cl.body, i, f, () => ev.evalTerm(cl.value, f, (v) => (out.add(v), false)));
 }
 
 function evalObjects(ev: Evaluator, node: RuleNode): Value {

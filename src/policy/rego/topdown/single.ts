@@ -6,12 +6,12 @@
  * directly: no closure per step, same order of evaluation and same errors as the general path.
  * Each term is compiled once into closures (its value, and the bindings and `with`-free state it
  * needs); isSingle() only checks those needs (it evaluates nothing), so a term that is not
- * single-valued in the current bindings is left to the general evaluator untouched. Also the body fast path: a test expression (a
- * single-valued term, maybe negated) passes or fails without a continuation.
+ * single-valued in the current bindings is left to the general evaluator untouched. Bodies built
+ * on them (tests and bindings without continuations): steps.ts.
  */
-import type { Expr, RefTerm, Term } from '../ast/types.js';
-import { BigNum, RObject, RSet, equal, isObject, type Value } from '../value/index.js';
-import { memberOf } from '../builtins/core/types.js';
+import type { RefTerm, Term } from '../ast/types.js';
+import { RObject, RSet, type Value } from '../value/index.js';
+import { directCall, member } from './direct.js';
 import type { RuleNode } from '../compile/tree.js';
 import type { CallTarget } from '../compile/compiler.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
@@ -24,7 +24,7 @@ import { nodeRuleValue } from './rules.js';
 type ValFn = (ev: Evaluator, f: Frame) => Value | undefined;
 
 /** a term compiled for direct evaluation: what it needs to be single-valued, and its value */
-interface Fast {
+export interface Fast {
   /** never single-valued here (walk, data paths without a rule leaf, unresolved names) */
   never: boolean;
   /** local slots that must be bound */
@@ -39,7 +39,7 @@ interface Fast {
 type Compiled<T> = T & { fast?: Fast };
 
 /** the compiled form of t (made once per term: terms are immutable after compilation) */
-function fastOf(t: Term): Fast {
+export function fastOf(t: Term): Fast {
   const c = t as Compiled<Term>;
   let x = c.fast;
   if (x === undefined) {
@@ -52,7 +52,7 @@ function fastOf(t: Term): Fast {
 
 const NONE: ValFn = () => undefined;
 
-function ready(ev: Evaluator, x: Fast, f: Frame): boolean {
+export function ready(ev: Evaluator, x: Fast, f: Frame): boolean {
   if (x.never) return false;
   if (x.rules || x.calls) {
     const st = ev.st;
@@ -180,69 +180,6 @@ function compile(t: Term, x: Fast): ValFn {
   }
 }
 
-const PREDICATES: Record<string, (v: Value) => boolean> = {
-  is_string: (v) => typeof v === 'string',
-  is_boolean: (v) => typeof v === 'boolean',
-  is_null: (v) => v === null,
-  is_array: (v) => Array.isArray(v),
-  is_set: (v) => v instanceof RSet,
-  is_object: (v) => isObject(v),
-  is_number: (v) => typeof v === 'number' || v instanceof BigNum,
-};
-
-/**
- * Builtins that never fail and need no context (comparisons, membership, type tests) called
- * directly, without the operand array and the generic call path; a constant operand is folded in
- * (a string equals only the same string). Only reached without `with` mocks (see ready()).
- */
-function directCall(name: string, terms: Term[], args: ValFn[]): ValFn | undefined {
-  if (args.length === 1) {
-    const test = PREDICATES[name];
-    if (test === undefined) return undefined;
-    const a = args[0]!;
-    return (ev, f) => {
-      const v = a(ev, f);
-      return v === undefined ? undefined : test(v);
-    };
-  }
-  if (args.length !== 2) return undefined;
-  const [ta, tb] = terms as [Term, Term];
-  const [a, b] = args as [ValFn, ValFn];
-  if (name === 'equal' || name === 'neq') {
-    const want = name === 'equal';
-    const str = tb.t === 'const' && typeof tb.v === 'string' ? tb.v : ta.t === 'const' && typeof ta.v === 'string' ? ta.v : undefined;
-    if (str !== undefined) {
-      const other = tb.t === 'const' && typeof tb.v === 'string' ? a : b;
-      return (ev, f) => {
-        const v = other(ev, f);
-        return v === undefined ? undefined : (v === str) === want;
-      };
-    }
-    return (ev, f) => {
-      const va = a(ev, f);
-      if (va === undefined) return undefined;
-      const vb = b(ev, f);
-      return vb === undefined ? undefined : equal(va, vb) === want;
-    };
-  }
-  if (name === 'internal.member_2') {
-    if (tb.t === 'const' && tb.v instanceof RSet) {
-      const set = tb.v;
-      return (ev, f) => {
-        const v = a(ev, f);
-        return v === undefined ? undefined : set.has(v);
-      };
-    }
-    return (ev, f) => {
-      const va = a(ev, f);
-      if (va === undefined) return undefined;
-      const vb = b(ev, f);
-      return vb === undefined ? undefined : memberOf(va, vb);
-    };
-  }
-  return undefined;
-}
-
 function compileRef(t: RefTerm, x: Fast): ValFn {
   const h = t.head;
   let head: ValFn;
@@ -313,17 +250,6 @@ function compileRef(t: RefTerm, x: Fast): ValFn {
   };
 }
 
-/** lookup(v, name) for a string name other than __proto__ (undefined v: undefined) */
-function member(v: Value | undefined, name: string): Value | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  if (v instanceof RObject) return v.get(name);
-  if (Array.isArray(v) || v instanceof BigNum) return undefined;
-  if (v instanceof RSet) return v.has(name) ? name : undefined;
-  const r = (v as Record<string, unknown>)[name];
-  // inherited members of Object.prototype are functions
-  return r === undefined || typeof r === 'function' ? undefined : (r as Value);
-}
-
 /** the one value of a term through the general evaluator */
 function captured(ev: Evaluator, t: Term, f: Frame): Value | undefined {
   let out: Value | undefined;
@@ -332,43 +258,4 @@ function captured(ev: Evaluator, t: Term, f: Frame): Value | undefined {
     return true;
   });
   return out;
-}
-
-/**
- * A body expression as a test step: its compiled term when it only tests (no bindings, no `with`,
- * at most one solution), null when it needs the general evaluator. Kept per body array (one
- * property on the array, not one on each expression: expressions come in many shapes, and reading
- * a property they do not all have is slow).
- */
-interface Step {
-  x: Fast | null;
-  negated: boolean;
-}
-
-type StepBody = Expr[] & { steps?: Step[] };
-
-function stepsOf(body: Expr[]): Step[] {
-  let steps = (body as StepBody).steps;
-  if (steps === undefined) {
-    steps = body.map((e) => ({
-      x: e.withs.length > 0 || e.kind !== 'term' || e.output ? null : fastOf(e.term!),
-      negated: e.negated === true,
-    }));
-    Object.defineProperty(body, 'steps', { value: steps, enumerable: false, writable: false });
-  }
-  return steps;
-}
-
-/** index of the first expression from i on that needs the general evaluator (body.length when
- * every one passed), or -1 when a test failed */
-export function testPrefix(ev: Evaluator, body: Expr[], i: number, f: Frame): number {
-  const steps = stepsOf(body);
-  for (; i < steps.length; i++) {
-    const step = steps[i]!;
-    const x = step.x;
-    if (x === null || !ready(ev, x, f)) return i;
-    const v = x.val(ev, f);
-    if ((v !== undefined && v !== false) === step.negated) return -1;
-  }
-  return i;
 }
