@@ -79,11 +79,12 @@ describe('wrap: answers nothing judged pass as the backend wrote them', () => {
 describe('wrap: requests nothing judged reach the backend as the client wrote them', () => {
   // Spellings JSON.stringify would not produce: a number written 1.0, an integer beyond a double, a space.
   const request = '{"jsonrpc":"2.0","id":"r-1","method":"tools/call","params":{"name":"received","arguments":{"ratio":1.0, "big":12345678901234567890}}}';
-  const received = (answer: string): string => {
+  const received = (answer: string, id: unknown = 'r-1'): string => {
     const parsed = JSON.parse(answer) as { id: unknown; result: { content: Array<{ text: string }> } };
-    expect(parsed.id).toBe('r-1');
+    expect(parsed.id).toBe(id);
     return parsed.result.content[0]!.text;
   };
+  const ARGS = '{"name":"received","arguments":{"ratio":1.0, "big":12345678901234567890}}';
 
   const asWritten = /^\{"jsonrpc":"2\.0","id":\d+,"method":"tools\/call","params":\{"name":"received","arguments":\{"ratio":1\.0, "big":12345678901234567890\}\}\}$/;
 
@@ -93,6 +94,27 @@ describe('wrap: requests nothing judged reach the backend as the client wrote th
 
   it('allow-all without audit, the call pipelined behind initialize (held until the backend is up): the same', async () => {
     expect(received(await callThroughWrap(['--policy', 'allow-all', '--no-audit'], request))).toMatch(asWritten);
+  });
+
+  // Integer ids written compactly go to the backend without being parsed at all (the same bytes).
+  it('allow-all without audit, an integer id written first (Python SDK order): the client bytes', async () => {
+    const line = received(await callThroughWrap(['--policy', 'allow-all', '--no-audit'], `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${ARGS}}`, true), 7);
+    expect(line).toMatch(asWritten);
+  });
+
+  it('allow-all without audit, an integer id written last (TypeScript SDK order): the client bytes', async () => {
+    const line = received(await callThroughWrap(['--policy', 'allow-all', '--no-audit'], `{"method":"tools/call","params":${ARGS},"jsonrpc":"2.0","id":0}`, true), 0);
+    expect(line).toMatch(/^\{"method":"tools\/call","params":\{"name":"received","arguments":\{"ratio":1\.0, "big":12345678901234567890\}\},"jsonrpc":"2\.0","id":\d+\}$/);
+  });
+
+  it('allow-all without audit, "id" written twice: answered under the id a JSON parser reads (the last)', async () => {
+    const line = received(await callThroughWrap(['--policy', 'allow-all', '--no-audit'], `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${ARGS},"id":9}`, true), 9);
+    expect(line).toMatch(/^\{"jsonrpc":"2\.0","id":7,"method":"tools\/call","params":.*,"id":\d+\}$/);
+  });
+
+  it('allow-all with the audit on, an integer id: serialized again', async () => {
+    const line = received(await callThroughWrap(['--policy', 'allow-all', '--audit', join(dir, 'audit-int.db')], `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${ARGS}}`, true), 7);
+    expect(line).toContain('"ratio":1,');
   });
 
   it('with the audit on: the request the audit saw, serialized again', async () => {

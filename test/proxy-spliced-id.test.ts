@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactAnswerId, withSplicedId } from '../src/proxy/jsonrpc.js';
+import { compactAnswerId, compactToolCallId, withSplicedId } from '../src/proxy/jsonrpc.js';
 
 describe('withSplicedId (forwarding a message as received, with only its id changed)', () => {
   it('splices a number or string id written first (after jsonrpc) or last', () => {
@@ -46,5 +46,17 @@ describe('withSplicedId (forwarding a message as received, with only its id chan
     expect(compactAnswerId('{"result":{},"jsonrpc":"2.0","id":"a:7"}')).toBe(-1);
     expect(compactAnswerId('{"jsonrpc":"2.0","id":7}')).toBe(-1);
     expect(compactAnswerId('[1,2]')).toBe(-1);
+  });
+
+  it('compactToolCallId: the integer id of a compactly written tools/call, else -1', () => {
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"a"}}')).toBe(7);
+    expect(compactToolCallId('{"method":"tools/call","params":{"name":"a"},"jsonrpc":"2.0","id":0}')).toBe(0);
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":"7","method":"tools/call","params":{}}')).toBe(-1);
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":7,"method":"tools/list","params":{}}')).toBe(-1);
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":7,"method":"tools/call"}')).toBe(-1);
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":[]}')).toBe(-1);
+    expect(compactToolCallId('{"method":"tools/call","params":{},"id":7,"jsonrpc":"2.0"}')).toBe(-1);
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":7,"result":{}}')).toBe(-1);
+    expect(compactToolCallId('{"jsonrpc":"2.0","id":-1,"method":"tools/call","params":{}}')).toBe(-1);
   });
 });

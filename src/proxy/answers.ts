@@ -62,6 +62,8 @@ export class AnswerRelay {
       else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
       let second: Decision | undefined;
       if (shared.decider.wantsResponsePhase === true) {
+        // A policy with a response phase came in while the request was on its way unparsed.
+        if (ex.unparsedRequest !== undefined) s.completeContext(ex);
         second = s.decide({ ...ex.ctx, phase: 'response', result: msg.result });
         if (isEnforcedDeny(second)) {
           ex.decision = second;

@@ -9,54 +9,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
-import type { AuditOutcome, TransportKind } from '../types.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
+import type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
 import type { Exchange } from './intercept.js';
 import { compactAnswerId, errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
-/** A transport that may also report a child's exit and the size of the message being delivered. */
-export type BackendTransport = Transport & {
-  onexit?: (exit: ChildExit) => void;
-  readonly lastMessageBytes?: number;
-  /** The text of the message being delivered (stdio). */
-  readonly lastMessageText?: string;
-  /** Sends a message already serialized (stdio). */
-  sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
-  /** Offered each incoming line before it is parsed (stdio); set before start(). */
-  takeLine?: (text: string) => boolean;
-  terminateSession?: () => Promise<void>;
-};
-
-export interface BackendSpec {
-  index: number;
-  name: string;
-  transport: TransportKind;
-  timeoutMs: number;
-  /** false: a dead backend is not restarted (wrap: its exit ends mcp-warden). */
-  restart: { initialDelayMs: number; maxDelayMs: number } | false;
-  createTransport(): BackendTransport;
-}
-
-export interface BackendEvents {
-  /**
-   * An answer to `ex` (which allows it: ex.answerAsText) as the backend's line, unparsed, with the
-   * client's id spliced in. Returns false when it must be parsed after all (e.g. the audit now records).
-   */
-  onAnswerText(backend: BackendConnection, ex: Exchange, line: string): boolean;
-  /** `line`: the message's text as received, when the transport keeps it. */
-  onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined, line: string | undefined): void;
-  /** A forwarded request will get no answer from the backend (death, timeout, send failure). */
-  onFailed(backend: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void;
-  onServerRequest(backend: BackendConnection, message: RpcMessage): void;
-  onNotification(backend: BackendConnection, message: RpcMessage): void;
-  /** The backend came back after a restart. */
-  onRecovered(backend: BackendConnection): void;
-  /** The backend is gone for good (restarts off). */
-  onExit(backend: BackendConnection, exit: ChildExit | undefined): void;
-}
+export type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
 
 class InternalCall {
   constructor(
@@ -198,6 +159,25 @@ export class BackendConnection {
     if (sent === SENT) return true;
     if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));
     else sent.catch(ignore);
+    return true;
+  }
+
+  /**
+   * Forwards the client's line of a request that was not parsed (see RequestRouter.unparsedToolCall)
+   * with the proxy's id spliced in. Returns false, having done nothing, when the backend is not
+   * ready or does not take text (the caller then parses the line and takes the usual way).
+   */
+  forwardText(ex: Exchange, text: string): boolean {
+    const t = this.transport;
+    if (this.state !== 'ready' || t === undefined || t.sendLine === undefined) return false;
+    const id = this.nextId + 1;
+    const line = withSplicedId(text, ex.originalId, id);
+    if (line === undefined) return false;
+    this.nextId = id;
+    this.pending.set(id, ex);
+    ex.sentAt = performance.now();
+    const sent = t.sendLine(line, REQUEST_SHAPE);
+    if (sent !== SENT) sent.catch(ignore);
     return true;
   }
 
@@ -401,6 +381,9 @@ export class BackendConnection {
     this.transport = undefined;
   }
 }
+
+/** What the transport's ordering rule reads of a request sent as text: an id and a method. */
+const REQUEST_SHAPE = Object.freeze({ jsonrpc: '2.0', id: 0, method: 'tools/call' }) as JSONRPCMessage;
 
 /** A failed send is reported by the transport's close. */
 function ignore(): void {}

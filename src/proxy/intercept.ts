@@ -32,6 +32,11 @@ export interface Exchange {
    * response phase), a compactly written answer goes to the client unparsed (BackendConnection.takeLine).
    */
   answerAsText: boolean;
+  /**
+   * The client's line of a request forwarded without being parsed (nothing judged it); ctx then has
+   * no params, tool or arguments until the session completes it from this text (completeContext).
+   */
+  unparsedRequest: string | undefined;
 }
 
 export function auditDecision(decision: Decision): AuditDecision {

@@ -9,7 +9,9 @@ import type { BackendConnection } from './backend.js';
 import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
 import { denyAnswer, isEnforcedDeny } from './intercept.js';
-import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { compactToolCallId, errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import type { Exchange } from './intercept.js';
+import { isSingleJsonObject } from '../transport/json-text.js';
 import { decodeCursor } from './namespace.js';
 import type { ClientSession } from './session.js';
 
@@ -35,6 +37,41 @@ export class RequestRouter {
       return;
     }
     this.toolCallOn(msg, params, b, backendName, bytes);
+  }
+
+  /**
+   * A tools/call line taken before parsing: while nothing judges requests or answers (the policy
+   * allows every request whatever its input, the audit records nothing) and the call goes to the
+   * one backend under its own name, a line that is by its spelling a tools/call with an integer id
+   * (compactToolCallId) and is one valid JSON object with no JSON-RPC member written twice
+   * (isSingleJsonObject) is forwarded as it is, id spliced in, without being parsed: the backend
+   * reads exactly the bytes a direct connection would give it. Returns false (the line is then
+   * parsed and routed the usual way) for anything else. Its progress notifications reach the client
+   * as always; they are just not related to the request for transports that group messages by request.
+   */
+  unparsedToolCall(text: string): boolean {
+    const s = this.s;
+    const allow = s.shared.decider.unconditionalAllow;
+    if (allow === undefined || s.shared.recorder.discardsRecords !== true || s.ns.multi || s.ns.renames) return false;
+    const id = compactToolCallId(text);
+    if (id < 0 || !isSingleJsonObject(text)) return false;
+    const b = s.backends[0]!;
+    const ex = s.exchangeOf(id, s.context('tools/call', undefined, b), allow);
+    ex.unparsedRequest = text;
+    ex.answerAsText = s.answerAsText(ex);
+    return b.forwardText(ex, text);
+  }
+
+  /** Fills in the context of a request forwarded unparsed, from its text, when something comes to judge its answer. */
+  completeContext(ex: Exchange): void {
+    const text = ex.unparsedRequest;
+    if (text === undefined) return;
+    ex.unparsedRequest = undefined;
+    const params = (JSON.parse(text) as RpcMessage).params ?? {};
+    const b = this.s.backends[0]!;
+    ex.ctx.params = params;
+    ex.ctx.tool = b.tools.get(params.name as string) ?? { name: String(params.name), backendName: String(params.name) };
+    ex.ctx.arguments = params.arguments;
   }
 
   private toolCallOn(msg: RpcMessage, params: Params, b: BackendConnection, backendName: string, bytes: number | undefined): void {

@@ -55,6 +55,8 @@ export class ClientSession implements BackendEvents {
   constructor(
     readonly transport: Transport & {
       readonly lastMessageBytes?: number;
+      /** Offered each line before it is parsed (stdio; NdjsonTransport.takeLine). */
+      takeLine?: (text: string) => boolean;
       /** The text of the message being delivered by onmessage (stdio). */
       readonly lastMessageText?: string;
       sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
@@ -73,6 +75,7 @@ export class ClientSession implements BackendEvents {
     this.router = new RequestRouter(this);
     this.answers = new AnswerRelay(this);
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
+    if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
     transport.onclose = () => void this.close();
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');
   }
@@ -103,6 +106,9 @@ export class ClientSession implements BackendEvents {
       }
     }
   };
+
+  /** A client line before it is parsed: a tools/call nothing judges may go to its backend unparsed. */
+  private readonly takeClientLine = (text: string): boolean => this.state === 'ready' && this.router.unparsedToolCall(text);
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;
@@ -180,8 +186,12 @@ export class ClientSession implements BackendEvents {
   exchange(msg: RpcMessage, ctx: InterceptContext, decision: Decision, bytes: number | undefined, listIndex: number, firstPage: boolean): Exchange {
     const meta = msg.params?._meta as Params | undefined;
     const token = meta?.progressToken;
+    return this.exchangeOf(msg.id as RequestId, ctx, decision, bytes, listIndex, firstPage, typeof token === 'string' || typeof token === 'number' ? token : undefined);
+  }
+
+  exchangeOf(originalId: RequestId, ctx: InterceptContext, decision: Decision, bytes?: number, listIndex = -1, firstPage = false, progressToken?: string | number): Exchange {
     return {
-      originalId: msg.id as RequestId,
+      originalId,
       method: ctx.method,
       ctx,
       decision,
@@ -190,9 +200,20 @@ export class ClientSession implements BackendEvents {
       requestBytes: bytes,
       listIndex,
       listFirstPage: firstPage,
-      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      progressToken,
       answerAsText: false,
+      unparsedRequest: undefined,
     };
+  }
+
+  /** Whether nothing done with this exchange's answer needs its content (Exchange.answerAsText). */
+  answerAsText(ex: Exchange): boolean {
+    return this.answers.answerAsText(ex);
+  }
+
+  /** Fills in the context of a request forwarded unparsed (Exchange.unparsedRequest). */
+  completeContext(ex: Exchange): void {
+    this.router.completeContext(ex);
   }
 
   decideAndForward(msg: RpcMessage, ctx: InterceptContext, b: BackendConnection, bytes: number | undefined, listIndex: number, firstPage: boolean): void {
@@ -200,7 +221,7 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
-    ex.answerAsText = this.answers.answerAsText(ex);
+    ex.answerAsText = this.answerAsText(ex);
     if (!b.forward(msg, ex, this.unjudgedText(msg, ctx))) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
   }
 

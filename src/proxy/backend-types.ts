@@ -1,0 +1,52 @@
+/**
+ * The contract between a BackendConnection and the rest of the proxy: what a backend transport may
+ * offer beyond the SDK's Transport (a child's exit, the text of the message being delivered, sending
+ * and taking lines as text), how a backend is specified, and the events its session receives.
+ */
+import type { AuditOutcome, TransportKind } from '../types.js';
+import type { ChildExit } from '../transport/child-process.js';
+import type { JSONRPCMessage, Transport } from '../transport/types.js';
+import type { BackendConnection } from './backend.js';
+import type { Exchange } from './intercept.js';
+import type { RpcMessage } from './jsonrpc.js';
+
+/** A transport that may also report a child's exit and the size of the message being delivered. */
+export type BackendTransport = Transport & {
+  onexit?: (exit: ChildExit) => void;
+  readonly lastMessageBytes?: number;
+  /** The text of the message being delivered (stdio). */
+  readonly lastMessageText?: string;
+  /** Sends a message already serialized (stdio). */
+  sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
+  /** Offered each incoming line before it is parsed (stdio); set before start(). */
+  takeLine?: (text: string) => boolean;
+  terminateSession?: () => Promise<void>;
+};
+
+export interface BackendSpec {
+  index: number;
+  name: string;
+  transport: TransportKind;
+  timeoutMs: number;
+  /** false: a dead backend is not restarted (wrap: its exit ends mcp-warden). */
+  restart: { initialDelayMs: number; maxDelayMs: number } | false;
+  createTransport(): BackendTransport;
+}
+
+export interface BackendEvents {
+  /**
+   * An answer to `ex` (which allows it: ex.answerAsText) as the backend's line, unparsed, with the
+   * client's id spliced in. Returns false when it must be parsed after all (e.g. the audit now records).
+   */
+  onAnswerText(backend: BackendConnection, ex: Exchange, line: string): boolean;
+  /** `line`: the message's text as received, when the transport keeps it. */
+  onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined, line: string | undefined): void;
+  /** A forwarded request will get no answer from the backend (death, timeout, send failure). */
+  onFailed(backend: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void;
+  onServerRequest(backend: BackendConnection, message: RpcMessage): void;
+  onNotification(backend: BackendConnection, message: RpcMessage): void;
+  /** The backend came back after a restart. */
+  onRecovered(backend: BackendConnection): void;
+  /** The backend is gone for good (restarts off). */
+  onExit(backend: BackendConnection, exit: ChildExit | undefined): void;
+}
