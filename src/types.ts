@@ -174,9 +174,10 @@ export interface AuditRecord {
 export interface Recorder {
   /**
    * Accepts one record. Returns synchronously when the record is safely handed off (durable against
-   * a crash of this process once it returns, or queued within the bound); returns a promise only
-   * when back-pressure applies, which the caller awaits before answering. Throws (or rejects) when
-   * the record cannot be accepted and the configured policy is to fail closed.
+   * a crash of this process once it returns, or queued within the bound); returns a promise when
+   * back-pressure applies or when the record is written together with others of the same turn,
+   * which the caller awaits before answering. Throws (or rejects) when the record cannot be
+   * accepted (journal write failed, or back-pressure with fail-closed): the caller must not answer.
    */
   record(entry: AuditRecord): void | Promise<void>;
   close(): Promise<void>;

@@ -195,15 +195,24 @@ describe('audit store', () => {
   it('fail-closed back-pressure throws instead of dropping; block returns a promise that settles', async () => {
     const path = `${tmp.dir}/audit.db`;
     store = openAuditStore(auditConfig(path, { maxQueue: 5, backpressure: 'fail-closed', flushIntervalMs: 10_000 }));
-    for (let i = 0; i < 5; i++) expect(store.record(sampleRecord({ requestId: i }))).toBeUndefined();
+    // One turn: the first record is written at once, the next four together at the end of the turn.
+    const accepted = Array.from({ length: 5 }, (_, i) => store!.record(sampleRecord({ requestId: i })));
+    expect(accepted[0]).toBeUndefined();
     expect(() => store!.record(sampleRecord({ requestId: 99 }))).toThrow(AuditBackpressureError);
+    await Promise.all(accepted);
     await store.flush();
     expect(store.record(sampleRecord({ requestId: 5 }))).toBeUndefined();
     await store.close();
     store = openAuditStore(auditConfig(path, { maxQueue: 3, backpressure: 'block', flushIntervalMs: 20 }));
     const results = Array.from({ length: 6 }, (_, i) => store!.record(sampleRecord({ requestId: 100 + i })));
-    expect(results.slice(0, 3).every((r) => r === undefined)).toBe(true);
-    expect(results.slice(3).every((r) => r instanceof Promise)).toBe(true);
+    expect(results[0]).toBeUndefined();
+    expect(results.slice(1).every((r) => r instanceof Promise)).toBe(true);
+    // Within the bound: settles once the turn's lines are in the journal, before the writer commits anything.
+    await results[2];
+    expect(store.queued).toBe(6);
+    // Beyond it: settles only once the writer is back within the bound.
+    await results[5];
+    expect(store.queued).toBeLessThanOrEqual(3);
     await Promise.all(results);
     await store.flush();
     expect(store.stats().total).toBe(12);
@@ -215,8 +224,9 @@ describe('audit store', () => {
     store = openAuditStore(auditConfig(path, { flushIntervalMs: 60_000 }));
     for (let i = 0; i < 3; i++) store.record(sampleRecord({ requestId: i }));
     await store.flush();
-    // These stay in the journal only: the flush interval is long and nothing flushes them.
-    for (let i = 3; i < 8; i++) store.record(sampleRecord({ requestId: i }));
+    // These stay in the journal only: the flush interval is long and nothing flushes them. (Their
+    // record() settles once they are in the journal: only then would their answers go out.)
+    await Promise.all(Array.from({ length: 5 }, (_, i) => store!.record(sampleRecord({ requestId: 3 + i }))));
     const peek = new Database(path, { readonly: true });
     expect(peek.prepare('SELECT COUNT(*) AS n FROM audit_log').get()).toEqual({ n: 3 });
     peek.close();

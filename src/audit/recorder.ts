@@ -1,10 +1,14 @@
 /**
- * The Recorder the proxy calls once per request. record() redacts and serializes the entry, appends
- * it to the journal with one write() (durable against a process kill from then on) and queues it;
- * every flushIntervalMs the queued lines go to the writer thread as one batch. Back-pressure is
- * explicit: past maxQueue uncommitted rows, `block` makes record() return a promise that settles
- * when the writer catches up, `fail-closed` makes it throw (the proxy then denies). Nothing is
- * ever dropped.
+ * The Recorder the proxy calls once per request. record() redacts and serializes the entry and
+ * appends it to the journal (durable against a process kill from then on) and queues it; every
+ * flushIntervalMs the queued lines go to the writer thread as one batch. The first record of a
+ * turn of the event loop is written at once (record() returns undefined: answer now); the records
+ * that follow in the same turn (e.g. the answers of one chunk a backend wrote) are written together
+ * with one write() when the turn's synchronous work ends, and record() returns a promise that
+ * settles once they are in the journal (rejects if that write failed: the caller must not answer).
+ * Back-pressure is explicit: past maxQueue uncommitted rows, `block` makes record() return a
+ * promise that settles when the writer catches up, `fail-closed` makes it throw (the proxy then
+ * denies). Nothing is ever dropped.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
@@ -41,7 +45,7 @@ export interface RecorderOptions {
   onClosed?: () => void;
 }
 
-/** Lines are posted early once this many are queued, so one batch never grows unbounded. */
+/** Lines are posted early once this many writes are queued, so one batch never grows unbounded. */
 const MAX_BATCH_LINES = 4096;
 const CLOSE_TIMEOUT_MS = 10_000;
 const WORKER_RESTART_MS = 500;
@@ -49,6 +53,21 @@ const WORKER_RESTART_MS = 500;
 interface Waiter {
   seq: number;
   resolve: () => void;
+}
+
+/** Journal lines recorded in one turn, written together; `written` settles after their write(). */
+class TurnBatch {
+  text = '';
+  readonly written: Promise<void>;
+  resolve!: () => void;
+  reject!: (err: unknown) => void;
+
+  constructor(readonly firstSeq: number) {
+    this.written = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 export class AuditRecorder implements Recorder {
@@ -62,6 +81,10 @@ export class AuditRecorder implements Recorder {
   private readonly timer: NodeJS.Timeout;
   private readonly redactor: Redactor;
   private closing: Promise<void> | undefined;
+  /** A record was written in this turn of the event loop (endTurn is queued). */
+  private turnOpen = false;
+  /** Records of this turn after its first, written by writeTurn(). */
+  private turn: TurnBatch | undefined;
 
   constructor(private readonly options: RecorderOptions) {
     // Journal sequence numbers: this process's own count; the writer assigns the rows' chain seq.
@@ -81,20 +104,58 @@ export class AuditRecorder implements Recorder {
   record(entry: AuditRecord): void | Promise<void> {
     if (this.closing) throw new Error('audit recorder is closed');
     const queued = this.seq - this.committedSeq;
-    if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
+    const max = this.options.maxQueue;
+    if (queued >= max && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
     const seq = this.seq + 1;
     const line = `${seq} ${journalBody(entry, this.redactor, this.options.maxPayloadBytes, entry.resultJson)}\n`;
-    this.options.spool.append(line, seq);
+    if (!this.turnOpen) {
+      // Throws on an I/O error (disk full): nothing was recorded, the caller refuses the call.
+      this.options.spool.append(line, seq);
+      this.seq = seq;
+      this.queue(line);
+      this.turnOpen = true;
+      queueMicrotask(this.endTurn);
+      if (queued >= max) return this.waitFor(seq - max);
+      return;
+    }
+    if (this.turn === undefined) this.turn = new TurnBatch(seq);
+    this.turn.text += line;
     this.seq = seq;
-    this.pending.push(line);
-    if (this.pending.length >= MAX_BATCH_LINES) this.post();
-    if (queued >= this.options.maxQueue) return this.waitFor(seq - this.options.maxQueue);
+    return queued >= max ? this.turn.written.then(() => this.waitFor(seq - max)) : this.turn.written;
   }
 
   /** Resolves once every row recorded so far is committed to the database. */
   flush(): Promise<void> {
+    this.writeTurn();
     this.post();
     return this.waitFor(this.seq);
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnOpen = false;
+    this.writeTurn();
+  };
+
+  /** Writes the records batched in this turn with one write(), then lets their callers answer. */
+  private writeTurn(): void {
+    const turn = this.turn;
+    if (turn === undefined) return;
+    this.turn = undefined;
+    try {
+      this.options.spool.append(turn.text, this.seq);
+    } catch (err) {
+      // None of them is in the journal: their calls are refused, and their numbers are used again.
+      this.seq = turn.firstSeq - 1;
+      turn.reject(err);
+      return;
+    }
+    this.queue(turn.text);
+    turn.resolve();
+  }
+
+  private queue(text: string): void {
+    this.pending.push(text);
+    if (this.pending.length >= MAX_BATCH_LINES) this.post();
   }
 
   close(): Promise<void> {
@@ -104,6 +165,7 @@ export class AuditRecorder implements Recorder {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.writeTurn();
     this.post();
     this.worker.ref();
     const done = new Promise<boolean>((resolve) => {

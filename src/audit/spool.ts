@@ -6,7 +6,7 @@
  * journal left by a process that is gone is imported by the next process that opens the database.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Segments are rotated once they pass this size, then deleted when all their lines are committed. */
@@ -85,6 +85,8 @@ export class Spool {
   private nextNumber = 1;
   /** Committed segments being deleted in the background; close() finishes the job synchronously. */
   private readonly removing = new Set<string>();
+  /** The active segment may end in a partial line (a failed write could not be cut off). */
+  private torn = false;
 
   constructor(private readonly dbPath: string) {
     this.active = this.openSegment();
@@ -97,19 +99,48 @@ export class Spool {
     return { file, lastSeq: 0 };
   }
 
-  /** Appends one line (ending in "\n") with one write(); throws on I/O errors (disk full). */
-  append(line: string, seq: number): void {
-    this.activeBytes += writeSync(this.fd, line);
+  /**
+   * Appends lines (each ending in "\n"; `seq`: the last one's number) with one write(); throws on
+   * I/O errors (disk full) and on a short write, after cutting off what part of them was written.
+   */
+  append(lines: string, seq: number): void {
+    if (this.torn) this.rotate();
+    let written: number;
+    try {
+      written = writeSync(this.fd, lines);
+    } catch (err) {
+      this.cutTail();
+      throw err;
+    }
+    if (written !== lines.length && written !== Buffer.byteLength(lines)) {
+      this.cutTail();
+      throw new Error(`audit journal: short write (${written} bytes) to ${this.active.file}`);
+    }
+    this.activeBytes += written;
     this.active.lastSeq = seq;
+  }
+
+  /** Removes a partly written line; if that fails too, the next append starts a new segment. */
+  private cutTail(): void {
+    try {
+      ftruncateSync(this.fd, this.activeBytes);
+    } catch {
+      this.torn = true;
+    }
+  }
+
+  private rotate(): void {
+    const previous = this.active;
+    const previousFd = this.fd;
+    this.active = this.openSegment(); // on a failure (throws) the current segment stays in use
+    closeSync(previousFd);
+    this.closed.push(previous);
+    this.torn = false;
   }
 
   /** Called after lines up to `seq` are committed: rotates a large segment and deletes committed ones. */
   committed(seq: number): void {
-    if (this.activeBytes >= SEGMENT_BYTES) {
-      closeSync(this.fd);
-      this.closed.push(this.active);
-      this.active = this.openSegment();
-    }
+    if (this.activeBytes >= SEGMENT_BYTES) this.rotate();
     while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) this.removeInBackground(this.closed.shift()!.file);
   }
 

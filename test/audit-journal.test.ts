@@ -1,0 +1,123 @@
+/**
+ * The journal's write per turn: the first record of a turn of the event loop is in the journal when
+ * record() returns; the records after it in the same turn are written together when the turn's
+ * synchronous work ends, and their promises settle only after that write (a caller answers only
+ * then). A failed write refuses exactly the records it carried (their promises reject, or record()
+ * throws for the first of a turn), and the recorder goes on without holes in its numbering.
+ */
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAuditReader } from '../src/audit/index.js';
+import { AuditRecorder } from '../src/audit/recorder.js';
+import { configureWriter, migrate } from '../src/audit/schema.js';
+import { listJournals, Spool } from '../src/audit/spool.js';
+import { sampleRecord, tempDir } from './helpers/audit.js';
+
+/** A journal whose next write can be made to fail as on a full disk (the real file otherwise). */
+class DiskFullOnce extends Spool {
+  failNext = false;
+  override append(lines: string, seq: number): void {
+    if (this.failNext) {
+      this.failNext = false;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }
+    super.append(lines, seq);
+  }
+}
+
+function journalText(dbPath: string): string {
+  return listJournals(dbPath)
+    .flatMap((j) => j.files.map((f) => readFileSync(f, 'utf8')))
+    .join('');
+}
+
+describe('audit journal writes per turn', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  beforeEach(() => {
+    tmp = tempDir();
+    path = `${tmp.dir}/audit.db`;
+    const init = new Database(path);
+    configureWriter(init);
+    migrate(init);
+    init.close();
+  });
+  afterEach(() => tmp.cleanup());
+
+  function recorder(spool: Spool): AuditRecorder {
+    return new AuditRecorder({
+      dbPath: path,
+      spool,
+      redactFields: ['password'],
+      maxPayloadBytes: 1024,
+      flushIntervalMs: 60_000,
+      maxQueue: 1000,
+      backpressure: 'block',
+      retentionIntervalMs: 60_000,
+      writerNice: 0,
+    });
+  }
+
+  it('writes the first record of a turn at once and the others of the turn together before their promises settle', async () => {
+    const rec = recorder(new Spool(path));
+    try {
+      const first = rec.record(sampleRecord({ requestId: 'a' }));
+      expect(first).toBeUndefined();
+      expect(journalText(path).split('\n').filter(Boolean)).toHaveLength(1);
+      const later = ['b', 'c', 'd'].map((id) => rec.record(sampleRecord({ requestId: id })));
+      for (const p of later) expect(p).toBeInstanceOf(Promise);
+      // Not yet in the journal: their answers must wait.
+      expect(journalText(path)).not.toContain('"\\"b\\""');
+      await Promise.all(later);
+      expect(journalText(path)).toContain('"\\"b\\""');
+      const lines = journalText(path).split('\n').filter(Boolean);
+      expect(lines.map((l) => Number(l.slice(0, l.indexOf(' '))))).toEqual([1, 2, 3, 4]);
+      // The next turn starts over: its first record is written at once.
+      expect(rec.record(sampleRecord({ requestId: 'e' }))).toBeUndefined();
+      expect(journalText(path).split('\n').filter(Boolean)).toHaveLength(5);
+      await rec.flush();
+    } finally {
+      await rec.close();
+    }
+    const reader = openAuditReader(path);
+    try {
+      expect(reader.query({ order: 'asc' }).rows.map((r) => r.requestId)).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(reader.verify().ok).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('refuses exactly the records of a failed write, then goes on without holes', async () => {
+    const spool = new DiskFullOnce(path);
+    const rec = recorder(spool);
+    try {
+      expect(rec.record(sampleRecord({ requestId: 'kept-1' }))).toBeUndefined();
+      const batched = [rec.record(sampleRecord({ requestId: 'lost-1' })), rec.record(sampleRecord({ requestId: 'lost-2' }))];
+      spool.failNext = true;
+      const outcomes = await Promise.allSettled(batched);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      expect((outcomes[0] as PromiseRejectedResult).reason.code).toBe('ENOSPC');
+      // The first record of a turn: record() itself throws.
+      spool.failNext = true;
+      expect(() => rec.record(sampleRecord({ requestId: 'lost-3' }))).toThrow(/ENOSPC/);
+      await Promise.resolve();
+      await new Promise((r) => setImmediate(r));
+      expect(rec.record(sampleRecord({ requestId: 'kept-2' }))).toBeUndefined();
+      await rec.record(sampleRecord({ requestId: 'kept-3' }));
+      // flush() settles: the refused records left no gap in the numbers the writer waits for.
+      await rec.flush();
+      expect(rec.queued).toBe(0);
+    } finally {
+      await rec.close();
+    }
+    const reader = openAuditReader(path);
+    try {
+      expect(reader.query({ order: 'asc' }).rows.map((r) => r.requestId)).toEqual(['kept-1', 'kept-2', 'kept-3']);
+      expect(reader.verify().ok).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+});
