@@ -19,20 +19,15 @@ reads_secrets if lower(args.resourceType) in {"secret", "secrets"}
 reads_secrets if {
 	tool == "kubectl_generic"
 	some token in generic_tokens
-	lower(token) in {"secret", "secrets"}
+	secret_word(lower(token))
 }
 
-reads_secrets if {
-	tool == "kubectl_generic"
-	some token in generic_tokens
-	startswith(lower(token), "secret/")
-}
+# "secret", "secrets", or a named one: "secret/x", "secrets/x".
+secret_word(word) if word in {"secret", "secrets"}
 
-reads_secrets if {
-	tool == "kubectl_generic"
-	some token in generic_tokens
-	startswith(lower(token), "secrets/")
-}
+secret_word(word) if startswith(word, "secret/")
+
+secret_word(word) if startswith(word, "secrets/")
 
 deny contains "Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)" if {
 	input.phase == "request"
@@ -60,17 +55,17 @@ generic_flag_names contains trim_left(key, "-") if {
 }
 
 deny contains sprintf("Flag '--%s' is not allowed (it changes kubectl's identity or cluster)", [name]) if {
-	input.phase == "request"
 	tool == "kubectl_generic"
+	input.phase == "request"
 	some name in generic_flag_names
 	name in forbidden_flags
 	applies
 }
 
 deny contains sprintf("Context '%s' is not allowed (allowed: %s)", [args.context, concat(", ", sort(settings.allowed_contexts))]) if {
-	input.phase == "request"
 	is_string(args.context)
 	args.context != ""
+	input.phase == "request"
 	settings.allowed_contexts
 	not args.context in settings.allowed_contexts
 	applies

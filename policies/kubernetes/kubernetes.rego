@@ -176,16 +176,16 @@ deny contains sprintf("Operation '%s' is not recognized: denied", [verb]) if {
 }
 
 deny contains sprintf("Tool '%s' is not recognized by the kubernetes pack: denied", [input.tool.name]) if {
-	applies
 	input.tool
 	not known_tool
+	applies
 }
 
 deny contains sprintf("Operation of tool '%s' could not be determined from its arguments: denied", [input.tool.name]) if {
-	applies
-	input.phase != "list"
 	tool in argument_verb_tools
+	input.phase != "list"
 	not verb
+	applies
 }
 
 # Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on

@@ -83,17 +83,17 @@ deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowe
 }
 
 deny contains sprintf("All namespaces (--all-namespaces) is not allowed (allowed: %s)", [allowed_text]) if {
+	all_namespaces
 	restricted
 	input.phase == "request"
 	input.tool
 	applies
-	all_namespaces
 }
 
 # Resources k8s://<namespace>/<kind> are namespaced too.
 deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowed_text]) if {
-	restricted
 	startswith(input.resource.uri, "k8s://")
+	restricted
 	applies
 	ns := split(substring(input.resource.uri, 6, -1), "/")[0]
 	not ns in allowed_namespaces
