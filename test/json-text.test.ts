@@ -47,6 +47,7 @@ describe('isSingleJsonObject', () => {
       '{"a":1e}',
       '{"a":tru}',
       '{"a":"\\x"}',
+      '{"a":"b}',
       '{"a":"\\u12G4"}',
       '{"a":"tab\there"}',
       '{"a":[1,]}',

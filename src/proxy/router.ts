@@ -8,16 +8,19 @@
 import type { BackendConnection } from './backend.js';
 import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
-import { denyAnswer, isEnforcedDeny } from './intercept.js';
-import { compactToolCallId, errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
-import type { Exchange } from './intercept.js';
 import { isSingleJsonObject } from '../transport/json-text.js';
+import type { InterceptContext } from '../types.js';
+import { denyAnswer, isEnforcedDeny, type Exchange } from './intercept.js';
+import { compactToolCallId, errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
 import { decodeCursor } from './namespace.js';
 import type { ClientSession } from './session.js';
 
 type Params = Record<string, unknown>;
 
 export class RequestRouter {
+  /** The context every unparsed tools/call shares (nobody reads it; completeContext gives one its own). */
+  private unparsedContext: InterceptContext | undefined;
+
   constructor(private readonly s: ClientSession) {}
 
   toolCall(msg: RpcMessage, params: Params, bytes: number | undefined): void {
@@ -56,7 +59,7 @@ export class RequestRouter {
     const id = compactToolCallId(text);
     if (id < 0 || !isSingleJsonObject(text)) return false;
     const b = s.backends[0]!;
-    const ex = s.exchangeOf(id, s.context('tools/call', undefined, b), allow);
+    const ex = s.exchangeOf(id, (this.unparsedContext ??= s.context('tools/call', undefined, b)), allow);
     ex.unparsedRequest = text;
     ex.answerAsText = s.answerAsText(ex);
     return b.forwardText(ex, text);
@@ -69,9 +72,10 @@ export class RequestRouter {
     ex.unparsedRequest = undefined;
     const params = (JSON.parse(text) as RpcMessage).params ?? {};
     const b = this.s.backends[0]!;
-    ex.ctx.params = params;
-    ex.ctx.tool = b.tools.get(params.name as string) ?? { name: String(params.name), backendName: String(params.name) };
-    ex.ctx.arguments = params.arguments;
+    const ctx = this.s.context('tools/call', params, b);
+    ctx.tool = b.tools.get(params.name as string) ?? { name: String(params.name), backendName: String(params.name) };
+    ctx.arguments = params.arguments;
+    ex.ctx = ctx;
   }
 
   private toolCallOn(msg: RpcMessage, params: Params, b: BackendConnection, backendName: string, bytes: number | undefined): void {

@@ -31,8 +31,12 @@ function isHex(c: number): boolean {
   return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
+/** A control character or a backslash: a line without any has only plain strings (no escapes to check). */
+const NOT_PLAIN = /[\x00-\x1f\\]/;
+
 /** Index just past the string starting at `i` (a quote), or -1 if it is not a valid JSON string. */
-function skipString(s: string, i: number, n: number): number {
+function skipString(s: string, i: number, n: number, plain: boolean): number {
+  if (plain) return s.indexOf('"', i + 1) + 1 || -1;
   i++;
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -81,8 +85,8 @@ function skipNumber(s: string, i: number, n: number): number {
 }
 
 /** Bit of a top-level member name the JSON-RPC layer reads (0: another name; -1: a name with an escape, which could spell one). */
-function memberBit(s: string, start: number, end: number): number {
-  for (let j = start; j < end; j++) if (s.charCodeAt(j) === 0x5c) return -1;
+function memberBit(s: string, start: number, end: number, plain: boolean): number {
+  if (!plain) for (let j = start; j < end; j++) if (s.charCodeAt(j) === 0x5c) return -1;
   switch (end - start) {
     case 2:
       return s.startsWith('id', start) ? 1 : 0;
@@ -104,6 +108,7 @@ export function isSingleJsonObject(s: string): boolean {
   let i = 0;
   while (i < n && isSpace(s.charCodeAt(i))) i++;
   if (s.charCodeAt(i) !== 0x7b) return false;
+  const plain = !NOT_PLAIN.test(s);
   let depth = 0;
   let seen = 0;
   let expect = VALUE;
@@ -125,7 +130,7 @@ export function isSingleJsonObject(s: string): boolean {
         expect = c === 0x7b ? FIRST_KEY : FIRST_ITEM;
         continue;
       }
-      if (c === 0x22) i = skipString(s, i, n);
+      if (c === 0x22) i = skipString(s, i, n, plain);
       else if (c === 0x2d || isDigit(c)) i = skipNumber(s, i, n);
       else if (c === 0x74 && s.startsWith('true', i)) i += 4;
       else if (c === 0x66 && s.startsWith('false', i)) i += 5;
@@ -142,10 +147,10 @@ export function isSingleJsonObject(s: string): boolean {
       }
       if (c !== 0x22) return false;
       const start = i;
-      i = skipString(s, i, n);
+      i = skipString(s, i, n, plain);
       if (i < 0) return false;
       if (depth === 1) {
-        const bit = memberBit(s, start + 1, i - 1);
+        const bit = memberBit(s, start + 1, i - 1, plain);
         if (bit < 0 || (seen & bit) !== 0) return false;
         seen |= bit;
       }
