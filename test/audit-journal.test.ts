@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAuditReader } from '../src/audit/index.js';
+import { openAuditReader, Redactor } from '../src/audit/index.js';
+import { journalBody, rowFromBody } from '../src/audit/journal-line.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { listJournals, Spool } from '../src/audit/spool.js';
@@ -116,6 +117,49 @@ describe('audit journal writes per turn', () => {
     try {
       expect(reader.query({ order: 'asc' }).rows.map((r) => r.requestId)).toEqual(['kept-1', 'kept-2', 'kept-3']);
       expect(reader.verify().ok).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('writes each journal line exactly as the canonical line verify recomputes (JSON.stringify of the columns)', async () => {
+    const texts = ['a', '', 'quote"s', 'back\\slash', 'tab\there', 'nl\nx', '\ud800lone', 'emoji 😀', 'ü', '\u2028', '\x01', undefined];
+    const numbers = [0, -0, 1.5, 2.4999, 1e21, -7, Number.NaN, Number.POSITIVE_INFINITY, undefined];
+    const pick = <T>(list: T[], i: number): T => list[(i * 7919 + 13) % list.length]!;
+    const redactor = new Redactor(['password']);
+    const records = Array.from({ length: 400 }, (_, i) =>
+      sampleRecord({
+        time: pick([Date.now(), 1.7, Number.NaN], i),
+        clientId: pick(texts, i + 1) ?? 'c',
+        sessionId: pick(texts, i + 2) ?? 's',
+        backend: pick(texts, i + 3),
+        requestId: pick([1, 'x"y', '\ud800', undefined, 2.5], i),
+        tool: pick(texts, i + 4),
+        arguments: pick([undefined, { a: pick(texts, i + 5) }, { password: 'p' }, [1, 2]], i),
+        reasons: pick([[], ['r1', 'q"']], i),
+        errorCode: pick(numbers, i + 1),
+        errorMessage: pick(texts, i + 6),
+        isError: pick([true, false, undefined], i),
+        result: pick([undefined, { x: pick(texts, i + 7) }, 'text'], i),
+        decisionMicros: pick(numbers, i + 2) ?? 0,
+        backendMicros: pick(numbers, i + 3),
+        redact: pick([undefined, [{ pattern: 'a+' }]], i),
+      }),
+    );
+    for (const record of records) {
+      const [canonical, values] = rowFromBody(1, journalBody(record, redactor, 64))!;
+      expect(canonical).toBe(`${JSON.stringify(values.slice(0, -2))}\t${values.at(-2) ?? ''}\t${values.at(-1) ?? ''}`);
+    }
+    const rec = recorder(new Spool(path));
+    try {
+      for (const record of records.slice(0, 60)) await rec.record(record);
+      await rec.flush();
+    } finally {
+      await rec.close();
+    }
+    const reader = openAuditReader(path);
+    try {
+      expect(reader.verify()).toMatchObject({ ok: true, rows: 60 });
     } finally {
       reader.close();
     }

@@ -44,8 +44,9 @@ export function journalBody(entry: AuditRecord, redactor: Redactor, cap: number,
   const message = entry.errorMessage;
   const id = entry.requestId;
   const reasons = entry.reasons;
+  // NOT NULL columns never get null: one row the database refuses would hold up every row after it.
   const scalars: ScalarValues = [
-    Math.round(entry.time),
+    int(entry.time) ?? Date.now(),
     text(entry.clientId)!,
     text(entry.clientName)!,
     entry.authMethod,
