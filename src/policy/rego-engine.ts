@@ -10,6 +10,13 @@ import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type Decision
 
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
 
+/**
+ * Members of the input document that are the same immutable objects request after request (input.ts
+ * builds the client, tool and session documents once per object; backend is the proxy's own per
+ * session): rule values that read only these are kept while they stay the same objects.
+ */
+const STABLE_INPUT = ['client', 'tool', 'session', 'backend'] as const;
+
 /** evaluation errors become PolicyEvalError with their location */
 function guardEval<T>(f: () => T): T {
   try {
@@ -33,7 +40,7 @@ class RegoPolicy implements CompiledPolicy {
     private readonly packagePath: string[],
   ) {
     const refs = (phase: 'request' | 'response') => PHASE_RULES[phase].map((rule) => `data.${packagePath.join('.')}.${rule}`);
-    this.phases = { request: policy.prepareRules(refs('request')), response: policy.prepareRules(refs('response')) };
+    this.phases = { request: policy.prepareRules(refs('request'), { stable: STABLE_INPUT }), response: policy.prepareRules(refs('response'), { stable: STABLE_INPUT }) };
   }
 
   evaluatePhase(phase: 'request' | 'response', input: Record<string, unknown>): DecisionValues {

@@ -99,9 +99,13 @@ export class Policy {
     return rows;
   }
 
-  /** several rules (e.g. allow and deny of one package) evaluated together, in one query per input */
-  prepareRules(refs: string[], opts: { strict?: boolean; print?: (msg: string) => void } = {}): PreparedRules {
-    return new PreparedRules(this, refs, opts.strict ?? false, opts.print);
+  /**
+   * several rules (e.g. allow and deny of one package) evaluated together, in one query per input.
+   * stable: top-level input members the caller passes as the same immutable objects query after
+   * query (rule values that read only those are kept while they are the same objects)
+   */
+  prepareRules(refs: string[], opts: { strict?: boolean; print?: (msg: string) => void; stable?: readonly string[] } = {}): PreparedRules {
+    return new PreparedRules(this, refs, opts.strict ?? false, opts.print, opts.stable);
   }
 
   /**
@@ -173,6 +177,7 @@ export class PreparedRules {
     refs: string[],
     strict: boolean,
     print?: (msg: string) => void,
+    stable?: readonly string[],
   ) {
     this.paths = refs.map((ref) => {
       const segs = ref.split('.');
@@ -181,7 +186,7 @@ export class PreparedRules {
     });
     this.nodes = this.paths.map((path) => policy.compiled.root.find(path));
     this.ctx = new QueryContext(strict, print);
-    this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx }, undefined, policy.data);
+    this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx, stable }, undefined, policy.data);
   }
 
   /** the value of each rule for this input, in the order of the refs (undefined: undefined) */

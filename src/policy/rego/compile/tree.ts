@@ -52,6 +52,8 @@ export class RuleNode {
   cacheVal: unknown = undefined;
   /** evaluator: the value kept across queries when the rules here are input-free (topdown/static.ts) */
   kept: unknown = undefined;
+  /** evaluator: the value kept while the stable input roots it reads are the same (topdown/partial.ts) */
+  partial: unknown = undefined;
   /** rules (not functions) are defined at this node; kept current by update() */
   hasRules = false;
   /** functions are defined at this node */

@@ -20,6 +20,8 @@ export class Evaluator {
   st: EvalState;
   /** the rule being evaluated (rego.metadata.*) */
   rule: CRule | null = null;
+  /** stable input roots (EvalOptions.stable), null when none */
+  readonly stable: readonly string[] | null;
   constructor(
     readonly root: RuleNode,
     readonly opts: EvalOptions,
@@ -27,6 +29,7 @@ export class Evaluator {
     data: Value,
   ) {
     this.st = { input, data, shadow: null, gen: nextGen(), mocks: null };
+    this.stable = opts.stable !== undefined && opts.stable.length > 0 ? opts.stable : null;
   }
 
   evalBody(body: Expr[], i: number, f: Frame, k: K): boolean {

@@ -7,6 +7,7 @@ import { RegoEvalError } from './errors.js';
 import { UNDEF, type Frame } from './state.js';
 import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
+import { keepPartial, NOT_SET, partialEntry, partialValue } from './partial.js';
 import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickClause } from './steps.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
@@ -74,7 +75,8 @@ function defaultValue(ev: Evaluator, node: RuleNode): Value | undefined {
 
 let depth = 0;
 
-/** value of the rules defined at node (cached per query; input-free nodes across queries) */
+/** value of the rules defined at node (cached per query; input-free nodes, and nodes reading only
+ * stable input roots, across queries) */
 export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
   if (node.cacheGen === ev.st.gen) {
     const c = node.cacheVal;
@@ -86,6 +88,16 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
     node.cacheGen = ev.st.gen;
     node.cacheVal = old;
     return old === UNDEF ? undefined : (old as Value);
+  }
+  // a value that depends on the stable parts of the input only (partial.ts)
+  const part = keeps === null ? partialEntry(ev, node) : null;
+  if (part !== null) {
+    const pv = partialValue(ev, part);
+    if (pv !== NOT_SET) {
+      node.cacheGen = ev.st.gen;
+      node.cacheVal = pv;
+      return pv === UNDEF ? undefined : (pv as Value);
+    }
   }
   if (++depth > 2000) {
     depth = 0;
@@ -102,6 +114,7 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   node.cacheGen = ev.st.gen;
   node.cacheVal = v === undefined ? UNDEF : v;
   if (keeps !== null) keep(ev, keeps, node.cacheVal);
+  else if (part !== null) keepPartial(ev, part, node.cacheVal);
   return v;
 }
 

@@ -36,4 +36,10 @@ export function nextGen(): number {
 export interface EvalOptions {
   strict: boolean;
   ctx: BuiltinContext;
+  /**
+   * top-level input members that the caller passes as the same immutable values query after
+   * query (e.g. ['client', 'tool']): rule values that read only these are kept across queries
+   * while they are the same (topdown/partial.ts)
+   */
+  stable?: readonly string[];
 }

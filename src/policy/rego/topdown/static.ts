@@ -28,7 +28,7 @@ const VOLATILE = new Set([
 ]);
 const VOLATILE_PREFIXES = ['time.', 'rand.', 'uuid.'];
 
-function volatileBuiltin(target: CallTarget): boolean {
+export function volatileBuiltin(target: CallTarget): boolean {
   if (target.kind !== 'builtin') return false;
   const def = target.def;
   if (def.nondeterministic === true || VOLATILE.has(def.name)) return true;
