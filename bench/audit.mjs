@@ -2,8 +2,8 @@
 /**
  * Audit recorder throughput (issue 7, goal >= 20,000 rows/s sustained): records N realistic rows
  * through the real recorder (redaction, journal write, writer thread, SQLite transactions, hash
- * chain) into a fresh database, yielding to the event loop every 500 rows as a proxy would, and
- * waits until every row is committed. Reports committed rows/s and the cost of record() itself
+ * chain) into a fresh database, in turns of 16 rows (the answers of one chunk), yielding to the
+ * event loop every 500 rows, and waits until every row is committed. Reports committed rows/s and the cost of record() itself
  * (the only part on a call's path). Exported as bench() for bench/run.mjs; runnable alone:
  *   npm run build && node bench/audit.mjs [--quick]
  */
@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const GOAL_ROWS_PER_S = 20_000;
+const TURN = 16;
 
 function makeRecord(i) {
   const deny = i % 10 === 0;
@@ -54,19 +55,27 @@ export async function bench({ quick = false, scale = 1 } = {}) {
     await store.flush();
 
     let recordNs = 0n;
-    let blocked = 0;
+    let deferred = 0;
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
+    // Records come in turns of TURN rows, as the answers of one chunk a backend wrote (the bench's
+    // concurrency 16); a record() that returns a promise (written with the rest of its turn, or
+    // back-pressure) is answered once it settles, as the proxy does.
+    let pendings = [];
     for (let i = 0; i < rows; i++) {
       const r0 = process.hrtime.bigint();
       const pending = store.record(makeRecord(i));
       recordNs += process.hrtime.bigint() - r0;
-      if (pending) {
-        blocked++;
-        await pending;
+      if (pending) pendings.push(pending);
+      if (i % TURN === TURN - 1 && pendings.length > 0) {
+        deferred += pendings.length;
+        await Promise.all(pendings);
+        pendings = [];
       }
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
     }
+    deferred += pendings.length;
+    await Promise.all(pendings);
     const accepted = process.hrtime.bigint();
     await store.flush();
     const t1 = process.hrtime.bigint();
@@ -83,7 +92,7 @@ export async function bench({ quick = false, scale = 1 } = {}) {
       rowsPerSecond: rowsPerS,
       acceptSeconds: Number((Number(accepted - t0) / 1e9).toFixed(3)),
       recordMicrosMean: Number(recordMicros.toFixed(2)),
-      blockedRecords: blocked,
+      deferredRecords: deferred,
       /** CPU of the whole process (both threads, including generating the records) per row. */
       cpuMicrosPerRow: Number(((cpu.user + cpu.system) / rows).toFixed(2)),
       loadAverage: os.loadavg()[0],
@@ -93,7 +102,7 @@ export async function bench({ quick = false, scale = 1 } = {}) {
     };
     result.text = [
       `audit recorder: ${rows} rows committed in ${result.seconds}s = ${rowsPerS.toLocaleString('en-US')} rows/s sustained`,
-      `  record() on the call path: ${result.recordMicrosMean} us/row mean; back-pressure waits: ${blocked}; chain verifies: ${verify.ok}`,
+      `  record() on the call path: ${result.recordMicrosMean} us/row mean; answered after a promise (turn batch or back-pressure): ${deferred}; chain verifies: ${verify.ok}`,
       `  CPU (both threads): ${result.cpuMicrosPerRow} us/row; machine: ${result.cores} cores, load average ${result.loadAverage.toFixed(1)}`,
       `  goal >= ${GOAL_ROWS_PER_S.toLocaleString('en-US')} rows/s: ${result.goal.met ? 'MET' : 'NOT MET'}`,
     ].join('\n');
