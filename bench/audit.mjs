@@ -3,8 +3,8 @@
  * Audit recorder throughput (issue 7, goal >= 20,000 rows/s sustained): records N realistic rows
  * through the real recorder (redaction, journal write, writer thread, SQLite transactions, hash
  * chain) into a fresh database, in turns of 16 rows (the answers of one chunk), yielding to the
- * event loop every 500 rows, and waits until every row is committed. Reports committed rows/s and the cost of record() itself
- * (the only part on a call's path). Exported as bench() for bench/run.mjs; runnable alone:
+ * event loop every 500 rows, and waits until every row is committed. Reports committed rows/s and
+ * the cost of record() itself (the only part on a call's path). Exported as bench() for bench/run.mjs; runnable alone:
  *   npm run build && node bench/audit.mjs [--quick]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
