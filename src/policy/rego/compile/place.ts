@@ -81,6 +81,7 @@ export function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
     constValue: undefined,
     setElem,
     quick: undefined,
+    guard: undefined,
   };
   if (rule.isDefault) {
     if (kind === 'func') {

@@ -27,8 +27,10 @@ export interface CRule {
   constValue: Value | undefined;
   /** multi-value rules with a dynamic ref (a[x] contains y): the element */
   setElem?: Term;
-  /** evaluator: the clauses compiled for direct evaluation (topdown/single.ts clausesOf) */
+  /** evaluator: the clauses compiled for direct evaluation (topdown/steps.ts clausesOf) */
   quick: unknown;
+  /** evaluator: the body's first test in compact form, or null (topdown/guard.ts) */
+  guard: unknown;
   /** rego.metadata.rule() / chain() values (rules with METADATA in their modules) */
   meta?: { rule: Value; chain: Value };
 }

@@ -8,6 +8,7 @@ import { UNDEF, type Frame } from './state.js';
 import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
 import { keepPartial, NOT_SET, partialEntry, partialValue } from './partial.js';
+import { guardFails, guardOf } from './guard.js';
 import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickClause } from './steps.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
@@ -157,7 +158,7 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
       const r = rules[j]!;
       if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
       ev.rule = r;
-      result = completeRule(ev, node, r, frameFor(r), result);
+      result = completeRule(ev, node, r, result);
     }
   } finally {
     ev.rule = outer;
@@ -166,9 +167,13 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
 }
 
 /** prior combined with the value of r's first clause (body, then else clauses) that has one */
-function completeRule(ev: Evaluator, node: RuleNode, r: CRule, f: Frame, prior: Value | undefined): Value | undefined {
+function completeRule(ev: Evaluator, node: RuleNode, r: CRule, prior: Value | undefined): Value | undefined {
+  const g = guardOf(r);
+  const from = g !== null && guardFails(ev, g) ? 1 : 0;
+  if (from > r.elses.length) return prior;
+  const f = frameFor(r);
   const clauses = clausesOf(r);
-  for (let c = 0; c < clauses.length; c++) {
+  for (let c = from; c < clauses.length; c++) {
     const cl = clauses[c]!;
     const i = runSteps(ev, cl.steps, 0, f);
     if (i < 0) continue;
@@ -206,6 +211,8 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   try {
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
+      const g = guardOf(r);
+      if (g !== null && guardFails(ev, g)) continue;
       ev.rule = r;
       const f = frameFor(r);
       const cl = clausesOf(r)[0]!;
