@@ -40,7 +40,8 @@ type State = 'new' | 'initializing' | 'ready' | 'failed' | 'closed';
 export class ClientSession implements BackendEvents {
   readonly backends: BackendConnection[];
   readonly catalog: Catalog;
-  readonly sessionCtx: InterceptContext['session'];
+  /** Replaced, never changed in place: input documents and policy caches key on this object. */
+  sessionCtx: InterceptContext['session'];
   state: State = 'new';
   readonly backendRefs: Array<{ name: string; transport: BackendSpec['transport'] }>;
   private readonly relay: ServerRelay;
@@ -351,7 +352,7 @@ export class ClientSession implements BackendEvents {
     }
     const version = answer.result?.protocolVersion;
     if (typeof version === 'string') {
-      this.sessionCtx.protocolVersion = version;
+      this.sessionCtx = { ...this.sessionCtx, protocolVersion: version };
       this.transport.setProtocolVersion?.(version);
     }
     this.state = answer.result ? 'ready' : 'failed';
