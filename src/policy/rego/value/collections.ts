@@ -9,6 +9,14 @@ import { canonicalKey } from './hash.js';
 
 type Prim = string | number | boolean | null;
 
+/** members up to which a set finds primitives by scanning its members instead of a native Set */
+const SMALL = 8;
+
+/** a member kept in the native Set (big integers beyond 2^53 are keyed canonically, as composites) */
+function isPrim(v: Value): v is Prim {
+  return (v === null || typeof v !== 'object') && !(typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v));
+}
+
 /** key used inside the maps: primitives as-is; composites as "\u0001" + canonical string in a separate map */
 export class RSet {
   private prim: Set<Prim> | null = null;
@@ -31,7 +39,7 @@ export class RSet {
       if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
         return this.comp !== null && this.comp.has(canonicalKey(v));
       }
-      return this.prim !== null && this.prim.has(v);
+      return this.prim !== null ? this.prim.has(v) : this.items.includes(v);
     }
     return this.comp !== null && this.comp.has(canonicalKey(v));
   }
@@ -40,9 +48,14 @@ export class RSet {
   add(v: Value): boolean {
     if (v === null || typeof v !== 'object') {
       if (!(typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))) {
-        if (this.prim === null) this.prim = new Set();
-        else if (this.prim.has(v)) return false;
-        this.prim.add(v);
+        if (this.prim !== null) {
+          if (this.prim.has(v)) return false;
+          this.prim.add(v);
+        } else {
+          // small sets find primitives by scanning (no Set to allocate); a Set from SMALL members on
+          if (this.items.includes(v)) return false;
+          if (this.items.length >= SMALL) this.prim = new Set(this.items.filter(isPrim)).add(v);
+        }
         this.push(v);
         return true;
       }
