@@ -119,29 +119,26 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   return v;
 }
 
-interface Selector {
-  ix: RuleIndex | null;
-  /** rule lists per candidate index list (shared, never mutated) */
-  lists: WeakMap<number[], CRule[]>;
-}
-
-const indexes = new WeakMap<readonly CRule[], Selector>();
+/** a rule list's index, kept on the list itself (no lookup in a side table per evaluation) */
+type Indexed = readonly CRule[] & { index?: RuleIndex | null };
+/** candidate index lists of an index, each with its rules (filled on first use) */
+type Candidates = number[] & { rules?: CRule[] };
 
 /** the rules of a list that may match the current input (rule indexing) */
 function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
   // the index assumes the equal/member builtins: not when some builtin is mocked by `with`
   if (rules.length < 4 || ev.st.mocks !== null) return rules;
-  let sel = indexes.get(rules);
-  if (sel === undefined) {
-    sel = { ix: buildIndex(rules), lists: new WeakMap() };
-    indexes.set(rules, sel);
+  let ix = (rules as Indexed).index;
+  if (ix === undefined) {
+    ix = buildIndex(rules);
+    Object.defineProperty(rules, 'index', { value: ix, enumerable: false, writable: false });
   }
-  if (sel.ix === null) return rules;
-  const c = candidates(sel.ix, ev.st.input);
-  let out = sel.lists.get(c);
+  if (ix === null) return rules;
+  const c = candidates(ix, ev.st.input) as Candidates;
+  let out = c.rules;
   if (out === undefined) {
     out = c.map((i) => rules[i]!);
-    sel.lists.set(c, out);
+    Object.defineProperty(c, 'rules', { value: out, enumerable: false, writable: false });
   }
   return out;
 }
