@@ -2,8 +2,9 @@
  * The policy decision's own cost, in process (issue 5): `decide()` of the built PolicyDecider
  * (dist/policy) for a `kubectl_get` tools/call, with the kubernetes pack (allowed_namespaces set,
  * so namespace rules run) and with an allow-all policy. Reports Decision.micros (the engine's
- * own measure) and wall time per call. Called by bench/run.mjs; skips with a reason when the
- * policy module is not built.
+ * own measure) and wall time per call, both with one context object reused and proxy-like (fresh
+ * arguments per call, other work between calls). Called by bench/run.mjs, or alone:
+ * `node bench/policy-decision.mjs [--quick]`; skips with a reason when the policy module is not built.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,14 +29,36 @@ const context = {
   arguments: { resourceType: 'pods', namespace: 'default' },
 };
 
-function time(decider, n) {
+const CALL_TEXT = JSON.stringify(context.params);
+
+/**
+ * As the proxy calls decide(): the same client, session, backend and tool objects, but params and
+ * arguments freshly parsed for each call, and other work between calls (about 1 MB of memory
+ * read, as the transport and the proxy do), so the policy's data is no longer all in the caches.
+ */
+function proxyLikeContext() {
+  const params = JSON.parse(CALL_TEXT);
+  return { ...context, params, arguments: params.arguments };
+}
+const otherMemory = new Float64Array(1 << 17);
+let sink = 0;
+function otherWork() {
+  for (let i = 0; i < otherMemory.length; i += 8) sink += otherMemory[i];
+}
+
+function time(decider, n, proxyLike = false) {
   const micros = new Float64Array(n);
   const wall = new Float64Array(n);
   let allowed = 0;
   let last;
   for (let i = 0; i < n; i++) {
+    let ctx = context;
+    if (proxyLike) {
+      otherWork();
+      ctx = proxyLikeContext();
+    }
     const t0 = performance.now();
-    last = decider.decide(context);
+    last = decider.decide(ctx);
     wall[i] = (performance.now() - t0) * 1000;
     micros[i] = last.micros;
     if (last.allowed) allowed++;
@@ -80,18 +103,27 @@ export async function bench({ quick = false } = {}) {
     const results = {};
     for (const [name, d] of Object.entries(deciders)) {
       time(d, Math.min(2000, n)); // warm-up
-      const rounds = [1, 2, 3].map(() => time(d, n));
-      results[name] = { ...rounds[0], microsP50: median(rounds.map((r) => r.microsP50)), wallP50: median(rounds.map((r) => r.wallP50)) };
+      for (const proxyLike of [false, true]) {
+        const rounds = [1, 2, 3].map(() => time(d, proxyLike ? n >> 2 : n, proxyLike));
+        const label = proxyLike ? `${name}, proxy-like` : name;
+        results[label] = { ...rounds[0], microsP50: median(rounds.map((r) => r.microsP50)), wallP50: median(rounds.map((r) => r.wallP50)) };
+      }
       d.close?.();
     }
     const line = (name, r) =>
-      `  ${name.padEnd(10)} decision micros p50 ${r.microsP50.toFixed(1)} µs, p99 ${r.microsP99.toFixed(1)} µs; wall p50 ${r.wallP50.toFixed(1)} µs, mean ${r.wallMean.toFixed(1)} µs; allowed ${r.allowed}/${r.n}${r.allowed < r.n ? ` (denied: ${r.reasons.join('; ')})` : ''}`;
+      `  ${name.padEnd(22)} decision micros p50 ${r.microsP50.toFixed(1)} µs, p99 ${r.microsP99.toFixed(1)} µs; wall p50 ${r.wallP50.toFixed(1)} µs, mean ${r.wallMean.toFixed(1)} µs; allowed ${r.allowed}/${r.n}${r.allowed < r.n ? ` (denied: ${r.reasons.join('; ')})` : ''}`;
     const text = [
-      'policy decision cost in process (kubectl_get pods in namespace default):',
+      'policy decision cost in process (kubectl_get pods in namespace default; proxy-like: fresh arguments per call, other work between calls):',
       ...Object.entries(results).map(([k, r]) => line(k, r)),
     ].join('\n');
     return { results, text };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// node bench/policy-decision.mjs [--quick]: this benchmark alone (after npm run build)
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const out = await bench({ quick: process.argv.includes('--quick') });
+  console.log(out.text);
 }
