@@ -5,7 +5,15 @@
  * plus a seeded mutation fuzz from valid messages.
  */
 import { describe, expect, it } from 'vitest';
+import { isSingleJsonObjectBytes, isUtf8Bytes } from '../src/transport/json-bytes.js';
 import { isSingleJsonObject } from '../src/transport/json-text.js';
+
+/** isSingleJsonObjectBytes of the text's UTF-8 bytes, placed inside a larger buffer (bytes around it must not matter). */
+const bytesVerdict = (text: string): boolean => {
+  const inner = Buffer.from(text, 'utf8');
+  const buf = Buffer.concat([Buffer.from('{"x":1}\n'), inner, Buffer.from('\n}]"')]);
+  return isSingleJsonObjectBytes(buf, 8, 8 + inner.length);
+};
 
 const isObjectText = (text: string): boolean => {
   try {
@@ -28,6 +36,7 @@ describe('isSingleJsonObject', () => {
     ]) {
       expect(isObjectText(text)).toBe(true);
       expect(isSingleJsonObject(text), text).toBe(true);
+      expect(bytesVerdict(text), text).toBe(true);
     }
   });
 
@@ -65,6 +74,7 @@ describe('isSingleJsonObject', () => {
       `{"a":${'['.repeat(100)}${']'.repeat(100)}}`,
     ]) {
       expect(isSingleJsonObject(text), text).toBe(false);
+      expect(bytesVerdict(text), text).toBe(false);
     }
   });
 
@@ -81,6 +91,7 @@ describe('isSingleJsonObject', () => {
     let acceptedInvalid = 0;
     let declinedValid = 0;
     let accepted = 0;
+    let bytesDisagree = 0;
     for (let t = 0; t < 200_000; t++) {
       let text = seeds[t % seeds.length]!;
       const edits = 1 + Math.floor(random() * 3);
@@ -94,13 +105,53 @@ describe('isSingleJsonObject', () => {
       }
       const valid = isObjectText(text);
       const got = isSingleJsonObject(text);
+      // The byte scanner gives the same verdict on the text's UTF-8 bytes (lone surrogates aside: they have none).
+      if (bytesVerdict(text) !== got && !/[\ud800-\udfff]/.test(text)) bytesDisagree++;
       if (got) accepted++;
       if (got && !valid) acceptedInvalid++;
       if (!got && valid && !namesAJsonRpcMemberTwiceOrEscaped(text)) declinedValid++;
     }
     expect(acceptedInvalid).toBe(0);
     expect(declinedValid).toBe(0);
+    expect(bytesDisagree).toBe(0);
     expect(accepted).toBeGreaterThan(10_000);
+  });
+});
+
+describe('isSingleJsonObjectBytes (the same check on a line\'s bytes)', () => {
+  const line = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+
+  it('accepts valid UTF-8 of every length in strings, and declines malformed UTF-8 anywhere', () => {
+    expect(isSingleJsonObjectBytes(line('{"a":"é ☃ 😀"}'), 0, line('{"a":"é ☃ 😀"}').length)).toBe(true);
+    for (const bad of [[0xff], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0x80]]) {
+      const b = line('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"text":"a', bad, 'b"}}');
+      expect(isSingleJsonObjectBytes(b, 0, b.length), String(bad)).toBe(false);
+      expect(isUtf8Bytes(b, 0, b.length)).toBe(false);
+    }
+    // Outside strings a non-ASCII byte is never JSON.
+    const outside = line('{"a":1', [0xc2, 0xa0], '}');
+    expect(isSingleJsonObjectBytes(outside, 0, outside.length)).toBe(false);
+  });
+
+  it('reads only buf[start, end): an object cut short, or followed by more bytes inside the range, is declined', () => {
+    const b = Buffer.from('xx{"a":[1,2],"b":"c"}yy');
+    expect(isSingleJsonObjectBytes(b, 2, b.length - 2)).toBe(true);
+    expect(isSingleJsonObjectBytes(b, 2, b.length - 3)).toBe(false);
+    expect(isSingleJsonObjectBytes(b, 2, b.length - 1)).toBe(false);
+    expect(isSingleJsonObjectBytes(Buffer.from('{"a":1e'), 0, 7)).toBe(false);
+    expect(isSingleJsonObjectBytes(Buffer.from('{"a":"\\u12'), 0, 11)).toBe(false);
+    expect(isSingleJsonObjectBytes(Buffer.from('{"a":tr'), 0, 7)).toBe(false);
+  });
+
+  it('isUtf8Bytes: ASCII and valid UTF-8 of any size pass, a malformed byte anywhere fails', () => {
+    const ascii = Buffer.from('{"result":{}}'.repeat(50));
+    expect(isUtf8Bytes(ascii, 0, ascii.length)).toBe(true);
+    const long = line('é'.repeat(300));
+    expect(isUtf8Bytes(long, 0, long.length)).toBe(true);
+    expect(isUtf8Bytes(long, 1, long.length)).toBe(false);
+    const longBad = line('a'.repeat(400), [0xff]);
+    expect(isUtf8Bytes(longBad, 0, longBad.length)).toBe(false);
+    expect(isUtf8Bytes(longBad, 0, longBad.length - 1)).toBe(true);
   });
 });
 

@@ -3,7 +3,8 @@
  * go to the backend without being parsed; in process, with the SDK's Client (which writes requests
  * compactly, id last) over in-memory pipes and a real backend child. The call works and the decider
  * is never asked; a policy with a response phase that comes in while such a call is on its way
- * still judges its answer with the full context (tool, arguments), completed from the request text.
+ * still judges its answer with the full context (tool, arguments), completed from the request bytes.
+ * Non-ASCII text passes as bytes; a line with malformed UTF-8 is decoded and parsed as before.
  */
 import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -45,6 +46,8 @@ afterEach(async () => {
   client = undefined;
 });
 
+let pipes: { toProxy: PassThrough; toClient: PassThrough } | undefined;
+
 async function start(decider: PolicyDecider): Promise<Client> {
   const backend = { name: 'inv', prefix: '', transport: 'stdio', command: process.execPath, args: [TEST_BACKEND], env: {}, timeoutMs: 10_000, restart: false } as unknown as BackendConfig;
   proxy = new WardenProxy({
@@ -57,6 +60,7 @@ async function start(decider: PolicyDecider): Promise<Client> {
   });
   const toProxy = new PassThrough();
   const toClient = new PassThrough();
+  pipes = { toProxy, toClient };
   await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), {
     sessionId: 'session-unparsed',
     transport: 'stdio',
@@ -77,6 +81,33 @@ describe('tools/call nothing judges, forwarded unparsed', () => {
     expect(decider.seen.filter((ctx) => ctx.method === 'tools/call')).toEqual([]);
     // The three calls took the unparsed way (the SDK writes them compactly, id last).
     expect(unparsed.mock.results.filter((r) => r.value === true)).toHaveLength(3);
+  });
+
+  it('passes valid UTF-8 through as bytes; a line with malformed UTF-8 takes the parsing way (decoded as before)', async () => {
+    const unparsed = vi.spyOn(RequestRouter.prototype, 'unparsedToolCall');
+    await start(new FlippingDecider());
+    const { toProxy, toClient } = pipes!;
+    const answers = new Map<number, string>();
+    let pending = '';
+    toClient.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const m = JSON.parse(line) as { id?: number };
+        if (typeof m.id === 'number' && m.id >= 9000) answers.set(m.id, line);
+      }
+    });
+    const call = (id: number, text: Buffer): Buffer =>
+      Buffer.concat([Buffer.from(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"`), text, Buffer.from('"}}}\n')]);
+    // Both in one chunk, with a blank line and a CRLF line end.
+    toProxy.write(Buffer.concat([call(9001, Buffer.from('é ☃ 😀')), Buffer.from('\r\n'), call(9002, Buffer.from([0x61, 0xff, 0x62]))]));
+    await vi.waitFor(() => expect(answers.size).toBe(2), { timeout: 5000 });
+    const text = (id: number): string => (JSON.parse(answers.get(id)!) as { result: { content: Array<{ text: string }> } }).result.content[0]!.text;
+    expect(text(9001)).toBe('a:é ☃ 😀');
+    expect(text(9002)).toBe('a:a\ufffdb');
+    expect(unparsed.mock.results.map((r) => r.value).slice(-2)).toEqual([true, false]);
   });
 
   it('a response phase that arrives mid-call judges the answer with the tool and arguments', async () => {

@@ -7,9 +7,11 @@
  * compactly it is not even parsed (BackendConnection.takeLine > onAnswerText).
  */
 import { performance } from 'node:perf_hooks';
+import type { JSONRPCMessage } from '../transport/types.js';
 import type { Decision, InterceptContext } from '../types.js';
 import type { BackendConnection } from './backend.js';
 import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import { applyRedactions } from './redact.js';
 import type { ClientSession } from './session.js';
@@ -18,6 +20,9 @@ type Params = Record<string, unknown>;
 
 /** What the client transport's ordering rule reads of an answer sent as text: an id, no method. */
 const ANSWER_SHAPE: RpcMessage = Object.freeze({ jsonrpc: '2.0', id: 0 }) as RpcMessage;
+
+/** A failed send to the client is reported by its transport's close. */
+function ignore(): void {}
 
 export class AnswerRelay {
   constructor(private readonly s: ClientSession) {}
@@ -36,15 +41,21 @@ export class AnswerRelay {
       method !== 'resources/subscribe' &&
       method !== 'resources/unsubscribe' &&
       (redact === undefined || redact.length === 0) &&
-      this.s.transport.sendLine !== undefined
+      this.s.transport.sendLine !== undefined &&
+      this.s.transport.sendSpliced !== undefined
     );
   }
 
-  /** An answer taken unparsed (see answerAsText), with the client's id: sent while nothing judges answers. */
-  onAnswerText(ex: Exchange, line: string): boolean {
+  /**
+   * An answer taken unparsed (see answerAsText), src[start, end) with the backend's id at
+   * src[idStart, idEnd): sent with the client's id while nothing judges answers.
+   */
+  onAnswerBytes(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const shared = this.s.shared;
-    if (shared.recorder.discardsRecords !== true || shared.decider.wantsResponsePhase === true || ex.decision.redact?.length) return false;
-    this.s.sendLine(line, ANSWER_SHAPE);
+    const t = this.s.transport;
+    if (shared.recorder.discardsRecords !== true || shared.decider.wantsResponsePhase === true || ex.decision.redact?.length || t.sendSpliced === undefined) return false;
+    const sent = t.sendSpliced(src, start, idStart, idEnd, end, ex.originalId, ANSWER_SHAPE as JSONRPCMessage);
+    if (sent !== SENT) sent.catch(ignore);
     return true;
   }
 

@@ -18,8 +18,10 @@ export type BackendTransport = Transport & {
   readonly lastMessageText?: string;
   /** Sends a message already serialized (stdio). */
   sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
-  /** Offered each incoming line before it is parsed (stdio); set before start(). */
-  takeLine?: (text: string) => boolean;
+  /** Sends a line passed on unparsed, src[start, end), with the id at src[idStart, idEnd) replaced by `id` (stdio). */
+  sendSpliced?(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void>;
+  /** Offered each incoming line's bytes before it is parsed (stdio); set before start(). */
+  takeLine?: (buf: Buffer, start: number, end: number) => boolean;
   terminateSession?: () => Promise<void>;
 };
 
@@ -35,10 +37,11 @@ export interface BackendSpec {
 
 export interface BackendEvents {
   /**
-   * An answer to `ex` (which allows it: ex.answerAsText) as the backend's line, unparsed, with the
-   * client's id spliced in. Returns false when it must be parsed after all (e.g. the audit now records).
+   * An answer to `ex` (which allows it: ex.answerAsText) as the backend's line, src[start, end),
+   * unparsed, its id written at src[idStart, idEnd) (to be replaced by the client's; read the bytes
+   * synchronously). Returns false when it must be parsed after all (e.g. the audit now records).
    */
-  onAnswerText(backend: BackendConnection, ex: Exchange, line: string): boolean;
+  onAnswerBytes(backend: BackendConnection, ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean;
   /** `line`: the message's text as received, when the transport keeps it. */
   onResponse(backend: BackendConnection, ex: Exchange, message: RpcMessage, bytes: number | undefined, line: string | undefined): void;
   /** A forwarded request will get no answer from the backend (death, timeout, send failure). */

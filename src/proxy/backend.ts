@@ -14,7 +14,9 @@ import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
 import type { Exchange } from './intercept.js';
-import { compactAnswerId, errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
+import { isUtf8Bytes } from '../transport/json-bytes.js';
+import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
+import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { ToolCache } from './tool-cache.js';
 
 export type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
@@ -163,20 +165,18 @@ export class BackendConnection {
   }
 
   /**
-   * Forwards the client's line of a request that was not parsed (see RequestRouter.unparsedToolCall)
-   * with the proxy's id spliced in. Returns false, having done nothing, when the backend is not
-   * ready or does not take text (the caller then parses the line and takes the usual way).
+   * Forwards the client's line of a request that was not parsed (see RequestRouter.unparsedToolCall),
+   * src[start, end) with its id written at src[idStart, idEnd), with the proxy's id in its place.
+   * Returns false, having done nothing, when the backend is not ready or does not take bytes (the
+   * caller then parses the line and takes the usual way).
    */
-  forwardText(ex: Exchange, text: string): boolean {
+  forwardBytes(ex: Exchange, src: Uint8Array, start: number, idStart: number, idEnd: number, end: number): boolean {
     const t = this.transport;
-    if (this.state !== 'ready' || t === undefined || t.sendLine === undefined) return false;
-    const id = this.nextId + 1;
-    const line = withSplicedId(text, ex.originalId, id);
-    if (line === undefined) return false;
-    this.nextId = id;
+    if (this.state !== 'ready' || t === undefined || t.sendSpliced === undefined) return false;
+    const id = ++this.nextId;
     this.pending.set(id, ex);
     ex.sentAt = performance.now();
-    const sent = t.sendLine(line, REQUEST_SHAPE);
+    const sent = t.sendSpliced(src, start, idStart, idEnd, end, id, REQUEST_SHAPE);
     if (sent !== SENT) sent.catch(ignore);
     return true;
   }
@@ -230,18 +230,19 @@ export class BackendConnection {
   }
 
   /**
-   * A line from the backend, before it is parsed: an answer that is one by its spelling alone
-   * (compactAnswerId) to an exchange whose answer nobody reads goes to the client as it is, with
-   * only the id changed, and is not parsed: the client reads exactly the bytes a direct connection
-   * would give it. Anything else is parsed and dispatched.
+   * A line from the backend, buf[start, end), before it is decoded: an answer that is one by its
+   * spelling alone (compactAnswerIdAt), in valid UTF-8, to an exchange whose answer nobody reads goes
+   * to the client as it is, with only the id changed, and is not parsed: the client reads exactly
+   * the bytes a direct connection would give it. Anything else is parsed and dispatched.
    */
-  private readonly takeLine = (text: string): boolean => {
-    const id = compactAnswerId(text);
+  private readonly takeLine = (buf: Buffer, start: number, end: number): boolean => {
+    const id = compactAnswerIdAt(buf, start, end);
     if (id < 0) return false;
     const p = this.pending.get(id);
     if (p === undefined || p instanceof InternalCall || !p.answerAsText) return false;
-    const line = withSplicedId(text, id, p.originalId);
-    if (line === undefined || !this.events.onAnswerText(this, p, line)) return false;
+    const idStart = idSpan.start;
+    const idEnd = idSpan.end;
+    if (!isUtf8Bytes(buf, start, end) || !this.events.onAnswerBytes(this, p, buf, start, idStart, idEnd, end)) return false;
     this.pending.delete(id);
     if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
     return true;

@@ -33,10 +33,13 @@ export interface Exchange {
    */
   answerAsText: boolean;
   /**
-   * The client's line of a request forwarded without being parsed (nothing judged it); ctx then has
-   * no params, tool or arguments until the session completes it from this text (completeContext).
+   * The client's line of a request forwarded without being parsed (nothing judged it), as the bytes
+   * unparsedRequest[unparsedStart, unparsedEnd) of the chunk it came in; ctx then has no params, tool
+   * or arguments until the session completes it from these bytes (completeContext).
    */
-  unparsedRequest: string | undefined;
+  unparsedRequest: Buffer | undefined;
+  unparsedStart: number;
+  unparsedEnd: number;
 }
 
 export function auditDecision(decision: Decision): AuditDecision {

@@ -8,10 +8,11 @@
 import type { BackendConnection } from './backend.js';
 import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
-import { isSingleJsonObject } from '../transport/json-text.js';
+import { isSingleJsonObjectBytes } from '../transport/json-bytes.js';
+import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, type Exchange } from './intercept.js';
-import { compactToolCallId, errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
 import { decodeCursor } from './namespace.js';
 import type { ClientSession } from './session.js';
 
@@ -45,32 +46,37 @@ export class RequestRouter {
   /**
    * A tools/call line taken before parsing: while nothing judges requests or answers (the policy
    * allows every request whatever its input, the audit records nothing) and the call goes to the
-   * one backend under its own name, a line that is by its spelling a tools/call with an integer id
-   * (compactToolCallId) and is one valid JSON object with no JSON-RPC member written twice
-   * (isSingleJsonObject) is forwarded as it is, id spliced in, without being parsed: the backend
-   * reads exactly the bytes a direct connection would give it. Returns false (the line is then
+   * one backend under its own name, a line, buf[start, end), that is by its spelling a tools/call
+   * with an integer id (compactToolCallIdAt) and is one valid JSON object in valid UTF-8 with no
+   * JSON-RPC member written twice (isSingleJsonObjectBytes) is forwarded as it is, id spliced in,
+   * without being decoded or parsed: the backend reads exactly the bytes a direct connection would give it. Returns false (the line is then
    * parsed and routed the usual way) for anything else. Its progress notifications reach the client
    * as always; they are just not related to the request for transports that group messages by request.
    */
-  unparsedToolCall(text: string): boolean {
+  unparsedToolCall(buf: Buffer, start: number, end: number): boolean {
     const s = this.s;
     const allow = s.shared.decider.unconditionalAllow;
     if (allow === undefined || s.shared.recorder.discardsRecords !== true || s.ns.multi || s.ns.renames) return false;
-    const id = compactToolCallId(text);
-    if (id < 0 || !isSingleJsonObject(text)) return false;
+    const id = compactToolCallIdAt(buf, start, end);
+    if (id < 0) return false;
+    const idStart = idSpan.start;
+    const idEnd = idSpan.end;
+    if (!isSingleJsonObjectBytes(buf, start, end)) return false;
     const b = s.backends[0]!;
     const ex = s.exchangeOf(id, (this.unparsedContext ??= s.context('tools/call', undefined, b)), allow);
-    ex.unparsedRequest = text;
+    ex.unparsedRequest = buf;
+    ex.unparsedStart = start;
+    ex.unparsedEnd = end;
     ex.answerAsText = s.answerAsText(ex);
-    return b.forwardText(ex, text);
+    return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
   }
 
-  /** Fills in the context of a request forwarded unparsed, from its text, when something comes to judge its answer. */
+  /** Fills in the context of a request forwarded unparsed, from its bytes, when something comes to judge its answer. */
   completeContext(ex: Exchange): void {
-    const text = ex.unparsedRequest;
-    if (text === undefined) return;
+    const buf = ex.unparsedRequest;
+    if (buf === undefined) return;
     ex.unparsedRequest = undefined;
-    const params = (JSON.parse(text) as RpcMessage).params ?? {};
+    const params = (JSON.parse(buf.toString('utf8', ex.unparsedStart, ex.unparsedEnd)) as RpcMessage).params ?? {};
     const b = this.s.backends[0]!;
     const ctx = this.s.context('tools/call', params, b);
     ctx.tool = b.tools.get(params.name as string) ?? { name: String(params.name), backendName: String(params.name) };

@@ -56,11 +56,12 @@ export class ClientSession implements BackendEvents {
   constructor(
     readonly transport: Transport & {
       readonly lastMessageBytes?: number;
-      /** Offered each line before it is parsed (stdio; NdjsonTransport.takeLine). */
-      takeLine?: (text: string) => boolean;
+      /** Offered each line's bytes before it is parsed (stdio; NdjsonTransport.takeLine). */
+      takeLine?: (buf: Buffer, start: number, end: number) => boolean;
       /** The text of the message being delivered by onmessage (stdio). */
       readonly lastMessageText?: string;
       sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
+      sendSpliced?(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: RequestId, message: JSONRPCMessage): Promise<void>;
     },
     readonly info: ClientSessionInfo,
     readonly shared: ProxyShared,
@@ -109,7 +110,7 @@ export class ClientSession implements BackendEvents {
   };
 
   /** A client line before it is parsed: a tools/call nothing judges may go to its backend unparsed. */
-  private readonly takeClientLine = (text: string): boolean => this.state === 'ready' && this.router.unparsedToolCall(text);
+  private readonly takeClientLine = (buf: Buffer, start: number, end: number): boolean => this.state === 'ready' && this.router.unparsedToolCall(buf, start, end);
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;
@@ -204,6 +205,8 @@ export class ClientSession implements BackendEvents {
       progressToken,
       answerAsText: false,
       unparsedRequest: undefined,
+      unparsedStart: 0,
+      unparsedEnd: 0,
     };
   }
 
@@ -297,8 +300,8 @@ export class ClientSession implements BackendEvents {
     this.answers.onResponse(b, ex, msg, bytes, line);
   }
 
-  onAnswerText(_b: BackendConnection, ex: Exchange, line: string): boolean {
-    return this.state !== 'closed' && this.answers.onAnswerText(ex, line);
+  onAnswerBytes(_b: BackendConnection, ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
+    return this.state !== 'closed' && this.answers.onAnswerBytes(ex, src, start, idStart, idEnd, end);
   }
 
   onFailed(_b: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void {

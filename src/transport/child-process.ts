@@ -55,8 +55,8 @@ export class ChildProcessTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   /** Called once when the child has exited (or failed to start). */
   onexit?: (exit: ChildExit) => void;
-  /** Offered each line the child writes before it is parsed (NdjsonTransport.takeLine); set it before start(). */
-  takeLine?: (text: string) => boolean;
+  /** Offered each line the child writes before it is parsed, as bytes (NdjsonTransport.takeLine); set it before start(). */
+  takeLine?: (buf: Buffer, start: number, end: number) => boolean;
   sessionId?: string;
 
   private child?: ChildProcess;
@@ -133,6 +133,12 @@ export class ChildProcessTransport implements Transport {
   sendLine(text: string, message: JSONRPCMessage): Promise<void> {
     if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
     return this.framing.sendLine(text, message);
+  }
+
+  /** Sends a line passed on unparsed, with its id replaced (see NdjsonTransport.sendSpliced). */
+  sendSpliced(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
+    if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
+    return this.framing.sendSpliced(src, start, idStart, idEnd, end, id, message);
   }
 
   /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */

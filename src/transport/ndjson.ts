@@ -9,7 +9,9 @@
  * for (-32700 parse error, -32600 invalid request) so the peer learns what was wrong, and goes on
  * reading the next line.
  */
+import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { LineBatch } from './line-batch.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
 
 export const PARSE_ERROR = -32700;
@@ -83,10 +85,11 @@ export class NdjsonTransport implements Transport {
   /** The text of the message being delivered by onmessage (read it synchronously inside onmessage). */
   lastMessageText = '';
   /**
-   * Offered every line's text before it is parsed; returning true means the owner took the line as
-   * it is (it is then neither parsed nor delivered to onmessage).
+   * Offered every line's bytes, buf[start, end), before it is decoded and parsed (read them
+   * synchronously); returning true means the owner took the line as it is (it is then neither
+   * parsed nor delivered to onmessage).
    */
-  takeLine?: (text: string) => boolean;
+  takeLine?: (buf: Buffer, start: number, end: number) => boolean;
 
   private readonly maxBytes: number;
   private readonly answerInvalid: boolean;
@@ -99,7 +102,12 @@ export class NdjsonTransport implements Transport {
   private started = false;
   private closed = false;
   /** Messages sent in this turn, written together by flush(). */
-  private outgoing = '';
+  private readonly outgoing = new LineBatch();
+  /**
+   * A socket (a pipe) holds no bytes of a write it took whole (nothing left queued), so the batch
+   * buffer may be written over after such a write; other streams (e.g. a PassThrough) may keep them.
+   */
+  private readonly outputReleasesWrites: boolean;
   private flushQueued = false;
   /** A notification is queued: an answer after it must wait for the next turn. */
   private notificationQueued = false;
@@ -115,6 +123,7 @@ export class NdjsonTransport implements Transport {
     this.answerInvalid = options.answerInvalid ?? false;
     this.oninvalid = options.oninvalid;
     this.sessionId = options.sessionId;
+    this.outputReleasesWrites = output instanceof Socket;
   }
 
   async start(): Promise<void> {
@@ -146,6 +155,24 @@ export class NdjsonTransport implements Transport {
    */
   sendLine(text: string, message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
+    this.order(message);
+    this.outgoing.text(text);
+    return this.queued();
+  }
+
+  /**
+   * Queues one message as a peer's bytes, src[start, end), with the id written at src[idStart,
+   * idEnd) replaced by `id` (a line passed on unparsed; read synchronously); `message` as for sendLine.
+   */
+  sendSpliced(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('transport closed'));
+    this.order(message);
+    this.outgoing.spliced(src, start, idStart, idEnd, end, id);
+    return this.queued();
+  }
+
+  /** The ordering rule of send(): an answer after a queued notification leaves in the next turn. */
+  private order(message: JSONRPCMessage): void {
     const m = message as { id?: unknown; method?: unknown };
     if (m.id === undefined) {
       this.notificationQueued = true;
@@ -154,7 +181,9 @@ export class NdjsonTransport implements Transport {
       this.deferred = true;
       setImmediate(this.flushDeferred);
     }
-    this.outgoing += text + '\n';
+  }
+
+  private queued(): Promise<void> {
     if (!this.flushQueued && !this.deferred) {
       this.flushQueued = true;
       if (delivering > 0) flushAfterDelivery.push(this);
@@ -177,10 +206,12 @@ export class NdjsonTransport implements Transport {
   };
 
   private writeQueued(): void {
-    const text = this.outgoing;
-    this.outgoing = '';
     this.notificationQueued = false;
-    if (!this.closed && text.length > 0) this.output.write(text);
+    if (this.outgoing.empty) return;
+    const batch = this.outgoing.take();
+    if (this.closed) return;
+    this.output.write(batch);
+    if (this.outputReleasesWrites && this.output.writableLength === 0) this.outgoing.rewind();
   }
 
   async close(): Promise<void> {
@@ -259,9 +290,9 @@ export class NdjsonTransport implements Transport {
     // Tolerate CRLF and blank lines.
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (end === start) return;
+    if (this.takeLine !== undefined && this.takeLine(buf, start, end)) return;
     let value: unknown;
     const text = buf.toString('utf8', start, end);
-    if (this.takeLine !== undefined && this.takeLine(text)) return;
     try {
       value = JSON.parse(text);
     } catch (err) {
