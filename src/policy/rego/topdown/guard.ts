@@ -5,8 +5,8 @@
  * rule itself in a compact form. Most rules of a policy fail at such a first test for most
  * requests; checking the guard reads the rule value (computed once per query) and compares it,
  * without touching the rule's compiled clauses, steps and closures, so that a clause that is ruled
- * out costs a few memory reads. A guard that passes says nothing more: the clause then runs from
- * its first expression as usual. Only without `with` (no data shadowed, no builtin mocked).
+ * out costs a few memory reads; a clause whose guard passes runs from its second expression. Only
+ * without `with` (no data shadowed, no builtin mocked).
  */
 import type { Expr, Term } from '../ast/types.js';
 import type { CallTarget } from '../compile/compiler.js';
@@ -96,10 +96,18 @@ export function guardOf(r: CRule): Guard | null {
   return g;
 }
 
-/** true when the rule's body certainly fails at its first expression in this state */
-export function guardFails(ev: Evaluator, g: Guard): boolean {
+export const GUARD_FAILS = 0;
+export const GUARD_PASSES = 1;
+export const GUARD_UNKNOWN = 2;
+
+/**
+ * GUARD_FAILS when the rule's body certainly fails at its first expression in this state,
+ * GUARD_PASSES when that expression certainly passes (the body can go on from its second),
+ * GUARD_UNKNOWN when the guard cannot tell (`with` in force, a builtin error to raise)
+ */
+export function guardCheck(ev: Evaluator, g: Guard): number {
   const st = ev.st;
-  if (st.shadow !== null || st.mocks !== null) return false;
+  if (st.shadow !== null || st.mocks !== null) return GUARD_UNKNOWN;
   let v: Value | undefined;
   const node = g.node;
   if (node === null) v = st.input;
@@ -119,11 +127,11 @@ export function guardFails(ev: Evaluator, g: Guard): boolean {
       break;
     case STARTS_WITH:
       // a value that is not a string is a builtin error (an error in strict mode): not decided here
-      if (v !== undefined && typeof v !== 'string') return false;
+      if (v !== undefined && typeof v !== 'string') return GUARD_UNKNOWN;
       passes = v !== undefined && v.startsWith(g.text as string);
       break;
     default:
       passes = v !== undefined && (v === g.text) === (g.op === EQUAL);
   }
-  return passes === g.negated;
+  return passes === g.negated ? GUARD_FAILS : GUARD_PASSES;
 }

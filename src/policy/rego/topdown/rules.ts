@@ -8,7 +8,7 @@ import { UNDEF, type Frame } from './state.js';
 import { buildIndex, candidates, type RuleIndex } from './ruleindex.js';
 import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
 import { keepPartial, NOT_SET, partialEntry, partialValue } from './partial.js';
-import { guardFails, guardOf } from './guard.js';
+import { GUARD_FAILS, GUARD_PASSES, GUARD_UNKNOWN, guardCheck, guardOf } from './guard.js';
 import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickClause } from './steps.js';
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
@@ -166,13 +166,15 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
 /** prior combined with the value of r's first clause (body, then else clauses) that has one */
 function completeRule(ev: Evaluator, node: RuleNode, r: CRule, prior: Value | undefined): Value | undefined {
   const g = guardOf(r);
-  const from = g !== null && guardFails(ev, g) ? 1 : 0;
+  const check = g === null ? GUARD_UNKNOWN : guardCheck(ev, g);
+  const from = check === GUARD_FAILS ? 1 : 0;
   if (from > r.elses.length) return prior;
   const f = frameFor(r);
   const clauses = clausesOf(r);
   for (let c = from; c < clauses.length; c++) {
     const cl = clauses[c]!;
-    const i = runSteps(ev, cl.steps, 0, f);
+    // a body whose guard passed goes on from its second expression (the first is the guard's test)
+    const i = runSteps(ev, cl.steps, c === 0 && check === GUARD_PASSES ? 1 : 0, f);
     if (i < 0) continue;
     const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
     const out = v !== GENERAL ? v : completeGeneral(ev, node, r, cl, i, f, prior);
@@ -209,11 +211,12 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
       const g = guardOf(r);
-      if (g !== null && guardFails(ev, g)) continue;
+      const check = g === null ? GUARD_UNKNOWN : guardCheck(ev, g);
+      if (check === GUARD_FAILS) continue;
       ev.rule = r;
       const f = frameFor(r);
       const cl = clausesOf(r)[0]!;
-      const i = runSteps(ev, cl.steps, 0, f);
+      const i = runSteps(ev, cl.steps, check === GUARD_PASSES ? 1 : 0, f);
       if (i < 0) continue;
       const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
       if (v === GENERAL) setGeneral(ev, cl, i, f, out);
