@@ -83,6 +83,16 @@ describe('tools/call nothing judges, forwarded unparsed', () => {
     expect(unparsed.mock.results.filter((r) => r.value === true)).toHaveLength(3);
   });
 
+  it('exchanges reused from answered calls carry each later call to its own answer (in sequence and concurrently)', async () => {
+    const c = await start(new FlippingDecider());
+    for (let n = 0; n < 20; n++) {
+      expect(firstText(await c.callTool({ name: 'echo', arguments: { text: `seq ${n}` } }))).toBe(`a:seq ${n}`);
+    }
+    const texts = Array.from({ length: 40 }, (_, n) => `par ${n}`);
+    const results = await Promise.all(texts.map((text) => c.callTool({ name: 'echo', arguments: { text } })));
+    expect(results.map((r) => firstText(r))).toEqual(texts.map((t) => `a:${t}`));
+  });
+
   it('passes valid UTF-8 through as bytes; a line with malformed UTF-8 takes the parsing way (decoded as before)', async () => {
     const unparsed = vi.spyOn(RequestRouter.prototype, 'unparsedToolCall');
     await start(new FlippingDecider());

@@ -13,7 +13,7 @@ import { ChildProcessTransport, type ChildExit } from '../transport/child-proces
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
-import type { Exchange } from './intercept.js';
+import { releaseExchange, type Exchange } from './intercept.js';
 import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
@@ -245,6 +245,8 @@ export class BackendConnection {
     if (!isUtf8Bytes(buf, start, end) || !this.events.onAnswerBytes(this, p, buf, start, idStart, idEnd, end)) return false;
     this.pending.delete(id);
     if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
+    // A request that came unparsed and is answered unparsed is over: nothing else refers to its exchange.
+    if (p.unparsedRequest !== undefined) releaseExchange(p);
     return true;
   };
 

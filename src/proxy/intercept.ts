@@ -42,6 +42,24 @@ export interface Exchange {
   unparsedEnd: number;
 }
 
+/** Exchanges of unparsed requests whose answers went out unparsed, for the next ones (no allocation per call). */
+const spareExchanges: Exchange[] = [];
+const MAX_SPARE = 256;
+
+/** A spare exchange (its fields are stale: the caller sets them all), or undefined. */
+export function spareExchange(): Exchange | undefined {
+  return spareExchanges.pop();
+}
+
+/**
+ * Returns an exchange nothing refers to any more (an unparsed request answered unparsed: out of its
+ * backend's table, no audit record, no response phase) to be reused by spareExchange().
+ */
+export function releaseExchange(ex: Exchange): void {
+  ex.unparsedRequest = undefined;
+  if (spareExchanges.length < MAX_SPARE) spareExchanges.push(ex);
+}
+
 export function auditDecision(decision: Decision): AuditDecision {
   if (decision.error !== undefined) return 'error';
   if (decision.allowed) return 'allow';

@@ -11,7 +11,7 @@ import { offers } from './initialize.js';
 import { isSingleJsonObjectBytes } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import type { InterceptContext } from '../types.js';
-import { denyAnswer, isEnforcedDeny, type Exchange } from './intercept.js';
+import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
 import { decodeCursor } from './namespace.js';
 import type { ClientSession } from './session.js';
@@ -63,7 +63,22 @@ export class RequestRouter {
     const idEnd = idSpan.end;
     if (!isSingleJsonObjectBytes(buf, start, end)) return false;
     const b = s.backends[0]!;
-    const ex = s.exchangeOf(id, (this.unparsedContext ??= s.context('tools/call', undefined, b)), allow);
+    const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
+    let ex = spareExchange();
+    if (ex === undefined) ex = s.exchangeOf(id, ctx, allow);
+    else {
+      // Every field, as exchangeOf sets them (time: 0, the audit records nothing).
+      ex.originalId = id;
+      ex.method = 'tools/call';
+      ex.ctx = ctx;
+      ex.decision = allow;
+      ex.time = 0;
+      ex.sentAt = 0;
+      ex.requestBytes = undefined;
+      ex.listIndex = -1;
+      ex.listFirstPage = false;
+      ex.progressToken = undefined;
+    }
     ex.unparsedRequest = buf;
     ex.unparsedStart = start;
     ex.unparsedEnd = end;
