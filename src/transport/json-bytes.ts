@@ -6,7 +6,7 @@
  * text whatever a reader does with malformed UTF-8 (there is none), so a proxy that recognized it by
  * its spelling may pass its bytes on. Allocation-free (one scan; isUtf8 only for non-ASCII lines).
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 const OBJECT = 1;
 const ARRAY = 2;
@@ -179,12 +179,21 @@ export function isSingleJsonObjectBytes(b: Uint8Array, start: number, end: numbe
   }
   while (i < n && isSpace(b[i]!)) i++;
   if (i !== n) return false;
-  return !nonAscii || isUtf8(b.subarray(start, end));
+  return !nonAscii || isUtf8Bytes(b, start, end);
 }
 
-/** Whether buf[start, end) is valid UTF-8 (decodes without replacement characters). */
+/** The last buffer isUtf8Bytes looked at (a chunk holds several lines: one native ASCII scan per chunk), and whether it is all ASCII. */
+let lastBuffer: Uint8Array | undefined;
+let lastAscii = false;
+
+/**
+ * Whether buf[start, end) is valid UTF-8 (decodes without replacement characters). The buffer must
+ * not change while it is being read (a chunk a stream delivered).
+ */
 export function isUtf8Bytes(b: Uint8Array, start: number, end: number): boolean {
-  if (end - start > 256) return isUtf8(b.subarray(start, end));
-  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return isUtf8(b.subarray(start, end));
-  return true;
+  if (b !== lastBuffer) {
+    lastBuffer = b;
+    lastAscii = isAscii(b);
+  }
+  return lastAscii || isUtf8(new Uint8Array(b.buffer, b.byteOffset + start, end - start));
 }

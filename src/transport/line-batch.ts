@@ -78,7 +78,8 @@ export class LineBatch {
 function copy(src: Uint8Array, from: number, to: number, dst: Buffer, at: number): number {
   const n = to - from;
   if (n >= SMALL_COPY) {
-    dst.set(src.subarray(from, to), at);
+    // A plain view (subarray of a Buffer constructs a Buffer, through its species).
+    dst.set(new Uint8Array(src.buffer, src.byteOffset + from, n), at);
     return at + n;
   }
   for (let k = 0; k < n; k++) dst[at + k] = src[from + k]!;
