@@ -136,6 +136,18 @@ describe('LineBatch', () => {
     expect(a.toString()).toBe('AGAIN\n');
   });
 
+  it('fills its buffer to the last byte before growing, with text of any width', () => {
+    const batch = new LineBatch();
+    const lines: string[] = [];
+    // Lines of 1-, 2-, 3- and 4-byte characters (and a lone surrogate, written as U+FFFD) around the 16 KiB boundary.
+    for (let n = 0; n < 400; n++) {
+      const line = ['a', 'é', '☃', '😀', '\ud800'][n % 5]!.repeat(1 + (n % 37));
+      lines.push(line);
+      batch.text(line);
+    }
+    expect(batch.take().toString()).toBe(lines.map((l) => `${l.replace(/\ud800/g, '\ufffd')}\n`).join(''));
+  });
+
   it('rewind() is a no-op while a batch is being built', () => {
     const batch = new LineBatch();
     batch.text('one');

@@ -25,7 +25,11 @@ export class LineBatch {
 
   /** Appends one line: `text` and a newline. */
   text(text: string): void {
-    if (this.buf.length - this.end <= text.length * 3) this.reserve(Buffer.byteLength(text) + 1);
+    if (this.buf.length - this.end <= text.length * 3) {
+      // Maybe too little room (a UTF-16 unit takes up to 3 bytes): count the bytes exactly.
+      const bytes = Buffer.byteLength(text) + 1;
+      if (this.buf.length - this.end < bytes) this.reserve(bytes);
+    }
     this.end += this.buf.write(text, this.end);
     this.buf[this.end++] = NL;
   }
