@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { compactAnswerIdAt, compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
 import { compactAnswerId, compactToolCallId, withSplicedId, type RequestId } from '../src/proxy/jsonrpc.js';
+import { isSingleJsonObjectBytes, isSingleJsonObjectBytesInParams } from '../src/transport/json-bytes.js';
 import { LineBatch } from '../src/transport/line-batch.js';
 
 /** The line's bytes inside a chunk with other lines around it, and where it is. */
@@ -96,6 +97,43 @@ describe('compactToolCallIdAt / compactAnswerIdAt and LineBatch.spliced', () => 
       if (compactToolCallId(text) >= 0 || compactAnswerId(text) >= 0) recognized++;
     }
     expect(recognized).toBeGreaterThan(5_000);
+  });
+});
+
+describe('isSingleJsonObjectBytesInParams (the scan of a recognized tools/call from its params on)', () => {
+  it('agrees with the whole-line scan on 100,000 mutated tools/call lines', () => {
+    const seeds = [
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi","n":[1,2.5e3,true,null]}}}',
+      '{"method":"tools/call","params":{"name":"a","arguments":{"x":{"y":"é"}},"_meta":{"progressToken":3}},"jsonrpc":"2.0","id":12}',
+      '{"jsonrpc":"2.0","id":0,"method":"tools/call","params":{}}',
+    ];
+    const alphabet = '{}[]",:0123456789-.e \\idjsonrpcmethodparamsul\té';
+    let seed = 777;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    let recognized = 0;
+    let valid = 0;
+    for (let t = 0; t < 100_000; t++) {
+      let text = seeds[t % seeds.length]!;
+      const edits = Math.floor(random() * 3);
+      for (let k = 0; k < edits; k++) {
+        const at = Math.floor(random() * text.length);
+        const ch = alphabet[Math.floor(random() * alphabet.length)]!;
+        const op = random();
+        if (op < 0.25) text = text.slice(0, at) + text.slice(at + 1);
+        else if (op < 0.5) text = text.slice(0, at) + ch + text.slice(at);
+        else if (op < 0.75) text = text.slice(0, at) + ch + text.slice(at + 1);
+        else text = text.slice(0, at) + ',"' + ['id', 'method', 'params', 'jsonrpc', 'x'][Math.floor(random() * 5)] + '":1' + text.slice(at);
+      }
+      const c = inChunk(text);
+      if (compactToolCallIdAt(c.buf, c.start, c.end) < 0) continue;
+      recognized++;
+      const whole = isSingleJsonObjectBytes(c.buf, c.start, c.end);
+      if (whole) valid++;
+      expect(isSingleJsonObjectBytesInParams(c.buf, c.start, c.end, idSpan.params, idSpan.before), text).toBe(whole);
+    }
+    expect(recognized).toBeGreaterThan(20_000);
+    expect(valid).toBeGreaterThan(5_000);
+    expect(recognized - valid).toBeGreaterThan(5_000);
   });
 });
 

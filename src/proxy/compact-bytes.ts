@@ -4,9 +4,13 @@
  * is left in `idSpan` (bytes [idSpan.start, idSpan.end) of the last line recognized), so that the id
  * can be replaced while the line is copied out (NdjsonTransport.sendSpliced). Allocation-free.
  */
+import { MEMBER } from '../transport/json-bytes.js';
 
-/** Where the id of the last line recognized (a result >= 0) is written. */
-export const idSpan = { start: 0, end: 0 };
+/**
+ * Where the id of the last line recognized (a result >= 0) is written; for a tools/call, also where
+ * its params object's content starts and the members before it (MEMBER bits: jsonrpc, id, method).
+ */
+export const idSpan = { start: 0, end: 0, params: 0, before: 0 };
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const HEAD = ascii('{"jsonrpc":"2.0","id":');
@@ -69,8 +73,15 @@ function found(id: number, from: number, to: number): number {
 /** compactToolCallId of buf[start, end): the integer id of a compactly written tools/call, else -1. */
 export function compactToolCallIdAt(b: Uint8Array, start: number, end: number): number {
   if (end - start < 2 || b[end - 1] !== 0x7d /* } */) return -1;
-  if (matches(b, start, end, HEAD)) return headId(b, start, end, CALL_HEAD_TAIL, undefined);
+  if (matches(b, start, end, HEAD)) {
+    const id = headId(b, start, end, CALL_HEAD_TAIL, undefined);
+    idSpan.params = idSpan.end + CALL_HEAD_TAIL.length;
+    idSpan.before = MEMBER.jsonrpc | MEMBER.id | MEMBER.method;
+    return id;
+  }
   if (!matches(b, start, end, CALL_START)) return -1;
+  idSpan.params = start + CALL_START.length;
+  idSpan.before = MEMBER.method;
   return lastId(b, start, end);
 }
 

@@ -8,7 +8,7 @@
 import type { BackendConnection } from './backend.js';
 import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
-import { isSingleJsonObjectBytes } from '../transport/json-bytes.js';
+import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
@@ -48,7 +48,7 @@ export class RequestRouter {
    * allows every request whatever its input, the audit records nothing) and the call goes to the
    * one backend under its own name, a line, buf[start, end), that is by its spelling a tools/call
    * with an integer id (compactToolCallIdAt) and is one valid JSON object in valid UTF-8 with no
-   * JSON-RPC member written twice (isSingleJsonObjectBytes) is forwarded as it is, id spliced in,
+   * JSON-RPC member written twice (isSingleJsonObjectBytesInParams) is forwarded as it is, id spliced in,
    * without being decoded or parsed: the backend reads exactly the bytes a direct connection would give it. Returns false (the line is then
    * parsed and routed the usual way) for anything else. Its progress notifications reach the client
    * as always; they are just not related to the request for transports that group messages by request.
@@ -61,7 +61,8 @@ export class RequestRouter {
     if (id < 0) return false;
     const idStart = idSpan.start;
     const idEnd = idSpan.end;
-    if (!isSingleJsonObjectBytes(buf, start, end)) return false;
+    // The line's head up to its params is what compactToolCallIdAt read: the scan starts there.
+    if (!isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before)) return false;
     const b = s.backends[0]!;
     const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
     let ex = spareExchange();

@@ -113,14 +113,31 @@ function memberBit(b: Uint8Array, start: number, end: number): number {
  * members jsonrpc, id, method and params appear at most once each at its top level, with unescaped names.
  */
 export function isSingleJsonObjectBytes(b: Uint8Array, start: number, end: number): boolean {
-  const n = end;
   let i = start;
-  while (i < n && isSpace(b[i]!)) i++;
-  if (i >= n || b[i] !== 0x7b) return false;
+  while (i < end && isSpace(b[i]!)) i++;
+  if (i >= end || b[i] !== 0x7b) return false;
+  return scan(b, start, end, i, 0, 0, VALUE);
+}
+
+/** Bits of the top-level members a known prefix wrote (see isSingleJsonObjectBytesInParams). */
+export const MEMBER = { id: 1, method: 2, params: 4, jsonrpc: 8 } as const;
+
+/**
+ * isSingleJsonObjectBytes of a line whose bytes before `from` are known to be `{`, members named
+ * by the MEMBER bits in `seen` (each once, valid JSON), and `"params":{`, each written compactly
+ * (e.g. `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{`): the scan starts just inside
+ * the params object instead of at the line's start.
+ */
+export function isSingleJsonObjectBytesInParams(b: Uint8Array, start: number, end: number, from: number, seen: number): boolean {
+  kinds[1] = OBJECT;
+  kinds[2] = OBJECT;
+  return scan(b, start, end, from, 2, seen | MEMBER.params, FIRST_KEY);
+}
+
+/** The scanner, from index `i` in the state given (depth, members seen, what comes next). */
+function scan(b: Uint8Array, start: number, end: number, i: number, depth: number, seen: number, expect: number): boolean {
+  const n = end;
   nonAscii = false;
-  let depth = 0;
-  let seen = 0;
-  let expect = VALUE;
   for (;;) {
     while (i < n && isSpace(b[i]!)) i++;
     if (i >= n) return false;
