@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compactAnswerIdAt, compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
-import { compactAnswerId, compactToolCallId, withSplicedId, type RequestId } from '../src/proxy/jsonrpc.js';
+import { withSplicedId, type RequestId } from '../src/proxy/jsonrpc.js';
+import { compactAnswerId, compactToolCallId } from './helpers/compact-text-reference.js';
 import { isSingleJsonObjectBytes, isSingleJsonObjectBytesInParams } from '../src/transport/json-bytes.js';
 import { LineBatch } from '../src/transport/line-batch.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isSingleJsonObjectBytes, isUtf8Bytes } from '../src/transport/json-bytes.js';
-import { isSingleJsonObject } from '../src/transport/json-text.js';
+import { isSingleJsonObject } from './helpers/json-text-reference.js';
 
 /** isSingleJsonObjectBytes of the text's UTF-8 bytes, placed inside a larger buffer (bytes around it must not matter). */
 const bytesVerdict = (text: string): boolean => {

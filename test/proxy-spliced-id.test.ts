@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compactAnswerId, compactToolCallId, withSplicedId } from '../src/proxy/jsonrpc.js';
+import { withSplicedId } from '../src/proxy/jsonrpc.js';
+import { compactAnswerId, compactToolCallId } from './helpers/compact-text-reference.js';
 
 describe('withSplicedId (forwarding a message as received, with only its id changed)', () => {
   it('splices a number or string id written first (after jsonrpc) or last', () => {

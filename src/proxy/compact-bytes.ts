@@ -1,5 +1,6 @@
 /**
- * compactToolCallId and compactAnswerId (jsonrpc.ts) on a line's bytes, buf[start, end), for lines
+ * compactToolCallId and compactAnswerId (their text forms are test/helpers/compact-text-reference.ts)
+ * on a line's bytes, buf[start, end), for lines
  * passed on without being decoded: the same spellings are recognized, and where the id is written
  * is left in `idSpan` (bytes [idSpan.start, idSpan.end) of the last line recognized), so that the id
  * can be replaced while the line is copied out (NdjsonTransport.sendSpliced). Allocation-free.

@@ -1,5 +1,6 @@
 /**
- * isSingleJsonObject (json-text.ts) on bytes: checks that buf[start, end) is exactly one JSON object,
+ * isSingleJsonObject (its plain text form is test/helpers/json-text-reference.ts) on bytes: checks
+ * that buf[start, end) is exactly one JSON object,
  * valid UTF-8, whose top-level JSON-RPC members (jsonrpc, id, method, params) are each written at
  * most once and without escapes in their names, without decoding it to a string. A line that passes
  * reads the same to every conforming JSON parser as far as those members go, and decodes to the same

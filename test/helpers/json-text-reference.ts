@@ -1,4 +1,6 @@
 /**
+ * Test reference (the bytes version the proxy runs is src/transport/json-bytes.ts; test/json-text.test.ts
+ * fuzzes both against JSON.parse).
  * Checks that a text is exactly one JSON object (RFC 8259: strings, escapes, numbers, literals,
  * nesting, whitespace) without building it, and that its top-level JSON-RPC members (jsonrpc, id,
  * method, params) are each written at most once and without escapes in their names. A line that
