@@ -111,6 +111,11 @@ export class NdjsonTransport implements Transport {
   private flushQueued = false;
   /** A notification is queued: an answer after it must wait for the next turn. */
   private notificationQueued = false;
+  /**
+   * A notification left in a write of this turn: an answer sent later in the same turn (e.g. one
+   * released by the audit journal's write, a few microtasks on) must still wait for the next turn.
+   */
+  private notificationWritten = false;
   /** Queued messages wait for flushDeferred (setImmediate) instead of the microtask. */
   private deferred = false;
 
@@ -142,7 +147,7 @@ export class NdjsonTransport implements Transport {
    * latency. One exception keeps the proxy as faithful as a direct connection:
    * the SDK handles a notification a microtask later than a response, so a notification (say the
    * last progress) and the answer after it, read together, would lose the notification. An answer
-   * that follows a queued notification therefore leaves in the next turn, after the notification.
+   * that follows a notification queued or written in this turn therefore leaves in the next turn.
    */
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     return this.sendLine(JSON.stringify(message), message);
@@ -176,7 +181,7 @@ export class NdjsonTransport implements Transport {
     const m = message as { id?: unknown; method?: unknown };
     if (m.id === undefined) {
       this.notificationQueued = true;
-    } else if (m.method === undefined && this.notificationQueued && !this.deferred) {
+    } else if (m.method === undefined && (this.notificationQueued || this.notificationWritten) && !this.deferred) {
       this.writeQueued();
       this.deferred = true;
       setImmediate(this.flushDeferred);
@@ -205,8 +210,18 @@ export class NdjsonTransport implements Transport {
     this.writeQueued();
   };
 
+  private readonly forgetNotification = (): void => {
+    this.notificationWritten = false;
+  };
+
   private writeQueued(): void {
-    this.notificationQueued = false;
+    if (this.notificationQueued) {
+      this.notificationQueued = false;
+      if (!this.notificationWritten) {
+        this.notificationWritten = true;
+        setImmediate(this.forgetNotification);
+      }
+    }
     if (this.outgoing.empty) return;
     const batch = this.outgoing.take();
     if (this.closed) return;
