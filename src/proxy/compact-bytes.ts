@@ -1,9 +1,9 @@
 /**
- * compactToolCallId and compactAnswerId (their text forms are test/helpers/compact-text-reference.ts)
- * on a line's bytes, buf[start, end), for lines
- * passed on without being decoded: the same spellings are recognized, and where the id is written
- * is left in `idSpan` (bytes [idSpan.start, idSpan.end) of the last line recognized), so that the id
- * can be replaced while the line is copied out (NdjsonTransport.sendSpliced). Allocation-free.
+ * Recognizes, on a line's bytes buf[start, end), the compactly written tools/call requests and
+ * answers that are passed on without being decoded (their text forms, the reference the tests hold
+ * these to, are in test/helpers/compact-text-reference.ts), and leaves where the id is written in
+ * `idSpan` (bytes [idSpan.start, idSpan.end) of the last line recognized), so that the id can be
+ * replaced while the line is copied out (NdjsonTransport.sendSpliced). Allocation-free.
  */
 import { MEMBER } from '../transport/json-bytes.js';
 

@@ -1,11 +1,11 @@
 /**
- * isSingleJsonObject (its plain text form is test/helpers/json-text-reference.ts) on bytes: checks
- * that buf[start, end) is exactly one JSON object,
- * valid UTF-8, whose top-level JSON-RPC members (jsonrpc, id, method, params) are each written at
- * most once and without escapes in their names, without decoding it to a string. A line that passes
- * reads the same to every conforming JSON parser as far as those members go, and decodes to the same
- * text whatever a reader does with malformed UTF-8 (there is none), so a proxy that recognized it by
- * its spelling may pass its bytes on. Allocation-free (one scan; isUtf8 only for non-ASCII lines).
+ * Checks that buf[start, end) is exactly one JSON object in valid UTF-8 whose top-level JSON-RPC
+ * members (jsonrpc, id, method, params) are each written at most once and without escapes in their
+ * names, without decoding it to a string (the plain text form of this check, the reference the
+ * tests hold it to, is test/helpers/json-text-reference.ts). A line that passes reads the same to
+ * every conforming JSON parser as far as those members go, and decodes to the same text whatever a
+ * reader does with malformed UTF-8 (there is none), so a proxy that recognized it by its spelling
+ * may pass its bytes on. Allocation-free (one scan; isUtf8 only for non-ASCII lines).
  */
 import { isAscii, isUtf8 } from 'node:buffer';
 
