@@ -2,8 +2,9 @@
  * Adapter from the in-process Rego interpreter (rego/) to the decision point's PolicyEngine: all
  * sources compiled once with their data; each phase's decision rules (request: allow and deny,
  * response: deny and redact) are evaluated together in one query, so rules they share run once,
- * with the input document as is (no conversion: JSON objects are Rego values). Results come back as plain JSON (sets as arrays). Builtin errors follow OPA (the
- * expression is undefined); conflicts and other evaluation errors throw with their location.
+ * with the input document as is (no conversion: JSON objects are Rego values). Results come back
+ * as plain JSON (sets as arrays). Builtin errors follow OPA (the expression is undefined);
+ * conflicts and other evaluation errors throw with their location.
  */
 import { compilePolicy, RegoCompileError, RegoEvalError, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules } from './rego/index.js';
 import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';

@@ -48,10 +48,11 @@ export class RequestRouter {
    * allows every request whatever its input, the audit records nothing) and the call goes to the
    * one backend under its own name, a line, buf[start, end), that is by its spelling a tools/call
    * with an integer id (compactToolCallIdAt) and is one valid JSON object in valid UTF-8 with no
-   * JSON-RPC member written twice (isSingleJsonObjectBytesInParams) is forwarded as it is, id spliced in,
-   * without being decoded or parsed: the backend reads exactly the bytes a direct connection would give it. Returns false (the line is then
-   * parsed and routed the usual way) for anything else. Its progress notifications reach the client
-   * as always; they are just not related to the request for transports that group messages by request.
+   * JSON-RPC member written twice (isSingleJsonObjectBytesInParams) is forwarded as it is, id
+   * spliced in, without being decoded or parsed: the backend reads exactly the bytes a direct
+   * connection would give it. Returns false (the line is then parsed and routed the usual way) for
+   * anything else. Its progress notifications reach the client as always; they are just not
+   * related to the request for transports that group messages by request.
    */
   unparsedToolCall(buf: Buffer, start: number, end: number): boolean {
     const s = this.s;
