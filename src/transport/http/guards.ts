@@ -30,7 +30,7 @@ export class HostOriginGuard {
   /** Origins already judged (browsers send the same few over and over). Bounded. */
   private readonly originVerdicts = new Map<string, boolean>();
 
-  constructor(private readonly options: HostOriginOptions) {
+  constructor(options: HostOriginOptions) {
     const hosts = options.allowedHosts;
     this.anyHost = hosts?.includes('*') ?? false;
     if (hosts && hosts.length > 0) {

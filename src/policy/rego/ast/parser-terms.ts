@@ -19,7 +19,6 @@ export function mkCall(name: string, args: Term[], loc: Loc): Term {
 export class TermParser extends Cursor {
   /** parses a full body literal-level expression (unify/assign/in with key), plus 'with' modifiers */
   parseLiteral(): Expr {
-    const start = this.tok;
     const loc = this.loc();
     let e: Expr;
     if (this.isKw('some') && !this.isAdjRef(1)) {
@@ -46,7 +45,6 @@ export class TermParser extends Cursor {
       const value = this.parseTermExpr(false);
       e.withs.push({ target, value, loc: wl } as With);
     }
-    void start;
     return e;
   }
 
@@ -247,7 +245,7 @@ export class TermParser extends Cursor {
     switch (t.kind) {
       case 'number': {
         this.next();
-        return { t: 'const', v: numberConst(t.text, this, t), loc };
+        return { t: 'const', v: numberConst(t.text, t), loc };
       }
       case 'string':
       case 'rawstring':
@@ -279,7 +277,7 @@ export class TermParser extends Cursor {
       const n = this.tok;
       if (n.kind === 'number' && !n.sp) {
         this.next();
-        return { t: 'const', v: numberConst('-' + n.text, this, n), loc };
+        return { t: 'const', v: numberConst('-' + n.text, n), loc };
       }
       const operand = this.parsePrimaryRef();
       return mkCall('minus', [{ t: 'const', v: 0, loc }, operand], loc);
@@ -369,10 +367,9 @@ export class TermParser extends Cursor {
   }
 }
 
-function numberConst(text: string, c: Cursor, t: { line: number; col: number }) {
+function numberConst(text: string, t: { line: number; col: number }) {
   const v = parseNumber(text);
   if (v === undefined) throw new RegoSyntaxError(`invalid number ${text}`, t.line, t.col);
-  void c;
   return v;
 }
 

@@ -218,7 +218,7 @@ const FUNCS: Record<string, (args: Data[]) => Data> = {
 
 class Exec {
   private vars: Map<string, Data>[] = [];
-  constructor(private readonly root: Data) {
+  constructor(root: Data) {
     this.vars.push(new Map([['$', root]]));
   }
 

@@ -124,16 +124,16 @@ export class BodyCompiler {
     const value = res.resolveTerm(cr.value, mainScope);
     if (cr.setElem) {
       cr.setElem = this.resolveCalls(res.resolveTerm(cr.setElem, mainScope), g);
-      this.checkHeadSafe(cr.setElem, bound, cr);
+      this.checkHeadSafe(cr.setElem, bound);
     }
-    for (const t of [...keyPath, value]) this.checkHeadSafe(t, bound, cr);
+    for (const t of [...keyPath, value]) this.checkHeadSafe(t, bound);
     const elses = cr.elses.map((e) => {
       const sc = ruleScope.child();
       const eb = new Set(cr.args ? [...ruleScope.vars.values()] : []);
       const b = this.compileBody(res.resolveBody(e.body, sc), eb, g);
       res.collectTerm(e.value, sc);
       const v = res.resolveTerm(e.value, sc);
-      this.checkHeadSafe(v, eb, cr);
+      this.checkHeadSafe(v, eb);
       return { value: v, body: b, loc: e.loc };
     });
     cr.args = args;
@@ -170,7 +170,7 @@ export class BodyCompiler {
     }
   }
 
-  private checkHeadSafe(t: Term, bound: Set<number>, cr: CRule): void {
+  private checkHeadSafe(t: Term, bound: Set<number>): void {
     const visit = (x: Term): void => {
       if (x.t === 'var' && x.slot >= 0 && !bound.has(x.slot)) fail(x.loc, `rego_unsafe_var_error: var ${x.name} is unsafe`);
       if (x.t === 'ref') {
@@ -184,24 +184,14 @@ export class BodyCompiler {
       } else if (x.t === 'call') x.args.forEach(visit);
     };
     visit(t);
-    void cr;
   }
 
   /** resolves calls, marks output args, reorders (recursively for nested bodies) */
   compileBody(body: Expr[], bound: Set<number>, g: Globals): Expr[] {
     for (const e of body) this.resolveExprCalls(e, g);
     const ordered = reorderBody(body, bound);
-    // nested bodies see the variables bound before their expression
-    const seen = new Set<number>(bound);
-    for (const s of bound) seen.add(s);
-    const walkBound = new Set<number>([...bound]);
-    void seen;
-    const before = new Set<number>(walkBound);
-    for (const e of ordered) {
-      this.nested(e, before, g);
-      // approximate: everything bound by the full body is visible after it
-    }
-    for (const s of bound) before.add(s);
+    // nested bodies see the variables bound before the body (nested() copies what it extends)
+    for (const e of ordered) this.nested(e, bound, g);
     return ordered;
   }
 

@@ -8,7 +8,7 @@ import type { CRule, RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { RegoEvalError } from './errors.js';
 import { nextGen, type EvalOptions, type EvalState, type Frame, type K, type VK } from './state.js';
-import { evalDataPath, evalPath, iterate, lookup, nodeValue } from './refs.js';
+import { evalDataPath, evalPath, iterate, nodeValue } from './refs.js';
 
 import { evalCall } from './calls.js';
 import { evalWith } from './with.js';

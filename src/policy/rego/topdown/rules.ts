@@ -243,7 +243,6 @@ function evalObjects(ev: Evaluator, node: RuleNode): Value {
       return false;
     });
   }
-  for (const r of node.complete) void r;
   return out;
 }
 

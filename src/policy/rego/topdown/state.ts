@@ -1,6 +1,5 @@
 /** Evaluation state shared by the evaluator modules. */
 import type { Value } from '../value/index.js';
-import type { RuleNode } from '../compile/tree.js';
 import type { CallTarget } from '../compile/compiler.js';
 import type { BuiltinContext } from '../builtins/registry.js';
 

@@ -4,10 +4,9 @@ import { operandTypeError, type BuiltinDef } from '../registry.js';
 import { plusNums } from './arith.js';
 import { lookupMul } from './lookup.js';
 
-function members(v: Value, name: string): readonly Value[] {
+function members(v: Value): readonly Value[] {
   if (Array.isArray(v)) return v;
   if (v instanceof RSet) return v.values();
-  void name;
   throw operandTypeError(1, v, 'set', 'array');
 }
 
@@ -23,8 +22,8 @@ function countOf(v: Value): number {
   throw operandTypeError(1, v, 'array', 'object', 'set', 'string');
 }
 
-function nums(v: Value, name: string): (number | BigNum)[] {
-  const ms = members(v, name);
+function nums(v: Value): (number | BigNum)[] {
+  const ms = members(v);
   for (const m of ms) if (!isNumber(m)) throw operandTypeError(1, v, 'set[number]', 'array[number]');
   return ms as (number | BigNum)[];
 }
@@ -36,7 +35,7 @@ export const aggregateBuiltins: BuiltinDef[] = [
     arity: 1,
     fn: ([a]) => {
       let acc: number | BigNum = 0;
-      for (const n of nums(a!, 'sum')) acc = plusNums(acc, n);
+      for (const n of nums(a!)) acc = plusNums(acc, n);
       return acc;
     },
   },
@@ -46,7 +45,7 @@ export const aggregateBuiltins: BuiltinDef[] = [
     fn: ([a]) => {
       let acc: number | BigNum = 1;
       const mul = lookupMul();
-      for (const n of nums(a!, 'product')) acc = mul(acc, n);
+      for (const n of nums(a!)) acc = mul(acc, n);
       return acc;
     },
   },
@@ -54,7 +53,7 @@ export const aggregateBuiltins: BuiltinDef[] = [
     name: 'max',
     arity: 1,
     fn: ([a]) => {
-      const ms = members(a!, 'max');
+      const ms = members(a!);
       if (ms.length === 0) return undefined;
       let best: Value = ms[0] as Value;
       for (const m of ms) if (compare(m, best) > 0) best = m;
@@ -65,22 +64,22 @@ export const aggregateBuiltins: BuiltinDef[] = [
     name: 'min',
     arity: 1,
     fn: ([a]) => {
-      const ms = members(a!, 'min');
+      const ms = members(a!);
       if (ms.length === 0) return undefined;
       let best: Value = ms[0] as Value;
       for (const m of ms) if (compare(m, best) < 0) best = m;
       return best;
     },
   },
-  { name: 'sort', arity: 1, fn: ([a]) => members(a!, 'sort').slice().sort(compare) },
+  { name: 'sort', arity: 1, fn: ([a]) => members(a!).slice().sort(compare) },
   {
     name: 'all',
     arity: 1,
-    fn: ([a]) => members(a!, 'all').every((m) => m === true),
+    fn: ([a]) => members(a!).every((m) => m === true),
   },
   {
     name: 'any',
     arity: 1,
-    fn: ([a]) => members(a!, 'any').some((m) => m === true),
+    fn: ([a]) => members(a!).some((m) => m === true),
   },
 ];
