@@ -183,6 +183,32 @@ export interface Recorder {
   close(): Promise<void>;
   /** true: every record is dropped unread (auditing off), so the proxy need not build them. */
   readonly discardsRecords?: boolean;
+  /**
+   * Optional (the raw path): whether `text`, a request or answer line as it came, is certainly free
+   * of every name the recorder redacts (written in any case or escape), so that it may be journaled
+   * as it is. false: the call takes the usual path (parsed, redacted, then journaled).
+   */
+  rawSafe?(text: string): boolean;
+  /**
+   * Optional (the raw path): records a request nothing judged from its line and its answer's line as
+   * they came (both passed rawSafe), with what is known without parsing them; the recorder builds,
+   * redacts and caps the row later, off the call path. Returns and throws as record() does.
+   */
+  recordRaw?(head: RawRecordHead, time: number, backendMicros: number, request: string, requestBytes: number, answer: string, responseBytes: number): void | Promise<void>;
+}
+
+/** What a raw record (Recorder.recordRaw) shares with the other calls of its session and decision. */
+export interface RawRecordHead {
+  clientId: string;
+  clientName: string;
+  authMethod: AuthMethod;
+  sessionId: string;
+  transport: TransportKind;
+  backend?: string;
+  decision: AuditDecision;
+  reasons: string[];
+  policyVersion?: string;
+  decisionMicros: number;
 }
 
 /**

@@ -70,6 +70,12 @@ describe('audit durability against kill -9', () => {
       // Every row once: no duplicates from replaying the journal.
       expect(total.n).toBe(total.d);
       expect(store.verify()).toMatchObject({ ok: true });
+      // Both paths were taken: raw rows (the child's even lanes) and parsed ones (the redacted password lanes too).
+      const check = new Database(dbPath, { readonly: true });
+      const byPath = check.prepare("SELECT SUM(client_id = 'client-raw' AND arguments NOT LIKE '%password%') AS raw, SUM(arguments LIKE '%[REDACTED]%') AS redacted FROM audit_log").get() as { raw: number; redacted: number };
+      check.close();
+      expect(byPath.raw).toBeGreaterThan(100);
+      expect(byPath.redacted).toBeGreaterThan(100);
       // Some answered rows were only in the journal when the first process died (the interesting case)
       // or all had been committed; either way none is lost. Report it for the log.
       console.log(`answered ${first.answered.length}+${second.answered.length}, committed at first kill ${committedAtKill}, stored ${total.n}`);

@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { ChainKeying } from './chain-key.js';
 import { rowFromBody } from './journal-line.js';
+import { RAW_MARK, type RawEntryReader } from './raw-entry.js';
 import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
 
 export interface BatchResult {
@@ -41,6 +42,8 @@ export class ChainWriter {
   constructor(
     db: Database.Database,
     private readonly keying: ChainKeying,
+    /** Makes the rows of raw entries (raw-entry.ts). */
+    private readonly raw: RawEntryReader,
   ) {
     const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
     this.insert = db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
@@ -73,7 +76,8 @@ export class ChainWriter {
         continue;
       }
       if (entry[0] <= committed) continue;
-      const row = rowFromBody(seq + 1, entry[1]);
+      const body = entry[1];
+      const row = body.charCodeAt(0) === RAW_MARK ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
       if (!row) {
         unreadable++;
         continue;

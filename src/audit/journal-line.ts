@@ -38,6 +38,24 @@ function payload(json: string | undefined, cap: number): [string | null, number 
  * JSON.stringify(entry.result) already made by the caller (it is not made twice).
  */
 export function journalBody(entry: AuditRecord, redactor: Redactor, cap: number, resultJson?: string): string {
+  const [scalars, args, result] = recordColumns(entry, redactor, cap, resultJson);
+  return `${JSON.stringify(scalars)}\t${args ?? ''}\t${result ?? ''}`;
+}
+
+/**
+ * The stored row of a record the writer thread builds itself (a raw journal entry, raw-entry.ts):
+ * the same canonical line and values as journalBody then rowFromBody give, without the JSON round trip.
+ */
+export function rowFromRecord(seq: number, entry: AuditRecord, redactor: Redactor, cap: number, resultJson?: string): StoredRow {
+  const [scalars, args, result] = recordColumns(entry, redactor, cap, resultJson);
+  scalars.unshift(seq);
+  const canonical = `${JSON.stringify(scalars)}\t${args ?? ''}\t${result ?? ''}`;
+  scalars.push(args, result);
+  return [canonical, scalars];
+}
+
+/** A record's column values, redacted and capped: [scalars without seq, arguments text, result text]. */
+function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resultJson: string | undefined): [ScalarValues, string | null, string | null] {
   const rules = entry.redact !== undefined && entry.redact.length > 0 ? entry.redact : undefined;
   const args = payload(redactor.serializeFast(entry.arguments, rules, undefined), cap);
   const result = payload(redactor.serializeFast(entry.result, rules, resultJson), cap);
@@ -74,7 +92,7 @@ export function journalBody(entry: AuditRecord, redactor: Redactor, cap: number,
     int(entry.requestBytes),
     int(entry.responseBytes),
   ];
-  return `${JSON.stringify(scalars)}\t${args[0] ?? ''}\t${result[0] ?? ''}`;
+  return [scalars, args[0], result[0]];
 }
 
 /** The stored row of a journal body: [canonical line, column values in ROW_COLUMNS order]. */

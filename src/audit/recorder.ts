@@ -12,10 +12,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
-import type { AuditRecord, Recorder } from '../types.js';
+import type { AuditRecord, RawRecordHead, Recorder } from '../types.js';
 import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
 import { journalBody } from './journal-line.js';
+import { rawHeadJson, rawJournalBody } from './raw-entry.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 
@@ -85,6 +86,8 @@ export class AuditRecorder implements Recorder {
   private turnOpen = false;
   /** Records of this turn after its first, written by writeTurn(). */
   private turn: TurnBatch | undefined;
+  /** The head JSON of raw entries, per head (the caller keeps one head per session and decision). */
+  private readonly heads = new WeakMap<RawRecordHead, string>();
 
   constructor(private readonly options: RecorderOptions) {
     // Journal sequence numbers: this process's own count; the writer assigns the rows' chain seq.
@@ -102,12 +105,38 @@ export class AuditRecorder implements Recorder {
   }
 
   record(entry: AuditRecord): void | Promise<void> {
+    this.admit();
+    return this.append(journalBody(entry, this.redactor, this.options.maxPayloadBytes, entry.resultJson));
+  }
+
+  rawSafe(text: string): boolean {
+    return this.redactor.rawSafe(text);
+  }
+
+  /** A raw entry (raw-entry.ts): the lines as they came, both found rawSafe by the caller. */
+  recordRaw(head: RawRecordHead, time: number, backendMicros: number, request: string, requestBytes: number, answer: string, responseBytes: number): void | Promise<void> {
+    this.admit();
+    let headJson = this.heads.get(head);
+    if (headJson === undefined) {
+      headJson = rawHeadJson(head);
+      this.heads.set(head, headJson);
+    }
+    return this.append(rawJournalBody(headJson, time, backendMicros, requestBytes, responseBytes, request, answer));
+  }
+
+  /** Throws when no record may be taken: closed, or fail-closed back-pressure. */
+  private admit(): void {
     if (this.closing) throw new Error('audit recorder is closed');
     const queued = this.seq - this.committedSeq;
+    if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
+  }
+
+  /** Journals one entry's body (see the class comment for when it is written and what is returned). */
+  private append(body: string): void | Promise<void> {
+    const queued = this.seq - this.committedSeq;
     const max = this.options.maxQueue;
-    if (queued >= max && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
     const seq = this.seq + 1;
-    const line = `${seq} ${journalBody(entry, this.redactor, this.options.maxPayloadBytes, entry.resultJson)}\n`;
+    const line = `${seq} ${body}\n`;
     if (!this.turnOpen) {
       // Throws on an I/O error (disk full): nothing was recorded, the caller refuses the call.
       this.options.spool.append(line, seq);
@@ -220,6 +249,8 @@ export class AuditRecorder implements Recorder {
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
       niceness: this.options.writerNice,
+      redactFields: this.options.redactFields,
+      maxPayloadBytes: this.options.maxPayloadBytes,
     };
     const worker = spawnWriter(data);
     if (this.waiters.length === 0) worker.unref();

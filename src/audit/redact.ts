@@ -26,6 +26,11 @@ export class Redactor {
    * the key's text contains it). Undefined when a field is not plain ASCII (then every value is scanned).
    */
   private readonly mayHold: RegExp | undefined;
+  /**
+   * mayHold for JSON text as a peer wrote it (not made by JSON.stringify): also matches every `\u`
+   * and `\/` escape, with which a key could spell a field name that the text does not show.
+   */
+  private readonly rawMayHold: RegExp | undefined;
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
@@ -33,6 +38,16 @@ export class Redactor {
     const ascii = this.fields.every((f) => /^[\x20-\x7e]+$/.test(f));
     const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
     this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
+    this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
+  }
+
+  /**
+   * Whether JSON text as a peer wrote it certainly holds no sensitive key (nor, so, any value to
+   * mask): no field name occurs in it in any case, and no escape could spell one. Such text may be
+   * journaled as it is; it serializes, once parsed, to text that redaction leaves unchanged.
+   */
+  rawSafe(text: string): boolean {
+    return this.rawMayHold !== undefined && !this.rawMayHold.test(text);
   }
 
   /** True when a value under this key is masked by the configured field names. */

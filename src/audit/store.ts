@@ -13,7 +13,9 @@ import type { Recorder } from '../types.js';
 import { chainKeying, checkChainKeying, type ChainKeying } from './chain-key.js';
 import { ChainWriter } from './chain-writer.js';
 import { auditStats, queryAudit, type AuditFilter, type AuditStats, type QueryOptions, type QueryPage } from './query.js';
+import { RawEntryReader } from './raw-entry.js';
 import { AuditRecorder } from './recorder.js';
+import { Redactor } from './redact.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
 import { isProcessAlive, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
 import { verifyChain, type VerifyResult } from './verify.js';
@@ -55,10 +57,10 @@ function orphanedJournals(dbPath: string): JournalFiles[] {
 }
 
 /** Moves the lines of orphaned journals into the database and removes them; returns rows imported. */
-function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, logger?: Logger): number {
+function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, config: AuditConfig, logger?: Logger): number {
   const journals = orphanedJournals(dbPath);
   if (journals.length === 0) return 0;
-  const writer = new ChainWriter(db, keying);
+  const writer = new ChainWriter(db, keying, new RawEntryReader(new Redactor(config.redactFields), config.maxPayloadBytes));
   let inserted = 0;
   for (const journal of journals) {
     for (const file of journal.files) {
@@ -94,7 +96,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     configureWriter(db);
     migrate(db);
     checkChainKeying(db, keying, true);
-    importJournals(db, path, keying, log);
+    importJournals(db, path, keying, config, log);
     recorder = new AuditRecorder({
       dbPath: path,
       chainKey: config.chainKey,
@@ -118,6 +120,9 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   return {
     ...reader,
     record: (entry) => recorder.record(entry),
+    rawSafe: (text) => recorder.rawSafe(text),
+    recordRaw: (head, time, backendMicros, request, requestBytes, answer, responseBytes) =>
+      recorder.recordRaw(head, time, backendMicros, request, requestBytes, answer, responseBytes),
     flush: () => recorder.flush(),
     close: () => recorder.close(),
     get queued() {

@@ -9,6 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { chainKeying } from './chain-key.js';
 import { ChainWriter, forgetJournal } from './chain-writer.js';
+import { RawEntryReader } from './raw-entry.js';
+import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
 
@@ -21,6 +23,9 @@ export interface WriterWorkerData {
   retentionIntervalMs: number;
   /** Scheduling niceness of the writer thread (0: same as the proxy). */
   niceness?: number;
+  /** audit.redactFields and audit.maxPayloadBytes, applied to raw entries (raw-entry.ts). */
+  redactFields: readonly string[];
+  maxPayloadBytes: number;
 }
 
 export type ToWriter = { type: 'batch'; text: string } | { type: 'retention' } | { type: 'close' };
@@ -43,7 +48,7 @@ if (data.niceness) {
 }
 const db = new Database(data.dbPath);
 configureWriter(db);
-const writer = new ChainWriter(db, chainKeying(data.chainKey));
+const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReader(new Redactor(data.redactFields), data.maxPayloadBytes));
 const backlog: string[] = [];
 let committed = 0;
 let retryTimer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@ import type { BackendConnection } from './backend.js';
 import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
+import { RawHeads } from './raw-audit.js';
 import { applyRedactions } from './redact.js';
 import type { ClientSession } from './session.js';
 
@@ -25,6 +26,8 @@ const ANSWER_SHAPE: RpcMessage = Object.freeze({ jsonrpc: '2.0', id: 0 }) as Rpc
 function ignore(): void {}
 
 export class AnswerRelay {
+  private readonly heads = new RawHeads();
+
   constructor(private readonly s: ClientSession) {}
 
   /**
@@ -52,11 +55,46 @@ export class AnswerRelay {
    */
   onAnswerBytes(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const shared = this.s.shared;
-    const t = this.s.transport;
-    if (shared.recorder.discardsRecords !== true || shared.decider.wantsResponsePhase === true || ex.decision.redact?.length || t.sendSpliced === undefined) return false;
-    const sent = t.sendSpliced(src, start, idStart, idEnd, end, ex.originalId, ANSWER_SHAPE as JSONRPCMessage);
-    if (sent !== SENT) sent.catch(ignore);
+    if (shared.decider.wantsResponsePhase === true || ex.decision.redact?.length || this.s.transport.sendSpliced === undefined) return false;
+    if (shared.recorder.discardsRecords !== true) return this.recordRaw(ex, src, start, idStart, idEnd, end);
+    this.sendSpliced(src, start, idStart, idEnd, end, ex.originalId);
     return true;
+  }
+
+  /**
+   * An answer taken unparsed while the audit records: when its request was recorded raw too
+   * (raw-audit.ts) and its line passes Recorder.rawSafe, journaled with its request as they came,
+   * then sent once the journal holds it (as finish() does). false: parsed and recorded the usual way.
+   */
+  private recordRaw(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
+    const request = ex.rawRequest;
+    const recorder = this.s.shared.recorder;
+    if (request === undefined || recorder.recordRaw === undefined) return false;
+    const answer = src.toString('utf8', start, end);
+    if (recorder.rawSafe?.(answer) !== true) return false;
+    const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
+    // The exchange is reused once this returns: what the answer needs later is taken now.
+    const id = ex.originalId;
+    let pending: void | Promise<void>;
+    try {
+      pending = recorder.recordRaw(this.heads.of(ex), ex.time, backendMicros, request, ex.requestBytes ?? end - start, answer, end - start);
+    } catch (err) {
+      this.s.send(this.s.auditFailure(id, err));
+      return true;
+    }
+    if (pending === undefined) this.sendSpliced(src, start, idStart, idEnd, end, id);
+    else {
+      pending.then(
+        () => this.s.state !== 'closed' && this.sendSpliced(src, start, idStart, idEnd, end, id),
+        (err: unknown) => this.s.send(this.s.auditFailure(id, err)),
+      );
+    }
+    return true;
+  }
+
+  private sendSpliced(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: RequestId): void {
+    const sent = this.s.transport.sendSpliced!(src, start, idStart, idEnd, end, id, ANSWER_SHAPE as JSONRPCMessage);
+    if (sent !== SENT) sent.catch(ignore);
   }
 
   /** A parsed answer; `line`: its text as received, when the transport keeps it. */

@@ -40,6 +40,11 @@ export interface Exchange {
   unparsedRequest: Buffer | undefined;
   unparsedStart: number;
   unparsedEnd: number;
+  /**
+   * The text of that line when the audit records the call from its lines as they came (the raw
+   * path, Recorder.recordRaw; the line passed Recorder.rawSafe); else undefined.
+   */
+  rawRequest: string | undefined;
 }
 
 /** Exchanges of unparsed requests whose answers went out unparsed, for the next ones (no allocation per call). */
@@ -57,6 +62,7 @@ export function spareExchange(): Exchange | undefined {
  */
 export function releaseExchange(ex: Exchange): void {
   ex.unparsedRequest = undefined;
+  ex.rawRequest = undefined;
   if (spareExchanges.length < MAX_SPARE) spareExchanges.push(ex);
 }
 

@@ -10,6 +10,7 @@ import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
 import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
+import { rawRequestText } from './raw-audit.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
@@ -45,7 +46,8 @@ export class RequestRouter {
 
   /**
    * A tools/call line taken before parsing: while nothing judges requests or answers (the policy
-   * allows every request whatever its input, the audit records nothing) and the call goes to the
+   * allows every request whatever its input, the audit records nothing or records the call from its
+   * lines as they came: see raw-audit.ts) and the call goes to the
    * one backend under its own name, a line, buf[start, end), that is by its spelling a tools/call
    * with an integer id (compactToolCallIdAt) and is one valid JSON object in valid UTF-8 with no
    * JSON-RPC member written twice (isSingleJsonObjectBytesInParams) is forwarded as it is, id
@@ -57,13 +59,18 @@ export class RequestRouter {
   unparsedToolCall(buf: Buffer, start: number, end: number): boolean {
     const s = this.s;
     const allow = s.shared.decider.unconditionalAllow;
-    if (allow === undefined || s.shared.recorder.discardsRecords !== true || s.ns.multi || s.ns.renames) return false;
+    const recorder = s.shared.recorder;
+    const audited = recorder.discardsRecords !== true;
+    if (allow === undefined || (audited && recorder.recordRaw === undefined) || s.ns.multi || s.ns.renames) return false;
     const id = compactToolCallIdAt(buf, start, end);
     if (id < 0) return false;
     const idStart = idSpan.start;
     const idEnd = idSpan.end;
     // The line's head up to its params is what compactToolCallIdAt read: the scan starts there.
     if (!isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before)) return false;
+    // Audited: recorded from its line as it came (raw path), or else parsed, redacted and recorded.
+    const raw = audited ? rawRequestText(recorder, allow, buf, start, end) : undefined;
+    if (audited && raw === undefined) return false;
     const b = s.backends[0]!;
     const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
     let ex = spareExchange();
@@ -74,13 +81,14 @@ export class RequestRouter {
       ex.method = 'tools/call';
       ex.ctx = ctx;
       ex.decision = allow;
-      ex.time = 0;
+      ex.time = audited ? Date.now() : 0;
       ex.sentAt = 0;
-      ex.requestBytes = undefined;
       ex.listIndex = -1;
       ex.listFirstPage = false;
       ex.progressToken = undefined;
     }
+    ex.requestBytes = raw === undefined ? undefined : end - start;
+    ex.rawRequest = raw;
     ex.unparsedRequest = buf;
     ex.unparsedStart = start;
     ex.unparsedEnd = end;

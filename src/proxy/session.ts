@@ -207,6 +207,7 @@ export class ClientSession implements BackendEvents {
       unparsedRequest: undefined,
       unparsedStart: 0,
       unparsedEnd: 0,
+      rawRequest: undefined,
     };
   }
 
@@ -254,24 +255,27 @@ export class ClientSession implements BackendEvents {
     }
     let pending: void | Promise<void>;
     try {
+      // A request forwarded unparsed (recorded raw, but its answer was not): its context from its bytes.
+      if (ex.unparsedRequest !== undefined) this.completeContext(ex);
       const record = buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact);
       // The client's copy reuses the result's JSON made for the record (one serialization of it).
       if (line === undefined && to === undefined && record.resultJson !== undefined) line = answerText(answer, record.resultJson);
       pending = recorder.record(record);
     } catch (err) {
-      return deliver(this.auditFailure(ex, err));
+      return deliver(this.auditFailure(ex.originalId, err));
     }
     if (pending === undefined) {
       if (line === undefined) deliver(answer);
       else this.sendLine(line, answer);
     } else {
-      pending.then(() => (line === undefined ? deliver(answer) : this.sendLine(line, answer)), (err: unknown) => deliver(this.auditFailure(ex, err)));
+      pending.then(() => (line === undefined ? deliver(answer) : this.sendLine(line, answer)), (err: unknown) => deliver(this.auditFailure(ex.originalId, err)));
     }
   }
 
-  private auditFailure(ex: Exchange, err: unknown): RpcMessage {
+  /** The answer to request `id` when its audit record was refused. */
+  auditFailure(id: RequestId, err: unknown): RpcMessage {
     this.shared.logger.error({ err: (err as Error)?.message }, 'audit record refused; failing closed');
-    return errorResponse(ex.originalId, RPC.AUDIT_UNAVAILABLE, 'audit log unavailable: request not completed');
+    return errorResponse(id, RPC.AUDIT_UNAVAILABLE, 'audit log unavailable: request not completed');
   }
 
   private readonly sendAnswer = (message: RpcMessage): void => this.send(message);

@@ -15,7 +15,10 @@ async function caller(lane) {
   for (;;) {
     const id = `${run}-${lane}-${next++}`;
     await pause(); // the backend call
-    const pending = store.record({
+    // Even lanes: the raw path, as the proxy takes it for a tools/call nothing judges (request and
+    // answer lines as they came), unless a line holds a sensitive name (lanes 2 mod 4 send a
+    // password): then the parsed path, redacted before it is journaled.
+    const pending = lane % 2 === 0 ? recordRaw(id, lane) : store.record({
       time: Date.now(),
       clientId: `client-${lane % 4}`,
       clientName: `Client ${lane % 4}`,
@@ -37,6 +40,16 @@ async function caller(lane) {
     if (pending) await pending;
     process.stdout.write(`answered ${id}\n`);
   }
+}
+
+const head = { clientId: 'client-raw', clientName: 'Client raw', authMethod: 'local', sessionId: 'session-raw', transport: 'stdio', backend: 'qubinode', decision: 'allow', reasons: [], policyVersion: 'v1', decisionMicros: 2 };
+
+function recordRaw(id, lane) {
+  const args = lane % 4 === 2 ? { lane, password: 'hunter2-durable' } : { lane };
+  const request = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_vms', arguments: args } });
+  const answer = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: `done ${id}` }] } });
+  if (store.rawSafe(request) && store.rawSafe(answer)) return store.recordRaw(head, Date.now(), 900, request, request.length, answer, answer.length);
+  return store.record({ ...head, time: Date.now(), method: 'tools/call', requestId: id, tool: 'list_vms', arguments: args, outcome: 'ok', result: JSON.parse(answer).result, isError: false, backendMicros: 900 });
 }
 
 process.stdout.write('ready\n');

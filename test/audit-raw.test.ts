@@ -1,0 +1,237 @@
+/**
+ * The audit's raw path (docs/audit.md, "The raw path"): a tools/call nothing judges is journaled as
+ * its request and answer lines as they came, and the writer thread makes its row. The row equals,
+ * column for column and hash for hash, the row the parsed path records for the same call; a call
+ * whose request or answer holds a sensitive name takes the parsed path (redacted before it is
+ * journaled), and its secret is in neither the journal nor the database file. In process, with the
+ * real proxy, a real SQLite file and a real backend child (test/servers/raw-audit-backend.mjs).
+ */
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openAuditStore } from '../src/audit/index.js';
+import { Spool } from '../src/audit/spool.js';
+import type { BackendConfig } from '../src/config/backends.js';
+import { backendCredentialResolver } from '../src/identity/index.js';
+import { createLogger } from '../src/log/logger.js';
+import { buildRecord, outcomeOf, type Exchange } from '../src/proxy/intercept.js';
+import type { RpcMessage } from '../src/proxy/jsonrpc.js';
+import { WardenProxy } from '../src/proxy/proxy.js';
+import { NdjsonTransport } from '../src/transport/ndjson.js';
+import type { Decision, InterceptContext, PolicyDecider, RawRecordHead, Recorder } from '../src/types.js';
+import { auditConfig, databaseBytes, tempDir } from './helpers/audit.js';
+import { ROOT } from './helpers/proxy.js';
+
+const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
+const ALLOW: Decision = { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'allow-all-v1', micros: 3 };
+const decider: PolicyDecider = { unconditionalAllow: ALLOW, decide: () => ALLOW };
+const CLIENT = { id: 'alice', name: 'Alice', auth: 'local' as const, roles: [], claims: {} };
+
+/** Every column of every row, in chain order. */
+function rows(path: string): Array<Record<string, unknown>> {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+/** What the proxy's parsed path records for a request line and its answer line (buildRecord, as finish() does). */
+function parsedPathRecord(head: RawRecordHead, time: number, backendMicros: number, request: string, answerLine: string) {
+  const req = JSON.parse(request) as RpcMessage;
+  const params = req.params as Record<string, unknown>;
+  const ctx = {
+    phase: 'request',
+    method: req.method,
+    client: { id: head.clientId, name: head.clientName, auth: head.authMethod, roles: [], claims: {} },
+    session: { id: head.sessionId, transport: head.transport },
+    backend: { name: head.backend, transport: 'stdio' },
+    params,
+    tool: { name: String(params.name), backendName: String(params.name) },
+    arguments: params.arguments,
+  } as unknown as InterceptContext;
+  const ex = { originalId: req.id, method: req.method, ctx, decision: ALLOW, time, requestBytes: Buffer.byteLength(request) } as unknown as Exchange;
+  const answer = JSON.parse(answerLine) as RpcMessage;
+  answer.id = req.id!;
+  return buildRecord(ex, outcomeOf(req.method!, answer), answer, backendMicros, Buffer.byteLength(answerLine), undefined);
+}
+
+describe('audit raw path: rows from request and answer lines as they came', () => {
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  let proxy: WardenProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+    vi.restoreAllMocks();
+    tmp?.cleanup();
+  });
+
+  it('makes the same row (every column, the same hash chain) as the parsed path for the same call', async () => {
+    tmp = tempDir();
+    const rawPath = join(tmp.dir, 'raw.db');
+    const parsedPath = join(tmp.dir, 'parsed.db');
+    // A small cap, so that one payload is stored as its hash and size.
+    const raw = openAuditStore(auditConfig(rawPath, { maxPayloadBytes: 200 }));
+    const parsed = openAuditStore(auditConfig(parsedPath, { maxPayloadBytes: 200 }));
+    const head: RawRecordHead = { clientId: 'alice', clientName: 'Alice', authMethod: 'api_key', sessionId: 's-1', transport: 'stdio', backend: 'inv', decision: 'allow', reasons: [], policyVersion: 'allow-all-v1', decisionMicros: 3 };
+    const big = 'x'.repeat(300);
+    const calls: Array<[string, string]> = [
+      ['{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}', '{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"echo:hi"}]}}'],
+      ['{"method":"tools/call","params":{"name":"fail","arguments":{}},"jsonrpc":"2.0","id":2}', '{"result":{"content":[{"type":"text","text":"no"}],"isError":true},"jsonrpc":"2.0","id":8}'],
+      ['{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nope"}}', '{"jsonrpc":"2.0","id":9,"error":{"code":-32602,"message":"Unknown tool: nope"}}'],
+      ['{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"grüße, 日本 🎉","n":[1,2.5,-0,1e21],"deep":{"a":{"b":null}}}}}', '{"jsonrpc":"2.0","id":10,"result":{"content":[{"type":"text","text":"ok ✓"}],"extra":{"b":1, "a" : 2}}}'],
+      [`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${big}"}}}`, `{"jsonrpc":"2.0","id":11,"result":{"content":[{"type":"text","text":"${big}"}]}}`],
+      ['{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"echo","arguments":{"dup":1,"dup":2}}}', '{"jsonrpc":"2.0","id":12,"result":{}}'],
+    ];
+    try {
+      let time = 1_790_000_000_000;
+      for (const [request, answer] of calls) {
+        expect(raw.rawSafe!(request) && raw.rawSafe!(answer)).toBe(true);
+        time += 17;
+        await raw.recordRaw!(head, time, 1234, request, Buffer.byteLength(request), answer, Buffer.byteLength(answer));
+        await parsed.record(parsedPathRecord(head, time, 1234, request, answer));
+      }
+      await raw.flush();
+      await parsed.flush();
+      expect(raw.verify()).toMatchObject({ ok: true });
+      expect(parsed.verify()).toMatchObject({ ok: true });
+    } finally {
+      await raw.close();
+      await parsed.close();
+    }
+    const got = rows(rawPath);
+    expect(got).toHaveLength(calls.length);
+    expect(got).toEqual(rows(parsedPath));
+    expect(got.map((r) => r.outcome)).toEqual(['ok', 'tool_error', 'rpc_error', 'ok', 'ok', 'ok']);
+    expect(got[4]).toMatchObject({ arguments: null, arguments_bytes: 311, result: null });
+    expect(typeof got[4]!.result_sha256).toBe('string');
+  });
+
+  it('journals as they came only the lines free of every sensitive name (escapes included)', () => {
+    tmp = tempDir();
+    const store = openAuditStore(auditConfig(join(tmp.dir, 'a.db')));
+    try {
+      expect(store.rawSafe!('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}')).toBe(true);
+      for (const unsafe of ['{"password":"x"}', '{"API-KEY":1}', '{"accessToken":1}', '{"pass\\u0077ord":"x"}', '{"a\\/b":1}', '{"to\u212Aen":1}', '{"note":"my secret"}']) {
+        expect(store.rawSafe!(unsafe), unsafe).toBe(false);
+      }
+    } finally {
+      void store.close();
+    }
+  });
+
+  it('through the proxy: plain calls go raw, calls with a secret in the request or the answer are redacted first; no secret in the journal or the database', async () => {
+    tmp = tempDir();
+    const dbPath = join(tmp.dir, 'audit.db');
+    const store = openAuditStore(auditConfig(dbPath));
+    const journal: string[] = [];
+    const append = Spool.prototype.append;
+    vi.spyOn(Spool.prototype, 'append').mockImplementation(function (this: Spool, lines: string, seq: number) {
+      journal.push(lines);
+      return append.call(this, lines, seq);
+    });
+    const recordRaw = vi.fn(store.recordRaw!);
+    const answers = await runCalls({ ...store, record: (e) => store.record(e), close: async () => undefined, recordRaw }, [
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}',
+      '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x","password":"hunter2-raw-args"}}}',
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"creds","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"fail","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"nope","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"broken","arguments":{}}}',
+    ]);
+    try {
+      await store.flush();
+      expect(store.verify()).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
+    // The client got every answer; the answer holding a credential reached the client unchanged.
+    expect(answers.get(1)).toContain('echo:hello');
+    expect(answers.get(3)).toContain('tok-answer-secret-77');
+    expect(answers.get(6)).toBe('{"jsonrpc":"2.0","id":6,"result":{"content":[}');
+    // Raw: echo hello, fail, nope, broken; the password call and the creds answer took the parsed path.
+    expect(recordRaw).toHaveBeenCalledTimes(4);
+    const text = journal.join('');
+    expect(text).toMatch(/^\d+ R/m);
+    expect(text).toMatch(/^\d+ \[/m);
+    for (const secret of ['hunter2-raw-args', 'tok-answer-secret-77']) {
+      expect(text.includes(secret), `journal holds ${secret}`).toBe(false);
+      expect(databaseBytes(dbPath).includes(Buffer.from(secret)), `database holds ${secret}`).toBe(false);
+    }
+    const byId = new Map(rows(dbPath).filter((r) => r.method === 'tools/call').map((r) => [JSON.parse(r.request_id as string) as number, r]));
+    expect(byId.get(1)).toMatchObject({ tool: 'echo', arguments: '{"text":"hello"}', outcome: 'ok', is_error: 0, decision: 'allow', policy_version: 'allow-all-v1', client_id: 'alice', backend: 'inv' });
+    expect(byId.get(2)).toMatchObject({ tool: 'echo', arguments: '{"text":"x","password":"[REDACTED]"}', outcome: 'ok' });
+    expect(byId.get(3)).toMatchObject({ tool: 'creds', arguments: '{}', outcome: 'ok' });
+    expect(JSON.parse(byId.get(3)!.result as string)).toEqual({ content: [{ type: 'text', text: 'issued' }], structuredContent: { session_token: '[REDACTED]' } });
+    expect(byId.get(4)).toMatchObject({ tool: 'fail', outcome: 'tool_error', is_error: 1 });
+    expect(byId.get(5)).toMatchObject({ tool: 'nope', outcome: 'rpc_error', error_code: -32602, error_message: 'Unknown tool: nope' });
+    expect(byId.get(6)).toMatchObject({ tool: 'broken', outcome: 'rpc_error', error_code: -32700, result: null });
+    for (const r of byId.values()) {
+      expect(r.request_bytes).toBeGreaterThan(50);
+      expect(r.response_bytes).toBeGreaterThan(20);
+      expect(r.backend_micros).toBeGreaterThan(0);
+    }
+  });
+
+  it('through the proxy: the raw rows equal the rows of a recorder without the raw path (but time and backend time)', async () => {
+    tmp = tempDir();
+    const lines = [
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}',
+      '{"method":"tools/call","params":{"name":"fail"},"jsonrpc":"2.0","id":2}',
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nope","arguments":{"a":[1,{"b":"ü"}]}}}',
+    ];
+    const stored: Array<Array<Record<string, unknown>>> = [];
+    for (const rawPath of [true, false]) {
+      const dbPath = join(tmp.dir, `${rawPath}.db`);
+      const store = openAuditStore(auditConfig(dbPath));
+      const recordRaw = vi.fn(store.recordRaw!);
+      const recorder: Recorder = rawPath
+        ? { record: (e) => store.record(e), rawSafe: (t) => store.rawSafe!(t), recordRaw, close: async () => undefined }
+        : { record: (e) => store.record(e), close: async () => undefined };
+      await runCalls(recorder, lines);
+      await store.flush();
+      expect(store.verify()).toMatchObject({ ok: true });
+      await store.close();
+      expect(recordRaw).toHaveBeenCalledTimes(rawPath ? 3 : 0);
+      stored.push(rows(dbPath).map(({ time, backend_micros, hash, prev_hash, ...rest }) => (void [time, backend_micros, hash, prev_hash], rest)));
+    }
+    expect(stored[0]!.length).toBe(4); // initialize and the three calls
+    expect(stored[0]).toEqual(stored[1]);
+  });
+});
+
+/** Opens a session on a proxy recording with `recorder`, sends the lines, and returns the answers' lines by id. */
+async function runCalls(recorder: Recorder, lines: string[]): Promise<Map<number, string>> {
+  const backend = { name: 'inv', prefix: '', transport: 'stdio', command: process.execPath, args: [BACKEND], env: {}, timeoutMs: 10_000, restart: false } as unknown as BackendConfig;
+  const proxy = new WardenProxy({ backends: [backend], decider, recorder, backendCredentials: backendCredentialResolver(), logger: createLogger({ level: 'silent' }), version: '0.0.0-test' });
+  const toProxy = new PassThrough();
+  const toClient = new PassThrough();
+  const answers = new Map<number, string>();
+  let buffered = '';
+  const waiters = new Map<number, () => void>();
+  toClient.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      const id = Number(/"id":(\d+)/.exec(line)?.[1]);
+      answers.set(id, line);
+      waiters.get(id)?.();
+    }
+  });
+  const answered = (id: number) => new Promise<void>((resolve) => (answers.has(id) ? resolve() : waiters.set(id, resolve)));
+  try {
+    await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), { sessionId: 'session-raw', transport: 'stdio', client: CLIENT });
+    toProxy.write('{"jsonrpc":"2.0","id":1000,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n');
+    await answered(1000);
+    toProxy.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    // All at once: several answers may come in one chunk (one turn, one journal write).
+    await Promise.all(lines.map((line, i) => (toProxy.write(`${line}\n`), answered(i + 1))));
+  } finally {
+    await proxy.close();
+  }
+  return answers;
+}
