@@ -1,7 +1,8 @@
 /**
  * Load generator over a child's stdio pipes: raw newline-delimited JSON-RPC (no SDK Client),
- * one `initialize` per session, then tools/call requests kept `concurrency` deep. Records each
- * call's latency from write to the arrival of its response line.
+ * one `initialize` per session, then tools/call requests kept `concurrency` deep (the same call each
+ * time, or with one argument distinct in every call: `vary`). Records each call's latency from
+ * write to the arrival of its response line.
  */
 import { spawn } from 'node:child_process';
 
@@ -77,10 +78,20 @@ export class StdioSession {
    * `n` tools/call requests, `concurrency` in flight.
    * @returns {Promise<{ latenciesMs: Float64Array, elapsedMs: number, errors: number, firstError?: unknown }>}
    */
-  run(n, concurrency, { tool, args }) {
+  run(n, concurrency, { tool, args, vary }) {
     const base = this.nextId;
     this.nextId += n;
-    const tail = `,"method":"tools/call","params":${JSON.stringify({ name: tool, arguments: args })}}\n`;
+    // vary: the name of an argument given a distinct string value in every call of the session
+    // (`<vary>-<sequence>`), written between two fixed parts (one string concatenation per call).
+    let tail = `,"method":"tools/call","params":${JSON.stringify({ name: tool, arguments: args })}}\n`;
+    let middle = '';
+    if (vary !== undefined) {
+      const marker = '\u0001vary\u0001';
+      const [before, after] = JSON.stringify({ name: tool, arguments: { ...args, [vary]: marker } }).split(JSON.stringify(marker));
+      middle = `,"method":"tools/call","params":${before}"${vary}-`;
+      tail = `"${after}}\n`;
+      this.varySeq ??= 0;
+    }
     const starts = new Float64Array(n);
     const latenciesMs = new Float64Array(n);
     const stdin = this.proc.stdin;
@@ -91,7 +102,8 @@ export class StdioSession {
     const send = () => {
       const i = sent++;
       starts[i] = performance.now();
-      stdin.write(`{"jsonrpc":"2.0","id":${base + i}${tail}`);
+      if (vary === undefined) stdin.write(`{"jsonrpc":"2.0","id":${base + i}${tail}`);
+      else stdin.write(`{"jsonrpc":"2.0","id":${base + i}${middle}${this.varySeq++}${tail}`);
     };
     return new Promise((resolve, reject) => {
       const t0 = performance.now();

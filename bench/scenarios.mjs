@@ -18,6 +18,8 @@ const BENCH_SERVER = path.join(ROOT, 'test', 'servers', 'bench-server.mjs');
 const RELAY = path.join(ROOT, 'bench', 'relay.mjs');
 const ECHO = { tool: 'echo', args: { text: 'hello from mcp-warden bench' } };
 const KUBECTL_GET = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' } };
+/** kubectl_get with a distinct pod `name` in every call: no two calls have the same arguments (no decision reused). */
+const KUBECTL_GET_VARIED = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' }, vary: 'name' };
 
 /** Scratch dir for generated policy files and audit databases, removed by cleanup(). */
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
@@ -70,7 +72,7 @@ export async function stopSharedBackends() {
   if (httpBackend) await (await httpBackend).stop();
 }
 
-/** @typedef {{ name: string, transport: 'stdio'|'http', call: {tool:string,args:object}, note: string,
+/** @typedef {{ name: string, transport: 'stdio'|'http', call: {tool:string,args:object,vary?:string}, note: string,
  *   callScale?: number, peer?: boolean,
  *   compare?: { against: string, p50?: number, cpu?: number, label: string }[], unavailable?: () => string|undefined,
  *   start: () => Promise<{ session: any, proxyPid?: number, backendPid?: number, stop: () => Promise<void> }> }} Scenario */
@@ -114,9 +116,26 @@ export function scenarios() {
       transport: 'stdio',
       call: KUBECTL_GET,
       note: 'wrap --policy kubernetes (allowed_namespaces: default) calling kubectl_get',
-      compare: [{ against: 'wrap-allow-k8s', p50: 1.1, cpu: 1.15, label: 'issue 5: kubernetes pack vs allow-all' }],
+      compare: [{ against: 'wrap-allow-k8s', p50: 1.1, cpu: 1.15, label: 'issue 5: kubernetes pack vs allow-all (one identical call repeated: its decision is reused)' }],
       unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
       start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes', { policy: kubernetesPolicyArgs() })),
+    },
+    {
+      name: 'wrap-allow-k8s-varied',
+      transport: 'stdio',
+      call: KUBECTL_GET_VARIED,
+      note: 'wrap (allow-all) calling kubectl_get, a distinct pod name per call: baseline of the cache-miss case',
+      unavailable: needsWrap('--policy'),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-allow-k8s-varied')),
+    },
+    {
+      name: 'wrap-kubernetes-varied',
+      transport: 'stdio',
+      call: KUBECTL_GET_VARIED,
+      note: 'wrap --policy kubernetes, a distinct pod name per call (every decision evaluated: the cache-miss case)',
+      compare: [{ against: 'wrap-allow-k8s-varied', p50: 1.1, cpu: 1.15, label: 'issue 5, cache-miss case (distinct arguments per call): kubernetes pack vs allow-all' }],
+      unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes-varied', { policy: kubernetesPolicyArgs() })),
     },
     {
       name: 'wrap-audit',

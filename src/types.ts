@@ -127,6 +127,14 @@ export interface PolicyDecider {
    * building the input and evaluating, and forward a request it did not judge as the client's own bytes.
    */
   readonly unconditionalAllow?: Decision;
+  /**
+   * Set while every request decision is a function of the request's input document alone (the policy
+   * in force calls no time, random, network or other volatile builtin, and has no response phase):
+   * an object that stays the same until the policy or its data change (every reload gives a new one).
+   * While it is the same object, the proxy may reuse a decision for a request whose input document is
+   * equal to the one decided (docs/policy-contract.md, "Decisions reused").
+   */
+  readonly pureDecisionEpoch?: object;
 }
 
 /** The audit's view of a decision: shadow-deny means "denied by policy, forwarded because of shadow mode". */

@@ -33,6 +33,13 @@ export interface CompiledPolicy {
    * no time/random/network builtin). Absent or true: evaluate every request.
    */
   dependsOnInput?(rules: readonly string[]): boolean;
+  /**
+   * Optional static analysis: true only when the values of these rules of the decision package (and
+   * everything they reach) are a function of the input document and the data alone (no time, random,
+   * network or other volatile builtin, also not through `with`), so that an equal input gets an equal
+   * value. Absent or false: a decision is never reused.
+   */
+  isPure?(rules: readonly string[]): boolean;
   close?(): void;
 }
 

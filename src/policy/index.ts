@@ -56,6 +56,8 @@ interface Loaded {
   watched: string[];
   /** the decision every request gets, when the policy allows everything whatever the input */
   unconditionalAllow: Decision | undefined;
+  /** PolicyDecider.pureDecisionEpoch: a new object per load, when request decisions are a function of their input */
+  pureEpoch: object | undefined;
 }
 
 /** the decision package's rules that make a decision (their analysis decides unconditionalAllow) */
@@ -102,6 +104,10 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.unconditionalAllow;
   }
 
+  get pureDecisionEpoch(): object | undefined {
+    return this.loaded.pureEpoch;
+  }
+
   private load(): Loaded {
     const resolved = resolvePolicy(this.config.paths, this.config.dataFiles, this.config.data, {
       engine: this.config.engine,
@@ -110,7 +116,10 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     });
     const compiled = engineFor(this.config.engine).compile(resolved.sources, resolved.data, this.config.package);
     const hasRedact = compiled.defines('redact');
-    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow: this.unconditional(compiled, resolved.version, hasRedact) };
+    const unconditionalAllow = this.unconditional(compiled, resolved.version, hasRedact);
+    // No response phase, and allow/deny (with all they reach) call no volatile builtin: an equal input gets an equal decision.
+    const pureEpoch = !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
+    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch };
   }
 
   /**

@@ -73,6 +73,10 @@ class RegoPolicy implements CompiledPolicy {
     return this.policy.dependsOnInput(this.packagePath, rules);
   }
 
+  isPure(rules: readonly string[]): boolean {
+    return this.policy.isPure(this.packagePath, rules);
+  }
+
   defines(name: string): boolean {
     return this.policy.compiled.root.find([...this.packagePath, name]) !== undefined;
   }

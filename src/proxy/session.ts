@@ -19,6 +19,7 @@ import { AnswerRelay } from './answers.js';
 import { answerText, buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
+import { JudgedCalls } from './judged-calls.js';
 import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
 
@@ -48,6 +49,8 @@ export class ClientSession implements BackendEvents {
   readonly ns: Namespace;
   private readonly router: RequestRouter;
   private readonly answers: AnswerRelay;
+  /** tools/call lines judged on their bytes, with the decisions kept for reuse */
+  readonly judged: JudgedCalls;
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined }> = [];
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
@@ -76,6 +79,7 @@ export class ClientSession implements BackendEvents {
     this.relay = new ServerRelay(this);
     this.router = new RequestRouter(this);
     this.answers = new AnswerRelay(this);
+    this.judged = new JudgedCalls(this);
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
     transport.onclose = () => void this.close();
@@ -109,8 +113,12 @@ export class ClientSession implements BackendEvents {
     }
   };
 
-  /** A client line before it is parsed: a tools/call nothing judges may go to its backend unparsed. */
-  private readonly takeClientLine = (buf: Buffer, start: number, end: number): boolean => this.state === 'ready' && this.router.unparsedToolCall(buf, start, end);
+  /**
+   * A client line before it is parsed: a tools/call nothing judges may go to its backend unparsed;
+   * one the policy judges may be decided (or its decision reused) and forwarded as bytes (judged-calls.ts).
+   */
+  private readonly takeClientLine = (buf: Buffer, start: number, end: number): boolean =>
+    this.state === 'ready' && (this.router.unparsedToolCall(buf, start, end) || this.judged.take(buf, start, end));
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;

@@ -6,6 +6,7 @@
  *   allow.eval(input)                                             // -> Value | undefined
  *   policy.prepareRules(['data.p.allow', 'data.p.deny']).eval(input) // one query, both values
  *   policy.dependsOnInput(['p'], ['allow', 'deny'])               // static: may input change them?
+ *   policy.isPure(['p'], ['allow', 'deny'])                       // static: a function of input and data?
  * This folder imports nothing from the rest of mcp-warden.
  */
 import './builtins/index.js';
@@ -16,6 +17,7 @@ import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, subtreeFree } from './topdown/static.js';
+import { nodePure, subtreePure } from './topdown/pure.js';
 import { fromJSON, type Value } from './value/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
@@ -128,6 +130,27 @@ export class Policy {
       if (node !== undefined && !subtreeFree(node, root)) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether the values of these rules of one package (and of every rule, function and data path
+   * they reach) are a function of input and data alone: no builtin whose result can change between
+   * calls with equal operands or that has effects (time, random, uuid, http.send, net lookups,
+   * print, opa.runtime...), directly or through `with`. Static and conservative: what the analysis
+   * cannot follow counts as impure. A rule that is not defined is pure.
+   */
+  isPure(packagePath: readonly string[], ruleNames: readonly string[]): boolean {
+    const root = this.compiled.root;
+    for (const name of ruleNames) {
+      let node: RuleNode | undefined = root;
+      for (const seg of [...packagePath, name]) {
+        if ((node.hasRules || node.isFunc) && !nodePure(node, root)) return false;
+        node = node.children.get(seg);
+        if (node === undefined) break;
+      }
+      if (node !== undefined && !subtreePure(node, root)) return false;
+    }
+    return true;
   }
 
   /** fast path for evaluating one rule (e.g. data.mcp.authz.allow) repeatedly with different inputs */

@@ -1,0 +1,240 @@
+/**
+ * Proves, on a line's bytes buf[start, end), that it is one JSON object in valid UTF-8 in which no
+ * object at ANY depth has a member name written twice, and no member name is written with an escape
+ * (so that two spellings of one name cannot hide a duplicate), without decoding it. Every conforming
+ * JSON parser reads such a line as the same value (there is no "last one wins" or "first one wins"
+ * to disagree on), so a request judged after JSON.parse may be forwarded as its bytes and a decision
+ * may be reused for the same bytes (DecisionReuse). Allocation-free; declines (false) what it cannot
+ * prove: deeper than MAX_DEPTH, more than MAX_KEYS names open at once, an escaped name. The text
+ * form it is tested against is test/helpers/distinct-keys-reference.ts.
+ */
+import { isUtf8Bytes, MEMBER } from '../transport/json-bytes.js';
+
+const OBJECT = 1;
+const ARRAY = 2;
+const VALUE = 0;
+const FIRST_KEY = 1;
+const KEY = 2;
+const AFTER_VALUE = 3;
+const FIRST_ITEM = 4;
+
+const MAX_DEPTH = 64;
+/** member names of the objects open at once (each object's own names are compared with each other) */
+const MAX_KEYS = 512;
+const kinds = new Uint8Array(MAX_DEPTH + 1);
+/** index in keyStart/keyEnd of the first name of the object at each depth */
+const keyBase = new Int32Array(MAX_DEPTH + 1);
+const keyStart = new Int32Array(MAX_KEYS);
+const keyEnd = new Int32Array(MAX_KEYS);
+
+/** Where the params object of the last line proven by distinctKeysToolCall ends (just past its `}`). */
+export const distinctSpan = { paramsEnd: 0 };
+
+let nonAscii = false;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Index just past the string starting at `i` (a quote), or -1 if it is not a valid JSON string; -2 - index if valid but escaped. */
+function skipString(b: Uint8Array, i: number, n: number): number {
+  let escaped = false;
+  i++;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === 0x22) return escaped ? -2 - (i + 1) : i + 1;
+    if (c < 0x20) return -1;
+    if (c === 0x5c) {
+      escaped = true;
+      const e = i + 1 < n ? b[i + 1]! : 0;
+      if (e === 0x75 /* u */) {
+        if (i + 5 >= n || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) return -1;
+        i += 6;
+        continue;
+      }
+      if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
+      i += 2;
+      continue;
+    }
+    if (c >= 0x80) nonAscii = true;
+    i++;
+  }
+  return -1;
+}
+
+function skipNumber(b: Uint8Array, i: number, n: number): number {
+  if (b[i] === 0x2d) i++;
+  let c = i < n ? b[i]! : 0;
+  if (c === 0x30) i++;
+  else if (c >= 0x31 && c <= 0x39) {
+    i++;
+    while (i < n && isDigit(b[i]!)) i++;
+  } else return -1;
+  if (i < n && b[i] === 0x2e) {
+    i++;
+    if (i >= n || !isDigit(b[i]!)) return -1;
+    while (i < n && isDigit(b[i]!)) i++;
+  }
+  c = i < n ? b[i]! : 0;
+  if (c === 0x65 || c === 0x45) {
+    i++;
+    c = i < n ? b[i]! : 0;
+    if (c === 0x2b || c === 0x2d) i++;
+    if (i >= n || !isDigit(b[i]!)) return -1;
+    while (i < n && isDigit(b[i]!)) i++;
+  }
+  return i;
+}
+
+function startsWith(b: Uint8Array, i: number, n: number, word: string): boolean {
+  if (n - i < word.length) return false;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** MEMBER bit of a top-level name the JSON-RPC layer reads, else 0. */
+function memberBit(b: Uint8Array, s: number, e: number): number {
+  switch (e - s) {
+    case 2:
+      return startsWith(b, s, e, 'id') ? MEMBER.id : 0;
+    case 6:
+      return startsWith(b, s, e, 'method') ? MEMBER.method : startsWith(b, s, e, 'params') ? MEMBER.params : 0;
+    case 7:
+      return startsWith(b, s, e, 'jsonrpc') ? MEMBER.jsonrpc : 0;
+    default:
+      return 0;
+  }
+}
+
+/** Whether the name b[s, e) was written before among the names from `from` to `to` (exclusive). */
+function seenName(b: Uint8Array, s: number, e: number, from: number, to: number): boolean {
+  const len = e - s;
+  for (let k = from; k < to; k++) {
+    const ks = keyStart[k]!;
+    if (keyEnd[k]! - ks !== len) continue;
+    let j = 0;
+    while (j < len && b[ks + j] === b[s + j]) j++;
+    if (j === len) return true;
+  }
+  return false;
+}
+
+/** Whether buf[start, end) is one JSON object (whitespace around allowed) in valid UTF-8 with no name written twice in any object, nor escaped. */
+export function hasDistinctKeys(b: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && isSpace(b[i]!)) i++;
+  if (i >= end || b[i] !== 0x7b) return false;
+  return scan(b, start, end, i, 0, 0, VALUE, -1) >= 0;
+}
+
+/**
+ * hasDistinctKeys of a tools/call line whose bytes before `from` are known to be `{`, the top-level
+ * members named by the MEMBER bits in `seen` (each once, valid JSON, plain names) and `"params":{`,
+ * written compactly (what compactToolCallIdAt recognized): the scan starts just inside params. On
+ * success distinctSpan.paramsEnd is where the params object ends.
+ */
+export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, from: number, seen: number): boolean {
+  kinds[1] = OBJECT;
+  kinds[2] = OBJECT;
+  keyBase[1] = 0;
+  keyBase[2] = 0;
+  const paramsEnd = scan(b, start, end, from, 2, seen | MEMBER.params, FIRST_KEY, 0);
+  if (paramsEnd < 0) return false;
+  distinctSpan.paramsEnd = paramsEnd;
+  return true;
+}
+
+/**
+ * The scanner from index `i` in the state given; `keys` names are open (the top level's names, when
+ * the scan starts inside params, are the MEMBER bits in `seen`: keys start at 0 for both levels).
+ * Returns -1 if the text is declined, else the index just past the depth-2 object closed first
+ * (params, when starting inside it), or 0.
+ */
+function scan(b: Uint8Array, start: number, end: number, i: number, depth: number, seen: number, expect: number, keys: number): number {
+  const n = end;
+  let firstClosed = 0;
+  nonAscii = false;
+  if (keys < 0) keys = 0;
+  for (;;) {
+    while (i < n && isSpace(b[i]!)) i++;
+    if (i >= n) return -1;
+    const c = b[i]!;
+    if (expect === VALUE || expect === FIRST_ITEM) {
+      if (expect === FIRST_ITEM && c === 0x5d) {
+        i++;
+        if (--depth === 0) break;
+        expect = AFTER_VALUE;
+        continue;
+      }
+      if (c === 0x7b || c === 0x5b) {
+        if (depth === MAX_DEPTH) return -1;
+        depth++;
+        kinds[depth] = c === 0x7b ? OBJECT : ARRAY;
+        keyBase[depth] = keys;
+        i++;
+        expect = c === 0x7b ? FIRST_KEY : FIRST_ITEM;
+        continue;
+      }
+      if (c === 0x22) {
+        i = skipString(b, i, n);
+        if (i < -1) i = -2 - i; // escapes in values are fine
+      } else if (c === 0x2d || isDigit(c)) i = skipNumber(b, i, n);
+      else if (c === 0x74 && startsWith(b, i, n, 'true')) i += 4;
+      else if (c === 0x66 && startsWith(b, i, n, 'false')) i += 5;
+      else if (c === 0x6e && startsWith(b, i, n, 'null')) i += 4;
+      else return -1;
+      if (i < 0) return -1;
+      expect = AFTER_VALUE;
+    } else if (expect === FIRST_KEY || expect === KEY) {
+      if (expect === FIRST_KEY && c === 0x7d) {
+        i++;
+        if (depth === 2 && firstClosed === 0) firstClosed = i;
+        keys = keyBase[depth]!;
+        if (--depth === 0) break;
+        expect = AFTER_VALUE;
+        continue;
+      }
+      if (c !== 0x22) return -1;
+      const s = i + 1;
+      i = skipString(b, i, n);
+      if (i < 0) return -1; // invalid, or an escaped name
+      const e = i - 1;
+      if (depth === 1) {
+        const bit = memberBit(b, s, e);
+        if ((seen & bit) !== 0) return -1;
+        seen |= bit;
+      }
+      if (seenName(b, s, e, keyBase[depth]!, keys) || keys === MAX_KEYS) return -1;
+      keyStart[keys] = s;
+      keyEnd[keys] = e;
+      keys++;
+      while (i < n && isSpace(b[i]!)) i++;
+      if (i >= n || b[i] !== 0x3a) return -1;
+      i++;
+      expect = VALUE;
+    } else {
+      const kind = kinds[depth];
+      i++;
+      if (c === 0x2c) expect = kind === OBJECT ? KEY : VALUE;
+      else if ((c === 0x7d && kind === OBJECT) || (c === 0x5d && kind === ARRAY)) {
+        if (c === 0x7d) {
+          if (depth === 2 && firstClosed === 0) firstClosed = i;
+          keys = keyBase[depth]!;
+        }
+        if (--depth === 0) break;
+      } else return -1;
+    }
+  }
+  while (i < n && isSpace(b[i]!)) i++;
+  if (i !== n) return -1;
+  if (nonAscii && !isUtf8Bytes(b, start, end)) return -1;
+  return firstClosed;
+}

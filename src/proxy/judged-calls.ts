@@ -1,0 +1,147 @@
+/**
+ * tools/call lines that the policy judges, taken as bytes (stdio): a compactly written call
+ * (compactToolCallIdAt) proven to read the same to every JSON parser (one object in valid UTF-8, no
+ * member name written twice at any depth, none escaped: distinctKeysToolCall) is parsed once here,
+ * decided, and then forwarded as the client's own bytes with the id spliced in (the backend reads
+ * exactly what the policy judged), or answered as denied. While the policy's request decisions are
+ * a function of their input (PolicyDecider.pureDecisionEpoch), the decision of such a line is also
+ * kept per session, keyed on the exact bytes of its params, and reused for a later line with the
+ * same params bytes without parsing or evaluating it: the input document would be equal (same
+ * params, same client, session, backend and tool definition objects, same policy and data). Kept
+ * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES) and forgotten when the policy is reloaded, the
+ * session context is replaced, or the tool's definition changes. Only while nothing else judges
+ * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
+ * Contract: docs/policy-contract.md, "Decisions reused".
+ */
+import type { Decision, InterceptContext, ToolInfo } from '../types.js';
+import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
+import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
+import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
+import type { RpcMessage } from './jsonrpc.js';
+import type { ClientSession } from './session.js';
+
+/** Decisions kept per session (the oldest is forgotten first). */
+export const MAX_ENTRIES = 256;
+/** Longest params (in bytes) whose decision is kept. Longer ones are still judged and forwarded as bytes. */
+export const MAX_KEY_BYTES = 2048;
+
+interface Kept {
+  decision: Decision;
+  /** the context it was decided on (params parsed from the same bytes) */
+  ctx: InterceptContext;
+  toolName: string;
+  /** the tool's definition object it was decided with: a changed definition is a different input */
+  tool: ToolInfo;
+}
+
+/**
+ * Whether a tools/call judged by the policy may be taken as bytes in this session: nothing judges
+ * its exchange other than the request decision (the audit records nothing, no response phase), and
+ * it goes to the one backend under its own name.
+ */
+export function judgedOnBytes(s: ClientSession): boolean {
+  const shared = s.shared;
+  return shared.recorder.discardsRecords === true && shared.decider.wantsResponsePhase !== true && !s.ns.multi && !s.ns.renames;
+}
+
+/** A decision that may be reused for equal input: no evaluation error, no obligation. */
+function reusable(d: Decision): boolean {
+  return d.error === undefined && (d.redact === undefined || d.redact.length === 0);
+}
+
+export class JudgedCalls {
+  private readonly kept = new Map<string, Kept>();
+  /** what the kept decisions were decided under: the policy's epoch and the session context object */
+  private epoch: object | undefined;
+  private session: object | undefined;
+  /** Counters (tests, diagnostics). */
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly s: ClientSession) {}
+
+  /** Takes the line buf[start, end) when it can (true); false: the line is parsed and routed the usual way. */
+  take(buf: Buffer, start: number, end: number): boolean {
+    const s = this.s;
+    if (!judgedOnBytes(s)) return false;
+    const id = compactToolCallIdAt(buf, start, end);
+    if (id < 0) return false;
+    const idStart = idSpan.start;
+    const idEnd = idSpan.end;
+    const from = idSpan.params;
+    if (!distinctKeysToolCall(buf, start, end, from, idSpan.before)) return false;
+    const paramsEnd = distinctSpan.paramsEnd;
+    const b = s.backends[0]!;
+    const epoch = s.shared.decider.pureDecisionEpoch;
+    let key: string | undefined;
+    let hit: Kept | undefined;
+    if (epoch !== undefined && paramsEnd - from <= MAX_KEY_BYTES) {
+      if (epoch !== this.epoch || s.sessionCtx !== this.session) {
+        this.kept.clear();
+        this.epoch = epoch;
+        this.session = s.sessionCtx;
+      }
+      // latin1: one character per byte, so equal keys are equal bytes
+      key = buf.toString('latin1', from, paramsEnd);
+      const k: string = key;
+      hit = this.kept.get(k);
+      if (hit !== undefined && b.tools.get(hit.toolName) !== hit.tool) {
+        this.kept.delete(k);
+        hit = undefined;
+      }
+    }
+    let ctx: InterceptContext;
+    let decision: Decision;
+    if (hit !== undefined) {
+      this.hits++;
+      ctx = hit.ctx;
+      decision = hit.decision;
+    } else {
+      const params = (JSON.parse(buf.toString('utf8', start, end)) as RpcMessage).params!;
+      const name = params.name;
+      const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
+      // An unknown tool: the usual way fetches the definitions first.
+      if (tool === undefined) return false;
+      this.misses++;
+      ctx = s.context('tools/call', params, b);
+      ctx.tool = tool;
+      ctx.arguments = params.arguments;
+      decision = s.decide(ctx);
+      if (key !== undefined && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.keep(key, { decision, ctx, toolName: name as string, tool });
+    }
+    if (isEnforcedDeny(decision)) {
+      const ex = s.exchangeOf(id, ctx, decision);
+      s.finish(ex, denyAnswer(id, 'tools/call', decision, s.shared.deniedToolCall), 'denied');
+      return true;
+    }
+    const ex = this.exchange(id, ctx, decision);
+    ex.unparsedRequest = buf;
+    ex.unparsedStart = start;
+    ex.unparsedEnd = end;
+    ex.answerAsText = s.answerAsText(ex);
+    return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
+  }
+
+  private keep(key: string, entry: Kept): void {
+    const kept = this.kept;
+    if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
+    kept.set(key, entry);
+  }
+
+  /** An exchange for a forwarded call (a spare one when there is: every field set as exchangeOf sets them). */
+  private exchange(id: number, ctx: InterceptContext, decision: Decision): Exchange {
+    const ex = spareExchange();
+    if (ex === undefined) return this.s.exchangeOf(id, ctx, decision);
+    ex.originalId = id;
+    ex.method = 'tools/call';
+    ex.ctx = ctx;
+    ex.decision = decision;
+    ex.time = 0;
+    ex.sentAt = 0;
+    ex.requestBytes = undefined;
+    ex.listIndex = -1;
+    ex.listFirstPage = false;
+    ex.progressToken = undefined;
+    return ex;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Judged tools/call lines taken as bytes, and decisions reused (src/proxy/judged-calls.ts), in
+ * process with the real policy decider and a real backend child that answers with the request line
+ * it received. A property test over random calls of the kubernetes and read-only packs: the same
+ * call sent the usual way (decided afresh), then compactly twice (decided, then its decision reused)
+ * always gets the same outcome, and an allowed compact call reaches the backend as the client's own
+ * bytes. A reload (changed data) and a changed tool definition are new inputs; a line with a
+ * duplicate key at any depth is never reused nor forwarded as bytes; an impure policy (time) is
+ * decided on every call.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPolicyDecider } from '../src/policy/index.js';
+import { MAX_ENTRIES } from '../src/proxy/judged-calls.js';
+import { client } from './helpers/contexts.js';
+import { compactCall, outcome, receivedLine, startJudgedProxy, usualCall, type JudgedProxy, type Message } from './helpers/judged-session.js';
+import { UNIVERSES } from './helpers/pack-universe.js';
+
+let running: JudgedProxy | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function scratchFile(name: string, text: string): Promise<string> {
+  dir ??= await mkdtemp(join(tmpdir(), 'warden-reuse-'));
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+/** The line the backend received, its id taken out (the proxy writes its own). */
+const withoutId = (line: string): string => line.replace(/^\{"jsonrpc":"2\.0","id":\d+,/, '{"jsonrpc":"2.0",');
+
+const isDeny = (m: Message): boolean => receivedLine(m) === undefined;
+
+for (const packName of ['kubernetes', 'read-only']) {
+  const universe = UNIVERSES.find((u) => u.pack === packName)!;
+  describe(`${packName}: a reused decision equals a fresh evaluation`, () => {
+    it('usual way, compact (decided), compact again (reused): same outcome; allowed compact calls reach the backend as sent', async () => {
+      const dataFile = await scratchFile('data.json', JSON.stringify(universe.data));
+      running = startJudgedProxy(createPolicyDecider({ paths: [packName], dataFiles: [dataFile] }), universe.tools);
+      expect(running.decider.pureDecisionEpoch).toBeDefined();
+      const sessions = await Promise.all(universe.clients.slice(0, 2).map((c) => running!.open(c)));
+      const toolNames = Object.keys(universe.tools);
+      const argPool = universe.clients.flatMap((c) => universe.args(c));
+      const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constantFrom('default', 'kube-system', 'get pods -n kube-system', 'secrets'));
+      const extra = fc.dictionary(fc.constantFrom('namespace', 'name', 'resourceType', 'command', 'path', 'flags', 'é', 'x'), value, { maxKeys: 3 });
+      const args = fc.oneof(fc.constantFrom(...argPool), extra, fc.tuple(fc.constantFrom(...argPool), extra).map(([a, b]) => ({ ...a, ...b })));
+      const tool = fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...toolNames) }, { weight: 1, arbitrary: fc.constantFrom('not_a_listed_tool', 'get_unknown') });
+      let n = 1000;
+      let reused = 0;
+      const seen = { allowed: 0, denied: 0 };
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: sessions.length - 1 }), tool, args, async (which, name, a) => {
+          const session = sessions[which]!;
+          const params = { name, arguments: a };
+          const d = running!.decider;
+          const before = d.toolCalls;
+          const fresh = await session.send(usualCall(`u${n}`, params), `u${n}`);
+          expect(d.toolCalls).toBe(before + 1);
+          const line = compactCall(++n, params);
+          const first = await session.send(line, n);
+          const afterFirst = d.toolCalls;
+          const again = compactCall(++n, params);
+          const second = await session.send(again, n);
+          expect(outcome(first)).toEqual(outcome(fresh));
+          expect(outcome(second)).toEqual(outcome(fresh));
+          seen[isDeny(fresh) ? 'denied' : 'allowed']++;
+          if (name in universe.tools) {
+            // A listed tool: the second compact call reused the decision (no evaluation).
+            expect(d.toolCalls).toBe(afterFirst);
+            reused++;
+            if (!isDeny(second)) expect(withoutId(receivedLine(second)!)).toBe(withoutId(again));
+          }
+          n++;
+        }),
+        { numRuns: 120, seed: 5150 },
+      );
+      expect(reused).toBeGreaterThan(60);
+      // Both outcomes were exercised.
+      expect(seen.allowed).toBeGreaterThan(10);
+      expect(seen.denied).toBeGreaterThan(10);
+    }, 120_000);
+  });
+}
+
+describe('decisions reused: what makes a new input', () => {
+  it('a reload flushes: changed data decides the same bytes again (and differently)', async () => {
+    const dataFile = await scratchFile('k8s.json', JSON.stringify({ warden: { kubernetes: { allowed_namespaces: ['default'] } } }));
+    const inner = createPolicyDecider({ paths: ['kubernetes'], dataFiles: [dataFile] });
+    running = startJudgedProxy(inner, { kubectl_get: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const params = { name: 'kubectl_get', arguments: { resourceType: 'pods', namespace: 'default' } };
+    const d = running.decider;
+    expect(isDeny(await s.send(compactCall(1, params), 1))).toBe(false);
+    expect(isDeny(await s.send(compactCall(2, params), 2))).toBe(false);
+    expect(d.toolCalls).toBe(1);
+    // The same policy reloaded (nothing changed): still a new epoch, decided again.
+    expect(inner.reload()).toMatchObject({ ok: true, changed: false });
+    expect(isDeny(await s.send(compactCall(3, params), 3))).toBe(false);
+    expect(d.toolCalls).toBe(2);
+    await writeFile(dataFile, JSON.stringify({ warden: { kubernetes: { allowed_namespaces: ['monitoring'] } } }));
+    expect(inner.reload()).toMatchObject({ ok: true, changed: true });
+    const denied = await s.send(compactCall(4, params), 4);
+    expect(isDeny(denied)).toBe(true);
+    expect(JSON.stringify(denied.result)).toContain('default');
+    expect(d.toolCalls).toBe(3);
+    expect(isDeny(await s.send(compactCall(5, params), 5))).toBe(true);
+    expect(d.toolCalls).toBe(3);
+  });
+
+  it('a changed tool definition (tools/list_changed) is decided again with the new definition', async () => {
+    running = startJudgedProxy(createPolicyDecider({ paths: ['read-only'] }), { frob: { readOnlyHint: true }, redefine: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const params = { name: 'frob', arguments: { x: 1 } };
+    const d = running.decider;
+    expect(isDeny(await s.send(compactCall(1, params), 1))).toBe(false);
+    expect(isDeny(await s.send(compactCall(2, params), 2))).toBe(false);
+    expect(d.toolCalls).toBe(1);
+    const redefined = await s.request(3, 'tools/call', { name: 'redefine', arguments: { tool: 'frob', annotations: { readOnlyHint: false, destructiveHint: true } } });
+    expect(isDeny(redefined)).toBe(false);
+    const after = d.toolCalls;
+    const denied = await s.send(compactCall(4, params), 4);
+    expect(isDeny(denied)).toBe(true);
+    expect(d.toolCalls).toBe(after + 1);
+    expect(isDeny(await s.send(compactCall(5, params), 5))).toBe(true);
+  });
+
+  it('a line with a duplicate key at any depth is never reused and never forwarded as bytes', async () => {
+    running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'], data: { warden: { kubernetes: { allowed_namespaces: ['default'] } } } }), { kubectl_get: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const d = running.decider;
+    // JSON.parse keeps the last namespace (allowed); a first-wins reader of the same bytes would see kube-system.
+    const dup = (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"kube-system","namespace":"default"}}}`;
+    const deep = (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","labels":[{"app":"web","app":"db"}]}}}`;
+    for (const [k, line] of [dup(1), dup(2), deep(3), deep(4)].entries()) {
+      const answer = await s.send(line, k + 1);
+      const received = receivedLine(answer);
+      expect(received, line).toBeDefined();
+      // Re-serialized from the parsed request (the form the policy judged): one namespace, one app.
+      expect(withoutId(received!)).not.toBe(withoutId(line));
+      expect(received!.match(/"namespace"/g)).toHaveLength(1);
+      expect(received!.match(/"app"/g) ?? []).toHaveLength(line.includes('"app"') ? 1 : 0);
+      expect(d.toolCalls).toBe(k + 1);
+    }
+  });
+
+  it('an impure policy (time.now_ns) is never reused; its allowed calls still go as bytes', async () => {
+    const policy = await scratchFile('clock.rego', 'package mcp.authz\n\nimport rego.v1\n\nallow if input.method != "tools/call"\n\nallow if {\n\ttime.now_ns() > 0\n\tinput.tool.name == "frob"\n}\n');
+    const inner = createPolicyDecider({ paths: [policy] });
+    expect(inner.pureDecisionEpoch).toBeUndefined();
+    running = startJudgedProxy(inner, { frob: {} });
+    const s = await running.open(client('local', [], {}, 'local'));
+    for (let id = 1; id <= 3; id++) {
+      // A spelling JSON.stringify would not give (an escape, 1.0): only a byte copy keeps it.
+      const line = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"frob","arguments":{"text":"caf\\u00e9","n":1.0}}}`;
+      const answer = await s.send(line, id);
+      expect(withoutId(receivedLine(answer)!)).toBe(withoutId(line));
+    }
+    expect(running.decider.toolCalls).toBe(3);
+  });
+
+  it('keeps at most MAX_ENTRIES decisions per session (the oldest forgotten first)', async () => {
+    running = startJudgedProxy(createPolicyDecider({ paths: ['read-only'] }), { frob: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const d = running.decider;
+    const call = (id: number, k: number) => s.send(compactCall(id, { name: 'frob', arguments: { k } }), id);
+    let id = 0;
+    for (let k = 0; k <= MAX_ENTRIES; k++) await call(++id, k);
+    expect(d.toolCalls).toBe(MAX_ENTRIES + 1);
+    await call(++id, MAX_ENTRIES); // the newest: kept
+    expect(d.toolCalls).toBe(MAX_ENTRIES + 1);
+    await call(++id, 0); // the oldest: forgotten
+    expect(d.toolCalls).toBe(MAX_ENTRIES + 2);
+  });
+});
