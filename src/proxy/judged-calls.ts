@@ -142,6 +142,7 @@ export class JudgedCalls {
     ex.listIndex = -1;
     ex.listFirstPage = false;
     ex.progressToken = undefined;
+    ex.rawRequest = undefined;
     return ex;
   }
 }
