@@ -8,6 +8,7 @@
  * Then optional extra benchmarks (bench/rego-engine.mjs, policy-decision.mjs, audit.mjs, identity-auth.mjs) if present.
  * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts),
  * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers),
+ * --skip-extras (leave out the extra benchmarks below),
  * --profile (V8 CPU profiles of the relay, wrap and serve processes into bench/results/profiles-<time>/,
  * summarized at the end; profiling slows them, so figures of such a run are not comparable).
  * Writes bench/results/bench-<time>.json.
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
     scale: { type: 'string' },
     'skip-peers': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'skip-extras': { type: 'boolean', default: false },
   },
 });
 const CONCURRENCIES = [1, 16];
@@ -164,7 +166,7 @@ async function main() {
     console.log(`\nGoals\n${v.text || '(no goal comparisons ran)'}`);
 
     const extras = {};
-    for (const file of ['rego-engine.mjs', 'policy-decision.mjs', 'audit.mjs', 'identity-auth.mjs']) {
+    for (const file of opts['skip-extras'] ? [] : ['rego-engine.mjs', 'policy-decision.mjs', 'audit.mjs', 'identity-auth.mjs']) {
       const full = path.join(ROOT, 'bench', file);
       if (!existsSync(full)) continue;
       const mod = await import(pathToFileURL(full).href);

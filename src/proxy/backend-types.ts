@@ -19,7 +19,7 @@ export type BackendTransport = Transport & {
   /** Sends a message already serialized (stdio). */
   sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
   /** Sends a line passed on unparsed, src[start, end), with the id at src[idStart, idEnd) replaced by `id` (stdio). */
-  sendSpliced?(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void>;
+  sendSpliced?(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void>;
   /** Offered each incoming line's bytes before it is parsed (stdio); set before start(). */
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;
   terminateSession?: () => Promise<void>;

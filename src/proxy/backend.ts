@@ -1,7 +1,7 @@
 /**
  * One backend session of one client session: a child process (stdio) or an upstream MCP session
- * (Streamable HTTP / SSE). It owns the transport, the requests in flight to it (under the proxy's
- * own ids, so nothing a client or the proxy chose can collide), their timeouts, the backend's tool
+ * (Streamable HTTP / SSE). It owns the transport, the requests in flight to it (InFlight: under the
+ * client's own ids where they are free, else the proxy's, so that no two can collide), their timeouts, the backend's tool
  * definitions for call-time policy, and its life cycle: started at the client's initialize, and when
  * it dies, every request in flight answered with a clear error and (if restarts are on) a new one
  * started with backoff and re-initialized by replaying the client's initialize, initialized,
@@ -17,6 +17,7 @@ import { releaseExchange, type Exchange } from './intercept.js';
 import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
+import { InFlight } from './in-flight.js';
 import { ToolCache } from './tool-cache.js';
 
 export type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
@@ -50,9 +51,8 @@ export class BackendConnection {
   logLevel: string | undefined;
 
   private transport: BackendTransport | undefined;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new InFlight<Pending>();
   private readonly progress = new Map<string | number, Exchange>();
-  private nextId = 0;
   private initParams: Record<string, unknown> | undefined;
   private initializedNote: RpcMessage | undefined;
   private lastExit: ChildExit | undefined;
@@ -150,7 +150,7 @@ export class BackendConnection {
   forward(message: RpcMessage, ex: Exchange, text?: string): boolean {
     const t = this.transport;
     if (this.state !== 'ready' || t === undefined) return false;
-    const id = ++this.nextId;
+    const id = this.pending.freshId();
     this.pending.set(id, ex);
     if (ex.progressToken !== undefined) this.progress.set(ex.progressToken, ex);
     message.id = id;
@@ -166,14 +166,14 @@ export class BackendConnection {
 
   /**
    * Forwards the client's line of a request that was not parsed (see RequestRouter.unparsedToolCall),
-   * src[start, end) with its id written at src[idStart, idEnd), with the proxy's id in its place.
-   * Returns false, having done nothing, when the backend is not ready or does not take bytes (the
+   * src[start, end) with its integer id (ex.originalId) written at src[idStart, idEnd): as it is
+   * while no request in flight here holds that id, else with a fresh id in its place. Returns false, having done nothing, when the backend is not ready or does not take bytes (the
    * caller then parses the line and takes the usual way).
    */
-  forwardBytes(ex: Exchange, src: Uint8Array, start: number, idStart: number, idEnd: number, end: number): boolean {
+  forwardBytes(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const t = this.transport;
     if (this.state !== 'ready' || t === undefined || t.sendSpliced === undefined) return false;
-    const id = ++this.nextId;
+    const id = this.pending.idFor(ex.originalId as number);
     this.pending.set(id, ex);
     ex.sentAt = performance.now();
     const sent = t.sendSpliced(src, start, idStart, idEnd, end, id, REQUEST_SHAPE);
@@ -185,7 +185,7 @@ export class BackendConnection {
   call(method: string, params: Record<string, unknown> | undefined): Promise<RpcMessage> {
     const t = this.transport;
     if (t === undefined) return Promise.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, this.unavailableReason));
-    const id = ++this.nextId;
+    const id = this.pending.freshId();
     return new Promise((resolve) => {
       const timeoutMs = method === 'initialize' ? Math.max(this.spec.timeoutMs, STARTUP_TIMEOUT_MS) : this.spec.timeoutMs;
       this.pending.set(id, new InternalCall(method, resolve, performance.now(), timeoutMs));
@@ -202,7 +202,7 @@ export class BackendConnection {
 
   /** The exchange forwarded for a client request id, if still in flight. */
   findByOriginalId(originalId: unknown): { proxyId: number; ex: Exchange } | undefined {
-    for (const [proxyId, p] of this.pending) {
+    for (const [proxyId, p] of this.pending.entries()) {
       if (!(p instanceof InternalCall) && p.originalId === originalId) return { proxyId, ex: p };
     }
     return undefined;
@@ -223,7 +223,7 @@ export class BackendConnection {
   cancel(proxyId: number, params: Record<string, unknown> | undefined): Exchange | undefined {
     const p = this.pending.get(proxyId);
     if (p === undefined || p instanceof InternalCall) return undefined;
-    this.pending.delete(proxyId);
+    this.pending.retire(proxyId);
     if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
     this.sendRaw({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...params, requestId: proxyId } });
     return p;
@@ -262,7 +262,7 @@ export class BackendConnection {
     if (message.method === undefined) {
       const id = message.id as number;
       const p = this.pending.get(id);
-      if (p === undefined) return; // cancelled or timed out: the answer is dropped
+      if (p === undefined) return this.pending.lateAnswer(id); // cancelled or timed out: the answer is dropped
       this.pending.delete(id);
       if (p instanceof InternalCall) {
         p.resolve(message);
@@ -291,10 +291,10 @@ export class BackendConnection {
   private readonly sweep = (): void => {
     if (this.pending.size === 0) return;
     const now = performance.now();
-    for (const [id, p] of this.pending) {
+    for (const [id, p] of this.pending.entries()) {
       const timeoutMs = p instanceof InternalCall ? p.timeoutMs : this.spec.timeoutMs;
       if (now - p.sentAt < timeoutMs) continue;
-      this.pending.delete(id);
+      this.pending.retire(id);
       const text = `backend '${this.spec.name}' did not answer ${p.method} within ${timeoutMs} ms`;
       if (p instanceof InternalCall) {
         p.resolve(errorResponse(null, RPC.BACKEND_TIMEOUT, text));

@@ -64,7 +64,7 @@ export class ClientSession implements BackendEvents {
       /** The text of the message being delivered by onmessage (stdio). */
       readonly lastMessageText?: string;
       sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
-      sendSpliced?(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: RequestId, message: JSONRPCMessage): Promise<void>;
+      sendSpliced?(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: RequestId, message: JSONRPCMessage): Promise<void>;
     },
     readonly info: ClientSessionInfo,
     readonly shared: ProxyShared,

@@ -136,7 +136,7 @@ export class ChildProcessTransport implements Transport {
   }
 
   /** Sends a line passed on unparsed, with its id replaced (see NdjsonTransport.sendSpliced). */
-  sendSpliced(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
+  sendSpliced(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
     if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
     return this.framing.sendSpliced(src, start, idStart, idEnd, end, id, message);
   }

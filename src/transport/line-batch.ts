@@ -2,9 +2,13 @@
  * The lines an NdjsonTransport writes in one turn, built as bytes in a buffer of its own: a message
  * sent as text is encoded into it once, a peer's line forwarded unparsed is copied in with its id
  * spliced, and the batch leaves as one Buffer (no string concatenation; the stream encodes nothing).
+ * A peer's line forwarded with nothing changed in it (its id kept), and followed by its newline in
+ * the peer's chunk, is not copied at all: a batch that is only such lines, one after the other in
+ * one chunk, leaves as that chunk (or the part of it they span), the very bytes the peer wrote.
  * Bytes handed to a write are never written over while the stream may still hold them: the buffer
  * is written from its start again only after `rewind()`, which the owner calls when the stream has
- * taken everything written so far; otherwise a full buffer is replaced by a new one.
+ * taken everything written so far; otherwise a full buffer is replaced by a new one. (A peer's
+ * chunk is never written over by anyone: each read has a buffer of its own.)
  */
 const NL = 0x0a;
 const INITIAL_BYTES = 16 * 1024;
@@ -18,13 +22,18 @@ export class LineBatch {
   /** Start of the batch being built (bytes before it were handed to writes). */
   private start = 0;
   private end = 0;
+  /** A batch of peer lines not copied: borrowed[borrowedStart, borrowedEnd), newlines included. */
+  private borrowed: Buffer | undefined;
+  private borrowedStart = 0;
+  private borrowedEnd = 0;
 
   get empty(): boolean {
-    return this.end === this.start;
+    return this.end === this.start && this.borrowed === undefined;
   }
 
   /** Appends one line: `text` and a newline. */
   text(text: string): void {
+    if (this.borrowed !== undefined) this.unborrow();
     if (this.buf.length - this.end <= text.length * 3) {
       // Maybe too little room (a UTF-16 unit takes up to 3 bytes): count the bytes exactly.
       const bytes = Buffer.byteLength(text) + 1;
@@ -38,8 +47,10 @@ export class LineBatch {
    * Appends one line: src[start, end) with src[idStart, idEnd) (an id as written) replaced by `id`
    * written as JSON, and a newline.
    */
-  spliced(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number): void {
+  spliced(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number): void {
     const digits = typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
+    if (digits && writtenAs(src, idStart, idEnd, id as number)) return this.line(src, start, end);
+    if (this.borrowed !== undefined) this.unborrow();
     const idText = digits ? '' : JSON.stringify(id);
     const need = end - start - (idEnd - idStart) + (digits ? 16 : Buffer.byteLength(idText)) + 1;
     if (this.buf.length - this.end < need) this.reserve(need);
@@ -52,11 +63,50 @@ export class LineBatch {
     this.end = p;
   }
 
+  /**
+   * Appends one line as it is: src[start, end) and a newline. Borrowed, not copied, when the batch
+   * is empty or ends with the line just before it in the same chunk, and src has the line's newline
+   * at `end` (not a CR of a CRLF line, not the end of a line put together from several chunks).
+   */
+  line(src: Buffer, start: number, end: number): void {
+    if (end < src.length && src[end] === NL) {
+      const b = this.borrowed;
+      if (b === undefined ? this.end === this.start : b === src && this.borrowedEnd === start) {
+        if (b === undefined) {
+          this.borrowed = src;
+          this.borrowedStart = start;
+        }
+        this.borrowedEnd = end + 1;
+        return;
+      }
+    }
+    if (this.borrowed !== undefined) this.unborrow();
+    const need = end - start + 1;
+    if (this.buf.length - this.end < need) this.reserve(need);
+    const p = copy(src, start, end, this.buf, this.end);
+    this.buf[p] = NL;
+    this.end = p + 1;
+  }
+
   /** The batch, for one write; the next batch starts after it. */
   take(): Buffer {
+    const b = this.borrowed;
+    if (b !== undefined) {
+      this.borrowed = undefined;
+      return this.borrowedStart === 0 && this.borrowedEnd === b.length ? b : b.subarray(this.borrowedStart, this.borrowedEnd);
+    }
     const batch = this.buf.subarray(this.start, this.end);
     this.start = this.end;
     return batch;
+  }
+
+  /** Copies the borrowed lines into the buffer (a line that is not borrowed comes after them). */
+  private unborrow(): void {
+    const b = this.borrowed!;
+    this.borrowed = undefined;
+    const n = this.borrowedEnd - this.borrowedStart;
+    if (this.buf.length - this.end < n) this.reserve(n);
+    this.end = copy(b, this.borrowedStart, this.borrowedEnd, this.buf, this.end);
   }
 
   /** The stream holds none of the bytes taken so far: the next batch may start at the buffer's start. */
@@ -88,6 +138,19 @@ function copy(src: Uint8Array, from: number, to: number, dst: Buffer, at: number
   }
   for (let k = 0; k < n; k++) dst[at + k] = src[from + k]!;
   return at + n;
+}
+
+/** Whether src[from, to) is written as the decimal digits of `value` (a non-negative safe integer). */
+function writtenAs(src: Uint8Array, from: number, to: number, value: number): boolean {
+  if (to - from < 1 || to - from > 16) return false;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = src[i]! - 0x30;
+    if (c < 0 || c > 9) return false;
+    v = v * 10 + c;
+  }
+  // No leading zero (01 is not how the id 1 is written).
+  return v === value && (src[from] !== 0x30 || to - from === 1);
 }
 
 /** Writes the decimal digits of a non-negative safe integer at `at`; returns the index just past them. */

@@ -26,13 +26,23 @@ export const SENT: Promise<void> = Promise.resolve();
  * backend's answer to the client, from inside onData), without a microtask per turn.
  */
 let delivering = 0;
-const flushAfterDelivery: NdjsonTransport[] = [];
+/**
+ * The first `flushCount` entries are the transports to flush; the array keeps its length (writing
+ * an array's length goes through the runtime, a cost on every chunk).
+ */
+const flushAfterDelivery: (NdjsonTransport | undefined)[] = [];
+let flushCount = 0;
 
 function flushDelivered(): void {
   try {
-    for (let i = 0; i < flushAfterDelivery.length; i++) flushAfterDelivery[i]!.flushNow();
+    // A flush that delivers to another transport (a stream piped in-process) flushes and resets the list itself.
+    for (let i = 0; i < flushCount; i++) {
+      const t = flushAfterDelivery[i];
+      flushAfterDelivery[i] = undefined;
+      t?.flushNow();
+    }
   } finally {
-    flushAfterDelivery.length = 0;
+    flushCount = 0;
   }
 }
 
@@ -167,9 +177,11 @@ export class NdjsonTransport implements Transport {
 
   /**
    * Queues one message as a peer's bytes, src[start, end), with the id written at src[idStart,
-   * idEnd) replaced by `id` (a line passed on unparsed; read synchronously); `message` as for sendLine.
+   * idEnd) replaced by `id` (a line passed on unparsed; read synchronously; when `id` is the one
+   * written there, the bytes are passed on as they are, not even copied: see LineBatch.line);
+   * `message` as for sendLine.
    */
-  sendSpliced(src: Uint8Array, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
+  sendSpliced(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
     this.order(message);
     this.outgoing.spliced(src, start, idStart, idEnd, end, id);
@@ -191,7 +203,7 @@ export class NdjsonTransport implements Transport {
   private queued(): Promise<void> {
     if (!this.flushQueued && !this.deferred) {
       this.flushQueued = true;
-      if (delivering > 0) flushAfterDelivery.push(this);
+      if (delivering > 0) flushAfterDelivery[flushCount++] = this;
       else queueMicrotask(this.flush);
     }
     return SENT;
@@ -257,7 +269,7 @@ export class NdjsonTransport implements Transport {
     try {
       this.deliver(chunk);
     } finally {
-      if (--delivering === 0 && flushAfterDelivery.length > 0) flushDelivered();
+      if (--delivering === 0 && flushCount > 0) flushDelivered();
     }
   };
 

@@ -3,7 +3,8 @@
  * A stdio MCP server that writes its answers in a spelling JSON.stringify would not produce (a
  * number written `1.0`, an integer too large for a double, id first): whoever forwards its bytes
  * unchanged is told apart from whoever parses and serializes them again. The tool `received` answers
- * with the request line as it reached the server (to tell the same about requests).
+ * with the request line as it reached the server (to tell the same about requests); `hold` does the
+ * same after `ms` milliseconds (and answers even when the request was cancelled).
  */
 let buffer = '';
 process.stdin.setEncoding('utf8');
@@ -25,6 +26,11 @@ function answer(msg, line) {
     result = JSON.stringify({ protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'verbatim', version: '1.0.0' } });
   } else if (msg.method === 'tools/list') {
     result = '{"tools":[{"name":"spell","inputSchema":{"type":"object"}}]}';
+  } else if (msg.method === 'tools/call' && msg.params?.name === 'hold') {
+    // Like received, answered after arguments.ms (it ignores cancellation: a late answer).
+    const late = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
+    setTimeout(() => process.stdout.write(`{"jsonrpc":"2.0","id":${id},"result":${late}}\n`), Number(msg.params.arguments?.ms ?? 100));
+    return;
   } else if (msg.method === 'tools/call' && msg.params?.name === 'received') {
     // The request line exactly as it reached this server.
     result = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
