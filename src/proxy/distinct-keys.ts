@@ -27,8 +27,8 @@ const keyBase = new Int32Array(MAX_DEPTH + 1);
 const keyStart = new Int32Array(MAX_KEYS);
 const keyEnd = new Int32Array(MAX_KEYS);
 
-/** Where the params object of the last line proven by distinctKeysToolCall ends (just past its `}`). */
-export const distinctSpan = { paramsEnd: 0 };
+/** Where the params object of the last line proven by distinctKeysToolCall ends (just past its `}`), and whether the line is all ASCII. */
+export const distinctSpan = { paramsEnd: 0, ascii: false };
 
 let nonAscii = false;
 
@@ -149,6 +149,7 @@ export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, 
   const paramsEnd = scan(b, start, end, from, 2, seen | MEMBER.params, FIRST_KEY, 0);
   if (paramsEnd < 0) return false;
   distinctSpan.paramsEnd = paramsEnd;
+  distinctSpan.ascii = !nonAscii;
   return true;
 }
 

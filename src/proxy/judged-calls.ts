@@ -17,7 +17,6 @@ import type { Decision, InterceptContext, ToolInfo } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
-import type { RpcMessage } from './jsonrpc.js';
 import type { ClientSession } from './session.js';
 
 /** Decisions kept per session (the oldest is forgotten first). */
@@ -25,10 +24,9 @@ export const MAX_ENTRIES = 256;
 /** Longest params (in bytes) whose decision is kept. Longer ones are still judged and forwarded as bytes. */
 export const MAX_KEY_BYTES = 2048;
 
+/** A decision kept: small (no parsed request), so that kept entries cost the collector little. */
 interface Kept {
   decision: Decision;
-  /** the context it was decided on (params parsed from the same bytes) */
-  ctx: InterceptContext;
   toolName: string;
   /** the tool's definition object it was decided with: a changed definition is a different input */
   tool: ToolInfo;
@@ -54,6 +52,8 @@ export class JudgedCalls {
   /** what the kept decisions were decided under: the policy's epoch and the session context object */
   private epoch: object | undefined;
   private session: object | undefined;
+  /** the context of calls whose decision was reused (no params: nobody reads it unless completed from the bytes) */
+  private bare: InterceptContext | undefined;
   /** Counters (tests, diagnostics). */
   hits = 0;
   misses = 0;
@@ -68,9 +68,11 @@ export class JudgedCalls {
     if (id < 0) return false;
     const idStart = idSpan.start;
     const idEnd = idSpan.end;
-    const from = idSpan.params;
-    if (!distinctKeysToolCall(buf, start, end, from, idSpan.before)) return false;
+    // params: the object from its `{` (just before idSpan.params) to paramsEnd
+    const from = idSpan.params - 1;
+    if (!distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before)) return false;
     const paramsEnd = distinctSpan.paramsEnd;
+    const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;
     const epoch = s.shared.decider.pureDecisionEpoch;
     let key: string | undefined;
@@ -80,10 +82,11 @@ export class JudgedCalls {
         this.kept.clear();
         this.epoch = epoch;
         this.session = s.sessionCtx;
+        this.bare = undefined;
       }
       // latin1: one character per byte, so equal keys are equal bytes
-      key = buf.toString('latin1', from, paramsEnd);
-      const k: string = key;
+      const k = buf.toString('latin1', from, paramsEnd);
+      key = k;
       hit = this.kept.get(k);
       if (hit !== undefined && b.tools.get(hit.toolName) !== hit.tool) {
         this.kept.delete(k);
@@ -94,10 +97,12 @@ export class JudgedCalls {
     let decision: Decision;
     if (hit !== undefined) {
       this.hits++;
-      ctx = hit.ctx;
+      // Completed from the line's bytes if something comes to need it (Exchange.unparsedRequest).
+      ctx = this.bare ??= s.context('tools/call', undefined, b);
       decision = hit.decision;
     } else {
-      const params = (JSON.parse(buf.toString('utf8', start, end)) as RpcMessage).params!;
+      // The line's params read the same to every parser: parsed alone (an ASCII key is the text itself).
+      const params = JSON.parse(key !== undefined && ascii ? key : buf.toString('utf8', from, paramsEnd)) as Record<string, unknown>;
       const name = params.name;
       const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
       // An unknown tool: the usual way fetches the definitions first.
@@ -107,7 +112,7 @@ export class JudgedCalls {
       ctx.tool = tool;
       ctx.arguments = params.arguments;
       decision = s.decide(ctx);
-      if (key !== undefined && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.keep(key, { decision, ctx, toolName: name as string, tool });
+      if (key !== undefined && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.keep(key, { decision, toolName: name as string, tool });
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);
