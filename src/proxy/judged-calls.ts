@@ -13,8 +13,9 @@
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
  * Contract: docs/policy-contract.md, "Decisions reused".
  */
-import type { Decision, InterceptContext, ToolInfo } from '../types.js';
+import type { Decision, InterceptContext } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
+import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
@@ -23,14 +24,6 @@ import type { ClientSession } from './session.js';
 export const MAX_ENTRIES = 256;
 /** Longest params (in bytes) whose decision is kept. Longer ones are still judged and forwarded as bytes. */
 export const MAX_KEY_BYTES = 2048;
-
-/** A decision kept: small (no parsed request), so that kept entries cost the collector little. */
-interface Kept {
-  decision: Decision;
-  toolName: string;
-  /** the tool's definition object it was decided with: a changed definition is a different input */
-  tool: ToolInfo;
-}
 
 /**
  * Whether a tools/call judged by the policy may be taken as bytes in this session: nothing judges
@@ -48,7 +41,7 @@ function reusable(d: Decision): boolean {
 }
 
 export class JudgedCalls {
-  private readonly kept = new Map<string, Kept>();
+  private readonly kept = new DecisionTable(MAX_ENTRIES);
   /** what the kept decisions were decided under: the policy's epoch and the session context object */
   private epoch: object | undefined;
   private session: object | undefined;
@@ -75,8 +68,9 @@ export class JudgedCalls {
     const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;
     const epoch = s.shared.decider.pureDecisionEpoch;
-    let key: string | undefined;
-    let hit: Kept | undefined;
+    let hash = 0;
+    let keyed = false;
+    let hit: KeptDecision | undefined;
     if (epoch !== undefined && paramsEnd - from <= MAX_KEY_BYTES) {
       if (epoch !== this.epoch || s.sessionCtx !== this.session) {
         this.kept.clear();
@@ -84,12 +78,11 @@ export class JudgedCalls {
         this.session = s.sessionCtx;
         this.bare = undefined;
       }
-      // latin1: one character per byte, so equal keys are equal bytes
-      const k = buf.toString('latin1', from, paramsEnd);
-      key = k;
-      hit = this.kept.get(k);
+      keyed = true;
+      hash = bytesHash(buf, from, paramsEnd);
+      hit = this.kept.get(buf, from, paramsEnd, hash);
       if (hit !== undefined && b.tools.get(hit.toolName) !== hit.tool) {
-        this.kept.delete(k);
+        this.kept.delete(buf, from, paramsEnd, hash);
         hit = undefined;
       }
     }
@@ -101,8 +94,8 @@ export class JudgedCalls {
       ctx = this.bare ??= s.context('tools/call', undefined, b);
       decision = hit.decision;
     } else {
-      // The line's params read the same to every parser: parsed alone (an ASCII key is the text itself).
-      const params = JSON.parse(key !== undefined && ascii ? key : buf.toString('utf8', from, paramsEnd)) as Record<string, unknown>;
+      // The line's params read the same to every parser: parsed alone.
+      const params = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', from, paramsEnd)) as Record<string, unknown>;
       const name = params.name;
       const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
       // An unknown tool: the usual way fetches the definitions first.
@@ -112,7 +105,7 @@ export class JudgedCalls {
       ctx.tool = tool;
       ctx.arguments = params.arguments;
       decision = s.decide(ctx);
-      if (key !== undefined && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.keep(key, { decision, toolName: name as string, tool });
+      if (keyed && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.kept.set(buf, from, paramsEnd, hash, decision, name as string, tool);
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);
@@ -125,12 +118,6 @@ export class JudgedCalls {
     ex.unparsedEnd = end;
     ex.answerAsText = s.answerAsText(ex);
     return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
-  }
-
-  private keep(key: string, entry: Kept): void {
-    const kept = this.kept;
-    if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
-    kept.set(key, entry);
   }
 
   /** An exchange for a forwarded call (a spare one when there is: every field set as exchangeOf sets them). */

@@ -1,0 +1,95 @@
+/**
+ * The decisions a session keeps for reuse (judged-calls.ts), keyed on the exact bytes of a request's
+ * params: a hash table over byte ranges of the chunk a line came in, so that a lookup needs neither a
+ * string nor a copy (FNV-1a over the bytes, then a byte comparison with the kept copy: equal bytes,
+ * never just an equal hash). Bounded: at most `capacity` entries, the oldest forgotten first.
+ */
+import type { Decision, ToolInfo } from '../types.js';
+
+export interface KeptDecision {
+  decision: Decision;
+  toolName: string;
+  /** the tool's definition object it was decided with: a changed definition is a different input */
+  tool: ToolInfo;
+}
+
+interface Entry extends KeptDecision {
+  hash: number;
+  bytes: Buffer;
+  /** its bucket */
+  slot: number;
+  /** next entry of the same bucket */
+  next: Entry | undefined;
+}
+
+/** FNV-1a (32 bits) of b[from, to). */
+export function bytesHash(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h | 0;
+}
+
+export class DecisionTable {
+  private readonly buckets: Array<Entry | undefined>;
+  private readonly mask: number;
+  /** entries in the order they came (a ring): the oldest is at `oldest` once the ring is full */
+  private readonly order: Array<Entry | undefined>;
+  private oldest = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    let size = 1;
+    while (size < capacity * 2) size <<= 1;
+    this.buckets = new Array<Entry | undefined>(size).fill(undefined);
+    this.mask = size - 1;
+    this.order = new Array<Entry | undefined>(capacity).fill(undefined);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The entry kept for the bytes b[from, to) whose bytesHash is `hash`, or undefined. */
+  get(b: Buffer, from: number, to: number, hash: number): KeptDecision | undefined {
+    const len = to - from;
+    for (let e = this.buckets[hash & this.mask]; e !== undefined; e = e.next) {
+      if (e.hash === hash && e.bytes.length === len && b.compare(e.bytes, 0, len, from, to) === 0) return e;
+    }
+    return undefined;
+  }
+
+  /** Keeps a decision for the bytes b[from, to) (copied), forgetting the oldest entry when full. The bytes must not be kept already. */
+  set(b: Buffer, from: number, to: number, hash: number, decision: Decision, toolName: string, tool: ToolInfo): void {
+    if (this.count === this.capacity) this.unlink(this.order[this.oldest]!);
+    else this.count++;
+    const slot = hash & this.mask;
+    const entry: Entry = { decision, toolName, tool, hash, bytes: Buffer.from(b.subarray(from, to)), slot, next: this.buckets[slot] };
+    this.buckets[slot] = entry;
+    this.order[this.oldest] = entry;
+    this.oldest = (this.oldest + 1) % this.capacity;
+  }
+
+  /** Forgets the entry kept for these bytes, if any (its place in the ring is taken again in its turn). */
+  delete(b: Buffer, from: number, to: number, hash: number): void {
+    const e = this.get(b, from, to, hash);
+    if (e !== undefined) this.unlink(e as Entry);
+  }
+
+  clear(): void {
+    this.buckets.fill(undefined);
+    this.order.fill(undefined);
+    this.oldest = 0;
+    this.count = 0;
+  }
+
+  /** Takes an entry out of its bucket's chain (nothing when it is no longer there). */
+  private unlink(entry: Entry): void {
+    let e = this.buckets[entry.slot];
+    if (e === entry) {
+      this.buckets[entry.slot] = entry.next;
+      return;
+    }
+    while (e !== undefined && e.next !== entry) e = e.next;
+    if (e !== undefined) e.next = entry.next;
+  }
+}
