@@ -15,6 +15,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPolicyDecider } from '../src/policy/index.js';
 import { MAX_ENTRIES } from '../src/proxy/judged-calls.js';
+import type { Decision, InterceptContext, PolicyDecider } from '../src/types.js';
+import type { PolicyDeciderHandle } from '../src/policy/index.js';
 import { client } from './helpers/contexts.js';
 import { compactCall, outcome, receivedLine, startJudgedProxy, usualCall, type JudgedProxy, type Message } from './helpers/judged-session.js';
 import { UNIVERSES } from './helpers/pack-universe.js';
@@ -179,5 +181,40 @@ describe('decisions reused: what makes a new input', () => {
     expect(d.toolCalls).toBe(MAX_ENTRIES + 1);
     await call(++id, 0); // the oldest: forgotten
     expect(d.toolCalls).toBe(MAX_ENTRIES + 2);
+  });
+});
+
+/** A pure decider that allows everything by evaluating; flip() gives it a response phase. */
+class FlippingPureDecider implements PolicyDecider {
+  readonly seen: InterceptContext[] = [];
+  readonly pureDecisionEpoch = {};
+  wantsResponsePhase = false;
+  decide(ctx: InterceptContext): Decision {
+    this.seen.push({ ...ctx });
+    return { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'flipping', micros: 0 };
+  }
+  flip(): void {
+    this.wantsResponsePhase = true;
+  }
+}
+
+describe('a reused decision and a response phase that comes in mid-call', () => {
+  it('judges the answer with the tool and arguments, completed from the request bytes', async () => {
+    const decider = new FlippingPureDecider();
+    const handle = Object.assign(decider, { version: 'flipping', reload: () => ({ ok: true, version: 'flipping', changed: false }), close: () => undefined });
+    running = startJudgedProxy(handle as unknown as PolicyDeciderHandle, {});
+    const s = await running.open(client('local', [], {}, 'local'));
+    const params = { name: 'slow', arguments: { ms: 300 } };
+    await s.send(compactCall(1, params), 1);
+    expect(running.decider.toolCalls).toBe(1);
+    const second = s.send(compactCall(2, params), 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(running.decider.toolCalls).toBe(1); // reused
+    decider.flip();
+    expect(isDeny(await second)).toBe(false);
+    const response = decider.seen.find((ctx) => ctx.phase === 'response' && ctx.method === 'tools/call');
+    expect(response?.tool?.name).toBe('slow');
+    expect(response?.arguments).toEqual({ ms: 300 });
+    expect(response?.params).toEqual(params);
   });
 });

@@ -5,10 +5,11 @@
  * line exactly as it reached this server (so a test sees whether a proxy forwarded the client's bytes
  * or re-serialized them), except `redefine`, which replaces the annotations of the tool named by its
  * argument `tool` with its argument `annotations`, and sends notifications/tools/list_changed before
- * answering.
+ * answering, and `slow`, which answers after `ms` milliseconds.
  */
 const tools = JSON.parse(process.env.LISTED_TOOLS ?? '{}');
 tools.redefine ??= {};
+tools.slow ??= {};
 
 const write = (msg) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 
@@ -42,7 +43,9 @@ function answer(msg, line) {
         tools[args.tool] = args.annotations;
         write({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
       }
-      return write({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: line }] } });
+      const reply = () => write({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: line }] } });
+      if (name === 'slow') return void setTimeout(reply, args?.ms ?? 0);
+      return reply();
     }
     default:
       return write({ jsonrpc: '2.0', id, result: {} });
