@@ -4,7 +4,8 @@
  * through the real recorder (redaction, journal write, writer thread, SQLite transactions, hash
  * chain) into a fresh database, in turns of 16 rows (the answers of one chunk), yielding to the
  * event loop every 500 rows, and waits until every row is committed. Reports committed rows/s and
- * the cost of record() itself (the only part on a call's path). Exported as bench() for bench/run.mjs; runnable alone:
+ * the cost of record() itself (the only part on a call's path); then the same for raw entries
+ * (recordRaw(), the raw path of a tools/call nothing judged). Exported as bench() for bench/run.mjs; runnable alone:
  *   npm run build && node bench/audit.mjs [--quick]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,15 +44,30 @@ function makeRecord(i) {
   };
 }
 
-export async function bench({ quick = false, scale = 1 } = {}) {
-  const { openAuditStore } = await import(pathToFileURL(path.join(ROOT, 'dist/audit/index.js')).href);
-  const { auditSchema } = await import(pathToFileURL(path.join(ROOT, 'dist/config/audit.js')).href);
-  const rows = Math.max(5000, Math.round((quick ? 30_000 : 200_000) * scale));
+const RAW_HEAD = { clientId: 'local:root', clientName: 'root', authMethod: 'local', sessionId: 'stdio-1', transport: 'stdio', backend: 'qubinode', decision: 'allow', reasons: [], policyVersion: 'sha256:0f3a9c', decisionMicros: 0 };
+
+/** A raw entry's lines (the raw path: a tools/call nothing judged, journaled as its lines came). */
+function rawLines(i) {
+  const request = `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"list_vms","arguments":{"name":"vm-${i}","filter":{"state":"running","tags":["prod","eu-west"]}}}}`;
+  const answer = `{"jsonrpc":"2.0","id":${i},"result":{"content":[{"type":"text","text":"vm-${i} running on host-${i % 5}, 4 vCPU, 8 GiB"}],"isError":false}}`;
+  return [request, answer];
+}
+
+/** One entry as the proxy records it: a parsed record, or a raw entry (lines checked with rawSafe, as the proxy does). */
+function recordOne(store, kind, i, lines) {
+  if (kind === 'parsed') return store.record(makeRecord(i));
+  const [request, answer] = lines[i % lines.length];
+  if (!store.rawSafe(request) || !store.rawSafe(answer)) throw new Error('bench lines must be raw-safe');
+  return store.recordRaw(RAW_HEAD, Date.now(), 850, request, request.length, answer, answer.length);
+}
+
+async function pass(kind, rows, openAuditStore, auditSchema) {
   const dir = mkdtempSync(path.join(tmpdir(), 'warden-audit-bench-'));
+  const lines = Array.from({ length: 1024 }, (_, i) => rawLines(i));
   try {
     const store = openAuditStore(auditSchema.parse({ path: path.join(dir, 'audit.db') }));
     // Warm up (JIT, writer thread start, schema) outside the measurement.
-    for (let i = 0; i < 2000; i++) store.record(makeRecord(i));
+    for (let i = 0; i < 2000; i++) recordOne(store, kind, i, lines);
     await store.flush();
 
     let recordNs = 0n;
@@ -64,7 +80,7 @@ export async function bench({ quick = false, scale = 1 } = {}) {
     let pendings = [];
     for (let i = 0; i < rows; i++) {
       const r0 = process.hrtime.bigint();
-      const pending = store.record(makeRecord(i));
+      const pending = recordOne(store, kind, i, lines);
       recordNs += process.hrtime.bigint() - r0;
       if (pending) pendings.push(pending);
       if (i % TURN === TURN - 1 && pendings.length > 0) {
@@ -82,34 +98,54 @@ export async function bench({ quick = false, scale = 1 } = {}) {
     const cpu = process.cpuUsage(cpu0);
     const verify = store.verify();
     await store.close();
-
     const seconds = Number(t1 - t0) / 1e9;
-    const rowsPerS = Math.round(rows / seconds);
-    const recordMicros = Number(recordNs) / 1000 / rows;
-    const result = {
+    return {
+      kind,
       rows,
       seconds: Number(seconds.toFixed(3)),
-      rowsPerSecond: rowsPerS,
+      rowsPerSecond: Math.round(rows / seconds),
       acceptSeconds: Number((Number(accepted - t0) / 1e9).toFixed(3)),
-      recordMicrosMean: Number(recordMicros.toFixed(2)),
+      recordMicrosMean: Number((Number(recordNs) / 1000 / rows).toFixed(2)),
       deferredRecords: deferred,
       /** CPU of the whole process (both threads, including generating the records) per row. */
       cpuMicrosPerRow: Number(((cpu.user + cpu.system) / rows).toFixed(2)),
-      loadAverage: os.loadavg()[0],
-      cores: os.availableParallelism?.() ?? os.cpus().length,
       verified: verify.ok,
-      goal: { rowsPerSecond: GOAL_ROWS_PER_S, met: rowsPerS >= GOAL_ROWS_PER_S && verify.ok },
     };
-    result.text = [
-      `audit recorder: ${rows} rows committed in ${result.seconds}s = ${rowsPerS.toLocaleString('en-US')} rows/s sustained`,
-      `  record() on the call path: ${result.recordMicrosMean} us/row mean; answered after a promise (turn batch or back-pressure): ${deferred}; chain verifies: ${verify.ok}`,
-      `  CPU (both threads): ${result.cpuMicrosPerRow} us/row; machine: ${result.cores} cores, load average ${result.loadAverage.toFixed(1)}`,
-      `  goal >= ${GOAL_ROWS_PER_S.toLocaleString('en-US')} rows/s: ${result.goal.met ? 'MET' : 'NOT MET'}`,
-    ].join('\n');
-    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Two passes: parsed records (record(): redacted and serialized on the call path) and raw entries
+ * (recordRaw(): the lines as they came; the writer thread parses them, redacts and builds the row).
+ */
+export async function bench({ quick = false, scale = 1 } = {}) {
+  const { openAuditStore } = await import(pathToFileURL(path.join(ROOT, 'dist/audit/index.js')).href);
+  const { auditSchema } = await import(pathToFileURL(path.join(ROOT, 'dist/config/audit.js')).href);
+  const rows = Math.max(5000, Math.round((quick ? 30_000 : 200_000) * scale));
+  const parsed = await pass('parsed', rows, openAuditStore, auditSchema);
+  const raw = await pass('raw', rows, openAuditStore, auditSchema);
+  const met = [parsed, raw].every((p) => p.rowsPerSecond >= GOAL_ROWS_PER_S && p.verified);
+  const result = {
+    ...parsed,
+    raw,
+    loadAverage: os.loadavg()[0],
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    goal: { rowsPerSecond: GOAL_ROWS_PER_S, met },
+  };
+  const line = (p, what) => [
+    `audit recorder, ${what}: ${p.rows} rows committed in ${p.seconds}s = ${p.rowsPerSecond.toLocaleString('en-US')} rows/s sustained`,
+    `  on the call path: ${p.recordMicrosMean} us/row mean; answered after a promise (turn batch or back-pressure): ${p.deferredRecords}; chain verifies: ${p.verified}`,
+    `  CPU (both threads): ${p.cpuMicrosPerRow} us/row`,
+  ];
+  result.text = [
+    ...line(parsed, 'parsed records (record())'),
+    ...line(raw, 'raw entries (recordRaw())'),
+    `  machine: ${result.cores} cores, load average ${result.loadAverage.toFixed(1)}`,
+    `  goal >= ${GOAL_ROWS_PER_S.toLocaleString('en-US')} rows/s: ${met ? 'MET' : 'NOT MET'}`,
+  ].join('\n');
+  return result;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

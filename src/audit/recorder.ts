@@ -41,6 +41,8 @@ export interface RecorderOptions {
   retentionIntervalMs: number;
   /** Niceness of the writer thread (Linux: per thread). */
   writerNice: number;
+  /** Run the writer thread under SCHED_IDLE (Linux; see audit.writerIdle). */
+  writerIdle?: boolean;
   logger?: Logger;
   /** Called after the writer thread is gone and the journal is closed. */
   onClosed?: () => void;
@@ -249,6 +251,7 @@ export class AuditRecorder implements Recorder {
       retention: this.options.retention,
       retentionIntervalMs: this.options.retentionIntervalMs,
       niceness: this.options.writerNice,
+      idle: this.options.writerIdle === true,
       redactFields: this.options.redactFields,
       maxPayloadBytes: this.options.maxPayloadBytes,
     };

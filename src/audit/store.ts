@@ -109,6 +109,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
       retention: config.retention,
       retentionIntervalMs: (config.retention?.intervalSeconds ?? 600) * 1000,
       writerNice: config.writerNice,
+      writerIdle: config.writerIdle,
       logger: log,
       onClosed: () => db!.close(),
     });

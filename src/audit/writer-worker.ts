@@ -4,6 +4,8 @@
  * retention job. Keeping it on its own thread means no database write ever runs on the thread that
  * answers MCP calls.
  */
+import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -23,6 +25,8 @@ export interface WriterWorkerData {
   retentionIntervalMs: number;
   /** Scheduling niceness of the writer thread (0: same as the proxy). */
   niceness?: number;
+  /** Run this thread under SCHED_IDLE (Linux, util-linux `chrt`). */
+  idle?: boolean;
   /** audit.redactFields and audit.maxPayloadBytes, applied to raw entries (raw-entry.ts). */
   redactFields: readonly string[];
   maxPayloadBytes: number;
@@ -44,6 +48,17 @@ if (data.niceness) {
     setPriority(data.niceness);
   } catch {
     // Not permitted or not supported: run at normal priority.
+  }
+}
+if (data.idle) {
+  try {
+    // SCHED_IDLE: this thread runs only when a core has nothing else to run, and the scheduler
+    // treats a core running only it as idle when it places a process that wakes up (the client,
+    // the backend, the proxy's own thread), so rows are committed in the call path's gaps.
+    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    execFileSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // Not Linux, or no chrt: niceness only.
   }
 }
 const db = new Database(data.dbPath);

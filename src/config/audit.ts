@@ -20,6 +20,12 @@ export const auditSchema = z
     backpressure: z.enum(['block', 'fail-closed']).default('block'),
     /** Scheduling niceness of the batch writer thread (0-19): when CPU is short, answering calls goes first. */
     writerNice: z.number().int().min(0).max(19).default(5),
+    /**
+     * Run the batch writer thread under SCHED_IDLE (Linux, with util-linux `chrt`): it then takes
+     * only CPU time nothing else wants, and a core running only it counts as idle when a process on
+     * the call path wakes up.
+     */
+    writerIdle: z.boolean().default(true),
     retention: z
       .object({
         /** Rows older than this many days are removed. */
