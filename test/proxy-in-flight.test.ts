@@ -92,6 +92,38 @@ describe('InFlight ids', () => {
         retired.delete(id);
       }
       expect(f.size).toBe(live.size);
+      if (step % 997 === 0) {
+        expect(new Map(f.entries())).toEqual(live);
+        expect(f.values().sort((a, b) => a - b)).toEqual([...live.values()].sort((a, b) => a - b));
+      }
     }
+  });
+
+  it('finds every id in flight, whatever the ids (large, colliding in the table, taken out in any order)', () => {
+    const f = new InFlight<number>();
+    const live = new Map<number, number>();
+    let seed = 777;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    // Ids that share their low bits (same home slot), ids past 2^31 and 2^32, up to 15 digits.
+    const pool = [0, 16, 32, 48, 64, 1, 17, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 32 + 16, 999_999_999_999_999, 123_456_789_012_345];
+    for (let i = 0; i < 200; i++) pool.push(rand(1000), rand(1000) * 1024);
+    for (let step = 0; step < 50_000; step++) {
+      const id = pool[rand(pool.length)]!;
+      if (rand(2) === 0) {
+        f.set(id, step);
+        live.set(id, step);
+      } else {
+        f.delete(id);
+        live.delete(id);
+      }
+      const probe = pool[rand(pool.length)]!;
+      expect(f.get(probe)).toBe(live.get(probe));
+      expect(f.size).toBe(live.size);
+    }
+    expect(new Map(f.entries())).toEqual(live);
+    for (const bad of [-1, 1.5, Number.NaN, 'x' as unknown as number]) expect(f.get(bad)).toBeUndefined();
   });
 });

@@ -215,7 +215,7 @@ export class BackendConnection {
   /** The only exchange in flight, when there is exactly one (to relate server messages to it). */
   soleExchange(): Exchange | undefined {
     if (this.pending.size !== 1) return undefined;
-    const p = this.pending.values().next().value;
+    const p = this.pending.values()[0];
     return p instanceof InternalCall ? undefined : p;
   }
 
@@ -357,7 +357,7 @@ export class BackendConnection {
 
   private failPending(text: string): void {
     if (this.pending.size === 0) return;
-    const all = [...this.pending.values()];
+    const all = this.pending.values();
     this.pending.clear();
     this.progress.clear();
     for (const p of all) {

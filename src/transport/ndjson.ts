@@ -297,7 +297,8 @@ export class NdjsonTransport implements Transport {
       }
       if (this.closed) return;
       start = nl + 1;
-      nl = chunk.indexOf(NEWLINE, start);
+      // A chunk that ends with its last line (the usual case) needs no search past it.
+      nl = start < chunk.length ? chunk.indexOf(NEWLINE, start) : -1;
     }
     if (start < chunk.length && !this.discarding) {
       const rest = chunk.length - start;
