@@ -9,7 +9,7 @@
  * same params bytes without parsing or evaluating it: the input document would be equal (same
  * params, same client, session, backend and tool definition objects, same policy and data). Kept
  * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES) and forgotten when the policy is reloaded, the
- * session context is replaced, or the tool's definition changes. Only while nothing else judges
+ * session context or client identity object is replaced, or the tool's definition changes. Only while nothing else judges
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
  * Contract: docs/policy-contract.md, "Decisions reused".
  */
@@ -42,14 +42,12 @@ function reusable(d: Decision): boolean {
 
 export class JudgedCalls {
   private readonly kept = new DecisionTable(MAX_ENTRIES);
-  /** what the kept decisions were decided under: the policy's epoch and the session context object */
+  /** what the kept decisions were decided under: the policy's epoch, the session context and client objects */
   private epoch: object | undefined;
   private session: object | undefined;
+  private client: object | undefined;
   /** the context of calls whose decision was reused (no params: nobody reads it unless completed from the bytes) */
   private bare: InterceptContext | undefined;
-  /** Counters (tests, diagnostics). */
-  hits = 0;
-  misses = 0;
 
   constructor(private readonly s: ClientSession) {}
 
@@ -72,10 +70,11 @@ export class JudgedCalls {
     let keyed = false;
     let hit: KeptDecision | undefined;
     if (epoch !== undefined && paramsEnd - from <= MAX_KEY_BYTES) {
-      if (epoch !== this.epoch || s.sessionCtx !== this.session) {
+      if (epoch !== this.epoch || s.sessionCtx !== this.session || s.info.client !== this.client) {
         this.kept.clear();
         this.epoch = epoch;
         this.session = s.sessionCtx;
+        this.client = s.info.client;
         this.bare = undefined;
       }
       keyed = true;
@@ -89,7 +88,6 @@ export class JudgedCalls {
     let ctx: InterceptContext;
     let decision: Decision;
     if (hit !== undefined) {
-      this.hits++;
       // Completed from the line's bytes if something comes to need it (Exchange.unparsedRequest).
       ctx = this.bare ??= s.context('tools/call', undefined, b);
       decision = hit.decision;
@@ -100,7 +98,6 @@ export class JudgedCalls {
       const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
       // An unknown tool: the usual way fetches the definitions first.
       if (tool === undefined) return false;
-      this.misses++;
       ctx = s.context('tools/call', params, b);
       ctx.tool = tool;
       ctx.arguments = params.arguments;
