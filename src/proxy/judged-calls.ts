@@ -41,7 +41,8 @@ function reusable(d: Decision): boolean {
 }
 
 export class JudgedCalls {
-  private readonly kept = new DecisionTable(MAX_ENTRIES);
+  /** made on first use (most sessions of a transport without byte lines never need one) */
+  private kept: DecisionTable | undefined;
   /** what the kept decisions were decided under: the policy's epoch, the session context and client objects */
   private epoch: object | undefined;
   private session: object | undefined;
@@ -70,8 +71,9 @@ export class JudgedCalls {
     let keyed = false;
     let hit: KeptDecision | undefined;
     if (epoch !== undefined && paramsEnd - from <= MAX_KEY_BYTES) {
+      const kept = (this.kept ??= new DecisionTable(MAX_ENTRIES));
       if (epoch !== this.epoch || s.sessionCtx !== this.session || s.info.client !== this.client) {
-        this.kept.clear();
+        kept.clear();
         this.epoch = epoch;
         this.session = s.sessionCtx;
         this.client = s.info.client;
@@ -79,9 +81,9 @@ export class JudgedCalls {
       }
       keyed = true;
       hash = bytesHash(buf, from, paramsEnd);
-      hit = this.kept.get(buf, from, paramsEnd, hash);
+      hit = kept.get(buf, from, paramsEnd, hash);
       if (hit !== undefined && b.tools.get(hit.toolName) !== hit.tool) {
-        this.kept.delete(buf, from, paramsEnd, hash);
+        kept.delete(buf, from, paramsEnd, hash);
         hit = undefined;
       }
     }
@@ -102,7 +104,7 @@ export class JudgedCalls {
       ctx.tool = tool;
       ctx.arguments = params.arguments;
       decision = s.decide(ctx);
-      if (keyed && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.kept.set(buf, from, paramsEnd, hash, decision, name as string, tool);
+      if (keyed && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.kept!.set(buf, from, paramsEnd, hash, decision, name as string, tool);
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);
