@@ -14,19 +14,19 @@ import type { Redactor } from './redact.js';
 import { canonicalFromBody, parseCanonicalLine } from './row.js';
 import type { ScalarValues } from './schema.js';
 
-function text(value: string | undefined): string | null {
+export function text(value: string | undefined): string | null {
   if (value === undefined) return null;
   const s = value as string & { isWellFormed(): boolean; toWellFormed(): string };
   // Lone surrogates would not survive the UTF-8 round trip through SQLite and break the hash.
   return s.isWellFormed() ? value : s.toWellFormed();
 }
 
-function int(value: number | undefined): number | null {
+export function int(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : Math.round(value);
 }
 
 /** Payload text, size and (when over the cap) hash; the text is null when over the cap. */
-function payload(json: string | undefined, cap: number): [string | null, number | null, string | null] {
+export function payload(json: string | undefined, cap: number): [string | null, number | null, string | null] {
   if (json === undefined) return [null, null, null];
   const bytes = Buffer.byteLength(json);
   if (bytes <= cap) return [json, bytes, null];
@@ -40,18 +40,6 @@ function payload(json: string | undefined, cap: number): [string | null, number 
 export function journalBody(entry: AuditRecord, redactor: Redactor, cap: number, resultJson?: string): string {
   const [scalars, args, result] = recordColumns(entry, redactor, cap, resultJson);
   return `${JSON.stringify(scalars)}\t${args ?? ''}\t${result ?? ''}`;
-}
-
-/**
- * The stored row of a record the writer thread builds itself (a raw journal entry, raw-entry.ts):
- * the same canonical line and values as journalBody then rowFromBody give, without the JSON round trip.
- */
-export function rowFromRecord(seq: number, entry: AuditRecord, redactor: Redactor, cap: number, resultJson?: string): StoredRow {
-  const [scalars, args, result] = recordColumns(entry, redactor, cap, resultJson);
-  scalars.unshift(seq);
-  const canonical = `${JSON.stringify(scalars)}\t${args ?? ''}\t${result ?? ''}`;
-  scalars.push(args, result);
-  return [canonical, scalars];
 }
 
 /** A record's column values, redacted and capped: [scalars without seq, arguments text, result text]. */

@@ -12,8 +12,8 @@
  * Body: `R<time>,<backend µs>,<request bytes>,<response bytes>,<request chars>,<answer chars>,<head JSON>\t<request><answer>`
  * (the head JSON, from JSON.stringify, holds no raw tab; the lines hold no newline).
  */
-import type { AuditRecord, RawRecordHead } from '../types.js';
-import { rowFromRecord, type StoredRow } from './journal-line.js';
+import type { RawRecordHead } from '../types.js';
+import { int, payload, text, type StoredRow } from './journal-line.js';
 import type { Redactor } from './redact.js';
 
 /** The first character of a raw entry's body (a row's body starts with `[`). */
@@ -35,11 +35,43 @@ const NUMBERS = 6;
 const PARSE_ERROR = -32700;
 
 type Json = Record<string, unknown>;
+type Value = string | number | null;
 
-/** Makes rows of raw entries on the writer thread. */
+/**
+ * A head's columns as the row holds them (the same normalization as journalBody) and their JSON
+ * in the canonical line: client_id .. backend, then decision .. policy_version.
+ */
+interface Head {
+  who: Value[];
+  whoJson: string;
+  decided: Value[];
+  decidedJson: string;
+  decisionMicros: number;
+}
+
+/** What the answer's line says (as outcomeOf and buildRecord read it). */
+interface Outcome {
+  outcome: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  isError: number | null;
+  result: unknown;
+  resultJson: string | undefined;
+}
+
+const json = JSON.stringify;
+const num = (v: number | null): string => (v === null ? 'null' : `${v}`);
+const str = (v: string | null): string => (v === null ? 'null' : json(v));
+
+/**
+ * Makes rows of raw entries on the writer thread: the same values and canonical line journalBody
+ * and rowFromBody give the parsed path's record of the same call (test/audit-raw.test.ts holds them
+ * to it), with the canonical line put together from the head's JSON, made once per head.
+ */
 export class RawEntryReader {
-  private readonly heads = new Map<string, RawRecordHead>();
+  private readonly heads = new Map<string, Head>();
   private readonly numbers = new Array<number>(NUMBERS).fill(0);
+  private readonly out: Outcome = { outcome: 'ok', errorCode: null, errorMessage: null, isError: null, result: undefined, resultJson: undefined };
 
   constructor(
     private readonly redactor: Redactor,
@@ -73,96 +105,93 @@ export class RawEntryReader {
       return undefined;
     }
     const params = (request.params ?? {}) as Json;
-    const rec: AuditRecord = {
-      time: n[0]!,
-      clientId: head.clientId,
-      clientName: head.clientName,
-      authMethod: head.authMethod,
-      sessionId: head.sessionId,
-      transport: head.transport,
-      backend: head.backend,
-      method: String(request.method),
-      requestId: request.id as number | string | undefined,
-      tool: String(params.name),
-      arguments: params.arguments,
-      decision: head.decision,
-      reasons: head.reasons,
-      policyVersion: head.policyVersion,
-      outcome: 'ok',
-      decisionMicros: head.decisionMicros,
-      backendMicros: n[1]!,
-      requestBytes: n[2]!,
-      responseBytes: n[3]!,
-    };
-    const resultJson = answerInto(rec, body.slice(tab + 1 + n[4]!));
-    return rowFromRecord(seq, rec, this.redactor, this.cap, resultJson);
+    const method = text(String(request.method))!;
+    const id = request.id as number | string | undefined;
+    const requestId = id === undefined ? null : json(id);
+    const tool = text(String(params.name))!;
+    const o = this.out;
+    answerInto(o, method, body.slice(tab + 1 + n[4]!));
+    const args = payload(this.redactor.serializeFast(params.arguments, undefined, undefined), this.cap);
+    const result = payload(this.redactor.serializeFast(o.result, undefined, o.resultJson), this.cap);
+    o.result = undefined;
+    const time = n[0]!;
+    const backendMicros = n[1]!;
+    const requestBytes = n[2]!;
+    const responseBytes = n[3]!;
+    const canonical =
+      `[${seq},${time},${head.whoJson},${json(method)},${str(requestId)},${json(tool)},null,null,${num(args[1])},${str(args[2])},` +
+      `${head.decidedJson},${json(o.outcome)},${num(o.errorCode)},${str(o.errorMessage)},${num(o.isError)},${num(result[1])},${str(result[2])},` +
+      `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
+    const w = head.who;
+    const d = head.decided;
+    const values: Value[] = [
+      seq, time, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!, method, requestId, tool, null, null, args[1], args[2],
+      d[0]!, d[1]!, d[2]!, o.outcome, o.errorCode, o.errorMessage, o.isError, result[1], result[2],
+      head.decisionMicros, backendMicros, requestBytes, responseBytes, args[0], result[0],
+    ];
+    return [canonical, values];
   }
 
-  private head(json: string): RawRecordHead | undefined {
-    let h = this.heads.get(json);
+  private head(headJson: string): Head | undefined {
+    let h = this.heads.get(headJson);
     if (h !== undefined) return h;
     let a: unknown[];
     try {
-      a = JSON.parse(json) as unknown[];
+      a = JSON.parse(headJson) as unknown[];
     } catch {
       return undefined;
     }
     if (!Array.isArray(a) || a.length !== 10) return undefined;
-    h = {
-      clientId: a[0] as string,
-      clientName: a[1] as string,
-      authMethod: a[2] as RawRecordHead['authMethod'],
-      sessionId: a[3] as string,
-      transport: a[4] as RawRecordHead['transport'],
-      backend: (a[5] as string | null) ?? undefined,
-      decision: a[6] as RawRecordHead['decision'],
-      reasons: a[7] as string[],
-      policyVersion: (a[8] as string | null) ?? undefined,
-      decisionMicros: a[9] as number,
-    };
+    const reasons = a[7] as string[];
+    // As journalBody normalizes them: NOT NULL columns never null.
+    const who: Value[] = [text(a[0] as string)!, text(a[1] as string)!, a[2] as string, text(a[3] as string)!, a[4] as string, text((a[5] as string | null) ?? undefined)];
+    const decided: Value[] = [a[6] as string, reasons.length === 0 ? '[]' : json(reasons), text((a[8] as string | null) ?? undefined)];
+    h = { who, whoJson: json(who).slice(1, -1), decided, decidedJson: json(decided).slice(1, -1), decisionMicros: int(a[9] as number) ?? 0 };
     if (this.heads.size >= HEAD_CACHE_LIMIT) this.heads.clear();
-    this.heads.set(json, h);
+    this.heads.set(headJson, h);
     return h;
   }
 }
 
 /**
- * Fills in the outcome of `rec` from the answer's line, as the parsed path does (outcomeOf,
- * buildRecord); returns JSON.stringify of its result, if any. An answer that is not JSON (it went
- * to the client as it came) is recorded as a parse error.
+ * Fills in `o` from the answer's line, as the parsed path reads an answer (outcomeOf, buildRecord).
+ * An answer that is not JSON (it went to the client as it came) is recorded as a parse error.
  */
-function answerInto(rec: AuditRecord, text: string): string | undefined {
+function answerInto(o: Outcome, method: string, line: string): void {
+  o.outcome = 'ok';
+  o.errorCode = null;
+  o.errorMessage = null;
+  o.isError = null;
+  o.result = undefined;
+  o.resultJson = undefined;
   let answer: Json;
   try {
-    answer = JSON.parse(text) as Json;
+    answer = JSON.parse(line) as Json;
   } catch {
-    rec.outcome = 'rpc_error';
-    rec.errorCode = PARSE_ERROR;
-    rec.errorMessage = 'the backend answer is not valid JSON (it was passed to the client as it came)';
-    return undefined;
+    answer = undefined as unknown as Json;
   }
   if (answer === null || typeof answer !== 'object') {
-    rec.outcome = 'rpc_error';
-    rec.errorCode = PARSE_ERROR;
-    rec.errorMessage = 'the backend answer is not a JSON object (it was passed to the client as it came)';
-    return undefined;
+    o.outcome = 'rpc_error';
+    o.errorCode = PARSE_ERROR;
+    o.errorMessage = 'the backend answer is not a valid JSON object (it was passed to the client as it came)';
+    return;
   }
   const error = answer.error as Json | null | undefined;
   if (error !== undefined) {
-    rec.outcome = 'rpc_error';
+    o.outcome = 'rpc_error';
     const code = error?.code;
     const message = error?.message;
-    if (typeof code === 'number') rec.errorCode = code;
-    if (message !== undefined) rec.errorMessage = typeof message === 'string' ? message : JSON.stringify(message);
-    return undefined;
+    if (typeof code === 'number') o.errorCode = int(code);
+    if (message !== undefined) o.errorMessage = text(typeof message === 'string' ? message : json(message));
+    return;
   }
   const result = answer.result as Json | null | undefined;
-  if (result === undefined) return undefined;
-  rec.result = result;
-  const isError = result !== null && typeof result === 'object' && result.isError === true;
-  if (rec.method === 'tools/call') {
-    rec.isError = isError;
-    if (isError) rec.outcome = 'tool_error';
+  if (result === undefined) return;
+  o.result = result;
+  o.resultJson = json(result);
+  if (method === 'tools/call') {
+    const isError = result !== null && typeof result === 'object' && result.isError === true;
+    o.isError = isError ? 1 : 0;
+    if (isError) o.outcome = 'tool_error';
   }
-  return JSON.stringify(result);
 }
