@@ -112,8 +112,15 @@ describe('wrap: requests nothing judged reach the backend as the client wrote th
     expect(line).toMatch(/^\{"jsonrpc":"2\.0","id":7,"method":"tools\/call","params":.*,"id":\d+\}$/);
   });
 
-  it('allow-all with the audit on, an integer id: serialized again', async () => {
-    const line = received(await callThroughWrap(['--policy', 'allow-all', '--audit', join(dir, 'audit-int.db')], `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${ARGS}}`, true), 7);
+  // With the audit on, a compact call whose line holds no name the audit redacts is recorded raw (docs/audit.md).
+  it('allow-all with the audit on, an integer id, no redacted name in the line: the client bytes (the raw path)', async () => {
+    const request = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${ARGS}}`;
+    expect(received(await callThroughWrap(['--policy', 'allow-all', '--audit', join(dir, 'audit-int.db')], request, true), 7)).toBe(request);
+  });
+
+  it('allow-all with the audit on, an integer id, a redacted name in the line: serialized again', async () => {
+    const args = '{"name":"received","arguments":{"ratio":1.0, "password":"x"}}';
+    const line = received(await callThroughWrap(['--policy', 'allow-all', '--audit', join(dir, 'audit-secret.db')], `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":${args}}`, true), 7);
     expect(line).toContain('"ratio":1,');
   });
 
