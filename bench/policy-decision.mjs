@@ -3,7 +3,9 @@
  * (dist/policy) for a `kubectl_get` tools/call, with the kubernetes pack (allowed_namespaces set,
  * so namespace rules run) and with an allow-all policy. Reports Decision.micros (the engine's
  * own measure) and wall time per call, both with one context object reused and proxy-like (fresh
- * arguments per call, other work between calls). Called by bench/run.mjs, or alone:
+ * arguments per call, other work between calls). Also what a reused decision costs instead (the
+ * proxy's lookup on a compact tools/call line's bytes: proof of distinct keys, hash, table;
+ * src/proxy/judged-calls.ts). Called by bench/run.mjs, or alone:
  * `node bench/policy-decision.mjs [--quick]`; skips with a reason when the policy module is not built.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,6 +79,37 @@ function time(decider, n, proxyLike = false) {
   };
 }
 
+/** µs per lookup of a kept decision by a compact tools/call line's bytes (median of 5 batches), or undefined when not built. */
+async function reusedLookupMicros(n) {
+  let m;
+  try {
+    const load = (f) => import(pathToFileURL(path.join(ROOT, 'dist', 'proxy', f)).href);
+    m = { ...(await load('compact-bytes.js')), ...(await load('distinct-keys.js')), ...(await load('decision-table.js')) };
+  } catch {
+    return undefined;
+  }
+  const line = Buffer.from(`{"jsonrpc":"2.0","id":12345,"method":"tools/call","params":${CALL_TEXT}}`);
+  const table = new m.DecisionTable(256);
+  const lookup = () => {
+    if (m.compactToolCallIdAt(line, 0, line.length) < 0) throw new Error('not a compact tools/call');
+    if (!m.distinctKeysToolCall(line, 0, line.length, m.idSpan.params, m.idSpan.before)) throw new Error('not proven');
+    const from = m.idSpan.params - 1;
+    const to = m.distinctSpan.paramsEnd;
+    const hash = m.bytesHash(line, from, to);
+    const kept = table.get(line, from, to, hash);
+    if (kept === undefined) table.set(line, from, to, hash, { allowed: true }, 'kubectl_get', context.tool);
+    return kept;
+  };
+  for (let i = 0; i < n; i++) lookup();
+  const batches = [];
+  for (let b = 0; b < 5; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) lookup();
+    batches.push(((performance.now() - t0) * 1000) / n);
+  }
+  return median(batches);
+}
+
 export async function bench({ quick = false } = {}) {
   let createPolicyDecider;
   try {
@@ -112,9 +145,12 @@ export async function bench({ quick = false } = {}) {
     }
     const line = (name, r) =>
       `  ${name.padEnd(22)} decision micros p50 ${r.microsP50.toFixed(1)} µs, p99 ${r.microsP99.toFixed(1)} µs; wall p50 ${r.wallP50.toFixed(1)} µs, mean ${r.wallMean.toFixed(1)} µs; allowed ${r.allowed}/${r.n}${r.allowed < r.n ? ` (denied: ${r.reasons.join('; ')})` : ''}`;
+    const reused = await reusedLookupMicros(n);
+    if (reused !== undefined) results['kubernetes, reused'] = { lookupMicros: reused };
     const text = [
       'policy decision cost in process (kubectl_get pods in namespace default; proxy-like: fresh arguments per call, other work between calls):',
-      ...Object.entries(results).map(([k, r]) => line(k, r)),
+      ...Object.entries(results).filter(([k]) => !k.endsWith('reused')).map(([k, r]) => line(k, r)),
+      ...(reused === undefined ? [] : [`  ${'kubernetes, reused'.padEnd(22)} a kept decision found by the call's bytes (identical calls): ${reused.toFixed(2)} µs per call (distinct-keys proof, hash, lookup)`]),
     ].join('\n');
     return { results, text };
   } finally {
