@@ -29,6 +29,12 @@ export function bytesHash(b: Uint8Array, from: number, to: number): number {
   return h | 0;
 }
 
+/** Whether kept[0, len) equals b[from, from + len) (a loop: cheaper than Buffer.compare's native call for short keys). */
+function sameBytes(kept: Uint8Array, b: Uint8Array, from: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (kept[i] !== b[from + i]) return false;
+  return true;
+}
+
 export class DecisionTable {
   private readonly buckets: Array<Entry | undefined>;
   private readonly mask: number;
@@ -53,7 +59,7 @@ export class DecisionTable {
   get(b: Buffer, from: number, to: number, hash: number): KeptDecision | undefined {
     const len = to - from;
     for (let e = this.buckets[hash & this.mask]; e !== undefined; e = e.next) {
-      if (e.hash === hash && e.bytes.length === len && b.compare(e.bytes, 0, len, from, to) === 0) return e;
+      if (e.hash === hash && e.bytes.length === len && sameBytes(e.bytes, b, from, len)) return e;
     }
     return undefined;
   }
