@@ -97,7 +97,7 @@ async function reusedLookupMicros(n) {
     const to = m.distinctSpan.paramsEnd;
     const hash = m.bytesHash(line, from, to);
     const kept = table.get(line, from, to, hash);
-    if (kept === undefined) table.set(line, from, to, hash, { allowed: true }, 'kubectl_get', context.tool);
+    if (kept === undefined) table.set(line, from, to, hash, { allowed: true }, 'kubectl_get', context.tool, 0);
     return kept;
   };
   for (let i = 0; i < n; i++) lookup();

@@ -11,6 +11,8 @@ export interface KeptDecision {
   toolName: string;
   /** the tool's definition object it was decided with: a changed definition is a different input */
   tool: ToolInfo;
+  /** the tool cache's generation when `tool` was last seen to be its definition (ToolCache.generation) */
+  toolsGeneration: number;
 }
 
 interface Entry extends KeptDecision {
@@ -22,10 +24,16 @@ interface Entry extends KeptDecision {
   next: Entry | undefined;
 }
 
-/** FNV-1a (32 bits) of b[from, to). */
+/**
+ * A hash of b[from, to): FNV-1a over its length, its last 32 bytes and every 8th byte before them
+ * (cheap for long params; equal bytes are still checked byte by byte, so a collision costs only a
+ * comparison).
+ */
 export function bytesHash(b: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  let h = Math.imul(0x811c9dc5 ^ (to - from), 0x01000193);
+  const tail = to - 32 > from ? to - 32 : from;
+  for (let i = from; i < tail; i += 8) h = Math.imul(h ^ b[i]!, 0x01000193);
+  for (let i = tail; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h | 0;
 }
 
@@ -65,11 +73,11 @@ export class DecisionTable {
   }
 
   /** Keeps a decision for the bytes b[from, to) (copied), forgetting the oldest entry when full. The bytes must not be kept already. */
-  set(b: Buffer, from: number, to: number, hash: number, decision: Decision, toolName: string, tool: ToolInfo): void {
+  set(b: Buffer, from: number, to: number, hash: number, decision: Decision, toolName: string, tool: ToolInfo, toolsGeneration: number): void {
     if (this.count === this.capacity) this.unlink(this.order[this.oldest]!);
     else this.count++;
     const slot = hash & this.mask;
-    const entry: Entry = { decision, toolName, tool, hash, bytes: Buffer.from(b.subarray(from, to)), slot, next: this.buckets[slot] };
+    const entry: Entry = { decision, toolName, tool, toolsGeneration, hash, bytes: Buffer.from(b.subarray(from, to)), slot, next: this.buckets[slot] };
     this.buckets[slot] = entry;
     this.order[this.oldest] = entry;
     this.oldest = (this.oldest + 1) % this.capacity;

@@ -82,9 +82,13 @@ export class JudgedCalls {
       keyed = true;
       hash = bytesHash(buf, from, paramsEnd);
       hit = kept.get(buf, from, paramsEnd, hash);
-      if (hit !== undefined && b.tools.get(hit.toolName) !== hit.tool) {
-        kept.delete(buf, from, paramsEnd, hash);
-        hit = undefined;
+      if (hit !== undefined && hit.toolsGeneration !== b.tools.generation) {
+        // The tool definitions changed since: still the same definition object for this tool?
+        if (b.tools.get(hit.toolName) === hit.tool) hit.toolsGeneration = b.tools.generation;
+        else {
+          kept.delete(buf, from, paramsEnd, hash);
+          hit = undefined;
+        }
       }
     }
     let ctx: InterceptContext;
@@ -104,7 +108,7 @@ export class JudgedCalls {
       ctx.tool = tool;
       ctx.arguments = params.arguments;
       decision = s.decide(ctx);
-      if (keyed && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.kept!.set(buf, from, paramsEnd, hash, decision, name as string, tool);
+      if (keyed && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.kept!.set(buf, from, paramsEnd, hash, decision, name as string, tool, b.tools.generation);
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);

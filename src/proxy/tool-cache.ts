@@ -15,6 +15,8 @@ export class ToolCache {
   private byName = new Map<string, ToolInfo>();
   /** True when the cache holds the backend's whole current list. */
   complete = false;
+  /** Changes whenever a definition may have changed (remembered, fetched, dropped): who kept one may check this first. */
+  generation = 0;
   private loading: Promise<void> | undefined;
 
   constructor(
@@ -34,6 +36,7 @@ export class ToolCache {
   remember(tools: ToolInfo[], complete: boolean): void {
     for (const t of tools) this.byName.set(t.backendName, t);
     if (complete) this.complete = true;
+    this.generation++;
   }
 
   /** Fetches every page of tools/list (once at a time). Never rejects. */
@@ -60,10 +63,12 @@ export class ToolCache {
     }
     this.byName = fresh;
     this.complete = true;
+    this.generation++;
   }
 
   invalidate(): void {
     this.byName = new Map();
     this.complete = false;
+    this.generation++;
   }
 }
