@@ -227,7 +227,7 @@ export class AuditRecorder implements Recorder {
     const text = this.pending.join('');
     this.pending = [];
     this.inflight.push({ lastSeq: this.seq, text });
-    this.worker.postMessage({ type: 'batch', text } satisfies ToWriter);
+    this.worker.postMessage({ type: 'batch', text, lastSeq: this.seq } satisfies ToWriter);
   }
 
   private onCommitted(seq: number): void {
@@ -252,6 +252,7 @@ export class AuditRecorder implements Recorder {
       retentionIntervalMs: this.options.retentionIntervalMs,
       niceness: this.options.writerNice,
       idle: this.options.writerIdle === true,
+      maxQueue: this.options.maxQueue,
       redactFields: this.options.redactFields,
       maxPayloadBytes: this.options.maxPayloadBytes,
     };
@@ -271,7 +272,7 @@ export class AuditRecorder implements Recorder {
         if (this.closing) return;
         this.startWorker();
         // The new writer skips rows it already has, so resending everything uncommitted is safe.
-        for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text } satisfies ToWriter);
+        for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text, lastSeq: batch.lastSeq } satisfies ToWriter);
       }, WORKER_RESTART_MS).unref();
     });
     this.worker = worker;

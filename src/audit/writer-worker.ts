@@ -4,8 +4,6 @@
  * retention job. Keeping it on its own thread means no database write ever runs on the thread that
  * answers MCP calls.
  */
-import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -15,6 +13,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
+import { WriterScheduling } from './writer-sched.js';
 
 export interface WriterWorkerData {
   dbPath: string;
@@ -25,14 +24,17 @@ export interface WriterWorkerData {
   retentionIntervalMs: number;
   /** Scheduling niceness of the writer thread (0: same as the proxy). */
   niceness?: number;
-  /** Run this thread under SCHED_IDLE (Linux, util-linux `chrt`). */
+  /** Run this thread under SCHED_IDLE while it keeps up (Linux, util-linux `chrt`; writer-sched.ts). */
   idle?: boolean;
+  /** audit.maxQueue: how far behind the writer may fall before back-pressure. */
+  maxQueue: number;
   /** audit.redactFields and audit.maxPayloadBytes, applied to raw entries (raw-entry.ts). */
   redactFields: readonly string[];
   maxPayloadBytes: number;
 }
 
-export type ToWriter = { type: 'batch'; text: string } | { type: 'retention' } | { type: 'close' };
+/** A batch: journal lines, the last of them numbered `lastSeq`. */
+export type ToWriter = { type: 'batch'; text: string; lastSeq: number } | { type: 'retention' } | { type: 'close' };
 export type FromWriter =
   | { type: 'committed'; committed: number }
   | { type: 'error'; message: string }
@@ -50,22 +52,14 @@ if (data.niceness) {
     // Not permitted or not supported: run at normal priority.
   }
 }
-if (data.idle) {
-  try {
-    // SCHED_IDLE: this thread runs only when a core has nothing else to run, and the scheduler
-    // treats a core running only it as idle when it places a process that wakes up (the client,
-    // the backend, the proxy's own thread), so rows are committed in the call path's gaps.
-    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-    execFileSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 5000 });
-  } catch {
-    // Not Linux, or no chrt: niceness only.
-  }
-}
+const scheduling = new WriterScheduling(data.idle === true, data.maxQueue);
 const db = new Database(data.dbPath);
 configureWriter(db);
 const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReader(new Redactor(data.redactFields), data.maxPayloadBytes));
 const backlog: string[] = [];
 let committed = 0;
+/** The last journal row posted to this thread. */
+let posted = 0;
 let retryTimer: NodeJS.Timeout | undefined;
 
 function send(msg: FromWriter): void {
@@ -107,7 +101,10 @@ retention();
 port.on('message', (msg: ToWriter) => {
   if (msg.type === 'batch') {
     backlog.push(msg.text);
+    if (msg.lastSeq > posted) posted = msg.lastSeq;
+    scheduling.update(posted - committed);
     if (!retryTimer) drain();
+    scheduling.update(posted - committed);
   } else if (msg.type === 'retention') {
     retention();
   } else if (msg.type === 'close') {

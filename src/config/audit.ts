@@ -21,9 +21,10 @@ export const auditSchema = z
     /** Scheduling niceness of the batch writer thread (0-19): when CPU is short, answering calls goes first. */
     writerNice: z.number().int().min(0).max(19).default(5),
     /**
-     * Run the batch writer thread under SCHED_IDLE (Linux, with util-linux `chrt`): it then takes
-     * only CPU time nothing else wants, and a core running only it counts as idle when a process on
-     * the call path wakes up.
+     * Run the batch writer thread under SCHED_IDLE (Linux, with util-linux `chrt`) while it keeps up:
+     * it then takes only CPU time nothing else wants, and a core running only it counts as idle when
+     * a process on the call path wakes up. Far behind (a tenth of maxQueue), it runs normally until
+     * it caught up, so other processes cannot starve it into back-pressure.
      */
     writerIdle: z.boolean().default(true),
     retention: z
