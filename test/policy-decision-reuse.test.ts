@@ -135,6 +135,21 @@ describe('decisions reused: what makes a new input', () => {
     expect(isDeny(await s.send(compactCall(5, params), 5))).toBe(true);
   });
 
+  it('tool definitions the client lists again are new definitions: the next call is decided again', async () => {
+    running = startJudgedProxy(createPolicyDecider({ paths: ['read-only'] }), { frob: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const params = { name: 'frob', arguments: {} };
+    const d = running.decider;
+    await s.send(compactCall(1, params), 1);
+    await s.send(compactCall(2, params), 2);
+    expect(d.toolCalls).toBe(1);
+    await s.request(3, 'tools/list', {});
+    await s.send(compactCall(4, params), 4);
+    expect(d.toolCalls).toBe(2);
+    await s.send(compactCall(5, params), 5);
+    expect(d.toolCalls).toBe(2);
+  });
+
   it('a line with a duplicate key at any depth is never reused and never forwarded as bytes', async () => {
     running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'], data: { warden: { kubernetes: { allowed_namespaces: ['default'] } } } }), { kubectl_get: { readOnlyHint: true } });
     const s = await running.open(client('local', [], {}, 'local'));
