@@ -169,6 +169,32 @@ describe('decisions reused: what makes a new input', () => {
     }
   });
 
+  it('the key is the exact bytes: another spelling of equal params is decided on its own; an escaped name is never taken as bytes', async () => {
+    running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'], data: { warden: { kubernetes: { allowed_namespaces: ['default'] } } } }), { kubectl_get: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const d = running.decider;
+    const spellings = [
+      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","limit":100}}}`,
+      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","limit":1e2}}}`,
+      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{ "name" : "kubectl_get", "arguments" : {"resourceType":"p\u006fds","namespace":"default","limit":100.0} }}`,
+    ];
+    let id = 0;
+    for (const spelled of spellings) {
+      for (let twice = 0; twice < 2; twice++) {
+        const line = spelled(++id);
+        const answer = await s.send(line, id);
+        expect(withoutId(receivedLine(answer)!)).toBe(withoutId(line));
+      }
+    }
+    // Each spelling decided once, then reused.
+    expect(d.toolCalls).toBe(3);
+    // A member name written with an escape could spell a duplicate: parsed, judged, serialized again.
+    const escaped = `{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","\u006eamespace":"default"}}}`;
+    const answer = await s.send(escaped, 99);
+    expect(receivedLine(answer)).toContain('"namespace":"default"');
+    expect(d.toolCalls).toBe(4);
+  });
+
   it('an impure policy (time.now_ns) is never reused; its allowed calls still go as bytes', async () => {
     const policy = await scratchFile('clock.rego', 'package mcp.authz\n\nimport rego.v1\n\nallow if input.method != "tools/call"\n\nallow if {\n\ttime.now_ns() > 0\n\tinput.tool.name == "frob"\n}\n');
     const inner = createPolicyDecider({ paths: [policy] });
