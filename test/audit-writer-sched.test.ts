@@ -53,12 +53,12 @@ describe.runIf(process.platform === 'linux' && hasChrt())('audit writer scheduli
       const { readFileSync } = require('node:fs');
       const policy = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38]);
       import(${JSON.stringify(url)}).then(({ WriterScheduling }) => {
-        const s = new WriterScheduling(true, 100); // leaves SCHED_IDLE beyond 50 rows behind
+        const s = new WriterScheduling(true, 100); // leaves SCHED_IDLE beyond 10 rows behind (maxQueue / 10)
         const seen = [policy()];
-        s.update(40); seen.push(policy());
-        s.update(51); seen.push(policy());
-        s.update(20); seen.push(policy());
-        s.update(12); seen.push(policy());
+        s.update(8); seen.push(policy());
+        s.update(11); seen.push(policy());
+        s.update(5); seen.push(policy());
+        s.update(2); seen.push(policy());
         parentPort.postMessage(seen);
       });`;
     const seen = await new Promise<number[]>((resolve, reject) => {

@@ -9,6 +9,13 @@
 import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 
+/**
+ * Rows behind (at most; a tenth of maxQueue when that is less) beyond which the writer leaves
+ * SCHED_IDLE: about four batches of a busy stdio session, so a burst keeps it idle and a sustained
+ * load does not.
+ */
+const BEHIND_ROWS = 2000;
+
 export class WriterScheduling {
   private tid: string | undefined;
   private idle = false;
@@ -16,7 +23,7 @@ export class WriterScheduling {
   private readonly behindRows: number;
 
   constructor(wanted: boolean, maxQueue: number) {
-    this.behindRows = Math.max(1, Math.min(Math.max(1000, Math.floor(maxQueue / 10)), Math.floor(maxQueue / 2)));
+    this.behindRows = Math.max(1, Math.min(BEHIND_ROWS, Math.floor(maxQueue / 10)));
     if (!wanted) return;
     try {
       this.tid = readlinkSync('/proc/thread-self').split('/').pop();

@@ -23,8 +23,8 @@ export const auditSchema = z
     /**
      * Run the batch writer thread under SCHED_IDLE (Linux, with util-linux `chrt`) while it keeps up:
      * it then takes only CPU time nothing else wants, and a core running only it counts as idle when
-     * a process on the call path wakes up. Far behind (a tenth of maxQueue), it runs normally until
-     * it caught up, so other processes cannot starve it into back-pressure.
+     * a process on the call path wakes up. Far behind (2,000 rows, or a tenth of maxQueue when less)
+     * it runs normally until it caught up, so other processes cannot starve it into back-pressure.
      */
     writerIdle: z.boolean().default(true),
     retention: z
