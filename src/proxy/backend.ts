@@ -1,11 +1,11 @@
 /**
  * One backend session of one client session: a child process (stdio) or an upstream MCP session
  * (Streamable HTTP / SSE). It owns the transport, the requests in flight to it (InFlight: under the
- * client's own ids where they are free, else the proxy's, so that no two can collide), their timeouts, the backend's tool
- * definitions for call-time policy, and its life cycle: started at the client's initialize, and when
- * it dies, every request in flight answered with a clear error and (if restarts are on) a new one
- * started with backoff and re-initialized by replaying the client's initialize, initialized,
- * logging level and resource subscriptions.
+ * client's own ids where they are free, else the proxy's, so that no two can collide), their
+ * timeouts, the backend's tool definitions for call-time policy, and its life cycle: started at the
+ * client's initialize, and when it dies, every request in flight answered with a clear error and
+ * (if restarts are on) a new one started with backoff and re-initialized by replaying the client's
+ * initialize, initialized, logging level and resource subscriptions.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
@@ -167,8 +167,9 @@ export class BackendConnection {
   /**
    * Forwards the client's line of a request that was not parsed (see RequestRouter.unparsedToolCall),
    * src[start, end) with its integer id (ex.originalId) written at src[idStart, idEnd): as it is
-   * while no request in flight here holds that id, else with a fresh id in its place. Returns false, having done nothing, when the backend is not ready or does not take bytes (the
-   * caller then parses the line and takes the usual way).
+   * while no request in flight here holds that id, else with a fresh id in its place. Returns
+   * false, having done nothing, when the backend is not ready or does not take bytes (the caller
+   * then parses the line and takes the usual way).
    */
   forwardBytes(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const t = this.transport;
