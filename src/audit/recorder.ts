@@ -2,7 +2,8 @@
  * The Recorder the proxy calls once per request. record() redacts and serializes the entry and
  * appends it to the journal (durable against a process kill from then on) and queues it; every
  * flushIntervalMs the queued lines go to the writer thread as one batch. The first record of a
- * turn of the event loop is written at once (record() returns undefined: answer now); the records
+ * turn of the event loop is written at once (record() returns undefined: answer now; a raw entry,
+ * recordRaw(), waits for its turn's write as the others do); the records
  * that follow in the same turn (e.g. the answers of one chunk a backend wrote) are written together
  * with one write() when the turn's synchronous work ends, and record() returns a promise that
  * settles once they are in the journal (rejects if that write failed: the caller must not answer).
@@ -123,7 +124,7 @@ export class AuditRecorder implements Recorder {
       headJson = rawHeadJson(head);
       this.heads.set(head, headJson);
     }
-    return this.append(rawJournalBody(headJson, time, backendMicros, requestBytes, responseBytes, request, answer));
+    return this.append(rawJournalBody(headJson, time, backendMicros, requestBytes, responseBytes, request, answer), true);
   }
 
   /** Throws when no record may be taken: closed, or fail-closed back-pressure. */
@@ -133,13 +134,21 @@ export class AuditRecorder implements Recorder {
     if (queued >= this.options.maxQueue && this.options.backpressure === 'fail-closed') throw new AuditBackpressureError(queued);
   }
 
-  /** Journals one entry's body (see the class comment for when it is written and what is returned). */
-  private append(body: string): void | Promise<void> {
+  /**
+   * Journals one entry's body (see the class comment for when it is written and what is returned).
+   * `batched`: even the first entry of a turn waits for the turn's one write (raw entries: the
+   * answers of one chunk then leave in one journal write and one write to the client, where a first
+   * entry written at once would cost one more of each; at one call per turn it costs a microtask).
+   */
+  private append(body: string, batched = false): void | Promise<void> {
     const queued = this.seq - this.committedSeq;
     const max = this.options.maxQueue;
     const seq = this.seq + 1;
     const line = `${seq} ${body}\n`;
-    if (!this.turnOpen) {
+    if (batched && !this.turnOpen) {
+      this.turnOpen = true;
+      queueMicrotask(this.endTurn);
+    } else if (!this.turnOpen) {
       // Throws on an I/O error (disk full): nothing was recorded, the caller refuses the call.
       this.options.spool.append(line, seq);
       this.seq = seq;
