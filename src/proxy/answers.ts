@@ -15,12 +15,23 @@ import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import { RawHeads } from './raw-audit.js';
 import { applyRedactions } from './redact.js';
+import { hasDistinctKeys } from './distinct-keys.js';
 import type { ClientSession } from './session.js';
 
 type Params = Record<string, unknown>;
 
 /** What the client transport's ordering rule reads of an answer sent as text: an id, no method. */
 const ANSWER_SHAPE: RpcMessage = Object.freeze({ jsonrpc: '2.0', id: 0 }) as RpcMessage;
+
+/** Whether src[start, end) parses as JSON (asked only of the rare line hasDistinctKeys declines). */
+function isJson(src: Buffer, start: number, end: number): boolean {
+  try {
+    JSON.parse(src.toString('utf8', start, end));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A failed send to the client is reported by its transport's close. */
 function ignore(): void {}
@@ -63,13 +74,18 @@ export class AnswerRelay {
 
   /**
    * An answer taken unparsed while the audit records: when its request was recorded raw too
-   * (raw-audit.ts) and its line passes Recorder.rawSafe, journaled with its request as they came,
+   * (raw-audit.ts) and its line passes Recorder.rawSafe and has no member name twice at any depth,
+   * journaled with its request as they came,
    * then sent once the journal holds it (as finish() does). false: parsed and recorded the usual way.
    */
   private recordRaw(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const request = ex.rawRequest;
     const recorder = this.s.shared.recorder;
     if (request === undefined || recorder.recordRaw === undefined) return false;
+    // The row is made from a parse of these bytes: valid JSON must read the same to every parser (no
+    // member name twice at any depth), or the audit could show another result than the client reads.
+    // (A line that is not JSON at all reads alike to every parser: an error, recorded as -32700.)
+    if (!hasDistinctKeys(src, start, end) && isJson(src, start, end)) return false;
     const answer = src.toString('utf8', start, end);
     if (recorder.rawSafe?.(answer) !== true) return false;
     const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);

@@ -10,6 +10,7 @@ import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
 import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
+import { distinctKeysToolCall } from './distinct-keys.js';
 import { rawRequestText } from './raw-audit.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
@@ -67,7 +68,12 @@ export class RequestRouter {
     const idStart = idSpan.start;
     const idEnd = idSpan.end;
     // The line's head up to its params is what compactToolCallIdAt read: the scan starts there.
-    if (!isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before)) return false;
+    // Audited, the row is made from a parse of these bytes: they must read the same to every parser
+    // (no member name twice at any depth), or the audit could show other arguments than the backend took.
+    const readsAlike = audited
+      ? distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before)
+      : isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before);
+    if (!readsAlike) return false;
     // Audited: recorded from its line as it came (raw path), or else parsed, redacted and recorded.
     const raw = audited ? rawRequestText(recorder, allow, buf, start, end) : undefined;
     if (audited && raw === undefined) return false;

@@ -4,7 +4,8 @@
  * number written `1.0`, an integer too large for a double, id first): whoever forwards its bytes
  * unchanged is told apart from whoever parses and serializes them again. The tool `received` answers
  * with the request line as it reached the server (to tell the same about requests); `hold` does the
- * same after `ms` milliseconds (and answers even when the request was cancelled).
+ * same after `ms` milliseconds (and answers even when the request was cancelled); `dupes` answers
+ * with a member name written twice (`verdict`: "deny" first, "allow" last).
  */
 let buffer = '';
 process.stdin.setEncoding('utf8');
@@ -31,6 +32,8 @@ function answer(msg, line) {
     const late = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
     setTimeout(() => process.stdout.write(`{"jsonrpc":"2.0","id":${id},"result":${late}}\n`), Number(msg.params.arguments?.ms ?? 100));
     return;
+  } else if (msg.method === 'tools/call' && msg.params?.name === 'dupes') {
+    result = '{"content":[{"type":"text","text":"dupes"}],"structuredContent":{"verdict":"deny","verdict":"allow"}}';
   } else if (msg.method === 'tools/call' && msg.params?.name === 'received') {
     // The request line exactly as it reached this server.
     result = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
