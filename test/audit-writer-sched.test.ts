@@ -1,7 +1,7 @@
 /**
  * The writer thread's scheduling (audit.writerIdle, Linux with util-linux chrt): SCHED_IDLE while it
  * keeps up, normal scheduling while it is far behind (so a busy host cannot starve it into
- * back-pressure), back to SCHED_IDLE once it caught up; off with writerIdle: false. Reads the
+ * back-pressure), back to SCHED_IDLE once it caught up and a least time passed; off with writerIdle: false. Reads the
  * policy of the real threads from /proc (field 41 of stat: 0 SCHED_OTHER, 5 SCHED_IDLE).
  */
 import { execFileSync } from 'node:child_process';
@@ -53,13 +53,17 @@ describe.runIf(process.platform === 'linux' && hasChrt())('audit writer scheduli
       const { readFileSync } = require('node:fs');
       const policy = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38]);
       import(${JSON.stringify(url)}).then(({ WriterScheduling }) => {
-        const s = new WriterScheduling(true, 100); // leaves SCHED_IDLE beyond 10 rows behind (maxQueue / 10)
+        // Leaves SCHED_IDLE beyond 10 rows behind (maxQueue / 10); back at 2 rows, not before 200 ms.
+        const s = new WriterScheduling(true, 100, 200);
         const seen = [policy()];
         s.update(8); seen.push(policy());
         s.update(11); seen.push(policy());
         s.update(5); seen.push(policy());
         s.update(2); seen.push(policy());
-        parentPort.postMessage(seen);
+        setTimeout(() => {
+          s.update(2); seen.push(policy());
+          parentPort.postMessage(seen);
+        }, 250);
       });`;
     const seen = await new Promise<number[]>((resolve, reject) => {
       const w = new Worker(code, { eval: true });
@@ -69,6 +73,6 @@ describe.runIf(process.platform === 'linux' && hasChrt())('audit writer scheduli
       });
       w.once('error', reject);
     });
-    expect(seen).toEqual([5, 5, 0, 0, 5]);
+    expect(seen).toEqual([5, 5, 0, 0, 0, 5]);
   });
 });

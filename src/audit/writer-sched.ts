@@ -15,14 +15,23 @@ import { readlinkSync } from 'node:fs';
  * load does not.
  */
 const BEHIND_ROWS = 2000;
+/** Least time in normal scheduling once left SCHED_IDLE: a switch spawns `chrt`, so they stay rare. */
+const NORMAL_MS = 2000;
 
 export class WriterScheduling {
   private tid: string | undefined;
   private idle = false;
+  /** When the thread last left SCHED_IDLE (performance.now()). */
+  private normalSince = 0;
   /** Rows behind beyond which the thread leaves SCHED_IDLE; it goes back once at a quarter of it. */
   private readonly behindRows: number;
 
-  constructor(wanted: boolean, maxQueue: number) {
+  constructor(
+    wanted: boolean,
+    maxQueue: number,
+    /** Least time in normal scheduling (tests shorten it). */
+    private readonly normalMs = NORMAL_MS,
+  ) {
     this.behindRows = Math.max(1, Math.min(BEHIND_ROWS, Math.floor(maxQueue / 10)));
     if (!wanted) return;
     try {
@@ -36,14 +45,18 @@ export class WriterScheduling {
   /** Called with how many journal rows are not committed yet. */
   update(behind: number): void {
     if (this.tid === undefined) return;
-    if (this.idle && behind > this.behindRows) this.set(false);
-    else if (!this.idle && behind <= this.behindRows >> 2) this.set(true);
+    if (this.idle) {
+      if (behind > this.behindRows) this.set(false);
+    } else if (behind <= this.behindRows >> 2 && performance.now() - this.normalSince >= this.normalMs) {
+      this.set(true);
+    }
   }
 
   private set(idle: boolean): void {
     try {
       execFileSync('chrt', [idle ? '--idle' : '--other', '--pid', '0', this.tid!], { stdio: 'ignore', timeout: 5000 });
       this.idle = idle;
+      if (!idle) this.normalSince = performance.now();
     } catch {
       // No chrt, or not permitted: leave the policy as it is from now on.
       this.tid = undefined;
