@@ -3,7 +3,7 @@
 // (topdown/single.ts) give the same values, undefinedness and errors as the general path.
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, fromJS, toJSON, RegoEvalError } from '../src/policy/rego/index.js';
-import { inputFree } from '../src/policy/rego/topdown/static.js';
+import { inputFree } from '../src/policy/rego/topdown/dependence.js';
 
 const compile = (source: string, data: unknown = {}) =>
   compilePolicy([{ file: 'p.rego', source: `package p\nimport rego.v1\n${source}` }], { data: fromJS(data) });

@@ -16,8 +16,7 @@ import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
 import { lookup, nodeValue } from './topdown/refs.js';
-import { inputFree, subtreeFree } from './topdown/static.js';
-import { nodePure, subtreePure } from './topdown/pure.js';
+import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { fromJSON, type Value } from './value/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';

@@ -15,7 +15,7 @@ import type { CRule, RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { isObject, objGet, type Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
-import { volatileBuiltin } from './static.js';
+import { volatileBuiltin } from './dependence.js';
 
 type Roots = Set<string>;
 
