@@ -15,6 +15,7 @@ import { BodyCompiler, compileModules as compileTree, type Compiled, type Compil
 import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
+import { carryOver } from './topdown/carry.js';
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { fromJSON, type Value } from './value/index.js';
@@ -219,6 +220,7 @@ export class PreparedRules {
     ev.st.data = data;
     ev.fresh();
     this.ctx.reset();
+    carryOver(ev);
     const out = new Array<Value | undefined>(this.nodes.length);
     for (let i = 0; i < out.length; i++) {
       const node = this.nodes[i];

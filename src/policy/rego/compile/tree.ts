@@ -56,6 +56,8 @@ export class RuleNode {
   kept: unknown = undefined;
   /** evaluator: the value kept while the stable input roots it reads are the same (topdown/partial.ts) */
   partial: unknown = undefined;
+  /** evaluator: the roots its value was decided by, and the value kept by them (topdown/effective.ts) */
+  effective: unknown = undefined;
   /** rules (not functions) are defined at this node; kept current by update() */
   hasRules = false;
   /** functions are defined at this node */

@@ -22,6 +22,8 @@ export class Evaluator {
   rule: CRule | null = null;
   /** stable input roots (EvalOptions.stable), null when none */
   readonly stable: readonly string[] | null;
+  /** rule values carried over from the last query (carry.ts), null when none */
+  carry: unknown = null;
   constructor(
     readonly root: RuleNode,
     readonly opts: EvalOptions,

@@ -45,7 +45,7 @@ function nodeRoots(node: RuleNode, root: RuleNode, acc: Roots): boolean {
 }
 
 /** roots of the rules at node and at every node below it */
-function subtreeRoots(node: RuleNode, root: RuleNode, acc: Roots): boolean {
+export function subtreeRoots(node: RuleNode, root: RuleNode, acc: Roots): boolean {
   if ((node.hasRules || node.isFunc) && !merge(acc, inputRoots(node, root))) return false;
   for (const child of node.children.values()) if (child.subtreeRules && !subtreeRoots(child, root, acc)) return false;
   return true;
@@ -116,7 +116,7 @@ function termRoots(t: Term, root: RuleNode, acc: Roots): boolean {
 }
 
 /** data.<path>: the roots of the rules it can reach (base documents read no input) */
-function dataRefRoots(t: Term & { t: 'ref' }, root: RuleNode, acc: Roots): boolean {
+export function dataRefRoots(t: Term & { t: 'ref' }, root: RuleNode, acc: Roots): boolean {
   let node = root;
   for (const p of t.path) {
     if (node.hasRules || node.isFunc) break;

@@ -10,6 +10,11 @@ import { keep, keepable, keptValue, NOT_KEPT } from './static.js';
 import { keepPartial, NOT_SET, partialEntry, partialValue } from './partial.js';
 import { GUARD_FAILS, GUARD_PASSES, GUARD_UNKNOWN, guardCheck, guardOf } from './guard.js';
 import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickClause } from './steps.js';
+import { record } from './carry.js';
+import { clauseMask, defaultDeps, effectiveValue, hopeless, keepEffective, NOT_KEPT as NOT_EFFECTIVE, rootBit, setMask, setsMask, staticMask, triedMask } from './effective.js';
+
+/** the effective roots (effective.ts) of the last node, rule or index evaluated: read right after the call that set it */
+let lastMask = 0;
 
 /** runs the rule's body (then its else clauses while undefined), emitting each value */
 function evalClauses(ev: Evaluator, r: CRule, f: Frame, emit: (v: Value) => boolean): boolean {
@@ -88,6 +93,8 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   if (old !== NOT_KEPT) {
     node.cacheGen = ev.st.gen;
     node.cacheVal = old;
+    setMask(ev, node, 0);
+    record(ev, node, null);
     return old === UNDEF ? undefined : (old as Value);
   }
   // a value that depends on the stable parts of the input only (partial.ts)
@@ -97,9 +104,15 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
     if (pv !== NOT_SET) {
       node.cacheGen = ev.st.gen;
       node.cacheVal = pv;
+      setMask(ev, node, staticMask(ev, node));
+      record(ev, node, null);
       return pv === UNDEF ? undefined : (pv as Value);
     }
   }
+  // a value decided by stable or scalar input in an earlier query (effective.ts)
+  const dyn = keeps === null && part === null && ev.stable !== null && ev.st.shadow === null && ev.st.mocks === null;
+  const dv = dyn ? effectiveValue(ev, node) : NOT_EFFECTIVE; // cached by effectiveValue when found
+  if (dv !== NOT_EFFECTIVE) return dv === UNDEF ? undefined : (dv as Value);
   if (++depth > 2000) {
     depth = 0;
     throw new RegoEvalError('eval_internal_error', `stack overflow evaluating ${node.name}`);
@@ -114,8 +127,12 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   }
   node.cacheGen = ev.st.gen;
   node.cacheVal = v === undefined ? UNDEF : v;
-  if (keeps !== null) keep(ev, keeps, node.cacheVal);
-  else if (part !== null) keepPartial(ev, part, node.cacheVal);
+  setMask(ev, node, lastMask);
+  if (keeps !== null || part !== null) {
+    if (keeps !== null) keep(ev, keeps, node.cacheVal);
+    else keepPartial(ev, part!, node.cacheVal);
+    record(ev, node, null);
+  } else if (dyn) keepEffective(ev, node, node.cacheVal);
   return v;
 }
 
@@ -127,6 +144,7 @@ type Candidates = number[] & { rules?: CRule[] };
 /** the rules of a list that may match the current input (rule indexing) */
 function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
   // the index assumes the equal/member builtins: not when some builtin is mocked by `with`
+  lastMask = 0;
   if (rules.length < 4 || ev.st.mocks !== null) return rules;
   let ix = (rules as Indexed).index;
   if (ix === undefined) {
@@ -135,6 +153,7 @@ function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
   }
   if (ix === null) return rules;
   const c = candidates(ix, ev.st.input) as Candidates;
+  lastMask = ix.path.length > 0 && ix.path[0] !== '' ? rootBit(ix.path[0]) : rootBit(undefined);
   let out = c.rules;
   if (out === undefined) {
     out = c.map((i) => rules[i]!);
@@ -150,24 +169,40 @@ function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
   let result: Value | undefined;
   const outer = ev.rule;
   const rules = select(ev, node.complete);
+  // effective roots (effective.ts): all the node's roots when none rules out keeping, else the tried clauses'
+  const stop = hopeless(ev);
+  const all = staticMask(ev, node);
+  const exact = (all & stop) !== 0;
+  let mask = exact ? lastMask : all;
   try {
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
+      // a rule skipped here could only give the same value: what it reads does not count
       if (result !== undefined && r.constValue !== undefined && equal(result, r.constValue)) continue;
       ev.rule = r;
       result = completeRule(ev, node, r, result);
+      if (exact && (mask & stop) === 0) mask |= triedMask(ev, r, lastTried, stop);
     }
   } finally {
     ev.rule = outer;
   }
-  return result === undefined ? defaultValue(ev, node) : result;
+  if (result === undefined && node.defaultRule !== undefined) {
+    result = defaultValue(ev, node);
+    if (exact) mask |= clauseMask(ev, defaultDeps(node.defaultRule, ev.root), stop);
+  }
+  lastMask = mask;
+  return result;
 }
+
+/** the last clause completeRule tried (set right before it returns) */
+let lastTried = 0;
 
 /** prior combined with the value of r's first clause (body, then else clauses) that has one */
 function completeRule(ev: Evaluator, node: RuleNode, r: CRule, prior: Value | undefined): Value | undefined {
   const g = guardOf(r);
   const check = g === null ? GUARD_UNKNOWN : guardCheck(ev, g);
   const from = check === GUARD_FAILS ? 1 : 0;
+  lastTried = r.elses.length;
   if (from > r.elses.length) return prior;
   const f = frameFor(r);
   const clauses = clausesOf(r);
@@ -181,8 +216,10 @@ function completeRule(ev: Evaluator, node: RuleNode, r: CRule, prior: Value | un
     if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
     if (out === undefined || out === NOT_FOUND) continue;
     if (prior !== undefined && out !== prior && !equal(prior, out)) throw conflict(node, r.loc, false);
+    lastTried = c;
     return out;
   }
+  lastTried = r.elses.length;
   return prior;
 }
 
@@ -207,6 +244,7 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   const out = new RSet();
   const outer = ev.rule;
   const rules = select(ev, node.sets);
+  let mask = lastMask;
   try {
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
@@ -226,6 +264,7 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   } finally {
     ev.rule = outer;
   }
+  lastMask = mask | setsMask(ev, node, rules);
   return out;
 }
 
@@ -243,6 +282,7 @@ function evalObjects(ev: Evaluator, node: RuleNode): Value {
       return false;
     });
   }
+  lastMask = staticMask(ev, node);
   return out;
 }
 

@@ -104,6 +104,8 @@ export interface QuickClause {
   body: Expr[];
   value: Term;
   fast: Fast;
+  /** what the clause reads (topdown/effective.ts), made on first use */
+  deps: unknown;
 }
 
 /** the clauses of a rule compiled for direct evaluation (made once per rule) */
@@ -112,7 +114,7 @@ export function clausesOf(r: CRule): QuickClause[] {
   if (q === undefined) {
     q = [r, ...r.elses].map((cl) => {
       const value = r.kind === 'set' ? r.keyPath[0]! : cl.value;
-      return { steps: stepsOf(cl.body), body: cl.body, value, fast: fastOf(value) };
+      return { steps: stepsOf(cl.body), body: cl.body, value, fast: fastOf(value), deps: undefined };
     });
     r.quick = q;
   }

@@ -1,0 +1,346 @@
+/**
+ * Rule values kept across queries by the input they were actually decided by. A node whose rules
+ * read some input that changes from query to query (input.arguments) may still have had its value
+ * decided, in one query, by stable or scalar input alone: an else-chain whose first clause gave
+ * the value (`verb := v if v := fixed_verbs[tool] else := ... args.subCommand ...`), or a rule
+ * that only tests other such rule values (`verb_kind`, `allow`). Each clause is analysed once:
+ * the input roots it reads itself (input.<root>, functions and data subtrees with all they reach)
+ * and the rule nodes it reads as plain values. After a node is evaluated, its effective roots are
+ * the union over the clauses that decided its value (complete rules: each rule's clauses up to its
+ * first defined one, rules skipped for an equal constant not counted; set rules: every body; the
+ * rule index's input path), a clause counting, for each node it reads, that node's effective
+ * roots in this query (or all its roots when it was not evaluated). When none is unknown, and each
+ * is a stable root (EvalOptions.stable: the same immutable object means the same document) or
+ * holds a scalar now, the value is kept with those roots' current values; a later query with the
+ * same data and strictness, no `with` in force and the same values there (===) reuses it.
+ */
+import type { Expr, Term } from '../ast/types.js';
+import type { CallTarget } from '../compile/compiler.js';
+import type { CRule, RuleNode } from '../compile/tree.js';
+import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
+import { isObject, objGet, type Value } from '../value/index.js';
+import type { Evaluator } from './eval.js';
+import { dataRefRoots, inputRoots, subtreeRoots } from './partial.js';
+import { volatileBuiltin } from './dependence.js';
+import { clausesOf } from './steps.js';
+import { record } from './carry.js';
+
+/** effective roots as a bit mask: one bit per input root name; UNKNOWN: not keepable */
+export const UNKNOWN = 1 << 30;
+const bits = new Map<string, number>();
+const names: string[] = [];
+
+function bitOf(name: string): number {
+  let b = bits.get(name);
+  if (b === undefined) {
+    if (names.length >= 30) return UNKNOWN;
+    b = 1 << names.length;
+    names.push(name);
+    bits.set(name, b);
+  }
+  return b;
+}
+
+function maskOf(roots: Iterable<string> | null): number {
+  if (roots === null) return UNKNOWN;
+  let m = 0;
+  for (const r of roots) m |= bitOf(r);
+  return m;
+}
+
+/** what one clause (body and value) reads: its own input roots, and the rule nodes it reads as values */
+export interface Deps {
+  mask: number;
+  nodes: RuleNode[];
+  /** mask with all roots of the nodes: the clause's effective roots are among these */
+  all: number;
+}
+
+/** the node's effective roots this query (set with its cached value), its static ones, its kept value */
+interface Eff {
+  gen: number;
+  mask: number;
+  staticMask: number;
+  value: unknown;
+  /** the bits of the roots of the kept value, and their values then */
+  keyMask: number;
+  keys: unknown[];
+  /** the names of the roots of keyMask that are not stable (carry.ts) */
+  scalars: string[];
+  /** setsMask: the body that made the mask hopeless last time */
+  hint: number;
+  data: unknown;
+  strict: boolean;
+}
+
+export const NOT_KEPT: unique symbol = Symbol('not kept');
+
+function effOf(ev: Evaluator, node: RuleNode): Eff {
+  let e = node.effective as Eff | undefined;
+  if (e === undefined) {
+    e = { gen: 0, mask: UNKNOWN, staticMask: maskOf(inputRoots(node, ev.root)), value: NOT_KEPT, keyMask: 0, keys: [], scalars: [], hint: 0, data: undefined, strict: false };
+    node.effective = e;
+  }
+  return e;
+}
+
+/** records the node's effective roots for this query (its value was just cached under ev.st.gen) */
+export function setMask(ev: Evaluator, node: RuleNode, mask: number): void {
+  const e = effOf(ev, node);
+  e.gen = ev.st.gen;
+  e.mask = mask;
+}
+
+/** the node's effective roots as last set (carry.ts keeps them with its value) */
+export function currentMask(node: RuleNode): number {
+  const e = node.effective as Eff | undefined;
+  return e === undefined ? UNKNOWN : e.mask;
+}
+
+/** a carried node's effective roots for the query of generation gen (carry.ts) */
+export function restampMask(node: RuleNode, gen: number, mask: number): void {
+  const e = node.effective as Eff | undefined;
+  if (e !== undefined) {
+    e.gen = gen;
+    e.mask = mask;
+  }
+}
+
+/** the effective roots of a node read by a clause: this query's when evaluated, else all its roots */
+function nodeMask(ev: Evaluator, node: RuleNode): number {
+  const e = effOf(ev, node);
+  return e.gen === ev.st.gen && node.cacheGen === ev.st.gen ? e.mask : e.staticMask;
+}
+
+/**
+ * The roots that rule out keeping in this query (UNKNOWN, and roots neither stable nor holding a
+ * scalar now: input.arguments): once a mask has one, its exact value no longer matters, so the
+ * masks below stop there. Computed once per input document and set of stable roots.
+ */
+let hopelessInput: unknown = NOT_KEPT;
+let hopelessStable: readonly string[] | null = null;
+let hopelessNames = -1;
+let hopelessMask = UNKNOWN;
+
+export function hopeless(ev: Evaluator): number {
+  const input = ev.st.input;
+  const stable = ev.stable;
+  if (input === hopelessInput && stable === hopelessStable && hopelessNames === names.length) return hopelessMask;
+  let m = UNKNOWN;
+  if (stable === null || input === undefined || !isObject(input)) m = ~0;
+  else {
+    for (let i = 0; i < names.length; i++) {
+      const v = rootValue(input, names[i]!);
+      if (typeof v === 'object' && v !== null && !stable.includes(names[i]!)) m |= 1 << i;
+    }
+  }
+  hopelessInput = input;
+  hopelessStable = stable;
+  hopelessNames = names.length;
+  hopelessMask = m;
+  return m;
+}
+
+/** the effective roots of one clause that ran (or was ruled out) in this query; stops at a hopeless root */
+export function clauseMask(ev: Evaluator, d: Deps, stop: number): number {
+  let m = d.mask;
+  if ((d.all & stop) === 0) return d.all;
+  const ns = d.nodes;
+  for (let i = 0; i < ns.length && (m & stop) === 0; i++) m |= nodeMask(ev, ns[i]!);
+  return m;
+}
+
+/** the static mask of the node (all roots its rules can read) */
+export function staticMask(ev: Evaluator, node: RuleNode): number {
+  return effOf(ev, node).staticMask;
+}
+
+/** the effective roots of the clauses of r up to `upTo` (those that decided its value) */
+export function triedMask(ev: Evaluator, r: CRule, upTo: number, stop: number): number {
+  const clauses = clausesOf(r);
+  let m = 0;
+  for (let c = 0; c <= upTo && c < clauses.length && (m & stop) === 0; c++) {
+    const cl = clauses[c]!;
+    m |= clauseMask(ev, depsOf(cl, cl.body, cl.value, ev.root), stop);
+  }
+  return m;
+}
+
+/**
+ * The effective roots of a set node's bodies (every one counts: each may add members), read after
+ * all ran. The body that made it hopeless last time is looked at first.
+ */
+export function setsMask(ev: Evaluator, node: RuleNode, rules: readonly CRule[]): number {
+  const stop = hopeless(ev);
+  const e = effOf(ev, node);
+  if ((e.staticMask & stop) === 0) return e.staticMask;
+  const n = rules.length;
+  const first = e.hint < n ? e.hint : 0;
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    const j = (first + k) % n;
+    const cl = clausesOf(rules[j]!)[0]!;
+    m |= clauseMask(ev, depsOf(cl, cl.body, cl.value, ev.root), stop);
+    if ((m & stop) !== 0) {
+      e.hint = j;
+      return m;
+    }
+  }
+  return m;
+}
+
+export function rootBit(name: string | undefined): number {
+  return name === undefined ? UNKNOWN : bitOf(name);
+}
+
+function rootValue(input: Value | undefined, name: string): unknown {
+  return objGet(input as never, name);
+}
+
+/** the value kept for node when the roots it was decided by hold the same values now, else NOT_KEPT */
+export function effectiveValue(ev: Evaluator, node: RuleNode): unknown {
+  const e = node.effective as Eff | undefined;
+  if (e === undefined || e.value === NOT_KEPT || e.data !== ev.st.data || e.strict !== ev.opts.strict) return NOT_KEPT;
+  const input = ev.st.input;
+  if (input === undefined || !isObject(input)) return NOT_KEPT;
+  const m = e.keyMask;
+  const keys = e.keys;
+  let j = 0;
+  for (let i = 0; i < names.length; i++) {
+    if ((m & (1 << i)) === 0) continue;
+    if (rootValue(input, names[i]!) !== keys[j++]) return NOT_KEPT;
+  }
+  e.gen = ev.st.gen;
+  e.mask = m;
+  // cached before it is recorded: the carry takes the node's cached value
+  node.cacheGen = ev.st.gen;
+  node.cacheVal = e.value;
+  record(ev, node, e.scalars);
+  return e.value;
+}
+
+/** keeps the node's value when its effective roots allow it (see the header) */
+export function keepEffective(ev: Evaluator, node: RuleNode, value: unknown): void {
+  const stable = ev.stable;
+  const e = effOf(ev, node);
+  const m = e.mask;
+  const input = ev.st.input;
+  if (stable === null || (m & hopeless(ev)) !== 0 || input === undefined || !isObject(input)) return;
+  const keys: unknown[] = [];
+  const scalars: string[] = [];
+  for (let i = 0; i < names.length; i++) {
+    if ((m & (1 << i)) === 0) continue;
+    const v = rootValue(input, names[i]!);
+    const isStable = stable.includes(names[i]!);
+    if (typeof v === 'object' && v !== null && !isStable) return;
+    keys.push(v);
+    if (!isStable) scalars.push(names[i]!);
+  }
+  e.keyMask = m;
+  e.keys = keys;
+  e.scalars = scalars;
+  record(ev, node, scalars);
+  e.data = ev.st.data;
+  e.strict = ev.opts.strict;
+  e.value = value;
+}
+
+type WithDeps = { deps?: unknown };
+
+/** the deps of a clause (body and value; set rules: the element), made once per clause */
+export function depsOf(holder: object, body: Expr[], value: Term, root: RuleNode): Deps {
+  const h = holder as WithDeps;
+  let d = h.deps as Deps | undefined;
+  if (d === undefined) {
+    const roots = new Set<string>();
+    const nodes = new Set<RuleNode>();
+    const ok = bodyDeps(body, root, roots, nodes) && termDeps(value, root, roots, nodes);
+    if (ok) {
+      let all = maskOf(roots);
+      for (const n of nodes) all |= maskOf(inputRoots(n, root));
+      d = { mask: maskOf(roots), nodes: [...nodes], all };
+    } else d = { mask: UNKNOWN, nodes: [], all: UNKNOWN };
+    h.deps = d;
+  }
+  return d;
+}
+
+const defaults = new WeakMap<CRule, { deps?: unknown }>();
+
+/** the deps of a rule's default value (kept aside: a property on the rule would change its shape) */
+export function defaultDeps(r: CRule, root: RuleNode): Deps {
+  let h = defaults.get(r);
+  if (h === undefined) defaults.set(r, (h = {}));
+  return depsOf(h, [], r.value, root);
+}
+
+type Acc = Set<string>;
+
+function bodyDeps(body: Expr[], root: RuleNode, acc: Acc, nodes: Set<RuleNode>): boolean {
+  for (const e of body) {
+    if (e.withs.length > 0) return false;
+    for (const t of [e.term, e.left, e.right, e.key, e.value, e.domain]) if (t !== undefined && !termDeps(t, root, acc, nodes)) return false;
+    if (e.body !== undefined && !bodyDeps(e.body, root, acc, nodes)) return false;
+  }
+  return true;
+}
+
+function termsDeps(ts: Term[], root: RuleNode, acc: Acc, nodes: Set<RuleNode>): boolean {
+  for (const t of ts) if (!termDeps(t, root, acc, nodes)) return false;
+  return true;
+}
+
+function merge(acc: Acc, roots: Set<string> | null): boolean {
+  if (roots === null) return false;
+  for (const x of roots) acc.add(x);
+  return true;
+}
+
+function termDeps(t: Term, root: RuleNode, acc: Acc, nodes: Set<RuleNode>): boolean {
+  switch (t.t) {
+    case 'const':
+      return true;
+    case 'var':
+      if (t.slot >= 0) return true;
+      return t.slot === SLOT_DATA && subtreeRoots(root, root, acc);
+    case 'ref': {
+      if (!termsDeps(t.path, root, acc, nodes)) return false;
+      const h = t.head;
+      if (h.t === 'var' && h.slot === SLOT_INPUT) {
+        const first = t.path[0];
+        if (first === undefined || first.t !== 'const' || typeof first.v !== 'string') return false;
+        acc.add(first.v);
+        return true;
+      }
+      if (h.t === 'var' && h.slot === SLOT_DATA) {
+        // a plain rule value (no rules below it): read through the query cache, counted by its effective roots
+        const leaf = t.leaf as RuleNode | undefined;
+        if (leaf !== undefined && leaf.hasRules && !leaf.isFunc && leaf.children.size === 0) {
+          nodes.add(leaf);
+          return true;
+        }
+        return dataRefRoots(t, root, acc);
+      }
+      return termDeps(h, root, acc, nodes);
+    }
+    case 'array':
+    case 'set':
+      return termsDeps(t.items, root, acc, nodes);
+    case 'object':
+      return termsDeps(t.keys, root, acc, nodes) && termsDeps(t.values, root, acc, nodes);
+    case 'call': {
+      const target = t.target as CallTarget | undefined;
+      if (target === undefined || volatileBuiltin(target)) return false;
+      if (target.kind === 'func' && !merge(acc, inputRoots(target.node, root))) return false;
+      return termsDeps(t.args, root, acc, nodes);
+    }
+    case 'arraycompr':
+    case 'setcompr':
+      return termDeps(t.head, root, acc, nodes) && bodyDeps(t.body, root, acc, nodes);
+    case 'objectcompr':
+      return termDeps(t.key, root, acc, nodes) && termDeps(t.value, root, acc, nodes) && bodyDeps(t.body, root, acc, nodes);
+    case 'template':
+      for (const p of t.parts) if (typeof p !== 'string' && !bodyDeps([p], root, acc, nodes)) return false;
+      return true;
+  }
+}
