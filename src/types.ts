@@ -206,18 +206,10 @@ export interface Recorder {
 }
 
 /** What a raw record (Recorder.recordRaw) shares with the other calls of its session and decision. */
-export interface RawRecordHead {
-  clientId: string;
-  clientName: string;
-  authMethod: AuthMethod;
-  sessionId: string;
-  transport: TransportKind;
-  backend?: string;
-  decision: AuditDecision;
-  reasons: string[];
-  policyVersion?: string;
-  decisionMicros: number;
-}
+export type RawRecordHead = Pick<
+  AuditRecord,
+  'clientId' | 'clientName' | 'authMethod' | 'sessionId' | 'transport' | 'backend' | 'decision' | 'reasons' | 'policyVersion' | 'decisionMicros'
+>;
 
 /**
  * What mcp-warden presents to one backend: its own configured credential, never the client's.
