@@ -129,9 +129,16 @@ export function hopeless(ev: Evaluator): number {
   let m = UNKNOWN;
   if (stable === null || input === undefined || !isObject(input)) m = ~0;
   else {
+    if (stable !== stableFor || stableNames !== names.length) {
+      stableBits = maskOf(stable.filter((r) => bits.has(r)));
+      stableFor = stable;
+      stableNames = names.length;
+    }
+    // only roots that are not stable can rule keeping out
     for (let i = 0; i < names.length; i++) {
+      if ((stableBits & (1 << i)) !== 0) continue;
       const v = rootValue(input, names[i]!);
-      if (typeof v === 'object' && v !== null && !stable.includes(names[i]!)) m |= 1 << i;
+      if (typeof v === 'object' && v !== null) m |= 1 << i;
     }
   }
   hopelessInput = input;
@@ -140,6 +147,11 @@ export function hopeless(ev: Evaluator): number {
   hopelessMask = m;
   return m;
 }
+
+/** the bits of the stable roots stableFor among the first stableNames names */
+let stableBits = 0;
+let stableFor: readonly string[] | null = null;
+let stableNames = -1;
 
 /** the effective roots of one clause that ran (or was ruled out) in this query; stops at a hopeless root */
 export function clauseMask(ev: Evaluator, d: Deps, stop: number): number {
