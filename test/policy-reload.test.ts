@@ -6,12 +6,18 @@
  * mcp-warden with that message and exit code 3.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, waitFor, type StdioConnection } from './helpers/proxy.js';
 import { resultText, scratch, SERVERS, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
 
 const QUBINODE = [process.execPath, `${SERVERS}/qubinode-server.mjs`];
+
+/** Writes a policy file as deployment tools do: elsewhere, then renamed into place (never read half-written). */
+async function replaceFile(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
+}
 
 function policy(version: string, denyListDags: boolean): string {
   return `package mcp.authz
@@ -63,11 +69,11 @@ describe('hot reload under load', () => {
     };
     const workers = Array.from({ length: 8 }, () => worker());
     await waitFor(() => outcomes.length >= 100, 20_000, '100 answers under v1');
-    await writeFile(file, policy('v2', true));
+    await replaceFile(file, policy('v2', true));
     await waitFor(() => outcomes.slice(-20).every((o) => o === 'denied-v2') && outcomes.length > 200, 20_000, 'v2 in force');
 
     const beforeBroken = outcomes.length;
-    await writeFile(file, BROKEN);
+    await replaceFile(file, BROKEN);
     await waitFor(() => /policy reload failed/.test(conn.stderr()), 10_000, 'reload failure logged');
     await waitFor(() => outcomes.length >= beforeBroken + 100, 20_000, '100 more answers after the broken write');
     stop = true;
