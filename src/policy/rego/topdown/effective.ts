@@ -15,13 +15,10 @@
  * same data and strictness, no `with` in force and the same values there (===) reuses it.
  */
 import type { Expr, Term } from '../ast/types.js';
-import type { CallTarget } from '../compile/compiler.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
-import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
 import { isObject, objGet, type Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
-import { dataRefRoots, inputRoots, subtreeRoots } from './partial.js';
-import { volatileBuiltin } from './dependence.js';
+import { bodyRoots, inputRoots, termRoots } from './partial.js';
 import { clausesOf } from './steps.js';
 import { record } from './carry.js';
 
@@ -266,7 +263,7 @@ export function depsOf(holder: object, body: Expr[], value: Term, root: RuleNode
   if (d === undefined) {
     const roots = new Set<string>();
     const nodes = new Set<RuleNode>();
-    const ok = bodyDeps(body, root, roots, nodes) && termDeps(value, root, roots, nodes);
+    const ok = bodyRoots(body, root, roots, nodes) && termRoots(value, root, roots, nodes);
     if (ok) {
       let all = maskOf(roots);
       for (const n of nodes) all |= maskOf(inputRoots(n, root));
@@ -284,75 +281,4 @@ export function defaultDeps(r: CRule, root: RuleNode): Deps {
   let h = defaults.get(r);
   if (h === undefined) defaults.set(r, (h = {}));
   return depsOf(h, [], r.value, root);
-}
-
-type Acc = Set<string>;
-
-function bodyDeps(body: Expr[], root: RuleNode, acc: Acc, nodes: Set<RuleNode>): boolean {
-  for (const e of body) {
-    if (e.withs.length > 0) return false;
-    for (const t of [e.term, e.left, e.right, e.key, e.value, e.domain]) if (t !== undefined && !termDeps(t, root, acc, nodes)) return false;
-    if (e.body !== undefined && !bodyDeps(e.body, root, acc, nodes)) return false;
-  }
-  return true;
-}
-
-function termsDeps(ts: Term[], root: RuleNode, acc: Acc, nodes: Set<RuleNode>): boolean {
-  for (const t of ts) if (!termDeps(t, root, acc, nodes)) return false;
-  return true;
-}
-
-function merge(acc: Acc, roots: Set<string> | null): boolean {
-  if (roots === null) return false;
-  for (const x of roots) acc.add(x);
-  return true;
-}
-
-function termDeps(t: Term, root: RuleNode, acc: Acc, nodes: Set<RuleNode>): boolean {
-  switch (t.t) {
-    case 'const':
-      return true;
-    case 'var':
-      if (t.slot >= 0) return true;
-      return t.slot === SLOT_DATA && subtreeRoots(root, root, acc);
-    case 'ref': {
-      if (!termsDeps(t.path, root, acc, nodes)) return false;
-      const h = t.head;
-      if (h.t === 'var' && h.slot === SLOT_INPUT) {
-        const first = t.path[0];
-        if (first === undefined || first.t !== 'const' || typeof first.v !== 'string') return false;
-        acc.add(first.v);
-        return true;
-      }
-      if (h.t === 'var' && h.slot === SLOT_DATA) {
-        // a plain rule value (no rules below it): read through the query cache, counted by its effective roots
-        const leaf = t.leaf as RuleNode | undefined;
-        if (leaf !== undefined && leaf.hasRules && !leaf.isFunc && leaf.children.size === 0) {
-          nodes.add(leaf);
-          return true;
-        }
-        return dataRefRoots(t, root, acc);
-      }
-      return termDeps(h, root, acc, nodes);
-    }
-    case 'array':
-    case 'set':
-      return termsDeps(t.items, root, acc, nodes);
-    case 'object':
-      return termsDeps(t.keys, root, acc, nodes) && termsDeps(t.values, root, acc, nodes);
-    case 'call': {
-      const target = t.target as CallTarget | undefined;
-      if (target === undefined || volatileBuiltin(target)) return false;
-      if (target.kind === 'func' && !merge(acc, inputRoots(target.node, root))) return false;
-      return termsDeps(t.args, root, acc, nodes);
-    }
-    case 'arraycompr':
-    case 'setcompr':
-      return termDeps(t.head, root, acc, nodes) && bodyDeps(t.body, root, acc, nodes);
-    case 'objectcompr':
-      return termDeps(t.key, root, acc, nodes) && termDeps(t.value, root, acc, nodes) && bodyDeps(t.body, root, acc, nodes);
-    case 'template':
-      for (const p of t.parts) if (typeof p !== 'string' && !bodyDeps([p], root, acc, nodes)) return false;
-      return true;
-  }
 }

@@ -59,21 +59,21 @@ function ruleRoots(r: CRule, root: RuleNode, acc: Roots): boolean {
   return true;
 }
 
-function bodyRoots(body: Expr[], root: RuleNode, acc: Roots): boolean {
+export function bodyRoots(body: Expr[], root: RuleNode, acc: Roots, nodes?: Set<RuleNode>): boolean {
   for (const e of body) {
     if (e.withs.length > 0) return false;
-    for (const t of [e.term, e.left, e.right, e.key, e.value, e.domain]) if (t !== undefined && !termRoots(t, root, acc)) return false;
-    if (e.body !== undefined && !bodyRoots(e.body, root, acc)) return false;
+    for (const t of [e.term, e.left, e.right, e.key, e.value, e.domain]) if (t !== undefined && !termRoots(t, root, acc, nodes)) return false;
+    if (e.body !== undefined && !bodyRoots(e.body, root, acc, nodes)) return false;
   }
   return true;
 }
 
-function termsRoots(ts: Term[], root: RuleNode, acc: Roots): boolean {
-  for (const t of ts) if (!termRoots(t, root, acc)) return false;
+function termsRoots(ts: Term[], root: RuleNode, acc: Roots, nodes?: Set<RuleNode>): boolean {
+  for (const t of ts) if (!termRoots(t, root, acc, nodes)) return false;
   return true;
 }
 
-function termRoots(t: Term, root: RuleNode, acc: Roots): boolean {
+export function termRoots(t: Term, root: RuleNode, acc: Roots, nodes?: Set<RuleNode>): boolean {
   switch (t.t) {
     case 'const':
       return true;
@@ -82,7 +82,7 @@ function termRoots(t: Term, root: RuleNode, acc: Roots): boolean {
       if (t.slot >= 0) return true;
       return t.slot === SLOT_DATA && subtreeRoots(root, root, acc);
     case 'ref': {
-      if (!termsRoots(t.path, root, acc)) return false;
+      if (!termsRoots(t.path, root, acc, nodes)) return false;
       const h = t.head;
       if (h.t === 'var' && h.slot === SLOT_INPUT) {
         const first = t.path[0];
@@ -90,27 +90,36 @@ function termRoots(t: Term, root: RuleNode, acc: Roots): boolean {
         acc.add(first.v);
         return true;
       }
-      if (h.t === 'var' && h.slot === SLOT_DATA) return dataRefRoots(t, root, acc);
-      return termRoots(h, root, acc);
+      if (h.t === 'var' && h.slot === SLOT_DATA) {
+        // With `nodes`: a plain rule value (no rules below it) is collected as a node (effective.ts
+        // counts it by the roots that decided its value) instead of by every root its rules can read.
+        const leaf = t.leaf as RuleNode | undefined;
+        if (nodes !== undefined && leaf !== undefined && leaf.hasRules && !leaf.isFunc && leaf.children.size === 0) {
+          nodes.add(leaf);
+          return true;
+        }
+        return dataRefRoots(t, root, acc);
+      }
+      return termRoots(h, root, acc, nodes);
     }
     case 'array':
     case 'set':
-      return termsRoots(t.items, root, acc);
+      return termsRoots(t.items, root, acc, nodes);
     case 'object':
-      return termsRoots(t.keys, root, acc) && termsRoots(t.values, root, acc);
+      return termsRoots(t.keys, root, acc, nodes) && termsRoots(t.values, root, acc, nodes);
     case 'call': {
       const target = t.target as CallTarget | undefined;
       if (target === undefined || volatileBuiltin(target)) return false;
       if (target.kind === 'func' && !merge(acc, inputRoots(target.node, root))) return false;
-      return termsRoots(t.args, root, acc);
+      return termsRoots(t.args, root, acc, nodes);
     }
     case 'arraycompr':
     case 'setcompr':
-      return termRoots(t.head, root, acc) && bodyRoots(t.body, root, acc);
+      return termRoots(t.head, root, acc, nodes) && bodyRoots(t.body, root, acc, nodes);
     case 'objectcompr':
-      return termRoots(t.key, root, acc) && termRoots(t.value, root, acc) && bodyRoots(t.body, root, acc);
+      return termRoots(t.key, root, acc, nodes) && termRoots(t.value, root, acc, nodes) && bodyRoots(t.body, root, acc, nodes);
     case 'template':
-      for (const p of t.parts) if (typeof p !== 'string' && !bodyRoots([p], root, acc)) return false;
+      for (const p of t.parts) if (typeof p !== 'string' && !bodyRoots([p], root, acc, nodes)) return false;
       return true;
   }
 }
