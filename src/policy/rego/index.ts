@@ -7,6 +7,7 @@
  *   policy.prepareRules(['data.p.allow', 'data.p.deny']).eval(input) // one query, both values
  *   policy.dependsOnInput(['p'], ['allow', 'deny'])               // static: may input change them?
  *   policy.isPure(['p'], ['allow', 'deny'])                       // static: a function of input and data?
+ *   policy.inputFootprint(['p'], ['allow', 'deny'])               // static: which input.arguments members they observe
  * This folder imports nothing from the rest of mcp-warden.
  */
 import './builtins/index.js';
@@ -18,10 +19,12 @@ import { QueryContext } from './topdown/context.js';
 import { carryOver } from './topdown/carry.js';
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
+import { inputFootprint, type InputFootprint } from './topdown/footprint.js';
 import { fromJSON, type Value } from './value/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
 export { RegoEvalError } from './topdown/errors.js';
+export type { InputFootprint } from './topdown/footprint.js';
 import { RegoEvalError } from './topdown/errors.js';
 export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
 export type { SourceFile } from './compile/compiler.js';
@@ -151,6 +154,17 @@ export class Policy {
       if (node !== undefined && !subtreePure(node, root)) return false;
     }
     return true;
+  }
+
+  /**
+   * Which top-level members of input.arguments (and of input.params, other than name and arguments)
+   * the values of these rules of one package (and everything they reach) can observe; null when the
+   * analysis cannot bound it (iteration over the arguments, a variable key, a builtin given the whole
+   * object, a comparison, `with`...). Inputs equal in those members, in whether input.arguments is an
+   * object, and in every other root get equal values (purity aside: see isPure). topdown/footprint.ts.
+   */
+  inputFootprint(packagePath: readonly string[], ruleNames: readonly string[]): InputFootprint | null {
+    return inputFootprint(this.compiled.root, packagePath, ruleNames);
   }
 
   /** fast path for evaluating one rule (e.g. data.mcp.authz.allow) repeatedly with different inputs */
