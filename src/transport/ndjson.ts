@@ -7,11 +7,14 @@
  * being parsed. Invalid input is reported through `oninvalid`; when `answerInvalid` is set (the
  * side that faces a client) the transport itself answers it with the JSON-RPC error the spec asks
  * for (-32700 parse error, -32600 invalid request) so the peer learns what was wrong, and goes on
- * reading the next line.
+ * reading the next line. On pipes (stdio, a child's stdio) chunks are read and batches written
+ * beneath the streams' machinery (pipe-io.ts); the streams still carry the end, errors and whatever
+ * a full pipe cannot take at once.
  */
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { LineBatch } from './line-batch.js';
+import { pipeFdOf, readPipeDirectly, writeToPipe } from './pipe-io.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
 
 export const PARSE_ERROR = -32700;
@@ -118,6 +121,10 @@ export class NdjsonTransport implements Transport {
    * buffer may be written over after such a write; other streams (e.g. a PassThrough) may keep them.
    */
   private readonly outputReleasesWrites: boolean;
+  /** The output's pipe descriptor, written directly (pipe-io.ts); -1 when the output is another kind of stream. */
+  private readonly outputFd: number;
+  /** Gives the input's reads back to its stream (set while they come directly: pipe-io.ts). */
+  private releaseReads: (() => void) | undefined;
   private flushQueued = false;
   /** A notification is queued: an answer after it must wait for the next turn. */
   private notificationQueued = false;
@@ -139,12 +146,14 @@ export class NdjsonTransport implements Transport {
     this.oninvalid = options.oninvalid;
     this.sessionId = options.sessionId;
     this.outputReleasesWrites = output instanceof Socket;
+    this.outputFd = pipeFdOf(output);
   }
 
   async start(): Promise<void> {
     if (this.started) throw new Error('NdjsonTransport already started');
     this.started = true;
     this.input.on('data', this.onData);
+    this.releaseReads = readPipeDirectly(this.input, this.onData);
     this.input.once('end', this.onEnd);
     this.input.on('error', this.onStreamError);
     this.output.on('error', this.onStreamError);
@@ -237,6 +246,10 @@ export class NdjsonTransport implements Transport {
     if (this.outgoing.empty) return;
     const batch = this.outgoing.take();
     if (this.closed) return;
+    if (this.outputFd >= 0) {
+      if (writeToPipe(this.output, this.outputFd, batch, this.onStreamError)) this.outgoing.rewind();
+      return;
+    }
     this.output.write(batch);
     if (this.outputReleasesWrites && this.output.writableLength === 0) this.outgoing.rewind();
   }
@@ -246,6 +259,8 @@ export class NdjsonTransport implements Transport {
     this.writeQueued();
     this.closed = true;
     this.input.off('data', this.onData);
+    this.releaseReads?.();
+    this.releaseReads = undefined;
     this.input.off('end', this.onEnd);
     this.partial = [];
     this.onclose?.();
