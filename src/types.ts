@@ -135,6 +135,21 @@ export interface PolicyDecider {
    * equal to the one decided (docs/policy-contract.md, "Decisions reused").
    */
   readonly pureDecisionEpoch?: object;
+  /**
+   * Set (with pureDecisionEpoch, and replaced with it) when static analysis bounds what of a
+   * tools/call's params the request decision can observe: the tool name, whether arguments is an
+   * object (else all of it), these members of arguments and these members of params. Two calls of
+   * one session equal in those get equal decisions (docs/policy-contract.md, "Decisions reused").
+   */
+  readonly pureDecisionFootprint?: CallFootprint;
+}
+
+/** The members of a tools/call's params a request decision can observe (PolicyDecider.pureDecisionFootprint). */
+export interface CallFootprint {
+  /** top-level members of params.arguments, sorted */
+  readonly arguments: readonly string[];
+  /** top-level members of params other than name and arguments, sorted */
+  readonly params: readonly string[];
 }
 
 /** The audit's view of a decision: shadow-deny means "denied by policy, forwarded because of shadow mode". */

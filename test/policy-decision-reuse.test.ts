@@ -1,12 +1,14 @@
 /**
  * Judged tools/call lines taken as bytes, and decisions reused (src/proxy/judged-calls.ts), in
  * process with the real policy decider and a real backend child that answers with the request line
- * it received. A property test over random calls of the kubernetes and read-only packs: the same
- * call sent the usual way (decided afresh), then compactly twice (decided, then its decision reused)
- * always gets the same outcome, and an allowed compact call reaches the backend as the client's own
- * bytes. A reload (changed data) and a changed tool definition are new inputs; a line with a
- * duplicate key at any depth is never reused nor forwarded as bytes; an impure policy (time) is
- * decided on every call.
+ * it received. A property test over random calls of every pack that is evaluated (observed and
+ * unobserved argument members, non-object arguments, a fresh _meta.progressToken): the same call
+ * sent the usual way (decided afresh), then compactly twice (the first often reusing the decision
+ * of other params equal in what the pack observes: the projected key; the second reusing) always
+ * gets the same outcome, and an allowed compact call reaches the backend as the client's own bytes.
+ * A reload (changed data) and a changed tool definition are new inputs; a line with a duplicate key
+ * at any depth is never reused nor forwarded as bytes; a policy whose footprint is unbounded is
+ * keyed on the exact params bytes; an impure policy (time) is decided on every call.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,27 +44,45 @@ const withoutId = (line: string): string => line.replace(/^\{"jsonrpc":"2\.0","i
 
 const isDeny = (m: Message): boolean => receivedLine(m) === undefined;
 
-for (const packName of ['kubernetes', 'read-only']) {
-  const universe = UNIVERSES.find((u) => u.pack === packName)!;
+// allow-all is never evaluated (PolicyDecider.unconditionalAllow): nothing to reuse
+for (const universe of UNIVERSES.filter((u) => u.pack !== 'allow-all')) {
+  const packName = universe.pack;
   describe(`${packName}: a reused decision equals a fresh evaluation`, () => {
-    it('usual way, compact (decided), compact again (reused): same outcome; allowed compact calls reach the backend as sent', async () => {
+    it('usual way, compact (maybe reused: projected key), compact again (reused): same outcome; allowed compact calls reach the backend as sent', async () => {
       const dataFile = await scratchFile('data.json', JSON.stringify(universe.data));
       running = startJudgedProxy(createPolicyDecider({ paths: [packName], dataFiles: [dataFile] }), universe.tools);
       expect(running.decider.pureDecisionEpoch).toBeDefined();
+      // Every pack's footprint is bounded: calls equal in what it observes share a decision.
+      const footprint = running.decider.pureDecisionFootprint!;
+      expect(footprint).toBeDefined();
       const sessions = await Promise.all(universe.clients.slice(0, 2).map((c) => running!.open(c)));
       const toolNames = Object.keys(universe.tools);
       const argPool = universe.clients.flatMap((c) => universe.args(c));
-      const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constantFrom('default', 'kube-system', 'get pods -n kube-system', 'secrets'));
-      const extra = fc.dictionary(fc.constantFrom('namespace', 'name', 'resourceType', 'command', 'path', 'flags', 'é', 'x'), value, { maxKeys: 3 });
-      const args = fc.oneof(fc.constantFrom(...argPool), extra, fc.tuple(fc.constantFrom(...argPool), extra).map(([a, b]) => ({ ...a, ...b })));
+      const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constantFrom('default', 'kube-system', 'get pods -n kube-system', 'secrets', 'bob', 'alice'));
+      // observed and unobserved members alike (the pool's values are what the policy reads)
+      const keys = fc.constantFrom(...footprint.arguments, 'namespace', 'name', 'resourceType', 'command', 'path', 'flags', 'é', 'x', 'pod', 'limit');
+      const extra = fc.dictionary(keys, value, { maxKeys: 3 });
+      const unobserved = fc.dictionary(fc.constantFrom('name', 'pod', 'limit', 'path', 'x', 'labels').filter((k) => !footprint.arguments.includes(k)), value, { maxKeys: 3 });
+      const args = fc.oneof(
+        fc.constantFrom(...argPool),
+        extra,
+        fc.tuple(fc.constantFrom(...argPool), extra).map(([a, b]) => ({ ...a, ...b })),
+        // a few observed parts, often repeated, with unobserved members that change
+        { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...argPool.slice(0, 4)), unobserved).map(([a, b]) => ({ ...a, ...b })) },
+        fc.constantFrom('not an object', null, [1]),
+      );
+      const meta = fc.option(fc.record({ progressToken: fc.integer() }), { nil: undefined, freq: 2 });
       const tool = fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...toolNames) }, { weight: 1, arbitrary: fc.constantFrom('not_a_listed_tool', 'get_unknown') });
       let n = 1000;
       let reused = 0;
+      let projectedHits = 0;
+      const sent = new Set<string>();
       const seen = { allowed: 0, denied: 0 };
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: sessions.length - 1 }), tool, args, async (which, name, a) => {
+        fc.asyncProperty(fc.integer({ min: 0, max: sessions.length - 1 }), tool, args, meta, async (which, name, a, m) => {
           const session = sessions[which]!;
-          const params = { name, arguments: a };
+          const params: Record<string, unknown> = { name, arguments: a };
+          if (m !== undefined) params._meta = m;
           const d = running!.decider;
           const before = d.toolCalls;
           const fresh = await session.send(usualCall(`u${n}`, params), `u${n}`);
@@ -70,6 +90,10 @@ for (const packName of ['kubernetes', 'read-only']) {
           const line = compactCall(++n, params);
           const first = await session.send(line, n);
           const afterFirst = d.toolCalls;
+          // decided by a call of other params that agreed in all the policy observes
+          const key = `${which} ${JSON.stringify(params)}`;
+          if (afterFirst === before + 1 && !sent.has(key)) projectedHits++;
+          sent.add(key);
           const again = compactCall(++n, params);
           const second = await session.send(again, n);
           expect(outcome(first)).toEqual(outcome(fresh));
@@ -86,9 +110,11 @@ for (const packName of ['kubernetes', 'read-only']) {
         { numRuns: 120, seed: 5150 },
       );
       expect(reused).toBeGreaterThan(60);
-      // Both outcomes were exercised.
-      expect(seen.allowed).toBeGreaterThan(10);
-      expect(seen.denied).toBeGreaterThan(10);
+      // Decisions were reused across params that differ in what the policy does not observe.
+      expect(projectedHits).toBeGreaterThan(10);
+      // Both outcomes were exercised (allow-all denies nothing).
+      expect(seen.denied).toBeGreaterThan(5);
+      expect(seen.allowed).toBeGreaterThan(5);
     }, 120_000);
   });
 }
@@ -169,14 +195,14 @@ describe('decisions reused: what makes a new input', () => {
     }
   });
 
-  it('the key is the exact bytes: another spelling of equal params is decided on its own; an escaped name is never taken as bytes', async () => {
+  it('the key is the bytes of what the policy observes: unobserved members spelled any way share a decision; an observed one spelled otherwise is decided on its own; an escaped name is never taken as bytes', async () => {
     running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'], data: { warden: { kubernetes: { allowed_namespaces: ['default'] } } } }), { kubectl_get: { readOnlyHint: true } });
     const s = await running.open(client('local', [], {}, 'local'));
     const d = running.decider;
     const spellings = [
       (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","limit":100}}}`,
-      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","limit":1e2}}}`,
-      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{ "name" : "kubectl_get", "arguments" : {"resourceType":"p\u006fds","namespace":"default","limit":100.0} }}`,
+      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"name":"web-${id}","limit":1e2,"namespace":"default","resourceType":"pods"},"_meta":{"progressToken":${id}}}}`,
+      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{ "name" : "kubectl_get", "arguments" : {"resourceType":"pods", "namespace":"default","limit":100.0} }}`,
     ];
     let id = 0;
     for (const spelled of spellings) {
@@ -186,13 +212,36 @@ describe('decisions reused: what makes a new input', () => {
         expect(withoutId(receivedLine(answer)!)).toBe(withoutId(line));
       }
     }
-    // Each spelling decided once, then reused.
-    expect(d.toolCalls).toBe(3);
+    // One decision for all: name, resourceType and namespace written alike.
+    expect(d.toolCalls).toBe(1);
+    // An observed member spelled otherwise (an escape in its value): decided on its own, then reused.
+    const other = (n: number) => `{"jsonrpc":"2.0","id":${n},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"p\\u006fds","namespace":"default"}}}`;
+    for (const n of [50, 51]) expect(withoutId(receivedLine(await s.send(other(n), n))!)).toBe(withoutId(other(n)));
+    expect(d.toolCalls).toBe(2);
     // A member name written with an escape could spell a duplicate: parsed, judged, serialized again.
-    const escaped = `{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","\u006eamespace":"default"}}}`;
+    const escaped = `{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","\\u006eamespace":"default"}}}`;
+    expect(escaped).toContain('\\u006eamespace');
     const answer = await s.send(escaped, 99);
     expect(receivedLine(answer)).toContain('"namespace":"default"');
-    expect(d.toolCalls).toBe(4);
+    expect(d.toolCalls).toBe(3);
+  });
+
+  it('a policy whose footprint is unbounded (it counts the arguments) is keyed on the exact params bytes', async () => {
+    const policy = await scratchFile('count.rego', 'package mcp.authz\n\nimport rego.v1\n\nallow if input.method != "tools/call"\n\nallow if count(input.arguments) < 3\n');
+    const inner = createPolicyDecider({ paths: [policy] });
+    expect(inner.pureDecisionEpoch).toBeDefined();
+    expect(inner.pureDecisionFootprint).toBeUndefined();
+    running = startJudgedProxy(inner, { frob: {} });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const d = running.decider;
+    const call = (id: number, args: unknown) => s.send(compactCall(id, { name: 'frob', arguments: args }), id);
+    expect(isDeny(await call(1, { a: 1, b: 2 }))).toBe(false);
+    expect(isDeny(await call(2, { a: 1, b: 2 }))).toBe(false);
+    expect(d.toolCalls).toBe(1);
+    // another member: another key (and here another decision)
+    expect(isDeny(await call(3, { a: 1, b: 2, c: 3 }))).toBe(true);
+    expect(isDeny(await call(4, { a: 1, b: 3 }))).toBe(false);
+    expect(d.toolCalls).toBe(3);
   });
 
   it('an impure policy (time.now_ns) is never reused; its allowed calls still go as bytes', async () => {
@@ -211,10 +260,11 @@ describe('decisions reused: what makes a new input', () => {
   });
 
   it('keeps at most MAX_ENTRIES decisions per session (the oldest forgotten first)', async () => {
-    running = startJudgedProxy(createPolicyDecider({ paths: ['read-only'] }), { frob: { readOnlyHint: true } });
+    running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'] }), { kubectl_get: { readOnlyHint: true } });
     const s = await running.open(client('local', [], {}, 'local'));
     const d = running.decider;
-    const call = (id: number, k: number) => s.send(compactCall(id, { name: 'frob', arguments: { k } }), id);
+    // a namespace the pack reads: one key per k
+    const call = (id: number, k: number) => s.send(compactCall(id, { name: 'kubectl_get', arguments: { resourceType: 'pods', namespace: `ns-${k}` } }), id);
     let id = 0;
     for (let k = 0; k <= MAX_ENTRIES; k++) await call(++id, k);
     expect(d.toolCalls).toBe(MAX_ENTRIES + 1);

@@ -40,6 +40,12 @@ export interface CompiledPolicy {
    * value. Absent or false: a decision is never reused.
    */
   isPure?(rules: readonly string[]): boolean;
+  /**
+   * Optional static analysis: the members of input.arguments (and of input.params) that these rules
+   * of the decision package (and everything they reach) can observe, or null when it cannot be
+   * bounded. Absent or null: a decision is keyed on the whole params.
+   */
+  inputFootprint?(rules: readonly string[]): { arguments: readonly string[]; params: readonly string[] } | null;
   close?(): void;
 }
 

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import { policySchema, type PolicyConfig } from '../config/policy.js';
-import type { Decision, InterceptContext, PolicyDecider } from '../types.js';
+import type { CallFootprint, Decision, InterceptContext, PolicyDecider } from '../types.js';
 import { evaluateVerdict } from './decision.js';
 import { PolicyEvalError, type CompiledPolicy } from './engine.js';
 import { engineFor } from './engines.js';
@@ -58,6 +58,8 @@ interface Loaded {
   unconditionalAllow: Decision | undefined;
   /** PolicyDecider.pureDecisionEpoch: a new object per load, when request decisions are a function of their input */
   pureEpoch: object | undefined;
+  /** PolicyDecider.pureDecisionFootprint: with pureEpoch, when what a tools/call decision observes is bounded */
+  footprint: CallFootprint | undefined;
 }
 
 /** the decision package's rules that make a decision (their analysis decides unconditionalAllow) */
@@ -108,6 +110,10 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.pureEpoch;
   }
 
+  get pureDecisionFootprint(): CallFootprint | undefined {
+    return this.loaded.footprint;
+  }
+
   private load(): Loaded {
     const resolved = resolvePolicy(this.config.paths, this.config.dataFiles, this.config.data, {
       engine: this.config.engine,
@@ -119,7 +125,9 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     const unconditionalAllow = this.unconditional(compiled, resolved.version, hasRedact);
     // No response phase, and allow/deny (with all they reach) call no volatile builtin: an equal input gets an equal decision.
     const pureEpoch = !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
-    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch };
+    // What of a tools/call's params allow/deny can observe (null: unbounded, keyed on all of params).
+    const footprint = pureEpoch !== undefined ? (compiled.inputFootprint?.(DECISION_RULES) ?? undefined) : undefined;
+    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint };
   }
 
   /**

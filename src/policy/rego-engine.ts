@@ -77,6 +77,10 @@ class RegoPolicy implements CompiledPolicy {
     return this.policy.isPure(this.packagePath, rules);
   }
 
+  inputFootprint(rules: readonly string[]): { arguments: readonly string[]; params: readonly string[] } | null {
+    return this.policy.inputFootprint(this.packagePath, rules);
+  }
+
   defines(name: string): boolean {
     return this.policy.compiled.root.find([...this.packagePath, name]) !== undefined;
   }

@@ -6,7 +6,9 @@
  * to disagree on), so a request judged after JSON.parse may be forwarded as its bytes and a decision
  * may be reused for the same bytes (DecisionReuse). Allocation-free; declines (false) what it cannot
  * prove: deeper than MAX_DEPTH, more than MAX_KEYS names open at once, an escaped name. The text
- * form it is tested against is test/helpers/distinct-keys-reference.ts.
+ * form it is tested against is test/helpers/distinct-keys-reference.ts. A tools/call's scan also
+ * records where the top-level members of params, and of params.arguments when it is an object, are
+ * written (memberSpans: their names and values), so that a decision key can be read off the bytes.
  */
 import { isUtf8Bytes, MEMBER } from '../transport/json-bytes.js';
 
@@ -29,6 +31,29 @@ const keyEnd = new Int32Array(MAX_KEYS);
 
 /** Where the params object of the last line proven by distinctKeysToolCall ends (just past its `}`), and whether the line is all ASCII. */
 export const distinctSpan = { paramsEnd: 0, ascii: false };
+
+/** most members recorded per object (params, params.arguments); more: memberSpans.overflow */
+export const MAX_SPANS = 32;
+
+/**
+ * The members of the params object, and of params.arguments when it is an object, of the last line
+ * proven by distinctKeysToolCall: name i is b[nameStart[i], nameEnd[i]) (unescaped, without its
+ * quotes), its value b[valueStart[i], valueEnd[i]). `arguments` is the index among params' members
+ * of the one named arguments (-1: none); `overflow`: an object had more than MAX_SPANS members (the
+ * spans are then incomplete and must not be used).
+ */
+export const memberSpans = {
+  paramsCount: 0,
+  argsCount: 0,
+  arguments: -1,
+  overflow: false,
+};
+export const paramSpans = { nameStart: new Int32Array(MAX_SPANS), nameEnd: new Int32Array(MAX_SPANS), valueStart: new Int32Array(MAX_SPANS), valueEnd: new Int32Array(MAX_SPANS) };
+export const argSpans = { nameStart: new Int32Array(MAX_SPANS), nameEnd: new Int32Array(MAX_SPANS), valueStart: new Int32Array(MAX_SPANS), valueEnd: new Int32Array(MAX_SPANS) };
+
+/** whether the scan records member spans (a tools/call scanned from inside its params), and whether params.arguments' object is open */
+let recording = false;
+let argsOpen = false;
 
 let nonAscii = false;
 
@@ -129,6 +154,7 @@ function seenName(b: Uint8Array, s: number, e: number, from: number, to: number)
 
 /** Whether buf[start, end) is one JSON object (whitespace around allowed) in valid UTF-8 with no name written twice in any object, nor escaped. */
 export function hasDistinctKeys(b: Uint8Array, start: number, end: number): boolean {
+  recording = false;
   let i = start;
   while (i < end && isSpace(b[i]!)) i++;
   if (i >= end || b[i] !== 0x7b) return false;
@@ -146,7 +172,14 @@ export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, 
   kinds[2] = OBJECT;
   keyBase[1] = 0;
   keyBase[2] = 0;
+  recording = true;
+  argsOpen = false;
+  memberSpans.paramsCount = 0;
+  memberSpans.argsCount = 0;
+  memberSpans.arguments = -1;
+  memberSpans.overflow = false;
   const paramsEnd = scan(b, start, end, from, 2, seen | MEMBER.params, FIRST_KEY, 0);
+  recording = false;
   if (paramsEnd < 0) return false;
   distinctSpan.paramsEnd = paramsEnd;
   distinctSpan.ascii = !nonAscii;
@@ -165,10 +198,12 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
   nonAscii = false;
   if (keys < 0) keys = 0;
   for (;;) {
+    const tokenEnd = i;
     while (i < n && isSpace(b[i]!)) i++;
     if (i >= n) return -1;
     const c = b[i]!;
     if (expect === VALUE || expect === FIRST_ITEM) {
+      if (recording && expect === VALUE) valueStarts(depth, i, c);
       if (expect === FIRST_ITEM && c === 0x5d) {
         i++;
         if (--depth === 0) break;
@@ -196,8 +231,12 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       expect = AFTER_VALUE;
     } else if (expect === FIRST_KEY || expect === KEY) {
       if (expect === FIRST_KEY && c === 0x7d) {
+        if (recording && depth === 3) argsOpen = false;
         i++;
-        if (depth === 2 && firstClosed === 0) firstClosed = i;
+        if (depth === 2 && firstClosed === 0) {
+          firstClosed = i;
+          recording = false; // params closed: later objects are not its members
+        }
         keys = keyBase[depth]!;
         if (--depth === 0) break;
         expect = AFTER_VALUE;
@@ -214,6 +253,7 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
         seen |= bit;
       }
       if (seenName(b, s, e, keyBase[depth]!, keys) || keys === MAX_KEYS) return -1;
+      if (recording) nameRead(b, depth, s, e);
       keyStart[keys] = s;
       keyEnd[keys] = e;
       keys++;
@@ -223,11 +263,16 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       expect = VALUE;
     } else {
       const kind = kinds[depth];
+      if (recording) valueEnds(depth, tokenEnd);
       i++;
       if (c === 0x2c) expect = kind === OBJECT ? KEY : VALUE;
       else if ((c === 0x7d && kind === OBJECT) || (c === 0x5d && kind === ARRAY)) {
         if (c === 0x7d) {
-          if (depth === 2 && firstClosed === 0) firstClosed = i;
+          if (depth === 3) argsOpen = false;
+          if (depth === 2 && firstClosed === 0) {
+            firstClosed = i;
+            recording = false; // params closed: later objects are not its members
+          }
           keys = keyBase[depth]!;
         }
         if (--depth === 0) break;
@@ -238,4 +283,50 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
   if (i !== n) return -1;
   if (nonAscii && !isUtf8Bytes(b, start, end)) return -1;
   return firstClosed;
+}
+
+/** A member name b[s, e) was read at this depth: recorded when it is one of params' or of params.arguments'. */
+function nameRead(b: Uint8Array, depth: number, s: number, e: number): void {
+  if (depth === 2) {
+    const k = memberSpans.paramsCount;
+    if (k === MAX_SPANS) {
+      memberSpans.overflow = true;
+      return;
+    }
+    paramSpans.nameStart[k] = s;
+    paramSpans.nameEnd[k] = e;
+    paramSpans.valueStart[k] = -1;
+    paramSpans.valueEnd[k] = -1;
+    memberSpans.paramsCount = k + 1;
+    if (e - s === 9 && startsWith(b, s, e, 'arguments')) memberSpans.arguments = k;
+  } else if (depth === 3 && argsOpen) {
+    const k = memberSpans.argsCount;
+    if (k === MAX_SPANS) {
+      memberSpans.overflow = true;
+      return;
+    }
+    argSpans.nameStart[k] = s;
+    argSpans.nameEnd[k] = e;
+    argSpans.valueStart[k] = -1;
+    argSpans.valueEnd[k] = -1;
+    memberSpans.argsCount = k + 1;
+  }
+}
+
+/** A value starts at i (its first byte c) at this depth: the value of the member just named, when recorded. */
+function valueStarts(depth: number, i: number, c: number): void {
+  if (memberSpans.overflow) return;
+  if (depth === 2) {
+    const k = memberSpans.paramsCount - 1;
+    paramSpans.valueStart[k] = i;
+    // params.arguments written as an object: its members are recorded too
+    if (k === memberSpans.arguments && c === 0x7b) argsOpen = true;
+  } else if (depth === 3 && argsOpen && kinds[3] === OBJECT) argSpans.valueStart[memberSpans.argsCount - 1] = i;
+}
+
+/** A `,` or closing bracket at this depth after a value that ended at `end`. */
+function valueEnds(depth: number, end: number): void {
+  if (memberSpans.overflow) return;
+  if (depth === 2) paramSpans.valueEnd[memberSpans.paramsCount - 1] = end;
+  else if (depth === 3 && argsOpen) argSpans.valueEnd[memberSpans.argsCount - 1] = end;
 }

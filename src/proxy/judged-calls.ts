@@ -5,9 +5,11 @@
  * decided, and then forwarded as the client's own bytes with the id spliced in (the backend reads
  * exactly what the policy judged), or answered as denied. While the policy's request decisions are
  * a function of their input (PolicyDecider.pureDecisionEpoch), the decision of such a line is also
- * kept per session, keyed on the exact bytes of its params, and reused for a later line with the
- * same params bytes without parsing or evaluating it: the input document would be equal (same
- * params, same client, session, backend and tool definition objects, same policy and data). Kept
+ * kept per session, keyed on the exact bytes of its params (or, when the policy can observe only
+ * some members of them, PolicyDecider.pureDecisionFootprint, on the bytes of those: projected-key.ts),
+ * and reused for a later line with the same key without parsing or evaluating it: the input
+ * document would be equal in all the policy can observe (same params or observed members, same
+ * client, session, backend and tool definition objects, same policy and data). Kept
  * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES) and forgotten when the policy is reloaded, the
  * session context or client identity object is replaced, or the tool's definition changes. Only while nothing else judges
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
@@ -17,6 +19,7 @@ import type { Decision, InterceptContext } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
+import { projected, projectedKey } from './projected-key.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
 
@@ -66,11 +69,24 @@ export class JudgedCalls {
     const paramsEnd = distinctSpan.paramsEnd;
     const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;
-    const epoch = s.shared.decider.pureDecisionEpoch;
+    const decider = s.shared.decider;
+    const epoch = decider.pureDecisionEpoch;
     let hash = 0;
     let keyed = false;
     let hit: KeptDecision | undefined;
-    if (epoch !== undefined && paramsEnd - from <= MAX_KEY_BYTES) {
+    // The key: what of params the decision can observe (projected.ts), else all of params' bytes.
+    let keyBuf: Buffer = buf;
+    let keyFrom = from;
+    let keyTo = paramsEnd;
+    if (epoch !== undefined) {
+      const footprint = decider.pureDecisionFootprint;
+      if (footprint !== undefined && projectedKey(buf, footprint, MAX_KEY_BYTES)) {
+        keyBuf = projected.bytes;
+        keyFrom = 0;
+        keyTo = projected.length;
+      }
+    }
+    if (epoch !== undefined && keyTo - keyFrom <= MAX_KEY_BYTES) {
       const kept = (this.kept ??= new DecisionTable(MAX_ENTRIES));
       if (epoch !== this.epoch || s.sessionCtx !== this.session || s.info.client !== this.client) {
         kept.clear();
@@ -80,13 +96,13 @@ export class JudgedCalls {
         this.bare = undefined;
       }
       keyed = true;
-      hash = bytesHash(buf, from, paramsEnd);
-      hit = kept.get(buf, from, paramsEnd, hash);
+      hash = bytesHash(keyBuf, keyFrom, keyTo);
+      hit = kept.get(keyBuf, keyFrom, keyTo, hash);
       if (hit !== undefined && hit.toolsGeneration !== b.tools.generation) {
         // The tool definitions changed since: still the same definition object for this tool?
         if (b.tools.get(hit.toolName) === hit.tool) hit.toolsGeneration = b.tools.generation;
         else {
-          kept.delete(buf, from, paramsEnd, hash);
+          kept.delete(keyBuf, keyFrom, keyTo, hash);
           hit = undefined;
         }
       }
@@ -108,7 +124,8 @@ export class JudgedCalls {
       ctx.tool = tool;
       ctx.arguments = params.arguments;
       decision = s.decide(ctx);
-      if (keyed && reusable(decision) && s.shared.decider.pureDecisionEpoch === epoch) this.kept!.set(buf, from, paramsEnd, hash, decision, name as string, tool, b.tools.generation);
+      // keyBuf may be the projected key's scratch buffer: still this line's key (deciding scans no other line)
+      if (keyed && reusable(decision) && decider.pureDecisionEpoch === epoch) this.kept!.set(keyBuf, keyFrom, keyTo, hash, decision, name as string, tool, b.tools.generation);
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);

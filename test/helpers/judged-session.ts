@@ -13,7 +13,7 @@ import type { PolicyDeciderHandle } from '../../src/policy/index.js';
 import { NoopRecorder } from '../../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../../src/proxy/proxy.js';
 import { NdjsonTransport } from '../../src/transport/ndjson.js';
-import type { ClientIdentity, Decision, InterceptContext, PolicyDecider } from '../../src/types.js';
+import type { CallFootprint, ClientIdentity, Decision, InterceptContext, PolicyDecider } from '../../src/types.js';
 import { ROOT } from './proxy.js';
 
 export const LISTED_TOOLS = join(ROOT, 'test/servers/listed-tools-server.mjs');
@@ -30,6 +30,9 @@ export class CountingDecider implements PolicyDecider {
   }
   get pureDecisionEpoch(): object | undefined {
     return this.inner.pureDecisionEpoch;
+  }
+  get pureDecisionFootprint(): CallFootprint | undefined {
+    return this.inner.pureDecisionFootprint;
   }
   decide(ctx: InterceptContext): Decision {
     if (ctx.method === 'tools/call' && ctx.phase === 'request') this.toolCalls++;
