@@ -92,6 +92,12 @@ export function verdicts(results, list, concurrencies) {
         const b = results[cmp.against]?.[c];
         if (!a || !b) continue;
         const parts = [];
+        if (cmp.info) {
+          // informational: the ratios shown, no goal
+          const rp = a.p50us / b.p50us;
+          const rc = a.proxyCpuUs / b.proxyCpuUs;
+          parts.push(`p50 ${rp.toFixed(3)}x${roundRange(a.roundP50us, b.roundP50us)}`, `CPU/call ${rc.toFixed(3)}x (${a.proxyCpuUs.toFixed(1)} vs ${b.proxyCpuUs.toFixed(1)} µs)${roundRange(a.roundProxyCpuUs, b.roundProxyCpuUs)}; informational, no goal`);
+        }
         if (cmp.p50) {
           const r = a.p50us / b.p50us;
           parts.push(`p50 ${r.toFixed(3)}x (goal <= ${cmp.p50}) ${verdict(r <= cmp.p50)}${roundRange(a.roundP50us, b.roundP50us)}`);

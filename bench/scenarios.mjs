@@ -18,8 +18,14 @@ const BENCH_SERVER = path.join(ROOT, 'test', 'servers', 'bench-server.mjs');
 const RELAY = path.join(ROOT, 'bench', 'relay.mjs');
 const ECHO = { tool: 'echo', args: { text: 'hello from mcp-warden bench' } };
 const KUBECTL_GET = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' } };
-/** kubectl_get with a distinct pod `name` in every call: no two calls have the same arguments (no decision reused). */
+/** kubectl_get with a distinct pod `name` in every call: no two calls have the same params bytes (the pack does not read `name`). */
 const KUBECTL_GET_VARIED = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' }, vary: 'name' };
+
+/**
+ * kubectl_get with a distinct resourceType in every call: a member the kubernetes pack reads, so no
+ * decision can be reused (the true miss; the pod `name` of KUBECTL_GET_VARIED is not read by the pack).
+ */
+const KUBECTL_GET_MISS = { tool: 'kubectl_get', args: { namespace: 'default', name: 'web' }, vary: 'resourceType' };
 
 /** Scratch dir for generated policy files and audit databases, removed by cleanup(). */
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
@@ -74,7 +80,7 @@ export async function stopSharedBackends() {
 
 /** @typedef {{ name: string, transport: 'stdio'|'http', call: {tool:string,args:object,vary?:string}, note: string,
  *   callScale?: number, peer?: boolean,
- *   compare?: { against: string, p50?: number, cpu?: number, label: string }[], unavailable?: () => string|undefined,
+ *   compare?: { against: string, p50?: number, cpu?: number, info?: boolean, label: string }[], unavailable?: () => string|undefined,
  *   start: () => Promise<{ session: any, proxyPid?: number, backendPid?: number, stop: () => Promise<void> }> }} Scenario */
 
 /** @returns {Scenario[]} */
@@ -132,10 +138,27 @@ export function scenarios() {
       name: 'wrap-kubernetes-varied',
       transport: 'stdio',
       call: KUBECTL_GET_VARIED,
-      note: 'wrap --policy kubernetes, a distinct pod name per call (every decision evaluated: the cache-miss case)',
-      compare: [{ against: 'wrap-allow-k8s-varied', p50: 1.1, cpu: 1.15, label: 'issue 5, cache-miss case (distinct arguments per call): kubernetes pack vs allow-all' }],
+      note: 'wrap --policy kubernetes, a distinct pod name per call (a member the pack does not read: its decision is reused by the projected key)',
+      compare: [{ against: 'wrap-allow-k8s-varied', p50: 1.1, cpu: 1.15, label: 'issue 5, distinct pod name per call (not read by the pack): kubernetes pack vs allow-all' }],
       unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
       start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes-varied', { policy: kubernetesPolicyArgs() })),
+    },
+    {
+      name: 'wrap-allow-k8s-miss',
+      transport: 'stdio',
+      call: KUBECTL_GET_MISS,
+      note: 'wrap (allow-all) calling kubectl_get, a distinct resourceType per call: baseline of the true-miss case',
+      unavailable: needsWrap('--policy'),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-allow-k8s-miss')),
+    },
+    {
+      name: 'wrap-kubernetes-miss',
+      transport: 'stdio',
+      call: KUBECTL_GET_MISS,
+      note: 'wrap --policy kubernetes, a distinct resourceType per call (a member the pack reads: every decision evaluated, the true miss)',
+      compare: [{ against: 'wrap-allow-k8s-miss', info: true, label: 'issue 5, true miss (what the pack reads changes every call): kubernetes pack vs allow-all' }],
+      unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes-miss', { policy: kubernetesPolicyArgs() })),
     },
     {
       name: 'wrap-audit',
