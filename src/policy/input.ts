@@ -15,7 +15,18 @@ const clientDocs = new WeakMap<ClientIdentity, InputDocument>();
 const toolDocs = new WeakMap<ToolInfo, InputDocument>();
 const sessionDocs = new WeakMap<object, InputDocument>();
 
+// The last object of each kind and its document: consecutive requests mostly come from the same
+// session and client (and often call the same tool), found by one comparison instead of a WeakMap
+// lookup (a hash probe whose memory is usually cold between requests).
+let lastClient: ClientIdentity | undefined;
+let lastClientDoc: InputDocument | undefined;
+let lastTool: ToolInfo | undefined;
+let lastToolDoc: InputDocument | undefined;
+let lastSession: object | undefined;
+let lastSessionDoc: InputDocument | undefined;
+
 function clientDoc(client: ClientIdentity): InputDocument {
+  if (client === lastClient) return lastClientDoc!;
   let doc = clientDocs.get(client);
   if (doc === undefined) {
     doc = { id: client.id, name: client.name, auth: client.auth, roles: client.roles, claims: client.claims };
@@ -23,10 +34,13 @@ function clientDoc(client: ClientIdentity): InputDocument {
     if (client.credentialId !== undefined) doc.credential_id = client.credentialId;
     clientDocs.set(client, doc);
   }
+  lastClient = client;
+  lastClientDoc = doc;
   return doc;
 }
 
 function toolDoc(tool: ToolInfo): InputDocument {
+  if (tool === lastTool) return lastToolDoc!;
   let doc = toolDocs.get(tool);
   if (doc === undefined) {
     doc = { name: tool.name, backend_name: tool.backendName };
@@ -35,16 +49,21 @@ function toolDoc(tool: ToolInfo): InputDocument {
     doc.annotations = tool.annotations ?? {};
     toolDocs.set(tool, doc);
   }
+  lastTool = tool;
+  lastToolDoc = doc;
   return doc;
 }
 
 function sessionDoc(session: InterceptContext['session']): InputDocument {
+  if (session === lastSession) return lastSessionDoc!;
   let doc = sessionDocs.get(session);
   if (doc === undefined) {
     doc = { id: session.id, transport: session.transport };
     if (session.protocolVersion !== undefined) doc.protocol_version = session.protocolVersion;
     sessionDocs.set(session, doc);
   }
+  lastSession = session;
+  lastSessionDoc = doc;
   return doc;
 }
 

@@ -6,7 +6,7 @@
  * as plain JSON (sets as arrays). Builtin errors follow OPA (the expression is undefined);
  * conflicts and other evaluation errors throw with their location.
  */
-import { compilePolicy, RegoCompileError, RegoEvalError, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules } from './rego/index.js';
+import { compilePolicy, RegoCompileError, RegoEvalError, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
 import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
 
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
@@ -23,12 +23,17 @@ function guardEval<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof RegoEvalError) {
-      const loc = err.loc ? `${err.loc.file}:${err.loc.line}:${err.loc.col}` : undefined;
-      throw new PolicyEvalError(`${err.code}: ${err.detail}`, loc);
-    }
-    throw err;
+    throw evalError(err);
   }
+}
+
+/** what to throw for an error of evaluation: PolicyEvalError with its location for a RegoEvalError */
+function evalError(err: unknown): unknown {
+  if (err instanceof RegoEvalError) {
+    const loc = err.loc ? `${err.loc.file}:${err.loc.line}:${err.loc.col}` : undefined;
+    return new PolicyEvalError(`${err.code}: ${err.detail}`, loc);
+  }
+  return err;
 }
 
 class RegoPolicy implements CompiledPolicy {
@@ -45,7 +50,12 @@ class RegoPolicy implements CompiledPolicy {
   }
 
   evaluatePhase(phase: 'request' | 'response', input: Record<string, unknown>): DecisionValues {
-    const values = guardEval(() => this.phases[phase].eval(input));
+    let values: (Value | undefined)[];
+    try {
+      values = this.phases[phase].eval(input);
+    } catch (err) {
+      throw evalError(err);
+    }
     const names = PHASE_RULES[phase];
     const out: DecisionValues = {};
     for (let i = 0; i < names.length; i++) {

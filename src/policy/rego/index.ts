@@ -226,6 +226,10 @@ export class PreparedRules {
     this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx, stable }, undefined, policy.data);
   }
 
+  /** the base documents at the refs' paths, for the data document basesOf (looked up once per data) */
+  private bases: (Value | undefined)[] = [];
+  private basesOf: Value | undefined = undefined;
+
   /** the value of each rule for this input, in the order of the refs (undefined: undefined) */
   eval(input: unknown): (Value | undefined)[] {
     const ev = this.ev;
@@ -235,11 +239,20 @@ export class PreparedRules {
     ev.fresh();
     this.ctx.reset();
     carryOver(ev);
-    const out = new Array<Value | undefined>(this.nodes.length);
-    for (let i = 0; i < out.length; i++) {
-      const node = this.nodes[i];
-      const base = baseAt(data, this.paths[i]!);
-      out[i] = node === undefined ? base : guard(() => nodeValue(ev, node, base));
+    if (this.basesOf !== data) {
+      this.bases = this.paths.map((path) => baseAt(data, path));
+      this.basesOf = data;
+    }
+    const nodes = this.nodes;
+    const bases = this.bases;
+    const out = new Array<Value | undefined>(nodes.length);
+    try {
+      for (let i = 0; i < out.length; i++) {
+        const node = nodes[i];
+        out[i] = node === undefined ? bases[i] : nodeValue(ev, node, bases[i]);
+      }
+    } catch (e) {
+      throw stackOverflow(e);
     }
     return out;
   }
@@ -250,11 +263,14 @@ function guard<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new RegoEvalError('eval_internal_error', 'evaluation too deep (stack overflow)');
-    }
-    throw e;
+    throw stackOverflow(e);
   }
+}
+
+/** what to throw for an error caught in evaluation: a JS stack overflow becomes an evaluation error */
+function stackOverflow(e: unknown): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return new RegoEvalError('eval_internal_error', 'evaluation too deep (stack overflow)');
+  return e;
 }
 
 function baseAt(data: Value, path: string[]): Value | undefined {

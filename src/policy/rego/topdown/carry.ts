@@ -11,7 +11,7 @@
  * restored, not assumed.
  */
 import type { RuleNode } from '../compile/tree.js';
-import { objGet, isObject, type Value } from '../value/index.js';
+import { RObject, objGet, isObject, type Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
 import { currentMask, restampMask } from './effective.js';
 
@@ -31,6 +31,13 @@ export interface Carry {
 
 function rootValue(input: Value | undefined, name: string): unknown {
   return objGet(input as never, name);
+}
+
+/** rootValue of an object document (plain objects read directly: the roots are never __proto__ there) */
+function rootOf(input: Value, name: string): unknown {
+  if (input instanceof RObject || name === '__proto__') return objGet(input as never, name);
+  const v = (input as Record<string, unknown>)[name];
+  return typeof v === 'function' ? undefined : v;
 }
 
 function reset(c: Carry, ev: Evaluator, stable: readonly string[], input: Value): void {
@@ -75,7 +82,7 @@ export function carryOver(ev: Evaluator): void {
 function sameKeys(c: Carry, input: Value): boolean {
   const roots = c.roots;
   const keys = c.keys;
-  for (let i = 0; i < roots.length; i++) if (rootValue(input, roots[i]!) !== keys[i]) return false;
+  for (let i = 0; i < roots.length; i++) if (rootOf(input, roots[i]!) !== keys[i]) return false;
   return true;
 }
 

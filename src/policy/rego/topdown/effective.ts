@@ -16,7 +16,7 @@
  */
 import type { Expr, Term } from '../ast/types.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
-import { isObject, objGet, type Value } from '../value/index.js';
+import { RObject, isObject, objGet, type Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
 import { bodyRoots, inputRoots, termRoots } from './partial.js';
 import { clausesOf } from './steps.js';
@@ -127,14 +127,18 @@ export function hopeless(ev: Evaluator): number {
   if (stable === null || input === undefined || !isObject(input)) m = ~0;
   else {
     if (stable !== stableFor || stableNames !== names.length) {
-      stableBits = maskOf(stable.filter((r) => bits.has(r)));
+      const stableBits = maskOf(stable.filter((r) => bits.has(r)));
+      unstable = [];
+      for (let i = 0; i < names.length; i++) if ((stableBits & (1 << i)) === 0) unstable.push(i);
       stableFor = stable;
       stableNames = names.length;
     }
     // only roots that are not stable can rule keeping out
-    for (let i = 0; i < names.length; i++) {
-      if ((stableBits & (1 << i)) !== 0) continue;
-      const v = rootValue(input, names[i]!);
+    const plain = !(input instanceof RObject);
+    for (let j = 0; j < unstable.length; j++) {
+      const i = unstable[j]!;
+      const v = plain ? (input as Record<string, unknown>)[names[i]!] : rootValue(input, names[i]!);
+      // (an inherited member of Object.prototype is a function: not an object document, no bit)
       if (typeof v === 'object' && v !== null) m |= 1 << i;
     }
   }
@@ -145,8 +149,8 @@ export function hopeless(ev: Evaluator): number {
   return m;
 }
 
-/** the bits of the stable roots stableFor among the first stableNames names */
-let stableBits = 0;
+/** the indexes of the roots that are not stable (stableFor) among the first stableNames names */
+let unstable: number[] = [];
 let stableFor: readonly string[] | null = null;
 let stableNames = -1;
 

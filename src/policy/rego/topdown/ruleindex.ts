@@ -12,17 +12,18 @@ import { RSet, canonicalKey, isObject, objGet, type Value } from '../value/index
 
 export interface RuleIndex {
   path: string[];
+  /** rules by the string the path equals (no key to build per lookup) */
+  byString: Map<string, number[]>;
+  /** rules by the canonical key of any other value */
   byValue: Map<string, number[]>;
   rest: number[];
-  /** candidates per key, merged with rest (filled lazily) */
+  /** candidates per string, and per canonical key of other values, merged with rest (filled lazily) */
+  mergedString: Map<string, number[]>;
   merged: Map<string, number[]>;
 }
 
 const MIN_RULES = 4;
 
-function keyOf(v: Value): string {
-  return typeof v === 'string' ? 's' + v : canonicalKey(v);
-}
 
 function inputPath(t: Term): string | undefined {
   if (t.t !== 'ref' || t.head.t !== 'var' || t.head.slot !== SLOT_INPUT) return undefined;
@@ -103,6 +104,7 @@ export function buildIndex(rules: readonly CRule[]): RuleIndex | null {
   let bestCount = 0;
   for (const [p, c] of counts) if (c > bestCount) [best, bestCount] = [p, c];
   if (best === undefined || bestCount < 2) return null;
+  const byString = new Map<string, number[]>();
   const byValue = new Map<string, number[]>();
   const rest: number[] = [];
   perRule.forEach((m, i) => {
@@ -112,13 +114,14 @@ export function buildIndex(rules: readonly CRule[]): RuleIndex | null {
       return;
     }
     for (const v of vals) {
-      const k = keyOf(v);
-      const list = byValue.get(k);
-      if (list === undefined) byValue.set(k, [i]);
+      const map = typeof v === 'string' ? byString : byValue;
+      const k = typeof v === 'string' ? v : canonicalKey(v);
+      const list = map.get(k);
+      if (list === undefined) map.set(k, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
     }
   });
-  return { path: best.split('\u0000'), byValue, rest, merged: new Map() };
+  return { path: best.split('\u0000'), byString, byValue, rest, mergedString: new Map(), merged: new Map() };
 }
 
 const EMPTY: number[] = [];
@@ -134,11 +137,13 @@ export function candidates(ix: RuleIndex, input: Value | undefined): number[] {
     v = objGet(v, p);
   }
   if (v === undefined) return ix.rest;
-  const key = keyOf(v);
-  const hit = ix.byValue.get(key) ?? EMPTY;
+  const str = typeof v === 'string';
+  const key: string = str ? (v as string) : canonicalKey(v);
+  const hit = (str ? ix.byString : ix.byValue).get(key) ?? EMPTY;
   if (hit.length === 0) return ix.rest;
   if (ix.rest.length === 0) return hit;
-  const cached = ix.merged.get(key);
+  const merged = str ? ix.mergedString : ix.merged;
+  const cached = merged.get(key);
   if (cached !== undefined) return cached;
   const out: number[] = [];
   let i = 0;
@@ -147,6 +152,6 @@ export function candidates(ix: RuleIndex, input: Value | undefined): number[] {
     if (j >= ix.rest.length || (i < hit.length && hit[i]! < ix.rest[j]!)) out.push(hit[i++]!);
     else out.push(ix.rest[j++]!);
   }
-  ix.merged.set(key, out);
+  merged.set(key, out);
   return out;
 }

@@ -11,6 +11,8 @@ import { keepPartial, NOT_SET, partialEntry, partialValue } from './partial.js';
 import { GUARD_FAILS, GUARD_PASSES, GUARD_UNKNOWN, guardCheck, guardOf } from './guard.js';
 import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickClause } from './steps.js';
 import { record } from './carry.js';
+import { clauseRun } from './clauses.js';
+import { insertPath } from './objects.js';
 import { clauseMask, defaultDeps, effectiveValue, hopeless, keepEffective, NOT_KEPT as NOT_EFFECTIVE, rootBit, setMask, setsMask, staticMask, triedMask } from './effective.js';
 
 /** the effective roots (effective.ts) of the last node, rule or index evaluated: read right after the call that set it */
@@ -60,7 +62,7 @@ function frameFor(r: CRule): Frame {
   return r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
 }
 
-function conflict(node: RuleNode, loc: Loc, fn: boolean): RegoEvalError {
+export function conflict(node: RuleNode, loc: Loc, fn: boolean): RegoEvalError {
   return new RegoEvalError(
     'eval_conflict_error',
     fn ? `function ${node.name} produced conflicting values for the same inputs` : `rule ${node.name} produced conflicting values`,
@@ -206,14 +208,21 @@ function completeRule(ev: Evaluator, node: RuleNode, r: CRule, prior: Value | un
   if (from > r.elses.length) return prior;
   const f = frameFor(r);
   const clauses = clausesOf(r);
+  const noWith = ev.st.shadow === null && ev.st.mocks === null;
   for (let c = from; c < clauses.length; c++) {
     const cl = clauses[c]!;
     // a body whose guard passed goes on from its second expression (the first is the guard's test)
-    const i = runSteps(ev, cl.steps, c === 0 && check === GUARD_PASSES ? 1 : 0, f);
-    if (i < 0) continue;
-    const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
-    const out = v !== GENERAL ? v : completeGeneral(ev, node, r, cl, i, f, prior);
-    if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
+    const start = c === 0 && check === GUARD_PASSES ? 1 : 0;
+    const run = noWith ? clauseRun(cl, start, false) : null;
+    let out: Value | undefined | typeof NOT_FOUND;
+    if (run !== null) out = run(ev, f, null);
+    else {
+      const i = runSteps(ev, cl.steps, start, f);
+      if (i < 0) continue;
+      const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
+      out = v !== GENERAL ? v : completeGeneral(ev, node, r, cl, i, f, prior);
+      if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
+    }
     if (out === undefined || out === NOT_FOUND) continue;
     if (prior !== undefined && out !== prior && !equal(prior, out)) throw conflict(node, r.loc, false);
     lastTried = c;
@@ -245,6 +254,7 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   const outer = ev.rule;
   const rules = select(ev, node.sets);
   let mask = lastMask;
+  const noWith = ev.st.shadow === null && ev.st.mocks === null;
   try {
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
@@ -254,7 +264,13 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
       ev.rule = r;
       const f = frameFor(r);
       const cl = clausesOf(r)[0]!;
-      const i = runSteps(ev, cl.steps, check === GUARD_PASSES ? 1 : 0, f);
+      const start = check === GUARD_PASSES ? 1 : 0;
+      const run = noWith ? clauseRun(cl, start, true) : null;
+      if (run !== null) {
+        run(ev, f, out);
+        continue;
+      }
+      const i = runSteps(ev, cl.steps, start, f);
       if (i < 0) continue;
       const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
       if (v === GENERAL) setGeneral(ev, cl, i, f, out);
@@ -314,50 +330,6 @@ function evalClausesKeyedIn(ev: Evaluator, r: CRule, f: Frame, emit: (keys: Valu
     if (found || stop) return stop;
   }
   return false;
-}
-
-function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule, multi: boolean, owned: WeakSet<object>): void {
-  let o = out;
-  for (let j = 0; j < keys.length - 1; j++) {
-    let c = o.get(keys[j]!);
-    if (c === undefined) {
-      c = new RObject();
-      owned.add(c);
-      o.set(keys[j]!, c);
-    } else if (!(c instanceof RObject)) throw conflict(node, r.loc, false);
-    else if (!owned.has(c)) {
-      // a value produced by a rule (maybe a shared constant): copy before adding to it
-      const copy = new RObject();
-      for (const k of c.keys()) copy.set(k, c.get(k)!);
-      owned.add(copy);
-      o.set(keys[j]!, copy);
-      c = copy;
-    }
-    o = c;
-  }
-  const last = keys[keys.length - 1]!;
-  const old = o.get(last);
-  if (multi) {
-    if (old === undefined) {
-      const s = RSet.of(v);
-      owned.add(s);
-      o.set(last, s);
-    } else if (old instanceof RSet) {
-      if (owned.has(old)) old.add(v);
-      else {
-        const s = RSet.of(...old.values(), v);
-        owned.add(s);
-        o.set(last, s);
-      }
-    }
-    else throw conflict(node, r.loc, false);
-    return;
-  }
-  if (old !== undefined && !equal(old, v)) {
-    if (keys.length === 1) throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', r.loc);
-    throw conflict(node, r.loc, false);
-  }
-  o.set(last, v);
 }
 
 /** calls a user function with argument values */

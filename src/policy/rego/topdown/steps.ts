@@ -106,6 +106,8 @@ export interface QuickClause {
   fast: Fast;
   /** what the clause reads (topdown/effective.ts), made on first use */
   deps: unknown;
+  /** the clause compiled from its first or second expression, for complete or set rules (topdown/clauses.ts), made on first use */
+  runs: unknown;
 }
 
 /** the clauses of a rule compiled for direct evaluation (made once per rule) */
@@ -114,7 +116,7 @@ export function clausesOf(r: CRule): QuickClause[] {
   if (q === undefined) {
     q = [r, ...r.elses].map((cl) => {
       const value = r.kind === 'set' ? r.keyPath[0]! : cl.value;
-      return { steps: stepsOf(cl.body), body: cl.body, value, fast: fastOf(value), deps: undefined };
+      return { steps: stepsOf(cl.body), body: cl.body, value, fast: fastOf(value), deps: undefined, runs: undefined };
     });
     r.quick = q;
   }
