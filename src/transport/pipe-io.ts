@@ -8,11 +8,14 @@
  * full pipe did not take (written through the stream, which waits for room; later writes queue
  * behind them there until it is empty, so bytes never overtake each other).
  *
- * Reads: the pipe handle's read callback (the `onread` a net.Socket gives its handle, which Node
- * calls with an ArrayBuffer holding exactly the bytes read) hands chunks straight to the consumer.
- * This is not a documented interface, so it is taken only when the first read proves it behaves as
- * described (the handle's byte counter advanced by the chunk's length); otherwise the socket's own
- * callback is put back and the chunk, and all later ones, come as 'data' events as usual.
+ * Reads: the pipe handle reads into buffers of ours (its `useUserBuffer`, what a socket's documented
+ * `onread: { buffer, callback }` option uses: each read lands in the buffer the read callback
+ * returned last), consecutive regions of a slab, so that no read allocates (Node's own reads each
+ * allocate 64 KiB, shrink it to the bytes read and wrap it in a new ArrayBuffer), and a chunk stays
+ * valid as long as it is referenced (regions are never reused; a slab is dropped by the garbage
+ * collector once no chunk refers to it). How many bytes a read brought is the advance of the
+ * handle's byte counter. A read that brought none (the end of the input, an error) goes to the
+ * socket's own callback, which ends or destroys the stream as usual.
  *
  * Writes: fs.writeSync on the pipe's descriptor (non-blocking: libuv opened it so), one system call
  * and nothing left behind. A pipe that is full takes part or none (EAGAIN): the rest goes to the stream.
@@ -22,11 +25,18 @@ import type { Readable, Writable } from 'node:stream';
 
 /** The parts of a libuv pipe handle (node's Pipe, a socket's `_handle`) used here. */
 interface PipeHandle {
-  onread: ((this: PipeHandle, buffer: ArrayBuffer | undefined) => unknown) | undefined;
+  onread: ((this: PipeHandle, arg: unknown) => unknown) | undefined;
+  useUserBuffer?: (buffer: Uint8Array) => void;
+  readStop?: () => number;
+  reading?: boolean;
   readonly bytesRead?: number;
   readonly fd?: number;
   constructor: { name: string };
 }
+
+/** Bytes of one slab, and the least room left in it for a read (else the next read starts a new slab). */
+const SLAB_BYTES = 256 * 1024;
+const MIN_READ_BYTES = 64 * 1024;
 
 function pipeHandleOf(stream: Readable | Writable): PipeHandle | undefined {
   const handle = (stream as { _handle?: PipeHandle | null })._handle;
@@ -34,37 +44,46 @@ function pipeHandleOf(stream: Readable | Writable): PipeHandle | undefined {
 }
 
 /**
- * Delivers what `input` (a socket on a pipe) reads to `onChunk`, instead of through its 'data'
- * events (which the caller keeps listening to: chunks come there before the first read and
- * whenever this way is not taken). Returns a function that gives the reads back to the socket,
- * or undefined when `input` is not a socket on a pipe.
+ * Delivers what `input` (a socket on a pipe) reads to `onChunk` (synchronously, chunk by chunk, in
+ * order), instead of through its 'data' events (which the caller may keep listening to: chunks the
+ * stream read before come there). Returns a function that gives the chunks back to the stream
+ * (they come as 'data' events again), or undefined when `input` is not a socket on a pipe (the
+ * stream's events are then all there is).
  */
 export function readPipeDirectly(input: Readable, onChunk: (chunk: Buffer) => void): (() => void) | undefined {
   const handle = pipeHandleOf(input);
   const socketOnRead = handle?.onread;
-  if (handle === undefined || typeof socketOnRead !== 'function' || typeof handle.bytesRead !== 'number') return undefined;
-  let provenAt = -1; // the handle's byte count before the first read, until that read proves the callback's form
-  let released = false;
-  const release = (): void => {
-    released = true;
-    if (handle.onread === onread) handle.onread = socketOnRead;
-  };
-  function onread(this: PipeHandle, buffer: ArrayBuffer | undefined): unknown {
-    // The end of the input, a read error: the socket handles them (its 'end', 'error' and 'close').
-    if (buffer === undefined || released) return socketOnRead!.call(this, buffer);
-    if (provenAt !== -2) {
-      if (!(buffer instanceof ArrayBuffer) || handle!.bytesRead! - provenAt !== buffer.byteLength) {
-        release();
-        return socketOnRead!.call(this, buffer);
-      }
-      provenAt = -2;
-    }
-    onChunk(Buffer.from(buffer));
+  if (handle === undefined || typeof socketOnRead !== 'function' || typeof handle.useUserBuffer !== 'function' || typeof handle.bytesRead !== 'number') {
     return undefined;
   }
-  provenAt = handle.bytesRead;
+  let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  let at = 0;
+  let counted = handle.bytesRead;
+  let released = false;
+  function onread(this: PipeHandle, arg: unknown): unknown {
+    const total = this.bytesRead!;
+    const n = total - counted;
+    counted = total;
+    if (n <= 0) return socketOnRead!.call(this, arg);
+    const chunk = Buffer.from(slab.buffer, slab.byteOffset + at, n);
+    at += n;
+    if (slab.length - at < MIN_READ_BYTES) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      at = 0;
+    }
+    if (!released) onChunk(chunk);
+    else if (!input.push(chunk)) {
+      // As the socket does when its buffer is full.
+      this.reading = false;
+      this.readStop!();
+    }
+    return new Uint8Array(slab.buffer, slab.byteOffset + at, slab.length - at);
+  }
   handle.onread = onread;
-  return release;
+  handle.useUserBuffer(slab);
+  return () => {
+    released = true;
+  };
 }
 
 /** The descriptor of `output` when it is a socket on a pipe (written with writeToPipe), else -1. */
