@@ -235,7 +235,12 @@ describe('audit store', () => {
     const copy = `${tmp.dir}/copy`;
     mkdirSync(copy);
     for (const n of readdirSync(tmp.dir)) {
-      if (n.startsWith('audit.db')) copyFileSync(`${tmp.dir}/${n}`, `${copy}/${n.replace(`journal-${process.pid}-`, `journal-${deadPid}-`)}`);
+      if (n.startsWith('audit.db') && n !== 'audit.db.journal') copyFileSync(`${tmp.dir}/${n}`, `${copy}/${n}`);
+    }
+    // The journal goes where an earlier version kept it, beside the database: it is imported all the
+    // same (the kill tests import journals from their own directory, audit.db.journal/).
+    for (const n of readdirSync(`${tmp.dir}/audit.db.journal`)) {
+      copyFileSync(`${tmp.dir}/audit.db.journal/${n}`, `${copy}/audit.db.journal-${n.replace(`${process.pid}-`, `${deadPid}-`)}`);
     }
     expect(listJournals(`${copy}/audit.db`).map((j) => j.pid)).toEqual([Number(deadPid)]);
     const copyDb = new Database(`${copy}/audit.db`);

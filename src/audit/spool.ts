@@ -1,12 +1,14 @@
 /**
- * The audit journal: append-only files beside the database, one per writing process (rotated into
- * numbered segments), one line per record appended with a single write() before record() returns.
- * The kernel keeps that write even if the process is killed with SIGKILL, so an answered call is
- * never lost; the writer thread moves lines into SQLite and committed segments are deleted. A
- * journal left by a process that is gone is imported by the next process that opens the database.
+ * The audit journal: append-only files in a directory beside the database (`<db>.journal/`), one
+ * per writing process (rotated into numbered segments), one line per record appended with a single
+ * write() before record() returns. The kernel keeps that write even if the process is killed with
+ * SIGKILL, so an answered call is never lost; the writer thread moves lines into SQLite and
+ * committed segments are deleted. A journal left by a process that is gone is imported by the next
+ * process that opens the database. The segments live in their own directory so that a watch on the
+ * database's directory (say the policy's, when both share one) is not woken by every call's write.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Segments are rotated once they pass this size, then deleted when all their lines are committed. */
@@ -20,21 +22,21 @@ export interface JournalFiles {
   files: string[];
 }
 
-function journalPrefix(dbPath: string): string {
-  return `${basename(dbPath)}.journal-`;
+/** The directory of a database's journals: segment `<pid>-<random>-<n>` of each writing process. */
+export function journalDir(dbPath: string): string {
+  return `${dbPath}.journal`;
 }
 
-/** The journals beside a database, grouped by writer. */
-export function listJournals(dbPath: string): JournalFiles[] {
-  const dir = dirname(dbPath);
-  const prefix = journalPrefix(dbPath);
+type Segments = Map<string, { pid: number; segments: Array<[number, string]> }>;
+
+/** Adds the segments among `dir`'s entries named `<prefix><pid>-<random>-<n>` to `byId`. */
+function collectSegments(dir: string, prefix: string, byId: Segments): void {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return [];
+    return;
   }
-  const byId = new Map<string, { pid: number; segments: Array<[number, string]> }>();
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)-([0-9a-f]+)-(\d+)$/.exec(name.slice(prefix.length));
@@ -44,6 +46,16 @@ export function listJournals(dbPath: string): JournalFiles[] {
     entry.segments.push([Number(m[3]), join(dir, name)]);
     byId.set(id, entry);
   }
+}
+
+/**
+ * The journals of a database, grouped by writer: those in its journal directory, and those an
+ * earlier version left beside it (`<db>.journal-<pid>-<random>-<n>`), which are imported alike.
+ */
+export function listJournals(dbPath: string): JournalFiles[] {
+  const byId: Segments = new Map();
+  collectSegments(dirname(dbPath), `${basename(dbPath)}.journal-`, byId);
+  collectSegments(journalDir(dbPath), '', byId);
   return [...byId.entries()].map(([id, e]) => ({ id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) }));
 }
 
@@ -88,12 +100,17 @@ export class Spool {
   /** The active segment may end in a partial line (a failed write could not be cut off). */
   private torn = false;
 
-  constructor(private readonly dbPath: string) {
+  private readonly dir: string;
+
+  constructor(dbPath: string) {
+    this.dir = journalDir(dbPath);
+    // Owner-only, as the database: the journal holds what the rows will.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.active = this.openSegment();
   }
 
   private openSegment(): Segment {
-    const file = join(dirname(this.dbPath), `${journalPrefix(this.dbPath)}${this.id}-${this.nextNumber++}`);
+    const file = join(this.dir, `${this.id}-${this.nextNumber++}`);
     this.fd = openSync(file, 'a', 0o600);
     this.activeBytes = 0;
     return { file, lastSeq: 0 };

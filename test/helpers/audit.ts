@@ -1,6 +1,6 @@
 /** Helpers for the audit tests: temp databases, sample records, the built CLI and raw file bytes. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditSchema, type AuditConfig } from '../../src/config/audit.js';
@@ -58,14 +58,17 @@ export function runCli(args: string[], options: { cwd?: string } = {}): Promise<
   });
 }
 
-/** Raw bytes of the database and every file beside it that belongs to it (-wal, -shm, journal). */
+/** Raw bytes of the database and every file of it (-wal, -shm, the journal segments in <db>.journal/, older journals beside it). */
 export function databaseBytes(dbPath: string): Buffer {
   const dir = resolve(dbPath, '..');
   const base = dbPath.slice(dir.length + 1);
-  const parts = readdirSync(dir)
-    .filter((n) => n.startsWith(base))
-    .map((n) => join(dir, n))
-    .filter((p) => existsSync(p))
-    .map((p) => readFileSync(p));
+  const files = (d: string, names: string[]): string[] =>
+    names.flatMap((n) => {
+      const p = join(d, n);
+      const stat = statSync(p, { throwIfNoEntry: false });
+      if (stat === undefined) return [];
+      return stat.isDirectory() ? files(p, readdirSync(p)) : [p];
+    });
+  const parts = files(dir, readdirSync(dir).filter((n) => n.startsWith(base))).flatMap((p) => (existsSync(p) ? [readFileSync(p)] : []));
   return Buffer.concat(parts);
 }
