@@ -6,7 +6,7 @@
  * as plain JSON (sets as arrays). Builtin errors follow OPA (the expression is undefined);
  * conflicts and other evaluation errors throw with their location.
  */
-import { compilePolicy, RegoCompileError, RegoEvalError, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
+import { compilePolicy, RegoCompileError, RegoEvalError, RSet, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
 import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
 
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
@@ -36,6 +36,13 @@ function evalError(err: unknown): unknown {
   return err;
 }
 
+const NO_MEMBERS: readonly unknown[] = Object.freeze([]);
+
+/** toJSON, with one shared array for the commonest value of deny and redact: an empty set */
+function valueJSON(v: Value): unknown {
+  return v instanceof RSet && v.size === 0 ? NO_MEMBERS : toJSON(v);
+}
+
 class RegoPolicy implements CompiledPolicy {
   private readonly prepared = new Map<string, PreparedRule | null>();
   /** each phase's decision rules, evaluated together in one query (rules they share run once) */
@@ -56,13 +63,11 @@ class RegoPolicy implements CompiledPolicy {
     } catch (err) {
       throw evalError(err);
     }
-    const names = PHASE_RULES[phase];
-    const out: DecisionValues = {};
-    for (let i = 0; i < names.length; i++) {
-      const v = values[i];
-      if (v !== undefined) out[names[i]!] = toJSON(v);
-    }
-    return out;
+    // one object shape per phase (PHASE_RULES order); an undefined rule is an undefined member
+    const first = values[0];
+    const second = values[1];
+    if (phase === 'request') return { allow: first === undefined ? undefined : toJSON(first), deny: second === undefined ? undefined : valueJSON(second) };
+    return { deny: first === undefined ? undefined : valueJSON(first), redact: second === undefined ? undefined : valueJSON(second) };
   }
 
   private run(prepared: PreparedRule, input: Record<string, unknown>): unknown {

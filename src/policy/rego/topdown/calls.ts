@@ -23,7 +23,7 @@ export function invoke(ev: Evaluator, target: CallTarget, vals: Value[], t: Call
       if ('value' in m) return k(m.value);
       // inside a replacement no replacement applies: it calls the originals (as OPA does)
       const saved = ev.st;
-      ev.st = { ...saved, mocks: null, gen: nextGen() };
+      ev.st = { ...saved, mocks: null, gen: nextGen(), carryGen: -1 };
       let r: Value | undefined;
       try {
         r = callTarget(ev, m.fn, vals, t);

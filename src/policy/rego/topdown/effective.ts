@@ -88,25 +88,17 @@ export function setMask(ev: Evaluator, node: RuleNode, mask: number): void {
   e.mask = mask;
 }
 
-/** the node's effective roots as last set (carry.ts keeps them with its value) */
-export function currentMask(node: RuleNode): number {
+/** a carried node's effective roots (just set) belong to the carry epoch `gen` (carry.ts) */
+export function stampMask(node: RuleNode, gen: number): void {
   const e = node.effective as Eff | undefined;
-  return e === undefined ? UNKNOWN : e.mask;
-}
-
-/** a carried node's effective roots for the query of generation gen (carry.ts) */
-export function restampMask(node: RuleNode, gen: number, mask: number): void {
-  const e = node.effective as Eff | undefined;
-  if (e !== undefined) {
-    e.gen = gen;
-    e.mask = mask;
-  }
+  if (e !== undefined) e.gen = gen;
 }
 
 /** the effective roots of a node read by a clause: this query's when evaluated, else all its roots */
 function nodeMask(ev: Evaluator, node: RuleNode): number {
   const e = effOf(ev, node);
-  return e.gen === ev.st.gen && node.cacheGen === ev.st.gen ? e.mask : e.staticMask;
+  const st = ev.st;
+  return (e.gen === st.gen || e.gen === st.carryGen) && (node.cacheGen === st.gen || node.cacheGen === st.carryGen) ? e.mask : e.staticMask;
 }
 
 /**

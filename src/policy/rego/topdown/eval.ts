@@ -30,7 +30,7 @@ export class Evaluator {
     input: Value | undefined,
     data: Value,
   ) {
-    this.st = { input, data, shadow: null, gen: nextGen(), mocks: null };
+    this.st = { input, data, shadow: null, gen: nextGen(), carryGen: -1, mocks: null };
     this.stable = opts.stable !== undefined && opts.stable.length > 0 ? opts.stable : null;
   }
 

@@ -111,7 +111,7 @@ export function guardCheck(ev: Evaluator, g: Guard): number {
   let v: Value | undefined;
   const node = g.node;
   if (node === null) v = st.input;
-  else if (node.cacheGen === st.gen) {
+  else if (node.cacheGen === st.gen || node.cacheGen === st.carryGen) {
     const c = node.cacheVal;
     v = c === UNDEF ? undefined : (c as Value);
   } else v = nodeRuleValue(ev, node);

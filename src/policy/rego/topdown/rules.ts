@@ -86,7 +86,7 @@ let depth = 0;
 /** value of the rules defined at node (cached per query; input-free nodes, and nodes reading only
  * stable input roots, across queries) */
 export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
-  if (node.cacheGen === ev.st.gen) {
+  if (node.cacheGen === ev.st.gen || node.cacheGen === ev.st.carryGen) {
     const c = node.cacheVal;
     return c === UNDEF ? undefined : (c as Value);
   }

@@ -197,7 +197,7 @@ function compileRef(t: RefTerm, x: Fast): ValFn {
       head = (ev) => {
         // a rule value this query already computed (ready() ensured no `with data` is in force)
         if (plain) {
-          if (leaf.cacheGen !== ev.st.gen) return nodeRuleValue(ev, leaf);
+          if (leaf.cacheGen !== ev.st.gen && leaf.cacheGen !== ev.st.carryGen) return nodeRuleValue(ev, leaf);
           const c = leaf.cacheVal;
           return c === UNDEF ? undefined : (c as Value);
         }

@@ -19,6 +19,12 @@ export interface EvalState {
   /** cache generation: rule node values cached under another generation are stale (new per query
    * and per `with` scope; see RuleNode.cacheGen) */
   gen: number;
+  /**
+   * the generation of the rule values carried over from earlier queries (topdown/carry.ts): a node
+   * whose cacheGen is this one holds a value valid in this query too; -1 when none (and in every
+   * `with` scope)
+   */
+  carryGen: number;
   /** function/builtin replacements from `with` (by target name) */
   mocks: Map<string, Mock> | null;
 }

@@ -22,7 +22,7 @@ export function upsert(doc: Value | undefined, path: readonly string[], v: Value
 
 export function evalWith(ev: Evaluator, e: Expr, f: Frame, k: K, inner?: () => boolean): boolean {
   const saved = ev.st;
-  const next: EvalState = { ...saved, gen: nextGen() };
+  const next: EvalState = { ...saved, gen: nextGen(), carryGen: -1 };
   const ok = applyWiths(ev, e.withs, 0, f, next, () => {
     ev.st = next;
     try {
