@@ -56,7 +56,7 @@ export function readPipeDirectly(input: Readable, onChunk: (chunk: Buffer) => vo
   if (handle === undefined || typeof socketOnRead !== 'function' || typeof handle.useUserBuffer !== 'function' || typeof handle.bytesRead !== 'number') {
     return undefined;
   }
-  let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  let slab = new ArrayBuffer(SLAB_BYTES);
   let at = 0;
   let counted = handle.bytesRead;
   let released = false;
@@ -65,10 +65,10 @@ export function readPipeDirectly(input: Readable, onChunk: (chunk: Buffer) => vo
     const n = total - counted;
     counted = total;
     if (n <= 0) return socketOnRead!.call(this, arg);
-    const chunk = Buffer.from(slab.buffer, slab.byteOffset + at, n);
+    const chunk = Buffer.from(slab, at, n);
     at += n;
-    if (slab.length - at < MIN_READ_BYTES) {
-      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    if (SLAB_BYTES - at < MIN_READ_BYTES) {
+      slab = new ArrayBuffer(SLAB_BYTES);
       at = 0;
     }
     if (!released) onChunk(chunk);
@@ -77,10 +77,10 @@ export function readPipeDirectly(input: Readable, onChunk: (chunk: Buffer) => vo
       this.reading = false;
       this.readStop!();
     }
-    return new Uint8Array(slab.buffer, slab.byteOffset + at, slab.length - at);
+    return new Uint8Array(slab, at, SLAB_BYTES - at);
   }
   handle.onread = onread;
-  handle.useUserBuffer(slab);
+  handle.useUserBuffer(new Uint8Array(slab));
   return () => {
     released = true;
   };
