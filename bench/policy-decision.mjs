@@ -95,7 +95,7 @@ async function reusedLookupMicros(n, footprint) {
   const table = new m.DecisionTable(256);
   const lookup = () => {
     if (m.compactToolCallIdAt(line, 0, line.length) < 0) throw new Error('not a compact tools/call');
-    if (!m.distinctKeysToolCall(line, 0, line.length, m.idSpan.params, m.idSpan.before)) throw new Error('not proven');
+    if (!m.distinctKeysToolCall(line, 0, line.length, m.idSpan.params, m.idSpan.before, footprint !== undefined)) throw new Error('not proven');
     let key = line;
     let from = m.idSpan.params - 1;
     let to = m.distinctSpan.paramsEnd;

@@ -16,7 +16,7 @@ import { projected, projectedKey } from '../src/proxy/projected-key.js';
 function scan(line: string): Buffer | undefined {
   const buf = Buffer.from(line);
   if (compactToolCallIdAt(buf, 0, buf.length) < 0) return undefined;
-  return distinctKeysToolCall(buf, 0, buf.length, idSpan.params, idSpan.before) ? buf : undefined;
+  return distinctKeysToolCall(buf, 0, buf.length, idSpan.params, idSpan.before, true) ? buf : undefined;
 }
 
 function spansOf(buf: Buffer, spans: typeof paramSpans, count: number): Record<string, unknown> {

@@ -48,8 +48,21 @@ export const memberSpans = {
   arguments: -1,
   overflow: false,
 };
-export const paramSpans = { nameStart: new Int32Array(MAX_SPANS), nameEnd: new Int32Array(MAX_SPANS), valueStart: new Int32Array(MAX_SPANS), valueEnd: new Int32Array(MAX_SPANS) };
-export const argSpans = { nameStart: new Int32Array(MAX_SPANS), nameEnd: new Int32Array(MAX_SPANS), valueStart: new Int32Array(MAX_SPANS), valueEnd: new Int32Array(MAX_SPANS) };
+const pNameStart = new Int32Array(MAX_SPANS);
+const pNameEnd = new Int32Array(MAX_SPANS);
+const pValueStart = new Int32Array(MAX_SPANS);
+const pValueEnd = new Int32Array(MAX_SPANS);
+const aNameStart = new Int32Array(MAX_SPANS);
+const aNameEnd = new Int32Array(MAX_SPANS);
+const aValueStart = new Int32Array(MAX_SPANS);
+const aValueEnd = new Int32Array(MAX_SPANS);
+export const paramSpans = { nameStart: pNameStart, nameEnd: pNameEnd, valueStart: pValueStart, valueEnd: pValueEnd };
+export const argSpans = { nameStart: aNameStart, nameEnd: aNameEnd, valueStart: aValueStart, valueEnd: aValueEnd };
+/** the scan's own counts (published in memberSpans when it ends) */
+let pCount = 0;
+let aCount = 0;
+let argsIndex = -1;
+let overflow = false;
 
 /** whether the scan records member spans (a tools/call scanned from inside its params), and whether params.arguments' object is open */
 let recording = false;
@@ -167,19 +180,23 @@ export function hasDistinctKeys(b: Uint8Array, start: number, end: number): bool
  * written compactly (what compactToolCallIdAt recognized): the scan starts just inside params. On
  * success distinctSpan.paramsEnd is where the params object ends.
  */
-export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, from: number, seen: number): boolean {
+export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, from: number, seen: number, record = false): boolean {
   kinds[1] = OBJECT;
   kinds[2] = OBJECT;
   keyBase[1] = 0;
   keyBase[2] = 0;
-  recording = true;
+  recording = record;
   argsOpen = false;
-  memberSpans.paramsCount = 0;
-  memberSpans.argsCount = 0;
-  memberSpans.arguments = -1;
-  memberSpans.overflow = false;
+  pCount = 0;
+  aCount = 0;
+  argsIndex = -1;
+  overflow = !record; // nothing recorded: the spans must not be used
   const paramsEnd = scan(b, start, end, from, 2, seen | MEMBER.params, FIRST_KEY, 0);
   recording = false;
+  memberSpans.paramsCount = pCount;
+  memberSpans.argsCount = aCount;
+  memberSpans.arguments = argsIndex;
+  memberSpans.overflow = overflow;
   if (paramsEnd < 0) return false;
   distinctSpan.paramsEnd = paramsEnd;
   distinctSpan.ascii = !nonAscii;
@@ -203,7 +220,7 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
     if (i >= n) return -1;
     const c = b[i]!;
     if (expect === VALUE || expect === FIRST_ITEM) {
-      if (recording && expect === VALUE) valueStarts(depth, i, c);
+      if (recording && expect === VALUE && depth <= 3) valueStarts(depth, i, c);
       if (expect === FIRST_ITEM && c === 0x5d) {
         i++;
         if (--depth === 0) break;
@@ -253,7 +270,7 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
         seen |= bit;
       }
       if (seenName(b, s, e, keyBase[depth]!, keys) || keys === MAX_KEYS) return -1;
-      if (recording) nameRead(b, depth, s, e);
+      if (recording && depth <= 3) nameRead(b, depth, s, e);
       keyStart[keys] = s;
       keyEnd[keys] = e;
       keys++;
@@ -263,7 +280,7 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       expect = VALUE;
     } else {
       const kind = kinds[depth];
-      if (recording) valueEnds(depth, tokenEnd);
+      if (recording && depth <= 3) valueEnds(depth, tokenEnd);
       i++;
       if (c === 0x2c) expect = kind === OBJECT ? KEY : VALUE;
       else if ((c === 0x7d && kind === OBJECT) || (c === 0x5d && kind === ARRAY)) {
@@ -288,45 +305,40 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
 /** A member name b[s, e) was read at this depth: recorded when it is one of params' or of params.arguments'. */
 function nameRead(b: Uint8Array, depth: number, s: number, e: number): void {
   if (depth === 2) {
-    const k = memberSpans.paramsCount;
+    const k = pCount;
     if (k === MAX_SPANS) {
-      memberSpans.overflow = true;
+      overflow = true;
       return;
     }
-    paramSpans.nameStart[k] = s;
-    paramSpans.nameEnd[k] = e;
-    paramSpans.valueStart[k] = -1;
-    paramSpans.valueEnd[k] = -1;
-    memberSpans.paramsCount = k + 1;
-    if (e - s === 9 && startsWith(b, s, e, 'arguments')) memberSpans.arguments = k;
+    pNameStart[k] = s;
+    pNameEnd[k] = e;
+    pCount = k + 1;
+    if (e - s === 9 && startsWith(b, s, e, 'arguments')) argsIndex = k;
   } else if (depth === 3 && argsOpen) {
-    const k = memberSpans.argsCount;
+    const k = aCount;
     if (k === MAX_SPANS) {
-      memberSpans.overflow = true;
+      overflow = true;
       return;
     }
-    argSpans.nameStart[k] = s;
-    argSpans.nameEnd[k] = e;
-    argSpans.valueStart[k] = -1;
-    argSpans.valueEnd[k] = -1;
-    memberSpans.argsCount = k + 1;
+    aNameStart[k] = s;
+    aNameEnd[k] = e;
+    aCount = k + 1;
   }
 }
 
 /** A value starts at i (its first byte c) at this depth: the value of the member just named, when recorded. */
 function valueStarts(depth: number, i: number, c: number): void {
-  if (memberSpans.overflow) return;
   if (depth === 2) {
-    const k = memberSpans.paramsCount - 1;
-    paramSpans.valueStart[k] = i;
+    const k = pCount - 1; // a name came before (on overflow, the last slot is overwritten: unused then)
+    pValueStart[k] = i;
     // params.arguments written as an object: its members are recorded too
-    if (k === memberSpans.arguments && c === 0x7b) argsOpen = true;
-  } else if (depth === 3 && argsOpen && kinds[3] === OBJECT) argSpans.valueStart[memberSpans.argsCount - 1] = i;
+    if (k === argsIndex && c === 0x7b) argsOpen = true;
+  } else if (depth === 3 && argsOpen && kinds[3] === OBJECT && aCount > 0) aValueStart[aCount - 1] = i;
 }
 
 /** A `,` or closing bracket at this depth after a value that ended at `end`. */
 function valueEnds(depth: number, end: number): void {
-  if (memberSpans.overflow) return;
-  if (depth === 2) paramSpans.valueEnd[memberSpans.paramsCount - 1] = end;
-  else if (depth === 3 && argsOpen) argSpans.valueEnd[memberSpans.argsCount - 1] = end;
+  if (depth === 2) {
+    if (pCount > 0) pValueEnd[pCount - 1] = end;
+  } else if (depth === 3 && argsOpen && aCount > 0) aValueEnd[aCount - 1] = end;
 }

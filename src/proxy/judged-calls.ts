@@ -65,12 +65,14 @@ export class JudgedCalls {
     const idEnd = idSpan.end;
     // params: the object from its `{` (just before idSpan.params) to paramsEnd
     const from = idSpan.params - 1;
-    if (!distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before)) return false;
+    const decider = s.shared.decider;
+    const epoch = decider.pureDecisionEpoch;
+    const footprint = epoch === undefined ? undefined : decider.pureDecisionFootprint;
+    // member spans recorded only when the key is read off them
+    if (!distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before, footprint !== undefined)) return false;
     const paramsEnd = distinctSpan.paramsEnd;
     const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;
-    const decider = s.shared.decider;
-    const epoch = decider.pureDecisionEpoch;
     let hash = 0;
     let keyed = false;
     let hit: KeptDecision | undefined;
@@ -78,13 +80,10 @@ export class JudgedCalls {
     let keyBuf: Buffer = buf;
     let keyFrom = from;
     let keyTo = paramsEnd;
-    if (epoch !== undefined) {
-      const footprint = decider.pureDecisionFootprint;
-      if (footprint !== undefined && projectedKey(buf, footprint, MAX_KEY_BYTES)) {
-        keyBuf = projected.bytes;
-        keyFrom = 0;
-        keyTo = projected.length;
-      }
+    if (footprint !== undefined && projectedKey(buf, footprint, MAX_KEY_BYTES)) {
+      keyBuf = projected.bytes;
+      keyFrom = 0;
+      keyTo = projected.length;
     }
     if (epoch !== undefined && keyTo - keyFrom <= MAX_KEY_BYTES) {
       const kept = (this.kept ??= new DecisionTable(MAX_ENTRIES));

@@ -13,22 +13,34 @@
 import type { CallFootprint } from '../types.js';
 import { argSpans, memberSpans, paramSpans } from './distinct-keys.js';
 
-/** The footprint's member names as bytes (made once per footprint object). */
-interface Names {
-  arguments: Buffer[];
+/** A footprint's observed argument names prepared for matching: by byte length, then by bytes. */
+interface Prepared {
+  /** the observed members of arguments, as bytes, in key order */
+  args: Buffer[];
+  /** byLength[len]: indexes in `args` of the names of that many bytes (undefined: none) */
+  byLength: Array<number[] | undefined>;
+  /** for each observed argument: the index of its recorded span in this line, or -1 (reset per line) */
+  found: Int32Array;
+  /** the observed members of params, as bytes */
   params: Buffer[];
 }
 
-const names = new WeakMap<CallFootprint, Names>();
+const prepared = new WeakMap<CallFootprint, Prepared>();
+/** the last footprint seen and its preparation (one comparison per line while the policy stays) */
+let lastFootprint: CallFootprint | undefined;
+let last: Prepared | undefined;
 const NAME = Buffer.from('name');
 
-function namesOf(f: CallFootprint): Names {
-  let n = names.get(f);
-  if (n === undefined) {
-    n = { arguments: f.arguments.map((k) => Buffer.from(k, 'utf8')), params: f.params.map((k) => Buffer.from(k, 'utf8')) };
-    names.set(f, n);
+function prepare(f: CallFootprint): Prepared {
+  let p = prepared.get(f);
+  if (p === undefined) {
+    const args = f.arguments.map((k) => Buffer.from(k, 'utf8'));
+    const byLength: Array<number[] | undefined> = [];
+    args.forEach((a, i) => (byLength[a.length] ??= []).push(i));
+    p = { args, byLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')) };
+    prepared.set(f, p);
   }
-  return n;
+  return p;
 }
 
 /** Where projectedKey writes (key bytes: projected.bytes[0, length)). */
@@ -38,78 +50,103 @@ const ABSENT = 0;
 const PRESENT = 1;
 const NOT_OBJECT = 2;
 
+/** Whether b[s, s + name.length) is name. */
+function sameName(b: Uint8Array, s: number, name: Buffer): boolean {
+  for (let j = 0; j < name.length; j++) if (b[s + j] !== name[j]) return false;
+  return true;
+}
+
 /** Index of the member named `name` among `count` recorded spans, or -1. */
 function find(b: Uint8Array, spans: typeof paramSpans, count: number, name: Buffer): number {
   const len = name.length;
   for (let k = 0; k < count; k++) {
     const s = spans.nameStart[k]!;
-    if (spans.nameEnd[k]! - s !== len) continue;
-    let j = 0;
-    while (j < len && b[s + j] === name[j]) j++;
-    if (j === len) return k;
+    if (spans.nameEnd[k]! - s === len && sameName(b, s, name)) return k;
   }
   return -1;
 }
 
-let out = projected.bytes;
-let at = 0;
-let limit = 0;
-
-/** A tag byte alone; false when the key would be too long. */
-function tag(t: number): boolean {
-  if (at + 1 > limit) return false;
-  out[at++] = t;
-  return true;
+/** A tag byte at out[at]: the next index, or -1 when the key would pass limit. */
+function putTag(out: Buffer, at: number, limit: number, t: number): number {
+  if (at + 1 > limit) return -1;
+  out[at] = t;
+  return at + 1;
 }
 
-/** A tag byte, the length of b[s, e) (2 bytes) and its bytes; false when the key would be too long. */
-function value(t: number, b: Buffer, s: number, e: number): boolean {
+/** A tag byte, the length of b[s, e) (2 bytes) and its bytes: the next index, or -1 when the key would pass limit. */
+function putValue(out: Buffer, at: number, limit: number, t: number, b: Buffer, s: number, e: number): number {
   const len = e - s;
-  if (at + 3 + len > limit) return false;
-  out[at++] = t;
-  out[at++] = len >> 8;
-  out[at++] = len & 0xff;
+  if (at + 3 + len > limit) return -1;
+  out[at] = t;
+  out[at + 1] = len >> 8;
+  out[at + 2] = len & 0xff;
+  at += 3;
   // a loop: cheaper than Buffer.copy's native call for the short values keys are made of
   if (len < 64) for (let i = 0; i < len; i++) out[at + i] = b[s + i]!;
   else b.copy(out, at, s, e);
-  at += len;
-  return true;
+  return at + len;
 }
 
-/** The observed member `key` among `count` recorded spans: absent, or its value. */
-function member(b: Buffer, spans: typeof paramSpans, count: number, key: Buffer): boolean {
-  const k = find(b, spans, count, key);
-  return k < 0 ? tag(ABSENT) : value(PRESENT, b, spans.valueStart[k]!, spans.valueEnd[k]!);
+/** The observed members of an arguments object, in key order (absent, or their values), from out[at]: the next index or -1. */
+function argumentMembers(b: Buffer, p: Prepared, out: Buffer, at: number, limit: number): number {
+  const found = p.found;
+  for (let i = 0; i < found.length; i++) found[i] = -1;
+  const nameStart = argSpans.nameStart;
+  const nameEnd = argSpans.nameEnd;
+  const count = memberSpans.argsCount;
+  for (let k = 0; k < count; k++) {
+    const s = nameStart[k]!;
+    const candidates = p.byLength[nameEnd[k]! - s];
+    if (candidates === undefined) continue;
+    for (let c = 0; c < candidates.length; c++) {
+      const i = candidates[c]!;
+      if (sameName(b, s, p.args[i]!)) {
+        found[i] = k;
+        break;
+      }
+    }
+  }
+  for (let i = 0; i < found.length && at >= 0; i++) {
+    const k = found[i]!;
+    at = k < 0 ? putTag(out, at, limit, ABSENT) : putValue(out, at, limit, PRESENT, b, argSpans.valueStart[k]!, argSpans.valueEnd[k]!);
+  }
+  return at;
 }
 
 /**
- * Writes the key of the line whose distinct-keys scan just succeeded into `projected` (true), or
- * false when it cannot be keyed so: more members than were recorded, no name string, a key longer
- * than maxBytes (less than 64 KiB).
+ * Writes the key of the line whose distinct-keys scan just succeeded (with its member spans
+ * recorded) into `projected` (true), or false when it cannot be keyed so: spans not recorded or
+ * more members than were recorded, no name string, a key longer than maxBytes (under 64 KiB).
  */
 export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: number): boolean {
   if (memberSpans.overflow) return false;
-  const n = namesOf(footprint);
+  if (footprint !== lastFootprint) {
+    last = prepare(footprint);
+    lastFootprint = footprint;
+  }
+  const p = last!;
   if (projected.bytes.length < maxBytes) projected.bytes = Buffer.alloc(maxBytes);
-  out = projected.bytes;
-  limit = maxBytes;
-  at = 0;
-  out[at++] = 0;
+  const out = projected.bytes;
+  const vs = paramSpans.valueStart;
+  const ve = paramSpans.valueEnd;
   const pc = memberSpans.paramsCount;
   const nameAt = find(b, paramSpans, pc, NAME);
-  if (nameAt < 0 || b[paramSpans.valueStart[nameAt]!] !== 0x22) return false;
-  if (!value(PRESENT, b, paramSpans.valueStart[nameAt]!, paramSpans.valueEnd[nameAt]!)) return false;
+  if (nameAt < 0 || b[vs[nameAt]!] !== 0x22) return false;
+  out[0] = 0;
+  let at = putValue(out, 1, maxBytes, PRESENT, b, vs[nameAt]!, ve[nameAt]!);
   const argsAt = memberSpans.arguments;
-  if (argsAt < 0) {
-    if (!tag(ABSENT)) return false;
-  } else if (b[paramSpans.valueStart[argsAt]!] !== 0x7b) {
-    if (!value(NOT_OBJECT, b, paramSpans.valueStart[argsAt]!, paramSpans.valueEnd[argsAt]!)) return false;
-  } else {
-    if (!tag(PRESENT)) return false;
-    const ac = memberSpans.argsCount;
-    for (const key of n.arguments) if (!member(b, argSpans, ac, key)) return false;
+  if (at < 0) return false;
+  if (argsAt < 0) at = putTag(out, at, maxBytes, ABSENT);
+  else if (b[vs[argsAt]!] !== 0x7b) at = putValue(out, at, maxBytes, NOT_OBJECT, b, vs[argsAt]!, ve[argsAt]!);
+  else {
+    at = putTag(out, at, maxBytes, PRESENT);
+    if (at >= 0) at = argumentMembers(b, p, out, at, maxBytes);
   }
-  for (const key of n.params) if (!member(b, paramSpans, pc, key)) return false;
+  for (let i = 0; i < p.params.length && at >= 0; i++) {
+    const k = find(b, paramSpans, pc, p.params[i]!);
+    at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, vs[k]!, ve[k]!);
+  }
+  if (at < 0) return false;
   projected.length = at;
   return true;
 }
