@@ -114,6 +114,27 @@ describe('carried values across queries (carry epoch)', () => {
     }
   });
 
+  it('a set rule left out for a carried guard still counts what its guard read (skips.ts)', () => {
+    // the set reads input.arguments (an object: nothing that reads it is kept) only in the rule left
+    // out; without it, the set is kept by what its other rule and the left-out guard read
+    const p = compile(`
+      kind := "write" if input.tool.name == "b"
+      ph := input.phase
+      s contains "w" if { kind == "write"; input.arguments.x }
+      s contains "p" if { ph == "request" }
+    `);
+    const e = p.prepareRules(['data.p.s'], { stable: ['tool'] });
+    const a = { name: 'a' };
+    const b = { name: 'b' };
+    const run = (tool: object) => toJSON(e.eval({ tool, phase: 'request', arguments: { x: 1 } })[0]!);
+    expect(run(a)).toEqual(['p']);
+    expect(run(a)).toEqual(['p']); // the "w" rule left out: its guard failed on a carried value
+    expect(run(a)).toEqual(['p']);
+    expect(run(b)).toEqual(['p', 'w']); // another tool: the kept set must not be reused
+    expect(run(b)).toEqual(['p', 'w']);
+    expect(run(a)).toEqual(['p']);
+  });
+
   it('a carried value is not seen under `with`', () => {
     const p = compile(source);
     const a = p.prepareRules(['data.p.kind'], { stable: ['tool'] });

@@ -95,3 +95,9 @@ export function record(ev: Evaluator, node: RuleNode, scalarRoots: readonly stri
   node.cacheGen = c.epoch;
   stampMask(node, c.epoch);
 }
+
+/** the carry of this query is keyed on input root `name` (its value is the same in every query of the epoch) */
+export function keyedRoot(ev: Evaluator, name: string): boolean {
+  const c = ev.carry as Carry | null;
+  return c !== null && c.gen === ev.st.gen && c.roots.includes(name);
+}

@@ -95,7 +95,7 @@ export function stampMask(node: RuleNode, gen: number): void {
 }
 
 /** the effective roots of a node read by a clause: this query's when evaluated, else all its roots */
-function nodeMask(ev: Evaluator, node: RuleNode): number {
+export function nodeMask(ev: Evaluator, node: RuleNode): number {
   const e = effOf(ev, node);
   const st = ev.st;
   return (e.gen === st.gen || e.gen === st.carryGen) && (node.cacheGen === st.gen || node.cacheGen === st.carryGen) ? e.mask : e.staticMask;

@@ -13,6 +13,7 @@ import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickC
 import { record } from './carry.js';
 import { clauseRun } from './clauses.js';
 import { insertPath } from './objects.js';
+import { carriedFailure, noteSkips, skipsOf } from './skips.js';
 import { clauseMask, defaultDeps, effectiveValue, hopeless, keepEffective, NOT_KEPT as NOT_EFFECTIVE, rootBit, setMask, setsMask, staticMask, triedMask } from './effective.js';
 
 /** the effective roots (effective.ts) of the last node, rule or index evaluated: read right after the call that set it */
@@ -252,15 +253,29 @@ function completeGeneral(ev: Evaluator, node: RuleNode, r: CRule, cl: QuickClaus
 function evalSets(ev: Evaluator, node: RuleNode): Value {
   const out = new RSet();
   const outer = ev.rule;
-  const rules = select(ev, node.sets);
-  let mask = lastMask;
+  const all = select(ev, node.sets);
+  const mask = lastMask;
   const noWith = ev.st.shadow === null && ev.st.mocks === null;
+  // rules ruled out by carried values earlier in this carry epoch are left out (skips.ts)
+  const skips = noWith ? skipsOf(ev, all) : null;
+  const rules = skips === null ? all : skips.rules;
+  const noted: number[] | null = skips === null && noWith && ev.st.carryGen !== -1 ? [] : null;
+  let notedMask = 0;
   try {
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
       const g = guardOf(r);
       const check = g === null ? GUARD_UNKNOWN : guardCheck(ev, g);
-      if (check === GUARD_FAILS) continue;
+      if (check === GUARD_FAILS) {
+        if (noted !== null) {
+          const m = carriedFailure(ev, g!);
+          if (m >= 0) {
+            noted.push(j);
+            notedMask |= m;
+          }
+        }
+        continue;
+      }
       ev.rule = r;
       const f = frameFor(r);
       const cl = clausesOf(r)[0]!;
@@ -280,7 +295,8 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   } finally {
     ev.rule = outer;
   }
-  lastMask = mask | setsMask(ev, node, rules);
+  if (noted !== null) noteSkips(ev, all, noted, notedMask);
+  lastMask = mask | setsMask(ev, node, rules) | (skips === null ? 0 : skips.mask);
   return out;
 }
 
