@@ -68,6 +68,28 @@ function sessionDoc(session: InterceptContext['session']): InputDocument {
 }
 
 export function buildInput(ctx: InterceptContext): InputDocument {
+  // a tool call (the commonest request): every member in one literal (one allocation, no growth)
+  if (
+    ctx.tool !== undefined &&
+    ctx.arguments !== undefined &&
+    ctx.params !== undefined &&
+    ctx.backend !== undefined &&
+    ctx.resource === undefined &&
+    ctx.prompt === undefined &&
+    ctx.result === undefined
+  ) {
+    return {
+      phase: ctx.phase,
+      method: ctx.method,
+      direction: ctx.direction ?? 'client_to_server',
+      client: clientDoc(ctx.client),
+      session: sessionDoc(ctx.session),
+      backend: ctx.backend,
+      tool: toolDoc(ctx.tool),
+      arguments: ctx.arguments,
+      params: ctx.params,
+    };
+  }
   const input: InputDocument = {
     phase: ctx.phase,
     method: ctx.method,
