@@ -6,9 +6,10 @@
  * to disagree on), so a request judged after JSON.parse may be forwarded as its bytes and a decision
  * may be reused for the same bytes (DecisionReuse). Allocation-free; declines (false) what it cannot
  * prove: deeper than MAX_DEPTH, more than MAX_KEYS names open at once, an escaped name. The text
- * form it is tested against is test/helpers/distinct-keys-reference.ts. A tools/call's scan also
- * records where the top-level members of params, and of params.arguments when it is an object, are
- * written (memberSpans: their names and values), so that a decision key can be read off the bytes.
+ * form it is tested against is test/helpers/distinct-keys-reference.ts. Asked to (`record`), a
+ * tools/call's scan also records where the top-level members of params, and of params.arguments
+ * when it is an object, are written (memberSpans: their names and values), so that a decision key
+ * can be read off the bytes (projected-key.ts).
  */
 import { isUtf8Bytes, MEMBER } from '../transport/json-bytes.js';
 
