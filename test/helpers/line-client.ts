@@ -20,8 +20,10 @@ export class LineClient {
       env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    this.proc.stdout.on('data', (d: Buffer) => {
-      this.buffer += d.toString();
+    // Decoded across chunks: a character split between two reads is not mangled.
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (d: string) => {
+      this.buffer += d;
       let nl = this.buffer.indexOf('\n');
       while (nl >= 0) {
         this.lines.push(this.buffer.slice(0, nl));
