@@ -84,6 +84,13 @@ describe('audit raw path: rows from request and answer lines as they came', () =
       ['{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"grüße, 日本 🎉","n":[1,2.5,-0,1e21],"deep":{"a":{"b":null}}}}}', '{"jsonrpc":"2.0","id":10,"result":{"content":[{"type":"text","text":"ok ✓"}],"extra":{"b":1, "a" : 2}}}'],
       [`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${big}"}}}`, `{"jsonrpc":"2.0","id":11,"result":{"content":[{"type":"text","text":"${big}"}]}}`],
       ['{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"echo","arguments":{"dup":1,"dup":2}}}', '{"jsonrpc":"2.0","id":12,"result":{}}'],
+      // Read off the text where canonical (raw-scan.ts), parsed where not: the same rows either way.
+      ['{"jsonrpc":"2.0","id":"r\\"7\\n","method":"tools/call","params":{"name":"e\\"cho","arguments":{"t":"a\\tb","10":1,"2":[true,false,null]}}}', '{"jsonrpc":"2.0","id":13,"result":null}'],
+      ['{"jsonrpc":"2.0","id":-8,"method":"tools/call","params":{"name":"echo"}}', '{"jsonrpc":"2.0","id":14,"result":[{"isError":true}]}'],
+      ['{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"n":123456789012345}}}', '{"jsonrpc":"2.0","id":15,"result":{"content":{"isError":true},"isError":false}}'],
+      ['{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo","arguments":{"n":1234567890123456789}}}', '{"jsonrpc":"2.0","id":16,"result":{"isError":"true","x":0.1}}'],
+      ['{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{}}}', '{"jsonrpc":"2.0","id":17}'],
+      ['{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"echo","arguments":"not an object"}}', '{"jsonrpc":"2.0","id":18,"result":{"a":1.25e-7,"b":"x"}}'],
     ];
     try {
       let time = 1_790_000_000_000;
@@ -104,7 +111,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     const got = rows(rawPath);
     expect(got).toHaveLength(calls.length);
     expect(got).toEqual(rows(parsedPath));
-    expect(got.map((r) => r.outcome)).toEqual(['ok', 'tool_error', 'rpc_error', 'ok', 'ok', 'ok']);
+    expect(got.map((r) => r.outcome)).toEqual(['ok', 'tool_error', 'rpc_error', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(got[4]).toMatchObject({ arguments: null, arguments_bytes: 311, result: null });
     expect(typeof got[4]!.result_sha256).toBe('string');
   });

@@ -137,7 +137,7 @@ export function buildRecord(
     } else if (answer.result !== undefined) {
       rec.result = answer.result;
       rec.resultJson = JSON.stringify(answer.result);
-      if (ex.method === 'tools/call') rec.isError = answer.result.isError === true;
+      if (ex.method === 'tools/call') rec.isError = answer.result?.isError === true; // a result may be null
     }
   }
   return rec;
