@@ -221,7 +221,14 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
     if (i >= n) return -1;
     const c = b[i]!;
     if (expect === VALUE || expect === FIRST_ITEM) {
-      if (recording && expect === VALUE && depth <= 3) valueStarts(depth, i, c);
+      if (recording && expect === VALUE) {
+        // the value of the member just named (inline: this loop is hot)
+        if (depth === 2) {
+          pValueStart[pCount - 1] = i;
+          // params.arguments written as an object: its members are recorded too
+          if (c === 0x7b && pCount - 1 === argsIndex) argsOpen = true;
+        } else if (depth === 3 && argsOpen) aValueStart[aCount - 1] = i;
+      }
       if (expect === FIRST_ITEM && c === 0x5d) {
         i++;
         if (--depth === 0) break;
@@ -271,7 +278,24 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
         seen |= bit;
       }
       if (seenName(b, s, e, keyBase[depth]!, keys) || keys === MAX_KEYS) return -1;
-      if (recording && depth <= 3) nameRead(b, depth, s, e);
+      if (recording) {
+        if (depth === 2) {
+          if (pCount === MAX_SPANS) overflow = true;
+          else {
+            pNameStart[pCount] = s;
+            pNameEnd[pCount] = e;
+            if (e - s === 9 && isArguments(b, s)) argsIndex = pCount;
+            pCount++;
+          }
+        } else if (depth === 3 && argsOpen) {
+          if (aCount === MAX_SPANS) overflow = true;
+          else {
+            aNameStart[aCount] = s;
+            aNameEnd[aCount] = e;
+            aCount++;
+          }
+        }
+      }
       keyStart[keys] = s;
       keyEnd[keys] = e;
       keys++;
@@ -281,7 +305,11 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       expect = VALUE;
     } else {
       const kind = kinds[depth];
-      if (recording && depth <= 3) valueEnds(depth, tokenEnd);
+      if (recording) {
+        // a value ended at tokenEnd
+        if (depth === 2) pValueEnd[pCount - 1] = tokenEnd;
+        else if (depth === 3 && argsOpen) aValueEnd[aCount - 1] = tokenEnd;
+      }
       i++;
       if (c === 0x2c) expect = kind === OBJECT ? KEY : VALUE;
       else if ((c === 0x7d && kind === OBJECT) || (c === 0x5d && kind === ARRAY)) {
@@ -303,43 +331,7 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
   return firstClosed;
 }
 
-/** A member name b[s, e) was read at this depth: recorded when it is one of params' or of params.arguments'. */
-function nameRead(b: Uint8Array, depth: number, s: number, e: number): void {
-  if (depth === 2) {
-    const k = pCount;
-    if (k === MAX_SPANS) {
-      overflow = true;
-      return;
-    }
-    pNameStart[k] = s;
-    pNameEnd[k] = e;
-    pCount = k + 1;
-    if (e - s === 9 && startsWith(b, s, e, 'arguments')) argsIndex = k;
-  } else if (depth === 3 && argsOpen) {
-    const k = aCount;
-    if (k === MAX_SPANS) {
-      overflow = true;
-      return;
-    }
-    aNameStart[k] = s;
-    aNameEnd[k] = e;
-    aCount = k + 1;
-  }
-}
-
-/** A value starts at i (its first byte c) at this depth: the value of the member just named, when recorded. */
-function valueStarts(depth: number, i: number, c: number): void {
-  if (depth === 2) {
-    const k = pCount - 1; // a name came before (on overflow, the last slot is overwritten: unused then)
-    pValueStart[k] = i;
-    // params.arguments written as an object: its members are recorded too
-    if (k === argsIndex && c === 0x7b) argsOpen = true;
-  } else if (depth === 3 && argsOpen && kinds[3] === OBJECT && aCount > 0) aValueStart[aCount - 1] = i;
-}
-
-/** A `,` or closing bracket at this depth after a value that ended at `end`. */
-function valueEnds(depth: number, end: number): void {
-  if (depth === 2) {
-    if (pCount > 0) pValueEnd[pCount - 1] = end;
-  } else if (depth === 3 && argsOpen && aCount > 0) aValueEnd[aCount - 1] = end;
+/** Whether b[s, s + 9) is `arguments`. */
+function isArguments(b: Uint8Array, s: number): boolean {
+  return b[s] === 0x61 && b[s + 1] === 0x72 && b[s + 2] === 0x67 && b[s + 3] === 0x75 && b[s + 4] === 0x6d && b[s + 5] === 0x65 && b[s + 6] === 0x6e && b[s + 7] === 0x74 && b[s + 8] === 0x73;
 }
