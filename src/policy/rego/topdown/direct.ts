@@ -77,6 +77,11 @@ export function directCall(name: string, terms: Term[], args: ValFn[]): ValFn | 
 /** lookup(v, name) for a string name other than __proto__ (undefined v: undefined) */
 export function member(v: Value | undefined, name: string): Value | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
+  // a plain JSON object (the commonest case: input documents) without the class checks below
+  if (Object.getPrototypeOf(v) === Object.prototype) {
+    const r = (v as Record<string, unknown>)[name];
+    return r === undefined || typeof r === 'function' ? undefined : (r as Value);
+  }
   if (v instanceof RObject) return v.get(name);
   if (Array.isArray(v) || v instanceof BigNum) return undefined;
   if (v instanceof RSet) return v.has(name) ? name : undefined;
