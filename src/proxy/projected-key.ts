@@ -17,13 +17,18 @@ import { argSpans, memberSpans, paramSpans } from './distinct-keys.js';
 interface Prepared {
   /** the observed members of arguments, as bytes, in key order */
   args: Buffer[];
-  /** byLength[len]: indexes in `args` of the names of that many bytes (undefined: none) */
-  byLength: Array<number[] | undefined>;
+  /** firstOfLength[len]: index in `args` of the first name of len bytes, or -1 (len < MAX_NAME) */
+  firstOfLength: Int16Array;
+  /** nextOfLength[i]: index of the next name as long as args[i], or -1 */
+  nextOfLength: Int16Array;
   /** for each observed argument: the index of its recorded span in this line, or -1 (reset per line) */
   found: Int32Array;
   /** the observed members of params, as bytes */
   params: Buffer[];
 }
+
+/** names at least this long are matched by the slow path (none of the shipped packs has one) */
+const MAX_NAME = 64;
 
 const prepared = new WeakMap<CallFootprint, Prepared>();
 /** the last footprint seen and its preparation (one comparison per line while the policy stays) */
@@ -35,9 +40,14 @@ function prepare(f: CallFootprint): Prepared {
   let p = prepared.get(f);
   if (p === undefined) {
     const args = f.arguments.map((k) => Buffer.from(k, 'utf8'));
-    const byLength: Array<number[] | undefined> = [];
-    args.forEach((a, i) => (byLength[a.length] ??= []).push(i));
-    p = { args, byLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')) };
+    const firstOfLength = new Int16Array(MAX_NAME + 1).fill(-1);
+    const nextOfLength = new Int16Array(args.length).fill(-1);
+    for (let i = args.length - 1; i >= 0; i--) {
+      const len = Math.min(args[i]!.length, MAX_NAME);
+      nextOfLength[i] = firstOfLength[len]!;
+      firstOfLength[len] = i;
+    }
+    p = { args, firstOfLength, nextOfLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')) };
     prepared.set(f, p);
   }
   return p;
@@ -94,13 +104,15 @@ function argumentMembers(b: Buffer, p: Prepared, out: Buffer, at: number, limit:
   const nameStart = argSpans.nameStart;
   const nameEnd = argSpans.nameEnd;
   const count = memberSpans.argsCount;
+  const first = p.firstOfLength;
+  const next = p.nextOfLength;
+  const args = p.args;
   for (let k = 0; k < count; k++) {
     const s = nameStart[k]!;
-    const candidates = p.byLength[nameEnd[k]! - s];
-    if (candidates === undefined) continue;
-    for (let c = 0; c < candidates.length; c++) {
-      const i = candidates[c]!;
-      if (sameName(b, s, p.args[i]!)) {
+    const len = nameEnd[k]! - s;
+    for (let i = first[len < MAX_NAME ? len : MAX_NAME]!; i >= 0; i = next[i]!) {
+      const name = args[i]!;
+      if (name.length === len && sameName(b, s, name)) {
         found[i] = k;
         break;
       }
