@@ -220,6 +220,8 @@ class FootprintWalk {
           if (this.term(p.term!, frame) !== 0) unbounded(); // written out whole
         }
         return 0;
+      default:
+        return unbounded();
     }
   }
 
@@ -341,9 +343,9 @@ export function inputFootprint(root: RuleNode, packagePath: readonly string[], r
       }
       if (node !== undefined) walk.subtree(node);
     }
-  } catch (e) {
-    if (e === UNBOUNDED) return null;
-    throw e;
+  } catch {
+    // unbounded, or a shape the walk does not know: either way the whole input is the key
+    return null;
   }
   return { arguments: [...walk.args].sort(), params: [...walk.params].sort() };
 }
