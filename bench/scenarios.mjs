@@ -101,6 +101,14 @@ export function scenarios() {
       start: () => stdioStart(process.execPath, [...profileArgs('stdio-relay'), RELAY, process.execPath, BENCH_SERVER]),
     },
     {
+      name: 'stdio-relay-b',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'a second bare relay, same as stdio-relay: the A/A control (how far two identical paths differ in this run)',
+      compare: [{ against: 'stdio-relay', info: true, label: 'noise floor: a second bare relay vs the first (A/A, identical paths)' }],
+      start: () => stdioStart(process.execPath, [...profileArgs('stdio-relay-b'), RELAY, process.execPath, BENCH_SERVER]),
+    },
+    {
       name: 'wrap',
       transport: 'stdio',
       call: ECHO,
