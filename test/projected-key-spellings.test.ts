@@ -41,7 +41,9 @@ function lines(seed: number, n: number): string[] {
   const num = () => pick(['1', '1.0', '1e0', '10e-1', '-0', '0', '2', '1E0', '100', '1e2']);
   const val = (depth: number): string => {
     const k = r();
-    if (depth > 3 || k < 0.4) return pick([num, () => str(pick(['a', 'default', 'kube', 'é', ''])), () => 'true', () => 'false', () => 'null'])();
+    // long strings too (copied by Buffer.copy past 63 bytes; lengths across a byte of the 2-byte length field)
+    const long = () => str('L'.repeat(pick([63, 64, 255, 256, 257, 511])) + pick(['', 'x']));
+    if (depth > 3 || k < 0.4) return pick([num, () => str(pick(['a', 'default', 'kube', 'é', ''])), () => 'true', () => 'false', () => 'null', long])();
     if (k < 0.55) return '[' + ws() + Array.from({ length: Math.floor(r() * 3) }, () => val(depth + 1)).join(ws() + ',' + ws()) + ws() + ']';
     return obj(depth + 1);
   };
