@@ -259,6 +259,29 @@ describe('decisions reused: what makes a new input', () => {
     expect(running.decider.toolCalls).toBe(3);
   });
 
+  it('policy.reuseDecisions: false: a pure pack evaluates every call, identical ones included, and decides as with reuse', async () => {
+    // kubectl_get of two pods (the pack does not read the pod name: one projection), kubectl_delete (denied)
+    const call = (id: number) =>
+      compactCall(id, { name: id % 3 === 0 ? 'kubectl_delete' : 'kubectl_get', arguments: { resourceType: 'pods', namespace: 'default', name: `web-${id % 2}` } });
+    const tools = { kubectl_get: { readOnlyHint: true }, kubectl_delete: { destructiveHint: true } };
+    const verdicts: string[][] = [];
+    for (const reuseDecisions of [true, false]) {
+      const inner = createPolicyDecider({ paths: ['kubernetes'], reuseDecisions });
+      expect(inner.pureDecisionEpoch === undefined).toBe(!reuseDecisions);
+      running = startJudgedProxy(inner, tools);
+      const s = await running.open(client('local', [], {}, 'local'));
+      const seen: string[] = [];
+      for (let id = 1; id <= 6; id++) seen.push(isDeny(await s.send(call(id), id)) ? 'denied' : 'reached the backend');
+      // with reuse: one evaluation per projection (get, delete); without: one per call
+      expect(running.decider.toolCalls).toBe(reuseDecisions ? 2 : 6);
+      verdicts.push(seen);
+      await running.close();
+      running = undefined;
+    }
+    expect(verdicts[0]).toEqual(['reached the backend', 'reached the backend', 'denied', 'reached the backend', 'reached the backend', 'denied']);
+    expect(verdicts[1]).toEqual(verdicts[0]);
+  });
+
   it('keeps at most MAX_ENTRIES decisions per session (the oldest forgotten first)', async () => {
     running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'] }), { kubectl_get: { readOnlyHint: true } });
     const s = await running.open(client('local', [], {}, 'local'));

@@ -17,6 +17,11 @@ export const policySchema = z
     deniedToolCall: z.enum(['result', 'error']).default('result'),
     /** Watch policy and data files and reload on change (SIGHUP always reloads). */
     watch: z.boolean().default(true),
+    /**
+     * Reuse a pure policy's tools/call decision within a session for a later call equal in what the
+     * policy can observe (docs/policy-contract.md, "Decisions reused"); false evaluates every call.
+     */
+    reuseDecisions: z.boolean().default(true),
   })
   .strict();
 

@@ -124,7 +124,8 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     const hasRedact = compiled.defines('redact');
     const unconditionalAllow = this.unconditional(compiled, resolved.version, hasRedact);
     // No response phase, and allow/deny (with all they reach) call no volatile builtin: an equal input gets an equal decision.
-    const pureEpoch = !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
+    // policy.reuseDecisions: false turns reuse off (every call evaluated): no epoch is offered then.
+    const pureEpoch = this.config.reuseDecisions && !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
     // What of a tools/call's params allow/deny can observe (null: unbounded, keyed on all of params).
     const footprint = pureEpoch !== undefined ? (compiled.inputFootprint?.(DECISION_RULES) ?? undefined) : undefined;
     return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint };
