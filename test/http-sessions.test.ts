@@ -35,7 +35,7 @@ describe('SessionRegistry', () => {
       registry.add(s);
       mine.push(s);
     }
-    expect(registry.refusal('alice')).toMatch(/already holds 1000 open sessions/);
+    expect(registry.refusal('alice')).toMatch(/already holds 100 open sessions/);
     expect(registry.refusal('bob')).toBeUndefined();
     await mine[0]!.close();
     expect(registry.refusal('alice')).toBeUndefined();

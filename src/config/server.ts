@@ -16,6 +16,14 @@ export const serverSchema = z
     allowedOrigins: z.array(z.string()).optional(),
     /** Largest accepted JSON-RPC message, in bytes. */
     maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /**
+     * Open client sessions in all (Streamable HTTP and legacy SSE together); a new one beyond is
+     * refused with 503 + Retry-After. Each session opens its own backend sessions (a child process
+     * per stdio backend), so this also bounds the processes serve starts.
+     */
+    maxSessions: z.number().int().positive().default(1_000),
+    /** Open sessions one client identity may hold (so one credential cannot take them all). */
+    maxSessionsPerClient: z.number().int().positive().default(100),
     /** Idle client sessions are closed after this many ms. */
     sessionIdleMs: z.number().int().positive().default(30 * 60_000),
     /** Also serve one stdio client on our stdin/stdout. */

@@ -93,7 +93,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const { config, acceptor, authenticator, logger } = options;
   const log = logger.child({ component: 'http' });
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: config.maxMessageBytes });
-  const registry = new SessionRegistry(config.sessionIdleMs);
+  const registry = new SessionRegistry(config.sessionIdleMs, { maxSessions: config.maxSessions, maxSessionsPerClient: config.maxSessionsPerClient });
   const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
   const streamable = createStreamableHandlers({ acceptor, registry, logger: log });
   const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, messagesPath: config.messagesPath });

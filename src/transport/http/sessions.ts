@@ -22,17 +22,28 @@ export interface HttpSession {
 }
 
 const KEEPALIVE_MS = 20_000;
-/** Open sessions beyond this are refused (503) rather than exhausting memory. */
-export const MAX_SESSIONS = 10_000;
-/** Open sessions one client identity may hold (so one credential cannot take them all). */
-export const MAX_SESSIONS_PER_CLIENT = 1_000;
+/**
+ * Open sessions beyond this are refused (503) rather than exhausting memory and processes (each
+ * session opens its own backend sessions: a child process per stdio backend). server.maxSessions.
+ */
+export const MAX_SESSIONS = 1_000;
+/** Open sessions one client identity may hold (so one credential cannot take them all). server.maxSessionsPerClient. */
+export const MAX_SESSIONS_PER_CLIENT = 100;
+
+export interface SessionLimits {
+  maxSessions: number;
+  maxSessionsPerClient: number;
+}
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, HttpSession>();
   private readonly perClient = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly idleMs: number) {}
+  constructor(
+    private readonly idleMs: number,
+    private readonly limits: SessionLimits = { maxSessions: MAX_SESSIONS, maxSessionsPerClient: MAX_SESSIONS_PER_CLIENT },
+  ) {}
 
   get size(): number {
     return this.sessions.size;
@@ -40,8 +51,11 @@ export class SessionRegistry {
 
   /** Why a new session for this client would be refused, or undefined when it may open one. */
   refusal(clientId: string): string | undefined {
-    if (this.sessions.size >= MAX_SESSIONS) return 'too many open sessions';
-    if ((this.perClient.get(clientId) ?? 0) >= MAX_SESSIONS_PER_CLIENT) return `this client already holds ${MAX_SESSIONS_PER_CLIENT} open sessions`;
+    const { maxSessions, maxSessionsPerClient } = this.limits;
+    if (this.sessions.size >= maxSessions) return `too many open sessions (server.maxSessions is ${maxSessions})`;
+    if ((this.perClient.get(clientId) ?? 0) >= maxSessionsPerClient) {
+      return `this client already holds ${maxSessionsPerClient} open sessions (server.maxSessionsPerClient)`;
+    }
     return undefined;
   }
 
