@@ -1,17 +1,18 @@
 /**
- * The contract between a BackendConnection and the rest of the proxy: what a backend transport may
- * offer beyond the SDK's Transport (a child's exit, the text of the message being delivered, sending
+ * The contract between a BackendConnection and the rest of the proxy: what a backend (or client)
+ * transport may offer beyond the SDK's Transport (a child's exit, the text of the message being delivered, sending
  * and taking lines as text), how a backend is specified, and the events its session receives.
  */
 import type { AuditOutcome, TransportKind } from '../types.js';
 import type { ChildExit } from '../transport/child-process.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { BackendConnection } from './backend.js';
+import type { FlowControlled } from './flow.js';
 import type { Exchange } from './intercept.js';
 import type { RpcMessage } from './jsonrpc.js';
 
 /** A transport that may also report a child's exit and the size of the message being delivered. */
-export type BackendTransport = Transport & {
+export type BackendTransport = Transport & FlowControlled & {
   onexit?: (exit: ChildExit) => void;
   readonly lastMessageBytes?: number;
   /** The text of the message being delivered (stdio). */
@@ -23,6 +24,17 @@ export type BackendTransport = Transport & {
   /** Offered each incoming line's bytes before it is parsed (stdio); set before start(). */
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;
   terminateSession?: () => Promise<void>;
+};
+
+/** A client session's transport: the SDK's Transport, and what our stdio transport adds. */
+export type ClientTransport = Transport & FlowControlled & {
+  readonly lastMessageBytes?: number;
+  /** Offered each line's bytes before it is parsed (stdio; NdjsonTransport.takeLine). */
+  takeLine?: (buf: Buffer, start: number, end: number) => boolean;
+  /** The text of the message being delivered by onmessage (stdio). */
+  readonly lastMessageText?: string;
+  sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
+  sendSpliced?(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void>;
 };
 
 export interface BackendSpec {
@@ -48,6 +60,8 @@ export interface BackendEvents {
   onFailed(backend: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void;
   onServerRequest(backend: BackendConnection, message: RpcMessage): void;
   onNotification(backend: BackendConnection, message: RpcMessage): void;
+  /** More than the high-water mark waits to be written to the backend (true), or it has drained (false). */
+  onBacklog(backend: BackendConnection, backedUp: boolean): void;
   /** The backend came back after a restart. */
   onRecovered(backend: BackendConnection): void;
   /** The backend is gone for good (restarts off). */

@@ -18,9 +18,10 @@ import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { InFlight } from './in-flight.js';
+import { ReadGate } from './flow.js';
 import { ToolCache } from './tool-cache.js';
 
-export type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
+export type { BackendEvents, BackendSpec, BackendTransport, ClientTransport } from './backend-types.js';
 
 class InternalCall {
   constructor(
@@ -49,6 +50,8 @@ export class BackendConnection {
   /** Resource URIs the client subscribed to here (replayed after a restart). */
   readonly subscriptions = new Set<string>();
   logLevel: string | undefined;
+  /** Reading from the backend, paused while the client is not reading (flow.ts). */
+  readonly readGate = new ReadGate();
 
   private transport: BackendTransport | undefined;
   private readonly pending = new InFlight<Pending>();
@@ -108,6 +111,8 @@ export class BackendConnection {
     this.perRequestSendErrors = !(t instanceof ChildProcessTransport);
     t.onmessage = this.onMessage as Transport['onmessage'];
     t.takeLine = this.takeLine;
+    t.onbacklog = (backedUp) => this.events.onBacklog(this, backedUp);
+    this.readGate.attach(t);
     t.onclose = () => this.onTransportClosed(t);
     t.onerror = (err) => this.logger.warn({ backend: this.spec.name, err: err.message }, 'backend transport error');
     t.onexit = (exit) => {

@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { SENT } from '../transport/ndjson.js';
 import type { ClientSessionInfo, JSONRPCMessage, Transport } from '../transport/types.js';
 import type { AuditOutcome, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
-import { BackendConnection, type BackendEvents, type BackendSpec } from './backend.js';
+import { BackendConnection, type BackendEvents, type BackendSpec, type ClientTransport } from './backend.js';
 import { Catalog } from './catalog.js';
 import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
 import { AnswerRelay } from './answers.js';
@@ -20,6 +20,7 @@ import { answerText, buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Ex
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
 import { JudgedCalls } from './judged-calls.js';
+import { holdAll, ReadGate } from './flow.js';
 import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
 
@@ -51,21 +52,15 @@ export class ClientSession implements BackendEvents {
   private readonly answers: AnswerRelay;
   /** tools/call lines judged on their bytes, with the decisions kept for reuse */
   readonly judged: JudgedCalls;
+  /** Reading from the client, paused while a backend is not reading (flow.ts). */
+  private readonly readGate = new ReadGate();
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined }> = [];
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
   private deliveringText: string | undefined;
 
   constructor(
-    readonly transport: Transport & {
-      readonly lastMessageBytes?: number;
-      /** Offered each line's bytes before it is parsed (stdio; NdjsonTransport.takeLine). */
-      takeLine?: (buf: Buffer, start: number, end: number) => boolean;
-      /** The text of the message being delivered by onmessage (stdio). */
-      readonly lastMessageText?: string;
-      sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
-      sendSpliced?(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: RequestId, message: JSONRPCMessage): Promise<void>;
-    },
+    readonly transport: ClientTransport,
     readonly info: ClientSessionInfo,
     readonly shared: ProxyShared,
   ) {
@@ -83,6 +78,8 @@ export class ClientSession implements BackendEvents {
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
     transport.onclose = () => void this.close();
+    transport.onbacklog = (backedUp) => holdAll(this.backends, backedUp);
+    this.readGate.attach(transport);
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');
   }
 
@@ -326,6 +323,10 @@ export class ClientSession implements BackendEvents {
 
   onNotification(b: BackendConnection, message: RpcMessage): void {
     this.relay.serverNotification(b, message);
+  }
+
+  onBacklog(_b: BackendConnection, backedUp: boolean): void {
+    this.readGate.hold(backedUp);
   }
 
   onRecovered(b: BackendConnection): void {

@@ -57,6 +57,8 @@ export class ChildProcessTransport implements Transport {
   onexit?: (exit: ChildExit) => void;
   /** Offered each line the child writes before it is parsed, as bytes (NdjsonTransport.takeLine); set it before start(). */
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;
+  /** More than the high-water mark waits to be written to the child (NdjsonTransport.onbacklog); set it before start(). */
+  onbacklog?: (backedUp: boolean) => void;
   sessionId?: string;
 
   private child?: ChildProcess;
@@ -64,6 +66,7 @@ export class ChildProcessTransport implements Transport {
   private exited = false;
   private closing = false;
   private closeNotified = false;
+  private readPauses = 0;
 
   constructor(private readonly spec: ChildProcessSpec) {}
 
@@ -98,6 +101,8 @@ export class ChildProcessTransport implements Transport {
     });
     this.framing = framing;
     framing.takeLine = this.takeLine;
+    framing.onbacklog = this.onbacklog;
+    if (this.readPauses > 0) framing.pauseReading();
     framing.onmessage = (m) => this.onmessage?.(m);
     framing.onerror = (e) => this.onerror?.(e);
     // stdin errors (EPIPE after the child died) are expected; the exit handler reports the death.
@@ -139,6 +144,15 @@ export class ChildProcessTransport implements Transport {
   sendSpliced(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void> {
     if (!this.framing || this.exited) return Promise.reject(new Error('backend process is not running'));
     return this.framing.sendSpliced(src, start, idStart, idEnd, end, id, message);
+  }
+
+  /** Stops reading the child's stdout (it blocks once its pipe is full) until resumeReading(). */
+  pauseReading(): void {
+    if (this.readPauses++ === 0) this.framing?.pauseReading();
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0 && --this.readPauses === 0) this.framing?.resumeReading();
   }
 
   /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */

@@ -14,7 +14,7 @@
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { LineBatch } from './line-batch.js';
-import { pipeFdOf, readPipeDirectly, writeToPipe } from './pipe-io.js';
+import { pipeFdOf, readPipeDirectly, setReading, writeToPipe } from './pipe-io.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
 
 export const PARSE_ERROR = -32700;
@@ -22,6 +22,11 @@ export const INVALID_REQUEST = -32600;
 const NEWLINE = 0x0a;
 /** What send() returns: writes are queued, not awaited (stream errors surface through onerror/onclose). */
 export const SENT: Promise<void> = Promise.resolve();
+/**
+ * Bytes waiting to be written to a peer (it is not reading) beyond which the transport reports a
+ * backlog (onbacklog), so that the proxy stops reading what would be written there.
+ */
+export const BACKLOG_HIGH_BYTES = 8 * 1024 * 1024;
 
 /**
  * Transports with messages queued while some transport's onData was delivering a chunk: they are
@@ -103,8 +108,15 @@ export class NdjsonTransport implements Transport {
    * parsed nor delivered to onmessage).
    */
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;
+  /**
+   * Called with true once more than BACKLOG_HIGH_BYTES wait to be written to the peer, and with
+   * false once all of them are written (or the transport closed).
+   */
+  onbacklog?: (backedUp: boolean) => void;
 
   private readonly maxBytes: number;
+  private backedUp = false;
+  private readPauses = 0;
   private readonly answerInvalid: boolean;
   private readonly oninvalid?: (problem: InvalidMessage) => void;
   /** Bytes of an incomplete line carried over from earlier chunks. */
@@ -248,11 +260,34 @@ export class NdjsonTransport implements Transport {
     if (this.closed) return;
     if (this.outputFd >= 0) {
       if (writeToPipe(this.output, this.outputFd, batch, this.onStreamError)) this.outgoing.rewind();
+      else if (!this.backedUp && this.output.writableLength > BACKLOG_HIGH_BYTES) this.backlogged();
       return;
     }
     this.output.write(batch);
     if (this.outputReleasesWrites && this.output.writableLength === 0) this.outgoing.rewind();
+    else if (!this.backedUp && this.output.writableLength > BACKLOG_HIGH_BYTES) this.backlogged();
   }
+
+  /** Stops reading from the peer until as many resumeReading() calls as pauses (flow control). */
+  pauseReading(): void {
+    if (this.readPauses++ === 0 && !this.closed) setReading(this.input, false);
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0 && --this.readPauses === 0 && !this.closed) setReading(this.input, true);
+  }
+
+  private backlogged(): void {
+    this.backedUp = true;
+    this.output.once('drain', this.drained);
+    this.onbacklog?.(true);
+  }
+
+  private readonly drained = (): void => {
+    if (!this.backedUp) return;
+    this.backedUp = false;
+    this.onbacklog?.(false);
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -263,6 +298,10 @@ export class NdjsonTransport implements Transport {
     this.releaseReads = undefined;
     this.input.off('end', this.onEnd);
     this.partial = [];
+    if (this.backedUp) {
+      this.output.off('drain', this.drained);
+      this.drained();
+    }
     this.onclose?.();
   }
 

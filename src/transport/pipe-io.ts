@@ -28,6 +28,7 @@ interface PipeHandle {
   onread: ((this: PipeHandle, arg: unknown) => unknown) | undefined;
   useUserBuffer?: (buffer: Uint8Array) => void;
   readStop?: () => number;
+  readStart?: () => number;
   reading?: boolean;
   readonly bytesRead?: number;
   readonly fd?: number;
@@ -84,6 +85,27 @@ export function readPipeDirectly(input: Readable, onChunk: (chunk: Buffer) => vo
   return () => {
     released = true;
   };
+}
+
+/**
+ * Stops (on = false) or resumes reading `input`: on a pipe, the handle's reads themselves (whether
+ * they come directly or through the stream: the kernel's pipe buffer then fills and the peer's
+ * writes block); on another stream, its 'data' events.
+ */
+export function setReading(input: Readable, on: boolean): void {
+  const handle = pipeHandleOf(input);
+  if (handle !== undefined && typeof handle.readStop === 'function' && typeof handle.readStart === 'function') {
+    if (on && !handle.reading) {
+      handle.reading = true;
+      handle.readStart();
+    } else if (!on && handle.reading) {
+      handle.reading = false;
+      handle.readStop();
+    }
+    return;
+  }
+  if (on) input.resume();
+  else input.pause();
 }
 
 /** The descriptor of `output` when it is a socket on a pipe (written with writeToPipe), else -1. */

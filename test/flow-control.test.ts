@@ -1,0 +1,146 @@
+/**
+ * Flow control through a real `mcp-warden wrap` (src/proxy/flow.ts, NdjsonTransport.onbacklog): a
+ * peer that stops reading makes mcp-warden stop reading the other side, so its memory stays bounded
+ * by the high-water mark instead of growing with what the other side sends; nothing is lost or
+ * reordered once the peer reads again. The backend (test/servers/flood-server.mjs) writes with
+ * backpressure itself, as a well-behaved server does.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, ROOT } from './helpers/proxy.js';
+
+const FLOOD = join(ROOT, 'test/servers/flood-server.mjs');
+const MIB = 1024 * 1024;
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/** A raw client of `wrap` over pipes, whose reading can be stopped and resumed. */
+class RawClient {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly messages: Array<Record<string, unknown>> = [];
+  stderr = '';
+  private buffer = '';
+  private waiters: Array<() => void> = [];
+
+  constructor() {
+    this.proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--', process.execPath, FLOOD], {
+      cwd: ROOT,
+      env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (d: string) => {
+      this.buffer += d;
+      let nl = this.buffer.indexOf('\n');
+      while (nl >= 0) {
+        this.messages.push(JSON.parse(this.buffer.slice(0, nl)) as Record<string, unknown>);
+        this.buffer = this.buffer.slice(nl + 1);
+        nl = this.buffer.indexOf('\n');
+      }
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    });
+    this.proc.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
+    this.proc.stdin.on('error', () => undefined);
+  }
+
+  /** Writes a line, waiting while the pipe to wrap is full (as a well-behaved client does). */
+  async write(message: unknown): Promise<void> {
+    if (!this.proc.stdin.write(`${JSON.stringify(message)}\n`)) await once(this.proc.stdin, 'drain');
+  }
+
+  async until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr:\n${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  answer(id: number): Record<string, unknown> | undefined {
+    return this.messages.find((m) => m.id === id && m.method === undefined);
+  }
+
+  async initialize(): Promise<void> {
+    await this.write({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'flow', version: '1' } } });
+    await this.until(() => this.answer(0) !== undefined, 'initialize');
+    await this.write({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  }
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('wrap: flow control', () => {
+  let client: RawClient | undefined;
+  afterEach(() => {
+    client?.proc.kill('SIGKILL');
+    client = undefined;
+  });
+
+  it('a client that stops reading: wrap stops reading the backend (memory stays bounded), and every notification arrives in order once it reads again', async () => {
+    client = new RawClient();
+    await client.initialize();
+    const before = rssBytes(client.proc.pid!);
+    const count = 2000;
+    const size = 64 * 1024; // 125 MiB in all
+    client.proc.stdout.pause();
+    await client.write({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flood', arguments: { count, size } } });
+    // Long enough for the backend to have written everything many times over if nothing held it.
+    await settle(2500);
+    const grown = rssBytes(client.proc.pid!) - before;
+    const progress = [...client.stderr.matchAll(/flood: (\d+) written/g)].map((m) => Number(m[1]));
+    const writtenByBackend = progress.length > 0 ? progress[progress.length - 1]! : 0;
+    const backendDone = client.stderr.includes('flood: done');
+    client.proc.stdout.resume();
+    await client.until(() => client!.answer(1) !== undefined, 'the flood answer');
+    const seqs = client.messages.filter((m) => m.method === 'notifications/message').map((m) => (m.params as { data: { seq: number; pad: string } }).data);
+    expect(seqs.length).toBe(count);
+    expect(seqs.every((d, i) => d.seq === i && d.pad.length === size)).toBe(true);
+    // The backend was held back: it could write about the high-water mark (8 MiB: ~130 of the 2000
+    // notifications) plus what the pipes hold, not the whole flood.
+    expect(backendDone).toBe(false);
+    expect(writtenByBackend).toBeLessThan(400);
+    // And wrap's memory grew by far less than the 125 MiB the flood would have put in it.
+    expect(grown).toBeLessThan(48 * MIB);
+  }, 90_000);
+
+  it('a backend that stops reading: wrap stops reading the client (memory stays bounded), and every request is answered once the backend reads again', async () => {
+    client = new RawClient();
+    await client.initialize();
+    await client.write({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'stall', arguments: { ms: 2500 } } });
+    await client.until(() => client!.answer(1) !== undefined, 'stall answer');
+    const before = rssBytes(client.proc.pid!);
+    const count = 1500;
+    const text = 'y'.repeat(64 * 1024); // 94 MiB of requests in all
+    let written = 0;
+    const writing = (async () => {
+      for (let i = 0; i < count; i++) {
+        await client!.write({ jsonrpc: '2.0', id: 100 + i, method: 'tools/call', params: { name: 'echo', arguments: { text: `${i}:${text}` } } });
+        written++;
+      }
+    })();
+    await settle(1500);
+    const grown = rssBytes(client.proc.pid!) - before;
+    // The client's own writes are held back: wrap is not taking them all into memory.
+    expect(written).toBeLessThan(count);
+    await writing;
+    await client.until(() => client!.answer(100 + count - 1) !== undefined, 'the last echo', 90_000);
+    for (let i = 0; i < count; i++) {
+      const result = client.answer(100 + i)?.result as { content: Array<{ text: string }> } | undefined;
+      expect(result?.content[0]?.text).toBe(`${text.length + String(i).length + 1}:${`${i}:${text}`.slice(0, 16)}`);
+    }
+    expect(grown).toBeLessThan(48 * MIB);
+  }, 120_000);
+});
