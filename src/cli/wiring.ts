@@ -16,6 +16,7 @@ import { packageVersion } from './version.js';
 import type { ProxyOptions } from '../proxy/proxy.js';
 import type { Authenticator, BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import { createPolicyDecider as createRegoPolicyDecider, PolicyCompileError } from '../policy/index.js';
+import { RateLimitedDecider } from '../policy/rate-limit.js';
 
 export interface WiringContext {
   config: WardenConfig;
@@ -32,11 +33,13 @@ export interface Wired {
   backendCredentials: BackendCredentialResolver;
 }
 
-/** policy/: the configured Rego policy (default pack: read-only rules), watched and reloaded on SIGHUP. */
+/** policy/: the configured Rego policy (default pack: read-only rules), watched and reloaded on SIGHUP; rate limits around it. */
 export function createPolicyDecider(ctx: WiringContext): Wired['decider'] {
   const backendModes = Object.fromEntries(ctx.config.backends.map((b) => [b.name, b.mode]));
   try {
-    return createRegoPolicyDecider(ctx.config.policy, { logger: ctx.logger, baseDir: ctx.baseDir, backendModes, sighup: true });
+    const decider = createRegoPolicyDecider(ctx.config.policy, { logger: ctx.logger, baseDir: ctx.baseDir, backendModes, sighup: true });
+    // rateLimit: tools/call per client identity, denied past the limit (and no decision reused).
+    return ctx.config.rateLimit === undefined ? decider : new RateLimitedDecider(decider, ctx.config.rateLimit);
   } catch (err) {
     if (err instanceof PolicyCompileError) throw new CliError(`policy: ${err.message}`, EXIT.CONFIG);
     throw err;

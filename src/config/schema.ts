@@ -1,6 +1,6 @@
 /**
  * config/: warden.yaml, loaded once at startup. This file is the schema of the whole document; each
- * section's schema lives in its own file beside it (server, backends, auth, policy, audit, admin),
+ * section's schema lives in its own file beside it (server, backends, auth, policy, rate-limit, audit, admin),
  * owned by the feature that reads it. load.ts parses the YAML, interpolates ${ENV_VAR} secrets and
  * validates with zod, naming the file, key path and expectation of every problem. Other folders
  * import only the inferred types and defaults from here; config/ imports nothing outside itself.
@@ -11,6 +11,7 @@ import { auditSchema } from './audit.js';
 import { authSchema } from './auth.js';
 import { backendSchema } from './backends.js';
 import { policySchema } from './policy.js';
+import { rateLimitSchema } from './rate-limit.js';
 import { serverSchema } from './server.js';
 
 export const wardenConfigSchema = z
@@ -23,6 +24,8 @@ export const wardenConfigSchema = z
     /** Separator between backend prefix and tool/prompt name. */
     namespaceSeparator: z.string().min(1).default('__'),
     policy: policySchema.prefault({}),
+    /** tools/call requests per client identity (absent: no limit). */
+    rateLimit: rateLimitSchema.optional(),
     auth: authSchema.prefault({}),
     audit: auditSchema.prefault({}),
     admin: adminSchema.prefault({}),

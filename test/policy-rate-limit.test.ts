@@ -1,0 +1,122 @@
+/**
+ * rateLimit: tools/call per client identity (src/policy/rate-limit.ts), on the real Rego decider.
+ * In process with a clock of the test's own (the bucket's arithmetic), and end to end through a real
+ * `mcp-warden wrap --config` on the test backend: identical calls past the limit are denied (no
+ * decision reused around the limit) with a reason naming it, and allowed again once tokens refill.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wardenConfigSchema } from '../src/config/schema.js';
+import { createPolicyDecider } from '../src/policy/index.js';
+import { RateLimitedDecider } from '../src/policy/rate-limit.js';
+import type { InterceptContext } from '../src/types.js';
+import { connectCli, firstText, TEST_BACKEND, type StdioConnection } from './helpers/proxy.js';
+
+function call(clientId: string, method = 'tools/call', phase: InterceptContext['phase'] = 'request'): InterceptContext {
+  return {
+    phase,
+    method,
+    client: { id: clientId, name: clientId, auth: 'api-key', roles: [], claims: {} },
+    session: { id: 's1', transport: 'stdio' },
+    backend: { name: 'backend', transport: 'stdio' },
+    params: { name: 'echo', arguments: { text: 'hi' } },
+    tool: { name: 'echo', backendName: 'echo', annotations: { readOnlyHint: true } },
+    arguments: { text: 'hi' },
+  } as InterceptContext;
+}
+
+describe('RateLimitedDecider (in process, on the real policy decider)', () => {
+  it('spends the burst, denies with a reason naming the limit, refills at the steady rate; per-client overrides; only tools/call counts', () => {
+    let now = 0;
+    const inner = createPolicyDecider({ paths: ['allow-all'], watch: false });
+    const limited = new RateLimitedDecider(inner, { toolCallsPerMinute: 60, burst: 3, clients: { ci: { toolCallsPerMinute: 600, burst: 10 } } }, () => now);
+    try {
+      const allowed = () => limited.decide(call('alice')).allowed;
+      expect([allowed(), allowed(), allowed()]).toEqual([true, true, true]);
+      const denied = limited.decide(call('alice'));
+      expect(denied.allowed).toBe(false);
+      expect(denied.mode).toBe('enforce');
+      expect(denied.reasons[0]).toBe("Rate limit: client 'alice' may make 60 tools/call per minute (burst 3); retry in 1 s (rateLimit)");
+      // Other methods and phases take no token and are never limited.
+      expect(limited.decide(call('alice', 'tools/list')).allowed).toBe(true);
+      expect(limited.decide(call('alice', 'tools/call', 'list')).allowed).toBe(true);
+      // Another client has its own bucket; "ci" its own settings.
+      expect(limited.decide(call('bob')).allowed).toBe(true);
+      for (let i = 0; i < 10; i++) expect(limited.decide(call('ci')).allowed).toBe(true);
+      expect(limited.decide(call('ci')).reasons[0]).toMatch(/client 'ci' may make 600 tools\/call per minute \(burst 10\)/);
+      // 60 per minute: one token a second; never more than the burst.
+      now += 999;
+      expect(limited.decide(call('alice')).allowed).toBe(false);
+      now += 2;
+      expect(limited.decide(call('alice')).allowed).toBe(true);
+      expect(limited.decide(call('alice')).allowed).toBe(false);
+      now += 3_600_000;
+      expect([allowed(), allowed(), allowed(), allowed()]).toEqual([true, true, true, false]);
+      // No shortcut around decide(): every call is counted.
+      expect(limited.unconditionalAllow).toBeUndefined();
+      expect(limited.pureDecisionEpoch).toBeUndefined();
+      expect(limited.pureDecisionFootprint).toBeUndefined();
+      expect(inner.unconditionalAllow).toBeDefined();
+    } finally {
+      limited.close();
+    }
+  });
+
+  it("keeps the policy's own reasons and its denial: a call the policy denies also takes a token", () => {
+    let now = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'warden-rate-'));
+    try {
+      writeFileSync(join(dir, 'deny.rego'), 'package mcp.authz\n\nimport rego.v1\n\ndeny contains "echo is off" if input.tool.name == "echo"\n');
+      const inner = createPolicyDecider({ paths: [join(dir, 'deny.rego')], watch: false });
+      const limited = new RateLimitedDecider(inner, { toolCallsPerMinute: 60, burst: 1 }, () => now);
+      const first = limited.decide(call('alice'));
+      expect(first.allowed).toBe(false);
+      expect(first.reasons).toEqual(['echo is off']);
+      const second = limited.decide(call('alice'));
+      expect(second.reasons).toEqual(["Rate limit: client 'alice' may make 60 tools/call per minute (burst 1); retry in 1 s (rateLimit)", 'echo is off']);
+      limited.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config: rateLimit is validated (a rate must be positive; unknown keys named)', () => {
+    const base = { backends: [{ name: 'b', transport: 'stdio', command: 'x' }] };
+    expect(wardenConfigSchema.safeParse({ ...base, rateLimit: { toolCallsPerMinute: 0 } }).success).toBe(false);
+    expect(wardenConfigSchema.safeParse({ ...base, rateLimit: { toolCallsPerMinute: 5, burts: 3 } }).success).toBe(false);
+    expect(wardenConfigSchema.parse({ ...base, rateLimit: { toolCallsPerMinute: 5, clients: { ci: { toolCallsPerMinute: 50 } } } }).rateLimit?.clients?.ci?.toolCallsPerMinute).toBe(50);
+  });
+});
+
+describe('rateLimit through a real wrap', () => {
+  let dir: string;
+  let conn: StdioConnection;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-rate-e2e-'));
+    const config = join(dir, 'warden.yaml');
+    writeFileSync(config, 'policy: { paths: [allow-all], watch: false }\nrateLimit: { toolCallsPerMinute: 30, burst: 2 }\naudit: { enabled: false }\n');
+    conn = await connectCli(['wrap', '--config', config, '--', process.execPath, TEST_BACKEND]);
+  });
+
+  afterAll(async () => {
+    await conn?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('identical calls: the burst passes, the next is denied naming the limit, and one passes again after a token refills (2 s)', async () => {
+    const echo = () => conn.client.callTool({ name: 'echo', arguments: { text: 'same' } });
+    expect(firstText(await echo())).toContain('same');
+    expect(firstText(await echo())).toContain('same');
+    const denied = await echo();
+    expect(denied.isError).toBe(true);
+    expect(firstText(denied)).toMatch(/Rate limit: client '[^']+' may make 30 tools\/call per minute \(burst 2\); retry in \d s \(rateLimit\)/);
+    // Lists are not limited.
+    expect((await conn.client.listTools()).tools.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(firstText(await echo())).toContain('same');
+    expect((await echo()).isError).toBe(true);
+  });
+});
