@@ -28,6 +28,8 @@ export type BackendTransport = Transport & FlowControlled & {
 
 /** A client session's transport: the SDK's Transport, and what our stdio transport adds. */
 export type ClientTransport = Transport & FlowControlled & {
+  /** The client closed its input (stdio EOF); the owner closes the transport when it is done (NdjsonTransport.oninputend). */
+  oninputend?: () => void;
   readonly lastMessageBytes?: number;
   /** Offered each line's bytes before it is parsed (stdio; NdjsonTransport.takeLine). */
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;

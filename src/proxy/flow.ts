@@ -7,8 +7,15 @@
  * Client backed up: every backend of the session stops being read. A backend backed up: the client
  * stops being read (its requests to other backends wait too: one stream has one order). A gate
  * counts its pauses and carries them over to the transport that replaces a restarted backend's.
+ *
+ * The end of the client's input (stdio: EOF on our stdin) with requests still in flight: as a
+ * server connected directly would, the session still answers them (`printf '…' | mcp-warden wrap
+ * -- server` gets its answers), and ends once nothing is in flight or being initialized. Requests
+ * in flight end by themselves (an answer, or the backend's timeout: BackendConnection's sweep), so
+ * waiting is bounded; a hard cap guards against anything else.
  */
 import type { Transport } from '../transport/types.js';
+import type { BackendConnection } from './backend.js';
 
 /** What a transport offers for flow control (NdjsonTransport, ChildProcessTransport). */
 export interface FlowControlled {
@@ -51,4 +58,37 @@ export class ReadGate {
 /** Pauses (or resumes) every gate: a client backed up holds its session's backends. */
 export function holdAll(gates: Iterable<{ readGate: ReadGate }>, backedUp: boolean): void {
   for (const g of gates) g.readGate.hold(backedUp);
+}
+
+/** How often a draining session looks whether it has settled. */
+const POLL_MS = 10;
+/** Added to the longest backend timeout: the longest a draining session stays open. */
+const CAP_EXTRA_MS = 30_000;
+
+interface DrainingSession {
+  readonly state: string;
+  readonly backends: ReadonlyArray<BackendConnection>;
+  close(): Promise<void>;
+}
+
+function settled(session: DrainingSession): boolean {
+  if (session.state === 'initializing') return false;
+  for (const b of session.backends) if (b.inFlight > 0) return false;
+  return true;
+}
+
+/** Closes `session` once it has settled (now, when it already has). */
+export function closeWhenSettled(session: DrainingSession): void {
+  if (settled(session)) {
+    void session.close();
+    return;
+  }
+  const capMs = Math.max(0, ...session.backends.map((b) => b.spec.timeoutMs)) + CAP_EXTRA_MS;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (session.state === 'closed' || settled(session) || Date.now() - started > capMs) {
+      clearInterval(timer);
+      void session.close();
+    }
+  }, POLL_MS);
 }

@@ -20,7 +20,7 @@ import { answerText, buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Ex
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
 import { JudgedCalls } from './judged-calls.js';
-import { holdAll, ReadGate } from './flow.js';
+import { closeWhenSettled, holdAll, ReadGate } from './flow.js';
 import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
 
@@ -52,8 +52,7 @@ export class ClientSession implements BackendEvents {
   private readonly answers: AnswerRelay;
   /** tools/call lines judged on their bytes, with the decisions kept for reuse */
   readonly judged: JudgedCalls;
-  /** Reading from the client, paused while a backend is not reading (flow.ts). */
-  private readonly readGate = new ReadGate();
+  private readonly readGate = new ReadGate(); // reading from the client, paused while a backend is not reading (flow.ts)
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined }> = [];
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
@@ -78,6 +77,7 @@ export class ClientSession implements BackendEvents {
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
     transport.onclose = () => void this.close();
+    transport.oninputend = () => closeWhenSettled(this);
     transport.onbacklog = (backedUp) => holdAll(this.backends, backedUp);
     this.readGate.attach(transport);
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');

@@ -113,6 +113,12 @@ export class NdjsonTransport implements Transport {
    * false once all of them are written (or the transport closed).
    */
   onbacklog?: (backedUp: boolean) => void;
+  /**
+   * When set, the end of the input does not close the transport: this is called instead, and
+   * messages can still be sent until the owner calls close() (a client that closed its stdin still
+   * gets the answers to what it sent).
+   */
+  oninputend?: () => void;
 
   private readonly maxBytes: number;
   private backedUp = false;
@@ -306,7 +312,13 @@ export class NdjsonTransport implements Transport {
   }
 
   private readonly onEnd = (): void => {
-    void this.close();
+    if (this.oninputend === undefined || this.closed) {
+      void this.close();
+      return;
+    }
+    // Nothing more will come in; what goes out still does, until the owner closes.
+    this.partial = [];
+    this.oninputend();
   };
 
   private readonly onStreamError = (err: Error): void => {
