@@ -16,7 +16,7 @@ const bucketSchema = z
 
 export const rateLimitSchema = bucketSchema
   .extend({
-    /** Per client identity (the client id: API key's client, JWT subject, "local" for stdio): its own bucket settings. */
+    /** Per client identity (the client id: API key's client, JWT subject, "local:<user>" for stdio): its own bucket settings. */
     clients: z.record(z.string(), bucketSchema).optional(),
   })
   .strict();
