@@ -1,7 +1,7 @@
 /**
  * Admin HTTP API, a fastify plugin the serve command registers on its HTTP frontend:
  * `GET <prefix>/audit` (the audit log with the CLI's filters, cursor-paginated), `<prefix>/audit/stats`
- * and `<prefix>/audit/verify`, all behind admin bearer tokens that are separate from MCP clients'
+ * and `<prefix>/audit/verify` (and `<prefix>/metrics`: metrics.ts), all behind admin bearer tokens that are separate from MCP clients'
  * credentials (401 without one).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -11,10 +11,13 @@ import { loadConfigFile, validateConfig } from '../../config/load.js';
 import type { WardenConfig } from '../../config/schema.js';
 import { oauthMetadataPlugin } from '../../identity/index.js';
 import { registerAdminRoutes } from '../../admin/index.js';
+import { registerMetricsRoute } from '../../admin/metrics.js';
+import { DecisionCounter } from '../../policy/decision-counter.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
+import { metricsSnapshot } from '../metrics-snapshot.js';
 import { openStdioSession } from '../run-stdio.js';
 import { proxyOptions, wire } from '../wiring.js';
 
@@ -60,6 +63,10 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const ctx = { config, baseDir, logger };
   const wired = wire(ctx);
+  // Decisions counted (around the policy and its rate limit) for GET <admin prefix>/metrics.
+  const policyHandle = wired.decider as { readonly version?: string };
+  const counter = new DecisionCounter(wired.decider);
+  wired.decider = counter;
   const proxy = new WardenProxy(proxyOptions(ctx, wired));
 
   // Loaded here, not at the top: fastify is not needed by the other commands (wrap starts faster).
@@ -67,6 +74,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   if (http && 'query' in wired.recorder) registerAdminRoutes(http.app, { store: wired.recorder as AuditStore, config });
+  if (http) registerMetricsRoute(http.app, config.admin, () => metricsSnapshot(proxy, counter, policyHandle.version));
   // Liveness for container and orchestrator probes: no credential, no session, says nothing about backends.
   http?.app.get('/healthz', { exposeHeadRoute: false }, async () => ({ status: 'ok' }));
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
