@@ -22,22 +22,13 @@ export interface BatchResult {
   unreadable: number;
 }
 
-/** Journal line: "<journal seq> <body>" (see journal-line.ts). */
-function splitJournalLine(line: string): [number, string] | undefined {
-  const space = line.indexOf(' ');
-  if (space <= 0) return undefined;
-  const local = Number(line.slice(0, space));
-  if (!Number.isSafeInteger(local)) return undefined;
-  return [local, line.slice(space + 1)];
-}
-
 export class ChainWriter {
   private readonly insert: Database.Statement;
   private readonly getMeta: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly getJournal: Database.Statement;
   private readonly setJournal: Database.Statement;
-  private readonly run: { immediate(journalId: string, lines: string[]): BatchResult };
+  private readonly run: { immediate(journalId: string, text: string): BatchResult };
 
   constructor(
     db: Database.Database,
@@ -53,41 +44,54 @@ export class ChainWriter {
     this.setJournal = db.prepare(
       'INSERT INTO audit_journal (id, committed) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET committed = excluded.committed',
     );
-    this.run = db.transaction((journalId: string, lines: string[]) => this.insertLines(journalId, lines));
+    this.run = db.transaction((journalId: string, text: string) => this.insertLines(journalId, text));
   }
 
   /** Appends the newline-separated journal lines of `journalId` in one transaction. */
   writeBatch(journalId: string, text: string): BatchResult {
-    return this.run.immediate(journalId, text.split('\n'));
+    return this.run.immediate(journalId, text);
   }
 
-  private insertLines(journalId: string, lines: string[]): BatchResult {
+  private insertLines(journalId: string, text: string): BatchResult {
     let seq = Number(this.getMeta.get('head_seq') ?? 0);
     let hash = String(this.getMeta.get('head_hash') ?? GENESIS_HASH);
     const before = (this.getJournal.get(journalId) as number | undefined) ?? 0;
     let committed = before;
     let inserted = 0;
     let unreadable = 0;
-    for (const line of lines) {
-      if (line.length === 0) continue;
-      const entry = splitJournalLine(line);
-      if (!entry) {
+    const length = text.length;
+    // Journal line: "<journal seq> <body>\n" (see journal-line.ts); read in place, no array of lines.
+    for (let at = 0; at < length; ) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = length;
+      const from = at;
+      at = end + 1;
+      if (end === from) continue;
+      let local = 0;
+      let i = from;
+      let c = text.charCodeAt(i);
+      while (c >= 0x30 && c <= 0x39 && i - from < 16) {
+        local = local * 10 + (c - 0x30);
+        c = text.charCodeAt(++i);
+      }
+      if (i === from || c !== 0x20 /* space */ || !Number.isSafeInteger(local)) {
         unreadable++;
         continue;
       }
-      if (entry[0] <= committed) continue;
-      const body = entry[1];
+      if (local <= committed) continue;
+      const body = text.slice(i + 1, end);
       const row = body.charCodeAt(0) === RAW_MARK ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
       if (!row) {
         unreadable++;
         continue;
       }
-      const [canonical, values] = row;
-      const rowHash = this.keying.hash(hash, canonical);
+      const values = row[1];
+      const rowHash = this.keying.hash(hash, row[0]);
+      // The row's values then its chain columns, bound as one array (no spread of 32 arguments).
       this.insert.run(...values, hash, rowHash);
       seq++;
       hash = rowHash;
-      committed = entry[0];
+      committed = local;
       inserted++;
     }
     if (inserted > 0) {

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { decodeRow, type AuditEntry } from './row.js';
+import { NOT_ALLOWED } from './schema.js';
 
 export interface AuditFilter {
   /** Client id or name; `*` is a wildcard. */
@@ -75,6 +76,8 @@ export function buildWhere(filter: AuditFilter): { where: string; params: unknow
     }
     clauses.push(`decision IN (${list.map(() => '?').join(', ')})`);
     params.push(...list);
+    // Implied by the list; spelled as the partial index's condition so that the planner uses it.
+    if (!list.includes('allow')) clauses.push(NOT_ALLOWED);
   }
   if (filter.since !== undefined) {
     clauses.push('time >= ?');

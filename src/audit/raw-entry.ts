@@ -70,6 +70,9 @@ const str = (v: string | null): string => (v === null ? 'null' : json(v));
  */
 export class RawEntryReader {
   private readonly heads = new Map<string, Head>();
+  /** The head of the last entry read, and its JSON: entries of one session come in runs. */
+  private lastHead: Head | undefined;
+  private lastHeadJson = '';
   private readonly numbers = new Array<number>(NUMBERS).fill(0);
   private readonly out: Outcome = { outcome: 'ok', errorCode: null, errorMessage: null, isError: null, result: undefined, resultJson: undefined };
 
@@ -96,8 +99,14 @@ export class RawEntryReader {
     }
     const tab = body.indexOf('\t', at);
     if (tab < 0 || body.length !== tab + 1 + n[4]! + n[5]!) return undefined;
-    const head = this.head(body.slice(at, tab));
-    if (head === undefined) return undefined;
+    let head = this.lastHead;
+    if (head === undefined || tab - at !== this.lastHeadJson.length || !body.startsWith(this.lastHeadJson, at)) {
+      const headJson = body.slice(at, tab);
+      head = this.head(headJson);
+      if (head === undefined) return undefined;
+      this.lastHead = head;
+      this.lastHeadJson = headJson;
+    }
     let request: Json;
     try {
       request = JSON.parse(body.slice(tab + 1, tab + 1 + n[4]!)) as Json;
