@@ -178,6 +178,15 @@ export function scenarios() {
       start: () => stdioStart(process.execPath, wrapArgs('wrap-audit', { audit: `audit-${Date.now()}` })),
     },
     {
+      name: 'wrap-audit-write',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'wrap-audit with the journal written by one write() per batch (MCP_WARDEN_AUDIT_JOURNAL=write; the fallback when segments cannot be mapped)',
+      compare: [{ against: 'wrap', info: true, label: 'issue 7, write() journal: audit on (fallback journal) vs off' }],
+      unavailable: needsWrap('--policy', '--audit'),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-write', { audit: `audit-write-${Date.now()}` }), { env: { MCP_WARDEN_AUDIT_JOURNAL: 'write' } }),
+    },
+    {
       name: 'http-direct',
       transport: 'http',
       call: ECHO,

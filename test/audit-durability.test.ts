@@ -3,9 +3,11 @@
  * whose answer went out (printed after record() returned) is in the database and the chain verifies.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAGIC } from '../src/audit/mapped-journal.js';
 import { listJournals } from '../src/audit/spool.js';
 import { openAuditStore } from '../src/audit/index.js';
 import { auditConfig, databaseBytes, runCli, tempDir } from './helpers/audit.js';
@@ -50,6 +52,9 @@ describe('audit durability against kill -9', () => {
     expect(first.answered.length).toBeGreaterThanOrEqual(3000);
     // The killed process left its journal behind.
     expect(listJournals(dbPath).length).toBe(1);
+    // On Linux the journal is mapped into memory (the lines were stores into the page cache, no write()).
+    const mapped = readFileSync(listJournals(dbPath)[0]!.files[0]!).subarray(0, MAGIC.length).equals(MAGIC);
+    expect(mapped).toBe(process.platform === 'linux');
     const before = new Database(dbPath, { readonly: true });
     const committedAtKill = (before.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
     before.close();

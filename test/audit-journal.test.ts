@@ -5,14 +5,13 @@
  * then). A failed write refuses exactly the records it carried (their promises reject, or record()
  * throws for the first of a turn), and the recorder goes on without holes in its numbering.
  */
-import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, Redactor } from '../src/audit/index.js';
 import { journalBody, rowFromBody } from '../src/audit/journal-line.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
-import { listJournals, Spool } from '../src/audit/spool.js';
+import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
 import { sampleRecord, tempDir } from './helpers/audit.js';
 
 /** A journal whose next write can be made to fail as on a full disk (the real file otherwise). */
@@ -29,7 +28,7 @@ class DiskFullOnce extends Spool {
 
 function journalText(dbPath: string): string {
   return listJournals(dbPath)
-    .flatMap((j) => j.files.map((f) => readFileSync(f, 'utf8')))
+    .flatMap((j) => j.files.map((f) => readSegment(f)))
     .join('');
 }
 

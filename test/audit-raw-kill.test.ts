@@ -4,7 +4,8 @@
  * answer lines as they came), every fourth carries a password and takes the parsed path. wrap is
  * killed with SIGKILL mid-load. After a restart (opening the database imports the journal the
  * killed process left), every call whose answer reached the client is in the database exactly once,
- * the chain verifies, and the password is nowhere in the files.
+ * the chain verifies, and the password is nowhere in the files. Both journals: segments mapped into
+ * memory (Linux, the addon built) and the write() fallback (MCP_WARDEN_AUDIT_JOURNAL=write).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
-import { listJournals } from '../src/audit/spool.js';
+import { MAGIC } from '../src/audit/mapped-journal.js';
+import { listJournals, readSegment } from '../src/audit/spool.js';
 import { auditConfig, CLI, databaseBytes, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 
@@ -20,11 +22,11 @@ const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 const SECRET = 'hunter2-raw-kill';
 
 /** Drives wrap until `target` answers came back, then kills it with SIGKILL; returns the answered ids. */
-function loadAndKill(dbPath: string, target: number): Promise<{ answered: number[]; signal: NodeJS.Signals | null }> {
+function loadAndKill(dbPath: string, target: number, journal: string): Promise<{ answered: number[]; signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
     const wrap = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--audit', dbPath, '--', process.execPath, BACKEND], {
       stdio: ['pipe', 'pipe', 'ignore'],
-      env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'silent' },
+      env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'silent', MCP_WARDEN_AUDIT_JOURNAL: journal },
     });
     const answered: number[] = [];
     let next = 2;
@@ -64,20 +66,23 @@ function loadAndKill(dbPath: string, target: number): Promise<{ answered: number
   });
 }
 
-describe('audit durability on the raw path, through wrap', () => {
+const JOURNALS = process.platform === 'linux' ? ['mapped', 'write'] : ['write'];
+
+describe.each(JOURNALS)('audit durability on the raw path, through wrap (%s journal)', (kind) => {
   let tmp: ReturnType<typeof tempDir> | undefined;
   afterEach(() => tmp?.cleanup());
 
   it('keeps every answered call, raw and redacted, across kill -9 of wrap and a restart', async () => {
     tmp = tempDir();
     const dbPath = join(tmp.dir, 'audit.db');
-    const run = await loadAndKill(dbPath, 3000);
+    const run = await loadAndKill(dbPath, 3000, kind);
     expect(run.signal).toBe('SIGKILL');
     expect(run.answered.length).toBeGreaterThanOrEqual(3000);
     // The killed process left its journal: raw entries and redacted rows, no password.
     const journals = listJournals(dbPath);
     expect(journals.length).toBe(1);
-    const journal = journals[0]!.files.map((f) => readFileSync(f, 'utf8')).join('');
+    for (const file of journals[0]!.files) expect(readFileSync(file).subarray(0, MAGIC.length).equals(MAGIC)).toBe(kind === 'mapped');
+    const journal = journals[0]!.files.map((f) => readSegment(f)).join('');
     expect(journal).toMatch(/^\d+ R/m);
     expect(journal).toMatch(/^\d+ \[.*\[REDACTED\]/m);
     expect(journal.includes(SECRET)).toBe(false);

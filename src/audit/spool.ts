@@ -1,18 +1,31 @@
 /**
  * The audit journal: append-only files in a directory beside the database (`<db>.journal/`), one
- * per writing process (rotated into numbered segments), one line per record appended with a single
- * write() before record() returns. The kernel keeps that write even if the process is killed with
- * SIGKILL, so an answered call is never lost; the writer thread moves lines into SQLite and
- * committed segments are deleted. A journal left by a process that is gone is imported by the next
- * process that opens the database. The segments live in their own directory so that a watch on the
- * database's directory (say the policy's, when both share one) is not woken by every call's write.
+ * per writing process (rotated into numbered segments), each record's line in it before record()
+ * returns. On Linux a segment is a preallocated file mapped shared into memory (mapped-journal.ts):
+ * a line is copied into the page cache with no system call. Elsewhere, or without the native addon,
+ * or with MCP_WARDEN_AUDIT_JOURNAL=write, lines are appended with one write() per batch. Either way
+ * the kernel keeps them if the process is killed with SIGKILL, so an answered call is never lost;
+ * the writer thread moves lines into SQLite and committed segments are deleted. A journal left by a
+ * process that is gone is imported by the next process that opens the database. The segments live
+ * in their own directory so that a watch on the database's directory (say the policy's, when both
+ * share one) is not woken by every call's write.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, type JournalAddon } from './mapped-journal.js';
 
-/** Segments are rotated once they pass this size, then deleted when all their lines are committed. */
+/**
+ * Segments are rotated once they pass this size (mapped ones: three quarters of it), then deleted
+ * when all their lines are committed.
+ */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * How far past its lines a mapped segment's pages are faulted in ahead of use, at each commit (off
+ * the call path): more than a busy proxy journals between two commits.
+ */
+const PREFAULT_BYTES = 1024 * 1024;
 
 export interface JournalFiles {
   /** "<pid>-<random>": unique per writing process. */
@@ -59,8 +72,13 @@ export function listJournals(dbPath: string): JournalFiles[] {
   return [...byId.entries()].map(([id, e]) => ({ id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) }));
 }
 
+/** The lines of a segment file, either kind (a mapped segment: only the bytes it counts). */
 export function readSegment(file: string): string {
-  return readFileSync(file, 'utf8');
+  const data = readFileSync(file);
+  if (data.length >= DATA_AT && data.subarray(0, MAGIC.length).equals(MAGIC)) return mappedLines(data);
+  // A mapped segment whose process died before its header was written holds nothing.
+  if (data.length > 0 && data[0] === 0) return '';
+  return data.toString('utf8');
 }
 
 export function removeFile(file: string): void {
@@ -82,46 +100,31 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-interface Segment {
-  file: string;
-  lastSeq: number;
-}
-
-/** This process's journal. */
-export class Spool {
-  readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  private fd = -1;
-  private active: Segment;
-  private activeBytes = 0;
-  private readonly closed: Segment[] = [];
-  private nextNumber = 1;
-  /** Committed segments being deleted in the background; close() finishes the job synchronously. */
-  private readonly removing = new Set<string>();
-  /** The active segment may end in a partial line (a failed write could not be cut off). */
+/** The active segment of a journal written with write(). */
+class FileSegment {
+  lastSeq = 0;
+  private readonly fd: number;
+  private bytes = 0;
+  /** It may end in a partial line (a failed write could not be cut off): it takes no more lines. */
   private torn = false;
 
-  private readonly dir: string;
-
-  constructor(dbPath: string) {
-    this.dir = journalDir(dbPath);
-    // Owner-only, as the database: the journal holds what the rows will.
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.active = this.openSegment();
+  constructor(
+    readonly file: string,
+    private readonly rotateAt: number,
+  ) {
+    this.fd = openSync(file, 'a', 0o600);
   }
 
-  private openSegment(): Segment {
-    const file = join(this.dir, `${this.id}-${this.nextNumber++}`);
-    this.fd = openSync(file, 'a', 0o600);
-    this.activeBytes = 0;
-    return { file, lastSeq: 0 };
+  get nearlyFull(): boolean {
+    return this.bytes >= this.rotateAt;
   }
 
   /**
-   * Appends lines (each ending in "\n"; `seq`: the last one's number) with one write(); throws on
-   * I/O errors (disk full) and on a short write, after cutting off what part of them was written.
+   * Appends with one write(); false when the segment takes no more lines. Throws on I/O errors
+   * (disk full) and on a short write, after cutting off what part of them was written.
    */
-  append(lines: string, seq: number): void {
-    if (this.torn) this.rotate();
+  append(lines: string): boolean {
+    if (this.torn) return false;
     let written: number;
     try {
       written = writeSync(this.fd, lines);
@@ -131,33 +134,125 @@ export class Spool {
     }
     if (written !== lines.length && written !== Buffer.byteLength(lines)) {
       this.cutTail();
-      throw new Error(`audit journal: short write (${written} bytes) to ${this.active.file}`);
+      throw new Error(`audit journal: short write (${written} bytes) to ${this.file}`);
     }
-    this.activeBytes += written;
-    this.active.lastSeq = seq;
+    this.bytes += written;
+    return true;
   }
 
   /** Removes a partly written line; if that fails too, the next append starts a new segment. */
   private cutTail(): void {
     try {
-      ftruncateSync(this.fd, this.activeBytes);
+      ftruncateSync(this.fd, this.bytes);
     } catch {
       this.torn = true;
     }
   }
 
-  private rotate(): void {
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export interface SpoolOptions {
+  /**
+   * Map segments into memory when the host allows it (default: unless the environment variable
+   * MCP_WARDEN_AUDIT_JOURNAL is `write`); false: one write() per batch.
+   */
+  mapped?: boolean;
+  /** Told once per process, at info level, when the journal is not mapped and why. */
+  logger?: Logger;
+  /** Size at which segments are rotated (tests make it small). */
+  segmentBytes?: number;
+}
+
+let toldWhyNotMapped = false;
+
+/** This process's journal. */
+export class Spool {
+  readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** How lines reach the kernel: copied into mapped segments, or one write() per batch. */
+  readonly mode: 'mapped' | 'write';
+  private active: FileSegment | MappedSegment;
+  private readonly closed: Array<{ file: string; lastSeq: number }> = [];
+  private nextNumber = 1;
+  /** Committed segments being deleted in the background; close() finishes the job synchronously. */
+  private readonly removing = new Set<string>();
+  private readonly addon: JournalAddon | undefined;
+  private readonly segmentBytes: number;
+  private isOpen = true;
+
+  private readonly dir: string;
+
+  constructor(dbPath: string, options: SpoolOptions = {}) {
+    this.dir = journalDir(dbPath);
+    this.segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
+    // Owner-only, as the database: the journal holds what the rows will.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const fromEnv = process.env.MCP_WARDEN_AUDIT_JOURNAL === 'write';
+    const wanted = options.mapped ?? !fromEnv;
+    let { addon, reason } = wanted ? journalAddon() : { addon: undefined, reason: fromEnv ? 'MCP_WARDEN_AUDIT_JOURNAL=write' : 'turned off' };
+    let first: MappedSegment | undefined;
+    if (addon !== undefined) {
+      try {
+        first = new MappedSegment(addon, this.nextFile(), this.segmentBytes);
+        first.prefault(PREFAULT_BYTES);
+      } catch (err) {
+        addon = undefined;
+        reason = `mapping a segment failed: ${(err as Error).message}`;
+      }
+    }
+    this.addon = addon;
+    this.mode = addon !== undefined ? 'mapped' : 'write';
+    this.active = first ?? new FileSegment(this.nextFile(), this.segmentBytes);
+    if (reason !== undefined && options.logger !== undefined && !toldWhyNotMapped) {
+      toldWhyNotMapped = true;
+      options.logger.info({ reason }, 'audit journal: one write() per batch of records (not mapped into memory)');
+    }
+  }
+
+  private nextFile(): string {
+    return join(this.dir, `${this.id}-${this.nextNumber++}`);
+  }
+
+  /** A new segment with room for at least `minLineBytes` of lines (mapped ones are preallocated). */
+  private newSegment(minLineBytes: number): FileSegment | MappedSegment {
+    const file = this.nextFile();
+    if (this.addon === undefined) return new FileSegment(file, this.segmentBytes);
+    const segment = new MappedSegment(this.addon, file, this.segmentBytes, minLineBytes);
+    segment.prefault(PREFAULT_BYTES);
+    return segment;
+  }
+
+  /**
+   * Appends lines (each ending in "\n"; `seq`: the last one's number), in a new segment if the
+   * active one cannot take them. Throws, with none of them in the journal, on I/O errors (disk full).
+   */
+  append(lines: string, seq: number): void {
+    if (!this.active.append(lines)) {
+      this.rotate(Buffer.byteLength(lines));
+      if (!this.active.append(lines)) throw new Error(`audit journal: a new segment refused ${lines.length} characters (${this.active.file})`);
+    }
+    this.active.lastSeq = seq;
+  }
+
+  private rotate(minLineBytes = 0): void {
     const previous = this.active;
-    const previousFd = this.fd;
-    this.active = this.openSegment(); // on a failure (throws) the current segment stays in use
-    closeSync(previousFd);
-    this.closed.push(previous);
-    this.torn = false;
+    this.active = this.newSegment(minLineBytes); // on a failure (throws) the current segment stays in use
+    previous.close();
+    this.closed.push({ file: previous.file, lastSeq: previous.lastSeq });
   }
 
   /** Called after lines up to `seq` are committed: rotates a large segment and deletes committed ones. */
   committed(seq: number): void {
-    if (this.activeBytes >= SEGMENT_BYTES) this.rotate();
+    if (this.isOpen && this.active.nearlyFull) {
+      try {
+        this.rotate();
+      } catch {
+        // Disk full: the active segment goes on; an append it cannot take rotates and reports it.
+      }
+    }
+    if (this.isOpen && this.active instanceof MappedSegment) this.active.prefault(PREFAULT_BYTES);
     while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) this.removeInBackground(this.closed.shift()!.file);
   }
 
@@ -170,10 +265,10 @@ export class Spool {
     });
   }
 
-  /** Closes the journal; with `allCommitted`, deletes its files. */
+  /** Closes the journal (a mapped segment is unmapped); with `allCommitted`, deletes its files. */
   close(allCommitted: boolean): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    if (this.isOpen) this.active.close();
+    this.isOpen = false;
     if (allCommitted) {
       for (const s of this.closed) removeFile(s.file);
       // An exit right after close() must not leave a segment whose journal mark is forgotten.

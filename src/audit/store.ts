@@ -100,7 +100,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     recorder = new AuditRecorder({
       dbPath: path,
       chainKey: config.chainKey,
-      spool: new Spool(path),
+      spool: new Spool(path, { logger: log }),
       redactFields: config.redactFields,
       maxPayloadBytes: config.maxPayloadBytes,
       flushIntervalMs: config.flushIntervalMs,

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "warden_journal",
+      "sources": ["journal_map.c"],
+      "cflags": ["-std=c11", "-Wall", "-Wextra", "-O2"],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"]
+    }
+  ]
+}

@@ -1,0 +1,222 @@
+/*
+ * warden_journal: maps audit journal segments shared into memory (Linux).
+ *
+ * A store into a MAP_SHARED mapping of a file lands in the kernel's page cache at once, so it
+ * survives SIGKILL of the process exactly as a completed write() does, without a system call per
+ * record. JavaScript gets the mapping as an ArrayBuffer: every access from JS is bounds-checked by
+ * the engine, and unmap() detaches the buffer (every view becomes empty) before the memory is
+ * unmapped, so a JS bug raises or writes nothing; it can never reach outside the mapping.
+ *
+ *   map(path, bytes)              creates `path` (exclusive, mode 0600), allocates `bytes` of disk
+ *                                 for it (zero-filled: a full disk fails here, not with SIGBUS on a
+ *                                 later store) and returns it mapped read-write, shared.
+ *   prefault(buffer, off, len)    faults pages of a mapping in for writing (MADV_POPULATE_WRITE);
+ *                                 false when the kernel cannot.
+ *   unmap(buffer)                 detaches the buffer and unmaps it; a mapping never unmapped is
+ *                                 unmapped when its buffer is garbage-collected.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+/* Largest segment we map: far above any journal line (payloads are capped), far below address space. */
+#define MAX_MAP_BYTES ((size_t)1 << 30)
+
+struct mapping {
+  void *addr;
+  size_t bytes;
+};
+
+static const char *errno_code(int err) {
+  switch (err) {
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EEXIST: return "EEXIST";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case ENODEV: return "ENODEV";
+    case EROFS: return "EROFS";
+    case EMFILE: return "EMFILE";
+    case EFBIG: return "EFBIG";
+    case EIO: return "EIO";
+    default: return "EIO";
+  }
+}
+
+/* Throws an Error with `code` set to the errno's name; returns NULL for the caller to return. */
+static napi_value throw_errno(napi_env env, const char *what, const char *path, int err) {
+  char message[512];
+  snprintf(message, sizeof message, "audit journal: %s %s: %s", what, path, strerror(err));
+  napi_throw_error(env, errno_code(err), message);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static void unmap_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct mapping *m = data;
+  munmap(m->addr, m->bytes);
+  free(m);
+}
+
+static size_t page_bytes(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  return page > 0 ? (size_t)page : 4096;
+}
+
+static napi_value js_map(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) return throw_type(env, "map(path, bytes): two arguments expected");
+
+  char path[4096];
+  size_t path_len = 0;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_string) return throw_type(env, "map: path must be a string");
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok) return NULL;
+  if (path_len == 0 || path_len >= sizeof path - 1 || strlen(path) != path_len) return throw_type(env, "map: path is empty, too long or holds a NUL");
+
+  double requested;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number) return throw_type(env, "map: bytes must be a number");
+  if (napi_get_value_double(env, argv[1], &requested) != napi_ok) return NULL;
+  size_t page = page_bytes();
+  if (!(requested >= (double)page && requested <= (double)MAX_MAP_BYTES) || requested != (double)(size_t)requested || (size_t)requested % page != 0)
+    return throw_type(env, "map: bytes must be a whole number of pages between one page and 1 GiB");
+  size_t bytes = (size_t)requested;
+
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return throw_errno(env, "open", path, errno);
+  /* Allocated, not sparse: a store into a hole of a full disk would kill the process with SIGBUS. */
+  int err = posix_fallocate(fd, 0, (off_t)bytes);
+  if (err != 0) {
+    close(fd);
+    unlink(path);
+    return throw_errno(env, "allocate", path, err);
+  }
+  void *addr = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  err = errno;
+  close(fd); /* the mapping keeps the file */
+  if (addr == MAP_FAILED) {
+    unlink(path);
+    return throw_errno(env, "mmap", path, err);
+  }
+
+  struct mapping *m = malloc(sizeof *m);
+  if (m == NULL) {
+    munmap(addr, bytes);
+    unlink(path);
+    return throw_errno(env, "map", path, ENOMEM);
+  }
+  m->addr = addr;
+  m->bytes = bytes;
+  napi_value buffer;
+  if (napi_create_external_arraybuffer(env, addr, bytes, NULL, NULL, &buffer) != napi_ok) {
+    munmap(addr, bytes);
+    free(m);
+    unlink(path);
+    return NULL;
+  }
+  if (napi_wrap(env, buffer, m, unmap_finalize, NULL, NULL) != napi_ok) {
+    napi_detach_arraybuffer(env, buffer);
+    munmap(addr, bytes);
+    free(m);
+    unlink(path);
+    return NULL;
+  }
+  return buffer;
+}
+
+/* The mapping behind `value`, or NULL after throwing (not a live mapping of ours). */
+static struct mapping *mapping_of(napi_env env, napi_value value, const char *fn) {
+  bool is_buffer = false;
+  struct mapping *m = NULL;
+  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer || napi_unwrap(env, value, (void **)&m) != napi_ok || m == NULL) {
+    char message[128];
+    snprintf(message, sizeof message, "%s: not a mapped journal segment (or already unmapped)", fn);
+    throw_type(env, message);
+    return NULL;
+  }
+  return m;
+}
+
+static napi_value js_prefault(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) return throw_type(env, "prefault(buffer, offset, length): three arguments expected");
+  struct mapping *m = mapping_of(env, argv[0], "prefault");
+  if (m == NULL) return NULL;
+  double offset, length;
+  if (napi_get_value_double(env, argv[1], &offset) != napi_ok || napi_get_value_double(env, argv[2], &length) != napi_ok)
+    return throw_type(env, "prefault: offset and length must be numbers");
+  if (!(offset >= 0 && length >= 0 && offset <= (double)m->bytes && length <= (double)m->bytes - offset))
+    return throw_type(env, "prefault: range outside the mapping");
+  size_t page = page_bytes();
+  size_t start = (size_t)offset / page * page;
+  size_t end = (size_t)(offset + length);
+  napi_value result;
+  bool done = true;
+  if (end > start) {
+#ifdef MADV_POPULATE_WRITE
+    done = madvise((char *)m->addr + start, end - start, MADV_POPULATE_WRITE) == 0;
+#else
+    done = false;
+#endif
+  }
+  napi_get_boolean(env, done, &result);
+  return result;
+}
+
+static napi_value js_unmap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) return throw_type(env, "unmap(buffer): one argument expected");
+  if (mapping_of(env, argv[0], "unmap") == NULL) return NULL;
+  struct mapping *m = NULL;
+  if (napi_remove_wrap(env, argv[0], (void **)&m) != napi_ok || m == NULL) return NULL;
+  /* Every view of the buffer becomes empty before the memory goes away. */
+  if (napi_detach_arraybuffer(env, argv[0]) != napi_ok) {
+    /* Not detachable: keep the memory mapped (leaked) rather than leave views onto unmapped pages. */
+    napi_throw_error(env, NULL, "unmap: the buffer could not be detached; the segment stays mapped");
+    return NULL;
+  }
+  munmap(m->addr, m->bytes);
+  free(m);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  return undefined;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"prefault", NULL, js_prefault, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  napi_value page;
+  if (napi_create_uint32(env, (uint32_t)page_bytes(), &page) != napi_ok || napi_set_named_property(env, exports, "pageBytes", page) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,151 @@
+/**
+ * The mapped journal segment: a preallocated file mapped shared into memory through our native
+ * addon (native/journal_map.c), so that appending a record is a copy into memory, with no system
+ * call on the call path. A store into a MAP_SHARED mapping is in the kernel's page cache at once and
+ * survives SIGKILL of the process just as a completed write() does.
+ *
+ * Segment layout: a 64-byte header, then the lines. The header holds MAGIC and, at byte 16, the
+ * number of line bytes written (uint32, little-endian), stored after a batch's bytes are copied.
+ * A reader takes exactly those bytes: a batch torn by the process dying while copying it is beyond
+ * that count, and dropped; its callers had not answered (append() had not returned). A line never
+ * straddles segments: a batch that does not fit starts a new segment, sized for it if need be.
+ *
+ * When the addon is missing or cannot load, or the platform is not Linux (little-endian), the
+ * journal falls back to one write() per batch (spool.ts), and says so once in the log.
+ */
+import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
+
+/** The native addon's interface (native/journal_map.c). */
+export interface JournalAddon {
+  /** Creates `path` (exclusive, 0600), allocates `bytes` for it and maps it shared, read-write. */
+  map(path: string, bytes: number): ArrayBuffer;
+  /** Faults pages of [offset, offset + length) in for writing; false when the kernel cannot. */
+  prefault(buffer: ArrayBuffer, offset: number, length: number): boolean;
+  /** Detaches the buffer (every view becomes empty) and unmaps it. */
+  unmap(buffer: ArrayBuffer): void;
+  readonly pageBytes: number;
+}
+
+/** The first 16 bytes of a mapped segment. Lines written with write() start with a digit. */
+export const MAGIC = Buffer.from('warden-journal1\n', 'latin1');
+/** Byte offset of the uint32 count of line bytes. */
+const USED_AT = 16;
+/** Where the lines start. */
+export const DATA_AT = 64;
+
+/** Where `npm ci` / `npm run build:native` puts the addon, from src/audit/ and dist/audit/ alike. */
+const ADDON_PATH = '../../native/build/Release/warden_journal.node';
+
+let loaded: { addon?: JournalAddon; reason?: string } | undefined;
+/** False once the kernel refused MADV_POPULATE_WRITE: pages are then faulted in by a store each. */
+let prefaultByKernel = true;
+
+/** The addon, or why the journal cannot be mapped on this host (loaded once per process). */
+export function journalAddon(): { addon?: JournalAddon; reason?: string } {
+  if (loaded !== undefined) return loaded;
+  if (process.platform !== 'linux') loaded = { reason: `the mapped journal is for Linux (this is ${process.platform})` };
+  else if (endianness() !== 'LE') loaded = { reason: 'the mapped journal is for little-endian hosts' };
+  else {
+    try {
+      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as JournalAddon };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      loaded = {
+        reason:
+          code === 'MODULE_NOT_FOUND'
+            ? 'its native addon is not built (npm ci builds it; or npm run build:native)'
+            : `its native addon did not load: ${(err as Error).message.split('\n')[0]}`,
+      };
+    }
+  }
+  return loaded;
+}
+
+/** The lines of a mapped segment's file contents (`data` starts with MAGIC): its counted bytes. */
+export function mappedLines(data: Buffer): string {
+  const used = Math.min(data.readUInt32LE(USED_AT), data.length - DATA_AT);
+  // The count only ever ends a batch; cutting at its last newline is a guard, never a loss.
+  const end = data.lastIndexOf(0x0a, DATA_AT + used - 1) + 1;
+  return end > DATA_AT ? data.toString('utf8', DATA_AT, end) : '';
+}
+
+/** One mapped segment of this process's journal, open for appending. */
+export class MappedSegment {
+  lastSeq = 0;
+  /** Line bytes written. */
+  private used = 0;
+  /** Bytes from the start already faulted in for writing (prefault()). */
+  private faulted = 0;
+  private readonly buffer: ArrayBuffer;
+  private readonly bytes: Buffer;
+  private readonly words: Uint32Array;
+  private readonly capacity: number;
+
+  /** Creates `file` with room for at least `minLineBytes` (throws on a full disk, as write() would). */
+  constructor(
+    private readonly addon: JournalAddon,
+    readonly file: string,
+    segmentBytes: number,
+    minLineBytes = 0,
+  ) {
+    const page = addon.pageBytes;
+    const size = Math.ceil(Math.max(segmentBytes, DATA_AT + minLineBytes) / page) * page;
+    this.buffer = addon.map(file, size);
+    this.bytes = Buffer.from(this.buffer);
+    this.words = new Uint32Array(this.buffer, 0, DATA_AT / 4);
+    this.capacity = size;
+    MAGIC.copy(this.bytes, 0);
+  }
+
+  /** Bytes of lines in the segment. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** True once three quarters are used: time to start the next segment (off the call path). */
+  get nearlyFull(): boolean {
+    return DATA_AT + this.used >= (this.capacity * 3) / 4;
+  }
+
+  /**
+   * Copies `lines` (whole lines, each ending in "\n") after the last ones and counts them; false
+   * (nothing counted, nothing left behind) when they do not fit.
+   */
+  append(lines: string): boolean {
+    const at = DATA_AT + this.used;
+    const room = this.capacity - at;
+    if (room < lines.length) return false; // each UTF-16 unit takes at least one byte
+    const written = this.bytes.write(lines, at);
+    // write() stops early only when the next character does not fit (4 bytes at most).
+    if (room - written < 4 && written !== Buffer.byteLength(lines)) {
+      this.bytes.fill(0, at, at + written);
+      return false;
+    }
+    this.used += written;
+    this.words[USED_AT / 4] = this.used;
+    return true;
+  }
+
+  /**
+   * Faults in, for writing, the pages up to `ahead` bytes past the lines (those not faulted in
+   * yet), so that appends copy into memory without taking a page fault on the call path.
+   */
+  prefault(ahead: number): void {
+    const from = Math.max(this.faulted, DATA_AT + this.used);
+    const to = Math.min(this.capacity, DATA_AT + this.used + ahead);
+    if (to <= from) return;
+    if (!prefaultByKernel || !this.addon.prefault(this.buffer, from, to - from)) {
+      // No MADV_POPULATE_WRITE (Linux before 5.14): a store of the zero already there per page.
+      prefaultByKernel = false;
+      const page = this.addon.pageBytes;
+      for (let at = Math.ceil(from / page) * page; at < to; at += page) this.bytes[at] = 0;
+    }
+    this.faulted = to;
+  }
+
+  /** Unmaps the segment (the file keeps its lines until it is deleted). */
+  close(): void {
+    this.addon.unmap(this.buffer);
+  }
+}
