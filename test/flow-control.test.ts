@@ -7,7 +7,9 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from './helpers/proxy.js';
@@ -28,8 +30,8 @@ class RawClient {
   private buffer = '';
   private waiters: Array<() => void> = [];
 
-  constructor() {
-    this.proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--', process.execPath, FLOOD], {
+  constructor(args = ['wrap', '--policy', 'allow-all', '--', process.execPath, FLOOD]) {
+    this.proc = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
       env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -84,9 +86,12 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('wrap: flow control', () => {
   let client: RawClient | undefined;
-  afterEach(() => {
+  let dir: string | undefined;
+  afterEach(async () => {
     client?.proc.kill('SIGKILL');
     client = undefined;
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
   });
 
   it('a client that stops reading: wrap stops reading the backend (memory stays bounded), and every notification arrives in order once it reads again', async () => {
@@ -114,6 +119,59 @@ describe('wrap: flow control', () => {
     expect(writtenByBackend).toBeLessThan(400);
     // And wrap's memory grew by far less than the 125 MiB the flood would have put in it.
     expect(grown).toBeLessThan(48 * MIB);
+  }, 90_000);
+
+  it('serve --stdio: a backend restarted while the client is not reading starts paused (the new one cannot flood wrap either), and works once the client reads', async () => {
+    // serve --stdio: its backends are restarted (wrap's are not: it ends with its server).
+    dir = await mkdtemp(join(tmpdir(), 'warden-flow-'));
+    const config = join(dir, 'warden.yaml');
+    await writeFile(config, `backends:\n  - name: flood\n    transport: stdio\n    prefix: ""\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(FLOOD)}]\npolicy:\n  paths: [allow-all]\naudit:\n  enabled: false\n`);
+    client = new RawClient(['serve', '--stdio', '--no-http', '--config', config]);
+    await client.initialize();
+    const wrapPid = client.proc.pid!;
+    const childOf = (): number => {
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          // /proc/<pid>/stat: "pid (comm) state ppid ..."
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === wrapPid) return Number(entry);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return -1;
+    };
+    const first = childOf();
+    const before = rssBytes(wrapPid);
+    const count = 2000;
+    const size = 64 * 1024;
+    client.proc.stdout.pause();
+    await client.write({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flood', arguments: { count, size } } });
+    await settle(1500);
+    // The backend dies while wrap is holding it back; serve starts another (restart delay 200 ms).
+    process.kill(first, 'SIGKILL');
+    await settle(1500);
+    expect(childOf()).not.toBe(first);
+    await client.write({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'flood', arguments: { count, size } } });
+    await settle(2500);
+    const grown = rssBytes(wrapPid) - before;
+    // Neither flood ran to its end: the new backend was not read while the client was not reading.
+    expect(client.stderr).not.toContain('flood: done');
+    expect(grown).toBeLessThan(48 * MIB);
+    client.proc.stdout.resume();
+    await client.until(() => client!.answer(1) !== undefined && client!.answer(2) !== undefined, 'answers 1 and 2');
+    // And reading is not left paused: the restarted backend answers.
+    let id = 3;
+    for (;;) {
+      await client.write({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: 'after' } } });
+      await client.until(() => client!.answer(id) !== undefined, `echo ${id}`);
+      if (client.answer(id)!.result !== undefined) break;
+      expect(id).toBeLessThan(40);
+      id++;
+      await settle(250);
+    }
+    expect((client.answer(id)!.result as { content: Array<{ text: string }> }).content[0]!.text).toBe('5:after');
   }, 90_000);
 
   it('a backend that stops reading: wrap stops reading the client (memory stays bounded), and every request is answered once the backend reads again', async () => {
