@@ -6,7 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { CLI, EVERYTHING, isAlive, ROOT, TEST_BACKEND } from './helpers/proxy.js';
+
+const FLOOD = join(ROOT, 'test/servers/flood-server.mjs');
 
 const INIT = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'eof', version: '1' } } };
 const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' };
@@ -67,5 +70,35 @@ describe('wrap: the client closes its input with requests in flight', () => {
     expect(pid).toBeGreaterThan(0);
     expect(isAlive(pid)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  }, 60_000);
+
+  it('a client that reads slowly after closing its input gets all of it before wrap exits (what waits in its pipe is not dropped)', async () => {
+    const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--no-audit', '--', process.execPath, FLOOD], {
+      cwd: ROOT,
+      env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const count = 200; // 64 KiB each: 12.5 MiB, more than wrap holds for a client that does not read (8 MiB)
+    const flood = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flood', arguments: { count, size: 64 * 1024 } } };
+    proc.stdout.pause();
+    proc.stdin.end([INIT, INITIALIZED, flood].map((m) => `${JSON.stringify(m)}\n`).join(''));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Reads in small steps, with pauses: wrap gets the flood's answer while megabytes still wait for us.
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      proc.stdout.pause();
+      setTimeout(() => proc.stdout.resume(), 30);
+    });
+    proc.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => proc.once('close', resolve));
+    const complete = out.slice(0, out.lastIndexOf('\n') + 1);
+    const lines = complete.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(code).toBe(0);
+    expect(out.length - complete.length, 'bytes of a line cut short').toBe(0);
+    expect(lines.filter((l) => l.method === 'notifications/message').length).toBe(count);
+    expect(JSON.stringify(byId(lines).get(1)?.result), stderr).toContain(`flooded ${count}`);
   }, 60_000);
 });

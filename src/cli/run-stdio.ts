@@ -3,6 +3,7 @@
  * stdin/stdout, identified by the Authenticator as a stdio client. stdout carries only the protocol.
  */
 import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import { NdjsonTransport } from '../transport/ndjson.js';
 import type { SessionAcceptor } from '../transport/types.js';
 import type { Authenticator } from '../types.js';
@@ -26,4 +27,27 @@ export async function openStdioSession(
     onClose();
   };
   return transport;
+}
+
+/**
+ * Resolves once everything written to `out` has been handed to the peer (our stdout: what the
+ * client has not read yet would be lost to process.exit), or the stream failed or closed (nobody
+ * will take it), or `stop` resolves first (a signal). Used once, at exit: it polls.
+ */
+export function outputWritten(out: Writable, stop: Promise<void>): Promise<void> {
+  if (out.writableLength === 0 || out.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (out.writableLength === 0 || out.destroyed) done();
+    }, 20);
+    function done(): void {
+      clearInterval(timer);
+      out.off('error', done);
+      out.off('close', done);
+      resolve();
+    }
+    out.once('error', done);
+    out.once('close', done);
+    void stop.then(done);
+  });
 }

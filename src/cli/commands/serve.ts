@@ -18,7 +18,7 @@ import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
-import { openStdioSession } from '../run-stdio.js';
+import { openStdioSession, outputWritten } from '../run-stdio.js';
 import { proxyOptions, wire } from '../wiring.js';
 
 interface ServeOptions {
@@ -80,6 +80,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
   if (http && config.auth.oauth) void http.app.register(oauthMetadataPlugin, { oauth: config.auth.oauth, extraPaths: [config.server.mcpPath, config.server.ssePath] });
   let exiting = false;
+  // A signal ends the wait for the client to read what is left of our output (shutdown).
+  let signalled: () => void = () => undefined;
+  const signal = new Promise<void>((resolve) => (signalled = resolve));
   const shutdown = async (code: number): Promise<void> => {
     if (exiting) return;
     exiting = true;
@@ -89,10 +92,18 @@ async function runServe(opts: ServeOptions): Promise<void> {
     await wired.recorder.close().catch(() => undefined);
     wired.decider.close?.();
     logger.flush?.();
+    // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
+    await outputWritten(process.stdout, signal);
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(EXIT.OK));
-  process.once('SIGTERM', () => void shutdown(EXIT.OK));
+  process.once('SIGINT', () => {
+    signalled();
+    void shutdown(EXIT.OK);
+  });
+  process.once('SIGTERM', () => {
+    signalled();
+    void shutdown(EXIT.OK);
+  });
 
   if (http) {
     let urls: { url: string; sseUrl: string };

@@ -15,7 +15,7 @@ import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import type { ChildExit } from '../../transport/child-process.js';
 import { CliError, EXIT } from '../errors.js';
-import { openStdioSession } from '../run-stdio.js';
+import { openStdioSession, outputWritten } from '../run-stdio.js';
 import { proxyOptions, wire } from '../wiring.js';
 
 interface WrapOptions {
@@ -83,6 +83,9 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   const logger = createLogger({ level: config.log.level });
   const wired = wire({ config, baseDir, logger });
   let exiting = false;
+  // A signal ends the wait for the client to read what is left of our output (shutdown).
+  let signalled: () => void = () => undefined;
+  const signal = new Promise<void>((resolve) => (signalled = resolve));
 
   const shutdown = async (code: number): Promise<void> => {
     if (exiting) return;
@@ -91,6 +94,8 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     await wired.recorder.close().catch(() => undefined);
     wired.decider.close?.();
     logger.flush?.();
+    // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
+    await outputWritten(process.stdout, signal);
     process.exit(code);
   };
 
@@ -104,8 +109,14 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     },
   });
 
-  process.once('SIGINT', () => void shutdown(130));
-  process.once('SIGTERM', () => void shutdown(143));
+  process.once('SIGINT', () => {
+    signalled();
+    void shutdown(130);
+  });
+  process.once('SIGTERM', () => {
+    signalled();
+    void shutdown(143);
+  });
   await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => void shutdown(EXIT.OK));
 }
 
