@@ -1,7 +1,7 @@
 /**
  * GET /admin/metrics on a real `mcp-warden serve` (src/admin/metrics.ts): Prometheus text with the
  * sessions open, backend sessions by state, and decisions by method and result (a real policy
- * allowing echo and denying delete_thing), behind the admin token; audit off (metrics do not need it).
+ * allowing echo and denying delete_thing, with a rate limit around it), behind the admin token; audit off (metrics do not need it).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,7 @@ auth: { anonymous: true }
 policy: { paths: [allow-all, ${JSON.stringify(join(dir, 'no-delete.rego'))}], watch: false }
 audit: { enabled: false }
 admin: { tokenHashes: ["${adminTokenHash(TOKEN)}"] }
+rateLimit: { toolCallsPerMinute: 1, burst: 3 }
 `);
   });
 
@@ -56,18 +57,22 @@ admin: { tokenHashes: ["${adminTokenHash(TOKEN)}"] }
     await client.callTool({ name: 'echo', arguments: { text: 'b' } });
     const denied = await client.callTool({ name: 'delete_thing', arguments: { id: 'x' } });
     expect(denied.isError).toBe(true);
+    // The fourth call is past the rate limit's burst: a deny like the policy's, counted as one.
+    const limited = await client.callTool({ name: 'echo', arguments: { text: 'c' } });
+    expect(JSON.stringify(limited.content)).toContain('Rate limit');
 
     const m = await metrics(serve.url, TOKEN);
     expect(m.status).toBe(200);
     expect(m.type).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(m.text).toContain('# TYPE mcp_warden_decisions_total counter');
     expect(sample(m.text, 'mcp_warden_decisions_total{method="tools/call",result="allow"}')).toBe(2);
-    expect(sample(m.text, 'mcp_warden_decisions_total{method="tools/call",result="deny"}')).toBe(1);
+    expect(sample(m.text, 'mcp_warden_decisions_total{method="tools/call",result="deny"}')).toBe(2);
     expect(sample(m.text, 'mcp_warden_decisions_total{method="initialize",result="allow"}')).toBe(1);
     expect(sample(m.text, 'mcp_warden_decision_seconds_total{method="tools/call",result="allow"}')).toBeGreaterThan(0);
     expect(sample(m.text, 'mcp_warden_sessions_open{transport="streamable-http"}')).toBe(1);
     expect(sample(m.text, 'mcp_warden_backend_sessions{backend="demo",state="ready"}')).toBe(1);
     expect(sample(m.text, 'mcp_warden_backend_requests_in_flight{backend="demo"}')).toBe(0);
+    // The policy version in force, also with the rate limit wrapped around the policy.
     expect(m.text).toMatch(/^mcp_warden_policy_info\{version="[0-9a-f]+"\} 1$/m);
     expect(sample(m.text, 'mcp_warden_process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
     // Every sample line is `name{labels} number` or `name number` (the exposition format).

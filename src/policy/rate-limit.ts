@@ -47,6 +47,11 @@ export class RateLimitedDecider implements PolicyDecider {
     return this.inner.wantsResponsePhase;
   }
 
+  /** The policy's version (serve's metrics report it), when the policy has one. */
+  get version(): string | undefined {
+    return (this.inner as { readonly version?: string }).version;
+  }
+
   // No unconditionalAllow, pureDecisionEpoch or pureDecisionFootprint: every call must reach decide().
 
   close(): void {
