@@ -42,13 +42,26 @@ function proxyLikeContext() {
   const params = JSON.parse(CALL_TEXT);
   return { ...context, params, arguments: params.arguments };
 }
+
+/**
+ * The true miss, as the proxy sees it in the bench pair wrap-kubernetes-miss / wrap-allow-k8s-miss
+ * (bench/scenarios.mjs, KUBECTL_GET_MISS): the line's params parsed afresh, with a resourceType
+ * distinct in every call (a member the pack reads, so no kept value of the engine that reads it
+ * can be reused), the other members as in that scenario.
+ */
+let missSeq = 0;
+const MISS_BEFORE = '{"name":"kubectl_get","arguments":{"namespace":"default","name":"web","resourceType":"resourceType-';
+function trueMissContext() {
+  const params = JSON.parse(`${MISS_BEFORE}${missSeq++}"}}`);
+  return { ...context, params, arguments: params.arguments };
+}
 const otherMemory = new Float64Array(1 << 17);
 let sink = 0;
 function otherWork() {
   for (let i = 0; i < otherMemory.length; i += 8) sink += otherMemory[i];
 }
 
-function time(decider, n, proxyLike = false) {
+function time(decider, n, proxyLike = false, miss = false) {
   const micros = new Float64Array(n);
   const wall = new Float64Array(n);
   let allowed = 0;
@@ -57,7 +70,7 @@ function time(decider, n, proxyLike = false) {
     let ctx = context;
     if (proxyLike) {
       otherWork();
-      ctx = proxyLikeContext();
+      ctx = miss ? trueMissContext() : proxyLikeContext();
     }
     const t0 = performance.now();
     last = decider.decide(ctx);
@@ -151,17 +164,19 @@ export async function bench({ quick = false } = {}) {
         const label = proxyLike ? `${name}, proxy-like` : name;
         results[label] = { ...rounds[0], microsP50: median(rounds.map((r) => r.microsP50)), wallP50: median(rounds.map((r) => r.wallP50)) };
       }
+      const missRounds = [1, 2, 3].map(() => time(d, n >> 2, true, true));
+      results[`${name}, true miss`] = { ...missRounds[0], microsP50: median(missRounds.map((r) => r.microsP50)), microsP99: median(missRounds.map((r) => r.microsP99)), wallP50: median(missRounds.map((r) => r.wallP50)) };
       d.close?.();
     }
     const line = (name, r) =>
-      `  ${name.padEnd(22)} decision micros p50 ${r.microsP50.toFixed(1)} µs, p99 ${r.microsP99.toFixed(1)} µs; wall p50 ${r.wallP50.toFixed(1)} µs, mean ${r.wallMean.toFixed(1)} µs; allowed ${r.allowed}/${r.n}${r.allowed < r.n ? ` (denied: ${r.reasons.join('; ')})` : ''}`;
+      `  ${name.padEnd(24)} decision micros p50 ${r.microsP50.toFixed(1)} µs, p99 ${r.microsP99.toFixed(1)} µs; wall p50 ${r.wallP50.toFixed(1)} µs, mean ${r.wallMean.toFixed(1)} µs; allowed ${r.allowed}/${r.n}${r.allowed < r.n ? ` (denied: ${r.reasons.join('; ')})` : ''}`;
     const reused = await reusedLookupMicros(n);
     if (reused !== undefined) results['kubernetes, reused'] = { lookupMicros: reused };
     const footprint = deciders.kubernetes.pureDecisionFootprint;
     const projectedReuse = footprint === undefined ? undefined : await reusedLookupMicros(n, footprint);
     if (projectedReuse !== undefined) results['kubernetes, projected reused'] = { lookupMicros: projectedReuse };
     const text = [
-      'policy decision cost in process (kubectl_get pods in namespace default; proxy-like: fresh arguments per call, other work between calls):',
+      'policy decision cost in process (kubectl_get pods in namespace default; proxy-like: fresh arguments per call, other work between calls; true miss: proxy-like with a distinct resourceType per call):',
       ...Object.entries(results).filter(([k]) => !k.endsWith('reused')).map(([k, r]) => line(k, r)),
       ...(reused === undefined ? [] : [`  ${'kubernetes, reused'.padEnd(22)} a kept decision found by the call's bytes (identical calls): ${reused.toFixed(2)} µs per call (distinct-keys proof, hash, lookup)`]),
       ...(projectedReuse === undefined

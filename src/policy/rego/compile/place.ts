@@ -82,6 +82,7 @@ export function placeRule(root: RuleNode, mod: Module, rule: Rule): CRule {
     setElem,
     quick: undefined,
     guard: undefined,
+    keyed: undefined,
   };
   if (rule.isDefault) {
     if (kind === 'func') {

@@ -31,6 +31,8 @@ export interface CRule {
   quick: unknown;
   /** evaluator: the body's first test in compact form, or null (topdown/guard.ts) */
   guard: unknown;
+  /** evaluator: the members a set rule added, kept by the input members it can observe (topdown/keyed.ts) */
+  keyed: unknown;
   /** rego.metadata.rule() / chain() values (rules with METADATA in their modules) */
   meta?: { rule: Value; chain: Value };
 }
@@ -58,6 +60,8 @@ export class RuleNode {
   partial: unknown = undefined;
   /** evaluator: the roots its value was decided by, and the value kept by them (topdown/effective.ts) */
   effective: unknown = undefined;
+  /** evaluator: the value kept by the input members it can observe (topdown/keyed.ts) */
+  keyed: unknown = undefined;
   /** rules (not functions) are defined at this node; kept current by update() */
   hasRules = false;
   /** functions are defined at this node */

@@ -75,6 +75,11 @@ class FootprintWalk {
     return tags;
   }
 
+  /** the tags of one rule's value (a set rule: 0, or unbounded when its element may be a tracked object) */
+  ruleTags(r: CRule): number {
+    return this.rule(r, undefined);
+  }
+
   /** every rule at and below node; unbounded when any of their values may be a tracked object (it would be embedded) */
   subtree(node: RuleNode): void {
     if ((node.hasRules || node.isFunc) && this.node(node) !== 0) unbounded();
@@ -345,6 +350,32 @@ export function inputFootprint(root: RuleNode, packagePath: readonly string[], r
     }
   } catch {
     // unbounded, or a shape the walk does not know: either way the whole input is the key
+    return null;
+  }
+  return { arguments: [...walk.args].sort(), params: [...walk.params].sort() };
+}
+
+/**
+ * What the value of the rules at one node (not below it) observes of input.arguments and
+ * input.params, or null when unbounded or when that value may be (or hold) one of those objects or
+ * the whole input. Other input roots are not covered: see partial.ts inputRoots.
+ */
+export function nodeFootprint(root: RuleNode, node: RuleNode): InputFootprint | null {
+  const walk = new FootprintWalk(root);
+  try {
+    if (walk.node(node) !== 0) return null;
+  } catch {
+    return null;
+  }
+  return { arguments: [...walk.args].sort(), params: [...walk.params].sort() };
+}
+
+/** the same for one rule (its body, value and else clauses, with all they reach) */
+export function ruleFootprint(root: RuleNode, r: CRule): InputFootprint | null {
+  const walk = new FootprintWalk(root);
+  try {
+    if (walk.ruleTags(r) !== 0) return null;
+  } catch {
     return null;
   }
   return { arguments: [...walk.args].sort(), params: [...walk.params].sort() };

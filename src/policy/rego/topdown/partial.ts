@@ -51,7 +51,7 @@ export function subtreeRoots(node: RuleNode, root: RuleNode, acc: Roots): boolea
   return true;
 }
 
-function ruleRoots(r: CRule, root: RuleNode, acc: Roots): boolean {
+export function ruleRoots(r: CRule, root: RuleNode, acc: Roots): boolean {
   if (!bodyRoots(r.body, root, acc) || !termRoots(r.value, root, acc) || !termsRoots(r.keyPath, root, acc)) return false;
   if (r.setElem !== undefined && !termRoots(r.setElem, root, acc)) return false;
   if (r.args !== undefined && !termsRoots(r.args, root, acc)) return false;

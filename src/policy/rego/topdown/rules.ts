@@ -13,8 +13,9 @@ import { clausesOf, clearBinds, GENERAL, quickClauseValue, runSteps, type QuickC
 import { record } from './carry.js';
 import { clauseRun } from './clauses.js';
 import { insertPath } from './objects.js';
+import { keepKeyed, keyedOf, keyedValue, NOT_KEYED, ruleKeyedOf, worthTrying } from './keyed.js';
 import { carriedFailure, noteSkips, skipsOf } from './skips.js';
-import { clauseMask, defaultDeps, effectiveValue, hopeless, keepEffective, NOT_KEPT as NOT_EFFECTIVE, rootBit, setMask, setsMask, staticMask, triedMask } from './effective.js';
+import { clauseMask, nodeMask, defaultDeps, effectiveValue, hopeless, keepEffective, NOT_KEPT as NOT_EFFECTIVE, rootBit, setMask, setsMask, staticMask, triedMask } from './effective.js';
 
 /** the effective roots (effective.ts) of the last node, rule or index evaluated: read right after the call that set it */
 let lastMask = 0;
@@ -116,6 +117,18 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   const dyn = keeps === null && part === null && ev.stable !== null && ev.st.shadow === null && ev.st.mocks === null;
   const dv = dyn ? effectiveValue(ev, node) : NOT_EFFECTIVE; // cached by effectiveValue when found
   if (dv !== NOT_EFFECTIVE) return dv === UNDEF ? undefined : (dv as Value);
+  // a value kept by the input members it can observe (keyed.ts)
+  let keyed = dyn ? keyedOf(ev, node) : null;
+  if (keyed !== null && !worthTrying(keyed)) keyed = null;
+  if (keyed !== null) {
+    const kv = keyedValue(ev, keyed);
+    if (kv !== NOT_KEYED) {
+      node.cacheGen = ev.st.gen;
+      node.cacheVal = kv;
+      setMask(ev, node, keyed.mask);
+      return kv === UNDEF ? undefined : (kv as Value);
+    }
+  }
   if (++depth > 2000) {
     depth = 0;
     throw new RegoEvalError('eval_internal_error', `stack overflow evaluating ${node.name}`);
@@ -135,7 +148,13 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
     if (keeps !== null) keep(ev, keeps, node.cacheVal);
     else keepPartial(ev, part!, node.cacheVal);
     record(ev, node, null);
-  } else if (dyn) keepEffective(ev, node, node.cacheVal);
+  } else if (dyn) {
+    keepEffective(ev, node, node.cacheVal);
+    if (keyed !== null && node.cacheGen !== ev.st.carryGen) {
+      if (keyed.seen === ev.st.carryGen) keepKeyed(ev, keyed, node.cacheVal, nodeMask(ev, node));
+      else keyed.seen = ev.st.carryGen;
+    }
+  }
   return v;
 }
 
@@ -260,6 +279,7 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   const skips = noWith ? skipsOf(ev, all) : null;
   const rules = skips === null ? all : skips.rules;
   const noted: number[] | null = skips === null && noWith && ev.st.carryGen !== -1 ? [] : null;
+  const keyedRules = noWith && ev.stable !== null && ev.st.carryGen !== -1;
   let notedMask = 0;
   try {
     for (let j = 0; j < rules.length; j++) {
@@ -277,20 +297,23 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
         continue;
       }
       ev.rule = r;
-      const f = frameFor(r);
-      const cl = clausesOf(r)[0]!;
-      const start = check === GUARD_PASSES ? 1 : 0;
-      const run = noWith ? clauseRun(cl, start, true) : null;
-      if (run !== null) {
-        run(ev, f, out);
+      // the members the rule added for the same input members it can observe (keyed.ts)
+      const rk = keyedRules ? ruleKeyedOf(ev, r) : null;
+      if (rk !== null && worthTrying(rk)) {
+        const kv = keyedValue(ev, rk);
+        if (kv !== NOT_KEYED) {
+          const added = kv as readonly Value[];
+          for (let m = 0; m < added.length; m++) out.add(added[m]!);
+          continue;
+        }
+        const own = new RSet();
+        setRule(ev, r, check, noWith, own);
+        const added = own.values();
+        keepKeyed(ev, rk, added, 0);
+        for (let m = 0; m < added.length; m++) out.add(added[m]!);
         continue;
       }
-      const i = runSteps(ev, cl.steps, start, f);
-      if (i < 0) continue;
-      const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
-      if (v === GENERAL) setGeneral(ev, cl, i, f, out);
-      else if (v !== undefined) out.add(v);
-      if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
+      setRule(ev, r, check, noWith, out);
     }
   } finally {
     ev.rule = outer;
@@ -298,6 +321,24 @@ function evalSets(ev: Evaluator, node: RuleNode): Value {
   if (noted !== null) noteSkips(ev, all, noted, notedMask);
   lastMask = mask | setsMask(ev, node, rules) | (skips === null ? 0 : skips.mask);
   return out;
+}
+
+/** the members one set rule adds to out (its guard checked: GUARD_PASSES or GUARD_UNKNOWN) */
+function setRule(ev: Evaluator, r: CRule, check: number, noWith: boolean, out: RSet): void {
+  const f = frameFor(r);
+  const cl = clausesOf(r)[0]!;
+  const start = check === GUARD_PASSES ? 1 : 0;
+  const run = noWith ? clauseRun(cl, start, true) : null;
+  if (run !== null) {
+    run(ev, f, out);
+    return;
+  }
+  const i = runSteps(ev, cl.steps, start, f);
+  if (i < 0) return;
+  const v = i === cl.body.length ? quickClauseValue(ev, cl, f) : GENERAL;
+  if (v === GENERAL) setGeneral(ev, cl, i, f, out);
+  else if (v !== undefined) out.add(v);
+  if (cl.steps.binds) clearBinds(cl.steps, 0, i, f);
 }
 
 function setGeneral(ev: Evaluator, cl: QuickClause, i: number, f: Frame, out: RSet): void {

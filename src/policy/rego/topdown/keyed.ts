@@ -1,0 +1,276 @@
+/**
+ * Rule values kept by the input members they can observe. The value of a rule node (or the
+ * members one set rule adds) is a function of the data document, the strictness and the input it
+ * can observe. Statically (once per node or rule) that is: the input roots its rules and all they
+ * reach read (partial.ts inputRoots), and below input.arguments and input.params only the
+ * top-level members the footprint analysis names (footprint.ts: through locals, rule values,
+ * functions and object.get), when both are bounded and the value cannot be or hold one of those
+ * objects. Each is read by a list of probes: a root's value, the kind of the arguments (params,
+ * params.arguments) object, a member's value. After an evaluation without `with` in force whose
+ * probes all read a stable root (EvalOptions.stable: the same immutable object means the same
+ * document), a scalar, or nothing, the value is kept with those readings; a later query with the
+ * same data and strictness, no `with` in force and the same readings (Object.is) gets it without
+ * evaluating. A value that holds an object there (a fresh document, a big number) is never kept
+ * by it. Unlike effective.ts, which keys on whole roots (never on input.arguments, an object), this
+ * keys on the members read: a call whose arguments differ only in members a rule cannot observe
+ * gets that rule's value, whatever else changed. Pure rules only (a volatile builtin makes the
+ * roots unknown).
+ */
+import type { CRule, RuleNode } from '../compile/tree.js';
+import { RObject, isObject, objGet, type Value } from '../value/index.js';
+import type { Evaluator } from './eval.js';
+import { inputRoots, ruleRoots } from './partial.js';
+import { nodeFootprint, ruleFootprint, type InputFootprint } from './footprint.js';
+import { member } from './direct.js';
+import { keyedRoot } from './carry.js';
+
+const ROOT = 0;
+const ARGS_KIND = 1;
+const ARG = 2;
+const PARAMS_KIND = 3;
+const PARAM = 4;
+const PARGS_KIND = 5;
+const PARG = 6;
+
+/** the kind read of an object document (its members are probed separately) */
+const OBJECT_KIND: unique symbol = Symbol('object');
+/** a reading that cannot be kept (an object that is not a stable root, an array, a big number) */
+const UNKEPT: unique symbol = Symbol('unkept');
+export const NOT_KEYED: unique symbol = Symbol('not keyed');
+
+/**
+ * Probes are numbered once for all entries (one slot per kind and name), and each query reads a
+ * slot at most once (Snapshot): entries that probe the same member share the reading, and the
+ * members of input.arguments are found by walking its own keys once, not by looking up each name
+ * (most of the names a policy probes are absent from a given call's arguments).
+ */
+/** the readings of one query, slot by slot, made on first use */
+const snapGen: number[] = [];
+const snapVal: unknown[] = [];
+/** the query whose arguments' members were walked into snapVal */
+const slotIds = new Map<string, number>();
+const slotKinds: number[] = [];
+const slotNames: string[] = [];
+/** slots of kind ARG by member name */
+const argSlots = new Map<string, number>();
+const argSlotList: number[] = [];
+
+function slotOf(kind: number, name: string): number {
+  const key = `${kind}:${name}`;
+  let id = slotIds.get(key);
+  if (id === undefined) {
+    id = slotKinds.length;
+    slotIds.set(key, id);
+    slotKinds.push(kind);
+    slotNames.push(name);
+    snapGen.push(-1);
+    snapVal.push(undefined);
+    if (kind === ARG) {
+      argSlots.set(name, id);
+      argSlotList.push(id);
+    }
+  }
+  return id;
+}
+
+let argsGen = -1;
+
+/** what a node's (or a set rule's) value is kept by, and the last value with its readings */
+export interface Keyed {
+  /** the probes' slots */
+  slots: number[];
+  /** the carry epoch (carry.ts) the value was kept in: only a query of that epoch may take it */
+  epoch: number;
+  /** the probes read to take it: all but the roots the carry was keyed on when it was kept (equal in every later query of the epoch) */
+  checks: number[];
+  readings: unknown[];
+  /** UNDEF-encoded value (nodes), or the members added (set rules); NOT_KEYED until kept */
+  value: unknown;
+  /**
+   * the effective roots (effective.ts) the value was decided by when kept: an evaluation of equal
+   * readings takes the same path, so they are the same now
+   */
+  mask: number;
+  /**
+   * the carry epoch of the last evaluation that did not keep: a node's value is kept from the
+   * second evaluation of an epoch on, when the rule values it reads that the epoch carries are
+   * carried and its roots are exact (a value kept with the first one's roots could stop
+   * effective.ts from carrying the rules that read it)
+   */
+  seen: number;
+  /** misses in a row; past a few, only every 16th query looks (a value whose members change every call) */
+  misses: number;
+  tries: number;
+}
+
+function probesOf(roots: Set<string>, fp: InputFootprint): number[] {
+  const slots: number[] = [];
+  for (const r of [...roots].sort()) {
+    if (r === 'arguments') {
+      slots.push(slotOf(ARGS_KIND, r));
+      for (const a of fp.arguments) slots.push(slotOf(ARG, a));
+    } else if (r === 'params') {
+      slots.push(slotOf(PARAMS_KIND, r));
+      slots.push(slotOf(PARAM, 'name'));
+      for (const p of fp.params) if (p !== 'name' && p !== 'arguments') slots.push(slotOf(PARAM, p));
+      slots.push(slotOf(PARGS_KIND, r));
+      for (const a of fp.arguments) slots.push(slotOf(PARG, a));
+    } else slots.push(slotOf(ROOT, r));
+  }
+  return slots;
+}
+
+function make(roots: Set<string> | null, fp: InputFootprint | null): Keyed | null {
+  if (roots === null || fp === null) return null;
+  const slots = probesOf(roots, fp);
+  return { slots, epoch: -1, checks: [], readings: new Array(slots.length), value: NOT_KEYED, mask: 0, seen: -1, misses: 0, tries: 0 };
+}
+
+/** the keyed entry of a node, or null when its value is not a bounded function of input members */
+export function keyedOf(ev: Evaluator, node: RuleNode): Keyed | null {
+  let k = node.keyed as Keyed | null | undefined;
+  if (k === undefined) {
+    k = make(inputRoots(node, ev.root), nodeFootprint(ev.root, node));
+    node.keyed = k;
+  }
+  return k;
+}
+
+/** the keyed entry of one set rule (the members it adds), or null */
+export function ruleKeyedOf(ev: Evaluator, r: CRule): Keyed | null {
+  let k = r.keyed as Keyed | null | undefined;
+  if (k === undefined) {
+    const roots = new Set<string>();
+    k = make(ruleRoots(r, ev.root, roots) ? roots : null, ruleFootprint(ev.root, r));
+    r.keyed = k;
+  }
+  return k;
+}
+
+function kindOf(v: unknown): unknown {
+  if (v === undefined || v === null || typeof v !== 'object') return v;
+  return isObject(v as Value) ? OBJECT_KIND : UNKEPT;
+}
+
+function rootOf(input: Value, name: string): unknown {
+  if (input instanceof RObject || name === '__proto__') return objGet(input as never, name);
+  const v = (input as Record<string, unknown>)[name];
+  return typeof v === 'function' ? undefined : v;
+}
+
+/** the reading of a slot in this query (UNKEPT: cannot be kept) */
+function read(ev: Evaluator, slot: number): unknown {
+  const gen = ev.st.gen;
+  if (snapGen[slot] === gen) return snapVal[slot];
+  const input = ev.st.input!;
+  const name = slotNames[slot]!;
+  let v: unknown;
+  switch (slotKinds[slot]) {
+    case ROOT:
+      v = rootOf(input, name);
+      if (v !== null && typeof v === 'object' && !ev.stable!.includes(name)) v = UNKEPT;
+      break;
+    case ARGS_KIND:
+      v = kindOf(rootOf(input, 'arguments'));
+      break;
+    case PARAMS_KIND:
+      v = kindOf(rootOf(input, 'params'));
+      break;
+    case PARGS_KIND:
+      v = kindOf(member(rootOf(input, 'params') as Value | undefined, 'arguments'));
+      break;
+    case ARG:
+      if (argsGen !== gen) readArgs(ev);
+      return snapVal[slot];
+    case PARAM:
+      v = scalar(member(rootOf(input, 'params') as Value | undefined, name));
+      break;
+    default:
+      v = scalar(member(member(rootOf(input, 'params') as Value | undefined, 'arguments'), name));
+  }
+  snapGen[slot] = gen;
+  snapVal[slot] = v;
+  return v;
+}
+
+/** the readings of every ARG slot in this query, from the arguments' own keys when a plain object */
+function readArgs(ev: Evaluator): void {
+  const gen = ev.st.gen;
+  argsGen = gen;
+  const args = rootOf(ev.st.input!, 'arguments') as Value | undefined;
+  const list = argSlotList;
+  if (args !== null && typeof args === 'object' && Object.getPrototypeOf(args) === Object.prototype) {
+    for (let i = 0; i < list.length; i++) {
+      const slot = list[i]!;
+      snapGen[slot] = gen;
+      snapVal[slot] = undefined;
+    }
+    const keys = Object.keys(args);
+    for (let i = 0; i < keys.length; i++) {
+      const slot = argSlots.get(keys[i]!);
+      if (slot !== undefined) snapVal[slot] = scalar((args as Record<string, unknown>)[keys[i]!]);
+    }
+    return;
+  }
+  for (let i = 0; i < list.length; i++) {
+    const slot = list[i]!;
+    snapGen[slot] = gen;
+    snapVal[slot] = scalar(member(args, slotNames[slot]!));
+  }
+}
+
+function scalar(v: unknown): unknown {
+  return v === undefined || v === null || typeof v !== 'object' ? v : UNKEPT;
+}
+
+/** whether to look this query: not after several misses in a row, except every 16th query */
+export function worthTrying(k: Keyed): boolean {
+  if (k.misses < 4) return true;
+  return (++k.tries & 15) === 0;
+}
+
+/** the value kept for this input (UNDEF-encoded for nodes), or NOT_KEYED (a miss, counted) */
+export function keyedValue(ev: Evaluator, k: Keyed): unknown {
+  // the epoch implies the same data, strictness, stable roots and carry roots, no `with` in force
+  if (k.value === NOT_KEYED || k.epoch !== ev.st.carryGen || ev.st.carryGen === -1) {
+    k.misses++;
+    return NOT_KEYED;
+  }
+  const readings = k.readings;
+  const checks = k.checks;
+  const slots = k.slots;
+  for (let j = 0; j < checks.length; j++) {
+    const i = checks[j]!;
+    if (!Object.is(read(ev, slots[i]!), readings[i])) {
+      k.misses++;
+      return NOT_KEYED;
+    }
+  }
+  k.misses = 0;
+  return k.value;
+}
+
+/** keeps value (just computed in this query, no `with` in force) with this input's readings, when each can be kept */
+export function keepKeyed(ev: Evaluator, k: Keyed, value: unknown, mask: number): void {
+  const input = ev.st.input;
+  const stable = ev.stable;
+  const epoch = ev.st.carryGen;
+  if (input === undefined || stable === null || !isObject(input) || epoch === -1) return;
+  const readings = k.readings;
+  const checks: number[] = [];
+  const slots = k.slots;
+  for (let i = 0; i < readings.length; i++) {
+    const slot = slots[i]!;
+    const v = read(ev, slot);
+    if (v === UNKEPT) {
+      k.value = NOT_KEYED;
+      return;
+    }
+    readings[i] = v;
+    if (slotKinds[slot] !== ROOT || !keyedRoot(ev, slotNames[slot]!)) checks.push(i);
+  }
+  k.epoch = epoch;
+  k.checks = checks;
+  k.value = value;
+  k.mask = mask;
+}
