@@ -38,6 +38,9 @@ const OBJECT_KIND: unique symbol = Symbol('object');
 const UNKEPT: unique symbol = Symbol('unkept');
 export const NOT_KEYED: unique symbol = Symbol('not keyed');
 
+/** values taken without evaluating, since the process started (tests read it to see the path taken) */
+export const keyedStats = { hits: 0 };
+
 /**
  * Probes are numbered once for all entries (one slot per kind and name), and each query reads a
  * slot at most once (Snapshot): entries that probe the same member share the reading, and the
@@ -247,6 +250,7 @@ export function keyedValue(ev: Evaluator, k: Keyed): unknown {
     }
   }
   k.misses = 0;
+  keyedStats.hits++;
   return k.value;
 }
 
