@@ -10,10 +10,13 @@
  *   map(path, bytes)              creates `path` (exclusive, mode 0600), allocates `bytes` of disk
  *                                 for it (zero-filled: a full disk fails here, not with SIGBUS on a
  *                                 later store) and returns it mapped read-write, shared.
- *   prefault(buffer, off, len)    faults pages of a mapping in for writing (MADV_POPULATE_WRITE);
- *                                 false when the kernel cannot.
- *   unmap(buffer)                 detaches the buffer and unmaps it; a mapping never unmapped is
- *                                 unmapped when its buffer is garbage-collected.
+ *   prefault(buffer, off, len)    faults pages of a mapping in for writing (MADV_POPULATE_WRITE) on
+ *                                 a thread of Node's pool, off the JS thread (a page costs the
+ *                                 kernel microseconds: allocation, zeroing, the filesystem's
+ *                                 page_mkwrite); false when the kernel cannot (then nothing runs).
+ *   unmap(buffer)                 detaches the buffer and unmaps it (once no prefault is running on
+ *                                 it); a mapping never unmapped is unmapped when its buffer is
+ *                                 garbage-collected.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,7 +38,14 @@
 struct mapping {
   void *addr;
   size_t bytes;
+  /* Prefaults queued or running on it (JS thread only). */
+  int prefaults;
+  /* unmap() was called while prefaults ran: the last one to complete unmaps. */
+  bool unmap_wanted;
 };
+
+/* Set (by a pool thread) once the kernel refused MADV_POPULATE_WRITE. */
+static int populate_unsupported;
 
 static const char *errno_code(int err) {
   switch (err) {
@@ -73,6 +83,11 @@ static void unmap_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   struct mapping *m = data;
+  /* A prefault holds a reference to the buffer, so this runs during one only at teardown. */
+  if (m->prefaults > 0) {
+    m->unmap_wanted = true;
+    return;
+  }
   munmap(m->addr, m->bytes);
   free(m);
 }
@@ -128,6 +143,8 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   }
   m->addr = addr;
   m->bytes = bytes;
+  m->prefaults = 0;
+  m->unmap_wanted = false;
   napi_value buffer;
   if (napi_create_external_arraybuffer(env, addr, bytes, NULL, NULL, &buffer) != napi_ok) {
     munmap(addr, bytes);
@@ -158,6 +175,41 @@ static struct mapping *mapping_of(napi_env env, napi_value value, const char *fn
   return m;
 }
 
+struct prefault_work {
+  napi_async_work work;
+  /* Keeps the buffer (and so the mapping) alive until the work completes. */
+  napi_ref buffer;
+  struct mapping *m;
+  size_t start;
+  size_t length;
+};
+
+/* On a pool thread: touches only the mapping, which stays mapped until prefault_done. */
+static void prefault_run(napi_env env, void *data) {
+  (void)env;
+  struct prefault_work *w = data;
+#ifdef MADV_POPULATE_WRITE
+  if (madvise((char *)w->m->addr + w->start, w->length, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+    __atomic_store_n(&populate_unsupported, 1, __ATOMIC_RELAXED);
+#else
+  __atomic_store_n(&populate_unsupported, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+/* Back on the JS thread. */
+static void prefault_done(napi_env env, napi_status status, void *data) {
+  (void)status;
+  struct prefault_work *w = data;
+  struct mapping *m = w->m;
+  if (--m->prefaults == 0 && m->unmap_wanted) {
+    munmap(m->addr, m->bytes);
+    free(m);
+  }
+  napi_delete_reference(env, w->buffer);
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
 static napi_value js_prefault(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -173,16 +225,35 @@ static napi_value js_prefault(napi_env env, napi_callback_info info) {
   size_t page = page_bytes();
   size_t start = (size_t)offset / page * page;
   size_t end = (size_t)(offset + length);
-  napi_value result;
-  bool done = true;
-  if (end > start) {
-#ifdef MADV_POPULATE_WRITE
-    done = madvise((char *)m->addr + start, end - start, MADV_POPULATE_WRITE) == 0;
-#else
-    done = false;
-#endif
+  bool queued = false;
+  if (end > start && !__atomic_load_n(&populate_unsupported, __ATOMIC_RELAXED)) {
+    struct prefault_work *w = calloc(1, sizeof *w);
+    napi_value name;
+    if (w == NULL) return throw_errno(env, "prefault", "", ENOMEM);
+    w->m = m;
+    w->start = start;
+    w->length = end - start;
+    if (napi_create_reference(env, argv[0], 1, &w->buffer) != napi_ok) {
+      free(w);
+      return NULL;
+    }
+    if (napi_create_string_utf8(env, "warden_journal.prefault", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_async_work(env, NULL, name, prefault_run, prefault_done, w, &w->work) != napi_ok) {
+      napi_delete_reference(env, w->buffer);
+      free(w);
+      return NULL;
+    }
+    if (napi_queue_async_work(env, w->work) != napi_ok) {
+      napi_delete_async_work(env, w->work);
+      napi_delete_reference(env, w->buffer);
+      free(w);
+      return NULL;
+    }
+    m->prefaults++;
+    queued = true;
   }
-  napi_get_boolean(env, done, &result);
+  napi_value result;
+  napi_get_boolean(env, queued || end <= start, &result);
   return result;
 }
 
@@ -200,8 +271,12 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "unmap: the buffer could not be detached; the segment stays mapped");
     return NULL;
   }
-  munmap(m->addr, m->bytes);
-  free(m);
+  if (m->prefaults > 0) {
+    m->unmap_wanted = true; /* the last prefault to complete unmaps */
+  } else {
+    munmap(m->addr, m->bytes);
+    free(m);
+  }
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   return undefined;

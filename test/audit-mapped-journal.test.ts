@@ -183,7 +183,7 @@ describe.runIf(linux)('mapped audit journal', () => {
     }
   });
 
-  it('cannot be reached outside the mapping from JavaScript: bad sizes and ranges raise, a closed journal raises', () => {
+  it('cannot be reached outside the mapping from JavaScript: bad sizes and ranges raise, a closed journal raises', async () => {
     const { addon } = journalAddon();
     const file = join(tmp.dir, 'segment');
     expect(() => addon!.map(file, 100)).toThrow(/whole number of pages/);
@@ -204,6 +204,12 @@ describe.runIf(linux)('mapped audit journal', () => {
     expect(() => addon!.unmap(buffer)).toThrow(/not a mapped journal segment/);
     expect(() => addon!.unmap(new ArrayBuffer(4096))).toThrow(/not a mapped journal segment/);
     expect(readFileSync(file).subarray(100, 101).toString()).toBe('x');
+    // Unmapped while the pool thread faults its pages in: detached at once, unmapped once that is done.
+    const busy = addon!.map(join(tmp.dir, 'busy'), 1 << 20);
+    expect(addon!.prefault(busy, 0, 1 << 20)).toBe(true);
+    addon!.unmap(busy);
+    expect(busy.byteLength).toBe(0);
+    expect(() => addon!.prefault(busy, 0, 4096)).toThrow(/not a mapped journal segment/);
 
     const spool = new Spool(path);
     const [first, second] = lines(1, 2);
@@ -211,6 +217,8 @@ describe.runIf(linux)('mapped audit journal', () => {
     spool.close(false);
     expect(() => spool.append(second!, 2)).toThrow(RangeError);
     expect(readSegment(listJournals(path)[0]!.files[0]!)).toBe(first);
+    // The pool thread's prefault of `busy` completes (and unmaps) without touching freed memory.
+    await new Promise((r) => setTimeout(r, 50));
   });
 });
 

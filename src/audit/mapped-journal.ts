@@ -20,7 +20,10 @@ import { endianness } from 'node:os';
 export interface JournalAddon {
   /** Creates `path` (exclusive, 0600), allocates `bytes` for it and maps it shared, read-write. */
   map(path: string, bytes: number): ArrayBuffer;
-  /** Faults pages of [offset, offset + length) in for writing; false when the kernel cannot. */
+  /**
+   * Faults pages of [offset, offset + length) in for writing, on a thread of Node's pool (the
+   * mapping stays mapped until that is done); false when the kernel cannot.
+   */
   prefault(buffer: ArrayBuffer, offset: number, length: number): boolean;
   /** Detaches the buffer (every view becomes empty) and unmaps it. */
   unmap(buffer: ArrayBuffer): void;
@@ -129,7 +132,9 @@ export class MappedSegment {
 
   /**
    * Faults in, for writing, the pages up to `ahead` bytes past the lines (those not faulted in
-   * yet), so that appends copy into memory without taking a page fault on the call path.
+   * yet), so that appends copy into memory without taking a page fault on the call path. The
+   * kernel does it on a pool thread (a page costs it several µs); without MADV_POPULATE_WRITE, a
+   * store per page here.
    */
   prefault(ahead: number): void {
     const from = Math.max(this.faulted, DATA_AT + this.used);
