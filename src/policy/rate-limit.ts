@@ -60,7 +60,8 @@ export class RateLimitedDecider implements PolicyDecider {
 
   decide(context: InterceptContext): Decision {
     const decision = this.inner.decide(context);
-    if (context.phase !== 'request' || context.method !== 'tools/call') return decision;
+    // A backend's request to the client is not the client's call, whatever its method.
+    if (context.phase !== 'request' || context.method !== 'tools/call' || context.direction === 'server_to_client') return decision;
     const clientId = context.client.id;
     const bucket = this.bucketOf(clientId);
     const now = this.now();
