@@ -25,8 +25,11 @@ export interface DecisionCount {
   micros: number;
 }
 
+const RESULTS: readonly DecisionResult[] = ['allow', 'deny', 'shadow-deny', 'error'];
+
 export class DecisionCounter implements PolicyDecider {
-  private readonly counts = new Map<string, DecisionCount>();
+  /** Per method, its counts by result (RESULTS' order): no key built per decision. */
+  private readonly counts = new Map<string, DecisionCount[]>();
 
   constructor(private readonly inner: PolicyDecider & { close?: () => void }) {}
 
@@ -54,13 +57,13 @@ export class DecisionCounter implements PolicyDecider {
     const decision = this.inner.decide(context);
     if (context.phase === 'request') {
       const method = KNOWN_METHODS.has(context.method) ? context.method : 'other';
-      const result: DecisionResult = decision.error !== undefined ? 'error' : decision.allowed ? 'allow' : decision.mode === 'shadow' ? 'shadow-deny' : 'deny';
-      const key = `${method} ${result}`;
-      let c = this.counts.get(key);
-      if (c === undefined) {
-        c = { method, result, count: 0, micros: 0 };
-        this.counts.set(key, c);
+      const result = decision.error !== undefined ? 3 : decision.allowed ? 0 : decision.mode === 'shadow' ? 2 : 1;
+      let byResult = this.counts.get(method);
+      if (byResult === undefined) {
+        byResult = RESULTS.map((r) => ({ method, result: r, count: 0, micros: 0 }));
+        this.counts.set(method, byResult);
       }
+      const c = byResult[result]!;
       c.count++;
       c.micros += decision.micros;
     }
@@ -69,6 +72,8 @@ export class DecisionCounter implements PolicyDecider {
 
   /** The counts so far (copies). */
   snapshot(): DecisionCount[] {
-    return [...this.counts.values()].map((c) => ({ ...c }));
+    const all: DecisionCount[] = [];
+    for (const byResult of this.counts.values()) for (const c of byResult) if (c.count > 0) all.push({ ...c });
+    return all;
   }
 }
