@@ -4,7 +4,7 @@
  * bounded with the oldest forgotten first, entries deleted and cleared.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesHash, DecisionTable } from '../src/proxy/decision-table.js';
+import { ARENA_KEY_BYTES, bytesHash, DecisionTable } from '../src/proxy/decision-table.js';
 import type { Decision, ToolInfo } from '../src/types.js';
 
 const tool: ToolInfo = { name: 't', backendName: 't' };
@@ -62,5 +62,52 @@ describe('DecisionTable', () => {
     const long = (n: number) => Buffer.from(`{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","name":"pod-${n}"}}`);
     const hashes = new Set(Array.from({ length: 1000 }, (_, n) => bytesHash(long(n), 0, long(n).length)));
     expect(hashes.size).toBe(1000);
+  });
+
+  it('matches a ring of places kept in plain arrays, keys short and long, entries and key bytes taken again as the ring comes round', () => {
+    // A seeded generator: keys of 0 to 2 * ARENA_KEY_BYTES + 9 bytes over a small alphabet (many share
+    // a prefix), under few hashes (long chains), with deletes and gets between the sets.
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const lengths = [0, 1, 5, ARENA_KEY_BYTES - 1, ARENA_KEY_BYTES, ARENA_KEY_BYTES + 1, 2 * ARENA_KEY_BYTES + 9];
+    const keyOf = (): string => 'ab'.repeat(200).slice(0, lengths[rnd(lengths.length)]!).replace(/./g, (c) => (rnd(3) === 0 ? 'x' : c));
+    const capacity = 5;
+    const t = new DecisionTable(capacity);
+    // the model: places of a ring, each the key set there (or undefined), and which keys are live
+    const places: ({ key: string; id: number } | undefined)[] = new Array(capacity).fill(undefined);
+    const live = new Map<string, number>();
+    let oldest = 0;
+    const hashOf = (k: string): number => k.length % 3;
+    let n = 0;
+    for (let step = 0; step < 4000; step++) {
+      const k = keyOf();
+      // within a larger buffer, as lines come
+      const buf = Buffer.from(`##${k}##`);
+      const from = 2;
+      const to = buf.length - 2;
+      const op = rnd(10);
+      if (op < 6) {
+        if (live.has(k)) continue; // set() is only called for bytes not kept
+        const old = places[oldest];
+        if (old !== undefined && live.get(old.key) === old.id) live.delete(old.key);
+        places[oldest] = { key: k, id: ++n };
+        oldest = (oldest + 1) % capacity;
+        live.set(k, n);
+        t.set(buf, from, to, hashOf(k), decision(n), 'k', tool, 0);
+      } else if (op < 7) {
+        live.delete(k);
+        t.delete(buf, from, to, hashOf(k));
+      }
+      // every key the model holds is found with its own decision, and a fresh key is not
+      for (const [key, d] of live) {
+        const kb = Buffer.from(key);
+        expect(t.get(kb, 0, kb.length, hashOf(key))?.decision.policyVersion, `step ${step}: ${key}`).toBe(`v${d}`);
+      }
+      expect(t.get(buf, from, to, hashOf(k))?.decision.policyVersion).toBe(live.has(k) ? `v${live.get(k)}` : undefined);
+    }
+    expect(n).toBeGreaterThan(1000);
   });
 });

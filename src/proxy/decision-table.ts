@@ -17,12 +17,18 @@ export interface KeptDecision {
 
 interface Entry extends KeptDecision {
   hash: number;
-  bytes: Buffer;
+  /** the key's bytes: bytes[at, at + length) (a place in the table's arena, or a copy of their own) */
+  bytes: Uint8Array;
+  at: number;
+  length: number;
   /** its bucket */
   slot: number;
   /** next entry of the same bucket */
   next: Entry | undefined;
 }
+
+/** Keys up to this many bytes are kept in the table's arena (one place per entry of the ring); longer ones get a copy of their own. */
+export const ARENA_KEY_BYTES = 96;
 
 /**
  * A hash of b[from, to): FNV-1a over its length, its last 32 bytes and every 8th byte before them
@@ -37,9 +43,9 @@ export function bytesHash(b: Uint8Array, from: number, to: number): number {
   return h | 0;
 }
 
-/** Whether kept[0, len) equals b[from, from + len) (a loop: cheaper than Buffer.compare's native call for short keys). */
-function sameBytes(kept: Uint8Array, b: Uint8Array, from: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (kept[i] !== b[from + i]) return false;
+/** Whether kept[at, at + len) equals b[from, from + len) (a loop: cheaper than Buffer.compare's native call for short keys). */
+function sameBytes(kept: Uint8Array, at: number, b: Uint8Array, from: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (kept[at + i] !== b[from + i]) return false;
   return true;
 }
 
@@ -50,6 +56,8 @@ export class DecisionTable {
   private readonly order: Array<Entry | undefined>;
   private oldest = 0;
   private count = 0;
+  /** the keys of short entries: the entry at order[i] has its key at i * ARENA_KEY_BYTES */
+  private readonly arena: Uint8Array;
 
   constructor(readonly capacity: number) {
     let size = 1;
@@ -57,6 +65,7 @@ export class DecisionTable {
     this.buckets = new Array<Entry | undefined>(size).fill(undefined);
     this.mask = size - 1;
     this.order = new Array<Entry | undefined>(capacity).fill(undefined);
+    this.arena = new Uint8Array(capacity * ARENA_KEY_BYTES);
   }
 
   get size(): number {
@@ -67,20 +76,48 @@ export class DecisionTable {
   get(b: Buffer, from: number, to: number, hash: number): KeptDecision | undefined {
     const len = to - from;
     for (let e = this.buckets[hash & this.mask]; e !== undefined; e = e.next) {
-      if (e.hash === hash && e.bytes.length === len && sameBytes(e.bytes, b, from, len)) return e;
+      if (e.hash === hash && e.length === len && sameBytes(e.bytes, e.at, b, from, len)) return e;
     }
     return undefined;
   }
 
-  /** Keeps a decision for the bytes b[from, to) (copied), forgetting the oldest entry when full. The bytes must not be kept already. */
+  /**
+   * Keeps a decision for the bytes b[from, to) (copied), forgetting the oldest entry when full. The
+   * bytes must not be kept already. The oldest entry's object is taken for the new one (no allocation
+   * once the ring is full): what get() returned is valid until the next set().
+   */
   set(b: Buffer, from: number, to: number, hash: number, decision: Decision, toolName: string, tool: ToolInfo, toolsGeneration: number): void {
-    if (this.count === this.capacity) this.unlink(this.order[this.oldest]!);
+    const place = this.oldest;
+    let entry = this.order[place];
+    if (this.count === this.capacity) this.unlink(entry!);
     else this.count++;
+    const len = to - from;
+    let bytes: Uint8Array = this.arena;
+    let at = place * ARENA_KEY_BYTES;
+    if (len <= ARENA_KEY_BYTES) for (let i = 0; i < len; i++) bytes[at + i] = b[from + i]!;
+    else {
+      bytes = new Uint8Array(len);
+      bytes.set(b.subarray(from, to));
+      at = 0;
+    }
     const slot = hash & this.mask;
-    const entry: Entry = { decision, toolName, tool, toolsGeneration, hash, bytes: Buffer.from(b.subarray(from, to)), slot, next: this.buckets[slot] };
+    if (entry === undefined) {
+      entry = { decision, toolName, tool, toolsGeneration, hash, bytes, at, length: len, slot, next: this.buckets[slot] };
+      this.order[place] = entry;
+    } else {
+      entry.decision = decision;
+      entry.toolName = toolName;
+      entry.tool = tool;
+      entry.toolsGeneration = toolsGeneration;
+      entry.hash = hash;
+      entry.bytes = bytes;
+      entry.at = at;
+      entry.length = len;
+      entry.slot = slot;
+      entry.next = this.buckets[slot];
+    }
     this.buckets[slot] = entry;
-    this.order[this.oldest] = entry;
-    this.oldest = (this.oldest + 1) % this.capacity;
+    this.oldest = place + 1 === this.capacity ? 0 : place + 1;
   }
 
   /** Forgets the entry kept for these bytes, if any (its place in the ring is taken again in its turn). */

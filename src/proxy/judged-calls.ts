@@ -20,6 +20,7 @@ import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
 import { projected, projectedKey } from './projected-key.js';
+import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
 
@@ -113,21 +114,30 @@ export class JudgedCalls {
       ctx = this.bare ??= s.context('tools/call', undefined, b);
       decision = hit.decision;
     } else {
-      // The line's params read the same to every parser: parsed alone.
-      const params = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', from, paramsEnd)) as Record<string, unknown>;
+      // Keyed by what the policy can observe: decided on just that, read off the spans (projected-params.ts).
+      const observed = keyBuf === projected.bytes ? projectedParams(buf, footprint!, ascii) : undefined;
+      // Else the line's params, which read the same to every parser: parsed alone.
+      const params = observed ?? (JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', from, paramsEnd)) as Record<string, unknown>);
       const name = params.name;
       const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
       // An unknown tool: the usual way fetches the definitions first.
       if (tool === undefined) return false;
-      ctx = s.context('tools/call', params, b);
-      ctx.tool = tool;
-      ctx.arguments = params.arguments;
-      decision = s.decide(ctx);
+      const judged = s.context('tools/call', params, b);
+      judged.tool = tool;
+      judged.arguments = params.arguments;
+      decision = s.decide(judged);
+      // Observed params are for the decision only: the exchange gets the bare context (completed from the bytes if needed).
+      ctx = observed === undefined ? judged : (this.bare ??= s.context('tools/call', undefined, b));
       // keyBuf may be the projected key's scratch buffer: still this line's key (deciding scans no other line)
       if (keyed && reusable(decision) && decider.pureDecisionEpoch === epoch) this.kept!.set(keyBuf, keyFrom, keyTo, hash, decision, name as string, tool, b.tools.generation);
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);
+      if (ctx.params === undefined) {
+        ex.unparsedRequest = buf;
+        ex.unparsedStart = start;
+        ex.unparsedEnd = end;
+      }
       s.finish(ex, denyAnswer(id, 'tools/call', decision, s.shared.deniedToolCall), 'denied');
       return true;
     }

@@ -25,6 +25,8 @@ interface Prepared {
   found: Int32Array;
   /** the observed members of params, as bytes */
   params: Buffer[];
+  /** for each observed member of params: the index of its recorded span in this line, or -1 (reset per line) */
+  foundParams: Int32Array;
 }
 
 /** names at least this long are matched by the slow path (none of the shipped packs has one) */
@@ -47,18 +49,31 @@ function prepare(f: CallFootprint): Prepared {
       nextOfLength[i] = firstOfLength[len]!;
       firstOfLength[len] = i;
     }
-    p = { args, firstOfLength, nextOfLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')) };
+    p = { args, firstOfLength, nextOfLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')), foundParams: new Int32Array(f.params.length) };
     prepared.set(f, p);
   }
   return p;
 }
 
-/** Where projectedKey writes (key bytes: projected.bytes[0, length)). */
-export const projected = { bytes: Buffer.alloc(0), length: 0 };
+export const ABSENT = 0;
+export const PRESENT = 1;
+export const NOT_OBJECT = 2;
 
-const ABSENT = 0;
-const PRESENT = 1;
-const NOT_OBJECT = 2;
+/**
+ * Where projectedKey writes: the key's bytes projected.bytes[0, length), and what it found in the
+ * line, by the recorded spans' indices (distinct-keys.ts: paramSpans, argSpans): `name` (among
+ * params' members), `argumentsKind` (ABSENT, PRESENT: an object, NOT_OBJECT), `args[i]` for the
+ * footprint's i-th argument and `params[i]` for its i-th params member (-1: absent). Valid until the
+ * next line is keyed.
+ */
+export const projected = {
+  bytes: Buffer.alloc(0),
+  length: 0,
+  name: -1,
+  argumentsKind: ABSENT,
+  args: new Int32Array(0) as Int32Array,
+  params: new Int32Array(0) as Int32Array,
+};
 
 /** Whether b[s, s + name.length) is name. */
 function sameName(b: Uint8Array, s: number, name: Buffer): boolean {
@@ -148,17 +163,28 @@ export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: numb
   let at = putValue(out, 1, maxBytes, PRESENT, b, vs[nameAt]!, ve[nameAt]!);
   const argsAt = memberSpans.arguments;
   if (at < 0) return false;
-  if (argsAt < 0) at = putTag(out, at, maxBytes, ABSENT);
-  else if (b[vs[argsAt]!] !== 0x7b) at = putValue(out, at, maxBytes, NOT_OBJECT, b, vs[argsAt]!, ve[argsAt]!);
-  else {
+  let kind = PRESENT;
+  if (argsAt < 0) {
+    kind = ABSENT;
+    at = putTag(out, at, maxBytes, ABSENT);
+  } else if (b[vs[argsAt]!] !== 0x7b) {
+    kind = NOT_OBJECT;
+    at = putValue(out, at, maxBytes, NOT_OBJECT, b, vs[argsAt]!, ve[argsAt]!);
+  } else {
     at = putTag(out, at, maxBytes, PRESENT);
     if (at >= 0) at = argumentMembers(b, p, out, at, maxBytes);
   }
+  const foundParams = p.foundParams;
   for (let i = 0; i < p.params.length && at >= 0; i++) {
     const k = find(b, paramSpans, pc, p.params[i]!);
+    foundParams[i] = k;
     at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, vs[k]!, ve[k]!);
   }
   if (at < 0) return false;
   projected.length = at;
+  projected.name = nameAt;
+  projected.argumentsKind = kind;
+  projected.args = p.found;
+  projected.params = foundParams;
   return true;
 }
