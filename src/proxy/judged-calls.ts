@@ -1,8 +1,9 @@
 /**
  * tools/call lines that the policy judges, taken as bytes (stdio): a compactly written call
  * (compactToolCallIdAt) proven to read the same to every JSON parser (one object in valid UTF-8, no
- * member name written twice at any depth, none escaped: distinctKeysToolCall) is parsed once here,
- * decided, and then forwarded as the client's own bytes with the id spliced in (the backend reads
+ * member name written twice at any depth, none escaped: distinctKeysToolCall) is decided on its
+ * params (parsed once here, or, when the policy observes only some members, those members read off
+ * the bytes: projected-params.ts), and then forwarded as the client's own bytes with the id spliced in (the backend reads
  * exactly what the policy judged), or answered as denied. While the policy's request decisions are
  * a function of their input (PolicyDecider.pureDecisionEpoch), the decision of such a line is also
  * kept per session, keyed on the exact bytes of its params (or, when the policy can observe only
