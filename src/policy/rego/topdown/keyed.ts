@@ -208,10 +208,10 @@ function readArgs(ev: Evaluator): void {
       snapGen[slot] = gen;
       snapVal[slot] = undefined;
     }
-    const keys = Object.keys(args);
-    for (let i = 0; i < keys.length; i++) {
-      const slot = argSlots.get(keys[i]!);
-      if (slot !== undefined) snapVal[slot] = scalar((args as Record<string, unknown>)[keys[i]!]);
+    // own and inherited enumerable members, as member() reads them (no array of keys allocated)
+    for (const key in args) {
+      const slot = argSlots.get(key);
+      if (slot !== undefined) snapVal[slot] = scalar(member(args, key));
     }
     return;
   }
