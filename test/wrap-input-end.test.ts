@@ -101,4 +101,44 @@ describe('wrap: the client closes its input with requests in flight', () => {
     expect(lines.filter((l) => l.method === 'notifications/message').length).toBe(count);
     expect(JSON.stringify(byId(lines).get(1)?.result), stderr).toContain(`flooded ${count}`);
   }, 60_000);
+
+  it('a request of the server to the client after its input ended (sampling) is answered with an error at once: wrap does not wait for a timeout', async () => {
+    const init = { ...INIT, params: { ...INIT.params, capabilities: { sampling: {} } } };
+    const sample = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } } };
+    const started = Date.now();
+    const run = await runToEnd([CLI, 'wrap', '--policy', 'allow-all', '--no-audit', '--', process.execPath, EVERYTHING], [init, INITIALIZED, sample]);
+    expect(run.code).toBe(0);
+    // The client can no longer answer the sampling request: the server got an error instead, and says so.
+    const answer = byId(run.lines).get(1);
+    expect(JSON.stringify(answer)).toMatch(/closed its input/);
+    // Not the SDK's 60 s request timeout, nor the backend's.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 90_000);
+
+  it('a sampling request the client got before closing its input, unanswered: the server gets an error at once', async () => {
+    const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--no-audit', '--', process.execPath, EVERYTHING], {
+      cwd: ROOT,
+      env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    const asked = new Promise<void>((resolve) => {
+      proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('"sampling/createMessage"')) resolve();
+      });
+    });
+    const init = { ...INIT, params: { ...INIT.params, capabilities: { sampling: {} } } };
+    const sample = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } } };
+    proc.stdin.write([init, INITIALIZED, sample].map((m) => `${JSON.stringify(m)}\n`).join(''));
+    await asked;
+    const started = Date.now();
+    proc.stdin.end();
+    const code = await exited;
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(JSON.stringify(byId(lines).get(1))).toMatch(/closed its input/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 90_000);
 });

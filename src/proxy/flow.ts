@@ -77,8 +77,12 @@ function settled(session: DrainingSession): boolean {
   return true;
 }
 
-/** Closes `session` once it has settled (now, when it already has). */
-export function closeWhenSettled(session: DrainingSession): void {
+/**
+ * Closes `session` once it has settled (now, when it already has). `relay`: told first that the
+ * client can answer nothing any more (its pending server-to-client requests fail at once).
+ */
+export function closeWhenSettled(session: DrainingSession, relay?: { clientInputEnded(): void }): void {
+  relay?.clientInputEnded();
   if (settled(session)) {
     void session.close();
     return;

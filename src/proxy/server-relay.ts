@@ -20,9 +20,13 @@ interface ServerExchange extends Exchange {
   backendId: RequestId;
 }
 
+const CLIENT_INPUT_ENDED = 'the client closed its input: it cannot answer';
+
 export class ServerRelay {
   private readonly pending = new Map<number, ServerExchange>();
   private nextId = 0;
+  /** The client closed its input (stdio EOF): it can answer nothing any more. */
+  private inputEnded = false;
 
   constructor(private readonly session: ClientSession) {}
 
@@ -43,10 +47,10 @@ export class ServerRelay {
     const ex = s.exchange(msg, ctx, s.decide(ctx), undefined, -1, false) as ServerExchange;
     ex.backend = b;
     ex.backendId = backendId;
-    if (isEnforcedDeny(ex.decision) || s.state === 'closed') {
+    if (isEnforcedDeny(ex.decision) || s.state === 'closed' || this.inputEnded) {
       const answer = isEnforcedDeny(ex.decision)
         ? denyAnswer(backendId, ex.method, ex.decision, 'error')
-        : errorResponse(backendId, -32000, 'client session closed');
+        : errorResponse(backendId, -32000, this.inputEnded ? CLIENT_INPUT_ENDED : 'client session closed');
       return s.finish(ex, answer, isEnforcedDeny(ex.decision) ? 'denied' : 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
     }
     const id = ++this.nextId;
@@ -146,6 +150,21 @@ export class ServerRelay {
       if (pending) pending.catch(() => undefined);
     } catch {
       /* nothing to fail closed: no answer goes out for a cancelled request */
+    }
+  }
+
+  /**
+   * The client closed its input: the requests relayed to it, and any a backend makes from now on,
+   * can never be answered. Each gets an error at once, so that the backend's own work (say a
+   * tools/call waiting on sampling) ends instead of waiting for a timeout while the session drains.
+   */
+  clientInputEnded(): void {
+    this.inputEnded = true;
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const ex of all) {
+      const b = ex.backend;
+      this.session.finish(ex, errorResponse(ex.backendId, -32000, CLIENT_INPUT_ENDED), 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
     }
   }
 

@@ -77,7 +77,7 @@ export class ClientSession implements BackendEvents {
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
     transport.onclose = () => void this.close();
-    transport.oninputend = () => closeWhenSettled(this);
+    transport.oninputend = () => closeWhenSettled(this, this.relay);
     transport.onbacklog = (backedUp) => holdAll(this.backends, backedUp);
     this.readGate.attach(transport);
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');
