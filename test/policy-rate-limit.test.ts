@@ -44,6 +44,8 @@ describe('RateLimitedDecider (in process, on the real policy decider)', () => {
       expect(limited.decide(call('alice', 'tools/call', 'list')).allowed).toBe(true);
       // Nor does a backend's request to the client named tools/call (it cannot spend the client's tokens).
       expect(limited.decide({ ...call('alice'), direction: 'server_to_client' }).allowed).toBe(true);
+      // Client ids that are names of Object.prototype's members get the default bucket (not a NaN one that denies all).
+      for (const id of ['constructor', '__proto__', 'toString']) expect(limited.decide(call(id)).allowed, id).toBe(true);
       // Another client has its own bucket; "ci" its own settings.
       expect(limited.decide(call('bob')).allowed).toBe(true);
       for (let i = 0; i < 10; i++) expect(limited.decide(call('ci')).allowed).toBe(true);

@@ -83,7 +83,9 @@ export class RateLimitedDecider implements PolicyDecider {
     let bucket = this.buckets.get(clientId);
     if (bucket !== undefined) return bucket;
     if (this.buckets.size >= MAX_BUCKETS) this.forgetFull();
-    const settings = this.settings.clients?.[clientId] ?? this.settings;
+    // Own keys only: a client named "constructor" or "__proto__" must not read Object.prototype's members.
+    const clients = this.settings.clients;
+    const settings = clients !== undefined && Object.hasOwn(clients, clientId) ? clients[clientId]! : this.settings;
     const capacity = burstOf(settings);
     bucket = { tokens: capacity, at: this.now(), capacity, rate: settings.toolCallsPerMinute / 60_000, settings };
     this.buckets.set(clientId, bucket);
