@@ -68,6 +68,23 @@ describe('RateLimitedDecider (in process, on the real policy decider)', () => {
     }
   });
 
+  it('past 10 000 clients: a client that spent its tokens is never forgotten (only full buckets are), and the map is swept again only after it grew by a quarter', () => {
+    let now = 0;
+    const limited = new RateLimitedDecider(createPolicyDecider({ paths: ['allow-all'], watch: false }), { toolCallsPerMinute: 1, burst: 1 }, () => now);
+    try {
+      for (let i = 0; i < 12_000; i++) expect(limited.decide(call(`c${i}`)).allowed).toBe(true);
+      // None was full, so none was forgotten: each still has no token.
+      for (const i of [0, 5_000, 11_999]) expect(limited.decide(call(`c${i}`)).allowed).toBe(false);
+      // A minute on, every bucket is full again: they may be forgotten, and a forgotten one starts full.
+      now += 60_000;
+      expect(limited.decide(call('late')).allowed).toBe(true);
+      expect(limited.decide(call('c0')).allowed).toBe(true);
+      expect(limited.decide(call('c0')).allowed).toBe(false);
+    } finally {
+      limited.close();
+    }
+  });
+
   it("keeps the policy's own reasons and its denial: a call the policy denies also takes a token", () => {
     let now = 0;
     const dir = mkdtempSync(join(tmpdir(), 'warden-rate-'));

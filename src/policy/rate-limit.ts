@@ -36,6 +36,8 @@ export function burstOf(s: BucketSettings): number {
 
 export class RateLimitedDecider implements PolicyDecider {
   private readonly buckets = new Map<string, Bucket>();
+  /** Size at which full buckets are next looked for (a quarter more than what a sweep left: amortized). */
+  private sweepAt = MAX_BUCKETS;
 
   constructor(
     private readonly inner: PolicyDecider & { close?: () => void },
@@ -71,18 +73,19 @@ export class RateLimitedDecider implements PolicyDecider {
       bucket.tokens -= 1;
       return decision;
     }
-    const retrySeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.rate / 1000));
+    const wait = Math.ceil((1 - bucket.tokens) / bucket.rate / 1000);
+    const retry = Number.isFinite(wait) ? `${Math.max(1, wait)} s` : 'a while';
     const { toolCallsPerMinute } = bucket.settings;
     const reason =
       `Rate limit: client '${clientId}' may make ${toolCallsPerMinute} tools/call per minute ` +
-      `(burst ${bucket.capacity}); retry in ${retrySeconds} s (rateLimit)`;
+      `(burst ${bucket.capacity}); retry in ${retry} (rateLimit)`;
     return { ...decision, allowed: false, mode: 'enforce', reasons: [reason, ...decision.reasons] };
   }
 
   private bucketOf(clientId: string): Bucket {
     let bucket = this.buckets.get(clientId);
     if (bucket !== undefined) return bucket;
-    if (this.buckets.size >= MAX_BUCKETS) this.forgetFull();
+    if (this.buckets.size >= this.sweepAt) this.forgetFull();
     // Own keys only: a client named "constructor" or "__proto__" must not read Object.prototype's members.
     const clients = this.settings.clients;
     const settings = clients !== undefined && Object.hasOwn(clients, clientId) ? clients[clientId]! : this.settings;
@@ -97,5 +100,6 @@ export class RateLimitedDecider implements PolicyDecider {
     for (const [id, b] of this.buckets) {
       if (b.tokens + (now - b.at) * b.rate >= b.capacity) this.buckets.delete(id);
     }
+    this.sweepAt = Math.max(MAX_BUCKETS, Math.ceil(this.buckets.size * 1.25));
   }
 }
