@@ -4,14 +4,15 @@
  * (fast-check: strings with escapes, non-ASCII text, numbers, literals, nested values, whitespace,
  * member order, other members) give exactly JSON.parse's params restricted to what the footprint
  * names (the tool name; arguments absent, not an object, or its observed members; the observed
- * members of params), and a footprint naming __proto__ declines rather than build it by assignment.
+ * members of params), a short text found again by its bytes is the text they decode to, and a
+ * footprint naming __proto__ declines rather than build it by assignment.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
 import { distinctKeysToolCall, distinctSpan } from '../src/proxy/distinct-keys.js';
 import { projectedKey } from '../src/proxy/projected-key.js';
-import { projectedParams, valueAt } from '../src/proxy/projected-params.js';
+import { projectedParams, textAt, valueAt } from '../src/proxy/projected-params.js';
 import type { CallFootprint } from '../src/types.js';
 
 /** The projected params of a compact tools/call line, or undefined when it is not scanned, keyed or projected. */
@@ -92,5 +93,20 @@ describe('projected params', () => {
     expect(project(t, { arguments: ['__proto__', 'a'], params: [] })).toBeUndefined();
     expect(project(t, { arguments: ['a'], params: ['__proto__'] })).toBeUndefined();
     expect(project(t, { arguments: ['a'], params: [] })).toStrictEqual({ name: 't', arguments: { a: 2 } });
+  });
+
+  it('read a short text found again by its bytes as the bytes decode, whatever shared its slot before', () => {
+    // few letters and lengths: texts that share a slot, a length, a first, middle and last byte
+    const piece = fc.constantFrom('a', 'b', 'é', 'ab', 'ba', '日', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(33), '');
+    fc.assert(
+      fc.property(fc.array(fc.array(piece, { maxLength: 4 }).map((p) => p.join('')), { minLength: 1, maxLength: 40 }), (texts) => {
+        for (const t of texts) {
+          const b = Buffer.from(`"${t}"`);
+          const ascii = !/[^\x00-\x7f]/.test(t);
+          expect(textAt(b, 1, b.length - 1, ascii)).toBe(t);
+        }
+      }),
+      { numRuns: 400, seed: 31 },
+    );
   });
 });
