@@ -89,7 +89,21 @@ export function removeFile(file: string): void {
   }
 }
 
-/** True when a process with this pid exists (journals of live writers are theirs to commit). */
+/** Ids of this process's journals that are open (a Spool until its close()). */
+const openHere = new Set<string>();
+
+/**
+ * True when the journal's writer may still be running (its lines are then its own to commit). A
+ * journal with this process's pid is ours only while one of our Spools has it open: pids are
+ * reused, and in the container image mcp-warden is PID 1 on every start, so a journal left by the
+ * previous run carries our pid.
+ */
+export function isJournalLive(journal: Pick<JournalFiles, 'id' | 'pid'>): boolean {
+  if (journal.pid === process.pid) return openHere.has(journal.id);
+  return isProcessAlive(journal.pid);
+}
+
+/** True when a process with this pid exists. */
 export function isProcessAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
@@ -205,6 +219,7 @@ export class Spool {
     this.addon = addon;
     this.mode = addon !== undefined ? 'mapped' : 'write';
     this.active = first ?? new FileSegment(this.nextFile(), this.segmentBytes);
+    openHere.add(this.id);
     if (reason !== undefined && options.logger !== undefined && !toldWhyNotMapped) {
       toldWhyNotMapped = true;
       options.logger.info({ reason }, 'audit journal: one write() per batch of records (not mapped into memory)');
@@ -269,6 +284,7 @@ export class Spool {
   close(allCommitted: boolean): void {
     if (this.isOpen) this.active.close();
     this.isOpen = false;
+    openHere.delete(this.id);
     if (allCommitted) {
       for (const s of this.closed) removeFile(s.file);
       // An exit right after close() must not leave a segment whose journal mark is forgotten.

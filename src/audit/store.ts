@@ -17,7 +17,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { AuditRecorder } from './recorder.js';
 import { Redactor } from './redact.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
-import { isProcessAlive, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
+import { isJournalLive, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
 import { verifyChain, type VerifyResult } from './verify.js';
 
 export interface AuditReader {
@@ -53,7 +53,7 @@ function readerOn(db: Database.Database, path: string, keying: ChainKeying): Aud
 
 /** Journals left by processes that are gone (killed, crashed), whose lines may not all be committed. */
 function orphanedJournals(dbPath: string): JournalFiles[] {
-  return listJournals(dbPath).filter((j) => !isProcessAlive(j.pid));
+  return listJournals(dbPath).filter((j) => !isJournalLive(j));
 }
 
 /** Moves the lines of orphaned journals into the database and removes them; returns rows imported. */
