@@ -263,6 +263,14 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 1) return throw_type(env, "unmap(buffer): one argument expected");
   if (mapping_of(env, argv[0], "unmap") == NULL) return NULL;
+  /* Detached already, yet ours: its memory was moved to another buffer (ArrayBuffer.prototype.transfer),
+   * which still uses it. Unmapping would leave that buffer on unmapped pages: keep it mapped. */
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, argv[0], &detached) != napi_ok) return NULL;
+  if (detached) {
+    napi_throw_error(env, NULL, "unmap: the buffer is already detached (its memory was transferred); the segment stays mapped");
+    return NULL;
+  }
   struct mapping *m = NULL;
   if (napi_remove_wrap(env, argv[0], (void **)&m) != napi_ok || m == NULL) return NULL;
   /* Every view of the buffer becomes empty before the memory goes away. */
