@@ -32,6 +32,9 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+/* Marks the ArrayBuffers this addon mapped (random; any value unique to this addon). */
+static const napi_type_tag MAPPING_TAG = {0x7a3c5e91d2b84f06ULL, 0xc41e9b2f6a0d8357ULL};
+
 /* Largest segment we map: far above any journal line (payloads are capped), far below address space. */
 #define MAX_MAP_BYTES ((size_t)1 << 30)
 
@@ -152,7 +155,8 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     unlink(path);
     return NULL;
   }
-  if (napi_wrap(env, buffer, m, unmap_finalize, NULL, NULL) != napi_ok) {
+  /* Tagged as ours: napi_wrap's slot is shared by every addon, so mapping_of checks the tag first. */
+  if (napi_type_tag_object(env, buffer, &MAPPING_TAG) != napi_ok || napi_wrap(env, buffer, m, unmap_finalize, NULL, NULL) != napi_ok) {
     napi_detach_arraybuffer(env, buffer);
     munmap(addr, bytes);
     free(m);
@@ -166,7 +170,10 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 static struct mapping *mapping_of(napi_env env, napi_value value, const char *fn) {
   bool is_buffer = false;
   struct mapping *m = NULL;
-  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer || napi_unwrap(env, value, (void **)&m) != napi_ok || m == NULL) {
+  bool ours = false;
+  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer ||
+      napi_check_object_type_tag(env, value, &MAPPING_TAG, &ours) != napi_ok || !ours ||
+      napi_unwrap(env, value, (void **)&m) != napi_ok || m == NULL) {
     char message[128];
     snprintf(message, sizeof message, "%s: not a mapped journal segment (or already unmapped)", fn);
     throw_type(env, message);

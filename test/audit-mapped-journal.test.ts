@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, openAuditStore, Redactor } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
-import { DATA_AT, journalAddon, MAGIC } from '../src/audit/mapped-journal.js';
+import { DATA_AT, journalAddon, MAGIC, unsafeForMapping } from '../src/audit/mapped-journal.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
@@ -219,6 +219,16 @@ describe.runIf(linux)('mapped audit journal', () => {
     expect(readSegment(listJournals(path)[0]!.files[0]!)).toBe(first);
     // The pool thread's prefault of `busy` completes (and unmaps) without touching freed memory.
     await new Promise((r) => setTimeout(r, 50));
+  });
+});
+
+describe('filesystems the journal is not mapped on', () => {
+  it('copy-on-write, network and FUSE filesystems get the write() journal (a full disk would be SIGBUS); ext4, xfs, tmpfs and overlay are mapped', () => {
+    expect(unsafeForMapping(0x9123683e)).toMatch(/btrfs: a store into a mapped segment could fail with SIGBUS/);
+    expect(unsafeForMapping(0x2fc12fc1)).toMatch(/zfs/);
+    expect(unsafeForMapping(0x6969)).toMatch(/nfs/);
+    expect(unsafeForMapping(0x65735546)).toMatch(/fuse/);
+    for (const ok of [0xef53, 0x58465342, 0x01021994, 0x794c7630]) expect(unsafeForMapping(ok)).toBeUndefined();
   });
 });
 

@@ -65,6 +65,31 @@ export function journalAddon(): { addon?: JournalAddon; reason?: string } {
   return loaded;
 }
 
+/**
+ * Filesystems (statfs f_type) on which a store into a preallocated, mapped segment may still need
+ * new space and fail with SIGBUS when the disk is full (copy-on-write: zfs, btrfs, bcachefs), or
+ * whose page cache is not the file's truth (network and FUSE filesystems). The journal is not
+ * mapped there: one write() per batch instead, which fails with an error the proxy reports.
+ */
+const UNSAFE_FOR_MAPPING = new Map<number, string>([
+  [0x2fc12fc1, 'zfs'],
+  [0x9123683e, 'btrfs'],
+  [0xca451a4e, 'bcachefs'],
+  [0x6969, 'nfs'],
+  [0x65735546, 'fuse'],
+  [0xff534d42, 'cifs'],
+  [0xfe534d42, 'smb2'],
+  [0x00c36400, 'ceph'],
+]);
+
+/** Why a journal in a directory on a filesystem of this statfs type must not be mapped, or undefined. */
+export function unsafeForMapping(fsType: number): string | undefined {
+  const name = UNSAFE_FOR_MAPPING.get(fsType);
+  return name === undefined
+    ? undefined
+    : `the journal's filesystem is ${name}: a store into a mapped segment could fail with SIGBUS (copy-on-write, network or FUSE)`;
+}
+
 /** The lines of a mapped segment's file contents (`data` starts with MAGIC): its counted bytes. */
 export function mappedLines(data: Buffer): string {
   const used = Math.min(data.readUInt32LE(USED_AT), data.length - DATA_AT);

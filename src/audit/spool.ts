@@ -11,10 +11,10 @@
  * share one) is not woken by every call's write.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statfsSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, type JournalAddon } from './mapped-journal.js';
+import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
 
 /**
  * Segments are rotated once they pass this size (mapped ones: three quarters of it), then deleted
@@ -207,6 +207,13 @@ export class Spool {
     const wanted = options.mapped ?? !fromEnv;
     let { addon, reason } = wanted ? journalAddon() : { addon: undefined, reason: fromEnv ? 'MCP_WARDEN_AUDIT_JOURNAL=write' : 'turned off' };
     let first: MappedSegment | undefined;
+    if (addon !== undefined) {
+      const unsafe = unsafeForMapping(statfsSync(this.dir).type);
+      if (unsafe !== undefined) {
+        addon = undefined;
+        reason = unsafe;
+      }
+    }
     if (addon !== undefined) {
       try {
         first = new MappedSegment(addon, this.nextFile(), this.segmentBytes);
