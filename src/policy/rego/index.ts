@@ -17,6 +17,7 @@ import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
 import { carryOver } from './topdown/carry.js';
+import { decisionMemo, memoLookup, memoStore, type DecisionMemo } from './topdown/memo.js';
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { inputFootprint, type InputFootprint } from './topdown/footprint.js';
@@ -226,6 +227,9 @@ export class PreparedRules {
     this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx, stable }, undefined, policy.data);
   }
 
+  /** whole results kept within a carry epoch (topdown/memo.ts); null: none applies, undefined: not made yet */
+  private memo: DecisionMemo | null | undefined = undefined;
+
   /** the base documents at the refs' paths, for the data document basesOf (looked up once per data) */
   private bases: (Value | undefined)[] = [];
   private basesOf: Value | undefined = undefined;
@@ -245,6 +249,12 @@ export class PreparedRules {
     }
     const nodes = this.nodes;
     const bases = this.bases;
+    let memo = this.memo;
+    if (memo === undefined) memo = this.memo = decisionMemo(ev, nodes);
+    if (memo !== null) {
+      const kept = memoLookup(ev, memo);
+      if (kept !== null) return kept.slice();
+    }
     const out = new Array<Value | undefined>(nodes.length);
     try {
       for (let i = 0; i < out.length; i++) {
@@ -254,6 +264,7 @@ export class PreparedRules {
     } catch (e) {
       throw stackOverflow(e);
     }
+    if (memo !== null) memoStore(ev, memo, out);
     return out;
   }
 }

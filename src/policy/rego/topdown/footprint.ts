@@ -56,8 +56,22 @@ class FootprintWalk {
   /** result tags of functions, per tags of their arguments */
   private readonly funcs = new Map<RuleNode, Map<string, number>>();
   private changed = false;
+  /**
+   * With owners (memberReaders): the arguments members each rule node observes itself (its own
+   * rules, the functions they call, and through values that may be the arguments object), not
+   * through other rule values; `cur` collects the observations of the node or function walked now.
+   */
+  readonly owned: Map<RuleNode, Set<string>> | null;
+  private cur: Set<string> | null = null;
+  /** the members a function's walk for one key of argument tags observed (added again on a memo hit) */
+  private readonly funcObs = new Map<RuleNode, Map<string, Set<string>>>();
 
-  constructor(private readonly root: RuleNode) {}
+  constructor(
+    private readonly root: RuleNode,
+    owners = false,
+  ) {
+    this.owned = owners ? new Map() : null;
+  }
 
   /** the tags of the value of the rules at node (not below it) */
   node(node: RuleNode): number {
@@ -65,12 +79,18 @@ class FootprintWalk {
     if (known === IN_PROGRESS) unbounded();
     if (known !== undefined) return known;
     this.nodes.set(node, IN_PROGRESS);
+    const outer = this.cur;
+    if (this.owned !== null) {
+      this.cur = new Set();
+      this.owned.set(node, this.cur);
+    }
     let tags = 0;
     for (const r of node.complete) tags |= this.rule(r, undefined);
     for (const list of [node.sets, node.objects]) for (const r of list) if (this.rule(r, undefined) !== 0) unbounded();
     if (node.defaultRule !== undefined && node.defaultRule.kind !== 'func') tags |= this.rule(node.defaultRule, undefined);
     // functions defined here too (never called through this node's value): their own observations
     if (node.isFunc) this.call(node, []);
+    this.cur = outer;
     this.nodes.set(node, tags);
     return tags;
   }
@@ -93,11 +113,23 @@ class FootprintWalk {
     if (memo === undefined) this.funcs.set(node, (memo = new Map()));
     const known = memo.get(key);
     if (known === IN_PROGRESS) unbounded();
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // the caller observes what the function's body observed
+      if (this.cur !== null) for (const k of this.funcObs.get(node)!.get(key)!) this.cur.add(k);
+      return known;
+    }
     memo.set(key, IN_PROGRESS);
+    const outer = this.cur;
+    const mine = new Set<string>();
+    if (outer !== null) this.cur = mine;
     let tags = 0;
     for (const r of node.funcs) tags |= this.rule(r, argTags);
     if (node.defaultRule !== undefined && node.defaultRule.kind === 'func') tags |= this.rule(node.defaultRule, argTags);
+    this.cur = outer;
+    if (outer !== null) for (const k of mine) outer.add(k);
+    let obs = this.funcObs.get(node);
+    if (obs === undefined) this.funcObs.set(node, (obs = new Map()));
+    obs.set(key, mine);
     memo.set(key, tags);
     return tags;
   }
@@ -272,7 +304,10 @@ class FootprintWalk {
       if (k === 'arguments') out |= ARGS;
       else if (k !== 'name') this.params.add(k);
     }
-    if ((tags & ARGS) !== 0) this.args.add(k);
+    if ((tags & ARGS) !== 0) {
+      this.args.add(k);
+      if (this.cur !== null) this.cur.add(k);
+    }
     return out;
   }
 
@@ -379,4 +414,32 @@ export function ruleFootprint(root: RuleNode, r: CRule): InputFootprint | null {
     return null;
   }
   return { arguments: [...walk.args].sort(), params: [...walk.params].sort() };
+}
+
+/**
+ * What the values of these rule nodes (not below them) observe of input.arguments and input.params
+ * (as nodeFootprint, over all of them), and for each arguments member the rule nodes that observe
+ * it themselves: in their own rules, in the functions those call, through a value that may be the
+ * arguments object (a rule `args := input.arguments`, a local, object.get), but not through the
+ * value of another rule node (reading `reads_secrets` observes reads_secrets's value, not what it
+ * read). The nodes they reach only through rule values that hold none of these objects observe a
+ * member only through the values of its readers: two inputs equal in every other member and in
+ * the readers' values give the nodes equal values. null when unbounded, as nodeFootprint.
+ */
+export function memberReaders(root: RuleNode, nodes: readonly RuleNode[]): { footprint: InputFootprint; readers: Map<string, RuleNode[]> } | null {
+  const walk = new FootprintWalk(root, true);
+  try {
+    for (const node of nodes) if (walk.node(node) !== 0) return null;
+  } catch {
+    return null;
+  }
+  const readers = new Map<string, RuleNode[]>();
+  for (const [node, members] of walk.owned!) {
+    for (const m of members) {
+      let list = readers.get(m);
+      if (list === undefined) readers.set(m, (list = []));
+      list.push(node);
+    }
+  }
+  return { footprint: { arguments: [...walk.args].sort(), params: [...walk.params].sort() }, readers };
 }

@@ -57,6 +57,8 @@ const slotNames: string[] = [];
 /** slots of kind ARG by member name */
 const argSlots = new Map<string, number>();
 const argSlotList: number[] = [];
+/** for a PARG slot, the ARG slot of the same name (read instead when params.arguments is input.arguments) */
+const pairArg: number[] = [];
 
 function slotOf(kind: number, name: string): number {
   const key = `${kind}:${name}`;
@@ -68,15 +70,21 @@ function slotOf(kind: number, name: string): number {
     slotNames.push(name);
     snapGen.push(-1);
     snapVal.push(undefined);
+    pairArg.push(-1);
     if (kind === ARG) {
       argSlots.set(name, id);
       argSlotList.push(id);
     }
+    if (kind === PARG) pairArg[id] = slotOf(ARG, name);
   }
   return id;
 }
 
 let argsGen = -1;
+/** input.params.arguments in query pargsGen, and whether it is input.arguments itself */
+let pargsGen = -1;
+let pargs: Value | undefined;
+let pargsSame = false;
 
 /** what a node's (or a set rule's) value is kept by, and the last value with its readings */
 export interface Keyed {
@@ -106,27 +114,36 @@ export interface Keyed {
   tries: number;
 }
 
-function probesOf(roots: Set<string>, fp: InputFootprint): number[] {
+/** the probes of these roots and footprint; arguments members in `unread` get none (memo.ts reads them otherwise) */
+function probesOf(roots: Set<string>, fp: InputFootprint, unread: ReadonlySet<string> | null): number[] {
   const slots: number[] = [];
   for (const r of [...roots].sort()) {
     if (r === 'arguments') {
       slots.push(slotOf(ARGS_KIND, r));
-      for (const a of fp.arguments) slots.push(slotOf(ARG, a));
+      for (const a of fp.arguments) if (unread === null || !unread.has(a)) slots.push(slotOf(ARG, a));
     } else if (r === 'params') {
       slots.push(slotOf(PARAMS_KIND, r));
       slots.push(slotOf(PARAM, 'name'));
       for (const p of fp.params) if (p !== 'name' && p !== 'arguments') slots.push(slotOf(PARAM, p));
       slots.push(slotOf(PARGS_KIND, r));
-      for (const a of fp.arguments) slots.push(slotOf(PARG, a));
+      for (const a of fp.arguments) if (unread === null || !unread.has(a)) slots.push(slotOf(PARG, a));
     } else slots.push(slotOf(ROOT, r));
   }
   return slots;
 }
 
-function make(roots: Set<string> | null, fp: InputFootprint | null): Keyed | null {
+function make(roots: Set<string> | null, fp: InputFootprint | null, unread: ReadonlySet<string> | null = null): Keyed | null {
   if (roots === null || fp === null) return null;
-  const slots = probesOf(roots, fp);
+  const slots = probesOf(roots, fp, unread);
   return { slots, epoch: -1, checks: [], readings: new Array(slots.length), value: NOT_KEYED, mask: 0, seen: -1, misses: 0, tries: 0 };
+}
+
+/**
+ * A keyed entry over the input these roots and this footprint name, except the arguments members
+ * in `unread` (whose readers' values the caller compares instead: memo.ts).
+ */
+export function keyedWithout(roots: Set<string>, fp: InputFootprint, unread: ReadonlySet<string>): Keyed {
+  return make(roots, fp, unread)!;
 }
 
 /** the keyed entry of a node, or null when its value is not a bounded function of input members */
@@ -188,8 +205,15 @@ function read(ev: Evaluator, slot: number): unknown {
     case PARAM:
       v = scalar(member(rootOf(input, 'params') as Value | undefined, name));
       break;
-    default:
-      v = scalar(member(member(rootOf(input, 'params') as Value | undefined, 'arguments'), name));
+    default: {
+      // the proxy passes one object as both: its members are read once (readArgs)
+      if (pargsGen !== gen) {
+        pargsGen = gen;
+        pargs = member(rootOf(input, 'params') as Value | undefined, 'arguments');
+        pargsSame = pargs !== undefined && pargs === rootOf(input, 'arguments');
+      }
+      v = pargsSame ? read(ev, pairArg[slot]!) : scalar(member(pargs, name));
+    }
   }
   snapGen[slot] = gen;
   snapVal[slot] = v;

@@ -1,0 +1,173 @@
+/**
+ * Whole results of a prepared query (PreparedRules: the decision rules of one package) kept within
+ * a carry epoch (carry.ts), with early cutoff on the arguments members that only a few small rules
+ * read. The values of the query's rule nodes are a function of the input they can observe (keyed.ts:
+ * the roots, and the members of input.arguments / input.params the footprint names). For a member
+ * whose readers (footprint.ts memberReaders: the rule nodes that observe it themselves, not through
+ * another rule's value) are all complete rules without functions or children below them, outside
+ * the query's own nodes, that member reaches the query's values only through those readers' values.
+ * So the query is keyed on every other reading as keyed.ts reads it, plus the readers' values in
+ * this query: `reads_secrets if lower(args.resourceType) in {"secret", "secrets"}` is evaluated for
+ * a new resourceType, and when it comes out as before (and nothing else changed) the kept result
+ * is the result. Readers' values must be scalars (compared with Object.is); a reader that fails to
+ * evaluate, a reading that cannot be kept, or `with` anywhere (the footprint is then unbounded)
+ * keeps nothing. A reader evaluated for the check but never read by the query itself is cached in
+ * the query as the query would have computed it; an error there only means the check misses.
+ */
+import type { RuleNode } from '../compile/tree.js';
+import type { Value } from '../value/index.js';
+import type { Evaluator } from './eval.js';
+import { memberReaders, type InputFootprint } from './footprint.js';
+import { keepKeyed, keyedValue, keyedWithout, NOT_KEYED, worthTrying, type Keyed } from './keyed.js';
+import { inputRoots } from './partial.js';
+import { nodeRuleValue } from './rules.js';
+
+export interface DecisionMemo {
+  /** members that may be cut, each with its readers (plain rules outside the query's nodes) */
+  readonly candidates: ReadonlyMap<string, readonly RuleNode[]>;
+  readonly roots: Set<string>;
+  readonly footprint: InputFootprint;
+  /** the entry, made at the first store that can choose its cut; null until then */
+  keyed: Keyed | null;
+  /** the readers of the members cut (the entry does not read those members itself) */
+  readers: RuleNode[];
+  /** stores that could not choose a cut; past a few the memo gives up (dead) */
+  tries: number;
+  dead: boolean;
+}
+
+/** results taken from the memo since the process started (tests read it to see the path taken) */
+export const memoStats = { hits: 0 };
+
+interface KeptResult {
+  out: (Value | undefined)[];
+  /** the readers' values (undefined: undefined), in the order of DecisionMemo.readers */
+  readerValues: unknown[];
+}
+
+/**
+ * Values compared exactly by sameValue: scalars (JS numbers, strings, booleans, null, undefined)
+ * and arrays of such. Rego evaluates on values alone, so equal ones of these give equal results.
+ */
+function comparable(v: unknown, depth = 0): boolean {
+  if (v === undefined || v === null || typeof v !== 'object') return true;
+  if (!Array.isArray(v) || depth > 4) return false;
+  for (let i = 0; i < v.length; i++) if (!comparable(v[i], depth + 1)) return false;
+  return true;
+}
+
+/** equality of two values of which the second is comparable */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+  return true;
+}
+
+/** a reader whose value is its rules' value alone (no children merged in, no function, no partial set or object) */
+function plainRule(node: RuleNode): boolean {
+  return node.hasRules && !node.isFunc && node.sets.length === 0 && node.objects.length === 0 && node.children.size === 0;
+}
+
+/** a query node whose value is its rules' value (nodeValue gives it as is) */
+function plainTop(node: RuleNode): boolean {
+  return node.hasRules && node.children.size === 0;
+}
+
+/** the memo of a query over these nodes (undefined: a base document), or null when none applies */
+export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefined)[]): DecisionMemo | null {
+  if (ev.stable === null) return null;
+  const ruled: RuleNode[] = [];
+  const roots = new Set<string>();
+  for (const node of nodes) {
+    if (node === undefined) continue; // a base document: the same for the whole epoch (same data)
+    if (!plainTop(node)) return null;
+    const r = inputRoots(node, ev.root);
+    if (r === null) return null;
+    for (const x of r) roots.add(x);
+    ruled.push(node);
+  }
+  if (ruled.length === 0 || !roots.has('arguments')) return null;
+  const found = memberReaders(ev.root, ruled);
+  if (found === null) return null;
+  const candidates = new Map<string, readonly RuleNode[]>();
+  for (const m of found.footprint.arguments) {
+    const rs = found.readers.get(m) ?? [];
+    if (rs.length > 0 && rs.every((n) => plainRule(n) && !ruled.includes(n))) candidates.set(m, rs);
+  }
+  if (candidates.size === 0) return null;
+  return { candidates, roots, footprint: found.footprint, keyed: null, readers: [], tries: 0, dead: false };
+}
+
+/** a node evaluated (or carried) in this query: reading it again costs a cache hit */
+function evaluated(ev: Evaluator, node: RuleNode): boolean {
+  return node.cacheGen === ev.st.gen || node.cacheGen === ev.st.carryGen;
+}
+
+/**
+ * The cut, chosen once, at the first store where some candidate's readers were all evaluated in
+ * the query, to values memo can compare: those members (the others are read by value). Readers
+ * the query did not need (a command line parsed only for kubectl_generic) are not made part of
+ * every lookup.
+ */
+function chooseCut(ev: Evaluator, m: DecisionMemo): void {
+  const unread = new Set<string>();
+  const readers = new Set<RuleNode>();
+  for (const [member, rs] of m.candidates) {
+    if (!rs.every((n) => evaluated(ev, n) && comparable(n.cacheVal))) continue;
+    unread.add(member);
+    for (const n of rs) readers.add(n);
+  }
+  if (unread.size === 0) {
+    if (++m.tries > 8) m.dead = true;
+    return;
+  }
+  m.keyed = keyedWithout(m.roots, m.footprint, unread);
+  m.readers = [...readers];
+}
+
+/** the result kept for this query's input, or null (then evaluate, and memoStore the result) */
+export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[] | null {
+  const k = m.keyed;
+  if (k === null || ev.st.carryGen === -1 || k.value === NOT_KEYED || k.epoch !== ev.st.carryGen) return null;
+  const misses = k.misses;
+  const kept = keyedValue(ev, k);
+  if (kept === NOT_KEYED) return null;
+  const r = kept as KeptResult;
+  const readers = m.readers;
+  const want = r.readerValues;
+  try {
+    for (let i = 0; i < readers.length; i++) {
+      if (!sameValue(nodeRuleValue(ev, readers[i]!), want[i])) {
+        k.misses = misses + 1;
+        return null;
+      }
+    }
+  } catch {
+    return null;
+  }
+  memoStats.hits++;
+  return r.out;
+}
+
+/** keeps the result just evaluated for this query's input, when its readings and readers' values can be kept */
+export function memoStore(ev: Evaluator, m: DecisionMemo, out: (Value | undefined)[]): void {
+  if (m.dead || ev.st.carryGen === -1 || ev.st.shadow !== null || ev.st.mocks !== null) return;
+  if (m.keyed === null) chooseCut(ev, m);
+  const k = m.keyed;
+  // after several misses in a row (a member read by the entry itself changes every query), only every 16th keeps
+  if (k === null || !worthTrying(k)) return;
+  const readers = m.readers;
+  const values = new Array<unknown>(readers.length);
+  try {
+    for (let i = 0; i < readers.length; i++) {
+      const v = nodeRuleValue(ev, readers[i]!);
+      if (!comparable(v)) return;
+      values[i] = v;
+    }
+  } catch {
+    return;
+  }
+  const kept: KeptResult = { out: out.slice(), readerValues: values };
+  keepKeyed(ev, k, kept, 0);
+}
