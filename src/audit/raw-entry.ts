@@ -14,6 +14,7 @@
  */
 import type { RawRecordHead } from '../types.js';
 import { int, payload, text, type StoredRow } from './journal-line.js';
+import { RawFastReader } from './raw-fast.js';
 import type { Redactor } from './redact.js';
 
 /** The first character of a raw entry's body (a row's body starts with `[`). */
@@ -75,11 +76,15 @@ export class RawEntryReader {
   private lastHeadJson = '';
   private readonly numbers = new Array<number>(NUMBERS).fill(0);
   private readonly out: Outcome = { outcome: 'ok', errorCode: null, errorMessage: null, isError: null, result: undefined, resultJson: undefined };
+  /** Reads the lines of a plain call in place (raw-fast.ts). */
+  private readonly fast: RawFastReader;
 
   constructor(
     private readonly redactor: Redactor,
     private readonly cap: number,
-  ) {}
+  ) {
+    this.fast = new RawFastReader(redactor, cap);
+  }
 
   /** The row of raw entry `body` once it gets sequence number `seq`; undefined when malformed (a torn line). */
   row(seq: number, body: string): StoredRow | undefined {
@@ -107,6 +112,8 @@ export class RawEntryReader {
       this.lastHead = head;
       this.lastHeadJson = headJson;
     }
+    const fast = this.fast.row(seq, body, tab + 1, tab + 1 + n[4]!, head, n[0]!, n[1]!, n[2]!, n[3]!);
+    if (fast !== undefined) return fast;
     let request: Json;
     try {
       request = JSON.parse(body.slice(tab + 1, tab + 1 + n[4]!)) as Json;
