@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPolicyDecider } from '../src/policy/index.js';
-import { MAX_ENTRIES } from '../src/proxy/judged-calls.js';
+import { BYPASS_AFTER, MAX_ENTRIES, SAMPLE_EVERY } from '../src/proxy/judged-calls.js';
 import type { Decision, InterceptContext, PolicyDecider } from '../src/types.js';
 import type { PolicyDeciderHandle } from '../src/policy/index.js';
 import { client } from './helpers/contexts.js';
@@ -295,6 +295,35 @@ describe('decisions reused: what makes a new input', () => {
     expect(d.toolCalls).toBe(MAX_ENTRIES + 1);
     await call(++id, 0); // the oldest: forgotten
     expect(d.toolCalls).toBe(MAX_ENTRIES + 2);
+  });
+
+  it('a stream of true misses bypasses the kept decisions but for a sample: every call decided as afresh, reuse back at the first sampled hit', async () => {
+    running = startJudgedProxy(createPolicyDecider({ paths: ['kubernetes'] }), { kubectl_get: { readOnlyHint: true } });
+    const s = await running.open(client('local', [], {}, 'local'));
+    const d = running.decider;
+    const call = (id: number, resourceType: string) => s.send(compactCall(id, { name: 'kubectl_get', arguments: { resourceType, namespace: 'default' } }), id);
+    // "secrets" in a case of its own each time (a new key, denied by the pack's lower(resourceType)), among new resource types (allowed)
+    const secrets = (k: number): string => [...'secrets'].map((c, i) => ((k >> i) & 1 ? c.toUpperCase() : c)).join('');
+    let id = 0;
+    const misses = BYPASS_AFTER + 3 * SAMPLE_EVERY;
+    for (let k = 0; k < misses; k++) {
+      const denied = k % 5 === 0;
+      const answer = await call(++id, denied ? secrets(k / 5) : `type-${k}`);
+      expect(isDeny(answer), `call ${k}`).toBe(denied);
+    }
+    expect(d.toolCalls).toBe(misses);
+    // Bypassing: one call repeated is decided afresh until a sampled call finds the decision a sampled call kept.
+    const before = d.toolCalls;
+    for (let k = 0; k < 2 * SAMPLE_EVERY + 2; k++) expect(isDeny(await call(++id, 'pods'))).toBe(false);
+    const evaluated = d.toolCalls - before;
+    expect(evaluated).toBeGreaterThan(1);
+    expect(evaluated).toBeLessThanOrEqual(2 * SAMPLE_EVERY);
+    // Reuse is back: kept decisions are found again, a denied one included.
+    for (let k = 0; k < 3; k++) expect(isDeny(await call(++id, 'pods'))).toBe(false);
+    expect(d.toolCalls - before).toBe(evaluated);
+    expect(isDeny(await call(++id, 'secrets'))).toBe(true);
+    expect(isDeny(await call(++id, 'secrets'))).toBe(true);
+    expect(d.toolCalls - before).toBe(evaluated + 1);
   });
 });
 

@@ -11,16 +11,20 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
 import { distinctKeysToolCall, distinctSpan } from '../src/proxy/distinct-keys.js';
-import { projectedKey } from '../src/proxy/projected-key.js';
+import { projectedFind, projectedKey } from '../src/proxy/projected-key.js';
 import { projectedParams, textAt, valueAt } from '../src/proxy/projected-params.js';
 import type { CallFootprint } from '../src/types.js';
 
-/** The projected params of a compact tools/call line, or undefined when it is not scanned, keyed or projected. */
-function project(text: string, footprint: CallFootprint): Record<string, unknown> | undefined {
+/**
+ * The projected params of a compact tools/call line, or undefined when it is not scanned, keyed or
+ * projected; `keyed`: its members found by projectedKey (a call looked up), else by projectedFind
+ * alone (a call that bypasses the kept decisions).
+ */
+function project(text: string, footprint: CallFootprint, keyed = true): Record<string, unknown> | undefined {
   const buf = Buffer.from(text);
   if (compactToolCallIdAt(buf, 0, buf.length) < 0) return undefined;
   if (!distinctKeysToolCall(buf, 0, buf.length, idSpan.params, idSpan.before, true)) return undefined;
-  if (!projectedKey(buf, footprint, 2048)) return undefined;
+  if (!(keyed ? projectedKey(buf, footprint, 2048) : projectedFind(buf, footprint))) return undefined;
   return projectedParams(buf, footprint, distinctSpan.ascii);
 }
 
@@ -61,7 +65,7 @@ function line(name: string, a: unknown, more: Record<string, unknown>, pad: stri
 }
 
 describe('projected params', () => {
-  it("are JSON.parse's params restricted to what the footprint names, whatever the values and the rest", () => {
+  it("are JSON.parse's params restricted to what the footprint names, whatever the values and the rest (found with the key or without)", () => {
     let objects = 0;
     let escaped = 0;
     fc.assert(
@@ -72,6 +76,8 @@ describe('projected params', () => {
         const got = project(t, FOOTPRINT);
         expect(got, t).toBeDefined();
         expect(got).toStrictEqual(restricted(params, FOOTPRINT));
+        // found without writing the key (a call that bypasses the kept decisions): the same
+        expect(project(t, FOOTPRINT, false)).toStrictEqual(got);
         if (a !== null && typeof a === 'object' && !Array.isArray(a)) objects++;
         if (t.includes('\\')) escaped++;
       }),

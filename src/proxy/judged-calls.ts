@@ -11,7 +11,8 @@
  * and reused for a later line with the same key without parsing or evaluating it: the input
  * document would be equal in all the policy can observe (same params or observed members, same
  * client, session, backend and tool definition objects, same policy and data). Kept
- * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES) and forgotten when the policy is reloaded, the
+ * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES), bypassed but for a sample in a stream of
+ * true misses (BYPASS_AFTER), and forgotten when the policy is reloaded, the
  * session context or client identity object is replaced, or the tool's definition changes. Only while nothing else judges
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
  * Contract: docs/policy-contract.md, "Decisions reused".
@@ -20,7 +21,7 @@ import type { Decision, InterceptContext } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
-import { projected, projectedKey } from './projected-key.js';
+import { projected, projectedFind, projectedKey } from './projected-key.js';
 import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
@@ -29,6 +30,15 @@ import type { ClientSession } from './session.js';
 export const MAX_ENTRIES = 256;
 /** Longest params (in bytes) whose decision is kept. Longer ones are still judged and forwarded as bytes. */
 export const MAX_KEY_BYTES = 2048;
+/**
+ * Lookups missed in a row after which a session takes its calls for a stream of true misses (each
+ * call new in what the policy observes, so no kept decision is ever reused) and bypasses the kept
+ * decisions: only every SAMPLE_EVERY-th call is keyed, looked up and kept, and the first of those
+ * found kept ends the bypass. A bypassed call is decided afresh, as a miss is: it changes no
+ * decision, only what keeping them costs (the key, its lookup, a copy kept and never used).
+ */
+export const BYPASS_AFTER = 2 * MAX_ENTRIES;
+export const SAMPLE_EVERY = 16;
 
 /**
  * Whether a tools/call judged by the policy may be taken as bytes in this session: nothing judges
@@ -54,6 +64,9 @@ export class JudgedCalls {
   private client: object | undefined;
   /** the context of calls whose decision was reused (no params: nobody reads it unless completed from the bytes) */
   private bare: InterceptContext | undefined;
+  /** lookups missed in a row (BYPASS_AFTER), and calls since the last one looked up while bypassing */
+  private missed = 0;
+  private sinceSample = 0;
 
   constructor(private readonly s: ClientSession) {}
 
@@ -75,27 +88,30 @@ export class JudgedCalls {
     const paramsEnd = distinctSpan.paramsEnd;
     const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;
+    // What kept decisions (and the bare context) were made under: forgotten when it changes.
+    if (epoch !== undefined && (epoch !== this.epoch || s.sessionCtx !== this.session || s.info.client !== this.client)) this.forget(epoch);
+    // Looked up (and kept when missed) unless the session is in a stream of true misses (bypassing).
+    const lookUp = epoch !== undefined && this.looksUp();
     let hash = 0;
     let keyed = false;
     let hit: KeptDecision | undefined;
-    // The key: what of params the decision can observe (projected.ts), else all of params' bytes.
+    // The key: what of params the decision can observe (projected-key.ts), else all of params' bytes.
     let keyBuf: Buffer = buf;
     let keyFrom = from;
     let keyTo = paramsEnd;
-    if (footprint !== undefined && projectedKey(buf, footprint, MAX_KEY_BYTES)) {
-      keyBuf = projected.bytes;
-      keyFrom = 0;
-      keyTo = projected.length;
-    }
-    if (epoch !== undefined && keyTo - keyFrom <= MAX_KEY_BYTES) {
-      const kept = (this.kept ??= new DecisionTable(MAX_ENTRIES));
-      if (epoch !== this.epoch || s.sessionCtx !== this.session || s.info.client !== this.client) {
-        kept.clear();
-        this.epoch = epoch;
-        this.session = s.sessionCtx;
-        this.client = s.info.client;
-        this.bare = undefined;
+    // whether the observed members were found in the line's spans (projected: decided on them alone)
+    let found = false;
+    if (footprint !== undefined) {
+      if (!lookUp) found = projectedFind(buf, footprint);
+      else if (projectedKey(buf, footprint, MAX_KEY_BYTES)) {
+        found = true;
+        keyBuf = projected.bytes;
+        keyFrom = 0;
+        keyTo = projected.length;
       }
+    }
+    if (lookUp && keyTo - keyFrom <= MAX_KEY_BYTES) {
+      const kept = (this.kept ??= new DecisionTable(MAX_ENTRIES));
       keyed = true;
       hash = bytesHash(keyBuf, keyFrom, keyTo);
       hit = kept.get(keyBuf, keyFrom, keyTo, hash);
@@ -107,6 +123,8 @@ export class JudgedCalls {
           hit = undefined;
         }
       }
+      if (hit !== undefined) this.missed = 0;
+      else this.missed++;
     }
     let ctx: InterceptContext;
     let decision: Decision;
@@ -116,7 +134,7 @@ export class JudgedCalls {
       decision = hit.decision;
     } else {
       // Keyed by what the policy can observe: decided on just that, read off the spans (projected-params.ts).
-      const observed = keyBuf === projected.bytes ? projectedParams(buf, footprint!, ascii) : undefined;
+      const observed = found ? projectedParams(buf, footprint!, ascii) : undefined;
       // Else the line's params, which read the same to every parser: parsed alone.
       const params = observed ?? (JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', from, paramsEnd)) as Record<string, unknown>);
       const name = params.name;
@@ -148,6 +166,25 @@ export class JudgedCalls {
     ex.unparsedEnd = end;
     ex.answerAsText = s.answerAsText(ex);
     return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
+  }
+
+  /** Forgets the kept decisions and the bare context: now decided under this epoch, the session's context and client. */
+  private forget(epoch: object): void {
+    this.kept?.clear();
+    this.epoch = epoch;
+    this.session = this.s.sessionCtx;
+    this.client = this.s.info.client;
+    this.bare = undefined;
+    this.missed = 0;
+    this.sinceSample = 0;
+  }
+
+  /** Whether this call's key is looked up (and its decision kept if missed): always, except while bypassing (BYPASS_AFTER). */
+  private looksUp(): boolean {
+    if (this.missed < BYPASS_AFTER) return true;
+    if (++this.sinceSample < SAMPLE_EVERY) return false;
+    this.sinceSample = 0;
+    return true;
   }
 
   /** An exchange for a forwarded call (a spare one when there is: every field set as exchangeOf sets them). */

@@ -60,11 +60,11 @@ export const PRESENT = 1;
 export const NOT_OBJECT = 2;
 
 /**
- * Where projectedKey writes: the key's bytes projected.bytes[0, length), and what it found in the
- * line, by the recorded spans' indices (distinct-keys.ts: paramSpans, argSpans): `name` (among
- * params' members), `argumentsKind` (ABSENT, PRESENT: an object, NOT_OBJECT), `args[i]` for the
- * footprint's i-th argument and `params[i]` for its i-th params member (-1: absent). Valid until the
- * next line is keyed.
+ * Where projectedFind and projectedKey write: what was found in the line, by the recorded spans'
+ * indices (distinct-keys.ts: paramSpans, argSpans): `name` (among params' members), `argumentsKind`
+ * (ABSENT, PRESENT: an object, NOT_OBJECT), `args[i]` for the footprint's i-th argument and
+ * `params[i]` for its i-th params member (-1: absent); and the key's bytes projected.bytes[0,
+ * length) (projectedKey only). Valid until the next line is scanned.
  */
 export const projected = {
   bytes: Buffer.alloc(0),
@@ -112,8 +112,8 @@ function putValue(out: Buffer, at: number, limit: number, t: number, b: Buffer, 
   return at + len;
 }
 
-/** The observed members of an arguments object, in key order (absent, or their values), from out[at]: the next index or -1. */
-function argumentMembers(b: Buffer, p: Prepared, out: Buffer, at: number, limit: number): number {
+/** Which recorded member of the arguments object each observed argument is (p.found: its span's index, or -1). */
+function matchArguments(b: Buffer, p: Prepared): void {
   const found = p.found;
   for (let i = 0; i < found.length; i++) found[i] = -1;
   const nameStart = argSpans.nameStart;
@@ -133,58 +133,76 @@ function argumentMembers(b: Buffer, p: Prepared, out: Buffer, at: number, limit:
       }
     }
   }
-  for (let i = 0; i < found.length && at >= 0; i++) {
-    const k = found[i]!;
-    at = k < 0 ? putTag(out, at, limit, ABSENT) : putValue(out, at, limit, PRESENT, b, argSpans.valueStart[k]!, argSpans.valueEnd[k]!);
-  }
-  return at;
 }
 
 /**
- * Writes the key of the line whose distinct-keys scan just succeeded (with its member spans
- * recorded) into `projected` (true), or false when it cannot be keyed so: spans not recorded or
- * more members than were recorded, no name string, a key longer than maxBytes (under 64 KiB).
+ * Finds, in the line whose distinct-keys scan just succeeded (with its member spans recorded), what
+ * the footprint observes, into `projected` (name, argumentsKind, args, params; not the key's bytes):
+ * true, or false when the spans cannot be used so (not recorded, or more members than were
+ * recorded; no name string). What projectedParams builds the call's observed params from.
  */
-export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: number): boolean {
+export function projectedFind(b: Buffer, footprint: CallFootprint): boolean {
   if (memberSpans.overflow) return false;
   if (footprint !== lastFootprint) {
     last = prepare(footprint);
     lastFootprint = footprint;
   }
   const p = last!;
-  if (projected.bytes.length < maxBytes) projected.bytes = Buffer.alloc(maxBytes);
-  const out = projected.bytes;
   const vs = paramSpans.valueStart;
-  const ve = paramSpans.valueEnd;
   const pc = memberSpans.paramsCount;
   const nameAt = find(b, paramSpans, pc, NAME);
   if (nameAt < 0 || b[vs[nameAt]!] !== 0x22) return false;
-  out[0] = 0;
-  let at = putValue(out, 1, maxBytes, PRESENT, b, vs[nameAt]!, ve[nameAt]!);
   const argsAt = memberSpans.arguments;
-  if (at < 0) return false;
   let kind = PRESENT;
-  if (argsAt < 0) {
-    kind = ABSENT;
-    at = putTag(out, at, maxBytes, ABSENT);
-  } else if (b[vs[argsAt]!] !== 0x7b) {
-    kind = NOT_OBJECT;
-    at = putValue(out, at, maxBytes, NOT_OBJECT, b, vs[argsAt]!, ve[argsAt]!);
-  } else {
-    at = putTag(out, at, maxBytes, PRESENT);
-    if (at >= 0) at = argumentMembers(b, p, out, at, maxBytes);
-  }
+  if (argsAt < 0) kind = ABSENT;
+  else if (b[vs[argsAt]!] !== 0x7b) kind = NOT_OBJECT;
+  else matchArguments(b, p);
   const foundParams = p.foundParams;
-  for (let i = 0; i < p.params.length && at >= 0; i++) {
-    const k = find(b, paramSpans, pc, p.params[i]!);
-    foundParams[i] = k;
-    at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, vs[k]!, ve[k]!);
-  }
-  if (at < 0) return false;
-  projected.length = at;
+  for (let i = 0; i < p.params.length; i++) foundParams[i] = find(b, paramSpans, pc, p.params[i]!);
   projected.name = nameAt;
   projected.argumentsKind = kind;
   projected.args = p.found;
   projected.params = foundParams;
+  return true;
+}
+
+/**
+ * projectedFind, then the key's bytes into projected.bytes[0, projected.length): true, or false
+ * when it cannot be keyed so (projectedFind declined, or a key longer than maxBytes, under 64 KiB;
+ * what projectedFind found is then still valid when it succeeded).
+ */
+export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: number): boolean {
+  if (!projectedFind(b, footprint)) return false;
+  if (projected.bytes.length < maxBytes) projected.bytes = Buffer.alloc(maxBytes);
+  const out = projected.bytes;
+  const vs = paramSpans.valueStart;
+  const ve = paramSpans.valueEnd;
+  const nameAt = projected.name;
+  out[0] = 0;
+  let at = putValue(out, 1, maxBytes, PRESENT, b, vs[nameAt]!, ve[nameAt]!);
+  if (at < 0) return false;
+  const kind = projected.argumentsKind;
+  if (kind === ABSENT) at = putTag(out, at, maxBytes, ABSENT);
+  else if (kind === NOT_OBJECT) {
+    const argsAt = memberSpans.arguments;
+    at = putValue(out, at, maxBytes, NOT_OBJECT, b, vs[argsAt]!, ve[argsAt]!);
+  } else {
+    // the observed members of the arguments object, in key order: absent, or their values
+    at = putTag(out, at, maxBytes, PRESENT);
+    const found = projected.args;
+    const avs = argSpans.valueStart;
+    const ave = argSpans.valueEnd;
+    for (let i = 0; i < found.length && at >= 0; i++) {
+      const k = found[i]!;
+      at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, avs[k]!, ave[k]!);
+    }
+  }
+  const foundParams = projected.params;
+  for (let i = 0; i < foundParams.length && at >= 0; i++) {
+    const k = foundParams[i]!;
+    at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, vs[k]!, ve[k]!);
+  }
+  if (at < 0) return false;
+  projected.length = at;
   return true;
 }
