@@ -39,6 +39,18 @@ export function cpuNs(pid) {
   return useSchedstat ? schedstatNs(pid) : statNs(pid);
 }
 
+/**
+ * CPU nanoseconds consumed so far by the main thread of process `pid` (its JavaScript thread: no
+ * worker, GC helper or libuv pool thread); 0 where schedstat is unavailable.
+ */
+export function mainThreadCpuNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+}
+
 /** Pids whose parent is `pid`. */
 export function childPids(pid) {
   const out = [];

@@ -11,6 +11,8 @@ export function summarize(agg) {
     p99us: percentile(sorted, 99) * 1000,
     throughput: agg.calls / (agg.elapsedMs / 1000),
     proxyCpuUs: agg.proxyMeasured ? perCall(agg.proxyCpuNs) : undefined,
+    /** The proxy's main thread alone (run.mjs: mainThreadCpuNs). */
+    proxyMainCpuUs: agg.proxyMeasured && agg.proxyMainCpuNs > 0 ? perCall(agg.proxyMainCpuNs) : undefined,
     backendCpuUs: agg.backendMeasured ? perCall(agg.backendCpuNs) : undefined,
     clientCpuUs: perCall(agg.clientCpuNs),
     errors: agg.errors,

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
-import { cpuNs, percentile } from './proc-stats.mjs';
+import { cpuNs, mainThreadCpuNs, percentile } from './proc-stats.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { render, summarize, verdicts } from './report.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
@@ -53,6 +53,7 @@ const log = (m) => process.stderr.write(`${m}\n`);
 async function measure(handle, scenario, calls, concurrency) {
   const { session, proxyPid, backendPid } = handle;
   const p0 = proxyPid ? cpuNs(proxyPid) : 0;
+  const m0 = proxyPid ? mainThreadCpuNs(proxyPid) : 0;
   const b0 = backendPid ? cpuNs(backendPid) : 0;
   const c0 = process.cpuUsage();
   const r = await session.run(calls, concurrency, scenario.call);
@@ -60,6 +61,7 @@ async function measure(handle, scenario, calls, concurrency) {
   return {
     ...r,
     proxyCpuNs: proxyPid ? cpuNs(proxyPid) - p0 : 0,
+    proxyMainCpuNs: proxyPid ? mainThreadCpuNs(proxyPid) - m0 : 0,
     backendCpuNs: backendPid ? cpuNs(backendPid) - b0 : 0,
     clientCpuNs: (c1.user + c1.system) * 1000,
   };
@@ -134,7 +136,7 @@ async function main() {
             continue;
           }
           const a = ((agg[s.name] ??= {})[c] ??= {
-            calls: 0, latencies: [], roundP50s: [], roundCpuUs: [], elapsedMs: 0, proxyCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
+            calls: 0, latencies: [], roundP50s: [], roundCpuUs: [], elapsedMs: 0, proxyCpuNs: 0, proxyMainCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
             proxyMeasured: !!handles.get(s.name).proxyPid, backendMeasured: !!handles.get(s.name).backendPid,
           });
           a.calls += calls;
@@ -143,6 +145,7 @@ async function main() {
           a.roundCpuUs[round] = m.proxyCpuNs / calls / 1000;
           a.elapsedMs += m.elapsedMs;
           a.proxyCpuNs += m.proxyCpuNs;
+          a.proxyMainCpuNs += m.proxyMainCpuNs;
           a.backendCpuNs += m.backendCpuNs;
           a.clientCpuNs += m.clientCpuNs;
           a.errors += m.errors;
@@ -160,6 +163,13 @@ async function main() {
     console.log(`mcp-warden bench (${rounds} interleaved rounds, scale ${scale}; CPU = on-CPU time of that process, all threads)`);
     for (const s of list) console.log(`  ${s.name.padEnd(16)} ${s.note}`);
     console.log(render(results, list, CONCURRENCIES));
+    // The proxy's main (JavaScript) thread alone, without its workers, GC helpers and pool threads.
+    for (const c of CONCURRENCIES) {
+      const cells = Object.entries(agg)
+        .filter(([, byC]) => byC[c]?.proxyMeasured && byC[c].proxyMainCpuNs > 0)
+        .map(([name, byC]) => `${name} ${(byC[c].proxyMainCpuNs / byC[c].calls / 1000).toFixed(1)}`);
+      if (cells.length > 0) console.log(`proxy main thread CPU µs/call @c${c}: ${cells.join(', ')}`);
+    }
     for (const [name, reason] of Object.entries(skipped)) console.log(`SKIPPED ${name}: ${reason}`);
     for (const [name, reason] of Object.entries(failed)) console.log(`FAILED ${name} (its figures cover only the rounds before): ${reason}`);
     const v = verdicts(results, list, CONCURRENCIES);
