@@ -218,6 +218,29 @@ export interface Recorder {
    * redacts and caps the row later, off the call path. Returns and throws as record() does.
    */
   recordRaw?(head: RawRecordHead, time: number, backendMicros: number, request: string, requestBytes: number, answer: string, responseBytes: number): void | Promise<void>;
+  /**
+   * Optional (the raw path, on bytes): rawSafe of the UTF-8 line b[start, end); when it is raw-safe,
+   * the length of its text (UTF-16 code units), else -1.
+   */
+  rawSafeBytes?(b: Buffer, start: number, end: number): number;
+  /**
+   * Optional (the raw path, on bytes): recordRaw of the request line request[requestStart,
+   * requestEnd) and the answer line answer[answerStart, answerEnd), with their lengths as text
+   * (from rawSafeBytes); the bytes are read before it returns. Returns and throws as record() does.
+   */
+  recordRawBytes?(
+    head: RawRecordHead,
+    time: number,
+    backendMicros: number,
+    request: Buffer,
+    requestStart: number,
+    requestEnd: number,
+    requestChars: number,
+    answer: Buffer,
+    answerStart: number,
+    answerEnd: number,
+    answerChars: number,
+  ): void | Promise<void>;
 }
 
 /** What a raw record (Recorder.recordRaw) shares with the other calls of its session and decision. */

@@ -73,8 +73,12 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     const rawPath = join(tmp.dir, 'raw.db');
     const parsedPath = join(tmp.dir, 'parsed.db');
     // A small cap, so that one payload is stored as its hash and size.
+    const bytesPath = join(tmp.dir, 'bytes.db');
     const raw = openAuditStore(auditConfig(rawPath, { maxPayloadBytes: 200 }));
     const parsed = openAuditStore(auditConfig(parsedPath, { maxPayloadBytes: 200 }));
+    // From the lines' bytes (what the proxy does): copied into the mapped journal as they are when
+    // ASCII, recorded from their text otherwise; a parsed record in the same turn keeps its place.
+    const bytes = openAuditStore(auditConfig(bytesPath, { maxPayloadBytes: 200 }));
     const head: RawRecordHead = { clientId: 'alice', clientName: 'Alice', authMethod: 'api_key', sessionId: 's-1', transport: 'stdio', backend: 'inv', decision: 'allow', reasons: [], policyVersion: 'allow-all-v1', decisionMicros: 3 };
     const big = 'x'.repeat(300);
     const calls: Array<[string, string]> = [
@@ -99,18 +103,40 @@ describe('audit raw path: rows from request and answer lines as they came', () =
         time += 17;
         await raw.recordRaw!(head, time, 1234, request, Buffer.byteLength(request), answer, Buffer.byteLength(answer));
         await parsed.record(parsedPathRecord(head, time, 1234, request, answer));
+        const req = Buffer.from(`junk${request}\n`);
+        const ans = Buffer.from(`{}\n${answer}\nmore`);
+        const requestChars = bytes.rawSafeBytes!(req, 4, req.length - 1);
+        const answerChars = bytes.rawSafeBytes!(ans, 3, ans.length - 5);
+        expect([requestChars, answerChars]).toEqual([request.length, answer.length]);
+        await bytes.recordRawBytes!(head, time, 1234, req, 4, req.length - 1, requestChars, ans, 3, ans.length - 5, answerChars);
       }
-      await raw.flush();
-      await parsed.flush();
+      const [request, answer] = calls[0]!;
+      const req = Buffer.from(request);
+      const ans = Buffer.from(answer);
+      time += 17;
+      await parsed.record(parsedPathRecord(head, time, 1, request, answer));
+      await parsed.record(parsedPathRecord(head, time, 2, request, answer));
+      await parsed.record(parsedPathRecord(head, time, 3, request, answer));
+      const first = bytes.record(parsedPathRecord(head, time, 1, request, answer));
+      const second = bytes.record(parsedPathRecord(head, time, 2, request, answer)); // batched in this turn
+      const third = bytes.recordRawBytes!(head, time, 3, req, 0, req.length, req.length, ans, 0, ans.length, ans.length);
+      expect(first).toBeUndefined();
+      expect(third).toBeUndefined(); // in the mapped journal when it returns
+      await second;
+      for (const store of [raw, parsed, bytes]) await store.flush();
       expect(raw.verify()).toMatchObject({ ok: true });
       expect(parsed.verify()).toMatchObject({ ok: true });
+      expect(bytes.verify()).toMatchObject({ ok: true });
     } finally {
       await raw.close();
       await parsed.close();
+      await bytes.close();
     }
     const got = rows(rawPath);
     expect(got).toHaveLength(calls.length);
-    expect(got).toEqual(rows(parsedPath));
+    const parsedRows = rows(parsedPath);
+    expect(got).toEqual(parsedRows.slice(0, calls.length));
+    expect(rows(bytesPath)).toEqual(parsedRows);
     expect(got.map((r) => r.outcome)).toEqual(['ok', 'tool_error', 'rpc_error', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(got[4]).toMatchObject({ arguments: null, arguments_bytes: 311, result: null });
     expect(typeof got[4]!.result_sha256).toBe('string');
@@ -120,9 +146,29 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     tmp = tempDir();
     const store = openAuditStore(auditConfig(join(tmp.dir, 'a.db')));
     try {
-      expect(store.rawSafe!('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}')).toBe(true);
-      for (const unsafe of ['{"password":"x"}', '{"API-KEY":1}', '{"accessToken":1}', '{"pass\\u0077ord":"x"}', '{"a\\/b":1}', '{"to\u212Aen":1}', '{"note":"my secret"}']) {
+      const safe = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}';
+      expect(store.rawSafe!(safe)).toBe(true);
+      expect(store.rawSafeBytes!(Buffer.from(safe), 0, safe.length)).toBe(safe.length);
+      expect(store.rawSafeBytes!(Buffer.from('{"a":"ü✓"}'), 0, 13)).toBe(10);
+      for (const unsafe of ['{"password":"x"}', '{"API-KEY":1}', '{"accessToken":1}', '{"pass\\u0077ord":"x"}', '{"a\\/b":1}', '{"x\\Ub":1}', '{"to\u212Aen":1}', '{"note":"my secret"}', '{"note":"ü secret"}']) {
         expect(store.rawSafe!(unsafe), unsafe).toBe(false);
+        expect(store.rawSafeBytes!(Buffer.from(unsafe), 0, Buffer.byteLength(unsafe)), unsafe).toBe(-1);
+      }
+      // The byte scan decides exactly as the regular expression on ASCII lines (and leaves the others to it).
+      const alphabet = ['p', 'A', 's', 'S', 'w', 'o', 'r', 'd', '_', '-', 't', 'K', 'e', 'n', 'i', 'y', 'c', '\\', 'u', 'U', '/', '"', ' ', 'ü', 'k'];
+      let seed = 7;
+      for (let n = 0; n < 20_000; n++) {
+        let text = '';
+        const length = 1 + (n % 24);
+        for (let i = 0; i < length; i++) {
+          seed = (seed * 1103515245 + 12345) % 2147483648;
+          text += n % 3 === 0 && i % 3 === 0 ? ['pass', 'word', 'tok', 'en', 'api', 'key', 'sec', 'ret', 'auth'][seed % 9] : alphabet[seed % alphabet.length];
+        }
+        const b = Buffer.from(`x${text}y`);
+        const expected = store.rawSafe!(`x${text}y`) ? `x${text}y`.length : -1;
+        expect(store.rawSafeBytes!(b, 0, b.length), text).toBe(expected);
+        // The bytes around the line are not read.
+        expect(store.rawSafeBytes!(b, 1, b.length - 1), text).toBe(store.rawSafe!(text) ? text.length : -1);
       }
     } finally {
       void store.close();
@@ -133,14 +179,16 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     tmp = tempDir();
     const dbPath = join(tmp.dir, 'audit.db');
     const store = openAuditStore(auditConfig(dbPath));
+    // Every journal line, as read back from the journal for the writer thread.
     const journal: string[] = [];
-    const append = Spool.prototype.append;
-    vi.spyOn(Spool.prototype, 'append').mockImplementation(function (this: Spool, lines: string, seq: number) {
+    const take = Spool.prototype.take;
+    vi.spyOn(Spool.prototype, 'take').mockImplementation(function (this: Spool) {
+      const lines = take.call(this);
       journal.push(lines);
-      return append.call(this, lines, seq);
+      return lines;
     });
-    const recordRaw = vi.fn(store.recordRaw!);
-    const answers = await runCalls({ ...store, record: (e) => store.record(e), close: async () => undefined, recordRaw }, [
+    const recordRawBytes = vi.fn(store.recordRawBytes!);
+    const answers = await runCalls({ ...store, record: (e) => store.record(e), close: async () => undefined, recordRawBytes }, [
       '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}',
       '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x","password":"hunter2-raw-args"}}}',
       '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"creds","arguments":{}}}',
@@ -159,7 +207,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     expect(answers.get(3)).toContain('tok-answer-secret-77');
     expect(answers.get(6)).toBe('{"jsonrpc":"2.0","id":6,"result":{"content":[}');
     // Raw: echo hello, fail, nope, broken; the password call and the creds answer took the parsed path.
-    expect(recordRaw).toHaveBeenCalledTimes(4);
+    expect(recordRawBytes).toHaveBeenCalledTimes(4);
     const text = journal.join('');
     expect(text).toMatch(/^\d+ R/m);
     expect(text).toMatch(/^\d+ \[/m);
@@ -193,15 +241,15 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     for (const rawPath of [true, false]) {
       const dbPath = join(tmp.dir, `${rawPath}.db`);
       const store = openAuditStore(auditConfig(dbPath));
-      const recordRaw = vi.fn(store.recordRaw!);
+      const recordRawBytes = vi.fn(store.recordRawBytes!);
       const recorder: Recorder = rawPath
-        ? { record: (e) => store.record(e), rawSafe: (t) => store.rawSafe!(t), recordRaw, close: async () => undefined }
+        ? { record: (e) => store.record(e), rawSafeBytes: (b, s, e) => store.rawSafeBytes!(b, s, e), recordRawBytes, close: async () => undefined }
         : { record: (e) => store.record(e), close: async () => undefined };
       await runCalls(recorder, lines);
       await store.flush();
       expect(store.verify()).toMatchObject({ ok: true });
       await store.close();
-      expect(recordRaw).toHaveBeenCalledTimes(rawPath ? 3 : 0);
+      expect(recordRawBytes).toHaveBeenCalledTimes(rawPath ? 3 : 0);
       stored.push(rows(dbPath).map(({ time, backend_micros, hash, prev_hash, ...rest }) => (void [time, backend_micros, hash, prev_hash], rest)));
     }
     expect(stored[0]!.length).toBe(4); // initialize and the three calls

@@ -106,7 +106,10 @@ export class MappedSegment {
   /** Bytes from the start already faulted in for writing (prefault()). */
   private faulted = 0;
   private readonly buffer: ArrayBuffer;
-  private readonly bytes: Buffer;
+  /** The whole segment, header included (lines are written at room() and counted by commit()). */
+  readonly bytes: Buffer;
+  /** Line bytes already handed out by take(). */
+  private taken = 0;
   private readonly words: Uint32Array;
   private readonly capacity: number;
 
@@ -153,6 +156,28 @@ export class MappedSegment {
     this.used += written;
     this.words[USED_AT / 4] = this.used;
     return true;
+  }
+
+  /**
+   * Where `bytes` more bytes of lines may be written into `this.bytes` (the caller then counts them
+   * with commit()), or -1 when they do not fit.
+   */
+  room(bytes: number): number {
+    const at = DATA_AT + this.used;
+    return this.capacity - at >= bytes ? at : -1;
+  }
+
+  /** Counts the lines written from room()'s offset up to `end` (whole lines, each ending in "\n"). */
+  commit(end: number): void {
+    this.used = end - DATA_AT;
+    this.words[USED_AT / 4] = this.used;
+  }
+
+  /** The text of the lines appended since the last take(). */
+  take(): string {
+    const from = this.taken;
+    this.taken = this.used;
+    return from === this.used ? '' : this.bytes.toString('utf8', DATA_AT + from, DATA_AT + this.used);
   }
 
   /**

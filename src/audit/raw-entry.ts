@@ -30,6 +30,80 @@ export function rawJournalBody(headJson: string, time: number, backendMicros: nu
   return `R${time},${backendMicros},${requestBytes},${responseBytes},${request.length},${answer.length},${headJson}\t${request}${answer}`;
 }
 
+/** The head of raw entries as putRawJournalLine copies it: rawHeadJson and a tab, in UTF-8. */
+export function rawHeadBytes(headJson: string): Uint8Array {
+  return Buffer.from(`${headJson}\t`, 'utf8');
+}
+
+/** Most bytes a journal line `<seq> ` + body + newline takes besides its head and lines (7 numbers of 20 digits at most, separators). */
+const RAW_LINE_NUMBER_BYTES = 7 * 20 + 10;
+
+/** Room putRawJournalLine needs for a line with this head and these lines. */
+export function rawJournalLineMaxBytes(head: Uint8Array, requestBytes: number, answerBytes: number): number {
+  return RAW_LINE_NUMBER_BYTES + head.length + requestBytes + answerBytes;
+}
+
+/** Writes non-negative safe integer v as decimal digits at b[at..]; returns the end. */
+function putDigits(b: Uint8Array, at: number, v: number): number {
+  let digits = 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+  let p = at + digits;
+  while (v >= 10) {
+    const q = Math.floor(v / 10);
+    b[--p] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  b[--p] = 0x30 + v;
+  return at + digits;
+}
+
+/**
+ * Writes the journal line `<seq> ` + rawJournalBody(...) + `\n` into b at `at` (room:
+ * rawJournalLineMaxBytes), straight from the bytes of the request line request[requestStart,
+ * requestEnd) and the answer line answer[answerStart, answerEnd), which must be ASCII (a character
+ * per byte: the body's character counts are their byte counts), and `head` (rawHeadBytes); every
+ * number a non-negative safe integer. The bytes are those the UTF-8 of the string line would be.
+ * Returns the end of the line.
+ */
+export function putRawJournalLine(
+  b: Uint8Array,
+  at: number,
+  seq: number,
+  time: number,
+  backendMicros: number,
+  head: Uint8Array,
+  request: Buffer,
+  requestStart: number,
+  requestEnd: number,
+  answer: Buffer,
+  answerStart: number,
+  answerEnd: number,
+): number {
+  const requestBytes = requestEnd - requestStart;
+  const answerBytes = answerEnd - answerStart;
+  at = putDigits(b, at, seq);
+  b[at++] = 0x20; /* space */
+  b[at++] = RAW_MARK;
+  at = putDigits(b, at, time);
+  b[at++] = 0x2c; /* , */
+  at = putDigits(b, at, backendMicros);
+  b[at++] = 0x2c;
+  at = putDigits(b, at, requestBytes);
+  b[at++] = 0x2c;
+  at = putDigits(b, at, answerBytes);
+  b[at++] = 0x2c;
+  at = putDigits(b, at, requestBytes);
+  b[at++] = 0x2c;
+  at = putDigits(b, at, answerBytes);
+  b[at++] = 0x2c;
+  b.set(head, at);
+  at += head.length;
+  at += request.copy(b, at, requestStart, requestEnd);
+  at += answer.copy(b, at, answerStart, answerEnd);
+  b[at++] = 0x0a; /* \n */
+  return at;
+}
+
 const HEAD_CACHE_LIMIT = 1024;
 /** How many numbers precede the head. */
 const NUMBERS = 6;

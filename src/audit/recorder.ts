@@ -9,7 +9,10 @@
  * settles once they are in the journal (rejects if that write failed: the caller must not answer).
  * Back-pressure is explicit: past maxQueue uncommitted rows, `block` makes record() return a
  * promise that settles when the writer catches up, `fail-closed` makes it throw (the proxy then
- * denies). Nothing is ever dropped.
+ * denies). Nothing is ever dropped. With a mapped journal, recordRawBytes() copies a raw entry of
+ * ASCII lines into the segment straight from their bytes, at once (Spool.appendRaw: no string, no
+ * promise, so the caller answers in the same turn); the writer's batches are then read back from the
+ * journal (Spool.take()).
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
@@ -17,7 +20,7 @@ import type { AuditRecord, RawRecordHead, Recorder } from '../types.js';
 import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
 import { journalBody } from './journal-line.js';
-import { rawHeadJson, rawJournalBody } from './raw-entry.js';
+import { rawHeadBytes, rawHeadJson, rawJournalBody } from './raw-entry.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 
@@ -77,7 +80,8 @@ class TurnBatch {
 export class AuditRecorder implements Recorder {
   private seq: number;
   private committedSeq: number;
-  private pending: string[] = [];
+  /** Journal appends since the last batch was posted (their lines: Spool.take()). */
+  private unposted = 0;
   /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
   private inflight: Array<{ lastSeq: number; text: string }> = [];
   private waiters: Waiter[] = [];
@@ -89,14 +93,17 @@ export class AuditRecorder implements Recorder {
   private turnOpen = false;
   /** Records of this turn after its first, written by writeTurn(). */
   private turn: TurnBatch | undefined;
-  /** The head JSON of raw entries, per head (the caller keeps one head per session and decision). */
-  private readonly heads = new WeakMap<RawRecordHead, string>();
+  /** The head JSON of raw entries, and its bytes, per head (the caller keeps one head per session and decision). */
+  private readonly heads = new WeakMap<RawRecordHead, { json: string; bytes: Uint8Array }>();
+  /** Raw entries are copied into the mapped journal from their bytes (Spool.appendRaw). */
+  private readonly mapped: boolean;
 
   constructor(private readonly options: RecorderOptions) {
     // Journal sequence numbers: this process's own count; the writer assigns the rows' chain seq.
     this.seq = 0;
     this.committedSeq = 0;
     this.redactor = new Redactor(options.redactFields);
+    this.mapped = options.spool.mode === 'mapped';
     this.startWorker();
     this.timer = setInterval(() => this.post(), options.flushIntervalMs);
     this.timer.unref();
@@ -116,15 +123,64 @@ export class AuditRecorder implements Recorder {
     return this.redactor.rawSafe(text);
   }
 
+  rawSafeBytes(b: Buffer, start: number, end: number): number {
+    return this.redactor.rawSafeBytes(b, start, end);
+  }
+
   /** A raw entry (raw-entry.ts): the lines as they came, both found rawSafe by the caller. */
   recordRaw(head: RawRecordHead, time: number, backendMicros: number, request: string, requestBytes: number, answer: string, responseBytes: number): void | Promise<void> {
     this.admit();
-    let headJson = this.heads.get(head);
-    if (headJson === undefined) {
-      headJson = rawHeadJson(head);
-      this.heads.set(head, headJson);
+    return this.append(rawJournalBody(this.headOf(head).json, time, backendMicros, requestBytes, responseBytes, request, answer), true);
+  }
+
+  /**
+   * A raw entry from the lines' bytes, request[requestStart, requestEnd) and answer[answerStart,
+   * answerEnd), with their lengths as text (Recorder.rawSafeBytes). Mapped, an ASCII entry is copied
+   * into the journal from those bytes, at once (no string, no promise): returns undefined (answer
+   * now) but under back-pressure. Else as recordRaw() of their text.
+   */
+  recordRawBytes(
+    head: RawRecordHead,
+    time: number,
+    backendMicros: number,
+    request: Buffer,
+    requestStart: number,
+    requestEnd: number,
+    requestChars: number,
+    answer: Buffer,
+    answerStart: number,
+    answerEnd: number,
+    answerChars: number,
+  ): void | Promise<void> {
+    if (
+      !this.mapped ||
+      requestChars !== requestEnd - requestStart ||
+      answerChars !== answerEnd - answerStart ||
+      !(time >= 0 && backendMicros >= 0 && Number.isSafeInteger(time) && Number.isSafeInteger(backendMicros))
+    ) {
+      return this.recordRaw(head, time, backendMicros, request.toString('utf8', requestStart, requestEnd), requestEnd - requestStart, answer.toString('utf8', answerStart, answerEnd), answerEnd - answerStart);
     }
-    return this.append(rawJournalBody(headJson, time, backendMicros, requestBytes, responseBytes, request, answer), true);
+    this.admit();
+    // Records batched in this turn (record()) go first: the journal holds lines in their order.
+    this.writeTurn();
+    const queued = this.seq - this.committedSeq;
+    const seq = this.seq + 1;
+    // Throws on an I/O error (disk full): nothing was recorded, the caller refuses the call.
+    this.options.spool.appendRaw(seq, time, backendMicros, this.headOf(head).bytes, request, requestStart, requestEnd, answer, answerStart, answerEnd);
+    this.seq = seq;
+    this.queue();
+    const max = this.options.maxQueue;
+    if (queued >= max) return this.waitFor(seq - max);
+  }
+
+  private headOf(head: RawRecordHead): { json: string; bytes: Uint8Array } {
+    let h = this.heads.get(head);
+    if (h === undefined) {
+      const json = rawHeadJson(head);
+      h = { json, bytes: rawHeadBytes(json) };
+      this.heads.set(head, h);
+    }
+    return h;
   }
 
   /** Throws when no record may be taken: closed, or fail-closed back-pressure. */
@@ -152,7 +208,7 @@ export class AuditRecorder implements Recorder {
       // Throws on an I/O error (disk full): nothing was recorded, the caller refuses the call.
       this.options.spool.append(line, seq);
       this.seq = seq;
-      this.queue(line);
+      this.queue();
       this.turnOpen = true;
       queueMicrotask(this.endTurn);
       if (queued >= max) return this.waitFor(seq - max);
@@ -189,13 +245,13 @@ export class AuditRecorder implements Recorder {
       turn.reject(err);
       return;
     }
-    this.queue(turn.text);
+    this.queue();
     turn.resolve();
   }
 
-  private queue(text: string): void {
-    this.pending.push(text);
-    if (this.pending.length >= MAX_BATCH_LINES) this.post();
+  /** Counts a journal append (its lines reach the writer with the next batch). */
+  private queue(): void {
+    if (++this.unposted >= MAX_BATCH_LINES) this.post();
   }
 
   close(): Promise<void> {
@@ -232,9 +288,10 @@ export class AuditRecorder implements Recorder {
   }
 
   private post(): void {
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
+    if (this.unposted === 0) return;
+    this.unposted = 0;
+    const text = this.options.spool.take();
+    if (text.length === 0) return;
     this.inflight.push({ lastSeq: this.seq, text });
     this.worker.postMessage({ type: 'batch', text, lastSeq: this.seq } satisfies ToWriter);
   }

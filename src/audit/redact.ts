@@ -5,6 +5,7 @@
  * policy's redact obligations (field names, dotted paths, RE2 patterns) are applied on top.
  */
 import { RE2JS } from 're2js';
+import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
 import type { RedactRule } from '../types.js';
 
 export const REDACTED = '[REDACTED]';
@@ -31,6 +32,8 @@ export class Redactor {
    * and `\/` escape, with which a key could spell a field name that the text does not show.
    */
   private readonly rawMayHold: RegExp | undefined;
+  /** rawMayHold's test on ASCII bytes (undefined with it). */
+  private readonly rawScan: RawNameScan | undefined;
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
@@ -39,6 +42,7 @@ export class Redactor {
     const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
     this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
     this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
+    this.rawScan = !ascii ? undefined : new RawNameScan(this.fields);
   }
 
   /**
@@ -48,6 +52,19 @@ export class Redactor {
    */
   rawSafe(text: string): boolean {
     return this.rawMayHold !== undefined && !this.rawMayHold.test(text);
+  }
+
+  /**
+   * rawSafe of the line b[start, end) as UTF-8 bytes, without decoding an ASCII line: its length in
+   * UTF-16 code units (the length of its text) when raw-safe, else -1.
+   */
+  rawSafeBytes(b: Buffer, start: number, end: number): number {
+    if (this.rawScan === undefined) return -1;
+    const r = this.rawScan.scan(b, start, end);
+    if (r === RAW_SAFE) return end - start;
+    if (r !== RAW_UNDECIDED) return -1;
+    const text = b.toString('utf8', start, end);
+    return this.rawSafe(text) ? text.length : -1;
   }
 
   /** True when a value under this key is masked by the configured field names. */

@@ -15,6 +15,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSyn
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
+import { putRawJournalLine, rawJournalLineMaxBytes } from './raw-entry.js';
 
 /**
  * Segments are rotated once they pass this size (mapped ones: three quarters of it), then deleted
@@ -197,6 +198,11 @@ export class Spool {
   private isOpen = true;
 
   private readonly dir: string;
+  /**
+   * Lines appended and not yet handed out by take(): with write(), the texts written; mapped, the
+   * texts of rotated segments' last lines (the active segment's are read back from its mapping).
+   */
+  private untaken: string[] = [];
 
   constructor(dbPath: string, options: SpoolOptions = {}) {
     this.dir = journalDir(dbPath);
@@ -256,11 +262,42 @@ export class Spool {
       if (!this.active.append(lines)) throw new Error(`audit journal: a new segment refused ${lines.length} characters (${this.active.file})`);
     }
     this.active.lastSeq = seq;
+    if (this.addon === undefined) this.untaken.push(lines);
+  }
+
+  /**
+   * Appends raw entry line `seq` (raw-entry.ts, putRawJournalLine: ASCII request and answer lines
+   * copied from their bytes, `head` the head's JSON and a tab in UTF-8). Mapped journals only
+   * (mode 'mapped'); throws as append() does.
+   */
+  appendRaw(seq: number, time: number, backendMicros: number, head: Uint8Array, request: Buffer, requestStart: number, requestEnd: number, answer: Buffer, answerStart: number, answerEnd: number): void {
+    const need = rawJournalLineMaxBytes(head, requestEnd - requestStart, answerEnd - answerStart);
+    let segment = this.active as MappedSegment;
+    let at = segment.room(need);
+    if (at < 0) {
+      this.rotate(need);
+      segment = this.active as MappedSegment;
+      at = segment.room(need);
+      if (at < 0) throw new Error(`audit journal: a new segment refused ${need} bytes (${segment.file})`);
+    }
+    segment.commit(putRawJournalLine(segment.bytes, at, seq, time, backendMicros, head, request, requestStart, requestEnd, answer, answerStart, answerEnd));
+    segment.lastSeq = seq;
+  }
+
+  /** The lines appended since the last take(), in order (what the writer thread is handed next). */
+  take(): string {
+    const active = this.active instanceof MappedSegment && this.isOpen ? this.active.take() : '';
+    if (this.untaken.length === 0) return active;
+    const text = this.untaken.join('') + active;
+    this.untaken = [];
+    return text;
   }
 
   private rotate(minLineBytes = 0): void {
     const previous = this.active;
     this.active = this.newSegment(minLineBytes); // on a failure (throws) the current segment stays in use
+    // Its lines not yet handed out are read before it is unmapped.
+    if (previous instanceof MappedSegment) this.untaken.push(previous.take());
     previous.close();
     this.closed.push({ file: previous.file, lastSeq: previous.lastSeq });
   }

@@ -74,26 +74,27 @@ export class AnswerRelay {
 
   /**
    * An answer taken unparsed while the audit records: when its request was recorded raw too
-   * (raw-audit.ts) and its line passes Recorder.rawSafe and has no member name twice at any depth,
+   * (raw-audit.ts) and its line passes Recorder.rawSafeBytes and has no member name twice at any depth,
    * journaled with its request as they came,
    * then sent once the journal holds it (as finish() does). false: parsed and recorded the usual way.
    */
   private recordRaw(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
-    const request = ex.rawRequest;
+    const request = ex.unparsedRequest;
+    const requestChars = ex.rawRequestChars;
     const recorder = this.s.shared.recorder;
-    if (request === undefined || recorder.recordRaw === undefined) return false;
+    if (request === undefined || requestChars < 0 || recorder.recordRawBytes === undefined) return false;
     // The row is made from a parse of these bytes: valid JSON must read the same to every parser (no
     // member name twice at any depth), or the audit could show another result than the client reads.
     // (A line that is not JSON at all reads alike to every parser: an error, recorded as -32700.)
     if (!hasDistinctKeys(src, start, end) && isJson(src, start, end)) return false;
-    const answer = src.toString('utf8', start, end);
-    if (recorder.rawSafe?.(answer) !== true) return false;
+    const answerChars = recorder.rawSafeBytes!(src, start, end);
+    if (answerChars < 0) return false;
     const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
     // The exchange is reused once this returns: what the answer needs later is taken now.
     const id = ex.originalId;
     let pending: void | Promise<void>;
     try {
-      pending = recorder.recordRaw(this.heads.of(ex), ex.time, backendMicros, request, ex.requestBytes ?? end - start, answer, end - start);
+      pending = recorder.recordRawBytes(this.heads.of(ex), ex.time, backendMicros, request, ex.unparsedStart, ex.unparsedEnd, requestChars, src, start, end, answerChars);
     } catch (err) {
       this.s.send(this.s.auditFailure(id, err));
       return true;

@@ -41,10 +41,11 @@ export interface Exchange {
   unparsedStart: number;
   unparsedEnd: number;
   /**
-   * The text of that line when the audit records the call from its lines as they came (the raw
-   * path, Recorder.recordRaw; the line passed Recorder.rawSafe); else undefined.
+   * When the audit records the call from its lines as they came (the raw path,
+   * Recorder.recordRawBytes; that line, unparsedRequest[unparsedStart, unparsedEnd), passed
+   * Recorder.rawSafeBytes): the line's length as text; else -1.
    */
-  rawRequest: string | undefined;
+  rawRequestChars: number;
 }
 
 /** Exchanges of unparsed requests whose answers went out unparsed, for the next ones (no allocation per call). */
@@ -62,7 +63,7 @@ export function spareExchange(): Exchange | undefined {
  */
 export function releaseExchange(ex: Exchange): void {
   ex.unparsedRequest = undefined;
-  ex.rawRequest = undefined;
+  ex.rawRequestChars = -1;
   if (spareExchanges.length < MAX_SPARE) spareExchanges.push(ex);
 }
 

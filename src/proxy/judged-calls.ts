@@ -201,7 +201,7 @@ export class JudgedCalls {
     ex.listIndex = -1;
     ex.listFirstPage = false;
     ex.progressToken = undefined;
-    ex.rawRequest = undefined;
+    ex.rawRequestChars = -1;
     return ex;
   }
 }

@@ -2,18 +2,17 @@
  * The audit's raw path on the proxy's side (docs/audit.md, "The raw path"): a tools/call nothing
  * judges (the policy allows every request whatever its input and asks for no redaction) whose
  * request line and answer line the recorder finds free of every sensitive field name
- * (Recorder.rawSafe) is recorded from those lines as they came (Recorder.recordRaw), neither parsed
+ * (Recorder.rawSafeBytes) is recorded from those lines as they came (Recorder.recordRawBytes), neither parsed
  * nor serialized again on the call path; the recorder's writer thread makes its row. A call whose
  * line holds such a name (maybe a secret) takes the parsed path: redacted before it is journaled.
  */
 import type { Decision, InterceptContext, RawRecordHead, Recorder } from '../types.js';
 import { auditDecision, type Exchange } from './intercept.js';
 
-/** The text of request line buf[start, end) when the audit may record it raw; else undefined. */
-export function rawRequestText(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number): string | undefined {
-  if (recorder.rawSafe === undefined || (decision.redact !== undefined && decision.redact.length > 0)) return undefined;
-  const text = buf.toString('utf8', start, end);
-  return recorder.rawSafe(text) ? text : undefined;
+/** The length as text of request line buf[start, end) when the audit may record it raw; else -1. */
+export function rawRequestChars(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number): number {
+  if (recorder.rawSafeBytes === undefined || recorder.recordRawBytes === undefined || (decision.redact !== undefined && decision.redact.length > 0)) return -1;
+  return recorder.rawSafeBytes(buf, start, end);
 }
 
 /** The head of a session's raw records (Recorder.recordRaw), made again only when the context or decision changes. */

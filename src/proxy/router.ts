@@ -11,7 +11,7 @@ import { offers } from './initialize.js';
 import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { distinctKeysToolCall } from './distinct-keys.js';
-import { rawRequestText } from './raw-audit.js';
+import { rawRequestChars } from './raw-audit.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
@@ -62,7 +62,7 @@ export class RequestRouter {
     const allow = s.shared.decider.unconditionalAllow;
     const recorder = s.shared.recorder;
     const audited = recorder.discardsRecords !== true;
-    if (allow === undefined || (audited && recorder.recordRaw === undefined) || s.ns.multi || s.ns.renames) return false;
+    if (allow === undefined || (audited && recorder.recordRawBytes === undefined) || s.ns.multi || s.ns.renames) return false;
     const id = compactToolCallIdAt(buf, start, end);
     if (id < 0) return false;
     const idStart = idSpan.start;
@@ -75,8 +75,8 @@ export class RequestRouter {
       : isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before);
     if (!readsAlike) return false;
     // Audited: recorded from its line as it came (raw path), or else parsed, redacted and recorded.
-    const raw = audited ? rawRequestText(recorder, allow, buf, start, end) : undefined;
-    if (audited && raw === undefined) return false;
+    const rawChars = audited ? rawRequestChars(recorder, allow, buf, start, end) : -1;
+    if (audited && rawChars < 0) return false;
     const b = s.backends[0]!;
     const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
     let ex = spareExchange();
@@ -93,8 +93,8 @@ export class RequestRouter {
       ex.listFirstPage = false;
       ex.progressToken = undefined;
     }
-    ex.requestBytes = raw === undefined ? undefined : end - start;
-    ex.rawRequest = raw;
+    ex.requestBytes = rawChars < 0 ? undefined : end - start;
+    ex.rawRequestChars = rawChars;
     ex.unparsedRequest = buf;
     ex.unparsedStart = start;
     ex.unparsedEnd = end;

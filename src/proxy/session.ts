@@ -212,7 +212,7 @@ export class ClientSession implements BackendEvents {
       unparsedRequest: undefined,
       unparsedStart: 0,
       unparsedEnd: 0,
-      rawRequest: undefined,
+      rawRequestChars: -1,
     };
   }
 
