@@ -20,18 +20,20 @@ import type { Evaluator } from './eval.js';
 import { memberReaders, type InputFootprint } from './footprint.js';
 import { keepKeyed, keyedValue, keyedWithout, NOT_KEYED, worthTrying, type Keyed } from './keyed.js';
 import { inputRoots } from './partial.js';
-import { nodeRuleValue } from './rules.js';
+import { checkedRuleValue } from './rules.js';
 
 export interface DecisionMemo {
   /** members that may be cut, each with its readers (plain rules outside the query's nodes) */
   readonly candidates: ReadonlyMap<string, readonly RuleNode[]>;
   readonly roots: Set<string>;
   readonly footprint: InputFootprint;
-  /** the entry, made at the first store that can choose its cut; null until then */
+  /** the members cut: the entry does not read them, the memo compares their readers' values */
+  cut: ReadonlySet<string>;
+  /** the entry, made when the cut is first chosen and each time it grows; null until then */
   keyed: Keyed | null;
-  /** the readers of the members cut (the entry does not read those members itself) */
+  /** the readers of the members cut */
   readers: RuleNode[];
-  /** stores that could not choose a cut; past a few the memo gives up (dead) */
+  /** stores that could not choose a cut; past many the memo gives up (dead) */
   tries: number;
   dead: boolean;
 }
@@ -96,7 +98,7 @@ export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefine
     if (rs.length > 0 && rs.every((n) => plainRule(n) && !ruled.includes(n))) candidates.set(m, rs);
   }
   if (candidates.size === 0) return null;
-  return { candidates, roots, footprint: found.footprint, keyed: null, readers: [], tries: 0, dead: false };
+  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], tries: 0, dead: false };
 }
 
 /** a node evaluated (or carried) in this query: reading it again costs a cache hit */
@@ -105,24 +107,27 @@ function evaluated(ev: Evaluator, node: RuleNode): boolean {
 }
 
 /**
- * The cut, chosen once, at the first store where some candidate's readers were all evaluated in
- * the query, to values memo can compare: those members (the others are read by value). Readers
- * the query did not need (a command line parsed only for kubectl_generic) are not made part of
- * every lookup.
+ * The cut grows at a store with the candidates whose readers were all evaluated in the query, to
+ * values memo can compare (the others are read by value). Readers the queries did not need (a
+ * command line parsed only for kubectl_generic) are not made part of every lookup. Each growth
+ * makes a new entry (the kept result goes); there are at most as many as candidates.
  */
-function chooseCut(ev: Evaluator, m: DecisionMemo): void {
-  const unread = new Set<string>();
-  const readers = new Set<RuleNode>();
+function growCut(ev: Evaluator, m: DecisionMemo): void {
+  let grown: Set<string> | null = null;
   for (const [member, rs] of m.candidates) {
+    if (m.cut.has(member)) continue;
     if (!rs.every((n) => evaluated(ev, n) && comparable(n.cacheVal))) continue;
-    unread.add(member);
-    for (const n of rs) readers.add(n);
+    grown ??= new Set(m.cut);
+    grown.add(member);
   }
-  if (unread.size === 0) {
-    if (++m.tries > 8) m.dead = true;
+  if (grown === null) {
+    if (m.keyed === null && ++m.tries > 64) m.dead = true;
     return;
   }
-  m.keyed = keyedWithout(m.roots, m.footprint, unread);
+  const readers = new Set<RuleNode>();
+  for (const member of grown) for (const n of m.candidates.get(member)!) readers.add(n);
+  m.cut = grown;
+  m.keyed = keyedWithout(m.roots, m.footprint, grown);
   m.readers = [...readers];
 }
 
@@ -138,7 +143,7 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[
   const want = r.readerValues;
   try {
     for (let i = 0; i < readers.length; i++) {
-      if (!sameValue(nodeRuleValue(ev, readers[i]!), want[i])) {
+      if (!sameValue(checkedRuleValue(ev, readers[i]!), want[i])) {
         k.misses = misses + 1;
         return null;
       }
@@ -153,7 +158,7 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[
 /** keeps the result just evaluated for this query's input, when its readings and readers' values can be kept */
 export function memoStore(ev: Evaluator, m: DecisionMemo, out: (Value | undefined)[]): void {
   if (m.dead || ev.st.carryGen === -1 || ev.st.shadow !== null || ev.st.mocks !== null) return;
-  if (m.keyed === null) chooseCut(ev, m);
+  if (m.cut.size < m.candidates.size) growCut(ev, m);
   const k = m.keyed;
   // after several misses in a row (a member read by the entry itself changes every query), only every 16th keeps
   if (k === null || !worthTrying(k)) return;
@@ -161,7 +166,7 @@ export function memoStore(ev: Evaluator, m: DecisionMemo, out: (Value | undefine
   const values = new Array<unknown>(readers.length);
   try {
     for (let i = 0; i < readers.length; i++) {
-      const v = nodeRuleValue(ev, readers[i]!);
+      const v = checkedRuleValue(ev, readers[i]!);
       if (!comparable(v)) return;
       values[i] = v;
     }

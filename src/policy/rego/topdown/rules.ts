@@ -158,6 +158,33 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   return v;
 }
 
+/**
+ * The value of a node of complete rules for a check that may be the query's last step (memo.ts):
+ * cached in the query like nodeRuleValue, but neither looked up in nor kept to the stores that
+ * outlive the query, and with all its roots as its effective roots (a superset: nothing narrower
+ * is ever kept from it). Only without `with` in force.
+ */
+export function checkedRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
+  if (node.cacheGen === ev.st.gen || node.cacheGen === ev.st.carryGen) {
+    const c = node.cacheVal;
+    return c === UNDEF ? undefined : (c as Value);
+  }
+  if (++depth > 2000) {
+    depth = 0;
+    throw new RegoEvalError('eval_internal_error', `stack overflow evaluating ${node.name}`);
+  }
+  let v: Value | undefined;
+  try {
+    v = evalComplete(ev, node, false);
+  } finally {
+    depth--;
+  }
+  node.cacheGen = ev.st.gen;
+  node.cacheVal = v === undefined ? UNDEF : v;
+  setMask(ev, node, staticMask(ev, node));
+  return v;
+}
+
 /** a rule list's index, kept on the list itself (no lookup in a side table per evaluation) */
 type Indexed = readonly CRule[] & { index?: RuleIndex | null };
 /** candidate index lists of an index, each with its rules (filled on first use) */
@@ -187,12 +214,12 @@ function select(ev: Evaluator, rules: readonly CRule[]): readonly CRule[] {
 // evalComplete and evalSets create no closure: the continuations of the general evaluator live
 // in completeGeneral and setGeneral, so that their own locals stay on the stack
 
-function evalComplete(ev: Evaluator, node: RuleNode): Value | undefined {
+function evalComplete(ev: Evaluator, node: RuleNode, masks = true): Value | undefined {
   let result: Value | undefined;
   const outer = ev.rule;
   const rules = select(ev, node.complete);
   // effective roots (effective.ts): all the node's roots when none rules out keeping, else the tried clauses'
-  const stop = hopeless(ev);
+  const stop = masks ? hopeless(ev) : 0;
   const all = staticMask(ev, node);
   const exact = (all & stop) !== 0;
   let mask = exact ? lastMask : all;
