@@ -73,7 +73,10 @@ function run(kind) {
   const dir = mkdtempSync(path.join(tmpdir(), 'warden-writer-bench-'));
   try {
     const db = new Database(path.join(dir, 'audit.db'));
+    // --pragma 'name = value' (repeatable): try a setting of the writing connection.
+    process.argv.forEach((a, i) => a === '--pragma' && db.pragma(process.argv[i + 1]));
     configureWriter(db);
+    if (process.argv.includes('--pragma')) console.log(`  page_size ${db.pragma('page_size', { simple: true })}, wal_autocheckpoint ${db.pragma('wal_autocheckpoint', { simple: true })}`);
     migrate(db);
     const reader = new RawEntryReader(redactor, config.maxPayloadBytes);
     // --slow: raw entries parsed and serialized again (the way before raw-fast.ts), to compare.
