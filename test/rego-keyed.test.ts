@@ -274,3 +274,22 @@ describe('keyed values: random policies reading argument members, prepared evalu
     expect(keyedStats.hits).toBeGreaterThan(before);
   });
 });
+
+describe('keyed values: probes made in the middle of a query', () => {
+  it('a set rule whose member is first probed after the arguments were walked reads it, not a stale undefined', () => {
+    // the node's own entry is unbounded (iteration), so each rule makes its probes as it first runs:
+    // rule b's member is probed after rule a's reading walked the arguments in the same query
+    const src = `package p
+import rego.v1
+deny contains "a" if { y := lower(input.arguments.a); y == "x" }
+deny contains k if { some k, _ in input.arguments; k == "zz" }
+deny contains "b" if { x := lower(input.arguments.b); x == "bad" }
+`;
+    const p = compilePolicy([{ file: 'p.rego', source: src }]);
+    const fast = p.prepareRules(['data.p.deny'], { stable: STABLE });
+    const tool = { name: 't' };
+    expect(toJSON(fast.eval({ tool, arguments: { a: 'x', b: 'bad' } })[0]!)).toEqual(['a', 'b']);
+    // b is absent now: the members rule b added for "bad" must not be taken
+    expect(toJSON(fast.eval({ tool, arguments: { a: 'x' } })[0]!)).toEqual(['a']);
+  });
+});

@@ -50,7 +50,6 @@ export const keyedStats = { hits: 0 };
 /** the readings of one query, slot by slot, made on first use */
 const snapGen: number[] = [];
 const snapVal: unknown[] = [];
-/** the query whose arguments' members were walked into snapVal */
 const slotIds = new Map<string, number>();
 const slotKinds: number[] = [];
 const slotNames: string[] = [];
@@ -59,6 +58,9 @@ const argSlots = new Map<string, number>();
 const argSlotList: number[] = [];
 /** for a PARG slot, the ARG slot of the same name (read instead when params.arguments is input.arguments) */
 const pairArg: number[] = [];
+
+/** the query whose arguments' members readArgs walked into snapVal */
+let argsGen = -1;
 
 function slotOf(kind: number, name: string): number {
   const key = `${kind}:${name}`;
@@ -74,13 +76,14 @@ function slotOf(kind: number, name: string): number {
     if (kind === ARG) {
       argSlots.set(name, id);
       argSlotList.push(id);
+      // a slot made after this query walked the arguments (an entry made mid-query): walk them again
+      argsGen = -1;
     }
     if (kind === PARG) pairArg[id] = slotOf(ARG, name);
   }
   return id;
 }
 
-let argsGen = -1;
 /** input.params.arguments in query pargsGen, and whether it is input.arguments itself */
 let pargsGen = -1;
 let pargs: Value | undefined;
@@ -144,6 +147,29 @@ function make(roots: Set<string> | null, fp: InputFootprint | null, unread: Read
  */
 export function keyedWithout(roots: Set<string>, fp: InputFootprint, unread: ReadonlySet<string>): Keyed {
   return make(roots, fp, unread)!;
+}
+
+/** the probes of these arguments members (input.arguments and input.params.arguments) */
+export function memberSlots(members: Iterable<string>): number[] {
+  const slots: number[] = [];
+  for (const m of members) slots.push(slotOf(ARG, m), slotOf(PARG, m));
+  return slots;
+}
+
+/** this query's readings of these probes into `into`; false when one cannot be kept */
+export function readInto(ev: Evaluator, slots: readonly number[], into: unknown[]): boolean {
+  for (let i = 0; i < slots.length; i++) {
+    const v = read(ev, slots[i]!);
+    if (v === UNKEPT) return false;
+    into[i] = v;
+  }
+  return true;
+}
+
+/** whether this query reads these probes as `readings` (made by readInto) */
+export function sameReadings(ev: Evaluator, slots: readonly number[], readings: readonly unknown[]): boolean {
+  for (let i = 0; i < slots.length; i++) if (!Object.is(read(ev, slots[i]!), readings[i])) return false;
+  return true;
 }
 
 /** the keyed entry of a node, or null when its value is not a bounded function of input members */

@@ -18,7 +18,7 @@ import type { RuleNode } from '../compile/tree.js';
 import type { Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
 import { memberReaders, type InputFootprint } from './footprint.js';
-import { keepKeyed, keyedValue, keyedWithout, NOT_KEYED, worthTrying, type Keyed } from './keyed.js';
+import { keepKeyed, keyedValue, keyedWithout, memberSlots, NOT_KEYED, readInto, sameReadings, worthTrying, type Keyed } from './keyed.js';
 import { inputRoots } from './partial.js';
 import { checkedRuleValue } from './rules.js';
 
@@ -33,6 +33,8 @@ export interface DecisionMemo {
   keyed: Keyed | null;
   /** the readers of the members cut */
   readers: RuleNode[];
+  /** the probes of the members cut: when they read as when kept too, the readers need no evaluation */
+  cutSlots: number[];
   /** stores that could not choose a cut; past many the memo gives up (dead) */
   tries: number;
   dead: boolean;
@@ -45,6 +47,8 @@ interface KeptResult {
   out: (Value | undefined)[];
   /** the readers' values (undefined: undefined), in the order of DecisionMemo.readers */
   readerValues: unknown[];
+  /** the readings of DecisionMemo.cutSlots, or null when they could not be kept */
+  cutReadings: unknown[] | null;
 }
 
 /**
@@ -98,7 +102,7 @@ export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefine
     if (rs.length > 0 && rs.every((n) => plainRule(n) && !ruled.includes(n))) candidates.set(m, rs);
   }
   if (candidates.size === 0) return null;
-  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], tries: 0, dead: false };
+  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], cutSlots: [], tries: 0, dead: false };
 }
 
 /** a node evaluated (or carried) in this query: reading it again costs a cache hit */
@@ -129,6 +133,7 @@ function growCut(ev: Evaluator, m: DecisionMemo): void {
   m.cut = grown;
   m.keyed = keyedWithout(m.roots, m.footprint, grown);
   m.readers = [...readers];
+  m.cutSlots = memberSlots(grown);
 }
 
 /** the result kept for this query's input, or null (then evaluate, and memoStore the result) */
@@ -139,6 +144,11 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[
   const kept = keyedValue(ev, k);
   if (kept === NOT_KEYED) return null;
   const r = kept as KeptResult;
+  // the same input members as when kept (an identical call): the kept result is the result, as keyed.ts keeps by them
+  if (r.cutReadings !== null && sameReadings(ev, m.cutSlots, r.cutReadings)) {
+    memoStats.hits++;
+    return r.out;
+  }
   const readers = m.readers;
   const want = r.readerValues;
   try {
@@ -173,6 +183,7 @@ export function memoStore(ev: Evaluator, m: DecisionMemo, out: (Value | undefine
   } catch {
     return;
   }
-  const kept: KeptResult = { out: out.slice(), readerValues: values };
+  const cutReadings = new Array<unknown>(m.cutSlots.length);
+  const kept: KeptResult = { out: out.slice(), readerValues: values, cutReadings: readInto(ev, m.cutSlots, cutReadings) ? cutReadings : null };
   keepKeyed(ev, k, kept, 0);
 }

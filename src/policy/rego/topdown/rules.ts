@@ -159,15 +159,27 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
 }
 
 /**
- * The value of a node of complete rules for a check that may be the query's last step (memo.ts):
- * cached in the query like nodeRuleValue, but neither looked up in nor kept to the stores that
- * outlive the query, and with all its roots as its effective roots (a superset: nothing narrower
- * is ever kept from it). Only without `with` in force.
+ * The value of a node of complete rules that reads input.arguments, for a check that may be the
+ * query's last step (memo.ts): cached in the query like nodeRuleValue and taken from or kept by the
+ * input members it observes (keyed.ts) as there, but without the finer effective roots (all its
+ * roots count: a superset, so nothing narrower is ever kept from it). Only with stable roots and
+ * without `with` in force (where nodeRuleValue looks keyed values up too).
  */
 export function checkedRuleValue(ev: Evaluator, node: RuleNode): Value | undefined {
   if (node.cacheGen === ev.st.gen || node.cacheGen === ev.st.carryGen) {
     const c = node.cacheVal;
     return c === UNDEF ? undefined : (c as Value);
+  }
+  let keyed = keyedOf(ev, node);
+  if (keyed !== null && !worthTrying(keyed)) keyed = null;
+  if (keyed !== null) {
+    const kv = keyedValue(ev, keyed);
+    if (kv !== NOT_KEYED) {
+      node.cacheGen = ev.st.gen;
+      node.cacheVal = kv;
+      setMask(ev, node, keyed.mask);
+      return kv === UNDEF ? undefined : (kv as Value);
+    }
   }
   if (++depth > 2000) {
     depth = 0;
@@ -181,7 +193,13 @@ export function checkedRuleValue(ev: Evaluator, node: RuleNode): Value | undefin
   }
   node.cacheGen = ev.st.gen;
   node.cacheVal = v === undefined ? UNDEF : v;
-  setMask(ev, node, staticMask(ev, node));
+  const mask = staticMask(ev, node);
+  setMask(ev, node, mask);
+  // kept from the second evaluation of the epoch on, as nodeRuleValue keeps
+  if (keyed !== null) {
+    if (keyed.seen === ev.st.carryGen) keepKeyed(ev, keyed, node.cacheVal, mask);
+    else keyed.seen = ev.st.carryGen;
+  }
   return v;
 }
 
