@@ -43,18 +43,33 @@ export function rawJournalLineMaxBytes(head: Uint8Array, requestBytes: number, a
   return RAW_LINE_NUMBER_BYTES + head.length + requestBytes + answerBytes;
 }
 
-/** Writes non-negative safe integer v as decimal digits at b[at..]; returns the end. */
-function putDigits(b: Uint8Array, at: number, v: number): number {
+/** Writes non-negative integer v < 2^31 as decimal digits at b[at..]; returns the end. */
+function putSmallDigits(b: Uint8Array, at: number, v: number): number {
   let digits = 1;
-  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
   let p = at + digits;
   while (v >= 10) {
-    const q = Math.floor(v / 10);
+    const q = (v / 10) | 0;
     b[--p] = 0x30 + (v - q * 10);
     v = q;
   }
   b[--p] = 0x30 + v;
   return at + digits;
+}
+
+/** Writes non-negative safe integer v as decimal digits at b[at..]; returns the end. */
+function putDigits(b: Uint8Array, at: number, v: number): number {
+  if (v < 0x80000000) return putSmallDigits(b, at, v);
+  // Above 2^31 (the time): the digits above the last nine, then those nine, in integer arithmetic.
+  const high = Math.floor(v / 1e9);
+  at = putSmallDigits(b, at, high);
+  let low = v - high * 1e9;
+  for (let p = at + 8; p >= at; p--) {
+    const q = (low / 10) | 0;
+    b[p] = 0x30 + (low - q * 10);
+    low = q;
+  }
+  return at + 9;
 }
 
 /**
@@ -98,8 +113,11 @@ export function putRawJournalLine(
   b[at++] = 0x2c;
   b.set(head, at);
   at += head.length;
-  at += request.copy(b, at, requestStart, requestEnd);
-  at += answer.copy(b, at, answerStart, answerEnd);
+  // A view and a memory copy: faster than Buffer.copy or a loop for lines of a hundred bytes.
+  b.set(request.subarray(requestStart, requestEnd), at);
+  at += requestBytes;
+  b.set(answer.subarray(answerStart, answerEnd), at);
+  at += answerBytes;
   b[at++] = 0x0a; /* \n */
   return at;
 }

@@ -18,49 +18,88 @@ const BACKSLASH = 0x5c;
 const UNDERSCORE = 0x5f;
 const DASH = 0x2d;
 
-/** ASCII lower case of byte c (c < 0x80). */
+/** Flags of a byte (RawNameScan.kinds). */
+const ANCHOR = 1;
+const ESCAPE = 2;
+const NON_ASCII = 4;
+
+/** Letters from the most to the least frequent in English text: a field is looked for at its rarest. */
+const LETTERS_BY_FREQUENCY = 'etaoinshrdlcumwfgypbvkjxqz';
+
+/** How rarely byte c (lower case) occurs in text: higher is rarer. */
+function rarity(c: number): number {
+  const letter = LETTERS_BY_FREQUENCY.indexOf(String.fromCharCode(c));
+  if (letter >= 0) return 10 + letter;
+  if (c >= 0x30 && c <= 0x39) return 0;
+  return c === UNDERSCORE ? 5 : 40;
+}
+
+/** ASCII lower case of byte c. */
 function lower(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
 
+/** A field name and the index of the byte it is looked for at (its anchor). */
+interface Field {
+  codes: Uint8Array;
+  anchor: number;
+}
+
 export class RawNameScan {
-  /** Field names as lower-case ASCII codes (`_` standing for `-` or `_`), by their first byte. */
-  private readonly byFirst: Array<Uint8Array[] | undefined> = new Array<Uint8Array[] | undefined>(128).fill(undefined);
+  /** Per byte: ANCHOR (some field's anchor, either case), ESCAPE (backslash), NON_ASCII. */
+  private readonly kinds = new Uint8Array(256);
+  /** The fields anchored at each lower-case byte. */
+  private readonly byAnchor = new Map<number, Field[]>();
 
   /** `fields`: lower case, `-` written `_`, every one printable ASCII (as Redactor normalizes them). */
   constructor(fields: readonly string[]) {
+    for (let c = 0x80; c < 256; c++) this.kinds[c] = NON_ASCII;
+    this.kinds[BACKSLASH] = ESCAPE;
     for (const f of fields) {
       const codes = Uint8Array.from(f, (ch) => ch.charCodeAt(0));
-      const firsts = codes[0] === UNDERSCORE ? [UNDERSCORE, DASH] : [codes[0]!];
-      for (const c of firsts) (this.byFirst[c] ??= []).push(codes);
+      let anchor = 0;
+      for (let k = 1; k < codes.length; k++) if (rarity(codes[k]!) > rarity(codes[anchor]!)) anchor = k;
+      const c = codes[anchor]!;
+      // The bytes the anchor matches: either case of a letter, `-` or `_` for `_`.
+      const bytes = c === UNDERSCORE ? [UNDERSCORE, DASH] : c >= 0x61 && c <= 0x7a ? [c, c - 0x20] : [c];
+      for (const x of bytes) {
+        this.kinds[x]! |= ANCHOR;
+        const key = lower(x);
+        const list = this.byAnchor.get(key) ?? [];
+        if (!list.some((g) => g.codes === codes)) list.push({ codes, anchor });
+        this.byAnchor.set(key, list);
+      }
     }
   }
 
   /** RAW_SAFE, RAW_UNSAFE or RAW_UNDECIDED for the line b[start, end). */
   scan(b: Uint8Array, start: number, end: number): number {
-    const byFirst = this.byFirst;
+    const kinds = this.kinds;
     for (let i = start; i < end; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return RAW_UNDECIDED;
-      if (c === BACKSLASH && i + 1 < end) {
+      const k = kinds[b[i]!]!;
+      if (k === 0) continue;
+      if ((k & NON_ASCII) !== 0) return RAW_UNDECIDED;
+      if ((k & ESCAPE) !== 0 && i + 1 < end) {
         const e = b[i + 1]!;
         if (e === 0x75 /* u */ || e === 0x55 /* U */ || e === 0x2f /* / */) return RAW_UNSAFE;
       }
-      const candidates = byFirst[lower(c)];
-      if (candidates !== undefined && this.matchesAt(candidates, b, i, end)) return RAW_UNSAFE;
+      if ((k & ANCHOR) !== 0 && this.matchesAround(b, i, start, end)) return RAW_UNSAFE;
     }
     return RAW_SAFE;
   }
 
-  private matchesAt(candidates: Uint8Array[], b: Uint8Array, i: number, end: number): boolean {
-    for (let k = 0; k < candidates.length; k++) {
-      const f = candidates[k]!;
-      const n = f.length;
-      if (n > end - i) continue;
-      let j = 1;
+  /** Whether a field whose anchor byte is b[i] is written around it, within [start, end). */
+  private matchesAround(b: Uint8Array, i: number, start: number, end: number): boolean {
+    const candidates = this.byAnchor.get(lower(b[i]!))!;
+    for (let c = 0; c < candidates.length; c++) {
+      const { codes, anchor } = candidates[c]!;
+      const from = i - anchor;
+      const n = codes.length;
+      if (from < start || from + n > end) continue;
+      let j = 0;
       for (; j < n; j++) {
-        const x = b[i + j]!;
-        const p = f[j]!;
+        const x = b[from + j]!;
+        const p = codes[j]!;
         if (p === UNDERSCORE ? x !== UNDERSCORE && x !== DASH : lower(x) !== p) break;
       }
       if (j === n) return true;
