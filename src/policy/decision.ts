@@ -21,15 +21,15 @@ function reasonText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** deny's value as reasons: a set (array) of messages; any other defined, non-false value denies too. */
-export function denyReasons(value: unknown, ref: string): string[] {
+/** deny's value as reasons: a set (array) of messages; any other defined, non-false value denies too (`packageName`: its package, named in the reason of a bare true). */
+export function denyReasons(value: unknown, packageName: string): string[] {
   if (value === undefined || value === false || value === null) return NO_REASONS;
   if (Array.isArray(value)) return value.length === 0 ? NO_REASONS : value.map(reasonText);
   if (typeof value === 'object') {
     const keys = Object.keys(value);
     return keys.length === 0 ? NO_REASONS : keys.map((k) => `${k}: ${reasonText((value as Record<string, unknown>)[k])}`);
   }
-  return [value === true ? `denied by ${ref}` : reasonText(value)];
+  return [value === true ? `denied by data.${packageName}.deny` : reasonText(value)];
 }
 
 /** redact's value: a set of objects {field, pattern, replacement} or of strings (field names). */
@@ -56,25 +56,35 @@ export function evaluateVerdict(policy: CompiledPolicy, input: InputDocument, ph
     const values = policy.evaluatePhase
       ? policy.evaluatePhase('response', input)
       : { deny: policy.evaluate('deny', input), redact: hasRedact ? policy.evaluate('redact', input) : undefined };
-    const reasons = denyReasons(values.deny, `data.${packageName}.deny`);
+    const reasons = denyReasons(values.deny, packageName);
     const verdict: Verdict = { allowed: reasons.length === 0, reasons };
     const redact = redactRules(values.redact);
     if (redact !== undefined) verdict.redact = redact;
     return verdict;
   }
+  const reasons = requestReasons(policy, input, packageName);
+  return { allowed: reasons.length === 0, reasons };
+}
+
+/**
+ * The request phase's verdict as its reasons: none is allowed (allow is true and nothing denies),
+ * else why not (deny's reasons, or that allow is not true). No Verdict object: the decision is
+ * built from them directly on every request.
+ */
+export function requestReasons(policy: CompiledPolicy, input: InputDocument, packageName: string): string[] {
   let allow: unknown;
   let reasons: string[];
   if (policy.evaluatePhase) {
     const values = policy.evaluatePhase('request', input);
-    reasons = denyReasons(values.deny, `data.${packageName}.deny`);
+    reasons = denyReasons(values.deny, packageName);
     allow = values.allow;
   } else {
     // deny first: any reason denies, and then allow need not be evaluated.
-    reasons = denyReasons(policy.evaluate('deny', input), `data.${packageName}.deny`);
+    reasons = denyReasons(policy.evaluate('deny', input), packageName);
     if (reasons.length === 0) allow = policy.evaluate('allow', input);
   }
-  if (reasons.length > 0) return { allowed: false, reasons };
-  if (allow === true) return { allowed: true, reasons: NO_REASONS };
+  if (reasons.length > 0) return reasons;
+  if (allow === true) return NO_REASONS;
   const shown = allow === undefined ? 'undefined' : JSON.stringify(allow);
-  return { allowed: false, reasons: [`no allow rule matched (data.${packageName}.allow is ${shown})`] };
+  return [`no allow rule matched (data.${packageName}.allow is ${shown})`];
 }

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import { policySchema, type PolicyConfig } from '../config/policy.js';
 import type { CallFootprint, Decision, InterceptContext, PolicyDecider } from '../types.js';
-import { evaluateVerdict } from './decision.js';
+import { evaluateVerdict, requestReasons } from './decision.js';
 import { PolicyEvalError, type CompiledPolicy } from './engine.js';
 import { engineFor } from './engines.js';
 import { buildInput } from './input.js';
@@ -155,6 +155,11 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     const loaded = this.loaded;
     const mode = this.modeFor(context);
     try {
+      if (context.phase !== 'response') {
+        // the request phase (every request): its reasons, and the decision built from them at once
+        const reasons = requestReasons(loaded.compiled, buildInput(context), this.config.package);
+        return { allowed: reasons.length === 0, reasons, mode, policyVersion: loaded.version, micros: (performance.now() - start) * 1000 };
+      }
       const verdict = evaluateVerdict(loaded.compiled, buildInput(context), context.phase, this.config.package, loaded.hasRedact);
       const decision: Decision = { allowed: verdict.allowed, reasons: verdict.reasons, mode, policyVersion: loaded.version, micros: 0 };
       if (verdict.redact !== undefined) decision.redact = verdict.redact;

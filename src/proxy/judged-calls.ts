@@ -64,6 +64,8 @@ export class JudgedCalls {
   private client: object | undefined;
   /** the context of calls whose decision was reused (no params: nobody reads it unless completed from the bytes) */
   private bare: InterceptContext | undefined;
+  /** the context of calls decided on their observed members (projected-params.ts): params, tool and arguments set for each */
+  private judging: InterceptContext | undefined;
   /** lookups missed in a row (BYPASS_AFTER), and calls since the last one looked up while bypassing */
   private missed = 0;
   private sinceSample = 0;
@@ -141,10 +143,16 @@ export class JudgedCalls {
       const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
       // An unknown tool: the usual way fetches the definitions first.
       if (tool === undefined) return false;
-      const judged = s.context('tools/call', params, b);
+      // Observed params are judged in the session's one context for them (decide() keeps nothing of it).
+      const judged = observed === undefined ? s.context('tools/call', params, b) : (this.judging ??= s.context('tools/call', undefined, b));
+      judged.params = params;
       judged.tool = tool;
       judged.arguments = params.arguments;
       decision = s.decide(judged);
+      if (observed !== undefined) {
+        judged.params = undefined;
+        judged.arguments = undefined;
+      }
       // Observed params are for the decision only: the exchange gets the bare context (completed from the bytes if needed).
       ctx = observed === undefined ? judged : (this.bare ??= s.context('tools/call', undefined, b));
       // keyBuf may be the projected key's scratch buffer: still this line's key (deciding scans no other line)
@@ -175,6 +183,7 @@ export class JudgedCalls {
     this.session = this.s.sessionCtx;
     this.client = this.s.info.client;
     this.bare = undefined;
+    this.judging = undefined;
     this.missed = 0;
     this.sinceSample = 0;
   }
