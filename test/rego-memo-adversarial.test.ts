@@ -1,0 +1,135 @@
+/**
+ * Adversarial differential checks of the decision memo (topdown/memo.ts): hand-written policies whose
+ * readers of an arguments member error for some values and not others, change type, are read through
+ * aliases, functions, object.get paths, comprehensions and else chains; each run over long sequences
+ * where that member takes values of every type (and goes missing), the prepared evaluator (memo,
+ * carry, keyed values) against the plain one (every query afresh). Errors must come out as errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { compilePolicy, fromJS, toJSON } from '../src/policy/rego/index.js';
+
+const STABLE = ['client', 'tool', 'session', 'backend'];
+const TOOL = { name: 't', annotations: {} };
+const CLIENT = { id: 'c', roles: ['viewer'] };
+const SESSION = { id: 's1', transport: 'stdio' };
+const BACKEND = { name: 'b', transport: 'stdio' };
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+const MISSING = Symbol('missing');
+const POOL: unknown[] = [MISSING, 0, 1, 2, -1, 1.5, '0', '1', 'a', 'A', 'b', '', 'abc', 'secret', 'SECRET', null, true, false, [], [1], ['a'], {}, { a: 1 }, 1e21, 2 ** 53 + 1];
+
+function answer(f: () => unknown[]): string {
+  try {
+    return JSON.stringify(f().map((v) => (v === undefined ? '<undef>' : toJSON(v as never))));
+  } catch (e) {
+    return `ERR ${(e as Error).message}`;
+  }
+}
+
+export function differential(source: string, refs: string[], seed: number, steps: number, strict = false): string | null {
+  const r = rng(seed);
+  const datas = [fromJS({}), fromJS({ z: 'a', limit: 1 }), fromJS({ z: 'b', limit: 5 })];
+  const p = compilePolicy([{ file: 'p.rego', source }], { data: datas[0] });
+  const fast = p.prepareRules(refs, { stable: STABLE, strict });
+  const plain = p.prepareRules(refs, { strict });
+  const args: Record<string, unknown> = { x: 'a', y: 'p', n: 1 };
+  const KEYS = ['x', 'x', 'x', 'y', 'n', 'count', '__proto__'];
+  const hist: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    const k = KEYS[Math.floor(r() * KEYS.length)]!;
+    const v = POOL[Math.floor(r() * POOL.length)];
+    if (v === MISSING) delete args[k];
+    else Object.defineProperty(args, k, { value: structuredClone(v), enumerable: true, configurable: true, writable: true });
+    if (r() < 0.02) {
+      p.data = datas[Math.floor(r() * datas.length)]!;
+      hist.push('data changed');
+    }
+    const shape = r();
+    const a: unknown = shape < 0.03 ? ['x'] : shape < 0.05 ? 'x' : shape < 0.07 ? null : shape < 0.09 ? undefined : structuredClone(args);
+    const same = r() < 0.8;
+    const input = { phase: 'request', method: 'tools/call', client: CLIENT, session: SESSION, backend: BACKEND, tool: TOOL, arguments: a, params: { name: 't', arguments: same ? a : structuredClone(a) } };
+    const got = answer(() => fast.eval(input));
+    const want = answer(() => plain.eval(input));
+    hist.push(`${JSON.stringify(a)} -> ${got}`);
+    if (got !== want) return `step ${i}\n${hist.slice(-4).join('\n')}\nGOT  ${got}\nWANT ${want}`;
+  }
+  return null;
+}
+
+const POLICIES: Record<string, string> = {
+  'divide by a member': 'q := 10 / input.arguments.x\nallow if q > 1\nallow if input.arguments.y == "p"',
+  'to_number error': 'q := to_number(input.arguments.x)\nallow if q > 0\nallow if input.arguments.n == 1',
+  'lower type error': 'rs if lower(input.arguments.x) == "secret"\nallow if not rs\ndeny contains "d" if rs',
+  'conflict on some values': 'c := 1 if input.arguments.x == 1\nc := 2 if input.arguments.x == 1\nc := 3 if input.arguments.x == "a"\nallow if c == 3',
+  'object.get path': 'q := object.get(input, ["arguments", "x"], "none")\nallow if q == "a"\nallow if input.arguments.y == "p"',
+  'object.get on params path': 'q := object.get(input.params, ["arguments", "x"], "none")\nallow if q == "a"',
+  'comprehension': 'q := [v | v := input.arguments.x; is_string(v)]\nallow if count(q) > 0',
+  'walk': 'q := [p | walk(input.arguments, [p, v]); v == "a"]\nallow if count(q) > 0',
+  'json.marshal': 'q := json.marshal(input.arguments)\nallow if contains(q, "secret")',
+  'count of arguments': 'q := count(input.arguments)\nallow if q > 2',
+  'object.keys': 'q := object.keys(input.arguments)\nallow if "x" in q',
+  'some k v': 'q if { some k, v in input.arguments; v == "secret" }\nallow if not q',
+  'type_name': 'q := type_name(input.arguments.x)\nallow if q == "string"',
+  'sprintf %v': 'q := sprintf("%v", [input.arguments.x])\nallow if q == "1"',
+  'equality with number string': 'q if input.arguments.x == 1\nallow if q',
+  'else chain error': 'q := 1 if { input.arguments.x > 0 } else := 2 if { input.arguments.x == "a" } else := 3\nallow if q == 2',
+  'function of member': 'f(v) := v * 2 if is_number(v)\nf(v) := 0 if not is_number(v)\nq := f(input.arguments.x)\nallow if q > 1',
+  'function error on member': 'f(v) := v\nf(v) := 1 if v == "a"\nq := f(input.arguments.x)\nallow if q == "b"',
+  'default and not': 'default q := false\nq if input.arguments.x == "a"\nallow if not q',
+  'member via params only': 'q := input.params.arguments.x\nallow if q == "a"',
+  'both paths differ': 'q := input.params.arguments.x\nr := input.arguments.x\nallow if q == r',
+  'array index': 'q := input.arguments.x[0]\nallow if q == 1',
+  'string concat': 'q := concat("", [input.arguments.x, "z"])\nallow if q == "az"',
+  'nested rule chain': 'q := input.arguments.x\nr := upper(q) if is_string(q)\nallow if r == "A"',
+  'reader reads two members': 'q if input.arguments.x == input.arguments.y\nallow if q',
+  'reader with set value': 'q := {input.arguments.x}\nallow if "a" in q',
+  'reader used in deny message': 'q := input.arguments.x\ndeny contains sprintf("%v", [q]) if input.arguments.y == "p"',
+  'numbers float': 'q := input.arguments.x + 0.5\nallow if q == 1.5',
+  'is_null': 'q if is_null(input.arguments.x)\nallow if q',
+  'unification': 'q if { [a] := input.arguments.x; a == 1 }\nallow if q',
+  'object member': 'q := input.arguments.x.a\nallow if q == 1',
+  'every': 'q if { every v in input.arguments.x { v == 1 } }\nallow if q',
+  'builtin regex': 'q if regex.match("^a", input.arguments.x)\nallow if q',
+  'units': 'q := units.parse_bytes(input.arguments.x)\nallow if q > 0',
+  'cast via numbers.range': 'q := numbers.range(0, input.arguments.x)\nallow if count(q) > 1',
+  'print in reader': 'q if { print(input.arguments.x); input.arguments.x == "a" }\nallow if q',
+  'with in query': 'q := input.arguments.x\nallow if { q == "a" with input.arguments.x as "a" }\nallow if input.arguments.y == "p"',
+  'with data': 'q := input.arguments.x\nallow if { q == data.z with data.z as "a" }',
+  'negation of erroring': 'q if to_number(input.arguments.x) > 0\nallow if not q',
+  'time': 'q if input.arguments.x == "a"\nallow if { q; time.now_ns() > 0 }',
+  'bracket access': 'q := input["arguments"]["x"]\nallow if q == "a"',
+  'variable key': 'q := input.arguments[k] if k := "x"\nallow if q == "a"',
+  'variable key from data': 'q := input.arguments[data.z]\nallow if q == "a"\nallow if input.arguments.y == "p"',
+  'data compare': 'q := input.arguments.x\nallow if q == data.z\nallow if { input.arguments.n > data.limit }',
+  'iteration of member': 'q if { some i; input.arguments.x[i] == 1 }\nallow if q',
+  'reader reads other root': 'q if input.arguments.x == input.client.id\nallow if not q',
+  'reader chain through function arg': 'q := input.arguments.x\nf(v) := v == "a"\nallow if f(q)',
+  'query passes args to function': 'f(a) := a.x\nr := input.arguments.y\nallow if { f(input.arguments) == "a"; r == "p" }',
+  'alias rule holds arguments': 'args := input.arguments\nq := args.x\nallow if q == "a"\nallow if args.y == "p"',
+  'alias rule read by query': 'args := input.arguments\nq := args.y\nallow if { args.x == "a"; q == "p" }',
+  'partial object reader': 'q[k] := v if { some k, v in {"x": input.arguments.x} }\nallow if q.x == "a"',
+  'reader is object rule with key': 'q["x"] := input.arguments.x\nallow if q.x == "a"',
+  'nested package reader': 'q := input.arguments.x\nallow if data.p.q == "a"',
+  'default reader over error': 'default q := "d"\nq := lower(input.arguments.x)\nallow if q == "d"',
+  'reader equals undefined vs false': 'q := input.arguments.x == "a"\nallow if q == false',
+  'two readers one member': 'q := input.arguments.x\nr := is_string(input.arguments.x)\nallow if { r; q != "a" }',
+  'member named like builtin': 'q := input.arguments.count\nallow if q == "a"\nallow if input.arguments.x == "a"',
+  'proto member': 'q := input.arguments.__proto__\nallow if q == "a"\nallow if input.arguments.x == "a"',
+};
+
+describe('decision memo: adversarial policies, prepared against plain', () => {
+  for (const [name, body] of Object.entries(POLICIES)) {
+    for (const strict of [false, true]) {
+      it(`${name}${strict ? ' (strict)' : ''}`, () => {
+        const src = `package p\nimport rego.v1\n${body}\n`;
+        for (const seed of [1, 2, 3]) expect(differential(src, ['data.p.allow', 'data.p.deny'], seed, 400, strict)).toBeNull();
+      });
+    }
+  }
+});
