@@ -113,10 +113,10 @@ export function putRawJournalLine(
   b[at++] = 0x2c;
   b.set(head, at);
   at += head.length;
-  // A view and a memory copy: faster than Buffer.copy or a loop for lines of a hundred bytes.
-  b.set(request.subarray(requestStart, requestEnd), at);
+  // A plain view and a memory copy: faster than Buffer.copy, Buffer.subarray or a loop for lines of a hundred bytes.
+  b.set(new Uint8Array(request.buffer, request.byteOffset + requestStart, requestBytes), at);
   at += requestBytes;
-  b.set(answer.subarray(answerStart, answerEnd), at);
+  b.set(new Uint8Array(answer.buffer, answer.byteOffset + answerStart, answerBytes), at);
   at += answerBytes;
   b[at++] = 0x0a; /* \n */
   return at;

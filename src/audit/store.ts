@@ -124,9 +124,9 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     rawSafe: (text) => recorder.rawSafe(text),
     recordRaw: (head, time, backendMicros, request, requestBytes, answer, responseBytes) =>
       recorder.recordRaw(head, time, backendMicros, request, requestBytes, answer, responseBytes),
-    rawSafeBytes: (b, start, end) => recorder.rawSafeBytes(b, start, end),
-    recordRawBytes: (head, time, backendMicros, request, requestStart, requestEnd, requestChars, answer, answerStart, answerEnd, answerChars) =>
-      recorder.recordRawBytes(head, time, backendMicros, request, requestStart, requestEnd, requestChars, answer, answerStart, answerEnd, answerChars),
+    // Bound, not wrapped: called twice per call on the raw path.
+    rawSafeBytes: recorder.rawSafeBytes.bind(recorder),
+    recordRawBytes: recorder.recordRawBytes.bind(recorder),
     flush: () => recorder.flush(),
     close: () => recorder.close(),
     get queued() {
