@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, fromJS, toJSON } from '../src/policy/rego/index.js';
+import { memoStats } from '../src/policy/rego/topdown/memo.js';
 
 const STABLE = ['client', 'tool', 'session', 'backend'];
 const TOOL = { name: 't', annotations: {} };
@@ -159,4 +160,54 @@ describe('decision memo: adversarial policies, prepared against plain', () => {
       });
     }
   }
+});
+
+/** reader bodies over one member (M stands for it): many error for some values (type errors, conflicts, division) */
+const READERS = [
+  'R := lower(M)', 'R := M', 'R := is_string(M)', 'R := count(M)', 'R := M + 1', 'R := 10 / M', 'R := to_number(M)',
+  'R if M == "a"', 'R if startswith(M, "a")', 'R := upper(M) if is_string(M)', 'R := type_name(M)',
+  'R := 1 if M == 1\nR := 2 if M == 1', 'R := "s" if { M < 3 } else := "b" if { M >= 3 } else := "n"',
+  'default R := "d"\nR := sprintf("%v", [M])', 'R := [M, 1]', 'R := {M}', 'R := {"k": M}', 'R := object.get(input.arguments, "M_NAME", "none")',
+  'R := concat(",", M)', 'R := M[0]', 'R := abs(M)', 'R := format_int(M, 10)', 'R := trim_space(M)', 'R if regex.match("^[a-z]+$", M)',
+];
+const QCONDS = [
+  'R1', 'not R1', 'R1 == "a"', 'R1 == true', 'R2', 'not R2', 'R2 == 1', 'R2 == "none"', 'R3 == "s"', 'count([R1]) == 1',
+  'input.arguments.n == 1', 'input.arguments.x == "a"', 'f(R1)', 'input.tool.name == "t"', 'input.phase == "request"', 'R1 == R2', 'is_string(R3)',
+];
+function genPolicy(r: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const lines: string[] = [];
+  const members = ['x', 'y', 'x', 'n'];
+  for (const [i, name] of ['R1', 'R2', 'R3'].entries()) {
+    const m = i === 2 ? pick(members) : members[i]!;
+    const via = pick(['input.arguments.M', 'input.params.arguments.M', 'args.M', 'object.get(input.arguments, "M", null)', 'g(input.arguments)']);
+    const body = pick(READERS).replaceAll('M_NAME', m).replaceAll('M', via.replaceAll('M', m)).replaceAll('R', name);
+    lines.push(body.replaceAll('g(input.arguments)', `g_${m}(input.arguments)`));
+    lines.push(`g_${m}(a) := a.${m}`);
+  }
+  lines.push('args := input.arguments');
+  lines.push('f(v) if v');
+  lines.push('f(v) if v == "a"');
+  for (let i = 0, n = 1 + Math.floor(r() * 3); i < n; i++) lines.push(`allow if {\n\t${Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(QCONDS)).join('\n\t')}\n}`);
+  if (r() < 0.4) lines.push('default allow := false');
+  for (let i = 0, n = Math.floor(r() * 3); i < n; i++) lines.push(`deny contains ${pick(['"d"', 'sprintf("%v", [R1])', 'sprintf("%v", [R2])'])} if {\n\t${pick(QCONDS)}\n}`);
+  return 'package p\nimport rego.v1\n' + [...new Set(lines)].join('\n') + '\n';
+}
+
+describe('decision memo: random policies of erroring and aliased readers, prepared against plain', () => {
+  const before = memoStats.hits;
+  for (let seed = 100; seed < 160; seed++) {
+    it(`seed ${seed}`, () => {
+      let src = genPolicy(rng(seed));
+      try {
+        compilePolicy([{ file: 'p.rego', source: src }]);
+      } catch {
+        src = 'package p\nimport rego.v1\nR1 := lower(input.arguments.x)\nallow if R1 == "a"\n';
+      }
+      for (const strict of [false, true]) expect(differential(src, ['data.p.allow', 'data.p.deny'], seed, 300, strict), src).toBeNull();
+    });
+  }
+  it('took kept results in these runs', () => {
+    expect(memoStats.hits - before).toBeGreaterThan(100);
+  });
 });
