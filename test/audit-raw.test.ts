@@ -184,7 +184,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     const take = Spool.prototype.take;
     vi.spyOn(Spool.prototype, 'take').mockImplementation(function (this: Spool) {
       const lines = take.call(this);
-      journal.push(lines);
+      journal.push(typeof lines === 'string' ? lines : Buffer.from(lines).toString('utf8'));
       return lines;
     });
     const recordRawBytes = vi.fn(store.recordRawBytes!);

@@ -180,6 +180,15 @@ export class MappedSegment {
     return from === this.used ? '' : this.bytes.toString('utf8', DATA_AT + from, DATA_AT + this.used);
   }
 
+  /** The UTF-8 bytes of the lines appended since the last take(), copied out of the mapping. */
+  takeBytes(): Uint8Array {
+    const from = this.taken;
+    this.taken = this.used;
+    const copy = new Uint8Array(this.used - from);
+    copy.set(new Uint8Array(this.buffer, DATA_AT + from, this.used - from));
+    return copy;
+  }
+
   /**
    * Faults in, for writing, the pages up to `ahead` bytes past the lines (those not faulted in
    * yet), so that appends copy into memory without taking a page fault on the call path. The

@@ -83,7 +83,7 @@ export class AuditRecorder implements Recorder {
   /** Journal appends since the last batch was posted (their lines: Spool.take()). */
   private unposted = 0;
   /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
-  private inflight: Array<{ lastSeq: number; text: string }> = [];
+  private inflight: Array<{ lastSeq: number; text: string | Uint8Array }> = [];
   private waiters: Waiter[] = [];
   private worker!: Worker;
   private readonly timer: NodeJS.Timeout;

@@ -284,9 +284,14 @@ export class Spool {
     segment.lastSeq = seq;
   }
 
-  /** The lines appended since the last take(), in order (what the writer thread is handed next). */
-  take(): string {
-    const active = this.active instanceof MappedSegment && this.isOpen ? this.active.take() : '';
+  /**
+   * The lines appended since the last take(), in order (what the writer thread is handed next): as
+   * their UTF-8 bytes when they are all in the active mapped segment (copied, not decoded), else as text.
+   */
+  take(): string | Uint8Array {
+    const mapped = this.active instanceof MappedSegment && this.isOpen;
+    if (mapped && this.untaken.length === 0) return (this.active as MappedSegment).takeBytes();
+    const active = mapped ? (this.active as MappedSegment).take() : '';
     if (this.untaken.length === 0) return active;
     const text = this.untaken.join('') + active;
     this.untaken = [];

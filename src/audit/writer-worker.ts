@@ -33,8 +33,11 @@ export interface WriterWorkerData {
   maxPayloadBytes: number;
 }
 
-/** A batch: journal lines, the last of them numbered `lastSeq`. */
-export type ToWriter = { type: 'batch'; text: string; lastSeq: number } | { type: 'retention' } | { type: 'close' };
+/**
+ * A batch: journal lines, the last of them numbered `lastSeq`; as text, or as their UTF-8 bytes
+ * (copied from the mapped journal: the proxy's thread does not decode them).
+ */
+export type ToWriter = { type: 'batch'; text: string | Uint8Array; lastSeq: number } | { type: 'retention' } | { type: 'close' };
 export type FromWriter =
   | { type: 'committed'; committed: number }
   | { type: 'error'; message: string }
@@ -100,7 +103,8 @@ retention();
 
 port.on('message', (msg: ToWriter) => {
   if (msg.type === 'batch') {
-    backlog.push(msg.text);
+    const text = msg.text;
+    backlog.push(typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8'));
     if (msg.lastSeq > posted) posted = msg.lastSeq;
     scheduling.update(posted - committed);
     if (!retryTimer) drain();
