@@ -174,6 +174,35 @@ describe('decision memo: every pack, prepared evaluator against the plain one', 
     // all but the first calls, those after a secret one, and the secret ones themselves
     expect(memoStats.hits - before).toBeGreaterThan(180);
   });
+
+  it('kubernetes: the arguments read in one pass: a member not cut that changes, an object or array member, arguments not a plain object, params.arguments apart, each decided as a fresh evaluation', () => {
+    const dir = path.join(PACKS, 'kubernetes');
+    const p = compilePolicy(packSources(dir), { data: fromJS({ warden: { kubernetes: { allowed_namespaces: ['default'] } } }) });
+    const fast = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny'], { stable: STABLE });
+    const plain = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny']);
+    const tool = TOOLS[0]!;
+    const client = CLIENTS[0]!;
+    const r = rng(77);
+    const before = memoStats.hits;
+    let denied = 0;
+    for (let i = 0; i < 600; i++) {
+      const a: Record<string, unknown> = { namespace: 'default', name: 'web', resourceType: `resourceType-${i}` };
+      const roll = r();
+      if (roll < 0.1) a.namespace = pick(r, ['kube-system', 'Default', ['default'], { n: 'default' }, null, 1]);
+      else if (roll < 0.15) delete a.namespace;
+      else if (roll < 0.2) a.resourceType = pick(r, ['secrets', 'Secret', ['secrets'], { s: 1 }]);
+      else if (roll < 0.25) a.allNamespaces = pick(r, [true, false, 'true']);
+      const inherited = roll > 0.97 ? Object.assign(Object.create({ namespace: 'kube-system' }), a) : a;
+      const args = roll > 0.95 && roll <= 0.97 ? fromJS(a) : inherited;
+      const params = { name: tool.name, arguments: r() < 0.1 ? { ...a, namespace: 'kube-system' } : args };
+      const input = { phase: i === 0 ? 'list' : 'request', method: 'tools/call', direction: 'client_to_server', client, session: SESSION, backend: BACKEND, tool, arguments: args, params };
+      const got = answer(() => fast.eval(input));
+      expect(got, `step ${i}: ${JSON.stringify(a)}`).toBe(answer(() => plain.eval(input)));
+      if (got !== '[true,[]]') denied++;
+    }
+    expect(denied).toBeGreaterThan(30);
+    expect(memoStats.hits - before).toBeGreaterThan(200);
+  });
 });
 
 /** readers of every shape the memo meets; x, y, z, w, v, u are the members they read (a few readers each) */
