@@ -17,6 +17,12 @@
  *   unmap(buffer)                 detaches the buffer and unmaps it (once no prefault is running on
  *                                 it); a mapping never unmapped is unmapped when its buffer is
  *                                 garbage-collected.
+ *   lock(path)                    opens `path` (created 0600 if missing) and takes an exclusive
+ *                                 flock(2) on it without waiting: a handle, or null when another
+ *                                 process holds it. The kernel releases the lock when the holder
+ *                                 dies, whatever its pid namespace (containers sharing a volume).
+ *   unlock(handle)                releases it (closes the file); a handle never unlocked is
+ *                                 released when it is garbage-collected or the process exits.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +41,8 @@
 
 /* Marks the ArrayBuffers this addon mapped (random; any value unique to this addon). */
 static const napi_type_tag MAPPING_TAG = {0x7a3c5e91d2b84f06ULL, 0xc41e9b2f6a0d8357ULL};
+/* Marks the lock handles lock() returns. */
+static const napi_type_tag LOCK_TAG = {0x1d6f0b93a47e2c58ULL, 0x95c2e07b3f18ad64ULL};
 
 /* Largest segment we map: far above any journal line (payloads are capped), far below address space. */
 #define MAX_MAP_BYTES ((size_t)1 << 30)
@@ -65,6 +74,8 @@ static const char *errno_code(int err) {
     case EMFILE: return "EMFILE";
     case EFBIG: return "EFBIG";
     case EIO: return "EIO";
+    case ENOLCK: return "ENOLCK";
+    case ELOOP: return "ELOOP";
     default: return "EIO";
   }
 }
@@ -297,11 +308,85 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   return undefined;
 }
 
+struct lock_handle {
+  int fd; /* -1 once unlocked */
+};
+
+static void lock_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct lock_handle *h = data;
+  if (h->fd >= 0) close(h->fd);
+  free(h);
+}
+
+static napi_value js_lock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) return throw_type(env, "lock(path): one argument expected");
+  char path[4096];
+  size_t path_len = 0;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_string) return throw_type(env, "lock: path must be a string");
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok) return NULL;
+  if (path_len == 0 || path_len >= sizeof path - 1 || strlen(path) != path_len) return throw_type(env, "lock: path is empty, too long or holds a NUL");
+  int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return throw_errno(env, "open lock", path, errno);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      napi_value null_value;
+      napi_get_null(env, &null_value);
+      return null_value;
+    }
+    return throw_errno(env, "flock", path, err);
+  }
+  struct lock_handle *h = malloc(sizeof *h);
+  if (h == NULL) {
+    close(fd);
+    return throw_errno(env, "lock", path, ENOMEM);
+  }
+  h->fd = fd;
+  napi_value handle;
+  if (napi_create_external(env, h, lock_finalize, NULL, &handle) != napi_ok) {
+    close(fd);
+    free(h);
+    return NULL;
+  }
+  if (napi_type_tag_object(env, handle, &LOCK_TAG) != napi_ok) return NULL;
+  return handle;
+}
+
+static napi_value js_unlock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) return throw_type(env, "unlock(handle): one argument expected");
+  napi_valuetype type;
+  bool ours = false;
+  if (napi_typeof(env, argv[0], &type) != napi_ok) return NULL;
+  if (type == napi_external && napi_check_object_type_tag(env, argv[0], &LOCK_TAG, &ours) != napi_ok) return NULL;
+  if (!ours) return throw_type(env, "unlock: not a handle returned by lock()");
+  struct lock_handle *h = NULL;
+  if (napi_get_value_external(env, argv[0], (void **)&h) != napi_ok || h == NULL) return NULL;
+  if (h->fd >= 0) {
+    close(h->fd);
+    h->fd = -1;
+  }
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  return undefined;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
     {"prefault", NULL, js_prefault, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lock", NULL, js_lock, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unlock", NULL, js_unlock, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   napi_value page;

@@ -27,8 +27,19 @@ export interface JournalAddon {
   prefault(buffer: ArrayBuffer, offset: number, length: number): boolean;
   /** Detaches the buffer (every view becomes empty) and unmaps it. */
   unmap(buffer: ArrayBuffer): void;
+  /**
+   * Opens `path` (created 0600 if missing) and takes an exclusive flock on it without waiting: a
+   * handle, or null when another open file (another process) holds it. Absent in addons built
+   * before it existed.
+   */
+  lock?(path: string): JournalLock | null;
+  /** Releases a lock (closes its file). */
+  unlock?(handle: JournalLock): void;
   readonly pageBytes: number;
 }
+
+/** A held journal lock (an opaque handle of the addon). */
+export type JournalLock = object & { readonly __journalLock?: never };
 
 /** The first 16 bytes of a mapped segment. Lines written with write() start with a digit. */
 export const MAGIC = Buffer.from('warden-journal1\n', 'latin1');

@@ -16,6 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
 import { putRawJournalLine, rawJournalLineMaxBytes } from './raw-entry.js';
+import { holdOwnJournal, leaveOwnJournal, type HeldJournalLock } from './journal-lock.js';
 
 /**
  * Segments are rotated once they pass this size (mapped ones: three quarters of it), then deleted
@@ -34,6 +35,8 @@ export interface JournalFiles {
   pid: number;
   /** Segment files, oldest first. */
   files: string[];
+  /** Its lock file (journal-lock.ts), held while its writer runs; absent for journals of earlier versions. */
+  lockFile?: string;
 }
 
 /** The directory of a database's journals: segment `<pid>-<random>-<n>` of each writing process. */
@@ -41,9 +44,13 @@ export function journalDir(dbPath: string): string {
   return `${dbPath}.journal`;
 }
 
-type Segments = Map<string, { pid: number; segments: Array<[number, string]> }>;
+type Segments = Map<string, { pid: number; segments: Array<[number, string]>; lockFile?: string }>;
 
-/** Adds the segments among `dir`'s entries named `<prefix><pid>-<random>-<n>` to `byId`. */
+/**
+ * Adds the segments among `dir`'s entries named `<prefix><pid>-<random>-<n>` to `byId`, and the
+ * lock files `<prefix><pid>-<random>.lock` (a journal may be a lock file alone: its writer had
+ * written nothing yet, or an import stopped before removing it).
+ */
 function collectSegments(dir: string, prefix: string, byId: Segments): void {
   let names: string[];
   try {
@@ -53,11 +60,12 @@ function collectSegments(dir: string, prefix: string, byId: Segments): void {
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)-([0-9a-f]+)-(\d+)$/.exec(name.slice(prefix.length));
+    const m = /^(\d+)-([0-9a-f]+)(?:-(\d+)|\.lock)$/.exec(name.slice(prefix.length));
     if (!m) continue;
     const id = `${m[1]}-${m[2]}`;
     const entry = byId.get(id) ?? { pid: Number(m[1]), segments: [] };
-    entry.segments.push([Number(m[3]), join(dir, name)]);
+    if (m[3] === undefined) entry.lockFile = join(dir, name);
+    else entry.segments.push([Number(m[3]), join(dir, name)]);
     byId.set(id, entry);
   }
 }
@@ -70,7 +78,11 @@ export function listJournals(dbPath: string): JournalFiles[] {
   const byId: Segments = new Map();
   collectSegments(dirname(dbPath), `${basename(dbPath)}.journal-`, byId);
   collectSegments(journalDir(dbPath), '', byId);
-  return [...byId.entries()].map(([id, e]) => ({ id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) }));
+  return [...byId.entries()].map(([id, e]) => {
+    const journal: JournalFiles = { id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) };
+    if (e.lockFile !== undefined) journal.lockFile = e.lockFile;
+    return journal;
+  });
 }
 
 /** The lines of a segment file, either kind (a mapped segment: only the bytes it counts). */
@@ -87,31 +99,6 @@ export function removeFile(file: string): void {
     unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-/** Ids of this process's journals that are open (a Spool until its close()). */
-const openHere = new Set<string>();
-
-/**
- * True when the journal's writer may still be running (its lines are then its own to commit). A
- * journal with this process's pid is ours only while one of our Spools has it open: pids are
- * reused, and in the container image mcp-warden is PID 1 on every start, so a journal left by the
- * previous run carries our pid.
- */
-export function isJournalLive(journal: Pick<JournalFiles, 'id' | 'pid'>): boolean {
-  if (journal.pid === process.pid) return openHere.has(journal.id);
-  return isProcessAlive(journal.pid);
-}
-
-/** True when a process with this pid exists. */
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -198,6 +185,8 @@ export class Spool {
   private isOpen = true;
 
   private readonly dir: string;
+  /** This journal's lock (journal-lock.ts), held until close(); undefined where locks cannot be taken. */
+  private readonly lock: HeldJournalLock | undefined;
   /**
    * Lines appended and not yet handed out by take(): with write(), the texts written; mapped, the
    * texts of rotated segments' last lines (the active segment's are read back from its mapping).
@@ -209,6 +198,22 @@ export class Spool {
     this.segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
     // Owner-only, as the database: the journal holds what the rows will.
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // Held before the first segment exists, so no importer ever sees a segment of ours unlocked.
+    this.lock = holdOwnJournal(this.dir, this.id);
+    try {
+      const first = this.openFirstSegment(options);
+      this.addon = first.addon;
+      this.mode = first.addon !== undefined ? 'mapped' : 'write';
+      this.active = first.segment;
+    } catch (err) {
+      leaveOwnJournal(this.id);
+      this.lock?.release(true);
+      throw err;
+    }
+  }
+
+  /** Maps the first segment, or opens it for write() when it cannot be mapped (and says why, once). */
+  private openFirstSegment(options: SpoolOptions): { addon: JournalAddon | undefined; segment: FileSegment | MappedSegment } {
     const fromEnv = process.env.MCP_WARDEN_AUDIT_JOURNAL === 'write';
     const wanted = options.mapped ?? !fromEnv;
     let { addon, reason } = wanted ? journalAddon() : { addon: undefined, reason: fromEnv ? 'MCP_WARDEN_AUDIT_JOURNAL=write' : 'turned off' };
@@ -229,14 +234,11 @@ export class Spool {
         reason = `mapping a segment failed: ${(err as Error).message}`;
       }
     }
-    this.addon = addon;
-    this.mode = addon !== undefined ? 'mapped' : 'write';
-    this.active = first ?? new FileSegment(this.nextFile(), this.segmentBytes);
-    openHere.add(this.id);
     if (reason !== undefined && options.logger !== undefined && !toldWhyNotMapped) {
       toldWhyNotMapped = true;
       options.logger.info({ reason }, 'audit journal: one write() per batch of records (not mapped into memory)');
     }
+    return { addon, segment: first ?? new FileSegment(this.nextFile(), this.segmentBytes) };
   }
 
   private nextFile(): string {
@@ -332,8 +334,9 @@ export class Spool {
   /** Closes the journal (a mapped segment is unmapped); with `allCommitted`, deletes its files. */
   close(allCommitted: boolean): void {
     if (this.isOpen) this.active.close();
+    const wasOpen = this.isOpen;
     this.isOpen = false;
-    openHere.delete(this.id);
+    leaveOwnJournal(this.id);
     if (allCommitted) {
       for (const s of this.closed) removeFile(s.file);
       // An exit right after close() must not leave a segment whose journal mark is forgotten.
@@ -341,5 +344,7 @@ export class Spool {
       removeFile(this.active.file);
       this.closed.length = 0;
     }
+    // Let go last: from then on the next writer may import what is left (nothing, when all is committed).
+    if (wasOpen) this.lock?.release(allCommitted);
   }
 }

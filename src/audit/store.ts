@@ -17,7 +17,8 @@ import { RawEntryReader } from './raw-entry.js';
 import { AuditRecorder } from './recorder.js';
 import { Redactor } from './redact.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
-import { isJournalLive, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
+import { claimOrphan, isJournalLive } from './journal-lock.js';
+import { listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
 import { verifyChain, type VerifyResult } from './verify.js';
 
 export interface AuditReader {
@@ -56,21 +57,31 @@ function orphanedJournals(dbPath: string): JournalFiles[] {
   return listJournals(dbPath).filter((j) => !isJournalLive(j));
 }
 
-/** Moves the lines of orphaned journals into the database and removes them; returns rows imported. */
+/**
+ * Moves the lines of orphaned journals into the database and removes them; returns rows imported.
+ * Each is claimed first (journal-lock.ts: its lock is held here while it is imported).
+ */
 function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, config: AuditConfig, logger?: Logger): number {
-  const journals = orphanedJournals(dbPath);
-  if (journals.length === 0) return 0;
-  const writer = new ChainWriter(db, keying, new RawEntryReader(new Redactor(config.redactFields), config.maxPayloadBytes));
+  let writer: ChainWriter | undefined;
   let inserted = 0;
-  for (const journal of journals) {
-    for (const file of journal.files) {
-      const result = writer.writeBatch(journal.id, readSegment(file));
-      inserted += result.inserted;
-      if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
+  for (const journal of listJournals(dbPath)) {
+    const claim = claimOrphan(journal);
+    if (claim === undefined) continue;
+    try {
+      writer ??= new ChainWriter(db, keying, new RawEntryReader(new Redactor(config.redactFields), config.maxPayloadBytes));
+      for (const file of journal.files) {
+        const result = writer.writeBatch(journal.id, readSegment(file));
+        inserted += result.inserted;
+        if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
+      }
+      // The journal's committed mark stays in audit_journal, so a process importing the same files
+      // (one that cannot take locks) skips them instead of inserting them twice.
+      for (const file of journal.files) removeFile(file);
+      claim?.release(true);
+    } finally {
+      // On a failure the journal stays, unlocked, for the next writer to import.
+      claim?.release(false);
     }
-    // The journal's committed mark stays in audit_journal, so a process importing the same files at
-    // the same moment skips them instead of inserting them twice.
-    for (const file of journal.files) removeFile(file);
   }
   if (inserted > 0) logger?.info({ rows: inserted }, 'audit journal: imported rows recorded by a process that stopped without closing');
   return inserted;

@@ -1,0 +1,127 @@
+/**
+ * Which audit journals are still being written, and by whom. A writing process holds an exclusive
+ * flock(2) on its journal's lock file (`<id>.lock` in the journal directory) from before its first
+ * segment exists until its Spool is closed. The kernel drops that lock when the process dies,
+ * however it dies, and it is seen alike from every pid namespace on the host: two containers that
+ * share the database's volume are both PID 1, and a pid from another container says nothing here.
+ * A journal whose lock is free is an orphan: the next writer takes the lock over while it imports
+ * the journal (so two starting writers never import it at once) and then removes it. A journal
+ * without a lock file (left by an earlier version, or written on a host without the native addon)
+ * falls back to its pid: alive when another process has it, or when it is this process's and one
+ * of our Spools has it open (pids are reused: in the container a restart is PID 1 again).
+ */
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { journalAddon, type JournalLock } from './mapped-journal.js';
+
+/** The lock file of journal `id` in journal directory `dir`. */
+export function lockFileOf(dir: string, id: string): string {
+  return join(dir, `${id}.lock`);
+}
+
+interface Locker {
+  lock(path: string): JournalLock | null;
+  unlock(handle: JournalLock): void;
+}
+
+/** The addon's lock and unlock, or undefined where locks cannot be taken (no addon, an old build). */
+function locker(): Locker | undefined {
+  const { addon } = journalAddon();
+  if (addon?.lock === undefined || addon.unlock === undefined) return undefined;
+  return addon as Locker;
+}
+
+/** Ids of this process's journals that are open (a Spool until its close()). */
+const openHere = new Set<string>();
+
+/** A lock on one journal held by this process: its own journal's, or an orphan's being imported. */
+export class HeldJournalLock {
+  private handle: JournalLock | undefined;
+
+  constructor(
+    private readonly locks: Locker,
+    handle: JournalLock,
+    readonly file: string,
+  ) {
+    this.handle = handle;
+  }
+
+  /** Releases the lock; with `removeFile`, deletes the lock file first (the journal is gone). */
+  release(removeFile: boolean): void {
+    if (this.handle === undefined) return;
+    if (removeFile) {
+      try {
+        unlinkSync(this.file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    this.locks.unlock(this.handle);
+    this.handle = undefined;
+  }
+}
+
+/**
+ * Marks journal `id` as written by this process from now on: takes its lock when locks can be
+ * taken here (undefined otherwise: the journal then goes by its pid). Throws when the lock cannot
+ * be taken, which for a fresh random id means the directory is unusable.
+ */
+export function holdOwnJournal(dir: string, id: string): HeldJournalLock | undefined {
+  openHere.add(id);
+  const locks = locker();
+  if (locks === undefined) return undefined;
+  const file = lockFileOf(dir, id);
+  const handle = locks.lock(file);
+  if (handle === null) throw new Error(`audit journal: the lock ${file} of a new journal is held by another process`);
+  return new HeldJournalLock(locks, handle, file);
+}
+
+/** This process stopped writing journal `id` (its Spool is closed). */
+export function leaveOwnJournal(id: string): void {
+  openHere.delete(id);
+}
+
+/** True when a process with this pid exists (in this pid namespace). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What the pid says of a journal without a lock file. */
+function aliveByPid(id: string, pid: number): boolean {
+  if (pid === process.pid) return openHere.has(id);
+  return isProcessAlive(pid);
+}
+
+/** A journal of the directory, as claimOrphan() reads it. */
+export interface JournalOwner {
+  id: string;
+  pid: number;
+  /** Its lock file, when it has one. */
+  lockFile?: string;
+}
+
+/**
+ * Claims a journal whose writer is gone, for import: a held lock (release(true) once its segments
+ * are removed), `null` for a journal without a lock (the pid says it is an orphan; nothing to
+ * hold), or undefined when its writer may still be running (leave it alone).
+ */
+export function claimOrphan(journal: JournalOwner): HeldJournalLock | null | undefined {
+  if (openHere.has(journal.id)) return undefined;
+  const locks = journal.lockFile === undefined ? undefined : locker();
+  if (journal.lockFile === undefined || locks === undefined) return aliveByPid(journal.id, journal.pid) ? undefined : null;
+  const handle = locks.lock(journal.lockFile);
+  return handle === null ? undefined : new HeldJournalLock(locks, handle, journal.lockFile);
+}
+
+/** Whether a journal's writer may still be running, without claiming it (a lock is probed and let go). */
+export function isJournalLive(journal: JournalOwner): boolean {
+  const claim = claimOrphan(journal);
+  claim?.release(false);
+  return claim === undefined;
+}

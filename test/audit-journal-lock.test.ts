@@ -1,0 +1,200 @@
+/**
+ * Journals of writers in other pid namespaces. Several mcp-warden processes may share one audit
+ * database (one `wrap` per MCP server; containers sharing a volume, a rolling restart where the old
+ * container still runs). In a container each is PID 1, and a pid from another container means
+ * nothing here, so a journal's pid cannot tell whether its writer runs: its lock does
+ * (src/audit/journal-lock.ts, flock on `<id>.lock`). A journal whose lock is held is left to its
+ * writer; once that writer is killed (SIGKILL), the next writer imports it, once, and removes it.
+ * Real processes, real pid namespaces (unshare, where this host allows it), real SQLite.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAuditReader, openAuditStore, Redactor } from '../src/audit/index.js';
+import { journalBody } from '../src/audit/journal-line.js';
+import { journalDir, listJournals } from '../src/audit/spool.js';
+import { auditConfig, CLI, sampleRecord, tempDir } from './helpers/audit.js';
+import { ROOT } from './helpers/proxy.js';
+
+const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
+const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
+/** A pid no process can have (above Linux's largest pid_max, 2^22). */
+const NO_SUCH_PID = 4_999_999;
+
+const canLock = process.platform === 'linux' && existsSync(ADDON);
+/** Why pid namespaces cannot be made here, or undefined when `unshare --pid --fork` works. */
+const noNamespaces = (() => {
+  if (process.platform !== 'linux') return 'not Linux';
+  const r = spawnSync('unshare', ['--pid', '--fork', '--kill-child', process.execPath, '-e', 'process.exit(process.pid === 1 ? 0 : 3)'], { stdio: 'ignore' });
+  return r.status === 0 ? undefined : `unshare --pid --fork is not permitted here (${r.error?.message ?? `exit ${r.status}`})`;
+})();
+if (!canLock) console.log('audit-journal-lock: skipped: the native journal addon is not built (npm ci builds it on Linux)');
+else if (noNamespaces) console.log(`audit-journal-lock: the pid-namespace case is skipped: ${noNamespaces}`);
+
+function lines(first: number, count: number): string {
+  const redactor = new Redactor(['password']);
+  return Array.from({ length: count }, (_, i) => `${first + i} ${journalBody(sampleRecord({ requestId: `held-${first + i}` }), redactor, 4096)}\n`).join('');
+}
+
+/** A process holding the lock `file` with the addon until it is killed; resolves once it holds it. */
+function holdLock(file: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', `const a = require(${JSON.stringify(ADDON)}); const h = a.lock(${JSON.stringify(file)}); process.stdout.write(h ? 'held\\n' : 'busy\\n'); setInterval(() => {}, 1e6);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => (d.toString().startsWith('held') ? resolve(child) : reject(new Error('lock busy'))));
+    child.once('error', reject);
+  });
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('close', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe.skipIf(!canLock)('audit journals locked by their writers', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  const children: ChildProcess[] = [];
+  beforeEach(() => {
+    tmp = tempDir();
+    path = join(tmp.dir, 'audit.db');
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    tmp.cleanup();
+  });
+
+  it('leaves a journal alone while its lock is held, whatever its pid says, and imports it once after its writer is killed', async () => {
+    const first = openAuditStore(auditConfig(path));
+    await first.close();
+    const id = `${NO_SUCH_PID}-0badc0de`;
+    mkdirSync(journalDir(path), { recursive: true });
+    writeFileSync(join(journalDir(path), `${id}-1`), lines(1, 3), { mode: 0o600 });
+    const holder = await holdLock(join(journalDir(path), `${id}.lock`));
+    children.push(holder);
+
+    // The pid is of no process here (as another container's would be), yet the lock is held: live.
+    const reader = openAuditReader(path);
+    expect(reader.orphanedJournals()).toBe(0);
+    reader.close();
+    const store = openAuditStore(auditConfig(path));
+    try {
+      expect(store.verify()).toMatchObject({ ok: true, rows: 0 });
+    } finally {
+      await store.close();
+    }
+    expect(listJournals(path).map((j) => [j.id, j.files.length, j.lockFile !== undefined])).toEqual([[id, 1, true]]);
+
+    await killed(holder);
+    const after = openAuditReader(path);
+    expect(after.orphanedJournals()).toBe(1);
+    after.close();
+    const next = openAuditStore(auditConfig(path));
+    try {
+      expect(next.query({ order: 'asc', limit: 10 }).rows.map((r) => r.requestId)).toEqual(['held-1', 'held-2', 'held-3']);
+      expect(next.verify()).toMatchObject({ ok: true, rows: 3 });
+    } finally {
+      await next.close();
+    }
+    // Segments and lock file are gone, and nothing is imported twice.
+    expect(listJournals(path)).toEqual([]);
+    const again = openAuditStore(auditConfig(path));
+    try {
+      expect(again.verify()).toMatchObject({ ok: true, rows: 3 });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('removes the lock file a closed store leaves no journal behind, and a stale lock file alone', async () => {
+    const store = openAuditStore(auditConfig(path));
+    expect(listJournals(path)).toHaveLength(1);
+    expect(listJournals(path)[0]!.lockFile).toBeDefined();
+    await store.close();
+    expect(listJournals(path)).toEqual([]);
+
+    // A lock file without segments, its holder gone (killed between taking the lock and its first segment).
+    writeFileSync(join(journalDir(path), `${NO_SUCH_PID}-feedf00d.lock`), '', { mode: 0o600 });
+    const next = openAuditStore(auditConfig(path));
+    try {
+      expect(next.verify()).toMatchObject({ ok: true, rows: 0 });
+      expect(listJournals(path).map((j) => j.id)).not.toContain(`${NO_SUCH_PID}-feedf00d`);
+    } finally {
+      await next.close();
+    }
+  });
+
+  it.skipIf(noNamespaces !== undefined)('two wraps, each PID 1 of its own pid namespace, share a database: neither takes the other\'s journal; after kill -9 every answered call is in it once', async () => {
+    const a = startContainerWrap(path);
+    children.push(a.proc);
+    await a.ready;
+    const answeredA = await a.calls(1, 200);
+    const journalsA = listJournals(path);
+    expect(journalsA).toHaveLength(1);
+    expect(journalsA[0]!.pid).toBe(1);
+
+    // The second "container" starts while the first runs: same pid, same database.
+    const b = startContainerWrap(path);
+    children.push(b.proc);
+    await b.ready;
+    const answeredB = await b.calls(1001, 50);
+    const ofA = listJournals(path).find((j) => j.id === journalsA[0]!.id);
+    expect(ofA?.files.length ?? 0).toBeGreaterThan(0);
+    expect(ofA!.files.every((f) => existsSync(f))).toBe(true);
+
+    // More calls through the first, then kill -9 of its whole pid namespace (unshare --kill-child).
+    answeredA.push(...(await a.calls(201, 300)));
+    await killed(a.proc);
+    b.proc.stdin!.end();
+    await new Promise((resolve) => b.proc.once('close', resolve));
+
+    const store = openAuditStore(auditConfig(path));
+    try {
+      const rows = store.query({ order: 'asc', limit: 10_000, method: 'tools/call' }).rows;
+      const ids = rows.map((r) => Number(r.requestId));
+      for (const id of [...answeredA, ...answeredB]) expect(ids.filter((x) => x === id)).toHaveLength(1);
+      expect(store.verify()).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
+    expect(listJournals(path)).toEqual([]);
+  });
+});
+
+/** `mcp-warden wrap` with audit on, as PID 1 of a new pid namespace (killed with it on SIGKILL of unshare). */
+function startContainerWrap(dbPath: string): { proc: ChildProcess; ready: Promise<void>; calls(first: number, count: number): Promise<number[]> } {
+  const proc = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, CLI, 'wrap', '--policy', 'allow-all', '--audit', dbPath, '--', process.execPath, BACKEND], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const waiting = new Map<number, () => void>();
+  let buffer = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buffer.slice(0, nl)) as { id?: number };
+      buffer = buffer.slice(nl + 1);
+      if (typeof msg.id === 'number') waiting.get(msg.id)?.();
+    }
+  });
+  proc.stdin!.on('error', () => undefined);
+  const request = (id: number, method: string, params: unknown) =>
+    new Promise<void>((resolve) => {
+      waiting.set(id, resolve);
+      proc.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  const ready = request(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'container', version: '1' } }).then(() => {
+    proc.stdin!.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+  });
+  return {
+    proc,
+    ready,
+    async calls(first, count) {
+      const ids = Array.from({ length: count }, (_, i) => first + i);
+      await Promise.all(ids.map((id) => request(id, 'tools/call', { name: 'echo', arguments: { text: `c-${id}` } })));
+      return ids;
+    },
+  };
+}
