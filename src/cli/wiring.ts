@@ -23,6 +23,8 @@ export interface WiringContext {
   /** Directory relative paths in the config are resolved against. */
   baseDir: string;
   logger: Logger;
+  /** Whether clients come over HTTP (serve) or only over stdio (wrap, serve --stdio): what auth warns about. */
+  servesHttp?: boolean;
 }
 
 export interface Wired {
@@ -60,7 +62,7 @@ export function createRecorder(ctx: WiringContext): Recorder {
 /** identity/: API keys, JWT, anonymous and local stdio clients from the config's `auth` section. */
 export function createAuthenticator(ctx: WiringContext): Authenticator {
   try {
-    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir });
+    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir, servesHttp: ctx.servesHttp });
   } catch (err) {
     if (err instanceof KeysFileError || err instanceof JwtConfigError) throw new CliError(err.message, EXIT.CONFIG);
     throw err;

@@ -34,6 +34,8 @@ export interface AuthenticatorOptions {
   baseDir?: string;
   /** Environment read for a stdio client's key; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Clients come over HTTP (default); false when only a stdio client is served (no 401 to warn about). */
+  servesHttp?: boolean;
 }
 
 type Credential = { kind: 'api_key' | 'bearer'; value: string } | { kind: 'none' } | { kind: 'malformed'; reason: string };
@@ -78,6 +80,7 @@ export class WardenAuthenticator implements Authenticator {
   private readonly jwt: JwtVerifier | undefined;
   private readonly logger: Logger | undefined;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly servesHttp: boolean;
   private readonly metadataUrl: string | undefined;
   private readonly scope: string | undefined;
   private readonly credentialsConfigured: boolean;
@@ -91,6 +94,7 @@ export class WardenAuthenticator implements Authenticator {
     const baseDir = options.baseDir ?? process.cwd();
     this.logger = options.logger;
     this.env = options.env ?? process.env;
+    this.servesHttp = options.servesHttp ?? true;
     const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
     this.keys = new KeyStore(config.apiKeys, keysFile, options.logger);
     this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
@@ -107,7 +111,7 @@ export class WardenAuthenticator implements Authenticator {
     const jwt = config.jwt ? (config.jwt.jwksUrl ? 'jwks' : config.jwt.publicKey ? 'public key' : 'shared secret') : 'off';
     logger.info({ apiKeys: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, anonymous: config.anonymous }, 'auth: client identification configured');
     if (config.jwt && config.jwt.issuer === undefined) logger.warn('auth.jwt.issuer is not set: tokens of any issuer signed by the configured key are accepted');
-    if (!this.credentialsConfigured && !config.anonymous) {
+    if (!this.credentialsConfigured && !config.anonymous && this.servesHttp) {
       logger.warn('auth: no API keys, keys file or JWT configured and auth.anonymous is false: every HTTP request will be refused with 401');
     }
   }

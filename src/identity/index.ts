@@ -9,7 +9,7 @@
  */
 import type { AuthConfig } from '../config/auth.js';
 import type { Logger } from '../log/logger.js';
-import { WardenAuthenticator } from './authenticator.js';
+import { WardenAuthenticator, type AuthenticatorOptions } from './authenticator.js';
 
 export { WardenAuthenticator, API_KEY_ENV, type AuthenticatorOptions } from './authenticator.js';
 export { backendCredentialResolver, backendEnvironment, backendRequestHeaders, stripClientCredentialHeaders, CLIENT_CREDENTIAL_ENV, CLIENT_CREDENTIAL_HEADERS } from './backend-credentials.js';
@@ -23,6 +23,6 @@ export { KeysFileError } from './keys-file.js';
  * Builds the authenticator for a config's `auth` section. Throws (KeysFileError, JwtConfigError)
  * when the section cannot work: a broken keys file or a public key that cannot be read.
  */
-export function createAuthenticator(authConfig: AuthConfig, options: { logger?: Logger; baseDir?: string; env?: NodeJS.ProcessEnv } = {}): WardenAuthenticator {
+export function createAuthenticator(authConfig: AuthConfig, options: AuthenticatorOptions = {}): WardenAuthenticator {
   return new WardenAuthenticator(authConfig, options);
 }

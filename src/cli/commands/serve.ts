@@ -61,7 +61,7 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
 async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
   const logger = createLogger({ level: config.log.level });
-  const ctx = { config, baseDir, logger };
+  const ctx = { config, baseDir, logger, servesHttp: opts.http !== false };
   const wired = wire(ctx);
   // Decisions counted (around the policy and its rate limit) for GET <admin prefix>/metrics.
   const policyHandle = wired.decider as { readonly version?: string };

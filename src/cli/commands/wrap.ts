@@ -81,7 +81,7 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   if (!command) throw new CliError('wrap: missing the server command (usage: mcp-warden wrap [options] -- <command> [args...])', EXIT.USAGE);
   const { config, baseDir } = buildConfig(opts, command, args);
   const logger = createLogger({ level: config.log.level });
-  const wired = wire({ config, baseDir, logger });
+  const wired = wire({ config, baseDir, logger, servesHttp: false });
   let exiting = false;
   // A signal ends the wait for the client to read what is left of our output (shutdown).
   let signalled: () => void = () => undefined;
