@@ -93,6 +93,26 @@ static napi_value throw_type(napi_env env, const char *message) {
   return NULL;
 }
 
+/* Reads a path argument into `path` (sizeof 4096); false (with a TypeError thrown) when it is not a usable path. */
+static bool path_arg(napi_env env, napi_value value, char path[4096], const char *who) {
+  char message[128];
+  size_t path_len = 0;
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok) return false;
+  if (type != napi_string) {
+    snprintf(message, sizeof message, "%s: path must be a string", who);
+    throw_type(env, message);
+    return false;
+  }
+  if (napi_get_value_string_utf8(env, value, path, 4096, &path_len) != napi_ok) return false;
+  if (path_len == 0 || path_len >= 4096 - 1 || strlen(path) != path_len) {
+    snprintf(message, sizeof message, "%s: path is empty, too long or holds a NUL", who);
+    throw_type(env, message);
+    return false;
+  }
+  return true;
+}
+
 static void unmap_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -118,11 +138,8 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   if (argc < 2) return throw_type(env, "map(path, bytes): two arguments expected");
 
   char path[4096];
-  size_t path_len = 0;
+  if (!path_arg(env, argv[0], path, "map")) return NULL;
   napi_valuetype type;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_string) return throw_type(env, "map: path must be a string");
-  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok) return NULL;
-  if (path_len == 0 || path_len >= sizeof path - 1 || strlen(path) != path_len) return throw_type(env, "map: path is empty, too long or holds a NUL");
 
   double requested;
   if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number) return throw_type(env, "map: bytes must be a number");
@@ -326,11 +343,7 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 1) return throw_type(env, "lock(path): one argument expected");
   char path[4096];
-  size_t path_len = 0;
-  napi_valuetype type;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_string) return throw_type(env, "lock: path must be a string");
-  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok) return NULL;
-  if (path_len == 0 || path_len >= sizeof path - 1 || strlen(path) != path_len) return throw_type(env, "lock: path is empty, too long or holds a NUL");
+  if (!path_arg(env, argv[0], path, "lock")) return NULL;
   int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return throw_errno(env, "open lock", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
