@@ -149,6 +149,12 @@ const POLICIES: Record<string, string> = {
   'two readers one member': 'q := input.arguments.x\nr := is_string(input.arguments.x)\nallow if { r; q != "a" }',
   'member named like builtin': 'q := input.arguments.count\nallow if q == "a"\nallow if input.arguments.x == "a"',
   'proto member': 'q := input.arguments.__proto__\nallow if q == "a"\nallow if input.arguments.x == "a"',
+  // several members cut, one changing at a time: a reader whose own members read as kept is not evaluated (memo.ts readerMasks)
+  'reader of one member reads another through a rule': 'rx := lower(input.arguments.x)\nry if { input.arguments.y == "p"; rx == "a" }\nrn := input.arguments.n\nallow if { ry; rn == 1 }\ndeny contains "s" if rx == "secret"',
+  'readers of three members, one changing': 'rx if lower(input.arguments.x) in {"secret", "secrets"}\nry := upper(input.arguments.y)\nrn := 10 / input.arguments.n\nallow if { not rx; ry == "P"; rn > 1 }',
+  'reader of two members beside readers of one': 'rxy if input.arguments.x == input.arguments.y\nrx := is_string(input.arguments.x)\nrn := input.arguments.n + 1\nallow if { not rxy; rx; rn == 2 }',
+  'reader of one member through a function of another': 'f(v) := lower(v)\nry := f(input.arguments.y) if input.arguments.x != "b"\nrn := input.arguments.n\nallow if { ry == "p"; rn == 1 }',
+  'reader of a member through the alias and params': 'args := input.arguments if is_object(input.arguments)\ndefault args := {}\nrx if lower(args.x) in {"secret", "secrets"}\nry := input.params.arguments.y\nrn := object.get(args, "n", 0)\nallow if { not rx; ry == "p"; rn == 1 }',
 };
 
 describe('decision memo: adversarial policies, prepared against plain', () => {

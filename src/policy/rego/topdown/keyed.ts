@@ -166,10 +166,14 @@ export function readInto(ev: Evaluator, slots: readonly number[], into: unknown[
   return true;
 }
 
-/** whether this query reads these probes as `readings` (made by readInto) */
-export function sameReadings(ev: Evaluator, slots: readonly number[], readings: readonly unknown[]): boolean {
-  for (let i = 0; i < slots.length; i++) if (!Object.is(read(ev, slots[i]!), readings[i])) return false;
-  return true;
+/**
+ * Which of these probes (at most 31) this query reads otherwise than `readings` (made by readInto):
+ * bit i set when slots[i] reads differently (Object.is).
+ */
+export function changedMask(ev: Evaluator, slots: readonly number[], readings: readonly unknown[]): number {
+  let mask = 0;
+  for (let i = 0; i < slots.length; i++) if (!Object.is(read(ev, slots[i]!), readings[i])) mask |= 1 << i;
+  return mask;
 }
 
 /** the keyed entry of a node, or null when its value is not a bounded function of input members */

@@ -9,7 +9,9 @@
  * So the query is keyed on every other reading as keyed.ts reads it, plus the readers' values in
  * this query: `reads_secrets if lower(args.resourceType) in {"secret", "secrets"}` is evaluated for
  * a new resourceType, and when it comes out as before (and nothing else changed) the kept result
- * is the result. Readers' values must be scalars (compared with Object.is); a reader that fails to
+ * is the result. Only the readers of members that changed are evaluated: a reader none of whose
+ * cut members (its footprint, through all it reaches) reads otherwise than when kept has its kept
+ * value. Readers' values must be scalars (compared with Object.is); a reader that fails to
  * evaluate, a reading that cannot be kept, or `with` anywhere (the footprint is then unbounded)
  * keeps nothing. A reader evaluated for the check but never read by the query itself is cached in
  * the query as the query would have computed it; an error there only means the check misses.
@@ -17,8 +19,8 @@
 import type { RuleNode } from '../compile/tree.js';
 import type { Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
-import { memberReaders, type InputFootprint } from './footprint.js';
-import { keepKeyed, keyedValue, keyedWithout, memberSlots, NOT_KEYED, readInto, sameReadings, worthTrying, type Keyed } from './keyed.js';
+import { memberReaders, nodeFootprint, type InputFootprint } from './footprint.js';
+import { changedMask, keepKeyed, keyedValue, keyedWithout, memberSlots, NOT_KEYED, readInto, worthTrying, type Keyed } from './keyed.js';
 import { inputRoots } from './partial.js';
 import { checkedRuleValue } from './rules.js';
 
@@ -35,6 +37,12 @@ export interface DecisionMemo {
   readers: RuleNode[];
   /** the probes of the members cut: when they read as when kept too, the readers need no evaluation */
   cutSlots: number[];
+  /**
+   * for each reader, the bits of the probes in cutSlots it can observe (its own footprint, through
+   * all it reaches; all bits when unbounded): a reader none of whose probes read otherwise than when
+   * kept has the value kept (its other readings are the entry's, equal), so it is not evaluated
+   */
+  readerMasks: number[];
   /** stores that could not choose a cut; past many the memo gives up (dead) */
   tries: number;
   dead: boolean;
@@ -102,7 +110,7 @@ export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefine
     if (rs.length > 0 && rs.every((n) => plainRule(n) && !ruled.includes(n))) candidates.set(m, rs);
   }
   if (candidates.size === 0) return null;
-  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], cutSlots: [], tries: 0, dead: false };
+  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], cutSlots: [], readerMasks: [], tries: 0, dead: false };
 }
 
 /** a node evaluated (or carried) in this query: reading it again costs a cache hit */
@@ -130,10 +138,27 @@ function growCut(ev: Evaluator, m: DecisionMemo): void {
   }
   const readers = new Set<RuleNode>();
   for (const member of grown) for (const n of m.candidates.get(member)!) readers.add(n);
+  const members = [...grown];
   m.cut = grown;
   m.keyed = keyedWithout(m.roots, m.footprint, grown);
   m.readers = [...readers];
-  m.cutSlots = memberSlots(grown);
+  m.cutSlots = memberSlots(members);
+  m.readerMasks = m.readers.map((n) => readerMask(ev, n, members));
+}
+
+/** ALL: every probe of cutSlots (and the mask of a reader whose probes cannot be told apart) */
+const ALL = -1;
+/** the most probes a mask tells apart (bits of a 32-bit integer, the sign bit left out) */
+const MAX_MASKED = 31;
+
+/** the bits of the probes of `members` (memberSlots order: two per member) that reader can observe */
+function readerMask(ev: Evaluator, reader: RuleNode, members: readonly string[]): number {
+  if (members.length * 2 > MAX_MASKED) return ALL;
+  const fp = nodeFootprint(ev.root, reader);
+  if (fp === null) return ALL;
+  let mask = 0;
+  for (let j = 0; j < members.length; j++) if (fp.arguments.includes(members[j]!)) mask |= 3 << (2 * j);
+  return mask;
 }
 
 /** the result kept for this query's input, or null (then evaluate, and memoStore the result) */
@@ -144,15 +169,21 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[
   const kept = keyedValue(ev, k);
   if (kept === NOT_KEYED) return null;
   const r = kept as KeptResult;
-  // the same input members as when kept (an identical call): the kept result is the result, as keyed.ts keeps by them
-  if (r.cutReadings !== null && sameReadings(ev, m.cutSlots, r.cutReadings)) {
+  // which probes of the members cut read otherwise than when kept (all, when their readings could not be kept)
+  const cutSlots = m.cutSlots;
+  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : changedMask(ev, cutSlots, r.cutReadings);
+  // none (an identical call): the kept result is the result, as keyed.ts keeps by them
+  if (changed === 0) {
     memoStats.hits++;
     return r.out;
   }
   const readers = m.readers;
+  const masks = m.readerMasks;
   const want = r.readerValues;
   try {
     for (let i = 0; i < readers.length; i++) {
+      // a reader that observes none of the changed probes has the value kept: not evaluated
+      if ((masks[i]! & changed) === 0) continue;
       if (!sameValue(checkedRuleValue(ev, readers[i]!), want[i])) {
         k.misses = misses + 1;
         return null;
