@@ -56,17 +56,28 @@ class RegoPolicy implements CompiledPolicy {
     this.phases = { request: policy.prepareRules(refs('request'), { stable: STABLE_INPUT }), response: policy.prepareRules(refs('response'), { stable: STABLE_INPUT }) };
   }
 
+  /** the request phase's last values (a result the memo keeps, returned again: topdown/memo.ts) and what they gave */
+  private lastRequest: readonly (Value | undefined)[] | undefined;
+  private lastRequestValues: DecisionValues | undefined;
+
   evaluatePhase(phase: 'request' | 'response', input: Record<string, unknown>): DecisionValues {
-    let values: (Value | undefined)[];
+    let values: readonly (Value | undefined)[];
     try {
-      values = this.phases[phase].eval(input);
+      values = this.phases[phase].evalShared(input);
     } catch (err) {
       throw evalError(err);
     }
     // one object shape per phase (PHASE_RULES order); an undefined rule is an undefined member
     const first = values[0];
     const second = values[1];
-    if (phase === 'request') return { allow: first === undefined ? undefined : toJSON(first), deny: second === undefined ? undefined : valueJSON(second) };
+    if (phase === 'request') {
+      // the same array again: the same values (evalShared), so the same plain values, never written by callers
+      if (values === this.lastRequest) return this.lastRequestValues!;
+      const out = { allow: first === undefined ? undefined : toJSON(first), deny: second === undefined ? undefined : valueJSON(second) };
+      this.lastRequest = values;
+      this.lastRequestValues = out;
+      return out;
+    }
     return { deny: first === undefined ? undefined : valueJSON(first), redact: second === undefined ? undefined : valueJSON(second) };
   }
 

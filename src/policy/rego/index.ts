@@ -236,6 +236,15 @@ export class PreparedRules {
 
   /** the value of each rule for this input, in the order of the refs (undefined: undefined) */
   eval(input: unknown): (Value | undefined)[] {
+    return this.evalShared(input).slice();
+  }
+
+  /**
+   * eval without a copy: the array may be a result the memo keeps (topdown/memo.ts), returned again
+   * (the same array, the same values) whenever its result is taken. The caller only reads it; an
+   * array returned twice holds the same values both times.
+   */
+  evalShared(input: unknown): readonly (Value | undefined)[] {
     const ev = this.ev;
     const data = this.policy.data;
     ev.st.input = input === undefined ? undefined : fromJSON(input);
@@ -253,7 +262,7 @@ export class PreparedRules {
     if (memo === undefined) memo = this.memo = decisionMemo(ev, nodes);
     if (memo !== null) {
       const kept = memoLookup(ev, memo);
-      if (kept !== null) return kept.slice();
+      if (kept !== null) return kept;
     }
     const out = new Array<Value | undefined>(nodes.length);
     try {

@@ -52,7 +52,8 @@ export interface DecisionMemo {
 export const memoStats = { hits: 0 };
 
 interface KeptResult {
-  out: (Value | undefined)[];
+  /** the result: never written (returned as is by PreparedRules.evalShared) */
+  out: readonly (Value | undefined)[];
   /** the readers' values (undefined: undefined), in the order of DecisionMemo.readers */
   readerValues: unknown[];
   /** the readings of DecisionMemo.cutSlots, or null when they could not be kept */
@@ -162,7 +163,7 @@ function readerMask(ev: Evaluator, reader: RuleNode, members: readonly string[])
 }
 
 /** the result kept for this query's input, or null (then evaluate, and memoStore the result) */
-export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[] | null {
+export function memoLookup(ev: Evaluator, m: DecisionMemo): readonly (Value | undefined)[] | null {
   const k = m.keyed;
   if (k === null || ev.st.carryGen === -1 || k.value === NOT_KEYED || k.epoch !== ev.st.carryGen) return null;
   const misses = k.misses;
@@ -197,7 +198,7 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): (Value | undefined)[
 }
 
 /** keeps the result just evaluated for this query's input, when its readings and readers' values can be kept */
-export function memoStore(ev: Evaluator, m: DecisionMemo, out: (Value | undefined)[]): void {
+export function memoStore(ev: Evaluator, m: DecisionMemo, out: readonly (Value | undefined)[]): void {
   if (m.dead || ev.st.carryGen === -1 || ev.st.shadow !== null || ev.st.mocks !== null) return;
   if (m.cut.size < m.candidates.size) growCut(ev, m);
   const k = m.keyed;
@@ -215,6 +216,7 @@ export function memoStore(ev: Evaluator, m: DecisionMemo, out: (Value | undefine
     return;
   }
   const cutReadings = new Array<unknown>(m.cutSlots.length);
-  const kept: KeptResult = { out: out.slice(), readerValues: values, cutReadings: readInto(ev, m.cutSlots, cutReadings) ? cutReadings : null };
+  // out is the query's own (a new array, only read by PreparedRules' callers): kept as it is
+  const kept: KeptResult = { out, readerValues: values, cutReadings: readInto(ev, m.cutSlots, cutReadings) ? cutReadings : null };
   keepKeyed(ev, k, kept, 0);
 }
