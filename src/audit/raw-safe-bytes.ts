@@ -48,8 +48,8 @@ interface Field {
 export class RawNameScan {
   /** Per byte: ANCHOR (some field's anchor, either case), ESCAPE (backslash), NON_ASCII. */
   private readonly kinds = new Uint8Array(256);
-  /** The fields anchored at each lower-case byte. */
-  private readonly byAnchor = new Map<number, Field[]>();
+  /** The fields anchored at each lower-case byte (indexed by the byte: no hashing on the call path). */
+  private readonly byAnchor: Field[][] = Array.from({ length: 256 }, () => []);
 
   /** `fields`: lower case, `-` written `_`, every one printable ASCII (as Redactor normalizes them). */
   constructor(fields: readonly string[]) {
@@ -64,10 +64,8 @@ export class RawNameScan {
       const bytes = c === UNDERSCORE ? [UNDERSCORE, DASH] : c >= 0x61 && c <= 0x7a ? [c, c - 0x20] : [c];
       for (const x of bytes) {
         this.kinds[x]! |= ANCHOR;
-        const key = lower(x);
-        const list = this.byAnchor.get(key) ?? [];
+        const list = this.byAnchor[lower(x)]!;
         if (!list.some((g) => g.codes === codes)) list.push({ codes, anchor });
-        this.byAnchor.set(key, list);
       }
     }
   }
@@ -90,7 +88,7 @@ export class RawNameScan {
 
   /** Whether a field whose anchor byte is b[i] is written around it, within [start, end). */
   private matchesAround(b: Uint8Array, i: number, start: number, end: number): boolean {
-    const candidates = this.byAnchor.get(lower(b[i]!))!;
+    const candidates = this.byAnchor[lower(b[i]!)]!;
     for (let c = 0; c < candidates.length; c++) {
       const { codes, anchor } = candidates[c]!;
       const from = i - anchor;
