@@ -14,6 +14,13 @@
  *                                 a thread of Node's pool, off the JS thread (a page costs the
  *                                 kernel microseconds: allocation, zeroing, the filesystem's
  *                                 page_mkwrite); false when the kernel cannot (then nothing runs).
+ *   remap(buffer, path)           creates and allocates `path` as map() does, the size of the
+ *                                 buffer's mapping, and moves a shared mapping of it onto the
+ *                                 buffer's memory in place of the previous file (mremap: atomic;
+ *                                 on a failure the previous file stays mapped). The buffer is not
+ *                                 detached: the first detach of a process makes V8 recompile every
+ *                                 optimized function that reads typed arrays, and its code keeps
+ *                                 a detach check on every typed array access from then on.
  *   unmap(buffer)                 detaches the buffer and unmaps it (once no prefault is running on
  *                                 it); a mapping never unmapped is unmapped when its buffer is
  *                                 garbage-collected.
@@ -292,6 +299,47 @@ static napi_value js_prefault(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_remap(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) return throw_type(env, "remap(buffer, path): two arguments expected");
+  struct mapping *m = mapping_of(env, argv[0], "remap");
+  if (m == NULL) return NULL;
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, argv[0], &detached) != napi_ok) return NULL;
+  if (detached) return throw_type(env, "remap: the buffer is detached (its memory was transferred)");
+  char path[4096];
+  if (!path_arg(env, argv[1], path, "remap")) return NULL;
+
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return throw_errno(env, "open", path, errno);
+  int err = posix_fallocate(fd, 0, (off_t)m->bytes);
+  if (err != 0) {
+    close(fd);
+    unlink(path);
+    return throw_errno(env, "allocate", path, err);
+  }
+  void *fresh = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  err = errno;
+  close(fd);
+  if (fresh == MAP_FAILED) {
+    unlink(path);
+    return throw_errno(env, "mmap", path, err);
+  }
+  /* Replaces the previous file's mapping at m->addr in one step; a failure leaves both as they were. */
+  void *moved = mremap(fresh, m->bytes, m->bytes, MREMAP_MAYMOVE | MREMAP_FIXED, m->addr);
+  if (moved == MAP_FAILED) {
+    err = errno;
+    munmap(fresh, m->bytes);
+    unlink(path);
+    return throw_errno(env, "mremap", path, err);
+  }
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  return undefined;
+}
+
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -397,6 +445,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
     {"prefault", NULL, js_prefault, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"remap", NULL, js_remap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lock", NULL, js_lock, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unlock", NULL, js_unlock, NULL, NULL, NULL, napi_enumerable, NULL},

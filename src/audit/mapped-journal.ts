@@ -25,6 +25,12 @@ export interface JournalAddon {
    * mapping stays mapped until that is done); false when the kernel cannot.
    */
   prefault(buffer: ArrayBuffer, offset: number, length: number): boolean;
+  /**
+   * Creates `path` as map() does, the size of `buffer`'s mapping, and puts it in place of the file
+   * mapped in `buffer`'s memory (atomic: on a failure, thrown, the previous file stays mapped). The
+   * buffer is not detached. Absent from addons built before it (then segments are unmapped and mapped anew).
+   */
+  remap?(buffer: ArrayBuffer, path: string): void;
   /** Detaches the buffer (every view becomes empty) and unmaps it. */
   unmap(buffer: ArrayBuffer): void;
   /**
@@ -58,11 +64,12 @@ let prefaultByKernel = true;
 /**
  * Detaches a one-byte ArrayBuffer (transferred to a clone that is dropped). The first detach in a
  * process makes V8 drop every optimized function that read typed arrays assuming that no buffer is
- * ever detached, and optimize them again; MappedSegment.close() detaches its buffer (unmap()), so
- * without this, the first segment rotation (about 10,000 calls into a session) would send the whole
- * call path back to the interpreter and recompile it while calls are being served (measured: ~30
- * functions at once, ~0.5 s of slower calls and ~200 ms of compiler threads). Done when the addon
- * loads, before the call path is optimized, it costs nothing that the first rotation would not.
+ * ever detached, and optimize them again, with a detach check on each typed array access from then
+ * on (measured: the proxy's byte scans 5-35% slower). Segments are moved to their next file in
+ * place (MappedSegment.reuse: no detach ever); with an addon built before remap() existed, a
+ * rotation unmaps the segment, which detaches it: this is then done when the addon loads, so that
+ * the first rotation (about 10,000 calls into a session) does not send the whole call path back to
+ * the interpreter while calls are being served (~30 functions at once, ~0.5 s of slower calls).
  */
 function detachOneBuffer(): void {
   const buffer = new ArrayBuffer(1);
@@ -76,8 +83,10 @@ export function journalAddon(): { addon?: JournalAddon; reason?: string } {
   else if (endianness() !== 'LE') loaded = { reason: 'the mapped journal is for little-endian hosts' };
   else {
     try {
-      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as JournalAddon };
-      detachOneBuffer();
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as JournalAddon;
+      // Segments are unmapped (detached) at each rotation unless the addon can remap them in place.
+      if (typeof addon.remap !== 'function') detachOneBuffer();
+      loaded = { addon };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       loaded = {
@@ -142,7 +151,7 @@ export class MappedSegment {
   /** Creates `file` with room for at least `minLineBytes` (throws on a full disk, as write() would). */
   constructor(
     private readonly addon: JournalAddon,
-    readonly file: string,
+    public file: string,
     segmentBytes: number,
     minLineBytes = 0,
   ) {
@@ -232,6 +241,31 @@ export class MappedSegment {
       for (let at = Math.ceil(from / page) * page; at < to; at += page) this.bytes[at] = 0;
     }
     this.faulted = to;
+  }
+
+  /**
+   * Whether reuse() can start the next segment in this one's memory: the addon can remap, and a
+   * segment of the usual size (this one's) has room for `minLineBytes`.
+   */
+  canReuse(segmentBytes: number, minLineBytes: number): boolean {
+    const page = this.addon.pageBytes;
+    return typeof this.addon.remap === 'function' && this.capacity === Math.ceil(segmentBytes / page) * page && DATA_AT + minLineBytes <= this.capacity;
+  }
+
+  /**
+   * Makes this segment the next one, `file` (created and allocated like the first), in the same
+   * memory: the previous file keeps its lines, and no buffer is detached (see detachOneBuffer).
+   * The caller has taken the lines not yet taken (take()). Throws, with nothing changed, when the
+   * file cannot be made (disk full).
+   */
+  reuse(file: string): void {
+    this.addon.remap!(this.buffer, file);
+    this.file = file;
+    this.lastSeq = 0;
+    this.used = 0;
+    this.taken = 0;
+    this.faulted = 0;
+    MAGIC.copy(this.bytes, 0);
   }
 
   /** Unmaps the segment (the file keeps its lines until it is deleted). */

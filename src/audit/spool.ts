@@ -302,6 +302,18 @@ export class Spool {
 
   private rotate(minLineBytes = 0): void {
     const previous = this.active;
+    if (previous instanceof MappedSegment && previous.canReuse(this.segmentBytes, minLineBytes)) {
+      // The next segment in the same memory (no buffer detached: MappedSegment.reuse). Its lines not
+      // yet handed out are read first; if the new file cannot be made, they are handed out next all the same.
+      const file = previous.file;
+      const lastSeq = previous.lastSeq;
+      const rest = previous.take();
+      if (rest.length > 0) this.untaken.push(rest);
+      previous.reuse(this.nextFile()); // throws (disk full): the current segment stays in use
+      previous.prefault(PREFAULT_BYTES);
+      this.closed.push({ file, lastSeq });
+      return;
+    }
     this.active = this.newSegment(minLineBytes); // on a failure (throws) the current segment stays in use
     // Its lines not yet handed out are read before it is unmapped.
     if (previous instanceof MappedSegment) this.untaken.push(previous.take());
