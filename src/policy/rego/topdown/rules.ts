@@ -1,4 +1,5 @@
 /** Rule evaluation: complete rules (with else and default), partial sets and objects, functions. */
+import { aliasValue, inputAliasOf } from './alias.js';
 import { RObject, RSet, equal, type Value } from '../value/index.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
 import type { Loc } from '../ast/types.js';
@@ -91,6 +92,15 @@ export function nodeRuleValue(ev: Evaluator, node: RuleNode): Value | undefined 
   if (node.cacheGen === ev.st.gen || node.cacheGen === ev.st.carryGen) {
     const c = node.cacheVal;
     return c === UNDEF ? undefined : (c as Value);
+  }
+  // `args := input.arguments if is_object(input.arguments)`: read directly (alias.ts), all its roots its effective roots
+  const alias = ev.st.mocks === null ? inputAliasOf(node) : null;
+  if (alias !== null) {
+    const av = aliasValue(ev, alias);
+    node.cacheGen = ev.st.gen;
+    node.cacheVal = av === undefined ? UNDEF : av;
+    setMask(ev, node, staticMask(ev, node));
+    return av;
   }
   const keeps = keepable(ev, node);
   const old = keeps !== null ? keptValue(ev, keeps) : NOT_KEPT;
