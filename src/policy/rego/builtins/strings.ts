@@ -82,10 +82,16 @@ function substring(args: Value[]): Value {
   return (length < 0 ? runes.slice(start) : runes.slice(start, Math.min(runes.length, start + length))).join('');
 }
 
+/** whether every UTF-16 unit of s is ASCII (no regular expression: called on every lower/upper) */
+function allAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Go's unicode.ToUpper / ToLower per rune (no multi-rune expansions such as ß -> SS) */
 function mapCase(s: string, upper: boolean): string {
   const mapped = upper ? s.toUpperCase() : s.toLowerCase();
-  if (mapped.length === s.length && /^[\x00-\x7f]*$/.test(s)) return mapped;
+  if (mapped.length === s.length && allAscii(s)) return mapped;
   let out = '';
   for (const ch of s) {
     const m = upper ? ch.toUpperCase() : ch.toLowerCase();
