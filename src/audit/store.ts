@@ -69,14 +69,19 @@ function importJournals(db: Database.Database, dbPath: string, keying: ChainKeyi
     if (claim === undefined) continue;
     try {
       writer ??= new ChainWriter(db, keying, new RawEntryReader(new Redactor(config.redactFields), config.maxPayloadBytes));
-      for (const file of journal.files) {
-        const result = writer.writeBatch(journal.id, readSegment(file));
+      // Its segments as they are now that it is claimed: since the listing, another importer (or its
+      // writer, closing) may have imported and removed them, or its writer added one before dying.
+      const files = claim === null ? journal.files : (listJournals(dbPath).find((j) => j.id === journal.id)?.files ?? []);
+      for (const file of files) {
+        const text = readSegmentIfPresent(file);
+        if (text === undefined) continue; // removed once its lines were committed (no lock: pid liveness)
+        const result = writer.writeBatch(journal.id, text);
         inserted += result.inserted;
         if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
       }
       // The journal's committed mark stays in audit_journal, so a process importing the same files
       // (one that cannot take locks) skips them instead of inserting them twice.
-      for (const file of journal.files) removeFile(file);
+      for (const file of files) removeFile(file);
       claim?.release(true);
     } finally {
       // On a failure the journal stays, unlocked, for the next writer to import.
@@ -85,6 +90,16 @@ function importJournals(db: Database.Database, dbPath: string, keying: ChainKeyi
   }
   if (inserted > 0) logger?.info({ rows: inserted }, 'audit journal: imported rows recorded by a process that stopped without closing');
   return inserted;
+}
+
+/** The lines of a segment, or undefined when it no longer exists. */
+function readSegmentIfPresent(file: string): string | undefined {
+  try {
+    return readSegment(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** Opens (creating if needed) the audit database for writing and starts the recorder. */

@@ -1,0 +1,146 @@
+/**
+ * Review: two processes importing the same orphaned journals at once (two wraps started together on
+ * one database, or one starting while another closes). An importer lists the journals first, then
+ * claims each in turn (journal-lock.ts: flock on `<id>.lock`); by the time it claims one, another
+ * process may have imported it, removed its segments and its lock file. The claim then succeeds
+ * (the lock file is made anew) and the importer must find nothing left to import, not fail to open
+ * the database because a segment it listed earlier is gone. Real processes (the built store), real
+ * files, real SQLite; the order is forced by making the first journal listed large and the second small.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAuditStore, Redactor } from '../src/audit/index.js';
+import { journalBody } from '../src/audit/journal-line.js';
+import { journalDir, listJournals } from '../src/audit/spool.js';
+import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
+import { ROOT } from './helpers/proxy.js';
+
+const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
+const canLock = process.platform === 'linux' && existsSync(ADDON) && existsSync('/proc/locks');
+/** A pid no process can have (above Linux's largest pid_max). */
+const NO_SUCH_PID = 4_999_999;
+
+const redactor = new Redactor(['password']);
+/** The large journal: segments imported one transaction each, all under its one claim, for seconds. */
+const BIG_SEGMENTS = 50;
+const BIG_LINES = 1_500;
+const BIG = BIG_SEGMENTS * BIG_LINES;
+function lines(tag: string, first: number, count: number): string {
+  const body = (n: number) => journalBody(sampleRecord({ requestId: `${tag}-${n}` }), redactor, 4096);
+  return Array.from({ length: count }, (_, i) => `${first + i} ${body(first + i)}\n`).join('');
+}
+
+/** A child process that opens the store (importing what is orphaned), prints "open", and closes on stdin's end. */
+function opener(dbPath: string): { proc: ChildProcess; opened: Promise<boolean>; result: Promise<{ code: number | null; out: string; err: string }> } {
+  const script = `
+    import { openAuditStore } from ${JSON.stringify(join(ROOT, 'dist/audit/index.js'))};
+    import { auditSchema } from ${JSON.stringify(join(ROOT, 'dist/config/audit.js'))};
+    const store = openAuditStore(auditSchema.parse({ path: process.argv[1] }));
+    process.stdout.write('open\\n');
+    process.stdin.resume();
+    process.stdin.on('end', async () => { await store.close(); process.exit(0); });`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script, dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let onOpen: (open: boolean) => void = () => undefined;
+  const opened = new Promise<boolean>((resolve) => (onOpen = resolve));
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('open')) onOpen(true);
+  });
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const result = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+    proc.once('close', (code) => {
+      onOpen(false);
+      resolve({ code, out, err });
+    }),
+  );
+  return { proc, opened, result };
+}
+
+/** True while some process holds a flock on `file` (read from /proc/locks by inode: no lock is taken to look). */
+function flocked(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const ino = statSync(file).ino;
+  return readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .some((l) => / FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)));
+}
+
+async function until(what: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe.skipIf(!canLock)('two importers of the same orphaned journals', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  const children: ChildProcess[] = [];
+  beforeEach(() => {
+    tmp = tempDir();
+    path = join(tmp.dir, 'audit.db');
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    tmp.cleanup();
+  });
+
+  it('an importer that claims a journal another one has just imported and removed opens the database all the same; every line is in it once', async () => {
+    const first = openAuditStore(auditConfig(path));
+    await first.close();
+    const dir = journalDir(path);
+    mkdirSync(dir, { recursive: true });
+    // Two orphans (writers killed: stale lock files, no holder). Listed in directory order: the
+    // first one listed is made large (a slow import), the second small (a quick one).
+    const ids = [`${NO_SUCH_PID}-00000001`, `${NO_SUCH_PID}-00000002`];
+    for (const id of ids) {
+      writeFileSync(join(dir, `${id}.lock`), '', { mode: 0o600 });
+      writeFileSync(join(dir, `${id}-1`), '', { mode: 0o600 });
+    }
+    const order = listJournals(path).map((j) => j.id);
+    expect(order.sort()).toEqual([...ids].sort());
+    const [big, small] = listJournals(path).map((j) => j.id) as [string, string];
+    for (let n = 0; n < BIG_SEGMENTS; n++) writeFileSync(join(dir, `${big}-${n + 1}`), lines('big', n * BIG_LINES + 1, BIG_LINES), { mode: 0o600 });
+    writeFileSync(join(dir, `${small}-1`), lines('small', 1, 5));
+
+    // A claims the big one and imports it; B, started meanwhile, finds it locked and imports the
+    // small one, removing it and its lock file. A then comes to the small one it listed.
+    const a = opener(path);
+    children.push(a.proc);
+    await until(() => flocked(join(dir, `${big}.lock`)), 20_000);
+    const b = opener(path);
+    children.push(b.proc);
+    expect(await b.opened).toBe(true);
+    expect(flocked(join(dir, `${big}.lock`))).toBe(true); // the race happened in this order: A was still importing
+    b.proc.stdin!.end();
+    const rb = await b.result;
+    expect(rb.err).toBe('');
+    await a.opened;
+    a.proc.stdin!.end();
+    const ra = await a.result;
+    expect(ra.err).toBe('');
+    expect(ra.code).toBe(0);
+
+    const db = new Database(path, { readonly: true });
+    // request_id holds the id as JSON.
+    const got = (db.prepare('SELECT request_id FROM audit_log').pluck().all() as string[]).map((j) => String(JSON.parse(j)));
+    db.close();
+    const store = openAuditStore(auditConfig(path));
+    try {
+      expect(got.filter((id) => id.startsWith('small-')).sort()).toEqual(['small-1', 'small-2', 'small-3', 'small-4', 'small-5']);
+      expect(got.filter((id) => id.startsWith('big-'))).toHaveLength(BIG);
+      expect(new Set(got).size).toBe(got.length);
+      expect(store.verify()).toMatchObject({ ok: true, rows: BIG + 5 });
+    } finally {
+      await store.close();
+    }
+    // Nothing left behind: no segment, no lock file made anew by the late claim.
+    expect(listJournals(path)).toEqual([]);
+  }, 60_000);
+});
