@@ -22,8 +22,9 @@
  *                                 optimized function that reads typed arrays, and its code keeps
  *                                 a detach check on every typed array access from then on.
  *   unmap(buffer)                 detaches the buffer and unmaps it (once no prefault is running on
- *                                 it); a mapping never unmapped is unmapped when its buffer is
- *                                 garbage-collected.
+ *                                 it); a mapping never unmapped is unmapped when its memory is
+ *                                 released: when the last buffer using it (the buffer, or one it was
+ *                                 moved to by transfer()) is garbage-collected.
  *   lock(path)                    opens `path` (created 0600 if missing) and takes an exclusive
  *                                 flock(2) on it without waiting: a handle, or null when another
  *                                 process holds it. The kernel releases the lock when the holder
@@ -59,9 +60,24 @@ struct mapping {
   size_t bytes;
   /* Prefaults queued or running on it (JS thread only). */
   int prefaults;
-  /* unmap() was called while prefaults ran: the last one to complete unmaps. */
+  /* To be unmapped once no prefault runs (unmap() or the memory released while prefaults ran). */
   bool unmap_wanted;
+  bool unmapped;
+  /* V8 released the memory (no buffer uses it any more): freed once no prefault runs. */
+  bool released;
 };
+
+/* Unmaps when wanted and no prefault runs; frees once released too. Returns true when freed. */
+static bool mapping_settle(struct mapping *m) {
+  if (m->prefaults > 0) return false;
+  if (m->unmap_wanted && !m->unmapped) {
+    munmap(m->addr, m->bytes);
+    m->unmapped = true;
+  }
+  if (!m->released) return false;
+  free(m);
+  return true;
+}
 
 /* Set (by a pool thread) once the kernel refused MADV_POPULATE_WRITE. */
 static int populate_unsupported;
@@ -120,17 +136,18 @@ static bool path_arg(napi_env env, napi_value value, char path[4096], const char
   return true;
 }
 
-static void unmap_finalize(napi_env env, void *data, void *hint) {
+/*
+ * The external memory's finalizer: V8 released it, no buffer uses it any more. That is when the
+ * last buffer holding it is collected: the mapped one, or another it was moved to by transfer()
+ * (the detached original may be collected first: its memory lives on in the new buffer).
+ */
+static void mapping_released(napi_env env, void *data, void *hint) {
   (void)env;
-  (void)hint;
-  struct mapping *m = data;
-  /* A prefault holds a reference to the buffer, so this runs during one only at teardown. */
-  if (m->prefaults > 0) {
-    m->unmap_wanted = true;
-    return;
-  }
-  munmap(m->addr, m->bytes);
-  free(m);
+  (void)data;
+  struct mapping *m = hint;
+  m->released = true;
+  m->unmap_wanted = true;
+  mapping_settle(m);
 }
 
 static size_t page_bytes(void) {
@@ -173,7 +190,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return throw_errno(env, "mmap", path, err);
   }
 
-  struct mapping *m = malloc(sizeof *m);
+  struct mapping *m = calloc(1, sizeof *m);
   if (m == NULL) {
     munmap(addr, bytes);
     unlink(path);
@@ -181,37 +198,46 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   }
   m->addr = addr;
   m->bytes = bytes;
-  m->prefaults = 0;
-  m->unmap_wanted = false;
   napi_value buffer;
-  if (napi_create_external_arraybuffer(env, addr, bytes, NULL, NULL, &buffer) != napi_ok) {
+  /* Unmapped by mapping_released when V8 releases the memory, whichever buffer holds it last. */
+  if (napi_create_external_arraybuffer(env, addr, bytes, mapping_released, m, &buffer) != napi_ok) {
     munmap(addr, bytes);
     free(m);
     unlink(path);
     return NULL;
   }
-  /* Tagged as ours: napi_wrap's slot is shared by every addon, so mapping_of checks the tag first. */
-  if (napi_type_tag_object(env, buffer, &MAPPING_TAG) != napi_ok || napi_wrap(env, buffer, m, unmap_finalize, NULL, NULL) != napi_ok) {
-    napi_detach_arraybuffer(env, buffer);
-    munmap(addr, bytes);
-    free(m);
+  /* Tagged as ours: napi_wrap's slot is shared by every addon, so mapping_of checks the tag first.
+   * The wrap only finds m: the memory's finalizer, not the buffer's, owns it. */
+  if (napi_type_tag_object(env, buffer, &MAPPING_TAG) != napi_ok || napi_wrap(env, buffer, m, NULL, NULL, NULL) != napi_ok) {
+    napi_detach_arraybuffer(env, buffer); /* mapping_released unmaps and frees */
     unlink(path);
     return NULL;
   }
   return buffer;
 }
 
-/* The mapping behind `value`, or NULL after throwing (not a live mapping of ours). */
+/*
+ * The mapping behind `value`, or NULL after throwing (not a live mapping of ours). A detached
+ * buffer is refused before its mapping is used: its memory was moved to another buffer by
+ * transfer() (and may be released, its mapping freed, once that one is collected).
+ */
 static struct mapping *mapping_of(napi_env env, napi_value value, const char *fn) {
   bool is_buffer = false;
   struct mapping *m = NULL;
   bool ours = false;
+  bool detached = false;
+  char message[160];
   if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer ||
       napi_check_object_type_tag(env, value, &MAPPING_TAG, &ours) != napi_ok || !ours ||
       napi_unwrap(env, value, (void **)&m) != napi_ok || m == NULL) {
-    char message[128];
     snprintf(message, sizeof message, "%s: not a mapped journal segment (or already unmapped)", fn);
     throw_type(env, message);
+    return NULL;
+  }
+  if (napi_is_detached_arraybuffer(env, value, &detached) != napi_ok) return NULL;
+  if (detached) {
+    snprintf(message, sizeof message, "%s: the buffer is already detached (its memory was transferred); the segment stays mapped while that buffer lives", fn);
+    napi_throw_error(env, NULL, message);
     return NULL;
   }
   return m;
@@ -242,11 +268,8 @@ static void prefault_run(napi_env env, void *data) {
 static void prefault_done(napi_env env, napi_status status, void *data) {
   (void)status;
   struct prefault_work *w = data;
-  struct mapping *m = w->m;
-  if (--m->prefaults == 0 && m->unmap_wanted) {
-    munmap(m->addr, m->bytes);
-    free(m);
-  }
+  w->m->prefaults--;
+  mapping_settle(w->m);
   napi_delete_reference(env, w->buffer);
   napi_delete_async_work(env, w->work);
   free(w);
@@ -306,9 +329,6 @@ static napi_value js_remap(napi_env env, napi_callback_info info) {
   if (argc < 2) return throw_type(env, "remap(buffer, path): two arguments expected");
   struct mapping *m = mapping_of(env, argv[0], "remap");
   if (m == NULL) return NULL;
-  bool detached = false;
-  if (napi_is_detached_arraybuffer(env, argv[0], &detached) != napi_ok) return NULL;
-  if (detached) return throw_type(env, "remap: the buffer is detached (its memory was transferred)");
   char path[4096];
   if (!path_arg(env, argv[1], path, "remap")) return NULL;
 
@@ -345,29 +365,25 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc < 1) return throw_type(env, "unmap(buffer): one argument expected");
+  /* Detached already, yet ours (refused by mapping_of): its memory was moved to another buffer
+   * (ArrayBuffer.prototype.transfer), which still uses it. Unmapping would leave that buffer on
+   * unmapped pages: it stays mapped until that buffer is collected. */
   if (mapping_of(env, argv[0], "unmap") == NULL) return NULL;
-  /* Detached already, yet ours: its memory was moved to another buffer (ArrayBuffer.prototype.transfer),
-   * which still uses it. Unmapping would leave that buffer on unmapped pages: keep it mapped. */
-  bool detached = false;
-  if (napi_is_detached_arraybuffer(env, argv[0], &detached) != napi_ok) return NULL;
-  if (detached) {
-    napi_throw_error(env, NULL, "unmap: the buffer is already detached (its memory was transferred); the segment stays mapped");
-    return NULL;
-  }
   struct mapping *m = NULL;
   if (napi_remove_wrap(env, argv[0], (void **)&m) != napi_ok || m == NULL) return NULL;
-  /* Every view of the buffer becomes empty before the memory goes away. */
-  if (napi_detach_arraybuffer(env, argv[0]) != napi_ok) {
+  /* Every view of the buffer becomes empty before the memory goes away. The memory's finalizer may
+   * run once it is detached: m is held meanwhile (as by a prefault) so that it is freed only below. */
+  m->prefaults++;
+  napi_status detach = napi_detach_arraybuffer(env, argv[0]);
+  m->prefaults--;
+  if (detach != napi_ok) {
     /* Not detachable: keep the memory mapped (leaked) rather than leave views onto unmapped pages. */
     napi_throw_error(env, NULL, "unmap: the buffer could not be detached; the segment stays mapped");
     return NULL;
   }
-  if (m->prefaults > 0) {
-    m->unmap_wanted = true; /* the last prefault to complete unmaps */
-  } else {
-    munmap(m->addr, m->bytes);
-    free(m);
-  }
+  /* Unmapped now, or by the last prefault to complete; freed once V8 releases the memory. */
+  m->unmap_wanted = true;
+  mapping_settle(m);
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   return undefined;
