@@ -194,6 +194,18 @@ export interface AuditRecord {
   redact?: RedactRule[];
 }
 
+/**
+ * Sensitive field names as the raw path's byte scan looks for them (Recorder.rawNames): each is
+ * looked for at one of its bytes, its anchor; `anchors[c]` is non-zero when byte c is some name's
+ * anchor (either case), and matchesAround tells whether a name is written around the anchor byte
+ * b[i] within the line b[start, end) (in any case, `-` for `_`). No anchor is a byte that valid JSON
+ * holds outside strings (whitespace, punctuation, digits, the letters of true, false, null and exponents).
+ */
+export interface RawNames {
+  readonly anchors: Uint8Array;
+  matchesAround(b: Uint8Array, i: number, start: number, end: number): boolean;
+}
+
 export interface Recorder {
   /**
    * Accepts one record. Returns synchronously when the record is safely handed off (durable against
@@ -223,6 +235,12 @@ export interface Recorder {
    * the length of its text (UTF-16 code units), else -1.
    */
   rawSafeBytes?(b: Buffer, start: number, end: number): number;
+  /**
+   * Optional (the raw path, on bytes): the names rawSafeBytes looks for, so that a scan the proxy
+   * makes of a line anyway can look for them in the same pass (RawNames); present only when each of
+   * them is looked for at a byte that valid JSON holds only inside strings.
+   */
+  readonly rawNames?: RawNames;
   /**
    * Optional (the raw path, on bytes): recordRaw of the request line request[requestStart,
    * requestEnd) and the answer line answer[answerStart, answerEnd), with their lengths as text

@@ -45,7 +45,14 @@ interface Field {
   anchor: number;
 }
 
+/** Bytes valid JSON holds outside strings: a name anchored at one of them cannot be found by scanning strings only. */
+const OUTSIDE_STRINGS = ' \t\n\r{}[],:"\\0123456789+-.eEtrufalsn';
+
 export class RawNameScan {
+  /** Per byte: non-zero when it is some field's anchor (either case) (RawNames.anchors). */
+  readonly anchors = new Uint8Array(256);
+  /** No anchor is a byte valid JSON holds outside strings (so a scan of a line's strings sees every anchor). */
+  readonly anchorsInStringsOnly: boolean;
   /** Per byte: ANCHOR (some field's anchor, either case), ESCAPE (backslash), NON_ASCII. */
   private readonly kinds = new Uint8Array(256);
   /** The fields anchored at each lower-case byte (indexed by the byte: no hashing on the call path). */
@@ -64,10 +71,14 @@ export class RawNameScan {
       const bytes = c === UNDERSCORE ? [UNDERSCORE, DASH] : c >= 0x61 && c <= 0x7a ? [c, c - 0x20] : [c];
       for (const x of bytes) {
         this.kinds[x]! |= ANCHOR;
+        this.anchors[x] = 1;
         const list = this.byAnchor[lower(x)]!;
         if (!list.some((g) => g.codes === codes)) list.push({ codes, anchor });
       }
     }
+    let inStrings = true;
+    for (let k = 0; k < OUTSIDE_STRINGS.length; k++) if (this.anchors[OUTSIDE_STRINGS.charCodeAt(k)] !== 0) inStrings = false;
+    this.anchorsInStringsOnly = inStrings;
   }
 
   /** RAW_SAFE, RAW_UNSAFE or RAW_UNDECIDED for the line b[start, end). */
@@ -87,7 +98,7 @@ export class RawNameScan {
   }
 
   /** Whether a field whose anchor byte is b[i] is written around it, within [start, end). */
-  private matchesAround(b: Uint8Array, i: number, start: number, end: number): boolean {
+  matchesAround(b: Uint8Array, i: number, start: number, end: number): boolean {
     const candidates = this.byAnchor[lower(b[i]!)]!;
     for (let c = 0; c < candidates.length; c++) {
       const { codes, anchor } = candidates[c]!;

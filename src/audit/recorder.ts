@@ -16,7 +16,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
-import type { AuditRecord, RawRecordHead, Recorder } from '../types.js';
+import type { AuditRecord, RawNames, RawRecordHead, Recorder } from '../types.js';
 import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
 import { journalBody } from './journal-line.js';
@@ -88,6 +88,8 @@ export class AuditRecorder implements Recorder {
   private worker!: Worker;
   private readonly timer: NodeJS.Timeout;
   private readonly redactor: Redactor;
+  /** Recorder.rawNames (the redactor's, when a scan of strings finds them). */
+  readonly rawNames: RawNames | undefined;
   private closing: Promise<void> | undefined;
   /** A record was written in this turn of the event loop (endTurn is queued). */
   private turnOpen = false;
@@ -103,6 +105,7 @@ export class AuditRecorder implements Recorder {
     this.seq = 0;
     this.committedSeq = 0;
     this.redactor = new Redactor(options.redactFields);
+    this.rawNames = this.redactor.rawNames;
     this.mapped = options.spool.mode === 'mapped';
     this.startWorker();
     this.timer = setInterval(() => this.post(), options.flushIntervalMs);
@@ -126,6 +129,7 @@ export class AuditRecorder implements Recorder {
   rawSafeBytes(b: Buffer, start: number, end: number): number {
     return this.redactor.rawSafeBytes(b, start, end);
   }
+
 
   /** A raw entry (raw-entry.ts): the lines as they came, both found rawSafe by the caller. */
   recordRaw(head: RawRecordHead, time: number, backendMicros: number, request: string, requestBytes: number, answer: string, responseBytes: number): void | Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { RE2JS } from 're2js';
 import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
-import type { RedactRule } from '../types.js';
+import type { RawNames, RedactRule } from '../types.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -34,6 +34,8 @@ export class Redactor {
   private readonly rawMayHold: RegExp | undefined;
   /** rawMayHold's test on ASCII bytes (undefined with it). */
   private readonly rawScan: RawNameScan | undefined;
+  /** The names rawSafeBytes looks for, for a scan that looks for them in a pass of its own (Recorder.rawNames). */
+  readonly rawNames: RawNames | undefined;
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
@@ -43,6 +45,7 @@ export class Redactor {
     this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
     this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
     this.rawScan = !ascii ? undefined : new RawNameScan(this.fields);
+    this.rawNames = this.rawScan?.anchorsInStringsOnly === true ? this.rawScan : undefined;
   }
 
   /**

@@ -13,25 +13,14 @@ import type { BackendConnection } from './backend.js';
 import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
-import { RawHeads } from './raw-audit.js';
+import { rawAnswerChars, RawHeads } from './raw-audit.js';
 import { applyRedactions } from './redact.js';
-import { hasDistinctKeys } from './distinct-keys.js';
 import type { ClientSession } from './session.js';
 
 type Params = Record<string, unknown>;
 
 /** What the client transport's ordering rule reads of an answer sent as text: an id, no method. */
 const ANSWER_SHAPE: RpcMessage = Object.freeze({ jsonrpc: '2.0', id: 0 }) as RpcMessage;
-
-/** Whether src[start, end) parses as JSON (asked only of the rare line hasDistinctKeys declines). */
-function isJson(src: Buffer, start: number, end: number): boolean {
-  try {
-    JSON.parse(src.toString('utf8', start, end));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A failed send to the client is reported by its transport's close. */
 function ignore(): void {}
@@ -83,11 +72,8 @@ export class AnswerRelay {
     const requestChars = ex.rawRequestChars;
     const recorder = this.s.shared.recorder;
     if (request === undefined || requestChars < 0 || recorder.recordRawBytes === undefined) return false;
-    // The row is made from a parse of these bytes: valid JSON must read the same to every parser (no
-    // member name twice at any depth), or the audit could show another result than the client reads.
-    // (A line that is not JSON at all reads alike to every parser: an error, recorded as -32700.)
-    if (!hasDistinctKeys(src, start, end) && isJson(src, start, end)) return false;
-    const answerChars = recorder.rawSafeBytes!(src, start, end);
+    // Read alike by every parser, and raw-safe (raw-audit.ts).
+    const answerChars = rawAnswerChars(recorder, src, start, end);
     if (answerChars < 0) return false;
     const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
     // The exchange is reused once this returns: what the answer needs later is taken now.

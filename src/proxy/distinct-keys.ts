@@ -12,6 +12,7 @@
  * can be read off the bytes (projected-key.ts).
  */
 import { isUtf8Bytes, MEMBER } from '../transport/json-bytes.js';
+import type { RawNames } from '../types.js';
 
 const OBJECT = 1;
 const ARRAY = 2;
@@ -71,6 +72,37 @@ let argsOpen = false;
 
 let nonAscii = false;
 
+/** What a byte inside a string is to skipString (its table: STRING_BYTES, or one of namesTable's). */
+const PLAIN = 0;
+const QUOTE = 1;
+const CONTROL = 2;
+const BACKSLASH = 3;
+const HIGH = 4;
+/** An anchor of the names looked for in the same pass (hasDistinctKeysRawSafe). */
+const ANCHOR = 5;
+const STRING_BYTES = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STRING_BYTES[c] = CONTROL;
+for (let c = 0x80; c < 256; c++) STRING_BYTES[c] = HIGH;
+STRING_BYTES[0x22] = QUOTE;
+STRING_BYTES[0x5c] = BACKSLASH;
+/** STRING_BYTES with each names object's anchors marked ANCHOR. */
+const namesTables = new WeakMap<RawNames, Uint8Array>();
+function namesTable(names: RawNames): Uint8Array {
+  let t = namesTables.get(names);
+  if (t === undefined) {
+    t = STRING_BYTES.slice();
+    for (let c = 0; c < 256; c++) if (names.anchors[c] !== 0 && t[c] === PLAIN) t[c] = ANCHOR;
+    namesTables.set(names, t);
+  }
+  return t;
+}
+/** The table of the scan under way, and (when it looks for names too) the names, the line, and whether one was found or an escape that could spell one. */
+let stringBytes: Uint8Array = STRING_BYTES;
+let names: RawNames | undefined;
+let lineStart = 0;
+let lineEnd = 0;
+let namesFound = false;
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -85,6 +117,7 @@ function isHex(c: number): boolean {
 
 /** Index just past the string starting at `i` (a quote), or -1 if it is not a valid JSON string; -2 - index if valid but escaped. */
 function skipString(b: Uint8Array, i: number, n: number): number {
+  if (names !== undefined) return skipStringLooking(b, i, n);
   let escaped = false;
   i++;
   while (i < n) {
@@ -104,6 +137,45 @@ function skipString(b: Uint8Array, i: number, n: number): number {
       continue;
     }
     if (c >= 0x80) nonAscii = true;
+    i++;
+  }
+  return -1;
+}
+
+/**
+ * skipString while names are looked for (lookFor): also sets namesFound when a name is written in
+ * the string, or an escape that could spell one (\u, \/), as Recorder.rawSafeBytes's test has it.
+ */
+function skipStringLooking(b: Uint8Array, i: number, n: number): number {
+  const table = stringBytes;
+  const look = names!;
+  let escaped = false;
+  i++;
+  while (i < n) {
+    const k = table[b[i]!]!;
+    if (k === PLAIN) {
+      i++;
+      continue;
+    }
+    if (k === QUOTE) return escaped ? -2 - (i + 1) : i + 1;
+    if (k === CONTROL) return -1;
+    if (k === BACKSLASH) {
+      escaped = true;
+      const e = i + 1 < n ? b[i + 1]! : 0;
+      if (e === 0x75 /* u */) {
+        if (i + 5 >= n || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) return -1;
+        namesFound = true;
+        i += 6;
+        continue;
+      }
+      if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
+      // \/ as \u; the letter of \b \f \n \r \t may be an anchor.
+      if (e === 0x2f || (table[e] === ANCHOR && look.matchesAround(b, i + 1, lineStart, lineEnd))) namesFound = true;
+      i += 2;
+      continue;
+    }
+    if (k === HIGH) nonAscii = true;
+    else if (look.matchesAround(b, i, lineStart, lineEnd)) namesFound = true; // ANCHOR
     i++;
   }
   return -1;
@@ -164,6 +236,40 @@ function seenName(b: Uint8Array, s: number, e: number, from: number, to: number)
     if (j === len) return true;
   }
   return false;
+}
+
+/** hasDistinctKeysRawSafe: not proven (not JSON, a name twice, escaped, too deep...). */
+export const NAMES_DECLINED = -2;
+/** Proven, but a name looked for is written in the line (or an escape that could spell one): not raw-safe. */
+export const NAMES_FOUND = -1;
+/** Proven, none found, but the line is not ASCII: Recorder.rawSafeBytes decides (it decodes the line). */
+export const NAMES_UNDECIDED = -3;
+
+function lookFor(n: RawNames, start: number, end: number): void {
+  stringBytes = namesTable(n);
+  names = n;
+  lineStart = start;
+  lineEnd = end;
+  namesFound = false;
+}
+
+function stopLooking(): void {
+  stringBytes = STRING_BYTES;
+  names = undefined;
+}
+
+/**
+ * hasDistinctKeys and Recorder.rawSafeBytes (its names: Recorder.rawNames) of the line b[start, end)
+ * in one pass: its length (a character per byte) when it is proven and raw-safe, else NAMES_DECLINED,
+ * NAMES_FOUND or NAMES_UNDECIDED. Every byte a name is looked for at occurs, in valid JSON, only
+ * inside strings (RawNames), so looking at the strings' bytes sees every occurrence rawSafeBytes would.
+ */
+export function hasDistinctKeysRawSafe(b: Uint8Array, start: number, end: number, n: RawNames): number {
+  lookFor(n, start, end);
+  const proven = hasDistinctKeys(b, start, end);
+  stopLooking();
+  if (!proven) return NAMES_DECLINED;
+  return namesFound ? NAMES_FOUND : nonAscii ? NAMES_UNDECIDED : end - start;
 }
 
 /** Whether buf[start, end) is one JSON object (whitespace around allowed) in valid UTF-8 with no name written twice in any object, nor escaped. */

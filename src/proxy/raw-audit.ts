@@ -7,12 +7,42 @@
  * line holds such a name (maybe a secret) takes the parsed path: redacted before it is journaled.
  */
 import type { Decision, InterceptContext, RawRecordHead, Recorder } from '../types.js';
+import { hasDistinctKeys, hasDistinctKeysRawSafe, NAMES_DECLINED, NAMES_FOUND } from './distinct-keys.js';
 import { auditDecision, type Exchange } from './intercept.js';
 
 /** The length as text of request line buf[start, end) when the audit may record it raw; else -1. */
 export function rawRequestChars(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number): number {
   if (recorder.rawSafeBytes === undefined || recorder.recordRawBytes === undefined || (decision.redact !== undefined && decision.redact.length > 0)) return -1;
   return recorder.rawSafeBytes(buf, start, end);
+}
+
+/** Whether src[start, end) parses as JSON (asked only of the rare line hasDistinctKeys declines). */
+function isJson(src: Buffer, start: number, end: number): boolean {
+  try {
+    JSON.parse(src.toString('utf8', start, end));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The length as text of an answer line src[start, end) when the audit may record it raw, else -1:
+ * the row is made from a parse of these bytes, so valid JSON must read the same to every parser (no
+ * member name twice at any depth) or the audit could show another result than the client reads (a
+ * line that is not JSON at all reads alike to every parser: an error, recorded as -32700), and it
+ * must pass Recorder.rawSafeBytes. In one pass over the line when Recorder.rawNames allows it.
+ */
+export function rawAnswerChars(recorder: Recorder, src: Buffer, start: number, end: number): number {
+  const names = recorder.rawNames;
+  if (names !== undefined) {
+    const r = hasDistinctKeysRawSafe(src, start, end, names);
+    if (r >= 0) return r;
+    if (r === NAMES_FOUND) return -1;
+    if (r !== NAMES_DECLINED) return recorder.rawSafeBytes!(src, start, end);
+  }
+  if (!hasDistinctKeys(src, start, end) && isJson(src, start, end)) return -1;
+  return recorder.rawSafeBytes!(src, start, end);
 }
 
 /** The head of a session's raw records (Recorder.recordRaw), made again only when the context or decision changes. */
