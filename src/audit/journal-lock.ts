@@ -10,7 +10,7 @@
  * falls back to its pid: alive when another process has it, or when it is this process's and one
  * of our Spools has it open (pids are reused: in the container a restart is PID 1 again).
  */
-import { unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalAddon, type JournalLock } from './mapped-journal.js';
 
@@ -31,12 +31,20 @@ function locker(): Locker | undefined {
   return addon as Locker;
 }
 
+/**
+ * How often a writer makes sure its lock file still exists: deleted by hand (a clean-up of "stale"
+ * lock files), it is made anew and locked again, else a process that starts in another pid
+ * namespace would take the live journal for an orphan by its pid, import it and remove its segments.
+ */
+const LOCK_FILE_CHECK_MS = 1000;
+
 /** Ids of this process's journals that are open (a Spool until its close()). */
 const openHere = new Set<string>();
 
 /** A lock on one journal held by this process: its own journal's, or an orphan's being imported. */
 export class HeldJournalLock {
   private handle: JournalLock | undefined;
+  private keeping: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly locks: Locker,
@@ -46,8 +54,28 @@ export class HeldJournalLock {
     this.handle = handle;
   }
 
+  /** Checks every LOCK_FILE_CHECK_MS, until released, that the lock file exists, and makes it anew if not. */
+  keepFile(): void {
+    this.keeping = setInterval(() => this.relockIfDeleted(), LOCK_FILE_CHECK_MS);
+    this.keeping.unref();
+  }
+
+  private relockIfDeleted(): void {
+    if (this.handle === undefined || existsSync(this.file)) return;
+    try {
+      const handle = this.locks.lock(this.file);
+      // null: another process made it first and holds it; nothing more can be done from here.
+      if (handle === null) return;
+      this.locks.unlock(this.handle);
+      this.handle = handle;
+    } catch {
+      // The directory is unusable (removed, read-only): the journal's own appends report that.
+    }
+  }
+
   /** Releases the lock; with `removeFile`, deletes the lock file first (the journal is gone). */
   release(removeFile: boolean): void {
+    clearInterval(this.keeping);
     if (this.handle === undefined) return;
     if (removeFile) {
       try {
@@ -73,7 +101,9 @@ export function holdOwnJournal(dir: string, id: string): HeldJournalLock | undef
   const file = lockFileOf(dir, id);
   const handle = locks.lock(file);
   if (handle === null) throw new Error(`audit journal: the lock ${file} of a new journal is held by another process`);
-  return new HeldJournalLock(locks, handle, file);
+  const held = new HeldJournalLock(locks, handle, file);
+  held.keepFile();
+  return held;
 }
 
 /** This process stopped writing journal `id` (its Spool is closed). */

@@ -1,0 +1,128 @@
+/**
+ * Review: a writer whose journal lock file (`<id>.lock`, journal-lock.ts) was deleted by hand (an
+ * operator cleaning "stale" lock files, a tmp cleaner) while it runs. Without the file, another
+ * process can no longer see that the journal is live except by its pid, and a pid says nothing
+ * across pid namespaces (two containers sharing the database's volume are both PID 1). Real wraps,
+ * each PID 1 of its own pid namespace (unshare), real files, real SQLite: the second one must leave
+ * the first one's journal alone, and after kill -9 of the first every answered call is in the
+ * database once (the writer's thread commits long after calls are answered, so the journal is their
+ * only durable copy: before the writer made its lock file anew, the second container imported and
+ * removed it, and kill -9 then lost some 300 of 600 answered calls).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAuditStore } from '../src/audit/index.js';
+import { listJournals } from '../src/audit/spool.js';
+import { auditConfig, CLI, tempDir } from './helpers/audit.js';
+import { ROOT } from './helpers/proxy.js';
+
+const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
+const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
+const noNamespaces = (() => {
+  if (process.platform !== 'linux' || !existsSync(ADDON)) return 'not Linux, or no addon';
+  const r = spawnSync('unshare', ['--pid', '--fork', '--kill-child', process.execPath, '-e', 'process.exit(process.pid === 1 ? 0 : 3)'], { stdio: 'ignore' });
+  return r.status === 0 ? undefined : `unshare --pid --fork is not permitted here (${r.error?.message ?? `exit ${r.status}`})`;
+})();
+if (noNamespaces) console.log(`audit-journal-lock-deleted: skipped: ${noNamespaces}`);
+
+/** `mcp-warden wrap` with audit on, as PID 1 of a new pid namespace (killed with it on SIGKILL of unshare). */
+function containerWrap(dbPath: string) {
+  const proc = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, CLI, 'wrap', '--policy', 'allow-all', '--audit', dbPath, '--', process.execPath, BACKEND], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'silent' },
+  });
+  const waiting = new Map<number, () => void>();
+  const answered: number[] = [];
+  let buffer = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buffer.slice(0, nl)) as { id?: number };
+      buffer = buffer.slice(nl + 1);
+      if (typeof msg.id === 'number') {
+        if (msg.id > 0) answered.push(msg.id);
+        waiting.get(msg.id)?.();
+      }
+    }
+  });
+  proc.stdin!.on('error', () => undefined);
+  const request = (id: number, method: string, params: unknown) =>
+    new Promise<void>((resolve) => {
+      waiting.set(id, resolve);
+      proc.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  const ready = request(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'container', version: '1' } }).then(() => {
+    proc.stdin!.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+  });
+  const call = (id: number) => request(id, 'tools/call', { name: 'echo', arguments: { text: `c-${id}` } });
+  return { proc, ready, answered, call };
+}
+
+describe.skipIf(noNamespaces !== undefined)('a live writer whose lock file was deleted by hand', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  const children: ChildProcess[] = [];
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    tmp.cleanup();
+  });
+
+  it('another container (also PID 1) starting meanwhile leaves its journal alone; after kill -9 every answered call is in the database once', async () => {
+    const path = join(tmp.dir, 'audit.db');
+    const a = containerWrap(path);
+    children.push(a.proc);
+    await a.ready;
+    await Promise.all(Array.from({ length: 100 }, (_, i) => a.call(1 + i)));
+    const [journal] = listJournals(path);
+    expect(journal?.pid).toBe(1);
+    unlinkSync(journal!.lockFile!); // by hand
+    // The writer makes it anew within a second (journal-lock.ts, LOCK_FILE_CHECK_MS); a process
+    // starting within that second may still take the journal for an orphan (a known window).
+    const deleted = Date.now();
+    while (!existsSync(journal!.lockFile!) && Date.now() - deleted < 5000) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(journal!.lockFile!)).toBe(true);
+
+    const b = containerWrap(path);
+    children.push(b.proc);
+    await b.ready;
+    // The first writer's segments are its own still: nobody imported and removed them.
+    const still = listJournals(path).find((j) => j.id === journal!.id);
+    expect(still?.files.length ?? 0).toBeGreaterThan(0);
+    expect(still!.files.every((f) => existsSync(f))).toBe(true);
+
+    // More calls through the first; kill -9 right as the last ones are answered (not all committed).
+    let next = 101;
+    await new Promise<void>((resolve) => {
+      const send = () => {
+        const id = next++;
+        void a.call(id).then(() => {
+          if (a.answered.length >= 600) {
+            a.proc.kill('SIGKILL');
+            resolve();
+          } else send();
+        });
+      };
+      for (let k = 0; k < 32; k++) send();
+    });
+    await new Promise((resolve) => a.proc.once('close', resolve));
+    b.proc.stdin!.end();
+    await new Promise((resolve) => b.proc.once('close', resolve));
+
+    const store = openAuditStore(auditConfig(path));
+    try {
+      const rows = store.query({ order: 'asc', limit: 10_000, method: 'tools/call' }).rows;
+      const ids = rows.map((r) => Number(r.requestId));
+      expect(new Set(ids).size).toBe(ids.length);
+      const stored = new Set(ids);
+      expect(a.answered.filter((id) => !stored.has(id))).toEqual([]);
+      expect(store.verify()).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
