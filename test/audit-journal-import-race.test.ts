@@ -143,4 +143,42 @@ describe.skipIf(!canLock)('two importers of the same orphaned journals', () => {
     // Nothing left behind: no segment, no lock file made anew by the late claim.
     expect(listJournals(path)).toEqual([]);
   }, 60_000);
+
+  it('four processes started at once on eight orphans of random sizes, three times: all open, every line once, nothing left', async () => {
+    const first = openAuditStore(auditConfig(path));
+    await first.close();
+    const dir = journalDir(path);
+    mkdirSync(dir, { recursive: true });
+    let expected = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let j = 0; j < 8; j++) {
+        const id = `${NO_SUCH_PID}-${round}${j}00000a`;
+        writeFileSync(join(dir, `${id}.lock`), '', { mode: 0o600 });
+        const segments = 1 + Math.floor(Math.random() * 4);
+        for (let n = 0; n < segments; n++) {
+          const count = 1 + Math.floor(Math.random() * 800);
+          writeFileSync(join(dir, `${id}-${n + 1}`), lines(`r${round}j${j}s${n}`, n * 1000 + 1, count), { mode: 0o600 });
+          expected += count;
+        }
+      }
+      const openers = Array.from({ length: 4 }, () => opener(path));
+      children.push(...openers.map((o) => o.proc));
+      for (const o of openers) o.proc.stdin!.end();
+      const results = await Promise.all(openers.map((o) => o.result));
+      for (const r of results) expect([r.code, r.err]).toEqual([0, '']);
+      expect(listJournals(path)).toEqual([]);
+    }
+    const db = new Database(path, { readonly: true });
+    const got = (db.prepare('SELECT request_id FROM audit_log').pluck().all() as string[]).map((j) => String(JSON.parse(j)));
+    db.close();
+    expect(got).toHaveLength(expected);
+    expect(new Set(got).size).toBe(expected);
+    const store = openAuditStore(auditConfig(path));
+    try {
+      expect(store.verify()).toMatchObject({ ok: true, rows: expected });
+    } finally {
+      await store.close();
+    }
+    expect(listJournals(path)).toEqual([]);
+  }, 120_000);
 });
