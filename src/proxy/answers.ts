@@ -13,7 +13,7 @@ import type { BackendConnection } from './backend.js';
 import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
-import { rawAnswerChars, RawHeads, requestCharsOf } from './raw-audit.js';
+import { rawAnswerChars, RawHeads } from './raw-audit.js';
 import { applyRedactions } from './redact.js';
 import type { ClientSession } from './session.js';
 
@@ -69,10 +69,9 @@ export class AnswerRelay {
    */
   private recordRaw(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const request = ex.unparsedRequest;
+    const requestChars = ex.rawRequestChars;
     const recorder = this.s.shared.recorder;
-    if (request === undefined || recorder.recordRawBytes === undefined) return false;
-    const requestChars = requestCharsOf(ex, recorder);
-    if (requestChars < 0) return false;
+    if (request === undefined || requestChars < 0 || recorder.recordRawBytes === undefined) return false;
     // Read alike by every parser, and raw-safe (raw-audit.ts).
     const answerChars = rawAnswerChars(recorder, src, start, end);
     if (answerChars < 0) return false;

@@ -12,51 +12,8 @@ import { auditDecision, type Exchange } from './intercept.js';
 
 /** The length as text of request line buf[start, end) when the audit may record it raw; else -1. */
 export function rawRequestChars(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number): number {
-  if (!mayRecordRaw(recorder, decision)) return -1;
-  return recorder.rawSafeBytes!(buf, start, end);
-}
-
-/** Whether the recorder can record raw entries and the decision asks for no redaction (the line's own test comes apart). */
-export function mayRecordRaw(recorder: Recorder, decision: Decision): boolean {
-  return recorder.rawSafeBytes !== undefined && recorder.recordRawBytes !== undefined && (decision.redact === undefined || decision.redact.length === 0);
-}
-
-/** Exchange.rawRequestChars of a request forwarded unparsed whose line is not tested yet (scanRequestLater). */
-export const RAW_REQUEST_PENDING = -2;
-
-/** Exchanges whose request lines are tested once the current turn's synchronous work (forwarding them) is done. */
-const laterExchanges: Exchange[] = [];
-const laterRecorders: Recorder[] = [];
-let laterQueued = false;
-
-/**
- * Tests the request line of `ex` (forwarded unparsed; rawRequestChars RAW_REQUEST_PENDING) with
- * Recorder.rawSafeBytes in a microtask: after the turn that forwarded it has written it to the
- * backend, so that the test runs while the backend works instead of before the request leaves. Its
- * result is needed only when the answer comes (recordRawAnswer: a request that fails it is recorded
- * the parsed way, redacted, with its answer). The line's bytes stay referenced by the exchange.
- */
-export function scanRequestLater(ex: Exchange, recorder: Recorder): void {
-  laterExchanges.push(ex);
-  laterRecorders.push(recorder);
-  if (!laterQueued) {
-    laterQueued = true;
-    queueMicrotask(scanLater);
-  }
-}
-
-function scanLater(): void {
-  laterQueued = false;
-  for (let k = 0; k < laterExchanges.length; k++) requestCharsOf(laterExchanges[k]!, laterRecorders[k]!);
-  laterExchanges.length = 0;
-  laterRecorders.length = 0;
-}
-
-/** Exchange.rawRequestChars, testing the line now if that is still to be done (an exchange reused meanwhile is left as it is). */
-export function requestCharsOf(ex: Exchange, recorder: Recorder): number {
-  const buf = ex.unparsedRequest;
-  if (ex.rawRequestChars === RAW_REQUEST_PENDING && buf !== undefined) ex.rawRequestChars = recorder.rawSafeBytes!(buf, ex.unparsedStart, ex.unparsedEnd);
-  return ex.rawRequestChars;
+  if (recorder.rawSafeBytes === undefined || recorder.recordRawBytes === undefined || (decision.redact !== undefined && decision.redact.length > 0)) return -1;
+  return recorder.rawSafeBytes(buf, start, end);
 }
 
 /** Whether src[start, end) parses as JSON (asked only of the rare line hasDistinctKeys declines). */

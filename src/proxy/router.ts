@@ -11,7 +11,7 @@ import { offers } from './initialize.js';
 import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { distinctKeysToolCall } from './distinct-keys.js';
-import { mayRecordRaw, RAW_REQUEST_PENDING, scanRequestLater } from './raw-audit.js';
+import { rawRequestChars } from './raw-audit.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
@@ -74,9 +74,9 @@ export class RequestRouter {
       ? distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before)
       : isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before);
     if (!readsAlike) return false;
-    // Audited: recorded from its line as it came (raw path), or else, when its line fails the test
-    // made once it is forwarded (scanRequestLater), parsed, redacted and recorded with its answer.
-    if (audited && !mayRecordRaw(recorder, allow)) return false;
+    // Audited: recorded from its line as it came (raw path), or else parsed, redacted and recorded.
+    const rawChars = audited ? rawRequestChars(recorder, allow, buf, start, end) : -1;
+    if (audited && rawChars < 0) return false;
     const b = s.backends[0]!;
     const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
     let ex = spareExchange();
@@ -93,12 +93,11 @@ export class RequestRouter {
       ex.listFirstPage = false;
       ex.progressToken = undefined;
     }
-    ex.requestBytes = audited ? end - start : undefined;
-    ex.rawRequestChars = audited ? RAW_REQUEST_PENDING : -1;
+    ex.requestBytes = rawChars < 0 ? undefined : end - start;
+    ex.rawRequestChars = rawChars;
     ex.unparsedRequest = buf;
     ex.unparsedStart = start;
     ex.unparsedEnd = end;
-    if (audited) scanRequestLater(ex, recorder);
     ex.answerAsText = s.answerAsText(ex);
     return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
   }
