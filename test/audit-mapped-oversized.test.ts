@@ -1,12 +1,11 @@
 /**
- * Review, a known gap (it.fails: it passes while the gap is there, and fails once it is closed, to be
- * made an ordinary `it` then): a raw journal line larger than a segment (a tools/call answer over
- * ~4 MiB on the raw path, which has no size cap) gets a mapped segment of its own, and the segment
- * in use is closed, i.e. unmapped and its ArrayBuffer detached; then that oversized segment is
- * detached too at the next rotation. With an addon that can remap, no buffer is detached at load
- * (mapped-journal.ts detachOneBuffer), so this is the first detach of the process, mid-session: the
- * very recompilation of the call path and the detach checks 37d02a4 set out to avoid. Real addon,
- * real files.
+ * Review (a known gap, closed since: it was it.fails): a raw journal line larger than a segment (a
+ * tools/call answer over ~4 MiB on the raw path, which has no size cap) used to get a mapped segment
+ * of its own, the segment in use being closed, i.e. unmapped and its ArrayBuffer detached: with an
+ * addon that can remap, no buffer is detached at load (mapped-journal.ts detachOneBuffer), so that
+ * was the first detach of the process, mid-session, the very recompilation of the call path 37d02a4
+ * set out to avoid. Now such lines are written to a file of their own (Spool.appendOversized) and the
+ * segment in use moves on to its next file in place. Real addon, real files.
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,7 +23,7 @@ describe.runIf(process.platform === 'linux' && typeof addon?.remap === 'function
   });
   afterEach(() => tmp.cleanup());
 
-  it.fails('is journaled without detaching the segment buffer in use (known gap: it is detached)', () => {
+  it('is journaled without detaching the segment buffer in use', () => {
     const spool = new Spool(join(tmp.dir, 'audit.db'), { segmentBytes: 64 * 1024 });
     const first = (spool as unknown as { active: MappedSegment }).active;
     const head = rawHeadBytes('{"clientId":"a"}');
@@ -33,7 +32,6 @@ describe.runIf(process.platform === 'linux' && typeof addon?.remap === 'function
     try {
       spool.appendRaw(1, Date.now(), 1, head, request, 0, request.length, answer, 0, answer.length);
       spool.appendRaw(2, Date.now(), 1, head, request, 0, request.length, request, 0, request.length);
-      // The line is journaled all the same (the gap is the detach, not the line).
       const text = listJournals(join(tmp.dir, 'audit.db'))[0]!.files.map((f) => readSegment(f)).join('');
       expect(text.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['1', '2']);
       expect(first.bytes.length).toBe(64 * 1024); // 0 once detached

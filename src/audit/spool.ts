@@ -260,6 +260,7 @@ export class Spool {
    */
   append(lines: string, seq: number): void {
     if (!this.active.append(lines)) {
+      if (this.appendOversized(lines, Buffer.byteLength(lines), seq)) return;
       this.rotate(Buffer.byteLength(lines));
       if (!this.active.append(lines)) throw new Error(`audit journal: a new segment refused ${lines.length} characters (${this.active.file})`);
     }
@@ -277,6 +278,12 @@ export class Spool {
     let segment = this.active as MappedSegment;
     let at = segment.room(need);
     if (at < 0) {
+      if (!segment.canReuse(this.segmentBytes, need) && segment.canReuse(this.segmentBytes, 0)) {
+        // Larger than any segment of the usual size: a file of its own (appendOversized).
+        const line = Buffer.allocUnsafe(need);
+        const end = putRawJournalLine(line, 0, seq, time, backendMicros, head, request, requestStart, requestEnd, answer, answerStart, answerEnd);
+        if (this.appendOversized(line.toString('utf8', 0, end), end, seq)) return;
+      }
       this.rotate(need);
       segment = this.active as MappedSegment;
       at = segment.room(need);
@@ -298,6 +305,39 @@ export class Spool {
     const text = this.untaken.join('') + active;
     this.untaken = [];
     return text;
+  }
+
+  /**
+   * Lines larger than a mapped segment of the usual size (a raw answer of megabytes), `bytes` long,
+   * the last numbered `seq`: written with one write() to a file of their own, between the active
+   * segment's file and its next, which the active segment moves to first (MappedSegment.reuse): no
+   * buffer is detached (a segment mapped for them and unmapped after would be the process's first
+   * detach: see detachOneBuffer). false when that does not apply (not mapped, or the addon cannot
+   * remap): the caller rotates. Throws, with none of the lines in the journal, on I/O errors.
+   */
+  private appendOversized(lines: string, bytes: number, seq: number): boolean {
+    const active = this.active;
+    if (!(active instanceof MappedSegment) || !active.canReuse(this.segmentBytes, 0) || active.canReuse(this.segmentBytes, bytes)) return false;
+    const own = this.nextFile();
+    const previous = active.file;
+    const previousSeq = active.lastSeq;
+    const rest = active.take();
+    if (rest.length > 0) this.untaken.push(rest);
+    active.reuse(this.nextFile()); // throws (disk full): the active segment stays as it was
+    active.prefault(PREFAULT_BYTES);
+    this.closed.push({ file: previous, lastSeq: previousSeq });
+    const file = new FileSegment(own, Number.MAX_SAFE_INTEGER);
+    try {
+      file.append(lines); // throws on I/O errors, with what part of them was written cut off
+    } catch (err) {
+      file.close();
+      removeFile(own);
+      throw err;
+    }
+    file.close();
+    this.closed.push({ file: own, lastSeq: seq });
+    this.untaken.push(lines);
+    return true;
   }
 
   private rotate(minLineBytes = 0): void {
