@@ -144,6 +144,25 @@ describe.skipIf(!canLock)('two importers of the same orphaned journals', () => {
     expect(listJournals(path)).toEqual([]);
   }, 60_000);
 
+  it('six processes opening a new database at once (an MCP client starting its wraps together), three times: every one opens it', async () => {
+    for (let round = 0; round < 3; round++) {
+      const fresh = join(tmp.dir, `fresh-${round}.db`);
+      const openers = Array.from({ length: 6 }, () => opener(fresh));
+      children.push(...openers.map((o) => o.proc));
+      for (const o of openers) o.proc.stdin!.end();
+      const results = await Promise.all(openers.map((o) => o.result));
+      // Before migrations re-read the schema version inside an IMMEDIATE transaction, all but one
+      // failed now and then with "table audit_log already exists".
+      for (const r of results) expect([r.code, r.err]).toEqual([0, '']);
+      const store = openAuditStore(auditConfig(fresh));
+      try {
+        expect(store.verify()).toMatchObject({ ok: true, rows: 0 });
+      } finally {
+        await store.close();
+      }
+    }
+  }, 60_000);
+
   it('four processes started at once on eight orphans of random sizes, three times: all open, every line once, nothing left', async () => {
     const first = openAuditStore(auditConfig(path));
     await first.close();

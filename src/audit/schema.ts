@@ -126,15 +126,23 @@ export function configureWriter(db: Database.Database): void {
 
 /** Brings the database to SCHEMA_VERSION; refuses a database written by a newer mcp-warden. */
 export function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(`audit database schema version ${version} is newer than this mcp-warden supports (${SCHEMA_VERSION})`);
-  }
-  for (let v = version; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  const version = () => {
+    const v = db.pragma('user_version', { simple: true }) as number;
+    if (v > SCHEMA_VERSION) throw new Error(`audit database schema version ${v} is newer than this mcp-warden supports (${SCHEMA_VERSION})`);
+    return v;
+  };
+  if (version() === SCHEMA_VERSION) return;
+  // Each step in an IMMEDIATE transaction that reads the version again: processes opening a new
+  // database at once (an MCP client starting several wraps) take turns, and each step runs once.
+  const step = db.transaction(() => {
+    const v = version();
+    if (v >= SCHEMA_VERSION) return false;
+    db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${v + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // next step
   }
 }
 
