@@ -8,7 +8,6 @@
  * authenticate() once per HTTP request or stdio session.
  */
 import type { AuthConfig } from '../config/auth.js';
-import type { Logger } from '../log/logger.js';
 import { WardenAuthenticator, type AuthenticatorOptions } from './authenticator.js';
 
 export { WardenAuthenticator, API_KEY_ENV, type AuthenticatorOptions } from './authenticator.js';
