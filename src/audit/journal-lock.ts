@@ -10,7 +10,7 @@
  * falls back to its pid: alive when another process has it, or when it is this process's and one
  * of our Spools has it open (pids are reused: in the container a restart is PID 1 again).
  */
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalAddon, type JournalLock } from './mapped-journal.js';
 
@@ -99,8 +99,11 @@ export function holdOwnJournal(dir: string, id: string): HeldJournalLock | undef
   const locks = locker();
   if (locks === undefined) return undefined;
   const file = lockFileOf(dir, id);
-  const handle = locks.lock(file);
+  // Locked under another name, then renamed: an importer never finds it there unlocked (it would
+  // take it between open and flock, and this writer would fail to start).
+  const handle = locks.lock(`${file}.new`);
   if (handle === null) throw new Error(`audit journal: the lock ${file} of a new journal is held by another process`);
+  renameSync(`${file}.new`, file);
   const held = new HeldJournalLock(locks, handle, file);
   held.keepFile();
   return held;
