@@ -23,6 +23,7 @@ import { journalBody } from './journal-line.js';
 import { rawHeadBytes, rawHeadJson, rawJournalBody } from './raw-entry.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
+import { leaveIdle } from './writer-sched.js';
 
 /** Thrown by record() when the queue is full and backpressure is fail-closed. */
 export class AuditBackpressureError extends Error {
@@ -56,6 +57,11 @@ export interface RecorderOptions {
 const MAX_BATCH_LINES = 4096;
 const CLOSE_TIMEOUT_MS = 10_000;
 const WORKER_RESTART_MS = 500;
+/**
+ * A posted batch not committed after this long while the writer runs under SCHED_IDLE means the
+ * host's other work starves it: the writer is then moved to normal scheduling (writer-sched.ts).
+ */
+const STARVED_MS = 500;
 
 interface Waiter {
   seq: number;
@@ -83,7 +89,11 @@ export class AuditRecorder implements Recorder {
   /** Journal appends since the last batch was posted (their lines: Spool.take()). */
   private unposted = 0;
   /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
-  private inflight: Array<{ lastSeq: number; text: string | Uint8Array }> = [];
+  private inflight: Array<{ lastSeq: number; text: string | Uint8Array; postedAt: number }> = [];
+  /** The writer thread's id while it runs under SCHED_IDLE (its 'scheduling' messages). */
+  private idleWriterTid: string | undefined;
+  /** When the writer last said it runs under SCHED_IDLE (a batch waits for it from then on, at the earliest). */
+  private writerIdleSince = 0;
   private waiters: Waiter[] = [];
   private worker!: Worker;
   private readonly timer: NodeJS.Timeout;
@@ -267,6 +277,8 @@ export class AuditRecorder implements Recorder {
     clearInterval(this.timer);
     this.writeTurn();
     this.post();
+    // The last flush must not wait for a busy host's idle time.
+    if (this.idleWriterTid !== undefined) this.wakeWriter(true);
     this.worker.ref();
     const done = new Promise<boolean>((resolve) => {
       this.worker.once('exit', () => resolve(true));
@@ -292,12 +304,25 @@ export class AuditRecorder implements Recorder {
   }
 
   private post(): void {
+    if (this.idleWriterTid !== undefined && this.inflight.length > 0 && performance.now() - Math.max(this.inflight[0]!.postedAt, this.writerIdleSince) > STARVED_MS) this.wakeWriter(false);
     if (this.unposted === 0) return;
     this.unposted = 0;
     const text = this.options.spool.take();
     if (text.length === 0) return;
-    this.inflight.push({ lastSeq: this.seq, text });
+    this.inflight.push({ lastSeq: this.seq, text, postedAt: performance.now() });
     this.worker.postMessage({ type: 'batch', text, lastSeq: this.seq } satisfies ToWriter);
+  }
+
+  /** Moves an idle writer to normal scheduling: in the background, or at once (`now`, at shutdown). */
+  private wakeWriter(now: boolean): void {
+    const tid = this.idleWriterTid!;
+    this.idleWriterTid = undefined;
+    const worker = this.worker;
+    const woken = () => worker.postMessage({ type: 'woken' } satisfies ToWriter);
+    if (!now) {
+      this.options.logger?.info({ waitedMs: STARVED_MS }, 'audit writer starved under SCHED_IDLE (a busy host): moved to normal scheduling');
+      leaveIdle(tid, woken);
+    } else if (leaveIdle(tid)) woken();
   }
 
   private onCommitted(seq: number): void {
@@ -330,7 +355,10 @@ export class AuditRecorder implements Recorder {
     if (this.waiters.length === 0) worker.unref();
     worker.on('message', (msg: FromWriter) => {
       if (msg.type === 'committed' || msg.type === 'closed') this.onCommitted(msg.committed);
-      else if (msg.type === 'error') this.options.logger?.error(msg.message);
+      else if (msg.type === 'scheduling') {
+        this.idleWriterTid = msg.idle ? msg.tid : undefined;
+        this.writerIdleSince = performance.now();
+      } else if (msg.type === 'error') this.options.logger?.error(msg.message);
       else if (msg.type === 'retention') this.options.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
     });
     worker.on('error', (err) => this.options.logger?.error({ err: err.message }, 'audit writer thread failed'));

@@ -3,10 +3,14 @@
  * so that it runs only in the gaps the call path leaves and the scheduler treats its core as idle
  * when a client, a backend or the proxy wakes up; normal scheduling (SCHED_OTHER at its nice value)
  * while it is far behind, so that a host kept busy by other processes cannot starve it until
- * back-pressure stops the calls. The policy is set on this thread's id with util-linux `chrt`;
- * without it (not Linux, no chrt, not permitted) the thread keeps its niceness only.
+ * back-pressure stops the calls. A SCHED_IDLE thread gets next to no CPU while the host is busy
+ * with other processes, so it cannot always notice it is behind: the proxy's thread watches how
+ * long the oldest posted batch waits and moves this thread to normal scheduling itself
+ * (leaveIdle(), by thread id) when a batch waits too long, and before the last flush at shutdown.
+ * The policy is set on the thread's id with util-linux `chrt`; without it (not Linux, no chrt, not
+ * permitted) the thread keeps its niceness only.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 
 /**
@@ -17,6 +21,26 @@ import { readlinkSync } from 'node:fs';
 const BEHIND_ROWS = 2000;
 /** Least time in normal scheduling once left SCHED_IDLE: a switch spawns `chrt`, so they stay rare. */
 const NORMAL_MS = 2000;
+/** Longest least time in normal scheduling: it doubles each time the thread was found starved. */
+const MAX_NORMAL_MS = 60_000;
+
+/**
+ * Moves thread `tid` of this process to normal scheduling (from any thread): synchronously (at
+ * shutdown), or in the background with `done` called on success.
+ */
+export function leaveIdle(tid: string, done?: () => void): boolean {
+  const args = ['--other', '--pid', '0', tid];
+  if (done === undefined) {
+    try {
+      execFileSync('chrt', args, { stdio: 'ignore', timeout: 5000 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  execFile('chrt', args, { timeout: 5000 }, (err) => err === null && done());
+  return true;
+}
 
 export class WriterScheduling {
   private tid: string | undefined;
@@ -30,7 +54,9 @@ export class WriterScheduling {
     wanted: boolean,
     maxQueue: number,
     /** Least time in normal scheduling (tests shorten it). */
-    private readonly normalMs = NORMAL_MS,
+    private normalMs = NORMAL_MS,
+    /** Told each time the thread's policy changes (the recorder watches an idle writer for starvation). */
+    private readonly onChange?: (tid: string, idle: boolean) => void,
   ) {
     this.behindRows = Math.max(1, Math.min(BEHIND_ROWS, Math.floor(maxQueue / 10)));
     if (!wanted) return;
@@ -52,11 +78,23 @@ export class WriterScheduling {
     }
   }
 
+  /**
+   * The proxy's thread found this one starved under SCHED_IDLE and moved it to normal scheduling
+   * (leaveIdle): it stays there at least twice as long as the last time.
+   */
+  wokenFromStarvation(): void {
+    if (this.tid === undefined || !this.idle) return;
+    this.idle = false;
+    this.normalSince = performance.now();
+    this.normalMs = Math.min(this.normalMs * 2, MAX_NORMAL_MS);
+  }
+
   private set(idle: boolean): void {
     try {
       execFileSync('chrt', [idle ? '--idle' : '--other', '--pid', '0', this.tid!], { stdio: 'ignore', timeout: 5000 });
       this.idle = idle;
       if (!idle) this.normalSince = performance.now();
+      this.onChange?.(this.tid!, idle);
     } catch {
       // No chrt, or not permitted: leave the policy as it is from now on.
       this.tid = undefined;

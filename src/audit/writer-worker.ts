@@ -37,12 +37,19 @@ export interface WriterWorkerData {
  * A batch: journal lines, the last of them numbered `lastSeq`; as text, or as their UTF-8 bytes
  * (copied from the mapped journal: the proxy's thread does not decode them).
  */
-export type ToWriter = { type: 'batch'; text: string | Uint8Array; lastSeq: number } | { type: 'retention' } | { type: 'close' };
+export type ToWriter =
+  | { type: 'batch'; text: string | Uint8Array; lastSeq: number }
+  | { type: 'retention' }
+  | { type: 'close' }
+  /** The recorder moved this thread out of SCHED_IDLE (it was starved: writer-sched.ts). */
+  | { type: 'woken' };
 export type FromWriter =
   | { type: 'committed'; committed: number }
   | { type: 'error'; message: string }
   | { type: 'retention'; removed: number }
-  | { type: 'closed'; committed: number };
+  | { type: 'closed'; committed: number }
+  /** This thread (`tid`) now runs under SCHED_IDLE, or no longer does. */
+  | { type: 'scheduling'; tid: string; idle: boolean };
 
 const port = parentPort!;
 const data = workerData as WriterWorkerData;
@@ -55,10 +62,11 @@ if (data.niceness) {
     // Not permitted or not supported: run at normal priority.
   }
 }
-const scheduling = new WriterScheduling(data.idle === true, data.maxQueue);
 const db = new Database(data.dbPath);
 configureWriter(db);
 const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReader(new Redactor(data.redactFields), data.maxPayloadBytes));
+// Idle scheduling from when the database is open (the recorder watches a batch's wait from then on).
+const scheduling = new WriterScheduling(data.idle === true, data.maxQueue, undefined, (tid, idle) => send({ type: 'scheduling', tid, idle }));
 const backlog: string[] = [];
 let committed = 0;
 /** The last journal row posted to this thread. */
@@ -111,6 +119,8 @@ port.on('message', (msg: ToWriter) => {
     scheduling.update(posted - committed);
   } else if (msg.type === 'retention') {
     retention();
+  } else if (msg.type === 'woken') {
+    scheduling.wokenFromStarvation();
   } else if (msg.type === 'close') {
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = undefined;
