@@ -364,6 +364,8 @@ export class AuditRecorder implements Recorder {
     worker.on('error', (err) => this.options.logger?.error({ err: err.message }, 'audit writer thread failed'));
     worker.on('exit', () => {
       if (this.closing || this.worker !== worker) return;
+      // Its thread id is no longer ours to reschedule; the new writer says its own.
+      this.idleWriterTid = undefined;
       this.options.logger?.error('audit writer thread exited; restarting it');
       // Rows keep going to the journal meanwhile; batches posted to the dead thread stay in `inflight`.
       setTimeout(() => {
