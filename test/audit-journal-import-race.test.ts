@@ -17,6 +17,7 @@ import { journalBody } from '../src/audit/journal-line.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { runsUnless } from './helpers/skip-reason.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 const canLock = process.platform === 'linux' && existsSync(ADDON) && existsSync('/proc/locks');
@@ -78,7 +79,7 @@ async function until(what: () => boolean, ms: number): Promise<void> {
   }
 }
 
-describe.skipIf(!canLock)('two importers of the same orphaned journals', () => {
+describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'needs Linux, /proc/locks and the native journal addon (npm ci builds it)'))('two importers of the same orphaned journals', () => {
   let tmp: ReturnType<typeof tempDir>;
   let path: string;
   const children: ChildProcess[] = [];

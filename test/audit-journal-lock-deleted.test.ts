@@ -9,57 +9,19 @@
  * only durable copy: before the writer made its lock file anew, the second container imported and
  * removed it, and kill -9 then lost some 300 of 600 answered calls).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { listJournals } from '../src/audit/spool.js';
-import { auditConfig, CLI, tempDir } from './helpers/audit.js';
+import { auditConfig, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { containerWrap, noPidNamespaces } from './helpers/pid-namespace.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
-const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
-const noNamespaces = (() => {
-  if (process.platform !== 'linux' || !existsSync(ADDON)) return 'not Linux, or no addon';
-  const r = spawnSync('unshare', ['--pid', '--fork', '--kill-child', process.execPath, '-e', 'process.exit(process.pid === 1 ? 0 : 3)'], { stdio: 'ignore' });
-  return r.status === 0 ? undefined : `unshare --pid --fork is not permitted here (${r.error?.message ?? `exit ${r.status}`})`;
-})();
+const noNamespaces = existsSync(ADDON) ? noPidNamespaces() : 'the native journal addon is not built (npm ci builds it)';
 if (noNamespaces) console.log(`audit-journal-lock-deleted: skipped: ${noNamespaces}`);
-
-/** `mcp-warden wrap` with audit on, as PID 1 of a new pid namespace (killed with it on SIGKILL of unshare). */
-function containerWrap(dbPath: string) {
-  const proc = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, CLI, 'wrap', '--policy', 'allow-all', '--audit', dbPath, '--', process.execPath, BACKEND], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'silent' },
-  });
-  const waiting = new Map<number, () => void>();
-  const answered: number[] = [];
-  let buffer = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buffer.slice(0, nl)) as { id?: number };
-      buffer = buffer.slice(nl + 1);
-      if (typeof msg.id === 'number') {
-        if (msg.id > 0) answered.push(msg.id);
-        waiting.get(msg.id)?.();
-      }
-    }
-  });
-  proc.stdin!.on('error', () => undefined);
-  const request = (id: number, method: string, params: unknown) =>
-    new Promise<void>((resolve) => {
-      waiting.set(id, resolve);
-      proc.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
-  const ready = request(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'container', version: '1' } }).then(() => {
-    proc.stdin!.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
-  });
-  const call = (id: number) => request(id, 'tools/call', { name: 'echo', arguments: { text: `c-${id}` } });
-  return { proc, ready, answered, call };
-}
 
 describe.skipIf(noNamespaces !== undefined)('a live writer whose lock file was deleted by hand', () => {
   let tmp: ReturnType<typeof tempDir>;

@@ -7,28 +7,24 @@
  * writer; once that writer is killed (SIGKILL), the next writer imports it, once, and removes it.
  * Real processes, real pid namespaces (unshare, where this host allows it), real SQLite.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, openAuditStore, Redactor } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
-import { auditConfig, CLI, sampleRecord, tempDir } from './helpers/audit.js';
+import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { containerWrap, noPidNamespaces } from './helpers/pid-namespace.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
-const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 /** A pid no process can have (above Linux's largest pid_max, 2^22). */
 const NO_SUCH_PID = 4_999_999;
 
 const canLock = process.platform === 'linux' && existsSync(ADDON);
 /** Why pid namespaces cannot be made here, or undefined when `unshare --pid --fork` works. */
-const noNamespaces = (() => {
-  if (process.platform !== 'linux') return 'not Linux';
-  const r = spawnSync('unshare', ['--pid', '--fork', '--kill-child', process.execPath, '-e', 'process.exit(process.pid === 1 ? 0 : 3)'], { stdio: 'ignore' });
-  return r.status === 0 ? undefined : `unshare --pid --fork is not permitted here (${r.error?.message ?? `exit ${r.status}`})`;
-})();
+const noNamespaces = noPidNamespaces();
 if (!canLock) console.log('audit-journal-lock: skipped: the native journal addon is not built (npm ci builds it on Linux)');
 else if (noNamespaces) console.log(`audit-journal-lock: the pid-namespace case is skipped: ${noNamespaces}`);
 
@@ -127,7 +123,7 @@ describe.skipIf(!canLock)('audit journals locked by their writers', () => {
   });
 
   it.skipIf(noNamespaces !== undefined)('two wraps, each PID 1 of its own pid namespace, share a database: neither takes the other\'s journal; after kill -9 every answered call is in it once', async () => {
-    const a = startContainerWrap(path);
+    const a = containerWrap(path);
     children.push(a.proc);
     await a.ready;
     const answeredA = await a.calls(1, 200);
@@ -136,7 +132,7 @@ describe.skipIf(!canLock)('audit journals locked by their writers', () => {
     expect(journalsA[0]!.pid).toBe(1);
 
     // The second "container" starts while the first runs: same pid, same database.
-    const b = startContainerWrap(path);
+    const b = containerWrap(path);
     children.push(b.proc);
     await b.ready;
     const answeredB = await b.calls(1001, 50);
@@ -162,39 +158,3 @@ describe.skipIf(!canLock)('audit journals locked by their writers', () => {
     expect(listJournals(path)).toEqual([]);
   });
 });
-
-/** `mcp-warden wrap` with audit on, as PID 1 of a new pid namespace (killed with it on SIGKILL of unshare). */
-function startContainerWrap(dbPath: string): { proc: ChildProcess; ready: Promise<void>; calls(first: number, count: number): Promise<number[]> } {
-  const proc = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, CLI, 'wrap', '--policy', 'allow-all', '--audit', dbPath, '--', process.execPath, BACKEND], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-  });
-  const waiting = new Map<number, () => void>();
-  let buffer = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buffer.slice(0, nl)) as { id?: number };
-      buffer = buffer.slice(nl + 1);
-      if (typeof msg.id === 'number') waiting.get(msg.id)?.();
-    }
-  });
-  proc.stdin!.on('error', () => undefined);
-  const request = (id: number, method: string, params: unknown) =>
-    new Promise<void>((resolve) => {
-      waiting.set(id, resolve);
-      proc.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
-  const ready = request(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'container', version: '1' } }).then(() => {
-    proc.stdin!.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
-  });
-  return {
-    proc,
-    ready,
-    async calls(first, count) {
-      const ids = Array.from({ length: count }, (_, i) => first + i);
-      await Promise.all(ids.map((id) => request(id, 'tools/call', { name: 'echo', arguments: { text: `c-${id}` } })));
-      return ids;
-    },
-  };
-}

@@ -21,6 +21,7 @@ import { configureWriter, migrate } from '../src/audit/schema.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
 import { auditConfig, CLI, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { runsUnless } from './helpers/skip-reason.js';
 
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 const linux = process.platform === 'linux';
@@ -43,7 +44,7 @@ function lines(first: number, count: number, redactor = new Redactor(['password'
   return Array.from({ length: count }, (_, i) => `${first + i} ${journalBody(sampleRecord({ requestId: `r-${first + i}` }), redactor, 4096)}\n`);
 }
 
-describe.runIf(linux)('mapped audit journal', () => {
+describe.runIf(runsUnless('audit-mapped-journal', linux ? undefined : `the mapped journal is for Linux (this is ${process.platform})`))('mapped audit journal', () => {
   let tmp: ReturnType<typeof tempDir>;
   let path: string;
   beforeEach(() => {

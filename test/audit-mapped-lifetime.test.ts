@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 const flags = ['--expose-gc', ...(typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function' ? [] : ['--harmony-rab-gsab-transfer'])];
@@ -27,7 +28,7 @@ function run(script: string, file: string) {
 const COLLECT = `async function collect() { for (let i = 0; i < 6; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); } }
 const mapped = (file) => require('fs').readFileSync('/proc/self/maps', 'utf8').includes(file);`;
 
-describe.runIf(process.platform === 'linux' && journalAddon().addon !== undefined)('mapped segment memory: prefaults in flight, transfer() and collection', () => {
+describe.runIf(runsUnless('audit-mapped-lifetime', noMappedJournal(journalAddon().addon)))('mapped segment memory: prefaults in flight, transfer() and collection', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();

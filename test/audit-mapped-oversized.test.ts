@@ -13,10 +13,11 @@ import { journalAddon, type MappedSegment } from '../src/audit/mapped-journal.js
 import { rawHeadBytes } from '../src/audit/raw-entry.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
 import { tempDir } from './helpers/audit.js';
+import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const addon = journalAddon().addon;
 
-describe.runIf(process.platform === 'linux' && typeof addon?.remap === 'function')('a raw line larger than a mapped segment', () => {
+describe.runIf(runsUnless('audit-mapped-oversized', noMappedJournal(addon, true)))('a raw line larger than a mapped segment', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();

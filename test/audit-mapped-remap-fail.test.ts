@@ -14,6 +14,7 @@ import { journalAddon, type MappedSegment } from '../src/audit/mapped-journal.js
 import { journalDir, listJournals, readSegment, removeFile, Spool } from '../src/audit/spool.js';
 import { tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 const addon = journalAddon().addon;
@@ -41,7 +42,7 @@ const take = (spool: Spool) => {
   return typeof t === 'string' ? t : Buffer.from(t).toString('utf8');
 };
 
-describe.runIf(canRemap)('a rotation in place that fails half-way', () => {
+describe.runIf(runsUnless('audit-mapped-remap-fail', noMappedJournal(addon, true)))('a rotation in place that fails half-way', () => {
   let tmp: ReturnType<typeof tempDir>;
   let mounted: string | undefined;
   beforeEach(() => {

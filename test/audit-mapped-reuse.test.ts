@@ -14,11 +14,12 @@ import { journalAddon, MappedSegment } from '../src/audit/mapped-journal.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
 import { tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 const addon = journalAddon().addon;
 
-describe.runIf(process.platform === 'linux' && typeof addon?.remap === 'function')('mapped segment reused in place', () => {
+describe.runIf(runsUnless('audit-mapped-reuse', noMappedJournal(addon, true)))('mapped segment reused in place', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();

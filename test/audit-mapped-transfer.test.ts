@@ -11,10 +11,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 
-describe.runIf(process.platform === 'linux' && journalAddon().addon !== undefined)('mapped segment moved by transfer()', () => {
+describe.runIf(runsUnless('audit-mapped-transfer', noMappedJournal(journalAddon().addon)))('mapped segment moved by transfer()', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();

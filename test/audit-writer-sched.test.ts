@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { runsUnless } from './helpers/skip-reason.js';
 
 function hasChrt(): boolean {
   try {
@@ -32,7 +33,7 @@ function policies(): number[] {
   });
 }
 
-describe.runIf(process.platform === 'linux' && hasChrt())('audit writer scheduling', () => {
+describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && hasChrt() ? undefined : 'needs Linux with util-linux chrt and /proc/thread-self'))('audit writer scheduling', () => {
   it('runs the writer thread under SCHED_IDLE by default, and not with writerIdle: false', async () => {
     const tmp = tempDir();
     try {
