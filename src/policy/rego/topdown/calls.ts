@@ -5,7 +5,7 @@ import { BuiltinError } from '../builtins/registry.js';
 import type { CallTarget } from '../compile/compiler.js';
 import type { Evaluator } from './eval.js';
 import { RegoEvalError } from './errors.js';
-import { evalFunc } from './rules.js';
+import { evalFunc } from './ruleeval.js';
 import { nextGen, type Frame, type VK } from './state.js';
 
 export function evalCall(ev: Evaluator, t: CallTerm, nIn: number, f: Frame, k: VK): boolean {

@@ -6,7 +6,7 @@
 import { RObject, RSet, equal, type Value } from '../value/index.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
 import { RegoEvalError } from './errors.js';
-import { conflict } from './rules.js';
+import { conflict } from './ruleeval.js';
 
 export function insertPath(out: RObject, keys: Value[], v: Value, node: RuleNode, r: CRule, multi: boolean, owned: WeakSet<object>): void {
   let o = out;
