@@ -8,10 +8,15 @@
  * long the oldest posted batch waits and moves this thread to normal scheduling itself
  * (leaveIdle(), by thread id) when a batch waits too long, and before the last flush at shutdown.
  * The policy is set on the thread's id with util-linux `chrt`; without it (not Linux, no chrt, not
- * permitted) the thread keeps its niceness only.
+ * permitted) the thread keeps its niceness only. SCHED_IDLE is entered only where it can be left:
+ * an unprivileged thread may enter it, but leaves it only with CAP_SYS_NICE or an RLIMIT_NICE that
+ * allows its nice value (a container's non-root user usually has neither), and a writer that could
+ * not leave it would be starved for good on a busy host. The thread id is the one this process's
+ * pid namespace gives the thread (what chrt, run from here, means by it), which is not the one
+ * /proc names when /proc is another namespace's (`unshare --pid` without `--mount-proc`).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * Rows behind (at most; a tenth of maxQueue when that is less) beyond which the writer leaves
@@ -42,6 +47,36 @@ export function leaveIdle(tid: string, done?: () => void): boolean {
   return true;
 }
 
+/**
+ * The calling thread's id in this process's pid namespace: the last of the NSpid line of its
+ * status (one number per pid namespace, from /proc's down to the thread's own); without NSpid (a
+ * kernel before 4.1), /proc's number when /proc is this namespace's (it names this process by its
+ * pid), else undefined.
+ */
+export function ownThreadId(): string | undefined {
+  try {
+    const ids = /^NSpid:\s*(.+)$/m.exec(readFileSync('/proc/thread-self/status', 'utf8'))?.[1]?.trim().split(/\s+/);
+    if (ids !== undefined && ids.length > 0) return ids[ids.length - 1];
+    if (readlinkSync('/proc/self') !== String(process.pid)) return undefined;
+    return readlinkSync('/proc/thread-self').split('/').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a thread started from this one (same user, capabilities, limits and nice value) may leave
+ * SCHED_IDLE once in it: chrt runs itself under SCHED_IDLE, then a chrt that moves itself back.
+ */
+function canLeaveIdle(): boolean {
+  try {
+    execFileSync('chrt', ['--idle', '0', 'chrt', '--other', '0', 'chrt', '--version'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class WriterScheduling {
   private tid: string | undefined;
   private idle = false;
@@ -60,9 +95,10 @@ export class WriterScheduling {
   ) {
     this.behindRows = Math.max(1, Math.min(BEHIND_ROWS, Math.floor(maxQueue / 10)));
     if (!wanted) return;
-    try {
-      this.tid = readlinkSync('/proc/thread-self').split('/').pop();
-    } catch {
+    this.tid = ownThreadId();
+    if (this.tid === undefined) return;
+    if (!canLeaveIdle()) {
+      this.tid = undefined;
       return;
     }
     this.set(true);
