@@ -25,10 +25,16 @@
  *                                 it); a mapping never unmapped is unmapped when its memory is
  *                                 released: when the last buffer using it (the buffer, or one it was
  *                                 moved to by transfer()) is garbage-collected.
- *   lock(path)                    opens `path` (created 0600 if missing) and takes an exclusive
- *                                 flock(2) on it without waiting: a handle, or null when another
- *                                 process holds it. The kernel releases the lock when the holder
- *                                 dies, whatever its pid namespace (containers sharing a volume).
+ *   lock(path, create = true)     opens `path` (created 0600 if missing, unless `create` is false:
+ *                                 then a missing file throws ENOENT) and takes an exclusive flock(2)
+ *                                 on it without waiting: a handle, or null when another process
+ *                                 holds it. The kernel releases the lock when the holder dies,
+ *                                 whatever its pid namespace (containers sharing a volume).
+ *   probe(path)                   whether `path`'s flock is held, without holding it past the call
+ *                                 and without creating the file: "missing", "held" (exclusively: a
+ *                                 writer or an importer), or "free" (not held, or only by other
+ *                                 probes: it takes a shared lock for a moment, which an exclusive
+ *                                 lock excludes, and which lock() can tell from a writer's).
  *   unlock(handle)                releases it (closes the file); a handle never unlocked is
  *                                 released when it is garbage-collected or the process exits.
  */
@@ -402,13 +408,23 @@ static void lock_finalize(napi_env env, void *data, void *hint) {
 }
 
 static napi_value js_lock(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1) return throw_type(env, "lock(path): one argument expected");
+  if (argc < 1) return throw_type(env, "lock(path, create): a path expected");
   char path[4096];
   if (!path_arg(env, argv[0], path, "lock")) return NULL;
-  int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  bool create = true;
+  if (argc >= 2) {
+    napi_valuetype type;
+    if (napi_typeof(env, argv[1], &type) != napi_ok) return NULL;
+    if (type == napi_boolean) {
+      if (napi_get_value_bool(env, argv[1], &create) != napi_ok) return NULL;
+    } else if (type != napi_undefined) {
+      return throw_type(env, "lock: create must be a boolean");
+    }
+  }
+  int fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return throw_errno(env, "open lock", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
@@ -434,6 +450,32 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
   }
   if (napi_type_tag_object(env, handle, &LOCK_TAG) != napi_ok) return NULL;
   return handle;
+}
+
+static napi_value js_probe(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) return throw_type(env, "probe(path): one argument expected");
+  char path[4096];
+  if (!path_arg(env, argv[0], path, "probe")) return NULL;
+  const char *state;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) return throw_errno(env, "open lock", path, errno);
+    state = "missing";
+  } else if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err != EWOULDBLOCK) return throw_errno(env, "flock", path, err);
+    state = "held";
+  } else {
+    close(fd); /* closing releases the shared lock */
+    state = "free";
+  }
+  napi_value result;
+  if (napi_create_string_utf8(env, state, NAPI_AUTO_LENGTH, &result) != napi_ok) return NULL;
+  return result;
 }
 
 static napi_value js_unlock(napi_env env, napi_callback_info info) {
@@ -465,6 +507,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lock", NULL, js_lock, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unlock", NULL, js_unlock, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"probe", NULL, js_probe, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   napi_value page;

@@ -29,7 +29,7 @@ function oldBuild(dir: string): string {
   mkdirSync(join(dir, 'test/helpers'), { recursive: true });
   cpSync(join(ROOT, 'test/helpers/audit-rotation-child.mjs'), join(dir, 'test/helpers/audit-rotation-child.mjs'));
   const source = readFileSync(join(ROOT, 'native/journal_map.c'), 'utf8');
-  const old = source.replace(/^\s*\{"(remap|lock|unlock)", .*\},\n/gm, '');
+  const old = source.replace(/^\s*\{"(remap|lock|unlock|probe)", .*\},\n/gm, '');
   expect(old.match(/\{"\w+", NULL, js_\w+/g)).toEqual(['{"map", NULL, js_map', '{"prefault", NULL, js_prefault', '{"unmap", NULL, js_unmap']);
   mkdirSync(join(dir, 'native/build/Release'), { recursive: true });
   writeFileSync(join(dir, 'native/journal_map.c'), old);

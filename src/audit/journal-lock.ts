@@ -9,8 +9,13 @@
  * without a lock file (left by an earlier version, or written on a host without the native addon)
  * falls back to its pid: alive when another process has it, or when it is this process's and one
  * of our Spools has it open (pids are reused: in the container a restart is PID 1 again).
+ * Liveness alone (isJournalLive: `audit verify`) is probed with a shared lock held for a moment, so
+ * an importer that finds an orphan's lock taken can tell probes from a writer and try again; neither
+ * a probe nor a claim ever creates a lock file (one made anew over a deleted one would be unlocked
+ * while its writer still runs). A writer killed between locking `<id>.lock.new` and renaming it
+ * leaves that empty file; the next writer to start removes it once it is old and unlocked.
  */
-import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalAddon, type JournalLock } from './mapped-journal.js';
 
@@ -20,8 +25,10 @@ export function lockFileOf(dir: string, id: string): string {
 }
 
 interface Locker {
-  lock(path: string): JournalLock | null;
+  lock(path: string, create?: boolean): JournalLock | null;
   unlock(handle: JournalLock): void;
+  /** Absent in addons built before it (then lock() also ignores `create`). */
+  probe?(path: string): 'missing' | 'held' | 'free';
 }
 
 /** The addon's lock and unlock, or undefined where locks cannot be taken (no addon, an old build). */
@@ -37,6 +44,16 @@ function locker(): Locker | undefined {
  * namespace would take the live journal for an orphan by its pid, import it and remove its segments.
  */
 const LOCK_FILE_CHECK_MS = 1000;
+/**
+ * How many times, a millisecond apart, an importer tries again to claim an orphan whose lock only
+ * probes hold (each holds it for a moment): a writer's or an importer's lock makes it give up at once.
+ */
+const CLAIM_RETRIES = 200;
+/**
+ * Age past which an unlocked `<id>.lock.new` is stale: a writer holds its own from open to rename
+ * (microseconds), so one older than this and unlocked was left by a writer killed in between.
+ */
+const STALE_NEW_LOCK_MS = 60_000;
 
 /** Ids of this process's journals that are open (a Spool until its close()). */
 const openHere = new Set<string>();
@@ -45,6 +62,8 @@ const openHere = new Set<string>();
 export class HeldJournalLock {
   private handle: JournalLock | undefined;
   private keeping: NodeJS.Timeout | undefined;
+  /** The inode of the lock file this handle locks (keepFile: another file at its path is not ours). */
+  private inode = -1;
 
   constructor(
     private readonly locks: Locker,
@@ -56,18 +75,21 @@ export class HeldJournalLock {
 
   /** Checks every LOCK_FILE_CHECK_MS, until released, that the lock file exists, and makes it anew if not. */
   keepFile(): void {
+    this.inode = inodeOf(this.file);
     this.keeping = setInterval(() => this.relockIfDeleted(), LOCK_FILE_CHECK_MS);
     this.keeping.unref();
   }
 
   private relockIfDeleted(): void {
-    if (this.handle === undefined || existsSync(this.file)) return;
+    // Deleted, or replaced by another file (an older version's probe made it anew, unlocked).
+    if (this.handle === undefined || inodeOf(this.file) === this.inode) return;
     try {
       const handle = this.locks.lock(this.file);
-      // null: another process made it first and holds it; nothing more can be done from here.
+      // null: another process holds the file now at its path; tried again at the next check.
       if (handle === null) return;
       this.locks.unlock(this.handle);
       this.handle = handle;
+      this.inode = inodeOf(this.file);
     } catch {
       // The directory is unusable (removed, read-only): the journal's own appends report that.
     }
@@ -99,6 +121,7 @@ export function holdOwnJournal(dir: string, id: string): HeldJournalLock | undef
   const locks = locker();
   if (locks === undefined) return undefined;
   const file = lockFileOf(dir, id);
+  removeStaleNewLocks(dir, locks);
   // Locked under another name, then renamed: an importer never finds it there unlocked (it would
   // take it between open and flock, and this writer would fail to start).
   const handle = locks.lock(`${file}.new`);
@@ -107,6 +130,44 @@ export function holdOwnJournal(dir: string, id: string): HeldJournalLock | undef
   const held = new HeldJournalLock(locks, handle, file);
   held.keepFile();
   return held;
+}
+
+/** The inode of `file`, or -1 when it does not exist. */
+function inodeOf(file: string): number {
+  return statSync(file, { throwIfNoEntry: false })?.ino ?? -1;
+}
+
+/**
+ * Removes the `<id>.lock.new` files of `dir` left by writers killed between locking and renaming
+ * them: only old ones (a writer's own is microseconds old) that nobody holds, locked while removed.
+ * Needs lock() without create (addons with probe()): else a file removed meanwhile would be made anew.
+ */
+function removeStaleNewLocks(dir: string, locks: Locker): void {
+  if (locks.probe === undefined) return;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    if (!/^\d+-[0-9a-f]+\.lock\.new$/.test(name)) continue;
+    const file = join(dir, name);
+    try {
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (st === undefined || now - st.mtimeMs < STALE_NEW_LOCK_MS) continue;
+      const handle = locks.lock(file, false);
+      if (handle === null) continue; // its writer is between flock and rename
+      try {
+        unlinkSync(file);
+      } finally {
+        locks.unlock(handle);
+      }
+    } catch {
+      // Removed meanwhile by another writer's start, or not removable: it is ignored either way.
+    }
+  }
 }
 
 /** This process stopped writing journal `id` (its Spool is closed). */
@@ -148,13 +209,39 @@ export function claimOrphan(journal: JournalOwner): HeldJournalLock | null | und
   if (openHere.has(journal.id)) return undefined;
   const locks = journal.lockFile === undefined ? undefined : locker();
   if (journal.lockFile === undefined || locks === undefined) return aliveByPid(journal.id, journal.pid) ? undefined : null;
-  const handle = locks.lock(journal.lockFile);
-  return handle === null ? undefined : new HeldJournalLock(locks, handle, journal.lockFile);
+  const file = journal.lockFile;
+  for (let tries = 0; ; tries++) {
+    let handle: JournalLock | null;
+    try {
+      handle = locks.lock(file, false);
+    } catch (err) {
+      // Gone since the listing: imported and removed by another process, or deleted by hand under
+      // a live writer (which makes it anew). Left alone this time.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (handle !== null) return new HeldJournalLock(locks, handle, file);
+    // Held by its writer or an importer; or only by liveness probes, which let go at once.
+    if (locks.probe === undefined || tries >= CLAIM_RETRIES || locks.probe(file) !== 'free') return undefined;
+    Atomics.wait(PAUSE, 0, 0, 1);
+  }
 }
 
-/** Whether a journal's writer may still be running, without claiming it (a lock is probed and let go). */
+/** Something to wait on for a millisecond (Atomics.wait). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** Whether a journal's writer may still be running, without claiming it or creating its lock file. */
 export function isJournalLive(journal: JournalOwner): boolean {
-  const claim = claimOrphan(journal);
-  claim?.release(false);
-  return claim === undefined;
+  if (openHere.has(journal.id)) return true;
+  const locks = journal.lockFile === undefined ? undefined : locker();
+  if (journal.lockFile === undefined || locks === undefined) return aliveByPid(journal.id, journal.pid);
+  if (locks.probe === undefined) {
+    // An older addon: a lock is taken and let go.
+    const claim = claimOrphan(journal);
+    claim?.release(false);
+    return claim === undefined;
+  }
+  const state = locks.probe(journal.lockFile);
+  // Missing since the listing: imported meanwhile, or deleted by hand under its writer (its pid says which).
+  return state === 'missing' ? aliveByPid(journal.id, journal.pid) : state === 'held';
 }

@@ -34,11 +34,18 @@ export interface JournalAddon {
   /** Detaches the buffer (every view becomes empty) and unmaps it. */
   unmap(buffer: ArrayBuffer): void;
   /**
-   * Opens `path` (created 0600 if missing) and takes an exclusive flock on it without waiting: a
-   * handle, or null when another open file (another process) holds it. Absent in addons built
-   * before it existed.
+   * Opens `path` (created 0600 if missing, unless `create` is false: then a missing file throws
+   * ENOENT; addons built before probe() ignore it and create) and takes an exclusive flock on it
+   * without waiting: a handle, or null when another open file (another process) holds it. Absent
+   * in addons built before it existed.
    */
-  lock?(path: string): JournalLock | null;
+  lock?(path: string, create?: boolean): JournalLock | null;
+  /**
+   * Whether `path`'s flock is held, without creating the file or holding it past the call:
+   * "held" (exclusively: a writer, an importer), "free" (not held, or only by other probes) or
+   * "missing". Absent in addons built before it existed.
+   */
+  probe?(path: string): 'missing' | 'held' | 'free';
   /** Releases a lock (closes its file). */
   unlock?(handle: JournalLock): void;
   readonly pageBytes: number;
