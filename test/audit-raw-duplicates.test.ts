@@ -1,6 +1,7 @@
 /**
  * The audit's raw path never records a line that two JSON parsers could read differently: a request
- * or an answer with a member name written twice at some depth takes the parsed path, so the backend
+ * or an answer with a member name written twice at some depth, or an answer that is not valid UTF-8,
+ * takes the parsed path, so the backend
  * gets (and the client reads) the parsed form serialized again, the very arguments and result the
  * audit row shows. Through `mcp-warden wrap` (allow-all policy, audit on) over real pipes, with a
  * backend that answers with the request line it received (test/servers/verbatim-server.mjs) and a
@@ -18,9 +19,13 @@ const SERVER = join(ROOT, 'test/servers/verbatim-server.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'warden-raw-dupes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** One session through wrap with the audit on: sends `calls` (whole lines) after initialize; returns the answer lines and the audit rows. */
-async function session(db: string, calls: string[]): Promise<{ answers: Map<number, string>; rows: Array<Record<string, unknown>> }> {
-  const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--audit', db, '--', process.execPath, SERVER], {
+/**
+ * One session through wrap with the audit on (`db`; undefined: off): sends `calls` (whole lines)
+ * after initialize; returns the answer lines, the bytes wrap wrote to the client, and the audit rows.
+ */
+async function session(db: string | undefined, calls: string[]): Promise<{ answers: Map<number, string>; rows: Array<Record<string, unknown>>; written: Buffer }> {
+  const audit = db === undefined ? ['--no-audit'] : ['--audit', db];
+  const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', ...audit, '--', process.execPath, SERVER], {
     cwd: ROOT,
     env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -28,10 +33,12 @@ async function session(db: string, calls: string[]): Promise<{ answers: Map<numb
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const answers = new Map<number, string>();
+  const chunks: Buffer[] = [];
   let buffer = '';
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answers; stderr:\n${stderr}`)), 15_000);
     proc.stdout.on('data', (d: Buffer) => {
+      chunks.push(d);
       buffer += d.toString();
       let nl;
       while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -53,10 +60,12 @@ async function session(db: string, calls: string[]): Promise<{ answers: Map<numb
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.kill('SIGTERM');
   await exited;
+  const written = Buffer.concat(chunks);
+  if (db === undefined) return { answers, rows: [], written };
   const handle = new Database(db, { readonly: true });
   try {
     const rows = handle.prepare("SELECT request_id, arguments, result FROM audit_log WHERE method = 'tools/call' ORDER BY seq").all() as Array<Record<string, unknown>>;
-    return { answers, rows };
+    return { answers, rows, written };
   } finally {
     handle.close();
   }
@@ -92,4 +101,19 @@ describe('audit raw path: lines that parsers could read differently are parsed a
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.result as string)).toMatchObject({ structuredContent: { verdict: 'allow' } });
   });
+
+  // Not valid UTF-8: decoders disagree (U+FFFD, or an error), so the line is never passed on as its bytes.
+  for (const audited of [true, false]) {
+    it(`an answer that is not valid UTF-8 (audit ${audited ? 'on' : 'off'}): decoded and parsed, the client gets what the row records`, async () => {
+      const call = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"malformed","arguments":{}}}';
+      const { answers, rows, written } = await session(audited ? join(dir, 'malformed.db') : undefined, [call]);
+      // The byte never reaches the client: the answer was decoded (U+FFFD) and serialized again.
+      expect(written.includes(0xff)).toBe(false);
+      const result = (JSON.parse(answers.get(2)!) as { result: unknown }).result;
+      expect(result).toEqual({ content: [{ type: 'text', text: 'a\ufffdb' }] });
+      if (!audited) return;
+      expect(rows).toHaveLength(1);
+      expect(JSON.parse(rows[0]!.result as string)).toEqual(result);
+    });
+  }
 });

@@ -7,13 +7,17 @@
  * in any case, with `-` for `_`, cut and glued, in keys and values, behind
  * escapes (\u, \/, and \b \f \n \r \t whose letter may be an anchor), non-ASCII text, duplicate
  * names, nesting, and broken lines. A field set with a name anchored at a byte JSON holds outside
- * strings gets no rawNames (both scans then run as before).
+ * strings gets no rawNames (both scans then run as before). A line that is not valid UTF-8 is never
+ * raw (its check is made here: BackendConnection.takeLine no longer makes it first). The same for
+ * a compactly written tools/call request (rawToolCallChars: distinctKeysToolCall, then
+ * rawSafeBytes, in one pass), with names the compact head itself spells.
  */
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../src/audit/redact.js';
-import { hasDistinctKeys } from '../src/proxy/distinct-keys.js';
-import { rawAnswerChars } from '../src/proxy/raw-audit.js';
-import type { Recorder } from '../src/types.js';
+import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
+import { distinctKeysToolCall, hasDistinctKeys } from '../src/proxy/distinct-keys.js';
+import { rawAnswerChars, rawToolCallChars } from '../src/proxy/raw-audit.js';
+import type { Decision, Recorder } from '../src/types.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -132,6 +136,29 @@ describe('raw path: one pass gives what the two scans give', () => {
     });
   }
 
+  it('a line that is not valid UTF-8 is never recorded raw, JSON or not (the caller does not check it before)', () => {
+    // Bytes no valid UTF-8 holds where they are put: a stray continuation, a lead byte cut short,
+    // an overlong form, a surrogate, a code point past U+10FFFF, 0xff.
+    const BAD = [[0x80], [0xc3], [0xc0, 0x80], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf0, 0x9f, 0x98], [0xff]];
+    const r = rng(4242);
+    let lines = 0;
+    for (const fields of [...FIELD_SETS, ['session'], ['x:y']]) {
+      const red = new Redactor(fields);
+      const rec = makeRecorder(red);
+      for (let i = 0; i < 2000; i++) {
+        const good = breakLine(r, `{"jsonrpc":"2.0","id":${i},"result":${object(r, fields, 1)}}`);
+        // Where the bad bytes go: inside a string (the line stays JSON in a decoder's eyes), or anywhere.
+        const quote = good.indexOf('"', 20 + Math.floor(r() * Math.max(1, good.length - 20)));
+        const at = r() < 0.7 && quote > 0 ? quote + 1 : Math.floor(r() * (good.length + 1));
+        const bad = BAD[Math.floor(r() * BAD.length)]!;
+        const line = Buffer.concat([Buffer.from(good.slice(0, at)), Buffer.from(bad), Buffer.from(good.slice(at))]);
+        expect(rawAnswerChars(rec, line, 0, line.length), `${fields[0]}: ${line.toString('latin1')}`).toBe(-1);
+        lines++;
+      }
+    }
+    expect(lines).toBe(10_000);
+  });
+
   it('a name anchored at a byte JSON holds outside strings gives no rawNames: the two scans run', () => {
     for (const fields of [['true'], ['a b'], ['e1'], ['x:y'], ['session'], ['nun']]) {
       const red = new Redactor(fields);
@@ -140,5 +167,66 @@ describe('raw path: one pass gives what the two scans give', () => {
       const line = Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"ok":true,"n":1e1}}`);
       expect(rawAnswerChars(rec, line, 0, line.length)).toBe(red.rawSafeBytes(line, 0, line.length));
     }
+  });
+});
+
+describe('raw path: a tools/call request checked in one pass gives what the two scans give', () => {
+  // Names the compact head itself spells (and one that runs on from the head into params), a name
+  // anchored at `/`, and sets without rawNames (the two scans then run).
+  const REQUEST_FIELD_SETS: string[][] = [
+    ...FIELD_SETS,
+    ['jsonrpc', 'method', 'token'],
+    ['id', 'password'],
+    ['params', 'rpc', 'k'],
+    ['tools/call', 'api_key'],
+    ['/call","params":{"name'],
+    ['2.0', 'secret'],
+    ['session'],
+  ];
+  const allow = { allowed: true, reasons: [] } as unknown as Decision;
+
+  for (const [n, fields] of REQUEST_FIELD_SETS.entries()) {
+    it(`field set ${n} (${fields.join(' ')})`, () => {
+      const red = new Redactor(fields);
+      const rec = makeRecorder(red);
+      const r = rng(9001 + n);
+      let raw = 0;
+      let notRaw = 0;
+      for (let i = 0; i < 10_000; i++) {
+        const args = object(r, fields, 2);
+        const params = r() < 0.8 ? `{"name":"${piece(r, fields)}","arguments":${args}}` : object(r, fields, 1);
+        const line = breakLine(r, r() < 0.6 ? `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":${params}}` : `{"method":"tools/call","params":${params},"jsonrpc":"2.0","id":${i}}`);
+        const b = Buffer.from(`\n${line}\n`);
+        const s = 1;
+        const e = b.length - 1;
+        if (compactToolCallIdAt(b, s, e) < 0) continue;
+        const from = idSpan.params;
+        const seen = idSpan.before;
+        // The two scans, as the router made them before.
+        const want = distinctKeysToolCall(b, s, e, from, seen) ? red.rawSafeBytes(b, s, e) : -1;
+        expect(rawToolCallChars(rec, allow, b, s, e, from, seen), line).toBe(want);
+        if (want >= 0) raw++;
+        else notRaw++;
+      }
+      expect(raw + notRaw).toBeGreaterThan(8000);
+      expect(notRaw).toBeGreaterThan(1000);
+      // A name the head always spells: nothing raw; else both outcomes, often.
+      const head = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{';
+      if (fields.some((f) => head.includes(f))) expect(raw).toBe(0);
+      else expect(raw).toBeGreaterThan(500);
+    });
+  }
+
+  it('a redact obligation of the decision, or a recorder without the raw path, records nothing raw', () => {
+    const red = new Redactor(['password']);
+    const line = Buffer.from('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}');
+    expect(compactToolCallIdAt(line, 0, line.length)).toBe(7);
+    const from = idSpan.params;
+    const seen = idSpan.before;
+    expect(rawToolCallChars(makeRecorder(red), allow, line, 0, line.length, from, seen)).toBe(line.length);
+    const redacting = { allowed: true, reasons: [], redact: [{ field: 'text' }] } as unknown as Decision;
+    expect(rawToolCallChars(makeRecorder(red), redacting, line, 0, line.length, from, seen)).toBe(-1);
+    const noRaw = { ...makeRecorder(red), recordRawBytes: undefined } as unknown as Recorder;
+    expect(rawToolCallChars(noRaw, allow, line, 0, line.length, from, seen)).toBe(-1);
   });
 });

@@ -11,6 +11,7 @@ import type { JSONRPCMessage } from '../transport/types.js';
 import type { Decision, InterceptContext } from '../types.js';
 import type { BackendConnection } from './backend.js';
 import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import { rawAnswerChars, RawHeads } from './raw-audit.js';
@@ -51,19 +52,22 @@ export class AnswerRelay {
 
   /**
    * An answer taken unparsed (see answerAsText), src[start, end) with the backend's id at
-   * src[idStart, idEnd): sent with the client's id while nothing judges answers.
+   * src[idStart, idEnd): sent with the client's id while nothing judges answers, when it is valid
+   * UTF-8 (else false: it is decoded and parsed). Recorded raw, the line's own check proves that
+   * (rawAnswerChars), so it is not read a second time for it.
    */
   onAnswerBytes(ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean {
     const shared = this.s.shared;
     if (shared.decider.wantsResponsePhase === true || ex.decision.redact?.length || this.s.transport.sendSpliced === undefined) return false;
     if (shared.recorder.discardsRecords !== true) return this.recordRaw(ex, src, start, idStart, idEnd, end);
+    if (!isUtf8Bytes(src, start, end)) return false;
     this.sendSpliced(src, start, idStart, idEnd, end, ex.originalId);
     return true;
   }
 
   /**
    * An answer taken unparsed while the audit records: when its request was recorded raw too
-   * (raw-audit.ts) and its line passes Recorder.rawSafeBytes and has no member name twice at any depth,
+   * (raw-audit.ts) and its line is valid UTF-8, passes Recorder.rawSafeBytes and has no member name twice at any depth,
    * journaled with its request as they came,
    * then sent once the journal holds it (as finish() does). false: parsed and recorded the usual way.
    */

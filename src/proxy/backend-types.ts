@@ -53,7 +53,8 @@ export interface BackendEvents {
   /**
    * An answer to `ex` (which allows it: ex.answerAsText) as the backend's line, src[start, end),
    * unparsed, its id written at src[idStart, idEnd) (to be replaced by the client's; read the bytes
-   * synchronously). Returns false when it must be parsed after all (e.g. the audit now records).
+   * synchronously), not yet checked to be valid UTF-8. Returns false when it must be parsed after
+   * all (e.g. the audit now records, or the line is not valid UTF-8).
    */
   onAnswerBytes(backend: BackendConnection, ex: Exchange, src: Buffer, start: number, idStart: number, idEnd: number, end: number): boolean;
   /** `line`: the message's text as received, when the transport keeps it. */

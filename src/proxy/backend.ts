@@ -14,7 +14,6 @@ import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
 import { releaseExchange, type Exchange } from './intercept.js';
-import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { InFlight } from './in-flight.js';
@@ -248,7 +247,8 @@ export class BackendConnection {
     if (p === undefined || p instanceof InternalCall || !p.answerAsText) return false;
     const idStart = idSpan.start;
     const idEnd = idSpan.end;
-    if (!isUtf8Bytes(buf, start, end) || !this.events.onAnswerBytes(this, p, buf, start, idStart, idEnd, end)) return false;
+    // onAnswerBytes declines a line that is not valid UTF-8 (it checks as it reads the line).
+    if (!this.events.onAnswerBytes(this, p, buf, start, idStart, idEnd, end)) return false;
     this.pending.delete(id);
     if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
     // A request that came unparsed and is answered unparsed is over: nothing else refers to its exchange.

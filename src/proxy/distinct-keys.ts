@@ -272,6 +272,29 @@ export function hasDistinctKeysRawSafe(b: Uint8Array, start: number, end: number
   return namesFound ? NAMES_FOUND : nonAscii ? NAMES_UNDECIDED : end - start;
 }
 
+/**
+ * distinctKeysToolCall and Recorder.rawSafeBytes (its names: Recorder.rawNames) of a tools/call
+ * line b[start, end) in one pass, as hasDistinctKeysRawSafe for an answer: the line's length when
+ * it is proven and raw-safe, else NAMES_DECLINED, NAMES_FOUND or NAMES_UNDECIDED. The head before
+ * `from` (compactToolCallIdAt's, ASCII with no escape) is not read by the proof: every byte of it is
+ * looked at for names here (a name may also run on from it into the rest of the line); after it,
+ * names are looked for in the strings, where valid JSON holds every byte a name is looked for at.
+ */
+export function distinctKeysToolCallRawSafe(b: Uint8Array, start: number, end: number, from: number, seen: number, n: RawNames): number {
+  const anchors = n.anchors;
+  for (let i = start; i < from; i++) {
+    const c = b[i]!;
+    // Never in a compact head: declined rather than judged here.
+    if (c >= 0x80 || c === 0x5c) return NAMES_DECLINED;
+    if (anchors[c] !== 0 && n.matchesAround(b, i, start, end)) return NAMES_FOUND;
+  }
+  lookFor(n, start, end);
+  const proven = distinctKeysToolCall(b, start, end, from, seen);
+  stopLooking();
+  if (!proven) return NAMES_DECLINED;
+  return namesFound ? NAMES_FOUND : nonAscii ? NAMES_UNDECIDED : end - start;
+}
+
 /** Whether buf[start, end) is one JSON object (whitespace around allowed) in valid UTF-8 with no name written twice in any object, nor escaped. */
 export function hasDistinctKeys(b: Uint8Array, start: number, end: number): boolean {
   recording = false;

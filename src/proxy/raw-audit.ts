@@ -7,13 +7,27 @@
  * line holds such a name (maybe a secret) takes the parsed path: redacted before it is journaled.
  */
 import type { Decision, InterceptContext, RawRecordHead, Recorder } from '../types.js';
-import { hasDistinctKeys, hasDistinctKeysRawSafe, NAMES_DECLINED, NAMES_FOUND } from './distinct-keys.js';
+import { distinctKeysToolCall, distinctKeysToolCallRawSafe, hasDistinctKeys, hasDistinctKeysRawSafe, NAMES_DECLINED, NAMES_FOUND, NAMES_UNDECIDED } from './distinct-keys.js';
 import { auditDecision, type Exchange } from './intercept.js';
+import { isUtf8Bytes } from '../transport/json-bytes.js';
 
-/** The length as text of request line buf[start, end) when the audit may record it raw; else -1. */
-export function rawRequestChars(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number): number {
+/**
+ * The length as text of a compactly written tools/call line buf[start, end) (compactToolCallIdAt:
+ * its head before `from` holds the members in `seen`) when the audit may record it raw, else -1
+ * (it is then parsed, redacted and recorded): the row is made from a parse of these bytes, so they
+ * must read the same to every parser (no member name twice at any depth: distinctKeysToolCall) or
+ * the audit could show other arguments than the backend took, and it must pass
+ * Recorder.rawSafeBytes. In one pass over the line when Recorder.rawNames allows it.
+ */
+export function rawToolCallChars(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number, from: number, seen: number): number {
   if (recorder.rawSafeBytes === undefined || recorder.recordRawBytes === undefined || (decision.redact !== undefined && decision.redact.length > 0)) return -1;
-  return recorder.rawSafeBytes(buf, start, end);
+  const names = recorder.rawNames;
+  if (names !== undefined) {
+    const r = distinctKeysToolCallRawSafe(buf, start, end, from, seen, names);
+    if (r >= 0) return r;
+    return r === NAMES_UNDECIDED ? recorder.rawSafeBytes(buf, start, end) : -1;
+  }
+  return distinctKeysToolCall(buf, start, end, from, seen) ? recorder.rawSafeBytes(buf, start, end) : -1;
 }
 
 /** Whether src[start, end) parses as JSON (asked only of the rare line hasDistinctKeys declines). */
@@ -28,20 +42,26 @@ function isJson(src: Buffer, start: number, end: number): boolean {
 
 /**
  * The length as text of an answer line src[start, end) when the audit may record it raw, else -1:
- * the row is made from a parse of these bytes, so valid JSON must read the same to every parser (no
+ * the line must be valid UTF-8 (the client gets its bytes, the row their text: they must agree), the
+ * row is made from a parse of these bytes, so valid JSON must read the same to every parser (no
  * member name twice at any depth) or the audit could show another result than the client reads (a
  * line that is not JSON at all reads alike to every parser: an error, recorded as -32700), and it
- * must pass Recorder.rawSafeBytes. In one pass over the line when Recorder.rawNames allows it.
+ * must pass Recorder.rawSafeBytes. In one pass over the line when Recorder.rawNames allows it (a
+ * line that pass proves is valid UTF-8; the caller does not check it before).
  */
 export function rawAnswerChars(recorder: Recorder, src: Buffer, start: number, end: number): number {
   const names = recorder.rawNames;
+  let proven = false;
   if (names !== undefined) {
     const r = hasDistinctKeysRawSafe(src, start, end, names);
     if (r >= 0) return r;
     if (r === NAMES_FOUND) return -1;
     if (r !== NAMES_DECLINED) return recorder.rawSafeBytes!(src, start, end);
-  }
-  if (!hasDistinctKeys(src, start, end) && isJson(src, start, end)) return -1;
+  } else proven = hasDistinctKeys(src, start, end);
+  if (proven) return recorder.rawSafeBytes!(src, start, end);
+  // Declined: not valid UTF-8 (parsed after decoding, as always), JSON that may read differently
+  // (parsed and serialized again), or not JSON at all (recorded raw as a parse error).
+  if (!isUtf8Bytes(src, start, end) || isJson(src, start, end)) return -1;
   return recorder.rawSafeBytes!(src, start, end);
 }
 

@@ -10,8 +10,7 @@ import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
 import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
-import { distinctKeysToolCall } from './distinct-keys.js';
-import { rawRequestChars } from './raw-audit.js';
+import { rawToolCallChars } from './raw-audit.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
@@ -68,15 +67,10 @@ export class RequestRouter {
     const idStart = idSpan.start;
     const idEnd = idSpan.end;
     // The line's head up to its params is what compactToolCallIdAt read: the scan starts there.
-    // Audited, the row is made from a parse of these bytes: they must read the same to every parser
-    // (no member name twice at any depth), or the audit could show other arguments than the backend took.
-    const readsAlike = audited
-      ? distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before)
-      : isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before);
-    if (!readsAlike) return false;
-    // Audited: recorded from its line as it came (raw path), or else parsed, redacted and recorded.
-    const rawChars = audited ? rawRequestChars(recorder, allow, buf, start, end) : -1;
-    if (audited && rawChars < 0) return false;
+    // Audited: recorded from its line as it came when it reads the same to every parser and holds
+    // no redacted name (raw path, one scan: rawToolCallChars), or else parsed, redacted and recorded.
+    const rawChars = audited ? rawToolCallChars(recorder, allow, buf, start, end, idSpan.params, idSpan.before) : -1;
+    if (audited ? rawChars < 0 : !isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before)) return false;
     const b = s.backends[0]!;
     const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
     let ex = spareExchange();

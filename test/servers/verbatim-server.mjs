@@ -5,7 +5,8 @@
  * unchanged is told apart from whoever parses and serializes them again. The tool `received` answers
  * with the request line as it reached the server (to tell the same about requests); `hold` does the
  * same after `ms` milliseconds (and answers even when the request was cancelled); `dupes` answers
- * with a member name written twice (`verdict`: "deny" first, "allow" last).
+ * with a member name written twice (`verdict`: "deny" first, "allow" last); `malformed` answers with
+ * a byte that is not valid UTF-8 (0xff) in a string.
  */
 let buffer = '';
 process.stdin.setEncoding('utf8');
@@ -31,6 +32,11 @@ function answer(msg, line) {
     // Like received, answered after arguments.ms (it ignores cancellation: a late answer).
     const late = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
     setTimeout(() => process.stdout.write(`{"jsonrpc":"2.0","id":${id},"result":${late}}\n`), Number(msg.params.arguments?.ms ?? 100));
+    return;
+  } else if (msg.method === 'tools/call' && msg.params?.name === 'malformed') {
+    // A byte no valid UTF-8 holds (0xff), inside a string: decoders read it as U+FFFD (or refuse it).
+    const head = Buffer.from(`{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"a`);
+    process.stdout.write(Buffer.concat([head, Buffer.from([0xff]), Buffer.from('b"}]}}\n')]));
     return;
   } else if (msg.method === 'tools/call' && msg.params?.name === 'dupes') {
     result = '{"content":[{"type":"text","text":"dupes"}],"structuredContent":{"verdict":"deny","verdict":"allow"}}';
