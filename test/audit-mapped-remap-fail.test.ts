@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalAddon, type MappedSegment } from '../src/audit/mapped-journal.js';
 import { journalDir, listJournals, readSegment, removeFile, Spool } from '../src/audit/spool.js';
-import { tempDir } from './helpers/audit.js';
+import { takeText, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
@@ -37,10 +37,7 @@ const noTmpfs = (() => {
 })();
 if (noTmpfs !== undefined && canRemap) console.log(`audit-mapped-remap-fail: the full-disk case is skipped: ${noTmpfs}`);
 
-const take = (spool: Spool) => {
-  const t = spool.take();
-  return typeof t === 'string' ? t : Buffer.from(t).toString('utf8');
-};
+const take = takeText;
 
 describe.runIf(runsUnless('audit-mapped-remap-fail', noMappedJournal(addon, true)))('a rotation in place that fails half-way', () => {
   let tmp: ReturnType<typeof tempDir>;

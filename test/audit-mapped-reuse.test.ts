@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalAddon, MappedSegment } from '../src/audit/mapped-journal.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
-import { tempDir } from './helpers/audit.js';
+import { takeText, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
@@ -109,13 +109,11 @@ describe.runIf(runsUnless('audit-mapped-reuse', noMappedJournal(addon, true)))('
       want.push(line);
       spool.append(line, seq);
       if (seq % 37 === 0) {
-        const t = spool.take();
-        taken += typeof t === 'string' ? t : Buffer.from(t).toString('utf8');
+        taken += takeText(spool);
         spool.committed(seq); // rotates once three quarters full, deletes committed files
       }
     }
-    const t = spool.take();
-    taken += typeof t === 'string' ? t : Buffer.from(t).toString('utf8');
+    taken += takeText(spool);
     expect(taken).toBe(want.join(''));
     expect(active()).toBe(first); // rotated in place every time
     expect(first.bytes.length).toBe(8192);

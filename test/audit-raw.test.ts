@@ -20,7 +20,7 @@ import type { RpcMessage } from '../src/proxy/jsonrpc.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { Decision, InterceptContext, PolicyDecider, RawRecordHead, Recorder } from '../src/types.js';
-import { auditConfig, databaseBytes, tempDir } from './helpers/audit.js';
+import { auditConfig, batchText, databaseBytes, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
@@ -184,7 +184,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     const take = Spool.prototype.take;
     vi.spyOn(Spool.prototype, 'take').mockImplementation(function (this: Spool) {
       const lines = take.call(this);
-      journal.push(typeof lines === 'string' ? lines : Buffer.from(lines).toString('utf8'));
+      journal.push(batchText(lines));
       return lines;
     });
     const recordRawBytes = vi.fn(store.recordRawBytes!);

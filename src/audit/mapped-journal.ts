@@ -222,13 +222,15 @@ export class MappedSegment {
     return from === this.used ? '' : this.bytes.toString('utf8', DATA_AT + from, DATA_AT + this.used);
   }
 
-  /** The UTF-8 bytes of the lines appended since the last take(), copied out of the mapping. */
-  takeBytes(): Uint8Array {
-    const from = this.taken;
+  /**
+   * Where in the segment's file the lines appended since the last take() are: byte offsets
+   * [from, to). Nothing is copied: the writer thread reads them from the file (the same pages of
+   * the page cache this mapping writes; the file stays until its lines are committed).
+   */
+  takeRange(): { from: number; to: number } {
+    const from = DATA_AT + this.taken;
     this.taken = this.used;
-    const copy = new Uint8Array(this.used - from);
-    copy.set(new Uint8Array(this.buffer, DATA_AT + from, this.used - from));
-    return copy;
+    return { from, to: DATA_AT + this.used };
   }
 
   /**

@@ -11,8 +11,9 @@
  * promise that settles when the writer catches up, `fail-closed` makes it throw (the proxy then
  * denies). Nothing is ever dropped. With a mapped journal, recordRawBytes() copies a raw entry of
  * ASCII lines into the segment straight from their bytes, at once (Spool.appendRaw: no string, no
- * promise, so the caller answers in the same turn); the writer's batches are then read back from the
- * journal (Spool.take()).
+ * promise, so the caller answers in the same turn); a batch is then where its lines are in the
+ * segment's file (Spool.take(): a JournalRange), and the writer thread reads them from the file, so
+ * this thread neither copies nor decodes them.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
@@ -21,6 +22,7 @@ import { Redactor } from './redact.js';
 import type { RetentionRule } from './retention.js';
 import { journalBody } from './journal-line.js';
 import { rawHeadBytes, rawHeadJson, rawJournalBody } from './raw-entry.js';
+import type { JournalRange } from './journal-range.js';
 import type { Spool } from './spool.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 import { leaveIdle } from './writer-sched.js';
@@ -89,7 +91,7 @@ export class AuditRecorder implements Recorder {
   /** Journal appends since the last batch was posted (their lines: Spool.take()). */
   private unposted = 0;
   /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
-  private inflight: Array<{ lastSeq: number; text: string | Uint8Array; postedAt: number }> = [];
+  private inflight: Array<{ lastSeq: number; text: string | JournalRange; postedAt: number }> = [];
   /** The writer thread's id while it runs under SCHED_IDLE (its 'scheduling' messages). */
   private idleWriterTid: string | undefined;
   /** When the writer last said it runs under SCHED_IDLE (a batch waits for it from then on, at the earliest). */
@@ -308,7 +310,7 @@ export class AuditRecorder implements Recorder {
     if (this.unposted === 0) return;
     this.unposted = 0;
     const text = this.options.spool.take();
-    if (text.length === 0) return;
+    if (text === '') return;
     this.inflight.push({ lastSeq: this.seq, text, postedAt: performance.now() });
     this.worker.postMessage({ type: 'batch', text, lastSeq: this.seq } satisfies ToWriter);
   }

@@ -17,6 +17,9 @@ import type { Logger } from '../log/logger.js';
 import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
 import { putRawJournalLine, rawJournalLineMaxBytes } from './raw-entry.js';
 import { holdOwnJournal, leaveOwnJournal, type HeldJournalLock } from './journal-lock.js';
+import type { JournalRange } from './journal-range.js';
+
+export type { JournalRange } from './journal-range.js';
 
 /**
  * Segments are rotated once they pass this size (mapped ones: three quarters of it), then deleted
@@ -294,12 +297,17 @@ export class Spool {
   }
 
   /**
-   * The lines appended since the last take(), in order (what the writer thread is handed next): as
-   * their UTF-8 bytes when they are all in the active mapped segment (copied, not decoded), else as text.
+   * The lines appended since the last take(), in order (what the writer thread is handed next):
+   * where they are in the active mapped segment's file when they are all there (JournalRange: the
+   * writer reads them from the file; this thread neither copies nor decodes them), else as text.
    */
-  take(): string | Uint8Array {
+  take(): string | JournalRange {
     const mapped = this.active instanceof MappedSegment && this.isOpen;
-    if (mapped && this.untaken.length === 0) return (this.active as MappedSegment).takeBytes();
+    if (mapped && this.untaken.length === 0) {
+      const active = this.active as MappedSegment;
+      const range = active.takeRange();
+      return range.from === range.to ? '' : { file: active.file, from: range.from, to: range.to };
+    }
     const active = mapped ? (this.active as MappedSegment).take() : '';
     if (this.untaken.length === 0) return active;
     const text = this.untaken.join('') + active;

@@ -13,6 +13,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
+import { closeRangeReader, readJournalRange, type JournalRange, type RangeReader } from './journal-range.js';
 import { WriterScheduling } from './writer-sched.js';
 
 export interface WriterWorkerData {
@@ -34,11 +35,11 @@ export interface WriterWorkerData {
 }
 
 /**
- * A batch: journal lines, the last of them numbered `lastSeq`; as text, or as their UTF-8 bytes
- * (copied from the mapped journal: the proxy's thread does not decode them).
+ * A batch: journal lines, the last of them numbered `lastSeq`; as text, or where they are in a
+ * mapped segment's file (read here: the proxy's thread neither copies nor decodes them).
  */
 export type ToWriter =
-  | { type: 'batch'; text: string | Uint8Array; lastSeq: number }
+  | { type: 'batch'; text: string | JournalRange; lastSeq: number }
   | { type: 'retention' }
   | { type: 'close' }
   /** The recorder moved this thread out of SCHED_IDLE (it was starved: writer-sched.ts). */
@@ -67,7 +68,9 @@ configureWriter(db);
 const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReader(new Redactor(data.redactFields), data.maxPayloadBytes));
 // Idle scheduling from when the database is open (the recorder watches a batch's wait from then on).
 const scheduling = new WriterScheduling(data.idle === true, data.maxQueue, undefined, (tid, idle) => send({ type: 'scheduling', tid, idle }));
-const backlog: string[] = [];
+/** Batches not yet committed: text, or lines still in a segment file (read when written). */
+const backlog: Array<string | JournalRange> = [];
+const ranges: RangeReader = { buffer: Buffer.alloc(0), file: undefined, fd: -1 };
 let committed = 0;
 /** The last journal row posted to this thread. */
 let posted = 0;
@@ -80,7 +83,9 @@ function send(msg: FromWriter): void {
 function drain(): void {
   while (backlog.length > 0) {
     try {
-      const result = writer.writeBatch(data.journalId, backlog[0]!);
+      const batch = backlog[0]!;
+      // Read again on a retry: nothing of a failed batch is kept but where its lines are.
+      const result = writer.writeBatch(data.journalId, typeof batch === 'string' ? batch : readJournalRange(batch, ranges));
       backlog.shift();
       committed = result.committed;
       send({ type: 'committed', committed });
@@ -111,8 +116,7 @@ retention();
 
 port.on('message', (msg: ToWriter) => {
   if (msg.type === 'batch') {
-    const text = msg.text;
-    backlog.push(typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8'));
+    backlog.push(msg.text);
     if (msg.lastSeq > posted) posted = msg.lastSeq;
     scheduling.update(posted - committed);
     if (!retryTimer) drain();
@@ -129,6 +133,7 @@ port.on('message', (msg: ToWriter) => {
     if (backlog.length === 0) {
       // Everything is committed and the journal files go away with the recorder: forget the journal.
       forgetJournal(db, data.journalId);
+      closeRangeReader(ranges);
       db.close();
       send({ type: 'closed', committed });
       port.close();

@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditSchema, type AuditConfig } from '../../src/config/audit.js';
+import { closeRangeReader, readJournalRange, type JournalRange, type RangeReader } from '../../src/audit/journal-range.js';
+import type { Spool } from '../../src/audit/spool.js';
 import type { AuditRecord } from '../../src/types.js';
 
 export const CLI = resolve('dist/cli/main.js');
@@ -71,4 +73,23 @@ export function databaseBytes(dbPath: string): Buffer {
     });
   const parts = files(dir, readdirSync(dir).filter((n) => n.startsWith(base))).flatMap((p) => (existsSync(p) ? [readFileSync(p)] : []));
   return Buffer.concat(parts);
+}
+
+/**
+ * The lines Spool.take() hands out, as text: a JournalRange (the active mapped segment's lines) is
+ * read from its file, as the writer thread reads it.
+ */
+export function takeText(spool: Spool): string {
+  return batchText(spool.take());
+}
+
+/** A batch of Spool.take() as text (a JournalRange read from its file). */
+export function batchText(t: string | JournalRange): string {
+  if (typeof t === 'string') return t;
+  const reader: RangeReader = { buffer: Buffer.alloc(0), file: undefined, fd: -1 };
+  try {
+    return readJournalRange(t, reader);
+  } finally {
+    closeRangeReader(reader);
+  }
 }
