@@ -17,6 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
 import { putRawJournalLine, rawJournalLineMaxBytes } from './raw-entry.js';
 import { holdOwnJournal, leaveOwnJournal, type HeldJournalLock } from './journal-lock.js';
+import { ownerOnly } from './journal-dir.js';
 import type { JournalRange } from './journal-range.js';
 
 export type { JournalRange } from './journal-range.js';
@@ -79,7 +80,8 @@ function collectSegments(dir: string, prefix: string, byId: Segments): void {
  */
 export function listJournals(dbPath: string): JournalFiles[] {
   const byId: Segments = new Map();
-  collectSegments(dirname(dbPath), `${basename(dbPath)}.journal-`, byId);
+  // Beside the database only when no other user may write there (journal-dir.ts): they are imported as ours.
+  if (ownerOnly(dirname(dbPath))) collectSegments(dirname(dbPath), `${basename(dbPath)}.journal-`, byId);
   collectSegments(journalDir(dbPath), '', byId);
   return [...byId.entries()].map(([id, e]) => {
     const journal: JournalFiles = { id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) };

@@ -18,7 +18,8 @@ import { AuditRecorder } from './recorder.js';
 import { Redactor } from './redact.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
 import { claimOrphan, isJournalLive } from './journal-lock.js';
-import { listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
+import { journalDir, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
+import { prepareJournalDir } from './journal-dir.js';
 import { verifyChain, type VerifyResult } from './verify.js';
 
 export interface AuditReader {
@@ -112,6 +113,8 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   } catch (err) {
     throw new Error(`cannot create the directory of the audit database ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): set audit.path (wrap: --audit PATH or --no-audit)`);
   }
+  // Its journals are imported as our own records: refused when another user may write to it (journal-dir.ts).
+  prepareJournalDir(journalDir(path));
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
   const created = !existsSync(path);
