@@ -2,7 +2,7 @@
  * Newline-delimited JSON-RPC over a pair of byte streams (our stdin/stdout, or a child's stdout/stdin).
  *
  * The hot path does one JSON.parse per incoming line and one JSON.stringify per outgoing message; a
- * message is checked by a few property reads (object, jsonrpc "2.0", a method or an id with a
+ * message is checked by a few property reads (message-check.ts: object, jsonrpc "2.0", a method or an id with a
  * result/error), never by a schema library. Lines larger than `maxMessageBytes` are dropped without
  * being parsed. Invalid input is reported through `oninvalid`; when `answerInvalid` is set (the
  * side that faces a client) the transport itself answers it with the JSON-RPC error the spec asks
@@ -16,9 +16,8 @@ import type { Readable, Writable } from 'node:stream';
 import { LineBatch } from './line-batch.js';
 import { pipeFdOf, readPipeDirectly, setReading, writeToPipe } from './pipe-io.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
+import { checkMessage, INVALID_REQUEST, PARSE_ERROR, type InvalidMessage } from './message-check.js';
 
-export const PARSE_ERROR = -32700;
-export const INVALID_REQUEST = -32600;
 const NEWLINE = 0x0a;
 /** What send() returns: writes are queued, not awaited (stream errors surface through onerror/onclose). */
 export const SENT: Promise<void> = Promise.resolve();
@@ -54,12 +53,6 @@ function flushDelivered(): void {
   }
 }
 
-export interface InvalidMessage {
-  code: number;
-  message: string;
-  id: string | number | null;
-}
-
 export interface NdjsonOptions {
   /** Largest accepted line, in bytes (default 4 MiB). */
   maxMessageBytes?: number;
@@ -68,29 +61,6 @@ export interface NdjsonOptions {
   /** Called for every invalid line (after answering it, when answerInvalid is set). */
   oninvalid?: (problem: InvalidMessage) => void;
   sessionId?: string;
-}
-
-/** Checks the shape of a parsed value; returns undefined when it is a JSON-RPC message. */
-export function checkMessage(value: unknown): InvalidMessage | undefined {
-  if (typeof value !== 'object' || value === null) {
-    return { code: INVALID_REQUEST, message: 'Invalid Request: a JSON-RPC message must be a JSON object', id: null };
-  }
-  if (Array.isArray(value)) {
-    return { code: INVALID_REQUEST, message: 'Invalid Request: JSON-RPC batches are not supported', id: null };
-  }
-  const m = value as { jsonrpc?: unknown; id?: unknown; method?: unknown; result?: unknown; error?: unknown };
-  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
-  if (m.jsonrpc !== '2.0') return { code: INVALID_REQUEST, message: 'Invalid Request: "jsonrpc" must be "2.0"', id };
-  if (typeof m.method === 'string') {
-    if (m.id !== undefined && id === null) {
-      return { code: INVALID_REQUEST, message: 'Invalid Request: "id" must be a string or a number', id: null };
-    }
-    return undefined;
-  }
-  if (m.method !== undefined) return { code: INVALID_REQUEST, message: 'Invalid Request: "method" must be a string', id };
-  if (id !== null && (m.result !== undefined || m.error !== undefined)) return undefined;
-  if (m.id === undefined) return { code: INVALID_REQUEST, message: 'Invalid Request: missing "method" (and "id")', id: null };
-  return { code: INVALID_REQUEST, message: 'Invalid Request: missing "method", or "result"/"error" for a response', id };
 }
 
 export class NdjsonTransport implements Transport {
