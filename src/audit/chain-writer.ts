@@ -8,6 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChainKeying } from './chain-key.js';
+import { HeadInserts } from './head-insert.js';
 import { rowFromBody } from './journal-line.js';
 import { RAW_MARK, type RawEntryReader } from './raw-entry.js';
 import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
@@ -29,13 +30,18 @@ export class ChainWriter {
   private readonly getJournal: Database.Statement;
   private readonly setJournal: Database.Statement;
   private readonly run: { immediate(journalId: string, text: string): BatchResult };
+  /** Raw entries' heads with an INSERT of their own (the head's nine columns not bound per row). */
+  private readonly headInserts: HeadInserts;
 
   constructor(
     db: Database.Database,
     private readonly keying: ChainKeying,
     /** Makes the rows of raw entries (raw-entry.ts). */
     private readonly raw: RawEntryReader,
+    /** Rows of a head before it gets its own INSERT (head-insert.ts; tests: 1, or Infinity for never). */
+    headInsertAfter?: number,
   ) {
+    this.headInserts = new HeadInserts(db, headInsertAfter);
     const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
     this.insert = db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
     this.getMeta = db.prepare('SELECT value FROM audit_meta WHERE key = ?').pluck();
@@ -80,15 +86,18 @@ export class ChainWriter {
       }
       if (local <= committed) continue;
       const body = text.slice(i + 1, end);
-      const row = body.charCodeAt(0) === RAW_MARK ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
+      const raw = body.charCodeAt(0) === RAW_MARK;
+      const row = raw ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
       if (!row) {
         unreadable++;
         continue;
       }
       const values = row[1];
       const rowHash = this.keying.hash(hash, row[0]);
-      // The row's values then its chain columns, bound as one array (no spread of 32 arguments).
-      this.insert.run(...values, hash, rowHash);
+      const own = raw ? this.headInserts.of(this.raw.rowHead!) : undefined;
+      // The row's values then its chain columns; with the head's own statement, all but the head's.
+      if (own !== undefined) HeadInserts.run(own, values, hash, rowHash);
+      else this.insert.run(...values, hash, rowHash);
       seq++;
       hash = rowHash;
       committed = local;

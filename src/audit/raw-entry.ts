@@ -141,6 +141,7 @@ interface Head {
   decidedJson: string;
   decisionMicros: number;
 }
+export type RawHead = Head;
 
 /** What the answer's line says (as outcomeOf and buildRecord read it). */
 interface Outcome {
@@ -176,6 +177,11 @@ export class RawEntryReader {
     private readonly cap: number,
   ) {
     this.fast = new RawFastReader(redactor, cap);
+  }
+
+  /** The head of the row row() returned last (chain-writer.ts: the heads' own statements, head-insert.ts). */
+  get rowHead(): RawHead | undefined {
+    return this.lastHead;
   }
 
   /** The row of raw entry `body` once it gets sequence number `seq`; undefined when malformed (a torn line). */
