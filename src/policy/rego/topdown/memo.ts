@@ -20,7 +20,7 @@ import type { RuleNode } from '../compile/tree.js';
 import type { Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
 import { memberReaders, nodeFootprint, type InputFootprint } from './footprint.js';
-import { changedMask, keepKeyed, keyedValue, keyedWithout, memberSlots, NOT_KEYED, readInto, worthTrying, type Keyed } from './keyed.js';
+import { keepKeyed, keyedValue, keyedWithout, memberSlots, membersChangedMask, NOT_KEYED, readInto, worthTrying, type Keyed } from './keyed.js';
 import { inputRoots } from './partial.js';
 import { checkedRuleValue } from './rules.js';
 
@@ -175,7 +175,7 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): readonly (Value | un
   const r = kept as KeptResult;
   // which probes of the members cut read otherwise than when kept (all, when their readings could not be kept)
   const cutSlots = m.cutSlots;
-  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : changedMask(ev, cutSlots, r.cutReadings);
+  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : membersChangedMask(ev, m.cutList!, r.cutReadings);
   // none (an identical call): the kept result is the result, as keyed.ts keeps by them
   if (changed === 0) {
     memoStats.hits++;
@@ -259,7 +259,7 @@ export function memoCutReadings(ev: Evaluator, m: DecisionMemo, cut: readonly st
 export function memoCutAgrees(ev: Evaluator, m: DecisionMemo, cut: readonly string[], r: CutReadings): boolean {
   if (m.keyed !== r.keyed || m.cutList !== cut || m.dead || ev.st.carryGen === -1 || ev.st.shadow !== null || ev.st.mocks !== null) return false;
   const cutSlots = m.cutSlots;
-  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : changedMask(ev, cutSlots, r.cutReadings);
+  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : membersChangedMask(ev, cut, r.cutReadings);
   return changed === 0 || readersAgree(ev, m, changed, r.readerValues);
 }
 
