@@ -9,7 +9,8 @@
  * Policies are read from /proc/thread-self/stat (field 41: 0 SCHED_OTHER, 5 SCHED_IDLE).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/proxy.js';
@@ -32,7 +33,8 @@ function noChrt(): string | undefined {
 
 /**
  * A script that makes a WriterScheduling (idle wanted; leaves it beyond 10 rows behind) on its main
- * thread, reports its policy, then reports it again once 1,000 rows behind; prints both as JSON.
+ * thread, reports its policy, then reports it again once 1,000 rows behind (as soon as it is normal,
+ * or after 5 s); prints both as JSON.
  */
 const SCRIPT = `
   const { readFileSync } = require('node:fs');
@@ -41,7 +43,10 @@ const SCRIPT = `
     const s = new WriterScheduling(true, 100);
     const started = policy();
     s.update(1000);
-    process.stdout.write(JSON.stringify({ started, behind: policy() }));
+    // Its chrt is not waited for: the policy as soon as it is normal, or after 5 s.
+    const until = Date.now() + 5000;
+    const report = () => (policy() === 0 || Date.now() > until ? process.stdout.write(JSON.stringify({ started, behind: policy() })) : setTimeout(report, 20));
+    report();
   });`;
 
 function run(command: string, args: string[]): { started: number; behind: number } {
@@ -57,6 +62,18 @@ function withoutSysNice(): { command: string; args: string[] } | string {
   return r.status === 0 ? { command: 'setpriv', args: ['--bounding-set=-sys_nice', '--inh-caps=-sys_nice'] } : `setpriv cannot drop CAP_SYS_NICE here (${r.error?.message ?? `exit ${r.status}`})`;
 }
 
+/**
+ * A `chrt` first on PATH that takes `delayMs` before moving a thread out of SCHED_IDLE (as a chrt run
+ * from a SCHED_IDLE thread does on a busy host: a fork keeps the policy, so it is starved too); its
+ * other uses go straight to the real one.
+ */
+function slowChrt(dir: string, delayMs: number): string {
+  const real = execFileSync('sh', ['-c', 'command -v chrt'], { encoding: 'utf8' }).trim();
+  const script = join(dir, 'chrt');
+  writeFileSync(script, `#!/bin/sh\nif [ "$1" = "--other" ] && [ "$2" = "--pid" ]; then sleep ${delayMs / 1000}; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
 describe.runIf(runsUnless('audit-writer-sched-limits', noChrt()))('audit writer scheduling where the host limits it', () => {
   it('never enters SCHED_IDLE where it could not leave it (no CAP_SYS_NICE, RLIMIT_NICE 0): far behind, it runs in normal scheduling', (ctx) => {
     const how = withoutSysNice();
@@ -69,6 +86,38 @@ describe.runIf(runsUnless('audit-writer-sched-limits', noChrt()))('audit writer 
   it('with CAP_SYS_NICE it still enters SCHED_IDLE and leaves it once far behind', (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip('needs root (CAP_SYS_NICE)');
     expect(run('env', [])).toEqual({ started: 5, behind: 0 });
+  });
+
+  it('leaving SCHED_IDLE when far behind does not hold the writer thread up while chrt is slow to run (starved under SCHED_IDLE itself)', (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip('needs root (CAP_SYS_NICE)');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-chrt-'));
+    try {
+      const script = `
+        const { readFileSync } = require('node:fs');
+        const policy = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38]);
+        import(${JSON.stringify(new URL(`file://${SCHED}`).href)}).then(({ WriterScheduling }) => {
+          const changes = [];
+          const s = new WriterScheduling(true, 100, undefined, (tid, idle) => changes.push(idle));
+          const started = policy();
+          const t = Date.now();
+          s.update(1000);
+          const heldMs = Date.now() - t;
+          const until = Date.now() + 20000;
+          const wait = () => (changes.includes(false) || Date.now() > until ? process.stdout.write(JSON.stringify({ started, heldMs, changes, after: policy() })) : setTimeout(wait, 50));
+          wait();
+        });`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${slowChrt(dir, 3000)}:${process.env.PATH}` } });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { started: number; heldMs: number; changes: boolean[]; after: number };
+      expect(out.started).toBe(5);
+      // Not waited for: the thread goes on committing (the proxy's thread moves it meanwhile if it starves).
+      expect(out.heldMs, 'ms update() held the writer thread (the chrt takes 3,000)').toBeLessThan(1500);
+      // Done once chrt ran: in normal scheduling, and said so.
+      expect(out.changes).toEqual([true, false]);
+      expect(out.after).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("in a pid namespace whose /proc is the host's, the namespace's thread id is used: it enters SCHED_IDLE and leaves it", (ctx) => {

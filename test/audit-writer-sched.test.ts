@@ -61,17 +61,23 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
       const { readFileSync } = require('node:fs');
       const policy = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38]);
       import(${JSON.stringify(url)}).then(({ WriterScheduling }) => {
-        // Leaves SCHED_IDLE beyond 10 rows behind (maxQueue / 10); back at 2 rows, not before 200 ms.
-        const s = new WriterScheduling(true, 100, 200);
+        // Leaves SCHED_IDLE beyond 10 rows behind (maxQueue / 10), without waiting for its chrt (it
+        // says so when done); back at 2 rows, not before 200 ms.
+        let left;
+        const s = new WriterScheduling(true, 100, 200, (tid, idle) => idle || left());
         const seen = [policy()];
         s.update(8); seen.push(policy());
-        s.update(11); seen.push(policy());
-        s.update(5); seen.push(policy());
-        s.update(2); seen.push(policy());
-        setTimeout(() => {
+        const alive = setInterval(() => {}, 1000); // its chrt is not waited for (unref)
+        new Promise((resolve) => { left = resolve; s.update(11); }).then(() => {
+          clearInterval(alive);
+          seen.push(policy());
+          s.update(5); seen.push(policy());
           s.update(2); seen.push(policy());
-          parentPort.postMessage(seen);
-        }, 250);
+          setTimeout(() => {
+            s.update(2); seen.push(policy());
+            parentPort.postMessage(seen);
+          }, 250);
+        });
       });`;
     const seen = await new Promise<number[]>((resolve, reject) => {
       const w = new Worker(code, { eval: true });

@@ -15,7 +15,7 @@
  * pid namespace gives the thread (what chrt, run from here, means by it), which is not the one
  * /proc names when /proc is another namespace's (`unshare --pid` without `--mount-proc`).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 
 /**
@@ -84,6 +84,8 @@ export class WriterScheduling {
   private normalSince = 0;
   /** Rows behind beyond which the thread leaves SCHED_IDLE; it goes back once at a quarter of it. */
   private readonly behindRows: number;
+  /** A chrt moving this thread out of SCHED_IDLE is running (started by leave()). */
+  private leaving = false;
 
   constructor(
     wanted: boolean,
@@ -108,7 +110,7 @@ export class WriterScheduling {
   update(behind: number): void {
     if (this.tid === undefined) return;
     if (this.idle) {
-      if (behind > this.behindRows) this.set(false);
+      if (behind > this.behindRows && !this.leaving) this.leave();
     } else if (behind <= this.behindRows >> 2 && performance.now() - this.normalSince >= this.normalMs) {
       this.set(true);
     }
@@ -123,6 +125,34 @@ export class WriterScheduling {
     this.idle = false;
     this.normalSince = performance.now();
     this.normalMs = Math.min(this.normalMs * 2, MAX_NORMAL_MS);
+  }
+
+  /**
+   * Moves this thread out of SCHED_IDLE without waiting: a chrt started from it runs under
+   * SCHED_IDLE too (a fork keeps the policy), so on a busy host it may take seconds to run, and
+   * this thread would commit nothing meanwhile, even once the proxy's thread has moved it. Not
+   * waited for at exit either (unref: the thread's event loop does not stay for it).
+   */
+  private leave(): void {
+    const tid = this.tid!;
+    this.leaving = true;
+    const child = spawn('chrt', ['--other', '--pid', '0', tid], { stdio: 'ignore' });
+    child.unref();
+    const done = (ok: boolean): void => {
+      this.leaving = false;
+      // Moved meanwhile by the proxy's thread (wokenFromStarvation), or given up.
+      if (this.tid !== tid || !this.idle) return;
+      if (!ok) {
+        // Not permitted after all: leave the policy as it is from now on (the proxy's thread still watches).
+        this.tid = undefined;
+        return;
+      }
+      this.idle = false;
+      this.normalSince = performance.now();
+      this.onChange?.(tid, false);
+    };
+    child.once('error', () => done(false));
+    child.once('exit', (code) => done(code === 0));
   }
 
   private set(idle: boolean): void {
