@@ -109,6 +109,9 @@ export class AuditRecorder implements Recorder {
   private turn: TurnBatch | undefined;
   /** The head JSON of raw entries, and its bytes, per head (the caller keeps one head per session and decision). */
   private readonly heads = new WeakMap<RawRecordHead, { json: string; bytes: Uint8Array }>();
+  /** The head headOf() gave last, and what it gave. */
+  private lastHead: RawRecordHead | undefined;
+  private lastHeadOut: { json: string; bytes: Uint8Array } | undefined;
   /** Raw entries are copied into the mapped journal from their bytes (Spool.appendRaw). */
   private readonly mapped: boolean;
 
@@ -190,12 +193,16 @@ export class AuditRecorder implements Recorder {
   }
 
   private headOf(head: RawRecordHead): { json: string; bytes: Uint8Array } {
+    // Calls of one session come in runs: the last head is asked for again without a hash lookup.
+    if (head === this.lastHead) return this.lastHeadOut!;
     let h = this.heads.get(head);
     if (h === undefined) {
       const json = rawHeadJson(head);
       h = { json, bytes: rawHeadBytes(json) };
       this.heads.set(head, h);
     }
+    this.lastHead = head;
+    this.lastHeadOut = h;
     return h;
   }
 

@@ -87,13 +87,19 @@ STRING_BYTES[0x22] = QUOTE;
 STRING_BYTES[0x5c] = BACKSLASH;
 /** STRING_BYTES with each names object's anchors marked ANCHOR. */
 const namesTables = new WeakMap<RawNames, Uint8Array>();
+/** The last names asked for and their table (a process has one recorder: no hash lookup per line). */
+let lastNames: RawNames | undefined;
+let lastTable: Uint8Array = STRING_BYTES;
 function namesTable(names: RawNames): Uint8Array {
+  if (names === lastNames) return lastTable;
   let t = namesTables.get(names);
   if (t === undefined) {
     t = STRING_BYTES.slice();
     for (let c = 0; c < 256; c++) if (names.anchors[c] !== 0 && t[c] === PLAIN) t[c] = ANCHOR;
     namesTables.set(names, t);
   }
+  lastNames = names;
+  lastTable = t;
   return t;
 }
 /** The table of the scan under way, and (when it looks for names too) the names, the line, and whether one was found or an escape that could spell one. */
