@@ -7,7 +7,9 @@
  * constants are hex blob literals cast to text (`CAST(X'…' AS TEXT)`): nothing of a value is ever
  * read by SQLite as SQL, and the stored text is the value's UTF-8 bytes, exactly what binding the
  * string stores (the head's strings are well-formed: raw-entry.ts normalizes them). A value with a
- * NUL character, or not a string or null, keeps the head on the bound statement.
+ * NUL character, or not a string or null, keeps the head on the bound statement. A blob cast to text
+ * is read in the database's encoding: a database made UTF-16 (a file created beforehand) keeps every
+ * head on the bound statement.
  */
 import type Database from 'better-sqlite3';
 import type { RawHead } from './raw-entry.js';
@@ -52,12 +54,16 @@ function prepareHeadInsert(db: Database.Database, head: RawHead): Database.State
 
 export class HeadInserts {
   private readonly heads = new Map<RawHead, Counted>();
+  /** Rows of a head before it gets its statement (tests: 1, or Infinity for never). */
+  private readonly after: number;
 
   constructor(
     private readonly db: Database.Database,
-    /** Rows of a head before it gets its statement (tests: 1, or Infinity for never). */
-    private readonly after = HEAD_INSERT_AFTER,
-  ) {}
+    after = HEAD_INSERT_AFTER,
+  ) {
+    // The literals are UTF-8 bytes: in a UTF-16 database they would be read as other text.
+    this.after = db.pragma('encoding', { simple: true }) === 'UTF-8' ? after : Infinity;
+  }
 
   /** The statement of `head`'s rows (HeadInserts.run), or undefined: bind every column. */
   of(head: RawHead): Database.Statement | undefined {
