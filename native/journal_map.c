@@ -28,13 +28,15 @@
  *   lock(path, create = true)     opens `path` (created 0600 if missing, unless `create` is false:
  *                                 then a missing file throws ENOENT) and takes an exclusive flock(2)
  *                                 on it without waiting: a handle, or null when another process
- *                                 holds it. The kernel releases the lock when the holder dies,
- *                                 whatever its pid namespace (containers sharing a volume).
+ *                                 holds it, or when `path` is not a regular file (a FIFO opens
+ *                                 without blocking, and is never held). The kernel releases the
+ *                                 lock when the holder dies, whatever its pid namespace.
  *   probe(path)                   whether `path`'s flock is held, without holding it past the call
  *                                 and without creating the file: "missing", "held" (exclusively: a
  *                                 writer or an importer), or "free" (not held, or only by other
  *                                 probes: it takes a shared lock for a moment, which an exclusive
- *                                 lock excludes, and which lock() can tell from a writer's).
+ *                                 lock excludes, and which lock() can tell from a writer's); "held"
+ *                                 for what is not a regular file.
  *   unlock(handle)                releases it (closes the file); a handle never unlocked is
  *                                 released when it is garbage-collected or the process exits.
  */
@@ -395,6 +397,12 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   return undefined;
 }
 
+/* Whether fd is a regular file (a lock file is; anything else under its name is left alone). */
+static bool regular_file(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 struct lock_handle {
   int fd; /* -1 once unlocked */
 };
@@ -424,8 +432,16 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
       return throw_type(env, "lock: create must be a boolean");
     }
   }
-  int fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_CLOEXEC, 0600);
+  /* O_NONBLOCK: a FIFO planted under the name must not block the open. */
+  int fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) return throw_errno(env, "open lock", path, errno);
+  if (!regular_file(fd)) {
+    /* Not a lock file of ours (a FIFO, a device, a directory): never held, so never claimed. */
+    close(fd);
+    napi_value null_value;
+    napi_get_null(env, &null_value);
+    return null_value;
+  }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     close(fd);
@@ -460,10 +476,13 @@ static napi_value js_probe(napi_env env, napi_callback_info info) {
   char path[4096];
   if (!path_arg(env, argv[0], path, "probe")) return NULL;
   const char *state;
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno != ENOENT) return throw_errno(env, "open lock", path, errno);
     state = "missing";
+  } else if (!regular_file(fd)) {
+    close(fd);
+    state = "held"; /* not a lock file of ours: left alone, as a live writer's */
   } else if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
     int err = errno;
     close(fd);

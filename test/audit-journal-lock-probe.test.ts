@@ -11,7 +11,7 @@
  * - a writer killed between locking `<id>.lock.new` and renaming it leaves that empty file: the
  *   next writer's start removes it once it is old and unlocked, and leaves a young or a held one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,6 +89,23 @@ describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks
     const claim = claimOrphan(journal);
     claim?.release(false);
     expect(claim, 'the live journal was claimed as an orphan').toBeUndefined();
+  });
+
+  it('a lock file that is not a regular file (a FIFO) neither hangs a liveness probe nor is claimed', async () => {
+    const file = join(tmp.dir, '4747-0badf1f0.lock');
+    execFileSync('mkfifo', [file]);
+    const orphan = { id: '4747-0badf1f0', pid: 4747, lockFile: file };
+    // In a child: an open() that blocks would block it for good (killed by the timeout).
+    const script = `import(${JSON.stringify(new URL(`file://${DIST_LOCK}`).href)}).then((lock) => {
+      const j = ${JSON.stringify(orphan)};
+      const live = lock.isJournalLive(j);
+      let claimed;
+      try { claimed = lock.claimOrphan(j) !== undefined; } catch (err) { claimed = err.code; }
+      process.stdout.write(JSON.stringify({ live, claimed }));
+    });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.signal, 'the probe hung on the FIFO').toBeNull();
+    expect(JSON.parse(r.stdout)).toEqual({ live: true, claimed: false });
   });
 
   it("a writer killed between locking <id>.lock.new and renaming it leaves an empty file that the next writer's start removes once old and unlocked", async () => {
