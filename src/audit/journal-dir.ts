@@ -6,17 +6,22 @@
  * by its group or by others (made by hand, or by another tool), is refused with an error saying how
  * to fix it, and the proxy does not start: its files are not imported, since they may already hold
  * planted lines. Journals an earlier version left beside the database (`<db>.journal-*`) are read
- * from the database's own directory only when that directory passes the same check.
+ * from the database's own directory only when that directory passes the same check. A symbolic
+ * link to the directory must be this user's (or root's): its owner could point it at another
+ * directory once the check is made.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
 
 /** Why `dir` may be written by someone other than this process's user, or undefined when it may not. */
 export function notOwnerOnly(dir: string): string | undefined {
   // Not POSIX (Windows): ownership and mode bits do not apply.
   if (typeof process.geteuid !== 'function') return undefined;
+  const uid = process.geteuid();
+  // A symbolic link its owner may point elsewhere at any time (in a sticky /tmp too): after this check.
+  const link = lstatSync(dir);
+  if (link.isSymbolicLink() && link.uid !== uid && link.uid !== 0) return `it is a symbolic link owned by uid ${link.uid}, who may point it elsewhere, not by this process's user (uid ${uid})`;
   const st = statSync(dir);
   if (!st.isDirectory()) return 'it is not a directory';
-  const uid = process.geteuid();
   if (st.uid !== uid) return `it is owned by uid ${st.uid}, not by this process's user (uid ${uid})`;
   if ((st.mode & 0o022) !== 0) {
     const who = (st.mode & 0o020) === 0 ? 'others' : (st.mode & 0o002) === 0 ? 'its group' : 'its group and others';
