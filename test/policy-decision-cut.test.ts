@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPolicyDecider, type PolicyDeciderHandle } from '../src/policy/index.js';
+import { DecisionCounter } from '../src/policy/decision-counter.js';
 import type { ClientIdentity, InterceptContext, ToolInfo } from '../src/types.js';
 import { compactCall, outcome, receivedLine, startJudgedProxy, usualCall, type JudgedProxy } from './helpers/judged-session.js';
 import { UNIVERSES, type PackUniverse } from './helpers/pack-universe.js';
@@ -142,6 +143,11 @@ describe('cutAgrees: a call equal but in the members cut, whose readers agree, g
     expect(d.cutAgrees(a, { members: [...cut.members] }, readings)).toBe(false);
     expect(d.cutReadings(a, { members: [...cut.members] })).toBeUndefined();
     for (const foreign of [undefined, null, {}, { keyed: {} }, 'x', 1, { ...(readings as object), keyed: {} }]) expect(d.cutAgrees(a, cut, foreign)).toBe(false);
+    // serve's counting wrapper passes the cut through (what it reuses is not counted, as other reused decisions)
+    const counted = new DecisionCounter(d);
+    expect(counted.pureDecisionCut).toBe(cut);
+    expect(counted.cutAgrees(a, cut, counted.cutReadings(a, cut))).toBe(true);
+    expect(counted.snapshot()).toEqual([]);
     // a reload makes a new cut: the old one is foreign
     d.reload();
     expect(d.cutAgrees(a, cut, readings)).toBe(false);
