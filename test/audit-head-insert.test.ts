@@ -5,7 +5,8 @@
  * column: the same journal written by a ChainWriter whose heads never get a statement and by one
  * whose heads get one at once, into real SQLite files, gives the same value and the same SQLite type
  * in every column of every row, and both chains verify. Heads with quotes, SQL, backslashes,
- * non-ASCII, empty strings, nulls and a NUL character (which keeps its head on the bound statement).
+ * non-ASCII, empty strings, nulls, a NUL character and a 100 KB name (both keep their head on the bound
+ * statement).
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,8 @@ const HEADS: RawRecordHead[] = [
     policyVersion: undefined,
     decisionMicros: 17,
   },
+  // Too long to be worth a statement of its own: stays bound.
+  { clientId: 'long', clientName: 'n'.repeat(100_000), authMethod: 'jwt', sessionId: 's-4', transport: 'sse', backend: 'b', decision: 'allow', reasons: [], policyVersion: 'v', decisionMicros: 0 },
   { clientId: 'nul\u0000inside', clientName: 'n', authMethod: 'jwt', sessionId: 's-3', transport: 'sse', backend: undefined, decision: 'allow', reasons: [], policyVersion: 'v\u0000', decisionMicros: 0 },
 ];
 
@@ -106,8 +109,9 @@ describe('audit: raw entry heads with an INSERT of their own', () => {
     expect(hostile[3 * 7]).toBe('');
     expect(hostile[3 * 7 + 1]).toBe('text');
     expect(hostile[3 * 17 + 1]).toBe('null');
-    const nul = want.find((r) => r[3 * 2] === HEADS[2]!.clientId)!;
-    expect(nul[3 * 2 + 2]).toBe(Buffer.byteLength(HEADS[2]!.clientId));
+    const nul = want.find((r) => r[3 * 2] === HEADS[3]!.clientId)!;
+    expect(nul[3 * 2 + 2]).toBe(Buffer.byteLength(HEADS[3]!.clientId));
+    expect(want.filter((r) => r[3 * 2] === 'long').length).toBeGreaterThan(40);
     for (const path of [bound, own, later]) {
       const reader = openAuditReader(path);
       try {

@@ -7,9 +7,9 @@
  * constants are hex blob literals cast to text (`CAST(X'…' AS TEXT)`): nothing of a value is ever
  * read by SQLite as SQL, and the stored text is the value's UTF-8 bytes, exactly what binding the
  * string stores (the head's strings are well-formed: raw-entry.ts normalizes them). A value with a
- * NUL character, or not a string or null, keeps the head on the bound statement. A blob cast to text
- * is read in the database's encoding: a database made UTF-16 (a file created beforehand) keeps every
- * head on the bound statement.
+ * NUL character or not a string or null, or values over 64 KiB of SQL, keep the head on the bound
+ * statement. A blob cast to text is read in the database's encoding: a database made UTF-16 (a file
+ * created beforehand) keeps every head on the bound statement.
  */
 import type Database from 'better-sqlite3';
 import type { RawHead } from './raw-entry.js';
@@ -19,6 +19,8 @@ import { ROW_COLUMNS } from './schema.js';
 export const HEAD_INSERT_AFTER = 32;
 /** Heads counted at most; all are forgotten (and their statements released) at this many. */
 const HEAD_INSERTS = 64;
+/** The longest head literals (in characters of SQL) written into a statement; longer heads stay bound. */
+const MAX_SQL_CHARS = 64 * 1024;
 
 /** ROW_COLUMNS positions of a head's values: client_id .. backend (who), decision .. policy_version (decided). */
 const WHO_AT = 2;
@@ -36,7 +38,12 @@ function literal(value: unknown): string | undefined {
   return `CAST(X'${Buffer.from(value, 'utf8').toString('hex')}' AS TEXT)`;
 }
 
-/** The INSERT of a head's rows (its values as constants), or null when it cannot have one. */
+/**
+ * The INSERT of a head's rows (its values as constants), or null when it cannot have one: a value
+ * that cannot be a literal, values too long to be worth it (the statement's text would be over
+ * MAX_SQL_CHARS; SQLite also refuses statements past its length limit), or a statement SQLite refuses.
+ * Never throws: a failure here would fail the batch, and every retry of it, for good.
+ */
 function prepareHeadInsert(db: Database.Database, head: RawHead): Database.Statement | null {
   const cols = [...ROW_COLUMNS, 'prev_hash', 'hash'];
   const values: string[] = cols.map(() => '?');
@@ -44,12 +51,19 @@ function prepareHeadInsert(db: Database.Database, head: RawHead): Database.State
     ...head.who.map((v, i): [number, unknown] => [WHO_AT + i, v]),
     ...head.decided.map((v, i): [number, unknown] => [DECIDED_AT + i, v]),
   ];
+  let chars = 0;
   for (const [at, value] of fixed) {
     const sql = literal(value);
     if (sql === undefined) return null;
+    chars += sql.length;
+    if (chars > MAX_SQL_CHARS) return null;
     values[at] = sql;
   }
-  return db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${values.join(', ')})`);
+  try {
+    return db.prepare(`INSERT INTO audit_log (${cols.join(', ')}) VALUES (${values.join(', ')})`);
+  } catch {
+    return null;
+  }
 }
 
 export class HeadInserts {
