@@ -74,6 +74,17 @@ function slowChrt(dir: string, delayMs: number): string {
   return dir;
 }
 
+/**
+ * A `chrt` first on PATH that models a busy host: run under SCHED_IDLE itself, it takes 3 s (it
+ * would be starved), else it goes straight to the real one.
+ */
+function starvedChrt(dir: string): string {
+  const real = execFileSync('sh', ['-c', 'command -v chrt'], { encoding: 'utf8' }).trim();
+  const script = join(dir, 'chrt');
+  writeFileSync(script, `#!/bin/sh\nif ${real} -p $$ | grep -q SCHED_IDLE; then sleep 3; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
 describe.runIf(runsUnless('audit-writer-sched-limits', noChrt()))('audit writer scheduling where the host limits it', () => {
   it('never enters SCHED_IDLE where it could not leave it (no CAP_SYS_NICE, RLIMIT_NICE 0): far behind, it runs in normal scheduling', (ctx) => {
     const how = withoutSysNice();
@@ -115,6 +126,28 @@ describe.runIf(runsUnless('audit-writer-sched-limits', noChrt()))('audit writer 
       // Done once chrt ran: in normal scheduling, and said so.
       expect(out.changes).toEqual([true, false]);
       expect(out.after).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('finding out whether SCHED_IDLE can be left runs nothing under SCHED_IDLE (on a busy host it would hold the writer up at start)', (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip('needs root (CAP_SYS_NICE)');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-chrt-'));
+    try {
+      const script = `
+        const { readFileSync } = require('node:fs');
+        const policy = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38]);
+        import(${JSON.stringify(new URL(`file://${SCHED}`).href)}).then(({ WriterScheduling }) => {
+          const t = Date.now();
+          new WriterScheduling(true, 100);
+          process.stdout.write(JSON.stringify({ startMs: Date.now() - t, started: policy() }));
+        });`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${starvedChrt(dir)}:${process.env.PATH}` } });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { startMs: number; started: number };
+      expect(out.started).toBe(5);
+      expect(out.startMs, 'ms the start took (a chrt run under SCHED_IDLE takes 3,000)').toBeLessThan(1500);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

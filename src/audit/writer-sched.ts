@@ -15,7 +15,7 @@
  * pid namespace gives the thread (what chrt, run from here, means by it), which is not the one
  * /proc names when /proc is another namespace's (`unshare --pid` without `--mount-proc`).
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 
 /**
@@ -65,15 +65,29 @@ export function ownThreadId(): string | undefined {
 }
 
 /**
- * Whether a thread started from this one (same user, capabilities, limits and nice value) may leave
- * SCHED_IDLE once in it: chrt runs itself under SCHED_IDLE, then a chrt that moves itself back.
+ * Whether this thread may leave SCHED_IDLE once in it: a child of this thread (same user,
+ * capabilities, limits and nice value) is moved into SCHED_IDLE and back by chrt run from here, as
+ * the proxy's thread moves this one. The child is only a target (it need not run), and every chrt
+ * runs in normal scheduling: a process run under SCHED_IDLE on a busy host would take seconds.
  */
 function canLeaveIdle(): boolean {
+  let target: ChildProcess;
   try {
-    execFileSync('chrt', ['--idle', '0', 'chrt', '--other', '0', 'chrt', '--version'], { stdio: 'ignore', timeout: 5000 });
+    target = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  } catch {
+    return false;
+  }
+  target.once('error', () => undefined);
+  target.unref();
+  try {
+    if (target.pid === undefined) return false;
+    execFileSync('chrt', ['--idle', '--pid', '0', String(target.pid)], { stdio: 'ignore', timeout: 5000 });
+    execFileSync('chrt', ['--other', '--pid', '0', String(target.pid)], { stdio: 'ignore', timeout: 5000 });
     return true;
   } catch {
     return false;
+  } finally {
+    target.kill('SIGKILL');
   }
 }
 
