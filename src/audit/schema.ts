@@ -117,11 +117,33 @@ export const NOT_ALLOWED = "decision <> 'allow'";
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Pragmas for the writing connection: WAL, commits survive a process crash, fsync at checkpoints. */
+/** How long a writing connection waits for another process's lock (busy_timeout, and switching to WAL). */
+const BUSY_WAIT_MS = 5000;
+
+/**
+ * Pragmas for the writing connection: WAL, commits survive a process crash, fsync at checkpoints.
+ * busy_timeout comes first, and the switch to WAL is retried while another process holds the
+ * database: switching needs an exclusive lock, and SQLite answers SQLITE_BUSY at once (without
+ * its busy handler) when processes opening a new database together would otherwise deadlock.
+ */
 export function configureWriter(db: Database.Database): void {
-  db.pragma('journal_mode = WAL');
+  db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
+  switchToWal(db);
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+}
+
+function switchToWal(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+    }
+    Atomics.wait(pause, 0, 0, wait);
+  }
 }
 
 /** Brings the database to SCHEMA_VERSION; refuses a database written by a newer mcp-warden. */
