@@ -11,6 +11,7 @@ import { offers } from './initialize.js';
 import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { rawToolCallChars } from './raw-audit.js';
+import { wallMsAt } from './wall-clock.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
@@ -76,12 +77,12 @@ export class RequestRouter {
     let ex = spareExchange();
     if (ex === undefined) ex = s.exchangeOf(id, ctx, allow);
     else {
-      // Every field, as exchangeOf sets them (time: 0, the audit records nothing).
+      // Every field, as exchangeOf sets them (time: 0, the audit records nothing; audited, set once forwarded).
       ex.originalId = id;
       ex.method = 'tools/call';
       ex.ctx = ctx;
       ex.decision = allow;
-      ex.time = audited ? Date.now() : 0;
+      ex.time = 0;
       ex.sentAt = 0;
       ex.listIndex = -1;
       ex.listFirstPage = false;
@@ -93,7 +94,10 @@ export class RequestRouter {
     ex.unparsedStart = start;
     ex.unparsedEnd = end;
     ex.answerAsText = s.answerAsText(ex);
-    return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
+    if (!b.forwardBytes(ex, buf, start, idStart, idEnd, end)) return false;
+    // The row's time: when it was forwarded, off the clock reading forwardBytes took (wall-clock.ts).
+    if (audited) ex.time = wallMsAt(ex.sentAt);
+    return true;
   }
 
   /** Fills in the context of a request forwarded unparsed, from its bytes, when something comes to judge its answer. */
