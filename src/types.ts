@@ -142,21 +142,6 @@ export interface PolicyDecider {
    * one session equal in those get equal decisions (docs/policy-contract.md, "Decisions reused").
    */
   readonly pureDecisionFootprint?: CallFootprint;
-  /**
-   * Set (with pureDecisionFootprint; a new object when it changes) when some observed members of
-   * arguments reach the request decision only through the values of a few small reader rules: a
-   * caller that kept a decision with cutReadings(ctx) of its call may reuse it for a call of the same
-   * session equal to that one in all else the footprint observes when cutAgrees says the readers
-   * agree (docs/policy-contract.md, "Decisions reused"). Never throws; false when it cannot tell.
-   */
-  readonly pureDecisionCut?: DecisionCut;
-  cutReadings?(context: InterceptContext, cut: DecisionCut): unknown;
-  cutAgrees?(context: InterceptContext, cut: DecisionCut, readings: unknown): boolean;
-}
-
-/** Members of a tools/call's arguments (of CallFootprint.arguments) a request decision observes only through reader rules (PolicyDecider.pureDecisionCut). */
-export interface DecisionCut {
-  readonly members: readonly string[];
 }
 
 /** The members of a tools/call's params a request decision can observe (PolicyDecider.pureDecisionFootprint). */

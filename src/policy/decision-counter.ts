@@ -5,7 +5,7 @@
  * through, so a decision the proxy reuses without asking (over stdio, docs/policy-contract.md) is
  * not counted; `serve` over HTTP asks for every request.
  */
-import type { Decision, DecisionCut, InterceptContext, PolicyDecider } from '../types.js';
+import type { Decision, InterceptContext, PolicyDecider } from '../types.js';
 
 /** Methods counted under their own name; any other is counted as "other" (labels stay bounded). */
 const KNOWN_METHODS = new Set([
@@ -47,18 +47,6 @@ export class DecisionCounter implements PolicyDecider {
 
   get pureDecisionFootprint(): PolicyDecider['pureDecisionFootprint'] {
     return this.inner.pureDecisionFootprint;
-  }
-
-  get pureDecisionCut(): DecisionCut | undefined {
-    return this.inner.pureDecisionCut;
-  }
-
-  cutReadings(context: InterceptContext, cut: DecisionCut): unknown {
-    return this.inner.cutReadings?.(context, cut);
-  }
-
-  cutAgrees(context: InterceptContext, cut: DecisionCut, readings: unknown): boolean {
-    return this.inner.cutAgrees?.(context, cut, readings) ?? false;
   }
 
   close(): void {

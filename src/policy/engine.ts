@@ -46,20 +46,6 @@ export interface CompiledPolicy {
    * bounded. Absent or null: a decision is keyed on the whole params.
    */
   inputFootprint?(rules: readonly string[]): { arguments: readonly string[]; params: readonly string[] } | null;
-  /**
-   * Optional, with inputFootprint: members of input.arguments whose values reach the request phase's
-   * values only through a few small reader rules (a new list each time they change), or null. Two
-   * inputs equal in all else the request phase observes get equal values when requestCutAgrees
-   * says their readers agree.
-   */
-  requestCut?(): readonly string[] | null;
-  /** the readers' values for this input under `cut` (requestCut), to keep with its decision; undefined when they cannot be kept */
-  requestCutReadings?(input: Record<string, unknown>, cut: readonly string[]): unknown;
-  /**
-   * Whether this input's readers of the members cut have the values `readings` (requestCutReadings
-   * of an input equal to this one in all else the request phase observes); false when it cannot tell.
-   */
-  requestCutAgrees?(input: Record<string, unknown>, cut: readonly string[], readings: unknown): boolean;
   close?(): void;
 }
 

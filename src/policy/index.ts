@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import { policySchema, type PolicyConfig } from '../config/policy.js';
-import type { CallFootprint, Decision, DecisionCut, InterceptContext, PolicyDecider } from '../types.js';
+import type { CallFootprint, Decision, InterceptContext, PolicyDecider } from '../types.js';
 import { evaluateVerdict, requestReasons } from './decision.js';
 import { PolicyEvalError, type CompiledPolicy } from './engine.js';
 import { engineFor } from './engines.js';
@@ -60,8 +60,6 @@ interface Loaded {
   pureEpoch: object | undefined;
   /** PolicyDecider.pureDecisionFootprint: with pureEpoch, when what a tools/call decision observes is bounded */
   footprint: CallFootprint | undefined;
-  /** PolicyDecider.pureDecisionCut, made for the engine's cut list it holds (a new one when the engine's changes) */
-  cut: DecisionCut | undefined;
 }
 
 /** the decision package's rules that make a decision (their analysis decides unconditionalAllow) */
@@ -116,35 +114,6 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.footprint;
   }
 
-  get pureDecisionCut(): DecisionCut | undefined {
-    const loaded = this.loaded;
-    if (loaded.footprint === undefined) return undefined;
-    const members = loaded.compiled.requestCut?.() ?? null;
-    if (members === null) return undefined;
-    if (loaded.cut?.members !== members) loaded.cut = { members };
-    return loaded.cut;
-  }
-
-  cutReadings(context: InterceptContext, cut: DecisionCut): unknown {
-    const loaded = this.loaded;
-    if (cut !== loaded.cut || context.phase === 'response' || loaded.compiled.requestCutReadings === undefined) return undefined;
-    try {
-      return loaded.compiled.requestCutReadings(buildInput(context), cut.members);
-    } catch {
-      return undefined;
-    }
-  }
-
-  cutAgrees(context: InterceptContext, cut: DecisionCut, readings: unknown): boolean {
-    const loaded = this.loaded;
-    if (cut !== loaded.cut || context.phase === 'response' || loaded.compiled.requestCutAgrees === undefined) return false;
-    try {
-      return loaded.compiled.requestCutAgrees(buildInput(context), cut.members, readings);
-    } catch {
-      return false;
-    }
-  }
-
   private load(): Loaded {
     const resolved = resolvePolicy(this.config.paths, this.config.dataFiles, this.config.data, {
       engine: this.config.engine,
@@ -159,7 +128,7 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     const pureEpoch = this.config.reuseDecisions && !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
     // What of a tools/call's params allow/deny can observe (null: unbounded, keyed on all of params).
     const footprint = pureEpoch !== undefined ? (compiled.inputFootprint?.(DECISION_RULES) ?? undefined) : undefined;
-    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint, cut: undefined };
+    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint };
   }
 
   /**

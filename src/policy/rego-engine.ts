@@ -6,7 +6,7 @@
  * as plain JSON (sets as arrays). Builtin errors follow OPA (the expression is undefined);
  * conflicts and other evaluation errors throw with their location.
  */
-import { compilePolicy, RegoCompileError, RegoEvalError, RSet, toJSON, fromJS, type CutReadings, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
+import { compilePolicy, RegoCompileError, RegoEvalError, RSet, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
 import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
 
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
@@ -105,19 +105,6 @@ class RegoPolicy implements CompiledPolicy {
 
   inputFootprint(rules: readonly string[]): { arguments: readonly string[]; params: readonly string[] } | null {
     return this.policy.inputFootprint(this.packagePath, rules);
-  }
-
-  requestCut(): readonly string[] | null {
-    return this.phases.request.cutMembers();
-  }
-
-  requestCutReadings(input: Record<string, unknown>, cut: readonly string[]): unknown {
-    return this.phases.request.cutReadings(input, cut) ?? undefined;
-  }
-
-  requestCutAgrees(input: Record<string, unknown>, cut: readonly string[], readings: unknown): boolean {
-    // only what requestCutReadings made (a caller's value of another kind never agrees)
-    return readings !== null && typeof readings === 'object' && 'keyed' in readings && this.phases.request.cutAgrees(input, cut, readings as CutReadings);
   }
 
   defines(name: string): boolean {

@@ -13,8 +13,6 @@ export interface KeptDecision {
   tool: ToolInfo;
   /** the tool cache's generation when `tool` was last seen to be its definition (ToolCache.generation) */
   toolsGeneration: number;
-  /** what the decision was kept with beyond its key (a cut key's readings: PolicyDecider.cutReadings), else undefined */
-  readings: unknown;
 }
 
 interface Entry extends KeptDecision {
@@ -88,7 +86,7 @@ export class DecisionTable {
    * bytes must not be kept already. The oldest entry's object is taken for the new one (no allocation
    * once the ring is full): what get() returned is valid until the next set().
    */
-  set(b: Buffer, from: number, to: number, hash: number, decision: Decision, toolName: string, tool: ToolInfo, toolsGeneration: number, readings?: unknown): void {
+  set(b: Buffer, from: number, to: number, hash: number, decision: Decision, toolName: string, tool: ToolInfo, toolsGeneration: number): void {
     const place = this.oldest;
     let entry = this.order[place];
     if (this.count === this.capacity) this.unlink(entry!);
@@ -104,14 +102,13 @@ export class DecisionTable {
     }
     const slot = hash & this.mask;
     if (entry === undefined) {
-      entry = { decision, toolName, tool, toolsGeneration, readings, hash, bytes, at, length: len, slot, next: this.buckets[slot] };
+      entry = { decision, toolName, tool, toolsGeneration, hash, bytes, at, length: len, slot, next: this.buckets[slot] };
       this.order[place] = entry;
     } else {
       entry.decision = decision;
       entry.toolName = toolName;
       entry.tool = tool;
       entry.toolsGeneration = toolsGeneration;
-      entry.readings = readings;
       entry.hash = hash;
       entry.bytes = bytes;
       entry.at = at;

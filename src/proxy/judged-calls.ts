@@ -10,21 +10,18 @@
  * some members of them, PolicyDecider.pureDecisionFootprint, on the bytes of those: projected-key.ts),
  * and reused for a later line with the same key without parsing or evaluating it: the input
  * document would be equal in all the policy can observe (same params or observed members, same
- * client, session, backend and tool definition objects, same policy and data). A miss decided on
- * its observed members may also take the decision kept for its cut key (the same, with the members
- * PolicyDecider.pureDecisionCut names left out) when the decider finds the readers of those members
- * agree (cutAgrees: only those few rules evaluated, not the whole decision). Kept
+ * client, session, backend and tool definition objects, same policy and data). Kept
  * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES), bypassed but for a sample in a stream of
  * true misses (BYPASS_AFTER), and forgotten when the policy is reloaded, the
  * session context or client identity object is replaced, or the tool's definition changes. Only while nothing else judges
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
  * Contract: docs/policy-contract.md, "Decisions reused".
  */
-import type { CallFootprint, Decision, DecisionCut, InterceptContext, ToolInfo } from '../types.js';
+import type { Decision, InterceptContext } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
-import { projected, projectedCutKey, projectedFind, projectedKey } from './projected-key.js';
+import { projected, projectedFind, projectedKey } from './projected-key.js';
 import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
@@ -72,15 +69,6 @@ export class JudgedCalls {
   /** lookups missed in a row (BYPASS_AFTER), and calls since the last one looked up while bypassing */
   private missed = 0;
   private sinceSample = 0;
-  /**
-   * decisions kept by their cut key (projectedCutKey: all but the members PolicyDecider.pureDecisionCut
-   * names), each with the readings of those members' readers (cutReadings); the cut they were kept
-   * under; and the cut key's misses in a row (and calls since the last sampled) as for `kept`
-   */
-  private cutKept: DecisionTable | undefined;
-  private cut: DecisionCut | undefined;
-  private cutMissed = 0;
-  private sinceCutSample = 0;
 
   constructor(private readonly s: ClientSession) {}
 
@@ -160,9 +148,7 @@ export class JudgedCalls {
       judged.params = params;
       judged.tool = tool;
       judged.arguments = params.arguments;
-      // Observed members alone: maybe decided as a call equal in all but the members cut (decideCut).
-      const cut = observed !== undefined && epoch !== undefined ? decider.pureDecisionCut : undefined;
-      decision = cut === undefined ? s.decide(judged) : this.decideCut(judged, cut, footprint!, buf, name as string, tool, epoch!);
+      decision = s.decide(judged);
       if (observed !== undefined) {
         judged.params = undefined;
         judged.arguments = undefined;
@@ -190,70 +176,9 @@ export class JudgedCalls {
     return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
   }
 
-  /**
-   * The decision of a call decided on its observed members (judged: its projected params) while the
-   * policy names a cut: the one kept for a call of the same cut key (equal in all the policy observes
-   * but the members cut) when the decider finds that this call's readers of those members have the
-   * values kept with it (cutAgrees: then its decision is that one), else decided afresh and kept with
-   * its readings. Kept only under the cut and epoch it was decided in; bypassed but for a sample in a
-   * stream of misses, as `kept` is.
-   */
-  private decideCut(judged: InterceptContext, cut: DecisionCut, footprint: CallFootprint, buf: Buffer, name: string, tool: ToolInfo, epoch: object): Decision {
-    const s = this.s;
-    const decider = s.shared.decider;
-    if (decider.cutAgrees === undefined || decider.cutReadings === undefined || decider.unconditionalAllow !== undefined) return s.decide(judged);
-    if (cut !== this.cut) {
-      this.cutKept?.clear();
-      this.cut = cut;
-      this.cutMissed = 0;
-      this.sinceCutSample = 0;
-    }
-    if (!this.looksUpCut() || !projectedCutKey(buf, footprint, cut.members, MAX_KEY_BYTES)) return s.decide(judged);
-    const key = projected.cutBytes;
-    const len = projected.cutLength;
-    const table = (this.cutKept ??= new DecisionTable(MAX_ENTRIES));
-    const hash = bytesHash(key, 0, len);
-    const hit = this.current(table, table.get(key, 0, len, hash), key, len, hash);
-    if (hit !== undefined && decider.cutAgrees(judged, cut, hit.readings)) {
-      this.cutMissed = 0;
-      return hit.decision;
-    }
-    this.cutMissed++;
-    const decision = s.decide(judged);
-    // kept with its readers' values (a query of their own; the cut key's bytes are still this call's: deciding scans no line)
-    if (hit === undefined && reusable(decision) && decider.pureDecisionEpoch === epoch && decider.pureDecisionCut === cut) {
-      const readings = decider.cutReadings(judged, cut);
-      if (readings !== undefined) table.set(key, 0, len, hash, decision, name, tool, this.s.backends[0]!.tools.generation, readings);
-    }
-    return decision;
-  }
-
-  /** hit, when the tool's definition is still the one it was decided with; else forgotten (undefined) */
-  private current(table: DecisionTable, hit: KeptDecision | undefined, key: Buffer, len: number, hash: number): KeptDecision | undefined {
-    const tools = this.s.backends[0]!.tools;
-    if (hit === undefined || hit.toolsGeneration === tools.generation) return hit;
-    if (tools.get(hit.toolName) === hit.tool) {
-      hit.toolsGeneration = tools.generation;
-      return hit;
-    }
-    table.delete(key, 0, len, hash);
-    return undefined;
-  }
-
-  /** Whether this call's cut key is looked up (and its decision kept if missed): as looksUp, with counts of its own. */
-  private looksUpCut(): boolean {
-    if (this.cutMissed < BYPASS_AFTER) return true;
-    if (++this.sinceCutSample < SAMPLE_EVERY) return false;
-    this.sinceCutSample = 0;
-    return true;
-  }
-
   /** Forgets the kept decisions and the bare context: now decided under this epoch, the session's context and client. */
   private forget(epoch: object): void {
     this.kept?.clear();
-    this.cutKept?.clear();
-    this.cutMissed = 0;
-    this.sinceCutSample = 0;
     this.epoch = epoch;
     this.session = this.s.sessionCtx;
     this.client = this.s.info.client;

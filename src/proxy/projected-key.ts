@@ -69,9 +69,6 @@ export const NOT_OBJECT = 2;
 export const projected = {
   bytes: Buffer.alloc(0),
   length: 0,
-  /** the cut key's bytes cutBytes[0, cutLength) (projectedCutKey only) */
-  cutBytes: Buffer.alloc(0),
-  cutLength: 0,
   name: -1,
   argumentsKind: ABSENT,
   args: new Int32Array(0) as Int32Array,
@@ -177,56 +174,13 @@ export function projectedFind(b: Buffer, footprint: CallFootprint): boolean {
 export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: number): boolean {
   if (!projectedFind(b, footprint)) return false;
   if (projected.bytes.length < maxBytes) projected.bytes = Buffer.alloc(maxBytes);
-  const at = writeKey(b, projected.bytes, maxBytes, 0, null);
-  if (at < 0) return false;
-  projected.length = at;
-  return true;
-}
-
-/** a member of arguments left out of the cut key (its place holds this tag alone, present or not) */
-export const CUT = 3;
-
-/** the last cut list asked about, against the last footprint, and which of its arguments it names */
-let lastCutFootprint: CallFootprint | undefined;
-let lastCut: readonly string[] | undefined;
-let lastCutFlags = new Uint8Array(0);
-
-function cutFlags(footprint: CallFootprint, cut: readonly string[]): Uint8Array {
-  if (footprint !== lastCutFootprint || cut !== lastCut) {
-    lastCutFlags = Uint8Array.from(footprint.arguments, (name) => (cut.includes(name) ? 1 : 0));
-    lastCutFootprint = footprint;
-    lastCut = cut;
-  }
-  return lastCutFlags;
-}
-
-/**
- * After projectedFind succeeded on this line (and nothing else was scanned since): the key of the
- * call with the members of arguments named in `cut` (PolicyDecider.pureDecisionCut) left out, each
- * written as the tag CUT whatever it holds (present or not), into projected.cutBytes[0,
- * cutLength); it starts with a 1 byte (never equal to a projected key). False when longer than
- * maxBytes. Two calls with the same cut key are equal in all the policy can observe but the members
- * cut (projectedKey's ground), on which the decider's cutAgrees then decides.
- */
-export function projectedCutKey(b: Buffer, footprint: CallFootprint, cut: readonly string[], maxBytes: number): boolean {
-  if (projected.cutBytes.length < maxBytes) projected.cutBytes = Buffer.alloc(maxBytes);
-  const at = writeKey(b, projected.cutBytes, maxBytes, 1, cutFlags(footprint, cut));
-  if (at < 0) return false;
-  projected.cutLength = at;
-  return true;
-}
-
-/**
- * The key of what projectedFind found into out (first byte `first`), members of arguments whose
- * flag is set in `cut` written as CUT alone: its length, or -1 when it would pass maxBytes.
- */
-function writeKey(b: Buffer, out: Buffer, maxBytes: number, first: number, cut: Uint8Array | null): number {
+  const out = projected.bytes;
   const vs = paramSpans.valueStart;
   const ve = paramSpans.valueEnd;
   const nameAt = projected.name;
-  out[0] = first;
+  out[0] = 0;
   let at = putValue(out, 1, maxBytes, PRESENT, b, vs[nameAt]!, ve[nameAt]!);
-  if (at < 0) return -1;
+  if (at < 0) return false;
   const kind = projected.argumentsKind;
   if (kind === ABSENT) at = putTag(out, at, maxBytes, ABSENT);
   else if (kind === NOT_OBJECT) {
@@ -240,8 +194,7 @@ function writeKey(b: Buffer, out: Buffer, maxBytes: number, first: number, cut: 
     const ave = argSpans.valueEnd;
     for (let i = 0; i < found.length && at >= 0; i++) {
       const k = found[i]!;
-      if (cut !== null && cut[i] === 1) at = putTag(out, at, maxBytes, CUT);
-      else at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, avs[k]!, ave[k]!);
+      at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, avs[k]!, ave[k]!);
     }
   }
   const foundParams = projected.params;
@@ -249,5 +202,7 @@ function writeKey(b: Buffer, out: Buffer, maxBytes: number, first: number, cut: 
     const k = foundParams[i]!;
     at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, vs[k]!, ve[k]!);
   }
-  return at;
+  if (at < 0) return false;
+  projected.length = at;
+  return true;
 }

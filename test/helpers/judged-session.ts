@@ -13,36 +13,15 @@ import type { PolicyDeciderHandle } from '../../src/policy/index.js';
 import { NoopRecorder } from '../../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../../src/proxy/proxy.js';
 import { NdjsonTransport } from '../../src/transport/ndjson.js';
-import type { CallFootprint, ClientIdentity, Decision, DecisionCut, InterceptContext, PolicyDecider } from '../../src/types.js';
+import type { CallFootprint, ClientIdentity, Decision, InterceptContext, PolicyDecider } from '../../src/types.js';
 import { ROOT } from './proxy.js';
 
 export const LISTED_TOOLS = join(ROOT, 'test/servers/listed-tools-server.mjs');
 
-/**
- * Delegates to a real decider and counts the tools/call decisions it was asked for. With `cut`, it
- * also offers the inner decider's cut (PolicyDecider.pureDecisionCut) and counts the cut keys'
- * decisions reused (cutAgrees true); without, the proxy keys on projected keys alone.
- */
+/** Delegates to a real decider and counts the tools/call decisions it was asked for. */
 export class CountingDecider implements PolicyDecider {
   toolCalls = 0;
-  cutReuses = 0;
-  cutChecks = 0;
-  constructor(
-    readonly inner: PolicyDeciderHandle,
-    readonly cut = false,
-  ) {}
-  get pureDecisionCut(): DecisionCut | undefined {
-    return this.cut ? this.inner.pureDecisionCut : undefined;
-  }
-  cutReadings(ctx: InterceptContext, cut: DecisionCut): unknown {
-    return this.inner.cutReadings!(ctx, cut);
-  }
-  cutAgrees(ctx: InterceptContext, cut: DecisionCut, readings: unknown): boolean {
-    this.cutChecks++;
-    const agrees = this.inner.cutAgrees!(ctx, cut, readings);
-    if (agrees) this.cutReuses++;
-    return agrees;
-  }
+  constructor(readonly inner: PolicyDeciderHandle) {}
   get wantsResponsePhase(): boolean {
     return this.inner.wantsResponsePhase;
   }
@@ -111,7 +90,7 @@ export interface JudgedProxy {
 }
 
 /** A proxy in front of listed-tools-server with `tools` ({name: annotations}), deciding with `inner`. */
-export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<string, unknown>, options: { cut?: boolean } = {}): JudgedProxy {
+export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<string, unknown>): JudgedProxy {
   const backend = {
     name: 'listed',
     prefix: '',
@@ -122,7 +101,7 @@ export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<strin
     timeoutMs: 10_000,
     restart: false,
   } as unknown as BackendConfig;
-  const decider = new CountingDecider(inner, options.cut === true);
+  const decider = new CountingDecider(inner);
   const proxy = new WardenProxy({
     backends: [backend],
     decider,

@@ -17,7 +17,7 @@ import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
 import { carryOver } from './topdown/carry.js';
-import { decisionMemo, memoCut, memoCutAgrees, memoCutReadings, memoLookup, memoStore, type CutReadings, type DecisionMemo } from './topdown/memo.js';
+import { decisionMemo, memoLookup, memoStore, type DecisionMemo } from './topdown/memo.js';
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { inputFootprint, type InputFootprint } from './topdown/footprint.js';
@@ -26,7 +26,6 @@ import { fromJSON, type Value } from './value/index.js';
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
 export { RegoEvalError } from './topdown/errors.js';
 export type { InputFootprint } from './topdown/footprint.js';
-export type { CutReadings } from './topdown/memo.js';
 import { RegoEvalError } from './topdown/errors.js';
 export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
 export type { SourceFile } from './compile/compiler.js';
@@ -246,8 +245,13 @@ export class PreparedRules {
    * array returned twice holds the same values both times.
    */
   evalShared(input: unknown): readonly (Value | undefined)[] {
-    const ev = this.begin(input);
+    const ev = this.ev;
     const data = this.policy.data;
+    ev.st.input = input === undefined ? undefined : fromJSON(input);
+    ev.st.data = data;
+    ev.fresh();
+    this.ctx.reset();
+    carryOver(ev);
     if (this.basesOf !== data) {
       this.bases = this.paths.map((path) => baseAt(data, path));
       this.basesOf = data;
@@ -271,54 +275,6 @@ export class PreparedRules {
     }
     if (memo !== null) memoStore(ev, memo, out);
     return out;
-  }
-
-  /** a new query of this input */
-  private begin(input: unknown): Evaluator {
-    const ev = this.ev;
-    ev.st.input = input === undefined ? undefined : fromJSON(input);
-    ev.st.data = this.policy.data;
-    ev.fresh();
-    this.ctx.reset();
-    carryOver(ev);
-    return ev;
-  }
-
-  /**
-   * The members of input.arguments whose values reach the results only through the values of a few
-   * small reader rules (the memo's cut: topdown/memo.ts), or null while there are none: a new list
-   * each time they change. For a caller that keeps results by everything else (cutReadings,
-   * cutAgrees).
-   */
-  cutMembers(): readonly string[] | null {
-    const memo = this.memo;
-    return memo === undefined || memo === null ? null : memoCut(memo);
-  }
-
-  /** the readers' values for this input under `cut` (cutMembers), to keep with its results; null when they cannot be kept */
-  cutReadings(input: unknown, cut: readonly string[]): CutReadings | null {
-    const memo = this.memo;
-    if (memo === undefined || memo === null) return null;
-    try {
-      return memoCutReadings(this.begin(input), memo, cut);
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * Whether this input's readers of the members cut have the values `r` (cutReadings of an input
-   * equal to this one in everything the rules observe but the members cut): then its results are
-   * those of r's input. False when it cannot tell.
-   */
-  cutAgrees(input: unknown, cut: readonly string[], r: CutReadings): boolean {
-    const memo = this.memo;
-    if (memo === undefined || memo === null) return false;
-    try {
-      return memoCutAgrees(this.begin(input), memo, cut, r);
-    } catch {
-      return false;
-    }
   }
 }
 

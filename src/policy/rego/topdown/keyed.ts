@@ -176,29 +176,6 @@ export function changedMask(ev: Evaluator, slots: readonly number[], readings: r
   return mask;
 }
 
-/**
- * changedMask of memberSlots(members) (two probes per member: input.arguments', then
- * input.params.arguments' reading), read straight off the two objects instead of slot by slot: the
- * same readings (a member's scalar value, undefined when absent, UNKEPT for an object), one lookup
- * per member and none again for params.arguments when it is input.arguments itself. A member named
- * __proto__ is read the slot way.
- */
-export function membersChangedMask(ev: Evaluator, members: readonly string[], readings: readonly unknown[]): number {
-  const input = ev.st.input!;
-  const args = rootOf(input, 'arguments') as Value | undefined;
-  const pargsNow = member(rootOf(input, 'params') as Value | undefined, 'arguments');
-  const same = pargsNow !== undefined && pargsNow === args;
-  let mask = 0;
-  for (let j = 0; j < members.length; j++) {
-    const name = members[j]!;
-    if (name === '__proto__') return changedMask(ev, memberSlots(members), readings);
-    const a = scalar(member(args, name));
-    if (!Object.is(a, readings[2 * j])) mask |= 1 << (2 * j);
-    if (!Object.is(same ? a : scalar(member(pargsNow, name)), readings[2 * j + 1])) mask |= 2 << (2 * j);
-  }
-  return mask;
-}
-
 /** the keyed entry of a node, or null when its value is not a bounded function of input members */
 export function keyedOf(ev: Evaluator, node: RuleNode): Keyed | null {
   let k = node.keyed as Keyed | null | undefined;

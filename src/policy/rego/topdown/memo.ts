@@ -20,7 +20,7 @@ import type { RuleNode } from '../compile/tree.js';
 import type { Value } from '../value/index.js';
 import type { Evaluator } from './eval.js';
 import { memberReaders, nodeFootprint, type InputFootprint } from './footprint.js';
-import { keepKeyed, keyedValue, keyedWithout, memberSlots, membersChangedMask, NOT_KEYED, readInto, worthTrying, type Keyed } from './keyed.js';
+import { changedMask, keepKeyed, keyedValue, keyedWithout, memberSlots, NOT_KEYED, readInto, worthTrying, type Keyed } from './keyed.js';
 import { inputRoots } from './partial.js';
 import { checkedRuleValue } from './rules.js';
 
@@ -43,8 +43,6 @@ export interface DecisionMemo {
    * kept has the value kept (its other readings are the entry's, equal), so it is not evaluated
    */
   readerMasks: number[];
-  /** the members cut, as a list made anew each time the cut grows (memoCut); null before the first */
-  cutList: readonly string[] | null;
   /** stores that could not choose a cut; past many the memo gives up (dead) */
   tries: number;
   dead: boolean;
@@ -113,7 +111,7 @@ export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefine
     if (rs.length > 0 && rs.every((n) => plainRule(n) && !ruled.includes(n))) candidates.set(m, rs);
   }
   if (candidates.size === 0) return null;
-  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], cutSlots: [], readerMasks: [], cutList: null, tries: 0, dead: false };
+  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], cutSlots: [], readerMasks: [], tries: 0, dead: false };
 }
 
 /** a node evaluated (or carried) in this query: reading it again costs a cache hit */
@@ -143,7 +141,6 @@ function growCut(ev: Evaluator, m: DecisionMemo): void {
   for (const member of grown) for (const n of m.candidates.get(member)!) readers.add(n);
   const members = [...grown];
   m.cut = grown;
-  m.cutList = Object.freeze(members);
   m.keyed = keyedWithout(m.roots, m.footprint, grown);
   m.readers = [...readers];
   m.cutSlots = memberSlots(members);
@@ -175,92 +172,29 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): readonly (Value | un
   const r = kept as KeptResult;
   // which probes of the members cut read otherwise than when kept (all, when their readings could not be kept)
   const cutSlots = m.cutSlots;
-  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : membersChangedMask(ev, m.cutList!, r.cutReadings);
+  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : changedMask(ev, cutSlots, r.cutReadings);
   // none (an identical call): the kept result is the result, as keyed.ts keeps by them
   if (changed === 0) {
     memoStats.hits++;
     return r.out;
   }
-  if (!readersAgree(ev, m, changed, r.readerValues)) {
-    k.misses = misses + 1;
-    return null;
-  }
-  memoStats.hits++;
-  return r.out;
-}
-
-/**
- * Whether the readers that observe a changed probe (bits of `changed`, over cutSlots) have the values
- * `want` in this query (the others have theirs: what they read is as when `want` was read); false
- * when one does not, or fails to evaluate.
- */
-function readersAgree(ev: Evaluator, m: DecisionMemo, changed: number, want: readonly unknown[]): boolean {
   const readers = m.readers;
   const masks = m.readerMasks;
+  const want = r.readerValues;
   try {
     for (let i = 0; i < readers.length; i++) {
       // a reader that observes none of the changed probes has the value kept: not evaluated
       if ((masks[i]! & changed) === 0) continue;
-      if (!sameValue(checkedRuleValue(ev, readers[i]!), want[i])) return false;
-    }
-  } catch {
-    return false;
-  }
-  return true;
-}
-
-/**
- * What a caller keeping results by everything the query observes but the members cut (the proxy's
- * decisions by their projected key with those members left out: src/proxy/judged-calls.ts) keeps
- * with a result, to tell later whether another input's cut members give it too: the readers' values
- * for this input and its readings of the cut members. Only for the cut it was read under.
- */
-export interface CutReadings {
-  readonly keyed: Keyed;
-  readonly readerValues: readonly unknown[];
-  readonly cutReadings: readonly unknown[] | null;
-}
-
-/** the members cut (a new list each time the cut grows), or null while none is */
-export function memoCut(m: DecisionMemo): readonly string[] | null {
-  return m.dead || m.keyed === null ? null : m.cutList;
-}
-
-/**
- * The readers' values and the cut members' readings for this query's input, under `cut` (what
- * memoCut gave), or null when they cannot be kept (the cut grew since, a reader fails or has a
- * value memo cannot compare, `with` in force).
- */
-export function memoCutReadings(ev: Evaluator, m: DecisionMemo, cut: readonly string[]): CutReadings | null {
-  const k = m.keyed;
-  if (k === null || m.cutList !== cut || m.dead || ev.st.carryGen === -1 || ev.st.shadow !== null || ev.st.mocks !== null) return null;
-  const readers = m.readers;
-  const values = new Array<unknown>(readers.length);
-  try {
-    for (let i = 0; i < readers.length; i++) {
-      const v = checkedRuleValue(ev, readers[i]!);
-      if (!comparable(v)) return null;
-      values[i] = v;
+      if (!sameValue(checkedRuleValue(ev, readers[i]!), want[i])) {
+        k.misses = misses + 1;
+        return null;
+      }
     }
   } catch {
     return null;
   }
-  const cutReadings = new Array<unknown>(m.cutSlots.length);
-  return { keyed: k, readerValues: values, cutReadings: readInto(ev, m.cutSlots, cutReadings) ? cutReadings : null };
-}
-
-/**
- * Whether this query's input gives the readers of the cut the values of `r` (read by
- * memoCutReadings under `cut`, for an input equal to this one in everything else the query
- * observes: the caller vouches for that). Then the query's values are those of r's input (the
- * members cut reach them only through their readers: see the header). False when it cannot tell
- * (the cut grew, a reader fails).
- */
-export function memoCutAgrees(ev: Evaluator, m: DecisionMemo, cut: readonly string[], r: CutReadings): boolean {
-  if (m.keyed !== r.keyed || m.cutList !== cut || m.dead || ev.st.carryGen === -1 || ev.st.shadow !== null || ev.st.mocks !== null) return false;
-  const cutSlots = m.cutSlots;
-  const changed = r.cutReadings === null || cutSlots.length > MAX_MASKED ? ALL : membersChangedMask(ev, cut, r.cutReadings);
-  return changed === 0 || readersAgree(ev, m, changed, r.readerValues);
+  memoStats.hits++;
+  return r.out;
 }
 
 /** keeps the result just evaluated for this query's input, when its readings and readers' values can be kept */
