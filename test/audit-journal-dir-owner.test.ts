@@ -14,6 +14,7 @@ import { openAuditReader, openAuditStore } from '../src/audit/index.js';
 import { journalDir, listJournals, readSegment } from '../src/audit/spool.js';
 import { auditConfig, CLI, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
+import { runsUnless } from './helpers/skip-reason.js';
 
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 const posix = typeof process.geteuid === 'function';
@@ -39,7 +40,7 @@ function rowsOf(db: string, tool: string): number {
   }
 }
 
-describe.runIf(posix)('audit journal directory owner and mode', () => {
+describe.runIf(runsUnless('audit-journal-dir-owner', posix ? undefined : `owner and mode checks are for POSIX hosts (this is ${process.platform})`))('audit journal directory owner and mode', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();
