@@ -207,8 +207,23 @@ export async function bench({ quick = false } = {}) {
   }
 }
 
-// node bench/policy-decision.mjs [--quick]: this benchmark alone (after npm run build)
+/** the Rego engine the decider runs (src/policy/rego-engine.ts reads MCP_WARDEN_REGO_CODEGEN once, at load) */
+export function engineName(env = process.env) {
+  return env.MCP_WARDEN_REGO_CODEGEN === '1' ? 'generated JavaScript (MCP_WARDEN_REGO_CODEGEN=1)' : 'interpreter (the default; MCP_WARDEN_REGO_CODEGEN=1 for generated JavaScript)';
+}
+
+// node bench/policy-decision.mjs [--quick] [--one]: this benchmark alone (after npm run build), with
+// each Rego engine in turn (a child process each: the switch is read at load); --one: the engine of the environment only
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const out = await bench({ quick: process.argv.includes('--quick') });
-  console.log(out.text);
+  if (process.argv.includes('--one')) {
+    const out = await bench({ quick: process.argv.includes('--quick') });
+    console.log(`engine: ${engineName()}`);
+    console.log(out.text);
+  } else {
+    const { spawnSync } = await import('node:child_process');
+    for (const value of ['0', '1']) {
+      const args = [process.argv[1], '--one', ...process.argv.slice(2)];
+      spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, MCP_WARDEN_REGO_CODEGEN: value } });
+    }
+  }
 }

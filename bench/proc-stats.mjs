@@ -51,6 +51,31 @@ export function mainThreadCpuNs(pid) {
   }
 }
 
+function ioFile(path) {
+  const out = { r: 0, w: 0 };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.startsWith('syscr: ')) out.r = Number(line.slice(7));
+    else if (line.startsWith('syscw: ')) out.w = Number(line.slice(7));
+  }
+  return out;
+}
+
+/**
+ * Read- and write-type system calls (read, pread, readv... / write, pwrite, writev...; /proc/PID/io
+ * syscr, syscw) made so far by process `pid`: all its threads (`r`, `w`: the audit writer's SQLite
+ * I/O included) and its main thread alone (`mainR`, `mainW`: the pipes, inotify, eventfds); zeros
+ * where /proc/PID/io cannot be read.
+ */
+export function syscallCounts(pid) {
+  try {
+    const all = ioFile(`/proc/${pid}/io`);
+    const main = ioFile(`/proc/${pid}/task/${pid}/io`);
+    return { r: all.r, w: all.w, mainR: main.r, mainW: main.w };
+  } catch {
+    return { r: 0, w: 0, mainR: 0, mainW: 0 };
+  }
+}
+
 /** Pids whose parent is `pid`. */
 export function childPids(pid) {
   const out = [];

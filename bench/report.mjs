@@ -14,6 +14,8 @@ export function summarize(agg) {
     /** The proxy's main thread alone (run.mjs: mainThreadCpuNs). */
     proxyMainCpuUs: agg.proxyMeasured && agg.proxyMainCpuNs > 0 ? perCall(agg.proxyMainCpuNs) : undefined,
     backendCpuUs: agg.backendMeasured ? perCall(agg.backendCpuNs) : undefined,
+    /** Read/write system calls of the proxy per call (run.mjs: syscallCounts): all threads, and its main thread. */
+    proxySyscalls: agg.proxySys && agg.calls ? { r: agg.proxySys.r / agg.calls, w: agg.proxySys.w / agg.calls, mainR: agg.proxySys.mainR / agg.calls, mainW: agg.proxySys.mainW / agg.calls } : undefined,
     clientCpuUs: perCall(agg.clientCpuNs),
     errors: agg.errors,
     firstError: agg.firstError,

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
-import { cpuNs, mainThreadCpuNs, percentile } from './proc-stats.mjs';
+import { cpuNs, mainThreadCpuNs, percentile, syscallCounts } from './proc-stats.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { render, summarize, verdicts } from './report.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
@@ -55,10 +55,13 @@ async function measure(handle, scenario, calls, concurrency) {
   const p0 = proxyPid ? cpuNs(proxyPid) : 0;
   const m0 = proxyPid ? mainThreadCpuNs(proxyPid) : 0;
   const b0 = backendPid ? cpuNs(backendPid) : 0;
+  const s0 = proxyPid ? syscallCounts(proxyPid) : undefined;
   const c0 = process.cpuUsage();
   const r = await session.run(calls, concurrency, scenario.call);
   const c1 = process.cpuUsage(c0);
+  const s1 = proxyPid ? syscallCounts(proxyPid) : undefined;
   return {
+    proxySys: s0 && s1 ? { r: s1.r - s0.r, w: s1.w - s0.w, mainR: s1.mainR - s0.mainR, mainW: s1.mainW - s0.mainW } : undefined,
     ...r,
     proxyCpuNs: proxyPid ? cpuNs(proxyPid) - p0 : 0,
     proxyMainCpuNs: proxyPid ? mainThreadCpuNs(proxyPid) - m0 : 0,
@@ -148,6 +151,7 @@ async function main() {
           a.proxyMainCpuNs += m.proxyMainCpuNs;
           a.backendCpuNs += m.backendCpuNs;
           a.clientCpuNs += m.clientCpuNs;
+          if (m.proxySys) for (const k of ['r', 'w', 'mainR', 'mainW']) (a.proxySys ??= { r: 0, w: 0, mainR: 0, mainW: 0 })[k] += m.proxySys[k];
           a.errors += m.errors;
           a.firstError ??= m.firstError;
         }
@@ -169,6 +173,13 @@ async function main() {
         .filter(([, byC]) => byC[c]?.proxyMeasured && byC[c].proxyMainCpuNs > 0)
         .map(([name, byC]) => `${name} ${(byC[c].proxyMainCpuNs / byC[c].calls / 1000).toFixed(1)}`);
       if (cells.length > 0) console.log(`proxy main thread CPU µs/call @c${c}: ${cells.join(', ')}`);
+    }
+    // Read/write system calls per call (/proc/PID/io): the main thread's (pipes, inotify, eventfds), then all threads'.
+    for (const c of CONCURRENCIES) {
+      const cells = Object.entries(results)
+        .filter(([, byC]) => byC[c]?.proxySyscalls !== undefined)
+        .map(([name, byC]) => { const y = byC[c].proxySyscalls; return `${name} main r ${y.mainR.toFixed(3)} w ${y.mainW.toFixed(3)} (all threads r ${y.r.toFixed(3)} w ${y.w.toFixed(3)})`; });
+      if (cells.length > 0) console.log(`proxy syscalls/call @c${c}: ${cells.join('; ')}`);
     }
     for (const [name, reason] of Object.entries(skipped)) console.log(`SKIPPED ${name}: ${reason}`);
     for (const [name, reason] of Object.entries(failed)) console.log(`FAILED ${name} (its figures cover only the rounds before): ${reason}`);

@@ -19,8 +19,20 @@ if (files.length === 0) {
   console.error('usage: node bench/runs-summary.mjs RESULT.json...');
   process.exit(2);
 }
+/** scenario @cN -> the proxy's read/write syscalls per call in each run (main thread, all threads). */
+const syscalls = new Map();
 for (const file of files) {
-  const text = JSON.parse(readFileSync(file, 'utf8')).goals?.text ?? '';
+  const json = JSON.parse(readFileSync(file, 'utf8'));
+  for (const [name, byC] of Object.entries(json.results ?? {})) {
+    for (const [c, r] of Object.entries(byC)) {
+      const y = r.proxySyscalls;
+      if (y === undefined) continue;
+      const key = `${name} @c${c}`;
+      if (!syscalls.has(key)) syscalls.set(key, { mainR: [], mainW: [], r: [], w: [] });
+      for (const k of ['mainR', 'mainW', 'r', 'w']) syscalls.get(key)[k].push(y[k]);
+    }
+  }
+  const text = json.goals?.text ?? '';
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (m === null) continue;
@@ -50,4 +62,9 @@ console.log(`${files.length} runs`);
 for (const [key, e] of lines) {
   console.log(`${key}\n  p50 ${describe(e.p50, e.p50Goal)}`);
   if (e.cpu.length > 0) console.log(`  CPU ${describe(e.cpu, e.cpuGoal)}`);
+}
+if (syscalls.size > 0) console.log('proxy read/write syscalls per call, median over runs (range): main thread | all threads');
+for (const [key, y] of syscalls) {
+  const d = (xs) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+  console.log(`  ${key}: main r ${d(y.mainR)} w ${d(y.mainW)} | all r ${d(y.r)} w ${d(y.w)}`);
 }

@@ -63,10 +63,13 @@ async function stdioStart(command, args, { direct = false, env } = {}) {
 }
 
 /** Arguments for `mcp-warden wrap` with a policy and (optionally) an audit database. */
-function wrapArgs(label, { policy = ['--policy', allowAllPolicy], audit } = {}) {
+function wrapArgs(label, { policy = ['--policy', allowAllPolicy], audit, cli = WARDEN_CLI } = {}) {
   const auditArgs = audit ? ['--audit', path.join(scratch, `${audit}.db`)] : wrapHelp()?.includes('--no-audit') ? ['--no-audit'] : [];
-  return [...profileArgs(label), WARDEN_CLI, 'wrap', ...policy, ...auditArgs, '--', process.execPath, BENCH_SERVER];
+  return [...profileArgs(label), cli, 'wrap', ...policy, ...auditArgs, '--', process.execPath, BENCH_SERVER];
 }
+
+/** Another build's CLI (BENCH_ALT_CLI=/path/to/dist/cli/main.js) for an A/B of wrap-audit in the same run (wrap-audit-alt). */
+const ALT_CLI = process.env.BENCH_ALT_CLI;
 
 let httpBackend;
 /** One HTTP bench server shared by the HTTP scenarios (started on first use). */
@@ -176,6 +179,24 @@ export function scenarios() {
       compare: [{ against: 'wrap', p50: 1.05, label: 'issue 7: audit on vs off' }],
       unavailable: needsWrap('--policy', '--audit'),
       start: () => stdioStart(process.execPath, wrapArgs('wrap-audit', { audit: `audit-${Date.now()}` })),
+    },
+    {
+      name: 'wrap-audit-js',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'wrap-audit with the raw path checked by the JavaScript scans (MCP_WARDEN_RAW_NATIVE=off: not native/raw_check.c)',
+      compare: [{ against: 'wrap', info: true, label: 'issue 7, JS raw checks: audit on vs off' }],
+      unavailable: needsWrap('--policy', '--audit'),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-js', { audit: `audit-js-${Date.now()}` }), { env: { MCP_WARDEN_RAW_NATIVE: 'off' } }),
+    },
+    {
+      name: 'wrap-audit-alt',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'wrap-audit run by another build (BENCH_ALT_CLI), for an A/B in the same run',
+      compare: [{ against: 'wrap', info: true, label: 'issue 7, other build (BENCH_ALT_CLI): audit on vs off' }],
+      unavailable: () => (ALT_CLI === undefined || !existsSync(ALT_CLI) ? 'set BENCH_ALT_CLI to another build\'s dist/cli/main.js' : undefined),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-alt', { audit: `audit-alt-${Date.now()}`, cli: ALT_CLI })),
     },
     {
       name: 'wrap-audit-write',

@@ -39,6 +39,8 @@
  *                                 for what is not a regular file.
  *   unlock(handle)                releases it (closes the file); a handle never unlocked is
  *                                 released when it is garbage-collected or the process exits.
+ *   rawRequest, rawAnswer         the audit's raw path checks in one native pass: raw_check.c.
+ *   setThreadPolicy, canLeaveIdle the writer thread's SCHED_IDLE without forking chrt: thread_sched.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +56,20 @@
 
 #define NAPI_VERSION 8
 #include <node_api.h>
+
+/* The raw path's checks (raw_check.c), when built beside it (binding.gyp); a copy of this file
+ * compiled alone (test/audit-old-addon.test.ts builds one) has none: the JavaScript scans run.
+ * The same for the writer thread's scheduling calls (thread_sched.c; without them: chrt). */
+#if defined(__has_include)
+#if __has_include("raw_check.h")
+#include "raw_check.h"
+#define WITH_RAW_CHECK 1
+#endif
+#if __has_include("thread_sched.h")
+#include "thread_sched.h"
+#define WITH_THREAD_SCHED 1
+#endif
+#endif
 
 /* Marks the ArrayBuffers this addon mapped (random; any value unique to this addon). */
 static const napi_type_tag MAPPING_TAG = {0x7a3c5e91d2b84f06ULL, 0xc41e9b2f6a0d8357ULL};
@@ -529,6 +545,12 @@ static napi_value init(napi_env env, napi_value exports) {
     {"probe", NULL, js_probe, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+#ifdef WITH_RAW_CHECK
+  if (!raw_check_init(env, exports)) return NULL;
+#endif
+#ifdef WITH_THREAD_SCHED
+  if (!thread_sched_init(env, exports)) return NULL;
+#endif
   napi_value page;
   if (napi_create_uint32(env, (uint32_t)page_bytes(), &page) != napi_ok || napi_set_named_property(env, exports, "pageBytes", page) != napi_ok) return NULL;
   return exports;

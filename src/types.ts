@@ -259,7 +259,51 @@ export interface Recorder {
     answerEnd: number,
     answerChars: number,
   ): void | Promise<void>;
+  /**
+   * Optional (the raw path, in native code: native/raw_check.c): the verdict the proxy's scan of a
+   * compactly written tools/call line b[start, end) gives with rawNames (distinct-keys.ts
+   * distinctKeysToolCallRawSafe: its head before `from` holds the members in `seen`), made in one
+   * native pass: the line's length, or one of RAW_VERDICT's codes found, declined or undecided.
+   */
+  rawToolCallScan?(b: Buffer, start: number, end: number, from: number, seen: number): number;
+  /**
+   * Optional (the raw path, in native code): the answer line answer[answerStart, answerEnd) checked
+   * as the proxy's scan with rawNames does (hasDistinctKeysRawSafe) and, when that proves it and
+   * finds no name, journaled with its request (an ASCII line that rawToolCallScan gave its length
+   * for) in the same native call, as recordRawBytes would: RAW_VERDICT.recorded (answer now), or
+   * another of RAW_VERDICT's codes saying why not (then nothing was recorded). Never throws.
+   */
+  recordRawAnswer?(
+    head: RawRecordHead,
+    time: number,
+    backendMicros: number,
+    request: Buffer,
+    requestStart: number,
+    requestEnd: number,
+    answer: Buffer,
+    answerStart: number,
+    answerEnd: number,
+  ): number;
 }
+
+/**
+ * Codes of Recorder.rawToolCallScan and Recorder.recordRawAnswer (the first three are those of
+ * distinct-keys.ts's scans: NAMES_FOUND, NAMES_DECLINED, NAMES_UNDECIDED).
+ */
+export const RAW_VERDICT = {
+  /** recordRawAnswer: journaled; the answer may go out. */
+  recorded: 0,
+  /** Proven, but a redacted name (or an escape that could spell one) is written in the line. */
+  found: -1,
+  /** Not proven (not one JSON object in valid UTF-8, a name twice or escaped, too deep...). */
+  declined: -2,
+  /** Proven, nothing found, not ASCII: Recorder.rawSafeBytes decides (it decodes the line). */
+  undecided: -3,
+  /** recordRawAnswer: proven and raw-safe (its length: its bytes), not journaled here (no room, a number out of range): recordRawBytes. */
+  notJournaled: -4,
+  /** recordRawAnswer: not checked (closed, back-pressure): the proxy's own scan and recordRawBytes, as without it. */
+  unchecked: -5,
+} as const;
 
 /** What a raw record (Recorder.recordRaw) shares with the other calls of its session and decision. */
 export type RawRecordHead = Pick<

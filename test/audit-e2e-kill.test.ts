@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { listJournals } from '../src/audit/spool.js';
 import { auditConfig, runCli } from './helpers/audit.js';
+import { storedVmNames } from './helpers/audit-journal.js';
 import { ROOT, startServe } from './helpers/proxy.js';
 
 const QUBINODE = join(ROOT, 'test/servers/qubinode-server.mjs');
@@ -61,16 +62,7 @@ audit: { path: ./audit.db }
       // Restart: opening the database imports the killed process's journal.
       const store = openAuditStore(auditConfig(db));
       try {
-        const stored = new Map<string, number>();
-        let cursor: number | undefined;
-        do {
-          const page = store.query({ method: 'tools/call', limit: 1000, cursor });
-          for (const r of page.rows) {
-            const vm = (r.arguments as { vm_name?: string } | null)?.vm_name;
-            if (vm) stored.set(vm, (stored.get(vm) ?? 0) + 1);
-          }
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
+        const stored = storedVmNames(store);
         expect(kept.filter((id) => !stored.has(id))).toEqual([]);
         expect([...stored.values()].every((count) => count === 1)).toBe(true);
         expect(store.verify().ok).toBe(true);

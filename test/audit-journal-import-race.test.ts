@@ -11,11 +11,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAuditStore, Redactor } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
-import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
+import { auditConfig, sampleRecord } from './helpers/audit.js';
+import { auditTempEach } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
 
@@ -80,22 +81,13 @@ async function until(what: () => boolean, ms: number): Promise<void> {
 }
 
 describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'needs Linux, /proc/locks and the native journal addon (npm ci builds it)'))('two importers of the same orphaned journals', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let path: string;
-  const children: ChildProcess[] = [];
-  beforeEach(() => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'audit.db');
-  });
-  afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
-    tmp.cleanup();
-  });
+  const t = auditTempEach();
+  const children = t.children;
 
   it('an importer that claims a journal another one has just imported and removed opens the database all the same; every line is in it once', async () => {
-    const first = openAuditStore(auditConfig(path));
+    const first = openAuditStore(auditConfig(t.path));
     await first.close();
-    const dir = journalDir(path);
+    const dir = journalDir(t.path);
     mkdirSync(dir, { recursive: true });
     // Two orphans (writers killed: stale lock files, no holder). Listed in directory order: the
     // first one listed is made large (a slow import), the second small (a quick one).
@@ -104,18 +96,18 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
       writeFileSync(join(dir, `${id}.lock`), '', { mode: 0o600 });
       writeFileSync(join(dir, `${id}-1`), '', { mode: 0o600 });
     }
-    const order = listJournals(path).map((j) => j.id);
+    const order = listJournals(t.path).map((j) => j.id);
     expect(order.sort()).toEqual([...ids].sort());
-    const [big, small] = listJournals(path).map((j) => j.id) as [string, string];
+    const [big, small] = listJournals(t.path).map((j) => j.id) as [string, string];
     for (let n = 0; n < BIG_SEGMENTS; n++) writeFileSync(join(dir, `${big}-${n + 1}`), lines('big', n * BIG_LINES + 1, BIG_LINES), { mode: 0o600 });
     writeFileSync(join(dir, `${small}-1`), lines('small', 1, 5));
 
     // A claims the big one and imports it; B, started meanwhile, finds it locked and imports the
     // small one, removing it and its lock file. A then comes to the small one it listed.
-    const a = opener(path);
+    const a = opener(t.path);
     children.push(a.proc);
     await until(() => flocked(join(dir, `${big}.lock`)), 20_000);
-    const b = opener(path);
+    const b = opener(t.path);
     children.push(b.proc);
     expect(await b.opened).toBe(true);
     expect(flocked(join(dir, `${big}.lock`))).toBe(true); // the race happened in this order: A was still importing
@@ -128,11 +120,11 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
     expect(ra.err).toBe('');
     expect(ra.code).toBe(0);
 
-    const db = new Database(path, { readonly: true });
+    const db = new Database(t.path, { readonly: true });
     // request_id holds the id as JSON.
     const got = (db.prepare('SELECT request_id FROM audit_log').pluck().all() as string[]).map((j) => String(JSON.parse(j)));
     db.close();
-    const store = openAuditStore(auditConfig(path));
+    const store = openAuditStore(auditConfig(t.path));
     try {
       expect(got.filter((id) => id.startsWith('small-')).sort()).toEqual(['small-1', 'small-2', 'small-3', 'small-4', 'small-5']);
       expect(got.filter((id) => id.startsWith('big-'))).toHaveLength(BIG);
@@ -142,12 +134,12 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
       await store.close();
     }
     // Nothing left behind: no segment, no lock file made anew by the late claim.
-    expect(listJournals(path)).toEqual([]);
+    expect(listJournals(t.path)).toEqual([]);
   }, 60_000);
 
   it('six processes opening a new database at once (an MCP client starting its wraps together), three times: every one opens it', async () => {
     for (let round = 0; round < 3; round++) {
-      const fresh = join(tmp.dir, `fresh-${round}.db`);
+      const fresh = join(t.dir, `fresh-${round}.db`);
       const openers = Array.from({ length: 6 }, () => opener(fresh));
       children.push(...openers.map((o) => o.proc));
       for (const o of openers) o.proc.stdin!.end();
@@ -165,9 +157,9 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
   }, 60_000);
 
   it('four processes started at once on eight orphans of random sizes, three times: all open, every line once, nothing left', async () => {
-    const first = openAuditStore(auditConfig(path));
+    const first = openAuditStore(auditConfig(t.path));
     await first.close();
-    const dir = journalDir(path);
+    const dir = journalDir(t.path);
     mkdirSync(dir, { recursive: true });
     let expected = 0;
     for (let round = 0; round < 3; round++) {
@@ -181,24 +173,24 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
           expected += count;
         }
       }
-      const openers = Array.from({ length: 4 }, () => opener(path));
+      const openers = Array.from({ length: 4 }, () => opener(t.path));
       children.push(...openers.map((o) => o.proc));
       for (const o of openers) o.proc.stdin!.end();
       const results = await Promise.all(openers.map((o) => o.result));
       for (const r of results) expect([r.code, r.err]).toEqual([0, '']);
-      expect(listJournals(path)).toEqual([]);
+      expect(listJournals(t.path)).toEqual([]);
     }
-    const db = new Database(path, { readonly: true });
+    const db = new Database(t.path, { readonly: true });
     const got = (db.prepare('SELECT request_id FROM audit_log').pluck().all() as string[]).map((j) => String(JSON.parse(j)));
     db.close();
     expect(got).toHaveLength(expected);
     expect(new Set(got).size).toBe(expected);
-    const store = openAuditStore(auditConfig(path));
+    const store = openAuditStore(auditConfig(t.path));
     try {
       expect(store.verify()).toMatchObject({ ok: true, rows: expected });
     } finally {
       await store.close();
     }
-    expect(listJournals(path)).toEqual([]);
+    expect(listJournals(t.path)).toEqual([]);
   }, 120_000);
 });

@@ -12,6 +12,7 @@ import { openAuditReader, openAuditStore, Redactor } from '../src/audit/index.js
 import { journalBody } from '../src/audit/journal-line.js';
 import { journalDir, listJournals, Spool } from '../src/audit/spool.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
+import { expectImportedOnce } from './helpers/audit-journal.js';
 
 function lines(first: number, count: number): string {
   const redactor = new Redactor(['password']);
@@ -38,21 +39,8 @@ describe('audit journal liveness', () => {
     expect(reader.orphanedJournals()).toBe(1);
     reader.close();
 
-    const store = openAuditStore(auditConfig(path));
-    try {
-      expect(store.query({ order: 'asc', limit: 10 }).rows.map((r) => r.requestId)).toEqual(['old-1', 'old-2', 'old-3']);
-      expect(store.verify()).toMatchObject({ ok: true, rows: 3 });
-    } finally {
-      await store.close();
-    }
-    expect(listJournals(path)).toEqual([]);
-    // A second restart imports nothing more.
-    const again = openAuditStore(auditConfig(path));
-    try {
-      expect(again.verify()).toMatchObject({ ok: true, rows: 3 });
-    } finally {
-      await again.close();
-    }
+    // Imported once: a second restart imports nothing more.
+    await expectImportedOnce(path, ['old-1', 'old-2', 'old-3']);
   });
 
   it('leaves alone the journal of a store still open in this process', async () => {

@@ -9,13 +9,14 @@
  * only durable copy: before the writer made its lock file anew, the second container imported and
  * removed it, and kill -9 then lost some 300 of 600 answered calls).
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runsUnless } from './helpers/skip-reason.js';
 import { openAuditStore } from '../src/audit/index.js';
 import { listJournals } from '../src/audit/spool.js';
-import { auditConfig, tempDir } from './helpers/audit.js';
+import { auditConfig } from './helpers/audit.js';
+import { auditTempEach, expectAnsweredStoredOnce } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { containerWrap, noPidNamespaces } from './helpers/pid-namespace.js';
 
@@ -23,19 +24,12 @@ const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 const noNamespaces = existsSync(ADDON) ? noPidNamespaces() : 'the native journal addon is not built (npm ci builds it)';
 if (noNamespaces) console.log(`audit-journal-lock-deleted: skipped: ${noNamespaces}`);
 
-describe.skipIf(noNamespaces !== undefined)('a live writer whose lock file was deleted by hand', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  const children: ChildProcess[] = [];
-  beforeEach(() => {
-    tmp = tempDir();
-  });
-  afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
-    tmp.cleanup();
-  });
+describe.runIf(runsUnless('audit-journal-lock-deleted', noNamespaces))('a live writer whose lock file was deleted by hand', () => {
+  const t = auditTempEach();
+  const children = t.children;
 
   it('another container (also PID 1) starting meanwhile leaves its journal alone; after kill -9 every answered call is in the database once', async () => {
-    const path = join(tmp.dir, 'audit.db');
+    const path = join(t.dir, 'audit.db');
     const a = containerWrap(path);
     children.push(a.proc);
     await a.ready;
@@ -79,9 +73,7 @@ describe.skipIf(noNamespaces !== undefined)('a live writer whose lock file was d
     try {
       const rows = store.query({ order: 'asc', limit: 10_000, method: 'tools/call' }).rows;
       const ids = rows.map((r) => Number(r.requestId));
-      expect(new Set(ids).size).toBe(ids.length);
-      const stored = new Set(ids);
-      expect(a.answered.filter((id) => !stored.has(id))).toEqual([]);
+      expectAnsweredStoredOnce(ids, a.answered);
       expect(store.verify()).toMatchObject({ ok: true });
     } finally {
       await store.close();

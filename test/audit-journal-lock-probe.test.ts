@@ -14,12 +14,13 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { claimOrphan } from '../src/audit/journal-lock.js';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
-import { auditConfig, tempDir } from './helpers/audit.js';
+import { auditConfig } from './helpers/audit.js';
+import { auditTempEach } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
 
@@ -47,18 +48,11 @@ function child(code: string): Promise<ChildProcess> {
 }
 
 describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks under probes and kills', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  const children: ChildProcess[] = [];
-  beforeEach(() => {
-    tmp = tempDir();
-  });
-  afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
-    tmp.cleanup();
-  });
+  const t = auditTempEach();
+  const children = t.children;
 
   it('an importer claims a real orphan every time while another process probes its liveness without pause', async () => {
-    const file = join(tmp.dir, '4242-0badc0de.lock');
+    const file = join(t.dir, '4242-0badc0de.lock');
     writeFileSync(file, '', { mode: 0o600 }); // its writer is gone: nobody holds it
     const orphan = { id: '4242-0badc0de', pid: 4242, lockFile: file };
     // `audit verify` probing it over and over (each probe is one isJournalLive)
@@ -74,7 +68,7 @@ describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks
   });
 
   it("a probe right after a live writer's lock file was deleted by hand does not make it anew unlocked: an importer still leaves the journal alone", async () => {
-    const dir = join(tmp.dir, 'audit.db.journal');
+    const dir = join(t.dir, 'audit.db.journal');
     const id = '4343-0ddba11';
     const file = join(dir, `${id}.lock`);
     // A live writer (another process) holding its journal's lock, checking every second that the file is there.
@@ -92,7 +86,7 @@ describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks
   });
 
   it('a lock file that is not a regular file (a FIFO) neither hangs a liveness probe nor is claimed', async () => {
-    const file = join(tmp.dir, '4747-0badf1f0.lock');
+    const file = join(t.dir, '4747-0badf1f0.lock');
     execFileSync('mkfifo', [file]);
     const orphan = { id: '4747-0badf1f0', pid: 4747, lockFile: file };
     // In a child: an open() that blocks would block it for good (killed by the timeout).
@@ -109,7 +103,7 @@ describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks
   });
 
   it("a writer killed between locking <id>.lock.new and renaming it leaves an empty file that the next writer's start removes once old and unlocked", async () => {
-    const db = join(tmp.dir, 'audit.db');
+    const db = join(t.dir, 'audit.db');
     const dir = journalDir(db);
     const killed = join(dir, '4444-abad1dea.lock.new');
     // Locked the way holdOwnJournal() locks it, then SIGKILL before the rename.

@@ -10,11 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runsUnless } from './helpers/skip-reason.js';
 import { openAuditReader, openAuditStore, Redactor } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
-import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
+import { auditConfig, sampleRecord } from './helpers/audit.js';
+import { auditTempEach, expectImportedOnce } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { containerWrap, noPidNamespaces } from './helpers/pid-namespace.js';
 
@@ -49,94 +51,72 @@ function killed(child: ChildProcess): Promise<void> {
   });
 }
 
-describe.skipIf(!canLock)('audit journals locked by their writers', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let path: string;
-  const children: ChildProcess[] = [];
-  beforeEach(() => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'audit.db');
-  });
-  afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
-    tmp.cleanup();
-  });
+describe.runIf(runsUnless('audit-journal-lock', canLock ? undefined : 'needs Linux and the native journal addon (npm ci builds it)'))('audit journals locked by their writers', () => {
+  const t = auditTempEach();
+  const children = t.children;
 
   it('leaves a journal alone while its lock is held, whatever its pid says, and imports it once after its writer is killed', async () => {
-    const first = openAuditStore(auditConfig(path));
+    const first = openAuditStore(auditConfig(t.path));
     await first.close();
     const id = `${NO_SUCH_PID}-0badc0de`;
-    mkdirSync(journalDir(path), { recursive: true });
-    writeFileSync(join(journalDir(path), `${id}-1`), lines(1, 3), { mode: 0o600 });
-    const holder = await holdLock(join(journalDir(path), `${id}.lock`));
+    mkdirSync(journalDir(t.path), { recursive: true });
+    writeFileSync(join(journalDir(t.path), `${id}-1`), lines(1, 3), { mode: 0o600 });
+    const holder = await holdLock(join(journalDir(t.path), `${id}.lock`));
     children.push(holder);
 
     // The pid is of no process here (as another container's would be), yet the lock is held: live.
-    const reader = openAuditReader(path);
+    const reader = openAuditReader(t.path);
     expect(reader.orphanedJournals()).toBe(0);
     reader.close();
-    const store = openAuditStore(auditConfig(path));
+    const store = openAuditStore(auditConfig(t.path));
     try {
       expect(store.verify()).toMatchObject({ ok: true, rows: 0 });
     } finally {
       await store.close();
     }
-    expect(listJournals(path).map((j) => [j.id, j.files.length, j.lockFile !== undefined])).toEqual([[id, 1, true]]);
+    expect(listJournals(t.path).map((j) => [j.id, j.files.length, j.lockFile !== undefined])).toEqual([[id, 1, true]]);
 
     await killed(holder);
-    const after = openAuditReader(path);
+    const after = openAuditReader(t.path);
     expect(after.orphanedJournals()).toBe(1);
     after.close();
-    const next = openAuditStore(auditConfig(path));
-    try {
-      expect(next.query({ order: 'asc', limit: 10 }).rows.map((r) => r.requestId)).toEqual(['held-1', 'held-2', 'held-3']);
-      expect(next.verify()).toMatchObject({ ok: true, rows: 3 });
-    } finally {
-      await next.close();
-    }
-    // Segments and lock file are gone, and nothing is imported twice.
-    expect(listJournals(path)).toEqual([]);
-    const again = openAuditStore(auditConfig(path));
-    try {
-      expect(again.verify()).toMatchObject({ ok: true, rows: 3 });
-    } finally {
-      await again.close();
-    }
+    // Imported once: segments and lock file are gone, and nothing is imported twice.
+    await expectImportedOnce(t.path, ['held-1', 'held-2', 'held-3']);
   });
 
   it('removes the lock file a closed store leaves no journal behind, and a stale lock file alone', async () => {
-    const store = openAuditStore(auditConfig(path));
-    expect(listJournals(path)).toHaveLength(1);
-    expect(listJournals(path)[0]!.lockFile).toBeDefined();
+    const store = openAuditStore(auditConfig(t.path));
+    expect(listJournals(t.path)).toHaveLength(1);
+    expect(listJournals(t.path)[0]!.lockFile).toBeDefined();
     await store.close();
-    expect(listJournals(path)).toEqual([]);
+    expect(listJournals(t.path)).toEqual([]);
 
     // A lock file without segments, its holder gone (killed between taking the lock and its first segment).
-    writeFileSync(join(journalDir(path), `${NO_SUCH_PID}-feedf00d.lock`), '', { mode: 0o600 });
-    const next = openAuditStore(auditConfig(path));
+    writeFileSync(join(journalDir(t.path), `${NO_SUCH_PID}-feedf00d.lock`), '', { mode: 0o600 });
+    const next = openAuditStore(auditConfig(t.path));
     try {
       expect(next.verify()).toMatchObject({ ok: true, rows: 0 });
-      expect(listJournals(path).map((j) => j.id)).not.toContain(`${NO_SUCH_PID}-feedf00d`);
+      expect(listJournals(t.path).map((j) => j.id)).not.toContain(`${NO_SUCH_PID}-feedf00d`);
     } finally {
       await next.close();
     }
   });
 
-  it.skipIf(noNamespaces !== undefined)('two wraps, each PID 1 of its own pid namespace, share a database: neither takes the other\'s journal; after kill -9 every answered call is in it once', async () => {
-    const a = containerWrap(path);
+  it.runIf(runsUnless('audit-journal-lock (pid namespaces)', noNamespaces))('two wraps, each PID 1 of its own pid namespace, share a database: neither takes the other\'s journal; after kill -9 every answered call is in it once', async () => {
+    const a = containerWrap(t.path);
     children.push(a.proc);
     await a.ready;
     const answeredA = await a.calls(1, 200);
-    const journalsA = listJournals(path);
+    const journalsA = listJournals(t.path);
     expect(journalsA).toHaveLength(1);
     expect(journalsA[0]!.pid).toBe(1);
 
     // The second "container" starts while the first runs: same pid, same database.
-    const b = containerWrap(path);
+    const b = containerWrap(t.path);
     children.push(b.proc);
     await b.ready;
     const answeredB = await b.calls(1001, 50);
-    const ofA = listJournals(path).find((j) => j.id === journalsA[0]!.id);
+    const ofA = listJournals(t.path).find((j) => j.id === journalsA[0]!.id);
     expect(ofA?.files.length ?? 0).toBeGreaterThan(0);
     expect(ofA!.files.every((f) => existsSync(f))).toBe(true);
 
@@ -146,7 +126,7 @@ describe.skipIf(!canLock)('audit journals locked by their writers', () => {
     b.proc.stdin!.end();
     await new Promise((resolve) => b.proc.once('close', resolve));
 
-    const store = openAuditStore(auditConfig(path));
+    const store = openAuditStore(auditConfig(t.path));
     try {
       const rows = store.query({ order: 'asc', limit: 10_000, method: 'tools/call' }).rows;
       const ids = rows.map((r) => Number(r.requestId));
@@ -155,6 +135,6 @@ describe.skipIf(!canLock)('audit journals locked by their writers', () => {
     } finally {
       await store.close();
     }
-    expect(listJournals(path)).toEqual([]);
+    expect(listJournals(t.path)).toEqual([]);
   });
 });

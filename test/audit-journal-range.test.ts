@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader } from '../src/audit/index.js';
-import { closeRangeReader, readJournalRange, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
+import { readJournalRange, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
@@ -35,42 +35,38 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
 
   it('take() of a mapped journal gives where the lines are (not their bytes), and the ranges read back every line once, in order', () => {
     const spool = new Spool(`${tmp.dir}/audit.db`, { segmentBytes: 8192 });
-    const reader: RangeReader = { buffer: Buffer.alloc(0), file: undefined, fd: -1 };
-    try {
-      expect(spool.mode).toBe('mapped');
-      expect(spool.take()).toBe('');
-      const want: string[] = [];
-      let got = '';
-      let ranges = 0;
-      let previous: JournalRange | undefined;
-      for (let seq = 1; seq <= 300; seq++) {
-        const line = `${seq} ${'é'.repeat(seq % 7)}${'x'.repeat(30 + (seq % 60))}\n`;
-        want.push(line);
-        spool.append(line, seq);
-        if (seq % 23 === 0) {
-          const t = spool.take();
-          if (typeof t === 'string') got += t;
-          else {
-            ranges++;
-            expect(t.to).toBeGreaterThan(t.from);
-            // Ranges of one file adjoin: nothing skipped, nothing handed out twice.
-            if (previous !== undefined && previous.file === t.file) expect(t.from).toBe(previous.to);
-            previous = t;
-            got += readJournalRange(t, reader);
-          }
-          expect(spool.take()).toBe('');
-          spool.committed(seq); // rotates in place once three quarters full, deletes committed files
+    const reader: RangeReader = { buffer: Buffer.alloc(0) };
+    expect(spool.mode).toBe('mapped');
+    expect(spool.take()).toBe('');
+    const want: string[] = [];
+    let got = '';
+    let ranges = 0;
+    let previous: JournalRange | undefined;
+    for (let seq = 1; seq <= 300; seq++) {
+      const line = `${seq} ${'é'.repeat(seq % 7)}${'x'.repeat(30 + (seq % 60))}\n`;
+      want.push(line);
+      spool.append(line, seq);
+      if (seq % 23 === 0) {
+        const t = spool.take();
+        if (typeof t === 'string') got += t;
+        else {
+          ranges++;
+          expect(t.to).toBeGreaterThan(t.from);
+          // Ranges of one file adjoin: nothing skipped, nothing handed out twice.
+          if (previous !== undefined && previous.file === t.file) expect(t.from).toBe(previous.to);
+          previous = t;
+          got += readJournalRange(t, reader);
         }
+        expect(spool.take()).toBe('');
+        spool.committed(seq); // rotates in place once three quarters full, deletes committed files
       }
-      const t = spool.take();
-      got += typeof t === 'string' ? t : readJournalRange(t, reader);
-      expect(got).toBe(want.join(''));
-      // Most batches were ranges (a batch is text only when a rotation took its first lines).
-      expect(ranges).toBeGreaterThan(6);
-      spool.close(true);
-    } finally {
-      closeRangeReader(reader);
     }
+    const t = spool.take();
+    got += typeof t === 'string' ? t : readJournalRange(t, reader);
+    expect(got).toBe(want.join(''));
+    // Most batches were ranges (a batch is text only when a rotation took its first lines).
+    expect(ranges).toBeGreaterThan(6);
+    spool.close(true);
   });
 
   it('a writer thread that dies with ranges posted and not committed: its successor reads them again from the files; every row once, in order, and the chain verifies', async () => {
@@ -90,7 +86,7 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
       retentionIntervalMs: 60_000,
       writerNice: 0,
     });
-    const internals = recorder as unknown as { post(): void; worker: { terminate(): Promise<number> }; inflight: unknown[] };
+    const internals = recorder as unknown as { post(): void; writer: { worker: { terminate(): Promise<number> }; inflight: unknown[] } };
     const ids: string[] = [];
     let n = 0;
     const some = async (count: number) => {
@@ -108,8 +104,8 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
         await some(17);
         internals.post();
       }
-      expect(internals.inflight.length).toBeGreaterThan(0);
-      await internals.worker.terminate();
+      expect(internals.writer.inflight.length).toBeGreaterThan(0);
+      await internals.writer.worker.terminate();
       await some(25);
       await recorder.flush();
       expect(recorder.queued).toBe(0);

@@ -1,9 +1,12 @@
 /**
- * The journal's write per turn: the first record of a turn of the event loop is in the journal when
+ * The journal's write per turn (the journal written by write(), the fallback where segments cannot
+ * be mapped): the first record of a turn of the event loop is in the journal when
  * record() returns; the records after it in the same turn are written together when the turn's
  * synchronous work ends, and their promises settle only after that write (a caller answers only
  * then). A failed write refuses exactly the records it carried (their promises reject, or record()
  * throws for the first of a turn), and the recorder goes on without holes in its numbering.
+ * A mapped journal holds a line once it is copied in: every record of a turn is in it when record()
+ * returns (undefined: answer now), and a failed append refuses that record alone.
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,8 +62,37 @@ describe('audit journal writes per turn', () => {
     });
   }
 
+  it('mapped: every record of a turn is in the journal when record() returns', async () => {
+    const spool = new DiskFullOnce(path);
+    expect(spool.mode).toBe('mapped');
+    const rec = recorder(spool);
+    try {
+      for (const [i, id] of ['a', 'b', 'c'].entries()) {
+        expect(rec.record(sampleRecord({ requestId: id }))).toBeUndefined();
+        expect(journalText(path).split('\n').filter(Boolean)).toHaveLength(i + 1);
+      }
+      // A failed append (as on a full disk) refuses that record alone, in the same turn as others.
+      spool.failNext = true;
+      expect(() => rec.record(sampleRecord({ requestId: 'lost' }))).toThrow(/ENOSPC/);
+      expect(rec.record(sampleRecord({ requestId: 'd' }))).toBeUndefined();
+      const lines = journalText(path).split('\n').filter(Boolean);
+      expect(lines.map((l) => Number(l.slice(0, l.indexOf(' '))))).toEqual([1, 2, 3, 4]);
+      await rec.flush();
+      expect(rec.queued).toBe(0);
+    } finally {
+      await rec.close();
+    }
+    const reader = openAuditReader(path);
+    try {
+      expect(reader.query({ order: 'asc' }).rows.map((r) => r.requestId)).toEqual(['a', 'b', 'c', 'd']);
+      expect(reader.verify().ok).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('writes the first record of a turn at once and the others of the turn together before their promises settle', async () => {
-    const rec = recorder(new Spool(path));
+    const rec = recorder(new Spool(path, { mapped: false }));
     try {
       const first = rec.record(sampleRecord({ requestId: 'a' }));
       expect(first).toBeUndefined();
@@ -90,7 +122,7 @@ describe('audit journal writes per turn', () => {
   });
 
   it('refuses exactly the records of a failed write, then goes on without holes', async () => {
-    const spool = new DiskFullOnce(path);
+    const spool = new DiskFullOnce(path, { mapped: false });
     const rec = recorder(spool);
     try {
       expect(rec.record(sampleRecord({ requestId: 'kept-1' }))).toBeUndefined();

@@ -16,6 +16,7 @@ import { openAuditStore } from '../src/audit/index.js';
 import { MAGIC } from '../src/audit/mapped-journal.js';
 import { listJournals, readSegment } from '../src/audit/spool.js';
 import { auditConfig, CLI, databaseBytes, tempDir } from './helpers/audit.js';
+import { expectAnsweredStoredOnce } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
@@ -97,9 +98,7 @@ describe.each(JOURNALS)('audit durability on the raw path, through wrap (%s jour
     const rows = db.prepare("SELECT request_id, arguments FROM audit_log WHERE method = 'tools/call'").all() as Array<{ request_id: string; arguments: string }>;
     db.close();
     const ids = rows.map((r) => JSON.parse(r.request_id) as number);
-    expect(new Set(ids).size).toBe(ids.length);
-    const stored = new Set(ids);
-    expect(run.answered.filter((id) => !stored.has(id))).toEqual([]);
+    expectAnsweredStoredOnce(ids, run.answered);
     const byId = new Map(rows.map((r) => [JSON.parse(r.request_id) as number, r.arguments]));
     for (const id of run.answered.slice(0, 200)) {
       expect(byId.get(id)).toBe(id % 4 === 0 ? `{"text":"t-${id}","password":"[REDACTED]"}` : `{"text":"t-${id}"}`);

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { listJournals } from '../src/audit/spool.js';
 import { auditConfig, tempDir } from './helpers/audit.js';
+import { expectAnsweredStoredOnce } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 
 const CHILD = join(ROOT, 'test/helpers/audit-rotation-child.mjs');
@@ -78,8 +79,6 @@ describe.each(JOURNALS)('kill -9 amid journal rotations under load (%s journal)'
     const db = new Database(dbPath, { readonly: true });
     const ids = (db.prepare('SELECT request_id FROM audit_log').pluck().all() as string[]).map((j) => String(JSON.parse(j)));
     db.close();
-    expect(new Set(ids).size).toBe(ids.length);
-    const stored = new Set(ids);
-    expect(answered.filter((id) => !stored.has(id))).toEqual([]);
+    expectAnsweredStoredOnce(ids, answered);
   }, 180_000);
 });

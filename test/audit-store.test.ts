@@ -195,7 +195,7 @@ describe('audit store', () => {
   it('fail-closed back-pressure throws instead of dropping; block returns a promise that settles', async () => {
     const path = `${tmp.dir}/audit.db`;
     store = openAuditStore(auditConfig(path, { maxQueue: 5, backpressure: 'fail-closed', flushIntervalMs: 10_000 }));
-    // One turn: the first record is written at once, the next four together at the end of the turn.
+    // One turn: mapped, each record is in the journal at once; with write(), the first at once, the next four together at the end of the turn.
     const accepted = Array.from({ length: 5 }, (_, i) => store!.record(sampleRecord({ requestId: i })));
     expect(accepted[0]).toBeUndefined();
     expect(() => store!.record(sampleRecord({ requestId: 99 }))).toThrow(AuditBackpressureError);
@@ -206,7 +206,9 @@ describe('audit store', () => {
     store = openAuditStore(auditConfig(path, { maxQueue: 3, backpressure: 'block', flushIntervalMs: 20 }));
     const results = Array.from({ length: 6 }, (_, i) => store!.record(sampleRecord({ requestId: 100 + i })));
     expect(results[0]).toBeUndefined();
-    expect(results.slice(1).every((r) => r instanceof Promise)).toBe(true);
+    // Within the bound: mapped (the default here), in the journal at once; beyond it, a promise.
+    expect(results.slice(1, 3)).toEqual([undefined, undefined]);
+    expect(results.slice(3).every((r) => r instanceof Promise)).toBe(true);
     // Within the bound: settles once the turn's lines are in the journal, before the writer commits anything.
     await results[2];
     expect(store.queued).toBe(6);
@@ -300,7 +302,7 @@ describe('audit store', () => {
     });
     recorder.record(sampleRecord({ requestId: 'before' }));
     await recorder.flush();
-    await (recorder as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await (recorder as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker.terminate();
     for (let i = 0; i < 5; i++) recorder.record(sampleRecord({ requestId: `after-${i}` }));
     await recorder.flush();
     await recorder.close();

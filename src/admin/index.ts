@@ -2,20 +2,24 @@
  * Admin HTTP API, a fastify plugin the serve command registers on its HTTP frontend:
  * `GET <prefix>/audit` (the audit log with the CLI's filters, cursor-paginated), `<prefix>/audit/stats`
  * and `<prefix>/audit/verify` (and `<prefix>/metrics`: metrics.ts), all behind admin bearer tokens that are separate from MCP clients'
- * credentials (401 without one).
+ * credentials (401 without one). The reads run on a thread of their own (reader-thread.ts), never on
+ * the proxy's event loop.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditReader } from '../audit/index.js';
 import type { AdminConfig } from '../config/admin.js';
+import type { AuditConfig } from '../config/audit.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
 import { filterFromQuery, pageFromQuery, QueryParamError } from './params.js';
+import { AuditReaderThread } from './reader-thread.js';
 
 export { adminTokenHash } from './auth.js';
 
 export interface AdminRoutesOptions {
+  /** The audit database (its path: the reads open their own read-only connection). */
   store: AuditReader;
-  /** The `admin` section, or the whole warden config. */
-  config: AdminConfig | { admin: AdminConfig };
+  /** The `admin` section, or the whole warden config (then audit.chainKey is used to verify). */
+  config: AdminConfig | { admin: AdminConfig; audit?: Pick<AuditConfig, 'chainKey'> };
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
@@ -24,11 +28,13 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
   const admin = 'admin' in options.config ? options.config.admin : options.config;
   if (!admin.enabled) return;
   const check = createAdminTokenCheck(parseTokenHashes(admin.tokenHashes));
-  const { store } = options;
+  const chainKey = 'admin' in options.config ? options.config.audit?.chainKey : undefined;
+  const reader = new AuditReaderThread(chainKey === undefined ? { path: options.store.path } : { path: options.store.path, chainKey });
   const prefix = admin.pathPrefix.replace(/\/+$/, '');
 
   void app.register(
     async (scope) => {
+      scope.addHook('onClose', async () => reader.close());
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         if (check(request.headers.authorization)) return;
         const error = admin.tokenHashes.length === 0 ? 'admin API has no credentials configured (admin.tokenHashes)' : 'admin token required';
@@ -45,8 +51,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
       scope.get('/audit', async (request, reply) => {
         try {
           const query = request.query as Record<string, unknown>;
-          const page = store.query({ ...filterFromQuery(query), ...pageFromQuery(query) });
-          return page;
+          return await reader.query({ ...filterFromQuery(query), ...pageFromQuery(query) });
         } catch (err) {
           return badRequest(reply, err);
         }
@@ -54,13 +59,13 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
 
       scope.get('/audit/stats', async (request, reply) => {
         try {
-          return store.stats(filterFromQuery(request.query as Record<string, unknown>));
+          return await reader.stats(filterFromQuery(request.query as Record<string, unknown>));
         } catch (err) {
           return badRequest(reply, err);
         }
       });
 
-      scope.get('/audit/verify', async () => store.verify());
+      scope.get('/audit/verify', async () => reader.verify());
     },
     { prefix },
   );

@@ -2,49 +2,54 @@
  * A batch of journal lines handed to the writer thread by where they are in a mapped segment's file
  * instead of by their text (Spool.take()): the proxy's thread neither copies nor decodes them, and
  * the writer reads them with one pread into a buffer it keeps. The lines are read from the same
- * pages of the page cache the mapping wrote, and the file is removed only once they are committed.
+ * pages of the page cache the mapping wrote, through a descriptor the journal opened on the
+ * segment (SegmentReaders) and keeps open until those lines are committed: a segment deleted by
+ * name meanwhile (by hand, by a tmp cleaner) stays readable. Lines that cannot be read back all the
+ * same (the file was cut short, an I/O error) are JournalLinesUnreadable: the writer stops there
+ * and the audit fails closed (recorder.ts); a retry could never bring them back.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 
 /**
- * Journal lines as bytes [from, to) of a segment file (whole lines, UTF-8): a batch the writer
- * thread reads itself (readJournalRange). The file is removed only once its lines are committed.
+ * Journal lines as bytes [from, to) of a segment file (whole lines, UTF-8), read through `fd` (open
+ * on `file` in this process, until the lines are committed): a batch the writer thread reads itself.
  */
 export interface JournalRange {
   file: string;
+  fd: number;
   from: number;
   to: number;
 }
 
-/**
- * Reads the lines of a JournalRange on the thread that writes them into the database, into
- * `into.buffer` (grown as needed and kept: no allocation per batch), through one open file kept
- * in `into` until a range names another file (close with closeRangeReader()).
- */
+/** The writer thread's read buffer (grown as needed and kept: no allocation per batch). */
 export interface RangeReader {
   buffer: Buffer;
-  file: string | undefined;
-  fd: number;
 }
 
+/** Lines of a JournalRange that cannot be read back from their file: they are lost to the audit. */
+export class JournalLinesUnreadable extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`audit journal: the lines of ${file} not yet committed cannot be read back (${reason})`);
+    this.name = 'JournalLinesUnreadable';
+  }
+}
+
+/** The lines of `range`, read into `into.buffer`; throws JournalLinesUnreadable when they cannot be. */
 export function readJournalRange(range: JournalRange, into: RangeReader): string {
   const length = range.to - range.from;
-  if (into.file !== range.file) {
-    closeRangeReader(into);
-    into.fd = openSync(range.file, 'r');
-    into.file = range.file;
-  }
   if (into.buffer.length < length) into.buffer = Buffer.allocUnsafe(Math.max(length, into.buffer.length * 2));
   for (let got = 0; got < length; ) {
-    const n = readSync(into.fd, into.buffer, got, length - got, range.from + got);
-    if (n === 0) throw new Error(`audit journal: ${range.file} ends at ${range.from + got}, before byte ${range.to} of its lines`);
+    let n: number;
+    try {
+      n = readSync(range.fd, into.buffer, got, length - got, range.from + got);
+    } catch (err) {
+      throw new JournalLinesUnreadable(range.file, (err as Error).message);
+    }
+    if (n === 0) throw new JournalLinesUnreadable(range.file, `it ends at byte ${range.from + got}, before byte ${range.to} of its lines: it was cut short`);
     got += n;
   }
   return into.buffer.toString('utf8', 0, length);
-}
-
-export function closeRangeReader(into: RangeReader): void {
-  if (into.file === undefined) return;
-  into.file = undefined;
-  closeSync(into.fd);
 }

@@ -48,6 +48,31 @@ export interface JournalAddon {
   probe?(path: string): 'missing' | 'held' | 'free';
   /** Releases a lock (closes its file). */
   unlock?(handle: JournalLock): void;
+  /**
+   * The raw path's request check (native/raw_check.c): distinctKeysToolCallRawSafe of a compact
+   * tools/call line with the names compiled by RawNameScan.nativeTable. Absent in addons built
+   * before it (the scan in JavaScript then runs).
+   */
+  rawRequest?(names: Uint8Array, b: Uint8Array, start: number, end: number, from: number, seen: number): number;
+  /**
+   * The raw path's answer check and journal copy in one call (native/raw_check.c): the end of the
+   * line written into `segment` at `at`, or a code (RAW_VERDICT). Absent in addons built before it.
+   */
+  rawAnswer?(
+    names: Uint8Array,
+    answer: Uint8Array,
+    answerStart: number,
+    answerEnd: number,
+    segment: Uint8Array,
+    at: number,
+    request: Uint8Array,
+    requestStart: number,
+    requestEnd: number,
+    head: Uint8Array,
+    seq: number,
+    time: number,
+    backendMicros: number,
+  ): number;
   readonly pageBytes: number;
 }
 

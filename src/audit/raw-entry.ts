@@ -35,6 +35,28 @@ export function rawHeadBytes(headJson: string): Uint8Array {
   return Buffer.from(`${headJson}\t`, 'utf8');
 }
 
+/** The head JSON of raw entries and its bytes (rawHeadBytes), per head: the caller keeps one head per session and decision. */
+export class RawHeadCache {
+  private readonly heads = new WeakMap<RawRecordHead, { json: string; bytes: Uint8Array }>();
+  /** The head of() gave last, and what it gave. */
+  private last: RawRecordHead | undefined;
+  private lastOut: { json: string; bytes: Uint8Array } | undefined;
+
+  of(head: RawRecordHead): { json: string; bytes: Uint8Array } {
+    // Calls of one session come in runs: the last head is asked for again without a hash lookup.
+    if (head === this.last) return this.lastOut!;
+    let h = this.heads.get(head);
+    if (h === undefined) {
+      const json = rawHeadJson(head);
+      h = { json, bytes: rawHeadBytes(json) };
+      this.heads.set(head, h);
+    }
+    this.last = head;
+    this.lastOut = h;
+    return h;
+  }
+}
+
 /** Most bytes a journal line `<seq> ` + body + newline takes besides its head and lines (7 numbers of 20 digits at most, separators). */
 const RAW_LINE_NUMBER_BYTES = 7 * 20 + 10;
 

@@ -81,6 +81,44 @@ export class RawNameScan {
     this.anchorsInStringsOnly = inStrings;
   }
 
+  /**
+   * These names as native/raw_check.c reads them (Recorder.rawToolCallScan, recordRawAnswer): bytes
+   * [0, 256) what each byte is inside a string (json-lexemes.ts's classes: plain 0, quote 1,
+   * control 2, backslash 3, over 0x7f 4, an anchor 5; anchors are plain printable ASCII); [256, 768) per lower-case byte value a uint16 (LE) offset of its field
+   * list, 0 for none; a list is a count, then per field its length, its anchor's index and its
+   * bytes. Undefined when a count, a length or the table does not fit that form (the scans in
+   * JavaScript then run).
+   */
+  nativeTable(): Uint8Array | undefined {
+    const lists: number[] = [];
+    const offsets = new Uint16Array(256);
+    const at = 768;
+    for (let v = 0; v < 256; v++) {
+      const list = this.byAnchor[v]!;
+      if (list.length === 0) continue;
+      if (list.length > 255) return undefined;
+      offsets[v] = at + lists.length;
+      lists.push(list.length);
+      for (const f of list) {
+        if (f.codes.length > 255) return undefined;
+        lists.push(f.codes.length, f.anchor, ...f.codes);
+      }
+    }
+    if (at + lists.length > 0xffff) return undefined;
+    const t = new Uint8Array(at + lists.length);
+    for (let c = 0; c < 0x20; c++) t[c] = 2;
+    for (let c = 0x80; c < 256; c++) t[c] = 4;
+    t[0x22] = 1;
+    t[BACKSLASH] = 3;
+    for (let c = 0x20; c < 0x80; c++) if (this.anchors[c] !== 0 && t[c] === 0) t[c] = 5;
+    for (let v = 0; v < 256; v++) {
+      t[256 + 2 * v] = offsets[v]! & 0xff;
+      t[257 + 2 * v] = offsets[v]! >> 8;
+    }
+    t.set(lists, at);
+    return t;
+  }
+
   /** RAW_SAFE, RAW_UNSAFE or RAW_UNDECIDED for the line b[start, end). */
   scan(b: Uint8Array, start: number, end: number): number {
     const kinds = this.kinds;

@@ -36,6 +36,8 @@ export class Redactor {
   private readonly rawScan: RawNameScan | undefined;
   /** The names rawSafeBytes looks for, for a scan that looks for them in a pass of its own (Recorder.rawNames). */
   readonly rawNames: RawNames | undefined;
+  /** rawNames compiled for the native scans (RawNameScan.nativeTable), when there are rawNames. */
+  readonly rawNativeTable: Uint8Array | undefined;
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
@@ -46,6 +48,7 @@ export class Redactor {
     this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
     this.rawScan = !ascii ? undefined : new RawNameScan(this.fields);
     this.rawNames = this.rawScan?.anchorsInStringsOnly === true ? this.rawScan : undefined;
+    this.rawNativeTable = this.rawNames !== undefined ? this.rawScan!.nativeTable() : undefined;
   }
 
   /**

@@ -8,19 +8,23 @@
  * the writer thread moves lines into SQLite and committed segments are deleted. A journal left by a
  * process that is gone is imported by the next process that opens the database. The segments live
  * in their own directory so that a watch on the database's directory (say the policy's, when both
- * share one) is not woken by every call's write.
+ * share one) is not woken by every call's write. Naming, listing and reading those files, and the
+ * write() segment: journal-files.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statfsSync, unlink, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, statfsSync, unlink } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { DATA_AT, journalAddon, MAGIC, MappedSegment, mappedLines, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
+import { journalAddon, MappedSegment, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
+import { FileSegment, journalDir, removeFile } from './journal-files.js';
 import { putRawJournalLine, rawJournalLineMaxBytes } from './raw-entry.js';
 import { holdOwnJournal, leaveOwnJournal, type HeldJournalLock } from './journal-lock.js';
-import { ownerOnly } from './journal-dir.js';
+import { RAW_VERDICT } from '../types.js';
 import type { JournalRange } from './journal-range.js';
+import { SegmentReaders } from './segment-readers.js';
 
 export type { JournalRange } from './journal-range.js';
+export { journalDir, listJournals, readSegment, removeFile, type JournalFiles } from './journal-files.js';
 
 /**
  * Segments are rotated once they pass this size (mapped ones: three quarters of it), then deleted
@@ -32,134 +36,6 @@ const SEGMENT_BYTES = 4 * 1024 * 1024;
  * the call path): more than a busy proxy journals between two commits.
  */
 const PREFAULT_BYTES = 1024 * 1024;
-
-export interface JournalFiles {
-  /** "<pid>-<random>": unique per writing process. */
-  id: string;
-  pid: number;
-  /** Segment files, oldest first. */
-  files: string[];
-  /** Its lock file (journal-lock.ts), held while its writer runs; absent for journals of earlier versions. */
-  lockFile?: string;
-}
-
-/** The directory of a database's journals: segment `<pid>-<random>-<n>` of each writing process. */
-export function journalDir(dbPath: string): string {
-  return `${dbPath}.journal`;
-}
-
-type Segments = Map<string, { pid: number; segments: Array<[number, string]>; lockFile?: string }>;
-
-/**
- * Adds the segments among `dir`'s entries named `<prefix><pid>-<random>-<n>` to `byId`, and the
- * lock files `<prefix><pid>-<random>.lock` (a journal may be a lock file alone: its writer had
- * written nothing yet, or an import stopped before removing it).
- */
-function collectSegments(dir: string, prefix: string, byId: Segments): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)-([0-9a-f]+)(?:-(\d+)|\.lock)$/.exec(name.slice(prefix.length));
-    if (!m) continue;
-    const id = `${m[1]}-${m[2]}`;
-    const entry = byId.get(id) ?? { pid: Number(m[1]), segments: [] };
-    if (m[3] === undefined) entry.lockFile = join(dir, name);
-    else entry.segments.push([Number(m[3]), join(dir, name)]);
-    byId.set(id, entry);
-  }
-}
-
-/**
- * The journals of a database, grouped by writer: those in its journal directory, and those an
- * earlier version left beside it (`<db>.journal-<pid>-<random>-<n>`), which are imported alike.
- */
-export function listJournals(dbPath: string): JournalFiles[] {
-  const byId: Segments = new Map();
-  // Beside the database only when no other user may write there (journal-dir.ts): they are imported as ours.
-  if (ownerOnly(dirname(dbPath))) collectSegments(dirname(dbPath), `${basename(dbPath)}.journal-`, byId);
-  collectSegments(journalDir(dbPath), '', byId);
-  return [...byId.entries()].map(([id, e]) => {
-    const journal: JournalFiles = { id, pid: e.pid, files: e.segments.sort((a, b) => a[0] - b[0]).map((s) => s[1]) };
-    if (e.lockFile !== undefined) journal.lockFile = e.lockFile;
-    return journal;
-  });
-}
-
-/** The lines of a segment file, either kind (a mapped segment: only the bytes it counts). */
-export function readSegment(file: string): string {
-  const data = readFileSync(file);
-  if (data.length >= DATA_AT && data.subarray(0, MAGIC.length).equals(MAGIC)) return mappedLines(data);
-  // A mapped segment whose process died before its header was written holds nothing.
-  if (data.length > 0 && data[0] === 0) return '';
-  return data.toString('utf8');
-}
-
-export function removeFile(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-/** The active segment of a journal written with write(). */
-class FileSegment {
-  lastSeq = 0;
-  private readonly fd: number;
-  private bytes = 0;
-  /** It may end in a partial line (a failed write could not be cut off): it takes no more lines. */
-  private torn = false;
-
-  constructor(
-    readonly file: string,
-    private readonly rotateAt: number,
-  ) {
-    this.fd = openSync(file, 'a', 0o600);
-  }
-
-  get nearlyFull(): boolean {
-    return this.bytes >= this.rotateAt;
-  }
-
-  /**
-   * Appends with one write(); false when the segment takes no more lines. Throws on I/O errors
-   * (disk full) and on a short write, after cutting off what part of them was written.
-   */
-  append(lines: string): boolean {
-    if (this.torn) return false;
-    let written: number;
-    try {
-      written = writeSync(this.fd, lines);
-    } catch (err) {
-      this.cutTail();
-      throw err;
-    }
-    if (written !== lines.length && written !== Buffer.byteLength(lines)) {
-      this.cutTail();
-      throw new Error(`audit journal: short write (${written} bytes) to ${this.file}`);
-    }
-    this.bytes += written;
-    return true;
-  }
-
-  /** Removes a partly written line; if that fails too, the next append starts a new segment. */
-  private cutTail(): void {
-    try {
-      ftruncateSync(this.fd, this.bytes);
-    } catch {
-      this.torn = true;
-    }
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
-}
 
 export interface SpoolOptions {
   /**
@@ -197,10 +73,14 @@ export class Spool {
    * texts of rotated segments' last lines (the active segment's are read back from its mapping).
    */
   private untaken: string[] = [];
+  /** Descriptors on mapped segments whose lines the writer thread reads (kept until committed). */
+  private readonly readers = new SegmentReaders();
+  private readonly logger: Logger | undefined;
 
   constructor(dbPath: string, options: SpoolOptions = {}) {
     this.dir = journalDir(dbPath);
     this.segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
+    this.logger = options.logger;
     // Owner-only, as the database: the journal holds what the rows will.
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // Held before the first segment exists, so no importer ever sees a segment of ours unlocked.
@@ -299,6 +179,26 @@ export class Spool {
   }
 
   /**
+   * appendRaw of a raw entry whose answer line the addon checks in the same call (Recorder.recordRawAnswer,
+   * native/raw_check.c rawAnswer with `names`, RawNameScan.nativeTable): RAW_VERDICT.recorded
+   * once the line is in the segment, else the addon's code (nothing appended; notJournaled when
+   * it does not fit: appendRaw rotates). Mapped journals with an addon that has rawAnswer only.
+   */
+  appendRawChecked(names: Uint8Array, seq: number, time: number, backendMicros: number, head: Uint8Array, request: Buffer, requestStart: number, requestEnd: number, answer: Buffer, answerStart: number, answerEnd: number): number {
+    const segment = this.active as MappedSegment;
+    const end = this.addon!.rawAnswer!(names, answer, answerStart, answerEnd, segment.bytes, segment.room(0), request, requestStart, requestEnd, head, seq, time, backendMicros);
+    if (end < 0) return end;
+    segment.commit(end);
+    segment.lastSeq = seq;
+    return RAW_VERDICT.recorded;
+  }
+
+  /** The addon, when it checks and journals raw answers in one call (appendRawChecked). */
+  get rawAddon(): JournalAddon | undefined {
+    return this.mode === 'mapped' && this.addon?.rawAnswer !== undefined ? this.addon : undefined;
+  }
+
+  /**
    * The lines appended since the last take(), in order (what the writer thread is handed next):
    * where they are in the active mapped segment's file when they are all there (JournalRange: the
    * writer reads them from the file; this thread neither copies nor decodes them), else as text.
@@ -307,8 +207,13 @@ export class Spool {
     const mapped = this.active instanceof MappedSegment && this.isOpen;
     if (mapped && this.untaken.length === 0) {
       const active = this.active as MappedSegment;
-      const range = active.takeRange();
-      return range.from === range.to ? '' : { file: active.file, from: range.from, to: range.to };
+      // Opened before its first range goes out, kept until its lines are committed (segment-readers.ts).
+      const fd = this.readers.fdFor(active.file);
+      if (fd >= 0) {
+        const range = active.takeRange();
+        return range.from === range.to ? '' : { file: active.file, fd, from: range.from, to: range.to };
+      }
+      // Its file was deleted before it could be opened: the lines are copied from the mapping.
     }
     const active = mapped ? (this.active as MappedSegment).take() : '';
     if (this.untaken.length === 0) return active;
@@ -373,7 +278,9 @@ export class Spool {
 
   /** Called after lines up to `seq` are committed: rotates a large segment and deletes committed ones. */
   committed(seq: number): void {
-    if (this.isOpen && this.active.nearlyFull) {
+    const active = this.active;
+    if (this.isOpen && (active instanceof FileSegment ? active.deleted : this.readers.deleted(active.file))) this.leaveDeleted();
+    else if (this.isOpen && this.active.nearlyFull) {
       try {
         this.rotate();
       } catch {
@@ -381,7 +288,27 @@ export class Spool {
       }
     }
     if (this.isOpen && this.active instanceof MappedSegment) this.active.prefault(PREFAULT_BYTES);
-    while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) this.removeInBackground(this.closed.shift()!.file);
+    while (this.closed.length > 0 && this.closed[0]!.lastSeq <= seq) {
+      const file = this.closed.shift()!.file;
+      this.readers.release(file);
+      this.removeInBackground(file);
+    }
+  }
+
+  /**
+   * The active segment's file was deleted by name (by hand, by a tmp cleaner): its lines still reach
+   * the database (read through the descriptor kept on it, copied from the mapping, or as the text
+   * written with write()), but would
+   * not survive a crash of this process. Said, and the journal moves on to a new file.
+   */
+  private leaveDeleted(): void {
+    const file = this.active.file;
+    try {
+      this.rotate();
+      this.logger?.warn({ file }, 'audit journal: a segment in use was deleted; its rows are still committed from the open file, and the journal moved to a new segment');
+    } catch (err) {
+      this.logger?.error({ file, err: (err as Error).message }, 'audit journal: a segment in use was deleted and no new one could be made; rows recorded meanwhile would not survive a crash');
+    }
   }
 
   /** Deletes a committed segment off this thread (unlinking megabytes takes milliseconds). */
@@ -396,6 +323,7 @@ export class Spool {
   /** Closes the journal (a mapped segment is unmapped); with `allCommitted`, deletes its files. */
   close(allCommitted: boolean): void {
     if (this.isOpen) this.active.close();
+    this.readers.releaseAll();
     const wasOpen = this.isOpen;
     this.isOpen = false;
     leaveOwnJournal(this.id);

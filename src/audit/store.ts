@@ -18,7 +18,8 @@ import { AuditRecorder } from './recorder.js';
 import { Redactor } from './redact.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
 import { claimOrphan, isJournalLive } from './journal-lock.js';
-import { journalDir, listJournals, readSegment, removeFile, Spool, type JournalFiles } from './spool.js';
+import { journalDir, listJournals, readSegment, removeFile, type JournalFiles } from './journal-files.js';
+import { Spool } from './spool.js';
 import { prepareJournalDir } from './journal-dir.js';
 import { verifyChain, type VerifyResult } from './verify.js';
 
@@ -41,6 +42,8 @@ export interface OpenOptions {
   /** Relative `audit.path` values are resolved against this directory (the config file's). */
   baseDir?: string;
   logger?: Logger;
+  /** Told once when rows can no longer reach the database (RecorderOptions.onFailure): stop the process. */
+  onFailure?: (err: Error) => void;
 }
 
 function readerOn(db: Database.Database, path: string, keying: ChainKeying): AuditReader {
@@ -141,6 +144,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
       writerIdle: config.writerIdle,
       logger: log,
       onClosed: () => db!.close(),
+      onFailure: options.onFailure,
     });
   } catch (err) {
     db?.close();
@@ -156,6 +160,10 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     // Bound, not wrapped: called twice per call on the raw path.
     rawSafeBytes: recorder.rawSafeBytes.bind(recorder),
     recordRawBytes: recorder.recordRawBytes.bind(recorder),
+    // The raw path's one-pass scans (raw-audit.ts), and their native form when the addon has it.
+    rawNames: recorder.rawNames,
+    rawToolCallScan: recorder.rawToolCallScan,
+    recordRawAnswer: recorder.recordRawAnswer,
     flush: () => recorder.flush(),
     close: () => recorder.close(),
     get queued() {

@@ -7,8 +7,10 @@
  * with other processes, so it cannot always notice it is behind: the proxy's thread watches how
  * long the oldest posted batch waits and moves this thread to normal scheduling itself
  * (leaveIdle(), by thread id) when a batch waits too long, and before the last flush at shutdown.
- * The policy is set on the thread's id with util-linux `chrt`; without it (not Linux, no chrt, not
- * permitted) the thread keeps its niceness only. SCHED_IDLE is entered only where it can be left:
+ * The policy is set on the thread's id by the native addon (native/thread_sched.c:
+ * sched_setscheduler, no process forked: a fork from the proxy copies its page tables and makes its
+ * next writes copy-on-write faults), else with util-linux `chrt`; without either (not Linux, no
+ * chrt, not permitted) the thread keeps its niceness only. SCHED_IDLE is entered only where it can be left:
  * an unprivileged thread may enter it, but leaves it only with CAP_SYS_NICE or an RLIMIT_NICE that
  * allows its nice value (a container's non-root user usually has neither), and a writer that could
  * not leave it would be starved for good on a busy host. The thread id is the one this process's
@@ -17,6 +19,14 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { journalAddon } from './mapped-journal.js';
+
+/** The addon's scheduling calls (native/thread_sched.c), unless absent (an addon built before them) or MCP_WARDEN_SCHED_CHRT=1. */
+function schedAddon(): { setThreadPolicy(tid: number, idle: boolean): boolean; canLeaveIdle(): boolean } | undefined {
+  if (process.env.MCP_WARDEN_SCHED_CHRT === '1') return undefined;
+  const addon = journalAddon().addon as { setThreadPolicy?: (tid: number, idle: boolean) => boolean; canLeaveIdle?: () => boolean } | undefined;
+  return addon?.setThreadPolicy !== undefined && addon.canLeaveIdle !== undefined ? (addon as ReturnType<typeof schedAddon>) : undefined;
+}
 
 /**
  * Rows behind (at most; a tenth of maxQueue when that is less) beyond which the writer leaves
@@ -34,6 +44,12 @@ const MAX_NORMAL_MS = 60_000;
  * shutdown), or in the background with `done` called on success.
  */
 export function leaveIdle(tid: string, done?: () => void): boolean {
+  const native = schedAddon();
+  if (native !== undefined) {
+    const ok = native.setThreadPolicy(Number(tid), false);
+    if (ok && done !== undefined) done();
+    return ok;
+  }
   const args = ['--other', '--pid', '0', tid];
   if (done === undefined) {
     try {
@@ -71,6 +87,8 @@ export function ownThreadId(): string | undefined {
  * runs in normal scheduling: a process run under SCHED_IDLE on a busy host would take seconds.
  */
 function canLeaveIdle(): boolean {
+  const native = schedAddon();
+  if (native !== undefined) return native.canLeaveIdle();
   let target: ChildProcess;
   try {
     target = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
@@ -149,6 +167,11 @@ export class WriterScheduling {
    */
   private leave(): void {
     const tid = this.tid!;
+    if (schedAddon() !== undefined) {
+      // No process to wait for: a system call on the thread's id.
+      this.set(false);
+      return;
+    }
     this.leaving = true;
     const child = spawn('chrt', ['--other', '--pid', '0', tid], { stdio: 'ignore' });
     child.unref();
@@ -171,7 +194,10 @@ export class WriterScheduling {
 
   private set(idle: boolean): void {
     try {
-      execFileSync('chrt', [idle ? '--idle' : '--other', '--pid', '0', this.tid!], { stdio: 'ignore', timeout: 5000 });
+      const native = schedAddon();
+      if (native !== undefined) {
+        if (!native.setThreadPolicy(Number(this.tid!), idle)) throw new Error('not permitted');
+      } else execFileSync('chrt', [idle ? '--idle' : '--other', '--pid', '0', this.tid!], { stdio: 'ignore', timeout: 5000 });
       this.idle = idle;
       if (!idle) this.normalSince = performance.now();
       this.onChange?.(this.tid!, idle);

@@ -13,7 +13,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
-import { closeRangeReader, readJournalRange, type JournalRange, type RangeReader } from './journal-range.js';
+import { JournalLinesUnreadable, readJournalRange, type JournalRange, type RangeReader } from './journal-range.js';
 import { WriterScheduling } from './writer-sched.js';
 
 export interface WriterWorkerData {
@@ -47,6 +47,11 @@ export type ToWriter =
 export type FromWriter =
   | { type: 'committed'; committed: number }
   | { type: 'error'; message: string }
+  /**
+   * Journal lines that cannot be read back (journal-range.ts): nothing from that batch on is
+   * written (a retry could never succeed), and the recorder fails closed.
+   */
+  | { type: 'unreadable'; file: string; message: string }
   | { type: 'retention'; removed: number }
   | { type: 'closed'; committed: number }
   /** This thread (`tid`) now runs under SCHED_IDLE, or no longer does. */
@@ -70,7 +75,9 @@ const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReade
 const scheduling = new WriterScheduling(data.idle === true, data.maxQueue, undefined, (tid, idle) => send({ type: 'scheduling', tid, idle }));
 /** Batches not yet committed: text, or lines still in a segment file (read when written). */
 const backlog: Array<string | JournalRange> = [];
-const ranges: RangeReader = { buffer: Buffer.alloc(0), file: undefined, fd: -1 };
+const ranges: RangeReader = { buffer: Buffer.alloc(0) };
+/** Set once a batch's lines could not be read back: this thread writes nothing more. */
+let stopped = false;
 let committed = 0;
 /** The last journal row posted to this thread. */
 let posted = 0;
@@ -90,6 +97,11 @@ function drain(): void {
       committed = result.committed;
       send({ type: 'committed', committed });
     } catch (err) {
+      if (err instanceof JournalLinesUnreadable) {
+        stopped = true;
+        send({ type: 'unreadable', file: err.file, message: err.message });
+        return;
+      }
       // Rows stay in the backlog (and in the journal on disk); retry shortly.
       send({ type: 'error', message: `audit batch write failed: ${(err as Error).message}` });
       retryTimer ??= setTimeout(() => {
@@ -119,7 +131,7 @@ port.on('message', (msg: ToWriter) => {
     backlog.push(msg.text);
     if (msg.lastSeq > posted) posted = msg.lastSeq;
     scheduling.update(posted - committed);
-    if (!retryTimer) drain();
+    if (!retryTimer && !stopped) drain();
     scheduling.update(posted - committed);
   } else if (msg.type === 'retention') {
     retention();
@@ -128,12 +140,16 @@ port.on('message', (msg: ToWriter) => {
   } else if (msg.type === 'close') {
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = undefined;
-    drain();
+    if (!stopped) drain();
     if (retentionTimer) clearInterval(retentionTimer);
-    if (backlog.length === 0) {
+    if (stopped) {
+      // What is left stays in the journal's files for the next start to import (what can be read of it).
+      db.close();
+      send({ type: 'closed', committed });
+      port.close();
+    } else if (backlog.length === 0) {
       // Everything is committed and the journal files go away with the recorder: forget the journal.
       forgetJournal(db, data.journalId);
-      closeRangeReader(ranges);
       db.close();
       send({ type: 'closed', committed });
       port.close();

@@ -7,6 +7,7 @@
  * environment, never the client's credential), which wrap/serve hand to the proxy.
  */
 import type { WardenConfig } from '../config/schema.js';
+import { secretEnvNames } from '../config/secret-env.js';
 import type { Logger } from '../log/logger.js';
 import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
@@ -25,6 +26,8 @@ export interface WiringContext {
   logger: Logger;
   /** Whether clients come over HTTP (serve) or only over stdio (wrap, serve --stdio): what auth warns about. */
   servesHttp?: boolean;
+  /** Told when the audit log can no longer record (audit/recorder.ts onFailure): serve and wrap stop, exit non-zero. */
+  onAuditFailure?: (err: Error) => void;
 }
 
 export interface Wired {
@@ -51,7 +54,7 @@ export function createPolicyDecider(ctx: WiringContext): Wired['decider'] {
 /** audit/: the SQLite audit log (imports rows a killed process left in its journal before serving). */
 export function createRecorder(ctx: WiringContext): Recorder {
   try {
-    const recorder = createAuditRecorder(ctx.config, { logger: ctx.logger, baseDir: ctx.baseDir });
+    const recorder = createAuditRecorder(ctx.config, { logger: ctx.logger, baseDir: ctx.baseDir, onFailure: (err) => ctx.onAuditFailure?.(err) });
     // Auditing off: a recorder that says it drops everything, so the proxy builds no records.
     return recorder === disabledRecorder ? new NoopRecorder() : recorder;
   } catch (err) {
@@ -74,7 +77,8 @@ export function wire(ctx: WiringContext): Wired {
     decider: createPolicyDecider(ctx),
     recorder: createRecorder(ctx),
     authenticator: createAuthenticator(ctx),
-    backendCredentials: backendCredentialResolver(),
+    // Stdio backends inherit our environment minus the client's credential and the config's own secrets.
+    backendCredentials: backendCredentialResolver(undefined, secretEnvNames(ctx.config)),
   };
 }
 

@@ -58,6 +58,11 @@ export const jwtSchema = z
     clientIdClaim: z.string().min(1).default('sub'),
     nameClaim: z.string().min(1).default('name'),
     clockSkewSec: z.number().int().nonnegative().default(30),
+    /**
+     * Refuse a token without `exp` (RFC 9068 makes it REQUIRED in JWT access tokens): one without it
+     * would stay valid until the signing key is rotated. false accepts such tokens.
+     */
+    requireExp: z.boolean().default(true),
   })
   .strict()
   .refine((j) => [j.secret, j.publicKey, j.jwksUrl].filter((v) => v !== undefined).length === 1, {

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { wardenConfigSchema, type WardenConfig } from './schema.js';
+import { rememberSecretEnv, secretEnvReferences } from './secret-env.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -56,6 +57,8 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
   if (problems.length > 0) throw new ConfigError(file, problems);
   const parsed = wardenConfigSchema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(describeIssue));
+  // The variables credentials came from: withheld from stdio backends' inherited environment.
+  rememberSecretEnv(parsed.data, secretEnvReferences(raw));
   return parsed.data;
 }
 

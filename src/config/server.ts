@@ -24,6 +24,11 @@ export const serverSchema = z
     maxSessions: z.number().int().positive().default(1_000),
     /** Open sessions one client identity may hold (so one credential cannot take them all). */
     maxSessionsPerClient: z.number().int().positive().default(100),
+    /**
+     * A request (headers and body) must arrive within this many ms, else 408 and the connection is
+     * closed (slow clients holding sockets). Answers and SSE streams are not bounded by it.
+     */
+    requestTimeoutMs: z.number().int().positive().default(60_000),
     /** Idle client sessions are closed after this many ms. */
     sessionIdleMs: z.number().int().positive().default(30 * 60_000),
     /** Also serve one stdio client on our stdin/stdout. */

@@ -16,6 +16,8 @@ export const API_KEY_ENV = 'MCP_WARDEN_API_KEY';
 /** Request headers that carry a client's credential; stripped from anything forwarded. */
 export const CLIENT_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'cookie', 'proxy-authorization']);
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** Environment variables that carry a client's credential; never inherited by a backend. */
 export const CLIENT_CREDENTIAL_ENV: readonly string[] = [API_KEY_ENV, 'MCP_WARDEN_TOKEN', 'MCP_WARDEN_ADMIN_TOKEN'];
 
@@ -50,15 +52,17 @@ export function stripClientCredentialHeaders<T extends Record<string, unknown>>(
 
 /**
  * Environment for a stdio backend's child process: `base` (default process.env) minus the client
- * credential variables, plus the backend's configured env (which may set anything explicitly).
+ * credential variables and minus `withheld` (the variables warden.yaml reads its own secrets from:
+ * config/secret-env.ts), plus the backend's configured env (which may set anything explicitly).
  */
 export function backendEnvironment(
   backend: Pick<StdioBackendConfig, 'env'>,
   base: NodeJS.ProcessEnv = process.env,
+  withheld: ReadonlySet<string> = NO_NAMES,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !CLIENT_CREDENTIAL_ENV.includes(name)) out[name] = value;
+    if (value !== undefined && !CLIENT_CREDENTIAL_ENV.includes(name) && !withheld.has(name)) out[name] = value;
   }
   for (const [name, value] of Object.entries(backend.env)) out[name] = value;
   return out;
@@ -68,12 +72,12 @@ const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * The credentials of each backend as the proxy needs them: a stdio backend gets its child
- * environment from `base` (default process.env, read when the resolver is called), an HTTP backend
- * its request headers.
+ * environment from `base` (default process.env, read when the resolver is called) without the
+ * `withheld` variables, an HTTP backend its request headers.
  */
-export function backendCredentialResolver(base?: NodeJS.ProcessEnv): BackendCredentialResolver {
+export function backendCredentialResolver(base?: NodeJS.ProcessEnv, withheld?: ReadonlySet<string>): BackendCredentialResolver {
   return (backend): BackendCredentials =>
     backend.transport === 'stdio'
-      ? { headers: NONE, env: backendEnvironment(backend, base ?? process.env) }
+      ? { headers: NONE, env: backendEnvironment(backend, base ?? process.env, withheld) }
       : { headers: backendRequestHeaders(backend), env: NONE };
 }

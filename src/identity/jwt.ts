@@ -1,8 +1,8 @@
 /**
  * JWT verification with jose: HS256/384/512 with a shared secret, RS/PS/ES/EdDSA with a PEM public
  * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout). iss, aud,
- * exp and nbf are checked with a clock skew; "none" and any algorithm outside the allowlist are
- * refused. Failures become a short reason that never contains the token.
+ * exp and nbf are checked with a clock skew, and a token without exp is refused (unless
+ * auth.jwt.requireExp is false); "none" and any algorithm outside the allowlist are refused. Failures become a short reason that never contains the token.
  */
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -76,7 +76,7 @@ function hmacKeyResolver(secret: Uint8Array): JWTVerifyGetKey {
 }
 
 function failure(err: unknown): { ok: false; reason: string; unavailable?: boolean } {
-  const e = err as { code?: string; claim?: string; name?: string };
+  const e = err as { code?: string; claim?: string; reason?: string; name?: string };
   switch (e.code) {
     case 'ERR_JWT_EXPIRED':
       return { ok: false, reason: 'token expired' };
@@ -84,6 +84,7 @@ function failure(err: unknown): { ok: false; reason: string; unavailable?: boole
       if (e.claim === 'aud') return { ok: false, reason: 'token audience not accepted' };
       if (e.claim === 'iss') return { ok: false, reason: 'token issuer not accepted' };
       if (e.claim === 'nbf') return { ok: false, reason: 'token not yet valid' };
+      if (e.claim === 'exp' && e.reason === 'missing') return { ok: false, reason: 'token has no expiry (exp claim)' };
       return { ok: false, reason: `token claim ${e.claim ?? '?'} invalid` };
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return { ok: false, reason: 'token signature invalid' };
@@ -108,7 +109,7 @@ function failure(err: unknown): { ok: false; reason: string; unavailable?: boole
 
 export class JwtVerifier {
   private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
-  private readonly options: { issuer?: string | string[]; audience: string | string[]; algorithms: string[]; clockTolerance: number };
+  private readonly options: { issuer?: string | string[]; audience: string | string[]; algorithms: string[]; clockTolerance: number; requiredClaims?: string[] };
 
   constructor(
     private readonly config: JwtConfig,
@@ -139,6 +140,8 @@ export class JwtVerifier {
     const audience = config.audience ?? oauth?.resource;
     if (audience === undefined) throw new JwtConfigError('auth.jwt.audience: required (or set auth.oauth.resource)');
     this.options = { audience, algorithms, clockTolerance: config.clockSkewSec };
+    // A token without exp would never expire (jose checks exp only when present).
+    if (config.requireExp !== false) this.options.requiredClaims = ['exp'];
     if (config.issuer !== undefined) this.options.issuer = config.issuer;
   }
 

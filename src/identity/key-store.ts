@@ -2,14 +2,16 @@
  * The API keys in force: inline config keys plus the keys file, indexed by the sha256 of the key.
  * The file is re-read when it changes (fs.watch marks it dirty; each lookup also compares the
  * file's stat, one cheap syscall) so `keys revoke` takes effect without a restart. A keys file that
- * becomes unreadable fails closed: its keys stop working until it is fixed.
+ * becomes unreadable, or writable by others (keys-file-trust.ts), fails closed: its keys stop
+ * working until it is fixed.
  */
-import { statSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { statSync, type Stats } from 'node:fs';
+import { FileWatch } from '../config/file-watch.js';
 import type { ApiKeyEntry } from '../config/auth.js';
 import type { Logger } from '../log/logger.js';
 import { digestKey, digestsEqual, storedDigest } from './api-keys.js';
-import { readKeysFile } from './keys-file.js';
+import { KeysFileError, readKeysFile } from './keys-file.js';
+import { keysFileTrust, untrustedKeysFileMessage } from './keys-file-trust.js';
 
 /** A stored key prepared for lookups (times parsed once). */
 export interface IndexedKey {
@@ -61,7 +63,7 @@ export class KeyStore {
   private fileStat: Stats | undefined;
   private fileBroken = false;
   private dirty = false;
-  private watcher: FSWatcher | undefined;
+  private watcher: FileWatch | undefined;
 
   constructor(
     inlineKeys: readonly ApiKeyEntry[],
@@ -70,9 +72,12 @@ export class KeyStore {
   ) {
     indexEntries(inlineKeys, this.inline);
     if (file) {
-      // A broken keys file at startup is a configuration error: let it throw.
+      // A broken or untrusted keys file at startup is a configuration error: let it throw.
       this.fileStat = statSync(file, { throwIfNoEntry: false });
       if (!this.fileStat) logger?.warn({ keysFile: file }, 'keys file does not exist yet; no file keys are valid');
+      const trust = keysFileTrust(file);
+      if (trust.refused !== undefined) throw new KeysFileError(file, untrustedKeysFileMessage(trust.refused));
+      if (trust.warning !== undefined) logger?.warn({ keysFile: file, reason: trust.warning }, 'keys file: others than this user may change it');
       this.fileKeys = this.loadFile();
       this.startWatching(file);
     }
@@ -112,6 +117,8 @@ export class KeyStore {
     this.dirty = false;
     this.fileStat = stat;
     try {
+      const refused = keysFileTrust(this.file!).refused;
+      if (refused !== undefined) throw new Error(untrustedKeysFileMessage(refused));
       this.fileKeys = this.loadFile();
       if (this.fileBroken) this.logger?.info({ keysFile: this.file }, 'keys file readable again');
       this.fileBroken = false;
@@ -124,17 +131,13 @@ export class KeyStore {
   }
 
   private startWatching(file: string): void {
-    const name = basename(file);
-    try {
-      // Watch the directory: `keys` replaces the file by rename, which a file watch would lose.
-      this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-        if (changed === null || changed === name) this.dirty = true;
-      });
-      this.watcher.on('error', () => {
-        this.dirty = true;
-      });
-    } catch {
-      // No watch support: the stat comparison on each lookup still catches changes.
-    }
+    // The file itself, followed when `keys` replaces it by rename (not its folder: an audit
+    // database's WAL next to it would wake us on every write). Without watch support, or after a
+    // watch error, the stat comparison on each lookup still catches changes.
+    this.watcher = new FileWatch(file, this.markDirty, this.markDirty);
   }
+
+  private readonly markDirty = (): void => {
+    this.dirty = true;
+  };
 }

@@ -18,6 +18,15 @@ const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] }
  */
 const STABLE_INPUT = ['client', 'tool', 'session', 'backend'] as const;
 
+/**
+ * MCP_WARDEN_REGO_CODEGEN=1: decision queries run as JavaScript generated from the rules
+ * (rego/codegen/) when they compile (a query that does not compile runs on the interpreter);
+ * otherwise the interpreter runs every query (read once, at load). Off by default: measured in the
+ * wrap bench it did not lower the kubernetes pack's CPU per call (the interpreter's decision memo
+ * answers most calls, and generated code evaluates every query: docs/benchmarks-and-conformance.md).
+ */
+export const REGO_CODEGEN = process.env.MCP_WARDEN_REGO_CODEGEN === '1';
+
 /** evaluation errors become PolicyEvalError with their location */
 function guardEval<T>(f: () => T): T {
   try {
@@ -53,7 +62,8 @@ class RegoPolicy implements CompiledPolicy {
     private readonly packagePath: string[],
   ) {
     const refs = (phase: 'request' | 'response') => PHASE_RULES[phase].map((rule) => `data.${packagePath.join('.')}.${rule}`);
-    this.phases = { request: policy.prepareRules(refs('request'), { stable: STABLE_INPUT }), response: policy.prepareRules(refs('response'), { stable: STABLE_INPUT }) };
+    const opts = { stable: STABLE_INPUT, codegen: REGO_CODEGEN };
+    this.phases = { request: policy.prepareRules(refs('request'), opts), response: policy.prepareRules(refs('response'), opts) };
   }
 
   /** the request phase's last values (a result the memo keeps, returned again: topdown/memo.ts) and what they gave */

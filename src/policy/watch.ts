@@ -3,13 +3,19 @@
  * write, rename and touch several times per save), once the files have settled: a burst is over
  * when no event came for DEBOUNCE_MS and the watched files' sizes and modification times stayed the
  * same for SETTLE_MS more (a writer that truncates a file and writes it in several steps is not read
- * half-way). Folders are watched recursively; a file is watched through its folder, so that an
- * editor replacing the file (new inode) is still seen. Writing a file elsewhere and renaming it into
- * place is the one way to never be read half-written (docs/policy-contract.md, "Reload").
+ * half-way). Folders are watched recursively. A file is watched itself (its inode), not through its
+ * folder: a folder's watch wakes the proxy for every write to any file in it, and a busy neighbour
+ * (an audit database and its WAL next to the policy: hundreds of writes a second under load) then
+ * costs the proxy's thread a wake-up and a callback per write. When the file is replaced (renamed
+ * over, deleted and written again: its watch ends with a 'rename' event) the watch moves to the file
+ * now at that path, and while there is none, to its folder until the name appears. Writing a file
+ * elsewhere and renaming it into place is the one way to never be read half-written
+ * (docs/policy-contract.md, "Reload").
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { readdirSync, statSync } from 'node:fs';
+import { FileWatch } from '../config/file-watch.js';
 import type { Logger } from '../log/logger.js';
 
 const DEBOUNCE_MS = 100;
@@ -76,34 +82,25 @@ export function watchPolicyFiles(paths: readonly string[], onChange: () => void,
     timer = setTimeout(() => settleFrom(filesState(paths)), timing.debounceMs);
     timer.unref();
   };
-  const dirs = new Set<string>();
-  const filesByDir = new Map<string, Set<string>>();
+  const files: FileWatch[] = [];
   for (const path of paths) {
-    if (isDirectory(path)) dirs.add(path);
-    else {
-      const dir = dirname(path);
-      let names = filesByDir.get(dir);
-      if (!names) filesByDir.set(dir, (names = new Set()));
-      names.add(basename(path));
+    if (!isDirectory(path)) {
+      files.push(new FileWatch(path, trigger, (at, err, started) => logger?.warn({ path: at, err: err.message }, started ? 'policy watch error' : 'cannot watch policy files (reload with SIGHUP)')));
+      continue;
     }
-  }
-  const open = (dir: string, recursive: boolean, names: Set<string> | undefined): void => {
     try {
-      const w = watch(dir, { recursive, persistent: false }, (_event, file) => {
-        if (names === undefined || file === null || names.has(basename(String(file)))) trigger();
-      });
-      w.on('error', (err) => logger?.warn({ dir, err: err.message }, 'policy watch error'));
+      const w = watch(path, { recursive: true, persistent: false }, trigger);
+      w.on('error', (err) => logger?.warn({ dir: path, err: err.message }, 'policy watch error'));
       watchers.push(w);
     } catch (err) {
-      logger?.warn({ dir, err: (err as Error).message }, 'cannot watch policy files (reload with SIGHUP)');
+      logger?.warn({ dir: path, err: (err as Error).message }, 'cannot watch policy files (reload with SIGHUP)');
     }
-  };
-  for (const dir of dirs) open(dir, true, undefined);
-  for (const [dir, names] of filesByDir) if (!dirs.has(dir)) open(dir, false, names);
+  }
   return {
     close(): void {
       if (timer) clearTimeout(timer);
       for (const w of watchers) w.close();
+      for (const f of files) f.close();
     },
   };
 }

@@ -8,13 +8,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { JSONRPCMessage } from '../transport/types.js';
-import type { Decision, InterceptContext } from '../types.js';
+import { RAW_VERDICT, type Decision, type InterceptContext } from '../types.js';
 import type { BackendConnection } from './backend.js';
 import { combinedRedactions, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
-import { rawAnswerChars, RawHeads } from './raw-audit.js';
+import { rawAnswerChars, rawAnswerCharsOf, RawHeads } from './raw-audit.js';
 import { applyRedactions } from './redact.js';
 import type { ClientSession } from './session.js';
 
@@ -76,12 +76,23 @@ export class AnswerRelay {
     const requestChars = ex.rawRequestChars;
     const recorder = this.s.shared.recorder;
     if (request === undefined || requestChars < 0 || recorder.recordRawBytes === undefined) return false;
-    // Read alike by every parser, and raw-safe (raw-audit.ts).
-    const answerChars = rawAnswerChars(recorder, src, start, end);
-    if (answerChars < 0) return false;
     const backendMicros = Math.round((performance.now() - ex.sentAt) * 1000);
     // The exchange is reused once this returns: what the answer needs later is taken now.
     const id = ex.originalId;
+    let answerChars: number;
+    if (recorder.recordRawAnswer !== undefined && requestChars === ex.unparsedEnd - ex.unparsedStart) {
+      // Checked and journaled in one native call (native/raw_check.c), else its verdict says why not.
+      const r = recorder.recordRawAnswer(this.heads.of(ex), ex.time, backendMicros, request, ex.unparsedStart, ex.unparsedEnd, src, start, end);
+      if (r === RAW_VERDICT.recorded) {
+        this.sendSpliced(src, start, idStart, idEnd, end, id);
+        return true;
+      }
+      answerChars = r === RAW_VERDICT.notJournaled ? end - start : r === RAW_VERDICT.unchecked ? rawAnswerChars(recorder, src, start, end) : rawAnswerCharsOf(recorder, src, start, end, r);
+    } else {
+      // Read alike by every parser, and raw-safe (raw-audit.ts).
+      answerChars = rawAnswerChars(recorder, src, start, end);
+    }
+    if (answerChars < 0) return false;
     let pending: void | Promise<void>;
     try {
       pending = recorder.recordRawBytes(this.heads.of(ex), ex.time, backendMicros, request, ex.unparsedStart, ex.unparsedEnd, requestChars, src, start, end, answerChars);

@@ -1,9 +1,10 @@
 /**
  * The contract between a BackendConnection and the rest of the proxy: what a backend (or client)
  * transport may offer beyond the SDK's Transport (a child's exit, the text of the message being delivered, sending
- * and taking lines as text), how a backend is specified, and the events its session receives.
+ * and taking lines as text), how a backend is specified, the events its session receives, and the
+ * requests the proxy itself sends a backend (InternalCall).
  */
-import type { AuditOutcome, TransportKind } from '../types.js';
+import type { AuditOutcome, ClientIdentity, TransportKind } from '../types.js';
 import type { ChildExit } from '../transport/child-process.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import type { BackendConnection } from './backend.js';
@@ -35,6 +36,11 @@ export type ClientTransport = Transport & FlowControlled & {
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;
   /** The text of the message being delivered by onmessage (stdio). */
   readonly lastMessageText?: string;
+  /**
+   * The identity the message being delivered by onmessage was authenticated with (HTTP: every
+   * request on its own; transport/http/request-identity.ts). Absent: the session's, fixed (stdio).
+   */
+  readonly client?: ClientIdentity;
   sendLine?(text: string, message: JSONRPCMessage): Promise<void>;
   sendSpliced?(src: Buffer, start: number, idStart: number, idEnd: number, end: number, id: string | number, message: JSONRPCMessage): Promise<void>;
 };
@@ -69,4 +75,15 @@ export interface BackendEvents {
   onRecovered(backend: BackendConnection): void;
   /** The backend is gone for good (restarts off). */
   onExit(backend: BackendConnection, exit: ChildExit | undefined): void;
+}
+
+/** A request the proxy itself sends a backend (initialize at start and restart, tool lists): answered to `resolve`. */
+export class InternalCall {
+  constructor(
+    readonly method: string,
+    readonly resolve: (message: RpcMessage) => void,
+    readonly sentAt: number,
+    /** Starting a backend (spawn, npx download) may take longer than answering a request. */
+    readonly timeoutMs: number,
+  ) {}
 }

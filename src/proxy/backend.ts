@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
-import type { BackendEvents, BackendSpec, BackendTransport } from './backend-types.js';
+import { InternalCall, type BackendEvents, type BackendSpec, type BackendTransport } from './backend-types.js';
 import { releaseExchange, type Exchange } from './intercept.js';
 import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
@@ -21,16 +21,6 @@ import { ReadGate } from './flow.js';
 import { ToolCache } from './tool-cache.js';
 
 export type { BackendEvents, BackendSpec, BackendTransport, ClientTransport } from './backend-types.js';
-
-class InternalCall {
-  constructor(
-    readonly method: string,
-    readonly resolve: (message: RpcMessage) => void,
-    readonly sentAt: number,
-    /** Starting a backend (spawn, npx download) may take longer than answering a request. */
-    readonly timeoutMs: number,
-  ) {}
-}
 
 /** Least time a backend gets to answer initialize. */
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -122,12 +112,16 @@ export class BackendConnection {
     try {
       await t.start();
     } catch (err) {
+      // Said here: the client sees it only when no backend at all could start, the log otherwise never.
+      this.logger.warn({ backend: this.spec.name, err: (err as Error).message }, 'backend could not be reached');
       this.onTransportClosed(t);
       return errorResponse(null, RPC.BACKEND_UNAVAILABLE, `backend '${this.spec.name}' is unavailable: ${(err as Error).message}`);
     }
     const answer = await this.call('initialize', this.initParams);
     if (this.transport !== t || this.state !== 'starting') return answer;
     if (answer.error !== undefined || answer.result === undefined) {
+      const why = (answer.error as { message?: unknown } | undefined)?.message;
+      this.logger.warn({ backend: this.spec.name, err: typeof why === 'string' ? why : 'no result' }, 'backend initialize failed; left out of this session');
       this.state = 'failed';
       void t.close();
       return answer;

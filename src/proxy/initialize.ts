@@ -5,7 +5,7 @@
  * protocol version is the oldest any backend answered (every backend speaks it), serverInfo names
  * mcp-warden and instructions are concatenated under each backend's name.
  */
-import type { RpcMessage } from './jsonrpc.js';
+import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 
 export interface BackendInitResult {
   name: string;
@@ -67,4 +67,22 @@ export function offers(initResult: Record<string, unknown> | undefined, capabili
 /** The error a client sees when no backend could be initialized. */
 export function describeInitFailures(failures: ReadonlyArray<{ name: string; response: RpcMessage }>): string {
   return failures.map((f) => `${f.name}: ${f.response.error?.message ?? 'no answer'}`).join('; ');
+}
+
+/**
+ * The client's answer to `initialize` (id `id`) from each backend's answer, in the order of
+ * `backends`: one backend's passes through; several are merged over those that succeeded, and when
+ * none did the error names each failure.
+ */
+export function initializeAnswer(id: RequestId, answers: RpcMessage[], backends: ReadonlyArray<{ name: string }>, wardenVersion: string): RpcMessage {
+  if (answers.length === 1) {
+    const answer = answers[0]!;
+    answer.id = id;
+    return answer;
+  }
+  const ok = answers.flatMap((a, i) => (a.result ? [{ name: backends[i]!.name, result: a.result }] : []));
+  const failed = answers.flatMap((a, i) => (a.result ? [] : [{ name: backends[i]!.name, response: a }]));
+  return ok.length === 0
+    ? errorResponse(id, RPC.BACKEND_UNAVAILABLE, `no backend could be initialized: ${describeInitFailures(failed)}`)
+    : resultResponse(id, mergeInitializeResults(ok, wardenVersion));
 }

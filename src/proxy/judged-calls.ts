@@ -91,7 +91,7 @@ export class JudgedCalls {
     const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;
     // What kept decisions (and the bare context) were made under: forgotten when it changes.
-    if (epoch !== undefined && (epoch !== this.epoch || s.sessionCtx !== this.session || s.info.client !== this.client)) this.forget(epoch);
+    if (epoch !== undefined && (epoch !== this.epoch || s.sessionCtx !== this.session || s.client !== this.client)) this.forget(epoch);
     // Looked up (and kept when missed) unless the session is in a stream of true misses (bypassing).
     const lookUp = epoch !== undefined && this.looksUp();
     let hash = 0;
@@ -181,7 +181,7 @@ export class JudgedCalls {
     this.kept?.clear();
     this.epoch = epoch;
     this.session = this.s.sessionCtx;
-    this.client = this.s.info.client;
+    this.client = this.s.client;
     this.bare = undefined;
     this.judging = undefined;
     this.missed = 0;

@@ -23,7 +23,8 @@ export function rawToolCallChars(recorder: Recorder, decision: Decision, buf: Bu
   if (recorder.rawSafeBytes === undefined || recorder.recordRawBytes === undefined || (decision.redact !== undefined && decision.redact.length > 0)) return -1;
   const names = recorder.rawNames;
   if (names !== undefined) {
-    const r = distinctKeysToolCallRawSafe(buf, start, end, from, seen, names);
+    // In native code when the recorder has it (the same verdicts: native/raw_check.c).
+    const r = recorder.rawToolCallScan !== undefined ? recorder.rawToolCallScan(buf, start, end, from, seen) : distinctKeysToolCallRawSafe(buf, start, end, from, seen, names);
     if (r >= 0) return r;
     return r === NAMES_UNDECIDED ? recorder.rawSafeBytes(buf, start, end) : -1;
   }
@@ -51,16 +52,27 @@ function isJson(src: Buffer, start: number, end: number): boolean {
  */
 export function rawAnswerChars(recorder: Recorder, src: Buffer, start: number, end: number): number {
   const names = recorder.rawNames;
-  let proven = false;
-  if (names !== undefined) {
-    const r = hasDistinctKeysRawSafe(src, start, end, names);
-    if (r >= 0) return r;
-    if (r === NAMES_FOUND) return -1;
-    if (r !== NAMES_DECLINED) return recorder.rawSafeBytes!(src, start, end);
-  } else proven = hasDistinctKeys(src, start, end);
-  if (proven) return recorder.rawSafeBytes!(src, start, end);
-  // Declined: not valid UTF-8 (parsed after decoding, as always), JSON that may read differently
-  // (parsed and serialized again), or not JSON at all (recorded raw as a parse error).
+  if (names !== undefined) return rawAnswerCharsOf(recorder, src, start, end, hasDistinctKeysRawSafe(src, start, end, names));
+  if (hasDistinctKeys(src, start, end)) return recorder.rawSafeBytes!(src, start, end);
+  return notJsonChars(recorder, src, start, end);
+}
+
+/**
+ * rawAnswerChars of the line src[start, end) once the one-pass scan with Recorder.rawNames gave `r`
+ * (hasDistinctKeysRawSafe's verdict, or the same verdict from Recorder.recordRawAnswer).
+ */
+export function rawAnswerCharsOf(recorder: Recorder, src: Buffer, start: number, end: number, r: number): number {
+  if (r >= 0) return r;
+  if (r === NAMES_FOUND) return -1;
+  if (r !== NAMES_DECLINED) return recorder.rawSafeBytes!(src, start, end);
+  return notJsonChars(recorder, src, start, end);
+}
+
+/**
+ * A line the proof declined: not valid UTF-8 (parsed after decoding, as always), JSON that may
+ * read differently (parsed and serialized again), or not JSON at all (recorded raw as a parse error).
+ */
+function notJsonChars(recorder: Recorder, src: Buffer, start: number, end: number): number {
   if (!isUtf8Bytes(src, start, end) || isJson(src, start, end)) return -1;
   return recorder.rawSafeBytes!(src, start, end);
 }

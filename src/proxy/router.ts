@@ -39,7 +39,13 @@ export class RequestRouter {
     }
     if (!b.tools.complete && b.ready && !b.tools.has(backendName) && this.s.shared.decider.unconditionalAllow === undefined) {
       // Call-time policy needs the tool's definition even when the client never listed (unless it reads no input).
-      b.tools.fetchAll().then(() => this.toolCallOn(msg, params, b, backendName, bytes), () => this.toolCallOn(msg, params, b, backendName, bytes));
+      // Decided then with this request's identity (an HTTP session's may change meanwhile).
+      const client = this.s.client;
+      const resume = (): void => {
+        this.s.client = client;
+        this.toolCallOn(msg, params, b, backendName, bytes);
+      };
+      b.tools.fetchAll().then(resume, resume);
       return;
     }
     this.toolCallOn(msg, params, b, backendName, bytes);
@@ -73,7 +79,8 @@ export class RequestRouter {
     const rawChars = audited ? rawToolCallChars(recorder, allow, buf, start, end, idSpan.params, idSpan.before) : -1;
     if (audited ? rawChars < 0 : !isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before)) return false;
     const b = s.backends[0]!;
-    const ctx = (this.unparsedContext ??= s.context('tools/call', undefined, b));
+    let ctx = this.unparsedContext;
+    if (ctx === undefined || ctx.client !== s.client) ctx = this.unparsedContext = s.context('tools/call', undefined, b);
     let ex = spareExchange();
     if (ex === undefined) ex = s.exchangeOf(id, ctx, allow);
     else {
@@ -108,6 +115,7 @@ export class RequestRouter {
     const params = (JSON.parse(buf.toString('utf8', ex.unparsedStart, ex.unparsedEnd)) as RpcMessage).params ?? {};
     const b = this.s.backends[0]!;
     const ctx = this.s.context('tools/call', params, b);
+    ctx.client = ex.ctx.client;
     ctx.tool = b.tools.get(params.name as string) ?? { name: String(params.name), backendName: String(params.name) };
     ctx.arguments = params.arguments;
     ex.ctx = ctx;

@@ -39,7 +39,7 @@ export class ServerRelay {
       phase: 'request' as const,
       method: msg.method!,
       direction: 'server_to_client' as const,
-      client: s.info.client,
+      client: s.client,
       session: s.sessionCtx,
       backend: { name: b.name, transport: b.spec.transport },
       params: msg.params,

@@ -11,10 +11,10 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import { SENT } from '../transport/ndjson.js';
 import type { ClientSessionInfo, JSONRPCMessage, Transport } from '../transport/types.js';
-import type { AuditOutcome, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
+import type { AuditOutcome, ClientIdentity, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
 import { BackendConnection, type BackendEvents, type BackendSpec, type ClientTransport } from './backend.js';
 import { Catalog } from './catalog.js';
-import { describeInitFailures, mergeInitializeResults, offers } from './initialize.js';
+import { initializeAnswer, offers } from './initialize.js';
 import { AnswerRelay } from './answers.js';
 import { answerText, buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
@@ -53,10 +53,15 @@ export class ClientSession implements BackendEvents {
   /** tools/call lines judged on their bytes, with the decisions kept for reuse */
   readonly judged: JudgedCalls;
   private readonly readGate = new ReadGate(); // reading from the client, paused while a backend is not reading (flow.ts)
-  private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined }> = [];
+  private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined; client: ClientIdentity }> = [];
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
   private deliveringText: string | undefined;
+  /**
+   * Who sent the request being handled: the session's opener, or over HTTP the identity that
+   * request's credential proved (ClientTransport.client). Replaced, never changed in place.
+   */
+  client: ClientIdentity;
 
   constructor(
     readonly transport: ClientTransport,
@@ -70,6 +75,7 @@ export class ClientSession implements BackendEvents {
     this.backendRefs = shared.specs.map((s) => ({ name: s.name, transport: s.transport }));
     this.catalog = new Catalog(this.ns, this.backends);
     this.sessionCtx = { id: info.sessionId, transport: info.transport };
+    this.client = info.client;
     this.relay = new ServerRelay(this);
     this.router = new RequestRouter(this);
     this.answers = new AnswerRelay(this);
@@ -92,6 +98,8 @@ export class ClientSession implements BackendEvents {
   private readonly onClientMessage = (raw: JSONRPCMessage): void => {
     const msg = raw as unknown as RpcMessage;
     const method = msg.method;
+    const client = this.transport.client;
+    if (client !== undefined) this.client = client;
     try {
       if (method === undefined) this.relay.clientAnswer(msg);
       else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
@@ -130,7 +138,7 @@ export class ClientSession implements BackendEvents {
     }
     if (this.state === 'initializing') {
       // A client that pipelines behind its initialize: answered once the backends are up.
-      this.queued.push({ msg, method, bytes, text: msg === this.delivering ? this.transport.lastMessageText : undefined });
+      this.queued.push({ msg, method, bytes, text: msg === this.delivering ? this.transport.lastMessageText : undefined, client: this.client });
       return;
     }
     if (this.state !== 'ready') {
@@ -164,7 +172,7 @@ export class ClientSession implements BackendEvents {
     return {
       phase: 'request',
       method,
-      client: this.info.client,
+      client: this.client,
       session: this.sessionCtx,
       backend: b === undefined ? undefined : this.backendRefs[b.spec.index],
       params,
@@ -355,17 +363,7 @@ export class ClientSession implements BackendEvents {
     const started = performance.now();
     const answers = await Promise.all(this.backends.map((b) => b.open(msg.params)));
     if (this.state !== 'initializing') return;
-    let answer: RpcMessage;
-    if (answers.length === 1) {
-      answer = answers[0]!;
-      answer.id = id;
-    } else {
-      const ok = answers.flatMap((a, i) => (a.result ? [{ name: this.backends[i]!.name, result: a.result }] : []));
-      const failed = answers.flatMap((a, i) => (a.result ? [] : [{ name: this.backends[i]!.name, response: a }]));
-      answer = ok.length === 0
-        ? errorResponse(id, RPC.BACKEND_UNAVAILABLE, `no backend could be initialized: ${describeInitFailures(failed)}`)
-        : resultResponse(id, mergeInitializeResults(ok, this.shared.version));
-    }
+    const answer = initializeAnswer(id, answers, this.backends, this.shared.version);
     const version = answer.result?.protocolVersion;
     if (typeof version === 'string') {
       this.sessionCtx = { ...this.sessionCtx, protocolVersion: version };
@@ -378,6 +376,7 @@ export class ClientSession implements BackendEvents {
     for (const q of queued) {
       this.delivering = q.text === undefined ? undefined : q.msg;
       this.deliveringText = q.text;
+      this.client = q.client;
       try {
         this.onClientRequest(q.msg, q.method, q.bytes);
       } finally {

@@ -15,6 +15,7 @@ export interface ClientSessionInfo {
   /** Session id (the Mcp-Session-Id / SSE sessionId, or a generated id for stdio). */
   sessionId: string;
   transport: TransportKind;
+  /** Who opened the session; over HTTP each message is then decided with its own request's identity (ClientTransport.client). */
   client: ClientIdentity;
 }
 

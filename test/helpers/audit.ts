@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditSchema, type AuditConfig } from '../../src/config/audit.js';
-import { closeRangeReader, readJournalRange, type JournalRange, type RangeReader } from '../../src/audit/journal-range.js';
+import { readJournalRange, type JournalRange } from '../../src/audit/journal-range.js';
 import type { Spool } from '../../src/audit/spool.js';
 import type { AuditRecord } from '../../src/types.js';
 
@@ -86,10 +86,5 @@ export function takeText(spool: Spool): string {
 /** A batch of Spool.take() as text (a JournalRange read from its file). */
 export function batchText(t: string | JournalRange): string {
   if (typeof t === 'string') return t;
-  const reader: RangeReader = { buffer: Buffer.alloc(0), file: undefined, fd: -1 };
-  try {
-    return readJournalRange(t, reader);
-  } finally {
-    closeRangeReader(reader);
-  }
+  return readJournalRange(t, { buffer: Buffer.alloc(0) });
 }

@@ -19,7 +19,7 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
-import { proxyOptions, wire } from '../wiring.js';
+import { proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface ServeOptions {
   config?: string;
@@ -61,7 +61,7 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
 async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
   const logger = createLogger({ level: config.log.level });
-  const ctx = { config, baseDir, logger, servesHttp: opts.http !== false };
+  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false };
   const wired = wire(ctx);
   // Decisions counted (around the policy and its rate limit) for GET <admin prefix>/metrics.
   const policyHandle = wired.decider as { readonly version?: string };
@@ -96,6 +96,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     await outputWritten(process.stdout, signal);
     process.exit(code);
   };
+  // The audit log can no longer record (logged at fatal level): every call is refused; stop, non-zero.
+  ctx.onAuditFailure = () => void shutdown(EXIT.RUNTIME);
   process.once('SIGINT', () => {
     signalled();
     void shutdown(EXIT.OK);

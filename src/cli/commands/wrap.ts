@@ -16,7 +16,7 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import type { ChildExit } from '../../transport/child-process.js';
 import { CliError, EXIT } from '../errors.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
-import { proxyOptions, wire } from '../wiring.js';
+import { proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface WrapOptions {
   policy?: string;
@@ -81,7 +81,8 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   if (!command) throw new CliError('wrap: missing the server command (usage: mcp-warden wrap [options] -- <command> [args...])', EXIT.USAGE);
   const { config, baseDir } = buildConfig(opts, command, args);
   const logger = createLogger({ level: config.log.level });
-  const wired = wire({ config, baseDir, logger, servesHttp: false });
+  const ctx: WiringContext = { config, baseDir, logger, servesHttp: false };
+  const wired = wire(ctx);
   let exiting = false;
   // A signal ends the wait for the client to read what is left of our output (shutdown).
   let signalled: () => void = () => undefined;
@@ -98,6 +99,9 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     await outputWritten(process.stdout, signal);
     process.exit(code);
   };
+
+  // The audit log can no longer record (logged at fatal level): every call is refused; stop, non-zero.
+  ctx.onAuditFailure = () => void shutdown(EXIT.RUNTIME);
 
   const proxy = new WardenProxy({
     ...proxyOptions({ config, baseDir, logger }, wired),

@@ -22,6 +22,7 @@ import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { inputFootprint, type InputFootprint } from './topdown/footprint.js';
 import { fromJSON, type Value } from './value/index.js';
+import { compileBody, compileRules, type Generated, type RulesFunction } from './codegen/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
 export { RegoEvalError } from './topdown/errors.js';
@@ -88,6 +89,24 @@ export class Policy {
     return this.run(this.bodies.compileQuery(body), opts, withHidden);
   }
 
+  /**
+   * a query compiled to JavaScript (codegen/): run(input, data) gives the rows eval gives, or the
+   * reason the query is not compiled (then eval, the interpreter, is the way to run it)
+   */
+  compileJS(query: string, opts: Omit<EvalOptions, 'input' | 'data'> = {}): CompiledJS | { reason: string } {
+    const ctx = new QueryContext(opts.strict ?? false, opts.print, opts.nowNs);
+    const ev = new Evaluator(this.compiled.root, { strict: opts.strict ?? false, ctx }, undefined, this.data);
+    const g = compileBody(this.compiled.root, this.prepare(query), false, ev);
+    if ('reason' in g) return g;
+    return {
+      source: g.source,
+      run: (input, data) => {
+        if (opts.nowNs === undefined) ctx.reset();
+        return guard(() => g.run(input, data ?? this.data));
+      },
+    };
+  }
+
   private run(q: CompiledQuery, opts: EvalOptions, withHidden: boolean): ResultRow[] {
     const vars = withHidden ? q.allVars : q.vars;
     const ctx = new QueryContext(opts.strict ?? false, opts.print, opts.nowNs);
@@ -110,8 +129,8 @@ export class Policy {
    * stable: top-level input members the caller passes as the same immutable objects query after
    * query (rule values that read only those are kept while they are the same objects)
    */
-  prepareRules(refs: string[], opts: { strict?: boolean; print?: (msg: string) => void; stable?: readonly string[] } = {}): PreparedRules {
-    return new PreparedRules(this, refs, opts.strict ?? false, opts.print, opts.stable);
+  prepareRules(refs: string[], opts: PrepareRulesOptions = {}): PreparedRules {
+    return new PreparedRules(this, refs, opts.strict ?? false, opts.print, opts.stable, opts.codegen ?? false);
   }
 
   /**
@@ -204,8 +223,25 @@ export class PreparedRule {
   }
 }
 
+export interface CompiledJS {
+  run(input: Value | undefined, data?: Value): ResultRow[];
+  source: string;
+}
+
+export interface PrepareRulesOptions {
+  strict?: boolean;
+  print?: (msg: string) => void;
+  stable?: readonly string[];
+  /** evaluate through JavaScript generated from the rules (codegen/) when the query compiles */
+  codegen?: boolean;
+}
+
 /** several rules evaluated in one query with the same input (rules they share run once) */
 export class PreparedRules {
+  /** the query compiled to JavaScript (codegen/), or null: the interpreter evaluates it */
+  readonly generated: Generated<RulesFunction> | null = null;
+  /** why the query is not compiled to JavaScript (codegen off, or a construct it does not compile) */
+  readonly interpreted: string | null = null;
   private readonly ctx: QueryContext;
   private readonly ev: Evaluator;
   private readonly nodes: (RuleNode | undefined)[];
@@ -216,6 +252,7 @@ export class PreparedRules {
     strict: boolean,
     print?: (msg: string) => void,
     stable?: readonly string[],
+    codegen = false,
   ) {
     this.paths = refs.map((ref) => {
       const segs = ref.split('.');
@@ -225,6 +262,12 @@ export class PreparedRules {
     this.nodes = this.paths.map((path) => policy.compiled.root.find(path));
     this.ctx = new QueryContext(strict, print);
     this.ev = new Evaluator(policy.compiled.root, { strict, ctx: this.ctx, stable }, undefined, policy.data);
+    if (!codegen) this.interpreted = 'codegen off';
+    else {
+      const g = compileRules(policy.compiled.root, this.nodes, this.paths, this.ev, stable !== undefined && stable.length > 0 ? stable : null);
+      if ('reason' in g) this.interpreted = g.reason;
+      else this.generated = g;
+    }
   }
 
   /** whole results kept within a carry epoch (topdown/memo.ts); null: none applies, undefined: not made yet */
@@ -245,6 +288,15 @@ export class PreparedRules {
    * array returned twice holds the same values both times.
    */
   evalShared(input: unknown): readonly (Value | undefined)[] {
+    const generated = this.generated;
+    if (generated !== null) {
+      this.ctx.reset();
+      try {
+        return generated.run(input === undefined ? undefined : fromJSON(input), this.policy.data);
+      } catch (e) {
+        throw stackOverflow(e);
+      }
+    }
     const ev = this.ev;
     const data = this.policy.data;
     ev.st.input = input === undefined ? undefined : fromJSON(input);

@@ -19,12 +19,44 @@ export function connectorFor(url: URL): BackendConnector {
   return url.protocol === 'https:' ? { request: https.request, agent: httpsAgent } : { request: http.request, agent: httpAgent };
 }
 
-/** An HTTP error answer from the backend (status and the start of its body). */
+/**
+ * A backend URL as errors and logs may show it: origin and path, without the userinfo or query
+ * string, which can hold the backend's credential (an error reaches the MCP client).
+ */
+export function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/**
+ * The backend's own credential as its error pages may echo it back: each configured header value,
+ * the token of an "<scheme> <token>" value, and the URL's password. Values under 8 characters are
+ * left out (masking them would garble the text and protect nothing).
+ */
+export function credentialValues(headers: Readonly<Record<string, string>> | undefined, url?: URL): string[] {
+  const values = new Set<string>();
+  const add = (v: string) => {
+    if (v.length >= 8) values.add(v);
+  };
+  for (const value of Object.values(headers ?? {})) {
+    add(value);
+    const scheme = /^\S+\s+(\S+)$/.exec(value);
+    if (scheme) add(scheme[1]!);
+  }
+  if (url !== undefined && url.password !== '') add(decodeURIComponent(url.password));
+  // Longest first, so a value containing another is masked whole.
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** An HTTP error answer from the backend (status and the start of its body, its credential masked). */
 export class BackendHttpError extends Error {
   constructor(
     readonly status: number,
     body: string,
+    credentials: readonly string[] = [],
   ) {
-    super(`backend answered HTTP ${status}${body ? `: ${body.slice(0, 300)}` : ''}`);
+    // The whole body (callers read at most a few KiB) before cutting: a long token may start in the kept part.
+    let text = body;
+    for (const value of credentials) if (text.includes(value)) text = text.split(value).join('[redacted]');
+    super(`backend answered HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`);
   }
 }

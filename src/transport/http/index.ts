@@ -92,7 +92,15 @@ function urlHost(host: string): string {
 export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const { config, acceptor, authenticator, logger } = options;
   const log = logger.child({ component: 'http' });
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: config.maxMessageBytes });
+  // fastify turns node's request timeout off by default: a client trickling its body held its socket forever.
+  const requestTimeout = config.requestTimeoutMs;
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: config.maxMessageBytes,
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) },
+  });
   const registry = new SessionRegistry(config.sessionIdleMs, { maxSessions: config.maxSessions, maxSessionsPerClient: config.maxSessionsPerClient });
   const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
   const streamable = createStreamableHandlers({ acceptor, registry, logger: log });

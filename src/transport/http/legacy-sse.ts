@@ -11,6 +11,7 @@ import type { Logger } from '../../log/logger.js';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
 import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError } from './jsonrpc.js';
+import { followIdentity } from './request-identity.js';
 import type { HttpSession, SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
 
@@ -28,7 +29,8 @@ export class LegacySseSession implements Transport, HttpSession {
 
   constructor(
     readonly sessionId: string,
-    readonly client: ClientIdentity,
+    /** The identity of the last POSTed message's request (identify()); the proxy decides each message with it. */
+    public client: ClientIdentity,
     res: FastifyReply['raw'],
     private readonly registry: SessionRegistry,
   ) {
@@ -42,6 +44,11 @@ export class LegacySseSession implements Transport, HttpSession {
 
   async start(): Promise<void> {
     // The stream is open already; the frontend announces the endpoint once the proxy holds us.
+  }
+
+  /** The identity the POST about to be delivered proved (the owner's id: checked by the route). */
+  identify(fresh: ClientIdentity): void {
+    this.client = followIdentity(this.client, fresh);
   }
 
   announceEndpoint(messagesPath: string): void {
@@ -131,6 +138,8 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
       return;
     }
     session.lastActivity = Date.now();
+    // Decided with the identity this POST's credential proved, not the one the stream was opened with.
+    session.identify(request.wardenClient!);
     try {
       session.deliver(parsed.message, bodyBytes(request));
     } catch (error) {

@@ -9,7 +9,7 @@
 import http, { type ClientRequest } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '../types.js';
 import { SseParser } from './sse-parser.js';
-import { BackendHttpError, connectorFor } from './backend-http.js';
+import { BackendHttpError, connectorFor, credentialValues, displayUrl } from './backend-http.js';
 
 export interface SseClientOptions {
   /** Extra request headers (the backend's own credentials from warden.yaml). */
@@ -31,6 +31,8 @@ export class SseClientTransport implements Transport {
   private readonly headers: Record<string, string>;
   private readonly maxBytes: number;
   private readonly connectTimeoutMs: number;
+  /** Our credential values, masked in the text of the backend's error answers. */
+  private readonly credentials: string[];
   private endpoint: URL | undefined;
   private stream: ClientRequest | undefined;
   private readonly inflight = new Set<ClientRequest>();
@@ -42,6 +44,7 @@ export class SseClientTransport implements Transport {
   ) {
     ({ request: this.request, agent: this.agent } = connectorFor(url));
     this.headers = { ...options.headers };
+    this.credentials = credentialValues(options.headers, url);
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
   }
@@ -61,7 +64,7 @@ export class SseClientTransport implements Transport {
         this.onerror?.(error);
         void this.close();
       };
-      const timer = setTimeout(() => fail(new Error(`no endpoint event from ${this.url.href} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      const timer = setTimeout(() => fail(new Error(`no endpoint event from ${displayUrl(this.url)} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
       const req = this.request(
         this.url,
         { method: 'GET', agent: this.agent, headers: { ...this.headers, accept: 'text/event-stream' } },
@@ -147,7 +150,7 @@ export class SseClientTransport implements Transport {
         });
         res.on('end', () => {
           this.inflight.delete(req);
-          reject(new BackendHttpError(status, text));
+          reject(new BackendHttpError(status, text, this.credentials));
         });
       },
     );

@@ -10,7 +10,7 @@
  */
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
-import { BackendHttpError, connectorFor } from './backend-http.js';
+import { BackendHttpError, connectorFor, credentialValues } from './backend-http.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
 export interface StreamableHttpClientOptions {
@@ -23,6 +23,8 @@ export interface StreamableHttpClientOptions {
 }
 
 const MAX_RECONNECT_MS = 30_000;
+/** Least wait before resuming an SSE stream, whatever `retry:` the server gave (0 would be a tight loop). */
+const MIN_RESUME_MS = 250;
 
 export class StreamableHttpClientTransport implements Transport {
   sessionId?: string;
@@ -32,23 +34,30 @@ export class StreamableHttpClientTransport implements Transport {
 
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
-  private readonly target: { protocol: string; hostname: string; port: string; path: string };
+  private readonly target: { protocol: string; hostname: string; port: string; path: string; auth?: string };
   private readonly baseHeaders: Record<string, string>;
   private readonly maxBytes: number;
   private readonly reconnectMs: number;
+  /** Our credential values, masked in the text of the backend's error answers. */
+  private readonly credentials: string[];
   private protocolVersion: string | undefined;
   private readonly inflight = new Set<ClientRequest>();
   private getRequest: ClientRequest | undefined;
   private getLastEventId: string | undefined;
   private getDelay: number;
   private getTimer: NodeJS.Timeout | undefined;
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private getUnsupported = false;
   private closed = false;
 
   constructor(url: URL, options: StreamableHttpClientOptions = {}) {
     ({ request: this.request, agent: this.agent } = connectorFor(url));
     this.target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search };
+    // Userinfo in the URL is the backend's credential (Basic auth, as node sends it for the SSE client);
+    // a configured Authorization header wins.
+    if (url.username !== '' || url.password !== '') this.target.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     this.baseHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    this.credentials = credentialValues(options.headers, url);
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     this.reconnectMs = options.reconnectDelayMs ?? 500;
     this.getDelay = this.reconnectMs;
@@ -121,7 +130,7 @@ export class StreamableHttpClientTransport implements Transport {
     if (status < 200 || status >= 300) {
       readText(res, 4096, (text) => {
         this.inflight.delete(req);
-        reject(new BackendHttpError(status, text));
+        reject(new BackendHttpError(status, text, this.credentials));
         if (status === 404 && this.sessionId !== undefined && msg.method !== 'initialize') {
           this.onerror?.(new Error('the backend no longer knows this session (HTTP 404): closing the transport'));
           void this.close();
@@ -161,14 +170,19 @@ export class StreamableHttpClientTransport implements Transport {
 
   /**
    * Reads an SSE answer stream. When it ends before the answer to `awaitedId` and the server gave
-   * event ids, the stream is resumed with a GET carrying Last-Event-ID.
+   * event ids, the stream is resumed with a GET carrying Last-Event-ID: after the server's `retry:`
+   * (its polling interval, at least MIN_RESUME_MS), else after reconnectDelayMs doubled for each
+   * resumption in a row that brought no message. A server that ends every stream at once is polled,
+   * not hammered (the client used to resume at once, in a tight loop). Stops when the transport closes.
    */
-  private readEvents(res: IncomingMessage, onEnd: () => void, awaitedId: unknown): void {
+  private readEvents(res: IncomingMessage, onEnd: () => void, awaitedId: unknown, emptyResumes = 0, retryMs?: number): void {
     let answered = awaitedId === undefined;
     let lastId: string | undefined;
+    let brought = false;
     const parser = new SseParser((event: SseEvent) => {
       if (event.id !== undefined) lastId = event.id;
       if (event.data.length === 0 || (event.event !== undefined && event.event !== 'message')) return;
+      brought = true;
       let message: unknown;
       try {
         message = JSON.parse(event.data);
@@ -191,7 +205,18 @@ export class StreamableHttpClientTransport implements Transport {
     });
     const ended = () => {
       onEnd();
-      if (!answered && lastId !== undefined && !this.closed) this.resume(lastId, awaitedId);
+      if (answered || lastId === undefined || this.closed) return;
+      const empty = brought ? 0 : emptyResumes + 1;
+      // A retry: holds for the stream's later connections too (as in EventSource).
+      const retry = parser.retry ?? retryMs;
+      const delay = retry !== undefined ? Math.max(MIN_RESUME_MS, retry) : Math.min(MAX_RECONNECT_MS, this.reconnectMs * 2 ** Math.max(0, empty - 1));
+      const resumeId = lastId;
+      const timer = setTimeout(() => {
+        this.resumeTimers.delete(timer);
+        if (!this.closed) this.resume(resumeId, awaitedId, empty, retry);
+      }, delay);
+      timer.unref();
+      this.resumeTimers.add(timer);
     };
     res.on('end', ended);
     res.on('error', () => undefined);
@@ -201,14 +226,14 @@ export class StreamableHttpClientTransport implements Transport {
   }
 
   /** Reopens a POST stream that ended early (GET with Last-Event-ID). */
-  private resume(lastEventId: string, awaitedId: unknown): void {
+  private resume(lastEventId: string, awaitedId: unknown, emptyResumes: number, retryMs: number | undefined): void {
     const req = this.request({ ...this.target, method: 'GET', agent: this.agent, headers: this.headers({ accept: 'text/event-stream', 'last-event-id': lastEventId }) }, (res) => {
       if (res.statusCode !== 200) {
         this.finish(req, res);
         this.onerror?.(new Error(`could not resume the backend's SSE stream (HTTP ${res.statusCode})`));
         return;
       }
-      this.readEvents(res, () => this.inflight.delete(req), awaitedId);
+      this.readEvents(res, () => this.inflight.delete(req), awaitedId, emptyResumes, retryMs);
     });
     this.inflight.add(req);
     req.on('error', (error) => {
@@ -301,6 +326,8 @@ export class StreamableHttpClientTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.getTimer !== undefined) clearTimeout(this.getTimer);
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
     this.getRequest?.destroy();
     this.getRequest = undefined;
     for (const req of this.inflight) req.destroy();

@@ -119,6 +119,8 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     }
     const session = sessionOf(request, res, parsed.kind === 'notification' ? null : parsed.id);
     if (session === undefined) return undefined;
+    // Decided with the identity this request's credential proved, not the one of initialize.
+    session.identify(request.wardenClient!);
     try {
       if (parsed.kind === 'request') {
         if (!session.acceptRequest(parsed.id, parsed.message, res, bodyBytes(request))) {

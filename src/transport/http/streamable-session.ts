@@ -11,6 +11,7 @@ import type { ServerResponse } from 'node:http';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
 import { SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
+import { followIdentity } from './request-identity.js';
 import type { HttpSession, SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
 
@@ -44,11 +45,17 @@ export class StreamableHttpSession implements Transport, HttpSession {
 
   constructor(
     readonly sessionId: string,
-    readonly client: ClientIdentity,
+    /** The identity of the last request (identify()); the proxy decides each message with it. */
+    public client: ClientIdentity,
     private readonly registry: SessionRegistry,
   ) {
     this.ownerId = client.id;
     this.sessionHeaders = { 'mcp-session-id': sessionId };
+  }
+
+  /** The identity the request about to be delivered proved (the owner's id: checked by the route). */
+  identify(fresh: ClientIdentity): void {
+    this.client = followIdentity(this.client, fresh);
   }
 
   get isClosed(): boolean {

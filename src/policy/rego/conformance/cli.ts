@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm run conformance:rego -- [FOLDER] [--json FILE] [--topic NAME] [--verbose]`: runs OPA case
+ * `npm run conformance:rego -- [FOLDER] [--json FILE] [--topic NAME] [--verbose] [--codegen]`: runs OPA case
  * files (default ../shared/opa-cases relative to the repo root) and prints pass/fail/skip per topic
- * and per tier; --json writes the report.
+ * and per tier; --json writes the report; --codegen runs each query through the JavaScript the code
+ * generator makes of it (rego/codegen/), skipping (with the reason) the queries it does not compile.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,17 +15,19 @@ function main(argv: string[]): void {
   let json: string | undefined;
   let topic: string | undefined;
   let verbose = false;
+  let codegen = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = argv[++i];
     else if (a === '--topic') topic = argv[++i];
     else if (a === '--verbose' || a === '-v') verbose = true;
+    else if (a === '--codegen') codegen = true;
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else folder = a;
   }
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
   const dir = resolve(folder ?? resolve(repoRoot, '../shared/opa-cases'));
-  const { report, results } = runFolder(dir, topic ? (f) => f.topic === topic : undefined);
+  const { report, results } = runFolder(dir, topic ? (f) => f.topic === topic : undefined, codegen);
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`${pad('topic', 40)} tier  pass  fail  skip`);
   for (const [name, t] of Object.entries(report.topics).sort()) {

@@ -60,7 +60,8 @@ function rowKey(row: Value, sortBindings: boolean): string {
   return canonicalKey(o);
 }
 
-export function runCase(c: Case): Outcome {
+/** codegen: the query runs through JavaScript generated from it (codegen/); a query that does not compile is skipped with the reason */
+export function runCase(c: Case, codegen = false): Outcome {
   const skip = skipReason(c);
   if (skip) return { status: 'skip', reason: skip };
   let policy;
@@ -79,7 +80,12 @@ export function runCase(c: Case): Outcome {
       const rows = policy.eval(`input_term_value = ${c.input_term}`);
       input = rows[0]?.['input_term_value'];
     }
-    const rows = policy.eval(c.query, { input, strict: c.strict_error ?? false, nowNs: undefined });
+    let rows;
+    if (codegen) {
+      const js = policy.compileJS(c.query, { strict: c.strict_error ?? false });
+      if ('reason' in js) return { status: 'skip', reason: `${NOT_COMPILED}${js.reason}` };
+      rows = js.run(input);
+    } else rows = policy.eval(c.query, { input, strict: c.strict_error ?? false, nowNs: undefined });
     if (wantErr) return { status: 'fail', reason: `expected error ${c.want_error_code ?? ''} ${c.want_error ?? ''}, got ${rows.length} row(s)` };
     const sortB = c.sort_bindings ?? false;
     const got = new Set(rows.map((r) => rowKey(r as Value, sortB)));
@@ -105,12 +111,15 @@ export function runCase(c: Case): Outcome {
   }
 }
 
-export function runFolder(folder: string, filter?: (f: CaseFile) => boolean): { report: Report; results: CaseResult[] } {
+/** the start of the reason of a case skipped in codegen mode because its query does not compile */
+export const NOT_COMPILED = 'codegen does not compile it: ';
+
+export function runFolder(folder: string, filter?: (f: CaseFile) => boolean, codegen = false): { report: Report; results: CaseResult[] } {
   const results: CaseResult[] = [];
   for (const file of loadCaseFiles(folder)) {
     if (filter && !filter(file)) continue;
     for (const c of file.cases) {
-      results.push({ file: file.file, topic: file.topic, tier: file.tier, note: c.note, outcome: runCase(c) });
+      results.push({ file: file.file, topic: file.topic, tier: file.tier, note: c.note, outcome: runCase(c, codegen) });
     }
   }
   return { report: summarize(results), results };

@@ -1,0 +1,115 @@
+/**
+ * Resuming a backend's SSE answer stream (Streamable HTTP client). A server may end a POST's SSE
+ * stream before the answer and let the client poll for it (GET with Last-Event-ID), saying how long
+ * to wait with an SSE `retry:` field (MCP 2025-11-25, "server-sse-polling"). The client used to
+ * ignore `retry:` and reconnect at once, every time: against a server that ends each stream with
+ * nothing new, a tight loop of HTTP requests (CPU on both sides) for as long as the call was pending.
+ * A raw node:http backend that answers initialize, then ends every SSE stream after a priming event.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StreamableHttpClientTransport } from '../src/transport/http/streamable-client.js';
+import type { JSONRPCMessage } from '../src/transport/types.js';
+
+let server: http.Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+interface Backend {
+  url: URL;
+  /** Times (ms, performance.now()) of the resumption GETs (those with Last-Event-ID). */
+  resumes: number[];
+}
+
+/**
+ * `answerOnResume`: the resumption GET that carries the answer (1-based), or 0 for never. `retry`:
+ * the retry field of the POST stream's priming event (ms), or undefined.
+ */
+async function startBackend(answerOnResume: number, retry: number | undefined): Promise<Backend> {
+  const resumes: number[] = [];
+  let callId: unknown;
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.method === 'GET') {
+        if (req.headers['last-event-id'] === undefined) return void res.writeHead(405).end();
+        resumes.push(performance.now());
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (answerOnResume > 0 && resumes.length === answerOnResume) {
+          res.end(`id: answer\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: callId, result: { content: [] } })}\n\n`);
+        } else {
+          res.end(`id: empty-${resumes.length}\ndata: \n\n`);
+        }
+        return;
+      }
+      const msg = JSON.parse(body) as { id?: unknown; method?: string };
+      if (msg.method === 'initialize') {
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' });
+        return void res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'poll', version: '1' } } }));
+      }
+      if (msg.id === undefined) return void res.writeHead(202).end();
+      callId = msg.id;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(`id: prime\n${retry === undefined ? '' : `retry: ${retry}\n`}data: \n\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`), resumes };
+}
+
+async function open(url: URL, reconnectDelayMs: number): Promise<{ transport: StreamableHttpClientTransport; messages: JSONRPCMessage[] }> {
+  const transport = new StreamableHttpClientTransport(url, { reconnectDelayMs });
+  const messages: JSONRPCMessage[] = [];
+  transport.onmessage = (m) => messages.push(m);
+  await transport.start();
+  await transport.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } } as JSONRPCMessage);
+  await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' } as JSONRPCMessage);
+  return { transport, messages };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('resuming a backend SSE stream', () => {
+  it("waits the server's retry: before each resumption, and gets the answer", async () => {
+    const backend = await startBackend(3, 300);
+    const { transport, messages } = await open(backend.url, 20);
+    const sent = performance.now();
+    await transport.send({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x', arguments: {} } } as JSONRPCMessage);
+    for (let i = 0; i < 100 && !messages.some((m) => (m as { id?: unknown }).id === 7); i++) await sleep(50);
+    expect(messages.find((m) => (m as { id?: unknown }).id === 7)).toMatchObject({ result: { content: [] } });
+    expect(backend.resumes).toHaveLength(3);
+    // Lower bounds only (a loaded machine only makes the gaps longer).
+    const gaps = [backend.resumes[0]! - sent, backend.resumes[1]! - backend.resumes[0]!, backend.resumes[2]! - backend.resumes[1]!];
+    for (const gap of gaps) expect(gap, `gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`).toBeGreaterThanOrEqual(280);
+    await transport.close();
+  });
+
+  it('a server that never answers: resumptions back off (not a tight loop) and stop when the transport closes', async () => {
+    const backend = await startBackend(0, undefined);
+    const { transport } = await open(backend.url, 100);
+    await transport.send({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'x', arguments: {} } } as JSONRPCMessage);
+    await sleep(2000);
+    // 100, 200, 400, 800 ms apart: at most 5 in 2 s (the old client made hundreds).
+    expect(backend.resumes.length).toBeGreaterThanOrEqual(2);
+    expect(backend.resumes.length).toBeLessThanOrEqual(5);
+    await transport.close();
+    const after = backend.resumes.length;
+    await sleep(1000);
+    expect(backend.resumes.length).toBe(after);
+  });
+
+  it('retry: 0 is not taken as "at once": at least 250 ms between resumptions', async () => {
+    const backend = await startBackend(0, 0);
+    const { transport } = await open(backend.url, 100);
+    await transport.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'x', arguments: {} } } as JSONRPCMessage);
+    await sleep(1200);
+    await transport.close();
+    expect(backend.resumes.length).toBeGreaterThanOrEqual(1);
+    expect(backend.resumes.length).toBeLessThanOrEqual(5);
+  });
+});
