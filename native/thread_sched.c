@@ -10,14 +10,18 @@
  *                               thread). `tid` is a thread id in this process's pid namespace.
  *   canLeaveIdle()              whether a thread of this one's (same user, capabilities, limits
  *                               and nice value: a new thread inherits them) may enter SCHED_IDLE
- *                               and leave it again: tried on a thread made for it, which then ends.
+ *                               and leave it again: tried by the caller, by id, on a thread made for
+ *                               it that sleeps meanwhile and then ends.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -49,19 +53,74 @@ static napi_value js_set_thread_policy(napi_env env, napi_callback_info info) {
   return boolean(env, set_policy((pid_t)tid, idle));
 }
 
-/* On the thread made for the trial: into SCHED_IDLE (0: the calling thread) and out again. */
+/*
+ * The trial thread only waits: it publishes its id and sleeps until told to end. The caller moves it
+ * into SCHED_IDLE and back by that id. A thread that moved itself would have to run again, under
+ * SCHED_IDLE, to make its second call: on a host kept busy by other processes it waited seconds for
+ * a slice (measured: up to 14 s with 8 busy processes on its core), and with it the writer's start.
+ * Here the trial thread is asleep while it is idle and wakes in normal scheduling only to end.
+ */
+struct trial {
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  pid_t tid;
+  bool ready;
+  bool done;
+  /* Set (with done) when the caller does not join: the thread then frees this itself. */
+  bool detached;
+};
+
 static void *trial(void *arg) {
-  bool *ok = arg;
-  *ok = set_policy(0, true) && set_policy(0, false);
+  struct trial *t = arg;
+  pthread_mutex_lock(&t->lock);
+  t->tid = (pid_t)syscall(SYS_gettid);
+  t->ready = true;
+  pthread_cond_broadcast(&t->changed);
+  while (!t->done) pthread_cond_wait(&t->changed, &t->lock);
+  bool free_it = t->detached;
+  pthread_mutex_unlock(&t->lock);
+  if (free_it) {
+    pthread_cond_destroy(&t->changed);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+  }
   return NULL;
 }
 
 static napi_value js_can_leave_idle(napi_env env, napi_callback_info info) {
   (void)info;
+  struct trial *t = calloc(1, sizeof *t);
+  if (t == NULL) return boolean(env, false);
+  pthread_mutex_init(&t->lock, NULL);
+  pthread_cond_init(&t->changed, NULL);
   pthread_t thread;
-  bool ok = false;
-  if (pthread_create(&thread, NULL, trial, &ok) != 0) return boolean(env, false);
-  pthread_join(thread, NULL);
+  if (pthread_create(&thread, NULL, trial, t) != 0) {
+    pthread_cond_destroy(&t->changed);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    return boolean(env, false);
+  }
+  pthread_mutex_lock(&t->lock);
+  while (!t->ready) pthread_cond_wait(&t->changed, &t->lock);
+  pid_t tid = t->tid;
+  pthread_mutex_unlock(&t->lock);
+  bool entered = set_policy(tid, true);
+  bool ok = entered && set_policy(tid, false);
+  pthread_mutex_lock(&t->lock);
+  t->done = true;
+  /* Left in SCHED_IDLE (not permitted to leave it): do not wait for it to get a slice to end. */
+  t->detached = entered && !ok;
+  bool detached = t->detached;
+  pthread_cond_broadcast(&t->changed);
+  pthread_mutex_unlock(&t->lock);
+  if (detached) {
+    pthread_detach(thread);
+  } else {
+    pthread_join(thread, NULL);
+    pthread_cond_destroy(&t->changed);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+  }
   return boolean(env, ok);
 }
 

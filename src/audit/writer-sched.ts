@@ -84,7 +84,9 @@ export function ownThreadId(): string | undefined {
  * Whether this thread may leave SCHED_IDLE once in it: a child of this thread (same user,
  * capabilities, limits and nice value) is moved into SCHED_IDLE and back by chrt run from here, as
  * the proxy's thread moves this one. The child is only a target (it need not run), and every chrt
- * runs in normal scheduling: a process run under SCHED_IDLE on a busy host would take seconds.
+ * runs in normal scheduling: a process run under SCHED_IDLE on a busy host would take seconds. The
+ * native addon does the same on a thread it makes, moved by its id while it sleeps (it never runs
+ * under SCHED_IDLE: test audit-writer-sched-starved).
  */
 function canLeaveIdle(): boolean {
   const native = schedAddon();
