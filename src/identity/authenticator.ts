@@ -6,7 +6,8 @@
  * - 401 + WWW-Authenticate (no error code): no credential and anonymous access is off.
  * - 401 + error="invalid_token": unknown, revoked or expired API key; JWT with a bad signature,
  *   wrong aud (a token not issued for this resource is invalid here), wrong iss, alg none, expired,
- *   not yet valid, unknown signing key, or signing keys unavailable (JWKS down: fail closed).
+ *   not yet valid, issued in the future (iat beyond the clock skew), unknown signing key, or
+ *   signing keys unavailable (JWKS down: fail closed).
  * - 401 + error="invalid_request": malformed Authorization header, two different credentials.
  * - 403 + error="insufficient_scope": a valid token without auth.oauth.requiredScopes.
  * - 403 (no challenge): a valid API key bound to another deployment (auth.deployment).

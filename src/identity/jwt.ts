@@ -1,7 +1,7 @@
 /**
  * JWT verification with jose: HS256/384/512 with a shared secret, RS/PS/ES/EdDSA with a PEM public
  * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout). iss, aud,
- * exp and nbf are checked with a clock skew, and a token without exp is refused (unless
+ * exp, nbf and iat (not in the future) are checked with a clock skew, and a token without exp is refused (unless
  * auth.jwt.requireExp is false); "none" and any algorithm outside the allowlist are refused. Failures become a short reason that never contains the token.
  */
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
@@ -163,6 +163,12 @@ export class JwtVerifier {
       payload = result.payload;
     } catch (err) {
       return failure(err);
+    }
+    // jose checks iat only with maxTokenAge (which would also make it required): a token "issued"
+    // after now is refused here, with the same skew as exp and nbf (an issuer with a clock far ahead,
+    // or a token minted to outlive a later key rotation or revocation).
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.config.clockSkewSec) {
+      return { ok: false, reason: 'token issued in the future (iat)' };
     }
     const clientId = claimString(payload, this.config.clientIdClaim);
     if (clientId === undefined) return { ok: false, reason: `token has no ${this.config.clientIdClaim} claim` };
