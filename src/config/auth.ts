@@ -48,6 +48,8 @@ export const jwtSchema = z
     jwksCooldownMs: z.number().int().nonnegative().default(30_000),
     /** A cached JWKS older than this is refetched. */
     jwksCacheMaxAgeMs: z.number().int().positive().default(600_000),
+    /** Largest JWKS answer read; a larger one is refused (the key set already fetched is kept). */
+    jwksMaxBytes: z.number().int().positive().default(256 * 1024),
     issuer: stringOrList.optional(),
     /** Accepted `aud` values; defaults to auth.oauth.resource. One of the two is required. */
     audience: stringOrList.optional(),

@@ -24,6 +24,7 @@ import { KEY_PREFIX } from './api-keys.js';
 import { API_KEY_ENV } from './backend-credentials.js';
 import { bearerChallenge, resourceMetadataUrl, type ChallengeParams } from './challenge.js';
 import { tokenScopes } from './claims.js';
+import { loggableUrl, plainHttpToRemote } from './jwks-fetch.js';
 import { JwtVerifier } from './jwt.js';
 import { KeyStore } from './key-store.js';
 
@@ -112,6 +113,10 @@ export class WardenAuthenticator implements Authenticator {
     const jwt = config.jwt ? (config.jwt.jwksUrl ? 'jwks' : config.jwt.publicKey ? 'public key' : 'shared secret') : 'off';
     logger.info({ apiKeys: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, anonymous: config.anonymous }, 'auth: client identification configured');
     if (config.jwt && config.jwt.issuer === undefined) logger.warn('auth.jwt.issuer is not set: tokens of any issuer signed by the configured key are accepted');
+    const jwks = config.jwt?.jwksUrl === undefined ? undefined : new URL(config.jwt.jwksUrl);
+    if (jwks !== undefined && plainHttpToRemote(jwks)) {
+      logger.warn({ jwksUrl: loggableUrl(jwks) }, 'auth.jwt.jwksUrl is plain http to another host: whoever can answer for it on the network can substitute signing keys and forge any token; use https');
+    }
     if (!this.credentialsConfigured && !config.anonymous && this.servesHttp) {
       logger.warn('auth: no API keys, keys file or JWT configured and auth.anonymous is false: every HTTP request will be refused with 401');
     }
@@ -208,7 +213,7 @@ export class WardenAuthenticator implements Authenticator {
   private async bearerJwt(verifier: JwtVerifier, token: string, request: AuthRequest): Promise<AuthResult> {
     const outcome = await verifier.verify(token);
     if (!outcome.ok) {
-      if (outcome.unavailable) this.logger?.warn({ jwksUrl: this.config.jwt?.jwksUrl, reason: outcome.reason }, 'JWT refused: signing keys unavailable');
+      if (outcome.unavailable) this.logger?.warn({ jwksUrl: this.jwksUrlForLogs(), reason: outcome.reason }, 'JWT refused: signing keys unavailable');
       return this.refuse(request, outcome.reason, 'invalid_token');
     }
     const required = this.config.oauth?.requiredScopes ?? [];
@@ -227,6 +232,12 @@ export class WardenAuthenticator implements Authenticator {
     if (outcome.credentialId !== undefined) client.credentialId = outcome.credentialId;
     this.remember(token, client);
     return { ok: true, client: request.address === undefined ? client : { ...client, address: request.address } };
+  }
+
+  /** The JWKS URL without userinfo or query (which could carry a secret). */
+  private jwksUrlForLogs(): string | undefined {
+    const url = this.config.jwt?.jwksUrl;
+    return url === undefined ? undefined : loggableUrl(new URL(url));
   }
 
   private refuse(request: AuthRequest, reason: string, error?: ChallengeParams['error'], keyId?: string): AuthResult {

@@ -1,15 +1,16 @@
 /**
  * JWT verification with jose: HS256/384/512 with a shared secret, RS/PS/ES/EdDSA with a PEM public
- * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout). iss, aud,
+ * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout and a size bound). iss, aud,
  * exp, nbf and iat (not in the future) are checked with a clock skew, and a token without exp is refused (unless
  * auth.jwt.requireExp is false); "none" and any algorithm outside the allowlist are refused. Failures become a short reason that never contains the token.
  */
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig, OAuthConfig } from '../config/auth.js';
 import { claimRoles, claimString } from './claims.js';
+import { cappedFetch, JwksTooLargeError } from './jwks-fetch.js';
 
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
@@ -76,6 +77,7 @@ function hmacKeyResolver(secret: Uint8Array): JWTVerifyGetKey {
 }
 
 function failure(err: unknown): { ok: false; reason: string; unavailable?: boolean } {
+  if (err instanceof JwksTooLargeError) return { ok: false, reason: 'token signing keys unavailable (key set over auth.jwt.jwksMaxBytes)', unavailable: true };
   const e = err as { code?: string; claim?: string; reason?: string; name?: string };
   switch (e.code) {
     case 'ERR_JWT_EXPIRED':
@@ -129,6 +131,7 @@ export class JwtVerifier {
         timeoutDuration: config.jwksTimeoutMs,
         cooldownDuration: config.jwksCooldownMs,
         cacheMaxAge: config.jwksCacheMaxAgeMs,
+        [customFetch]: cappedFetch(config.jwksMaxBytes),
       });
       allowed = [...RSA, ...EC, ...OKP];
     }
