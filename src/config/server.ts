@@ -25,6 +25,21 @@ export const serverSchema = z
     /** Open sessions one client identity may hold (so one credential cannot take them all). */
     maxSessionsPerClient: z.number().int().positive().default(100),
     /**
+     * Requests one session may have awaiting their answers; one more is refused with 429 +
+     * Retry-After (its answers are never dropped: each request already taken is answered).
+     */
+    maxInFlightPerSession: z.number().int().positive().default(128),
+    /**
+     * Bytes of answers a session's client may leave unread (written, not yet taken by its
+     * connections); while more wait, its new requests are refused with 429 + Retry-After.
+     */
+    maxUnreadBytesPerSession: z.number().int().positive().default(16 * 1024 * 1024),
+    /**
+     * Bytes of Streamable HTTP standalone-stream events kept per session for a client that
+     * reconnects with Last-Event-ID (at most the last 128 events, and the oldest go first beyond this).
+     */
+    replayBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /**
      * A request (headers and body) must arrive within this many ms, else 408 and the connection is
      * closed (slow clients holding sockets). Answers and SSE streams are not bounded by it.
      */

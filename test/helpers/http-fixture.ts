@@ -20,7 +20,7 @@ import type { AuthRequest, AuthResult, Authenticator } from '../../src/types.js'
  */
 const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-function buildServer(): McpServer {
+function buildServer(onSlow: () => void = () => undefined): McpServer {
   const server = new McpServer({ name: 'http-fixture', version: '1.0.0' }, { capabilities: { logging: {} } });
   server.registerTool('echo', { description: 'echo', inputSchema: { text: z.string() } }, async ({ text }) => ({
     content: [{ type: 'text', text }],
@@ -54,6 +54,7 @@ function buildServer(): McpServer {
     return { content: [{ type: 'text', text: `${result.action}:${String(result.content?.name)}` }] };
   });
   server.registerTool('slow', { description: 'waits until cancelled (or 10 s)' }, async (extra) => {
+    onSlow();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 10_000);
       extra.signal.addEventListener('abort', () => {
@@ -62,6 +63,13 @@ function buildServer(): McpServer {
       });
     });
     return { content: [{ type: 'text', text: extra.signal.aborted ? 'cancelled' : 'finished' }] };
+  });
+  server.registerTool('bulk', { description: 'answers with a text of the given size', inputSchema: { bytes: z.number() } }, async ({ bytes }) => ({
+    content: [{ type: 'text', text: 'x'.repeat(bytes) }],
+  }));
+  server.registerTool('broadcast', { description: 'sends logging notifications unrelated to any request (standalone stream)', inputSchema: { count: z.number(), bytes: z.number(), tag: z.string() } }, async ({ count, bytes, tag }) => {
+    for (let i = 1; i <= count; i++) await server.server.notification({ method: 'notifications/message', params: { level: 'info', data: `${tag}:${i}:${'y'.repeat(bytes)}` } });
+    return { content: [{ type: 'text', text: `sent ${count}` }] };
   });
   server.registerTool('add-tool', { description: 'registers a tool (server sends tools/list_changed unrelated to any request)', inputSchema: { name: z.string() } }, async ({ name }) => {
     server.registerTool(name, { description: 'added' }, async () => ({ content: [{ type: 'text', text: name }] }));
@@ -78,12 +86,14 @@ export class McpServerAcceptor implements SessionAcceptor {
   /** Makes the next openSession throw, or makes the session's onmessage throw. */
   fail: 'open' | 'message' | undefined;
   closedSessions = 0;
+  /** Calls of the `slow` tool started (in every session). */
+  slowCalls = 0;
 
   async openSession(transport: Transport, info: ClientSessionInfo): Promise<void> {
     if (this.fail === 'open') throw new Error('acceptor refuses');
     this.sessions.push(info);
     this.transports.push(transport);
-    const server = buildServer();
+    const server = buildServer(() => void this.slowCalls++);
     this.servers.push(server);
     await server.connect(transport);
     if (this.fail === 'message') {

@@ -101,7 +101,13 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     requestTimeout,
     http: { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) },
   });
-  const registry = new SessionRegistry(config.sessionIdleMs, { maxSessions: config.maxSessions, maxSessionsPerClient: config.maxSessionsPerClient });
+  const registry = new SessionRegistry(config.sessionIdleMs, {
+    maxSessions: config.maxSessions,
+    maxSessionsPerClient: config.maxSessionsPerClient,
+    maxInFlightPerSession: config.maxInFlightPerSession,
+    maxUnreadBytesPerSession: config.maxUnreadBytesPerSession,
+    replayBytes: config.replayBytes,
+  });
   const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
   const streamable = createStreamableHandlers({ acceptor, registry, logger: log });
   const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, messagesPath: config.messagesPath });

@@ -3,14 +3,16 @@
  * SSE path opens a session whose stream first carries an `endpoint` event naming
  * `<messagesPath>?sessionId=<id>`; the client POSTs each JSON-RPC message there (answered 202) and
  * every server message, answers included, travels on the stream. The session ends when the stream
- * closes.
+ * closes. A request POSTed while server.maxInFlightPerSession requests await answers, or while more
+ * than server.maxUnreadBytesPerSession wait unread on the stream, is refused (429); the stream is
+ * dropped (and the session with it) only past sse.ts's MAX_UNREAD_BYTES.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
-import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError } from './jsonrpc.js';
+import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
 import type { HttpSession, SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
@@ -26,6 +28,8 @@ export class LegacySseSession implements Transport, HttpSession {
   onerror?: (error: Error) => void;
   private readonly stream: SseStream;
   private closed = false;
+  /** Ids of the client's requests not answered yet (in flight through the proxy). */
+  private readonly awaiting = new Set<RequestId>();
 
   constructor(
     readonly sessionId: string,
@@ -55,13 +59,31 @@ export class LegacySseSession implements Transport, HttpSession {
     this.stream.writeEvent('endpoint', `${messagesPath}?sessionId=${encodeURIComponent(this.sessionId)}`);
   }
 
+  /** Why a new request must be refused now (the route answers 429), or undefined. */
+  requestRefusal(): string | undefined {
+    const { maxInFlightPerSession, maxUnreadBytesPerSession } = this.registry.limits;
+    if (this.awaiting.size >= maxInFlightPerSession) {
+      return `this session has ${this.awaiting.size} requests awaiting answers (server.maxInFlightPerSession is ${maxInFlightPerSession}); retry once some are answered`;
+    }
+    const unread = this.stream.res.writableLength;
+    if (unread > maxUnreadBytesPerSession) {
+      return `${unread} bytes of this session's messages wait unread on its stream (server.maxUnreadBytesPerSession is ${maxUnreadBytesPerSession}); read them, then retry`;
+    }
+    return undefined;
+  }
+
   deliver(message: JSONRPCMessage, bytes?: number): void {
+    const msg = message as { id?: RequestId; method?: string; params?: { requestId?: RequestId } };
+    if (msg.method !== undefined && msg.id !== undefined) this.awaiting.add(msg.id);
+    else if (msg.method === 'notifications/cancelled' && msg.params?.requestId !== undefined) this.awaiting.delete(msg.params.requestId);
     this.lastMessageBytes = bytes;
     this.onmessage?.(message);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
+    const msg = message as { id?: RequestId; method?: string };
+    if (msg.method === undefined && msg.id !== undefined) this.awaiting.delete(msg.id);
     this.stream.send(message);
   }
 
@@ -77,6 +99,7 @@ export class LegacySseSession implements Transport, HttpSession {
     if (this.closed) return;
     this.closed = true;
     this.registry.remove(this);
+    this.awaiting.clear();
     this.stream.end();
     this.onclose?.();
   }
@@ -138,6 +161,14 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
       return;
     }
     session.lastActivity = Date.now();
+    if (parsed.kind === 'request') {
+      const refusal = session.requestRefusal();
+      if (refusal !== undefined) {
+        logger.info({ sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
+        writeJsonError(res, 429, SERVER_ERROR, `Too many requests: ${refusal}`, parsed.id, { 'retry-after': '1' });
+        return;
+      }
+    }
     // Decided with the identity this POST's credential proved, not the one the stream was opened with.
     session.identify(request.wardenClient!);
     try {

@@ -30,10 +30,28 @@ export const MAX_SESSIONS = 1_000;
 /** Open sessions one client identity may hold (so one credential cannot take them all). server.maxSessionsPerClient. */
 export const MAX_SESSIONS_PER_CLIENT = 100;
 
+/** Requests one session may have awaiting their answers (server.maxInFlightPerSession). */
+export const MAX_IN_FLIGHT_PER_SESSION = 128;
+/** Answer bytes a session's client may leave unread before its new requests are refused (server.maxUnreadBytesPerSession). */
+export const MAX_UNREAD_BYTES_PER_SESSION = 16 * 1024 * 1024;
+/** Bytes of standalone-stream events a Streamable HTTP session keeps for replay (server.replayBytes). */
+export const REPLAY_BYTES = 4 * 1024 * 1024;
+
 export interface SessionLimits {
   maxSessions: number;
   maxSessionsPerClient: number;
+  maxInFlightPerSession: number;
+  maxUnreadBytesPerSession: number;
+  replayBytes: number;
 }
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxSessions: MAX_SESSIONS,
+  maxSessionsPerClient: MAX_SESSIONS_PER_CLIENT,
+  maxInFlightPerSession: MAX_IN_FLIGHT_PER_SESSION,
+  maxUnreadBytesPerSession: MAX_UNREAD_BYTES_PER_SESSION,
+  replayBytes: REPLAY_BYTES,
+};
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, HttpSession>();
@@ -42,7 +60,7 @@ export class SessionRegistry {
 
   constructor(
     private readonly idleMs: number,
-    private readonly limits: SessionLimits = { maxSessions: MAX_SESSIONS, maxSessionsPerClient: MAX_SESSIONS_PER_CLIENT },
+    readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
   get size(): number {

@@ -3,7 +3,7 @@
  * request without Mcp-Session-Id opens a session), GET opens the session's standalone SSE stream,
  * DELETE ends the session (a new GET replaces an open GET stream). Checks, in order: MCP-Protocol-Version (400), Accept (406), the body
  * (400 with -32700 / -32600), the session (400 without Mcp-Session-Id, 404 unknown, closed or owned
- * by another client). Answers are written on the raw response (reply.hijack()). A stateless
+ * by another client), the session's flow limits for a request (429 + Retry-After). Answers are written on the raw response (reply.hijack()). A stateless
  * (2026-07-28) request, which carries no session, would branch off where a missing Mcp-Session-Id
  * is refused today.
  */
@@ -121,6 +121,14 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     if (session === undefined) return undefined;
     // Decided with the identity this request's credential proved, not the one of initialize.
     session.identify(request.wardenClient!);
+    if (parsed.kind === 'request') {
+      const refusal = session.requestRefusal();
+      if (refusal !== undefined) {
+        logger.info({ sessionId: session.sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
+        writeJsonError(res, 429, SERVER_ERROR, `Too many requests: ${refusal}`, parsed.id, { 'retry-after': '1' });
+        return undefined;
+      }
+    }
     try {
       if (parsed.kind === 'request') {
         if (!session.acceptRequest(parsed.id, parsed.message, res, bodyBytes(request))) {

@@ -4,15 +4,22 @@
  * message related to that request (progress, logging, a sampling/elicitation/roots request), in
  * which case the exchange turns into an SSE stream carrying those messages and then the answer.
  * Messages with no live related request go to the standalone GET stream; they are numbered and the
- * last RING_SIZE kept, so messages sent while no GET stream is open are delivered when one opens
- * and a reconnecting client resumes with Last-Event-ID.
+ * last RING_SIZE kept (fewer when they hold more than server.replayBytes: the oldest go first), so
+ * messages sent while no GET stream is open are delivered when one opens and a reconnecting client
+ * resumes with Last-Event-ID.
+ *
+ * A client that sends requests and does not read the answers (or sends them faster than they are
+ * answered) cannot make the session hold an unbounded amount for it: a request beyond
+ * server.maxInFlightPerSession awaiting answers, or while more than server.maxUnreadBytesPerSession
+ * of answers wait unread on its connections, is refused (429, requestRefusal()). Every request
+ * already taken is still answered: nothing promised is dropped.
  */
 import type { ServerResponse } from 'node:http';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
 import { SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
-import type { HttpSession, SessionRegistry } from './sessions.js';
+import type { HttpSession, SessionLimits, SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
 
 const RING_SIZE = 128;
@@ -35,9 +42,17 @@ export class StreamableHttpSession implements Transport, HttpSession {
 
   private readonly exchanges = new Map<RequestId, Exchange>();
   private standalone: SseStream | undefined;
-  /** Standalone-stream events: ring[n % RING_SIZE] holds event n's JSON. */
+  /** Standalone-stream events: ring[n % RING_SIZE] holds event n's JSON, ringSizes[n % RING_SIZE] its bytes. */
   private readonly ring: (string | undefined)[] = new Array(RING_SIZE);
+  private readonly ringSizes: number[] = new Array(RING_SIZE).fill(0);
+  /** Bytes of the events kept in the ring. */
+  private ringBytes = 0;
+  /** The oldest event id the ring may still hold (older ones were let go for server.replayBytes). */
+  private oldestKept = 1;
   private nextEventId = 1;
+  /** Answered exchanges whose answer the client has not taken in full yet (counted by unreadBytes). */
+  private readonly draining = new Set<ServerResponse>();
+  private readonly limits: SessionLimits;
   /** Highest event id written to a standalone stream. */
   private delivered = 0;
   private closed = false;
@@ -51,6 +66,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
   ) {
     this.ownerId = client.id;
     this.sessionHeaders = { 'mcp-session-id': sessionId };
+    this.limits = registry.limits;
   }
 
   /** The identity the request about to be delivered proved (the owner's id: checked by the route). */
@@ -64,6 +80,37 @@ export class StreamableHttpSession implements Transport, HttpSession {
 
   async start(): Promise<void> {
     // Nothing to connect: HTTP requests arrive through the frontend's routes.
+  }
+
+  /**
+   * Why a new request must be refused now (the route answers 429), or undefined: too many requests
+   * awaiting answers, or too many answer bytes the client has not read.
+   */
+  requestRefusal(): string | undefined {
+    const { maxInFlightPerSession, maxUnreadBytesPerSession } = this.limits;
+    if (this.exchanges.size >= maxInFlightPerSession) {
+      return `this session has ${this.exchanges.size} requests awaiting answers (server.maxInFlightPerSession is ${maxInFlightPerSession}); retry once some are answered`;
+    }
+    const unread = this.unreadBytes();
+    if (unread > maxUnreadBytesPerSession) {
+      return `${unread} bytes of this session's answers wait unread by the client (server.maxUnreadBytesPerSession is ${maxUnreadBytesPerSession}); read them, then retry`;
+    }
+    return undefined;
+  }
+
+  /** Bytes written to this session's answer responses that their connections have not taken yet. */
+  unreadBytes(): number {
+    let bytes = 0;
+    for (const res of this.draining) bytes += res.writableLength;
+    for (const exchange of this.exchanges.values()) if (exchange.sse !== undefined) bytes += exchange.res.writableLength;
+    return bytes;
+  }
+
+  /** Counts an answered response's unread bytes until its connection has taken them (or is gone). */
+  private drain(res: ServerResponse): void {
+    if (res.writableLength === 0 || res.destroyed) return;
+    this.draining.add(res);
+    res.once('close', () => this.draining.delete(res));
   }
 
   /**
@@ -125,6 +172,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     if (exchange.sse !== undefined) {
       exchange.sse.send(message);
       exchange.sse.end();
+      this.drain(exchange.res);
       return;
     }
     const res = exchange.res;
@@ -136,6 +184,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
       'content-length': Buffer.byteLength(body),
     });
     res.end(body);
+    this.drain(res);
   }
 
   /** The exchange's SSE stream, opening it on first use; undefined when the client went away. */
@@ -149,9 +198,31 @@ export class StreamableHttpSession implements Transport, HttpSession {
   private sendStandalone(message: JSONRPCMessage): void {
     const eventId = this.nextEventId++;
     const json = JSON.stringify(message);
-    this.ring[eventId % RING_SIZE] = json;
     const stream = this.standalone;
     if (stream !== undefined && stream.writeEvent('message', json, String(eventId))) this.delivered = eventId;
+    this.keep(eventId, json);
+  }
+
+  /**
+   * Keeps event `eventId` for replay in the slot of the event RING_SIZE before it, then lets the
+   * oldest events go while the ring holds more than server.replayBytes (an event larger than that
+   * alone is not kept at all).
+   */
+  private keep(eventId: number, json: string): void {
+    const slot = eventId % RING_SIZE;
+    const size = Buffer.byteLength(json);
+    this.ringBytes += size - this.ringSizes[slot]!;
+    this.ring[slot] = json;
+    this.ringSizes[slot] = size;
+    let oldest = Math.max(this.oldestKept, eventId - RING_SIZE + 1);
+    while (this.ringBytes > this.limits.replayBytes && oldest <= eventId) {
+      const s = oldest % RING_SIZE;
+      this.ringBytes -= this.ringSizes[s]!;
+      this.ring[s] = undefined;
+      this.ringSizes[s] = 0;
+      oldest++;
+    }
+    this.oldestKept = oldest;
   }
 
   /** True when a standalone GET stream is open. */
@@ -174,7 +245,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
       const last = Number.parseInt(lastEventId, 10);
       if (Number.isSafeInteger(last) && last >= 0 && last < this.nextEventId) from = last + 1;
     }
-    from = Math.max(from, this.nextEventId - RING_SIZE, 1);
+    from = Math.max(from, this.nextEventId - RING_SIZE, this.oldestKept, 1);
     for (let id = from; id < this.nextEventId; id++) {
       const json = this.ring[id % RING_SIZE];
       if (json !== undefined && stream.writeEvent('message', json, String(id))) this.delivered = Math.max(this.delivered, id);
@@ -211,6 +282,9 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.standalone?.end();
     this.standalone = undefined;
     this.ring.fill(undefined);
+    this.ringSizes.fill(0);
+    this.ringBytes = 0;
+    this.draining.clear();
     this.onclose?.();
   }
 }
