@@ -1,14 +1,18 @@
 /**
  * The startup warning "every HTTP request will be refused with 401" (auth with no credential
  * configured and anonymous off) is for an HTTP frontend: `serve` says it, `wrap` (a stdio client
- * only, identified locally) does not, so its log holds no false alarm. Real CLI processes.
+ * only, identified locally) does not, so its log holds no false alarm. And `serve` warns when
+ * anonymous clients are allowed on a listener bound beyond loopback (the Host check stops browsers,
+ * not a client that writes its own Host header): the container's demo config is such a case. Real
+ * CLI processes.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLI, ROOT, startServe } from './helpers/proxy.js';
 
 const WARNING = 'every HTTP request will be refused with 401';
+const EXPOSED = 'auth.anonymous is true and server.host is not a loopback address';
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 
 describe('auth startup warning', () => {
@@ -35,5 +39,21 @@ describe('auth startup warning', () => {
     } finally {
       await serve.stop();
     }
+  });
+
+  it('serve: warns when anonymous clients are allowed on a non-loopback bind address, not on loopback', async () => {
+    const yaml = (host: string) =>
+      `server: { host: ${JSON.stringify(host)} }\nbackends:\n  - name: demo\n    transport: stdio\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(BACKEND)}]\nauth: { anonymous: true }\npolicy: { paths: [allow-all], watch: false }\naudit: { enabled: false }\n`;
+    const exposed = await startServe(yaml('0.0.0.0'));
+    try {
+      await vi.waitFor(() => expect(exposed.stderr()).toContain(EXPOSED), { timeout: 10_000, interval: 20 });
+      expect(exposed.stderr()).toMatch(/"host":"0\.0\.0\.0"/);
+    } finally {
+      await exposed.stop();
+    }
+    const local = await startServe(yaml('127.0.0.1'));
+    await local.stop(); // its whole log, flushed at shutdown
+    expect(local.stderr()).toContain('listening on');
+    expect(local.stderr()).not.toContain(EXPOSED);
   });
 });

@@ -29,6 +29,11 @@ interface ServeOptions {
   http?: boolean;
 }
 
+/** Whether a bind address only accepts connections from this machine. */
+function loopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** The configuration `serve` runs without a file. */
 export function embeddedDefaultConfig(): Record<string, unknown> {
   const demo = fileURLToPath(new URL('../../demo/server.js', import.meta.url));
@@ -107,6 +112,13 @@ async function runServe(opts: ServeOptions): Promise<void> {
     void shutdown(EXIT.OK);
   });
 
+  if (http && config.auth.anonymous && !loopbackHost(config.server.host)) {
+    // The Host/Origin check stops browsers (DNS rebinding), not a client that writes its own Host header.
+    logger.warn(
+      { host: config.server.host },
+      'auth.anonymous is true and server.host is not a loopback address: anyone who can reach this port is served as client "anonymous"; configure API keys or JWT, or bind to 127.0.0.1',
+    );
+  }
   if (http) {
     let urls: { url: string; sseUrl: string };
     try {
