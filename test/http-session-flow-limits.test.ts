@@ -31,7 +31,11 @@ function sessionHeaders(sessionId: string): Record<string, string> {
 }
 
 /** A raw HTTP POST on its own socket whose answer is not read until `read()` is called. */
-function stuckPost(url: string, headers: Record<string, string>, body: string): { read(): Promise<{ status: number; body: string }> } {
+function stuckPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): { read(): Promise<{ status: number; body: string }>; drain(atLeast: number): Promise<{ bytes: number; closed: boolean }> } {
   const target = new URL(url);
   const socket = connect(Number(target.port), target.hostname);
   sockets.push(socket);
@@ -61,6 +65,19 @@ function stuckPost(url: string, headers: Record<string, string>, body: string): 
           }
         });
         socket.on('error', reject);
+        socket.resume();
+      }),
+    // Reads until the connection ends or `atLeast` bytes came, whichever is first.
+    drain: (atLeast) =>
+      new Promise((resolve) => {
+        let bytes = 0;
+        const done = (closed: boolean): void => resolve({ bytes, closed });
+        socket.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (bytes >= atLeast) done(false);
+        });
+        socket.once('close', () => done(true));
+        socket.on('error', () => undefined);
         socket.resume();
       }),
   };
@@ -170,6 +187,27 @@ function openStream(url: string, headers: Record<string, string>): Promise<{ eve
     req.end();
   });
 }
+
+describe('Streamable HTTP: unread answers of an ended session', () => {
+  it('DELETE closes the connections still holding unread answers (a client cannot shed the limit by ending sessions)', async () => {
+    const ANSWER = 16 * 1024 * 1024;
+    started = await startFrontend({ maxUnreadBytesPerSession: 1024 * 1024 });
+    const sessionId = await rawSession(started.url);
+    const headers = sessionHeaders(sessionId);
+    const stuck = stuckPost(started.url, headers, call(41, 'bulk', { bytes: ANSWER }));
+    let probe = 100;
+    await vi.waitFor(
+      async () => expect((await raw(started!.url, { headers, body: call(probe++, 'echo', { text: 'probe' }) })).status).toBe(429),
+      { timeout: 20_000, interval: 10 },
+    );
+    const del = await raw(started.url, { method: 'DELETE', headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' } });
+    expect(del.status).toBe(200);
+    // Read what the connection still gives: it ends before the whole answer (without the fix it all came).
+    const received = await stuck.drain(ANSWER);
+    expect(received.closed).toBe(true);
+    expect(received.bytes).toBeLessThan(ANSWER);
+  });
+});
 
 describe('legacy HTTP+SSE: server.maxInFlightPerSession', () => {
   it('refuses a POSTed request beyond the cap (429, names the setting); a cancelled one makes room', async () => {

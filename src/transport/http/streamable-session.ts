@@ -254,6 +254,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
 
   busy(): boolean {
     if (this.standalone !== undefined && this.standalone.open) return true;
+    // Answers still waiting to be read keep the session (and its count against the flow limits) open.
+    if (this.draining.size > 0) return true;
     for (const [id, exchange] of this.exchanges) {
       // Forget exchanges that can no longer carry an answer (client gone, or answered with an error).
       const dead = exchange.sse !== undefined ? !exchange.sse.open : exchange.res.destroyed || exchange.res.writableEnded;
@@ -284,6 +286,9 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.ring.fill(undefined);
     this.ringSizes.fill(0);
     this.ringBytes = 0;
+    // Answers the client never took, of a session it ended (DELETE) or that is shut down: their
+    // connections are closed, so that ending sessions cannot leave unread answers buffered without bound.
+    for (const res of this.draining) res.destroy();
     this.draining.clear();
     this.onclose?.();
   }
