@@ -209,6 +209,50 @@ describe('Streamable HTTP: unread answers of an ended session', () => {
   });
 });
 
+/** A raw GET of the standalone stream that reads its first chunk and then nothing. */
+function stuckGet(url: string, headers: Record<string, string>): Promise<{ drain(atLeast: number): Promise<{ bytes: number; closed: boolean }> }> {
+  const target = new URL(url);
+  const socket = connect(Number(target.port), target.hostname);
+  sockets.push(socket);
+  const head = [`GET ${target.pathname} HTTP/1.1`, `Host: ${target.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  socket.write(`${head.join('\r\n')}\r\n\r\n`);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    socket.once('data', (c: Buffer) => {
+      bytes += c.length;
+      socket.pause();
+      resolve({
+        drain: (atLeast) =>
+          new Promise((done) => {
+            socket.on('data', (d: Buffer) => {
+              bytes += d.length;
+              if (bytes >= atLeast) done({ bytes, closed: false });
+            });
+            socket.once('close', () => done({ bytes, closed: true }));
+            socket.on('error', () => undefined);
+            socket.resume();
+          }),
+      });
+    });
+  });
+}
+
+describe('Streamable HTTP: a replaced standalone stream', () => {
+  it('is closed when its client left part of it unread (a GET with Last-Event-ID: 0 cannot pile up replays)', async () => {
+    started = await startFrontend({ replayBytes: 16 * 1024 * 1024 });
+    const sessionId = await rawSession(started.url);
+    const headers = sessionHeaders(sessionId);
+    // 12 MiB of events kept for replay, more than the kernel's socket buffers take.
+    expect((await raw(started.url, { headers, body: call(51, 'broadcast', { count: 12, bytes: 1024 * 1024, tag: 'big' }) })).status).toBe(200);
+    const get = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25', accept: 'text/event-stream', 'last-event-id': '0' };
+    const first = await stuckGet(started.url, get);
+    await stuckGet(started.url, get); // replaces the first, which has most of its 12 MiB unread
+    const received = await first.drain(12 * 1024 * 1024);
+    expect(received.closed).toBe(true);
+    expect(received.bytes).toBeLessThan(12 * 1024 * 1024);
+  });
+});
+
 describe('legacy HTTP+SSE: server.maxInFlightPerSession', () => {
   it('refuses a POSTed request beyond the cap (429, names the setting); a cancelled one makes room', async () => {
     started = await startFrontend({ maxInFlightPerSession: 2 });

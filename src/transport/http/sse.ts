@@ -68,6 +68,19 @@ export class SseStream {
     this.res.write(': keepalive\n\n');
   }
 
+  /**
+   * Ends a stream its client has given up (it opened another): closed at once when some of it is
+   * still unread, since that client will never read it and node would hold it until the socket dies.
+   */
+  abandon(): void {
+    if (this.res.writableLength > 0 && !this.res.destroyed) {
+      this.ended = true;
+      this.res.destroy();
+      return;
+    }
+    this.end();
+  }
+
   end(): void {
     if (this.ended) return;
     this.ended = true;

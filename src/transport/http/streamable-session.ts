@@ -235,7 +235,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
    * client), or else those never delivered because no stream was open when they were sent.
    */
   openStandalone(res: ServerResponse, lastEventId: string | undefined): void {
-    this.standalone?.end();
+    // The client lost the stream it replaces: what it has not read of it would stay buffered for good.
+    this.standalone?.abandon();
     const stream = new SseStream(res, this.sessionHeaders, (s) => {
       if (this.standalone === s) this.standalone = undefined;
     });
