@@ -188,6 +188,22 @@ function openStream(url: string, headers: Record<string, string>): Promise<{ eve
   });
 }
 
+describe('Streamable HTTP: the SSE answer stream of a cancelled request', () => {
+  it('still counts what its client left unread on it', async () => {
+    started = await startFrontend({ maxUnreadBytesPerSession: 1024 * 1024 });
+    const sessionId = await rawSession(started.url);
+    const headers = sessionHeaders(sessionId);
+    // 8 MiB of notifications related to the call turn its answer into an SSE stream the client does not read.
+    stuckPost(started.url, headers, call(61, 'chatter', { count: 8, bytes: 1024 * 1024 }));
+    await vi.waitFor(() => expect(started!.acceptor.slowCalls).toBe(1), { timeout: 10_000, interval: 10 });
+    const cancelled = await raw(started.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 61 } }) });
+    expect(cancelled.status).toBe(202);
+    const probe = await raw(started.url, { headers, body: call(62, 'echo', { text: 'probe' }) });
+    expect(probe.status).toBe(429);
+    expect(probe.json().error.message).toMatch(/server\.maxUnreadBytesPerSession is 1048576/);
+  });
+});
+
 describe('Streamable HTTP: unread answers of an ended session', () => {
   it('DELETE closes the connections still holding unread answers (a client cannot shed the limit by ending sessions)', async () => {
     const ANSWER = 16 * 1024 * 1024;

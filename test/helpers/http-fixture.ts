@@ -71,6 +71,18 @@ function buildServer(onSlow: () => void = () => undefined): McpServer {
     for (let i = 1; i <= count; i++) await server.server.notification({ method: 'notifications/message', params: { level: 'info', data: `${tag}:${i}:${'y'.repeat(bytes)}` } });
     return { content: [{ type: 'text', text: `sent ${count}` }] };
   });
+  server.registerTool('chatter', { description: 'sends logging notifications related to the call, then waits until cancelled (or 10 s)', inputSchema: { count: z.number(), bytes: z.number() } }, async ({ count, bytes }, extra) => {
+    for (let i = 1; i <= count; i++) await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `${i}:${'z'.repeat(bytes)}` } });
+    onSlow();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      extra.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return { content: [{ type: 'text', text: 'done' }] };
+  });
   server.registerTool('add-tool', { description: 'registers a tool (server sends tools/list_changed unrelated to any request)', inputSchema: { name: z.string() } }, async ({ name }) => {
     server.registerTool(name, { description: 'added' }, async () => ({ content: [{ type: 'text', text: name }] }));
     return { content: [{ type: 'text', text: 'added' }] };

@@ -144,6 +144,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.exchanges.delete(id);
     if (exchange.sse !== undefined) {
       exchange.sse.end();
+      this.drain(exchange.res);
     } else if (!exchange.res.destroyed && !exchange.res.headersSent) {
       exchange.res.writeHead(202, this.sessionHeaders);
       exchange.res.end();
@@ -278,7 +279,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.closed = true;
     this.registry.remove(this);
     for (const [id, exchange] of this.exchanges) {
-      if (exchange.sse !== undefined) exchange.sse.end();
+      if (exchange.sse !== undefined) exchange.sse.abandon();
       else if (!exchange.res.destroyed) writeJsonError(exchange.res, 404, SESSION_NOT_FOUND, 'Session closed before the request was answered', id);
     }
     this.exchanges.clear();
