@@ -181,6 +181,15 @@ export function scenarios() {
       start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes-miss-codegen', { policy: kubernetesPolicyArgs() }), { env: { MCP_WARDEN_REGO_CODEGEN: '1' } }),
     },
     {
+      name: 'wrap-kubernetes-miss-interp',
+      transport: 'stdio',
+      call: KUBECTL_GET_MISS,
+      note: 'wrap-kubernetes-miss with the decision rules run on the Rego interpreter (MCP_WARDEN_REGO_CODEGEN=0)',
+      compare: [{ against: 'wrap-allow-k8s-miss', info: true, label: 'issue 5, true miss, Rego interpreter: kubernetes pack vs allow-all' }],
+      unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes-miss-interp', { policy: kubernetesPolicyArgs() }), { env: { MCP_WARDEN_REGO_CODEGEN: '0' } }),
+    },
+    {
       name: 'wrap-kubernetes-miss-alt',
       transport: 'stdio',
       call: KUBECTL_GET_MISS,

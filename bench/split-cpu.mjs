@@ -7,7 +7,7 @@
  *   node bench/split-cpu.mjs --only a,b [--calls N] [--rounds N] [--concurrency 16]
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cpuNs, syscallCounts } from './proc-stats.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
@@ -18,6 +18,7 @@ if (o['trace-gc']) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''}
 
 // --perf FILE: the proxies' CPU sampled by perf (cpu-clock: on-CPU time only) during the measured rounds, JIT symbols by --perf-basic-prof.
 if (o.perf) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof`.trim();
+const started = Date.now();
 const names = o.only.split(',');
 const list = scenarios().filter((s) => names.includes(s.name));
 const c = Number(o.concurrency);
@@ -92,6 +93,12 @@ try {
   }
 } finally {
   for (const h of handles.values()) await h.stop().catch(() => {});
+  // --perf-basic-prof also makes each process (the proxies and their backends) write a V8 log here: removed
+  if (o.perf) {
+    for (const f of readdirSync('.')) {
+      if (/^isolate-0x[0-9a-f]+-\d+-v8\.log$/.test(f) && statSync(f).mtimeMs >= started) unlinkSync(f);
+    }
+  }
   await stopSharedBackends();
   cleanup();
 }
