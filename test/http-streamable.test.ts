@@ -15,6 +15,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { StreamableHttpSession } from '../src/transport/http/index.js';
 import { MCP_HEADERS, initializeBody, raw, rawSession, startFrontend, type StartedFrontend } from './helpers/http-fixture.js';
+import { until } from './helpers/wait.js';
 
 let started: StartedFrontend | undefined;
 const clients: Client[] = [];
@@ -154,10 +155,11 @@ describe('Streamable HTTP frontend', () => {
   });
 
   it('closes sessions idle for longer than sessionIdleMs', async () => {
-    started = await startFrontend({ sessionIdleMs: 150 });
+    // Long enough that the two requests opening the session are never that far apart, even on a busy host.
+    started = await startFrontend({ sessionIdleMs: 2000 });
     const sessionId = await rawSession(started.url);
     expect(started.frontend.sessionCount).toBe(1);
-    await new Promise((r) => setTimeout(r, 500));
+    await until(() => started!.frontend.sessionCount === 0, 'the idle session closed');
     expect(started.frontend.sessionCount).toBe(0);
     expect(started.acceptor.closedSessions).toBe(1);
     const res = await raw(started.url, {
@@ -238,7 +240,8 @@ describe('Streamable HTTP frontend: concurrency, cancellation, failures', () => 
     const sessionId = await rawSession(started.url);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
     const slow = raw(started.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow', arguments: {} } }) });
-    await new Promise((r) => setTimeout(r, 100));
+    // Cancel only once the server holds the call (a cancellation of an id not yet seen is ignored).
+    await until(() => started!.acceptor.slowCalls === 1, 'the slow call in flight');
     const cancel = await raw(started.url, { headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'user' } }) });
     expect(cancel.status).toBe(202);
     const released = await slow;
@@ -253,7 +256,8 @@ describe('Streamable HTTP frontend: concurrency, cancellation, failures', () => 
     const { client } = await connect(started.url);
     const controller = new AbortController();
     const call = client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: controller.signal });
-    setTimeout(() => controller.abort('changed my mind'), 100);
+    await until(() => started!.acceptor.slowCalls === 1, 'the slow call in flight');
+    controller.abort('changed my mind');
     await expect(call).rejects.toThrow();
     expect(text(await client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe('still here');
   });

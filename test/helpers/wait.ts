@@ -5,8 +5,8 @@
  * any normal wait (it only bounds how long a broken build takes to fail).
  */
 
-/** Generous deadline for something that normally takes milliseconds (a loaded 2-core CI box). */
-export const PATIENCE_MS = 30_000;
+/** Generous deadline for something that normally takes milliseconds (a loaded 2-core CI box); under the 30 s test timeout, so the failure names what was awaited. */
+export const PATIENCE_MS = 20_000;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
