@@ -22,6 +22,7 @@ import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
 import { auditConfig, CLI, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
+import { until } from './helpers/wait.js';
 
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 const linux = process.platform === 'linux';
@@ -168,8 +169,9 @@ describe.runIf(runsUnless('audit-mapped-journal', linux ? undefined : `the mappe
       const seqs = texts.join('').split('\n').filter(Boolean).map((l) => Number(l.slice(0, l.indexOf(' '))));
       expect(seqs).toEqual(ids.map((_, i) => i + 1));
       await rec.flush();
-      // Committed: every segment but the active one is gone (deleted in the background).
-      await new Promise((r) => setTimeout(r, 100));
+      // Committed: every segment but the active one is gone (deleted in the background: waited for,
+      // not assumed done within 100 ms).
+      await until(() => listJournals(path)[0]!.files.length <= 1, 'the committed segments deleted');
       expect(listJournals(path)[0]!.files).toHaveLength(1);
     } finally {
       await rec.close();

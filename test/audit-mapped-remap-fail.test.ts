@@ -15,6 +15,7 @@ import { journalDir, listJournals, readSegment, Spool } from '../src/audit/spool
 import { takeText, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
+import { until } from './helpers/wait.js';
 
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
 const addon = journalAddon().addon;
@@ -91,7 +92,7 @@ describe.runIf(runsUnless('audit-mapped-remap-fail', noMappedJournal(addon, true
     // Space freed (the writer committed the first two files; the journal closes what it kept open on
     // them and deletes them): the next rotation succeeds.
     spool.committed((spool as unknown as { closed: Array<{ lastSeq: number }> }).closed[1]!.lastSeq);
-    for (let i = 0; i < 200 && (existsSync(journal.files[0]!) || existsSync(journal.files[1]!)); i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => !existsSync(journal.files[0]!) && !existsSync(journal.files[1]!), 'the committed files deleted');
     for (let i = 0; i < 200; i++) {
       const line = `${seq + 1} ${'w'.repeat(60)}\n`;
       spool.append(line, seq + 1);
