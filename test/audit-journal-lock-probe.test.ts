@@ -12,7 +12,7 @@
  *   next writer's start removes it once it is old and unlocked, and leaves a young or a held one.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
@@ -23,6 +23,7 @@ import { auditConfig } from './helpers/audit.js';
 import { auditTempEach } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
+import { until } from './helpers/wait.js';
 
 const DIST_LOCK = join(ROOT, 'dist/audit/journal-lock.js');
 const ADDON = join(ROOT, 'native/build/Release/warden_journal.node');
@@ -45,6 +46,15 @@ function child(code: string): Promise<ChildProcess> {
     proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(proc));
     proc.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
   });
+}
+
+/** True while some process holds a flock on the file now at `file` (read from /proc/locks by inode: no lock is taken to look). */
+function flocked(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const ino = statSync(file).ino;
+  return readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .some((l) => / FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)));
 }
 
 describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks under probes and kills', () => {
@@ -78,8 +88,12 @@ describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks
     unlinkSync(file); // by hand
     const { isJournalLive } = await import('../src/audit/journal-lock.js');
     expect(isJournalLive(journal)).toBe(true); // its pid is alive
-    // Past the writer's check (LOCK_FILE_CHECK_MS): it has made its file anew and holds it.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Past the writer's check (LOCK_FILE_CHECK_MS, every second): it has made its file anew and
+    // holds it. Waited for (a lock on the file at that path in /proc/locks), not assumed after 2.5 s:
+    // the child's timer runs late on a busy host. A file the probe made anew unlocked is never
+    // locked (the bug): the wait then runs out and the claim below takes the journal.
+    if (existsSync('/proc/locks')) await until(() => flocked(file), 'the writer to make its lock file anew and lock it').catch(() => undefined);
+    else await new Promise((r) => setTimeout(r, 2500));
     const claim = claimOrphan(journal);
     claim?.release(false);
     expect(claim, 'the live journal was claimed as an orphan').toBeUndefined();
