@@ -4,7 +4,7 @@
  * back). It writes with backpressure: when its stdout pipe is full it waits for 'drain', so a proxy
  * that stops reading it makes it stop writing. Tools:
  *   flood {count, size}  count notifications/message (data: {seq, pad of size bytes}), then the answer
- *   stall {ms}           stops reading its stdin for ms (its pipe fills), answering at once
+ *   stall {ms}           stops reading its stdin for ms or until SIGUSR2 (its pipe fills), answering at once
  *   echo {text}          answers text's length and its first 16 characters
  * flood reports its progress on stderr ("flood: N written" every 100, "flood: done"); its pid is in
  * serverInfo.name ("flood-<pid>").
@@ -58,7 +58,7 @@ function handle(msg) {
     if (msg.params.name === 'flood') void flood(msg.id, args);
     else if (msg.params.name === 'stall') {
       process.stdin.pause();
-      setTimeout(() => process.stdin.resume(), args.ms);
+      stallTimer = setTimeout(unstall, args.ms);
       send({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text: 'stalled' }] } });
     } else if (msg.params.name === 'echo') {
       const text = String(args.text ?? '');
@@ -70,6 +70,14 @@ function handle(msg) {
     send({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'Method not found' } });
   }
 }
+
+/** A stall ends after its ms, or at once on SIGUSR2 (a test that is done with it says so). */
+let stallTimer;
+function unstall() {
+  clearTimeout(stallTimer);
+  process.stdin.resume();
+}
+process.on('SIGUSR2', unstall);
 
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
