@@ -15,6 +15,7 @@ import { openAuditStore } from '../src/audit/index.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
+import { until } from './helpers/wait.js';
 
 function hasChrt(): boolean {
   try {
@@ -62,9 +63,10 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
       const policy = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38]);
       import(${JSON.stringify(url)}).then(({ WriterScheduling }) => {
         // Leaves SCHED_IDLE beyond 10 rows behind (maxQueue / 10), without waiting for its chrt (it
-        // says so when done); back at 2 rows, not before 200 ms.
+        // says so when done); back at 2 rows, not before 1 s (long enough that the two updates just
+        // after leaving come before it, however busy the host).
         let left;
-        const s = new WriterScheduling(true, 100, 200, (tid, idle) => idle || left());
+        const s = new WriterScheduling(true, 100, 1000, (tid, idle) => idle || left());
         const seen = [policy()];
         s.update(8); seen.push(policy());
         const alive = setInterval(() => {}, 1000); // its chrt is not waited for (unref)
@@ -76,7 +78,7 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
           setTimeout(() => {
             s.update(2); seen.push(policy());
             parentPort.postMessage(seen);
-          }, 250);
+          }, 1100);
         });
       });`;
     const seen = await new Promise<number[]>((resolve, reject) => {
@@ -92,17 +94,18 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
   it('is moved to normal scheduling by the proxy\'s thread when a busy host starves it under SCHED_IDLE, so its batches still commit', async () => {
     const tmp = tempDir();
     // Busy processes at normal priority on every core: a SCHED_IDLE thread gets next to no CPU.
-    const hogs = Array.from({ length: 2 * availableParallelism() }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 90000; while (Date.now() < end);'], { stdio: 'ignore' }));
+    const hogs = Array.from({ length: 2 * availableParallelism() }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 20000; while (Date.now() < end);'], { stdio: 'ignore' }));
     try {
       const logged: string[] = [];
       const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
       // Fewer rows than the writer's own "far behind" bound (2,000 with this maxQueue): only the wait tells.
       const store = openAuditStore(auditConfig(join(tmp.dir, 'starved.db'), { writerIdle: true, maxQueue: 100_000 }), logger);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The writer thread has started and entered SCHED_IDLE (waited for: a fixed 300 ms is not
+      // enough for a thread to start on a host this busy, and a writer not idle yet is not starved).
+      await until(() => policies().includes(5), 'the writer thread in SCHED_IDLE');
       for (let i = 0; i < 1500; i++) void store.record(sampleRecord({ requestId: `starved-${i}` }));
-      // Without the proxy's thread stepping in this takes tens of seconds; what tells is the log line
-      // and no thread left idle: the timeout (60 s, the hogs live 90 s) only bounds a hang, so a
-      // loaded CI host (load 30 seen) that makes the woken writer slow does not fail it.
+      // Without the proxy's thread stepping in this waits for the hogs to end (20 s), and the log
+      // below does not say the writer was moved.
       await store.flush();
       expect(store.query({ limit: 5000 }).rows.length).toBe(1500);
       expect(logged.some((l) => l.includes('starved under SCHED_IDLE'))).toBe(true);
@@ -112,5 +115,5 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
       for (const h of hogs) h.kill('SIGKILL');
       tmp.cleanup();
     }
-  }, 60_000);
+  }, 120_000);
 });
