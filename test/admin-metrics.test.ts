@@ -83,6 +83,6 @@ rateLimit: { toolCallsPerMinute: 1, burst: 3 }
     // DELETE ends the session (the SDK's close() alone leaves it to the idle sweep).
     await (client.transport as StreamableHTTPClientTransport).terminateSession();
     await client.close();
-    await waitFor(async () => sample((await metrics(serve.url, TOKEN)).text, 'mcp_warden_sessions_open{transport="streamable-http"}') === undefined, 10_000, 'the session to close');
+    await waitFor(async () => sample((await metrics(serve.url, TOKEN)).text, 'mcp_warden_sessions_open{transport="streamable-http"}') === undefined, 30_000, 'the session to close');
   });
 });

@@ -109,11 +109,11 @@ describe('audit CLI', () => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     try {
-      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 30_000 }).toBe(1);
       const store = openAuditStore(auditConfig(db));
       store.record(sampleRecord({ clientId: 'dave', tool: 'qubinode__delete_vm' }));
       await store.close();
-      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 30_000 }).toBe(2);
       expect(JSON.parse(out.trim().split('\n')[1]!)).toMatchObject({ seq: 5, clientId: 'dave' });
     } finally {
       child.kill('SIGTERM');

@@ -77,7 +77,7 @@ describe('audit end to end', () => {
     const denied = await client.callTool({ name: 'delete_vm', arguments: { vm_name: 'rhel9-web' } });
     expect(denied.isError).toBe(true);
     await conn.close();
-    await expect.poll(async () => (await runCli(['audit', 'stats', '--db', db, '--json'])).stdout.includes('"total"'), { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => (await runCli(['audit', 'stats', '--db', db, '--json'])).stdout.includes('"total"'), { timeout: 30_000 }).toBe(true);
 
     // One command answers: who called delete_vm, and was it allowed?
     const deletes = await queryJson(db, ['--tool', 'delete_vm']);
@@ -143,7 +143,7 @@ admin: { tokenHashes: ["${adminTokenHash(adminToken)}"] }
     await alice.close();
     await bob.close();
 
-    await expect.poll(async () => (await queryJson(db, ['--tool', `*delete_vm`])).length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(async () => (await queryJson(db, ['--tool', `*delete_vm`])).length, { timeout: 30_000 }).toBe(2);
     const deletes = await queryJson(db, ['--tool', '*delete_vm']);
     expect(deletes.map((r) => [r.clientId, r.decision, r.transport])).toEqual(
       expect.arrayContaining([

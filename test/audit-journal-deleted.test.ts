@@ -128,7 +128,7 @@ describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true))
     // The deletion was noticed and said (a deleted journal would not survive a crash of the process).
     expect(lines.some((l) => l.level === 40 && /deleted/.test(String(l.msg)))).toBe(true);
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('lines that cannot be read back (their file was cut short before the writer read them): the audit fails closed at once, naming the file and the rows at stake', async () => {
     const path = t.path;
@@ -270,5 +270,5 @@ audit: { path: ./audit.db }
     } finally {
       await serve.stop('SIGKILL');
     }
-  }, 90_000);
+  }, 120_000);
 });

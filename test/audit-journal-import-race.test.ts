@@ -135,7 +135,7 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
     }
     // Nothing left behind: no segment, no lock file made anew by the late claim.
     expect(listJournals(t.path)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('six processes opening a new database at once (an MCP client starting its wraps together), three times: every one opens it', async () => {
     for (let round = 0; round < 3; round++) {
@@ -154,7 +154,7 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
         await store.close();
       }
     }
-  }, 60_000);
+  }, 120_000);
 
   it('four processes started at once on eight orphans of random sizes, three times: all open, every line once, nothing left', async () => {
     const first = openAuditStore(auditConfig(t.path));

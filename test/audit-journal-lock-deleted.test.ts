@@ -79,5 +79,5 @@ describe.runIf(runsUnless('audit-journal-lock-deleted', noNamespaces))('a live w
     } finally {
       await store.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -111,7 +111,7 @@ describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks
       try { claimed = lock.claimOrphan(j) !== undefined; } catch (err) { claimed = err.code; }
       process.stdout.write(JSON.stringify({ live, claimed }));
     });`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.signal, 'the probe hung on the FIFO').toBeNull();
     expect(JSON.parse(r.stdout)).toEqual({ live: true, claimed: false });
   });

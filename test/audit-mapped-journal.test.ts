@@ -309,5 +309,5 @@ describe('write() journal (the fallback)', () => {
     } finally {
       reader.close();
     }
-  }, 30_000);
+  }, 120_000);
 });

@@ -36,7 +36,7 @@ async function session(db: string | undefined, calls: string[]): Promise<{ answe
   const chunks: Buffer[] = [];
   let buffer = '';
   const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answers; stderr:\n${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no answers; stderr:\n${stderr}`)), 60_000);
     proc.stdout.on('data', (d: Buffer) => {
       chunks.push(d);
       buffer += d.toString();

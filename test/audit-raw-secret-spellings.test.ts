@@ -118,5 +118,5 @@ describe.each(JOURNALS)('raw path: secrets spelled every way never reach the jou
       expect(rows.some((r) => r.arguments.includes(s)), `${s} in a row`).toBe(false);
     }
     for (const r of rows) expect(r.arguments, r.request_id).toContain('[REDACTED]');
-  }, 60_000);
+  }, 120_000);
 });

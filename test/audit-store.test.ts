@@ -323,12 +323,12 @@ describe('audit store', () => {
     await store.close();
     // rows: keep the newest 15; the job runs at startup in the writer thread.
     store = openAuditStore(auditConfig(path, { retention: { rows: 15 } }));
-    await expect.poll(() => store!.stats().total, { timeout: 5000 }).toBe(15);
+    await expect.poll(() => store!.stats().total, { timeout: 30_000 }).toBe(15);
     expect(store.verify()).toMatchObject({ ok: true, rows: 15, anchorSeq: 5 });
     await store.close();
     // days: rows 7 days old and older go (ages 6..1 days stay).
     store = openAuditStore(auditConfig(path, { retention: { days: 7 } }));
-    await expect.poll(() => store!.stats().total, { timeout: 5000 }).toBe(6);
+    await expect.poll(() => store!.stats().total, { timeout: 30_000 }).toBe(6);
     store.record(sampleRecord({ requestId: 'new' }));
     await store.flush();
     expect(store.verify()).toMatchObject({ ok: true, rows: 7, anchorSeq: 14, headSeq: 21 });
@@ -337,7 +337,7 @@ describe('audit store', () => {
     store = openAuditStore(auditConfig(path, { retention: { rows: 10, intervalSeconds: 0.2 } }));
     for (let i = 0; i < 12; i++) store.record(sampleRecord({ requestId: `p${i}` }));
     await store.flush();
-    await expect.poll(() => store!.stats().total, { timeout: 5000 }).toBe(10);
+    await expect.poll(() => store!.stats().total, { timeout: 30_000 }).toBe(10);
     expect(store.verify()).toMatchObject({ ok: true, rows: 10, anchorSeq: 23, headSeq: 33 });
     // Deleting the first remaining row is still detected after retention.
     await store.close();

@@ -62,7 +62,7 @@ audit: { enabled: false }
       expect((await client.listTools()).tools.every((t) => t.name.startsWith('ok__'))).toBe(true);
       const refused = /"backend":"refusing"[^\n]*backend answered HTTP 401: bad token \[redacted\]/;
       const unreachable = /"backend":"down"[^\n]*ECONNREFUSED/;
-      await waitFor(() => refused.test(serve.stderr()) && unreachable.test(serve.stderr()), 10_000, 'both reasons in the log');
+      await waitFor(() => refused.test(serve.stderr()) && unreachable.test(serve.stderr()), 30_000, 'both reasons in the log');
       expect(serve.stderr()).not.toContain(TOKEN);
     } finally {
       await client.close();

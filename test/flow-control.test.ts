@@ -127,7 +127,7 @@ describe('wrap: flow control', () => {
     expect(writtenByBackend).toBeLessThan(400);
     // And wrap's memory grew by far less than the 125 MiB the flood would have put in it.
     expect(grown).toBeLessThan(48 * MIB);
-  }, 90_000);
+  }, 120_000);
 
   it('serve --stdio: a backend restarted while the client is not reading starts paused (the new one cannot flood wrap either), and works once the client reads', async () => {
     // serve --stdio: its backends are restarted (wrap's are not: it ends with its server).
@@ -180,7 +180,7 @@ describe('wrap: flow control', () => {
       await settle(250);
     }
     expect((client.answer(id)!.result as { content: Array<{ text: string }> }).content[0]!.text).toBe('5:after');
-  }, 90_000);
+  }, 120_000);
 
   it('a backend that stops reading: wrap stops reading the client (memory stays bounded), and every request is answered once the backend reads again', async () => {
     client = new RawClient();

@@ -131,6 +131,6 @@ describe('slow clients (server.requestTimeoutMs: 1000)', () => {
     } finally {
       await client.close();
     }
-  }, 30_000);
+  }, 120_000);
 });
 

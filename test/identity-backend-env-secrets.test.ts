@@ -71,7 +71,7 @@ audit: { enabled: true, path: ${JSON.stringify(join(dir, 'audit.db'))}, chainKey
     try {
       // Both stdio backends started for this session (each records its environment at start).
       await client.listTools();
-      await waitFor(() => readRecords(recStdio()).some((r) => r.kind === 'env') && readRecords(otherStdio()).some((r) => r.kind === 'env'), 10_000, 'stdio backends started');
+      await waitFor(() => readRecords(recStdio()).some((r) => r.kind === 'env') && readRecords(otherStdio()).some((r) => r.kind === 'env'), 30_000, 'stdio backends started');
     } finally {
       await client.close();
     }

@@ -107,12 +107,12 @@ describe.runIf(runsUnless('identity-keys-file-trust', posix ? undefined : `owner
       expect((await initialize()).status).toBe(200);
       chmodSync(keys, 0o666);
       let refused: Response | undefined;
-      await waitFor(async () => ((refused = await initialize()), refused.status === 401), 5000, 'the key to be refused');
+      await waitFor(async () => ((refused = await initialize()), refused.status === 401), 30_000, 'the key to be refused');
       expect(await refused!.json()).toMatchObject({ error: { message: 'API key could not be checked (keys file unreadable)' } });
       // Logged (pino writes asynchronously).
-      await waitFor(() => serve.stderr().includes('writable by others (mode 0666)'), 5000, 'the refusal in the log');
+      await waitFor(() => serve.stderr().includes('writable by others (mode 0666)'), 30_000, 'the refusal in the log');
       chmodSync(keys, 0o600);
-      await waitFor(async () => (await initialize()).status === 200, 5000, 'the key to work again');
+      await waitFor(async () => (await initialize()).status === 200, 30_000, 'the key to work again');
     });
   });
 });

@@ -22,7 +22,7 @@ function node(script: string): ChildProcess {
 }
 
 /** Resolves with the stream's 'end' (or rejects after `ms`). */
-function ended(stream: NodeJS.ReadableStream, ms = 10_000): Promise<void> {
+function ended(stream: NodeJS.ReadableStream, ms = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no end')), ms);
     stream.once('end', () => {
@@ -32,10 +32,10 @@ function ended(stream: NodeJS.ReadableStream, ms = 10_000): Promise<void> {
   });
 }
 
-/** Resolves once `done()` holds (checked every 10 ms; rejects after 10 s). */
+/** Resolves once `done()` holds (checked every 10 ms; rejects after 30 s). */
 async function until(done: () => boolean): Promise<void> {
   for (let waited = 0; !done(); waited += 10) {
-    if (waited > 10_000) throw new Error('timed out');
+    if (waited > 30_000) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -202,9 +202,9 @@ describe('reload', () => {
     try {
       expect(decider.decide(toolCall('x')).allowed).toBe(false);
       writeFileSync(data, '{"warden": {"allowed": ["local"]}}');
-      await waitFor(() => decider.decide(toolCall('x')).allowed, 5000, 'data reload');
+      await waitFor(() => decider.decide(toolCall('x')).allowed, 30_000, 'data reload');
       writeFileSync(policy, `${HEADER}deny contains "closed"\n`);
-      await waitFor(() => decider.decide(toolCall('x')).reasons[0] === 'closed', 5000, 'policy reload');
+      await waitFor(() => decider.decide(toolCall('x')).reasons[0] === 'closed', 30_000, 'policy reload');
     } finally {
       decider.close();
     }

@@ -113,5 +113,5 @@ describe('reused decisions against lines written to share a key', () => {
       }
     }
     expect(running.decider.toolCalls).toBeLessThan(PARAMS.length * PARAMS.length);
-  }, 60_000);
+  }, 120_000);
 });

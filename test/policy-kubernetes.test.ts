@@ -15,7 +15,7 @@ describe('kubernetes pack: mcp-server-kubernetes', () => {
     s = await scratch();
     const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    allowed_namespaces: [default, monitoring]\n');
     conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, KUBERNETES], { policy: 'kubernetes', data });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await conn?.close();
     await s?.remove();

@@ -68,14 +68,14 @@ describe('hot reload under load', () => {
       }
     };
     const workers = Array.from({ length: 8 }, () => worker());
-    await waitFor(() => outcomes.length >= 100, 20_000, '100 answers under v1');
+    await waitFor(() => outcomes.length >= 100, 30_000, '100 answers under v1');
     await replaceFile(file, policy('v2', true));
-    await waitFor(() => outcomes.slice(-20).every((o) => o === 'denied-v2') && outcomes.length > 200, 20_000, 'v2 in force');
+    await waitFor(() => outcomes.slice(-20).every((o) => o === 'denied-v2') && outcomes.length > 200, 30_000, 'v2 in force');
 
     const beforeBroken = outcomes.length;
     await replaceFile(file, BROKEN);
-    await waitFor(() => /policy reload failed/.test(conn.stderr()), 10_000, 'reload failure logged');
-    await waitFor(() => outcomes.length >= beforeBroken + 100, 20_000, '100 more answers after the broken write');
+    await waitFor(() => /policy reload failed/.test(conn.stderr()), 30_000, 'reload failure logged');
+    await waitFor(() => outcomes.length >= beforeBroken + 100, 30_000, '100 more answers after the broken write');
     stop = true;
     await Promise.all(workers);
 
@@ -88,7 +88,7 @@ describe('hot reload under load', () => {
     expect(outcomes.slice(beforeBroken).every((o) => o === 'denied-v2')).toBe(true);
     expect(conn.stderr()).toMatch(/policy\.rego:7:1: rego_parse_error: unexpected } token/);
     expect(conn.stderr()).toContain('keeping the policy in force');
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('SIGHUP reload', () => {
@@ -103,7 +103,7 @@ describe('SIGHUP reload', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} }))).toContain('qubinode_deploy');
       process.kill(conn.pid, 'SIGHUP');
-      await waitFor(async () => resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} })).includes('policy v2'), 10_000, 'v2 after SIGHUP');
+      await waitFor(async () => resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} })).includes('policy v2'), 30_000, 'v2 after SIGHUP');
     } finally {
       await conn.close();
       await s.remove();
@@ -116,10 +116,10 @@ describe('a broken policy at startup', () => {
     const s = await scratch();
     try {
       const file = await s.write('broken.rego', BROKEN);
-      const run = spawnSync(process.execPath, [CLI, 'wrap', '--no-audit', '--policy', file, '--', ...QUBINODE], { encoding: 'utf8', input: '', timeout: 20_000 });
+      const run = spawnSync(process.execPath, [CLI, 'wrap', '--no-audit', '--policy', file, '--', ...QUBINODE], { encoding: 'utf8', input: '', timeout: 60_000 });
       expect(run.status).toBe(3);
       expect(run.stderr).toMatch(/^mcp-warden: policy: .*broken\.rego:7:1: rego_parse_error: unexpected } token/m);
-      const missing = spawnSync(process.execPath, [CLI, 'wrap', '--no-audit', '--policy', 'no-such-pack', '--', ...QUBINODE], { encoding: 'utf8', input: '', timeout: 20_000 });
+      const missing = spawnSync(process.execPath, [CLI, 'wrap', '--no-audit', '--policy', 'no-such-pack', '--', ...QUBINODE], { encoding: 'utf8', input: '', timeout: 60_000 });
       expect(missing.status).toBe(3);
       expect(missing.stderr).toContain("policy 'no-such-pack' not found");
       expect(missing.stderr).toContain('packs: allow-all, containarium, default, kubernetes, nomad, orchestrator, qubinode, read-only');

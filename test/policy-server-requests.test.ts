@@ -57,7 +57,7 @@ function countingClient(): { client: Client; seen: Record<string, number> } {
 
 async function stop(conn: StdioConnection): Promise<void> {
   await conn.close();
-  await waitFor(() => !isAlive(conn.pid), 10_000, 'mcp-warden to exit');
+  await waitFor(() => !isAlive(conn.pid), 30_000, 'mcp-warden to exit');
 }
 
 let dir: string;
@@ -75,7 +75,7 @@ describe('default policy in front of server-everything', () => {
     const conn = await connectCli(['wrap', '--audit', db, '--name', 'everything', '--', process.execPath, EVERYTHING, 'stdio'], client);
     try {
       // server-everything asks for the client's roots shortly after initialize.
-      await waitFor(() => seen.roots! > 0, 10_000, 'roots/list from server-everything');
+      await waitFor(() => seen.roots! > 0, 30_000, 'roots/list from server-everything');
       const roots = await conn.client.callTool({ name: 'get-roots-list', arguments: {} });
       expect(JSON.stringify(roots.content)).toContain('file:///srv/project');
       // The default pack treats server-everything's own sampling trigger as a write.

@@ -96,5 +96,5 @@ audit: { path: ${JSON.stringify(db)} }
       await serve.stop();
       await s.remove();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ describe('serve with the embedded default configuration', () => {
     proc = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' } });
     let err = '';
     ({ url, sseUrl } = await new Promise<{ url: string; sseUrl: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
       proc.stderr.on('data', (d: Buffer) => {
         err += d.toString();
         const m = /listening on (\S+) \(legacy SSE: (\S+)\)/.exec(err);

@@ -30,7 +30,7 @@ async function callThroughWrap(options: string[], call: unknown, afterInitialize
   const lines: string[] = [];
   let buffer = '';
   const answered = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer; stderr:\n${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no answer; stderr:\n${stderr}`)), 60_000);
     proc.stdout.on('data', (d: Buffer) => {
       buffer += d.toString();
       let nl;

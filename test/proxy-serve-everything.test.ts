@@ -53,7 +53,7 @@ function exercise(name: string, setup: () => Promise<{ serve: ServeProcess; clea
     });
 
     it('routes sampling and elicitation back to the session that made the call', async () => {
-      await waitFor(async () => (await client.listTools()).tools.some((t) => t.name === 'trigger-sampling-request'), 10_000, 'sampling tool');
+      await waitFor(async () => (await client.listTools()).tools.some((t) => t.name === 'trigger-sampling-request'), 30_000, 'sampling tool');
       const [a, b] = await Promise.all([
         client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'one', maxTokens: 5 } }),
         other.callTool({ name: 'trigger-elicitation-request', arguments: {} }),
@@ -103,7 +103,7 @@ exercise('serve (Streamable HTTP) -> server-everything (Streamable HTTP backend)
   const upstream: ChildProcess = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`everything (HTTP) did not start: ${log}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`everything (HTTP) did not start: ${log}`)), 60_000);
     upstream.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
       if (log.includes('listening on port')) {
@@ -132,7 +132,7 @@ exercise('serve (Streamable HTTP) -> server-everything (legacy SSE backend)', as
   const upstream: ChildProcess = spawn(process.execPath, [EVERYTHING, 'sse'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`everything (SSE) did not start: ${log}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`everything (SSE) did not start: ${log}`)), 60_000);
     upstream.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
       if (log.includes('running on port')) {

@@ -115,7 +115,7 @@ describe('serve: two backends with colliding names behind one Streamable HTTP en
       seen.push(n.params.uri);
     });
     await client.subscribeResource({ uri: 'mcp-warden:beta:test://shared' });
-    await waitFor(() => seen.includes('mcp-warden:beta:test://shared'), 5000, 'aliased update');
+    await waitFor(() => seen.includes('mcp-warden:beta:test://shared'), 30_000, 'aliased update');
   });
 
   it('routes prompts and completions by namespaced name', async () => {

@@ -26,7 +26,7 @@ describe('wrap: shutdown and exit codes', () => {
       c.proc.kill(signal);
       const exit = await c.exited;
       expect(exit.code).toBe(code);
-      await waitFor(() => !isAlive(childPid), 5000, 'child gone');
+      await waitFor(() => !isAlive(childPid), 30_000, 'child gone');
     });
   }
 
@@ -34,7 +34,7 @@ describe('wrap: shutdown and exit codes', () => {
     const { c, childPid } = await wrapWithChildPid();
     c.proc.stdin.end();
     expect((await c.exited).code).toBe(0);
-    await waitFor(() => !isAlive(childPid), 5000, 'child gone');
+    await waitFor(() => !isAlive(childPid), 30_000, 'child gone');
   });
 
   it("the child's exit ends wrap with the child's exit code", async () => {
@@ -76,7 +76,7 @@ ${ALLOW_ALL_POLICY}`);
       expect(pids.every(isAlive)).toBe(true);
       const code = await serve.stop(signal);
       expect(code).toBe(0);
-      await waitFor(() => pids.every((p) => !isAlive(p)), 5000, 'children gone');
+      await waitFor(() => pids.every((p) => !isAlive(p)), 30_000, 'children gone');
       for (const client of clients) await client.close().catch(() => undefined);
     });
   }

@@ -113,7 +113,7 @@ describe('tools/call nothing judges, forwarded unparsed', () => {
       Buffer.concat([Buffer.from(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"`), text, Buffer.from('"}}}\n')]);
     // Both in one chunk, with a blank line and a CRLF line end.
     toProxy.write(Buffer.concat([call(9001, Buffer.from('é ☃ 😀')), Buffer.from('\r\n'), call(9002, Buffer.from([0x61, 0xff, 0x62]))]));
-    await vi.waitFor(() => expect(answers.size).toBe(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(answers.size).toBe(2), { timeout: 30_000 });
     const text = (id: number): string => (JSON.parse(answers.get(id)!) as { result: { content: Array<{ text: string }> } }).result.content[0]!.text;
     expect(text(9001)).toBe('a:é ☃ 😀');
     expect(text(9002)).toBe('a:a\ufffdb');

@@ -45,7 +45,7 @@ describe('wrap -- server-everything (stdio)', () => {
   });
 
   it('relays a sampling request to the client and its answer back', async () => {
-    await waitFor(async () => (await conn.client.listTools()).tools.some((t) => t.name === 'trigger-sampling-request'), 10_000, 'sampling tool');
+    await waitFor(async () => (await conn.client.listTools()).tools.some((t) => t.name === 'trigger-sampling-request'), 30_000, 'sampling tool');
     const result = await conn.client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hello', maxTokens: 10 } });
     expect(firstText(result)).toContain('sampled: 1 message(s)');
   });
@@ -100,7 +100,7 @@ describe('wrap -- server-everything (stdio)', () => {
     });
     await conn.client.subscribeResource({ uri: first.uri });
     await conn.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
-    await waitFor(() => updates.includes(first.uri), 10_000, 'resources/updated');
+    await waitFor(() => updates.includes(first.uri), 30_000, 'resources/updated');
     await conn.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
     await conn.client.unsubscribeResource({ uri: first.uri });
   });
@@ -124,7 +124,7 @@ describe('wrap -- server-everything (stdio)', () => {
     });
     await conn.client.setLoggingLevel('debug');
     await conn.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
-    await waitFor(() => logs.length > 0, 15_000, 'a log message');
+    await waitFor(() => logs.length > 0, 30_000, 'a log message');
     await conn.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
   });
 
@@ -205,7 +205,7 @@ describe('wrap -- paginated test backend', () => {
     );
     const result = await conn.client.callTool({ name: 'sample_then_cancel', arguments: {} });
     expect(firstText(result)).toBe('sampling cancelled');
-    await waitFor(() => aborted, 5000, 'sampling handler aborted');
+    await waitFor(() => aborted, 30_000, 'sampling handler aborted');
   });
 
   it('cancellation reaches the backend (the tool sees it aborted)', async () => {
@@ -215,6 +215,6 @@ describe('wrap -- paginated test backend', () => {
       onprogress: () => controller.abort(),
     });
     await expect(call).rejects.toThrow();
-    await waitFor(async () => firstText(await conn.client.callTool({ name: 'cancelled_count', arguments: {} })) === '1', 5000, 'backend cancel');
+    await waitFor(async () => firstText(await conn.client.callTool({ name: 'cancelled_count', arguments: {} })) === '1', 30_000, 'backend cancel');
   });
 });

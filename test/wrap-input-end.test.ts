@@ -25,7 +25,7 @@ function runToEnd(command: string[], messages: unknown[]): Promise<{ lines: Arra
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`did not exit; stdout:\n${out}\nstderr:\n${stderr}`));
-    }, 60_000);
+    }, 100_000);
     proc.once('exit', (code) => {
       clearTimeout(timer);
       const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -50,7 +50,7 @@ describe('wrap: the client closes its input with requests in flight', () => {
     expect(w.get(2)!.result).toEqual(d.get(2)!.result);
     expect(JSON.stringify(w.get(2))).toContain('piped');
     expect((w.get(1)!.result as { tools: unknown[] }).tools.length).toBe((d.get(1)!.result as { tools: unknown[] }).tools.length);
-  }, 90_000);
+  }, 120_000);
 
   it('a slow call in flight at the end of input is answered when it completes; then the child is ended', async () => {
     const messages = [
@@ -70,7 +70,7 @@ describe('wrap: the client closes its input with requests in flight', () => {
     expect(pid).toBeGreaterThan(0);
     expect(isAlive(pid)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
-  }, 60_000);
+  }, 120_000);
 
   it('a client that reads slowly after closing its input gets all of it before wrap exits (what waits in its pipe is not dropped)', async () => {
     const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--no-audit', '--', process.execPath, FLOOD], {
@@ -100,7 +100,7 @@ describe('wrap: the client closes its input with requests in flight', () => {
     expect(out.length - complete.length, 'bytes of a line cut short').toBe(0);
     expect(lines.filter((l) => l.method === 'notifications/message').length).toBe(count);
     expect(JSON.stringify(byId(lines).get(1)?.result), stderr).toContain(`flooded ${count}`);
-  }, 60_000);
+  }, 120_000);
 
   it('a request of the server to the client after its input ended (sampling) is answered with an error at once: wrap does not wait for a timeout', async () => {
     const init = { ...INIT, params: { ...INIT.params, capabilities: { sampling: {} } } };
@@ -113,7 +113,7 @@ describe('wrap: the client closes its input with requests in flight', () => {
     expect(JSON.stringify(answer)).toMatch(/closed its input/);
     // Not the SDK's 60 s request timeout, nor the backend's.
     expect(Date.now() - started).toBeLessThan(20_000);
-  }, 90_000);
+  }, 120_000);
 
   it('a sampling request the client got before closing its input, unanswered: the server gets an error at once', async () => {
     const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', 'allow-all', '--no-audit', '--', process.execPath, EVERYTHING], {
@@ -140,5 +140,5 @@ describe('wrap: the client closes its input with requests in flight', () => {
     const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(JSON.stringify(byId(lines).get(1))).toMatch(/closed its input/);
     expect(Date.now() - started).toBeLessThan(20_000);
-  }, 90_000);
+  }, 120_000);
 });

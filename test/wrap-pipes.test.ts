@@ -46,5 +46,5 @@ describe('wrap: large messages through full pipes', () => {
       const result = answer.result as { content: Array<{ type: string; text: string }> };
       expect(JSON.parse(result.content[0]!.text)).toEqual({ text: textOf(id, 300_000) });
     }
-  }, 60_000);
+  }, 120_000);
 });

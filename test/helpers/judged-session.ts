@@ -68,7 +68,7 @@ export class RawSession {
   /** Writes `line` (a request whose id is `id`) and resolves with its answer. */
   send(line: string, id: string | number): Promise<Message> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to ${line}`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`no answer to ${line}`)), 30_000);
       this.waiters.set(JSON.stringify(id), (m) => {
         clearTimeout(timer);
         resolve(m);

@@ -50,7 +50,7 @@ export class LineClient {
   }
 
   /** The next message line (skipping notifications unless asked for), parsed. */
-  async next(timeoutMs = 10_000, includeNotifications = false): Promise<Record<string, unknown>> {
+  async next(timeoutMs = 30_000, includeNotifications = false): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       while (this.lines.length > 0) {

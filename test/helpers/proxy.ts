@@ -101,7 +101,7 @@ export async function startServe(yaml: string, extraArgs: string[] = []): Promis
   });
   let err = '';
   const urls = await new Promise<{ url: string; sseUrl: string }>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 45_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 90_000);
     proc.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /listening on (\S+) \(legacy SSE: (\S+)\)/.exec(err);
@@ -148,7 +148,7 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
