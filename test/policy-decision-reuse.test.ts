@@ -347,7 +347,9 @@ describe('a reused decision and a response phase that comes in mid-call', () => 
     const handle = Object.assign(decider, { version: 'flipping', reload: () => ({ ok: true, version: 'flipping', changed: false }), close: () => undefined });
     running = startJudgedProxy(handle as unknown as PolicyDeciderHandle, {});
     const s = await running.open(client('local', [], {}, 'local'));
-    const params = { name: 'slow', arguments: { ms: 300 } };
+    // The answer comes 3 s after the backend has the call: the flip below (100 ms after sending it)
+    // comes first even on a host that stalls this process for seconds.
+    const params = { name: 'slow', arguments: { ms: 3000 } };
     await s.send(compactCall(1, params), 1);
     expect(running.decider.toolCalls).toBe(1);
     const second = s.send(compactCall(2, params), 2);
@@ -357,7 +359,7 @@ describe('a reused decision and a response phase that comes in mid-call', () => 
     expect(isDeny(await second)).toBe(false);
     const response = decider.seen.find((ctx) => ctx.phase === 'response' && ctx.method === 'tools/call');
     expect(response?.tool?.name).toBe('slow');
-    expect(response?.arguments).toEqual({ ms: 300 });
+    expect(response?.arguments).toEqual({ ms: 3000 });
     expect(response?.params).toEqual(params);
   });
 });

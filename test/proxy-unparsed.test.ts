@@ -124,10 +124,10 @@ describe('tools/call nothing judges, forwarded unparsed', () => {
     const decider = new FlippingDecider();
     const complete = vi.spyOn(RequestRouter.prototype, 'completeContext');
     const c = await start(decider);
-    const call = c.callTool({ name: 'slow', arguments: { ms: 300 } });
-    await new Promise((r) => setTimeout(r, 100));
-    decider.flip();
-    await call;
+    // Flipped on the call's first progress (the backend has it; its answer comes 250 ms later on the
+    // same pipe), not 100 ms after sending it: a host that stalled this process past the answer
+    // handled the answer before a 100 ms timer.
+    await c.callTool({ name: 'slow', arguments: { ms: 300 } }, undefined, { onprogress: () => decider.flip() });
     const response = decider.seen.find((ctx) => ctx.phase === 'response' && ctx.method === 'tools/call');
     expect(response?.tool?.name).toBe('slow');
     expect(response?.arguments).toEqual({ ms: 300 });
