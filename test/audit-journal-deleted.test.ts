@@ -113,7 +113,7 @@ describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true))
       }
       expect(deleted).toBeGreaterThan(10);
       // Before the fix the writer retried the first batch forever: flush never settled.
-      expect(await within(recorder.flush(), 15_000)).toBeUndefined();
+      expect(await within(recorder.flush(), 60_000)).toBeUndefined();
       expect(recorder.queued).toBe(0);
     } finally {
       await within(recorder.close(), 15_000);
@@ -154,7 +154,7 @@ describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true))
       truncateSync(first, 100);
       blocker.exec('COMMIT');
       released = true;
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 60_000;
       while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(failures.length).toBe(1);
       expect(failures[0]!.message).toContain(first);
@@ -164,14 +164,16 @@ describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true))
       expect(JSON.stringify(fatal)).toContain(first);
       // From then on every record is refused (the proxy denies), and a flush does not wait forever.
       expect(() => recorder.record(sampleRecord({ requestId: 'after' }))).toThrow(/audit journal/);
-      await expect(within(recorder.flush(), 5_000)).rejects.toThrow(first);
+      await expect(within(recorder.flush(), 30_000)).rejects.toThrow(first);
     } finally {
       if (!released) blocker.exec('COMMIT');
       blocker.close();
       const started = Date.now();
       await within(recorder.close(), 15_000);
-      // No 10 s wait for a writer that cannot finish.
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // No wait for a writer that cannot finish: its close did not run out (said at error level),
+      // and took well under the 10 s it waits for a writer.
+      expect(lines.filter((l) => /did not finish in time/.test(String(l.msg)))).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(9_000);
     }
     // What it could not commit stays in the journal for the next start (nothing deleted).
     expect(listJournals(path).flatMap((j) => j.files).length).toBeGreaterThan(0);
@@ -199,7 +201,7 @@ describe('a journal segment deleted while in use, journal written with write() (
         }
         deleteSegments(path);
         internals.post();
-        expect(await within(recorder.flush(), 5_000)).toBeUndefined();
+        expect(await within(recorder.flush(), 30_000)).toBeUndefined();
       }
       // The file in use when the last commit came is a new one, still there.
       expect(listJournals(path)[0]!.files.length).toBe(1);
@@ -253,8 +255,10 @@ audit: { path: ./audit.db }
       const started = Date.now();
       serve.proc.kill('SIGTERM');
       expect(await exited).toBe(0);
-      // Before the fix: the writer never finished, shutdown waited 10 s for it and the rows were lost.
-      expect(Date.now() - started).toBeLessThan(8_000);
+      // Before the fix: the writer never finished, shutdown waited 10 s for it (and said so at
+      // error level) and the rows were lost (checked below).
+      expect(serve.stderr()).not.toMatch(/did not finish in time/);
+      expect(Date.now() - started).toBeLessThan(9_500);
 
       const reader = openAuditReader(db);
       try {
