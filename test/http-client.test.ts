@@ -17,6 +17,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHttpClientTransport } from '../src/transport/http/streamable-client.js';
 import { startFrontend, type StartedFrontend } from './helpers/http-fixture.js';
+import { until } from './helpers/wait.js';
 
 let started: StartedFrontend | undefined;
 let child: ChildProcess | undefined;
@@ -83,14 +84,14 @@ describe('lean Streamable HTTP client transport against our frontend', () => {
     const seen: string[] = [];
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void seen.push('tools'));
     const session = started.acceptor.transports[0] as unknown as { send(m: unknown): Promise<void>; hasStandaloneStream: boolean };
-    for (let i = 0; i < 100 && !session.hasStandaloneStream; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => session.hasStandaloneStream, 'the GET stream');
     await session.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
-    for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => seen.length >= 1, 'the first notification');
     // Kill the stream from the server side; send while it is down; the client reconnects and gets it.
     (session as unknown as { standalone: { res: { destroy(): void } } }).standalone.res.destroy();
     await new Promise((r) => setTimeout(r, 5));
     await session.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
-    for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => seen.length >= 2, 'the notification sent while the stream was down');
     expect(seen).toEqual(['tools', 'tools']);
   });
 
@@ -117,7 +118,7 @@ describe('lean Streamable HTTP client transport against our frontend', () => {
     const answer = transport.send({ jsonrpc: '2.0', id: 99, method: 'ping' });
     // Either this POST gets the 404, or the GET stream's reconnect got it first and closed us.
     await expect(answer).rejects.toThrow(/HTTP 404|transport closed/);
-    for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => closed, 'the transport closed');
     expect(closed).toBe(true);
     await expect(client.ping()).rejects.toThrow();
   });
@@ -160,7 +161,7 @@ describe('lean Streamable HTTP client transport: kept-alive sockets', () => {
       await transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
       await new Promise((r) => setTimeout(r, 20));
       await transport.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
-      for (let i = 0; i < 100 && answers.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => answers.length >= 2, 'both answers');
       expect(answers).toEqual([
         { jsonrpc: '2.0', id: 1, result: { n: 1 } },
         { jsonrpc: '2.0', id: 2, result: { n: 2 } },

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CreateMessageRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { raw, startFrontend, type StartedFrontend } from './helpers/http-fixture.js';
+import { until } from './helpers/wait.js';
 
 let started: StartedFrontend | undefined;
 const clients: Client[] = [];
@@ -83,7 +84,7 @@ describe('legacy HTTP+SSE frontend', () => {
     expect(stream.endpoint).toMatch(/^\/messages\?sessionId=[0-9a-f-]{36}$/);
     expect(started.frontend.sessionCount).toBe(1);
     stream.close();
-    for (let i = 0; i < 50 && started.frontend.sessionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => started!.frontend.sessionCount === 0, 'the session to end');
     expect(started.frontend.sessionCount).toBe(0);
     expect(started.acceptor.closedSessions).toBe(1);
     const res = await raw(new URL(stream.endpoint, started.sseUrl).href, {

@@ -241,7 +241,7 @@ log: { level: debug }
     await dashboard.close();
 
     let rows: Array<{ clientId: string; authMethod: string; transport: string; tool: string | null; decision: string }> = [];
-    for (let i = 0; i < 50 && rows.length < 3; i++) {
+    for (const deadline = Date.now() + 60_000; rows.length < 3 && Date.now() < deadline; ) {
       const { stdout } = await run(process.execPath, [CLI, 'audit', 'query', '--db', files().audit, '--method', 'tools/call', '--asc', '--json']);
       rows = JSON.parse(stdout) as typeof rows;
       if (rows.length < 3) await new Promise((r) => setTimeout(r, 100));

@@ -124,7 +124,7 @@ audit: { path: ${JSON.stringify(join(dir, 'audit.db'))}, flushIntervalMs: 10 }
     const audit = openAuditReader(join(dir, 'audit.db'));
     try {
       let rows = audit.query({ method: 'tools/call', order: 'asc', limit: 100 }).rows.filter((r) => String((r.arguments as { vm_name?: string })?.vm_name).startsWith(vm));
-      for (let i = 0; i < 100 && rows.length < 3; i++) {
+      for (const deadline = Date.now() + 30_000; rows.length < 3 && Date.now() < deadline; ) {
         await new Promise((r) => setTimeout(r, 20));
         rows = audit.query({ method: 'tools/call', order: 'asc', limit: 100 }).rows.filter((r) => String((r.arguments as { vm_name?: string })?.vm_name).startsWith(vm));
       }
@@ -192,7 +192,7 @@ describe('followIdentity: the object a session decides with', () => {
       expect(followIdentity(first, again)).toBe(first);
       writeKeysFile(file, [{ id: 'k1', hash: hashApiKey(key), client: 'carol', roles: ['reader'] }]);
       let changed = await identify();
-      for (let i = 0; i < 100 && changed.roles[0] !== 'reader'; i++) {
+      for (const deadline = Date.now() + 30_000; changed.roles[0] !== 'reader' && Date.now() < deadline; ) {
         await new Promise((r) => setTimeout(r, 20));
         changed = await identify();
       }
