@@ -217,7 +217,7 @@ ${ALLOW_ALL_POLICY}`);
         cursor = page.nextCursor;
       } while (cursor !== undefined);
       return names.includes('one__trigger-sampling-request') && names.includes('two__trigger-elicitation-request');
-    }, 15_000, 'conditional tools of both backends');
+    }, 30_000, 'conditional tools of both backends');
     const [a, b, c] = await Promise.all([
       client.callTool({ name: 'one__trigger-sampling-request', arguments: { prompt: 'p1', maxTokens: 5 } }),
       client.callTool({ name: 'two__trigger-sampling-request', arguments: { prompt: 'p2', maxTokens: 5 } }),

@@ -19,7 +19,7 @@ function twoBackends(): string {
     args: [${JSON.stringify(TEST_BACKEND)}]
     env: { TEST_BACKEND_LABEL: ${label} }
     timeoutMs: 5000
-    restart: { initialDelayMs: 500, maxDelayMs: 1000 }`;
+    restart: { initialDelayMs: 2000, maxDelayMs: 2000 }`;
   return `backends:${backend('alpha', 'a')}${backend('beta', 'b')}
 auth: { anonymous: true }
 audit: { enabled: false }
@@ -141,6 +141,8 @@ describe('serve: two backends with colliding names behind one Streamable HTTP en
     await new Promise((r) => setTimeout(r, 100));
     process.kill(before.pid, 'SIGKILL');
     await expect(inFlight).rejects.toThrow(/backend 'beta' is unavailable/);
+    // Sent right after the failure: the restart waits 2 s (restart.initialDelayMs), so the call
+    // meets it restarting even when this process was held up (500 ms was not always enough).
     const during = client.callTool({ name: 'beta__echo', arguments: { text: 'z' } });
     await expect(during).rejects.toThrow(/backend 'beta' is unavailable: (restarting|starting)/);
     expect(firstText(await client.callTool({ name: 'alpha__echo', arguments: { text: 'still' } }))).toBe('a:still');
@@ -152,7 +154,7 @@ describe('serve: two backends with colliding names behind one Streamable HTTP en
       } catch {
         return false;
       }
-    }, 10_000, 'beta restarted');
+    }, 30_000, 'beta restarted');
     expect(after!.pid).not.toBe(before.pid);
     expect(changed.length).toBeGreaterThan(0);
     // A tool that kills its own backend: the caller gets the exit, and the backend comes back again.
@@ -163,7 +165,7 @@ describe('serve: two backends with colliding names behind one Streamable HTTP en
       } catch {
         return false;
       }
-    }, 10_000, 'beta back after crash');
+    }, 30_000, 'beta back after crash');
   });
 });
 
