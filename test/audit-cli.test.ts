@@ -28,6 +28,10 @@ describe('audit CLI', () => {
     );
     store.record(sampleRecord({ time: t0 + 2000, clientId: 'carol', clientName: 'Carol', tool: 'qubinode__delete_vm', arguments: { name: 'scratch-9' }, decision: 'allow', reasons: [] }));
     store.record(sampleRecord({ time: t0 + 3000, clientId: 'alice', clientName: 'Alice', method: 'resources/read', tool: undefined, resource: 'file:///srv/notes.txt', arguments: undefined }));
+    // Committed before the CLI reads (flush waits as long as it takes; close gives the writer 10 s,
+    // then leaves uncommitted rows in the journal for the next writer: on a loaded host every query
+    // below saw an empty database).
+    await store.flush();
     await store.close();
     writeFileSync(
       `${tmp.dir}/warden.yaml`,
