@@ -82,6 +82,7 @@ describe('keyed audit chain', () => {
     return (async () => {
       const store = openAuditStore(auditConfig(plain));
       store.record(sampleRecord());
+      await store.flush(); // a chained row in the database (close alone gives the writer 10 s)
       await store.close();
       expect(() => openAuditStore(auditConfig(plain, { chainKey: KEY }))).toThrow(/chained with plain SHA-256 \(no key\), not HMAC-SHA256/);
     })();

@@ -43,6 +43,7 @@ describe.runIf(runsUnless('audit-journal-dir-symlink', posix ? undefined : `symb
     const store = openAuditStore(auditConfig(db, { flushIntervalMs: 60_000 }));
     await store.record(sampleRecord({ tool: 'through_link' }));
     expect(readdirSync(ours).length).toBeGreaterThan(0);
+    await store.flush(); // committed before the reader looks (close alone gives the writer 10 s)
     await store.close();
     const reader = openAuditReader(db);
     try {

@@ -18,6 +18,8 @@ describe('audit verify detects tampering', () => {
     for (let i = 0; i < 20; i++) {
       store.record(sampleRecord({ requestId: i, tool: i === 9 ? 'delete_vm' : 'list_vms', decision: i === 9 ? 'deny' : 'allow', arguments: { i } }));
     }
+    // Committed before the file is copied (close gives the writer 10 s, then leaves rows in the journal).
+    await store.flush();
     await store.close();
   });
   afterAll(() => tmp.cleanup());
