@@ -104,6 +104,9 @@ export class WriterLink {
       else if (msg.type === 'scheduling') {
         this.idleWriterTid = msg.idle ? msg.tid : undefined;
         this.writerIdleSince = performance.now();
+        // Closing already (a store closed right after it opened: the thread entered SCHED_IDLE after
+        // close() looked): its last flush must not wait for a busy host's idle time either.
+        if (this.closing && this.idleWriterTid !== undefined) this.wake(true);
       } else if (msg.type === 'error') this.logger?.error(msg.message);
       else if (msg.type === 'unreadable') this.events.unreadable(msg.file, msg.message);
       else if (msg.type === 'retention') this.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
