@@ -94,7 +94,8 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
   it('is moved to normal scheduling by the proxy\'s thread when a busy host starves it under SCHED_IDLE, so its batches still commit', async () => {
     const tmp = tempDir();
     // Busy processes at normal priority on every core: a SCHED_IDLE thread gets next to no CPU.
-    const hogs = Array.from({ length: 2 * availableParallelism() }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 20000; while (Date.now() < end);'], { stdio: 'ignore' }));
+    // They run 60 s (killed when done): long enough for the writer to start and go idle while they run, however busy the host already is.
+    const hogs = Array.from({ length: 2 * availableParallelism() }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 60000; while (Date.now() < end);'], { stdio: 'ignore' }));
     try {
       const logged: string[] = [];
       const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
@@ -102,9 +103,9 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
       const store = openAuditStore(auditConfig(join(tmp.dir, 'starved.db'), { writerIdle: true, maxQueue: 100_000 }), logger);
       // The writer thread has started and entered SCHED_IDLE (waited for: a fixed 300 ms is not
       // enough for a thread to start on a host this busy, and a writer not idle yet is not starved).
-      await until(() => policies().includes(5), 'the writer thread in SCHED_IDLE');
+      await until(() => policies().includes(5), 'the writer thread in SCHED_IDLE', 45_000);
       for (let i = 0; i < 1500; i++) void store.record(sampleRecord({ requestId: `starved-${i}` }));
-      // Without the proxy's thread stepping in this waits for the hogs to end (20 s), and the log
+      // Without the proxy's thread stepping in this waits for the hogs to end (60 s), and the log
       // below does not say the writer was moved.
       await store.flush();
       expect(store.query({ limit: 5000 }).rows.length).toBe(1500);
