@@ -117,7 +117,7 @@ describe.runIf(runsUnless('audit-writer-sched-limits', noChrt()))('audit writer 
           const wait = () => (changes.includes(false) || Date.now() > until ? process.stdout.write(JSON.stringify({ started, heldMs, changes, after: policy() })) : setTimeout(wait, 50));
           wait();
         });`;
-      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${slowChrt(dir, 3000)}:${process.env.PATH}` } });
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MCP_WARDEN_SCHED_CHRT: '1', PATH: `${slowChrt(dir, 3000)}:${process.env.PATH}` } });
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { started: number; heldMs: number; changes: boolean[]; after: number };
       expect(out.started).toBe(5);
@@ -143,7 +143,7 @@ describe.runIf(runsUnless('audit-writer-sched-limits', noChrt()))('audit writer 
           new WriterScheduling(true, 100);
           process.stdout.write(JSON.stringify({ startMs: Date.now() - t, started: policy() }));
         });`;
-      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${starvedChrt(dir)}:${process.env.PATH}` } });
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MCP_WARDEN_SCHED_CHRT: '1', PATH: `${starvedChrt(dir)}:${process.env.PATH}` } });
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { startMs: number; started: number };
       expect(out.started).toBe(5);
