@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * The audit writer's CPU per row in two builds, in one process, batch by batch in turn: each build's
+ * own ChainWriter, schema (configureWriter, migrate) and RawEntryReader write the same batches into
+ * a fresh database file of its own, and the CPU clock (user + system, all threads of this process)
+ * is read around every writeBatch. Alternating batch by batch makes a shared machine's noise hit
+ * both builds alike, so the ratio means something where single figures swing by 20%. Rows are the
+ * wrap bench's echo call as the raw path journals it (--kind parsed: the parsed path's rows).
+ * Each build's dist must have been built (`npm run build` in that tree):
+ *   node bench/audit-writer-ab.mjs --a /other/tree [--b .] [--rows N] [--batch N] [--rounds N] [--kind raw|parsed] [--key K]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
+const HERE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const A = path.resolve(arg('a', HERE));
+const B = path.resolve(arg('b', HERE));
+const ROWS = Number(arg('rows', 50_000));
+const BATCH = Number(arg('batch', 256));
+const ROUNDS = Number(arg('rounds', 3));
+const KIND = arg('kind', 'raw');
+const KEY = arg('key', undefined);
+const { default: Database } = await import('better-sqlite3');
+
+async function build(root) {
+  const dist = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
+  const [cw, ck, re, jl, rd, sc, ca] = await Promise.all(
+    ['audit/chain-writer.js', 'audit/chain-key.js', 'audit/raw-entry.js', 'audit/journal-line.js', 'audit/redact.js', 'audit/schema.js', 'config/audit.js'].map(dist),
+  );
+  return { root, ...cw, ...ck, ...re, ...jl, ...rd, ...sc, ...ca };
+}
+const builds = [await build(A), await build(B)];
+const m = builds[0];
+const config = m.auditSchema.parse({ path: 'x.db' });
+const redactor = new m.Redactor(config.redactFields);
+
+const headJson = m.rawHeadJson({ clientId: 'local:root', clientName: 'root', authMethod: 'local', sessionId: 'stdio-1', transport: 'stdio', backend: 'bench', decision: 'allow', reasons: [], policyVersion: 'sha256:0f3a9c5e', decisionMicros: 0 });
+function rawBody(i) {
+  const request = `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello from mcp-warden bench"}}}`;
+  const answer = `{"jsonrpc":"2.0","id":${i},"result":{"content":[{"type":"text","text":"hello from mcp-warden bench"}]}}`;
+  return m.rawJournalBody(headJson, 1795000000000 + i, 850 + (i % 300), request.length, answer.length, request, answer);
+}
+function parsedBody(i) {
+  const deny = i % 10 === 0;
+  return m.journalBody(
+    {
+      time: 1795000000000 + i, clientId: `client-${i % 8}`, clientName: `Client ${i % 8}`, authMethod: 'api_key', sessionId: `session-${i % 32}`,
+      transport: 'streamable-http', backend: 'qubinode', method: 'tools/call', requestId: i, tool: deny ? 'qubinode__delete_vm' : 'qubinode__list_vms',
+      arguments: { name: `vm-${i}`, filter: { state: 'running', tags: ['prod', 'eu-west'] }, token: 'tok' },
+      decision: deny ? 'deny' : 'allow', reasons: deny ? ['delete_vm requires the admin role'] : [], policyVersion: 'sha256:0f3a9c',
+      outcome: deny ? 'denied' : 'ok', result: deny ? undefined : { content: [{ type: 'text', text: `vm-${i} running` }], isError: false },
+      isError: deny ? undefined : false, decisionMicros: 35, backendMicros: deny ? undefined : 850, requestBytes: 180, responseBytes: 260,
+    },
+    redactor,
+    config.maxPayloadBytes,
+  );
+}
+/** Batch `k` of `rows` rows numbered from `from` (made just before it is written, not timed: its garbage dies young, as the writer thread's batches do). */
+function batch(k, rows, from) {
+  const lines = [];
+  for (let i = k * BATCH; i < Math.min(rows, (k + 1) * BATCH); i++) lines.push(`${from + i + 1} ${KIND === 'raw' ? rawBody(from + i) : parsedBody(from + i)}\n`);
+  return lines.join('');
+}
+const batches = (rows) => Math.ceil(rows / BATCH);
+
+function open(b, dir, name) {
+  const db = new Database(path.join(dir, name));
+  b.configureWriter(db);
+  b.migrate(db);
+  const writer = new b.ChainWriter(db, b.chainKeying(KEY), new b.RawEntryReader(new b.Redactor(config.redactFields), config.maxPayloadBytes));
+  return { db, writer };
+}
+
+const label = (b) => path.relative(process.cwd(), b.root) || '.';
+console.log(`${KIND} rows, ${ROWS} per round in batches of ${BATCH}${KEY ? ', HMAC' : ''}; µs CPU per row (system in brackets); A = ${label(builds[0])}, B = ${label(builds[1])}`);
+const ratios = [];
+const per = [[], []];
+for (let r = 0; r < ROUNDS; r++) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'warden-writer-ab-'));
+  try {
+    // Warm-up on databases of their own, then fresh files for the measured batches.
+    const w = builds.map((b, k) => open(b, dir, `warm-${k}.db`));
+    for (let k = 0; k < batches(5000); k++) {
+      const text = batch(k, 5000, 0);
+      for (const x of w) x.writer.writeBatch('warm', text);
+    }
+    for (const x of w) x.db.close();
+    const t = builds.map((b, k) => ({ ...open(b, dir, `ab-${k}.db`), cpu: 0, sys: 0, rows: 0 }));
+    for (let i = 0; i < batches(ROWS); i++) {
+      const text = batch(i, ROWS, 5000);
+      // Which build goes first alternates too.
+      for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+        const x = t[k];
+        const c0 = process.cpuUsage();
+        x.rows += x.writer.writeBatch('bench', text).inserted;
+        const c = process.cpuUsage(c0);
+        x.cpu += c.user + c.system;
+        x.sys += c.system;
+      }
+    }
+    for (const x of t) x.db.close();
+    const [a, b] = t.map((x) => x.cpu / x.rows);
+    per[0].push(a);
+    per[1].push(b);
+    ratios.push(b / a);
+    console.log(`  round ${r + 1}: A ${a.toFixed(2)} (${(t[0].sys / t[0].rows).toFixed(2)}), B ${b.toFixed(2)} (${(t[1].sys / t[1].rows).toFixed(2)}), B/A ${(b / a).toFixed(3)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const range = (a) => `${Math.min(...a).toFixed(2)}-${Math.max(...a).toFixed(2)}`;
+console.log(`median of ${ROUNDS}: A ${med(per[0]).toFixed(2)} (${range(per[0])}), B ${med(per[1]).toFixed(2)} (${range(per[1])}), B/A ${med(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)})`);
