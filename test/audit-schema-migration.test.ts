@@ -10,7 +10,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, openAuditStore, type AuditStore } from '../src/audit/index.js';
-import { SCHEMA_VERSION } from '../src/audit/schema.js';
+import { PAGE_SIZE, SCHEMA_VERSION } from '../src/audit/schema.js';
 import { auditConfig, runCli, sampleRecord, tempDir } from './helpers/audit.js';
 
 const FIXTURE = 'test/fixtures/audit/schema-v2.db';
@@ -94,6 +94,37 @@ describe('audit schema migration from version 2', () => {
     store = undefined;
     // No secret of the old rows anywhere in the file.
     expect(readFileSync(path).includes('hunter2-fixture')).toBe(false);
+  });
+
+  it('an existing database keeps its page size; a new one gets PAGE_SIZE; both take rows and verify', async () => {
+    const pageSize = (file: string): number => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    expect(pageSize(path)).toBe(4096);
+    const fresh = `${tmp.dir}/fresh.db`;
+    for (const file of [path, fresh]) {
+      store = openAuditStore(auditConfig(file));
+      for (let i = 0; i < 300; i++) store.record(sampleRecord({ requestId: i }));
+      await store.flush();
+      await store.close();
+      store = undefined;
+    }
+    expect(PAGE_SIZE).toBe(16384);
+    expect(pageSize(path)).toBe(4096);
+    expect(pageSize(fresh)).toBe(PAGE_SIZE);
+    for (const [file, rows] of [[path, 350], [fresh, 300]] as const) {
+      const reader = openAuditReader(file);
+      try {
+        expect(reader.verify()).toMatchObject({ ok: true, rows });
+      } finally {
+        reader.close();
+      }
+    }
   });
 
   it('queries on a decision other than allow use the partial index; allow walks the table', async () => {

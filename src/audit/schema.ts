@@ -117,6 +117,9 @@ export const NOT_ALLOWED = "decision <> 'allow'";
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The page size of a database made by this version (SQLite's default is 4096). */
+export const PAGE_SIZE = 16384;
+
 /** How long a writing connection waits for another process's lock (busy_timeout, and switching to WAL). */
 const BUSY_WAIT_MS = 5000;
 
@@ -128,6 +131,11 @@ const BUSY_WAIT_MS = 5000;
  */
 export function configureWriter(db: Database.Database): void {
   db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
+  // A database made now gets 16 KiB pages (it takes effect only before the first page is written:
+  // an existing database keeps its own). A batch's rows then go to the WAL in a quarter of the
+  // frames, each a write() or two and a checkpoint copy: ~5-10% less of the writer's CPU per row
+  // (bench/audit-writer-ab.mjs, batches of 256-1024 rows).
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   switchToWal(db);
   db.pragma('synchronous = NORMAL');
 }
