@@ -190,4 +190,31 @@ describe('json-span', () => {
     expect(text.slice(out[2]!, out[3]!)).toBe('{"x":"y","z":[2]}');
     expect(text.slice(out[4]!, out[5]!)).toBe('[2]');
   });
+  it("writes the row's time as the number's text whatever digits the line spells it with", () => {
+    // The canonical line takes the time's digits from the line when they are what `${time}` writes;
+    // other spellings (leading zeros, more digits than a double holds exactly) give the number's own text.
+    const { both } = readers();
+    const request = call('{"a":1}');
+    const answer = ok('{"content":[]}');
+    const spelled = (digits: string): string => body(request, answer).replace(/^R\d+,/, `R${digits},`);
+    // The number as the reader reads the digits (one at a time: past 2^53 not the nearest double).
+    const read = (digits: string): number => [...digits].reduce((v, c) => v * 10 + Number(c), 0);
+    const cases: Array<[string, number]> = [
+      ['1700000000123', 1_700_000_000_123],
+      ['0', 0],
+      ['7', 7],
+      ['0017', 17],
+      ['00', 0],
+      ['123456789012345', 123_456_789_012_345],
+      ['1234567890123456', 1_234_567_890_123_456],
+      ['12345678901234567890', read('12345678901234567890')],
+    ];
+    for (const [digits, time] of cases) {
+      expect(read(digits)).toBe(time);
+      const row = both.row(5, spelled(digits))!;
+      expect(row, digits).toBeDefined();
+      expect(row[0].startsWith(`[5,${String(time)},`), digits).toBe(true);
+      expect(row[1][1]).toBe(time);
+    }
+  });
 });

@@ -210,6 +210,7 @@ export class RawEntryReader {
   row(seq: number, body: string): StoredRow | undefined {
     const n = this.numbers;
     let at = 1;
+    let timeEnd = 0;
     for (let k = 0; k < NUMBERS; k++) {
       let v = 0;
       const from = at;
@@ -220,8 +221,12 @@ export class RawEntryReader {
       }
       if (at === from || c !== 0x2c /* , */) return undefined;
       n[k] = v;
+      if (k === 0) timeEnd = at;
       at++;
     }
+    // The time's digits as the line has them when they are what `${time}` would write (no leading
+    // zero, exact in a double): turning a number over 2^31 into text is a dtoa and a heap number per row.
+    const timeText = timeEnd - 1 <= 15 && (timeEnd === 2 || body.charCodeAt(1) !== 0x30) ? body.slice(1, timeEnd) : `${n[0]!}`;
     const tab = body.indexOf('\t', at);
     if (tab < 0 || body.length !== tab + 1 + n[4]! + n[5]!) return undefined;
     let head = this.lastHead;
@@ -232,7 +237,7 @@ export class RawEntryReader {
       this.lastHead = head;
       this.lastHeadJson = headJson;
     }
-    const fast = this.fast.row(seq, body, tab + 1, tab + 1 + n[4]!, head, n[0]!, n[1]!, n[2]!, n[3]!);
+    const fast = this.fast.row(seq, body, tab + 1, tab + 1 + n[4]!, head, n[0]!, timeText, n[1]!, n[2]!, n[3]!);
     if (fast !== undefined) return fast;
     let request: Json;
     try {
@@ -255,7 +260,7 @@ export class RawEntryReader {
     const requestBytes = n[2]!;
     const responseBytes = n[3]!;
     const canonical =
-      `[${seq},${time},${head.whoJson},${json(method)},${str(requestId)},${json(tool)},null,null,${num(args[1])},${str(args[2])},` +
+      `[${seq},${timeText},${head.whoJson},${json(method)},${str(requestId)},${json(tool)},null,null,${num(args[1])},${str(args[2])},` +
       `${head.decidedJson},${json(o.outcome)},${num(o.errorCode)},${str(o.errorMessage)},${num(o.isError)},${num(result[1])},${str(result[2])},` +
       `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
     const w = head.who;

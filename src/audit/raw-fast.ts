@@ -44,9 +44,9 @@ export class RawFastReader {
 
   /**
    * The row of the raw entry whose request is `body[reqFrom, ansFrom)` and answer `body[ansFrom, end)`,
-   * or undefined when it is not a plain call in the form (see the header).
+   * or undefined when it is not a plain call in the form (see the header). `timeText` is `${time}`.
    */
-  row(seq: number, body: string, reqFrom: number, ansFrom: number, head: FastHead, time: number, backendMicros: number, requestBytes: number, responseBytes: number): StoredRow | undefined {
+  row(seq: number, body: string, reqFrom: number, ansFrom: number, head: FastHead, time: number, timeText: string, backendMicros: number, requestBytes: number, responseBytes: number): StoredRow | undefined {
     if (!plainText(body, reqFrom)) return undefined;
     const r = this.req;
     r.fill(-1);
@@ -76,7 +76,7 @@ export class RawFastReader {
     const args = payload(argsJson, this.cap);
     const result = payload(resultJson, this.cap);
     const canonical =
-      `[${seq},${time},${head.whoJson},${methodJson},${str(requestId)},${toolJson},null,null,${num(args[1])},${str(args[2])},` +
+      `[${seq},${timeText},${head.whoJson},${methodJson},${str(requestId)},${toolJson},null,null,${num(args[1])},${str(args[2])},` +
       `${head.decidedJson},"${outcome}",null,null,${num(isError)},${num(result[1])},${str(result[2])},` +
       `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
     const w = head.who;
