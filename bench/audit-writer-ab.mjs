@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { auditRows } from './audit-rows.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,30 +38,7 @@ async function build(root) {
 }
 const builds = [await build(A), await build(B)];
 const m = builds[0];
-const config = m.auditSchema.parse({ path: 'x.db' });
-const redactor = new m.Redactor(config.redactFields);
-
-const headJson = m.rawHeadJson({ clientId: 'local:root', clientName: 'root', authMethod: 'local', sessionId: 'stdio-1', transport: 'stdio', backend: 'bench', decision: 'allow', reasons: [], policyVersion: 'sha256:0f3a9c5e', decisionMicros: 0 });
-function rawBody(i) {
-  const request = `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello from mcp-warden bench"}}}`;
-  const answer = `{"jsonrpc":"2.0","id":${i},"result":{"content":[{"type":"text","text":"hello from mcp-warden bench"}]}}`;
-  return m.rawJournalBody(headJson, 1795000000000 + i, 850 + (i % 300), request.length, answer.length, request, answer);
-}
-function parsedBody(i) {
-  const deny = i % 10 === 0;
-  return m.journalBody(
-    {
-      time: 1795000000000 + i, clientId: `client-${i % 8}`, clientName: `Client ${i % 8}`, authMethod: 'api_key', sessionId: `session-${i % 32}`,
-      transport: 'streamable-http', backend: 'qubinode', method: 'tools/call', requestId: i, tool: deny ? 'qubinode__delete_vm' : 'qubinode__list_vms',
-      arguments: { name: `vm-${i}`, filter: { state: 'running', tags: ['prod', 'eu-west'] }, token: 'tok' },
-      decision: deny ? 'deny' : 'allow', reasons: deny ? ['delete_vm requires the admin role'] : [], policyVersion: 'sha256:0f3a9c',
-      outcome: deny ? 'denied' : 'ok', result: deny ? undefined : { content: [{ type: 'text', text: `vm-${i} running` }], isError: false },
-      isError: deny ? undefined : false, decisionMicros: 35, backendMicros: deny ? undefined : 850, requestBytes: 180, responseBytes: 260,
-    },
-    redactor,
-    config.maxPayloadBytes,
-  );
-}
+const { config, rawBody, parsedBody } = auditRows(m);
 /** Batch `k` of `rows` rows numbered from `from` (made just before it is written, not timed: its garbage dies young, as the writer thread's batches do). */
 function batch(k, rows, from) {
   const lines = [];

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { auditRows } from './audit-rows.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
@@ -37,32 +38,7 @@ const BATCH = Number(arg('batch', 256));
 const RUNS = Number(arg('runs', 3));
 const KIND = arg('kind', 'raw');
 const KEY = arg('key', undefined);
-const config = auditSchema.parse({ path: 'x.db' });
-const redactor = new Redactor(config.redactFields);
-
-// The wrap bench's call (bench/scenarios.mjs ECHO) as the raw path journals it.
-const RAW_HEAD = { clientId: 'local:root', clientName: 'root', authMethod: 'local', sessionId: 'stdio-1', transport: 'stdio', backend: 'bench', decision: 'allow', reasons: [], policyVersion: 'sha256:0f3a9c5e', decisionMicros: 0 };
-const headJson = rawHeadJson(RAW_HEAD);
-function rawBody(i) {
-  const request = `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello from mcp-warden bench"}}}`;
-  const answer = `{"jsonrpc":"2.0","id":${i},"result":{"content":[{"type":"text","text":"hello from mcp-warden bench"}]}}`;
-  return rawJournalBody(headJson, 1795000000000 + i, 850 + (i % 300), request.length, answer.length, request, answer);
-}
-function parsedBody(i) {
-  const deny = i % 10 === 0;
-  return journalBody(
-    {
-      time: 1795000000000 + i, clientId: `client-${i % 8}`, clientName: `Client ${i % 8}`, authMethod: 'api_key', sessionId: `session-${i % 32}`,
-      transport: 'streamable-http', backend: 'qubinode', method: 'tools/call', requestId: i, tool: deny ? 'qubinode__delete_vm' : 'qubinode__list_vms',
-      arguments: { name: `vm-${i}`, filter: { state: 'running', tags: ['prod', 'eu-west'] }, token: 'tok' },
-      decision: deny ? 'deny' : 'allow', reasons: deny ? ['delete_vm requires the admin role'] : [], policyVersion: 'sha256:0f3a9c',
-      outcome: deny ? 'denied' : 'ok', result: deny ? undefined : { content: [{ type: 'text', text: `vm-${i} running` }], isError: false },
-      isError: deny ? undefined : false, decisionMicros: 35, backendMicros: deny ? undefined : 850, requestBytes: 180, responseBytes: 260,
-    },
-    redactor,
-    config.maxPayloadBytes,
-  );
-}
+const { config, redactor, rawBody, parsedBody } = auditRows({ rawHeadJson, rawJournalBody, journalBody, Redactor, auditSchema });
 function batches(rows, from = 0) {
   const out = [];
   let seq = from;

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { auditRows } from './audit-rows.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
@@ -42,21 +43,7 @@ function rawBody(i) {
   return rawJournalBody(headJson, Date.now(), 850, request.length, answer.length, request, answer);
 }
 
-function parsedBody(i) {
-  const deny = i % 10 === 0;
-  return journalBody(
-    {
-      time: Date.now(), clientId: `client-${i % 8}`, clientName: `Client ${i % 8}`, authMethod: 'api_key', sessionId: `session-${i % 32}`,
-      transport: 'streamable-http', backend: 'qubinode', method: 'tools/call', requestId: i, tool: deny ? 'qubinode__delete_vm' : 'qubinode__list_vms',
-      arguments: { name: `vm-${i}`, filter: { state: 'running', tags: ['prod', 'eu-west'] }, token: 'tok' },
-      decision: deny ? 'deny' : 'allow', reasons: deny ? ['delete_vm requires the admin role'] : [], policyVersion: 'sha256:0f3a9c',
-      outcome: deny ? 'denied' : 'ok', result: deny ? undefined : { content: [{ type: 'text', text: `vm-${i} running` }], isError: false },
-      isError: deny ? undefined : false, decisionMicros: 35, backendMicros: deny ? undefined : 850, requestBytes: 180, responseBytes: 260,
-    },
-    redactor,
-    config.maxPayloadBytes,
-  );
-}
+const { parsedBody } = auditRows({ rawHeadJson, rawJournalBody, journalBody, Redactor, auditSchema });
 
 function batches(kind, rows) {
   const out = [];

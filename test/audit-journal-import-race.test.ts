@@ -16,7 +16,7 @@ import { openAuditStore, Redactor } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
 import { auditConfig, sampleRecord } from './helpers/audit.js';
-import { auditTempEach } from './helpers/audit-journal.js';
+import { auditTempEach, flocked } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
 
@@ -60,15 +60,6 @@ function opener(dbPath: string): { proc: ChildProcess; opened: Promise<boolean>;
     }),
   );
   return { proc, opened, result };
-}
-
-/** True while some process holds a flock on `file` (read from /proc/locks by inode: no lock is taken to look). */
-function flocked(file: string): boolean {
-  if (!existsSync(file)) return false;
-  const ino = statSync(file).ino;
-  return readFileSync('/proc/locks', 'utf8')
-    .split('\n')
-    .some((l) => / FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)));
 }
 
 async function until(what: () => boolean, ms: number): Promise<void> {

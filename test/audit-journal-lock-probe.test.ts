@@ -20,7 +20,7 @@ import { claimOrphan } from '../src/audit/journal-lock.js';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { journalDir, listJournals } from '../src/audit/spool.js';
 import { auditConfig } from './helpers/audit.js';
-import { auditTempEach } from './helpers/audit-journal.js';
+import { auditTempEach, flocked } from './helpers/audit-journal.js';
 import { ROOT } from './helpers/proxy.js';
 import { runsUnless } from './helpers/skip-reason.js';
 import { until } from './helpers/wait.js';
@@ -46,15 +46,6 @@ function child(code: string): Promise<ChildProcess> {
     proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(proc));
     proc.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
   });
-}
-
-/** True while some process holds a flock on the file now at `file` (read from /proc/locks by inode: no lock is taken to look). */
-function flocked(file: string): boolean {
-  if (!existsSync(file)) return false;
-  const ino = statSync(file).ino;
-  return readFileSync('/proc/locks', 'utf8')
-    .split('\n')
-    .some((l) => / FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)));
 }
 
 describe.runIf(runsUnless('audit-journal-lock-probe', noLocks()))('journal locks under probes and kills', () => {

@@ -4,6 +4,7 @@
  * the "every answered call stored once" check of the durability tests.
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { openAuditStore } from '../../src/audit/index.js';
@@ -86,4 +87,13 @@ export function storedVmNames(audit: { query(options?: QueryOptions): QueryPage 
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   return stored;
+}
+
+/** True while some process holds a flock on the file now at `file` (read from /proc/locks by inode: no lock is taken to look). */
+export function flocked(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const ino = statSync(file).ino;
+  return readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .some((l) => / FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)));
 }

@@ -19,6 +19,15 @@ import type { AuthRequest, AuthResult, Authenticator } from '../../src/types.js'
  * handler) before the notifications queued ahead of it: an SDK client race, also seen direct.
  */
 const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+/** Resolves when `signal` aborts (the call was cancelled), or after 10 s. */
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
 function buildServer(onSlow: () => void = () => undefined): McpServer {
   const server = new McpServer({ name: 'http-fixture', version: '1.0.0' }, { capabilities: { logging: {} } });
@@ -55,13 +64,7 @@ function buildServer(onSlow: () => void = () => undefined): McpServer {
   });
   server.registerTool('slow', { description: 'waits until cancelled (or 10 s)' }, async (extra) => {
     onSlow();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 10_000);
-      extra.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await untilAborted(extra.signal);
     return { content: [{ type: 'text', text: extra.signal.aborted ? 'cancelled' : 'finished' }] };
   });
   server.registerTool('bulk', { description: 'answers with a text of the given size', inputSchema: { bytes: z.number() } }, async ({ bytes }) => ({
@@ -74,13 +77,7 @@ function buildServer(onSlow: () => void = () => undefined): McpServer {
   server.registerTool('chatter', { description: 'sends logging notifications related to the call, then waits until cancelled (or 10 s)', inputSchema: { count: z.number(), bytes: z.number() } }, async ({ count, bytes }, extra) => {
     for (let i = 1; i <= count; i++) await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `${i}:${'z'.repeat(bytes)}` } });
     onSlow();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 10_000);
-      extra.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await untilAborted(extra.signal);
     return { content: [{ type: 'text', text: 'done' }] };
   });
   server.registerTool('add-tool', { description: 'registers a tool (server sends tools/list_changed unrelated to any request)', inputSchema: { name: z.string() } }, async ({ name }) => {
