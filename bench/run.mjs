@@ -3,12 +3,14 @@
  * `npm run bench`: tools/call latency (p50, p99), throughput and CPU per call of the proxy process,
  * at concurrency 1 and 16, for every scenario in bench/scenarios.mjs (direct stdio, bare relay,
  * wrap, direct Streamable HTTP, serve, and the policy / audit variants), all in one run. Sessions
- * stay open for the whole run and measurement rounds are interleaved across scenarios, so that
+ * stay open for the whole run (unless --fresh) and measurement rounds are interleaved across scenarios, so that
  * noise from a shared machine hits them alike; ratios within one run are what count.
  * Then optional extra benchmarks (bench/rego-engine.mjs, policy-decision.mjs, audit.mjs, identity-auth.mjs) if present.
  * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts),
  * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers),
  * --skip-extras (leave out the extra benchmarks below),
+ * --fresh (start each scenario's processes anew for every round: start, warm-up, measure, stop, so
+ * that a ratio does not carry one process's luck in placement, JIT and heap layout; rounds stay interleaved),
  * --profile (V8 CPU profiles of the relay, wrap and serve processes into bench/results/profiles-<time>/,
  * summarized at the end; profiling slows them, so figures of such a run are not comparable).
  * Writes bench/results/bench-<time>.json.
@@ -32,6 +34,7 @@ const { values: opts } = parseArgs({
     'skip-peers': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'skip-extras': { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
   },
 });
 const CONCURRENCIES = [1, 16];
@@ -42,7 +45,8 @@ const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 4));
  * The warm-up is long on purpose: a proxy's CPU per call keeps falling for ~10,000 stdio calls while
  * V8 tiers up its code (and Node's own stream code); even the bare relay's falls from ~150 µs to ~35 µs
  * (measured 2026-11-23, 1,000-call steps). Goals are about the steady state, so every scenario,
- * baseline and proxy alike, gets the same warm-up before its first measured round.
+ * baseline and proxy alike, gets the same warm-up before its first measured round (with --fresh,
+ * before every round, since every round has new processes).
  */
 const PLAN = {
   stdio: { 1: 4000, 16: 12000, warmup: 8000 },
@@ -84,18 +88,29 @@ async function main() {
   const list = scenarios().filter((s) => (!only || only.includes(s.name)) && !(s.peer && opts['skip-peers']));
   const skipped = {};
   const handles = new Map();
+  const failed = {};
+  const stopOne = async (name) => {
+    const h = handles.get(name);
+    handles.delete(name);
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(log(`stopping ${name} timed out`)), 10_000)));
+    await Promise.race([h.stop().catch((err) => log(`stopping ${name}: ${err.message}`)), timeout]);
+    clearTimeout(timer);
+  };
   const stopAll = async () => {
-    for (const [name, h] of handles) {
-      let timer;
-      const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(log(`stopping ${name} timed out`)), 10_000)));
-      await Promise.race([h.stop().catch((err) => log(`stopping ${name}: ${err.message}`)), timeout]);
-      clearTimeout(timer);
-    }
-    handles.clear();
+    for (const name of [...handles.keys()]) await stopOne(name);
     await stopSharedBackends();
     cleanup();
   };
   for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => stopAll().finally(() => process.exit(130)));
+  const active = [];
+  /** The warm-up calls at concurrency c before measuring (once per concurrency, or every round with --fresh). */
+  const warmUp = (s, c) => {
+    const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale * (s.callScale ?? 1)));
+    return handles.get(s.name).session.run(warm, c, s.call).catch((err) => {
+      throw new Error(`warm-up: ${err.message}`);
+    });
+  };
   try {
     for (const s of list) {
       const reason = s.unavailable?.();
@@ -104,23 +119,25 @@ async function main() {
         log(`skip ${s.name}: ${reason}`);
         continue;
       }
+      if (opts.fresh) {
+        active.push(s); // started anew for every round below
+        continue;
+      }
       try {
         handles.set(s.name, await s.start());
+        active.push(s);
         log(`started ${s.name}`);
       } catch (err) {
         skipped[s.name] = `failed to start: ${err.message.split('\n')[0]}`;
         log(`skip ${s.name}: ${err.message}`);
       }
     }
-    const active = list.filter((s) => handles.has(s.name));
     const agg = {};
-    const failed = {};
     for (const c of CONCURRENCIES) {
-      for (const s of active) {
-        const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale * (s.callScale ?? 1)));
+      for (const s of opts.fresh ? [] : active) {
         if (failed[s.name]) continue;
-        await handles.get(s.name).session.run(warm, c, s.call).catch((err) => {
-          failed[s.name] = `warm-up: ${err.message.split('\n')[0]}`;
+        await warmUp(s, c).catch((err) => {
+          failed[s.name] = err.message.split('\n')[0];
           log(`${s.name} failed: ${err.message}`);
         });
       }
@@ -130,17 +147,25 @@ async function main() {
         for (const s of order) {
           const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale * (s.callScale ?? 1)) / rounds));
           if (failed[s.name]) continue;
+          let handle;
           let m;
           try {
-            m = await measure(handles.get(s.name), s, calls, c);
+            if (opts.fresh) {
+              handles.set(s.name, await s.start().catch((err) => Promise.reject(new Error(`failed to start: ${err.message}`))));
+              await warmUp(s, c);
+            }
+            handle = handles.get(s.name);
+            m = await measure(handle, s, calls, c);
           } catch (err) {
             failed[s.name] = err.message.split('\n')[0];
             log(`${s.name} failed: ${err.message}`);
             continue;
+          } finally {
+            if (opts.fresh && handles.has(s.name)) await stopOne(s.name);
           }
           const a = ((agg[s.name] ??= {})[c] ??= {
             calls: 0, latencies: [], roundP50s: [], roundCpuUs: [], elapsedMs: 0, proxyCpuNs: 0, proxyMainCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
-            proxyMeasured: !!handles.get(s.name).proxyPid, backendMeasured: !!handles.get(s.name).backendPid,
+            proxyMeasured: !!handle.proxyPid, backendMeasured: !!handle.backendPid,
           });
           a.calls += calls;
           for (const v of m.latenciesMs) a.latencies.push(v);
@@ -164,7 +189,7 @@ async function main() {
       for (const [c, a] of Object.entries(byC)) results[name][c] = summarize(a);
     }
 
-    console.log(`mcp-warden bench (${rounds} interleaved rounds, scale ${scale}; CPU = on-CPU time of that process, all threads)`);
+    console.log(`mcp-warden bench (${rounds} interleaved rounds${opts.fresh ? ', fresh processes each round' : ''}, scale ${scale}; CPU = on-CPU time of that process, all threads)`);
     for (const s of list) console.log(`  ${s.name.padEnd(16)} ${s.note}`);
     console.log(render(results, list, CONCURRENCIES));
     // The proxy's main (JavaScript) thread alone, without its workers, GC helpers and pool threads.
@@ -205,7 +230,7 @@ async function main() {
     const dir = path.join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `bench-${stamp}.json`);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, results, skipped, failed, goals: v, extras }, null, 2));
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, fresh: opts.fresh, results, skipped, failed, goals: v, extras }, null, 2));
     console.log(`\nresults written to ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();
