@@ -84,6 +84,17 @@ function recorderOn(path: string, spool: Spool, extra: Partial<ConstructorParame
   });
 }
 
+/** The database at `path` holds exactly the calls `ids`, in order, and its chain verifies. */
+function expectStoredInOrder(path: string, ids: unknown[]): void {
+  const reader = openAuditReader(path);
+  try {
+    expect(reader.query({ order: 'asc', limit: 1000 }).rows.map((r) => r.requestId)).toEqual(ids);
+    expect(reader.verify()).toMatchObject({ ok: true, rows: ids.length });
+  } finally {
+    reader.close();
+  }
+}
+
 describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true)))('a journal segment deleted before the writer read it', () => {
   const t = auditTempEach();
 
@@ -118,13 +129,7 @@ describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true))
     } finally {
       await within(recorder.close(), 15_000);
     }
-    const reader = openAuditReader(path);
-    try {
-      expect(reader.query({ order: 'asc', limit: 1000 }).rows.map((r) => r.requestId)).toEqual(ids);
-      expect(reader.verify()).toMatchObject({ ok: true, rows: ids.length });
-    } finally {
-      reader.close();
-    }
+    expectStoredInOrder(path, ids);
     // The deletion was noticed and said (a deleted journal would not survive a crash of the process).
     expect(lines.some((l) => l.level === 40 && /deleted/.test(String(l.msg)))).toBe(true);
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
@@ -208,13 +213,7 @@ describe('a journal segment deleted while in use, journal written with write() (
     } finally {
       await within(recorder.close(), 15_000);
     }
-    const reader = openAuditReader(path);
-    try {
-      expect(reader.query({ order: 'asc', limit: 1000 }).rows.map((r) => r.requestId)).toEqual(ids);
-      expect(reader.verify()).toMatchObject({ ok: true, rows: ids.length });
-    } finally {
-      reader.close();
-    }
+    expectStoredInOrder(path, ids);
     expect(lines.filter((l) => l.level === 40 && /deleted/.test(String(l.msg))).length).toBeGreaterThanOrEqual(20);
   });
 });
