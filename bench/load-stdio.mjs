@@ -75,10 +75,14 @@ export class StdioSession {
   }
 
   /**
-   * `n` tools/call requests, `concurrency` in flight.
+   * `n` tools/call requests, `concurrency` in flight (closed loop: the next call leaves when an
+   * answer arrives). With `rate` (calls per second) the loop is open instead: calls leave on a clock,
+   * whatever is in flight, in the 1 ms ticks Node's timers give (at 4,000/s about 4 per tick), so
+   * a slower proxy gets the same arrivals and its extra time shows as latency, not as fewer calls.
+   * A call's latency runs from its own write either way (the tick's lateness is not the proxy's).
    * @returns {Promise<{ latenciesMs: Float64Array, elapsedMs: number, errors: number, firstError?: unknown }>}
    */
-  run(n, concurrency, { tool, args, vary }) {
+  run(n, concurrency, { tool, args, vary }, rate) {
     const base = this.nextId;
     this.nextId += n;
     // vary: the name of an argument given a distinct string value in every call of the session
@@ -120,8 +124,18 @@ export class StdioSession {
           clearTimeout(timer);
           this.onResponse = undefined;
           resolve({ latenciesMs, elapsedMs: performance.now() - t0, errors, firstError });
-        } else if (sent < n) send();
+        } else if (rate === undefined && sent < n) send();
       };
+      if (rate !== undefined) {
+        // open loop: by each tick, as many calls sent as the clock says are due since t0
+        const tick = () => {
+          const due = Math.min(n, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
+          while (sent < due) send();
+          if (sent < n) setTimeout(tick, 1);
+        };
+        tick();
+        return;
+      }
       const first = Math.min(concurrency, n);
       for (let k = 0; k < first; k++) send();
     });

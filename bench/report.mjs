@@ -24,6 +24,10 @@ export function summarize(agg) {
   };
 }
 
+/** A load level's tag in goal lines (`c16`: 16 in flight; `r4000`: open loop at 4,000 calls/s) and its table heading. */
+export const levelTag = (c) => (typeof c === 'string' ? c : `c${c}`);
+export const levelName = (c) => (typeof c === 'string' ? `open loop at ${c.slice(1)} calls/s` : `concurrency ${c}`);
+
 const fmt = (v, digits = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
 
@@ -62,7 +66,7 @@ export function render(results, list, concurrencies) {
         ]);
       }
       if (rows.length === 0) continue;
-      out.push(`\n${transport} tools/call, concurrency ${c}`);
+      out.push(`\n${transport} tools/call, ${levelName(c)}`);
       out.push(
         table(
           ['scenario', 'calls', 'p50 µs', 'p99 µs', 'calls/s', 'proxy CPU µs/call', 'backend CPU', 'client CPU', 'p50 ×direct', 'p50 ×relay', 'CPU ×relay', 'errors'],
@@ -110,26 +114,26 @@ export function verdicts(results, list, concurrencies) {
           const r = a.proxyCpuUs / b.proxyCpuUs;
           parts.push(`CPU/call ${r.toFixed(3)}x (goal <= ${cmp.cpu}) ${verdict(r <= cmp.cpu)}${roundRange(a.roundProxyCpuUs, b.roundProxyCpuUs)}`);
         }
-        lines.push(`${cmp.label} @c${c}: ${parts.join('; ')}`);
+        lines.push(`${cmp.label} @${levelTag(c)}: ${parts.join('; ')}`);
       }
     }
   }
   for (const c of concurrencies) {
     const serve = results.serve?.[c];
     if (serve?.proxyCpuUs !== undefined) {
-      lines.push(`issue 3: serve proxy CPU per call @c${c}: ${serve.proxyCpuUs.toFixed(0)} µs (goal < 1000) ${verdict(serve.proxyCpuUs < 1000)}`);
+      lines.push(`issue 3: serve proxy CPU per call @${levelTag(c)}: ${serve.proxyCpuUs.toFixed(0)} µs (goal < 1000) ${verdict(serve.proxyCpuUs < 1000)}`);
     }
   }
   for (const c of concurrencies) {
     const names = ['serve-stdio', 'peer-mcp-proxy', 'peer-supergateway'].filter((n) => results[n]?.[c]);
     if (names.length > 1) {
       const cells = names.map((n) => `${n} ${results[n][c].proxyCpuUs.toFixed(0)} µs CPU, p50 ${results[n][c].p50us.toFixed(0)} µs`);
-      lines.push(`peers (HTTP -> stdio backend) @c${c}: ${cells.join('; ')}`);
+      lines.push(`peers (HTTP -> stdio backend) @${levelTag(c)}: ${cells.join('; ')}`);
     }
   }
   for (const [name, byC] of Object.entries(results)) {
     for (const [c, r] of Object.entries(byC)) {
-      if (r.errors) lines.push(`WARNING ${name} @c${c}: ${r.errors} calls answered with an error, e.g. ${JSON.stringify(r.firstError).slice(0, 200)}`);
+      if (r.errors) lines.push(`WARNING ${name} @${levelTag(Number.isNaN(Number(c)) ? c : Number(c))}: ${r.errors} calls answered with an error, e.g. ${JSON.stringify(r.firstError).slice(0, 200)}`);
     }
   }
   return { text: lines.join('\n'), failed };

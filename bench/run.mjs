@@ -9,6 +9,7 @@
  * Options: --quick (smoke run), --only a,b (scenario names), --rounds N, --scale X (call counts),
  * --skip-peers (leave out mcp-proxy and supergateway, which are installed into .cache/peers),
  * --skip-extras (leave out the extra benchmarks below),
+ * --rate N (the open-loop level's calls per second, default 4000; 0 leaves it out),
  * --fresh (start each scenario's processes anew for every round: start, warm-up, measure, stop, so
  * that a ratio does not carry one process's luck in placement, JIT and heap layout; rounds stay interleaved),
  * --profile (V8 CPU profiles of the relay, wrap and serve processes into bench/results/profiles-<time>/,
@@ -22,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
 import { cpuNs, mainThreadCpuNs, percentile, syscallCounts } from './proc-stats.mjs';
 import { formatSummary } from './profile-summary.mjs';
-import { render, summarize, verdicts } from './report.mjs';
+import { levelName, levelTag, render, summarize, verdicts } from './report.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
 
 const { values: opts } = parseArgs({
@@ -35,9 +36,24 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     'skip-extras': { type: 'boolean', default: false },
     fresh: { type: 'boolean', default: false },
+    rate: { type: 'string' },
   },
 });
-const CONCURRENCIES = [1, 16];
+/**
+ * Load levels: closed loops of 1 and 16 calls in flight (each call leaves when one is answered: at
+ * 16 the two cores are full, so what it shows is how much CPU a call costs everything on the
+ * machine), and for stdio scenarios an open loop at RATE calls per second (load-stdio.mjs: calls
+ * leave on a clock, whatever is in flight), well below what any scenario sustains: the latency a
+ * call sees on a machine with room to spare, which is where a proxy in front of real servers runs.
+ * An open level is named `r<RATE>`, a closed one by its number.
+ */
+const RATE = Number(opts.rate ?? 4000);
+if (!Number.isFinite(RATE) || RATE < 0) throw new Error(`--rate: a number of calls per second, not ${opts.rate}`);
+const OPEN = RATE > 0 ? `r${RATE}` : undefined;
+const CONCURRENCIES = OPEN ? [1, 16, OPEN] : [1, 16];
+/** In flight during the warm-up of the open level (a closed loop), and the open level's calls: two seconds' worth. */
+const OPEN_WARM_CONCURRENCY = 16;
+const OPEN_SECONDS = 2;
 const scale = Number(opts.scale ?? (opts.quick ? 0.1 : 1));
 const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 4));
 /**
@@ -49,19 +65,19 @@ const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 4));
  * before every round, since every round has new processes).
  */
 const PLAN = {
-  stdio: { 1: 4000, 16: 12000, warmup: 8000 },
+  stdio: { 1: 4000, 16: 12000, ...(OPEN ? { [OPEN]: RATE * OPEN_SECONDS } : {}), warmup: 8000 },
   http: { 1: 2000, 16: 6000, warmup: 2500 },
 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
-async function measure(handle, scenario, calls, concurrency) {
+async function measure(handle, scenario, calls, level) {
   const { session, proxyPid, backendPid } = handle;
   const p0 = proxyPid ? cpuNs(proxyPid) : 0;
   const m0 = proxyPid ? mainThreadCpuNs(proxyPid) : 0;
   const b0 = backendPid ? cpuNs(backendPid) : 0;
   const s0 = proxyPid ? syscallCounts(proxyPid) : undefined;
   const c0 = process.cpuUsage();
-  const r = await session.run(calls, concurrency, scenario.call);
+  const r = level === OPEN ? await session.run(calls, OPEN_WARM_CONCURRENCY, scenario.call, RATE) : await session.run(calls, level, scenario.call);
   const c1 = process.cpuUsage(c0);
   const s1 = proxyPid ? syscallCounts(proxyPid) : undefined;
   return {
@@ -107,7 +123,7 @@ async function main() {
   /** The warm-up calls at concurrency c before measuring (once per concurrency, or every round with --fresh). */
   const warmUp = (s, c) => {
     const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale * (s.callScale ?? 1)));
-    return handles.get(s.name).session.run(warm, c, s.call).catch((err) => {
+    return handles.get(s.name).session.run(warm, c === OPEN ? OPEN_WARM_CONCURRENCY : c, s.call).catch((err) => {
       throw new Error(`warm-up: ${err.message}`);
     });
   };
@@ -135,7 +151,7 @@ async function main() {
     const agg = {};
     for (const c of CONCURRENCIES) {
       for (const s of opts.fresh ? [] : active) {
-        if (failed[s.name]) continue;
+        if (failed[s.name] || PLAN[s.transport][c] === undefined) continue;
         await warmUp(s, c).catch((err) => {
           failed[s.name] = err.message.split('\n')[0];
           log(`${s.name} failed: ${err.message}`);
@@ -145,8 +161,8 @@ async function main() {
         // Alternate the order each round so no scenario always runs right after the same neighbour.
         const order = round % 2 ? [...active].reverse() : active;
         for (const s of order) {
+          if (failed[s.name] || PLAN[s.transport][c] === undefined) continue; // the open level is for stdio scenarios
           const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale * (s.callScale ?? 1)) / rounds));
-          if (failed[s.name]) continue;
           let handle;
           let m;
           try {
@@ -181,7 +197,7 @@ async function main() {
           a.firstError ??= m.firstError;
         }
       }
-      log(`concurrency ${c} done`);
+      log(`${levelName(c)} done`);
     }
     const results = {};
     for (const [name, byC] of Object.entries(agg)) {
@@ -197,14 +213,14 @@ async function main() {
       const cells = Object.entries(agg)
         .filter(([, byC]) => byC[c]?.proxyMeasured && byC[c].proxyMainCpuNs > 0)
         .map(([name, byC]) => `${name} ${(byC[c].proxyMainCpuNs / byC[c].calls / 1000).toFixed(1)}`);
-      if (cells.length > 0) console.log(`proxy main thread CPU µs/call @c${c}: ${cells.join(', ')}`);
+      if (cells.length > 0) console.log(`proxy main thread CPU µs/call @${levelTag(c)}: ${cells.join(', ')}`);
     }
     // Read/write system calls per call (/proc/PID/io): the main thread's (pipes, inotify, eventfds), then all threads'.
     for (const c of CONCURRENCIES) {
       const cells = Object.entries(results)
         .filter(([, byC]) => byC[c]?.proxySyscalls !== undefined)
         .map(([name, byC]) => { const y = byC[c].proxySyscalls; return `${name} main r ${y.mainR.toFixed(3)} w ${y.mainW.toFixed(3)} (all threads r ${y.r.toFixed(3)} w ${y.w.toFixed(3)})`; });
-      if (cells.length > 0) console.log(`proxy syscalls/call @c${c}: ${cells.join('; ')}`);
+      if (cells.length > 0) console.log(`proxy syscalls/call @${levelTag(c)}: ${cells.join('; ')}`);
     }
     for (const [name, reason] of Object.entries(skipped)) console.log(`SKIPPED ${name}: ${reason}`);
     for (const [name, reason] of Object.entries(failed)) console.log(`FAILED ${name} (its figures cover only the rounds before): ${reason}`);
@@ -230,7 +246,7 @@ async function main() {
     const dir = path.join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `bench-${stamp}.json`);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, fresh: opts.fresh, results, skipped, failed, goals: v, extras }, null, 2));
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, fresh: opts.fresh, rate: RATE, results, skipped, failed, goals: v, extras }, null, 2));
     console.log(`\nresults written to ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-const LINE = /^(.*) @c(\d+): p50 ([\d.]+)x( \(goal <= ([\d.]+)\))?(?:.*?; CPU\/call ([\d.]+)x( \(goal <= ([\d.]+)\))?)?/;
+const LINE = /^(.*) @([cr]\d+): p50 ([\d.]+)x( \(goal <= ([\d.]+)\))?(?:.*?; CPU\/call ([\d.]+)x( \(goal <= ([\d.]+)\))?)?/;
 
 /** @type {Map<string, { p50: number[], cpu: number[], p50Goal?: number, cpuGoal?: number }>} */
 const lines = new Map();
@@ -27,7 +27,7 @@ for (const file of files) {
     for (const [c, r] of Object.entries(byC)) {
       const y = r.proxySyscalls;
       if (y === undefined) continue;
-      const key = `${name} @c${c}`;
+      const key = `${name} @${/^\d+$/.test(c) ? `c${c}` : c}`;
       if (!syscalls.has(key)) syscalls.set(key, { mainR: [], mainW: [], r: [], w: [] });
       for (const k of ['mainR', 'mainW', 'r', 'w']) syscalls.get(key)[k].push(y[k]);
     }
@@ -36,7 +36,7 @@ for (const file of files) {
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (m === null) continue;
-    const key = `${m[1]} @c${m[2]}`;
+    const key = `${m[1]} @${m[2]}`;
     let entry = lines.get(key);
     if (entry === undefined) lines.set(key, (entry = { p50: [], cpu: [] }));
     entry.p50.push(Number(m[3]));

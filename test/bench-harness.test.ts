@@ -49,6 +49,27 @@ describe('bench harness', () => {
     expect(code).toBe(7);
   });
 
+  it('an open loop sends its calls on the clock, whatever is in flight (a rate), and records every answer', async () => {
+    // A backend that answers no tools/call until it holds all 40 of them: a closed loop with one call
+    // in flight would wait for ever; the open loop has sent them all by the clock.
+    const HELD = `
+      const rl = require('node:readline').createInterface({ input: process.stdin });
+      const held = [];
+      rl.on('line', (l) => {
+        const m = JSON.parse(l);
+        if (m.method === 'initialize') process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'held', version: '1' } } }) + '\\n');
+        else if (m.method === 'tools/call' && held.push(m.id) === 40) for (const id of held) process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [] } }) + '\\n');
+      });`;
+    const session = await new StdioSession({ command: process.execPath, args: ['-e', HELD] }).open();
+    const r = await session.run(40, 1, { tool: 'echo', args: {} }, 2000);
+    expect(r.errors).toBe(0);
+    expect(r.latenciesMs.length).toBe(40);
+    expect(r.latenciesMs.every((v: number) => v > 0)).toBe(true);
+    // the first call waited for the last to be sent: at 2,000 calls/s that is 39 intervals of 0.5 ms at least
+    expect(r.latenciesMs[0]).toBeGreaterThanOrEqual(39 * 0.5 - 1);
+    await session.close();
+  });
+
   it('the raw HTTP client parses Content-Length, chunked SSE and empty responses on one connection', async () => {
     let connections = 0;
     const server = http.createServer((req, res) => {
