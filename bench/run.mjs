@@ -215,6 +215,19 @@ async function main() {
         .map(([name, byC]) => `${name} ${(byC[c].proxyMainCpuNs / byC[c].calls / 1000).toFixed(1)}`);
       if (cells.length > 0) console.log(`proxy main thread CPU µs/call @${levelTag(c)}: ${cells.join(', ')}`);
     }
+    // What a call costs every process measured (proxy, backend, load generator) and how many of the
+    // machine's cores that kept busy: at c16 throughput times total CPU per call stays near a constant
+    // (the cores the pipeline can fill), so p50 there follows the total CPU per call.
+    for (const c of CONCURRENCIES) {
+      const cells = Object.entries(results)
+        .filter(([, byC]) => byC[c]?.proxyCpuUs !== undefined && byC[c]?.backendCpuUs !== undefined)
+        .map(([name, byC]) => {
+          const r = byC[c];
+          const total = r.proxyCpuUs + r.backendCpuUs + r.clientCpuUs;
+          return `${name} ${total.toFixed(1)} µs, ${((total * r.throughput) / 1e6).toFixed(2)} cores`;
+        });
+      if (cells.length > 0) console.log(`all processes' CPU per call, and cores busy @${levelTag(c)}: ${cells.join('; ')}`);
+    }
     // Read/write system calls per call (/proc/PID/io): the main thread's (pipes, inotify, eventfds), then all threads'.
     for (const c of CONCURRENCIES) {
       const cells = Object.entries(results)
