@@ -1,7 +1,8 @@
 /**
  * Batches handed to the writer thread by where their lines are in a mapped segment's file
  * (Spool.take() gives a JournalRange; the writer reads it: src/audit/journal-range.ts), so that the
- * proxy's thread neither copies nor decodes them. Real files, the real addon, the real recorder and
+ * proxy's thread neither copies nor decodes them, across rotations too: a batch that spans one is
+ * the rotated file's range and the next file's, never their text. Real files, the real addon, the real recorder and
  * writer thread: every line is handed out once and in order across rotations in place, a range
  * reads back exactly the lines appended, and ranges posted to a writer thread that dies before
  * committing them are read again by its successor (every row once, the chain verifies).
@@ -9,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader } from '../src/audit/index.js';
-import { readJournalRange, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
+import { journalBatchText, readJournalRange, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
@@ -47,9 +48,12 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
       want.push(line);
       spool.append(line, seq);
       if (seq % 23 === 0) {
-        const t = spool.take();
-        if (typeof t === 'string') got += t;
-        else {
+        const batch = spool.take();
+        // Never text while the files can be read: a batch that spans a rotation is its parts' ranges.
+        expect(typeof batch).not.toBe('string');
+        const parts = Array.isArray(batch) ? batch : [batch];
+        for (const t of parts) {
+          if (typeof t === 'string') throw new Error(`a batch part as text: ${t.slice(0, 40)}`);
           ranges++;
           expect(t.to).toBeGreaterThan(t.from);
           // Ranges of one file adjoin: nothing skipped, nothing handed out twice.
@@ -61,11 +65,31 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
         spool.committed(seq); // rotates in place once three quarters full, deletes committed files
       }
     }
-    const t = spool.take();
-    got += typeof t === 'string' ? t : readJournalRange(t, reader);
+    got += journalBatchText(spool.take(), reader);
     expect(got).toBe(want.join(''));
-    // Most batches were ranges (a batch is text only when a rotation took its first lines).
     expect(ranges).toBeGreaterThan(6);
+    spool.close(true);
+  });
+
+  it('a batch that spans rotations (the segment filled up between two takes) is the rotated files\' ranges and the next one\'s, in order: nothing decoded on this thread', () => {
+    const spool = new Spool(`${tmp.dir}/audit.db`, { segmentBytes: 8192 });
+    const reader: RangeReader = { buffer: Buffer.alloc(0) };
+    const want: string[] = [];
+    // ~20 KB with no take() between: the segment fills and is rotated by the appends, twice.
+    for (let seq = 1; seq <= 200; seq++) {
+      const line = `${seq} ${'é'.repeat(seq % 5)}${'y'.repeat(90 + (seq % 11))}\n`;
+      want.push(line);
+      spool.append(line, seq);
+    }
+    const batch = spool.take();
+    expect(Array.isArray(batch)).toBe(true);
+    const parts = batch as Array<string | JournalRange>;
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    expect(parts.every((p) => typeof p !== 'string')).toBe(true);
+    // One part per file, each file's lines from where the last take left off.
+    expect(new Set(parts.map((p) => (p as JournalRange).file)).size).toBe(parts.length);
+    expect(journalBatchText(batch, reader)).toBe(want.join(''));
+    expect(spool.take()).toBe('');
     spool.close(true);
   });
 

@@ -53,3 +53,18 @@ export function readJournalRange(range: JournalRange, into: RangeReader): string
   }
   return into.buffer.toString('utf8', 0, length);
 }
+
+/**
+ * What the writer thread is handed at once: lines as text, where they are in a segment file, or
+ * several such parts in order (a rotated segment's last lines, then the next segment's).
+ */
+export type JournalBatch = string | JournalRange | Array<string | JournalRange>;
+
+/** The text of a batch's lines (ranges read through `into`); throws JournalLinesUnreadable as readJournalRange. */
+export function journalBatchText(batch: JournalBatch, into: RangeReader): string {
+  if (typeof batch === 'string') return batch;
+  if (!Array.isArray(batch)) return readJournalRange(batch, into);
+  let text = '';
+  for (const part of batch) text += typeof part === 'string' ? part : readJournalRange(part, into);
+  return text;
+}

@@ -20,7 +20,7 @@ import { FileSegment, journalDir, removeFile } from './journal-files.js';
 import { putRawJournalLine, rawJournalLineMaxBytes } from './raw-entry.js';
 import { holdOwnJournal, leaveOwnJournal, type HeldJournalLock } from './journal-lock.js';
 import { RAW_VERDICT } from '../types.js';
-import type { JournalRange } from './journal-range.js';
+import type { JournalBatch, JournalRange } from './journal-range.js';
 import { SegmentReaders } from './segment-readers.js';
 
 export type { JournalRange } from './journal-range.js';
@@ -69,10 +69,11 @@ export class Spool {
   /** This journal's lock (journal-lock.ts), held until close(); undefined where locks cannot be taken. */
   private readonly lock: HeldJournalLock | undefined;
   /**
-   * Lines appended and not yet handed out by take(): with write(), the texts written; mapped, the
-   * texts of rotated segments' last lines (the active segment's are read back from its mapping).
+   * Lines appended and not yet handed out by take(): with write(), the texts written; mapped, where
+   * rotated segments' last lines are in their files (the text only where a file could not be
+   * opened, or of lines written to a file of their own). The active segment's are not in here.
    */
-  private untaken: string[] = [];
+  private untaken: Array<string | JournalRange> = [];
   /** Descriptors on mapped segments whose lines the writer thread reads (kept until committed). */
   private readonly readers = new SegmentReaders();
   private readonly logger: Logger | undefined;
@@ -200,26 +201,31 @@ export class Spool {
 
   /**
    * The lines appended since the last take(), in order (what the writer thread is handed next):
-   * where they are in the active mapped segment's file when they are all there (JournalRange: the
-   * writer reads them from the file; this thread neither copies nor decodes them), else as text.
+   * mapped, where they are in the segments' files (JournalRange: the writer reads them from the
+   * file; this thread neither copies nor decodes them): one range, or the parts of a batch that
+   * spans a rotation. Text only for lines not in a file that could be opened ('' when none).
    */
-  take(): string | JournalRange {
-    const mapped = this.active instanceof MappedSegment && this.isOpen;
-    if (mapped && this.untaken.length === 0) {
-      const active = this.active as MappedSegment;
-      // Opened before its first range goes out, kept until its lines are committed (segment-readers.ts).
-      const fd = this.readers.fdFor(active.file);
-      if (fd >= 0) {
-        const range = active.takeRange();
-        return range.from === range.to ? '' : { file: active.file, fd, from: range.from, to: range.to };
-      }
-      // Its file was deleted before it could be opened: the lines are copied from the mapping.
-    }
-    const active = mapped ? (this.active as MappedSegment).take() : '';
+  take(): JournalBatch {
+    let active: string | JournalRange = '';
+    if (this.active instanceof MappedSegment && this.isOpen) active = this.activeLines(this.active);
     if (this.untaken.length === 0) return active;
-    const text = this.untaken.join('') + active;
+    const parts = this.untaken;
     this.untaken = [];
-    return text;
+    if (active !== '') parts.push(active);
+    if (parts.every((p) => typeof p === 'string')) return parts.join('');
+    return parts.length === 1 ? parts[0]! : parts;
+  }
+
+  /**
+   * A mapped segment's lines not yet handed out: where they are in its file (opened before its
+   * first range goes out, kept until its lines are committed: segment-readers.ts), or their text
+   * copied from the mapping when the file was deleted before it could be opened ('' when none).
+   */
+  private activeLines(segment: MappedSegment): string | JournalRange {
+    const fd = this.readers.fdFor(segment.file);
+    if (fd < 0) return segment.take();
+    const range = segment.takeRange();
+    return range.from === range.to ? '' : { file: segment.file, fd, from: range.from, to: range.to };
   }
 
   /**
@@ -236,8 +242,8 @@ export class Spool {
     const own = this.nextFile();
     const previous = active.file;
     const previousSeq = active.lastSeq;
-    const rest = active.take();
-    if (rest.length > 0) this.untaken.push(rest);
+    const rest = this.activeLines(active);
+    if (rest !== '') this.untaken.push(rest);
     active.reuse(this.nextFile()); // throws (disk full): the active segment stays as it was
     active.prefault(PREFAULT_BYTES);
     this.closed.push({ file: previous, lastSeq: previousSeq });
@@ -262,8 +268,10 @@ export class Spool {
       // yet handed out are read first; if the new file cannot be made, they are handed out next all the same.
       const file = previous.file;
       const lastSeq = previous.lastSeq;
-      const rest = previous.take();
-      if (rest.length > 0) this.untaken.push(rest);
+      // Where they are in its file (kept, and its descriptor open, until they are committed), not
+      // their text: a rotation decodes and posts nothing on this thread.
+      const rest = this.activeLines(previous);
+      if (rest !== '') this.untaken.push(rest);
       previous.reuse(this.nextFile()); // throws (disk full): the current segment stays in use
       previous.prefault(PREFAULT_BYTES);
       this.closed.push({ file, lastSeq });
@@ -271,7 +279,10 @@ export class Spool {
     }
     this.active = this.newSegment(minLineBytes); // on a failure (throws) the current segment stays in use
     // Its lines not yet handed out are read before it is unmapped.
-    if (previous instanceof MappedSegment) this.untaken.push(previous.take());
+    if (previous instanceof MappedSegment) {
+      const rest = this.activeLines(previous);
+      if (rest !== '') this.untaken.push(rest);
+    }
     previous.close();
     this.closed.push({ file: previous.file, lastSeq: previous.lastSeq });
   }

@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
-import type { JournalRange } from './journal-range.js';
+import type { JournalBatch } from './journal-range.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 import { leaveIdle } from './writer-sched.js';
 import { spawnWriter } from './writer-spawn.js';
@@ -29,7 +29,7 @@ export interface WriterEvents {
 
 export class WriterLink {
   /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
-  private inflight: Array<{ lastSeq: number; text: string | JournalRange; postedAt: number }> = [];
+  private inflight: Array<{ lastSeq: number; text: JournalBatch; postedAt: number }> = [];
   /** The writer thread's id while it runs under SCHED_IDLE (its 'scheduling' messages). */
   private idleWriterTid: string | undefined;
   /** When the writer last said it runs under SCHED_IDLE (a batch waits for it from then on, at the earliest). */
@@ -46,7 +46,7 @@ export class WriterLink {
   }
 
   /** Posts one batch: the lines up to journal sequence `lastSeq`. */
-  post(text: string | JournalRange, lastSeq: number): void {
+  post(text: JournalBatch, lastSeq: number): void {
     this.inflight.push({ lastSeq, text, postedAt: performance.now() });
     this.worker.postMessage({ type: 'batch', text, lastSeq } satisfies ToWriter);
   }

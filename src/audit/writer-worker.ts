@@ -13,7 +13,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
-import { JournalLinesUnreadable, readJournalRange, type JournalRange, type RangeReader } from './journal-range.js';
+import { journalBatchText, JournalLinesUnreadable, type JournalBatch, type RangeReader } from './journal-range.js';
 import { WriterScheduling } from './writer-sched.js';
 
 export interface WriterWorkerData {
@@ -39,7 +39,7 @@ export interface WriterWorkerData {
  * mapped segment's file (read here: the proxy's thread neither copies nor decodes them).
  */
 export type ToWriter =
-  | { type: 'batch'; text: string | JournalRange; lastSeq: number }
+  | { type: 'batch'; text: JournalBatch; lastSeq: number }
   | { type: 'retention' }
   | { type: 'close' }
   /** The recorder moved this thread out of SCHED_IDLE (it was starved: writer-sched.ts). */
@@ -74,7 +74,7 @@ const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReade
 // Idle scheduling from when the database is open (the recorder watches a batch's wait from then on).
 const scheduling = new WriterScheduling(data.idle === true, data.maxQueue, undefined, (tid, idle) => send({ type: 'scheduling', tid, idle }));
 /** Batches not yet committed: text, or lines still in a segment file (read when written). */
-const backlog: Array<string | JournalRange> = [];
+const backlog: JournalBatch[] = [];
 const ranges: RangeReader = { buffer: Buffer.alloc(0) };
 /** Set once a batch's lines could not be read back: this thread writes nothing more. */
 let stopped = false;
@@ -92,7 +92,7 @@ function drain(): void {
     try {
       const batch = backlog[0]!;
       // Read again on a retry: nothing of a failed batch is kept but where its lines are.
-      const result = writer.writeBatch(data.journalId, typeof batch === 'string' ? batch : readJournalRange(batch, ranges));
+      const result = writer.writeBatch(data.journalId, journalBatchText(batch, ranges));
       backlog.shift();
       committed = result.committed;
       send({ type: 'committed', committed });

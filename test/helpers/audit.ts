@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditSchema, type AuditConfig } from '../../src/config/audit.js';
-import { readJournalRange, type JournalRange } from '../../src/audit/journal-range.js';
+import { journalBatchText, type JournalBatch } from '../../src/audit/journal-range.js';
 import type { Spool } from '../../src/audit/spool.js';
 import type { AuditRecord } from '../../src/types.js';
 
@@ -83,8 +83,7 @@ export function takeText(spool: Spool): string {
   return batchText(spool.take());
 }
 
-/** A batch of Spool.take() as text (a JournalRange read from its file). */
-export function batchText(t: string | JournalRange): string {
-  if (typeof t === 'string') return t;
-  return readJournalRange(t, { buffer: Buffer.alloc(0) });
+/** A batch of Spool.take() as text (JournalRanges read from their files), as the writer thread reads it. */
+export function batchText(t: JournalBatch): string {
+  return journalBatchText(t, { buffer: Buffer.alloc(0) });
 }
