@@ -54,6 +54,22 @@ describe.runIf(runsUnless('audit-mapped-journal', linux ? undefined : `the mappe
   });
   afterEach(() => tmp.cleanup());
 
+  it('a segment faults in its next stretch of pages itself as its lines near the end of the last one, whether or not the writer commits meanwhile', () => {
+    const spool = new Spool(`${tmp.dir}/audit.db`, { segmentBytes: 4 << 20 });
+    expect(spool.mode).toBe('mapped');
+    const segment = (spool as unknown as { active: { faulted: number; size: number } }).active;
+    const first = segment.faulted; // asked when the segment was made: 1 MiB past its lines
+    expect(first).toBeGreaterThan(DATA_AT);
+    const line = `${'q'.repeat(1023)}\n`;
+    let seq = 0;
+    // 2.5 MiB of lines and no commit: a prefault asked only at commits would have stayed at `first`.
+    while (segment.size < 2.5 * (1 << 20)) spool.append(line, ++seq);
+    expect(segment.faulted).toBeGreaterThan(first);
+    // at least half a stretch ahead of the lines at all times
+    expect(segment.faulted - (DATA_AT + segment.size)).toBeGreaterThanOrEqual(1 << 19);
+    spool.close(true);
+  });
+
   it('is built and loads (npm ci builds native/; npm run build:native in a worktree)', () => {
     const { addon, reason } = journalAddon();
     expect(reason, `the mapped journal addon is not available: ${reason}`).toBeUndefined();
