@@ -164,6 +164,8 @@ export interface AuditRecord {
   clientId: string;
   clientName: string;
   authMethod: AuthMethod;
+  /** The client's roles when the request arrived (ClientIdentity.roles); none or empty: stored as null. */
+  roles?: readonly string[];
   sessionId: string;
   transport: TransportKind;
   backend?: string;
@@ -308,7 +310,7 @@ export const RAW_VERDICT = {
 /** What a raw record (Recorder.recordRaw) shares with the other calls of its session and decision. */
 export type RawRecordHead = Pick<
   AuditRecord,
-  'clientId' | 'clientName' | 'authMethod' | 'sessionId' | 'transport' | 'backend' | 'decision' | 'reasons' | 'policyVersion' | 'decisionMicros'
+  'clientId' | 'clientName' | 'authMethod' | 'roles' | 'sessionId' | 'transport' | 'backend' | 'decision' | 'reasons' | 'policyVersion' | 'decisionMicros'
 >;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A raw entry head's own INSERT (src/audit/head-insert.ts): once a head has had enough rows, its
- * nine column values are constants of a statement of its own (hex blob literals cast to text) and
+ * ten column values (roles too) are constants of a statement of its own (hex blob literals cast to text) and
  * each row binds only the rest. The rows must be exactly those of the statement that binds every
  * column: the same journal written by a ChainWriter whose heads never get a statement and by one
  * whose heads get one at once, into real SQLite files, gives the same value and the same SQLite type
@@ -20,11 +20,12 @@ import type { RawRecordHead } from '../src/types.js';
 import { tempDir } from './helpers/audit.js';
 
 const HEADS: RawRecordHead[] = [
-  { clientId: 'local:root', clientName: 'root', authMethod: 'local', sessionId: 'stdio-1', transport: 'stdio', backend: 'inv', decision: 'allow', reasons: [], policyVersion: 'sha256:0f3a9c', decisionMicros: 3 },
+  { clientId: 'local:root', clientName: 'root', authMethod: 'local', roles: ['operator'], sessionId: 'stdio-1', transport: 'stdio', backend: 'inv', decision: 'allow', reasons: [], policyVersion: 'sha256:0f3a9c', decisionMicros: 3 },
   {
     clientId: "o'brien\"; DROP TABLE audit_log; --",
     clientName: "X'41' || char(66) \\ ' '' \\'",
     authMethod: 'api_key',
+    roles: ["x'); DROP TABLE audit_log; --", 'grüße', ''],
     sessionId: 'grüße 日本 🎉 \u2028',
     transport: 'streamable-http',
     backend: '',
@@ -35,7 +36,7 @@ const HEADS: RawRecordHead[] = [
   },
   // Too long to be worth a statement of its own: stays bound.
   { clientId: 'long', clientName: 'n'.repeat(100_000), authMethod: 'jwt', sessionId: 's-4', transport: 'sse', backend: 'b', decision: 'allow', reasons: [], policyVersion: 'v', decisionMicros: 0 },
-  { clientId: 'nul\u0000inside', clientName: 'n', authMethod: 'jwt', sessionId: 's-3', transport: 'sse', backend: undefined, decision: 'allow', reasons: [], policyVersion: 'v\u0000', decisionMicros: 0 },
+  { clientId: 'nul\u0000inside', clientName: 'n', authMethod: 'jwt', roles: ['r\u0000'], sessionId: 's-3', transport: 'sse', backend: undefined, decision: 'allow', reasons: [], policyVersion: 'v\u0000', decisionMicros: 0 },
 ];
 
 const CALLS: Array<[string, string]> = [
@@ -109,6 +110,9 @@ describe('audit: raw entry heads with an INSERT of their own', () => {
     expect(hostile[3 * 7]).toBe('');
     expect(hostile[3 * 7 + 1]).toBe('text');
     expect(hostile[3 * 17 + 1]).toBe('null');
+    // The roles too (a head constant like the nine): JSON text, or null for a head without roles.
+    expect([hostile[3 * 28], hostile[3 * 28 + 1]]).toEqual([JSON.stringify(HEADS[1]!.roles), 'text']);
+    expect(want.find((r) => r[3 * 2] === 'long')![3 * 28 + 1]).toBe('null');
     const nul = want.find((r) => r[3 * 2] === HEADS[3]!.clientId)!;
     expect(nul[3 * 2 + 2]).toBe(Buffer.byteLength(HEADS[3]!.clientId));
     expect(want.filter((r) => r[3 * 2] === 'long').length).toBeGreaterThan(40);

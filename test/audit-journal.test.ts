@@ -13,7 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, Redactor } from '../src/audit/index.js';
 import { journalBody, rowFromBody } from '../src/audit/journal-line.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
-import { configureWriter, migrate } from '../src/audit/schema.js';
+import { canonicalLine } from '../src/audit/row.js';
+import { configureWriter, migrate, ROW_COLUMNS, SCALAR_COLUMNS } from '../src/audit/schema.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
 import { sampleRecord, tempDir } from './helpers/audit.js';
 
@@ -168,6 +169,7 @@ describe('audit journal writes per turn', () => {
         tool: pick(texts, i + 4),
         arguments: pick([undefined, { a: pick(texts, i + 5) }, { password: 'p' }, [1, 2]], i),
         reasons: pick([[], ['r1', 'q"']], i),
+        roles: pick([undefined, [], ['admin'], ['a"b', '\ud800', 'ü']], i + 8),
         errorCode: pick(numbers, i + 1),
         errorMessage: pick(texts, i + 6),
         isError: pick([true, false, undefined], i),
@@ -179,7 +181,12 @@ describe('audit journal writes per turn', () => {
     );
     for (const record of records) {
       const [canonical, values] = rowFromBody(1, journalBody(record, redactor, 64))!;
-      expect(canonical).toBe(`${JSON.stringify(values.slice(0, -2))}\t${values.at(-2) ?? ''}\t${values.at(-1) ?? ''}`);
+      // The roles (after the scalars) are in the line only when not null.
+      const scalars = values.slice(0, SCALAR_COLUMNS.length);
+      if (values[SCALAR_COLUMNS.length] !== null) scalars.push(values[SCALAR_COLUMNS.length]!);
+      expect(canonical).toBe(`${JSON.stringify(scalars)}\t${values.at(-2) ?? ''}\t${values.at(-1) ?? ''}`);
+      expect(canonicalLine(Object.fromEntries(ROW_COLUMNS.map((c, k) => [c, values[k]])))).toBe(canonical);
+      expect(values[SCALAR_COLUMNS.length]).toBe(record.roles === undefined || record.roles.length === 0 ? null : JSON.stringify(record.roles));
     }
     const rec = recorder(new Spool(path));
     try {

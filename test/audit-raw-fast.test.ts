@@ -65,6 +65,29 @@ describe('audit raw entries read in place', () => {
     expect(fastHits()).toBe(cases.length);
   });
 
+  it("carries the client's roles from the head into the row and its canonical line, the same both ways", () => {
+    const { both, slow, fastHits } = readers();
+    const request = call('{"name":"vm-1"}');
+    const answer = ok('{"content":[]}');
+    for (const roles of [['admin'], ['vm-operator', 'reader', 'grüße "q" \\ \ud800'], [], undefined]) {
+      const b = body(request, answer, { ...HEAD, roles });
+      const fast = both.row(41, b)!;
+      expect(fast).toEqual(slow.row(41, b));
+      const text = roles === undefined || roles.length === 0 ? null : JSON.stringify(roles);
+      // ROW_COLUMNS: the roles after response_bytes; in the canonical line its last scalar, only when not null.
+      expect(fast[1][28]).toBe(text);
+      expect(fast[1]).toHaveLength(31);
+      expect(fast[0].split('\t')[0]!.endsWith(text === null ? ',850,' + Buffer.byteLength(request) + ',' + Buffer.byteLength(answer) + ']' : `,${JSON.stringify(text)}]`)).toBe(true);
+    }
+    expect(fastHits()).toBe(4);
+    // A head of an earlier version (ten values, no roles) reads as no roles; an eleventh value that is no list of roles is refused.
+    const tenValues = rawJournalBody(JSON.stringify(JSON.parse(rawHeadJson(HEAD)).slice(0, 10)), 1_700_000_000_123, 850, request.length, answer.length, request, answer);
+    expect(tenValues).toBe(body(request, answer));
+    expect(both.row(41, tenValues)![1][28]).toBeNull();
+    const bad = rawJournalBody(JSON.stringify([...JSON.parse(rawHeadJson(HEAD)), 'admin']), 1_700_000_000_123, 850, request.length, answer.length, request, answer);
+    expect(both.row(41, bad)).toBeUndefined();
+  });
+
   it('takes the long way, with the same row, for what is out of the form or not a plain call', () => {
     const { both, slow, fastHits } = readers(120);
     const cases: Array<[string, string]> = [

@@ -45,7 +45,7 @@ function parsedPathRecord(head: RawRecordHead, time: number, backendMicros: numb
   const ctx = {
     phase: 'request',
     method: req.method,
-    client: { id: head.clientId, name: head.clientName, auth: head.authMethod, roles: [], claims: {} },
+    client: { id: head.clientId, name: head.clientName, auth: head.authMethod, roles: head.roles ?? [], claims: {} },
     session: { id: head.sessionId, transport: head.transport },
     backend: { name: head.backend, transport: 'stdio' },
     params,
@@ -68,7 +68,11 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     tmp?.cleanup();
   });
 
-  it('makes the same row (every column, the same hash chain) as the parsed path for the same call', async () => {
+  // A client's roles are in the raw entry's head (made once per session) and in the parsed record.
+  it.each([
+    ['no roles', undefined],
+    ['roles', ['admin', 'vm-operator', 'ü "quoted" \ud800']],
+  ])('makes the same row (every column, the same hash chain) as the parsed path for the same call: %s', async (_, roles) => {
     tmp = tempDir();
     const rawPath = join(tmp.dir, 'raw.db');
     const parsedPath = join(tmp.dir, 'parsed.db');
@@ -79,7 +83,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     // From the lines' bytes (what the proxy does): copied into the mapped journal as they are when
     // ASCII, recorded from their text otherwise; a parsed record in the same turn keeps its place.
     const bytes = openAuditStore(auditConfig(bytesPath, { maxPayloadBytes: 200 }));
-    const head: RawRecordHead = { clientId: 'alice', clientName: 'Alice', authMethod: 'api_key', sessionId: 's-1', transport: 'stdio', backend: 'inv', decision: 'allow', reasons: [], policyVersion: 'allow-all-v1', decisionMicros: 3 };
+    const head: RawRecordHead = { clientId: 'alice', clientName: 'Alice', authMethod: 'api_key', roles, sessionId: 's-1', transport: 'stdio', backend: 'inv', decision: 'allow', reasons: [], policyVersion: 'allow-all-v1', decisionMicros: 3 };
     const big = 'x'.repeat(300);
     const calls: Array<[string, string]> = [
       ['{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}', '{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"echo:hi"}]}}'],
@@ -140,6 +144,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     expect(got.map((r) => r.outcome)).toEqual(['ok', 'tool_error', 'rpc_error', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     expect(got[4]).toMatchObject({ arguments: null, arguments_bytes: 311, result: null });
     expect(typeof got[4]!.result_sha256).toBe('string');
+    expect(new Set(got.map((r) => r.roles))).toEqual(new Set([roles === undefined ? null : JSON.stringify(roles)]));
   });
 
   it('journals as they came only the lines free of every sensitive name (escapes included)', () => {
@@ -234,7 +239,10 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     }
   });
 
-  it('through the proxy: the raw rows equal the rows of a recorder without the raw path (but time and backend time)', async () => {
+  it.each([
+    ['no roles', []],
+    ['roles', ['admin', 'ops']],
+  ])('through the proxy: the raw rows equal the rows of a recorder without the raw path (but time and backend time): %s', async (_, roles) => {
     tmp = tempDir();
     const lines = [
       '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}',
@@ -249,7 +257,7 @@ describe('audit raw path: rows from request and answer lines as they came', () =
       const recorder: Recorder = rawPath
         ? { record: (e) => store.record(e), rawSafeBytes: (b, s, e) => store.rawSafeBytes!(b, s, e), recordRawBytes, close: async () => undefined }
         : { record: (e) => store.record(e), close: async () => undefined };
-      await runCalls(recorder, lines);
+      await runCalls(recorder, lines, { ...CLIENT, roles });
       await store.flush();
       expect(store.verify()).toMatchObject({ ok: true });
       await store.close();
@@ -258,11 +266,12 @@ describe('audit raw path: rows from request and answer lines as they came', () =
     }
     expect(stored[0]!.length).toBe(4); // initialize and the three calls
     expect(stored[0]).toEqual(stored[1]);
+    expect(stored[0]!.map((r) => r.roles)).toEqual(Array(4).fill(roles.length === 0 ? null : JSON.stringify(roles)));
   });
 });
 
 /** Opens a session on a proxy recording with `recorder`, sends the lines, and returns the answers' lines by id. */
-async function runCalls(recorder: Recorder, lines: string[]): Promise<Map<number, string>> {
+async function runCalls(recorder: Recorder, lines: string[], client: InterceptContext['client'] = CLIENT): Promise<Map<number, string>> {
   const backend = { name: 'inv', prefix: '', transport: 'stdio', command: process.execPath, args: [BACKEND], env: {}, timeoutMs: 10_000, restart: false } as unknown as BackendConfig;
   const proxy = new WardenProxy({ backends: [backend], decider, recorder, backendCredentials: backendCredentialResolver(), logger: createLogger({ level: 'silent' }), version: '0.0.0-test' });
   const toProxy = new PassThrough();
@@ -283,7 +292,7 @@ async function runCalls(recorder: Recorder, lines: string[]): Promise<Map<number
   });
   const answered = (id: number) => new Promise<void>((resolve) => (answers.has(id) ? resolve() : waiters.set(id, resolve)));
   try {
-    await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), { sessionId: 'session-raw', transport: 'stdio', client: CLIENT });
+    await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), { sessionId: 'session-raw', transport: 'stdio', client });
     toProxy.write('{"jsonrpc":"2.0","id":1000,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n');
     await answered(1000);
     toProxy.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');

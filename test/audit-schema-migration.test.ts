@@ -53,7 +53,7 @@ describe('audit schema migration from version 2', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     db.close();
     expect(indexes(path)).toEqual(['audit_log_client', 'audit_log_decision', 'audit_log_time', 'audit_log_tool']);
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
   });
 
   it('migrates, verifies, answers the same queries and keeps the chain going', async () => {
@@ -68,7 +68,7 @@ describe('audit schema migration from version 2', () => {
 
     store = openAuditStore(auditConfig(path));
     const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
     expect(indexes(path)).toEqual(['audit_log_not_allowed', 'audit_log_time', 'audit_log_tool']);
     expect(store.verify()).toMatchObject({ ok: true, rows: 50 });

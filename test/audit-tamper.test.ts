@@ -78,7 +78,7 @@ describe('audit verify detects tampering', () => {
           `INSERT INTO audit_log SELECT 12, time, 'mallory', client_name, auth_method, session_id, transport, backend, method, request_id, tool,
              resource, prompt, arguments, arguments_bytes, arguments_sha256, decision, reasons, policy_version, outcome, error_code,
              error_message, is_error, result, result_bytes, result_sha256, decision_micros, backend_micros, request_bytes, response_bytes,
-             hash, hash FROM audit_log WHERE seq = 11`,
+             hash, hash, roles FROM audit_log WHERE seq = 11`,
         ).run();
       })();
     });

@@ -30,7 +30,7 @@ export class ChainWriter {
   private readonly getJournal: Database.Statement;
   private readonly setJournal: Database.Statement;
   private readonly run: { immediate(journalId: string, text: string): BatchResult };
-  /** Raw entries' heads with an INSERT of their own (the head's nine columns not bound per row). */
+  /** Raw entries' heads with an INSERT of their own (the head's ten columns not bound per row). */
   private readonly headInserts: HeadInserts;
 
   constructor(

@@ -1,9 +1,9 @@
 /**
  * INSERT statements of their own for the heads that come up often. The rows of one session and
- * decision (a raw entry's head: raw-entry.ts) share nine column values (client_id .. backend,
- * decision .. policy_version); binding those nine strings again for every row is about a quarter of
- * the writer's SQLite work per row. Once a head has had HEAD_INSERT_AFTER rows, its values are
- * written into a statement of its own as constants and each row binds only the other 23. The
+ * decision (a raw entry's head: raw-entry.ts) share ten column values (client_id .. backend,
+ * decision .. policy_version, roles); binding those nine strings and the roles again for every row
+ * is about a quarter of the writer's SQLite work per row. Once a head has had HEAD_INSERT_AFTER rows,
+ * its values are written into a statement of its own as constants and each row binds only the other 23. The
  * constants are hex blob literals cast to text (`CAST(X'…' AS TEXT)`): nothing of a value is ever
  * read by SQLite as SQL, and the stored text is the value's UTF-8 bytes, exactly what binding the
  * string stores (the head's strings are well-formed: raw-entry.ts normalizes them). A value with a
@@ -22,9 +22,10 @@ const HEAD_INSERTS = 64;
 /** The longest head literals (in characters of SQL) written into a statement; longer heads stay bound. */
 const MAX_SQL_CHARS = 64 * 1024;
 
-/** ROW_COLUMNS positions of a head's values: client_id .. backend (who), decision .. policy_version (decided). */
+/** ROW_COLUMNS positions of a head's values: client_id .. backend (who), decision .. policy_version (decided), roles. */
 const WHO_AT = 2;
 const DECIDED_AT = 15;
+const ROLES_AT = 28;
 
 interface Counted {
   rows: number;
@@ -50,6 +51,7 @@ function prepareHeadInsert(db: Database.Database, head: RawHead): Database.State
   const fixed: Array<[number, unknown]> = [
     ...head.who.map((v, i): [number, unknown] => [WHO_AT + i, v]),
     ...head.decided.map((v, i): [number, unknown] => [DECIDED_AT + i, v]),
+    [ROLES_AT, head.roles],
   ];
   let chars = 0;
   for (const [at, value] of fixed) {
@@ -91,11 +93,11 @@ export class HeadInserts {
     return c.insert ?? undefined;
   }
 
-  /** Inserts row `v` (ROW_COLUMNS values) and its chain hashes with a head's statement: all but the head's nine. */
+  /** Inserts row `v` (ROW_COLUMNS values) and its chain hashes with a head's statement: all but the head's ten. */
   static run(insert: Database.Statement, v: ReadonlyArray<string | number | null>, prevHash: string, hash: string): void {
     insert.run(
       v[0], v[1], v[8], v[9], v[10], v[11], v[12], v[13], v[14],
-      v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26], v[27], v[28], v[29],
+      v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26], v[27], v[29], v[30],
       prevHash, hash,
     );
   }

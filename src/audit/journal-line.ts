@@ -25,6 +25,12 @@ export function int(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : Math.round(value);
 }
 
+/** The roles column of a client's roles: their JSON array text in the order given, or null for none. */
+export function rolesText(roles: readonly string[] | null | undefined): string | null {
+  // JSON.stringify escapes lone surrogates: the text is well-formed whatever the roles hold.
+  return roles === undefined || roles === null || roles.length === 0 ? null : JSON.stringify(roles);
+}
+
 /** Payload text, size and (when over the cap) hash; the text is null when over the cap. */
 export function payload(json: string | undefined, cap: number): [string | null, number | null, string | null] {
   if (json === undefined) return [null, null, null];
@@ -80,6 +86,9 @@ function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resu
     int(entry.requestBytes),
     int(entry.responseBytes),
   ];
+  // The roles are the line's last scalar, and only when there are some (schema.ts ROLES_COLUMN).
+  const roles = entry.roles;
+  if (roles !== undefined && roles.length > 0) scalars.push(rolesText(roles));
   return [scalars, args[0], result[0]];
 }
 

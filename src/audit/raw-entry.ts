@@ -13,16 +13,21 @@
  * (the head JSON, from JSON.stringify, holds no raw tab; the lines hold no newline).
  */
 import type { RawRecordHead } from '../types.js';
-import { int, payload, text, type StoredRow } from './journal-line.js';
+import { int, payload, rolesText, text, type StoredRow } from './journal-line.js';
 import { RawFastReader } from './raw-fast.js';
 import type { Redactor } from './redact.js';
 
 /** The first character of a raw entry's body (a row's body starts with `[`). */
 export const RAW_MARK = 0x52; /* R */
 
-/** The JSON of what a raw entry shares with the other calls of its session and decision. */
+/**
+ * The JSON of what a raw entry shares with the other calls of its session and decision: ten values,
+ * and the client's roles as an eleventh when it has some (a head of an earlier version has ten).
+ */
 export function rawHeadJson(h: RawRecordHead): string {
-  return JSON.stringify([h.clientId, h.clientName, h.authMethod, h.sessionId, h.transport, h.backend ?? null, h.decision, h.reasons, h.policyVersion ?? null, h.decisionMicros]);
+  const head: unknown[] = [h.clientId, h.clientName, h.authMethod, h.sessionId, h.transport, h.backend ?? null, h.decision, h.reasons, h.policyVersion ?? null, h.decisionMicros];
+  if (h.roles !== undefined && h.roles.length > 0) head.push(h.roles);
+  return JSON.stringify(head);
 }
 
 /** A raw entry's journal body (see the header). */
@@ -154,7 +159,8 @@ type Value = string | number | null;
 
 /**
  * A head's columns as the row holds them (the same normalization as journalBody) and their JSON
- * in the canonical line: client_id .. backend, then decision .. policy_version.
+ * in the canonical line: client_id .. backend, then decision .. policy_version; the roles column,
+ * and what it adds to the canonical line (`,` and its JSON, or nothing when it is null).
  */
 interface Head {
   who: Value[];
@@ -162,6 +168,8 @@ interface Head {
   decided: Value[];
   decidedJson: string;
   decisionMicros: number;
+  roles: string | null;
+  rolesJson: string;
 }
 export type RawHead = Head;
 
@@ -262,13 +270,13 @@ export class RawEntryReader {
     const canonical =
       `[${seq},${timeText},${head.whoJson},${json(method)},${str(requestId)},${json(tool)},null,null,${num(args[1])},${str(args[2])},` +
       `${head.decidedJson},${json(o.outcome)},${num(o.errorCode)},${str(o.errorMessage)},${num(o.isError)},${num(result[1])},${str(result[2])},` +
-      `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
+      `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}${head.rolesJson}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
     const w = head.who;
     const d = head.decided;
     const values: Value[] = [
       seq, time, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!, method, requestId, tool, null, null, args[1], args[2],
       d[0]!, d[1]!, d[2]!, o.outcome, o.errorCode, o.errorMessage, o.isError, result[1], result[2],
-      head.decisionMicros, backendMicros, requestBytes, responseBytes, args[0], result[0],
+      head.decisionMicros, backendMicros, requestBytes, responseBytes, head.roles, args[0], result[0],
     ];
     return [canonical, values];
   }
@@ -282,12 +290,23 @@ export class RawEntryReader {
     } catch {
       return undefined;
     }
-    if (!Array.isArray(a) || a.length !== 10) return undefined;
+    if (!Array.isArray(a) || (a.length !== 10 && a.length !== 11)) return undefined;
     const reasons = a[7] as string[];
     // As journalBody normalizes them: NOT NULL columns never null.
     const who: Value[] = [text(a[0] as string)!, text(a[1] as string)!, a[2] as string, text(a[3] as string)!, a[4] as string, text((a[5] as string | null) ?? undefined)];
     const decided: Value[] = [a[6] as string, reasons.length === 0 ? '[]' : json(reasons), text((a[8] as string | null) ?? undefined)];
-    h = { who, whoJson: json(who).slice(1, -1), decided, decidedJson: json(decided).slice(1, -1), decisionMicros: int(a[9] as number) ?? 0 };
+    // The roles as journalBody stores them; a head without them (none, or an earlier version's) null.
+    const roles = a.length === 11 && Array.isArray(a[10]) ? rolesText(a[10] as string[]) : null;
+    if (a.length === 11 && roles === null) return undefined;
+    h = {
+      who,
+      whoJson: json(who).slice(1, -1),
+      decided,
+      decidedJson: json(decided).slice(1, -1),
+      decisionMicros: int(a[9] as number) ?? 0,
+      roles,
+      rolesJson: roles === null ? '' : `,${json(roles)}`,
+    };
     if (this.heads.size >= HEAD_CACHE_LIMIT) this.heads.clear();
     this.heads.set(headJson, h);
     return h;

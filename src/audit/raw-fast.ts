@@ -19,6 +19,9 @@ export interface FastHead {
   decided: Array<string | number | null>;
   decidedJson: string;
   decisionMicros: number;
+  roles: string | null;
+  /** `,` and the roles' JSON in the canonical line, or '' when roles is null. */
+  rolesJson: string;
 }
 
 const REQUEST_KEYS = ['method', 'id', 'params'] as const;
@@ -78,13 +81,13 @@ export class RawFastReader {
     const canonical =
       `[${seq},${timeText},${head.whoJson},${methodJson},${str(requestId)},${toolJson},null,null,${num(args[1])},${str(args[2])},` +
       `${head.decidedJson},"${outcome}",null,null,${num(isError)},${num(result[1])},${str(result[2])},` +
-      `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
+      `${head.decisionMicros},${backendMicros},${requestBytes},${responseBytes}${head.rolesJson}]\t${args[0] ?? ''}\t${result[0] ?? ''}`;
     const w = head.who;
     const d = head.decided;
     const values = [
       seq, time, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!, method, requestId, tool, null, null, args[1], args[2],
       d[0]!, d[1]!, d[2]!, outcome, null, null, isError, result[1], result[2],
-      head.decisionMicros, backendMicros, requestBytes, responseBytes, args[0], result[0],
+      head.decisionMicros, backendMicros, requestBytes, responseBytes, head.roles, args[0], result[0],
     ];
     return [canonical, values];
   }

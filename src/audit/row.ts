@@ -3,7 +3,7 @@
  * objects for queries. (The row itself is made from a journal line by journal-line.ts.)
  */
 import crypto, { createHash } from 'node:crypto';
-import { SCALAR_COLUMNS, type ScalarValues } from './schema.js';
+import { ROLES_COLUMN, SCALAR_COLUMNS, type ScalarValues } from './schema.js';
 
 /** The canonical line of a journal body once the row's sequence number is known. */
 export function canonicalFromBody(seq: number, body: string): string {
@@ -21,7 +21,10 @@ export function parseCanonicalLine(line: string): Array<string | number | null> 
   } catch {
     return undefined;
   }
-  if (!Array.isArray(scalars) || scalars.length !== SCALAR_COLUMNS.length || typeof scalars[0] !== 'number') return undefined;
+  if (!Array.isArray(scalars) || typeof scalars[0] !== 'number') return undefined;
+  // Roles, when the line has them, are the last scalar and a string (a null roles is left out: ROLES_COLUMN).
+  if (scalars.length === SCALAR_COLUMNS.length) scalars.push(null);
+  else if (scalars.length !== SCALAR_COLUMNS.length + 1 || typeof scalars[SCALAR_COLUMNS.length] !== 'string') return undefined;
   const args = line.slice(tab1 + 1, tab2);
   const result = line.slice(tab2 + 1);
   scalars.push(args === '' ? null : args, result === '' ? null : result);
@@ -38,10 +41,16 @@ export function chainHash(prevHash: string, canonicalLine: string): string {
   return sha256Hex(`${prevHash}\n${canonicalLine}`);
 }
 
-/** The canonical line of a stored row (the same string its journal entry had). */
+/**
+ * The canonical line of a stored row (the same string its journal entry had): the roles are in it
+ * when they are not null (ROLES_COLUMN), so a row stored before schema 4 keeps its line and hash,
+ * and a row's roles can be neither changed nor removed nor added without changing its line.
+ */
 export function canonicalLine(row: Record<string, unknown>): string {
   const scalars: ScalarValues = new Array(SCALAR_COLUMNS.length);
   for (let i = 0; i < SCALAR_COLUMNS.length; i++) scalars[i] = (row[SCALAR_COLUMNS[i]!] ?? null) as string | number | null;
+  const roles = row[ROLES_COLUMN];
+  if (roles !== null && roles !== undefined) scalars.push(roles as string | number);
   return `${JSON.stringify(scalars)}\t${(row.arguments as string | null) ?? ''}\t${(row.result as string | null) ?? ''}`;
 }
 
@@ -52,6 +61,8 @@ export interface AuditEntry {
   clientId: string;
   clientName: string;
   authMethod: string;
+  /** The client's roles when it called; null when it had none (or the row predates schema 4). */
+  roles: string[] | null;
   sessionId: string;
   transport: string;
   backend: string | null;
@@ -90,6 +101,12 @@ function parseJson(value: unknown): unknown {
   }
 }
 
+/** A stored roles text as an array (a value that is not a JSON array of strings, as text: a tampered row is shown, not hidden). */
+function rolesOf(value: unknown): string[] {
+  const v = parseJson(value);
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : [String(value)];
+}
+
 export function decodeRow(r: Record<string, unknown>): AuditEntry {
   return {
     seq: r.seq as number,
@@ -97,6 +114,7 @@ export function decodeRow(r: Record<string, unknown>): AuditEntry {
     clientId: r.client_id as string,
     clientName: r.client_name as string,
     authMethod: r.auth_method as string,
+    roles: r.roles === null || r.roles === undefined ? null : rolesOf(r.roles),
     sessionId: r.session_id as string,
     transport: r.transport as string,
     backend: (r.backend as string | null) ?? null,

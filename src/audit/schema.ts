@@ -8,7 +8,8 @@ import type Database from 'better-sqlite3';
 
 /**
  * Scalar row columns in canonical order. A row's canonical line (what its hash covers) is
- * JSON.stringify of these values, a tab, the arguments JSON text, a tab, and the result JSON text
+ * JSON.stringify of these values (and, last, of the roles text when it is not null: ROLES_COLUMN),
+ * a tab, the arguments JSON text, a tab, and the result JSON text
  * (either may be empty for null). JSON text never contains a raw tab or newline, so the line is
  * unambiguous, and payloads are not escaped a second time. A journal entry is the same line
  * without `seq`, which the writer assigns when it appends the row to the chain (journal-line.ts).
@@ -44,8 +45,16 @@ export const SCALAR_COLUMNS = [
   'response_bytes',
 ] as const;
 
-/** Every stored column except the chain's: the scalars, then the two payloads. */
-export const ROW_COLUMNS = [...SCALAR_COLUMNS, 'arguments', 'result'] as const;
+/**
+ * The client's roles (schema 4): a JSON array text, or null when the client had none (anonymous,
+ * a local user without configured roles, a row written before schema 4 or by a writer that predates
+ * it). The canonical line holds it as one more scalar after `response_bytes` only when it is not
+ * null; a null leaves the line exactly as before schema 4 (docs/audit.md, "Tamper evidence").
+ */
+export const ROLES_COLUMN = 'roles';
+
+/** Every stored column except the chain's: the scalars, roles, then the two payloads. */
+export const ROW_COLUMNS = [...SCALAR_COLUMNS, ROLES_COLUMN, 'arguments', 'result'] as const;
 
 /** One row's scalar values in SCALAR_COLUMNS order: strings, integers or null. */
 export type ScalarValues = Array<string | number | null>;
@@ -110,6 +119,11 @@ const MIGRATIONS: string[] = [
   `DROP INDEX IF EXISTS audit_log_client;
    DROP INDEX IF EXISTS audit_log_decision;
    CREATE INDEX audit_log_not_allowed ON audit_log(decision) WHERE decision <> 'allow';`,
+  // 4: the client's roles at the time of the call (ROLES_COLUMN). No index: `--role` is a filter
+  // over rows read newest first, like `--client`. Rows already stored keep null, and with it their
+  // canonical line and hash; a writer of an earlier version still running on this database writes
+  // null too (its INSERT names its columns), and its rows verify the same way.
+  `ALTER TABLE audit_log ADD COLUMN roles TEXT;`,
 ];
 
 /** The condition of the partial index audit_log_not_allowed (query.ts repeats it word for word). */

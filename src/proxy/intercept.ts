@@ -112,6 +112,7 @@ export function buildRecord(
     clientId: ctx.client.id,
     clientName: ctx.client.name,
     authMethod: ctx.client.auth,
+    roles: ctx.client.roles,
     sessionId: ctx.session.id,
     transport: ctx.session.transport,
     backend: ctx.backend?.name,

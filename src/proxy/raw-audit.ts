@@ -93,6 +93,7 @@ export class RawHeads {
       clientId: ctx.client.id,
       clientName: ctx.client.name,
       authMethod: ctx.client.auth,
+      roles: ctx.client.roles,
       sessionId: ctx.session.id,
       transport: ctx.session.transport,
       backend: ctx.backend?.name,
