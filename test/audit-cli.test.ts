@@ -51,7 +51,7 @@ describe('audit CLI', () => {
     expect(rows[1]!.arguments).toEqual({ name: 'prod-db-1' });
     const table = await runCli(['audit', 'query', '--db', db, '--tool', '*delete_vm', '--table']);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^SEQ\s+TIME\s+CLIENT\s+METHOD\s+TARGET\s+DECISION\s+OUTCOME\s+MS\s+REASONS$/);
+    expect(lines[0]).toMatch(/^SEQ\s+TIME\s+CLIENT\s+ROLES\s+METHOD\s+TARGET\s+DECISION\s+OUTCOME\s+MS\s+REASONS$/);
     expect(lines[1]).toMatch(/carol \(Carol\).*qubinode__delete_vm @qubinode.*allow/);
     expect(lines[2]).toMatch(/bob \(Bob CI\).*qubinode__delete_vm @qubinode.*deny\s+denied.*delete_vm requires the admin role/);
   });

@@ -33,6 +33,7 @@ interface Row {
   seq: number;
   clientId: string;
   clientName: string;
+  roles: string[] | null;
   method: string;
   tool: string | null;
   decision: string;
@@ -68,7 +69,7 @@ describe('audit end to end', () => {
     cleanups.push(tmp.cleanup);
     const db = join(tmp.dir, 'audit.db');
     writeFileSync(join(tmp.dir, 'policy.rego'), POLICY);
-    writeFileSync(join(tmp.dir, 'warden.yaml'), "auth:\n  stdioClient: { id: claude-desktop, name: 'Claude Desktop' }\npolicy: { watch: false }\n");
+    writeFileSync(join(tmp.dir, 'warden.yaml'), "auth:\n  stdioClient: { id: claude-desktop, name: 'Claude Desktop', roles: [ops, reader] }\npolicy: { watch: false }\n");
     const conn = await connectCli(['wrap', '--name', 'qubinode', '--policy', join(tmp.dir, 'policy.rego'), '--config', join(tmp.dir, 'warden.yaml'), '--audit', db, '--', process.execPath, QUBINODE]);
     const { client } = conn;
     await client.listTools();
@@ -81,8 +82,8 @@ describe('audit end to end', () => {
 
     // One command answers: who called delete_vm, and was it allowed?
     const deletes = await queryJson(db, ['--tool', 'delete_vm']);
-    expect(deletes.map((r) => [r.clientId, r.clientName, r.decision, r.reasons, r.outcome])).toEqual([
-      ['claude-desktop', 'Claude Desktop', 'deny', ['delete_vm requires the admin role'], 'denied'],
+    expect(deletes.map((r) => [r.clientId, r.clientName, r.roles, r.decision, r.reasons, r.outcome])).toEqual([
+      ['claude-desktop', 'Claude Desktop', ['ops', 'reader'], 'deny', ['delete_vm requires the admin role'], 'denied'],
     ]);
 
     const rows = await queryJson(db, []);
@@ -92,6 +93,7 @@ describe('audit end to end', () => {
     const ids = rows.filter((r) => r.requestId !== null).map((r) => `${r.sessionId}/${String(r.requestId)}`);
     expect(new Set(ids).size).toBe(ids.length);
     expect(rows.filter((r) => r.method === 'tools/list')).toHaveLength(1);
+    expect(new Set(rows.map((r) => JSON.stringify(r.roles)))).toEqual(new Set(['["ops","reader"]']));
     expect(rows.some((r) => r.method === 'initialize')).toBe(true);
     const info = calls[1]!;
     expect(info).toMatchObject({ transport: 'stdio', backend: 'qubinode', decision: 'allow', outcome: 'ok' });
@@ -145,12 +147,14 @@ admin: { tokenHashes: ["${adminTokenHash(adminToken)}"] }
 
     await expect.poll(async () => (await queryJson(db, ['--tool', `*delete_vm`])).length, { timeout: 30_000 }).toBe(2);
     const deletes = await queryJson(db, ['--tool', '*delete_vm']);
-    expect(deletes.map((r) => [r.clientId, r.decision, r.transport])).toEqual(
+    expect(deletes.map((r) => [r.clientId, r.roles, r.decision, r.transport])).toEqual(
       expect.arrayContaining([
-        ['bob', 'deny', 'streamable-http'],
-        ['alice', 'allow', 'streamable-http'],
+        ['bob', ['dev'], 'deny', 'streamable-http'],
+        ['alice', ['admin'], 'allow', 'streamable-http'],
       ]),
     );
+    // The calls made with the admin role, and the rows of the role the deny names.
+    expect((await queryJson(db, ['--role', 'admin', '--method', 'tools/call'])).map((r) => `${r.clientId}:${r.tool}`).sort()).toEqual([`alice:${del}`, `alice:${list}`]);
     const calls = (await queryJson(db, ['--method', 'tools/call'])).map((r) => `${r.clientId}:${r.tool}:${r.decision}`).sort();
     expect(calls).toEqual([`alice:${del}:allow`, `alice:${list}:allow`, `bob:${del}:deny`, `bob:${list}:allow`]);
 
@@ -159,7 +163,10 @@ admin: { tokenHashes: ["${adminTokenHash(adminToken)}"] }
     const viaApi = await fetch(`${new URL(serve.url).origin}/admin/audit?client=bob&decision=deny`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(viaApi.status).toBe(200);
     const body = (await viaApi.json()) as { rows: Row[] };
-    expect(body.rows.map((r) => [r.clientId, r.tool, r.reasons])).toEqual([['bob', del, ['delete_vm requires the admin role']]]);
+    expect(body.rows.map((r) => [r.clientId, r.roles, r.tool, r.reasons])).toEqual([['bob', ['dev'], del, ['delete_vm requires the admin role']]]);
+    const byRole = await fetch(`${new URL(serve.url).origin}/admin/audit?role=dev&tool=*delete_vm`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(byRole.status).toBe(200);
+    expect(((await byRole.json()) as { rows: Row[] }).rows.map((r) => [r.clientId, r.roles, r.decision])).toEqual([['bob', ['dev'], 'deny']]);
 
     // The files as they are on disk while serving (database, WAL, journal), and the chain.
     const bytes = databaseBytes(db);

@@ -9,7 +9,7 @@ export class QueryParamError extends Error {
 }
 
 export const MAX_PAGE = 1000;
-const FILTER_KEYS = ['client', 'tool', 'backend', 'decision', 'method', 'outcome', 'text'] as const;
+const FILTER_KEYS = ['client', 'role', 'tool', 'backend', 'decision', 'method', 'outcome', 'text'] as const;
 
 function single(query: Record<string, unknown>, key: string): string | undefined {
   const v = query[key];

@@ -33,7 +33,8 @@ function decisionId(hash: string): string {
 export function toDecisionLog(e: AuditEntry, options: DecisionLogOptions = {}): DecisionLogEvent {
   const input: Record<string, unknown> = {
     method: e.method,
-    client: { id: e.clientId, name: e.clientName, auth: e.authMethod },
+    // Where a policy reads them (input.client.roles); left out when the row has none (null).
+    client: e.roles === null ? { id: e.clientId, name: e.clientName, auth: e.authMethod } : { id: e.clientId, name: e.clientName, auth: e.authMethod, roles: e.roles },
     session: { id: e.sessionId, transport: e.transport },
   };
   if (e.backend !== null) input.backend = { name: e.backend };

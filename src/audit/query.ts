@@ -10,6 +10,8 @@ import { NOT_ALLOWED } from './schema.js';
 export interface AuditFilter {
   /** Client id or name; `*` is a wildcard. */
   client?: string;
+  /** A role the client had when it called (one of the row's roles); `*` is a wildcard. */
+  role?: string;
   /** Tool name; `*` is a wildcard. */
   tool?: string;
   backend?: string;
@@ -64,6 +66,12 @@ export function buildWhere(filter: AuditFilter): { where: string; params: unknow
     const byId = matchClause('client_id', filter.client, params);
     const byName = matchClause('client_name', filter.client, params);
     clauses.push(`(${byId} OR ${byName})`);
+  }
+  if (filter.role) {
+    // One of the row's roles (a JSON array text, or null: no roles). A roles text that is not JSON
+    // (a row edited by hand; `audit verify` names it) matches nothing instead of failing the query.
+    const match = matchClause('value', filter.role, params);
+    clauses.push(`roles IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(roles) THEN roles END) WHERE ${match})`);
   }
   if (filter.tool) clauses.push(matchClause('tool', filter.tool, params));
   if (filter.backend) clauses.push(matchClause('backend', filter.backend, params));

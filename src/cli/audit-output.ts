@@ -38,6 +38,7 @@ const COLUMNS: Array<[string, number, (e: AuditEntry) => string]> = [
   ['SEQ', 7, (e) => String(e.seq)],
   ['TIME', 24, (e) => new Date(e.time).toISOString()],
   ['CLIENT', 26, (e) => (e.clientName && e.clientName !== e.clientId ? `${e.clientId} (${e.clientName})` : e.clientId)],
+  ['ROLES', 16, (e) => (e.roles === null ? '-' : e.roles.join(','))],
   ['METHOD', 16, (e) => e.method],
   ['TARGET', 36, target],
   ['DECISION', 11, (e) => e.decision],

@@ -20,6 +20,7 @@ interface SourceOptions {
 
 interface FilterOptions extends SourceOptions {
   client?: string;
+  role?: string;
   tool?: string;
   backend?: string;
   decision?: string;
@@ -64,6 +65,7 @@ function withReader<T>(opts: SourceOptions & { keyEnv?: string }, fn: (reader: A
 function toFilter(opts: FilterOptions): AuditFilter {
   return {
     client: opts.client,
+    role: opts.role,
     tool: opts.tool,
     backend: opts.backend,
     decision: opts.decision,
@@ -90,6 +92,7 @@ function sourceOptions(cmd: Command): Command {
 function filterOptions(cmd: Command): Command {
   return sourceOptions(cmd)
     .option('--client <id>', 'client id or name (* wildcard)')
+    .option('--role <role>', 'one of the roles the client had (* wildcard)')
     .option('--tool <name>', 'tool name (* wildcard)')
     .option('--backend <name>', 'backend name')
     .option('--decision <list>', 'allow, deny, shadow-deny, error (comma-separated)')
