@@ -6,8 +6,11 @@
  * is read around every writeBatch. Alternating batch by batch makes a shared machine's noise hit
  * both builds alike, so the ratio means something where single figures swing by 20%. Rows are the
  * wrap bench's echo call as the raw path journals it (--kind parsed: the parsed path's rows).
+ * `--roles a,b`: the client has these roles, and each build writes the rows as its own proxy would
+ * journal them (a build without the roles column leaves them out; without --roles both builds write
+ * build A's bytes).
  * Each build's dist must have been built (`npm run build` in that tree):
- *   node bench/audit-writer-ab.mjs --a /other/tree [--b .] [--rows N] [--batch N] [--rounds N] [--kind raw|parsed] [--key K]
+ *   node bench/audit-writer-ab.mjs --a /other/tree [--b .] [--rows N] [--batch N] [--rounds N] [--kind raw|parsed] [--key K] [--roles a,b]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +30,7 @@ const BATCH = Number(arg('batch', 256));
 const ROUNDS = Number(arg('rounds', 3));
 const KIND = arg('kind', 'raw');
 const KEY = arg('key', undefined);
+const ROLES = arg('roles', undefined)?.split(',');
 const { default: Database } = await import('better-sqlite3');
 
 async function build(root) {
@@ -37,10 +41,11 @@ async function build(root) {
   return { root, ...cw, ...ck, ...re, ...jl, ...rd, ...sc, ...ca };
 }
 const builds = [await build(A), await build(B)];
-const m = builds[0];
-const { config, rawBody, parsedBody } = auditRows(m);
-/** Batch `k` of `rows` rows numbered from `from` (made just before it is written, not timed: its garbage dies young, as the writer thread's batches do). */
-function batch(k, rows, from) {
+const rowsOf = ROLES === undefined ? [auditRows(builds[0]), auditRows(builds[0])] : builds.map((b) => auditRows(b, ROLES));
+const { config } = rowsOf[0];
+/** Batch `k` of `rows` rows numbered from `from` for build `b` (made just before it is written, not timed: its garbage dies young, as the writer thread's batches do). */
+function batch(k, rows, from, b = 0) {
+  const { rawBody, parsedBody } = rowsOf[b];
   const lines = [];
   for (let i = k * BATCH; i < Math.min(rows, (k + 1) * BATCH); i++) lines.push(`${from + i + 1} ${KIND === 'raw' ? rawBody(from + i) : parsedBody(from + i)}\n`);
   return lines.join('');
@@ -56,7 +61,7 @@ function open(b, dir, name) {
 }
 
 const label = (b) => path.relative(process.cwd(), b.root) || '.';
-console.log(`${KIND} rows, ${ROWS} per round in batches of ${BATCH}${KEY ? ', HMAC' : ''}; µs CPU per row (system in brackets); A = ${label(builds[0])}, B = ${label(builds[1])}`);
+console.log(`${KIND} rows, ${ROWS} per round in batches of ${BATCH}${KEY ? ', HMAC' : ''}${ROLES ? `, roles ${ROLES.join(',')}` : ''}; µs CPU per row (system in brackets); A = ${label(builds[0])}, B = ${label(builds[1])}`);
 const ratios = [];
 const per = [[], []];
 for (let r = 0; r < ROUNDS; r++) {
@@ -65,16 +70,16 @@ for (let r = 0; r < ROUNDS; r++) {
     // Warm-up on databases of their own, then fresh files for the measured batches.
     const w = builds.map((b, k) => open(b, dir, `warm-${k}.db`));
     for (let k = 0; k < batches(5000); k++) {
-      const text = batch(k, 5000, 0);
-      for (const x of w) x.writer.writeBatch('warm', text);
+      w.forEach((x, b) => x.writer.writeBatch('warm', batch(k, 5000, 0, b)));
     }
     for (const x of w) x.db.close();
     const t = builds.map((b, k) => ({ ...open(b, dir, `ab-${k}.db`), cpu: 0, sys: 0, rows: 0 }));
     for (let i = 0; i < batches(ROWS); i++) {
-      const text = batch(i, ROWS, 5000);
+      const texts = [batch(i, ROWS, 5000, 0), ROLES === undefined ? undefined : batch(i, ROWS, 5000, 1)];
       // Which build goes first alternates too.
       for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
         const x = t[k];
+        const text = texts[k] ?? texts[0];
         const c0 = process.cpuUsage();
         x.rows += x.writer.writeBatch('bench', text).inserted;
         const c = process.cpuUsage(c0);
