@@ -6,15 +6,22 @@
  * raw (a head past the rows after which it gets an INSERT of its own), carry the roles and go on
  * the same chain; `audit verify` passes through the real CLI. Editing a new row's roles (changing,
  * removing) or giving an old row roles makes `audit verify` name that row. `--role` filters, the
- * table shows the roles, and `audit export` puts them under input.client.roles.
+ * table shows the roles, and `audit export` puts them under input.client.roles. Through real
+ * `wrap` processes (auth.stdioClient roles): the raw path (allow-all; the roles ride in the
+ * session's head, both journals) and the parsed path (a policy that reads the input) store the same
+ * rows with the same roles.
  */
-import { copyFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, openAuditStore, type AuditStore } from '../src/audit/index.js';
 import { SCHEMA_VERSION } from '../src/audit/schema.js';
+import { listJournals, readSegment } from '../src/audit/spool.js';
 import type { RawRecordHead } from '../src/types.js';
-import { auditConfig, runCli, sampleRecord, tempDir } from './helpers/audit.js';
+import { auditConfig, CLI, runCli, sampleRecord, tempDir } from './helpers/audit.js';
+import { ROOT } from './helpers/proxy.js';
 
 const FIXTURE = 'test/fixtures/audit/schema-v3.db';
 const OLD_ROWS = 70;
@@ -174,4 +181,74 @@ describe('audit rows carry the client roles (schema 4)', () => {
       }
     }
   });
+
+  it('through wrap: the raw path and the parsed path store the same rows with the roles of auth.stdioClient', async () => {
+    writeFileSync(join(tmp.dir, 'warden.yaml'), 'auth:\n  stdioClient: { id: ops-desk, name: Ops, roles: [vm-operator, reader] }\npolicy: { watch: false }\n');
+    // Judges every call (reads the tool's name), so every call is parsed; allows them all.
+    writeFileSync(join(tmp.dir, 'judged.rego'), 'package mcp.authz\nimport rego.v1\nallow if input.tool.name != "never"\nallow if not input.tool\n');
+    const runs: Array<[string, string, Record<string, string>]> = [
+      ['raw.db', 'allow-all', {}],
+      ['raw-write.db', 'allow-all', { MCP_WARDEN_AUDIT_JOURNAL: 'write' }],
+      ['parsed.db', join(tmp.dir, 'judged.rego'), {}],
+    ];
+    const stored: unknown[][] = [];
+    for (const [name, policy, env] of runs) {
+      const db = join(tmp.dir, name);
+      await wrapSession(db, policy, env, join(tmp.dir, 'warden.yaml'));
+      // Killed once every call was answered: the journal it left holds every entry. Raw entries
+      // carry the roles in their head; parsed ones as the last value of their line.
+      const journal = listJournals(db).flatMap((j) => j.files.map((f) => readSegment(f))).join('');
+      const raw = journal.match(/^\d+ R.*\["vm-operator","reader"\]\]\t/gm)?.length ?? 0;
+      const parsed = journal.match(/^\d+ \[.*,"\[\\"vm-operator\\",\\"reader\\"\]"\]\t/gm)?.length ?? 0;
+      expect([name, raw, parsed]).toEqual([name, ...(policy === 'allow-all' ? [40, 1] : [0, 41])]);
+      // The next writer imports the journal.
+      await openAuditStore(auditConfig(db)).close();
+      const verify = await runCli(['audit', 'verify', '--db', db]);
+      expect([name, verify.code, verify.stderr]).toEqual([name, 0, '']);
+      const handle = new Database(db, { readonly: true });
+      try {
+        stored.push(handle.prepare('SELECT client_id, auth_method, roles, method, request_id, tool, arguments, decision, outcome, result FROM audit_log ORDER BY seq').raw().all());
+      } finally {
+        handle.close();
+      }
+    }
+    // initialize and 40 calls (past the rows after which a raw head gets its own INSERT).
+    expect(stored[0]).toHaveLength(41);
+    expect(new Set(stored[0]!.map((r) => (r as unknown[])[2]))).toEqual(new Set(['["vm-operator","reader"]']));
+    expect(stored[1]).toEqual(stored[0]);
+    expect(stored[2]).toEqual(stored[0]);
+    expect((await cliJson(['--db', join(tmp.dir, 'raw.db'), '--role', 'vm-operator', '--method', 'tools/call'])).length).toBe(40);
+  });
 });
+
+/** One session through `wrap` (real pipes, audit on): initialize, 40 echo calls, then SIGKILL once all are answered (the journal holds them). */
+async function wrapSession(db: string, policy: string, env: Record<string, string>, config: string): Promise<void> {
+  const proc = spawn(process.execPath, [CLI, 'wrap', '--policy', policy, '--config', config, '--audit', db, '--', process.execPath, join(ROOT, 'test/servers/raw-audit-backend.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  let buffer = '';
+  let answered = 0;
+  await new Promise<void>((resolve, reject) => {
+    proc.once('exit', () => reject(new Error(`wrap exited; stderr:\n${stderr}`)));
+    proc.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const id = (JSON.parse(buffer.slice(0, nl)) as { id: number }).id;
+        buffer = buffer.slice(nl + 1);
+        if (id === 1) {
+          proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+          for (let i = 2; i < 42; i++) proc.stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"echo","arguments":{"text":"vm-${i}"}}}\n`);
+        } else if (++answered === 40) resolve();
+      }
+    });
+    proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`);
+  });
+  proc.kill('SIGKILL');
+  await exited;
+}
