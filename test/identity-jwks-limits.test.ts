@@ -80,7 +80,9 @@ afterEach(async () => {
 });
 
 function jwksAuth(url: string, extra: Record<string, unknown> = {}, logger?: pino.Logger) {
-  const config = authSchema.parse({ jwt: { jwksUrl: url, audience: AUD, issuer: 'https://issuer.test', jwksCooldownMs: 0, jwksTimeoutMs: 10_000, jwksMaxBytes: 4096, ...extra } });
+  // Cooldown 0 (refetch on every unknown kid) is below the schema's floor: set past it, as only a test does.
+  const config = authSchema.parse({ jwt: { jwksUrl: url, audience: AUD, issuer: 'https://issuer.test', jwksTimeoutMs: 10_000, jwksMaxBytes: 4096, ...extra } });
+  if (extra.jwksCooldownMs === undefined) config.jwt!.jwksCooldownMs = 0;
   return createAuthenticator(config, logger === undefined ? { env: {} } : { env: {}, logger });
 }
 

@@ -53,8 +53,15 @@ afterEach(async () => {
   }
 });
 
+/**
+ * The authenticator over a JWKS. The cooldown is 0 unless a test sets one: these tests refetch on
+ * every unknown kid, which the config schema refuses (auth.jwt.jwksCooldownMs is at least 1 s), so
+ * it is set on the parsed config, past the schema, as only a test does.
+ */
 function jwksAuth(url: string, extra: Record<string, unknown> = {}) {
-  return createAuthenticator(authSchema.parse({ jwt: { jwksUrl: url, audience: AUD, jwksCooldownMs: 0, jwksTimeoutMs: 1000, ...extra } }), { env: {} });
+  const config = authSchema.parse({ jwt: { jwksUrl: url, audience: AUD, jwksTimeoutMs: 1000, ...extra } });
+  if (extra.jwksCooldownMs === undefined) config.jwt!.jwksCooldownMs = 0;
+  return createAuthenticator(config, { env: {} });
 }
 
 describe('JWT with a remote JWKS', () => {

@@ -30,6 +30,12 @@ export const apiKeyEntrySchema = z
 
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
 
+/**
+ * Least auth.jwt.jwksCooldownMs accepted: at most one JWKS fetch per second, whatever unknown kids
+ * clients send (jose's own default is 30 s).
+ */
+export const MIN_JWKS_COOLDOWN_MS = 1000;
+
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const ALG = /^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/;
@@ -44,8 +50,16 @@ export const jwtSchema = z
     jwksUrl: z.url().optional(),
     /** How long one JWKS fetch may take. */
     jwksTimeoutMs: z.number().int().positive().default(5000),
-    /** Minimum time between two JWKS fetches (an unknown kid within it is refused). */
-    jwksCooldownMs: z.number().int().nonnegative().default(30_000),
+    /**
+     * Minimum time between two JWKS fetches (an unknown kid within it is refused). At least
+     * MIN_JWKS_COOLDOWN_MS: any client can send a token naming a kid nobody has (no valid signature
+     * needed, the kid is looked up first), and each such token may fetch the key set once per cooldown.
+     */
+    jwksCooldownMs: z
+      .number()
+      .int()
+      .min(MIN_JWKS_COOLDOWN_MS, `at least ${MIN_JWKS_COOLDOWN_MS} ms: every token naming an unknown kid may make mcp-warden fetch the JWKS once per cooldown, so a lower value lets any client turn its requests into requests to the authorization server`)
+      .default(30_000),
     /** A cached JWKS older than this is refetched. */
     jwksCacheMaxAgeMs: z.number().int().positive().default(600_000),
     /** Largest JWKS answer read; a larger one is refused (the key set already fetched is kept). */
