@@ -99,7 +99,8 @@ backends:
 auth:
   deployment: prod
   keysFile: ${JSON.stringify(join(dir, 'keys.yaml'))}
-  jwt: { secret: ${JWT_SECRET}, issuer: ${JSON.stringify(ISSUER)} }
+  # ops-team is an API-key client: its tokens are the same client only because it is listed here.
+  jwt: { secret: ${JWT_SECRET}, issuer: ${JSON.stringify(ISSUER)}, sharedClientIds: [ops-team] }
   oauth: { resource: ${JSON.stringify(RESOURCE)}, authorizationServers: [${JSON.stringify(ISSUER)}] }
 policy:
   paths: [qubinode, ${JSON.stringify(join(dir, 'recorders.rego'))}]

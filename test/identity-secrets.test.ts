@@ -36,7 +36,7 @@ describe('secrets never logged', () => {
       badJwt: '',
     };
     const enc = new TextEncoder();
-    secrets.jwt = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setAudience('https://w/mcp').setExpirationTime('5m').sign(enc.encode(secrets.jwtSecret));
+    secrets.jwt = await new SignJWT({ sub: 'alice-sso' }).setProtectedHeader({ alg: 'HS256' }).setAudience('https://w/mcp').setExpirationTime('5m').sign(enc.encode(secrets.jwtSecret));
     secrets.badJwt = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setAudience('https://w/mcp').setExpirationTime('5m').sign(enc.encode('x'.repeat(40)));
     const script = join(dir, 'log-secrets.mjs');
     const dist = (p: string) => JSON.stringify(resolve('dist', p));

@@ -72,6 +72,15 @@ export const jwtSchema = z
     /** Claim holding roles: dotted path (`realm_access.roles`); a string value is split on spaces (`scope`). */
     rolesClaim: z.string().min(1).default('roles'),
     clientIdClaim: z.string().min(1).default('sub'),
+    /**
+     * Client ids a token may carry although they are also an API-key client's (a `client` of an
+     * entry in auth.apiKeys or the keys file, whatever its status) or one mcp-warden gives itself
+     * ("anonymous", "local:<user>", auth.stdioClient.id). A token naming such an id is refused
+     * unless the id is listed here; a listed id is one client to the policy, its per-client data,
+     * its rate limit and its sessions, whichever credential it shows (the audit still tells the
+     * methods apart).
+     */
+    sharedClientIds: z.array(z.string().min(1)).default([]),
     nameClaim: z.string().min(1).default('name'),
     clockSkewSec: z.number().int().nonnegative().default(30),
     /**

@@ -7,7 +7,9 @@
  * - 401 + error="invalid_token": unknown, revoked or expired API key; JWT with a bad signature,
  *   wrong aud (a token not issued for this resource is invalid here), wrong iss, alg none, expired,
  *   not yet valid, issued in the future (iat beyond the clock skew), unknown signing key, or
- *   signing keys unavailable (JWKS down: fail closed).
+ *   signing keys unavailable (JWKS down: fail closed); a valid JWT whose client id is an API-key
+ *   client's or one mcp-warden gives itself, unless auth.jwt.sharedClientIds lists it (one client-id
+ *   space: whoever controls a token's subject must not become another credential's client).
  * - 401 + error="invalid_request": malformed Authorization header, two different credentials.
  * - 403 + error="insufficient_scope": a valid token without auth.oauth.requiredScopes.
  * - 403 (no challenge): a valid API key bound to another deployment (auth.deployment).
@@ -50,6 +52,10 @@ function localUserName(): string {
   }
 }
 
+/** Refusal reasons of a valid token whose client id is taken (clientIdClash). */
+const API_KEY_CLIENT = 'token client id belongs to an API-key client (not listed in auth.jwt.sharedClientIds)';
+const RESERVED_CLIENT = 'token client id is reserved ("anonymous", "local:*" or auth.stdioClient.id; not listed in auth.jwt.sharedClientIds)';
+
 const JWT_CACHE_MS = 60_000;
 const JWT_CACHE_SIZE = 1024;
 
@@ -86,6 +92,8 @@ export class WardenAuthenticator implements Authenticator {
   private readonly metadataUrl: string | undefined;
   private readonly scope: string | undefined;
   private readonly credentialsConfigured: boolean;
+  /** auth.jwt.sharedClientIds: ids a token may carry although an API key or mcp-warden itself uses them. */
+  private readonly sharedClientIds: ReadonlySet<string>;
   /** Verified tokens -> identity, for at most JWT_CACHE_MS and never past the token's exp. */
   private readonly jwtCache = new Map<string, { client: ClientIdentity; until: number }>();
 
@@ -100,6 +108,7 @@ export class WardenAuthenticator implements Authenticator {
     const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
     this.keys = new KeyStore(config.apiKeys, keysFile, options.logger);
     this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
+    this.sharedClientIds = new Set(config.jwt?.sharedClientIds ?? []);
     this.credentialsConfigured = config.apiKeys.length > 0 || config.keysFile !== undefined || config.jwt !== undefined || config.stdioApiKey !== undefined;
     this.metadataUrl = config.oauth ? resourceMetadataUrl(config.oauth.resource) : undefined;
     const scopes = config.oauth?.requiredScopes.length ? config.oauth.requiredScopes : config.oauth?.scopesSupported;
@@ -200,6 +209,11 @@ export class WardenAuthenticator implements Authenticator {
       this.jwtCache.delete(token);
       return undefined;
     }
+    // A key bound to this client id may have been added to the keys file since the token was verified.
+    if (!this.sharedClientIds.has(hit.client.id) && this.keys.hasClient(hit.client.id)) {
+      this.jwtCache.delete(token);
+      return this.refuseClientId(request, hit.client.id, API_KEY_CLIENT);
+    }
     return { ok: true, client: request.address === undefined ? hit.client : { ...hit.client, address: request.address } };
   }
 
@@ -216,6 +230,8 @@ export class WardenAuthenticator implements Authenticator {
       if (outcome.unavailable) this.logger?.warn({ jwksUrl: this.jwksUrlForLogs(), reason: outcome.reason }, 'JWT refused: signing keys unavailable');
       return this.refuse(request, outcome.reason, 'invalid_token');
     }
+    const clash = this.clientIdClash(outcome.clientId);
+    if (clash !== undefined) return this.refuseClientId(request, outcome.clientId, clash);
     const required = this.config.oauth?.requiredScopes ?? [];
     if (required.length > 0) {
       const granted = tokenScopes(outcome.claims);
@@ -232,6 +248,25 @@ export class WardenAuthenticator implements Authenticator {
     if (outcome.credentialId !== undefined) client.credentialId = outcome.credentialId;
     this.remember(token, client);
     return { ok: true, client: request.address === undefined ? client : { ...client, address: request.address } };
+  }
+
+  /**
+   * Why a verified token may not carry this client id, or undefined. API keys and tokens share one
+   * client-id space (the policy, per-client data, rate limits and session ownership key on the id
+   * alone), and a token's subject is chosen by the identity provider, sometimes by its users
+   * (preferred_username, email): a token naming an API-key client's id, or an id mcp-warden gives
+   * itself, would become that client. Refused unless auth.jwt.sharedClientIds lists the id.
+   */
+  private clientIdClash(id: string): string | undefined {
+    if (this.sharedClientIds.has(id)) return undefined;
+    if (this.keys.hasClient(id)) return API_KEY_CLIENT;
+    if (id === 'anonymous' || id.startsWith('local:') || id === this.config.stdioClient?.id) return RESERVED_CLIENT;
+    return undefined;
+  }
+
+  private refuseClientId(request: AuthRequest, clientId: string, reason: string): AuthResult {
+    this.logger?.info({ transport: request.transport, address: request.address, clientId }, 'JWT refused: its client id is not one a token may carry (auth.jwt.sharedClientIds)');
+    return this.refuse(request, reason, 'invalid_token');
   }
 
   /** The JWKS URL without userinfo or query (which could carry a secret). */

@@ -57,9 +57,18 @@ function sameFile(a: Stats | undefined, b: Stats | undefined): boolean {
   return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
 }
 
+function clientsOf(keys: Map<string, IndexedKey>): Set<string> {
+  const clients = new Set<string>();
+  for (const key of keys.values()) clients.add(key.entry.client);
+  return clients;
+}
+
 export class KeyStore {
   private readonly inline = new Map<string, IndexedKey>();
   private fileKeys = new Map<string, IndexedKey>();
+  /** Client ids keys are bound to (any status: a revoked key's client is still an API-key client). */
+  private inlineClients = new Set<string>();
+  private fileClients = new Set<string>();
   private fileStat: Stats | undefined;
   private fileBroken = false;
   private dirty = false;
@@ -71,6 +80,7 @@ export class KeyStore {
     private readonly logger?: Logger,
   ) {
     indexEntries(inlineKeys, this.inline);
+    this.inlineClients = clientsOf(this.inline);
     if (file) {
       // A broken or untrusted keys file at startup is a configuration error: let it throw.
       this.fileStat = statSync(file, { throwIfNoEntry: false });
@@ -79,6 +89,7 @@ export class KeyStore {
       if (trust.refused !== undefined) throw new KeysFileError(file, untrustedKeysFileMessage(trust.refused));
       if (trust.warning !== undefined) logger?.warn({ keysFile: file, reason: trust.warning }, 'keys file: others than this user may change it');
       this.fileKeys = this.loadFile();
+      this.fileClients = clientsOf(this.fileKeys);
       this.startWatching(file);
     }
   }
@@ -98,6 +109,18 @@ export class KeyStore {
     if (now >= key.revokedMs) return { kind: 'revoked', key };
     if (now >= key.expiresMs) return { kind: 'expired', key };
     return { kind: 'ok', key };
+  }
+
+  /**
+   * Whether a key (inline or in the keys file, revoked and expired ones included) is bound to this
+   * client id, as the keys file says now. An unreadable keys file counts as binding every id it
+   * last held (fail closed: its clients stay API-key clients while it is broken).
+   */
+  hasClient(id: string): boolean {
+    if (this.inlineClients.has(id)) return true;
+    if (this.file === undefined) return false;
+    this.refreshIfChanged();
+    return this.fileClients.has(id);
   }
 
   close(): void {
@@ -120,6 +143,7 @@ export class KeyStore {
       const refused = keysFileTrust(this.file!).refused;
       if (refused !== undefined) throw new Error(untrustedKeysFileMessage(refused));
       this.fileKeys = this.loadFile();
+      this.fileClients = clientsOf(this.fileKeys);
       if (this.fileBroken) this.logger?.info({ keysFile: this.file }, 'keys file readable again');
       this.fileBroken = false;
       this.logger?.info({ keysFile: this.file, keys: this.fileKeys.size }, 'keys file reloaded');
