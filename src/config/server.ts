@@ -44,6 +44,11 @@ export const serverSchema = z
      * closed (slow clients holding sockets). Answers and SSE streams are not bounded by it.
      */
     requestTimeoutMs: z.number().int().positive().default(60_000),
+    /**
+     * An answer or SSE stream with bytes waiting for its client, whose socket has taken none of them
+     * for this many ms (the client stopped reading), is closed and forgotten by its session.
+     */
+    writeStallTimeoutMs: z.number().int().positive().default(60_000),
     /** Idle client sessions are closed after this many ms. */
     sessionIdleMs: z.number().int().positive().default(30 * 60_000),
     /** Also serve one stdio client on our stdin/stdout. */

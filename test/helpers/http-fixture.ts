@@ -8,7 +8,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CreateMessageResultSchema, ElicitResultSchema, ListRootsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { serverSchema, type ServerConfig } from '../../src/config/server.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import { createHttpFrontend, type HttpFrontend } from '../../src/transport/http/index.js';
 import type { ClientSessionInfo, SessionAcceptor, Transport } from '../../src/transport/types.js';
 import type { AuthRequest, AuthResult, Authenticator } from '../../src/types.js';
@@ -149,10 +149,11 @@ export interface StartedFrontend {
 export async function startFrontend(
   overrides: Partial<ServerConfig> = {},
   authenticator: Authenticator = new HeaderAuthenticator(),
+  logger: Logger = createLogger({ level: 'silent', pretty: false }),
 ): Promise<StartedFrontend> {
   const config = serverSchema.parse({ host: '127.0.0.1', port: 0, ...overrides });
   const acceptor = new McpServerAcceptor();
-  const frontend = createHttpFrontend({ config, acceptor, authenticator, logger: createLogger({ level: 'silent', pretty: false }) });
+  const frontend = createHttpFrontend({ config, acceptor, authenticator, logger });
   const { url, sseUrl } = await frontend.listen();
   return { frontend, url, sseUrl, port: Number(new URL(url).port), acceptor };
 }

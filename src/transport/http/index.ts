@@ -18,6 +18,7 @@ import { createLegacySseHandlers } from './legacy-sse.js';
 import { createPreflightHandler, createRequestGuard } from './request-guard.js';
 import { SessionRegistry } from './sessions.js';
 import { createStreamableHandlers } from './streamable-routes.js';
+import { WriteStallWatch } from './write-stall.js';
 
 export { HostOriginGuard } from './guards.js';
 export { StreamableHttpSession } from './streamable-session.js';
@@ -83,6 +84,13 @@ function methodNotAllowed(allow: string) {
   };
 }
 
+/** The write-stall watchdog (server.writeStallTimeoutMs), logging each connection it closes. */
+function stallWatch(config: ServerConfig, logger: Logger): WriteStallWatch {
+  return new WriteStallWatch(config.writeStallTimeoutMs, ({ sessionId, unreadBytes, stalledMs }) => {
+    logger.info({ sessionId, unreadBytes, stalledMs, writeStallTimeoutMs: config.writeStallTimeoutMs }, 'http: answer closed: its client took none of it for server.writeStallTimeoutMs');
+  });
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
@@ -107,7 +115,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     maxInFlightPerSession: config.maxInFlightPerSession,
     maxUnreadBytesPerSession: config.maxUnreadBytesPerSession,
     replayBytes: config.replayBytes,
-  });
+  }, stallWatch(config, log));
   const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
   const streamable = createStreamableHandlers({ acceptor, registry, logger: log });
   const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, messagesPath: config.messagesPath });

@@ -39,7 +39,8 @@ export class LegacySseSession implements Transport, HttpSession {
     private readonly registry: SessionRegistry,
   ) {
     this.ownerId = client.id;
-    this.stream = new SseStream(res, {}, () => void this.close());
+    // A stream its client stopped reading is destroyed by the write-stall watchdog: it closes, and the session ends.
+    this.stream = new SseStream(res, {}, () => void this.close(), (r) => registry.stalls.wrote(r, sessionId));
   }
 
   get isClosed(): boolean {

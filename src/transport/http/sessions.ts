@@ -5,6 +5,7 @@
  * no open stream, nothing in flight) for longer than server.sessionIdleMs.
  */
 import type { TransportKind } from '../../types.js';
+import { WriteStallWatch } from './write-stall.js';
 
 /** What the registry needs from a session of either frontend. */
 export interface HttpSession {
@@ -36,6 +37,8 @@ export const MAX_IN_FLIGHT_PER_SESSION = 128;
 export const MAX_UNREAD_BYTES_PER_SESSION = 16 * 1024 * 1024;
 /** Bytes of standalone-stream events a Streamable HTTP session keeps for replay (server.replayBytes). */
 export const REPLAY_BYTES = 4 * 1024 * 1024;
+/** How long an answer's socket may take none of the bytes waiting for it before it is closed (server.writeStallTimeoutMs). */
+export const WRITE_STALL_TIMEOUT_MS = 60_000;
 
 export interface SessionLimits {
   maxSessions: number;
@@ -61,6 +64,8 @@ export class SessionRegistry {
   constructor(
     private readonly idleMs: number,
     readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    /** Watches every answer and stream the sessions write to (server.writeStallTimeoutMs). */
+    readonly stalls: WriteStallWatch = new WriteStallWatch(WRITE_STALL_TIMEOUT_MS),
   ) {}
 
   get size(): number {
@@ -119,6 +124,7 @@ export class SessionRegistry {
     await Promise.allSettled(all.map((s) => s.close()));
     this.sessions.clear();
     this.perClient.clear();
+    this.stalls.stop();
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
   }

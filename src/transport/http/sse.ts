@@ -7,6 +7,9 @@
 import type { ServerResponse } from 'node:http';
 import type { JSONRPCMessage } from '../types.js';
 
+/** Told after each write (the write-stall watchdog, write-stall.ts). */
+export type WriteWatch = (res: ServerResponse) => void;
+
 /** Bytes written but not yet taken by the client beyond which a stream is dropped. */
 export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
@@ -19,6 +22,7 @@ export class SseStream {
     readonly res: ServerResponse,
     headers: Record<string, string>,
     onClose: ((stream: SseStream) => void) | undefined,
+    private readonly onWrite: WriteWatch | undefined = undefined,
     status = 200,
   ) {
     res.writeHead(status, {
@@ -58,7 +62,9 @@ export class SseStream {
       // Streamable HTTP client can reconnect its GET stream with Last-Event-ID.
       this.ended = true;
       this.res.destroy();
+      return true;
     }
+    this.onWrite?.(this.res);
     return true;
   }
 
@@ -66,6 +72,7 @@ export class SseStream {
     if (!this.open) return;
     this.lastWrite = now;
     this.res.write(': keepalive\n\n');
+    this.onWrite?.(this.res);
   }
 
   /**

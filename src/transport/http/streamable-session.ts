@@ -57,6 +57,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
   private delivered = 0;
   private closed = false;
   private readonly sessionHeaders: Record<string, string>;
+  /** Shows a written response to the write-stall watchdog (write-stall.ts). */
+  private readonly watchWrites: (res: ServerResponse) => void;
 
   constructor(
     readonly sessionId: string,
@@ -67,6 +69,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.ownerId = client.id;
     this.sessionHeaders = { 'mcp-session-id': sessionId };
     this.limits = registry.limits;
+    this.watchWrites = (res) => registry.stalls.wrote(res, sessionId);
   }
 
   /** The identity the request about to be delivered proved (the owner's id: checked by the route). */
@@ -111,6 +114,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     if (res.writableLength === 0 || res.destroyed) return;
     this.draining.add(res);
     res.once('close', () => this.draining.delete(res));
+    this.watchWrites(res);
   }
 
   /**
@@ -192,8 +196,19 @@ export class StreamableHttpSession implements Transport, HttpSession {
   private streamFor(exchange: Exchange): SseStream | undefined {
     if (exchange.sse !== undefined) return exchange.sse.open ? exchange.sse : undefined;
     if (exchange.res.destroyed || exchange.res.headersSent) return undefined;
-    exchange.sse = new SseStream(exchange.res, this.sessionHeaders, undefined);
-    return exchange.sse;
+    const sse = new SseStream(exchange.res, this.sessionHeaders, undefined, this.watchWrites);
+    exchange.sse = sse;
+    // The stream closed before the answer (client gone, or destroyed as stalled): the request no
+    // longer holds a place among those in flight; its answer, when it comes, has nowhere to go.
+    exchange.res.once('close', () => {
+      for (const [id, e] of this.exchanges) {
+        if (e === exchange) {
+          this.exchanges.delete(id);
+          break;
+        }
+      }
+    });
+    return sse;
   }
 
   private sendStandalone(message: JSONRPCMessage): void {
@@ -238,9 +253,14 @@ export class StreamableHttpSession implements Transport, HttpSession {
   openStandalone(res: ServerResponse, lastEventId: string | undefined): void {
     // The client lost the stream it replaces: what it has not read of it would stay buffered for good.
     this.standalone?.abandon();
-    const stream = new SseStream(res, this.sessionHeaders, (s) => {
-      if (this.standalone === s) this.standalone = undefined;
-    });
+    const stream = new SseStream(
+      res,
+      this.sessionHeaders,
+      (s) => {
+        if (this.standalone === s) this.standalone = undefined;
+      },
+      this.watchWrites,
+    );
     this.standalone = stream;
     let from = this.delivered + 1;
     if (lastEventId !== undefined) {
