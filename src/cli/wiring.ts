@@ -9,6 +9,7 @@
 import type { WardenConfig } from '../config/schema.js';
 import { secretEnvNames } from '../config/secret-env.js';
 import type { Logger } from '../log/logger.js';
+import type { RefusalLog } from '../log/refusal-log.js';
 import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
 import { backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
@@ -26,6 +27,8 @@ export interface WiringContext {
   logger: Logger;
   /** Whether clients come over HTTP (serve) or only over stdio (wrap, serve --stdio): what auth warns about. */
   servesHttp?: boolean;
+  /** Rate limiting of refusal lines (config log.refusals), shared by the authenticator and the HTTP frontend. */
+  refusals?: RefusalLog;
   /** Told when the audit log can no longer record (audit/recorder.ts onFailure): serve and wrap stop, exit non-zero. */
   onAuditFailure?: (err: Error) => void;
 }
@@ -65,7 +68,7 @@ export function createRecorder(ctx: WiringContext): Recorder {
 /** identity/: API keys, JWT, anonymous and local stdio clients from the config's `auth` section. */
 export function createAuthenticator(ctx: WiringContext): Authenticator {
   try {
-    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir, servesHttp: ctx.servesHttp });
+    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir, servesHttp: ctx.servesHttp, ...(ctx.refusals === undefined ? {} : { refusals: ctx.refusals }) });
   } catch (err) {
     if (err instanceof KeysFileError || err instanceof JwtConfigError) throw new CliError(err.message, EXIT.CONFIG);
     throw err;

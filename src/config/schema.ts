@@ -30,7 +30,18 @@ export const wardenConfigSchema = z
     audit: auditSchema.prefault({}),
     admin: adminSchema.prefault({}),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /**
+         * Refusal lines (401/403, Host/Origin, flow limits, stalled answers) repeated for one
+         * reason and client or address: the first `burst` per `intervalMs` are logged, then one
+         * summary line says how many more were left out (log/refusal-log.ts).
+         */
+        refusals: z
+          .object({ burst: z.number().int().positive().default(10), intervalMs: z.number().int().positive().default(60_000) })
+          .strict()
+          .prefault({}),
+      })
       .strict()
       .prefault({}),
   })

@@ -21,6 +21,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { AuthConfig } from '../config/auth.js';
 import type { Logger } from '../log/logger.js';
+import { RefusalLog } from '../log/refusal-log.js';
 import type { AuthRequest, AuthResult, Authenticator, ClientIdentity } from '../types.js';
 import { KEY_PREFIX } from './api-keys.js';
 import { API_KEY_ENV } from './backend-credentials.js';
@@ -40,6 +41,8 @@ export interface AuthenticatorOptions {
   env?: NodeJS.ProcessEnv;
   /** Clients come over HTTP (default); false when only a stdio client is served (no 401 to warn about). */
   servesHttp?: boolean;
+  /** Rate limiting of refusal lines (config log.refusals), shared with the HTTP frontend; one of its own by default. */
+  refusals?: RefusalLog;
 }
 
 type Credential = { kind: 'api_key' | 'bearer'; value: string } | { kind: 'none' } | { kind: 'malformed'; reason: string };
@@ -87,6 +90,8 @@ export class WardenAuthenticator implements Authenticator {
   readonly keys: KeyStore;
   private readonly jwt: JwtVerifier | undefined;
   private readonly logger: Logger | undefined;
+  private readonly refusals: RefusalLog;
+  private readonly ownRefusals: boolean;
   private readonly env: NodeJS.ProcessEnv;
   private readonly servesHttp: boolean;
   private readonly metadataUrl: string | undefined;
@@ -103,6 +108,8 @@ export class WardenAuthenticator implements Authenticator {
   ) {
     const baseDir = options.baseDir ?? process.cwd();
     this.logger = options.logger;
+    this.refusals = options.refusals ?? new RefusalLog();
+    this.ownRefusals = options.refusals === undefined;
     this.env = options.env ?? process.env;
     this.servesHttp = options.servesHttp ?? true;
     const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
@@ -151,6 +158,12 @@ export class WardenAuthenticator implements Authenticator {
 
   close(): void {
     this.keys.close();
+    if (this.ownRefusals) this.refusals.close();
+  }
+
+  /** An info or warn refusal line, rate limited per key (log/refusal-log.ts). */
+  private logRefusal(level: 'info' | 'warn', key: string, fields: Record<string, unknown>, msg: string): void {
+    if (this.logger !== undefined) this.refusals.log(this.logger, level, key, fields, msg);
   }
 
   private stdioCredential(): Credential {
@@ -193,7 +206,7 @@ export class WardenAuthenticator implements Authenticator {
     }
     const { entry, claims } = found.key;
     if (entry.deployment !== undefined && entry.deployment !== this.config.deployment) {
-      this.logger?.info({ transport: request.transport, address: request.address, keyId: entry.id }, 'API key for another deployment refused');
+      this.logRefusal('info', `deployment\0${entry.id}\0${request.address}`, { transport: request.transport, address: request.address, keyId: entry.id }, 'API key for another deployment refused');
       return { ok: false, status: 403, message: 'API key not valid for this deployment' };
     }
     const client: ClientIdentity = { id: entry.client, name: entry.name ?? entry.client, auth: 'api_key', roles: entry.roles, claims: claims as Record<string, unknown>, credentialId: entry.id };
@@ -227,7 +240,7 @@ export class WardenAuthenticator implements Authenticator {
   private async bearerJwt(verifier: JwtVerifier, token: string, request: AuthRequest): Promise<AuthResult> {
     const outcome = await verifier.verify(token);
     if (!outcome.ok) {
-      if (outcome.unavailable) this.logger?.warn({ jwksUrl: this.jwksUrlForLogs(), reason: outcome.reason }, 'JWT refused: signing keys unavailable');
+      if (outcome.unavailable) this.logRefusal('warn', `jwks\0${outcome.reason}`, { jwksUrl: this.jwksUrlForLogs(), reason: outcome.reason }, 'JWT refused: signing keys unavailable');
       return this.refuse(request, outcome.reason, 'invalid_token');
     }
     const clash = this.clientIdClash(outcome.clientId);
@@ -237,7 +250,7 @@ export class WardenAuthenticator implements Authenticator {
       const granted = tokenScopes(outcome.claims);
       const missing = required.filter((s) => !granted.includes(s));
       if (missing.length > 0) {
-        this.logger?.info({ transport: request.transport, address: request.address, clientId: outcome.clientId, missing }, 'JWT refused: insufficient scope');
+        this.logRefusal('info', `scope\0${outcome.clientId}`, { transport: request.transport, address: request.address, clientId: outcome.clientId, missing }, 'JWT refused: insufficient scope');
         const description = `token lacks scope ${missing.join(' ')}`;
         const challenge: ChallengeParams = { error: 'insufficient_scope', description, scope: required.join(' ') };
         if (this.metadataUrl) challenge.resourceMetadata = this.metadataUrl;
@@ -265,7 +278,7 @@ export class WardenAuthenticator implements Authenticator {
   }
 
   private refuseClientId(request: AuthRequest, clientId: string, reason: string): AuthResult {
-    this.logger?.info({ transport: request.transport, address: request.address, clientId }, 'JWT refused: its client id is not one a token may carry (auth.jwt.sharedClientIds)');
+    this.logRefusal('info', `client-id\0${clientId}`, { transport: request.transport, address: request.address, clientId }, 'JWT refused: its client id is not one a token may carry (auth.jwt.sharedClientIds)');
     return this.refuse(request, reason, 'invalid_token');
   }
 
@@ -277,7 +290,7 @@ export class WardenAuthenticator implements Authenticator {
 
   private refuse(request: AuthRequest, reason: string, error?: ChallengeParams['error'], keyId?: string): AuthResult {
     // The HTTP frontend logs every refusal; this line adds the key id when there is one.
-    if (keyId !== undefined) this.logger?.info({ transport: request.transport, address: request.address, reason, keyId }, 'authentication refused');
+    if (keyId !== undefined) this.logRefusal('info', `key\0${reason}\0${keyId}\0${request.address}`, { transport: request.transport, address: request.address, reason, keyId }, 'authentication refused');
     else this.logger?.debug({ transport: request.transport, address: request.address, reason }, 'authentication refused');
     const challenge: ChallengeParams = {};
     if (this.metadataUrl) challenge.resourceMetadata = this.metadataUrl;

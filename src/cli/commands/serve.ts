@@ -15,6 +15,7 @@ import { registerMetricsRoute } from '../../admin/metrics.js';
 import { DecisionCounter } from '../../policy/decision-counter.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
+import { RefusalLog } from '../../log/refusal-log.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
@@ -66,7 +67,9 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
 async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
   const logger = createLogger({ level: config.log.level });
-  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false };
+  // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count.
+  const refusals = new RefusalLog(config.log.refusals);
+  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false, refusals };
   const wired = wire(ctx);
   // Decisions counted (around the policy and its rate limit) for GET <admin prefix>/metrics.
   const policyHandle = wired.decider as { readonly version?: string };
@@ -76,7 +79,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
 
   // Loaded here, not at the top: fastify is not needed by the other commands (wrap starts faster).
   const { createHttpFrontend } = await import('../../transport/http/index.js');
-  const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger });
+  const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger, refusals });
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   if (http && 'query' in wired.recorder) registerAdminRoutes(http.app, { store: wired.recorder as AuditStore, config });
   if (http) registerMetricsRoute(http.app, config.admin, () => metricsSnapshot(proxy, counter, policyHandle.version));
@@ -96,6 +99,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);
     wired.decider.close?.();
+    // The counts of refusal lines left out in the current interval, before the log is flushed.
+    refusals.close();
     logger.flush?.();
     // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
     await outputWritten(process.stdout, signal);

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../../config/server.js';
 import type { Logger } from '../../log/logger.js';
+import { RefusalLog } from '../../log/refusal-log.js';
 import type { Authenticator } from '../../types.js';
 import type { SessionAcceptor } from '../types.js';
 import { HostOriginGuard } from './guards.js';
@@ -29,6 +30,8 @@ export interface HttpFrontendOptions {
   acceptor: SessionAcceptor;
   authenticator: Authenticator;
   logger: Logger;
+  /** Rate limiting of refusal lines (config log.refusals), shared with the authenticator; one of its own by default (closed with the frontend). */
+  refusals?: RefusalLog;
 }
 
 export interface HttpFrontend {
@@ -85,9 +88,10 @@ function methodNotAllowed(allow: string) {
 }
 
 /** The write-stall watchdog (server.writeStallTimeoutMs), logging each connection it closes. */
-function stallWatch(config: ServerConfig, logger: Logger): WriteStallWatch {
+function stallWatch(config: ServerConfig, logger: Logger, refusals: RefusalLog): WriteStallWatch {
   return new WriteStallWatch(config.writeStallTimeoutMs, ({ sessionId, unreadBytes, stalledMs }) => {
-    logger.info({ sessionId, unreadBytes, stalledMs, writeStallTimeoutMs: config.writeStallTimeoutMs }, 'http: answer closed: its client took none of it for server.writeStallTimeoutMs');
+    const fields = { sessionId, unreadBytes, stalledMs, writeStallTimeoutMs: config.writeStallTimeoutMs };
+    refusals.log(logger, 'info', `stall\0${sessionId}`, fields, 'http: answer closed: its client took none of it for server.writeStallTimeoutMs');
   });
 }
 
@@ -100,6 +104,7 @@ function urlHost(host: string): string {
 export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const { config, acceptor, authenticator, logger } = options;
   const log = logger.child({ component: 'http' });
+  const refusals = options.refusals ?? new RefusalLog();
   // fastify turns node's request timeout off by default: a client trickling its body held its socket forever.
   const requestTimeout = config.requestTimeoutMs;
   const app = Fastify({
@@ -109,18 +114,19 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     requestTimeout,
     http: { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) },
   });
-  const registry = new SessionRegistry(config.sessionIdleMs, {
+  const limits = {
     maxSessions: config.maxSessions,
     maxSessionsPerClient: config.maxSessionsPerClient,
     maxInFlightPerSession: config.maxInFlightPerSession,
     maxUnreadBytesPerSession: config.maxUnreadBytesPerSession,
     replayBytes: config.replayBytes,
-  }, stallWatch(config, log));
+  };
+  const registry = new SessionRegistry(config.sessionIdleMs, limits, stallWatch(config, log, refusals));
   const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
-  const streamable = createStreamableHandlers({ acceptor, registry, logger: log });
-  const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, messagesPath: config.messagesPath });
-  const guardStreamable = createRequestGuard('streamable-http', guard, authenticator, log);
-  const guardSse = createRequestGuard('sse', guard, authenticator, log);
+  const streamable = createStreamableHandlers({ acceptor, registry, logger: log, refusals });
+  const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, refusals, messagesPath: config.messagesPath });
+  const guardStreamable = createRequestGuard('streamable-http', guard, authenticator, log, refusals);
+  const guardSse = createRequestGuard('sse', guard, authenticator, log, refusals);
   const preflight = createPreflightHandler(guard);
 
   // Encapsulated: the body parser, error handler and guards apply to the MCP routes only, not to
@@ -159,6 +165,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
       closed ??= (async () => {
         await registry.closeAll();
         await app.close();
+        if (options.refusals === undefined) refusals.close();
       })();
       return closed;
     },

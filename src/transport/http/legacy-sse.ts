@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log/logger.js';
+import type { RefusalLog } from '../../log/refusal-log.js';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
 import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
@@ -110,11 +111,12 @@ export interface LegacySseOptions {
   acceptor: SessionAcceptor;
   registry: SessionRegistry;
   logger: Logger;
+  refusals: RefusalLog;
   messagesPath: string;
 }
 
 export function createLegacySseHandlers(options: LegacySseOptions) {
-  const { acceptor, registry, logger, messagesPath } = options;
+  const { acceptor, registry, logger, refusals, messagesPath } = options;
 
   async function openStream(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.hijack();
@@ -165,7 +167,7 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
     if (parsed.kind === 'request') {
       const refusal = session.requestRefusal();
       if (refusal !== undefined) {
-        logger.info({ sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
+        refusals.log(logger, 'info', `flow\0${session.ownerId}`, { sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
         writeJsonError(res, 429, SERVER_ERROR, `Too many requests: ${refusal}`, parsed.id, { 'retry-after': '1' });
         return;
       }

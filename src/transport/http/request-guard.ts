@@ -7,6 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from '../../log/logger.js';
+import type { RefusalLog } from '../../log/refusal-log.js';
 import type { AuthResult, Authenticator, ClientIdentity, TransportKind } from '../../types.js';
 import type { HostOriginGuard } from './guards.js';
 import { SERVER_ERROR, errorBody } from './jsonrpc.js';
@@ -65,6 +66,8 @@ export function createRequestGuard(
   guard: HostOriginGuard,
   authenticator: Authenticator,
   logger: Logger,
+  /** Refusal lines repeated for one reason and address are rate limited (config log.refusals). */
+  refusals: RefusalLog,
 ): RequestGuardHook {
   function finish(result: AuthResult, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     if (result.ok) {
@@ -72,7 +75,8 @@ export function createRequestGuard(
       done();
       return;
     }
-    logger.info({ transport, status: result.status, address: request.raw.socket.remoteAddress, reason: result.message }, 'http: request refused by authenticator');
+    const address = request.raw.socket.remoteAddress;
+    refusals.log(logger, 'info', `auth\0${result.status}\0${result.message}\0${address}`, { transport, status: result.status, address, reason: result.message }, 'http: request refused by authenticator');
     const challenge = result.status === 401 ? (result.wwwAuthenticate ?? 'Bearer') : result.wwwAuthenticate;
     refuse(reply, result.status, result.message, challenge);
   }
@@ -81,7 +85,8 @@ export function createRequestGuard(
     const headers = request.raw.headers;
     const failure = guard.check(headers.host, headers.origin);
     if (failure !== undefined) {
-      logger.warn({ transport, host: headers.host, origin: headers.origin, address: request.raw.socket.remoteAddress }, 'http: request refused (Host/Origin not allowed)');
+      const address = request.raw.socket.remoteAddress;
+      refusals.log(logger, 'warn', `host\0${address}`, { transport, host: headers.host, origin: headers.origin, address }, 'http: request refused (Host/Origin not allowed)');
       refuse(reply, failure.status, failure.message);
       return;
     }

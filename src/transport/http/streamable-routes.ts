@@ -12,6 +12,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../log/logger.js';
+import type { RefusalLog } from '../../log/refusal-log.js';
 import type { SessionAcceptor } from '../types.js';
 import { INTERNAL_ERROR, INVALID_REQUEST, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
 import type { SessionRegistry } from './sessions.js';
@@ -24,6 +25,7 @@ export interface StreamableRoutesOptions {
   acceptor: SessionAcceptor;
   registry: SessionRegistry;
   logger: Logger;
+  refusals: RefusalLog;
 }
 
 function acceptsJsonAndSse(accept: string | undefined): boolean {
@@ -45,7 +47,7 @@ function rejectedProtocolVersion(request: FastifyRequest, res: ServerResponse): 
 }
 
 export function createStreamableHandlers(options: StreamableRoutesOptions) {
-  const { acceptor, registry, logger } = options;
+  const { acceptor, registry, logger, refusals } = options;
 
   /** The caller's session, or undefined after answering 400 / 404. */
   function sessionOf(request: FastifyRequest, res: ServerResponse, id: RequestId | null = null): StreamableHttpSession | undefined {
@@ -124,7 +126,7 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     if (parsed.kind === 'request') {
       const refusal = session.requestRefusal();
       if (refusal !== undefined) {
-        logger.info({ sessionId: session.sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
+        refusals.log(logger, 'info', `flow\0${session.ownerId}`, { sessionId: session.sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
         writeJsonError(res, 429, SERVER_ERROR, `Too many requests: ${refusal}`, parsed.id, { 'retry-after': '1' });
         return undefined;
       }
