@@ -95,7 +95,8 @@ export class RefusalLog {
 
   private arm(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(this.options.intervalMs, 10_000)));
+    // A summary comes at most a quarter of an interval (and at most 1 s) after its interval ends.
+    this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(Math.floor(this.options.intervalMs / 4), 1000)));
     this.timer.unref();
   }
 
