@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuditReader, openAuditStore, Redactor } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
-import { DATA_AT, journalAddon, MAGIC, unsafeForMapping } from '../src/audit/mapped-journal.js';
+import { DATA_AT, journalAddon, MAGIC, MappedSegment, unsafeForMapping } from '../src/audit/mapped-journal.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { listJournals, readSegment, Spool } from '../src/audit/spool.js';
@@ -68,6 +68,39 @@ describe.runIf(runsUnless('audit-mapped-journal', linux ? undefined : `the mappe
     // at least half a stretch ahead of the lines at all times
     expect(segment.faulted - (DATA_AT + segment.size)).toBeGreaterThanOrEqual(1 << 19);
     spool.close(true);
+  });
+
+  it('a prefault that cannot be queued as lines are appended does not throw from append(): the lines are counted by then (a throw would have the caller refuse the call and use its number again)', () => {
+    const { addon } = journalAddon();
+    expect(addon).toBeDefined();
+    // The real addon, but once the segment exists its prefault throws (as the addon does when it has no memory for the job).
+    let failing = false;
+    let refused = 0;
+    const flaky: NonNullable<typeof addon> = {
+      ...addon!,
+      prefault: (buffer, offset, length) => {
+        if (!failing) return addon!.prefault(buffer, offset, length);
+        refused++;
+        throw new Error('prefault: out of memory');
+      },
+    };
+    const segment = new MappedSegment(flaky, join(tmp.dir, 'seg-1'), 4 << 20);
+    segment.prefault(64 * 1024);
+    failing = true;
+    const line = `${'q'.repeat(1023)}\n`;
+    let appended = 0;
+    // Well past half of the stretch asked: the segment asks for the next one itself, and is refused.
+    for (let i = 0; i < 256; i++) {
+      expect(segment.append(line)).toBe(true);
+      appended++;
+    }
+    expect(refused).toBe(1); // asked once, then not on every append
+    expect(segment.size).toBe(appended * line.length);
+    expect(counted(join(tmp.dir, 'seg-1'))).toBe(appended * line.length);
+    // Asked from outside again (the journal does at a rotation or commit), it works once the addon does.
+    failing = false;
+    segment.prefault(64 * 1024);
+    segment.close();
   });
 
   it('is built and loads (npm ci builds native/; npm run build:native in a worktree)', () => {

@@ -244,7 +244,18 @@ export class MappedSegment {
   commit(end: number): void {
     this.used = end - DATA_AT;
     this.words[USED_AT / 4] = this.used;
-    if (end + (this.ahead >> 1) > this.faulted && this.ahead !== 0) this.prefault(this.ahead);
+    if (end + (this.ahead >> 1) > this.faulted && this.ahead !== 0) {
+      // The lines are counted: nothing may throw from here on. A caller that saw a throw would take
+      // them for not journaled (Spool.append/appendRaw: the call is refused and its sequence number
+      // used again, so the journal would hold two lines of one number). A prefault that cannot be
+      // queued (no memory for it) only costs page faults later: it is asked again at the next
+      // prefault() from outside (Spool: rotation, commit).
+      try {
+        this.prefault(this.ahead);
+      } catch {
+        this.ahead = 0;
+      }
+    }
   }
 
   /** The text of the lines appended since the last take(). */
