@@ -48,7 +48,8 @@ const { values: opts } = parseArgs({
  * An open level is named `r<RATE>`, a closed one by its number.
  */
 const RATE = Number(opts.rate ?? 4000);
-if (!Number.isFinite(RATE) || RATE < 0) throw new Error(`--rate: a number of calls per second, not ${opts.rate}`);
+// Whole calls per second: the level's tag (r<RATE>) is what bench/runs-summary.mjs reads goal lines by.
+if (!Number.isInteger(RATE) || RATE < 0) throw new Error(`--rate: a whole number of calls per second (0: no open level), not ${opts.rate}`);
 const OPEN = RATE > 0 ? `r${RATE}` : undefined;
 const CONCURRENCIES = OPEN ? [1, 16, OPEN] : [1, 16];
 /** In flight during the warm-up of the open level (a closed loop), and the open level's calls: two seconds' worth. */

@@ -5,6 +5,8 @@
  * and /proc CPU accounting sees a busy process. Functional checks only: no timing assertions.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -18,6 +20,8 @@ import { StdioSession } from '../bench/load-stdio.mjs';
 import { HttpSession } from '../bench/load-http.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { cpuNs, percentile } from '../bench/proc-stats.mjs';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { verdicts } from '../bench/report.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { startHttpTestServer } from '../scripts/lib/procs.mjs';
 
@@ -68,6 +72,35 @@ describe('bench harness', () => {
     // the first call waited for the last to be sent: at 2,000 calls/s that is 39 intervals of 0.5 ms at least
     expect(r.latenciesMs[0]).toBeGreaterThanOrEqual(39 * 0.5 - 1);
     await session.close();
+  });
+
+  it('goal lines of every level, the open one included, are read by runs-summary; --rate takes whole calls per second (its tag is how they are read)', async () => {
+    const run = (script: string, args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const p = spawn(process.execPath, [path.join(ROOT, 'bench', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
+        p.on('exit', (code) => resolve({ code, out }));
+      });
+    // Refused before anything starts (a scenario name that does not exist would be refused next).
+    const fractional = await run('run.mjs', ['--rate', '2.5', '--only', 'no-such-scenario']);
+    expect(fractional.code).not.toBe(0);
+    expect(fractional.out).toContain('--rate: a whole number of calls per second');
+    const whole = await run('run.mjs', ['--rate', '2500', '--only', 'no-such-scenario']);
+    expect(whole.out).toContain('unknown scenario(s) no-such-scenario');
+    // Goal lines as verdicts() writes them at c1, c16 and the open level, read back per level.
+    const mk = (p50: number, cpu: number) => ({ p50us: p50, proxyCpuUs: cpu, roundP50us: [p50], roundProxyCpuUs: [cpu], errors: 0 });
+    const results = { a: { 1: mk(11, 5), 16: mk(20, 6), r2500: mk(13, 7) }, b: { 1: mk(10, 5), 16: mk(16, 5), r2500: mk(10, 5) } };
+    const goals = verdicts(results, [{ name: 'a', compare: [{ against: 'b', label: 'a vs b', p50: 1.2, cpu: 1.3 }] }], [1, 16, 'r2500']);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-summary-')), 'bench-x.json');
+    writeFileSync(file, JSON.stringify({ results, goals }));
+    const summary = await run('runs-summary.mjs', [file]);
+    expect(summary.code).toBe(0);
+    expect(summary.out).toMatch(/a vs b @c1\n {2}p50 median 1\.100x/);
+    expect(summary.out).toMatch(/a vs b @c16\n {2}p50 median 1\.250x .*0 of 1 within 1\.2x/);
+    expect(summary.out).toMatch(/a vs b @r2500\n {2}p50 median 1\.300x .*\n {2}CPU median 1\.400x/);
+    rmSync(path.dirname(file), { recursive: true });
   });
 
   it('the raw HTTP client parses Content-Length, chunked SSE and empty responses on one connection', async () => {
