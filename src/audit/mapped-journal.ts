@@ -244,7 +244,9 @@ export class MappedSegment {
   commit(end: number): void {
     this.used = end - DATA_AT;
     this.words[USED_AT / 4] = this.used;
-    if (end + (this.ahead >> 1) > this.faulted && this.ahead !== 0) {
+    // Only where the kernel faults pages in on a pool thread: the fallback's page stores would
+    // land on the call path (they stay with the prefaults asked from outside, between calls).
+    if (end + (this.ahead >> 1) > this.faulted && this.ahead !== 0 && prefaultByKernel) {
       // The lines are counted: nothing may throw from here on. A caller that saw a throw would take
       // them for not journaled (Spool.append/appendRaw: the call is refused and its sequence number
       // used again, so the journal would hold two lines of one number). A prefault that cannot be
