@@ -73,6 +73,12 @@ export interface BackendEvents {
   onBacklog(backend: BackendConnection, backedUp: boolean): void;
   /** The backend came back after a restart. */
   onRecovered(backend: BackendConnection): void;
+  /**
+   * The proxy is shutting down (or this session closing): a backend's exit now is expected (logged
+   * at debug, not warn) and not restarted. A signal sent to the whole process group (Ctrl-C, systemd
+   * stop) reaches the backends as well as us.
+   */
+  shuttingDown(): boolean;
   /** The backend is gone for good (restarts off). */
   onExit(backend: BackendConnection, exit: ChildExit | undefined): void;
 }

@@ -106,8 +106,12 @@ export class BackendConnection {
     t.onerror = (err) => this.logger.warn({ backend: this.spec.name, err: err.message }, 'backend transport error');
     t.onexit = (exit) => {
       this.lastExit = exit;
+      const fields = { backend: this.spec.name, code: exit.code, signal: exit.signal };
       if (exit.error) this.logger.error({ backend: this.spec.name, err: exit.error.message }, 'backend could not be started');
-      else this.logger.warn({ backend: this.spec.name, code: exit.code, signal: exit.signal }, 'backend process exited');
+      else if (exit.forced) this.logger.warn(fields, 'backend process did not exit after SIGTERM within the grace period: killed');
+      // Asked for (its session closed, shutdown), or a signal to our whole process group while we shut down.
+      else if (exit.requested || this.exitExpected()) this.logger.debug(fields, 'backend process stopped');
+      else this.logger.warn(fields, 'backend process exited');
     };
     try {
       await t.start();
@@ -314,6 +318,12 @@ export class BackendConnection {
     const how = exit?.error ? exit.error.message : exit ? `exited (${exit.signal ?? `code ${exit.code}`})` : 'connection closed';
     this.failPending(`backend '${this.spec.name}' is unavailable: ${how}`);
     if (previous === 'closed' || previous === 'failed') return;
+    if (this.exitExpected()) {
+      // Shutting down: not restarted, and not a backend's failure to report.
+      this.state = 'closed';
+      this.stopTimers();
+      return;
+    }
     this.tools.invalidate();
     if (this.spec.restart === false) {
       this.state = 'failed';
@@ -366,12 +376,21 @@ export class BackendConnection {
     }
   }
 
+  /** Whether an exit now is expected: this backend session is closing, or the proxy is shutting down. */
+  private exitExpected(): boolean {
+    return this.state === 'closed' || this.events.shuttingDown();
+  }
+
+  private stopTimers(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
   /** Ends this backend session (kills a child, ends an upstream session). */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.stopTimers();
     const t = this.transport;
     this.failPending(`backend '${this.spec.name}' is unavailable: session closed`);
     if (t === undefined) return;

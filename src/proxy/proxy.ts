@@ -100,6 +100,7 @@ export class WardenProxy implements SessionAcceptor {
       version: options.version,
       onBackendExit: options.onBackendExit ? (_s, b, exit) => options.onBackendExit!(b, exit) : undefined,
       onSessionClosed: (s) => this.sessions.delete(s),
+      shuttingDown: () => this.closing,
     };
   }
 
@@ -116,6 +117,15 @@ export class WardenProxy implements SessionAcceptor {
     this.sessions.add(session);
     this.shared.logger.debug({ session: info.sessionId, transport: info.transport, client: info.client.id }, 'client session opened');
     await session.start();
+  }
+
+  /**
+   * Shutdown has begun: no new sessions, and backends that exit from now on (a signal to the whole
+   * process group reaches them too) are expected to: not restarted, not warned about. close() says
+   * it too; call this first when something else is closed before the proxy (serve's HTTP frontend).
+   */
+  beginShutdown(): void {
+    this.closing = true;
   }
 
   /** Closes every client session and backend (child processes end). */

@@ -34,6 +34,8 @@ export interface ProxyShared {
   version: string;
   onBackendExit?: (session: ClientSession, backend: BackendConnection, exit: import('../transport/child-process.js').ChildExit | undefined) => void;
   onSessionClosed?: (session: ClientSession) => void;
+  /** The proxy has begun shutting down (WardenProxy.beginShutdown). */
+  shuttingDown?: () => boolean;
 }
 
 type Params = Record<string, unknown>;
@@ -57,6 +59,7 @@ export class ClientSession implements BackendEvents {
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
   private deliveringText: string | undefined;
+  private closing: Promise<void> | undefined;
   /**
    * Who sent the request being handled: the session's opener, or over HTTP the identity that
    * request's credential proved (ClientTransport.client). Replaced, never changed in place.
@@ -344,6 +347,10 @@ export class ClientSession implements BackendEvents {
     }
   }
 
+  shuttingDown(): boolean {
+    return this.state === 'closed' || this.shared.shuttingDown?.() === true;
+  }
+
   onExit(b: BackendConnection, exit: import('../transport/child-process.js').ChildExit | undefined): void {
     this.shared.onBackendExit?.(this, b, exit);
   }
@@ -386,9 +393,18 @@ export class ClientSession implements BackendEvents {
     }
   }
 
-  /** Ends the session: backends closed (children killed), transport closed. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  /**
+   * Ends the session: backends closed (children ended), transport closed. Every call returns the
+   * same promise, settled once all of that is done: the proxy's close() (shutdown) waits for the
+   * backends of a session its transport has already begun to close (an HTTP frontend closing its
+   * sessions first), instead of exiting while their children are still stopping.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.state = 'closed';
     this.relay.clear();
     await Promise.allSettled(this.backends.map((b) => b.close()));

@@ -25,6 +25,10 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all (e.g. ENOENT). */
   error?: Error;
+  /** The exit came after close() asked for it: expected, not a failure of the backend. */
+  requested?: boolean;
+  /** close() had to SIGKILL it: it did not exit within the grace period after SIGTERM. */
+  forced?: boolean;
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -65,10 +69,16 @@ export class ChildProcessTransport implements Transport {
   private framing?: NdjsonTransport;
   private exited = false;
   private closing = false;
+  private forced = false;
   private closeNotified = false;
+  /** Resolves once the exit has been handled (onexit called): close() waits for it. */
+  private exitHandled!: Promise<void>;
+  private exitHandledResolve!: () => void;
   private readPauses = 0;
 
-  constructor(private readonly spec: ChildProcessSpec) {}
+  constructor(private readonly spec: ChildProcessSpec) {
+    this.exitHandled = new Promise((resolve) => (this.exitHandledResolve = resolve));
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -155,28 +165,28 @@ export class ChildProcessTransport implements Transport {
     if (this.readPauses > 0 && --this.readPauses === 0) this.framing?.resumeReading();
   }
 
-  /** Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
+  /**
+   * Ends the child: close its stdin, SIGTERM, then SIGKILL after the grace period. Resolves when it
+   * is gone and its exit has been reported to onexit (marked `requested`: we asked for it).
+   */
   async close(): Promise<void> {
     const child = this.child;
     if (!child || this.exited) {
       this.notifyClose();
       return;
     }
-    if (this.closing) return this.waitExit(child);
+    if (this.closing) return this.exitHandled;
     this.closing = true;
     child.stdin?.end();
     child.kill('SIGTERM');
     const timer = setTimeout(() => {
-      if (!this.exited) child.kill('SIGKILL');
+      if (this.exited) return;
+      this.forced = true;
+      child.kill('SIGKILL');
     }, this.spec.killGraceMs ?? 2000);
     timer.unref();
-    await this.waitExit(child);
+    await this.exitHandled;
     clearTimeout(timer);
-  }
-
-  private waitExit(child: ChildProcess): Promise<void> {
-    if (this.exited || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
   private handleExit(exit: ChildExit): void {
@@ -184,8 +194,16 @@ export class ChildProcessTransport implements Transport {
     this.exited = true;
     if (this.child) liveChildren.delete(this.child);
     void this.framing?.close();
-    this.onexit?.(exit);
-    this.notifyClose();
+    if (this.closing) {
+      exit.requested = true;
+      if (this.forced) exit.forced = true;
+    }
+    try {
+      this.onexit?.(exit);
+      this.notifyClose();
+    } finally {
+      this.exitHandledResolve();
+    }
   }
 
   private notifyClose(): void {

@@ -90,7 +90,8 @@ export async function tempDir(): Promise<string> {
 export const ALLOW_ALL_POLICY = 'policy: { paths: [allow-all], watch: false }\n';
 
 /** Writes a warden.yaml into a fresh temp dir and starts `mcp-warden serve` on a free port. */
-export async function startServe(yaml: string, extraArgs: string[] = []): Promise<ServeProcess> {
+/** detached: serve leads its own process group (kill(-pid) then signals it and its backends, as Ctrl-C or systemd do). */
+export async function startServe(yaml: string, extraArgs: string[] = [], options: { detached?: boolean } = {}): Promise<ServeProcess> {
   const dir = await tempDir();
   const file = join(dir, 'warden.yaml');
   await writeFile(file, yaml);
@@ -98,6 +99,7 @@ export async function startServe(yaml: string, extraArgs: string[] = []): Promis
     cwd: dir,
     env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let err = '';
   const urls = await new Promise<{ url: string; sseUrl: string }>((resolveUrl, reject) => {

@@ -150,3 +150,9 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
 });
 
 await server.connect(new StdioServerTransport());
+
+// A backend that does not stop when asked (stdin closed, SIGTERM): only SIGKILL ends it.
+if (process.env.TEST_BACKEND_IGNORE_SIGTERM === '1') {
+  process.on('SIGTERM', () => undefined);
+  setInterval(() => undefined, 60_000);
+}

@@ -95,6 +95,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     if (exiting) return;
     exiting = true;
     logger.info('shutting down');
+    // Before the HTTP frontend closes its sessions: their backends' exits are expected from here on.
+    proxy.beginShutdown();
     await http?.close().catch(() => undefined);
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);
