@@ -7,9 +7,10 @@
  * CLI processes.
  */
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { CLI, ROOT, startServe } from './helpers/proxy.js';
+import { CLI, ROOT, startServe, tempDir } from './helpers/proxy.js';
 
 const WARNING = 'every HTTP request will be refused with 401';
 const EXPOSED = 'auth.anonymous is true and server.host is not a loopback address';
@@ -55,5 +56,19 @@ describe('auth startup warning', () => {
     await local.stop(); // its whole log, flushed at shutdown
     expect(local.stderr()).toContain('listening on');
     expect(local.stderr()).not.toContain(EXPOSED);
+  });
+
+  it('serve: the startup line says how many API keys it loaded (a count, not "[redacted]")', async () => {
+    // The logger redacts any field named apiKeys (it may hold key hashes); the count was logged under that name.
+    const dir = await tempDir();
+    const keysFile = join(dir, 'keys.yaml');
+    const hash = (n: number) => `sha256:${String(n).repeat(64)}`;
+    await writeFile(keysFile, `keys:\n  - { id: k_a, hash: "${hash(1)}", client: a }\n  - { id: k_b, hash: "${hash(2)}", client: b }\n`, { mode: 0o600 });
+    const serve = await startServe(
+      `backends:\n  - name: demo\n    transport: stdio\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(BACKEND)}]\nauth:\n  keysFile: ${JSON.stringify(keysFile)}\n  apiKeys: [{ id: inline, hash: "${hash(3)}", client: c }]\npolicy: { paths: [allow-all], watch: false }\naudit: { enabled: false }\n`,
+    );
+    await serve.stop();
+    const line = serve.stderr().split('\n').find((l) => l.includes('auth: client identification configured'));
+    expect(JSON.parse(line!)).toMatchObject({ apiKeyCount: 3, keysFile });
   });
 });

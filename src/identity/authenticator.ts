@@ -127,7 +127,7 @@ export class WardenAuthenticator implements Authenticator {
     const { config, logger } = this;
     if (!logger) return;
     const jwt = config.jwt ? (config.jwt.jwksUrl ? 'jwks' : config.jwt.publicKey ? 'public key' : 'shared secret') : 'off';
-    logger.info({ apiKeys: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, anonymous: config.anonymous }, 'auth: client identification configured');
+    logger.info({ apiKeyCount: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, anonymous: config.anonymous }, 'auth: client identification configured');
     if (config.jwt && config.jwt.issuer === undefined) logger.warn('auth.jwt.issuer is not set: tokens of any issuer signed by the configured key are accepted');
     const jwks = config.jwt?.jwksUrl === undefined ? undefined : new URL(config.jwt.jwksUrl);
     if (jwks !== undefined && plainHttpToRemote(jwks)) {
