@@ -8,7 +8,7 @@
  */
 import type { WardenConfig } from '../config/schema.js';
 import { secretEnvNames } from '../config/secret-env.js';
-import type { Logger } from '../log/logger.js';
+import { resolveLogLevel, type Logger } from '../log/logger.js';
 import type { RefusalLog } from '../log/refusal-log.js';
 import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
@@ -19,6 +19,15 @@ import type { ProxyOptions } from '../proxy/proxy.js';
 import type { Authenticator, BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import { createPolicyDecider as createRegoPolicyDecider, PolicyCompileError } from '../policy/index.js';
 import { RateLimitedDecider } from '../policy/rate-limit.js';
+
+/** The log level serve and wrap run at: log.level, else $MCP_WARDEN_LOG_LEVEL, else info; a bad variable exits 3. */
+export function logLevel(config: WardenConfig): NonNullable<WardenConfig['log']['level']> {
+  try {
+    return resolveLogLevel(config.log.level);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.CONFIG);
+  }
+}
 
 export interface WiringContext {
   config: WardenConfig;

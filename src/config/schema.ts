@@ -31,7 +31,8 @@ export const wardenConfigSchema = z
     admin: adminSchema.prefault({}),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        // No default here: without log.level, $MCP_WARDEN_LOG_LEVEL applies, then info (log/logger.ts).
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
         /**
          * Refusal lines (401/403, Host/Origin, flow limits, stalled answers) repeated for one
          * reason and client or address: the first `burst` per `intervalMs` are logged, then one

@@ -57,8 +57,24 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The log level: `log.level` from warden.yaml when the file sets it, else $MCP_WARDEN_LOG_LEVEL
+ * (the container image sets it), else info. Throws, naming the variable, on a level pino does not know.
+ */
+export function resolveLogLevel(configured: LevelWithSilent | undefined, env: NodeJS.ProcessEnv = process.env): LevelWithSilent {
+  if (configured !== undefined) return configured;
+  const fromEnv = env.MCP_WARDEN_LOG_LEVEL;
+  if (fromEnv === undefined || fromEnv === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(fromEnv)) {
+    throw new Error(`MCP_WARDEN_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${fromEnv}'`);
+  }
+  return fromEnv as LevelWithSilent;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? ((process.env.MCP_WARDEN_LOG_LEVEL as LevelWithSilent | undefined) || 'info');
+  const level = resolveLogLevel(options.level);
   const pretty = options.pretty ?? process.stderr.isTTY === true;
   const base = { name: 'mcp-warden', level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
   if (pretty) {

@@ -97,7 +97,8 @@ export async function startServe(yaml: string, extraArgs: string[] = [], options
   await writeFile(file, yaml);
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0', ...extraArgs], {
     cwd: dir,
-    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
+    // Info level (the default) unless the yaml sets log.level: tests read info lines from serve's log.
+    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached === true,
   });

@@ -20,7 +20,7 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
-import { proxyOptions, wire, type WiringContext } from '../wiring.js';
+import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface ServeOptions {
   config?: string;
@@ -66,7 +66,7 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
 
 async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
-  const logger = createLogger({ level: config.log.level });
+  const logger = createLogger({ level: logLevel(config) });
   // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count.
   const refusals = new RefusalLog(config.log.refusals);
   const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false, refusals };

@@ -16,7 +16,7 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import type { ChildExit } from '../../transport/child-process.js';
 import { CliError, EXIT } from '../errors.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
-import { proxyOptions, wire, type WiringContext } from '../wiring.js';
+import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface WrapOptions {
   policy?: string;
@@ -80,7 +80,7 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   const [command, ...args] = commandLine;
   if (!command) throw new CliError('wrap: missing the server command (usage: mcp-warden wrap [options] -- <command> [args...])', EXIT.USAGE);
   const { config, baseDir } = buildConfig(opts, command, args);
-  const logger = createLogger({ level: config.log.level });
+  const logger = createLogger({ level: logLevel(config) });
   const ctx: WiringContext = { config, baseDir, logger, servesHttp: false };
   const wired = wire(ctx);
   let exiting = false;
