@@ -84,6 +84,24 @@ describe('audit CLI', () => {
     expect(stats.byClientToolDecision).toContainEqual({ client: 'bob', tool: 'qubinode__delete_vm', decision: 'deny', count: 1 });
   });
 
+  it("--config reads only the audit section and policy.package: a backend's token variable need not be set", async () => {
+    // An operator reading the audit on the proxy's host does not hold the backends' credentials.
+    writeFileSync(
+      `${tmp.dir}/with-secrets.yaml`,
+      'backends:\n  - name: nomad\n    transport: sse\n    url: http://127.0.0.1:8000/sse\n    bearerToken: ${AUDIT_CLI_UNSET_TOKEN}\nauth:\n  jwt: { secret: "${AUDIT_CLI_UNSET_JWT}" }\naudit:\n  path: ./data/audit.db\npolicy:\n  package: mcp.warden.authz\n  dataFiles: ["${AUDIT_CLI_UNSET_DIR}/x.yaml"]\n',
+    );
+    const verify = await runCli(['audit', 'verify', '--config', `${tmp.dir}/with-secrets.yaml`]);
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
+    const exported = await runCli(['audit', 'export', '--config', `${tmp.dir}/with-secrets.yaml`]);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout.trim().split('\n')[0]!)).toMatchObject({ path: 'mcp/warden/authz' });
+    // A variable the audit section itself needs is still required, and named.
+    writeFileSync(`${tmp.dir}/bad-audit.yaml`, 'audit:\n  path: ${AUDIT_CLI_UNSET_PATH}/audit.db\n');
+    const bad = await runCli(['audit', 'verify', '--config', `${tmp.dir}/bad-audit.yaml`]);
+    expect(bad).toMatchObject({ code: 3, stderr: `mcp-warden: invalid configuration:\n${tmp.dir}/bad-audit.yaml: audit.path: environment variable AUDIT_CLI_UNSET_PATH is not set\n` });
+  });
+
   it('exports OPA-style decision logs', async () => {
     const out = `${tmp.dir}/decisions.ndjson`;
     const r = await runCli(['audit', 'export', '--config', `${tmp.dir}/warden.yaml`, '--decision', 'deny', '-o', out]);

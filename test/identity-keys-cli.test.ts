@@ -17,8 +17,8 @@ interface CliResult {
   stderr: string;
 }
 
-async function cli(args: string[], input?: string): Promise<CliResult> {
-  const child = run(process.execPath, [CLI, ...args], { env: { ...process.env, MCP_WARDEN_KEYS_FILE: '' } });
+async function cli(args: string[], input?: string, cwd?: string): Promise<CliResult> {
+  const child = run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, MCP_WARDEN_KEYS_FILE: '', UNSET_BACKEND_TOKEN: '' } });
   if (input !== undefined) {
     child.child.stdin?.end(input);
   }
@@ -156,4 +156,31 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     expect(hashed.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(hashed.stdout).not.toContain(hexKey);
   });
+
+  it("in a folder with warden.yaml, its auth.keysFile is the default (as for the audit commands), read without the file's other variables", async () => {
+    // README: `mcp-warden keys create --client sre-bot --roles operator` next to a warden.yaml whose
+    // backend takes its token from a variable the operator managing keys does not have.
+    const here = mkdtempSync(join(tmpdir(), 'warden-keys-cwd-'));
+    try {
+      delete process.env.UNSET_BACKEND_TOKEN;
+      writeFileSync(
+        join(here, 'warden.yaml'),
+        'backends:\n  - name: nomad\n    transport: sse\n    url: http://127.0.0.1:8000/sse\n    bearerToken: ${UNSET_BACKEND_TOKEN_X}\nauth:\n  keysFile: keys.yaml\n',
+      );
+      const made = await cli(['keys', 'create', '--client', 'sre-bot', '--roles', 'operator'], undefined, here);
+      expect(made.stderr).toContain(`in ${join(here, 'keys.yaml')}`);
+      expect(made.code).toBe(0);
+      const listed = await cli(['keys', 'list', '--config', 'warden.yaml', '--json'], undefined, here);
+      expect(listed.code).toBe(0);
+      expect((JSON.parse(listed.stdout) as Array<{ client: string }>).map((k) => k.client)).toEqual(['sre-bot']);
+      // A mistake in the keys file's own key is still named.
+      writeFileSync(join(here, 'bad.yaml'), 'auth:\n  keysFile: ${NO_SUCH_KEYS_VAR}\n');
+      expect((await cli(['keys', 'list', '--config', 'bad.yaml'], undefined, here)).stderr).toBe(
+        'mcp-warden: invalid configuration:\nbad.yaml: auth.keysFile: environment variable NO_SUCH_KEYS_VAR is not set\n',
+      );
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
 });

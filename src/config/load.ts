@@ -71,6 +71,39 @@ export interface LoadedConfig {
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const abs = resolve(file);
+  return { config: validateConfig(readYamlFile(file, abs), file, env), file: abs, baseDir: dirname(abs) };
+}
+
+/**
+ * One section of warden.yaml, interpolated and validated on its own (with `members`, only those of
+ * its members; the section's defaults fill in the rest). For the commands that read nothing else
+ * (`keys`: auth.keysFile; `audit`: the audit section and policy.package), so that a variable they
+ * do not need (a backend's token, the JWT secret) or a mistake in another section does not stop
+ * them; `config check` and the proxy still validate the whole file.
+ */
+export function loadConfigSection<K extends keyof WardenConfig>(
+  file: string,
+  section: K,
+  members?: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { value: WardenConfig[K]; file: string; baseDir: string } {
+  const abs = resolve(file);
+  const doc = readYamlFile(file, abs);
+  const top = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+  let raw = top[section];
+  if (members !== undefined && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const whole = raw as Record<string, unknown>;
+    raw = Object.fromEntries(members.filter((m) => m in whole).map((m) => [m, whole[m]]));
+  }
+  const problems: string[] = [];
+  const interpolated = interpolateEnv(raw, env, [section], problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  const parsed = wardenConfigSchema.shape[section].safeParse(interpolated);
+  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((i) => describeIssue({ ...i, path: [section, ...i.path] })));
+  return { value: parsed.data as WardenConfig[K], file: abs, baseDir: dirname(abs) };
+}
+
+function readYamlFile(file: string, abs: string): unknown {
   let text: string;
   try {
     text = readFileSync(abs, 'utf8');
@@ -87,5 +120,5 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
       }),
     );
   }
-  return { config: validateConfig(doc.toJS(), file, env), file: abs, baseDir: dirname(abs) };
+  return doc.toJS();
 }

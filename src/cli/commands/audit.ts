@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ChainKeyError, openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigSection } from '../../config/load.js';
 import { chooseFormat, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
 import { CliError, EXIT } from '../errors.js';
 
@@ -47,8 +47,10 @@ function resolveSource(opts: SourceOptions & { keyEnv?: string }): { dbPath: str
   if (opts.db) return { dbPath: resolve(opts.db), chainKey };
   const file = opts.config ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
   if (!file) throw new CliError('no audit database given: use --db PATH or --config FILE', EXIT.USAGE);
-  const { config, baseDir } = loadConfigFile(file);
-  return { dbPath: resolve(baseDir, config.audit.path), chainKey: chainKey ?? config.audit.chainKey, policyPackage: config.policy.package };
+  // Only the audit section and policy.package: a variable elsewhere in the file (a backend's token) need not be set.
+  const { value: audit, baseDir } = loadConfigSection(file, 'audit');
+  const { value: policy } = loadConfigSection(file, 'policy', ['package']);
+  return { dbPath: resolve(baseDir, audit.path), chainKey: chainKey ?? audit.chainKey, policyPackage: policy.package };
 }
 
 function withReader<T>(opts: SourceOptions & { keyEnv?: string }, fn: (reader: AuditFileReader, policyPackage?: string) => T): T {

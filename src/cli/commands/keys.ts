@@ -2,10 +2,11 @@
  * `mcp-warden keys create|list|revoke|rotate|hash`: manage API keys in the keys file. A key is
  * printed once, on stdout, when created; the file holds only its sha256 hash.
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ApiKeyEntry } from '../../config/auth.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigSection } from '../../config/load.js';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../identity/api-keys.js';
 import { parseDuration } from '../../identity/duration.js';
 import { readKeysFile, updateKeysFile } from '../../identity/keys-file.js';
@@ -16,20 +17,28 @@ interface FileOptions {
   config?: string;
 }
 
+/**
+ * The keys file: --keys-file, else auth.keysFile of --config, else $MCP_WARDEN_KEYS_FILE, else
+ * auth.keysFile of ./warden.yaml when there is one (as the audit commands default to it). Only
+ * auth.keysFile is read from the config: a variable elsewhere in it (a backend's token) need not be set.
+ */
 function keysFilePath(opts: FileOptions): string {
   if (opts.keysFile) return resolve(opts.keysFile);
-  if (opts.config) {
-    const { config, file } = loadConfigFile(opts.config);
-    if (config.auth.keysFile) return resolve(dirname(file), config.auth.keysFile);
-    throw new CliError(`${opts.config}: auth.keysFile is not set; pass --keys-file`, EXIT.USAGE);
-  }
+  if (opts.config) return keysFileOf(opts.config);
   if (process.env.MCP_WARDEN_KEYS_FILE) return resolve(process.env.MCP_WARDEN_KEYS_FILE);
+  if (existsSync('warden.yaml')) return keysFileOf('warden.yaml');
   throw new CliError('no keys file: pass --keys-file PATH or --config warden.yaml (with auth.keysFile)', EXIT.USAGE);
+}
+
+function keysFileOf(config: string): string {
+  const { value: auth, baseDir } = loadConfigSection(config, 'auth', ['keysFile']);
+  if (auth.keysFile) return resolve(baseDir, auth.keysFile);
+  throw new CliError(`${config}: auth.keysFile is not set; pass --keys-file`, EXIT.USAGE);
 }
 
 function withFileOptions(cmd: Command): Command {
   return cmd
-    .option('--keys-file <path>', 'keys file (YAML, or JSON if it ends in .json); default: auth.keysFile of --config, or $MCP_WARDEN_KEYS_FILE')
+    .option('--keys-file <path>', 'keys file (YAML, or JSON if it ends in .json); default: auth.keysFile of --config, $MCP_WARDEN_KEYS_FILE, or auth.keysFile of ./warden.yaml')
     .option('-c, --config <file>', 'warden.yaml whose auth.keysFile to use');
 }
 
