@@ -94,7 +94,7 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     const missing = await cli(['keys', 'revoke', 'k_000000000000', '--keys-file', file]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`mcp-warden: no key with id k_000000000000 in ${file}\n`);
-    expect((await cli(['keys', 'revoke', '--keys-file', file])).stderr).toBe('mcp-warden: give either a key id or --client, not both\n');
+    expect((await cli(['keys', 'revoke', '--keys-file', file])).stderr).toBe('mcp-warden: keys revoke: give the key id to revoke (see keys list), or --client to revoke all of its active keys\n');
   });
 
   it('rotate: old and new keys both work during the grace period, the new one inherits roles', async () => {
@@ -183,4 +183,10 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     }
   });
 
+  it('keys revoke with neither a key id nor --client says what to give (it said "not both")', async () => {
+    const r = await cli(['keys', 'revoke', '--keys-file', file]);
+    expect(r).toMatchObject({ code: 2, stderr: 'mcp-warden: keys revoke: give the key id to revoke (see keys list), or --client to revoke all of its active keys\n' });
+    const both = await cli(['keys', 'revoke', 'k_0123456789ab', '--client', 'alice', '--keys-file', file]);
+    expect(both).toMatchObject({ code: 2, stderr: 'mcp-warden: keys revoke: give either a key id or --client, not both\n' });
+  });
 });

@@ -133,7 +133,8 @@ function register(program: Command): void {
     .argument('[id]', 'key id (see keys list)')
     .option('--client <id>', 'revoke all active keys of this client')
     .action((id: string | undefined, opts: FileOptions & { client?: string }) => {
-      if ((id === undefined) === (opts.client === undefined)) throw new CliError('give either a key id or --client, not both', EXIT.USAGE);
+      if (id === undefined && opts.client === undefined) throw new CliError('keys revoke: give the key id to revoke (see keys list), or --client to revoke all of its active keys', EXIT.USAGE);
+      if (id !== undefined && opts.client !== undefined) throw new CliError('keys revoke: give either a key id or --client, not both', EXIT.USAGE);
       const file = keysFilePath(opts);
       const now = Date.now();
       const revokedAt = new Date(now).toISOString();
