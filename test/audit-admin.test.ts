@@ -98,6 +98,9 @@ describe('admin audit API', () => {
       ['/admin/audit?since=soonish', 'since: cannot read "soonish" as a time'],
       ['/admin/audit?order=sideways', 'order: expected asc or desc, got "sideways"'],
       ['/admin/audit?client=a&client=b', 'client: give it once'],
+      // A misspelt filter used to be ignored: every row came back as if it had matched.
+      ['/admin/audit?clinet=alice', 'unknown parameter "clinet" (expected: client, role, tool, backend, decision, method, outcome, text, since, until, limit, cursor, order)'],
+      ['/admin/audit/stats?limit=5&foo=1', 'unknown parameters "limit", "foo" (expected: client, role, tool, backend, decision, method, outcome, text, since, until)'],
     ];
     for (const [path, message] of cases) {
       const r = await get(path);

@@ -10,7 +10,7 @@ import type { AuditReader } from '../audit/index.js';
 import type { AdminConfig } from '../config/admin.js';
 import type { AuditConfig } from '../config/audit.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
-import { filterFromQuery, pageFromQuery, QueryParamError } from './params.js';
+import { auditQueryFromQuery, QueryParamError, statsFilterFromQuery } from './params.js';
 import { AuditReaderThread } from './reader-thread.js';
 
 export { adminTokenHash } from './auth.js';
@@ -51,7 +51,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
       scope.get('/audit', async (request, reply) => {
         try {
           const query = request.query as Record<string, unknown>;
-          return await reader.query({ ...filterFromQuery(query), ...pageFromQuery(query) });
+          return await reader.query(auditQueryFromQuery(query));
         } catch (err) {
           return badRequest(reply, err);
         }
@@ -59,7 +59,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
 
       scope.get('/audit/stats', async (request, reply) => {
         try {
-          return await reader.stats(filterFromQuery(request.query as Record<string, unknown>));
+          return await reader.stats(statsFilterFromQuery(request.query as Record<string, unknown>));
         } catch (err) {
           return badRequest(reply, err);
         }

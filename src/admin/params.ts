@@ -35,13 +35,37 @@ function positiveInt(query: Record<string, unknown>, key: string): number | unde
   return Number(v);
 }
 
-export function filterFromQuery(query: Record<string, unknown>): AuditFilter {
+const TIME_KEYS = ['since', 'until'] as const;
+const PAGE_KEYS = ['limit', 'cursor', 'order'] as const;
+
+/**
+ * A parameter a route does not know is refused, not ignored: a misspelt filter (`clinet=alice`)
+ * would otherwise answer every row as if it had matched.
+ */
+function onlyKnown(query: Record<string, unknown>, known: ReadonlyArray<string>): void {
+  const unknown = Object.keys(query).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new QueryParamError(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (expected: ${known.join(', ')})`);
+}
+
+/** The query of GET <prefix>/audit: filters and a page. */
+export function auditQueryFromQuery(query: Record<string, unknown>): AuditFilter & Pick<QueryOptions, 'limit' | 'cursor' | 'order'> {
+  onlyKnown(query, [...FILTER_KEYS, ...TIME_KEYS, ...PAGE_KEYS]);
+  return { ...filterFromQuery(query), ...pageFromQuery(query) };
+}
+
+/** The filter of GET <prefix>/audit/stats (no page). */
+export function statsFilterFromQuery(query: Record<string, unknown>): AuditFilter {
+  onlyKnown(query, [...FILTER_KEYS, ...TIME_KEYS]);
+  return filterFromQuery(query);
+}
+
+function filterFromQuery(query: Record<string, unknown>): AuditFilter {
   const filter: AuditFilter = { since: time(query, 'since'), until: time(query, 'until') };
   for (const key of FILTER_KEYS) filter[key] = single(query, key);
   return filter;
 }
 
-export function pageFromQuery(query: Record<string, unknown>): Pick<QueryOptions, 'limit' | 'cursor' | 'order'> {
+function pageFromQuery(query: Record<string, unknown>): Pick<QueryOptions, 'limit' | 'cursor' | 'order'> {
   const order = single(query, 'order');
   if (order !== undefined && order !== 'asc' && order !== 'desc') throw new QueryParamError(`order: expected asc or desc, got "${order}"`);
   const limit = positiveInt(query, 'limit') ?? 100;
