@@ -96,7 +96,7 @@ describe('SIGHUP reload', () => {
     const s = await scratch();
     const file = await s.write('policy.rego', policy('v1', false));
     const cfg = await s.write('warden.yaml', `backends: [{ name: x, transport: stdio, command: unused }]\npolicy: { paths: [${JSON.stringify(file)}], watch: false }\n`);
-    const conn = await wrapWithPolicy(s, QUBINODE, { config: cfg });
+    const conn = await wrapWithPolicy(s, QUBINODE, { config: cfg, env: { MCP_WARDEN_LOG_LEVEL: 'info' } });
     try {
       expect(resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} }))).toContain('qubinode_deploy');
       await writeFile(file, policy('v2', true));
@@ -104,6 +104,10 @@ describe('SIGHUP reload', () => {
       expect(resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} }))).toContain('qubinode_deploy');
       process.kill(conn.pid, 'SIGHUP');
       await waitFor(async () => resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} })).includes('policy v2'), 30_000, 'v2 after SIGHUP');
+      expect(conn.stderr()).toContain('"msg":"policy reloaded"');
+      // A SIGHUP that finds nothing changed says so (it used to log nothing: `systemctl reload` left no trace).
+      process.kill(conn.pid, 'SIGHUP');
+      await waitFor(() => conn.stderr().includes('policy reloaded on SIGHUP: unchanged'), 30_000, 'the unchanged reload logged');
     } finally {
       await conn.close();
       await s.remove();

@@ -73,7 +73,9 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
   private watcher: PolicyWatcher | undefined;
   private readonly errors: ErrorLog;
   private readonly onSighup = (): void => {
-    this.reload();
+    // An operator's explicit reload (systemctl reload) is answered in the log even when nothing changed.
+    const result = this.reload();
+    if (result.ok && !result.changed) this.options.logger?.info({ version: result.version }, 'policy reloaded on SIGHUP: unchanged');
   };
 
   constructor(
