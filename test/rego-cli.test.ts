@@ -174,3 +174,41 @@ describe('mcp-warden policy test', () => {
     expect(r.stderr).toContain('syntax.rego:5:1: rego_parse_error');
   });
 });
+
+describe('shipped packs by name (as in wrap --policy and policy.paths)', () => {
+  const input = (namespace: string) =>
+    JSON.stringify({
+      phase: 'request',
+      method: 'tools/call',
+      direction: 'client_to_server',
+      client: { id: 'sre-bot', auth: 'api_key', roles: [], claims: {} },
+      backend: { name: 'k8s', transport: 'stdio' },
+      tool: { name: 'kubectl_get', backend_name: 'kubectl_get', annotations: { readOnlyHint: true } },
+      arguments: { resourceType: 'pods', namespace },
+      params: { name: 'kubectl_get', arguments: { resourceType: 'pods', namespace } },
+    });
+
+  it('eval -d <pack> -d <your data>: the pack without its example data, so your settings do not collide with it', async () => {
+    // Through the pack's folder, its example-data.yaml is loaded too (as opa loads a folder), and a
+    // deployment's data setting the same keys failed with "merge error: ... defined twice".
+    await writeFile(file('k8s.yaml'), 'warden:\n  kubernetes:\n    allowed_namespaces: [default]\n    allow_exec: false\n');
+    const r = await run(['policy', 'eval', '-d', 'kubernetes', '-d', file('k8s.yaml'), '-i', '-', 'data.mcp.authz.deny'], input('monitoring'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).result[0].expressions[0].value).toEqual(["Namespace 'monitoring' is not allowed (allowed: default)"]);
+  });
+
+  it('test <pack> runs the tests of the pack and of the packs it includes (default: read-only\'s)', async () => {
+    const r = await run(['policy', 'test', 'default']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/PASS: (\d+)\/\1\n/);
+    expect(r.stdout).not.toContain('no tests found');
+    expect((await run(['policy', 'check', 'kubernetes'])).code).toBe(0);
+  });
+
+  it('a name that is neither a path nor a pack lists the packs', async () => {
+    const r = await run(['policy', 'check', 'kubernetez']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('mcp-warden: kubernetez: no such file or directory, and no pack of that name (packs: allow-all, containarium, default, kubernetes, nomad, orchestrator, qubinode, read-only)\n');
+  });
+});

@@ -46,11 +46,11 @@ function listPacks(packsDir: string): string {
   }
 }
 
-function regoFilesIn(dir: string, out: string[]): void {
+function regoFilesIn(dir: string, out: string[], withTests = false): void {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) regoFilesIn(full, out);
-    else if (entry.name.endsWith('.rego') && !entry.name.endsWith('_test.rego')) out.push(full);
+    if (entry.isDirectory()) regoFilesIn(full, out, withTests);
+    else if (entry.name.endsWith('.rego') && (withTests || !entry.name.endsWith('_test.rego'))) out.push(full);
   }
 }
 
@@ -59,6 +59,26 @@ interface Collector {
   watched: Set<string>;
   packsSeen: Set<string>;
   options: ResolveOptions;
+  /** Keep *_test.rego files too (`policy test <pack>`). */
+  withTests?: boolean;
+}
+
+/** The names of the shipped packs, for messages. */
+export function shippedPacks(packsDir: string = BUILTIN_PACKS_DIR): string {
+  return listPacks(packsDir);
+}
+
+/**
+ * The .rego files of a shipped pack and of the packs its pack.json includes, tests included, as
+ * `policy check|eval|test <pack>` loads them: the pack's Rego as the proxy loads it for
+ * `--policy <pack>`, with none of its data files (example-data.yaml is an example, not settings).
+ * Undefined when `name` is not a shipped pack.
+ */
+export function packRegoFiles(name: string, packsDir: string = BUILTIN_PACKS_DIR): string[] | undefined {
+  if (!PACK_NAME.test(name) || !existsSync(join(packsDir, name))) return undefined;
+  const c: Collector = { files: new Set(), watched: new Set(), packsSeen: new Set(), options: { engine: 'rego', baseDir: packsDir, packsDir }, withTests: true };
+  addPack(name, c, 'policy');
+  return [...c.files];
 }
 
 function addDirectory(dir: string, c: Collector): void {
@@ -79,7 +99,7 @@ function addDirectory(dir: string, c: Collector): void {
     for (const name of include as string[]) addPack(name, c, manifest);
   }
   const files: string[] = [];
-  regoFilesIn(dir, files);
+  regoFilesIn(dir, files, c.withTests);
   for (const f of files) c.files.add(f);
 }
 

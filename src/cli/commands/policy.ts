@@ -4,7 +4,7 @@
  * eval: evaluate a query against -d policies/data and -i input, JSON result as opa eval prints it.
  * test: run test_* rules (PASS/FAIL/ERROR per test, -v for every test), exit 1 if any fails.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   compilePolicy,
@@ -18,11 +18,26 @@ import {
   toJSON,
   type Policy,
 } from '../../policy/rego/index.js';
+import { packRegoFiles, shippedPacks } from '../../policy/sources.js';
 import { CliError, EXIT } from '../errors.js';
+
+/**
+ * Paths as given, except that a bare name of a shipped pack that is not a file or folder here
+ * stands for that pack (as in `wrap --policy` and policy.paths): its Rego and tests, and those of
+ * the packs it includes, without its example data.
+ */
+function expand(paths: string[]): string[] {
+  return paths.flatMap((p) => {
+    if (existsSync(p)) return [p];
+    const files = packRegoFiles(p);
+    if (files !== undefined) return files;
+    throw new CliError(`${p}: no such file or directory, and no pack of that name (packs: ${shippedPacks()})`, EXIT.USAGE);
+  });
+}
 
 function load(paths: string[]): Policy {
   try {
-    const { modules, data } = loadPaths(paths);
+    const { modules, data } = loadPaths(expand(paths));
     return compilePolicy(modules, { data });
   } catch (err) {
     if (err instanceof LoadError) throw new CliError(err.message, EXIT.USAGE);
@@ -68,7 +83,7 @@ export function register(program: Command): void {
   policy
     .command('check')
     .description('parse and compile Rego files (directories are searched recursively); errors as file:line:col: message')
-    .argument('<paths...>', 'Rego files or directories')
+    .argument('<paths...>', 'Rego files or directories, or names of shipped packs')
     .action((paths: string[]) => {
       const err = (s: string) => process.stderr.write(s + '\n');
       if (!compiled(paths, err)) throw new CliError('policy check failed', EXIT.CHECK_FAILED);
@@ -78,7 +93,7 @@ export function register(program: Command): void {
     .command('eval')
     .description('evaluate a Rego query, like opa eval (JSON result)')
     .argument('<query>', 'Rego query, e.g. data.mcp.authz.allow')
-    .option('-d, --data <path>', 'policy or data file or directory (repeatable)', collect, [] as string[])
+    .option('-d, --data <path>', 'policy or data file or directory, or a shipped pack\'s name (repeatable)', collect, [] as string[])
     .option('-i, --input <file>', 'input document (JSON file, - for stdin)')
     .option('--strict-builtin-errors', 'builtin errors abort evaluation')
     .action((query: string, opts: { data: string[]; input?: string; strictBuiltinErrors?: boolean }) => {
@@ -110,7 +125,7 @@ export function register(program: Command): void {
   policy
     .command('test')
     .description('run test_* rules in Rego files, like opa test')
-    .argument('<paths...>', 'Rego files or directories (tests and the policies they test, data files)')
+    .argument('<paths...>', 'Rego files or directories (tests and the policies they test, data files), or names of shipped packs')
     .option('-v, --verbose', 'print every test, not only failures')
     .option('-r, --run <regex>', 'only run tests whose name matches')
     .action((paths: string[], opts: { verbose?: boolean; run?: string }) => {
