@@ -66,6 +66,8 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
 
 async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
+  // Before anything is opened (audit database, policy watch): nothing would end them.
+  if (opts.http === false && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio (--stdio)', EXIT.USAGE);
   const logger = createLogger({ level: logLevel(config) });
   // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count.
   const refusals = new RefusalLog(config.log.refusals);
@@ -91,10 +93,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // A signal ends the wait for the client to read what is left of our output (shutdown).
   let signalled: () => void = () => undefined;
   const signal = new Promise<void>((resolve) => (signalled = resolve));
-  const shutdown = async (code: number): Promise<void> => {
-    if (exiting) return;
-    exiting = true;
-    logger.info('shutting down');
+  /** Ends everything that keeps the process alive: sessions and backends, the listener, the audit writer, the policy watch. */
+  const stop = async (): Promise<void> => {
     // Before the HTTP frontend closes its sessions: their backends' exits are expected from here on.
     proxy.beginShutdown();
     await http?.close().catch(() => undefined);
@@ -104,6 +104,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
     // The counts of refusal lines left out in the current interval, before the log is flushed.
     refusals.close();
     logger.flush?.();
+  };
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    logger.info('shutting down');
+    await stop();
     // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
     await outputWritten(process.stdout, signal);
     process.exit(code);
@@ -131,7 +137,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
     try {
       urls = await http.listen();
     } catch (err) {
-      await proxy.close();
+      // Everything opened so far is closed, so that the process exits (4) instead of living on, not listening.
+      exiting = true;
+      await stop();
       throw new CliError(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, EXIT.RUNTIME);
     }
     logger.info({ url: urls.url, sse: urls.sseUrl, backends: config.backends.map((b) => b.name) }, 'mcp-warden serving');
@@ -144,7 +152,6 @@ async function runServe(opts: ServeOptions): Promise<void> {
       if (!http) void shutdown(EXIT.OK);
     });
   }
-  if (!http && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio', EXIT.USAGE);
 }
 
 export function register(program: Command): void {

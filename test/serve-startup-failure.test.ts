@@ -1,0 +1,57 @@
+/**
+ * `serve` that cannot start exits with its code, instead of printing the error and living on. A
+ * port already in use printed "cannot listen on ..." and then the process stayed up, not listening
+ * (the audit writer thread and the policy watch kept it alive), so the documented exit code 4 never
+ * came and a supervisor (systemd's Restart=on-failure) saw a running service. `serve --no-http`
+ * without stdio said "nothing to serve" and hung the same way. Real processes; the old code never
+ * exits (the wait below ends only in the test's timeout).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, tempDir } from './helpers/proxy.js';
+
+const started = new Set<ReturnType<typeof spawn>>();
+
+function serve(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  started.add(proc);
+  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, stderr })));
+}
+
+// One that did not exit (the old code) is not left running.
+afterEach(() => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  started.clear();
+});
+
+describe('serve startup failures exit', () => {
+  let busy: net.Server;
+  let port: number;
+  beforeAll(async () => {
+    busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    port = (busy.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => busy.close(() => r())));
+
+  it('a port in use: the error, then exit 4 (audit on, policy watched)', async () => {
+    const dir = await tempDir();
+    const run = await serve(['--port', String(port)], dir);
+    expect(run.stderr).toContain(`mcp-warden: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`);
+    expect(run.code).toBe(4);
+    expect(existsSync(join(dir, 'data/audit.db'))).toBe(true); // it had opened the audit, and closed it
+  }, 60_000);
+
+  it('--no-http without --stdio: exit 2 before opening anything', async () => {
+    const dir = await tempDir();
+    const run = await serve(['--no-http'], dir);
+    expect(run).toEqual({ code: 2, stderr: 'mcp-warden: nothing to serve: enable the HTTP frontend or server.stdio (--stdio)\n' });
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  }, 60_000);
+});
