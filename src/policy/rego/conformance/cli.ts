@@ -5,7 +5,7 @@
  * and per tier; --json writes the report; --codegen runs each query through the JavaScript the code
  * generator makes of it (rego/codegen/), skipping (with the reason) the queries it does not compile.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFolder } from './runner.js';
@@ -27,6 +27,12 @@ function main(argv: string[]): void {
   }
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
   const dir = resolve(folder ?? resolve(repoRoot, '../shared/opa-cases'));
+  if (!existsSync(dir)) {
+    throw new Error(
+      `OPA conformance cases not found: ${dir} does not exist (${folder === undefined ? 'the default, ../shared/opa-cases beside the repository' : 'the folder given'}); ` +
+        'give the folder of case files: npm run conformance:rego -- /path/to/opa-cases',
+    );
+  }
   const { report, results } = runFolder(dir, topic ? (f) => f.topic === topic : undefined, codegen);
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`${pad('topic', 40)} tier  pass  fail  skip`);
