@@ -1,8 +1,9 @@
 /** The `audit` CLI (built): query filters and formats, tail, export in OPA decision-log shape, stats, --config, bad input. */
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
-import { auditConfig, runCli, sampleRecord, tempDir } from './helpers/audit.js';
+import { auditConfig, CLI, runCli, sampleRecord, tempDir } from './helpers/audit.js';
 
 describe('audit CLI', () => {
   const tmp = tempDir();
@@ -100,6 +101,18 @@ describe('audit CLI', () => {
     writeFileSync(`${tmp.dir}/bad-audit.yaml`, 'audit:\n  path: ${AUDIT_CLI_UNSET_PATH}/audit.db\n');
     const bad = await runCli(['audit', 'verify', '--config', `${tmp.dir}/bad-audit.yaml`]);
     expect(bad).toMatchObject({ code: 3, stderr: `mcp-warden: invalid configuration:\n${tmp.dir}/bad-audit.yaml: audit.path: environment variable AUDIT_CLI_UNSET_PATH is not set\n` });
+  });
+
+  it('a reader that stops reading (audit query | head) ends the command quietly, exit 0', async () => {
+    // It crashed with an unhandled EPIPE 'error' event and its stack trace (exit 1).
+    for (const args of [['query', '--table'], ['export'], ['stats', '--json']]) {
+      const proc = spawn(process.execPath, [CLI, 'audit', ...args, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+      proc.stdout.destroy(); // the reader is gone before the first row is written
+      let stderr = '';
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => proc.once('close', (c) => resolve(c)));
+      expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
+    }
   });
 
   it('exports OPA-style decision logs', async () => {

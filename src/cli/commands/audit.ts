@@ -122,6 +122,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export function register(program: Command): void {
   const audit = program.command('audit').description('query, follow, export and verify the audit log');
+  // `audit query | head`: a reader that stops reading ends the command quietly, not with an EPIPE stack trace.
+  audit.hook('preAction', () => {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.OK);
+      throw err;
+    });
+  });
 
   formatOptions(filterOptions(audit.command('query')))
     .description('rows matching the filters, newest first')
