@@ -92,4 +92,38 @@ describe('backend exit log levels', () => {
     expect(isAlive(pid)).toBe(false);
     expect(exitLines(serve.stderr())).toEqual([[WARN, 'backend process did not exit after SIGTERM within the grace period: killed', 'SIGKILL']]);
   });
+
+  it('a backend command that cannot be spawned is said once per attempt, at error level (it was said twice)', async () => {
+    const serve = await startServe(`backends:
+  - name: one
+    transport: stdio
+    command: ${JSON.stringify(process.execPath)}
+    args: [${JSON.stringify(TEST_BACKEND)}]
+  - name: gone
+    transport: stdio
+    command: /nonexistent/mcp-server-walk
+    restart: { initialDelayMs: 60000, maxDelayMs: 60000 }
+auth: { anonymous: true }
+audit: { enabled: false }
+policy: { paths: [allow-all], watch: false }
+`);
+    try {
+      const client = await connectHttp(serve.url);
+      // 'restarting backend' follows everything said about the first attempt.
+      await waitFor(() => /"backend":"gone"[^\n]*"msg":"restarting backend"/.test(serve.stderr()), 30_000, 'the restart scheduled');
+      const said = serve
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('"backend":"gone"'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string; err?: string });
+      expect(said.map((l) => [l.level, l.msg])).toEqual([
+        [50, 'backend could not be started'],
+        [30, 'restarting backend'],
+      ]);
+      expect(said[0]!.err).toBe('spawn /nonexistent/mcp-server-walk ENOENT');
+      await client.close();
+    } finally {
+      await serve.stop();
+    }
+  });
 });

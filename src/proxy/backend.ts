@@ -116,8 +116,9 @@ export class BackendConnection {
     try {
       await t.start();
     } catch (err) {
-      // Said here: the client sees it only when no backend at all could start, the log otherwise never.
-      this.logger.warn({ backend: this.spec.name, err: (err as Error).message }, 'backend could not be reached');
+      // Said here: the client sees it only when no backend at all could start, the log otherwise never
+      // (a child that could not be spawned was said already, by onexit: 'backend could not be started').
+      if (this.lastExit?.error === undefined) this.logger.warn({ backend: this.spec.name, err: (err as Error).message }, 'backend could not be reached');
       this.onTransportClosed(t);
       return errorResponse(null, RPC.BACKEND_UNAVAILABLE, `backend '${this.spec.name}' is unavailable: ${(err as Error).message}`);
     }
