@@ -2,7 +2,7 @@
  * The read-only pack end to end, through `mcp-warden wrap` (built CLI) in front of the real npm
  * servers, each behind a recording relay that notes every call reaching the server:
  * server-filesystem (write_file denied, read_file allowed) and server-everything (its tools carry
- * annotations). Also: the default policy (no --policy) is the read-only pack, logged at startup.
+ * annotations; deny_tools refuses its get-env, a read that returns the server's environment). Also: the default policy (no --policy) is the read-only pack, logged at startup.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -84,6 +84,37 @@ describe('read-only pack: server-everything (annotated tools)', () => {
     const read = await conn.client.readResource({ uri: resources[0]!.uri });
     expect(read.contents.length).toBeGreaterThan(0);
     expect((await conn.client.listPrompts()).prompts.length).toBeGreaterThan(0);
+  });
+});
+
+describe('read-only pack: deny_tools refuses a read that discloses too much (server-everything get-env)', () => {
+  it('get-env is a read and allowed by default; listed in deny_tools it is hidden and refused with the reason, never reaching the server', async () => {
+    const s = await scratch();
+    const open = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, EVERYTHING, 'stdio'], { policy: 'read-only' });
+    try {
+      expect((await open.client.listTools()).tools.map((t) => t.name)).toContain('get-env');
+      const env = await open.client.callTool({ name: 'get-env', arguments: {} });
+      expect(env.isError).not.toBe(true);
+      expect(s.toolsReceived()).toEqual(['get-env']);
+    } finally {
+      await open.close();
+    }
+    const data = join(s.dir, 'deny.yaml');
+    await writeFile(data, 'warden:\n  read_only:\n    deny_tools: [get-env]\n');
+    const conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, EVERYTHING, 'stdio'], { policy: 'read-only', data });
+    try {
+      const names = (await conn.client.listTools()).tools.map((t) => t.name);
+      expect(names).not.toContain('get-env');
+      expect(names).toContain('get-sum');
+      const result = await conn.client.callTool({ name: 'get-env', arguments: {} });
+      expect(result.isError).toBe(true);
+      expect(resultText(result)).toBe("Denied by policy: Tool 'get-env' is denied by this deployment (read_only.deny_tools)");
+      // the first session's call only
+      expect(s.toolsReceived()).toEqual(['get-env']);
+    } finally {
+      await conn.close();
+      await s.remove();
+    }
   });
 });
 

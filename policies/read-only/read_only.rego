@@ -5,12 +5,16 @@
 # status, info) with no write verb in it. Write verbs (create, delete, apply, edit, scale, patch,
 # replace, update, trigger, drain, cordon, stop, start, restart, submit, exec, write, remove, kill)
 # are denied with "Operation '<verb>' is not allowed in read-only mode", and a tool that cannot be
-# classified is denied too (fail secure). Protocol methods (initialize, ping, the list methods,
+# classified is denied too (fail secure). Read-only is about changes, not about what a read may
+# disclose: a tool that reads secrets is a read (server-everything's get-env returns the server's
+# whole environment). Refuse such tools by name with deny_tools. Protocol methods (initialize, ping, the list methods,
 # prompts/get, resources/read, ...) are reads and always allowed.
 #
 # Settings (all optional) in data.warden.read_only:
 #   backends: [names]           judge only tools of these backends (default: every backend)
 #   trust_annotations: false    ignore readOnlyHint and classify by name alone (default: true)
+#   deny_tools: [names]         refuse these tools (their client-visible or backend names) whatever
+#                               their annotations or names say; hidden from tools/list too
 #   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
 #                               elicitation/create, roots/list, ...; "*": all), which are
 #                               otherwise allowed (server_requests.rego)
@@ -85,6 +89,7 @@ allow if {
 	applies
 	input.tool
 	read_tool
+	not listed_as_denied
 }
 
 deny contains sprintf("Operation '%s' is not allowed in read-only mode (tool '%s')", [verb, input.tool.name]) if {
@@ -101,3 +106,13 @@ deny contains msg if {
 	count(write_words) == 0
 	msg := sprintf("Tool '%s' is not known to be read-only (no readOnlyHint annotation and no read verb in its name): denied in read-only mode", [input.tool.name])
 }
+
+deny contains sprintf("Tool '%s' is denied by this deployment (read_only.deny_tools)", [input.tool.name]) if {
+	applies
+	input.tool
+	listed_as_denied
+}
+
+listed_as_denied if input.tool.name in object.get(settings, "deny_tools", [])
+
+listed_as_denied if tool_name in object.get(settings, "deny_tools", [])

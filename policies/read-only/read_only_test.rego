@@ -75,3 +75,25 @@ test_scoped_to_other_backend_does_not_judge if {
 	count(data.mcp.authz.deny) == 0 with input as call("write_file", {})
 		with data.warden.read_only.backends as ["other"]
 }
+
+test_deny_tools_refuses_a_read_whatever_its_annotations if {
+	reasons := data.mcp.authz.deny with input as call("get-env", {"readOnlyHint": true})
+		with data.warden.read_only.deny_tools as ["get-env"]
+	reasons == {"Tool 'get-env' is denied by this deployment (read_only.deny_tools)"}
+	not data.mcp.authz.allow with input as call("get-env", {"readOnlyHint": true})
+		with data.warden.read_only.deny_tools as ["get-env"]
+	# not listed: a read like any other
+	data.mcp.authz.allow with input as call("get-env", {"readOnlyHint": true})
+	count(data.mcp.authz.deny) == 0 with input as call("get-env", {"readOnlyHint": true})
+}
+
+test_deny_tools_matches_the_backend_name_behind_a_prefix if {
+	item := object.union(call("get-env", {"readOnlyHint": true}), {"tool": {"name": "everything__get-env", "backend_name": "get-env", "annotations": {"readOnlyHint": true}}})
+	count(data.mcp.authz.deny) == 1 with input as item with data.warden.read_only.deny_tools as ["get-env"]
+}
+
+test_deny_tools_hides_the_tool_from_lists if {
+	item := object.union(call("get-env", {"readOnlyHint": true}), {"phase": "list", "method": "tools/list"})
+	not data.mcp.authz.allow with input as item with data.warden.read_only.deny_tools as ["get-env"]
+	count(data.mcp.authz.deny) == 1 with input as item with data.warden.read_only.deny_tools as ["get-env"]
+}
