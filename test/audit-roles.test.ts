@@ -89,6 +89,22 @@ describe('audit rows carry the client roles (schema 4)', () => {
     tmp.cleanup();
   });
 
+  it('a schema 3 database read without migrating it (the CLI reads read-only): a role filter matches no row, and stats count every row under no role', async () => {
+    const reader = openAuditReader(path);
+    try {
+      expect(columns(path)).not.toContain('roles');
+      expect(reader.query({ role: 'admin' }).rows).toEqual([]);
+      expect(reader.query({ limit: 1000 }).rows).toHaveLength(OLD_ROWS);
+      expect(reader.stats({ role: 'admin' }).total).toBe(0);
+      expect(reader.stats().byRole).toEqual([{ key: null, count: OLD_ROWS }]);
+    } finally {
+      reader.close();
+    }
+    const cli = await runCli(['audit', 'query', '--db', path, '--role', 'admin', '--json']);
+    expect([cli.code, cli.stderr, cli.stdout.trim()]).toEqual([0, '', '[]']);
+    expect(columns(path)).not.toContain('roles');
+  });
+
   it('migrates a schema 3 database: its rows verify as they were, new rows carry roles on the same chain', async () => {
     const before = new Database(path, { readonly: true });
     expect(before.pragma('user_version', { simple: true })).toBe(3);
@@ -118,6 +134,21 @@ describe('audit rows carry the client roles (schema 4)', () => {
 
     const verify = await runCli(['audit', 'verify', '--db', path]);
     expect([verify.code, verify.stderr]).toEqual([0, '']);
+
+    // Counts per role: a row once for each of its roles, rows without roles under null.
+    const reader = openAuditReader(path);
+    try {
+      expect(reader.stats().byRole).toEqual([
+        { key: null, count: OLD_ROWS + 3 },
+        { key: 'operator', count: 40 },
+        { key: 'reader', count: 40 },
+        { key: 'admin', count: 1 },
+        { key: 'dev', count: 1 },
+      ]);
+      expect(reader.stats({ role: 'admin' })).toMatchObject({ total: 1, byRole: [{ key: 'admin', count: 1 }] });
+    } finally {
+      reader.close();
+    }
 
     // Who called delete_vm, was it allowed, with which roles?
     const deletes = await cliJson(['--db', path, '--tool', '*delete_vm', '--since', '1790000100000']);

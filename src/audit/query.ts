@@ -58,8 +58,17 @@ function matchClause(column: string, value: string, params: unknown[]): string {
   return `${column} = ?`;
 }
 
-/** SQL WHERE clause and parameters for a filter; rejects unknown decisions. */
-export function buildWhere(filter: AuditFilter): { where: string; params: unknown[] } {
+/**
+ * Whether the database records roles (schema 4 on). A database of an earlier schema, read by a
+ * reader that does not migrate it (the CLI opens it read-only), has no roles column: no row of it
+ * had a role, so a role filter matches nothing there instead of failing on the missing column.
+ */
+function recordsRoles(db: Database.Database): boolean {
+  return db.prepare(`SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'roles'`).get() !== undefined;
+}
+
+/** SQL WHERE clause and parameters for a filter; rejects unknown decisions. `roles`: recordsRoles(). */
+export function buildWhere(filter: AuditFilter, roles = true): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (filter.client) {
@@ -67,7 +76,8 @@ export function buildWhere(filter: AuditFilter): { where: string; params: unknow
     const byName = matchClause('client_name', filter.client, params);
     clauses.push(`(${byId} OR ${byName})`);
   }
-  if (filter.role) {
+  if (filter.role && !roles) clauses.push('0');
+  else if (filter.role) {
     // One of the row's roles (a JSON array text, or null: no roles). A roles text that is not JSON
     // (a row edited by hand; `audit verify` names it) matches nothing instead of failing the query.
     const match = matchClause('value', filter.role, params);
@@ -105,7 +115,7 @@ export function buildWhere(filter: AuditFilter): { where: string; params: unknow
 export function queryAudit(db: Database.Database, options: QueryOptions = {}): QueryPage {
   const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 100)), MAX_LIMIT);
   const order = options.order ?? 'desc';
-  const { where, params } = buildWhere(options);
+  const { where, params } = buildWhere(options, recordsRoles(db));
   let sql = `SELECT * FROM audit_log ${where}`;
   if (options.cursor !== undefined) {
     sql += `${where ? ' AND' : ' WHERE'} seq ${order === 'desc' ? '<' : '>'} ?`;
@@ -129,12 +139,15 @@ export interface AuditStats {
   byClient: CountRow[];
   byTool: CountRow[];
   byDecision: CountRow[];
+  /** Rows per role the client had (a row counts once for each of its roles; key null: rows with none). */
+  byRole: CountRow[];
   /** Counts per client, tool and decision together. */
   byClientToolDecision: Array<{ client: string; tool: string | null; decision: string; count: number }>;
 }
 
 export function auditStats(db: Database.Database, filter: AuditFilter = {}): AuditStats {
-  const { where, params } = buildWhere(filter);
+  const roles = recordsRoles(db);
+  const { where, params } = buildWhere(filter, roles);
   const group = (column: string): CountRow[] =>
     db
       .prepare(`SELECT ${column} AS key, COUNT(*) AS count FROM audit_log ${where} GROUP BY ${column} ORDER BY count DESC, key`)
@@ -146,5 +159,23 @@ export function auditStats(db: Database.Database, filter: AuditFilter = {}): Aud
        GROUP BY client_id, tool, decision ORDER BY count DESC, client, tool, decision`,
     )
     .all(...params) as AuditStats['byClientToolDecision'];
-  return { total, byClient: group('client_id'), byTool: group('tool'), byDecision: group('decision'), byClientToolDecision: combined };
+  return { total, byClient: group('client_id'), byTool: group('tool'), byDecision: group('decision'), byRole: roles ? byRole(db, where, params) : noRoles(total), byClientToolDecision: combined };
+}
+
+/** Rows per role (json_each over each row's roles; a roles text that is not JSON counts as none). */
+function byRole(db: Database.Database, where: string, params: unknown[]): CountRow[] {
+  return db
+    .prepare(
+      `WITH picked AS (SELECT CASE WHEN json_valid(roles) THEN roles END AS roles FROM audit_log ${where})
+       SELECT r.value AS key, COUNT(*) AS count FROM picked, json_each(picked.roles) AS r GROUP BY r.value
+       UNION ALL
+       SELECT NULL AS key, COUNT(*) AS count FROM picked WHERE roles IS NULL OR json_array_length(roles) = 0 HAVING COUNT(*) > 0
+       ORDER BY count DESC, key`,
+    )
+    .all(...params) as CountRow[];
+}
+
+/** byRole of a database that records no roles: every row has none. */
+function noRoles(total: number): CountRow[] {
+  return total > 0 ? [{ key: null, count: total }] : [];
 }

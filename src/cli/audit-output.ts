@@ -79,6 +79,7 @@ export function writeStats(stats: AuditStats, format: OutputFormat, out: NodeJS.
   section('by client', stats.byClient);
   section('by tool', stats.byTool);
   section('by decision', stats.byDecision);
+  section('by role', stats.byRole);
   out.write('by client, tool, decision\n');
   for (const r of stats.byClientToolDecision) {
     out.write(`  ${cell(r.client, 24)} ${cell(r.tool ?? '(none)', 28)} ${cell(r.decision, 11)} ${r.count}\n`);
