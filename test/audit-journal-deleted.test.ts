@@ -22,7 +22,7 @@ import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { journalDir, listJournals, Spool } from '../src/audit/spool.js';
 import { runCli, sampleRecord } from './helpers/audit.js';
-import { auditTempEach, storedVmNames } from './helpers/audit-journal.js';
+import { auditTempEach, expectStoredInOrder, storedVmNames } from './helpers/audit-journal.js';
 import { ROOT, startServe } from './helpers/proxy.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
@@ -82,17 +82,6 @@ function recorderOn(path: string, spool: Spool, extra: Partial<ConstructorParame
     writerNice: 0,
     ...extra,
   });
-}
-
-/** The database at `path` holds exactly the calls `ids`, in order, and its chain verifies. */
-function expectStoredInOrder(path: string, ids: unknown[]): void {
-  const reader = openAuditReader(path);
-  try {
-    expect(reader.query({ order: 'asc', limit: 1000 }).rows.map((r) => r.requestId)).toEqual(ids);
-    expect(reader.verify()).toMatchObject({ ok: true, rows: ids.length });
-  } finally {
-    reader.close();
-  }
 }
 
 describe.runIf(runsUnless('audit-journal-deleted', noMappedJournal(addon, true)))('a journal segment deleted before the writer read it', () => {

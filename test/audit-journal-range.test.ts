@@ -9,13 +9,13 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAuditReader } from '../src/audit/index.js';
 import { journalBatchText, readJournalRange, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { listJournals, Spool } from '../src/audit/spool.js';
 import { sampleRecord, tempDir } from './helpers/audit.js';
+import { expectStoredInOrder } from './helpers/audit-journal.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const addon = journalAddon().addon;
@@ -136,13 +136,7 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
     } finally {
       await recorder.close();
     }
-    const reader = openAuditReader(path);
-    try {
-      expect(reader.query({ order: 'asc', limit: 1000 }).rows.map((r) => r.requestId)).toEqual(ids);
-      expect(reader.verify()).toMatchObject({ ok: true, rows: ids.length });
-    } finally {
-      reader.close();
-    }
+    expectStoredInOrder(path, ids);
     // All committed at close: no segment is left behind.
     expect(listJournals(path).flatMap((j) => j.files)).toEqual([]);
   });

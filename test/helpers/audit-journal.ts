@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { openAuditStore } from '../../src/audit/index.js';
+import { openAuditReader, openAuditStore } from '../../src/audit/index.js';
 import type { QueryOptions, QueryPage } from '../../src/audit/query.js';
 import { listJournals } from '../../src/audit/spool.js';
 import { auditConfig, tempDir } from './audit.js';
@@ -96,4 +96,15 @@ export function flocked(file: string): boolean {
   return readFileSync('/proc/locks', 'utf8')
     .split('\n')
     .some((l) => / FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)));
+}
+
+/** The database at `path` holds exactly the calls `ids`, in order, and its chain verifies. */
+export function expectStoredInOrder(path: string, ids: unknown[]): void {
+  const reader = openAuditReader(path);
+  try {
+    expect(reader.query({ order: 'asc', limit: 1000 }).rows.map((r) => r.requestId)).toEqual(ids);
+    expect(reader.verify()).toMatchObject({ ok: true, rows: ids.length });
+  } finally {
+    reader.close();
+  }
 }
