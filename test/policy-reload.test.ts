@@ -104,7 +104,8 @@ describe('SIGHUP reload', () => {
       expect(resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} }))).toContain('qubinode_deploy');
       process.kill(conn.pid, 'SIGHUP');
       await waitFor(async () => resultText(await conn.client.callTool({ name: 'list_dags', arguments: {} })).includes('policy v2'), 30_000, 'v2 after SIGHUP');
-      expect(conn.stderr()).toContain('"msg":"policy reloaded"');
+      // The new policy decides before its log line need have reached our end of the stderr pipe.
+      await waitFor(() => conn.stderr().includes('"msg":"policy reloaded"'), 30_000, 'the reload logged');
       // A SIGHUP that finds nothing changed says so (it used to log nothing: `systemctl reload` left no trace).
       process.kill(conn.pid, 'SIGHUP');
       await waitFor(() => conn.stderr().includes('policy reloaded on SIGHUP: unchanged'), 30_000, 'the unchanged reload logged');
