@@ -93,8 +93,26 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
 
     const missing = await cli(['keys', 'revoke', 'k_000000000000', '--keys-file', file]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`mcp-warden: no key with id k_000000000000 in ${file}\n`);
+    expect(missing.stderr).toBe(`mcp-warden: keys revoke: no key with id k_000000000000 in ${file} (see mcp-warden keys list --keys-file ${file}); nothing revoked\n`);
+    const noClient = await cli(['keys', 'revoke', '--client', 'nobody', '--keys-file', file]);
+    expect(noClient).toMatchObject({ code: 1, stderr: `mcp-warden: keys revoke: client nobody has no active key in ${file} (see mcp-warden keys list --keys-file ${file}); nothing revoked\n` });
     expect((await cli(['keys', 'revoke', '--keys-file', file])).stderr).toBe('mcp-warden: keys revoke: give the key id to revoke (see keys list), or --client to revoke all of its active keys\n');
+  });
+
+  it('revoke: an id revoked already says so (exit 0, first time kept); a keys file that does not exist is exit 1, not created', async () => {
+    await cli(['keys', 'create', '--keys-file', file, '--client', 'fiona']);
+    const id = (await listJson()).find((k) => k.client === 'fiona')!.id as string;
+    expect(await cli(['keys', 'revoke', id, '--keys-file', file])).toMatchObject({ code: 0, stderr: `revoked ${id}\n` });
+    const first = (await listJson()).find((k) => k.id === id)!;
+    const again = await cli(['keys', 'revoke', id, '--keys-file', file]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`^key ${id} was already revoked \\(at 20\\d\\d-[^)]+\\); nothing changed\n$`));
+    expect((await listJson()).find((k) => k.id === id)).toEqual(first);
+
+    const nowhere = join(dir, 'no-such-dir', 'keys.yaml');
+    const gone = await cli(['keys', 'revoke', 'k_000000000000', '--keys-file', nowhere]);
+    expect(gone).toMatchObject({ code: 1, stderr: `mcp-warden: keys revoke: keys file ${nowhere} does not exist: no key to revoke (check --keys-file / auth.keysFile)\n` });
+    expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
   });
 
   it('rotate: old and new keys both work during the grace period, the new one inherits roles', async () => {

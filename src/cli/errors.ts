@@ -2,7 +2,7 @@
 
 export const EXIT = {
   OK: 0,
-  /** A check failed: policy check/test, audit verify, config check. */
+  /** A check failed (policy check/test, audit verify), or the key or client a keys command names is not in the keys file. */
   CHECK_FAILED: 1,
   /** Bad command-line usage. */
   USAGE: 2,

@@ -136,15 +136,27 @@ function register(program: Command): void {
       if (id === undefined && opts.client === undefined) throw new CliError('keys revoke: give the key id to revoke (see keys list), or --client to revoke all of its active keys', EXIT.USAGE);
       if (id !== undefined && opts.client !== undefined) throw new CliError('keys revoke: give either a key id or --client, not both', EXIT.USAGE);
       const file = keysFilePath(opts);
+      // A path that names no file holds no key: said as such (exit 1), without creating its directory.
+      if (!existsSync(file)) throw new CliError(`keys revoke: keys file ${file} does not exist: no key to revoke (check --keys-file / auth.keysFile)`, EXIT.CHECK_FAILED);
       const now = Date.now();
       const revokedAt = new Date(now).toISOString();
-      const hit = updateKeysFile(file, (list) => {
+      const { newly, already } = updateKeysFile(file, (list) => {
         const matched = list.filter((k) => (id !== undefined ? k.id === id : k.client === opts.client && status(k, now) === 'active'));
-        if (matched.length === 0) throw new CliError(id !== undefined ? `no key with id ${id} in ${file}` : `client ${opts.client} has no active key in ${file}`, EXIT.CHECK_FAILED);
-        for (const k of matched) if (!k.revoked) k.revoked = revokedAt;
-        return { keys: list, result: matched };
+        if (matched.length === 0) {
+          throw new CliError(
+            id !== undefined
+              ? `keys revoke: no key with id ${id} in ${file} (see mcp-warden keys list --keys-file ${file}); nothing revoked`
+              : `keys revoke: client ${opts.client} has no active key in ${file} (see mcp-warden keys list --keys-file ${file}); nothing revoked`,
+            EXIT.CHECK_FAILED,
+          );
+        }
+        const newly = matched.filter((k) => !k.revoked);
+        for (const k of newly) k.revoked = revokedAt;
+        return { keys: list, result: { newly, already: matched.filter((k) => !newly.includes(k)) } };
       });
-      process.stderr.write(`revoked ${hit.map((k) => k.id).join(', ')}\n`);
+      if (newly.length > 0) process.stderr.write(`revoked ${newly.map((k) => k.id).join(', ')}\n`);
+      // Revoking again keeps the first revocation time, and says so rather than "revoked" (exit 0: the key is revoked).
+      for (const k of already) process.stderr.write(`key ${k.id} was already revoked (at ${k.revoked}); nothing changed\n`);
     });
 
   withFileOptions(keys.command('rotate'))
