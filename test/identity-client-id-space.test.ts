@@ -51,7 +51,7 @@ auth:
   keysFile: ${JSON.stringify(keysFile())}
   apiKeys: [{ id: k_ops, hash: "${hashApiKey(keys.ops)}", client: ops-team }]
   stdioClient: { id: console }
-  jwt: { secret: ${SECRET}, audience: ${JSON.stringify(RESOURCE)}, sharedClientIds: [dashboard] }
+  jwt: { secret: ${SECRET}, audience: ${JSON.stringify(RESOURCE)}, sharedClientIds: [dashboard, dashbaord, "local:backup"] }
 policy:
   paths: [qubinode]
   watch: false
@@ -71,6 +71,21 @@ audit: { enabled: false }
   afterAll(async () => {
     await serve?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('warns at startup about a sharedClientIds entry no key is bound to and no reserved id is (a typo), naming only it', () => {
+    const lines = serve
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; sharedClientIds?: string[] });
+    const warned = lines.filter((l) => l.msg.startsWith('auth.jwt.sharedClientIds lists'));
+    expect(warned).toHaveLength(1);
+    // dashboard is a key's client, local:backup an id mcp-warden gives itself: both meaningful, not named.
+    expect(warned[0]).toMatchObject({ level: 40, sharedClientIds: ['dashbaord'] });
+    expect(warned[0]!.msg).toBe(
+      'auth.jwt.sharedClientIds lists "dashbaord", which no API key (auth.apiKeys or the keys file) is bound to and mcp-warden does not give itself ("anonymous", "local:*", auth.stdioClient.id): listing it changes nothing (a token may carry such an id anyway); check for a typo against the keys\' client ids (mcp-warden keys list)',
+    );
   });
 
   async function tools(headers: Record<string, string>): Promise<string[]> {

@@ -133,6 +133,14 @@ export class WardenAuthenticator implements Authenticator {
     if (jwks !== undefined && plainHttpToRemote(jwks)) {
       logger.warn({ jwksUrl: loggableUrl(jwks) }, 'auth.jwt.jwksUrl is plain http to another host: whoever can answer for it on the network can substitute signing keys and forge any token; use https');
     }
+    const idle = this.unusedSharedClientIds();
+    if (idle.length > 0) {
+      // Listing an id only matters when a key's client or mcp-warden itself has it: anything else is a typo, most likely.
+      logger.warn(
+        { sharedClientIds: idle },
+        `auth.jwt.sharedClientIds lists ${idle.map((id) => JSON.stringify(id)).join(', ')}, which no API key (auth.apiKeys or the keys file) is bound to and mcp-warden does not give itself ("anonymous", "local:*", auth.stdioClient.id): listing ${idle.length === 1 ? 'it' : 'them'} changes nothing (a token may carry such an id anyway); check for a typo against the keys' client ids (mcp-warden keys list)`,
+      );
+    }
     if (!this.credentialsConfigured && !config.anonymous && this.servesHttp) {
       logger.warn('auth: no API keys, keys file or JWT configured and auth.anonymous is false: every HTTP request will be refused with 401');
     }
@@ -263,6 +271,15 @@ export class WardenAuthenticator implements Authenticator {
     return { ok: true, client: request.address === undefined ? client : { ...client, address: request.address } };
   }
 
+  /** auth.jwt.sharedClientIds entries that name no API-key client and no reserved id (said at startup). */
+  unusedSharedClientIds(): string[] {
+    return [...this.sharedClientIds].filter((id) => !this.keys.hasClient(id) && !this.reservedClientId(id));
+  }
+
+  private reservedClientId(id: string): boolean {
+    return id === 'anonymous' || id.startsWith('local:') || id === this.config.stdioClient?.id;
+  }
+
   /**
    * Why a verified token may not carry this client id, or undefined. API keys and tokens share one
    * client-id space (the policy, per-client data, rate limits and session ownership key on the id
@@ -273,7 +290,7 @@ export class WardenAuthenticator implements Authenticator {
   private clientIdClash(id: string): string | undefined {
     if (this.sharedClientIds.has(id)) return undefined;
     if (this.keys.hasClient(id)) return API_KEY_CLIENT;
-    if (id === 'anonymous' || id.startsWith('local:') || id === this.config.stdioClient?.id) return RESERVED_CLIENT;
+    if (this.reservedClientId(id)) return RESERVED_CLIENT;
     return undefined;
   }
 
