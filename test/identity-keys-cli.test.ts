@@ -115,6 +115,34 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
   });
 
+  it('create warns when the client id enters the JWT client-id space of the config using the keys file (read without the JWT secret), or is a reserved id', async () => {
+    const here = mkdtempSync(join(tmpdir(), 'warden-keys-jwt-'));
+    try {
+      delete process.env.UNSET_JWT_SECRET;
+      writeFileSync(join(here, 'warden.yaml'), 'auth:\n  keysFile: keys.yaml\n  stdioClient: { id: console }\n  jwt:\n    secret: ${UNSET_JWT_SECRET}\n    sharedClientIds: [dashboard]\n');
+      const config = join(here, 'warden.yaml');
+      const clash = await cli(['keys', 'create', '--client', 'ops-team', '--config', config]);
+      expect(clash.code).toBe(0);
+      expect(clash.stdout).toMatch(/^mcpw_/);
+      expect(clash.stderr.split('\n').filter((l) => l.startsWith('warning: '))).toEqual([
+        `warning: ${config} configures auth.jwt and client id "ops-team" is not in auth.jwt.sharedClientIds: from now on a token whose client id is "ops-team" is refused (401 invalid_token; API keys and tokens share one client-id space). List it in auth.jwt.sharedClientIds if tokens for it are the same client, else revoke this key and choose another --client`,
+      ]);
+      // Listed as shared: nothing to say. The same keys file named with --keys-file next to that warden.yaml: warned too.
+      expect((await cli(['keys', 'create', '--client', 'dashboard', '--config', config])).stderr).not.toContain('warning');
+      const byFile = await cli(['keys', 'create', '--client', 'alice', '--keys-file', join(here, 'keys.yaml')], undefined, here);
+      expect(byFile.stderr).toContain('warning: warden.yaml configures auth.jwt and client id "alice" is not in auth.jwt.sharedClientIds');
+      const reserved = await cli(['keys', 'create', '--client', 'console', '--config', config]);
+      expect(reserved.stderr).toContain('warning: client id "console" is one mcp-warden gives itself (auth.stdioClient.id in');
+      const anonymous = await cli(['keys', 'create', '--client', 'anonymous', '--config', config]);
+      expect(anonymous.stderr).toContain('warning: client id "anonymous" is one mcp-warden gives itself (clients without a credential, auth.anonymous)');
+      // Without JWT in the config, a plain client id draws no warning.
+      writeFileSync(join(here, 'plain.yaml'), 'auth:\n  keysFile: keys.yaml\n');
+      expect((await cli(['keys', 'create', '--client', 'bob', '--config', join(here, 'plain.yaml')])).stderr).not.toContain('warning');
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
   it('rotate: old and new keys both work during the grace period, the new one inherits roles', async () => {
     const old = (await cli(['keys', 'create', '--keys-file', file, '--client', 'erin', '--roles', 'admin'])).stdout.trim();
     const rotated = await cli(['keys', 'rotate', '--client', 'erin', '--grace', '24h', '--keys-file', file]);

@@ -103,6 +103,25 @@ export function loadConfigSection<K extends keyof WardenConfig>(
   return { value: parsed.data as WardenConfig[K], file: abs, baseDir: dirname(abs) };
 }
 
+/**
+ * One value of warden.yaml at `path` (e.g. ['auth', 'jwt', 'sharedClientIds']), not validated:
+ * `found` false when the file does not set it. Interpolated (its variables must be set) only with
+ * `interpolate`; for commands that need a hint from a section they must not require whole (the
+ * keys commands read whether auth.jwt is set without needing its secret).
+ */
+export function readConfigValue(file: string, path: string[], interpolate = true, env: NodeJS.ProcessEnv = process.env): { found: boolean; value: unknown } {
+  let value = readYamlFile(file, resolve(file));
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !(key in value)) return { found: false, value: undefined };
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (!interpolate) return { found: true, value };
+  const problems: string[] = [];
+  const interpolated = interpolateEnv(value, env, path, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { found: true, value: interpolated };
+}
+
 function readYamlFile(file: string, abs: string): unknown {
   let text: string;
   try {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ApiKeyEntry } from '../../config/auth.js';
-import { loadConfigSection } from '../../config/load.js';
+import { loadConfigSection, readConfigValue } from '../../config/load.js';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../identity/api-keys.js';
 import { parseDuration } from '../../identity/duration.js';
 import { readKeysFile, updateKeysFile } from '../../identity/keys-file.js';
@@ -34,6 +34,42 @@ function keysFileOf(config: string): string {
   const { value: auth, baseDir } = loadConfigSection(config, 'auth', ['keysFile']);
   if (auth.keysFile) return resolve(baseDir, auth.keysFile);
   throw new CliError(`${config}: auth.keysFile is not set; pass --keys-file`, EXIT.USAGE);
+}
+
+/** The config whose keys file this is: --config, else ./warden.yaml when its auth.keysFile is this file. */
+function configUsing(opts: FileOptions, file: string): string | undefined {
+  if (opts.config) return opts.config;
+  if (!existsSync('warden.yaml')) return undefined;
+  try {
+    return keysFileOf('warden.yaml') === file ? 'warden.yaml' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What binding a new key to client `client` means for the client-id space of the config that uses
+ * the keys file (docs/identity.md, "One client-id space"): with auth.jwt set, tokens naming that id
+ * are refused from now on unless auth.jwt.sharedClientIds lists it; an id mcp-warden gives itself
+ * makes the key's holder that client. Read without the JWT secret (the keys commands need no
+ * variable but the keys file's).
+ */
+function clientIdWarnings(client: string, config: string | undefined): string[] {
+  if (config === undefined) return [];
+  const out: string[] = [];
+  const stdioClient = readConfigValue(config, ['auth', 'stdioClient', 'id']).value;
+  if (client === 'anonymous' || client.startsWith('local:') || client === stdioClient) {
+    out.push(
+      `client id ${JSON.stringify(client)} is one mcp-warden gives itself (${client === 'anonymous' ? 'clients without a credential, auth.anonymous' : client === stdioClient ? 'auth.stdioClient.id in ' + config : 'the local stdio user'}): this key's holder is that same client, with its policy grants, data, rate limit and sessions; revoke the key (keys revoke) unless that is intended`,
+    );
+  }
+  if (!readConfigValue(config, ['auth', 'jwt'], false).found) return out;
+  const shared = readConfigValue(config, ['auth', 'jwt', 'sharedClientIds']).value;
+  if (Array.isArray(shared) && shared.includes(client)) return out;
+  out.push(
+    `${config} configures auth.jwt and client id ${JSON.stringify(client)} is not in auth.jwt.sharedClientIds: from now on a token whose client id is ${JSON.stringify(client)} is refused (401 invalid_token; API keys and tokens share one client-id space). List it in auth.jwt.sharedClientIds if tokens for it are the same client, else revoke this key and choose another --client`,
+  );
+  return out;
 }
 
 function withFileOptions(cmd: Command): Command {
@@ -101,6 +137,7 @@ function register(program: Command): void {
       const { key, entry } = newKey(fields, now);
       updateKeysFile(file, (list) => ({ keys: [...list, entry], result: undefined }));
       announce(key, entry, file);
+      for (const line of clientIdWarnings(opts.client, configUsing(opts, file))) process.stderr.write(`warning: ${line}\n`);
     });
 
   withFileOptions(keys.command('list'))
