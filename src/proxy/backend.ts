@@ -48,6 +48,13 @@ export class BackendConnection {
   private initParams: Record<string, unknown> | undefined;
   private initializedNote: RpcMessage | undefined;
   private lastExit: ChildExit | undefined;
+  /**
+   * Why the backend last failed to start or went away (an exit code or signal, a spawn error, an
+   * upstream's connection error, an initialize error): said with every "unavailable" answer until it
+   * is up again. Only what the client's initialize answer already says (transport errors name an
+   * HTTP backend by origin and path: no URL credential).
+   */
+  private lastFailure: string | undefined;
   private attempt = 0;
   private upSince = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -74,7 +81,8 @@ export class BackendConnection {
   /** Why requests cannot be forwarded now. */
   get unavailableReason(): string {
     const why = this.state === 'down' ? 'restarting' : this.state === 'starting' || this.state === 'idle' ? 'starting' : 'stopped';
-    return `backend '${this.spec.name}' is unavailable: ${why}`;
+    const last = this.lastFailure === undefined ? '' : ` (last failure: ${this.lastFailure})`;
+    return `backend '${this.spec.name}' is unavailable: ${why}${last}`;
   }
 
   get inFlight(): number {
@@ -119,7 +127,7 @@ export class BackendConnection {
       // Said here: the client sees it only when no backend at all could start, the log otherwise never
       // (a child that could not be spawned was said already, by onexit: 'backend could not be started').
       if (this.lastExit?.error === undefined) this.logger.warn({ backend: this.spec.name, err: (err as Error).message }, 'backend could not be reached');
-      this.onTransportClosed(t);
+      this.onTransportClosed(t, this.lastExit?.error === undefined ? (err as Error).message : undefined);
       return errorResponse(null, RPC.BACKEND_UNAVAILABLE, `backend '${this.spec.name}' is unavailable: ${(err as Error).message}`);
     }
     const answer = await this.call('initialize', this.initParams);
@@ -127,6 +135,7 @@ export class BackendConnection {
     if (answer.error !== undefined || answer.result === undefined) {
       const why = (answer.error as { message?: unknown } | undefined)?.message;
       this.logger.warn({ backend: this.spec.name, err: typeof why === 'string' ? why : 'no result' }, 'backend initialize failed; left out of this session');
+      this.lastFailure = `initialize failed: ${typeof why === 'string' ? why : 'no result'}`;
       this.state = 'failed';
       void t.close();
       return answer;
@@ -135,6 +144,7 @@ export class BackendConnection {
     const version = answer.result.protocolVersion;
     if (typeof version === 'string') t.setProtocolVersion?.(version);
     this.state = 'ready';
+    this.lastFailure = undefined;
     this.upSince = Date.now();
     return answer;
   }
@@ -311,14 +321,15 @@ export class BackendConnection {
     }
   };
 
-  private onTransportClosed(t: BackendTransport): void {
+  /** `why`: the transport's start() error (an upstream that could not be reached). */
+  private onTransportClosed(t: BackendTransport, why?: string): void {
     if (t !== this.transport) return;
     this.transport = undefined;
     const previous = this.state;
-    const exit = this.lastExit;
-    const how = exit?.error ? exit.error.message : exit ? `exited (${exit.signal ?? `code ${exit.code}`})` : 'connection closed';
+    const how = why ?? exitReason(this.lastExit);
     this.failPending(`backend '${this.spec.name}' is unavailable: ${how}`);
     if (previous === 'closed' || previous === 'failed') return;
+    if (!this.exitExpected()) this.lastFailure = how;
     if (this.exitExpected()) {
       // Shutting down: not restarted, and not a backend's failure to report.
       this.state = 'closed';
@@ -328,7 +339,7 @@ export class BackendConnection {
     this.tools.invalidate();
     if (this.spec.restart === false) {
       this.state = 'failed';
-      this.events.onExit(this, exit);
+      this.events.onExit(this, this.lastExit);
       return;
     }
     this.state = 'down';
@@ -407,6 +418,17 @@ export class BackendConnection {
 
 /** What the transport's ordering rule reads of a request sent as text: an id and a method. */
 const REQUEST_SHAPE = Object.freeze({ jsonrpc: '2.0', id: 0, method: 'tools/call' }) as JSONRPCMessage;
+
+/** How a backend went away, for the client: a spawn error (with what its code means), an exit code or signal. */
+function exitReason(exit: ChildExit | undefined): string {
+  if (exit === undefined) return 'connection closed';
+  if (exit.error) {
+    const code = (exit.error as NodeJS.ErrnoException).code;
+    const meaning = code === 'ENOENT' ? 'command not found' : code === 'EACCES' ? 'permission denied' : undefined;
+    return meaning === undefined ? exit.error.message : `${exit.error.message} (${meaning})`;
+  }
+  return `exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`;
+}
 
 /** A failed send is reported by the transport's close. */
 function ignore(): void {}
