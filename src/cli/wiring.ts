@@ -9,7 +9,7 @@
 import type { WardenConfig } from '../config/schema.js';
 import { secretEnvNames } from '../config/secret-env.js';
 import { resolveLogLevel, type Logger } from '../log/logger.js';
-import type { RefusalLog } from '../log/refusal-log.js';
+import { RefusalLog } from '../log/refusal-log.js';
 import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
 import { backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
@@ -36,7 +36,11 @@ export interface WiringContext {
   logger: Logger;
   /** Whether clients come over HTTP (serve) or only over stdio (wrap, serve --stdio): what auth warns about. */
   servesHttp?: boolean;
-  /** Rate limiting of refusal lines (config log.refusals), shared by the authenticator and the HTTP frontend. */
+  /**
+   * Rate limiting of refusal lines (config log.refusals), shared by the authenticator and the HTTP
+   * frontend. Made by wire() from the config when not given, for serve and wrap alike; whoever
+   * wired closes it at shutdown (the summaries of lines left out).
+   */
   refusals?: RefusalLog;
   /** Told when the audit log can no longer record (audit/recorder.ts onFailure): serve and wrap stop, exit non-zero. */
   onAuditFailure?: (err: Error) => void;
@@ -85,6 +89,7 @@ export function createAuthenticator(ctx: WiringContext): Authenticator {
 }
 
 export function wire(ctx: WiringContext): Wired {
+  ctx.refusals ??= new RefusalLog(ctx.config.log.refusals);
   return {
     decider: createPolicyDecider(ctx),
     recorder: createRecorder(ctx),

@@ -15,7 +15,6 @@ import { registerMetricsRoute } from '../../admin/metrics.js';
 import { DecisionCounter } from '../../policy/decision-counter.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
-import { RefusalLog } from '../../log/refusal-log.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
@@ -69,10 +68,10 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // Before anything is opened (audit database, policy watch): nothing would end them.
   if (opts.http === false && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio (--stdio)', EXIT.USAGE);
   const logger = createLogger({ level: logLevel(config) });
-  // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count.
-  const refusals = new RefusalLog(config.log.refusals);
-  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false, refusals };
+  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false };
   const wired = wire(ctx);
+  // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count (log.refusals; made by wire, as for wrap).
+  const refusals = ctx.refusals!;
   // Decisions counted (around the policy and its rate limit) for GET <admin prefix>/metrics.
   const policyHandle = wired.decider as { readonly version?: string };
   const counter = new DecisionCounter(wired.decider);

@@ -94,6 +94,8 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);
     wired.decider.close?.();
+    // The counts of refusal lines left out in the current interval (log.refusals), before the log is flushed.
+    ctx.refusals?.close();
     logger.flush?.();
     // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
     await outputWritten(process.stdout, signal);
