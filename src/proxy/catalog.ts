@@ -141,8 +141,16 @@ export class Catalog {
       if (known.has(uri)) return { index: i, name: uri };
       for (const re of known.values()) if (re.test(uri)) return { index: i, name: uri };
     }
-    const first = this.backends.findIndex((b) => offers(b.initResult, 'resources'));
-    return first >= 0 ? { index: first, name: uri } : undefined;
+    // A URI nobody listed (a resource_link in a tool result, a URI kept from an earlier session) goes
+    // to the one backend that offers resources, when only one does; with several, guessing one
+    // (the first, as before) sent the read, and what it says, to a server that never claimed it.
+    let only = -1;
+    for (let i = 0; i < this.backends.length; i++) {
+      if (!offers(this.backends[i]!.initResult, 'resources')) continue;
+      if (only >= 0) return undefined;
+      only = i;
+    }
+    return only >= 0 ? { index: only, name: uri } : undefined;
   }
 
   /** Remembers which backend created a task (a result carrying `task.taskId`). */

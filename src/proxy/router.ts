@@ -179,7 +179,7 @@ export class RequestRouter {
   byUri(msg: RpcMessage, method: string, params: Params, bytes: number | undefined): void {
     const uri = params.uri;
     const r = typeof uri === 'string' ? this.s.catalog.resolveUri(uri) : this.s.ns.multi ? undefined : { index: 0, name: '' };
-    if (r === undefined) return this.unroutable(msg, method, params, bytes, RPC.RESOURCE_NOT_FOUND, `Resource not found: ${String(uri)}`);
+    if (r === undefined) return this.unroutable(msg, method, params, bytes, RPC.RESOURCE_NOT_FOUND, resourceNotFound(uri), { uri });
     if (typeof uri === 'string' && r.name !== uri) msg.params = { ...params, uri: r.name };
     const b = this.s.backends[r.index]!;
     const ctx = this.s.context(method, params, b);
@@ -199,7 +199,7 @@ export class RequestRouter {
       ctx.prompt = { name: ref.name };
     } else if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
       const r = this.s.catalog.resolveUri(ref.uri);
-      if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.RESOURCE_NOT_FOUND, `Resource not found: ${ref.uri}`);
+      if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.RESOURCE_NOT_FOUND, resourceNotFound(ref.uri), { uri: ref.uri });
       index = r.index;
       if (r.name !== ref.uri) msg.params = { ...params, ref: { ...ref, uri: r.name } };
       ctx.resource = { uri: ref.uri };
@@ -244,15 +244,25 @@ export class RequestRouter {
     this.s.decideAndForward(msg, this.s.context(method, params, b), b, bytes, -1, false);
   }
 
-  /** A request no backend can take: still decided and recorded, then answered with `code`. */
-  private unroutable(msg: RpcMessage, method: string, params: Params, bytes: number | undefined, code: number, text: string): void {
+  /**
+   * A request no backend can take: decided first (a deny is the answer: the policy speaks before
+   * anything is said about what exists), recorded, then answered with `code`.
+   */
+  private unroutable(msg: RpcMessage, method: string, params: Params, bytes: number | undefined, code: number, text: string, data?: { uri: unknown }): void {
     const ctx = this.s.context(method, params, undefined);
     if (method === 'tools/call' && typeof params.name === 'string') {
       ctx.tool = { name: params.name, backendName: params.name };
       ctx.arguments = params.arguments;
     }
+    // The resource it names, as a routed request's context has it (policies keyed on input.resource.uri).
+    if (typeof data?.uri === 'string') ctx.resource = { uri: data.uri };
     const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
     if (isEnforcedDeny(ex.decision)) return this.s.finish(ex, denyAnswer(ex.originalId, method, ex.decision, this.s.shared.deniedToolCall), 'denied');
-    this.s.finish(ex, errorResponse(ex.originalId, code, text), 'rpc_error');
+    this.s.finish(ex, errorResponse(ex.originalId, code, text, data), 'rpc_error');
   }
+}
+
+/** MCP's resource-not-found error text (-32002, with data.uri), saying what the proxy looked for. */
+function resourceNotFound(uri: unknown): string {
+  return `Resource not found: ${String(uri)} (no backend of this session listed it or has a URI template matching it; list resources first)`;
 }
