@@ -146,6 +146,9 @@ describe('server.writeStallTimeoutMs', () => {
     const sessionId = await rawSession(started.url);
     const session = started.acceptor.transports[0] as StreamableHttpSession;
     const headers = sessionHeaders(sessionId);
+    // The proxy is told the request was given up, and why (it cancels it at the backend: http-abandon-cancel).
+    const abandoned: Array<[unknown, string]> = [];
+    session.onabandon = (id, reason) => abandoned.push([id, reason]);
     // 8 MiB of notifications related to the call turn its answer into an SSE stream; the tool then waits (10 s or a cancel).
     stuckRequest(started.url, 'POST', headers, call(31, 'chatter', { count: 8, bytes: 1024 * 1024 }));
     await until(() => started!.acceptor.slowCalls === 1, 'the chatter call to be running');
@@ -155,6 +158,7 @@ describe('server.writeStallTimeoutMs', () => {
     // Freed when the closed stream's 'close' comes (milliseconds). Without that, only the registry's
     // sweep (every 10 s here) or the tool's end (10 s) would free it: 5 s tells them apart.
     await until(() => session.requestRefusal() === undefined, "the closed stream's request to leave those in flight", 5000);
+    expect(abandoned).toEqual([[31, 'its answer stream stalled: the client took none of it for server.writeStallTimeoutMs']]);
     expect(session.unreadBytes()).toBe(0);
     const next = await raw(started.url, { headers, body: call(32, 'echo', { text: 'room again' }) });
     expect(next.status).toBe(200);

@@ -31,6 +31,11 @@ export type BackendTransport = Transport & FlowControlled & {
 export type ClientTransport = Transport & FlowControlled & {
   /** The client closed its input (stdio EOF); the owner closes the transport when it is done (NdjsonTransport.oninputend). */
   oninputend?: () => void;
+  /**
+   * The client gave up its request `id` without cancelling it (HTTP: the connection its answer was
+   * due on closed, or the write-stall watchdog closed it): no answer can reach it any more.
+   */
+  onabandon?: (id: string | number, reason: string) => void;
   readonly lastMessageBytes?: number;
   /** Offered each line's bytes before it is parsed (stdio; NdjsonTransport.takeLine). */
   takeLine?: (buf: Buffer, start: number, end: number) => boolean;

@@ -244,6 +244,21 @@ export class BackendConnection {
   }
 
   /**
+   * Gives up every client request in flight here (the client session is closing): each is retired,
+   * the backend told (notifications/cancelled with its id and `reason`), and returned for the audit.
+   */
+  cancelInFlight(reason: string): Exchange[] {
+    const out: Exchange[] = [];
+    if (this.pending.size === 0) return out;
+    for (const [proxyId, p] of this.pending.entries()) {
+      if (p instanceof InternalCall) continue;
+      const ex = this.cancel(proxyId, { reason });
+      if (ex !== undefined) out.push(ex);
+    }
+    return out;
+  }
+
+  /**
    * A line from the backend, buf[start, end), before it is decoded: an answer that is one by its
    * spelling alone (compactAnswerIdAt), in valid UTF-8, to an exchange whose answer nobody reads goes
    * to the client as it is, with only the id changed, and is not parsed: the client reads exactly

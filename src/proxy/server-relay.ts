@@ -80,17 +80,9 @@ export class ServerRelay {
       case 'notifications/initialized':
         for (const b of s.backends) b.initialized(msg);
         return;
-      case 'notifications/cancelled': {
-        const requestId = params?.requestId;
-        for (const b of s.backends) {
-          const found = b.findByOriginalId(requestId);
-          if (found === undefined) continue;
-          const ex = b.cancel(found.proxyId, params);
-          if (ex) this.recordOnly(ex, 'cancelled', typeof params?.reason === 'string' ? params.reason : 'cancelled by the client');
-          return;
-        }
+      case 'notifications/cancelled':
+        this.cancelClientRequest(params?.requestId, params, typeof params?.reason === 'string' ? params.reason : 'cancelled by the client');
         return;
-      }
       case 'notifications/progress': {
         // Progress on a request a backend sent us: to that backend only.
         const token = params?.progressToken;
@@ -104,6 +96,28 @@ export class ServerRelay {
       default:
         for (const b of s.backends) b.sendRaw(msg);
     }
+  }
+
+  /**
+   * The client's request `requestId` will not be waited for (cancelled by the client, or given up by
+   * its transport): the backend working on it is told (notifications/cancelled under the id it
+   * knows, with `params` otherwise as given) and the audit records it cancelled with `reason`. False
+   * when no backend has it in flight (answered already, or not forwarded).
+   */
+  cancelClientRequest(requestId: unknown, params: Params | undefined, reason: string): boolean {
+    for (const b of this.session.backends) {
+      const found = b.findByOriginalId(requestId);
+      if (found === undefined) continue;
+      const ex = b.cancel(found.proxyId, params);
+      if (ex) this.recordOnly(ex, 'cancelled', reason);
+      return ex !== undefined;
+    }
+    return false;
+  }
+
+  /** Every client request in flight is given up (the session is closing): each backend told, each recorded cancelled. */
+  cancelAllClientRequests(reason: string): void {
+    for (const b of this.session.backends) for (const ex of b.cancelInFlight(reason)) this.recordOnly(ex, 'cancelled', reason);
   }
 
   /** A notification from a backend: to the client, ids and URIs mapped. */

@@ -87,6 +87,7 @@ export class ClientSession implements BackendEvents {
     if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
     transport.onclose = () => void this.close();
     transport.oninputend = () => closeWhenSettled(this, this.relay);
+    transport.onabandon = this.onAbandon;
     transport.onbacklog = (backedUp) => holdAll(this.backends, backedUp);
     this.readGate.attach(transport);
     transport.onerror = (err) => shared.logger.debug({ session: info.sessionId, err: err.message }, 'client transport error');
@@ -314,6 +315,17 @@ export class ClientSession implements BackendEvents {
     this.shared.logger.debug({ session: this.info.sessionId, err: err.message }, 'could not send to client');
   };
 
+  /**
+   * The client's transport gave up request `id` (its HTTP connection closed, or its answer stalled):
+   * cancelled at the backend as if the client had sent notifications/cancelled, recorded cancelled.
+   */
+  private readonly onAbandon = (id: RequestId, reason: string): void => {
+    if (this.state === 'closed') return;
+    if (this.relay.cancelClientRequest(id, { requestId: id, reason }, reason)) {
+      this.shared.logger.debug({ session: this.info.sessionId, requestId: id, reason }, 'request abandoned by its client: cancelled at the backend');
+    }
+  };
+
   // ---- backend events ----------------------------------------------------------------------------
 
   onResponse(b: BackendConnection, ex: Exchange, msg: RpcMessage, bytes: number | undefined, line: string | undefined): void {
@@ -407,6 +419,10 @@ export class ClientSession implements BackendEvents {
   private async closeNow(): Promise<void> {
     this.state = 'closed';
     this.relay.clear();
+    // Requests still in flight will never be answered to anyone: each backend is told before it is
+    // closed (an upstream HTTP session may outlive its DELETE's effect on running work), and the
+    // audit says cancelled rather than backend_unavailable.
+    this.relay.cancelAllClientRequests(this.shared.shuttingDown?.() === true ? 'mcp-warden is shutting down' : 'the client session closed');
     await Promise.allSettled(this.backends.map((b) => b.close()));
     await this.transport.close().catch(() => undefined);
     this.shared.onSessionClosed?.(this);

@@ -24,6 +24,10 @@ import { SseStream } from './sse.js';
 
 const RING_SIZE = 128;
 
+/** Why a request was given up without the client cancelling it (the audit's error message for it). */
+const ABANDONED_CLOSED = 'the client closed the connection its answer was due on';
+const ABANDONED_STALLED = 'its answer stream stalled: the client took none of it for server.writeStallTimeoutMs';
+
 interface Exchange {
   res: ServerResponse;
   /** Set once the answer switched to SSE. */
@@ -39,6 +43,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
+  /** Told when the client gives up a request without cancelling it (its answer's connection closed): ClientTransport.onabandon. */
+  onabandon?: (id: RequestId, reason: string) => void;
 
   private readonly exchanges = new Map<RequestId, Exchange>();
   private standalone: SseStream | undefined;
@@ -123,10 +129,22 @@ export class StreamableHttpSession implements Transport, HttpSession {
    */
   acceptRequest(id: RequestId, message: JSONRPCMessage, res: ServerResponse, bytes?: number): boolean {
     if (this.exchanges.has(id)) return false;
-    this.exchanges.set(id, { res, sse: undefined });
+    const exchange: Exchange = { res, sse: undefined };
+    this.exchanges.set(id, exchange);
+    // The connection closing before the answer (the client went away, or its SSE answer stream was
+    // destroyed as stalled): the request no longer holds a place among those in flight, its answer
+    // has nowhere to go, and the proxy cancels it at the backend instead of letting it run on.
+    res.once('close', () => this.abandon(id, exchange));
     this.lastMessageBytes = bytes;
     this.onmessage?.(message);
     return true;
+  }
+
+  /** Gives up exchange `id` when it is still the one awaiting its answer (not answered, cancelled or replaced since). */
+  private abandon(id: RequestId, exchange: Exchange): void {
+    if (this.exchanges.get(id) !== exchange || this.closed) return;
+    this.exchanges.delete(id);
+    this.onabandon?.(id, this.registry.stalls.stalled(exchange.res) ? ABANDONED_STALLED : ABANDONED_CLOSED);
   }
 
   /** Hands a POSTed notification or response to the proxy (the caller answers 202). */
@@ -198,16 +216,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     if (exchange.res.destroyed || exchange.res.headersSent) return undefined;
     const sse = new SseStream(exchange.res, this.sessionHeaders, undefined, this.watchWrites);
     exchange.sse = sse;
-    // The stream closed before the answer (client gone, or destroyed as stalled): the request no
-    // longer holds a place among those in flight; its answer, when it comes, has nowhere to go.
-    exchange.res.once('close', () => {
-      for (const [id, e] of this.exchanges) {
-        if (e === exchange) {
-          this.exchanges.delete(id);
-          break;
-        }
-      }
-    });
+    // Its closing before the answer is seen by acceptRequest's listener.
     return sse;
   }
 
@@ -281,7 +290,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     for (const [id, exchange] of this.exchanges) {
       // Forget exchanges that can no longer carry an answer (client gone, or answered with an error).
       const dead = exchange.sse !== undefined ? !exchange.sse.open : exchange.res.destroyed || exchange.res.writableEnded;
-      if (dead) this.exchanges.delete(id);
+      if (dead) this.abandon(id, exchange);
     }
     return this.exchanges.size > 0;
   }

@@ -58,6 +58,8 @@ export class WriteStallWatch {
   private readonly watched = new Map<ServerResponse, Watched>();
   /** Responses whose 'close' already unwatches them (one listener each, however often watched). */
   private readonly listening = new WeakSet<ServerResponse>();
+  /** Responses this watchdog destroyed (their 'close' comes after onStall: see stalled()). */
+  private readonly destroyed = new WeakSet<ServerResponse>();
   private timer: NodeJS.Timeout | undefined;
   private readonly everyMs: number;
 
@@ -89,6 +91,11 @@ export class WriteStallWatch {
     }
   }
 
+  /** Whether `res` was closed by this watchdog (its client took none of it for the timeout), not by its client. */
+  stalled(res: ServerResponse): boolean {
+    return this.destroyed.has(res);
+  }
+
   /** One pass over the watched responses (the interval's; tests may call it). */
   check(now = Date.now()): void {
     for (const [res, state] of this.watched) {
@@ -105,6 +112,7 @@ export class WriteStallWatch {
       if (now - state.since < this.timeoutMs) continue;
       this.watched.delete(res);
       const stalled: StalledAnswer = { res, sessionId: state.sessionId, unreadBytes: res.writableLength, stalledMs: now - state.since };
+      this.destroyed.add(res);
       res.destroy();
       this.onStall(stalled);
     }
