@@ -241,3 +241,19 @@ describe('json-span', () => {
     }
   });
 });
+
+describe('audit raw entries: the head of each entry', () => {
+  it('gives each entry its own head, also when heads of the same length alternate', () => {
+    // The reader keeps the last head and checks each entry's against it: same length, other text.
+    const heads = ['s-1', 's-2', 's-3'].map((sessionId, i) => ({ ...HEAD, sessionId, clientId: `c-${i}` }));
+    expect(new Set(heads.map((h) => rawHeadJson(h).length)).size).toBe(1);
+    const { both, slow } = readers();
+    for (let i = 0; i < 12; i++) {
+      const head = heads[(i * 5) % 3]!;
+      const b = body(call('{"n":1}'), ok('{"content":[]}'), head);
+      const row = both.row(i + 1, b)!;
+      expect([row[1][2], row[1][5]]).toEqual([head.clientId, head.sessionId]);
+      expect(row).toEqual(slow.row(i + 1, b));
+    }
+  });
+});
