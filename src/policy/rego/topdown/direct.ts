@@ -77,8 +77,11 @@ export function directCall(name: string, terms: Term[], args: ValFn[]): ValFn | 
 /** lookup(v, name) for a string name other than __proto__ (undefined v: undefined) */
 export function member(v: Value | undefined, name: string): Value | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
-  // a plain JSON object (the commonest case: input documents) without the class checks below
-  if (Object.getPrototypeOf(v) === Object.prototype) {
+  // a plain JSON object (the commonest case: input documents) without the class checks below. Its
+  // constructor is Object, which no RObject, array, set or big number has (a JSON object with a member
+  // named "constructor" takes the general path, which reads it alike). Not Object.getPrototypeOf:
+  // where the object's shape varies (most reads here) that is a call into the runtime.
+  if ((v as { constructor?: unknown }).constructor === Object) {
     const r = (v as Record<string, unknown>)[name];
     return r === undefined || typeof r === 'function' ? undefined : (r as Value);
   }
