@@ -24,13 +24,7 @@ import { nodeFootprint, ruleFootprint, type InputFootprint } from './footprint.j
 import { member } from './direct.js';
 import { keyedRoot } from './carry.js';
 
-const ROOT = 0;
-const ARGS_KIND = 1;
-const ARG = 2;
-const PARAMS_KIND = 3;
-const PARAM = 4;
-const PARGS_KIND = 5;
-const PARG = 6;
+import { ARG, ARGS_KIND, PARAM, PARAMS_KIND, PARG, PARGS_KIND, ROOT, makeFill, type Fill } from './keyed-fill.js';
 
 /** the kind read of an object document (its members are probed separately) */
 const OBJECT_KIND: unique symbol = Symbol('object');
@@ -62,6 +56,15 @@ const pairArg: number[] = [];
 /** the query whose arguments' members readArgs walked into snapVal */
 let argsGen = -1;
 
+/**
+ * every slot read in one pass for a plain input (keyed-fill.ts), made again when slots are added;
+ * null: code generation unavailable (slot by slot then). fillGen: the query it last ran for
+ */
+let fill: Fill | null | undefined;
+let fillGen = -1;
+/** tests turn the one-pass reading off to compare it with reading slot by slot */
+export const keyedFill = { enabled: true };
+
 function slotOf(kind: number, name: string): number {
   const key = `${kind}:${name}`;
   let id = slotIds.get(key);
@@ -73,6 +76,8 @@ function slotOf(kind: number, name: string): number {
     snapGen.push(-1);
     snapVal.push(undefined);
     pairArg.push(-1);
+    // the one-pass reading is made again with this slot (one made mid-query is read slot by slot in it)
+    fill = undefined;
     if (kind === ARG) {
       argSlots.set(name, id);
       argSlotList.push(id);
@@ -213,6 +218,17 @@ function read(ev: Evaluator, slot: number): unknown {
   const gen = ev.st.gen;
   if (snapGen[slot] === gen) return snapVal[slot];
   const input = ev.st.input!;
+  if (fillGen !== gen) {
+    // the first read of this query: every slot at once when the input is a plain object
+    fillGen = gen;
+    if (input !== null && typeof input === 'object' && (input as { constructor?: unknown }).constructor === Object && keyedFill.enabled) {
+      if (fill === undefined) fill = makeFill(slotKinds, slotNames, pairArg, FILL_HELPERS);
+      if (fill !== null) {
+        fill(input as Record<string, unknown>, gen, snapGen, snapVal, ev.stable ?? NO_NAMES);
+        if (snapGen[slot] === gen) return snapVal[slot];
+      }
+    }
+  }
   const name = slotNames[slot]!;
   let v: unknown;
   switch (slotKinds[slot]) {
@@ -278,6 +294,29 @@ function readArgs(ev: Evaluator): void {
 
 function scalar(v: unknown): unknown {
   return v === undefined || v === null || typeof v !== 'object' ? v : UNKEPT;
+}
+
+const NO_NAMES: readonly string[] = [];
+const FILL_HELPERS = {
+  UNKEPT,
+  rootOf: (input: object, name: string) => rootOf(input as Value, name),
+  kindOf,
+  scalar,
+  member: (v: unknown, name: string) => member(v as Value | undefined, name),
+  argOf,
+};
+
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+
+/** the ARG reading of one name as readArgs makes it (plain arguments: only the members for-in walks) */
+function argOf(args: unknown, name: string): unknown {
+  if (args !== null && typeof args === 'object' && Object.getPrototypeOf(args) === Object.prototype && !isEnumerable.call(args, name)) return undefined;
+  return scalar(member(args as Value | undefined, name));
+}
+
+/** the readings of these slots in the query of ev (tests compare the one-pass reading with slot by slot) */
+export function readingsOf(ev: Evaluator, slots: readonly number[]): unknown[] {
+  return slots.map((s) => read(ev, s));
 }
 
 /** whether to look this query: not after several misses in a row, except every 16th query */
