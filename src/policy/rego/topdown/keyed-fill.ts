@@ -5,7 +5,8 @@
  * (monomorphic for a stream of calls alike) instead of the one megamorphic site of keyed.ts's
  * read(), which reads a slot at a time through a switch on its kind (most of the cost of a true
  * miss answered by the decision memo). It reads what read() reads, slot by slot:
- *   ROOT         input.<name>; a function is undefined; an object is UNKEPT unless a stable root
+ *   ROOT         input.<name>; a function is undefined; an object is left to read() (UNKEPT unless
+ *                a stable root of the evaluator; the carry checks those, so they are seldom read)
  *   ARGS_KIND    kindOf(input.arguments), PARAMS_KIND kindOf(input.params),
  *   PARGS_KIND   kindOf(member(input.params, "arguments"))
  *   ARG          scalar(member(input.arguments, name))
@@ -13,7 +14,8 @@
  *   PARG         the ARG reading of the same name when params.arguments is input.arguments itself,
  *                else scalar(member(params.arguments, name))
  * A member of a plain object (constructor Object: no RObject, array, set or big number) is read in
- * place, as member() reads it; names Object.prototype has go through the helpers. Where code
+ * place, as member() reads it (readArgs walks a plain object's enumerable keys instead: the same
+ * members, for any object JSON or a literal makes); names Object.prototype has go through the helpers. Where code
  * generation is disallowed (node --disallow-code-generation-from-strings) makeFill gives null and
  * keyed.ts reads slot by slot.
  */
@@ -38,7 +40,7 @@ export interface FillHelpers {
 }
 
 /** fills snapGen/snapVal of every slot for this query's input (a plain object: constructor Object) */
-export type Fill = (input: Record<string, unknown>, gen: number, snapGen: number[], snapVal: unknown[], stable: readonly string[]) => void;
+export type Fill = (input: Record<string, unknown>, gen: number, snapGen: number[], snapVal: unknown[]) => void;
 
 /** names a plain object inherits (read through the helpers, never in place) */
 function inherited(name: string): boolean {
@@ -53,8 +55,8 @@ export function makeFill(kinds: readonly number[], names: readonly string[], pai
     if (i < 0) i = K.push(name) - 1;
     return `K[${i}]`;
   };
-  const plainGet = (obj: string, name: string): string =>
-    `(${obj} !== null && typeof ${obj} === 'object' && ${obj}.constructor === Object ? ${obj}[${k(name)}] : h.member(${obj}, ${k(name)}))`;
+  // the arguments object read in place when plain (Ap), as member() reads it
+  const argGet = (name: string): string => `(Ap ? A[${k(name)}] : h.member(A, ${k(name)}))`;
   // a plain object's member as scalar(member()) reads it (a function is undefined there)
   const scalarOf = (x: string): string => `(${x} === undefined || typeof ${x} === 'function' ? undefined : ${x} === null || typeof ${x} !== 'object' ? ${x} : U)`;
   const rootRead = (name: string): string => (inherited(name) ? `h.rootOf(I, ${k(name)})` : `I[${k(name)}]`);
@@ -65,8 +67,9 @@ export function makeFill(kinds: readonly number[], names: readonly string[], pai
     let code: string;
     switch (kinds[s]) {
       case ROOT:
-        code = `x = ${rootRead(name)};\nif (typeof x === 'function') x = undefined;\nelse if (x !== null && typeof x === 'object' && !st.includes(${k(name)})) x = U;\nV[${s}] = x;`;
-        break;
+        // an object (a stable root, or UNKEPT) is left to read() (seldom read: the carry checks the stable roots)
+        lines.push(`x = ${rootRead(name)};\nif (typeof x === 'function') x = undefined;\nif (x === null || typeof x !== 'object') {\nG[${s}] = gen;\nV[${s}] = x;\n}`);
+        continue;
       case ARGS_KIND:
         code = `V[${s}] = h.kindOf(A);`;
         break;
@@ -77,7 +80,7 @@ export function makeFill(kinds: readonly number[], names: readonly string[], pai
         code = `V[${s}] = h.kindOf(PA);`;
         break;
       case ARG:
-        code = inherited(name) ? `V[${s}] = h.argOf(A, ${k(name)});` : `x = ${plainGet('A', name)};\nV[${s}] = ${scalarOf('x')};`;
+        code = inherited(name) ? `V[${s}] = h.argOf(A, ${k(name)});` : `x = ${argGet(name)};\nV[${s}] = ${scalarOf('x')};`;
         break;
       case PARAM:
         code = `V[${s}] = h.scalar(h.member(P, ${k(name)}));`;
@@ -92,8 +95,9 @@ export function makeFill(kinds: readonly number[], names: readonly string[], pai
     lines.push(`G[${s}] = gen;\n${code}`);
   }
   const source =
-    `"use strict";\nconst U = h.UNKEPT;\nreturn function fill(I, gen, G, V, st) {\nlet x;\n` +
+    `"use strict";\nconst U = h.UNKEPT;\nreturn function fill(I, gen, G, V) {\nlet x;\n` +
     `let A = ${rootRead('arguments')};\nif (typeof A === 'function') A = undefined;\n` +
+    `const Ap = A !== null && typeof A === 'object' && A.constructor === Object;\n` +
     `let P = ${rootRead('params')};\nif (typeof P === 'function') P = undefined;\n` +
     `const PA = h.member(P, ${k('arguments')});\nconst same = PA !== undefined && PA === A;\n` +
     `${lines.join('\n')}\n${late.join('\n')}\n};`;

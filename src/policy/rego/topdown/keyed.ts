@@ -224,7 +224,7 @@ function read(ev: Evaluator, slot: number): unknown {
     if (input !== null && typeof input === 'object' && (input as { constructor?: unknown }).constructor === Object && keyedFill.enabled) {
       if (fill === undefined) fill = makeFill(slotKinds, slotNames, pairArg, FILL_HELPERS);
       if (fill !== null) {
-        fill(input as Record<string, unknown>, gen, snapGen, snapVal, ev.stable ?? NO_NAMES);
+        fill(input as Record<string, unknown>, gen, snapGen, snapVal);
         if (snapGen[slot] === gen) return snapVal[slot];
       }
     }
@@ -296,7 +296,6 @@ function scalar(v: unknown): unknown {
   return v === undefined || v === null || typeof v !== 'object' ? v : UNKEPT;
 }
 
-const NO_NAMES: readonly string[] = [];
 const FILL_HELPERS = {
   UNKEPT,
   rootOf: (input: object, name: string) => rootOf(input as Value, name),
