@@ -215,8 +215,13 @@ function rootOf(input: Value, name: string): unknown {
 
 /** the reading of a slot in this query (UNKEPT: cannot be kept) */
 function read(ev: Evaluator, slot: number): unknown {
+  // small enough to be inlined where probes are compared: the reading is made once per query
   const gen = ev.st.gen;
-  if (snapGen[slot] === gen) return snapVal[slot];
+  return snapGen[slot] === gen ? snapVal[slot] : readSlot(ev, slot, gen);
+}
+
+/** read()'s reading not made yet in this query: every slot at once, or this one */
+function readSlot(ev: Evaluator, slot: number, gen: number): unknown {
   const input = ev.st.input!;
   if (fillGen !== gen) {
     // the first read of this query: every slot at once when the input is a plain object
