@@ -28,7 +28,13 @@ export interface Carry {
   strict: boolean;
   roots: string[];
   keys: unknown[];
+  /** sameKeys for a plain input, generated for the roots (null: code generation unavailable) */
+  same: SameFn | null | undefined;
+  /** how many roots `same` compares (roots only grow within an epoch, reset replaces them) */
+  sameCount: number;
 }
+
+type SameFn = (input: Record<string, unknown>, keys: readonly unknown[]) => boolean;
 
 function rootValue(input: Value | undefined, name: string): unknown {
   return objGet(input as never, name);
@@ -47,6 +53,7 @@ function reset(c: Carry, ev: Evaluator, stable: readonly string[], input: Value)
   c.strict = ev.opts.strict;
   c.roots = stable.slice();
   c.keys = stable.map((name) => rootValue(input, name));
+  c.same = undefined;
 }
 
 /** at the start of a query (after fresh()): the epoch goes on when nothing the carried values came from changed */
@@ -60,7 +67,7 @@ export function carryOver(ev: Evaluator): void {
   }
   let c = ev.carry as Carry | null;
   if (c === null) {
-    c = { gen: 0, epoch: 0, data: undefined, strict: false, roots: [], keys: [] };
+    c = { gen: 0, epoch: 0, data: undefined, strict: false, roots: [], keys: [], same: undefined, sameCount: 0 };
     ev.carry = c;
     reset(c, ev, stable, input);
   } else if (c.data !== ev.st.data || c.strict !== ev.opts.strict || !sameKeys(c, input)) reset(c, ev, stable, input);
@@ -71,8 +78,38 @@ export function carryOver(ev: Evaluator): void {
 function sameKeys(c: Carry, input: Value): boolean {
   const roots = c.roots;
   const keys = c.keys;
+  // a plain input (the proxy's): each root read at its own site (sameFn), not at one megamorphic site here
+  if ((input as { constructor?: unknown }).constructor === Object) {
+    let same = c.same;
+    if (same === undefined || c.sameCount !== roots.length) {
+      same = c.same = sameFn(roots);
+      c.sameCount = roots.length;
+    }
+    if (same !== null) return same(input as Record<string, unknown>, keys);
+  }
   for (let i = 0; i < roots.length; i++) if (rootOf(input, roots[i]!) !== keys[i]) return false;
   return true;
+}
+
+/**
+ * sameKeys of these roots for a plain input, generated (new Function) with each root's name as a
+ * constant (K[i], never spliced into the source), or null when code generation is unavailable.
+ * Reads as rootOf reads a plain object: a function member is undefined; __proto__ and the names
+ * Object.prototype has go through rootOf.
+ */
+function sameFn(roots: readonly string[]): SameFn | null {
+  const K = roots.slice();
+  let body = '';
+  for (let i = 0; i < K.length; i++) {
+    const name = K[i]!;
+    const read = name in Object.prototype || name === '__proto__' ? `rootOf(I, K[${i}])` : `I[K[${i}]]`;
+    body += `x = ${read};\nif (typeof x === 'function') x = undefined;\nif (x !== keys[${i}]) return false;\n`;
+  }
+  try {
+    return new Function('K', 'rootOf', `"use strict";\nreturn function same(I, keys) {\nlet x;\n${body}return true;\n};`)(K, rootOf) as SameFn;
+  } catch {
+    return null;
+  }
 }
 
 /**
