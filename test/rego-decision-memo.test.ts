@@ -12,12 +12,14 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compilePolicy, fromJS, toJSON, type Policy } from '../src/policy/rego/index.js';
 import { memoStats } from '../src/policy/rego/topdown/memo.js';
 import { memberReaders } from '../src/policy/rego/topdown/footprint.js';
 
 const STABLE = ['client', 'tool', 'session', 'backend'];
+/** the prepared evaluator's memo readers evaluated as generated JavaScript (PrepareRulesOptions.memoCodegen): each suite runs both ways */
+let MEMO_CODEGEN = false;
 const PACKS = path.resolve(__dirname, '..', 'policies');
 
 function rng(seed: number): () => number {
@@ -99,7 +101,7 @@ function differential(sources: { file: string; source: string }[], datas: unknow
   const values = datas.map((d) => fromJS(d));
   let dataIx = 0;
   const p: Policy = compilePolicy(sources, { data: values[0] });
-  const fast = p.prepareRules(refs, { stable: STABLE });
+  const fast = p.prepareRules(refs, { stable: STABLE, memoCodegen: MEMO_CODEGEN });
   const plain = p.prepareRules(refs);
   const next = inputs(r);
   const history: string[] = [];
@@ -146,7 +148,13 @@ function packData(dir: string): unknown[] {
 
 const PACK_NAMES = readdirSync(PACKS).filter((d) => packSources(path.join(PACKS, d)).length > 0).sort();
 
-describe('decision memo: every pack, prepared evaluator against the plain one', () => {
+for (const mc of [false, true]) describe(`decision memo: every pack, prepared evaluator against the plain one${mc ? ', readers generated' : ''}`, () => {
+  beforeEach(() => {
+    MEMO_CODEGEN = mc;
+  });
+  afterEach(() => {
+    MEMO_CODEGEN = false;
+  });
   for (const pack of PACK_NAMES) {
     it(`${pack}: decisions over call sequences agree`, () => {
       const dir = path.join(PACKS, pack);
@@ -157,7 +165,7 @@ describe('decision memo: every pack, prepared evaluator against the plain one', 
   it('kubernetes: a new resourceType each call (the bench true miss) takes the kept decision after a listing, and a secret one does not', () => {
     const dir = path.join(PACKS, 'kubernetes');
     const p = compilePolicy(packSources(dir), { data: fromJS({ warden: { kubernetes: { allowed_namespaces: ['default'] } } }) });
-    const fast = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny'], { stable: STABLE });
+    const fast = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny'], { stable: STABLE, memoCodegen: MEMO_CODEGEN });
     const plain = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny']);
     const tool = TOOLS[0]!;
     const client = CLIENTS[0]!;
@@ -173,12 +181,15 @@ describe('decision memo: every pack, prepared evaluator against the plain one', 
     }
     // all but the first calls, those after a secret one, and the secret ones themselves
     expect(memoStats.hits - before).toBeGreaterThan(180);
+    // the check ran through the generated reader (reads_secrets) when asked for
+    const fns = (fast as unknown as { memo: { readerFns?: (unknown | null)[] } }).memo.readerFns;
+    expect(fns !== undefined && fns.some((f) => f !== null)).toBe(MEMO_CODEGEN);
   });
 
   it('kubernetes: the arguments read in one pass: a member not cut that changes, an object or array member, arguments not a plain object, params.arguments apart, each decided as a fresh evaluation', () => {
     const dir = path.join(PACKS, 'kubernetes');
     const p = compilePolicy(packSources(dir), { data: fromJS({ warden: { kubernetes: { allowed_namespaces: ['default'] } } }) });
-    const fast = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny'], { stable: STABLE });
+    const fast = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny'], { stable: STABLE, memoCodegen: MEMO_CODEGEN });
     const plain = p.prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny']);
     const tool = TOOLS[0]!;
     const client = CLIENTS[0]!;
@@ -247,7 +258,13 @@ function genPolicy(r: R): string {
 
 const SUB = { file: 'r.rego', source: 'package p.r\nimport rego.v1\nxr if lower(input.arguments.z) == "b"\nyr := input.arguments.w\nzr := 3\n' };
 
-describe('decision memo: random policies, prepared evaluator against the plain one', () => {
+for (const mc of [false, true]) describe(`decision memo: random policies, prepared evaluator against the plain one${mc ? ', readers generated' : ''}`, () => {
+  beforeEach(() => {
+    MEMO_CODEGEN = mc;
+  });
+  afterEach(() => {
+    MEMO_CODEGEN = false;
+  });
   for (const seed of [21, 22, 23, 24, 25, 26, 27, 28, 29, 30]) {
     it(`random policy, seed ${seed}`, () => {
       const r = rng(seed);
@@ -272,7 +289,7 @@ allow if d == "yes"
 allow if { input.tool.name == "never"; c == 1 }
 `;
     const p = compilePolicy([{ file: 'p.rego', source: src }]);
-    const fast = p.prepareRules(['data.p.allow'], { stable: STABLE });
+    const fast = p.prepareRules(['data.p.allow'], { stable: STABLE, memoCodegen: MEMO_CODEGEN });
     const plain = p.prepareRules(['data.p.allow']);
     const tool = TOOLS[0]!;
     for (let i = 0; i < 60; i++) {

@@ -27,6 +27,14 @@ const STABLE_INPUT = ['client', 'tool', 'session', 'backend'] as const;
  */
 export const REGO_CODEGEN = process.env.MCP_WARDEN_REGO_CODEGEN === '1';
 
+/**
+ * Unless MCP_WARDEN_REGO_CODEGEN=0 (the interpreter alone), the interpreter's decision memo checks a
+ * true miss by evaluating the few rules that read what changed (the memo's readers) as generated
+ * JavaScript (rego/index.ts memoCodegen): in process about half the cost of the kubernetes pack's
+ * true miss went to interpreting them.
+ */
+export const REGO_MEMO_CODEGEN = process.env.MCP_WARDEN_REGO_CODEGEN !== '0';
+
 /** evaluation errors become PolicyEvalError with their location */
 function guardEval<T>(f: () => T): T {
   try {
@@ -62,7 +70,7 @@ class RegoPolicy implements CompiledPolicy {
     private readonly packagePath: string[],
   ) {
     const refs = (phase: 'request' | 'response') => PHASE_RULES[phase].map((rule) => `data.${packagePath.join('.')}.${rule}`);
-    const opts = { stable: STABLE_INPUT, codegen: REGO_CODEGEN };
+    const opts = { stable: STABLE_INPUT, codegen: REGO_CODEGEN, memoCodegen: REGO_MEMO_CODEGEN };
     this.phases = { request: policy.prepareRules(refs('request'), opts), response: policy.prepareRules(refs('response'), opts) };
   }
 

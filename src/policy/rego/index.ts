@@ -17,7 +17,7 @@ import type { RuleNode } from './compile/tree.js';
 import { Evaluator } from './topdown/eval.js';
 import { QueryContext } from './topdown/context.js';
 import { carryOver } from './topdown/carry.js';
-import { decisionMemo, memoLookup, memoStore, type DecisionMemo } from './topdown/memo.js';
+import { decisionMemo, memoLookup, memoStore, type DecisionMemo, type ReaderCompiler } from './topdown/memo.js';
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { inputFootprint, type InputFootprint } from './topdown/footprint.js';
@@ -130,7 +130,7 @@ export class Policy {
    * query (rule values that read only those are kept while they are the same objects)
    */
   prepareRules(refs: string[], opts: PrepareRulesOptions = {}): PreparedRules {
-    return new PreparedRules(this, refs, opts.strict ?? false, opts.print, opts.stable, opts.codegen ?? false);
+    return new PreparedRules(this, refs, opts.strict ?? false, opts.print, opts.stable, opts.codegen ?? false, opts.memoCodegen ?? false);
   }
 
   /**
@@ -234,6 +234,13 @@ export interface PrepareRulesOptions {
   stable?: readonly string[];
   /** evaluate through JavaScript generated from the rules (codegen/) when the query compiles */
   codegen?: boolean;
+  /**
+   * the decision memo (topdown/memo.ts) evaluates its readers for the check through JavaScript
+   * generated from their rules (codegen/), each that compiles; the interpreter evaluates the rest and
+   * every query the memo does not answer. Not with a print sink (a reader printing would print twice
+   * when the check misses)
+   */
+  memoCodegen?: boolean;
 }
 
 /** several rules evaluated in one query with the same input (rules they share run once) */
@@ -250,9 +257,10 @@ export class PreparedRules {
     private readonly policy: Policy,
     refs: string[],
     strict: boolean,
-    print?: (msg: string) => void,
-    stable?: readonly string[],
+    private readonly print?: (msg: string) => void,
+    private readonly stable?: readonly string[],
     codegen = false,
+    private readonly memoCodegen = false,
   ) {
     this.paths = refs.map((ref) => {
       const segs = ref.split('.');
@@ -272,6 +280,20 @@ export class PreparedRules {
 
   /** whole results kept within a carry epoch (topdown/memo.ts); null: none applies, undefined: not made yet */
   private memo: DecisionMemo | null | undefined = undefined;
+
+  /** the memo's reader compiler (memoCodegen), or null: readers interpreted */
+  private readerCompiler(): ReaderCompiler | null {
+    if (!this.memoCodegen || this.print !== undefined) return null;
+    const root = this.policy.compiled.root;
+    const ev = this.ev;
+    const stable = this.stable !== undefined && this.stable.length > 0 ? this.stable : null;
+    return (reader) => {
+      const g = compileRules(root, [reader], [reader.path], ev, stable);
+      if ('reason' in g) return null;
+      const run = g.run;
+      return (input, data) => run(input, data)[0];
+    };
+  }
 
   /** the base documents at the refs' paths, for the data document basesOf (looked up once per data) */
   private bases: (Value | undefined)[] = [];
@@ -311,7 +333,7 @@ export class PreparedRules {
     const nodes = this.nodes;
     const bases = this.bases;
     let memo = this.memo;
-    if (memo === undefined) memo = this.memo = decisionMemo(ev, nodes);
+    if (memo === undefined) memo = this.memo = decisionMemo(ev, nodes, this.readerCompiler());
     if (memo !== null) {
       const kept = memoLookup(ev, memo);
       if (kept !== null) return kept;

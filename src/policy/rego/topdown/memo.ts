@@ -14,7 +14,11 @@
  * value. Readers' values must be scalars (compared with Object.is); a reader that fails to
  * evaluate, a reading that cannot be kept, or `with` anywhere (the footprint is then unbounded)
  * keeps nothing. A reader evaluated for the check but never read by the query itself is cached in
- * the query as the query would have computed it; an error there only means the check misses.
+ * the query as the query would have computed it; an error there only means the check misses. With
+ * a reader compiler (PreparedRules' memoCodegen) a reader is evaluated for the check by JavaScript
+ * generated from its rules (codegen/, the interpreter's values and errors), several times cheaper
+ * than interpreting it (most of the cost of a true miss otherwise); not cached in the query then
+ * (on a miss the query evaluates it again), and a reader it does not compile is interpreted.
  */
 import type { RuleNode } from '../compile/tree.js';
 import type { Value } from '../value/index.js';
@@ -46,7 +50,18 @@ export interface DecisionMemo {
   /** stores that could not choose a cut; past many the memo gives up (dead) */
   tries: number;
   dead: boolean;
+  /**
+   * a reader's value for the check through JavaScript generated from its rules (the caller's
+   * code generator, PreparedRules' memoCodegen), or null (the interpreter evaluates it)
+   */
+  readonly compile: ReaderCompiler | null;
+  /** readers as compiled (null: that one interpreted), for the current readers; undefined until needed */
+  readerFns: (ReaderFn | null)[] | undefined;
 }
+
+/** a reader's value in this query, for its input and data (undefined: undefined) */
+export type ReaderFn = (input: Value | undefined, data: Value) => Value | undefined;
+export type ReaderCompiler = (reader: RuleNode) => ReaderFn | null;
 
 /** results taken from the memo since the process started (tests read it to see the path taken) */
 export const memoStats = { hits: 0 };
@@ -90,7 +105,7 @@ function plainTop(node: RuleNode): boolean {
 }
 
 /** the memo of a query over these nodes (undefined: a base document), or null when none applies */
-export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefined)[]): DecisionMemo | null {
+export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefined)[], compile: ReaderCompiler | null = null): DecisionMemo | null {
   if (ev.stable === null) return null;
   const ruled: RuleNode[] = [];
   const roots = new Set<string>();
@@ -111,7 +126,20 @@ export function decisionMemo(ev: Evaluator, nodes: readonly (RuleNode | undefine
     if (rs.length > 0 && rs.every((n) => plainRule(n) && !ruled.includes(n))) candidates.set(m, rs);
   }
   if (candidates.size === 0) return null;
-  return { candidates, roots, footprint: found.footprint, cut: new Set(), keyed: null, readers: [], cutSlots: [], readerMasks: [], tries: 0, dead: false };
+  return {
+    candidates,
+    roots,
+    footprint: found.footprint,
+    cut: new Set(),
+    keyed: null,
+    readers: [],
+    cutSlots: [],
+    readerMasks: [],
+    tries: 0,
+    dead: false,
+    compile,
+    readerFns: undefined,
+  };
 }
 
 /** a node evaluated (or carried) in this query: reading it again costs a cache hit */
@@ -143,6 +171,7 @@ function growCut(ev: Evaluator, m: DecisionMemo): void {
   m.cut = grown;
   m.keyed = keyedWithout(m.roots, m.footprint, grown);
   m.readers = [...readers];
+  m.readerFns = undefined;
   m.cutSlots = memberSlots(members);
   m.readerMasks = m.readers.map((n) => readerMask(ev, n, members));
 }
@@ -181,11 +210,16 @@ export function memoLookup(ev: Evaluator, m: DecisionMemo): readonly (Value | un
   const readers = m.readers;
   const masks = m.readerMasks;
   const want = r.readerValues;
+  const compile = m.compile;
+  const fns = compile === null ? undefined : (m.readerFns ??= readers.map(compile));
   try {
     for (let i = 0; i < readers.length; i++) {
       // a reader that observes none of the changed probes has the value kept: not evaluated
       if ((masks[i]! & changed) === 0) continue;
-      if (!sameValue(checkedRuleValue(ev, readers[i]!), want[i])) {
+      // generated (the value the interpreter gives: test/rego-codegen-differential), else interpreted
+      const fn = fns === undefined ? null : fns[i]!;
+      const v = fn !== null ? fn(ev.st.input, ev.st.data) : checkedRuleValue(ev, readers[i]!);
+      if (!sameValue(v, want[i])) {
         k.misses = misses + 1;
         return null;
       }
