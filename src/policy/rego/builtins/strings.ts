@@ -89,7 +89,7 @@ function allAscii(s: string): boolean {
 }
 
 /** Go's unicode.ToUpper / ToLower per rune (no multi-rune expansions such as ß -> SS) */
-function mapCase(s: string, upper: boolean): string {
+export function mapCase(s: string, upper: boolean): string {
   const mapped = upper ? s.toUpperCase() : s.toLowerCase();
   if (mapped.length === s.length && allAscii(s)) return mapped;
   let out = '';

@@ -241,6 +241,12 @@ export function emitCall(g: Gen, t: CallTerm, nIn: number, b: Bound, k: VK): str
     }
     const test = TYPE_TESTS[name];
     if (test !== undefined && vals.length === 1) return `const ${x} = ${test(vals[0]!)};\n${k(x, b2)}`;
+    if ((name === 'lower' || name === 'upper') && vals.length === 1) {
+      // a string's case mapped in place (builtins/strings.ts mapCase, what the builtin returns);
+      // anything else through the call path, for its type error (strict) or undefined
+      const v = vals[0]!;
+      return defined(g, `(typeof ${v} === 'string' ? R.mapCase(${v}, ${name === 'upper'}) : R.call(${g.k(target)}, ${g.k(t)}, [${v}]))`, b2, k);
+    }
     return defined(g, `R.call(${g.k(target)}, ${g.k(t)}, [${vals.join(', ')}])`, b2, k);
   });
 }

@@ -9,6 +9,7 @@ import type { CallTarget } from '../compile/compiler.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
 import { BigNum, RObject, RSet, equal, formatRaw, isNumber, isObject, objGet, objKeys, objSize, type Value } from '../value/index.js';
 import { memberOf } from '../builtins/core/types.js';
+import { mapCase } from '../builtins/strings.js';
 import type { Evaluator } from '../topdown/eval.js';
 import { callTarget } from '../topdown/calls.js';
 import { lookup } from '../topdown/refs.js';
@@ -184,6 +185,7 @@ export interface Runtime {
   objSize: typeof objSize;
   equal: typeof equal;
   member: typeof member;
+  mapCase: typeof mapCase;
   setOf: typeof setOf;
   objOf: typeof objOf;
   comprPut: typeof comprPut;
@@ -219,6 +221,7 @@ export function runtimeFor(ev: Evaluator): Runtime {
     objSize,
     equal,
     member,
+    mapCase,
     setOf,
     objOf,
     comprPut,
