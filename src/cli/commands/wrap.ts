@@ -84,6 +84,13 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   const ctx: WiringContext = { config, baseDir, logger, servesHttp: false };
   const wired = wire(ctx);
   let exiting = false;
+  /**
+   * The backend's own end (it could not start, or exited by itself), as wrap's exit code: set when
+   * it is reported, before the shutdown it schedules. The client's end of input may start a shutdown
+   * first (its EOF and the spawn error read in one turn of the event loop): exit 0 would then say
+   * the server ran, so that shutdown exits with this code too. Not set for an exit we asked for.
+   */
+  let backendCode: number | undefined;
   // A signal ends the wait for the client to read what is left of our output (shutdown).
   let signalled: () => void = () => undefined;
   const signal = new Promise<void>((resolve) => (signalled = resolve));
@@ -99,7 +106,7 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     logger.flush?.();
     // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
     await outputWritten(process.stdout, signal);
-    process.exit(code);
+    process.exit(code === EXIT.OK && backendCode !== undefined ? backendCode : code);
   };
 
   // The audit log can no longer record (logged at fatal level): every call is refused; stop, non-zero.
@@ -110,8 +117,9 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     restartBackends: false,
     onBackendExit: (_backend, exit) => {
       if (exit?.error) process.stderr.write(`mcp-warden: cannot start '${command}': ${exit.error.message}\n`);
+      backendCode = exitCodeOf(exit);
       // Let answers already queued (e.g. the initialize error) go out first.
-      setImmediate(() => void shutdown(exitCodeOf(exit)));
+      setImmediate(() => void shutdown(backendCode!));
     },
   });
 
