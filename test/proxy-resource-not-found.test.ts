@@ -57,7 +57,7 @@ describe('resources/read of a URI no backend listed (two backends)', { timeout: 
     );
     expect(error).toMatchObject({
       code: -32002,
-      message: 'MCP error -32002: Resource not found: test://nowhere (no backend of this session listed it or has a URI template matching it; list resources first)',
+      message: 'MCP error -32002: Resource not found: test://nowhere (no backend of this session listed it, gave it in an answer or has a URI template matching it; list resources first)',
       data: { uri: 'test://nowhere' },
     });
   });

@@ -1,8 +1,8 @@
 /**
  * Backends' answers to client requests, on their way back to the client: the id changed back to
- * the client's, lists rewritten for the client, tasks and subscriptions remembered, the response
- * phase decided when the decider asks for it, redacted, and then finished (recorded and sent) by
- * the session. An answer nobody reads (nothing to rewrite, track or redact, no response phase, no
+ * the client's, lists rewritten for the client, tasks, subscriptions and (several backends) the
+ * resource URIs a backend gave remembered (resource-links.ts), the response phase decided when the
+ * decider asks for it, redacted, and then finished (recorded and sent) by the session. An answer nobody reads (nothing to rewrite, track or redact, no response phase, no
  * audit record) goes to the client as the backend's own text, id spliced in; when it is written
  * compactly it is not even parsed (BackendConnection.takeLine > onAnswerText).
  */
@@ -123,10 +123,14 @@ export class AnswerRelay {
     const proxyId = msg.id as RequestId;
     msg.id = ex.originalId;
     let redact: Decision['redact'];
+    /** A URI in the result was changed for the client (an alias): the backend's text no longer says it. */
+    let aliased = false;
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
       if (ex.listIndex >= 0) s.catalog.rewriteList(b, ex, msg.result, this.hides);
       else if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
       else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
+      // Several backends: resource links (and read contents) routed later to the backend that gave them.
+      else if (s.ns.multi) aliased = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri);
       let second: Decision | undefined;
       if (shared.decider.wantsResponsePhase === true) {
         // A policy with a response phase came in while the request was on its way unparsed.
@@ -141,7 +145,7 @@ export class AnswerRelay {
       redact = combinedRedactions(ex.decision, second);
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }
-    const out = line !== undefined && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
+    const out = line !== undefined && !aliased && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
     s.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
   }
 

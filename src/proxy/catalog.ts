@@ -1,14 +1,16 @@
 /**
  * What one client session has been shown: list answers rewritten for the client (namespaced names,
  * unambiguous resource URIs, composed cursors, items the policy would never allow hidden) and the
- * routes learned from them (which backend owns a resource URI or a URI template). Used by the
- * session for every list answer and for every request addressed by URI.
+ * routes learned from them (which backend owns a resource URI or a URI template), and the resource
+ * URIs backends gave in other answers (resource links: resource-links.ts). Used by the session for
+ * every list answer, every answer that may carry resource URIs, and every request addressed by URI.
  */
 import type { InterceptContext, ToolInfo } from '../types.js';
 import type { BackendConnection } from './backend.js';
 import { offers } from './initialize.js';
 import { toToolInfo, type Exchange } from './intercept.js';
 import { encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
+import { eachGivenUri, LinkedUris } from './resource-links.js';
 
 export const LIST_METHODS: Readonly<Record<string, { key: string; capability: string }>> = {
   'tools/list': { key: 'tools', capability: 'tools' },
@@ -23,10 +25,10 @@ export type HideCheck = (ctx: InterceptContext) => boolean;
 type Item = Record<string, unknown>;
 
 export class Catalog {
-  /** Client-visible resource URI -> owning backend index (several backends only). */
+  /** Client-visible resource URI -> owning backend index: the first to list it (several backends only). */
   private readonly uriOwner = new Map<string, number>();
-  /** Per backend: backend URI -> client-visible alias, for URIs another backend owns. */
-  private readonly aliases: Array<Map<string, string>>;
+  /** URIs given outside lists (resource links) -> the backend that gave them; bounded (several backends only). */
+  private readonly linked = new LinkedUris();
   /** Per backend: URI templates it listed. */
   private readonly templates: Array<Map<string, RegExp>>;
   /** Task id -> the backend that created the task (several backends only). */
@@ -36,7 +38,6 @@ export class Catalog {
     private readonly ns: Namespace,
     private readonly backends: ReadonlyArray<BackendConnection>,
   ) {
-    this.aliases = backends.map(() => new Map());
     this.templates = backends.map(() => new Map());
   }
 
@@ -108,13 +109,12 @@ export class Catalog {
     const uri = item.uri;
     let shown = uri;
     if (this.ns.multi) {
+      // The first backend to show the client a URI (listed, or given as a link) owns it as it is;
+      // another backend's same URI is shown aliased.
       const index = b.spec.index;
-      const owner = this.uriOwner.get(uri);
-      if (owner === undefined) this.uriOwner.set(uri, index);
-      else if (owner !== index) {
-        shown = Namespace.alias(b.name, uri);
-        this.aliases[index]!.set(uri, shown);
-      }
+      const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
+      if (owner === undefined || owner === index) this.uriOwner.set(uri, index);
+      else shown = Namespace.alias(b.name, uri);
       item.uri = shown;
     }
     ctx.resource = { uri: shown };
@@ -134,15 +134,15 @@ export class Catalog {
     if (!this.ns.multi) return { index: 0, name: uri };
     const aliased = this.ns.unalias(uri);
     if (aliased) return aliased;
-    const owner = this.uriOwner.get(uri);
+    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
     if (owner !== undefined) return { index: owner, name: uri };
     for (let i = 0; i < this.templates.length; i++) {
       const known = this.templates[i]!;
       if (known.has(uri)) return { index: i, name: uri };
       for (const re of known.values()) if (re.test(uri)) return { index: i, name: uri };
     }
-    // A URI nobody listed (a resource_link in a tool result, a URI kept from an earlier session) goes
-    // to the one backend that offers resources, when only one does; with several, guessing one
+    // A URI nobody listed or gave (a URI kept from an earlier session, a link forgotten) goes to the
+    // one backend that offers resources, when only one does; with several, guessing one
     // (the first, as before) sent the read, and what it says, to a server that never claimed it.
     let only = -1;
     for (let i = 0; i < this.backends.length; i++) {
@@ -166,8 +166,31 @@ export class Catalog {
     return this.tasks.get(taskId);
   }
 
-  /** The URI the client knows for a backend's URI (notifications/resources/updated). */
+  /**
+   * The URI the client is to use for a URI backend `index` gave it outside a list (a resource link,
+   * a resources/read content, notifications/resources/updated), remembered as that backend's unless
+   * another backend showed the client the same URI first: then its alias (mcp-warden:<backend>:<uri>),
+   * which routes by itself. Unchanged with one backend.
+   */
   clientUri(index: number, uri: string): string {
-    return this.aliases[index]?.get(uri) ?? uri;
+    if (!this.ns.multi) return uri;
+    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
+    if (owner === undefined || owner === index) {
+      if (owner === undefined || !this.uriOwner.has(uri)) this.linked.remember(uri, index);
+      return uri;
+    }
+    return Namespace.alias(this.backends[index]!.name, uri);
+  }
+
+  /**
+   * Remembers (and aliases, see clientUri) the resource URIs in backend `index`'s answer to `method`
+   * (resource-links.ts). `requested`: the URI the client asked for (resources/read): a content under
+   * that same URI is shown as the client asked for it and needs no remembering (it routes already).
+   * True when a URI in the result was changed (shown aliased).
+   */
+  rememberGivenUris(index: number, method: string, result: Item, requested?: string): boolean {
+    if (!this.ns.multi) return false;
+    const asked = requested === undefined ? undefined : (this.ns.unalias(requested)?.name ?? requested);
+    return eachGivenUri(method, result, (uri) => (uri === asked ? requested! : this.clientUri(index, uri)));
   }
 }

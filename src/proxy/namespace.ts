@@ -5,8 +5,9 @@
  * backend is configured (prefix: the backend's `prefix`, else its name); with one backend, names are
  * unchanged unless a prefix is configured, so `wrap` and single-backend `serve` are transparent.
  *
- * Resource URIs are shown unchanged and routed to the backend that listed them. When a second
- * backend lists a URI another backend already owns, the client sees it as
+ * Resource URIs are shown unchanged and routed to the backend that listed them (or gave them in an
+ * answer: catalog.ts, resource-links.ts). When a second backend lists or gives a URI another
+ * backend already showed the client, the client sees it as
  * `mcp-warden:<backend>:<original uri>`; that form is always accepted and routes to the named
  * backend with the original URI.
  *

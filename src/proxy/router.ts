@@ -264,5 +264,5 @@ export class RequestRouter {
 
 /** MCP's resource-not-found error text (-32002, with data.uri), saying what the proxy looked for. */
 function resourceNotFound(uri: unknown): string {
-  return `Resource not found: ${String(uri)} (no backend of this session listed it or has a URI template matching it; list resources first)`;
+  return `Resource not found: ${String(uri)} (no backend of this session listed it, gave it in an answer or has a URI template matching it; list resources first)`;
 }

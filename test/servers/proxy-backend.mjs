@@ -6,7 +6,9 @@
  * behind one endpoint.
  *   tools: echo, whoami (pid and label), crash (exits with code 3), slow (progress until done or
  *          cancelled), cancelled_count, delete_thing (destructive), secret (returns a password),
- *          sample_then_cancel (a sampling request it cancels itself after 300 ms)
+ *          sample_then_cancel (a sampling request it cancels itself after 300 ms); with
+ *          TEST_BACKEND_LINKS=1 also link (`count` resource_link items for `uri`, or `uri`/0..count-1
+ *          when count > 1; embedded: true gives embedded `resource` items instead)
  *   prompts: greet (completable argument), farewell, third
  *   resources: test://shared (same URI in every instance), test://<label>/only; template
  *              test://<label>/items/{id}
@@ -42,6 +44,14 @@ const TOOLS = [
   { name: 'secret', description: 'returns a credential', inputSchema: obj(), annotations: { readOnlyHint: true } },
   { name: 'sample_then_cancel', description: 'asks the client to sample, then cancels that request', inputSchema: obj(), annotations: { readOnlyHint: true } },
 ];
+if (process.env.TEST_BACKEND_LINKS === '1') {
+  TOOLS.push({
+    name: 'link',
+    description: 'returns resource links',
+    inputSchema: obj({ uri: { type: 'string' }, count: { type: 'number' }, embedded: { type: 'boolean' } }),
+    annotations: { readOnlyHint: true },
+  });
+}
 const PROMPTS = [
   { name: 'greet', description: 'greets', arguments: [{ name: 'name', required: true }] },
   { name: 'farewell', description: 'says bye' },
@@ -128,6 +138,13 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       return text(String(cancelled));
     case 'delete_thing':
       return text(`${label}: deleted ${args.id}`);
+    case 'link': {
+      const count = Number(args.count ?? 1);
+      const uris = count > 1 ? Array.from({ length: count }, (_, i) => `${args.uri}/${i}`) : [String(args.uri)];
+      const item = (uri) =>
+        args.embedded === true ? { type: 'resource', resource: { uri, mimeType: 'text/plain', text: `${label}:${uri}` } } : { type: 'resource_link', uri, name: uri };
+      return { content: [{ type: 'text', text: `${uris.length} from ${label}` }, ...uris.map(item)] };
+    }
     case 'secret':
       return text('user=admin password=hunter2');
     case 'sample_then_cancel': {

@@ -1,0 +1,80 @@
+/**
+ * Resource URIs a backend gave the client outside its lists, remembered so that a later request for
+ * one (resources/read, subscribe, unsubscribe, a completion ref) goes to the backend that gave it.
+ * MCP tools return `resource_link` content items (and embedded `resource` items) whose URIs a client
+ * reads without listing first; prompts may carry them too; a resources/read answer names the URIs
+ * of its contents; notifications/resources/updated names a URI. With several backends none of these
+ * is in a list, so the session could not tell which backend owns the URI (-32002 'Resource not
+ * found'). The memory is per session and bounded: at most LINKED_URIS_MAX URIs, the one given least
+ * recently forgotten first (a URI given again is renewed), and a URI longer than
+ * LINKED_URI_MAX_CHARS is not remembered; a forgotten URI is routed as if never given (listed,
+ * template, or the one backend with resources). Only answers the session parses anyway are read
+ * (several backends: every answer is parsed), so nothing here touches the unparsed answer path.
+ */
+
+/** At most this many URIs remembered per client session. */
+export const LINKED_URIS_MAX = 1000;
+/** A longer URI is not remembered. */
+export const LINKED_URI_MAX_CHARS = 4096;
+
+type Item = Record<string, unknown>;
+
+/** URI -> index of the backend that gave it, in the order given (oldest first). */
+export class LinkedUris {
+  private readonly owner = new Map<string, number>();
+
+  get(uri: string): number | undefined {
+    return this.owner.get(uri);
+  }
+
+  get size(): number {
+    return this.owner.size;
+  }
+
+  remember(uri: string, index: number): void {
+    if (uri.length > LINKED_URI_MAX_CHARS) return;
+    // Deleted first so that a URI given again counts as given last.
+    this.owner.delete(uri);
+    this.owner.set(uri, index);
+    if (this.owner.size > LINKED_URIS_MAX) this.owner.delete(this.owner.keys().next().value!);
+  }
+}
+
+/**
+ * Calls `show` for every resource URI in a backend's answer to `method` (tools/call and tasks/result:
+ * result.content; prompts/get: each message's content; resources/read: result.contents), and puts
+ * the URI it returns (the one the client is to use) in place when it differs. True when one differed.
+ */
+export function eachGivenUri(method: string, result: Item, show: (uri: string) => string): boolean {
+  let changed = false;
+  if (method === 'tools/call' || method === 'tasks/result') {
+    const content = result.content;
+    if (Array.isArray(content)) for (const item of content) changed = contentItem(item, show) || changed;
+  } else if (method === 'resources/read') {
+    const contents = result.contents;
+    if (Array.isArray(contents)) for (const item of contents) changed = uriOf(item, show) || changed;
+  } else if (method === 'prompts/get') {
+    const messages = result.messages;
+    if (Array.isArray(messages)) for (const m of messages) if (m !== null && typeof m === 'object') changed = contentItem((m as Item).content, show) || changed;
+  }
+  return changed;
+}
+
+/** A content block: a resource_link carries `uri`, an embedded resource `resource.uri`. */
+function contentItem(item: unknown, show: (uri: string) => string): boolean {
+  if (item === null || typeof item !== 'object') return false;
+  const type = (item as Item).type;
+  if (type === 'resource_link') return uriOf(item, show);
+  if (type === 'resource') return uriOf((item as Item).resource, show);
+  return false;
+}
+
+function uriOf(item: unknown, show: (uri: string) => string): boolean {
+  if (item === null || typeof item !== 'object') return false;
+  const uri = (item as Item).uri;
+  if (typeof uri !== 'string') return false;
+  const shown = show(uri);
+  if (shown === uri) return false;
+  (item as Item).uri = shown;
+  return true;
+}
