@@ -2,9 +2,10 @@
  * Backends' answers to client requests, on their way back to the client: the id changed back to
  * the client's, lists rewritten for the client, tasks, subscriptions and (several backends) the
  * resource URIs a backend gave remembered (resource-links.ts), the response phase decided when the
- * decider asks for it, redacted, and then finished (recorded and sent) by the session. An answer nobody reads (nothing to rewrite, track or redact, no response phase, no
- * audit record) goes to the client as the backend's own text, id spliced in; when it is written
- * compactly it is not even parsed (BackendConnection.takeLine > onAnswerText).
+ * decider asks for it, redacted, and then finished (recorded and sent: client-output.ts). An
+ * answer nobody reads (nothing to rewrite, track or redact, no response phase, no audit record)
+ * goes to the client as the backend's own text, id spliced in; when it is written compactly it is
+ * not even parsed (BackendConnection.takeLine > onAnswerText).
  */
 import { performance } from 'node:perf_hooks';
 import type { JSONRPCMessage } from '../transport/types.js';
@@ -97,14 +98,14 @@ export class AnswerRelay {
     try {
       pending = recorder.recordRawBytes(this.heads.of(ex), ex.time, backendMicros, request, ex.unparsedStart, ex.unparsedEnd, requestChars, src, start, end, answerChars);
     } catch (err) {
-      this.s.send(this.s.auditFailure(id, err));
+      this.s.out.send(this.s.out.auditFailure(id, err));
       return true;
     }
     if (pending === undefined) this.sendSpliced(src, start, idStart, idEnd, end, id);
     else {
       pending.then(
         () => this.s.state !== 'closed' && this.sendSpliced(src, start, idStart, idEnd, end, id),
-        (err: unknown) => this.s.send(this.s.auditFailure(id, err)),
+        (err: unknown) => this.s.out.send(this.s.out.auditFailure(id, err)),
       );
     }
     return true;
@@ -138,7 +139,7 @@ export class AnswerRelay {
         second = s.decide({ ...ex.ctx, phase: 'response', result: msg.result });
         if (isEnforcedDeny(second)) {
           ex.decision = second;
-          return s.finish(ex, denyAnswer(ex.originalId, ex.method, second, shared.deniedToolCall), 'denied', backendMicros, bytes);
+          return s.out.finish(ex, denyAnswer(ex.originalId, ex.method, second, shared.deniedToolCall), 'denied', backendMicros, bytes);
         }
         if (!second.allowed) ex.decision = second;
       }
@@ -146,7 +147,7 @@ export class AnswerRelay {
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }
     const out = line !== undefined && !aliased && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
-    s.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
+    s.out.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
   }
 
   private readonly hides = (ctx: InterceptContext): boolean => isEnforcedDeny(this.s.decide(ctx));

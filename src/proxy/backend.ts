@@ -1,11 +1,12 @@
 /**
  * One backend session of one client session: a child process (stdio) or an upstream MCP session
  * (Streamable HTTP / SSE). It owns the transport, the requests in flight to it (InFlight: under the
- * client's own ids where they are free, else the proxy's, so that no two can collide), their
- * timeouts, the backend's tool definitions for call-time policy, and its life cycle: started at the
- * client's initialize, and when it dies, every request in flight answered with a clear error and
- * (if restarts are on) a new one started with backoff and re-initialized by replaying the client's
- * initialize, initialized, logging level and resource subscriptions.
+ * client's own ids where they are free, else the proxy's, so that no two can collide; finding,
+ * cancelling, timing out and failing them: backend-requests.ts), the backend's tool definitions for
+ * call-time policy, and its life cycle: started at the client's initialize, and when it dies, every
+ * request in flight answered with a clear error and (if restarts are on) a new one started with
+ * backoff and re-initialized by replaying the client's initialize, initialized, logging level and
+ * resource subscriptions.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
@@ -14,9 +15,9 @@ import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage, Transport } from '../transport/types.js';
 import { InternalCall, type BackendEvents, type BackendSpec, type BackendTransport } from './backend-types.js';
 import { releaseExchange, type Exchange } from './intercept.js';
+import { BackendRequests } from './backend-requests.js';
 import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
-import { InFlight } from './in-flight.js';
 import { ReadGate } from './flow.js';
 import { ToolCache } from './tool-cache.js';
 
@@ -25,7 +26,6 @@ export type { BackendEvents, BackendSpec, BackendTransport, ClientTransport } fr
 /** Least time a backend gets to answer initialize. */
 const STARTUP_TIMEOUT_MS = 30_000;
 
-type Pending = Exchange | InternalCall;
 type State = 'idle' | 'starting' | 'ready' | 'down' | 'failed' | 'closed';
 
 const STABLE_UPTIME_MS = 10_000;
@@ -43,8 +43,10 @@ export class BackendConnection {
   readonly readGate = new ReadGate();
 
   private transport: BackendTransport | undefined;
-  private readonly pending = new InFlight<Pending>();
-  private readonly progress = new Map<string | number, Exchange>();
+  /** The requests in flight here (backend-requests.ts); its tables are used directly on the hot path. */
+  readonly requests: BackendRequests;
+  private readonly pending: BackendRequests['pending'];
+  private readonly progress: BackendRequests['progress'];
   private initParams: Record<string, unknown> | undefined;
   private initializedNote: RpcMessage | undefined;
   private lastExit: ChildExit | undefined;
@@ -67,6 +69,9 @@ export class BackendConnection {
     exposeName: (name: string) => string,
     private readonly logger: Logger,
   ) {
+    this.requests = new BackendRequests(this, events);
+    this.pending = this.requests.pending;
+    this.progress = this.requests.progress;
     this.tools = new ToolCache(exposeName, (method, params) => (this.state === 'ready' ? this.call(method, params) : undefined));
   }
 
@@ -93,7 +98,7 @@ export class BackendConnection {
   async open(initParams: Record<string, unknown> | undefined): Promise<RpcMessage> {
     this.initParams = initParams;
     const timeout = Math.max(20, Math.min(1000, this.spec.timeoutMs / 4));
-    this.sweepTimer = setInterval(this.sweep, timeout);
+    this.sweepTimer = setInterval(this.requests.sweep, timeout);
     this.sweepTimer.unref();
     const answer = await this.connect();
     // The client's initialized may have arrived while we were still connecting.
@@ -172,7 +177,7 @@ export class BackendConnection {
     const sent = line === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(line, message as JSONRPCMessage);
     // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
     if (sent === SENT) return true;
-    if (this.perRequestSendErrors) sent.catch((err: Error) => this.sendFailed(id, err));
+    if (this.perRequestSendErrors) sent.catch((err: Error) => this.requests.sendFailed(id, err));
     else sent.catch(ignore);
     return true;
   }
@@ -204,7 +209,7 @@ export class BackendConnection {
       const timeoutMs = method === 'initialize' ? Math.max(this.spec.timeoutMs, STARTUP_TIMEOUT_MS) : this.spec.timeoutMs;
       this.pending.set(id, new InternalCall(method, resolve, performance.now(), timeoutMs));
       const message: RpcMessage = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
-      t.send(message as JSONRPCMessage).catch((err: Error) => this.sendFailed(id, err));
+      t.send(message as JSONRPCMessage).catch((err: Error) => this.requests.sendFailed(id, err));
     });
   }
 
@@ -212,50 +217,6 @@ export class BackendConnection {
   sendRaw(message: RpcMessage): void {
     if (this.state !== 'ready' || this.transport === undefined) return;
     this.transport.send(message as JSONRPCMessage).catch(ignore);
-  }
-
-  /** The exchange forwarded for a client request id, if still in flight. */
-  findByOriginalId(originalId: unknown): { proxyId: number; ex: Exchange } | undefined {
-    for (const [proxyId, p] of this.pending.entries()) {
-      if (!(p instanceof InternalCall) && p.originalId === originalId) return { proxyId, ex: p };
-    }
-    return undefined;
-  }
-
-  exchangeForProgress(token: unknown): Exchange | undefined {
-    return this.progress.get(token as string | number);
-  }
-
-  /** The only exchange in flight, when there is exactly one (to relate server messages to it). */
-  soleExchange(): Exchange | undefined {
-    if (this.pending.size !== 1) return undefined;
-    const p = this.pending.values()[0];
-    return p instanceof InternalCall ? undefined : p;
-  }
-
-  /** Drops an exchange the client cancelled and tells the backend (notifications/cancelled with our id). */
-  cancel(proxyId: number, params: Record<string, unknown> | undefined): Exchange | undefined {
-    const p = this.pending.get(proxyId);
-    if (p === undefined || p instanceof InternalCall) return undefined;
-    this.pending.retire(proxyId);
-    if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
-    this.sendRaw({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...params, requestId: proxyId } });
-    return p;
-  }
-
-  /**
-   * Gives up every client request in flight here (the client session is closing): each is retired,
-   * the backend told (notifications/cancelled with its id and `reason`), and returned for the audit.
-   */
-  cancelInFlight(reason: string): Exchange[] {
-    const out: Exchange[] = [];
-    if (this.pending.size === 0) return out;
-    for (const [proxyId, p] of this.pending.entries()) {
-      if (p instanceof InternalCall) continue;
-      const ex = this.cancel(proxyId, { reason });
-      if (ex !== undefined) out.push(ex);
-    }
-    return out;
   }
 
   /**
@@ -309,40 +270,13 @@ export class BackendConnection {
     }
   }
 
-  private sendFailed(id: number, err: Error): void {
-    const p = this.pending.get(id);
-    if (p === undefined) return;
-    this.pending.delete(id);
-    const text = `backend '${this.spec.name}' is unavailable: ${err.message}`;
-    if (p instanceof InternalCall) p.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, text));
-    else this.events.onFailed(this, p, RPC.BACKEND_UNAVAILABLE, text, 'backend_unavailable');
-  }
-
-  private readonly sweep = (): void => {
-    if (this.pending.size === 0) return;
-    const now = performance.now();
-    for (const [id, p] of this.pending.entries()) {
-      const timeoutMs = p instanceof InternalCall ? p.timeoutMs : this.spec.timeoutMs;
-      if (now - p.sentAt < timeoutMs) continue;
-      this.pending.retire(id);
-      const text = `backend '${this.spec.name}' did not answer ${p.method} within ${timeoutMs} ms`;
-      if (p instanceof InternalCall) {
-        p.resolve(errorResponse(null, RPC.BACKEND_TIMEOUT, text));
-      } else {
-        if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
-        this.sendRaw({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'timeout' } });
-        this.events.onFailed(this, p, RPC.BACKEND_TIMEOUT, text, 'timeout');
-      }
-    }
-  };
-
   /** `why`: the transport's start() error (an upstream that could not be reached). */
   private onTransportClosed(t: BackendTransport, why?: string): void {
     if (t !== this.transport) return;
     this.transport = undefined;
     const previous = this.state;
     const how = why ?? exitReason(this.lastExit);
-    this.failPending(`backend '${this.spec.name}' is unavailable: ${how}`);
+    this.requests.failAll(`backend '${this.spec.name}' is unavailable: ${how}`);
     if (previous === 'closed' || previous === 'failed') return;
     if (!this.exitExpected()) this.lastFailure = how;
     if (this.exitExpected()) {
@@ -392,17 +326,6 @@ export class BackendConnection {
     this.events.onRecovered(this);
   }
 
-  private failPending(text: string): void {
-    if (this.pending.size === 0) return;
-    const all = this.pending.values();
-    this.pending.clear();
-    this.progress.clear();
-    for (const p of all) {
-      if (p instanceof InternalCall) p.resolve(errorResponse(null, RPC.BACKEND_UNAVAILABLE, text));
-      else this.events.onFailed(this, p, RPC.BACKEND_UNAVAILABLE, text, 'backend_unavailable');
-    }
-  }
-
   /** Whether an exit now is expected: this backend session is closing, or the proxy is shutting down. */
   private exitExpected(): boolean {
     return this.state === 'closed' || this.events.shuttingDown();
@@ -419,7 +342,7 @@ export class BackendConnection {
     this.state = 'closed';
     this.stopTimers();
     const t = this.transport;
-    this.failPending(`backend '${this.spec.name}' is unavailable: session closed`);
+    this.requests.failAll(`backend '${this.spec.name}' is unavailable: session closed`);
     if (t === undefined) return;
     try {
       await t.terminateSession?.();

@@ -165,7 +165,7 @@ export class JudgedCalls {
         ex.unparsedStart = start;
         ex.unparsedEnd = end;
       }
-      s.finish(ex, denyAnswer(id, 'tools/call', decision, s.shared.deniedToolCall), 'denied');
+      s.out.finish(ex, denyAnswer(id, 'tools/call', decision, s.shared.deniedToolCall), 'denied');
       return true;
     }
     const ex = this.exchange(id, ctx, decision);

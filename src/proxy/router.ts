@@ -153,7 +153,7 @@ export class RequestRouter {
     if (index < 0) {
       // Nothing (left) to list: an empty last page.
       const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
-      return this.s.finish(ex, resultResponse(ex.originalId, { [LIST_METHODS[method]!.key]: [] }), 'ok');
+      return this.s.out.finish(ex, resultResponse(ex.originalId, { [LIST_METHODS[method]!.key]: [] }), 'ok');
     }
     const b = this.s.backends[index]!;
     ctx.backend = this.s.backendRefs[index];
@@ -218,13 +218,13 @@ export class RequestRouter {
     }
     const ctx = this.s.context('logging/setLevel', params, undefined);
     const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
-    if (isEnforcedDeny(ex.decision)) return this.s.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.s.shared.deniedToolCall), 'denied');
+    if (isEnforcedDeny(ex.decision)) return this.s.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.s.shared.deniedToolCall), 'denied');
     const targets = this.s.backends.filter((b) => b.ready && offers(b.initResult, 'logging'));
     for (const b of targets) b.logLevel = level;
     void Promise.all(targets.map((b) => b.call('logging/setLevel', params))).then((answers) => {
       const failed = answers.length > 0 && answers.every((a) => a.error !== undefined) ? answers[0]!.error! : undefined;
       const answer = failed ? errorResponse(ex.originalId, failed.code, failed.message, failed.data) : resultResponse(ex.originalId, {});
-      this.s.finish(ex, answer, failed ? 'rpc_error' : 'ok');
+      this.s.out.finish(ex, answer, failed ? 'rpc_error' : 'ok');
     });
   }
 
@@ -257,8 +257,8 @@ export class RequestRouter {
     // The resource it names, as a routed request's context has it (policies keyed on input.resource.uri).
     if (typeof data?.uri === 'string') ctx.resource = { uri: data.uri };
     const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
-    if (isEnforcedDeny(ex.decision)) return this.s.finish(ex, denyAnswer(ex.originalId, method, ex.decision, this.s.shared.deniedToolCall), 'denied');
-    this.s.finish(ex, errorResponse(ex.originalId, code, text, data), 'rpc_error');
+    if (isEnforcedDeny(ex.decision)) return this.s.out.finish(ex, denyAnswer(ex.originalId, method, ex.decision, this.s.shared.deniedToolCall), 'denied');
+    this.s.out.finish(ex, errorResponse(ex.originalId, code, text, data), 'rpc_error');
   }
 }
 

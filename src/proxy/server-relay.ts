@@ -51,13 +51,13 @@ export class ServerRelay {
       const answer = isEnforcedDeny(ex.decision)
         ? denyAnswer(backendId, ex.method, ex.decision, 'error')
         : errorResponse(backendId, -32000, this.inputEnded ? CLIENT_INPUT_ENDED : 'client session closed');
-      return s.finish(ex, answer, isEnforcedDeny(ex.decision) ? 'denied' : 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
+      return s.out.finish(ex, answer, isEnforcedDeny(ex.decision) ? 'denied' : 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
     }
     const id = ++this.nextId;
     this.pending.set(id, ex);
     msg.id = id;
     ex.sentAt = performance.now();
-    s.send(msg, this.relatedTo(b, msg));
+    s.out.send(msg, this.relatedTo(b, msg));
   }
 
   /** The client's answer to a request relayed above. */
@@ -69,7 +69,7 @@ export class ServerRelay {
     msg.id = ex.backendId;
     const micros = Math.round((performance.now() - ex.sentAt) * 1000);
     const b = ex.backend;
-    this.session.finish(ex, msg, outcomeOf(ex.method, msg), micros, undefined, undefined, (m) => b.sendRaw(m));
+    this.session.out.finish(ex, msg, outcomeOf(ex.method, msg), micros, undefined, undefined, (m) => b.sendRaw(m));
   }
 
   /** A notification from the client: to the backend(s) it concerns. */
@@ -106,9 +106,9 @@ export class ServerRelay {
    */
   cancelClientRequest(requestId: unknown, params: Params | undefined, reason: string): boolean {
     for (const b of this.session.backends) {
-      const found = b.findByOriginalId(requestId);
+      const found = b.requests.findByOriginalId(requestId);
       if (found === undefined) continue;
-      const ex = b.cancel(found.proxyId, params);
+      const ex = b.requests.cancel(found.proxyId, params);
       if (ex) this.recordOnly(ex, 'cancelled', reason);
       return ex !== undefined;
     }
@@ -117,7 +117,7 @@ export class ServerRelay {
 
   /** Every client request in flight is given up (the session is closing): each backend told, each recorded cancelled. */
   cancelAllClientRequests(reason: string): void {
-    for (const b of this.session.backends) for (const ex of b.cancelInFlight(reason)) this.recordOnly(ex, 'cancelled', reason);
+    for (const b of this.session.backends) for (const ex of b.requests.cancelInFlight(reason)) this.recordOnly(ex, 'cancelled', reason);
   }
 
   /** A notification from a backend: to the client, ids and URIs mapped. */
@@ -126,8 +126,8 @@ export class ServerRelay {
     const params = msg.params;
     switch (msg.method) {
       case 'notifications/progress': {
-        const ex = b.exchangeForProgress(params?.progressToken);
-        return s.send(msg, ex?.originalId);
+        const ex = b.requests.exchangeForProgress(params?.progressToken);
+        return s.out.send(msg, ex?.originalId);
       }
       case 'notifications/cancelled': {
         const backendId = params?.requestId;
@@ -136,7 +136,7 @@ export class ServerRelay {
           this.pending.delete(id);
           this.recordOnly(ex, 'cancelled', typeof params?.reason === 'string' ? params.reason : 'cancelled by the server');
           msg.params = { ...params, requestId: id };
-          return s.send(msg, this.relatedTo(b, msg));
+          return s.out.send(msg, this.relatedTo(b, msg));
         }
         return;
       }
@@ -146,16 +146,16 @@ export class ServerRelay {
           const shown = s.catalog.clientUri(b.spec.index, uri);
           if (shown !== uri) msg.params = { ...params, uri: shown };
         }
-        return s.send(msg, this.relatedTo(b, msg));
+        return s.out.send(msg, this.relatedTo(b, msg));
       }
       default:
-        return s.send(msg, this.relatedTo(b, msg));
+        return s.out.send(msg, this.relatedTo(b, msg));
     }
   }
 
   /** The client request a server message belongs to, when it can be told (one request in flight). */
   private relatedTo(b: BackendConnection, _msg: RpcMessage): RequestId | undefined {
-    return b.soleExchange()?.originalId;
+    return b.requests.soleExchange()?.originalId;
   }
 
   private recordOnly(ex: Exchange, outcome: 'cancelled', reason: string): void {
@@ -178,7 +178,7 @@ export class ServerRelay {
     this.pending.clear();
     for (const ex of all) {
       const b = ex.backend;
-      this.session.finish(ex, errorResponse(ex.backendId, -32000, CLIENT_INPUT_ENDED), 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
+      this.session.out.finish(ex, errorResponse(ex.backendId, -32000, CLIENT_INPUT_ENDED), 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
     }
   }
 

@@ -5,18 +5,19 @@
  * the tool's definition (fetched from the backend when the client never listed), decided, and then
  * either answered as denied or forwarded under the backend's own id space; its answer (answers.ts)
  * is rewritten for the client (lists), decided at the response phase when the decider asks for it,
- * redacted, recorded and only then sent. The server-to-client direction lives in server-relay.ts.
+ * redacted, recorded and only then sent (client-output.ts). The server-to-client direction lives in
+ * server-relay.ts.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
-import { SENT } from '../transport/ndjson.js';
 import type { ClientSessionInfo, JSONRPCMessage, Transport } from '../transport/types.js';
 import type { AuditOutcome, ClientIdentity, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
 import { BackendConnection, type BackendEvents, type BackendSpec, type ClientTransport } from './backend.js';
 import { Catalog } from './catalog.js';
 import { initializeAnswer, offers } from './initialize.js';
 import { AnswerRelay } from './answers.js';
-import { answerText, buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
+import { ClientOutput } from './client-output.js';
+import { denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
 import { JudgedCalls } from './judged-calls.js';
@@ -52,6 +53,8 @@ export class ClientSession implements BackendEvents {
   readonly ns: Namespace;
   private readonly router: RequestRouter;
   private readonly answers: AnswerRelay;
+  /** Answers recorded then sent, and everything else sent to the client (client-output.ts). */
+  readonly out: ClientOutput;
   /** tools/call lines judged on their bytes, with the decisions kept for reuse */
   readonly judged: JudgedCalls;
   private readonly readGate = new ReadGate(); // reading from the client, paused while a backend is not reading (flow.ts)
@@ -82,6 +85,7 @@ export class ClientSession implements BackendEvents {
     this.relay = new ServerRelay(this);
     this.router = new RequestRouter(this);
     this.answers = new AnswerRelay(this);
+    this.out = new ClientOutput(this);
     this.judged = new JudgedCalls(this);
     transport.onmessage = this.onClientMessage as Transport['onmessage'];
     if ('takeLine' in transport) transport.takeLine = this.takeClientLine;
@@ -117,7 +121,7 @@ export class ClientSession implements BackendEvents {
       // A bug or an unexpected shape must cost one request, never the process.
       this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
       if (method !== undefined && msg.id !== undefined && msg.id !== null) {
-        this.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
+        this.out.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
       }
     }
   };
@@ -131,12 +135,12 @@ export class ClientSession implements BackendEvents {
 
   private onClientRequest(msg: RpcMessage, method: string, bytes: number | undefined): void {
     const id = msg.id as RequestId;
-    if (method === 'ping') return this.send(resultResponse(id, {}));
+    if (method === 'ping') return this.out.send(resultResponse(id, {}));
     if (method === 'initialize') {
       this.initialize(msg, bytes).catch((err: Error) => {
         this.shared.logger.error({ err: err.message }, 'initialize failed');
         this.state = 'failed';
-        this.send(errorResponse(id, RPC.INTERNAL_ERROR, `Internal error in mcp-warden: ${err.message}`));
+        this.out.send(errorResponse(id, RPC.INTERNAL_ERROR, `Internal error in mcp-warden: ${err.message}`));
       });
       return;
     }
@@ -146,7 +150,7 @@ export class ClientSession implements BackendEvents {
       return;
     }
     if (this.state !== 'ready') {
-      return this.send(errorResponse(id, RPC.INVALID_REQUEST, `Invalid Request: ${this.state === 'failed' ? 'the session failed to initialize' : 'the session is not initialized (send initialize first)'}`));
+      return this.out.send(errorResponse(id, RPC.INVALID_REQUEST, `Invalid Request: ${this.state === 'failed' ? 'the session failed to initialize' : 'the session is not initialized (send initialize first)'}`));
     }
     const params = msg.params;
     switch (method) {
@@ -241,10 +245,10 @@ export class ClientSession implements BackendEvents {
   decideAndForward(msg: RpcMessage, ctx: InterceptContext, b: BackendConnection, bytes: number | undefined, listIndex: number, firstPage: boolean): void {
     const ex = this.exchange(msg, ctx, this.decide(ctx), bytes, listIndex, firstPage);
     if (isEnforcedDeny(ex.decision)) {
-      return this.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
+      return this.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
     ex.answerAsText = this.answerAsText(ex);
-    if (!b.forward(msg, ex, this.unjudgedText(msg, ctx))) this.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+    if (!b.forward(msg, ex, this.unjudgedText(msg, ctx))) this.out.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
   }
 
   /**
@@ -259,61 +263,6 @@ export class ClientSession implements BackendEvents {
     if (this.shared.decider.unconditionalAllow === undefined || this.shared.recorder.discardsRecords !== true) return undefined;
     return this.deliveringText ?? this.transport.lastMessageText;
   }
-
-  /** Records the exchange (awaiting back-pressure), then sends the answer. A recorder failure fails closed. */
-  /** `line`: the answer already serialized (a backend's text with the client's id), sent instead of `answer`'s JSON. */
-  finish(ex: Exchange, answer: RpcMessage, outcome: AuditOutcome, backendMicros?: number, responseBytes?: number, redact?: Decision['redact'], to?: (m: RpcMessage) => void, line?: string): void {
-    const deliver = to ?? this.sendAnswer;
-    const recorder = this.shared.recorder;
-    if (recorder.discardsRecords === true) {
-      if (line === undefined) deliver(answer);
-      else this.sendLine(line, answer);
-      return;
-    }
-    let pending: void | Promise<void>;
-    try {
-      // A request forwarded unparsed (recorded raw, but its answer was not): its context from its bytes.
-      if (ex.unparsedRequest !== undefined) this.completeContext(ex);
-      const record = buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact);
-      // The client's copy reuses the result's JSON made for the record (one serialization of it).
-      if (line === undefined && to === undefined && record.resultJson !== undefined) line = answerText(answer, record.resultJson);
-      pending = recorder.record(record);
-    } catch (err) {
-      return deliver(this.auditFailure(ex.originalId, err));
-    }
-    if (pending === undefined) {
-      if (line === undefined) deliver(answer);
-      else this.sendLine(line, answer);
-    } else {
-      pending.then(() => (line === undefined ? deliver(answer) : this.sendLine(line, answer)), (err: unknown) => deliver(this.auditFailure(ex.originalId, err)));
-    }
-  }
-
-  /** The answer to request `id` when its audit record was refused. */
-  auditFailure(id: RequestId, err: unknown): RpcMessage {
-    this.shared.logger.error({ err: (err as Error)?.message }, 'audit record refused; failing closed');
-    return errorResponse(id, RPC.AUDIT_UNAVAILABLE, 'audit log unavailable: request not completed');
-  }
-
-  private readonly sendAnswer = (message: RpcMessage): void => this.send(message);
-
-  send(message: RpcMessage, relatedRequestId?: RequestId): void {
-    if (this.state === 'closed') return;
-    const sent = relatedRequestId === undefined ? this.transport.send(message as JSONRPCMessage) : this.transport.send(message as JSONRPCMessage, { relatedRequestId });
-    if (sent !== SENT) sent.catch(this.onSendError);
-  }
-
-  /** Sends a message already serialized as `text` (stdio), or `message` serialized by the transport. */
-  sendLine(text: string, message: RpcMessage): void {
-    if (this.state === 'closed') return;
-    const t = this.transport;
-    const sent = t.sendLine === undefined ? t.send(message as JSONRPCMessage) : t.sendLine(text, message as JSONRPCMessage);
-    if (sent !== SENT) sent.catch(this.onSendError);
-  }
-
-  private readonly onSendError = (err: Error): void => {
-    this.shared.logger.debug({ session: this.info.sessionId, err: err.message }, 'could not send to client');
-  };
 
   /**
    * The client's transport gave up request `id` (its HTTP connection closed, or its answer stalled):
@@ -337,7 +286,7 @@ export class ClientSession implements BackendEvents {
   }
 
   onFailed(_b: BackendConnection, ex: Exchange, code: number, message: string, outcome: AuditOutcome): void {
-    this.finish(ex, errorResponse(ex.originalId, code, message), outcome);
+    this.out.finish(ex, errorResponse(ex.originalId, code, message), outcome);
   }
 
   onServerRequest(b: BackendConnection, message: RpcMessage): void {
@@ -355,7 +304,7 @@ export class ClientSession implements BackendEvents {
   onRecovered(b: BackendConnection): void {
     if (this.state !== 'ready') return;
     for (const kind of ['tools', 'prompts', 'resources']) {
-      if (offers(b.initResult, kind)) this.send({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+      if (offers(b.initResult, kind)) this.out.send({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
     }
   }
 
@@ -371,13 +320,13 @@ export class ClientSession implements BackendEvents {
 
   private async initialize(msg: RpcMessage, bytes: number | undefined): Promise<void> {
     const id = msg.id as RequestId;
-    if (this.state !== 'new') return this.send(errorResponse(id, RPC.INVALID_REQUEST, 'Invalid Request: initialize was already received in this session'));
+    if (this.state !== 'new') return this.out.send(errorResponse(id, RPC.INVALID_REQUEST, 'Invalid Request: initialize was already received in this session'));
     this.state = 'initializing';
     const ctx = this.context('initialize', msg.params, undefined);
     const ex = this.exchange(msg, ctx, this.decide(ctx), bytes, -1, false);
     if (isEnforcedDeny(ex.decision)) {
       this.state = 'new';
-      return this.finish(ex, denyAnswer(id, 'initialize', ex.decision, this.shared.deniedToolCall), 'denied');
+      return this.out.finish(ex, denyAnswer(id, 'initialize', ex.decision, this.shared.deniedToolCall), 'denied');
     }
     const started = performance.now();
     const answers = await Promise.all(this.backends.map((b) => b.open(msg.params)));
@@ -389,7 +338,7 @@ export class ClientSession implements BackendEvents {
       this.transport.setProtocolVersion?.(version);
     }
     this.state = answer.result ? 'ready' : 'failed';
-    this.finish(ex, answer, outcomeOf('initialize', answer), Math.round((performance.now() - started) * 1000));
+    this.out.finish(ex, answer, outcomeOf('initialize', answer), Math.round((performance.now() - started) * 1000));
     const queued = this.queued;
     this.queued = [];
     for (const q of queued) {
