@@ -90,6 +90,12 @@ describe('resource links with several resource backends (serve, HTTP client)', {
     expect(await firstContent(client, 'test://linked/2')).toMatchObject({ text: 'b:test://linked/2' });
   });
 
+  it('a URI given in mcp-warden: alias form is shown under the giver\'s alias: a backend cannot send reads to another', async () => {
+    const r = await client.callTool({ name: 'alpha__link', arguments: { uri: 'mcp-warden:beta:test://b/only' } });
+    expect(links(r)).toEqual(['mcp-warden:alpha:mcp-warden:beta:test://b/only']);
+    expect(await firstContent(client, 'mcp-warden:alpha:mcp-warden:beta:test://b/only')).toMatchObject({ text: 'a:mcp-warden:beta:test://b/only' });
+  });
+
   it('the policy still decides first: a linked URI it denies is denied', async () => {
     await client.callTool({ name: 'alpha__link', arguments: { uri: 'test://secret/x' } });
     await expect(client.readResource({ uri: 'test://secret/x' })).rejects.toThrow('reading test://secret/ is not allowed');

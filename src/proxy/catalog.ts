@@ -9,7 +9,7 @@ import type { InterceptContext, ToolInfo } from '../types.js';
 import type { BackendConnection } from './backend.js';
 import { offers } from './initialize.js';
 import { toToolInfo, type Exchange } from './intercept.js';
-import { encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
+import { ALIAS_SCHEME, encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
 import { eachGivenUri, LinkedUris } from './resource-links.js';
 
 export const LIST_METHODS: Readonly<Record<string, { key: string; capability: string }>> = {
@@ -111,8 +111,10 @@ export class Catalog {
     if (this.ns.multi) {
       // The first backend to show the client a URI (listed, or given as a link) owns it as it is;
       // another backend's same URI is shown aliased.
+      // A URI in alias form is always shown under this backend's alias: as it is, it would route to
+      // the backend it names, and a backend must not send the client's reads to another.
       const index = b.spec.index;
-      const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
+      const owner = uri.startsWith(ALIAS_SCHEME) ? -1 : (this.uriOwner.get(uri) ?? this.linked.get(uri));
       if (owner === undefined || owner === index) this.uriOwner.set(uri, index);
       else shown = Namespace.alias(b.name, uri);
       item.uri = shown;
@@ -174,6 +176,8 @@ export class Catalog {
    */
   clientUri(index: number, uri: string): string {
     if (!this.ns.multi) return uri;
+    // In alias form as given it would route to the backend it names (see resourceItem).
+    if (uri.startsWith(ALIAS_SCHEME)) return Namespace.alias(this.backends[index]!.name, uri);
     const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
     if (owner === undefined || owner === index) {
       if (owner === undefined || !this.uriOwner.has(uri)) this.linked.remember(uri, index);
