@@ -6,7 +6,8 @@
  * with the request line as it reached the server (to tell the same about requests); `hold` does the
  * same after `ms` milliseconds (and answers even when the request was cancelled); `dupes` answers
  * with a member name written twice (`verdict`: "deny" first, "allow" last); `malformed` answers with
- * a byte that is not valid UTF-8 (0xff) in a string.
+ * a byte that is not valid UTF-8 (0xff) in a string; `duplink` answers with a resource_link whose
+ * `uri` is written twice (`mcp-warden:beta:test://beta/only` first, `test://verbatim/1` last).
  */
 let buffer = '';
 process.stdin.setEncoding('utf8');
@@ -40,6 +41,8 @@ function answer(msg, line) {
     return;
   } else if (msg.method === 'tools/call' && msg.params?.name === 'dupes') {
     result = '{"content":[{"type":"text","text":"dupes"}],"structuredContent":{"verdict":"deny","verdict":"allow"}}';
+  } else if (msg.method === 'tools/call' && msg.params?.name === 'duplink') {
+    result = '{"content":[{"type":"resource_link","uri":"mcp-warden:beta:test://beta/only","uri":"test://verbatim/1","name":"l"}]}';
   } else if (msg.method === 'tools/call' && msg.params?.name === 'received') {
     // The request line exactly as it reached this server.
     result = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });

@@ -1,0 +1,87 @@
+/**
+ * With several backends the session reads the resource URIs in a backend's answer to route later
+ * reads (resource-links.ts) and rewrites one in mcp-warden: alias form under the giver's alias; an
+ * answer it did not rewrite could still go to the client as the backend's own text. A backend that
+ * writes a URI twice (`"uri":"mcp-warden:beta:...","uri":"test://verbatim/1"`) had the proxy judge
+ * the last (JSON.parse) and a client whose parser keeps the first member read the alias, which
+ * routes its read to beta: one backend pointing the client's reads at another. The answer whose
+ * URIs the session read is now sent as parsed. Real serve --stdio over real pipes, the raw line read.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, ROOT, tempDir, TEST_BACKEND } from './helpers/proxy.js';
+
+const VERBATIM = join(ROOT, 'test/servers/verbatim-server.mjs');
+
+/** The raw answer lines of serve --stdio to `calls` (after initialize, each sent once the one before it is answered), by id. */
+async function rawAnswers(calls: object[]): Promise<Map<number, string>> {
+  const dir = await tempDir();
+  const file = join(dir, 'warden.yaml');
+  await writeFile(
+    file,
+    `backends:
+  - { name: verbatim, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(VERBATIM)}] }
+  - { name: beta, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: beta } }
+auth: { anonymous: true }
+audit: { enabled: false }
+policy: { paths: [allow-all], watch: false }
+`,
+  );
+  const proc = spawn(process.execPath, [CLI, 'serve', '--config', file, '--stdio', '--no-http'], {
+    cwd: dir,
+    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const answers = new Map<number, string>();
+  let buffer = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answers; stderr:\n${stderr}`)), 60_000);
+      proc.once('exit', (code) => reject(new Error(`serve exited ${code}; stderr:\n${stderr}`)));
+      proc.stdout.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        let nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          const id = (JSON.parse(line) as { id?: number }).id;
+          if (id === undefined) continue;
+          if (id === 1) proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+          else answers.set(id, line);
+          if (answers.size < calls.length) proc.stdin.write(`${JSON.stringify(calls[answers.size])}\n`);
+          else {
+            clearTimeout(timer);
+            resolve();
+          }
+        }
+      });
+      proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`);
+    });
+  } finally {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  }
+  return answers;
+}
+
+describe('resource links written twice (several backends, serve --stdio)', { timeout: 90_000 }, () => {
+  it('the client gets the URI the session routed (parsed and serialized again), never the alias of another backend', async () => {
+    const answers = await rawAnswers([
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'verbatim__duplink', arguments: {} } },
+      { jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 'test://verbatim/1' } },
+    ]);
+    const line = answers.get(2)!;
+    // Whatever parser the client uses, it reads one uri: the one the proxy read and routes.
+    expect(line).not.toContain('mcp-warden:beta:');
+    expect((JSON.parse(line) as { result: { content: Array<{ uri: string }> } }).result.content[0]!.uri).toBe('test://verbatim/1');
+    // That URI routes to the backend that gave it (verbatim answers resources/read with an error of its own).
+    expect(answers.get(3)).toContain('Method not found');
+  });
+});
