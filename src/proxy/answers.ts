@@ -124,14 +124,18 @@ export class AnswerRelay {
     const proxyId = msg.id as RequestId;
     msg.id = ex.originalId;
     let redact: Decision['redact'];
-    /** A URI in the result was changed for the client (an alias): the backend's text no longer says it. */
-    let aliased = false;
+    /**
+     * The result gave resource URIs the session routes by (several backends): the client gets the
+     * parsed result, the URIs as routed (some shown aliased), not the backend's text, which may say
+     * them otherwise to another parser (a member written twice).
+     */
+    let givesUris = false;
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
       if (ex.listIndex >= 0) s.catalog.rewriteList(b, ex, msg.result, this.hides);
       else if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
       else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
       // Several backends: resource links (and read contents) routed later to the backend that gave them.
-      else if (s.ns.multi) aliased = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri);
+      else if (s.ns.multi) givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri);
       let second: Decision | undefined;
       if (shared.decider.wantsResponsePhase === true) {
         // A policy with a response phase came in while the request was on its way unparsed.
@@ -146,7 +150,7 @@ export class AnswerRelay {
       redact = combinedRedactions(ex.decision, second);
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }
-    const out = line !== undefined && !aliased && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
+    const out = line !== undefined && !givesUris && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
     s.out.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
   }
 

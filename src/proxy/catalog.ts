@@ -190,7 +190,7 @@ export class Catalog {
    * Remembers (and aliases, see clientUri) the resource URIs in backend `index`'s answer to `method`
    * (resource-links.ts). `requested`: the URI the client asked for (resources/read): a content under
    * that same URI is shown as the client asked for it and needs no remembering (it routes already).
-   * True when a URI in the result was changed (shown aliased).
+   * True when the result gave a URI (the client is then sent the parsed result: resource-links.ts).
    */
   rememberGivenUris(index: number, method: string, result: Item, requested?: string): boolean {
     if (!this.ns.multi) return false;

@@ -43,7 +43,10 @@ export class LinkedUris {
 /**
  * Calls `show` for every resource URI in a backend's answer to `method` (tools/call and tasks/result:
  * result.content; prompts/get: each message's content; resources/read: result.contents), and puts
- * the URI it returns (the one the client is to use) in place when it differs. True when one differed.
+ * the URI it returns (the one the client is to use) in place when it differs. True when the answer
+ * gave a URI at all: the session routes by what it parsed, so the client must get that parsed answer
+ * (serialized again), never the backend's text, where a member written twice (a "uri" in alias form
+ * first, another last) could be read otherwise by the client's parser.
  */
 export function eachGivenUri(method: string, result: Item, show: (uri: string) => string): boolean {
   let changed = false;
@@ -74,7 +77,6 @@ function uriOf(item: unknown, show: (uri: string) => string): boolean {
   const uri = (item as Item).uri;
   if (typeof uri !== 'string') return false;
   const shown = show(uri);
-  if (shown === uri) return false;
-  (item as Item).uri = shown;
+  if (shown !== uri) (item as Item).uri = shown;
   return true;
 }
