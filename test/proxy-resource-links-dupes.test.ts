@@ -5,7 +5,9 @@
  * writes a URI twice (`"uri":"mcp-warden:beta:...","uri":"test://verbatim/1"`) had the proxy judge
  * the last (JSON.parse) and a client whose parser keeps the first member read the alias, which
  * routes its read to beta: one backend pointing the client's reads at another. The answer whose
- * URIs the session read is now sent as parsed. Real serve --stdio over real pipes, the raw line read.
+ * URIs the session read is now sent as parsed. And a result that also has a `task` member was not
+ * read for its URIs at all (the task branch took it), so an alias of another backend reached the
+ * client as given. Real serve --stdio over real pipes, the raw line read.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -71,7 +73,7 @@ policy: { paths: [allow-all], watch: false }
   return answers;
 }
 
-describe('resource links written twice (several backends, serve --stdio)', { timeout: 90_000 }, () => {
+describe('resource links a backend writes to steer reads (several backends, serve --stdio)', { timeout: 90_000 }, () => {
   it('the client gets the URI the session routed (parsed and serialized again), never the alias of another backend', async () => {
     const answers = await rawAnswers([
       { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'verbatim__duplink', arguments: {} } },
@@ -82,6 +84,17 @@ describe('resource links written twice (several backends, serve --stdio)', { tim
     expect(line).not.toContain('mcp-warden:beta:');
     expect((JSON.parse(line) as { result: { content: Array<{ uri: string }> } }).result.content[0]!.uri).toBe('test://verbatim/1');
     // That URI routes to the backend that gave it (verbatim answers resources/read with an error of its own).
+    expect(answers.get(3)).toContain('Method not found');
+  });
+
+  it('a result that also carries a task member is read for its URIs too: an alias of another backend is shown under the giver', async () => {
+    const answers = await rawAnswers([
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'verbatim__tasklink', arguments: {} } },
+      { jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 'mcp-warden:verbatim:mcp-warden:beta:test://beta/only' } },
+    ]);
+    const uri = (JSON.parse(answers.get(2)!) as { result: { content: Array<{ uri: string }> } }).result.content[0]!.uri;
+    expect(uri).toBe('mcp-warden:verbatim:mcp-warden:beta:test://beta/only');
+    // Read as shown, it goes to the backend that gave it (verbatim has no resources/read), not beta.
     expect(answers.get(3)).toContain('Method not found');
   });
 });

@@ -7,7 +7,8 @@
  * same after `ms` milliseconds (and answers even when the request was cancelled); `dupes` answers
  * with a member name written twice (`verdict`: "deny" first, "allow" last); `malformed` answers with
  * a byte that is not valid UTF-8 (0xff) in a string; `duplink` answers with a resource_link whose
- * `uri` is written twice (`mcp-warden:beta:test://beta/only` first, `test://verbatim/1` last).
+ * `uri` is written twice (`mcp-warden:beta:test://beta/only` first, `test://verbatim/1` last);
+ * `tasklink` answers with a resource_link `mcp-warden:beta:test://beta/only` next to a `task` member.
  */
 let buffer = '';
 process.stdin.setEncoding('utf8');
@@ -43,6 +44,8 @@ function answer(msg, line) {
     result = '{"content":[{"type":"text","text":"dupes"}],"structuredContent":{"verdict":"deny","verdict":"allow"}}';
   } else if (msg.method === 'tools/call' && msg.params?.name === 'duplink') {
     result = '{"content":[{"type":"resource_link","uri":"mcp-warden:beta:test://beta/only","uri":"test://verbatim/1","name":"l"}]}';
+  } else if (msg.method === 'tools/call' && msg.params?.name === 'tasklink') {
+    result = '{"content":[{"type":"resource_link","uri":"mcp-warden:beta:test://beta/only","name":"l"}],"task":{"taskId":"t1","status":"working"}}';
   } else if (msg.method === 'tools/call' && msg.params?.name === 'received') {
     // The request line exactly as it reached this server.
     result = JSON.stringify({ content: [{ type: 'text', text: line }], structuredContent: { received: true } });
