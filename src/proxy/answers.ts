@@ -132,10 +132,14 @@ export class AnswerRelay {
     let givesUris = false;
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
       if (ex.listIndex >= 0) s.catalog.rewriteList(b, ex, msg.result, this.hides);
-      else if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
-      else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
-      // Several backends: resource links (and read contents) routed later to the backend that gave them.
-      else if (s.ns.multi) givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri);
+      else {
+        if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
+        else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
+        // Several backends: resource links (and read contents) routed later to the backend that gave
+        // them; whatever else the result has (a task member too), else an alias of another backend
+        // among them would reach the client as the backend gave it.
+        if (s.ns.multi) givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri);
+      }
       let second: Decision | undefined;
       if (shared.decider.wantsResponsePhase === true) {
         // A policy with a response phase came in while the request was on its way unparsed.
