@@ -254,7 +254,7 @@ function readSlot(ev: Evaluator, slot: number, gen: number): unknown {
       if (argsGen !== gen) readArgs(ev);
       return snapVal[slot];
     case PARAM:
-      v = scalar(member(rootOf(input, 'params') as Value | undefined, name));
+      v = scalar(field(rootOf(input, 'params') as Value | undefined, name));
       break;
     default: {
       // the proxy passes one object as both: its members are read once (readArgs)
@@ -263,7 +263,7 @@ function readSlot(ev: Evaluator, slot: number, gen: number): unknown {
         pargs = member(rootOf(input, 'params') as Value | undefined, 'arguments');
         pargsSame = pargs !== undefined && pargs === rootOf(input, 'arguments');
       }
-      v = pargsSame ? read(ev, pairArg[slot]!) : scalar(member(pargs, name));
+      v = pargsSame ? read(ev, pairArg[slot]!) : scalar(field(pargs, name));
     }
   }
   snapGen[slot] = gen;
@@ -293,8 +293,17 @@ function readArgs(ev: Evaluator): void {
   for (let i = 0; i < list.length; i++) {
     const slot = list[i]!;
     snapGen[slot] = gen;
-    snapVal[slot] = scalar(member(args, slotNames[slot]!));
+    snapVal[slot] = scalar(field(args, slotNames[slot]!));
   }
+}
+
+/**
+ * member() for any name: __proto__ (which member() does not take: it would read an inherited one)
+ * as lookup reads it, an own member only (objGet)
+ */
+function field(v: Value | undefined, name: string): Value | undefined {
+  if (name === '__proto__' && v !== null && typeof v === 'object' && isObject(v)) return objGet(v, name);
+  return member(v, name);
 }
 
 function scalar(v: unknown): unknown {
@@ -306,7 +315,7 @@ const FILL_HELPERS = {
   rootOf: (input: object, name: string) => rootOf(input as Value, name),
   kindOf,
   scalar,
-  member: (v: unknown, name: string) => member(v as Value | undefined, name),
+  member: (v: unknown, name: string) => field(v as Value | undefined, name),
   argOf,
 };
 
@@ -315,7 +324,7 @@ const isEnumerable = Object.prototype.propertyIsEnumerable;
 /** the ARG reading of one name as readArgs makes it (plain arguments: only the members for-in walks) */
 function argOf(args: unknown, name: string): unknown {
   if (args !== null && typeof args === 'object' && Object.getPrototypeOf(args) === Object.prototype && !isEnumerable.call(args, name)) return undefined;
-  return scalar(member(args as Value | undefined, name));
+  return scalar(field(args as Value | undefined, name));
 }
 
 /** the readings of these slots in the query of ev (tests compare the one-pass reading with slot by slot) */
