@@ -7,25 +7,30 @@
  * routes its read to beta: one backend pointing the client's reads at another. The answer whose
  * URIs the session read is now sent as parsed. And a result that also has a `task` member was not
  * read for its URIs at all (the task branch took it), so an alias of another backend reached the
- * client as given. Real serve --stdio over real pipes, the raw line read.
+ * client as given. And the bound on remembered links was one queue for all backends: a backend
+ * giving LINKED_URIS_MAX + 1 links pushed out another's, then gave that URI as its own and took
+ * its reads. Real serve --stdio over real pipes, the raw line read.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LINKED_URIS_MAX } from '../src/proxy/resource-links.js';
 import { CLI, ROOT, tempDir, TEST_BACKEND } from './helpers/proxy.js';
 
 const VERBATIM = join(ROOT, 'test/servers/verbatim-server.mjs');
 
 /** The raw answer lines of serve --stdio to `calls` (after initialize, each sent once the one before it is answered), by id. */
-async function rawAnswers(calls: object[]): Promise<Map<number, string>> {
+const VERBATIM_AND_BETA = `
+  - { name: verbatim, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(VERBATIM)}] }
+  - { name: beta, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: beta } }`;
+
+async function rawAnswers(calls: object[], backends = VERBATIM_AND_BETA): Promise<Map<number, string>> {
   const dir = await tempDir();
   const file = join(dir, 'warden.yaml');
   await writeFile(
     file,
-    `backends:
-  - { name: verbatim, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(VERBATIM)}] }
-  - { name: beta, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: beta } }
+    `backends:${backends}
 auth: { anonymous: true }
 audit: { enabled: false }
 policy: { paths: [allow-all], watch: false }
@@ -96,5 +101,24 @@ describe('resource links a backend writes to steer reads (several backends, serv
     expect(uri).toBe('mcp-warden:verbatim:mcp-warden:beta:test://beta/only');
     // Read as shown, it goes to the backend that gave it (verbatim has no resources/read), not beta.
     expect(answers.get(3)).toContain('Method not found');
+  });
+
+  it('a backend giving more links than the session keeps forgets only its own: another backend\'s link still routes to that backend', async () => {
+    const backends = ['alpha', 'beta'].map((name) => `
+  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: ${name}, TEST_BACKEND_LINKS: '1' } }`).join('');
+    const call = (id: number, name: string, args: object) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+    const answers = await rawAnswers(
+      [
+        call(2, 'alpha__link', { uri: 'test://kept' }),
+        // beta floods the session's memory, then gives alpha's URI as its own
+        call(3, 'beta__link', { uri: 'test://flood', count: LINKED_URIS_MAX + 1 }),
+        call(4, 'beta__link', { uri: 'test://kept' }),
+        { jsonrpc: '2.0', id: 5, method: 'resources/read', params: { uri: 'test://kept' } },
+      ],
+      backends,
+    );
+    const given = (JSON.parse(answers.get(4)!) as { result: { content: Array<{ type: string; uri?: string }> } }).result.content.find((c) => c.type === 'resource_link');
+    expect(given?.uri).toBe('mcp-warden:beta:test://kept');
+    expect((JSON.parse(answers.get(5)!) as { result: { contents: Array<{ text: string }> } }).result.contents[0]!.text).toBe('alpha:test://kept');
   });
 });
