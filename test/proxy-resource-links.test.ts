@@ -105,7 +105,7 @@ describe('resource links with several resource backends (serve, HTTP client)', {
     expect(await failure(client.readResource({ uri: 'test://never-given' }))).toMatchObject({ code: -32002, data: { uri: 'test://never-given' } });
   });
 
-  it(`at most ${LINKED_URIS_MAX} given URIs are remembered per session: the oldest is forgotten`, async () => {
+  it(`at most ${LINKED_URIS_MAX} given URIs are remembered per backend of a session: its oldest is forgotten`, async () => {
     const r = await client.callTool({ name: 'alpha__link', arguments: { uri: 'test://many', count: LINKED_URIS_MAX + 1 } });
     expect(links(r)).toHaveLength(LINKED_URIS_MAX + 1);
     expect(await failure(client.readResource({ uri: 'test://many/0' }))).toMatchObject({ code: -32002 });

@@ -5,23 +5,29 @@
  * reads without listing first; prompts may carry them too; a resources/read answer names the URIs
  * of its contents; notifications/resources/updated names a URI. With several backends none of these
  * is in a list, so the session could not tell which backend owns the URI (-32002 'Resource not
- * found'). The memory is per session and bounded: at most LINKED_URIS_MAX URIs, the one given least
- * recently forgotten first (a URI given again is renewed), and a URI longer than
+ * found'). The memory is per session and bounded: at most LINKED_URIS_MAX URIs per backend, the one
+ * it gave least recently forgotten first (a URI given again is renewed), and a URI longer than
  * LINKED_URI_MAX_CHARS is not remembered; a forgotten URI is routed as if never given (listed,
  * template, or the one backend with resources). Only answers the session parses anyway are read
  * (several backends: every answer is parsed), so nothing here touches the unparsed answer path.
  */
 
-/** At most this many URIs remembered per client session. */
+/** At most this many URIs remembered per backend of a client session. */
 export const LINKED_URIS_MAX = 1000;
 /** A longer URI is not remembered. */
 export const LINKED_URI_MAX_CHARS = 4096;
 
 type Item = Record<string, unknown>;
 
-/** URI -> index of the backend that gave it, in the order given (oldest first). */
+/**
+ * URI -> index of the backend that gave it. Bounded per backend (each its own queue, oldest given
+ * first): a backend giving many links forgets only its own, never another's, which it could
+ * otherwise push out and then give as its own (taking the client's reads of it).
+ */
 export class LinkedUris {
   private readonly owner = new Map<string, number>();
+  /** Per backend index: its URIs in the order given (oldest first). */
+  private readonly given = new Map<number, Set<string>>();
 
   get(uri: string): number | undefined {
     return this.owner.get(uri);
@@ -31,12 +37,22 @@ export class LinkedUris {
     return this.owner.size;
   }
 
+  /** Remembers `uri` as backend `index`'s (the caller checked no other backend has it). */
   remember(uri: string, index: number): void {
     if (uri.length > LINKED_URI_MAX_CHARS) return;
+    const previous = this.owner.get(uri);
+    if (previous !== undefined && previous !== index) return;
+    let mine = this.given.get(index);
+    if (mine === undefined) this.given.set(index, (mine = new Set()));
     // Deleted first so that a URI given again counts as given last.
-    this.owner.delete(uri);
+    mine.delete(uri);
+    mine.add(uri);
     this.owner.set(uri, index);
-    if (this.owner.size > LINKED_URIS_MAX) this.owner.delete(this.owner.keys().next().value!);
+    if (mine.size > LINKED_URIS_MAX) {
+      const oldest = mine.values().next().value!;
+      mine.delete(oldest);
+      this.owner.delete(oldest);
+    }
   }
 }
 
