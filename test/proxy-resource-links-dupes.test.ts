@@ -9,7 +9,9 @@
  * read for its URIs at all (the task branch took it), so an alias of another backend reached the
  * client as given. And the bound on remembered links was one queue for all backends: a backend
  * giving LINKED_URIS_MAX + 1 links pushed out another's, then gave that URI as its own and took
- * its reads. Real serve --stdio over real pipes, the raw line read.
+ * its reads. And a link was remembered as its giver's even when another backend's URI template
+ * covers the URI (a read the client already made of it went there): from then on alpha answered
+ * the client's reads of beta's test://beta/items/1. Real serve --stdio over real pipes, the raw line read.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -25,7 +27,7 @@ const VERBATIM_AND_BETA = `
   - { name: verbatim, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(VERBATIM)}] }
   - { name: beta, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: beta } }`;
 
-async function rawAnswers(calls: object[], backends = VERBATIM_AND_BETA): Promise<Map<number, string>> {
+async function rawAnswers(calls: Array<object | ((answers: Map<number, string>) => object)>, backends = VERBATIM_AND_BETA): Promise<Map<number, string>> {
   const dir = await tempDir();
   const file = join(dir, 'warden.yaml');
   await writeFile(
@@ -59,7 +61,10 @@ policy: { paths: [allow-all], watch: false }
           if (id === undefined) continue;
           if (id === 1) proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
           else answers.set(id, line);
-          if (answers.size < calls.length) proc.stdin.write(`${JSON.stringify(calls[answers.size])}\n`);
+          if (answers.size < calls.length) {
+            const next = calls[answers.size]!;
+            proc.stdin.write(`${JSON.stringify(typeof next === 'function' ? next(answers) : next)}\n`);
+          }
           else {
             clearTimeout(timer);
             resolve();
@@ -120,5 +125,26 @@ describe('resource links a backend writes to steer reads (several backends, serv
     const given = (JSON.parse(answers.get(4)!) as { result: { content: Array<{ type: string; uri?: string }> } }).result.content.find((c) => c.type === 'resource_link');
     expect(given?.uri).toBe('mcp-warden:beta:test://kept');
     expect((JSON.parse(answers.get(5)!) as { result: { contents: Array<{ text: string }> } }).result.contents[0]!.text).toBe('alpha:test://kept');
+  });
+
+  it("a link to a URI another backend's template covers is shown aliased: reads of that URI stay with the template's backend", async () => {
+    const backends = ['alpha', 'beta'].map((name) => `
+  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: ${name}, TEST_BACKEND_LINKS: '1' } }`).join('');
+    const cursor = (answers: Map<number, string>, id: number) => (JSON.parse(answers.get(id)!) as { result: { nextCursor?: string } }).result.nextCursor;
+    const text = (answers: Map<number, string>, id: number) => (JSON.parse(answers.get(id)!) as { result: { contents: Array<{ text: string }> } }).result.contents[0]!.text;
+    const answers = await rawAnswers(
+      [
+        { jsonrpc: '2.0', id: 2, method: 'resources/templates/list', params: {} },
+        (a) => ({ jsonrpc: '2.0', id: 3, method: 'resources/templates/list', params: { cursor: cursor(a, 2) } }),
+        { jsonrpc: '2.0', id: 4, method: 'resources/read', params: { uri: 'test://beta/items/1' } },
+        { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'alpha__link', arguments: { uri: 'test://beta/items/1' } } },
+        { jsonrpc: '2.0', id: 6, method: 'resources/read', params: { uri: 'test://beta/items/1' } },
+      ],
+      backends,
+    );
+    expect(text(answers, 4)).toBe('beta:test://beta/items/1');
+    const given = (JSON.parse(answers.get(5)!) as { result: { content: Array<{ type: string; uri?: string }> } }).result.content.find((c) => c.type === 'resource_link');
+    expect(given?.uri).toBe('mcp-warden:alpha:test://beta/items/1');
+    expect(text(answers, 6)).toBe('beta:test://beta/items/1');
   });
 });
