@@ -138,11 +138,8 @@ export class Catalog {
     if (aliased) return aliased;
     const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
     if (owner !== undefined) return { index: owner, name: uri };
-    for (let i = 0; i < this.templates.length; i++) {
-      const known = this.templates[i]!;
-      if (known.has(uri)) return { index: i, name: uri };
-      for (const re of known.values()) if (re.test(uri)) return { index: i, name: uri };
-    }
+    const byTemplate = this.templateOwner(uri);
+    if (byTemplate !== undefined) return { index: byTemplate, name: uri };
     // A URI nobody listed or gave (a URI kept from an earlier session, a link forgotten) goes to the
     // one backend that offers resources, when only one does; with several, guessing one
     // (the first, as before) sent the read, and what it says, to a server that never claimed it.
@@ -178,12 +175,23 @@ export class Catalog {
     if (!this.ns.multi) return uri;
     // In alias form as given it would route to the backend it names (see resourceItem).
     if (uri.startsWith(ALIAS_SCHEME)) return Namespace.alias(this.backends[index]!.name, uri);
-    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri);
+    // A URI another backend's template covers is that backend's already (reads of it went there).
+    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
     if (owner === undefined || owner === index) {
-      if (owner === undefined || !this.uriOwner.has(uri)) this.linked.remember(uri, index);
+      if (!this.uriOwner.has(uri)) this.linked.remember(uri, index);
       return uri;
     }
     return Namespace.alias(this.backends[index]!.name, uri);
+  }
+
+  /** The backend a URI routes to by template (resolveUri's order), if any. */
+  private templateOwner(uri: string): number | undefined {
+    for (let i = 0; i < this.templates.length; i++) {
+      const known = this.templates[i]!;
+      if (known.has(uri)) return i;
+      for (const re of known.values()) if (re.test(uri)) return i;
+    }
+    return undefined;
   }
 
   /**
