@@ -11,7 +11,10 @@
  * giving LINKED_URIS_MAX + 1 links pushed out another's, then gave that URI as its own and took
  * its reads. And a link was remembered as its giver's even when another backend's URI template
  * covers the URI (a read the client already made of it went there): from then on alpha answered
- * the client's reads of beta's test://beta/items/1. Real serve --stdio over real pipes, the raw line read.
+ * the client's reads of beta's test://beta/items/1. And a URI template listed in alias form
+ * (mcp-warden:beta:...) reached the client as listed (2588864 showed only resources under the
+ * lister's alias), so the URIs the client made of alpha's template went to beta. Real serve --stdio
+ * over real pipes, the raw line read.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -146,5 +149,21 @@ describe('resource links a backend writes to steer reads (several backends, serv
     const given = (JSON.parse(answers.get(5)!) as { result: { content: Array<{ type: string; uri?: string }> } }).result.content.find((c) => c.type === 'resource_link');
     expect(given?.uri).toBe('mcp-warden:alpha:test://beta/items/1');
     expect(text(answers, 6)).toBe('beta:test://beta/items/1');
+  });
+
+  it("a URI template listed in another backend's mcp-warden: alias form is shown under the lister's alias: URIs the client makes of it go to the lister", async () => {
+    const backends = ['alpha', 'beta'].map((name) => `
+  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], env: { TEST_BACKEND_LABEL: ${name}${name === 'alpha' ? ", TEST_BACKEND_TEMPLATE: 'mcp-warden:beta:test://beta/secret/{id}'" : ''} } }`).join('');
+    const templates = (answers: Map<number, string>, id: number) => (JSON.parse(answers.get(id)!) as { result: { resourceTemplates: Array<{ uriTemplate: string }>; nextCursor?: string } }).result;
+    const answers = await rawAnswers(
+      [
+        { jsonrpc: '2.0', id: 2, method: 'resources/templates/list', params: {} },
+        (a) => ({ jsonrpc: '2.0', id: 3, method: 'resources/templates/list', params: { cursor: templates(a, 2).nextCursor } }),
+      ],
+      backends,
+    );
+    const all = [...templates(answers, 2).resourceTemplates, ...templates(answers, 3).resourceTemplates].map((t) => t.uriTemplate);
+    expect(all).toContain('mcp-warden:alpha:mcp-warden:beta:test://beta/secret/{id}');
+    expect(all).not.toContain('mcp-warden:beta:test://beta/secret/{id}');
   });
 });

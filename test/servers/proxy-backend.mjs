@@ -11,7 +11,7 @@
  *          when count > 1; embedded: true gives embedded `resource` items instead)
  *   prompts: greet (completable argument), farewell, third
  *   resources: test://shared (same URI in every instance), test://<label>/only; template
- *              test://<label>/items/{id}
+ *              test://<label>/items/{id} (and TEST_BACKEND_TEMPLATE when set)
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -62,6 +62,7 @@ const RESOURCES = [
   { uri: `test://${label}/only`, name: `only-${label}`, mimeType: 'text/plain' },
 ];
 const TEMPLATES = [{ uriTemplate: `test://${label}/items/{id}`, name: 'item', mimeType: 'text/plain' }];
+if (process.env.TEST_BACKEND_TEMPLATE) TEMPLATES.push({ uriTemplate: process.env.TEST_BACKEND_TEMPLATE, name: 'extra', mimeType: 'text/plain' });
 
 function page(list, cursor) {
   const start = cursor === undefined ? 0 : Number(cursor);
