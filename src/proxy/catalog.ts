@@ -127,7 +127,11 @@ export class Catalog {
     if (typeof item.uriTemplate === 'string') {
       const known = this.templates[index]!;
       if (!known.has(item.uriTemplate)) known.set(item.uriTemplate, templateMatcher(item.uriTemplate));
-      ctx.resource = { uri: item.uriTemplate };
+      // In alias form as listed, the URIs the client makes of it would route to the backend it names
+      // (see resourceItem): shown under this backend's alias, they route here.
+      const shown = this.ns.multi && item.uriTemplate.startsWith(ALIAS_SCHEME) ? Namespace.alias(this.backends[index]!.name, item.uriTemplate) : item.uriTemplate;
+      item.uriTemplate = shown;
+      ctx.resource = { uri: shown };
     }
   }
 
