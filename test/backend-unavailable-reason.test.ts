@@ -29,11 +29,13 @@ ${ALLOW_ALL_POLICY}`);
     await serve?.stop();
   });
 
-  it('a request for a backend whose command does not exist says so (spawn error, command not found)', async () => {
+  it('a request for a backend whose command does not exist says so (spawn error, command not found), naming the command by its base name only', async () => {
     // initialize waited for every backend's first attempt: each has failed once by now.
-    await expect(client.callTool({ name: 'bad__echo', arguments: {} })).rejects.toThrow(
-      "backend 'bad' is unavailable: restarting (last failure: spawn /nonexistent/mcp-server-typo ENOENT (command not found))",
-    );
+    const err = await client.callTool({ name: 'bad__echo', arguments: {} }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toContain("backend 'bad' is unavailable: restarting (last failure: spawn mcp-server-typo ENOENT (command not found))");
+    // The configured path (a layout of the server's disk) is for the server log, not the client.
+    expect(err?.message).not.toContain('/nonexistent');
+    expect(serve.stderr()).toContain('spawn /nonexistent/mcp-server-typo ENOENT');
   });
 
   it('a request for a backend that exited at startup says with which code', async () => {

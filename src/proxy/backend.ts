@@ -8,6 +8,7 @@
  * backoff and re-initialized by replaying the client's initialize, initialized, logging level and
  * resource subscriptions.
  */
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
@@ -358,12 +359,18 @@ export class BackendConnection {
 const REQUEST_SHAPE = Object.freeze({ jsonrpc: '2.0', id: 0, method: 'tools/call' }) as JSONRPCMessage;
 
 /** How a backend went away, for the client: a spawn error (with what its code means), an exit code or signal. */
+/**
+ * Why a backend ended, as the client is told it. A spawn error names the command by its base name
+ * only: the configured path (a layout of the server's disk) is in the server log ('backend could
+ * not be started'), not in what any client is sent.
+ */
 function exitReason(exit: ChildExit | undefined): string {
   if (exit === undefined) return 'connection closed';
   if (exit.error) {
-    const code = (exit.error as NodeJS.ErrnoException).code;
-    const meaning = code === 'ENOENT' ? 'command not found' : code === 'EACCES' ? 'permission denied' : undefined;
-    return meaning === undefined ? exit.error.message : `${exit.error.message} (${meaning})`;
+    const err = exit.error as NodeJS.ErrnoException;
+    const meaning = err.code === 'ENOENT' ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : undefined;
+    const message = typeof err.path === 'string' && err.path.includes('/') ? err.message.split(err.path).join(basename(err.path)) : err.message;
+    return meaning === undefined ? message : `${message} (${meaning})`;
   }
   return `exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`;
 }
