@@ -24,6 +24,15 @@ deny contains "reading test://secret/ is not allowed" if {
   input.method == "resources/read"
   startswith(input.resource.uri, "test://secret/")
 }
+
+# Turns the response phase on (for the deny below).
+redact := set()
+
+deny contains "links to test://withheld/ are withheld" if {
+  input.phase == "response"
+  some item in input.result.content
+  startswith(item.uri, "test://withheld/")
+}
 `;
 
 const BACKENDS = `
@@ -99,6 +108,14 @@ describe('resource links with several resource backends (serve, HTTP client)', {
   it('the policy still decides first: a linked URI it denies is denied', async () => {
     await client.callTool({ name: 'alpha__link', arguments: { uri: 'test://secret/x' } });
     await expect(client.readResource({ uri: 'test://secret/x' })).rejects.toThrow('reading test://secret/ is not allowed');
+  });
+
+  it('an answer the response phase denies gives the client no URI, so none is remembered: a read of one it carried is -32002', async () => {
+    // The client never saw alpha's link; remembered, it routed the read to alpha all the same.
+    const denied = await client.callTool({ name: 'alpha__link', arguments: { uri: 'test://withheld/1' } });
+    expect(denied).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringContaining('links to test://withheld/ are withheld') }] });
+    expect(links(denied)).toEqual([]);
+    expect(await failure(client.readResource({ uri: 'test://withheld/1' }))).toMatchObject({ code: -32002, data: { uri: 'test://withheld/1' } });
   });
 
   it('a URI no backend gave or listed is still -32002', async () => {

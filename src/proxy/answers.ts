@@ -130,6 +130,8 @@ export class AnswerRelay {
      * them otherwise to another parser (a member written twice).
      */
     let givesUris = false;
+    /** URIs the answer gives, remembered once the response phase lets it reach the client. */
+    let given: string[] | undefined;
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
       if (ex.listIndex >= 0) s.catalog.rewriteList(b, ex, msg.result, this.hides);
       else {
@@ -138,7 +140,11 @@ export class AnswerRelay {
         // Several backends: resource links (and read contents) routed later to the backend that gave
         // them; whatever else the result has (a task member too), else an alias of another backend
         // among them would reach the client as the backend gave it.
-        if (s.ns.multi) givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri);
+        // With a response phase, remembered only once it lets the answer reach the client.
+        if (s.ns.multi) {
+          if (shared.decider.wantsResponsePhase === true) given = [];
+          givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri, given);
+        }
       }
       let second: Decision | undefined;
       if (shared.decider.wantsResponsePhase === true) {
@@ -150,6 +156,7 @@ export class AnswerRelay {
           return s.out.finish(ex, denyAnswer(ex.originalId, ex.method, second, shared.deniedToolCall), 'denied', backendMicros, bytes);
         }
         if (!second.allowed) ex.decision = second;
+        if (given !== undefined && given.length > 0) s.catalog.rememberLater(b.spec.index, given);
       }
       redact = combinedRedactions(ex.decision, second);
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);

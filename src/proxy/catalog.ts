@@ -175,14 +175,17 @@ export class Catalog {
    * another backend showed the client the same URI first: then its alias (mcp-warden:<backend>:<uri>),
    * which routes by itself. Unchanged with one backend.
    */
-  clientUri(index: number, uri: string): string {
+  clientUri(index: number, uri: string, later?: string[]): string {
     if (!this.ns.multi) return uri;
     // In alias form as given it would route to the backend it names (see resourceItem).
     if (uri.startsWith(ALIAS_SCHEME)) return Namespace.alias(this.backends[index]!.name, uri);
     // A URI another backend's template covers is that backend's already (reads of it went there).
     const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
     if (owner === undefined || owner === index) {
-      if (!this.uriOwner.has(uri)) this.linked.remember(uri, index);
+      if (!this.uriOwner.has(uri)) {
+        if (later !== undefined) later.push(uri);
+        else this.linked.remember(uri, index);
+      }
       return uri;
     }
     return Namespace.alias(this.backends[index]!.name, uri);
@@ -203,10 +206,24 @@ export class Catalog {
    * (resource-links.ts). `requested`: the URI the client asked for (resources/read): a content under
    * that same URI is shown as the client asked for it and needs no remembering (it routes already).
    * True when the result gave a URI (the client is then sent the parsed result: resource-links.ts).
+   * `later`: the URIs to remember are put there instead, for rememberLater once the answer is known
+   * to reach the client (a response-phase deny withholds it: the client never saw them).
    */
-  rememberGivenUris(index: number, method: string, result: Item, requested?: string): boolean {
+  rememberGivenUris(index: number, method: string, result: Item, requested?: string, later?: string[]): boolean {
     if (!this.ns.multi) return false;
     const asked = requested === undefined ? undefined : (this.ns.unalias(requested)?.name ?? requested);
-    return eachGivenUri(method, result, (uri) => (uri === asked ? requested! : this.clientUri(index, uri)));
+    return eachGivenUri(method, result, (uri) => (uri === asked ? requested! : this.clientUri(index, uri, later)));
+  }
+
+  /** Remembers as backend `index`'s the URIs rememberGivenUris put in `later` (its answer reaches the client). */
+  rememberLater(index: number, later: readonly string[]): void {
+    // Checked again: another answer may have shown one of them to the client meanwhile (none can
+    // today, the session answering synchronously between the two calls, but cheap to keep exact).
+    for (const uri of later) {
+      const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
+      if (owner === undefined || owner === index) {
+        if (!this.uriOwner.has(uri)) this.linked.remember(uri, index);
+      }
+    }
   }
 }
