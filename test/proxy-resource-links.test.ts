@@ -25,6 +25,11 @@ deny contains "reading test://secret/ is not allowed" if {
   startswith(input.resource.uri, "test://secret/")
 }
 
+deny contains "test://b/only is not listed" if {
+  input.phase == "list"
+  input.resource.uri == "test://b/only"
+}
+
 # Turns the response phase on (for the deny below).
 redact := set()
 
@@ -116,6 +121,20 @@ describe('resource links with several resource backends (serve, HTTP client)', {
     expect(denied).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringContaining('links to test://withheld/ are withheld') }] });
     expect(links(denied)).toEqual([]);
     expect(await failure(client.readResource({ uri: 'test://withheld/1' }))).toMatchObject({ code: -32002, data: { uri: 'test://withheld/1' } });
+  });
+
+  it('a listed URI the policy hides from the list is not remembered as its lister\'s: a read of it is -32002', async () => {
+    const shown: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listResources(cursor === undefined ? {} : { cursor });
+      shown.push(...page.resources.map((r) => r.uri));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(shown).toContain('test://a/only');
+    expect(shown).not.toContain('test://b/only');
+    expect(await firstContent(client, 'test://a/only')).toMatchObject({ text: 'a:test://a/only' });
+    expect(await failure(client.readResource({ uri: 'test://b/only' }))).toMatchObject({ code: -32002, data: { uri: 'test://b/only' } });
   });
 
   it('a URI no backend gave or listed is still -32002', async () => {

@@ -16,6 +16,7 @@ import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import { rawAnswerChars, rawAnswerCharsOf, RawHeads } from './raw-audit.js';
+import type { ListedPage } from './listed-routes.js';
 import { applyRedactions } from './redact.js';
 import type { ClientSession } from './session.js';
 
@@ -132,8 +133,10 @@ export class AnswerRelay {
     let givesUris = false;
     /** URIs the answer gives, remembered once the response phase lets it reach the client. */
     let given: string[] | undefined;
+    /** The routes a list page adds (several backends), remembered once it reaches the client. */
+    let listed: ListedPage | undefined;
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
-      if (ex.listIndex >= 0) s.catalog.rewriteList(b, ex, msg.result, this.hides);
+      if (ex.listIndex >= 0) listed = s.catalog.rewriteList(b, ex, msg.result, this.hides, shared.logger);
       else {
         if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
         else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
@@ -158,6 +161,7 @@ export class AnswerRelay {
         if (!second.allowed) ex.decision = second;
         if (given !== undefined && given.length > 0) s.catalog.rememberLater(b.spec.index, given);
       }
+      if (listed !== undefined) s.catalog.rememberListed(b.spec.index, listed);
       redact = combinedRedactions(ex.decision, second);
       if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
     }

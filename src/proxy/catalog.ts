@@ -10,6 +10,8 @@ import type { BackendConnection } from './backend.js';
 import { offers } from './initialize.js';
 import { toToolInfo, type Exchange } from './intercept.js';
 import { ALIAS_SCHEME, encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
+import type { Logger } from '../log/logger.js';
+import { LISTED_TEMPLATES_MAX, ListedUris, warnOverCap, type ListedPage } from './listed-routes.js';
 import { eachGivenUri, LinkedUris } from './resource-links.js';
 
 export const LIST_METHODS: Readonly<Record<string, { key: string; capability: string }>> = {
@@ -24,12 +26,15 @@ export type HideCheck = (ctx: InterceptContext) => boolean;
 
 type Item = Record<string, unknown>;
 
+/** A list item shown aliased because its backend is past the cap (listed-routes.ts). */
+const OVER = Symbol('over');
+
 export class Catalog {
-  /** Client-visible resource URI -> owning backend index: the first to list it (several backends only). */
-  private readonly uriOwner = new Map<string, number>();
+  /** Client-visible resource URI -> owning backend index: the first to list it (several backends only); bounded per backend. */
+  private readonly uriOwner: ListedUris;
   /** URIs given outside lists (resource links) -> the backend that gave them; bounded (several backends only). */
   private readonly linked = new LinkedUris();
-  /** Per backend: URI templates it listed. */
+  /** Per backend: URI templates it listed (several backends only), at most LISTED_TEMPLATES_MAX. */
   private readonly templates: Array<Map<string, RegExp>>;
   /** Task id -> the backend that created the task (several backends only). */
   private readonly tasks = new Map<string, number>();
@@ -39,6 +44,7 @@ export class Catalog {
     private readonly backends: ReadonlyArray<BackendConnection>,
   ) {
     this.templates = backends.map(() => new Map());
+    this.uriOwner = new ListedUris(backends.length);
   }
 
   /** The next backend (from `from` on) that offers a list method's capability and is up; -1 if none. */
@@ -53,14 +59,18 @@ export class Catalog {
 
   /**
    * Rewrites a list answer in place: names, URIs, hidden items, and (several backends) the cursor.
-   * `base` is the request context, reused for each item's 'list' decision.
+   * `base` is the request context, reused for each item's 'list' decision. Returns the routes the
+   * page adds (several backends), for rememberListed once the page is known to reach the client.
    */
-  rewriteList(b: BackendConnection, ex: Exchange, result: Item, hide: HideCheck): void {
+  rewriteList(b: BackendConnection, ex: Exchange, result: Item, hide: HideCheck, logger?: Logger): ListedPage | undefined {
     const method = ex.method;
     const spec = LIST_METHODS[method]!;
     const items = result[spec.key];
     const index = b.spec.index;
     const backendNext = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
+    // Several backends: the routes of the items the client is shown (never a hidden one's).
+    const page: ListedPage | undefined = this.ns.multi ? { uris: [], templates: [] } : undefined;
+    let over = false;
     if (Array.isArray(items)) {
       const kept: unknown[] = [];
       const tools: ToolInfo[] | undefined = method === 'tools/list' ? [] : undefined;
@@ -70,16 +80,23 @@ export class Catalog {
           continue;
         }
         const ctx: InterceptContext = { ...ex.ctx, phase: 'list' };
+        let route: string | [string, RegExp] | typeof OVER | undefined;
         if (tools !== undefined) this.toolItem(b, item, ctx, tools);
         else if (method === 'prompts/list') this.promptItem(index, item, ctx);
-        else if (method === 'resources/list') this.resourceItem(b, item, ctx);
-        else this.templateItem(index, item, ctx);
-        if (!hide(ctx)) kept.push(item);
+        else if (method === 'resources/list') route = this.resourceItem(b, item, ctx, page);
+        else route = this.templateItem(index, item, ctx, page);
+        if (route === OVER) over = true;
+        if (hide(ctx)) continue;
+        kept.push(item);
+        if (page === undefined || route === undefined || route === OVER) continue;
+        if (typeof route === 'string') page.uris.push(route);
+        else page.templates.push(route);
       }
       result[spec.key] = kept;
       if (tools !== undefined) b.tools.remember(tools, ex.listFirstPage && backendNext === undefined);
     }
-    if (!this.ns.multi) return;
+    if (over) warnOverCap(logger, b.name, method === 'resources/list' ? 'resources' : 'resource templates');
+    if (!this.ns.multi) return undefined;
     if (backendNext !== undefined) {
       result.nextCursor = encodeCursor(index, backendNext);
     } else {
@@ -87,6 +104,14 @@ export class Catalog {
       if (following >= 0) result.nextCursor = encodeCursor(following, undefined);
       else delete result.nextCursor;
     }
+    return page;
+  }
+
+  /** Remembers the routes of a list page rewriteList returned, as backend `index`'s: the page reaches the client. */
+  rememberListed(index: number, page: ListedPage): void {
+    for (const uri of page.uris) this.uriOwner.add(uri, index);
+    const known = this.templates[index]!;
+    for (const [template, re] of page.templates) if (known.size < LISTED_TEMPLATES_MAX && !known.has(template)) known.set(template, re);
   }
 
   private toolItem(b: BackendConnection, item: Item, ctx: InterceptContext, tools: ToolInfo[]): void {
@@ -104,35 +129,58 @@ export class Catalog {
     ctx.prompt = { name: shown };
   }
 
-  private resourceItem(b: BackendConnection, item: Item, ctx: InterceptContext): void {
-    if (typeof item.uri !== 'string') return;
+  /** The URI to remember as this backend's once shown (or OVER: shown aliased, past the cap). */
+  private resourceItem(b: BackendConnection, item: Item, ctx: InterceptContext, page: ListedPage | undefined): string | typeof OVER | undefined {
+    if (typeof item.uri !== 'string') return undefined;
     const uri = item.uri;
     let shown = uri;
-    if (this.ns.multi) {
+    let route: string | typeof OVER | undefined;
+    if (page !== undefined) {
       // The first backend to show the client a URI (listed, or given as a link) owns it as it is;
       // another backend's same URI is shown aliased.
       // A URI in alias form is always shown under this backend's alias: as it is, it would route to
       // the backend it names, and a backend must not send the client's reads to another.
+      // Past this backend's cap (listed-routes.ts) a URI not remembered is shown aliased too: the
+      // alias routes to it by itself, where the plain URI would be -32002 or claimed by another.
       const index = b.spec.index;
       const owner = uri.startsWith(ALIAS_SCHEME) ? -1 : (this.uriOwner.get(uri) ?? this.linked.get(uri));
-      if (owner === undefined || owner === index) this.uriOwner.set(uri, index);
-      else shown = Namespace.alias(b.name, uri);
+      if (owner === index) {
+        if (!this.uriOwner.has(uri)) route = uri;
+      } else if (owner === undefined && this.uriOwner.hasRoom(index, page.uris.length)) route = uri;
+      else {
+        shown = Namespace.alias(b.name, uri);
+        if (owner === undefined) route = OVER;
+      }
       item.uri = shown;
     }
     ctx.resource = { uri: shown };
+    return route;
   }
 
-  private templateItem(index: number, item: Item, ctx: InterceptContext): void {
+  /** The template to remember as this backend's once shown (or OVER: shown aliased, past the cap). */
+  private templateItem(index: number, item: Item, ctx: InterceptContext, page: ListedPage | undefined): [string, RegExp] | typeof OVER | undefined {
     if (typeof item.name === 'string') item.name = this.ns.exposed(index, item.name);
-    if (typeof item.uriTemplate === 'string') {
+    if (typeof item.uriTemplate !== 'string') return undefined;
+    const template = item.uriTemplate;
+    let route: [string, RegExp] | typeof OVER | undefined;
+    // In alias form as listed, the URIs the client makes of it would route to the backend it names
+    // (see resourceItem): shown under this backend's alias, they route here. So is one past this
+    // backend's cap (listed-routes.ts): not remembered, the URIs made of it route by the alias.
+    let aliased = page !== undefined && template.startsWith(ALIAS_SCHEME);
+    if (page !== undefined && !aliased) {
       const known = this.templates[index]!;
-      if (!known.has(item.uriTemplate)) known.set(item.uriTemplate, templateMatcher(item.uriTemplate));
-      // In alias form as listed, the URIs the client makes of it would route to the backend it names
-      // (see resourceItem): shown under this backend's alias, they route here.
-      const shown = this.ns.multi && item.uriTemplate.startsWith(ALIAS_SCHEME) ? Namespace.alias(this.backends[index]!.name, item.uriTemplate) : item.uriTemplate;
-      item.uriTemplate = shown;
-      ctx.resource = { uri: shown };
+      if (!known.has(template)) {
+        if (known.size + page.templates.length < LISTED_TEMPLATES_MAX) route = [template, templateMatcher(template)];
+        else {
+          aliased = true;
+          route = OVER;
+        }
+      }
     }
+    const shown = aliased ? Namespace.alias(this.backends[index]!.name, template) : template;
+    item.uriTemplate = shown;
+    ctx.resource = { uri: shown };
+    return route;
   }
 
   /** The backend (and its own URI) for a client-visible resource URI. */

@@ -63,6 +63,11 @@ const RESOURCES = [
 ];
 const TEMPLATES = [{ uriTemplate: `test://${label}/items/{id}`, name: 'item', mimeType: 'text/plain' }];
 if (process.env.TEST_BACKEND_TEMPLATE) TEMPLATES.push({ uriTemplate: process.env.TEST_BACKEND_TEMPLATE, name: 'extra', mimeType: 'text/plain' });
+// TEST_BACKEND_MANY=N: N more resources (test://<label>/many/<i>) and N more templates
+// (test://<label>/t<i>/{id}), each listed in one page.
+const MANY = Number(process.env.TEST_BACKEND_MANY ?? 0);
+for (let i = 0; i < MANY; i++) TEMPLATES.push({ uriTemplate: `test://${label}/t${i}/{id}`, name: `t${i}`, mimeType: 'text/plain' });
+const MANY_RESOURCES = Array.from({ length: MANY }, (_, i) => ({ uri: `test://${label}/many/${i}`, name: `many-${i}` }));
 
 function page(list, cursor) {
   const start = cursor === undefined ? 0 : Number(cursor);
@@ -88,6 +93,7 @@ server.setRequestHandler(ListPromptsRequestSchema, (req) => {
   return next === undefined ? { prompts: items } : { prompts: items, nextCursor: next };
 });
 server.setRequestHandler(ListResourcesRequestSchema, (req) => {
+  if (MANY > 0) return { resources: [...RESOURCES, ...MANY_RESOURCES] };
   const { items, next } = page(RESOURCES, req.params?.cursor);
   return next === undefined ? { resources: items } : { resources: items, nextCursor: next };
 });
