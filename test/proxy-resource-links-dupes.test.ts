@@ -16,12 +16,12 @@
  * lister's alias), so the URIs the client made of alpha's template went to beta. Real serve --stdio
  * over real pipes, the raw line read.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LINKED_URIS_MAX } from '../src/proxy/resource-links.js';
-import { CLI, ROOT, tempDir, TEST_BACKEND } from './helpers/proxy.js';
+import { LineClient } from './helpers/line-client.js';
+import { ROOT, tempDir, TEST_BACKEND } from './helpers/proxy.js';
 
 const VERBATIM = join(ROOT, 'test/servers/verbatim-server.mjs');
 
@@ -41,47 +41,23 @@ audit: { enabled: false }
 policy: { paths: [allow-all], watch: false }
 `,
   );
-  const proc = spawn(process.execPath, [CLI, 'serve', '--config', file, '--stdio', '--no-http'], {
-    cwd: dir,
-    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new LineClient(['serve', '--config', file, '--stdio', '--no-http']);
   const answers = new Map<number, string>();
-  let buffer = '';
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answers; stderr:\n${stderr}`)), 60_000);
-      proc.once('exit', (code) => reject(new Error(`serve exited ${code}; stderr:\n${stderr}`)));
-      proc.stdout.on('data', (d: Buffer) => {
-        buffer += d.toString();
-        let nl;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          const id = (JSON.parse(line) as { id?: number }).id;
-          if (id === undefined) continue;
-          if (id === 1) proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
-          else answers.set(id, line);
-          if (answers.size < calls.length) {
-            const next = calls[answers.size]!;
-            proc.stdin.write(`${JSON.stringify(typeof next === 'function' ? next(answers) : next)}\n`);
-          }
-          else {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      });
-      proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`);
-    });
-  } finally {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await exited;
+    await client.initialize();
+    for (const call of calls) {
+      const message = (typeof call === 'function' ? call(answers) : call) as { id: number };
+      client.send(message);
+      for (;;) {
+        const line = await client.nextLine(60_000);
+        if ((JSON.parse(line) as { id?: number }).id !== message.id) continue;
+        answers.set(message.id, line);
+        break;
+      }
     }
+  } finally {
+    if (client.proc.exitCode === null && client.proc.signalCode === null) client.proc.kill('SIGTERM');
+    await client.exited;
   }
   return answers;
 }

@@ -53,11 +53,19 @@ export class LineClient {
   async next(timeoutMs = 30_000, includeNotifications = false): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      while (this.lines.length > 0) {
-        const line = this.lines.shift()!;
-        const msg = JSON.parse(line) as Record<string, unknown>;
-        if (includeNotifications || !('method' in msg) || 'id' in msg) return msg;
-      }
+      const msg = JSON.parse(await this.lineBy(deadline, timeoutMs)) as Record<string, unknown>;
+      if (includeNotifications || !('method' in msg) || 'id' in msg) return msg;
+    }
+  }
+
+  /** The next line as the process wrote it (notifications included), unparsed. */
+  nextLine(timeoutMs = 30_000): Promise<string> {
+    return this.lineBy(Date.now() + timeoutMs, timeoutMs);
+  }
+
+  private async lineBy(deadline: number, timeoutMs: number): Promise<string> {
+    for (;;) {
+      if (this.lines.length > 0) return this.lines.shift()!;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no answer within ${timeoutMs} ms; stderr:\n${this.stderr}`);
       await new Promise<void>((resolve) => {
