@@ -33,10 +33,6 @@ export class LinkedUris {
     return this.owner.get(uri);
   }
 
-  get size(): number {
-    return this.owner.size;
-  }
-
   /** Remembers `uri` as backend `index`'s (the caller checked no other backend has it). */
   remember(uri: string, index: number): void {
     if (uri.length > LINKED_URI_MAX_CHARS) return;
@@ -65,18 +61,18 @@ export class LinkedUris {
  * first, another last) could be read otherwise by the client's parser.
  */
 export function eachGivenUri(method: string, result: Item, show: (uri: string) => string): boolean {
-  let changed = false;
+  let gave = false;
   if (method === 'tools/call' || method === 'tasks/result') {
     const content = result.content;
-    if (Array.isArray(content)) for (const item of content) changed = contentItem(item, show) || changed;
+    if (Array.isArray(content)) for (const item of content) gave = contentItem(item, show) || gave;
   } else if (method === 'resources/read') {
     const contents = result.contents;
-    if (Array.isArray(contents)) for (const item of contents) changed = uriOf(item, show) || changed;
+    if (Array.isArray(contents)) for (const item of contents) gave = uriOf(item, show) || gave;
   } else if (method === 'prompts/get') {
     const messages = result.messages;
-    if (Array.isArray(messages)) for (const m of messages) if (m !== null && typeof m === 'object') changed = contentItem((m as Item).content, show) || changed;
+    if (Array.isArray(messages)) for (const m of messages) if (m !== null && typeof m === 'object') gave = contentItem((m as Item).content, show) || gave;
   }
-  return changed;
+  return gave;
 }
 
 /** A content block: a resource_link carries `uri`, an embedded resource `resource.uri`. */
