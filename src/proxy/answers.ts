@@ -16,6 +16,7 @@ import { isUtf8Bytes } from '../transport/json-bytes.js';
 import { SENT } from '../transport/ndjson.js';
 import { withSplicedId, type RequestId, type RpcMessage } from './jsonrpc.js';
 import { rawAnswerChars, rawAnswerCharsOf, RawHeads } from './raw-audit.js';
+import type { HeldRoutes } from './catalog.js';
 import type { ListedPage } from './listed-routes.js';
 import { applyRedactions } from './redact.js';
 import type { ClientSession } from './session.js';
@@ -131,11 +132,15 @@ export class AnswerRelay {
      * them otherwise to another parser (a member written twice).
      */
     let givesUris = false;
-    /** URIs the answer gives, remembered once the response phase lets it reach the client. */
-    let given: string[] | undefined;
-    /** The routes a list page adds (several backends), remembered once it reaches the client. */
-    let listed: ListedPage | undefined;
+    /**
+     * The routes the answer adds (several backends: URIs it gives, a list page's), remembered only
+     * once it reaches the client: not when the response phase denies it, nor when the audit refuses
+     * its record (the client then gets -32004, never the answer).
+     */
+    let held: HeldRoutes | undefined;
     if (msg.result !== undefined && msg.result !== null && typeof msg.result === 'object') {
+      let given: string[] | undefined;
+      let listed: ListedPage | undefined;
       if (ex.listIndex >= 0) listed = s.catalog.rewriteList(b, ex, msg.result, this.hides, shared.logger);
       else {
         if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
@@ -143,12 +148,9 @@ export class AnswerRelay {
         // Several backends: resource links (and read contents) routed later to the backend that gave
         // them; whatever else the result has (a task member too), else an alias of another backend
         // among them would reach the client as the backend gave it.
-        // With a response phase, remembered only once it lets the answer reach the client.
-        if (s.ns.multi) {
-          if (shared.decider.wantsResponsePhase === true) given = [];
-          givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri, given);
-        }
+        if (s.ns.multi) givesUris = s.catalog.rememberGivenUris(b.spec.index, ex.method, msg.result, ex.ctx.resource?.uri, (given = []));
       }
+      if (s.ns.multi) held = s.catalog.hold(b.spec.index, given ?? [], listed);
       let second: Decision | undefined;
       if (shared.decider.wantsResponsePhase === true) {
         // A policy with a response phase came in while the request was on its way unparsed.
@@ -156,17 +158,20 @@ export class AnswerRelay {
         second = s.decide({ ...ex.ctx, phase: 'response', result: msg.result });
         if (isEnforcedDeny(second)) {
           ex.decision = second;
+          if (held !== undefined) s.catalog.settle(held, false);
           return s.out.finish(ex, denyAnswer(ex.originalId, ex.method, second, shared.deniedToolCall), 'denied', backendMicros, bytes);
         }
         if (!second.allowed) ex.decision = second;
-        if (given !== undefined && given.length > 0) s.catalog.rememberLater(b.spec.index, given);
       }
-      if (listed !== undefined) s.catalog.rememberListed(b.spec.index, listed);
       redact = combinedRedactions(ex.decision, second);
-      if (redact !== undefined) msg.result = applyRedactions(msg.result, redact);
+      if (redact !== undefined) {
+        msg.result = applyRedactions(msg.result, redact);
+        if (held !== undefined) s.catalog.redacted(held, ex.method, msg.result!);
+      }
     }
     const out = line !== undefined && !givesUris && this.passesThrough(ex, redact) ? withSplicedId(line, proxyId, ex.originalId) : undefined;
-    s.out.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out);
+    const h = held;
+    s.out.finish(ex, msg, outcomeOf(ex.method, msg), backendMicros, bytes, redact, undefined, out, h === undefined ? undefined : (reached) => s.catalog.settle(h, reached));
   }
 
   private readonly hides = (ctx: InterceptContext): boolean => isEnforcedDeny(this.s.decide(ctx));

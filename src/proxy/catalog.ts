@@ -29,6 +29,22 @@ type Item = Record<string, unknown>;
 /** A list item shown aliased because its backend is past the cap (listed-routes.ts). */
 const OVER = Symbol('over');
 
+/**
+ * The routes one answer would add (several backends), held until it is known whether the client gets
+ * it (settle): the response phase may deny it, the audit may refuse its record (the client then gets
+ * an error, never the answer). Meanwhile its URIs are reserved for its backend (another backend
+ * giving one is shown aliased, as if it had been remembered) but route nowhere.
+ */
+export interface HeldRoutes {
+  index: number;
+  /** URIs given outside lists (resource links), for LinkedUris. */
+  given: readonly string[];
+  /** A list page's routes. */
+  listed: ListedPage | undefined;
+  /** Set when a redaction changed the answer: the URIs (and templates) the client is shown in it. */
+  shown?: Set<string>;
+}
+
 export class Catalog {
   /** Client-visible resource URI -> owning backend index: the first to list it (several backends only); bounded per backend. */
   private readonly uriOwner: ListedUris;
@@ -38,6 +54,11 @@ export class Catalog {
   private readonly templates: Array<Map<string, RegExp>>;
   /** Task id -> the backend that created the task (several backends only). */
   private readonly tasks = new Map<string, number>();
+  /** URIs held by answers not yet settled -> their backend and how many such answers hold them. */
+  private readonly held = new Map<string, { index: number; n: number }>();
+  /** Per backend: listed URIs and templates held by list pages not yet settled (for the caps). */
+  private readonly heldListed: number[];
+  private readonly heldTemplates: number[];
 
   constructor(
     private readonly ns: Namespace,
@@ -45,6 +66,8 @@ export class Catalog {
   ) {
     this.templates = backends.map(() => new Map());
     this.uriOwner = new ListedUris(backends.length);
+    this.heldListed = backends.map(() => 0);
+    this.heldTemplates = backends.map(() => 0);
   }
 
   /** The next backend (from `from` on) that offers a list method's capability and is up; -1 if none. */
@@ -60,7 +83,7 @@ export class Catalog {
   /**
    * Rewrites a list answer in place: names, URIs, hidden items, and (several backends) the cursor.
    * `base` is the request context, reused for each item's 'list' decision. Returns the routes the
-   * page adds (several backends), for rememberListed once the page is known to reach the client.
+   * page adds (several backends), for hold and settle (remembered once the page reaches the client).
    */
   rewriteList(b: BackendConnection, ex: Exchange, result: Item, hide: HideCheck, logger?: Logger): ListedPage | undefined {
     const method = ex.method;
@@ -107,11 +130,14 @@ export class Catalog {
     return page;
   }
 
-  /** Remembers the routes of a list page rewriteList returned, as backend `index`'s: the page reaches the client. */
-  rememberListed(index: number, page: ListedPage): void {
-    for (const uri of page.uris) this.uriOwner.add(uri, index);
+  /** Remembers the routes of a list page rewriteList returned, as backend `index`'s: the page reached the client. */
+  private rememberListed(index: number, page: ListedPage, shown: Set<string> | undefined): void {
+    for (const uri of page.uris) if (shown === undefined || shown.has(uri)) this.uriOwner.add(uri, index);
     const known = this.templates[index]!;
-    for (const [template, re] of page.templates) if (known.size < LISTED_TEMPLATES_MAX && !known.has(template)) known.set(template, re);
+    for (const [template, re] of page.templates) {
+      if (shown !== undefined && !shown.has(template)) continue;
+      if (known.size < LISTED_TEMPLATES_MAX && !known.has(template)) known.set(template, re);
+    }
   }
 
   private toolItem(b: BackendConnection, item: Item, ctx: InterceptContext, tools: ToolInfo[]): void {
@@ -143,10 +169,10 @@ export class Catalog {
       // Past this backend's cap (listed-routes.ts) a URI not remembered is shown aliased too: the
       // alias routes to it by itself, where the plain URI would be -32002 or claimed by another.
       const index = b.spec.index;
-      const owner = uri.startsWith(ALIAS_SCHEME) ? -1 : (this.uriOwner.get(uri) ?? this.linked.get(uri));
+      const owner = uri.startsWith(ALIAS_SCHEME) ? -1 : (this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.held.get(uri)?.index);
       if (owner === index) {
         if (!this.uriOwner.has(uri)) route = uri;
-      } else if (owner === undefined && this.uriOwner.hasRoom(index, page.uris.length)) route = uri;
+      } else if (owner === undefined && this.uriOwner.hasRoom(index, page.uris.length + this.heldListed[index]!)) route = uri;
       else {
         shown = Namespace.alias(b.name, uri);
         if (owner === undefined) route = OVER;
@@ -170,7 +196,7 @@ export class Catalog {
     if (page !== undefined && !aliased) {
       const known = this.templates[index]!;
       if (!known.has(template)) {
-        if (known.size + page.templates.length < LISTED_TEMPLATES_MAX) route = [template, templateMatcher(template)];
+        if (known.size + page.templates.length + this.heldTemplates[index]! < LISTED_TEMPLATES_MAX) route = [template, templateMatcher(template)];
         else {
           aliased = true;
           route = OVER;
@@ -228,7 +254,7 @@ export class Catalog {
     // In alias form as given it would route to the backend it names (see resourceItem).
     if (uri.startsWith(ALIAS_SCHEME)) return Namespace.alias(this.backends[index]!.name, uri);
     // A URI another backend's template covers is that backend's already (reads of it went there).
-    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
+    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.held.get(uri)?.index ?? this.templateOwner(uri);
     if (owner === undefined || owner === index) {
       if (!this.uriOwner.has(uri)) {
         if (later !== undefined) later.push(uri);
@@ -254,8 +280,8 @@ export class Catalog {
    * (resource-links.ts). `requested`: the URI the client asked for (resources/read): a content under
    * that same URI is shown as the client asked for it and needs no remembering (it routes already).
    * True when the result gave a URI (the client is then sent the parsed result: resource-links.ts).
-   * `later`: the URIs to remember are put there instead, for rememberLater once the answer is known
-   * to reach the client (a response-phase deny withholds it: the client never saw them).
+   * `later`: the URIs to remember are put there instead, for hold and settle: remembered once the
+   * answer reaches the client (a response-phase deny or a refused audit record withholds it).
    */
   rememberGivenUris(index: number, method: string, result: Item, requested?: string, later?: string[]): boolean {
     if (!this.ns.multi) return false;
@@ -263,15 +289,70 @@ export class Catalog {
     return eachGivenUri(method, result, (uri) => (uri === asked ? requested! : this.clientUri(index, uri, later)));
   }
 
-  /** Remembers as backend `index`'s the URIs rememberGivenUris put in `later` (its answer reaches the client). */
-  rememberLater(index: number, later: readonly string[]): void {
-    // Checked again: another answer may have shown one of them to the client meanwhile (none can
-    // today, the session answering synchronously between the two calls, but cheap to keep exact).
-    for (const uri of later) {
-      const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
-      if (owner === undefined || owner === index) {
-        if (!this.uriOwner.has(uri)) this.linked.remember(uri, index);
+  /**
+   * Holds the routes an answer of backend `index` adds (the URIs rememberGivenUris put in `given`,
+   * the page rewriteList returned) until settle: reserved for that backend, routed nowhere yet.
+   */
+  hold(index: number, given: readonly string[], listed: ListedPage | undefined): HeldRoutes | undefined {
+    if (given.length === 0 && (listed === undefined || (listed.uris.length === 0 && listed.templates.length === 0))) return undefined;
+    for (const uri of given) this.reserve(uri, index);
+    if (listed !== undefined) {
+      for (const uri of listed.uris) this.reserve(uri, index);
+      this.heldListed[index]! += listed.uris.length;
+      this.heldTemplates[index]! += listed.templates.length;
+    }
+    return { index, given, listed };
+  }
+
+  /**
+   * A redaction changed the answer `h` holds routes for: only what the client is still shown in the
+   * redacted `result` is remembered (a masked URI names nothing the client can ask for, and its
+   * original must not route as if the client had seen it).
+   */
+  redacted(h: HeldRoutes, method: string, result: Item): void {
+    const shown = new Set<string>();
+    const list = LIST_METHODS[method];
+    if (list === undefined) {
+      eachGivenUri(method, result, (uri) => (shown.add(uri), uri));
+    } else if (Array.isArray(result[list.key])) {
+      for (const item of result[list.key] as unknown[]) {
+        if (item === null || typeof item !== 'object') continue;
+        const { uri, uriTemplate } = item as Item;
+        if (typeof uri === 'string') shown.add(uri);
+        if (typeof uriTemplate === 'string') shown.add(uriTemplate);
       }
     }
+    h.shown = shown;
+  }
+
+  /** The answer `h` holds routes for reached the client (remembered) or did not (only released). */
+  settle(h: HeldRoutes, reached: boolean): void {
+    const index = h.index;
+    for (const uri of h.given) this.release(uri);
+    const listed = h.listed;
+    if (listed !== undefined) {
+      for (const uri of listed.uris) this.release(uri);
+      this.heldListed[index]! -= listed.uris.length;
+      this.heldTemplates[index]! -= listed.templates.length;
+    }
+    if (!reached) return;
+    if (listed !== undefined) this.rememberListed(index, listed, h.shown);
+    for (const uri of h.given) {
+      if (h.shown !== undefined && !h.shown.has(uri)) continue;
+      // Checked again: a list page that reached the client meanwhile may have listed it.
+      const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
+      if ((owner === undefined || owner === index) && !this.uriOwner.has(uri)) this.linked.remember(uri, index);
+    }
+  }
+
+  private reserve(uri: string, index: number): void {
+    const h = this.held.get(uri);
+    if (h === undefined) this.held.set(uri, { index, n: 1 });
+    else h.n++;
+  }
+
+  private release(uri: string): void {
+    const h = this.held.get(uri);
+    if (h !== undefined && --h.n === 0) this.held.delete(uri);
   }
 }

@@ -19,10 +19,12 @@ export class ClientOutput {
 
   /** Records the exchange (awaiting back-pressure), then sends the answer. A recorder failure fails closed. */
   /** `line`: the answer already serialized (a backend's text with the client's id), sent instead of `answer`'s JSON. */
-  finish(ex: Exchange, answer: RpcMessage, outcome: AuditOutcome, backendMicros?: number, responseBytes?: number, redact?: Decision['redact'], to?: (m: RpcMessage) => void, line?: string): void {
+  /** `settled`: told, once, whether the answer goes out (true, just before) or was withheld (a refused record). */
+  finish(ex: Exchange, answer: RpcMessage, outcome: AuditOutcome, backendMicros?: number, responseBytes?: number, redact?: Decision['redact'], to?: (m: RpcMessage) => void, line?: string, settled?: (reached: boolean) => void): void {
     const deliver = to ?? this.sendAnswer;
     const recorder = this.s.shared.recorder;
     if (recorder.discardsRecords === true) {
+      settled?.(true);
       if (line === undefined) deliver(answer);
       else this.sendLine(line, answer);
       return;
@@ -36,13 +38,25 @@ export class ClientOutput {
       if (line === undefined && to === undefined && record.resultJson !== undefined) line = answerText(answer, record.resultJson);
       pending = recorder.record(record);
     } catch (err) {
+      settled?.(false);
       return deliver(this.auditFailure(ex.originalId, err));
     }
     if (pending === undefined) {
+      settled?.(true);
       if (line === undefined) deliver(answer);
       else this.sendLine(line, answer);
     } else {
-      pending.then(() => (line === undefined ? deliver(answer) : this.sendLine(line, answer)), (err: unknown) => deliver(this.auditFailure(ex.originalId, err)));
+      pending.then(
+        () => {
+          settled?.(true);
+          if (line === undefined) deliver(answer);
+          else this.sendLine(line, answer);
+        },
+        (err: unknown) => {
+          settled?.(false);
+          deliver(this.auditFailure(ex.originalId, err));
+        },
+      );
     }
   }
 
