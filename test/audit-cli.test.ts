@@ -1,6 +1,6 @@
 /** The `audit` CLI (built): query filters and formats, tail, export in OPA decision-log shape, stats, --config, bad input. */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { auditConfig, CLI, runCli, sampleRecord, tempDir } from './helpers/audit.js';
@@ -165,5 +165,24 @@ describe('audit CLI', () => {
     const limit = await runCli(['audit', 'query', '--db', db, '--limit', '0']);
     expect(limit.code).toBe(2);
     expect(limit.stderr).toContain('--limit: expected a positive integer, got "0"');
+  });
+
+  it('a path it cannot use is one line naming it, exit 4, no stack trace', async () => {
+    const noDir = await runCli(['audit', 'export', '--db', db, '--output', `${tmp.dir}/missing-dir/out.ndjson`]);
+    expect(noDir.code).toBe(4);
+    expect(noDir.stderr.trim()).toBe(`mcp-warden: cannot write ${tmp.dir}/missing-dir/out.ndjson: no such directory`);
+    writeFileSync(`${tmp.dir}/not-a-db`, 'plain text, not SQLite\n'.repeat(100));
+    for (const command of ['query', 'tail', 'export', 'stats', 'verify']) {
+      const notDb = await runCli(['audit', command, '--db', `${tmp.dir}/not-a-db`]);
+      expect(notDb.code).toBe(4);
+      expect(notDb.stderr.trim()).toBe(`mcp-warden: cannot read audit database ${tmp.dir}/not-a-db: file is not a database`);
+      const dir = await runCli(['audit', command, '--db', tmp.dir]);
+      expect(dir.code).toBe(4);
+      expect(dir.stderr.trim()).toBe(`mcp-warden: audit database ${tmp.dir} is a directory, not a file`);
+    }
+    // Nothing is created for a database that does not exist.
+    const missing = await runCli(['audit', 'export', '--db', `${tmp.dir}/nope.db`, '--output', `${tmp.dir}/never.ndjson`]);
+    expect(missing.code).toBe(4);
+    expect(existsSync(`${tmp.dir}/never.ndjson`)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  * rows; export OPA-style decision logs; count; and check the hash chain (exit 1 when tampered).
  * Every command takes --db PATH or --config FILE (default ./warden.yaml).
  */
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -53,10 +53,40 @@ function resolveSource(opts: SourceOptions & { keyEnv?: string }): { dbPath: str
   return { dbPath: resolve(baseDir, audit.path), chainKey: chainKey ?? audit.chainKey, policyPackage: policy.package };
 }
 
+/** The audit database at `dbPath`, read-only; what is wrong with it (missing, a directory, not SQLite) as one line naming it. */
+function openReader(dbPath: string, chainKey?: string): AuditFileReader {
+  if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
+  if (statSync(dbPath).isDirectory()) throw new CliError(`audit database ${dbPath} is a directory, not a file`, EXIT.RUNTIME);
+  try {
+    return openAuditReader(dbPath, { chainKey });
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new CliError(message.includes(resolve(dbPath)) ? message : `cannot read audit database ${dbPath}: ${message}`, EXIT.RUNTIME);
+  }
+}
+
+/** `--output FILE` opened now (so that a path it cannot write is one line, before anything is read), as a stream. */
+function outputFile(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    throw writeFailed(path, err as Error);
+  }
+  const out = createWriteStream('', { fd });
+  // A later write error (a full disk) rejects the pending drain or end; never an unhandled 'error' event.
+  out.on('error', () => undefined);
+  return out;
+}
+
+function writeFailed(path: string, err: Error): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new CliError(`cannot write ${path}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : err.message}`, EXIT.RUNTIME);
+}
+
 function withReader<T>(opts: SourceOptions & { keyEnv?: string }, fn: (reader: AuditFileReader, policyPackage?: string) => T): T {
   const { dbPath, chainKey, policyPackage } = resolveSource(opts);
-  if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
-  const reader = openAuditReader(dbPath, { chainKey });
+  const reader = openReader(dbPath, chainKey);
   try {
     return fn(reader, policyPackage);
   } finally {
@@ -148,8 +178,7 @@ export function register(program: Command): void {
     .option('--interval <ms>', 'poll interval with -f', positiveInt('--interval'), 250)
     .action(async (opts: FilterOptions & FormatOptions & { lines: number; follow?: boolean; interval: number }) => {
       const { dbPath } = resolveSource(opts);
-      if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
-      const reader = openAuditReader(dbPath);
+      const reader = openReader(dbPath);
       const format = chooseFormat(opts) === 'json' ? 'ndjson' : chooseFormat(opts);
       try {
         const filter = toFilter(opts);
@@ -179,11 +208,16 @@ export function register(program: Command): void {
     .option('--package <name>', 'policy package for the "path" field (default from the config, else mcp.authz)')
     .action(async (opts: FilterOptions & { output?: string; package?: string }) => {
       const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-      const out = opts.output ? createWriteStream(opts.output) : process.stdout;
       let count = 0;
       const { dbPath, policyPackage } = resolveSource(opts);
-      if (!existsSync(dbPath)) throw new CliError(`audit database ${dbPath} does not exist`, EXIT.RUNTIME);
-      const reader = openAuditReader(dbPath);
+      const reader = openReader(dbPath);
+      let out: NodeJS.WritableStream;
+      try {
+        out = opts.output ? outputFile(opts.output) : process.stdout;
+      } catch (err) {
+        reader.close();
+        throw err;
+      }
       try {
         const filter = toFilter(opts);
         let cursor: number | undefined;
@@ -192,7 +226,7 @@ export function register(program: Command): void {
           let chunk = '';
           for (const row of page.rows) chunk += `${JSON.stringify(toDecisionLog(row, { policyPackage: opts.package ?? policyPackage, version }))}\n`;
           // Respect the output's back-pressure so a large export does not pile up in memory.
-          if (!out.write(chunk)) await once(out, 'drain');
+          if (!out.write(chunk)) await once(out, 'drain').catch((err: Error) => Promise.reject(writeFailed(opts.output ?? 'stdout', err)));
           count += page.rows.length;
           if (page.nextCursor === undefined) break;
           cursor = page.nextCursor;
@@ -201,7 +235,7 @@ export function register(program: Command): void {
         reader.close();
       }
       if (opts.output) {
-        await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? rej(err) : res())));
+        await new Promise<void>((res, rej) => (out as WriteStream).end((err?: Error | null) => (err ? rej(writeFailed(opts.output!, err)) : res())));
         process.stderr.write(`exported ${count} decision${count === 1 ? '' : 's'} to ${opts.output}\n`);
       }
     });
