@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authSchema } from '../src/config/auth.js';
 import { createAuthenticator } from '../src/identity/index.js';
+import { updateKeysFile } from '../src/identity/keys-file.js';
 
 const run = promisify(execFile);
 const CLI = resolve('dist/cli/main.js');
@@ -234,5 +235,24 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     expect(r).toMatchObject({ code: 2, stderr: 'mcp-warden: keys revoke: give the key id to revoke (see keys list), or --client to revoke all of its active keys\n' });
     const both = await cli(['keys', 'revoke', 'k_0123456789ab', '--client', 'alice', '--keys-file', file]);
     expect(both).toMatchObject({ code: 2, stderr: 'mcp-warden: keys revoke: give either a key id or --client, not both\n' });
+  });
+
+  it('create refuses an empty --client (it wrote an entry that made the file unreadable for every later command and the server)', async () => {
+    const f = join(dir, 'empty-client.yaml');
+    expect(await cli(['keys', 'create', '--client', 'ok', '--keys-file', f])).toMatchObject({ code: 0 });
+    for (const client of ['', '  ']) {
+      const r = await cli(['keys', 'create', '--client', client, '--keys-file', f]);
+      expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'mcp-warden: --client: expected a client id, got an empty one\n' });
+    }
+    // The file is as it was: one key, readable.
+    const list = await cli(['keys', 'list', '--json', '--keys-file', f]);
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as Array<{ client: string }>).map((k) => k.client)).toEqual(['ok']);
+    // And the keys file itself never writes what its reads would refuse.
+    const before = readFileSync(f, 'utf8');
+    expect(() => updateKeysFile(f, (keys) => ({ keys: [...keys, { ...keys[0]!, id: 'k_other', client: '' }], result: undefined }))).toThrow(
+      `keys file ${f}: not changed: the new entry would be invalid (keys.1.client: Too small: expected string to have >=1 characters)`,
+    );
+    expect(readFileSync(f, 'utf8')).toBe(before);
   });
 });

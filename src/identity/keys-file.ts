@@ -100,6 +100,12 @@ export function updateKeysFile<T>(file: string, change: (keys: ApiKeyEntry[]) =>
   }
   try {
     const { keys, result } = change(readKeysFile(file));
+    // Never written in a form every later read (and the server) would refuse.
+    const valid = keysFileSchema.safeParse({ keys });
+    if (!valid.success) {
+      const issue = valid.error.issues[0]!;
+      throw new KeysFileError(file, `not changed: the new entry would be invalid (${issue.path.join('.')}: ${issue.message})`);
+    }
     writeKeysFile(file, keys);
     return result;
   } finally {

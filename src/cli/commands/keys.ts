@@ -127,6 +127,7 @@ function register(program: Command): void {
     .option('--expires <duration>', 'lifetime, e.g. 90d, 24h, 2w')
     .option('--deployment <name>', 'only valid on the deployment with this auth.deployment')
     .action((opts: FileOptions & { client: string; name?: string; roles?: string; expires?: string; deployment?: string }) => {
+      if (opts.client.trim() === '') throw new CliError('--client: expected a client id, got an empty one', EXIT.USAGE);
       const file = keysFilePath(opts);
       const now = Date.now();
       const lifetime = durationOption(opts.expires, '--expires');
