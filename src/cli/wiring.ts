@@ -113,5 +113,6 @@ export function proxyOptions(ctx: WiringContext, wired: Wired): ProxyOptions {
     version: packageVersion(),
     maxMessageBytes: config.server.maxMessageBytes,
     baseDir: ctx.baseDir,
+    resourceRoutes: config.resourceRoutes,
   };
 }

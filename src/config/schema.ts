@@ -12,6 +12,7 @@ import { authSchema } from './auth.js';
 import { backendSchema } from './backends.js';
 import { policySchema } from './policy.js';
 import { rateLimitSchema } from './rate-limit.js';
+import { resourceRoutesSchema } from './resource-routes.js';
 import { serverSchema } from './server.js';
 
 export const wardenConfigSchema = z
@@ -23,6 +24,12 @@ export const wardenConfigSchema = z
       .refine((list) => new Set(list.map((b) => b.name)).size === list.length, 'backend names must be unique'),
     /** Separator between backend prefix and tool/prompt name. */
     namespaceSeparator: z.string().min(1).default('__'),
+    /**
+     * With several backends: how many resource routes one client session remembers per backend
+     * (docs/proxy.md, "URI routing"). Listed URIs and templates beyond are shown aliased
+     * (mcp-warden:<backend>:<uri>, still routed); given URIs beyond forget the oldest.
+     */
+    resourceRoutes: resourceRoutesSchema.prefault({}),
     policy: policySchema.prefault({}),
     /** tools/call requests per client identity (absent: no limit). */
     rateLimit: rateLimitSchema.optional(),

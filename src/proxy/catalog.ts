@@ -11,8 +11,8 @@ import { offers } from './initialize.js';
 import { toToolInfo, type Exchange } from './intercept.js';
 import { ALIAS_SCHEME, encodeCursor, Namespace, templateMatcher, type ResolvedName } from './namespace.js';
 import type { Logger } from '../log/logger.js';
-import { LISTED_TEMPLATES_MAX, ListedUris, warnOverCap, type ListedPage } from './listed-routes.js';
-import { eachGivenUri, LinkedUris } from './resource-links.js';
+import { LISTED_TEMPLATES_MAX, LISTED_URIS_MAX, ListedUris, warnOverCap, type ListedPage } from './listed-routes.js';
+import { eachGivenUri, LINKED_URIS_MAX, LinkedUris } from './resource-links.js';
 
 export const LIST_METHODS: Readonly<Record<string, { key: string; capability: string }>> = {
   'tools/list': { key: 'tools', capability: 'tools' },
@@ -25,6 +25,18 @@ export const LIST_METHODS: Readonly<Record<string, { key: string; capability: st
 export type HideCheck = (ctx: InterceptContext) => boolean;
 
 type Item = Record<string, unknown>;
+
+/** Per backend of a client session (several backends): how many routes are remembered (config resourceRoutes). */
+export interface RouteLimits {
+  /** Listed resource URIs (listed-routes.ts). */
+  listedUris: number;
+  /** Listed URI templates. */
+  listedTemplates: number;
+  /** URIs given outside lists (resource-links.ts). */
+  givenUris: number;
+}
+
+export const DEFAULT_ROUTE_LIMITS: Readonly<RouteLimits> = Object.freeze({ listedUris: LISTED_URIS_MAX, listedTemplates: LISTED_TEMPLATES_MAX, givenUris: LINKED_URIS_MAX });
 
 /** A list item shown aliased because its backend is past the cap (listed-routes.ts). */
 const OVER = Symbol('over');
@@ -49,8 +61,8 @@ export class Catalog {
   /** Client-visible resource URI -> owning backend index: the first to list it (several backends only); bounded per backend. */
   private readonly uriOwner: ListedUris;
   /** URIs given outside lists (resource links) -> the backend that gave them; bounded (several backends only). */
-  private readonly linked = new LinkedUris();
-  /** Per backend: URI templates it listed (several backends only), at most LISTED_TEMPLATES_MAX. */
+  private readonly linked: LinkedUris;
+  /** Per backend: URI templates it listed (several backends only), at most limits.listedTemplates. */
   private readonly templates: Array<Map<string, RegExp>>;
   /** Task id -> the backend that created the task (several backends only). */
   private readonly tasks = new Map<string, number>();
@@ -63,9 +75,11 @@ export class Catalog {
   constructor(
     private readonly ns: Namespace,
     private readonly backends: ReadonlyArray<BackendConnection>,
+    private readonly limits: Readonly<RouteLimits> = DEFAULT_ROUTE_LIMITS,
   ) {
     this.templates = backends.map(() => new Map());
-    this.uriOwner = new ListedUris(backends.length);
+    this.uriOwner = new ListedUris(backends.length, limits.listedUris);
+    this.linked = new LinkedUris(limits.givenUris);
     this.heldListed = backends.map(() => 0);
     this.heldTemplates = backends.map(() => 0);
   }
@@ -118,7 +132,10 @@ export class Catalog {
       result[spec.key] = kept;
       if (tools !== undefined) b.tools.remember(tools, ex.listFirstPage && backendNext === undefined);
     }
-    if (over) warnOverCap(logger, b.name, method === 'resources/list' ? 'resources' : 'resource templates');
+    if (over) {
+      const uris = method === 'resources/list';
+      warnOverCap(logger, b.name, uris ? 'resources' : 'resource templates', uris ? this.limits.listedUris : this.limits.listedTemplates);
+    }
     if (!this.ns.multi) return undefined;
     if (backendNext !== undefined) {
       result.nextCursor = encodeCursor(index, backendNext);
@@ -136,7 +153,7 @@ export class Catalog {
     const known = this.templates[index]!;
     for (const [template, re] of page.templates) {
       if (shown !== undefined && !shown.has(template)) continue;
-      if (known.size < LISTED_TEMPLATES_MAX && !known.has(template)) known.set(template, re);
+      if (known.size < this.limits.listedTemplates && !known.has(template)) known.set(template, re);
     }
   }
 
@@ -196,7 +213,7 @@ export class Catalog {
     if (page !== undefined && !aliased) {
       const known = this.templates[index]!;
       if (!known.has(template)) {
-        if (known.size + page.templates.length + this.heldTemplates[index]! < LISTED_TEMPLATES_MAX) route = [template, templateMatcher(template)];
+        if (known.size + page.templates.length + this.heldTemplates[index]! < this.limits.listedTemplates) route = [template, templateMatcher(template)];
         else {
           aliased = true;
           route = OVER;

@@ -12,9 +12,9 @@
  */
 import type { Logger } from '../log/logger.js';
 
-/** At most this many listed resource URIs remembered per backend of a client session. */
+/** At most this many listed resource URIs remembered per backend of a client session, unless configured (resourceRoutes.listedUris). */
 export const LISTED_URIS_MAX = 10_000;
-/** At most this many listed URI templates remembered per backend of a client session. */
+/** At most this many listed URI templates remembered per backend of a client session, unless configured (resourceRoutes.listedTemplates). */
 export const LISTED_TEMPLATES_MAX = 1_000;
 /** A backend's over-the-cap warning is logged at most once in this many ms. */
 export const LISTED_WARN_INTERVAL_MS = 60_000;
@@ -25,12 +25,15 @@ export interface ListedPage {
   templates: Array<[string, RegExp]>;
 }
 
-/** Listed URI -> owning backend index, at most LISTED_URIS_MAX per backend. */
+/** Listed URI -> owning backend index, at most `max` (LISTED_URIS_MAX unless configured) per backend. */
 export class ListedUris {
   private readonly owner = new Map<string, number>();
   private readonly counts: number[];
 
-  constructor(backends: number) {
+  constructor(
+    backends: number,
+    private readonly max = LISTED_URIS_MAX,
+  ) {
     this.counts = new Array<number>(backends).fill(0);
   }
 
@@ -44,12 +47,12 @@ export class ListedUris {
 
   /** Whether backend `index` may have `pending` more URIs remembered. */
   hasRoom(index: number, pending: number): boolean {
-    return this.counts[index]! + pending < LISTED_URIS_MAX;
+    return this.counts[index]! + pending < this.max;
   }
 
   /** Remembers `uri` as `index`'s unless another backend has it or `index` is at the cap. */
   add(uri: string, index: number): void {
-    if (this.owner.has(uri) || this.counts[index]! >= LISTED_URIS_MAX) return;
+    if (this.owner.has(uri) || this.counts[index]! >= this.max) return;
     this.owner.set(uri, index);
     this.counts[index]!++;
   }
@@ -58,7 +61,7 @@ export class ListedUris {
 const lastWarned = new Map<string, number>();
 
 /** Logs (rate-limited per backend name) that a backend listed more than the session remembers. */
-export function warnOverCap(logger: Logger | undefined, backend: string, kind: 'resources' | 'resource templates'): void {
+export function warnOverCap(logger: Logger | undefined, backend: string, kind: 'resources' | 'resource templates', max: number): void {
   if (logger === undefined) return;
   const key = `${backend}\0${kind}`;
   const now = Date.now();
@@ -66,7 +69,6 @@ export function warnOverCap(logger: Logger | undefined, backend: string, kind: '
   if (last !== undefined && now - last < LISTED_WARN_INTERVAL_MS) return;
   if (lastWarned.size > 10_000) lastWarned.clear();
   lastWarned.set(key, now);
-  const max = kind === 'resources' ? LISTED_URIS_MAX : LISTED_TEMPLATES_MAX;
   logger.warn(
     { backend, max },
     `backend listed more ${kind} than a session remembers (${max}): those beyond are shown to the client as mcp-warden:${backend}:<uri>, which routes to it`,

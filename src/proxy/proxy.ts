@@ -21,6 +21,7 @@ import { createHttpBackendTransport } from '../transport/http-client.js';
 import type { ClientSessionInfo, SessionAcceptor, Transport } from '../transport/types.js';
 import type { BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import type { BackendConnection, BackendSpec, BackendTransport } from './backend.js';
+import type { RouteLimits } from './catalog.js';
 import { Namespace } from './namespace.js';
 import { ClientSession, type ProxyShared } from './session.js';
 
@@ -48,6 +49,8 @@ export interface ProxyOptions {
    * no default that could leak the client's credential. Called once per backend at construction.
    */
   backendCredentials: BackendCredentialResolver;
+  /** How many resource routes a session remembers per backend (config resourceRoutes; several backends only). */
+  resourceRoutes?: Readonly<RouteLimits>;
 }
 
 export function backendSpecs(options: ProxyOptions): BackendSpec[] {
@@ -101,6 +104,7 @@ export class WardenProxy implements SessionAcceptor {
       onBackendExit: options.onBackendExit ? (_s, b, exit) => options.onBackendExit!(b, exit) : undefined,
       onSessionClosed: (s) => this.sessions.delete(s),
       shuttingDown: () => this.closing,
+      routeLimits: options.resourceRoutes,
     };
   }
 

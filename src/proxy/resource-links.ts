@@ -12,7 +12,7 @@
  * (several backends: every answer is parsed), so nothing here touches the unparsed answer path.
  */
 
-/** At most this many URIs remembered per backend of a client session. */
+/** At most this many URIs remembered per backend of a client session, unless configured (resourceRoutes.givenUris). */
 export const LINKED_URIS_MAX = 1000;
 /** A longer URI is not remembered. */
 export const LINKED_URI_MAX_CHARS = 4096;
@@ -29,6 +29,8 @@ export class LinkedUris {
   /** Per backend index: its URIs in the order given (oldest first). */
   private readonly given = new Map<number, Set<string>>();
 
+  constructor(private readonly max = LINKED_URIS_MAX) {}
+
   get(uri: string): number | undefined {
     return this.owner.get(uri);
   }
@@ -44,7 +46,7 @@ export class LinkedUris {
     mine.delete(uri);
     mine.add(uri);
     this.owner.set(uri, index);
-    if (mine.size > LINKED_URIS_MAX) {
+    if (mine.size > this.max) {
       const oldest = mine.values().next().value!;
       mine.delete(oldest);
       this.owner.delete(oldest);

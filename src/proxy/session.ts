@@ -13,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { ClientSessionInfo, JSONRPCMessage, Transport } from '../transport/types.js';
 import type { AuditOutcome, ClientIdentity, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
 import { BackendConnection, type BackendEvents, type BackendSpec, type ClientTransport } from './backend.js';
-import { Catalog } from './catalog.js';
+import { Catalog, type RouteLimits } from './catalog.js';
 import { initializeAnswer, offers } from './initialize.js';
 import { AnswerRelay } from './answers.js';
 import { ClientOutput } from './client-output.js';
@@ -37,6 +37,8 @@ export interface ProxyShared {
   onSessionClosed?: (session: ClientSession) => void;
   /** The proxy has begun shutting down (WardenProxy.beginShutdown). */
   shuttingDown?: () => boolean;
+  /** How many resource routes a session remembers per backend (several backends); default DEFAULT_ROUTE_LIMITS. */
+  routeLimits?: Readonly<RouteLimits>;
 }
 
 type Params = Record<string, unknown>;
@@ -79,7 +81,7 @@ export class ClientSession implements BackendEvents {
       (spec) => new BackendConnection(spec, this, (name) => this.ns.exposed(spec.index, name), shared.logger),
     );
     this.backendRefs = shared.specs.map((s) => ({ name: s.name, transport: s.transport }));
-    this.catalog = new Catalog(this.ns, this.backends);
+    this.catalog = new Catalog(this.ns, this.backends, shared.routeLimits);
     this.sessionCtx = { id: info.sessionId, transport: info.transport };
     this.client = info.client;
     this.relay = new ServerRelay(this);
