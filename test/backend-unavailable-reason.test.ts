@@ -48,3 +48,29 @@ ${ALLOW_ALL_POLICY}`);
     expect(tools.length).toBeGreaterThan(0);
   });
 });
+
+describe('serve: when no backend can start, the initialize error names the command by its base name only', { timeout: 120_000 }, () => {
+  let serve: ServeProcess;
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  it('the configured path is not in the error every client gets (it was: spawn /nonexistent/mcp-server-typo ENOENT)', async () => {
+    serve = await startServe(`backends:
+  - { name: bad, transport: stdio, command: /nonexistent/mcp-server-typo, restart: { initialDelayMs: 60000, maxDelayMs: 60000 } }
+auth: { anonymous: true }
+audit: { enabled: false }
+${ALLOW_ALL_POLICY}`);
+    const err = await connectHttp(serve.url).then(
+      async (c) => {
+        await c.close();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain("backend 'bad' is unavailable: spawn mcp-server-typo ENOENT (command not found)");
+    expect(err?.message).not.toContain('/nonexistent');
+    expect(serve.stderr()).toContain('spawn /nonexistent/mcp-server-typo ENOENT');
+  });
+});
+

@@ -133,8 +133,10 @@ export class BackendConnection {
       // Said here: the client sees it only when no backend at all could start, the log otherwise never
       // (a child that could not be spawned was said already, by onexit: 'backend could not be started').
       if (this.lastExit?.error === undefined) this.logger.warn({ backend: this.spec.name, err: (err as Error).message }, 'backend could not be reached');
-      this.onTransportClosed(t, this.lastExit?.error === undefined ? (err as Error).message : undefined);
-      return errorResponse(null, RPC.BACKEND_UNAVAILABLE, `backend '${this.spec.name}' is unavailable: ${(err as Error).message}`);
+      const spawnFailed = this.lastExit?.error !== undefined;
+      this.onTransportClosed(t, spawnFailed ? undefined : (err as Error).message);
+      // A spawn error as any client is told it (exitReason: the command's base name, not its path).
+      return errorResponse(null, RPC.BACKEND_UNAVAILABLE, `backend '${this.spec.name}' is unavailable: ${spawnFailed ? exitReason(this.lastExit) : (err as Error).message}`);
     }
     const answer = await this.call('initialize', this.initParams);
     if (this.transport !== t || this.state !== 'starting') return answer;
