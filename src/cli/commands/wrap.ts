@@ -145,6 +145,8 @@ export function register(program: Command): void {
     .option('--no-audit', 'do not record an audit log')
     .option('--config <file>', 'warden.yaml for policy, audit, auth and log settings (its backends are ignored)')
     .option('--name <name>', 'backend name used by policies and the audit', 'backend')
+    // An option meant for the server, written without -- before the command, is taken as wrap's own.
+    .showHelpAfterError('(run with --help for usage; the server command and its own options go after --: mcp-warden wrap [options] -- <command> [args...])')
     .addHelpText('after', '\nExample:\n  mcp-warden wrap --policy read-only -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nExit code: the server\'s own (128+N when it died of signal N), 127 if it cannot be found.')
     .action((commandLine: string[], opts: WrapOptions) => runWrap(commandLine, opts));
 }
