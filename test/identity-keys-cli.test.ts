@@ -255,4 +255,13 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     );
     expect(readFileSync(f, 'utf8')).toBe(before);
   });
+
+  it('list of a keys file that does not exist says so on stderr (an empty table alone hid a mistyped path)', async () => {
+    const missing = join(dir, 'no-such-keys.yaml');
+    const r = await cli(['keys', 'list', '--keys-file', missing]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^ID\s+CLIENT/);
+    expect(r.stderr).toBe(`note: keys file ${missing} does not exist (yet): no keys; keys create makes it\n`);
+    expect(existsSync(missing)).toBe(false);
+  });
 });

@@ -146,7 +146,10 @@ function register(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: FileOptions & { json?: boolean }) => {
       const now = Date.now();
-      const rows = readKeysFile(keysFilePath(opts)).map((k) => ({
+      const file = keysFilePath(opts);
+      // An empty table alone would not tell a mistyped path from a file without keys.
+      if (!existsSync(file)) process.stderr.write(`note: keys file ${file} does not exist (yet): no keys; keys create makes it\n`);
+      const rows = readKeysFile(file).map((k) => ({
         id: k.id,
         client: k.client,
         name: k.name ?? k.client,
