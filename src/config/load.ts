@@ -47,7 +47,18 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  // A key left out reads 'Invalid input: expected string, received undefined': said as missing.
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `${formatPath(issue.path)}: missing (expected ${issue.expected})`;
   return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/** Why a file could not be read, in words (ENOENT alone told an operator little). */
+export function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return code ?? String(err);
 }
 
 /** Validates an already-parsed object (used by tests and by `wrap`, which builds its config in code). */
@@ -127,7 +138,7 @@ function readYamlFile(file: string, abs: string): unknown {
   try {
     text = readFileSync(abs, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+    throw new ConfigError(file, [`cannot read file: ${readFailure(err)}`]);
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { ConfigError, validateConfig } from '../../config/load.js';
+import { ConfigError, readFailure, validateConfig } from '../../config/load.js';
 import type { WardenConfig } from '../../config/schema.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
@@ -43,7 +43,7 @@ function readRawConfig(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+    throw new ConfigError(file, [`cannot read file: ${readFailure(err)}`]);
   }
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => `invalid YAML: ${e.message.split('\n')[0]}`));
