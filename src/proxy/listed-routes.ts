@@ -8,7 +8,8 @@
  * backend that listed it and never by another (fail closed: nothing is guessed). A warning says so
  * in the log, at most once a minute per backend name (all sessions together).
  * Only what reaches the client is remembered: the caller collects a page's routes (ListedPage) and
- * remembers them once the response phase has let the page through, and never a hidden item.
+ * remembers them once the page reached the client (Catalog.hold and settle: not when the response
+ * phase denies it or the audit refuses its record), and never a hidden item nor a URI a redaction masked.
  */
 import type { Logger } from '../log/logger.js';
 
