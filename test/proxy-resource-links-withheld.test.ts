@@ -22,6 +22,8 @@ import { backendCredentialResolver } from '../src/identity/index.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { AuditRecord, Decision, InterceptContext, PolicyDecider, Recorder } from '../src/types.js';
+import { openAuditStore, type AuditStore } from '../src/audit/index.js';
+import { auditConfig, tempDir } from './helpers/audit.js';
 import { TEST_BACKEND } from './helpers/proxy.js';
 import { until } from './helpers/wait.js';
 
@@ -110,6 +112,30 @@ describe('resource URIs the client was never shown are not remembered (several b
     expect(links(await link(c, 'beta', 'test://x/1'))).toEqual(['test://x/1']);
     // ... and the read goes to beta (it went to alpha).
     expect(await readText(c, 'test://x/1')).toBe('b:test://x/1');
+  });
+
+  it('the real audit store, back-pressure fail-closed: the refused answer leaves nothing remembered', async () => {
+    const tmp = tempDir();
+    // One row may wait for the writer (the flush interval is long: only flush() commits): the
+    // initialize fills it, so the next record is refused (-32004) until the test flushes.
+    const store: AuditStore = openAuditStore(auditConfig(`${tmp.dir}/audit.db`, { maxQueue: 1, backpressure: 'fail-closed', flushIntervalMs: 600_000 }));
+    try {
+      const c = await start(store);
+      expect(await failure(link(c, 'alpha', 'test://z/1'))).toMatchObject({ code: -32004 });
+      await store.flush();
+      expect(links(await link(c, 'beta', 'test://z/1'))).toEqual(['test://z/1']);
+      await store.flush();
+      expect(await readText(c, 'test://z/1')).toBe('b:test://z/1');
+      await client?.close();
+      client = undefined;
+      await proxy?.close();
+      proxy = undefined;
+      await store.flush();
+      expect(store.verify().ok).toBe(true);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
   });
 
   it('a resources/list page whose audit record is refused: its URIs are not remembered', async () => {
