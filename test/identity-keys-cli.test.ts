@@ -264,4 +264,16 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
     expect(r.stderr).toBe(`note: keys file ${missing} does not exist (yet): no keys; keys create makes it\n`);
     expect(existsSync(missing)).toBe(false);
   });
+
+  it('a keys file path it cannot create is one line naming it (a file in the way; under procfs it spun forever)', async () => {
+    writeFileSync(join(dir, 'a-file'), 'not a directory\n');
+    const blocked = join(dir, 'a-file', 'keys.yaml');
+    const r = await cli(['keys', 'create', '--client', 'x', '--keys-file', blocked]);
+    expect(r).toMatchObject({ code: 4, stdout: '', stderr: `mcp-warden: keys file ${blocked}: cannot create it: ${join(dir, 'a-file')} is not a directory\n` });
+    if (process.platform === 'linux' && existsSync('/proc/self')) {
+      // mkdir under /proc fails with ENOENT although /proc exists: Node's recursive mkdir retried forever.
+      const proc = await cli(['keys', 'create', '--client', 'x', '--keys-file', '/proc/mcp-warden-test/keys.yaml']);
+      expect(proc).toMatchObject({ code: 4, stdout: '', stderr: 'mcp-warden: keys file /proc/mcp-warden-test/keys.yaml: cannot create its directory /proc/mcp-warden-test: ENOENT\n' });
+    }
+  });
 });

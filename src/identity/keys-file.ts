@@ -4,7 +4,7 @@
  * running server never reads half a file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
@@ -69,6 +69,32 @@ export function writeKeysFile(file: string, keys: ApiKeyEntry[]): void {
   }
 }
 
+/**
+ * Creates the keys file's directory and its missing parents (mode 0700), one level at a time: Node's
+ * recursive mkdirSync spins forever where mkdir fails with ENOENT under a parent that exists (procfs,
+ * sysfs), and its errors named neither the keys file nor what was wrong with the path.
+ */
+function makeDirs(file: string): void {
+  const missing: string[] = [];
+  let dir = dirname(file);
+  while (!existsSync(dir)) {
+    missing.push(dir);
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  if (missing.length === 0 || existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new KeysFileError(file, `cannot create it: ${dir} is not a directory`);
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      throw new KeysFileError(file, `cannot create its directory ${d}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+}
+
 const LOCK_WAIT_MS = 5000;
 const LOCK_STALE_MS = 30_000;
 
@@ -83,7 +109,7 @@ function sleepSync(ms: number): void {
  */
 export function updateKeysFile<T>(file: string, change: (keys: ApiKeyEntry[]) => { keys: ApiKeyEntry[]; result: T }): T {
   const lock = `${file}.lock`;
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirs(file);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
