@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { journalBatchText, readJournalRange, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
+import { journalBatchPieces, PIECE_BYTES, readJournalRange, type JournalBatch, type JournalRange, type RangeReader } from '../src/audit/journal-range.js';
 import { journalAddon } from '../src/audit/mapped-journal.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
@@ -19,6 +19,11 @@ import { expectStoredInOrder } from './helpers/audit-journal.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 
 const addon = journalAddon().addon;
+
+/** A batch's lines as one text (the pieces the writer gets, joined). */
+function batchText(batch: JournalBatch, reader: RangeReader): string {
+  return journalBatchPieces(batch, reader).join('');
+}
 
 function newDatabase(path: string): void {
   const init = new Database(path);
@@ -59,13 +64,15 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
           // Ranges of one file adjoin: nothing skipped, nothing handed out twice.
           if (previous !== undefined && previous.file === t.file) expect(t.from).toBe(previous.to);
           previous = t;
-          got += readJournalRange(t, reader);
+          const pieces: string[] = [];
+          readJournalRange(t, reader, pieces);
+          got += pieces.join('');
         }
         expect(spool.take()).toBe('');
         spool.committed(seq); // rotates in place once three quarters full, deletes committed files
       }
     }
-    got += journalBatchText(spool.take(), reader);
+    got += batchText(spool.take(), reader);
     expect(got).toBe(want.join(''));
     expect(ranges).toBeGreaterThan(6);
     spool.close(true);
@@ -88,8 +95,37 @@ describe.runIf(runsUnless('audit-journal-range', noMappedJournal(addon, true)))(
     expect(parts.every((p) => typeof p !== 'string')).toBe(true);
     // One part per file, each file's lines from where the last take left off.
     expect(new Set(parts.map((p) => (p as JournalRange).file)).size).toBe(parts.length);
-    expect(journalBatchText(batch, reader)).toBe(want.join(''));
+    expect(batchText(batch, reader)).toBe(want.join(''));
     expect(spool.take()).toBe('');
+    spool.close(true);
+  });
+
+  it('a range longer than PIECE_BYTES is decoded in pieces of whole lines, none over PIECE_BYTES bytes but a line longer than that, the characters around every cut intact', () => {
+    const spool = new Spool(`${tmp.dir}/audit.db`, { segmentBytes: 1 << 20 });
+    const reader: RangeReader = { buffer: Buffer.alloc(0) };
+    const want: string[] = [];
+    for (let seq = 1; seq <= 2000; seq++) {
+      // Two-byte characters at every offset, and one line longer than a piece.
+      const line = seq === 700 ? `${seq} ${'é'.repeat(PIECE_BYTES)}\n` : `${seq} ${'é'.repeat(seq % 13)}${'z'.repeat(40 + (seq % 97))}\n`;
+      want.push(line);
+      spool.append(line, seq);
+    }
+    const batch = spool.take();
+    const pieces = journalBatchPieces(batch, reader);
+    expect(pieces.join('')).toBe(want.join(''));
+    expect(pieces.length).toBeGreaterThan(3);
+    const lines = new Set(want);
+    let long = 0;
+    for (const piece of pieces) {
+      expect(piece.endsWith('\n')).toBe(true);
+      for (const line of piece.slice(0, -1).split('\n')) expect(lines.has(`${line}\n`)).toBe(true);
+      const bytes = Buffer.byteLength(piece);
+      if (bytes > PIECE_BYTES) {
+        long++;
+        expect(piece).toBe(want[699]);
+      }
+    }
+    expect(long).toBe(1);
     spool.close(true);
   });
 

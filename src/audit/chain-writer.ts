@@ -29,7 +29,7 @@ export class ChainWriter {
   private readonly setMeta: Database.Statement;
   private readonly getJournal: Database.Statement;
   private readonly setJournal: Database.Statement;
-  private readonly run: { immediate(journalId: string, text: string): BatchResult };
+  private readonly run: { immediate(journalId: string, text: string | readonly string[]): BatchResult };
   /** Raw entries' heads with an INSERT of their own (the head's ten columns not bound per row). */
   private readonly headInserts: HeadInserts;
 
@@ -50,58 +50,65 @@ export class ChainWriter {
     this.setJournal = db.prepare(
       'INSERT INTO audit_journal (id, committed) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET committed = excluded.committed',
     );
-    this.run = db.transaction((journalId: string, text: string) => this.insertLines(journalId, text));
+    this.run = db.transaction((journalId: string, text: string | readonly string[]) => this.insertLines(journalId, text));
   }
 
-  /** Appends the newline-separated journal lines of `journalId` in one transaction. */
-  writeBatch(journalId: string, text: string): BatchResult {
+  /**
+   * Appends the newline-separated journal lines of `journalId` in one transaction: one text, or
+   * pieces of whole lines in order (journal-range.ts: a batch read from a segment file).
+   */
+  writeBatch(journalId: string, text: string | readonly string[]): BatchResult {
     return this.run.immediate(journalId, text);
   }
 
-  private insertLines(journalId: string, text: string): BatchResult {
+  private insertLines(journalId: string, pieces: string | readonly string[]): BatchResult {
     let seq = Number(this.getMeta.get('head_seq') ?? 0);
     let hash = String(this.getMeta.get('head_hash') ?? GENESIS_HASH);
     const before = (this.getJournal.get(journalId) as number | undefined) ?? 0;
     let committed = before;
     let inserted = 0;
     let unreadable = 0;
-    const length = text.length;
-    // Journal line: "<journal seq> <body>\n" (see journal-line.ts); read in place, no array of lines.
-    for (let at = 0; at < length; ) {
-      let end = text.indexOf('\n', at);
-      if (end < 0) end = length;
-      const from = at;
-      at = end + 1;
-      if (end === from) continue;
-      let local = 0;
-      let i = from;
-      let c = text.charCodeAt(i);
-      while (c >= 0x30 && c <= 0x39 && i - from < 16) {
-        local = local * 10 + (c - 0x30);
-        c = text.charCodeAt(++i);
+    const count = typeof pieces === 'string' ? 1 : pieces.length;
+    for (let p = 0; p < count; p++) {
+      const text = typeof pieces === 'string' ? pieces : pieces[p]!;
+      const length = text.length;
+      // Journal line: "<journal seq> <body>\n" (see journal-line.ts); read in place, no array of lines.
+      for (let at = 0; at < length; ) {
+        let end = text.indexOf('\n', at);
+        if (end < 0) end = length;
+        const from = at;
+        at = end + 1;
+        if (end === from) continue;
+        let local = 0;
+        let i = from;
+        let c = text.charCodeAt(i);
+        while (c >= 0x30 && c <= 0x39 && i - from < 16) {
+          local = local * 10 + (c - 0x30);
+          c = text.charCodeAt(++i);
+        }
+        if (i === from || c !== 0x20 /* space */ || !Number.isSafeInteger(local)) {
+          unreadable++;
+          continue;
+        }
+        if (local <= committed) continue;
+        const body = text.slice(i + 1, end);
+        const raw = body.charCodeAt(0) === RAW_MARK;
+        const row = raw ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
+        if (!row) {
+          unreadable++;
+          continue;
+        }
+        const values = row[1];
+        const rowHash = this.keying.hash(hash, row[0]);
+        const own = raw ? this.headInserts.of(this.raw.rowHead!) : undefined;
+        // The row's values then its chain columns; with the head's own statement, all but the head's.
+        if (own !== undefined) HeadInserts.run(own, values, hash, rowHash);
+        else this.insert.run(...values, hash, rowHash);
+        seq++;
+        hash = rowHash;
+        committed = local;
+        inserted++;
       }
-      if (i === from || c !== 0x20 /* space */ || !Number.isSafeInteger(local)) {
-        unreadable++;
-        continue;
-      }
-      if (local <= committed) continue;
-      const body = text.slice(i + 1, end);
-      const raw = body.charCodeAt(0) === RAW_MARK;
-      const row = raw ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
-      if (!row) {
-        unreadable++;
-        continue;
-      }
-      const values = row[1];
-      const rowHash = this.keying.hash(hash, row[0]);
-      const own = raw ? this.headInserts.of(this.raw.rowHead!) : undefined;
-      // The row's values then its chain columns; with the head's own statement, all but the head's.
-      if (own !== undefined) HeadInserts.run(own, values, hash, rowHash);
-      else this.insert.run(...values, hash, rowHash);
-      seq++;
-      hash = rowHash;
-      committed = local;
-      inserted++;
     }
     if (inserted > 0) {
       this.setMeta.run(String(seq), 'head_seq');

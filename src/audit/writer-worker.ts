@@ -13,7 +13,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
-import { journalBatchText, JournalLinesUnreadable, type JournalBatch, type RangeReader } from './journal-range.js';
+import { journalBatchPieces, JournalLinesUnreadable, type JournalBatch, type RangeReader } from './journal-range.js';
 import { WriterScheduling } from './writer-sched.js';
 
 export interface WriterWorkerData {
@@ -92,7 +92,7 @@ function drain(): void {
     try {
       const batch = backlog[0]!;
       // Read again on a retry: nothing of a failed batch is kept but where its lines are.
-      const result = writer.writeBatch(data.journalId, journalBatchText(batch, ranges));
+      const result = writer.writeBatch(data.journalId, journalBatchPieces(batch, ranges));
       backlog.shift();
       committed = result.committed;
       send({ type: 'committed', committed });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditSchema, type AuditConfig } from '../../src/config/audit.js';
-import { journalBatchText, type JournalBatch } from '../../src/audit/journal-range.js';
+import { journalBatchPieces, type JournalBatch } from '../../src/audit/journal-range.js';
 import type { Spool } from '../../src/audit/spool.js';
 import type { AuditRecord } from '../../src/types.js';
 
@@ -85,5 +85,5 @@ export function takeText(spool: Spool): string {
 
 /** A batch of Spool.take() as text (JournalRanges read from their files), as the writer thread reads it. */
 export function batchText(t: JournalBatch): string {
-  return journalBatchText(t, { buffer: Buffer.alloc(0) });
+  return journalBatchPieces(t, { buffer: Buffer.alloc(0) }).join('');
 }
