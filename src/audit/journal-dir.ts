@@ -10,7 +10,8 @@
  * link to the directory must be this user's (or root's): its owner could point it at another
  * directory once the check is made.
  */
-import { lstatSync, mkdirSync, statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
+import { makeDirs } from '../shared/make-dirs.js';
 
 /** Why `dir` may be written by someone other than this process's user, or undefined when it may not. */
 export function notOwnerOnly(dir: string): string | undefined {
@@ -32,7 +33,7 @@ export function notOwnerOnly(dir: string): string | undefined {
 
 /** Creates the journal directory owner-only if missing; throws when it exists and others may write to it. */
 export function prepareJournalDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   const why = notOwnerOnly(dir);
   if (why === undefined) return;
   throw new Error(

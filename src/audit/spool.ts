@@ -12,7 +12,7 @@
  * write() segment: journal-files.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statfsSync, unlink } from 'node:fs';
+import { statfsSync, unlink } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { journalAddon, MappedSegment, unsafeForMapping, type JournalAddon } from './mapped-journal.js';
@@ -22,6 +22,7 @@ import { holdOwnJournal, leaveOwnJournal, type HeldJournalLock } from './journal
 import { RAW_VERDICT } from '../types.js';
 import type { JournalBatch, JournalRange } from './journal-range.js';
 import { SegmentReaders } from './segment-readers.js';
+import { makeDirs } from '../shared/make-dirs.js';
 
 export type { JournalRange } from './journal-range.js';
 export { journalDir, listJournals, readSegment, removeFile, type JournalFiles } from './journal-files.js';
@@ -83,7 +84,7 @@ export class Spool {
     this.segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
     this.logger = options.logger;
     // Owner-only, as the database: the journal holds what the rows will.
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    makeDirs(this.dir, 0o700);
     // Held before the first segment exists, so no importer ever sees a segment of ours unlocked.
     this.lock = holdOwnJournal(this.dir, this.id);
     try {

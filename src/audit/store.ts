@@ -4,7 +4,7 @@
  * may write one database) and the
  * read-only reader used by the CLI. Both expose the same query, stats and verify operations.
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditConfig } from '../config/audit.js';
@@ -22,6 +22,7 @@ import { journalDir, listJournals, readSegment, removeFile, type JournalFiles } 
 import { Spool } from './spool.js';
 import { prepareJournalDir } from './journal-dir.js';
 import { verifyChain, type VerifyResult } from './verify.js';
+import { makeDirs, MakeDirsError } from '../shared/make-dirs.js';
 
 export interface AuditReader {
   readonly path: string;
@@ -112,9 +113,10 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   const path = resolve(options.baseDir ?? process.cwd(), config.path);
   const keying = chainKeying(config.chainKey);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
   } catch (err) {
-    throw new Error(`cannot create the directory of the audit database ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): set audit.path (wrap: --audit PATH or --no-audit)`);
+    const why = err instanceof MakeDirsError ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err));
+    throw new Error(`cannot create the directory of the audit database ${path} (${why}): set audit.path (wrap: --audit PATH or --no-audit)`);
   }
   // Its journals are imported as our own records: refused when another user may write to it (journal-dir.ts).
   prepareJournalDir(journalDir(path));

@@ -4,11 +4,12 @@
  * running server never reads half a file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { apiKeyEntrySchema, type ApiKeyEntry } from '../config/auth.js';
+import { makeDirs, MakeDirsError } from '../shared/make-dirs.js';
 
 const keysFileSchema = z
   .object({ keys: z.array(apiKeyEntrySchema).default([]) })
@@ -69,29 +70,13 @@ export function writeKeysFile(file: string, keys: ApiKeyEntry[]): void {
   }
 }
 
-/**
- * Creates the keys file's directory and its missing parents (mode 0700), one level at a time: Node's
- * recursive mkdirSync spins forever where mkdir fails with ENOENT under a parent that exists (procfs,
- * sysfs), and its errors named neither the keys file nor what was wrong with the path.
- */
-function makeDirs(file: string): void {
-  const missing: string[] = [];
-  let dir = dirname(file);
-  while (!existsSync(dir)) {
-    missing.push(dir);
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  if (missing.length === 0 || existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new KeysFileError(file, `cannot create it: ${dir} is not a directory`);
-  }
-  for (const d of missing.reverse()) {
-    try {
-      mkdirSync(d, { mode: 0o700 });
-    } catch (err) {
-      throw new KeysFileError(file, `cannot create its directory ${d}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
+/** Creates the keys file's directory and its missing parents (mode 0700); a failure names the keys file. */
+function makeDirsFor(file: string): void {
+  try {
+    makeDirs(dirname(file), 0o700);
+  } catch (err) {
+    if (!(err instanceof MakeDirsError)) throw err;
+    throw new KeysFileError(file, err.code === 'ENOTDIR' ? `cannot create it: ${err.message}` : `cannot create its directory ${err.dir}: ${err.code}`);
   }
 }
 
@@ -109,7 +94,7 @@ function sleepSync(ms: number): void {
  */
 export function updateKeysFile<T>(file: string, change: (keys: ApiKeyEntry[]) => { keys: ApiKeyEntry[]; result: T }): T {
   const lock = `${file}.lock`;
-  makeDirs(file);
+  makeDirsFor(file);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
