@@ -26,7 +26,10 @@
  * [0, 256) what each byte value is inside a string (as json-lexemes.ts's tables: PLAIN 0, QUOTE 1,
  * CONTROL 2, BACKSLASH 3, HIGH 4, ANCHOR 5: a field's anchor, either case); [256, 768) per lower-case
  * byte value a uint16 (LE) offset of its field list (0: none); a list is a count, then per field
- * its length, the index of its anchor and its lower-case bytes (`_` matching `-` too). Every read
+ * its length, the index of its anchor and its lower-case bytes (`_` matching `-` too). Slot 0 of
+ * the offsets (no anchor's) is where the next-byte filter is (RawNameScan.nextByteFilter; 0: none):
+ * an anchor whose next byte follows it in no field anchored there is not looked at further
+ * (found_around), and a line found is not looked at for names again. Every read
  * of it is bounds-checked; every write stays inside the typed arrays given. Nothing is allocated.
  */
 #include <stdbool.h>
@@ -64,6 +67,9 @@ enum { PLAIN = 0, QUOTE = 1, CONTROL = 2, BACKSLASH = 3, HIGH = 4, ANCHOR = 5 };
 struct names {
   const uint8_t *t;
   size_t len;
+  /* The next-byte filter (RawNameScan.nextByteFilter), or NULL: per byte its bit set (1..slots), then the sets. */
+  const uint8_t *filter;
+  unsigned slots;
 };
 
 struct scan {
@@ -116,6 +122,24 @@ static bool matches_around(const struct scan *s, size_t i) {
 static inline bool is_anchor(const struct scan *s, uint8_t c) { return s->names.t[c] == ANCHOR; }
 
 /*
+ * Whether a field may be written around the anchor b[i]: false only when the byte after it can
+ * follow it in no field anchored there (the filter's bit set; a necessary condition of
+ * matches_around, so only a cheaper no), else matches_around. A line already found is not looked at again.
+ */
+static inline bool found_around(const struct scan *s, size_t i) {
+  if (s->found) return true;
+  const uint8_t *f = s->names.filter;
+  if (f != NULL && i + 1 < s->end) {
+    unsigned slot = f[s->b[i]];
+    if (slot != 0 && slot <= s->names.slots) {
+      uint8_t x = s->b[i + 1];
+      if ((f[256 + 32 * (slot - 1) + (x >> 3)] & (1u << (x & 7))) == 0) return false;
+    }
+  }
+  return matches_around(s, i);
+}
+
+/*
  * skipStringLooking (json-lexemes.ts): index just past the string at i (a quote), or -1 when it is
  * not a valid JSON string, -2 - index when valid but escaped; sets found for a name written in it
  * or an escape that could spell one, non_ascii for a byte over 0x7f.
@@ -145,12 +169,12 @@ static int64_t skip_string(struct scan *s, size_t i) {
       }
       if (e != 0x22 && e != 0x5c && e != 0x2f && e != 0x62 && e != 0x66 && e != 0x6e && e != 0x72 && e != 0x74) return -1;
       /* \/ as \u; the letter of \b \f \n \r \t may be an anchor. */
-      if (e == 0x2f || (cls[e] == ANCHOR && matches_around(s, i + 1))) s->found = true;
+      if (e == 0x2f || (cls[e] == ANCHOR && found_around(s, i + 1))) s->found = true;
       i += 2;
       continue;
     }
     if (k == HIGH) s->non_ascii = true;
-    else if (matches_around(s, i)) s->found = true; /* ANCHOR */
+    else if (found_around(s, i)) s->found = true; /* ANCHOR */
     i++;
   }
   return -1;
@@ -338,12 +362,12 @@ static int64_t check_answer(struct scan *s) {
 
 /* distinctKeysToolCallRawSafe of b[start, end) whose head ends at `from`. */
 static int64_t check_request(struct scan *s, size_t from, int seen) {
+  s->found = false;
   for (size_t i = s->start; i < from; i++) {
     uint8_t c = s->b[i];
     if (c >= 0x80 || c == 0x5c) return NAMES_DECLINED;
-    if (is_anchor(s, c) && matches_around(s, i)) return NAMES_FOUND;
+    if (is_anchor(s, c) && found_around(s, i)) return NAMES_FOUND;
   }
-  s->found = false;
   s->kinds[1] = OBJECT;
   s->kinds[2] = OBJECT;
   s->key_base[1] = 0;
@@ -377,6 +401,17 @@ static bool names_arg(napi_env env, napi_value v, struct names *names) {
   if (!bytes_arg(env, v, &t, &len) || len < NAMES_HEAD || len > 0x10000) return false;
   names->t = t;
   names->len = len;
+  /* Slot 0 of the offsets (no anchor's): where the filter is, 0 for none (a table made before it). */
+  size_t at = (size_t)t[256] | ((size_t)t[257] << 8);
+  names->filter = NULL;
+  names->slots = 0;
+  if (at >= NAMES_HEAD && at + 256 <= len) {
+    unsigned slots = t[at];
+    if (at + 256 + 32 * (size_t)slots <= len) {
+      names->filter = t + at;
+      names->slots = slots;
+    }
+  }
   return true;
 }
 

@@ -105,7 +105,10 @@ export class RawNameScan {
       }
     }
     if (at + lists.length > 0xffff) return undefined;
-    const t = new Uint8Array(at + lists.length);
+    const filter = this.nextByteFilter();
+    // The filter goes after the lists when its offset fits the uint16 of slot 0 (else none: every anchor is looked at).
+    const filterAt = at + lists.length + filter.length <= 0xffff ? at + lists.length : 0;
+    const t = new Uint8Array(at + lists.length + (filterAt === 0 ? 0 : filter.length));
     for (let c = 0; c < 0x20; c++) t[c] = 2;
     for (let c = 0x80; c < 256; c++) t[c] = 4;
     t[0x22] = 1;
@@ -116,7 +119,55 @@ export class RawNameScan {
       t[257 + 2 * v] = offsets[v]! >> 8;
     }
     t.set(lists, at);
+    if (filterAt !== 0) {
+      t.set(filter, filterAt);
+      t[256] = filterAt & 0xff;
+      t[257] = filterAt >> 8;
+    }
     return t;
+  }
+
+  /**
+   * nativeTable's next-byte filter (a necessary condition the native scan asks before it looks for
+   * the fields around an anchor): [0] the number of bit sets k, [1, 256) per byte value the bit set
+   * (1..k) of the bytes that may follow it when it is an anchor, 0 when any may (a field anchored at
+   * its last byte, or none); then k bit sets of 32 bytes (bit x: byte x may follow: either case of a
+   * letter, `_` or `-` for `_`, the byte itself otherwise). Its offset is in slot 0 of the offsets,
+   * which no anchor uses (anchors are printable ASCII); an addon built before it never reads it.
+   */
+  private nextByteFilter(): Uint8Array {
+    const sets: Uint8Array[] = [];
+    const slotOf = new Uint8Array(256);
+    const slotOfList = new Map<Field[], number>();
+    for (let x = 0x20; x < 0x80; x++) {
+      if (this.anchors[x] === 0) continue;
+      const list = this.byAnchor[lower(x)]!;
+      let slot = slotOfList.get(list);
+      if (slot === undefined) {
+        slot = 0;
+        const set = new Uint8Array(32);
+        let any = list.length === 0;
+        for (const f of list) {
+          if (f.anchor + 1 >= f.codes.length) any = true;
+          else {
+            const p = f.codes[f.anchor + 1]!;
+            const next = p === UNDERSCORE ? [UNDERSCORE, DASH] : p >= 0x61 && p <= 0x7a ? [p, p - 0x20] : [p];
+            for (const y of next) set[y >> 3]! |= 1 << (y & 7);
+          }
+        }
+        if (!any && sets.length < 255) {
+          sets.push(set);
+          slot = sets.length;
+        }
+        slotOfList.set(list, slot);
+      }
+      slotOf[x] = slot;
+    }
+    const out = new Uint8Array(256 + 32 * sets.length);
+    out.set(slotOf);
+    out[0] = sets.length;
+    sets.forEach((set, k) => out.set(set, 256 + 32 * k));
+    return out;
   }
 
   /** RAW_SAFE, RAW_UNSAFE or RAW_UNDECIDED for the line b[start, end). */
