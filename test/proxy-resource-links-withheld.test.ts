@@ -200,3 +200,23 @@ describe('resource URIs the client was never shown are not remembered (several b
     expect(await failure(readText(c, 'test://a/MASKED'))).toMatchObject({ code: -32002 });
   });
 });
+
+describe('URI templates and given URIs while an answer waits for its record (several backends)', { timeout: 60_000 }, () => {
+  it("a template page waiting for its record reserves the URIs it covers: another backend's link is shown aliased", async () => {
+    const recorder = new ChoosyRecorder();
+    const c = await start(recorder);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    recorder.hold = (r) => (r.method === 'resources/templates/list' ? gate : undefined);
+    const page = c.listResourceTemplates();
+    await until(() => recorder.records.some((r) => r.method === 'resources/templates/list'), "alpha's template page recorded (held)");
+    // alpha lists test://a/items/{id}: beta's test://a/items/7 is not beta's to show plain.
+    expect(links(await link(c, 'beta', 'test://a/items/7'))).toEqual(['mcp-warden:beta:test://a/items/7']);
+    release();
+    expect((await page).resourceTemplates.map((t) => t.uriTemplate)).toContain('test://a/items/{id}');
+    // Made of alpha's template, the URI reads alpha's resource; beta's by its alias.
+    expect(await readText(c, 'test://a/items/7')).toBe('a:test://a/items/7');
+    expect(await readText(c, 'mcp-warden:beta:test://a/items/7')).toBe('b:test://a/items/7');
+  });
+
+});

@@ -71,6 +71,8 @@ export class Catalog {
   /** Per backend: listed URIs and templates held by list pages not yet settled (for the caps). */
   private readonly heldListed: number[];
   private readonly heldTemplates: number[];
+  /** Template pages not yet settled: the URIs their templates cover are reserved as the held URIs are. */
+  private readonly heldTemplatePages = new Set<HeldRoutes>();
 
   constructor(
     private readonly ns: Namespace,
@@ -271,7 +273,8 @@ export class Catalog {
     // In alias form as given it would route to the backend it names (see resourceItem).
     if (uri.startsWith(ALIAS_SCHEME)) return Namespace.alias(this.backends[index]!.name, uri);
     // A URI another backend's template covers is that backend's already (reads of it went there).
-    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.held.get(uri)?.index ?? this.templateOwner(uri);
+    // So is one a template page not yet settled covers (held: it may reach the client first).
+    const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.held.get(uri)?.index ?? this.templateOwner(uri) ?? this.heldTemplateOwner(uri);
     if (owner === undefined || owner === index) {
       if (!this.uriOwner.has(uri)) {
         if (later !== undefined) later.push(uri);
@@ -280,6 +283,14 @@ export class Catalog {
       return uri;
     }
     return Namespace.alias(this.backends[index]!.name, uri);
+  }
+
+  /** The backend whose template page, not yet settled, lists a template covering `uri`, if any. */
+  private heldTemplateOwner(uri: string): number | undefined {
+    for (const h of this.heldTemplatePages) {
+      for (const [template, re] of h.listed!.templates) if (template === uri || re.test(uri)) return h.index;
+    }
+    return undefined;
   }
 
   /** The backend a URI routes to by template (resolveUri's order), if any. */
@@ -313,12 +324,14 @@ export class Catalog {
   hold(index: number, given: readonly string[], listed: ListedPage | undefined): HeldRoutes | undefined {
     if (given.length === 0 && (listed === undefined || (listed.uris.length === 0 && listed.templates.length === 0))) return undefined;
     for (const uri of given) this.reserve(uri, index);
+    const h: HeldRoutes = { index, given, listed };
     if (listed !== undefined) {
       for (const uri of listed.uris) this.reserve(uri, index);
       this.heldListed[index]! += listed.uris.length;
       this.heldTemplates[index]! += listed.templates.length;
+      if (listed.templates.length > 0) this.heldTemplatePages.add(h);
     }
-    return { index, given, listed };
+    return h;
   }
 
   /**
@@ -351,6 +364,7 @@ export class Catalog {
       for (const uri of listed.uris) this.release(uri);
       this.heldListed[index]! -= listed.uris.length;
       this.heldTemplates[index]! -= listed.templates.length;
+      this.heldTemplatePages.delete(h);
     }
     if (!reached) return;
     if (listed !== undefined) this.rememberListed(index, listed, h.shown);
