@@ -219,4 +219,19 @@ describe('URI templates and given URIs while an answer waits for its record (sev
     expect(await readText(c, 'mcp-warden:beta:test://a/items/7')).toBe('b:test://a/items/7');
   });
 
+  it('a link shown plain while it waited for its record still routes to the backend that gave it once a template covering it is listed', async () => {
+    const recorder = new ChoosyRecorder();
+    const c = await start(recorder);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    recorder.hold = (r) => (r.tool === 'beta__link' ? gate : undefined);
+    const fromBeta = link(c, 'beta', 'test://a/items/8');
+    await until(() => recorder.records.some((r) => r.tool === 'beta__link'), "beta's answer recorded (held)");
+    // alpha's template page (test://a/items/{id}) reaches the client first.
+    expect((await c.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toContain('test://a/items/{id}');
+    release();
+    // beta gave the URI plain before the template was listed: it is beta's, as a read of it says.
+    expect(links(await fromBeta)).toEqual(['test://a/items/8']);
+    expect(await readText(c, 'test://a/items/8')).toBe('b:test://a/items/8');
+  });
 });

@@ -370,9 +370,12 @@ export class Catalog {
     if (listed !== undefined) this.rememberListed(index, listed, h.shown);
     for (const uri of h.given) {
       if (h.shown !== undefined && !h.shown.has(uri)) continue;
-      // Checked again: a list page that reached the client meanwhile may have listed it.
-      const owner = this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.templateOwner(uri);
-      if ((owner === undefined || owner === index) && !this.uriOwner.has(uri)) this.linked.remember(uri, index);
+      // No other backend can have been shown it plain meanwhile (held: reserved). A template another
+      // backend listed since does not take it: the client was shown it plain as this backend's
+      // (a link is routed before templates, as when it was remembered at once).
+      if (this.uriOwner.has(uri)) continue;
+      const owner = this.linked.get(uri);
+      if (owner === undefined || owner === index) this.linked.remember(uri, index);
     }
   }
 
