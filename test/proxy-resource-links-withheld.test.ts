@@ -19,6 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../src/config/backends.js';
 import { createLogger } from '../src/log/logger.js';
 import { backendCredentialResolver } from '../src/identity/index.js';
+import type { RouteLimits } from '../src/proxy/catalog.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { AuditRecord, Decision, InterceptContext, PolicyDecider, Recorder } from '../src/types.js';
@@ -66,8 +67,9 @@ const backend = (name: string, label: string): BackendConfig =>
 let proxy: WardenProxy | undefined;
 let client: Client | undefined;
 
-async function start(recorder: Recorder, decider: PolicyDecider = new RedactingDecider(() => undefined, false)): Promise<Client> {
+async function start(recorder: Recorder, decider: PolicyDecider = new RedactingDecider(() => undefined, false), resourceRoutes?: RouteLimits): Promise<Client> {
   proxy = new WardenProxy({
+    resourceRoutes,
     backends: [backend('alpha', 'a'), backend('beta', 'b')],
     decider,
     recorder,
@@ -234,4 +236,23 @@ describe('URI templates and given URIs while an answer waits for its record (sev
     expect(links(await fromBeta)).toEqual(['test://a/items/8']);
     expect(await readText(c, 'test://a/items/8')).toBe('b:test://a/items/8');
   });
+
+  it("at the listed cap, a URI held by its backend's refused link is listed so that it still routes", async () => {
+    const recorder = new ChoosyRecorder();
+    const c = await start(recorder, undefined, { listedUris: 1, listedTemplates: 1000, givenUris: 1000 });
+    let refuse!: (err: Error) => void;
+    const gate = new Promise<void>((_, r) => (refuse = r));
+    recorder.hold = (r) => (r.tool === 'alpha__link' ? gate : undefined);
+    const fromAlpha = failure(link(c, 'alpha', 'test://a/only'));
+    await until(() => recorder.records.some((r) => r.tool === 'alpha__link'), "alpha's answer recorded (held)");
+    // alpha's first page: test://shared (the one URI its cap remembers), test://a/only (held by the link).
+    const page = await c.listResources();
+    refuse(new Error('audit write failed'));
+    expect(await fromAlpha).toMatchObject({ code: -32004 });
+    const shown = page.resources.map((x) => x.uri);
+    expect(shown[0]).toBe('test://shared');
+    // Whatever form the page showed it in, it reads alpha's resource (it was -32002: remembered nowhere).
+    expect(await readText(c, shown[1]!)).toBe('a:test://a/only');
+  });
+
 });

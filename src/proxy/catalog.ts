@@ -190,7 +190,16 @@ export class Catalog {
       const index = b.spec.index;
       const owner = uri.startsWith(ALIAS_SCHEME) ? -1 : (this.uriOwner.get(uri) ?? this.linked.get(uri) ?? this.held.get(uri)?.index);
       if (owner === index) {
-        if (!this.uriOwner.has(uri)) route = uri;
+        // Held by an answer of this backend not yet settled, it is room this page must have: that
+        // answer may never reach the client (a refused record), and the page's URI then routes only
+        // if remembered here.
+        if (this.uriOwner.has(uri)) {
+          // Remembered already as this backend's.
+        } else if (this.linked.get(uri) === index || this.uriOwner.hasRoom(index, page.uris.length + this.heldListed[index]!)) route = uri;
+        else {
+          shown = Namespace.alias(b.name, uri);
+          route = OVER;
+        }
       } else if (owner === undefined && this.uriOwner.hasRoom(index, page.uris.length + this.heldListed[index]!)) route = uri;
       else {
         shown = Namespace.alias(b.name, uri);
