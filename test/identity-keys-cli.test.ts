@@ -1,6 +1,6 @@
 /** `mcp-warden keys ...` through the built CLI (run `npm run build` first) on a temp keys file. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -276,4 +276,13 @@ describe('mcp-warden keys (real CLI)', { timeout: 120_000 }, () => {
       expect(proc).toMatchObject({ code: 4, stdout: '', stderr: 'mcp-warden: keys file /proc/mcp-warden-test/keys.yaml: cannot create its directory /proc/mcp-warden-test: ENOENT\n' });
     }
   });
+
+  it('a keys file below a symbolic link to nothing: one line naming the keys file and the link (it said only ENOENT of a stat)', async () => {
+    const link = join(dir, 'dangling');
+    symlinkSync(join(dir, 'no-such-dir'), link);
+    const f = join(link, 'keys.yaml');
+    const r = await cli(['keys', 'create', '--client', 'x', '--keys-file', f]);
+    expect(r).toMatchObject({ code: 4, stdout: '', stderr: `mcp-warden: keys file ${f}: cannot create it: ${link} is a symbolic link to ${join(dir, 'no-such-dir')}, which does not exist\n` });
+  });
+
 });

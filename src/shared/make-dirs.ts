@@ -4,7 +4,7 @@
  * where mkdir fails with ENOENT under a parent that exists (procfs, sysfs: `--audit /proc/x.db` used
  * a whole core and never returned), and its errors do not say which level was wrong.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Why a directory could not be made: `dir` is the level that failed, `code` the system's error code. */
@@ -40,8 +40,13 @@ export function makeDirs(dir: string, mode = 0o777): void {
       mkdirSync(d, { mode });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      // Made meanwhile by another process (two wraps starting at once): fine if it is a directory.
-      if (code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      if (code === 'EEXIST') {
+        // Made meanwhile by another process (two wraps starting at once): fine if it is a directory.
+        if (statSync(d, { throwIfNoEntry: false })?.isDirectory() === true) continue;
+        // Else a symbolic link to nothing (existsSync follows links), or a file made meanwhile.
+        const link = lstatSync(d, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+        throw new MakeDirsError(d, 'ENOTDIR', link ? `${d} is a symbolic link to ${readlinkSync(d)}, which does not exist` : `${d} is not a directory`);
+      }
       throw new MakeDirsError(d, code, `cannot create ${d}: ${code}`);
     }
   }
