@@ -180,6 +180,15 @@ describe('audit CLI', () => {
       expect(dir.code).toBe(4);
       expect(dir.stderr.trim()).toBe(`mcp-warden: audit database ${tmp.dir} is a directory, not a file`);
     }
+    // The database itself (by another name too) is refused as the output: it was truncated (the audit log lost).
+    const before = readFileSync(db);
+    for (const output of [db, `${tmp.dir}/data/../data/audit.db`]) {
+      const self = await runCli(['audit', 'export', '--db', db, '--output', output]);
+      expect(self.code).toBe(2);
+      expect(self.stderr.trim()).toBe(`mcp-warden: --output: ${output} is the audit database ${db} itself: not overwritten`);
+    }
+    expect(readFileSync(db).equals(before)).toBe(true);
+    expect((await runCli(['audit', 'verify', '--db', db])).code).toBe(0);
     // Nothing is created for a database that does not exist.
     const missing = await runCli(['audit', 'export', '--db', `${tmp.dir}/nope.db`, '--output', `${tmp.dir}/never.ndjson`]);
     expect(missing.code).toBe(4);

@@ -66,7 +66,15 @@ function openReader(dbPath: string, chainKey?: string): AuditFileReader {
 }
 
 /** `--output FILE` opened now (so that a path it cannot write is one line, before anything is read), as a stream. */
-function outputFile(path: string): WriteStream {
+function outputFile(path: string, dbPath: string): WriteStream {
+  // Opened for writing it is truncated: the database (or its write-ahead log) would be lost.
+  const target = statSync(path, { throwIfNoEntry: false });
+  if (target !== undefined) {
+    for (const file of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) {
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (st !== undefined && st.dev === target.dev && st.ino === target.ino) throw new CliError(`--output: ${path} is the audit database ${file} itself: not overwritten`, EXIT.USAGE);
+    }
+  }
   let fd: number;
   try {
     fd = openSync(path, 'w');
@@ -213,7 +221,7 @@ export function register(program: Command): void {
       const reader = openReader(dbPath);
       let out: NodeJS.WritableStream;
       try {
-        out = opts.output ? outputFile(opts.output) : process.stdout;
+        out = opts.output ? outputFile(opts.output, dbPath) : process.stdout;
       } catch (err) {
         reader.close();
         throw err;
