@@ -193,9 +193,8 @@ export class Catalog {
         // Held by an answer of this backend not yet settled, it is room this page must have: that
         // answer may never reach the client (a refused record), and the page's URI then routes only
         // if remembered here.
-        if (this.uriOwner.has(uri)) {
-          // Remembered already as this backend's.
-        } else if (this.linked.get(uri) === index || this.uriOwner.hasRoom(index, page.uris.length + this.heldListed[index]!)) route = uri;
+        if (this.uriOwner.has(uri)) route = undefined; // remembered already
+        else if (this.linked.get(uri) === index || this.uriOwner.hasRoom(index, page.uris.length + this.heldListed[index]!)) route = uri;
         else {
           shown = Namespace.alias(b.name, uri);
           route = OVER;
@@ -379,9 +378,8 @@ export class Catalog {
     if (listed !== undefined) this.rememberListed(index, listed, h.shown);
     for (const uri of h.given) {
       if (h.shown !== undefined && !h.shown.has(uri)) continue;
-      // No other backend can have been shown it plain meanwhile (held: reserved). A template another
-      // backend listed since does not take it: the client was shown it plain as this backend's
-      // (a link is routed before templates, as when it was remembered at once).
+      // No other backend was shown it plain meanwhile (held: reserved); a template listed since does
+      // not take it: the client saw it plain as this backend's (links route before templates).
       if (this.uriOwner.has(uri)) continue;
       const owner = this.linked.get(uri);
       if (owner === undefined || owner === index) this.linked.remember(uri, index);
