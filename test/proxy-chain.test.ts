@@ -7,16 +7,14 @@
  * written before the answer, recorder failure failing closed, response-phase deny and redaction,
  * cancellation and timeouts in the audit.
  */
-import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../src/config/backends.js';
 import { createLogger } from '../src/log/logger.js';
 import { backendCredentialResolver } from '../src/identity/index.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
-import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { AuditRecord, Decision, InterceptContext, PolicyDecider, Recorder } from '../src/types.js';
-import { firstText, TEST_BACKEND } from './helpers/proxy.js';
+import { connectInProcess, firstText, TEST_BACKEND } from './helpers/proxy.js';
 import { sleep, until } from './helpers/wait.js';
 
 type Rule = (ctx: InterceptContext) => Partial<Decision> | undefined;
@@ -67,15 +65,11 @@ async function start(decider: PolicyDecider, recorder: Recorder, options: { deni
     logger: createLogger({ level: 'silent' }),
     version: '0.0.0-test',
   });
-  const toProxy = new PassThrough();
-  const toClient = new PassThrough();
-  await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), {
+  ({ client } = await connectInProcess(proxy, {
     sessionId: 'session-1',
     transport: 'stdio',
     client: { id: 'alice', name: 'Alice', auth: 'api_key', roles: ['dev'], claims: {} },
-  });
-  client = new Client({ name: 'chain-test', version: '1' });
-  await client.connect(new NdjsonTransport(toClient, toProxy));
+  }, 'chain-test'));
   return client;
 }
 

@@ -13,7 +13,6 @@
  * In process: a WardenProxy, two real backend children (test/servers/proxy-backend.mjs, labels a and
  * b), the SDK's Client over in-memory pipes, and a recorder that refuses (or holds) chosen rows.
  */
-import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../src/config/backends.js';
@@ -21,11 +20,10 @@ import { createLogger } from '../src/log/logger.js';
 import { backendCredentialResolver } from '../src/identity/index.js';
 import type { RouteLimits } from '../src/proxy/catalog.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
-import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { AuditRecord, Decision, InterceptContext, PolicyDecider, Recorder } from '../src/types.js';
 import { openAuditStore, type AuditStore } from '../src/audit/index.js';
 import { auditConfig, tempDir } from './helpers/audit.js';
-import { TEST_BACKEND } from './helpers/proxy.js';
+import { connectInProcess, TEST_BACKEND } from './helpers/proxy.js';
 import { until } from './helpers/wait.js';
 
 /** Refuses (throws, as the store does under fail-closed back-pressure) or holds the rows `refuse`/`hold` pick. */
@@ -77,15 +75,11 @@ async function start(recorder: Recorder, decider: PolicyDecider = new RedactingD
     logger: createLogger({ level: 'silent' }),
     version: '0.0.0-test',
   });
-  const toProxy = new PassThrough();
-  const toClient = new PassThrough();
-  await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), {
+  ({ client } = await connectInProcess(proxy, {
     sessionId: 'session-1',
     transport: 'stdio',
     client: { id: 'alice', name: 'Alice', auth: 'api_key', roles: [], claims: {} },
-  });
-  client = new Client({ name: 'withheld-test', version: '1' });
-  await client.connect(new NdjsonTransport(toClient, toProxy));
+  }, 'withheld-test'));
   return client;
 }
 

@@ -6,7 +6,7 @@
  * still judges its answer with the full context (tool, arguments), completed from the request bytes.
  * Non-ASCII text passes as bytes; a line with malformed UTF-8 is decoded and parsed as before.
  */
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BackendConfig } from '../src/config/backends.js';
@@ -15,9 +15,8 @@ import { createLogger } from '../src/log/logger.js';
 import { NoopRecorder } from '../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { RequestRouter } from '../src/proxy/router.js';
-import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { Decision, InterceptContext, PolicyDecider } from '../src/types.js';
-import { firstText, TEST_BACKEND } from './helpers/proxy.js';
+import { connectInProcess, firstText, TEST_BACKEND } from './helpers/proxy.js';
 
 const ALLOW: Decision = { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'test-unconditional', micros: 0 };
 
@@ -58,16 +57,13 @@ async function start(decider: PolicyDecider): Promise<Client> {
     logger: createLogger({ level: 'silent' }),
     version: '0.0.0-test',
   });
-  const toProxy = new PassThrough();
-  const toClient = new PassThrough();
-  pipes = { toProxy, toClient };
-  await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), {
+  const c = await connectInProcess(proxy, {
     sessionId: 'session-unparsed',
     transport: 'stdio',
     client: { id: 'alice', name: 'Alice', auth: 'local', roles: [], claims: {} },
-  });
-  client = new Client({ name: 'unparsed-test', version: '1' });
-  await client.connect(new NdjsonTransport(toClient, toProxy));
+  }, 'unparsed-test');
+  pipes = { toProxy: c.toProxy, toClient: c.toClient };
+  client = c.client;
   return client;
 }
 

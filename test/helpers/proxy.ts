@@ -1,16 +1,21 @@
 /**
  * Helpers for the proxy tests: start `mcp-warden wrap` / `serve` from the built CLI (dist/) as real
- * processes, connect the SDK's Client to them (stdio pipes or Streamable HTTP), and small process
+ * processes, connect the SDK's Client to them (stdio pipes or Streamable HTTP) or to an in-process
+ * WardenProxy (in-memory pipes), and small process
  * utilities (is a pid alive, wait for it to go).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { WardenProxy } from '../../src/proxy/proxy.js';
+import { NdjsonTransport } from '../../src/transport/ndjson.js';
+import type { ClientSessionInfo } from '../../src/transport/types.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -188,4 +193,24 @@ export function expectProgress(seen: number[], steps: number): void {
   if (seen.length < steps - 1 || seen.join() !== expected.slice(0, seen.length).join()) {
     throw new Error(`progress ${JSON.stringify(seen)} is not 1..${steps} (the last one may be missing)`);
   }
+}
+
+/** An SDK Client on a session of an in-process WardenProxy, and the in-memory pipes between them. */
+export interface InProcessConnection {
+  client: Client;
+  toProxy: PassThrough;
+  toClient: PassThrough;
+}
+
+/**
+ * Opens a session of `proxy` (a WardenProxy made in the test) over in-memory pipes, newline-delimited
+ * as on stdio, for the client `info` names, and connects an SDK Client named `name` to it.
+ */
+export async function connectInProcess(proxy: WardenProxy, info: ClientSessionInfo, name: string): Promise<InProcessConnection> {
+  const toProxy = new PassThrough();
+  const toClient = new PassThrough();
+  await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), info);
+  const client = new Client({ name, version: '1' });
+  await client.connect(new NdjsonTransport(toClient, toProxy));
+  return { client, toProxy, toClient };
 }
