@@ -1,6 +1,6 @@
 /** The `audit` CLI (built): query filters and formats, tail, export in OPA decision-log shape, stats, --config, bad input. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { auditConfig, CLI, runCli, sampleRecord, tempDir } from './helpers/audit.js';
@@ -188,6 +188,32 @@ describe('audit CLI', () => {
       expect(self.stderr.trim()).toBe(`mcp-warden: --output: ${output} is the audit database ${db} itself: not overwritten`);
     }
     expect(readFileSync(db).equals(before)).toBe(true);
+    // So is a file of the database's journal (calls not yet in the database), by any name of its folder,
+    // and a journal an earlier version left beside the database.
+    const journalDir = `${db}.journal`;
+    const preexisting = existsSync(journalDir);
+    mkdirSync(journalDir, { recursive: true, mode: 0o700 });
+    writeFileSync(`${journalDir}/segment-test`, 'journal lines\n');
+    writeFileSync(`${db}.journal-old`, 'older journal lines\n');
+    for (const [output, journal] of [
+      [`${journalDir}/segment-test`, journalDir],
+      [`${tmp.dir}/data/../data/audit.db.journal/segment-test`, journalDir],
+      [`${journalDir}/new-file`, journalDir],
+      [`${db}.journal-old`, `${db}.journal-old`],
+    ]) {
+      const inJournal = await runCli(['audit', 'export', '--db', db, '--output', output]);
+      expect(inJournal.code).toBe(2);
+      expect(inJournal.stderr.trim()).toBe(`mcp-warden: --output: ${output} is in the audit journal ${journal} (calls not yet in the database): not overwritten`);
+    }
+    expect(readFileSync(`${journalDir}/segment-test`, 'utf8')).toBe('journal lines\n');
+    expect(readFileSync(`${db}.journal-old`, 'utf8')).toBe('older journal lines\n');
+    expect(existsSync(`${journalDir}/new-file`)).toBe(false);
+    rmSync(`${db}.journal-old`);
+    if (preexisting) rmSync(`${journalDir}/segment-test`);
+    else rmSync(journalDir, { recursive: true });
+    // A file beside the database that only looks alike is written.
+    const beside = await runCli(['audit', 'export', '--db', db, '--output', `${tmp.dir}/data/audit.db.journal.ndjson`]);
+    expect(beside.code).toBe(0);
     expect((await runCli(['audit', 'verify', '--db', db])).code).toBe(0);
     // Nothing is created for a database that does not exist.
     const missing = await runCli(['audit', 'export', '--db', `${tmp.dir}/nope.db`, '--output', `${tmp.dir}/never.ndjson`]);

@@ -4,9 +4,9 @@
  * rows; export OPA-style decision logs; count; and check the hash chain (exit 1 when tampered).
  * Every command takes --db PATH or --config FILE (default ./warden.yaml).
  */
-import { createWriteStream, existsSync, openSync, readFileSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync, realpathSync, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ChainKeyError, openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
 import { loadConfigSection } from '../../config/load.js';
@@ -75,6 +75,8 @@ function outputFile(path: string, dbPath: string): WriteStream {
       if (st !== undefined && st.dev === target.dev && st.ino === target.ino) throw new CliError(`--output: ${path} is the audit database ${file} itself: not overwritten`, EXIT.USAGE);
     }
   }
+  const journal = inJournal(path, dbPath);
+  if (journal !== undefined) throw new CliError(`--output: ${path} is in the audit journal ${journal} (calls not yet in the database): not overwritten`, EXIT.USAGE);
   let fd: number;
   try {
     fd = openSync(path, 'w');
@@ -85,6 +87,27 @@ function outputFile(path: string, dbPath: string): WriteStream {
   // A later write error (a full disk) rejects the pending drain or end; never an unhandled 'error' event.
   out.on('error', () => undefined);
   return out;
+}
+
+/**
+ * The journal that `path` would overwrite, if any: a file in `<db>.journal/` (segments whose calls
+ * the writer has not put into the database yet, and the journal's lock), or a journal an earlier
+ * version left beside the database (`<db>.journal-*`). Folders compared by their real paths.
+ */
+function inJournal(path: string, dbPath: string): string | undefined {
+  const real = (p: string): string | undefined => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const outDir = real(dirname(resolve(path)));
+  if (outDir === undefined) return undefined;
+  const journalDir = `${dbPath}.journal`;
+  if (outDir === real(journalDir)) return journalDir;
+  if (basename(path).startsWith(`${basename(dbPath)}.journal-`) && outDir === real(dirname(resolve(dbPath)))) return path;
+  return undefined;
 }
 
 function writeFailed(path: string, err: Error): CliError {
