@@ -134,6 +134,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** The page size of a database made by this version (SQLite's default is 4096). */
 export const PAGE_SIZE = 16384;
 
+/** The writing connection's page cache, KiB (PRAGMA cache_size takes it negative). */
+const WRITER_CACHE_KIB = 4096;
+
 /** How long a writing connection waits for another process's lock (busy_timeout, and switching to WAL). */
 const BUSY_WAIT_MS = 5000;
 
@@ -152,6 +155,12 @@ export function configureWriter(db: Database.Database): void {
   db.pragma(`page_size = ${PAGE_SIZE}`);
   switchToWal(db);
   db.pragma('synchronous = NORMAL');
+  // The writer appends: it reads back only the right-hand edge of each b-tree and the meta rows, so
+  // a page cache of a few MiB holds a batch's pages (SQLite spills a larger batch to the WAL before
+  // its commit). better-sqlite3's default of 16 MiB kept growing, a fresh page's first touch a page
+  // fault, for the first ~50,000 rows of every process (~0.07 faults per row at 4,000 calls/s:
+  // 10-12% of the writer's CPU per row until full), and then held 12 MiB more per process than this.
+  db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
 }
 
 function switchToWal(db: Database.Database): void {
