@@ -71,6 +71,33 @@ const PLAN = {
 };
 const log = (m) => process.stderr.write(`${m}\n`);
 
+/**
+ * Levels where the machine has room (c1 and the open loop): there a proxy's steady state has no
+ * work left over from earlier calls, so a measurement starts once the proxy is quiet (the audit
+ * writer has committed the warm-up's rows: thousands sent at 16 in flight, which it would otherwise
+ * write during the measured calls), and its CPU is read once the measured calls' own leftover work
+ * (their last batch of audit rows) is done. At c16 the cores are full and a writer that lags behind
+ * is the steady state, so nothing waits there.
+ */
+const settles = (level) => level !== 16;
+/** Quiet: under SETTLE_NS of the proxy's CPU (all threads) in SETTLE_STEP_MS; waiting gives up after SETTLE_MAX_MS. */
+const SETTLE_STEP_MS = 50;
+const SETTLE_NS = 1_500_000;
+const SETTLE_MAX_MS = 5000;
+
+async function settle(handle, name) {
+  const pid = handle.proxyPid;
+  if (!pid) return;
+  let prev = cpuNs(pid);
+  for (let waited = 0; waited < SETTLE_MAX_MS; waited += SETTLE_STEP_MS) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    const now = cpuNs(pid);
+    if (now - prev < SETTLE_NS) return;
+    prev = now;
+  }
+  log(`${name}: still busy ${SETTLE_MAX_MS} ms after its calls (measured as it is)`);
+}
+
 async function measure(handle, scenario, calls, level) {
   const { session, proxyPid, backendPid } = handle;
   const p0 = proxyPid ? cpuNs(proxyPid) : 0;
@@ -80,6 +107,7 @@ async function measure(handle, scenario, calls, level) {
   const c0 = process.cpuUsage();
   const r = level === OPEN ? await session.run(calls, OPEN_WARM_CONCURRENCY, scenario.call, RATE) : await session.run(calls, level, scenario.call);
   const c1 = process.cpuUsage(c0);
+  if (settles(level)) await settle(handle, scenario.name);
   const s1 = proxyPid ? syscallCounts(proxyPid) : undefined;
   return {
     proxySys: s0 && s1 ? { r: s1.r - s0.r, w: s1.w - s0.w, mainR: s1.mainR - s0.mainR, mainW: s1.mainW - s0.mainW } : undefined,
@@ -124,9 +152,13 @@ async function main() {
   /** The warm-up calls at concurrency c before measuring (once per concurrency, or every round with --fresh). */
   const warmUp = (s, c) => {
     const warm = Math.max(50, Math.round(PLAN[s.transport].warmup * scale * (s.callScale ?? 1)));
-    return handles.get(s.name).session.run(warm, c === OPEN ? OPEN_WARM_CONCURRENCY : c, s.call).catch((err) => {
-      throw new Error(`warm-up: ${err.message}`);
-    });
+    const handle = handles.get(s.name);
+    return handle.session
+      .run(warm, c === OPEN ? OPEN_WARM_CONCURRENCY : c, s.call)
+      .catch((err) => {
+        throw new Error(`warm-up: ${err.message}`);
+      })
+      .then(() => (settles(c) ? settle(handle, s.name) : undefined));
   };
   try {
     for (const s of list) {
