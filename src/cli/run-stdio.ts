@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
+import { MAX_NESTING } from '../transport/message-check.js';
 import { NdjsonTransport } from '../transport/ndjson.js';
 import type { SessionAcceptor } from '../transport/types.js';
 import type { Authenticator } from '../types.js';
@@ -18,7 +19,7 @@ export async function openStdioSession(
   const auth = await authenticator.authenticate({ transport: 'stdio', headers: {} });
   if (!auth.ok) throw new CliError(`stdio client rejected: ${auth.message}`, EXIT.CONFIG);
   const sessionId = `stdio-${randomUUID()}`;
-  const transport = new NdjsonTransport(process.stdin, process.stdout, { maxMessageBytes, answerInvalid: true, sessionId });
+  const transport = new NdjsonTransport(process.stdin, process.stdout, { maxMessageBytes, answerInvalid: true, maxNesting: MAX_NESTING, sessionId });
   await acceptor.openSession(transport, { sessionId, transport: 'stdio', client: auth.client });
   // The proxy set onclose when it took the transport over; chain ours after it.
   const proxyOnClose = transport.onclose;

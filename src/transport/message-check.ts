@@ -8,6 +8,40 @@
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 
+/**
+ * Deepest nesting of arrays and objects accepted in a client's message (the message object is level
+ * 1; a tools/call's arguments are level 3). JSON.parse takes any depth, but what the proxy does with
+ * a message afterwards recurses (JSON.stringify on its way to a backend, the audit's redaction, the
+ * policy's input): a few kilobytes of `[[[[...` overflowed the stack in a callback and ended the
+ * whole process, every other client's session with it. As serde_json's default (128).
+ */
+export const MAX_NESTING = 128;
+
+/** Whether `value` holds arrays or objects nested more than `levels` deep (stops at that depth: the stack stays bounded). */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], levels - 1)) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (deeperThan(record[key], levels - 1)) return true;
+  return false;
+}
+
+/**
+ * The JSON-RPC error for a message parsed from `chars` characters of text that nests deeper than
+ * `max` levels, or undefined. A text shorter than 2 * (max + 1) characters cannot (each level takes
+ * an opening and a closing bracket), so most messages are not walked at all.
+ */
+export function nestingProblem(value: unknown, chars: number, max = MAX_NESTING): InvalidMessage | undefined {
+  if (chars < 2 * (max + 1) || !deeperThan(value, max)) return undefined;
+  const m = value as { id?: unknown };
+  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  return { code: INVALID_REQUEST, message: `Invalid Request: the message nests arrays and objects deeper than ${max} levels`, id };
+}
+
 export interface InvalidMessage {
   code: number;
   message: string;

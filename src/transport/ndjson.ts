@@ -16,7 +16,7 @@ import type { Readable, Writable } from 'node:stream';
 import { LineBatch } from './line-batch.js';
 import { pipeFdOf, readPipeDirectly, setReading, writeToPipe } from './pipe-io.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from './types.js';
-import { checkMessage, INVALID_REQUEST, PARSE_ERROR, type InvalidMessage } from './message-check.js';
+import { checkMessage, INVALID_REQUEST, nestingProblem, PARSE_ERROR, type InvalidMessage } from './message-check.js';
 
 const NEWLINE = 0x0a;
 /** What send() returns: writes are queued, not awaited (stream errors surface through onerror/onclose). */
@@ -60,6 +60,12 @@ export interface NdjsonOptions {
   answerInvalid?: boolean;
   /** Called for every invalid line (after answering it, when answerInvalid is set). */
   oninvalid?: (problem: InvalidMessage) => void;
+  /**
+   * Refuse (as invalid) a parsed message nesting arrays and objects deeper than this (the side
+   * that faces a client: message-check.ts MAX_NESTING). Lines a takeLine owner took are not parsed
+   * here; its byte scanners decline anything deeper than they follow, and such lines come back here.
+   */
+  maxNesting?: number;
   sessionId?: string;
 }
 
@@ -95,6 +101,7 @@ export class NdjsonTransport implements Transport {
   private readPauses = 0;
   private readonly answerInvalid: boolean;
   private readonly oninvalid?: (problem: InvalidMessage) => void;
+  private readonly maxNesting: number | undefined;
   /** Bytes of an incomplete line carried over from earlier chunks. */
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -132,6 +139,7 @@ export class NdjsonTransport implements Transport {
     this.maxBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
     this.answerInvalid = options.answerInvalid ?? false;
     this.oninvalid = options.oninvalid;
+    this.maxNesting = options.maxNesting;
     this.sessionId = options.sessionId;
     this.outputReleasesWrites = output instanceof Socket;
     this.outputFd = pipeFdOf(output);
@@ -363,7 +371,7 @@ export class NdjsonTransport implements Transport {
       this.invalid({ code: PARSE_ERROR, message: `Parse error: ${(err as Error).message}`, id: null });
       return;
     }
-    const problem = checkMessage(value);
+    const problem = checkMessage(value) ?? (this.maxNesting === undefined ? undefined : nestingProblem(value, text.length, this.maxNesting));
     if (problem) {
       this.invalid(problem);
       return;

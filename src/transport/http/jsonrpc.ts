@@ -5,6 +5,7 @@
  * proxy's business and pass through untouched.
  */
 import type { ServerResponse } from 'node:http';
+import { nestingProblem } from '../message-check.js';
 import type { JSONRPCMessage } from '../types.js';
 
 export const PARSE_ERROR = -32700;
@@ -42,7 +43,11 @@ export function parseBody(body: unknown): ParsedBody {
   } catch (error) {
     return invalid(PARSE_ERROR, `Parse error: ${(error as Error).message}`);
   }
-  return classifyMessage(value);
+  const parsed = classifyMessage(value);
+  if (parsed.kind === 'invalid') return parsed;
+  // What the proxy does with a message recurses: a deeply nested one would overflow the stack (message-check.ts).
+  const tooDeep = nestingProblem(value, body.length);
+  return tooDeep === undefined ? parsed : invalid(tooDeep.code, tooDeep.message, tooDeep.id);
 }
 
 /** Checks the shape of an already parsed value. */
