@@ -51,6 +51,12 @@ export type AuthResult =
 
 export interface Authenticator {
   authenticate(request: AuthRequest): AuthResult | Promise<AuthResult>;
+  /**
+   * Whether the credential an identity was proven with still holds now (an API key not revoked,
+   * expired or removed since; a JWT not past its exp). The HTTP frontends ask it for sessions that
+   * keep a stream open to their client, which gets messages without making new requests.
+   */
+  stillValid?(client: ClientIdentity, now?: number): boolean;
 }
 
 /** A tool as the client sees it, with the backend's own definition. */

@@ -271,6 +271,26 @@ export class WardenAuthenticator implements Authenticator {
     return { ok: true, client: request.address === undefined ? client : { ...client, address: request.address } };
   }
 
+  /**
+   * Whether the credential `client` was proven with still holds at `now`: an API key still in force
+   * (not revoked, expired or removed, still bound to this client), a JWT not past its exp (with the
+   * clock skew) whose client id has not become an API-key client's since. Other identities
+   * (anonymous, local) hold as long as the config does. Asked for sessions with a stream open.
+   */
+  stillValid(client: ClientIdentity, now = Date.now()): boolean {
+    switch (client.auth) {
+      case 'api_key':
+        return client.credentialId !== undefined && this.keys.keyInForce(client.credentialId, client.id, now);
+      case 'jwt': {
+        const exp = client.claims.exp;
+        if (typeof exp === 'number' && now >= (exp + (this.config.jwt?.clockSkewSec ?? 0)) * 1000) return false;
+        return this.clientIdClash(client.id) === undefined;
+      }
+      default:
+        return true;
+    }
+  }
+
   /** auth.jwt.sharedClientIds entries that name no API-key client and no reserved id (said at startup). */
   unusedSharedClientIds(): string[] {
     return [...this.sharedClientIds].filter((id) => !this.keys.hasClient(id) && !this.reservedClientId(id));

@@ -57,6 +57,13 @@ function sameFile(a: Stats | undefined, b: Stats | undefined): boolean {
   return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
 }
 
+/** The keys by key id (the first of an id kept, as the digest index keeps the first of a hash). */
+function byId(keys: Map<string, IndexedKey>): Map<string, IndexedKey> {
+  const ids = new Map<string, IndexedKey>();
+  for (const key of keys.values()) if (!ids.has(key.entry.id)) ids.set(key.entry.id, key);
+  return ids;
+}
+
 function clientsOf(keys: Map<string, IndexedKey>): Set<string> {
   const clients = new Set<string>();
   for (const key of keys.values()) clients.add(key.entry.client);
@@ -66,6 +73,9 @@ function clientsOf(keys: Map<string, IndexedKey>): Set<string> {
 export class KeyStore {
   private readonly inline = new Map<string, IndexedKey>();
   private fileKeys = new Map<string, IndexedKey>();
+  /** The same keys by key id (keyInForce). */
+  private readonly inlineIds: Map<string, IndexedKey>;
+  private fileIds = new Map<string, IndexedKey>();
   /** Client ids keys are bound to (any status: a revoked key's client is still an API-key client). */
   private inlineClients = new Set<string>();
   private fileClients = new Set<string>();
@@ -81,6 +91,7 @@ export class KeyStore {
   ) {
     indexEntries(inlineKeys, this.inline);
     this.inlineClients = clientsOf(this.inline);
+    this.inlineIds = byId(this.inline);
     if (file) {
       // A broken or untrusted keys file at startup is a configuration error: let it throw.
       this.fileStat = statSync(file, { throwIfNoEntry: false });
@@ -90,6 +101,7 @@ export class KeyStore {
       if (trust.warning !== undefined) logger?.warn({ keysFile: file, reason: trust.warning }, 'keys file: others than this user may change it');
       this.fileKeys = this.loadFile();
       this.fileClients = clientsOf(this.fileKeys);
+      this.fileIds = byId(this.fileKeys);
       this.startWatching(file);
     }
   }
@@ -109,6 +121,16 @@ export class KeyStore {
     if (now >= key.revokedMs) return { kind: 'revoked', key };
     if (now >= key.expiresMs) return { kind: 'expired', key };
     return { kind: 'ok', key };
+  }
+
+  /**
+   * Whether the key with this id (inline first, then the keys file as it says now) exists, is bound
+   * to `client`, and is neither revoked nor expired at `now`. An unreadable keys file holds no keys.
+   */
+  keyInForce(id: string, client: string, now = Date.now()): boolean {
+    if (this.file) this.refreshIfChanged();
+    const key = this.inlineIds.get(id) ?? this.fileIds.get(id);
+    return key !== undefined && key.entry.client === client && now < key.revokedMs && now < key.expiresMs;
   }
 
   /**
@@ -144,11 +166,13 @@ export class KeyStore {
       if (refused !== undefined) throw new Error(untrustedKeysFileMessage(refused));
       this.fileKeys = this.loadFile();
       this.fileClients = clientsOf(this.fileKeys);
+      this.fileIds = byId(this.fileKeys);
       if (this.fileBroken) this.logger?.info({ keysFile: this.file }, 'keys file readable again');
       this.fileBroken = false;
       this.logger?.info({ keysFile: this.file, keys: this.fileKeys.size }, 'keys file reloaded');
     } catch (err) {
       this.fileKeys = new Map();
+      this.fileIds = new Map();
       this.fileBroken = true;
       this.logger?.error({ keysFile: this.file, err: (err as Error).message }, 'keys file unreadable; its keys are refused until it is fixed');
     }

@@ -17,7 +17,7 @@ import { HostOriginGuard } from './guards.js';
 import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, errorBody } from './jsonrpc.js';
 import { createLegacySseHandlers } from './legacy-sse.js';
 import { createPreflightHandler, createRequestGuard } from './request-guard.js';
-import { SessionRegistry } from './sessions.js';
+import { SessionRegistry, type CredentialCheck } from './sessions.js';
 import { createStreamableHandlers } from './streamable-routes.js';
 import { WriteStallWatch } from './write-stall.js';
 
@@ -95,6 +95,19 @@ function stallWatch(config: ServerConfig, logger: Logger, refusals: RefusalLog):
   });
 }
 
+/** Revoked or expired credentials of sessions with a stream open (Authenticator.stillValid), each logged. */
+function credentialCheck(authenticator: Authenticator, logger: Logger, refusals: RefusalLog): CredentialCheck | undefined {
+  if (authenticator.stillValid === undefined) return undefined;
+  return {
+    stillValid: (client) => authenticator.stillValid!(client),
+    ended: (session) => {
+      const { id, credentialId } = session.client;
+      const fields = { sessionId: session.sessionId, transport: session.kind, client: id, credentialId };
+      refusals.log(logger, 'info', `gone\0${id}`, fields, 'http: stream closed: the credential it was opened or last used with is no longer valid (revoked, expired or removed)');
+    },
+  };
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
@@ -121,7 +134,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     maxUnreadBytesPerSession: config.maxUnreadBytesPerSession,
     replayBytes: config.replayBytes,
   };
-  const registry = new SessionRegistry(config.sessionIdleMs, limits, stallWatch(config, log, refusals));
+  const registry = new SessionRegistry(config.sessionIdleMs, limits, stallWatch(config, log, refusals), credentialCheck(authenticator, log, refusals));
   const guard = new HostOriginGuard({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, bindHost: config.host });
   const streamable = createStreamableHandlers({ acceptor, registry, logger: log, refusals });
   const legacy = createLegacySseHandlers({ acceptor, registry, logger: log, refusals, messagesPath: config.messagesPath });

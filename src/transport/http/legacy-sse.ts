@@ -97,6 +97,15 @@ export class LegacySseSession implements Transport, HttpSession {
     if (this.stream.lastWrite < quietSince) this.stream.keepAlive(now);
   }
 
+  streaming(): boolean {
+    return this.stream.open;
+  }
+
+  /** The stream is the session: both end. */
+  credentialGone(): void {
+    void this.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -4,7 +4,7 @@
  * streams (which also detects dead sockets) and closes sessions that have been idle (no request,
  * no open stream, nothing in flight) for longer than server.sessionIdleMs.
  */
-import type { TransportKind } from '../../types.js';
+import type { ClientIdentity, TransportKind } from '../../types.js';
 import { WriteStallWatch } from './write-stall.js';
 
 /** What the registry needs from a session of either frontend. */
@@ -13,13 +13,29 @@ export interface HttpSession {
   readonly kind: TransportKind;
   /** ClientIdentity.id of the client that created the session; other identities never see it. */
   readonly ownerId: string;
+  /** The identity the session's last request proved. */
+  readonly client: ClientIdentity;
   /** Milliseconds timestamp of the last HTTP request on this session. */
   lastActivity: number;
   /** True while a stream is open or a request awaits its answer (never idle then). */
   busy(now: number): boolean;
   /** Writes a keep-alive on long-lived streams quiet since `quietSince`. */
   keepAlive(now: number, quietSince: number): void;
+  /** True while a stream is open that brings the client messages without a new request of its (SSE). */
+  streaming(): boolean;
+  /** Its credential no longer holds: ends what streams to the client (legacy SSE: the session, whose stream it is). */
+  credentialGone(): void;
   close(): Promise<void>;
+}
+
+/**
+ * Checks, at each sweep, the credential of every session with a stream open (Authenticator.stillValid):
+ * a revoked or expired one no longer brings its holder the session's messages.
+ */
+export interface CredentialCheck {
+  stillValid(client: ClientIdentity): boolean;
+  /** Told of each session whose streams were ended for it (logged by the frontend). */
+  ended(session: HttpSession): void;
 }
 
 const KEEPALIVE_MS = 20_000;
@@ -66,6 +82,7 @@ export class SessionRegistry {
     readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
     /** Watches every answer and stream the sessions write to (server.writeStallTimeoutMs). */
     readonly stalls: WriteStallWatch = new WriteStallWatch(WRITE_STALL_TIMEOUT_MS),
+    private readonly credentials?: CredentialCheck,
   ) {}
 
   get size(): number {
@@ -114,6 +131,11 @@ export class SessionRegistry {
     const quietSince = now - KEEPALIVE_MS;
     const idleSince = now - this.idleMs;
     for (const session of this.sessions.values()) {
+      if (this.credentials !== undefined && session.streaming() && !this.credentials.stillValid(session.client)) {
+        session.credentialGone();
+        this.credentials.ended(session);
+        continue;
+      }
       session.keepAlive(now, quietSince);
       if (session.lastActivity < idleSince && !session.busy(now)) void session.close();
     }

@@ -164,6 +164,8 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     }
     const session = sessionOf(request, res);
     if (session === undefined) return;
+    // The stream brings messages under the credential this GET proved (checked again at each sweep: sessions.ts).
+    session.identify(request.wardenClient!);
     // A new GET replaces an open one: a client only reconnects when it lost its stream, even when
     // our side has not noticed the dead connection yet (refusing it would cut server messages off).
     const lastEventId = request.headers['last-event-id'];

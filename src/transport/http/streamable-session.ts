@@ -295,6 +295,16 @@ export class StreamableHttpSession implements Transport, HttpSession {
     return this.exchanges.size > 0;
   }
 
+  streaming(): boolean {
+    return this.hasStandaloneStream;
+  }
+
+  /** The standalone stream ends (unread events dropped); the session stays for requests with a valid credential, and a GET with one reopens the stream. */
+  credentialGone(): void {
+    this.standalone?.abandon();
+    this.standalone = undefined;
+  }
+
   keepAlive(now: number, quietSince: number): void {
     const stream = this.standalone;
     if (stream !== undefined && stream.lastWrite < quietSince) stream.keepAlive(now);
