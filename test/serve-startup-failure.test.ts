@@ -4,10 +4,12 @@
  * (the audit writer thread and the policy watch kept it alive), so the documented exit code 4 never
  * came and a supervisor (systemd's Restart=on-failure) saw a running service. `serve --no-http`
  * without stdio said "nothing to serve" and hung the same way. Real processes; the old code never
- * exits (the wait below ends only in the test's timeout).
+ * exits (the wait below ends only in the test's timeout). The same for an auth section that cannot
+ * work (a keys file that does not parse, a JWT public key that cannot be read): the error, then no
+ * exit 3, since the policy and audit wired before the authenticator were left open.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -53,5 +55,18 @@ describe('serve startup failures exit', () => {
     const run = await serve(['--no-http'], dir);
     expect(run).toEqual({ code: 2, stderr: 'mcp-warden: nothing to serve: enable the HTTP frontend or server.stdio (--stdio)\n' });
     expect(existsSync(join(dir, 'data'))).toBe(false);
+  }, 60_000);
+
+  it.each([
+    ['a keys file that does not parse', 'auth: { keysFile: keys.yaml }', /keys file .*keys\.yaml: invalid YAML/],
+    ['a JWT public key that cannot be read', 'auth: { jwt: { publicKey: missing.pem, audience: aud } }', /auth\.jwt\.publicKey: cannot read .*missing\.pem: ENOENT/],
+  ])('%s: the error, then exit 3 (audit on, policy watched)', async (_what, auth, error) => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, 'keys.yaml'), 'keys: [ {id: x');
+    writeFileSync(join(dir, 'warden.yaml'), `backends: [{ name: demo, transport: stdio, command: node, args: [x.js] }]\n${auth}\n`);
+    const run = await serve(['--config', 'warden.yaml', '--port', '0'], dir);
+    expect(run.stderr).toMatch(error);
+    expect(run.code).toBe(3);
+    expect(existsSync(join(dir, 'data/audit.db'))).toBe(true); // the audit had been opened, and was closed
   }, 60_000);
 });

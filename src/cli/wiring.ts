@@ -90,13 +90,25 @@ export function createAuthenticator(ctx: WiringContext): Authenticator {
 
 export function wire(ctx: WiringContext): Wired {
   ctx.refusals ??= new RefusalLog(ctx.config.log.refusals);
-  return {
-    decider: createPolicyDecider(ctx),
-    recorder: createRecorder(ctx),
-    authenticator: createAuthenticator(ctx),
-    // Stdio backends inherit our environment minus the client's credential and the config's own secrets.
-    backendCredentials: backendCredentialResolver(undefined, secretEnvNames(ctx.config)),
-  };
+  const decider = createPolicyDecider(ctx);
+  let recorder: Recorder | undefined;
+  try {
+    recorder = createRecorder(ctx);
+    return {
+      decider,
+      recorder,
+      authenticator: createAuthenticator(ctx),
+      // Stdio backends inherit our environment minus the client's credential and the config's own secrets.
+      backendCredentials: backendCredentialResolver(undefined, secretEnvNames(ctx.config)),
+    };
+  } catch (err) {
+    // A stage that cannot start (a broken keys file, an unwritable audit path): what was opened
+    // before it (the policy's file watch, the audit writer thread) would keep the process alive,
+    // the error printed, never exiting with its code nor serving.
+    decider.close?.();
+    void recorder?.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The proxy options every command shares: the configured backends and the wired stages. */
