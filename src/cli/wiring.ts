@@ -12,7 +12,7 @@ import { resolveLogLevel, type Logger } from '../log/logger.js';
 import { RefusalLog } from '../log/refusal-log.js';
 import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
-import { backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
+import { ApiKeyConfigError, backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
 import { packageVersion } from './version.js';
 import type { ProxyOptions } from '../proxy/proxy.js';
@@ -81,9 +81,11 @@ export function createRecorder(ctx: WiringContext): Recorder {
 /** identity/: API keys, JWT, anonymous and local stdio clients from the config's `auth` section. */
 export function createAuthenticator(ctx: WiringContext): Authenticator {
   try {
-    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir, servesHttp: ctx.servesHttp, ...(ctx.refusals === undefined ? {} : { refusals: ctx.refusals }) });
+    // Admin tokens may not be API keys (separate credentials), whether or not this command serves the admin API.
+    const adminTokenHashes = ctx.config.admin.tokenHashes;
+    return createIdentityAuthenticator(ctx.config.auth, { logger: ctx.logger, baseDir: ctx.baseDir, servesHttp: ctx.servesHttp, adminTokenHashes, ...(ctx.refusals === undefined ? {} : { refusals: ctx.refusals }) });
   } catch (err) {
-    if (err instanceof KeysFileError || err instanceof JwtConfigError) throw new CliError(err.message, EXIT.CONFIG);
+    if (err instanceof KeysFileError || err instanceof JwtConfigError || err instanceof ApiKeyConfigError) throw new CliError(err.message, EXIT.CONFIG);
     throw err;
   }
 }

@@ -43,6 +43,8 @@ export interface AuthenticatorOptions {
   servesHttp?: boolean;
   /** Rate limiting of refusal lines (config log.refusals), shared with the HTTP frontend; one of its own by default. */
   refusals?: RefusalLog;
+  /** The admin tokens' "sha256:<hex>" hashes (admin.tokenHashes): no API key may have one (key-store.ts reservedKey). */
+  adminTokenHashes?: readonly string[];
 }
 
 type Credential = { kind: 'api_key' | 'bearer'; value: string } | { kind: 'none' } | { kind: 'malformed'; reason: string };
@@ -113,7 +115,8 @@ export class WardenAuthenticator implements Authenticator {
     this.env = options.env ?? process.env;
     this.servesHttp = options.servesHttp ?? true;
     const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
-    this.keys = new KeyStore(config.apiKeys, keysFile, options.logger);
+    const reserved = new Set((options.adminTokenHashes ?? []).map((h) => h.slice('sha256:'.length).toLowerCase()));
+    this.keys = new KeyStore(config.apiKeys, keysFile, options.logger, reserved);
     this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
     this.sharedClientIds = new Set(config.jwt?.sharedClientIds ?? []);
     this.credentialsConfigured = config.apiKeys.length > 0 || config.keysFile !== undefined || config.jwt !== undefined || config.stdioApiKey !== undefined;

@@ -17,6 +17,7 @@ export { bearerChallenge, resourceMetadataUrl, WELL_KNOWN_PRM } from './challeng
 export { generateApiKey, hashApiKey, KEY_PREFIX } from './api-keys.js';
 export { JwtConfigError } from './jwt.js';
 export { KeysFileError } from './keys-file.js';
+export { ApiKeyConfigError } from './key-store.js';
 
 /**
  * Builds the authenticator for a config's `auth` section. Throws (KeysFileError, JwtConfigError)

@@ -70,6 +70,26 @@ function clientsOf(keys: Map<string, IndexedKey>): Set<string> {
   return clients;
 }
 
+/**
+ * An API key whose hash is one of `reserved` (the admin tokens' hashes: admin.tokenHashes), or
+ * undefined. The admin API and the MCP endpoints take separate credentials: a key that is also an
+ * admin token would let its MCP client read every client's audit rows, and the admin holder act as
+ * that client.
+ */
+export function reservedKey(entries: readonly ApiKeyEntry[], reserved: ReadonlySet<string>): ApiKeyEntry | undefined {
+  if (reserved.size === 0) return undefined;
+  return entries.find((e) => reserved.has(storedDigest(e.hash).toString('hex')));
+}
+
+/** Thrown at startup for inline keys (auth.apiKeys) that cannot be used (an admin token's hash). */
+export class ApiKeyConfigError extends Error {
+  override name = 'ApiKeyConfigError';
+}
+
+export function reservedKeyMessage(entry: ApiKeyEntry): string {
+  return `API key ${entry.id} (client ${entry.client}) has the hash of an admin token (admin.tokenHashes): admin tokens and MCP client keys must differ (make a new admin token, or revoke and replace the key)`;
+}
+
 export class KeyStore {
   private readonly inline = new Map<string, IndexedKey>();
   private fileKeys = new Map<string, IndexedKey>();
@@ -88,7 +108,11 @@ export class KeyStore {
     inlineKeys: readonly ApiKeyEntry[],
     private readonly file: string | undefined,
     private readonly logger?: Logger,
+    /** Hex sha256 digests no key may have (the admin tokens'): refused at startup, and a keys file holding one is refused as unreadable is. */
+    private readonly reserved: ReadonlySet<string> = new Set(),
   ) {
+    const clash = reservedKey(inlineKeys, reserved);
+    if (clash !== undefined) throw new ApiKeyConfigError(`auth.apiKeys: ${reservedKeyMessage(clash)}`);
     indexEntries(inlineKeys, this.inline);
     this.inlineClients = clientsOf(this.inline);
     this.inlineIds = byId(this.inline);
@@ -152,7 +176,10 @@ export class KeyStore {
 
   private loadFile(): Map<string, IndexedKey> {
     const map = new Map<string, IndexedKey>();
-    indexEntries(readKeysFile(this.file!), map);
+    const entries = readKeysFile(this.file!);
+    const clash = reservedKey(entries, this.reserved);
+    if (clash !== undefined) throw new KeysFileError(this.file!, reservedKeyMessage(clash));
+    indexEntries(entries, map);
     return map;
   }
 
