@@ -5,6 +5,11 @@
  * a web page that rebinds its own name to 127.0.0.1 cannot reach mcp-warden. Configured entries:
  * allowedHosts "name" matches that name on any port, "name:port" only that port, "*" disables the
  * check; allowedOrigins are compared as scheme://host[:port], "*" allows any origin.
+ *
+ * Browsers send no Origin on a cross-site request that is not CORS (an <img>, <script> or link to
+ * the SSE path, a navigation), but they do send Sec-Fetch-Site: such a request with `cross-site` or
+ * `same-site` and no Origin is refused like a foreign Origin (unless allowedOrigins has "*"). Clients
+ * that are not browsers send neither header and are judged by Host (and their credential) alone.
  */
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -54,9 +59,12 @@ export class HostOriginGuard {
   }
 
   /** Returns undefined when the request may proceed, else why it is refused (HTTP 403). */
-  check(host: string | undefined, origin: string | undefined): GuardFailure | undefined {
+  check(host: string | undefined, origin: string | undefined, fetchSite?: string | string[]): GuardFailure | undefined {
     if (!this.anyHost && !this.hostAllowed(host)) {
       return { status: 403, message: `Forbidden: Host header ${JSON.stringify(host ?? '')} is not allowed (DNS rebinding protection; see server.allowedHosts)` };
+    }
+    if (origin === undefined && !this.anyOrigin && (fetchSite === 'cross-site' || fetchSite === 'same-site')) {
+      return { status: 403, message: `Forbidden: a ${fetchSite} browser request without an Origin header is not allowed (see server.allowedOrigins)` };
     }
     if (origin !== undefined && !this.anyOrigin && !this.originAllowed(origin)) {
       return { status: 403, message: `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (see server.allowedOrigins)` };

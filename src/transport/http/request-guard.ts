@@ -34,7 +34,7 @@ function allowCrossOrigin(reply: FastifyReply, origin: string): void {
 export function createPreflightHandler(guard: HostOriginGuard) {
   return function preflight(request: FastifyRequest, reply: FastifyReply): void {
     const headers = request.raw.headers;
-    const failure = guard.check(headers.host, headers.origin);
+    const failure = guard.check(headers.host, headers.origin, headers['sec-fetch-site']);
     if (failure !== undefined) {
       refuse(reply, failure.status, failure.message);
       return;
@@ -83,7 +83,7 @@ export function createRequestGuard(
 
   return function requestGuard(request, reply, done) {
     const headers = request.raw.headers;
-    const failure = guard.check(headers.host, headers.origin);
+    const failure = guard.check(headers.host, headers.origin, headers['sec-fetch-site']);
     if (failure !== undefined) {
       const address = request.raw.socket.remoteAddress;
       refusals.log(logger, 'warn', `host\0${address}`, { transport, host: headers.host, origin: headers.origin, address }, 'http: request refused (Host/Origin not allowed)');
