@@ -34,6 +34,20 @@ function loopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * HTTP backends given a credential (bearerToken, headers, userinfo in the URL) over plain http to
+ * another host: whoever is on the network path reads the credential (and every call) as it goes.
+ */
+export function plainHttpCredentialBackends(config: WardenConfig): string[] {
+  return config.backends.flatMap((b) => {
+    if (b.transport === 'stdio') return [];
+    const url = new URL(b.url);
+    const hasCredential = b.bearerToken !== undefined || Object.keys(b.headers).length > 0 || url.username !== '' || url.password !== '';
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return url.protocol === 'http:' && hasCredential && !loopbackHost(host) ? [b.name] : [];
+  });
+}
+
 /** The configuration `serve` runs without a file. */
 export function embeddedDefaultConfig(): Record<string, unknown> {
   const demo = fileURLToPath(new URL('../../demo/server.js', import.meta.url));
@@ -124,6 +138,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
     void shutdown(EXIT.OK);
   });
 
+  for (const name of plainHttpCredentialBackends(config)) {
+    logger.warn({ backend: name }, 'backend is reached over plain http on another host with a credential (bearerToken, headers or URL userinfo): anyone on the network path can read it; use https');
+  }
   if (http && config.auth.anonymous && !loopbackHost(config.server.host)) {
     // The Host/Origin check stops browsers (DNS rebinding), not a client that writes its own Host header.
     logger.warn(
