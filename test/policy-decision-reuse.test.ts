@@ -201,7 +201,7 @@ describe('decisions reused: what makes a new input', () => {
     const d = running.decider;
     const spellings = [
       (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"pods","namespace":"default","limit":100}}}`,
-      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"name":"web-${id}","limit":1e2,"namespace":"default","resourceType":"pods"},"_meta":{"progressToken":${id}}}}`,
+      (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"labelSelector":"app=web-${id}","limit":1e2,"namespace":"default","resourceType":"pods"},"_meta":{"progressToken":${id}}}}`,
       (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{ "name" : "kubectl_get", "arguments" : {"resourceType":"pods", "namespace":"default","limit":100.0} }}`,
     ];
     let id = 0;
@@ -212,7 +212,7 @@ describe('decisions reused: what makes a new input', () => {
         expect(withoutId(receivedLine(answer)!)).toBe(withoutId(line));
       }
     }
-    // One decision for all: name, resourceType and namespace written alike.
+    // One decision for all: the tool name, resourceType and namespace written alike (the pack reads no labelSelector nor limit).
     expect(d.toolCalls).toBe(1);
     // An observed member spelled otherwise (an escape in its value): decided on its own, then reused.
     const other = (n: number) => `{"jsonrpc":"2.0","id":${n},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"resourceType":"p\\u006fds","namespace":"default"}}}`;
@@ -260,9 +260,9 @@ describe('decisions reused: what makes a new input', () => {
   });
 
   it('policy.reuseDecisions: false: a pure pack evaluates every call, identical ones included, and decides as with reuse', async () => {
-    // kubectl_get of two pods (the pack does not read the pod name: one projection), kubectl_delete (denied)
+    // kubectl_get of two label selectors (the pack does not read labelSelector: one projection), kubectl_delete (denied)
     const call = (id: number) =>
-      compactCall(id, { name: id % 3 === 0 ? 'kubectl_delete' : 'kubectl_get', arguments: { resourceType: 'pods', namespace: 'default', name: `web-${id % 2}` } });
+      compactCall(id, { name: id % 3 === 0 ? 'kubectl_delete' : 'kubectl_get', arguments: { resourceType: 'pods', namespace: 'default', labelSelector: `app=web-${id % 2}` } });
     const tools = { kubectl_get: { readOnlyHint: true }, kubectl_delete: { destructiveHint: true } };
     const verdicts: string[][] = [];
     for (const reuseDecisions of [true, false]) {

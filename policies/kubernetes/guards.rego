@@ -14,20 +14,31 @@ import rego.v1
 
 secrets_allowed if settings.allow_secrets == true
 
-reads_secrets if lower(args.resourceType) in {"secret", "secrets"}
+reads_secrets if {
+	is_string(args.resourceType)
+	secret_word(lower(args.resourceType))
+}
 
 reads_secrets if {
 	tool == "kubectl_generic"
-	some token in generic_tokens
-	secret_word(lower(token))
+	some word in generic_words
+	secret_word(lower(word))
 }
 
-# "secret", "secrets", or a named one: "secret/x", "secrets/x".
-secret_word(word) if word in {"secret", "secrets"}
+# kubectl_generic's resourceType and name (also among generic_words); for every other tool
+# operand_words is undefined: read here, so the decision memo (rego/topdown/memo.ts) can
+# re-check a call whose resourceType or name changed by this rule's value.
+reads_secrets if {
+	some word in operand_words
+	secret_word(lower(word))
+}
 
-secret_word(word) if startswith(word, "secret/")
-
-secret_word(word) if startswith(word, "secrets/")
+# A word naming Secrets as kubectl reads it: "secret", "secrets", a named one ("secret/x"), a
+# group-qualified one ("secrets.v1.", "secrets.v1./x") or one of a list ("configmaps,secrets").
+secret_word(word) if {
+	some part in split(word, ",")
+	split(split(trim_space(part), "/")[0], ".")[0] in {"secret", "secrets"}
+}
 
 deny contains "Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)" if {
 	input.phase == "request"
@@ -40,20 +51,12 @@ deny contains "Reading secrets is not allowed (set data.warden.kubernetes.allow_
 forbidden_flags := {
 	"as", "as-group", "as-uid", "token", "kubeconfig", "server", "s", "username", "password",
 	"certificate-authority", "client-certificate", "client-key", "insecure-skip-tls-verify",
-	"context", "cluster", "user",
+	"context", "cluster", "user", "tls-server-name", "auth-provider", "auth-provider-arg",
+	"exec-command", "exec-arg", "exec-api-version", "exec-env", "profile-output", "log-file",
+	"cache-dir",
 }
 
-generic_flag_names contains name if {
-	some token in generic_tokens
-	startswith(token, "-")
-	name := split(trim_left(token, "-"), "=")[0]
-}
-
-generic_flag_names contains trim_left(key, "-") if {
-	tool == "kubectl_generic"
-	some key, _ in object.get(args, "flags", {})
-}
-
+# generic_flag_names: argv.rego (long flags normalized, one-letter flags read out of clusters).
 deny contains sprintf("Flag '--%s' is not allowed (it changes kubectl's identity or cluster)", [name]) if {
 	tool == "kubectl_generic"
 	input.phase == "request"
@@ -61,6 +64,19 @@ deny contains sprintf("Flag '--%s' is not allowed (it changes kubectl's identity
 	name in forbidden_flags
 	applies
 }
+
+# get --raw /api/v1/namespaces/<any>/secrets reads any API path: past the namespace and secret rules.
+deny contains "Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)" if {
+	tool == "kubectl_generic"
+	input.phase == "request"
+	"raw" in generic_flag_names
+	applies
+	raw_forbidden
+}
+
+raw_forbidden if not secrets_allowed
+
+raw_forbidden if restricted
 
 deny contains sprintf("Context '%s' is not allowed (allowed: %s)", [args.context, concat(", ", sort(settings.allowed_contexts))]) if {
 	is_string(args.context)

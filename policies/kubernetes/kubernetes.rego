@@ -5,7 +5,9 @@
 # "Operation 'delete' is not allowed in read-only mode"; a verb the pack does not recognize is
 # denied. Namespaces are checked on the `namespace` argument (the server's default is "default"),
 # on `allNamespaces`, and on generic kubectl command strings (-n, --namespace, --all-namespaces,
-# -A) of kubectl_generic. exec (exec_in_pod, kubectl exec) is off unless enabled.
+# -A) of kubectl_generic, read as kubectl reads the command line the server builds (argv.rego:
+# arguments that are not strings or start with "-" are denied). exec (exec_in_pod, kubectl exec)
+# is off unless enabled.
 #
 # Settings in data.warden.kubernetes (all optional):
 #   allowed_namespaces: [..]         namespaces every client may touch ("*": any; absent: any)
@@ -87,8 +89,9 @@ subcommand_words := words if {
 	words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "subCommand", ""))); w != ""]
 }
 
-# kubectl_generic's command line: command, subCommand and args, in that order.
-generic_tokens := array.concat(array.concat(command_words, subcommand_words), object.get(args, "args", [])) if {
+# kubectl_generic's command line: command, subCommand, resourceType, name and args, in that order
+# (argv.rego: operand_words, and the flags).
+generic_tokens := array.concat(array.concat(array.concat(command_words, subcommand_words), operand_words), object.get(args, "args", [])) if {
 	tool == "kubectl_generic"
 }
 
@@ -107,6 +110,10 @@ verb := v if {
 	tool == "node_management"
 } else := concat("-", ["rollout", lower(generic_tokens[1])]) if {
 	lower(generic_tokens[0]) == "rollout"
+} else := concat("-", ["cluster-info", lower(generic_tokens[1])]) if {
+	# cluster-info dump reads every object of kube-system (and more) and can write files: not a read
+	lower(generic_tokens[0]) == "cluster-info"
+	count(generic_tokens) > 1
 } else := lower(generic_tokens[0]) if {
 	tool == "kubectl_generic"
 }

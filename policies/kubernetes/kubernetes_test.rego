@@ -156,3 +156,86 @@ test_contexts_restricted_when_configured if {
 		with data.warden.kubernetes.allowed_contexts as ["staging"]
 	"Flag '--context' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods --context=prod"})
 }
+
+# What mcp-server-kubernetes puts on kubectl's command line, read as kubectl reads it (argv.rego).
+test_operands_must_be_plain_strings if {
+	"Argument 'namespace' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "namespace": ["kube-system"]})
+	"Argument 'name' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "name": ["-A"]})
+	"Argument 'resourceType' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "resourceType": ["secrets"]})
+	"Argument 'context' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "context": ["prod"]})
+	"Argument 'name' starts with '-' (kubectl would read it as a flag): denied" in data.mcp.authz.deny with input as call("kubectl_logs", {"resourceType": "pod", "name": "--namespace=kube-system"})
+	"Argument 'args' must be an array of strings: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": [["-nkube-system"], "pods"]})
+	"Flag 'x' must have a string, number or boolean value: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": {"x": ["a"]}})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods", "name": null, "namespace": null})
+	count(data.mcp.authz.deny) == 0 with input as call("exec_in_pod", {"name": "web", "command": ["ls", "-la"]}) with data.warden.kubernetes.allow_exec as true
+}
+
+test_all_namespaces_spellings if {
+	reason := "All namespaces (--all-namespaces) is not allowed (allowed: default, monitoring)"
+	every a in [
+		call("kubectl_get", {"resourceType": "pods", "allNamespaces": 1}),
+		call("kubectl_get", {"resourceType": "pods", "allNamespaces": "true"}),
+		call("kubectl_get", {"resourceType": "events"}),
+		call("kubectl_generic", {"command": "get", "allNamespaces": "yes"}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "--all-namespaces=1"]}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "--all_namespaces"]}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "-A=true"]}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "-RA"]}),
+		call("kubectl_generic", {"command": "get", "flags": {"all_namespaces": true}}),
+	] {
+		reason in data.mcp.authz.deny with input as a with data.warden.kubernetes as restricted
+	}
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "events", "namespace": "default"}) with data.warden.kubernetes as restricted
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--all-namespaces=false"]}) with data.warden.kubernetes as restricted
+}
+
+test_namespace_spellings if {
+	reason := "Namespace 'kube-system' is not allowed (allowed: default, monitoring)"
+	every a in [
+		call("kubectl_generic", {"command": "logs", "args": ["-pnkube-system", "web"]}),
+		call("kubectl_generic", {"command": "logs", "args": ["-pn", "kube-system", "web"]}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "-n=kube-system"]}),
+		call("kubectl_generic", {"command": "get", "flags": {"namespace=kube-system": true}}),
+		call("kubectl_generic", {"command": "get", "flags": {"name_space": "x", "namespace": "kube-system"}}),
+	] {
+		reason in data.mcp.authz.deny with input as a with data.warden.kubernetes as restricted
+	}
+	# legitimate one-letter flags and their values read as such
+	every a in [
+		call("kubectl_generic", {"command": "get", "args": ["pods", "-ojson", "-owide", "-oname", "-l", "app=web", "-n", "default"]}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "-ojsonpath={.items[*].metadata.name}", "-nmonitoring"]}),
+		call("kubectl_generic", {"command": "logs", "args": ["web", "-p", "-c", "app", "--tail=10"], "namespace": "default"}),
+		call("kubectl_generic", {"command": "get", "resourceType": "pods", "flags": {"selector": "app=web", "watch": false}}),
+	] {
+		count(data.mcp.authz.deny) == 0 with input as a with data.warden.kubernetes as restricted
+		data.mcp.authz.allow with input as a with data.warden.kubernetes as restricted
+	}
+}
+
+test_secret_spellings if {
+	reason := "Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)"
+	every a in [
+		call("kubectl_get", {"resourceType": "secrets.v1."}),
+		call("kubectl_get", {"resourceType": "configmaps,secrets"}),
+		call("kubectl_describe", {"resourceType": "Secret.v1./db"}),
+		call("kubectl_generic", {"command": "get", "args": ["pods,secrets"]}),
+		call("kubectl_generic", {"command": "get", "resourceType": "secret", "name": "db"}),
+	] {
+		reason in data.mcp.authz.deny with input as a
+	}
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "secretstores.external-secrets.io"})
+}
+
+test_flags_read_as_kubectl_reads_them if {
+	"Flag '--s' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-Rshttps://evil"]})
+	"Flag '--insecure-skip-tls-verify' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["--insecure_skip_tls_verify"]})
+	"Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["--raw", "/api/v1/namespaces/kube-system/secrets"]})
+	"Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": {"raw": "/api/v1/secrets"}})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["--raw", "/healthz"]}) with data.warden.kubernetes as {"allow_secrets": true}
+}
+
+test_verbs_from_the_whole_command_line if {
+	"Operation 'rollout-restart' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "rollout", "resourceType": "restart", "name": "deployment", "args": ["status"]})
+	"Operation 'cluster-info-dump' is not recognized: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "cluster-info", "args": ["dump"]})
+	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "cluster-info"})
+}

@@ -18,30 +18,42 @@ restricted if {
 
 allowed_text := concat(", ", sort(allowed_namespaces))
 
-# Namespaces a generic kubectl command line names: -n X, --namespace X, --namespace=X, -n=X, -nX,
-# and the flags object ({"namespace": X} or {"n": X}).
+# Namespaces a generic kubectl command line names (argv.rego reads its words): -n X, --namespace X,
+# --namespace=X, -n=X, -nX, -pnX (a cluster of one-letter flags), and the flags object
+# ({"namespace": X} or {"n": X}; {"namespace": true} takes the next word: denied as `true`).
 generic_namespaces contains args.namespace if is_string(args.namespace)
 
 generic_namespaces contains generic_tokens[i + 1] if {
 	some i, token in generic_tokens
-	token in {"-n", "--namespace"}
+	next_word_namespace(token)
 }
 
-generic_namespaces contains substring(token, 12, -1) if {
-	some token in generic_tokens
-	startswith(token, "--namespace=")
+next_word_namespace(w) if {
+	long_flag(w) == "namespace"
+	not contains(w, "=")
 }
 
-generic_namespaces contains trim_prefix(substring(token, 2, -1), "=") if {
-	some token in generic_tokens
-	startswith(token, "-n")
-	not startswith(token, "--")
-	count(token) > 2
+next_word_namespace(w) if {
+	c := short_cluster(w)
+	c.last == "n"
+	c.value == ""
+}
+
+generic_namespaces contains long_value(w) if {
+	some w in generic_words
+	long_flag(w) == "namespace"
+}
+
+generic_namespaces contains c.value if {
+	some w in generic_words
+	c := short_cluster(w)
+	c.last == "n"
+	c.value != ""
 }
 
 generic_namespaces contains value if {
 	some key, value in object.get(args, "flags", {})
-	trim_left(key, "-") in {"n", "namespace"}
+	split(lower(replace(trim_left(key, "-"), "_", "-")), "=")[0] in {"n", "namespace"}
 }
 
 # What the call touches; mcp-server-kubernetes runs a namespaced command in "default" when none is given.
@@ -54,23 +66,35 @@ requested_namespaces := generic_namespaces if {
 	tool in namespaced_tools
 }
 
+# --all-namespaces: the allNamespaces argument (any true value: the server tests it as JavaScript
+# does), kubectl_generic's words, or kubectl_get of events without a namespace (the server then
+# lists the events of every namespace).
 all_namespaces := true if {
-	args.allNamespaces == true
+	truthy(args.allNamespaces)
 } else := true if {
 	tool == "kubectl_generic"
 	generic_all_namespaces
+} else := true if {
+	events_everywhere
+}
+
+events_everywhere if {
+	tool == "kubectl_get"
+	is_string(args.resourceType)
+	lower(args.resourceType) == "events"
+	not truthy(args.namespace)
+}
+
+# --all-namespaces, --all_namespaces=1 (any value but false), -A, -RA, -A=true
+generic_all_namespaces if {
+	some w in generic_words
+	long_flag(w) == "all-namespaces"
+	not lower(long_value(w)) in {"false", "0", "f"}
 }
 
 generic_all_namespaces if {
-	some token in generic_tokens
-	token in {"-A", "--all-namespaces", "--all-namespaces=true"}
-}
-
-generic_all_namespaces if {
-	some key, value in object.get(args, "flags", {})
-	trim_left(key, "-") in {"A", "all-namespaces"}
-	value != false
-	value != "false"
+	some w in generic_words
+	"A" in short_cluster(w).letters
 }
 
 deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowed_text]) if {

@@ -1,0 +1,90 @@
+/**
+ * The kubernetes pack against what kubectl is actually run with: the real npm server
+ * mcp-server-kubernetes behind `mcp-warden wrap --policy kubernetes`, with a stand-in kubectl on
+ * its PATH (test/servers/fake-kubectl) that records its argv. Each call below reached kubectl
+ * before the pack read the arguments as the server puts them on kubectl's command line (any JSON
+ * value, ["-A"] becoming "-A"; a name starting with "-" read as a flag; one-letter flag clusters;
+ * --all_namespaces=1; secrets.v1.; get --raw; events of every namespace; rollout's verb given as
+ * resourceType): each is now denied and kubectl never runs, while the plain calls still run it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StdioConnection } from './helpers/proxy.js';
+import { KUBERNETES, RELAY, SERVERS, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+
+describe('kubernetes pack: the arguments as kubectl reads them', () => {
+  let s: Scratch;
+  let conn: StdioConnection;
+  let record: string;
+  /** every argv kubectl was run with, in order */
+  const runs = (): string[][] => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+
+  beforeAll(async () => {
+    s = await scratch();
+    record = join(s.dir, 'kubectl.jsonl');
+    const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    allowed_namespaces: [default, monitoring]\n');
+    const env = { PATH: `${join(SERVERS, 'fake-kubectl')}:${process.env.PATH}`, KUBECTL_RECORD_FILE: record };
+    conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, KUBERNETES], { policy: 'kubernetes', data, env });
+  }, 120_000);
+  afterAll(async () => {
+    await conn?.close();
+    await s?.remove();
+  });
+
+  const call = async (name: string, args: Record<string, unknown>): Promise<string> => {
+    try {
+      return resultText(await conn.client.callTool({ name, arguments: args }));
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it('plain calls run kubectl with their namespace', async () => {
+    await call('kubectl_get', { resourceType: 'pods', namespace: 'default' });
+    await call('kubectl_generic', { command: 'logs', args: ['web', '-p', '-c', 'app', '-ojson'], namespace: 'monitoring' });
+    expect(runs()).toEqual([
+      ['get', 'pods', '-n', 'default', '-o', 'json'],
+      ['logs', '--namespace=monitoring', 'web', '-p', '-c', 'app', '-ojson'],
+    ]);
+  });
+
+  const NOT_ALLOWED = "Namespace 'kube-system' is not allowed (allowed: default, monitoring)";
+  const ALL = 'All namespaces (--all-namespaces) is not allowed (allowed: default, monitoring)';
+  const SECRETS = 'Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)';
+  // [tool, arguments, the reason it is denied for; kubectl's argv when it ran on the old pack]
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    // kubectl get pods -n kube-system
+    ['kubectl_get', { resourceType: 'pods', namespace: ['kube-system'] }, "Argument 'namespace' must be a string (got array): denied"],
+    // kubectl get pods -A -n default (-A wins)
+    ['kubectl_get', { resourceType: 'pods', name: ['-A'] }, "Argument 'name' must be a string (got array): denied"],
+    // kubectl -n default logs --namespace=kube-system (the last one wins)
+    ['kubectl_logs', { resourceType: 'pod', name: '--namespace=kube-system', namespace: 'default' }, "Argument 'name' starts with '-' (kubectl would read it as a flag): denied"],
+    // kubectl get pods --all-namespaces
+    ['kubectl_get', { resourceType: 'pods', allNamespaces: 1 }, ALL],
+    ['kubectl_generic', { command: 'get', resourceType: 'pods', allNamespaces: 'yes' }, ALL],
+    // kubectl get events --all-namespaces (the server's default for events)
+    ['kubectl_get', { resourceType: 'events' }, ALL],
+    ['kubectl_generic', { command: 'get', args: ['pods', '--all_namespaces=1'] }, ALL],
+    ['kubectl_generic', { command: 'get', args: ['pods', '-RA'] }, ALL],
+    // kubectl logs -pnkube-system web (-p -n kube-system)
+    ['kubectl_generic', { command: 'logs', args: ['-pnkube-system', 'web'] }, NOT_ALLOWED],
+    // kubectl get -nkube-system pods
+    ['kubectl_generic', { command: 'get', args: [['-nkube-system'], 'pods'] }, "Argument 'args' must be an array of strings: denied"],
+    ['kubectl_get', { resourceType: 'secrets.v1.', namespace: 'default' }, SECRETS],
+    ['kubectl_generic', { command: 'get', args: ['configmaps,secrets'] }, SECRETS],
+    ['kubectl_generic', { command: 'get', args: ['--raw', '/api/v1/namespaces/kube-system/secrets'] }, "Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)"],
+    // kubectl rollout restart deployment status
+    ['kubectl_generic', { command: 'rollout', resourceType: 'restart', name: 'deployment', args: ['status'] }, "Operation 'rollout-restart' is not allowed in read-only mode"],
+    // kubectl cluster-info dump (kube-system's objects and logs)
+    ['kubectl_generic', { command: 'cluster-info', args: ['dump'] }, "Operation 'cluster-info-dump' is not recognized: denied"],
+  ];
+
+  it('calls kubectl would have run outside the namespaces, or reading secrets, are denied and kubectl never runs', async () => {
+    const before = runs().length;
+    for (const [tool, args, reason] of cases) {
+      expect(await call(tool, args), `${tool} ${JSON.stringify(args)}`).toContain(`Denied by policy: ${reason}`);
+    }
+    expect(runs().slice(before)).toEqual([]);
+  });
+});
