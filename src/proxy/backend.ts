@@ -167,6 +167,7 @@ export class BackendConnection {
    * Forwards a client request under a fresh proxy id. Returns false when the backend is not ready.
    * Serialized again from the parsed message the policy judged, unless the session passes `text`:
    * the client's own line of a request nothing judged, then sent as is with the id spliced in.
+   * Throws what serializing it threw (nested too deeply), having undone all it did.
    */
   forward(message: RpcMessage, ex: Exchange, text?: string): boolean {
     const t = this.transport;
@@ -177,7 +178,17 @@ export class BackendConnection {
     message.id = id;
     ex.sentAt = performance.now();
     const line = text === undefined || t.sendLine === undefined ? undefined : withSplicedId(text, ex.originalId, id);
-    const sent = line === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(line, message as JSONRPCMessage);
+    let sent: Promise<void>;
+    try {
+      sent = line === undefined ? t.send(message as JSONRPCMessage) : t.sendLine!(line, message as JSONRPCMessage);
+    } catch (err) {
+      // Not written (JSON.stringify of a message nested too deeply throws): nothing of it stays here
+      // and the message has its own id again, for whoever answers it (the session: decideAndForward).
+      this.pending.delete(id);
+      if (ex.progressToken !== undefined) this.progress.delete(ex.progressToken);
+      message.id = ex.originalId;
+      throw err;
+    }
     // Our own stdio transports return SENT (queued, never rejects): no handler to allocate.
     if (sent === SENT) return true;
     if (this.perRequestSendErrors) sent.catch((err: Error) => this.requests.sendFailed(id, err));

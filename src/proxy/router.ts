@@ -43,7 +43,12 @@ export class RequestRouter {
       const client = this.s.client;
       const resume = (): void => {
         this.s.client = client;
-        this.toolCallOn(msg, params, b, backendName, bytes);
+        // Run from a promise: an exception here would be an unhandled rejection (the process ends).
+        try {
+          this.toolCallOn(msg, params, b, backendName, bytes);
+        } catch (err) {
+          this.s.failed(msg, 'tools/call', err);
+        }
       };
       b.tools.fetchAll().then(resume, resume);
       return;

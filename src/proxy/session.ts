@@ -120,13 +120,21 @@ export class ClientSession implements BackendEvents {
       }
     } catch (err) {
       this.delivering = undefined;
-      // A bug or an unexpected shape must cost one request, never the process.
-      this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
-      if (method !== undefined && msg.id !== undefined && msg.id !== null) {
-        this.out.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
-      }
+      this.failed(msg, method, err);
     }
   };
+
+  /**
+   * A bug or an unexpected shape met while handling a client message costs that message, never the
+   * process nor the session: said in the log, and a request answered with an internal error. Also
+   * for a request handled later (queued behind initialize, resumed once tool definitions came).
+   */
+  failed(msg: RpcMessage, method: string | undefined, err: unknown): void {
+    this.shared.logger.error({ err: (err as Error).message, method }, 'proxy error on a client message');
+    if (method !== undefined && msg.id !== undefined && msg.id !== null) {
+      this.out.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
+    }
+  }
 
   /**
    * A client line before it is parsed: a tools/call nothing judges may go to its backend unparsed;
@@ -250,7 +258,14 @@ export class ClientSession implements BackendEvents {
       return this.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
     ex.answerAsText = this.answerAsText(ex);
-    if (!b.forward(msg, ex, this.unjudgedText(msg, ctx))) this.out.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+    let forwarded: boolean;
+    try {
+      forwarded = b.forward(msg, ex, this.unjudgedText(msg, ctx));
+    } catch (err) {
+      // It could not be written for the backend (nested deeper than JSON.stringify goes): answered and recorded as not forwarded.
+      return this.out.finish(ex, errorResponse(ex.originalId, RPC.INVALID_REQUEST, `Invalid Request: the request cannot be forwarded: ${(err as Error).message}`), 'rpc_error');
+    }
+    if (!forwarded) this.out.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
   }
 
   /**
@@ -349,6 +364,8 @@ export class ClientSession implements BackendEvents {
       this.client = q.client;
       try {
         this.onClientRequest(q.msg, q.method, q.bytes);
+      } catch (err) {
+        this.failed(q.msg, q.method, err);
       } finally {
         this.delivering = undefined;
         this.deliveringText = undefined;

@@ -1,0 +1,93 @@
+/**
+ * Messages nested deeper than JSON.stringify goes (it throws RangeError: Maximum call stack size
+ * exceeded), which JSON.parse reads. mcp-warden's own frontends refuse a client's message nested
+ * past 128 levels (message-check.ts MAX_NESTING); a WardenProxy session on a transport that does not
+ * (an embedder's) met the throw when forwarding: called before the client listed the tools (the
+ * proxy fetches the definitions, then goes on from a promise) it was an unhandled rejection and the
+ * process ended; called after, the request's id had already been replaced by the backend's, so the
+ * client got an internal error under an id it never sent and its own request waited for the
+ * backend's timeout. Now -32600 under its own id, nothing of it left in flight.
+ */
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BackendConfig } from '../src/config/backends.js';
+import { backendCredentialResolver } from '../src/identity/index.js';
+import { createLogger } from '../src/log/logger.js';
+import { createPolicyDecider } from '../src/policy/index.js';
+import { NoopRecorder } from '../src/proxy/noop-recorder.js';
+import { WardenProxy } from '../src/proxy/proxy.js';
+import { NdjsonTransport } from '../src/transport/ndjson.js';
+import { TEST_BACKEND } from './helpers/proxy.js';
+
+
+const DEPTH = 20_000;
+const deepCall = (id: number): string =>
+  `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"x","d":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}}}\n`;
+
+/** A line from the proxy to its client, parsed; in-memory pipes (the proxy's session side as on stdio). */
+function lines(stream: PassThrough): () => Promise<Record<string, unknown>> {
+  let buffer = '';
+  const ready: string[] = [];
+  let wake: (() => void) | undefined;
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      ready.push(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+    wake?.();
+  });
+  return async () => {
+    for (;;) {
+      const line = ready.shift();
+      if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+}
+
+describe('a request nested too deeply to be forwarded, on a session whose transport does not bound nesting', () => {
+  // mcp-warden's own frontends refuse such a message first (message-check.ts MAX_NESTING); a
+  // WardenProxy session opened on another transport (an embedder's) must not need that.
+  let proxy: WardenProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  it('is answered under its own id, before and after the client listed the tools, and the session goes on', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown): void => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      proxy = new WardenProxy({
+        backends: [{ name: 'a', transport: 'stdio', command: process.execPath, args: [TEST_BACKEND], env: {}, timeoutMs: 10_000, restart: { initialDelayMs: 100, maxDelayMs: 1000 } } as BackendConfig],
+        decider: createPolicyDecider({ paths: ['read-only'], watch: false }),
+        recorder: new NoopRecorder(),
+        backendCredentials: backendCredentialResolver(),
+        logger: createLogger({ level: 'silent' }),
+        version: '0.0.0-test',
+      });
+      const toProxy = new PassThrough();
+      const toClient = new PassThrough();
+      await proxy.openSession(new NdjsonTransport(toProxy, toClient, { answerInvalid: true }), { sessionId: 's', transport: 'stdio', client: { id: 'c', name: 'c', auth: 'local', roles: [], claims: {} } });
+      const next = lines(toClient);
+      toProxy.write(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) + '\n');
+      expect((await next()).id).toBe(0);
+      // before the client listed the tools: the proxy fetches their definitions first, then goes on from a promise
+      toProxy.write(deepCall(7));
+      expect(await next()).toEqual({ jsonrpc: '2.0', id: 7, error: { code: -32600, message: 'Invalid Request: the request cannot be forwarded: Maximum call stack size exceeded' } });
+      toProxy.write('{"jsonrpc":"2.0","id":8,"method":"tools/list"}\n');
+      expect((await next()).id).toBe(8);
+      toProxy.write(deepCall(9));
+      expect(await next()).toMatchObject({ id: 9, error: { code: -32600 } });
+      toProxy.write(JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'echo', arguments: { text: 'still here' } } }) + '\n');
+      expect(await next()).toMatchObject({ id: 10, result: { content: [{ type: 'text', text: 'a:still here' }] } });
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
