@@ -3,9 +3,10 @@
 # A tool is read-only when its annotations say readOnlyHint: true (and not destructiveHint: true),
 # or when its name reads as a read verb (get, list, describe, logs, top, read, search, query,
 # status, info) with no write verb in it. Write verbs (create, delete, apply, edit, scale, patch,
-# replace, update, trigger, drain, cordon, stop, start, restart, submit, exec, write, remove, kill)
-# are denied with "Operation '<verb>' is not allowed in read-only mode", and a tool that cannot be
-# classified is denied too (fail secure). Read-only is about changes, not about what a read may
+# replace, update, trigger, drain, cordon, stop, start, restart, submit, exec, write, remove, kill,
+# destroy, purge, drop, terminate, execute, reset, ...: write_verbs) are denied with "Operation
+# '<verb>' is not allowed in read-only mode", and a tool that cannot be classified is denied too
+# (fail secure). Read-only is about changes, not about what a read may
 # disclose: a tool that reads secrets is a read (server-everything's get-env returns the server's
 # whole environment). Refuse such tools by name with deny_tools. Protocol methods (initialize, ping, the list methods,
 # prompts/get, resources/read, ...) are reads and always allowed.
@@ -28,9 +29,16 @@ settings := data.warden.read_only
 
 read_verbs := {"get", "list", "describe", "logs", "top", "read", "search", "query", "status", "info"}
 
+# A name with a read verb is a read only when none of these is among its words ("list_and_destroy"
+# is not a read). Words that are as often nouns (run, commit, merge, post, set, change) are left out.
 write_verbs := {
 	"create", "delete", "apply", "edit", "scale", "patch", "replace", "update", "trigger", "drain",
-	"cordon", "stop", "start", "restart", "submit", "exec", "write", "remove", "kill",
+	"cordon", "stop", "start", "restart", "submit", "exec", "write", "remove", "kill", "destroy",
+	"purge", "drop", "terminate", "uninstall", "install", "execute", "reset", "insert", "upsert",
+	"assign", "grant", "revoke", "rename", "upload", "deploy", "rollback", "shutdown", "reboot",
+	"truncate", "wipe", "erase", "unset", "modify", "mutate", "publish", "invoke", "enable",
+	"disable", "pause", "resume", "suspend", "evict", "approve", "rm", "mv", "send", "move", "add",
+	"clear", "cancel", "overwrite",
 }
 
 # Client-to-server requests that read protocol state or content, or follow up on the client's own

@@ -33,6 +33,16 @@ test_write_verb_wins_over_read_verb_in_name if {
 	"Operation 'delete' is not allowed in read-only mode (tool 'get-and-delete')" in reasons
 }
 
+test_more_write_verbs_win_over_a_read_verb if {
+	every name in ["list_and_destroy", "get-and-purge", "read_and_drop", "listAndTerminate", "get_and_rm", "describe_and_uninstall", "get_and_execute", "search_and_send", "listUsersAndResetPasswords"] {
+		not data.mcp.authz.allow with input as call(name, {})
+		count(data.mcp.authz.deny) > 0 with input as call(name, {})
+	}
+	every name in ["get_deployment_status", "list_runs", "get_commit", "get_deleted_items", "list_installed_packages"] {
+		data.mcp.authz.allow with input as call(name, {})
+	}
+}
+
 test_annotation_read_only_is_trusted if {
 	data.mcp.authz.allow with input as call("trigger-long-running-operation", {"readOnlyHint": true})
 }
