@@ -87,4 +87,20 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
     }
     expect(runs().slice(before)).toEqual([]);
   });
+
+  it('a resource URI without k8s:// (the server reads kube-system/pods as namespace kube-system) is denied', async () => {
+    const read = async (uri: string): Promise<string> => {
+      try {
+        return JSON.stringify(await conn.client.readResource({ uri }));
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(await read('kube-system/pods')).toContain("Denied by policy: Resource 'kube-system/pods' is not a k8s:// resource: denied (namespaces are restricted)");
+    expect(await read('k8s://kube-system/pods')).toContain("Namespace 'kube-system' is not allowed");
+    expect(s.received().filter((r) => r.kind === 'resource')).toEqual([]);
+    // an allowed one reaches the server (which fails on its own: no cluster here)
+    await read('k8s://default/pods');
+    expect(s.received().filter((r) => r.kind === 'resource').map((r) => r.uri)).toEqual(['k8s://default/pods']);
+  });
 });

@@ -123,6 +123,12 @@ test_resource_namespace if {
 		with data.warden.kubernetes as restricted
 }
 
+test_resource_without_the_scheme_denied_when_restricted if {
+	"Resource 'kube-system/pods' is not a k8s:// resource: denied (namespaces are restricted)" in data.mcp.authz.deny with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "kube-system/pods"}}
+		with data.warden.kubernetes as restricted
+	count(data.mcp.authz.deny) == 0 with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "k8s://default/pods"}} with data.warden.kubernetes as restricted
+}
+
 test_node_management_only_knows_its_operations if {
 	"Operation 'drain' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("node_management", {"operation": "drain", "nodeName": "n1"})
 	"Operation 'node_management get' is not recognized: denied" in data.mcp.authz.deny with input as call("node_management", {"operation": "get"})

@@ -114,7 +114,16 @@ deny contains sprintf("All namespaces (--all-namespaces) is not allowed (allowed
 	applies
 }
 
-# Resources k8s://<namespace>/<kind> are namespaced too.
+# Resources k8s://<namespace>/<kind> are namespaced too. The server strips the first "k8s://"
+# wherever it stands and reads <namespace>/<kind> from what is left: "kube-system/pods" (no scheme)
+# lists kube-system's pods, so while namespaces are restricted a URI must start with k8s://.
+deny contains sprintf("Resource '%s' is not a k8s:// resource: denied (namespaces are restricted)", [input.resource.uri]) if {
+	is_string(input.resource.uri)
+	not startswith(input.resource.uri, "k8s://")
+	restricted
+	applies
+}
+
 deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowed_text]) if {
 	startswith(input.resource.uri, "k8s://")
 	restricted
