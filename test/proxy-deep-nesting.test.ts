@@ -6,8 +6,11 @@
  * proxy fetches the definitions, then goes on from a promise) it was an unhandled rejection and the
  * process ended; called after, the request's id had already been replaced by the backend's, so the
  * client got an internal error under an id it never sent and its own request waited for the
- * backend's timeout. Now -32600 under its own id, nothing of it left in flight.
+ * backend's timeout. Now -32600 under its own id, nothing of it left in flight. A backend's answer
+ * (no nesting bound on that side) that must be parsed and written again: taken out of the backend's
+ * table, it could not be written, and the client's request was never answered; now -32603.
  */
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../src/config/backends.js';
@@ -17,8 +20,10 @@ import { createPolicyDecider } from '../src/policy/index.js';
 import { NoopRecorder } from '../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
-import { TEST_BACKEND } from './helpers/proxy.js';
+import { LineClient } from './helpers/line-client.js';
+import { ROOT, TEST_BACKEND } from './helpers/proxy.js';
 
+const DEEP_ANSWER = join(ROOT, 'test/servers/deep-answer-server.mjs');
 
 const DEPTH = 20_000;
 const deepCall = (id: number): string =>
@@ -89,5 +94,23 @@ describe('a request nested too deeply to be forwarded, on a session whose transp
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('wrap: an answer nested too deeply to be relayed', () => {
+  let c: LineClient | undefined;
+  afterEach(async () => {
+    c?.proc.stdin.end();
+    await c?.exited;
+    c = undefined;
+  });
+
+  it('an answer nested too deeply to be relayed is answered with an error under the request id (no audit)', async () => {
+    c = new LineClient(['wrap', '--policy', 'read-only', '--no-audit', '--', process.execPath, DEEP_ANSWER]);
+    await c.initialize();
+    c.send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'deep', arguments: {} } });
+    expect(await c.next()).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32603, message: 'Internal error in mcp-warden: the answer cannot be relayed: Maximum call stack size exceeded' } });
+    c.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'deep', arguments: { depth: 3 } } });
+    expect(await c.next()).toMatchObject({ id: 6, result: { structuredContent: { d: [[[]]] } } });
   });
 });

@@ -275,7 +275,14 @@ export class BackendConnection {
       }
       if (p.progressToken !== undefined) this.progress.delete(p.progressToken);
       const t = this.transport;
-      this.events.onResponse(this, p, message, t?.lastMessageBytes, t?.lastMessageText);
+      try {
+        this.events.onResponse(this, p, message, t?.lastMessageBytes, t?.lastMessageText);
+      } catch (err) {
+        // Out of the table already: unanswered, the client's request would wait forever (an answer
+        // nested deeper than JSON.stringify goes throws before anything is written).
+        this.events.onFailed(this, p, RPC.INTERNAL_ERROR, `Internal error in mcp-warden: the answer cannot be relayed: ${(err as Error).message}`, 'rpc_error');
+        throw err;
+      }
     } else if (message.id !== undefined) {
       this.events.onServerRequest(this, message);
     } else {

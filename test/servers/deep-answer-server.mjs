@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * A stdio MCP server with one tool, `deep`, whose result nests an array `depth` levels deep (default
+ * 20000: deeper than JSON.stringify goes, while JSON.parse reads it), written with spaces so that a
+ * proxy cannot pass it on as the compact bytes it came as: it must parse and serialize it again.
+ */
+let buffer = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  let nl;
+  while ((nl = buffer.indexOf('\n')) >= 0) {
+    const line = buffer.slice(0, nl);
+    buffer = buffer.slice(nl + 1);
+    if (line.trim()) answer(JSON.parse(line));
+  }
+});
+
+function answer(msg) {
+  if (msg.id === undefined) return;
+  let result;
+  if (msg.method === 'initialize') result = JSON.stringify({ protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'deep-answer', version: '1.0.0' } });
+  else if (msg.method === 'tools/list') result = JSON.stringify({ tools: [{ name: 'deep', inputSchema: { type: 'object' }, annotations: { readOnlyHint: true } }] });
+  else if (msg.method === 'tools/call') {
+    const depth = msg.params?.arguments?.depth ?? 20000;
+    result = `{"content": [{"type": "text", "text": "deep"}], "structuredContent": {"d": ${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+  } else result = '{}';
+  process.stdout.write(`{"jsonrpc": "2.0", "id": ${JSON.stringify(msg.id)}, "result": ${result}}\n`);
+}
