@@ -76,6 +76,8 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
     ['kubectl_generic', { command: 'get', args: ['--raw', '/api/v1/namespaces/kube-system/secrets'] }, "Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)"],
     // kubectl rollout restart deployment status
     ['kubectl_generic', { command: 'rollout', resourceType: 'restart', name: 'deployment', args: ['status'] }, "Operation 'rollout-restart' is not allowed in read-only mode"],
+    // kubectl get -f http://169.254.169.254/... (fetched from the server's host)
+    ['kubectl_generic', { command: 'get', args: ['-f', 'http://169.254.169.254/latest/meta-data'] }, "Flag '--f' is not allowed (it reads files or URLs on the server's host)"],
     // kubectl cluster-info dump (kube-system's objects and logs)
     ['kubectl_generic', { command: 'cluster-info', args: ['dump'] }, "Operation 'cluster-info-dump' is not recognized: denied"],
   ];

@@ -66,6 +66,20 @@ deny contains sprintf("Flag '--%s' is not allowed (it changes kubectl's identity
 	applies
 }
 
+# -f/--filename and -k/--kustomize make kubectl read files or fetch URLs on the server's host
+# (get -f http://169.254.169.254/...): not the caller's to name. logs -f is --follow.
+deny contains sprintf("Flag '--%s' is not allowed (it reads files or URLs on the server's host)", [name]) if {
+	tool == "kubectl_generic"
+	input.phase == "request"
+	some name in generic_flag_names
+	file_flag(name)
+	applies
+}
+
+file_flag(name) if name in {"filename", "kustomize", "k"}
+
+file_flag("f") if verb != "logs"
+
 # get --raw /api/v1/namespaces/<any>/secrets reads any API path: past the namespace and secret rules.
 deny contains "Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)" if {
 	tool == "kubectl_generic"

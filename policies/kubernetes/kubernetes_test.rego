@@ -240,6 +240,13 @@ test_flags_read_as_kubectl_reads_them if {
 	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["--raw", "/healthz"]}) with data.warden.kubernetes as {"allow_secrets": true}
 }
 
+test_file_and_url_flags_denied if {
+	"Flag '--f' is not allowed (it reads files or URLs on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["-f", "http://169.254.169.254/latest/meta-data"]})
+	"Flag '--filename' is not allowed (it reads files or URLs on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": {"filename": "/etc/kubernetes/admin.conf"}})
+	"Flag '--k' is not allowed (it reads files or URLs on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["-Rk", "/srv"]})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "logs", "args": ["web", "-f"]})
+}
+
 test_verbs_from_the_whole_command_line if {
 	"Operation 'rollout-restart' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "rollout", "resourceType": "restart", "name": "deployment", "args": ["status"]})
 	"Operation 'cluster-info-dump' is not recognized: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "cluster-info", "args": ["dump"]})
