@@ -18,12 +18,16 @@ const BENCH_SERVER = path.join(ROOT, 'test', 'servers', 'bench-server.mjs');
 const RELAY = path.join(ROOT, 'bench', 'relay.mjs');
 const ECHO = { tool: 'echo', args: { text: 'hello from mcp-warden bench' } };
 const KUBECTL_GET = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' } };
-/** kubectl_get with a distinct pod `name` in every call: no two calls have the same params bytes (the pack does not read `name`). */
+/**
+ * kubectl_get with a distinct pod `name` in every call: no two calls have the same params bytes. The
+ * pack reads `name` only to check it (a string, not starting with '-': policies/kubernetes/argv.rego),
+ * so the engine evaluates those few rules again and reuses the kept decision when they agree.
+ */
 const KUBECTL_GET_VARIED = { tool: 'kubectl_get', args: { resourceType: 'pods', namespace: 'default' }, vary: 'name' };
 
 /**
  * kubectl_get with a distinct resourceType in every call: a member the kubernetes pack reads, so no
- * decision can be reused (the true miss; the pod `name` of KUBECTL_GET_VARIED is not read by the pack).
+ * decision can be reused (the true miss; the pod `name` of KUBECTL_GET_VARIED is only checked by the pack).
  */
 const KUBECTL_GET_MISS = { tool: 'kubectl_get', args: { namespace: 'default', name: 'web' }, vary: 'resourceType' };
 
@@ -149,8 +153,8 @@ export function scenarios() {
       name: 'wrap-kubernetes-varied',
       transport: 'stdio',
       call: KUBECTL_GET_VARIED,
-      note: 'wrap --policy kubernetes, a distinct pod name per call (a member the pack does not read: its decision is reused by the projected key)',
-      compare: [{ against: 'wrap-allow-k8s-varied', p50: 1.1, cpu: 1.15, label: 'issue 5, distinct pod name per call (not read by the pack): kubernetes pack vs allow-all' }],
+      note: 'wrap --policy kubernetes, a distinct pod name per call (a member the pack only checks: the rules that read it run again, then the kept decision is reused)',
+      compare: [{ against: 'wrap-allow-k8s-varied', p50: 1.1, cpu: 1.15, label: 'issue 5, distinct pod name per call (only checked by the pack): kubernetes pack vs allow-all' }],
       unavailable: () => needsWrap('--policy', '--data')() ?? kubernetesPackMissing(),
       start: () => stdioStart(process.execPath, wrapArgs('wrap-kubernetes-varied', { policy: kubernetesPolicyArgs() })),
     },
