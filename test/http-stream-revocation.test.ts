@@ -20,7 +20,7 @@ import { startServe, TEST_BACKEND, type ServeProcess } from './helpers/proxy.js'
 
 const RESOURCE = 'https://warden.test/mcp';
 const SECRET = 'stream-revocation-secret-0123456789-abcdef';
-const keys = { alice: generateApiKey(), bob: generateApiKey() };
+const keys = { alice: generateApiKey(), bob: generateApiKey(), hana: generateApiKey(), hanaNew: generateApiKey(), ivy: generateApiKey() };
 const entries: ApiKeyEntry[] = [
   { id: 'k_alice', hash: hashApiKey(keys.alice), client: 'alice', roles: [] },
   { id: 'k_bob', hash: hashApiKey(keys.bob), client: 'bob', roles: [] },
@@ -162,5 +162,41 @@ audit: { enabled: false }
     expect(call.status).toBe(200);
     expect(call.body).toContain('a:fresh');
     expect((await raw(serve.url, { headers: headers(shortLived, session), body: echo(6, 'stale') })).status).toBe(401);
+  });
+  it('Streamable HTTP: a key whose entry got another hash under the same id ends its stream; a GET with the new key reopens it for good', async () => {
+    const alice = { ...entries[0]!, revoked: new Date().toISOString() };
+    const hana = (key: string): ApiKeyEntry => ({ id: 'k_hana', hash: hashApiKey(key), client: 'hana', roles: [] });
+    const ivy: ApiKeyEntry = { id: 'k_ivy', hash: hashApiKey(keys.ivy), client: 'ivy', roles: [] };
+    writeKeysFile(keysFile(), [alice, entries[1]!, hana(keys.hana), ivy]);
+    const headers = (key: string, session?: string) => ({ ...MCP_HEADERS, 'x-api-key': key, ...(session === undefined ? {} : { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }) });
+    const init = await raw(serve.url, { headers: headers(keys.hana), body: JSON.stringify(INIT) });
+    expect(init.status).toBe(200);
+    const session = init.headers['mcp-session-id'] as string;
+    expect((await raw(serve.url, { headers: headers(keys.hana, session), body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).status).toBe(202);
+    const getWith = async (key: string) => {
+      const s = await new StreamReader().open(serve.url, { 'x-api-key': key, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' });
+      streams.push(s);
+      expect(s.status).toBe(200);
+      return s;
+    };
+    const first = await getWith(keys.hana);
+    // A legacy session of another client: its end (revoked below) tells that a sweep ran.
+    const marker = await legacySession(keys.ivy);
+
+    // The operator puts a new key in the entry's place (same id, same client): the old key is removed.
+    writeKeysFile(keysFile(), [alice, entries[1]!, hana(keys.hanaNew), ivy]);
+    // Before the fix this waited forever: k_hana was in force, only not the key the stream was opened with.
+    await first.end();
+    expect((await raw(serve.url, { headers: headers(keys.hana, session), body: echo(7, 'old key') })).status).toBe(401);
+
+    // The client goes on with the new key: the session decides with the object it had (it says the
+    // same), and the stream it reopens must not be ended at each sweep for the old key.
+    const second = await getWith(keys.hanaNew);
+    writeKeysFile(keysFile(), [alice, entries[1]!, hana(keys.hanaNew), { ...ivy, revoked: new Date().toISOString() }]);
+    await marker.stream.end();
+    const subscribed = await raw(serve.url, { headers: headers(keys.hanaNew, session), body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'resources/subscribe', params: { uri: 'test://shared' } }) });
+    expect(subscribed.status).toBe(200);
+    // The backend's resources/updated comes on the GET stream, still open after that sweep.
+    await second.until(/(notifications\/resources\/updated)/);
   });
 });

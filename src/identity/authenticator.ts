@@ -275,15 +275,19 @@ export class WardenAuthenticator implements Authenticator {
   }
 
   /**
-   * Whether the credential `client` was proven with still holds at `now`: an API key still in force
-   * (not revoked, expired or removed, still bound to this client), a JWT not past its exp (with the
+   * Whether the credential `client` was proven with still holds at `now`: the API key it was proven
+   * with still in force (not revoked, expired or removed, still bound to this client under its id,
+   * still for this deployment), a JWT not past its exp (with the
    * clock skew) whose client id has not become an API-key client's since. Other identities
    * (anonymous, local) hold as long as the config does. Asked for sessions with a stream open.
    */
   stillValid(client: ClientIdentity, now = Date.now()): boolean {
     switch (client.auth) {
-      case 'api_key':
-        return client.credentialId !== undefined && this.keys.keyInForce(client.credentialId, client.id, now);
+      case 'api_key': {
+        // The very key the identity was proven with (its claims object is that key's), for this deployment as authenticate() asks.
+        const key = client.credentialId === undefined ? undefined : this.keys.keyInForce(client.claims, client.credentialId, client.id, now);
+        return key !== undefined && (key.entry.deployment === undefined || key.entry.deployment === this.config.deployment);
+      }
       case 'jwt': {
         const exp = client.claims.exp;
         if (typeof exp === 'number' && now >= (exp + (this.config.jwt?.clockSkewSec ?? 0)) * 1000) return false;

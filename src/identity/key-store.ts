@@ -37,17 +37,27 @@ export type KeyLookup =
   | { kind: 'expired'; key: IndexedKey }
   | { kind: 'unavailable' };
 
+/**
+ * The hex digest of the stored key each claims object was built for. An API-key identity carries its
+ * key's claims object (authenticator.ts), so keyInForce finds the very key it was proven with, not
+ * merely a key of the same id: the keys file may come to hold another key under that id (its hash
+ * replaced by hand), and an id may be both inline and in the file. Weak: dropped with the identities.
+ */
+const digestOfClaims = new WeakMap<object, string>();
+
 function indexEntries(entries: readonly ApiKeyEntry[], into: Map<string, IndexedKey>): void {
   for (const entry of entries) {
     const digest = storedDigest(entry.hash);
     const hex = digest.toString('hex');
     if (into.has(hex)) continue;
+    const claims = keyClaims(entry);
+    digestOfClaims.set(claims, hex);
     into.set(hex, {
       entry,
       digest,
       expiresMs: entry.expires ? Date.parse(entry.expires) : Number.POSITIVE_INFINITY,
       revokedMs: entry.revoked ? Date.parse(entry.revoked) : Number.POSITIVE_INFINITY,
-      claims: keyClaims(entry),
+      claims,
     });
   }
 }
@@ -55,13 +65,6 @@ function indexEntries(entries: readonly ApiKeyEntry[], into: Map<string, Indexed
 function sameFile(a: Stats | undefined, b: Stats | undefined): boolean {
   if (!a || !b) return a === b;
   return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
-}
-
-/** The keys by key id (the first of an id kept, as the digest index keeps the first of a hash). */
-function byId(keys: Map<string, IndexedKey>): Map<string, IndexedKey> {
-  const ids = new Map<string, IndexedKey>();
-  for (const key of keys.values()) if (!ids.has(key.entry.id)) ids.set(key.entry.id, key);
-  return ids;
 }
 
 function clientsOf(keys: Map<string, IndexedKey>): Set<string> {
@@ -93,9 +96,6 @@ export function reservedKeyMessage(entry: ApiKeyEntry): string {
 export class KeyStore {
   private readonly inline = new Map<string, IndexedKey>();
   private fileKeys = new Map<string, IndexedKey>();
-  /** The same keys by key id (keyInForce). */
-  private readonly inlineIds: Map<string, IndexedKey>;
-  private fileIds = new Map<string, IndexedKey>();
   /** Client ids keys are bound to (any status: a revoked key's client is still an API-key client). */
   private inlineClients = new Set<string>();
   private fileClients = new Set<string>();
@@ -115,7 +115,6 @@ export class KeyStore {
     if (clash !== undefined) throw new ApiKeyConfigError(`auth.apiKeys: ${reservedKeyMessage(clash)}`);
     indexEntries(inlineKeys, this.inline);
     this.inlineClients = clientsOf(this.inline);
-    this.inlineIds = byId(this.inline);
     if (file) {
       // A broken or untrusted keys file at startup is a configuration error: let it throw.
       this.fileStat = statSync(file, { throwIfNoEntry: false });
@@ -125,7 +124,6 @@ export class KeyStore {
       if (trust.warning !== undefined) logger?.warn({ keysFile: file, reason: trust.warning }, 'keys file: others than this user may change it');
       this.fileKeys = this.loadFile();
       this.fileClients = clientsOf(this.fileKeys);
-      this.fileIds = byId(this.fileKeys);
       this.startWatching(file);
     }
   }
@@ -148,13 +146,19 @@ export class KeyStore {
   }
 
   /**
-   * Whether the key with this id (inline first, then the keys file as it says now) exists, is bound
-   * to `client`, and is neither revoked nor expired at `now`. An unreadable keys file holds no keys.
+   * The stored key an API-key identity was proven with (known by the identity's claims, built for
+   * that key: digestOfClaims), as lookup() finds it now (inline first, then the keys file as it says
+   * now), when it still has this id, is bound to `client` and is neither revoked nor expired at
+   * `now`; else undefined. Another key that came under the same id does not keep it in force. An
+   * unreadable keys file holds no keys.
    */
-  keyInForce(id: string, client: string, now = Date.now()): boolean {
+  keyInForce(claims: object, id: string, client: string, now = Date.now()): IndexedKey | undefined {
     if (this.file) this.refreshIfChanged();
-    const key = this.inlineIds.get(id) ?? this.fileIds.get(id);
-    return key !== undefined && key.entry.client === client && now < key.revokedMs && now < key.expiresMs;
+    const hex = digestOfClaims.get(claims);
+    if (hex === undefined) return undefined;
+    const key = this.inline.get(hex) ?? this.fileKeys.get(hex);
+    if (key === undefined || key.entry.id !== id || key.entry.client !== client) return undefined;
+    return now < key.revokedMs && now < key.expiresMs ? key : undefined;
   }
 
   /**
@@ -193,13 +197,11 @@ export class KeyStore {
       if (refused !== undefined) throw new Error(untrustedKeysFileMessage(refused));
       this.fileKeys = this.loadFile();
       this.fileClients = clientsOf(this.fileKeys);
-      this.fileIds = byId(this.fileKeys);
       if (this.fileBroken) this.logger?.info({ keysFile: this.file }, 'keys file readable again');
       this.fileBroken = false;
       this.logger?.info({ keysFile: this.file, keys: this.fileKeys.size }, 'keys file reloaded');
     } catch (err) {
       this.fileKeys = new Map();
-      this.fileIds = new Map();
       this.fileBroken = true;
       this.logger?.error({ keysFile: this.file, err: (err as Error).message }, 'keys file unreadable; its keys are refused until it is fixed');
     }

@@ -101,7 +101,7 @@ function credentialCheck(authenticator: Authenticator, logger: Logger, refusals:
   return {
     stillValid: (client) => authenticator.stillValid!(client),
     ended: (session) => {
-      const { id, credentialId } = session.client;
+      const { id, credentialId } = session.proven;
       const fields = { sessionId: session.sessionId, transport: session.kind, client: id, credentialId };
       refusals.log(logger, 'info', `gone\0${id}`, fields, 'http: stream closed: the credential it was opened or last used with is no longer valid (revoked, expired or removed)');
     },

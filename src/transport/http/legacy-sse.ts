@@ -21,6 +21,8 @@ import { SseStream } from './sse.js';
 export class LegacySseSession implements Transport, HttpSession {
   readonly kind = 'sse' as const;
   readonly ownerId: string;
+  /** The identity the last request proved, as the authenticator made it (sessions.ts HttpSession.proven). */
+  proven: ClientIdentity;
   lastActivity = Date.now();
   /** Size in bytes of the message being delivered to onmessage (read by the proxy for the audit). */
   lastMessageBytes: number | undefined;
@@ -40,6 +42,7 @@ export class LegacySseSession implements Transport, HttpSession {
     private readonly registry: SessionRegistry,
   ) {
     this.ownerId = client.id;
+    this.proven = client;
     // A stream its client stopped reading is destroyed by the write-stall watchdog: it closes, and the session ends.
     this.stream = new SseStream(res, {}, () => void this.close(), (r) => registry.stalls.wrote(r, sessionId));
   }
@@ -54,6 +57,7 @@ export class LegacySseSession implements Transport, HttpSession {
 
   /** The identity the POST about to be delivered proved (the owner's id: checked by the route). */
   identify(fresh: ClientIdentity): void {
+    this.proven = fresh;
     this.client = followIdentity(this.client, fresh);
   }
 

@@ -13,8 +13,13 @@ export interface HttpSession {
   readonly kind: TransportKind;
   /** ClientIdentity.id of the client that created the session; other identities never see it. */
   readonly ownerId: string;
-  /** The identity the session's last request proved. */
-  readonly client: ClientIdentity;
+  /**
+   * The identity the session's last request proved, as its credential proved it: the object
+   * Authenticator.stillValid is asked about. (`client`, what messages are decided with, may be an
+   * earlier object that says the same: followIdentity; an API key put in another's place under the
+   * same id says the same, and only the object the new key proved says it is in force.)
+   */
+  readonly proven: ClientIdentity;
   /** Milliseconds timestamp of the last HTTP request on this session. */
   lastActivity: number;
   /** True while a stream is open or a request awaits its answer (never idle then). */
@@ -131,7 +136,7 @@ export class SessionRegistry {
     const quietSince = now - KEEPALIVE_MS;
     const idleSince = now - this.idleMs;
     for (const session of this.sessions.values()) {
-      if (this.credentials !== undefined && session.streaming() && !this.credentials.stillValid(session.client)) {
+      if (this.credentials !== undefined && session.streaming() && !this.credentials.stillValid(session.proven)) {
         session.credentialGone();
         this.credentials.ended(session);
         continue;

@@ -37,6 +37,8 @@ interface Exchange {
 export class StreamableHttpSession implements Transport, HttpSession {
   readonly kind = 'streamable-http' as const;
   readonly ownerId: string;
+  /** The identity the last request proved, as the authenticator made it (sessions.ts HttpSession.proven). */
+  proven: ClientIdentity;
   lastActivity = Date.now();
   /** Size in bytes of the message being delivered to onmessage (read by the proxy for the audit). */
   lastMessageBytes: number | undefined;
@@ -73,6 +75,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     private readonly registry: SessionRegistry,
   ) {
     this.ownerId = client.id;
+    this.proven = client;
     this.sessionHeaders = { 'mcp-session-id': sessionId };
     this.limits = registry.limits;
     this.watchWrites = (res) => registry.stalls.wrote(res, sessionId);
@@ -80,6 +83,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
 
   /** The identity the request about to be delivered proved (the owner's id: checked by the route). */
   identify(fresh: ClientIdentity): void {
+    this.proven = fresh;
     this.client = followIdentity(this.client, fresh);
   }
 
