@@ -136,13 +136,16 @@ audit: { enabled: false }
   });
 
   it('Streamable HTTP: the GET stream of a JWT past its exp ends; the session stays, and a fresh token reopens the stream', async () => {
-    const expiresAt = Date.now() + 3000;
-    const shortLived = await token('carol', expiresAt);
     const headers = (bearer: string, session?: string) => ({ ...MCP_HEADERS, authorization: `Bearer ${bearer}`, ...(session === undefined ? {} : { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }) });
-    const init = await raw(serve.url, { headers: headers(shortLived), body: JSON.stringify(INIT) });
+    // The session is set up with a long-lived token (starting its backend takes what it takes); only
+    // the GET, one request, has to come before the short-lived token's exp.
+    const setup = await token('carol', Date.now() + 600_000);
+    const init = await raw(serve.url, { headers: headers(setup), body: JSON.stringify(INIT) });
     expect(init.status).toBe(200);
     const session = init.headers['mcp-session-id'] as string;
-    expect((await raw(serve.url, { headers: headers(shortLived, session), body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).status).toBe(202);
+    expect((await raw(serve.url, { headers: headers(setup, session), body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).status).toBe(202);
+    const expiresAt = Date.now() + 3000;
+    const shortLived = await token('carol', expiresAt);
     const get = await new StreamReader().open(serve.url, { authorization: `Bearer ${shortLived}`, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' });
     streams.push(get);
     expect(get.status).toBe(200);
