@@ -126,4 +126,24 @@ describe('deeply nested client messages (wrap, stdio)', { timeout: 120_000 }, ()
       await client.exited;
     }
   });
+  it("a deep answer to the proxy's own request is refused with id null, never with the answer's id (the client's own request of that id would take the error)", async () => {
+    const client = new LineClient(['wrap', '--no-audit', '--policy', 'allow-all', '--', process.execPath, TEST_BACKEND]);
+    try {
+      client.send({ ...INIT, params: { ...INIT.params, capabilities: { sampling: {} } } });
+      expect(await client.next()).toMatchObject({ id: 1, result: {} });
+      client.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      client.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'sample_then_cancel', arguments: {} } });
+      const asked = await client.next();
+      expect(asked).toMatchObject({ method: 'sampling/createMessage' });
+      client.write(`{"jsonrpc":"2.0","id":${JSON.stringify(asked.id)},"result":{"role":"assistant","model":"m","content":{"type":"text","text":"x"},"x":${nested(DEEP)}}}\n`);
+      let refused = await client.next();
+      while (refused.error === undefined) refused = await client.next();
+      // Before the fix: the id of the answer, the proxy's request id, in the client's own id space.
+      expect(refused).toMatchObject({ id: null, error: { code: -32600, message: expect.stringMatching(TOO_DEEP) } });
+      expect(client.proc.exitCode).toBeNull();
+    } finally {
+      client.proc.stdin.end();
+      await client.exited;
+    }
+  });
 });

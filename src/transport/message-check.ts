@@ -37,8 +37,10 @@ function deeperThan(value: unknown, levels: number): boolean {
  */
 export function nestingProblem(value: unknown, chars: number, max = MAX_NESTING): InvalidMessage | undefined {
   if (chars < 2 * (max + 1) || !deeperThan(value, max)) return undefined;
-  const m = value as { id?: unknown };
-  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  const m = value as { id?: unknown; method?: unknown };
+  // Only a request's id: an answer's id is one of the proxy's own requests, and the error, sent to
+  // the client with it, would read as the answer to the client's own request of that id.
+  const id = typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : null;
   return { code: INVALID_REQUEST, message: `Invalid Request: the message nests arrays and objects deeper than ${max} levels`, id };
 }
 
