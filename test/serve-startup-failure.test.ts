@@ -18,8 +18,10 @@ import { CLI, tempDir } from './helpers/proxy.js';
 
 const started = new Set<ReturnType<typeof spawn>>();
 
-function serve(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, env: { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+function serve(args: string[], cwd: string, command = 'serve'): Promise<{ code: number | null; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, MCP_WARDEN_LOG_LEVEL: 'warn' };
+  delete env.MCP_WARDEN_API_KEY;
+  const proc = spawn(process.execPath, [CLI, command, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   started.add(proc);
@@ -66,6 +68,19 @@ describe('serve startup failures exit', () => {
     writeFileSync(join(dir, 'warden.yaml'), `backends: [{ name: demo, transport: stdio, command: node, args: [x.js] }]\n${auth}\n`);
     const run = await serve(['--config', 'warden.yaml', '--port', '0'], dir);
     expect(run.stderr).toMatch(error);
+    expect(run.code).toBe(3);
+    expect(existsSync(join(dir, 'data/audit.db'))).toBe(true); // the audit had been opened, and was closed
+  }, 60_000);
+  it.each([
+    ['wrap', ['--config', 'warden.yaml', '--', 'node', 'x.js']],
+    ['serve', ['--config', 'warden.yaml', '--stdio', '--port', '0']],
+  ])('%s whose stdio client is refused (API keys configured, no stdio key): the error, then exit 3', async (command, args) => {
+    const dir = await tempDir();
+    const hash = `sha256:${'0'.repeat(64)}`;
+    writeFileSync(join(dir, 'warden.yaml'), `backends: [{ name: demo, transport: stdio, command: node, args: [x.js] }]\nauth: { apiKeys: [{ id: k1, hash: "${hash}", client: a }] }\n`);
+    // Before the fix: the error, then no exit (the audit writer and the policy watch wire() opened, and serve's listener, stayed open).
+    const run = await serve(args, dir, command);
+    expect(run.stderr).toContain('mcp-warden: stdio client rejected: authentication required');
     expect(run.code).toBe(3);
     expect(existsSync(join(dir, 'data/audit.db'))).toBe(true); // the audit had been opened, and was closed
   }, 60_000);

@@ -164,9 +164,17 @@ async function runServe(opts: ServeOptions): Promise<void> {
   }
   if (config.server.stdio) {
     // The stdio client leaving ends a stdio-only server; with HTTP up, only its session closes.
-    await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => {
-      if (!http) void shutdown(EXIT.OK);
-    });
+    try {
+      await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => {
+        if (!http) void shutdown(EXIT.OK);
+      });
+    } catch (err) {
+      // The stdio client refused (auth configured, no valid stdio key): everything is closed, the
+      // listener too, so that the process exits with the error's code (3) instead of living on.
+      exiting = true;
+      await stop();
+      throw err;
+    }
   }
 }
 

@@ -95,15 +95,19 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
   let signalled: () => void = () => undefined;
   const signal = new Promise<void>((resolve) => (signalled = resolve));
 
-  const shutdown = async (code: number): Promise<void> => {
-    if (exiting) return;
-    exiting = true;
+  /** Ends everything that keeps the process alive: the session and its backend, the audit writer, the policy watch. */
+  const stop = async (): Promise<void> => {
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);
     wired.decider.close?.();
     // The counts of refusal lines left out in the current interval (log.refusals), before the log is flushed.
     ctx.refusals?.close();
     logger.flush?.();
+  };
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    await stop();
     // What the stdio client has not read yet still goes out (it may read slowly after closing its input).
     await outputWritten(process.stdout, signal);
     process.exit(code === EXIT.OK && backendCode !== undefined ? backendCode : code);
@@ -131,7 +135,15 @@ async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> 
     signalled();
     void shutdown(143);
   });
-  await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => void shutdown(EXIT.OK));
+  try {
+    await openStdioSession(proxy, wired.authenticator, config.server.maxMessageBytes, () => void shutdown(EXIT.OK));
+  } catch (err) {
+    // The client refused (auth configured, no valid stdio key): what wire() opened is closed, so
+    // that the process exits with the error's code (3) instead of living on, serving nothing.
+    exiting = true;
+    await stop();
+    throw err;
+  }
 }
 
 export function register(program: Command): void {
