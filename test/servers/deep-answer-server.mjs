@@ -4,17 +4,8 @@
  * 20000: deeper than JSON.stringify goes, while JSON.parse reads it), written with spaces so that a
  * proxy cannot pass it on as the compact bytes it came as: it must parse and serialize it again.
  */
-let buffer = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  let nl;
-  while ((nl = buffer.indexOf('\n')) >= 0) {
-    const line = buffer.slice(0, nl);
-    buffer = buffer.slice(nl + 1);
-    if (line.trim()) answer(JSON.parse(line));
-  }
-});
+import { onStdinLines } from './stdin-lines.mjs';
+onStdinLines(answer);
 
 function answer(msg) {
   if (msg.id === undefined) return;

@@ -7,6 +7,7 @@
  * argument `tool` with its argument `annotations`, and sends notifications/tools/list_changed before
  * answering, and `slow`, which answers after `ms` milliseconds.
  */
+import { onStdinLines } from './stdin-lines.mjs';
 const tools = JSON.parse(process.env.LISTED_TOOLS ?? '{}');
 tools.redefine ??= {};
 tools.slow ??= {};
@@ -17,17 +18,7 @@ function toolList() {
   return Object.entries(tools).map(([name, annotations]) => ({ name, inputSchema: { type: 'object' }, annotations }));
 }
 
-let buffer = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  let nl;
-  while ((nl = buffer.indexOf('\n')) >= 0) {
-    const line = buffer.slice(0, nl);
-    buffer = buffer.slice(nl + 1);
-    if (line.trim()) answer(JSON.parse(line), line);
-  }
-});
+onStdinLines(answer);
 
 function answer(msg, line) {
   if (msg.id === undefined || msg.id === null) return;

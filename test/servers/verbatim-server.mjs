@@ -10,17 +10,8 @@
  * `uri` is written twice (`mcp-warden:beta:test://beta/only` first, `test://verbatim/1` last);
  * `tasklink` answers with a resource_link `mcp-warden:beta:test://beta/only` next to a `task` member.
  */
-let buffer = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  let nl;
-  while ((nl = buffer.indexOf('\n')) >= 0) {
-    const line = buffer.slice(0, nl);
-    buffer = buffer.slice(nl + 1);
-    if (line.trim()) answer(JSON.parse(line), line);
-  }
-});
+import { onStdinLines } from './stdin-lines.mjs';
+onStdinLines(answer);
 
 function answer(msg, line) {
   if (msg.id === undefined) return;
