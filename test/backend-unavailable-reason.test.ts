@@ -10,6 +10,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALLOW_ALL_POLICY, connectHttp, startServe, TEST_BACKEND, type ServeProcess } from './helpers/proxy.js';
+import { until } from './helpers/wait.js';
 
 describe('serve: a backend that cannot start is unavailable with its reason', { timeout: 120_000 }, () => {
   let serve: ServeProcess;
@@ -35,7 +36,7 @@ ${ALLOW_ALL_POLICY}`);
     expect(err?.message).toContain("backend 'bad' is unavailable: restarting (last failure: spawn mcp-server-typo ENOENT (command not found))");
     // The configured path (a layout of the server's disk) is for the server log, not the client.
     expect(err?.message).not.toContain('/nonexistent');
-    expect(serve.stderr()).toContain('spawn /nonexistent/mcp-server-typo ENOENT');
+    await until(() => serve.stderr().includes('spawn /nonexistent/mcp-server-typo ENOENT'), 'the spawn error with its path in the server log');
   });
 
   it('a request for a backend that exited at startup says with which code', async () => {
@@ -70,7 +71,8 @@ ${ALLOW_ALL_POLICY}`);
     );
     expect(err?.message).toContain("backend 'bad' is unavailable: spawn mcp-server-typo ENOENT (command not found)");
     expect(err?.message).not.toContain('/nonexistent');
-    expect(serve.stderr()).toContain('spawn /nonexistent/mcp-server-typo ENOENT');
+    // The server's log (written asynchronously: it may come after the client's answer) names the path.
+    await until(() => serve.stderr().includes('spawn /nonexistent/mcp-server-typo ENOENT'), 'the spawn error with its path in the server log');
   });
 });
 
