@@ -8,6 +8,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminTokenHash, registerAdminRoutes } from '../src/admin/index.js';
 import { openAuditStore, type AuditStore } from '../src/audit/index.js';
@@ -44,7 +45,7 @@ describe('admin audit reads off the event loop', () => {
       }
     });
     const admin = adminSchema.parse({ tokenHashes: [adminTokenHash(ADMIN_TOKEN)] });
-    registerAdminRoutes(app, { store, config: { admin, audit: auditConfig(store.path, { chainKey: CHAIN_KEY }) } as never });
+    registerAdminRoutes(app, { store, config: { admin, audit: auditConfig(store.path, { chainKey: CHAIN_KEY }) } as never, logger: pino({ level: 'silent' }) });
     app.get('/ping', async () => ({ pong: true }));
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   }, 180_000);

@@ -1,12 +1,31 @@
-/** GET /admin/audit on a real fastify listener: admin-token auth (401 without), filters, cursor paging, bad input. */
+/** GET /admin/audit on a real fastify listener: admin-token auth (401 without), filters, cursor paging, bad input, a 500 logged. */
+import { writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminTokenHash, registerAdminRoutes } from '../src/admin/index.js';
 import { openAuditStore, type AuditStore } from '../src/audit/index.js';
+import { registerMetricsRoute } from '../src/admin/metrics.js';
 import { adminSchema } from '../src/config/admin.js';
+import { REDACTED_PATHS } from '../src/log/logger.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 
 const ADMIN_TOKEN = 'adm-4f9c2b7e1d';
+const silent = pino({ level: 'silent' });
+
+/** A pino logger as createLogger makes it (same redaction), writing its lines where the test reads them. */
+function capturedLogger(): { logger: ReturnType<typeof pino>; lines: () => Array<Record<string, unknown>>; text: () => string } {
+  let text = '';
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+  return { logger, text: () => text, lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
 
 describe('admin audit API', () => {
   const tmp = tempDir();
@@ -29,7 +48,7 @@ describe('admin audit API', () => {
     }
     await store.flush();
     app = Fastify();
-    registerAdminRoutes(app, { store, config: { admin: adminSchema.parse({ tokenHashes: [adminTokenHash(ADMIN_TOKEN)] }) } });
+    registerAdminRoutes(app, { store, config: { admin: adminSchema.parse({ tokenHashes: [adminTokenHash(ADMIN_TOKEN)] }) }, logger: silent });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -111,7 +130,7 @@ describe('admin audit API', () => {
 
   it('refuses everything when no admin token is configured, and rejects malformed hashes at startup', async () => {
     const bare = Fastify();
-    registerAdminRoutes(bare, { store, config: adminSchema.parse({}) });
+    registerAdminRoutes(bare, { store, config: adminSchema.parse({}), logger: silent });
     const r = await bare.inject({ method: 'GET', url: '/admin/audit', headers: { authorization: 'Bearer anything' } });
     expect(r.statusCode).toBe(401);
     expect(r.json()).toEqual({ error: 'admin API has no credentials configured (admin.tokenHashes)' });
@@ -120,8 +139,46 @@ describe('admin audit API', () => {
     expect(adminSchema.safeParse({ tokenHashes: ['md5:abc'] }).error?.issues[0]?.message).toBe(
       'expected "sha256:" followed by 64 hex digits (sha256 of the admin token)',
     );
-    expect(() => registerAdminRoutes(Fastify(), { store, config: { enabled: true, pathPrefix: '/admin', tokenHashes: ['md5:abc'] } })).toThrow(
+    expect(() => registerAdminRoutes(Fastify(), { store, config: { enabled: true, pathPrefix: '/admin', tokenHashes: ['md5:abc'] }, logger: silent })).toThrow(
       'admin.tokenHashes[0]: expected "sha256:" followed by 64 hex digits',
     );
+  });
+
+  it('logs a 500 at error level with its route and error, answers it without detail, and logs no credential', async () => {
+    // A real fault: the audit "database" is a file SQLite cannot read. Before, the 500 went out with
+    // SQLite's message as its body and nothing was logged (fastify's own logger is off).
+    const broken = `${tmp.dir}/not-a-database.db`;
+    writeFileSync(broken, 'this is not an SQLite database, it is a text file long enough for SQLite to read a header from\n'.repeat(4));
+    const log = capturedLogger();
+    const failing = Fastify();
+    const admin = adminSchema.parse({ tokenHashes: [adminTokenHash(ADMIN_TOKEN)] });
+    registerAdminRoutes(failing, { store: { path: broken } as AuditStore, config: { admin }, logger: log.logger });
+    registerMetricsRoute(failing, admin, () => {
+      throw new Error('snapshot failed: proxy closed');
+    }, log.logger);
+    const url = await failing.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const r = await fetch(`${url}/admin/audit/stats?client=alice`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, cookie: 'sid=cookie-secret-77' } });
+      expect(r.status).toBe(500);
+      const body = (await r.json()) as { error: string; requestId: string };
+      expect(body.error).toBe('internal error (logged on the server)');
+      expect(JSON.stringify(body)).not.toContain('database');
+      const m = await fetch(`${url}/admin/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(m.status).toBe(500);
+      const metricsBody = (await m.json()) as { requestId: string };
+      const errors = log.lines().filter((l) => l.level === 50);
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toMatchObject({ msg: 'admin: request failed', component: 'admin', requestId: body.requestId, method: 'GET', route: '/admin/audit/stats' });
+      expect((errors[0]!.err as { message: string }).message).toBe('file is not a database');
+      expect((errors[0]!.err as { stack: string }).stack).toContain('Error');
+      expect(errors[1]).toMatchObject({ route: '/admin/metrics', requestId: metricsBody.requestId, err: { message: 'snapshot failed: proxy closed' } });
+      // Neither the admin token, nor its hash, nor a cookie, nor the query string reaches the log.
+      for (const secret of [ADMIN_TOKEN, adminTokenHash(ADMIN_TOKEN).slice(7), 'cookie-secret-77', 'client=alice', 'authorization']) expect(log.text()).not.toContain(secret);
+      // A 4xx stays as it was (not logged as a fault).
+      expect((await fetch(`${url}/admin/audit?limit=0`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(400);
+      expect(log.lines().filter((l) => l.level === 50)).toHaveLength(2);
+    } finally {
+      await failing.close();
+    }
   });
 });

@@ -9,7 +9,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditReader } from '../audit/index.js';
 import type { AdminConfig } from '../config/admin.js';
 import type { AuditConfig } from '../config/audit.js';
+import type { Logger } from '../log/logger.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
+import { adminErrorHandler } from './errors.js';
 import { auditQueryFromQuery, QueryParamError, statsFilterFromQuery } from './params.js';
 import { AuditReaderThread } from './reader-thread.js';
 
@@ -20,6 +22,8 @@ export interface AdminRoutesOptions {
   store: AuditReader;
   /** The `admin` section, or the whole warden config (then audit.chainKey is used to verify). */
   config: AdminConfig | { admin: AdminConfig; audit?: Pick<AuditConfig, 'chainKey'> };
+  /** Where a 500 (a fault of ours, answered without detail) is logged, at error level. */
+  logger: Logger;
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
@@ -35,6 +39,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
   void app.register(
     async (scope) => {
       scope.addHook('onClose', async () => reader.close());
+      scope.setErrorHandler(adminErrorHandler(options.logger.child({ component: 'admin' })));
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         if (check(request.headers.authorization)) return;
         const error = admin.tokenHashes.length === 0 ? 'admin API has no credentials configured (admin.tokenHashes)' : 'admin token required';

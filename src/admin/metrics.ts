@@ -7,7 +7,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminConfig } from '../config/admin.js';
+import type { Logger } from '../log/logger.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
+import { adminErrorHandler } from './errors.js';
 
 export interface MetricsSnapshot {
   sessions: Array<{ transport: string; count: number }>;
@@ -56,15 +58,20 @@ export function formatMetrics(s: MetricsSnapshot): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function registerMetricsRoute(app: FastifyInstance, admin: AdminConfig, snapshot: () => MetricsSnapshot): void {
+/** Registers `GET <prefix>/metrics`; a 500 (snapshot failed) is logged on `logger`, answered without detail. */
+export function registerMetricsRoute(app: FastifyInstance, admin: AdminConfig, snapshot: () => MetricsSnapshot, logger: Logger): void {
   if (!admin.enabled) return;
   const check = createAdminTokenCheck(parseTokenHashes(admin.tokenHashes));
   const path = `${admin.pathPrefix.replace(/\/+$/, '')}/metrics`;
-  app.get(path, { exposeHeadRoute: false }, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!check(request.headers.authorization)) {
-      const error = admin.tokenHashes.length === 0 ? 'admin API has no credentials configured (admin.tokenHashes)' : 'admin token required';
-      return reply.code(401).header('www-authenticate', CHALLENGE).send({ error });
-    }
-    return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(formatMetrics(snapshot()));
+  // Encapsulated so that the error handler applies to this route only.
+  void app.register(async (scope) => {
+    scope.setErrorHandler(adminErrorHandler(logger.child({ component: 'admin' })));
+    scope.get(path, { exposeHeadRoute: false }, async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!check(request.headers.authorization)) {
+        const error = admin.tokenHashes.length === 0 ? 'admin API has no credentials configured (admin.tokenHashes)' : 'admin token required';
+        return reply.code(401).header('www-authenticate', CHALLENGE).send({ error });
+      }
+      return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(formatMetrics(snapshot()));
+    });
   });
 }
