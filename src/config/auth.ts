@@ -38,6 +38,9 @@ export const MIN_JWKS_COOLDOWN_MS = 1000;
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+/** A media type as `typ` carries it: "at+jwt", "JWT", "application/at+jwt". */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)?$/;
+
 const ALG = /^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/;
 
 export const jwtSchema = z
@@ -88,6 +91,14 @@ export const jwtSchema = z
      * would stay valid until the signing key is rotated. false accepts such tokens.
      */
     requireExp: z.boolean().default(true),
+    /**
+     * Accepted values of the token's `typ` header, compared case-insensitively and with an
+     * "application/" prefix ignored (RFC 7515 4.1.9). A token of another type, signed by the same
+     * issuer for another purpose (a DPoP proof, a logout token, a security event token), is refused.
+     */
+    acceptedTypes: z.array(z.string().regex(MEDIA_TYPE, 'expected a media type such as "at+jwt" or "JWT"')).min(1).default(['JWT', 'at+jwt']),
+    /** Refuse a token with no `typ` header (RFC 9068 access tokens carry "at+jwt"); false accepts one. */
+    requireTyp: z.boolean().default(false),
   })
   .strict()
   .refine((j) => [j.secret, j.publicKey, j.jwksUrl].filter((v) => v !== undefined).length === 1, {

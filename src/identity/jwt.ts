@@ -2,7 +2,8 @@
  * JWT verification with jose: HS256/384/512 with a shared secret, RS/PS/ES/EdDSA with a PEM public
  * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout and a size bound). iss, aud,
  * exp, nbf and iat (not in the future) are checked with a clock skew, and a token without exp is refused (unless
- * auth.jwt.requireExp is false); "none" and any algorithm outside the allowlist are refused. Failures become a short reason that never contains the token.
+ * auth.jwt.requireExp is false); "none" and any algorithm outside the allowlist are refused; a `typ`
+ * outside auth.jwt.acceptedTypes (a token minted for another purpose) is refused. Failures become a short reason that never contains the token.
  */
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -109,8 +110,18 @@ function failure(err: unknown): { ok: false; reason: string; unavailable?: boole
   }
 }
 
+/** A `typ` value as compared: lower case, without the "application/" prefix RFC 7515 4.1.9 lets senders omit. */
+function typeKey(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/** Echoed in the refusal only when it is short and plainly a media type (it is the client's input). */
+const SHOWN_TYP = /^[A-Za-z0-9][A-Za-z0-9._+/-]{0,39}$/;
+
 export class JwtVerifier {
   private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  private readonly types: ReadonlySet<string>;
   private readonly options: { issuer?: string | string[]; audience: string | string[]; algorithms: string[]; clockTolerance: number; requiredClaims?: string[] };
 
   constructor(
@@ -146,6 +157,16 @@ export class JwtVerifier {
     // A token without exp would never expire (jose checks exp only when present).
     if (config.requireExp !== false) this.options.requiredClaims = ['exp'];
     if (config.issuer !== undefined) this.options.issuer = config.issuer;
+    this.types = new Set(config.acceptedTypes.map(typeKey));
+  }
+
+  /** The refusal reason for the token's `typ` header, or undefined when it is accepted. */
+  private typeRefusal(typ: unknown): string | undefined {
+    const accepted = `accepted: ${this.config.acceptedTypes.join(', ')}${this.config.requireTyp ? '' : ', or none'}`;
+    if (typ === undefined) return this.config.requireTyp ? `token has no type (typ header; ${accepted})` : undefined;
+    if (typeof typ === 'string' && this.types.has(typeKey(typ))) return undefined;
+    const shown = typeof typ === 'string' && SHOWN_TYP.test(typ) ? ` '${typ}'` : ''; // RFC 6750: no '"' in error_description
+    return `token type${shown} not accepted: not an access token (typ header; ${accepted})`;
   }
 
   async verify(token: string): Promise<JwtOutcome> {
@@ -164,6 +185,10 @@ export class JwtVerifier {
       // The overloads differ only by key type; both take the same options.
       const result = typeof this.key === 'function' ? await jwtVerify(token, this.key, this.options) : await jwtVerify(token, this.key, this.options);
       payload = result.payload;
+      // Checked once the signature holds: a token the issuer signed for another purpose (a DPoP
+      // proof, a logout or security event token) is not a credential for this resource.
+      const typRefusal = this.typeRefusal(result.protectedHeader.typ);
+      if (typRefusal !== undefined) return { ok: false, reason: typRefusal };
     } catch (err) {
       return failure(err);
     }
