@@ -279,7 +279,8 @@ export class WardenAuthenticator implements Authenticator {
    * with still in force (not revoked, expired or removed, still bound to this client under its id,
    * still for this deployment), a JWT not past its exp (with the
    * clock skew) whose client id has not become an API-key client's since. Other identities
-   * (anonymous, local) hold as long as the config does. Asked for sessions with a stream open.
+   * (anonymous, local) hold as long as the config does. Asked for sessions with a stream open and
+   * for each request awaiting its answer over Streamable HTTP.
    */
   stillValid(client: ClientIdentity, now = Date.now()): boolean {
     switch (client.auth) {

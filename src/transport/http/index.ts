@@ -95,7 +95,7 @@ function stallWatch(config: ServerConfig, logger: Logger, refusals: RefusalLog):
   });
 }
 
-/** Revoked or expired credentials of sessions with a stream open (Authenticator.stillValid), each logged. */
+/** Revoked or expired credentials of sessions with a stream open or requests in flight (Authenticator.stillValid), each logged. */
 function credentialCheck(authenticator: Authenticator, logger: Logger, refusals: RefusalLog): CredentialCheck | undefined {
   if (authenticator.stillValid === undefined) return undefined;
   return {
@@ -104,6 +104,11 @@ function credentialCheck(authenticator: Authenticator, logger: Logger, refusals:
       const { id, credentialId } = session.proven;
       const fields = { sessionId: session.sessionId, transport: session.kind, client: id, credentialId };
       refusals.log(logger, 'info', `gone\0${id}`, fields, 'http: stream closed: the credential it was opened or last used with is no longer valid (revoked, expired or removed)');
+    },
+    answersEnded: (session, count) => {
+      const { id } = session.proven;
+      const fields = { sessionId: session.sessionId, transport: session.kind, client: id, requests: count };
+      refusals.log(logger, 'info', `gone-answers\0${id}`, fields, 'http: answers ended: the credential their requests were made with is no longer valid (revoked, expired or removed); the requests are cancelled at the backend');
     },
   };
 }

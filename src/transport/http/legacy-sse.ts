@@ -110,6 +110,11 @@ export class LegacySseSession implements Transport, HttpSession {
     void this.close();
   }
 
+  /** Answers go out on the stream, checked with the session's credential (credentialGone): none of their own. */
+  endAnswersOfGoneCredentials(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

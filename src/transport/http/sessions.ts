@@ -30,6 +30,12 @@ export interface HttpSession {
   streaming(): boolean;
   /** Its credential no longer holds: ends what streams to the client (legacy SSE: the session, whose stream it is). */
   credentialGone(): void;
+  /**
+   * Ends the answers still due to requests made with a credential that no longer holds (`stillValid`
+   * false for the identity the request proved): each is answered with an error and cancelled at the
+   * backend. The number ended. (Legacy SSE answers on the stream: nothing of its own to end.)
+   */
+  endAnswersOfGoneCredentials(stillValid: (client: ClientIdentity) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -39,8 +45,10 @@ export interface HttpSession {
  */
 export interface CredentialCheck {
   stillValid(client: ClientIdentity): boolean;
-  /** Told of each session whose streams were ended for it (logged by the frontend). */
+  /** Told of each session whose stream was ended for it (logged by the frontend). */
   ended(session: HttpSession): void;
+  /** Told of each session some of whose requests in flight had their answers ended for it (logged by the frontend). */
+  answersEnded(session: HttpSession, count: number): void;
 }
 
 const KEEPALIVE_MS = 20_000;
@@ -136,14 +144,29 @@ export class SessionRegistry {
     const quietSince = now - KEEPALIVE_MS;
     const idleSince = now - this.idleMs;
     for (const session of this.sessions.values()) {
-      if (this.credentials !== undefined && session.streaming() && !this.credentials.stillValid(session.proven)) {
-        session.credentialGone();
-        this.credentials.ended(session);
-        continue;
-      }
+      if (this.credentials !== undefined && this.credentialsGone(session)) continue;
       session.keepAlive(now, quietSince);
       if (session.lastActivity < idleSince && !session.busy(now)) void session.close();
     }
+  }
+
+  /**
+   * Ends what a credential no longer valid still brings its holder: the session's stream (checked
+   * with the credential the session last proved) and the answers of its requests in flight (each
+   * checked with the credential its own request proved: a POST answered as SSE carries the
+   * session's server requests and notifications for that request, and then the answer). True when
+   * the stream was ended (a legacy SSE session is closed with it).
+   */
+  private credentialsGone(session: HttpSession): boolean {
+    const check = this.credentials!;
+    const answers = session.endAnswersOfGoneCredentials((client) => check.stillValid(client));
+    if (answers > 0) check.answersEnded(session, answers);
+    if (session.streaming() && !check.stillValid(session.proven)) {
+      session.credentialGone();
+      check.ended(session);
+      return true;
+    }
+    return false;
   }
 
   async closeAll(): Promise<void> {

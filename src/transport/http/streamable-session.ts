@@ -17,7 +17,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
-import { SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
+import { SERVER_ERROR, SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
 import type { HttpSession, SessionLimits, SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
@@ -27,11 +27,17 @@ const RING_SIZE = 128;
 /** Why a request was given up without the client cancelling it (the audit's error message for it). */
 const ABANDONED_CLOSED = 'the client closed the connection its answer was due on';
 const ABANDONED_STALLED = 'its answer stream stalled: the client took none of it for server.writeStallTimeoutMs';
+const ABANDONED_CREDENTIAL = 'the credential it was made with is no longer valid (revoked, expired or removed)';
+/** The error answer of a request whose credential stopped holding before it was answered. */
+const CREDENTIAL_GONE_MESSAGE = `Unauthorized: ${ABANDONED_CREDENTIAL}; the request was cancelled and its answer withheld`;
+const CREDENTIAL_GONE_CHALLENGE = 'Bearer realm="mcp-warden", error="invalid_token"';
 
 interface Exchange {
   res: ServerResponse;
   /** Set once the answer switched to SSE. */
   sse: SseStream | undefined;
+  /** The identity the request's own credential proved (checked again at each sweep). */
+  proven: ClientIdentity;
 }
 
 export class StreamableHttpSession implements Transport, HttpSession {
@@ -133,7 +139,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
    */
   acceptRequest(id: RequestId, message: JSONRPCMessage, res: ServerResponse, bytes?: number): boolean {
     if (this.exchanges.has(id)) return false;
-    const exchange: Exchange = { res, sse: undefined };
+    const exchange: Exchange = { res, sse: undefined, proven: this.proven };
     this.exchanges.set(id, exchange);
     // The connection closing before the answer (the client went away, or its SSE answer stream was
     // destroyed as stalled): the request no longer holds a place among those in flight, its answer
@@ -307,6 +313,36 @@ export class StreamableHttpSession implements Transport, HttpSession {
   credentialGone(): void {
     this.standalone?.abandon();
     this.standalone = undefined;
+  }
+
+  /**
+   * Ends the exchanges whose request was made with a credential that no longer holds: a JSON
+   * answer not begun becomes 401 with a JSON-RPC error, an SSE answer stream gets the error as its
+   * last event and ends; the proxy is told (onabandon) so the backend's call is cancelled and
+   * audited cancelled. A late answer from the backend finds no exchange and is dropped.
+   */
+  endAnswersOfGoneCredentials(stillValid: (client: ClientIdentity) => boolean): number {
+    if (this.exchanges.size === 0 || this.closed) return 0;
+    // Requests of one credential share the identity object: asked once per object per sweep.
+    const verdicts = new Map<ClientIdentity, boolean>();
+    let ended = 0;
+    for (const [id, exchange] of [...this.exchanges]) {
+      let valid = verdicts.get(exchange.proven);
+      if (valid === undefined) verdicts.set(exchange.proven, (valid = stillValid(exchange.proven)));
+      if (valid) continue;
+      this.exchanges.delete(id);
+      ended++;
+      const error = { jsonrpc: '2.0', id, error: { code: SERVER_ERROR, message: CREDENTIAL_GONE_MESSAGE } } as JSONRPCMessage;
+      if (exchange.sse !== undefined) {
+        exchange.sse.send(error);
+        exchange.sse.end();
+        this.drain(exchange.res);
+      } else if (!exchange.res.destroyed) {
+        writeJsonError(exchange.res, 401, SERVER_ERROR, CREDENTIAL_GONE_MESSAGE, id, { 'www-authenticate': CREDENTIAL_GONE_CHALLENGE, 'mcp-session-id': this.sessionId });
+      }
+      this.onabandon?.(id, ABANDONED_CREDENTIAL);
+    }
+    return ended;
   }
 
   keepAlive(now: number, quietSince: number): void {
