@@ -34,15 +34,24 @@ function loopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
+
+/** Whether a header, by its name, carries a credential: the usual ones, and any name with token, key, secret or auth in it. */
+export function credentialHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return CREDENTIAL_HEADERS.has(lower) || /token|key|secret|auth/.test(lower);
+}
+
 /**
- * HTTP backends given a credential (bearerToken, headers, userinfo in the URL) over plain http to
- * another host: whoever is on the network path reads the credential (and every call) as it goes.
+ * HTTP backends given a credential (bearerToken, a credential header, userinfo in the URL) over
+ * plain http to another host: whoever is on the network path reads the credential (and every call)
+ * as it goes. Other headers (a tenant name, a trace flag) are no credential: no warning for them.
  */
 export function plainHttpCredentialBackends(config: WardenConfig): string[] {
   return config.backends.flatMap((b) => {
     if (b.transport === 'stdio') return [];
     const url = new URL(b.url);
-    const hasCredential = b.bearerToken !== undefined || Object.keys(b.headers).length > 0 || url.username !== '' || url.password !== '';
+    const hasCredential = b.bearerToken !== undefined || Object.keys(b.headers).some(credentialHeader) || url.username !== '' || url.password !== '';
     const host = url.hostname.replace(/^\[|\]$/g, '');
     return url.protocol === 'http:' && hasCredential && !loopbackHost(host) ? [b.name] : [];
   });
@@ -139,7 +148,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   });
 
   for (const name of plainHttpCredentialBackends(config)) {
-    logger.warn({ backend: name }, 'backend is reached over plain http on another host with a credential (bearerToken, headers or URL userinfo): anyone on the network path can read it; use https');
+    logger.warn({ backend: name }, 'backend is reached over plain http on another host with a credential (bearerToken, a credential header or URL userinfo): anyone on the network path can read it; use https');
   }
   if (http && config.auth.anonymous && !loopbackHost(config.server.host)) {
     // The Host/Origin check stops browsers (DNS rebinding), not a client that writes its own Host header.
