@@ -12,6 +12,7 @@ class FakeSession implements HttpSession {
     readonly ownerId: string,
     private readonly registry: SessionRegistry,
     public isBusy = false,
+    readonly address = `10.0.0.${sessionId.length}`,
   ) {}
   busy(): boolean {
     return this.isBusy;
@@ -30,15 +31,15 @@ describe('SessionRegistry', () => {
     const registry = new SessionRegistry(60_000);
     const mine: FakeSession[] = [];
     for (let i = 0; i < MAX_SESSIONS_PER_CLIENT; i++) {
-      expect(registry.refusal('alice')).toBeUndefined();
+      expect(registry.refusal('alice', '10.0.1.1')).toBeUndefined();
       const s = new FakeSession(`a${i}`, 'alice', registry);
       registry.add(s);
       mine.push(s);
     }
-    expect(registry.refusal('alice')).toMatch(/already holds 100 open sessions/);
-    expect(registry.refusal('bob')).toBeUndefined();
+    expect(registry.refusal('alice', '10.0.1.1')).toMatch(/already holds 100 open sessions/);
+    expect(registry.refusal('bob', '10.0.1.1')).toBeUndefined();
     await mine[0]!.close();
-    expect(registry.refusal('alice')).toBeUndefined();
+    expect(registry.refusal('alice', '10.0.1.1')).toBeUndefined();
     await registry.closeAll();
     expect(registry.size).toBe(0);
   });

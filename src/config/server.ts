@@ -25,6 +25,12 @@ export const serverSchema = z
     /** Open sessions one client identity may hold (so one credential cannot take them all). */
     maxSessionsPerClient: z.number().int().positive().default(100),
     /**
+     * Open sessions the clients of one network address may hold together (an IPv6 address counts
+     * by its /64; loopback counts too), whatever credentials they show; a new one beyond is refused
+     * with 503 + Retry-After. Behind a reverse proxy every client has the proxy's address: raise it.
+     */
+    maxSessionsPerAddress: z.number().int().positive().default(64),
+    /**
      * Requests one session may have awaiting their answers; one more is refused with 429 +
      * Retry-After (its answers are never dropped: each request already taken is answered).
      */

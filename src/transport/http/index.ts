@@ -135,6 +135,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const limits = {
     maxSessions: config.maxSessions,
     maxSessionsPerClient: config.maxSessionsPerClient,
+    maxSessionsPerAddress: config.maxSessionsPerAddress,
     maxInFlightPerSession: config.maxInFlightPerSession,
     maxUnreadBytesPerSession: config.maxUnreadBytesPerSession,
     replayBytes: config.replayBytes,

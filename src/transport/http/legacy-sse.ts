@@ -15,7 +15,7 @@ import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
 import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
-import type { HttpSession, SessionRegistry } from './sessions.js';
+import { addressKey, type HttpSession, type SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
 
 export class LegacySseSession implements Transport, HttpSession {
@@ -40,6 +40,8 @@ export class LegacySseSession implements Transport, HttpSession {
     public client: ClientIdentity,
     res: FastifyReply['raw'],
     private readonly registry: SessionRegistry,
+    /** Where the stream's request came from (addressKey). */
+    readonly address: string,
   ) {
     this.ownerId = client.id;
     this.proven = client;
@@ -144,12 +146,14 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
       writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated');
       return;
     }
-    const refusal = registry.refusal(client.id);
+    const address = addressKey(request.raw.socket.remoteAddress);
+    const refusal = registry.refusal(client.id, address);
     if (refusal !== undefined) {
+      refusals.log(logger, 'info', `session\0${refusal}\0${address}`, { client: client.id, address, refusal }, 'http: new session refused (session limit)');
       writeJsonError(res, 503, SERVER_ERROR, `Service unavailable: ${refusal}; close some or retry later`, null, { 'retry-after': '5' });
       return;
     }
-    const session = new LegacySseSession(randomUUID(), client, res, registry);
+    const session = new LegacySseSession(randomUUID(), client, res, registry, address);
     registry.add(session);
     try {
       await acceptor.openSession(session, { sessionId: session.sessionId, transport: 'sse', client });

@@ -4,6 +4,7 @@
  * streams (which also detects dead sockets) and closes sessions that have been idle (no request,
  * no open stream, nothing in flight) for longer than server.sessionIdleMs.
  */
+import { isIPv6 } from 'node:net';
 import type { ClientIdentity, TransportKind } from '../../types.js';
 import { WriteStallWatch } from './write-stall.js';
 
@@ -13,6 +14,8 @@ export interface HttpSession {
   readonly kind: TransportKind;
   /** ClientIdentity.id of the client that created the session; other identities never see it. */
   readonly ownerId: string;
+  /** Where the request that opened it came from (addressKey): counted against server.maxSessionsPerAddress. */
+  readonly address: string;
   /**
    * The identity the session's last request proved, as its credential proved it: the object
    * Authenticator.stillValid is asked about. (`client`, what messages are decided with, may be an
@@ -59,6 +62,11 @@ const KEEPALIVE_MS = 20_000;
 export const MAX_SESSIONS = 1_000;
 /** Open sessions one client identity may hold (so one credential cannot take them all). server.maxSessionsPerClient. */
 export const MAX_SESSIONS_PER_CLIENT = 100;
+/**
+ * Open sessions the clients of one network address may hold together, whatever credentials they
+ * show (so one host cannot take them all with many keys, or as "anonymous"). server.maxSessionsPerAddress.
+ */
+export const MAX_SESSIONS_PER_ADDRESS = 64;
 
 /** Requests one session may have awaiting their answers (server.maxInFlightPerSession). */
 export const MAX_IN_FLIGHT_PER_SESSION = 128;
@@ -72,6 +80,7 @@ export const WRITE_STALL_TIMEOUT_MS = 60_000;
 export interface SessionLimits {
   maxSessions: number;
   maxSessionsPerClient: number;
+  maxSessionsPerAddress: number;
   maxInFlightPerSession: number;
   maxUnreadBytesPerSession: number;
   replayBytes: number;
@@ -80,14 +89,33 @@ export interface SessionLimits {
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxSessions: MAX_SESSIONS,
   maxSessionsPerClient: MAX_SESSIONS_PER_CLIENT,
+  maxSessionsPerAddress: MAX_SESSIONS_PER_ADDRESS,
   maxInFlightPerSession: MAX_IN_FLIGHT_PER_SESSION,
   maxUnreadBytesPerSession: MAX_UNREAD_BYTES_PER_SESSION,
   replayBytes: REPLAY_BYTES,
 };
 
+/**
+ * The key a client's address is counted under: an IPv4 address as it is (an IPv4-mapped IPv6
+ * address as the IPv4 one), an IPv6 address by its /64 prefix (one host is given a whole /64 and
+ * may use any address in it; ::1 as it is), "unknown" when the socket has none (already closed).
+ */
+export function addressKey(remote: string | undefined): string {
+  if (remote === undefined || remote === '') return 'unknown';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(remote);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(remote) || remote === '::1') return remote;
+  const [head = '', tail = ''] = remote.toLowerCase().split('%')[0]!.split('::');
+  const front = head === '' ? [] : head.split(':');
+  const back = remote.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${groups.slice(0, 4).map((g) => (Number.parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
 export class SessionRegistry {
   private readonly sessions = new Map<string, HttpSession>();
   private readonly perClient = new Map<string, number>();
+  private readonly perAddress = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -102,12 +130,15 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
-  /** Why a new session for this client would be refused, or undefined when it may open one. */
-  refusal(clientId: string): string | undefined {
-    const { maxSessions, maxSessionsPerClient } = this.limits;
+  /** Why a new session for this client, from this address (addressKey), would be refused, or undefined when it may open one. */
+  refusal(clientId: string, address: string): string | undefined {
+    const { maxSessions, maxSessionsPerClient, maxSessionsPerAddress } = this.limits;
     if (this.sessions.size >= maxSessions) return `too many open sessions (server.maxSessions is ${maxSessions})`;
     if ((this.perClient.get(clientId) ?? 0) >= maxSessionsPerClient) {
       return `this client already holds ${maxSessionsPerClient} open sessions (server.maxSessionsPerClient)`;
+    }
+    if ((this.perAddress.get(address) ?? 0) >= maxSessionsPerAddress) {
+      return `clients at this address already hold ${maxSessionsPerAddress} open sessions (server.maxSessionsPerAddress)`;
     }
     return undefined;
   }
@@ -119,6 +150,7 @@ export class SessionRegistry {
   add(session: HttpSession): void {
     this.sessions.set(session.sessionId, session);
     this.perClient.set(session.ownerId, (this.perClient.get(session.ownerId) ?? 0) + 1);
+    this.perAddress.set(session.address, (this.perAddress.get(session.address) ?? 0) + 1);
     if (this.timer === undefined) {
       const every = Math.max(50, Math.min(Math.floor(this.idleMs / 4), 10_000));
       this.timer = setInterval(() => this.sweep(), every);
@@ -133,6 +165,9 @@ export class SessionRegistry {
       const held = (this.perClient.get(session.ownerId) ?? 1) - 1;
       if (held > 0) this.perClient.set(session.ownerId, held);
       else this.perClient.delete(session.ownerId);
+      const fromAddress = (this.perAddress.get(session.address) ?? 1) - 1;
+      if (fromAddress > 0) this.perAddress.set(session.address, fromAddress);
+      else this.perAddress.delete(session.address);
     }
     if (this.sessions.size === 0 && this.timer !== undefined) {
       clearInterval(this.timer);
@@ -174,6 +209,7 @@ export class SessionRegistry {
     await Promise.allSettled(all.map((s) => s.close()));
     this.sessions.clear();
     this.perClient.clear();
+    this.perAddress.clear();
     this.stalls.stop();
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;

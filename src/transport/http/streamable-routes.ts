@@ -15,7 +15,7 @@ import type { Logger } from '../../log/logger.js';
 import type { RefusalLog } from '../../log/refusal-log.js';
 import type { SessionAcceptor } from '../types.js';
 import { INTERNAL_ERROR, INVALID_REQUEST, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
-import type { SessionRegistry } from './sessions.js';
+import { addressKey, type SessionRegistry } from './sessions.js';
 import { StreamableHttpSession } from './streamable-session.js';
 
 const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
@@ -72,12 +72,14 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
       writeJsonError(res, 401, SERVER_ERROR, 'Unauthenticated', id);
       return;
     }
-    const refusal = registry.refusal(client.id);
+    const address = addressKey(request.raw.socket.remoteAddress);
+    const refusal = registry.refusal(client.id, address);
     if (refusal !== undefined) {
+      refusals.log(logger, 'info', `session\0${refusal}\0${address}`, { client: client.id, address, refusal }, 'http: new session refused (session limit)');
       writeJsonError(res, 503, SERVER_ERROR, `Service unavailable: ${refusal}; close some or retry later`, id, { 'retry-after': '5' });
       return;
     }
-    const session = new StreamableHttpSession(randomUUID(), client, registry);
+    const session = new StreamableHttpSession(randomUUID(), client, registry, address);
     registry.add(session);
     try {
       await acceptor.openSession(session, { sessionId: session.sessionId, transport: 'streamable-http', client });

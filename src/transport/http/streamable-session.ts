@@ -79,6 +79,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
     /** The identity of the last request (identify()); the proxy decides each message with it. */
     public client: ClientIdentity,
     private readonly registry: SessionRegistry,
+    /** Where the initialize request came from (addressKey). */
+    readonly address: string,
   ) {
     this.ownerId = client.id;
     this.proven = client;
