@@ -49,6 +49,11 @@ caller := input.client.claims[username_claim]
 
 requested_user := input.arguments.username
 
+# The call's arguments when they are an object (for the deny message: object.get of anything else is an error)
+default args := {}
+
+args := input.arguments if is_object(input.arguments)
+
 own_user if {
 	is_string(caller)
 	requested_user == caller
@@ -100,7 +105,7 @@ deny contains sprintf("Tool '%s' requires a role from the client's token", [tool
 	not has_role
 }
 
-deny contains sprintf("Tool '%s' may only be used for your own username '%s' (requested '%v')", [tool, caller, object.get(input.arguments, "username", null)]) if {
+deny contains sprintf("Tool '%s' may only be used for your own username '%s' (requested '%v')", [tool, caller, object.get(args, "username", null)]) if {
 	applies
 	bound_violation
 	is_string(caller)

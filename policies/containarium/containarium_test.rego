@@ -66,3 +66,11 @@ test_listing_hides_owned_tools_without_username_claim if {
 	not data.mcp.authz.allow with input as item
 	data.mcp.authz.allow with input as object.union(item, {"tool": {"name": "list_containers", "backend_name": "list_containers"}})
 }
+
+# Arguments that are not an object name no username: denied with the pack's reason, not by a
+# builtin error (object.get of them in the message).
+test_owned_tool_without_an_arguments_object_denied if {
+	reasons := data.mcp.authz.deny with input as call(["user"], "alice", "get_metrics", null)
+	reasons == {"Tool 'get_metrics' may only be used for your own username 'alice' (requested 'null')"}
+	count(data.mcp.authz.deny) == 1 with input as call(["user"], "alice", "get_container", "alice")
+}

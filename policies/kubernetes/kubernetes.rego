@@ -81,18 +81,26 @@ known_tool if fixed_verbs[tool]
 
 known_tool if tool in argument_verb_tools
 
+# (each builtin below is given only values of its operand types: with policy.builtinErrors strict a
+# builtin error would deny the call as an evaluation error, not for the pack's own reason)
 command_words := words if {
-	words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "command", ""))); w != ""]
+	c := object.get(args, "command", "")
+	is_string(c)
+	words := [w | some w in regex.split(`\s+`, trim_space(c)); w != ""]
 }
 
 subcommand_words := words if {
-	words := [w | some w in regex.split(`\s+`, trim_space(object.get(args, "subCommand", ""))); w != ""]
+	c := object.get(args, "subCommand", "")
+	is_string(c)
+	words := [w | some w in regex.split(`\s+`, trim_space(c)); w != ""]
 }
 
 # kubectl_generic's command line: command, subCommand, resourceType, name and args, in that order
 # (argv.rego: operand_words, and the flags).
-generic_tokens := array.concat(array.concat(array.concat(command_words, subcommand_words), operand_words), object.get(args, "args", [])) if {
+generic_tokens := array.concat(array.concat(array.concat(command_words, subcommand_words), operand_words), extra) if {
 	tool == "kubectl_generic"
+	extra := object.get(args, "args", [])
+	is_array(extra)
 }
 
 # The verb of this call: one else-chain, so the common case (a fixed verb) evaluates one body.
@@ -100,22 +108,30 @@ verb := v if {
 	v := fixed_verbs[tool]
 } else := concat("-", ["rollout", lower(args.subCommand)]) if {
 	tool == "kubectl_rollout"
+	is_string(args.subCommand)
 } else := concat("-", ["context", lower(args.operation)]) if {
 	tool == "kubectl_context"
+	is_string(args.operation)
 } else := op if {
 	tool == "node_management"
+	is_string(args.operation)
 	op := lower(args.operation)
 	op in {"cordon", "uncordon", "drain"}
 } else := concat(" ", ["node_management", lower(args.operation)]) if {
 	tool == "node_management"
+	is_string(args.operation)
 } else := concat("-", ["rollout", lower(generic_tokens[1])]) if {
+	is_string(generic_tokens[0])
 	lower(generic_tokens[0]) == "rollout"
+	is_string(generic_tokens[1])
 } else := concat("-", ["cluster-info", lower(generic_tokens[1])]) if {
 	# cluster-info dump reads every object of kube-system (and more) and can write files: not a read
+	is_string(generic_tokens[0])
 	lower(generic_tokens[0]) == "cluster-info"
-	count(generic_tokens) > 1
+	is_string(generic_tokens[1])
 } else := lower(generic_tokens[0]) if {
 	tool == "kubectl_generic"
+	is_string(generic_tokens[0])
 }
 
 # The verb's class, computed once per decision: read, write, exec or unknown.

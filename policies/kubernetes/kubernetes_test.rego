@@ -252,3 +252,16 @@ test_verbs_from_the_whole_command_line if {
 	"Operation 'cluster-info-dump' is not recognized: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "cluster-info", "args": ["dump"]})
 	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "cluster-info"})
 }
+
+# Arguments of other types are denied for a reason of the pack's, never by a builtin error (policy
+# test evaluates strictly, as the proxy does by default: an error would make this test ERROR).
+test_arguments_of_other_types_denied_for_a_reason if {
+	"Argument 'subCommand' must be a string (got number): denied" in data.mcp.authz.deny with input as call("kubectl_rollout", {"subCommand": 5})
+	"Operation of tool 'kubectl_context' could not be determined from its arguments: denied" in data.mcp.authz.deny with input as call("kubectl_context", {"operation": 5})
+	"Operation of tool 'node_management' could not be determined from its arguments: denied" in data.mcp.authz.deny with input as call("node_management", {"operation": false})
+	"Argument 'command' must be a string (got number): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": 5})
+	"Argument 'subCommand' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "subCommand": ["x"]})
+	"Argument 'args' must be an array of strings: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": "secrets"})
+	"Argument 'args' must be an array of strings: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"args": [null, "pods"]})
+	"Argument 'flags' must be an object: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": ["-n", "kube-system"]})
+}

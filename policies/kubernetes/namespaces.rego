@@ -53,6 +53,7 @@ generic_namespaces contains c.value if {
 
 generic_namespaces contains value if {
 	some key, value in object.get(args, "flags", {})
+	is_string(key) # flags given as an array: its keys are numbers
 	split(lower(replace(trim_left(key, "-"), "_", "-")), "=")[0] in {"n", "namespace"}
 }
 

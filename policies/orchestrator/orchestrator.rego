@@ -29,6 +29,11 @@ applies if input.backend.name in settings.backends
 
 tool := object.get(input.tool, "backend_name", input.tool.name)
 
+# The call's arguments when they are an object (anything else has no replicas: denied for it)
+default args := {}
+
+args := input.arguments if is_object(input.arguments)
+
 read_tools := {"list_nodes", "get_node", "list_workloads", "get_workload", "get_cluster_status"}
 
 destructive_tools := {"drain_node", "cordon_node", "delete_workload", "scale_workload"}
@@ -75,7 +80,7 @@ deny contains sprintf("scale_workload: replicas must be a whole number from 0 to
 	applies
 	input.phase == "request"
 	tool == "scale_workload"
-	replicas := object.get(input.arguments, "replicas", null)
+	replicas := object.get(args, "replicas", null)
 	not valid_replicas(replicas)
 }
 

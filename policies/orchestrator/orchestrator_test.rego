@@ -66,3 +66,12 @@ test_foreign_resource_denied if {
 test_unknown_tool_denied if {
 	not data.mcp.authz.allow with input as call(["operator"], "rm_rf", {})
 }
+
+# Arguments that are not an object have no replicas: denied for it (before, object.get of them was
+# a builtin error: undefined without strict builtin errors, so this deny did not fire).
+test_scale_without_an_arguments_object_denied if {
+	reasons := data.mcp.authz.deny with input as call(["operator"], "scale_workload", "5")
+	reasons == {"scale_workload: replicas must be a whole number from 0 to 10 (got null)"}
+	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", null)
+	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", [{"replicas": 3}])
+}
