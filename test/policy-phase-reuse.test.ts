@@ -85,8 +85,8 @@ describe('request values without copies (evalShared, evaluatePhase reuse) agains
       for (const seed of [1, 2]) {
         const r = rng(seed * 7919 + pack.length);
         let dataIx = 0;
-        let compiled = regoEngine.compile(sources, datas[0]!, 'mcp.authz');
-        const plain = () => compilePolicy(sources.map((s) => ({ file: s.path, source: s.text })), { data: fromJS(datas[dataIx]!) }).prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny']);
+        let compiled = regoEngine.compile(sources, datas[0]!, 'mcp.authz', { strictBuiltinErrors: true });
+        const plain = () => compilePolicy(sources.map((s) => ({ file: s.path, source: s.text })), { data: fromJS(datas[dataIx]!) }).prepareRules(['data.mcp.authz.allow', 'data.mcp.authz.deny'], { strict: true });
         let fresh = plain();
         const given: { values: unknown; json: string }[] = [];
         let tool = TOOLS[0]!;
@@ -97,7 +97,7 @@ describe('request values without copies (evalShared, evaluatePhase reuse) agains
         for (let i = 0; i < 600; i++) {
           if (r() < 0.01) {
             dataIx = (dataIx + 1) % datas.length;
-            compiled = regoEngine.compile(sources, datas[dataIx]!, 'mcp.authz');
+            compiled = regoEngine.compile(sources, datas[dataIx]!, 'mcp.authz', { strictBuiltinErrors: true });
             fresh = plain();
           }
           if (r() < 0.03) tool = TOOLS[Math.floor(r() * TOOLS.length)]!;

@@ -22,7 +22,29 @@ export const policySchema = z
      * policy can observe (docs/policy-contract.md, "Decisions reused"); false evaluates every call.
      */
     reuseDecisions: z.boolean().default(true),
+    /**
+     * What a builtin's error (`startswith(5, "-")`, `count(5)`, `to_number("x")`) does to a decision
+     * (docs/policy-contract.md, "Builtin errors"): `strict` (the default with engine rego) ends the
+     * evaluation with an error, and the request is denied; `undefined` makes the expression undefined,
+     * as OPA does by default, so a `deny` rule whose builtin errors does not deny. Engine wasm has no
+     * strict mode (opa-wasm makes such an expression undefined): `undefined` is its only value.
+     */
+    builtinErrors: z.enum(['strict', 'undefined']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.engine === 'wasm' && p.builtinErrors === 'strict') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['builtinErrors'],
+        message: 'strict is not available with engine: wasm (opa-wasm makes a builtin error undefined); leave it out or set undefined',
+      });
+    }
+  });
 
 export type PolicyConfig = z.infer<typeof policySchema>;
+
+/** The builtin-error mode in force: as configured, else strict (rego) or undefined (wasm, which has no other). */
+export function builtinErrorsOf(config: Pick<PolicyConfig, 'engine' | 'builtinErrors'>): 'strict' | 'undefined' {
+  return config.builtinErrors ?? (config.engine === 'wasm' ? 'undefined' : 'strict');
+}

@@ -55,10 +55,19 @@ export interface DecisionValues {
   redact?: unknown;
 }
 
+export interface CompileOptions {
+  /**
+   * A builtin's error (a type error, `to_number("x")`, ...) during a decision: true ends the
+   * evaluation with a PolicyEvalError (the request is denied); false makes the expression undefined
+   * (OPA's default). An engine without a strict mode (wasm) ignores it.
+   */
+  strictBuiltinErrors: boolean;
+}
+
 export interface PolicyEngine {
   readonly name: 'rego' | 'wasm';
   /** Throws PolicyCompileError whose message lists every problem as file:line:col: message. */
-  compile(sources: PolicySource[], data: Record<string, unknown>, packageName: string): CompiledPolicy;
+  compile(sources: PolicySource[], data: Record<string, unknown>, packageName: string, options: CompileOptions): CompiledPolicy;
 }
 
 /** A policy that cannot be loaded: the message names file:line:col for each problem. */

@@ -2,13 +2,13 @@
  * The decision point (PolicyDecider): loads the configured Rego policy (packs, files, data), turns
  * each InterceptContext into an input document, evaluates `deny`/`allow` (and `redact` at the
  * response phase) of one package, and returns a Decision that never throws (errors deny: fail
- * closed). The policy in force is swapped atomically on reload (file watch, SIGHUP via reload()):
+ * closed; with policy.builtinErrors strict, the default, a builtin's error is one of them). The policy in force is swapped atomically on reload (file watch, SIGHUP via reload()):
  * a policy that fails to load keeps the previous one; at startup it throws with file:line:col.
  * Contract for policy authors: docs/policy-contract.md.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger.js';
-import { policySchema, type PolicyConfig } from '../config/policy.js';
+import { builtinErrorsOf, policySchema, type PolicyConfig } from '../config/policy.js';
 import type { CallFootprint, Decision, InterceptContext, PolicyDecider } from '../types.js';
 import { evaluateVerdict, requestReasons } from './decision.js';
 import { PolicyEvalError, type CompiledPolicy } from './engine.js';
@@ -66,6 +66,9 @@ interface Loaded {
 const DECISION_RULES = ['allow', 'deny', 'redact'] as const;
 const NO_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
+const UNDEFINED_BUILTIN_ERRORS_NOTE =
+  'builtin errors are undefined (policy.builtinErrors: undefined, or engine wasm): an expression whose builtin fails is undefined, so a deny rule that relies on it does not deny';
+
 const DEFAULT_PACK_NOTE = 'no policy named: using the default pack (read-only rules: reads allowed, writes and unclassified tools denied)';
 
 class RegoPolicyDecider implements PolicyDeciderHandle {
@@ -87,10 +90,12 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     const log = options.logger;
     if (log) {
       if (isDefaultPolicy(config)) log.info({ version: this.loaded.version }, `policy: ${DEFAULT_PACK_NOTE}`);
+      const builtinErrors = builtinErrorsOf(config);
       log.info(
-        { engine: config.engine, package: config.package, mode: config.mode, version: this.loaded.version, policy: config.paths, data: config.dataFiles },
+        { engine: config.engine, package: config.package, mode: config.mode, builtinErrors, version: this.loaded.version, policy: config.paths, data: config.dataFiles },
         'policy loaded',
       );
+      if (builtinErrors === 'undefined') log.warn({ engine: config.engine, builtinErrors }, `policy: ${UNDEFINED_BUILTIN_ERRORS_NOTE}`);
     }
     if (options.watch ?? config.watch) this.startWatching();
     if (options.sighup) process.on('SIGHUP', this.onSighup);
@@ -122,7 +127,8 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
       baseDir: this.options.baseDir,
       packsDir: this.options.packsDir,
     });
-    const compiled = engineFor(this.config.engine).compile(resolved.sources, resolved.data, this.config.package);
+    const strictBuiltinErrors = builtinErrorsOf(this.config) === 'strict';
+    const compiled = engineFor(this.config.engine).compile(resolved.sources, resolved.data, this.config.package, { strictBuiltinErrors });
     const hasRedact = compiled.defines('redact');
     const unconditionalAllow = this.unconditional(compiled, resolved.version, hasRedact);
     // No response phase, and allow/deny (with all they reach) call no volatile builtin: an equal input gets an equal decision.

@@ -3,11 +3,13 @@
  * sources compiled once with their data; each phase's decision rules (request: allow and deny,
  * response: deny and redact) are evaluated together in one query, so rules they share run once,
  * with the input document as is (no conversion: JSON objects are Rego values). Results come back
- * as plain JSON (sets as arrays). Builtin errors follow OPA (the expression is undefined);
- * conflicts and other evaluation errors throw with their location.
+ * as plain JSON (sets as arrays). Builtin errors (strictBuiltinErrors, policy.builtinErrors) throw
+ * with their location, as conflicts and other evaluation errors do; without it they follow OPA's
+ * default (the expression is undefined). Every query of the policy (both phases, the interpreter,
+ * its decision memo and generated code) evaluates with the same strictness.
  */
 import { compilePolicy, RegoCompileError, RegoEvalError, RSet, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
-import { PolicyCompileError, PolicyEvalError, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
+import { PolicyCompileError, PolicyEvalError, type CompileOptions, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
 
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
 
@@ -68,9 +70,10 @@ class RegoPolicy implements CompiledPolicy {
   constructor(
     private readonly policy: Policy,
     private readonly packagePath: string[],
+    private readonly strict: boolean,
   ) {
     const refs = (phase: 'request' | 'response') => PHASE_RULES[phase].map((rule) => `data.${packagePath.join('.')}.${rule}`);
-    const opts = { stable: STABLE_INPUT, codegen: REGO_CODEGEN, memoCodegen: REGO_MEMO_CODEGEN };
+    const opts = { strict, stable: STABLE_INPUT, codegen: REGO_CODEGEN, memoCodegen: REGO_MEMO_CODEGEN };
     this.phases = { request: policy.prepareRules(refs('request'), opts), response: policy.prepareRules(refs('response'), opts) };
   }
 
@@ -107,7 +110,7 @@ class RegoPolicy implements CompiledPolicy {
   private rule(name: string): PreparedRule | null {
     let prepared = this.prepared.get(name);
     if (prepared === undefined) {
-      prepared = this.defines(name) ? this.policy.prepareRule(`data.${this.packagePath.join('.')}.${name}`) : null;
+      prepared = this.defines(name) ? this.policy.prepareRule(`data.${this.packagePath.join('.')}.${name}`, { strict: this.strict }) : null;
       this.prepared.set(name, prepared);
     }
     return prepared;
@@ -137,7 +140,7 @@ class RegoPolicy implements CompiledPolicy {
 
 export const regoEngine: PolicyEngine = {
   name: 'rego',
-  compile(sources: PolicySource[], data: Record<string, unknown>, packageName: string): CompiledPolicy {
+  compile(sources: PolicySource[], data: Record<string, unknown>, packageName: string, options: CompileOptions): CompiledPolicy {
     const files = sources.map((s) => ({ file: s.path, source: s.text ?? '' }));
     const packagePath = packageName.split('.');
     const baseData = fromJS(data);
@@ -148,7 +151,7 @@ export const regoEngine: PolicyEngine = {
       if (err instanceof RegoCompileError) throw new PolicyCompileError(err.message);
       throw err;
     }
-    const compiled = new RegoPolicy(policy, packagePath);
+    const compiled = new RegoPolicy(policy, packagePath, options.strictBuiltinErrors);
     if (!compiled.defines('allow') && !compiled.defines('deny')) {
       throw new PolicyCompileError(
         `${sources.map((s) => s.path).join(', ')}: no rule data.${packageName}.allow or data.${packageName}.deny: nothing would ever be allowed (is the package name right?)`,

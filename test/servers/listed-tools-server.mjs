@@ -5,8 +5,11 @@
  * line exactly as it reached this server (so a test sees whether a proxy forwarded the client's bytes
  * or re-serialized them), except `redefine`, which replaces the annotations of the tool named by its
  * argument `tool` with its argument `annotations`, and sends notifications/tools/list_changed before
- * answering, and `slow`, which answers after `ms` milliseconds.
+ * answering, and `slow`, which answers after `ms` milliseconds. With LISTED_TOOLS_RECORD set, every
+ * line read is first appended to that file (synchronously: it is there before the answer leaves), so
+ * a test can tell that a request never reached this server.
  */
+import { appendFileSync } from 'node:fs';
 import { onStdinLines } from './stdin-lines.mjs';
 const tools = JSON.parse(process.env.LISTED_TOOLS ?? '{}');
 tools.redefine ??= {};
@@ -18,7 +21,12 @@ function toolList() {
   return Object.entries(tools).map(([name, annotations]) => ({ name, inputSchema: { type: 'object' }, annotations }));
 }
 
-onStdinLines(answer);
+const recordFile = process.env.LISTED_TOOLS_RECORD;
+
+onStdinLines((msg, line) => {
+  if (recordFile) appendFileSync(recordFile, `${line}\n`);
+  answer(msg, line);
+});
 
 function answer(msg, line) {
   if (msg.id === undefined || msg.id === null) return;

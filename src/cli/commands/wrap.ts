@@ -21,6 +21,7 @@ import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
 interface WrapOptions {
   policy?: string;
   data?: string[];
+  builtinErrors?: string;
   audit?: string | false;
   config?: string;
   name: string;
@@ -68,6 +69,8 @@ function buildConfig(opts: WrapOptions, command: string, args: string[]): { conf
   const policy = { ...((raw.policy as Record<string, unknown> | undefined) ?? {}) };
   if (opts.policy) policy.paths = [opts.policy];
   if (opts.data && opts.data.length > 0) policy.dataFiles = opts.data;
+  // validated with the rest of the section (policy.builtinErrors: strict | undefined)
+  if (opts.builtinErrors !== undefined) policy.builtinErrors = opts.builtinErrors;
   raw.policy = policy;
   const audit = { ...((raw.audit as Record<string, unknown> | undefined) ?? {}) };
   if (opts.audit === false) audit.enabled = false;
@@ -153,6 +156,7 @@ export function register(program: Command): void {
     .argument('<command...>', 'the server command and its arguments (after --)')
     .option('--policy <pack-or-path>', 'policy pack name (policies/<name>) or .rego file/directory')
     .option('--data <file>', 'JSON/YAML data file for the policy (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--builtin-errors <mode>', "what a builtin's error in the policy does: strict (deny the request; the default) or undefined (OPA's default: the expression is undefined)")
     .option('--audit <path>', 'SQLite audit file (default from config: ./data/audit.db)')
     .option('--no-audit', 'do not record an audit log')
     .option('--config <file>', 'warden.yaml for policy, audit, auth and log settings (its backends are ignored)')

@@ -4,6 +4,11 @@
  * of the decision package is one entrypoint of the bundle ("mcp/authz/allow", "mcp/authz/deny",
  * "mcp/authz/redact"); a rule the bundle has no entrypoint for is undefined. Data: the bundle's
  * data.json files, then the configured data files and inline data on top.
+ * Builtin errors: opa-wasm has no strict mode (the SDK's evaluate takes no such option); the
+ * builtins compiled into the bundle return undefined on operands of the wrong type, so the
+ * expression is undefined (policy.builtinErrors is `undefined` here, strict is refused by the
+ * config). An exception out of evaluate (opa_abort, or a builtin the SDK implements in JavaScript
+ * throwing) is an evaluation error: the request is denied.
  */
 import { createRequire } from 'node:module';
 import { mergeData } from '../sources.js';
