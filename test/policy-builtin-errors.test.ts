@@ -22,18 +22,9 @@ import { compilePolicy, RegoEvalError, toJSON, type Value } from '../src/policy/
 import { memoStats } from '../src/policy/rego/topdown/memo.js';
 import { listItem, toolCall, client, tool } from './helpers/contexts.js';
 import { assembleTestPolicy, tarGz } from './helpers/wasm-policy.js';
+import { BUILTIN_ERROR_POLICY } from './helpers/builtin-error-policy.js';
 
-const POLICY = `package mcp.authz
-
-import rego.v1
-
-deny contains "x" if startswith(input.arguments.name, "-")
-
-deny contains "hidden" if {
-	input.phase == "list"
-	startswith(input.tool.annotations.title, "-")
-}
-`;
+const POLICY = BUILTIN_ERROR_POLICY;
 
 const RESPONSE_POLICY = `package mcp.authz
 

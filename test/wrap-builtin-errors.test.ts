@@ -21,20 +21,11 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LineClient } from './helpers/line-client.js';
 import { ROOT } from './helpers/proxy.js';
+import { BUILTIN_ERROR_POLICY } from './helpers/builtin-error-policy.js';
 
 const SERVER = join(ROOT, 'test/servers/listed-tools-server.mjs');
 
-const REQUEST_POLICY = `package mcp.authz
-
-import rego.v1
-
-deny contains "x" if startswith(input.arguments.name, "-")
-
-deny contains "hidden" if {
-	input.phase == "list"
-	startswith(input.tool.annotations.title, "-")
-}
-`;
+const REQUEST_POLICY = BUILTIN_ERROR_POLICY;
 
 // The server answers a call with the line it read: the response phase looks into it (redact turns the phase on).
 const RESPONSE_POLICY = `package mcp.authz
