@@ -95,7 +95,7 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     }
     logger.debug({ sessionId: session.sessionId, client: client.id }, 'http: Streamable HTTP session opened');
     try {
-      session.acceptRequest(id, message, res, bodyBytes(request));
+      session.acceptInitialize(id, message, res, bodyBytes(request));
     } catch (error) {
       proxyFailed(error, res, id);
     }

@@ -70,6 +70,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
   /** Highest event id written to a standalone stream. */
   private delivered = 0;
   private closed = false;
+  /** The id of the initialize request while it awaits its answer: a session it does not open is closed (acceptInitialize). */
+  private initializeId: RequestId | undefined;
   private readonly sessionHeaders: Record<string, string>;
   /** Shows a written response to the write-stall watchdog (write-stall.ts). */
   private readonly watchWrites: (res: ServerResponse) => void;
@@ -152,11 +154,23 @@ export class StreamableHttpSession implements Transport, HttpSession {
     return true;
   }
 
+  /**
+   * acceptRequest for the session's initialize. A session whose initialize is answered with an
+   * error (refused, no backend up) or given up (its connection closed, its credential gone) can
+   * never be used (initialize is refused with an Mcp-Session-Id): it is closed at once rather than
+   * held, and counted against the session limits, until server.sessionIdleMs.
+   */
+  acceptInitialize(id: RequestId, message: JSONRPCMessage, res: ServerResponse, bytes?: number): boolean {
+    this.initializeId = id;
+    return this.acceptRequest(id, message, res, bytes);
+  }
+
   /** Gives up exchange `id` when it is still the one awaiting its answer (not answered, cancelled or replaced since). */
   private abandon(id: RequestId, exchange: Exchange): void {
     if (this.exchanges.get(id) !== exchange || this.closed) return;
     this.exchanges.delete(id);
     this.onabandon?.(id, this.registry.stalls.stalled(exchange.res) ? ABANDONED_STALLED : ABANDONED_CLOSED);
+    if (id === this.initializeId) void this.close();
   }
 
   /** Hands a POSTed notification or response to the proxy (the caller answers 202). */
@@ -204,6 +218,14 @@ export class StreamableHttpSession implements Transport, HttpSession {
     const exchange = this.exchanges.get(id);
     if (exchange === undefined) return; // Not ours (or answered already): nothing to deliver it on.
     this.exchanges.delete(id);
+    this.write(exchange, message);
+    if (id === this.initializeId) {
+      this.initializeId = undefined;
+      if ('error' in message) this.closeUnopened(exchange.res);
+    }
+  }
+
+  private write(exchange: Exchange, message: JSONRPCMessage): void {
     if (exchange.sse !== undefined) {
       exchange.sse.send(message);
       exchange.sse.end();
@@ -220,6 +242,12 @@ export class StreamableHttpSession implements Transport, HttpSession {
     });
     res.end(body);
     this.drain(res);
+  }
+
+  /** Closes a session its initialize did not open, letting the answer just written on `res` go out. */
+  private closeUnopened(res: ServerResponse): void {
+    this.draining.delete(res);
+    void this.close();
   }
 
   /** The exchange's SSE stream, opening it on first use; undefined when the client went away. */
@@ -343,6 +371,10 @@ export class StreamableHttpSession implements Transport, HttpSession {
         writeJsonError(exchange.res, 401, SERVER_ERROR, CREDENTIAL_GONE_MESSAGE, id, { 'www-authenticate': CREDENTIAL_GONE_CHALLENGE, 'mcp-session-id': this.sessionId });
       }
       this.onabandon?.(id, ABANDONED_CREDENTIAL);
+      if (id === this.initializeId) {
+        this.closeUnopened(exchange.res);
+        break;
+      }
     }
     return ended;
   }
