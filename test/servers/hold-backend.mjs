@@ -3,8 +3,10 @@
  * A stdio MCP backend whose calls wait for a signal, not for a time: `hold {key}` answers only
  * when `release {key}` is called (or when the call is cancelled: then it counts it). With a
  * progress token, `hold` first sends one progress notification (its answer then goes out as SSE).
- *   tools: hold, release, held (the keys of the calls waiting), cancelled (the keys cancelled, in order)
+ * `await-file {path}` answers once that file exists (a signal from outside the session; progress as `hold`).
+ *   tools: hold, release, held (the keys of the calls waiting), cancelled (the keys cancelled, in order), await-file
  */
+import { existsSync } from 'node:fs';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -15,6 +17,7 @@ const TOOLS = [
   { name: 'release', description: 'answers the hold of that key', inputSchema: keyArg },
   { name: 'held', description: 'keys of the holds waiting', inputSchema: { type: 'object', properties: {} } },
   { name: 'cancelled', description: 'keys of the holds cancelled', inputSchema: { type: 'object', properties: {} } },
+  { name: 'await-file', description: 'answers once the file exists', inputSchema: { type: 'object', properties: { path: { type: 'string' } } } },
 ];
 /** key -> resolves the hold's wait */
 const holds = new Map();
@@ -41,6 +44,13 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       const resolve = holds.get(key);
       resolve?.('released');
       return text(resolve === undefined ? `${key}: not held` : `${key}: released`);
+    }
+    case 'await-file': {
+      const path = String(req.params.arguments?.path ?? '');
+      const token = req.params._meta?.progressToken;
+      if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 0 } });
+      while (!existsSync(path) && !extra.signal.aborted) await new Promise((r) => setTimeout(r, 10));
+      return text(`${path}: ${extra.signal.aborted ? 'cancelled' : 'exists'}`);
     }
     case 'held':
       return text(JSON.stringify([...holds.keys()]));

@@ -90,6 +90,12 @@ export class LegacySseSession implements Transport, HttpSession {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
+    // The stream's credential gone since the last sweep: the session ends now, this message undelivered.
+    if (!this.registry.credentialHolds(this.proven)) {
+      this.credentialGone();
+      this.registry.credentialEnded(this, 0);
+      return;
+    }
     const msg = message as { id?: RequestId; method?: string };
     if (msg.method === undefined && msg.id !== undefined) this.awaiting.delete(msg.id);
     this.stream.send(message);

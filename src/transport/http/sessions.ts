@@ -126,6 +126,21 @@ export class SessionRegistry {
     private readonly credentials?: CredentialCheck,
   ) {}
 
+  /**
+   * Whether the credential `client` proved still holds now (Authenticator.stillValid; true without
+   * one): asked as each answer or stream message goes out, so that one revoked or expired between
+   * two sweeps brings nothing more.
+   */
+  credentialHolds(client: ClientIdentity): boolean {
+    return this.credentials === undefined || this.credentials.stillValid(client);
+  }
+
+  /** Told by a session that it ended `answers` answers (CredentialCheck.answersEnded), or its stream (ended), as a message went out. */
+  credentialEnded(session: HttpSession, answers: number): void {
+    if (answers > 0) this.credentials?.answersEnded(session, answers);
+    else this.credentials?.ended(session);
+  }
+
   get size(): number {
     return this.sessions.size;
   }

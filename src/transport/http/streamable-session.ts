@@ -209,14 +209,24 @@ export class StreamableHttpSession implements Transport, HttpSession {
     const related = options?.relatedRequestId;
     if (related !== undefined) {
       const exchange = this.exchanges.get(related);
+      if (exchange !== undefined && this.endedForCredential(related, exchange)) return;
       if (exchange !== undefined && this.streamFor(exchange)?.send(message)) return;
     }
     this.sendStandalone(message);
   }
 
+  /** Ends exchange `id` (endGone) when the credential its request proved no longer holds, as a message for it is about to go out. */
+  private endedForCredential(id: RequestId, exchange: Exchange): boolean {
+    if (this.registry.credentialHolds(exchange.proven)) return false;
+    this.endGone(id, exchange);
+    this.registry.credentialEnded(this, 1);
+    return true;
+  }
+
   private answer(id: RequestId, message: JSONRPCMessage): void {
     const exchange = this.exchanges.get(id);
     if (exchange === undefined) return; // Not ours (or answered already): nothing to deliver it on.
+    if (this.endedForCredential(id, exchange)) return;
     this.exchanges.delete(id);
     this.write(exchange, message);
     if (id === this.initializeId) {
@@ -263,6 +273,11 @@ export class StreamableHttpSession implements Transport, HttpSession {
   private sendStandalone(message: JSONRPCMessage): void {
     const eventId = this.nextEventId++;
     const json = JSON.stringify(message);
+    // The stream's credential gone since the last sweep: the stream ends now (the event is kept for a valid GET).
+    if (this.standalone?.open === true && !this.registry.credentialHolds(this.proven)) {
+      this.credentialGone();
+      this.registry.credentialEnded(this, 0);
+    }
     const stream = this.standalone;
     if (stream !== undefined && stream.writeEvent('message', json, String(eventId))) this.delivered = eventId;
     this.keep(eventId, json);
@@ -360,23 +375,26 @@ export class StreamableHttpSession implements Transport, HttpSession {
       let valid = verdicts.get(exchange.proven);
       if (valid === undefined) verdicts.set(exchange.proven, (valid = stillValid(exchange.proven)));
       if (valid) continue;
-      this.exchanges.delete(id);
       ended++;
-      const error = { jsonrpc: '2.0', id, error: { code: SERVER_ERROR, message: CREDENTIAL_GONE_MESSAGE } } as JSONRPCMessage;
-      if (exchange.sse !== undefined) {
-        exchange.sse.send(error);
-        exchange.sse.end();
-        this.drain(exchange.res);
-      } else if (!exchange.res.destroyed) {
-        writeJsonError(exchange.res, 401, SERVER_ERROR, CREDENTIAL_GONE_MESSAGE, id, { 'www-authenticate': CREDENTIAL_GONE_CHALLENGE, 'mcp-session-id': this.sessionId });
-      }
-      this.onabandon?.(id, ABANDONED_CREDENTIAL);
-      if (id === this.initializeId) {
-        this.closeUnopened(exchange.res);
-        break;
-      }
+      this.endGone(id, exchange);
+      if (this.closed) break;
     }
     return ended;
+  }
+
+  /** Ends exchange `id`, whose request's credential no longer holds: the error answer, the call cancelled at the backend. */
+  private endGone(id: RequestId, exchange: Exchange): void {
+    this.exchanges.delete(id);
+    const error = { jsonrpc: '2.0', id, error: { code: SERVER_ERROR, message: CREDENTIAL_GONE_MESSAGE } } as JSONRPCMessage;
+    if (exchange.sse !== undefined) {
+      exchange.sse.send(error);
+      exchange.sse.end();
+      this.drain(exchange.res);
+    } else if (!exchange.res.destroyed) {
+      writeJsonError(exchange.res, 401, SERVER_ERROR, CREDENTIAL_GONE_MESSAGE, id, { 'www-authenticate': CREDENTIAL_GONE_CHALLENGE, 'mcp-session-id': this.sessionId });
+    }
+    this.onabandon?.(id, ABANDONED_CREDENTIAL);
+    if (id === this.initializeId) this.closeUnopened(exchange.res);
   }
 
   keepAlive(now: number, quietSince: number): void {
