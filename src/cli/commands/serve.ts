@@ -36,14 +36,20 @@ function loopbackHost(host: string): boolean {
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
 
-/** Whether a header, by its name, carries a credential: the usual ones, and any name with token, key, secret or auth in it. */
+/**
+ * Whether a header (or a URL query parameter), by its name, carries a credential: the usual ones,
+ * and any name with token, key, secret, auth, passw(or)d, credential, session, signature or jwt in it.
+ */
 export function credentialHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return CREDENTIAL_HEADERS.has(lower) || /token|key|secret|auth/.test(lower);
+  return CREDENTIAL_HEADERS.has(lower) || /token|key|secret|auth|passw|pwd|credential|session|signature|jwt/.test(lower);
 }
 
+/** A header value that is a credential whatever the header's name: an HTTP authentication scheme and its parameter. */
+const SCHEME_VALUE = /^\s*(bearer|basic|digest|token|apikey)\s+\S/i;
+
 /**
- * HTTP backends given a credential (bearerToken, a credential header, userinfo in the URL) over
+ * HTTP backends given a credential (bearerToken, a credential header, userinfo or a credential query parameter in the URL) over
  * plain http to another host: whoever is on the network path reads the credential (and every call)
  * as it goes. Other headers (a tenant name, a trace flag) are no credential: no warning for them.
  */
@@ -51,7 +57,12 @@ export function plainHttpCredentialBackends(config: WardenConfig): string[] {
   return config.backends.flatMap((b) => {
     if (b.transport === 'stdio') return [];
     const url = new URL(b.url);
-    const hasCredential = b.bearerToken !== undefined || Object.keys(b.headers).some(credentialHeader) || url.username !== '' || url.password !== '';
+    const hasCredential =
+      b.bearerToken !== undefined ||
+      Object.entries(b.headers).some(([name, value]) => credentialHeader(name) || SCHEME_VALUE.test(value)) ||
+      [...url.searchParams.keys()].some(credentialHeader) ||
+      url.username !== '' ||
+      url.password !== '';
     const host = url.hostname.replace(/^\[|\]$/g, '');
     return url.protocol === 'http:' && hasCredential && !loopbackHost(host) ? [b.name] : [];
   });
@@ -148,7 +159,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   });
 
   for (const name of plainHttpCredentialBackends(config)) {
-    logger.warn({ backend: name }, 'backend is reached over plain http on another host with a credential (bearerToken, a credential header or URL userinfo): anyone on the network path can read it; use https');
+    logger.warn({ backend: name }, 'backend is reached over plain http on another host with a credential (bearerToken, a credential header, URL userinfo or query parameter): anyone on the network path can read it; use https');
   }
   if (http && config.auth.anonymous && !loopbackHost(config.server.host)) {
     // The Host/Origin check stops browsers (DNS rebinding), not a client that writes its own Host header.
