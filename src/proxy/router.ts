@@ -14,7 +14,8 @@ import { rawToolCallChars } from './raw-audit.js';
 import { wallMsAt } from './wall-clock.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
-import { errorResponse, resultResponse, RPC, type RpcMessage } from './jsonrpc.js';
+import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
+import { droppedOnResume } from './held-requests.js';
 import { decodeCursor } from './namespace.js';
 import type { ClientSession } from './session.js';
 
@@ -41,7 +42,10 @@ export class RequestRouter {
       // Call-time policy needs the tool's definition even when the client never listed (unless it reads no input).
       // Decided then with this request's identity (an HTTP session's may change meanwhile).
       const client = this.s.client;
+      const hold = this.s.held.hold(msg.id as RequestId);
       const resume = (): void => {
+        // Given up by its client meanwhile (its credential revoked, its connection closed): not forwarded.
+        if (droppedOnResume(this.s, msg, 'tools/call', hold)) return;
         this.s.client = client;
         // Run from a promise: an exception here would be an unhandled rejection (the process ends).
         try {

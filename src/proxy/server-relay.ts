@@ -158,7 +158,7 @@ export class ServerRelay {
     return b.requests.soleExchange()?.originalId;
   }
 
-  private recordOnly(ex: Exchange, outcome: 'cancelled', reason: string): void {
+  recordOnly(ex: Exchange, outcome: 'cancelled', reason: string): void {
     try {
       const pending = this.session.shared.recorder.record({ ...buildRecord(ex, outcome, undefined, undefined, undefined, undefined), errorMessage: reason });
       if (pending) pending.catch(() => undefined);

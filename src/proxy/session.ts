@@ -20,6 +20,7 @@ import { ClientOutput } from './client-output.js';
 import { denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { Namespace } from './namespace.js';
+import { droppedOnResume, HeldRequests, type Hold } from './held-requests.js';
 import { JudgedCalls } from './judged-calls.js';
 import { closeWhenSettled, holdAll, ReadGate } from './flow.js';
 import { RequestRouter } from './router.js';
@@ -51,7 +52,7 @@ export class ClientSession implements BackendEvents {
   sessionCtx: InterceptContext['session'];
   state: State = 'new';
   readonly backendRefs: Array<{ name: string; transport: BackendSpec['transport'] }>;
-  private readonly relay: ServerRelay;
+  readonly relay: ServerRelay;
   readonly ns: Namespace;
   private readonly router: RequestRouter;
   private readonly answers: AnswerRelay;
@@ -60,7 +61,9 @@ export class ClientSession implements BackendEvents {
   /** tools/call lines judged on their bytes, with the decisions kept for reuse */
   readonly judged: JudgedCalls;
   private readonly readGate = new ReadGate(); // reading from the client, paused while a backend is not reading (flow.ts)
-  private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined; client: ClientIdentity }> = [];
+  private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined; client: ClientIdentity; hold: Hold }> = [];
+  /** Requests waiting before they are forwarded (queued here, or for a tool definition: router.ts), dropped if given up meanwhile. */
+  readonly held = new HeldRequests();
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
   private delivering: RpcMessage | undefined;
   private deliveringText: string | undefined;
@@ -156,7 +159,7 @@ export class ClientSession implements BackendEvents {
     }
     if (this.state === 'initializing') {
       // A client that pipelines behind its initialize: answered once the backends are up.
-      this.queued.push({ msg, method, bytes, text: msg === this.delivering ? this.transport.lastMessageText : undefined, client: this.client });
+      this.queued.push({ msg, method, bytes, text: msg === this.delivering ? this.transport.lastMessageText : undefined, client: this.client, hold: this.held.hold(id) });
       return;
     }
     if (this.state !== 'ready') {
@@ -287,7 +290,7 @@ export class ClientSession implements BackendEvents {
    */
   private readonly onAbandon = (id: RequestId, reason: string): void => {
     if (this.state === 'closed') return;
-    if (this.relay.cancelClientRequest(id, { requestId: id, reason }, reason)) {
+    if (this.relay.cancelClientRequest(id, { requestId: id, reason }, reason) || this.held.abandon(id, reason)) {
       this.shared.logger.debug({ session: this.info.sessionId, requestId: id, reason }, 'request abandoned by its client: cancelled at the backend');
     }
   };
@@ -359,6 +362,7 @@ export class ClientSession implements BackendEvents {
     const queued = this.queued;
     this.queued = [];
     for (const q of queued) {
+      if (droppedOnResume(this, q.msg, q.method, q.hold)) continue;
       this.delivering = q.text === undefined ? undefined : q.msg;
       this.deliveringText = q.text;
       this.client = q.client;

@@ -6,7 +6,7 @@
  * `await-file {path}` answers once that file exists (a signal from outside the session; progress as `hold`).
  *   tools: hold, release, held (the keys of the calls waiting), cancelled (the keys cancelled, in order), await-file
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -25,7 +25,15 @@ const cancelled = [];
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
 
 const server = new Server({ name: 'hold-backend', version: '1.0.0' }, { capabilities: { tools: {} } });
-server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS }));
+// With HOLD_TOOLS_LIST_FILE set, tools/list writes `<file>.asked` and answers once `<file>` exists.
+const listFile = process.env.HOLD_TOOLS_LIST_FILE;
+server.setRequestHandler(ListToolsRequestSchema, async () => {
+  if (listFile !== undefined) {
+    writeFileSync(`${listFile}.asked`, '');
+    while (!existsSync(listFile)) await new Promise((r) => setTimeout(r, 10));
+  }
+  return { tools: TOOLS };
+});
 server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
   const key = String(req.params.arguments?.key ?? '');
   switch (req.params.name) {
