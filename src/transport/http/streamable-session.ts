@@ -4,7 +4,7 @@
  * message related to that request (progress, logging, a sampling/elicitation/roots request), in
  * which case the exchange turns into an SSE stream carrying those messages and then the answer.
  * Messages with no live related request go to the standalone GET stream; they are numbered and the
- * last RING_SIZE kept (fewer when they hold more than server.replayBytes: the oldest go first), so
+ * last 128 kept (replay-ring.ts) (fewer when they hold more than server.replayBytes: the oldest go first), so
  * messages sent while no GET stream is open are delivered when one opens and a reconnecting client
  * resumes with Last-Event-ID.
  *
@@ -20,9 +20,8 @@ import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions 
 import { SERVER_ERROR, SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
 import type { HttpSession, SessionLimits, SessionRegistry } from './sessions.js';
+import { ReplayRing } from './replay-ring.js';
 import { SseStream } from './sse.js';
-
-const RING_SIZE = 128;
 
 /** Why a request was given up without the client cancelling it (the audit's error message for it). */
 const ABANDONED_CLOSED = 'the client closed the connection its answer was due on';
@@ -56,14 +55,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
 
   private readonly exchanges = new Map<RequestId, Exchange>();
   private standalone: SseStream | undefined;
-  /** Standalone-stream events: ring[n % RING_SIZE] holds event n's JSON, ringSizes[n % RING_SIZE] its bytes. */
-  private readonly ring: (string | undefined)[] = new Array(RING_SIZE);
-  private readonly ringSizes: number[] = new Array(RING_SIZE).fill(0);
-  /** Bytes of the events kept in the ring. */
-  private ringBytes = 0;
-  /** The oldest event id the ring may still hold (older ones were let go for server.replayBytes). */
-  private oldestKept = 1;
-  private nextEventId = 1;
+  /** Standalone-stream events kept for replay (server.replayBytes). */
+  private readonly ring: ReplayRing;
   /** Answered exchanges whose answer the client has not taken in full yet (counted by unreadBytes). */
   private readonly draining = new Set<ServerResponse>();
   private readonly limits: SessionLimits;
@@ -88,6 +81,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.proven = client;
     this.sessionHeaders = { 'mcp-session-id': sessionId };
     this.limits = registry.limits;
+    this.ring = new ReplayRing(this.limits.replayBytes);
     this.watchWrites = (res) => registry.stalls.wrote(res, sessionId);
   }
 
@@ -271,8 +265,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
   }
 
   private sendStandalone(message: JSONRPCMessage): void {
-    const eventId = this.nextEventId++;
     const json = JSON.stringify(message);
+    const eventId = this.ring.add(json);
     // The stream's credential gone since the last sweep: the stream ends now (the event is kept for a valid GET).
     if (this.standalone?.open === true && !this.registry.credentialHolds(this.proven)) {
       this.credentialGone();
@@ -280,29 +274,6 @@ export class StreamableHttpSession implements Transport, HttpSession {
     }
     const stream = this.standalone;
     if (stream !== undefined && stream.writeEvent('message', json, String(eventId))) this.delivered = eventId;
-    this.keep(eventId, json);
-  }
-
-  /**
-   * Keeps event `eventId` for replay in the slot of the event RING_SIZE before it, then lets the
-   * oldest events go while the ring holds more than server.replayBytes (an event larger than that
-   * alone is not kept at all).
-   */
-  private keep(eventId: number, json: string): void {
-    const slot = eventId % RING_SIZE;
-    const size = Buffer.byteLength(json);
-    this.ringBytes += size - this.ringSizes[slot]!;
-    this.ring[slot] = json;
-    this.ringSizes[slot] = size;
-    let oldest = Math.max(this.oldestKept, eventId - RING_SIZE + 1);
-    while (this.ringBytes > this.limits.replayBytes && oldest <= eventId) {
-      const s = oldest % RING_SIZE;
-      this.ringBytes -= this.ringSizes[s]!;
-      this.ring[s] = undefined;
-      this.ringSizes[s] = 0;
-      oldest++;
-    }
-    this.oldestKept = oldest;
   }
 
   /** True when a standalone GET stream is open. */
@@ -329,12 +300,10 @@ export class StreamableHttpSession implements Transport, HttpSession {
     let from = this.delivered + 1;
     if (lastEventId !== undefined) {
       const last = Number.parseInt(lastEventId, 10);
-      if (Number.isSafeInteger(last) && last >= 0 && last < this.nextEventId) from = last + 1;
+      if (Number.isSafeInteger(last) && last >= 0 && this.ring.numbered(last)) from = last + 1;
     }
-    from = Math.max(from, this.nextEventId - RING_SIZE, this.oldestKept, 1);
-    for (let id = from; id < this.nextEventId; id++) {
-      const json = this.ring[id % RING_SIZE];
-      if (json !== undefined && stream.writeEvent('message', json, String(id))) this.delivered = Math.max(this.delivered, id);
+    for (const [id, json] of this.ring.since(from)) {
+      if (stream.writeEvent('message', json, String(id))) this.delivered = Math.max(this.delivered, id);
     }
   }
 
@@ -416,9 +385,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
     this.exchanges.clear();
     this.standalone?.end();
     this.standalone = undefined;
-    this.ring.fill(undefined);
-    this.ringSizes.fill(0);
-    this.ringBytes = 0;
+    this.ring.clear();
     // Answers the client never took, of a session it ended (DELETE) or that is shut down: their
     // connections are closed, so that ending sessions cannot leave unread answers buffered without bound.
     for (const res of this.draining) res.destroy();
