@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -145,6 +145,24 @@ describe('API keys', () => {
     // Inline keys keep working while the file is broken.
     expect((await a.authenticate(http({ 'x-api-key': alice }))).ok).toBe(true);
     writeKeysFile(file, [{ id: 'k_bob2', hash: hashApiKey(bob), client: 'bob', roles: [] }]);
+    expect((await a.authenticate(http({ 'x-api-key': bob }))).ok).toBe(true);
+  });
+
+  it('keys file that cannot even be stat()ed while serving (a symlink loop: ELOOP): its keys are refused, nothing throws, and it is read again once fixed', async () => {
+    const file = join(dir, 'keys.yaml');
+    writeKeysFile(file, [{ id: 'k_bob', hash: hashApiKey(bob), client: 'bob', roles: ['reader'] }]);
+    const a = make({ keysFile: 'keys.yaml' });
+    const first = await a.authenticate(http({ 'x-api-key': bob }));
+    expect(first.ok).toBe(true);
+    const bobClient = first.ok ? first.client : undefined;
+    rmSync(file);
+    symlinkSync('keys.yaml', file); // points at itself: stat fails with ELOOP, not ENOENT
+    // It threw out of authenticate and out of stillValid (the session sweep's timer: the process died).
+    expect(refused(await a.authenticate(http({ 'x-api-key': bob })))).toMatchObject({ status: 401, message: 'API key could not be checked (keys file unreadable)' });
+    expect(a.stillValid(bobClient!)).toBe(false);
+    expect((await a.authenticate(http({ 'x-api-key': alice }))).ok).toBe(true);
+    rmSync(file);
+    writeKeysFile(file, [{ id: 'k_bob', hash: hashApiKey(bob), client: 'bob', roles: ['reader'] }]);
     expect((await a.authenticate(http({ 'x-api-key': bob }))).ok).toBe(true);
   });
 

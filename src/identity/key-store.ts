@@ -188,7 +188,21 @@ export class KeyStore {
   }
 
   private refreshIfChanged(): void {
-    const stat = statSync(this.file!, { throwIfNoEntry: false });
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(this.file!, { throwIfNoEntry: false });
+    } catch (err) {
+      // Not even stat()able (a symlink loop, a parent that became a file, EACCES): its keys are
+      // refused until it is (fail closed), logged once; it threw out of lookups and the session sweep.
+      if (!this.fileBroken || this.fileStat !== undefined) this.logger?.error({ keysFile: this.file, err: (err as Error).message }, 'keys file unreadable; its keys are refused until it is fixed');
+      this.fileKeys = new Map();
+      this.fileClients = new Set();
+      this.fileBroken = true;
+      this.fileStat = undefined;
+      // read again at the first stat that works, whatever it says (even that the file is gone)
+      this.dirty = true;
+      return;
+    }
     if (!this.dirty && sameFile(stat, this.fileStat)) return;
     this.dirty = false;
     this.fileStat = stat;
