@@ -45,14 +45,16 @@ describe('secrets never logged', () => {
       `
       import { createLogger } from ${dist('log/logger.js')};
       import { createAuthenticator } from ${dist('identity/index.js')};
+      import { authSchema } from ${dist('config/auth.js')};
       const s = JSON.parse(process.env.SECRETS);
       const logger = createLogger({ level: 'trace', pretty: false });
       const auth = {
         anonymous: false, apiKeys: [{ id: 'k_log', hash: ${JSON.stringify(hashApiKey(secrets.apiKey))}, client: 'alice', roles: [] }],
-        jwt: { secret: s.jwtSecret, audience: 'https://w/mcp', rolesClaim: 'roles', clientIdClaim: 'sub', nameClaim: 'name', clockSkewSec: 30, jwksTimeoutMs: 5000, jwksCooldownMs: 30000, jwksCacheMaxAgeMs: 600000 },
+        jwt: { secret: s.jwtSecret, audience: 'https://w/mcp', rolesClaim: 'roles', clientIdClaim: 'sub', nameClaim: 'name' },
         stdioApiKey: s.stdioKey,
       };
-      const authenticator = createAuthenticator(auth, { logger, env: { MCP_WARDEN_API_KEY: s.stdioKey } });
+      // through the config schema, as serve and wrap load it (its defaults included: a setting added later is not missed here)
+      const authenticator = createAuthenticator(authSchema.parse(auth), { logger, env: { MCP_WARDEN_API_KEY: s.stdioKey } });
       const tries = [
         { authorization: 'Bearer ' + s.apiKey }, { 'x-api-key': s.wrongKey }, { authorization: 'Bearer ' + s.jwt },
         { authorization: 'Bearer ' + s.badJwt }, { authorization: 'Basic ' + s.apiKey }, { authorization: 'Bearer ' + s.apiKey, 'x-api-key': s.wrongKey },
