@@ -29,8 +29,35 @@ function target(e: AuditEntry): string {
   return e.backend && name ? `${name} @${e.backend}` : name || (e.backend ?? '');
 }
 
+/**
+ * Characters a terminal acts on rather than shows: C0 and C1 controls and DEL (ESC starts the
+ * sequences that clear the screen, set the window title, or rewrite what is already shown; U+009B
+ * is CSI in one character), and the bidirectional formatting marks that display text in another
+ * order than it is stored. Every cell the table prints comes from a row, and most of a row from a
+ * client (tool names, resource URIs, its name, policy reasons made of them).
+ */
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** The same, but C0: JSON.stringify escapes those within strings, and its indentation is newlines. */
+const JSON_RAW_CONTROLS = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeControl = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** `value` with each terminal control written as a visible `\uXXXX` (whitespace runs first made one space). */
+export function printable(value: string): string {
+  return value.replace(/[\t\n\r\v\f ]+/g, ' ').replace(TERMINAL_CONTROLS, escapeControl);
+}
+
+/**
+ * JSON text with the controls JSON.stringify leaves raw (DEL, C1, bidirectional marks, U+2028/9)
+ * escaped too: the same JSON value, safe to print on a terminal (NDJSON on a TTY, `tail -f`).
+ */
+export function jsonText(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(JSON_RAW_CONTROLS, escapeControl);
+}
+
 function cell(value: string, width: number): string {
-  const flat = value.replace(/\s+/g, ' ');
+  const flat = printable(value);
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
 }
 
@@ -57,9 +84,9 @@ export function tableRow(e: AuditEntry): string {
 
 export function writeEntries(rows: AuditEntry[], format: OutputFormat, out: NodeJS.WritableStream = process.stdout): void {
   if (format === 'json') {
-    out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    out.write(`${jsonText(rows, 2)}\n`);
   } else if (format === 'ndjson') {
-    for (const r of rows) out.write(`${JSON.stringify(r)}\n`);
+    for (const r of rows) out.write(`${jsonText(r)}\n`);
   } else {
     out.write(`${tableHeader()}\n`);
     for (const r of rows) out.write(`${tableRow(r)}\n`);
@@ -68,7 +95,7 @@ export function writeEntries(rows: AuditEntry[], format: OutputFormat, out: Node
 
 export function writeStats(stats: AuditStats, format: OutputFormat, out: NodeJS.WritableStream = process.stdout): void {
   if (format !== 'table') {
-    out.write(`${JSON.stringify(stats, null, format === 'json' ? 2 : undefined)}\n`);
+    out.write(`${jsonText(stats, format === 'json' ? 2 : undefined)}\n`);
     return;
   }
   const section = (title: string, rows: Array<{ key: string | null; count: number }>): void => {

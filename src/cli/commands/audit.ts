@@ -10,7 +10,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ChainKeyError, openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
 import { loadConfigSection } from '../../config/load.js';
-import { chooseFormat, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
+import { chooseFormat, jsonText, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
 import { CliError, EXIT } from '../errors.js';
 
 interface SourceOptions {
@@ -225,7 +225,7 @@ export function register(program: Command): void {
           await sleep(opts.interval);
           const page = reader.query({ ...filter, order: 'asc', cursor, limit: 1000 });
           if (page.rows.length === 0) continue;
-          for (const row of page.rows) process.stdout.write(format === 'table' ? `${tableRow(row)}\n` : `${JSON.stringify(row)}\n`);
+          for (const row of page.rows) process.stdout.write(format === 'table' ? `${tableRow(row)}\n` : `${jsonText(row)}\n`);
           cursor = page.rows[page.rows.length - 1]!.seq;
         }
       } finally {
@@ -255,7 +255,7 @@ export function register(program: Command): void {
         for (;;) {
           const page = wrapFilterError(() => reader.query({ ...filter, order: 'asc', cursor, limit: 1000 }));
           let chunk = '';
-          for (const row of page.rows) chunk += `${JSON.stringify(toDecisionLog(row, { policyPackage: opts.package ?? policyPackage, version }))}\n`;
+          for (const row of page.rows) chunk += `${jsonText(toDecisionLog(row, { policyPackage: opts.package ?? policyPackage, version }))}\n`;
           // Respect the output's back-pressure so a large export does not pile up in memory.
           if (!out.write(chunk)) await once(out, 'drain').catch((err: Error) => Promise.reject(writeFailed(opts.output ?? 'stdout', err)));
           count += page.rows.length;
