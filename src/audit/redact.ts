@@ -21,6 +21,14 @@ export class Redactor {
   private readonly keyCache = new Map<string, boolean>();
   private readonly patternCache = new Map<string, RE2JS>();
   private readonly baseReplacer: (key: string, value: Json) => Json;
+  /** baseReplacer, plus sensitive query parameters masked in every string (redactQuery). */
+  private readonly queryReplacer: (key: string, value: Json) => Json;
+  /**
+   * Matches text that may hold a sensitive query parameter (`?token=...` in a resource URI, a
+   * link in a result, an error message): a field name followed by `=`. Undefined when a field is
+   * not plain ASCII (then every string with a `=` is looked at).
+   */
+  private readonly queryMayHold: RegExp | undefined;
   /**
    * Matches JSON text that may hold a sensitive key: any occurrence of a field name, in any case,
    * `-` or `_` alike (a superset of isSensitiveKey: a key's lower case ends with a field only if
@@ -45,6 +53,8 @@ export class Redactor {
     const ascii = this.fields.every((f) => /^[\x20-\x7e]+$/.test(f));
     const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
     this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
+    this.queryMayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(`(?:${alternatives.join('|')})=`, 'iu');
+    this.queryReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : typeof value === 'string' ? this.redactQuery(value) : value);
     this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
     this.rawScan = !ascii ? undefined : new RawNameScan(this.fields);
     this.rawNames = this.rawScan?.anchorsInStringsOnly === true ? this.rawScan : undefined;
@@ -71,6 +81,19 @@ export class Redactor {
     if (r !== RAW_UNDECIDED) return -1;
     const text = b.toString('utf8', start, end);
     return this.rawSafe(text) ? text.length : -1;
+  }
+
+  /**
+   * `text` with the value of every query parameter whose name is sensitive (as a key would be:
+   * `?token=`, `&access_token=`, `;X-Api-Key=`) replaced by the marker. A resource URI, a link in a
+   * result or an error message carries secrets that way, under no JSON key. Names are matched as
+   * written (a percent-encoded name is not decoded).
+   */
+  redactQuery(text: string): string {
+    if (this.queryMayHold !== undefined ? !this.queryMayHold.test(text) : !text.includes('=')) return text;
+    return text.replace(QUERY_PARAM, (m: string, lead: string, name: string, value: string) =>
+      value.length > 0 && value !== REDACTED && this.isSensitiveKey(name) ? `${lead}${name}=${REDACTED}` : m,
+    );
   }
 
   /** True when a value under this key is masked by the configured field names. */
@@ -118,7 +141,9 @@ export class Redactor {
     if (value === undefined) return undefined;
     if (!rules || rules.length === 0) {
       // Most payloads hold no sensitive key: a key scan is cheaper than a replacer on every value.
-      return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : JSON.stringify(value);
+      const text = JSON.stringify(value);
+      if (this.queryMayHold === undefined || this.queryMayHold.test(text)) return JSON.stringify(value, this.queryReplacer);
+      return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : text;
     }
     let input: Json = value;
     const names = new Map<string, RedactRule[]>();
@@ -141,6 +166,7 @@ export class Redactor {
         const named = names.size > 0 ? names.get(key.toLowerCase()) : undefined;
         if (named) for (const rule of named) v = this.applyRuleToValue(v, rule);
       }
+      if (typeof v === 'string') v = this.redactQuery(v);
       if (typeof v === 'string' && patterns.length > 0) {
         for (const p of patterns) v = replacePattern(v as string, p.re, p.replacement);
       }
@@ -157,6 +183,8 @@ export class Redactor {
     if (rules !== undefined && rules.length > 0) return this.serialize(value, rules);
     const text = json ?? JSON.stringify(value);
     if (text === undefined || (this.mayHold !== undefined && !this.mayHold.test(text))) return text;
+    // A field name followed by `=` (JSON.stringify escapes neither): a query parameter to mask, maybe.
+    if (this.queryMayHold === undefined || this.queryMayHold.test(text)) return JSON.stringify(value, this.queryReplacer);
     return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : text;
   }
 
@@ -186,6 +214,9 @@ export class Redactor {
     return re;
   }
 }
+
+/** A query (or matrix) parameter: what leads it, its name and its value, up to the next separator or space. */
+const QUERY_PARAM = /(^|[?&;\s])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
 
 function replacePattern(text: string, re: RE2JS, replacement: string): string {
   const m = re.matcher(text);
