@@ -38,7 +38,7 @@ describe('audit verify detects tampering', () => {
     const r = await runCli(['audit', 'verify', '--db', original]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ok: 20 rows verified \(seq 1-20\), head [0-9a-f]{64}\n$/);
+    expect(r.stdout).toMatch(/^ok: 20 rows verified \(seq 1-20\), head 20:[0-9a-f]{64}\n$/);
   });
 
   it('names a changed row (decision flipped from deny to allow)', async () => {

@@ -21,14 +21,15 @@ import { claimOrphan, isJournalLive } from './journal-lock.js';
 import { journalDir, listJournals, readSegment, removeFile, type JournalFiles } from './journal-files.js';
 import { Spool } from './spool.js';
 import { prepareJournalDir } from './journal-dir.js';
-import { verifyChain, type VerifyResult } from './verify.js';
+import { verifyChain, type ExpectedHead, type VerifyResult } from './verify.js';
 import { makeDirs, MakeDirsError } from '../shared/make-dirs.js';
 
 export interface AuditReader {
   readonly path: string;
   query(options?: QueryOptions): QueryPage;
   stats(filter?: AuditFilter): AuditStats;
-  verify(): VerifyResult;
+  /** `expect`: a head printed by an earlier verify, that the chain must still hold (verify.ts). */
+  verify(expect?: ExpectedHead): VerifyResult;
   meta(): ChainMeta;
 }
 
@@ -52,7 +53,7 @@ function readerOn(db: Database.Database, path: string, keying: ChainKeying): Aud
     path,
     query: (options) => queryAudit(db, options),
     stats: (filter) => auditStats(db, filter),
-    verify: () => verifyChain(db, keying),
+    verify: (expect) => verifyChain(db, keying, expect),
     meta: () => readMeta(db),
   };
 }

@@ -9,7 +9,25 @@ import { chainKeying, checkChainKeying, type ChainKeying } from './chain-key.js'
 import { canonicalLine } from './row.js';
 import { readMeta } from './schema.js';
 
-export type TamperKind = 'changed' | 'deleted' | 'inserted';
+export type TamperKind = 'changed' | 'deleted' | 'inserted' | 'replaced';
+
+/**
+ * A head an earlier verify printed (`seq:hash`), kept outside the database. The chain alone cannot
+ * show rows removed from its end with the recorded head set back to the last row left (every hash
+ * is in the file; with a chain key too), nor a database replaced by another valid chain: the row
+ * `seq` must still be there with that hash (or be the retention anchor with it).
+ */
+export interface ExpectedHead {
+  seq: number;
+  hash: string;
+}
+
+/** `SEQ:HASH` as `audit verify` prints it; throws with the reason when it is not that. */
+export function parseExpectedHead(text: string): ExpectedHead {
+  const m = /^([1-9][0-9]{0,15}):([0-9a-f]{64})$/.exec(text.trim());
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new Error(`expected SEQ:HASH (a head as audit verify prints it, e.g. 42:${'0'.repeat(8)}...), got "${text}"`);
+  return { seq: Number(m[1]), hash: m[2]! };
+}
 
 export interface VerifyProblem {
   kind: TamperKind;
@@ -28,7 +46,7 @@ export interface VerifyResult {
 }
 
 /** Throws ChainKeyError when the database is keyed differently from `keying`. */
-export function verifyChain(db: Database.Database, keying: ChainKeying = chainKeying()): VerifyResult {
+export function verifyChain(db: Database.Database, keying: ChainKeying = chainKeying(), expect?: ExpectedHead): VerifyResult {
   return db.transaction((): VerifyResult => {
     checkChainKeying(db, keying, false);
     const meta = readMeta(db);
@@ -72,6 +90,26 @@ export function verifyChain(db: Database.Database, keying: ChainKeying = chainKe
     if (prev !== meta.headHash) {
       return fail({ kind: 'changed', seq: meta.headSeq, message: `row ${meta.headSeq} does not match the recorded head hash` });
     }
+    if (expect !== undefined) {
+      const problem = expectedHeadProblem(db, meta, expect);
+      if (problem !== undefined) return fail(problem);
+    }
     return { ok: true, rows, ...base };
   })();
+}
+
+/** Why the verified chain does not hold `expect`, if it does not. */
+function expectedHeadProblem(db: Database.Database, meta: { anchorSeq: number; anchorHash: string; headSeq: number }, expect: ExpectedHead): VerifyProblem | undefined {
+  const { seq, hash } = expect;
+  if (seq > meta.headSeq) {
+    return { kind: 'deleted', seq: meta.headSeq + 1, message: `the chain ends at row ${meta.headSeq}, before the expected head row ${seq}: rows ${meta.headSeq + 1}-${seq} were removed from its end (or the database was replaced)` };
+  }
+  if (seq < meta.anchorSeq) {
+    return { kind: 'deleted', seq, message: `the expected head row ${seq} is before the chain's start (retention anchor at row ${meta.anchorSeq}): it cannot be checked; keep a newer head` };
+  }
+  const stored = seq === meta.anchorSeq ? meta.anchorHash : (db.prepare('SELECT hash FROM audit_log WHERE seq = ?').pluck().get(seq) as string | undefined);
+  if (stored !== hash) {
+    return { kind: 'replaced', seq, message: `row ${seq} has hash ${stored ?? '(none)'}, not the expected ${hash}: the rows from there on were replaced (or the database is another one)` };
+  }
+  return undefined;
 }

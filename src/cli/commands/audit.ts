@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, openSync, readFileSync, realpathSync, st
 import { once } from 'node:events';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ChainKeyError, openAuditReader, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
+import { ChainKeyError, openAuditReader, parseExpectedHead, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
 import { loadConfigSection } from '../../config/load.js';
 import { chooseFormat, jsonText, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
 import { CliError, EXIT } from '../errors.js';
@@ -281,11 +281,18 @@ export function register(program: Command): void {
     .description('check the hash chain; exit 1 and name the first changed, deleted or inserted row')
     .option('--json', 'print the result as JSON')
     .option('--key-env <name>', 'environment variable holding the chain key (default: audit.chainKey from the config)')
-    .action((opts: SourceOptions & { json?: boolean; keyEnv?: string }) => {
+    .option('--expect <seq:hash>', 'a head an earlier verify printed (kept elsewhere): fail unless the chain still holds it')
+    .action((opts: SourceOptions & { json?: boolean; keyEnv?: string; expect?: string }) => {
+      let expect;
+      try {
+        expect = opts.expect === undefined ? undefined : parseExpectedHead(opts.expect);
+      } catch (err) {
+        throw new CliError(`--expect: ${(err as Error).message}`, EXIT.USAGE);
+      }
       withReader(opts, (reader) => {
         let result;
         try {
-          result = reader.verify();
+          result = reader.verify(expect);
         } catch (err) {
           if (err instanceof ChainKeyError) throw new CliError(`audit verify: ${err.message}`, EXIT.CONFIG);
           throw err;
@@ -293,7 +300,7 @@ export function register(program: Command): void {
         const pending = reader.orphanedJournals();
         if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, orphanedJournals: pending })}\n`);
         else if (result.ok) {
-          process.stdout.write(`ok: ${result.rows} rows verified (seq ${result.anchorSeq + 1}-${result.headSeq}), head ${result.headHash}\n`);
+          process.stdout.write(`ok: ${result.rows} rows verified (seq ${result.anchorSeq + 1}-${result.headSeq}), head ${result.headSeq}:${result.headHash}\n`);
         }
         if (pending > 0) {
           process.stderr.write(`note: ${pending} journal(s) of stopped mcp-warden processes not yet imported; the next mcp-warden to open this database imports them\n`);
