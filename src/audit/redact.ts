@@ -49,12 +49,13 @@ export class Redactor {
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
-    this.baseReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : value);
+    this.baseReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : this.maskNamedValue(value));
     const ascii = this.fields.every((f) => /^[\x20-\x7e]+$/.test(f));
     const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
     this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
     this.queryMayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(`(?:${alternatives.join('|')})=`, 'iu');
-    this.queryReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : typeof value === 'string' ? this.redactQuery(value) : value);
+    this.queryReplacer = (key, value) =>
+      key !== '' && this.isSensitiveKey(key) ? REDACTED : typeof value === 'string' ? this.redactQuery(value) : this.maskNamedValue(value);
     this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
     this.rawScan = !ascii ? undefined : new RawNameScan(this.fields);
     this.rawNames = this.rawScan?.anchorsInStringsOnly === true ? this.rawScan : undefined;
@@ -107,6 +108,24 @@ export class Redactor {
     return hit;
   }
 
+  /**
+   * Whether `value` is a name/value pair naming a secret: `{"name": "DB_PASSWORD", "value": ...}`
+   * (a container's environment variable, an HTTP header in a list, a completion's argument) or the
+   * same with `key`. The secret is then under the key `value`, which names nothing.
+   */
+  private isNamedSecret(value: object): boolean {
+    const v = value as Record<string, unknown>;
+    if (!Object.hasOwn(v, 'value')) return false;
+    const name = Object.hasOwn(v, 'name') ? v.name : Object.hasOwn(v, 'key') ? v.key : undefined;
+    return typeof name === 'string' && this.isSensitiveKey(name);
+  }
+
+  /** `value` with the value of a name/value pair naming a secret masked (a copy), else `value`. */
+  private maskNamedValue(value: Json): Json {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !this.isNamedSecret(value)) return value;
+    return { ...(value as Record<string, Json>), value: REDACTED };
+  }
+
   /** True when some key at any depth is sensitive (or the value is nested too deep to scan). */
   private containsSensitiveKey(value: Json, depth: number): boolean {
     if (typeof value !== 'object' || value === null) return false;
@@ -115,6 +134,7 @@ export class Redactor {
       for (let i = 0; i < value.length; i++) if (this.containsSensitiveKey(value[i], depth + 1)) return true;
       return false;
     }
+    if (this.isNamedSecret(value)) return true;
     for (const key in value) {
       if (this.isSensitiveKey(key) || this.containsSensitiveKey((value as Record<string, Json>)[key], depth + 1)) return true;
     }
@@ -161,6 +181,7 @@ export class Redactor {
       }
     }
     return JSON.stringify(input, (key, v) => {
+      v = this.maskNamedValue(v);
       if (key !== '') {
         if (this.isSensitiveKey(key)) return REDACTED;
         const named = names.size > 0 ? names.get(key.toLowerCase()) : undefined;
