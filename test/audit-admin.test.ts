@@ -106,7 +106,12 @@ describe('admin audit API', () => {
       { key: 'allow', count: 10 },
       { key: 'deny', count: 3 },
     ]);
-    expect(await (await get('/admin/audit/verify')).json()).toMatchObject({ ok: true, rows: 25, headSeq: 25 });
+    const verified = (await (await get('/admin/audit/verify')).json()) as { ok: boolean; rows: number; headSeq: number; headHash: string };
+    expect(verified).toMatchObject({ ok: true, rows: 25, headSeq: 25 });
+    // A head kept elsewhere: held by the chain, or not (another hash at that row, or beyond its end).
+    expect(await (await get(`/admin/audit/verify?expect=25:${verified.headHash}`)).json()).toMatchObject({ ok: true });
+    expect(await (await get(`/admin/audit/verify?expect=25:${'0'.repeat(64)}`)).json()).toMatchObject({ ok: false, problem: { kind: 'replaced', seq: 25 } });
+    expect(await (await get(`/admin/audit/verify?expect=30:${verified.headHash}`)).json()).toMatchObject({ ok: false, problem: { kind: 'deleted', seq: 26 } });
   });
 
   it('answers 400 with the reason for bad parameters', async () => {
@@ -120,6 +125,9 @@ describe('admin audit API', () => {
       // A misspelt filter used to be ignored: every row came back as if it had matched.
       ['/admin/audit?clinet=alice', 'unknown parameter "clinet" (expected: client, role, tool, backend, decision, method, outcome, text, since, until, limit, cursor, order)'],
       ['/admin/audit/stats?limit=5&foo=1', 'unknown parameters "limit", "foo" (expected: client, role, tool, backend, decision, method, outcome, text, since, until)'],
+      // verify took any parameter and ignored it: `expect` misspelt, or malformed, answered ok.
+      ['/admin/audit/verify?expected=25:abc', 'unknown parameter "expected" (expected: expect)'],
+      ['/admin/audit/verify?expect=25', 'expect: expected SEQ:HASH'],
     ];
     for (const [path, message] of cases) {
       const r = await get(path);

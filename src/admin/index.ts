@@ -12,7 +12,7 @@ import type { AuditConfig } from '../config/audit.js';
 import type { Logger } from '../log/logger.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
 import { adminErrorHandler } from './errors.js';
-import { auditQueryFromQuery, QueryParamError, statsFilterFromQuery } from './params.js';
+import { auditQueryFromQuery, QueryParamError, statsFilterFromQuery, verifyExpectFromQuery } from './params.js';
 import { AuditReaderThread } from './reader-thread.js';
 
 export { adminTokenHash } from './auth.js';
@@ -70,7 +70,15 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
         }
       });
 
-      scope.get('/audit/verify', async () => reader.verify());
+      scope.get('/audit/verify', async (request, reply) => {
+        let expect;
+        try {
+          expect = verifyExpectFromQuery(request.query as Record<string, unknown>);
+        } catch (err) {
+          return badRequest(reply, err);
+        }
+        return reader.verify(expect);
+      });
     },
     { prefix },
   );

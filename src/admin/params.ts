@@ -1,5 +1,5 @@
 /** Query-string parameters of the admin audit routes, validated into the audit query types (400 on bad input). */
-import { parseAuditTime, type AuditFilter, type QueryOptions } from '../audit/index.js';
+import { parseAuditTime, parseExpectedHead, type AuditFilter, type ExpectedHead, type QueryOptions } from '../audit/index.js';
 
 export class QueryParamError extends Error {
   constructor(message: string) {
@@ -57,6 +57,18 @@ export function auditQueryFromQuery(query: Record<string, unknown>): AuditFilter
 export function statsFilterFromQuery(query: Record<string, unknown>): AuditFilter {
   onlyKnown(query, [...FILTER_KEYS, ...TIME_KEYS]);
   return filterFromQuery(query);
+}
+
+/** The parameters of GET <prefix>/audit/verify: `expect=SEQ:HASH`, a head kept elsewhere (optional). */
+export function verifyExpectFromQuery(query: Record<string, unknown>): ExpectedHead | undefined {
+  onlyKnown(query, ['expect']);
+  const v = single(query, 'expect');
+  if (v === undefined) return undefined;
+  try {
+    return parseExpectedHead(v);
+  } catch (err) {
+    throw new QueryParamError(`expect: ${(err as Error).message}`);
+  }
 }
 
 function filterFromQuery(query: Record<string, unknown>): AuditFilter {

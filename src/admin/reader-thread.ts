@@ -6,7 +6,7 @@
  * that dies fails its pending requests and the next request starts a new one.
  */
 import { Worker } from 'node:worker_threads';
-import type { AuditFilter, AuditStats, QueryOptions, QueryPage, VerifyResult } from '../audit/index.js';
+import type { AuditFilter, AuditStats, ExpectedHead, QueryOptions, QueryPage, VerifyResult } from '../audit/index.js';
 import type { FromReader, ReaderWorkerData, ToReader } from './reader-worker.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
@@ -38,8 +38,8 @@ export class AuditReaderThread {
     return this.run({ id: 0, op: 'stats', filter }) as Promise<AuditStats>;
   }
 
-  verify(): Promise<VerifyResult> {
-    return this.run({ id: 0, op: 'verify' }) as Promise<VerifyResult>;
+  verify(expect?: ExpectedHead): Promise<VerifyResult> {
+    return this.run(expect === undefined ? { id: 0, op: 'verify' } : { id: 0, op: 'verify', expect }) as Promise<VerifyResult>;
   }
 
   async close(): Promise<void> {

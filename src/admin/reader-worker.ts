@@ -4,7 +4,7 @@
  * the whole table never blocks the proxy's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openAuditReader, type AuditFileReader, type AuditFilter, type QueryOptions } from '../audit/index.js';
+import { openAuditReader, type AuditFileReader, type AuditFilter, type ExpectedHead, type QueryOptions } from '../audit/index.js';
 
 export interface ReaderWorkerData {
   path: string;
@@ -14,7 +14,7 @@ export interface ReaderWorkerData {
 export type ToReader =
   | { id: number; op: 'query'; options: QueryOptions }
   | { id: number; op: 'stats'; filter: AuditFilter }
-  | { id: number; op: 'verify' };
+  | { id: number; op: 'verify'; expect?: ExpectedHead };
 
 export type FromReader = { id: number; ok: true; result: unknown } | { id: number; ok: false; name: string; message: string };
 
@@ -29,7 +29,7 @@ function answer(request: ToReader): unknown {
     case 'stats':
       return reader.stats(request.filter);
     case 'verify':
-      return reader.verify();
+      return reader.verify(request.expect);
   }
 }
 
