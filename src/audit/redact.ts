@@ -14,21 +14,13 @@ type Json = unknown;
 
 const SEPARATORS = new Set(['_', '-', '.', ' ']);
 const KEY_CACHE_LIMIT = 4096;
-const MAX_SCAN_DEPTH = 64;
 
 export class Redactor {
   private readonly fields: string[];
   private readonly keyCache = new Map<string, boolean>();
   private readonly patternCache = new Map<string, RE2JS>();
-  private readonly baseReplacer: (key: string, value: Json) => Json;
-  /** baseReplacer, plus sensitive query parameters masked in every string (redactQuery). */
+  /** Masks the values of sensitive keys and name/value pairs, and the secrets strings name (redactQuery). */
   private readonly queryReplacer: (key: string, value: Json) => Json;
-  /**
-   * Matches text that may hold a sensitive query parameter (`?token=...` in a resource URI, a
-   * link in a result, an error message): a field name followed by `=`. Undefined when a field is
-   * not plain ASCII (then every string with a `=` is looked at).
-   */
-  private readonly queryMayHold: RegExp | undefined;
   /**
    * Matches JSON text that may hold a sensitive key: any occurrence of a field name, in any case,
    * `-` or `_` alike (a superset of isSensitiveKey: a key's lower case ends with a field only if
@@ -49,11 +41,9 @@ export class Redactor {
 
   constructor(fields: readonly string[]) {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
-    this.baseReplacer = (key, value) => (key !== '' && this.isSensitiveKey(key) ? REDACTED : this.maskNamedValue(value));
     const ascii = this.fields.every((f) => /^[\x20-\x7e]+$/.test(f));
     const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
     this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
-    this.queryMayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(`(?:${alternatives.join('|')})=`, 'iu');
     this.queryReplacer = (key, value) =>
       key !== '' && this.isSensitiveKey(key) ? REDACTED : typeof value === 'string' ? this.redactQuery(value) : this.maskNamedValue(value);
     this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
@@ -85,16 +75,31 @@ export class Redactor {
   }
 
   /**
-   * `text` with the value of every query parameter whose name is sensitive (as a key would be:
-   * `?token=`, `&access_token=`, `;X-Api-Key=`) replaced by the marker. A resource URI, a link in a
-   * result or an error message carries secrets that way, under no JSON key. Names are matched as
-   * written (a percent-encoded name is not decoded).
+   * `text` with the secrets it names itself masked, under no JSON key: the value of a query
+   * parameter whose name is sensitive (as a key would be: `?token=`, `&access_token=`,
+   * `;X-Api-Key=`, or `password=` at the start or after a space: a resource URI, a link in a
+   * result, an error message), of a JSON member written inside the string (a tool answering
+   * `{"password": "..."}` as text, the usual way of MCP tools), and of a `Name: value` line (a
+   * header dump `Authorization: Bearer ...`, YAML), to the end of its line. Names are matched as
+   * written (a percent-encoded or escaped name is not decoded).
    */
   redactQuery(text: string): string {
-    if (this.queryMayHold !== undefined ? !this.queryMayHold.test(text) : !text.includes('=')) return text;
-    return text.replace(QUERY_PARAM, (m: string, lead: string, name: string, value: string) =>
-      value.length > 0 && value !== REDACTED && this.isSensitiveKey(name) ? `${lead}${name}=${REDACTED}` : m,
-    );
+    if (this.mayHold !== undefined && !this.mayHold.test(text)) return text;
+    let out = text;
+    if (out.includes('=')) {
+      out = out.replace(QUERY_PARAM, (m: string, lead: string, name: string, value: string) =>
+        value.length > 0 && value !== REDACTED && this.isSensitiveKey(name) ? `${lead}${name}=${REDACTED}` : m,
+      );
+    }
+    if (out.includes(':')) {
+      if (out.includes('"')) {
+        out = out.replace(JSON_MEMBER, (m: string, name: string, colon: string) => (this.isSensitiveKey(name) ? `"${name}"${colon}"${REDACTED}"` : m));
+      }
+      out = out.replace(NAMED_LINE, (m: string, lead: string, name: string, colon: string) =>
+        this.isSensitiveKey(name) ? `${lead}${name}${colon}${REDACTED}` : m,
+      );
+    }
+    return out;
   }
 
   /** True when a value under this key is masked by the configured field names. */
@@ -126,21 +131,6 @@ export class Redactor {
     return { ...(value as Record<string, Json>), value: REDACTED };
   }
 
-  /** True when some key at any depth is sensitive (or the value is nested too deep to scan). */
-  private containsSensitiveKey(value: Json, depth: number): boolean {
-    if (typeof value !== 'object' || value === null) return false;
-    if (depth > MAX_SCAN_DEPTH) return true;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) if (this.containsSensitiveKey(value[i], depth + 1)) return true;
-      return false;
-    }
-    if (this.isNamedSecret(value)) return true;
-    for (const key in value) {
-      if (this.isSensitiveKey(key) || this.containsSensitiveKey((value as Record<string, Json>)[key], depth + 1)) return true;
-    }
-    return false;
-  }
-
   private matchKey(key: string): boolean {
     const lower = key.toLowerCase().replaceAll('-', '_');
     for (const f of this.fields) {
@@ -162,8 +152,7 @@ export class Redactor {
     if (!rules || rules.length === 0) {
       // Most payloads hold no sensitive key: a key scan is cheaper than a replacer on every value.
       const text = JSON.stringify(value);
-      if (this.queryMayHold === undefined || this.queryMayHold.test(text)) return JSON.stringify(value, this.queryReplacer);
-      return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : text;
+      return text === undefined || (this.mayHold !== undefined && !this.mayHold.test(text)) ? text : JSON.stringify(value, this.queryReplacer);
     }
     let input: Json = value;
     const names = new Map<string, RedactRule[]>();
@@ -204,9 +193,8 @@ export class Redactor {
     if (rules !== undefined && rules.length > 0) return this.serialize(value, rules);
     const text = json ?? JSON.stringify(value);
     if (text === undefined || (this.mayHold !== undefined && !this.mayHold.test(text))) return text;
-    // A field name followed by `=` (JSON.stringify escapes neither): a query parameter to mask, maybe.
-    if (this.queryMayHold === undefined || this.queryMayHold.test(text)) return JSON.stringify(value, this.queryReplacer);
-    return this.containsSensitiveKey(value, 0) ? JSON.stringify(value, this.baseReplacer) : text;
+    // A field name somewhere: a key to mask, or a secret a string names (a query parameter, JSON text).
+    return JSON.stringify(value, this.queryReplacer);
   }
 
   /** Applies the pattern rules of the policy to free text (error messages). */
@@ -238,6 +226,10 @@ export class Redactor {
 
 /** A query (or matrix) parameter: what leads it, its name and its value, up to the next separator or space. */
 const QUERY_PARAM = /(^|[?&;\s])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
+/** A JSON member written in a string: its name, the colon, its value (a string or a scalar). */
+const JSON_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"(\s*:\s*)(?:"(?:[^"\\\n]|\\.)*"|[-+\w.]+)/g;
+/** `Name: value` to the end of the line (a header, YAML): what leads it, the name, the colon. */
+const NAMED_LINE = /(^|[\s{,;(])([A-Za-z][\w.-]{0,63})([ \t]*:[ \t]*)(?![ \t\r\n])(?:[^\r\n])+/gm;
 
 function replacePattern(text: string, re: RE2JS, replacement: string): string {
   const m = re.matcher(text);
