@@ -11,18 +11,18 @@
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from '../src/config/auth.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
 import { writeKeysFile } from '../src/identity/keys-file.js';
 import { startServe, type ServeProcess } from './helpers/proxy.js';
+import { answerMessages, HOLD_BACKEND, INIT_BODY, INITIALIZED_BODY, POST_HEADERS } from './helpers/keyed-http.js';
 import { until } from './helpers/wait.js';
 
-const HOLD_BACKEND = resolve(import.meta.dirname, 'servers/hold-backend.mjs');
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
-const INITIALIZED = '{"jsonrpc":"2.0","method":"notifications/initialized"}';
+const HEADERS = POST_HEADERS;
+const INIT = INIT_BODY;
+const INITIALIZED = INITIALIZED_BODY;
 const awaitFile = (id: number, path: string, progressToken?: string) =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'await-file', arguments: { path }, ...(progressToken === undefined ? {} : { _meta: { progressToken } }) } });
 
@@ -52,14 +52,7 @@ function send(url: string, method: string, body: string | undefined, headers: Re
   return { first, done, text: () => text };
 }
 
-/** The JSON-RPC messages of an answer, JSON or SSE. */
-function messages(body: string): Array<{ id?: unknown; method?: string; result?: { content: Array<{ text: string }> }; error?: { code: number; message: string } }> {
-  if (body.startsWith('{')) return [JSON.parse(body)];
-  return body
-    .split('\n')
-    .filter((l) => l.startsWith('data: ') && l.slice(6).startsWith('{'))
-    .map((l) => JSON.parse(l.slice(6)));
-}
+const messages = answerMessages;
 
 describe('answers and stream messages withheld once their credential is revoked, before any sweep', { timeout: 60_000 }, () => {
   let dir: string;

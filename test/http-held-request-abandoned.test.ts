@@ -8,35 +8,20 @@
  * Real `serve`, a keys file revoked while it runs, a backend whose tools/list waits for a file.
  */
 import { execFile } from 'node:child_process';
-import http from 'node:http';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from '../src/config/auth.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
 import { writeKeysFile } from '../src/identity/keys-file.js';
 import { CLI, startServe, type ServeProcess } from './helpers/proxy.js';
+import { HOLD_BACKEND, keyHeaders, openKeyedSession, postOnce, toolCallBody } from './helpers/keyed-http.js';
 import { until } from './helpers/wait.js';
 
 const run = promisify(execFile);
-const HOLD_BACKEND = resolve(import.meta.dirname, 'servers/hold-backend.mjs');
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
-const call = (id: number, name: string, args: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
-
-function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolvePost, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { ...HEADERS, ...headers }, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolvePost({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = toolCallBody;
 
 describe('a held request given up before it is forwarded', { timeout: 60_000 }, () => {
   let dir: string;
@@ -71,13 +56,10 @@ audit: { path: audit.db }
   });
 
   it('its key revoked while it waits for the tool list: answered 401, never forwarded, audited cancelled', async () => {
-    const withKey = (key: string, session?: string) => ({ 'x-api-key': key, ...(session === undefined ? {} : { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' }) });
-    const init = await post(serve.url, INIT, withKey(keys.old));
-    expect(init.status).toBe(200);
-    const session = init.headers['mcp-session-id'] as string;
-    expect((await post(serve.url, '{"jsonrpc":"2.0","method":"notifications/initialized"}', withKey(keys.old, session))).status).toBe(202);
+    const withKey = keyHeaders;
+    const session = await openKeyedSession(serve.url, keys.old);
 
-    const held = post(serve.url, call(2, 'hold', { key: 'x' }), withKey(keys.old, session));
+    const held = postOnce(serve.url, call(2, 'hold', { key: 'x' }), withKey(keys.old, session));
     await until(() => existsSync(`${listFile()}.asked`), 'the proxy to ask for the tool list');
     writeKeysFile(keysFile(), [{ ...entries[0]!, revoked: new Date().toISOString() }, entries[1]!]);
     const answer = await held;
@@ -85,7 +67,7 @@ audit: { path: audit.db }
 
     writeFileSync(listFile(), '');
     // Before the fix the call went on to the backend once the list came: held ["x"].
-    const heldNow = await post(serve.url, call(3, 'held'), withKey(keys.other, session));
+    const heldNow = await postOnce(serve.url, call(3, 'held'), withKey(keys.other, session));
     expect(JSON.parse(heldNow.body).result.content[0].text).toBe('[]');
 
     type Row = { requestId: unknown; outcome: string; errorMessage: string | null };

@@ -14,21 +14,18 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from '../src/config/auth.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
 import { writeKeysFile } from '../src/identity/keys-file.js';
 import { CLI, startServe, type ServeProcess } from './helpers/proxy.js';
+import { answerMessages, HOLD_BACKEND, keyHeaders, openKeyedSession, POST_HEADERS, postOnce, toolCallBody } from './helpers/keyed-http.js';
 import { until } from './helpers/wait.js';
 
 const run = promisify(execFile);
-const HOLD_BACKEND = resolve(import.meta.dirname, 'servers/hold-backend.mjs');
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
-const call = (id: number, name: string, args: Record<string, unknown> = {}, progressToken?: string) =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, ...(progressToken === undefined ? {} : { _meta: { progressToken } }) } });
+const call = toolCallBody;
 const keys = { old: generateApiKey(), other: generateApiKey() };
 const entries: ApiKeyEntry[] = [
   { id: 'k_old', hash: hashApiKey(keys.old), client: 'alice', roles: [] },
@@ -49,7 +46,7 @@ function postHeld(url: string, body: string, headers: Record<string, string>) {
   const first = new Promise<void>((r) => (firstBytes = r));
   let req!: http.ClientRequest;
   const done = new Promise<Answer>((resolveDone, reject) => {
-    req = http.request(url, { method: 'POST', headers: { ...HEADERS, ...headers } }, (res) => {
+    req = http.request(url, { method: 'POST', headers: { ...POST_HEADERS, ...headers } }, (res) => {
       res.on('data', (c: Buffer) => {
         text += c.toString();
         firstBytes();
@@ -66,27 +63,6 @@ function postHeld(url: string, body: string, headers: Record<string, string>) {
     return Promise.race([done, hang]).finally(() => clearTimeout(timer));
   };
   return { first, bound, close: () => req.destroy() };
-}
-
-function post(url: string, body: string, headers: Record<string, string>): Promise<Answer & { headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolvePost, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { ...HEADERS, ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolvePost({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** The JSON-RPC messages of an answer, JSON or SSE. */
-function messages(body: string): Array<{ id?: unknown; method?: string; result?: { content: Array<{ text: string }> }; error?: { code: number; message: string } }> {
-  if (body.startsWith('{')) return [JSON.parse(body)];
-  return body
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)));
 }
 
 describe('answers of requests in flight, once their credential is revoked', { timeout: 120_000 }, () => {
@@ -115,13 +91,10 @@ audit: { path: audit.db }
   });
 
   it('Streamable HTTP: a JSON answer and an SSE answer of the revoked key end, their calls are cancelled; the other key\'s call in the same session goes on', async () => {
-    const withKey = (key: string, session?: string) => ({ 'x-api-key': key, ...(session === undefined ? {} : { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' }) });
-    const init = await post(serve.url, INIT, withKey(keys.old));
-    expect(init.status).toBe(200);
-    const session = init.headers['mcp-session-id'] as string;
-    expect((await post(serve.url, '{"jsonrpc":"2.0","method":"notifications/initialized"}', withKey(keys.old, session))).status).toBe(202);
+    const withKey = keyHeaders;
+    const session = await openKeyedSession(serve.url, keys.old);
     let nextId = 100;
-    const tool = async (name: string, args: Record<string, unknown> = {}) => messages((await post(serve.url, call(nextId++, name, args), withKey(keys.other, session))).body)[0]!.result!.content[0]!.text;
+    const tool = async (name: string, args: Record<string, unknown> = {}) => answerMessages((await postOnce(serve.url, call(nextId++, name, args), withKey(keys.other, session))).body)[0]!.result!.content[0]!.text;
 
     const json = postHeld(serve.url, call(2, 'hold', { key: 'json' }), withKey(keys.old, session));
     const sse = postHeld(serve.url, call(3, 'hold', { key: 'sse' }, 'p3'), withKey(keys.old, session));
@@ -134,12 +107,12 @@ audit: { path: audit.db }
     // Before the fix both waited for the backend's answer, which never comes (nothing releases them).
     const jsonAnswer = await json.bound();
     expect(jsonAnswer.status).toBe(401);
-    expect(messages(jsonAnswer.body)).toEqual([
+    expect(answerMessages(jsonAnswer.body)).toEqual([
       { jsonrpc: '2.0', id: 2, error: { code: -32000, message: 'Unauthorized: the credential it was made with is no longer valid (revoked, expired or removed); the request was cancelled and its answer withheld' } },
     ]);
     const sseAnswer = await sse.bound();
     expect(sseAnswer.status).toBe(200);
-    const events = messages(sseAnswer.body);
+    const events = answerMessages(sseAnswer.body);
     expect(events[0]).toMatchObject({ method: 'notifications/progress' });
     expect(events.at(-1)).toMatchObject({ id: 3, error: { code: -32000 } });
     expect(events.at(-1)!.error!.message).toContain('no longer valid');
@@ -151,11 +124,11 @@ audit: { path: audit.db }
     expect(await tool('release', { key: 'kept' })).toBe('kept: released');
     const keptAnswer = await kept.bound();
     expect(keptAnswer.status).toBe(200);
-    expect(messages(keptAnswer.body)[0]!.result!.content[0]!.text).toBe('kept: released');
+    expect(answerMessages(keptAnswer.body)[0]!.result!.content[0]!.text).toBe('kept: released');
 
     expect(serve.stderr()).toMatch(/"client":"alice".*"requests":2.*http: answers ended: the credential their requests were made with is no longer valid/);
     // The revoked key itself is refused, as before.
-    expect((await post(serve.url, call(5, 'held'), withKey(keys.old, session))).status).toBe(401);
+    expect((await postOnce(serve.url, call(5, 'held'), withKey(keys.old, session))).status).toBe(401);
 
     const audit = join(serve.dir, 'audit.db');
     type Row = { requestId: unknown; outcome: string; errorMessage: string | null };
