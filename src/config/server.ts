@@ -31,6 +31,12 @@ export const serverSchema = z
      */
     maxSessionsPerAddress: z.number().int().positive().default(64),
     /**
+     * Open TCP connections one network address may hold (an IPv6 address counts by its /64;
+     * loopback counts too), sessions or not; one more is closed at once, unread. Behind a reverse
+     * proxy every client has the proxy's address: raise it.
+     */
+    maxConnectionsPerAddress: z.number().int().positive().default(256),
+    /**
      * Requests one session may have awaiting their answers; one more is refused with 429 +
      * Retry-After (its answers are never dropped: each request already taken is answered).
      */

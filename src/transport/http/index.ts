@@ -16,6 +16,7 @@ import type { SessionAcceptor } from '../types.js';
 import { HostOriginGuard } from './guards.js';
 import { INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, errorBody } from './jsonrpc.js';
 import { createLegacySseHandlers } from './legacy-sse.js';
+import { limitConnectionsPerAddress, type ConnectionLimit } from './connection-limit.js';
 import { createPreflightHandler, createRequestGuard } from './request-guard.js';
 import { SessionRegistry, type CredentialCheck } from './sessions.js';
 import { createStreamableHandlers } from './streamable-routes.js';
@@ -40,6 +41,8 @@ export interface HttpFrontend {
   listen(): Promise<{ url: string; baseUrl: string; sseUrl: string }>;
   /** Closes every client session, then the listener. */
   close(): Promise<void>;
+  /** Open TCP connections per client address (server.maxConnectionsPerAddress). */
+  connections: ConnectionLimit;
   /** Number of open client sessions (both frontends). */
   readonly sessionCount: number;
 }
@@ -132,6 +135,10 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     requestTimeout,
     http: { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) },
   });
+  // Sockets per client address, counted and capped before HTTP parses anything on them.
+  const connections = limitConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, (address) =>
+    refusals.log(log, 'info', `connection\0${address}`, { address, limit: config.maxConnectionsPerAddress }, 'http: connection closed unread: this address already holds server.maxConnectionsPerAddress open connections'),
+  );
   const limits = {
     maxSessions: config.maxSessions,
     maxSessionsPerClient: config.maxSessionsPerClient,
@@ -170,6 +177,7 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   let closed: Promise<void> | undefined;
   return {
     app,
+    connections,
     get sessionCount() {
       return registry.size;
     },
