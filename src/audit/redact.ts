@@ -6,9 +6,10 @@
  */
 import { RE2JS } from 're2js';
 import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
+import { decodeName, maskEscapedMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
 import type { RawNames, RedactRule } from '../types.js';
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 type Json = unknown;
 
@@ -24,7 +25,9 @@ export class Redactor {
   /**
    * Matches JSON text that may hold a sensitive key: any occurrence of a field name, in any case,
    * `-` or `_` alike (a superset of isSensitiveKey: a key's lower case ends with a field only if
-   * the key's text contains it). Undefined when a field is not plain ASCII (then every value is scanned).
+   * the key's text contains it), or of a byte that may spell one or a secret under no name
+   * (redact-text.ts TRIGGER_ALTERNATIVES: `%`, `@`, `\u`). Undefined when a field is not plain
+   * ASCII (then every value is scanned).
    */
   private readonly mayHold: RegExp | undefined;
   /**
@@ -43,11 +46,11 @@ export class Redactor {
     this.fields = fields.map((f) => f.toLowerCase().replaceAll('-', '_')).filter((f) => f.length > 0);
     const ascii = this.fields.every((f) => /^[\x20-\x7e]+$/.test(f));
     const alternatives = this.fields.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replaceAll('_', '[-_]'));
-    this.mayHold = !ascii ? undefined : alternatives.length === 0 ? /(?!)/ : new RegExp(alternatives.join('|'), 'iu');
+    this.mayHold = !ascii ? undefined : new RegExp([...alternatives, ...TRIGGER_ALTERNATIVES].join('|'), 'iu');
     this.queryReplacer = (key, value) =>
       key !== '' && this.isSensitiveKey(key) ? REDACTED : typeof value === 'string' ? this.redactQuery(value) : this.maskNamedValue(value);
-    this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, '\\\\[u/]'].join('|'), 'iu');
-    this.rawScan = !ascii ? undefined : new RawNameScan(this.fields);
+    this.rawMayHold = !ascii ? undefined : new RegExp([...alternatives, ...TRIGGER_BYTES, '\\\\[u/]'].join('|'), 'iu');
+    this.rawScan = !ascii ? undefined : new RawNameScan([...this.fields, ...TRIGGER_BYTES]);
     this.rawNames = this.rawScan?.anchorsInStringsOnly === true ? this.rawScan : undefined;
     this.rawNativeTable = this.rawNames !== undefined ? this.rawScan!.nativeTable() : undefined;
   }
@@ -80,12 +83,14 @@ export class Redactor {
    * `;X-Api-Key=`, or `password=` at the start or after a space: a resource URI, a link in a
    * result, an error message), of a JSON member written inside the string (a tool answering
    * `{"password": "..."}` as text, the usual way of MCP tools), and of a `Name: value` line (a
-   * header dump `Authorization: Bearer ...`, YAML), to the end of its line. Names are matched as
-   * written (a percent-encoded or escaped name is not decoded).
+   * header dump `Authorization: Bearer ...`, YAML), to the end of its line. Also a member of JSON
+   * encoded twice or more (`{\"password\":\"...\"}`) and the secret of a URL's userinfo
+   * (redact-text.ts). Names are decoded before they are matched (`api%5Fkey`, `pass\u0077ord`).
    */
   redactQuery(text: string): string {
     if (this.mayHold !== undefined && !this.mayHold.test(text)) return text;
-    let out = text;
+    let out = maskUserinfo(text);
+    out = maskEscapedMembers(out, this.sensitiveName);
     if (out.includes('=')) {
       out = out.replace(QUERY_PARAM, (m: string, lead: string, name: string, value: string) =>
         value.length > 0 && value !== REDACTED && this.isSensitiveKey(name) ? `${lead}${name}=${REDACTED}` : m,
@@ -102,7 +107,9 @@ export class Redactor {
     return out;
   }
 
-  /** True when a value under this key is masked by the configured field names. */
+  private readonly sensitiveName = (name: string): boolean => this.isSensitiveKey(name);
+
+  /** True when a value under this key is masked by the configured field names (decoded first: decodeName). */
   isSensitiveKey(key: string): boolean {
     let hit = this.keyCache.get(key);
     if (hit === undefined) {
@@ -131,7 +138,8 @@ export class Redactor {
     return { ...(value as Record<string, Json>), value: REDACTED };
   }
 
-  private matchKey(key: string): boolean {
+  private matchKey(written: string): boolean {
+    const key = decodeName(written);
     const lower = key.toLowerCase().replaceAll('-', '_');
     for (const f of this.fields) {
       if (lower === f) return true;

@@ -1,0 +1,119 @@
+/**
+ * Spellings of a secret in free text that Redactor.redactQuery's name patterns do not see as they
+ * are written: a member of JSON encoded twice or more (`{\"password\":\"...\"}` in a string), a
+ * name spelled with escapes (`api%5Fkey`, `pass\u0077ord`), and the userinfo of a URL
+ * (`https://user:secret@host/`, `postgres://u:p@h/db`), which names nothing. Every scan here is
+ * linear in the text (no pattern can backtrack over more than a bounded span per start).
+ */
+/** What a masked value is replaced by (re-exported by redact.ts). */
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Bytes whose presence sends text through the masking serializer although no field name shows in
+ * it: `%` (a percent-encoded name), `@` (a URL's userinfo) and, for the regular expressions, `\u`
+ * (a name written with a JSON escape inside a string). The raw path's byte scan looks for `%` and
+ * `@` as one-byte names (it already refuses any `\u`).
+ */
+export const TRIGGER_ALTERNATIVES = ['%', '@', '\\\\u'];
+export const TRIGGER_BYTES = ['%', '@'];
+
+/** `name` with its percent escapes and `\uXXXX` escapes (any number of backslashes) decoded; `name` when it has none. */
+export function decodeName(name: string): string {
+  let out = name;
+  if (out.includes('%')) out = out.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  if (out.includes('\\')) out = out.replace(/\\+u([0-9A-Fa-f]{4})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  return out;
+}
+
+/**
+ * A member of JSON written inside a string once more (its quotes preceded by the same run of
+ * backslashes: `\"name\":` one level down, `\\\"name\\\":` two): the run, the name, the colon and
+ * the value's opening (a quote after the same run, or the first character of a scalar).
+ */
+const ESCAPED_MEMBER = /(?<!\\)(\\{1,63})"((?:[^"\\\n]|\\{1,63}u[0-9A-Fa-f]{4}){1,128})\1"(\s*:\s*)(?:\1"|(?=[-+\w.]))/g;
+
+/**
+ * `text` with the value of each escaped member (ESCAPED_MEMBER) whose name `sensitive` accepts
+ * replaced by the marker: a string value to its closing quote at the same level (a quote preceded
+ * by exactly the run that opened it; a deeper-escaped quote is part of the value), or, when that
+ * quote is missing, to the end of the line; a scalar value to its end.
+ */
+export function maskEscapedMembers(text: string, sensitive: (name: string) => boolean): string {
+  if (!text.includes('\\"')) return text;
+  ESCAPED_MEMBER.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let lineEnd = -1;
+  let m: RegExpExecArray | null;
+  while ((m = ESCAPED_MEMBER.exec(text)) !== null) {
+    const run = m[1]!;
+    const valueStart = m.index + m[0].length;
+    if (!sensitive(decodeName(m[2]!))) {
+      // The value may itself hold members: scan on from the start of the value.
+      ESCAPED_MEMBER.lastIndex = valueStart;
+      continue;
+    }
+    if (lineEnd < valueStart) {
+      const nl = text.indexOf('\n', valueStart);
+      lineEnd = nl < 0 ? text.length : nl;
+    }
+    const isString = m[0].endsWith('"');
+    const valueEnd = isString ? closingQuote(text, valueStart, run.length, lineEnd) : scalarEnd(text, valueStart);
+    if (text.slice(valueStart, valueEnd) === REDACTED) {
+      ESCAPED_MEMBER.lastIndex = valueEnd;
+      continue;
+    }
+    out += text.slice(copied, valueStart) + REDACTED;
+    copied = valueEnd;
+    ESCAPED_MEMBER.lastIndex = valueEnd;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Where the string value starting at `from` ends: the index of the backslash run of exactly `level`
+ * before a quote, else `lineEnd` (the index of the line's end, found once per line by the caller:
+ * looking for it again from every value would be quadratic in a line of many members).
+ */
+function closingQuote(text: string, from: number, level: number, lineEnd: number): number {
+  let at = from;
+  for (;;) {
+    const q = text.indexOf('"', at);
+    if (q < 0 || q > lineEnd) return lineEnd;
+    let k = 0;
+    while (q - k - 1 >= from && text.charCodeAt(q - k - 1) === 0x5c) k++;
+    if (k === level) return q - level;
+    at = q + 1;
+  }
+}
+
+/** Where the scalar value (a number, true, false, null) starting at `from` ends. */
+function scalarEnd(text: string, from: number): number {
+  SCALAR.lastIndex = from;
+  return SCALAR.test(text) ? SCALAR.lastIndex : from;
+}
+const SCALAR = /[-+\w.]+/y;
+
+/**
+ * A URL's authority with userinfo: `://`, then everything up to its last `@` before the authority
+ * ends (whitespace, `/`, `?`, `#`, a backslash, a quote or `<`, `>`), as a WHATWG URL parser splits
+ * it (`https://u:p@ss@host` has the password `p@ss`).
+ */
+const USERINFO = /:\/\/([^\s/?#\\"'`<>]*)@/g;
+
+/**
+ * `text` with the secret of each URL's userinfo masked: its password when it has one
+ * (`postgres://app:[REDACTED]@db/x`), else its user (`https://[REDACTED]@github.com/`: a token
+ * given as the user name, or a key with an empty password as in `https://sk_live_...:@api/`).
+ */
+export function maskUserinfo(text: string): string {
+  if (!text.includes('://')) return text;
+  return text.replace(USERINFO, (m: string, info: string) => {
+    const colon = info.indexOf(':');
+    const user = colon < 0 ? info : info.slice(0, colon);
+    const password = colon < 0 ? '' : info.slice(colon + 1);
+    if (password === REDACTED || (password === '' && user === REDACTED)) return m;
+    if (password !== '') return `://${user}:${REDACTED}@`;
+    return user === '' ? m : `://${REDACTED}${colon < 0 ? '' : ':'}@`;
+  });
+}
