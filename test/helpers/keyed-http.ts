@@ -67,3 +67,23 @@ export async function openKeyedSession(url: string, key: string): Promise<string
   expect((await postOnce(url, INITIALIZED_BODY, keyHeaders(key, session))).status).toBe(202);
   return session;
 }
+
+/** A request over a real socket read as it comes: `text()` so far, `first` at its first bytes, `done` at its end. */
+export function streamRequest(url: string, method: string, body: string | undefined, headers: Record<string, string>) {
+  let text = '';
+  let firstBytes!: () => void;
+  const first = new Promise<void>((r) => (firstBytes = r));
+  const done = new Promise<HttpAnswer>((resolveDone, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+        firstBytes();
+      });
+      res.on('end', () => resolveDone({ status: res.statusCode!, headers: res.headers, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  return { first, done, text: () => text };
+}

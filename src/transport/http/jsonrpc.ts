@@ -115,3 +115,8 @@ export function writeJsonError(
   });
   res.end(body);
 }
+
+/** Why a request was given up because the credential it was made with stopped holding (the audit's error message for it). */
+export const ABANDONED_CREDENTIAL = 'the credential it was made with is no longer valid (revoked, expired or removed)';
+/** The error answer of a request whose credential stopped holding before it was answered. */
+export const CREDENTIAL_GONE_MESSAGE = `Unauthorized: ${ABANDONED_CREDENTIAL}; the request was cancelled and its answer withheld`;

@@ -12,8 +12,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import type { RefusalLog } from '../../log/refusal-log.js';
 import type { ClientIdentity } from '../../types.js';
-import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport } from '../types.js';
-import { INTERNAL_ERROR, SERVER_ERROR, SESSION_NOT_FOUND, bodyBytes, parseBody, writeJsonError, type RequestId } from './jsonrpc.js';
+import type { JSONRPCMessage, MessageExtraInfo, SessionAcceptor, Transport, TransportSendOptions } from '../types.js';
+import {
+  ABANDONED_CREDENTIAL,
+  CREDENTIAL_GONE_MESSAGE,
+  INTERNAL_ERROR,
+  SERVER_ERROR,
+  SESSION_NOT_FOUND,
+  bodyBytes,
+  parseBody,
+  writeJsonError,
+  type RequestId,
+} from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
 import { addressKey, type HttpSession, type SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
@@ -29,10 +39,16 @@ export class LegacySseSession implements Transport, HttpSession {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
+  /** Told when a request is given up without the client cancelling it (its credential gone): ClientTransport.onabandon. */
+  onabandon?: (id: RequestId, reason: string) => void;
   private readonly stream: SseStream;
   private closed = false;
-  /** Ids of the client's requests not answered yet (in flight through the proxy). */
-  private readonly awaiting = new Set<RequestId>();
+  /**
+   * The client's requests not answered yet (in flight through the proxy), each with the identity
+   * its own POST proved: its answer, and the messages about it, go out only while that holds (the
+   * stream may carry them to a later POST's credential).
+   */
+  private readonly awaiting = new Map<RequestId, ClientIdentity>();
 
   constructor(
     readonly sessionId: string,
@@ -82,13 +98,13 @@ export class LegacySseSession implements Transport, HttpSession {
 
   deliver(message: JSONRPCMessage, bytes?: number): void {
     const msg = message as { id?: RequestId; method?: string; params?: { requestId?: RequestId } };
-    if (msg.method !== undefined && msg.id !== undefined) this.awaiting.add(msg.id);
+    if (msg.method !== undefined && msg.id !== undefined) this.awaiting.set(msg.id, this.proven);
     else if (msg.method === 'notifications/cancelled' && msg.params?.requestId !== undefined) this.awaiting.delete(msg.params.requestId);
     this.lastMessageBytes = bytes;
     this.onmessage?.(message);
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed) return;
     // The stream's credential gone since the last sweep: the session ends now, this message undelivered.
     if (!this.registry.credentialHolds(this.proven)) {
@@ -97,8 +113,25 @@ export class LegacySseSession implements Transport, HttpSession {
       return;
     }
     const msg = message as { id?: RequestId; method?: string };
-    if (msg.method === undefined && msg.id !== undefined) this.awaiting.delete(msg.id);
+    // An answer, or a message about a request, goes out only while the credential of that request holds.
+    const about = msg.method === undefined ? msg.id : options?.relatedRequestId;
+    if (about !== undefined) {
+      const proven = this.awaiting.get(about);
+      if (proven !== undefined && !this.registry.credentialHolds(proven)) {
+        this.endGone(about);
+        this.registry.credentialEnded(this, 1);
+        return;
+      }
+      if (msg.method === undefined) this.awaiting.delete(about);
+    }
     this.stream.send(message);
+  }
+
+  /** Ends request `id`, whose credential no longer holds: an error in place of its answer, the call cancelled at the backend. */
+  private endGone(id: RequestId): void {
+    this.awaiting.delete(id);
+    this.stream.send({ jsonrpc: '2.0', id, error: { code: SERVER_ERROR, message: CREDENTIAL_GONE_MESSAGE } } as JSONRPCMessage);
+    this.onabandon?.(id, ABANDONED_CREDENTIAL);
   }
 
   busy(): boolean {
@@ -118,9 +151,24 @@ export class LegacySseSession implements Transport, HttpSession {
     void this.close();
   }
 
-  /** Answers go out on the stream, checked with the session's credential (credentialGone): none of their own. */
-  endAnswersOfGoneCredentials(): number {
-    return 0;
+  /**
+   * Ends the requests in flight whose own credential no longer holds (each POST may prove another
+   * key of the same client): each gets an error in place of its answer and is cancelled at the
+   * backend (audited cancelled). The stream itself is checked with the last credential (sweep).
+   */
+  endAnswersOfGoneCredentials(stillValid: (client: ClientIdentity) => boolean): number {
+    if (this.awaiting.size === 0 || this.closed) return 0;
+    const verdicts = new Map<ClientIdentity, boolean>();
+    let ended = 0;
+    for (const [id, proven] of [...this.awaiting]) {
+      let valid = verdicts.get(proven);
+      if (valid === undefined) verdicts.set(proven, (valid = stillValid(proven)));
+      if (valid) continue;
+      ended++;
+      this.endGone(id);
+      if (this.closed) break;
+    }
+    return ended;
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
-import { SERVER_ERROR, SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
+import { ABANDONED_CREDENTIAL, CREDENTIAL_GONE_MESSAGE, SERVER_ERROR, SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
 import type { HttpSession, SessionLimits, SessionRegistry } from './sessions.js';
 import { ReplayRing } from './replay-ring.js';
@@ -26,9 +26,6 @@ import { SseStream } from './sse.js';
 /** Why a request was given up without the client cancelling it (the audit's error message for it). */
 const ABANDONED_CLOSED = 'the client closed the connection its answer was due on';
 const ABANDONED_STALLED = 'its answer stream stalled: the client took none of it for server.writeStallTimeoutMs';
-const ABANDONED_CREDENTIAL = 'the credential it was made with is no longer valid (revoked, expired or removed)';
-/** The error answer of a request whose credential stopped holding before it was answered. */
-const CREDENTIAL_GONE_MESSAGE = `Unauthorized: ${ABANDONED_CREDENTIAL}; the request was cancelled and its answer withheld`;
 const CREDENTIAL_GONE_CHALLENGE = 'Bearer realm="mcp-warden", error="invalid_token"';
 
 interface Exchange {
