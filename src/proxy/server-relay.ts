@@ -127,6 +127,11 @@ export class ServerRelay {
     switch (msg.method) {
       case 'notifications/progress': {
         const ex = b.requests.exchangeForProgress(params?.progressToken);
+        // Its request has ended (answered, cancelled, timed out, given up) or never asked for it:
+        // dropped, not sent on the standalone stream (nor on another request's). Only a transport
+        // that may forward requests unparsed (stdio: their tokens are unknown here; one channel)
+        // still gets a progress the proxy cannot place.
+        if (ex === undefined && !('takeLine' in s.transport)) return;
         return s.out.send(msg, ex?.originalId);
       }
       case 'notifications/cancelled': {
