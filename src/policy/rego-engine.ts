@@ -46,11 +46,17 @@ function guardEval<T>(f: () => T): T {
   }
 }
 
-/** what to throw for an error of evaluation: PolicyEvalError with its location for a RegoEvalError */
+/**
+ * what to throw for an error of evaluation: PolicyEvalError with its location for a RegoEvalError.
+ * Its message becomes the deny reason the client gets, the audit row and the log line: a builtin's
+ * error is named there by its code and builtin (and its message only when that quotes no value
+ * it was given: RegoEvalError.shownDetail), never with the input or data it failed on. `policy eval`
+ * prints the whole message (the operator's own input, on the operator's terminal).
+ */
 function evalError(err: unknown): unknown {
   if (err instanceof RegoEvalError) {
     const loc = err.loc ? `${err.loc.file}:${err.loc.line}:${err.loc.col}` : undefined;
-    return new PolicyEvalError(`${err.code}: ${err.detail}`, loc);
+    return new PolicyEvalError(`${err.code}: ${err.shownDetail ?? err.detail}`, loc);
   }
   return err;
 }

@@ -11,7 +11,7 @@ import {
   type JsonObject,
   type Value,
 } from '../value/index.js';
-import { BuiltinError, BuiltinTypeError, operandTypeError as registryTypeError } from './registry.js';
+import { BuiltinError, BuiltinTypeError, operandTypeError as registryTypeError, valueFree } from './registry.js';
 
 /** an OPA eval_type_error (as OPA: undefined without strict builtin errors, an error with them) */
 export function typeError(message: string): BuiltinTypeError {
@@ -36,11 +36,11 @@ export function num(v: Value, pos: number): number | BigNum {
 /** Go `int` operand (IntOperand): must be an integral number */
 export function int(v: Value, pos: number): number {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (!Number.isInteger(v)) throw valueFree(typeError(`operand ${pos} must be integer number but got floating-point number`));
     return v;
   }
   if (v instanceof BigNum) {
-    if (v.int === null) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (v.int === null) throw valueFree(typeError(`operand ${pos} must be integer number but got floating-point number`));
     return Number(v.int);
   }
   throw operandTypeError(pos, v, 'number');
@@ -49,11 +49,11 @@ export function int(v: Value, pos: number): number {
 /** integral operand as bigint (BigIntOperand) */
 export function bigInt(v: Value, pos: number): bigint {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (!Number.isInteger(v)) throw valueFree(typeError(`operand ${pos} must be integer number but got floating-point number`));
     return BigInt(v);
   }
   if (v instanceof BigNum) {
-    if (v.int === null) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
+    if (v.int === null) throw valueFree(typeError(`operand ${pos} must be integer number but got floating-point number`));
     return v.int;
   }
   throw operandTypeError(pos, v, 'integer');
@@ -78,11 +78,9 @@ export function set(v: Value, pos: number): RSet {
 export function elementError(pos: number, composite: Value, got: Value, ...expected: string[]): BuiltinTypeError {
   const t = typeName(composite);
   if (expected.length === 1) {
-    return typeError(`operand ${pos} must be ${t} of ${expected[0]}s but got ${t} containing ${typeName(got)}`);
+    return valueFree(typeError(`operand ${pos} must be ${t} of ${expected[0]}s but got ${t} containing ${typeName(got)}`));
   }
-  return typeError(
-    `operand ${pos} must be ${t} of (any of) {${expected.join(', ')}} but got ${t} containing ${typeName(got)}`,
-  );
+  return valueFree(typeError(`operand ${pos} must be ${t} of (any of) {${expected.join(', ')}} but got ${t} containing ${typeName(got)}`));
 }
 
 /** array or set of strings (StringSliceOperand) */

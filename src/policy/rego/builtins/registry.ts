@@ -54,6 +54,12 @@ export interface BuiltinDef {
 export class BuiltinError extends Error {
   readonly code: string = 'eval_builtin_error';
   halt = false;
+  /**
+   * The message quotes no value the builtin was given (only operand positions and type names), so
+   * it may be shown outside the policy's author (a deny reason, the audit, a log). False for any
+   * other message: `to_number("...")`'s quotes its operand, which may be a secret.
+   */
+  quotesNoValue = false;
   constructor(message: string) {
     super(message);
     this.name = 'BuiltinError';
@@ -72,7 +78,13 @@ export class BuiltinTypeError extends BuiltinError {
 /** "operand 1 must be string but got number" / "operand 2 must be one of {set, array} but got ..." */
 export function operandTypeError(pos: number, got: Value, ...expected: string[]): BuiltinTypeError {
   const exp = expected.length === 1 ? expected[0]! : 'one of {' + expected.join(', ') + '}';
-  return new BuiltinTypeError(`operand ${pos} must be ${exp} but got ${typeName(got)}`);
+  return valueFree(new BuiltinTypeError(`operand ${pos} must be ${exp} but got ${typeName(got)}`));
+}
+
+/** `e`, marked as quoting no value (BuiltinError.quotesNoValue): for messages made of operand positions and type names only. */
+export function valueFree<E extends BuiltinError>(e: E): E {
+  e.quotesNoValue = true;
+  return e;
 }
 
 const registry = new Map<string, BuiltinDef>();

@@ -56,12 +56,12 @@ export function callTarget(ev: Evaluator, target: CallTarget, vals: Value[], t: 
     r = def.fn(vals, ev.opts.ctx);
   } catch (e) {
     if (e instanceof BuiltinError) {
-      if (ev.opts.strict || e.halt) throw new RegoEvalError(e.code, `${def.name}: ${e.message}`, t.loc);
+      if (ev.opts.strict || e.halt) throw new RegoEvalError(e.code, `${def.name}: ${e.message}`, t.loc, e.quotesNoValue ? undefined : def.name);
       return undefined;
     }
     if (e instanceof RegoEvalError) throw e;
     if (e instanceof RangeError) throw e;
-    if (ev.opts.strict) throw new RegoEvalError('eval_builtin_error', `${def.name}: ${(e as Error).message}`, t.loc);
+    if (ev.opts.strict) throw new RegoEvalError('eval_builtin_error', `${def.name}: ${(e as Error).message}`, t.loc, def.name);
     return undefined;
   }
   return r;
