@@ -73,7 +73,8 @@ function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resu
     args[1],
     args[2],
     entry.decision,
-    reasons === undefined || reasons.length === 0 ? '[]' : JSON.stringify(reasons),
+    // A policy may write what the client sent into its reasons (`Resource '%s' ...` with the URI): masked as an error message is.
+    reasons === undefined || reasons.length === 0 ? '[]' : JSON.stringify(reasons.map((r) => redactor.redactText(redactor.redactQuery(r), rules))),
     text(entry.policyVersion),
     entry.outcome,
     int(entry.errorCode),
