@@ -156,5 +156,9 @@ describe('audit redaction of escaped, encoded and unnamed spellings', () => {
       expect(typeof r.redactQuery(text)).toBe('string');
       expect(typeof r.serialize({ text })).toBe('string');
     }
+    // Names are decoded before they are matched: a name that is one long run of backslashes.
+    const run = '\\'.repeat(n);
+    expect(typeof r.serialize({ [`${run}%41`]: 1, at: '@' })).toBe('string');
+    expect(typeof r.redactQuery(`?${run}=1&x=%41`)).toBe('string');
   });
 });

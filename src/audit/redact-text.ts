@@ -21,7 +21,8 @@ export const TRIGGER_BYTES = ['%', '@'];
 export function decodeName(name: string): string {
   let out = name;
   if (out.includes('%')) out = out.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-  if (out.includes('\\')) out = out.replace(/\\+u([0-9A-Fa-f]{4})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  // From the first backslash of a run only: tried from each one, a long run would be quadratic.
+  if (out.includes('\\')) out = out.replace(/(?<!\\)\\+u([0-9A-Fa-f]{4})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
   return out;
 }
 
