@@ -8,7 +8,6 @@
  * a keys file revoked while it runs, a backend whose calls answer once a file appears (the signal
  * comes from outside the session), real sockets.
  */
-import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import type { ApiKeyEntry } from '../src/config/auth.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
 import { writeKeysFile } from '../src/identity/keys-file.js';
 import { startServe, type ServeProcess } from './helpers/proxy.js';
-import { answerMessages, HOLD_BACKEND, INIT_BODY, INITIALIZED_BODY, POST_HEADERS } from './helpers/keyed-http.js';
+import { answerMessages, HOLD_BACKEND, INIT_BODY, INITIALIZED_BODY, POST_HEADERS, streamRequest } from './helpers/keyed-http.js';
 import { until } from './helpers/wait.js';
 
 const HEADERS = POST_HEADERS;
@@ -26,31 +25,8 @@ const INITIALIZED = INITIALIZED_BODY;
 const awaitFile = (id: number, path: string, progressToken?: string) =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'await-file', arguments: { path }, ...(progressToken === undefined ? {} : { _meta: { progressToken } }) } });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** A request over a real socket: `first` resolves with the response's first bytes, `done` when it ends. */
-function send(url: string, method: string, body: string | undefined, headers: Record<string, string>) {
-  let text = '';
-  let firstBytes!: () => void;
-  const first = new Promise<void>((r) => (firstBytes = r));
-  const done = new Promise<Answer>((resolveDone, reject) => {
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
-      res.on('data', (c: Buffer) => {
-        text += c.toString();
-        firstBytes();
-      });
-      res.on('end', () => resolveDone({ status: res.statusCode!, headers: res.headers, body: text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-  return { first, done, text: () => text };
-}
+const send = streamRequest;
 
 const messages = answerMessages;
 
