@@ -159,6 +159,11 @@ export class LegacySseSession implements Transport, HttpSession {
   endAnswersOfGoneCredentials(stillValid: (client: ClientIdentity) => boolean): number {
     if (this.awaiting.size === 0 || this.closed) return 0;
     const verdicts = new Map<ClientIdentity, boolean>();
+    // The stream's own credential gone: the sweep ends the stream and the session with it (every
+    // request cancelled), and nothing more is written to that stream.
+    const streamValid = stillValid(this.proven);
+    verdicts.set(this.proven, streamValid);
+    if (!streamValid) return 0;
     let ended = 0;
     for (const [id, proven] of [...this.awaiting]) {
       let valid = verdicts.get(proven);
