@@ -17,6 +17,7 @@ import { writeKeysFile } from '../src/identity/keys-file.js';
 import type { ApiKeyEntry } from '../src/config/auth.js';
 import { MCP_HEADERS, raw } from './helpers/http-fixture.js';
 import { startServe, TEST_BACKEND, type ServeProcess } from './helpers/proxy.js';
+import { until } from './helpers/wait.js';
 
 const RESOURCE = 'https://warden.test/mcp';
 const SECRET = 'stream-revocation-secret-0123456789-abcdef';
@@ -128,7 +129,8 @@ audit: { enabled: false }
     // Before the fix this waited forever (bounded by the test's timeout): the stream stayed open.
     await alice.stream.end();
     expect((await alice.send(echo(3, 'after'))).status).toBe(401);
-    expect(serve.stderr()).toMatch(/"client":"alice","credentialId":"k_alice".*http: stream closed: the credential/);
+    // The log line comes over serve's stderr pipe, not with the stream's end: waited for.
+    await until(() => /"client":"alice","credentialId":"k_alice".*http: stream closed: the credential/.test(serve.stderr()), 'the log line');
 
     expect((await bob.send(echo(4, 'bob still here'))).status).toBe(202);
     await bob.stream.until(/(a:bob still here)/);
