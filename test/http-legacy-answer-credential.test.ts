@@ -68,13 +68,18 @@ audit: { enabled: false }
       writeKeysFile(keysFile(), entries.map((e) => (e.id === 'k_first' ? { ...e, revoked: new Date().toISOString() } : e)));
       await until(async () => (await streamRequest(serve.url, 'POST', INIT_BODY, { ...POST_HEADERS, 'x-api-key': keys.first }).done).status === 401, 'the revoked key to be refused');
     };
-    return { serve, stream, post, messages, revokeFirst };
+    return { serve, stream, post, messages, revokeFirst, endpoint };
   }
 
   it('as it goes out: the answer of a request made with a key revoked since is withheld, though a later POST showed a valid key', async () => {
     // Sweeps every 10 s (the most): none comes between the revocation and the answers here, but by chance.
     const s = await session(3_600_000);
     await s.post(keys.first, toolCallBody(2, 'await-file', { path: join(dir, 'go-first') }));
+    // The same id again while it is in flight, with the valid key: refused (its answer would be taken
+    // for request 2's, and request 2 held to this key). Before: 202.
+    const again = await streamRequest(s.endpoint, 'POST', toolCallBody(2, 'await-file', { path: join(dir, 'go-second') }), { 'content-type': 'application/json', 'x-api-key': keys.second }).done;
+    expect(again.status, again.body).toBe(400);
+    expect(answerMessages(again.body)[0]).toMatchObject({ id: 2, error: { code: -32600 } });
     await s.post(keys.second, toolCallBody(3, 'await-file', { path: join(dir, 'go-second') }));
     await s.revokeFirst();
     writeFileSync(join(dir, 'go-first'), '');

@@ -17,6 +17,7 @@ import {
   ABANDONED_CREDENTIAL,
   CREDENTIAL_GONE_MESSAGE,
   INTERNAL_ERROR,
+  INVALID_REQUEST,
   SERVER_ERROR,
   SESSION_NOT_FOUND,
   bodyBytes,
@@ -81,6 +82,11 @@ export class LegacySseSession implements Transport, HttpSession {
 
   announceEndpoint(messagesPath: string): void {
     this.stream.writeEvent('endpoint', `${messagesPath}?sessionId=${encodeURIComponent(this.sessionId)}`);
+  }
+
+  /** Whether a request with this id awaits its answer (another with the same id is refused, as on Streamable HTTP). */
+  isAwaiting(id: RequestId): boolean {
+    return this.awaiting.has(id);
   }
 
   /** Why a new request must be refused now (the route answers 429), or undefined. */
@@ -246,6 +252,11 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
     }
     session.lastActivity = Date.now();
     if (parsed.kind === 'request') {
+      // Its answer would be taken for the other's, and held to the other's credential.
+      if (session.isAwaiting(parsed.id)) {
+        writeJsonError(res, 400, INVALID_REQUEST, `Invalid Request: request id ${JSON.stringify(parsed.id)} is already in flight in this session`, parsed.id);
+        return;
+      }
       const refusal = session.requestRefusal();
       if (refusal !== undefined) {
         refusals.log(logger, 'info', `flow\0${session.ownerId}`, { sessionId, client: session.ownerId, refusal }, 'http: request refused (session flow limit)');
