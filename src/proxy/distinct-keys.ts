@@ -98,6 +98,53 @@ function seenName(b: Uint8Array, s: number, e: number, from: number, to: number)
   return false;
 }
 
+/**
+ * Strict scan (a judged tools/call, forwarded as its bytes): member names that differ only in case
+ * (member-case.ts) are declined too, so that the line is parsed and refused there.
+ */
+let strictNames = false;
+
+/** seenName with ASCII letters compared without their case. */
+function seenFolded(b: Uint8Array, s: number, e: number, from: number, to: number): boolean {
+  const len = e - s;
+  for (let k = from; k < to; k++) {
+    const ks = keyStart[k]!;
+    if (keyEnd[k]! - ks !== len) continue;
+    let j = 0;
+    for (; j < len; j++) {
+      const x = b[ks + j]!;
+      const y = b[s + j]!;
+      if (x === y) continue;
+      const lx = x | 0x20;
+      if (lx !== (y | 0x20) || lx < 0x61 || lx > 0x7a) break;
+    }
+    if (j === len) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the name b[s, e) could be read as another by a case-insensitive reader: a capital letter
+ * among the top-level and params members (jsonrpc, id, method, params; name, arguments, _meta),
+ * and anywhere U+017F or U+212A (Go folds them to s and k: their bytes, C5 BF and E2 84 AA, are
+ * looked for only in a name that is not ASCII).
+ */
+function foldRisk(b: Uint8Array, s: number, e: number, depth: number): boolean {
+  if (depth <= 2) {
+    for (let k = s; k < e; k++) {
+      const c = b[k]!;
+      if (c >= 0x41 && c <= 0x5a) return true;
+    }
+  }
+  if (!lexed.nonAscii) return false;
+  for (let k = s; k < e; k++) {
+    const c = b[k]!;
+    if (c === 0xc5 && b[k + 1] === 0xbf) return true;
+    if (c === 0xe2 && b[k + 1] === 0x84 && b[k + 2] === 0xaa) return true;
+  }
+  return false;
+}
+
 /** hasDistinctKeysRawSafe: not proven (not JSON, a name twice, escaped, too deep...). */
 export const NAMES_DECLINED = -2;
 /** Proven, but a name looked for is written in the line (or an escape that could spell one): not raw-safe. */
@@ -157,7 +204,8 @@ export function hasDistinctKeys(b: Uint8Array, start: number, end: number): bool
  * written compactly (what compactToolCallIdAt recognized): the scan starts just inside params. On
  * success distinctSpan.paramsEnd is where the params object ends.
  */
-export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, from: number, seen: number, record = false): boolean {
+export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, from: number, seen: number, record = false, strict = false): boolean {
+  strictNames = strict;
   kinds[1] = OBJECT;
   kinds[2] = OBJECT;
   keyBase[1] = 0;
@@ -170,6 +218,7 @@ export function distinctKeysToolCall(b: Uint8Array, start: number, end: number, 
   overflow = !record; // nothing recorded: the spans must not be used
   const paramsEnd = scan(b, start, end, from, 2, seen | MEMBER.params, FIRST_KEY, 0);
   recording = false;
+  strictNames = false;
   memberSpans.paramsCount = pCount;
   memberSpans.argsCount = aCount;
   memberSpans.arguments = argsIndex;
@@ -245,15 +294,21 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       }
       if (c !== 0x22) return -1;
       const s = i + 1;
+      const wasNonAscii: boolean = lexed.nonAscii;
+      if (strictNames) lexed.nonAscii = false;
       i = skipString(b, i, n);
       if (i < 0) return -1; // invalid, or an escaped name
       const e = i - 1;
+      if (strictNames) {
+        if (foldRisk(b, s, e, depth)) return -1;
+        lexed.nonAscii ||= wasNonAscii;
+      }
       if (depth === 1) {
         const bit = memberBit(b, s, e);
         if ((seen & bit) !== 0) return -1;
         seen |= bit;
       }
-      if (seenName(b, s, e, keyBase[depth]!, keys) || keys === MAX_KEYS) return -1;
+      if ((strictNames ? seenFolded(b, s, e, keyBase[depth]!, keys) : seenName(b, s, e, keyBase[depth]!, keys)) || keys === MAX_KEYS) return -1;
       if (recording) {
         if (depth === 2) {
           if (pCount === MAX_SPANS) overflow = true;

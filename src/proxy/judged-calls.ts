@@ -86,7 +86,7 @@ export class JudgedCalls {
     const epoch = decider.pureDecisionEpoch;
     const footprint = epoch === undefined ? undefined : decider.pureDecisionFootprint;
     // member spans recorded only when the key is read off them
-    if (!distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before, footprint !== undefined)) return false;
+    if (!distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before, footprint !== undefined, true)) return false;
     const paramsEnd = distinctSpan.paramsEnd;
     const ascii = distinctSpan.ascii;
     const b = s.backends[0]!;

@@ -22,6 +22,7 @@ import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } f
 import type { Namespace } from './namespace.js';
 import { droppedOnResume, HeldRequests, type Hold } from './held-requests.js';
 import { JudgedCalls } from './judged-calls.js';
+import { caseVariantProblem } from './member-case.js';
 import { closeWhenSettled, holdAll, ReadGate } from './flow.js';
 import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
@@ -114,6 +115,8 @@ export class ClientSession implements BackendEvents {
     const client = this.transport.client;
     if (client !== undefined) this.client = client;
     try {
+      const variant = caseVariantProblem(msg as unknown as Record<string, unknown>);
+      if (variant !== undefined) return this.refuseVariant(msg, method, variant);
       if (method === undefined) this.relay.clientAnswer(msg);
       else if (msg.id === undefined || msg.id === null) this.relay.clientNotification(msg, method);
       else {
@@ -137,6 +140,15 @@ export class ClientSession implements BackendEvents {
     if (method !== undefined && msg.id !== undefined && msg.id !== null) {
       this.out.send(errorResponse(msg.id, RPC.INTERNAL_ERROR, 'Internal error in mcp-warden'));
     }
+  }
+
+  /**
+   * A message with a member name differing only in case from one mcp-warden reads (member-case.ts):
+   * a request is answered Invalid Request, anything else dropped; never forwarded.
+   */
+  private refuseVariant(msg: RpcMessage, method: string | undefined, reason: string): void {
+    this.shared.logger.warn({ session: this.sessionCtx.id, method: typeof method === 'string' ? method : undefined }, reason);
+    if (method !== undefined && msg.id !== undefined && msg.id !== null) this.out.send(errorResponse(msg.id, RPC.INVALID_REQUEST, reason));
   }
 
   /**

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * Test backend that reads requests as a Go MCP server built on encoding/json (v1) does, e.g. the
+ * Containarium server's internal/mcp/server.go, which decodes each line into
+ * `struct{JSONRPC, ID, Method, Params}` and a tools/call's params into `struct{Name, Arguments}`
+ * (and the go-sdk before its fix for GHSA-wvj2-96wp-fq3f): a member matches a struct field by its
+ * tag exactly OR case-insensitively (Go's fold, in which U+017F 'ſ' is 's' and U+212A 'K' is 'k'),
+ * and the last member that matches wins. Arguments stay a map (exact names), as Containarium's are.
+ * Every tools/call it runs is recorded (MCP_RECORD_FILE, see recording.mjs).
+ *   node test/servers/go-json-server.mjs tool_a tool_b ...
+ */
+import { createInterface } from 'node:readline';
+import { record } from './recording.mjs';
+
+const toolNames = process.argv.slice(2);
+
+/** encoding/json's foldName: ASCII upper case; other runes ToUpper(ToLower(r)). */
+function goFold(name) {
+  let out = '';
+  for (const ch of name) {
+    const cp = ch.codePointAt(0);
+    if (cp < 0x80) out += ch.toUpperCase();
+    else {
+      const folded = ch.toLowerCase().toUpperCase();
+      out += [...folded].length === 1 ? folded : ch;
+    }
+  }
+  return out;
+}
+
+/** The value encoding/json puts in the struct field tagged `tag`: the last member matching it. */
+function goField(obj, tag) {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return undefined;
+  let value;
+  const want = goFold(tag);
+  for (const [k, v] of Object.entries(obj)) if (k === tag || goFold(k) === want) value = v;
+  return value;
+}
+
+const send = (msg) => process.stdout.write(`${JSON.stringify(msg)}\n`);
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() === '') return;
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    return send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+  }
+  const id = goField(msg, 'id');
+  const method = goField(msg, 'method');
+  const params = goField(msg, 'params');
+  if (id === undefined || id === null) return; // a notification
+  switch (method) {
+    case 'initialize':
+      return send({
+        jsonrpc: '2.0',
+        id,
+        result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'go-json-server', version: '1.0.0' } },
+      });
+    case 'tools/list':
+      return send({ jsonrpc: '2.0', id, result: { tools: toolNames.map((name) => ({ name, inputSchema: { type: 'object' } })) } });
+    case 'tools/call': {
+      const name = goField(params, 'name');
+      const args = goField(params, 'arguments');
+      if (!toolNames.includes(name)) return send({ jsonrpc: '2.0', id, error: { code: -32602, message: `Tool '${name}' not found` } });
+      record({ kind: 'tool', name, arguments: args });
+      return send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `${name} ran with ${JSON.stringify(args)}` }] } });
+    }
+    default:
+      return send({ jsonrpc: '2.0', id, error: { code: -32601, message: `Unknown method: ${method}` } });
+  }
+});
