@@ -101,7 +101,7 @@ const PACK_FOOTPRINTS: Record<string, string[]> = {
   default: [],
   'read-only': [],
   qubinode: [],
-  nomad: ['namespace'],
+  nomad: ['file_content', 'job_spec', 'namespace'],
   orchestrator: ['replicas'],
   containarium: ['username'],
   kubernetes: ['allNamespaces', 'args', 'command', 'context', 'flags', 'name', 'namespace', 'operation', 'resourceType', 'subCommand'],

@@ -3,7 +3,9 @@
 # Read tools (list_nomad_jobs, get_job_status, get_job_logs, get_allocation_status,
 # get_job_evaluations) are open to every client; job changes (stop_job, restart_job, create_job,
 # submit_job_file, force_evaluate_job) need the operator role. Every call names a Nomad namespace in
-# its `namespace` argument (Nomad's default is "default"), which must be one the client may use.
+# its `namespace` argument (Nomad's default is "default"), which must be one the client may use;
+# so must every namespace a submitted job names (create_job's job_spec, submit_job_file's
+# file_content: Nomad registers the job there when the request names none).
 # Tools outside this set are denied.
 #
 # Settings in data.warden.nomad:
@@ -81,6 +83,74 @@ deny contains sprintf("Namespace '%v' is not allowed for client '%s' (allowed: %
 	input.phase == "request"
 	input.tool
 	not namespace_ok
+}
+
+# A job a client submits names its own namespace: Nomad registers it there when the request does not
+# (job.Namespace is used when the register request carries no namespace: a call without a
+# `namespace` argument, judged as "default", would land the job in the spec's). So every namespace
+# the job spec or job file names must be allowed too: create_job's job_spec (any member named
+# namespace at any depth, in any case: Nomad decodes JSON specs case-insensitively) and
+# submit_job_file's file_content (`namespace = "x"` in HCL, `"Namespace": "x"` in JSON). A
+# namespace the pack cannot read (not a plain string, `namespace = var.ns`) is denied.
+# The call's arguments when they are an object
+default args := {}
+
+args := input.arguments if is_object(input.arguments)
+
+job_text := t if {
+	tool == "submit_job_file"
+	t := object.get(args, "file_content", "")
+	is_string(t)
+} else := t if {
+	tool == "create_job"
+	t := object.get(args, "job_spec", "")
+	is_string(t)
+}
+
+# RE2's (?i) folds as Go's JSON decoder does (ſ is s, K is k).
+namespace_word := `(?i)namespace`
+
+# namespace = "x" (HCL), "Namespace": "x" (JSON); no interpolation or escapes in the value
+namespace_setting := `(?i)"?namespace"?\s*[=:]\s*"([^"\\$%{}]*)"`
+
+spec_namespaces contains ns if {
+	tool == "create_job"
+	spec := object.get(args, "job_spec", {})
+	is_object(spec)
+	walk(spec, [path, value])
+	count(path) > 0
+	key := path[count(path) - 1]
+	is_string(key)
+	regex.match(`^(?i)namespace$`, key)
+	ns := spec_namespace_value(value)
+}
+
+spec_namespaces contains ns if {
+	some m in regex.find_all_string_submatch_n(namespace_setting, job_text, -1)
+	ns := m[1]
+}
+
+spec_namespace_value(v) := v if is_string(v)
+
+spec_namespace_value(v) := "(not a string)" if not is_string(v)
+
+# Every mention of "namespace" in a job file must be one the pattern above read.
+unreadable_job_namespace if {
+	count(regex.find_n(namespace_word, job_text, -1)) != count(regex.find_all_string_submatch_n(namespace_setting, job_text, -1))
+}
+
+deny contains sprintf("Job spec namespace '%s' is not allowed for client '%s' (allowed: %s)", [ns, input.client.id, concat(", ", sort(allowed_namespaces))]) if {
+	applies
+	input.phase == "request"
+	not "*" in allowed_namespaces
+	some ns in spec_namespaces
+	not ns in allowed_namespaces
+}
+
+deny contains sprintf("Tool '%s': the job names a namespace the pack cannot read (write it as namespace = \"<name>\"): denied", [input.tool.name]) if {
+	applies
+	input.phase == "request"
+	unreadable_job_namespace
 }
 
 # Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on
