@@ -81,4 +81,12 @@ describe('orchestrator pack: orchestrator test server', () => {
     expect(JSON.stringify(secret.contents)).toContain('registry-token');
     expect(s.received().slice(before).map((r) => r.uri)).toEqual(['orchestrator://cluster/status', 'orchestrator://secrets/registry']);
   });
+
+  it('a secret spelled as a URL parser reads it (a tab or newline in it, which new URL() drops: the SDK server looks resources up so) is refused to a viewer', async () => {
+    const before = s.received().length;
+    for (const uri of ['orchestrator://secre\tts/registry', 'orchestrator://\nsecrets/registry', 'orchestrator://secrets\r/registry']) {
+      await expect(viewer.client.readResource({ uri }), JSON.stringify(uri)).rejects.toThrow('Denied by policy');
+    }
+    expect(s.received().slice(before)).toEqual([]);
+  });
 });

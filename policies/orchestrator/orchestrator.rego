@@ -4,8 +4,10 @@
 # Destructive operations (drain_node, cordon_node, delete_workload, scale_workload) need the
 # operator role, and scale_workload's `replicas` must be a whole number from 0 to max_replicas.
 # Resources orchestrator://... are readable (resources/read is decided like a tool call); those
-# under an operator-only prefix (default orchestrator://secrets/) need the operator role; other URIs
-# are denied. Tools outside this set are denied.
+# under an operator-only prefix (default orchestrator://secrets/), or its root, need the operator
+# role; a URI not written in canonical form (lower-case host, no '.', '..' or empty segments, no
+# query, fragment, %XX, space, control character or backslash: a backend may read it as another
+# resource) is denied; other URIs are denied. Tools outside this set are denied.
 #
 # Settings in data.warden.orchestrator:
 #   operator_role: "operator"
@@ -94,14 +96,35 @@ valid_replicas(n) if {
 # Resources: read like tool calls, listed the same way.
 orchestrator_uri if startswith(input.resource.uri, "orchestrator://")
 
+# Under an operator prefix, or its root ("orchestrator://secrets" for "orchestrator://secrets/").
 operator_resource if {
+	is_string(input.resource.uri)
 	some prefix in operator_resources
-	startswith(input.resource.uri, prefix)
+	is_string(prefix)
+	startswith(concat("", [input.resource.uri, "/"]), prefix)
+}
+
+# A URI is judged as written, but a backend may read another spelling as the same resource: new URL()
+# (the TypeScript SDK's resources/read) drops tabs and newlines anywhere and resolves dot segments
+# ("orchestrator://secre\tts/registry" is orchestrator://secrets/registry), other readers lower-case
+# the host, decode %XX or collapse empty segments. So an orchestrator:// URI must be written in one
+# form: lower-case host; path segments of unreserved and sub-delimiter characters, none empty, "."
+# or ".."; no query, fragment, percent-escape, space, control character or backslash.
+canonical_uri if {
+	regex.match(`^orchestrator://[a-z0-9][a-z0-9._~-]*(/[A-Za-z0-9._~:@!$&'()*+,;=-]+)*/?$`, input.resource.uri)
+	not regex.match(`/\.\.?(/|$)`, input.resource.uri)
+}
+
+deny contains sprintf("Resource %s is not written in canonical form (lower-case host; no empty, '.' or '..' segment, query, fragment, percent-escape, space, control character or backslash): denied", [json.marshal(input.resource.uri)]) if {
+	applies
+	orchestrator_uri
+	not canonical_uri
 }
 
 allow if {
 	applies
 	orchestrator_uri
+	canonical_uri
 	not operator_resource
 }
 

@@ -75,3 +75,30 @@ test_scale_without_an_arguments_object_denied if {
 	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", null)
 	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", [{"replicas": 3}])
 }
+
+# Spellings a backend may read as a secret (new URL() drops tabs and newlines and resolves dot
+# segments; other readers lower-case the host, decode %XX, collapse empty segments) are denied.
+test_secret_spellings_denied if {
+	uris := [
+		"orchestrator://secre\tts/registry", "orchestrator://\nsecrets/registry", "orchestrator://secrets\r/registry",
+		"orchestrator://SECRETS/registry", "orchestrator://%73ecrets/registry", "orchestrator:///secrets/registry",
+		"orchestrator://cluster/../secrets/registry", "orchestrator://cluster/./status", "orchestrator://cluster//status",
+		"orchestrator://cluster/status?x=1", "orchestrator://cluster/status#x", "orchestrator://cluster\\status",
+		"orchestrator://cluster/sta tus",
+	]
+	denied := {uri |
+		some uri in uris
+		not data.mcp.authz.allow with input as read(["viewer"], uri)
+		some reason in data.mcp.authz.deny with input as read(["viewer"], uri)
+		contains(reason, "is not written in canonical form")
+	}
+	denied == {uri | some uri in uris}
+}
+
+# The operator prefix's own root is the operator's too.
+test_secrets_root_needs_operator if {
+	"Resource 'orchestrator://secrets' requires the 'operator' role" in data.mcp.authz.deny with input as read(["viewer"], "orchestrator://secrets")
+	data.mcp.authz.allow with input as read(["operator"], "orchestrator://secrets")
+	count(data.mcp.authz.deny) == 0 with input as read(["viewer"], "orchestrator://nodes/node-1")
+	count(data.mcp.authz.deny) == 0 with input as read(["viewer"], "orchestrator://secretsauce/x")
+}
