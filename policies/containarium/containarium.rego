@@ -54,8 +54,15 @@ default args := {}
 
 args := input.arguments if is_object(input.arguments)
 
-own_user if {
+# The caller's username: a non-empty string (the server reads an empty username as "all containers":
+# get_metrics with username "" returns every user's metrics).
+valid_caller if {
 	is_string(caller)
+	caller != ""
+}
+
+own_user if {
+	valid_caller
 	requested_user == caller
 }
 
@@ -90,7 +97,7 @@ bound_violation if {
 	input.phase == "list"
 	not is_admin
 	tool in owned_tools
-	not is_string(caller)
+	not valid_caller
 }
 
 deny contains sprintf("Operation '%s' requires the '%s' role", [tool, admin_role]) if {
@@ -108,13 +115,13 @@ deny contains sprintf("Tool '%s' requires a role from the client's token", [tool
 deny contains sprintf("Tool '%s' may only be used for your own username '%s' (requested '%v')", [tool, caller, object.get(args, "username", null)]) if {
 	applies
 	bound_violation
-	is_string(caller)
+	valid_caller
 }
 
 deny contains sprintf("Tool '%s' needs the '%s' claim in the client's token to check the username", [tool, username_claim]) if {
 	applies
 	bound_violation
-	not is_string(caller)
+	not valid_caller
 }
 
 deny contains sprintf("Tool '%s' is not part of the Containarium tool set: denied", [input.tool.name]) if {

@@ -74,3 +74,10 @@ test_owned_tool_without_an_arguments_object_denied if {
 	reasons == {"Tool 'get_metrics' may only be used for your own username 'alice' (requested 'null')"}
 	count(data.mcp.authz.deny) == 1 with input as call(["user"], "alice", "get_container", "alice")
 }
+
+# An empty username claim binds to nothing: the server reads get_metrics' username "" as every container.
+test_empty_username_claim_binds_nothing if {
+	reasons := data.mcp.authz.deny with input as call(["user"], "", "get_metrics", {"username": ""})
+	reasons == {"Tool 'get_metrics' needs the 'username' claim in the client's token to check the username"}
+	not data.mcp.authz.allow with input as call(["user"], "", "get_container", {"username": ""})
+}
