@@ -87,6 +87,7 @@ deny contains sprintf("scale_workload: replicas must be a whole number from 0 to
 }
 
 valid_replicas(n) if {
+	is_number(max_replicas) # max_replicas: "10" would compare below every number (no cap): none allowed
 	is_number(n)
 	n == floor(n)
 	n >= 0
@@ -95,6 +96,12 @@ valid_replicas(n) if {
 
 # Resources: read like tool calls, listed the same way.
 orchestrator_uri if startswith(input.resource.uri, "orchestrator://")
+
+# operator_resources that is not a list (a single string) makes every resource the operator's.
+operator_resource if {
+	is_string(input.resource.uri)
+	not is_array(operator_resources)
+}
 
 # Under an operator prefix, or its root ("orchestrator://secrets" for "orchestrator://secrets/").
 operator_resource if {

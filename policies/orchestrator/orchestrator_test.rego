@@ -102,3 +102,12 @@ test_secrets_root_needs_operator if {
 	count(data.mcp.authz.deny) == 0 with input as read(["viewer"], "orchestrator://nodes/node-1")
 	count(data.mcp.authz.deny) == 0 with input as read(["viewer"], "orchestrator://secretsauce/x")
 }
+
+# Settings of the wrong type fail closed: max_replicas "10" would compare below every number,
+# operator_resources as one string would protect nothing.
+test_settings_of_the_wrong_type_fail_closed if {
+	count(data.mcp.authz.deny) == 1 with input as call(["operator"], "scale_workload", {"name": "web", "replicas": 500})
+		with data.warden.orchestrator.max_replicas as "10"
+	"Resource 'orchestrator://secrets/registry' requires the 'operator' role" in data.mcp.authz.deny with input as read(["viewer"], "orchestrator://secrets/registry")
+		with data.warden.orchestrator.operator_resources as "orchestrator://secrets/"
+}

@@ -6,7 +6,7 @@
 #   vms:  list_vms, get_vm_info, create_vm, delete_vm
 #   logs: get_task_logs
 # A read-only switch (for everyone or per client) keeps listing and logs and denies trigger_dag,
-# create_vm and delete_vm. Tools outside this set are denied.
+# create_vm and delete_vm; any value but false (or none) turns it on. Tools outside this set are denied.
 #
 # Settings in data.warden.qubinode:
 #   clients: {<client id>: {categories: ["dags", "vms", "logs"] or ["*"], read_only: true}}
@@ -43,9 +43,17 @@ client_settings := settings.clients[input.client.id]
 
 enabled_categories contains c if some c in client_settings.categories
 
-read_only if settings.read_only == true
+# Set and not false: a setting spelled otherwise (`read_only: yes`, "true", 1) is read-only, not
+# silently off (fail closed).
+read_only if switched_on(settings, "read_only")
 
-read_only if client_settings.read_only == true
+read_only if switched_on(client_settings, "read_only")
+
+switched_on(obj, key) if {
+	is_object(obj)
+	v := object.get(obj, key, false)
+	v != false
+}
 
 category := categories[tool]
 

@@ -56,3 +56,18 @@ test_list_phase_hides_disabled_categories if {
 	item := object.union(call("viewer-key", "create_vm"), {"phase": "list", "method": "tools/list"})
 	not data.mcp.authz.allow with input as item with data.warden.qubinode as settings
 }
+
+# A read_only setting spelled otherwise than true (yes, "true", 1) is on, not silently off.
+test_read_only_setting_fails_closed if {
+	some v in ["yes", "true", 1, null]
+	"Operation 'delete_vm' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("ops-key", "delete_vm")
+		with data.warden.qubinode as object.union(settings, {"read_only": v})
+	"Operation 'create_vm' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("ops-key", "create_vm")
+		with data.warden.qubinode as {"clients": {"ops-key": {"categories": ["vms"], "read_only": v}}}
+	not data.mcp.authz.allow with input as call("ops-key", "create_vm")
+		with data.warden.qubinode as {"clients": {"ops-key": {"categories": ["vms"], "read_only": v}}}
+}
+
+test_read_only_false_allows_writes if {
+	data.mcp.authz.allow with input as call("ops-key", "create_vm") with data.warden.qubinode as object.union(settings, {"read_only": false})
+}
