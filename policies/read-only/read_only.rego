@@ -13,9 +13,11 @@
 #
 # Settings (all optional) in data.warden.read_only:
 #   backends: [names]           judge only tools of these backends (default: every backend)
-#   trust_annotations: false    ignore readOnlyHint and classify by name alone (default: true)
+#   trust_annotations: false    ignore readOnlyHint and classify by name alone (default: true;
+#                               any value but true turns trust off)
 #   deny_tools: [names]         refuse these tools (their client-visible or backend names) whatever
 #                               their annotations or names say; hidden from tools/list too
+#                               (not a list: every tool is refused)
 #   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
 #                               elicitation/create, roots/list, ...; "*": all), which are
 #                               otherwise allowed (server_requests.rego)
@@ -55,7 +57,15 @@ applies if not settings.backends
 
 applies if input.backend.name in settings.backends
 
-trust_annotations if not settings.trust_annotations == false
+# Trusted when the setting is absent or true; any other value ("false", no, null) turns trust off
+# (fail closed: a misspelt false must not leave it on).
+trust_annotations if not has_trust_setting
+
+trust_annotations if settings.trust_annotations == true
+
+has_trust_setting if {
+	_ := settings.trust_annotations
+}
 
 tool_name := object.get(input.tool, "backend_name", input.tool.name)
 
@@ -122,5 +132,11 @@ deny contains sprintf("Tool '%s' is denied by this deployment (read_only.deny_to
 }
 
 listed_as_denied if input.tool.name in object.get(settings, "deny_tools", [])
+
+# deny_tools that is not a list (one name written as a string) refuses every tool (fail closed).
+listed_as_denied if {
+	d := settings.deny_tools
+	not is_array(d)
+}
 
 listed_as_denied if tool_name in object.get(settings, "deny_tools", [])

@@ -107,3 +107,13 @@ test_deny_tools_hides_the_tool_from_lists if {
 	not data.mcp.authz.allow with input as item with data.warden.read_only.deny_tools as ["get-env"]
 	count(data.mcp.authz.deny) == 1 with input as item with data.warden.read_only.deny_tools as ["get-env"]
 }
+
+# Settings of the wrong type fail closed: trust_annotations "false" turns trust off, deny_tools as
+# one string refuses every tool (it protected none).
+test_settings_of_the_wrong_type_fail_closed if {
+	some v in ["false", "no", null, 0]
+	not data.mcp.authz.allow with input as call("fetch", {"readOnlyHint": true}) with data.warden.read_only.trust_annotations as v
+	data.mcp.authz.allow with input as call("fetch", {"readOnlyHint": true}) with data.warden.read_only.trust_annotations as true
+	"Tool 'get-env' is denied by this deployment (read_only.deny_tools)" in data.mcp.authz.deny with input as call("get-env", {"readOnlyHint": true})
+		with data.warden.read_only.deny_tools as "get-env"
+}
