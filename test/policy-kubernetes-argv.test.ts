@@ -90,6 +90,32 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
     expect(runs().slice(before)).toEqual([]);
   });
 
+  // Output formats that make kubectl read a file of the server's host and print it (rendered as a
+  // template: plain text comes out as it is). The server refuses go-template-file, jsonpath-file and
+  // custom-columns-file itself, but not kubectl's alias templatefile: `kubectl get pods -o
+  // templatefile --template=/etc/passwd` ran on the old pack.
+  const FILE_OUTPUT = "(it reads a file on the server's host)";
+  const fileOutputs: Array<[Record<string, unknown>, string]> = [
+    [{ command: 'get', resourceType: 'pods', outputFormat: 'templatefile', args: ['--template=/etc/passwd'] }, `Output format 'templatefile' is not allowed ${FILE_OUTPUT}`],
+    [{ command: 'get', args: ['pods', '--template=/etc/passwd'], flags: { output: 'templatefile' } }, `Output format 'templatefile' is not allowed ${FILE_OUTPUT}`],
+    [{ command: 'get', args: ['pods', '-o', 'templatefile', '--template', '/etc/passwd'] }, `Output format 'templatefile' is not allowed ${FILE_OUTPUT}`],
+    [{ command: 'get', resourceType: 'pods', outputFormat: 'go-template-file=/etc/passwd' }, `Output format 'go-template-file=/etc/passwd' is not allowed ${FILE_OUTPUT}`],
+    [{ command: 'get', resourceType: 'pods', outputFormat: ['templatefile'], args: ['--template=/etc/passwd'] }, "Argument 'outputFormat' must be a string (got array): denied"],
+    [{ command: 'get', args: ['pods', '-ojsonpath-file=/etc/shadow'] }, `Output format 'jsonpath-file=/etc/shadow' is not allowed ${FILE_OUTPUT}`],
+    [{ command: 'get', args: ['pods', '--output', 'custom-columns-file=/etc/passwd'] }, `Output format 'custom-columns-file=/etc/passwd' is not allowed ${FILE_OUTPUT}`],
+  ];
+
+  it('output formats that read a file of the server\'s host are denied and kubectl never runs', async () => {
+    const before = runs().length;
+    for (const [args, reason] of fileOutputs) {
+      expect(await call('kubectl_generic', args), JSON.stringify(args)).toContain(`Denied by policy: ${reason}`);
+    }
+    expect(runs().slice(before)).toEqual([]);
+    // inline templates print no file
+    await call('kubectl_generic', { command: 'get', args: ['pods', '-o', 'jsonpath={.items[*].metadata.name}'] });
+    expect(runs().slice(before)).toEqual([['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}']]);
+  });
+
   it('a resource URI without k8s:// (the server reads kube-system/pods as namespace kube-system) is denied', async () => {
     const read = async (uri: string): Promise<string> => {
       try {

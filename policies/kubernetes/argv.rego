@@ -34,6 +34,9 @@ command_problem := operand_problem("command", args.command) if tool != "exec_in_
 
 context_problem := string_problem("context", args.context)
 
+# kubectl_generic writes it as -o=<outputFormat>
+output_format_problem := string_problem("outputFormat", args.outputFormat) if tool == "kubectl_generic"
+
 argument_problems contains resource_type_problem
 
 argument_problems contains name_problem
@@ -45,6 +48,8 @@ argument_problems contains sub_command_problem
 argument_problems contains command_problem
 
 argument_problems contains context_problem
+
+argument_problems contains output_format_problem
 
 argument_problems contains "Argument 'args' must be an array of strings: denied" if {
 	tool == "kubectl_generic"

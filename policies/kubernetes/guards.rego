@@ -8,6 +8,9 @@
 #     are denied on kubectl_generic.
 #   - Kube contexts: when data.warden.kubernetes.allowed_contexts is set, a `context` argument must
 #     name one of them.
+#   - Files of the server's host: -f/--filename, -k/--kustomize, and the output formats that read
+#     a file (-o go-template-file, templatefile, jsonpath-file, custom-columns-file) on
+#     kubectl_generic.
 package mcp.packs.kubernetes
 
 import rego.v1
@@ -79,6 +82,67 @@ deny contains sprintf("Flag '--%s' is not allowed (it reads files or URLs on the
 file_flag(name) if name in {"filename", "kustomize", "k"}
 
 file_flag("f") if verb != "logs"
+
+# Output formats whose argument is a file of kubectl's host, read and printed (rendered as a template:
+# plain text comes out as it is), kubectl's alias templatefile included (`-o templatefile
+# --template=/etc/passwd`; the server refuses the other three itself, not that one).
+file_output_formats := {"go-template-file", "templatefile", "jsonpath-file", "custom-columns-file"}
+
+# What kubectl_generic's command line gives -o/--output: outputFormat (the server writes
+# -o=<outputFormat>), --output=X and --output X, -oX, -o=X and -o X (argv.rego: clusters), the
+# flags object's {"output": X} (a --output=X word among generic_words).
+output_values contains args.outputFormat if {
+	tool == "kubectl_generic"
+	is_string(args.outputFormat)
+}
+
+output_values contains long_value(w) if {
+	some w in generic_words
+	long_flag(w) in {"output", "o"}
+}
+
+output_values contains generic_tokens[i + 1] if {
+	some i, token in generic_tokens
+	next_word_output(token)
+}
+
+next_word_output(w) if {
+	long_flag(w) == "output"
+	not contains(w, "=")
+}
+
+next_word_output(w) if {
+	c := short_cluster(w)
+	c.last == "o"
+	c.value == ""
+}
+
+output_values contains c.value if {
+	some w in generic_words
+	c := short_cluster(w)
+	c.last == "o"
+	c.value != ""
+}
+
+deny contains sprintf("Output format '%s' is not allowed (it reads a file on the server's host)", [v]) if {
+	tool == "kubectl_generic"
+	input.phase == "request"
+	some v in output_values
+	is_string(v)
+	lower(trim_space(split(v, "=")[0])) in file_output_formats
+	applies
+}
+
+# {"output": true} in flags is a bare --output, which takes the word after it (in args): not read here.
+deny contains "Flag 'output' in flags needs a value (a bare --output takes the next word): denied" if {
+	tool == "kubectl_generic"
+	input.phase == "request"
+	some key, value in object.get(args, "flags", {})
+	value == true
+	is_string(key)
+	split(lower(replace(trim_left(key, "-"), "_", "-")), "=")[0] in {"o", "output"}
+	applies
+}
 
 # get --raw /api/v1/namespaces/<any>/secrets reads any API path: past the namespace and secret rules.
 deny contains "Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)" if {

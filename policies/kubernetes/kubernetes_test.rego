@@ -265,3 +265,19 @@ test_arguments_of_other_types_denied_for_a_reason if {
 	"Argument 'args' must be an array of strings: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"args": [null, "pods"]})
 	"Argument 'flags' must be an object: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": ["-n", "kube-system"]})
 }
+
+# Output formats that make kubectl read and print a file of the server's host (templatefile is
+# kubectl's alias of go-template-file), in every place kubectl_generic takes -o from.
+test_file_output_formats_denied if {
+	msg := "Output format 'templatefile' is not allowed (it reads a file on the server's host)"
+	msg in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "resourceType": "pods", "outputFormat": "templatefile", "args": ["--template=/etc/passwd"]})
+	msg in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--template=/etc/passwd"], "flags": {"output": "templatefile"}})
+	msg in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-o", "templatefile", "--template", "/etc/passwd"]})
+	msg in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--output", "templatefile"]})
+	"Output format 'go-template-file=/etc/passwd' is not allowed (it reads a file on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-ogo-template-file=/etc/passwd"]})
+	"Output format 'JSONPATH-FILE=/x' is not allowed (it reads a file on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--output=JSONPATH-FILE=/x"]})
+	"Argument 'outputFormat' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "outputFormat": ["templatefile"]})
+	"Flag 'output' in flags needs a value (a bare --output takes the next word): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": {"output": true}, "args": ["templatefile", "--template=/etc/passwd"]})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-o", "jsonpath={.items[*].metadata.name}"]})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "resourceType": "pods", "outputFormat": "json"})
+}
