@@ -5,7 +5,9 @@
 # submit_job_file, force_evaluate_job) need the operator role. Every call names a Nomad namespace in
 # its `namespace` argument (Nomad's default is "default"), which must be one the client may use;
 # so must every namespace a submitted job names (create_job's job_spec, submit_job_file's
-# file_content: Nomad registers the job there when the request names none).
+# file_content: Nomad registers the job there when the request names none). A call without a
+# namespace argument is judged as "default": run the server without NOMAD_NAMESPACE in its
+# environment (Nomad clients read it as their namespace when a call names none; "*" is every one).
 # Tools outside this set are denied.
 #
 # Settings in data.warden.nomad:
