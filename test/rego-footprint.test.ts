@@ -104,7 +104,7 @@ const PACK_FOOTPRINTS: Record<string, string[]> = {
   nomad: ['file_content', 'job_spec', 'namespace'],
   orchestrator: ['replicas'],
   containarium: ['username'],
-  kubernetes: ['allNamespaces', 'args', 'command', 'context', 'flags', 'name', 'namespace', 'operation', 'outputFormat', 'resourceType', 'subCommand'],
+  kubernetes: ['allNamespaces', 'args', 'command', 'context', 'filename', 'flags', 'fromFile', 'manifest', 'name', 'namespace', 'operation', 'outputFormat', 'patchFile', 'resourceType', 'subCommand'],
 };
 
 function packPolicy(pack: string, data: Record<string, unknown>): Policy {

@@ -13,7 +13,9 @@
 #   allowed_namespaces: [..]         namespaces every client may touch ("*": any; absent: any)
 #   clients: {<client id>: {allowed_namespaces: [..]}}   per-client override
 #   allow_exec: true                 enable exec_in_pod / kubectl exec
-#   read_only: false                 also allow the write verbs (namespaces still apply)
+#   read_only: false                 also allow the write verbs (namespaces still apply: while
+#                                    they are restricted, writes touch namespaced kinds only,
+#                                    scope.rego)
 #   allow_secrets: true              allow reading Secret objects (guards.rego)
 #   allowed_contexts: [..]           kube contexts a `context` argument may name (guards.rego)
 #   backends: [names]                judge only tools of these backends (default: every backend)

@@ -1,0 +1,143 @@
+# Writes while namespaces are restricted (same package as kubernetes.rego): with read_only: false
+# "namespaces still apply", but an object that lives in no namespace escapes them: `kubectl apply
+# -n default` of a ClusterRoleBinding to cluster-admin, `kubectl create namespace`, a Helm chart's
+# templates (any namespace, cluster-scoped kinds). So while namespaces are restricted, a write may
+# only touch namespaced kinds of Kubernetes' own API in an allowed namespace:
+#   - kubectl_create, kubectl_delete, kubectl_patch, kubectl_scale, kubectl_rollout: a resourceType
+#     that is not one of namespaced_types (singular, plural or short name) is denied;
+#   - a manifest (kubectl_apply, kubectl_create, kubectl_delete): every document, and every item of a
+#     List, must be of a kind in namespaced_kinds and name no other namespace; one the pack cannot
+#     read is denied;
+#   - Helm charts, node_management and kubectl_generic's writes are denied (what they touch is not in
+#     their arguments).
+# Always: arguments naming a file of the server's host (filename, fromFile, patchFile) are denied,
+# as -f on kubectl_generic is (guards.rego).
+package mcp.packs.kubernetes
+
+import rego.v1
+
+namespaced_types := {
+	"pods", "pod", "po", "deployments", "deployment", "deploy", "replicasets", "replicaset", "rs",
+	"statefulsets", "statefulset", "sts", "daemonsets", "daemonset", "ds", "jobs", "job", "cronjobs",
+	"cronjob", "cj", "services", "service", "svc", "configmaps", "configmap", "cm", "secrets", "secret",
+	"serviceaccounts", "serviceaccount", "sa", "roles", "role", "rolebindings", "rolebinding",
+	"ingresses", "ingress", "ing", "networkpolicies", "networkpolicy", "netpol",
+	"persistentvolumeclaims", "persistentvolumeclaim", "pvc", "horizontalpodautoscalers",
+	"horizontalpodautoscaler", "hpa", "poddisruptionbudgets", "poddisruptionbudget", "pdb",
+	"endpoints", "endpointslices", "endpointslice", "limitranges", "limitrange", "limits",
+	"resourcequotas", "resourcequota", "quota", "leases", "lease", "events", "event", "ev",
+	"controllerrevisions", "controllerrevision", "replicationcontrollers", "replicationcontroller",
+	"rc", "podtemplates", "podtemplate",
+}
+
+namespaced_kinds := {
+	"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Service",
+	"ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "Ingress", "NetworkPolicy",
+	"PersistentVolumeClaim", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Endpoints",
+	"EndpointSlice", "LimitRange", "ResourceQuota", "Lease", "Event", "ControllerRevision",
+	"ReplicationController", "PodTemplate",
+}
+
+typed_write_tools := {"kubectl_create", "kubectl_delete", "kubectl_patch", "kubectl_scale", "kubectl_rollout"}
+
+manifest_tools := {"kubectl_apply", "kubectl_create", "kubectl_delete"}
+
+# Writes whose targets are not in their arguments.
+unscoped_write_tools := {"install_helm_chart", "upgrade_helm_chart", "uninstall_helm_chart", "node_management", "kubectl_generic"}
+
+scoped_write if {
+	verb_kind == "write"
+	input.phase == "request"
+	restricted
+	not read_only
+	applies
+}
+
+deny contains sprintf("Tool '%s' may change objects outside the allowed namespaces (or cluster-wide): denied while namespaces are restricted", [tool]) if {
+	tool in unscoped_write_tools
+	scoped_write
+}
+
+# A resourceType's words ("clusterrolebindings", "deployment/web", "deployments.apps", "cm,secrets").
+# (a boolean rule, the only reader of resourceType here, and the deny names the tool, not the
+# type: the decision memo then re-checks only this rule when resourceType changes, as for
+# reads_secrets)
+unscoped_resource_type if {
+	tool in typed_write_tools
+	is_string(args.resourceType)
+	some part in split(lower(args.resourceType), ",")
+	not split(split(trim_space(part), "/")[0], ".")[0] in namespaced_types
+}
+
+deny contains sprintf("Tool '%s': its resourceType is not a namespaced kind: denied while namespaces are restricted", [tool]) if {
+	unscoped_resource_type
+	scoped_write
+}
+
+# The documents of a manifest, split as kubectl splits them (a line starting with --- ends one).
+manifest_parts := [p | some p in regex.split(`(?m)^---`, args.manifest); trim_space(p) != ""] if {
+	tool in manifest_tools
+	is_string(args.manifest)
+}
+
+manifest_problems contains "a document is not valid YAML" if {
+	some p in manifest_parts
+	not yaml.is_valid(p)
+}
+
+manifest_objects contains obj if {
+	some p in manifest_parts
+	yaml.is_valid(p)
+	doc := yaml.unmarshal(p)
+	doc != null
+	some obj in listed_objects(doc)
+}
+
+# A List's items (one level), else the document itself.
+listed_objects(doc) := doc.items if {
+	is_object(doc)
+	is_string(doc.kind)
+	endswith(doc.kind, "List")
+	is_array(doc.items)
+} else := [doc]
+
+manifest_problems contains sprintf("kind %v is not a namespaced kind", [object.get(obj, "kind", null)]) if {
+	some obj in manifest_objects
+	not namespaced_object(obj)
+}
+
+namespaced_object(obj) if {
+	is_object(obj)
+	obj.kind in namespaced_kinds
+}
+
+manifest_problems contains sprintf("namespace %v is not allowed", [ns]) if {
+	some obj in manifest_objects
+	is_object(obj)
+	meta := object.get(obj, "metadata", {})
+	is_object(meta)
+	ns := object.get(meta, "namespace", null)
+	ns != null
+	not ns in allowed_namespaces
+}
+
+deny contains sprintf("Manifest: %s: denied while namespaces are restricted", [problem]) if {
+	scoped_write
+	some problem in manifest_problems
+}
+
+# (one rule per argument: a constant key each, so the decision memo keys on these members alone)
+host_file_argument contains "filename" if given(args.filename)
+
+host_file_argument contains "fromFile" if given(args.fromFile)
+
+host_file_argument contains "patchFile" if given(args.patchFile)
+
+given(v) if not v in {null, "", false}
+
+deny contains sprintf("Argument '%s' names a file on the server's host: denied", [name]) if {
+	input.phase == "request"
+	tool in {"kubectl_apply", "kubectl_create", "kubectl_delete", "kubectl_patch"}
+	some name in host_file_argument
+	applies
+}
