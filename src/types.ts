@@ -90,7 +90,11 @@ export interface InterceptContext {
   params?: Record<string, unknown>;
   tool?: ToolInfo;
   arguments?: unknown;
-  resource?: { uri: string };
+  /**
+   * uri: as the client wrote it (or, for a list item, as shown to it: maybe an alias
+   * mcp-warden:<backend>:<uri>); backend_uri: the URI the backend itself knows (what it is sent).
+   */
+  resource?: { uri: string; backend_uri: string };
   prompt?: { name: string };
   /** Only at the response phase. */
   result?: unknown;

@@ -129,6 +129,16 @@ test_resource_without_the_scheme_denied_when_restricted if {
 	count(data.mcp.authz.deny) == 0 with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "k8s://default/pods"}} with data.warden.kubernetes as restricted
 }
 
+# Behind a shared endpoint the client may name a resource by its alias (mcp-warden:<backend>:<uri>):
+# judged by the URI the backend is sent (resource.backend_uri).
+test_resource_alias_judged_by_backend_uri if {
+	aliased := {"phase": "request", "method": "resources/read", "resource": {"uri": "mcp-warden:k8s:k8s://kube-system/pods", "backend_uri": "k8s://kube-system/pods"}}
+	reasons := data.mcp.authz.deny with input as aliased with data.warden.kubernetes as restricted
+	reasons == {"Namespace 'kube-system' is not allowed (allowed: default, monitoring)"}
+	count(data.mcp.authz.deny) == 0 with input as {"phase": "request", "method": "resources/read", "resource": {"uri": "mcp-warden:k8s:k8s://default/pods", "backend_uri": "k8s://default/pods"}}
+		with data.warden.kubernetes as restricted
+}
+
 test_node_management_only_knows_its_operations if {
 	"Operation 'drain' is not allowed in read-only mode" in data.mcp.authz.deny with input as call("node_management", {"operation": "drain", "nodeName": "n1"})
 	"Operation 'node_management get' is not recognized: denied" in data.mcp.authz.deny with input as call("node_management", {"operation": "get"})

@@ -118,17 +118,22 @@ deny contains sprintf("All namespaces (--all-namespaces) is not allowed (allowed
 # Resources k8s://<namespace>/<kind> are namespaced too. The server strips the first "k8s://"
 # wherever it stands and reads <namespace>/<kind> from what is left: "kube-system/pods" (no scheme)
 # lists kube-system's pods, so while namespaces are restricted a URI must start with k8s://.
-deny contains sprintf("Resource '%s' is not a k8s:// resource: denied (namespaces are restricted)", [input.resource.uri]) if {
-	is_string(input.resource.uri)
-	not startswith(input.resource.uri, "k8s://")
+# Judged by the URI the backend is sent (input.resource.backend_uri; the client may use an alias
+# mcp-warden:<backend>:<uri> behind a shared endpoint).
+resource_uri := input.resource.backend_uri if is_string(input.resource.backend_uri)
+else := input.resource.uri
+
+deny contains sprintf("Resource '%s' is not a k8s:// resource: denied (namespaces are restricted)", [resource_uri]) if {
+	is_string(resource_uri)
+	not startswith(resource_uri, "k8s://")
 	restricted
 	applies
 }
 
 deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowed_text]) if {
-	startswith(input.resource.uri, "k8s://")
+	startswith(resource_uri, "k8s://")
 	restricted
 	applies
-	ns := split(substring(input.resource.uri, 6, -1), "/")[0]
+	ns := split(substring(resource_uri, 6, -1), "/")[0]
 	not ns in allowed_namespaces
 }

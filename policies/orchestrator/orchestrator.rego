@@ -94,21 +94,26 @@ valid_replicas(n) if {
 	n <= max_replicas
 }
 
-# Resources: read like tool calls, listed the same way.
-orchestrator_uri if startswith(input.resource.uri, "orchestrator://")
+# Resources: read like tool calls, listed the same way. Judged by the URI the backend is sent
+# (input.resource.backend_uri): behind a shared endpoint a client may name a resource by its alias
+# mcp-warden:<backend>:<uri>, which the proxy routes to that backend as <uri>.
+resource_uri := input.resource.backend_uri if is_string(input.resource.backend_uri)
+else := input.resource.uri
+
+orchestrator_uri if startswith(resource_uri, "orchestrator://")
 
 # operator_resources that is not a list (a single string) makes every resource the operator's.
 operator_resource if {
-	is_string(input.resource.uri)
+	is_string(resource_uri)
 	not is_array(operator_resources)
 }
 
 # Under an operator prefix, or its root ("orchestrator://secrets" for "orchestrator://secrets/").
 operator_resource if {
-	is_string(input.resource.uri)
+	is_string(resource_uri)
 	some prefix in operator_resources
 	is_string(prefix)
-	startswith(concat("", [input.resource.uri, "/"]), prefix)
+	startswith(concat("", [resource_uri, "/"]), prefix)
 }
 
 # A URI is judged as written, but a backend may read another spelling as the same resource: new URL()
@@ -118,11 +123,11 @@ operator_resource if {
 # form: lower-case host; path segments of unreserved and sub-delimiter characters, none empty, "."
 # or ".."; no query, fragment, percent-escape, space, control character or backslash.
 canonical_uri if {
-	regex.match(`^orchestrator://[a-z0-9][a-z0-9._~-]*(/[A-Za-z0-9._~:@!$&'()*+,;=-]+)*/?$`, input.resource.uri)
-	not regex.match(`/\.\.?(/|$)`, input.resource.uri)
+	regex.match(`^orchestrator://[a-z0-9][a-z0-9._~-]*(/[A-Za-z0-9._~:@!$&'()*+,;=-]+)*/?$`, resource_uri)
+	not regex.match(`/\.\.?(/|$)`, resource_uri)
 }
 
-deny contains sprintf("Resource %s is not written in canonical form (lower-case host; no empty, '.' or '..' segment, query, fragment, percent-escape, space, control character or backslash): denied", [json.marshal(input.resource.uri)]) if {
+deny contains sprintf("Resource %s is not written in canonical form (lower-case host; no empty, '.' or '..' segment, query, fragment, percent-escape, space, control character or backslash): denied", [json.marshal(resource_uri)]) if {
 	applies
 	orchestrator_uri
 	not canonical_uri
@@ -141,15 +146,15 @@ allow if {
 	is_operator
 }
 
-deny contains sprintf("Resource '%s' requires the '%s' role", [input.resource.uri, operator_role]) if {
+deny contains sprintf("Resource '%s' requires the '%s' role", [resource_uri, operator_role]) if {
 	applies
 	operator_resource
 	not is_operator
 }
 
-deny contains sprintf("Resource '%s' is not an orchestrator:// resource: denied", [input.resource.uri]) if {
+deny contains sprintf("Resource '%s' is not an orchestrator:// resource: denied", [resource_uri]) if {
 	applies
-	input.resource.uri
+	resource_uri
 	not orchestrator_uri
 }
 

@@ -206,7 +206,7 @@ export class Catalog {
       }
       item.uri = shown;
     }
-    ctx.resource = { uri: shown };
+    ctx.resource = { uri: shown, backend_uri: uri };
     return route;
   }
 
@@ -232,7 +232,7 @@ export class Catalog {
     }
     const shown = aliased ? Namespace.alias(this.backends[index]!.name, template) : template;
     item.uriTemplate = shown;
-    ctx.resource = { uri: shown };
+    ctx.resource = { uri: shown, backend_uri: template };
     return route;
   }
 

@@ -192,7 +192,7 @@ export class RequestRouter {
     if (typeof uri === 'string' && r.name !== uri) msg.params = { ...params, uri: r.name };
     const b = this.s.backends[r.index]!;
     const ctx = this.s.context(method, params, b);
-    if (typeof uri === 'string') ctx.resource = { uri };
+    if (typeof uri === 'string') ctx.resource = { uri, backend_uri: r.name };
     this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
   }
 
@@ -211,7 +211,7 @@ export class RequestRouter {
       if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.RESOURCE_NOT_FOUND, resourceNotFound(ref.uri), { uri: ref.uri });
       index = r.index;
       if (r.name !== ref.uri) msg.params = { ...params, ref: { ...ref, uri: r.name } };
-      ctx.resource = { uri: ref.uri };
+      ctx.resource = { uri: ref.uri, backend_uri: r.name };
     }
     ctx.backend = this.s.backendRefs[index];
     ctx.arguments = params.argument;
@@ -264,7 +264,7 @@ export class RequestRouter {
       ctx.arguments = params.arguments;
     }
     // The resource it names, as a routed request's context has it (policies keyed on input.resource.uri).
-    if (typeof data?.uri === 'string') ctx.resource = { uri: data.uri };
+    if (typeof data?.uri === 'string') ctx.resource = { uri: data.uri, backend_uri: data.uri };
     const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
     if (isEnforcedDeny(ex.decision)) return this.s.out.finish(ex, denyAnswer(ex.originalId, method, ex.decision, this.s.shared.deniedToolCall), 'denied');
     this.s.out.finish(ex, errorResponse(ex.originalId, code, text, data), 'rpc_error');
