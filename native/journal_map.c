@@ -41,6 +41,7 @@
  *                                 released when it is garbage-collected or the process exits.
  *   rawRequest, rawAnswer         the audit's raw path checks in one native pass: raw_check.c.
  *   setThreadPolicy, canLeaveIdle the writer thread's SCHED_IDLE without forking chrt: thread_sched.c.
+ *   chainHashes                   the audit chain's hashes of a batch in one call: chain_hash.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,7 +60,8 @@
 
 /* The raw path's checks (raw_check.c), when built beside it (binding.gyp); a copy of this file
  * compiled alone (test/audit-old-addon.test.ts builds one) has none: the JavaScript scans run.
- * The same for the writer thread's scheduling calls (thread_sched.c; without them: chrt). */
+ * The same for the writer thread's scheduling calls (thread_sched.c; without them: chrt) and the
+ * chain's hashes (chain_hash.c; without them: node:crypto). */
 #if defined(__has_include)
 #if __has_include("raw_check.h")
 #include "raw_check.h"
@@ -68,6 +70,10 @@
 #if __has_include("thread_sched.h")
 #include "thread_sched.h"
 #define WITH_THREAD_SCHED 1
+#endif
+#if __has_include("chain_hash.h")
+#include "chain_hash.h"
+#define WITH_CHAIN_HASH 1
 #endif
 #endif
 
@@ -560,6 +566,9 @@ static napi_value init(napi_env env, napi_value exports) {
 #endif
 #ifdef WITH_THREAD_SCHED
   if (!thread_sched_init(env, exports)) return NULL;
+#endif
+#ifdef WITH_CHAIN_HASH
+  if (!chain_hash_init(env, exports)) return NULL;
 #endif
   napi_value page;
   if (napi_create_uint32(env, (uint32_t)page_bytes(), &page) != napi_ok || napi_set_named_property(env, exports, "pageBytes", page) != napi_ok) return NULL;

@@ -36,7 +36,7 @@ function nodeDir() {
 function upToDate(built) {
   if (!existsSync(built)) return false;
   const at = statSync(built).mtimeMs;
-  return ['native/journal_map.c', 'native/raw_check.c', 'native/raw_check.h', 'native/thread_sched.c', 'native/thread_sched.h', 'native/binding.gyp'].every((f) => statSync(join(root, f)).mtimeMs <= at);
+  return ['native/journal_map.c', 'native/raw_check.c', 'native/raw_check.h', 'native/thread_sched.c', 'native/thread_sched.h', 'native/chain_hash.c', 'native/chain_hash.h', 'native/binding.gyp'].every((f) => statSync(join(root, f)).mtimeMs <= at);
 }
 
 function main() {

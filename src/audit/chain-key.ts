@@ -4,10 +4,27 @@
  * the database (a forged or rewritten row cannot be given a valid hash without the key). The mode
  * and a key id (not the key) are stored in audit_meta when the first row is written; a writer or
  * verifier with a different key is refused instead of silently breaking the chain.
+ *
+ * The writer hashes a batch's rows in one call of the native addon when it has chainHashes
+ * (native/chain_hash.c: OpenSSL's SHA-256, HMAC made from it), the same bytes as node:crypto gives
+ * row by row (test/audit-chain-hash-native.test.ts); without the addon, row by row in JavaScript.
  */
 import { createHmac } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { journalAddon } from './mapped-journal.js';
 import { chainHash } from './row.js';
+
+/**
+ * The chain hashes of `lines` in turn, the first linked to `prevHash`, each later one to the hash
+ * before it, as ChainKeying.hash gives them one by one; `key` the HMAC key's UTF-8 (undefined: plain SHA-256).
+ */
+export type ChainHashes = (prevHash: string, lines: readonly string[], key?: Uint8Array) => string[];
+
+/** The addon's chainHashes (native/chain_hash.c), or undefined when it has none (not built, built before it, no OpenSSL symbols). */
+export function nativeChainHashes(): ChainHashes | undefined {
+  const addon = journalAddon().addon as { chainHashes?: ChainHashes } | undefined;
+  return typeof addon?.chainHashes === 'function' ? addon.chainHashes : undefined;
+}
 
 export type ChainMode = 'sha256' | 'hmac-sha256';
 
@@ -16,6 +33,8 @@ export interface ChainKeying {
   /** Identifies the key (HMAC of a fixed label), safe to store and print; '' without a key. */
   keyId: string;
   hash(prevHash: string, canonicalLine: string): string;
+  /** hash() of each line in turn, chained from `prevHash` (one native call when the addon has it). */
+  hashes(prevHash: string, lines: readonly string[]): string[];
 }
 
 export class ChainKeyError extends Error {
@@ -25,14 +44,25 @@ export class ChainKeyError extends Error {
   }
 }
 
-export function chainKeying(key?: string): ChainKeying {
-  if (!key) return { mode: 'sha256', keyId: '', hash: chainHash };
-  const keyId = createHmac('sha256', key).update('mcp-warden audit chain key id').digest('hex').slice(0, 16);
-  return {
-    mode: 'hmac-sha256',
-    keyId,
-    hash: (prevHash, canonicalLine) => createHmac('sha256', key).update(prevHash).update('\n').update(canonicalLine).digest('hex'),
+/** hash() line by line (without the addon). */
+function hashesOf(hash: ChainKeying['hash']): ChainKeying['hashes'] {
+  return (prevHash, lines) => {
+    const out = new Array<string>(lines.length);
+    for (let i = 0; i < lines.length; i++) prevHash = out[i] = hash(prevHash, lines[i]!);
+    return out;
   };
+}
+
+/** `native`: the batch hashing to use (tests: null for JavaScript only). */
+export function chainKeying(key?: string, native: ChainHashes | null | undefined = nativeChainHashes()): ChainKeying {
+  if (!key) {
+    return { mode: 'sha256', keyId: '', hash: chainHash, hashes: native ? (prevHash, lines) => native(prevHash, lines) : hashesOf(chainHash) };
+  }
+  const keyId = createHmac('sha256', key).update('mcp-warden audit chain key id').digest('hex').slice(0, 16);
+  const hash: ChainKeying['hash'] = (prevHash, canonicalLine) => createHmac('sha256', key).update(prevHash).update('\n').update(canonicalLine).digest('hex');
+  // The key as createHmac takes a string key: its UTF-8.
+  const keyBytes = Buffer.from(key, 'utf8');
+  return { mode: 'hmac-sha256', keyId, hash, hashes: native ? (prevHash, lines) => native(prevHash, lines, keyBytes) : hashesOf(hash) };
 }
 
 function describe(mode: string, keyId: string): string {
