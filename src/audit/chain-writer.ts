@@ -4,13 +4,14 @@
  * hash, inserts it, and stores the new head together with how far this journal is committed. The
  * head is read inside the transaction, so several processes (e.g. one `wrap` per MCP server) can
  * share one database and one chain; entries at or below the journal's committed mark are skipped,
- * so importing a journal twice is harmless.
+ * so importing a journal twice is harmless. A batch's rows are read, then hashed together (one
+ * native call: chain-key.ts) and inserted, a chunk at a time.
  */
 import type Database from 'better-sqlite3';
 import type { ChainKeying } from './chain-key.js';
 import { HeadInserts } from './head-insert.js';
 import { rowFromBody } from './journal-line.js';
-import { RAW_MARK, type RawEntryReader } from './raw-entry.js';
+import { RAW_MARK, type RawEntryReader, type RawHead } from './raw-entry.js';
 import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
 
 export interface BatchResult {
@@ -23,6 +24,26 @@ export interface BatchResult {
   unreadable: number;
 }
 
+/**
+ * Rows read but not yet inserted: hashed together (one native call) and inserted at CHUNK_ROWS rows
+ * or CHUNK_CHARS characters of canonical lines (a batch of large rows is not all held at once), and
+ * at the end of the batch. All in the batch's one transaction.
+ */
+const CHUNK_ROWS = 256;
+const CHUNK_CHARS = 4 << 20;
+
+interface Pending {
+  /** The chain head: the last row inserted (read from audit_meta when the batch starts). */
+  seq: number;
+  hash: string;
+  rows: number;
+  chars: number;
+  lines: string[];
+  values: Array<Array<string | number | null> | undefined>;
+  /** A raw entry's head (its own INSERT: head-insert.ts), or undefined. */
+  heads: Array<RawHead | undefined>;
+}
+
 export class ChainWriter {
   private readonly insert: Database.Statement;
   private readonly getMeta: Database.Statement;
@@ -32,6 +53,7 @@ export class ChainWriter {
   private readonly run: { immediate(journalId: string, text: string | readonly string[]): BatchResult };
   /** Raw entries' heads with an INSERT of their own (the head's ten columns not bound per row). */
   private readonly headInserts: HeadInserts;
+  private readonly pending: Pending = { seq: 0, hash: GENESIS_HASH, rows: 0, chars: 0, lines: [], values: [], heads: [] };
 
   constructor(
     db: Database.Database,
@@ -62,8 +84,15 @@ export class ChainWriter {
   }
 
   private insertLines(journalId: string, pieces: string | readonly string[]): BatchResult {
-    let seq = Number(this.getMeta.get('head_seq') ?? 0);
-    let hash = String(this.getMeta.get('head_hash') ?? GENESIS_HASH);
+    const b = this.pending;
+    // Nothing left over from a batch that threw (its transaction was rolled back).
+    b.rows = 0;
+    b.chars = 0;
+    b.lines.length = 0;
+    b.values.length = 0;
+    b.heads.length = 0;
+    b.seq = Number(this.getMeta.get('head_seq') ?? 0);
+    b.hash = String(this.getMeta.get('head_hash') ?? GENESIS_HASH);
     const before = (this.getJournal.get(journalId) as number | undefined) ?? 0;
     let committed = before;
     let inserted = 0;
@@ -93,29 +122,56 @@ export class ChainWriter {
         if (local <= committed) continue;
         const body = text.slice(i + 1, end);
         const raw = body.charCodeAt(0) === RAW_MARK;
-        const row = raw ? this.raw.row(seq + 1, body) : rowFromBody(seq + 1, body);
+        const row = raw ? this.raw.row(b.seq + b.rows + 1, body) : rowFromBody(b.seq + b.rows + 1, body);
         if (!row) {
           unreadable++;
           continue;
         }
-        const values = row[1];
-        const rowHash = this.keying.hash(hash, row[0]);
-        const own = raw ? this.headInserts.of(this.raw.rowHead!) : undefined;
-        // The row's values then its chain columns; with the head's own statement, all but the head's.
-        if (own !== undefined) HeadInserts.run(own, values, hash, rowHash);
-        else this.insert.run(...values, hash, rowHash);
-        seq++;
-        hash = rowHash;
+        b.lines[b.rows] = row[0];
+        b.values[b.rows] = row[1];
+        b.heads[b.rows] = raw ? this.raw.rowHead : undefined;
+        b.chars += row[0].length;
+        b.rows++;
         committed = local;
         inserted++;
+        if (b.rows >= CHUNK_ROWS || b.chars >= CHUNK_CHARS) this.flush();
       }
     }
+    this.flush();
     if (inserted > 0) {
-      this.setMeta.run(String(seq), 'head_seq');
-      this.setMeta.run(hash, 'head_hash');
+      this.setMeta.run(String(b.seq), 'head_seq');
+      this.setMeta.run(b.hash, 'head_hash');
     }
     if (committed !== before) this.setJournal.run(journalId, committed);
-    return { committed, headSeq: seq, inserted, unreadable };
+    return { committed, headSeq: b.seq, inserted, unreadable };
+  }
+
+  /** Hashes the rows read so far (one call for all: ChainKeying.hashes) and inserts them. */
+  private flush(): void {
+    const b = this.pending;
+    const n = b.rows;
+    if (n === 0) return;
+    b.lines.length = n;
+    const hashes = this.keying.hashes(b.hash, b.lines);
+    let prev = b.hash;
+    for (let i = 0; i < n; i++) {
+      const values = b.values[i]!;
+      const rowHash = hashes[i]!;
+      const head = b.heads[i];
+      const own = head !== undefined ? this.headInserts.of(head) : undefined;
+      // The row's values then its chain columns; with the head's own statement, all but the head's.
+      if (own !== undefined) HeadInserts.run(own, values, prev, rowHash);
+      else this.insert.run(...values, prev, rowHash);
+      prev = rowHash;
+    }
+    b.seq += n;
+    b.hash = prev;
+    b.rows = 0;
+    b.chars = 0;
+    // Let the rows go (the arrays are kept for the next chunk).
+    b.lines.length = 0;
+    b.values.fill(undefined, 0, n);
+    b.heads.fill(undefined, 0, n);
   }
 }
 
