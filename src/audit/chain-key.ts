@@ -44,25 +44,28 @@ export class ChainKeyError extends Error {
   }
 }
 
-/** hash() line by line (without the addon). */
-function hashesOf(hash: ChainKeying['hash']): ChainKeying['hashes'] {
+/**
+ * hashes() of a keying: the addon's (`native`; undefined: looked up at the first call, so a process
+ * that only verifies never loads it), else hash() line by line.
+ */
+function hashesOf(hash: ChainKeying['hash'], native: ChainHashes | null | undefined, key: Uint8Array | undefined): ChainKeying['hashes'] {
+  let batch: ChainHashes | null | undefined = native;
   return (prevHash, lines) => {
+    if (batch === undefined) batch = nativeChainHashes() ?? null;
+    if (batch !== null) return batch(prevHash, lines, key);
     const out = new Array<string>(lines.length);
     for (let i = 0; i < lines.length; i++) prevHash = out[i] = hash(prevHash, lines[i]!);
     return out;
   };
 }
 
-/** `native`: the batch hashing to use (tests: null for JavaScript only). */
-export function chainKeying(key?: string, native: ChainHashes | null | undefined = nativeChainHashes()): ChainKeying {
-  if (!key) {
-    return { mode: 'sha256', keyId: '', hash: chainHash, hashes: native ? (prevHash, lines) => native(prevHash, lines) : hashesOf(chainHash) };
-  }
+/** `native`: the batch hashing to use (tests: null for JavaScript only; undefined: the addon's, when it has it). */
+export function chainKeying(key?: string, native?: ChainHashes | null): ChainKeying {
+  if (!key) return { mode: 'sha256', keyId: '', hash: chainHash, hashes: hashesOf(chainHash, native, undefined) };
   const keyId = createHmac('sha256', key).update('mcp-warden audit chain key id').digest('hex').slice(0, 16);
   const hash: ChainKeying['hash'] = (prevHash, canonicalLine) => createHmac('sha256', key).update(prevHash).update('\n').update(canonicalLine).digest('hex');
   // The key as createHmac takes a string key: its UTF-8.
-  const keyBytes = Buffer.from(key, 'utf8');
-  return { mode: 'hmac-sha256', keyId, hash, hashes: native ? (prevHash, lines) => native(prevHash, lines, keyBytes) : hashesOf(hash) };
+  return { mode: 'hmac-sha256', keyId, hash, hashes: hashesOf(hash, native, Buffer.from(key, 'utf8')) };
 }
 
 function describe(mode: string, keyId: string): string {
