@@ -161,7 +161,7 @@ export class ChainWriter {
       const own = head !== undefined ? this.headInserts.of(head) : undefined;
       // The row's values then its chain columns; with the head's own statement, all but the head's.
       if (own !== undefined) HeadInserts.run(own, values, prev, rowHash);
-      else this.insert.run(...values, prev, rowHash);
+      else runBound(this.insert, values, prev, rowHash);
       prev = rowHash;
     }
     b.seq += n;
@@ -174,6 +174,17 @@ export class ChainWriter {
     b.heads.fill(undefined, 0, n);
   }
 }
+
+/** Inserts row `v` (ROW_COLUMNS values) and its chain hashes, every column bound: arguments one by one (a spread of the array costs more). */
+function runBound(insert: Database.Statement, v: ReadonlyArray<string | number | null>, prevHash: string, hash: string): void {
+  insert.run(
+    v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15],
+    v[16], v[17], v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26], v[27], v[28], v[29], v[30],
+    prevHash, hash,
+  );
+}
+
+if (ROW_COLUMNS.length !== 31) throw new Error('chain-writer.ts: runBound binds 31 row columns');
 
 /** Forgets a journal whose files are gone (after a clean close or an import). */
 export function forgetJournal(db: Database.Database, journalId: string): void {
