@@ -21,12 +21,14 @@ import { decisionMemo, memoLookup, memoStore, type DecisionMemo, type ReaderComp
 import { lookup, nodeValue } from './topdown/refs.js';
 import { inputFree, nodePure, subtreeFree, subtreePure } from './topdown/dependence.js';
 import { inputFootprint, type InputFootprint } from './topdown/footprint.js';
+import { classFootprint, type ClassFootprint } from './topdown/class-walk.js';
 import { fromJSON, type Value } from './value/index.js';
 import { compileBody, compileRules, type Generated, type RulesFunction } from './codegen/index.js';
 
 export { RegoCompileError, type CompileIssue } from './compile/errors.js';
 export { RegoEvalError } from './topdown/errors.js';
 export type { InputFootprint } from './topdown/footprint.js';
+export type { ClassFootprint, MemberClass } from './topdown/class-walk.js';
 import { RegoEvalError } from './topdown/errors.js';
 export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
 export type { SourceFile } from './compile/compiler.js';
@@ -185,6 +187,16 @@ export class Policy {
    */
   inputFootprint(packagePath: readonly string[], ruleNames: readonly string[]): InputFootprint | null {
     return inputFootprint(this.compiled.root, packagePath, ruleNames);
+  }
+
+  /**
+   * The members of input.arguments the values of these rules depend on only by class (a JSON type,
+   * and for strings which of some constant prefixes, suffixes and values they have), with the rules
+   * that read them otherwise (all undefined: the values hold for the whole class); null when none.
+   * topdown/class-walk.ts.
+   */
+  classFootprint(packagePath: readonly string[], ruleNames: readonly string[]): ClassFootprint | null {
+    return classFootprint(this.compiled.root, packagePath, ruleNames);
   }
 
   /** fast path for evaluating one rule (e.g. data.mcp.authz.allow) repeatedly with different inputs */

@@ -21,6 +21,11 @@ export interface InputFootprint {
 const INPUT = 1;
 const PARAMS = 2;
 const ARGS = 4;
+/** with a member (ClassWalk, class-walk.ts): the value may be input.arguments[member] itself */
+export const VAL = 8;
+/** where an exact use of the member happens in the rule node walked now: its bodies, or its values (heads) */
+export const IN_BODY = 1;
+export const IN_VALUE = 2;
 
 /** builtins that read only the type of an operand */
 const TYPE_CHECKS = new Set(['is_string', 'is_number', 'is_boolean', 'is_array', 'is_set', 'is_object', 'is_null', 'type_name']);
@@ -55,11 +60,47 @@ export class FootprintWalk {
   /** the members a function's walk for one key of argument tags observed (added again on a memo hit) */
   private readonly funcObs = new Map<RuleNode, Map<string, Set<string>>>();
 
+  /**
+   * With a member (class-walk.ts): the rule nodes that use its value otherwise than through a class
+   * sink (classUse), each with where (IN_BODY | IN_VALUE); a function's exact use is its caller's.
+   */
+  readonly exactIn = new Map<RuleNode, number>();
+  /** the rule node walked now, and whether its bodies or its values (IN_BODY, IN_VALUE) */
+  private curNode: RuleNode | null = null;
+  private ctx = IN_BODY;
+  /** while walking a function: whether it used the member exactly (becomes its caller's exact use) */
+  private fnDepth = 0;
+  private fnExact = false;
+  private readonly funcExact = new Map<RuleNode, Map<string, boolean>>();
+
   constructor(
     private readonly root: RuleNode,
     owners = false,
+    /** the arguments member whose value is tracked (VAL), or null */
+    protected readonly member: string | null = null,
   ) {
     this.owned = owners ? new Map() : null;
+  }
+
+  /** a value with these tags is observed whole: unbounded for a tracked object, an exact use of the member for VAL */
+  protected whole(tags: number): void {
+    if ((tags & ~VAL) !== 0) unbounded();
+    if (tags !== 0) this.exactUse();
+  }
+
+  /** the member's value is used otherwise than by its class, here */
+  protected exactUse(): void {
+    if (this.fnDepth > 0) this.fnExact = true;
+    else if (this.curNode !== null) this.exactIn.set(this.curNode, (this.exactIn.get(this.curNode) ?? 0) | this.ctx);
+    else unbounded();
+  }
+
+  /**
+   * A builtin call some of whose operands may be the member's value (VAL): the tags of its result
+   * when it is a class sink (class-walk.ts), or undefined (then every operand is observed whole).
+   */
+  protected classUse(_name: string, _args: readonly Term[], _tags: readonly number[]): number | undefined {
+    return undefined;
   }
 
   /** the tags of the value of the rules at node (not below it) */
@@ -69,17 +110,25 @@ export class FootprintWalk {
     if (known !== undefined) return known;
     this.nodes.set(node, IN_PROGRESS);
     const outer = this.cur;
+    const outerNode = this.curNode;
+    const outerDepth = this.fnDepth;
+    const outerExact = this.fnExact;
+    this.curNode = node;
+    this.fnDepth = 0;
     if (this.owned !== null) {
       this.cur = new Set();
       this.owned.set(node, this.cur);
     }
     let tags = 0;
     for (const r of node.complete) tags |= this.rule(r, undefined);
-    for (const list of [node.sets, node.objects]) for (const r of list) if (this.rule(r, undefined) !== 0) unbounded();
+    for (const list of [node.sets, node.objects]) for (const r of list) this.whole(this.rule(r, undefined));
     if (node.defaultRule !== undefined && node.defaultRule.kind !== 'func') tags |= this.rule(node.defaultRule, undefined);
     // functions defined here too (never called through this node's value): their own observations
     if (node.isFunc) this.call(node, []);
     this.cur = outer;
+    this.curNode = outerNode;
+    this.fnDepth = outerDepth;
+    this.fnExact = outerExact;
     this.nodes.set(node, tags);
     return tags;
   }
@@ -91,7 +140,7 @@ export class FootprintWalk {
 
   /** every rule at and below node; unbounded when any of their values may be a tracked object (it would be embedded) */
   subtree(node: RuleNode): void {
-    if ((node.hasRules || node.isFunc) && this.node(node) !== 0) unbounded();
+    if (node.hasRules || node.isFunc) this.whole(this.node(node));
     for (const child of node.children.values()) if (child.subtreeRules) this.subtree(child);
   }
 
@@ -105,15 +154,27 @@ export class FootprintWalk {
     if (known !== undefined) {
       // the caller observes what the function's body observed
       if (this.cur !== null) for (const k of this.funcObs.get(node)!.get(key)!) this.cur.add(k);
+      if (this.funcExact.get(node)?.get(key) === true) this.exactUse();
       return known;
     }
     memo.set(key, IN_PROGRESS);
     const outer = this.cur;
     const mine = new Set<string>();
     if (outer !== null) this.cur = mine;
+    const outerExact = this.fnExact;
+    this.fnExact = false;
+    this.fnDepth++;
     let tags = 0;
     for (const r of node.funcs) tags |= this.rule(r, argTags);
     if (node.defaultRule !== undefined && node.defaultRule.kind === 'func') tags |= this.rule(node.defaultRule, argTags);
+    this.fnDepth--;
+    const exact = this.fnExact;
+    this.fnExact = outerExact;
+    let ex = this.funcExact.get(node);
+    if (ex === undefined) this.funcExact.set(node, (ex = new Map()));
+    ex.set(key, exact);
+    // the function's exact use is its caller's, where it calls it
+    if (exact) this.exactUse();
     this.cur = outer;
     if (outer !== null) for (const k of mine) outer.add(k);
     let obs = this.funcObs.get(node);
@@ -128,18 +189,24 @@ export class FootprintWalk {
     const frame: Frame = new Array<number>(r.nslots).fill(0);
     if (argTags !== undefined && r.args !== undefined) this.bindParams(r.args, argTags, frame);
     const outer = this.changed; // the rule whose walk reached this one keeps its own flag
+    const outerCtx = this.ctx;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       this.changed = false;
+      this.ctx = IN_BODY;
       this.body(r.body, frame);
+      this.ctx = IN_VALUE;
       let tags = this.term(r.value, frame);
-      for (const k of r.keyPath) if (this.term(k, frame) !== 0) unbounded();
-      if (r.setElem !== undefined && this.term(r.setElem, frame) !== 0) unbounded();
+      for (const k of r.keyPath) this.whole(this.term(k, frame));
+      if (r.setElem !== undefined) this.whole(this.term(r.setElem, frame));
       for (const e of r.elses) {
+        this.ctx = IN_BODY;
         this.body(e.body, frame);
+        this.ctx = IN_VALUE;
         tags |= this.term(e.value, frame);
       }
       if (!this.changed) {
         this.changed = outer;
+        this.ctx = outerCtx;
         return tags;
       }
     }
@@ -152,8 +219,11 @@ export class FootprintWalk {
       const p = params[i]!;
       const tags = argTags[i] ?? 0;
       if (tags === 0) continue;
-      if (p.t !== 'var' || p.slot < 0) unbounded();
-      for (let j = 0; j < params.length; j++) if (j !== i && mentionsSlot(params[j]!, p.slot)) unbounded();
+      // matched against a pattern or another parameter: a tracked object unbounded, the member's value used whole
+      if (p.t !== 'var' || p.slot < 0 || params.some((q, j) => j !== i && mentionsSlot(q, p.slot))) {
+        this.whole(tags);
+        continue;
+      }
       frame[p.slot] = tags;
     }
   }
@@ -185,15 +255,15 @@ export class FootprintWalk {
         return;
       case 'unify':
         // `=` may compare two values: a tracked value on either side is observed whole
-        if ((this.term(e.left!, frame) | this.term(e.right!, frame)) !== 0) unbounded();
+        this.whole(this.term(e.left!, frame) | this.term(e.right!, frame));
         return;
       case 'some':
         return;
       case 'somein':
       case 'every':
-        if (this.term(e.domain!, frame) !== 0) unbounded(); // iterated
-        if (e.key !== undefined && this.term(e.key, frame) !== 0) unbounded();
-        if (e.value !== undefined && this.term(e.value, frame) !== 0) unbounded();
+        this.whole(this.term(e.domain!, frame)); // iterated
+        if (e.key !== undefined) this.whole(this.term(e.key, frame));
+        if (e.value !== undefined) this.whole(this.term(e.value, frame));
         if (e.body !== undefined) this.body(e.body, frame);
         return;
     }
@@ -202,7 +272,7 @@ export class FootprintWalk {
   /** a value with these tags goes to a variable (or a pattern: then it must be untracked) */
   private output(target: Term, tags: number, frame: Frame): void {
     if (target.t === 'var' && target.slot >= 0) this.bind(frame, target.slot, tags);
-    else if (tags !== 0 || this.term(target, frame) !== 0) unbounded();
+    else this.whole(tags | this.term(target, frame));
   }
 
   /** the tags of a term's value, recording what it observes */
@@ -222,28 +292,28 @@ export class FootprintWalk {
         return this.ref(t, frame);
       case 'array':
       case 'set':
-        for (const x of t.items) if (this.term(x, frame) !== 0) unbounded();
+        for (const x of t.items) this.whole(this.term(x, frame));
         return 0;
       case 'object':
-        for (const x of t.keys) if (this.term(x, frame) !== 0) unbounded();
-        for (const x of t.values) if (this.term(x, frame) !== 0) unbounded();
+        for (const x of t.keys) this.whole(this.term(x, frame));
+        for (const x of t.values) this.whole(this.term(x, frame));
         return 0;
       case 'call':
         return this.callTerm(t, t.args.length, frame);
       case 'arraycompr':
       case 'setcompr':
         this.body(t.body, frame);
-        if (this.term(t.head, frame) !== 0) unbounded();
+        this.whole(this.term(t.head, frame));
         return 0;
       case 'objectcompr':
         this.body(t.body, frame);
-        if ((this.term(t.key, frame) | this.term(t.value, frame)) !== 0) unbounded();
+        this.whole(this.term(t.key, frame) | this.term(t.value, frame));
         return 0;
       case 'template':
         for (const p of t.parts) {
           if (typeof p === 'string') continue;
           if (p.withs.length > 0 || p.kind !== 'term') unbounded();
-          if (this.term(p.term!, frame) !== 0) unbounded(); // written out whole
+          this.whole(this.term(p.term!, frame)); // written out whole
         }
         return 0;
       default:
@@ -261,14 +331,25 @@ export class FootprintWalk {
     const name = target.def.name;
     if (TYPE_CHECKS.has(name)) return 0;
     if (name === 'object.get' && n === 3) return this.objectGet(tags[0]!, t.args[1]!, tags[1]!) | tags[2]!;
-    for (const x of tags) if (x !== 0) unbounded();
+    let any = 0;
+    for (const x of tags) any |= x;
+    if ((any & VAL) !== 0 && (any & ~VAL) === 0) {
+      const out = this.classUse(name, t.args, tags);
+      if (out !== undefined) return out;
+    }
+    for (const x of tags) this.whole(x);
     return 0;
   }
 
   /** object.get(obj, key, _): a constant key or constant path into a tracked object is observed */
   private objectGet(objTags: number, key: Term, keyTags: number): number {
-    if (keyTags !== 0) unbounded();
+    this.whole(keyTags);
     if (objTags === 0) return 0;
+    // looked into: the member's value observed whole (the result comes of an exact use)
+    if ((objTags & ~VAL) === 0) {
+      this.whole(objTags);
+      return 0;
+    }
     if (key.t !== 'const') unbounded();
     const k = key.v;
     if (typeof k === 'string') return this.access(objTags, k);
@@ -285,6 +366,8 @@ export class FootprintWalk {
   /** looking up the constant key k in a value with these tags: what it observes, and the tags of the result */
   private access(tags: number, k: string): number {
     let out = 0;
+    // looked into: the member's value observed whole
+    if ((tags & VAL) !== 0) this.exactUse();
     if ((tags & INPUT) !== 0) {
       if (k === 'arguments') out |= ARGS;
       else if (k === 'params') out |= PARAMS;
@@ -296,12 +379,13 @@ export class FootprintWalk {
     if ((tags & ARGS) !== 0) {
       this.args.add(k);
       if (this.cur !== null) this.cur.add(k);
+      if (k === this.member) out |= VAL;
     }
     return out;
   }
 
   private ref(t: Term & { t: 'ref' }, frame: Frame): number {
-    for (const p of t.path) if (this.term(p, frame) !== 0) unbounded(); // a tracked value used as a key
+    for (const p of t.path) this.whole(this.term(p, frame)); // a tracked value used as a key
     let tags: number;
     let from = 0;
     const h = t.head;

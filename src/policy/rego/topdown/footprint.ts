@@ -28,20 +28,25 @@ export type { InputFootprint } from './footprint-walk.js';
 export function inputFootprint(root: RuleNode, packagePath: readonly string[], ruleNames: readonly string[]): InputFootprint | null {
   const walk = new FootprintWalk(root);
   try {
-    for (const name of ruleNames) {
-      let node: RuleNode | undefined = root;
-      for (const seg of [...packagePath, name]) {
-        if ((node.hasRules || node.isFunc) && walk.node(node) !== 0) unbounded();
-        node = node.children.get(seg);
-        if (node === undefined) break;
-      }
-      if (node !== undefined) walk.subtree(node);
-    }
+    walkRules(walk, root, packagePath, ruleNames);
   } catch {
     // unbounded, or a shape the walk does not know: either way the whole input is the key
     return null;
   }
   return { arguments: [...walk.args].sort(), params: [...walk.params].sort() };
+}
+
+/** walks these rules of one package, and rule values at its ancestors (inputFootprint); throws when unbounded */
+export function walkRules(walk: FootprintWalk, root: RuleNode, packagePath: readonly string[], ruleNames: readonly string[]): void {
+  for (const name of ruleNames) {
+    let node: RuleNode | undefined = root;
+    for (const seg of [...packagePath, name]) {
+      if ((node.hasRules || node.isFunc) && walk.node(node) !== 0) unbounded();
+      node = node.children.get(seg);
+      if (node === undefined) break;
+    }
+    if (node !== undefined) walk.subtree(node);
+  }
 }
 
 /**
