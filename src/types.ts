@@ -152,6 +152,27 @@ export interface PolicyDecider {
    * one session equal in those get equal decisions (docs/policy-contract.md, "Decisions reused").
    */
   readonly pureDecisionFootprint?: CallFootprint;
+  /**
+   * With pureDecisionFootprint.classes: whether the request decision decide() just returned (the
+   * last call) holds for every call equal to it but for the class-keyed members of arguments, as
+   * long as each of those has the same class (ArgumentClass); false when not shown. Read right after
+   * decide(), once; answered only for the decision it just made.
+   */
+  decidedByClass?(): boolean;
+}
+
+/**
+ * What the class of one member of params.arguments is made of (CallFootprint.classes): its JSON type
+ * (absent, null, boolean, number, string, array, object); a boolean's value; a number's value when
+ * numbersByValue; for a string, for each of these constants whether it starts with it, ends with it,
+ * equals it (compared on UTF-8 bytes: the string's, unescaped, and the constant's).
+ */
+export interface ArgumentClass {
+  readonly member: string;
+  readonly prefixes: readonly string[];
+  readonly suffixes: readonly string[];
+  readonly equals: readonly string[];
+  readonly numbersByValue: boolean;
 }
 
 /** The members of a tools/call's params a request decision can observe (PolicyDecider.pureDecisionFootprint). */
@@ -160,6 +181,12 @@ export interface CallFootprint {
   readonly arguments: readonly string[];
   /** top-level members of params other than name and arguments, sorted */
   readonly params: readonly string[];
+  /**
+   * Members of arguments (among `arguments`) the decision observes only by their class: a decision
+   * for which decidedByClass() said true holds for every call equal to it in all else, whose
+   * arguments is an object, and whose each of these members has the same class.
+   */
+  readonly classes?: readonly ArgumentClass[];
 }
 
 /** The audit's view of a decision: shadow-deny means "denied by policy, forwarded because of shadow mode". */

@@ -49,6 +49,10 @@ export class DecisionCounter implements PolicyDecider {
     return this.inner.pureDecisionFootprint;
   }
 
+  decidedByClass(): boolean {
+    return this.inner.decidedByClass?.() ?? false;
+  }
+
   close(): void {
     this.inner.close?.();
   }

@@ -3,6 +3,7 @@
  * opa-wasm path (wasm/) are interchangeable: compile a set of sources with their data once, then
  * evaluate one rule of the decision package many times with different input documents.
  */
+import type { ArgumentClass } from '../types.js';
 
 /** One policy source: a Rego module's text, or (wasm) a compiled bundle's bytes. */
 export interface PolicySource {
@@ -46,7 +47,20 @@ export interface CompiledPolicy {
    * bounded. Absent or null: a decision is keyed on the whole params.
    */
   inputFootprint?(rules: readonly string[]): { arguments: readonly string[]; params: readonly string[] } | null;
+  /**
+   * Optional static analysis with its check: the members of input.arguments these rules observe
+   * only by class (types.ts ArgumentClass), and byClass(input): true when the values these rules
+   * had for that input hold for every input equal to it but in those members, each of the same
+   * class (the rules that read them otherwise were all undefined). null: none.
+   */
+  classKeys?(rules: readonly string[]): ClassKeys | null;
   close?(): void;
+}
+
+export interface ClassKeys {
+  readonly classes: readonly ArgumentClass[];
+  /** never throws: false when not shown */
+  byClass(input: Record<string, unknown>): boolean;
 }
 
 export interface DecisionValues {

@@ -60,6 +60,8 @@ interface Loaded {
   pureEpoch: object | undefined;
   /** PolicyDecider.pureDecisionFootprint: with pureEpoch, when what a tools/call decision observes is bounded */
   footprint: CallFootprint | undefined;
+  /** with footprint.classes: whether a request decision for this input holds for its class (engine.ts ClassKeys) */
+  byClass: ((input: Record<string, unknown>) => boolean) | undefined;
 }
 
 /** the decision package's rules that make a decision (their analysis decides unconditionalAllow) */
@@ -121,6 +123,19 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.footprint;
   }
 
+  /** the input of the last request decision and what decided it, while the policy has class keys (decidedByClass) */
+  private lastInput: Record<string, unknown> | undefined;
+  private lastLoaded: Loaded | undefined;
+
+  decidedByClass(): boolean {
+    const input = this.lastInput;
+    const loaded = this.lastLoaded;
+    this.lastInput = undefined;
+    this.lastLoaded = undefined;
+    // only for the policy in force (a reload since: not shown)
+    return input !== undefined && loaded === this.loaded && loaded.byClass !== undefined && loaded.byClass(input);
+  }
+
   private load(): Loaded {
     const resolved = resolvePolicy(this.config.paths, this.config.dataFiles, this.config.data, {
       engine: this.config.engine,
@@ -135,8 +150,12 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     // policy.reuseDecisions: false turns reuse off (every call evaluated): no epoch is offered then.
     const pureEpoch = this.config.reuseDecisions && !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
     // What of a tools/call's params allow/deny can observe (null: unbounded, keyed on all of params).
-    const footprint = pureEpoch !== undefined ? (compiled.inputFootprint?.(DECISION_RULES) ?? undefined) : undefined;
-    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint };
+    let footprint: CallFootprint | undefined = pureEpoch !== undefined ? (compiled.inputFootprint?.(DECISION_RULES) ?? undefined) : undefined;
+    // Which of its arguments members they observe only by class (PolicyDecider.decidedByClass).
+    const classKeys = footprint !== undefined ? (compiled.classKeys?.(DECISION_RULES) ?? null) : null;
+    if (classKeys !== null) footprint = { arguments: footprint!.arguments, params: footprint!.params, classes: classKeys.classes };
+    const byClass = classKeys?.byClass;
+    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint, byClass };
   }
 
   /**
@@ -162,10 +181,17 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     const start = performance.now();
     const loaded = this.loaded;
     const mode = this.modeFor(context);
+    this.lastInput = undefined;
     try {
       if (context.phase !== 'response') {
         // the request phase (every request): its reasons, and the decision built from them at once
-        const reasons = requestReasons(loaded.compiled, buildInput(context), this.config.package);
+        const input = buildInput(context);
+        const reasons = requestReasons(loaded.compiled, input, this.config.package);
+        // kept for decidedByClass (checked only if asked: the proxy asks for a decision it would keep)
+        if (loaded.byClass !== undefined) {
+          this.lastInput = input as Record<string, unknown>;
+          this.lastLoaded = loaded;
+        }
         return { allowed: reasons.length === 0, reasons, mode, policyVersion: loaded.version, micros: (performance.now() - start) * 1000 };
       }
       const verdict = evaluateVerdict(loaded.compiled, buildInput(context), context.phase, this.config.package, loaded.hasRedact);

@@ -9,7 +9,7 @@
  * its decision memo and generated code) evaluates with the same strictness.
  */
 import { compilePolicy, RegoCompileError, RegoEvalError, RSet, toJSON, fromJS, type Policy, type PreparedRule, type PreparedRules, type Value } from './rego/index.js';
-import { PolicyCompileError, PolicyEvalError, type CompileOptions, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
+import { PolicyCompileError, PolicyEvalError, type ClassKeys, type CompileOptions, type CompiledPolicy, type DecisionValues, type PolicyEngine, type PolicySource } from './engine.js';
 
 const PHASE_RULES = { request: ['allow', 'deny'], response: ['deny', 'redact'] } as const;
 
@@ -132,6 +132,26 @@ class RegoPolicy implements CompiledPolicy {
 
   inputFootprint(rules: readonly string[]): { arguments: readonly string[]; params: readonly string[] } | null {
     return this.policy.inputFootprint(this.packagePath, rules);
+  }
+
+  classKeys(rules: readonly string[]): ClassKeys | null {
+    const found = this.policy.classFootprint(this.packagePath, rules);
+    if (found === null) return null;
+    const refs = found.readers.map((n) => n.path);
+    // a reader at a path that a dotted reference cannot name: not checked, so nothing by class
+    if (refs.some((path) => path.some((seg) => seg.includes('.') || seg === ''))) return null;
+    // the exact readers, evaluated together on the input just decided: all undefined (topdown/class-walk.ts)
+    const readers = refs.length === 0 ? null : this.policy.prepareRules(refs.map((path) => `data.${path.join('.')}`), { strict: this.strict, stable: STABLE_INPUT });
+    const byClass = (input: Record<string, unknown>): boolean => {
+      if (readers === null) return true;
+      try {
+        for (const v of readers.evalShared(input)) if (v !== undefined) return false;
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    return { classes: found.classes, byClass };
   }
 
   defines(name: string): boolean {

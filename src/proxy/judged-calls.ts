@@ -8,7 +8,11 @@
  * a function of their input (PolicyDecider.pureDecisionEpoch), the decision of such a line is also
  * kept per session, keyed on the exact bytes of its params (or, when the policy can observe only
  * some members of them, PolicyDecider.pureDecisionFootprint, on the bytes of those: projected-key.ts),
- * and reused for a later line with the same key without parsing or evaluating it: the input
+ * and reused for a later line with the same key without parsing or evaluating it. When the footprint
+ * has classes (members the policy observes only by class: CallFootprint.classes), a line also has a
+ * class key (projected-key.ts classKey), looked up first; a decision is kept under it when the
+ * policy says, right after deciding, that it holds for the whole class (decidedByClass), else under
+ * the exact key. Either way the input
  * document would be equal in all the policy can observe (same params or observed members, same
  * client, session, backend and tool definition objects, same policy and data). Kept
  * decisions are bounded (MAX_ENTRIES, MAX_KEY_BYTES), bypassed but for a sample in a stream of
@@ -21,7 +25,7 @@ import type { Decision, InterceptContext } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
-import { projected, projectedFind, projectedKey } from './projected-key.js';
+import { classed, classKey, projected, projectedFind, projectedKey } from './projected-key.js';
 import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
@@ -103,6 +107,9 @@ export class JudgedCalls {
     let keyTo = paramsEnd;
     // whether the observed members were found in the line's spans (projected: decided on them alone)
     let found = false;
+    // whether the line has a class key too (classed.bytes: the class-keyed members by class), and its hash
+    let byClass = false;
+    let classHash = 0;
     if (footprint !== undefined) {
       if (!lookUp) found = projectedFind(buf, footprint);
       else if (projectedKey(buf, footprint, MAX_KEY_BYTES)) {
@@ -110,21 +117,19 @@ export class JudgedCalls {
         keyBuf = projected.bytes;
         keyFrom = 0;
         keyTo = projected.length;
+        byClass = footprint.classes !== undefined && classKey(buf, footprint, MAX_KEY_BYTES);
       }
     }
     if (lookUp && keyTo - keyFrom <= MAX_KEY_BYTES) {
-      const kept = (this.kept ??= new DecisionTable(MAX_ENTRIES));
+      this.kept ??= new DecisionTable(MAX_ENTRIES);
       keyed = true;
-      hash = bytesHash(keyBuf, keyFrom, keyTo);
-      hit = kept.get(keyBuf, keyFrom, keyTo, hash);
-      if (hit !== undefined && hit.toolsGeneration !== b.tools.generation) {
-        // The tool definitions changed since: still the same definition object for this tool?
-        if (b.tools.get(hit.toolName) === hit.tool) hit.toolsGeneration = b.tools.generation;
-        else {
-          kept.delete(keyBuf, keyFrom, keyTo, hash);
-          hit = undefined;
-        }
+      // the class key first (a decision kept for the whole class), then the exact key
+      if (byClass) {
+        classHash = bytesHash(classed.bytes, 0, classed.length);
+        hit = this.lookup(classed.bytes, 0, classed.length, classHash);
       }
+      hash = bytesHash(keyBuf, keyFrom, keyTo);
+      hit ??= this.lookup(keyBuf, keyFrom, keyTo, hash);
       if (hit !== undefined) this.missed = 0;
       else this.missed++;
     }
@@ -156,7 +161,11 @@ export class JudgedCalls {
       // Observed params are for the decision only: the exchange gets the bare context (completed from the bytes if needed).
       ctx = observed === undefined ? judged : (this.bare ??= s.context('tools/call', undefined, b));
       // keyBuf may be the projected key's scratch buffer: still this line's key (deciding scans no other line)
-      if (keyed && reusable(decision) && decider.pureDecisionEpoch === epoch) this.kept!.set(keyBuf, keyFrom, keyTo, hash, decision, name as string, tool, b.tools.generation);
+      if (keyed && reusable(decision) && decider.pureDecisionEpoch === epoch) {
+        // under the class key when the policy showed this decision holds for the class (asked right after decide)
+        if (byClass && decider.decidedByClass?.() === true) this.kept!.set(classed.bytes, 0, classed.length, classHash, decision, name as string, tool, b.tools.generation);
+        else this.kept!.set(keyBuf, keyFrom, keyTo, hash, decision, name as string, tool, b.tools.generation);
+      }
     }
     if (isEnforcedDeny(decision)) {
       const ex = s.exchangeOf(id, ctx, decision);
@@ -174,6 +183,22 @@ export class JudgedCalls {
     ex.unparsedEnd = end;
     ex.answerAsText = s.answerAsText(ex);
     return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
+  }
+
+  /** The decision kept under this key, if still for the same tool definition (else forgotten). */
+  private lookup(key: Buffer, from: number, to: number, hash: number): KeptDecision | undefined {
+    const kept = this.kept!;
+    const b = this.s.backends[0]!;
+    const hit = kept.get(key, from, to, hash);
+    if (hit !== undefined && hit.toolsGeneration !== b.tools.generation) {
+      // The tool definitions changed since: still the same definition object for this tool?
+      if (b.tools.get(hit.toolName) === hit.tool) hit.toolsGeneration = b.tools.generation;
+      else {
+        kept.delete(key, from, to, hash);
+        return undefined;
+      }
+    }
+    return hit;
   }
 
   /** Forgets the kept decisions and the bare context: now decided under this epoch, the session's context and client. */

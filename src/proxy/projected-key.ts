@@ -9,8 +9,20 @@
  * src/policy/rego/topdown/footprint.ts), so the decision of one is the decision of the other.
  * Equal bytes are equal values because the scan proved the line valid UTF-8 with no member name
  * written twice or escaped. The key starts with a 0 byte: never equal to a whole-params key (`{`).
+ *
+ * The class key (classKey, when the footprint has classes and arguments is an object) is the same
+ * but for the class-keyed members (CallFootprint.classes), which are written as their class: their
+ * JSON type from the value's first byte; a boolean's or null's bytes; a number's bytes when
+ * numbersByValue, else its type; for a string, one byte per constant of the class (its prefixes,
+ * suffixes, values): whether the string's bytes between the quotes start with, end with, equal the
+ * constant's UTF-8 bytes. Those are the string's own UTF-8 bytes, the scan having proved the line
+ * valid UTF-8, unless the string holds an escape: a backslash anywhere in such a string and the line
+ * has no class key (it is keyed exactly). Two calls with equal class keys differ at most in the
+ * classes' members, each of the same class: a decision the policy showed holds by class
+ * (PolicyDecider.decidedByClass) is the decision of both. The class key starts with a 1 byte: never
+ * equal to an exact key (0) or a whole-params key (`{`).
  */
-import type { CallFootprint } from '../types.js';
+import type { ArgumentClass, CallFootprint } from '../types.js';
 import { argSpans, memberSpans, paramSpans } from './distinct-keys.js';
 
 /** A footprint's observed argument names prepared for matching: by byte length, then by bytes. */
@@ -27,6 +39,21 @@ interface Prepared {
   params: Buffer[];
   /** for each observed member of params: the index of its recorded span in this line, or -1 (reset per line) */
   foundParams: Int32Array;
+  /** for each observed argument: its class (the footprint's classes), or null when it is keyed by its bytes */
+  classes: (PreparedClass | null)[];
+}
+
+/** an ArgumentClass with its string constants as UTF-8 bytes */
+interface PreparedClass {
+  prefixes: Buffer[];
+  suffixes: Buffer[];
+  equals: Buffer[];
+  numbersByValue: boolean;
+}
+
+function prepareClass(c: ArgumentClass): PreparedClass {
+  const bytes = (list: readonly string[]) => list.map((s) => Buffer.from(s, 'utf8'));
+  return { prefixes: bytes(c.prefixes), suffixes: bytes(c.suffixes), equals: bytes(c.equals), numbersByValue: c.numbersByValue };
 }
 
 /** names at least this long are matched by the slow path (none of the shipped packs has one) */
@@ -49,7 +76,11 @@ function prepare(f: CallFootprint): Prepared {
       nextOfLength[i] = firstOfLength[len]!;
       firstOfLength[len] = i;
     }
-    p = { args, firstOfLength, nextOfLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')), foundParams: new Int32Array(f.params.length) };
+    const classes = f.arguments.map((k) => {
+      const c = f.classes?.find((x) => x.member === k);
+      return c === undefined ? null : prepareClass(c);
+    });
+    p = { args, firstOfLength, nextOfLength, found: new Int32Array(args.length), params: f.params.map((k) => Buffer.from(k, 'utf8')), foundParams: new Int32Array(f.params.length), classes };
     prepared.set(f, p);
   }
   return p;
@@ -204,5 +235,82 @@ export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: numb
   }
   if (at < 0) return false;
   projected.length = at;
+  return true;
+}
+
+/** Where classKey writes: the class key's bytes classed.bytes[0, length). Valid until the next line is scanned. */
+export const classed = { bytes: Buffer.alloc(0), length: 0 };
+
+/** class tags (after ABSENT, PRESENT, NOT_OBJECT): a string's predicates follow; the others are the type alone */
+export const STRING_CLASS = 3;
+export const NUMBER_CLASS = 4;
+export const ARRAY_CLASS = 5;
+export const OBJECT_CLASS = 6;
+
+/** whether b[s, e) holds c at `at` */
+function bytesAt(b: Buffer, at: number, c: Buffer): boolean {
+  for (let j = 0; j < c.length; j++) if (b[at + j] !== c[j]) return false;
+  return true;
+}
+
+/** The class of the value b[s, e) at out[at]: the next index, -1 when the key would pass limit, -2 when it has none (an escaped string). */
+function putClass(out: Buffer, at: number, limit: number, c: PreparedClass, b: Buffer, s: number, e: number): number {
+  const first = b[s]!;
+  if (first === 0x22) {
+    // a string: its bytes between the quotes, the string's own UTF-8 unless escaped
+    const from = s + 1;
+    const to = e - 1;
+    for (let i = from; i < to; i++) if (b[i] === 0x5c) return -2;
+    const len = to - from;
+    const n = c.prefixes.length + c.suffixes.length + c.equals.length;
+    if (at + 1 + n > limit) return -1;
+    out[at++] = STRING_CLASS;
+    for (const x of c.prefixes) out[at++] = x.length <= len && bytesAt(b, from, x) ? 1 : 0;
+    for (const x of c.suffixes) out[at++] = x.length <= len && bytesAt(b, to - x.length, x) ? 1 : 0;
+    for (const x of c.equals) out[at++] = x.length === len && bytesAt(b, from, x) ? 1 : 0;
+    return at;
+  }
+  if (first === 0x5b) return putTag(out, at, limit, ARRAY_CLASS);
+  if (first === 0x7b) return putTag(out, at, limit, OBJECT_CLASS);
+  // true, false, null: their bytes are their value
+  if (first === 0x74 || first === 0x66 || first === 0x6e) return putValue(out, at, limit, PRESENT, b, s, e);
+  // a number (its first byte a digit or '-')
+  return c.numbersByValue ? putValue(out, at, limit, PRESENT, b, s, e) : putTag(out, at, limit, NUMBER_CLASS);
+}
+
+/**
+ * The class key of the line projectedKey just keyed (same footprint) into classed.bytes[0,
+ * classed.length): true, or false when it has none (no classes, arguments not an object, a
+ * class-keyed string with an escape, longer than maxBytes).
+ */
+export function classKey(b: Buffer, footprint: CallFootprint, maxBytes: number): boolean {
+  if (footprint.classes === undefined || projected.argumentsKind !== PRESENT || footprint !== lastFootprint) return false;
+  const p = last!;
+  if (classed.bytes.length < maxBytes) classed.bytes = Buffer.alloc(maxBytes);
+  const out = classed.bytes;
+  const vs = paramSpans.valueStart;
+  const ve = paramSpans.valueEnd;
+  const nameAt = projected.name;
+  out[0] = 1;
+  let at = putValue(out, 1, maxBytes, PRESENT, b, vs[nameAt]!, ve[nameAt]!);
+  if (at >= 0) at = putTag(out, at, maxBytes, PRESENT);
+  const found = projected.args;
+  const avs = argSpans.valueStart;
+  const ave = argSpans.valueEnd;
+  const classes = p.classes;
+  for (let i = 0; i < found.length && at >= 0; i++) {
+    const k = found[i]!;
+    const c = classes[i]!;
+    if (k < 0) at = putTag(out, at, maxBytes, ABSENT);
+    else if (c === null) at = putValue(out, at, maxBytes, PRESENT, b, avs[k]!, ave[k]!);
+    else at = putClass(out, at, maxBytes, c, b, avs[k]!, ave[k]!);
+  }
+  const foundParams = projected.params;
+  for (let i = 0; i < foundParams.length && at >= 0; i++) {
+    const k = foundParams[i]!;
+    at = k < 0 ? putTag(out, at, maxBytes, ABSENT) : putValue(out, at, maxBytes, PRESENT, b, vs[k]!, ve[k]!);
+  }
+  if (at < 0) return false;
+  classed.length = at;
   return true;
 }

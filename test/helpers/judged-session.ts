@@ -34,6 +34,9 @@ export class CountingDecider implements PolicyDecider {
   get pureDecisionFootprint(): CallFootprint | undefined {
     return this.inner.pureDecisionFootprint;
   }
+  decidedByClass(): boolean {
+    return this.inner.decidedByClass?.() ?? false;
+  }
   decide(ctx: InterceptContext): Decision {
     if (ctx.method === 'tools/call' && ctx.phase === 'request') this.toolCalls++;
     return this.inner.decide(ctx);

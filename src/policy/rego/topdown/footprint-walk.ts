@@ -194,14 +194,15 @@ export class FootprintWalk {
       this.changed = false;
       this.ctx = IN_BODY;
       this.body(r.body, frame);
-      this.ctx = IN_VALUE;
+      // an exact use in a value that may be undefined when its body succeeded counts as the body's
+      this.ctx = total(r.value) ? IN_VALUE : IN_BODY;
       let tags = this.term(r.value, frame);
       for (const k of r.keyPath) this.whole(this.term(k, frame));
       if (r.setElem !== undefined) this.whole(this.term(r.setElem, frame));
       for (const e of r.elses) {
         this.ctx = IN_BODY;
         this.body(e.body, frame);
-        this.ctx = IN_VALUE;
+        this.ctx = total(e.value) ? IN_VALUE : IN_BODY;
         tags |= this.term(e.value, frame);
       }
       if (!this.changed) {
@@ -418,6 +419,29 @@ export class FootprintWalk {
       node = child;
     }
     this.subtree(node);
+  }
+}
+
+/**
+ * A value term that is defined whenever its body succeeded, whatever it holds: a constant, a local
+ * (bound by the body), a comprehension, an array or set of such. A rule whose every body failed is
+ * undefined; with such values, a rule that is undefined had every body fail (class-walk.ts).
+ */
+function total(t: Term | undefined): boolean {
+  if (t === undefined) return false;
+  switch (t.t) {
+    case 'const':
+    case 'arraycompr':
+    case 'setcompr':
+    case 'objectcompr':
+      return true;
+    case 'var':
+      return t.slot >= 0;
+    case 'array':
+    case 'set':
+      return t.items.every(total);
+    default:
+      return false;
   }
 }
 
