@@ -93,7 +93,7 @@ export interface JudgedProxy {
 }
 
 /** A proxy in front of listed-tools-server with `tools` ({name: annotations}), deciding with `inner`. */
-export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<string, unknown>): JudgedProxy {
+export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<string, unknown>, decider = new CountingDecider(inner)): JudgedProxy {
   const backend = {
     name: 'listed',
     prefix: '',
@@ -104,7 +104,6 @@ export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<strin
     timeoutMs: 10_000,
     restart: false,
   } as unknown as BackendConfig;
-  const decider = new CountingDecider(inner);
   const proxy = new WardenProxy({
     backends: [backend],
     decider,
