@@ -123,6 +123,9 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.footprint;
   }
 
+  /** request decisions evaluated since the start (logged at debug level on close) */
+  private requestDecisions = 0;
+
   /** the input of the last request decision and what decided it, while the policy has class keys (decidedByClass) */
   private lastInput: Record<string, unknown> | undefined;
   private lastLoaded: Loaded | undefined;
@@ -185,6 +188,7 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     try {
       if (context.phase !== 'response') {
         // the request phase (every request): its reasons, and the decision built from them at once
+        this.requestDecisions++;
         const input = buildInput(context);
         const reasons = requestReasons(loaded.compiled, input, this.config.package);
         // kept for decidedByClass (checked only if asked: the proxy asks for a decision it would keep)
@@ -249,6 +253,8 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     process.off('SIGHUP', this.onSighup);
     this.watcher?.close();
     this.watcher = undefined;
+    // how many request decisions were evaluated (a decision the proxy reused is not: docs/policy-contract.md "Decisions reused")
+    this.options.logger?.debug({ requestDecisions: this.requestDecisions }, 'policy closed');
   }
 }
 
