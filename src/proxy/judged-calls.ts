@@ -25,7 +25,7 @@ import type { Decision, InterceptContext } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
-import { classed, classKey, projected, projectedFind, projectedKey } from './projected-key.js';
+import { classed, classKey, projected, projectedFind, projectedKeyFound } from './projected-key.js';
 import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import type { ClientSession } from './session.js';
@@ -111,25 +111,29 @@ export class JudgedCalls {
     let byClass = false;
     let classHash = 0;
     if (footprint !== undefined) {
-      if (!lookUp) found = projectedFind(buf, footprint);
-      else if (projectedKey(buf, footprint, MAX_KEY_BYTES)) {
-        found = true;
+      found = projectedFind(buf, footprint);
+      // the class key first (a decision kept for the whole class): found there, no exact key is made
+      if (found && lookUp && footprint.classes !== undefined && classKey(buf, footprint, MAX_KEY_BYTES)) {
+        byClass = true;
+        classHash = bytesHash(classed.bytes, 0, classed.length);
+        this.kept ??= new DecisionTable(MAX_ENTRIES);
+        hit = this.lookup(classed.bytes, 0, classed.length, classHash);
+      }
+      // else the exact key (projected-key.ts; when it cannot be made, all of params' bytes)
+      if (found && lookUp && hit === undefined && projectedKeyFound(buf, MAX_KEY_BYTES)) {
         keyBuf = projected.bytes;
         keyFrom = 0;
         keyTo = projected.length;
-        byClass = footprint.classes !== undefined && classKey(buf, footprint, MAX_KEY_BYTES);
       }
     }
-    if (lookUp && keyTo - keyFrom <= MAX_KEY_BYTES) {
+    if (hit !== undefined) {
+      keyed = true;
+      this.missed = 0;
+    } else if (lookUp && keyTo - keyFrom <= MAX_KEY_BYTES) {
       this.kept ??= new DecisionTable(MAX_ENTRIES);
       keyed = true;
-      // the class key first (a decision kept for the whole class), then the exact key
-      if (byClass) {
-        classHash = bytesHash(classed.bytes, 0, classed.length);
-        hit = this.lookup(classed.bytes, 0, classed.length, classHash);
-      }
       hash = bytesHash(keyBuf, keyFrom, keyTo);
-      hit ??= this.lookup(keyBuf, keyFrom, keyTo, hash);
+      hit = this.lookup(keyBuf, keyFrom, keyTo, hash);
       if (hit !== undefined) this.missed = 0;
       else this.missed++;
     }

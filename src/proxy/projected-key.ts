@@ -203,7 +203,11 @@ export function projectedFind(b: Buffer, footprint: CallFootprint): boolean {
  * what projectedFind found is then still valid when it succeeded).
  */
 export function projectedKey(b: Buffer, footprint: CallFootprint, maxBytes: number): boolean {
-  if (!projectedFind(b, footprint)) return false;
+  return projectedFind(b, footprint) && projectedKeyFound(b, maxBytes);
+}
+
+/** projectedKey for the line projectedFind just found (true): the key's bytes only. */
+export function projectedKeyFound(b: Buffer, maxBytes: number): boolean {
   if (projected.bytes.length < maxBytes) projected.bytes = Buffer.alloc(maxBytes);
   const out = projected.bytes;
   const vs = paramSpans.valueStart;
@@ -279,7 +283,7 @@ function putClass(out: Buffer, at: number, limit: number, c: PreparedClass, b: B
 }
 
 /**
- * The class key of the line projectedKey just keyed (same footprint) into classed.bytes[0,
+ * The class key of the line projectedFind just found (same footprint) into classed.bytes[0,
  * classed.length): true, or false when it has none (no classes, arguments not an object, a
  * class-keyed string with an escape, longer than maxBytes).
  */
