@@ -3,12 +3,15 @@
  * reach, which values may be the whole input, input.params or input.arguments (tags on variables,
  * rule values, function parameters and results), records the constant keys looked up in them, and
  * stops (unbounded()) at any other use. footprint.ts says what a footprint means and gives it for
- * a set of rules, a node, a rule, or per member with its readers.
+ * a set of rules, a node, a rule, or per member with its readers. With a member (class-walk.ts), it
+ * also tracks that member's value (VAL): a use other than a class sink is an exact use, recorded
+ * on the rule node where it happens, in its bodies or its values (exactIn).
  */
 import type { Expr, Term } from '../ast/types.js';
 import type { CallTarget } from '../compile/compiler.js';
 import type { CRule, RuleNode } from '../compile/tree.js';
 import { SLOT_DATA, SLOT_INPUT } from '../compile/scope.js';
+import { mentionsSlot, total } from './footprint-terms.js';
 
 export interface InputFootprint {
   /** top-level members of input.arguments (= input.params.arguments) that can be observed, sorted */
@@ -419,47 +422,5 @@ export class FootprintWalk {
       node = child;
     }
     this.subtree(node);
-  }
-}
-
-/**
- * A value term that is defined whenever its body succeeded, whatever it holds: a constant, a local
- * (bound by the body), a comprehension, an array or set of such. A rule whose every body failed is
- * undefined; with such values, a rule that is undefined had every body fail (class-walk.ts).
- */
-function total(t: Term | undefined): boolean {
-  if (t === undefined) return false;
-  switch (t.t) {
-    case 'const':
-    case 'arraycompr':
-    case 'setcompr':
-    case 'objectcompr':
-      return true;
-    case 'var':
-      return t.slot >= 0;
-    case 'array':
-    case 'set':
-      return t.items.every(total);
-    default:
-      return false;
-  }
-}
-
-/** whether the slot is used anywhere in t */
-function mentionsSlot(t: Term, slot: number): boolean {
-  switch (t.t) {
-    case 'var':
-      return t.slot === slot;
-    case 'ref':
-      return mentionsSlot(t.head, slot) || t.path.some((p) => mentionsSlot(p, slot));
-    case 'array':
-    case 'set':
-      return t.items.some((x) => mentionsSlot(x, slot));
-    case 'object':
-      return t.keys.some((x) => mentionsSlot(x, slot)) || t.values.some((x) => mentionsSlot(x, slot));
-    case 'call':
-      return t.args.some((x) => mentionsSlot(x, slot));
-    default:
-      return false;
   }
 }
