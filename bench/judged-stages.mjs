@@ -5,7 +5,10 @@
  * stages of src/proxy/judged-calls.ts one after another (id, distinct-keys proof with member spans,
  * projection, projected params, decision), against what the raw path of allow-all does with the same
  * line (id, single-object proof). µs per call are the least of 9 batches (the machine is shared), each stage cumulative.
- *   node bench/judged-stages.mjs [--calls N]
+ * --vary name: the line of wrap-kubernetes-varied instead (a distinct pod name per call, a member
+ * the pack reads only by class), with the stages of a class-key hit (class key, its hash, the
+ * lookup that finds the decision kept for the class) against the exact key a miss makes.
+ *   node bench/judged-stages.mjs [--calls N] [--vary resourceType|name]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,13 +18,15 @@ import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
 import { median } from './proc-stats.mjs';
 
-const { values: o } = parseArgs({ options: { calls: { type: 'string', default: '20000' } } });
+const { values: o } = parseArgs({ options: { calls: { type: 'string', default: '20000' }, vary: { type: 'string', default: 'resourceType' } } });
+const byName = o.vary === 'name';
 const n = Number(o.calls);
 const load = (f) => import(pathToFileURL(path.join(ROOT, 'dist', f)).href);
 const { compactToolCallIdAt, idSpan } = await load('proxy/compact-bytes.js');
 const { distinctKeysToolCall, distinctSpan } = await load('proxy/distinct-keys.js');
 const { isSingleJsonObjectBytesInParams } = await load('transport/json-bytes.js');
-const { projectedFind } = await load('proxy/projected-key.js');
+const { classed, classKey, projected, projectedFind, projectedKeyFound } = await load('proxy/projected-key.js');
+const { bytesHash, DecisionTable } = await load('proxy/decision-table.js');
 const { projectedParams } = await load('proxy/projected-params.js');
 const { createPolicyDecider } = await load('policy/index.js');
 
@@ -34,7 +39,10 @@ rmSync(dir, { recursive: true, force: true });
 
 // n lines in one buffer, as 16-line chunks come off a pipe
 const lines = [];
-for (let i = 0; i < n; i++) lines.push(`{"jsonrpc":"2.0","id":${1000 + i},"method":"tools/call","params":{"name":"kubectl_get","arguments":{"namespace":"default","name":"web","resourceType":"resourceType-${i}"}}}\n`);
+for (let i = 0; i < n; i++) {
+  const args = byName ? `{"resourceType":"pods","namespace":"default","name":"name-${i}"}` : `{"namespace":"default","name":"web","resourceType":"resourceType-${i}"}`;
+  lines.push(`{"jsonrpc":"2.0","id":${1000 + i},"method":"tools/call","params":{"name":"kubectl_get","arguments":${args}}}\n`);
+}
 const buf = Buffer.from(lines.join(''));
 const starts = new Int32Array(n + 1);
 for (let i = 0, at = 0; i < n; i++) {
@@ -49,6 +57,22 @@ const backend = { name: 'backend', transport: 'stdio' };
 const judging = { phase: 'request', method: 'tools/call', client, session, backend, params: undefined, tool: undefined, arguments: undefined, resource: undefined, prompt: undefined };
 
 let sink = 0;
+// one decision kept under the class key of the first line (every line of --vary name has that class key)
+const table = new DecisionTable(256);
+const keptDecision = { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'x', micros: 0 };
+const classStages = {
+  '  + exact key + hash (a miss makes it)': (i) => {
+    stages['  + projectedFind'](i);
+    if (!projectedKeyFound(buf, 2048)) throw new Error('no key');
+    sink += bytesHash(projected.bytes, 0, projected.length);
+  },
+  '  + class key + hash + kept (a class hit)': (i) => {
+    stages['  + projectedFind'](i);
+    if (!classKey(buf, footprint, 2048)) throw new Error('no class key');
+    const h = bytesHash(classed.bytes, 0, classed.length);
+    if (table.get(classed.bytes, 0, classed.length, h) === undefined) throw new Error('class key missed');
+  },
+};
 const stages = {
   'raw: id + single-object proof': (i) => {
     const s = starts[i], e = starts[i + 1] - 1;
@@ -79,6 +103,12 @@ const stages = {
     judging.arguments = undefined;
   },
 };
+if (byName) {
+  stages['  + projectedFind'](0);
+  if (!classKey(buf, footprint, 2048)) throw new Error('no class key');
+  table.set(classed.bytes, 0, classed.length, bytesHash(classed.bytes, 0, classed.length), keptDecision, 'kubectl_get', tool, 0);
+  Object.assign(stages, classStages);
+}
 const results = {};
 for (const [name, fn] of Object.entries(stages)) {
   for (let i = 0; i < n; i++) fn(i); // warm-up
