@@ -126,9 +126,14 @@ const PACK_CLASSES: Record<string, { classes: MemberClass[]; readers: string[] }
   kubernetes: {
     classes: [
       { member: 'allNamespaces', prefixes: [], suffixes: [], equals: [''], numbersByValue: true },
+      { member: 'filename', prefixes: [], suffixes: [], equals: [''], numbersByValue: false },
+      { member: 'fromFile', prefixes: [], suffixes: [], equals: [''], numbersByValue: false },
+      // read whole (split into documents) only by manifest_parts, for the manifest tools
+      { member: 'manifest', prefixes: [], suffixes: [], equals: [], numbersByValue: false },
       { member: 'name', prefixes: ['-'], suffixes: [], equals: [], numbersByValue: false },
+      { member: 'patchFile', prefixes: [], suffixes: [], equals: [''], numbersByValue: false },
     ],
-    readers: ['data.mcp.packs.kubernetes.operand_words'],
+    readers: ['data.mcp.packs.kubernetes.manifest_parts', 'data.mcp.packs.kubernetes.operand_words'],
   },
 };
 
