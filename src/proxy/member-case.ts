@@ -17,14 +17,21 @@
 const ENVELOPE = ['jsonrpc', 'id', 'method', 'params', 'result', 'error'];
 const PARAMS = ['name', 'arguments', 'uri', '_meta', 'cursor', 'ref', 'argument', 'level', 'taskId', 'task', 'protocolVersion', 'capabilities', 'clientInfo'];
 
-/** encoding/json's foldName: ASCII letters in upper case, other characters ToUpper(ToLower(c)). */
+/**
+ * encoding/json's foldName: ASCII letters in upper case, other characters ToUpper(ToLower(c)) by
+ * Go's simple (one character) mappings, read off JavaScript's full ones: U+0130 'İ' lowers to 'i'
+ * (JavaScript: 'i' and U+0307); a lower case whose upper case is more than one character ('ß',
+ * 'ᾀ'...) stands for its class (Go: ẞ and ß fold alike, ᾈ and ᾀ too). Two names fold alike here
+ * when they do in Go.
+ */
 export function goFold(name: string): string {
   let out = '';
   for (const ch of name) {
     if (ch.charCodeAt(0) < 0x80) out += ch.toUpperCase();
     else {
-      const folded = ch.toLowerCase().toUpperCase();
-      out += folded.length === ch.length ? folded : ch;
+      const lower = ch === '\u0130' ? 'i' : ch.toLowerCase();
+      const upper = lower.toUpperCase();
+      out += upper.length === 1 || (upper.length === 2 && upper.codePointAt(0)! > 0xffff) ? upper : lower;
     }
   }
   return out;

@@ -21,8 +21,10 @@ function goFold(name) {
     const cp = ch.codePointAt(0);
     if (cp < 0x80) out += ch.toUpperCase();
     else {
-      const folded = ch.toLowerCase().toUpperCase();
-      out += [...folded].length === 1 ? folded : ch;
+      // Go's simple mappings: U+0130 lowers to 'i'; an upper case of more than one character is not one.
+      const lower = ch === '\u0130' ? 'i' : ch.toLowerCase();
+      const upper = lower.toUpperCase();
+      out += [...upper].length === 1 ? upper : lower;
     }
   }
   return out;
