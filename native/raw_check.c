@@ -11,8 +11,9 @@
  *       line: its head buf[start, from) (compactToolCallIdAt's: the top-level members in the
  *       MEMBER bits `seen`, then `"params":{`) looked at for names, the rest scanned from inside
  *       params. Returns the line's length (proven: one JSON object in valid UTF-8, no member name
- *       twice in an object at any depth and none escaped; ASCII; no redacted name nor a \u or \/
- *       escape anywhere), or NAMES_FOUND (-1), NAMES_DECLINED (-2), NAMES_UNDECIDED (-3: proven,
+ *       twice in an object at any depth and none escaped, strictly: no two names of an object
+ *       differing only in the case of ASCII letters, no capital in a name at depth 1 or 2, no name
+ *       not ASCII; ASCII; no redacted name nor a \u or \/ escape anywhere), or NAMES_FOUND (-1), NAMES_DECLINED (-2), NAMES_UNDECIDED (-3: proven,
  *       nothing found, not ASCII: the caller decodes it and asks the regular expression).
  *   rawAnswer(names, answer, aStart, aEnd, segment, at, request, rStart, rEnd, head, seq, time, backendMicros)
  *       hasDistinctKeysRawSafe of the answer line answer[aStart, aEnd), and when that gives its
@@ -79,6 +80,8 @@ struct scan {
   struct names names;
   bool non_ascii;
   bool found;
+  /* distinct-keys.ts strictNames: a request's names that differ only in case are declined. */
+  bool strict;
   uint8_t kinds[MAX_DEPTH + 1];
   int32_t key_base[MAX_DEPTH + 1];
   uint32_t key_start[MAX_KEYS];
@@ -225,6 +228,30 @@ static bool seen_name(const struct scan *s, size_t a, size_t e, int32_t from, in
   return false;
 }
 
+/* seenFolded (distinct-keys.ts): seen_name with ASCII letters compared without their case. */
+static bool seen_folded(const struct scan *s, size_t a, size_t e, int32_t from, int32_t to) {
+  size_t len = e - a;
+  const uint8_t *y = s->b + a;
+  for (int32_t k = from; k < to; k++) {
+    if (s->key_end[k] - s->key_start[k] != len) continue;
+    const uint8_t *x = s->b + s->key_start[k];
+    size_t j = 0;
+    for (; j < len; j++) {
+      if (x[j] == y[j]) continue;
+      uint8_t lx = (uint8_t)(x[j] | 0x20);
+      if (lx != (uint8_t)(y[j] | 0x20) || lx < 0x61 || lx > 0x7a) break;
+    }
+    if (j == len) return true;
+  }
+  return false;
+}
+
+static bool has_capital(const uint8_t *b, size_t a, size_t e) {
+  for (size_t k = a; k < e; k++)
+    if (b[k] >= 0x41 && b[k] <= 0x5a) return true;
+  return false;
+}
+
 /* Strict UTF-8 (what node:buffer isUtf8 accepts): no overlong form, no surrogate, nothing past U+10FFFF. */
 static bool is_utf8(const uint8_t *b, size_t n) {
   size_t i = 0;
@@ -309,16 +336,23 @@ static int64_t scan(struct scan *s, size_t i, int depth, int seen, int expect, i
       }
       if (c != 0x22) return -1;
       size_t a = i + 1;
+      bool was_non_ascii = s->non_ascii;
+      if (s->strict) s->non_ascii = false;
       int64_t next = skip_string(s, i);
       if (next < 0) return -1; /* invalid, or an escaped name */
       i = (size_t)next;
       size_t e = i - 1;
+      if (s->strict) {
+        /* As strictNames: a name not ASCII, or with a capital at depth 1 or 2. */
+        if (s->non_ascii || (depth <= 2 && has_capital(b, a, e))) return -1;
+        s->non_ascii = was_non_ascii;
+      }
       if (depth == 1) {
         int bit = member_bit(b, a, e);
         if ((seen & bit) != 0) return -1;
         seen |= bit;
       }
-      if (seen_name(s, a, e, s->key_base[depth], keys) || keys == MAX_KEYS) return -1;
+      if ((s->strict ? seen_folded(s, a, e, s->key_base[depth], keys) : seen_name(s, a, e, s->key_base[depth], keys)) || keys == MAX_KEYS) return -1;
       s->key_start[keys] = (uint32_t)a;
       s->key_end[keys] = (uint32_t)e;
       keys++;
@@ -355,6 +389,7 @@ static int64_t verdict(const struct scan *s, int64_t r) {
 static int64_t check_answer(struct scan *s) {
   size_t i = s->start;
   s->found = false;
+  s->strict = false;
   while (i < s->end && is_space(s->b[i])) i++;
   if (i >= s->end || s->b[i] != 0x7b) return NAMES_DECLINED;
   return verdict(s, scan(s, i, 0, 0, VALUE, -1));
@@ -363,6 +398,7 @@ static int64_t check_answer(struct scan *s) {
 /* distinctKeysToolCallRawSafe of b[start, end) whose head ends at `from`. */
 static int64_t check_request(struct scan *s, size_t from, int seen) {
   s->found = false;
+  s->strict = true;
   for (size_t i = s->start; i < from; i++) {
     uint8_t c = s->b[i];
     if (c >= 0x80 || c == 0x5c) return NAMES_DECLINED;

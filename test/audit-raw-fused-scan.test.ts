@@ -12,10 +12,13 @@
  * a compactly written tools/call request (rawToolCallChars: distinctKeysToolCall, then
  * rawSafeBytes, in one pass), with names the compact head itself spells.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../src/audit/redact.js';
 import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
-import { distinctKeysToolCall, hasDistinctKeys } from '../src/proxy/distinct-keys.js';
+import { distinctKeysToolCall, distinctKeysToolCallRawSafe, hasDistinctKeys, NAMES_DECLINED, NAMES_FOUND, NAMES_UNDECIDED } from '../src/proxy/distinct-keys.js';
+import { caseVariantProblem } from '../src/proxy/member-case.js';
+import { CASE_VARIANT_LINES, caseVariantLine } from './helpers/case-variant-lines.js';
 import { rawAnswerChars, rawToolCallChars } from '../src/proxy/raw-audit.js';
 import type { Decision, Recorder } from '../src/types.js';
 
@@ -202,8 +205,8 @@ describe('raw path: a tools/call request checked in one pass gives what the two 
         if (compactToolCallIdAt(b, s, e) < 0) continue;
         const from = idSpan.params;
         const seen = idSpan.before;
-        // The two scans, as the router made them before.
-        const want = distinctKeysToolCall(b, s, e, from, seen) ? red.rawSafeBytes(b, s, e) : -1;
+        // The two scans, as the router made them before (the strict scan: names differing only in case declined).
+        const want = distinctKeysToolCall(b, s, e, from, seen, false, true) ? red.rawSafeBytes(b, s, e) : -1;
         expect(rawToolCallChars(rec, allow, b, s, e, from, seen), line).toBe(want);
         if (want >= 0) raw++;
         else notRaw++;
@@ -228,5 +231,55 @@ describe('raw path: a tools/call request checked in one pass gives what the two 
     expect(rawToolCallChars(makeRecorder(red), redacting, line, 0, line.length, from, seen)).toBe(-1);
     const noRaw = { ...makeRecorder(red), recordRawBytes: undefined } as unknown as Recorder;
     expect(rawToolCallChars(noRaw, allow, line, 0, line.length, from, seen)).toBe(-1);
+  });
+});
+
+/**
+ * Member names that differ only in case (member-case.ts: a Go backend reads `"Name"` as `name`):
+ * every scan that lets a client's tools/call line go to its backend as bytes (the raw path's,
+ * rawToolCallChars with and without rawNames; the judged path's and the unaudited allow-all path's,
+ * distinctKeysToolCall strict) declines each line the parsed check refuses, so that it is parsed
+ * and refused; the lines the parsed check lets through are still proven, most of them.
+ */
+describe('byte scans decline case-variant names wherever the parsed check refuses them', () => {
+  const allow = { allowed: true, reasons: [] } as unknown as Decision;
+  const red = new Redactor(['password', 'token']);
+  const rec = makeRecorder(red);
+  const noNames = { ...makeRecorder(red), rawNames: undefined } as unknown as Recorder;
+
+  /** Each scan's verdict on a compact line: [strict, raw-safe fused, raw path, raw path without names]. */
+  function verdicts(line: string): [boolean, number, number, number] {
+    const b = Buffer.from(`\n${line}\n`);
+    const s = 1;
+    const e = b.length - 1;
+    expect(compactToolCallIdAt(b, s, e), line).toBeGreaterThanOrEqual(0);
+    const from = idSpan.params;
+    const seen = idSpan.before;
+    return [distinctKeysToolCall(b, s, e, from, seen, false, true), distinctKeysToolCallRawSafe(b, s, e, from, seen, red.rawNames!), rawToolCallChars(rec, allow, b, s, e, from, seen), rawToolCallChars(noNames, allow, b, s, e, from, seen)];
+  }
+
+  it.each(CASE_VARIANT_LINES)('%s: refused parsed, declined by each scan', (line) => {
+    expect(caseVariantProblem(JSON.parse(line) as Record<string, unknown>)).toBeDefined();
+    expect(verdicts(line)).toEqual([false, NAMES_DECLINED, -1, -1]);
+  });
+
+  it('on generated lines (names folding alike at every depth): declined wherever refused parsed; the rest proven', () => {
+    const tally = { refused: 0, proven: 0, declinedOther: 0 };
+    fc.assert(
+      fc.property(caseVariantLine(), (line) => {
+        const [strict, fused, raw, rawNoNames] = verdicts(line);
+        // The four agree on what they prove.
+        expect(fused >= 0 || fused === NAMES_UNDECIDED || fused === NAMES_FOUND, line).toBe(strict);
+        expect(raw >= 0, line).toBe(rawNoNames >= 0);
+        if (caseVariantProblem(JSON.parse(line) as Record<string, unknown>) !== undefined) {
+          expect([strict, fused, raw, rawNoNames], line).toEqual([false, NAMES_DECLINED, -1, -1]);
+          tally.refused++;
+        } else if (strict) tally.proven++;
+        else tally.declinedOther++;
+      }),
+      { numRuns: 20_000, seed: 1616 },
+    );
+    expect(tally.refused).toBeGreaterThan(5000);
+    expect(tally.proven).toBeGreaterThan(2000);
   });
 });

@@ -99,8 +99,13 @@ function seenName(b: Uint8Array, s: number, e: number, from: number, to: number)
 }
 
 /**
- * Strict scan (a judged tools/call, forwarded as its bytes): member names that differ only in case
- * (member-case.ts) are declined too, so that the line is parsed and refused there.
+ * Strict scan (a client's tools/call forwarded as its bytes: judged, on the audit's raw path, or
+ * with nothing judging it): member names that differ only in case (member-case.ts) are declined
+ * too, so that the line is parsed and refused there. Declined: two names of one object equal but
+ * for the case of ASCII letters; a name with an ASCII capital among the top-level and params
+ * members (jsonrpc, id, method, params; name, arguments, _meta, ...); and a name holding any byte
+ * over 0x7f, at any depth (Go folds non-ASCII letters by Unicode, U+017F to s, U+212A to k, U+0131
+ * and U+0130 to i: the parsed check decides those). native/raw_check.c makes the same checks.
  */
 let strictNames = false;
 
@@ -123,24 +128,11 @@ function seenFolded(b: Uint8Array, s: number, e: number, from: number, to: numbe
   return false;
 }
 
-/**
- * Whether the name b[s, e) could be read as another by a case-insensitive reader: a capital letter
- * among the top-level and params members (jsonrpc, id, method, params; name, arguments, _meta),
- * and anywhere U+017F or U+212A (Go folds them to s and k: their bytes, C5 BF and E2 84 AA, are
- * looked for only in a name that is not ASCII).
- */
-function foldRisk(b: Uint8Array, s: number, e: number, depth: number): boolean {
-  if (depth <= 2) {
-    for (let k = s; k < e; k++) {
-      const c = b[k]!;
-      if (c >= 0x41 && c <= 0x5a) return true;
-    }
-  }
-  if (!lexed.nonAscii) return false;
+/** Whether the (ASCII) name b[s, e) has a capital letter. */
+function hasCapital(b: Uint8Array, s: number, e: number): boolean {
   for (let k = s; k < e; k++) {
     const c = b[k]!;
-    if (c === 0xc5 && b[k + 1] === 0xbf) return true;
-    if (c === 0xe2 && b[k + 1] === 0x84 && b[k + 2] === 0xaa) return true;
+    if (c >= 0x41 && c <= 0x5a) return true;
   }
   return false;
 }
@@ -173,6 +165,8 @@ export function hasDistinctKeysRawSafe(b: Uint8Array, start: number, end: number
  * `from` (compactToolCallIdAt's, ASCII with no escape) is not read by the proof: every byte of it is
  * looked at for names here (a name may also run on from it into the rest of the line); after it,
  * names are looked for in the strings, where valid JSON holds every byte a name is looked for at.
+ * The scan is strict (names differing only in case declined): a Go backend could read another
+ * tool or other arguments than the row made from a parse of the line shows.
  */
 export function distinctKeysToolCallRawSafe(b: Uint8Array, start: number, end: number, from: number, seen: number, n: RawNames): number {
   const anchors = n.anchors;
@@ -183,7 +177,7 @@ export function distinctKeysToolCallRawSafe(b: Uint8Array, start: number, end: n
     if (anchors[c] !== 0 && n.matchesAround(b, i, start, end)) return NAMES_FOUND;
   }
   lookFor(n, start, end);
-  const proven = distinctKeysToolCall(b, start, end, from, seen);
+  const proven = distinctKeysToolCall(b, start, end, from, seen, false, true);
   stopLooking();
   if (!proven) return NAMES_DECLINED;
   return lexed.namesFound ? NAMES_FOUND : lexed.nonAscii ? NAMES_UNDECIDED : end - start;
@@ -300,8 +294,9 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       if (i < 0) return -1; // invalid, or an escaped name
       const e = i - 1;
       if (strictNames) {
-        if (foldRisk(b, s, e, depth)) return -1;
-        lexed.nonAscii ||= wasNonAscii;
+        // the name alone was looked at for bytes over 0x7f
+        if (lexed.nonAscii || (depth <= 2 && hasCapital(b, s, e))) return -1;
+        lexed.nonAscii = wasNonAscii;
       }
       if (depth === 1) {
         const bit = memberBit(b, s, e);

@@ -15,8 +15,9 @@ import { isUtf8Bytes } from '../transport/json-bytes.js';
  * The length as text of a compactly written tools/call line buf[start, end) (compactToolCallIdAt:
  * its head before `from` holds the members in `seen`) when the audit may record it raw, else -1
  * (it is then parsed, redacted and recorded): the row is made from a parse of these bytes, so they
- * must read the same to every parser (no member name twice at any depth: distinctKeysToolCall) or
- * the audit could show other arguments than the backend took, and it must pass
+ * must read the same to every parser (no member name twice at any depth: distinctKeysToolCall; nor
+ * names that differ only in case, strict: a Go backend reads `"Name"` as `name`, member-case.ts)
+ * or the audit could show another tool or other arguments than the backend took, and it must pass
  * Recorder.rawSafeBytes. In one pass over the line when Recorder.rawNames allows it.
  */
 export function rawToolCallChars(recorder: Recorder, decision: Decision, buf: Buffer, start: number, end: number, from: number, seen: number): number {
@@ -28,7 +29,7 @@ export function rawToolCallChars(recorder: Recorder, decision: Decision, buf: Bu
     if (r >= 0) return r;
     return r === NAMES_UNDECIDED ? recorder.rawSafeBytes(buf, start, end) : -1;
   }
-  return distinctKeysToolCall(buf, start, end, from, seen) ? recorder.rawSafeBytes(buf, start, end) : -1;
+  return distinctKeysToolCall(buf, start, end, from, seen, false, true) ? recorder.rawSafeBytes(buf, start, end) : -1;
 }
 
 /** Whether src[start, end) parses as JSON (asked only of the rare line hasDistinctKeys declines). */

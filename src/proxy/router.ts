@@ -8,9 +8,9 @@
 import type { BackendConnection } from './backend.js';
 import { LIST_METHODS } from './catalog.js';
 import { offers } from './initialize.js';
-import { isSingleJsonObjectBytesInParams } from '../transport/json-bytes.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { rawToolCallChars } from './raw-audit.js';
+import { distinctKeysToolCall } from './distinct-keys.js';
 import { wallMsAt } from './wall-clock.js';
 import type { InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
@@ -66,7 +66,9 @@ export class RequestRouter {
    * lines as they came: see raw-audit.ts) and the call goes to the
    * one backend under its own name, a line, buf[start, end), that is by its spelling a tools/call
    * with an integer id (compactToolCallIdAt) and is one valid JSON object in valid UTF-8 with no
-   * JSON-RPC member written twice (isSingleJsonObjectBytesInParams) is forwarded as it is, id
+   * member name written twice or escaped in any object, nor names differing only in case
+   * (distinctKeysToolCall, strict: a Go backend would read `"Name"` as `name`; such a line is
+   * parsed and refused, member-case.ts) is forwarded as it is, id
    * spliced in, without being decoded or parsed: the backend reads exactly the bytes a direct
    * connection would give it. Returns false (the line is then parsed and routed the usual way) for
    * anything else. Its progress notifications reach the client as always; they are just not
@@ -86,7 +88,7 @@ export class RequestRouter {
     // Audited: recorded from its line as it came when it reads the same to every parser and holds
     // no redacted name (raw path, one scan: rawToolCallChars), or else parsed, redacted and recorded.
     const rawChars = audited ? rawToolCallChars(recorder, allow, buf, start, end, idSpan.params, idSpan.before) : -1;
-    if (audited ? rawChars < 0 : !isSingleJsonObjectBytesInParams(buf, start, end, idSpan.params, idSpan.before)) return false;
+    if (audited ? rawChars < 0 : !distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before, false, true)) return false;
     const b = s.backends[0]!;
     let ctx = this.unparsedContext;
     if (ctx === undefined || ctx.client !== s.client) ctx = this.unparsedContext = s.context('tools/call', undefined, b);
