@@ -144,11 +144,15 @@ export class ClientSession implements BackendEvents {
 
   /**
    * A message with a member name differing only in case from one mcp-warden reads (member-case.ts):
-   * a request is answered Invalid Request, anything else dropped; never forwarded.
+   * a request is answered Invalid Request and audited denied with the reason (no tool nor
+   * arguments: they read differently to a Go backend), anything else dropped; never forwarded.
    */
   private refuseVariant(msg: RpcMessage, method: string | undefined, reason: string): void {
     this.shared.logger.warn({ session: this.sessionCtx.id, method: typeof method === 'string' ? method : undefined }, reason);
-    if (method !== undefined && msg.id !== undefined && msg.id !== null) this.out.send(errorResponse(msg.id, RPC.INVALID_REQUEST, reason));
+    if (method === undefined || msg.id === undefined || msg.id === null) return;
+    const refused: Decision = { allowed: false, reasons: [reason], mode: 'enforce', policyVersion: 'unknown', micros: 0 };
+    const ex = this.exchange(msg, this.context(String(method), undefined, undefined), refused, this.transport.lastMessageBytes, -1, false);
+    this.out.finish(ex, errorResponse(msg.id, RPC.INVALID_REQUEST, reason), 'denied');
   }
 
   /**
