@@ -10,6 +10,7 @@
  * give the same verdict, and for an answer recorded, the very journal line, byte for byte, at the
  * offset given, and nothing written past it nor for an answer declined.
  */
+import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
@@ -20,9 +21,11 @@ import { journalAddon } from '../src/audit/mapped-journal.js';
 import { putRawJournalLine, rawHeadBytes, rawHeadJson } from '../src/audit/raw-entry.js';
 import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
 import { distinctKeysToolCallRawSafe, hasDistinctKeysRawSafe } from '../src/proxy/distinct-keys.js';
+import { caseVariantProblem } from '../src/proxy/member-case.js';
 import { RAW_VERDICT, type RawRecordHead } from '../src/types.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 import { auditConfig, tempDir } from './helpers/audit.js';
+import { CASE_VARIANT_LINES, caseVariantLine } from './helpers/case-variant-lines.js';
 
 const addon = journalAddon().addon;
 const skip = noMappedJournal(addon) ?? (addon?.rawAnswer === undefined ? 'the native journal addon has no rawAnswer() (rebuild it: npm run build:native)' : undefined);
@@ -231,6 +234,42 @@ describe.runIf(runsUnless('audit-raw-native', skip))('raw path: the native check
       if (!fields.some((f) => '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{'.includes(f))) expect(tally.raw).toBeGreaterThan(200);
     });
   }
+
+  // Names that differ only in case (member-case.ts): the request scans are strict, in C as in JavaScript.
+  it('tools/call requests with names folding alike at every depth (ASCII case, U+017F, U+212A, U+0131, U+0130, é/É): the same verdicts, declined wherever the parsed check refuses', () => {
+    const names = new Redactor(FIELD_SETS[0]!).rawNames!;
+    const table = new Redactor(FIELD_SETS[0]!).rawNativeTable!;
+    const verdicts = (line: Buffer): [number, number] | undefined => {
+      const b = Buffer.concat([Buffer.from('\n'), line, Buffer.from('\n')]);
+      const end = 1 + line.length;
+      if (compactToolCallIdAt(b, 1, end) < 0) return undefined;
+      return [distinctKeysToolCallRawSafe(b, 1, end, idSpan.params, idSpan.before, names), addon!.rawRequest!(table, b, 1, end, idSpan.params, idSpan.before)];
+    };
+    for (const line of CASE_VARIANT_LINES) expect(verdicts(Buffer.from(line)), line).toEqual([RAW_VERDICT.declined, RAW_VERDICT.declined]);
+    const tally = { refused: 0, raw: 0, other: 0 };
+    fc.assert(
+      fc.property(fc.oneof({ weight: 3, arbitrary: caseVariantLine().map((l) => Buffer.from(l)) }, { weight: 1, arbitrary: mutated(caseVariantLine()) }), (line) => {
+        const v = verdicts(line);
+        if (v === undefined) return;
+        const [js, native] = v;
+        expect(native, line.toString('latin1')).toBe(js);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line.toString('utf8'));
+        } catch {
+          parsed = undefined;
+        }
+        if (isUtf8(line) && typeof parsed === 'object' && parsed !== null && caseVariantProblem(parsed as Record<string, unknown>) !== undefined) {
+          expect(js, line.toString('latin1')).toBe(RAW_VERDICT.declined);
+          tally.refused++;
+        } else if (js >= 0) tally.raw++;
+        else tally.other++;
+      }),
+      { numRuns: 20_000, seed: 1616 },
+    );
+    expect(tally.refused).toBeGreaterThan(5000);
+    expect(tally.raw).toBeGreaterThan(1000);
+  });
 
   it('an answer that is proven and raw-safe but does not fit, or a number out of range, is left to the JavaScript path (nothing written)', () => {
     const red = new Redactor(['password']);
