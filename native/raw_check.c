@@ -12,9 +12,10 @@
  *       MEMBER bits `seen`, then `"params":{`) looked at for names, the rest scanned from inside
  *       params. Returns the line's length (proven: one JSON object in valid UTF-8, no member name
  *       twice in an object at any depth and none escaped, strictly: no two names of an object
- *       differing only in the case of ASCII letters, no capital in a name at depth 1 or 2, no name
- *       not ASCII; ASCII; no redacted name nor a \u or \/ escape anywhere), or NAMES_FOUND (-1), NAMES_DECLINED (-2), NAMES_UNDECIDED (-3: proven,
- *       nothing found, not ASCII: the caller decodes it and asks the regular expression).
+ *       that may fold alike in Go, no capital nor byte over 0x7f in a name at depth 1 or 2;
+ *       ASCII; no redacted name nor a \u or \/ escape anywhere), or NAMES_FOUND (-1),
+ *       NAMES_DECLINED (-2), NAMES_UNDECIDED (-3: proven, nothing found, not ASCII: the caller
+ *       decodes it and asks the regular expression).
  *   rawAnswer(names, answer, aStart, aEnd, segment, at, request, rStart, rEnd, head, seq, time, backendMicros)
  *       hasDistinctKeysRawSafe of the answer line answer[aStart, aEnd), and when that gives its
  *       length, the journal line putRawJournalLine (src/audit/raw-entry.ts) writes, copied into
@@ -86,6 +87,8 @@ struct scan {
   int32_t key_base[MAX_DEPTH + 1];
   uint32_t key_start[MAX_KEYS];
   uint32_t key_end[MAX_KEYS];
+  /* strict: whether each open name holds a byte over 0x7f */
+  bool key_wide[MAX_KEYS];
 };
 
 static inline bool is_space(uint8_t c) { return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09; }
@@ -228,11 +231,59 @@ static bool seen_name(const struct scan *s, size_t a, size_t e, int32_t from, in
   return false;
 }
 
-/* seenFolded (distinct-keys.ts): seen_name with ASCII letters compared without their case. */
-static bool seen_folded(const struct scan *s, size_t a, size_t e, int32_t from, int32_t to) {
+static inline size_t rune_length(uint8_t c) { return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4; }
+
+/*
+ * foldsLikeAscii (distinct-keys.ts): whether the non-ASCII character at b[i] folds in Go like the
+ * ASCII letter y (U+017F s, U+212A k, U+0131 and U+0130 i). i is inside a name, whose closing quote
+ * is in the line: the reads stop at a byte that is no continuation, at most there.
+ */
+static bool folds_like_ascii(const uint8_t *b, size_t i, uint8_t y) {
+  uint8_t l = (uint8_t)(y | 0x20);
+  uint8_t c = b[i];
+  if (c == 0xc5) return l == 0x73 && b[i + 1] == 0xbf;
+  if (c == 0xc4) return l == 0x69 && (b[i + 1] == 0xb0 || b[i + 1] == 0xb1);
+  if (c == 0xe2) return l == 0x6b && b[i + 1] == 0x84 && b[i + 2] == 0xaa;
+  return false;
+}
+
+/* mayFoldAlike (distinct-keys.ts): names b[s1, e1) and b[s2, e2), one not ASCII, may fold alike in Go. */
+static bool may_fold_alike(const uint8_t *b, size_t s1, size_t e1, size_t s2, size_t e2) {
+  size_t i = s1, j = s2;
+  while (i < e1 && j < e2) {
+    uint8_t x = b[i], y = b[j];
+    if (x < 0x80 && y < 0x80) {
+      if (x != y) {
+        uint8_t lx = (uint8_t)(x | 0x20);
+        if (lx != (uint8_t)(y | 0x20) || lx < 0x61 || lx > 0x7a) return false;
+      }
+      i++;
+      j++;
+    } else if (x < 0x80) {
+      if (!folds_like_ascii(b, j, x)) return false;
+      i++;
+      j += rune_length(y);
+    } else if (y < 0x80) {
+      if (!folds_like_ascii(b, i, y)) return false;
+      i += rune_length(x);
+      j++;
+    } else {
+      i += rune_length(x);
+      j += rune_length(y);
+    }
+  }
+  return i == e1 && j == e2;
+}
+
+/* seenFolded (distinct-keys.ts): seen_name with names compared as they may fold in Go. */
+static bool seen_folded(const struct scan *s, size_t a, size_t e, bool wide, int32_t from, int32_t to) {
   size_t len = e - a;
   const uint8_t *y = s->b + a;
   for (int32_t k = from; k < to; k++) {
+    if (wide || s->key_wide[k]) {
+      if (may_fold_alike(s->b, s->key_start[k], s->key_end[k], a, e)) return true;
+      continue;
+    }
     if (s->key_end[k] - s->key_start[k] != len) continue;
     const uint8_t *x = s->b + s->key_start[k];
     size_t j = 0;
@@ -342,17 +393,20 @@ static int64_t scan(struct scan *s, size_t i, int depth, int seen, int expect, i
       if (next < 0) return -1; /* invalid, or an escaped name */
       i = (size_t)next;
       size_t e = i - 1;
+      bool wide = false;
       if (s->strict) {
-        /* As strictNames: a name not ASCII, or with a capital at depth 1 or 2. */
-        if (s->non_ascii || (depth <= 2 && has_capital(b, a, e))) return -1;
-        s->non_ascii = was_non_ascii;
+        /* As strictNames: a name at depth 1 or 2 not ASCII or with a capital. */
+        wide = s->non_ascii;
+        if (depth <= 2 && (wide || has_capital(b, a, e))) return -1;
+        s->non_ascii = was_non_ascii || wide;
       }
       if (depth == 1) {
         int bit = member_bit(b, a, e);
         if ((seen & bit) != 0) return -1;
         seen |= bit;
       }
-      if ((s->strict ? seen_folded(s, a, e, s->key_base[depth], keys) : seen_name(s, a, e, s->key_base[depth], keys)) || keys == MAX_KEYS) return -1;
+      if ((s->strict ? seen_folded(s, a, e, wide, s->key_base[depth], keys) : seen_name(s, a, e, s->key_base[depth], keys)) || keys == MAX_KEYS) return -1;
+      if (s->strict) s->key_wide[keys] = wide;
       s->key_start[keys] = (uint32_t)a;
       s->key_end[keys] = (uint32_t)e;
       keys++;

@@ -18,7 +18,7 @@ import { Redactor } from '../src/audit/redact.js';
 import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
 import { distinctKeysToolCall, distinctKeysToolCallRawSafe, hasDistinctKeys, NAMES_DECLINED, NAMES_FOUND, NAMES_UNDECIDED } from '../src/proxy/distinct-keys.js';
 import { caseVariantProblem } from '../src/proxy/member-case.js';
-import { CASE_VARIANT_LINES, caseVariantLine } from './helpers/case-variant-lines.js';
+import { CASE_DISTINCT_LINES, CASE_VARIANT_LINES, caseVariantLine } from './helpers/case-variant-lines.js';
 import { rawAnswerChars, rawToolCallChars } from '../src/proxy/raw-audit.js';
 import type { Decision, Recorder } from '../src/types.js';
 
@@ -261,6 +261,15 @@ describe('byte scans decline case-variant names wherever the parsed check refuse
   it.each(CASE_VARIANT_LINES)('%s: refused parsed, declined by each scan', (line) => {
     expect(caseVariantProblem(JSON.parse(line) as Record<string, unknown>)).toBeDefined();
     expect(verdicts(line)).toEqual([false, NAMES_DECLINED, -1, -1]);
+  });
+
+  it.each(CASE_DISTINCT_LINES)('%s: names Go keeps apart, proven', (line) => {
+    expect(caseVariantProblem(JSON.parse(line) as Record<string, unknown>)).toBeUndefined();
+    const [strict, fused, raw, rawNoNames] = verdicts(line);
+    expect(strict).toBe(true);
+    // not ASCII: rawSafeBytes decides (it decodes the line); nothing redacted here
+    expect(fused).toBe(NAMES_UNDECIDED);
+    expect([raw, rawNoNames]).toEqual([Buffer.from(line).toString().length, Buffer.from(line).toString().length]);
   });
 
   it('on generated lines (names folding alike at every depth): declined wherever refused parsed; the rest proven', () => {

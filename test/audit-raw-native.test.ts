@@ -25,7 +25,7 @@ import { caseVariantProblem } from '../src/proxy/member-case.js';
 import { RAW_VERDICT, type RawRecordHead } from '../src/types.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 import { auditConfig, tempDir } from './helpers/audit.js';
-import { CASE_VARIANT_LINES, caseVariantLine } from './helpers/case-variant-lines.js';
+import { CASE_DISTINCT_LINES, CASE_VARIANT_LINES, caseVariantLine } from './helpers/case-variant-lines.js';
 
 const addon = journalAddon().addon;
 const skip = noMappedJournal(addon) ?? (addon?.rawAnswer === undefined ? 'the native journal addon has no rawAnswer() (rebuild it: npm run build:native)' : undefined);
@@ -246,6 +246,7 @@ describe.runIf(runsUnless('audit-raw-native', skip))('raw path: the native check
       return [distinctKeysToolCallRawSafe(b, 1, end, idSpan.params, idSpan.before, names), addon!.rawRequest!(table, b, 1, end, idSpan.params, idSpan.before)];
     };
     for (const line of CASE_VARIANT_LINES) expect(verdicts(Buffer.from(line)), line).toEqual([RAW_VERDICT.declined, RAW_VERDICT.declined]);
+    for (const line of CASE_DISTINCT_LINES) expect(verdicts(Buffer.from(line)), line).toEqual([RAW_VERDICT.undecided, RAW_VERDICT.undecided]);
     const tally = { refused: 0, raw: 0, other: 0 };
     fc.assert(
       fc.property(fc.oneof({ weight: 3, arbitrary: caseVariantLine().map((l) => Buffer.from(l)) }, { weight: 1, arbitrary: mutated(caseVariantLine()) }), (line) => {

@@ -101,19 +101,78 @@ function seenName(b: Uint8Array, s: number, e: number, from: number, to: number)
 /**
  * Strict scan (a client's tools/call forwarded as its bytes: judged, on the audit's raw path, or
  * with nothing judging it): member names that differ only in case (member-case.ts) are declined
- * too, so that the line is parsed and refused there. Declined: two names of one object equal but
- * for the case of ASCII letters; a name with an ASCII capital among the top-level and params
- * members (jsonrpc, id, method, params; name, arguments, _meta, ...); and a name holding any byte
- * over 0x7f, at any depth (Go folds non-ASCII letters by Unicode, U+017F to s, U+212A to k, U+0131
- * and U+0130 to i: the parsed check decides those). native/raw_check.c makes the same checks.
+ * too, so that the line is parsed and refused there. Declined: two names of one object that may
+ * fold alike in Go (mayFoldAlike); a name with an ASCII capital or a byte over 0x7f among the
+ * top-level and params members (jsonrpc, id, method, params; name, arguments, _meta, ...).
+ * native/raw_check.c makes the same checks.
  */
 let strictNames = false;
+/** per open name (strict scan): whether it holds a byte over 0x7f */
+const keyWide = new Uint8Array(MAX_KEYS);
 
-/** seenName with ASCII letters compared without their case. */
-function seenFolded(b: Uint8Array, s: number, e: number, from: number, to: number): boolean {
+/** Bytes of the UTF-8 sequence led by c (1 for a stray continuation byte). */
+function runeLength(c: number): number {
+  return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/**
+ * Whether the non-ASCII character at b[i] folds in Go like the ASCII letter y, either case: the
+ * only ones that do are U+017F (s), U+212A (k), U+0131 and U+0130 (i). Reads at most b[i + 2],
+ * never past the name's closing quote (a byte that is no continuation stops it).
+ */
+function foldsLikeAscii(b: Uint8Array, i: number, y: number): boolean {
+  const l = y | 0x20;
+  const c = b[i]!;
+  if (c === 0xc5) return l === 0x73 && b[i + 1] === 0xbf;
+  if (c === 0xc4) return l === 0x69 && (b[i + 1] === 0xb0 || b[i + 1] === 0xb1);
+  if (c === 0xe2) return l === 0x6b && b[i + 1] === 0x84 && b[i + 2] === 0xaa;
+  return false;
+}
+
+/**
+ * Whether the names b[s1, e1) and b[s2, e2), one of them not ASCII, may fold alike in Go (one
+ * character for one): ASCII letters alike but for case, an ASCII letter and U+017F, U+212A, U+0131
+ * or U+0130 as Go folds them, and any two non-ASCII characters (not told apart here: the line is
+ * parsed and member-case.ts decides).
+ */
+function mayFoldAlike(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
+  let i = s1;
+  let j = s2;
+  while (i < e1 && j < e2) {
+    const x = b[i]!;
+    const y = b[j]!;
+    if (x < 0x80 && y < 0x80) {
+      if (x !== y) {
+        const lx = x | 0x20;
+        if (lx !== (y | 0x20) || lx < 0x61 || lx > 0x7a) return false;
+      }
+      i++;
+      j++;
+    } else if (x < 0x80) {
+      if (!foldsLikeAscii(b, j, x)) return false;
+      i++;
+      j += runeLength(y);
+    } else if (y < 0x80) {
+      if (!foldsLikeAscii(b, i, y)) return false;
+      i += runeLength(x);
+      j++;
+    } else {
+      i += runeLength(x);
+      j += runeLength(y);
+    }
+  }
+  return i === e1 && j === e2;
+}
+
+/** seenName with names compared as they may fold in Go: ASCII ones without their case; one not ASCII (wide) by mayFoldAlike. */
+function seenFolded(b: Uint8Array, s: number, e: number, wide: boolean, from: number, to: number): boolean {
   const len = e - s;
   for (let k = from; k < to; k++) {
     const ks = keyStart[k]!;
+    if (wide || keyWide[k] !== 0) {
+      if (mayFoldAlike(b, ks, keyEnd[k]!, s, e)) return true;
+      continue;
+    }
     if (keyEnd[k]! - ks !== len) continue;
     let j = 0;
     for (; j < len; j++) {
@@ -293,17 +352,20 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
       i = skipString(b, i, n);
       if (i < 0) return -1; // invalid, or an escaped name
       const e = i - 1;
+      let wide = false;
       if (strictNames) {
         // the name alone was looked at for bytes over 0x7f
-        if (lexed.nonAscii || (depth <= 2 && hasCapital(b, s, e))) return -1;
-        lexed.nonAscii = wasNonAscii;
+        wide = lexed.nonAscii;
+        if (depth <= 2 && (wide || hasCapital(b, s, e))) return -1;
+        lexed.nonAscii = wasNonAscii || wide;
       }
       if (depth === 1) {
         const bit = memberBit(b, s, e);
         if ((seen & bit) !== 0) return -1;
         seen |= bit;
       }
-      if ((strictNames ? seenFolded(b, s, e, keyBase[depth]!, keys) : seenName(b, s, e, keyBase[depth]!, keys)) || keys === MAX_KEYS) return -1;
+      if ((strictNames ? seenFolded(b, s, e, wide, keyBase[depth]!, keys) : seenName(b, s, e, keyBase[depth]!, keys)) || keys === MAX_KEYS) return -1;
+      if (strictNames) keyWide[keys] = wide ? 1 : 0;
       if (recording) {
         if (depth === 2) {
           if (pCount === MAX_SPANS) overflow = true;

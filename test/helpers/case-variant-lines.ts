@@ -63,3 +63,12 @@ export const CASE_VARIANT_LINES = [
   `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","arguments":${'{"a":'.repeat(40)}{"x":1,"X":2}${'}'.repeat(40)}}}`,
   '{"method":"tools/call","params":{"arguments":{"Kind":1,"kind":2},"name":"get_x"},"jsonrpc":"2.0","id":1}',
 ];
+
+/** Lines whose names Go keeps apart (non-ASCII ones at depth 3 and deeper included): the strict scans prove them. */
+export const CASE_DISTINCT_LINES = [
+  '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","arguments":{"caf\u00e9":1,"cafe":2,"x":3}}}',
+  '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","arguments":{"\u00e9":1,"x":2,"s":3,"k":4,"i":5}}}',
+  '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","arguments":{"\u017f":1,"k":2},"x":{"\u212a":3,"s":4}}}',
+  '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","arguments":{"\u0131":1,"s":2},"_meta":{}}}',
+  '{"method":"tools/call","params":{"arguments":{"t":[{"\u65e5\u672c":1,"ab":2}],"Kind":3},"name":"get_x"},"jsonrpc":"2.0","id":1}',
+];
