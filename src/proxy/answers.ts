@@ -36,7 +36,7 @@ export class AnswerRelay {
 
   /**
    * At forwarding time: whether nothing the proxy does with this exchange's answer needs its
-   * content (Exchange.answerAsText): no list to rewrite, no subscription to track, no task to
+   * content (Exchange.answerAsText): no list to rewrite, no subscription or logging level to track, no task to
    * remember for routing (one backend), nothing to redact, and a client transport that takes text.
    */
   answerAsText(ex: Exchange): boolean {
@@ -47,6 +47,7 @@ export class AnswerRelay {
       !this.s.ns.multi &&
       method !== 'resources/subscribe' &&
       method !== 'resources/unsubscribe' &&
+      method !== 'logging/setLevel' &&
       (redact === undefined || redact.length === 0) &&
       this.s.transport.sendLine !== undefined &&
       this.s.transport.sendSpliced !== undefined
@@ -145,6 +146,7 @@ export class AnswerRelay {
       else {
         if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
         else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
+        else if (ex.method === 'logging/setLevel') this.trackLevel(b, ex);
         // Several backends: resource links (and read contents) routed later to the backend that gave
         // them; whatever else the result has (a task member too), else an alias of another backend
         // among them would reach the client as the backend gave it.
@@ -187,6 +189,12 @@ export class AnswerRelay {
   private passesThrough(ex: Exchange, redact: Decision['redact']): boolean {
     const shared = this.s.shared;
     return ex.listIndex < 0 && redact === undefined && shared.recorder.discardsRecords === true && shared.decider.wantsResponsePhase !== true;
+  }
+
+  /** The level the backend accepted (an allowed request answered with a result): set again after a restart. */
+  private trackLevel(b: BackendConnection, ex: Exchange): void {
+    const level = (ex.ctx.params as Params | undefined)?.level;
+    if (typeof level === 'string') b.logLevel = level;
   }
 
   private trackSubscription(b: BackendConnection, ex: Exchange): void {

@@ -221,18 +221,21 @@ export class RequestRouter {
   }
 
   setLevel(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+    // The level a backend is set to again after a restart is remembered only once that backend
+    // accepted it (answers.ts, and below): never one the policy denied or the backend refused.
     const level = typeof params.level === 'string' ? params.level : undefined;
     if (!this.s.ns.multi) {
       const b = this.s.backends[0]!;
-      b.logLevel = level;
       return this.s.decideAndForward(msg, this.s.context('logging/setLevel', params, b), b, bytes, -1, false);
     }
     const ctx = this.s.context('logging/setLevel', params, undefined);
     const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
     if (isEnforcedDeny(ex.decision)) return this.s.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.s.shared.deniedToolCall), 'denied');
     const targets = this.s.backends.filter((b) => b.ready && offers(b.initResult, 'logging'));
-    for (const b of targets) b.logLevel = level;
     void Promise.all(targets.map((b) => b.call('logging/setLevel', params))).then((answers) => {
+      answers.forEach((a, i) => {
+        if (a.error === undefined) targets[i]!.logLevel = level;
+      });
       const failed = answers.length > 0 && answers.every((a) => a.error !== undefined) ? answers[0]!.error! : undefined;
       const answer = failed ? errorResponse(ex.originalId, failed.code, failed.message, failed.data) : resultResponse(ex.originalId, {});
       this.s.out.finish(ex, answer, failed ? 'rpc_error' : 'ok');
