@@ -276,6 +276,10 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
+    if (ex.progressToken !== undefined && this.progressTokenInFlight(ex.progressToken)) {
+      const token = JSON.stringify(ex.progressToken);
+      return this.out.finish(ex, errorResponse(ex.originalId, RPC.INVALID_REQUEST, `Invalid Request: progress token ${token} is already used by a request in flight in this session (progress tokens must be unique among active requests)`), 'rpc_error');
+    }
     ex.answerAsText = this.answerAsText(ex);
     let forwarded: boolean;
     try {
@@ -285,6 +289,16 @@ export class ClientSession implements BackendEvents {
       return this.out.finish(ex, errorResponse(ex.originalId, RPC.INVALID_REQUEST, `Invalid Request: the request cannot be forwarded: ${(err as Error).message}`), 'rpc_error');
     }
     if (!forwarded) this.out.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
+  }
+
+  /**
+   * Whether a request in flight holds this progress token. A backend's progress names its request
+   * by the token alone: a second request under the same token would take the first's progress (on
+   * its own answer stream, perhaps made with another credential) and end it when answered.
+   */
+  private progressTokenInFlight(token: string | number): boolean {
+    for (const b of this.backends) if (b.requests.progress.has(token)) return true;
+    return false;
   }
 
   /**

@@ -4,7 +4,8 @@
  * when `release {key}` is called (or when the call is cancelled: then it counts it). With a
  * progress token, `hold` first sends one progress notification (its answer then goes out as SSE).
  * `await-file {path}` answers once that file exists (a signal from outside the session; progress as `hold`).
- *   tools: hold, release, held (the keys of the calls waiting), cancelled (the keys cancelled, in order), await-file
+ * `nudge {key}` sends the held call of that key one more progress notification (under its token).
+ *   tools: hold, release, held (the keys of the calls waiting), cancelled (the keys cancelled, in order), await-file, nudge
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -18,7 +19,10 @@ const TOOLS = [
   { name: 'held', description: 'keys of the holds waiting', inputSchema: { type: 'object', properties: {} } },
   { name: 'cancelled', description: 'keys of the holds cancelled', inputSchema: { type: 'object', properties: {} } },
   { name: 'await-file', description: 'answers once the file exists', inputSchema: { type: 'object', properties: { path: { type: 'string' } } } },
+  { name: 'nudge', description: 'one more progress notification for the hold of that key', inputSchema: keyArg },
 ];
+/** key -> sends the hold one more progress notification */
+const nudges = new Map();
 /** key -> resolves the hold's wait */
 const holds = new Map();
 const cancelled = [];
@@ -40,11 +44,14 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     case 'hold': {
       const token = req.params._meta?.progressToken;
       if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 0 } });
+      let step = 0;
+      if (token !== undefined) nudges.set(key, () => extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++step, message: key } }));
       const outcome = await new Promise((resolve) => {
         holds.set(key, resolve);
         extra.signal.addEventListener('abort', () => resolve('cancelled'));
       });
       holds.delete(key);
+      nudges.delete(key);
       if (outcome === 'cancelled') cancelled.push(key);
       return text(`${key}: ${outcome}`);
     }
@@ -59,6 +66,11 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 0 } });
       while (!existsSync(path) && !extra.signal.aborted) await new Promise((r) => setTimeout(r, 10));
       return text(`${path}: ${extra.signal.aborted ? 'cancelled' : 'exists'}`);
+    }
+    case 'nudge': {
+      const nudge = nudges.get(key);
+      if (nudge !== undefined) await nudge();
+      return text(nudge === undefined ? `${key}: not held with a token` : `${key}: nudged`);
     }
     case 'held':
       return text(JSON.stringify([...holds.keys()]));
