@@ -80,9 +80,13 @@ export class ServerRelay {
       case 'notifications/initialized':
         for (const b of s.backends) b.initialized(msg);
         return;
-      case 'notifications/cancelled':
-        this.cancelClientRequest(params?.requestId, params, typeof params?.reason === 'string' ? params.reason : 'cancelled by the client');
+      case 'notifications/cancelled': {
+        const requestId = params?.requestId;
+        const reason = typeof params?.reason === 'string' ? params.reason : 'cancelled by the client';
+        // Not at a backend yet (waiting for its tool's definition, or queued behind initialize): dropped when it would be forwarded.
+        if (!this.cancelClientRequest(requestId, params, reason) && (typeof requestId === 'string' || typeof requestId === 'number')) s.held.abandon(requestId, reason);
         return;
+      }
       case 'notifications/progress': {
         // Progress on a request a backend sent us: to that backend only.
         const token = params?.progressToken;
