@@ -6,7 +6,8 @@
  * own, so two backends can never collide; the client's answer goes back to the backend that asked,
  * under its original id. Notifications are relayed with their ids and URIs mapped (cancelled,
  * resources/updated), progress related to the client request that carries its token, and anything
- * unknown passed through unchanged. Backend pings are answered here.
+ * unknown passed through unchanged. Backend pings are answered here. A client notification whose
+ * method is not a notification's (notifications/...) is dropped: the policy decides requests only.
  */
 import type { BackendConnection } from './backend.js';
 import { buildRecord, denyAnswer, isEnforcedDeny, outcomeOf, type Exchange } from './intercept.js';
@@ -98,6 +99,13 @@ export class ServerRelay {
         return;
       }
       default:
+        // MCP names every notification notifications/...: anything else is a request's method sent
+        // without an id, which the policy never decides; a backend dispatching on the method alone
+        // would run it (a denied tools/call). Dropped, never forwarded.
+        if (!method.startsWith('notifications/')) {
+          s.shared.logger.debug({ session: s.info.sessionId, method }, 'client notification dropped: not an MCP notification (a request method without an id)');
+          return;
+        }
         for (const b of s.backends) b.sendRaw(msg);
     }
   }
