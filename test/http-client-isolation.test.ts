@@ -98,6 +98,24 @@ audit: { enabled: false }
     expect(messagesB[1]).toMatchObject({ id: 7, result: { content: [{ text: 'b: released' }] } });
   });
 
+  it('ids 1 and "1" in one session are two requests: cancelling one leaves the other, each answered under its own id', async () => {
+    const a = await openKeyedSession(serve.url, keys.alice);
+    let n = 200;
+    const tool = async (name: string, args: Record<string, unknown> = {}) =>
+      answerMessages((await postOnce(serve.url, toolCallBody(n++, name, args), keyHeaders(keys.alice, a))).body)[0]!.result!.content[0]!.text;
+    const body = (id: number | string, key: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'hold', arguments: { key } } });
+    const numeric = postOnce(serve.url, body(1, 'number'), keyHeaders(keys.alice, a));
+    const text = postOnce(serve.url, body('1', 'string'), keyHeaders(keys.alice, a));
+    await until(async () => JSON.parse(await tool('held')).length === 2, 'both calls held');
+
+    expect((await postOnce(serve.url, cancelNote('1'), keyHeaders(keys.alice, a))).status).toBe(202);
+    expect((await text).status).toBe(202); // released: no answer due
+    await until(async () => (await tool('cancelled')) === '["string"]', 'the string-id call to be cancelled');
+    expect(await tool('held')).toBe('["number"]');
+    expect(await tool('release', { key: 'number' })).toBe('number: released');
+    expect(answerMessages((await numeric).body)).toEqual([{ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'number: released' }] } }]);
+  });
+
   it('legacy SSE: a POST to another client\'s sessionId is refused and reaches nothing', async () => {
     const stream = streamRequest(serve.sseUrl, 'GET', undefined, { accept: 'text/event-stream', 'x-api-key': keys.bob });
     stream.done.catch(() => undefined); // open until serve stops
