@@ -103,3 +103,65 @@ audit: { enabled: false }
     }
   });
 });
+
+/**
+ * With several backends, logging/setLevel goes to each backend that offers logging, and was decided
+ * once with no backend in its input: a policy rule that denies it for one backend
+ * (input.backend.name) never applied, and that backend was set anyway. Now it is decided for each
+ * backend it would reach and goes to those the policy allows; denied for all, it is answered denied.
+ */
+describe('logging/setLevel with several backends', { timeout: 60_000 }, () => {
+  let dir: string;
+  let serve: ServeProcess;
+  let session: string;
+  let nextId = 10;
+  const headers = () => ({ 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
+  const request = async (method: string, params: Record<string, unknown>) => answerMessages((await postOnce(serve.url, JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }), headers())).body)[0]!;
+  const levelsOf = async (backend: string) => (JSON.parse((await request('tools/call', { name: `${backend}__levels`, arguments: {} })).result!.content[0]!.text) as { levels: string[] }).levels;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-level-fanout-'));
+    writeFileSync(
+      join(dir, 'levels.rego'),
+      `package mcp.authz
+
+import rego.v1
+
+default allow := true
+
+deny contains "backend b keeps its logging level" if {
+	input.method == "logging/setLevel"
+	input.backend.name == "b"
+}
+
+deny contains "nobody silences the logs" if {
+	input.method == "logging/setLevel"
+	input.params.level == "emergency"
+}
+`,
+    );
+    const backend = (name: string) => `  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(LEVEL_BACKEND)}] }\n`;
+    serve = await startServe(`backends:\n${backend('a')}${backend('b')}auth: { anonymous: true }
+policy: { paths: [${JSON.stringify(join(dir, 'levels.rego'))}], watch: false }
+audit: { enabled: false }
+`);
+    const init = await postOnce(serve.url, INIT_BODY, {});
+    expect(init.status).toBe(200);
+    session = init.headers['mcp-session-id'] as string;
+    expect((await postOnce(serve.url, INITIALIZED_BODY, headers())).status).toBe(202);
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is decided per backend: sent to those the policy allows only; denied for every one, answered denied', async () => {
+    expect(await request('logging/setLevel', { level: 'error' })).toMatchObject({ result: {} });
+    const denied = await request('logging/setLevel', { level: 'emergency' });
+    expect(denied.error?.message).toContain('nobody silences the logs');
+    expect(await levelsOf('a')).toEqual(['error']);
+    // Before the fix: ['error'] (decided once, with no backend in the input).
+    expect(await levelsOf('b')).toEqual([]);
+  });
+});

@@ -12,7 +12,7 @@ import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { rawToolCallChars } from './raw-audit.js';
 import { distinctKeysToolCall } from './distinct-keys.js';
 import { wallMsAt } from './wall-clock.js';
-import type { InterceptContext } from '../types.js';
+import type { Decision, InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
 import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import { droppedOnResume } from './held-requests.js';
@@ -228,10 +228,27 @@ export class RequestRouter {
       const b = this.s.backends[0]!;
       return this.s.decideAndForward(msg, this.s.context('logging/setLevel', params, b), b, bytes, -1, false);
     }
-    const ctx = this.s.context('logging/setLevel', params, undefined);
-    const ex = this.s.exchange(msg, ctx, this.s.decide(ctx), bytes, -1, false);
+    // Decided for each backend it would reach (a rule may judge one backend by input.backend), and
+    // sent to those the policy allows; recorded once, with the first allowing decision, or the
+    // first denying one when none allows (then answered denied). No backend offers logging: decided
+    // with none, as before.
+    const targets: BackendConnection[] = [];
+    let ctx: InterceptContext | undefined;
+    let decision: Decision | undefined;
+    for (const b of this.s.backends) {
+      if (!b.ready || !offers(b.initResult, 'logging')) continue;
+      const each = this.s.context('logging/setLevel', params, b);
+      const d = this.s.decide(each);
+      if (isEnforcedDeny(d)) {
+        if (decision === undefined) [ctx, decision] = [each, d];
+        continue;
+      }
+      if (targets.length === 0) [ctx, decision] = [each, d];
+      targets.push(b);
+    }
+    if (ctx === undefined) ctx = this.s.context('logging/setLevel', params, undefined);
+    const ex = this.s.exchange(msg, ctx, decision ?? this.s.decide(ctx), bytes, -1, false);
     if (isEnforcedDeny(ex.decision)) return this.s.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.s.shared.deniedToolCall), 'denied');
-    const targets = this.s.backends.filter((b) => b.ready && offers(b.initResult, 'logging'));
     void Promise.all(targets.map((b) => b.call('logging/setLevel', params))).then((answers) => {
       answers.forEach((a, i) => {
         if (a.error === undefined) targets[i]!.logLevel = level;
