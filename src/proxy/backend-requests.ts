@@ -113,3 +113,14 @@ export class BackendRequests {
     }
   }
 }
+
+/**
+ * Whether a request in flight to any of these backends holds this progress token. A backend's
+ * progress names its request by the token alone: a second request under the same token would take
+ * the first's progress (on its own answer stream, perhaps sent with another credential) and end it
+ * when answered (session.ts refuses such a request).
+ */
+export function progressTokenInFlight(backends: ReadonlyArray<BackendConnection>, token: string | number): boolean {
+  for (const b of backends) if (b.requests.progress.has(token)) return true;
+  return false;
+}

@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { ClientSessionInfo, JSONRPCMessage, Transport } from '../transport/types.js';
 import type { AuditOutcome, ClientIdentity, Decision, InterceptContext, PolicyDecider, Recorder } from '../types.js';
 import { BackendConnection, type BackendEvents, type BackendSpec, type ClientTransport } from './backend.js';
+import { progressTokenInFlight } from './backend-requests.js';
 import { Catalog, type RouteLimits } from './catalog.js';
 import { initializeAnswer, offers } from './initialize.js';
 import { AnswerRelay } from './answers.js';
@@ -276,7 +277,7 @@ export class ClientSession implements BackendEvents {
     if (isEnforcedDeny(ex.decision)) {
       return this.out.finish(ex, denyAnswer(ex.originalId, ex.method, ex.decision, this.shared.deniedToolCall), 'denied');
     }
-    if (ex.progressToken !== undefined && this.progressTokenInFlight(ex.progressToken)) {
+    if (ex.progressToken !== undefined && progressTokenInFlight(this.backends, ex.progressToken)) {
       const token = JSON.stringify(ex.progressToken);
       return this.out.finish(ex, errorResponse(ex.originalId, RPC.INVALID_REQUEST, `Invalid Request: progress token ${token} is already used by a request in flight in this session (progress tokens must be unique among active requests)`), 'rpc_error');
     }
@@ -289,16 +290,6 @@ export class ClientSession implements BackendEvents {
       return this.out.finish(ex, errorResponse(ex.originalId, RPC.INVALID_REQUEST, `Invalid Request: the request cannot be forwarded: ${(err as Error).message}`), 'rpc_error');
     }
     if (!forwarded) this.out.finish(ex, errorResponse(ex.originalId, RPC.BACKEND_UNAVAILABLE, b.unavailableReason), 'backend_unavailable');
-  }
-
-  /**
-   * Whether a request in flight holds this progress token. A backend's progress names its request
-   * by the token alone: a second request under the same token would take the first's progress (on
-   * its own answer stream, perhaps made with another credential) and end it when answered.
-   */
-  private progressTokenInFlight(token: string | number): boolean {
-    for (const b of this.backends) if (b.requests.progress.has(token)) return true;
-    return false;
   }
 
   /**
