@@ -16,6 +16,9 @@
 #   read_only: false                 also allow the write verbs (namespaces still apply: while
 #                                    they are restricted, writes touch namespaced kinds only,
 #                                    scope.rego)
+#   namespaced_custom_resources: [{group, kind, plural}]   custom resources known to be namespaced:
+#                                    written like built-in namespaced kinds while namespaces are
+#                                    restricted (custom_resources.rego; unlisted ones are denied)
 #   allow_secrets: true              allow reading Secret objects (guards.rego)
 #   allowed_contexts: [..]           kube contexts a `context` argument may name (guards.rego)
 #   backends: [names]                judge only tools of these backends (default: every backend)

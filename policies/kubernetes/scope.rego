@@ -10,6 +10,9 @@
 #     read is denied;
 #   - Helm charts, node_management and kubectl_generic's writes are denied (what they touch is not in
 #     their arguments).
+# Custom resources: the pack cannot know whether a custom kind is namespaced, so it denies them,
+# unless the operator lists it in namespaced_custom_resources (custom_resources.rego); a listed one
+# is then judged as a namespaced kind of Kubernetes' own API.
 # Always: arguments naming a file of the server's host (filename, fromFile, patchFile) are denied,
 # as -f on kubectl_generic is (guards.rego).
 package mcp.packs.kubernetes
@@ -66,7 +69,9 @@ unscoped_resource_type if {
 	tool in typed_write_tools
 	is_string(args.resourceType)
 	some part in split(lower(args.resourceType), ",")
-	not split(split(trim_space(part), "/")[0], ".")[0] in namespaced_types
+	word := split(trim_space(part), "/")[0]
+	not split(word, ".")[0] in namespaced_types
+	not custom_resource_type(word)
 }
 
 deny contains sprintf("Tool '%s': its resourceType is not a namespaced kind: denied while namespaces are restricted", [tool]) if {
@@ -110,6 +115,8 @@ namespaced_object(obj) if {
 	is_object(obj)
 	obj.kind in namespaced_kinds
 }
+
+namespaced_object(obj) if custom_resource_object(obj)
 
 manifest_problems contains sprintf("namespace %v is not allowed", [ns]) if {
 	some obj in manifest_objects

@@ -57,3 +57,78 @@ test_host_files_denied if {
 	"Argument 'fromFile' names a file on the server's host: denied" in data.mcp.authz.deny with input as call("kubectl_create", {"resourceType": "configmap", "name": "x", "fromFile": ["/etc/shadow"]}) with data.warden.kubernetes as {"read_only": false}
 	"Argument 'patchFile' names a file on the server's host: denied" in deny_of("kubectl_patch", {"resourceType": "deployment", "name": "web", "patchFile": "/etc/passwd"})
 }
+
+# Custom resources: denied unless listed in namespaced_custom_resources, then judged as namespaced.
+cert := "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\nspec:\n  secretName: web-tls\n"
+
+issuer := "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: le\n"
+
+listed := [{"group": "cert-manager.io", "kind": "Certificate", "plural": "certificates"}]
+
+custom_writer := object.union(writer, {"namespaced_custom_resources": listed})
+
+custom_deny(name, arguments) := d if {
+	d := data.mcp.authz.deny with input as call(name, arguments) with data.warden.kubernetes as custom_writer
+}
+
+test_custom_resources_unlisted_denied if {
+	"Manifest: kind Certificate is not a namespaced kind: denied while namespaces are restricted" in deny_of("kubectl_apply", {"manifest": cert})
+	"Tool 'kubectl_delete': its resourceType is not a namespaced kind: denied while namespaces are restricted" in deny_of("kubectl_delete", {"resourceType": "certificates.cert-manager.io", "name": "web"})
+}
+
+test_custom_resources_listed_allowed if {
+	count(custom_deny("kubectl_apply", {"manifest": cert, "namespace": "default"})) == 0
+	data.mcp.authz.allow with input as call("kubectl_apply", {"manifest": cert}) with data.warden.kubernetes as custom_writer
+	count(custom_deny("kubectl_create", {"manifest": json.marshal({"kind": "CertificateList", "apiVersion": "cert-manager.io/v1", "items": [json.unmarshal(json.marshal(yaml.unmarshal(cert)))]})})) == 0
+	count(custom_deny("kubectl_apply", {"manifest": concat("---\n", [cm, cert])})) == 0
+	every t in ["certificates.cert-manager.io", "Certificate.cert-manager.io", "certificates.v1.cert-manager.io", "certificate.v1alpha2.cert-manager.io", "certificates.cert-manager.io/web", "deployments,certificates.cert-manager.io"] {
+		count(custom_deny("kubectl_delete", {"resourceType": t, "name": "web"})) == 0
+	}
+	count(custom_deny("kubectl_patch", {"resourceType": "certificates.cert-manager.io", "name": "web", "patchData": {}, "namespace": "default"})) == 0
+}
+
+test_custom_resources_listed_still_namespaced if {
+	# another namespace, in the argument or in the manifest
+	"Namespace 'kube-system' is not allowed (allowed: default)" in custom_deny("kubectl_delete", {"resourceType": "certificates.cert-manager.io", "name": "web", "namespace": "kube-system"})
+	"Manifest: namespace kube-system is not allowed: denied while namespaces are restricted" in custom_deny("kubectl_apply", {"manifest": replace(cert, "  name: web\n", "  name: web\n  namespace: kube-system\n")})
+	"Namespace 'kube-system' is not allowed (allowed: default)" in custom_deny("kubectl_apply", {"manifest": cert, "namespace": "kube-system"})
+}
+
+test_custom_resources_only_what_is_listed if {
+	# an unlisted kind of the same group, the listed kind in another group or with no group
+	"Manifest: kind ClusterIssuer is not a namespaced kind: denied while namespaces are restricted" in custom_deny("kubectl_apply", {"manifest": issuer})
+	"Manifest: kind Certificate is not a namespaced kind: denied while namespaces are restricted" in custom_deny("kubectl_apply", {"manifest": replace(cert, "cert-manager.io/v1", "evil.example.com/v1")})
+	"Manifest: kind Certificate is not a namespaced kind: denied while namespaces are restricted" in custom_deny("kubectl_apply", {"manifest": replace(cert, "cert-manager.io/v1", "v1")})
+	"Manifest: kind Certificate is not a namespaced kind: denied while namespaces are restricted" in custom_deny("kubectl_apply", {"manifest": json.marshal({"kind": "Certificate", "apiVersion": ["cert-manager.io/v1"]})})
+	every t in ["certificates", "cert", "clusterissuers.cert-manager.io", "certificates.evil.example.com", "certificates.cert-manager.io.evil.example.com", "certificates.x.cert-manager.io", "certificates.cert-manager"] {
+		"Tool 'kubectl_delete': its resourceType is not a namespaced kind: denied while namespaces are restricted" in custom_deny("kubectl_delete", {"resourceType": t, "name": "web"})
+	}
+}
+
+malformed := "data.warden.kubernetes.namespaced_custom_resources must be a list of {group, kind, plural} (strings; group a custom API group): writes denied while namespaces are restricted"
+
+test_custom_resources_wrong_type_fails_closed if {
+	every bad in [
+		"certificates.cert-manager.io",
+		{"group": "cert-manager.io", "kind": "Certificate", "plural": "certificates"},
+		[{"group": "cert-manager.io", "kind": "Certificate"}],
+		[{"group": "cert-manager.io", "kind": ["Certificate"], "plural": "certificates"}],
+		[{"group": "", "kind": "Pod", "plural": "pods"}],
+		[{"group": "apps", "kind": "Deployment", "plural": "deployments"}],
+		[{"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding", "plural": "clusterrolebindings"}],
+		[listed[0], "Issuer"],
+		null,
+	] {
+		d := data.mcp.authz.deny with input as call("kubectl_apply", {"manifest": cert}) with data.warden.kubernetes as object.union(writer, {"namespaced_custom_resources": bad})
+		malformed in d
+	}
+	# every scoped write, not only custom ones
+	malformed in data.mcp.authz.deny with input as call("kubectl_apply", {"manifest": cm}) with data.warden.kubernetes as object.union(writer, {"namespaced_custom_resources": "x"})
+	# reads are not scoped writes
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "pods"}) with data.warden.kubernetes as object.union(writer, {"namespaced_custom_resources": "x"})
+}
+
+test_custom_resources_without_restriction if {
+	# namespaces not restricted: the setting plays no part (nor does its shape)
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_apply", {"manifest": issuer}) with data.warden.kubernetes as {"read_only": false, "namespaced_custom_resources": "x"}
+}
