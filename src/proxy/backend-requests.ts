@@ -16,6 +16,29 @@ import { InFlight } from './in-flight.js';
 
 export type Pending = Exchange | InternalCall;
 
+const PROGRESS_TOKEN = Buffer.from('"progressToken"');
+
+/**
+ * The progress token of a request, from its parsed params or, forwarded unparsed, from its line
+ * (parsed only when the name is in it: such a line has no escaped member names, see
+ * RequestRouter.unparsedToolCall).
+ */
+function progressTokenOf(ex: Exchange): string | number | undefined {
+  let params = ex.ctx.params;
+  const line = ex.unparsedRequest;
+  if (line !== undefined) {
+    if (line.subarray(ex.unparsedStart, ex.unparsedEnd).indexOf(PROGRESS_TOKEN) < 0) return undefined;
+    try {
+      params = (JSON.parse(line.toString('utf8', ex.unparsedStart, ex.unparsedEnd)) as { params?: Record<string, unknown> }).params;
+    } catch {
+      return undefined; // (a byte path forwards only lines that are valid JSON)
+    }
+  }
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const token = meta?.progressToken;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
+
 export class BackendRequests {
   /** By the id the backend sees. */
   readonly pending = new InFlight<Pending>();
@@ -35,8 +58,28 @@ export class BackendRequests {
     return undefined;
   }
 
+  /**
+   * The client request in flight that carries this progress token, or undefined when none does (its
+   * request has ended, or never asked for progress). A request forwarded unparsed (stdio's byte
+   * paths) has its token learnt here, from its line, the first time a progress comes that the table
+   * does not know: read only then, so the byte paths never look for one.
+   */
   exchangeForProgress(token: unknown): Exchange | undefined {
-    return this.progress.get(token as string | number);
+    if (typeof token !== 'string' && typeof token !== 'number') return undefined;
+    return this.progress.get(token) ?? this.learnProgressToken(token);
+  }
+
+  private learnProgressToken(token: string | number): Exchange | undefined {
+    let found: Exchange | undefined;
+    for (const p of this.pending.values()) {
+      if (p instanceof InternalCall || p.progressToken !== undefined) continue;
+      const t = progressTokenOf(p);
+      if (t === undefined) continue;
+      p.progressToken = t;
+      this.progress.set(t, p);
+      if (t === token) found = p;
+    }
+    return found;
   }
 
   /** The only exchange in flight, when there is exactly one (to relate server messages to it). */

@@ -127,6 +127,17 @@ export class ServerRelay {
     return false;
   }
 
+  private progressDropped = false;
+
+  private droppedProgress(b: BackendConnection): void {
+    if (this.progressDropped) return;
+    this.progressDropped = true;
+    this.session.shared.logger.debug(
+      { session: this.session.sessionCtx.id, backend: b.name },
+      'progress notification for a request that has ended (or never asked for progress) dropped; later ones in this session are dropped silently',
+    );
+  }
+
   /** Every client request in flight is given up (the session is closing): each backend told, each recorded cancelled. */
   cancelAllClientRequests(reason: string): void {
     for (const b of this.session.backends) for (const ex of b.requests.cancelInFlight(reason)) this.recordOnly(ex, 'cancelled', reason);
@@ -140,11 +151,10 @@ export class ServerRelay {
       case 'notifications/progress': {
         const ex = b.requests.exchangeForProgress(params?.progressToken);
         // Its request has ended (answered, cancelled, timed out, given up) or never asked for it:
-        // dropped, not sent on the standalone stream (nor on another request's). Only a transport
-        // that may forward requests unparsed (stdio: their tokens are unknown here; one channel)
-        // still gets a progress the proxy cannot place.
-        if (ex === undefined && !('takeLine' in s.transport)) return;
-        return s.out.send(msg, ex?.originalId);
+        // dropped, on every transport (over HTTP it would go on the standalone stream or another
+        // request's; over stdio the client has nothing to relate it to). Said once per session.
+        if (ex === undefined) return this.droppedProgress(b);
+        return s.out.send(msg, ex.originalId);
       }
       case 'notifications/cancelled': {
         const backendId = params?.requestId;
