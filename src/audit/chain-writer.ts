@@ -19,6 +19,8 @@ export interface BatchResult {
   committed: number;
   /** Highest row sequence number in the database. */
   headSeq: number;
+  /** That row's hash: the chain head. */
+  headHash: string;
   inserted: number;
   /** Lines that could not be read (a torn last line after a crash). */
   unreadable: number;
@@ -143,7 +145,7 @@ export class ChainWriter {
       this.setMeta.run(b.hash, 'head_hash');
     }
     if (committed !== before) this.setJournal.run(journalId, committed);
-    return { committed, headSeq: b.seq, inserted, unreadable };
+    return { committed, headSeq: b.seq, headHash: b.hash, inserted, unreadable };
   }
 
   /** Hashes the rows read so far (one call for all: ChainKeying.hashes) and inserts them. */

@@ -27,6 +27,8 @@ import type { RetentionRule } from './retention.js';
 import { journalBody } from './journal-line.js';
 import { RawHeadCache, rawJournalBody } from './raw-entry.js';
 import type { Spool } from './spool.js';
+import type { ChainHead } from './writer-worker.js';
+import { ChainHeadLog } from './head-log.js';
 import { WriterLink } from './writer-link.js';
 import { TurnBatch } from './writer-spawn.js';
 
@@ -54,6 +56,8 @@ export interface RecorderOptions {
   /** Run the writer thread under SCHED_IDLE (Linux; see audit.writerIdle). */
   writerIdle?: boolean;
   logger?: Logger;
+  /** Log the chain head at most this often while it moves, and at shutdown (head-log.ts); 0 or absent: never. */
+  headLogMs?: number;
   /** Called after the writer thread is gone and the journal is closed. */
   onClosed?: () => void;
   /** Told once when rows can no longer reach the database (fail()): the process should stop, non-zero. */
@@ -77,6 +81,7 @@ export class AuditRecorder implements Recorder {
   private unposted = 0;
   private waiters: Waiter[] = [];
   private readonly writer: WriterLink;
+  private readonly headLog: ChainHeadLog;
   private readonly timer: NodeJS.Timeout;
   private readonly redactor: Redactor;
   /** Recorder.rawNames (the redactor's, when a scan of strings finds them). */
@@ -112,6 +117,7 @@ export class AuditRecorder implements Recorder {
         this.recordRawChecked(table, head, time, backendMicros, request, requestStart, requestEnd, answer, answerStart, answerEnd);
     }
     const o = options;
+    this.headLog = new ChainHeadLog(o.headLogMs ?? 0, o.logger);
     this.writer = new WriterLink(
       {
         dbPath: o.dbPath,
@@ -126,7 +132,7 @@ export class AuditRecorder implements Recorder {
         maxPayloadBytes: o.maxPayloadBytes,
       },
       o.logger,
-      { committed: (seq) => this.onCommitted(seq), unreadable: (file, message) => this.fail(file, message), waiting: () => this.waiters.length > 0 },
+      { committed: (seq, head) => this.onCommitted(seq, head), unreadable: (file, message) => this.fail(file, message), waiting: () => this.waiters.length > 0 },
     );
     this.timer = setInterval(() => this.post(), options.flushIntervalMs);
     this.timer.unref();
@@ -318,6 +324,7 @@ export class AuditRecorder implements Recorder {
     if (!(await this.writer.close(CLOSE_TIMEOUT_MS))) {
       this.options.logger?.error({ queued: this.queued }, 'audit writer did not finish in time; uncommitted rows stay in the journal for the next start');
     }
+    this.headLog.close();
     this.options.spool.close(this.committedSeq === this.seq);
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
@@ -357,7 +364,8 @@ export class AuditRecorder implements Recorder {
     this.writer.post(text, this.seq);
   }
 
-  private onCommitted(seq: number): void {
+  private onCommitted(seq: number, head: ChainHead | undefined): void {
+    if (head !== undefined) this.headLog.moved(head);
     if (seq <= this.committedSeq) return;
     this.committedSeq = seq;
     this.writer.committed(seq);

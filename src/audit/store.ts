@@ -145,6 +145,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
       retentionIntervalMs: (config.retention?.intervalSeconds ?? 600) * 1000,
       writerNice: config.writerNice,
       writerIdle: config.writerIdle,
+      headLogMs: config.headLogSeconds * 1000,
       logger: log,
       onClosed: () => db!.close(),
       onFailure: options.onFailure,

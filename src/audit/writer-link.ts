@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { JournalBatch } from './journal-range.js';
-import type { FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
+import type { ChainHead, FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 import { leaveIdle } from './writer-sched.js';
 import { spawnWriter } from './writer-spawn.js';
 
@@ -19,8 +19,8 @@ const WORKER_RESTART_MS = 500;
 const STARVED_MS = 500;
 
 export interface WriterEvents {
-  /** every row up to `seq` (journal sequence) is committed */
-  committed(seq: number): void;
+  /** every row up to `seq` (journal sequence) is committed; `head`: the chain head then (none: the writer committed nothing) */
+  committed(seq: number, head: ChainHead | undefined): void;
   /** journal lines the writer cannot read back (file cut short, I/O error) */
   unreadable(file: string, message: string): void;
   /** someone waits for a commit: a (re)started writer then keeps the process alive */
@@ -100,7 +100,7 @@ export class WriterLink {
     const worker = spawnWriter(this.data);
     if (!this.events.waiting()) worker.unref();
     worker.on('message', (msg: FromWriter) => {
-      if (msg.type === 'committed' || msg.type === 'closed') this.events.committed(msg.committed);
+      if (msg.type === 'committed' || msg.type === 'closed') this.events.committed(msg.committed, msg.head);
       else if (msg.type === 'scheduling') {
         this.idleWriterTid = msg.idle ? msg.tid : undefined;
         this.writerIdleSince = performance.now();

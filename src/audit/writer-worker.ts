@@ -44,8 +44,14 @@ export type ToWriter =
   | { type: 'close' }
   /** The recorder moved this thread out of SCHED_IDLE (it was starved: writer-sched.ts). */
   | { type: 'woken' };
+/** The last row of the chain: its sequence number and hash. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
 export type FromWriter =
-  | { type: 'committed'; committed: number }
+  | { type: 'committed'; committed: number; head: ChainHead }
   | { type: 'error'; message: string }
   /**
    * Journal lines that cannot be read back (journal-range.ts): nothing from that batch on is
@@ -53,7 +59,7 @@ export type FromWriter =
    */
   | { type: 'unreadable'; file: string; message: string }
   | { type: 'retention'; removed: number }
-  | { type: 'closed'; committed: number }
+  | { type: 'closed'; committed: number; head: ChainHead | undefined }
   /** This thread (`tid`) now runs under SCHED_IDLE, or no longer does. */
   | { type: 'scheduling'; tid: string; idle: boolean };
 
@@ -79,6 +85,8 @@ const ranges: RangeReader = { buffer: Buffer.alloc(0) };
 /** Set once a batch's lines could not be read back: this thread writes nothing more. */
 let stopped = false;
 let committed = 0;
+/** The chain head after this writer's last commit (undefined before its first). */
+let head: ChainHead | undefined;
 /** The last journal row posted to this thread. */
 let posted = 0;
 let retryTimer: NodeJS.Timeout | undefined;
@@ -95,7 +103,8 @@ function drain(): void {
       const result = writer.writeBatch(data.journalId, journalBatchPieces(batch, ranges));
       backlog.shift();
       committed = result.committed;
-      send({ type: 'committed', committed });
+      head = { seq: result.headSeq, hash: result.headHash };
+      send({ type: 'committed', committed, head });
     } catch (err) {
       if (err instanceof JournalLinesUnreadable) {
         stopped = true;
@@ -145,13 +154,13 @@ port.on('message', (msg: ToWriter) => {
     if (stopped) {
       // What is left stays in the journal's files for the next start to import (what can be read of it).
       db.close();
-      send({ type: 'closed', committed });
+      send({ type: 'closed', committed, head });
       port.close();
     } else if (backlog.length === 0) {
       // Everything is committed and the journal files go away with the recorder: forget the journal.
       forgetJournal(db, data.journalId);
       db.close();
-      send({ type: 'closed', committed });
+      send({ type: 'closed', committed, head });
       port.close();
     }
   }

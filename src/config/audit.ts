@@ -27,6 +27,12 @@ export const auditSchema = z
      * it runs normally until it caught up, so other processes cannot starve it into back-pressure.
      */
     writerIdle: z.boolean().default(true),
+    /**
+     * Log the chain head (`audit chain head`, info: seq and hash, as `audit verify --expect` takes
+     * it) at most this often while it moves, and at shutdown: a record of the head outside the
+     * database, for a log collector to keep. 0: never.
+     */
+    headLogSeconds: z.number().min(0).default(60),
     retention: z
       .object({
         /** Rows older than this many days are removed. */
