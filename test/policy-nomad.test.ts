@@ -102,4 +102,16 @@ audit: { enabled: false }
     await operator.callTool({ name: 'submit_job_file', arguments: { file_content: 'job "web" {}', namespace: 'prod' } });
     expect(s.toolsReceived().slice(-2)).toEqual(['restart_job', 'submit_job_file']);
   });
+
+  it('identifiers that would change the HTTP path or query the server builds are refused before reaching Nomad', async () => {
+    const before = s.received().length;
+    const reason = (name: string, problem: string) => `Denied by policy: Argument '${name}' ${problem} (it would change the HTTP path or query the server builds): denied`;
+    // /v1/job/web?namespace=prod?namespace=team-a: Nomad would read the first namespace
+    expect(resultText(await developer.callTool({ name: 'get_job_status', arguments: { job_id: 'web?namespace=prod', namespace: 'team-a' } }))).toBe(reason('job_id', "contains '?'"));
+    expect(resultText(await operator.callTool({ name: 'stop_job', arguments: { job_id: '../../v1/namespace/prod', namespace: 'team-b' } }))).toBe(reason('job_id', "contains '..'"));
+    expect(resultText(await operator.callTool({ name: 'get_allocation_status', arguments: { allocation_id: 'a1%2Fjob', namespace: 'team-b' } }))).toBe(reason('allocation_id', "contains '%'"));
+    expect(s.received().length).toBe(before);
+    await operator.callTool({ name: 'get_job_status', arguments: { job_id: 'web-2.1', namespace: 'team-b' } });
+    expect(s.toolsReceived().slice(-1)).toEqual(['get_job_status']);
+  });
 });

@@ -101,7 +101,7 @@ const PACK_FOOTPRINTS: Record<string, string[]> = {
   default: [],
   'read-only': [],
   qubinode: [],
-  nomad: ['file_content', 'job_spec', 'namespace'],
+  nomad: ['allocation_id', 'file_content', 'job_id', 'job_spec', 'namespace', 'task'],
   orchestrator: ['replicas'],
   containarium: ['username'],
   kubernetes: ['allNamespaces', 'args', 'command', 'context', 'filename', 'flags', 'fromFile', 'manifest', 'name', 'namespace', 'operation', 'outputFormat', 'patchFile', 'resourceType', 'subCommand'],

@@ -8,7 +8,9 @@
 # file_content: Nomad registers the job there when the request names none). A call without a
 # namespace argument is judged as "default": run the server without NOMAD_NAMESPACE in its
 # environment (Nomad clients read it as their namespace when a call names none; "*" is every one).
-# Tools outside this set are denied.
+# Tools outside this set are denied. Identifiers the server builds HTTP paths and queries from
+# (job_id, allocation_id, namespace, task) must not carry ?, #, /, \, %, &, control characters or
+# ".." (identifiers.rego).
 #
 # Settings in data.warden.nomad:
 #   clients: {<client id>: {namespaces: [..]}}   namespaces per client ("*": any)

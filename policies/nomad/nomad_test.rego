@@ -104,3 +104,46 @@ test_job_file_namespace_checked if {
 	count(data.mcp.authz.deny) == 0 with input as call("team-a", ["operator"], "submit_job_file", {"file_content": "job \"web\" {\n  datacenters = [\"dc1\"]\n}\n"})
 		with data.warden.nomad as settings
 }
+
+# Identifiers the server builds HTTP paths and queries from (identifiers.rego).
+identifier_deny(name, arguments) := d if {
+	d := data.mcp.authz.deny with input as call("ops", ["operator"], name, arguments) with data.warden.nomad as settings
+}
+
+test_identifiers_with_path_or_query_characters_denied if {
+	every pair in [
+		["job_id", "web?namespace=prod", "contains '?'"],
+		["job_id", "web#", "contains '#'"],
+		["job_id", "../jobs", "contains '..'"],
+		["job_id", "web/allocations", "contains '/'"],
+		["job_id", "web%3Fnamespace%3Dprod", "contains '%'"],
+		["job_id", "web\\..\\x", "contains '..'"],
+		["job_id", "web\\x", "contains '\\'"],
+		["job_id", "web&namespace=prod", "contains '&'"],
+		["job_id", "web\nx", "contains a control character"],
+		["job_id", "", "is empty"],
+		["job_id", ".", "is a path segment ('.' or '..')"],
+		["job_id", ["web"], "is not a string"],
+		["allocation_id", "a1/../../job/web", "contains '..'"],
+		["task", "web&type=stderr", "contains '&'"],
+		["namespace", "team-a?x", "contains '?'"],
+	] {
+		[name, value, problem] := pair
+		tool := {"job_id": "stop_job", "allocation_id": "get_allocation_status", "task": "get_job_logs", "namespace": "get_job_status"}[name]
+		reason := sprintf("Argument '%s' %s (it would change the HTTP path or query the server builds): denied", [name, problem])
+		reason in identifier_deny(tool, object.union({"job_id": "web", "namespace": "team-a"}, {name: value}))
+	}
+}
+
+test_identifiers_plain_allowed if {
+	count(identifier_deny("stop_job", {"job_id": "web-1.2_x", "namespace": "team-a"})) == 0
+	count(identifier_deny("get_job_logs", {"job_id": "web", "task": "server", "namespace": "default"})) == 0
+	count(identifier_deny("get_allocation_status", {"allocation_id": "5456bd7a-9fc0-c0dd-6131-cbee77f57577"})) == 0
+	count(identifier_deny("list_nomad_jobs", {})) == 0
+	data.mcp.authz.allow with input as call("ops", ["operator"], "restart_job", {"job_id": "web.v2", "namespace": "prod"}) with data.warden.nomad as settings
+}
+
+test_identifiers_reads_too if {
+	# a developer's read names a job id that would ask another namespace
+	"Argument 'job_id' contains '?' (it would change the HTTP path or query the server builds): denied" in data.mcp.authz.deny with input as call("team-a", [], "get_job_status", {"job_id": "billing?namespace=team-b", "namespace": "team-a"}) with data.warden.nomad as settings
+}
