@@ -94,7 +94,7 @@ export const UNIVERSES: PackUniverse[] = [
     data: { warden: { nomad: { clients: { 'team-a': { namespaces: ['team-a'] }, ops: { namespaces: ['*'] } } } } },
     tools: names(['list_nomad_jobs', 'get_job_status', 'get_job_logs', 'get_allocation_status', 'get_job_evaluations', 'stop_job', 'restart_job', 'create_job', 'submit_job_file', 'force_evaluate_job', 'purge_everything']),
     clients: [client('team-a', ['developer']), client('ops', ['operator']), client('stranger'), client('team-a', ['operator'])],
-    args: () => product({ namespace: [undefined, 'default', 'team-a', 'team-b'], job_id: [undefined, 'web'] }),
+    args: () => product({ namespace: [undefined, 'default', 'team-a', 'team-b'], job_id: [undefined, 'web', 'web?namespace=team-b', '../web'] }),
   },
   {
     pack: 'orchestrator',
