@@ -61,6 +61,16 @@ deny contains sprintf("Tool '%s' may change objects outside the allowed namespac
 	scoped_write
 }
 
+# Listed, these would be denied for every argument (only kubectl_generic also reads): hidden.
+deny contains sprintf("Tool '%s' may change objects outside the allowed namespaces (or cluster-wide): denied while namespaces are restricted", [tool]) if {
+	input.phase == "list"
+	tool in unscoped_write_tools
+	tool != "kubectl_generic"
+	restricted
+	not read_only
+	applies
+}
+
 # A resourceType's words ("clusterrolebindings", "deployment/web", "deployments.apps", "cm,secrets").
 # (a boolean rule, the only reader of resourceType here, and the deny names the tool, not the
 # type: the decision memo then re-checks only this rule when resourceType changes, as for

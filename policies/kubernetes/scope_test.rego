@@ -132,3 +132,25 @@ test_custom_resources_without_restriction if {
 	# namespaces not restricted: the setting plays no part (nor does its shape)
 	count(data.mcp.authz.deny) == 0 with input as call("kubectl_apply", {"manifest": issuer}) with data.warden.kubernetes as {"read_only": false, "namespaced_custom_resources": "x"}
 }
+
+list_item(name) := {
+	"phase": "list",
+	"method": "tools/list",
+	"client": {"id": "sre-bot", "name": "sre-bot", "auth": "api_key", "roles": ["operator"], "claims": {}},
+	"session": {"id": "s1", "transport": "stdio"},
+	"backend": {"name": "k8s", "transport": "stdio"},
+	"tool": {"name": name, "backend_name": name, "annotations": {}},
+}
+
+# Tools whose every write is denied while namespaces are restricted are not listed then.
+test_unscoped_write_tools_hidden_while_restricted if {
+	every name in ["install_helm_chart", "upgrade_helm_chart", "uninstall_helm_chart", "node_management"] {
+		sprintf("Tool '%s' may change objects outside the allowed namespaces (or cluster-wide): denied while namespaces are restricted", [name]) in data.mcp.authz.deny with input as list_item(name) with data.warden.kubernetes as writer
+	}
+	# kubectl_generic still reads, and the others are listed without restricted namespaces
+	data.mcp.authz.allow with input as list_item("kubectl_generic") with data.warden.kubernetes as writer
+	count(data.mcp.authz.deny) == 0 with input as list_item("kubectl_generic") with data.warden.kubernetes as writer
+	data.mcp.authz.allow with input as list_item("install_helm_chart") with data.warden.kubernetes as {"read_only": false}
+	count(data.mcp.authz.deny) == 0 with input as list_item("install_helm_chart") with data.warden.kubernetes as {"read_only": false}
+	count(data.mcp.authz.deny) == 0 with input as list_item("kubectl_apply") with data.warden.kubernetes as writer
+}
