@@ -116,8 +116,16 @@ listed_objects(doc) := doc.items if {
 	is_array(doc.items)
 } else := [doc]
 
+# (object.get only on an object: on a scalar document it raised a builtin error, and with
+# builtinErrors not strict the rule was undefined and the manifest allowed)
+manifest_problems contains "a document is not an object" if {
+	some obj in manifest_objects
+	not is_object(obj)
+}
+
 manifest_problems contains sprintf("kind %v is not a namespaced kind", [object.get(obj, "kind", null)]) if {
 	some obj in manifest_objects
+	is_object(obj)
 	not namespaced_object(obj)
 }
 

@@ -154,3 +154,11 @@ test_unscoped_write_tools_hidden_while_restricted if {
 	count(data.mcp.authz.deny) == 0 with input as list_item("install_helm_chart") with data.warden.kubernetes as {"read_only": false}
 	count(data.mcp.authz.deny) == 0 with input as list_item("kubectl_apply") with data.warden.kubernetes as writer
 }
+
+# A document that is not an object (a YAML scalar, or a List item that is one) is denied for that,
+# not by a builtin error (which, with builtinErrors not strict, left the manifest allowed).
+test_scalar_documents_denied if {
+	every manifest in ["default", "42", concat("---\n", [cm, "- a\n- b\n"]), json.marshal({"kind": "List", "items": ["x"]})] {
+		"Manifest: a document is not an object: denied while namespaces are restricted" in deny_of("kubectl_apply", {"manifest": manifest})
+	}
+}
