@@ -33,6 +33,10 @@ const kubernetesTools = {
   stop_port_forward: {}, exec_in_pod: rw, list_api_resources: ro, kubectl_generic: rw, ping: ro, cleanup: rw,
 };
 
+const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n';
+const CERTIFICATE = 'apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\n';
+const CLUSTER_ISSUER = 'apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: le\n';
+
 const names = (list: string[]) => Object.fromEntries(list.map((n) => [n, {}]));
 
 function product(base: Record<string, unknown[]>): Array<Record<string, unknown>> {
@@ -80,6 +84,28 @@ export const UNIVERSES: PackUniverse[] = [
       }),
       ...product({ operation: ['list', 'get', 'set', 'cordon', 'drain'], namespace: [undefined, c.id === 'sre-bot' ? 'payments' : 'default'] }),
       { allNamespaces: true },
+    ],
+  },
+  {
+    // writes on, namespaces restricted, a custom resource listed as namespaced (scope.rego, custom_resources.rego)
+    pack: 'kubernetes',
+    data: {
+      warden: {
+        kubernetes: { read_only: false, allowed_namespaces: ['default'], namespaced_custom_resources: [{ group: 'cert-manager.io', kind: 'Certificate', plural: 'certificates' }] },
+      },
+    },
+    tools: kubernetesTools,
+    clients: [local, client('sre-bot')],
+    args: () => [
+      ...product({
+        resourceType: ['pods', 'deployment', 'certificates.cert-manager.io', 'certificate.v1.cert-manager.io', 'certificates', 'clusterroles'],
+        name: ['web'],
+        namespace: [undefined, 'default', 'kube-system'],
+      }),
+      ...product({ manifest: [CONFIG_MAP, CERTIFICATE, CLUSTER_ISSUER], namespace: [undefined, 'default'] }),
+      { subCommand: 'status', resourceType: 'deployment', name: 'web' },
+      { operation: 'list' },
+      { command: 'get', resourceType: 'pods' },
     ],
   },
   {
