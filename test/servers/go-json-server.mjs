@@ -8,11 +8,21 @@
  * and the last member that matches wins. Arguments stay a map (exact names), as Containarium's are.
  * Every tools/call it runs is recorded (MCP_RECORD_FILE, see recording.mjs).
  *   node test/servers/go-json-server.mjs tool_a tool_b ...
+ * With `--schemas FILE` (a JSON object: tool name -> inputSchema) it lists those tools with those
+ * schemas and decodes each call's arguments into a struct, as a Go tool handler does that binds
+ * arguments with encoding/json (mcp-go's CallToolRequest.BindArguments; the go-sdk's typed handlers
+ * before GHSA-wvj2-96wp-fq3f): each property the schema declares is a field tagged with its name,
+ * filled from the last member whose name matches it exactly or by Go's fold; members matching no
+ * field are dropped; a declared property with `properties` (or an array whose `items` have them)
+ * is a nested struct, decoded the same way. It records the struct it ran with.
+ *   node test/servers/go-json-server.mjs --schemas FILE
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { record } from './recording.mjs';
 
-const toolNames = process.argv.slice(2);
+const schemas = process.argv[2] === '--schemas' ? JSON.parse(readFileSync(process.argv[3], 'utf8')) : undefined;
+const toolNames = schemas === undefined ? process.argv.slice(2) : Object.keys(schemas);
 
 /** encoding/json's foldName: ASCII upper case; other runes ToUpper(ToLower(r)). */
 function goFold(name) {
@@ -39,6 +49,21 @@ function goField(obj, tag) {
   return value;
 }
 
+/** The struct encoding/json fills from `value` for a schema declaring `properties`. */
+function goStruct(value, schema) {
+  const props = schema?.properties;
+  if (typeof props !== 'object' || props === null) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out = {};
+  for (const [tag, sub] of Object.entries(props)) {
+    const v = goField(value, tag);
+    if (v === undefined) continue;
+    if (Array.isArray(v) && sub?.items?.properties !== undefined) out[tag] = v.map((item) => goStruct(item, sub.items));
+    else out[tag] = goStruct(v, sub);
+  }
+  return out;
+}
+
 const send = (msg) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
@@ -61,10 +86,11 @@ createInterface({ input: process.stdin }).on('line', (line) => {
         result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'go-json-server', version: '1.0.0' } },
       });
     case 'tools/list':
-      return send({ jsonrpc: '2.0', id, result: { tools: toolNames.map((name) => ({ name, inputSchema: { type: 'object' } })) } });
+      return send({ jsonrpc: '2.0', id, result: { tools: toolNames.map((name) => ({ name, inputSchema: schemas?.[name] ?? { type: 'object' } })) } });
     case 'tools/call': {
       const name = goField(params, 'name');
-      const args = goField(params, 'arguments');
+      const raw = goField(params, 'arguments');
+      const args = schemas === undefined ? raw : goStruct(raw, schemas[name]);
       if (!toolNames.includes(name)) return send({ jsonrpc: '2.0', id, error: { code: -32602, message: `Tool '${name}' not found` } });
       record({ kind: 'tool', name, arguments: args });
       return send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `${name} ran with ${JSON.stringify(args)}` }] } });
