@@ -59,8 +59,14 @@ const aNameStart = new Int32Array(MAX_SPANS);
 const aNameEnd = new Int32Array(MAX_SPANS);
 const aValueStart = new Int32Array(MAX_SPANS);
 const aValueEnd = new Int32Array(MAX_SPANS);
+/**
+ * per member of arguments (strict scan): DEEP_NAME (1) when a member name is written in its value
+ * (an object in it, at any depth), DEEP_FOLDABLE (2) when such a name has an ASCII capital or a byte
+ * over 0x7f (argument-case.ts: the byte check of arguments' names)
+ */
+const aDeep = new Uint8Array(MAX_SPANS);
 export const paramSpans = { nameStart: pNameStart, nameEnd: pNameEnd, valueStart: pValueStart, valueEnd: pValueEnd };
-export const argSpans = { nameStart: aNameStart, nameEnd: aNameEnd, valueStart: aValueStart, valueEnd: aValueEnd };
+export const argSpans = { nameStart: aNameStart, nameEnd: aNameEnd, valueStart: aValueStart, valueEnd: aValueEnd, deep: aDeep };
 /** the scan's own counts (published in memberSpans when it ends) */
 let pCount = 0;
 let aCount = 0;
@@ -357,6 +363,11 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
         // the name alone was looked at for bytes over 0x7f
         wide = lexed.nonAscii;
         if (depth <= 2 && (wide || hasCapital(b, s, e))) return -1;
+        // a name in the value of a member of arguments: that member's deep-name bits
+        if (depth > 3 && argsOpen && recording) {
+          const d = aDeep[aCount - 1]!;
+          if (d !== 3) aDeep[aCount - 1] = d | (wide || hasCapital(b, s, e) ? 3 : 1);
+        }
         lexed.nonAscii = wasNonAscii || wide;
       }
       if (depth === 1) {
@@ -380,6 +391,7 @@ function scan(b: Uint8Array, start: number, end: number, i: number, depth: numbe
           else {
             aNameStart[aCount] = s;
             aNameEnd[aCount] = e;
+            aDeep[aCount] = 0;
             aCount++;
           }
         }

@@ -21,10 +21,11 @@
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
  * Contract: docs/policy-contract.md, "Decisions reused".
  */
-import type { Decision, InterceptContext } from '../types.js';
+import type { CallFootprint, Decision, InterceptContext, ToolInfo } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
-import { distinctKeysToolCall, distinctSpan } from './distinct-keys.js';
+import { argSpans, distinctKeysToolCall, distinctSpan, memberSpans } from './distinct-keys.js';
+import { argumentCaseProblem, argumentNames, argumentNamesPass } from './argument-case.js';
 import { classed, classKey, projected, projectedFind, projectedKeyFound } from './projected-key.js';
 import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
@@ -93,6 +94,8 @@ export class JudgedCalls {
     if (!distinctKeysToolCall(buf, start, end, idSpan.params, idSpan.before, footprint !== undefined, true)) return false;
     const paramsEnd = distinctSpan.paramsEnd;
     const ascii = distinctSpan.ascii;
+    // Arguments spelled like the tool's but for case are checked (argument-case.ts) unless the policy reads no input.
+    const checkNames = decider.unconditionalAllow === undefined;
     const b = s.backends[0]!;
     // What kept decisions (and the bare context) were made under: forgotten when it changes.
     if (epoch !== undefined && (epoch !== this.epoch || s.sessionCtx !== this.session || s.client !== this.client)) this.forget(epoch);
@@ -110,6 +113,8 @@ export class JudgedCalls {
     // whether the line has a class key too (classed.bytes: the class-keyed members by class), and its hash
     let byClass = false;
     let classHash = 0;
+    // whether the decision found was kept under the class key
+    let classHit = false;
     if (footprint !== undefined) {
       found = projectedFind(buf, footprint);
       // the class key first (a decision kept for the whole class): found there, no exact key is made
@@ -118,6 +123,7 @@ export class JudgedCalls {
         classHash = bytesHash(classed.bytes, 0, classed.length);
         this.kept ??= new DecisionTable(MAX_ENTRIES);
         hit = this.lookup(classed.bytes, 0, classed.length, classHash);
+        classHit = hit !== undefined;
       }
       // else the exact key (projected-key.ts; when it cannot be made, all of params' bytes)
       if (found && lookUp && hit === undefined && projectedKeyFound(buf, MAX_KEY_BYTES)) {
@@ -140,6 +146,10 @@ export class JudgedCalls {
     let ctx: InterceptContext;
     let decision: Decision;
     if (hit !== undefined) {
+      // A decision kept under a key of only the members the policy reads says nothing of the other
+      // names: they are checked on the bytes. One kept under all of params' bytes was kept after
+      // these very bytes passed the check (same tool definition, same policy epoch).
+      if (checkNames && (classHit || keyBuf !== buf) && !this.namesPass(hit.tool, footprint, buf)) return false;
       // Completed from the line's bytes if something comes to need it (Exchange.unparsedRequest).
       ctx = this.bare ??= s.context('tools/call', undefined, b);
       decision = hit.decision;
@@ -152,6 +162,8 @@ export class JudgedCalls {
       const tool = typeof name === 'string' ? b.tools.get(name) : undefined;
       // An unknown tool: the usual way fetches the definitions first.
       if (tool === undefined) return false;
+      // A name of arguments that may be read as another: parsed and refused the usual way (argument-case.ts).
+      if (checkNames && (observed !== undefined ? !this.namesPass(tool, footprint, buf) : argumentCaseProblem(argumentNames(tool, footprint), params.arguments) !== undefined)) return false;
       // Observed params are judged in the session's one context for them (decide() keeps nothing of it).
       const judged = observed === undefined ? s.context('tools/call', params, b) : (this.judging ??= s.context('tools/call', undefined, b));
       judged.params = params;
@@ -187,6 +199,12 @@ export class JudgedCalls {
     ex.unparsedEnd = end;
     ex.answerAsText = s.answerAsText(ex);
     return b.forwardBytes(ex, buf, start, idStart, idEnd, end);
+  }
+
+  /** argumentNamesPass of this line (its scan's spans, complete), for `tool`. */
+  private namesPass(tool: ToolInfo, footprint: CallFootprint | undefined, buf: Buffer): boolean {
+    if (memberSpans.overflow) return false;
+    return argumentNamesPass(argumentNames(tool, footprint), buf, argSpans.nameStart, argSpans.nameEnd, argSpans.deep, memberSpans.argsCount);
   }
 
   /** The decision kept under this key, if still for the same tool definition (else forgotten). */

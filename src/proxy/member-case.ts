@@ -38,7 +38,7 @@ export function goFold(name: string): string {
 }
 
 /** Whether `name` can fold like another name: it has an ASCII capital or a non-ASCII character. */
-function foldable(name: string): boolean {
+export function foldable(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return true;

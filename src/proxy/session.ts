@@ -144,15 +144,16 @@ export class ClientSession implements BackendEvents {
   }
 
   /**
-   * A message with a member name differing only in case from one mcp-warden reads (member-case.ts):
+   * A message with a member name differing only in case from one mcp-warden reads (member-case.ts),
+   * or a tools/call with an argument spelled like one of the tool's own but for case (argument-case.ts):
    * a request is answered Invalid Request and audited denied with the reason (no tool nor
    * arguments: they read differently to a Go backend), anything else dropped; never forwarded.
    */
-  private refuseVariant(msg: RpcMessage, method: string | undefined, reason: string): void {
+  refuseVariant(msg: RpcMessage, method: string | undefined, reason: string, bytes = this.transport.lastMessageBytes): void {
     this.shared.logger.warn({ session: this.sessionCtx.id, method: typeof method === 'string' ? method : undefined }, reason);
     if (method === undefined || msg.id === undefined || msg.id === null) return;
     const refused: Decision = { allowed: false, reasons: [reason], mode: 'enforce', policyVersion: 'unknown', micros: 0 };
-    const ex = this.exchange(msg, this.context(String(method), undefined, undefined), refused, this.transport.lastMessageBytes, -1, false);
+    const ex = this.exchange(msg, this.context(String(method), undefined, undefined), refused, bytes, -1, false);
     this.out.finish(ex, errorResponse(msg.id, RPC.INVALID_REQUEST, reason), 'denied');
   }
 

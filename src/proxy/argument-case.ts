@@ -1,0 +1,221 @@
+/**
+ * Arguments spelled like a tool's own but for case (member-case.ts does the envelope and params).
+ * A Go tool handler that binds a call's arguments to a struct with encoding/json (mcp-go's
+ * CallToolRequest.BindArguments; the go-sdk's typed handlers before GHSA-wvj2-96wp-fq3f) fills
+ * the field tagged `namespace` from a lone `"Namespace"` (or `"nameſpace"`, U+017F), while the
+ * policy reads input.arguments.namespace and sees none (the kubernetes pack then judges the call
+ * as in "default"). So a tools/call is refused when a member of its arguments, or of a nested
+ * object the tool's inputSchema declares, folds (goFold) like a name known there but is spelled
+ * otherwise. The names known at a level:
+ *   - the properties the tool's inputSchema declares there (`properties`; a declared property's
+ *     own `properties`, or its `items`' for an array of objects, is the level below it: a Go
+ *     nested struct or slice of structs);
+ *   - at the top level, also the members of arguments the policy reads (its footprint, when the
+ *     policy is pure and analysed): a name the policy reads is a name its decision depends on.
+ * A name declared exactly is never refused (Go prefers the exact match), nor one folding like no
+ * known name (no field takes it, or the policy does not read it), nor the members of an object
+ * the schema does not describe (a free-form map: `labels: {"App": "web"}` is legitimate).
+ * When the schema declares no properties (or the tool's definition is unknown) the backend's
+ * struct is unknown: the top level's known names are then the policy's. When the policy's are
+ * unknown too (not analysed: rate limits, wasm), nothing is known about what either side reads,
+ * and the check fails closed: any argument name at any depth that is not its own lower case
+ * (an ASCII capital, a non-ASCII upper-case letter, ſ, ı, İ, K) is refused.
+ */
+import type { CallFootprint, ToolInfo } from '../types.js';
+import { foldable, goFold } from './member-case.js';
+
+/** The names known at one level of arguments. */
+interface Level {
+  /** names known exactly (declared, or read by the policy at the top level) */
+  readonly exact: Set<string>;
+  /** the same as UTF-8 bytes, for the byte check */
+  readonly exactBytes: Buffer[];
+  /** goFold(name) -> name, for each known name */
+  readonly folds: Map<string, string>;
+  /** known name -> the level of its object's (or its array items') declared properties */
+  readonly nested: Map<string, Level> | undefined;
+  /**
+   * For each of exactBytes: which deep-name bits (argSpans.deep: DEEP_NAME, DEEP_FOLDABLE) of that
+   * member's value make the byte check give up (the line is then parsed and checked here): 0 when
+   * no level below it is known; DEEP_FOLDABLE when the levels below it know only names that are
+   * their own lower case (a name folding like one of them has a capital or a non-ASCII
+   * character); DEEP_NAME otherwise.
+   */
+  readonly deepMasks: Uint8Array;
+  /** nothing known: every name must be its own lower case, at any depth below too */
+  readonly strict: boolean;
+}
+
+/** Bits of argSpans.deep (distinct-keys.ts): a name written in a member's value; one with an ASCII capital or a byte over 0x7f. */
+export const DEEP_NAME = 1;
+export const DEEP_FOLDABLE = 2;
+
+/** What a tool's arguments are checked against (argumentNames). */
+export interface ArgumentNames {
+  readonly top: Level;
+}
+
+const NONE = new Uint8Array(0);
+const STRICT: Level = { exact: new Set(), exactBytes: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: true };
+const MAX_SCHEMA_DEPTH = 32;
+
+type Schema = Record<string, unknown>;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The level a schema declares (its `properties`), or undefined when it declares none. */
+function declared(schema: unknown, extra: readonly string[], depth: number): Level | undefined {
+  const props = isObject(schema) && isObject(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;
+  const names = props === undefined ? [] : Object.keys(props);
+  if (names.length === 0 && extra.length === 0) return undefined;
+  const exact = new Set<string>([...names, ...extra]);
+  const folds = new Map<string, string>();
+  for (const n of exact) if (!folds.has(goFold(n))) folds.set(goFold(n), n);
+  let nested: Map<string, Level> | undefined;
+  if (props !== undefined && depth < MAX_SCHEMA_DEPTH) {
+    for (const n of names) {
+      const sub = props[n];
+      const items = isObject(sub) ? sub.items : undefined;
+      const level = isObject(sub) && isObject(sub.properties) ? declared(sub, [], depth + 1) : isObject(items) && isObject(items.properties) ? declared(items, [], depth + 1) : undefined;
+      if (level !== undefined) (nested ??= new Map()).set(n, level);
+    }
+  }
+  const known = [...exact];
+  const deepMasks = new Uint8Array(known.map((n) => {
+    const sub = nested?.get(n);
+    return sub === undefined ? 0 : knowsFoldable(sub) ? DEEP_NAME : DEEP_FOLDABLE;
+  }));
+  return { exact, exactBytes: known.map((n) => Buffer.from(n, 'utf8')), folds, nested, deepMasks, strict: false };
+}
+
+/** Whether `level`, or a level below it, knows a name that is not its own lower case (ASCII). */
+function knowsFoldable(level: Level): boolean {
+  for (const n of level.exact) if (foldable(n)) return true;
+  for (const sub of level.nested?.values() ?? []) if (knowsFoldable(sub)) return true;
+  return false;
+}
+
+/** The policy's footprint known but no name known at all: nothing the policy reads can be spelled otherwise. */
+const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: false };
+
+function build(tool: ToolInfo, footprint: CallFootprint | undefined): ArgumentNames {
+  const top = declared(tool.inputSchema, footprint?.arguments ?? [], 0);
+  return { top: top ?? (footprint === undefined ? STRICT : KNOWS_NONE) };
+}
+
+const built = new WeakMap<ToolInfo, { footprint: CallFootprint | undefined; names: ArgumentNames }>();
+let lastTool: ToolInfo | undefined;
+let lastFootprint: CallFootprint | undefined;
+let last: ArgumentNames | undefined;
+
+/** The names a tool's arguments are checked against, under the policy's footprint (undefined: not known). */
+export function argumentNames(tool: ToolInfo, footprint: CallFootprint | undefined): ArgumentNames {
+  if (tool === lastTool && footprint === lastFootprint) return last!;
+  let entry = built.get(tool);
+  if (entry === undefined || entry.footprint !== footprint) {
+    entry = { footprint, names: build(tool, footprint) };
+    built.set(tool, entry);
+  }
+  lastTool = tool;
+  lastFootprint = footprint;
+  last = entry.names;
+  return last;
+}
+
+/** `name` with every letter in lower case as Go folds it (ſ to s, ı and İ to i, K to k). */
+function lowerCase(name: string): string {
+  let out = '';
+  for (const ch of name) {
+    if (ch === '\u017f') out += 's';
+    else if (ch === '\u0131' || ch === '\u0130') out += 'i';
+    else {
+      const l = ch.toLowerCase();
+      out += [...l].length === 1 ? l : ch;
+    }
+  }
+  return out;
+}
+
+function problem(path: string, like: string): string {
+  return `Invalid Request: argument '${path}' differs from '${like}' only in case (a backend may read it as '${like}'): refused`;
+}
+
+/** The known name `name` would be read as at `level` when it is not that name itself, else undefined. */
+function readAs(name: string, level: Level): string | undefined {
+  const like = level.folds.get(goFold(name));
+  if (like !== undefined) return like;
+  if (level.strict) {
+    const lower = lowerCase(name);
+    if (lower !== name) return lower;
+  }
+  return undefined;
+}
+
+function levelProblem(value: unknown, level: Level, path: string, depth: number): string | undefined {
+  if (depth > 256) return undefined; // the message's nesting was bounded before
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = levelProblem(value[i], level, `${path}${i}.`, depth + 1);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  if (!isObject(value)) return undefined;
+  for (const key in value) {
+    if (!level.exact.has(key)) {
+      const like = readAs(key, level);
+      if (like !== undefined) return problem(path + key, like);
+    }
+    const sub = level.strict ? STRICT : level.nested?.get(key);
+    if (sub !== undefined) {
+      const p = levelProblem(value[key], sub, `${path}${key}.`, depth + 1);
+      if (p !== undefined) return p;
+    }
+  }
+  return undefined;
+}
+
+/** The reason to refuse a tools/call for its arguments' names (parsed), or undefined. */
+export function argumentCaseProblem(names: ArgumentNames, args: unknown): string | undefined {
+  return isObject(args) ? levelProblem(args, names.top, '', 0) : undefined;
+}
+
+/** Whether the name b[s, e) is one of `known` (byte for byte). */
+function knownBytes(b: Uint8Array, s: number, e: number, known: Buffer[]): number {
+  const len = e - s;
+  for (let k = 0; k < known.length; k++) {
+    const n = known[k]!;
+    if (n.length !== len) continue;
+    let j = 0;
+    while (j < len && n[j] === b[s + j]) j++;
+    if (j === len) return k;
+  }
+  return -1;
+}
+
+/**
+ * The check on a line's bytes (judged byte path): true when no name of arguments may be read as
+ * another, from the members of arguments its strict scan recorded (`count` of them, complete: their
+ * names b[nameStart[i], nameEnd[i]) and the deep-name bits of their values, deep[i]); false when
+ * one may be, or when this cannot tell without a parse (the line is then parsed, and
+ * argumentCaseProblem decides): a name in the value of a member whose object the schema describes
+ * (DEEP_NAME, or DEEP_FOLDABLE when the names described there are all their own lower case), or,
+ * nothing being known, any name with a capital or non-ASCII character in a value. Names in the
+ * values of other members are not looked at (no level is known there). Allocates only for a name
+ * not known exactly.
+ */
+export function argumentNamesPass(names: ArgumentNames, b: Uint8Array, nameStart: Int32Array, nameEnd: Int32Array, deep: Uint8Array, count: number): boolean {
+  const top = names.top;
+  const strictMask = top.strict ? DEEP_FOLDABLE : 0;
+  for (let i = 0; i < count; i++) {
+    const s = nameStart[i]!;
+    const e = nameEnd[i]!;
+    const k = knownBytes(b, s, e, top.exactBytes);
+    if (k >= 0) {
+      if ((deep[i]! & top.deepMasks[k]!) !== 0) return false;
+      continue;
+    }
+    if ((deep[i]! & strictMask) !== 0) return false;
+    if (readAs(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8'), top) !== undefined) return false;
+  }
+  return true;
+}

@@ -1,0 +1,156 @@
+/**
+ * src/proxy/argument-case.ts: which argument names a Go backend binding arguments to a struct could
+ * read as another (refused), on parsed arguments and on a compact line's bytes (the judged byte
+ * path, from the strict distinct-keys scan's spans and deep-name bits). The byte check may give up
+ * (the line is then parsed and checked), but must never pass a line the parsed check refuses; and it
+ * must pass, without a parse, a call whose names are declared exactly (kubectl_get's resourceType).
+ */
+import { describe, expect, it } from 'vitest';
+import { argumentCaseProblem, argumentNames, argumentNamesPass } from '../src/proxy/argument-case.js';
+import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
+import { argSpans, distinctKeysToolCall, memberSpans } from '../src/proxy/distinct-keys.js';
+import type { CallFootprint, ToolInfo } from '../src/types.js';
+
+const nested = { type: 'object', properties: { namespace: { type: 'string' }, labelSelector: { type: 'string' } } };
+const GET: ToolInfo = {
+  name: 'kubectl_get',
+  backendName: 'kubectl_get',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      resourceType: { type: 'string' },
+      name: { type: 'string' },
+      namespace: { type: 'string' },
+      allNamespaces: { type: 'boolean' },
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+      target: nested,
+      targets: { type: 'array', items: nested },
+    },
+  },
+};
+/** a schema whose nested level knows only names in lower case */
+const LOWER: ToolInfo = { name: 'lower', backendName: 'lower', inputSchema: { properties: { spec: { properties: { namespace: {} } } } } };
+const BARE: ToolInfo = { name: 'bare', backendName: 'bare', inputSchema: { type: 'object' } };
+const UNKNOWN: ToolInfo = { name: 'unknown', backendName: 'unknown' };
+const FOOTPRINT: CallFootprint = { arguments: ['namespace', 'verb'], params: [] };
+
+/** The byte check of a compact call with these arguments (JSON text), after the strict scan. */
+function onBytes(tool: ToolInfo, args: string, footprint?: CallFootprint): boolean {
+  const line = Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"${tool.name}","arguments":${args}}}`);
+  expect(compactToolCallIdAt(line, 0, line.length)).toBe(1);
+  // the scan's own verdict (two names folding alike in one object: declined before any check)
+  if (!distinctKeysToolCall(line, 0, line.length, idSpan.params, idSpan.before, true, true)) return false;
+  if (memberSpans.overflow) return false;
+  return argumentNamesPass(argumentNames(tool, footprint), line, argSpans.nameStart, argSpans.nameEnd, argSpans.deep, memberSpans.argsCount);
+}
+
+const parsed = (tool: ToolInfo, args: string, footprint?: CallFootprint) => argumentCaseProblem(argumentNames(tool, footprint), JSON.parse(args));
+
+describe('argument names differing from the known ones only in case', () => {
+  it.each([
+    ['{"resourceType":"pods","namespace":"default"}'],
+    ['{"resourceType":"pods","name":"web","allNamespaces":false}'],
+    ['{"resourceType":"pods","ExtraFlag":true,"Other":{"Namespace":"x"}}'], // undeclared, folding like none; an undescribed object
+    ['{"labels":{"App":"web","Namespace":"x"}}'], // a free-form map the schema declares without properties
+    ['{"résumé":1,"é":2}'],
+  ])('pass, parsed and on bytes (no parse): %s', (args) => {
+    expect(parsed(GET, args)).toBeUndefined();
+    expect(onBytes(GET, args)).toBe(true);
+  });
+
+  it.each([
+    ['{"resourceType":"pods","Namespace":"kube-system"}', "argument 'Namespace' differs from 'namespace'"],
+    ['{"resourceType":"pods","nameſpace":"kube-system"}', "argument 'nameſpace' differs from 'namespace'"],
+    ['{"resourcetype":"secrets"}', "argument 'resourcetype' differs from 'resourceType'"], // no capital, yet Go binds it to resourceType
+    ['{"resourceTYPE":"secrets","namespace":"default"}', "argument 'resourceTYPE' differs from 'resourceType'"],
+    ['{"allNamespaceſ":true}', "argument 'allNamespaceſ' differs from 'allNamespaces'"],
+    ['{"\u212aind":1,"namespace":"default","NAME":"x"}', "argument 'NAME' differs from 'name'"],
+    ['{"target":{"Namespace":"kube-system"}}', "argument 'target.Namespace' differs from 'namespace'"],
+    ['{"target":{"labelselector":"a"}}', "argument 'target.labelselector' differs from 'labelSelector'"],
+    ['{"targets":[{"namespace":"a"},{"NAMESPACE":"b"}]}', "argument 'targets.1.NAMESPACE' differs from 'namespace'"],
+  ])('refused, parsed, and never passed on bytes: %s', (args, named) => {
+    expect(parsed(GET, args)).toContain(named);
+    expect(onBytes(GET, args)).toBe(false);
+  });
+
+  it('objects the schema describes with a name not its own lower case (labelSelector): passed when parsed, parsed to tell', () => {
+    const args = '{"target":{"namespace":"default","Other":1},"targets":[{"labelSelector":"a=b"}]}';
+    expect(parsed(GET, args)).toBeUndefined();
+    expect(onBytes(GET, args)).toBe(false);
+    // other members' objects are not looked at
+    expect(onBytes(GET, '{"resourceType":"pods","labels":{"labelselector":"x"},"other":[{"Target":1}]}')).toBe(true);
+  });
+
+  it('nested levels that know only lower-case names: a lower-case nested name stays on bytes, a capital one is parsed', () => {
+    expect(onBytes(LOWER, '{"spec":{"namespace":"a","other":{"x":1}}}')).toBe(true);
+    expect(parsed(LOWER, '{"spec":{"Namespace":"a"}}')).toContain("'spec.Namespace' differs from 'namespace'");
+    expect(onBytes(LOWER, '{"spec":{"Namespace":"a"}}')).toBe(false);
+  });
+
+  it('no properties declared: the names the policy reads (footprint) are the known ones', () => {
+    for (const tool of [BARE, UNKNOWN]) {
+      expect(parsed(tool, '{"Namespace":"x"}', FOOTPRINT)).toContain("'Namespace' differs from 'namespace'");
+      expect(onBytes(tool, '{"Namespace":"x"}', FOOTPRINT)).toBe(false);
+      // a name the policy does not read cannot change its decision
+      expect(parsed(tool, '{"HOME":"/x","Env":{"PATH":"/bin"}}', FOOTPRINT)).toBeUndefined();
+      expect(onBytes(tool, '{"HOME":"/x","Env":{"PATH":"/bin"}}', FOOTPRINT)).toBe(true);
+    }
+  });
+
+  it('nothing known (no properties, the policy not analysed): any name not its own lower case is refused, at any depth', () => {
+    for (const tool of [BARE, UNKNOWN]) {
+      expect(parsed(tool, '{"namespace":"x","é":1,"spec":{"a_b":2}}')).toBeUndefined();
+      expect(onBytes(tool, '{"namespace":"x","spec":{"a_b":2}}')).toBe(true);
+      for (const [args, named] of [
+        ['{"Namespace":"x"}', "'Namespace' differs from 'namespace'"],
+        ['{"nameſpace":"x"}', "'nameſpace' differs from 'namespace'"],
+        ['{"spec":{"Namespace":"x"}}', "'spec.Namespace' differs from 'namespace'"],
+        ['{"É":1}', "'É' differs from 'é'"],
+      ]) {
+        expect(parsed(tool, args!)).toContain(named);
+        expect(onBytes(tool, args!)).toBe(false);
+      }
+    }
+  });
+
+  it('the byte check never passes what the parsed check refuses (generated lines)', () => {
+    const names = ['namespace', 'Namespace', 'NAMESPACE', 'nameſpace', 'resourceType', 'resourcetype', 'RESOURCETYPE', 'name', 'Name', 'extra', 'Extra', 'labelSelector', 'labelselector', 'é', 'É', '\u212aind', 'kind'];
+    const tools = [GET, LOWER, BARE, UNKNOWN];
+    let seed = 17;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >>> 12) % n;
+    };
+    const value = (depth: number): unknown => {
+      const r = rand(depth > 2 ? 2 : 5);
+      if (r === 0) return 'v';
+      if (r === 1) return 1;
+      if (r === 2) return object(depth + 1);
+      if (r === 3) return [object(depth + 1), 'x'];
+      return null;
+    };
+    const object = (depth: number): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      const n = rand(4);
+      for (let i = 0; i < n; i++) o[['target', 'targets', 'spec', 'labels'][rand(4)]!] = value(depth);
+      for (let i = 0; i < n; i++) o[names[rand(names.length)]!] = value(depth);
+      return o;
+    };
+    let passedOnBytes = 0;
+    let refused = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const tool = tools[rand(tools.length)]!;
+      const footprint = rand(2) === 0 ? FOOTPRINT : undefined;
+      const args = JSON.stringify(object(0));
+      const problem = parsed(tool, args, footprint);
+      const bytes = onBytes(tool, args, footprint);
+      if (problem !== undefined) {
+        refused++;
+        expect(bytes, `${tool.name} ${args}`).toBe(false);
+      } else if (bytes) passedOnBytes++;
+    }
+    // both kinds occur often enough to mean something
+    expect(refused).toBeGreaterThan(2000);
+    expect(passedOnBytes).toBeGreaterThan(2000);
+  });
+});
