@@ -153,6 +153,12 @@ export interface PolicyDecider {
    */
   readonly pureDecisionFootprint?: CallFootprint;
   /**
+   * The top-level members of a tools/call's arguments the policy's decisions can read, when static
+   * analysis bounds them (whether or not decisions are reused; sorted). The proxy refuses a call
+   * with an argument spelled like one of these but for case (src/proxy/argument-case.ts).
+   */
+  readonly argumentsRead?: readonly string[];
+  /**
    * With pureDecisionFootprint.classes: whether the request decision decide() just returned (the
    * last call) holds for every call equal to it but for the class-keyed members of arguments, as
    * long as each of those has the same class (ArgumentClass); false when not shown. Read right after

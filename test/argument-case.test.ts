@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { argumentCaseProblem, argumentNames, argumentNamesPass } from '../src/proxy/argument-case.js';
 import { compactToolCallIdAt, idSpan } from '../src/proxy/compact-bytes.js';
 import { argSpans, distinctKeysToolCall, memberSpans } from '../src/proxy/distinct-keys.js';
-import type { CallFootprint, ToolInfo } from '../src/types.js';
+import type { ToolInfo } from '../src/types.js';
 
 const nested = { type: 'object', properties: { namespace: { type: 'string' }, labelSelector: { type: 'string' } } };
 const GET: ToolInfo = {
@@ -32,19 +32,20 @@ const GET: ToolInfo = {
 const LOWER: ToolInfo = { name: 'lower', backendName: 'lower', inputSchema: { properties: { spec: { properties: { namespace: {} } } } } };
 const BARE: ToolInfo = { name: 'bare', backendName: 'bare', inputSchema: { type: 'object' } };
 const UNKNOWN: ToolInfo = { name: 'unknown', backendName: 'unknown' };
-const FOOTPRINT: CallFootprint = { arguments: ['namespace', 'verb'], params: [] };
+/** the members of arguments a policy reads (PolicyDecider.argumentsRead) */
+const READ = ['namespace', 'verb'];
 
 /** The byte check of a compact call with these arguments (JSON text), after the strict scan. */
-function onBytes(tool: ToolInfo, args: string, footprint?: CallFootprint): boolean {
+function onBytes(tool: ToolInfo, args: string, read?: readonly string[]): boolean {
   const line = Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"${tool.name}","arguments":${args}}}`);
   expect(compactToolCallIdAt(line, 0, line.length)).toBe(1);
   // the scan's own verdict (two names folding alike in one object: declined before any check)
   if (!distinctKeysToolCall(line, 0, line.length, idSpan.params, idSpan.before, true, true)) return false;
   if (memberSpans.overflow) return false;
-  return argumentNamesPass(argumentNames(tool, footprint), line, argSpans.nameStart, argSpans.nameEnd, argSpans.deep, memberSpans.argsCount);
+  return argumentNamesPass(argumentNames(tool, read), line, argSpans.nameStart, argSpans.nameEnd, argSpans.deep, memberSpans.argsCount);
 }
 
-const parsed = (tool: ToolInfo, args: string, footprint?: CallFootprint) => argumentCaseProblem(argumentNames(tool, footprint), JSON.parse(args));
+const parsed = (tool: ToolInfo, args: string, read?: readonly string[]) => argumentCaseProblem(argumentNames(tool, read), JSON.parse(args));
 
 describe('argument names differing from the known ones only in case', () => {
   it.each([
@@ -87,13 +88,13 @@ describe('argument names differing from the known ones only in case', () => {
     expect(onBytes(LOWER, '{"spec":{"Namespace":"a"}}')).toBe(false);
   });
 
-  it('no properties declared: the names the policy reads (footprint) are the known ones', () => {
+  it('no properties declared: the names the policy reads (argumentsRead) are the known ones', () => {
     for (const tool of [BARE, UNKNOWN]) {
-      expect(parsed(tool, '{"Namespace":"x"}', FOOTPRINT)).toContain("'Namespace' differs from 'namespace'");
-      expect(onBytes(tool, '{"Namespace":"x"}', FOOTPRINT)).toBe(false);
+      expect(parsed(tool, '{"Namespace":"x"}', READ)).toContain("'Namespace' differs from 'namespace'");
+      expect(onBytes(tool, '{"Namespace":"x"}', READ)).toBe(false);
       // a name the policy does not read cannot change its decision
-      expect(parsed(tool, '{"HOME":"/x","Env":{"PATH":"/bin"}}', FOOTPRINT)).toBeUndefined();
-      expect(onBytes(tool, '{"HOME":"/x","Env":{"PATH":"/bin"}}', FOOTPRINT)).toBe(true);
+      expect(parsed(tool, '{"HOME":"/x","Env":{"PATH":"/bin"}}', READ)).toBeUndefined();
+      expect(onBytes(tool, '{"HOME":"/x","Env":{"PATH":"/bin"}}', READ)).toBe(true);
     }
   });
 
@@ -140,10 +141,10 @@ describe('argument names differing from the known ones only in case', () => {
     let refused = 0;
     for (let i = 0; i < 20_000; i++) {
       const tool = tools[rand(tools.length)]!;
-      const footprint = rand(2) === 0 ? FOOTPRINT : undefined;
+      const read = rand(2) === 0 ? READ : undefined;
       const args = JSON.stringify(object(0));
-      const problem = parsed(tool, args, footprint);
-      const bytes = onBytes(tool, args, footprint);
+      const problem = parsed(tool, args, read);
+      const bytes = onBytes(tool, args, read);
       if (problem !== undefined) {
         refused++;
         expect(bytes, `${tool.name} ${args}`).toBe(false);

@@ -49,6 +49,10 @@ export class DecisionCounter implements PolicyDecider {
     return this.inner.pureDecisionFootprint;
   }
 
+  get argumentsRead(): readonly string[] | undefined {
+    return this.inner.argumentsRead;
+  }
+
   decidedByClass(): boolean {
     return this.inner.decidedByClass?.() ?? false;
   }

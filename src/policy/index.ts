@@ -60,6 +60,8 @@ interface Loaded {
   pureEpoch: object | undefined;
   /** PolicyDecider.pureDecisionFootprint: with pureEpoch, when what a tools/call decision observes is bounded */
   footprint: CallFootprint | undefined;
+  /** PolicyDecider.argumentsRead: the arguments members allow/deny/redact can read, when bounded (pure or not) */
+  argumentsRead: readonly string[] | undefined;
   /** with footprint.classes: whether a request decision for this input holds for its class (engine.ts ClassKeys) */
   byClass: ((input: Record<string, unknown>) => boolean) | undefined;
 }
@@ -123,6 +125,10 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     return this.loaded.footprint;
   }
 
+  get argumentsRead(): readonly string[] | undefined {
+    return this.loaded.argumentsRead;
+  }
+
   /** request decisions evaluated since the start (logged at debug level on close) */
   private requestDecisions = 0;
 
@@ -153,12 +159,14 @@ class RegoPolicyDecider implements PolicyDeciderHandle {
     // policy.reuseDecisions: false turns reuse off (every call evaluated): no epoch is offered then.
     const pureEpoch = this.config.reuseDecisions && !hasRedact && compiled.isPure?.(DECISION_RULES) === true ? { version: resolved.version } : undefined;
     // What of a tools/call's params allow/deny can observe (null: unbounded, keyed on all of params).
-    let footprint: CallFootprint | undefined = pureEpoch !== undefined ? (compiled.inputFootprint?.(DECISION_RULES) ?? undefined) : undefined;
+    // (Bounded or not whether decisions are reused: the members read are PolicyDecider.argumentsRead.)
+    const bounded = compiled.inputFootprint?.(DECISION_RULES) ?? undefined;
+    let footprint: CallFootprint | undefined = pureEpoch !== undefined ? bounded : undefined;
     // Which of its arguments members they observe only by class (PolicyDecider.decidedByClass).
     const classKeys = footprint !== undefined ? (compiled.classKeys?.(DECISION_RULES) ?? null) : null;
     if (classKeys !== null) footprint = { arguments: footprint!.arguments, params: footprint!.params, classes: classKeys.classes };
     const byClass = classKeys?.byClass;
-    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint, byClass };
+    return { compiled, version: resolved.version, hasRedact, watched: resolved.watched, unconditionalAllow, pureEpoch, footprint, argumentsRead: bounded?.arguments, byClass };
   }
 
   /**

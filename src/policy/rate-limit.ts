@@ -56,6 +56,11 @@ export class RateLimitedDecider implements PolicyDecider {
 
   // No unconditionalAllow, pureDecisionEpoch or pureDecisionFootprint: every call must reach decide().
 
+  /** What the policy reads of arguments (the limit reads none of them). */
+  get argumentsRead(): readonly string[] | undefined {
+    return this.inner.argumentsRead;
+  }
+
   close(): void {
     this.inner.close?.();
   }

@@ -10,8 +10,8 @@
  *   - the properties the tool's inputSchema declares there (`properties`; a declared property's
  *     own `properties`, or its `items`' for an array of objects, is the level below it: a Go
  *     nested struct or slice of structs);
- *   - at the top level, also the members of arguments the policy reads (its footprint, when the
- *     policy is pure and analysed): a name the policy reads is a name its decision depends on.
+ *   - at the top level, also the members of arguments the policy reads (PolicyDecider.argumentsRead,
+ *     when static analysis bounds them): a name the policy reads is a name its decision depends on.
  * A name declared exactly is never refused (Go prefers the exact match), nor one folding like no
  * known name (no field takes it, or the policy does not read it), nor the members of an object
  * the schema does not describe (a free-form map: `labels: {"App": "web"}` is legitimate).
@@ -21,7 +21,7 @@
  * and the check fails closed: any argument name at any depth that is not its own lower case
  * (an ASCII capital, a non-ASCII upper-case letter, ſ, ı, İ, K) is refused.
  */
-import type { CallFootprint, ToolInfo } from '../types.js';
+import type { PolicyDecider, ToolInfo } from '../types.js';
 import { foldable, goFold } from './member-case.js';
 
 /** The names known at one level of arguments. */
@@ -94,29 +94,34 @@ function knowsFoldable(level: Level): boolean {
   return false;
 }
 
-/** The policy's footprint known but no name known at all: nothing the policy reads can be spelled otherwise. */
+/** What the policy reads known but no name known at all: nothing the policy reads can be spelled otherwise. */
 const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: false };
 
-function build(tool: ToolInfo, footprint: CallFootprint | undefined): ArgumentNames {
-  const top = declared(tool.inputSchema, footprint?.arguments ?? [], 0);
-  return { top: top ?? (footprint === undefined ? STRICT : KNOWS_NONE) };
+function build(tool: ToolInfo, read: readonly string[] | undefined): ArgumentNames {
+  const top = declared(tool.inputSchema, read ?? [], 0);
+  return { top: top ?? (read === undefined ? STRICT : KNOWS_NONE) };
 }
 
-const built = new WeakMap<ToolInfo, { footprint: CallFootprint | undefined; names: ArgumentNames }>();
+/** The members of arguments the policy in force reads, when known (PolicyDecider.argumentsRead, else its reuse footprint's). */
+export function policyReads(decider: PolicyDecider): readonly string[] | undefined {
+  return decider.argumentsRead ?? (decider.pureDecisionEpoch === undefined ? undefined : decider.pureDecisionFootprint?.arguments);
+}
+
+const built = new WeakMap<ToolInfo, { read: readonly string[] | undefined; names: ArgumentNames }>();
 let lastTool: ToolInfo | undefined;
-let lastFootprint: CallFootprint | undefined;
+let lastRead: readonly string[] | undefined;
 let last: ArgumentNames | undefined;
 
-/** The names a tool's arguments are checked against, under the policy's footprint (undefined: not known). */
-export function argumentNames(tool: ToolInfo, footprint: CallFootprint | undefined): ArgumentNames {
-  if (tool === lastTool && footprint === lastFootprint) return last!;
+/** The names a tool's arguments are checked against, given the members the policy reads (undefined: not known: policyReads). */
+export function argumentNames(tool: ToolInfo, read: readonly string[] | undefined): ArgumentNames {
+  if (tool === lastTool && read === lastRead) return last!;
   let entry = built.get(tool);
-  if (entry === undefined || entry.footprint !== footprint) {
-    entry = { footprint, names: build(tool, footprint) };
+  if (entry === undefined || entry.read !== read) {
+    entry = { read, names: build(tool, read) };
     built.set(tool, entry);
   }
   lastTool = tool;
-  lastFootprint = footprint;
+  lastRead = read;
   last = entry.names;
   return last;
 }

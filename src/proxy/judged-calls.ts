@@ -21,11 +21,11 @@
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
  * Contract: docs/policy-contract.md, "Decisions reused".
  */
-import type { CallFootprint, Decision, InterceptContext, ToolInfo } from '../types.js';
+import type { Decision, InterceptContext, ToolInfo } from '../types.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { bytesHash, DecisionTable, type KeptDecision } from './decision-table.js';
 import { argSpans, distinctKeysToolCall, distinctSpan, memberSpans } from './distinct-keys.js';
-import { argumentCaseProblem, argumentNames, argumentNamesPass } from './argument-case.js';
+import { argumentCaseProblem, argumentNames, argumentNamesPass, policyReads } from './argument-case.js';
 import { classed, classKey, projected, projectedFind, projectedKeyFound } from './projected-key.js';
 import { projectedParams } from './projected-params.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
@@ -149,7 +149,7 @@ export class JudgedCalls {
       // A decision kept under a key of only the members the policy reads says nothing of the other
       // names: they are checked on the bytes. One kept under all of params' bytes was kept after
       // these very bytes passed the check (same tool definition, same policy epoch).
-      if (checkNames && (classHit || keyBuf !== buf) && !this.namesPass(hit.tool, footprint, buf)) return false;
+      if (checkNames && (classHit || keyBuf !== buf) && !this.namesPass(hit.tool, buf)) return false;
       // Completed from the line's bytes if something comes to need it (Exchange.unparsedRequest).
       ctx = this.bare ??= s.context('tools/call', undefined, b);
       decision = hit.decision;
@@ -163,7 +163,7 @@ export class JudgedCalls {
       // An unknown tool: the usual way fetches the definitions first.
       if (tool === undefined) return false;
       // A name of arguments that may be read as another: parsed and refused the usual way (argument-case.ts).
-      if (checkNames && (observed !== undefined ? !this.namesPass(tool, footprint, buf) : argumentCaseProblem(argumentNames(tool, footprint), params.arguments) !== undefined)) return false;
+      if (checkNames && (observed !== undefined ? !this.namesPass(tool, buf) : argumentCaseProblem(argumentNames(tool, policyReads(decider)), params.arguments) !== undefined)) return false;
       // Observed params are judged in the session's one context for them (decide() keeps nothing of it).
       const judged = observed === undefined ? s.context('tools/call', params, b) : (this.judging ??= s.context('tools/call', undefined, b));
       judged.params = params;
@@ -202,9 +202,9 @@ export class JudgedCalls {
   }
 
   /** argumentNamesPass of this line (its scan's spans, complete), for `tool`. */
-  private namesPass(tool: ToolInfo, footprint: CallFootprint | undefined, buf: Buffer): boolean {
+  private namesPass(tool: ToolInfo, buf: Buffer): boolean {
     if (memberSpans.overflow) return false;
-    return argumentNamesPass(argumentNames(tool, footprint), buf, argSpans.nameStart, argSpans.nameEnd, argSpans.deep, memberSpans.argsCount);
+    return argumentNamesPass(argumentNames(tool, policyReads(this.s.shared.decider)), buf, argSpans.nameStart, argSpans.nameEnd, argSpans.deep, memberSpans.argsCount);
   }
 
   /** The decision kept under this key, if still for the same tool definition (else forgotten). */

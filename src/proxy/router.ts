@@ -11,7 +11,7 @@ import { offers } from './initialize.js';
 import { compactToolCallIdAt, idSpan } from './compact-bytes.js';
 import { rawToolCallChars } from './raw-audit.js';
 import { distinctKeysToolCall } from './distinct-keys.js';
-import { argumentCaseProblem, argumentNames } from './argument-case.js';
+import { argumentCaseProblem, argumentNames, policyReads } from './argument-case.js';
 import { wallMsAt } from './wall-clock.js';
 import type { Decision, InterceptContext } from '../types.js';
 import { denyAnswer, isEnforcedDeny, spareExchange, type Exchange } from './intercept.js';
@@ -138,8 +138,7 @@ export class RequestRouter {
     const decider = this.s.shared.decider;
     if (decider.unconditionalAllow === undefined) {
       // An argument spelled like the tool's own but for case (argument-case.ts): refused, unless the policy reads no input.
-      const footprint = decider.pureDecisionEpoch === undefined ? undefined : decider.pureDecisionFootprint;
-      const variant = argumentCaseProblem(argumentNames(tool, footprint), params.arguments);
+      const variant = argumentCaseProblem(argumentNames(tool, policyReads(decider)), params.arguments);
       if (variant !== undefined) return this.s.refuseVariant(msg, 'tools/call', variant, bytes);
     }
     const ctx = this.s.context('tools/call', params, b);

@@ -34,6 +34,9 @@ export class CountingDecider implements PolicyDecider {
   get pureDecisionFootprint(): CallFootprint | undefined {
     return this.inner.pureDecisionFootprint;
   }
+  get argumentsRead(): readonly string[] | undefined {
+    return this.inner.argumentsRead;
+  }
   decidedByClass(): boolean {
     return this.inner.decidedByClass?.() ?? false;
   }
