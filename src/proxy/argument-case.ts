@@ -30,6 +30,8 @@ interface Level {
   readonly exact: Set<string>;
   /** the same as UTF-8 bytes, for the byte check */
   readonly exactBytes: Buffer[];
+  /** byLength[len]: the indexes in exactBytes of the names of len bytes (len < MAX_NAME), else in byLength[MAX_NAME] */
+  readonly byLength: Array<number[] | undefined>;
   /** goFold(name) -> name, for each known name */
   readonly folds: Map<string, string>;
   /** known name -> the level of its object's (or its array items') declared properties */
@@ -56,7 +58,8 @@ export interface ArgumentNames {
 }
 
 const NONE = new Uint8Array(0);
-const STRICT: Level = { exact: new Set(), exactBytes: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: true };
+const MAX_NAME = 64;
+const STRICT: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: true };
 const MAX_SCHEMA_DEPTH = 32;
 
 type Schema = Record<string, unknown>;
@@ -84,7 +87,10 @@ function declared(schema: unknown, extra: readonly string[], depth: number): Lev
     const sub = nested?.get(n);
     return sub === undefined ? 0 : knowsFoldable(sub) ? DEEP_NAME : DEEP_FOLDABLE;
   }));
-  return { exact, exactBytes: known.map((n) => Buffer.from(n, 'utf8')), folds, nested, deepMasks, strict: false };
+  const exactBytes = known.map((n) => Buffer.from(n, 'utf8'));
+  const byLength: Array<number[] | undefined> = [];
+  exactBytes.forEach((n, k) => (byLength[Math.min(n.length, MAX_NAME)] ??= []).push(k));
+  return { exact, exactBytes, byLength, folds, nested, deepMasks, strict: false };
 }
 
 /** Whether `level`, or a level below it, knows a name that is not its own lower case (ASCII). */
@@ -95,7 +101,7 @@ function knowsFoldable(level: Level): boolean {
 }
 
 /** What the policy reads known but no name known at all: nothing the policy reads can be spelled otherwise. */
-const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: false };
+const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: false };
 
 function build(tool: ToolInfo, read: readonly string[] | undefined): ArgumentNames {
   const top = declared(tool.inputSchema, read ?? [], 0);
@@ -184,11 +190,14 @@ export function argumentCaseProblem(names: ArgumentNames, args: unknown): string
   return isObject(args) ? levelProblem(args, names.top, '', 0) : undefined;
 }
 
-/** Whether the name b[s, e) is one of `known` (byte for byte). */
-function knownBytes(b: Uint8Array, s: number, e: number, known: Buffer[]): number {
+/** The index in level.exactBytes of the name b[s, e) (byte for byte), or -1. */
+function knownBytes(b: Uint8Array, s: number, e: number, level: Level): number {
   const len = e - s;
-  for (let k = 0; k < known.length; k++) {
-    const n = known[k]!;
+  const candidates = level.byLength[Math.min(len, MAX_NAME)];
+  if (candidates === undefined) return -1;
+  for (let c = 0; c < candidates.length; c++) {
+    const k = candidates[c]!;
+    const n = level.exactBytes[k]!;
     if (n.length !== len) continue;
     let j = 0;
     while (j < len && n[j] === b[s + j]) j++;
@@ -214,7 +223,7 @@ export function argumentNamesPass(names: ArgumentNames, b: Uint8Array, nameStart
   for (let i = 0; i < count; i++) {
     const s = nameStart[i]!;
     const e = nameEnd[i]!;
-    const k = knownBytes(b, s, e, top.exactBytes);
+    const k = knownBytes(b, s, e, top);
     if (k >= 0) {
       if ((deep[i]! & top.deepMasks[k]!) !== 0) return false;
       continue;
