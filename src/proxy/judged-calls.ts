@@ -19,6 +19,9 @@
  * true misses (BYPASS_AFTER), and forgotten when the policy is reloaded, the
  * session context or client identity object is replaced, or the tool's definition changes. Only while nothing else judges
  * the exchange (judgedOnBytes): no audit record, no response phase, one backend under its own names.
+ * Before a decision is used, the line's argument names are checked (argument-case.ts: none spelled
+ * like one the tool declares or the policy reads but for case), off the scan's spans; a line the
+ * check cannot pass on its bytes is parsed and checked (and refused) the usual way.
  * Contract: docs/policy-contract.md, "Decisions reused".
  */
 import type { Decision, InterceptContext, ToolInfo } from '../types.js';
