@@ -187,3 +187,30 @@ describe('a tool the client never listed: its schema is fetched before the call 
     expect(s.received().map((r) => r.arguments)).toEqual([{ resourceType: 'pods', namespace: 'default' }]);
   });
 });
+
+describe('allow-all: nothing reads the arguments, so nothing is checked', () => {
+  let s: Scratch;
+  let c: LineClient;
+
+  beforeAll(async () => {
+    s = await scratch();
+    const file = await s.write('schemas.json', await schemas());
+    c = new LineClient(['wrap', '--policy', 'allow-all', '--no-audit', '--', process.execPath, GO_SERVER, '--schemas', file], { MCP_RECORD_FILE: s.recordFile });
+    await c.initialize();
+  });
+  afterAll(async () => {
+    c?.proc.kill();
+    await s?.remove();
+  });
+
+  it('"Namespace" alone is forwarded as sent (the policy allows it whatever its namespace)', async () => {
+    for (const [line, id] of [[compact, 9], [spaced, 10]] as const) {
+      const a = await answerTo(c, line(id, 'kubectl_get', '{"resourceType":"pods","Namespace":"kube-system"}'), id);
+      expect(a.error).toBeUndefined();
+    }
+    expect(s.received().map((r) => r.arguments)).toEqual([
+      { resourceType: 'pods', namespace: 'kube-system' },
+      { resourceType: 'pods', namespace: 'kube-system' },
+    ]);
+  });
+});
