@@ -105,6 +105,8 @@ describe('Policy.classFootprint: exact uses (the member keeps its bytes in the k
     ['an exact reader whose value is a call', 'w := concat(",", [input.arguments.name]) if input.tool.name == "g"\n\nallow if not w\n'],
     ['a partial set reader', 'ws contains input.arguments.name if input.tool.name == "g"\n\nallow if count(ws) == 0\n'],
     ['the rule value itself', 'allow := input.arguments.name\n'],
+    ['two complete rules holding it (their conflict compares it)', 'r := input.arguments.name if input.tool.name == "t"\n\nr := "x" if input.tool.name == "t"\n\nallow if is_string(r)\n'],
+    ['two function clauses returning it (their conflict compares it)', 'f(v) := v\n\nf(_) := "x"\n\nallow if is_string(f(input.arguments.name))\n'],
     ['a dynamic data path over a rule holding it', 'v := input.arguments.name\n\nallow if {\n\tsome k\n\tdata.p[k] == "x"\n}\n'],
   ];
   for (const [what, body] of exact) {

@@ -60,6 +60,11 @@ const CASES: Array<[string, { arguments: string[]; params: string[] } | null]> =
   ['allow if object.union(input.arguments, {"a": 1}).b\n', null],
   ['allow if count(object.keys(input.params)) == 2\n', null],
   ['allow if { walk(input, [p, v]); v == "x" }\n', null],
+  // two complete rules or function clauses holding the arguments: a conflict between them compares every member
+  ['a := input.arguments if input.tool.name == "t"\na := {"x": 1} if input.tool.name == "t"\nallow if a.x == 1\n', null],
+  ['f(v) := v if v.x\nf(_) := {"x": 1}\nallow if f(input.arguments).x == 1\n', null],
+  // one complete rule beside a default, else values: never compared
+  ['default a := {}\na := input.arguments if input.tool.name == "t"\nallow if a.x == 1\n', { arguments: ['x'], params: [] }],
 ];
 
 /** a small deterministic generator (tests must not depend on luck) */

@@ -12,7 +12,8 @@
  * startswith(v, c) and endswith(v, c) with c a constant string, `v in C` with C a constant collection
  * of such scalars, and being tested for defined and not false. Any other use (the value given to
  * sprintf or any other builtin, put in a collection or a template, looked into, iterated, unified
- * with `=`, compared with a non-constant, matched against a function's pattern, a set's element) is
+ * with `=`, compared with a non-constant, matched against a function's pattern, a set's element,
+ * the value of one of two complete rules or function clauses, which a conflict check compares) is
  * an EXACT use, recorded on the rule node where it happens (a function's on the node that calls it),
  * with whether it happens in the node's bodies or in its values (heads, comprehensions in them).
  *

@@ -91,6 +91,14 @@ export class FootprintWalk {
     if (tags !== 0) this.exactUse();
   }
 
+  /** values of two complete rules or clauses, compared by the conflict check: observed whole (for VAL, in the bodies) */
+  private compared(tags: number): void {
+    const outer = this.ctx;
+    this.ctx = IN_BODY;
+    this.whole(tags);
+    this.ctx = outer;
+  }
+
   /** the member's value is used otherwise than by its class, here */
   protected exactUse(): void {
     if (this.fnDepth > 0) this.fnExact = true;
@@ -124,6 +132,8 @@ export class FootprintWalk {
     }
     let tags = 0;
     for (const r of node.complete) tags |= this.rule(r, undefined);
+    // two complete rules whose bodies both succeed must give equal values, else a conflict error: compared whole
+    if (node.complete.length > 1 && tags !== 0) this.compared(tags);
     for (const list of [node.sets, node.objects]) for (const r of list) this.whole(this.rule(r, undefined));
     if (node.defaultRule !== undefined && node.defaultRule.kind !== 'func') tags |= this.rule(node.defaultRule, undefined);
     // functions defined here too (never called through this node's value): their own observations
@@ -169,6 +179,8 @@ export class FootprintWalk {
     this.fnDepth++;
     let tags = 0;
     for (const r of node.funcs) tags |= this.rule(r, argTags);
+    // two clauses that both apply must give equal results, else a conflict error: compared whole
+    if (node.funcs.length > 1 && tags !== 0) this.compared(tags);
     if (node.defaultRule !== undefined && node.defaultRule.kind === 'func') tags |= this.rule(node.defaultRule, argTags);
     this.fnDepth--;
     const exact = this.fnExact;
