@@ -82,4 +82,29 @@ describe('byte path: a kept decision answers a call equal in its key only where 
     expect(got[1]![0]).not.toBe('forwarded');
     expect(got[1]![1]).toEqual(got[1]![0]);
   });
+
+  it('a call whose output argument is bound already compares its result with it: a member read by its type', async () => {
+    // f(1, x) with x bound to "a" holds only when name is "a"
+    const policy = 'f(_) := input.arguments.name\n\nallow if {\n\tx := "a"\n\tf(1, x)\n}\n';
+    const got = await run(policy, [{ name: 'a' }, { name: 'b' }]);
+    expect(got[0]).toEqual(['forwarded', 'forwarded']);
+    expect(got[1]![0]).not.toBe('forwarded');
+    expect(got[1]![1]).toEqual(got[1]![0]);
+  });
+
+  it('a call whose output argument is bound already compares its result with it: the arguments object', async () => {
+    const policy = 'allow if {\n\tx := {"name": "a"}\n\tobject.get(input, "arguments", {}, x)\n}\n';
+    const got = await run(policy, [{ name: 'a' }, { name: 'b' }]);
+    expect(got[0]).toEqual(['forwarded', 'forwarded']);
+    expect(got[1]![0]).not.toBe('forwarded');
+    expect(got[1]![1]).toEqual(got[1]![0]);
+  });
+
+  it('a call whose output argument holds the member already compares it with the result', async () => {
+    const policy = 'g(_) := "a"\n\nallow if {\n\tx := input.arguments.name\n\tg(1, x)\n}\n';
+    const got = await run(policy, [{ name: 'a' }, { name: 'b' }]);
+    expect(got[0]).toEqual(['forwarded', 'forwarded']);
+    expect(got[1]![0]).not.toBe('forwarded');
+    expect(got[1]![1]).toEqual(got[1]![0]);
+  });
 });

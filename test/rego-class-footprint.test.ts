@@ -107,6 +107,8 @@ describe('Policy.classFootprint: exact uses (the member keeps its bytes in the k
     ['the rule value itself', 'allow := input.arguments.name\n'],
     ['two complete rules holding it (their conflict compares it)', 'r := input.arguments.name if input.tool.name == "t"\n\nr := "x" if input.tool.name == "t"\n\nallow if is_string(r)\n'],
     ['two function clauses returning it (their conflict compares it)', 'f(v) := v\n\nf(_) := "x"\n\nallow if is_string(f(input.arguments.name))\n'],
+    ['a result given to an output argument bound already (unified: compared)', 'f(_) := input.arguments.name\n\nallow if {\n\tx := "a"\n\tf(1, x)\n}\n'],
+    ['an output argument holding it (unified with the result: compared)', 'g(_) := "a"\n\nallow if {\n\tx := input.arguments.name\n\tg(1, x)\n}\n'],
     ['a dynamic data path over a rule holding it', 'v := input.arguments.name\n\nallow if {\n\tsome k\n\tdata.p[k] == "x"\n}\n'],
   ];
   for (const [what, body] of exact) {

@@ -63,6 +63,9 @@ const CASES: Array<[string, { arguments: string[]; params: string[] } | null]> =
   // two complete rules or function clauses holding the arguments: a conflict between them compares every member
   ['a := input.arguments if input.tool.name == "t"\na := {"x": 1} if input.tool.name == "t"\nallow if a.x == 1\n', null],
   ['f(v) := v if v.x\nf(_) := {"x": 1}\nallow if f(input.arguments).x == 1\n', null],
+  // a result given to an output argument is unified with it (compared when it is bound already)
+  ['f(_) := input.arguments\nallow if { x := {"name": "a"}; f(1, x) }\n', null],
+  ['allow if { x := {"name": "a"}; object.get(input, "arguments", {}, x) }\n', null],
   // one complete rule beside a default, else values: never compared
   ['default a := {}\na := input.arguments if input.tool.name == "t"\nallow if a.x == 1\n', { arguments: ['x'], params: [] }],
 ];

@@ -13,7 +13,8 @@
  * of such scalars, and being tested for defined and not false. Any other use (the value given to
  * sprintf or any other builtin, put in a collection or a template, looked into, iterated, unified
  * with `=`, compared with a non-constant, matched against a function's pattern, a set's element,
- * the value of one of two complete rules or function clauses, which a conflict check compares) is
+ * the value of one of two complete rules or function clauses, which a conflict check compares, a
+ * call's output argument or the result given to it, which are unified) is
  * an EXACT use, recorded on the rule node where it happens (a function's on the node that calls it),
  * with whether it happens in the node's bodies or in its values (heads, comprehensions in them).
  *

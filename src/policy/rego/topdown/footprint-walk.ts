@@ -261,8 +261,9 @@ export class FootprintWalk {
     switch (e.kind) {
       case 'term': {
         const t = e.term!;
-        // a call with an output argument: its result goes to that argument
-        if (e.output === true && t.t === 'call') this.output(t.args[t.args.length - 1]!, this.callTerm(t, t.args.length - 1, frame), frame);
+        // a call with an output argument: its result is unified with that argument, which may be bound
+        // already (a variable bound before: then they are compared), so both are observed whole
+        if (e.output === true && t.t === 'call') this.whole(this.callTerm(t, t.args.length - 1, frame) | this.term(t.args[t.args.length - 1]!, frame));
         else this.term(t, frame); // tested for being defined and not false: fine for any value
         return;
       }

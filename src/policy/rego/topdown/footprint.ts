@@ -13,7 +13,8 @@
  * tested for being defined and not false, assigned (:=) to a local or returned as a rule's or a
  * function's whole value (where the rule or function has one complete rule or clause: the values
  * of two are compared, a conflict being an error). Anything else (iteration, a variable key, any
- * other builtin such as count, json.marshal or walk, a comparison or `=` unification, being put in a
+ * other builtin such as count, json.marshal or walk, a comparison or `=` unification (a call's
+ * output argument too: `f(x, out)` unifies out with the result), being put in a
  * collection, a string template, `with`, a dynamic data path that reaches a rule returning one, recursion) makes
  * the footprint unbounded (null): the caller then keys on the whole input. Conservative by design.
  */
