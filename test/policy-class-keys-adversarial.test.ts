@@ -107,4 +107,30 @@ describe('byte path: a kept decision answers a call equal in its key only where 
     expect(got[1]![0]).not.toBe('forwarded');
     expect(got[1]![1]).toEqual(got[1]![0]);
   });
+
+  it('a class-keyed member written twice, or beside a case variant of its name, never meets the decision kept for its class', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'warden-class-adv-'));
+    const file = join(dir, 'policy.rego');
+    await writeFile(file, `${HEAD}deny contains "flag" if startswith(input.arguments.name, "-")\n\nallow if input.tool.name == "t"\n`);
+    running = startJudgedProxy(createPolicyDecider({ paths: [file], watch: false }), { t: {} });
+    expect(running.decider.pureDecisionFootprint?.classes?.map((c) => c.member)).toEqual(['name']);
+    const session = await running.open(client('local', [], {}, 'local'));
+    const line = (id: number, args: string) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"t","arguments":${args}}}`;
+    expect(shown(await session.send(line(1, '{"name":"web"}'), 1))).toBe('forwarded');
+    // the same class: answered by the kept decision without deciding
+    const before = running.decider.toolCalls;
+    expect(shown(await session.send(line(2, '{"name":"db"}'), 2))).toBe('forwarded');
+    expect(running.decider.toolCalls).toBe(before);
+    for (const [id, args] of [
+      [3, '{"name":"web","name":"-A"}'],
+      [4, '{"name":"-A","name":"web"}'],
+      [5, '{"name":"web","Name":"-A"}'],
+      [6, '{"Name":"-A","name":"web"}'],
+    ] as const) {
+      // refused, or parsed (the last one read) and judged so: the backend then gets what was judged, written once
+      const answer = await session.send(line(id, args), id);
+      const received = receivedLine(answer);
+      if (received !== undefined) expect(received, args).not.toContain('-A');
+    }
+  });
 });
