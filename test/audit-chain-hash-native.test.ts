@@ -124,6 +124,8 @@ describe('the writer hashing a batch together, a chunk at a time', () => {
     return { db, writer: new ChainWriter(db, keying, new RawEntryReader(new Redactor(FIELDS), 1 << 22), 2) };
   }
 
+  /** The hash of row `seq` (the head a batch reports). */
+  const hashOf = (db: Database.Database, seq: number): string => db.prepare('SELECT hash FROM audit_log WHERE seq = ?').pluck().get(seq) as string;
   const allRows = (db: Database.Database): unknown[] => db.prepare('SELECT * FROM audit_log ORDER BY seq').all();
 
   for (const key of [undefined, 'chain secret']) {
@@ -135,7 +137,7 @@ describe('the writer hashing a batch together, a chunk at a time', () => {
         const text = Array.from({ length: size }, () => line(++seq)).join('');
         const ra = a.writer.writeBatch('j', text);
         const rb = b.writer.writeBatch('j', text);
-        expect(ra).toEqual({ committed: seq, headSeq: seq, inserted: size, unreadable: 0 });
+        expect(ra).toEqual({ committed: seq, headSeq: seq, headHash: hashOf(a.db, seq), inserted: size, unreadable: 0 });
         expect(rb).toEqual(ra);
       }
       // Rows over the chunk's size in characters (4 Mi): hashed and inserted in several chunks.
@@ -157,7 +159,7 @@ describe('the writer hashing a batch together, a chunk at a time', () => {
     const text = Array.from({ length: 400 }, (_, i) => line(i + 3)).join('');
     expect(() => writer.writeBatch('j', text)).toThrow('refused');
     db.exec('DROP TRIGGER refuse');
-    expect(writer.writeBatch('j', text)).toEqual({ committed: 402, headSeq: 402, inserted: 400, unreadable: 0 });
+    expect(writer.writeBatch('j', text)).toEqual({ committed: 402, headSeq: 402, headHash: hashOf(db, 402), inserted: 400, unreadable: 0 });
     expect(verifyChain(db, chainKeying())).toMatchObject({ ok: true, rows: 402 });
     expect(db.prepare('SELECT request_id FROM audit_log WHERE seq = 3').pluck().get()).toBe('3');
   });

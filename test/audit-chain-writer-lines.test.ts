@@ -46,12 +46,14 @@ describe('audit writer: reading a batch of journal lines', () => {
     tmp.cleanup();
   });
 
+  /** The hash of row `seq` (the head a batch reports). */
+  const hashOf = (seq: number): string => db.prepare('SELECT hash FROM audit_log WHERE seq = ?').pluck().get(seq) as string;
   const rows = (): Array<{ seq: number; tool: string; request_id: string }> =>
     db.prepare('SELECT seq, tool, request_id FROM audit_log ORDER BY seq').all() as Array<{ seq: number; tool: string; request_id: string }>;
 
   it('inserts parsed and raw entries in order, with nothing between lines and no newline at the end', () => {
     const text = `${parsedLine(1, 't1')}\n${rawLine(2, 'two')}\n\n${parsedLine(3, 't3')}${rawLine(4, 'four').slice(0, -1)}`;
-    expect(writer.writeBatch('j', text)).toEqual({ committed: 4, headSeq: 4, inserted: 4, unreadable: 0 });
+    expect(writer.writeBatch('j', text)).toEqual({ committed: 4, headSeq: 4, headHash: hashOf(4), inserted: 4, unreadable: 0 });
     expect(rows()).toEqual([
       { seq: 1, tool: 't1', request_id: '1' },
       { seq: 2, tool: 'echo', request_id: '2' },
@@ -76,7 +78,7 @@ describe('audit writer: reading a batch of journal lines', () => {
       torn.slice(0, torn.length - 20), // a raw entry cut short (the torn tail of a kill)
     ].join('');
     const result = writer.writeBatch('j', text);
-    expect(result).toEqual({ committed: 5, headSeq: 2, inserted: 2, unreadable: 7 });
+    expect(result).toEqual({ committed: 5, headSeq: 2, headHash: hashOf(2), inserted: 2, unreadable: 7 });
     expect(rows().map((r) => r.tool)).toEqual(['t1', 't5']);
     expect(verifyChain(db, chainKeying())).toMatchObject({ ok: true, rows: 2 });
   });
@@ -84,9 +86,9 @@ describe('audit writer: reading a batch of journal lines', () => {
   it('skips lines at or below the committed mark (a batch imported twice, or resent after a restart)', () => {
     const first = `${parsedLine(1, 'a')}${rawLine(2, 'b')}`;
     expect(writer.writeBatch('j', first)).toMatchObject({ committed: 2, inserted: 2 });
-    expect(writer.writeBatch('j', `${first}${parsedLine(3, 'c')}`)).toEqual({ committed: 3, headSeq: 3, inserted: 1, unreadable: 0 });
+    expect(writer.writeBatch('j', `${first}${parsedLine(3, 'c')}`)).toEqual({ committed: 3, headSeq: 3, headHash: hashOf(3), inserted: 1, unreadable: 0 });
     // Another journal has its own mark and goes on the same chain.
-    expect(writer.writeBatch('k', parsedLine(1, 'd'))).toEqual({ committed: 1, headSeq: 4, inserted: 1, unreadable: 0 });
+    expect(writer.writeBatch('k', parsedLine(1, 'd'))).toEqual({ committed: 1, headSeq: 4, headHash: hashOf(4), inserted: 1, unreadable: 0 });
     expect(rows().map((r) => r.tool)).toEqual(['a', 'echo', 'c', 'd']);
     expect(verifyChain(db, chainKeying())).toMatchObject({ ok: true, rows: 4 });
   });

@@ -28,9 +28,11 @@ identifier_problem(v) := "is not a string" if {
 	v in {".", ".."}
 } else := "contains '..'" if {
 	contains(v, "..")
-} else := sprintf("contains '%s'", [c]) if {
-	some c in ["?", "#", "/", "\\", "%", "&"]
-	contains(v, c)
+} else := sprintf("contains '%s'", [bad[0]]) if {
+	# The first such character in this list's order: one value whatever else the id holds (two
+	# values for one input would be a conflict, an evaluation error, not this pack's reason).
+	bad := [c | some c in ["?", "#", "/", "\\", "%", "&"]; contains(v, c)]
+	count(bad) > 0
 } else := "contains a control character" if {
 	regex.match(`[\x00-\x1f\x7f]`, v)
 }

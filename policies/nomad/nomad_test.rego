@@ -127,6 +127,9 @@ test_identifiers_with_path_or_query_characters_denied if {
 		["allocation_id", "a1/../../job/web", "contains '..'"],
 		["task", "web&type=stderr", "contains '&'"],
 		["namespace", "team-a?x", "contains '?'"],
+		# several such characters: one reason, the first of the list's order (not a conflict error)
+		["job_id", "a&b%c#d?e", "contains '?'"],
+		["job_id", "a/b#c", "contains '#'"],
 	] {
 		[name, value, problem] := pair
 		tool := {"job_id": "stop_job", "allocation_id": "get_allocation_status", "task": "get_job_logs", "namespace": "get_job_status"}[name]
