@@ -8,15 +8,12 @@
  * (test/servers/hold-backend.mjs).
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from '../src/config/auth.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
-import { writeKeysFile } from '../src/identity/keys-file.js';
-import { startServe, type ServeProcess } from './helpers/proxy.js';
-import { answerMessages, HOLD_BACKEND, keyHeaders, openKeyedSession, POST_HEADERS, postOnce, streamRequest, toolCallBody } from './helpers/keyed-http.js';
+import { startHoldServe, type HoldServe } from './helpers/hold-serve.js';
+import type { ServeProcess } from './helpers/proxy.js';
+import { answerMessages, keyHeaders, openKeyedSession, POST_HEADERS, postOnce, streamRequest, toolCallBody } from './helpers/keyed-http.js';
 import { until } from './helpers/wait.js';
 
 const keys = { alice: generateApiKey(), bob: generateApiKey() };
@@ -27,25 +24,16 @@ const entries: ApiKeyEntry[] = [
 const cancelNote = (requestId: unknown) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'test' } });
 
 describe('clients sharing one serve endpoint', { timeout: 60_000 }, () => {
-  let dir: string;
+  let held: HoldServe | undefined;
   let serve: ServeProcess;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-isolation-'));
-    writeKeysFile(join(dir, 'keys.yaml'), entries);
-    serve = await startServe(`
-backends:
-  - { name: hold, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(HOLD_BACKEND)}] }
-auth:
-  keysFile: ${JSON.stringify(join(dir, 'keys.yaml'))}
-policy: { paths: [allow-all], watch: false }
-audit: { enabled: false }
-`);
+    held = await startHoldServe('warden-isolation-', entries);
+    serve = held.serve;
   });
 
   afterAll(async () => {
-    await serve?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await held?.stop();
   });
 
   it('same ids and progress tokens: each client gets its own progress and answer; a cancel, GET or DELETE naming the other session is refused', async () => {

@@ -9,15 +9,12 @@
  * one client in one Streamable HTTP session, a backend whose held calls send progress on demand
  * (test/servers/hold-backend.mjs `nudge`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from '../src/config/auth.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
-import { writeKeysFile } from '../src/identity/keys-file.js';
-import { startServe, type ServeProcess } from './helpers/proxy.js';
-import { answerMessages, HOLD_BACKEND, keyHeaders, openKeyedSession, POST_HEADERS, postOnce, streamRequest, toolCallBody } from './helpers/keyed-http.js';
+import { startHoldServe, type HoldServe } from './helpers/hold-serve.js';
+import type { ServeProcess } from './helpers/proxy.js';
+import { answerMessages, keyHeaders, openKeyedSession, POST_HEADERS, postOnce, streamRequest, toolCallBody } from './helpers/keyed-http.js';
 import { until } from './helpers/wait.js';
 
 const keys = { one: generateApiKey(), two: generateApiKey() };
@@ -27,25 +24,16 @@ const entries: ApiKeyEntry[] = [
 ];
 
 describe('a progress token already in flight in the session', { timeout: 60_000 }, () => {
-  let dir: string;
+  let held: HoldServe | undefined;
   let serve: ServeProcess;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-progress-reuse-'));
-    writeKeysFile(join(dir, 'keys.yaml'), entries);
-    serve = await startServe(`
-backends:
-  - { name: hold, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(HOLD_BACKEND)}] }
-auth:
-  keysFile: ${JSON.stringify(join(dir, 'keys.yaml'))}
-policy: { paths: [allow-all], watch: false }
-audit: { enabled: false }
-`);
+    held = await startHoldServe('warden-progress-reuse-', entries);
+    serve = held.serve;
   });
 
   afterAll(async () => {
-    await serve?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await held?.stop();
   });
 
   it('is refused; the request holding it keeps getting its own progress, on its own stream only', async () => {
