@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectCli, firstText, startServe, waitFor, type ServeProcess } from './helpers/proxy.js';
+import { connectCli, firstText, startServe, waitFor } from './helpers/proxy.js';
 import { answerMessages, INIT_BODY, INITIALIZED_BODY, postOnce } from './helpers/keyed-http.js';
 
 const LEVEL_BACKEND = resolve(import.meta.dirname, 'servers/level-backend.mjs');
@@ -31,34 +31,47 @@ deny contains "debug logs are for operators only" if {
 }
 `;
 
-describe('a denied logging/setLevel, after the backend restarts', { timeout: 60_000 }, () => {
-  let dir: string;
-  let serve: ServeProcess;
-  let session: string;
+/**
+ * serve (anonymous clients) with `policy` as dir/levels.rego in front of `backends` (YAML), in a
+ * directory of its own, and one initialized Streamable HTTP session to send requests on.
+ */
+async function levelsSession(prefix: string, backends: string, policy: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'levels.rego'), policy);
+  const serve = await startServe(`${backends}auth: { anonymous: true }
+policy: { paths: [${JSON.stringify(join(dir, 'levels.rego'))}], watch: false }
+audit: { enabled: false }
+`);
+  const init = await postOnce(serve.url, INIT_BODY, {});
+  expect(init.status).toBe(200);
+  const headers = { 'mcp-session-id': init.headers['mcp-session-id'] as string, 'mcp-protocol-version': '2025-11-25' };
+  expect((await postOnce(serve.url, INITIALIZED_BODY, headers)).status).toBe(202);
   let nextId = 10;
-  const headers = () => ({ 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
-  const request = async (method: string, params: Record<string, unknown>) => answerMessages((await postOnce(serve.url, JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }), headers())).body)[0]!;
+  return {
+    dir,
+    request: async (method: string, params: Record<string, unknown>) =>
+      answerMessages((await postOnce(serve.url, JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }), headers)).body)[0]!,
+    stop: async () => {
+      await serve.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('a denied logging/setLevel, after the backend restarts', { timeout: 60_000 }, () => {
+  let levels: Awaited<ReturnType<typeof levelsSession>> | undefined;
+  const request = (method: string, params: Record<string, unknown>) => levels!.request(method, params);
   const backendState = async () => {
     const answer = await request('tools/call', { name: 'levels', arguments: {} });
     return answer.result === undefined ? undefined : (JSON.parse(answer.result.content[0]!.text) as { pid: number; levels: string[] });
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-level-replay-'));
-    writeFileSync(join(dir, 'levels.rego'), POLICY);
-    serve = await startServe(`${backendYaml}auth: { anonymous: true }
-policy: { paths: [${JSON.stringify(join(dir, 'levels.rego'))}], watch: false }
-audit: { enabled: false }
-`);
-    const init = await postOnce(serve.url, INIT_BODY, {});
-    expect(init.status).toBe(200);
-    session = init.headers['mcp-session-id'] as string;
-    expect((await postOnce(serve.url, INITIALIZED_BODY, headers())).status).toBe(202);
+    levels = await levelsSession('warden-level-replay-', backendYaml, POLICY);
   });
 
   afterAll(async () => {
-    await serve?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await levels?.stop();
   });
 
   it('is not replayed: the restarted backend gets the last level the policy allowed', async () => {
@@ -79,6 +92,7 @@ audit: { enabled: false }
   });
 
   it('over stdio (serve --stdio) as well', async () => {
+    const dir = levels!.dir;
     const config = join(dir, 'stdio.yaml');
     writeFileSync(config, `${backendYaml}policy: { paths: [${JSON.stringify(join(dir, 'levels.rego'))}], watch: false }\naudit: { enabled: false }\n`);
     const { client, close } = await connectCli(['serve', '--stdio', '--no-http', '--config', config]);
@@ -111,19 +125,13 @@ audit: { enabled: false }
  * backend it would reach and goes to those the policy allows; denied for all, it is answered denied.
  */
 describe('logging/setLevel with several backends', { timeout: 60_000 }, () => {
-  let dir: string;
-  let serve: ServeProcess;
-  let session: string;
-  let nextId = 10;
-  const headers = () => ({ 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
-  const request = async (method: string, params: Record<string, unknown>) => answerMessages((await postOnce(serve.url, JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }), headers())).body)[0]!;
+  let levels: Awaited<ReturnType<typeof levelsSession>> | undefined;
+  const request = (method: string, params: Record<string, unknown>) => levels!.request(method, params);
   const levelsOf = async (backend: string) => (JSON.parse((await request('tools/call', { name: `${backend}__levels`, arguments: {} })).result!.content[0]!.text) as { levels: string[] }).levels;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-level-fanout-'));
-    writeFileSync(
-      join(dir, 'levels.rego'),
-      `package mcp.authz
+    const backend = (name: string) => `  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(LEVEL_BACKEND)}] }\n`;
+    levels = await levelsSession('warden-level-fanout-', `backends:\n${backend('a')}${backend('b')}`, `package mcp.authz
 
 import rego.v1
 
@@ -138,22 +146,11 @@ deny contains "nobody silences the logs" if {
 	input.method == "logging/setLevel"
 	input.params.level == "emergency"
 }
-`,
-    );
-    const backend = (name: string) => `  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(LEVEL_BACKEND)}] }\n`;
-    serve = await startServe(`backends:\n${backend('a')}${backend('b')}auth: { anonymous: true }
-policy: { paths: [${JSON.stringify(join(dir, 'levels.rego'))}], watch: false }
-audit: { enabled: false }
 `);
-    const init = await postOnce(serve.url, INIT_BODY, {});
-    expect(init.status).toBe(200);
-    session = init.headers['mcp-session-id'] as string;
-    expect((await postOnce(serve.url, INITIALIZED_BODY, headers())).status).toBe(202);
   });
 
   afterAll(async () => {
-    await serve?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await levels?.stop();
   });
 
   it('is decided per backend: sent to those the policy allows only; denied for every one, answered denied', async () => {
