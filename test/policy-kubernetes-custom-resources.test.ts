@@ -85,6 +85,53 @@ describe('kubernetes pack: namespaced custom resources', () => {
     expect(runs().slice(after)).toEqual([]);
   }, 120_000);
 
+  // A built-in name is Kubernetes' own only in its own group: kubectl deletes pods.evil.example.com
+  // (a CRD's, maybe cluster-scoped) and applies a Role of evil.example.com/v1 in that group. The old
+  // pack judged both as the built-in namespaced kind and ran kubectl.
+  const EVIL_ROLE = 'apiVersion: evil.example.com/v1\nkind: Role\nmetadata:\n  name: web\n';
+  const RBAC_ROLE = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: web\n';
+
+  it('a built-in name of another group is a custom resource: denied unless listed', async () => {
+    const conn = await start('');
+    const before = runs().length;
+    for (const resourceType of ['pods.evil.example.com', 'roles.v1.evil.example.com', 'deployments.v9.apps']) {
+      expect(await call(conn, 'kubectl_delete', { resourceType, name: 'web', namespace: 'default' }), resourceType).toBe(
+        "Denied by policy: Tool 'kubectl_delete': its resourceType is not a namespaced kind: denied while namespaces are restricted",
+      );
+    }
+    expect(await call(conn, 'kubectl_apply', { manifest: EVIL_ROLE, namespace: 'default' })).toBe(
+      "Denied by policy: Manifest: kind Role of apiVersion evil.example.com/v1 is not a namespaced kind of Kubernetes' own API (nor a listed custom resource): denied while namespaces are restricted",
+    );
+    expect(runs().slice(before)).toEqual([]);
+
+    // the built-in kinds, in their own groups however spelled, still run kubectl
+    for (const resourceType of ['pods.', 'pods.v1.', 'deployments.v1.apps', 'roles.rbac.authorization.k8s.io']) {
+      await call(conn, 'kubectl_delete', { resourceType, name: 'web', namespace: 'default' });
+    }
+    await call(conn, 'kubectl_apply', { manifest: RBAC_ROLE, namespace: 'default' });
+    const ran = runs().slice(before);
+    expect(ran.map((argv) => argv.slice(0, 2))).toEqual([
+      ['delete', 'pods.'],
+      ['delete', 'pods.v1.'],
+      ['delete', 'deployments.v1.apps'],
+      ['delete', 'roles.rbac.authorization.k8s.io'],
+      ['apply', '-f'],
+    ]);
+
+    // listed, that group's Role is judged as the listed custom resource
+    const listed = await start('    namespaced_custom_resources:\n      - {group: evil.example.com, kind: Role, plural: roles}\n');
+    const after = runs().length;
+    await call(listed, 'kubectl_delete', { resourceType: 'roles.evil.example.com', name: 'web', namespace: 'default' });
+    await call(listed, 'kubectl_apply', { manifest: EVIL_ROLE, namespace: 'default' });
+    expect(runs().slice(after).map((argv) => argv.slice(0, 2))).toEqual([
+      ['delete', 'roles.evil.example.com'],
+      ['apply', '-f'],
+    ]);
+    expect(await call(listed, 'kubectl_delete', { resourceType: 'pods.evil.example.com', name: 'web', namespace: 'default' })).toBe(
+      "Denied by policy: Tool 'kubectl_delete': its resourceType is not a namespaced kind: denied while namespaces are restricted",
+    );
+  }, 120_000);
+
   it('a setting of the wrong type fails closed: every scoped write is denied with the reason', async () => {
     const conn = await start('    namespaced_custom_resources: certificates.cert-manager.io\n');
     const before = runs().length;

@@ -11,7 +11,10 @@
 # (cert-manager.io/v1); a resourceType matches by plural or kind with the group, as kubectl reads
 # them: certificates.cert-manager.io, certificate.cert-manager.io, certificates.v1.cert-manager.io
 # (case-insensitive). A name without its group (certificates, or a short name) is not matched:
-# kubectl resolves it through the cluster's discovery, to whichever group has it.
+# kubectl resolves it through the cluster's discovery, to whichever group has it. A built-in kind's
+# name in a custom group (pods.evil.example.com, kind Role of evil.example.com/v1) is a custom
+# resource too (resource_types.rego): denied unless listed ({group: evil.example.com, kind: Role,
+# plural: roles}).
 #
 # The setting must be a list of such entries: group (a custom group: it has a dot and is not one of
 # Kubernetes' own API groups), kind and plural, each a non-empty string. Anything else is refused:

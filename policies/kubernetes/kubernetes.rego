@@ -18,7 +18,8 @@
 #                                    scope.rego)
 #   namespaced_custom_resources: [{group, kind, plural}]   custom resources known to be namespaced:
 #                                    written like built-in namespaced kinds while namespaces are
-#                                    restricted (custom_resources.rego; unlisted ones are denied)
+#                                    restricted (custom_resources.rego; unlisted ones are denied,
+#                                    as are built-in names of another group: resource_types.rego)
 #   allow_secrets: true              allow reading Secret objects (guards.rego)
 #   allowed_contexts: [..]           kube contexts a `context` argument may name (guards.rego)
 #   backends: [names]                judge only tools of these backends (default: every backend)

@@ -4,10 +4,12 @@
 # templates (any namespace, cluster-scoped kinds). So while namespaces are restricted, a write may
 # only touch namespaced kinds of Kubernetes' own API in an allowed namespace:
 #   - kubectl_create, kubectl_delete, kubectl_patch, kubectl_scale, kubectl_rollout: a resourceType
-#     that is not one of namespaced_types (singular, plural or short name) is denied;
+#     that is not one of namespaced_type_groups (singular, plural or short name) in its own group
+#     (resource_types.rego: pods, pods.v1., deployments.apps; not pods.evil.example.com) is denied;
 #   - a manifest (kubectl_apply, kubectl_create, kubectl_delete): every document, and every item of a
-#     List, must be of a kind in namespaced_kinds and name no other namespace; one the pack cannot
-#     read is denied;
+#     List, must be of a kind in namespaced_kind_groups with an apiVersion of its own group (Role of
+#     rbac.authorization.k8s.io/v1, not of evil.example.com/v1) and name no other namespace; one the
+#     pack cannot read is denied;
 #   - Helm charts, node_management and kubectl_generic's writes are denied (what they touch is not in
 #     their arguments).
 # Custom resources: the pack cannot know whether a custom kind is namespaced, so it denies them,
@@ -18,28 +20,6 @@
 package mcp.packs.kubernetes
 
 import rego.v1
-
-namespaced_types := {
-	"pods", "pod", "po", "deployments", "deployment", "deploy", "replicasets", "replicaset", "rs",
-	"statefulsets", "statefulset", "sts", "daemonsets", "daemonset", "ds", "jobs", "job", "cronjobs",
-	"cronjob", "cj", "services", "service", "svc", "configmaps", "configmap", "cm", "secrets", "secret",
-	"serviceaccounts", "serviceaccount", "sa", "roles", "role", "rolebindings", "rolebinding",
-	"ingresses", "ingress", "ing", "networkpolicies", "networkpolicy", "netpol",
-	"persistentvolumeclaims", "persistentvolumeclaim", "pvc", "horizontalpodautoscalers",
-	"horizontalpodautoscaler", "hpa", "poddisruptionbudgets", "poddisruptionbudget", "pdb",
-	"endpoints", "endpointslices", "endpointslice", "limitranges", "limitrange", "limits",
-	"resourcequotas", "resourcequota", "quota", "leases", "lease", "events", "event", "ev",
-	"controllerrevisions", "controllerrevision", "replicationcontrollers", "replicationcontroller",
-	"rc", "podtemplates", "podtemplate",
-}
-
-namespaced_kinds := {
-	"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Service",
-	"ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "Ingress", "NetworkPolicy",
-	"PersistentVolumeClaim", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Endpoints",
-	"EndpointSlice", "LimitRange", "ResourceQuota", "Lease", "Event", "ControllerRevision",
-	"ReplicationController", "PodTemplate",
-}
 
 typed_write_tools := {"kubectl_create", "kubectl_delete", "kubectl_patch", "kubectl_scale", "kubectl_rollout"}
 
@@ -80,7 +60,7 @@ unscoped_resource_type if {
 	is_string(args.resourceType)
 	some part in split(lower(args.resourceType), ",")
 	word := split(trim_space(part), "/")[0]
-	not split(word, ".")[0] in namespaced_types
+	not builtin_type(word, namespaced_type_groups)
 	not custom_resource_type(word)
 }
 
@@ -127,12 +107,21 @@ manifest_problems contains sprintf("kind %v is not a namespaced kind", [object.g
 	some obj in manifest_objects
 	is_object(obj)
 	not namespaced_object(obj)
+	not builtin_kind_name(obj)
 }
 
-namespaced_object(obj) if {
+# A built-in kind's name in another group (kind: Role, apiVersion: evil.example.com/v1), or with an
+# apiVersion missing or one the pack does not know: a custom resource, or nothing kubectl can apply.
+manifest_problems contains sprintf("kind %v of apiVersion %v is not a namespaced kind of Kubernetes' own API (nor a listed custom resource)", [obj.kind, object.get(obj, "apiVersion", null)]) if {
+	some obj in manifest_objects
 	is_object(obj)
-	obj.kind in namespaced_kinds
+	not namespaced_object(obj)
+	builtin_kind_name(obj)
 }
+
+builtin_kind_name(obj) if namespaced_kind_groups[obj.kind]
+
+namespaced_object(obj) if builtin_object(obj, namespaced_kind_groups)
 
 namespaced_object(obj) if custom_resource_object(obj)
 

@@ -162,3 +162,78 @@ test_scalar_documents_denied if {
 		"Manifest: a document is not an object: denied while namespaces are restricted" in deny_of("kubectl_apply", {"manifest": manifest})
 	}
 }
+
+# A built-in name is Kubernetes' own only in its own group: pods.evil.example.com (a CRD's, maybe
+# cluster-scoped) and kind Role of evil.example.com/v1 are custom resources, denied unless listed.
+not_namespaced_type := "Tool 'kubectl_delete': its resourceType is not a namespaced kind: denied while namespaces are restricted"
+
+test_builtin_names_of_other_groups_denied if {
+	every t in [
+		"pods.evil.example.com", "roles.evil.example.com", "Deployments.Evil.Example.com", "rolebindings.v1.evil.example.com",
+		"pods.evil.example.com/web", "configmaps,pods.evil.example.com",
+		# a built-in name in a group that does not serve it, or that kubectl matches by prefix
+		"pods.apps", "deployments.app", "deployments.batch", "roles.rbac", "pods.v1", "deployments.v9.apps", "deployments.v1beta1.apps",
+		# spellings the pack cannot classify
+		"pods.v1.evil", "pods...", "pods.apps.", ".pods", "po ds", "pods.evil.example.com.",
+	] {
+		not_namespaced_type in deny_of("kubectl_delete", {"resourceType": t, "name": "web"})
+	}
+}
+
+test_builtin_names_in_their_groups_allowed if {
+	every t in [
+		"pods", "POD", " pods ", "pods.", "pods.v1.", "pods..", "Pod.v1./web", "deployments.apps", "DEPLOYMENTS.APPS",
+		"deployments.v1.apps", "deployments..apps", "deploy.apps", "roles.rbac.authorization.k8s.io",
+		"rolebinding.v1.rbac.authorization.k8s.io", "hpa.v2.autoscaling", "cronjobs.batch", "events.events.k8s.io",
+		"events.", "pdb.policy", "ingresses.networking.k8s.io", "leases.v1.coordination.k8s.io", "configmaps,deployments.apps",
+	] {
+		count(deny_of("kubectl_delete", {"resourceType": t, "name": "web"})) == 0
+	}
+}
+
+evil_role := "apiVersion: evil.example.com/v1\nkind: Role\nmetadata:\n  name: web\n"
+
+test_builtin_kinds_of_other_groups_denied if {
+	every m in [
+		{"kind": "Role", "apiVersion": "evil.example.com/v1"},
+		{"kind": "Pod", "apiVersion": "evil.example.com/v1"},
+		{"kind": "Pod", "apiVersion": "apps/v1"},
+		{"kind": "Deployment", "apiVersion": "v1"},
+		{"kind": "Pod", "apiVersion": "v2"},
+		{"kind": "Pod", "apiVersion": "evil.example.com/v1/x"},
+		{"kind": "Pod", "apiVersion": ""},
+		{"kind": "Pod", "apiVersion": ["v1"]},
+		{"kind": "Pod"},
+	] {
+		reason := sprintf("Manifest: kind Pod of apiVersion %v is not a namespaced kind of Kubernetes' own API (nor a listed custom resource): denied while namespaces are restricted", [object.get(m, "apiVersion", null)])
+		expected := replace(reason, "kind Pod ", sprintf("kind %s ", [m.kind]))
+		expected in deny_of("kubectl_apply", {"manifest": json.marshal(m), "namespace": "default"})
+	}
+	"Manifest: kind Role of apiVersion evil.example.com/v1 is not a namespaced kind of Kubernetes' own API (nor a listed custom resource): denied while namespaces are restricted" in deny_of("kubectl_apply", {"manifest": concat("---\n", [cm, evil_role])})
+	# in a List too
+	"Manifest: kind Role of apiVersion evil.example.com/v1 is not a namespaced kind of Kubernetes' own API (nor a listed custom resource): denied while namespaces are restricted" in deny_of("kubectl_create", {"manifest": json.marshal({"kind": "List", "apiVersion": "v1", "items": [yaml.unmarshal(cm), yaml.unmarshal(evil_role)]})})
+}
+
+test_builtin_kinds_in_their_groups_allowed if {
+	every m in [
+		{"kind": "Pod", "apiVersion": "v1"},
+		{"kind": "Role", "apiVersion": "rbac.authorization.k8s.io/v1"},
+		{"kind": "Deployment", "apiVersion": "apps/v1"},
+		{"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v2"},
+		{"kind": "Event", "apiVersion": "events.k8s.io/v1"},
+		{"kind": "Event", "apiVersion": "v1"},
+		{"kind": "CronJob", "apiVersion": "batch/v1"},
+	] {
+		count(deny_of("kubectl_apply", {"manifest": json.marshal(m), "namespace": "default"})) == 0
+	}
+}
+
+# Listed as a custom resource, the built-in name of another group is judged as the listed kind.
+test_builtin_names_of_other_groups_listed if {
+	settings := object.union(writer, {"namespaced_custom_resources": [{"group": "evil.example.com", "kind": "Role", "plural": "roles"}]})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_delete", {"resourceType": "roles.evil.example.com", "name": "web"}) with data.warden.kubernetes as settings
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_apply", {"manifest": evil_role}) with data.warden.kubernetes as settings
+	"Namespace 'kube-system' is not allowed (allowed: default)" in data.mcp.authz.deny with input as call("kubectl_delete", {"resourceType": "roles.evil.example.com", "name": "web", "namespace": "kube-system"}) with data.warden.kubernetes as settings
+	# pods of that group are not listed
+	not_namespaced_type in data.mcp.authz.deny with input as call("kubectl_delete", {"resourceType": "pods.evil.example.com", "name": "web"}) with data.warden.kubernetes as settings
+}
