@@ -73,6 +73,11 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
     ['kubectl_generic', { command: 'get', args: [['-nkube-system'], 'pods'] }, "Argument 'args' must be an array of strings: denied"],
     ['kubectl_get', { resourceType: 'secrets.v1.', namespace: 'default' }, SECRETS],
     ['kubectl_generic', { command: 'get', args: ['configmaps,secrets'] }, SECRETS],
+    // Secrets of the core group however spelled, or a group the pack cannot classify
+    ['kubectl_get', { resourceType: 'Secrets.', namespace: 'default' }, SECRETS],
+    ['kubectl_get', { resourceType: 'secrets..', namespace: 'default' }, SECRETS],
+    ['kubectl_generic', { command: 'get', args: ['Secret.v1./db'] }, SECRETS],
+    ['kubectl_generic', { command: 'get', args: ['secrets.v1'] }, SECRETS],
     ['kubectl_generic', { command: 'get', args: ['--raw', '/api/v1/namespaces/kube-system/secrets'] }, "Flag '--raw' is not allowed (it reads any API path, past the namespace and secret rules)"],
     // kubectl rollout restart deployment status
     ['kubectl_generic', { command: 'rollout', resourceType: 'restart', name: 'deployment', args: ['status'] }, "Operation 'rollout-restart' is not allowed in read-only mode"],
@@ -88,6 +93,18 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
       expect(await call(tool, args), `${tool} ${JSON.stringify(args)}`).toContain(`Denied by policy: ${reason}`);
     }
     expect(runs().slice(before)).toEqual([]);
+  });
+
+  // A resource named secrets of a custom group (a CRD's) is not Secrets: the old pack read any word
+  // starting with "secrets." as Secrets and denied these.
+  it('secrets of a custom API group are not Secrets: kubectl runs', async () => {
+    const before = runs().length;
+    await call('kubectl_get', { resourceType: 'secrets.evil.example.com', namespace: 'default' });
+    await call('kubectl_generic', { command: 'get', args: ['secret.v1.evil.example.com/db'], namespace: 'default' });
+    expect(runs().slice(before)).toEqual([
+      ['get', 'secrets.evil.example.com', '-n', 'default', '-o', 'json'],
+      ['get', '--namespace=default', 'secret.v1.evil.example.com/db'],
+    ]);
   });
 
   // Output formats that make kubectl read a file of the server's host and print it (rendered as a

@@ -36,12 +36,17 @@ reads_secrets if {
 	secret_word(lower(word))
 }
 
-# A word naming Secrets as kubectl reads it: "secret", "secrets", a named one ("secret/x"), a
-# group-qualified one ("secrets.v1.", "secrets.v1./x") or one of a list ("configmaps,secrets").
+# A word naming Secrets as kubectl reads it: "secret", "secrets", a named one ("secret/x"), one
+# of the core group ("secrets.", "secrets.v1.", "secrets..", "secrets.v1./x") or one of a list
+# ("configmaps,secrets"). The same name in a custom group (secrets.evil.example.com, a CRD's) is not
+# Secrets; any other group ("secrets.v1", "secrets.apps", "secrets.v2.") is read as Secrets, since
+# the pack cannot tell what kubectl makes of it (resource_types.rego).
 secret_word(word) if {
 	contains(word, "secret") # most words: one search, no split
 	some part in split(word, ",")
-	split(split(trim_space(part), "/")[0], ".")[0] in {"secret", "secrets"}
+	w := split(trim_space(part), "/")[0]
+	split(w, ".")[0] in {"secret", "secrets"}
+	not custom_group_type(w, secret_type_groups)
 }
 
 deny contains "Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)" if {

@@ -242,6 +242,29 @@ test_secret_spellings if {
 	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "secretstores.external-secrets.io"})
 }
 
+# Secrets are the core group's: the same name in a custom group is not Secrets; one the pack cannot
+# classify (a group it does not know, a version the core group does not serve) is read as Secrets.
+test_secret_groups if {
+	reason := "Reading secrets is not allowed (set data.warden.kubernetes.allow_secrets to true to allow it)"
+	every t in [
+		"secrets.", "SECRETS", " Secrets ", "secrets..", "Secret.v1.", "secret./db", "configmaps, secrets.",
+		"secrets.v1", "secrets.v2.", "secrets.apps", "secrets.rbac.authorization.k8s.io", "secrets.rbac.authorization",
+		"secrets.evil", "secrets.evil.example.com.", "secrets.-evil.example.com", "secrets.evil..com", "secrets.evil example.com",
+	] {
+		reason in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": t})
+		reason in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": [t]})
+	}
+	every t in [
+		"secrets.evil.example.com", "Secrets.Evil.Example.com", "secret.evil.example.com/db", "secrets.v1.evil.example.com",
+		"configmaps,secrets.evil.example.com", "secrets.k8s.io",
+		# apps serves no secrets: kubectl then reads the group v1.apps (a custom one's prefix)
+		"secrets.v1.apps",
+	] {
+		count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": t})
+		count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": [t]})
+	}
+}
+
 test_flags_read_as_kubectl_reads_them if {
 	"Flag '--s' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-Rshttps://evil"]})
 	"Flag '--insecure-skip-tls-verify' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["--insecure_skip_tls_verify"]})
