@@ -32,6 +32,58 @@ const GET: ToolInfo = {
 const LOWER: ToolInfo = { name: 'lower', backendName: 'lower', inputSchema: { properties: { spec: { properties: { namespace: {} } } } } };
 const BARE: ToolInfo = { name: 'bare', backendName: 'bare', inputSchema: { type: 'object' } };
 const UNKNOWN: ToolInfo = { name: 'unknown', backendName: 'unknown' };
+/** names declared through $ref ($defs, definitions), allOf, anyOf, oneOf, as Go schema generators write them */
+const REF: ToolInfo = {
+  name: 'ref',
+  backendName: 'ref',
+  inputSchema: {
+    type: 'object',
+    $defs: {
+      Target: { type: 'object', properties: { namespace: { type: 'string' }, labelSelector: { type: 'string' } } },
+      Meta: { properties: { namespace: {} } },
+    },
+    definitions: { Spec: { properties: { replicas: {}, podTemplate: { $ref: '#/definitions/Template' } } }, Template: { properties: { serviceAccount: {} } } },
+    properties: {
+      target: { $ref: '#/$defs/Target' },
+      targets: { type: 'array', items: { $ref: '#/$defs/Target' } },
+      spec: { $ref: '#/definitions/Spec' },
+      maybe: { anyOf: [{ $ref: '#/$defs/Target' }, { type: 'null' }] },
+      labels: { $ref: '#/$defs/Labels' }, // (missing: below)
+    },
+    allOf: [{ $ref: '#/$defs/Meta' }, { properties: { resourceType: {} } }],
+    oneOf: [{ properties: { podName: {} } }, { properties: { nodeName: {} } }],
+  },
+};
+/** cycles: a tree node whose children are nodes, a $ref loop with no end, the root referring to itself */
+const TREE: ToolInfo = {
+  name: 'tree',
+  backendName: 'tree',
+  inputSchema: {
+    $ref: '#/$defs/Node',
+    $defs: {
+      Node: { properties: { name: {}, left: { $ref: '#/$defs/Node' }, right: { $ref: '#/$defs/Node' } } },
+      Loop: { allOf: [{ $ref: '#/$defs/Loop2' }] },
+      Loop2: { anyOf: [{ $ref: '#/$defs/Loop' }], properties: { kind: {} } },
+      Spin: { $ref: '#/$defs/Spin' },
+    },
+    properties: { loop: { $ref: '#/$defs/Loop' }, self: { $ref: '#' }, spin: { $ref: '#/$defs/Spin' } },
+  },
+};
+/** $refs to nothing, to another document, not a string: the level is strict */
+const MISSING: ToolInfo = {
+  name: 'missing',
+  backendName: 'missing',
+  inputSchema: {
+    properties: {
+      name: {},
+      spec: { $ref: '#/$defs/Nope' },
+      ext: { $ref: 'https://example.com/schema.json#/$defs/Spec' },
+      odd: { $ref: 7 },
+      items: { type: 'array', items: { $ref: '#/definitions/Gone/0' } },
+    },
+  },
+};
+const MISSING_TOP: ToolInfo = { name: 'missing_top', backendName: 'missing_top', inputSchema: { $ref: '#/$defs/Gone', properties: { resourceType: {} } } };
 /** the members of arguments a policy reads (PolicyDecider.argumentsRead) */
 const READ = ['namespace', 'verb'];
 
@@ -114,9 +166,73 @@ describe('argument names differing from the known ones only in case', () => {
     }
   });
 
+  describe('names declared through $ref, allOf, anyOf, oneOf', () => {
+    it.each([
+      ['{"Namespace":"x"}', "'Namespace' differs from 'namespace'"], // allOf: a $ref to $defs
+      ['{"ResourceType":"pods"}', "'ResourceType' differs from 'resourceType'"], // allOf: inline
+      ['{"PODNAME":"web"}', "'PODNAME' differs from 'podName'"], // oneOf: a branch's
+      ['{"nodename":"n1"}', "'nodename' differs from 'nodeName'"], // oneOf: the other branch's
+      ['{"target":{"Namespace":"kube-system"}}', "'target.Namespace' differs from 'namespace'"],
+      ['{"targets":[{"namespace":"a"},{"LabelSelector":"b"}]}', "'targets.1.LabelSelector' differs from 'labelSelector'"],
+      ['{"spec":{"podTemplate":{"ServiceAccount":"admin"}}}', "'spec.podTemplate.ServiceAccount' differs from 'serviceAccount'"], // definitions, a $ref in a $ref's target
+      ['{"maybe":{"nameſpace":"kube-system"}}', "'maybe.nameſpace' differs from 'namespace'"], // anyOf [$ref, null]
+    ])('refused, parsed, and never passed on bytes: %s', (args, named) => {
+      expect(parsed(REF, args)).toContain(named);
+      expect(onBytes(REF, args)).toBe(false);
+    });
+
+    it('names declared exactly, and names folding like none, pass', () => {
+      const args = '{"namespace":"x","resourceType":"pods","podName":"a","nodeName":"b","Extra":1,"target":{"namespace":"x","Other":1},"spec":{"replicas":2,"podTemplate":{"serviceAccount":"sa"}}}';
+      expect(parsed(REF, args)).toBeUndefined();
+      // the byte check takes the top level; the nested levels know labelSelector / serviceAccount (not their own lower case): parsed to tell
+      expect(onBytes(REF, '{"namespace":"x","resourceType":"pods","podName":"a","Extra":1}')).toBe(true);
+    });
+
+    it('cycles: followed once, as a cycle of levels (checked deeper than the depth the schema was followed to), without throwing', () => {
+      const deep = (n: number, inner: string): string => (n === 0 ? inner : `{"left":${deep(n - 1, inner)}}`);
+      expect(parsed(TREE, deep(40, '{"name":"a","right":{"Name":"x"}}'))).toContain(`'${'left.'.repeat(40)}right.Name' differs from 'name'`);
+      expect(parsed(TREE, deep(40, '{"name":"a"}'))).toBeUndefined();
+      expect(onBytes(TREE, deep(40, '{"Name":"x"}'))).toBe(false);
+      expect(onBytes(TREE, deep(3, '{"name":"x"}'))).toBe(true); // every name known there is its own lower case
+      expect(parsed(TREE, '{"loop":{"Kind":"x"}}')).toContain("'loop.Kind' differs from 'kind'");
+      expect(parsed(TREE, '{"self":{"self":{"Loop":1}}}')).toContain("'self.self.Loop' differs from 'loop'");
+      // a $ref to itself declares no names: its object is not described
+      expect(parsed(TREE, '{"spin":{"Anything":1},"Spin":1}')).toContain("'Spin' differs from 'spin'");
+      expect(parsed(TREE, '{"spin":{"Anything":1}}')).toBeUndefined();
+    });
+
+    it('a $ref to nothing (or another document, or not a string) does not throw: that level is strict', () => {
+      expect(() => argumentNames(MISSING, undefined)).not.toThrow();
+      for (const [args, named] of [
+        ['{"spec":{"Namespace":"kube-system"}}', "'spec.Namespace' differs from 'namespace'"],
+        ['{"ext":{"Anything":1}}', "'ext.Anything' differs from 'anything'"],
+        ['{"odd":{"X":1}}', "'odd.X' differs from 'x'"],
+        ['{"items":[{"Y":1}]}', "'items.0.Y' differs from 'y'"],
+        ['{"Name":"x"}', "'Name' differs from 'name'"],
+        ['{"spec":{"deeper":{"Kind":1}}}', "'spec.deeper.Kind' differs from 'kind'"],
+      ]) {
+        expect(parsed(MISSING, args!)).toContain(named);
+        expect(onBytes(MISSING, args!)).toBe(false);
+      }
+      // names in their own lower case pass, and a level that reads whole stays as it was
+      expect(parsed(MISSING, '{"name":"x","spec":{"namespace":"default"},"Other":1}')).toBeUndefined();
+      expect(onBytes(MISSING, '{"name":"x","Other":1}')).toBe(true);
+      // at the top: its declared names (and the policy's) are known, any other with a capital is refused
+      for (const read of [undefined, READ]) {
+        expect(parsed(MISSING_TOP, '{"resourceType":"pods","namespace":"default"}', read)).toBeUndefined();
+        expect(onBytes(MISSING_TOP, '{"resourceType":"pods","namespace":"default"}', read)).toBe(true);
+        expect(parsed(MISSING_TOP, '{"Namespace":"x"}', read)).toContain("'Namespace' differs from 'namespace'");
+        expect(parsed(MISSING_TOP, '{"ExtraFlag":true}', read)).toContain("'ExtraFlag' differs from 'extraflag'");
+        expect(onBytes(MISSING_TOP, '{"ExtraFlag":true}', read)).toBe(false);
+      }
+      // REF's labels points at nothing too
+      expect(parsed(REF, '{"labels":{"App":"web"}}')).toContain("'labels.App' differs from 'app'");
+    });
+  });
+
   it('the byte check never passes what the parsed check refuses (generated lines)', () => {
-    const names = ['namespace', 'Namespace', 'NAMESPACE', 'nameſpace', 'resourceType', 'resourcetype', 'RESOURCETYPE', 'name', 'Name', 'extra', 'Extra', 'labelSelector', 'labelselector', 'é', 'É', '\u212aind', 'kind'];
-    const tools = [GET, LOWER, BARE, UNKNOWN];
+    const names = ['namespace', 'Namespace', 'NAMESPACE', 'nameſpace', 'resourceType', 'resourcetype', 'RESOURCETYPE', 'name', 'Name', 'extra', 'Extra', 'labelSelector', 'labelselector', 'é', 'É', '\u212aind', 'kind', 'podName', 'PODNAME', 'left', 'Left', 'spin'];
+    const tools = [GET, LOWER, BARE, UNKNOWN, REF, TREE, MISSING, MISSING_TOP];
     let seed = 17;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -133,7 +249,7 @@ describe('argument names differing from the known ones only in case', () => {
     const object = (depth: number): Record<string, unknown> => {
       const o: Record<string, unknown> = {};
       const n = rand(4);
-      for (let i = 0; i < n; i++) o[['target', 'targets', 'spec', 'labels'][rand(4)]!] = value(depth);
+      for (let i = 0; i < n; i++) o[['target', 'targets', 'spec', 'labels', 'maybe', 'left', 'self', 'items'][rand(8)]!] = value(depth);
       for (let i = 0; i < n; i++) o[names[rand(names.length)]!] = value(depth);
       return o;
     };

@@ -22,8 +22,24 @@ async function schemas(): Promise<Record<string, unknown>> {
   const mod = (await import(join(KUBERNETES, '../tools/kubectl-get.js'))) as Record<string, { name?: string; inputSchema?: { properties: object } }>;
   const get = Object.values(mod).find((v) => v?.name === 'kubectl_get')!.inputSchema!;
   const nested = { type: 'object', properties: { namespace: { type: 'string' }, labelSelector: { type: 'string' } } };
+  const dmod = (await import(join(KUBERNETES, '../tools/kubectl-describe.js'))) as Record<string, { name?: string; inputSchema?: { properties: object } }>;
+  const describe = Object.values(dmod).find((v) => v?.name === 'kubectl_describe')!.inputSchema!;
   return {
     kubectl_get: { ...get, properties: { ...get.properties, target: nested, targets: { type: 'array', items: nested } } },
+    // kubectl_describe's schema as a Go schema generator writes one: its properties behind a $ref to
+    // $defs, an embedded struct in allOf, alternatives in anyOf/oneOf, a recursive struct (a $ref
+    // cycle), and a $ref to nothing
+    kubectl_describe: {
+      $ref: '#/$defs/DescribeInput',
+      $defs: {
+        DescribeInput: { ...describe, allOf: [{ $ref: '#/$defs/Selector' }], properties: { ...describe.properties, target: { $ref: '#/$defs/Target' }, tree: { $ref: '#/$defs/Node' }, broken: { $ref: '#/$defs/Gone' } } },
+        Selector: { type: 'object', properties: { labelSelector: { type: 'string' } } },
+        Target: nested,
+        Node: { type: 'object', properties: { name: { type: 'string' }, child: { $ref: '#/$defs/Node' } } },
+      },
+      anyOf: [{ properties: { sortBy: { type: 'string' } } }, { type: 'object' }],
+      oneOf: [{ properties: { targets: { type: 'array', items: { $ref: '#/$defs/Target' } } } }],
+    },
     // a tool whose schema declares no properties: no names to compare with (see docs/proxy.md)
     kubectl_generic: { type: 'object' },
   };
@@ -119,6 +135,41 @@ for (const audited of [false, true]) {
       });
     }
 
+    // names the schema declares through $ref/$defs, allOf, anyOf, oneOf and a $ref cycle (the pack
+    // reads none of them: only the schema knows them); the old check saw no properties there
+    const refBypasses: Array<[string, string, string]> = [
+      ['"LabelSelector" (allOf: a $ref to $defs)', '{"resourceType":"pods","name":"web","LabelSelector":"app=x"}', "'LabelSelector' differs from 'labelSelector'"],
+      ['"SortBy" (anyOf)', '{"resourceType":"pods","name":"web","SortBy":".x"}', "'SortBy' differs from 'sortBy'"],
+      ['"target.Namespace" (a $ref to $defs)', '{"resourceType":"pods","name":"web","target":{"Namespace":"kube-system"}}', "'target.Namespace' differs from 'namespace'"],
+      ['"targets.0.Namespace" (oneOf: items a $ref)', '{"resourceType":"pods","name":"web","targets":[{"Namespace":"kube-system"}]}', "'targets.0.Namespace' differs from 'namespace'"],
+      ['"tree.child.child.Name" (a $ref cycle)', '{"resourceType":"pods","name":"web","tree":{"child":{"child":{"Name":"x"}}}}', "'tree.child.child.Name' differs from 'name'"],
+      ['"broken.Anything" (a $ref to nothing: that level is strict)', '{"resourceType":"pods","name":"web","broken":{"Anything":1}}', "'broken.Anything' differs from 'anything'"],
+    ];
+
+    for (const [label, args, named] of refBypasses) {
+      it(`${label}: refused -32600 in either form, never runs`, async () => {
+        const before = s.received().length;
+        for (const line of [compact, spaced]) {
+          const e = refusal(await answerTo(c, line(++id, 'kubectl_describe', args), id));
+          expect(e.code).toBe(-32600);
+          expect(e.message).toContain(named);
+        }
+        expect(ran().slice(before)).toEqual([]);
+      });
+    }
+
+    it('through $ref and the combinators, names spelled as declared run, bound as the Go struct binds them', async () => {
+      const before = s.received().length;
+      const args = '{"resourceType":"pods","name":"web","namespace":"default","labelSelector":"app=x","target":{"namespace":"default"},"tree":{"child":{"name":"x"}},"broken":{"anything":1},"Extra":1}';
+      for (const line of [compact, spaced]) {
+        const a = await answerTo(c, line(++id, 'kubectl_describe', args), id);
+        expect(a.error).toBeUndefined();
+        expect(JSON.stringify(a.result)).not.toContain('Denied');
+      }
+      const bound = { resourceType: 'pods', name: 'web', namespace: 'default', labelSelector: 'app=x', target: { namespace: 'default' }, tree: { child: { name: 'x' } }, broken: { anything: 1 } };
+      expect(ran().slice(before)).toEqual([bound, bound]);
+    });
+
     it('two members of arguments folding alike are refused (as before)', async () => {
       const before = s.received().length;
       for (const line of [compact, spaced]) {
@@ -149,8 +200,8 @@ for (const audited of [false, true]) {
         const db_ = new Database(db, { readonly: true });
         try {
           const rows = db_.prepare('SELECT tool, decision, outcome, error_code, reasons FROM audit_log WHERE error_code = -32600').all() as Array<Record<string, unknown>>;
-          // every refused line of the cases above: 7 bypasses and the sibling case, two forms each
-          expect(rows.length).toBe(16);
+          // every refused line of the cases above: 7 bypasses, 6 through $ref and the combinators, and the sibling case, two forms each
+          expect(rows.length).toBe(28);
           for (const r of rows) {
             expect(r).toMatchObject({ decision: 'deny', outcome: 'denied' });
             expect(String(r.reasons)).toMatch(/differs from .* only in case/);

@@ -9,7 +9,14 @@
  * otherwise. The names known at a level:
  *   - the properties the tool's inputSchema declares there (`properties`; a declared property's
  *     own `properties`, or its `items`' for an array of objects, is the level below it: a Go
- *     nested struct or slice of structs);
+ *     nested struct or slice of structs), followed through local `$ref`s (`#/$defs/Spec`,
+ *     `#/definitions/Spec`) and allOf/anyOf/oneOf, whose names at a level are their union
+ *     (schema-names.ts; Go schema generators describe nested and embedded structs so). A level
+ *     with a `$ref` that points at nothing or outside the schema is strict (its struct has fields
+ *     the schema does not show): its declared names are known, any other name there that is not its
+ *     own lower case is refused. A schema too large to follow (schema-names.ts MAX_NODES) is read
+ *     as such a level, with the policy's names. The levels are made once per tool (argumentNames
+ *     keeps them), not per call;
  *   - at the top level, also the members of arguments the policy reads (PolicyDecider.argumentsRead,
  *     when static analysis bounds them): a name the policy reads is a name its decision depends on.
  * A name declared exactly is never refused (Go prefers the exact match), nor one folding like no
@@ -23,6 +30,7 @@
  */
 import type { PolicyDecider, ToolInfo } from '../types.js';
 import { foldable, goFold } from './member-case.js';
+import { SchemaWalk } from './schema-names.js';
 
 /** The names known at one level of arguments. */
 interface Level {
@@ -62,49 +70,117 @@ const MAX_NAME = 64;
 const STRICT: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: true };
 const MAX_SCHEMA_DEPTH = 32;
 
-type Schema = Record<string, unknown>;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The level a schema declares (its `properties`), or undefined when it declares none. */
-function declared(schema: unknown, extra: readonly string[], depth: number): Level | undefined {
-  const props = isObject(schema) && isObject(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;
-  const names = props === undefined ? [] : Object.keys(props);
-  if (names.length === 0 && extra.length === 0) return undefined;
-  const exact = new Set<string>([...names, ...extra]);
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A level knowing `names` exactly, with the levels below some of them (deepMasks: set by build). */
+function makeLevel(names: Iterable<string>, nested: Map<string, Level> | undefined, strict: boolean): Mutable<Level> {
+  const exact = new Set<string>(names);
   const folds = new Map<string, string>();
   for (const n of exact) if (!folds.has(goFold(n))) folds.set(goFold(n), n);
-  let nested: Map<string, Level> | undefined;
-  if (props !== undefined && depth < MAX_SCHEMA_DEPTH) {
-    for (const n of names) {
-      const sub = props[n];
-      const items = isObject(sub) ? sub.items : undefined;
-      const level = isObject(sub) && isObject(sub.properties) ? declared(sub, [], depth + 1) : isObject(items) && isObject(items.properties) ? declared(items, [], depth + 1) : undefined;
-      if (level !== undefined) (nested ??= new Map()).set(n, level);
-    }
-  }
-  const known = [...exact];
-  const deepMasks = new Uint8Array(known.map((n) => {
-    const sub = nested?.get(n);
-    return sub === undefined ? 0 : knowsFoldable(sub) ? DEEP_NAME : DEEP_FOLDABLE;
-  }));
-  const exactBytes = known.map((n) => Buffer.from(n, 'utf8'));
+  const exactBytes = [...exact].map((n) => Buffer.from(n, 'utf8'));
   const byLength: Array<number[] | undefined> = [];
   exactBytes.forEach((n, k) => (byLength[Math.min(n.length, MAX_NAME)] ??= []).push(k));
-  return { exact, exactBytes, byLength, folds, nested, deepMasks, strict: false };
+  return { exact, exactBytes, byLength, folds, nested, deepMasks: NONE, strict };
 }
 
-/** Whether `level`, or a level below it, knows a name that is not its own lower case (ASCII). */
-function knowsFoldable(level: Level): boolean {
-  for (const n of level.exact) if (foldable(n)) return true;
-  for (const sub of level.nested?.values() ?? []) if (knowsFoldable(sub)) return true;
-  return false;
+/**
+ * The levels one tool's inputSchema declares (SchemaWalk: `properties` through local `$ref`s and
+ * allOf/anyOf/oneOf). A level is made once per set of schemas declaring it: a `$ref` cycle (a tree
+ * node whose children are nodes) is a cycle of levels, not MAX_SCHEMA_DEPTH copies (nor, with two
+ * such children, 2^32). A level with a part that cannot be read (a `$ref` to nothing, or not local)
+ * is strict: its declared names are known, any other name not its own lower case is refused, and
+ * so is such a name at any depth below a member it does not describe.
+ */
+class LevelBuilder {
+  readonly walk: SchemaWalk;
+  readonly levels: Array<Mutable<Level>> = [];
+  private readonly ids = new Map<object, number>();
+  private readonly memo = new Map<string, Mutable<Level>>();
+
+  constructor(root: unknown) {
+    this.walk = new SchemaWalk(root);
+  }
+
+  private key(schemas: readonly unknown[], top: boolean): string {
+    const ids = new Set<number>();
+    for (const s of schemas) {
+      if (typeof s !== 'object' || s === null) continue;
+      let id = this.ids.get(s);
+      if (id === undefined) this.ids.set(s, (id = this.ids.size));
+      ids.add(id);
+    }
+    return `${top ? 't' : ''}${[...ids].sort((a, b) => a - b).join(',')}`;
+  }
+
+  /** The level `schemas` declare, with `extra` names known too; undefined when they declare nothing (nor their items). */
+  level(schemas: readonly unknown[], extra: readonly string[], depth: number): Level | undefined {
+    const key = this.key(schemas, extra.length > 0);
+    const kept = this.memo.get(key);
+    if (kept !== undefined) return kept;
+    const g = this.walk.gather(schemas);
+    if (g.props.size === 0 && extra.length === 0 && !g.unknown) {
+      // an array of objects: its items describe them
+      return g.items.length > 0 && depth < MAX_SCHEMA_DEPTH ? this.level(g.items, [], depth + 1) : undefined;
+    }
+    if (depth >= MAX_SCHEMA_DEPTH) return STRICT; // described deeper than followed: fail closed
+    const level = makeLevel([...g.props.keys(), ...extra], undefined, g.unknown);
+    this.memo.set(key, level);
+    this.levels.push(level);
+    for (const [name, subs] of g.props) {
+      const sub = this.level(subs, [], depth + 1);
+      if (sub !== undefined) (level.nested ??= new Map()).set(name, sub);
+    }
+    return level;
+  }
+}
+
+/** Sets each level's deepMasks: which levels reach (through `nested`, cycles included) one knowing a name that is not its own lower case. */
+function setDeepMasks(levels: ReadonlyArray<Mutable<Level>>): void {
+  const parents = new Map<Level, Level[]>();
+  const reaches = new Set<Level>();
+  const todo: Level[] = [];
+  for (const l of levels) {
+    for (const sub of l.nested?.values() ?? []) {
+      const list = parents.get(sub);
+      if (list === undefined) parents.set(sub, [l]);
+      else list.push(l);
+    }
+    if ([...l.exact].some(foldable)) {
+      reaches.add(l);
+      todo.push(l);
+    }
+  }
+  while (todo.length > 0) {
+    for (const p of parents.get(todo.pop()!) ?? []) {
+      if (!reaches.has(p)) {
+        reaches.add(p);
+        todo.push(p);
+      }
+    }
+  }
+  for (const l of levels) {
+    l.deepMasks = new Uint8Array([...l.exact].map((n) => {
+      const sub = l.nested?.get(n) ?? (l.strict ? STRICT : undefined);
+      return sub === undefined ? 0 : reaches.has(sub) ? DEEP_NAME : DEEP_FOLDABLE;
+    }));
+  }
 }
 
 /** What the policy reads known but no name known at all: nothing the policy reads can be spelled otherwise. */
 const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: false };
 
 function build(tool: ToolInfo, read: readonly string[] | undefined): ArgumentNames {
-  const top = declared(tool.inputSchema, read ?? [], 0);
+  const b = new LevelBuilder(tool.inputSchema);
+  const top = b.level(isObject(tool.inputSchema) ? [tool.inputSchema] : [], read ?? [], 0);
+  if (b.walk.over) {
+    // too large to follow: what the backend's struct holds is unknown, as for a level with a $ref to nothing
+    const level = makeLevel(read ?? [], undefined, true);
+    setDeepMasks([level]);
+    return { top: level };
+  }
+  setDeepMasks(b.levels);
   return { top: top ?? (read === undefined ? STRICT : KNOWS_NONE) };
 }
 
@@ -176,7 +252,7 @@ function levelProblem(value: unknown, level: Level, path: string, depth: number)
       const like = readAs(key, level);
       if (like !== undefined) return problem(path + key, like);
     }
-    const sub = level.strict ? STRICT : level.nested?.get(key);
+    const sub = level.nested?.get(key) ?? (level.strict ? STRICT : undefined);
     if (sub !== undefined) {
       const p = levelProblem(value[key], sub, `${path}${key}.`, depth + 1);
       if (p !== undefined) return p;

@@ -14,7 +14,9 @@
  * before GHSA-wvj2-96wp-fq3f): each property the schema declares is a field tagged with its name,
  * filled from the last member whose name matches it exactly or by Go's fold; members matching no
  * field are dropped; a declared property with `properties` (or an array whose `items` have them)
- * is a nested struct, decoded the same way. It records the struct it ran with.
+ * is a nested struct, decoded the same way. The fields are read through local `$ref`s and
+ * allOf/anyOf/oneOf too (as Go schema generators describe nested and embedded structs). It records
+ * the struct it ran with.
  *   node test/servers/go-json-server.mjs --schemas FILE
  */
 import { readFileSync } from 'node:fs';
@@ -49,17 +51,50 @@ function goField(obj, tag) {
   return value;
 }
 
-/** The struct encoding/json fills from `value` for a schema declaring `properties`. */
-function goStruct(value, schema) {
-  const props = schema?.properties;
-  if (typeof props !== 'object' || props === null) return value;
+/** The schema a local $ref ("#", "#/$defs/X") points at in `root`, or undefined. */
+function resolve(root, ref) {
+  if (ref === '#') return root;
+  if (!ref.startsWith('#/')) return undefined;
+  let at = root;
+  for (const t of ref.slice(2).split('/')) at = at?.[decodeURIComponent(t).replace(/~1/g, '/').replace(/~0/g, '~')];
+  return at;
+}
+
+/**
+ * The fields of the struct `schemas` describe (tag -> the schemas declaring it) and their items:
+ * `properties` through local $refs and allOf/anyOf/oneOf, as a Go schema generator writes nested and
+ * embedded structs (each schema once: a $ref cycle adds nothing).
+ */
+function fields(schemas, root) {
+  const props = new Map();
+  const items = [];
+  const seen = new Set();
+  const visit = (s) => {
+    if (typeof s !== 'object' || s === null || seen.has(s)) return;
+    seen.add(s);
+    if (typeof s.properties === 'object' && s.properties !== null) {
+      for (const [tag, sub] of Object.entries(s.properties)) props.set(tag, [...(props.get(tag) ?? []), sub]);
+    }
+    if (typeof s.items === 'object' && s.items !== null) items.push(s.items);
+    if (typeof s.$ref === 'string') visit(resolve(root, s.$ref));
+    for (const k of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(s[k])) s[k].forEach(visit);
+  };
+  schemas.forEach(visit);
+  return { props, items };
+}
+
+/** The struct encoding/json fills from `value` for the schemas `schemas` (of the tool's `root`) when they declare properties. */
+function goStruct(value, schemas, root) {
+  const { props } = fields(schemas, root);
+  if (props.size === 0) return value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const out = {};
-  for (const [tag, sub] of Object.entries(props)) {
+  for (const [tag, subs] of props) {
     const v = goField(value, tag);
     if (v === undefined) continue;
-    if (Array.isArray(v) && sub?.items?.properties !== undefined) out[tag] = v.map((item) => goStruct(item, sub.items));
-    else out[tag] = goStruct(v, sub);
+    const sub = fields(subs, root);
+    if (Array.isArray(v) && sub.props.size === 0 && sub.items.length > 0) out[tag] = v.map((item) => goStruct(item, sub.items, root));
+    else out[tag] = goStruct(v, subs, root);
   }
   return out;
 }
@@ -90,7 +125,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     case 'tools/call': {
       const name = goField(params, 'name');
       const raw = goField(params, 'arguments');
-      const args = schemas === undefined ? raw : goStruct(raw, schemas[name]);
+      const args = schemas === undefined ? raw : goStruct(raw, [schemas[name]], schemas[name]);
       if (!toolNames.includes(name)) return send({ jsonrpc: '2.0', id, error: { code: -32602, message: `Tool '${name}' not found` } });
       record({ kind: 'tool', name, arguments: args });
       return send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `${name} ran with ${JSON.stringify(args)}` }] } });
