@@ -29,8 +29,8 @@ namespace_problem := operand_problem("namespace", args.namespace)
 
 sub_command_problem := operand_problem("subCommand", args.subCommand)
 
-# exec_in_pod's command is what runs in the container
-command_problem := operand_problem("command", args.command) if tool != "exec_in_pod"
+# exec_in_pod's and pods_exec's command is what runs in the container
+command_problem := operand_problem("command", args.command) if not tool in {"exec_in_pod", "pods_exec"}
 
 context_problem := string_problem("context", args.context)
 

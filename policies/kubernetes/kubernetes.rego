@@ -1,4 +1,5 @@
-# Pack `kubernetes`: a troubleshooting assistant for mcp-server-kubernetes (npm).
+# Pack `kubernetes`: a troubleshooting assistant for mcp-server-kubernetes (npm) and for
+# kubernetes-mcp-server (the Go server; its tools: go_server.rego).
 #
 # Verbs get/describe/logs/top (and explain, api-resources, ping, context list/get, rollout
 # status/history) are allowed; delete/apply/edit/scale/patch/replace/create/... are denied with
@@ -69,10 +70,23 @@ fixed_verbs := {
 	"upgrade_helm_chart": "helm-upgrade", "uninstall_helm_chart": "helm-uninstall",
 	"port_forward": "port-forward", "stop_port_forward": "port-forward", "exec_in_pod": "exec",
 	"cleanup": "cleanup", "kubectl_reconnect": "reconnect",
+	# kubernetes-mcp-server (go_server.rego: namespaces, kinds, manifests; the tools/list of
+	# v0.0.67 in test/fixtures/kubernetes-mcp-server/)
+	"pods_list": "get", "pods_list_in_namespace": "get", "pods_get": "get", "pods_log": "logs",
+	"pods_top": "top", "pods_delete": "delete", "pods_exec": "exec", "pods_run": "run",
+	"resources_list": "get", "resources_get": "get", "resources_delete": "delete",
+	"resources_create_or_update": "apply", "namespaces_list": "get", "projects_list": "get",
+	"events_list": "get", "nodes_top": "top", "nodes_log": "logs", "nodes_stats_summary": "top",
+	"configuration_contexts_list": "context-list", "configuration_view": "config-view",
+	"helm_list": "helm-list", "helm_install": "helm-install", "helm_uninstall": "helm-uninstall",
 }
 
+# Read verbs of kubernetes-mcp-server's tools only (not kubectl commands: kubectl_generic's
+# `kubectl helm-list` would run a plugin).
+go_read_verbs := {"config-view", "helm-list"}
+
 # Tools whose verb is read from their arguments (unknown at the list phase).
-argument_verb_tools := {"kubectl_generic", "kubectl_rollout", "kubectl_context", "node_management"}
+argument_verb_tools := {"kubectl_generic", "kubectl_rollout", "kubectl_context", "node_management", "resources_scale"}
 
 # Every operation of node_management (cordon, uncordon, drain) changes the cluster.
 write_only_tools := {"node_management"}
@@ -112,6 +126,13 @@ generic_tokens := array.concat(array.concat(array.concat(command_words, subcomma
 # The verb of this call: one else-chain, so the common case (a fixed verb) evaluates one body.
 verb := v if {
 	v := fixed_verbs[tool]
+} else := "scale" if {
+	# kubernetes-mcp-server scales when the argument is there at all (any value, null too);
+	# without it, it only reads the current scale
+	tool == "resources_scale"
+	_ = args.scale # defined when given, whatever its value
+} else := "get" if {
+	tool == "resources_scale"
 } else := concat("-", ["rollout", lower(args.subCommand)]) if {
 	tool == "kubectl_rollout"
 	is_string(args.subCommand)
@@ -147,6 +168,9 @@ verb_kind := "read" if {
 	verb in write_verbs
 } else := "exec" if {
 	verb == "exec"
+} else := "read" if {
+	verb in go_read_verbs
+	fixed_verbs[tool] == verb
 } else := "unknown" if {
 	verb
 }

@@ -69,7 +69,8 @@ requested_namespaces := generic_namespaces if {
 
 # --all-namespaces: the allNamespaces argument (any true value: the server tests it as JavaScript
 # does), kubectl_generic's words, or kubectl_get of events without a namespace (the server then
-# lists the events of every namespace).
+# lists the events of every namespace), or a tool of kubernetes-mcp-server that reads every
+# namespace (go_server.rego).
 all_namespaces := true if {
 	truthy(args.allNamespaces)
 } else := true if {
@@ -77,6 +78,8 @@ all_namespaces := true if {
 	generic_all_namespaces
 } else := true if {
 	events_everywhere
+} else := true if {
+	go_all_namespaces
 }
 
 events_everywhere if {

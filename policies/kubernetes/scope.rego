@@ -6,7 +6,8 @@
 #   - kubectl_create, kubectl_delete, kubectl_patch, kubectl_scale, kubectl_rollout: a resourceType
 #     that is not one of namespaced_type_groups (singular, plural or short name) in its own group
 #     (resource_types.rego: pods, pods.v1., deployments.apps; not pods.evil.example.com) is denied;
-#   - a manifest (kubectl_apply, kubectl_create, kubectl_delete): every document, and every item of a
+#   - a manifest (kubectl_apply, kubectl_create, kubectl_delete; resources_create_or_update's
+#     `resource`, go_server.rego): every document, and every item of a
 #     List, must be of a kind in namespaced_kind_groups with an apiVersion of its own group (Role of
 #     rbac.authorization.k8s.io/v1, not of evil.example.com/v1) and name no other namespace; one the
 #     pack cannot read is denied;
@@ -26,7 +27,10 @@ typed_write_tools := {"kubectl_create", "kubectl_delete", "kubectl_patch", "kube
 manifest_tools := {"kubectl_apply", "kubectl_create", "kubectl_delete"}
 
 # Writes whose targets are not in their arguments.
-unscoped_write_tools := {"install_helm_chart", "upgrade_helm_chart", "uninstall_helm_chart", "node_management", "kubectl_generic"}
+unscoped_write_tools := {
+	"install_helm_chart", "upgrade_helm_chart", "uninstall_helm_chart", "node_management", "kubectl_generic",
+	"helm_install", "helm_uninstall",
+}
 
 scoped_write if {
 	verb_kind == "write"
@@ -73,6 +77,19 @@ deny contains sprintf("Tool '%s': its resourceType is not a namespaced kind: den
 manifest_parts := [p | some p in regex.split(`(?m)^---`, args.manifest); trim_space(p) != ""] if {
 	tool in manifest_tools
 	is_string(args.manifest)
+}
+
+# kubernetes-mcp-server's resources_create_or_update (go_server.rego): it splits `resource` at lines
+# that are "---" alone and reads the first document of each part (YAML or JSON), a subset of what
+# is judged here; a `resource` that is not a string is not a manifest the pack can read.
+manifest_parts := [p | some p in regex.split(`(?m)^---`, args.resource); trim_space(p) != ""] if {
+	tool == "resources_create_or_update"
+	is_string(args.resource)
+}
+
+manifest_problems contains "the resource argument is not a string" if {
+	tool == "resources_create_or_update"
+	not is_string(args.resource)
 }
 
 manifest_problems contains "a document is not valid YAML" if {
