@@ -130,12 +130,16 @@ const PACK_CLASSES: Record<string, { classes: MemberClass[]; readers: string[] }
   kubernetes: {
     classes: [
       { member: 'allNamespaces', prefixes: [], suffixes: [], equals: [''], numbersByValue: true },
+      // kubernetes-mcp-server's helm_list and pods_top: only compared with false
+      { member: 'all_namespaces', prefixes: [], suffixes: [], equals: [], numbersByValue: false },
       { member: 'filename', prefixes: [], suffixes: [], equals: [''], numbersByValue: false },
       { member: 'fromFile', prefixes: [], suffixes: [], equals: [''], numbersByValue: false },
       // read whole (split into documents) only by manifest_parts, for the manifest tools
       { member: 'manifest', prefixes: [], suffixes: [], equals: [], numbersByValue: false },
       { member: 'name', prefixes: ['-'], suffixes: [], equals: [], numbersByValue: false },
       { member: 'patchFile', prefixes: [], suffixes: [], equals: [''], numbersByValue: false },
+      // kubernetes-mcp-server's resources_create_or_update: read whole only by manifest_parts, as manifest
+      { member: 'resource', prefixes: [], suffixes: [], equals: [], numbersByValue: false },
     ],
     readers: ['data.mcp.packs.kubernetes.manifest_parts', 'data.mcp.packs.kubernetes.operand_words'],
   },

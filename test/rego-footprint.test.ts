@@ -104,7 +104,10 @@ const PACK_FOOTPRINTS: Record<string, string[]> = {
   nomad: ['allocation_id', 'file_content', 'job_id', 'job_spec', 'namespace', 'task'],
   orchestrator: ['replicas'],
   containarium: ['username'],
-  kubernetes: ['allNamespaces', 'args', 'command', 'context', 'filename', 'flags', 'fromFile', 'manifest', 'name', 'namespace', 'operation', 'outputFormat', 'patchFile', 'resourceType', 'subCommand'],
+  kubernetes: [
+    'allNamespaces', 'all_namespaces', 'apiVersion', 'args', 'command', 'context', 'filename', 'flags', 'fromFile', 'kind', 'manifest', 'name',
+    'namespace', 'operation', 'outputFormat', 'patchFile', 'resource', 'resourceType', 'scale', 'subCommand',
+  ],
 };
 
 function packPolicy(pack: string, data: Record<string, unknown>): Policy {

@@ -136,7 +136,7 @@ deny contains sprintf("Tool '%s': kind %v of apiVersion %v is not a namespaced k
 manifest_problems contains sprintf("kind %v without metadata.namespace goes to the server's configured namespace, which the pack cannot check", [object.get(obj, "kind", null)]) if {
 	tool == "resources_create_or_update"
 	some obj in manifest_objects
-	is_object(obj)
+	namespaced_object(obj) # (any other is denied as it is: scope.rego)
 	not manifest_namespace_given(obj)
 }
 
