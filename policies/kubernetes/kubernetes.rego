@@ -85,6 +85,15 @@ fixed_verbs := {
 # `kubectl helm-list` would run a plugin).
 go_read_verbs := {"config-view", "helm-list"}
 
+# Verb names of other tools' operations that are no command of kubectl's own: kubectl runs a
+# plugin (`kubectl-<word>` on the server's PATH) for a first word it does not know, so
+# kubectl_generic's "ping" is not the ping tool's read but whatever such a plugin does.
+not_kubectl_commands := {
+	"ping", "context-list", "context-get", "context-set", "rollout-status", "rollout-history",
+	"rollout-restart", "rollout-undo", "rollout-pause", "rollout-resume", "helm-install",
+	"helm-upgrade", "helm-uninstall", "cleanup", "reconnect", "config-view", "helm-list",
+}
+
 # Tools whose verb is read from their arguments (unknown at the list phase).
 argument_verb_tools := {"kubectl_generic", "kubectl_rollout", "kubectl_context", "node_management", "resources_scale"}
 
@@ -148,15 +157,20 @@ verb := v if {
 	tool == "node_management"
 	is_string(args.operation)
 } else := concat("-", ["rollout", lower(generic_tokens[1])]) if {
-	is_string(generic_tokens[0])
-	lower(generic_tokens[0]) == "rollout"
+	generic_tokens[0] == "rollout"
 	is_string(generic_tokens[1])
 } else := concat("-", ["cluster-info", lower(generic_tokens[1])]) if {
 	# cluster-info dump reads every object of kube-system (and more) and can write files: not a read
-	is_string(generic_tokens[0])
-	lower(generic_tokens[0]) == "cluster-info"
+	generic_tokens[0] == "cluster-info"
 	is_string(generic_tokens[1])
-} else := lower(generic_tokens[0]) if {
+} else := concat(" ", ["kubectl", w]) if {
+	# no verb of the pack's: "not recognized" (a plugin's name, see not_kubectl_commands)
+	tool == "kubectl_generic"
+	w := generic_tokens[0]
+	w in not_kubectl_commands
+} else := generic_tokens[0] if {
+	# kubectl's commands are lower case and matched as spelled: `kubectl GET` runs a plugin named
+	# kubectl-GET, so a word in other case is no verb the pack knows ("not recognized")
 	tool == "kubectl_generic"
 	is_string(generic_tokens[0])
 }

@@ -314,3 +314,19 @@ test_file_output_formats_denied if {
 	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-o", "jsonpath={.items[*].metadata.name}"]})
 	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "resourceType": "pods", "outputFormat": "json"})
 }
+
+# kubectl runs a plugin (kubectl-<word> on the server's PATH) for a first word that is none of its
+# commands: kubectl_generic's words named like other tools' reads, or spelled in other case, are
+# not recognized, not reads.
+test_generic_plugin_words_not_recognized if {
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "ping"})
+	"Operation 'kubectl ping' is not recognized: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "ping"})
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "context-list"})
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "rollout-status", "resourceType": "deployment"})
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "helm-list"})
+	"Operation 'GET' is not recognized: denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "GET", "resourceType": "pods"})
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "Rollout", "subCommand": "status", "resourceType": "deployment"})
+	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "Cluster-Info", "subCommand": "dump"})
+	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "rollout", "subCommand": "status", "resourceType": "deployment"})
+	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "get", "resourceType": "pods"})
+}
