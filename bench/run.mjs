@@ -77,9 +77,17 @@ const log = (m) => process.stderr.write(`${m}\n`);
  * writer has committed the warm-up's rows: thousands sent at 16 in flight, which it would otherwise
  * write during the measured calls), and its CPU is read once the measured calls' own leftover work
  * (their last batch of audit rows) is done. At c16 the cores are full and a writer that lags behind
- * is the steady state, so nothing waits there.
+ * is the steady state, so a scenario's own round does not wait for it; other scenarios' rounds do
+ * (settleOthers), so that its leftover work is counted against no one.
  */
 const settles = (level) => level !== 16;
+/**
+ * Least calls in one c16 round. A round must span many audit flush intervals (50 ms): the rows of
+ * a round shorter than one are written after it ends, so its p50 would leave out the writer's work
+ * that a sustained load pays for (a stdio round of 1,500 calls at ~45,000 calls/s lasts ~35 ms).
+ * 16,000 stdio calls are ~0.35 s, seven intervals; HTTP serves ~10,000 calls/s.
+ */
+const MIN_C16_ROUND_CALLS = { stdio: 16000, http: 4000 };
 /** Quiet: under SETTLE_NS of the proxy's CPU (all threads) in SETTLE_STEP_MS; waiting gives up after SETTLE_MAX_MS. */
 const SETTLE_STEP_MS = 50;
 const SETTLE_NS = 1_500_000;
@@ -96,6 +104,32 @@ async function settle(handle, name) {
     prev = now;
   }
   log(`${name}: still busy ${SETTLE_MAX_MS} ms after its calls (measured as it is)`);
+}
+
+/**
+ * Waits until every other scenario's proxy is quiet before one scenario's round starts, at every
+ * level: a c16 round leaves its proxy busy (its audit writer commits the round's last rows after
+ * it), and that work must not land in the next scenario's round, where it would slow a neighbour
+ * (say the audit-off baseline) with the audited proxy's own cost.
+ */
+async function settleOthers(handles, except) {
+  const others = [...handles].filter(([name, h]) => name !== except && h.proxyPid).map(([name, h]) => ({ name, pid: h.proxyPid }));
+  if (others.length === 0) return;
+  const cpu = (pid) => {
+    try {
+      return cpuNs(pid);
+    } catch {
+      return 0; // gone: nothing left to wait for
+    }
+  };
+  let prev = others.map((o) => cpu(o.pid));
+  for (let waited = 0; waited < SETTLE_MAX_MS; waited += SETTLE_STEP_MS) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    const now = others.map((o) => cpu(o.pid));
+    if (now.every((v, i) => v - prev[i] < SETTLE_NS)) return;
+    prev = now;
+  }
+  log(`before ${except}'s round: ${others.map((o) => o.name).join(', ')} still busy after ${SETTLE_MAX_MS} ms (measured as it is)`);
 }
 
 async function measure(handle, scenario, calls, level) {
@@ -195,7 +229,8 @@ async function main() {
         const order = round % 2 ? [...active].reverse() : active;
         for (const s of order) {
           if (failed[s.name] || PLAN[s.transport][c] === undefined) continue; // the open level is for stdio scenarios
-          const calls = Math.max(20, Math.round((PLAN[s.transport][c] * scale * (s.callScale ?? 1)) / rounds));
+          const perRound = Math.round((PLAN[s.transport][c] * scale * (s.callScale ?? 1)) / rounds);
+          const calls = Math.max(20, c === 16 && !opts.quick ? Math.max(perRound, Math.round(MIN_C16_ROUND_CALLS[s.transport] * scale * (s.callScale ?? 1))) : perRound);
           let handle;
           let m;
           try {
@@ -204,6 +239,7 @@ async function main() {
               await warmUp(s, c);
             }
             handle = handles.get(s.name);
+            await settleOthers(handles, s.name);
             m = await measure(handle, s, calls, c);
           } catch (err) {
             failed[s.name] = err.message.split('\n')[0];
