@@ -6,10 +6,15 @@
 // sources, so a git worktree sharing another's node_modules gets it from its first build.
 // It never fails the install: without the addon (not Linux, no compiler) the journal falls back to
 // one write() per record, and mcp-warden says so in its log at startup.
+// A second addon, native/writer/ (the audit writer's batch loop in C on better-sqlite3's own SQLite,
+// src/audit/native-writer.ts), is built separately after it, so that its failure (e.g. no
+// better-sqlite3 sources to compile against) leaves the journal's addon alone: the writer then runs
+// in JS.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (message) => process.stderr.write(`mcp-warden: ${message}\n`);
@@ -33,15 +38,43 @@ function nodeDir() {
 }
 
 /** True when the built addon is at least as new as every source of it. */
-function upToDate(built) {
+function upToDate(built, sources) {
   if (!existsSync(built)) return false;
   const at = statSync(built).mtimeMs;
-  return ['native/journal_map.c', 'native/raw_check.c', 'native/raw_check.h', 'native/thread_sched.c', 'native/thread_sched.h', 'native/chain_hash.c', 'native/chain_hash.h', 'native/binding.gyp'].every((f) => statSync(join(root, f)).mtimeMs <= at);
+  return sources.every((f) => !existsSync(f) || statSync(f).mtimeMs <= at);
+}
+
+const JOURNAL_SOURCES = ['journal_map.c', 'raw_check.c', 'raw_check.h', 'thread_sched.c', 'thread_sched.h', 'chain_hash.c', 'chain_hash.h', 'binding.gyp'].map((f) => join(root, 'native', f));
+const WRITER_SOURCES = ['batch.c', 'ext.c', 'napi.c', 'row.c', 'span.c', 'writer.h', 'binding.gyp'].map((f) => join(root, 'native/writer', f));
+
+/** better-sqlite3's sqlite3.h (the writer is compiled against it: a new one means a rebuild), or undefined. */
+function sqliteHeader() {
+  try {
+    return join(dirname(createRequire(join(root, 'package.json')).resolve('better-sqlite3/package.json')), 'deps/sqlite3/sqlite3.h');
+  } catch {
+    return undefined;
+  }
+}
+
+/** node-gyp rebuild in dir; the error text when it failed, else undefined. */
+function gypBuild(gyp, dir, built) {
+  const nodedir = nodeDir();
+  const args = [gyp, 'rebuild', `--directory=${dir}`];
+  if (nodedir !== undefined) args.push(`--nodedir=${nodedir}`);
+  const run = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (run.status === 0 && existsSync(built)) return undefined;
+  return `node-gyp exit ${run.status ?? run.signal}\n${(run.stderr ?? '').split('\n').slice(-20).join('\n')}`;
 }
 
 function main() {
   const built = join(root, 'native/build/Release/warden_journal.node');
-  if (process.argv.includes('--if-stale') && (process.platform !== 'linux' || upToDate(built))) return;
+  const writerBuilt = join(root, 'native/writer/build/Release/warden_writer.node');
+  const header = sqliteHeader();
+  const writerSources = header === undefined ? WRITER_SOURCES : [...WRITER_SOURCES, header];
+  const stale = process.argv.includes('--if-stale');
+  const journalStale = !stale || !upToDate(built, JOURNAL_SOURCES);
+  const writerStale = !stale || !upToDate(writerBuilt, writerSources);
+  if (stale && (process.platform !== 'linux' || (!journalStale && !writerStale))) return;
   if (process.platform !== 'linux') {
     say('the mapped audit journal addon is built on Linux only; the audit journal will use write()');
     return;
@@ -51,13 +84,14 @@ function main() {
     say('node-gyp not found (it ships with npm); the mapped audit journal addon was not built, the audit journal will use write()');
     return;
   }
-  const dir = nodeDir();
-  const args = [gyp, 'rebuild', `--directory=${join(root, 'native')}`];
-  if (dir !== undefined) args.push(`--nodedir=${dir}`);
-  const run = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (run.status === 0 && existsSync(built)) return;
-  say(`building the mapped audit journal addon failed (node-gyp exit ${run.status ?? run.signal}); the audit journal will use write()`);
-  if (run.stderr) process.stderr.write(run.stderr.split('\n').slice(-20).join('\n') + '\n');
+  if (journalStale) {
+    const failed = gypBuild(gyp, join(root, 'native'), built);
+    if (failed !== undefined) say(`building the mapped audit journal addon failed (${failed.trimEnd()}); the audit journal will use write()`);
+  }
+  if (writerStale) {
+    const failed = header === undefined ? 'better-sqlite3 not found' : gypBuild(gyp, join(root, 'native/writer'), writerBuilt);
+    if (failed !== undefined) say(`building the native audit writer addon failed (${failed.trimEnd()}); the audit writer will run in JS`);
+  }
 }
 
 main();

@@ -88,16 +88,21 @@ describe('Containerfile', () => {
     for (const src of sources) expect(existsSync(join(ROOT, src)), src).toBe(true);
   });
 
-  it('copies every source of the native addon, and the package lists them (node-gyp fails on a missing one)', () => {
-    const gyp = JSON.parse(readFileSync(join(ROOT, 'native/binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
-    const native = readdirSync(join(ROOT, 'native')).filter((f) => /\.[ch]$/.test(f));
-    for (const source of gyp.targets[0]!.sources) expect(native, source).toContain(source);
+  it('copies every source of the native addons, and the package lists them (node-gyp fails on a missing one)', () => {
     const copied = new Set([...text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)));
     const files = new Set((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files);
-    for (const f of ['binding.gyp', ...native]) {
-      expect(copied.has(`native/${f}`), `Containerfile: native/${f}`).toBe(true);
-      expect(files.has(`native/${f}`), `package.json files: native/${f}`).toBe(true);
+    // native/: the mapped journal; native/writer/: the audit writer's loop (built on its own).
+    for (const dir of ['native', 'native/writer']) {
+      const gyp = JSON.parse(readFileSync(join(ROOT, dir, 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
+      const native = readdirSync(join(ROOT, dir)).filter((f) => /\.[ch]$/.test(f));
+      for (const source of gyp.targets[0]!.sources) expect(native, `${dir}/${source}`).toContain(source);
+      for (const f of ['binding.gyp', ...native]) {
+        expect(copied.has(`${dir}/${f}`), `Containerfile: ${dir}/${f}`).toBe(true);
+        expect(files.has(`${dir}/${f}`), `package.json files: ${dir}/${f}`).toBe(true);
+      }
     }
+    // Stage 2 carries both built addons.
+    expect(text).toMatch(/^COPY --from=build \/src\/native\/writer\/build\/Release\/warden_writer\.node /m);
   });
 
   it('runs as a non-root user and its entrypoint command exists', () => {
