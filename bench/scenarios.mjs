@@ -239,6 +239,15 @@ export function scenarios() {
       start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-alt', { audit: `audit-alt-${Date.now()}`, cli: ALT_CLI })),
     },
     {
+      name: 'wrap-audit-jswriter',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'wrap-audit with the JS audit writer (MCP_WARDEN_NATIVE_WRITER=off; wrap-audit runs native/writer\'s C loop when built)',
+      compare: [{ against: 'wrap', info: true, label: 'issue 7: audit on vs off, JS writer' }],
+      unavailable: needsWrap('--policy', '--audit'),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-jswriter', { audit: `audit-jsw-${Date.now()}` }), { env: { MCP_WARDEN_NATIVE_WRITER: 'off' } }),
+    },
+    {
       name: 'wrap-audit-write',
       transport: 'stdio',
       call: ECHO,

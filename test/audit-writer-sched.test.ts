@@ -26,11 +26,17 @@ function hasChrt(): boolean {
   }
 }
 
-/** Scheduling policy of every thread of this process. */
+/** Scheduling policy of every thread of this process (a thread that ended since the directory was read is left out). */
 function policies(): number[] {
-  return readdirSync('/proc/self/task').map((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38])];
   });
 }
 

@@ -85,7 +85,20 @@ export class ChainWriter {
     return this.run.immediate(journalId, text);
   }
 
-  private insertLines(journalId: string, pieces: string | readonly string[]): BatchResult {
+  /**
+   * Inside a transaction the caller holds (native/writer's batch loop hands over the lines it does
+   * not make itself, in order): appends the journal lines of `text` after the chain head (seq,
+   * hash), skipping those at or below `committed`, and stores nothing else (no head, no mark).
+   * Returns the new [head seq, head hash, committed, inserted, unreadable].
+   */
+  appendRun(text: string, seq: number, hash: string, committed: number): [number, string, number, number, number] {
+    const b = this.pending;
+    this.reset(seq, hash);
+    const r = this.appendLines(text, committed);
+    return [b.seq, b.hash, r.committed, r.inserted, r.unreadable];
+  }
+
+  private reset(seq: number, hash: string): void {
     const b = this.pending;
     // Nothing left over from a batch that threw (its transaction was rolled back).
     b.rows = 0;
@@ -93,10 +106,26 @@ export class ChainWriter {
     b.lines.length = 0;
     b.values.length = 0;
     b.heads.length = 0;
-    b.seq = Number(this.getMeta.get('head_seq') ?? 0);
-    b.hash = String(this.getMeta.get('head_hash') ?? GENESIS_HASH);
+    b.seq = seq;
+    b.hash = hash;
+  }
+
+  private insertLines(journalId: string, pieces: string | readonly string[]): BatchResult {
+    const b = this.pending;
+    this.reset(Number(this.getMeta.get('head_seq') ?? 0), String(this.getMeta.get('head_hash') ?? GENESIS_HASH));
     const before = (this.getJournal.get(journalId) as number | undefined) ?? 0;
-    let committed = before;
+    const { committed, inserted, unreadable } = this.appendLines(pieces, before);
+    if (inserted > 0) {
+      this.setMeta.run(String(b.seq), 'head_seq');
+      this.setMeta.run(b.hash, 'head_hash');
+    }
+    if (committed !== before) this.setJournal.run(journalId, committed);
+    return { committed, headSeq: b.seq, headHash: b.hash, inserted, unreadable };
+  }
+
+  /** The rows of the lines after `committed` read, hashed and inserted after the pending head. */
+  private appendLines(pieces: string | readonly string[], committed: number): { committed: number; inserted: number; unreadable: number } {
+    const b = this.pending;
     let inserted = 0;
     let unreadable = 0;
     const count = typeof pieces === 'string' ? 1 : pieces.length;
@@ -140,12 +169,7 @@ export class ChainWriter {
       }
     }
     this.flush();
-    if (inserted > 0) {
-      this.setMeta.run(String(b.seq), 'head_seq');
-      this.setMeta.run(b.hash, 'head_hash');
-    }
-    if (committed !== before) this.setJournal.run(journalId, committed);
-    return { committed, headSeq: b.seq, headHash: b.hash, inserted, unreadable };
+    return { committed, inserted, unreadable };
   }
 
   /** Hashes the rows read so far (one call for all: ChainKeying.hashes) and inserts them. */

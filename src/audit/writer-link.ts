@@ -18,6 +18,15 @@ const WORKER_RESTART_MS = 500;
  */
 const STARVED_MS = 500;
 
+/** The writer kind last logged (each writer thread says which it runs; the log says it once, and again if it changes). */
+let loggedWriter: string | undefined;
+function logWriterKind(logger: Logger | undefined, native: boolean, why: string): void {
+  const said = `${native} ${why}`;
+  if (logger === undefined || loggedWriter === said) return;
+  loggedWriter = said;
+  logger.info({ writer: native ? 'native' : 'js', why }, native ? 'audit writer: native batch loop (native/writer)' : 'audit writer: JS (ChainWriter)');
+}
+
 export interface WriterEvents {
   /** every row up to `seq` (journal sequence) is committed; `head`: the chain head then (none: the writer committed nothing) */
   committed(seq: number, head: ChainHead | undefined): void;
@@ -110,6 +119,7 @@ export class WriterLink {
       } else if (msg.type === 'error') this.logger?.error(msg.message);
       else if (msg.type === 'unreadable') this.events.unreadable(msg.file, msg.message);
       else if (msg.type === 'retention') this.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
+      else if (msg.type === 'writer') logWriterKind(this.logger, msg.native, msg.why);
     });
     worker.on('error', (err) => this.logger?.error({ err: err.message }, 'audit writer thread failed'));
     worker.on('exit', () => {

@@ -13,6 +13,7 @@ import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
 import { configureWriter } from './schema.js';
+import { openNativeWriter } from './native-writer.js';
 import { journalBatchPieces, JournalLinesUnreadable, type JournalBatch, type RangeReader } from './journal-range.js';
 import { WriterScheduling } from './writer-sched.js';
 
@@ -60,6 +61,8 @@ export type FromWriter =
   | { type: 'unreadable'; file: string; message: string }
   | { type: 'retention'; removed: number }
   | { type: 'closed'; committed: number; head: ChainHead | undefined }
+  /** Which writer runs (native/writer's C loop, or ChainWriter) and why: sent once at start. */
+  | { type: 'writer'; native: boolean; why: string }
   /** This thread (`tid`) now runs under SCHED_IDLE, or no longer does. */
   | { type: 'scheduling'; tid: string; idle: boolean };
 
@@ -77,6 +80,9 @@ if (data.niceness) {
 const db = new Database(data.dbPath);
 configureWriter(db);
 const writer = new ChainWriter(db, chainKeying(data.chainKey), new RawEntryReader(new Redactor(data.redactFields), data.maxPayloadBytes));
+/** Batches written by native/writer's C loop (runs of lines it does not make through `writer`), unless unavailable. */
+const opened = openNativeWriter(db, writer, { redactFields: data.redactFields, maxPayloadBytes: data.maxPayloadBytes, chainKey: data.chainKey });
+const native = 'writer' in opened ? opened.writer : undefined;
 // Idle scheduling from when the database is open (the recorder watches a batch's wait from then on).
 const scheduling = new WriterScheduling(data.idle === true, data.maxQueue, undefined, (tid, idle) => send({ type: 'scheduling', tid, idle }));
 /** Batches not yet committed: text, or lines still in a segment file (read when written). */
@@ -94,13 +100,14 @@ let retryTimer: NodeJS.Timeout | undefined;
 function send(msg: FromWriter): void {
   port.postMessage(msg);
 }
+send('writer' in opened ? { type: 'writer', native: true, why: 'the addon loaded and its self-check passed' } : { type: 'writer', native: false, why: opened.why });
 
 function drain(): void {
   while (backlog.length > 0) {
     try {
       const batch = backlog[0]!;
       // Read again on a retry: nothing of a failed batch is kept but where its lines are.
-      const result = writer.writeBatch(data.journalId, journalBatchPieces(batch, ranges));
+      const result = native !== undefined ? native.writeBatch(data.journalId, batch) : writer.writeBatch(data.journalId, journalBatchPieces(batch, ranges));
       backlog.shift();
       committed = result.committed;
       head = { seq: result.headSeq, hash: result.headHash };
@@ -153,12 +160,14 @@ port.on('message', (msg: ToWriter) => {
     if (retentionTimer) clearInterval(retentionTimer);
     if (stopped) {
       // What is left stays in the journal's files for the next start to import (what can be read of it).
+      native?.close();
       db.close();
       send({ type: 'closed', committed, head });
       port.close();
     } else if (backlog.length === 0) {
       // Everything is committed and the journal files go away with the recorder: forget the journal.
       forgetJournal(db, data.journalId);
+      native?.close();
       db.close();
       send({ type: 'closed', committed, head });
       port.close();
