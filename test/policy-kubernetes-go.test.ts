@@ -1,10 +1,10 @@
 /**
  * The kubernetes pack in front of kubernetes-mcp-server (the Go server, npm devDependency
- * kubernetes-mcp-server 0.0.67), end to end: real `mcp-warden wrap` (built CLI), a recording relay,
+ * kubernetes-mcp-server 0.0.66), end to end: real `mcp-warden wrap` (built CLI), a recording relay,
  * and the real server binary with a kubeconfig naming a cluster at https://127.0.0.1:1 (nothing
  * listens there). A call the pack allows reaches the server, which answers with its own connection
  * error; a denied one is answered by mcp-warden with the pack's reason and never reaches it. The
- * tools/list the server gave (v0.0.67, toolsets core, config, helm) is recorded in
+ * tools/list the server gave (v0.0.66, toolsets core, config, helm) is recorded in
  * test/fixtures/kubernetes-mcp-server/: every tool of it is judged here at the list phase, so a
  * tool the pack maps wrongly (or a new one of a later version) shows.
  */
@@ -18,7 +18,7 @@ import { CLI, ROOT, type StdioConnection } from './helpers/proxy.js';
 import { RELAY, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
 
 const SERVER = join(ROOT, 'node_modules/kubernetes-mcp-server/bin/index.js');
-const FIXTURE = join(ROOT, 'test/fixtures/kubernetes-mcp-server/tools-v0.0.67.json');
+const FIXTURE = join(ROOT, 'test/fixtures/kubernetes-mcp-server/tools-v0.0.66.json');
 
 interface Fixture {
   serverInfo: { version: string };
@@ -59,8 +59,8 @@ describe('kubernetes pack: the recorded tools/list of kubernetes-mcp-server', ()
     }
   };
 
-  it('records v0.0.67 with the tools the pack maps (one context: no configuration_contexts_list, no context argument)', () => {
-    expect(fixture.serverInfo.version).toBe('v0.0.67');
+  it('records v0.0.66 with the tools the pack maps (one context: no configuration_contexts_list, no context argument)', () => {
+    expect(fixture.serverInfo.version).toBe('v0.0.66');
     const multi = fixture.multi.tools.map((t) => t.name).sort();
     expect(multi).toEqual([...READS, ...WRITES, 'configuration_view', 'pods_exec'].sort());
     expect(fixture.single.tools.map((t) => t.name).sort()).toEqual(multi.filter((n) => n !== 'configuration_contexts_list'));

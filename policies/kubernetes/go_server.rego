@@ -1,5 +1,5 @@
 # kubernetes-mcp-server (npm kubernetes-mcp-server: the Go server of github.com/containers/
-# kubernetes-mcp-server; its tools/list of v0.0.67, toolsets core, config and helm, is in
+# kubernetes-mcp-server; its tools/list of v0.0.66, toolsets core, config and helm, is in
 # test/fixtures/kubernetes-mcp-server/). Same package as kubernetes.rego, whose fixed_verbs gives
 # each tool its verb; its other toolsets (kiali, kubevirt, tekton, kcp, ...) are not recognized:
 # denied, and hidden from tools/list.

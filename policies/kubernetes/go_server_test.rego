@@ -2,8 +2,8 @@ package mcp.packs.kubernetes_go_test
 
 import rego.v1
 
-# Tools of kubernetes-mcp-server (go_server.rego), with the names and arguments of its v0.0.67
-# tools/list (test/fixtures/kubernetes-mcp-server/tools-v0.0.67.json).
+# Tools of kubernetes-mcp-server (go_server.rego), with the names and arguments of its v0.0.66
+# tools/list (test/fixtures/kubernetes-mcp-server/tools-v0.0.66.json).
 
 call(name, arguments) := {
 	"phase": "request",

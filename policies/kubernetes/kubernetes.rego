@@ -71,7 +71,7 @@ fixed_verbs := {
 	"port_forward": "port-forward", "stop_port_forward": "port-forward", "exec_in_pod": "exec",
 	"cleanup": "cleanup", "kubectl_reconnect": "reconnect",
 	# kubernetes-mcp-server (go_server.rego: namespaces, kinds, manifests; the tools/list of
-	# v0.0.67 in test/fixtures/kubernetes-mcp-server/)
+	# v0.0.66 in test/fixtures/kubernetes-mcp-server/)
 	"pods_list": "get", "pods_list_in_namespace": "get", "pods_get": "get", "pods_log": "logs",
 	"pods_top": "top", "pods_delete": "delete", "pods_exec": "exec", "pods_run": "run",
 	"resources_list": "get", "resources_get": "get", "resources_delete": "delete",
