@@ -27,8 +27,8 @@
 # while namespaces are restricted (scope.rego): resources_delete and resources_scale with a scale
 # must name a namespaced kind of Kubernetes' own API in its own group, or a listed custom resource
 # (custom_resources.rego); resources_create_or_update's `resource` is read as a manifest (every
-# document and List item judged; an object without metadata.namespace goes to the configured
-# namespace: denied); helm_install and helm_uninstall touch what their chart holds: denied (and
+# document judged as it is, an `items` field or not; YAML that go-yaml reads otherwise denied,
+# scope.rego; an object without metadata.namespace goes to the configured namespace: denied); helm_install and helm_uninstall touch what their chart holds: denied (and
 # hidden).
 # configuration_view prints the server's kubeconfig with its credentials (tokens, client keys),
 # minified or not: denied, and hidden, unless allow_secrets is true.

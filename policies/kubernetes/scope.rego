@@ -7,10 +7,12 @@
 #     that is not one of namespaced_type_groups (singular, plural or short name) in its own group
 #     (resource_types.rego: pods, pods.v1., deployments.apps; not pods.evil.example.com) is denied;
 #   - a manifest (kubectl_apply, kubectl_create, kubectl_delete; resources_create_or_update's
-#     `resource`, go_server.rego): every document, and every item of a
-#     List, must be of a kind in namespaced_kind_groups with an apiVersion of its own group (Role of
+#     `resource`, go_server.rego): every document, and every item of one with an `items` array
+#     (kubectl's lists; not for kubernetes-mcp-server, which applies the document itself), must be
+#     of a kind in namespaced_kind_groups with an apiVersion of its own group (Role of
 #     rbac.authorization.k8s.io/v1, not of evil.example.com/v1) and name no other namespace; one the
-#     pack cannot read is denied;
+#     pack cannot read is denied, as is YAML that go-yaml (kubectl's and the Go server's reader)
+#     reads otherwise than the pack (merge keys, YAML 1.1 line breaks and booleans);
 #   - Helm charts, node_management and kubectl_generic's writes are denied (what they touch is not in
 #     their arguments).
 # Custom resources: the pack cannot know whether a custom kind is namespaced, so it denies them,
@@ -97,6 +99,41 @@ manifest_problems contains "a document is not valid YAML" if {
 	not yaml.is_valid(p)
 }
 
+# YAML that the pack's reader (YAML 1.2) and go-yaml v2 (YAML 1.1, through sigs.k8s.io/yaml: what
+# kubectl and kubernetes-mcp-server read a manifest with) read differently, so that the object judged
+# is not the object written (shown with kubernetes-mcp-server 0.0.67 and a recording API server,
+# test/policy-kubernetes-go-yaml.test.ts):
+#   - a merge key (<<, or a tag naming one: !!merge, !<tag:...merge>, %-escapes) overrides, in
+#     go-yaml v2, keys written before it (`namespace: default` then `<<: {namespace: kube-system}`
+#     writes to kube-system; `<<: {kind: ClusterRoleBinding, ...}` changes the kind), where YAML 1.2
+#     keeps the explicit key. A `<<` followed by a word or a quote (a shell heredoc, `x << y`) is
+#     no merge key and not refused.
+#   - a lone CR, NEL, LS or PS is a line break to YAML 1.1 only: `namespace: default # c<LS>
+#     namespace: kube-system` is one comment to the pack and a second (winning) key to go-yaml.
+#   - an unquoted y, yes, n, no, on or off is a boolean to YAML 1.1 (namespace: no is false: the
+#     server's configured namespace), a string to the pack.
+manifest_problems contains "a document has a YAML merge key (<<, or a tag that may name one), which go-yaml lets override the keys before it" if {
+	some p in manifest_parts
+	regex.match(`<<[ \t]*([^A-Za-z0-9_'"~ \t-]|$)|![^ \t\r\n]*(merge|%)|!<`, p)
+}
+
+manifest_problems contains "a document has a line break only YAML 1.1 reads as one (a CR not before LF, NEL, LS or PS)" if {
+	some p in manifest_parts
+	regex.match(`\r([^\n]|$)|[\x{85}\x{2028}\x{2029}]`, p)
+}
+
+yaml11_booleans := {"y", "yes", "n", "no", "on", "off"}
+
+manifest_problems contains sprintf("namespace %v is a boolean to YAML 1.1 (kubectl and kubernetes-mcp-server read it as one, written unquoted)", [ns]) if {
+	some obj in manifest_objects
+	is_object(obj)
+	meta := object.get(obj, "metadata", {})
+	is_object(meta)
+	ns := object.get(meta, "namespace", null)
+	is_string(ns)
+	lower(ns) in yaml11_booleans
+}
+
 manifest_objects contains obj if {
 	some p in manifest_parts
 	yaml.is_valid(p)
@@ -105,13 +142,22 @@ manifest_objects contains obj if {
 	some obj in listed_objects(doc)
 }
 
-# A List's items (one level), else the document itself.
-listed_objects(doc) := doc.items if {
+# The objects a document writes. kubectl reads any object with an `items` array as a list and
+# applies its items (one level); the pack judges them, and also the document itself unless its kind
+# is a List's (fail closed: kind ClusterRoleBinding with items). kubernetes-mcp-server applies the
+# document itself, items or not (an `items` field of kind AccessList, a custom cluster-scoped kind,
+# is that object's field): its documents are judged as they are.
+listed_objects(doc) := array.concat(doc.items, self) if {
+	tool in manifest_tools
 	is_object(doc)
+	is_array(doc.items)
+	self := [doc | not list_kind(doc)]
+} else := [doc]
+
+list_kind(doc) if {
 	is_string(doc.kind)
 	endswith(doc.kind, "List")
-	is_array(doc.items)
-} else := [doc]
+}
 
 # (object.get only on an object: on a scalar document it raised a builtin error, and with
 # builtinErrors not strict the rule was undefined and the manifest allowed)

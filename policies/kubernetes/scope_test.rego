@@ -237,3 +237,70 @@ test_builtin_names_of_other_groups_listed if {
 	# pods of that group are not listed
 	not_namespaced_type in data.mcp.authz.deny with input as call("kubectl_delete", {"resourceType": "pods.evil.example.com", "name": "web"}) with data.warden.kubernetes as settings
 }
+
+# YAML that go-yaml v2 (kubectl's and kubernetes-mcp-server's reader, YAML 1.1) reads otherwise than
+# the pack's YAML 1.2 reader: the object judged would not be the object written. Each of these wrote
+# to kube-system (or cluster-wide) through kubernetes-mcp-server 0.0.67 before
+# (test/policy-kubernetes-go-yaml.test.ts).
+yaml_differential_manifests := {
+	"merge key after the namespace": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n  <<: {namespace: kube-system}\n",
+	"merge key changing the kind": "apiVersion: v1\nkind: ConfigMap\n<<: {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding}\nmetadata:\n  name: x\n  namespace: default\n  <<: {namespace: null}\n",
+	"explicit merge key with a comment": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n  ? << # c\n  : {namespace: kube-system}\n",
+	"merge key in flow style": "{apiVersion: v1, kind: ConfigMap, metadata: {name: x, namespace: default, <<: {namespace: kube-system}}}",
+	"merge key of a sequence": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n  <<: [{namespace: kube-system}]\n",
+	"!!merge on a quoted key": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n  !!merge \"\\x3c\\x3c\": {namespace: kube-system}\n",
+	"verbatim merge tag, escaped": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n  !<tag:yaml.org,2002:mer%67e> \"\\x3c\\x3c\": {namespace: kube-system}\n",
+	"LS ends a comment": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default # c\u2028  namespace: kube-system\n",
+	"PS ends a comment": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default # c\u2029  namespace: kube-system\n",
+	"NEL ends a comment": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default # c\u0085  namespace: kube-system\n",
+	"lone CR ends a comment": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default # c\r  namespace: kube-system\n",
+}
+
+test_yaml_differentials_denied if {
+	every label, manifest in yaml_differential_manifests {
+		count(deny_of("kubectl_apply", {"manifest": manifest})) > 0
+		count(deny_of("resources_create_or_update", {"resource": manifest})) > 0
+	}
+}
+
+# ... while the pack itself reads them as harmless (what the old pack allowed)
+test_yaml_differentials_read_as_default_by_the_pack if {
+	every label, manifest in yaml_differential_manifests {
+		yaml.unmarshal(manifest).metadata.namespace == "default"
+	}
+}
+
+# `<<` of a shell heredoc or an operator, and CRLF line ends, are no such YAML: allowed.
+test_yaml_heredoc_and_crlf_allowed if {
+	heredoc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\ndata:\n  s: |\n    cat <<EOF\n    cat <<-'EOF'\n    cat << \"EOF\"\n    echo $((1 << 2))\n    EOF\n"
+	count(deny_of("resources_create_or_update", {"resource": heredoc})) == 0
+	count(deny_of("kubectl_apply", {"manifest": heredoc})) == 0
+	crlf := "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: x # c\r\n  namespace: default\r\n"
+	count(deny_of("resources_create_or_update", {"resource": crlf})) == 0
+}
+
+# A namespace YAML 1.1 reads as a boolean (unquoted: false, the server's configured namespace) is
+# denied even when listed.
+test_yaml11_boolean_namespace_denied if {
+	manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: no\n"
+	d := data.mcp.authz.deny with input as call("resources_create_or_update", {"resource": manifest})
+		with data.warden.kubernetes as {"read_only": false, "allowed_namespaces": ["default", "no"]}
+	"Manifest: namespace no is a boolean to YAML 1.1 (kubectl and kubernetes-mcp-server read it as one, written unquoted): denied while namespaces are restricted" in d
+}
+
+# kubernetes-mcp-server applies a document as it is, an `items` field or not: a custom kind whose
+# name ends in List (AccessList, cluster-scoped) is not unwrapped into its (empty) items.
+test_go_server_does_not_unwrap_lists if {
+	manifest := "apiVersion: example.com/v1\nkind: AccessList\nmetadata:\n  name: evil\nitems: []\n"
+	"Manifest: kind AccessList is not a namespaced kind: denied while namespaces are restricted" in deny_of("resources_create_or_update", {"resource": manifest})
+}
+
+# kubectl reads any object with an `items` array as a list and applies the items: a non-List kind
+# with items is judged as itself and by its items.
+test_kubectl_items_of_any_kind_judged if {
+	manifest := json.marshal({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}, "items": [yaml.unmarshal(crb)]})
+	"Manifest: kind ClusterRoleBinding is not a namespaced kind: denied while namespaces are restricted" in deny_of("kubectl_apply", {"manifest": manifest})
+	# a List's items alone
+	list := json.marshal({"apiVersion": "v1", "kind": "List", "items": [yaml.unmarshal(cm)]})
+	count(deny_of("kubectl_apply", {"manifest": list, "namespace": "default"})) == 0
+}
