@@ -1,6 +1,6 @@
 /**
  * The kubernetes pack in front of kubernetes-mcp-server (the real Go binary, npm devDependency
- * 0.0.67) talking to a recording fake API server (test/helpers/fake-kube-api.ts): manifests that
+ * 0.0.66) talking to a recording fake API server (test/helpers/fake-kube-api.ts): manifests that
  * go-yaml v2 (the server's YAML reader, YAML 1.1) reads otherwise than the pack's YAML 1.2 reader.
  * Straight to the server, each writes to kube-system (the kubeconfig context's namespace here too)
  * or cluster-wide, as the API server's request paths show; through `mcp-warden wrap` with the pack

@@ -101,7 +101,7 @@ manifest_problems contains "a document is not valid YAML" if {
 
 # YAML that the pack's reader (YAML 1.2) and go-yaml v2 (YAML 1.1, through sigs.k8s.io/yaml: what
 # kubectl and kubernetes-mcp-server read a manifest with) read differently, so that the object judged
-# is not the object written (shown with kubernetes-mcp-server 0.0.67 and a recording API server,
+# is not the object written (shown with kubernetes-mcp-server 0.0.66 and a recording API server,
 # test/policy-kubernetes-go-yaml.test.ts):
 #   - a merge key (<<, or a tag naming one: !!merge, !<tag:...merge>, %-escapes) overrides, in
 #     go-yaml v2, keys written before it (`namespace: default` then `<<: {namespace: kube-system}`

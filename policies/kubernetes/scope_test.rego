@@ -240,7 +240,7 @@ test_builtin_names_of_other_groups_listed if {
 
 # YAML that go-yaml v2 (kubectl's and kubernetes-mcp-server's reader, YAML 1.1) reads otherwise than
 # the pack's YAML 1.2 reader: the object judged would not be the object written. Each of these wrote
-# to kube-system (or cluster-wide) through kubernetes-mcp-server 0.0.67 before
+# to kube-system (or cluster-wide) through kubernetes-mcp-server 0.0.66 before
 # (test/policy-kubernetes-go-yaml.test.ts).
 yaml_differential_manifests := {
 	"merge key after the namespace": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n  <<: {namespace: kube-system}\n",
