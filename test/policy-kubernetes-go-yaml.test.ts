@@ -7,15 +7,13 @@
  * (writes on, namespaces restricted to default) each is denied and no write reaches the API server,
  * while a plain manifest for default still does.
  */
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi, type FakeKubeApi } from './helpers/fake-kube-api.js';
-import { ROOT, type StdioConnection } from './helpers/proxy.js';
-import { RELAY, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+import type { StdioConnection } from './helpers/proxy.js';
+import { GO_KUBERNETES, resultText, scratch, wrapGoKubernetes, type Scratch } from './helpers/policy-e2e.js';
 
-const SERVER = join(ROOT, 'node_modules/kubernetes-mcp-server/bin/index.js');
 
 const cm = (name: string, metadata: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${metadata}`;
 
@@ -41,12 +39,7 @@ describe('kubernetes pack: manifests go-yaml reads otherwise, kubernetes-mcp-ser
     api = await startFakeKubeApi();
     s = await scratch();
     kubeconfig = await s.write('kubeconfig', api.kubeconfig('kube-system'));
-    const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    read_only: false\n    allowed_namespaces: [default]\n');
-    conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, SERVER, '--kubeconfig', kubeconfig, '--toolsets', 'core'], {
-      policy: 'kubernetes',
-      data,
-      env: { HOME: s.dir },
-    });
+    conn = await wrapGoKubernetes(s, kubeconfig, 'warden:\n  kubernetes:\n    read_only: false\n    allowed_namespaces: [default]\n', 'core');
   }, 120_000);
   afterAll(async () => {
     await conn?.close();
@@ -63,7 +56,7 @@ describe('kubernetes pack: manifests go-yaml reads otherwise, kubernetes-mcp-ser
   };
 
   it('straight to the server, each writes outside default', async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER, '--kubeconfig', kubeconfig, '--toolsets', 'core'], env: { HOME: s.dir, PATH: process.env.PATH ?? '' }, stderr: 'ignore' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [GO_KUBERNETES, '--kubeconfig', kubeconfig, '--toolsets', 'core'], env: { HOME: s.dir, PATH: process.env.PATH ?? '' }, stderr: 'ignore' });
     const direct = new Client({ name: 'direct', version: '1' });
     await direct.connect(transport);
     try {

@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicyDecider } from '../src/policy/index.js';
 import { client, listItem } from './helpers/contexts.js';
 import { CLI, ROOT, type StdioConnection } from './helpers/proxy.js';
-import { RELAY, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+import { callToolOrError, resultText, scratch, wrapGoKubernetes, type Scratch } from './helpers/policy-e2e.js';
 
-const SERVER = join(ROOT, 'node_modules/kubernetes-mcp-server/bin/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/kubernetes-mcp-server/tools-v0.0.66.json');
 
 interface Fixture {
@@ -92,28 +91,14 @@ describe('kubernetes pack: kubernetes-mcp-server end to end', () => {
     s = await scratch();
     db = join(s.dir, 'audit.db');
     const kubeconfig = await s.write('kubeconfig', KUBECONFIG);
-    const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    allowed_namespaces: [default, monitoring]\n');
-    conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, SERVER, '--kubeconfig', kubeconfig, '--toolsets', 'core,config,helm'], {
-      policy: 'kubernetes',
-      data,
-      extra: ['--audit', db, '--name', 'k8s'],
-      env: { HOME: s.dir },
-    });
+    conn = await wrapGoKubernetes(s, kubeconfig, 'warden:\n  kubernetes:\n    allowed_namespaces: [default, monitoring]\n', 'core,config,helm', ['--audit', db, '--name', 'k8s']);
   }, 120_000);
   afterAll(async () => {
     await conn?.close();
     await s?.remove();
   });
 
-  /** A tool result, or the JSON-RPC error answered. */
-  const call = async (name: string, args: Record<string, unknown>) => {
-    try {
-      const result = await conn.client.callTool({ name, arguments: args });
-      return { isError: result.isError === true, text: resultText(result) };
-    } catch (err) {
-      return { isError: true, text: (err as Error).message };
-    }
-  };
+  const call = (name: string, args: Record<string, unknown>) => callToolOrError(conn, name, args);
 
   it('lists the read tools of the allowed namespaces only', async () => {
     const names = (await conn.client.listTools()).tools.map((t) => t.name).sort();
@@ -183,12 +168,7 @@ describe('kubernetes pack: kubernetes-mcp-server with writes on, namespaces rest
   beforeAll(async () => {
     s = await scratch();
     const kubeconfig = await s.write('kubeconfig', KUBECONFIG);
-    const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    read_only: false\n    allowed_namespaces: [default]\n');
-    conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, SERVER, '--kubeconfig', kubeconfig, '--toolsets', 'core,config,helm'], {
-      policy: 'kubernetes',
-      data,
-      env: { HOME: s.dir },
-    });
+    conn = await wrapGoKubernetes(s, kubeconfig, 'warden:\n  kubernetes:\n    read_only: false\n    allowed_namespaces: [default]\n', 'core,config,helm');
   }, 120_000);
   afterAll(async () => {
     await conn?.close();

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StdioConnection } from './helpers/proxy.js';
-import { KUBERNETES, RELAY, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+import { callToolOrError, KUBERNETES, RELAY, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
 
 describe('kubernetes pack: mcp-server-kubernetes', () => {
   let s: Scratch;
@@ -21,15 +21,7 @@ describe('kubernetes pack: mcp-server-kubernetes', () => {
     await s?.remove();
   });
 
-  /** A tool result, or the JSON-RPC error the server answered (mcp-server-kubernetes throws). */
-  const call = async (name: string, args: Record<string, unknown>) => {
-    try {
-      const result = await conn.client.callTool({ name, arguments: args });
-      return { isError: result.isError === true, text: resultText(result) };
-    } catch (err) {
-      return { isError: true, text: (err as Error).message };
-    }
-  };
+  const call = (name: string, args: Record<string, unknown>) => callToolOrError(conn, name, args);
 
   it('lists the read tools and hides the write ones', async () => {
     const names = (await conn.client.listTools()).tools.map((t) => t.name);

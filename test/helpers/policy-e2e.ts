@@ -14,6 +14,8 @@ import { connectCli, ROOT, testClient, type StdioConnection } from './proxy.js';
 export const SERVERS = join(ROOT, 'test/servers');
 export const RELAY = join(SERVERS, 'recording-relay.mjs');
 export const KUBERNETES = join(ROOT, 'node_modules/mcp-server-kubernetes/dist/index.js');
+/** kubernetes-mcp-server (the Go server, npm devDependency). */
+export const GO_KUBERNETES = join(ROOT, 'node_modules/kubernetes-mcp-server/bin/index.js');
 
 export interface Received {
   kind: 'tool' | 'resource';
@@ -87,4 +89,29 @@ export function wrapWithPolicy(s: Scratch, command: string[], options: WrapPolic
 export function resultText(result: unknown): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content.map((c) => c.text ?? '').join('\n');
+}
+
+/** A tool call's result text and isError, or the JSON-RPC error answered instead (its message, isError true). */
+export async function callToolOrError(conn: StdioConnection, name: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string }> {
+  try {
+    const result = await conn.client.callTool({ name, arguments: args });
+    return { isError: result.isError === true, text: resultText(result) };
+  } catch (err) {
+    return { isError: true, text: (err as Error).message };
+  }
+}
+
+/**
+ * `wrap --policy kubernetes` with `settings` (the data file's YAML) in front of the recording relay
+ * and kubernetes-mcp-server on `kubeconfig` with `toolsets` (HOME is the scratch directory, so no
+ * kubeconfig of this machine's is read).
+ */
+export async function wrapGoKubernetes(s: Scratch, kubeconfig: string, settings: string, toolsets: string, extra?: string[]): Promise<StdioConnection> {
+  const data = await s.write('k8s.yaml', settings);
+  return wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, GO_KUBERNETES, '--kubeconfig', kubeconfig, '--toolsets', toolsets], {
+    policy: 'kubernetes',
+    data,
+    extra,
+    env: { HOME: s.dir },
+  });
 }
