@@ -1,14 +1,16 @@
 /**
- * Encoding builtins: json.marshal / marshal_with_options / unmarshal / is_valid, yaml.marshal /
- * unmarshal / is_valid (the `yaml` package; output in go-yaml's block style), base64.*, base64url.*,
+ * Encoding builtins: json.marshal / marshal_with_options / unmarshal / is_valid, yaml.marshal (the
+ * `yaml` package; output in go-yaml's block style), yaml.unmarshal / is_valid (go-yaml v2's YAML 1.1
+ * reading as OPA does, yaml-go.ts), base64.*, base64url.*,
  * hex.*, urlquery.* (Go's net/url QueryEscape / QueryUnescape / Values semantics).
  */
 import YAML from 'yaml';
-import { RSet, fromJS, objForEach, objGet, objKeys, toJSON, type Value } from '../value/index.js';
+import { RSet, objForEach, objGet, objKeys, toJSON, type Value } from '../value/index.js';
 import { type BuiltinDef, BuiltinError } from './registry.js';
 import { str, obj, typeError, operandTypeError } from './operands.js';
 import { isValidJSON, marshalIndent, marshalJSON, parseJSON } from './json-text.js';
 import { base64Encode, base64UrlDecode, bytesToString, goBase64Decode, hexDecode } from './base64.js';
+import { goYamlUnmarshal } from './yaml-go.js';
 
 function marshalWithOptions(args: Value[]): Value {
   const v = args[0]!;
@@ -49,28 +51,6 @@ function marshalWithOptions(args: Value[]): Value {
 /** YAML as sigs.k8s.io/yaml writes it: block style, sorted keys, sequences not indented under keys */
 function yamlMarshal(v: Value): string {
   return YAML.stringify(toJSON(v), { indentSeq: false, sortMapEntries: true, lineWidth: 0 });
-}
-
-function yamlUnmarshal(s: string): Value {
-  // like go-yaml: the first document is the value, but the whole stream must scan cleanly
-  const docs = YAML.parseAllDocuments(s, { intAsBigInt: true, merge: true, uniqueKeys: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const d of list) {
-    const err = d.errors[0];
-    if (err !== undefined) {
-      const line = err.linePos?.[0]?.line ?? 1;
-      const first = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      const expected = /must end with a ([\]}])/.exec(first);
-      throw new BuiltinError(`yaml: line ${line}: ${expected ? `did not find expected ',' or '${expected[1]}'` : first}`);
-    }
-  }
-  let doc: unknown;
-  try {
-    doc = list[0]?.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw new BuiltinError(`yaml: ${(e as Error).message}`);
-  }
-  return fromJS(doc === undefined ? null : doc);
 }
 
 // ---- url query ----
@@ -175,14 +155,14 @@ export const builtins: BuiltinDef[] = [
   { name: 'json.unmarshal', arity: 1, fn: s1(parseJSON) },
   { name: 'json.is_valid', arity: 1, fn: (a) => typeof a[0] === 'string' && isValidJSON(a[0]) },
   { name: 'yaml.marshal', arity: 1, fn: (a) => yamlMarshal(a[0]!) },
-  { name: 'yaml.unmarshal', arity: 1, fn: s1(yamlUnmarshal) },
+  { name: 'yaml.unmarshal', arity: 1, fn: s1(goYamlUnmarshal) },
   {
     name: 'yaml.is_valid',
     arity: 1,
     fn: (a) => {
       if (typeof a[0] !== 'string') return false;
       try {
-        yamlUnmarshal(a[0]);
+        goYamlUnmarshal(a[0]);
         return true;
       } catch {
         return false;
