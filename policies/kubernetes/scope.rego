@@ -112,6 +112,9 @@ manifest_problems contains "a document is not valid YAML" if {
 #     namespace: kube-system` is one comment to the pack and a second (winning) key to go-yaml.
 #   - an unquoted y, yes, n, no, on or off is a boolean to YAML 1.1 (namespace: no is false: the
 #     server's configured namespace), a string to the pack.
+# yaml.unmarshal now reads YAML 1.1 as go-yaml v2 does (as OPA's does), so the objects judged are
+# those go-yaml reads (an unquoted no is false, no listed namespace); these textual refusals stay, as
+# defence in depth against any reading the engine's YAML reader still does otherwise.
 manifest_problems contains "a document has a YAML merge key (<<, or a tag that may name one), which go-yaml lets override the keys before it" if {
 	some p in manifest_parts
 	regex.match(`<<[ \t]*([^A-Za-z0-9_'"~ \t-]|$)|![^ \t\r\n]*(merge|%)|!<`, p)

@@ -263,11 +263,30 @@ test_yaml_differentials_denied if {
 	}
 }
 
-# ... while the pack itself reads them as harmless (what the old pack allowed)
-test_yaml_differentials_read_as_default_by_the_pack if {
+# ... and yaml.unmarshal (YAML 1.1 as go-yaml v2 reads it, as OPA's does) now reads them as the
+# server does: not in default (a reader of YAML 1.2 read each as namespace default). A tag with
+# %-escapes is refused by the reader.
+test_yaml_differentials_read_as_go_yaml_reads_them if {
 	every label, manifest in yaml_differential_manifests {
-		yaml.unmarshal(manifest).metadata.namespace == "default"
+		read_as_go_yaml(label, manifest)
 	}
+}
+
+read_as_go_yaml(label, manifest) if {
+	label == "verbatim merge tag, escaped"
+	not yaml.is_valid(manifest)
+}
+
+read_as_go_yaml(label, manifest) if {
+	label == "merge key changing the kind"
+	doc := yaml.unmarshal(manifest)
+	doc.kind == "ClusterRoleBinding"
+	doc.metadata.namespace == null
+}
+
+read_as_go_yaml(label, manifest) if {
+	not label in {"verbatim merge tag, escaped", "merge key changing the kind"}
+	yaml.unmarshal(manifest).metadata.namespace == "kube-system"
 }
 
 # `<<` of a shell heredoc or an operator, and CRLF line ends, are no such YAML: allowed.
@@ -280,12 +299,13 @@ test_yaml_heredoc_and_crlf_allowed if {
 }
 
 # A namespace YAML 1.1 reads as a boolean (unquoted: false, the server's configured namespace) is
-# denied even when listed.
+# denied even when listed: yaml.unmarshal reads it as go-yaml does, the boolean false, which is no
+# listed namespace.
 test_yaml11_boolean_namespace_denied if {
 	manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: no\n"
 	d := data.mcp.authz.deny with input as call("resources_create_or_update", {"resource": manifest})
 		with data.warden.kubernetes as {"read_only": false, "allowed_namespaces": ["default", "no"]}
-	"Manifest: namespace no is a boolean to YAML 1.1 (kubectl and kubernetes-mcp-server read it as one, written unquoted): denied while namespaces are restricted" in d
+	"Manifest: namespace false is not allowed: denied while namespaces are restricted" in d
 }
 
 # kubernetes-mcp-server applies a document as it is, an `items` field or not: a custom kind whose
