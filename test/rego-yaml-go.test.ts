@@ -89,8 +89,11 @@ describe('yaml.unmarshal reads YAML 1.1 as go-yaml v2 does', () => {
       '16': 'd',
       '9223372036854775807': 'e',
     });
+    // the YAML 1.1 boolean words are booleans as keys too: key y is "true", on: is "true"
+    expect(un('{x: 1, y: 2}')).toEqual({ x: 1, true: 2 });
+    expect(un('on: push\noff: 1')).toEqual({ true: 'push', false: 1 });
     // floats: strconv.FormatFloat(f, 'g', -1, 32)
-    expect(un('1.5: a\n0.1: b\n1e6: c\n3.14159265358979: d\n.inf: e\n-.inf: f\n100000.0: g\n0.00001: h')).toEqual({
+    expect(un('1.5: a\n0.1: b\n1e6: c\n3.14159265358979: d\n.inf: e\n-.inf: f\n100000.0: g\n0.00001: h\n16777217.0: i')).toEqual({
       '1.5': 'a',
       '0.1': 'b',
       '1e+06': 'c',
@@ -99,6 +102,7 @@ describe('yaml.unmarshal reads YAML 1.1 as go-yaml v2 does', () => {
       '-.inf': 'f',
       '100000': 'g',
       '1e-05': 'h',
+      '1.6777216e+07': 'i', // float32 rounding
     });
     expect(valid('~: a')).toBe(false);
     expect(valid('? \n: a')).toBe(false);
