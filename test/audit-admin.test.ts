@@ -8,14 +8,14 @@ import { adminTokenHash, registerAdminRoutes } from '../src/admin/index.js';
 import { openAuditStore, type AuditStore } from '../src/audit/index.js';
 import { registerMetricsRoute } from '../src/admin/metrics.js';
 import { adminSchema } from '../src/config/admin.js';
-import { REDACTED_PATHS } from '../src/log/logger.js';
+import { REDACTED_PATHS, type Logger } from '../src/log/logger.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 
 const ADMIN_TOKEN = 'adm-4f9c2b7e1d';
 const silent = pino({ level: 'silent' });
 
 /** A pino logger as createLogger makes it (same redaction), writing its lines where the test reads them. */
-function capturedLogger(): { logger: ReturnType<typeof pino>; lines: () => Array<Record<string, unknown>>; text: () => string } {
+function capturedLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>>; text: () => string } {
   let text = '';
   const sink = new Writable({
     write(chunk, _enc, done) {

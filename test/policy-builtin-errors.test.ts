@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../src/log/logger.js';
 import { createPolicyDecider } from '../src/policy/index.js';
 import { compilePolicy, RegoEvalError, toJSON, type Value } from '../src/policy/rego/index.js';
 import { memoStats } from '../src/policy/rego/topdown/memo.js';
@@ -47,7 +48,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** a pino logger whose lines land in `lines` */
-function capture(): { logger: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
   return { logger, lines };
