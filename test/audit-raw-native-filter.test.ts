@@ -27,7 +27,7 @@ const FIELD_SETS: string[][] = [
   ['bearer', 'jwt', 'x_y', 'k', 'qq_q', 'zz'],
 ];
 
-const HEAD_BYTES = rawHeadBytes(rawHeadJson({ clientId: 'c', clientName: 'n', authMethod: 'none', sessionId: 's', transport: 'stdio', backend: 'b', decision: 'allow', reasons: [], policyVersion: 'v', decisionMicros: 1 } as RawRecordHead));
+const HEAD_BYTES = rawHeadBytes(rawHeadJson({ clientId: 'c', clientName: 'n', authMethod: 'anonymous', sessionId: 's', transport: 'stdio', backend: 'b', decision: 'allow', reasons: [], policyVersion: 'v', decisionMicros: 1 } satisfies RawRecordHead));
 const REQUEST = Buffer.from('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}');
 
 /** Every spelling of `f` the JavaScript scan finds: lower, upper, each letter upper alone, `-` for `_`. */

@@ -130,7 +130,7 @@ function untouched(b: Buffer, from: number, to: number): boolean {
 const HEAD: RawRecordHead = {
   clientId: 'stdio',
   clientName: 'n\u00e9',
-  authMethod: 'none',
+  authMethod: 'anonymous',
   sessionId: 's1',
   transport: 'stdio',
   backend: 'b',
@@ -138,7 +138,7 @@ const HEAD: RawRecordHead = {
   reasons: ['allow-all'],
   policyVersion: 'v1',
   decisionMicros: 3,
-} as RawRecordHead;
+};
 const HEAD_BYTES = rawHeadBytes(rawHeadJson(HEAD));
 const REQUEST = Buffer.from('xx{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}yy');
 

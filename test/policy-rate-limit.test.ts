@@ -11,20 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wardenConfigSchema } from '../src/config/schema.js';
 import { createPolicyDecider } from '../src/policy/index.js';
 import { RateLimitedDecider } from '../src/policy/rate-limit.js';
-import type { InterceptContext } from '../src/types.js';
+import type { InterceptContext, PolicyDecider } from '../src/types.js';
 import { connectCli, firstText, TEST_BACKEND, type StdioConnection } from './helpers/proxy.js';
 
 function call(clientId: string, method = 'tools/call', phase: InterceptContext['phase'] = 'request'): InterceptContext {
   return {
     phase,
     method,
-    client: { id: clientId, name: clientId, auth: 'api-key', roles: [], claims: {} },
+    client: { id: clientId, name: clientId, auth: 'api_key', roles: [], claims: {} },
     session: { id: 's1', transport: 'stdio' },
     backend: { name: 'backend', transport: 'stdio' },
     params: { name: 'echo', arguments: { text: 'hi' } },
     tool: { name: 'echo', backendName: 'echo', annotations: { readOnlyHint: true } },
     arguments: { text: 'hi' },
-  } as InterceptContext;
+  };
 }
 
 describe('RateLimitedDecider (in process, on the real policy decider)', () => {
@@ -58,10 +58,11 @@ describe('RateLimitedDecider (in process, on the real policy decider)', () => {
       expect(limited.decide(call('alice')).allowed).toBe(false);
       now += 3_600_000;
       expect([allowed(), allowed(), allowed(), allowed()]).toEqual([true, true, true, false]);
-      // No shortcut around decide(): every call is counted.
-      expect(limited.unconditionalAllow).toBeUndefined();
-      expect(limited.pureDecisionEpoch).toBeUndefined();
-      expect(limited.pureDecisionFootprint).toBeUndefined();
+      // No shortcut around decide(): every call is counted (the proxy reads these as a PolicyDecider's).
+      const seen: PolicyDecider = limited;
+      expect(seen.unconditionalAllow).toBeUndefined();
+      expect(seen.pureDecisionEpoch).toBeUndefined();
+      expect(seen.pureDecisionFootprint).toBeUndefined();
       expect(inner.unconditionalAllow).toBeDefined();
     } finally {
       limited.close();
