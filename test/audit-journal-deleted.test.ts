@@ -57,12 +57,15 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
 }
 
+/** A pino JSON line: its numeric level (40 warn, 50 error, 60 fatal), its message, its other fields. */
+type LogLine = { level: number; msg?: string; [field: string]: unknown };
+
 /** A real pino logger whose JSON lines are kept. */
-function keptLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
+function keptLogger(): { logger: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
       done();
     },
   });

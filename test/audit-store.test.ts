@@ -124,7 +124,7 @@ describe('audit store', () => {
     // Bytes on disk while the store is open (WAL and journal present) and after close.
     for (const phase of ['open', 'closed']) {
       if (phase === 'closed') {
-        await store.close();
+        await store!.close();
         store = undefined;
       }
       const bytes = databaseBytes(path);

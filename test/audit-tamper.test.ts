@@ -91,10 +91,10 @@ describe('audit verify detects tampering', () => {
     const { chainHash, canonicalLine } = await import('../src/audit/row.js');
     const path = tampered((db) => {
       const last = db.prepare('SELECT * FROM audit_log WHERE seq = 20').get() as Record<string, unknown>;
-      const forged = { ...last, seq: 21, client_id: 'mallory', prev_hash: last.hash };
+      const forged: Record<string, unknown> = { ...last, seq: 21, client_id: 'mallory', prev_hash: last.hash };
       forged.hash = chainHash(String(last.hash), canonicalLine(forged));
       const cols = Object.keys(forged);
-      db.prepare(`INSERT INTO audit_log (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => forged[c] as string));
+      db.prepare(`INSERT INTO audit_log (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => forged[c]));
     });
     const r = await runCli(['audit', 'verify', '--db', path]);
     expect(r.code).toBe(1);
