@@ -52,7 +52,8 @@ describe('API keys', () => {
 
   it('accepts a key as Bearer or X-API-Key and binds client id, name and roles', async () => {
     const a = make();
-    for (const headers of [{ authorization: `Bearer ${alice}` }, { 'x-api-key': alice }, { authorization: `bearer ${alice}`, 'x-api-key': alice }]) {
+    const spellings: Array<Record<string, string>> = [{ authorization: `Bearer ${alice}` }, { 'x-api-key': alice }, { authorization: `bearer ${alice}`, 'x-api-key': alice }];
+    for (const headers of spellings) {
       const result = await a.authenticate(http(headers));
       expect(result.ok).toBe(true);
       if (!result.ok) continue;
