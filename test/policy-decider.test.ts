@@ -62,7 +62,7 @@ describe('the input document', () => {
     const listed = JSON.parse(decider.decide(listItem('read_file')).reasons[0]!) as Record<string, unknown>;
     expect(listed).toMatchObject({ phase: 'list', method: 'tools/list', tool: { name: 'read_file', backend_name: 'read_file', annotations: {} } });
     expect(listed).not.toHaveProperty('arguments');
-    const read = JSON.parse(decider.decide(request('resources/read', { resource: { uri: 'file:///x' }, params: { uri: 'file:///x' } })).reasons[0]!) as Record<string, unknown>;
+    const read = JSON.parse(decider.decide(request('resources/read', { resource: { uri: 'file:///x', backend_uri: 'file:///x' }, params: { uri: 'file:///x' } })).reasons[0]!) as Record<string, unknown>;
     expect(read).toMatchObject({ resource: { uri: 'file:///x' } });
     expect(read).not.toHaveProperty('tool');
     expect(read).not.toHaveProperty('backend');

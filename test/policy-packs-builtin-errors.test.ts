@@ -68,8 +68,8 @@ function contexts(toolNames: string[], clients: ClientIdentity[]): fc.Arbitrary<
     // the proxy gives a resource (a prompt) to the policy only when its URI (name) is a string (router.ts, catalog.ts)
     fc.tuple(c, uri, fc.constantFrom('resources/read', 'resources/subscribe', 'list')).map(([cl, u, m]) =>
       m === 'list'
-        ? request('resources/list', { phase: 'list', client: cl, backend: { name: 'backend', transport: 'stdio' }, resource: { uri: u } })
-        : request(m, { client: cl, backend: { name: 'backend', transport: 'stdio' }, resource: { uri: u }, params: { uri: u } }),
+        ? request('resources/list', { phase: 'list', client: cl, backend: { name: 'backend', transport: 'stdio' }, resource: { uri: u, backend_uri: u } })
+        : request(m, { client: cl, backend: { name: 'backend', transport: 'stdio' }, resource: { uri: u, backend_uri: u }, params: { uri: u } }),
     ),
     fc.tuple(c, fc.string({ maxLength: 10 }), argsAny).map(([cl, name, args]) =>
       request('prompts/get', { client: cl, backend: { name: 'backend', transport: 'stdio' }, prompt: { name }, arguments: args, params: { name, arguments: args } }),
