@@ -35,9 +35,10 @@ describe('carry: the stable roots checked at the start of each query', () => {
       input.phase = i % 7 === 0 ? 'list' : 'request';
       input.tool = tools[Math.floor(i / 3) % 2];
       input.session = sessions[Math.floor(i / 5) % 2];
-      // a member named constructor makes the input no plain object (read root by root)
-      if (i % 17 === 16) input.constructor = sessions[0];
-      input.toString = i % 11 === 10 ? (() => 1) : strs[Math.floor(i / 4) % 2];
+      // a member named constructor makes the input no plain object (read root by root); Object.assign
+      // sets these own members as the assignments would (the names type as Object's own members)
+      if (i % 17 === 16) Object.assign(input, { constructor: sessions[0] });
+      Object.assign(input, { toString: i % 11 === 10 ? (() => 1) : strs[Math.floor(i / 4) % 2] });
       if (i % 13 !== 12) Object.defineProperty(input, '__proto__', { value: protos[Math.floor(i / 6) % 2], enumerable: true, writable: true, configurable: true });
       if (i % 9 === 8) delete input.tool;
       inputs.push(input);
