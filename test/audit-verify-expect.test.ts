@@ -9,7 +9,7 @@ import { copyFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
-import { auditConfig, runCli, sampleRecord, tempDir } from './helpers/audit.js';
+import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
 
 const KEY = 'k3y-for-the-expect-test-0042';
 

@@ -19,7 +19,7 @@ interface JwksServer {
 
 async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   const state = { fetches: 0, keys, mode: 'ok' } as JwksServer;
-  state.server = createServer((req, res) => {
+  state.server = createServer((_req, res) => {
     state.fetches++;
     if (state.mode === 'hang') return; // never answers
     if (state.mode === 'garbage') {
