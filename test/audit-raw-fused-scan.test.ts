@@ -52,7 +52,12 @@ function makeRecorder(red: Redactor): Recorder {
     rawNames: red.rawNames,
     rawSafeBytes: (b: Buffer, s: number, e: number) => red.rawSafeBytes(b, s, e),
     recordRawBytes: () => undefined,
-  } as unknown as Recorder;
+  };
+}
+
+/** A decision as the policy gives one (`extra`: redact rules). */
+function decision(extra: Partial<Decision> = {}): Decision {
+  return { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'test', micros: 0, ...extra };
 }
 
 /** A random string body (JSON-escaped already) built from the pieces a field name can be spelled with. */
@@ -186,7 +191,7 @@ describe('raw path: a tools/call request checked in one pass gives what the two 
     ['2.0', 'secret'],
     ['session'],
   ];
-  const allow = { allowed: true, reasons: [] } as unknown as Decision;
+  const allow = decision();
 
   for (const [n, fields] of REQUEST_FIELD_SETS.entries()) {
     it(`field set ${n} (${fields.join(' ')})`, () => {
@@ -227,9 +232,9 @@ describe('raw path: a tools/call request checked in one pass gives what the two 
     const from = idSpan.params;
     const seen = idSpan.before;
     expect(rawToolCallChars(makeRecorder(red), allow, line, 0, line.length, from, seen)).toBe(line.length);
-    const redacting = { allowed: true, reasons: [], redact: [{ field: 'text' }] } as unknown as Decision;
+    const redacting = decision({ redact: [{ field: 'text' }] });
     expect(rawToolCallChars(makeRecorder(red), redacting, line, 0, line.length, from, seen)).toBe(-1);
-    const noRaw = { ...makeRecorder(red), recordRawBytes: undefined } as unknown as Recorder;
+    const noRaw: Recorder = { ...makeRecorder(red), recordRawBytes: undefined };
     expect(rawToolCallChars(noRaw, allow, line, 0, line.length, from, seen)).toBe(-1);
   });
 });
@@ -242,10 +247,10 @@ describe('raw path: a tools/call request checked in one pass gives what the two 
  * and refused; the lines the parsed check lets through are still proven, most of them.
  */
 describe('byte scans decline case-variant names wherever the parsed check refuses them', () => {
-  const allow = { allowed: true, reasons: [] } as unknown as Decision;
+  const allow = decision();
   const red = new Redactor(['password', 'token']);
   const rec = makeRecorder(red);
-  const noNames = { ...makeRecorder(red), rawNames: undefined } as unknown as Recorder;
+  const noNames: Recorder = { ...makeRecorder(red), rawNames: undefined };
 
   /** Each scan's verdict on a compact line: [strict, raw-safe fused, raw path, raw path without names]. */
   function verdicts(line: string): [boolean, number, number, number] {

@@ -12,7 +12,6 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openAuditStore } from '../src/audit/index.js';
 import { Spool } from '../src/audit/spool.js';
-import type { BackendConfig } from '../src/config/backends.js';
 import { backendCredentialResolver } from '../src/identity/index.js';
 import { createLogger } from '../src/log/logger.js';
 import { buildRecord, outcomeOf, type Exchange } from '../src/proxy/intercept.js';
@@ -21,7 +20,7 @@ import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import { RAW_VERDICT, type Decision, type InterceptContext, type PolicyDecider, type RawRecordHead, type Recorder } from '../src/types.js';
 import { auditConfig, batchText, databaseBytes, tempDir } from './helpers/audit.js';
-import { ROOT } from './helpers/proxy.js';
+import { ROOT, stdioBackend } from './helpers/proxy.js';
 
 const BACKEND = join(ROOT, 'test/servers/raw-audit-backend.mjs');
 const ALLOW: Decision = { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'allow-all-v1', micros: 3 };
@@ -272,8 +271,8 @@ describe('audit raw path: rows from request and answer lines as they came', () =
 
 /** Opens a session on a proxy recording with `recorder`, sends the lines, and returns the answers' lines by id. */
 async function runCalls(recorder: Recorder, lines: string[], client: InterceptContext['client'] = CLIENT): Promise<Map<number, string>> {
-  const backend = { name: 'inv', prefix: '', transport: 'stdio', command: process.execPath, args: [BACKEND], env: {}, timeoutMs: 10_000, restart: false } as unknown as BackendConfig;
-  const proxy = new WardenProxy({ backends: [backend], decider, recorder, backendCredentials: backendCredentialResolver(), logger: createLogger({ level: 'silent' }), version: '0.0.0-test' });
+  const backend = stdioBackend({ name: 'inv', prefix: '', command: process.execPath, args: [BACKEND], timeoutMs: 10_000 });
+  const proxy = new WardenProxy({ backends: [backend], restartBackends: false, decider, recorder, backendCredentials: backendCredentialResolver(), logger: createLogger({ level: 'silent' }), version: '0.0.0-test' });
   const toProxy = new PassThrough();
   const toClient = new PassThrough();
   const answers = new Map<number, string>();

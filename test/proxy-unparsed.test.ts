@@ -9,14 +9,13 @@
 import type { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BackendConfig } from '../src/config/backends.js';
 import { backendCredentialResolver } from '../src/identity/index.js';
 import { createLogger } from '../src/log/logger.js';
 import { NoopRecorder } from '../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { RequestRouter } from '../src/proxy/router.js';
 import type { Decision, InterceptContext, PolicyDecider } from '../src/types.js';
-import { connectInProcess, firstText, TEST_BACKEND } from './helpers/proxy.js';
+import { connectInProcess, firstText, stdioBackend, TEST_BACKEND } from './helpers/proxy.js';
 
 const ALLOW: Decision = { allowed: true, reasons: [], mode: 'enforce', policyVersion: 'test-unconditional', micros: 0 };
 
@@ -48,9 +47,10 @@ afterEach(async () => {
 let pipes: { toProxy: PassThrough; toClient: PassThrough } | undefined;
 
 async function start(decider: PolicyDecider): Promise<Client> {
-  const backend = { name: 'inv', prefix: '', transport: 'stdio', command: process.execPath, args: [TEST_BACKEND], env: {}, timeoutMs: 10_000, restart: false } as unknown as BackendConfig;
+  const backend = stdioBackend({ name: 'inv', prefix: '', command: process.execPath, args: [TEST_BACKEND], timeoutMs: 10_000 });
   proxy = new WardenProxy({
     backends: [backend],
+    restartBackends: false,
     decider,
     recorder: new NoopRecorder(),
     backendCredentials: backendCredentialResolver(),

@@ -11,14 +11,13 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { disabledRecorder, openAuditStore, type AuditStore } from '../src/audit/index.js';
-import type { BackendConfig } from '../src/config/backends.js';
 import { backendCredentialResolver } from '../src/identity/index.js';
 import { createLogger } from '../src/log/logger.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import type { Decision, PolicyDecider, Recorder } from '../src/types.js';
 import { auditConfig, tempDir } from './helpers/audit.js';
-import { ROOT } from './helpers/proxy.js';
+import { ROOT, stdioBackend } from './helpers/proxy.js';
 
 const BACKEND = join(ROOT, 'test/servers/batch-backend.mjs');
 const GROUP = 12;
@@ -35,11 +34,8 @@ interface Outcome {
 
 /** Sends GROUP tools/call requests in one chunk, `groups` times, and sees how the proxy wrote them. */
 async function runGroups(recorder: Recorder, style: 'compact' | 'spaced', groups: number): Promise<Outcome[]> {
-  const backend = {
-    name: 'b', prefix: '', transport: 'stdio', command: process.execPath, args: [BACKEND],
-    env: { ...process.env, BATCH_GROUP: String(GROUP), BATCH_STYLE: style }, timeoutMs: 10_000, restart: false,
-  } as unknown as BackendConfig;
-  const proxy = new WardenProxy({ backends: [backend], decider, recorder, backendCredentials: backendCredentialResolver(), logger: createLogger({ level: 'silent' }), version: '0.0.0-test' });
+  const backend = stdioBackend({ name: 'b', prefix: '', command: process.execPath, args: [BACKEND], env: { BATCH_GROUP: String(GROUP), BATCH_STYLE: style }, timeoutMs: 10_000 });
+  const proxy = new WardenProxy({ backends: [backend], restartBackends: false, decider, recorder, backendCredentials: backendCredentialResolver(), logger: createLogger({ level: 'silent' }), version: '0.0.0-test' });
   const toProxy = new PassThrough();
   const toClient = new PassThrough();
   let onWrite: ((lines: string[]) => void) | undefined;

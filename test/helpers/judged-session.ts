@@ -6,7 +6,6 @@
  */
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
-import type { BackendConfig } from '../../src/config/backends.js';
 import { backendCredentialResolver } from '../../src/identity/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { PolicyDeciderHandle } from '../../src/policy/index.js';
@@ -14,7 +13,7 @@ import { NoopRecorder } from '../../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../../src/proxy/proxy.js';
 import { NdjsonTransport } from '../../src/transport/ndjson.js';
 import type { CallFootprint, ClientIdentity, Decision, InterceptContext, PolicyDecider } from '../../src/types.js';
-import { ROOT } from './proxy.js';
+import { ROOT, stdioBackend } from './proxy.js';
 
 export const LISTED_TOOLS = join(ROOT, 'test/servers/listed-tools-server.mjs');
 
@@ -97,18 +96,10 @@ export interface JudgedProxy {
 
 /** A proxy in front of listed-tools-server with `tools` ({name: annotations}), deciding with `inner`. */
 export function startJudgedProxy(inner: PolicyDeciderHandle, tools: Record<string, unknown>, decider = new CountingDecider(inner)): JudgedProxy {
-  const backend = {
-    name: 'listed',
-    prefix: '',
-    transport: 'stdio',
-    command: process.execPath,
-    args: [LISTED_TOOLS],
-    env: { LISTED_TOOLS: JSON.stringify(tools) },
-    timeoutMs: 10_000,
-    restart: false,
-  } as unknown as BackendConfig;
+  const backend = stdioBackend({ name: 'listed', prefix: '', command: process.execPath, args: [LISTED_TOOLS], env: { LISTED_TOOLS: JSON.stringify(tools) }, timeoutMs: 10_000 });
   const proxy = new WardenProxy({
     backends: [backend],
+    restartBackends: false,
     decider,
     recorder: new NoopRecorder(),
     backendCredentials: backendCredentialResolver(),

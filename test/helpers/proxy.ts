@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { stdioBackendSchema, type StdioBackendConfig } from '../../src/config/backends.js';
 import type { WardenProxy } from '../../src/proxy/proxy.js';
 import { NdjsonTransport } from '../../src/transport/ndjson.js';
 import type { ClientSessionInfo } from '../../src/transport/types.js';
@@ -22,6 +23,14 @@ export const CLI = join(ROOT, 'dist/cli/main.js');
 export const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 export const FILESYSTEM = join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
 export const TEST_BACKEND = join(ROOT, 'test/servers/proxy-backend.mjs');
+
+/**
+ * A stdio backend's config as a config file gives it: `fields` parsed by the config's own schema
+ * (its defaults filled, a wrong field refused), for tests that build a WardenProxy in-process.
+ */
+export function stdioBackend(fields: { name: string; command: string } & Partial<StdioBackendConfig>): StdioBackendConfig {
+  return stdioBackendSchema.parse({ transport: 'stdio', ...fields });
+}
 
 /** An SDK client that answers sampling, elicitation and roots/list like a real host would. */
 export function testClient(name = 'proxy-test'): Client {
