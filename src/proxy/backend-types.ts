@@ -79,6 +79,12 @@ export interface BackendEvents {
   /** The backend came back after a restart. */
   onRecovered(backend: BackendConnection): void;
   /**
+   * The backend's transport went away (the process died, the upstream session was lost), `why`
+   * saying so: whatever it asked the client can no longer be answered to it (a restarted backend
+   * numbers its own requests anew, and would take a late answer for one of its new requests).
+   */
+  onGone(backend: BackendConnection, why: string): void;
+  /**
    * The proxy is shutting down (or this session closing): a backend's exit now is expected (logged
    * at debug, not warn) and not restarted. A signal sent to the whole process group (Ctrl-C, systemd
    * stop) reaches the backends as well as us.

@@ -298,6 +298,7 @@ export class BackendConnection {
     const previous = this.state;
     const how = why ?? exitReason(this.lastExit);
     this.requests.failAll(`backend '${this.spec.name}' is unavailable: ${how}`);
+    this.events.onGone(this, `backend '${this.spec.name}' is unavailable: ${how}`);
     if (previous === 'closed' || previous === 'failed') return;
     if (!this.exitExpected()) this.lastFailure = how;
     if (this.exitExpected()) {

@@ -209,7 +209,33 @@ export class ServerRelay {
     }
   }
 
-  clear(): void {
+  /**
+   * Backend `b` went away (`why`): its requests relayed to the client can never be answered to it
+   * (a restarted backend numbers its requests anew, and would take a late answer to the dead
+   * process's question for its own new one). Each is recorded cancelled and the client told
+   * (notifications/cancelled); a late answer to it is dropped as unknown.
+   */
+  backendGone(b: BackendConnection, why: string): void {
+    if (this.pending.size === 0) return;
+    for (const [id, ex] of [...this.pending]) {
+      if (ex.backend !== b) continue;
+      this.pending.delete(id);
+      this.recordOnly(ex, 'cancelled', why);
+      this.session.out.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: why } });
+    }
+  }
+
+  /**
+   * The session is closing: every request relayed to the client is given up. Each is recorded
+   * cancelled with `reason`, and its backend gets an error answer (its call waiting on the client
+   * ends instead of running to its own timeout), as when a stdio client closes its input.
+   */
+  cancelAllServerRequests(reason: string): void {
+    const all = [...this.pending.values()];
     this.pending.clear();
+    for (const ex of all) {
+      const b = ex.backend;
+      this.session.out.finish(ex, errorResponse(ex.backendId, -32000, reason), 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
+    }
   }
 }

@@ -343,6 +343,10 @@ export class ClientSession implements BackendEvents {
     this.readGate.hold(backedUp);
   }
 
+  onGone(b: BackendConnection, why: string): void {
+    this.relay.backendGone(b, why);
+  }
+
   onRecovered(b: BackendConnection): void {
     if (this.state !== 'ready') return;
     for (const kind of ['tools', 'prompts', 'resources']) {
@@ -412,7 +416,8 @@ export class ClientSession implements BackendEvents {
 
   private async closeNow(): Promise<void> {
     this.state = 'closed';
-    this.relay.clear();
+    // The backends' requests to the client will never be answered: each recorded cancelled, its backend told.
+    this.relay.cancelAllServerRequests('the client session closed');
     // Requests still in flight will never be answered to anyone: each backend is told before it is
     // closed (an upstream HTTP session may outlive its DELETE's effect on running work), and the
     // audit says cancelled rather than backend_unavailable.
