@@ -68,6 +68,9 @@ describe('wrap: bad input on stdin', () => {
     expect(await c.next()).toMatchObject({ id: 10, error: { code: -32600, message: expect.stringContaining('"method" must be a string') } });
     c.send({ jsonrpc: '2.0', id: { nested: true }, method: 'ping' });
     expect(await c.next()).toMatchObject({ id: null, error: { code: -32600, message: expect.stringContaining('"id"') } });
+    // An id too large for a double parses as Infinity, which JSON writes as null: refused, as over HTTP.
+    c.write('{"jsonrpc":"2.0","id":1e400,"method":"tools/list"}\n');
+    expect(await c.next()).toMatchObject({ id: null, error: { code: -32600, message: expect.stringContaining('"id"') } });
     c.send({ jsonrpc: '1.0', id: 11, method: 'ping' });
     expect(await c.next()).toMatchObject({ id: 11, error: { code: -32600, message: expect.stringContaining('"jsonrpc" must be "2.0"') } });
     await stillServes();

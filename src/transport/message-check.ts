@@ -59,7 +59,9 @@ export function checkMessage(value: unknown): InvalidMessage | undefined {
     return { code: INVALID_REQUEST, message: 'Invalid Request: JSON-RPC batches are not supported', id: null };
   }
   const m = value as { jsonrpc?: unknown; id?: unknown; method?: unknown; result?: unknown; error?: unknown };
-  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  // A number too large for a double (1e400) parses as Infinity, which JSON writes as null: its
+  // answer would go out with id null, matching no request (the HTTP frontends refuse it too).
+  const id = typeof m.id === 'string' || (typeof m.id === 'number' && Number.isFinite(m.id)) ? m.id : null;
   if (m.jsonrpc !== '2.0') return { code: INVALID_REQUEST, message: 'Invalid Request: "jsonrpc" must be "2.0"', id };
   if (typeof m.method === 'string') {
     if (m.id !== undefined && id === null) {
