@@ -416,12 +416,13 @@ export class ClientSession implements BackendEvents {
 
   private async closeNow(): Promise<void> {
     this.state = 'closed';
+    const reason = this.shared.shuttingDown?.() === true ? 'mcp-warden is shutting down' : 'the client session closed';
     // The backends' requests to the client will never be answered: each recorded cancelled, its backend told.
-    this.relay.cancelAllServerRequests('the client session closed');
+    this.relay.cancelAllServerRequests(reason);
     // Requests still in flight will never be answered to anyone: each backend is told before it is
     // closed (an upstream HTTP session may outlive its DELETE's effect on running work), and the
     // audit says cancelled rather than backend_unavailable.
-    this.relay.cancelAllClientRequests(this.shared.shuttingDown?.() === true ? 'mcp-warden is shutting down' : 'the client session closed');
+    this.relay.cancelAllClientRequests(reason);
     await Promise.allSettled(this.backends.map((b) => b.close()));
     await this.transport.close().catch(() => undefined);
     this.shared.onSessionClosed?.(this);
