@@ -2,15 +2,16 @@
  * Finds what a policy config names: pack names (policies/<name>, following a pack.json `include`
  * list), .rego files, directories of them (test files `*_test.rego` are skipped: they are for
  * `policy test`), and for the wasm engine a bundle.tar.gz or policy.wasm. Reads data files (JSON
- * or YAML) and merges them, then the inline `data`, into one data document. The content hash of
- * everything read is the policy version recorded with each decision.
+ * or YAML, the YAML as OPA reads a data file: go-yaml v2, YAML 1.1) and merges them, then the inline
+ * `data`, into one data document. The content hash of everything read is the policy version
+ * recorded with each decision.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { PolicyCompileError, type PolicySource } from './engine.js';
+import { goYamlUnmarshal, toJSON } from './rego/index.js';
 
 /** The packs shipped with mcp-warden (the repository's policies/ folder). */
 export const BUILTIN_PACKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../policies');
@@ -160,7 +161,8 @@ function readDataFile(path: string): Record<string, unknown> {
   let value: unknown;
   try {
     const ext = extname(path).toLowerCase();
-    value = ext === '.yaml' || ext === '.yml' ? parseYaml(text) : JSON.parse(text);
+    // YAML as OPA's loader reads it (yes/no booleans, 0755 octal, merge keys), big integers as JS numbers
+    value = ext === '.yaml' || ext === '.yml' ? toJSON(goYamlUnmarshal(text)) : JSON.parse(text);
   } catch (err) {
     throw new PolicyCompileError(`${path}: invalid ${extname(path).slice(1).toUpperCase() || 'JSON'} data: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -34,6 +34,8 @@ export { parseModule, parseQuery, RegoSyntaxError } from './ast/parser.js';
 export type { SourceFile } from './compile/compiler.js';
 export { evalQuery, type QueryResult, type ExpressionResult } from './query.js';
 export { loadPaths, LoadError, type Loaded } from './loader.js';
+/** YAML as OPA reads data files and yaml.unmarshal (go-yaml v2 through sigs.k8s.io/yaml) */
+export { goYamlUnmarshal } from './builtins/yaml-go.js';
 export { runTests, testNames, type TestResult } from './tester.js';
 export * from './value/index.js';
 

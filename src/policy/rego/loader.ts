@@ -2,12 +2,16 @@
  * Loading policy files from paths as `opa` does: directories are searched recursively for *.rego
  * modules and *.json / *.yaml / *.yml data documents; a data file's content lands under the data
  * path of its directory relative to the root given (a/b/data.json -> data.a.b).
+ * YAML data is read as OPA's loader reads it (sigs.k8s.io/yaml over go-yaml v2, YAML 1.1: `yes` and
+ * `no` are booleans, 0755 is octal, merge keys apply; only the first document of a stream counts),
+ * by the reader yaml.unmarshal uses; what that reader cannot read as go-yaml does is an error naming
+ * the file. The top level of a data file at the root must be an object (OPA: "bad document type").
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import YAML from 'yaml';
 import { RObject, fromJS, isObject, objForEach, type Value } from './value/index.js';
 import type { SourceFile } from './compile/compiler.js';
+import { goYamlUnmarshal } from './builtins/yaml-go.js';
 
 export interface Loaded {
   modules: SourceFile[];
@@ -33,12 +37,28 @@ function mergeInto(target: RObject, value: Value, file: string, at: string[]): v
   });
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseData(file: string): Value {
-  const text = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  if (file.endsWith('.json')) {
+    try {
+      return fromJS(JSON.parse(bytes.toString('utf8')));
+    } catch (err) {
+      throw new LoadError(`${file}: ${(err as Error).message}`);
+    }
+  }
+  const failed = (reason: string) => new LoadError(`${file}: error converting YAML to JSON: ${reason}`);
+  let text: string;
   try {
-    return file.endsWith('.json') ? fromJS(JSON.parse(text)) : fromJS(YAML.parse(text, { intAsBigInt: true }));
+    text = UTF8.decode(bytes); // go-yaml refuses bytes that are not UTF-8 (Node would read U+FFFD)
+  } catch {
+    throw failed('yaml: invalid UTF-8 in the file');
+  }
+  try {
+    return goYamlUnmarshal(text);
   } catch (err) {
-    throw new LoadError(`${file}: ${(err as Error).message}`);
+    throw failed((err as Error).message);
   }
 }
 
