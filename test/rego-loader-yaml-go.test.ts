@@ -3,6 +3,8 @@
  *   - data files of `policy eval -d dir` (loader.ts) and policy.dataFiles (sources.ts): OPA's loader
  *     reads them with sigs.k8s.io/yaml over go-yaml v2 (YAML 1.1: yes/no booleans, 0755 octal,
  *     merge keys, keys made strings, only the first document), the reader yaml.unmarshal uses.
+ *   - METADATA blocks: OPA v1's parser reads them with gopkg.in/yaml.v3 into typed fields
+ *     (annotation-yaml.ts): YAML 1.2 values, a Go string's text, yaml.v3's bool words.
  * Each case failed with the YAML 1.2 reading these places used before; bad input gets an error
  * naming the file (and the line where there is one), never another value.
  */
@@ -10,7 +12,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compilePolicy, evalQuery, loadPaths, toJSON } from '../src/policy/rego/index.js';
+import { compilePolicy, evalQuery, loadPaths, parseModule, toJSON } from '../src/policy/rego/index.js';
 import { resolvePolicy } from '../src/policy/sources.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'rego-loader-yaml-'));
@@ -118,5 +120,50 @@ describe('policy.dataFiles YAML is read as OPA reads a data file', () => {
   it('a file go-yaml cannot read is an error naming the file', () => {
     expect(() => resolve({ 'bad.yaml': 'x: "a\\/b"\n' })).toThrow(/bad\.yaml: invalid YAML data: yaml: found unknown escape character/);
     expect(() => resolve({ 'bad.yaml': 'a: [1\n' })).toThrow(/bad\.yaml: invalid YAML data: yaml: line \d+/);
+  });
+});
+
+/** the annotation document of the METADATA block above the package */
+function packageMetadata(block: string): Record<string, unknown> {
+  const src = `${block.split('\n').map((l) => `# ${l}`.trimEnd()).join('\n')}\npackage t\n`;
+  const mod = parseModule(`# METADATA\n${src}`, 'm.rego');
+  return mod.annotations![0]!.data;
+}
+
+const metadataError = (block: string): string => {
+  try {
+    packageMetadata(block);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('parsed without an error');
+};
+
+describe('METADATA is read as OPA v1 reads it (gopkg.in/yaml.v3 into typed fields)', () => {
+  it('entrypoint takes yaml.v3 bool words: yes is true; false is left out', () => {
+    expect(packageMetadata('entrypoint: yes').entrypoint).toBe(true);
+    expect(packageMetadata('entrypoint: "on"').entrypoint).toBe(true);
+    expect('entrypoint' in packageMetadata('entrypoint: no')).toBe(false);
+    expect(metadataError('entrypoint: 1')).toMatch(/invalid METADATA: entrypoint: cannot unmarshal !!number into bool/);
+    expect(metadataError('entrypoint: "true"')).toMatch(/invalid METADATA: entrypoint: cannot unmarshal !!str into bool/);
+  });
+
+  it('string fields hold the text as written: title 0755 is "0755", description true is "true"', () => {
+    const doc = packageMetadata('title: 0755\ndescription: true\norganizations: [1.0, yes]');
+    expect(doc).toMatchObject({ title: '0755', description: 'true', organizations: ['1.0', 'yes'] });
+    expect('title' in packageMetadata('title: ~')).toBe(false);
+    expect(metadataError('title: {a: 1}')).toMatch(/invalid METADATA: title: cannot unmarshal !!map into string/);
+  });
+
+  it('custom values are YAML 1.2 as yaml.v3 reads them: yes stays "yes" (go-yaml v2 would say true)', () => {
+    expect(packageMetadata('custom:\n  enabled: yes\n  level: 3').custom).toEqual({ enabled: 'yes', level: 3 });
+  });
+
+  it('merge keys apply in METADATA too', () => {
+    expect(packageMetadata('custom:\n  base: &b {a: 1}\n  more: {<<: *b, c: 2}').custom).toEqual({ base: { a: 1 }, more: { a: 1, c: 2 } });
+  });
+
+  it('a METADATA block that is not a mapping is an error', () => {
+    expect(metadataError('- a')).toMatch(/invalid METADATA: METADATA: cannot unmarshal !!seq into a mapping/);
   });
 });

@@ -2,8 +2,9 @@
  * METADATA annotations: `# METADATA` comment blocks (YAML) right above a package or a rule.
  * Scope: rule (default above rules), document (all rules of that name), package (default above
  * the package), subpackages. Authors become {name, email}, related_resources {ref, description}.
+ * The YAML is read as OPA v1 reads it (yaml.v3 into typed fields): annotation-yaml.ts.
  */
-import YAML from 'yaml';
+import { readMetadataYaml } from './annotation-yaml.js';
 import type { Comment } from './lexer.js';
 import { RegoSyntaxError } from './lexer.js';
 import type { Annotation, Module } from './types.js';
@@ -36,17 +37,14 @@ export function attachAnnotations(mod: Module, comments: Comment[]): Annotation[
       const t = byLine.get(line)!.text;
       lines.push(t.startsWith(' ') ? t.slice(1) : t);
     }
-    let data: unknown;
+    let data: Record<string, unknown>;
     try {
-      data = YAML.parse(lines.join('\n')) ?? {};
+      data = readMetadataYaml(lines.join('\n'));
     } catch (e) {
       throw new RegoSyntaxError(`rego_parse_error: invalid METADATA: ${(e as Error).message.split('\n')[0]}`, c.line, c.col);
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw new RegoSyntaxError('rego_parse_error: METADATA must be a YAML mapping', c.line, c.col);
-    }
     const loc = { file: mod.file, line: c.line, col: c.col };
-    const doc = normalise(data as Record<string, unknown>);
+    const doc = normalise(data);
     const scope = doc.scope as Annotation['scope'] | undefined;
     if (mod.pkgLoc.line === line) {
       out.push({ scope: scope ?? 'package', data: { ...doc, scope: scope ?? 'package' }, loc });
