@@ -23,6 +23,14 @@ interface ServerExchange extends Exchange {
 
 const CLIENT_INPUT_ENDED = 'the client closed its input: it cannot answer';
 
+/**
+ * Backends' requests one session may have awaiting its client's answer. The client answers them
+ * (or not) at its user's pace, and nothing else bounds them: a backend asking in a loop would grow
+ * the table without end. One more is answered with an error at once, and recorded.
+ */
+export const MAX_PENDING_SERVER_REQUESTS = 256;
+const TOO_MANY_PENDING = `refused: ${MAX_PENDING_SERVER_REQUESTS} requests to the client already await its answer`;
+
 export class ServerRelay {
   private readonly pending = new Map<number, ServerExchange>();
   private nextId = 0;
@@ -53,6 +61,9 @@ export class ServerRelay {
         ? denyAnswer(backendId, ex.method, ex.decision, 'error')
         : errorResponse(backendId, -32000, this.inputEnded ? CLIENT_INPUT_ENDED : 'client session closed');
       return s.out.finish(ex, answer, isEnforcedDeny(ex.decision) ? 'denied' : 'cancelled', undefined, undefined, undefined, (m) => b.sendRaw(m));
+    }
+    if (this.pending.size >= MAX_PENDING_SERVER_REQUESTS) {
+      return s.out.finish(ex, errorResponse(backendId, -32000, TOO_MANY_PENDING), 'rpc_error', undefined, undefined, undefined, (m) => b.sendRaw(m));
     }
     const id = ++this.nextId;
     this.pending.set(id, ex);
