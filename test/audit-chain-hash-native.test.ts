@@ -137,7 +137,7 @@ describe('the writer hashing a batch together, a chunk at a time', () => {
         const text = Array.from({ length: size }, () => line(++seq)).join('');
         const ra = a.writer.writeBatch('j', text);
         const rb = b.writer.writeBatch('j', text);
-        expect(ra).toEqual({ committed: seq, headSeq: seq, headHash: hashOf(a.db, seq), inserted: size, unreadable: 0 });
+        expect(ra).toEqual({ committed: seq, headSeq: seq, headHash: hashOf(a.db, seq), inserted: size, unreadable: 0, skipped: [] });
         expect(rb).toEqual(ra);
       }
       // Rows over the chunk's size in characters (4 Mi): hashed and inserted in several chunks.
@@ -159,7 +159,7 @@ describe('the writer hashing a batch together, a chunk at a time', () => {
     const text = Array.from({ length: 400 }, (_, i) => line(i + 3)).join('');
     expect(() => writer.writeBatch('j', text)).toThrow('refused');
     db.exec('DROP TRIGGER refuse');
-    expect(writer.writeBatch('j', text)).toEqual({ committed: 402, headSeq: 402, headHash: hashOf(db, 402), inserted: 400, unreadable: 0 });
+    expect(writer.writeBatch('j', text)).toEqual({ committed: 402, headSeq: 402, headHash: hashOf(db, 402), inserted: 400, unreadable: 0, skipped: [] });
     expect(verifyChain(db, chainKeying())).toMatchObject({ ok: true, rows: 402 });
     expect(db.prepare('SELECT request_id FROM audit_log WHERE seq = 3').pluck().get()).toBe('3');
   });

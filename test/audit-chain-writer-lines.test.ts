@@ -1,8 +1,8 @@
 /**
  * How the writer reads a batch of journal lines ("<journal seq> <body>\n", read in place): rows of
  * parsed and raw entries go on the chain in order; empty lines are nothing; a line without a
- * number, a space after it, or a readable body (a torn tail after a kill) is counted unreadable and
- * skipped without holding up the lines after it; lines at or below the journal's committed mark
+ * number, a space after it, or a readable body (a torn tail after a kill) is counted unreadable,
+ * named (its seq and why) and skipped without holding up the lines after it; lines at or below the journal's committed mark
  * are skipped, so a batch imported twice inserts nothing the second time.
  */
 import Database from 'better-sqlite3';
@@ -53,7 +53,7 @@ describe('audit writer: reading a batch of journal lines', () => {
 
   it('inserts parsed and raw entries in order, with nothing between lines and no newline at the end', () => {
     const text = `${parsedLine(1, 't1')}\n${rawLine(2, 'two')}\n\n${parsedLine(3, 't3')}${rawLine(4, 'four').slice(0, -1)}`;
-    expect(writer.writeBatch('j', text)).toEqual({ committed: 4, headSeq: 4, headHash: hashOf(4), inserted: 4, unreadable: 0 });
+    expect(writer.writeBatch('j', text)).toEqual({ committed: 4, headSeq: 4, headHash: hashOf(4), inserted: 4, unreadable: 0, skipped: [] });
     expect(rows()).toEqual([
       { seq: 1, tool: 't1', request_id: '1' },
       { seq: 2, tool: 'echo', request_id: '2' },
@@ -78,7 +78,16 @@ describe('audit writer: reading a batch of journal lines', () => {
       torn.slice(0, torn.length - 20), // a raw entry cut short (the torn tail of a kill)
     ].join('');
     const result = writer.writeBatch('j', text);
-    expect(result).toEqual({ committed: 5, headSeq: 2, headHash: hashOf(2), inserted: 2, unreadable: 7 });
+    const noNumber = { seq: null, why: 'it does not start with a journal sequence number and a space' };
+    expect(result).toEqual({
+      committed: 5,
+      headSeq: 2,
+      headHash: hashOf(2),
+      inserted: 2,
+      unreadable: 7,
+      // Each named: its journal seq (when it has one) and why.
+      skipped: [noNumber, noNumber, noNumber, noNumber, noNumber, { seq: 4, why: 'it has no payload columns (cut short)' }, { seq: 6, why: 'its lines are not the length it gives (cut short, or damaged)' }],
+    });
     expect(rows().map((r) => r.tool)).toEqual(['t1', 't5']);
     expect(verifyChain(db, chainKeying())).toMatchObject({ ok: true, rows: 2 });
   });
@@ -86,9 +95,9 @@ describe('audit writer: reading a batch of journal lines', () => {
   it('skips lines at or below the committed mark (a batch imported twice, or resent after a restart)', () => {
     const first = `${parsedLine(1, 'a')}${rawLine(2, 'b')}`;
     expect(writer.writeBatch('j', first)).toMatchObject({ committed: 2, inserted: 2 });
-    expect(writer.writeBatch('j', `${first}${parsedLine(3, 'c')}`)).toEqual({ committed: 3, headSeq: 3, headHash: hashOf(3), inserted: 1, unreadable: 0 });
+    expect(writer.writeBatch('j', `${first}${parsedLine(3, 'c')}`)).toEqual({ committed: 3, headSeq: 3, headHash: hashOf(3), inserted: 1, unreadable: 0, skipped: [] });
     // Another journal has its own mark and goes on the same chain.
-    expect(writer.writeBatch('k', parsedLine(1, 'd'))).toEqual({ committed: 1, headSeq: 4, headHash: hashOf(4), inserted: 1, unreadable: 0 });
+    expect(writer.writeBatch('k', parsedLine(1, 'd'))).toEqual({ committed: 1, headSeq: 4, headHash: hashOf(4), inserted: 1, unreadable: 0, skipped: [] });
     expect(rows().map((r) => r.tool)).toEqual(['a', 'echo', 'c', 'd']);
     expect(verifyChain(db, chainKeying())).toMatchObject({ ok: true, rows: 4 });
   });

@@ -59,8 +59,9 @@ describe('native audit writer: what its fuzzers found', () => {
     const w = addon.writerOpen(null, CAP, FIELDS, null);
     const bytes = Buffer.from(text);
     try {
+      chain.startBatch();
       const r = addon.writerBatch(w, 'j', bytes, headOfFor(reader()), (from, to, seq, hash, committed) => chain.appendRun(bytes.toString('utf8', from, to), seq, hash, committed));
-      expect({ committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3] }).toEqual(expected);
+      expect({ committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3], skipped: chain.skipped }).toEqual(expected);
       expect(rows(db)).toEqual(rows(js));
       expect(rows(db)).toEqual([[1, '5'], [2, '6']]);
     } finally {

@@ -215,7 +215,8 @@ describe('json-span', () => {
   });
   it("writes the row's time as the number's text whatever digits the line spells it with", () => {
     // The canonical line takes the time's digits from the line when they are what `${time}` writes;
-    // other spellings (leading zeros, more digits than a double holds exactly) give the number's own text.
+    // other spellings (leading zeros, more digits than `${time}` writes) give the number's own text;
+    // digits past 2^53 are no number a double holds (a damaged line: refused, line-check.ts).
     const { both } = readers();
     const request = call('{"a":1}');
     const answer = ok('{"content":[]}');
@@ -230,8 +231,10 @@ describe('json-span', () => {
       ['00', 0],
       ['123456789012345', 123_456_789_012_345],
       ['1234567890123456', 1_234_567_890_123_456],
-      ['12345678901234567890', read('12345678901234567890')],
     ];
+    expect(both.row(5, spelled('12345678901234567890'))).toBeUndefined();
+    expect(both.row(5, spelled('9007199254740992'))).toBeUndefined();
+    expect(both.row(5, spelled('9007199254740991'))![1][1]).toBe(9007199254740991);
     for (const [digits, time] of cases) {
       expect(read(digits)).toBe(time);
       const row = both.row(5, spelled(digits))!;

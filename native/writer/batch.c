@@ -115,8 +115,8 @@ static bool run_js(napi_env env, napi_value run_fn, size_t from, size_t to, stru
  * writerBatch(w, journalId, buf, headOf, runJs) -> [committed, headSeq, inserted, unreadable, fast, slow, headHash]
  * ChainWriter.writeBatch on the journal lines in buf (UTF-8 bytes), in one IMMEDIATE transaction:
  * fast-form raw entries made here; each run of other lines (parsed rows, raw entries out of the
- * form, unreadable ones) handed whole to runJs(from, to, seq, prevHash, committed): bytes [from, to)
- * of buf, in order.
+ * form, lines without a journal number, unreadable or damaged ones: JS skips and names them)
+ * handed whole to runJs(from, to, seq, prevHash, committed): bytes [from, to) of buf, in order.
  */
 static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
   struct sb jid = {0};
@@ -176,12 +176,13 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
     size_t from = p;
     p = e + 1;
     if (e == from) continue;
-    /* "<journal seq> <body>": at most 16 digits, a safe integer. Inside a run, JS counts it too. */
+    /* "<journal seq> <body>": at most 16 digits, a safe integer. A line without one goes to JS,
+     * which counts it and names it in its skipped lines (the same list from both writers). */
     int64_t local = 0;
     size_t i = from;
     while (i < e && buf[i] >= '0' && buf[i] <= '9' && i - from < 16) local = local * 10 + (buf[i++] - '0');
     if (i == from || i >= e || buf[i] != ' ' || local > 9007199254740991LL) {
-      if (run_from == NONE) st.unreadable++;
+      if (run_from == NONE) run_from = from;
       continue;
     }
     if (local <= st.committed) continue; /* JS skips it too when inside a run (the mark only grows) */

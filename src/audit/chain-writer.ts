@@ -5,12 +5,16 @@
  * head is read inside the transaction, so several processes (e.g. one `wrap` per MCP server) can
  * share one database and one chain; entries at or below the journal's committed mark are skipped,
  * so importing a journal twice is harmless. A batch's rows are read, then hashed together (one
- * native call: chain-key.ts) and inserted, a chunk at a time.
+ * native call: chain-key.ts) and inserted, a chunk at a time. A line that is not one the proxy
+ * wrote (cut short, damaged: line-check.ts) is skipped, never inserted and never a reason to fail the
+ * batch: it is counted `unreadable` and named in `skipped` (its journal seq and why), for the
+ * caller to log at error level (writer-worker.ts, store.ts).
  */
 import type Database from 'better-sqlite3';
 import type { ChainKeying } from './chain-key.js';
 import { HeadInserts } from './head-insert.js';
-import { rowFromBody } from './journal-line.js';
+import { rowFromBody, type StoredRow } from './journal-line.js';
+import { refusal } from './line-check.js';
 import { RAW_MARK, type RawEntryReader, type RawHead } from './raw-entry.js';
 import { GENESIS_HASH, ROW_COLUMNS } from './schema.js';
 
@@ -22,9 +26,21 @@ export interface BatchResult {
   /** That row's hash: the chain head. */
   headHash: string;
   inserted: number;
-  /** Lines that could not be read (a torn last line after a crash). */
+  /** Lines skipped: not journal lines the proxy wrote (a torn last line after a crash, a damaged line). */
   unreadable: number;
+  /** The first MAX_SKIPPED of them: which and why (the same from both writers). */
+  skipped: SkippedLine[];
 }
+
+/** A journal line skipped (BatchResult.skipped): its journal sequence number (null: none read) and why. */
+export interface SkippedLine {
+  seq: number | null;
+  why: string;
+}
+
+/** How many skipped lines a batch names (it counts them all): a whole damaged segment is not a list in memory. */
+export const MAX_SKIPPED = 16;
+const NONE_SKIPPED: SkippedLine[] = [];
 
 /**
  * Rows read but not yet inserted: hashed together (one native call) and inserted at CHUNK_ROWS rows
@@ -56,6 +72,8 @@ export class ChainWriter {
   /** Raw entries' heads with an INSERT of their own (the head's ten columns not bound per row). */
   private readonly headInserts: HeadInserts;
   private readonly pending: Pending = { seq: 0, hash: GENESIS_HASH, rows: 0, chars: 0, lines: [], values: [], heads: [] };
+  /** The lines skipped since startBatch() (the first MAX_SKIPPED). */
+  private skippedLines: SkippedLine[] = [];
 
   constructor(
     db: Database.Database,
@@ -82,7 +100,18 @@ export class ChainWriter {
    * pieces of whole lines in order (journal-range.ts: a batch read from a segment file).
    */
   writeBatch(journalId: string, text: string | readonly string[]): BatchResult {
+    this.startBatch();
     return this.run.immediate(journalId, text);
+  }
+
+  /** Forgets the lines skipped so far: a batch starts (native-writer.ts calls it before its C loop's runs). */
+  startBatch(): void {
+    if (this.skippedLines.length > 0) this.skippedLines = [];
+  }
+
+  /** The lines skipped since startBatch() (BatchResult.skipped). */
+  get skipped(): SkippedLine[] {
+    return this.skippedLines.length === 0 ? NONE_SKIPPED : this.skippedLines;
   }
 
   /**
@@ -120,7 +149,7 @@ export class ChainWriter {
       this.setMeta.run(b.hash, 'head_hash');
     }
     if (committed !== before) this.setJournal.run(journalId, committed);
-    return { committed, headSeq: b.seq, headHash: b.hash, inserted, unreadable };
+    return { committed, headSeq: b.seq, headHash: b.hash, inserted, unreadable, skipped: this.skipped };
   }
 
   /** The rows of the lines after `committed` read, hashed and inserted after the pending head. */
@@ -148,14 +177,16 @@ export class ChainWriter {
         }
         if (i === from || c !== 0x20 /* space */ || !Number.isSafeInteger(local)) {
           unreadable++;
+          this.skip(null, 'it does not start with a journal sequence number and a space');
           continue;
         }
         if (local <= committed) continue;
         const body = text.slice(i + 1, end);
         const raw = body.charCodeAt(0) === RAW_MARK;
-        const row = raw ? this.raw.row(b.seq + b.rows + 1, body) : rowFromBody(b.seq + b.rows + 1, body);
+        const row = this.rowOf(raw, b.seq + b.rows + 1, body);
         if (!row) {
           unreadable++;
+          this.skip(local, refusal.why);
           continue;
         }
         b.lines[b.rows] = row[0];
@@ -170,6 +201,23 @@ export class ChainWriter {
     }
     this.flush();
     return { committed, inserted, unreadable };
+  }
+
+  /**
+   * The row of a line's body, or undefined (refusal.why says why): whatever a damaged line holds,
+   * reading it never throws out of the batch (a batch that throws is retried, forever).
+   */
+  private rowOf(raw: boolean, seq: number, body: string): StoredRow | undefined {
+    try {
+      return raw ? this.raw.row(seq, body) : rowFromBody(seq, body);
+    } catch (err) {
+      refusal.why = `reading it failed (${(err as Error).message})`;
+      return undefined;
+    }
+  }
+
+  private skip(seq: number | null, why: string): void {
+    if (this.skippedLines.length < MAX_SKIPPED) this.skippedLines.push({ seq, why });
   }
 
   /** Hashes the rows read so far (one call for all: ChainKeying.hashes) and inserts them. */

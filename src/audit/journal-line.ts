@@ -11,8 +11,9 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../types.js';
 import type { Redactor } from './redact.js';
-import { canonicalFromBody, parseCanonicalLine } from './row.js';
-import type { ScalarValues } from './schema.js';
+import { parsedRowProblem, refuse } from './line-check.js';
+import { canonicalFromBody } from './row.js';
+import { SCALAR_COLUMNS, type ScalarValues } from './schema.js';
 
 export function text(value: string | undefined): string | null {
   if (value === undefined) return null;
@@ -98,11 +99,31 @@ export type StoredRow = [string, Array<string | number | null>];
 
 /**
  * The row for journal body `body` once the writer gives it sequence number `seq`; undefined when
- * the body is malformed (a torn line after a crash).
+ * the body is not one the proxy wrote (a torn line after a crash, a damaged one: line-check.ts,
+ * refusal.why says why).
  */
 export function rowFromBody(seq: number, body: string): StoredRow | undefined {
-  if (body.charCodeAt(0) !== 0x5b /* [ */) return undefined;
+  if (body.charCodeAt(0) !== 0x5b /* [ */) return refuse('it is neither a row nor a raw entry');
   const canonical = canonicalFromBody(seq, body);
-  const values = parseCanonicalLine(canonical);
-  return values === undefined ? undefined : [canonical, values];
+  const tab1 = canonical.indexOf('\t');
+  const tab2 = tab1 < 0 ? -1 : canonical.indexOf('\t', tab1 + 1);
+  if (tab2 < 0) return refuse('it has no payload columns (cut short)');
+  const scalarsJson = canonical.slice(0, tab1);
+  let scalars: unknown;
+  try {
+    scalars = JSON.parse(scalarsJson);
+  } catch {
+    return refuse('its scalars are not JSON (cut short, or damaged)');
+  }
+  const n = SCALAR_COLUMNS.length;
+  // Roles, when the line has them, are the last scalar and a string (a null roles is left out: ROLES_COLUMN).
+  if (!Array.isArray(scalars) || !(scalars.length === n || (scalars.length === n + 1 && typeof scalars[n] === 'string'))) return refuse('its scalars are not the columns of a row');
+  const args = canonical.slice(tab1 + 1, tab2);
+  const result = canonical.slice(tab2 + 1);
+  const values = scalars as Array<string | number | null>;
+  const problem = parsedRowProblem(values, scalarsJson, args === '' ? null : args, result === '' ? null : result);
+  if (problem !== undefined) return refuse(problem);
+  if (values.length === n) values.push(null);
+  values.push(args === '' ? null : args, result === '' ? null : result);
+  return [canonical, values];
 }

@@ -18,10 +18,10 @@ import { migrate } from './schema.js';
 /** The check's journal lines (numbered): raw entries C makes, and others that go to a JS run. */
 export function checkLines(options: NativeWriterOptions): string {
   const head = rawHeadJson({ clientId: 'local:check', clientName: 'check', authMethod: 'local', sessionId: 's', transport: 'stdio', backend: 'b', decision: 'allow', reasons: [], policyVersion: 'v1', decisionMicros: 3 });
-  const call = (id: number, args: string, result: string, method = 'tools/call'): string => {
+  const call = (id: number, args: string, result: string, method = 'tools/call', headJson = head): string => {
     const request = `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":{"name":"t","arguments":${args}}}`;
     const answer = `{"jsonrpc":"2.0","id":${id},"result":${result}}`;
-    return rawJournalBody(head, 1795000000000 + id, 100 + id, request.length, answer.length, request, answer);
+    return rawJournalBody(headJson, 1795000000000 + id, 100 + id, request.length, answer.length, request, answer);
   };
   const bodies = [
     call(1, '{"text":"hello"}', '{"content":[{"type":"text","text":"hello"}]}'),
@@ -42,6 +42,9 @@ export function checkLines(options: NativeWriterOptions): string {
     ),
   );
   bodies.push(call(7, '{"text":"after a run"}', '{"content":[]}'));
+  // A damaged line (a head whose clientId is not a string): skipped and named alike, the next line written.
+  bodies.push(call(8, '{}', '{"content":[]}', 'tools/call', head.replace('"local:check"', '5')));
+  bodies.push(call(9, '{"text":"after a damaged line"}', '{"content":[]}'));
   return bodies.map((b, i) => `${i + 1} ${b}\n`).join('') + 'torn';
 }
 
@@ -71,8 +74,9 @@ export function nativeWriterCheck(addon: WriterAddon, file: string, options: Nat
     w = addon.writerOpen(null, options.maxPayloadBytes, options.redactFields, options.chainKey ? Buffer.from(options.chainKey, 'utf8') : null);
     const chain = new ChainWriter(c, keying, reader());
     const bytes = Buffer.from(text, 'utf8');
+    chain.startBatch();
     const r = addon.writerBatch(w, 'check', bytes, headOfFor(reader()), (from, to, seq, hash, committed) => chain.appendRun(bytes.toString('utf8', from, to), seq, hash, committed));
-    const got = { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3] };
+    const got = { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3], skipped: chain.skipped };
     if (JSON.stringify(got) !== JSON.stringify(expected)) return `batch result ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`;
     if (r[4] === 0) return 'no row was made in C';
     if (r[6] !== c.prepare("SELECT value FROM audit_meta WHERE key = 'head_hash'").pluck().get()) return `head hash ${r[6]} is not the stored head`;

@@ -116,10 +116,12 @@ export function openNativeWriter(db: Database.Database, chain: ChainWriter, opti
           at += p.to - p.from;
         }
       }
+      // Lines C does not make, skipped ones included, are read by `chain` in its runs: it names them.
+      chain.startBatch();
       const r = addon.writerBatch(w, journalId, buffer.subarray(0, at), headOf, runJs);
       counts.fast += r[4];
       counts.slow += r[5];
-      return { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3] };
+      return { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3], skipped: chain.skipped };
     },
     close() {
       addon.writerClose(w);

@@ -14,6 +14,7 @@
  */
 import type { RawRecordHead } from '../types.js';
 import { int, payload, rolesText, text, type StoredRow } from './journal-line.js';
+import { refuse } from './line-check.js';
 import { RawFastReader } from './raw-fast.js';
 import type { Redactor } from './redact.js';
 
@@ -227,7 +228,9 @@ export class RawEntryReader {
         v = v * 10 + (c - 0x30);
         c = body.charCodeAt(++at);
       }
-      if (at === from || c !== 0x2c /* , */) return undefined;
+      if (at === from || c !== 0x2c /* , */) return refuse('its numbers are not read (cut short, or damaged)');
+      // Beyond 2^53 the digits are not what a double holds: a value never recorded.
+      if (v > Number.MAX_SAFE_INTEGER) return refuse(`its number ${k + 1} is not a safe integer`);
       n[k] = v;
       if (k === 0) timeEnd = at;
       at++;
@@ -236,13 +239,13 @@ export class RawEntryReader {
     // zero, exact in a double): turning a number over 2^31 into text is a dtoa and a heap number per row.
     const timeText = timeEnd - 1 <= 15 && (timeEnd === 2 || body.charCodeAt(1) !== 0x30) ? body.slice(1, timeEnd) : `${n[0]!}`;
     const tab = body.indexOf('\t', at);
-    if (tab < 0 || body.length !== tab + 1 + n[4]! + n[5]!) return undefined;
+    if (tab < 0 || body.length !== tab + 1 + n[4]! + n[5]!) return refuse('its lines are not the length it gives (cut short, or damaged)');
     let head = this.lastHead;
     // Compared as a slice: ~40 ns against 70-100 for startsWith at an offset (V8 12, a head of ~100 characters).
     if (head === undefined || tab - at !== this.lastHeadJson.length || body.slice(at, tab) !== this.lastHeadJson) {
       const headJson = body.slice(at, tab);
       head = this.head(headJson);
-      if (head === undefined) return undefined;
+      if (head === undefined) return undefined; // refusal.why: head() said why
       this.lastHead = head;
       this.lastHeadJson = headJson;
     }
@@ -252,10 +255,14 @@ export class RawEntryReader {
     try {
       request = JSON.parse(body.slice(tab + 1, tab + 1 + n[4]!)) as Json;
     } catch {
-      return undefined;
+      return refuse('its request is not JSON');
     }
+    // The proxy journals a raw entry only for a request `{..."method":"tools/call","params":{...`.
+    if (!isObject(request)) return refuse('its request is not a JSON object');
+    if (typeof request.method !== 'string') return refuse('its request method is not a string');
+    if (request.params !== undefined && !isObject(request.params)) return refuse('its request params are not an object');
     const params = (request.params ?? {}) as Json;
-    const method = text(String(request.method))!;
+    const method = text(request.method)!;
     const id = request.id as number | string | undefined;
     const requestId = id === undefined ? null : json(id);
     const tool = text(String(params.name))!;
@@ -289,16 +296,16 @@ export class RawEntryReader {
     try {
       a = JSON.parse(headJson) as unknown[];
     } catch {
-      return undefined;
+      return refuse('its head is not JSON');
     }
-    if (!Array.isArray(a) || (a.length !== 10 && a.length !== 11)) return undefined;
+    const problem = headProblem(a);
+    if (problem !== undefined) return refuse(`its head: ${problem}`);
     const reasons = a[7] as string[];
     // As journalBody normalizes them: NOT NULL columns never null.
     const who: Value[] = [text(a[0] as string)!, text(a[1] as string)!, a[2] as string, text(a[3] as string)!, a[4] as string, text((a[5] as string | null) ?? undefined)];
     const decided: Value[] = [a[6] as string, reasons.length === 0 ? '[]' : json(reasons), text((a[8] as string | null) ?? undefined)];
     // The roles as journalBody stores them; a head without them (none, or an earlier version's) null.
-    const roles = a.length === 11 && Array.isArray(a[10]) ? rolesText(a[10] as string[]) : null;
-    if (a.length === 11 && roles === null) return undefined;
+    const roles = a.length === 11 ? rolesText(a[10] as string[]) : null;
     h = {
       who,
       whoJson: json(who).slice(1, -1),
@@ -312,6 +319,32 @@ export class RawEntryReader {
     this.heads.set(headJson, h);
     return h;
   }
+}
+
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+const wellFormed = (v: unknown): boolean => isString(v) && (v as string & { isWellFormed(): boolean }).isWellFormed();
+const strings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
+
+/**
+ * Why a raw entry's head (JSON.parse of rawHeadJson) is not one the proxy wrote, or undefined. Its
+ * names may hold lone surrogates (text() makes them well-formed, as journalBody does); the values
+ * stored as they are (auth method, transport, decision: the proxy's own words) may not.
+ */
+function headProblem(a: unknown): string | undefined {
+  if (!Array.isArray(a) || (a.length !== 10 && a.length !== 11)) return 'not an array of 10 or 11 values';
+  if (!isString(a[0])) return 'clientId is not a string';
+  if (!isString(a[1])) return 'clientName is not a string';
+  if (!wellFormed(a[2])) return 'authMethod is not a string';
+  if (!isString(a[3])) return 'sessionId is not a string';
+  if (!wellFormed(a[4])) return 'transport is not a string';
+  if (a[5] !== null && !isString(a[5])) return 'backend is not a string or null';
+  if (!wellFormed(a[6])) return 'decision is not a string';
+  if (!strings(a[7])) return 'reasons are not an array of strings';
+  if (a[8] !== null && !isString(a[8])) return 'policyVersion is not a string or null';
+  if (typeof a[9] !== 'number' || !Number.isFinite(a[9])) return 'decisionMicros is not a number';
+  if (a.length === 11 && (!strings(a[10]) || (a[10] as string[]).length === 0)) return 'roles are not an array of strings';
+  return undefined;
 }
 
 /**

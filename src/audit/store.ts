@@ -20,6 +20,7 @@ import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } fr
 import { claimOrphan, isJournalLive } from './journal-lock.js';
 import { journalDir, listJournals, readSegment, removeFile, type JournalFiles } from './journal-files.js';
 import { Spool } from './spool.js';
+import { logSkipped } from './writer-link.js';
 import { prepareJournalDir } from './journal-dir.js';
 import { verifyChain, type ExpectedHead, type VerifyResult } from './verify.js';
 import { makeDirs, MakeDirsError } from '../shared/make-dirs.js';
@@ -83,7 +84,7 @@ function importJournals(db: Database.Database, dbPath: string, keying: ChainKeyi
         if (text === undefined) continue; // removed once its lines were committed (no lock: pid liveness)
         const result = writer.writeBatch(journal.id, text);
         inserted += result.inserted;
-        if (result.unreadable > 0) logger?.warn({ file, lines: result.unreadable }, 'audit journal: skipped unreadable lines (torn write at a crash)');
+        if (result.unreadable > 0) logSkipped(logger, { file }, result.unreadable, result.skipped);
       }
       // The journal's committed mark stays in audit_journal, so a process importing the same files
       // (one that cannot take locks) skips them instead of inserting them twice.

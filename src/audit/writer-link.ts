@@ -2,10 +2,11 @@
  * The recorder's side of its writer thread (writer-worker.ts): starts it, posts it batches and
  * keeps those it has not committed yet (resent to a new thread when it dies: the writer skips rows
  * it already has), moves it out of SCHED_IDLE when a busy host starves it, passes on what it says
- * (commits, an unreadable journal, errors, retention), and ends it at close.
+ * (commits, an unreadable journal, skipped lines, errors, retention), and ends it at close.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
+import type { SkippedLine } from './chain-writer.js';
 import type { JournalBatch } from './journal-range.js';
 import type { ChainHead, FromWriter, ToWriter, WriterWorkerData } from './writer-worker.js';
 import { leaveIdle } from './writer-sched.js';
@@ -25,6 +26,17 @@ function logWriterKind(logger: Logger | undefined, native: boolean, why: string)
   if (logger === undefined || loggedWriter === said) return;
   loggedWriter = said;
   logger.info({ writer: native ? 'native' : 'js', why }, native ? 'audit writer: native batch loop (native/writer)' : 'audit writer: JS (ChainWriter)');
+}
+
+/**
+ * Says at error level that journal lines were skipped (chain-writer.ts): which journal or file, how
+ * many, and the seq and why of the first ones. Never silent: they are not in the database.
+ */
+export function logSkipped(logger: Logger | undefined, where: Record<string, unknown>, lines: number, skipped: readonly SkippedLine[]): void {
+  logger?.error(
+    { ...where, lines, skipped },
+    `audit journal: skipped ${lines} line(s) that are not journal lines this proxy wrote (damaged or cut short: a disk error, a torn write, an edit of the journal files); they are not in the audit database`,
+  );
 }
 
 export interface WriterEvents {
@@ -118,6 +130,7 @@ export class WriterLink {
         if (this.closing && this.idleWriterTid !== undefined) this.wake(true);
       } else if (msg.type === 'error') this.logger?.error(msg.message);
       else if (msg.type === 'unreadable') this.events.unreadable(msg.file, msg.message);
+      else if (msg.type === 'skipped') logSkipped(this.logger, { journal: msg.journalId, files: msg.files }, msg.lines, msg.skipped);
       else if (msg.type === 'retention') this.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
       else if (msg.type === 'writer') logWriterKind(this.logger, msg.native, msg.why);
     });

@@ -8,7 +8,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { chainKeying } from './chain-key.js';
-import { ChainWriter, forgetJournal } from './chain-writer.js';
+import { ChainWriter, forgetJournal, type SkippedLine } from './chain-writer.js';
 import { RawEntryReader } from './raw-entry.js';
 import { Redactor } from './redact.js';
 import { applyRetention, type RetentionRule } from './retention.js';
@@ -59,6 +59,12 @@ export type FromWriter =
    * written (a retry could never succeed), and the recorder fails closed.
    */
   | { type: 'unreadable'; file: string; message: string }
+  /**
+   * Lines of a committed batch that are not journal lines the proxy wrote (damaged, cut short:
+   * line-check.ts): skipped, never inserted, the rest of the batch committed. `files`: the segment
+   * files the batch was read from (none when it came as text); `skipped`: the first of them.
+   */
+  | { type: 'skipped'; journalId: string; files: string[]; lines: number; skipped: SkippedLine[] }
   | { type: 'retention'; removed: number }
   | { type: 'closed'; committed: number; head: ChainHead | undefined }
   /** Which writer runs (native/writer's C loop, or ChainWriter) and why: sent once at start. */
@@ -111,6 +117,7 @@ function drain(): void {
       backlog.shift();
       committed = result.committed;
       head = { seq: result.headSeq, hash: result.headHash };
+      if (result.unreadable > 0) send({ type: 'skipped', journalId: data.journalId, files: batchFiles(batch), lines: result.unreadable, skipped: result.skipped });
       send({ type: 'committed', committed, head });
     } catch (err) {
       if (err instanceof JournalLinesUnreadable) {
@@ -127,6 +134,14 @@ function drain(): void {
       return;
     }
   }
+}
+
+/** The segment files a batch's lines are read from. */
+function batchFiles(batch: JournalBatch): string[] {
+  const parts = Array.isArray(batch) ? batch : [batch];
+  const files: string[] = [];
+  for (const p of parts) if (typeof p !== 'string' && !files.includes(p.file)) files.push(p.file);
+  return files;
 }
 
 function retention(): void {

@@ -292,10 +292,12 @@ while (Date.now() < until && rounds < (replayed ? replayed.length : maxRounds)) 
     lines += 1 + (bytes.length ? bytes.toString('latin1').split('\n').length - 1 : 0);
     const x = outcome(() => js.writeBatch('j', bytes.toString('utf8')));
     const y = outcome(() => {
+      chain.startBatch();
       const r = addon.writerBatch(w, 'j', bytes, headOf, (from, to, sq, hash, committed) => chain.appendRun(bytes.toString('utf8', from, to), sq, hash, committed));
       fastRows += r[4];
       slowRows += r[5];
-      return { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3] };
+      // The skipped lines (which and why) too: C hands them all to JS runs, which name them.
+      return { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3], skipped: chain.skipped };
     });
     if (JSON.stringify(x) !== JSON.stringify(y)) failure = `batch ${k}: JS ${JSON.stringify(x)} native ${JSON.stringify(y)}`;
   }
