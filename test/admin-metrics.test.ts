@@ -2,13 +2,16 @@
  * GET /admin/metrics on a real `mcp-warden serve` (src/admin/metrics.ts): Prometheus text with the
  * sessions open, backend sessions by state, and decisions by method and result (a real policy
  * allowing echo and denying delete_thing, with a rate limit around it), behind the admin token; audit off (metrics do not need it).
+ * With the audit on: its rows recorded, committed and queued, a damaged line of a stopped process's
+ * journal skipped at the import, failed writes and whether it failed closed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminTokenHash } from '../src/admin/index.js';
+import { journalDir } from '../src/audit/spool.js';
 import { connectHttp, startServe, TEST_BACKEND, testClient, waitFor, type ServeProcess } from './helpers/proxy.js';
 
 const TOKEN = 'admin-metrics-token-0123456789abcdef';
@@ -84,5 +87,52 @@ rateLimit: { toolCallsPerMinute: 1, burst: 3 }
     await (client.transport as StreamableHTTPClientTransport).terminateSession();
     await client.close();
     await waitFor(async () => sample((await metrics(serve.url, TOKEN)).text, 'mcp_warden_sessions_open{transport="streamable-http"}') === undefined, 30_000, 'the session to close');
+  });
+});
+
+describe('serve: /admin/metrics with the audit on', () => {
+  let serve: ServeProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-metrics-audit-'));
+    const db = join(dir, 'audit.db');
+    // A journal left by a process that is gone (pid 999999), with one line that is not a journal line: skipped at the import.
+    mkdirSync(journalDir(db), { mode: 0o700 });
+    writeFileSync(join(journalDir(db), '999999-0f0f0f0f-1'), 'this is not a journal line\n');
+    serve = await startServe(`
+server: { host: 127.0.0.1 }
+backends:
+  - { name: demo, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TEST_BACKEND)}], prefix: "" }
+auth: { anonymous: true }
+policy: { paths: [allow-all], watch: false }
+audit: { path: ${JSON.stringify(db)} }
+admin: { tokenHashes: ["${adminTokenHash(TOKEN)}"] }
+`);
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts rows recorded and committed, the damaged journal line skipped, no failed write, not failed', async () => {
+    const client = await connectHttp(serve.url, testClient('metrics-audit'));
+    await client.callTool({ name: 'echo', arguments: { text: 'a' } });
+    await client.callTool({ name: 'echo', arguments: { text: 'b' } });
+    await (client.transport as StreamableHTTPClientTransport).terminateSession();
+    await client.close();
+    // initialize, tools/list (the SDK's, before its first call) and the two calls at least; committed within a flush interval or so.
+    let text = '';
+    await waitFor(async () => {
+      text = (await metrics(serve.url, TOKEN)).text;
+      const recorded = sample(text, 'mcp_warden_audit_rows_recorded_total') ?? 0;
+      return recorded >= 3 && sample(text, 'mcp_warden_audit_rows_committed_total') === recorded;
+    }, 10_000, 'the rows to be committed');
+    expect(text).toContain('# TYPE mcp_warden_audit_rows_recorded_total counter');
+    expect(sample(text, 'mcp_warden_audit_rows_queued')).toBe(0);
+    expect(sample(text, 'mcp_warden_audit_journal_lines_skipped_total')).toBe(1);
+    expect(sample(text, 'mcp_warden_audit_write_errors_total')).toBe(0);
+    expect(sample(text, 'mcp_warden_audit_failed')).toBe(0);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * `GET <admin prefix>/metrics`: Prometheus text exposition (format 0.0.4) of what a platform team
  * watches: client sessions open, backend sessions by state and requests in flight to them, policy
- * decisions by method and result with their time, the policy version in force, and the process's
- * memory and uptime. Behind the admin bearer tokens (Prometheus sends one with `authorization`).
+ * decisions by method and result with their time, the policy version in force, the audit log's
+ * rows (recorded, committed, waiting), damaged journal lines, failed writes and whether it failed
+ * closed, and the process's memory and uptime. Behind the admin bearer tokens (Prometheus sends one with `authorization`).
  * Built on demand from a snapshot; nothing here runs per request.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditCounters } from '../audit/index.js';
 import type { AdminConfig } from '../config/admin.js';
 import type { Logger } from '../log/logger.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
@@ -16,6 +18,8 @@ export interface MetricsSnapshot {
   backends: Array<{ backend: string; state: string; sessions: number; inFlight: number }>;
   decisions: Array<{ method: string; result: string; count: number; micros: number }>;
   policyVersion?: string;
+  /** The audit recorder's counters; absent with auditing off. */
+  audit?: AuditCounters;
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
@@ -48,6 +52,7 @@ export function formatMetrics(s: MetricsSnapshot): string {
     family(lines, 'mcp_warden_policy_info', 'gauge', 'The policy bundle in force (content hash).');
     lines.push(`mcp_warden_policy_info{version="${label(s.policyVersion)}"} 1`);
   }
+  if (s.audit !== undefined) auditFamilies(lines, s.audit);
   const mem = process.memoryUsage();
   family(lines, 'mcp_warden_process_resident_memory_bytes', 'gauge', 'Resident memory of the mcp-warden process.');
   lines.push(`mcp_warden_process_resident_memory_bytes ${mem.rss}`);
@@ -56,6 +61,21 @@ export function formatMetrics(s: MetricsSnapshot): string {
   family(lines, 'mcp_warden_process_uptime_seconds', 'gauge', 'Seconds since mcp-warden started.');
   lines.push(`mcp_warden_process_uptime_seconds ${(Date.now() - started) / 1000}`);
   return `${lines.join('\n')}\n`;
+}
+
+function auditFamilies(lines: string[], a: AuditCounters): void {
+  family(lines, 'mcp_warden_audit_rows_recorded_total', 'counter', "Audit rows this process put in its journal (each request's row, durable from then on).");
+  lines.push(`mcp_warden_audit_rows_recorded_total ${a.recorded}`);
+  family(lines, 'mcp_warden_audit_rows_committed_total', 'counter', 'Of those, rows committed to the audit database.');
+  lines.push(`mcp_warden_audit_rows_committed_total ${a.committed}`);
+  family(lines, 'mcp_warden_audit_rows_queued', 'gauge', 'Rows in the journal not yet committed to the database (back-pressure applies at audit.maxQueue).');
+  lines.push(`mcp_warden_audit_rows_queued ${a.recorded - a.committed}`);
+  family(lines, 'mcp_warden_audit_journal_lines_skipped_total', 'counter', 'Journal lines skipped as damaged (not in the database; each logged at error level).');
+  lines.push(`mcp_warden_audit_journal_lines_skipped_total ${a.skippedLines}`);
+  family(lines, 'mcp_warden_audit_write_errors_total', 'counter', 'Audit batch writes that failed (each retried until it commits).');
+  lines.push(`mcp_warden_audit_write_errors_total ${a.writeErrors}`);
+  family(lines, 'mcp_warden_audit_failed', 'gauge', '1 when audit rows can no longer reach the database and every request is refused (fail closed).');
+  lines.push(`mcp_warden_audit_failed ${a.failed ? 1 : 0}`);
 }
 
 /** Registers `GET <prefix>/metrics`; a 500 (snapshot failed) is logged on `logger`, answered without detail. */

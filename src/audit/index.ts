@@ -10,7 +10,7 @@ import type { Recorder } from '../types.js';
 import { openAuditStore, type AuditStore, type OpenOptions } from './store.js';
 
 export { openAuditStore, openAuditReader, type AuditFileReader, type AuditReader, type AuditStore, type OpenOptions } from './store.js';
-export { AuditBackpressureError } from './recorder.js';
+export { AuditBackpressureError, type AuditCounters } from './recorder.js';
 export { type AuditFilter, type QueryOptions, type QueryPage, type AuditStats, DECISIONS } from './query.js';
 export { parseExpectedHead, type ExpectedHead, type VerifyResult, type VerifyProblem } from './verify.js';
 export { type AuditEntry } from './row.js';

@@ -32,6 +32,20 @@ import { ChainHeadLog } from './head-log.js';
 import { WriterLink } from './writer-link.js';
 import { TurnBatch } from './writer-spawn.js';
 
+/** What the audit recorder has done so far (the metrics endpoint's audit families). */
+export interface AuditCounters {
+  /** Rows this process put in its journal. */
+  recorded: number;
+  /** Of those, rows committed to the database. */
+  committed: number;
+  /** Journal lines skipped as damaged: by this process's writer, and when journals left by stopped processes were imported. */
+  skippedLines: number;
+  /** Batch writes that failed (each retried until it commits). */
+  writeErrors: number;
+  /** Rows can no longer reach the database: every request is refused (fail closed). */
+  failed: boolean;
+}
+
 /** Thrown by record() when the queue is full and backpressure is fail-closed. */
 export class AuditBackpressureError extends Error {
   constructor(queued: number) {
@@ -141,6 +155,12 @@ export class AuditRecorder implements Recorder {
   /** Rows accepted but not yet committed to SQLite. */
   get queued(): number {
     return this.seq - this.committedSeq;
+  }
+
+  /** AuditCounters; `importSkipped`: lines skipped when the store imported stopped processes' journals. */
+  counters(importSkipped = 0): AuditCounters {
+    const w = this.writer.counts;
+    return { recorded: this.seq, committed: this.committedSeq, skippedLines: w.skippedLines + importSkipped, writeErrors: w.writeErrors, failed: this.failure !== undefined };
   }
 
   record(entry: AuditRecord): void | Promise<void> {

@@ -14,7 +14,7 @@ import { chainKeying, checkChainKeying, type ChainKeying } from './chain-key.js'
 import { ChainWriter } from './chain-writer.js';
 import { auditStats, queryAudit, type AuditFilter, type AuditStats, type QueryOptions, type QueryPage } from './query.js';
 import { RawEntryReader } from './raw-entry.js';
-import { AuditRecorder } from './recorder.js';
+import { AuditRecorder, type AuditCounters } from './recorder.js';
 import { Redactor } from './redact.js';
 import { configureWriter, migrate, readMeta, SCHEMA_VERSION, type ChainMeta } from './schema.js';
 import { claimOrphan, isJournalLive } from './journal-lock.js';
@@ -39,6 +39,8 @@ export interface AuditStore extends AuditReader, Recorder {
   flush(): Promise<void>;
   /** Rows accepted but not yet committed. */
   readonly queued: number;
+  /** What the recorder has done so far (the metrics endpoint). */
+  counters(): AuditCounters;
 }
 
 export interface OpenOptions {
@@ -65,12 +67,14 @@ function orphanedJournals(dbPath: string): JournalFiles[] {
 }
 
 /**
- * Moves the lines of orphaned journals into the database and removes them; returns rows imported.
- * Each is claimed first (journal-lock.ts: its lock is held here while it is imported).
+ * Moves the lines of orphaned journals into the database and removes them; returns the rows imported
+ * and the lines skipped as damaged. Each is claimed first (journal-lock.ts: its lock is held here
+ * while it is imported).
  */
-function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, config: AuditConfig, logger?: Logger): number {
+function importJournals(db: Database.Database, dbPath: string, keying: ChainKeying, config: AuditConfig, logger?: Logger): { inserted: number; skipped: number } {
   let writer: ChainWriter | undefined;
   let inserted = 0;
+  let skipped = 0;
   for (const journal of listJournals(dbPath)) {
     const claim = claimOrphan(journal);
     if (claim === undefined) continue;
@@ -85,6 +89,7 @@ function importJournals(db: Database.Database, dbPath: string, keying: ChainKeyi
         const result = writer.writeBatch(journal.id, text);
         inserted += result.inserted;
         if (result.unreadable > 0) logSkipped(logger, { file }, result.unreadable, result.skipped);
+        skipped += result.unreadable;
       }
       // The journal's committed mark stays in audit_journal, so a process importing the same files
       // (one that cannot take locks) skips them instead of inserting them twice.
@@ -96,7 +101,7 @@ function importJournals(db: Database.Database, dbPath: string, keying: ChainKeyi
     }
   }
   if (inserted > 0) logger?.info({ rows: inserted }, 'audit journal: imported rows recorded by a process that stopped without closing');
-  return inserted;
+  return { inserted, skipped };
 }
 
 /** The lines of a segment, or undefined when it no longer exists. */
@@ -124,6 +129,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   prepareJournalDir(journalDir(path));
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
+  let importSkipped = 0;
   const created = !existsSync(path);
   try {
     db = new Database(path);
@@ -132,7 +138,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     configureWriter(db);
     migrate(db);
     checkChainKeying(db, keying, true);
-    importJournals(db, path, keying, config, log);
+    importSkipped = importJournals(db, path, keying, config, log).skipped;
     recorder = new AuditRecorder({
       dbPath: path,
       chainKey: config.chainKey,
@@ -174,6 +180,7 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
     get queued() {
       return recorder.queued;
     },
+    counters: () => recorder.counters(importSkipped),
   };
 }
 

@@ -49,6 +49,8 @@ export interface WriterEvents {
 }
 
 export class WriterLink {
+  /** Journal lines the writer skipped as damaged (its 'skipped' messages), and its failed batch writes (each retried). */
+  readonly counts = { skippedLines: 0, writeErrors: 0 };
   /** Batches posted to the writer but not yet committed: resent if the writer thread dies. */
   private inflight: Array<{ lastSeq: number; text: JournalBatch; postedAt: number }> = [];
   /** The writer thread's id while it runs under SCHED_IDLE (its 'scheduling' messages). */
@@ -128,9 +130,15 @@ export class WriterLink {
         // Closing already (a store closed right after it opened: the thread entered SCHED_IDLE after
         // close() looked): its last flush must not wait for a busy host's idle time either.
         if (this.closing && this.idleWriterTid !== undefined) this.wake(true);
-      } else if (msg.type === 'error') this.logger?.error(msg.message);
+      } else if (msg.type === 'error') {
+        this.counts.writeErrors++;
+        this.logger?.error(msg.message);
+      }
       else if (msg.type === 'unreadable') this.events.unreadable(msg.file, msg.message);
-      else if (msg.type === 'skipped') logSkipped(this.logger, { journal: msg.journalId, files: msg.files }, msg.lines, msg.skipped);
+      else if (msg.type === 'skipped') {
+        this.counts.skippedLines += msg.lines;
+        logSkipped(this.logger, { journal: msg.journalId, files: msg.files }, msg.lines, msg.skipped);
+      }
       else if (msg.type === 'retention') this.logger?.info({ removed: msg.removed }, 'audit retention removed old rows');
       else if (msg.type === 'writer') logWriterKind(this.logger, msg.native, msg.why);
     });

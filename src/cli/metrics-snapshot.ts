@@ -1,9 +1,10 @@
 /** What `serve`'s metrics endpoint reports (admin/metrics.ts), read from the proxy and the decision counter. */
 import type { MetricsSnapshot } from '../admin/metrics.js';
+import type { AuditCounters } from '../audit/index.js';
 import type { DecisionCounter } from '../policy/decision-counter.js';
 import type { WardenProxy } from '../proxy/proxy.js';
 
-export function metricsSnapshot(proxy: WardenProxy, counter: DecisionCounter, policyVersion: string | undefined): MetricsSnapshot {
+export function metricsSnapshot(proxy: WardenProxy, counter: DecisionCounter, policyVersion: string | undefined, audit?: () => AuditCounters): MetricsSnapshot {
   const sessions = new Map<string, number>();
   const backends = new Map<string, MetricsSnapshot['backends'][number]>();
   for (const s of proxy.sessions) {
@@ -24,5 +25,6 @@ export function metricsSnapshot(proxy: WardenProxy, counter: DecisionCounter, po
     backends: [...backends.values()],
     decisions: counter.snapshot(),
     policyVersion,
+    audit: audit?.(),
   };
 }

@@ -116,8 +116,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const { createHttpFrontend } = await import('../../transport/http/index.js');
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger, refusals });
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
-  if (http && 'query' in wired.recorder) registerAdminRoutes(http.app, { store: wired.recorder as AuditStore, config, logger });
-  if (http) registerMetricsRoute(http.app, config.admin, () => metricsSnapshot(proxy, counter, policyHandle.version), logger);
+  const store = 'query' in wired.recorder ? (wired.recorder as AuditStore) : undefined;
+  if (http && store) registerAdminRoutes(http.app, { store, config, logger });
+  if (http) registerMetricsRoute(http.app, config.admin, () => metricsSnapshot(proxy, counter, policyHandle.version, store && (() => store.counters())), logger);
   // Liveness for container and orchestrator probes: no credential, no session, says nothing about backends.
   http?.app.get('/healthz', { exposeHeadRoute: false }, async () => ({ status: 'ok' }));
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
