@@ -14,6 +14,7 @@ import { resultText, scratch, SERVERS, type Scratch } from './helpers/policy-e2e
 
 const DEV_KEY = 'mcpw_dev_0123456789abcdef0123456789abcdef01234';
 const OPS_KEY = 'mcpw_ops_0123456789abcdef0123456789abcdef01234';
+const TEAM_OPS_KEY = 'mcpw_tops_0123456789abcdef0123456789abcdef0123';
 
 async function startNomad(recordFile: string): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(process.execPath, [`${SERVERS}/nomad-server.mjs`, '--sse'], { env: { ...process.env, MCP_RECORD_FILE: recordFile }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -46,6 +47,7 @@ describe('nomad pack: Nomad test server, legacy SSE on both sides', () => {
   let serve: ServeProcess;
   let developer: Client;
   let operator: Client;
+  let teamOperator: Client;
 
   beforeAll(async () => {
     s = await scratch();
@@ -57,6 +59,7 @@ auth:
   apiKeys:
     - { id: dev-key, hash: "${hashApiKey(DEV_KEY)}", client: team-a, roles: [developer] }
     - { id: ops-key, hash: "${hashApiKey(OPS_KEY)}", client: ops, roles: [operator] }
+    - { id: team-ops-key, hash: "${hashApiKey(TEAM_OPS_KEY)}", client: team-a-ops, roles: [operator] }
 policy:
   paths: [nomad]
   data:
@@ -65,14 +68,17 @@ policy:
         clients:
           team-a: { namespaces: [team-a] }
           ops: { namespaces: ["*"] }
+          team-a-ops: { namespaces: [team-a] }
 audit: { enabled: false }
 `);
     developer = await connectSse(serve.sseUrl, DEV_KEY);
     operator = await connectSse(serve.sseUrl, OPS_KEY);
+    teamOperator = await connectSse(serve.sseUrl, TEAM_OPS_KEY);
   });
   afterAll(async () => {
     await developer?.close();
     await operator?.close();
+    await teamOperator?.close();
     await serve?.stop();
     nomad?.proc.kill();
     await s?.remove();
@@ -113,5 +119,19 @@ audit: { enabled: false }
     expect(s.received().length).toBe(before);
     await operator.callTool({ name: 'get_job_status', arguments: { job_id: 'web-2.1', namespace: 'team-b' } });
     expect(s.toolsReceived().slice(-1)).toEqual(['get_job_status']);
+  });
+
+  it("a job file whose namespace key is written with a JSON escape is refused before reaching Nomad (an operator limited to team-a)", async () => {
+    const before = s.received().length;
+    // every JSON reader (the server's, Nomad's) decodes "Namesp\u0061ce" to Namespace: the job would land in prod
+    const escaped = '{"Job": {"ID": "web", "Namesp\\u0061ce": "prod"}}';
+    expect(JSON.parse(escaped)).toEqual({ Job: { ID: 'web', Namespace: 'prod' } });
+    const call = await teamOperator.callTool({ name: 'submit_job_file', arguments: { file_content: escaped, namespace: 'team-a' } });
+    expect(call.isError).toBe(true);
+    expect(resultText(call)).toBe("Denied by policy: Tool 'submit_job_file': the job writes a quoted key with an escape (\\), which the pack cannot read: write keys without escapes: denied");
+    expect(s.received().length).toBe(before);
+    // the same job naming its namespace plainly goes through
+    await teamOperator.callTool({ name: 'submit_job_file', arguments: { file_content: '{"Job": {"ID": "web", "Namespace": "team-a"}}', namespace: 'team-a' } });
+    expect(s.toolsReceived().slice(-1)).toEqual(['submit_job_file']);
   });
 });

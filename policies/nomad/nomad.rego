@@ -5,7 +5,8 @@
 # submit_job_file, force_evaluate_job) need the operator role. Every call names a Nomad namespace in
 # its `namespace` argument (Nomad's default is "default"), which must be one the client may use;
 # so must every namespace a submitted job names (create_job's job_spec, submit_job_file's
-# file_content: Nomad registers the job there when the request names none). A call without a
+# file_content: Nomad registers the job there when the request names none; a job text with a quoted
+# key written with an escape, "Namesp\u0061ce", is denied: JSON readers decode it). A call without a
 # namespace argument is judged as "default": run the server without NOMAD_NAMESPACE in its
 # environment (Nomad clients read it as their namespace when a call names none; "*" is every one).
 # Tools outside this set are denied. Identifiers the server builds HTTP paths and queries from
@@ -155,6 +156,17 @@ deny contains sprintf("Tool '%s': the job names a namespace the pack cannot read
 	applies
 	input.phase == "request"
 	unreadable_job_namespace
+}
+
+# A quoted key written with an escape: JSON readers (Nomad's too) decode "Namesp\u0061ce" to
+# Namespace, HCL1 decodes \x61 in a quoted key, and the patterns above read the text as written.
+# Such a key is denied, whatever it spells (escapes in values are fine).
+escaped_key_pattern := `"(?:[^"\\\n]|\\.)*\\.(?:[^"\\\n]|\\.)*"\s*[:=]`
+
+deny contains sprintf("Tool '%s': the job writes a quoted key with an escape (\\), which the pack cannot read: write keys without escapes: denied", [input.tool.name]) if {
+	applies
+	input.phase == "request"
+	regex.match(escaped_key_pattern, job_text)
 }
 
 # Client-to-server protocol requests allowed without a tool (authz.rego), including follow-ups on

@@ -105,6 +105,26 @@ test_job_file_namespace_checked if {
 		with data.warden.nomad as settings
 }
 
+# A JSON job file's keys may be written with escapes ("Namesp\u0061ce" is Namespace to every JSON
+# reader, Nomad's too), and HCL1 reads escapes in quoted keys: the pack's pattern sees no namespace.
+test_job_text_escaped_key_denied if {
+	escaped := "Tool 'submit_job_file': the job writes a quoted key with an escape (\\), which the pack cannot read: write keys without escapes: denied"
+	json_file := `{"Job": {"ID": "web", "Namesp\u0061ce": "prod"}}`
+	escaped in data.mcp.authz.deny with input as call("team-a", ["operator"], "submit_job_file", {"namespace": "team-a", "file_content": json_file})
+		with data.warden.nomad as settings
+	hcl1 := "job \"web\" {\n  \"n\\x61mespace\" = \"prod\"\n}\n"
+	escaped in data.mcp.authz.deny with input as call("team-a", ["operator"], "submit_job_file", {"namespace": "team-a", "file_content": hcl1})
+		with data.warden.nomad as settings
+	# create_job's job_spec given as text
+	"Tool 'create_job': the job writes a quoted key with an escape (\\), which the pack cannot read: write keys without escapes: denied" in data.mcp.authz.deny with input as call("team-a", ["operator"], "create_job", {"namespace": "team-a", "job_spec": `{"Job": {"N\u0041MESPACE": "prod"}}`})
+		with data.warden.nomad as settings
+	# escapes in values (not keys) are fine
+	count(data.mcp.authz.deny) == 0 with input as call("team-a", ["operator"], "submit_job_file", {"namespace": "team-a", "file_content": `{"Job": {"ID": "web", "Namespace": "team-a", "Meta": {"motd": "caf\u00e9 \"x\"", "path": "C:\\tmp"}}}`})
+		with data.warden.nomad as settings
+	count(data.mcp.authz.deny) == 0 with input as call("team-a", ["operator"], "submit_job_file", {"namespace": "team-a", "file_content": "job \"web\" {\n  namespace = \"team-a\"\n  meta { motd = \"a\\tb\" }\n}\n"})
+		with data.warden.nomad as settings
+}
+
 # Identifiers the server builds HTTP paths and queries from (identifiers.rego).
 identifier_deny(name, arguments) := d if {
 	d := data.mcp.authz.deny with input as call("ops", ["operator"], name, arguments) with data.warden.nomad as settings
