@@ -12,7 +12,8 @@
 # Settings in data.warden.orchestrator:
 #   operator_role: "operator"
 #   max_replicas: 10
-#   operator_resources: ["orchestrator://secrets/"]
+#   operator_resources: ["orchestrator://secrets/"]   URI prefixes in canonical form (an entry that
+#                                no canonical URI can start with makes every resource the operator's)
 #   backends: [names]            judge only tools of these backends (default: every backend)
 #   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
 #                               elicitation/create, roots/list, ...; "*": all), which are
@@ -106,6 +107,19 @@ orchestrator_uri if startswith(resource_uri, "orchestrator://")
 operator_resource if {
 	is_string(resource_uri)
 	not is_array(operator_resources)
+}
+
+# An entry no canonical URI can start with (not a string, an upper-case host, another scheme, a
+# %XX) would protect nothing: every resource is then the operator's too (fail closed).
+operator_resource if {
+	is_string(resource_uri)
+	some prefix in operator_resources
+	not canonical_prefix(prefix)
+}
+
+canonical_prefix(prefix) if {
+	is_string(prefix)
+	regex.match(`^orchestrator://[a-z0-9][a-z0-9._~-]*(/[A-Za-z0-9._~:@!$&'()*+,;=-]*)*$`, prefix)
 }
 
 # Under an operator prefix, or its root ("orchestrator://secrets" for "orchestrator://secrets/").

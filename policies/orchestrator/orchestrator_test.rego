@@ -111,3 +111,29 @@ test_settings_of_the_wrong_type_fail_closed if {
 	"Resource 'orchestrator://secrets/registry' requires the 'operator' role" in data.mcp.authz.deny with input as read(["viewer"], "orchestrator://secrets/registry")
 		with data.warden.orchestrator.operator_resources as "orchestrator://secrets/"
 }
+
+# An operator_resources entry that no canonical URI can start with (not a string, a YAML map
+# written by mistake, an upper-case host, another scheme) would protect nothing: every resource is
+# then the operator's, as with a setting that is not a list.
+test_operator_resources_entry_that_matches_nothing_fails_closed if {
+	entries := [
+		[{"uri": "orchestrator://secrets/"}],
+		["orchestrator://Secrets/"],
+		["Orchestrator://secrets/"],
+		["orchestrator://secrets/%2F"],
+		[7],
+	]
+	denied := {i |
+		some i, entry in entries
+		"Resource 'orchestrator://secrets/registry' requires the 'operator' role" in data.mcp.authz.deny with input as read(["viewer"], "orchestrator://secrets/registry")
+			with data.warden.orchestrator.operator_resources as entry
+	}
+	count(denied) == count(entries)
+	# one bad entry among good ones still fails closed; good ones alone do not
+	not data.mcp.authz.allow with input as read(["viewer"], "orchestrator://nodes/n1")
+		with data.warden.orchestrator.operator_resources as ["orchestrator://secrets/", "orchestrator://Vault/"]
+	data.mcp.authz.allow with input as read(["viewer"], "orchestrator://nodes/n1")
+		with data.warden.orchestrator.operator_resources as ["orchestrator://secrets/", "orchestrator://vault", "orchestrator://cluster/keys/"]
+	data.mcp.authz.allow with input as read(["viewer"], "orchestrator://nodes/n1")
+		with data.warden.orchestrator.operator_resources as []
+}
