@@ -85,3 +85,20 @@ test_missing_direction_is_client_to_server if {
 	data.mcp.authz.allow with input as object.remove(from_client("tasks/get"), ["direction"])
 	not data.mcp.authz.allow with input as object.remove(from_client("sampling/createMessage"), ["direction"])
 }
+
+# A misspelt entry ("sampling/createmessage", "sampling") would refuse nothing, silently: an entry
+# that is neither one of the server requests above nor "*" refuses every server request (fail closed).
+test_deny_server_requests_unknown_entry_fails_closed if {
+	reason := "data.warden.containarium.deny_server_requests names 'sampling/createmessage', not a server request method (sampling/createMessage, elicitation/create, roots/list, ping, tasks/get, tasks/result, tasks/list, tasks/cancel) or \"*\": server requests denied"
+	denied := {m |
+		some m in server_methods
+		reason in data.mcp.authz.deny with input as from_server(m)
+			with data.warden.containarium.deny_server_requests as ["elicitation/create", "sampling/createmessage"]
+	}
+	count(denied) == count(server_methods)
+	"data.warden.containarium.deny_server_requests names '7', not a server request method (sampling/createMessage, elicitation/create, roots/list, ping, tasks/get, tasks/result, tasks/list, tasks/cancel) or \"*\": server requests denied" in data.mcp.authz.deny with input as from_server("roots/list")
+		with data.warden.containarium.deny_server_requests as [7]
+	# client requests are not affected
+	count(data.mcp.authz.deny) == 0 with input as from_client("tasks/get")
+		with data.warden.containarium.deny_server_requests as ["sampling/createmessage"]
+}

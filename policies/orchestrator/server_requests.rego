@@ -6,7 +6,8 @@
 #
 # Setting in data.warden.orchestrator:
 #   deny_server_requests: ["sampling/createMessage", ...]   refuse these ("*": every one), for the
-#                                                           backends this pack judges (`backends`)
+#                                                           backends this pack judges (`backends`);
+#                                                           an entry naming no such method refuses all
 package mcp.packs.orchestrator
 
 import rego.v1
@@ -40,4 +41,15 @@ deny contains "data.warden.orchestrator.deny_server_requests must be a list of m
 	applies
 	not is_array(settings.deny_server_requests)
 	settings.deny_server_requests
+}
+
+# An entry that is neither a server request method above nor "*" (a misspelling such as
+# "sampling/createmessage" would refuse nothing) refuses every server request (fail closed).
+deny contains sprintf("data.warden.orchestrator.deny_server_requests names '%v', not a server request method (sampling/createMessage, elicitation/create, roots/list, ping, tasks/get, tasks/result, tasks/list, tasks/cancel) or \"*\": server requests denied", [entry]) if {
+	server_request
+	applies
+	is_array(settings.deny_server_requests)
+	some entry in settings.deny_server_requests
+	not entry in server_request_methods
+	entry != "*"
 }
