@@ -6,7 +6,10 @@
 # replace, update, trigger, drain, cordon, stop, start, restart, submit, exec, write, remove, kill,
 # destroy, purge, drop, terminate, execute, reset, ...: write_verbs) are denied with "Operation
 # '<verb>' is not allowed in read-only mode", and a tool that cannot be classified is denied too
-# (fail secure). Read-only is about changes, not about what a read may
+# (fail secure). Words as often nouns as verbs (run, set, post, commit, merge, change, ...:
+# ambiguous_verbs) are write verbs where they come before every read verb of the name, the place of
+# its operation (set_status, run_query, github_set_status), and nouns after one (get_run,
+# list_commits, query_runs). Read-only is about changes, not about what a read may
 # disclose: a tool that reads secrets is a read (server-everything's get-env returns the server's
 # whole environment). Refuse such tools by name with deny_tools. Protocol methods (initialize, ping, the list methods,
 # prompts/get, resources/read, ...) are reads and always allowed.
@@ -32,7 +35,7 @@ settings := data.warden.read_only
 read_verbs := {"get", "list", "describe", "logs", "top", "read", "search", "query", "status", "info"}
 
 # A name with a read verb is a read only when none of these is among its words ("list_and_destroy"
-# is not a read). Words that are as often nouns (run, commit, merge, post, set, change) are left out.
+# is not a read). Words that are as often nouns are ambiguous_verbs, below.
 write_verbs := {
 	"create", "delete", "apply", "edit", "scale", "patch", "replace", "update", "trigger", "drain",
 	"cordon", "stop", "start", "restart", "submit", "exec", "write", "remove", "kill", "destroy",
@@ -67,17 +70,41 @@ has_trust_setting if {
 	_ := settings.trust_annotations
 }
 
+# Verbs that are as often nouns: a write verb where it comes before every read verb of the name
+# (set_status, run_query, commitChanges), a noun after one (get_run, list_commits, getPostComments).
+ambiguous_verbs := {
+	"run", "set", "post", "put", "commit", "merge", "change", "push", "sync", "restore", "import",
+	"save", "lock", "unlock", "close", "schedule", "mark", "tag", "label", "comment", "reply",
+	"attach", "detach", "mount", "unmount", "fork", "transfer", "rerun", "retry", "refresh", "rotate",
+	"renew", "reload", "release", "promote", "share", "copy", "archive", "restart", "reopen",
+}
+
 tool_name := object.get(input.tool, "backend_name", input.tool.name)
 
-# Lower-case words of the tool's own name: "get-annotated-message" -> {get, annotated, message},
-# "readFile" -> {read, file}, "kubectl_get" -> {kubectl, get}.
-name_words contains lower(word) if {
+# Lower-case words of the tool's own name, in order: "get-annotated-message" -> [get, annotated,
+# message], "readFile" -> [read, file], "kubectl_get" -> [kubectl, get].
+name_word_list := [lower(word) |
 	spaced := regex.replace(tool_name, `([a-z0-9])([A-Z])`, "${1}_${2}")
 	some word in regex.split(`[^A-Za-z0-9]+`, spaced)
 	word != ""
+]
+
+name_words := {w | some w in name_word_list}
+
+# An ambiguous verb with no read verb before it: the name's operation.
+operative_ambiguous contains w if {
+	some i, w in name_word_list
+	w in ambiguous_verbs
+	not read_verb_before(i)
 }
 
-write_words := name_words & write_verbs
+read_verb_before(i) if {
+	some j, r in name_word_list
+	j < i
+	r in read_verbs
+}
+
+write_words := (name_words & write_verbs) | operative_ambiguous
 
 annotated_read_only if {
 	trust_annotations

@@ -43,6 +43,25 @@ test_more_write_verbs_win_over_a_read_verb if {
 	}
 }
 
+# Words as often nouns as verbs (run, set, post, commit, ...) are the operation before every read
+# verb of the name, and nouns after one.
+test_ambiguous_verb_before_a_read_verb_is_a_write if {
+	every name in ["set_status", "run_query", "github_set_status", "commitStatus", "merge_and_list", "post_search", "sync_info", "restore_from_read"] {
+		not data.mcp.authz.allow with input as call(name, {})
+		count(data.mcp.authz.deny) > 0 with input as call(name, {})
+	}
+	reasons := data.mcp.authz.deny with input as call("run_query", {})
+	reasons == {"Operation 'run' is not allowed in read-only mode (tool 'run_query')"}
+	every name in ["get_run", "list_commits", "query_runs", "getPostComments", "list_set_members", "describe_merge_request", "get_change_log", "search_tags"] {
+		data.mcp.authz.allow with input as call(name, {})
+	}
+}
+
+# A trusted readOnlyHint still decides (the annotation is the tool author's word).
+test_ambiguous_verb_with_read_only_annotation_allowed if {
+	data.mcp.authz.allow with input as call("run_query", {"readOnlyHint": true})
+}
+
 test_annotation_read_only_is_trusted if {
 	data.mcp.authz.allow with input as call("trigger-long-running-operation", {"readOnlyHint": true})
 }
