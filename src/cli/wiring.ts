@@ -6,6 +6,7 @@
  * identity/ also computes what each backend is given (backendCredentials: its own headers or child
  * environment, never the client's credential), which wrap/serve hand to the proxy.
  */
+import type https from 'node:https';
 import type { WardenConfig } from '../config/schema.js';
 import { secretEnvNames } from '../config/secret-env.js';
 import { resolveLogLevel, type Logger } from '../log/logger.js';
@@ -44,6 +45,8 @@ export interface WiringContext {
   refusals?: RefusalLog;
   /** Told when the audit log can no longer record (audit/recorder.ts onFailure): serve and wrap stop, exit non-zero. */
   onAuditFailure?: (err: Error) => void;
+  /** The https pool of each backend with `tls` settings (cli/tls.ts), made before wire(). */
+  backendAgents?: ReadonlyMap<string, https.Agent>;
 }
 
 export interface Wired {
@@ -128,5 +131,6 @@ export function proxyOptions(ctx: WiringContext, wired: Wired): ProxyOptions {
     maxMessageBytes: config.server.maxMessageBytes,
     baseDir: ctx.baseDir,
     resourceRoutes: config.resourceRoutes,
+    backendAgents: ctx.backendAgents,
   };
 }

@@ -1,5 +1,6 @@
 /** Config section `backends`: the MCP servers mcp-warden fronts, and how to reach and authenticate to them. */
 import { z } from 'zod';
+import { backendTlsSchema } from './tls.js';
 
 const restartSchema = z
   .object({
@@ -29,6 +30,8 @@ export const stdioBackendSchema = z
     env: z.record(z.string(), z.string()).default({}),
     cwd: z.string().optional(),
     restart: restartSchema,
+    /** Refused with a message of its own (a strict object would only say "unrecognized key"). */
+    tls: z.undefined({ error: 'tls applies to HTTP backends (transport streamable-http or sse) only, not to a stdio backend' }).optional(),
   })
   .strict();
 
@@ -40,8 +43,14 @@ export const httpBackendSchema = z
     /** Per-backend credentials: sent to the backend; the client's own credential never is. */
     headers: z.record(z.string(), z.string()).default({}),
     bearerToken: z.string().optional(),
+    /** How the backend's https certificate is verified, and the client certificate shown to it (https URLs only). */
+    tls: backendTlsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.tls === undefined || new URL(b.url).protocol === 'https:', {
+    path: ['tls'],
+    message: 'tls needs an https:// url (this backend is reached over plain http, where there is no certificate to verify or present)',
+  });
 
 export const backendSchema = z.discriminatedUnion('transport', [stdioBackendSchema, httpBackendSchema]);
 

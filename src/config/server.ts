@@ -1,5 +1,6 @@
 /** Config section `server`: the HTTP listener and frontends of `serve` (Streamable HTTP, legacy SSE, stdio). */
 import { z } from 'zod';
+import { serverTlsSchema } from './tls.js';
 
 export const serverSchema = z
   .object({
@@ -63,6 +64,11 @@ export const serverSchema = z
     writeStallTimeoutMs: z.number().int().positive().default(60_000),
     /** Idle client sessions are closed after this many ms. */
     sessionIdleMs: z.number().int().positive().default(30 * 60_000),
+    /**
+     * Terminate TLS here (HTTPS on host:port, every route: MCP, admin, metrics, healthz); with
+     * caFile, clients must also present a certificate signed by that CA. Absent: plain HTTP.
+     */
+    tls: serverTlsSchema.optional(),
     /** Also serve one stdio client on our stdin/stdout. */
     stdio: z.boolean().default(false),
   })

@@ -13,11 +13,13 @@
  * from options.backendCredentials, which cli/ wires to identity/: the proxy never sees or strips a
  * client credential itself, and imports no identity/ module.
  */
+import type https from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
 import type { BackendConfig } from '../config/backends.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { createHttpBackendTransport } from '../transport/http-client.js';
+import { backendTlsAgent } from '../transport/http/tls-material.js';
 import type { ClientSessionInfo, SessionAcceptor, Transport } from '../transport/types.js';
 import type { BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import type { BackendConnection, BackendSpec, BackendTransport } from './backend.js';
@@ -51,6 +53,11 @@ export interface ProxyOptions {
   backendCredentials: BackendCredentialResolver;
   /** How many resource routes a session remembers per backend (config resourceRoutes; several backends only). */
   resourceRoutes?: Readonly<RouteLimits>;
+  /**
+   * The https pool of each backend with `tls` settings, by backend name, made (and its files
+   * checked) before anything else starts; one missing here is made at construction.
+   */
+  backendAgents?: ReadonlyMap<string, https.Agent>;
 }
 
 export function backendSpecs(options: ProxyOptions): BackendSpec[] {
@@ -68,7 +75,8 @@ export function backendSpecs(options: ProxyOptions): BackendSpec[] {
       restart = cfg.restart;
     } else {
       const headers = credentials.headers;
-      createTransport = () => createHttpBackendTransport(cfg, headers);
+      const agent = options.backendAgents?.get(cfg.name) ?? (cfg.tls === undefined ? undefined : backendTlsAgent(cfg.tls, options.baseDir ?? process.cwd(), `backends[${index}].tls`));
+      createTransport = () => createHttpBackendTransport(cfg, headers, agent);
       restart = { initialDelayMs: 200, maxDelayMs: 30_000 };
     }
     return {

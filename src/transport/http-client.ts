@@ -6,6 +6,7 @@
  * `bearerToken` in warden.yaml, wired by cli/): the client's credential is never forwarded, because
  * nothing from the client's HTTP request reaches this module.
  */
+import type https from 'node:https';
 import type { HttpBackendConfig } from '../config/backends.js';
 import { SseClientTransport } from './http/sse-client.js';
 import { StreamableHttpClientTransport } from './http/streamable-client.js';
@@ -17,12 +18,14 @@ export interface HttpBackendTransport extends Transport {
 }
 
 /** `headers`: every header the backend gets (its own credential), as resolved by identity/. */
+/** `agent`: the backend's own https pool (backends[].tls, made once per backend); default the shared one. */
 export function createHttpBackendTransport(
   config: Pick<HttpBackendConfig, 'url' | 'transport'>,
   headers: Readonly<Record<string, string>>,
+  agent?: https.Agent,
 ): HttpBackendTransport {
   const url = new URL(config.url);
   // Our lean clients (src/transport/http/): the SDK's cost about 1 ms of CPU per call.
-  if (config.transport === 'sse') return new SseClientTransport(url, { headers });
-  return new StreamableHttpClientTransport(url, { headers });
+  if (config.transport === 'sse') return new SseClientTransport(url, { headers, agent });
+  return new StreamableHttpClientTransport(url, { headers, agent });
 }

@@ -19,6 +19,8 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
+import { backendAgents, serverTlsMaterial } from '../tls.js';
+import { ServerTlsRotation } from '../../transport/http/tls-rotation.js';
 import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface ServeOptions {
@@ -101,8 +103,11 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const { config, baseDir } = loadServeConfig(opts);
   // Before anything is opened (audit database, policy watch): nothing would end them.
   if (opts.http === false && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio (--stdio)', EXIT.USAGE);
+  // TLS files too: a bad one is a config error (exit 3) before anything is opened.
+  const tlsMaterial = opts.http === false ? undefined : serverTlsMaterial(config, baseDir);
+  const agents = backendAgents(config, baseDir);
   const logger = createLogger({ level: logLevel(config) });
-  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false };
+  const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false, backendAgents: agents };
   const wired = wire(ctx);
   // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count (log.refusals; made by wire, as for wrap).
   const refusals = ctx.refusals!;
@@ -114,7 +119,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
 
   // Loaded here, not at the top: fastify is not needed by the other commands (wrap starts faster).
   const { createHttpFrontend } = await import('../../transport/http/index.js');
-  const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger, refusals });
+  const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger, refusals, tls: tlsMaterial });
+  // server.tls's files watched: a new certificate is used for new connections without restart.
+  let rotation: ServerTlsRotation | undefined;
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   const store = 'query' in wired.recorder ? (wired.recorder as AuditStore) : undefined;
   if (http && store) registerAdminRoutes(http.app, { store, config, logger });
@@ -131,6 +138,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const stop = async (): Promise<void> => {
     // Before the HTTP frontend closes its sessions: their backends' exits are expected from here on.
     proxy.beginShutdown();
+    rotation?.close();
     await http?.close().catch(() => undefined);
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);
@@ -180,6 +188,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
       throw new CliError(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, EXIT.RUNTIME);
     }
     logger.info({ url: urls.url, sse: urls.sseUrl, backends: config.backends.map((b) => b.name) }, 'mcp-warden serving');
+    if (tlsMaterial && config.server.tls) {
+      const { certificate } = tlsMaterial;
+      logger.info({ ...certificate, clientCertificates: tlsMaterial.requestCert, minVersion: config.server.tls.minVersion }, 'tls: certificate in force');
+      if (Date.parse(certificate.notAfter) < Date.now()) logger.warn({ notAfter: certificate.notAfter }, 'tls: the certificate has expired: clients will refuse it');
+      rotation = new ServerTlsRotation(config.server.tls, baseDir, tlsMaterial, (context) => http.setSecureContext(context), logger.child({ component: 'tls' }));
+    }
     // One plain line for people and scripts (tests read the port from it).
     process.stderr.write(`mcp-warden: listening on ${urls.url} (legacy SSE: ${urls.sseUrl})\n`);
   }

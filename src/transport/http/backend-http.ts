@@ -1,6 +1,6 @@
 /**
  * What mcp-warden's two HTTP backend clients (Streamable HTTP and legacy SSE) share: one pair of
- * keep-alive connection pools for every backend, the request function for a URL's scheme, and the
+ * keep-alive connection pools for every backend (an https backend with its own TLS settings has its own), the request function for a URL's scheme, and the
  * error an HTTP error answer becomes.
  */
 import http from 'node:http';
@@ -14,9 +14,12 @@ export interface BackendConnector {
   agent: http.Agent;
 }
 
-/** The request function and the shared keep-alive pool for this URL's scheme. */
-export function connectorFor(url: URL): BackendConnector {
-  return url.protocol === 'https:' ? { request: https.request, agent: httpsAgent } : { request: http.request, agent: httpAgent };
+/**
+ * The request function and the keep-alive pool for this URL's scheme: the shared one, or for an
+ * https URL the backend's own `agent` (backends[].tls: its CA, client certificate, server name).
+ */
+export function connectorFor(url: URL, agent?: https.Agent): BackendConnector {
+  return url.protocol === 'https:' ? { request: https.request, agent: agent ?? httpsAgent } : { request: http.request, agent: httpAgent };
 }
 
 /**

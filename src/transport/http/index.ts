@@ -4,9 +4,13 @@
  * server.messagesPath). Every request passes the Host/Origin guard and the Authenticator before its
  * body is read; each client session becomes one SDK Transport handed to the SessionAcceptor (the
  * proxy), bound to the client identity that opened it. createHttpFrontend returns the fastify
- * instance so other modules can add routes (admin API, OAuth metadata) before listen().
+ * instance so other modules can add routes (admin API, OAuth metadata) before listen(). With `tls`
+ * the listener is HTTPS (client certificates required when a CA is given) and setSecureContext
+ * swaps its certificate for new connections (rotation).
  */
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type tls from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../../config/server.js';
 import type { Logger } from '../../log/logger.js';
@@ -33,6 +37,8 @@ export interface HttpFrontendOptions {
   logger: Logger;
   /** Rate limiting of refusal lines (config log.refusals), shared with the authenticator; one of its own by default (closed with the frontend). */
   refusals?: RefusalLog;
+  /** Listen with TLS (server.tls, read by tls-material.ts); requestCert: clients must present a certificate signed by context.ca. */
+  tls?: { context: tls.SecureContextOptions; requestCert: boolean };
 }
 
 export interface HttpFrontend {
@@ -45,6 +51,8 @@ export interface HttpFrontend {
   connections: ConnectionLimit;
   /** Number of open client sessions (both frontends). */
   readonly sessionCount: number;
+  /** With tls: connections from now on get this certificate (rotation); open ones keep theirs. */
+  setSecureContext(context: tls.SecureContextOptions): void;
 }
 
 /** Maps body-parsing failures to an HTTP status and a JSON-RPC error. */
@@ -128,13 +136,21 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const refusals = options.refusals ?? new RefusalLog();
   // fastify turns node's request timeout off by default: a client trickling its body held its socket forever.
   const requestTimeout = config.requestTimeoutMs;
-  const app = Fastify({
-    logger: false,
-    forceCloseConnections: true,
-    bodyLimit: config.maxMessageBytes,
-    requestTimeout,
-    http: { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) },
-  });
+  const serverOptions = { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) };
+  const common = { logger: false, forceCloseConnections: true, bodyLimit: config.maxMessageBytes, requestTimeout } as const;
+  const secure = options.tls;
+  // With TLS, fastify hands only its `https` options to node (not `http`): the timeouts go there too.
+  // requestCert with rejectUnauthorized: a client without a certificate from the CA fails the handshake.
+  const app = secure
+    ? (Fastify({ ...common, https: { ...serverOptions, ...secure.context, requestCert: secure.requestCert, rejectUnauthorized: true } }) as unknown as FastifyInstance)
+    : Fastify({ ...common, http: serverOptions });
+  if (secure) {
+    // A refused handshake (no or a foreign client certificate, plain HTTP on this port) is logged, rate limited per address.
+    app.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      const address = socket.remoteAddress ?? 'unknown';
+      refusals.log(log, 'info', `tls\0${address}`, { address, reason: err.code ?? err.message }, 'http: TLS handshake refused');
+    });
+  }
   // Sockets per client address, counted and capped before HTTP parses anything on them.
   const connections = limitConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, (address) =>
     refusals.log(log, 'info', `connection\0${address}`, { address, limit: config.maxConnectionsPerAddress }, 'http: connection closed unread: this address already holds server.maxConnectionsPerAddress open connections'),
@@ -181,10 +197,14 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     get sessionCount() {
       return registry.size;
     },
+    setSecureContext(context) {
+      if (!secure) throw new Error('setSecureContext: the listener has no TLS');
+      (app.server as unknown as https.Server).setSecureContext(context);
+    },
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address() as AddressInfo;
-      const baseUrl = `http://${urlHost(config.host)}:${address.port}`;
+      const baseUrl = `${secure ? 'https' : 'http'}://${urlHost(config.host)}:${address.port}`;
       log.info({ url: `${baseUrl}${config.mcpPath}`, sse: `${baseUrl}${config.ssePath}` }, 'http: listening');
       return { url: `${baseUrl}${config.mcpPath}`, baseUrl, sseUrl: `${baseUrl}${config.ssePath}` };
     },

@@ -6,6 +6,7 @@
  * stream: when it ends, the transport closes and its owner reconnects. node:http keep-alive and one
  * JSON.parse per message, as in the Streamable HTTP client.
  */
+import type https from 'node:https';
 import http, { type ClientRequest } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '../types.js';
 import { SseParser } from './sse-parser.js';
@@ -14,6 +15,8 @@ import { BackendHttpError, connectorFor, credentialValues, displayUrl } from './
 export interface SseClientOptions {
   /** Extra request headers (the backend's own credentials from warden.yaml). */
   headers?: Record<string, string>;
+  /** The backend's own https pool (backends[].tls); default the shared one. */
+  agent?: https.Agent;
   /** Largest SSE event accepted. Default 64 MiB. */
   maxMessageBytes?: number;
   /** How long start() waits for the endpoint event. Default 30 s. */
@@ -42,7 +45,7 @@ export class SseClientTransport implements Transport {
     private readonly url: URL,
     options: SseClientOptions = {},
   ) {
-    ({ request: this.request, agent: this.agent } = connectorFor(url));
+    ({ request: this.request, agent: this.agent } = connectorFor(url, options.agent));
     this.headers = { ...options.headers };
     this.credentials = credentialValues(options.headers, url);
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;

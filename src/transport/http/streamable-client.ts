@@ -8,6 +8,7 @@
  * resumes a POST stream that ends before its answer, and ends the session with DELETE. A 404 on an
  * established session means the backend forgot it: the transport closes, so its owner reconnects.
  */
+import type https from 'node:https';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
 import { BackendHttpError, connectorFor, credentialValues } from './backend-http.js';
@@ -16,6 +17,8 @@ import { SseParser, type SseEvent } from './sse-parser.js';
 export interface StreamableHttpClientOptions {
   /** Extra request headers (the backend's own credentials from warden.yaml). */
   headers?: Record<string, string>;
+  /** The backend's own https pool (backends[].tls); default the shared one. */
+  agent?: https.Agent;
   /** Largest message (JSON body or SSE event) accepted from the backend. Default 64 MiB. */
   maxMessageBytes?: number;
   /** First delay before reopening a lost GET stream; doubles up to 30 s. Default 500 ms. */
@@ -51,7 +54,7 @@ export class StreamableHttpClientTransport implements Transport {
   private closed = false;
 
   constructor(url: URL, options: StreamableHttpClientOptions = {}) {
-    ({ request: this.request, agent: this.agent } = connectorFor(url));
+    ({ request: this.request, agent: this.agent } = connectorFor(url, options.agent));
     this.target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search };
     // Userinfo in the URL is the backend's credential (Basic auth, as node sends it for the SSE client);
     // a configured Authorization header wins.

@@ -1,0 +1,137 @@
+/**
+ * TLS material read from PEM files, checked before use so that a bad file is named: the server's
+ * certificate, key and client CA (server.tls), and an https backend's CA and client certificate
+ * (backends[].tls), made into a keep-alive https.Agent of its own. A key that does not match its
+ * certificate, a file that is not PEM, an encrypted key: each a TlsFileError naming the setting and
+ * the file. Key contents never reach an error or a log line.
+ */
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { resolve } from 'node:path';
+import tls from 'node:tls';
+import type { BackendTlsConfig, ServerTlsConfig } from '../../config/tls.js';
+
+export class TlsFileError extends Error {
+  constructor(
+    /** The setting, e.g. server.tls.certFile. */
+    readonly setting: string,
+    /** The file's absolute path. */
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${setting} ${file}: ${reason}`);
+    this.name = 'TlsFileError';
+  }
+}
+
+/** What may be logged about a certificate (never its key). */
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  serial: string;
+  notAfter: string;
+}
+
+export interface ServerTlsMaterial {
+  /** For tls.createSecureContext / server.setSecureContext. */
+  context: tls.SecureContextOptions;
+  certificate: CertificateSummary;
+  /** Whether clients must present a certificate (caFile set). */
+  requestCert: boolean;
+  /** The files read, absolute. */
+  files: string[];
+  /** A digest of the files' contents: the same files read again give the same one. */
+  digest: string;
+}
+
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function readPem(setting: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : (code ?? String(err));
+    throw new TlsFileError(setting, file, `cannot read file: ${why}`);
+  }
+}
+
+/** Every certificate of a PEM file (a chain or a CA bundle), at least one. */
+function parseCertificates(setting: string, file: string, pem: string): X509Certificate[] {
+  const blocks = pem.match(CERT_BLOCK) ?? [];
+  if (blocks.length === 0) throw new TlsFileError(setting, file, 'no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)');
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new TlsFileError(setting, file, `certificate ${i + 1} is not a valid X.509 certificate (truncated or damaged?)`);
+    }
+  });
+}
+
+function parseKey(setting: string, file: string, pem: string): KeyObject {
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
+    throw new TlsFileError(setting, file, 'is an encrypted private key: give an unencrypted one, protected by the file permissions');
+  }
+  try {
+    const key = createPrivateKey(pem);
+    if (key.type !== 'private') throw new Error('not private');
+    return key;
+  } catch {
+    // The library's message is left out: nothing of the key's text goes anywhere.
+    throw new TlsFileError(setting, file, 'no valid PEM private key in it (truncated or damaged?)');
+  }
+}
+
+function summary(cert: X509Certificate): CertificateSummary {
+  return { subject: cert.subject.replace(/\n/g, ', '), issuer: cert.issuer.replace(/\n/g, ', '), serial: cert.serialNumber, notAfter: new Date(cert.validTo).toISOString() };
+}
+
+/** A certificate file and its key, checked to belong together. */
+function certAndKey(prefix: string, certFile: string, keyFile: string): { cert: string; key: string; leaf: X509Certificate } {
+  const cert = readPem(`${prefix}.certFile`, certFile);
+  const key = readPem(`${prefix}.keyFile`, keyFile);
+  const leaf = parseCertificates(`${prefix}.certFile`, certFile, cert)[0]!;
+  const keyObject = parseKey(`${prefix}.keyFile`, keyFile, key);
+  if (!leaf.checkPrivateKey(keyObject)) throw new TlsFileError(`${prefix}.keyFile`, keyFile, `does not match the certificate in ${certFile} (the first certificate there must be the one this key belongs to)`);
+  return { cert, key, leaf };
+}
+
+/** server.tls read and checked: what the listener serves, or a TlsFileError. */
+export function loadServerTls(config: ServerTlsConfig, baseDir: string): ServerTlsMaterial {
+  const certFile = resolve(baseDir, config.certFile);
+  const keyFile = resolve(baseDir, config.keyFile);
+  const caFile = config.caFile === undefined ? undefined : resolve(baseDir, config.caFile);
+  const { cert, key, leaf } = certAndKey('server.tls', certFile, keyFile);
+  const ca = caFile === undefined ? undefined : readPem('server.tls.caFile', caFile);
+  if (ca !== undefined) parseCertificates('server.tls.caFile', caFile!, ca);
+  const context: tls.SecureContextOptions = { cert, key, minVersion: config.minVersion, ...(ca === undefined ? {} : { ca }) };
+  try {
+    tls.createSecureContext(context);
+  } catch (err) {
+    throw new TlsFileError('server.tls.certFile', certFile, `not usable with its key: ${(err as Error).message}`);
+  }
+  const digest = createHash('sha256').update(cert).update('\0').update(key).update('\0').update(ca ?? '').digest('hex');
+  return { context, certificate: summary(leaf), requestCert: ca !== undefined, files: [certFile, keyFile, ...(caFile === undefined ? [] : [caFile])], digest };
+}
+
+/**
+ * The https.Agent of one backend (backends[<index>].tls): its CA instead of the system's, its client
+ * certificate, the name its certificate must carry. Verification is always on.
+ */
+export function backendTlsAgent(config: BackendTlsConfig, baseDir: string, setting: string): https.Agent {
+  const options: https.AgentOptions = { keepAlive: true, maxSockets: 256, scheduling: 'lifo', rejectUnauthorized: true };
+  if (config.caFile !== undefined) {
+    const caFile = resolve(baseDir, config.caFile);
+    options.ca = readPem(`${setting}.caFile`, caFile);
+    parseCertificates(`${setting}.caFile`, caFile, options.ca);
+  }
+  if (config.certFile !== undefined && config.keyFile !== undefined) {
+    const { cert, key } = certAndKey(setting, resolve(baseDir, config.certFile), resolve(baseDir, config.keyFile));
+    options.cert = cert;
+    options.key = key;
+  }
+  if (config.serverName !== undefined) options.servername = config.serverName;
+  return new https.Agent(options);
+}
