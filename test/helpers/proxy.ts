@@ -105,8 +105,9 @@ export const ALLOW_ALL_POLICY = 'policy: { paths: [allow-all], watch: false }\n'
 
 /** Writes a warden.yaml into a fresh temp dir and starts `mcp-warden serve` on a free port. */
 /** detached: serve leads its own process group (kill(-pid) then signals it and its backends, as Ctrl-C or systemd do). */
-export async function startServe(yaml: string, extraArgs: string[] = [], options: { detached?: boolean } = {}): Promise<ServeProcess> {
-  const dir = await tempDir();
+/** dir: write warden.yaml there (a folder the test prepared, e.g. with files the config names by relative path); removed by stop() too. */
+export async function startServe(yaml: string, extraArgs: string[] = [], options: { detached?: boolean; dir?: string } = {}): Promise<ServeProcess> {
+  const dir = options.dir ?? (await tempDir());
   const file = join(dir, 'warden.yaml');
   await writeFile(file, yaml);
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0', ...extraArgs], {

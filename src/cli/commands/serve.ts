@@ -177,6 +177,11 @@ async function runServe(opts: ServeOptions): Promise<void> {
       'auth.anonymous is true and server.host is not a loopback address: anyone who can reach this port is served as client "anonymous"; configure API keys or JWT, or bind to 127.0.0.1',
     );
   }
+  if (http && tlsMaterial && config.server.tls) {
+    const { certificate } = tlsMaterial;
+    logger.info({ ...certificate, clientCertificates: tlsMaterial.requestCert, minVersion: config.server.tls.minVersion }, 'tls: certificate in force');
+    if (Date.parse(certificate.notAfter) < Date.now()) logger.warn({ notAfter: certificate.notAfter }, 'tls: the certificate has expired: clients will refuse it');
+  }
   if (http) {
     let urls: { url: string; sseUrl: string };
     try {
@@ -188,12 +193,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
       throw new CliError(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, EXIT.RUNTIME);
     }
     logger.info({ url: urls.url, sse: urls.sseUrl, backends: config.backends.map((b) => b.name) }, 'mcp-warden serving');
-    if (tlsMaterial && config.server.tls) {
-      const { certificate } = tlsMaterial;
-      logger.info({ ...certificate, clientCertificates: tlsMaterial.requestCert, minVersion: config.server.tls.minVersion }, 'tls: certificate in force');
-      if (Date.parse(certificate.notAfter) < Date.now()) logger.warn({ notAfter: certificate.notAfter }, 'tls: the certificate has expired: clients will refuse it');
-      rotation = new ServerTlsRotation(config.server.tls, baseDir, tlsMaterial, (context) => http.setSecureContext(context), logger.child({ component: 'tls' }));
-    }
+    if (tlsMaterial && config.server.tls) rotation = new ServerTlsRotation(config.server.tls, baseDir, tlsMaterial, (context) => http.setSecureContext(context), logger.child({ component: 'tls' }));
     // One plain line for people and scripts (tests read the port from it).
     process.stderr.write(`mcp-warden: listening on ${urls.url} (legacy SSE: ${urls.sseUrl})\n`);
   }
