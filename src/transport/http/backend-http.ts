@@ -63,3 +63,24 @@ export class BackendHttpError extends Error {
     super(`backend answered HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`);
   }
 }
+
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+
+/**
+ * A failed connection to a backend as its error says it: a TLS failure in words that say which
+ * backends[].tls setting it is about (OpenSSL's own text is a line of routine names); any other
+ * error as it is.
+ */
+export function connectionError(error: NodeJS.ErrnoException): Error {
+  const code = error.code ?? '';
+  let text: string | undefined;
+  if (UNTRUSTED.has(code)) text = `the backend's certificate is not trusted (${error.message}): set backends[].tls.caFile to the CA that signed it`;
+  else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') text = `${error.message.replace(/\.$/, '')} (backends[].tls.serverName sets the name expected)`;
+  else if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') text = `the backend's certificate is not valid now (${error.message})`;
+  else if (/^ERR_SSL_TLSV13?_ALERT_CERTIFICATE_REQUIRED$/.test(code)) text = 'the backend requires a client certificate: set backends[].tls.certFile and keyFile';
+  else if (/^ERR_SSL_(TLSV1|SSLV3)_ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|ACCESS_DENIED)$/.test(code)) text = `the backend refused our client certificate (${code.replace(/^ERR_SSL_\w+_ALERT_/, '').toLowerCase().replace(/_/g, ' ')})`;
+  if (text === undefined) return error;
+  const wrapped = new Error(`TLS: ${text}`) as NodeJS.ErrnoException;
+  wrapped.code = code;
+  return wrapped;
+}

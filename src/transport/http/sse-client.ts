@@ -10,7 +10,7 @@ import type https from 'node:https';
 import http, { type ClientRequest } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '../types.js';
 import { SseParser } from './sse-parser.js';
-import { BackendHttpError, connectorFor, credentialValues, displayUrl } from './backend-http.js';
+import { BackendHttpError, connectionError, connectorFor, credentialValues, displayUrl } from './backend-http.js';
 
 export interface SseClientOptions {
   /** Extra request headers (the backend's own credentials from warden.yaml). */
@@ -120,7 +120,7 @@ export class SseClientTransport implements Transport {
         },
       );
       this.stream = req;
-      req.on('error', (error) => fail(error));
+      req.on('error', (error) => fail(connectionError(error)));
       req.end();
     });
   }
@@ -165,7 +165,7 @@ export class SseClientTransport implements Transport {
         this.post(endpoint, body, resolve, reject, false);
         return;
       }
-      reject(error);
+      reject(connectionError(error));
     });
     req.end(body);
   }

@@ -11,7 +11,7 @@
 import type https from 'node:https';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
-import { BackendHttpError, connectorFor, credentialValues } from './backend-http.js';
+import { BackendHttpError, connectionError, connectorFor, credentialValues } from './backend-http.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
 export interface StreamableHttpClientOptions {
@@ -106,7 +106,7 @@ export class StreamableHttpClientTransport implements Transport {
         this.post(body, msg, isRequest, resolve, reject, false);
         return;
       }
-      reject(error);
+      reject(connectionError(error));
     });
     req.end(body);
   }
@@ -241,7 +241,7 @@ export class StreamableHttpClientTransport implements Transport {
     this.inflight.add(req);
     req.on('error', (error) => {
       this.inflight.delete(req);
-      this.onerror?.(error);
+      this.onerror?.(connectionError(error));
     });
     req.end();
   }
