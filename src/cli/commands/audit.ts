@@ -10,7 +10,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ChainKeyError, openAuditReader, parseExpectedHead, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
 import { loadConfigSection } from '../../config/load.js';
-import { chooseFormat, jsonText, parseTime, tableRow, writeEntries, writeStats } from '../audit-output.js';
+import { chooseFormat, jsonText, parseTime, printable, tableRow, writeEntries, writeStats } from '../audit-output.js';
 import { CliError, EXIT } from '../errors.js';
 
 interface SourceOptions {
@@ -294,19 +294,22 @@ export function register(program: Command): void {
         try {
           result = reader.verify(expect);
         } catch (err) {
-          if (err instanceof ChainKeyError) throw new CliError(`audit verify: ${err.message}`, EXIT.CONFIG);
+          // The key id is read from the database: shown escaped, as every value of it below.
+          if (err instanceof ChainKeyError) throw new CliError(`audit verify: ${printable(err.message)}`, EXIT.CONFIG);
           throw err;
         }
         const pending = reader.orphanedJournals();
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, orphanedJournals: pending })}\n`);
+        // Hashes and messages come from the file being checked, which whoever tampered with it wrote:
+        // a terminal control in them (ESC[2K, CR) could erase the FAILED line and print "ok" over it.
+        if (opts.json) process.stdout.write(`${jsonText({ ...result, orphanedJournals: pending })}\n`);
         else if (result.ok) {
-          process.stdout.write(`ok: ${result.rows} rows verified (seq ${result.anchorSeq + 1}-${result.headSeq}), head ${result.headSeq}:${result.headHash}\n`);
+          process.stdout.write(`ok: ${result.rows} rows verified (seq ${result.anchorSeq + 1}-${result.headSeq}), head ${result.headSeq}:${printable(result.headHash)}\n`);
         }
         if (pending > 0) {
           process.stderr.write(`note: ${pending} journal(s) of stopped mcp-warden processes not yet imported; the next mcp-warden to open this database imports them\n`);
         }
         if (!result.ok) {
-          throw new CliError(`audit verify FAILED: ${result.problem!.message} (${result.rows} rows verified before it)`, EXIT.CHECK_FAILED);
+          throw new CliError(`audit verify FAILED: ${printable(result.problem!.message)} (${result.rows} rows verified before it)`, EXIT.CHECK_FAILED);
         }
       });
     });
