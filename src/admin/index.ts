@@ -77,7 +77,14 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
         } catch (err) {
           return badRequest(reply, err);
         }
-        return reader.verify(expect);
+        try {
+          return await reader.verify(expect);
+        } catch (err) {
+          // The file is chained otherwise than audit.chainKey says (a downgrade to plain SHA-256, another
+          // key): the check failed, which a monitor must not read as "admin API down" (a 500).
+          if (err instanceof Error && err.name === 'ChainKeyError') return reply.code(409).send({ error: err.message });
+          throw err;
+        }
       });
     },
     { prefix },
