@@ -64,7 +64,9 @@ ${ALLOW_ALL_POLICY}`,
     replace('tls.key', pem('server2.key'));
     replace('tls.crt', pem('server2.pem'));
     await until(async () => (await peerSerial(serve.url)) === '1002', 'new connections to see serial 1002');
-    expect(serve.stderr()).toMatch(/"component":"tls","subject":"CN=localhost","issuer":"CN=mcp-warden test CA","serial":"1002","notAfter":"2126-[^"]+","clientCertificates":false,"msg":"tls: new certificate in force"/);
+    // The log line is written with the swap but reaches our pipe a moment later (the logger's writes are asynchronous).
+    const inForce = /"component":"tls","subject":"CN=localhost","issuer":"CN=mcp-warden test CA","serial":"1002","notAfter":"2126-[^"]+","clientCertificates":false,"msg":"tls: new certificate in force"/;
+    await until(() => inForce.test(serve.stderr()), 'the new certificate in the log');
     expect(serve.stderr()).not.toContain('PRIVATE KEY');
     // The connection made before goes on with the certificate it was made with.
     expect(await post()).toEqual({ status: 200, serial: '1001' });

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyEntry } from '../src/config/auth.js';
@@ -18,7 +19,7 @@ import { generateApiKey, hashApiKey } from '../src/identity/index.js';
 import { writeKeysFile } from '../src/identity/keys-file.js';
 import { INIT_BODY, INITIALIZED_BODY, answerMessages, toolCallBody } from './helpers/keyed-http.js';
 import { ALLOW_ALL_POLICY, CLI, ROOT, startServe, tempDir, TEST_BACKEND, type ServeProcess } from './helpers/proxy.js';
-import { httpsRequest, tlsFile, type TlsClient } from './helpers/tls.js';
+import { httpsRequest, pem, tlsFile, type TlsClient } from './helpers/tls.js';
 import { until } from './helpers/wait.js';
 
 const BACKEND = `backends:
@@ -131,6 +132,26 @@ ${BACKEND}`,
 
   it('a client certificate from another CA: the handshake is refused', async () => {
     await expect(httpsRequest(serve.url, 'POST', INIT_BODY, { 'x-api-key': key }, { ca: 'ca.pem', cert: 'other-client.pem', key: 'other-client.key' })).rejects.toThrow(/unknown ca|ECONNRESET|socket hang up/);
+  });
+
+  it('a client certificate from the right CA but expired: the handshake is refused', async () => {
+    await expect(httpsRequest(serve.url, 'POST', INIT_BODY, { 'x-api-key': key }, { ca: 'ca.pem', cert: 'expired-client.pem', key: 'expired-client.key' })).rejects.toThrow(/certificate expired|ECONNRESET|socket hang up/);
+  });
+
+  it('minVersion TLSv1.3: a TLS 1.2 client is refused, whatever its certificate', async () => {
+    await expect(httpsRequest(serve.url, 'POST', INIT_BODY, { 'x-api-key': key }, { ca: 'ca.pem', cert: 'client.pem', key: 'client.key', maxVersion: 'TLSv1.2' })).rejects.toThrow(/protocol version|alert/i);
+  });
+
+  it('no ALPN protocol is agreed (HTTP/1.1 only, no h2)', async () => {
+    const { hostname, port } = new URL(serve.url);
+    const alpn = await new Promise<string | false | null>((resolve, reject) => {
+      const socket = tls.connect({ host: hostname, port: Number(port), servername: 'localhost', ca: pem('ca.pem'), cert: pem('client.pem'), key: pem('client.key'), ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+        resolve(socket.alpnProtocol);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    expect(alpn === false || alpn === 'http/1.1').toBe(true);
   });
 
   it('the right client certificate and the API key: served', async () => {

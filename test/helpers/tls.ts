@@ -26,10 +26,13 @@ export interface TlsClient {
   ca?: string;
   cert?: string;
   key?: string;
+  /** Newest TLS version the client offers (to check server.tls.minVersion). */
+  maxVersion?: tls.SecureVersion;
 }
 
 function tlsOptions(client: TlsClient): tls.ConnectionOptions {
   return {
+    ...(client.maxVersion === undefined ? {} : { maxVersion: client.maxVersion }),
     ...(client.ca === undefined ? {} : { ca: pem(client.ca) }),
     ...(client.cert === undefined ? {} : { cert: pem(client.cert), key: pem(client.key!) }),
   };
