@@ -21,6 +21,7 @@ import { metricsSnapshot } from '../metrics-snapshot.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
 import { backendAgents, serverTlsMaterial } from '../tls.js';
 import { ServerTlsRotation } from '../../transport/http/tls-rotation.js';
+import { validityProblem } from '../../transport/http/tls-material.js';
 import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface ServeOptions {
@@ -180,7 +181,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (http && tlsMaterial && config.server.tls) {
     const { certificate } = tlsMaterial;
     logger.info({ ...certificate, clientCertificates: tlsMaterial.requestCert, minVersion: config.server.tls.minVersion }, 'tls: certificate in force');
-    if (Date.parse(certificate.notAfter) < Date.now()) logger.warn({ notAfter: certificate.notAfter }, 'tls: the certificate has expired: clients will refuse it');
+    const problem = validityProblem({ notBefore: tlsMaterial.notBefore, notAfter: certificate.notAfter }, Date.now());
+    if (problem !== undefined) logger.warn({ serial: certificate.serial, notBefore: tlsMaterial.notBefore, notAfter: certificate.notAfter }, `tls: ${problem}`);
   }
   if (http) {
     let urls: { url: string; sseUrl: string };

@@ -37,6 +37,8 @@ export interface ServerTlsMaterial {
   /** For tls.createSecureContext / server.setSecureContext. */
   context: tls.SecureContextOptions;
   certificate: CertificateSummary;
+  /** The certificate's notBefore (ISO), for validityProblem with certificate.notAfter. */
+  notBefore: string;
   /** Whether clients must present a certificate (caFile set). */
   requestCert: boolean;
   /** The files read, absolute. */
@@ -84,8 +86,27 @@ function parseKey(setting: string, file: string, pem: string): KeyObject {
   }
 }
 
-function summary(cert: X509Certificate): CertificateSummary {
-  return { subject: cert.subject.replace(/\n/g, ', '), issuer: cert.issuer.replace(/\n/g, ', '), serial: cert.serialNumber, notAfter: new Date(cert.validTo).toISOString() };
+/** A certificate's validity dates as ISO strings; dates OpenSSL cannot read ("Bad time value") are a damaged certificate. */
+function validity(setting: string, file: string, cert: X509Certificate): { notBefore: string; notAfter: string } {
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) throw new TlsFileError(setting, file, 'the certificate\'s validity dates cannot be read (damaged certificate?)');
+  return { notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
+}
+
+function summary(cert: X509Certificate, notAfter: string): CertificateSummary {
+  return { subject: cert.subject.replace(/\n/g, ', '), issuer: cert.issuer.replace(/\n/g, ', '), serial: cert.serialNumber, notAfter };
+}
+
+/**
+ * What is wrong with a certificate's validity period at `now`, or undefined. OpenSSL serves an
+ * expired or not yet valid certificate all the same, and clients refuse it: said as a warning (at
+ * start and at each rotation), not refused, since the certificate in force may be no better.
+ */
+export function validityProblem(dates: { notBefore: string; notAfter: string }, now: number): string | undefined {
+  if (Date.parse(dates.notAfter) < now) return `the certificate expired on ${dates.notAfter}: clients will refuse it`;
+  if (Date.parse(dates.notBefore) > now) return `the certificate is not valid before ${dates.notBefore}: clients will refuse it until then (a clock out of step?)`;
+  return undefined;
 }
 
 /** A certificate file and its key, checked to belong together. */
@@ -113,7 +134,8 @@ export function loadServerTls(config: ServerTlsConfig, baseDir: string): ServerT
     throw new TlsFileError('server.tls.certFile', certFile, `not usable with its key: ${(err as Error).message}`);
   }
   const digest = createHash('sha256').update(cert).update('\0').update(key).update('\0').update(ca ?? '').digest('hex');
-  return { context, certificate: summary(leaf), requestCert: ca !== undefined, files: [certFile, keyFile, ...(caFile === undefined ? [] : [caFile])], digest };
+  const { notBefore, notAfter } = validity('server.tls.certFile', certFile, leaf);
+  return { context, certificate: summary(leaf, notAfter), notBefore, requestCert: ca !== undefined, files: [certFile, keyFile, ...(caFile === undefined ? [] : [caFile])], digest };
 }
 
 /**

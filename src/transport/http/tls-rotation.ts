@@ -5,14 +5,23 @@
  * from then on get the new certificate, open ones keep theirs. Files that are not good (half
  * written, a key that does not match the certificate) change nothing: the previous certificate is
  * still served and an error names the file; the next change tries again.
+ *
+ * Besides the watches, each file's path is stat-polled (fs.watchFile, every pollMs): a watch
+ * follows the file a symlink pointed to when it was set up, so a symlink swapped to a new target
+ * while the old one stays in place (a `..data` link in a Kubernetes Secret volume, a `current`
+ * release link) gives it no event; the poll sees the path's new inode. No reload ever throws out
+ * of its timer (that would end the process): anything unexpected is logged as a refusal.
  */
+import { unwatchFile, watchFile, type StatsListener } from 'node:fs';
 import type tls from 'node:tls';
 import type { ServerTlsConfig } from '../../config/tls.js';
 import { FileWatch } from '../../config/file-watch.js';
 import type { Logger } from '../../log/logger.js';
-import { loadServerTls, TlsFileError, type ServerTlsMaterial } from './tls-material.js';
+import { loadServerTls, TlsFileError, validityProblem, type ServerTlsMaterial } from './tls-material.js';
 
 export const TLS_SETTLE_MS = 250;
+/** How often each file's path is stat-polled besides the watches. */
+export const TLS_POLL_MS = 10_000;
 
 export class ServerTlsRotation {
   private readonly watches: FileWatch[];
@@ -21,6 +30,11 @@ export class ServerTlsRotation {
   /** The digest of files already refused, or the text of the last read failure: said once. */
   private lastRefused: string | undefined;
   private closed = false;
+  /** The paths stat-polled (fs.watchFile). */
+  private readonly polled: string[];
+  private readonly onStat: StatsListener = (now, before) => {
+    if (now.ino !== before.ino || now.dev !== before.dev || now.mtimeMs !== before.mtimeMs || now.ctimeMs !== before.ctimeMs || now.size !== before.size) this.changed();
+  };
 
   constructor(
     private readonly config: ServerTlsConfig,
@@ -29,23 +43,39 @@ export class ServerTlsRotation {
     private readonly apply: (context: tls.SecureContextOptions) => void,
     private readonly logger: Logger,
     private readonly settleMs = TLS_SETTLE_MS,
+    pollMs = TLS_POLL_MS,
   ) {
     this.current = inForce.digest;
     const onProblem = (at: string, err: Error) => logger.warn({ path: at, err: err.message }, 'tls: cannot watch a certificate file: a new certificate there is not seen until restart');
     this.watches = inForce.files.map((file) => new FileWatch(file, () => this.changed(), onProblem));
+    this.polled = inForce.files;
+    for (const file of this.polled) watchFile(file, { persistent: false, interval: pollMs }, this.onStat);
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     for (const w of this.watches) w.close();
+    for (const file of this.polled) unwatchFile(file, this.onStat);
   }
 
   private changed(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.reload(), this.settleMs);
+    this.timer = setTimeout(() => this.reloadSafely(), this.settleMs);
     this.timer.unref();
+  }
+
+  /** In a timer: an exception here would end the process, serving nothing at all. */
+  private reloadSafely(): void {
+    try {
+      this.reload();
+    } catch (err) {
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      if (this.lastRefused === reason) return;
+      this.lastRefused = reason;
+      this.logger.error({ reason }, 'tls: new certificate files not used, still serving the previous certificate: unexpected error');
+    }
   }
 
   private reload(): void {
@@ -60,7 +90,12 @@ export class ServerTlsRotation {
       this.logger.error({ setting: err.setting, file: err.file, reason: err.reason }, `tls: new certificate files not used, still serving the previous certificate: ${err.message}`);
       return;
     }
-    if (material.digest === this.current || material.digest === this.lastRefused) return;
+    if (material.digest === this.current) {
+      // The files in force again (a change undone, or the last step of a rotation that failed half way): a later refusal is news.
+      this.lastRefused = undefined;
+      return;
+    }
+    if (material.digest === this.lastRefused) return;
     try {
       this.apply(material.context);
     } catch (err) {
@@ -71,5 +106,7 @@ export class ServerTlsRotation {
     this.current = material.digest;
     this.lastRefused = undefined;
     this.logger.info({ ...material.certificate, clientCertificates: material.requestCert }, 'tls: new certificate in force');
+    const problem = validityProblem({ notBefore: material.notBefore, notAfter: material.certificate.notAfter }, Date.now());
+    if (problem !== undefined) this.logger.warn({ serial: material.certificate.serial, notBefore: material.notBefore, notAfter: material.certificate.notAfter }, `tls: ${problem}`);
   }
 }
