@@ -31,3 +31,9 @@ export function backendAgents(config: WardenConfig, baseDir: string): Map<string
   });
   return agents;
 }
+
+/** `config check`: every TLS file read and checked as serve does at start (a CliError, exit 3, naming the first bad one). */
+export function checkTlsFiles(config: WardenConfig, baseDir: string): void {
+  serverTlsMaterial(config, baseDir);
+  for (const agent of backendAgents(config, baseDir).values()) agent.destroy();
+}
