@@ -4,6 +4,7 @@
  * error (exit 3) naming the setting and the file.
  */
 import type https from 'node:https';
+import type { Logger } from '../log/logger.js';
 import type { WardenConfig } from '../config/schema.js';
 import { backendTlsAgent, loadServerTls, TlsFileError, type ServerTlsMaterial } from '../transport/http/tls-material.js';
 import { CliError, EXIT } from './errors.js';
@@ -36,4 +37,17 @@ export function backendAgents(config: WardenConfig, baseDir: string): Map<string
 export function checkTlsFiles(config: WardenConfig, baseDir: string): void {
   serverTlsMaterial(config, baseDir);
   for (const agent of backendAgents(config, baseDir).values()) agent.destroy();
+}
+
+/**
+ * NODE_TLS_REJECT_UNAUTHORIZED=0 makes Node.js skip certificate verification on every TLS
+ * connection that does not ask for it: the backend pools ask (rejectUnauthorized: true), the JWKS
+ * fetch (global fetch) cannot, so a man in the middle could serve it signing keys. Said at start.
+ */
+export function warnTlsEnvironment(logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return;
+  logger.warn(
+    { env: 'NODE_TLS_REJECT_UNAUTHORIZED' },
+    'NODE_TLS_REJECT_UNAUTHORIZED=0 is set: Node.js skips certificate verification where it is not asked for explicitly; HTTPS backends are still verified, the JWKS fetch (auth.jwt.jwksUrl) is not: unset it (a private CA goes in NODE_EXTRA_CA_CERTS or backends[].tls.caFile)',
+  );
 }

@@ -106,14 +106,14 @@ export const ALLOW_ALL_POLICY = 'policy: { paths: [allow-all], watch: false }\n'
 /** Writes a warden.yaml into a fresh temp dir and starts `mcp-warden serve` on a free port. */
 /** detached: serve leads its own process group (kill(-pid) then signals it and its backends, as Ctrl-C or systemd do). */
 /** dir: write warden.yaml there (a folder the test prepared, e.g. with files the config names by relative path); removed by stop() too. */
-export async function startServe(yaml: string, extraArgs: string[] = [], options: { detached?: boolean; dir?: string } = {}): Promise<ServeProcess> {
+export async function startServe(yaml: string, extraArgs: string[] = [], options: { detached?: boolean; dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
   const dir = options.dir ?? (await tempDir());
   const file = join(dir, 'warden.yaml');
   await writeFile(file, yaml);
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0', ...extraArgs], {
     cwd: dir,
     // Info level (the default) unless the yaml sets log.level: tests read info lines from serve's log.
-    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: '' },
+    env: { ...process.env, MCP_WARDEN_LOG_LEVEL: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached === true,
   });

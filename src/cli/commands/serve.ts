@@ -19,7 +19,7 @@ import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
-import { backendAgents, serverTlsMaterial } from '../tls.js';
+import { backendAgents, serverTlsMaterial, warnTlsEnvironment } from '../tls.js';
 import { ServerTlsRotation } from '../../transport/http/tls-rotation.js';
 import { validityProblem } from '../../transport/http/tls-material.js';
 import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
@@ -168,6 +168,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     void shutdown(EXIT.OK);
   });
 
+  warnTlsEnvironment(logger);
   for (const name of plainHttpCredentialBackends(config)) {
     logger.warn({ backend: name }, 'backend is reached over plain http on another host with a credential (bearerToken, a credential header, URL userinfo or query parameter): anyone on the network path can read it; use https');
   }

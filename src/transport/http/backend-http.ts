@@ -7,7 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
+// rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in our environment changes only the default.
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo', rejectUnauthorized: true });
 
 export interface BackendConnector {
   request: typeof http.request;
