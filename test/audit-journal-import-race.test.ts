@@ -173,9 +173,13 @@ describe.runIf(runsUnless('audit-journal-import-race', canLock ? undefined : 'ne
         const id = `${NO_SUCH_PID}-${round}${j}00000a`;
         writeFileSync(join(dir, `${id}.lock`), '', { mode: 0o600 });
         const segments = 1 + Math.floor(Math.random() * 4);
+        // Numbered on from the segment before, as the proxy numbers them (a jump would be a
+        // damaged number: lines beyond what a file can hold are skipped and named).
+        let first = 1;
         for (let n = 0; n < segments; n++) {
           const count = 1 + Math.floor(Math.random() * 800);
-          writeFileSync(join(dir, `${id}-${n + 1}`), lines(`r${round}j${j}s${n}`, n * 1000 + 1, count), { mode: 0o600 });
+          writeFileSync(join(dir, `${id}-${n + 1}`), lines(`r${round}j${j}s${n}`, first, count), { mode: 0o600 });
+          first += count;
           expected += count;
         }
       }

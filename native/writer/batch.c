@@ -17,9 +17,10 @@ static int64_t meta_int(struct writer *w, const char *key, int64_t dflt) {
   return v;
 }
 
-/* The chain head and counts of a batch in progress. */
+/* The chain head and counts of a batch in progress (ceiling, resumed: ChainWriter's BatchBounds). */
 struct state {
-  int64_t seq, committed, inserted, unreadable, fast, slow;
+  int64_t seq, committed, inserted, unreadable, fast, slow, before, ceiling;
+  bool resumed;
   char prev[4096];
   size_t prev_len;
 };
@@ -74,17 +75,23 @@ static int try_fast(napi_env env, struct writer *w, napi_value head_of_fn, const
   return fast_row(w, r, body, t + 1, t + 1 + n[4], blen) ? 1 : 0;
 }
 
+/* The mark has moved in this batch (or an earlier batch moved it: resumed); it only grows. */
+static bool moved(const struct state *st) {
+  return st->resumed || st->committed > st->before;
+}
+
 /*
  * Lines buf[from, to) that C does not make, handed to JS as one run (runJs decodes them as the JS
  * writer decodes a batch, buf.toString('utf8', from, to), and gives them to ChainWriter.appendRun:
  * the JS writer's own code, on this connection, in this transaction) after the head in st; st follows.
  */
 static bool run_js(napi_env env, napi_value run_fn, size_t from, size_t to, struct state *st, char *err, size_t err_len) {
-  napi_value args[5], res, global, e;
+  napi_value args[7], res, global, e;
   if (napi_create_int64(env, (int64_t)from, &args[0]) != napi_ok || napi_create_int64(env, (int64_t)to, &args[1]) != napi_ok ||
       napi_create_int64(env, st->seq, &args[2]) != napi_ok || napi_create_string_utf8(env, st->prev, st->prev_len, &args[3]) != napi_ok ||
-      napi_create_int64(env, st->committed, &args[4]) != napi_ok || napi_get_global(env, &global) != napi_ok ||
-      napi_call_function(env, global, run_fn, 5, args, &res) != napi_ok)
+      napi_create_int64(env, st->committed, &args[4]) != napi_ok || napi_create_int64(env, st->ceiling, &args[5]) != napi_ok ||
+      napi_get_boolean(env, moved(st), &args[6]) != napi_ok || napi_get_global(env, &global) != napi_ok ||
+      napi_call_function(env, global, run_fn, 7, args, &res) != napi_ok)
     return false;
   /* [seq, hash, committed, inserted, unreadable] */
   int64_t v[5] = {0};
@@ -111,12 +118,26 @@ static bool run_js(napi_env env, napi_value run_fn, size_t from, size_t to, stru
   return true;
 }
 
+/* The non-empty lines of buf, as ChainWriter's countLines counts them. */
+static int64_t count_lines(const uint8_t *buf, size_t len) {
+  int64_t n = 0;
+  for (size_t p = 0; p < len;) {
+    const uint8_t *nl = memchr(buf + p, '\n', len - p);
+    size_t e = nl ? (size_t)(nl - buf) : len;
+    if (e > p) n++;
+    p = e + 1;
+  }
+  return n;
+}
+
 /*
- * writerBatch(w, journalId, buf, headOf, runJs) -> [committed, headSeq, inserted, unreadable, fast, slow, headHash]
- * ChainWriter.writeBatch on the journal lines in buf (UTF-8 bytes), in one IMMEDIATE transaction:
- * fast-form raw entries made here; each run of other lines (parsed rows, raw entries out of the
- * form, lines without a journal number, unreadable or damaged ones: JS skips and names them)
- * handed whole to runJs(from, to, seq, prevHash, committed): bytes [from, to) of buf, in order.
+ * writerBatch(w, journalId, buf, headOf, runJs, last, resumed) -> [committed, headSeq, inserted, unreadable, fast, slow, headHash]
+ * ChainWriter.writeBatch(journalId, buf, {last (-1: none), resumed}) on the journal lines in buf
+ * (UTF-8 bytes), in one IMMEDIATE transaction: fast-form raw entries made here; each run of other
+ * lines (parsed rows, raw entries out of the form, lines without a journal number, unreadable or
+ * damaged ones, numbers beyond the ceiling or at or below the mark once it moved: JS skips and
+ * names them) handed whole to runJs(from, to, seq, prevHash, committed, ceiling, moved): bytes
+ * [from, to) of buf, in order.
  */
 static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
   struct sb jid = {0};
@@ -126,6 +147,12 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
   if (napi_get_buffer_info(env, argv[2], (void **)&buf, &len) != napi_ok) {
     free(jid.p);
     return throw_error(env, "writerBatch: buf must be a Buffer");
+  }
+  int64_t last = -1;
+  bool resumed = false;
+  if (napi_get_value_int64(env, argv[5], &last) != napi_ok || napi_get_value_bool(env, argv[6], &resumed) != napi_ok) {
+    free(jid.p);
+    return throw_error(env, "writerBatch: last must be a number and resumed a boolean");
   }
   char err[512] = "";
   if (sqlite3_step(w->begin) != SQLITE_DONE) {
@@ -165,6 +192,10 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
   if (sqlite3_step(w->get_journal) == SQLITE_ROW) before = sqlite3_column_int64(w->get_journal, 0);
   sqlite3_reset(w->get_journal);
   st.committed = before;
+  st.before = before;
+  st.resumed = resumed;
+  /* ChainWriter.insertLines's ceiling: the proxy's last number, else the mark plus the lines. */
+  st.ceiling = last >= 0 ? last : before + count_lines(buf, len);
   char hash[64];
   struct row r;
   bool failed = false;
@@ -185,7 +216,17 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
       if (run_from == NONE) run_from = from;
       continue;
     }
-    if (local <= st.committed) continue; /* JS skips it too when inside a run (the mark only grows) */
+    if (local <= st.committed) {
+      /* Inside an open run JS judges it (with the run's mark). Else: before the mark moved, a
+       * committed prefix, skipped as JS skips it; after, a damaged number, which JS names. */
+      if (run_from == NONE && moved(&st)) run_from = from;
+      continue;
+    }
+    if (local > st.ceiling) {
+      /* Beyond what the batch can hold: JS names it (and moves the mark as ChainWriter does). */
+      if (run_from == NONE) run_from = from;
+      continue;
+    }
     const uint8_t *body = buf + i + 1;
     long blen = (long)(e - i - 1);
     int made = try_fast(env, w, argv[3], body, blen, st.seq + 1, &r);
@@ -197,7 +238,11 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
       failed = !run_js(env, argv[4], run_from, from, &st, err, sizeof err);
       run_from = NONE;
       if (failed) break;
-      if (local <= st.committed) continue;
+      if (local <= st.committed) {
+        /* The run moved the mark past it: JS names it, in a run of its own. */
+        run_from = from;
+        continue;
+      }
       /* Again for the row number after the run's rows (the line holds it). */
       made = try_fast(env, w, argv[3], body, blen, st.seq + 1, &r);
       if (made == 0) {
@@ -222,6 +267,8 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
     st.fast++;
   }
   if (!failed && run_from != NONE) failed = !run_js(env, argv[4], run_from, len, &st, err, sizeof err);
+  /* Every line up to the proxy's last number was in this batch or an earlier one: written or named. */
+  if (!failed && last > st.committed) st.committed = last;
   if (!failed && st.inserted > 0) {
     char t[24];
     int n = snprintf(t, sizeof t, "%lld", (long long)st.seq);
@@ -268,11 +315,11 @@ static napi_value batch(napi_env env, struct writer *w, napi_value *argv) {
 }
 
 napi_value js_writer_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  struct writer *w = argc == 5 ? writer_arg(env, argv[0]) : NULL;
-  if (w == NULL) return throw_error(env, "writerBatch(w, journalId, buf, headOf, runJs)");
+  struct writer *w = argc == 7 ? writer_arg(env, argv[0]) : NULL;
+  if (w == NULL) return throw_error(env, "writerBatch(w, journalId, buf, headOf, runJs, last, resumed)");
   /* Not from inside its own headOf or runJs: the batch's state, buffers and transaction are in use
    * (writerClose refuses then too: it would free them under the loop). */
   if (w->busy) return throw_error(env, "writerBatch: called again while a batch of this writer runs");

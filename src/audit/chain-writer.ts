@@ -9,6 +9,13 @@
  * wrote (cut short, damaged: line-check.ts) is skipped, never inserted and never a reason to fail the
  * batch: it is counted `unreadable` and named in `skipped` (its journal seq and why), for the
  * caller to log at error level (writer-worker.ts, store.ts).
+ *
+ * A damaged journal NUMBER never makes other lines vanish silently (docs/audit.md, "A damaged
+ * journal line"): a batch holds numbers up to a ceiling (BatchBounds.last, the proxy's own number,
+ * else the mark plus the batch's lines), a line beyond it is skipped and named (and takes the next
+ * number once the mark has moved); a line at or below the mark is skipped silently only while the
+ * mark has not moved (a committed prefix: a resend, an import overlapping what was committed),
+ * after that it is named; the mark ends at least at BatchBounds.last.
  */
 import type Database from 'better-sqlite3';
 import type { ChainKeying } from './chain-key.js';
@@ -36,6 +43,21 @@ export interface BatchResult {
 export interface SkippedLine {
   seq: number | null;
   why: string;
+}
+
+/** What the caller knows of a batch's journal numbers (none: an import, a test). */
+export interface BatchBounds {
+  /**
+   * The batch's last journal number as the proxy numbered it (its own count, not read from the
+   * journal: the writer thread gets it with every batch). Lines numbered above it are damaged, and
+   * the mark ends at least at it: every line up to it was written or named.
+   */
+  last?: number;
+  /**
+   * An earlier batch of this writer (an import: an earlier file of the same journal) moved this
+   * journal's mark: no line at or below the mark can be a committed prefix any more.
+   */
+  resumed?: boolean;
 }
 
 /** How many skipped lines a batch names (it counts them all): a whole damaged segment is not a list in memory. */
@@ -68,7 +90,7 @@ export class ChainWriter {
   private readonly setMeta: Database.Statement;
   private readonly getJournal: Database.Statement;
   private readonly setJournal: Database.Statement;
-  private readonly run: { immediate(journalId: string, text: string | readonly string[]): BatchResult };
+  private readonly run: { immediate(journalId: string, text: string | readonly string[], bounds: BatchBounds | undefined): BatchResult };
   /** Raw entries' heads with an INSERT of their own (the head's ten columns not bound per row). */
   private readonly headInserts: HeadInserts;
   private readonly pending: Pending = { seq: 0, hash: GENESIS_HASH, rows: 0, chars: 0, lines: [], values: [], heads: [] };
@@ -92,16 +114,16 @@ export class ChainWriter {
     this.setJournal = db.prepare(
       'INSERT INTO audit_journal (id, committed) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET committed = excluded.committed',
     );
-    this.run = db.transaction((journalId: string, text: string | readonly string[]) => this.insertLines(journalId, text));
+    this.run = db.transaction((journalId: string, text: string | readonly string[], bounds: BatchBounds | undefined) => this.insertLines(journalId, text, bounds));
   }
 
   /**
    * Appends the newline-separated journal lines of `journalId` in one transaction: one text, or
    * pieces of whole lines in order (journal-range.ts: a batch read from a segment file).
    */
-  writeBatch(journalId: string, text: string | readonly string[]): BatchResult {
+  writeBatch(journalId: string, text: string | readonly string[], bounds?: BatchBounds): BatchResult {
     this.startBatch();
-    return this.run.immediate(journalId, text);
+    return this.run.immediate(journalId, text, bounds);
   }
 
   /** Forgets the lines skipped so far: a batch starts (native-writer.ts calls it before its C loop's runs). */
@@ -117,13 +139,14 @@ export class ChainWriter {
   /**
    * Inside a transaction the caller holds (native/writer's batch loop hands over the lines it does
    * not make itself, in order): appends the journal lines of `text` after the chain head (seq,
-   * hash), skipping those at or below `committed`, and stores nothing else (no head, no mark).
+   * hash), past the mark `committed` under the batch's `ceiling` (`moved`: the mark has moved in
+   * this batch, or BatchBounds.resumed), and stores nothing else (no head, no mark).
    * Returns the new [head seq, head hash, committed, inserted, unreadable].
    */
-  appendRun(text: string, seq: number, hash: string, committed: number): [number, string, number, number, number] {
+  appendRun(text: string, seq: number, hash: string, committed: number, ceiling: number, moved: boolean): [number, string, number, number, number] {
     const b = this.pending;
     this.reset(seq, hash);
-    const r = this.appendLines(text, committed);
+    const r = this.appendLines(text, committed, ceiling, moved);
     return [b.seq, b.hash, r.committed, r.inserted, r.unreadable];
   }
 
@@ -139,11 +162,15 @@ export class ChainWriter {
     b.hash = hash;
   }
 
-  private insertLines(journalId: string, pieces: string | readonly string[]): BatchResult {
+  private insertLines(journalId: string, pieces: string | readonly string[], bounds: BatchBounds | undefined): BatchResult {
     const b = this.pending;
     this.reset(Number(this.getMeta.get('head_seq') ?? 0), String(this.getMeta.get('head_hash') ?? GENESIS_HASH));
     const before = (this.getJournal.get(journalId) as number | undefined) ?? 0;
-    const { committed, inserted, unreadable } = this.appendLines(pieces, before);
+    const last = bounds?.last;
+    const r = this.appendLines(pieces, before, last ?? before + countLines(pieces), bounds?.resumed === true);
+    const { inserted, unreadable } = r;
+    // Every line up to the proxy's last number was in this batch or an earlier one: written or named.
+    const committed = last !== undefined && last > r.committed ? last : r.committed;
     if (inserted > 0) {
       this.setMeta.run(String(b.seq), 'head_seq');
       this.setMeta.run(b.hash, 'head_hash');
@@ -152,8 +179,12 @@ export class ChainWriter {
     return { committed, headSeq: b.seq, headHash: b.hash, inserted, unreadable, skipped: this.skipped };
   }
 
-  /** The rows of the lines after `committed` read, hashed and inserted after the pending head. */
-  private appendLines(pieces: string | readonly string[], committed: number): { committed: number; inserted: number; unreadable: number } {
+  /**
+   * The rows of the lines after `committed` (the mark) and up to `ceiling` read, hashed and
+   * inserted after the pending head. `moved`: the mark has moved (earlier in this batch, or
+   * BatchBounds.resumed). Per line only integer comparisons decide which number is damaged.
+   */
+  private appendLines(pieces: string | readonly string[], committed: number, ceiling: number, moved: boolean): { committed: number; inserted: number; unreadable: number } {
     const b = this.pending;
     let inserted = 0;
     let unreadable = 0;
@@ -180,13 +211,32 @@ export class ChainWriter {
           this.skip(null, 'it does not start with a journal sequence number and a space');
           continue;
         }
-        if (local <= committed) continue;
+        if (local <= committed) {
+          // Before the mark moved: a committed prefix (a resend, an import's overlap), skipped as
+          // committed. After: this number is damaged, or one before it was (it took this line's).
+          if (moved) {
+            unreadable++;
+            this.skip(local, `its journal number ${local} is not after ${committed}, the journal's number before it (a damaged number, or a line out of place)`);
+          }
+          continue;
+        }
+        if (local > ceiling) {
+          // More than the batch can hold: damaged. It takes the next number (the line that had it),
+          // unless still in a committed prefix (where it may have been a committed line).
+          unreadable++;
+          this.skip(local, `its journal number ${local} is beyond ${ceiling}, the last this batch can hold`);
+          if (moved) committed++;
+          continue;
+        }
+        moved = true;
         const body = text.slice(i + 1, end);
         const raw = body.charCodeAt(0) === RAW_MARK;
         const row = this.rowOf(raw, b.seq + b.rows + 1, body);
         if (!row) {
           unreadable++;
           this.skip(local, refusal.why);
+          // Its number is plausible: the line that had it is this one, named.
+          committed = local;
           continue;
         }
         b.lines[b.rows] = row[0];
@@ -247,6 +297,22 @@ export class ChainWriter {
     b.values.fill(undefined, 0, n);
     b.heads.fill(undefined, 0, n);
   }
+}
+
+/** The non-empty lines of a batch (each piece holds whole lines), as appendLines and native/writer's batch.c count them. */
+function countLines(pieces: string | readonly string[]): number {
+  let n = 0;
+  const count = typeof pieces === 'string' ? 1 : pieces.length;
+  for (let p = 0; p < count; p++) {
+    const text = typeof pieces === 'string' ? pieces : pieces[p]!;
+    for (let at = 0; at < text.length; ) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      if (end > at) n++;
+      at = end + 1;
+    }
+  }
+  return n;
 }
 
 /** Inserts row `v` (ROW_COLUMNS values) and its chain hashes, every column bound: arguments one by one (a spread of the array costs more). */

@@ -45,7 +45,11 @@ export function checkLines(options: NativeWriterOptions): string {
   // A damaged line (a head whose clientId is not a string): skipped and named alike, the next line written.
   bodies.push(call(8, '{}', '{"content":[]}', 'tools/call', head.replace('"local:check"', '5')));
   bodies.push(call(9, '{"text":"after a damaged line"}', '{"content":[]}'));
-  return bodies.map((b, i) => `${i + 1} ${b}\n`).join('') + 'torn';
+  const k = bodies.length;
+  // Damaged numbers (skipped and named alike; the lines after them written): one beyond what the
+  // batch can hold (it takes number k + 1), one not after the journal's number before it.
+  const numbered = [`99999999 ${call(10, '{}', '{"content":[]}')}`, `${k + 2} ${call(11, '{}', '{"content":[]}')}`, `1 ${call(12, '{}', '{"content":[]}')}`, `${k + 3} ${call(13, '{}', '{"content":[]}')}`];
+  return bodies.map((b, i) => `${i + 1} ${b}\n`).join('') + numbered.map((l) => `${l}\n`).join('') + 'torn';
 }
 
 function dump(db: Database.Database): string {
@@ -75,7 +79,7 @@ export function nativeWriterCheck(addon: WriterAddon, file: string, options: Nat
     const chain = new ChainWriter(c, keying, reader());
     const bytes = Buffer.from(text, 'utf8');
     chain.startBatch();
-    const r = addon.writerBatch(w, 'check', bytes, headOfFor(reader()), (from, to, seq, hash, committed) => chain.appendRun(bytes.toString('utf8', from, to), seq, hash, committed));
+    const r = addon.writerBatch(w, 'check', bytes, headOfFor(reader()), (from, to, seq, hash, committed, ceiling, moved) => chain.appendRun(bytes.toString('utf8', from, to), seq, hash, committed, ceiling, moved), -1, false);
     const got = { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3], skipped: chain.skipped };
     if (JSON.stringify(got) !== JSON.stringify(expected)) return `batch result ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`;
     if (r[4] === 0) return 'no row was made in C';

@@ -14,7 +14,7 @@ import { readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import type { BatchResult, ChainWriter } from './chain-writer.js';
+import type { BatchBounds, BatchResult, ChainWriter } from './chain-writer.js';
 import { nativeWriterCheck } from './native-writer-check.js';
 import { JournalLinesUnreadable, type JournalBatch, type JournalRange } from './journal-range.js';
 import { RawEntryReader } from './raw-entry.js';
@@ -34,7 +34,11 @@ export interface WriterAddon {
     buf: Buffer,
     headOf: (json: string) => unknown,
     /** Bytes [from, to) of buf: lines C does not make (decoded and written by ChainWriter.appendRun). */
-    runJs: (from: number, to: number, seq: number, hash: string, committed: number) => [number, string, number, number, number],
+    runJs: (from: number, to: number, seq: number, hash: string, committed: number, ceiling: number, moved: boolean) => [number, string, number, number, number],
+    /** BatchBounds.last, or -1: none. */
+    last: number,
+    /** BatchBounds.resumed. */
+    resumed: boolean,
   ): [number, number, number, number, number, number, string];
   writerClose(w: unknown): void;
 }
@@ -46,7 +50,7 @@ export interface NativeWriterOptions {
 }
 
 export interface NativeWriter {
-  writeBatch(journalId: string, batch: JournalBatch): BatchResult;
+  writeBatch(journalId: string, batch: JournalBatch, bounds?: BatchBounds): BatchResult;
   /** Rows made in C and in JS runs so far. */
   readonly counts: { fast: number; slow: number };
   /** Finalizes the loop's statements: before db.close() (better-sqlite3 cannot close over them). */
@@ -99,11 +103,12 @@ export function openNativeWriter(db: Database.Database, chain: ChainWriter, opti
   const headOf = headOfFor(new RawEntryReader(new Redactor(options.redactFields), options.maxPayloadBytes));
   let buffer = Buffer.alloc(0);
   // Decoded as the JS writer decodes a batch's bytes (journal-range.ts), invalid UTF-8 included.
-  const runJs = (from: number, to: number, seq: number, hash: string, committed: number) => chain.appendRun(buffer.toString('utf8', from, to), seq, hash, committed);
+  const runJs = (from: number, to: number, seq: number, hash: string, committed: number, ceiling: number, moved: boolean) =>
+    chain.appendRun(buffer.toString('utf8', from, to), seq, hash, committed, ceiling, moved);
   const counts = { fast: 0, slow: 0 };
   const writer: NativeWriter = {
     counts,
-    writeBatch(journalId, batch) {
+    writeBatch(journalId, batch, bounds) {
       const parts = Array.isArray(batch) ? batch : [batch];
       let total = 0;
       for (const p of parts) total += typeof p === 'string' ? Buffer.byteLength(p) : p.to - p.from;
@@ -118,7 +123,7 @@ export function openNativeWriter(db: Database.Database, chain: ChainWriter, opti
       }
       // Lines C does not make, skipped ones included, are read by `chain` in its runs: it names them.
       chain.startBatch();
-      const r = addon.writerBatch(w, journalId, buffer.subarray(0, at), headOf, runJs);
+      const r = addon.writerBatch(w, journalId, buffer.subarray(0, at), headOf, runJs, bounds?.last ?? -1, bounds?.resumed === true);
       counts.fast += r[4];
       counts.slow += r[5];
       return { committed: r[0], headSeq: r[1], headHash: r[6], inserted: r[2], unreadable: r[3], skipped: chain.skipped };

@@ -83,10 +83,15 @@ function importJournals(db: Database.Database, dbPath: string, keying: ChainKeyi
       // Its segments as they are now that it is claimed: since the listing, another importer (or its
       // writer, closing) may have imported and removed them, or its writer added one before dying.
       const files = claim === null ? journal.files : (listJournals(dbPath).find((j) => j.id === journal.id)?.files ?? []);
+      // The journal's mark before this import: once a file moved it, no later file of the journal
+      // can hold committed lines (ChainWriter's BatchBounds.resumed: they are named, not skipped).
+      const start = (db.prepare('SELECT committed FROM audit_journal WHERE id = ?').pluck().get(journal.id) as number | undefined) ?? 0;
+      let mark = start;
       for (const file of files) {
         const text = readSegmentIfPresent(file);
         if (text === undefined) continue; // removed once its lines were committed (no lock: pid liveness)
-        const result = writer.writeBatch(journal.id, text);
+        const result = writer.writeBatch(journal.id, text, { resumed: mark > start });
+        mark = result.committed;
         inserted += result.inserted;
         if (result.unreadable > 0) logSkipped(logger, { file }, result.unreadable, result.skipped);
         skipped += result.unreadable;

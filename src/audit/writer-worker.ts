@@ -91,8 +91,12 @@ const opened = openNativeWriter(db, writer, { redactFields: data.redactFields, m
 const native = 'writer' in opened ? opened.writer : undefined;
 // Idle scheduling from when the database is open (the recorder watches a batch's wait from then on).
 const scheduling = new WriterScheduling(data.idle === true, data.maxQueue, undefined, (tid, idle) => send({ type: 'scheduling', tid, idle }));
-/** Batches not yet committed: text, or lines still in a segment file (read when written). */
-const backlog: JournalBatch[] = [];
+/**
+ * Batches not yet committed: text, or lines still in a segment file (read when written), and the
+ * batch's last journal number as the proxy numbered it (ChainWriter's BatchBounds.last: a line
+ * numbered above it is damaged, and the mark ends at least at it).
+ */
+const backlog: Array<{ batch: JournalBatch; last: number }> = [];
 const ranges: RangeReader = { buffer: Buffer.alloc(0) };
 /** Set once a batch's lines could not be read back: this thread writes nothing more. */
 let stopped = false;
@@ -111,9 +115,10 @@ send('writer' in opened ? { type: 'writer', native: true, why: 'the addon loaded
 function drain(): void {
   while (backlog.length > 0) {
     try {
-      const batch = backlog[0]!;
+      const { batch, last } = backlog[0]!;
       // Read again on a retry: nothing of a failed batch is kept but where its lines are.
-      const result = native !== undefined ? native.writeBatch(data.journalId, batch) : writer.writeBatch(data.journalId, journalBatchPieces(batch, ranges));
+      const bounds = { last };
+      const result = native !== undefined ? native.writeBatch(data.journalId, batch, bounds) : writer.writeBatch(data.journalId, journalBatchPieces(batch, ranges), bounds);
       backlog.shift();
       committed = result.committed;
       head = { seq: result.headSeq, hash: result.headHash };
@@ -159,7 +164,7 @@ retention();
 
 port.on('message', (msg: ToWriter) => {
   if (msg.type === 'batch') {
-    backlog.push(msg.text);
+    backlog.push({ batch: msg.text, last: msg.lastSeq });
     if (msg.lastSeq > posted) posted = msg.lastSeq;
     scheduling.update(posted - committed);
     if (!retryTimer && !stopped) drain();
