@@ -4,8 +4,11 @@
 // payload cap, redacted fields), writes the same random journal bytes to both (generated raw entries
 // and parsed lines, then mutated: truncated UTF-8, NUL and control bytes, lengths off by one, huge
 // numbers, deep nesting and many names at json-span's limits, escapes, names at the redaction
-// boundary, payloads at the cap +-1, lines without a newline) in a few batches, and compares every
-// batch result (or the error both threw) and, at the end of the round, every row, meta and mark.
+// boundary, payloads at the cap +-1, lines without a newline; journal numbers repeated, back, jumped
+// ahead, 99999999, garbage; two lines joined, one line split) in a few batches, each with the
+// proxy's last number (the writer thread's batches) or without (an import, sometimes resumed), and
+// compares every batch result (or the error both threw) and, at the end of the round, every row,
+// meta and mark.
 //
 // Run under the sanitizers (fuzz/build-asan.sh first; `npm run build` for dist/):
 //   LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
@@ -216,15 +219,26 @@ function batchBytes(cfg, start, count, redactor) {
     else if (kind < 10) body = Buffer.from(pick(['x not a journal line', 'R12,3,4', 'R', 'R1,2,3,4,0,0,', '', 'R1,2,3,4,0,0,["a"]\t']));
     else body = Buffer.from(rawEntry(seq, cfg.maxPayloadBytes));
     if (chance(0.2)) body = mutate(body);
-    // journal sequence: mostly the next one; sometimes again, back, garbage, 16-17 digits
+    // journal sequence: mostly the next one; sometimes again, back, garbage, 16-17 digits, or a
+    // damaged number in place of the next one (ahead by a little or a lot: the line keeps its place)
     const r = int(40);
     let prefix;
     if (r === 0) prefix = `${Math.max(0, seq - int(5))} `;
     else if (r === 1) prefix = pick(['', ' ', 'x ', '1x ', '9007199254740991 ', '9007199254740992 ', '12345678901234567 ', '-1 ', `${seq}`]);
-    else prefix = `${++seq} `;
+    else if (r === 2) {
+      seq++;
+      prefix = pick([`${seq + 1 + int(count)} `, '99999999 ', `${Math.max(0, seq - 1 - int(3))} `, `${seq}0 `]);
+    } else prefix = `${++seq} `;
     lines.push(Buffer.concat([Buffer.from(prefix, 'latin1'), body]));
   }
   let out = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+  if (chance(0.08) && out.length > 1) {
+    // two lines joined (a newline lost), or one split (a newline where there was none)
+    const at = int(out.length - 1);
+    const nl = out.indexOf(0x0a, at);
+    if (chance(0.5) && nl >= 0 && nl < out.length - 1) out = Buffer.concat([out.subarray(0, nl), out.subarray(nl + 1)]);
+    else out = Buffer.concat([out.subarray(0, at), Buffer.from('\n'), out.subarray(at)]);
+  }
   if (chance(0.3)) out = out.subarray(0, out.length - 1); // the last line without its newline
   if (chance(0.05)) out = out.subarray(0, int(out.length + 1)); // torn anywhere
   return { bytes: exact(out), next: seq };
@@ -258,7 +272,7 @@ const outcome = (f) => {
 };
 
 mkdirSync(join(here, 'out'), { recursive: true });
-// --replay FILE: the rounds of FILE ({rounds: [{cfg, batches (base64)}]}, e.g. fuzz/regressions.json), then stop.
+// --replay FILE: the rounds of FILE ({rounds: [{cfg, batches (base64), bounds?: [[last or -1, resumed], ...]}]}, e.g. fuzz/regressions.json), then stop.
 const replay = arg('replay', undefined);
 const replayed = replay === undefined ? undefined : JSON.parse(readFileSync(replay, 'utf8')).rounds;
 const until = replayed ? Infinity : Date.now() + seconds * 1000;
@@ -280,6 +294,10 @@ while (Date.now() < until && rounds < (replayed ? replayed.length : maxRounds)) 
   const w = addon.writerOpen(null, cfg.maxPayloadBytes, cfg.redactFields, cfg.chainKey ? Buffer.from(cfg.chainKey, 'utf8') : null);
   const headOf = headOfFor(reader());
   const inputs = [];
+  /** Per batch: the proxy's last number (the writer thread's batches) or -1 (an import), and resumed. */
+  const bounds = [];
+  // The writer thread's batches (with the proxy's last number) or an import's (without) this round.
+  const live = chance(0.5);
   let seq = 0;
   let failure;
   const nb = replayed ? replayed[rounds].batches.length : 1 + int(5);
@@ -287,13 +305,20 @@ while (Date.now() < until && rounds < (replayed ? replayed.length : maxRounds)) 
     const { bytes, next } = replayed
       ? { bytes: exact(Buffer.from(replayed[rounds].batches[k], 'base64')), next: 0 }
       : chance(0.15) && inputs.length ? { bytes: exact(Buffer.from(inputs[inputs.length - 1], 'base64')), next: seq } : batchBytes(cfg, seq, 1 + int(60), new Redactor(cfg.redactFields));
+    const repeated = !replayed && next === seq && inputs.length > 0;
+    const [last, resumed] = replayed
+      ? (replayed[rounds].bounds?.[k] ?? [-1, false])
+      : live
+        ? [repeated ? bounds[bounds.length - 1][0] : next, false]
+        : [-1, k > 0 && chance(0.5)];
     seq = next;
     inputs.push(bytes.toString('base64'));
+    bounds.push([last, resumed]);
     lines += 1 + (bytes.length ? bytes.toString('latin1').split('\n').length - 1 : 0);
-    const x = outcome(() => js.writeBatch('j', bytes.toString('utf8')));
+    const x = outcome(() => js.writeBatch('j', bytes.toString('utf8'), last >= 0 ? { last, resumed } : { resumed }));
     const y = outcome(() => {
       chain.startBatch();
-      const r = addon.writerBatch(w, 'j', bytes, headOf, (from, to, sq, hash, committed) => chain.appendRun(bytes.toString('utf8', from, to), sq, hash, committed));
+      const r = addon.writerBatch(w, 'j', bytes, headOf, (from, to, sq, hash, committed, ceiling, moved) => chain.appendRun(bytes.toString('utf8', from, to), sq, hash, committed, ceiling, moved), last, resumed);
       fastRows += r[4];
       slowRows += r[5];
       // The skipped lines (which and why) too: C hands them all to JS runs, which name them.
@@ -311,7 +336,7 @@ while (Date.now() < until && rounds < (replayed ? replayed.length : maxRounds)) 
       const vb = verifyChain(b, keying);
       if (va.ok !== vb.ok) failure = `verifyChain: JS ${JSON.stringify(va)} native ${JSON.stringify(vb)}`;
       else if (!va.ok) {
-        if (jsUnverified.length === 0) writeFileSync(join(here, 'out', `unverified-${seed0}-${rounds}.json`), JSON.stringify({ seed: seed0, round: rounds, cfg, verify: va, batches: inputs }, null, 1));
+        if (jsUnverified.length === 0) writeFileSync(join(here, 'out', `unverified-${seed0}-${rounds}.json`), JSON.stringify({ seed: seed0, round: rounds, cfg, verify: va, batches: inputs, bounds }, null, 1));
         jsUnverified.push({ seed: seed0, round: rounds, verify: va });
       }
     }
@@ -320,7 +345,7 @@ while (Date.now() < until && rounds < (replayed ? replayed.length : maxRounds)) 
   b.close();
   if (failure !== undefined) {
     const file = join(here, 'out', `crash-${seed0}-${rounds}.json`);
-    writeFileSync(file, JSON.stringify({ seed: seed0, round: rounds, cfg, failure, batches: inputs }, null, 1));
+    writeFileSync(file, JSON.stringify({ seed: seed0, round: rounds, cfg, failure, batches: inputs, bounds }, null, 1));
     console.log(`DIFFERENCE at round ${rounds}: ${failure.slice(0, 2000)}\n  input: ${file}`);
     process.exit(1);
   }
