@@ -5,7 +5,7 @@
  * Real SQLite files, the built addon. The sanitizer cases (a read past the batch, integer overflow,
  * a double cast out of range) are replayed under ASan/UBSan by the last test when gcc has them.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,19 @@ import { headOfFor, loadWriterAddon, loadWriterExtension } from '../src/audit/na
 import { rawHeadJson, rawJournalBody, RawEntryReader } from '../src/audit/raw-entry.js';
 import { Redactor } from '../src/audit/redact.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
+
+/** A child process run to its end, awaited: its exit status and output. */
+function runChild(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -138,18 +151,21 @@ describe('native audit writer: what its fuzzers found', () => {
     }
   });
 
-  it('replays native/writer/fuzz/regressions.json under ASan and UBSan with no report and no difference (when gcc has them)', () => {
+  // The build and the replay run as child processes awaited, not spawnSync: a worker blocked for
+  // over 60 s (a loaded machine compiling under ASan) makes vitest's worker RPC time out.
+  it('replays native/writer/fuzz/regressions.json under ASan and UBSan with no report and no difference (when gcc has them)', async () => {
     if ('why' in built) return;
     const gcc = (lib: string) => spawnSync('gcc', [`-print-file-name=${lib}`], { encoding: 'utf8' }).stdout?.trim() ?? '';
     const libs = [gcc('libasan.so'), gcc('libubsan.so')];
     if (!libs.every((l) => l.startsWith('/') && existsSync(l))) return; // no gcc sanitizers here
     const out = mkdtempSync(join(tmpdir(), 'warden-native-asan-'));
     dirs.push(out);
-    const build = spawnSync('sh', ['native/writer/fuzz/build-asan.sh'], { encoding: 'utf8', env: { ...process.env, WARDEN_FUZZ_OUT: out } });
+    const build = await runChild('sh', ['native/writer/fuzz/build-asan.sh'], { ...process.env, WARDEN_FUZZ_OUT: out });
     expect(build.status, build.stderr).toBe(0);
-    const run = spawnSync(process.execPath, ['native/writer/fuzz/diff.mjs', '--addon', join(out, 'warden_writer_asan.node'), '--replay', 'native/writer/fuzz/regressions.json'], {
-      encoding: 'utf8',
-      env: { ...process.env, LD_PRELOAD: libs.join(' '), ASAN_OPTIONS: 'detect_leaks=0' },
+    const run = await runChild(process.execPath, ['native/writer/fuzz/diff.mjs', '--addon', join(out, 'warden_writer_asan.node'), '--replay', 'native/writer/fuzz/regressions.json'], {
+      ...process.env,
+      LD_PRELOAD: libs.join(' '),
+      ASAN_OPTIONS: 'detect_leaks=0',
     });
     expect(run.stderr + run.stdout).toContain('no difference');
     expect(run.status).toBe(0);
