@@ -27,11 +27,10 @@ import { Redactor } from '../src/audit/redact.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { journalDir, Spool } from '../src/audit/spool.js';
 import { verifyChain } from '../src/audit/verify.js';
-import { spawnWriter } from '../src/audit/writer-spawn.js';
-import type { FromWriter } from '../src/audit/writer-worker.js';
 import type { RawRecordHead } from '../src/types.js';
 import { auditConfig, sampleRecord } from './helpers/audit.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
+import { runWriterThread } from './helpers/writer-thread.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -188,28 +187,8 @@ describe('a damaged journal line', () => {
       const dir = tmp();
       const dbPath = join(dir, 'a.db');
       openDb(dbPath).close();
-      const before = process.env.MCP_WARDEN_NATIVE_WRITER;
-      if (!native) process.env.MCP_WARDEN_NATIVE_WRITER = 'off';
-      const worker = spawnWriter({ dbPath, journalId: 'j', retentionIntervalMs: 3_600_000, maxQueue: 1000, redactFields: FIELDS, maxPayloadBytes: CAP });
-      if (before === undefined) delete process.env.MCP_WARDEN_NATIVE_WRITER;
-      else process.env.MCP_WARDEN_NATIVE_WRITER = before;
-      const seen: FromWriter[] = [];
-      try {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no commit of line 3: ${JSON.stringify(seen)}`)), 5_000);
-          worker.on('error', reject);
-          worker.on('message', (msg: FromWriter) => {
-            seen.push(msg);
-            if (msg.type === 'writer') worker.postMessage({ type: 'batch', text: `1 ${rawBody(1)}\n2 ${rawHead(0, 5)}\n3 ${rawBody(3)}\n`, lastSeq: 3 });
-            if (msg.type === 'committed' && msg.committed === 3) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-        });
-      } finally {
-        await worker.terminate();
-      }
+      const batches = [{ text: `1 ${rawBody(1)}\n2 ${rawHead(0, 5)}\n3 ${rawBody(3)}\n`, lastSeq: 3 }];
+      const seen = await runWriterThread({ dbPath, native, redactFields: FIELDS, maxPayloadBytes: CAP, batches, until: 3 });
       expect(seen.filter((m) => m.type === 'error')).toEqual([]);
       expect(seen.find((m) => m.type === 'writer')).toMatchObject({ native });
       expect(seen.filter((m) => m.type === 'skipped')).toEqual([{ type: 'skipped', journalId: 'j', files: [], lines: 1, skipped: [{ seq: 2, why: expect.stringMatching(/clientId/) }] }]);

@@ -33,10 +33,9 @@ import { Redactor } from '../src/audit/redact.js';
 import { configureWriter, migrate } from '../src/audit/schema.js';
 import { journalDir } from '../src/audit/spool.js';
 import { verifyChain } from '../src/audit/verify.js';
-import { spawnWriter } from '../src/audit/writer-spawn.js';
-import type { FromWriter } from '../src/audit/writer-worker.js';
 import type { RawRecordHead } from '../src/types.js';
 import { auditConfig, sampleRecord } from './helpers/audit.js';
+import { runWriterThread } from './helpers/writer-thread.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -262,33 +261,13 @@ describe('the writer thread and the import', () => {
       const dir = tmp();
       const dbPath = join(dir, 'a.db');
       openDb(dbPath).close();
-      const before = process.env.MCP_WARDEN_NATIVE_WRITER;
-      if (!native) process.env.MCP_WARDEN_NATIVE_WRITER = 'off';
-      const worker = spawnWriter({ dbPath, journalId: 'j', retentionIntervalMs: 3_600_000, maxQueue: 1000, redactFields: FIELDS, maxPayloadBytes: CAP });
-      if (before === undefined) delete process.env.MCP_WARDEN_NATIVE_WRITER;
-      else process.env.MCP_WARDEN_NATIVE_WRITER = before;
-      const seen: FromWriter[] = [];
-      try {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no commit of line 8: ${JSON.stringify(seen)}`)), 5_000);
-          worker.on('error', reject);
-          worker.on('message', (msg: FromWriter) => {
-            seen.push(msg);
-            if (msg.type === 'writer') {
-              worker.postMessage({ type: 'batch', text: lines(1, 5, (n) => (n === 3 ? '99999999' : `${n}`)), lastSeq: 5 });
-              // Its last line lost its number.
-              worker.postMessage({ type: 'batch', text: lines(6, 7, (n) => (n === 7 ? 'x' : `${n}`)), lastSeq: 7 });
-              worker.postMessage({ type: 'batch', text: lines(8, 8), lastSeq: 8 });
-            }
-            if (msg.type === 'committed' && msg.committed >= 8) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-        });
-      } finally {
-        await worker.terminate();
-      }
+      const batches = [
+        { text: lines(1, 5, (n) => (n === 3 ? '99999999' : `${n}`)), lastSeq: 5 },
+        // Its last line lost its number.
+        { text: lines(6, 7, (n) => (n === 7 ? 'x' : `${n}`)), lastSeq: 7 },
+        { text: lines(8, 8), lastSeq: 8 },
+      ];
+      const seen = await runWriterThread({ dbPath, native, redactFields: FIELDS, maxPayloadBytes: CAP, batches, until: 8 });
       expect(seen.filter((m) => m.type === 'error')).toEqual([]);
       expect(seen.find((m) => m.type === 'writer')).toMatchObject({ native });
       expect(seen.filter((m) => m.type === 'committed').map((m) => (m as { committed: number }).committed)).toEqual([5, 7, 8]);

@@ -97,6 +97,16 @@ export function buildWhere(filter: AuditFilter, roles = true): { where: string; 
     // Implied by the list; spelled as the partial index's condition so that the planner uses it.
     if (!list.includes('allow')) clauses.push(NOT_ALLOWED);
   }
+  timeClauses(filter, clauses, params);
+  if (filter.text) {
+    clauses.push("arguments LIKE ? ESCAPE '\\'");
+    params.push(likePattern(filter.text, false));
+  }
+  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** The filter's time window as clauses on `time` (since inclusive, until exclusive). */
+function timeClauses(filter: AuditFilter, clauses: string[], params: unknown[]): void {
   if (filter.since !== undefined) {
     clauses.push('time >= ?');
     params.push(filter.since);
@@ -105,11 +115,6 @@ export function buildWhere(filter: AuditFilter, roles = true): { where: string; 
     clauses.push('time < ?');
     params.push(filter.until);
   }
-  if (filter.text) {
-    clauses.push("arguments LIKE ? ESCAPE '\\'");
-    params.push(likePattern(filter.text, false));
-  }
-  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
 /**
@@ -124,15 +129,8 @@ export const TIME_INDEX_MAX_ROWS = 20_000;
 /** Whether the filter's time window is small enough for the time index (an index-only count, bounded). */
 function smallTimeWindow(db: Database.Database, filter: AuditFilter): boolean {
   const clauses: string[] = [];
-  const params: number[] = [];
-  if (filter.since !== undefined) {
-    clauses.push('time >= ?');
-    params.push(filter.since);
-  }
-  if (filter.until !== undefined) {
-    clauses.push('time < ?');
-    params.push(filter.until);
-  }
+  const params: unknown[] = [];
+  timeClauses(filter, clauses, params);
   if (clauses.length === 0) return false;
   const sql = `SELECT COUNT(*) FROM (SELECT 1 FROM audit_log INDEXED BY audit_log_time WHERE ${clauses.join(' AND ')} LIMIT ${TIME_INDEX_MAX_ROWS + 1})`;
   return (db.prepare(sql).pluck().get(...params) as number) <= TIME_INDEX_MAX_ROWS;
