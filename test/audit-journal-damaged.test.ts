@@ -11,11 +11,9 @@
 import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chainKeying, checkChainKeying } from '../src/audit/chain-key.js';
+import { chainKeying } from '../src/audit/chain-key.js';
 import { ChainWriter, type BatchResult } from '../src/audit/chain-writer.js';
 import { openAuditStore } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
@@ -24,13 +22,14 @@ import { loadWriterAddon, openNativeWriter } from '../src/audit/native-writer.js
 import { rawHeadJson, rawJournalBody, RawEntryReader } from '../src/audit/raw-entry.js';
 import { AuditRecorder } from '../src/audit/recorder.js';
 import { Redactor } from '../src/audit/redact.js';
-import { configureWriter, migrate } from '../src/audit/schema.js';
 import { journalDir, Spool } from '../src/audit/spool.js';
 import { verifyChain } from '../src/audit/verify.js';
 import type { RawRecordHead } from '../src/types.js';
 import { auditConfig, sampleRecord } from './helpers/audit.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
 import { runWriterThread } from './helpers/writer-thread.js';
+import { dumpAuditDb, openWriterDb } from './helpers/audit-db.js';
+import { keptLogger } from './helpers/kept-logger.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -103,26 +102,12 @@ const DAMAGED: Array<[string, string]> = [
   ['parsed: reasons not a JSON array', parsedScalar(15, 'no')],
 ];
 
-function openDb(file: string): Database.Database {
-  const db = new Database(file);
-  configureWriter(db);
-  migrate(db);
-  checkChainKeying(db, chainKeying(undefined), true);
-  return db;
-}
-function dump(db: Database.Database): string {
-  const cols = db.prepare("SELECT name FROM pragma_table_info('audit_log')").pluck().all() as string[];
-  const rows = db.prepare(`SELECT ${cols.map((c) => `${c}, typeof(${c})`).join(', ')} FROM audit_log ORDER BY seq`).raw().all();
-  const meta = db.prepare('SELECT key, value FROM audit_meta ORDER BY key').raw().all();
-  const journal = db.prepare('SELECT id, committed FROM audit_journal ORDER BY id').raw().all();
-  return JSON.stringify({ rows, meta, journal });
-}
 
 /** `text` written by ChainWriter, and by the native writer when it is built: results, dumps, verify. */
 function writeBoth(text: string): { js: BatchResult | Error; native?: BatchResult | Error; jsDump: string; nativeDump?: string; jsVerified: boolean; tools: unknown[] } {
   const dir = tmp();
-  const a = openDb(join(dir, 'js.db'));
-  const b = openDb(join(dir, 'native.db'));
+  const a = openWriterDb(join(dir, 'js.db'));
+  const b = openWriterDb(join(dir, 'native.db'));
   try {
     const attempt = (f: () => BatchResult): BatchResult | Error => {
       try {
@@ -132,13 +117,13 @@ function writeBoth(text: string): { js: BatchResult | Error; native?: BatchResul
       }
     };
     const js = attempt(() => new ChainWriter(a, chainKeying(undefined), reader()).writeBatch('j', text));
-    const out: ReturnType<typeof writeBoth> = { js, jsDump: dump(a), jsVerified: verifyChain(a, chainKeying(undefined)).ok, tools: a.prepare('SELECT request_id FROM audit_log ORDER BY seq').pluck().all() };
+    const out: ReturnType<typeof writeBoth> = { js, jsDump: dumpAuditDb(a), jsVerified: verifyChain(a, chainKeying(undefined)).ok, tools: a.prepare('SELECT request_id FROM audit_log ORDER BY seq').pluck().all() };
     if (!('why' in built)) {
       const opened = openNativeWriter(b, new ChainWriter(b, chainKeying(undefined), reader()), { redactFields: FIELDS, maxPayloadBytes: CAP });
       if ('why' in opened) throw new Error(opened.why);
       out.native = attempt(() => opened.writer.writeBatch('j', text));
       opened.writer.close();
-      out.nativeDump = dump(b);
+      out.nativeDump = dumpAuditDb(b);
     }
     return out;
   } finally {
@@ -186,7 +171,7 @@ describe('a damaged journal line', () => {
       if (native && 'why' in built) return;
       const dir = tmp();
       const dbPath = join(dir, 'a.db');
-      openDb(dbPath).close();
+      openWriterDb(dbPath).close();
       const batches = [{ text: `1 ${rawBody(1)}\n2 ${rawHead(0, 5)}\n3 ${rawBody(3)}\n`, lastSeq: 3 }];
       const seen = await runWriterThread({ dbPath, native, redactFields: FIELDS, maxPayloadBytes: CAP, batches, until: 3 });
       expect(seen.filter((m) => m.type === 'error')).toEqual([]);
@@ -203,18 +188,6 @@ describe('a damaged journal line', () => {
   }
 });
 
-/** A pino JSON line. */
-type LogLine = { level: number; msg?: string; [field: string]: unknown };
-function keptLogger(): { logger: pino.Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 describe('a damaged journal line left by a crashed process', () => {
   it('is skipped at the import with an error naming the file, its seq and why; the other lines are imported and the store opens', async () => {
@@ -244,7 +217,7 @@ describe.runIf(runsUnless('audit-journal-damaged', noMappedJournal(mapped, true)
   it('does not hold up the audit (flush settles, back-pressure never waits on it): the other rows are stored and the error names the segment and seq', async () => {
     const dir = tmp();
     const path = join(dir, 'audit.db');
-    openDb(path).close();
+    openWriterDb(path).close();
     const { logger, lines } = keptLogger();
     const spool = new Spool(path, { segmentBytes: 8192, logger });
     const recorder = new AuditRecorder({ dbPath: path, spool, redactFields: FIELDS, maxPayloadBytes: CAP, flushIntervalMs: 60_000, maxQueue: 100_000, backpressure: 'block', retentionIntervalMs: 60_000, writerNice: 0, logger });

@@ -10,9 +10,7 @@
  */
 import { readdirSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +23,7 @@ import { runCli, sampleRecord } from './helpers/audit.js';
 import { auditTempEach, expectStoredInOrder, storedVmNames } from './helpers/audit-journal.js';
 import { ROOT, startServe } from './helpers/proxy.js';
 import { noMappedJournal, runsUnless } from './helpers/skip-reason.js';
+import { keptLogger } from './helpers/kept-logger.js';
 
 const addon = journalAddon().addon;
 const QUBINODE = join(ROOT, 'test/servers/qubinode-server.mjs');
@@ -57,20 +56,6 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
 }
 
-/** A pino JSON line: its numeric level (40 warn, 50 error, 60 fatal), its message, its other fields. */
-type LogLine = { level: number; msg?: string; [field: string]: unknown };
-
-/** A real pino logger whose JSON lines are kept. */
-function keptLogger(): { logger: pino.Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 function recorderOn(path: string, spool: Spool, extra: Partial<ConstructorParameters<typeof AuditRecorder>[0]> = {}): AuditRecorder {
   return new AuditRecorder({

@@ -23,19 +23,19 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chainKeying, checkChainKeying } from '../src/audit/chain-key.js';
+import { chainKeying } from '../src/audit/chain-key.js';
 import { ChainWriter, type BatchResult } from '../src/audit/chain-writer.js';
 import { openAuditStore } from '../src/audit/index.js';
 import { journalBody } from '../src/audit/journal-line.js';
 import { loadWriterAddon, openNativeWriter } from '../src/audit/native-writer.js';
 import { rawHeadJson, rawJournalBody, RawEntryReader } from '../src/audit/raw-entry.js';
 import { Redactor } from '../src/audit/redact.js';
-import { configureWriter, migrate } from '../src/audit/schema.js';
 import { journalDir } from '../src/audit/spool.js';
 import { verifyChain } from '../src/audit/verify.js';
 import type { RawRecordHead } from '../src/types.js';
 import { auditConfig, sampleRecord } from './helpers/audit.js';
 import { runWriterThread } from './helpers/writer-thread.js';
+import { dumpAuditDb, openWriterDb } from './helpers/audit-db.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -69,20 +69,6 @@ function lines(from: number, to: number, number: (n: number) => string = (n) => 
 /** The calls whose rows are stored, in order (request ids). */
 const calls = (db: Database.Database): number[] => (db.prepare('SELECT request_id FROM audit_log ORDER BY seq').pluck().all() as string[]).map((id) => Number(JSON.parse(id)));
 
-function openDb(file: string): Database.Database {
-  const db = new Database(file);
-  configureWriter(db);
-  migrate(db);
-  checkChainKeying(db, chainKeying(undefined), true);
-  return db;
-}
-function dump(db: Database.Database): string {
-  const cols = db.prepare("SELECT name FROM pragma_table_info('audit_log')").pluck().all() as string[];
-  const rows = db.prepare(`SELECT ${cols.map((c) => `${c}, typeof(${c})`).join(', ')} FROM audit_log ORDER BY seq`).raw().all();
-  const meta = db.prepare('SELECT key, value FROM audit_meta ORDER BY key').raw().all();
-  const journal = db.prepare('SELECT id, committed FROM audit_journal ORDER BY id').raw().all();
-  return JSON.stringify({ rows, meta, journal });
-}
 
 interface Batch {
   text: string;
@@ -105,7 +91,7 @@ type BatchWriter = { writeBatch(journalId: string, text: string, bounds?: { last
 function writeBoth(batches: Batch[]): { js: Written; native?: Written } {
   const dir = tmp();
   const run = (file: string, make: (db: Database.Database) => BatchWriter): Written => {
-    const db = openDb(join(dir, file));
+    const db = openWriterDb(join(dir, file));
     try {
       let writer = make(db);
       const results: BatchResult[] = [];
@@ -120,7 +106,7 @@ function writeBoth(batches: Batch[]): { js: Written; native?: Written } {
         results.push(writer.writeBatch('j', b.text, bounds));
       }
       writer.close?.();
-      return { results, calls: calls(db), verified: verifyChain(db, chainKeying(undefined)).ok, dump: dump(db) };
+      return { results, calls: calls(db), verified: verifyChain(db, chainKeying(undefined)).ok, dump: dumpAuditDb(db) };
     } finally {
       db.close();
     }
@@ -260,7 +246,7 @@ describe('the writer thread and the import', () => {
       if (native && 'why' in built) return;
       const dir = tmp();
       const dbPath = join(dir, 'a.db');
-      openDb(dbPath).close();
+      openWriterDb(dbPath).close();
       const batches = [
         { text: lines(1, 5, (n) => (n === 3 ? '99999999' : `${n}`)), lastSeq: 5 },
         // Its last line lost its number.
@@ -290,7 +276,7 @@ describe('the writer thread and the import', () => {
     const path = join(dir, 'audit.db');
     const id = '999999-0f0f0f0f';
     // Lines 1..3 of the crashed process's journal were committed before it died.
-    const db = openDb(path);
+    const db = openWriterDb(path);
     new ChainWriter(db, chainKeying(undefined), reader()).writeBatch(id, lines(1, 3));
     db.close();
     mkdirSync(journalDir(path), { mode: 0o700 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chainKeying, checkChainKeying } from '../src/audit/chain-key.js';
+import { chainKeying } from '../src/audit/chain-key.js';
 import { ChainWriter } from '../src/audit/chain-writer.js';
 import { journalBody } from '../src/audit/journal-line.js';
 import { journalBatchPieces, type JournalBatch } from '../src/audit/journal-range.js';
@@ -18,10 +18,10 @@ import { nativeWriterCheck } from '../src/audit/native-writer-check.js';
 import { loadWriterAddon, openNativeWriter, type NativeWriter } from '../src/audit/native-writer.js';
 import { rawHeadJson, rawJournalBody, RawEntryReader } from '../src/audit/raw-entry.js';
 import { Redactor } from '../src/audit/redact.js';
-import { configureWriter, migrate } from '../src/audit/schema.js';
 import { verifyChain } from '../src/audit/verify.js';
 import { spawnWriter } from '../src/audit/writer-spawn.js';
 import type { FromWriter } from '../src/audit/writer-worker.js';
+import { dumpAuditDb, openWriterDb } from './helpers/audit-db.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,21 +35,6 @@ interface Options {
 }
 const DEFAULTS: Options = { redactFields: ['password', 'token', 'api_key', 'apikey', 'authorization', 'secret'], maxPayloadBytes: 4096 };
 
-function openDb(file: string, key: string | undefined): Database.Database {
-  const db = new Database(file);
-  configureWriter(db);
-  migrate(db);
-  checkChainKeying(db, chainKeying(key), true);
-  return db;
-}
-
-function dump(db: Database.Database): string {
-  const cols = db.prepare("SELECT name FROM pragma_table_info('audit_log')").pluck().all() as string[];
-  const rows = db.prepare(`SELECT ${cols.map((c) => `${c}, typeof(${c})`).join(', ')} FROM audit_log ORDER BY seq`).raw().all();
-  const meta = db.prepare('SELECT key, value, typeof(value) FROM audit_meta ORDER BY key').raw().all();
-  const journal = db.prepare('SELECT id, committed, typeof(committed) FROM audit_journal ORDER BY id').raw().all();
-  return JSON.stringify({ rows, meta, journal }, null, 1);
-}
 
 /** Writes `batches` with ChainWriter and with the native writer; returns both databases' dumps and the native counts. */
 function differential(options: Options, batches: JournalBatch[]): { js: string; native: string; counts: NativeWriter['counts']; results: [unknown[], unknown[]]; verified: boolean } {
@@ -57,8 +42,8 @@ function differential(options: Options, batches: JournalBatch[]): { js: string; 
   dirs.push(dir);
   const keying = chainKeying(options.chainKey);
   const reader = () => new RawEntryReader(new Redactor(options.redactFields), options.maxPayloadBytes);
-  const a = openDb(join(dir, 'js.db'), options.chainKey);
-  const b = openDb(join(dir, 'native.db'), options.chainKey);
+  const a = openWriterDb(join(dir, 'js.db'), options.chainKey);
+  const b = openWriterDb(join(dir, 'native.db'), options.chainKey);
   try {
     const js = new ChainWriter(a, keying, reader());
     const opened = openNativeWriter(b, new ChainWriter(b, keying, reader()), options);
@@ -71,7 +56,7 @@ function differential(options: Options, batches: JournalBatch[]): { js: string; 
       results[1].push(native.writeBatch('j', text));
     }
     native.close();
-    return { js: dump(a), native: dump(b), counts: native.counts, results, verified: verifyChain(b, keying).ok };
+    return { js: dumpAuditDb(a), native: dumpAuditDb(b), counts: native.counts, results, verified: verifyChain(b, keying).ok };
   } finally {
     a.close();
     b.close();
@@ -227,7 +212,7 @@ describe('native audit writer', () => {
   it('MCP_WARDEN_NATIVE_WRITER=off keeps the JS writer, and says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-native-writer-'));
     dirs.push(dir);
-    const db = openDb(join(dir, 'a.db'), undefined);
+    const db = openWriterDb(join(dir, 'a.db'), undefined);
     const before = process.env.MCP_WARDEN_NATIVE_WRITER;
     process.env.MCP_WARDEN_NATIVE_WRITER = 'off';
     try {
@@ -245,7 +230,7 @@ describe('native audit writer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-native-writer-'));
     dirs.push(dir);
     const dbPath = join(dir, 'a.db');
-    openDb(dbPath, undefined).close();
+    openWriterDb(dbPath, undefined).close();
     const worker = spawnWriter({ dbPath, journalId: 'j', retentionIntervalMs: 3_600_000, maxQueue: 1000, redactFields: DEFAULTS.redactFields, maxPayloadBytes: DEFAULTS.maxPayloadBytes });
     const seen: FromWriter[] = [];
     const [request, answer] = call(1, '{"text":"hi"}', '{"content":[]}');
