@@ -39,9 +39,10 @@ const RUNS = Number(arg('runs', 3));
 const KIND = arg('kind', 'raw');
 const KEY = arg('key', undefined);
 const { config, redactor, rawBody, parsedBody } = auditRows({ rawHeadJson, rawJournalBody, journalBody, Redactor, auditSchema });
+/** Journal text of `rows` entries (contents from entry `from` on), numbered from 1: each run writes a fresh file. */
 function batches(rows, from = 0) {
   const out = [];
-  let seq = from;
+  let seq = 0;
   for (let b = 0; b < rows; b += BATCH) {
     const lines = [];
     for (let i = b; i < Math.min(rows, b + BATCH); i++) lines.push(`${++seq} ${KIND === 'raw' ? rawBody(from + i) : parsedBody(from + i)}\n`);
