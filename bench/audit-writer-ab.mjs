@@ -43,11 +43,11 @@ async function build(root) {
 const builds = [await build(A), await build(B)];
 const rowsOf = ROLES === undefined ? [auditRows(builds[0]), auditRows(builds[0])] : builds.map((b) => auditRows(b, ROLES));
 const { config } = rowsOf[0];
-/** Batch `k` of `rows` rows numbered from `from` for build `b` (made just before it is written, not timed: its garbage dies young, as the writer thread's batches do). */
+/** Batch `k` of `rows` rows (contents from entry `from` on, journal numbers from 1: each run writes a fresh file) for build `b` (made just before it is written, not timed: its garbage dies young, as the writer thread's batches do). */
 function batch(k, rows, from, b = 0) {
   const { rawBody, parsedBody } = rowsOf[b];
   const lines = [];
-  for (let i = k * BATCH; i < Math.min(rows, (k + 1) * BATCH); i++) lines.push(`${from + i + 1} ${KIND === 'raw' ? rawBody(from + i) : parsedBody(from + i)}\n`);
+  for (let i = k * BATCH; i < Math.min(rows, (k + 1) * BATCH); i++) lines.push(`${i + 1} ${KIND === 'raw' ? rawBody(from + i) : parsedBody(from + i)}\n`);
   return lines.join('');
 }
 const batches = (rows) => Math.ceil(rows / BATCH);
