@@ -155,6 +155,33 @@ describe('audit CLI', () => {
     }
   });
 
+  it('with no --db, --config or ./warden.yaml, reads the database the embedded default writes (./data/audit.db), or says there is none', async () => {
+    // The directory `npx mcp-warden serve` ran in with no config: ./data/audit.db and no warden.yaml.
+    const here = tempDir();
+    try {
+      mkdirSync(`${here.dir}/data`);
+      writeFileSync(`${here.dir}/data/audit.db`, readFileSync(db));
+      const r = await runCli(['audit', 'query', '--tool', '*delete_vm', '--json'], { cwd: here.dir });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as Array<{ clientId: string }>).map((x) => x.clientId)).toEqual(['carol', 'bob']);
+      const verify = await runCli(['audit', 'verify'], { cwd: here.dir });
+      expect(verify.code).toBe(0);
+      // A warden.yaml here is the config, as before: its audit.path wins over the default.
+      writeFileSync(`${here.dir}/warden.yaml`, 'audit:\n  path: ./elsewhere.db\n');
+      const configured = await runCli(['audit', 'query'], { cwd: here.dir });
+      expect(configured.code).toBe(4);
+      expect(configured.stderr.trim()).toBe(`mcp-warden: audit database ${here.dir}/elsewhere.db does not exist`);
+      rmSync(`${here.dir}/warden.yaml`);
+      rmSync(`${here.dir}/data`, { recursive: true });
+      const none = await runCli(['audit', 'stats'], { cwd: here.dir });
+      expect(none.code).toBe(2);
+      expect(none.stderr.trim()).toBe('mcp-warden: no audit database given, and no ./warden.yaml nor ./data/audit.db (the default serve and wrap write) here: use --db PATH or --config FILE');
+    } finally {
+      here.cleanup();
+    }
+  });
+
   it('rejects bad filter values with a usage error', async () => {
     const bad = await runCli(['audit', 'query', '--db', db, '--decision', 'perhaps']);
     expect(bad.code).toBe(2);

@@ -2,13 +2,16 @@
  * `mcp-warden audit query|tail|export|stats|verify`: read the audit database (read-only; the
  * running proxy keeps writing) to answer who called what, when, with which decision; follow new
  * rows; export OPA-style decision logs; count; and check the hash chain (exit 1 when tampered).
- * Every command takes --db PATH or --config FILE (default ./warden.yaml).
+ * Every command takes --db PATH or --config FILE (default ./warden.yaml); with neither, and no
+ * ./warden.yaml, it reads the database `serve` and `wrap` write when no config names one
+ * (./data/audit.db), so the commands work as they stand in the directory the embedded default ran in.
  */
 import { createWriteStream, existsSync, openSync, readFileSync, realpathSync, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ChainKeyError, openAuditReader, parseExpectedHead, toDecisionLog, type AuditFileReader, type AuditFilter } from '../../audit/index.js';
+import { auditSchema } from '../../config/audit.js';
 import { loadConfigSection } from '../../config/load.js';
 import { chooseFormat, jsonText, parseTime, printable, tableRow, writeEntries, writeStats } from '../audit-output.js';
 import { CliError, EXIT } from '../errors.js';
@@ -46,7 +49,12 @@ function resolveSource(opts: SourceOptions & { keyEnv?: string }): { dbPath: str
   }
   if (opts.db) return { dbPath: resolve(opts.db), chainKey };
   const file = opts.config ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
-  if (!file) throw new CliError('no audit database given: use --db PATH or --config FILE', EXIT.USAGE);
+  if (!file) {
+    // The embedded default's database (serve and wrap without a config), when there is one here.
+    const fallback = auditSchema.parse({}).path;
+    if (existsSync(fallback)) return { dbPath: resolve(fallback), chainKey };
+    throw new CliError(`no audit database given, and no ./warden.yaml nor ${fallback} (the default serve and wrap write) here: use --db PATH or --config FILE`, EXIT.USAGE);
+  }
   // Only the audit section and policy.package: a variable elsewhere in the file (a backend's token) need not be set.
   const { value: audit, baseDir } = loadConfigSection(file, 'audit');
   const { value: policy } = loadConfigSection(file, 'policy', ['package']);
