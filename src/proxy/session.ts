@@ -70,6 +70,8 @@ export class ClientSession implements BackendEvents {
   private delivering: RpcMessage | undefined;
   private deliveringText: string | undefined;
   private closing: Promise<void> | undefined;
+  /** When the session was opened (ms since the epoch): the admin API's list of sessions. */
+  readonly openedAt = Date.now();
   /**
    * Who sent the request being handled: the session's opener, or over HTTP the identity that
    * request's credential proved (ClientTransport.client). Replaced, never changed in place.
@@ -409,14 +411,15 @@ export class ClientSession implements BackendEvents {
    * backends of a session its transport has already begun to close (an HTTP frontend closing its
    * sessions first), instead of exiting while their children are still stopping.
    */
-  close(): Promise<void> {
-    this.closing ??= this.closeNow();
+  close(why?: string): Promise<void> {
+    this.closing ??= this.closeNow(why);
     return this.closing;
   }
 
-  private async closeNow(): Promise<void> {
+  /** `why`: what the requests cut short are recorded and cancelled with (an admin ending the session); otherwise the client closed it, or shutdown. */
+  private async closeNow(why: string | undefined): Promise<void> {
     this.state = 'closed';
-    const reason = this.shared.shuttingDown?.() === true ? 'mcp-warden is shutting down' : 'the client session closed';
+    const reason = why ?? (this.shared.shuttingDown?.() === true ? 'mcp-warden is shutting down' : 'the client session closed');
     // The backends' requests to the client will never be answered: each recorded cancelled, its backend told.
     this.relay.cancelAllServerRequests(reason);
     // Requests still in flight will never be answered to anyone: each backend is told before it is

@@ -12,12 +12,14 @@ import type { WardenConfig } from '../../config/schema.js';
 import { oauthMetadataPlugin } from '../../identity/index.js';
 import { registerAdminRoutes } from '../../admin/index.js';
 import { registerMetricsRoute } from '../../admin/metrics.js';
+import { registerSessionRoutes } from '../../admin/sessions.js';
 import { DecisionCounter } from '../../policy/decision-counter.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
+import { sessionControl } from '../session-control.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
 import { backendAgents, serverTlsMaterial, warnTlsEnvironment } from '../tls.js';
 import { ServerTlsRotation } from '../../transport/http/tls-rotation.js';
@@ -127,6 +129,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const store = 'query' in wired.recorder ? (wired.recorder as AuditStore) : undefined;
   if (http && store) registerAdminRoutes(http.app, { store, config, logger });
   if (http) registerMetricsRoute(http.app, config.admin, () => metricsSnapshot(proxy, counter, policyHandle.version, store && (() => store.counters())), logger);
+  // Live sessions listed and ended by an admin (a runaway agent), behind the same admin tokens.
+  if (http) registerSessionRoutes(http.app, config.admin, sessionControl(proxy), logger);
   // Liveness for container and orchestrator probes: no credential, no session, says nothing about backends.
   http?.app.get('/healthz', { exposeHeadRoute: false }, async () => ({ status: 'ok' }));
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
