@@ -128,8 +128,12 @@ describe('audit journal writes per turn', () => {
     try {
       expect(rec.record(sampleRecord({ requestId: 'kept-1' }))).toBeUndefined();
       const batched = [rec.record(sampleRecord({ requestId: 'lost-1' })), rec.record(sampleRecord({ requestId: 'lost-2' }))];
+      // The metrics' rows recorded (admin /metrics: a counter, never lower than before) are the rows
+      // in the journal: the two of the turn not yet written are not, and their failed write takes nothing back.
+      expect(rec.counters().recorded).toBe(1);
       spool.failNext = true;
       const outcomes = await Promise.allSettled(batched);
+      expect(rec.counters().recorded).toBe(1);
       expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
       expect((outcomes[0] as PromiseRejectedResult).reason.code).toBe('ENOSPC');
       // The first record of a turn: record() itself throws.
@@ -142,6 +146,7 @@ describe('audit journal writes per turn', () => {
       // flush() settles: the refused records left no gap in the numbers the writer waits for.
       await rec.flush();
       expect(rec.queued).toBe(0);
+      expect(rec.counters()).toMatchObject({ recorded: 3, committed: 3 });
     } finally {
       await rec.close();
     }

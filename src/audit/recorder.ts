@@ -160,7 +160,9 @@ export class AuditRecorder implements Recorder {
   /** AuditCounters; `importSkipped`: lines skipped when the store imported stopped processes' journals. */
   counters(importSkipped = 0): AuditCounters {
     const w = this.writer.counts;
-    return { recorded: this.seq, committed: this.committedSeq, skippedLines: w.skippedLines + importSkipped, writeErrors: w.writeErrors, failed: this.failure !== undefined };
+    // Rows in the journal: those of a turn not yet written are not (a failed write gives their numbers back).
+    const recorded = this.turn === undefined ? this.seq : this.turn.firstSeq - 1;
+    return { recorded, committed: this.committedSeq, skippedLines: w.skippedLines + importSkipped, writeErrors: w.writeErrors, failed: this.failure !== undefined };
   }
 
   record(entry: AuditRecord): void | Promise<void> {
