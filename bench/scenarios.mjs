@@ -35,8 +35,15 @@ const KUBECTL_GET_MISS = { tool: 'kubectl_get', args: { namespace: 'default', na
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
 const allowAllPolicy = path.join(scratch, 'allow-all.rego');
 writeFileSync(allowAllPolicy, ALLOW_ALL_REGO);
+/** Memory-backed scratch (tmpfs) for wrap-audit-tmpfs, made on first use; undefined where there is none. */
+let memoryScratch;
+function memoryDir() {
+  if (memoryScratch === undefined && existsSync('/dev/shm')) memoryScratch = mkdtempSync('/dev/shm/warden-bench-');
+  return memoryScratch;
+}
 export function cleanup() {
   rmSync(scratch, { recursive: true, force: true });
+  if (memoryScratch !== undefined) rmSync(memoryScratch, { recursive: true, force: true });
 }
 
 let helpCache;
@@ -67,8 +74,8 @@ async function stdioStart(command, args, { direct = false, env } = {}) {
 }
 
 /** Arguments for `mcp-warden wrap` with a policy and (optionally) an audit database. */
-function wrapArgs(label, { policy = ['--policy', allowAllPolicy], audit, cli = WARDEN_CLI } = {}) {
-  const auditArgs = audit ? ['--audit', path.join(scratch, `${audit}.db`)] : wrapHelp()?.includes('--no-audit') ? ['--no-audit'] : [];
+function wrapArgs(label, { policy = ['--policy', allowAllPolicy], audit, cli = WARDEN_CLI, dir = scratch } = {}) {
+  const auditArgs = audit ? ['--audit', path.join(dir, `${audit}.db`)] : wrapHelp()?.includes('--no-audit') ? ['--no-audit'] : [];
   return [...profileArgs(label), cli, 'wrap', ...policy, ...auditArgs, '--', process.execPath, BENCH_SERVER];
 }
 
@@ -237,6 +244,15 @@ export function scenarios() {
       compare: [{ against: 'wrap', info: true, label: 'issue 7, other build (BENCH_ALT_CLI): audit on vs off' }],
       unavailable: () => (ALT_CLI === undefined || !existsSync(ALT_CLI) ? 'set BENCH_ALT_CLI to another build\'s dist/cli/main.js' : undefined),
       start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-alt', { audit: `audit-alt-${Date.now()}`, cli: ALT_CLI })),
+    },
+    {
+      name: 'wrap-audit-tmpfs',
+      transport: 'stdio',
+      call: ECHO,
+      note: 'wrap-audit with the database and its journal in memory (/dev/shm): what the disk\'s writeback (fsync at checkpoints, the kernel\'s flushing) adds to the writer\'s own CPU',
+      compare: [{ against: 'wrap', info: true, label: 'issue 7: audit on (database on tmpfs) vs off' }],
+      unavailable: () => needsWrap('--policy', '--audit')() ?? (existsSync('/dev/shm') ? undefined : 'no /dev/shm (tmpfs) here'),
+      start: () => stdioStart(process.execPath, wrapArgs('wrap-audit-tmpfs', { audit: `audit-tmpfs-${Date.now()}`, dir: memoryDir() })),
     },
     {
       name: 'wrap-audit-jswriter',
