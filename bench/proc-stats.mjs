@@ -40,6 +40,23 @@ export function cpuNs(pid) {
 }
 
 /**
+ * Busy CPU nanoseconds of the whole machine so far (/proc/stat, every core: user, nice, system, irq,
+ * softirq and steal; not idle or iowait): with the measured processes' own CPU it shows what a call
+ * costs outside them (the kernel's writeback of dirty pages, interrupts, other processes).
+ * 0 where /proc/stat is unavailable.
+ */
+export function machineBusyNs() {
+  try {
+    const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    // cpu user nice system idle iowait irq softirq steal ...
+    const [user, nice, system, , , irq, softirq, steal] = first.slice(1).map(Number);
+    return (user + nice + system + irq + softirq + (steal || 0)) * NS_PER_TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * CPU nanoseconds consumed so far by the main thread of process `pid` (its JavaScript thread: no
  * worker, GC helper or libuv pool thread); 0 where schedstat is unavailable.
  */

@@ -17,6 +17,8 @@ export function summarize(agg) {
     /** Read/write system calls of the proxy per call (run.mjs: syscallCounts): all threads, and its main thread. */
     proxySyscalls: agg.proxySys && agg.calls ? { r: agg.proxySys.r / agg.calls, w: agg.proxySys.w / agg.calls, mainR: agg.proxySys.mainR / agg.calls, mainW: agg.proxySys.mainW / agg.calls } : undefined,
     clientCpuUs: perCall(agg.clientCpuNs),
+    /** Every core's busy time (run.mjs: machineBusyNs), the kernel's writeback and other processes included. */
+    machineCpuUs: agg.machineCpuNs > 0 ? perCall(agg.machineCpuNs) : undefined,
     errors: agg.errors,
     firstError: agg.firstError,
     roundP50us: agg.roundP50s,

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
-import { cpuNs, mainThreadCpuNs, percentile, syscallCounts } from './proc-stats.mjs';
+import { cpuNs, machineBusyNs, mainThreadCpuNs, percentile, syscallCounts } from './proc-stats.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { levelName, levelTag, render, summarize, verdicts } from './report.mjs';
 import { cleanup, scenarios, stopSharedBackends } from './scenarios.mjs';
@@ -139,6 +139,7 @@ async function measure(handle, scenario, calls, level) {
   const b0 = backendPid ? cpuNs(backendPid) : 0;
   const s0 = proxyPid ? syscallCounts(proxyPid) : undefined;
   const c0 = process.cpuUsage();
+  const w0 = machineBusyNs();
   const r = level === OPEN ? await session.run(calls, OPEN_WARM_CONCURRENCY, scenario.call, RATE) : await session.run(calls, level, scenario.call);
   const c1 = process.cpuUsage(c0);
   if (settles(level)) await settle(handle, scenario.name);
@@ -150,6 +151,8 @@ async function measure(handle, scenario, calls, level) {
     proxyMainCpuNs: proxyPid ? mainThreadCpuNs(proxyPid) - m0 : 0,
     backendCpuNs: backendPid ? cpuNs(backendPid) - b0 : 0,
     clientCpuNs: (c1.user + c1.system) * 1000,
+    // After the settle, as the proxy's: the writeback and other leftovers of the calls included.
+    machineCpuNs: machineBusyNs() - w0,
   };
 }
 
@@ -249,7 +252,7 @@ async function main() {
             if (opts.fresh && handles.has(s.name)) await stopOne(s.name);
           }
           const a = ((agg[s.name] ??= {})[c] ??= {
-            calls: 0, latencies: [], roundP50s: [], roundCpuUs: [], elapsedMs: 0, proxyCpuNs: 0, proxyMainCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, errors: 0,
+            calls: 0, latencies: [], roundP50s: [], roundCpuUs: [], elapsedMs: 0, proxyCpuNs: 0, proxyMainCpuNs: 0, backendCpuNs: 0, clientCpuNs: 0, machineCpuNs: 0, errors: 0,
             proxyMeasured: !!handle.proxyPid, backendMeasured: !!handle.backendPid,
           });
           a.calls += calls;
@@ -261,6 +264,7 @@ async function main() {
           a.proxyMainCpuNs += m.proxyMainCpuNs;
           a.backendCpuNs += m.backendCpuNs;
           a.clientCpuNs += m.clientCpuNs;
+          a.machineCpuNs += m.machineCpuNs;
           if (m.proxySys) for (const k of ['r', 'w', 'mainR', 'mainW']) (a.proxySys ??= { r: 0, w: 0, mainR: 0, mainW: 0 })[k] += m.proxySys[k];
           a.errors += m.errors;
           a.firstError ??= m.firstError;
@@ -286,14 +290,17 @@ async function main() {
     }
     // What a call costs every process measured (proxy, backend, load generator) and how many of the
     // machine's cores that kept busy: at c16 throughput times total CPU per call stays near a constant
-    // (the cores the pipeline can fill), so p50 there follows the total CPU per call.
+    // (the cores the pipeline can fill), so p50 there follows the total CPU per call. Then every
+    // core's busy time per call: what the call costs outside those processes (on a quiet machine,
+    // the kernel's writeback of the files written and its interrupts).
     for (const c of CONCURRENCIES) {
       const cells = Object.entries(results)
         .filter(([, byC]) => byC[c]?.proxyCpuUs !== undefined && byC[c]?.backendCpuUs !== undefined)
         .map(([name, byC]) => {
           const r = byC[c];
           const total = r.proxyCpuUs + r.backendCpuUs + r.clientCpuUs;
-          return `${name} ${total.toFixed(1)} µs, ${((total * r.throughput) / 1e6).toFixed(2)} cores`;
+          const outside = r.machineCpuUs !== undefined ? `, machine ${r.machineCpuUs.toFixed(1)} µs (${(r.machineCpuUs - total).toFixed(1)} outside them)` : '';
+          return `${name} ${total.toFixed(1)} µs${outside}, ${((total * r.throughput) / 1e6).toFixed(2)} cores`;
         });
       if (cells.length > 0) console.log(`all processes' CPU per call, and cores busy @${levelTag(c)}: ${cells.join('; ')}`);
     }
