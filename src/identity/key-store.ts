@@ -120,7 +120,7 @@ export class KeyStore {
       this.fileStat = statSync(file, { throwIfNoEntry: false });
       if (!this.fileStat) logger?.warn({ keysFile: file }, 'keys file does not exist yet; no file keys are valid');
       const trust = keysFileTrust(file);
-      if (trust.refused !== undefined) throw new KeysFileError(file, untrustedKeysFileMessage(trust.refused));
+      if (trust.refused !== undefined) throw new KeysFileError(file, untrustedKeysFileMessage(trust.refused, file));
       if (trust.warning !== undefined) logger?.warn({ keysFile: file, reason: trust.warning }, 'keys file: others than this user may change it');
       this.fileKeys = this.loadFile();
       this.fileClients = clientsOf(this.fileKeys);
@@ -208,7 +208,7 @@ export class KeyStore {
     this.fileStat = stat;
     try {
       const refused = keysFileTrust(this.file!).refused;
-      if (refused !== undefined) throw new Error(untrustedKeysFileMessage(refused));
+      if (refused !== undefined) throw new Error(untrustedKeysFileMessage(refused, this.file));
       this.fileKeys = this.loadFile();
       this.fileClients = clientsOf(this.fileKeys);
       if (this.fileBroken) this.logger?.info({ keysFile: this.file }, 'keys file readable again');

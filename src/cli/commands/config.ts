@@ -1,9 +1,14 @@
 /**
  * `mcp-warden config check FILE`: validate a warden.yaml and print what is wrong, key by key; the
- * TLS files it names (server.tls, backends[].tls) are read and checked as serve does at start.
+ * TLS files it names (server.tls, backends[].tls) are read and checked as serve does at start, and
+ * the keys file's permissions (auth.keysFile) too: a file other users may write is an error (exit
+ * 3, as serve refuses to start), a weaker one (a private key readable by everyone) a warning line.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load.js';
+import { keysFileTrust, untrustedKeysFileMessage } from '../../identity/keys-file-trust.js';
+import { CliError, EXIT } from '../errors.js';
 import { checkTlsFiles } from '../tls.js';
 
 export function register(program: Command): void {
@@ -14,7 +19,20 @@ export function register(program: Command): void {
     .argument('<file>', 'path to warden.yaml')
     .action((file: string) => {
       const { config: cfg, baseDir } = loadConfigFile(file);
-      checkTlsFiles(cfg, baseDir);
+      const warnings: string[] = [];
+      checkTlsFiles(cfg, baseDir, (w) => warnings.push(`${w.setting} ${w.file}: ${w.reason}`));
+      if (cfg.auth.keysFile !== undefined) {
+        const keysFile = resolve(baseDir, cfg.auth.keysFile);
+        let trust;
+        try {
+          trust = keysFileTrust(keysFile);
+        } catch (err) {
+          throw new CliError(`auth.keysFile ${keysFile}: cannot check it: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, EXIT.CONFIG);
+        }
+        if (trust.refused !== undefined) throw new CliError(`auth.keysFile ${keysFile}: ${untrustedKeysFileMessage(trust.refused, keysFile)}`, EXIT.CONFIG);
+        if (trust.warning !== undefined) warnings.push(`auth.keysFile ${keysFile}: ${trust.warning}`);
+      }
+      for (const w of warnings) process.stderr.write(`${file}: warning: ${w}\n`);
       process.stderr.write(`${file}: ok (${cfg.backends.length} backend${cfg.backends.length === 1 ? '' : 's'})\n`);
     });
 }

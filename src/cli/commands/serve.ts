@@ -23,7 +23,7 @@ import { sessionControl } from '../session-control.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
 import { backendAgents, serverTlsMaterial, warnTlsEnvironment } from '../tls.js';
 import { ServerTlsRotation } from '../../transport/http/tls-rotation.js';
-import { validityProblem } from '../../transport/http/tls-material.js';
+import { validityProblem, type TlsFileWarning } from '../../transport/http/tls-material.js';
 import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
 
 interface ServeOptions {
@@ -107,9 +107,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // Before anything is opened (audit database, policy watch): nothing would end them.
   if (opts.http === false && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio (--stdio)', EXIT.USAGE);
   // TLS files too: a bad one is a config error (exit 3) before anything is opened.
-  const tlsMaterial = opts.http === false ? undefined : serverTlsMaterial(config, baseDir);
-  const agents = backendAgents(config, baseDir);
+  // A TLS file others may write is refused there too; weaker permissions (a key readable by everyone) are logged below.
+  const tlsWarnings: TlsFileWarning[] = [];
+  const tlsMaterial = opts.http === false ? undefined : serverTlsMaterial(config, baseDir, (w) => tlsWarnings.push(w));
+  const agents = backendAgents(config, baseDir, (w) => tlsWarnings.push(w));
   const logger = createLogger({ level: logLevel(config) });
+  for (const w of tlsWarnings) logger.warn({ setting: w.setting, file: w.file }, `tls: ${w.setting} ${w.file}: ${w.reason}`);
   const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false, backendAgents: agents };
   const wired = wire(ctx);
   // Refusal lines (401/403, flow limits, stalled answers) repeated for one reason and client: first N per interval, then a count (log.refusals; made by wire, as for wrap).

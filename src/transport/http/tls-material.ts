@@ -3,7 +3,10 @@
  * certificate, key and client CA (server.tls), and an https backend's CA and client certificate
  * (backends[].tls), made into a keep-alive https.Agent of its own. A key that does not match its
  * certificate, a file that is not PEM, an encrypted key: each a TlsFileError naming the setting and
- * the file. Key contents never reach an error or a log line.
+ * the file. Key contents never reach an error or a log line. Each file's permissions are checked
+ * before it is read (shared/file-trust.ts): one any other user can write (or replace in its
+ * directory) is a TlsFileError too, whoever can write it chooses the key or the certificates in
+ * use; a private key readable by every user is a warning, given to the caller's `warn`.
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,6 +14,7 @@ import https from 'node:https';
 import { resolve } from 'node:path';
 import tls from 'node:tls';
 import type { BackendTlsConfig, ServerTlsConfig } from '../../config/tls.js';
+import { fileTrust, trustFix } from '../../shared/file-trust.js';
 
 export class TlsFileError extends Error {
   constructor(
@@ -47,9 +51,42 @@ export interface ServerTlsMaterial {
   digest: string;
 }
 
+/** A file that is used, but weaker protected than it should be (said at start and at rotation). */
+export interface TlsFileWarning {
+  setting: string;
+  file: string;
+  reason: string;
+}
+
+export type TlsWarn = (warning: TlsFileWarning) => void;
+
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-function readPem(setting: string, file: string): string {
+/**
+ * Refuses a file others may write (TlsFileError naming the fix); its warnings go to `warn`. A private
+ * key (`secret`) readable by everyone is a warning: a Kubernetes Secret is mounted 0644 by default.
+ */
+function checkTrust(setting: string, file: string, secret: boolean, warn: TlsWarn | undefined): void {
+  let trust;
+  try {
+    trust = fileTrust(file, { secret, name: 'it' });
+  } catch (err) {
+    // Not stat()able (a loop of links, a directory we may not search): the read reports it.
+    if (['ELOOP', 'EACCES', 'ENOTDIR', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw new TlsFileError(setting, file, `cannot check its permissions: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (trust.refused !== undefined) {
+    const what = secret ? 'the private key this server uses' : 'the certificates this server trusts or shows';
+    throw new TlsFileError(setting, file, `refused: ${trust.refused}: whoever can write it chooses ${what}; fix: ${trustFix(file, trust.refused)}`);
+  }
+  for (const reason of trust.warnings) {
+    const fix = reason.includes('readable by every user') ? `: any user of this host can read the key; chmod o-r ${file} (a Kubernetes Secret volume: defaultMode: 0400)` : '';
+    warn?.({ setting, file, reason: `${reason}${fix}` });
+  }
+}
+
+function readPem(setting: string, file: string, secret = false, warn?: TlsWarn): string {
+  checkTrust(setting, file, secret, warn);
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
@@ -110,22 +147,22 @@ export function validityProblem(dates: { notBefore: string; notAfter: string }, 
 }
 
 /** A certificate file and its key, checked to belong together. */
-function certAndKey(prefix: string, certFile: string, keyFile: string): { cert: string; key: string; leaf: X509Certificate } {
-  const cert = readPem(`${prefix}.certFile`, certFile);
-  const key = readPem(`${prefix}.keyFile`, keyFile);
+function certAndKey(prefix: string, certFile: string, keyFile: string, warn: TlsWarn | undefined): { cert: string; key: string; leaf: X509Certificate } {
+  const cert = readPem(`${prefix}.certFile`, certFile, false, warn);
+  const key = readPem(`${prefix}.keyFile`, keyFile, true, warn);
   const leaf = parseCertificates(`${prefix}.certFile`, certFile, cert)[0]!;
   const keyObject = parseKey(`${prefix}.keyFile`, keyFile, key);
   if (!leaf.checkPrivateKey(keyObject)) throw new TlsFileError(`${prefix}.keyFile`, keyFile, `does not match the certificate in ${certFile} (the first certificate there must be the one this key belongs to)`);
   return { cert, key, leaf };
 }
 
-/** server.tls read and checked: what the listener serves, or a TlsFileError. */
-export function loadServerTls(config: ServerTlsConfig, baseDir: string): ServerTlsMaterial {
+/** server.tls read and checked: what the listener serves, or a TlsFileError; weak permissions go to `warn`. */
+export function loadServerTls(config: ServerTlsConfig, baseDir: string, warn?: TlsWarn): ServerTlsMaterial {
   const certFile = resolve(baseDir, config.certFile);
   const keyFile = resolve(baseDir, config.keyFile);
   const caFile = config.caFile === undefined ? undefined : resolve(baseDir, config.caFile);
-  const { cert, key, leaf } = certAndKey('server.tls', certFile, keyFile);
-  const ca = caFile === undefined ? undefined : readPem('server.tls.caFile', caFile);
+  const { cert, key, leaf } = certAndKey('server.tls', certFile, keyFile, warn);
+  const ca = caFile === undefined ? undefined : readPem('server.tls.caFile', caFile, false, warn);
   if (ca !== undefined) parseCertificates('server.tls.caFile', caFile!, ca);
   const context: tls.SecureContextOptions = { cert, key, minVersion: config.minVersion, ...(ca === undefined ? {} : { ca }) };
   try {
@@ -142,15 +179,15 @@ export function loadServerTls(config: ServerTlsConfig, baseDir: string): ServerT
  * The https.Agent of one backend (backends[<index>].tls): its CA instead of the system's, its client
  * certificate, the name its certificate must carry. Verification is always on.
  */
-export function backendTlsAgent(config: BackendTlsConfig, baseDir: string, setting: string): https.Agent {
+export function backendTlsAgent(config: BackendTlsConfig, baseDir: string, setting: string, warn?: TlsWarn): https.Agent {
   const options: https.AgentOptions = { keepAlive: true, maxSockets: 256, scheduling: 'lifo', rejectUnauthorized: true };
   if (config.caFile !== undefined) {
     const caFile = resolve(baseDir, config.caFile);
-    options.ca = readPem(`${setting}.caFile`, caFile);
+    options.ca = readPem(`${setting}.caFile`, caFile, false, warn);
     parseCertificates(`${setting}.caFile`, caFile, options.ca);
   }
   if (config.certFile !== undefined && config.keyFile !== undefined) {
-    const { cert, key } = certAndKey(setting, resolve(baseDir, config.certFile), resolve(baseDir, config.keyFile));
+    const { cert, key } = certAndKey(setting, resolve(baseDir, config.certFile), resolve(baseDir, config.keyFile), warn);
     options.cert = cert;
     options.key = key;
   }

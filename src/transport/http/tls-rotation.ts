@@ -4,7 +4,10 @@
  * and checked as at startup and, when good, becomes the listener's secure context: connections made
  * from then on get the new certificate, open ones keep theirs. Files that are not good (half
  * written, a key that does not match the certificate) change nothing: the previous certificate is
- * still served and an error names the file; the next change tries again.
+ * still served and an error names the file; the next change tries again. So do files that became
+ * writable by other users (tls-material.ts checks each file's permissions as at startup): the
+ * previous certificate and key stay in force, an error names the file and the fix; a new key
+ * readable by everyone is taken, with a warning.
  *
  * Besides the watches, each file's path is stat-polled (fs.watchFile, every pollMs): a watch
  * follows the file a symlink pointed to when it was set up, so a symlink swapped to a new target
@@ -17,7 +20,7 @@ import type tls from 'node:tls';
 import type { ServerTlsConfig } from '../../config/tls.js';
 import { FileWatch } from '../../config/file-watch.js';
 import type { Logger } from '../../log/logger.js';
-import { loadServerTls, TlsFileError, validityProblem, type ServerTlsMaterial } from './tls-material.js';
+import { loadServerTls, TlsFileError, validityProblem, type ServerTlsMaterial, type TlsFileWarning } from './tls-material.js';
 
 export const TLS_SETTLE_MS = 250;
 /** How often each file's path is stat-polled besides the watches. */
@@ -81,8 +84,9 @@ export class ServerTlsRotation {
   private reload(): void {
     if (this.closed) return;
     let material: ServerTlsMaterial;
+    const warnings: TlsFileWarning[] = [];
     try {
-      material = loadServerTls(this.config, this.baseDir);
+      material = loadServerTls(this.config, this.baseDir, (w) => warnings.push(w));
     } catch (err) {
       if (!(err instanceof TlsFileError)) throw err;
       if (this.lastRefused === err.message) return;
@@ -108,5 +112,6 @@ export class ServerTlsRotation {
     this.logger.info({ ...material.certificate, clientCertificates: material.requestCert }, 'tls: new certificate in force');
     const problem = validityProblem({ notBefore: material.notBefore, notAfter: material.certificate.notAfter }, Date.now());
     if (problem !== undefined) this.logger.warn({ serial: material.certificate.serial, notBefore: material.notBefore, notAfter: material.certificate.notAfter }, `tls: ${problem}`);
+    for (const w of warnings) this.logger.warn({ setting: w.setting, file: w.file }, `tls: ${w.setting} ${w.file}: ${w.reason}`);
   }
 }
