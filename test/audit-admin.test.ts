@@ -147,7 +147,7 @@ describe('admin audit API', () => {
     expect(adminSchema.safeParse({ tokenHashes: ['md5:abc'] }).error?.issues[0]?.message).toBe(
       'expected "sha256:" followed by 64 hex digits (sha256 of the admin token)',
     );
-    expect(() => registerAdminRoutes(Fastify(), { store, config: { enabled: true, pathPrefix: '/admin', tokenHashes: ['md5:abc'] }, logger: silent })).toThrow(
+    expect(() => registerAdminRoutes(Fastify(), { store, config: { ...adminSchema.parse({}), tokenHashes: ['md5:abc'] }, logger: silent })).toThrow(
       'admin.tokenHashes[0]: expected "sha256:" followed by 64 hex digits',
     );
   });

@@ -2,8 +2,10 @@
  * Admin HTTP API, a fastify plugin the serve command registers on its HTTP frontend:
  * `GET <prefix>/audit` (the audit log with the CLI's filters, cursor-paginated), `<prefix>/audit/stats`
  * and `<prefix>/audit/verify` (and `<prefix>/metrics`: metrics.ts), all behind admin bearer tokens that are separate from MCP clients'
- * credentials (401 without one). The reads run on a thread of their own (reader-thread.ts), never on
- * the proxy's event loop.
+ * credentials (401 without one). The reads run in a process of their own (reader-process.ts), never
+ * on the proxy's event loop, each within a time limit (admin.queryTimeoutMs, admin.verifyTimeoutMs):
+ * past it, 503 with a JSON body naming the limit and how to narrow the query, logged at warn level
+ * and counted (readTimeouts(), for the metrics).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditReader } from '../audit/index.js';
@@ -13,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
 import { adminErrorHandler } from './errors.js';
 import { auditQueryFromQuery, QueryParamError, statsFilterFromQuery, verifyExpectFromQuery } from './params.js';
-import { AuditReaderThread } from './reader-thread.js';
+import { AuditReaderProcess, ReadTimeoutError } from './reader-process.js';
 
 export { adminTokenHash } from './auth.js';
 
@@ -26,31 +28,65 @@ export interface AdminRoutesOptions {
   logger: Logger;
 }
 
+/** What the registered routes report (for the metrics). */
+export interface AdminRoutes {
+  /** Reads answered 503 past their time limit: stopped while running, or never started (waiting behind others). */
+  readTimeouts(): { running: number; queued: number };
+}
+
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
 
-export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOptions): void {
+const NARROW = {
+  query: 'narrow the query: a shorter since/until window (since=1h), an exact client, tool or backend, or a smaller limit (a text search that matches few rows reads every row of its window); or raise admin.queryTimeoutMs',
+  stats: 'narrow the counts: a shorter since/until window or an exact client, tool or backend; or raise admin.queryTimeoutMs',
+  verify: 'verify the whole file with `mcp-warden audit verify` on the host instead (no time limit), or raise admin.verifyTimeoutMs',
+} as const;
+
+/** The 503 answer of a read past its limit: what happened, the limit, and how to narrow it. */
+function timeoutAnswer(err: ReadTimeoutError): Record<string, unknown> {
+  const setting = err.op === 'verify' ? 'admin.verifyTimeoutMs' : 'admin.queryTimeoutMs';
+  return {
+    error: err.queued ? `${err.message}; retry later` : err.message,
+    limitMs: err.limitMs,
+    setting,
+    queued: err.queued,
+    hint: err.queued ? `other admin reads took the time (${setting} counts waiting too): retry later, or narrow them` : NARROW[err.op],
+  };
+}
+
+export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOptions): AdminRoutes | undefined {
   const admin = 'admin' in options.config ? options.config.admin : options.config;
-  if (!admin.enabled) return;
+  if (!admin.enabled) return undefined;
   const check = createAdminTokenCheck(parseTokenHashes(admin.tokenHashes));
   const chainKey = 'admin' in options.config ? options.config.audit?.chainKey : undefined;
-  const reader = new AuditReaderThread(chainKey === undefined ? { path: options.store.path } : { path: options.store.path, chainKey });
+  const limits = { queryMs: admin.queryTimeoutMs, verifyMs: admin.verifyTimeoutMs };
+  const reader = new AuditReaderProcess(chainKey === undefined ? { path: options.store.path } : { path: options.store.path, chainKey }, limits);
   const prefix = admin.pathPrefix.replace(/\/+$/, '');
+  const logger = options.logger.child({ component: 'admin' });
 
   void app.register(
     async (scope) => {
       scope.addHook('onClose', async () => reader.close());
-      scope.setErrorHandler(adminErrorHandler(options.logger.child({ component: 'admin' })));
+      scope.setErrorHandler(adminErrorHandler(logger));
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         if (check(request.headers.authorization)) return;
         const error = admin.tokenHashes.length === 0 ? 'admin API has no credentials configured (admin.tokenHashes)' : 'admin token required';
         return reply.code(401).header('www-authenticate', CHALLENGE).send({ error });
       });
 
-      const badRequest = (reply: FastifyReply, err: unknown): FastifyReply => {
+      const badRequest = (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
         if (err instanceof QueryParamError || (err instanceof Error && err.message.startsWith('unknown decision'))) {
           return reply.code(400).send({ error: err.message });
         }
+        if (err instanceof ReadTimeoutError) return timedOut(request, reply, err);
         throw err;
+      };
+
+      // Which parameters were given, not their values (a text search may hold anything).
+      const timedOut = (request: FastifyRequest, reply: FastifyReply, err: ReadTimeoutError): FastifyReply => {
+        const params = Object.keys((request.query ?? {}) as Record<string, unknown>).sort();
+        logger.warn({ requestId: request.id, route: request.routeOptions.url, limitMs: err.limitMs, queued: err.queued, params }, `admin: ${err.message}`);
+        return reply.code(503).header('retry-after', '5').send(timeoutAnswer(err));
       };
 
       scope.get('/audit', async (request, reply) => {
@@ -58,7 +94,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
           const query = request.query as Record<string, unknown>;
           return await reader.query(auditQueryFromQuery(query));
         } catch (err) {
-          return badRequest(reply, err);
+          return badRequest(request, reply, err);
         }
       });
 
@@ -66,7 +102,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
         try {
           return await reader.stats(statsFilterFromQuery(request.query as Record<string, unknown>));
         } catch (err) {
-          return badRequest(reply, err);
+          return badRequest(request, reply, err);
         }
       });
 
@@ -75,7 +111,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
         try {
           expect = verifyExpectFromQuery(request.query as Record<string, unknown>);
         } catch (err) {
-          return badRequest(reply, err);
+          return badRequest(request, reply, err);
         }
         try {
           return await reader.verify(expect);
@@ -83,10 +119,12 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
           // The file is chained otherwise than audit.chainKey says (a downgrade to plain SHA-256, another
           // key): the check failed, which a monitor must not read as "admin API down" (a 500).
           if (err instanceof Error && err.name === 'ChainKeyError') return reply.code(409).send({ error: err.message });
+          if (err instanceof ReadTimeoutError) return timedOut(request, reply, err);
           throw err;
         }
       });
     },
     { prefix },
   );
+  return { readTimeouts: () => reader.timeouts() };
 }

@@ -3,7 +3,7 @@
  * watches: client sessions open, backend sessions by state and requests in flight to them, policy
  * decisions by method and result with their time, the policy version in force, the audit log's
  * rows (recorded, committed, waiting), damaged journal lines, failed writes and whether it failed
- * closed, and the process's memory and uptime. Behind the admin bearer tokens (Prometheus sends one with `authorization`).
+ * closed, admin audit reads answered 503 past their time limit, and the process's memory and uptime. Behind the admin bearer tokens (Prometheus sends one with `authorization`).
  * Built on demand from a snapshot; nothing here runs per request.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +20,8 @@ export interface MetricsSnapshot {
   policyVersion?: string;
   /** The audit recorder's counters; absent with auditing off. */
   audit?: AuditCounters;
+  /** Admin audit reads past their time limit (admin/index.ts readTimeouts); absent without the admin audit routes. */
+  adminReadTimeouts?: { running: number; queued: number };
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
@@ -53,6 +55,11 @@ export function formatMetrics(s: MetricsSnapshot): string {
     lines.push(`mcp_warden_policy_info{version="${label(s.policyVersion)}"} 1`);
   }
   if (s.audit !== undefined) auditFamilies(lines, s.audit);
+  if (s.adminReadTimeouts !== undefined) {
+    family(lines, 'mcp_warden_admin_reads_timed_out_total', 'counter', 'Admin audit reads answered 503 past admin.queryTimeoutMs or admin.verifyTimeoutMs: stopped while running, or never started (waiting behind others).');
+    lines.push(`mcp_warden_admin_reads_timed_out_total{stage="running"} ${s.adminReadTimeouts.running}`);
+    lines.push(`mcp_warden_admin_reads_timed_out_total{stage="queued"} ${s.adminReadTimeouts.queued}`);
+  }
   const mem = process.memoryUsage();
   family(lines, 'mcp_warden_process_resident_memory_bytes', 'gauge', 'Resident memory of the mcp-warden process.');
   lines.push(`mcp_warden_process_resident_memory_bytes ${mem.rss}`);

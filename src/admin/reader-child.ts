@@ -1,12 +1,15 @@
 /**
- * The admin API's reader thread: its own read-only connection to the audit database, answering
- * query, stats and verify requests from reader-thread.ts one at a time, so that walking or scanning
- * the whole table never blocks the proxy's event loop.
+ * The admin API's reader process (started by reader-process.ts): its own read-only connection to
+ * the audit database, answering query, stats and verify requests one at a time over the IPC
+ * channel, so that walking or scanning the whole table never blocks the proxy's event loop, and a
+ * read past its time limit can be ended at once by killing this process (a worker thread cannot be
+ * stopped inside a SQLite statement). Told the database (and chain key) by its first message, never
+ * by its arguments or environment. Exits when the channel closes (its parent ended). Writes nothing
+ * on stdout (serve's stdio frontend is there).
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { openAuditReader, type AuditFileReader, type AuditFilter, type ExpectedHead, type QueryOptions } from '../audit/index.js';
 
-export interface ReaderWorkerData {
+export interface ReaderData {
   path: string;
   chainKey?: string;
 }
@@ -16,13 +19,18 @@ export type ToReader =
   | { id: number; op: 'stats'; filter: AuditFilter }
   | { id: number; op: 'verify'; expect?: ExpectedHead };
 
-export type FromReader = { id: number; ok: true; result: unknown } | { id: number; ok: false; name: string; message: string };
+/** The first message: which database to read. */
+export type ReaderInit = { id: 0; op: 'init'; data: ReaderData };
 
-const { path, chainKey } = workerData as ReaderWorkerData;
+/** A request's answer, or (id 0, once, before anything else) that the process is up and takes requests. */
+export type FromReader = { id: number; ok: true; result: unknown } | { id: number; ok: false; name: string; message: string } | { id: 0; ready: true };
+
+let data: ReaderData | undefined;
 let reader: AuditFileReader | undefined;
 
 function answer(request: ToReader): unknown {
-  reader ??= openAuditReader(path, { chainKey });
+  if (data === undefined) throw new Error('audit reader: no init message');
+  reader ??= openAuditReader(data.path, { chainKey: data.chainKey });
   switch (request.op) {
     case 'query':
       return reader.query(request.options);
@@ -33,13 +41,19 @@ function answer(request: ToReader): unknown {
   }
 }
 
-parentPort!.on('message', (request: ToReader) => {
+process.on('message', (message: ToReader | ReaderInit) => {
+  if (message.op === 'init') {
+    data = message.data;
+    return;
+  }
   let reply: FromReader;
   try {
-    reply = { id: request.id, ok: true, result: answer(request) };
+    reply = { id: message.id, ok: true, result: answer(message) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    reply = { id: request.id, ok: false, name: e.name, message: e.message };
+    reply = { id: message.id, ok: false, name: e.name, message: e.message };
   }
-  parentPort!.postMessage(reply);
+  process.send!(reply);
 });
+process.on('disconnect', () => process.exit(0));
+process.send!({ id: 0, ready: true } satisfies FromReader);

@@ -1,34 +1,80 @@
 /**
- * Runs the admin API's audit reads (query, stats, verify) on a worker thread with its own
- * read-only connection (reader-worker.ts). On the proxy's event loop, a verify of a large audit
+ * Runs the admin API's audit reads (query, stats, verify) in a child process with its own
+ * read-only connection (reader-child.ts). On the proxy's event loop, a verify of a large audit
  * (tens of µs per row: ~3 s for 100,000 rows) or a stats or text scan froze every MCP session for
- * that long. Started on first use, kept for the next request, ended with the admin routes; a thread
- * that dies fails its pending requests and the next request starts a new one.
+ * that long. Started on first use, kept for the next request, ended with the admin routes.
+ *
+ * One read runs at a time; the others wait in a queue here. Each read has a time limit, counted
+ * from when it was asked (waiting included): past it, the read is answered with a ReadTimeoutError
+ * whether it is waiting (taken out of the queue) or running (its process is killed, SIGKILL, and
+ * the next read starts on a new one). A process, not a worker thread: SQLite's progress handler,
+ * which could interrupt a statement, is compiled out of better-sqlite3, and a terminated thread
+ * goes on until its statement returns (seconds to minutes of a core for a text search over
+ * millions of rows, and the process's exit waits for it). A read is sent only once the process
+ * says it is up: one still starting is not killed for a read's sake (the read that waited for it
+ * is answered as never started). A process that dies fails the read it was running; the queue
+ * goes on on a new one.
  */
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { AuditFilter, AuditStats, ExpectedHead, QueryOptions, QueryPage, VerifyResult } from '../audit/index.js';
-import type { FromReader, ReaderWorkerData, ToReader } from './reader-worker.js';
+import type { FromReader, ReaderData, ReaderInit, ToReader } from './reader-child.js';
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
-
-/** Starts the reader thread; from TypeScript sources (tests) it is loaded through tsx. */
-function spawnReader(workerData: ReaderWorkerData): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./reader-worker.ts', here).href;
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-    return new Worker(boot, { eval: true, workerData });
+/** A read that took longer than its limit. `queued`: it never started (reads ahead of it, or the process's start, took the time). */
+export class ReadTimeoutError extends Error {
+  override name = 'ReadTimeoutError';
+  constructor(
+    readonly op: ToReader['op'],
+    readonly limitMs: number,
+    readonly queued: boolean,
+  ) {
+    super(
+      queued
+        ? `audit ${op} not started within ${limitMs} ms: other admin reads kept the reader busy (or it was starting)`
+        : `audit ${op} took longer than ${limitMs} ms and was stopped`,
+    );
   }
-  return new Worker(new URL('./reader-worker.js', here), { workerData });
 }
 
-export class AuditReaderThread {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private closed = false;
+export interface ReadLimits {
+  /** query and stats. */
+  queryMs: number;
+  verifyMs: number;
+}
 
-  constructor(private readonly data: ReaderWorkerData) {}
+interface Job {
+  request: ToReader;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Starts the reader process; from TypeScript sources (tests) it is loaded through tsx. Its stdout is
+ * not ours (serve's stdio frontend writes MCP there); its stderr is (a crash is seen). No inherited
+ * Node.js options (an --inspect port, a heap size meant for the proxy).
+ */
+function spawnReader(): ChildProcess {
+  const here = import.meta.url;
+  const ts = here.endsWith('.ts');
+  const entry = fileURLToPath(new URL(ts ? './reader-child.ts' : './reader-child.js', here));
+  return fork(entry, [], { execArgv: ts ? ['--import', 'tsx'] : [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+}
+
+export class AuditReaderProcess {
+  private child: ChildProcess | undefined;
+  /** The current process said it is up (reader-child.ts's ready message) and was told the database. */
+  private ready = false;
+  private nextId = 1;
+  private readonly queue: Job[] = [];
+  private running: Job | undefined;
+  private closed = false;
+  private readonly timedOut = { running: 0, queued: 0 };
+
+  constructor(
+    private readonly data: ReaderData,
+    private readonly limits: ReadLimits = { queryMs: 10_000, verifyMs: 600_000 },
+  ) {}
 
   query(options: QueryOptions): Promise<QueryPage> {
     return this.run({ id: 0, op: 'query', options }) as Promise<QueryPage>;
@@ -42,48 +88,103 @@ export class AuditReaderThread {
     return this.run(expect === undefined ? { id: 0, op: 'verify' } : { id: 0, op: 'verify', expect }) as Promise<VerifyResult>;
   }
 
+  /** Reads answered with a ReadTimeoutError so far: stopped while running, or never started. */
+  timeouts(): { running: number; queued: number } {
+    return { ...this.timedOut };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    this.failAll(new Error('admin API closed'));
-    if (worker !== undefined) await worker.terminate();
+    const error = new Error('admin API closed');
+    if (this.running !== undefined) this.settle(this.running, error);
+    for (const job of this.queue.splice(0)) this.settle(job, error);
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
   }
 
   private run(request: ToReader): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('admin API closed'));
-    const id = this.nextId++;
-    request.id = id;
+    request.id = this.nextId++;
+    const limitMs = request.op === 'verify' ? this.limits.verifyMs : this.limits.queryMs;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.start().postMessage(request);
+      const job: Job = { request, resolve, reject, timer: setTimeout(() => this.expire(job, limitMs), limitMs) };
+      this.queue.push(job);
+      this.pump();
     });
   }
 
-  private start(): Worker {
-    if (this.worker !== undefined) return this.worker;
-    const worker = spawnReader(this.data);
-    worker.unref();
-    worker.on('message', (reply: FromReader) => {
-      const p = this.pending.get(reply.id);
-      if (p === undefined) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.result);
-      else p.reject(Object.assign(new Error(reply.message), { name: reply.name }));
+  private settle(job: Job, error: Error | undefined, value?: unknown): void {
+    clearTimeout(job.timer);
+    if (this.running === job) this.running = undefined;
+    if (error === undefined) job.resolve(value);
+    else job.reject(error);
+  }
+
+  /** Sends the next read when none runs and the process is up (starting one if need be). */
+  private pump(): void {
+    if (this.closed || this.running !== undefined || this.queue.length === 0) return;
+    const child = this.start();
+    if (!this.ready) return;
+    const job = this.queue.shift()!;
+    this.running = job;
+    child.send(job.request);
+  }
+
+  private expire(job: Job, limitMs: number): void {
+    if (this.running === job) {
+      this.timedOut.running++;
+      this.settle(job, new ReadTimeoutError(job.request.op, limitMs, false));
+      // Its statement cannot be interrupted: the process goes, the next read gets a new one.
+      const child = this.child;
+      this.child = undefined;
+      child?.kill('SIGKILL');
+    } else {
+      const at = this.queue.indexOf(job);
+      if (at < 0) return;
+      this.queue.splice(at, 1);
+      this.timedOut.queued++;
+      this.settle(job, new ReadTimeoutError(job.request.op, limitMs, true));
+    }
+    this.pump();
+  }
+
+  private start(): ChildProcess {
+    if (this.child !== undefined) return this.child;
+    const child = spawnReader();
+    // Neither the process nor its channel keeps the proxy's event loop alive (the routes' close ends it).
+    child.unref();
+    child.channel?.unref();
+    child.on('message', (reply: FromReader) => {
+      if (this.child !== child) return;
+      if ('ready' in reply) {
+        child.send({ id: 0, op: 'init', data: this.data } satisfies ReaderInit);
+        this.ready = true;
+        this.pump();
+        return;
+      }
+      const job = this.running;
+      if (job === undefined || job.request.id !== reply.id) return;
+      if (reply.ok) this.settle(job, undefined, reply.result);
+      else this.settle(job, Object.assign(new Error(reply.message), { name: reply.name }));
+      this.pump();
     });
     const gone = (error: Error) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      this.failAll(error);
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.running !== undefined) this.settle(this.running, error);
+      // Died before it was up (cannot start at all?): the reads waiting for it fail too, instead of a new process each.
+      if (!this.ready) for (const job of this.queue.splice(0)) this.settle(job, error);
+      this.ready = false;
+      this.pump();
     };
-    worker.on('error', gone);
-    worker.on('exit', (code) => gone(new Error(`audit reader thread exited (code ${code})`)));
-    this.worker = worker;
-    return worker;
-  }
-
-  private failAll(error: Error): void {
-    for (const p of this.pending.values()) p.reject(error);
-    this.pending.clear();
+    child.on('error', gone);
+    child.on('exit', (code, signal) => gone(new Error(`audit reader process exited (${signal ?? `code ${code}`})`)));
+    this.child = child;
+    this.ready = false;
+    return child;
   }
 }

@@ -130,10 +130,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
   let rotation: ServerTlsRotation | undefined;
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   const store = 'query' in wired.recorder ? (wired.recorder as AuditStore) : undefined;
-  if (http && store) registerAdminRoutes(http.app, { store, config, logger });
-  if (http) registerMetricsRoute(http.app, config.admin, () => metricsSnapshot(proxy, counter, policyHandle.version, store && (() => store.counters())), logger);
-  // Live sessions listed and ended by an admin (a runaway agent), behind the same admin tokens.
-  if (http) registerSessionRoutes(http.app, config.admin, sessionControl(proxy), logger);
+  const adminRoutes = http && store ? registerAdminRoutes(http.app, { store, config, logger }) : undefined;
+  if (http) {
+    registerMetricsRoute(http.app, config.admin, () => ({ ...metricsSnapshot(proxy, counter, policyHandle.version, store && (() => store.counters())), ...(adminRoutes && { adminReadTimeouts: adminRoutes.readTimeouts() }) }), logger);
+    // Live sessions listed and ended by an admin (a runaway agent), behind the same admin tokens.
+    registerSessionRoutes(http.app, config.admin, sessionControl(proxy), logger);
+  }
   // Liveness for container and orchestrator probes: no credential, no session, says nothing about backends.
   http?.app.get('/healthz', { exposeHeadRoute: false }, async () => ({ status: 'ok' }));
   // OAuth protected-resource metadata (RFC 9728), unauthenticated, when auth.oauth is configured.
