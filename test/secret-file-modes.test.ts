@@ -6,7 +6,9 @@
  * in force, an error names the file and `chmod go-w FILE`); a private key readable by everyone
  * (0644: what umask 022 gives, and Kubernetes' default Secret mode) is used, with a warning. A
  * Kubernetes-style Secret volume (files linked through a `..data` link, in a sticky 1777 volume
- * root) passes. Real files, real modes, the real CLI.
+ * root) passes. warden.yaml itself: others may write it, refused; holding a credential written into
+ * it (audit.chainKey rather than ${NAME}) and readable by everyone, a warning. Real files, real
+ * modes, the real CLI.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -187,6 +189,26 @@ describe.runIf(runsUnless('secret-file-modes', posix ? undefined : `file modes a
       chmodSync(keys, 0o644);
       const ok = spawnSync(process.execPath, [CLI, 'config', 'check', keysConfig], { encoding: 'utf8', timeout: 30_000 });
       expect(ok).toMatchObject({ status: 0, stderr: `${keysConfig}: ok (1 backend)\n` });
+    });
+
+    it('config check: warden.yaml others may write is exit 3; one readable by everyone holding audit.chainKey written into it, a warning', async () => {
+      const dir = await tempDir();
+      const file = configFile(dir, backend);
+      chmodSync(file, 0o666);
+      const open = spawnSync(process.execPath, [CLI, 'config', 'check', file], { encoding: 'utf8', timeout: 30_000 });
+      expect(open.status).toBe(3);
+      expect(open.stderr).toBe(`mcp-warden: ${file}: refused: it is writable by others (mode 0666): whoever can write the config file decides who is let in and what they may do; fix: chmod go-w ${file}\n`);
+
+      const literal = configFile(dir, backend.replace('audit: { enabled: false }', 'audit: { enabled: false, chainKey: "literal-chain-key-0123456789" }'));
+      chmodSync(literal, 0o644);
+      const warned = spawnSync(process.execPath, [CLI, 'config', 'check', literal], { encoding: 'utf8', timeout: 30_000 });
+      expect(warned.status).toBe(0);
+      expect(warned.stderr).toBe(
+        `${literal}: warning: ${literal}: it is readable by every user (mode 0644) and holds audit.chainKey written into it: put it in the environment (\${NAME}), or chmod o-r ${literal}\n${literal}: ok (1 backend)\n`,
+      );
+      const referenced = configFile(dir, backend.replace('audit: { enabled: false }', 'audit: { enabled: false, chainKey: "${CHAIN_KEY}" }'));
+      const quiet = spawnSync(process.execPath, [CLI, 'config', 'check', referenced], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CHAIN_KEY: 'env-chain-key-0123456789' } });
+      expect(quiet).toMatchObject({ status: 0, stderr: `${referenced}: ok (1 backend)\n` });
     });
 
     it('config check: a Kubernetes Secret volume (0644 behind ..data links) passes, with a warning', async () => {

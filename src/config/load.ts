@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { wardenConfigSchema, type WardenConfig } from './schema.js';
-import { rememberSecretEnv, secretEnvReferences } from './secret-env.js';
+import { literalSecretFields, rememberSecretEnv, secretEnvReferences } from './secret-env.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -69,7 +69,7 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
   const parsed = wardenConfigSchema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(describeIssue));
   // The variables credentials came from: withheld from stdio backends' inherited environment.
-  rememberSecretEnv(parsed.data, secretEnvReferences(raw));
+  rememberSecretEnv(parsed.data, secretEnvReferences(raw), literalSecretFields(raw));
   return parsed.data;
 }
 

@@ -7,7 +7,9 @@
  * bearerToken, headers, url and env. A reference anywhere in the first ones counts; in an env value
  * only a whole-value reference (`TOKEN: ${GITHUB_TOKEN}`, a variable handed to that one backend)
  * counts, not a piece of a composed value (`DIR: ${HOME}/x`). Read from the document before
- * interpolation; kept beside the validated config (secretEnvNames).
+ * interpolation; kept beside the validated config (secretEnvNames). Also kept: which of the
+ * first ones are written into the file itself rather than referenced (literalSecrets), so that a
+ * config file holding one is checked as a secret file is (cli/config-trust.ts).
  */
 import type { WardenConfig } from './schema.js';
 
@@ -48,12 +50,38 @@ export function secretEnvReferences(raw: unknown): Set<string> {
   return names;
 }
 
+/**
+ * Credential settings whose value is written in the raw document itself, not wholly one `${NAME}`
+ * reference: auth.jwt.secret, auth.stdioApiKey, audit.chainKey, backends[i].bearerToken.
+ */
+export function literalSecretFields(raw: unknown): string[] {
+  const fields: string[] = [];
+  const check = (path: string, value: unknown) => {
+    if (typeof value === 'string' && value !== '' && !WHOLE_REF.test(value.trim())) fields.push(path);
+  };
+  const doc = record(raw);
+  if (doc === undefined) return fields;
+  const auth = record(doc.auth);
+  check('auth.jwt.secret', record(auth?.jwt)?.secret);
+  check('auth.stdioApiKey', auth?.stdioApiKey);
+  check('audit.chainKey', record(doc.audit)?.chainKey);
+  (Array.isArray(doc.backends) ? doc.backends : []).forEach((entry, i) => check(`backends[${i}].bearerToken`, record(entry)?.bearerToken));
+  return fields;
+}
+
 const byConfig = new WeakMap<WardenConfig, ReadonlySet<string>>();
+const literalByConfig = new WeakMap<WardenConfig, readonly string[]>();
 const NONE: ReadonlySet<string> = new Set();
 
 /** Called by validateConfig. */
-export function rememberSecretEnv(config: WardenConfig, names: ReadonlySet<string>): void {
+export function rememberSecretEnv(config: WardenConfig, names: ReadonlySet<string>, literal: readonly string[] = []): void {
   byConfig.set(config, names);
+  literalByConfig.set(config, literal);
+}
+
+/** The credential settings a validated config holds written into its file (literalSecretFields). */
+export function literalSecrets(config: WardenConfig): readonly string[] {
+  return literalByConfig.get(config) ?? [];
 }
 
 /** The variables a validated config read credentials from (empty for a config built otherwise). */

@@ -1,13 +1,15 @@
 /**
  * `mcp-warden config check FILE`: validate a warden.yaml and print what is wrong, key by key; the
  * TLS files it names (server.tls, backends[].tls) are read and checked as serve does at start, and
- * the keys file's permissions (auth.keysFile) too: a file other users may write is an error (exit
- * 3, as serve refuses to start), a weaker one (a private key readable by everyone) a warning line.
+ * the permissions of the config file itself and of the keys file (auth.keysFile) too: a file other
+ * users may write is an error (exit 3, as serve refuses to start), a weaker one (a private key
+ * readable by everyone) a warning line.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load.js';
 import { keysFileTrust, untrustedKeysFileMessage } from '../../identity/keys-file-trust.js';
+import { checkConfigFile } from '../config-trust.js';
 import { CliError, EXIT } from '../errors.js';
 import { checkTlsFiles } from '../tls.js';
 
@@ -18,8 +20,8 @@ export function register(program: Command): void {
     .description('validate a configuration file (exit 0 if valid, 3 if not)')
     .argument('<file>', 'path to warden.yaml')
     .action((file: string) => {
-      const { config: cfg, baseDir } = loadConfigFile(file);
-      const warnings: string[] = [];
+      const { config: cfg, baseDir, file: abs } = loadConfigFile(file);
+      const warnings: string[] = checkConfigFile(abs, cfg);
       checkTlsFiles(cfg, baseDir, (w) => warnings.push(`${w.setting} ${w.file}: ${w.reason}`));
       if (cfg.auth.keysFile !== undefined) {
         const keysFile = resolve(baseDir, cfg.auth.keysFile);

@@ -17,6 +17,7 @@ import { DecisionCounter } from '../../policy/decision-counter.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
+import { checkConfigFile } from '../config-trust.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
 import { sessionControl } from '../session-control.js';
@@ -82,13 +83,16 @@ export function embeddedDefaultConfig(): Record<string, unknown> {
   };
 }
 
-function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: string } {
+function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: string; warnings: string[] } {
   let config: WardenConfig;
   let baseDir = process.cwd();
+  let warnings: string[] = [];
   if (opts.config) {
     const loaded = loadConfigFile(opts.config);
     config = loaded.config;
     baseDir = loaded.baseDir;
+    // Refused (exit 3) when other users may write it; warnings logged once the logger is up.
+    warnings = checkConfigFile(loaded.file, config);
   } else {
     config = validateConfig(embeddedDefaultConfig(), '(embedded default)');
   }
@@ -99,11 +103,11 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
     config.server.port = port;
   }
   if (opts.stdio) config.server.stdio = true;
-  return { config, baseDir };
+  return { config, baseDir, warnings };
 }
 
 async function runServe(opts: ServeOptions): Promise<void> {
-  const { config, baseDir } = loadServeConfig(opts);
+  const { config, baseDir, warnings: configWarnings } = loadServeConfig(opts);
   // Before anything is opened (audit database, policy watch): nothing would end them.
   if (opts.http === false && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio (--stdio)', EXIT.USAGE);
   // TLS files too: a bad one is a config error (exit 3) before anything is opened.
@@ -112,6 +116,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const tlsMaterial = opts.http === false ? undefined : serverTlsMaterial(config, baseDir, (w) => tlsWarnings.push(w));
   const agents = backendAgents(config, baseDir, (w) => tlsWarnings.push(w));
   const logger = createLogger({ level: logLevel(config) });
+  for (const w of configWarnings) logger.warn(w);
   for (const w of tlsWarnings) logger.warn({ setting: w.setting, file: w.file }, `tls: ${w.setting} ${w.file}: ${w.reason}`);
   const ctx: WiringContext = { config, baseDir, logger, servesHttp: opts.http !== false, backendAgents: agents };
   const wired = wire(ctx);
