@@ -4,7 +4,7 @@
  * until it ended and the request hung that long, with every admin read behind it (and a worker
  * thread cannot be stopped inside a SQLite statement: the reads now run in a process, killed). A real SQLite
  * file whose rows make a LIKE search slow on purpose (3,000 rows of 4,000 'a's, searched for 500
- * 'a's then a 'b': about a millisecond a row, seconds in all) and a 600 ms limit: the search is
+ * 'a's then a 'b': about a millisecond a row, seconds in all) and a 1.5 s limit: the search is
  * answered 503 within a second or two with a JSON body naming the limit and how to narrow it,
  * logged and counted; a verify that waited behind it past its own (shorter) limit is answered 503
  * too, as never started; the stopped reader process is gone at once (not scanning on); and the
@@ -23,8 +23,8 @@ import { until } from './helpers/wait.js';
 
 const TOKEN = 'adm-timeout-7d2f';
 const ROWS = 3000;
-const QUERY_LIMIT_MS = 600;
-const VERIFY_LIMIT_MS = 200;
+const QUERY_LIMIT_MS = 1500;
+const VERIFY_LIMIT_MS = 300;
 /** Matches no row, after trying 500 characters at each of the 4,000 places of each row. */
 const SLOW_TEXT = `${'a'.repeat(500)}b`;
 
@@ -78,13 +78,14 @@ describe('admin audit reads: time limit', { timeout: 120_000 }, () => {
   };
 
   /**
-   * A quick read, asked again while it is answered 503 "not started": from TypeScript sources the
-   * reader process loads through tsx, which can take longer than the limit (never killed for it).
+   * A quick read, asked again while it is answered 503: from TypeScript sources the reader process
+   * loads through tsx, and on a loaded machine that and the read may take longer than the short
+   * limit of this test (counted from the read's arrival).
    */
   async function answered(path: string) {
     for (let i = 0; ; i++) {
       const r = await get(path);
-      if (r.status !== 503 || r.body.queued !== true || i === 30) return r;
+      if (r.status !== 503 || i === 30) return r;
     }
   }
 
