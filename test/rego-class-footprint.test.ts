@@ -141,7 +141,7 @@ const PACK_CLASSES: Record<string, { classes: MemberClass[]; readers: string[] }
       // kubernetes-mcp-server's resources_create_or_update: read whole only by manifest_parts, as manifest
       { member: 'resource', prefixes: [], suffixes: [], equals: [], numbersByValue: false },
     ],
-    readers: ['data.mcp.packs.kubernetes.manifest_parts', 'data.mcp.packs.kubernetes.operand_words'],
+    readers: ['data.mcp.packs.kubernetes.context_set_names', 'data.mcp.packs.kubernetes.manifest_parts', 'data.mcp.packs.kubernetes.operand_words'],
   },
 };
 

@@ -7,7 +7,7 @@
 #     --client-certificate, --client-key, --insecure-skip-tls-verify, --context, --cluster, --user)
 #     are denied on kubectl_generic.
 #   - Kube contexts: when data.warden.kubernetes.allowed_contexts is set, a `context` argument must
-#     name one of them.
+#     name one of them, and so must the context kubectl_context's set switches the server to.
 #   - Files of the server's host: -f/--filename, -k/--kustomize, and the output formats that read
 #     a file (-o go-template-file, templatefile, jsonpath-file, custom-columns-file) on
 #     kubectl_generic.
@@ -168,5 +168,22 @@ deny contains sprintf("Context '%s' is not allowed (allowed: %s)", [args.context
 	input.phase == "request"
 	settings.allowed_contexts
 	not args.context in settings.allowed_contexts
+	applies
+}
+
+# kubectl_context's set (`kubectl config use-context <name>`, written to the server's kubeconfig)
+# makes `name` the current context: every later call without a `context` argument goes there, so it
+# must be an allowed context too. The server switches to the part after "cluster/" when the name has
+# one (an EKS ARN): that must be allowed as well. (the rule's value is the only exact use of `name`)
+context_set_names := {c |
+	n := object.get(args, "name", null)
+	some c in array.concat([n], [s | is_string(n); contains(n, "cluster/"); s := split(n, "cluster/")[1]])
+} if verb == "context-set"
+
+deny contains sprintf("Context '%v' is not allowed (allowed: %s)", [c, concat(", ", sort(settings.allowed_contexts))]) if {
+	input.phase == "request"
+	settings.allowed_contexts
+	some c in context_set_names
+	not c in settings.allowed_contexts
 	applies
 }

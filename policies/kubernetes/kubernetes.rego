@@ -22,7 +22,8 @@
 #                                    restricted (custom_resources.rego; unlisted ones are denied,
 #                                    as are built-in names of another group: resource_types.rego)
 #   allow_secrets: true              allow reading Secret objects (guards.rego)
-#   allowed_contexts: [..]           kube contexts a `context` argument may name (guards.rego)
+#   allowed_contexts: [..]           kube contexts a `context` argument, or kubectl_context's set,
+#                                    may name (guards.rego)
 #   backends: [names]                judge only tools of these backends (default: every backend)
 #   deny_server_requests: [..]  refuse these server-to-client requests (sampling/createMessage,
 #                               elicitation/create, roots/list, ...; "*": all), which are

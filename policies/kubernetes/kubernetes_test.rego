@@ -173,6 +173,28 @@ test_contexts_restricted_when_configured if {
 	"Flag '--context' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods --context=prod"})
 }
 
+# kubectl_context's set switches the server's current context (kubectl config use-context): with
+# read_only false it is a permitted write, and it must not switch to a context allowed_contexts leaves out.
+test_context_set_restricted_when_configured if {
+	writer := {"read_only": false, "allowed_namespaces": ["default"], "allowed_contexts": ["staging"]}
+	reasons := data.mcp.authz.deny with input as call("kubectl_context", {"operation": "set", "name": "prod"})
+		with data.warden.kubernetes as writer
+	reasons == {"Context 'prod' is not allowed (allowed: staging)"}
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_context", {"operation": "set", "name": "staging"})
+		with data.warden.kubernetes as writer
+	data.mcp.authz.allow with input as call("kubectl_context", {"operation": "set", "name": "staging"})
+		with data.warden.kubernetes as writer
+	# the server switches to the part after "cluster/" (an EKS ARN)
+	"Context 'prod' is not allowed (allowed: arn:aws:eks:r:1:cluster/staging, staging)" in data.mcp.authz.deny with input as call("kubectl_context", {"operation": "set", "name": "staging-cluster/prod"})
+		with data.warden.kubernetes as object.union(writer, {"allowed_contexts": ["staging", "arn:aws:eks:r:1:cluster/staging"]})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_context", {"operation": "set", "name": "arn:aws:eks:r:1:cluster/staging"})
+		with data.warden.kubernetes as object.union(writer, {"allowed_contexts": ["staging", "arn:aws:eks:r:1:cluster/staging"]})
+	# list and get change nothing; without allowed_contexts any context may be set
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_context", {"operation": "list"}) with data.warden.kubernetes as writer
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_context", {"operation": "set", "name": "prod"})
+		with data.warden.kubernetes as {"read_only": false}
+}
+
 # What mcp-server-kubernetes puts on kubectl's command line, read as kubectl reads it (argv.rego).
 test_operands_must_be_plain_strings if {
 	"Argument 'namespace' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_get", {"resourceType": "pods", "namespace": ["kube-system"]})
