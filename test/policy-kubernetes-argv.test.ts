@@ -129,8 +129,21 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
     }
     expect(runs().slice(before)).toEqual([]);
     // inline templates print no file
-    await call('kubectl_generic', { command: 'get', args: ['pods', '-o', 'jsonpath={.items[*].metadata.name}'] });
-    expect(runs().slice(before)).toEqual([['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}']]);
+    await call('kubectl_generic', { command: 'get', args: ['pods', '-o', 'jsonpath={.items[*].metadata.name}'], namespace: 'default' });
+    expect(runs().slice(before)).toEqual([['get', '--namespace=default', 'pods', '-o', 'jsonpath={.items[*].metadata.name}']]);
+  });
+
+  // kubectl_generic and port_forward put no namespace on kubectl's command line unless the call names
+  // one: kubectl then works in its kubeconfig context's namespace (in a pod, the pod's own), which
+  // need not be default. On the old pack `kubectl get pods` and `kubectl delete pod web` ran so.
+  it('kubectl_generic without a namespace is denied while namespaces are restricted, and kubectl never runs', async () => {
+    const before = runs().length;
+    const reason = "Tool 'kubectl_generic' without a namespace works in kubectl's current context namespace, which the pack cannot check: denied while namespaces are restricted (allowed: default, monitoring; give namespace)";
+    expect(await call('kubectl_generic', { command: 'get', resourceType: 'pods' })).toBe(`Denied by policy: ${reason}`);
+    expect(await call('kubectl_generic', { command: 'top', args: ['pods'] })).toBe(`Denied by policy: ${reason}`);
+    expect(runs().slice(before)).toEqual([]);
+    await call('kubectl_generic', { command: 'get', resourceType: 'pods', args: ['-n', 'monitoring'] });
+    expect(runs().slice(before)).toEqual([['get', 'pods', '-n', 'monitoring']]);
   });
 
   it('a resource URI without k8s:// (the server reads kube-system/pods as namespace kube-system) is denied', async () => {

@@ -50,10 +50,10 @@ describe('kubernetes pack: mcp-server-kubernetes', () => {
     expect((await call('kubectl_scale', { name: 'web', replicas: 0, namespace: 'default' })).text).toBe(
       "Denied by policy: Operation 'scale' is not allowed in read-only mode",
     );
-    expect((await call('kubectl_generic', { command: 'edit', resourceType: 'deployment', name: 'web' })).text).toBe(
+    expect((await call('kubectl_generic', { command: 'edit', resourceType: 'deployment', name: 'web', namespace: 'default' })).text).toBe(
       "Denied by policy: Operation 'edit' is not allowed in read-only mode",
     );
-    expect((await call('kubectl_generic', { command: 'auth', subCommand: 'can-i', args: ['*', '*'] })).text).toBe(
+    expect((await call('kubectl_generic', { command: 'auth', subCommand: 'can-i', args: ['*', '*'], namespace: 'default' })).text).toBe(
       "Denied by policy: Operation 'auth' is not recognized: denied",
     );
     expect(s.received().length).toBe(before);

@@ -4,7 +4,9 @@
 # Verbs get/describe/logs/top (and explain, api-resources, ping, context list/get, rollout
 # status/history) are allowed; delete/apply/edit/scale/patch/replace/create/... are denied with
 # "Operation 'delete' is not allowed in read-only mode"; a verb the pack does not recognize is
-# denied. Namespaces are checked on the `namespace` argument (the server's default is "default"),
+# denied. Namespaces are checked on the `namespace` argument (the server's default is "default";
+# kubectl_generic and port_forward pass none, so kubectl uses its context's namespace: while
+# namespaces are restricted they must name one),
 # on `allNamespaces`, and on generic kubectl command strings (-n, --namespace, --all-namespaces,
 # -A) of kubectl_generic, read as kubectl reads the command line the server builds (argv.rego:
 # arguments that are not strings or start with "-" are denied). exec (exec_in_pod, kubectl exec)

@@ -43,7 +43,7 @@ test_write_verbs_denied if {
 }
 
 test_unrecognized_verb_denied if {
-	reasons := data.mcp.authz.deny with input as call("kubectl_generic", {"command": "auth", "subCommand": "can-i"})
+	reasons := data.mcp.authz.deny with input as call("kubectl_generic", {"command": "auth", "subCommand": "can-i", "namespace": "default"})
 	reasons == {"Operation 'auth' is not recognized: denied"}
 }
 
@@ -161,7 +161,7 @@ test_identity_flags_denied if {
 	"Flag '--as' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get pods --as=system:admin"})
 	"Flag '--token' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--token", "x"]})
 	"Flag '--kubeconfig' is not allowed (it changes kubectl's identity or cluster)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "top", "flags": {"kubeconfig": "/tmp/other"}})
-	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get pods -o wide --sort-by=.metadata.name"})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get pods -o wide --sort-by=.metadata.name", "namespace": "default"})
 }
 
 test_contexts_restricted_when_configured if {
@@ -224,7 +224,7 @@ test_all_namespaces_spellings if {
 		reason in data.mcp.authz.deny with input as a with data.warden.kubernetes as restricted
 	}
 	count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": "events", "namespace": "default"}) with data.warden.kubernetes as restricted
-	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--all-namespaces=false"]}) with data.warden.kubernetes as restricted
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--all-namespaces=false"], "namespace": "default"}) with data.warden.kubernetes as restricted
 }
 
 test_namespace_spellings if {
@@ -243,7 +243,7 @@ test_namespace_spellings if {
 		call("kubectl_generic", {"command": "get", "args": ["pods", "-ojson", "-owide", "-oname", "-l", "app=web", "-n", "default"]}),
 		call("kubectl_generic", {"command": "get", "args": ["pods", "-ojsonpath={.items[*].metadata.name}", "-nmonitoring"]}),
 		call("kubectl_generic", {"command": "logs", "args": ["web", "-p", "-c", "app", "--tail=10"], "namespace": "default"}),
-		call("kubectl_generic", {"command": "get", "resourceType": "pods", "flags": {"selector": "app=web", "watch": false}}),
+		call("kubectl_generic", {"command": "get", "resourceType": "pods", "flags": {"selector": "app=web", "watch": false}, "namespace": "monitoring"}),
 	] {
 		count(data.mcp.authz.deny) == 0 with input as a with data.warden.kubernetes as restricted
 		data.mcp.authz.allow with input as a with data.warden.kubernetes as restricted
@@ -283,7 +283,7 @@ test_secret_groups if {
 		"secrets.v1.apps",
 	] {
 		count(data.mcp.authz.deny) == 0 with input as call("kubectl_get", {"resourceType": t})
-		count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": [t]})
+		count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": [t], "namespace": "default"})
 	}
 }
 
@@ -299,7 +299,7 @@ test_file_and_url_flags_denied if {
 	"Flag '--f' is not allowed (it reads files or URLs on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["-f", "http://169.254.169.254/latest/meta-data"]})
 	"Flag '--filename' is not allowed (it reads files or URLs on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": {"filename": "/etc/kubernetes/admin.conf"}})
 	"Flag '--k' is not allowed (it reads files or URLs on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["-Rk", "/srv"]})
-	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "logs", "args": ["web", "-f"]})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "logs", "args": ["web", "-f"], "namespace": "default"})
 }
 
 test_verbs_from_the_whole_command_line if {
@@ -333,8 +333,8 @@ test_file_output_formats_denied if {
 	"Output format 'JSONPATH-FILE=/x' is not allowed (it reads a file on the server's host)" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "args": ["pods", "--output=JSONPATH-FILE=/x"]})
 	"Argument 'outputFormat' must be a string (got array): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "outputFormat": ["templatefile"]})
 	"Flag 'output' in flags needs a value (a bare --output takes the next word): denied" in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "flags": {"output": true}, "args": ["templatefile", "--template=/etc/passwd"]})
-	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-o", "jsonpath={.items[*].metadata.name}"]})
-	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "resourceType": "pods", "outputFormat": "json"})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "args": ["pods", "-o", "jsonpath={.items[*].metadata.name}"], "namespace": "default"})
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "resourceType": "pods", "outputFormat": "json", "namespace": "default"})
 }
 
 # kubectl runs a plugin (kubectl-<word> on the server's PATH) for a first word that is none of its
@@ -351,4 +351,27 @@ test_generic_plugin_words_not_recognized if {
 	not data.mcp.authz.allow with input as call("kubectl_generic", {"command": "Cluster-Info", "subCommand": "dump"})
 	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "rollout", "subCommand": "status", "resourceType": "deployment"})
 	data.mcp.authz.allow with input as call("kubectl_generic", {"command": "get", "resourceType": "pods"})
+}
+
+# kubectl_generic and port_forward give kubectl no namespace unless the call names one: kubectl then
+# works in its kubeconfig context's namespace, not "default" (the other tools pass -n default).
+test_kubeconfig_namespace_tools_need_a_namespace_while_restricted if {
+	generic := "Tool 'kubectl_generic' without a namespace works in kubectl's current context namespace, which the pack cannot check: denied while namespaces are restricted (allowed: default, monitoring; give namespace)"
+	generic in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "resourceType": "pods"}) with data.warden.kubernetes as restricted
+	generic in data.mcp.authz.deny with input as call("kubectl_generic", {"command": "get", "resourceType": "pods", "namespace": null}) with data.warden.kubernetes as restricted
+	writer := object.union(restricted, {"read_only": false})
+	forward := "Tool 'port_forward' without a namespace works in kubectl's current context namespace, which the pack cannot check: denied while namespaces are restricted (allowed: default, monitoring; give namespace)"
+	reasons := data.mcp.authz.deny with input as call("port_forward", {"resourceType": "pod", "resourceName": "db", "localPort": 5432, "targetPort": 5432}) with data.warden.kubernetes as writer
+	reasons == {forward}
+	# a namespace named on the call, as an argument or on the command line
+	every a in [
+		call("kubectl_generic", {"command": "get", "resourceType": "pods", "namespace": "default"}),
+		call("kubectl_generic", {"command": "get", "args": ["pods", "-n", "monitoring"]}),
+		call("kubectl_generic", {"command": "get", "resourceType": "pods", "flags": {"namespace": "default"}}),
+	] {
+		count(data.mcp.authz.deny) == 0 with input as a with data.warden.kubernetes as restricted
+	}
+	count(data.mcp.authz.deny) == 0 with input as call("port_forward", {"resourceType": "pod", "resourceName": "db", "localPort": 5432, "targetPort": 5432, "namespace": "default"}) with data.warden.kubernetes as writer
+	# namespaces not restricted: nothing to check
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_generic", {"command": "get", "resourceType": "pods"}) with data.warden.kubernetes as {}
 }

@@ -57,7 +57,8 @@ generic_namespaces contains value if {
 	split(lower(replace(trim_left(key, "-"), "_", "-")), "=")[0] in {"n", "namespace"}
 }
 
-# What the call touches; mcp-server-kubernetes runs a namespaced command in "default" when none is given.
+# What the call touches; mcp-server-kubernetes runs a namespaced command in "default" when none is
+# given, except kubectl_generic and port_forward (kubeconfig_namespace_tools, below).
 requested_namespaces := generic_namespaces if {
 	tool == "kubectl_generic"
 	count(generic_namespaces) > 0
@@ -108,6 +109,27 @@ deny contains sprintf("Namespace '%s' is not allowed (allowed: %s)", [ns, allowe
 	applies
 	some ns in requested_namespaces
 	not ns in allowed_namespaces
+}
+
+# kubectl_generic and port_forward put a namespace on kubectl's command line only when the call gives
+# one (a non-empty namespace argument; kubectl_generic's -n/--namespace words or flags too): without
+# one kubectl works in its kubeconfig context's namespace (in a pod, the pod's own), not "default",
+# and the pack cannot know which. While namespaces are restricted such a call is denied (give namespace).
+kubeconfig_namespace_tools := {"kubectl_generic", "port_forward"}
+
+namespace_given if {
+	tool == "kubectl_generic"
+	count(generic_namespaces) > 0
+}
+
+namespace_given if truthy(args.namespace)
+
+deny contains sprintf("Tool '%s' without a namespace works in kubectl's current context namespace, which the pack cannot check: denied while namespaces are restricted (allowed: %s; give namespace)", [tool, allowed_text]) if {
+	tool in kubeconfig_namespace_tools
+	restricted
+	input.phase == "request"
+	applies
+	not namespace_given
 }
 
 deny contains sprintf("All namespaces (--all-namespaces) is not allowed (allowed: %s)", [allowed_text]) if {

@@ -106,6 +106,8 @@ export const UNIVERSES: PackUniverse[] = [
       { subCommand: 'status', resourceType: 'deployment', name: 'web' },
       { operation: 'list' },
       { command: 'get', resourceType: 'pods' },
+      // kubectl_generic names its namespace while namespaces are restricted (namespaces.rego)
+      { command: 'get', resourceType: 'pods', namespace: 'default' },
     ],
   },
   {
