@@ -4,11 +4,12 @@
  * server-filesystem (write_file denied, read_file allowed) and server-everything (its tools carry
  * annotations; deny_tools refuses its get-env, a read that returns the server's environment). Also: the default policy (no --policy) is the read-only pack, logged at startup.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING, FILESYSTEM, type StdioConnection } from './helpers/proxy.js';
-import { RELAY, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+import { KUBERNETES, RELAY, SERVERS, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
 
 describe('read-only pack: server-filesystem', () => {
   let s: Scratch;
@@ -116,6 +117,33 @@ describe('read-only pack: deny_tools refuses a read that discloses too much (ser
       await s.remove();
     }
   });
+});
+
+// mcp-server-kubernetes annotates kubectl_context readOnlyHint: true, but its operation "set" runs
+// `kubectl config use-context`, written to the server's kubeconfig: the default policy ran it.
+describe('read-only pack: an operation argument naming a write (mcp-server-kubernetes kubectl_context)', () => {
+  it('kubectl_context list runs; set is denied whatever the annotation says, and kubectl never switches', async () => {
+    const s = await scratch();
+    const record = join(s.dir, 'kubectl.jsonl');
+    const runs = (): string[][] => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+    const env = { PATH: `${join(SERVERS, 'fake-kubectl')}:${process.env.PATH}`, KUBECTL_RECORD_FILE: record, KUBECTL_CONTEXTS: 'staging,prod' };
+    // no --policy: the default pack (read-only rules)
+    const conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, KUBERNETES], { env });
+    try {
+      const tool = (await conn.client.listTools()).tools.find((t) => t.name === 'kubectl_context');
+      expect(tool?.annotations?.readOnlyHint).toBe(true);
+      await conn.client.callTool({ name: 'kubectl_context', arguments: { operation: 'list', output: 'name' } });
+      expect(runs()).toEqual([['config', 'get-contexts', '-o', 'name']]);
+      const set = await conn.client.callTool({ name: 'kubectl_context', arguments: { operation: 'set', name: 'prod' } });
+      expect(set.isError).toBe(true);
+      expect(resultText(set)).toBe("Denied by policy: Operation 'set' is not allowed in read-only mode (tool 'kubectl_context', argument 'operation')");
+      expect(runs()).toEqual([['config', 'get-contexts', '-o', 'name']]);
+      expect(s.toolsReceived()).toEqual(['kubectl_context']);
+    } finally {
+      await conn.close();
+      await s.remove();
+    }
+  }, 120_000);
 });
 
 describe('no policy named', () => {

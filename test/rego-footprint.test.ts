@@ -99,7 +99,7 @@ describe('Policy.inputFootprint: unbounded', () => {
 const PACK_FOOTPRINTS: Record<string, string[]> = {
   'allow-all': [],
   default: [],
-  'read-only': [],
+  'read-only': ['action', 'operation'],
   qubinode: [],
   nomad: ['allocation_id', 'file_content', 'job_id', 'job_spec', 'namespace', 'task'],
   orchestrator: ['replicas'],

@@ -11,7 +11,9 @@
 # its operation (set_status, run_query, github_set_status), and nouns after one (get_run,
 # list_commits, query_runs). Read-only is about changes, not about what a read may
 # disclose: a tool that reads secrets is a read (server-everything's get-env returns the server's
-# whole environment). Refuse such tools by name with deny_tools. Protocol methods (initialize, ping, the list methods,
+# whole environment). Refuse such tools by name with deny_tools. An `operation` or `action` argument
+# naming a write (kubectl_context's operation "set") is denied too, whatever the tool's annotations
+# say (argument_write_verbs). Protocol methods (initialize, ping, the list methods,
 # prompts/get, resources/read, ...) are reads and always allowed.
 #
 # Settings (all optional) in data.warden.read_only:
@@ -159,6 +161,51 @@ deny contains sprintf("Tool '%s' is denied by this deployment (read_only.deny_to
 }
 
 listed_as_denied if input.tool.name in object.get(settings, "deny_tools", [])
+
+# A tool whose operation an argument chooses changes something when that argument names a write,
+# whatever its annotations say of the tool: mcp-server-kubernetes' kubectl_context is annotated
+# readOnlyHint: true, and its operation "set" runs `kubectl config use-context`, written to the
+# server's kubeconfig (every later call, and the operator's own kubectl, then go to that context).
+# So an `operation` or `action` argument is read as a name is: a write verb in it, or an ambiguous
+# verb before every read verb, denies the call. (one rule per argument, a constant key each)
+operation_argument contains ["operation", v] if v := input.arguments.operation
+
+operation_argument contains ["action", v] if v := input.arguments.action
+
+argument_write_verbs contains [key, w] if {
+	input.phase == "request"
+	some [key, v] in operation_argument
+	is_string(v)
+	words := word_list(v)
+	some i, w in words
+	written_verb(words, i, w)
+}
+
+written_verb(_, _, w) if w in write_verbs
+
+written_verb(words, i, w) if {
+	w in ambiguous_verbs
+	not read_word_before(words, i)
+}
+
+read_word_before(words, i) if {
+	some j, r in words
+	j < i
+	r in read_verbs
+}
+
+# Lower-case words of a name or an argument's text, in order (as name_word_list).
+word_list(text) := [lower(word) |
+	spaced := regex.replace(text, `([a-z0-9])([A-Z])`, "${1}_${2}")
+	some word in regex.split(`[^A-Za-z0-9]+`, spaced)
+	word != ""
+]
+
+deny contains sprintf("Operation '%s' is not allowed in read-only mode (tool '%s', argument '%s')", [verb, input.tool.name, key]) if {
+	applies
+	input.tool
+	some [key, verb] in argument_write_verbs
+}
 
 # deny_tools that is not a list (one name written as a string) refuses every tool (fail closed).
 listed_as_denied if {

@@ -136,3 +136,21 @@ test_settings_of_the_wrong_type_fail_closed if {
 	"Tool 'get-env' is denied by this deployment (read_only.deny_tools)" in data.mcp.authz.deny with input as call("get-env", {"readOnlyHint": true})
 		with data.warden.read_only.deny_tools as "get-env"
 }
+
+# mcp-server-kubernetes' kubectl_context is annotated readOnlyHint: true, but its operation "set"
+# runs `kubectl config use-context` (written to the server's kubeconfig): an argument choosing the
+# operation is read as a name is.
+test_operation_argument_naming_a_write_denied if {
+	context := object.union(call("kubectl_context", {"readOnlyHint": true}), {"arguments": {"operation": "set", "name": "prod"}})
+	reasons := data.mcp.authz.deny with input as context
+	reasons == {"Operation 'set' is not allowed in read-only mode (tool 'kubectl_context', argument 'operation')"}
+	every op in ["list", "get", "get_status", "list_runs"] {
+		count(data.mcp.authz.deny) == 0 with input as object.union(context, {"arguments": {"operation": op}})
+		data.mcp.authz.allow with input as object.union(context, {"arguments": {"operation": op}})
+	}
+	"Operation 'delete' is not allowed in read-only mode (tool 'manage_users', argument 'action')" in data.mcp.authz.deny with input as object.union(call("manage_users", {"readOnlyHint": true}), {"arguments": {"action": "deleteUser"}})
+	# listing has no arguments: the tool stays listed (a call with operation list passes)
+	listed := object.union(context, {"phase": "list", "method": "tools/list", "arguments": null})
+	data.mcp.authz.allow with input as listed
+	count(data.mcp.authz.deny) == 0 with input as listed
+}
