@@ -61,8 +61,11 @@ category_enabled if category in enabled_categories
 
 category_enabled if "*" in enabled_categories
 
+# Tools only: category_enabled holds for a "*" client whatever the request, and requests without a
+# tool are open_methods' to allow (a "*" client's resources/read or an unknown method are not).
 allow if {
 	applies
+	input.tool
 	category_enabled
 	not write_blocked
 }

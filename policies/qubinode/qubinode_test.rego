@@ -71,3 +71,19 @@ test_read_only_setting_fails_closed if {
 test_read_only_false_allows_writes if {
 	data.mcp.authz.allow with input as call("ops-key", "create_vm") with data.warden.qubinode as object.union(settings, {"read_only": false})
 }
+
+# A client with every category ("*") gets every tool, not every request: resources/read and methods
+# the pack does not know stay denied for it as for everyone (open_methods).
+test_star_client_gets_tools_not_other_requests if {
+	read := {
+		"phase": "request", "method": "resources/read", "direction": "client_to_server",
+		"client": {"id": "admin-key", "name": "admin-key", "auth": "api_key", "roles": [], "claims": {}},
+		"backend": {"name": "qubinode", "transport": "stdio"},
+		"resource": {"uri": "file:///etc/qubinode/vault.yml", "backend_uri": "file:///etc/qubinode/vault.yml"},
+		"params": {"uri": "file:///etc/qubinode/vault.yml"},
+	}
+	not data.mcp.authz.allow with input as read with data.warden.qubinode as settings
+	not data.mcp.authz.allow with input as object.union(read, {"method": "vendor/exec"}) with data.warden.qubinode as settings
+	data.mcp.authz.allow with input as object.union(read, {"method": "tools/list"}) with data.warden.qubinode as settings
+	data.mcp.authz.allow with input as call("admin-key", "trigger_dag") with data.warden.qubinode as settings
+}
