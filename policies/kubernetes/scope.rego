@@ -14,7 +14,8 @@
 #     pack cannot read is denied, as is YAML that go-yaml (kubectl's and the Go server's reader)
 #     reads otherwise than the pack (merge keys, YAML 1.1 line breaks and booleans);
 #   - Helm charts, node_management and kubectl_generic's writes are denied (what they touch is not in
-#     their arguments).
+#     their arguments), as is kubectl_create of a job or cronjob with a command (the server puts its
+#     -n after the command's --: kubectl's context namespace is used).
 # Custom resources: the pack cannot know whether a custom kind is namespaced, so it denies them,
 # unless the operator lists it in namespaced_custom_resources (custom_resources.rego); a listed one
 # is then judged as a namespaced kind of Kubernetes' own API.
@@ -72,6 +73,26 @@ unscoped_resource_type if {
 
 deny contains sprintf("Tool '%s': its resourceType is not a namespaced kind: denied while namespaces are restricted", [tool]) if {
 	unscoped_resource_type
+	scoped_write
+}
+
+# kubectl_create of a job or cronjob with a command: the server writes `kubectl create job <name>
+# --image=<image> -- <command...>` and only then -n <namespace> (and --context, -o), so kubectl reads
+# them as words of the container's command and creates the object in its kubeconfig context's
+# namespace (in a pod, the pod's own), not the one judged. (a command that is not a string is denied
+# by argv.rego; with a manifest the server creates from it instead, denied here all the same)
+create_job_with_command if {
+	tool == "kubectl_create"
+	is_string(args.resourceType)
+	lower(args.resourceType) in {"job", "cronjob"}
+	is_string(args.command)
+	args.command != ""
+}
+
+# (a boolean rule reads resourceType, and the deny names neither: the decision memo then re-checks
+# only that rule when resourceType changes, as for unscoped_resource_type)
+deny contains "Tool 'kubectl_create': a job or cronjob with a command is created in kubectl's current context namespace (the server puts -n after the command's --), which the pack cannot check: denied while namespaces are restricted" if {
+	create_job_with_command
 	scoped_write
 }
 

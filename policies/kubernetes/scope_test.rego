@@ -324,3 +324,18 @@ test_kubectl_items_of_any_kind_judged if {
 	list := json.marshal({"apiVersion": "v1", "kind": "List", "items": [yaml.unmarshal(cm)]})
 	count(deny_of("kubectl_apply", {"manifest": list, "namespace": "default"})) == 0
 }
+
+# kubectl_create of a job or cronjob with a command: the server puts -n <namespace> after the
+# command's --, where kubectl reads it as the container's command: the job lands in kubectl's
+# context namespace, not default.
+test_create_job_with_command_denied if {
+	job := {"resourceType": "job", "name": "x", "image": "busybox", "command": "sh", "namespace": "default"}
+	reasons := deny_of("kubectl_create", job)
+	reasons == {"Tool 'kubectl_create': a job or cronjob with a command is created in kubectl's current context namespace (the server puts -n after the command's --), which the pack cannot check: denied while namespaces are restricted"}
+	"Tool 'kubectl_create': a job or cronjob with a command is created in kubectl's current context namespace (the server puts -n after the command's --), which the pack cannot check: denied while namespaces are restricted" in deny_of("kubectl_create", object.union(job, {"resourceType": "CronJob", "schedule": "* * * * *"}))
+	# without a command -n stays a flag of kubectl's
+	count(deny_of("kubectl_create", object.remove(job, ["command"]))) == 0
+	count(deny_of("kubectl_create", object.union(job, {"command": ""}))) == 0
+	# namespaces not restricted: nothing to check
+	count(data.mcp.authz.deny) == 0 with input as call("kubectl_create", job) with data.warden.kubernetes as {"read_only": false}
+}
