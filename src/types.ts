@@ -14,8 +14,8 @@ import type { BackendConfig } from './config/backends.js';
 /** How a peer is reached. */
 export type TransportKind = 'stdio' | 'streamable-http' | 'sse';
 
-/** How a client proved who it is. */
-export type AuthMethod = 'anonymous' | 'api_key' | 'jwt' | 'local';
+/** How a client proved who it is. `certificate`: a verified TLS client certificate that auth.clientCertificates maps to a client. */
+export type AuthMethod = 'anonymous' | 'api_key' | 'jwt' | 'local' | 'certificate';
 
 /** Who is asking. `id` is stable across sessions and is what policies and the audit key on. */
 export interface ClientIdentity {
@@ -23,7 +23,7 @@ export interface ClientIdentity {
   name: string;
   auth: AuthMethod;
   roles: string[];
-  /** Verified JWT claims, or the metadata bound to an API key. Never the credential itself. */
+  /** Verified JWT claims, the metadata bound to an API key, or a client certificate's public facts. Never the credential itself. */
   claims: Record<string, unknown>;
   /** Remote address for network transports. */
   address?: string;
@@ -31,11 +31,35 @@ export interface ClientIdentity {
   credentialId?: string;
 }
 
+/**
+ * A TLS client certificate that the handshake of the request's connection verified against
+ * server.tls.caFile, as public facts (never key material). The transport sets it only for a
+ * verified certificate; identity/ decides what (if anything) it identifies.
+ */
+export interface VerifiedClientCertificate {
+  /** SHA-256 of the DER certificate, 64 lowercase hex digits. */
+  fingerprint256: string;
+  /** The subject, one line ("CN=ops-bot, O=Example"). */
+  subject: string;
+  /** The subject's commonName values (usually one). */
+  commonNames: readonly string[];
+  /** Subject alternative names by kind. */
+  dns: readonly string[];
+  uris: readonly string[];
+  emails: readonly string[];
+  issuer: string;
+  serial: string;
+  /** ISO 8601 end of the certificate's validity. */
+  notAfter: string;
+}
+
 /** What a credential check sees: the transport's view of an incoming connection or request. */
 export interface AuthRequest {
   transport: TransportKind;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   address?: string;
+  /** The connection's client certificate, when one was verified (HTTPS with server.tls.caFile). */
+  clientCertificate?: VerifiedClientCertificate;
 }
 
 export type AuthResult =

@@ -1,8 +1,9 @@
 /**
- * Config section `auth`: how clients prove who they are (API keys, JWT), OAuth protected-resource
+ * Config section `auth`: how clients prove who they are (API keys, JWT, client certificates), OAuth protected-resource
  * metadata, and the identity of an unauthenticated stdio client. Keys are stored as hashes only.
  */
 import { z } from 'zod';
+import { clientCertificatesSchema } from './client-certificates.js';
 
 /** "sha256:<64 hex>": the only form a key is ever stored in. */
 export const keyHashSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" followed by 64 lowercase hex digits');
@@ -129,6 +130,11 @@ export const authSchema = z
     apiKeys: z.array(apiKeyEntrySchema).default([]),
     jwt: jwtSchema.optional(),
     oauth: oauthSchema.optional(),
+    /**
+     * TLS client certificates as identities (client-certificates.ts). Needs server.tls.caFile: only a
+     * certificate the handshake verified against it identifies anyone.
+     */
+    clientCertificates: clientCertificatesSchema.default([]),
     /** Key presented by a stdio client when MCP_WARDEN_API_KEY is not set (usually ${ENV}). */
     stdioApiKey: z.string().optional(),
     /** Identity of a stdio client that presents no key (the local user who launched mcp-warden). */
@@ -145,6 +151,13 @@ export const authSchema = z
   .refine((a) => new Set(a.apiKeys.map((k) => k.id)).size === a.apiKeys.length, {
     message: 'API key ids must be unique',
     path: ['apiKeys'],
+  })
+  .superRefine((a, ctx) => {
+    const own = a.stdioClient?.id;
+    if (own === undefined) return;
+    (a.clientCertificates ?? []).forEach((e, i) => {
+      if (e.client === own) ctx.addIssue({ code: 'custom', path: ['clientCertificates', i, 'client'], message: `"${own}" is auth.stdioClient.id, mcp-warden's own id for a local stdio client` });
+    });
   });
 
 export type AuthConfig = z.infer<typeof authSchema>;

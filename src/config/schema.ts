@@ -53,6 +53,15 @@ export const wardenConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.auth?.clientCertificates?.length ?? 0) > 0 && c.server?.tls?.caFile === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'clientCertificates'],
+        message: 'needs server.tls.caFile: only a client certificate the TLS handshake verified against that CA can identify a client (without it serve asks for no certificate)',
+      });
+    }
+  });
 
 export type WardenConfig = z.infer<typeof wardenConfigSchema>;

@@ -13,6 +13,11 @@
  * - 401 + error="invalid_request": malformed Authorization header, two different credentials.
  * - 403 + error="insufficient_scope": a valid token without auth.oauth.requiredScopes.
  * - 403 (no challenge): a valid API key bound to another deployment (auth.deployment).
+ * A verified TLS client certificate that auth.clientCertificates maps to a client identifies a
+ * request that carries no credential (auth "certificate"); with a credential, the credential is
+ * judged as without a certificate and identifies, but a mapped certificate naming another client id
+ * than it is refused (401 invalid_request). A certificate matching several entries is refused (401
+ * invalid_request); an unmapped one identifies nobody (the request is one without a credential).
  * A stdio client without a key is auth.stdioClient if set, else the local OS user when no
  * credential mechanism is configured at all, else anonymous (if allowed) or refused.
  * Messages never echo a credential.
@@ -27,6 +32,7 @@ import { KEY_PREFIX } from './api-keys.js';
 import { API_KEY_ENV } from './backend-credentials.js';
 import { bearerChallenge, resourceMetadataUrl, type ChallengeParams } from './challenge.js';
 import { tokenScopes } from './claims.js';
+import { CertificateIdentities, certificateStillValid, type CertificateMatch } from './client-certificates.js';
 import { loggableUrl, plainHttpToRemote } from './jwks-fetch.js';
 import { JwtVerifier } from './jwt.js';
 import { KeyStore } from './key-store.js';
@@ -60,6 +66,7 @@ function localUserName(): string {
 /** Refusal reasons of a valid token whose client id is taken (clientIdClash). */
 const API_KEY_CLIENT = 'token client id belongs to an API-key client (not listed in auth.jwt.sharedClientIds)';
 const RESERVED_CLIENT = 'token client id is reserved ("anonymous", "local:*" or auth.stdioClient.id; not listed in auth.jwt.sharedClientIds)';
+const CERTIFICATE_CLIENT = 'token client id belongs to a client-certificate client (auth.clientCertificates; not listed in auth.jwt.sharedClientIds)';
 
 const JWT_CACHE_MS = 60_000;
 const JWT_CACHE_SIZE = 1024;
@@ -91,6 +98,8 @@ function credentialFromHeaders(headers: AuthRequest['headers']): Credential {
 export class WardenAuthenticator implements Authenticator {
   readonly keys: KeyStore;
   private readonly jwt: JwtVerifier | undefined;
+  /** auth.clientCertificates, when it has entries. */
+  private readonly certs: CertificateIdentities | undefined;
   private readonly logger: Logger | undefined;
   private readonly refusals: RefusalLog;
   private readonly ownRefusals: boolean;
@@ -119,6 +128,7 @@ export class WardenAuthenticator implements Authenticator {
     this.keys = new KeyStore(config.apiKeys, keysFile, options.logger, reserved);
     this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
     this.sharedClientIds = new Set(config.jwt?.sharedClientIds ?? []);
+    this.certs = config.clientCertificates.length > 0 ? new CertificateIdentities(config.clientCertificates) : undefined;
     this.credentialsConfigured = config.apiKeys.length > 0 || config.keysFile !== undefined || config.jwt !== undefined || config.stdioApiKey !== undefined;
     this.metadataUrl = config.oauth ? resourceMetadataUrl(config.oauth.resource) : undefined;
     const scopes = config.oauth?.requiredScopes.length ? config.oauth.requiredScopes : config.oauth?.scopesSupported;
@@ -130,7 +140,7 @@ export class WardenAuthenticator implements Authenticator {
     const { config, logger } = this;
     if (!logger) return;
     const jwt = config.jwt ? (config.jwt.jwksUrl ? 'jwks' : config.jwt.publicKey ? 'public key' : 'shared secret') : 'off';
-    logger.info({ apiKeyCount: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, anonymous: config.anonymous }, 'auth: client identification configured');
+    logger.info({ apiKeyCount: this.keys.size, keysFile: config.keysFile, jwt, oauth: config.oauth !== undefined, clientCertificates: this.certs?.size ?? 0, anonymous: config.anonymous }, 'auth: client identification configured');
     if (config.jwt && config.jwt.issuer === undefined) logger.warn('auth.jwt.issuer is not set: tokens of any issuer signed by the configured key are accepted');
     const jwks = config.jwt?.jwksUrl === undefined ? undefined : new URL(config.jwt.jwksUrl);
     if (jwks !== undefined && plainHttpToRemote(jwks)) {
@@ -144,19 +154,30 @@ export class WardenAuthenticator implements Authenticator {
         `auth.jwt.sharedClientIds lists ${idle.map((id) => JSON.stringify(id)).join(', ')}, which no API key (auth.apiKeys or the keys file) is bound to and mcp-warden does not give itself ("anonymous", "local:*", auth.stdioClient.id): listing ${idle.length === 1 ? 'it' : 'them'} changes nothing (a token may carry such an id anyway); check for a typo against the keys' client ids (mcp-warden keys list)`,
       );
     }
-    if (!this.credentialsConfigured && !config.anonymous && this.servesHttp) {
-      logger.warn('auth: no API keys, keys file or JWT configured and auth.anonymous is false: every HTTP request will be refused with 401');
+    if (!this.credentialsConfigured && this.certs === undefined && !config.anonymous && this.servesHttp) {
+      logger.warn('auth: no API keys, keys file, JWT or client certificates configured and auth.anonymous is false: every HTTP request will be refused with 401');
     }
   }
 
   authenticate(request: AuthRequest): AuthResult | Promise<AuthResult> {
     let credential = credentialFromHeaders(request.headers);
     if (credential.kind === 'none' && request.transport === 'stdio') credential = this.stdioCredential();
+    const cert = this.certs === undefined || request.clientCertificate === undefined ? undefined : this.certs.identify(request.clientCertificate);
+    if (cert?.kind === 'ambiguous') return this.refuseAmbiguousCertificate(request, cert.entries);
+    if (cert?.kind !== 'mapped' || credential.kind === 'malformed') return this.byCredential(credential, request, cert);
+    const certClient = cert.client;
+    if (credential.kind === 'none') return { ok: true, client: request.address === undefined ? certClient : { ...certClient, address: request.address } };
+    // A credential too: judged as ever, and it must name the client the certificate names.
+    const result = this.byCredential(credential, request, cert);
+    return result instanceof Promise ? result.then((r) => this.sameClientAsCertificate(r, certClient, request)) : this.sameClientAsCertificate(result, certClient, request);
+  }
+
+  private byCredential(credential: Credential, request: AuthRequest, cert: CertificateMatch | undefined): AuthResult | Promise<AuthResult> {
     switch (credential.kind) {
       case 'malformed':
         return this.refuse(request, credential.reason, 'invalid_request');
       case 'none':
-        return this.noCredential(request);
+        return this.noCredential(request, cert?.kind === 'unmapped');
       case 'api_key':
         return this.apiKey(credential.value, request);
       case 'bearer':
@@ -165,6 +186,21 @@ export class WardenAuthenticator implements Authenticator {
         }
         return this.apiKey(credential.value, request);
     }
+  }
+
+  /** A request whose mapped client certificate names one client and its valid credential another: refused. */
+  private sameClientAsCertificate(result: AuthResult, certClient: ClientIdentity, request: AuthRequest): AuthResult {
+    if (!result.ok || result.client.id === certClient.id) return result;
+    this.logRefusal('info', `cert-mismatch\0${certClient.id}\0${result.client.id}`, { transport: request.transport, address: request.address, certificateClient: certClient.id, credentialClient: result.client.id, credentialId: result.client.credentialId }, 'authentication refused: the credential and the client certificate identify different clients');
+    return this.refuse(request, 'the credential and the client certificate identify different clients', 'invalid_request');
+  }
+
+  /** A certificate that several auth.clientCertificates entries match: a configuration problem, refused (fail closed). */
+  private refuseAmbiguousCertificate(request: AuthRequest, entries: number[]): AuthResult {
+    const fingerprint = request.clientCertificate?.fingerprint256;
+    const where = entries.map((i) => `auth.clientCertificates[${i}]`).join(', ');
+    this.logRefusal('warn', `cert-ambiguous\0${fingerprint}`, { transport: request.transport, address: request.address, subject: request.clientCertificate?.subject, fingerprint, entries: where }, `authentication refused: the client certificate matches ${where}: one certificate must identify one client (narrow their match)`);
+    return this.refuse(request, 'the client certificate matches more than one auth.clientCertificates entry', 'invalid_request');
   }
 
   close(): void {
@@ -183,7 +219,7 @@ export class WardenAuthenticator implements Authenticator {
     return value ? { kind: 'bearer', value } : { kind: 'none' };
   }
 
-  private noCredential(request: AuthRequest): AuthResult {
+  private noCredential(request: AuthRequest, unmappedCertificate = false): AuthResult {
     if (request.transport === 'stdio') {
       const local = this.config.stdioClient;
       if (local) return { ok: true, client: { id: local.id, name: local.name ?? local.id, auth: 'local', roles: [...local.roles], claims: {} } };
@@ -198,7 +234,7 @@ export class WardenAuthenticator implements Authenticator {
       if (request.address !== undefined) client.address = request.address;
       return { ok: true, client };
     }
-    return this.refuse(request, 'authentication required');
+    return this.refuse(request, unmappedCertificate ? 'authentication required (the client certificate is not one auth.clientCertificates maps to a client)' : 'authentication required');
   }
 
   private apiKey(presented: string, request: AuthRequest): AuthResult {
@@ -294,6 +330,8 @@ export class WardenAuthenticator implements Authenticator {
         if (typeof exp === 'number' && now >= (exp + (this.config.jwt?.clockSkewSec ?? 0)) * 1000) return false;
         return this.clientIdClash(client.id) === undefined;
       }
+      case 'certificate':
+        return certificateStillValid(client, now);
       default:
         return true;
     }
@@ -301,7 +339,7 @@ export class WardenAuthenticator implements Authenticator {
 
   /** auth.jwt.sharedClientIds entries that name no API-key client and no reserved id (said at startup). */
   unusedSharedClientIds(): string[] {
-    return [...this.sharedClientIds].filter((id) => !this.keys.hasClient(id) && !this.reservedClientId(id));
+    return [...this.sharedClientIds].filter((id) => !this.keys.hasClient(id) && !this.reservedClientId(id) && this.certs?.hasClient(id) !== true);
   }
 
   private reservedClientId(id: string): boolean {
@@ -318,6 +356,7 @@ export class WardenAuthenticator implements Authenticator {
   private clientIdClash(id: string): string | undefined {
     if (this.sharedClientIds.has(id)) return undefined;
     if (this.keys.hasClient(id)) return API_KEY_CLIENT;
+    if (this.certs?.hasClient(id) === true) return CERTIFICATE_CLIENT;
     if (this.reservedClientId(id)) return RESERVED_CLIENT;
     return undefined;
   }

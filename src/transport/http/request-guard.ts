@@ -1,7 +1,8 @@
 /**
  * The onRequest hook every frontend route runs before its body is even read: DNS rebinding checks
  * (Host, Origin) and then the Authenticator. A refused request is answered here (403 / 401 with
- * WWW-Authenticate, JSON-RPC error body) and never reaches a session or the proxy. The accepted
+ * WWW-Authenticate, JSON-RPC error body) and never reaches a session or the proxy. The connection's
+ * verified client certificate, if any, goes to the Authenticator with the headers. The accepted
  * client identity is left on the request for the route. Requests from an allowed browser Origin get
  * CORS headers, and CORS preflights are answered here too.
  */
@@ -11,6 +12,7 @@ import type { RefusalLog } from '../../log/refusal-log.js';
 import type { AuthResult, Authenticator, ClientIdentity, TransportKind } from '../../types.js';
 import type { HostOriginGuard } from './guards.js';
 import { SERVER_ERROR, errorBody } from './jsonrpc.js';
+import { verifiedClientCertificate } from './peer-certificate.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -93,7 +95,9 @@ export function createRequestGuard(
     if (headers.origin !== undefined) allowCrossOrigin(reply, headers.origin);
     let result: AuthResult | Promise<AuthResult>;
     try {
-      result = authenticator.authenticate({ transport, headers, address: request.raw.socket.remoteAddress });
+      const socket = request.raw.socket;
+      const clientCertificate = verifiedClientCertificate(socket);
+      result = authenticator.authenticate(clientCertificate === undefined ? { transport, headers, address: socket.remoteAddress } : { transport, headers, address: socket.remoteAddress, clientCertificate });
     } catch (error) {
       logger.error({ err: error, transport }, 'http: authenticator failed');
       refuse(reply, 500, 'Internal error while authenticating the request');
