@@ -8,13 +8,15 @@
  * it gets 401 saying so, with an API key it is that key's client. With a mapped certificate, a
  * valid credential of the same client identifies (auth api_key), one of another client is refused,
  * an invalid one is refused as ever. A session opened by one certificate's client cannot be used
- * by another's. A certificate from another CA never gets an HTTP answer. With auth.anonymous, an
- * unmapped certificate is anonymous; a certificate matched by two entries is refused.
+ * by another's, and a JWT may not name a certificate client's id. A certificate from another CA
+ * never gets an HTTP answer. With auth.anonymous, an unmapped certificate is anonymous; a
+ * certificate matched by two entries is refused.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditReader } from '../src/audit/index.js';
 import { generateApiKey, hashApiKey } from '../src/identity/index.js';
@@ -29,6 +31,8 @@ const OPS: TlsClient = { ca: 'ca.pem', cert: 'ops-client.pem', key: 'ops-client.
 const CI: TlsClient = { ca: 'ca.pem', cert: 'ci-client.pem', key: 'ci-client.key' };
 const UNMAPPED: TlsClient = { ca: 'ca.pem', cert: 'client.pem', key: 'client.key' };
 const FOREIGN: TlsClient = { ca: 'ca.pem', cert: 'other-client.pem', key: 'other-client.key' };
+const SECRET = 'client-certificates-test-secret-0123456789abcdef';
+const token = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setAudience('https://warden.test/mcp').setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
 const session = (id: string) => ({ 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' });
 /** The certificate's SHA-256 fingerprint as openssl prints it ("AB:CD:…"). */
 const fingerprint = (name: string) => new X509Certificate(pem(name)).fingerprint256;
@@ -88,6 +92,7 @@ describe('client certificates as identities (auth.clientCertificates)', { timeou
 ${BACKEND}
 auth:
   keysFile: ${q(join(dir, 'keys.yaml'))}
+  jwt: { secret: ${SECRET}, audience: "https://warden.test/mcp" }
   clientCertificates:
     - client: ops-bot
       name: Ops bot
@@ -149,6 +154,13 @@ audit: { path: ${q(join(dir, 'audit.db'))}, flushIntervalMs: 10 }
     expect(invalid.status).toBe(401);
     expect(invalid.body).toContain('invalid API key');
     await until(() => serve.stderr().includes('"certificateClient":"ops-bot","credentialClient":"alice","credentialId":"k_alice","msg":"authentication refused: the credential and the client certificate identify different clients"'), 'the mismatch in the log');
+  });
+
+  it('one client-id space: a valid JWT whose subject is a certificate client\'s id is refused; another subject is accepted', async () => {
+    const taken = await httpsRequest(serve.url, 'POST', INIT_BODY, { authorization: `Bearer ${await token('ci')}` }, UNMAPPED);
+    expect(taken.status).toBe(401);
+    expect(taken.body).toContain('token client id belongs to a client-certificate client (auth.clientCertificates; not listed in auth.jwt.sharedClientIds)');
+    expect((await httpsRequest(serve.url, 'POST', INIT_BODY, { authorization: `Bearer ${await token('carol')}` }, UNMAPPED)).status).toBe(200);
   });
 
   it('each request is identified again: a session of one certificate\'s client is not another\'s (404), the same client with its key may use it', async () => {
