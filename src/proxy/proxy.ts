@@ -19,7 +19,7 @@ import type { BackendConfig } from '../config/backends.js';
 import type { Logger } from '../log/logger.js';
 import { ChildProcessTransport, type ChildExit } from '../transport/child-process.js';
 import { createHttpBackendTransport } from '../transport/http-client.js';
-import { backendTlsAgent } from '../transport/http/tls-material.js';
+import { backendTlsAgent } from '../transport/http/backend-tls-agent.js';
 import type { ClientSessionInfo, SessionAcceptor, Transport } from '../transport/types.js';
 import type { BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import type { BackendConnection, BackendSpec, BackendTransport } from './backend.js';

@@ -22,7 +22,7 @@ import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
 import { sessionControl } from '../session-control.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
-import { backendAgents, serverTlsMaterial, warnTlsEnvironment } from '../tls.js';
+import { backendAgents, backendTls, serverTlsMaterial, warnTlsEnvironment, watchBackendTls } from '../tls.js';
 import { ServerTlsRotation } from '../../transport/http/tls-rotation.js';
 import { validityProblem, type TlsFileWarning } from '../../transport/http/tls-material.js';
 import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
@@ -114,7 +114,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // A TLS file others may write is refused there too; weaker permissions (a key readable by everyone) are logged below.
   const tlsWarnings: TlsFileWarning[] = [];
   const tlsMaterial = opts.http === false ? undefined : serverTlsMaterial(config, baseDir, (w) => tlsWarnings.push(w));
-  const agents = backendAgents(config, baseDir, (w) => tlsWarnings.push(w));
+  const backendsTls = backendTls(config, baseDir, (w) => tlsWarnings.push(w));
+  const agents = backendAgents(backendsTls);
   const logger = createLogger({ level: logLevel(config) });
   for (const w of configWarnings) logger.warn(w);
   for (const w of tlsWarnings) logger.warn({ setting: w.setting, file: w.file }, `tls: ${w.setting} ${w.file}: ${w.reason}`);
@@ -133,6 +134,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const http = opts.http === false ? undefined : createHttpFrontend({ config: config.server, acceptor: proxy, authenticator: wired.authenticator, logger, refusals, tls: tlsMaterial });
   // server.tls's files watched: a new certificate is used for new connections without restart.
   let rotation: ServerTlsRotation | undefined;
+  // backends[].tls's files watched: a new client certificate or CA is used for new connections without restart.
+  const backendRotation = watchBackendTls(backendsTls, baseDir, logger.child({ component: 'tls' }));
   // Admin API (audit queries) on the same listener, behind admin tokens separate from MCP clients' keys.
   const store = 'query' in wired.recorder ? (wired.recorder as AuditStore) : undefined;
   const adminRoutes = http && store ? registerAdminRoutes(http.app, { store, config, logger }) : undefined;
@@ -154,6 +157,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     // Before the HTTP frontend closes its sessions: their backends' exits are expected from here on.
     proxy.beginShutdown();
     rotation?.close();
+    backendRotation.close();
     await http?.close().catch(() => undefined);
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 /**
  * TLS material read from PEM files, checked before use so that a bad file is named: the server's
  * certificate, key and client CA (server.tls), and an https backend's CA and client certificate
- * (backends[].tls), made into a keep-alive https.Agent of its own. A key that does not match its
+ * (backends[].tls, for its https.Agent: backend-tls-agent.ts). A key that does not match its
  * certificate, a file that is not PEM, an encrypted key: each a TlsFileError naming the setting and
  * the file. Key contents never reach an error or a log line. Each file's permissions are checked
  * before it is read (shared/file-trust.ts): one any other user can write (or replace in its
@@ -10,7 +10,6 @@
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { resolve } from 'node:path';
 import tls from 'node:tls';
 import type { BackendTlsConfig, ServerTlsConfig } from '../../config/tls.js';
@@ -175,22 +174,38 @@ export function loadServerTls(config: ServerTlsConfig, baseDir: string, warn?: T
   return { context, certificate: summary(leaf, notAfter), notBefore, requestCert: ca !== undefined, files: [certFile, keyFile, ...(caFile === undefined ? [] : [caFile])], digest };
 }
 
-/**
- * The https.Agent of one backend (backends[<index>].tls): its CA instead of the system's, its client
- * certificate, the name its certificate must carry. Verification is always on.
- */
-export function backendTlsAgent(config: BackendTlsConfig, baseDir: string, setting: string, warn?: TlsWarn): https.Agent {
-  const options: https.AgentOptions = { keepAlive: true, maxSockets: 256, scheduling: 'lifo', rejectUnauthorized: true };
+/** A backend's TLS files (backends[<index>].tls) as read: what its connections present and trust. */
+export interface BackendTlsMaterial {
+  /** ca, cert and key as PEM text, each only when configured. */
+  options: { ca?: string; cert?: string; key?: string };
+  /** The client certificate shown to the backend, when one is. */
+  certificate?: CertificateSummary;
+  /** The files read, absolute. */
+  files: string[];
+  /** A digest of the files' contents: the same files read again give the same one. */
+  digest: string;
+}
+
+/** backends[<index>].tls read and checked (`setting` names it in errors): its CA, its client certificate and key, or a TlsFileError; weak permissions go to `warn`. */
+export function loadBackendTls(config: BackendTlsConfig, baseDir: string, setting: string, warn?: TlsWarn): BackendTlsMaterial {
+  const options: BackendTlsMaterial['options'] = {};
+  const files: string[] = [];
+  let certificate: CertificateSummary | undefined;
   if (config.caFile !== undefined) {
     const caFile = resolve(baseDir, config.caFile);
     options.ca = readPem(`${setting}.caFile`, caFile, false, warn);
     parseCertificates(`${setting}.caFile`, caFile, options.ca);
+    files.push(caFile);
   }
   if (config.certFile !== undefined && config.keyFile !== undefined) {
-    const { cert, key } = certAndKey(setting, resolve(baseDir, config.certFile), resolve(baseDir, config.keyFile), warn);
+    const certFile = resolve(baseDir, config.certFile);
+    const keyFile = resolve(baseDir, config.keyFile);
+    const { cert, key, leaf } = certAndKey(setting, certFile, keyFile, warn);
     options.cert = cert;
     options.key = key;
+    certificate = summary(leaf, validity(`${setting}.certFile`, certFile, leaf).notAfter);
+    files.push(certFile, keyFile);
   }
-  if (config.serverName !== undefined) options.servername = config.serverName;
-  return new https.Agent(options);
+  const digest = createHash('sha256').update(options.ca ?? '').update('\0').update(options.cert ?? '').update('\0').update(options.key ?? '').digest('hex');
+  return { options, ...(certificate === undefined ? {} : { certificate }), files, digest };
 }
