@@ -8,12 +8,13 @@
  * it gets 401 saying so, with an API key it is that key's client. With a mapped certificate, a
  * valid credential of the same client identifies (auth api_key), one of another client is refused,
  * an invalid one is refused as ever. A session opened by one certificate's client cannot be used
- * by another's, and a JWT may not name a certificate client's id. A certificate from another CA
- * never gets an HTTP answer. With auth.anonymous, an unmapped certificate is anonymous; a
- * certificate matched by two entries is refused.
+ * by another's (Streamable HTTP and legacy SSE), and a JWT may not name a certificate client's id.
+ * A certificate from another CA never gets an HTTP answer. With auth.anonymous, an unmapped
+ * certificate is anonymous; a certificate matched by two entries is refused.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -66,6 +67,20 @@ async function open(url: string, client: TlsClient, headers: Record<string, stri
   const id = init.headers['mcp-session-id'] as string;
   expect((await httpsRequest(url, 'POST', INITIALIZED_BODY, { ...headers, ...session(id) }, client)).status).toBe(202);
   return { status: 200, id, body: init.body };
+}
+
+/** A legacy SSE stream opened over HTTPS with this certificate: the text so far, and close(). */
+function openSseStream(url: string, client: TlsClient): Promise<{ text: () => string; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const req = https.request(url, { method: 'GET', headers: { accept: 'text/event-stream' }, agent: false, ca: pem(client.ca!), cert: pem(client.cert!), key: pem(client.key!) }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode}`));
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      resolve({ text: () => text, close: () => req.destroy() });
+    });
+    req.on('error', (err) => (text === '' ? reject(err) : undefined));
+    req.end();
+  });
 }
 
 /** tools/call echo in a session: the HTTP status and the tool result (or error). */
@@ -170,6 +185,22 @@ audit: { path: ${q(join(dir, 'audit.db'))}, flushIntervalMs: 10 }
     expect(byKey.result).toMatchObject({ content: [{ text: 'a:same client, by key' }] });
   });
 
+  it('legacy SSE: the stream and each POST are identified by their certificates; another certificate\'s client cannot post to the session (404)', async () => {
+    const stream = await openSseStream(serve.sseUrl, OPS);
+    try {
+      await until(() => /event: endpoint\ndata: (\S+)/.test(stream.text()), 'the endpoint event');
+      const endpoint = new URL(/event: endpoint\ndata: (\S+)/.exec(stream.text())![1]!, serve.sseUrl).toString();
+      expect((await httpsRequest(endpoint, 'POST', INIT_BODY, {}, OPS)).status).toBe(202);
+      expect((await httpsRequest(endpoint, 'POST', INITIALIZED_BODY, {}, OPS)).status).toBe(202);
+      expect((await httpsRequest(endpoint, 'POST', toolCallBody(8, 'echo', { text: 'hijack over sse' }), {}, CI)).status).toBe(404);
+      expect((await httpsRequest(endpoint, 'POST', toolCallBody(9, 'echo', { text: 'over sse' }), {}, OPS)).status).toBe(202);
+      await until(() => stream.text().includes('a:over sse'), 'the answer on the stream');
+      expect(stream.text()).not.toContain('hijack over sse');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('a certificate from another CA never connects (the handshake is refused)', async () => {
     await expect(httpsRequest(serve.url, 'POST', INIT_BODY, { 'x-api-key': keys.alice }, FOREIGN)).rejects.toThrow(/unknown ca|ECONNRESET|socket hang up|certificate/);
   });
@@ -178,7 +209,7 @@ audit: { path: ${q(join(dir, 'audit.db'))}, flushIntervalMs: 10 }
     const audit = openAuditReader(join(dir, 'audit.db'));
     try {
       const calls = () => audit.query({ method: 'tools/call', order: 'asc', limit: 100 }).rows;
-      await until(() => calls().length >= 4, 'the tools/call rows');
+      await until(() => calls().length >= 5, 'the tools/call rows');
       const seen = calls().map((r) => ({ client: r.clientId, name: r.clientName, auth: r.authMethod, roles: r.roles, decision: r.decision }));
       expect(seen).toEqual(
         expect.arrayContaining([
