@@ -9,12 +9,15 @@
  * valid credential of the same client identifies (auth api_key), one of another client is refused,
  * an invalid one is refused as ever. A session opened by one certificate's client cannot be used
  * by another's (Streamable HTTP and legacy SSE), and a JWT may not name a certificate client's id.
+ * A TLS 1.2 renegotiation ends its connection (the connection's certificate cannot be swapped).
  * A certificate from another CA never gets an HTTP answer. With auth.anonymous, an unmapped
  * certificate is anonymous; a certificate matched by two entries is refused.
  */
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -25,7 +28,7 @@ import { writeKeysFile } from '../src/identity/keys-file.js';
 import { INIT_BODY, INITIALIZED_BODY, answerMessages, toolCallBody } from './helpers/keyed-http.js';
 import { startServe, TEST_BACKEND, type ServeProcess } from './helpers/proxy.js';
 import { httpsRequest, pem, tlsFile, type TlsClient } from './helpers/tls.js';
-import { until } from './helpers/wait.js';
+import { sleep, until } from './helpers/wait.js';
 
 const q = JSON.stringify;
 const OPS: TlsClient = { ca: 'ca.pem', cert: 'ops-client.pem', key: 'ops-client.key' };
@@ -199,6 +202,21 @@ audit: { path: ${q(join(dir, 'audit.db'))}, flushIntervalMs: 10 }
     } finally {
       stream.close();
     }
+  });
+
+  it('a TLS 1.2 renegotiation (which could swap the connection\'s certificate) ends the connection; serve goes on', async () => {
+    const { port } = new URL(serve.url);
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', maxVersion: 'TLSv1.2', ca: pem('ca.pem'), cert: pem('ops-client.pem'), key: pem('ops-client.key') });
+    await once(socket, 'secureConnect');
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined); // the client sees its write fail (EPROTO) or the connection reset
+    let renegotiated = false;
+    socket.renegotiate({ rejectUnauthorized: true }, (err) => (renegotiated = err === null || err === undefined));
+    // The renegotiation goes on with the connection's traffic.
+    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    expect(await Promise.race([closed.then(() => 'closed'), sleep(10_000).then(() => 'still open')])).toBe('closed');
+    expect(renegotiated).toBe(false);
+    expect((await open(serve.url, OPS)).status).toBe(200);
   });
 
   it('a certificate from another CA never connects (the handshake is refused)', async () => {

@@ -150,6 +150,9 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
       const address = socket.remoteAddress ?? 'unknown';
       refusals.log(log, 'info', `tls\0${address}`, { address, reason: err.code ?? err.message }, 'http: TLS handshake refused');
     });
+    // A connection's client certificate is read once (peer-certificate.ts) and may identify its
+    // client: a TLS 1.2 renegotiation must not swap it under the connection. Refused (ends it).
+    app.server.on('secureConnection', (socket: tls.TLSSocket) => socket.disableRenegotiation());
   }
   // Sockets per client address, counted and capped before HTTP parses anything on them.
   const connections = limitConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, (address) =>
