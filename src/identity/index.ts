@@ -1,8 +1,9 @@
 /**
  * identity/: who is asking. API keys (stored as sha256 hashes, constant-time comparison, keys file
  * reloaded on change), JWTs verified with jose (secret, PEM key or JWKS; iss/aud/exp/nbf; roles
- * claim), OAuth protected-resource metadata and challenges (RFC 9728, MCP authorization
- * 2025-11-25), anonymous and local stdio identities, and the rule that a client's credential never
+ * claim), verified TLS client certificates mapped to clients (client-certificates.ts), OAuth
+ * protected-resource metadata and challenges (RFC 9728, MCP authorization 2025-11-25), anonymous
+ * and local stdio identities, and the rule that a client's credential never
  * reaches a backend (backend-credentials.ts). cli/ calls createAuthenticator and hands the proxy
  * backendCredentialResolver (proxy/ and transport/ never import identity/); transports call
  * authenticate() once per HTTP request or stdio session.
