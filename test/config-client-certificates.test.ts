@@ -7,7 +7,7 @@
  * names: each exit 3 with one line naming the entry and what is wrong. Good entries pass.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, tempDir } from './helpers/proxy.js';
@@ -21,6 +21,8 @@ const FP_OPENSSL = '0F:C7:3C:C6:E4:99:EC:E0:FF:D5:B2:11:75:14:D6:43:6B:87:AE:93:
 async function check(yaml: string): Promise<{ status: number | null; stderr: string }> {
   const dir = await tempDir();
   copyTls(dir, 'server.pem', 'server.key', 'ca.pem');
+  // Owner-only, as a deployed key should be (one readable by everyone is a warning: secret-file-modes).
+  chmodSync(join(dir, 'server.key'), 0o600);
   const file = join(dir, 'warden.yaml');
   writeFileSync(file, BACKEND + yaml);
   const run = spawnSync(process.execPath, [CLI, 'config', 'check', file], { encoding: 'utf8', timeout: 30_000 });
