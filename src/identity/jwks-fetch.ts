@@ -6,6 +6,13 @@
  * the bound, or a body that grows past it, ends the fetch with JwksTooLargeError; jose then keeps
  * the key set it had (a token signed by a known key still verifies until the set is older than
  * jwksCacheMaxAgeMs), and a token naming an unknown kid is refused (fail closed).
+ *
+ * A fetch that failed (no connection, timeout, an answer other than 200, too large, not a key set)
+ * is not tried again before `retryAfterFailureMs` (auth.jwt.jwksCooldownMs) has passed:
+ * JwksBackoffError instead, without a request. jose's cooldown counts from the last fetch that
+ * worked only, and jose fetches whenever it holds no fresh key set: while the authorization server
+ * failed (or before its first answer), every request carrying a JWT-shaped bearer (no valid
+ * signature needed) was a fetch from it.
  */
 
 export class JwksTooLargeError extends Error {
@@ -15,8 +22,32 @@ export class JwksTooLargeError extends Error {
   }
 }
 
-export function cappedFetch(maxBytes: number): (url: string, init: RequestInit) => Promise<Response> {
+/** A JWKS fetch not made: the last one failed less than auth.jwt.jwksCooldownMs ago. */
+export class JwksBackoffError extends Error {
+  override name = 'JwksBackoffError';
+  constructor() {
+    super('the last JWKS fetch failed less than auth.jwt.jwksCooldownMs ago');
+  }
+}
+
+/** Whether a body is a JSON Web Key Set as jose takes one (an object whose `keys` are objects). */
+function isKeySet(body: Buffer): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return false;
+  }
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  return typeof value === 'object' && value !== null && Array.isArray(keys) && keys.every((k) => typeof k === 'object' && k !== null && !Array.isArray(k));
+}
+
+export function cappedFetch(maxBytes: number, retryAfterFailureMs = 0): (url: string, init: RequestInit) => Promise<Response> {
+  /** When the last fetch failed, or undefined after one that worked. */
+  let failedAt: number | undefined;
   return async (url, init) => {
+    if (failedAt !== undefined && Date.now() - failedAt < retryAfterFailureMs) throw new JwksBackoffError();
+    failedAt = Date.now();
     const response = await fetch(url, init);
     // jose refuses anything but 200 itself, without reading the body.
     if (response.status !== 200 || response.body === null) return response;
@@ -38,7 +69,10 @@ export function cappedFetch(maxBytes: number): (url: string, init: RequestInit) 
       }
       chunks.push(value);
     }
-    return new Response(Buffer.concat(chunks), { status: 200, headers: response.headers });
+    const body = Buffer.concat(chunks);
+    // jose refuses what is not a key set itself: a failure all the same.
+    if (isKeySet(body)) failedAt = undefined;
+    return new Response(body, { status: 200, headers: response.headers });
   };
 }
 

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig, OAuthConfig } from '../config/auth.js';
 import { claimRoles, claimString } from './claims.js';
-import { cappedFetch, JwksTooLargeError } from './jwks-fetch.js';
+import { cappedFetch, JwksBackoffError, JwksTooLargeError } from './jwks-fetch.js';
 
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
@@ -79,6 +79,7 @@ function hmacKeyResolver(secret: Uint8Array): JWTVerifyGetKey {
 
 function failure(err: unknown): { ok: false; reason: string; unavailable?: boolean } {
   if (err instanceof JwksTooLargeError) return { ok: false, reason: 'token signing keys unavailable (key set over auth.jwt.jwksMaxBytes)', unavailable: true };
+  if (err instanceof JwksBackoffError) return { ok: false, reason: 'token signing keys unavailable (the last key set fetch failed; tried again after auth.jwt.jwksCooldownMs)', unavailable: true };
   const e = err as { code?: string; claim?: string; reason?: string; name?: string };
   switch (e.code) {
     case 'ERR_JWT_EXPIRED':
@@ -142,7 +143,7 @@ export class JwtVerifier {
         timeoutDuration: config.jwksTimeoutMs,
         cooldownDuration: config.jwksCooldownMs,
         cacheMaxAge: config.jwksCacheMaxAgeMs,
-        [customFetch]: cappedFetch(config.jwksMaxBytes),
+        [customFetch]: cappedFetch(config.jwksMaxBytes, config.jwksCooldownMs),
       });
       allowed = [...RSA, ...EC, ...OKP];
     }
