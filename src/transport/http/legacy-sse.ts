@@ -50,6 +50,8 @@ export class LegacySseSession implements Transport, HttpSession {
    * stream may carry them to a later POST's credential).
    */
   private readonly awaiting = new Map<RequestId, ClientIdentity>();
+  /** Pauses the proxy holds while a backend of the session is not reading what it is sent (flow.ts ReadGate): messages are refused meanwhile. */
+  private readPauses = 0;
 
   constructor(
     readonly sessionId: string,
@@ -100,6 +102,20 @@ export class LegacySseSession implements Transport, HttpSession {
       return `${unread} bytes of this session's messages wait unread on its stream (server.maxUnreadBytesPerSession is ${maxUnreadBytesPerSession}); read them, then retry`;
     }
     return undefined;
+  }
+
+  /** Why any message POSTed now must be refused (429), or undefined: as StreamableHttpSession.backlogRefusal. */
+  backlogRefusal(): string | undefined {
+    return this.readPauses > 0 ? 'a backend of this session is not reading what it was sent (its messages wait to be written to it); retry once it has caught up' : undefined;
+  }
+
+  /** Flow control (flow.ts): the proxy stops taking this client's messages while a backend is backed up. */
+  pauseReading(): void {
+    this.readPauses++;
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0) this.readPauses--;
   }
 
   deliver(message: JSONRPCMessage, bytes?: number): void {
@@ -251,6 +267,12 @@ export function createLegacySseHandlers(options: LegacySseOptions) {
       return;
     }
     session.lastActivity = Date.now();
+    const backlog = session.backlogRefusal();
+    if (backlog !== undefined) {
+      refusals.log(logger, 'info', `flow\0${session.ownerId}`, { sessionId, client: session.ownerId, refusal: backlog }, 'http: request refused (session flow limit)');
+      writeJsonError(res, 429, SERVER_ERROR, `Too many requests: ${backlog}`, parsed.kind === 'request' ? parsed.id : null, { 'retry-after': '1' });
+      return;
+    }
     if (parsed.kind === 'request') {
       // Its answer would be taken for the other's, and held to the other's credential.
       if (session.isAwaiting(parsed.id)) {

@@ -123,6 +123,12 @@ export function createStreamableHandlers(options: StreamableRoutesOptions) {
     }
     const session = sessionOf(request, res, parsed.kind === 'notification' ? null : parsed.id);
     if (session === undefined) return undefined;
+    const backlog = session.backlogRefusal();
+    if (backlog !== undefined) {
+      refusals.log(logger, 'info', `flow\0${session.ownerId}`, { sessionId: session.sessionId, client: session.ownerId, refusal: backlog }, 'http: request refused (session flow limit)');
+      writeJsonError(res, 429, SERVER_ERROR, `Too many requests: ${backlog}`, parsed.kind === 'request' ? parsed.id : null, { 'retry-after': '1' });
+      return undefined;
+    }
     // Decided with the identity this request's credential proved, not the one of initialize.
     session.identify(request.wardenClient!);
     if (parsed.kind === 'request') {

@@ -63,6 +63,8 @@ export class StreamableHttpSession implements Transport, HttpSession {
   /** The id of the initialize request while it awaits its answer: a session it does not open is closed (acceptInitialize). */
   private initializeId: RequestId | undefined;
   private readonly sessionHeaders: Record<string, string>;
+  /** Pauses the proxy holds while a backend of the session is not reading what it is sent (flow.ts ReadGate): messages are refused meanwhile. */
+  private readPauses = 0;
   /** Shows a written response to the write-stall watchdog (write-stall.ts). */
   private readonly watchWrites: (res: ServerResponse) => void;
 
@@ -110,6 +112,26 @@ export class StreamableHttpSession implements Transport, HttpSession {
       return `${unread} bytes of this session's answers wait unread by the client (server.maxUnreadBytesPerSession is ${maxUnreadBytesPerSession}); read them, then retry`;
     }
     return undefined;
+  }
+
+  /**
+   * Why any message POSTed now must be refused (the route answers 429), or undefined: a backend of
+   * the session is not reading what it was sent (more than the high-water mark waits to be written
+   * to it: the proxy paused reading from this client). Over stdio mcp-warden then stops reading the
+   * client; over HTTP each POST is a new message that would wait in memory behind the others, so
+   * it is refused until the backend has caught up.
+   */
+  backlogRefusal(): string | undefined {
+    return this.readPauses > 0 ? 'a backend of this session is not reading what it was sent (its messages wait to be written to it); retry once it has caught up' : undefined;
+  }
+
+  /** Flow control (flow.ts): the proxy stops taking this client's messages while a backend is backed up. */
+  pauseReading(): void {
+    this.readPauses++;
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0) this.readPauses--;
   }
 
   /** Bytes written to this session's answer responses that their connections have not taken yet. */
