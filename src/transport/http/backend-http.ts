@@ -10,17 +10,43 @@ const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling:
 // rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in our environment changes only the default.
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo', rejectUnauthorized: true });
 
+/**
+ * Connections for the streams a backend session holds open for as long as it lives (the Streamable
+ * HTTP standalone GET, the legacy SSE stream): not from the pools above, whose 256 sockets per
+ * backend they would take for good (with 256 client sessions open every request to that backend,
+ * from every client, queued forever). One connection per stream, closed with it; their number is
+ * bounded by the client sessions (server.maxSessions).
+ */
+const httpStreamAgent = new http.Agent({ keepAlive: false });
+const httpsStreamAgent = new https.Agent({ keepAlive: false, rejectUnauthorized: true });
+/** The stream agent of each backend's own https pool (backends[].tls): the same TLS options. */
+const streamAgents = new WeakMap<https.Agent, https.Agent>();
+
+function streamAgentOf(agent: https.Agent): https.Agent {
+  let stream = streamAgents.get(agent);
+  if (stream === undefined) {
+    stream = new https.Agent({ ...agent.options, keepAlive: false, maxSockets: Infinity, rejectUnauthorized: true });
+    streamAgents.set(agent, stream);
+  }
+  return stream;
+}
+
 export interface BackendConnector {
   request: typeof http.request;
+  /** The keep-alive pool, for requests (POST, DELETE, a resumed answer). */
   agent: http.Agent;
+  /** For the session's long-lived streams (standalone GET, legacy SSE stream): outside the pool. */
+  streamAgent: http.Agent;
 }
 
 /**
  * The request function and the keep-alive pool for this URL's scheme: the shared one, or for an
- * https URL the backend's own `agent` (backends[].tls: its CA, client certificate, server name).
+ * https URL the backend's own `agent` (backends[].tls: its CA, client certificate, server name),
+ * and the agent its long-lived streams use.
  */
 export function connectorFor(url: URL, agent?: https.Agent): BackendConnector {
-  return url.protocol === 'https:' ? { request: https.request, agent: agent ?? httpsAgent } : { request: http.request, agent: httpAgent };
+  if (url.protocol !== 'https:') return { request: http.request, agent: httpAgent, streamAgent: httpStreamAgent };
+  return { request: https.request, agent: agent ?? httpsAgent, streamAgent: agent === undefined ? httpsStreamAgent : streamAgentOf(agent) };
 }
 
 /**

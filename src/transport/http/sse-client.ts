@@ -31,6 +31,8 @@ export class SseClientTransport implements Transport {
 
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
+  /** For the long-lived GET stream: outside the pool (backend-http.ts). */
+  private readonly streamAgent: http.Agent;
   private readonly headers: Record<string, string>;
   private readonly maxBytes: number;
   private readonly connectTimeoutMs: number;
@@ -45,7 +47,7 @@ export class SseClientTransport implements Transport {
     private readonly url: URL,
     options: SseClientOptions = {},
   ) {
-    ({ request: this.request, agent: this.agent } = connectorFor(url, options.agent));
+    ({ request: this.request, agent: this.agent, streamAgent: this.streamAgent } = connectorFor(url, options.agent));
     this.headers = { ...options.headers };
     this.credentials = credentialValues(options.headers, url);
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
@@ -70,7 +72,7 @@ export class SseClientTransport implements Transport {
       const timer = setTimeout(() => fail(new Error(`no endpoint event from ${displayUrl(this.url)} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
       const req = this.request(
         this.url,
-        { method: 'GET', agent: this.agent, headers: { ...this.headers, accept: 'text/event-stream' } },
+        { method: 'GET', agent: this.streamAgent, headers: { ...this.headers, accept: 'text/event-stream' } },
         (res) => {
           if (res.statusCode !== 200) {
             res.resume();

@@ -37,6 +37,8 @@ export class StreamableHttpClientTransport implements Transport {
 
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
+  /** For the long-lived GET stream: outside the pool (backend-http.ts). */
+  private readonly streamAgent: http.Agent;
   private readonly target: { protocol: string; hostname: string; port: string; path: string; auth?: string };
   private readonly baseHeaders: Record<string, string>;
   private readonly maxBytes: number;
@@ -54,7 +56,7 @@ export class StreamableHttpClientTransport implements Transport {
   private closed = false;
 
   constructor(url: URL, options: StreamableHttpClientOptions = {}) {
-    ({ request: this.request, agent: this.agent } = connectorFor(url, options.agent));
+    ({ request: this.request, agent: this.agent, streamAgent: this.streamAgent } = connectorFor(url, options.agent));
     this.target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search };
     // Userinfo in the URL is the backend's credential (Basic auth, as node sends it for the SSE client);
     // a configured Authorization header wins.
@@ -251,7 +253,7 @@ export class StreamableHttpClientTransport implements Transport {
     if (this.closed || this.getUnsupported || this.getRequest !== undefined) return;
     const extra: Record<string, string> = { accept: 'text/event-stream' };
     if (this.getLastEventId !== undefined) extra['last-event-id'] = this.getLastEventId;
-    const req = this.request({ ...this.target, method: 'GET', agent: this.agent, headers: this.headers(extra) }, (res) => {
+    const req = this.request({ ...this.target, method: 'GET', agent: this.streamAgent, headers: this.headers(extra) }, (res) => {
       const status = res.statusCode ?? 0;
       if (status === 405) {
         this.getUnsupported = true;
