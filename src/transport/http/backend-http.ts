@@ -3,8 +3,9 @@
  * keep-alive connection pools for every backend (an https backend with its own TLS settings has its own), the request function for a URL's scheme, and the
  * error an HTTP error answer becomes.
  */
-import http from 'node:http';
+import http, { type ClientRequest } from 'node:http';
 import https from 'node:https';
+import { BACKLOG_HIGH_BYTES } from '../ndjson.js';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
 // rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in our environment changes only the default.
@@ -47,6 +48,49 @@ export interface BackendConnector {
 export function connectorFor(url: URL, agent?: https.Agent): BackendConnector {
   if (url.protocol !== 'https:') return { request: http.request, agent: httpAgent, streamAgent: httpStreamAgent };
   return { request: https.request, agent: agent ?? httpsAgent, streamAgent: agent === undefined ? httpsStreamAgent : streamAgentOf(agent) };
+}
+
+/**
+ * The bytes of a backend transport's message bodies not yet handed to the operating system: POSTs
+ * waiting for a socket of the pool (all 256 busy with requests the backend has not answered), or
+ * that the backend is not reading. Past BACKLOG_HIGH_BYTES (as for a stdio backend's pipe) the
+ * transport reports a backlog (onbacklog: the proxy stops taking the client's messages), and again
+ * once half of that is left. Each message's POST is sent at once whatever the backend does, so
+ * without this a client's messages to a backend that answered slowly queued in memory without bound.
+ */
+export class UnsentBodies {
+  private bytes = 0;
+  private backedUp = false;
+
+  constructor(private readonly report: (backedUp: boolean) => void) {}
+
+  /** Counts `req`'s body of `size` bytes until it is written out ('finish') or the request ends ('close'). */
+  track(req: ClientRequest, size: number): void {
+    this.bytes += size;
+    let counted = true;
+    const settle = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.bytes -= size;
+      if (this.backedUp && this.bytes <= BACKLOG_HIGH_BYTES / 2) {
+        this.backedUp = false;
+        this.report(false);
+      }
+    };
+    req.once('finish', settle);
+    req.once('close', settle);
+    if (!this.backedUp && this.bytes > BACKLOG_HIGH_BYTES) {
+      this.backedUp = true;
+      this.report(true);
+    }
+  }
+
+  /** The transport closed: no backlog any more (its requests are destroyed). */
+  release(): void {
+    if (!this.backedUp) return;
+    this.backedUp = false;
+    this.report(false);
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import type https from 'node:https';
 import http, { type ClientRequest } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '../types.js';
 import { SseParser } from './sse-parser.js';
-import { BackendHttpError, connectionError, connectorFor, credentialValues, displayUrl } from './backend-http.js';
+import { BackendHttpError, connectionError, connectorFor, credentialValues, UnsentBodies, displayUrl } from './backend-http.js';
 
 export interface SseClientOptions {
   /** Extra request headers (the backend's own credentials from warden.yaml). */
@@ -28,6 +28,9 @@ export class SseClientTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
+  /** More than the high-water mark of message bodies waits to be sent to the backend (true), or no longer (false): flow.ts. */
+  onbacklog?: (backedUp: boolean) => void;
+  private readonly unsent = new UnsentBodies((backedUp) => this.onbacklog?.(backedUp));
 
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
@@ -170,6 +173,7 @@ export class SseClientTransport implements Transport {
       reject(connectionError(error));
     });
     req.end(body);
+    this.unsent.track(req, Buffer.byteLength(body));
   }
 
   async close(): Promise<void> {
@@ -179,6 +183,7 @@ export class SseClientTransport implements Transport {
     this.stream = undefined;
     for (const req of this.inflight) req.destroy();
     this.inflight.clear();
+    this.unsent.release();
     this.onclose?.();
   }
 }

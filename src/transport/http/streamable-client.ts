@@ -11,7 +11,7 @@
 import type https from 'node:https';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
-import { BackendHttpError, connectionError, connectorFor, credentialValues } from './backend-http.js';
+import { BackendHttpError, connectionError, connectorFor, credentialValues, UnsentBodies } from './backend-http.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
 export interface StreamableHttpClientOptions {
@@ -34,6 +34,9 @@ export class StreamableHttpClientTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
+  /** More than the high-water mark of message bodies waits to be sent to the backend (true), or no longer (false): flow.ts. */
+  onbacklog?: (backedUp: boolean) => void;
+  private readonly unsent = new UnsentBodies((backedUp) => this.onbacklog?.(backedUp));
 
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
@@ -111,6 +114,7 @@ export class StreamableHttpClientTransport implements Transport {
       reject(connectionError(error));
     });
     req.end(body);
+    this.unsent.track(req, Buffer.byteLength(body));
   }
 
   private onPostResponse(
@@ -337,6 +341,7 @@ export class StreamableHttpClientTransport implements Transport {
     this.getRequest = undefined;
     for (const req of this.inflight) req.destroy();
     this.inflight.clear();
+    this.unsent.release();
     this.onclose?.();
   }
 }
