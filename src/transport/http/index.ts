@@ -174,6 +174,19 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
   const guardSse = createRequestGuard('sse', guard, authenticator, log, refusals);
   const preflight = createPreflightHandler(guard);
 
+  // A request no route takes (an unknown path, or a method its path does not have) is answered 404
+  // before its body is read, its connection closed: fastify's own 404 first read (and held) the
+  // body, up to server.maxMessageBytes, for anyone, with no check at all. Routes other modules add
+  // later (admin API, metrics, /healthz, OAuth metadata) are found, so they are not affected.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) {
+      done();
+      return;
+    }
+    const body = JSON.stringify({ message: `Route ${request.method}:${request.url.split('?')[0]} not found`, error: 'Not Found', statusCode: 404 });
+    void reply.code(404).header('content-type', 'application/json; charset=utf-8').header('connection', 'close').send(body);
+  });
+
   // Encapsulated: the body parser, error handler and guards apply to the MCP routes only, not to
   // routes other modules add on `app`.
   void app.register(async (scope) => {
@@ -190,7 +203,8 @@ export function createHttpFrontend(options: HttpFrontendOptions): HttpFrontend {
     scope.route({ method: ['PUT', 'PATCH', 'HEAD'], url: config.mcpPath, onRequest: guardStreamable, handler: methodNotAllowed('GET, POST, DELETE') });
     scope.get(config.ssePath, { onRequest: guardSse, exposeHeadRoute: false }, legacy.openStream);
     scope.post(config.messagesPath, { onRequest: guardSse }, legacy.postMessage);
-    for (const path of new Set([config.mcpPath, config.ssePath, config.messagesPath])) scope.options(path, preflight);
+    // Answered by the hook, before the body: the handler is never reached.
+    for (const path of new Set([config.mcpPath, config.ssePath, config.messagesPath])) scope.options(path, { onRequest: preflight }, methodNotAllowed('GET, POST, DELETE, OPTIONS'));
   });
 
   let closed: Promise<void> | undefined;

@@ -29,12 +29,21 @@ function allowCrossOrigin(reply: FastifyReply, origin: string): void {
   res.setHeader('vary', 'Origin');
 }
 
+/** Whether a request announces a body (browsers send none on a preflight). */
+function hasBody(request: FastifyRequest): boolean {
+  const headers = request.raw.headers;
+  return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+}
+
 /**
  * CORS preflight (OPTIONS) for the frontend paths: answered for allowed origins without
- * credentials (browsers send none on a preflight); the real request is then authenticated.
+ * credentials (browsers send none on a preflight); the real request is then authenticated. An
+ * onRequest hook, answering before any body is read: as a route handler, fastify first read (and
+ * held) whatever body the OPTIONS request came with, up to server.maxMessageBytes, for anyone,
+ * before even the Host check. A preflight with a body closes its connection, unread.
  */
-export function createPreflightHandler(guard: HostOriginGuard) {
-  return function preflight(request: FastifyRequest, reply: FastifyReply): void {
+export function createPreflightHandler(guard: HostOriginGuard): RequestGuardHook {
+  return function preflight(request, reply, _done): void {
     const headers = request.raw.headers;
     const failure = guard.check(headers.host, headers.origin, headers['sec-fetch-site']);
     if (failure !== undefined) {
@@ -42,6 +51,7 @@ export function createPreflightHandler(guard: HostOriginGuard) {
       return;
     }
     if (headers.origin !== undefined) allowCrossOrigin(reply, headers.origin);
+    if (hasBody(request)) reply.header('connection', 'close');
     reply
       .code(204)
       .header('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS')
