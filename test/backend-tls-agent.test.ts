@@ -4,13 +4,15 @@
  * on. Keep-alive reuses a connection while the material is unchanged; after setMaterial the next
  * request is made on a new connection with the new certificate (an idle pooled connection made
  * with the previous one is closed, never reused), and a request in flight during the change
- * finishes on its connection, which is then closed instead of pooled.
+ * finishes on its connection, which is then closed instead of pooled. The backend session's
+ * long-lived streams connect outside the pool (backend-http.ts) with the material in force too.
  */
 import { once } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectorFor } from '../src/transport/http/backend-http.js';
 import { BackendTlsAgent } from '../src/transport/http/backend-tls-agent.js';
 import { loadBackendTls } from '../src/transport/http/tls-material.js';
 import { pem, TLS_DIR } from './helpers/tls.js';
@@ -65,6 +67,23 @@ describe('BackendTlsAgent: new material for new connections', { timeout: 30_000 
       expect(c.serial).toBe('2003');
       expect(c.connection).not.toBe(a.connection);
       await until(() => sockets[a.connection]!.destroyed, 'the idle connection made with the previous certificate to be closed');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('the long-lived streams connect outside the pool, each with the certificate in force when it opens', async () => {
+    const agent = new BackendTlsAgent(material('client'));
+    try {
+      const before = connectorFor(new URL(url), agent).streamAgent as https.Agent;
+      expect(before).not.toBe(agent);
+      expect((await get(before)).serial).toBe('2001');
+      agent.setMaterial(material('ops-client'));
+      // Before, the stream agent was made once from the pool's first options: every stream opened
+      // after a rotation still presented the old certificate (one the backend may no longer take).
+      const after = connectorFor(new URL(url), agent).streamAgent as https.Agent;
+      expect((await get(after)).serial).toBe('2003');
+      expect(Object.values(after.freeSockets).flat()).toEqual([]); // one connection per stream, not pooled
     } finally {
       agent.destroy();
     }

@@ -6,6 +6,7 @@
 import http, { type ClientRequest } from 'node:http';
 import https from 'node:https';
 import { BACKLOG_HIGH_BYTES } from '../ndjson.js';
+import { BackendTlsAgent } from './backend-tls-agent.js';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
 // rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in our environment changes only the default.
@@ -24,6 +25,8 @@ const httpsStreamAgent = new https.Agent({ keepAlive: false, rejectUnauthorized:
 const streamAgents = new WeakMap<https.Agent, https.Agent>();
 
 function streamAgentOf(agent: https.Agent): https.Agent {
+  // A rotated pool (backend-tls-rotation.ts): its stream agent follows the files in force.
+  if (agent instanceof BackendTlsAgent) return agent.streamAgent();
   let stream = streamAgents.get(agent);
   if (stream === undefined) {
     stream = new https.Agent({ ...agent.options, keepAlive: false, maxSockets: Infinity, rejectUnauthorized: true });

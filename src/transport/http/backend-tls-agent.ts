@@ -27,8 +27,21 @@ export class BackendTlsAgent extends https.Agent {
     }) as typeof this.createConnection;
   }
 
+  /** The agent of the long-lived streams (backend-http.ts: outside the pool), for the material in force. */
+  private streams: https.Agent | undefined;
+
+  /**
+   * An agent for a backend session's long-lived streams (the Streamable HTTP standalone GET, a legacy
+   * SSE stream): outside the keep-alive pool, one connection each, with the material in force now
+   * (a stream opened after setMaterial presents the new certificate; open ones keep theirs).
+   */
+  streamAgent(): https.Agent {
+    return (this.streams ??= new https.Agent({ ...this.options, keepAlive: false, maxSockets: Infinity, rejectUnauthorized: true }));
+  }
+
   /** Connections made from now on present and trust this material. */
   setMaterial(material: BackendTlsMaterial): void {
+    this.streams = undefined;
     const options = this.options as Record<string, unknown>;
     for (const k of ['ca', 'cert', 'key'] as const) {
       if (material.options[k] === undefined) delete options[k];
