@@ -7,38 +7,23 @@
  * --all_namespaces=1; secrets.v1.; get --raw; events of every namespace; rollout's verb given as
  * resourceType): each is now denied and kubectl never runs, while the plain calls still run it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StdioConnection } from './helpers/proxy.js';
-import { KUBERNETES, RELAY, SERVERS, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+import { scratch, wrapStandInKubectl, type Scratch, type StandInKubectl } from './helpers/policy-e2e.js';
 
 describe('kubernetes pack: the arguments as kubectl reads them', () => {
   let s: Scratch;
-  let conn: StdioConnection;
-  let record: string;
-  /** every argv kubectl was run with, in order */
-  const runs = (): string[][] => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+  let k: StandInKubectl;
+  const runs = (): string[][] => k.runs();
+  const call = (name: string, args: Record<string, unknown>): Promise<string> => k.call(name, args);
 
   beforeAll(async () => {
     s = await scratch();
-    record = join(s.dir, 'kubectl.jsonl');
-    const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    allowed_namespaces: [default, monitoring]\n');
-    const env = { PATH: `${join(SERVERS, 'fake-kubectl')}:${process.env.PATH}`, KUBECTL_RECORD_FILE: record };
-    conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, KUBERNETES], { policy: 'kubernetes', data, env });
+    k = await wrapStandInKubectl(s, 'warden:\n  kubernetes:\n    allowed_namespaces: [default, monitoring]\n');
   }, 120_000);
   afterAll(async () => {
-    await conn?.close();
+    await k?.conn.close();
     await s?.remove();
   });
-
-  const call = async (name: string, args: Record<string, unknown>): Promise<string> => {
-    try {
-      return resultText(await conn.client.callTool({ name, arguments: args }));
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
 
   it('plain calls run kubectl with their namespace', async () => {
     await call('kubectl_get', { resourceType: 'pods', namespace: 'default' });
@@ -149,7 +134,7 @@ describe('kubernetes pack: the arguments as kubectl reads them', () => {
   it('a resource URI without k8s:// (the server reads kube-system/pods as namespace kube-system) is denied', async () => {
     const read = async (uri: string): Promise<string> => {
       try {
-        return JSON.stringify(await conn.client.readResource({ uri }));
+        return JSON.stringify(await k.conn.client.readResource({ uri }));
       } catch (err) {
         return (err as Error).message;
       }

@@ -6,38 +6,23 @@
  * `-n <namespace>`, which kubectl reads as words of the container's command: the job is created in
  * kubectl's kubeconfig context namespace, whatever namespace the pack judged.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StdioConnection } from './helpers/proxy.js';
-import { KUBERNETES, RELAY, SERVERS, resultText, scratch, wrapWithPolicy, type Scratch } from './helpers/policy-e2e.js';
+import { scratch, wrapStandInKubectl, type Scratch, type StandInKubectl } from './helpers/policy-e2e.js';
 
 describe('kubernetes pack: kubectl_create of a job with a command', () => {
   let s: Scratch;
-  let conn: StdioConnection;
-  let record: string;
-  /** every argv kubectl was run with, in order */
-  const runs = (): string[][] => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+  let k: StandInKubectl;
+  const runs = (): string[][] => k.runs();
+  const call = (name: string, args: Record<string, unknown>): Promise<string> => k.call(name, args);
 
   beforeAll(async () => {
     s = await scratch();
-    record = join(s.dir, 'kubectl.jsonl');
-    const data = await s.write('k8s.yaml', 'warden:\n  kubernetes:\n    read_only: false\n    allowed_namespaces: [default]\n');
-    const env = { PATH: `${join(SERVERS, 'fake-kubectl')}:${process.env.PATH}`, KUBECTL_RECORD_FILE: record };
-    conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, KUBERNETES], { policy: 'kubernetes', data, env });
+    k = await wrapStandInKubectl(s, 'warden:\n  kubernetes:\n    read_only: false\n    allowed_namespaces: [default]\n');
   }, 120_000);
   afterAll(async () => {
-    await conn?.close();
+    await k?.conn.close();
     await s?.remove();
   });
-
-  const call = async (name: string, args: Record<string, unknown>): Promise<string> => {
-    try {
-      return resultText(await conn.client.callTool({ name, arguments: args }));
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
 
   it('without a command, -n default is kubectl\'s flag: kubectl runs', async () => {
     await call('kubectl_create', { resourceType: 'job', name: 'x', image: 'busybox', namespace: 'default' });

@@ -115,3 +115,32 @@ export async function wrapGoKubernetes(s: Scratch, kubeconfig: string, settings:
     env: { HOME: s.dir },
   });
 }
+
+/** `wrap --policy kubernetes` in front of the real mcp-server-kubernetes whose kubectl is the stand-in recorder (test/servers/fake-kubectl). */
+export interface StandInKubectl {
+  conn: StdioConnection;
+  /** Every argv kubectl was run with, in order. */
+  runs(): string[][];
+  /** A tool call's result text, or the JSON-RPC error's message answered instead. */
+  call(name: string, args: Record<string, unknown>): Promise<string>;
+}
+
+/**
+ * Starts mcp-server-kubernetes behind the recording relay and `wrap --policy kubernetes` with
+ * `settings` (the data file's YAML), its PATH finding the stand-in kubectl, which records every argv
+ * (and knows the contexts in `env.KUBECTL_CONTEXTS`, when given).
+ */
+export async function wrapStandInKubectl(s: Scratch, settings: string, env: Record<string, string> = {}): Promise<StandInKubectl> {
+  const record = join(s.dir, 'kubectl.jsonl');
+  const data = await s.write('k8s.yaml', settings);
+  const conn = await wrapWithPolicy(s, [process.execPath, RELAY, process.execPath, KUBERNETES], {
+    policy: 'kubernetes',
+    data,
+    env: { PATH: `${join(SERVERS, 'fake-kubectl')}:${process.env.PATH}`, KUBECTL_RECORD_FILE: record, ...env },
+  });
+  return {
+    conn,
+    runs: () => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    call: async (name, args) => (await callToolOrError(conn, name, args)).text,
+  };
+}

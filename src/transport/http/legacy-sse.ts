@@ -26,7 +26,7 @@ import {
   type RequestId,
 } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
-import { addressKey, type HttpSession, type SessionRegistry } from './sessions.js';
+import { addressKey, ReadPauses, type HttpSession, type SessionRegistry } from './sessions.js';
 import { SseStream } from './sse.js';
 
 export class LegacySseSession implements Transport, HttpSession {
@@ -51,7 +51,7 @@ export class LegacySseSession implements Transport, HttpSession {
    */
   private readonly awaiting = new Map<RequestId, ClientIdentity>();
   /** Pauses the proxy holds while a backend of the session is not reading what it is sent (flow.ts ReadGate): messages are refused meanwhile. */
-  private readPauses = 0;
+  private readonly readPauses = new ReadPauses();
 
   constructor(
     readonly sessionId: string,
@@ -106,16 +106,16 @@ export class LegacySseSession implements Transport, HttpSession {
 
   /** Why any message POSTed now must be refused (429), or undefined: as StreamableHttpSession.backlogRefusal. */
   backlogRefusal(): string | undefined {
-    return this.readPauses > 0 ? 'a backend of this session is not reading what it was sent (its messages wait to be written to it); retry once it has caught up' : undefined;
+    return this.readPauses.refusal();
   }
 
   /** Flow control (flow.ts): the proxy stops taking this client's messages while a backend is backed up. */
   pauseReading(): void {
-    this.readPauses++;
+    this.readPauses.pause();
   }
 
   resumeReading(): void {
-    if (this.readPauses > 0) this.readPauses--;
+    this.readPauses.resume();
   }
 
   deliver(message: JSONRPCMessage, bytes?: number): void {

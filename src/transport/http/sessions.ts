@@ -54,6 +54,29 @@ export interface CredentialCheck {
   answersEnded(session: HttpSession, count: number): void;
 }
 
+/**
+ * An HTTP session's side of flow control (flow.ts): the proxy pauses taking a client's messages while
+ * a backend of its session is backed up. Over stdio mcp-warden then stops reading the client; over
+ * HTTP each POST is a new message that would wait in memory behind the others, so it is refused
+ * (429) until every pause is resumed.
+ */
+export class ReadPauses {
+  private count = 0;
+
+  pause(): void {
+    this.count++;
+  }
+
+  resume(): void {
+    if (this.count > 0) this.count--;
+  }
+
+  /** Why a message POSTed now must be refused, or undefined. */
+  refusal(): string | undefined {
+    return this.count > 0 ? 'a backend of this session is not reading what it was sent (its messages wait to be written to it); retry once it has caught up' : undefined;
+  }
+}
+
 const KEEPALIVE_MS = 20_000;
 /**
  * Open sessions beyond this are refused (503) rather than exhausting memory and processes (each

@@ -19,7 +19,7 @@ import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
 import { ABANDONED_CREDENTIAL, CREDENTIAL_GONE_MESSAGE, SERVER_ERROR, SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
-import type { HttpSession, SessionLimits, SessionRegistry } from './sessions.js';
+import { ReadPauses, type HttpSession, type SessionLimits, type SessionRegistry } from './sessions.js';
 import { ReplayRing } from './replay-ring.js';
 import { SseStream } from './sse.js';
 
@@ -64,7 +64,7 @@ export class StreamableHttpSession implements Transport, HttpSession {
   private initializeId: RequestId | undefined;
   private readonly sessionHeaders: Record<string, string>;
   /** Pauses the proxy holds while a backend of the session is not reading what it is sent (flow.ts ReadGate): messages are refused meanwhile. */
-  private readPauses = 0;
+  private readonly readPauses = new ReadPauses();
   /** Shows a written response to the write-stall watchdog (write-stall.ts). */
   private readonly watchWrites: (res: ServerResponse) => void;
 
@@ -122,16 +122,16 @@ export class StreamableHttpSession implements Transport, HttpSession {
    * it is refused until the backend has caught up.
    */
   backlogRefusal(): string | undefined {
-    return this.readPauses > 0 ? 'a backend of this session is not reading what it was sent (its messages wait to be written to it); retry once it has caught up' : undefined;
+    return this.readPauses.refusal();
   }
 
   /** Flow control (flow.ts): the proxy stops taking this client's messages while a backend is backed up. */
   pauseReading(): void {
-    this.readPauses++;
+    this.readPauses.pause();
   }
 
   resumeReading(): void {
-    if (this.readPauses > 0) this.readPauses--;
+    this.readPauses.resume();
   }
 
   /** Bytes written to this session's answer responses that their connections have not taken yet. */
