@@ -11,7 +11,7 @@
  * modes, the real CLI.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/log/logger.js';
@@ -209,6 +209,18 @@ describe.runIf(runsUnless('secret-file-modes', posix ? undefined : `file modes a
       const referenced = configFile(dir, backend.replace('audit: { enabled: false }', 'audit: { enabled: false, chainKey: "${CHAIN_KEY}" }'));
       const quiet = spawnSync(process.execPath, [CLI, 'config', 'check', referenced], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CHAIN_KEY: 'env-chain-key-0123456789' } });
       expect(quiet).toMatchObject({ status: 0, stderr: `${referenced}: ok (1 backend)\n` });
+    });
+
+    it('wrap --config: warden.yaml others may write is exit 3 before the server starts, naming the fix', async () => {
+      const dir = await tempDir();
+      const file = configFile(dir, 'policy: { watch: false }\naudit: { enabled: false }\n');
+      chmodSync(file, 0o666);
+      const marker = join(dir, 'started');
+      // The wrapped command would leave a file behind if it ran.
+      const run = spawnSync(process.execPath, [CLI, 'wrap', '--config', file, '--policy', 'allow-all', '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`], { encoding: 'utf8', timeout: 30_000, input: '' });
+      expect(run.status).toBe(3);
+      expect(run.stderr).toContain(`${file}: refused: it is writable by others (mode 0666): whoever can write the config file decides who is let in and what they may do; fix: chmod go-w ${file}`);
+      expect(existsSync(marker)).toBe(false);
     });
 
     it('config check: a Kubernetes Secret volume (0644 behind ..data links) passes, with a warning', async () => {

@@ -1,5 +1,5 @@
 /**
- * The permissions of warden.yaml itself, checked by `serve` and `config check` with the rule the
+ * The permissions of warden.yaml itself, checked by `serve`, `wrap --config` and `config check` with the rule the
  * keys file and TLS files follow (shared/file-trust.ts): whoever can write it decides who is let in
  * and what they may do (auth, policy, backends), so a config file other users may write, or one in
  * a directory others may write without the sticky bit, is refused (exit 3, naming the fix). One

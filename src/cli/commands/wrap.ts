@@ -14,6 +14,7 @@ import type { WardenConfig } from '../../config/schema.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
 import type { ChildExit } from '../../transport/child-process.js';
+import { checkConfigFile } from '../config-trust.js';
 import { CliError, EXIT } from '../errors.js';
 import { openStdioSession, outputWritten } from '../run-stdio.js';
 import { logLevel, proxyOptions, wire, type WiringContext } from '../wiring.js';
@@ -52,7 +53,7 @@ function readRawConfig(file: string): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
 }
 
-function buildConfig(opts: WrapOptions, command: string, args: string[]): { config: WardenConfig; baseDir: string } {
+function buildConfig(opts: WrapOptions, command: string, args: string[]): { config: WardenConfig; baseDir: string; warnings: string[] } {
   const backend = { name: opts.name, transport: 'stdio' as const, command, args };
   let raw: Record<string, unknown>;
   let file = '(wrap options)';
@@ -76,14 +77,17 @@ function buildConfig(opts: WrapOptions, command: string, args: string[]): { conf
   if (opts.audit === false) audit.enabled = false;
   else if (typeof opts.audit === 'string') audit.path = opts.audit;
   raw.audit = audit;
-  return { config: validateConfig(raw, file), baseDir };
+  const config = validateConfig(raw, file);
+  // As serve does: a config file other users may write is refused (exit 3); warnings logged once the logger is up.
+  return { config, baseDir, warnings: opts.config ? checkConfigFile(file, config) : [] };
 }
 
 async function runWrap(commandLine: string[], opts: WrapOptions): Promise<void> {
   const [command, ...args] = commandLine;
   if (!command) throw new CliError('wrap: missing the server command (usage: mcp-warden wrap [options] -- <command> [args...])', EXIT.USAGE);
-  const { config, baseDir } = buildConfig(opts, command, args);
+  const { config, baseDir, warnings } = buildConfig(opts, command, args);
   const logger = createLogger({ level: logLevel(config) });
+  for (const w of warnings) logger.warn(w);
   const ctx: WiringContext = { config, baseDir, logger, servesHttp: false };
   const wired = wire(ctx);
   let exiting = false;
