@@ -1,6 +1,7 @@
 /**
- * The permissions of warden.yaml itself, checked by `serve`, `wrap --config` and `config check` with the rule the
- * keys file and TLS files follow (shared/file-trust.ts): whoever can write it decides who is let in
+ * The permissions of warden.yaml itself, checked by `serve`, `wrap --config` and `config check`
+ * with the rule the keys file and TLS files follow (shared/file-trust.ts): whoever can write it
+ * decides who is let in
  * and what they may do (auth, policy, backends), so a config file other users may write, or one in
  * a directory others may write without the sticky bit, is refused (exit 3, naming the fix). One
  * that holds a credential written into it (audit.chainKey, auth.jwt.secret, auth.stdioApiKey, a
