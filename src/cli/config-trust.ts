@@ -1,9 +1,9 @@
 /**
  * The permissions of warden.yaml itself, checked by `serve`, `wrap --config` and `config check`
  * with the rule the keys file and TLS files follow (shared/file-trust.ts): whoever can write it
- * decides who is let in
- * and what they may do (auth, policy, backends), so a config file other users may write, or one in
- * a directory others may write without the sticky bit, is refused (exit 3, naming the fix). One
+ * decides who is let in and what they may do (auth, policy, backends), so a config file other
+ * users may write, or one in a directory others may write without the sticky bit, is refused
+ * (exit 3, naming the fix). One
  * that holds a credential written into it (audit.chainKey, auth.jwt.secret, auth.stdioApiKey, a
  * backend's bearerToken: secret-env.ts) rather than referenced as ${NAME} is a secret file: readable
  * by every user, it is warned about. POSIX only.
