@@ -63,6 +63,11 @@ export class TlsFileRotation<M extends TlsFilesRead> {
     this.watches = inForce.files.map((file) => new FileWatch(file, () => this.changed(), onProblem));
     this.polled = inForce.files;
     for (const file of this.polled) watchFile(file, { persistent: false, interval: pollMs }, this.onStat);
+    // A poll's first stat is its baseline, taken on another thread: files swapped between their
+    // read (inForce) and that stat would never look changed. One read after the first poll sees
+    // them (the same files again change nothing: same digest).
+    this.timer = setTimeout(() => this.changed(), pollMs);
+    this.timer.unref();
   }
 
   close(): void {
