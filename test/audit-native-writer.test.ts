@@ -238,7 +238,7 @@ describe('native audit writer', () => {
       worker.on('error', reject);
       worker.on('message', (msg: FromWriter) => {
         seen.push(msg);
-        if (msg.type === 'writer') worker.postMessage({ type: 'batch', text: `1 ${raw(1, request, answer)}\n`, lastSeq: 1 });
+        if (msg.type === 'writer') worker.postMessage({ type: 'batch', text: `1 ${raw(1, request, answer)}\n`, lastSeq: 1, earlierRows: 0 });
         if (msg.type === 'committed') worker.postMessage({ type: 'close' });
         if (msg.type === 'closed') resolve();
         if (msg.type === 'error') reject(new Error(msg.message));

@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,6 +97,40 @@ describe.runIf(runsUnless('audit-writer-sched', process.platform === 'linux' && 
     });
     expect(seen).toEqual([5, 5, 0, 0, 0, 5]);
   });
+
+  it('stays in SCHED_IDLE through one batch larger than its far-behind bound that it commits before the next (a busy session\'s 50 ms), and leaves it when batches pile up', async () => {
+    const tmp = tempDir();
+    try {
+      const logged: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
+      // maxQueue 100,000: far behind is 2,000 rows. A batch is posted every 50 ms or at 4,096 lines.
+      const store = openAuditStore(auditConfig(join(tmp.dir, 'large.db'), { writerIdle: true, maxQueue: 100_000 }), logger);
+      await until(() => policies().includes(5), 'the writer thread in SCHED_IDLE', 45_000);
+      // 3,000 rows in one turn: one batch of 3,000, nothing posted before it.
+      const pending: unknown[] = [];
+      for (let i = 0; i < 3000; i++) pending.push(store.record(sampleRecord({ requestId: `large-${i}` })));
+      await Promise.all(pending);
+      await store.flush();
+      expect(store.query({ limit: 5000 }).rows.length).toBe(3000);
+      // Still idle: before, the batch's own 3,000 rows counted as behind and moved it to normal
+      // scheduling for 2 s. A host busy enough to starve it says so in the log instead.
+      const starved = () => logged.some((l) => l.includes('starved under SCHED_IDLE'));
+      expect(policies().filter((p) => p === 5).length === 1 || starved()).toBe(true);
+      // 10,000 rows in one turn: batches at 4,096 and 8,192 lines, the second posted while the
+      // first is not committed (this thread has not returned to its event loop to hear of it): 4,096 rows behind.
+      pending.length = 0;
+      for (let i = 0; i < 10_000; i++) pending.push(store.record(sampleRecord({ requestId: `pile-${i}` })));
+      await Promise.all(pending);
+      await store.flush();
+      const db = new Database(join(tmp.dir, 'large.db'), { readonly: true });
+      expect(db.prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual({ n: 13_000 });
+      db.close();
+      expect(policies().filter((p) => p === 5)).toEqual([]);
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  }, 120_000);
 
   it('is moved to normal scheduling by the proxy\'s thread when a busy host starves it under SCHED_IDLE, so its batches still commit', async () => {
     const tmp = tempDir();

@@ -91,6 +91,8 @@ interface Waiter {
 export class AuditRecorder implements Recorder {
   private seq: number;
   private committedSeq: number;
+  /** The journal sequence of the last row posted to the writer. */
+  private postedSeq = 0;
   /** Journal appends since the last batch was posted (their lines: Spool.take()). */
   private unposted = 0;
   private waiters: Waiter[] = [];
@@ -383,7 +385,10 @@ export class AuditRecorder implements Recorder {
     this.unposted = 0;
     const text = this.options.spool.take();
     if (text === '') return;
-    this.writer.post(text, this.seq);
+    // Rows of earlier batches the writer has not committed yet: how far behind it is, this batch aside.
+    const earlier = this.postedSeq - this.committedSeq;
+    this.postedSeq = this.seq;
+    this.writer.post(text, this.seq, earlier > 0 ? earlier : 0);
   }
 
   private onCommitted(seq: number, head: ChainHead | undefined): void {

@@ -68,10 +68,10 @@ export class WriterLink {
     this.start();
   }
 
-  /** Posts one batch: the lines up to journal sequence `lastSeq`. */
-  post(text: JournalBatch, lastSeq: number): void {
+  /** Posts one batch: the lines up to journal sequence `lastSeq`; `earlierRows`: rows posted before it and not committed yet. */
+  post(text: JournalBatch, lastSeq: number, earlierRows: number): void {
     this.inflight.push({ lastSeq, text, postedAt: performance.now() });
-    this.worker.postMessage({ type: 'batch', text, lastSeq } satisfies ToWriter);
+    this.worker.postMessage({ type: 'batch', text, lastSeq, earlierRows } satisfies ToWriter);
   }
 
   /** Moves an idle writer to normal scheduling when its oldest batch has waited too long. */
@@ -153,7 +153,9 @@ export class WriterLink {
         if (this.closing) return;
         this.start();
         // The new writer skips rows it already has, so resending everything uncommitted is safe.
-        for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text, lastSeq: batch.lastSeq } satisfies ToWriter);
+        // Earlier rows: at least those of the batches resent before this one (the first one's own count is not kept).
+        const first = this.inflight[0]?.lastSeq ?? 0;
+        for (const batch of this.inflight) this.worker.postMessage({ type: 'batch', text: batch.text, lastSeq: batch.lastSeq, earlierRows: batch.lastSeq - first } satisfies ToWriter);
       }, WORKER_RESTART_MS).unref();
     });
     this.worker = worker;

@@ -30,8 +30,9 @@ function schedAddon(): { setThreadPolicy(tid: number, idle: boolean): boolean; c
 
 /**
  * Rows behind (at most; a tenth of maxQueue when that is less) beyond which the writer leaves
- * SCHED_IDLE: about four batches of a busy stdio session, so a burst keeps it idle and a sustained
- * load does not.
+ * SCHED_IDLE. Behind counts the rows posted before the batch at hand and not committed yet, never
+ * that batch itself: a busy session's 50 ms batch holds more than this (2,500 rows at 50,000
+ * calls/s), and a writer that commits each before the next arrives keeps up however large they are.
  */
 const BEHIND_ROWS = 2000;
 /** Least time in normal scheduling once left SCHED_IDLE: a switch spawns `chrt`, so they stay rare. */

@@ -40,7 +40,11 @@ export interface WriterWorkerData {
  * mapped segment's file (read here: the proxy's thread neither copies nor decodes them).
  */
 export type ToWriter =
-  | { type: 'batch'; text: JournalBatch; lastSeq: number }
+  /**
+   * `earlierRows`: rows posted before this batch that the recorder had not seen committed when it
+   * posted it: how far behind this thread is, whatever this batch's own size.
+   */
+  | { type: 'batch'; text: JournalBatch; lastSeq: number; earlierRows: number }
   | { type: 'retention' }
   | { type: 'close' }
   /** The recorder moved this thread out of SCHED_IDLE (it was starved: writer-sched.ts). */
@@ -164,9 +168,12 @@ retention();
 
 port.on('message', (msg: ToWriter) => {
   if (msg.type === 'batch') {
+    // Behind is what was posted before this batch and is not committed: one large batch (a busy
+    // session's 50 ms) that this thread commits before the next is keeping up, not falling behind.
+    const waiting = backlog.length > 0 ? backlog[backlog.length - 1]!.last - committed : 0;
     backlog.push({ batch: msg.text, last: msg.lastSeq });
     if (msg.lastSeq > posted) posted = msg.lastSeq;
-    scheduling.update(posted - committed);
+    scheduling.update(Math.max(waiting, msg.earlierRows));
     if (!retryTimer && !stopped) drain();
     scheduling.update(posted - committed);
   } else if (msg.type === 'retention') {

@@ -31,7 +31,7 @@ export async function runWriterThread(run: WriterThreadRun): Promise<FromWriter[
       worker.on('error', reject);
       worker.on('message', (msg: FromWriter) => {
         seen.push(msg);
-        if (msg.type === 'writer') for (const b of run.batches) worker.postMessage({ type: 'batch', text: b.text, lastSeq: b.lastSeq });
+        if (msg.type === 'writer') for (const b of run.batches) worker.postMessage({ type: 'batch', text: b.text, lastSeq: b.lastSeq, earlierRows: 0 });
         if (msg.type === 'committed' && msg.committed >= run.until) {
           clearTimeout(timer);
           resolve();
