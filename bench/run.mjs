@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../scripts/lib/procs.mjs';
+import { coreSpeeds } from './core-speeds.mjs';
 import { cpuNs, machineBusyNs, mainThreadCpuNs, percentile, syscallCounts } from './proc-stats.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { levelName, levelTag, render, summarize, verdicts } from './report.mjs';
@@ -157,6 +158,8 @@ async function measure(handle, scenario, calls, level) {
 }
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+// Measured before the scenarios start, on an otherwise quiet machine.
+const speeds = coreSpeeds();
 const profileDir = opts.profile ? path.join(ROOT, 'bench', 'results', `profiles-${stamp}`) : undefined;
 if (profileDir) {
   mkdirSync(profileDir, { recursive: true });
@@ -280,6 +283,7 @@ async function main() {
 
     console.log(`mcp-warden bench (${rounds} interleaved rounds${opts.fresh ? ', fresh processes each round' : ''}, scale ${scale}; CPU = on-CPU time of that process, all threads)`);
     for (const s of list) console.log(`  ${s.name.padEnd(16)} ${s.note}`);
+    if (speeds) console.log(`core speeds (the same loop pinned to each core, relative to the fastest): ${speeds.map((x) => `cpu${x.cpu} ${x.relative.toFixed(2)}`).join(', ')}`);
     console.log(render(results, list, CONCURRENCIES));
     // The proxy's main (JavaScript) thread alone, without its workers, GC helpers and pool threads.
     for (const c of CONCURRENCIES) {
@@ -335,7 +339,7 @@ async function main() {
     const dir = path.join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `bench-${stamp}.json`);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, fresh: opts.fresh, rate: RATE, results, skipped, failed, goals: v, extras }, null, 2));
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rounds, scale, fresh: opts.fresh, rate: RATE, coreSpeeds: speeds, results, skipped, failed, goals: v, extras }, null, 2));
     console.log(`\nresults written to ${path.relative(ROOT, file)}`);
   } finally {
     await stopAll();

@@ -4,9 +4,9 @@
  * over one keep-alive connection, the load generators complete runs against the bench server,
  * and /proc CPU accounting sees a busy process. Functional checks only: no timing assertions.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -19,6 +19,8 @@ import { StdioSession } from '../bench/load-stdio.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { HttpSession } from '../bench/load-http.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
+import { coreSpeeds } from '../bench/core-speeds.mjs';
 import { cpuNs, percentile } from '../bench/proc-stats.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { verdicts } from '../bench/report.mjs';
@@ -154,6 +156,15 @@ describe('bench harness', () => {
     } finally {
       await backend.stop();
     }
+  });
+
+  it('core speeds: one figure per core, the fastest 1, each the same loop pinned to that core (or none without taskset)', () => {
+    const speeds = coreSpeeds(50);
+    if (spawnSync('taskset', ['-V']).error) return expect(speeds).toBeUndefined();
+    expect(speeds?.map((s: { cpu: number }) => s.cpu)).toEqual(Array.from({ length: availableParallelism() }, (_, i) => i));
+    const relative: number[] = speeds.map((s: { relative: number }) => s.relative);
+    expect(Math.max(...relative)).toBe(1);
+    for (const r of relative) expect(r).toBeGreaterThan(0);
   });
 
   it('percentile picks from sorted samples', () => {
