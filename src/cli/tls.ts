@@ -71,13 +71,14 @@ export function checkTlsFiles(config: WardenConfig, baseDir: string, warn?: TlsW
 
 /**
  * NODE_TLS_REJECT_UNAUTHORIZED=0 makes Node.js skip certificate verification on every TLS
- * connection that does not ask for it: the backend pools ask (rejectUnauthorized: true), the JWKS
- * fetch (global fetch) cannot, so a man in the middle could serve it signing keys. Said at start.
+ * connection that does not ask for it: the backend pools ask (rejectUnauthorized: true), and so does the
+ * JWKS fetch with auth.jwt.jwksCaFile; without it the JWKS fetch (global fetch) cannot, so a man in the
+ * middle could serve it signing keys. Said at start.
  */
 export function warnTlsEnvironment(logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
   if (env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return;
   logger.warn(
     { env: 'NODE_TLS_REJECT_UNAUTHORIZED' },
-    'NODE_TLS_REJECT_UNAUTHORIZED=0 is set: Node.js skips certificate verification where it is not asked for explicitly; HTTPS backends are still verified, the JWKS fetch (auth.jwt.jwksUrl) is not: unset it (a private CA goes in NODE_EXTRA_CA_CERTS or backends[].tls.caFile)',
+    'NODE_TLS_REJECT_UNAUTHORIZED=0 is set: Node.js skips certificate verification where it is not asked for explicitly; HTTPS backends are still verified, the JWKS fetch (auth.jwt.jwksUrl) is not unless auth.jwt.jwksCaFile is set: unset it (a private CA goes in backends[].tls.caFile or auth.jwt.jwksCaFile)',
   );
 }

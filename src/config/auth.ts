@@ -52,6 +52,12 @@ export const jwtSchema = z
     publicKey: z.string().optional(),
     /** JWKS URL of the authorization server; fetched, cached, refreshed on an unknown kid. */
     jwksUrl: z.url().optional(),
+    /**
+     * PEM CA certificate(s) the JWKS server's certificate must chain to, instead of the system's CAs
+     * (an identity provider with a certificate from a private CA). Relative to the config's folder;
+     * refused, as TLS files are, when other users may write it. Needs an https jwksUrl.
+     */
+    jwksCaFile: z.string().min(1).optional(),
     /** How long one JWKS fetch may take. */
     jwksTimeoutMs: z.number().int().positive().default(5000),
     /**
@@ -104,6 +110,10 @@ export const jwtSchema = z
   .strict()
   .refine((j) => [j.secret, j.publicKey, j.jwksUrl].filter((v) => v !== undefined).length === 1, {
     message: 'set exactly one of secret, publicKey, jwksUrl',
+  })
+  .refine((j) => j.jwksCaFile === undefined || (j.jwksUrl !== undefined && URL.canParse(j.jwksUrl) && new URL(j.jwksUrl).protocol === 'https:'), {
+    message: 'jwksCaFile needs an https jwksUrl (it is the CA the JWKS server\'s certificate must chain to)',
+    path: ['jwksCaFile'],
   });
 
 export const oauthSchema = z

@@ -126,7 +126,7 @@ export class WardenAuthenticator implements Authenticator {
     const keysFile = config.keysFile === undefined ? undefined : resolve(baseDir, config.keysFile);
     const reserved = new Set((options.adminTokenHashes ?? []).map((h) => h.slice('sha256:'.length).toLowerCase()));
     this.keys = new KeyStore(config.apiKeys, keysFile, options.logger, reserved);
-    this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir) : undefined;
+    this.jwt = config.jwt ? new JwtVerifier(config.jwt, config.oauth, baseDir, (text) => options.logger?.warn(text)) : undefined;
     this.sharedClientIds = new Set(config.jwt?.sharedClientIds ?? []);
     this.certs = config.clientCertificates.length > 0 ? new CertificateIdentities(config.clientCertificates) : undefined;
     this.credentialsConfigured = config.apiKeys.length > 0 || config.keysFile !== undefined || config.jwt !== undefined || config.stdioApiKey !== undefined;
@@ -287,7 +287,7 @@ export class WardenAuthenticator implements Authenticator {
   private async bearerJwt(verifier: JwtVerifier, token: string, request: AuthRequest): Promise<AuthResult> {
     const outcome = await verifier.verify(token);
     if (!outcome.ok) {
-      if (outcome.unavailable) this.logRefusal('warn', `jwks\0${outcome.reason}`, { jwksUrl: this.jwksUrlForLogs(), reason: outcome.reason }, 'JWT refused: signing keys unavailable');
+      if (outcome.unavailable) this.logRefusal('warn', `jwks\0${outcome.reason}`, { jwksUrl: this.jwksUrlForLogs(), reason: outcome.reason, ...(outcome.detail === undefined ? {} : { detail: outcome.detail }) }, 'JWT refused: signing keys unavailable');
       return this.refuse(request, outcome.reason, 'invalid_token');
     }
     const clash = this.clientIdClash(outcome.clientId);

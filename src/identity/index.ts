@@ -17,6 +17,7 @@ export { oauthMetadataPlugin, protectedResourceMetadata, type OAuthMetadataPlugi
 export { bearerChallenge, resourceMetadataUrl, WELL_KNOWN_PRM } from './challenge.js';
 export { generateApiKey, hashApiKey, KEY_PREFIX } from './api-keys.js';
 export { JwtConfigError } from './jwt.js';
+export { loadJwksCa } from './jwks-ca.js';
 export { KeysFileError } from './keys-file.js';
 export { ApiKeyConfigError } from './key-store.js';
 

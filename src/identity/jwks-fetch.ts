@@ -7,6 +7,11 @@
  * the key set it had (a token signed by a known key still verifies until the set is older than
  * jwksCacheMaxAgeMs), and a token naming an unknown kid is refused (fail closed).
  *
+ * A TLS failure that is about the server's certificate (not trusted, not for the URL's host, not
+ * valid now) ends the fetch with JwksUntrustedError, whose text names the fix (auth.jwt.jwksCaFile
+ * for a private CA). The fetch itself is the global fetch(), or with jwksCaFile the one of
+ * jwks-https.ts.
+ *
  * A fetch that failed (no connection, timeout, an answer other than 200, too large, not a key set)
  * is not tried again before `retryAfterFailureMs` (auth.jwt.jwksCooldownMs) has passed:
  * JwksBackoffError instead, without a request. jose's cooldown counts from the last fetch that
@@ -30,6 +35,34 @@ export class JwksBackoffError extends Error {
   }
 }
 
+/** TLS error codes that say the JWKS server's certificate does not chain to a trusted CA. */
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+
+/** A JWKS fetch ended by the server's certificate: `reason` is short (for the client), `message` names the fix (for the log). */
+export class JwksUntrustedError extends Error {
+  override name = 'JwksUntrustedError';
+  constructor(
+    readonly code: string,
+    readonly reason: string,
+    fix: string,
+  ) {
+    super(`${reason} (${code}): ${fix}`);
+  }
+}
+
+/** The JwksUntrustedError for a failed fetch's error (fetch() puts the TLS error in `cause`), or undefined. */
+function untrusted(err: unknown, caFile: boolean): JwksUntrustedError | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
+  if (UNTRUSTED.has(code)) {
+    const fix = caFile ? 'auth.jwt.jwksCaFile does not hold the CA that signed it' : 'set auth.jwt.jwksCaFile to the CA that signed it (an identity provider with a private CA)';
+    return new JwksUntrustedError(code, "the JWKS server's certificate is not trusted", fix);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new JwksUntrustedError(code, "the JWKS server's certificate is not for the host of auth.jwt.jwksUrl", 'use the name its certificate carries in jwksUrl');
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return new JwksUntrustedError(code, "the JWKS server's certificate is not valid now", 'the identity provider must renew it (or this host\'s clock is wrong)');
+  return undefined;
+}
+
 /** Whether a body is a JSON Web Key Set as jose takes one (an object whose `keys` are objects). */
 function isKeySet(body: Buffer): boolean {
   let value: unknown;
@@ -42,13 +75,21 @@ function isKeySet(body: Buffer): boolean {
   return typeof value === 'object' && value !== null && Array.isArray(keys) && keys.every((k) => typeof k === 'object' && k !== null && !Array.isArray(k));
 }
 
-export function cappedFetch(maxBytes: number, retryAfterFailureMs = 0): (url: string, init: RequestInit) => Promise<Response> {
+type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** `fetchImpl`: the global fetch(), or jwks-https.ts's with auth.jwt.jwksCaFile (`caFile` true: the error texts say so). */
+export function cappedFetch(maxBytes: number, retryAfterFailureMs = 0, fetchImpl: Fetch = fetch, caFile = false): Fetch {
   /** When the last fetch failed, or undefined after one that worked. */
   let failedAt: number | undefined;
   return async (url, init) => {
     if (failedAt !== undefined && Date.now() - failedAt < retryAfterFailureMs) throw new JwksBackoffError();
     failedAt = Date.now();
-    const response = await fetch(url, init);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, init);
+    } catch (err) {
+      throw untrusted(err, caFile) ?? err;
+    }
     // jose refuses anything but 200 itself, without reading the body.
     if (response.status !== 200 || response.body === null) return response;
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);

@@ -1,6 +1,7 @@
 /**
  * JWT verification with jose: HS256/384/512 with a shared secret, RS/PS/ES/EdDSA with a PEM public
- * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout and a size bound). iss, aud,
+ * key or a remote JWKS (fetched, cached, refetched on an unknown kid, with a timeout and a size bound; over
+ * https trusting auth.jwt.jwksCaFile instead of the system's CAs when it is set). iss, aud,
  * exp, nbf and iat (not in the future) are checked with a clock skew, and a token without exp is refused (unless
  * auth.jwt.requireExp is false); "none" and any algorithm outside the allowlist are refused; a `typ`
  * outside auth.jwt.acceptedTypes (a token minted for another purpose) is refused. Failures become a short reason that never contains the token.
@@ -11,7 +12,10 @@ import { resolve } from 'node:path';
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig, OAuthConfig } from '../config/auth.js';
 import { claimRoles, claimString } from './claims.js';
-import { cappedFetch, JwksBackoffError, JwksTooLargeError } from './jwks-fetch.js';
+import { loadJwksCa } from './jwks-ca.js';
+import { cappedFetch, JwksBackoffError, JwksTooLargeError, JwksUntrustedError } from './jwks-fetch.js';
+import { fetchTrustingCa } from './jwks-https.js';
+import { JwtConfigError } from './jwt-config-error.js';
 
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
@@ -20,13 +24,10 @@ const OKP = ['EdDSA', 'Ed25519'];
 
 export type JwtOutcome =
   | { ok: true; claims: JWTPayload; clientId: string; name: string; roles: string[]; credentialId?: string }
-  /** unavailable: the token could not be checked (JWKS down); the client is still refused. */
-  | { ok: false; reason: string; unavailable?: boolean };
+  /** unavailable: the token could not be checked (JWKS down); the client is still refused. detail: for the log only (names the fix). */
+  | { ok: false; reason: string; unavailable?: boolean; detail?: string };
 
-/** Thrown at startup for a jwt section that cannot work (unreadable key, algorithms that do not fit the key). */
-export class JwtConfigError extends Error {
-  override name = 'JwtConfigError';
-}
+export { JwtConfigError };
 
 function algorithmsForKey(key: KeyObject): string[] {
   switch (key.asymmetricKeyType) {
@@ -77,7 +78,8 @@ function hmacKeyResolver(secret: Uint8Array): JWTVerifyGetKey {
   };
 }
 
-function failure(err: unknown): { ok: false; reason: string; unavailable?: boolean } {
+function failure(err: unknown): { ok: false; reason: string; unavailable?: boolean; detail?: string } {
+  if (err instanceof JwksUntrustedError) return { ok: false, reason: `token signing keys unavailable (${err.reason})`, unavailable: true, detail: err.message };
   if (err instanceof JwksTooLargeError) return { ok: false, reason: 'token signing keys unavailable (key set over auth.jwt.jwksMaxBytes)', unavailable: true };
   if (err instanceof JwksBackoffError) return { ok: false, reason: 'token signing keys unavailable (the last key set fetch failed; tried again after auth.jwt.jwksCooldownMs)', unavailable: true };
   const e = err as { code?: string; claim?: string; reason?: string; name?: string };
@@ -129,6 +131,8 @@ export class JwtVerifier {
     private readonly config: JwtConfig,
     oauth: OAuthConfig | undefined,
     baseDir: string,
+    /** Told what is weaker than it should be (a group-writable auth.jwt.jwksCaFile). */
+    warn?: (text: string) => void,
   ) {
     let allowed: string[];
     if (config.secret !== undefined) {
@@ -143,7 +147,10 @@ export class JwtVerifier {
         timeoutDuration: config.jwksTimeoutMs,
         cooldownDuration: config.jwksCooldownMs,
         cacheMaxAge: config.jwksCacheMaxAgeMs,
-        [customFetch]: cappedFetch(config.jwksMaxBytes, config.jwksCooldownMs),
+        [customFetch]:
+          config.jwksCaFile === undefined
+            ? cappedFetch(config.jwksMaxBytes, config.jwksCooldownMs)
+            : cappedFetch(config.jwksMaxBytes, config.jwksCooldownMs, fetchTrustingCa(loadJwksCa(config.jwksCaFile, baseDir, warn)), true),
       });
       allowed = [...RSA, ...EC, ...OKP];
     }
