@@ -13,11 +13,11 @@ import { resolveLogLevel, type Logger } from '../log/logger.js';
 import { RefusalLog } from '../log/refusal-log.js';
 import { createRecorder as createAuditRecorder, disabledRecorder } from '../audit/index.js';
 import { NoopRecorder } from '../proxy/noop-recorder.js';
-import { ApiKeyConfigError, backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError } from '../identity/index.js';
+import { ApiKeyConfigError, backendCredentialResolver, createAuthenticator as createIdentityAuthenticator, JwtConfigError, KeysFileError, type WardenAuthenticator } from '../identity/index.js';
 import { CliError, EXIT } from './errors.js';
 import { packageVersion } from './version.js';
 import type { ProxyOptions } from '../proxy/proxy.js';
-import type { Authenticator, BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
+import type { BackendCredentialResolver, PolicyDecider, Recorder } from '../types.js';
 import { createPolicyDecider as createRegoPolicyDecider, PolicyCompileError } from '../policy/index.js';
 import { RateLimitedDecider } from '../policy/rate-limit.js';
 
@@ -52,7 +52,8 @@ export interface WiringContext {
 export interface Wired {
   decider: PolicyDecider & { close?: () => void };
   recorder: Recorder;
-  authenticator: Authenticator;
+  /** Authenticator, with setClientCertificates for serve's config reload. */
+  authenticator: WardenAuthenticator;
   /** For the proxy: each backend's own headers / child environment (client credentials stripped). */
   backendCredentials: BackendCredentialResolver;
 }
@@ -82,7 +83,7 @@ export function createRecorder(ctx: WiringContext): Recorder {
 }
 
 /** identity/: API keys, JWT, anonymous and local stdio clients from the config's `auth` section. */
-export function createAuthenticator(ctx: WiringContext): Authenticator {
+export function createAuthenticator(ctx: WiringContext): WardenAuthenticator {
   try {
     // Admin tokens may not be API keys (separate credentials), whether or not this command serves the admin API.
     const adminTokenHashes = ctx.config.admin.tokenHashes;

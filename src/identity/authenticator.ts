@@ -18,6 +18,7 @@
  * judged as without a certificate and identifies, but a mapped certificate naming another client id
  * than it is refused (401 invalid_request). A certificate matching several entries is refused (401
  * invalid_request); an unmapped one identifies nobody (the request is one without a credential).
+ * The mapping follows a config reload (setClientCertificates).
  * A stdio client without a key is auth.stdioClient if set, else the local OS user when no
  * credential mechanism is configured at all, else anonymous (if allowed) or refused.
  * Messages never echo a credential.
@@ -32,7 +33,8 @@ import { KEY_PREFIX } from './api-keys.js';
 import { API_KEY_ENV } from './backend-credentials.js';
 import { bearerChallenge, resourceMetadataUrl, type ChallengeParams } from './challenge.js';
 import { tokenScopes } from './claims.js';
-import { CertificateIdentities, certificateStillValid, type CertificateMatch } from './client-certificates.js';
+import type { ClientCertificateEntry } from '../config/client-certificates.js';
+import { CertificateIdentities, certificateOf, certificateStillValid, type CertificateMatch } from './client-certificates.js';
 import { loggableUrl, plainHttpToRemote } from './jwks-fetch.js';
 import { JwtVerifier } from './jwt.js';
 import { KeyStore } from './key-store.js';
@@ -98,8 +100,8 @@ function credentialFromHeaders(headers: AuthRequest['headers']): Credential {
 export class WardenAuthenticator implements Authenticator {
   readonly keys: KeyStore;
   private readonly jwt: JwtVerifier | undefined;
-  /** auth.clientCertificates, when it has entries. */
-  private readonly certs: CertificateIdentities | undefined;
+  /** auth.clientCertificates, when it has entries; replaced by setClientCertificates (a config reload). */
+  private certs: CertificateIdentities | undefined;
   private readonly logger: Logger | undefined;
   private readonly refusals: RefusalLog;
   private readonly ownRefusals: boolean;
@@ -201,6 +203,28 @@ export class WardenAuthenticator implements Authenticator {
     const where = entries.map((i) => `auth.clientCertificates[${i}]`).join(', ');
     this.logRefusal('warn', `cert-ambiguous\0${fingerprint}`, { transport: request.transport, address: request.address, subject: request.clientCertificate?.subject, fingerprint, entries: where }, `authentication refused: the client certificate matches ${where}: one certificate must identify one client (narrow their match)`);
     return this.refuse(request, 'the client certificate matches more than one auth.clientCertificates entry', 'invalid_request');
+  }
+
+  /**
+   * A new auth.clientCertificates, already validated by the config schema (a config reload): used
+   * from the next request on. An identity a certificate proved holds only while the mapping in force
+   * gives its certificate the same client (stillValid), so a mapping removed or changed ends the
+   * streams and answers still owed to it, as a removed API key does. Throws (nothing changed) when an
+   * entry names this authenticator's auth.stdioClient.id, which a reload does not change.
+   */
+  setClientCertificates(entries: readonly ClientCertificateEntry[]): void {
+    const own = this.config.stdioClient?.id;
+    const clash = entries.findIndex((e) => e.client === own);
+    if (clash >= 0) throw new Error(`auth.clientCertificates[${clash}].client: "${own}" is auth.stdioClient.id, mcp-warden's own id for a local stdio client`);
+    this.certs = entries.length > 0 ? new CertificateIdentities(entries) : undefined;
+  }
+
+  /** Whether the mapping in force still gives a certificate identity's certificate that client. */
+  private certificateStillMapped(client: ClientIdentity): boolean {
+    const cert = certificateOf(client);
+    if (cert === undefined || this.certs === undefined) return false;
+    const match = this.certs.identify(cert);
+    return match.kind === 'mapped' && match.client.id === client.id;
   }
 
   close(): void {
@@ -314,7 +338,8 @@ export class WardenAuthenticator implements Authenticator {
    * Whether the credential `client` was proven with still holds at `now`: the API key it was proven
    * with still in force (not revoked, expired or removed, still bound to this client under its id,
    * still for this deployment), a JWT not past its exp (with the
-   * clock skew) whose client id has not become an API-key client's since. Other identities
+   * clock skew) whose client id has not become an API-key client's since, a client certificate not
+   * past its notAfter that auth.clientCertificates (as reloaded) still maps to the same client. Other identities
    * (anonymous, local) hold as long as the config does. Asked for sessions with a stream open and
    * for each request awaiting its answer over Streamable HTTP.
    */
@@ -331,7 +356,7 @@ export class WardenAuthenticator implements Authenticator {
         return this.clientIdClash(client.id) === undefined;
       }
       case 'certificate':
-        return certificateStillValid(client, now);
+        return certificateStillValid(client, now) && this.certificateStillMapped(client);
       default:
         return true;
     }

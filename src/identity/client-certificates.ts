@@ -6,7 +6,10 @@
  * certificate that matches no entry identifies nobody, one that matches more than one is ambiguous
  * (refused by the authenticator: a certificate must not be two clients). The transport hands only
  * certificates its handshake verified against server.tls.caFile. Results are kept per certificate
- * object (one per connection), so a keep-alive connection's requests share one identity.
+ * object (one per connection), so a keep-alive connection's requests share one identity. A config
+ * reload makes a new CertificateIdentities (the authenticator swaps it in): its results start afresh,
+ * and an identity it made is known by its claims object (certificateOf), so that whether the
+ * mapping in force still gives the same client can be asked later (authenticator.stillValid).
  */
 import type { ClientCertificateEntry } from '../config/client-certificates.js';
 import { normalFingerprint } from '../config/client-certificates.js';
@@ -44,6 +47,14 @@ export function certificateClaims(cert: VerifiedClientCertificate): Record<strin
     not_after: cert.notAfter,
     san: { dns: [...cert.dns], uri: [...cert.uris], email: [...cert.emails] },
   };
+}
+
+/** The certificate each certificate identity was made for, by its claims object (kept through `{ ...client, address }`). */
+const certificateOfClaims = new WeakMap<object, VerifiedClientCertificate>();
+
+/** The verified certificate a "certificate" identity was proven with (by its claims object), or undefined. */
+export function certificateOf(client: ClientIdentity): VerifiedClientCertificate | undefined {
+  return certificateOfClaims.get(client.claims);
 }
 
 export class CertificateIdentities {
@@ -89,6 +100,7 @@ export class CertificateIdentities {
       claims: certificateClaims(cert),
       credentialId: `sha256:${cert.fingerprint256}`,
     };
+    certificateOfClaims.set(client.claims, cert);
     return { kind: 'mapped', client };
   }
 }

@@ -17,6 +17,7 @@ import { DecisionCounter } from '../../policy/decision-counter.js';
 import type { AuditStore } from '../../audit/index.js';
 import { createLogger } from '../../log/logger.js';
 import { WardenProxy } from '../../proxy/proxy.js';
+import { ConfigReload, sectionTexts } from '../config-reload.js';
 import { checkConfigFile } from '../config-trust.js';
 import { CliError, EXIT } from '../errors.js';
 import { metricsSnapshot } from '../metrics-snapshot.js';
@@ -83,14 +84,19 @@ export function embeddedDefaultConfig(): Record<string, unknown> {
   };
 }
 
-function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: string; warnings: string[] } {
+/** `file` and `sections` (its settings as read, before the command-line overrides) when there is a config file, for its reload. */
+function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: string; warnings: string[]; file?: string; sections?: Map<string, string> } {
   let config: WardenConfig;
   let baseDir = process.cwd();
   let warnings: string[] = [];
+  let file: string | undefined;
+  let sections: Map<string, string> | undefined;
   if (opts.config) {
     const loaded = loadConfigFile(opts.config);
     config = loaded.config;
     baseDir = loaded.baseDir;
+    file = loaded.file;
+    sections = sectionTexts(config);
     // Refused (exit 3) when other users may write it; warnings logged once the logger is up.
     warnings = checkConfigFile(loaded.file, config);
   } else {
@@ -103,11 +109,11 @@ function loadServeConfig(opts: ServeOptions): { config: WardenConfig; baseDir: s
     config.server.port = port;
   }
   if (opts.stdio) config.server.stdio = true;
-  return { config, baseDir, warnings };
+  return { config, baseDir, warnings, ...(file === undefined ? {} : { file, sections }) };
 }
 
 async function runServe(opts: ServeOptions): Promise<void> {
-  const { config, baseDir, warnings: configWarnings } = loadServeConfig(opts);
+  const { config, baseDir, warnings: configWarnings, file: configFile, sections } = loadServeConfig(opts);
   // Before anything is opened (audit database, policy watch): nothing would end them.
   if (opts.http === false && !config.server.stdio) throw new CliError('nothing to serve: enable the HTTP frontend or server.stdio (--stdio)', EXIT.USAGE);
   // TLS files too: a bad one is a config error (exit 3) before anything is opened.
@@ -128,6 +134,11 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const counter = new DecisionCounter(wired.decider);
   wired.decider = counter;
   const proxy = new WardenProxy(proxyOptions(ctx, wired));
+  // warden.yaml watched (and read again on SIGHUP): a new auth.clientCertificates is used without restart.
+  const configReload =
+    configFile !== undefined && sections !== undefined
+      ? new ConfigReload({ file: configFile, sections, clientCertificates: config.auth.clientCertificates, applyClientCertificates: (entries) => wired.authenticator.setClientCertificates(entries), logger: logger.child({ component: 'config' }) })
+      : undefined;
 
   // Loaded here, not at the top: fastify is not needed by the other commands (wrap starts faster).
   const { createHttpFrontend } = await import('../../transport/http/index.js');
@@ -158,6 +169,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     proxy.beginShutdown();
     rotation?.close();
     backendRotation.close();
+    configReload?.close();
     await http?.close().catch(() => undefined);
     await proxy.close();
     await wired.recorder.close().catch(() => undefined);
