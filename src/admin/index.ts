@@ -2,10 +2,12 @@
  * Admin HTTP API, a fastify plugin the serve command registers on its HTTP frontend:
  * `GET <prefix>/audit` (the audit log with the CLI's filters, cursor-paginated), `<prefix>/audit/stats`
  * and `<prefix>/audit/verify` (and `<prefix>/metrics`: metrics.ts), all behind admin bearer tokens that are separate from MCP clients'
- * credentials (401 without one). The reads run in a process of their own (reader-process.ts), never
- * on the proxy's event loop, each within a time limit (admin.queryTimeoutMs, admin.verifyTimeoutMs):
- * past it, 503 with a JSON body naming the limit and how to narrow the query, logged at warn level
- * and counted (readTimeouts(), for the metrics).
+ * credentials (401 without one). The reads run in processes of their own (reader-process.ts), never
+ * on the proxy's event loop: query and stats in one, verify in another, so that a verify (minutes on
+ * a large audit) does not hold the queries asked meanwhile; one verify at a time (a second one asked
+ * meanwhile: 429 with a body saying so). Each read has a time limit (admin.queryTimeoutMs,
+ * admin.verifyTimeoutMs): past it, 503 with a JSON body naming the limit and how to narrow the
+ * query, logged at warn level and counted (readTimeouts(), for the metrics).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditReader } from '../audit/index.js';
@@ -15,7 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { createAdminTokenCheck, parseTokenHashes } from './auth.js';
 import { adminErrorHandler } from './errors.js';
 import { auditQueryFromQuery, QueryParamError, statsFilterFromQuery, verifyExpectFromQuery } from './params.js';
-import { AuditReaderProcess, ReadTimeoutError } from './reader-process.js';
+import { AuditReaderProcess, ReaderBusyError, ReadTimeoutError } from './reader-process.js';
 
 export { adminTokenHash } from './auth.js';
 
@@ -35,6 +37,9 @@ export interface AdminRoutes {
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
+
+/** Retry-After of a verify refused because another runs (a verify takes about 30 s per million rows). */
+const VERIFY_BUSY_RETRY_S = 30;
 
 const NARROW = {
   query: 'narrow the query: a shorter since/until window (since=1h), an exact client, tool or backend, or a smaller limit (a text search that matches few rows reads every row of its window); or raise admin.queryTimeoutMs',
@@ -60,13 +65,19 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
   const check = createAdminTokenCheck(parseTokenHashes(admin.tokenHashes));
   const chainKey = 'admin' in options.config ? options.config.audit?.chainKey : undefined;
   const limits = { queryMs: admin.queryTimeoutMs, verifyMs: admin.verifyTimeoutMs };
-  const reader = new AuditReaderProcess(chainKey === undefined ? { path: options.store.path } : { path: options.store.path, chainKey }, limits);
+  const data = chainKey === undefined ? { path: options.store.path } : { path: options.store.path, chainKey };
+  // Queries and stats in one process, verify in another (at most one at a time): a verify walks the
+  // whole chain and must not hold the queries asked meanwhile.
+  const reader = new AuditReaderProcess(data, limits);
+  const verifier = new AuditReaderProcess(data, limits, 1);
   const prefix = admin.pathPrefix.replace(/\/+$/, '');
   const logger = options.logger.child({ component: 'admin' });
 
   void app.register(
     async (scope) => {
-      scope.addHook('onClose', async () => reader.close());
+      scope.addHook('onClose', async () => {
+        await Promise.all([reader.close(), verifier.close()]);
+      });
       scope.setErrorHandler(adminErrorHandler(logger));
       scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         if (check(request.headers.authorization)) return;
@@ -114,8 +125,12 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
           return badRequest(request, reply, err);
         }
         try {
-          return await reader.verify(expect);
+          return await verifier.verify(expect);
         } catch (err) {
+          if (err instanceof ReaderBusyError) {
+            logger.info({ requestId: request.id }, `admin: ${err.message}`);
+            return reply.code(429).header('retry-after', String(VERIFY_BUSY_RETRY_S)).send({ error: err.message, retryAfterSeconds: VERIFY_BUSY_RETRY_S });
+          }
           // The file is chained otherwise than audit.chainKey says (a downgrade to plain SHA-256, another
           // key): the check failed, which a monitor must not read as "admin API down" (a 500).
           if (err instanceof Error && err.name === 'ChainKeyError') return reply.code(409).send({ error: err.message });
@@ -126,5 +141,10 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
     },
     { prefix },
   );
-  return { readTimeouts: () => reader.timeouts() };
+  return {
+    readTimeouts: () => {
+      const [q, v] = [reader.timeouts(), verifier.timeouts()];
+      return { running: q.running + v.running, queued: q.queued + v.queued };
+    },
+  };
 }

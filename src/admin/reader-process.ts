@@ -4,7 +4,9 @@
  * (tens of µs per row: ~3 s for 100,000 rows) or a stats or text scan froze every MCP session for
  * that long. Started on first use, kept for the next request, ended with the admin routes.
  *
- * One read runs at a time; the others wait in a queue here. Each read has a time limit, counted
+ * One read runs at a time in one process; the others wait in a queue here, up to `maxInProgress`
+ * reads in all (more are refused at once with ReaderBusyError). The admin routes keep two: one for
+ * query and stats, one for verify (admin/index.ts). Each read has a time limit, counted
  * from when it was asked (waiting included): past it, the read is answered with a ReadTimeoutError
  * whether it is waiting (taken out of the queue) or running (its process is killed, SIGKILL, and
  * the next read starts on a new one). A process, not a worker thread: SQLite's progress handler,
@@ -33,6 +35,17 @@ export class ReadTimeoutError extends Error {
         ? `audit ${op} not started within ${limitMs} ms: other admin reads kept the reader busy (or it was starting)`
         : `audit ${op} took longer than ${limitMs} ms and was stopped`,
     );
+  }
+}
+
+/** A read refused at once: this reader already has its `maxInProgress` reads (running or waiting). */
+export class ReaderBusyError extends Error {
+  override name = 'ReaderBusyError';
+  constructor(
+    readonly op: ToReader['op'],
+    readonly inProgress: number,
+  ) {
+    super(`an audit ${op} is already running (${inProgress === 1 ? 'one runs' : `${inProgress} run or wait`} at a time): retry once it is done`);
   }
 }
 
@@ -74,6 +87,8 @@ export class AuditReaderProcess {
   constructor(
     private readonly data: ReaderData,
     private readonly limits: ReadLimits = { queryMs: 10_000, verifyMs: 600_000 },
+    /** Most reads running or waiting at once; one more is refused (ReaderBusyError). */
+    private readonly maxInProgress = Number.POSITIVE_INFINITY,
   ) {}
 
   query(options: QueryOptions): Promise<QueryPage> {
@@ -108,6 +123,8 @@ export class AuditReaderProcess {
 
   private run(request: ToReader): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('admin API closed'));
+    const inProgress = this.queue.length + (this.running === undefined ? 0 : 1);
+    if (inProgress >= this.maxInProgress) return Promise.reject(new ReaderBusyError(request.op, this.maxInProgress));
     request.id = this.nextId++;
     const limitMs = request.op === 'verify' ? this.limits.verifyMs : this.limits.queryMs;
     return new Promise((resolve, reject) => {
