@@ -4,12 +4,12 @@
  * made with a real TLS client certificate (test/fixtures/tls client.pem, CN=test-client). A new
  * mapping (the file replaced by rename, as deploy tools do) identifies the certificate as its new
  * client from the next request on, without restart; a mapping that does not validate (two entries
- * pinning the same certificate) keeps the mapping in force and logs an error naming the entry and
- * the problem; a change to another section is not applied and said so; a mapping removed ends the
+ * pinning the same certificate), or a file other users may write, keeps the mapping in force and
+ * logs an error naming the problem; a change to another section is not applied and said so; a mapping removed ends the
  * legacy SSE stream its certificate opened (as a revoked key's) and its requests get 401.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,16 @@ describe('auth.clientCertificates follows a config reload', { timeout: 120_000 }
     serve.proc.kill('SIGHUP');
     await until(() => serve.stderr().slice(before).includes('"trigger":"SIGHUP","msg":"config reloaded: auth.clientCertificates unchanged"'), 'the SIGHUP reload line');
     expect((await callAs(serve.url, 'bob again')).text).toContain('client bob (auth certificate) is not an operator');
+  });
+
+  it('a file other users may write is refused on reload as at start: the mapping in force is kept', async () => {
+    const file = join(dir, 'warden.yaml');
+    chmodSync(file, 0o666);
+    // Written in place (the mode stays): a mapping that would make the certificate an operator.
+    writeFileSync(file, yaml(dir, `[{ client: mallory, roles: [operator], match: { commonName: test-client } }]`, 5000));
+    await until(() => serve.stderr().includes(`config reload refused, auth.clientCertificates in force kept: ${file}: refused: it is writable by others (mode 0666)`), 'the refusal line');
+    expect((await callAs(serve.url, 'not mallory')).text).toContain('client bob (auth certificate) is not an operator');
+    chmodSync(file, 0o600);
   });
 
   it('a mapping removed: the SSE stream the certificate opened is ended, and its requests get 401', async () => {
