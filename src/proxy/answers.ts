@@ -144,7 +144,7 @@ export class AnswerRelay {
       let listed: ListedPage | undefined;
       if (ex.listIndex >= 0) listed = s.catalog.rewriteList(b, ex, msg.result, this.hides, shared.logger);
       else {
-        if (msg.result.task !== undefined) s.catalog.rememberTask(msg.result, b.spec.index);
+        if (msg.result.task !== undefined) this.rememberTask(b, ex, msg.result);
         else if (ex.method === 'resources/subscribe' || ex.method === 'resources/unsubscribe') this.trackSubscription(b, ex);
         else if (ex.method === 'logging/setLevel') this.trackLevel(b, ex);
         // Several backends: resource links (and read contents) routed later to the backend that gave
@@ -189,6 +189,17 @@ export class AnswerRelay {
   private passesThrough(ex: Exchange, redact: Decision['redact']): boolean {
     const shared = this.s.shared;
     return ex.listIndex < 0 && redact === undefined && shared.recorder.discardsRecords === true && shared.decider.wantsResponsePhase !== true;
+  }
+
+  /**
+   * A task the request created (its answer carries `task.taskId`): remembered with its backend and,
+   * for a tools/call, the call's tool and arguments, with which its tasks/result is judged (task-origins.ts).
+   */
+  private rememberTask(b: BackendConnection, ex: Exchange, result: Record<string, unknown>): void {
+    if (ex.method !== 'tools/call') return this.s.tasks.remember(result, b.spec.index);
+    // A call forwarded as its bytes (nothing read it then): its context, tool and arguments, from them.
+    if (ex.unparsedRequest !== undefined) this.s.completeContext(ex);
+    this.s.tasks.remember(result, b.spec.index, ex.ctx.tool, ex.ctx.arguments, ex.requestBytes);
   }
 
   /** The level the backend accepted (an allowed request answered with a result): set again after a restart. */

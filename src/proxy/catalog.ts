@@ -64,8 +64,6 @@ export class Catalog {
   private readonly linked: LinkedUris;
   /** Per backend: URI templates it listed (several backends only), at most limits.listedTemplates. */
   private readonly templates: Array<Map<string, RegExp>>;
-  /** Task id -> the backend that created the task (several backends only). */
-  private readonly tasks = new Map<string, number>();
   /** URIs held by answers not yet settled -> their backend and how many such answers hold them. */
   private readonly held = new Map<string, { index: number; n: number }>();
   /** Per backend: listed URIs and templates held by list pages not yet settled (for the caps). */
@@ -255,19 +253,6 @@ export class Catalog {
       only = i;
     }
     return only >= 0 ? { index: only, name: uri } : undefined;
-  }
-
-  /** Remembers which backend created a task (a result carrying `task.taskId`). */
-  rememberTask(result: Item, index: number): void {
-    const task = result.task as Item | undefined;
-    if (this.ns.multi && typeof task?.taskId === 'string') {
-      if (this.tasks.size > 10_000) this.tasks.clear();
-      this.tasks.set(task.taskId, index);
-    }
-  }
-
-  taskOwner(taskId: string): number | undefined {
-    return this.tasks.get(taskId);
   }
 
   /**

@@ -19,6 +19,7 @@ import { errorResponse, resultResponse, RPC, type RequestId, type RpcMessage } f
 import { droppedOnResume } from './held-requests.js';
 import { decodeCursor } from './namespace.js';
 import type { ClientSession } from './session.js';
+import { ARGUMENT_BUDGET, MAX_TASKS } from './task-origins.js';
 
 type Params = Record<string, unknown>;
 
@@ -269,18 +270,30 @@ export class RequestRouter {
 
   /**
    * A method the proxy does not know: one backend gets it unchanged: the one that created the task
-   * it names, or the one its name prefix names, else the first that is up.
+   * it names, or the one its name prefix names, else the first that is up. A `tasks/result` of a
+   * task a tools/call created is judged with that call's tool and arguments (task-origins.ts).
    */
   other(msg: RpcMessage, method: string, params: Params | undefined, bytes: number | undefined): void {
+    const taskId = typeof params?.taskId === 'string' ? params.taskId : undefined;
+    const origin = taskId === undefined ? undefined : this.s.tasks.get(taskId);
     let index = 0;
     if (this.s.ns.multi) {
       // Tasks (tasks/get, tasks/result, tasks/cancel) go to the backend that created them.
-      const owner = typeof params?.taskId === 'string' ? this.s.catalog.taskOwner(params.taskId) : undefined;
-      const r = owner === undefined && typeof params?.name === 'string' ? this.s.ns.resolve(params.name) : undefined;
-      index = owner ?? r?.index ?? Math.max(0, this.s.backends.findIndex((b) => b.ready));
+      const r = origin === undefined && typeof params?.name === 'string' ? this.s.ns.resolve(params.name) : undefined;
+      index = origin?.index ?? r?.index ?? Math.max(0, this.s.backends.findIndex((b) => b.ready));
     }
     const b = this.s.backends[index]!;
-    this.s.decideAndForward(msg, this.s.context(method, params, b), b, bytes, -1, false);
+    const ctx = this.s.context(method, params, b);
+    if (method === 'tasks/result') {
+      if (origin?.tool !== undefined) {
+        ctx.tool = origin.tool;
+        ctx.arguments = origin.arguments;
+      } else if (origin === undefined && this.s.tasks.forgot) {
+        // Perhaps a task whose tool call the session forgot: not judged without it (fail closed).
+        return this.unroutable(msg, method, params ?? {}, bytes, RPC.INVALID_PARAMS, `Invalid params: task ${JSON.stringify(taskId)} is not known to this session (it remembers the tool calls of its last ${MAX_TASKS} tasks, within ${ARGUMENT_BUDGET} bytes of their requests; a task it forgot cannot be judged with the call that created it)`);
+      }
+    }
+    this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
   }
 
   /**

@@ -27,6 +27,7 @@ import { caseVariantProblem } from './member-case.js';
 import { closeWhenSettled, holdAll, ReadGate } from './flow.js';
 import { RequestRouter } from './router.js';
 import { ServerRelay } from './server-relay.js';
+import { TaskOrigins } from './task-origins.js';
 
 export interface ProxyShared {
   namespace: Namespace;
@@ -64,6 +65,8 @@ export class ClientSession implements BackendEvents {
   readonly judged: JudgedCalls;
   private readonly readGate = new ReadGate(); // reading from the client, paused while a backend is not reading (flow.ts)
   private queued: Array<{ msg: RpcMessage; method: string; bytes: number | undefined; text: string | undefined; client: ClientIdentity; hold: Hold }> = [];
+  /** The tasks this session's requests created: their backend, and the tool call that created each (task-origins.ts). */
+  readonly tasks = new TaskOrigins();
   /** Requests waiting before they are forwarded (queued here, or for a tool definition: router.ts), dropped if given up meanwhile. */
   readonly held = new HeldRequests();
   /** The client request being delivered, and its text when it is not the transport's lastMessageText (a queued one). */
