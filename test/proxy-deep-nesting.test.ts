@@ -8,8 +8,12 @@
  * client got an internal error under an id it never sent and its own request waited for the
  * backend's timeout. Now -32600 under its own id, nothing of it left in flight. A backend's answer
  * (no nesting bound on that side) that must be parsed and written again: taken out of the backend's
- * table, it could not be written, and the client's request was never answered; now -32603.
+ * table, it could not be written, and the client's request was never answered; now -32603. So is
+ * the answer to logging/setLevel sent to several backends, whose error ended the whole serve process
+ * (every client's session) from a promise.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -112,5 +116,28 @@ describe('wrap: an answer nested too deeply to be relayed', () => {
     expect(await c.next()).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32603, message: 'Internal error in mcp-warden: the answer cannot be relayed: Maximum call stack size exceeded' } });
     c.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'deep', arguments: { depth: 3 } } });
     expect(await c.next()).toMatchObject({ id: 6, result: { structuredContent: { d: [[[]]] } } });
+  });
+});
+
+describe('serve: a logging/setLevel error nested too deeply to be relayed (several backends)', () => {
+  let c: LineClient | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    c?.proc.stdin.end();
+    await c?.exited;
+    c = undefined;
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is answered with an error under the request id, and serve goes on', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'warden-deep-level-'));
+    const backend = (name: string): string => `  - { name: ${name}, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(DEEP_ANSWER)}] }`;
+    const config = join(dir, 'warden.yaml');
+    await writeFile(config, `backends:\n${backend('a')}\n${backend('b')}\npolicy: { paths: [allow-all], watch: false }\naudit: { enabled: false }\n`);
+    c = new LineClient(['serve', '--config', config, '--stdio', '--no-http']);
+    await c.initialize();
+    c.send({ jsonrpc: '2.0', id: 5, method: 'logging/setLevel', params: { level: 'debug' } });
+    expect(await c.next()).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32603, message: 'Internal error in mcp-warden: the answer cannot be relayed: Maximum call stack size exceeded' } });
+    expect(await c.request(6, 'ping')).toEqual({ jsonrpc: '2.0', id: 6, result: {} });
   });
 });

@@ -264,7 +264,13 @@ export class RequestRouter {
       });
       const failed = answers.length > 0 && answers.every((a) => a.error !== undefined) ? answers[0]!.error! : undefined;
       const answer = failed ? errorResponse(ex.originalId, failed.code, failed.message, failed.data) : resultResponse(ex.originalId, {});
-      this.s.out.finish(ex, answer, failed ? 'rpc_error' : 'ok');
+      try {
+        this.s.out.finish(ex, answer, failed ? 'rpc_error' : 'ok');
+      } catch (err) {
+        // A backend's error that cannot be written (nested deeper than JSON.stringify goes): thrown
+        // here, in a promise, it ended the process, every client's session with it (backend.ts dispatch).
+        this.s.out.finish(ex, errorResponse(ex.originalId, RPC.INTERNAL_ERROR, `Internal error in mcp-warden: the answer cannot be relayed: ${(err as Error).message}`), 'rpc_error');
+      }
     });
   }
 
