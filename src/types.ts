@@ -119,7 +119,8 @@ export interface InterceptContext {
    * mcp-warden:<backend>:<uri>); backend_uri: the URI the backend itself knows (what it is sent).
    */
   resource?: { uri: string; backend_uri: string };
-  prompt?: { name: string };
+  /** name: as the client wrote it (or, for a list item, as shown to it: maybe namespaced); backend_name: the backend's own. */
+  prompt?: { name: string; backend_name: string };
   /** Only at the response phase. */
   result?: unknown;
 }

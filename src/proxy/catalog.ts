@@ -168,8 +168,8 @@ export class Catalog {
   private promptItem(index: number, item: Item, ctx: InterceptContext): void {
     if (typeof item.name !== 'string') return;
     const shown = this.ns.exposed(index, item.name);
+    ctx.prompt = { name: shown, backend_name: item.name };
     item.name = shown;
-    ctx.prompt = { name: shown };
   }
 
   /** The URI to remember as this backend's once shown (or OVER: shown aliased, past the cap). */

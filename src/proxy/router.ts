@@ -191,7 +191,7 @@ export class RequestRouter {
     if (r.name !== name) msg.params = { ...params, name: r.name };
     const b = this.s.backends[r.index]!;
     const ctx = this.s.context('prompts/get', params, b);
-    ctx.prompt = { name: name as string };
+    ctx.prompt = { name: name as string, backend_name: r.name };
     ctx.arguments = params.arguments;
     this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
   }
@@ -216,7 +216,7 @@ export class RequestRouter {
       if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${ref.name}`);
       index = r.index;
       if (r.name !== ref.name) msg.params = { ...params, ref: { ...ref, name: r.name } };
-      ctx.prompt = { name: ref.name };
+      ctx.prompt = { name: ref.name, backend_name: r.name };
     } else if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
       const r = this.s.catalog.resolveUri(ref.uri);
       if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.RESOURCE_NOT_FOUND, resourceNotFound(ref.uri), { uri: ref.uri });
