@@ -72,7 +72,7 @@ function contexts(toolNames: string[], clients: ClientIdentity[]): fc.Arbitrary<
         : request(m, { client: cl, backend: { name: 'backend', transport: 'stdio' }, resource: { uri: u, backend_uri: u }, params: { uri: u } }),
     ),
     fc.tuple(c, fc.string({ maxLength: 10 }), argsAny).map(([cl, name, args]) =>
-      request('prompts/get', { client: cl, backend: { name: 'backend', transport: 'stdio' }, prompt: { name }, arguments: args, params: { name, arguments: args } }),
+      request('prompts/get', { client: cl, backend: { name: 'backend', transport: 'stdio' }, prompt: { name, backend_name: name }, arguments: args, params: { name, arguments: args } }),
     ),
     fc.tuple(c, fc.constantFrom(...CLIENT_METHODS), fc.dictionary(fc.string({ maxLength: 6 }), value, { maxKeys: 3 })).map(([cl, m, params]) =>
       request(m, { client: cl, backend: { name: 'backend', transport: 'stdio' }, params }),
