@@ -83,6 +83,25 @@ const MISSING: ToolInfo = {
     },
   },
 };
+/** maps of structs (Go's map[string]T): additionalProperties (or patternProperties) describing the values, keys free-form; at the top level too */
+const MAP: ToolInfo = {
+  name: 'map',
+  backendName: 'map',
+  inputSchema: {
+    type: 'object',
+    properties: { byName: { type: 'object', additionalProperties: nested }, byPattern: { patternProperties: { '^x': nested } }, any: { additionalProperties: {} }, none: { additionalProperties: false } },
+    additionalProperties: { properties: { namespace: {} } },
+  },
+};
+/** a tree of maps through $refs (a directory: entries by name, each with children), and a map of itself only */
+const MAP_TREE: ToolInfo = {
+  name: 'map_tree',
+  backendName: 'map_tree',
+  inputSchema: {
+    properties: { root: { $ref: '#/$defs/Dir' }, loop: { $ref: '#/$defs/Loop' } },
+    $defs: { Dir: { additionalProperties: { $ref: '#/$defs/Entry' } }, Entry: { properties: { name: {}, children: { $ref: '#/$defs/Dir' } } }, Loop: { additionalProperties: { $ref: '#/$defs/Loop' } } },
+  },
+};
 const MISSING_TOP: ToolInfo = { name: 'missing_top', backendName: 'missing_top', inputSchema: { $ref: '#/$defs/Gone', properties: { resourceType: {} } } };
 /** the members of arguments a policy reads (PolicyDecider.argumentsRead) */
 const READ = ['namespace', 'verb'];
@@ -230,9 +249,26 @@ describe('argument names differing from the known ones only in case', () => {
     });
   });
 
+  it("maps of structs: a map's keys are free-form, its values are checked as the struct's (additionalProperties, patternProperties)", () => {
+    expect(parsed(MAP, '{"byName":{"Web":{"Namespace":"kube-system"}}}')).toContain("'byName.Web.Namespace' differs from 'namespace'");
+    expect(onBytes(MAP, '{"byName":{"Web":{"Namespace":"kube-system"}}}')).toBe(false);
+    expect(parsed(MAP, '{"byPattern":{"x1":{"labelselector":"a"}}}')).toContain("'byPattern.x1.labelselector' differs from 'labelSelector'");
+    expect(parsed(MAP, '{"byName":{"Web":{"namespace":"default","labelSelector":"a"}},"byPattern":{"X":{"namespace":"a"}}}')).toBeUndefined();
+    // the top level's own additionalProperties: any other member's value is such a struct
+    expect(parsed(MAP, '{"AnyKey":{"Namespace":"x"}}')).toContain("'AnyKey.Namespace' differs from 'namespace'");
+    expect(onBytes(MAP, '{"AnyKey":{"Namespace":"x"}}')).toBe(false);
+    expect(parsed(MAP, '{"AnyKey":{"namespace":"x"}}')).toBeUndefined();
+    expect(onBytes(MAP, '{"AnyKey":{"namespace":"x"}}')).toBe(true);
+    // a tree of maps through $refs: checked at any depth; a map of only itself declares nothing (and does not throw)
+    expect(parsed(MAP_TREE, '{"root":{"a":{"children":{"b":{"children":{"C":{"Name":"x"}}}}}}}')).toContain("'root.a.children.b.children.C.Name' differs from 'name'");
+    expect(parsed(MAP_TREE, '{"root":{"A":{"name":"x","children":{}}},"loop":{"k":{"K":{"Name":1}}}}')).toBeUndefined();
+    // maps of anything, or no map: not described, not looked at
+    expect(parsed(MAP, '{"any":{"k":{"Namespace":"x"}},"none":{"Namespace":"x"}}')).toBeUndefined();
+  });
+
   it('the byte check never passes what the parsed check refuses (generated lines)', () => {
-    const names = ['namespace', 'Namespace', 'NAMESPACE', 'nameſpace', 'resourceType', 'resourcetype', 'RESOURCETYPE', 'name', 'Name', 'extra', 'Extra', 'labelSelector', 'labelselector', 'é', 'É', '\u212aind', 'kind', 'podName', 'PODNAME', 'left', 'Left', 'spin'];
-    const tools = [GET, LOWER, BARE, UNKNOWN, REF, TREE, MISSING, MISSING_TOP];
+    const names = ['namespace', 'Namespace', 'NAMESPACE', 'nameſpace', 'resourceType', 'resourcetype', 'RESOURCETYPE', 'name', 'Name', 'extra', 'Extra', 'labelSelector', 'labelselector', 'é', 'É', '\u212aind', 'kind', 'podName', 'PODNAME', 'left', 'Left', 'spin', 'x1', 'Web'];
+    const tools = [GET, LOWER, BARE, UNKNOWN, REF, TREE, MISSING, MISSING_TOP, MAP, MAP_TREE];
     let seed = 17;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -249,7 +285,7 @@ describe('argument names differing from the known ones only in case', () => {
     const object = (depth: number): Record<string, unknown> => {
       const o: Record<string, unknown> = {};
       const n = rand(4);
-      for (let i = 0; i < n; i++) o[['target', 'targets', 'spec', 'labels', 'maybe', 'left', 'self', 'items'][rand(8)]!] = value(depth);
+      for (let i = 0; i < n; i++) o[['target', 'targets', 'spec', 'labels', 'maybe', 'left', 'self', 'items', 'byName', 'byPattern', 'root', 'children'][rand(12)]!] = value(depth);
       for (let i = 0; i < n; i++) o[names[rand(names.length)]!] = value(depth);
       return o;
     };

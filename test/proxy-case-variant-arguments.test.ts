@@ -17,7 +17,7 @@ import { KUBERNETES, scratch, SERVERS, type Scratch } from './helpers/policy-e2e
 
 const GO_SERVER = join(SERVERS, 'go-json-server.mjs');
 
-/** kubectl_get's schema as mcp-server-kubernetes declares it, plus nested declared objects (an object, an array of objects). */
+/** kubectl_get's schema as mcp-server-kubernetes declares it, plus nested declared objects (an object, an array of objects, a map of objects). */
 async function schemas(): Promise<Record<string, unknown>> {
   const mod = (await import(join(KUBERNETES, '../tools/kubectl-get.js'))) as Record<string, { name?: string; inputSchema?: { properties: object } }>;
   const get = Object.values(mod).find((v) => v?.name === 'kubectl_get')!.inputSchema!;
@@ -25,7 +25,7 @@ async function schemas(): Promise<Record<string, unknown>> {
   const dmod = (await import(join(KUBERNETES, '../tools/kubectl-describe.js'))) as Record<string, { name?: string; inputSchema?: { properties: object } }>;
   const describe = Object.values(dmod).find((v) => v?.name === 'kubectl_describe')!.inputSchema!;
   return {
-    kubectl_get: { ...get, properties: { ...get.properties, target: nested, targets: { type: 'array', items: nested } } },
+    kubectl_get: { ...get, properties: { ...get.properties, target: nested, targets: { type: 'array', items: nested }, byName: { type: 'object', additionalProperties: nested } } },
     // kubectl_describe's schema as a Go schema generator writes one: its properties behind a $ref to
     // $defs, an embedded struct in allOf, alternatives in anyOf/oneOf, a recursive struct (a $ref
     // cycle), and a $ref to nothing
@@ -113,6 +113,8 @@ for (const audited of [false, true]) {
       ['"AllNamespaces" (the pack reads allNamespaces)', 'kubectl_get', '{"resourceType":"pods","AllNamespaces":true}', "'AllNamespaces' differs from 'allNamespaces'"],
       ['"Namespace" in a nested object the schema declares', 'kubectl_get', '{"resourceType":"pods","target":{"Namespace":"kube-system"}}', "'target.Namespace' differs from 'namespace'"],
       ['"Namespace" in an array of objects the schema declares', 'kubectl_get', '{"resourceType":"pods","targets":[{"namespace":"default"},{"Namespace":"kube-system"}]}', "'targets.1.Namespace' differs from 'namespace'"],
+      // a map of structs (Go's map[string]Target, additionalProperties): each value is decoded into the struct
+      ['"Namespace" in a map value the schema describes (additionalProperties)', 'kubectl_get', '{"resourceType":"pods","byName":{"web":{"Namespace":"kube-system"}}}', "'byName.web.Namespace' differs from 'namespace'"],
       ['"Namespace" for a tool whose schema declares no properties', 'kubectl_generic', '{"command":"get","Namespace":"kube-system"}', "'Namespace' differs from 'namespace'"],
     ];
 
@@ -170,6 +172,17 @@ for (const audited of [false, true]) {
       expect(ran().slice(before)).toEqual([bound, bound]);
     });
 
+    it("a map's keys are free-form (any case): only its values are described", async () => {
+      const before = s.received().length;
+      for (const line of [compact, spaced]) {
+        const a = await answerTo(c, line(++id, 'kubectl_get', '{"resourceType":"pods","namespace":"default","byName":{"Web":{"namespace":"default"},"API":{"labelSelector":"app=x"}}}'), id);
+        expect(a.error).toBeUndefined();
+        expect(JSON.stringify(a.result)).not.toContain('Denied');
+      }
+      const bound = { resourceType: 'pods', namespace: 'default', byName: { Web: { namespace: 'default' }, API: { labelSelector: 'app=x' } } };
+      expect(ran().slice(before)).toEqual([bound, bound]);
+    });
+
     it('two members of arguments folding alike are refused (as before)', async () => {
       const before = s.received().length;
       for (const line of [compact, spaced]) {
@@ -200,8 +213,8 @@ for (const audited of [false, true]) {
         const db_ = new Database(db, { readonly: true });
         try {
           const rows = db_.prepare('SELECT tool, decision, outcome, error_code, reasons FROM audit_log WHERE error_code = -32600').all() as Array<Record<string, unknown>>;
-          // every refused line of the cases above: 7 bypasses, 6 through $ref and the combinators, and the sibling case, two forms each
-          expect(rows.length).toBe(28);
+          // every refused line of the cases above: 8 bypasses, 6 through $ref and the combinators, and the sibling case, two forms each
+          expect(rows.length).toBe(30);
           for (const r of rows) {
             expect(r).toMatchObject({ decision: 'deny', outcome: 'denied' });
             expect(String(r.reasons)).toMatch(/differs from .* only in case/);

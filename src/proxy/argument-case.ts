@@ -9,7 +9,9 @@
  * otherwise. The names known at a level:
  *   - the properties the tool's inputSchema declares there (`properties`; a declared property's
  *     own `properties`, or its `items`' for an array of objects, is the level below it: a Go
- *     nested struct or slice of structs), followed through local `$ref`s (`#/$defs/Spec`,
+ *     nested struct or slice of structs; the values of a map of structs, `additionalProperties` or
+ *     `patternProperties`, are a level below every name the map's level does not declare, its keys
+ *     free-form: Level.others), followed through local `$ref`s (`#/$defs/Spec`,
  *     `#/definitions/Spec`) and allOf/anyOf/oneOf, whose names at a level are their union
  *     (schema-names.ts; Go schema generators describe nested and embedded structs so). A level
  *     with a `$ref` that points at nothing or outside the schema is strict (its struct has fields
@@ -44,6 +46,10 @@ interface Level {
   readonly folds: Map<string, string>;
   /** known name -> the level of its object's (or its array items') declared properties */
   readonly nested: Map<string, Level> | undefined;
+  /** the level of the values of the members it does not declare (a map of structs: additionalProperties), if described */
+  readonly others: Level | undefined;
+  /** deepMasks' bits for a member it does not declare (its value is at `others`) */
+  readonly othersMask: number;
   /**
    * For each of exactBytes: which deep-name bits (argSpans.deep: DEEP_NAME, DEEP_FOLDABLE) of that
    * member's value make the byte check give up (the line is then parsed and checked here): 0 when
@@ -67,7 +73,7 @@ export interface ArgumentNames {
 
 const NONE = new Uint8Array(0);
 const MAX_NAME = 64;
-const STRICT: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: true };
+const STRICT: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, others: undefined, othersMask: 0, deepMasks: NONE, strict: true };
 const MAX_SCHEMA_DEPTH = 32;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -82,7 +88,7 @@ function makeLevel(names: Iterable<string>, nested: Map<string, Level> | undefin
   const exactBytes = [...exact].map((n) => Buffer.from(n, 'utf8'));
   const byLength: Array<number[] | undefined> = [];
   exactBytes.forEach((n, k) => (byLength[Math.min(n.length, MAX_NAME)] ??= []).push(k));
-  return { exact, exactBytes, byLength, folds, nested, deepMasks: NONE, strict };
+  return { exact, exactBytes, byLength, folds, nested, others: undefined, othersMask: 0, deepMasks: NONE, strict };
 }
 
 /**
@@ -121,6 +127,19 @@ class LevelBuilder {
     if (kept !== undefined) return kept;
     const g = this.walk.gather(schemas);
     if (g.props.size === 0 && extra.length === 0 && !g.unknown) {
+      // a map whose values are described (Go's map[string]T): a level knowing no name, its values at
+      // `others` (kept before they are made: a map of maps of ... through a $ref is a cycle of levels)
+      if (g.additional.length > 0 && depth < MAX_SCHEMA_DEPTH) {
+        const map = makeLevel([], undefined, false);
+        this.memo.set(key, map);
+        const values = this.level(g.additional, [], depth + 1);
+        if (values !== undefined) {
+          map.others = values;
+          this.levels.push(map);
+          return map;
+        }
+        this.memo.delete(key);
+      }
       // an array of objects: its items describe them
       return g.items.length > 0 && depth < MAX_SCHEMA_DEPTH ? this.level(g.items, [], depth + 1) : undefined;
     }
@@ -132,6 +151,8 @@ class LevelBuilder {
       const sub = this.level(subs, [], depth + 1);
       if (sub !== undefined) (level.nested ??= new Map()).set(name, sub);
     }
+    // a map of structs (Go's map[string]T): encoding/json decodes each value into T, case-insensitively
+    if (g.additional.length > 0) level.others = this.level(g.additional, [], depth + 1);
     return level;
   }
 }
@@ -142,7 +163,7 @@ function setDeepMasks(levels: ReadonlyArray<Mutable<Level>>): void {
   const reaches = new Set<Level>();
   const todo: Level[] = [];
   for (const l of levels) {
-    for (const sub of l.nested?.values() ?? []) {
+    for (const sub of l.others === undefined ? (l.nested?.values() ?? []) : [...(l.nested?.values() ?? []), l.others]) {
       const list = parents.get(sub);
       if (list === undefined) parents.set(sub, [l]);
       else list.push(l);
@@ -160,16 +181,15 @@ function setDeepMasks(levels: ReadonlyArray<Mutable<Level>>): void {
       }
     }
   }
+  const mask = (sub: Level | undefined): number => (sub === undefined ? 0 : reaches.has(sub) ? DEEP_NAME : DEEP_FOLDABLE);
   for (const l of levels) {
-    l.deepMasks = new Uint8Array([...l.exact].map((n) => {
-      const sub = l.nested?.get(n) ?? (l.strict ? STRICT : undefined);
-      return sub === undefined ? 0 : reaches.has(sub) ? DEEP_NAME : DEEP_FOLDABLE;
-    }));
+    l.deepMasks = new Uint8Array([...l.exact].map((n) => mask(l.nested?.get(n) ?? (l.strict ? STRICT : undefined))));
+    l.othersMask = mask(l.others);
   }
 }
 
 /** What the policy reads known but no name known at all: nothing the policy reads can be spelled otherwise. */
-const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, deepMasks: NONE, strict: false };
+const KNOWS_NONE: Level = { exact: new Set(), exactBytes: [], byLength: [], folds: new Map(), nested: undefined, others: undefined, othersMask: 0, deepMasks: NONE, strict: false };
 
 function build(tool: ToolInfo, read: readonly string[] | undefined): ArgumentNames {
   const b = new LevelBuilder(tool.inputSchema);
@@ -248,11 +268,13 @@ function levelProblem(value: unknown, level: Level, path: string, depth: number)
   }
   if (!isObject(value)) return undefined;
   for (const key in value) {
+    let sub: Level | undefined;
     if (!level.exact.has(key)) {
       const like = readAs(key, level);
       if (like !== undefined) return problem(path + key, like);
-    }
-    const sub = level.nested?.get(key) ?? (level.strict ? STRICT : undefined);
+      // a name it does not declare: a map's key (free-form), its value described by the map's values' level
+      sub = level.strict ? STRICT : level.others;
+    } else sub = level.nested?.get(key) ?? (level.strict ? STRICT : undefined);
     if (sub !== undefined) {
       const p = levelProblem(value[key], sub, `${path}${key}.`, depth + 1);
       if (p !== undefined) return p;
@@ -304,7 +326,7 @@ export function argumentNamesPass(names: ArgumentNames, b: Uint8Array, nameStart
       if ((deep[i]! & top.deepMasks[k]!) !== 0) return false;
       continue;
     }
-    if ((deep[i]! & strictMask) !== 0) return false;
+    if ((deep[i]! & (strictMask | top.othersMask)) !== 0) return false;
     if (readAs(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('utf8'), top) !== undefined) return false;
   }
   return true;

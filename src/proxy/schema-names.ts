@@ -3,7 +3,8 @@
  * what a Go backend's struct is generated from: `properties`, a local `$ref` (a JSON pointer into
  * the same schema, `#/$defs/Spec`, `#/definitions/Spec`, `#`), and `allOf`, `anyOf`, `oneOf` (the
  * union of their names at that level: a struct has every field any branch names). An array's
- * `items` are gathered too (a slice of structs is described by them).
+ * `items` are gathered too (a slice of structs is described by them), and so are an object's
+ * `additionalProperties` and `patternProperties` schemas (a map of structs: its values are).
  *
  * A level whose schema cannot be read whole is marked `unknown`: a `$ref` that is not a local JSON
  * pointer, or points at nothing, or a chain of `$ref`/combinators nested deeper than MAX_HOPS.
@@ -25,6 +26,8 @@ export interface Gathered {
   readonly props: Map<string, unknown[]>;
   /** the `items` schemas of the level's schemas (an array of objects) */
   readonly items: unknown[];
+  /** the `additionalProperties` and `patternProperties` schemas (a map: its values, under any other name) */
+  readonly additional: unknown[];
   /** a part of the level could not be read (a `$ref` not followed) */
   unknown: boolean;
 }
@@ -60,7 +63,7 @@ export class SchemaWalk {
 
   /** The names `schemas` declare at their level (their union), following `$ref` and the combinators. */
   gather(schemas: readonly unknown[]): Gathered {
-    const out: Gathered = { props: new Map(), items: [], unknown: false };
+    const out: Gathered = { props: new Map(), items: [], additional: [], unknown: false };
     const seen = new Set<object>();
     const visit = (s: unknown, hops: number): void => {
       if (!isObject(s) || seen.has(s)) return; // true/false schemas declare no names; a cycle adds none
@@ -81,6 +84,8 @@ export class SchemaWalk {
         }
       }
       if (isObject(s.items)) out.items.push(s.items);
+      if (isObject(s.additionalProperties)) out.additional.push(s.additionalProperties);
+      if (isObject(s.patternProperties)) for (const v of Object.values(s.patternProperties)) if (isObject(v)) out.additional.push(v);
       if (s.$ref !== undefined) {
         const target = typeof s.$ref === 'string' ? this.resolve(s.$ref) : undefined;
         if (isObject(target)) visit(target, hops + 1);

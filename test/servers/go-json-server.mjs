@@ -14,7 +14,9 @@
  * before GHSA-wvj2-96wp-fq3f): each property the schema declares is a field tagged with its name,
  * filled from the last member whose name matches it exactly or by Go's fold; members matching no
  * field are dropped; a declared property with `properties` (or an array whose `items` have them)
- * is a nested struct, decoded the same way. The fields are read through local `$ref`s and
+ * is a nested struct, decoded the same way; one with `additionalProperties` (or patternProperties)
+ * describing a struct is a map of such structs (Go's map[string]T: keys as sent, each value decoded
+ * into T). The fields are read through local `$ref`s and
  * allOf/anyOf/oneOf too (as Go schema generators describe nested and embedded structs). It records
  * the struct it ran with.
  *   node test/servers/go-json-server.mjs --schemas FILE
@@ -68,6 +70,7 @@ function resolve(root, ref) {
 function fields(schemas, root) {
   const props = new Map();
   const items = [];
+  const additional = [];
   const seen = new Set();
   const visit = (s) => {
     if (typeof s !== 'object' || s === null || seen.has(s)) return;
@@ -76,18 +79,24 @@ function fields(schemas, root) {
       for (const [tag, sub] of Object.entries(s.properties)) props.set(tag, [...(props.get(tag) ?? []), sub]);
     }
     if (typeof s.items === 'object' && s.items !== null) items.push(s.items);
+    if (typeof s.additionalProperties === 'object' && s.additionalProperties !== null) additional.push(s.additionalProperties);
+    if (typeof s.patternProperties === 'object' && s.patternProperties !== null) additional.push(...Object.values(s.patternProperties));
     if (typeof s.$ref === 'string') visit(resolve(root, s.$ref));
     for (const k of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(s[k])) s[k].forEach(visit);
   };
   schemas.forEach(visit);
-  return { props, items };
+  return { props, items, additional };
 }
 
 /** The struct encoding/json fills from `value` for the schemas `schemas` (of the tool's `root`) when they declare properties. */
 function goStruct(value, schemas, root) {
-  const { props } = fields(schemas, root);
-  if (props.size === 0) return value;
+  const { props, additional } = fields(schemas, root);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  // a map of structs: the keys as sent, each value decoded into the struct
+  if (props.size === 0 && additional.length > 0 && fields(additional, root).props.size > 0) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, goStruct(v, additional, root)]));
+  }
+  if (props.size === 0) return value;
   const out = {};
   for (const [tag, subs] of props) {
     const v = goField(value, tag);
