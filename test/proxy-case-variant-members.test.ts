@@ -94,3 +94,62 @@ describe('member names differing only by case are refused (Go backends read them
     expect(s.received().slice(before)).toEqual([]);
   });
 });
+
+/**
+ * completion/complete's `ref` is judged by its members: `ref.uri` is input.resource, `ref.name`
+ * input.prompt. A Go backend decoding params into `struct{Ref{Type, Name, URI}}` reads a lone
+ * `"URI"` (or `"Name"`) as the member: the policy used to see no resource (or prompt) at all and
+ * allow the completion, which the backend then made for the resource (prompt) the policy denies.
+ */
+describe('completion/complete: members of ref and argument differing only by case are refused', () => {
+  const POLICY = `package mcp.authz
+
+import rego.v1
+
+allow := true
+
+deny contains "secret resources are for operators" if startswith(input.resource.backend_uri, "secret://")
+
+deny contains "the admin prompt is hidden" if input.prompt.backend_name == "admin"
+`;
+  let s: Scratch;
+  let c: LineClient;
+  beforeAll(async () => {
+    s = await scratch();
+    const policy = await s.write('completion.rego', POLICY);
+    c = new LineClient(['wrap', '--policy', policy, '--no-audit', '--', process.execPath, GO_SERVER, 'some_tool'], { MCP_RECORD_FILE: s.recordFile });
+    await c.initialize();
+  });
+  afterAll(async () => {
+    c?.proc.kill();
+    await s?.remove();
+  });
+
+  const complete = (id: number, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"completion/complete","params":${params}}`;
+  const completed = () => s.received().filter((r) => (r.kind as string) === 'completion');
+
+  it('spelled as judged: the resource rule and the prompt rule deny; other refs complete', async () => {
+    const secret = await answerTo(c, complete(40, '{"ref":{"type":"ref/resource","uri":"secret://db/{name}"},"argument":{"name":"name","value":""}}'), 40);
+    expect(secret.error).toMatchObject({ code: -32001, data: { reasons: ['secret resources are for operators'] } });
+    const admin = await answerTo(c, complete(41, '{"ref":{"type":"ref/prompt","name":"admin"},"argument":{"name":"x","value":""}}'), 41);
+    expect(admin.error).toMatchObject({ code: -32001, data: { reasons: ['the admin prompt is hidden'] } });
+    expect(completed()).toEqual([]);
+    const docs = await answerTo(c, complete(42, '{"ref":{"type":"ref/resource","uri":"docs://{page}"},"argument":{"name":"page","value":""}}'), 42);
+    expect(docs.result).toEqual({ completion: { values: ['docs://{page}'], hasMore: false } });
+    expect(completed()).toHaveLength(1);
+  });
+
+  it.each([
+    ['a lone "URI" in ref', '{"ref":{"type":"ref/resource","URI":"secret://db/{name}"},"argument":{"name":"name","value":""}}', "'URI' differs from 'uri'"],
+    ['"urı" (U+0131 folds to I)', '{"ref":{"type":"ref/resource","urı":"secret://db/{name}"},"argument":{"name":"name","value":""}}', "'urı' differs from 'uri'"],
+    ['a lone "Name" in a prompt ref', '{"ref":{"type":"ref/prompt","Name":"admin"},"argument":{"name":"x","value":""}}', "'Name' differs from 'name'"],
+    ['"Type" in ref', '{"ref":{"Type":"ref/resource","uri":"docs://{page}"},"argument":{"name":"page","value":""}}', "'Type' differs from 'type'"],
+    ['"Value" in argument', '{"ref":{"type":"ref/resource","uri":"docs://{page}"},"argument":{"name":"page","Value":""}}', "'Value' differs from 'value'"],
+  ].map(([label, params, named], i) => [label, params, named, 50 + i] as const))('%s is refused and never completed', async (_label, params, named, id) => {
+    const before = completed().length;
+    const a = await answerTo(c, complete(id, params), id);
+    expect((a.error as { code: number }).code).toBe(-32600);
+    expect((a.error as { message: string }).message).toContain(named);
+    expect(completed().length).toBe(before);
+  });
+});

@@ -10,7 +10,10 @@
  *   - a top-level member folds like jsonrpc, id, method, params, result or error but is spelled
  *     otherwise (`Params` alone);
  *   - a member of params folds like a member MCP defines there (name, arguments, uri, _meta, ...)
- *     but is spelled otherwise (`Arguments` alone: the policy saw no arguments).
+ *     but is spelled otherwise (`Arguments` alone: the policy saw no arguments);
+ *   - a member of completion/complete's `ref` or `argument` folds like one MCP defines there
+ *     (type, name, uri; name, value) but is spelled otherwise (`"ref": {"URI": ...}` alone: the
+ *     policy saw no resource, and a Go backend completed for the one it would deny).
  * The byte path's scan declines such lines (distinct-keys.ts, strict), so they come here parsed.
  */
 
@@ -46,8 +49,12 @@ export function foldable(name: string): boolean {
   return false;
 }
 
+/** The members MCP defines in objects of params the proxy reads (completion/complete's ref and argument). */
+const NESTED: Record<string, string[]> = { ref: ['type', 'name', 'uri'], argument: ['name', 'value'] };
+
 const ENVELOPE_FOLDS = new Map(ENVELOPE.map((n) => [goFold(n), n]));
 const PARAMS_FOLDS = new Map(PARAMS.map((n) => [goFold(n), n]));
+const NESTED_FOLDS = new Map(Object.entries(NESTED).map(([k, names]) => [k, new Map(names.map((n) => [goFold(n), n]))]));
 
 function problem(name: string, other: string): string {
   return `Invalid Request: member '${name}' differs from '${other}' only in case (a backend may read it as '${other}'): refused`;
@@ -106,6 +113,13 @@ export function caseVariantProblem(msg: Record<string, unknown>): string | undef
     for (const key in params) {
       const known = variantOf(key, PARAMS_FOLDS);
       if (known !== undefined) return problem(key, known);
+      const inner = (params as Record<string, unknown>)[key];
+      const folds = NESTED_FOLDS.get(key);
+      if (folds === undefined || typeof inner !== 'object' || inner === null || Array.isArray(inner)) continue;
+      for (const name in inner) {
+        const like = variantOf(name, folds);
+        if (like !== undefined) return problem(name, like);
+      }
     }
   }
   return siblingsProblem(msg, 0);

@@ -20,6 +20,9 @@
  * allOf/anyOf/oneOf too (as Go schema generators describe nested and embedded structs). It records
  * the struct it ran with.
  *   node test/servers/go-json-server.mjs --schemas FILE
+ * It also answers completion/complete, decoding params into `struct{Ref{Type, Name, URI}, Argument{Name,
+ * Value}}` the same way (the go-sdk's CompleteParams before its fix), records what it completed
+ * ({kind: 'completion', ref, argument}) and answers with the ref it read.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -127,7 +130,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       return send({
         jsonrpc: '2.0',
         id,
-        result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'go-json-server', version: '1.0.0' } },
+        result: { protocolVersion: '2025-06-18', capabilities: { tools: {}, completions: {} }, serverInfo: { name: 'go-json-server', version: '1.0.0' } },
       });
     case 'tools/list':
       return send({ jsonrpc: '2.0', id, result: { tools: toolNames.map((name) => ({ name, inputSchema: schemas?.[name] ?? { type: 'object' } })) } });
@@ -138,6 +141,14 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       if (!toolNames.includes(name)) return send({ jsonrpc: '2.0', id, error: { code: -32602, message: `Tool '${name}' not found` } });
       record({ kind: 'tool', name, arguments: args });
       return send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `${name} ran with ${JSON.stringify(args)}` }] } });
+    }
+    case 'completion/complete': {
+      const rawRef = goField(params, 'ref');
+      const rawArgument = goField(params, 'argument');
+      const ref = { type: goField(rawRef, 'type'), name: goField(rawRef, 'name'), uri: goField(rawRef, 'uri') };
+      const argument = { name: goField(rawArgument, 'name'), value: goField(rawArgument, 'value') };
+      record({ kind: 'completion', ref, argument });
+      return send({ jsonrpc: '2.0', id, result: { completion: { values: [String(ref.uri ?? ref.name)], hasMore: false } } });
     }
     default:
       return send({ jsonrpc: '2.0', id, error: { code: -32601, message: `Unknown method: ${method}` } });
