@@ -113,9 +113,10 @@ export function caseVariantProblem(msg: Record<string, unknown>): string | undef
     for (const key in params) {
       const known = variantOf(key, PARAMS_FOLDS);
       if (known !== undefined) return problem(key, known);
+      if (key !== 'ref' && key !== 'argument') continue;
       const inner = (params as Record<string, unknown>)[key];
-      const folds = NESTED_FOLDS.get(key);
-      if (folds === undefined || typeof inner !== 'object' || inner === null || Array.isArray(inner)) continue;
+      const folds = NESTED_FOLDS.get(key)!;
+      if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) continue;
       for (const name in inner) {
         const like = variantOf(name, folds);
         if (like !== undefined) return problem(name, like);
