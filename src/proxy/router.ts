@@ -29,12 +29,14 @@ export class RequestRouter {
 
   constructor(private readonly s: ClientSession) {}
 
-  toolCall(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+  /** `fetched`: the unprefixed backends' tool lists were fetched for this call already (resolveFetched). */
+  toolCall(msg: RpcMessage, params: Params, bytes: number | undefined, fetched = false): void {
     const name = params.name;
     let b = this.s.backends[0]!;
     let backendName = name as string;
     if (this.s.ns.multi || this.s.ns.renames) {
       const r = typeof name === 'string' ? this.s.ns.resolve(name, (i, n) => this.s.backends[i]!.tools.has(n)) : undefined;
+      if (r === undefined && !fetched && typeof name === 'string' && this.resolveFetched(msg, params, bytes)) return;
       if (r === undefined) return this.unroutable(msg, 'tools/call', params, bytes, RPC.INVALID_PARAMS, `Unknown tool: ${String(name)}`);
       b = this.s.backends[r.index]!;
       if (r.name !== name) msg.params = { ...params, name: r.name };
@@ -60,6 +62,30 @@ export class RequestRouter {
       return;
     }
     this.toolCallOn(msg, params, b, backendName, bytes);
+  }
+
+  /**
+   * A name no backend is known to have, while several backends show their tools unprefixed: which one
+   * has it is known only from their tool lists, and a client need not list before it calls. So the
+   * lists of those not known in full are fetched first, and the call routed again (once). False when
+   * there is nothing to fetch (the name is unknown).
+   */
+  private resolveFetched(msg: RpcMessage, params: Params, bytes: number | undefined): boolean {
+    const unknown = this.s.ns.unprefixed.map((i) => this.s.backends[i]!).filter((b) => b.ready && !b.tools.complete);
+    if (unknown.length === 0 || this.s.ns.unprefixed.length < 2) return false;
+    const client = this.s.client;
+    const hold = this.s.held.hold(msg.id as RequestId);
+    const resume = (): void => {
+      if (droppedOnResume(this.s, msg, 'tools/call', hold)) return;
+      this.s.client = client;
+      try {
+        this.toolCall(msg, params, bytes, true);
+      } catch (err) {
+        this.s.failed(msg, 'tools/call', err);
+      }
+    };
+    void Promise.all(unknown.map((b) => b.tools.fetchAll())).then(resume, resume);
+    return true;
   }
 
   /**
