@@ -1,9 +1,11 @@
 /**
- * Several backends showing their tools unprefixed (`prefix: ''`): which backend a tool name belongs
- * to is known only from their tool lists, and a client need not list before it calls. A call made
+ * Several backends showing their tools and prompts unprefixed (`prefix: ''`): which backend a name
+ * belongs to is known only from their lists, and a client need not list before it calls. A call made
  * before the client listed (or before it paged through every backend's list) used to be answered
- * `-32602 Unknown tool` although a backend had the tool; the proxy now fetches the lists it does not
- * know in full, then routes the call (the first backend in configuration order that has the name).
+ * `-32602 Unknown tool` although a backend had the tool, and prompts/get (and completion/complete
+ * for a prompt) was `-32602 Unknown prompt` always, listed or not; the proxy now fetches the lists
+ * it does not know in full, then routes the request (the first backend in configuration order that
+ * has the name).
  * Real serve (stdio client) in front of server-everything and the test backend, read-only pack.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -54,5 +56,17 @@ audit: { enabled: false }
     const unknown = await client.request(4, 'tools/call', { name: 'no-such-tool', arguments: {} });
     expect(unknown.result).toMatchObject({ isError: true });
     expect(text(unknown)).toMatch(/^Denied by policy: /);
+  });
+
+  it('prompts/get and completion/complete for a prompt, before and after the client listed', async () => {
+    const farewell = await client.request(10, 'prompts/get', { name: 'farewell' });
+    expect(JSON.stringify(farewell.result)).toContain('second:farewell');
+    const simple = await client.request(11, 'prompts/get', { name: 'simple-prompt' });
+    expect(JSON.stringify(simple.result)).toContain('This is a simple prompt without arguments.');
+    const completed = await client.request(12, 'completion/complete', { ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'name', value: 'a' } });
+    expect(completed.result).toMatchObject({ completion: { values: expect.arrayContaining([expect.stringMatching(/^second-/)]) } });
+    await client.request(13, 'prompts/list', {});
+    expect(JSON.stringify((await client.request(14, 'prompts/get', { name: 'farewell' })).result)).toContain('second:farewell');
+    expect(await client.request(15, 'prompts/get', { name: 'no-such-prompt' })).toMatchObject({ error: { code: -32602, message: 'Unknown prompt: no-such-prompt' } });
   });
 });

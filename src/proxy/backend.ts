@@ -21,6 +21,7 @@ import { compactAnswerIdAt, idSpan } from './compact-bytes.js';
 import { errorResponse, RPC, withSplicedId, type RpcMessage } from './jsonrpc.js';
 import { ReadGate } from './flow.js';
 import { ToolCache } from './tool-cache.js';
+import { PromptNames } from './prompt-names.js';
 
 export type { BackendEvents, BackendSpec, BackendTransport, ClientTransport } from './backend-types.js';
 
@@ -37,6 +38,8 @@ export class BackendConnection {
   initResult: Record<string, unknown> | undefined;
   /** The backend's tool definitions, for call-time policy. */
   readonly tools: ToolCache;
+  /** The backend's prompt names, for routing with several unprefixed backends. */
+  readonly prompts: PromptNames;
   /** Resource URIs the client subscribed to here (replayed after a restart). */
   readonly subscriptions = new Set<string>();
   logLevel: string | undefined;
@@ -73,7 +76,9 @@ export class BackendConnection {
     this.requests = new BackendRequests(this, events);
     this.pending = this.requests.pending;
     this.progress = this.requests.progress;
-    this.tools = new ToolCache(exposeName, (method, params) => (this.state === 'ready' ? this.call(method, params) : undefined));
+    const internal = (method: string, params: Record<string, unknown> | undefined) => (this.state === 'ready' ? this.call(method, params) : undefined);
+    this.tools = new ToolCache(exposeName, internal);
+    this.prompts = new PromptNames(internal);
   }
 
   get name(): string {
@@ -287,6 +292,7 @@ export class BackendConnection {
       this.events.onServerRequest(this, message);
     } else {
       if (message.method === 'notifications/tools/list_changed') this.tools.invalidate();
+      else if (message.method === 'notifications/prompts/list_changed') this.prompts.invalidate();
       this.events.onNotification(this, message);
     }
   }
@@ -308,6 +314,7 @@ export class BackendConnection {
       return;
     }
     this.tools.invalidate();
+    this.prompts.invalidate();
     if (this.spec.restart === false) {
       this.state = 'failed';
       this.events.onExit(this, this.lastExit);

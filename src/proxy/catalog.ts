@@ -111,6 +111,8 @@ export class Catalog {
     if (Array.isArray(items)) {
       const kept: unknown[] = [];
       const tools: ToolInfo[] | undefined = method === 'tools/list' ? [] : undefined;
+      // several unprefixed backends: a prompt name is routed by the lists it is in (router.ts)
+      const prompts: string[] | undefined = method === 'prompts/list' && this.ns.unprefixed.length > 1 ? [] : undefined;
       for (const item of items as Item[]) {
         if (item === null || typeof item !== 'object') {
           kept.push(item);
@@ -119,7 +121,10 @@ export class Catalog {
         const ctx: InterceptContext = { ...ex.ctx, phase: 'list' };
         let route: string | [string, RegExp] | typeof OVER | undefined;
         if (tools !== undefined) this.toolItem(b, item, ctx, tools);
-        else if (method === 'prompts/list') this.promptItem(index, item, ctx);
+        else if (method === 'prompts/list') {
+          if (prompts !== undefined && typeof item.name === 'string') prompts.push(item.name);
+          this.promptItem(index, item, ctx);
+        }
         else if (method === 'resources/list') route = this.resourceItem(b, item, ctx, page);
         else route = this.templateItem(index, item, ctx, page);
         if (route === OVER) over = true;
@@ -131,6 +136,7 @@ export class Catalog {
       }
       result[spec.key] = kept;
       if (tools !== undefined) b.tools.remember(tools, ex.listFirstPage && backendNext === undefined);
+      if (prompts !== undefined) b.prompts.remember(prompts, ex.listFirstPage && backendNext === undefined);
     }
     if (over) {
       const uris = method === 'resources/list';

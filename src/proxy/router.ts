@@ -29,14 +29,17 @@ export class RequestRouter {
 
   constructor(private readonly s: ClientSession) {}
 
-  /** `fetched`: the unprefixed backends' tool lists were fetched for this call already (resolveFetched). */
+  /** Whether backend `i` lists prompt `name` (several unprefixed backends: routing by name). */
+  private readonly hasPrompt = (i: number, name: string): boolean => this.s.backends[i]!.prompts.has(name);
+
+  /** `fetched`: the unprefixed backends' tool lists were fetched for this call already (afterLists). */
   toolCall(msg: RpcMessage, params: Params, bytes: number | undefined, fetched = false): void {
     const name = params.name;
     let b = this.s.backends[0]!;
     let backendName = name as string;
     if (this.s.ns.multi || this.s.ns.renames) {
       const r = typeof name === 'string' ? this.s.ns.resolve(name, (i, n) => this.s.backends[i]!.tools.has(n)) : undefined;
-      if (r === undefined && !fetched && typeof name === 'string' && this.resolveFetched(msg, params, bytes)) return;
+      if (r === undefined && !fetched && typeof name === 'string' && this.afterLists(msg, 'tools/call', (b) => b.tools, () => this.toolCall(msg, params, bytes, true))) return;
       if (r === undefined) return this.unroutable(msg, 'tools/call', params, bytes, RPC.INVALID_PARAMS, `Unknown tool: ${String(name)}`);
       b = this.s.backends[r.index]!;
       if (r.name !== name) msg.params = { ...params, name: r.name };
@@ -65,26 +68,27 @@ export class RequestRouter {
   }
 
   /**
-   * A name no backend is known to have, while several backends show their tools unprefixed: which one
-   * has it is known only from their tool lists, and a client need not list before it calls. So the
-   * lists of those not known in full are fetched first, and the call routed again (once). False when
-   * there is nothing to fetch (the name is unknown).
+   * A name no backend is known to have, while several backends show their tools (prompts) unprefixed:
+   * which one has it is known only from their lists, and a client need not list before it asks. So
+   * the lists of those not known in full are fetched first, and the request routed again (`retry`,
+   * once). False when there is nothing to fetch (the name is unknown).
    */
-  private resolveFetched(msg: RpcMessage, params: Params, bytes: number | undefined): boolean {
-    const unknown = this.s.ns.unprefixed.map((i) => this.s.backends[i]!).filter((b) => b.ready && !b.tools.complete);
-    if (unknown.length === 0 || this.s.ns.unprefixed.length < 2) return false;
+  private afterLists(msg: RpcMessage, method: string, list: (b: BackendConnection) => { complete: boolean; fetchAll(): Promise<void> }, retry: () => void): boolean {
+    if (this.s.ns.unprefixed.length < 2) return false;
+    const unknown = this.s.ns.unprefixed.map((i) => this.s.backends[i]!).filter((b) => b.ready && !list(b).complete);
+    if (unknown.length === 0) return false;
     const client = this.s.client;
     const hold = this.s.held.hold(msg.id as RequestId);
     const resume = (): void => {
-      if (droppedOnResume(this.s, msg, 'tools/call', hold)) return;
+      if (droppedOnResume(this.s, msg, method, hold)) return;
       this.s.client = client;
       try {
-        this.toolCall(msg, params, bytes, true);
+        retry();
       } catch (err) {
-        this.s.failed(msg, 'tools/call', err);
+        this.s.failed(msg, method, err);
       }
     };
-    void Promise.all(unknown.map((b) => b.tools.fetchAll())).then(resume, resume);
+    void Promise.all(unknown.map((b) => list(b).fetchAll())).then(resume, resume);
     return true;
   }
 
@@ -210,9 +214,10 @@ export class RequestRouter {
     this.s.decideAndForward(msg, ctx, b, bytes, index, cursor === undefined);
   }
 
-  promptGet(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+  promptGet(msg: RpcMessage, params: Params, bytes: number | undefined, fetched = false): void {
     const name = params.name;
-    const r = typeof name === 'string' ? this.s.ns.resolve(name) : undefined;
+    const r = typeof name === 'string' ? this.s.ns.resolve(name, this.hasPrompt) : undefined;
+    if (r === undefined && !fetched && typeof name === 'string' && this.afterLists(msg, 'prompts/get', (b) => b.prompts, () => this.promptGet(msg, params, bytes, true))) return;
     if (r === undefined) return this.unroutable(msg, 'prompts/get', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${String(name)}`);
     if (r.name !== name) msg.params = { ...params, name: r.name };
     const b = this.s.backends[r.index]!;
@@ -233,12 +238,13 @@ export class RequestRouter {
     this.s.decideAndForward(msg, ctx, b, bytes, -1, false);
   }
 
-  completion(msg: RpcMessage, params: Params, bytes: number | undefined): void {
+  completion(msg: RpcMessage, params: Params, bytes: number | undefined, fetched = false): void {
     const ref = params.ref as Params | undefined;
     let index = 0;
     const ctx = this.s.context('completion/complete', params, undefined);
     if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
-      const r = this.s.ns.resolve(ref.name);
+      const r = this.s.ns.resolve(ref.name, this.hasPrompt);
+      if (r === undefined && !fetched && this.afterLists(msg, 'completion/complete', (b) => b.prompts, () => this.completion(msg, params, bytes, true))) return;
       if (r === undefined) return this.unroutable(msg, 'completion/complete', params, bytes, RPC.INVALID_PARAMS, `Unknown prompt: ${ref.name}`);
       index = r.index;
       if (r.name !== ref.name) msg.params = { ...params, ref: { ...ref, name: r.name } };
