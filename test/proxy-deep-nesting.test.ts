@@ -25,7 +25,8 @@ import { NoopRecorder } from '../src/proxy/noop-recorder.js';
 import { WardenProxy } from '../src/proxy/proxy.js';
 import { NdjsonTransport } from '../src/transport/ndjson.js';
 import { LineClient } from './helpers/line-client.js';
-import { ROOT, TEST_BACKEND } from './helpers/proxy.js';
+import { MCP_HEADERS, raw } from './helpers/http-fixture.js';
+import { ROOT, startServe, TEST_BACKEND, type ServeProcess } from './helpers/proxy.js';
 
 const DEEP_ANSWER = join(ROOT, 'test/servers/deep-answer-server.mjs');
 
@@ -139,5 +140,66 @@ describe('serve: a logging/setLevel error nested too deeply to be relayed (sever
     c.send({ jsonrpc: '2.0', id: 5, method: 'logging/setLevel', params: { level: 'debug' } });
     expect(await c.next()).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32603, message: 'Internal error in mcp-warden: the answer cannot be relayed: Maximum call stack size exceeded' } });
     expect(await c.request(6, 'ping')).toEqual({ jsonrpc: '2.0', id: 6, result: {} });
+  });
+});
+
+describe('serve over HTTP: an answer nested too deeply to be relayed', () => {
+  let serve: ServeProcess | undefined;
+  afterEach(async () => {
+    await serve?.stop();
+    serve = undefined;
+  });
+  const UNRELAYABLE = { code: -32603, message: 'Internal error in mcp-warden: the answer cannot be relayed: Maximum call stack size exceeded' };
+  const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'deep', version: '1' } } });
+  const call = (id: number, depth?: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'deep', arguments: depth === undefined ? {} : { depth } } });
+  const start = () =>
+    startServe(`
+backends:
+  - { name: deep, transport: stdio, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(DEEP_ANSWER)}] }
+auth: { anonymous: true }
+policy: { paths: [read-only], watch: false }
+audit: { enabled: false }
+`);
+
+  it('Streamable HTTP: answered -32603 under the request id (the POST used to hang for good), and the session goes on', async () => {
+    serve = await start();
+    const init = await raw(serve.url, { headers: MCP_HEADERS, body: INIT });
+    const headers = { ...MCP_HEADERS, 'mcp-session-id': init.headers['mcp-session-id'] as string, 'mcp-protocol-version': '2025-06-18' };
+    expect((await raw(serve.url, { headers, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).status).toBe(202);
+    const deep = await raw(serve.url, { headers, body: call(2) });
+    expect(deep.status).toBe(200);
+    expect(deep.json()).toEqual({ jsonrpc: '2.0', id: 2, error: UNRELAYABLE });
+    expect((await raw(serve.url, { headers, body: call(3, 3) })).json()).toMatchObject({ id: 3, result: { structuredContent: { d: [[[]]] } } });
+  });
+
+  it('legacy SSE: the error goes on the stream under the request id, and the session goes on', async () => {
+    serve = await start();
+    const controller = new AbortController();
+    const stream = await fetch(serve.sseUrl, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
+    const reader = stream.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the SSE stream ended before ${pattern}: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    try {
+      await until(/event: endpoint\ndata: (.*)\n/);
+      const endpoint = new URL(/event: endpoint\ndata: (.*)\n/.exec(text)![1]!, serve.sseUrl).href;
+      const send = (body: string) => raw(endpoint, { headers: { 'content-type': 'application/json' }, body });
+      expect((await send(INIT)).status).toBe(202);
+      await until(/"protocolVersion"/);
+      expect((await send('{"jsonrpc":"2.0","method":"notifications/initialized"}')).status).toBe(202);
+      expect((await send(call(2))).status).toBe(202);
+      await until(/"id":2/);
+      expect(text).toContain(JSON.stringify({ jsonrpc: '2.0', id: 2, error: UNRELAYABLE }));
+      expect((await send(call(3, 3))).status).toBe(202);
+      await until(/"id":3/);
+    } finally {
+      controller.abort();
+    }
   });
 });

@@ -116,6 +116,16 @@ export function writeJsonError(
   res.end(body);
 }
 
+/**
+ * The answer sent in place of one that cannot be serialized (a backend's result nested deeper than
+ * JSON.stringify goes, which JSON.parse read): as the stdio path answers it (backend.ts dispatch).
+ * Without it the answer's exchange was already taken out and the client's request hung for good.
+ */
+export function unrelayableAnswer(id: RequestId, err: unknown): JSONRPCMessage {
+  const message = `Internal error in mcp-warden: the answer cannot be relayed: ${(err as Error)?.message ?? String(err)}`;
+  return { jsonrpc: '2.0', id, error: { code: INTERNAL_ERROR, message } } as JSONRPCMessage;
+}
+
 /** Why a request was given up because the credential it was made with stopped holding (the audit's error message for it). */
 export const ABANDONED_CREDENTIAL = 'the credential it was made with is no longer valid (revoked, expired or removed)';
 /** The error answer of a request whose credential stopped holding before it was answered. */

@@ -22,6 +22,7 @@ import {
   SESSION_NOT_FOUND,
   bodyBytes,
   parseBody,
+  unrelayableAnswer,
   writeJsonError,
   type RequestId,
 } from './jsonrpc.js';
@@ -146,7 +147,13 @@ export class LegacySseSession implements Transport, HttpSession {
       }
       if (msg.method === undefined) this.awaiting.delete(about);
     }
-    this.stream.send(message);
+    try {
+      this.stream.send(message);
+    } catch (err) {
+      // Not serializable (send throws before writing anything): an answer becomes an error in its place.
+      if (msg.method !== undefined || msg.id === undefined) throw err;
+      this.stream.send(unrelayableAnswer(msg.id, err));
+    }
   }
 
   /** Ends request `id`, whose credential no longer holds: an error in place of its answer, the call cancelled at the backend. */

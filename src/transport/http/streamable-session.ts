@@ -17,7 +17,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientIdentity } from '../../types.js';
 import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from '../types.js';
-import { ABANDONED_CREDENTIAL, CREDENTIAL_GONE_MESSAGE, SERVER_ERROR, SESSION_NOT_FOUND, writeJsonError, type RequestId } from './jsonrpc.js';
+import { ABANDONED_CREDENTIAL, CREDENTIAL_GONE_MESSAGE, SERVER_ERROR, SESSION_NOT_FOUND, unrelayableAnswer, writeJsonError, type RequestId } from './jsonrpc.js';
 import { followIdentity } from './request-identity.js';
 import { ReadPauses, type HttpSession, type SessionLimits, type SessionRegistry } from './sessions.js';
 import { ReplayRing } from './replay-ring.js';
@@ -241,7 +241,12 @@ export class StreamableHttpSession implements Transport, HttpSession {
     if (exchange === undefined) return; // Not ours (or answered already): nothing to deliver it on.
     if (this.endedForCredential(id, exchange)) return;
     this.exchanges.delete(id);
-    this.write(exchange, message);
+    try {
+      this.write(exchange, message);
+    } catch (err) {
+      // Not serializable (write throws before writing anything): the client gets an error in its place.
+      this.write(exchange, unrelayableAnswer(id, err));
+    }
     if (id === this.initializeId) {
       this.initializeId = undefined;
       if ('error' in message) this.closeUnopened(exchange.res);
