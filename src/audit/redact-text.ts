@@ -1,9 +1,10 @@
 /**
  * Spellings of a secret in free text that Redactor.redactQuery's name patterns do not see as they
  * are written: a member of JSON encoded twice or more (`{\"password\":\"...\"}` in a string), a
- * name spelled with escapes (`api%5Fkey`, `pass\u0077ord`), and the userinfo of a URL
- * (`https://user:secret@host/`, `postgres://u:p@h/db`), which names nothing. Every scan here is
- * linear in the text (no pattern can backtrack over more than a bounded span per start).
+ * name spelled with escapes (`api%5Fkey`, `pass\u0077ord`), the userinfo of a URL
+ * (`https://user:secret@host/`, `postgres://u:p@h/db`), which names nothing, and an assignment
+ * `name=value` in any of its usual spellings (maskAssignments). Every scan here is linear in the
+ * text (no pattern can backtrack over more than a bounded span per start).
  */
 /** What a masked value is replaced by (re-exported by redact.ts). */
 export const REDACTED = '[REDACTED]';
@@ -117,4 +118,76 @@ export function maskUserinfo(text: string): string {
     if (password !== '') return `://${user}:${REDACTED}@`;
     return user === '' ? m : `://${REDACTED}${colon < 0 ? '' : ':'}@`;
   });
+}
+
+
+/**
+ * An assignment's name and its `=`: what leads it (the start, a separator of query or matrix
+ * parameters, a comma, whitespace, a quote, an opening bracket), the name, and spaces around the
+ * `=` (not `==`). Every lead is a character a name cannot hold, so no name is tried again from
+ * inside another: each start scans its own name and the blanks after it once.
+ */
+const ASSIGNMENT = /(^|[?&;,\s"'`({])([^=&#;?\s"'`<>,(){}]+)[ \t]*=(?!=)[ \t]*/g;
+/** An unquoted value: up to the next separator, whitespace, quote or angle bracket (a query parameter's value). */
+const BARE_VALUE = /[^&#;\s"'`<>]*/y;
+/** An authentication scheme, after which the credential is the next word (`Authorization=Bearer abc`). */
+const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
+/** The credential after a scheme: blanks, then a word. */
+const SCHEME_CREDENTIAL = /[ \t]+[^\s"'`<>&;#]+/y;
+
+/**
+ * `text` with the value of each assignment whose name `sensitive` accepts replaced by the marker:
+ * a query or matrix parameter (`?token=...`, `;Access-Token=...`), an environment or shell
+ * variable (`PGPASSWORD=... psql`, `export API_TOKEN="..."`), a line of a .env, INI or TOML file
+ * (`password = ...`), a keyword argument in code or in a repr (`Settings(password='...')`), a form
+ * body (`a=1,token=...`). A quoted value is masked to its closing quote (a backslash escapes one),
+ * or to the end of the line when it has none; an unquoted one to the next separator or blank (and,
+ * after an authentication scheme such as `Bearer`, the word after it).
+ */
+export function maskAssignments(text: string, sensitive: (name: string) => boolean): string {
+  if (!text.includes('=')) return text;
+  ASSIGNMENT.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let m: RegExpExecArray | null;
+  while ((m = ASSIGNMENT.exec(text)) !== null) {
+    const valueStart = m.index + m[0].length;
+    // Not a secret's name: its value may hold assignments of its own (`a=1,token=...`).
+    if (!sensitive(m[2]!)) {
+      ASSIGNMENT.lastIndex = valueStart;
+      continue;
+    }
+    const q = text.charCodeAt(valueStart);
+    let from = valueStart;
+    let end: number;
+    if (q === 0x22 /* " */ || q === 0x27 /* ' */ || q === 0x60 /* ` */) {
+      from = valueStart + 1;
+      end = closingPlainQuote(text, from, q);
+    } else {
+      BARE_VALUE.lastIndex = valueStart;
+      BARE_VALUE.test(text);
+      end = BARE_VALUE.lastIndex;
+      if (end - valueStart <= 9 && AUTH_SCHEME.test(text.slice(valueStart, end))) {
+        SCHEME_CREDENTIAL.lastIndex = end;
+        if (SCHEME_CREDENTIAL.test(text)) end = SCHEME_CREDENTIAL.lastIndex;
+      }
+    }
+    ASSIGNMENT.lastIndex = Math.max(end, valueStart);
+    const value = text.slice(from, end);
+    if (value.length === 0 || value === REDACTED) continue;
+    out += text.slice(copied, from) + REDACTED;
+    copied = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Where the value quoted by `quote` and starting at `from` ends: its closing quote (one not escaped by a backslash), else the end of its line. */
+function closingPlainQuote(text: string, from: number, quote: number): number {
+  for (let at = from; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === quote) return at;
+    if (c === 0x0a /* \n */ || c === 0x0d /* \r */) return at;
+    if (c === 0x5c /* \ */) at++;
+  }
+  return text.length;
 }

@@ -1,19 +1,18 @@
 /**
  * Redaction of audited payloads before they are written anywhere (journal or database): values of
- * sensitive field names (config `audit.redactFields`, any depth, case-insensitive, also as the last
- * word of a longer name such as `access_token` or `clientSecret`) are replaced by a marker, and the
+ * sensitive field names (config `audit.redactFields`, any depth, case-insensitive, also as the end
+ * of a longer name such as `access_token`, `clientSecret` or `PGPASSWORD`) are replaced by a marker, and the
  * policy's redact obligations (field names, dotted paths, RE2 patterns) are applied on top.
  */
 import { RE2JS } from 're2js';
 import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
-import { decodeName, maskEscapedMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
+import { decodeName, maskAssignments, maskEscapedMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
 import type { RawNames, RedactRule } from '../types.js';
 
 export { REDACTED };
 
 type Json = unknown;
 
-const SEPARATORS = new Set(['_', '-', '.', ' ']);
 const KEY_CACHE_LIMIT = 4096;
 
 export class Redactor {
@@ -78,11 +77,13 @@ export class Redactor {
   }
 
   /**
-   * `text` with the secrets it names itself masked, under no JSON key: the value of a query
-   * parameter whose name is sensitive (as a key would be: `?token=`, `&access_token=`,
-   * `;X-Api-Key=`, or `password=` at the start or after a space: a resource URI, a link in a
-   * result, an error message), of a JSON member written inside the string (a tool answering
-   * `{"password": "..."}` as text, the usual way of MCP tools), and of a `Name: value` line (a
+   * `text` with the secrets it names itself masked, under no JSON key: the value of an assignment
+   * whose name is sensitive (as a key would be: `?token=`, `&access_token=`, `;X-Api-Key=`,
+   * `PGPASSWORD=`, `export API_TOKEN="..."`, `password = ...` in a .env, INI or TOML file,
+   * `Settings(password='...')`: a resource URI, a link in a result, a command, a file read, an
+   * error message; redact-text.ts maskAssignments), of a JSON member written inside the string (a
+   * tool answering `{"password": "..."}` as text, the usual way of MCP tools; also with the name in
+   * single quotes, a Python dict's repr, and with `=>`), and of a `Name: value` line (a
    * header dump `Authorization: Bearer ...`, YAML), to the end of its line. Also a member of JSON
    * encoded twice or more (`{\"password\":\"...\"}`) and the secret of a URL's userinfo
    * (redact-text.ts). Names are decoded before they are matched (`api%5Fkey`, `pass\u0077ord`).
@@ -91,15 +92,16 @@ export class Redactor {
     if (this.mayHold !== undefined && !this.mayHold.test(text)) return text;
     let out = maskUserinfo(text);
     out = maskEscapedMembers(out, this.sensitiveName);
-    if (out.includes('=')) {
-      out = out.replace(QUERY_PARAM, (m: string, lead: string, name: string, value: string) =>
-        value.length > 0 && value !== REDACTED && this.isSensitiveKey(name) ? `${lead}${name}=${REDACTED}` : m,
-      );
-    }
-    if (out.includes(':')) {
+    out = maskAssignments(out, this.sensitiveName);
+    if (out.includes(':') || out.includes('=>')) {
       if (out.includes('"')) {
         out = out.replace(JSON_MEMBER, (m: string, name: string, colon: string) => (this.isSensitiveKey(name) ? `"${name}"${colon}"${REDACTED}"` : m));
       }
+      if (out.includes("'")) {
+        out = out.replace(QUOTED_MEMBER, (m: string, name: string, colon: string) => (this.isSensitiveKey(name) ? `'${name}'${colon}'${REDACTED}'` : m));
+      }
+    }
+    if (out.includes(':')) {
       out = out.replace(NAMED_LINE, (m: string, lead: string, name: string, colon: string) =>
         this.isSensitiveKey(name) ? `${lead}${name}${colon}${REDACTED}` : m,
       );
@@ -139,18 +141,10 @@ export class Redactor {
   }
 
   private matchKey(written: string): boolean {
-    const key = decodeName(written);
-    const lower = key.toLowerCase().replaceAll('-', '_');
-    for (const f of this.fields) {
-      if (lower === f) return true;
-      if (lower.length > f.length && lower.endsWith(f)) {
-        const at = key.length - f.length;
-        const before = key[at - 1]!;
-        const first = key[at]!;
-        // access_token, x-api-key, clientSecret: the field is the name's last word.
-        if (SEPARATORS.has(before) || (first !== first.toLowerCase() && before === before.toLowerCase())) return true;
-      }
-    }
+    const lower = decodeName(written).toLowerCase().replaceAll('-', '_');
+    // The field is the name or its end: access_token, x-api-key, clientSecret, and a name written in
+    // one case that no separator splits (PGPASSWORD, the libpq variable; ngrok's authtoken).
+    for (const f of this.fields) if (lower.endsWith(f)) return true;
     return false;
   }
 
@@ -232,10 +226,16 @@ export class Redactor {
   }
 }
 
-/** A query (or matrix) parameter: what leads it, its name and its value, up to the next separator or space. */
-const QUERY_PARAM = /(^|[?&;\s])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
-/** A JSON member written in a string: its name, the colon, its value (a string or a scalar). */
-const JSON_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"(\s*:\s*)(?:"(?:[^"\\\n]|\\.)*"|[-+\w.]+)/g;
+/**
+ * A JSON member written in a string (or a hash in Ruby, PHP, Perl: `"name" => "..."`): its name,
+ * the colon (or arrow), its value (a string in either quotes, or a scalar).
+ */
+const JSON_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"(\s*(?::|=>)\s*)(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[-+\w.]+)/g;
+/**
+ * The same with the name in single quotes: a Python dict's repr (`{'password': '...'}`, as in a
+ * pydantic validation error quoting the input), a JavaScript or Ruby literal.
+ */
+const QUOTED_MEMBER = /'((?:[^'\\\n]|\\.){1,128})'(\s*(?::|=>)\s*)(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|[-+\w.]+)/g;
 /** `Name: value` to the end of the line (a header, YAML): what leads it, the name, the colon. */
 const NAMED_LINE = /(^|[\s{,;(])([A-Za-z][\w.-]{0,63})([ \t]*:[ \t]*)(?![ \t\r\n])(?:[^\r\n])+/gm;
 
