@@ -1,7 +1,9 @@
 /**
  * Retention: removes the oldest rows (older than `days`, or beyond the newest `rows`) as a prefix of
  * the chain, and records the last removed row's sequence number and hash as the new anchor so that
- * `audit verify` still checks the remaining chain from its first row.
+ * `audit verify` still checks the remaining chain from its first row. The removed rows' bytes are
+ * overwritten as they are freed: the writing connection runs with SQLite's secure_delete on
+ * (schema.ts configureWriter).
  */
 import type Database from 'better-sqlite3';
 

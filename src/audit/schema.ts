@@ -161,6 +161,13 @@ export function configureWriter(db: Database.Database): void {
   // fault, for the first ~50,000 rows of every process (~0.07 faults per row at 4,000 calls/s:
   // 10-12% of the writer's CPU per row until full), and then held 12 MiB more per process than this.
   db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
+  // What retention removes is overwritten, not only unlinked: a deleted row's bytes otherwise stay
+  // in the file (in free pages, and in the free space of pages in use) until SQLite reuses that
+  // space, and a copy of the file (a backup, a snapshot) still holds them. On from the start, so
+  // that the copies a page split leaves behind (a table's first page keeps its first rows' bytes
+  // when it becomes the root above them) are zeroed too. The writer appends: nothing else is freed
+  // but the small cells of the meta and journal rows it updates, zeroed within pages it writes anyway.
+  db.pragma('secure_delete = ON');
 }
 
 function switchToWal(db: Database.Database): void {
