@@ -4,7 +4,7 @@
  * may write one database) and the
  * read-only reader used by the CLI. Both expose the same query, stats and verify operations.
  */
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditConfig } from '../config/audit.js';
@@ -119,6 +119,17 @@ function readSegmentIfPresent(file: string): string | undefined {
   }
 }
 
+/** Creates `path` empty and owner-only (SQLite takes an empty file for a new database); false when it exists. */
+function createOwnerOnly(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
 /** Opens (creating if needed) the audit database for writing and starts the recorder. */
 export function openAuditStore(config: AuditConfig, logger?: Logger, options: OpenOptions = {}): AuditStore {
   const log = logger ?? options.logger;
@@ -135,10 +146,12 @@ export function openAuditStore(config: AuditConfig, logger?: Logger, options: Op
   let db: Database.Database | undefined;
   let recorder: AuditRecorder;
   let importSkipped = 0;
-  const created = !existsSync(path);
   try {
+    // The audit holds who did what: owner-only from the start (SQLite gives -wal and -shm the same
+    // mode). Made by SQLite it was 0644 until a chmod, and a descriptor another user opened in
+    // between would read every row committed later.
+    const created = createOwnerOnly(path);
     db = new Database(path);
-    // The audit holds who did what: owner-only (SQLite gives -wal and -shm the same mode).
     if (created) chmodSync(path, 0o600);
     configureWriter(db);
     migrate(db);

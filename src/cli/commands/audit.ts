@@ -87,7 +87,8 @@ function outputFile(path: string, dbPath: string): WriteStream {
   if (journal !== undefined) throw new CliError(`--output: ${path} is in the audit journal ${journal} (calls not yet in the database): not overwritten`, EXIT.USAGE);
   let fd: number;
   try {
-    fd = openSync(path, 'w');
+    // Owner-only, as the database (a new file; an existing one keeps its mode): it holds who did what, arguments included.
+    fd = openSync(path, 'w', 0o600);
   } catch (err) {
     throw writeFailed(path, err as Error);
   }
