@@ -54,7 +54,11 @@ function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resu
   const rules = entry.redact !== undefined && entry.redact.length > 0 ? entry.redact : undefined;
   const args = payload(redactor.serializeFast(entry.arguments, rules, undefined), cap);
   const result = payload(redactor.serializeFast(entry.result, rules, resultJson), cap);
-  const message = entry.errorMessage;
+  // A backend's error message is whatever its JSON holds: one that is not a string is recorded as
+  // its JSON text (as the raw path records it, raw-entry.ts), never a record that throws and so an
+  // executed call in no row.
+  const written: unknown = entry.errorMessage;
+  const message = written === undefined || typeof written === 'string' ? written : JSON.stringify(written);
   const id = entry.requestId;
   const reasons = entry.reasons;
   // NOT NULL columns never get null: one row the database refuses would hold up every row after it.
