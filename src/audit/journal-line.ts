@@ -49,16 +49,34 @@ export function journalBody(entry: AuditRecord, redactor: Redactor, cap: number,
   return `${JSON.stringify(scalars)}\t${args ?? ''}\t${result ?? ''}`;
 }
 
+/**
+ * `make()`, or undefined with a note in `notes` when JSON.stringify cannot write the value: nested
+ * deeper than its stack goes, or longer than a string may be (RangeError). A backend's answer has
+ * no nesting bound (the frontends bound only clients' messages): a record that threw there left a
+ * call the backend had run in no row, and the client was answered -32004.
+ */
+function serialized(make: () => string | undefined, what: string, notes: string[]): string | undefined {
+  try {
+    return make();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    notes.push(`the ${what} is not recorded: it nests too deeply (or is too large) to be written as JSON`);
+    return undefined;
+  }
+}
+
 /** A record's column values, redacted and capped: [scalars without seq, arguments text, result text]. */
 function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resultJson: string | undefined): [ScalarValues, string | null, string | null] {
   const rules = entry.redact !== undefined && entry.redact.length > 0 ? entry.redact : undefined;
-  const args = payload(redactor.serializeFast(entry.arguments, rules, undefined), cap);
-  const result = payload(redactor.serializeFast(entry.result, rules, resultJson), cap);
+  const notes: string[] = [];
+  const args = payload(serialized(() => redactor.serializeFast(entry.arguments, rules, undefined), 'arguments', notes), cap);
+  const result = payload(serialized(() => redactor.serializeFast(entry.result, rules, resultJson), 'result', notes), cap);
   // A backend's error message is whatever its JSON holds: one that is not a string is recorded as
   // its JSON text (as the raw path records it, raw-entry.ts), never a record that throws and so an
-  // executed call in no row.
+  // executed call in no row. What could not be recorded is said there too.
   const written: unknown = entry.errorMessage;
-  const message = written === undefined || typeof written === 'string' ? written : JSON.stringify(written);
+  let message = written === undefined || typeof written === 'string' ? written : serialized(() => JSON.stringify(written), 'error message', notes);
+  if (notes.length > 0) message = message === undefined ? notes.join('; ') : `${message} (${notes.join('; ')})`;
   const id = entry.requestId;
   const reasons = entry.reasons;
   // NOT NULL columns never get null: one row the database refuses would hold up every row after it.

@@ -9,7 +9,7 @@
  */
 import { SENT } from '../transport/ndjson.js';
 import type { JSONRPCMessage } from '../transport/types.js';
-import type { AuditOutcome, Decision } from '../types.js';
+import type { AuditOutcome, AuditRecord, Decision } from '../types.js';
 import { answerText, buildRecord, type Exchange } from './intercept.js';
 import { errorResponse, RPC, type RequestId, type RpcMessage } from './jsonrpc.js';
 import type { ClientSession } from './session.js';
@@ -29,11 +29,31 @@ export class ClientOutput {
       else this.sendLine(line, answer);
       return;
     }
-    let pending: void | Promise<void>;
+    // An answer JSON.stringify cannot write (a backend's result or error nested deeper than its stack
+    // goes: nothing bounds that side) can be neither recorded nor sent: the call is answered and
+    // recorded, once, as the -32603 it gets without the audit; not refused as an audit failure
+    // (-32004) with the call the backend ran in no row, nor recorded and then, when its send threw,
+    // recorded again as the failure. An error answer is serialized here for that (a rare path); a
+    // result, by buildRecord for the record and the client alike.
+    let record: AuditRecord;
     try {
+      if (line === undefined && answer.error !== undefined) {
+        const text = JSON.stringify(answer);
+        if (to === undefined) line = text;
+      }
       // A request forwarded unparsed (recorded raw, but its answer was not): its context from its bytes.
       if (ex.unparsedRequest !== undefined) this.s.completeContext(ex);
-      const record = buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact);
+      record = buildRecord(ex, outcome, answer, backendMicros, responseBytes, redact);
+    } catch (err) {
+      if (err instanceof RangeError) {
+        const relay = errorResponse(ex.originalId, RPC.INTERNAL_ERROR, `Internal error in mcp-warden: the answer cannot be relayed: ${err.message}`);
+        return this.finish(ex, relay, 'rpc_error', backendMicros, responseBytes, undefined, to, undefined, settled);
+      }
+      settled?.(false);
+      return deliver(this.auditFailure(ex.originalId, err));
+    }
+    let pending: void | Promise<void>;
+    try {
       // The client's copy reuses the result's JSON made for the record (one serialization of it).
       if (line === undefined && to === undefined && record.resultJson !== undefined) line = answerText(answer, record.resultJson);
       pending = recorder.record(record);
