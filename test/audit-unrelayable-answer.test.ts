@@ -9,7 +9,10 @@
  */
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/audit.js';
+import { journalBody, rowFromBody } from '../src/audit/journal-line.js';
+import { Redactor } from '../src/audit/redact.js';
+import { auditSchema } from '../src/config/audit.js';
+import { runCli, sampleRecord, tempDir } from './helpers/audit.js';
 import { LineClient } from './helpers/line-client.js';
 
 const DEEP_RESULT = resolve('test/servers/deep-answer-server.mjs');
@@ -50,6 +53,17 @@ async function run(policy: string, backend: string, calls: Array<[string, Record
 }
 
 describe('audit of a backend answer nested deeper than JSON.stringify goes', { timeout: 60_000 }, () => {
+  it('a record whose payload or error message JSON.stringify cannot write is made, saying so, not thrown', () => {
+    const deep = JSON.parse('['.repeat(20000) + ']'.repeat(20000)) as unknown;
+    const redactor = new Redactor(auditSchema.parse({}).redactFields);
+    const body = journalBody(sampleRecord({ arguments: { a: 1 }, result: deep, outcome: 'rpc_error', errorMessage: deep as string }), redactor, 16384);
+    const [, values] = rowFromBody(1, body)!;
+    expect(values).toContain('{"a":1}');
+    expect(values.find((v) => typeof v === 'string' && v.startsWith('the result is not recorded'))).toBe(
+      'the result is not recorded: it nests too deeply (or is too large) to be written as JSON; the error message is not recorded: it nests too deeply (or is too large) to be written as JSON',
+    );
+  });
+
   for (const policy of ['default', 'allow-all']) {
     it(`answers -32603 and records the call once, so (${policy} policy)`, async () => {
       const results = await run(policy, DEEP_RESULT, [['deep', {}]]);
