@@ -34,8 +34,11 @@ const CASES: Array<[string, string]> = [
   ['AUTHTOKEN: SEKRIT-caps-2b11', 'AUTHTOKEN: [REDACTED]'],
   ['token="it\\"s SEKRIT-esc-2b12" next', 'token="[REDACTED]" next'],
   ['password="SEKRIT-open-2b13 never closed\nnext line', 'password="[REDACTED]\nnext line'],
+  // In JSON a tool answers as text (the quotes escaped once), and in JSON of JSON (three backslashes).
+  ['{"cmd":"export TOKEN=\\"SEKRIT-json1-2b14\\" && run","n":1}', '{"cmd":"export TOKEN=\\"[REDACTED]\\" && run","n":1}'],
+  ['{"a":"{\\"ini\\":\\"password = \\\\\\"SEKRIT-json2-2b15\\\\\\"\\"}"}', '{"a":"{\\"ini\\":\\"password = \\\\\\"[REDACTED]\\\\\\"\\"}"}'],
 ];
-const SECRETS = CASES.map(([text]) => /SEKRIT-[a-z]+-2b\d\d/.exec(text)![0]);
+const SECRETS = CASES.map(([text]) => /SEKRIT-[a-z0-9]+-2b\d\d/.exec(text)![0]);
 const KEYED = { PGPASSWORD: 'SEKRIT-key-2b20', authtoken: 'SEKRIT-key-2b21', env: [{ name: 'PGPASSWORD', value: 'SEKRIT-key-2b22' }] };
 const KEYED_SECRETS = ['SEKRIT-key-2b20', 'SEKRIT-key-2b21', 'SEKRIT-key-2b22'];
 
@@ -110,6 +113,10 @@ describe('audit redaction of assignments and quoted members written in text', ()
       fill("'a':'\\'"),
       fill('"token" => "'),
       fill("password='a',"),
+      fill('token=\\"'),
+      fill('token=\\\\\\"x\\"'),
+      'token=\\"' + '\\'.repeat(n) + '"',
+      'token=\\"' + fill('\\\\"'),
     ];
     for (const text of inputs) {
       expect(typeof r.redactQuery(text)).toBe('string');

@@ -149,6 +149,7 @@ export function maskAssignments(text: string, sensitive: (name: string) => boole
   ASSIGNMENT.lastIndex = 0;
   let out = '';
   let copied = 0;
+  let lineEnd = -1;
   let m: RegExpExecArray | null;
   while ((m = ASSIGNMENT.exec(text)) !== null) {
     const valueStart = m.index + m[0].length;
@@ -157,10 +158,21 @@ export function maskAssignments(text: string, sensitive: (name: string) => boole
       ASSIGNMENT.lastIndex = valueStart;
       continue;
     }
-    const q = text.charCodeAt(valueStart);
+    // A quote after a run of backslashes: the value is in JSON (or a string) encoded once or more,
+    // `TOKEN=\"...\"` in a tool's JSON text; it ends at the quote after the same run.
+    let run = 0;
+    while (run < 64 && text.charCodeAt(valueStart + run) === 0x5c /* \ */) run++;
+    const q = text.charCodeAt(valueStart + run);
     let from = valueStart;
     let end: number;
-    if (q === 0x22 /* " */ || q === 0x27 /* ' */ || q === 0x60 /* ` */) {
+    if (run > 0 && run < 64 && (q === 0x22 /* " */ || q === 0x27) /* ' */) {
+      from = valueStart + run + 1;
+      if (lineEnd < from) {
+        const nl = text.indexOf('\n', from);
+        lineEnd = nl < 0 ? text.length : nl;
+      }
+      end = closingRunQuote(text, from, run, q, lineEnd);
+    } else if (q === 0x22 /* " */ || q === 0x27 /* ' */ || q === 0x60 /* ` */) {
       from = valueStart + 1;
       end = closingPlainQuote(text, from, q);
     } else {
@@ -179,6 +191,24 @@ export function maskAssignments(text: string, sensitive: (name: string) => boole
     copied = end;
   }
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Where the value opened by `level` backslashes and `quote`, starting at `from`, ends: the index of
+ * the run of exactly `level` backslashes before that quote (a longer run escapes it one level
+ * deeper: part of the value), else `lineEnd` (found once per line by the caller, as closingQuote).
+ */
+function closingRunQuote(text: string, from: number, level: number, quote: number, lineEnd: number): number {
+  const mark = String.fromCharCode(quote);
+  let at = from;
+  for (;;) {
+    const q = text.indexOf(mark, at);
+    if (q < 0 || q > lineEnd) return lineEnd;
+    let k = 0;
+    while (q - k - 1 >= from && text.charCodeAt(q - k - 1) === 0x5c) k++;
+    if (k === level) return q - level;
+    at = q + 1;
+  }
 }
 
 /** Where the value quoted by `quote` and starting at `from` ends: its closing quote (one not escaped by a backslash), else the end of its line. */
