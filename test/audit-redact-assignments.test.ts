@@ -2,7 +2,8 @@
  * Secrets named by an assignment or a quoted member that the text masking did not read: a quoted
  * value (`export API_TOKEN="..."`, dotenv's `KEY="..."`, `curl -d 'password=...'`), blanks around
  * the `=` (.env, INI and TOML files a tool reads: `password = ...`), an assignment after a comma or
- * a bracket (`a=1,token=...`, `Settings(password='...')`), a member with its name in single quotes
+ * a bracket (`a=1,token=...`, `Settings(password='...')`) or a URL's `#` (an OAuth redirect's
+ * `#access_token=...`), a member with its name in single quotes
  * (a Python dict's repr, as a pydantic validation error quotes the input: `{'password': '...'}`)
  * or with `=>`, `Authorization=Bearer ...` (the credential is the word after the scheme), and keys
  * that end with a field in one case (`PGPASSWORD`, libpq's variable; ngrok's `authtoken`). Each
@@ -34,6 +35,7 @@ const CASES: Array<[string, string]> = [
   ['AUTHTOKEN: SEKRIT-caps-2b11', 'AUTHTOKEN: [REDACTED]'],
   ['token="it\\"s SEKRIT-esc-2b12" next', 'token="[REDACTED]" next'],
   ['password="SEKRIT-open-2b13 never closed\nnext line', 'password="[REDACTED]\nnext line'],
+  ['https://app.example/cb#access_token=SEKRIT-frag-2b16&token_type=bearer', 'https://app.example/cb#access_token=[REDACTED]&token_type=bearer'],
   // In JSON a tool answers as text (the quotes escaped once), and in JSON of JSON (three backslashes).
   ['{"cmd":"export TOKEN=\\"SEKRIT-json1-2b14\\" && run","n":1}', '{"cmd":"export TOKEN=\\"[REDACTED]\\" && run","n":1}'],
   ['{"a":"{\\"ini\\":\\"password = \\\\\\"SEKRIT-json2-2b15\\\\\\"\\"}"}', '{"a":"{\\"ini\\":\\"password = \\\\\\"[REDACTED]\\\\\\"\\"}"}'],

@@ -123,11 +123,12 @@ export function maskUserinfo(text: string): string {
 
 /**
  * An assignment's name and its `=`: what leads it (the start, a separator of query or matrix
- * parameters, a comma, whitespace, a quote, an opening bracket), the name, and spaces around the
+ * parameters, a URL's `#` (an OAuth redirect's `#access_token=`), a comma, whitespace, a quote, an
+ * opening bracket), the name, and spaces around the
  * `=` (not `==`). Every lead is a character a name cannot hold, so no name is tried again from
  * inside another: each start scans its own name and the blanks after it once.
  */
-const ASSIGNMENT = /(^|[?&;,\s"'`({])([^=&#;?\s"'`<>,(){}]+)[ \t]*=(?!=)[ \t]*/g;
+const ASSIGNMENT = /(^|[?&;,#\s"'`({])([^=&#;?\s"'`<>,(){}]+)[ \t]*=(?!=)[ \t]*/g;
 /** An unquoted value: up to the next separator, whitespace, quote or angle bracket (a query parameter's value). */
 const BARE_VALUE = /[^&#;\s"'`<>]*/y;
 /** An authentication scheme, after which the credential is the next word (`Authorization=Bearer abc`). */
