@@ -5,7 +5,8 @@
  * a bracket (`a=1,token=...`, `Settings(password='...')`) or a URL's `#` (an OAuth redirect's
  * `#access_token=...`), a member with its name in single quotes
  * (a Python dict's repr, as a pydantic validation error quotes the input: `{'password': '...'}`)
- * or with `=>`, `Authorization=Bearer ...` (the credential is the word after the scheme), and keys
+ * or with `=>`, a member of JSON text whose value is an object or an array (`"authorization":
+ * {"scheme": "Bearer", "credentials": "..."}`), `Authorization=Bearer ...` (the credential is the word after the scheme), and keys
  * that end with a field in one case (`PGPASSWORD`, libpq's variable; ngrok's `authtoken`). Each
  * reached the audit database as written. Real `wrap` over a real backend (its answer echoes the
  * arguments; its error message quotes the request), the real SQLite file, its -wal and journal
@@ -36,6 +37,9 @@ const CASES: Array<[string, string]> = [
   ['token="it\\"s SEKRIT-esc-2b12" next', 'token="[REDACTED]" next'],
   ['password="SEKRIT-open-2b13 never closed\nnext line', 'password="[REDACTED]\nnext line'],
   ['https://app.example/cb#access_token=SEKRIT-frag-2b16&token_type=bearer', 'https://app.example/cb#access_token=[REDACTED]&token_type=bearer'],
+  // A member whose value is an object or an array, in JSON text (pretty-printed too): the value whole, as the key-based masking does.
+  ['{"user":"al","password":{"value":"SEKRIT-obj-2b17"},"n":1}', '{"user":"al","password":"[REDACTED]","n":1}'],
+  ['{\n  "apiKey": [\n    "SEKRIT-arr-2b18",\n    "k2"\n  ],\n  "x": "]"\n}', '{\n  "apiKey": "[REDACTED]",\n  "x": "]"\n}'],
   // In JSON a tool answers as text (the quotes escaped once), and in JSON of JSON (three backslashes).
   ['{"cmd":"export TOKEN=\\"SEKRIT-json1-2b14\\" && run","n":1}', '{"cmd":"export TOKEN=\\"[REDACTED]\\" && run","n":1}'],
   ['{"a":"{\\"ini\\":\\"password = \\\\\\"SEKRIT-json2-2b15\\\\\\"\\"}"}', '{"a":"{\\"ini\\":\\"password = \\\\\\"[REDACTED]\\\\\\"\\"}"}'],
@@ -119,6 +123,10 @@ describe('audit redaction of assignments and quoted members written in text', ()
       fill('token=\\\\\\"x\\"'),
       'token=\\"' + '\\'.repeat(n) + '"',
       'token=\\"' + fill('\\\\"'),
+      fill('"token":{'),
+      fill('"a":['),
+      '"token":[' + fill('"\\'),
+      fill('"token":["]'),
     ];
     for (const text of inputs) {
       expect(typeof r.redactQuery(text)).toBe('string');

@@ -222,3 +222,51 @@ function closingPlainQuote(text: string, from: number, quote: number): number {
   }
   return text.length;
 }
+
+/**
+ * A JSON member written in a string whose value is an object or an array: its name, then the
+ * colon (the value's opening bracket follows). The name is bounded, so a start scans a bounded span.
+ */
+const STRUCTURED_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"\s*:\s*(?=[[{])/g;
+
+/**
+ * `text` (JSON text a tool answered, pretty-printed or not) with the value of each member whose
+ * name `sensitive` accepts and whose value is an object or an array (`"authorization": {"scheme":
+ * "Bearer", "credentials": "..."}`, `"apiKey": ["...", "..."]`) replaced by the marker as a string,
+ * as the key-based masking replaces such a value in a document: to its closing bracket (strings in
+ * it skipped), or to the end of the text when it has none.
+ */
+export function maskStructuredMembers(text: string, sensitive: (name: string) => boolean): string {
+  if (!text.includes('{') && !text.includes('[')) return text;
+  STRUCTURED_MEMBER.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let m: RegExpExecArray | null;
+  while ((m = STRUCTURED_MEMBER.exec(text)) !== null) {
+    // Not a secret's name: its value may hold members of its own (the scan goes on inside it).
+    if (!sensitive(m[1]!)) continue;
+    const start = m.index + m[0].length;
+    const end = closingBracket(text, start);
+    out += `${text.slice(copied, start)}"${REDACTED}"`;
+    copied = end;
+    STRUCTURED_MEMBER.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** The index just past the bracket that closes the one at `from` (JSON strings skipped), else the text's end. */
+function closingBracket(text: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) depth++;
+    else if ((c === 0x7d /* } */ || c === 0x5d) /* ] */ && --depth === 0) return i + 1;
+  }
+  return text.length;
+}

@@ -6,7 +6,7 @@
  */
 import { RE2JS } from 're2js';
 import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
-import { decodeName, maskAssignments, maskEscapedMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
+import { decodeName, maskAssignments, maskEscapedMembers, maskStructuredMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
 import type { RawNames, RedactRule } from '../types.js';
 
 export { REDACTED };
@@ -83,7 +83,8 @@ export class Redactor {
    * `Settings(password='...')`: a resource URI, a link in a result, a command, a file read, an
    * error message; redact-text.ts maskAssignments), of a JSON member written inside the string (a
    * tool answering `{"password": "..."}` as text, the usual way of MCP tools; also with the name in
-   * single quotes, a Python dict's repr, and with `=>`), and of a `Name: value` line (a
+   * single quotes, a Python dict's repr, and with `=>`; a value that is an object or an array whole),
+   * and of a `Name: value` line (a
    * header dump `Authorization: Bearer ...`, YAML), to the end of its line. Also a member of JSON
    * encoded twice or more (`{\"password\":\"...\"}`) and the secret of a URL's userinfo
    * (redact-text.ts). Names are decoded before they are matched (`api%5Fkey`, `pass\u0077ord`).
@@ -95,6 +96,7 @@ export class Redactor {
     out = maskAssignments(out, this.sensitiveName);
     if (out.includes(':') || out.includes('=>')) {
       if (out.includes('"')) {
+        out = maskStructuredMembers(out, this.sensitiveName);
         out = out.replace(JSON_MEMBER, (m: string, name: string, colon: string) => (this.isSensitiveKey(name) ? `"${name}"${colon}"${REDACTED}"` : m));
       }
       if (out.includes("'")) {
