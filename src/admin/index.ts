@@ -59,6 +59,11 @@ function timeoutAnswer(err: ReadTimeoutError): Record<string, unknown> {
   };
 }
 
+/** Sends JSON text the reader process made, as it is (as fastify would send the object it stands for). */
+function json(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
+}
+
 export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOptions): AdminRoutes | undefined {
   const admin = 'admin' in options.config ? options.config.admin : options.config;
   if (!admin.enabled) return undefined;
@@ -103,7 +108,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
       scope.get('/audit', async (request, reply) => {
         try {
           const query = request.query as Record<string, unknown>;
-          return await reader.query(auditQueryFromQuery(query));
+          return json(reply, await reader.query(auditQueryFromQuery(query)));
         } catch (err) {
           return badRequest(request, reply, err);
         }
@@ -111,7 +116,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
 
       scope.get('/audit/stats', async (request, reply) => {
         try {
-          return await reader.stats(statsFilterFromQuery(request.query as Record<string, unknown>));
+          return json(reply, await reader.stats(statsFilterFromQuery(request.query as Record<string, unknown>)));
         } catch (err) {
           return badRequest(request, reply, err);
         }
@@ -125,7 +130,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
           return badRequest(request, reply, err);
         }
         try {
-          return await verifier.verify(expect);
+          return json(reply, await verifier.verify(expect));
         } catch (err) {
           if (err instanceof ReaderBusyError) {
             logger.info({ requestId: request.id }, `admin: ${err.message}`);

@@ -4,7 +4,10 @@
  * (tens of µs per row: ~3 s for 100,000 rows) or a stats or text scan froze every MCP session for
  * that long. Started on first use, kept for the next request, ended with the admin routes.
  *
- * One read runs at a time in one process; the others wait in a queue here, up to `maxInProgress`
+ * Each answer comes as JSON text made in that process, sent to the client as it is: decoding a
+ * large answer's objects from the channel and serializing them again on the proxy's thread froze
+ * every MCP session as long as the read itself had (0.8 s for a page of 1,000 rows of large
+ * payloads). One read runs at a time in one process; the others wait in a queue here, up to `maxInProgress`
  * reads in all (more are refused at once with ReaderBusyError). The admin routes keep two: one for
  * query and stats, one for verify (admin/index.ts). Each read has a time limit, counted
  * from when it was asked (waiting included): past it, the read is answered with a ReadTimeoutError
@@ -49,6 +52,9 @@ export class ReaderBusyError extends Error {
   }
 }
 
+/** The JSON text of a T (what the reader process answers; never parsed on the proxy's thread). */
+export type JsonText<T> = string & { readonly json?: T };
+
 export interface ReadLimits {
   /** query and stats. */
   queryMs: number;
@@ -91,16 +97,19 @@ export class AuditReaderProcess {
     private readonly maxInProgress = Number.POSITIVE_INFINITY,
   ) {}
 
-  query(options: QueryOptions): Promise<QueryPage> {
-    return this.run({ id: 0, op: 'query', options }) as Promise<QueryPage>;
+  /** A QueryPage's JSON text (made in the reader process: the caller sends it as it is). */
+  query(options: QueryOptions): Promise<JsonText<QueryPage>> {
+    return this.run({ id: 0, op: 'query', options }) as Promise<JsonText<QueryPage>>;
   }
 
-  stats(filter: AuditFilter): Promise<AuditStats> {
-    return this.run({ id: 0, op: 'stats', filter }) as Promise<AuditStats>;
+  /** An AuditStats' JSON text. */
+  stats(filter: AuditFilter): Promise<JsonText<AuditStats>> {
+    return this.run({ id: 0, op: 'stats', filter }) as Promise<JsonText<AuditStats>>;
   }
 
-  verify(expect?: ExpectedHead): Promise<VerifyResult> {
-    return this.run(expect === undefined ? { id: 0, op: 'verify' } : { id: 0, op: 'verify', expect }) as Promise<VerifyResult>;
+  /** A VerifyResult's JSON text. */
+  verify(expect?: ExpectedHead): Promise<JsonText<VerifyResult>> {
+    return this.run(expect === undefined ? { id: 0, op: 'verify' } : { id: 0, op: 'verify', expect }) as Promise<JsonText<VerifyResult>>;
   }
 
   /** Reads answered with a ReadTimeoutError so far: stopped while running, or never started. */
@@ -185,7 +194,7 @@ export class AuditReaderProcess {
       }
       const job = this.running;
       if (job === undefined || job.request.id !== reply.id) return;
-      if (reply.ok) this.settle(job, undefined, reply.result);
+      if (reply.ok) this.settle(job, undefined, reply.json);
       else this.settle(job, Object.assign(new Error(reply.message), { name: reply.name }));
       this.pump();
     });
