@@ -91,7 +91,8 @@ function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resu
     text(entry.method)!,
     id === undefined ? null : JSON.stringify(id),
     text(entry.tool),
-    text(entry.resource === undefined ? undefined : redactor.redactQuery(entry.resource)),
+    // The policy's redact patterns too, as in the result that repeats the URI (contents[].uri).
+    text(entry.resource === undefined ? undefined : redactor.redactText(redactor.redactQuery(entry.resource), rules)),
     text(entry.prompt),
     args[1],
     args[2],
