@@ -6,7 +6,8 @@
  * `#access_token=...`), a member with its name in single quotes
  * (a Python dict's repr, as a pydantic validation error quotes the input: `{'password': '...'}`)
  * or with `=>`, a member of JSON text whose value is an object or an array (`"authorization":
- * {"scheme": "Bearer", "credentials": "..."}`), `Authorization=Bearer ...` (the credential is the word after the scheme), and keys
+ * {"scheme": "Bearer", "credentials": "..."}`), a `Name: value` in quotes (`curl -H "Authorization:
+ * Bearer ..."`, a header list in JSON text) or after a line break escaped in JSON text (`\r\n`), `Authorization=Bearer ...` (the credential is the word after the scheme), and keys
  * that end with a field in one case (`PGPASSWORD`, libpq's variable; ngrok's `authtoken`). Each
  * reached the audit database as written. Real `wrap` over a real backend (its answer echoes the
  * arguments; its error message quotes the request), the real SQLite file, its -wal and journal
@@ -40,6 +41,10 @@ const CASES: Array<[string, string]> = [
   // A member whose value is an object or an array, in JSON text (pretty-printed too): the value whole, as the key-based masking does.
   ['{"user":"al","password":{"value":"SEKRIT-obj-2b17"},"n":1}', '{"user":"al","password":"[REDACTED]","n":1}'],
   ['{\n  "apiKey": [\n    "SEKRIT-arr-2b18",\n    "k2"\n  ],\n  "x": "]"\n}', '{\n  "apiKey": "[REDACTED]",\n  "x": "]"\n}'],
+  // `Name: value` in quotes (a command's header, a header list in JSON text) and after a line break escaped in JSON text.
+  ['curl -H "Authorization: Bearer SEKRIT-hdrq-2b19" https://h.example', 'curl -H "Authorization: [REDACTED]" https://h.example'],
+  ['{"headers":["X-Api-Key: SEKRIT-hdrarr-2b20","Host: h"]}', '{"headers":["X-Api-Key: [REDACTED]","Host: h"]}'],
+  ['{"log":"GET / HTTP/1.1\\r\\nAuthorization: Basic SEKRIT-crlf-2b21\\r\\nHost: h"}', '{"log":"GET / HTTP/1.1\\r\\nAuthorization: [REDACTED]\\r\\nHost: h"}'],
   // In JSON a tool answers as text (the quotes escaped once), and in JSON of JSON (three backslashes).
   ['{"cmd":"export TOKEN=\\"SEKRIT-json1-2b14\\" && run","n":1}', '{"cmd":"export TOKEN=\\"[REDACTED]\\" && run","n":1}'],
   ['{"a":"{\\"ini\\":\\"password = \\\\\\"SEKRIT-json2-2b15\\\\\\"\\"}"}', '{"a":"{\\"ini\\":\\"password = \\\\\\"[REDACTED]\\\\\\"\\"}"}'],
@@ -127,6 +132,9 @@ describe('audit redaction of assignments and quoted members written in text', ()
       fill('"a":['),
       '"token":[' + fill('"\\'),
       fill('"token":["]'),
+      fill('"Token: \\'),
+      fill('\\nToken: a'),
+      fill("'Token: "),
     ];
     for (const text of inputs) {
       expect(typeof r.redactQuery(text)).toBe('string');

@@ -270,3 +270,70 @@ function closingBracket(text: string, from: number): number {
   }
   return text.length;
 }
+
+/**
+ * `Name: value` (a header, YAML): what leads it (the start of a line, a blank, a bracket, a comma or
+ * semicolon, a quote, or a line break escaped in JSON text: `\r\n` as a tool's JSON answer writes a
+ * header dump), the name, the colon and the blanks after it; a value follows (not a blank, not a
+ * line's end). The name is bounded: a start scans a bounded span.
+ */
+const NAMED_LINE = /(^|[\s{,;(["']|\\[nrt])([A-Za-z][\w.-]{0,63})([ \t]*:[ \t]*)(?![ \t\r\n]|\\[rn])/gm;
+
+/**
+ * `text` with the value of each `Name: value` whose name `sensitive` accepts replaced by the marker:
+ * after a quote, to the quote that closes it (`curl -H "Authorization: Bearer ..."`, a header in a
+ * JSON array); after a line break escaped in JSON text, to the next escaped line break or the
+ * string's closing quote; otherwise to the end of the line (`password: ...` in YAML, a header
+ * dump).
+ */
+export function maskNamedLines(text: string, sensitive: (name: string) => boolean): string {
+  if (!text.includes(':')) return text;
+  NAMED_LINE.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NAMED_LINE.exec(text)) !== null) {
+    if (!sensitive(m[2]!)) continue;
+    const from = m.index + m[0].length;
+    const lead = m[1]!;
+    const end = lead === '"' || lead === "'" ? quotedValueEnd(text, from, lead.charCodeAt(0)) : lead.length === 2 ? escapedLineEnd(text, from) : lineEnd(text, from);
+    NAMED_LINE.lastIndex = end;
+    if (end === from || text.slice(from, end) === REDACTED) continue;
+    out += text.slice(copied, from) + REDACTED;
+    copied = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** The end of the line `from` is on. */
+function lineEnd(text: string, from: number): number {
+  for (let at = from; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === 0x0a || c === 0x0d) return at;
+  }
+  return text.length;
+}
+
+/** Where a value after an opening `quote` ends: that quote not escaped by a backslash, else the end of the line. */
+function quotedValueEnd(text: string, from: number, quote: number): number {
+  for (let at = from; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === quote || c === 0x0a || c === 0x0d) return at;
+    if (c === 0x5c /* \ */) at++;
+  }
+  return text.length;
+}
+
+/** Where a value in JSON text after an escaped line break ends: the next escaped `\r` or `\n`, the string's closing quote, or the end of the line. */
+function escapedLineEnd(text: string, from: number): number {
+  for (let at = from; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === 0x22 /* " */ || c === 0x0a || c === 0x0d) return at;
+    if (c === 0x5c /* \ */) {
+      const next = text.charCodeAt(at + 1);
+      if (next === 0x72 /* r */ || next === 0x6e /* n */) return at;
+      at++;
+    }
+  }
+  return text.length;
+}

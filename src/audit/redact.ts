@@ -6,7 +6,7 @@
  */
 import { RE2JS } from 're2js';
 import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
-import { decodeName, maskAssignments, maskEscapedMembers, maskStructuredMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
+import { decodeName, maskAssignments, maskEscapedMembers, maskNamedLines, maskStructuredMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
 import type { RawNames, RedactRule } from '../types.js';
 
 export { REDACTED };
@@ -104,9 +104,7 @@ export class Redactor {
       }
     }
     if (out.includes(':')) {
-      out = out.replace(NAMED_LINE, (m: string, lead: string, name: string, colon: string) =>
-        this.isSensitiveKey(name) ? `${lead}${name}${colon}${REDACTED}` : m,
-      );
+      out = maskNamedLines(out, this.sensitiveName);
     }
     return out;
   }
@@ -238,8 +236,6 @@ const JSON_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"(\s*(?::|=>)\s*)(?:"(?:[^"\\\n]|
  * pydantic validation error quoting the input), a JavaScript or Ruby literal.
  */
 const QUOTED_MEMBER = /'((?:[^'\\\n]|\\.){1,128})'(\s*(?::|=>)\s*)(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|[-+\w.]+)/g;
-/** `Name: value` to the end of the line (a header, YAML): what leads it, the name, the colon. */
-const NAMED_LINE = /(^|[\s{,;(])([A-Za-z][\w.-]{0,63})([ \t]*:[ \t]*)(?![ \t\r\n])(?:[^\r\n])+/gm;
 
 function replacePattern(text: string, re: RE2JS, replacement: string): string {
   const m = re.matcher(text);
