@@ -41,6 +41,9 @@ const CASES: Array<[string, string]> = [
   // A member whose value is an object or an array, in JSON text (pretty-printed too): the value whole, as the key-based masking does.
   ['{"user":"al","password":{"value":"SEKRIT-obj-2b17"},"n":1}', '{"user":"al","password":"[REDACTED]","n":1}'],
   ['{\n  "apiKey": [\n    "SEKRIT-arr-2b18",\n    "k2"\n  ],\n  "x": "]"\n}', '{\n  "apiKey": "[REDACTED]",\n  "x": "]"\n}'],
+  // A .env file a tool answered as JSON text: its lines are escaped line breaks.
+  ['{"path":".env","content":"A=1\\nPGPASSWORD=SEKRIT-envjson-2b22\\nB=2"}', '{"path":".env","content":"A=1\\nPGPASSWORD=[REDACTED]\\nB=2"}'],
+  ['{"cmd":"run --token=SEKRIT-bare-2b23\\" x"}', '{"cmd":"run --token=[REDACTED]\\" x"}'],
   // `Name: value` in quotes (a command's header, a header list in JSON text) and after a line break escaped in JSON text.
   ['curl -H "Authorization: Bearer SEKRIT-hdrq-2b19" https://h.example', 'curl -H "Authorization: [REDACTED]" https://h.example'],
   ['{"headers":["X-Api-Key: SEKRIT-hdrarr-2b20","Host: h"]}', '{"headers":["X-Api-Key: [REDACTED]","Host: h"]}'],
@@ -135,6 +138,10 @@ describe('audit redaction of assignments and quoted members written in text', ()
       fill('"Token: \\'),
       fill('\\nToken: a'),
       fill("'Token: "),
+      fill('\\na'),
+      fill('\\u0041'),
+      '\\'.repeat(n) + 'u0041=1',
+      fill('\\ntoken=\\'),
     ];
     for (const text of inputs) {
       expect(typeof r.redactQuery(text)).toBe('string');

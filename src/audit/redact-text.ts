@@ -124,17 +124,22 @@ export function maskUserinfo(text: string): string {
 /**
  * An assignment's name and its `=`: what leads it (the start, a separator of query or matrix
  * parameters, a URL's `#` (an OAuth redirect's `#access_token=`), a comma, whitespace, a quote, an
- * opening bracket), the name, and spaces around the
+ * opening bracket, a line break escaped in JSON text: a .env file a tool answered as JSON), the
+ * name (no backslash in it but a `\u` escape's), and spaces around the
  * `=` (not `==`). Every lead is a character a name cannot hold, so no name is tried again from
  * inside another: each start scans its own name and the blanks after it once.
  */
-const ASSIGNMENT = /(^|[?&;,#\s"'`({])([^=&#;?\s"'`<>,(){}]+)[ \t]*=(?!=)[ \t]*/g;
-/** An unquoted value: up to the next separator, whitespace, quote or angle bracket (a query parameter's value). */
-const BARE_VALUE = /[^&#;\s"'`<>]*/y;
+const ASSIGNMENT = /(^|[?&;,#\s"'`({]|\\[nrt])((?:[^=&#;?\s"'`<>,(){}\\]|\\+u[0-9A-Fa-f]{4})+)[ \t]*=(?!=)[ \t]*/g;
+/**
+ * An unquoted value: up to the next separator, whitespace, quote or angle bracket (a query
+ * parameter's value), or an escape of a line break, a quote or a backslash (JSON text: the next
+ * line of a .env file a tool answered as JSON, the string's end).
+ */
+const BARE_VALUE = /(?:[^&#;\s"'`<>\\]|\\(?![nrt"'\\]))*/y;
 /** An authentication scheme, after which the credential is the next word (`Authorization=Bearer abc`). */
 const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
 /** The credential after a scheme: blanks, then a word. */
-const SCHEME_CREDENTIAL = /[ \t]+[^\s"'`<>&;#]+/y;
+const SCHEME_CREDENTIAL = /[ \t]+(?:[^\s"'`<>&;#\\]|\\(?![nrt"'\\]))+/y;
 
 /**
  * `text` with the value of each assignment whose name `sensitive` accepts replaced by the marker:
@@ -224,32 +229,35 @@ function closingPlainQuote(text: string, from: number, quote: number): number {
 }
 
 /**
- * A JSON member written in a string whose value is an object or an array: its name, then the
- * colon (the value's opening bracket follows). The name is bounded, so a start scans a bounded span.
+ * A JSON member written in a string (or a hash in Ruby, PHP, Perl: `"name" => "..."`): its name,
+ * the colon (or arrow), its value (a string in either quotes, or a scalar), or nothing when the
+ * value is an object or an array (its opening bracket follows). The name is bounded, so a start
+ * scans a bounded span.
  */
-const STRUCTURED_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"\s*:\s*(?=[[{])/g;
+const JSON_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"(\s*(?::|=>)\s*)(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[-+\w.]+|(?=[[{]))/g;
 
 /**
  * `text` (JSON text a tool answered, pretty-printed or not) with the value of each member whose
- * name `sensitive` accepts and whose value is an object or an array (`"authorization": {"scheme":
- * "Bearer", "credentials": "..."}`, `"apiKey": ["...", "..."]`) replaced by the marker as a string,
- * as the key-based masking replaces such a value in a document: to its closing bracket (strings in
- * it skipped), or to the end of the text when it has none.
+ * name `sensitive` accepts replaced by the marker as a string: a string or a scalar; an object or
+ * an array (`"authorization": {"scheme": "Bearer", "credentials": "..."}`, `"apiKey": ["...",
+ * "..."]`) whole, as the key-based masking replaces such a value in a document, to its closing
+ * bracket (strings in it skipped), or to the end of the text when it has none. One pass for both.
  */
-export function maskStructuredMembers(text: string, sensitive: (name: string) => boolean): string {
-  if (!text.includes('{') && !text.includes('[')) return text;
-  STRUCTURED_MEMBER.lastIndex = 0;
+export function maskJsonMembers(text: string, sensitive: (name: string) => boolean): string {
+  JSON_MEMBER.lastIndex = 0;
   let out = '';
   let copied = 0;
   let m: RegExpExecArray | null;
-  while ((m = STRUCTURED_MEMBER.exec(text)) !== null) {
-    // Not a secret's name: its value may hold members of its own (the scan goes on inside it).
-    if (!sensitive(m[1]!)) continue;
-    const start = m.index + m[0].length;
-    const end = closingBracket(text, start);
-    out += `${text.slice(copied, start)}"${REDACTED}"`;
+  while ((m = JSON_MEMBER.exec(text)) !== null) {
+    const name = m[1]!;
+    // Not a secret's name: an object or array value may hold members of its own (the scan goes on inside it).
+    if (!sensitive(name)) continue;
+    const valueStart = m.index + name.length + 2 + m[2]!.length;
+    const matchEnd = m.index + m[0].length;
+    const end = matchEnd === valueStart ? closingBracket(text, valueStart) : matchEnd;
+    out += `${text.slice(copied, m.index)}"${name}"${m[2]!}"${REDACTED}"`;
     copied = end;
-    STRUCTURED_MEMBER.lastIndex = end;
+    JSON_MEMBER.lastIndex = end;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }

@@ -6,7 +6,7 @@
  */
 import { RE2JS } from 're2js';
 import { RAW_SAFE, RAW_UNDECIDED, RawNameScan } from './raw-safe-bytes.js';
-import { decodeName, maskAssignments, maskEscapedMembers, maskNamedLines, maskStructuredMembers, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
+import { decodeName, maskAssignments, maskEscapedMembers, maskJsonMembers, maskNamedLines, maskUserinfo, REDACTED, TRIGGER_ALTERNATIVES, TRIGGER_BYTES } from './redact-text.js';
 import type { RawNames, RedactRule } from '../types.js';
 
 export { REDACTED };
@@ -96,8 +96,7 @@ export class Redactor {
     out = maskAssignments(out, this.sensitiveName);
     if (out.includes(':') || out.includes('=>')) {
       if (out.includes('"')) {
-        out = maskStructuredMembers(out, this.sensitiveName);
-        out = out.replace(JSON_MEMBER, (m: string, name: string, colon: string) => (this.isSensitiveKey(name) ? `"${name}"${colon}"${REDACTED}"` : m));
+        out = maskJsonMembers(out, this.sensitiveName);
       }
       if (out.includes("'")) {
         out = out.replace(QUOTED_MEMBER, (m: string, name: string, colon: string) => (this.isSensitiveKey(name) ? `'${name}'${colon}'${REDACTED}'` : m));
@@ -227,12 +226,8 @@ export class Redactor {
 }
 
 /**
- * A JSON member written in a string (or a hash in Ruby, PHP, Perl: `"name" => "..."`): its name,
- * the colon (or arrow), its value (a string in either quotes, or a scalar).
- */
-const JSON_MEMBER = /"((?:[^"\\\n]|\\.){1,128})"(\s*(?::|=>)\s*)(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[-+\w.]+)/g;
-/**
- * The same with the name in single quotes: a Python dict's repr (`{'password': '...'}`, as in a
+ * A JSON member written in a string with the name in single quotes (redact-text.ts maskJsonMembers
+ * for double quotes): a Python dict's repr (`{'password': '...'}`, as in a
  * pydantic validation error quoting the input), a JavaScript or Ruby literal.
  */
 const QUOTED_MEMBER = /'((?:[^'\\\n]|\\.){1,128})'(\s*(?::|=>)\s*)(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|[-+\w.]+)/g;
