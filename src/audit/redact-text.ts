@@ -1,10 +1,12 @@
 /**
- * Spellings of a secret in free text that Redactor.redactQuery's name patterns do not see as they
- * are written: a member of JSON encoded twice or more (`{\"password\":\"...\"}` in a string), a
+ * The scans of free text behind Redactor.redactQuery, each masking the value of a secret a string
+ * names itself: a member of JSON encoded twice or more (`{\"password\":\"...\"}` in a string), a
  * name spelled with escapes (`api%5Fkey`, `pass\u0077ord`), the userinfo of a URL
- * (`https://user:secret@host/`, `postgres://u:p@h/db`), which names nothing, and an assignment
- * `name=value` in any of its usual spellings (maskAssignments). Every scan here is linear in the
- * text (no pattern can backtrack over more than a bounded span per start).
+ * (`https://user:secret@host/`, `postgres://u:p@h/db`), which names nothing, an assignment
+ * `name=value` in any of its usual spellings (maskAssignments), a member of JSON text whatever its
+ * value (maskJsonMembers), and `Name: value` (maskNamedLines). Every scan here is linear in the
+ * text (no pattern can backtrack over more than a bounded span per start; a value masked is
+ * skipped, not scanned again).
  */
 /** What a masked value is replaced by (re-exported by redact.ts). */
 export const REDACTED = '[REDACTED]';
