@@ -50,33 +50,54 @@ export function journalBody(entry: AuditRecord, redactor: Redactor, cap: number,
 }
 
 /**
- * `make()`, or undefined with a note in `notes` when JSON.stringify cannot write the value: nested
- * deeper than its stack goes, or longer than a string may be (RangeError). A backend's answer has
- * no nesting bound (the frontends bound only clients' messages): a record that threw there left a
- * call the backend had run in no row, and the client was answered -32004.
+ * What is said in place of a value JSON.stringify could not write (`err`): nested deeper than its
+ * stack goes, or longer than a string may be (RangeError; anything else is thrown on). A backend's
+ * answer has no nesting bound (the frontends bound only clients' messages): a record that threw
+ * there left a call the backend had run in no row, and the client was answered -32004.
  */
-function serialized(make: () => string | undefined, what: string, notes: string[]): string | undefined {
-  try {
-    return make();
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    notes.push(`the ${what} is not recorded: it nests too deeply (or is too large) to be written as JSON`);
-    return undefined;
-  }
+function unwritable(err: unknown, what: string): string {
+  if (!(err instanceof RangeError)) throw err;
+  return `the ${what} is not recorded: it nests too deeply (or is too large) to be written as JSON`;
+}
+
+/** `note` added to what a row's message says. */
+function noted(notes: string | undefined, note: string): string {
+  return notes === undefined ? note : `${notes}; ${note}`;
 }
 
 /** A record's column values, redacted and capped: [scalars without seq, arguments text, result text]. */
 function recordColumns(entry: AuditRecord, redactor: Redactor, cap: number, resultJson: string | undefined): [ScalarValues, string | null, string | null] {
   const rules = entry.redact !== undefined && entry.redact.length > 0 ? entry.redact : undefined;
-  const notes: string[] = [];
-  const args = payload(serialized(() => redactor.serializeFast(entry.arguments, rules, undefined), 'arguments', notes), cap);
-  const result = payload(serialized(() => redactor.serializeFast(entry.result, rules, resultJson), 'result', notes), cap);
+  // Written without closures or arrays on the way (a record per request); notes only on failure.
+  let notes: string | undefined;
+  let argsText: string | undefined;
+  let resultText: string | undefined;
+  try {
+    argsText = redactor.serializeFast(entry.arguments, rules, undefined);
+  } catch (err) {
+    notes = noted(notes, unwritable(err, 'arguments'));
+  }
+  try {
+    resultText = redactor.serializeFast(entry.result, rules, resultJson);
+  } catch (err) {
+    notes = noted(notes, unwritable(err, 'result'));
+  }
+  const args = payload(argsText, cap);
+  const result = payload(resultText, cap);
   // A backend's error message is whatever its JSON holds: one that is not a string is recorded as
   // its JSON text (as the raw path records it, raw-entry.ts), never a record that throws and so an
   // executed call in no row. What could not be recorded is said there too.
   const written: unknown = entry.errorMessage;
-  let message = written === undefined || typeof written === 'string' ? written : serialized(() => JSON.stringify(written), 'error message', notes);
-  if (notes.length > 0) message = message === undefined ? notes.join('; ') : `${message} (${notes.join('; ')})`;
+  let message: string | undefined;
+  if (written === undefined || typeof written === 'string') message = written;
+  else {
+    try {
+      message = JSON.stringify(written);
+    } catch (err) {
+      notes = noted(notes, unwritable(err, 'error message'));
+    }
+  }
+  if (notes !== undefined) message = message === undefined ? notes : `${message} (${notes})`;
   const id = entry.requestId;
   const reasons = entry.reasons;
   // NOT NULL columns never get null: one row the database refuses would hold up every row after it.
