@@ -4,7 +4,7 @@
  * in full (all pages) when a name is not known, and dropped on notifications/prompts/list_changed
  * or a restart. Only names: prompts are judged by their name, never by a definition.
  */
-import type { InternalCall } from './tool-cache.js';
+import { readAllPages, type InternalCall } from './list-pages.js';
 
 export class PromptNames {
   private names = new Set<string>();
@@ -35,15 +35,7 @@ export class PromptNames {
 
   private async load(): Promise<void> {
     const fresh = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < 1000; page++) {
-      const answer = await this.call('prompts/list', cursor === undefined ? undefined : { cursor });
-      const prompts = answer?.result?.prompts;
-      if (!Array.isArray(prompts)) return;
-      for (const p of prompts as Array<Record<string, unknown>>) if (typeof p?.name === 'string') fresh.add(p.name);
-      cursor = typeof answer!.result!.nextCursor === 'string' ? answer!.result!.nextCursor : undefined;
-      if (cursor === undefined) break;
-    }
+    if (!(await readAllPages(this.call, 'prompts/list', 'prompts', (name) => fresh.add(name)))) return;
     this.names = fresh;
     this.complete = true;
   }

@@ -6,10 +6,7 @@
  */
 import type { ToolInfo } from '../types.js';
 import { toToolInfo } from './intercept.js';
-import type { RpcMessage } from './jsonrpc.js';
-
-/** Sends a request of the proxy's own; undefined when the backend is not up. */
-export type InternalCall = (method: string, params: Record<string, unknown> | undefined) => Promise<RpcMessage> | undefined;
+import { readAllPages, type InternalCall } from './list-pages.js';
 
 export class ToolCache {
   private byName = new Map<string, ToolInfo>();
@@ -50,17 +47,7 @@ export class ToolCache {
 
   private async load(): Promise<void> {
     const fresh = new Map<string, ToolInfo>();
-    let cursor: string | undefined;
-    for (let page = 0; page < 1000; page++) {
-      const answer = await this.call('tools/list', cursor === undefined ? undefined : { cursor });
-      const tools = answer?.result?.tools;
-      if (!Array.isArray(tools)) return;
-      for (const t of tools as Array<Record<string, unknown>>) {
-        if (typeof t?.name === 'string') fresh.set(t.name, toToolInfo(t, this.exposeName(t.name)));
-      }
-      cursor = typeof answer!.result!.nextCursor === 'string' ? answer!.result!.nextCursor : undefined;
-      if (cursor === undefined) break;
-    }
+    if (!(await readAllPages(this.call, 'tools/list', 'tools', (name, t) => fresh.set(name, toToolInfo(t, this.exposeName(name)))))) return;
     this.byName = fresh;
     this.complete = true;
     this.generation++;
