@@ -19,8 +19,8 @@ import { StdioSession } from '../bench/load-stdio.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { HttpSession } from '../bench/load-http.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
-// @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { coreSpeeds } from '../bench/core-speeds.mjs';
+// @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { cpuNs, percentile } from '../bench/proc-stats.mjs';
 // @ts-expect-error plain .mjs modules of the bench (no type declarations)
 import { verdicts } from '../bench/report.mjs';
