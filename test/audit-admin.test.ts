@@ -114,6 +114,23 @@ describe('admin audit API', () => {
     expect(await (await get(`/admin/audit/verify?expect=30:${verified.headHash}`)).json()).toMatchObject({ ok: false, problem: { kind: 'deleted', seq: 26 } });
   });
 
+  it('stats lists are cut to their `top` largest groups (1,000 unless asked), and the answer says which were cut', async () => {
+    const all = (await (await get('/admin/audit/stats')).json()) as Record<string, unknown>;
+    expect(all.truncated).toBeUndefined();
+    expect(all.byTool).toEqual([
+      { key: 'list_vms', count: 20 },
+      { key: 'delete_vm', count: 5 },
+    ]);
+    const top1 = (await (await get('/admin/audit/stats?top=1')).json()) as Record<string, unknown>;
+    expect(top1.total).toBe(25);
+    expect(top1.byTool).toEqual([{ key: 'list_vms', count: 20 }]);
+    expect(top1.byClient).toEqual([{ key: 'alice', count: 13 }]);
+    expect(top1.byClientToolDecision).toEqual([{ client: 'alice', tool: 'list_vms', decision: 'allow', count: 10 }]);
+    // Every list had more than one group but byRole (the sample's clients all have the same roles).
+    expect(top1.truncated).toEqual(['byClient', 'byTool', 'byDecision', 'byClientToolDecision']);
+    expect(((await (await get('/admin/audit/stats?top=2')).json()) as Record<string, unknown>).truncated).toEqual(['byClientToolDecision']);
+  });
+
   it('answers 400 with the reason for bad parameters', async () => {
     const cases: Array<[string, string]> = [
       ['/admin/audit?decision=maybe', 'unknown decision "maybe" (expected one of allow, deny, shadow-deny, error)'],
@@ -124,7 +141,9 @@ describe('admin audit API', () => {
       ['/admin/audit?client=a&client=b', 'client: give it once'],
       // A misspelt filter used to be ignored: every row came back as if it had matched.
       ['/admin/audit?clinet=alice', 'unknown parameter "clinet" (expected: client, role, tool, backend, decision, method, outcome, text, since, until, limit, cursor, order)'],
-      ['/admin/audit/stats?limit=5&foo=1', 'unknown parameters "limit", "foo" (expected: client, role, tool, backend, decision, method, outcome, text, since, until)'],
+      ['/admin/audit/stats?limit=5&foo=1', 'unknown parameters "limit", "foo" (expected: client, role, tool, backend, decision, method, outcome, text, since, until, top)'],
+      ['/admin/audit/stats?top=0', 'top: expected a positive integer, got "0"'],
+      ['/admin/audit/stats?top=100001', 'top: at most 100000, got 100001'],
       // verify took any parameter and ignored it: `expect` misspelt, or malformed, answered ok.
       ['/admin/audit/verify?expected=25:abc', 'unknown parameter "expected" (expected: expect)'],
       ['/admin/audit/verify?expect=25', 'expect: expected SEQ:HASH'],

@@ -83,6 +83,19 @@ describe('audit CLI', () => {
     ]);
     expect(stats.byClient[0]).toEqual({ key: 'alice', count: 2 });
     expect(stats.byClientToolDecision).toContainEqual({ client: 'bob', tool: 'qubinode__delete_vm', decision: 'deny', count: 1 });
+    expect(stats.truncated).toBeUndefined();
+    // --top: each list cut to its largest groups, and the answer says which lists were cut.
+    const top = await runCli(['audit', 'stats', '--config', `${tmp.dir}/warden.yaml`, '--json', '--top', '1']);
+    expect(top.code).toBe(0);
+    const cut = JSON.parse(top.stdout);
+    expect(cut.byClient).toEqual([{ key: 'alice', count: 2 }]);
+    expect(cut.byDecision).toEqual([{ key: 'allow', count: 3 }]);
+    expect(cut.truncated).toEqual(expect.arrayContaining(['byClient', 'byTool', 'byDecision', 'byClientToolDecision']));
+    const table = await runCli(['audit', 'stats', '--config', `${tmp.dir}/warden.yaml`, '--table', '--top', '1']);
+    expect(table.stdout).toContain('(cut to the largest groups: byClient, byTool, byDecision');
+    const bad = await runCli(['audit', 'stats', '--config', `${tmp.dir}/warden.yaml`, '--top', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--top');
   });
 
   it("--config reads only the audit section and policy.package: a backend's token variable need not be set", async () => {

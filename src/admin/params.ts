@@ -1,5 +1,5 @@
 /** Query-string parameters of the admin audit routes, validated into the audit query types (400 on bad input). */
-import { parseAuditTime, parseExpectedHead, type AuditFilter, type ExpectedHead, type QueryOptions } from '../audit/index.js';
+import { parseAuditTime, parseExpectedHead, type AuditFilter, type ExpectedHead, type QueryOptions, type StatsOptions } from '../audit/index.js';
 
 export class QueryParamError extends Error {
   constructor(message: string) {
@@ -9,6 +9,12 @@ export class QueryParamError extends Error {
 }
 
 export const MAX_PAGE = 1000;
+/**
+ * Groups in each list of GET <prefix>/audit/stats unless `top` says otherwise, and the most `top`
+ * may ask for: an answer stays bounded however many distinct tool names (or clients) the rows hold.
+ */
+export const STATS_TOP = 1000;
+export const MAX_STATS_TOP = 100_000;
 const FILTER_KEYS = ['client', 'role', 'tool', 'backend', 'decision', 'method', 'outcome', 'text'] as const;
 
 function single(query: Record<string, unknown>, key: string): string | undefined {
@@ -53,10 +59,12 @@ export function auditQueryFromQuery(query: Record<string, unknown>): AuditFilter
   return { ...filterFromQuery(query), ...pageFromQuery(query) };
 }
 
-/** The filter of GET <prefix>/audit/stats (no page). */
-export function statsFilterFromQuery(query: Record<string, unknown>): AuditFilter {
-  onlyKnown(query, [...FILTER_KEYS, ...TIME_KEYS]);
-  return filterFromQuery(query);
+/** The filter of GET <prefix>/audit/stats (no page) and `top`, the most groups in each list (STATS_TOP unless given). */
+export function statsFilterFromQuery(query: Record<string, unknown>): StatsOptions {
+  onlyKnown(query, [...FILTER_KEYS, ...TIME_KEYS, 'top']);
+  const top = positiveInt(query, 'top') ?? STATS_TOP;
+  if (top > MAX_STATS_TOP) throw new QueryParamError(`top: at most ${MAX_STATS_TOP}, got ${top}`);
+  return { ...filterFromQuery(query), top };
 }
 
 /** The parameters of GET <prefix>/audit/verify: `expect=SEQ:HASH`, a head kept elsewhere (optional). */

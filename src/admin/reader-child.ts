@@ -7,7 +7,7 @@
  * by its arguments or environment. Exits when the channel closes (its parent ended). Writes nothing
  * on stdout (serve's stdio frontend is there).
  */
-import { openAuditReader, type AuditFileReader, type AuditFilter, type ExpectedHead, type QueryOptions } from '../audit/index.js';
+import { openAuditReader, type AuditFileReader, type ExpectedHead, type QueryOptions, type StatsOptions } from '../audit/index.js';
 
 export interface ReaderData {
   path: string;
@@ -16,7 +16,7 @@ export interface ReaderData {
 
 export type ToReader =
   | { id: number; op: 'query'; options: QueryOptions }
-  | { id: number; op: 'stats'; filter: AuditFilter }
+  | { id: number; op: 'stats'; filter: StatsOptions }
   | { id: number; op: 'verify'; expect?: ExpectedHead };
 
 /** The first message: which database to read. */

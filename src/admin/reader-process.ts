@@ -22,7 +22,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AuditFilter, AuditStats, ExpectedHead, QueryOptions, QueryPage, VerifyResult } from '../audit/index.js';
+import type { AuditStats, ExpectedHead, QueryOptions, QueryPage, StatsOptions, VerifyResult } from '../audit/index.js';
 import type { FromReader, ReaderData, ReaderInit, ToReader } from './reader-child.js';
 
 /** A read that took longer than its limit. `queued`: it never started (reads ahead of it, or the process's start, took the time). */
@@ -103,7 +103,7 @@ export class AuditReaderProcess {
   }
 
   /** An AuditStats' JSON text. */
-  stats(filter: AuditFilter): Promise<JsonText<AuditStats>> {
+  stats(filter: StatsOptions): Promise<JsonText<AuditStats>> {
     return this.run({ id: 0, op: 'stats', filter }) as Promise<JsonText<AuditStats>>;
   }
 

@@ -11,7 +11,7 @@ import { openAuditStore, type AuditStore, type OpenOptions } from './store.js';
 
 export { openAuditStore, openAuditReader, type AuditFileReader, type AuditReader, type AuditStore, type OpenOptions } from './store.js';
 export { AuditBackpressureError, type AuditCounters } from './recorder.js';
-export { type AuditFilter, type QueryOptions, type QueryPage, type AuditStats, DECISIONS } from './query.js';
+export { type AuditFilter, type QueryOptions, type QueryPage, type AuditStats, type StatsOptions, DECISIONS } from './query.js';
 export { parseExpectedHead, type ExpectedHead, type VerifyResult, type VerifyProblem } from './verify.js';
 export { type AuditEntry } from './row.js';
 export { toDecisionLog, type DecisionLogEvent } from './export.js';

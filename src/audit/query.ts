@@ -173,34 +173,62 @@ export interface AuditStats {
   byRole: CountRow[];
   /** Counts per client, tool and decision together. */
   byClientToolDecision: Array<{ client: string; tool: string | null; decision: string; count: number }>;
+  /** The lists cut to their `top` largest groups (StatsOptions.top); absent when none was. */
+  truncated?: StatsList[];
 }
 
-export function auditStats(db: Database.Database, filter: AuditFilter = {}): AuditStats {
+export type StatsList = 'byClient' | 'byTool' | 'byDecision' | 'byRole' | 'byClientToolDecision';
+
+export interface StatsOptions extends AuditFilter {
+  /**
+   * Most groups in each list, the largest first (ties by key): a client can make as many distinct
+   * tool names as it likes, and each would be a group. Absent: every group.
+   */
+  top?: number;
+}
+
+export function auditStats(db: Database.Database, options: StatsOptions = {}): AuditStats {
   const roles = recordsRoles(db);
-  const { where, params } = buildWhere(filter, roles);
-  const group = (column: string): CountRow[] =>
-    db
-      .prepare(`SELECT ${column} AS key, COUNT(*) AS count FROM audit_log ${where} GROUP BY ${column} ORDER BY count DESC, key`)
-      .all(...params) as CountRow[];
+  const { where, params } = buildWhere(options, roles);
+  const top = options.top;
+  // One more than asked for tells whether the list was cut.
+  const limit = top === undefined ? '' : ` LIMIT ${Math.floor(top) + 1}`;
+  const truncated: StatsList[] = [];
+  const cut = <T>(list: StatsList, rows: T[]): T[] => {
+    if (top === undefined || rows.length <= top) return rows;
+    truncated.push(list);
+    return rows.slice(0, top);
+  };
+  const group = (list: StatsList, column: string): CountRow[] =>
+    cut(list, db.prepare(`SELECT ${column} AS key, COUNT(*) AS count FROM audit_log ${where} GROUP BY ${column} ORDER BY count DESC, key${limit}`).all(...params) as CountRow[]);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }).n;
-  const combined = db
-    .prepare(
-      `SELECT client_id AS client, tool, decision, COUNT(*) AS count FROM audit_log ${where}
-       GROUP BY client_id, tool, decision ORDER BY count DESC, client, tool, decision`,
-    )
-    .all(...params) as AuditStats['byClientToolDecision'];
-  return { total, byClient: group('client_id'), byTool: group('tool'), byDecision: group('decision'), byRole: roles ? byRole(db, where, params) : noRoles(total), byClientToolDecision: combined };
+  const byClient = group('byClient', 'client_id');
+  const byTool = group('byTool', 'tool');
+  const byDecision = group('byDecision', 'decision');
+  const byRoleRows = cut('byRole', roles ? byRole(db, where, params, limit) : noRoles(total));
+  const combined = cut(
+    'byClientToolDecision',
+    db
+      .prepare(
+        `SELECT client_id AS client, tool, decision, COUNT(*) AS count FROM audit_log ${where}
+       GROUP BY client_id, tool, decision ORDER BY count DESC, client, tool, decision${limit}`,
+      )
+      .all(...params) as AuditStats['byClientToolDecision'],
+  );
+  const stats: AuditStats = { total, byClient, byTool, byDecision, byRole: byRoleRows, byClientToolDecision: combined };
+  if (truncated.length > 0) stats.truncated = truncated;
+  return stats;
 }
 
 /** Rows per role (json_each over each row's roles; a roles text that is not JSON counts as none). */
-function byRole(db: Database.Database, where: string, params: unknown[]): CountRow[] {
+function byRole(db: Database.Database, where: string, params: unknown[], limit: string): CountRow[] {
   return db
     .prepare(
       `WITH picked AS (SELECT CASE WHEN json_valid(roles) THEN roles END AS roles FROM audit_log ${where})
        SELECT r.value AS key, COUNT(*) AS count FROM picked, json_each(picked.roles) AS r GROUP BY r.value
        UNION ALL
        SELECT NULL AS key, COUNT(*) AS count FROM picked WHERE roles IS NULL OR json_array_length(roles) = 0 HAVING COUNT(*) > 0
-       ORDER BY count DESC, key`,
+       ORDER BY count DESC, key${limit}`,
     )
     .all(...params) as CountRow[];
 }

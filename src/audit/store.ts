@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import type { Recorder } from '../types.js';
 import { chainKeying, checkChainKeying, type ChainKeying } from './chain-key.js';
 import { ChainWriter } from './chain-writer.js';
-import { auditStats, queryAudit, type AuditFilter, type AuditStats, type QueryOptions, type QueryPage } from './query.js';
+import { auditStats, queryAudit, type AuditStats, type QueryOptions, type QueryPage, type StatsOptions } from './query.js';
 import { RawEntryReader } from './raw-entry.js';
 import { AuditRecorder, type AuditCounters } from './recorder.js';
 import { Redactor } from './redact.js';
@@ -28,7 +28,7 @@ import { makeDirs, MakeDirsError } from '../shared/make-dirs.js';
 export interface AuditReader {
   readonly path: string;
   query(options?: QueryOptions): QueryPage;
-  stats(filter?: AuditFilter): AuditStats;
+  stats(options?: StatsOptions): AuditStats;
   /** `expect`: a head printed by an earlier verify, that the chain must still hold (verify.ts). */
   verify(expect?: ExpectedHead): VerifyResult;
   meta(): ChainMeta;
@@ -55,7 +55,7 @@ function readerOn(db: Database.Database, path: string, keying: ChainKeying): Aud
   return {
     path,
     query: (options) => queryAudit(db, options),
-    stats: (filter) => auditStats(db, filter),
+    stats: (options) => auditStats(db, options),
     verify: (expect) => verifyChain(db, keying, expect),
     meta: () => readMeta(db),
   };

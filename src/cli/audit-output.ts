@@ -111,4 +111,5 @@ export function writeStats(stats: AuditStats, format: OutputFormat, out: NodeJS.
   for (const r of stats.byClientToolDecision) {
     out.write(`  ${cell(r.client, 24)} ${cell(r.tool ?? '(none)', 28)} ${cell(r.decision, 11)} ${r.count}\n`);
   }
+  if (stats.truncated !== undefined) out.write(`(cut to the largest groups: ${stats.truncated.join(', ')}; --top sets how many)\n`);
 }

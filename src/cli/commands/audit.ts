@@ -282,8 +282,9 @@ export function register(program: Command): void {
 
   formatOptions(filterOptions(audit.command('stats')))
     .description('counts by client, tool and decision')
-    .action((opts: FilterOptions & FormatOptions) => {
-      withReader(opts, (reader) => writeStats(wrapFilterError(() => reader.stats(toFilter(opts))), chooseFormat(opts)));
+    .option('--top <n>', 'at most this many groups in each list, the largest first (default: all)', positiveInt('--top'))
+    .action((opts: FilterOptions & FormatOptions & { top?: number }) => {
+      withReader(opts, (reader) => writeStats(wrapFilterError(() => reader.stats({ ...toFilter(opts), top: opts.top })), chooseFormat(opts)));
     });
 
   sourceOptions(audit.command('verify'))
