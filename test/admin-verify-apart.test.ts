@@ -11,6 +11,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminTokenHash, registerAdminRoutes, type AdminRoutes } from '../src/admin/index.js';
+import { formatMetrics } from '../src/admin/metrics.js';
 import { openAuditStore, type AuditStore } from '../src/audit/index.js';
 import { adminSchema } from '../src/config/admin.js';
 import { auditConfig, sampleRecord, tempDir } from './helpers/audit.js';
@@ -72,7 +73,7 @@ describe('admin audit verify apart from the queries', { timeout: 300_000 }, () =
   }
 
   it('queries asked while a verify runs are answered promptly; a second verify meanwhile gets 429; one after it is answered', async () => {
-    const { base } = await serveAdmin();
+    const { base, routes } = await serveAdmin();
     // The query process is up (from TypeScript sources it loads through tsx).
     expect((await get(base, '/admin/audit?limit=1')).status).toBe(200);
 
@@ -98,6 +99,9 @@ describe('admin audit verify apart from the queries', { timeout: 300_000 }, () =
     expect(second.status).toBe(429);
     expect(second.retryAfter).toBe('30');
     expect(second.body).toEqual({ error: 'an audit verify is already running (one runs at a time): retry once it is done', retryAfterSeconds: 30 });
+    // Counted, and shown in the metrics.
+    expect(routes.verifiesRefused()).toBe(1);
+    expect(formatMetrics({ sessions: [], backends: [], decisions: [], adminVerifiesRefused: routes.verifiesRefused() })).toContain('\nmcp_warden_admin_verifies_refused_total 1\n');
 
     // The verify process is free again: the next verify is answered.
     const again = await get(base, '/admin/audit/verify');

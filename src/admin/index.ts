@@ -34,6 +34,8 @@ export interface AdminRoutesOptions {
 export interface AdminRoutes {
   /** Reads answered 503 past their time limit: stopped while running, or never started (waiting behind others). */
   readTimeouts(): { running: number; queued: number };
+  /** Verifies answered 429 because another was running. */
+  verifiesRefused(): number;
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
@@ -75,6 +77,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
   // whole chain and must not hold the queries asked meanwhile.
   const reader = new AuditReaderProcess(data, limits);
   const verifier = new AuditReaderProcess(data, limits, 1);
+  let verifiesRefused = 0;
   const prefix = admin.pathPrefix.replace(/\/+$/, '');
   const logger = options.logger.child({ component: 'admin' });
 
@@ -133,6 +136,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
           return json(reply, await verifier.verify(expect));
         } catch (err) {
           if (err instanceof ReaderBusyError) {
+            verifiesRefused++;
             logger.info({ requestId: request.id }, `admin: ${err.message}`);
             return reply.code(429).header('retry-after', String(VERIFY_BUSY_RETRY_S)).send({ error: err.message, retryAfterSeconds: VERIFY_BUSY_RETRY_S });
           }
@@ -147,6 +151,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
     { prefix },
   );
   return {
+    verifiesRefused: () => verifiesRefused,
     readTimeouts: () => {
       const [q, v] = [reader.timeouts(), verifier.timeouts()];
       return { running: q.running + v.running, queued: q.queued + v.queued };

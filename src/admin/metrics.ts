@@ -22,6 +22,8 @@ export interface MetricsSnapshot {
   audit?: AuditCounters;
   /** Admin audit reads past their time limit (admin/index.ts readTimeouts); absent without the admin audit routes. */
   adminReadTimeouts?: { running: number; queued: number };
+  /** Admin verifies answered 429 while another ran (admin/index.ts verifiesRefused); absent without the admin audit routes. */
+  adminVerifiesRefused?: number;
 }
 
 const CHALLENGE = 'Bearer realm="mcp-warden-admin"';
@@ -59,6 +61,10 @@ export function formatMetrics(s: MetricsSnapshot): string {
     family(lines, 'mcp_warden_admin_reads_timed_out_total', 'counter', 'Admin audit reads answered 503 past admin.queryTimeoutMs or admin.verifyTimeoutMs: stopped while running, or never started (waiting behind others).');
     lines.push(`mcp_warden_admin_reads_timed_out_total{stage="running"} ${s.adminReadTimeouts.running}`);
     lines.push(`mcp_warden_admin_reads_timed_out_total{stage="queued"} ${s.adminReadTimeouts.queued}`);
+  }
+  if (s.adminVerifiesRefused !== undefined) {
+    family(lines, 'mcp_warden_admin_verifies_refused_total', 'counter', 'Admin audit verifies answered 429 because another verify was running (one runs at a time).');
+    lines.push(`mcp_warden_admin_verifies_refused_total ${s.adminVerifiesRefused}`);
   }
   const mem = process.memoryUsage();
   family(lines, 'mcp_warden_process_resident_memory_bytes', 'gauge', 'Resident memory of the mcp-warden process.');

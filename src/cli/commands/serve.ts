@@ -151,7 +151,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const store = 'query' in wired.recorder ? (wired.recorder as AuditStore) : undefined;
   const adminRoutes = http && store ? registerAdminRoutes(http.app, { store, config, logger }) : undefined;
   if (http) {
-    registerMetricsRoute(http.app, config.admin, () => ({ ...metricsSnapshot(proxy, counter, policyHandle.version, store && (() => store.counters())), ...(adminRoutes && { adminReadTimeouts: adminRoutes.readTimeouts() }) }), logger);
+    registerMetricsRoute(http.app, config.admin, () => ({ ...metricsSnapshot(proxy, counter, policyHandle.version, store && (() => store.counters())), ...(adminRoutes && { adminReadTimeouts: adminRoutes.readTimeouts(), adminVerifiesRefused: adminRoutes.verifiesRefused() }) }), logger);
     // Live sessions listed and ended by an admin (a runaway agent), behind the same admin tokens.
     registerSessionRoutes(http.app, config.admin, sessionControl(proxy), logger);
   }
